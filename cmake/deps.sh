@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages Lethe builds and tests with are
+# installed. As root it installs what is missing with apt-get; otherwise it
+# prints the exact command and fails.
+#   cmake/deps.sh          build dependencies
+#   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
+#   cmake/deps.sh --data   also the Fashion-MNIST data set
+set -e
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev"
+for a in "$@"; do
+  case "$a" in
+    --ref) pkgs="$pkgs python3-torch python3-numpy" ;;
+    --data) pkgs="$pkgs dataset-fashion-mnist" ;;
+  esac
+done
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "deps: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q $missing >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null; }
+else
+  echo "deps: missing Debian packages:$missing" >&2
+  echo "deps: run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+  exit 1
+fi

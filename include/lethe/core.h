@@ -1,0 +1,207 @@
+/*
+ * lethe/core.h - the core layer of Lethe: error values, the per-step arena,
+ * float32 tensors, the reverse-mode autograd tape and the counter-based RNG.
+ *
+ * Conventions used by every public function of the library:
+ *   - A function that makes a tensor returns it, or NULL on error. The error
+ *     code and a human-readable message are then available from
+ *     lt_last_status() / lt_last_error() (thread-local).
+ *   - Every op accepts NULL inputs and returns NULL without touching the
+ *     message, so a chain of ops can be checked once at the end:
+ *         lt_tensor *y = lt_relu(c, lt_linear(c, x, w, b));
+ *         if (!y) fprintf(stderr, "%s\n", lt_last_error());
+ *   - Library code never aborts the process and never prints.
+ *   - Tensors are float32, contiguous, row-major, at most LT_MAX_DIMS dims.
+ *   - Tensors made by ops live in the context's arena until lt_ctx_reset();
+ *     parameters live outside it (lt_tensor_wrap on caller memory).
+ */
+#ifndef LETHE_CORE_H
+#define LETHE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LT_MAX_DIMS 6
+#define LT_NODE_MAX_IN 4
+#define LT_NODE_MAX_ARGS 8
+
+/* ---- error values ---------------------------------------------------- */
+
+typedef enum {
+    LT_OK = 0,
+    LT_ERR_ARG,     /* bad argument (NULL, out of range, unknown name) */
+    LT_ERR_SHAPE,   /* shapes do not agree */
+    LT_ERR_ARENA,   /* the arena has no room left for this step */
+    LT_ERR_NOMEM,   /* malloc failed */
+    LT_ERR_GRAD,    /* backward from a tensor with no gradient path, ... */
+    LT_ERR_NAN,     /* a loss or gradient is NaN or infinite */
+    LT_ERR_IO,      /* a file could not be opened, read or written */
+    LT_ERR_FORMAT,  /* a file is truncated or corrupt */
+    LT_ERR_STATE    /* call made in the wrong state */
+} lt_status;
+
+/* Set the thread's last error (printf-style message); returns code. */
+lt_status lt_set_error(lt_status code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+lt_status lt_last_status(void);
+const char *lt_last_error(void);
+void lt_clear_error(void);
+const char *lt_status_name(lt_status code);
+
+/* ---- tensors ----------------------------------------------------------- */
+
+enum {
+    LT_REQUIRES_GRAD = 1u << 0, /* backward writes into ->grad */
+    LT_EXTERNAL = 1u << 1       /* data/grad owned by the caller (a parameter) */
+};
+
+struct lt_node;
+
+typedef struct lt_tensor {
+    int ndim;
+    int64_t shape[LT_MAX_DIMS];
+    int64_t numel;
+    float *data;
+    float *grad;          /* same shape as data; NULL when not computed */
+    uint32_t flags;
+    struct lt_node *node; /* op that made this tensor (NULL for leaves) */
+} lt_tensor;
+
+/* ---- context: arena + tape + mode + RNG -------------------------------- */
+
+typedef struct lt_ctx lt_ctx;
+
+/* Create a context whose arena holds arena_bytes (all op outputs, saved
+ * values, gradients and tape nodes of one step). NULL on failure. */
+lt_ctx *lt_ctx_new(size_t arena_bytes);
+void lt_ctx_free(lt_ctx *c);
+/* Forget every tensor and tape node made since the last reset. O(1). */
+void lt_ctx_reset(lt_ctx *c);
+size_t lt_ctx_used(const lt_ctx *c);
+size_t lt_ctx_peak(const lt_ctx *c);
+size_t lt_ctx_capacity(const lt_ctx *c);
+
+/* Gradient recording. When disabled (evaluation), ops record nothing and
+ * their outputs never require a gradient. Returns the previous setting. */
+bool lt_set_grad_enabled(lt_ctx *c, bool enabled);
+bool lt_grad_enabled(const lt_ctx *c);
+
+/* Raw arena memory, 64-byte aligned, uninitialised (or zeroed). */
+void *lt_alloc(lt_ctx *c, size_t bytes);
+void *lt_alloc_zero(lt_ctx *c, size_t bytes);
+
+/* New arena tensors. shape has ndim entries, each >= 1 (0 allowed only
+ * where an op says so). Data uninitialised for lt_new, zero for lt_zeros. */
+lt_tensor *lt_new(lt_ctx *c, int ndim, const int64_t *shape);
+lt_tensor *lt_zeros(lt_ctx *c, int ndim, const int64_t *shape);
+lt_tensor *lt_new_like(lt_ctx *c, const lt_tensor *t);
+lt_tensor *lt_new1(lt_ctx *c, int64_t d0);
+lt_tensor *lt_new2(lt_ctx *c, int64_t d0, int64_t d1);
+lt_tensor *lt_new3(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2);
+lt_tensor *lt_new4(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2, int64_t d3);
+lt_tensor *lt_from_data(lt_ctx *c, int ndim, const int64_t *shape,
+                        const float *src);
+lt_tensor *lt_scalar(lt_ctx *c, float v);
+
+/* Describe caller-owned memory as a tensor (a parameter or a persistent
+ * buffer). grad may be NULL; if non-NULL the tensor requires grad and
+ * backward accumulates into it. Returns LT_OK or LT_ERR_ARG/SHAPE. */
+lt_status lt_tensor_wrap(lt_tensor *t, float *data, float *grad, int ndim,
+                         const int64_t *shape);
+
+/* Mark an arena tensor as needing a gradient (e.g. an input image for an
+ * attack); backward then allocates and fills t->grad. */
+lt_tensor *lt_requires_grad(lt_tensor *t);
+
+/* Shape helpers. */
+int64_t lt_shape_numel(int ndim, const int64_t *shape);
+bool lt_same_shape(const lt_tensor *a, const lt_tensor *b);
+/* Writes "[2, 3, 4]" into buf (always NUL-terminated). */
+const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n);
+/* Resolve a possibly negative axis; -1 (and an error set) if out of range. */
+int lt_axis(const lt_tensor *t, int axis, const char *op);
+
+/* ---- autograd tape ----------------------------------------------------- */
+
+typedef lt_status (*lt_backward_fn)(lt_ctx *c, struct lt_node *n);
+
+typedef struct lt_node {
+    lt_backward_fn backward;
+    const char *op;                 /* name for messages */
+    lt_tensor *out;
+    lt_tensor *in[LT_NODE_MAX_IN];  /* inputs that may need a gradient */
+    int n_in;
+    int64_t iarg[LT_NODE_MAX_ARGS]; /* op-specific integers */
+    float farg[LT_NODE_MAX_ARGS];   /* op-specific floats */
+    void *saved;                    /* op-specific arena data */
+    void *saved2;
+    struct lt_node *prev;
+} lt_node;
+
+/* True when grad recording is on and at least one input requires a
+ * gradient: the op should then call lt_record(). */
+bool lt_needs_grad(const lt_ctx *c, int n_in, lt_tensor *const *in);
+
+/* Record an op on the tape: sets out->node and LT_REQUIRES_GRAD on out and
+ * returns the node, whose iarg/farg/saved fields the op may fill. Call it
+ * only when lt_needs_grad() is true; NULL means the arena is exhausted (the
+ * error is set; the op must return NULL). Typical use:
+ *     if (lt_needs_grad(c, 1, &x)) {
+ *         lt_node *n = lt_record(c, y, relu_backward, "relu", 1, &x);
+ *         if (!n) return NULL;
+ *     }
+ */
+lt_node *lt_record(lt_ctx *c, lt_tensor *out, lt_backward_fn bw,
+                   const char *op, int n_in, lt_tensor *const *in);
+
+/* Inside a backward function: the gradient buffer of input i (already
+ * allocated; accumulate into it with +=), or NULL when that input does not
+ * need a gradient. The output gradient is n->out->grad. */
+float *lt_in_grad(lt_ctx *c, lt_node *n, int i);
+
+/* Run backward from a scalar loss: fills ->grad of every tensor on a path
+ * from a tensor that requires grad. Gradients of parameters (LT_EXTERNAL)
+ * are ACCUMULATED (+=): zero them between steps. Errors: LT_ERR_GRAD (no
+ * gradient path, not a scalar), LT_ERR_NAN (loss not finite), LT_ERR_ARENA. */
+lt_status lt_backward(lt_ctx *c, lt_tensor *loss);
+/* As lt_backward, but starts from a given output gradient (same numel). */
+lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out);
+
+/* ---- RNG (counter-based: value i of stream s depends only on seed, s, i) -- */
+
+typedef struct {
+    uint64_t seed;
+    uint64_t counter;
+} lt_rng;
+
+void lt_rng_init(lt_rng *r, uint64_t seed);
+uint64_t lt_rng_u64(lt_rng *r);
+/* Uniform in [0, 1). */
+float lt_rng_uniform(lt_rng *r);
+float lt_rng_normal(lt_rng *r);
+/* Uniform integer in [0, n). */
+uint64_t lt_rng_below(lt_rng *r, uint64_t n);
+/* Stateless: the i-th 64-bit value of the stream (seed, stream). Any thread
+ * can compute any element, so results do not depend on the thread count. */
+uint64_t lt_hash3(uint64_t seed, uint64_t stream, uint64_t i);
+float lt_u64_to_uniform(uint64_t x);
+/* Fill n floats; consumes n counter values (thread-count independent). */
+void lt_rng_fill_uniform(lt_rng *r, float *x, int64_t n, float lo, float hi);
+void lt_rng_fill_normal(lt_rng *r, float *x, int64_t n, float mean, float std);
+/* The context's RNG (dropout, etc.). */
+lt_rng *lt_ctx_rng(lt_ctx *c);
+
+/* ---- threads ---------------------------------------------------------- */
+
+void lt_set_num_threads(int n);
+int lt_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/*
+ * lethe/lethe.h - umbrella header: include this to use the library.
+ */
+#ifndef LETHE_H
+#define LETHE_H
+
+#include "lethe/core.h"
+#include "lethe/ops.h"
+
+#define LETHE_VERSION "0.1.0"
+
+#endif

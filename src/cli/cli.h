@@ -1,0 +1,18 @@
+/*
+ * cli.h - the command table shared by the files of the cli layer: each
+ * command is one file exporting `int lt_cli_<name>(int argc, char **argv)`.
+ */
+#ifndef LETHE_CLI_H
+#define LETHE_CLI_H
+
+#include "lethe/lethe.h"
+
+typedef struct {
+    const char *name;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} lt_cli_command;
+
+int lt_cli_demo(int argc, char **argv);
+
+#endif

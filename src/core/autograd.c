@@ -1,0 +1,116 @@
+/*
+ * autograd.c - the tape and reverse-mode differentiation. Ops append a node
+ * (backward function, inputs, saved values) when any input requires a
+ * gradient; lt_backward() walks the tape from the newest node back,
+ * allocating input gradients on demand and calling each node's backward,
+ * which accumulates (+=) into its inputs' gradients. Recording order is a
+ * topological order, so one reverse pass is enough.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+bool lt_needs_grad(const lt_ctx *c, int n_in, lt_tensor *const *in)
+{
+    if (!c->grad_enabled)
+        return false;
+    for (int i = 0; i < n_in; i++)
+        if (in[i] && (in[i]->flags & LT_REQUIRES_GRAD))
+            return true;
+    return false;
+}
+
+lt_node *lt_record(lt_ctx *c, lt_tensor *out, lt_backward_fn bw,
+                   const char *op, int n_in, lt_tensor *const *in)
+{
+    if (n_in > LT_NODE_MAX_IN) {
+        lt_set_error(LT_ERR_ARG, "%s: %d inputs recorded (max %d)", op, n_in,
+                     LT_NODE_MAX_IN);
+        return NULL;
+    }
+    lt_node *n = lt_alloc_zero(c, sizeof *n);
+    if (!n)
+        return NULL;
+    n->backward = bw;
+    n->op = op;
+    n->out = out;
+    n->n_in = n_in;
+    for (int i = 0; i < n_in; i++)
+        n->in[i] = in[i];
+    n->prev = c->tape;
+    c->tape = n;
+    out->node = n;
+    out->flags |= LT_REQUIRES_GRAD;
+    return n;
+}
+
+float *lt_in_grad(lt_ctx *c, lt_node *n, int i)
+{
+    (void)c;
+    lt_tensor *t = n->in[i];
+    if (!t || !(t->flags & LT_REQUIRES_GRAD))
+        return NULL;
+    return t->grad;
+}
+
+static lt_status lt_ensure_grad(lt_ctx *c, lt_tensor *t)
+{
+    if (t->grad)
+        return LT_OK;
+    t->grad = lt_alloc_zero(c, (size_t)t->numel * sizeof(float));
+    return t->grad ? LT_OK : lt_last_status();
+}
+
+static lt_status lt_run_tape(lt_ctx *c)
+{
+    for (lt_node *n = c->tape; n; n = n->prev) {
+        if (!n->out->grad)
+            continue; /* not on a path to the loss */
+        for (int i = 0; i < n->n_in; i++) {
+            lt_tensor *t = n->in[i];
+            if (t && (t->flags & LT_REQUIRES_GRAD) &&
+                lt_ensure_grad(c, t) != LT_OK)
+                return lt_last_status();
+        }
+        lt_status s = n->backward(c, n);
+        if (s != LT_OK)
+            return s;
+    }
+    return LT_OK;
+}
+
+lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out)
+{
+    if (!c || !out || !grad_out)
+        return lt_set_error(LT_ERR_ARG, "backward: NULL argument (did the "
+                            "forward pass fail?)");
+    if (!(out->flags & LT_REQUIRES_GRAD))
+        return lt_set_error(LT_ERR_GRAD, "backward: the tensor has no "
+                            "gradient path (no input requires a gradient, or "
+                            "it was computed with gradients disabled)");
+    /* Gradients of intermediate tensors belong to one backward pass. */
+    for (lt_node *n = c->tape; n; n = n->prev)
+        if (!(n->out->flags & LT_EXTERNAL))
+            n->out->grad = NULL;
+    if (lt_ensure_grad(c, out) != LT_OK)
+        return lt_last_status();
+    for (int64_t i = 0; i < out->numel; i++)
+        out->grad[i] += grad_out[i];
+    return lt_run_tape(c);
+}
+
+lt_status lt_backward(lt_ctx *c, lt_tensor *loss)
+{
+    if (!c || !loss)
+        return lt_set_error(LT_ERR_ARG, "backward: NULL loss (did the forward "
+                            "pass fail?)");
+    if (loss->numel != 1)
+        return lt_set_error(LT_ERR_GRAD, "backward: the loss must be a scalar, "
+                            "got %lld elements", (long long)loss->numel);
+    if (!isfinite(loss->data[0]))
+        return lt_set_error(LT_ERR_NAN, "backward: the loss is %s",
+                            isnan(loss->data[0]) ? "NaN" : "infinite");
+    const float one = 1.0f;
+    return lt_backward_with(c, loss, &one);
+}
