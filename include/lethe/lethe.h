@@ -6,6 +6,8 @@
 
 #include "lethe/core.h"
 #include "lethe/ops.h"
+#include "lethe/io.h"
+#include "lethe/optim.h"
 
 #define LETHE_VERSION "0.1.0"
 

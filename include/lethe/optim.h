@@ -1,0 +1,103 @@
+/*
+ * lethe/optim.h - optimizers over flat parameter buffers (optim layer).
+ * A model keeps all its parameters in one float array theta[n] and their
+ * gradients in grad[n]; an optimizer keeps its state the same way, so each
+ * step is one loop. An optional 0/1 mask[n] freezes weights exactly: where
+ * mask[i] == 0 neither theta[i] nor any optimizer state of i changes
+ * (no momentum, no weight-decay leak), whatever the gradient says.
+ */
+#ifndef LETHE_OPTIM_H
+#define LETHE_OPTIM_H
+
+#include "lethe/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    LT_OPT_SGD = 0,   /* momentum, dampening 0, nesterov, L2 weight decay */
+    LT_OPT_ADAM,      /* L2 weight decay added to the gradient (torch Adam) */
+    LT_OPT_ADAMW,     /* decoupled weight decay (torch AdamW) */
+    LT_OPT_SOPHIA     /* SophiaG: clipped sign update, diagonal Hessian EMA */
+} lt_optim_kind;
+
+typedef enum {
+    /* Official Sophia: h is refreshed by lt_sophia_hessian() every k steps
+     * from the gradient of the loss on labels sampled from the model
+     * (Gauss-Newton-Bartlett estimate). */
+    LT_SOPHIA_GNB = 0,
+    /* SOUL's code: h <- b2*h + (1-b2)*g*g inside every step. */
+    LT_SOPHIA_SOUL
+} lt_sophia_hessian_mode;
+
+typedef struct {
+    lt_optim_kind kind;
+    float lr;
+    float weight_decay;
+    float momentum;        /* SGD */
+    bool nesterov;         /* SGD */
+    float beta1, beta2;    /* Adam(W), Sophia */
+    float eps;             /* Adam(W): 1e-8; Sophia: 1e-15 */
+    float rho;             /* Sophia: 0.04 */
+    float sophia_bs;       /* Sophia: the official code's batch-size factor
+                              in rho*bs*h (1 for the REFERENCE.md form) */
+    int hessian_interval;  /* Sophia GNB: k (10) */
+    lt_sophia_hessian_mode hessian_mode;
+} lt_optim_config;
+
+/* Defaults of each optimizer as in PyTorch / the official Sophia code. */
+lt_optim_config lt_optim_defaults(lt_optim_kind kind);
+/* Parse "sgd", "adam", "adamw", "sophia" (GNB) or "sophia-soul". */
+lt_status lt_optim_parse(const char *name, lt_optim_config *out);
+
+typedef struct {
+    lt_optim_config cfg;
+    int64_t n;
+    int64_t step;  /* steps taken */
+    float *m;      /* momentum buffer / first moment */
+    float *v;      /* second moment (Adam) or Hessian estimate (Sophia) */
+} lt_optim;
+
+lt_status lt_optim_init(lt_optim *o, const lt_optim_config *cfg, int64_t n);
+void lt_optim_free(lt_optim *o);
+/* One step at learning rate lr (from a schedule; cfg.lr is the base).
+ * mask may be NULL. Returns LT_ERR_NAN (and changes nothing) if a gradient
+ * of an unmasked weight is not finite. */
+lt_status lt_optim_step(lt_optim *o, float *theta, const float *grad,
+                        const float *mask, float lr);
+/* Sophia GNB: fold the gradient g_hat of the loss on sampled labels into
+ * the Hessian EMA: h <- b2*h + (1-b2)*g_hat*g_hat (masked entries kept). */
+lt_status lt_sophia_hessian(lt_optim *o, const float *ghat, const float *mask);
+/* True when the Sophia GNB schedule wants a Hessian refresh after this
+ * step (every hessian_interval steps). */
+bool lt_sophia_wants_hessian(const lt_optim *o);
+
+/* Scale grad so its L2 norm is at most max_norm (as torch's
+ * clip_grad_norm_, with 1e-6 in the denominator); returns the norm before
+ * clipping (NaN if any gradient is not finite; then nothing is scaled). */
+double lt_clip_grad_norm(float *grad, int64_t n, double max_norm);
+
+/* ---- learning-rate schedules ---------------------------------------------- */
+
+typedef enum { LT_SCHED_CONSTANT = 0, LT_SCHED_MULTISTEP, LT_SCHED_COSINE }
+    lt_sched_kind;
+
+typedef struct {
+    lt_sched_kind kind;
+    float base_lr;
+    int64_t warmup;          /* linear warm-up steps from 0 (0: none) */
+    int64_t total;           /* cosine: steps to decay over (incl. warm-up) */
+    float min_lr;            /* cosine floor */
+    int64_t milestones[8];   /* multistep: steps where lr *= gamma */
+    int n_milestones;
+    float gamma;
+} lt_schedule;
+
+/* Learning rate for step (0-based). */
+float lt_schedule_lr(const lt_schedule *s, int64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/*
+ * test_io.c - tests of the io layer's IDX reader: a valid file (raw and
+ * gzip), and every kind of damage (bad magic, wrong type, truncated header,
+ * truncated payload, trailing bytes, missing file) gives a clear error.
+ */
+#include "lt_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char lt_tmp_path[64];
+
+/* Writes bytes to a fresh temp file (gzip-compressed if gz). */
+static const char *lt_write_tmp(const uint8_t *b, size_t n, bool gz)
+{
+    strcpy(lt_tmp_path, "/tmp/lethe_idx_XXXXXX");
+    int fd = mkstemp(lt_tmp_path);
+    if (fd < 0)
+        return NULL;
+    if (gz) {
+        close(fd);
+        gzFile f = gzopen(lt_tmp_path, "wb");
+        gzwrite(f, b, (unsigned)n);
+        gzclose(f);
+    } else {
+        if (write(fd, b, n) != (ssize_t)n)
+            lt_test_fail(__FILE__, __LINE__, "short write");
+        close(fd);
+    }
+    return lt_tmp_path;
+}
+
+static const uint8_t lt_good[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3,
+                                  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+
+LT_TEST(idx_reads_raw_and_gzip)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        const char *p = lt_write_tmp(lt_good, sizeof lt_good, gz);
+        lt_idx x;
+        LT_CHECK(lt_idx_load(p, &x) == LT_OK, "gz=%d: %s", gz, lt_last_error());
+        LT_CHECK(x.ndim == 3 && x.shape[0] == 2 && x.shape[1] == 2 &&
+                     x.shape[2] == 3 && x.numel == 12,
+                 "gz=%d: shape", gz);
+        LT_CHECK(x.data && x.data[0] == 1 && x.data[11] == 12, "gz=%d: data",
+                 gz);
+        lt_idx_free(&x);
+        unlink(p);
+    }
+}
+
+static void lt_expect_bad(const uint8_t *b, size_t n, const char *needle)
+{
+    const char *p = lt_write_tmp(b, n, false);
+    lt_idx x;
+    lt_status s = lt_idx_load(p, &x);
+    LT_CHECK(s == LT_ERR_FORMAT, "expected a format error for '%s', got %d",
+             needle, (int)s);
+    LT_CHECK(strstr(lt_last_error(), needle) && strstr(lt_last_error(), p),
+             "message '%s' lacks '%s' or the path", lt_last_error(), needle);
+    LT_CHECK(x.data == NULL, "data left allocated");
+    unlink(p);
+}
+
+LT_TEST(idx_rejects_damaged_files)
+{
+    uint8_t b[sizeof lt_good + 1];
+    memcpy(b, lt_good, sizeof lt_good);
+    b[0] = 1;
+    lt_expect_bad(b, sizeof lt_good, "bad magic");
+    memcpy(b, lt_good, sizeof lt_good);
+    b[2] = 0x0d; /* float data */
+    lt_expect_bad(b, sizeof lt_good, "not unsigned byte");
+    lt_expect_bad(lt_good, 10, "truncated IDX header");
+    lt_expect_bad(lt_good, sizeof lt_good - 1, "truncated");
+    memcpy(b, lt_good, sizeof lt_good);
+    b[sizeof lt_good] = 99;
+    lt_expect_bad(b, sizeof lt_good + 1, "trailing bytes");
+    lt_expect_bad(lt_good, 2, "too short");
+    lt_idx x;
+    LT_CHECK(lt_idx_load("/nonexistent/lethe.idx", &x) == LT_ERR_IO &&
+                 strstr(lt_last_error(), "/nonexistent/lethe.idx"),
+             "missing file: %s", lt_last_error());
+}
+
+LT_TEST_MAIN()
