@@ -8,6 +8,7 @@
 #include "lethe/ops.h"
 #include "lethe/io.h"
 #include "lethe/optim.h"
+#include "lethe/nn.h"
 
 #define LETHE_VERSION "0.1.0"
 
