@@ -118,6 +118,24 @@ bool lt_check_close(const char *file, int line, const char *what,
     return true;
 }
 
+bool lt_check_rel_l2(const char *file, int line, const char *what,
+                     const float *got, const float *want, int64_t n,
+                     double tol)
+{
+    double d = 0, w = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = (double)got[i] - want[i];
+        d += e * e;
+        w += (double)want[i] * want[i];
+    }
+    if (!(sqrt(d) <= tol * sqrt(w))) { /* also catches NaN */
+        lt_test_fail(file, line, "%s: relative L2 error %.3g > %.3g", what,
+                     w > 0 ? sqrt(d / w) : sqrt(d), tol);
+        return false;
+    }
+    return true;
+}
+
 /* ---- finite differences --------------------------------------------------- */
 
 lt_tensor *lt_gc_input(int ndim, const int64_t *shape, bool requires_grad,

@@ -55,6 +55,16 @@ bool lt_check_close(const char *file, int line, const char *what,
 #define LT_CHECK_CLOSE(what, got, want, n, rtol)                          \
     lt_check_close(__FILE__, __LINE__, what, got, want, n, rtol)
 
+/* Whole-array: ||got - want||_2 <= tol * ||want||_2. For gradients of deep
+ * ReLU networks, where one ReLU input within float32 rounding of zero may
+ * fall on the other side of the kink in a correct implementation, so an
+ * elementwise bound is the wrong instrument. */
+bool lt_check_rel_l2(const char *file, int line, const char *what,
+                     const float *got, const float *want, int64_t n,
+                     double tol);
+#define LT_CHECK_REL_L2(what, got, want, n, tol)                          \
+    lt_check_rel_l2(__FILE__, __LINE__, what, got, want, n, tol)
+
 /* ---- finite-difference gradient check ------------------------------------
  * fn builds an output tensor (any shape) from the inputs; the checker forms
  * L = sum(out * r) for a fixed random r, compares d L / d input from

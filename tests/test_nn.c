@@ -30,6 +30,10 @@ LT_TEST(params_layout_and_views)
     LT_CHECK(rm && rm->data == ps.theta + 15 && rm->grad == NULL &&
                  !(rm->flags & LT_REQUIRES_GRAD),
              "buffer view");
+    lt_tensor *w = lt_params_get(&ps, "fc.weight");
+    LT_CHECK(w && w->ndim == 2 && w->shape[0] == 3 && w->shape[1] == 4 &&
+                 w->numel == 12,
+             "weight view shape");
     LT_CHECK(lt_params_get(&ps, "nope") == NULL &&
                  strstr(lt_last_error(), "nope"),
              "missing name");

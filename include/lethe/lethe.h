@@ -7,8 +7,12 @@
 #include "lethe/core.h"
 #include "lethe/ops.h"
 #include "lethe/io.h"
+#include "lethe/safetensors.h"
+#include "lethe/npy.h"
 #include "lethe/optim.h"
 #include "lethe/nn.h"
+#include "lethe/models.h"
+#include "lethe/data.h"
 
 #define LETHE_VERSION "0.1.0"
 

@@ -82,9 +82,11 @@ lt_status lt_params_finalize(lt_params *ps)
                             "floats", (long long)off);
     for (int i = 0; i < ps->count; i++) {
         lt_param *p = &ps->p[i];
+        int64_t shape[LT_MAX_DIMS]; /* wrap clears p->t: copy first */
+        memcpy(shape, p->t.shape, sizeof shape);
         lt_tensor_wrap(&p->t, ps->theta + p->offset,
                        p->trainable ? ps->grad + p->offset : NULL, p->t.ndim,
-                       p->t.shape);
+                       shape);
     }
     ps->final = true;
     return LT_OK;

@@ -93,7 +93,7 @@ void lt_optim_free(lt_optim *o)
 static lt_status lt_check_grads(const float *g, const float *mask, int64_t n)
 {
     int64_t bad = -1;
-#pragma omp parallel for schedule(static) reduction(max : bad)
+#pragma omp parallel for schedule(static) reduction(max : bad) if (n > 16384)
     for (int64_t i = 0; i < n; i++)
         if ((!mask || mask[i] != 0) && !isfinite(g[i]) && i > bad)
             bad = i;
@@ -110,7 +110,7 @@ static void lt_sgd(lt_optim *o, float *th, const float *g, const float *mk,
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
     const bool nest = o->cfg.nesterov;
     float *buf = o->m;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
@@ -134,7 +134,7 @@ static void lt_adam(lt_optim *o, float *th, const float *g, const float *mk,
     const float sbc2 = (float)sqrt(1.0 - pow(b2, t));
     const float step = lr / bc1;
     float *m = o->m, *v = o->v;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
@@ -157,7 +157,7 @@ static void lt_sophia(lt_optim *o, float *th, const float *g, const float *mk,
     const float rb = c->rho * (c->sophia_bs > 0 ? c->sophia_bs : 1.0f);
     const bool soul = c->hessian_mode == LT_SOPHIA_SOUL;
     float *m = o->m, *h = o->v;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
@@ -201,7 +201,7 @@ lt_status lt_sophia_hessian(lt_optim *o, const float *ghat, const float *mask)
         return LT_ERR_NAN;
     const float b2 = o->cfg.beta2;
     float *h = o->v;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++)
         if (!mask || mask[i] != 0)
             h[i] = b2 * h[i] + (1.0f - b2) * ghat[i] * ghat[i];
@@ -218,7 +218,7 @@ bool lt_sophia_wants_hessian(const lt_optim *o)
 double lt_clip_grad_norm(float *grad, int64_t n, double max_norm)
 {
     double ss = 0;
-#pragma omp parallel for schedule(static) reduction(+ : ss)
+#pragma omp parallel for schedule(static) reduction(+ : ss) if (n > 16384)
     for (int64_t i = 0; i < n; i++)
         ss += (double)grad[i] * grad[i];
     double norm = sqrt(ss);
@@ -226,7 +226,7 @@ double lt_clip_grad_norm(float *grad, int64_t n, double max_norm)
         return NAN;
     if (norm > max_norm) {
         float s = (float)(max_norm / (norm + 1e-6));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 16384)
         for (int64_t i = 0; i < n; i++)
             grad[i] *= s;
     }

@@ -21,7 +21,7 @@ class Golden:
     def add(self, name, t):
         if isinstance(t, (int, float)):
             t = torch.tensor([t])
-        t = torch.as_tensor(t).detach().to(torch.float32).contiguous().cpu()
+        t = torch.as_tensor(t).detach().to(torch.float32).contiguous().cpu().clone()
         self.entries.append((name, t))
 
     def save(self, filename):

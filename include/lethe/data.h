@@ -1,0 +1,58 @@
+/*
+ * lethe/data.h - image datasets (data layer): Fashion-MNIST / MNIST from
+ * IDX files (raw or gzip) and CIFAR-10 / CIFAR-100 from their binary
+ * format, normalised to float NCHW; subsets by index, seeded splits and
+ * shuffles, and minibatch assembly with augmentation (random crop with black
+ * padding, as torchvision pads before normalising; horizontal flip).
+ */
+#ifndef LETHE_DATA_H
+#define LETHE_DATA_H
+
+#include "lethe/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    char name[32];     /* "fashion-mnist", "mnist", "cifar10", "cifar100" */
+    int64_t n;
+    int c, h, w;
+    int classes;
+    float *x;          /* [n, c, h, w], normalised with the set's mean/std */
+    int32_t *y;        /* [n] */
+    float mean[3], std[3]; /* per-channel normalisation applied to x */
+} lt_dataset;
+
+/* The folder a dataset is read from: an explicit "name:DIR" spec, else
+ * $LETHE_DATA/<name> if it exists, else $LETHE_DATA, else Debian's path
+ * (/usr/share/datasets/fashion-mnist for fashion-mnist). */
+lt_status lt_dataset_dir(const char *spec, char *dir, size_t n, char *name,
+                         size_t name_n);
+/* Load split "train" or "test" of spec ("fashion-mnist", "mnist",
+ * "cifar10", "cifar100", optionally ":DIR"). Errors name the file. */
+lt_status lt_dataset_load(const char *spec, const char *split,
+                          lt_dataset *out);
+void lt_dataset_free(lt_dataset *d);
+/* Copy the items idx[0..k) of src into a new dataset. */
+lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
+                            int64_t k, lt_dataset *out);
+
+/* A seeded permutation of 0..n-1 (Fisher-Yates on the counter RNG). */
+void lt_permutation(int64_t *perm, int64_t n, uint64_t seed);
+
+typedef struct {
+    int crop_pad;      /* random crop after zero padding by this many px */
+    bool hflip;        /* random horizontal flip */
+} lt_augment;
+
+/* Fill x [b, c, h, w] and y [b] with items idx[0..b) of d, augmented when
+ * aug is non-NULL (randomness from rng, one draw stream per item). */
+void lt_dataset_batch(const lt_dataset *d, const int64_t *idx, int64_t b,
+                      float *x, int32_t *y, const lt_augment *aug,
+                      lt_rng *rng);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

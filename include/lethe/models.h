@@ -1,0 +1,68 @@
+/*
+ * lethe/models.h - image classifiers (models layer): MLP ("mlp:784-512-10"),
+ * a small CNN ("cnn"), CIFAR-style ResNet-8 ("resnet8", widths 16/32/64)
+ * and ResNet-18 ("resnet18", widths 64..512), both with a 3x3 stem,
+ * BatchNorm and no max-pool. Parameter names and layouts equal PyTorch's
+ * state_dict() of the twin modules in tests/golden/gen_models.py
+ * (torchvision naming: conv1, bn1, layer1.0.conv1, ..., downsample.0, fc).
+ */
+#ifndef LETHE_MODELS_H
+#define LETHE_MODELS_H
+
+#include "lethe/nn.h"
+#include "lethe/ops.h"
+#include "lethe/safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lt_model lt_model;
+
+typedef struct {
+    int channels, height, width; /* input image shape */
+    int classes;
+} lt_input_spec;
+
+struct lt_model {
+    char arch[128];       /* the spec string it was made from */
+    lt_input_spec in;
+    lt_params params;
+    /* x [N, C, H, W] (MLP flattens) -> logits [N, classes]. */
+    lt_tensor *(*forward)(lt_ctx *c, lt_model *m, lt_tensor *x,
+                          bool training);
+    int widths[8];        /* arch details (hidden sizes, stage widths) */
+    int n_widths;
+};
+
+/* Build the model named by arch for inputs of the given shape; parameters
+ * are declared and allocated (zero) but not initialised. */
+lt_status lt_model_create(const char *arch, lt_input_spec in, lt_model **out);
+void lt_model_free(lt_model *m);
+/* PyTorch-default initialisation (Linear/Conv: U(+-1/sqrt(fan_in)) ResNet
+ * convs: Kaiming normal, fan_out; BatchNorm: weight 1, bias 0, running
+ * mean 0, var 1), seeded. */
+void lt_model_init(lt_model *m, uint64_t seed);
+lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
+                            bool training);
+/* Save all parameters and buffers as F32 safetensors with PyTorch names;
+ * the metadata records "lethe.arch" and "lethe.input" (C,H,W,K) plus the
+ * caller's pairs (meta[2i] key, meta[2i+1] value). Atomic (temp+rename). */
+lt_status lt_model_save(const lt_model *m, const char *path,
+                        const char *const *meta, int n_meta);
+/* Load a checkpoint written by lt_model_save: the architecture comes from
+ * its metadata. */
+lt_status lt_model_load(const char *path, lt_model **out);
+/* Copy weights from a safetensors file (e.g. exported from PyTorch) into
+ * m: every parameter must be present with the same shape; tensors m does
+ * not have are an error (another architecture), except PyTorch's
+ * "num_batches_tracked" counters. */
+lt_status lt_model_load_weights(lt_model *m, const char *path);
+
+/* Comma-separated list of the accepted architecture names. */
+const char *lt_model_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

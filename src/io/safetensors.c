@@ -1,0 +1,1020 @@
+/*
+ * safetensors.c - reader and writer of the safetensors checkpoint format:
+ * an 8-byte little-endian header length, a JSON header (parsed with cJSON)
+ * describing each tensor's dtype, shape and byte range, then the data.
+ *
+ * The reader checks every header field before trusting it (sizes, types,
+ * ranges, full and non-overlapping coverage of the data buffer) and then
+ * streams the data section, tensor by tensor in file order, converting each
+ * element to float32 through a bounded staging buffer. The writer emits F32
+ * tensors sorted by name into "<path>.tmp.<pid>", fsyncs and renames, so a
+ * failed save never damages an existing file. Byte order is handled
+ * explicitly, so files are portable across hosts.
+ */
+#include "lethe/safetensors.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ST_MAX_HEADER 100000000LL        /* as the reference implementation */
+#define ST_STAGE_BYTES ((size_t)1 << 20) /* staging buffer for conversion */
+#define ST_META_KEY "__metadata__"
+
+typedef struct {
+    char *key, *value;
+} st_kv;
+
+struct lt_st_file {
+    char *path;
+    int count;
+    lt_st_tensor *t; /* sorted by name */
+    float *data;     /* every tensor's floats, in name order */
+    int n_meta;
+    st_kv *meta;     /* sorted by key */
+};
+
+/* ---- dtypes ------------------------------------------------------------ */
+
+typedef enum {
+    ST_F64, ST_F32, ST_F16, ST_BF16, ST_I64, ST_I32, ST_I16, ST_I8,
+    ST_U64, ST_U32, ST_U16, ST_U8, ST_BOOL, ST_NTYPES
+} st_dtype;
+
+static const struct {
+    const char *name;
+    int size;
+} st_types[ST_NTYPES] = {
+    {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+    {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U64", 8},  {"U32", 4},
+    {"U16", 2}, {"U8", 1},  {"BOOL", 1},
+};
+
+static int st_dtype_find(const char *s)
+{
+    for (int i = 0; i < ST_NTYPES; i++)
+        if (strcmp(s, st_types[i].name) == 0)
+            return i;
+    return -1;
+}
+
+static uint16_t st_le16(const uint8_t *b)
+{
+    return (uint16_t)(b[0] | b[1] << 8);
+}
+
+static uint32_t st_le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
+}
+
+static uint64_t st_le64(const uint8_t *b)
+{
+    return (uint64_t)st_le32(b) | (uint64_t)st_le32(b + 4) << 32;
+}
+
+static float st_bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* IEEE binary16 to binary32, exact (subnormals, infinities, NaN payload). */
+static float st_half(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31;
+    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    if (exp == 0) {
+        float v = ldexpf((float)mant, -24); /* zero or subnormal: exact */
+        return sign ? -v : v;
+    }
+    if (exp == 31)
+        return st_bits_f32(sign | 0x7f800000u | mant << 13);
+    return st_bits_f32(sign | (exp + 112) << 23 | mant << 13);
+}
+
+/* Convert n elements of type dt at b to float. */
+static void st_convert(st_dtype dt, const uint8_t *b, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = b + i * (size_t)st_types[dt].size;
+        double d;
+        switch (dt) {
+        case ST_F32: y[i] = st_bits_f32(st_le32(p)); continue;
+        case ST_F16: y[i] = st_half(st_le16(p)); continue;
+        case ST_BF16: y[i] = st_bits_f32((uint32_t)st_le16(p) << 16); continue;
+        case ST_F64: {
+            uint64_t u = st_le64(p);
+            memcpy(&d, &u, sizeof d);
+            y[i] = (float)d;
+            continue;
+        }
+        case ST_I64: y[i] = (float)(int64_t)st_le64(p); continue;
+        case ST_I32: y[i] = (float)(int32_t)st_le32(p); continue;
+        case ST_I16: y[i] = (float)(int16_t)st_le16(p); continue;
+        case ST_I8: y[i] = (float)(int8_t)p[0]; continue;
+        case ST_U64: y[i] = (float)st_le64(p); continue;
+        case ST_U32: y[i] = (float)st_le32(p); continue;
+        case ST_U16: y[i] = (float)st_le16(p); continue;
+        case ST_U8: y[i] = (float)p[0]; continue;
+        case ST_BOOL: y[i] = p[0] ? 1.0f : 0.0f; continue;
+        default: y[i] = 0; continue;
+        }
+    }
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static char *st_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static bool st_read_full(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static bool st_write_full(int fd, const void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = write(fd, (const char *)buf + done, n - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        done += (size_t)r;
+    }
+    return true;
+}
+
+/* A JSON number that is a non-negative integer exactly representable. */
+static bool st_json_index(const cJSON *v, int64_t *out)
+{
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d < 0 || d != floor(d) || d > 9007199254740992.0)
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+/* "[2, 3]" of a shape, always NUL-terminated. */
+static const char *st_shape_str(int ndim, const int64_t *shape, char *buf,
+                                size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < ndim && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "",
+                              (long long)shape[i]);
+    if (k < n)
+        snprintf(buf + k, n - k, "]");
+    return buf;
+}
+
+/* ---- header parsing ---------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;
+    int64_t shape[LT_MAX_DIMS];
+    int64_t numel;
+    int64_t begin, end; /* byte range in the data buffer */
+    int64_t foff;       /* float offset in the output */
+} st_info;
+
+typedef struct {
+    const char *path;
+    int64_t buf_len; /* bytes of the data buffer */
+    st_info *info;
+    int count;
+    const cJSON *meta; /* __metadata__ object, or NULL */
+} st_header;
+
+static lt_status st_parse_shape(const st_header *h, st_info *e,
+                                const cJSON *shape)
+{
+    if (!cJSON_IsArray(shape))
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': \"shape\" "
+                            "is not an array", h->path, e->name);
+    int nd = cJSON_GetArraySize(shape);
+    if (nd > LT_MAX_DIMS)
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s' has %d "
+                            "dims, more than LT_MAX_DIMS (%d)", h->path,
+                            e->name, nd, LT_MAX_DIMS);
+    e->ndim = 0;
+    e->numel = 1;
+    bool overflow = false;
+    for (const cJSON *d = shape->child; d; d = d->next) {
+        int64_t v;
+        if (!st_json_index(d, &v))
+            return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': "
+                                "shape[%d] is not a non-negative integer",
+                                h->path, e->name, e->ndim);
+        e->shape[e->ndim++] = v;
+        if (v != 0 && e->numel > INT64_MAX / v)
+            overflow = true;
+        else
+            e->numel *= v;
+    }
+    for (int i = 0; i < e->ndim; i++)
+        if (e->shape[i] == 0)
+            e->numel = 0, overflow = false;
+    if (overflow)
+        e->numel = -1; /* caught by the size check */
+    return LT_OK;
+}
+
+static lt_status st_parse_offsets(const st_header *h, st_info *e,
+                                  const cJSON *off)
+{
+    if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 ||
+        !st_json_index(off->child, &e->begin) ||
+        !st_json_index(off->child->next, &e->end))
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': "
+                            "\"data_offsets\" is not an array of two "
+                            "non-negative integers", h->path, e->name);
+    if (e->begin > e->end || e->end > h->buf_len)
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': "
+                            "data_offsets [%lld, %lld] are not begin <= end "
+                            "inside the %lld-byte data buffer", h->path,
+                            e->name, (long long)e->begin, (long long)e->end,
+                            (long long)h->buf_len);
+    int64_t bytes = e->end - e->begin, size = st_types[e->dtype].size;
+    if (e->numel < 0 || e->numel > bytes / size || e->numel * size != bytes) {
+        char sb[160];
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s' holds %lld "
+                            "bytes, but shape %s of dtype %s needs %s%lld",
+                            h->path, e->name, (long long)bytes,
+                            st_shape_str(e->ndim, e->shape, sb, sizeof sb),
+                            st_types[e->dtype].name,
+                            e->numel < 0 ? "more than " : "",
+                            e->numel < 0 ? (long long)INT64_MAX
+                                         : (long long)(e->numel * size));
+    }
+    return LT_OK;
+}
+
+static lt_status st_parse_entry(const st_header *h, st_info *e,
+                                const cJSON *j)
+{
+    e->name = j->string;
+    if (!cJSON_IsObject(j))
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': entry is "
+                            "not a JSON object", h->path, e->name);
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(j, "shape");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
+    const char *miss = !dt ? "dtype" : !shape ? "shape"
+                     : !off ? "data_offsets" : NULL;
+    if (miss)
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': missing "
+                            "\"%s\"", h->path, e->name, miss);
+    if (!cJSON_IsString(dt))
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s': \"dtype\" "
+                            "is not a string", h->path, e->name);
+    int t = st_dtype_find(dt->valuestring);
+    if (t < 0)
+        return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s' has "
+                            "unsupported dtype '%.32s'", h->path, e->name,
+                            dt->valuestring);
+    e->dtype = (st_dtype)t;
+    lt_status s = st_parse_shape(h, e, shape);
+    return s != LT_OK ? s : st_parse_offsets(h, e, off);
+}
+
+static lt_status st_check_meta(const st_header *h, const cJSON *m)
+{
+    if (cJSON_IsNull(m))
+        return LT_OK;
+    if (!cJSON_IsObject(m))
+        return lt_set_error(LT_ERR_FORMAT, "%s: \"__metadata__\" is not a "
+                            "JSON object", h->path);
+    for (const cJSON *v = m->child; v; v = v->next)
+        if (!cJSON_IsString(v))
+            return lt_set_error(LT_ERR_FORMAT, "%s: metadata value of "
+                                "'%.100s' is not a string", h->path,
+                                v->string);
+    return LT_OK;
+}
+
+static int st_cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const st_info *)a)->name, ((const st_info *)b)->name);
+}
+
+static int st_cmp_offset(const void *a, const void *b)
+{
+    const st_info *x = *(const st_info *const *)a;
+    const st_info *y = *(const st_info *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The tensors, sorted by offset, must tile [0, buf_len) exactly. */
+static lt_status st_check_coverage(const st_header *h, st_info **by_off)
+{
+    int64_t pos = 0;
+    for (int i = 0; i < h->count; i++) {
+        const st_info *e = by_off[i];
+        if (e->begin < pos)
+            return lt_set_error(LT_ERR_FORMAT, "%s: tensors '%.100s' and "
+                                "'%.100s' overlap in the data buffer",
+                                h->path, by_off[i - 1]->name, e->name);
+        if (e->begin > pos)
+            return lt_set_error(LT_ERR_FORMAT, "%s: gap in the data buffer: "
+                                "bytes [%lld, %lld) before tensor '%.100s' "
+                                "belong to no tensor", h->path,
+                                (long long)pos, (long long)e->begin, e->name);
+        pos = e->end;
+    }
+    if (pos != h->buf_len)
+        return lt_set_error(LT_ERR_FORMAT, "%s: the data buffer has %lld "
+                            "bytes after the last tensor (trailing data)",
+                            h->path, (long long)(h->buf_len - pos));
+    return LT_OK;
+}
+
+/* Parse and check every entry of the root object into h->info. */
+static lt_status st_parse_entries(st_header *h, const cJSON *root)
+{
+    int n = cJSON_GetArraySize(root), k = 0, n_meta = 0;
+    h->info = calloc((size_t)n + 1, sizeof *h->info);
+    if (!h->info)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", h->path);
+    for (const cJSON *j = root->child; j; j = j->next) {
+        if (strcmp(j->string, ST_META_KEY) == 0) {
+            if (n_meta++)
+                return lt_set_error(LT_ERR_FORMAT, "%s: duplicate "
+                                    "\"__metadata__\"", h->path);
+            h->meta = cJSON_IsNull(j) ? NULL : j;
+            lt_status s = st_check_meta(h, j);
+            if (s != LT_OK)
+                return s;
+            continue;
+        }
+        lt_status s = st_parse_entry(h, &h->info[k++], j);
+        if (s != LT_OK)
+            return s;
+    }
+    h->count = k;
+    qsort(h->info, (size_t)k, sizeof *h->info, st_cmp_name);
+    for (int i = 1; i < k; i++)
+        if (strcmp(h->info[i - 1].name, h->info[i].name) == 0)
+            return lt_set_error(LT_ERR_FORMAT, "%s: duplicate tensor name "
+                                "'%.100s'", h->path, h->info[i].name);
+    return LT_OK;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Stream the data section (tensors in offset order) into f->data. */
+static lt_status st_read_data(int fd, const st_header *h, st_info **by_off,
+                              float *data)
+{
+    uint8_t *stage = malloc(ST_STAGE_BYTES);
+    if (!stage)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", h->path);
+    lt_status s = LT_OK;
+    for (int i = 0; i < h->count && s == LT_OK; i++) {
+        const st_info *e = by_off[i];
+        size_t size = (size_t)st_types[e->dtype].size;
+        size_t per = ST_STAGE_BYTES / size, done = 0;
+        while (done < (size_t)e->numel) {
+            size_t m = (size_t)e->numel - done < per ? (size_t)e->numel - done
+                                                     : per;
+            if (!st_read_full(fd, stage, m * size)) {
+                s = lt_set_error(LT_ERR_IO, "%s: read of tensor '%.100s' "
+                                 "failed (file changed while reading?)",
+                                 h->path, e->name);
+                break;
+            }
+            st_convert(e->dtype, stage, data + e->foff + done, m);
+            done += m;
+        }
+    }
+    free(stage);
+    return s;
+}
+
+static int st_cmp_kv(const void *a, const void *b)
+{
+    return strcmp(((const st_kv *)a)->key, ((const st_kv *)b)->key);
+}
+
+/* Copy the (checked) metadata into f, sorted by key; keys must be unique. */
+static lt_status st_fill_meta(lt_st_file *f, const cJSON *meta)
+{
+    int n = meta ? cJSON_GetArraySize(meta) : 0;
+    f->meta = calloc((size_t)n + 1, sizeof *f->meta);
+    if (!f->meta)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", f->path);
+    for (const cJSON *v = meta ? meta->child : NULL; v; v = v->next) {
+        st_kv *kv = &f->meta[f->n_meta++];
+        kv->key = st_strdup(v->string);
+        kv->value = st_strdup(v->valuestring);
+        if (!kv->key || !kv->value)
+            return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", f->path);
+    }
+    qsort(f->meta, (size_t)n, sizeof *f->meta, st_cmp_kv);
+    for (int i = 1; i < n; i++)
+        if (strcmp(f->meta[i - 1].key, f->meta[i].key) == 0)
+            return lt_set_error(LT_ERR_FORMAT, "%s: duplicate metadata key "
+                                "'%.100s'", f->path, f->meta[i].key);
+    return LT_OK;
+}
+
+/* Build the tensors of f from the checked header and read their data. */
+static lt_status st_build(lt_st_file *f, int fd, st_header *h)
+{
+    int64_t total = 0;
+    for (int i = 0; i < h->count; i++) {
+        h->info[i].foff = total;
+        total += h->info[i].numel;
+    }
+    f->t = calloc((size_t)h->count + 1, sizeof *f->t);
+    f->data = malloc((size_t)total * sizeof(float) + 1);
+    st_info **by_off = calloc((size_t)h->count + 1, sizeof *by_off);
+    lt_status s = LT_OK;
+    if (!f->t || !f->data || !by_off)
+        s = lt_set_error(LT_ERR_NOMEM, "%s: cannot allocate %lld floats",
+                         h->path, (long long)total);
+    for (int i = 0; s == LT_OK && i < h->count; i++) {
+        const st_info *e = &h->info[i];
+        lt_st_tensor *t = &f->t[i];
+        f->count = i + 1;
+        t->name = st_strdup(e->name);
+        t->ndim = e->ndim;
+        memcpy(t->shape, e->shape, sizeof t->shape);
+        t->numel = e->numel;
+        t->data = f->data + e->foff;
+        by_off[i] = &h->info[i];
+        if (!t->name)
+            s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", h->path);
+    }
+    if (s == LT_OK) {
+        qsort(by_off, (size_t)h->count, sizeof *by_off, st_cmp_offset);
+        s = st_check_coverage(h, by_off);
+    }
+    if (s == LT_OK)
+        s = st_fill_meta(f, h->meta);
+    if (s == LT_OK)
+        s = st_read_data(fd, h, by_off, f->data);
+    free(by_off);
+    return s;
+}
+
+/* Open path; read and check the header length; return the header bytes. */
+static lt_status st_read_header(const char *path, int *fd, char **hdr,
+                                int64_t *hlen, int64_t *buf_len)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s", path,
+                            strerror(errno));
+    struct stat st;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return lt_set_error(LT_ERR_IO, "%s: not a readable regular file",
+                            path);
+    int64_t size = (int64_t)st.st_size;
+    uint8_t lb[8];
+    if (size < 8)
+        return lt_set_error(LT_ERR_FORMAT, "%s: file of %lld bytes is too "
+                            "short for a safetensors header", path,
+                            (long long)size);
+    if (!st_read_full(*fd, lb, 8))
+        return lt_set_error(LT_ERR_IO, "%s: read failed", path);
+    uint64_t n = st_le64(lb);
+    if (n > (uint64_t)ST_MAX_HEADER)
+        return lt_set_error(LT_ERR_FORMAT, "%s: header length %llu is absurd "
+                            "(limit %lld bytes)", path, (unsigned long long)n,
+                            ST_MAX_HEADER);
+    if ((int64_t)n > size - 8)
+        return lt_set_error(LT_ERR_FORMAT, "%s: header length %llu exceeds "
+                            "the file size (%lld bytes): truncated?", path,
+                            (unsigned long long)n, (long long)size);
+    *hlen = (int64_t)n;
+    *buf_len = size - 8 - (int64_t)n;
+    *hdr = malloc((size_t)n + 1);
+    if (!*hdr)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    if (!st_read_full(*fd, *hdr, (size_t)n))
+        return lt_set_error(LT_ERR_IO, "%s: read failed", path);
+    (*hdr)[n] = 0;
+    return LT_OK;
+}
+
+/* Parse the JSON text; anything but whitespace after it is an error. */
+static lt_status st_parse_json(const char *path, const char *hdr,
+                               int64_t hlen, cJSON **root)
+{
+    const char *end = NULL;
+    *root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &end, 0);
+    if (!*root)
+        return lt_set_error(LT_ERR_FORMAT, "%s: header is not valid JSON "
+                            "(error near byte %lld of %lld)", path,
+                            end ? (long long)(end - hdr) : 0LL,
+                            (long long)hlen);
+    for (const char *p = end; p && p < hdr + hlen; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return lt_set_error(LT_ERR_FORMAT, "%s: unexpected bytes after "
+                                "the JSON header at byte %lld", path,
+                                (long long)(p - hdr));
+    if (!cJSON_IsObject(*root))
+        return lt_set_error(LT_ERR_FORMAT, "%s: header is not a JSON "
+                            "object", path);
+    return LT_OK;
+}
+
+lt_status lt_st_load(const char *path, lt_st_file **out)
+{
+    if (!out)
+        return lt_set_error(LT_ERR_ARG, "lt_st_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return lt_set_error(LT_ERR_ARG, "lt_st_load: path is NULL");
+    int fd = -1;
+    char *hdr = NULL;
+    cJSON *root = NULL;
+    st_header h = {.path = path};
+    int64_t hlen = 0;
+    lt_st_file *f = calloc(1, sizeof *f);
+    lt_status s = f && (f->path = st_strdup(path))
+                      ? st_read_header(path, &fd, &hdr, &hlen, &h.buf_len)
+                      : lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    if (s == LT_OK)
+        s = st_parse_json(path, hdr, hlen, &root);
+    if (s == LT_OK)
+        s = st_parse_entries(&h, root);
+    if (s == LT_OK)
+        s = st_build(f, fd, &h);
+    if (fd >= 0)
+        close(fd);
+    cJSON_Delete(root);
+    free(hdr);
+    free(h.info);
+    if (s != LT_OK) {
+        lt_st_free(f);
+        return s;
+    }
+    *out = f;
+    return LT_OK;
+}
+
+void lt_st_free(lt_st_file *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->count; i++)
+        free((char *)f->t[i].name);
+    for (int i = 0; i < f->n_meta; i++) {
+        free(f->meta[i].key);
+        free(f->meta[i].value);
+    }
+    free(f->t);
+    free(f->data);
+    free(f->meta);
+    free(f->path);
+    free(f);
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+int lt_st_count(const lt_st_file *f)
+{
+    return f ? f->count : 0;
+}
+
+const lt_st_tensor *lt_st_at(const lt_st_file *f, int i)
+{
+    if (!f || i < 0 || i >= f->count) {
+        lt_set_error(LT_ERR_ARG, "lt_st_at: index %d out of range [0, %d)",
+                     i, f ? f->count : 0);
+        return NULL;
+    }
+    return &f->t[i];
+}
+
+const lt_st_tensor *lt_st_get(const lt_st_file *f, const char *name)
+{
+    if (!f || !name) {
+        lt_set_error(LT_ERR_ARG, "lt_st_get: NULL argument");
+        return NULL;
+    }
+    int lo = 0, hi = f->count - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(f->t[mid].name, name);
+        if (c == 0)
+            return &f->t[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    lt_set_error(LT_ERR_ARG, "%s: no tensor called '%.100s'", f->path, name);
+    return NULL;
+}
+
+lt_status lt_st_read_into(const lt_st_file *f, const char *name,
+                          lt_tensor *dst)
+{
+    if (!dst || !dst->data)
+        return lt_set_error(LT_ERR_ARG, "lt_st_read_into: destination for "
+                            "'%.100s' is NULL", name ? name : "(null)");
+    const lt_st_tensor *t = lt_st_get(f, name);
+    if (!t)
+        return lt_last_status();
+    bool same = t->ndim == dst->ndim;
+    for (int i = 0; same && i < t->ndim; i++)
+        same = t->shape[i] == dst->shape[i];
+    if (t->ndim == 0 && dst->ndim == 1 && dst->shape[0] == 1)
+        same = true; /* a scalar fills a [1] tensor */
+    if (!same) {
+        char a[160], b[160];
+        return lt_set_error(LT_ERR_SHAPE, "%s: tensor '%.100s' has shape %s, "
+                            "the destination %s", f->path, name,
+                            st_shape_str(t->ndim, t->shape, a, sizeof a),
+                            st_shape_str(dst->ndim, dst->shape, b, sizeof b));
+    }
+    memcpy(dst->data, t->data, (size_t)t->numel * sizeof(float));
+    return LT_OK;
+}
+
+int lt_st_meta_count(const lt_st_file *f)
+{
+    return f ? f->n_meta : 0;
+}
+
+const char *lt_st_meta_key(const lt_st_file *f, int i)
+{
+    return f && i >= 0 && i < f->n_meta ? f->meta[i].key : NULL;
+}
+
+const char *lt_st_meta_value(const lt_st_file *f, int i)
+{
+    return f && i >= 0 && i < f->n_meta ? f->meta[i].value : NULL;
+}
+
+const char *lt_st_meta(const lt_st_file *f, const char *key)
+{
+    if (!f || !key)
+        return NULL;
+    st_kv k = {(char *)key, NULL};
+    const st_kv *kv = bsearch(&k, f->meta, (size_t)f->n_meta, sizeof k,
+                              st_cmp_kv);
+    return kv ? kv->value : NULL;
+}
+
+/* ---- saving ------------------------------------------------------------ */
+
+lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t)
+{
+    lt_st_tensor e;
+    memset(&e, 0, sizeof e);
+    e.name = name;
+    if (t) {
+        e.ndim = t->ndim;
+        memcpy(e.shape, t->shape, sizeof e.shape);
+        e.numel = t->numel;
+        e.data = t->data;
+    }
+    return e; /* NULL t: a scalar with NULL data, rejected by lt_st_save */
+}
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
+static bool st_utf8_ok(const char *str)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    while (*s) {
+        uint32_t c = *s;
+        int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1
+              : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0)
+            return false;
+        c &= n == 0 ? 0x7f : (0x3f >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            c = c << 6 | (s[i] & 0x3f);
+        }
+        static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
+        if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+/* A growable byte buffer for the JSON header. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} st_buf;
+
+static void st_put(st_buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void st_puts(st_buf *b, const char *s)
+{
+    st_put(b, s, strlen(s));
+}
+
+static void st_put_int(st_buf *b, int64_t v)
+{
+    char t[32];
+    st_put(b, t, (size_t)snprintf(t, sizeof t, "%lld", (long long)v));
+}
+
+/* A JSON string literal. */
+static void st_put_str(st_buf *b, const char *s)
+{
+    st_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char t[8];
+        if (c == '"' || c == '\\') {
+            t[0] = '\\';
+            t[1] = (char)c;
+            st_put(b, t, 2);
+        } else if (c < 0x20) {
+            st_put(b, t, (size_t)snprintf(t, sizeof t, "\\u%04x", c));
+        } else {
+            st_put(b, (const char *)&c, 1);
+        }
+    }
+    st_put(b, "\"", 1);
+}
+
+static int st_cmp_tensor(const void *a, const void *b)
+{
+    return strcmp((*(const lt_st_tensor *const *)a)->name,
+                  (*(const lt_st_tensor *const *)b)->name);
+}
+
+/* Check one tensor of a save (its size stays below 2^60 elements). */
+static lt_status st_check_save_tensor(const char *path, const lt_st_tensor *t,
+                                      int i)
+{
+    if (!t->name)
+        return lt_set_error(LT_ERR_ARG, "%s: tensor %d has a NULL name",
+                            path, i);
+    if (!st_utf8_ok(t->name) || strcmp(t->name, ST_META_KEY) == 0)
+        return lt_set_error(LT_ERR_ARG, "%s: tensor name '%.100s' is %s",
+                            path, t->name, strcmp(t->name, ST_META_KEY) == 0
+                                ? "reserved" : "not valid UTF-8");
+    if (t->ndim < 0 || t->ndim > LT_MAX_DIMS)
+        return lt_set_error(LT_ERR_ARG, "%s: tensor '%.100s' has ndim %d "
+                            "(0..%d allowed)", path, t->name, t->ndim,
+                            LT_MAX_DIMS);
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++) {
+        int64_t v = t->shape[d];
+        if (v < 0 || (v > 0 && n > ((int64_t)1 << 60) / v))
+            return lt_set_error(LT_ERR_ARG, "%s: tensor '%.100s' has bad "
+                                "dimension %d of size %lld", path, t->name,
+                                d, (long long)v);
+        n *= v;
+    }
+    if (n > 0 && !t->data)
+        return lt_set_error(LT_ERR_ARG, "%s: tensor '%.100s': data is NULL",
+                            path, t->name);
+    return LT_OK;
+}
+
+static lt_status st_check_save_meta(const char *path,
+                                    const char *const *meta, int n_meta)
+{
+    if (n_meta < 0 || (n_meta > 0 && !meta))
+        return lt_set_error(LT_ERR_ARG, "%s: bad metadata (%d pairs, "
+                            "array %p)", path, n_meta, (const void *)meta);
+    for (int i = 0; i < 2 * n_meta; i++)
+        if (!meta[i] || !st_utf8_ok(meta[i]))
+            return lt_set_error(LT_ERR_ARG, "%s: metadata %s %d is %s", path,
+                                i % 2 ? "value" : "key", i / 2,
+                                meta[i] ? "not valid UTF-8" : "NULL");
+    for (int i = 0; i < n_meta; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(meta[2 * i], meta[2 * j]) == 0)
+                return lt_set_error(LT_ERR_ARG, "%s: duplicate metadata key "
+                                    "'%.100s'", path, meta[2 * i]);
+    return LT_OK;
+}
+
+/* The JSON header for tensors sorted by name, padded to a multiple of 8. */
+static void st_build_header(st_buf *b, const lt_st_tensor *const *sorted,
+                            const int64_t *numel, int n,
+                            const char *const *meta, int n_meta)
+{
+    st_puts(b, "{");
+    if (n_meta > 0) {
+        st_puts(b, "\"" ST_META_KEY "\":{");
+        for (int i = 0; i < n_meta; i++) {
+            st_puts(b, i ? "," : "");
+            st_put_str(b, meta[2 * i]);
+            st_puts(b, ":");
+            st_put_str(b, meta[2 * i + 1]);
+        }
+        st_puts(b, "}");
+    }
+    int64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const lt_st_tensor *t = sorted[i];
+        st_puts(b, i || n_meta > 0 ? "," : "");
+        st_put_str(b, t->name);
+        st_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (int d = 0; d < t->ndim; d++) {
+            st_puts(b, d ? "," : "");
+            st_put_int(b, t->shape[d]);
+        }
+        st_puts(b, "],\"data_offsets\":[");
+        st_put_int(b, off);
+        st_puts(b, ",");
+        off += numel[i] * 4;
+        st_put_int(b, off);
+        st_puts(b, "]}");
+    }
+    st_puts(b, "}");
+    while (!b->oom && b->n % 8)
+        st_puts(b, " ");
+}
+
+static bool st_host_le(void)
+{
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Write n floats little-endian. */
+static bool st_write_floats(int fd, const float *x, int64_t n)
+{
+    if (st_host_le())
+        return st_write_full(fd, x, (size_t)n * sizeof(float));
+    uint8_t buf[4096];
+    for (int64_t i = 0; i < n;) {
+        size_t m = 0;
+        for (; m < sizeof buf && i < n; m += 4, i++) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            for (int k = 0; k < 4; k++)
+                buf[m + (size_t)k] = (uint8_t)(u >> (8 * k));
+        }
+        if (!st_write_full(fd, buf, m))
+            return false;
+    }
+    return true;
+}
+
+/* Write the whole file to tmp and fsync it; 0 or an errno value. */
+static int st_write_tmp(const char *tmp, const st_buf *hdr,
+                        const lt_st_tensor *const *sorted,
+                        const int64_t *numel, int n)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return errno;
+    uint8_t lb[8];
+    for (int k = 0; k < 8; k++)
+        lb[k] = (uint8_t)((uint64_t)hdr->n >> (8 * k));
+    bool ok = st_write_full(fd, lb, 8) && st_write_full(fd, hdr->p, hdr->n);
+    for (int i = 0; ok && i < n; i++)
+        ok = st_write_floats(fd, sorted[i]->data, numel[i]);
+    ok = ok && fsync(fd) == 0;
+    int err = ok ? 0 : errno ? errno : EIO;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    return err;
+}
+
+/* Make the rename durable (best effort: some filesystems refuse). */
+static void st_sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path),
+                 path);
+    else
+        return;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static lt_status st_save_sorted(const char *path,
+                                const lt_st_tensor *const *sorted,
+                                const int64_t *numel, int n,
+                                const char *const *meta, int n_meta)
+{
+    st_buf hdr = {0};
+    st_build_header(&hdr, sorted, numel, n, meta, n_meta);
+    size_t tl = strlen(path) + 32;
+    char *tmp = malloc(tl);
+    lt_status s = LT_OK;
+    if (hdr.oom || !tmp) {
+        s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+        errno = 0;
+        int err = st_write_tmp(tmp, &hdr, sorted, numel, n);
+        if (err) {
+            s = lt_set_error(LT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
+                             strerror(err));
+            unlink(tmp);
+        } else if (rename(tmp, path) != 0) {
+            s = lt_set_error(LT_ERR_IO, "%s: cannot rename %s to it: %s",
+                             path, tmp, strerror(errno));
+            unlink(tmp);
+        } else {
+            st_sync_dir(path);
+        }
+    }
+    free(tmp);
+    free(hdr.p);
+    return s;
+}
+
+lt_status lt_st_save(const char *path, const lt_st_tensor *t, int n,
+                     const char *const *meta, int n_meta)
+{
+    if (!path || !*path)
+        return lt_set_error(LT_ERR_ARG, "lt_st_save: empty or NULL path");
+    if (n < 0 || (n > 0 && !t))
+        return lt_set_error(LT_ERR_ARG, "%s: bad tensor list (%d tensors, "
+                            "array %p)", path, n, (const void *)t);
+    lt_status s = st_check_save_meta(path, meta, n_meta);
+    if (s != LT_OK)
+        return s;
+    const lt_st_tensor **sorted = calloc((size_t)n + 1, sizeof *sorted);
+    int64_t *numel = calloc((size_t)n + 1, sizeof *numel);
+    if (!sorted || !numel)
+        s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    for (int i = 0; s == LT_OK && i < n; i++) {
+        s = st_check_save_tensor(path, &t[i], i);
+        sorted[i] = &t[i];
+    }
+    if (s == LT_OK) {
+        qsort(sorted, (size_t)n, sizeof *sorted, st_cmp_tensor);
+        for (int i = 1; s == LT_OK && i < n; i++)
+            if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
+                s = lt_set_error(LT_ERR_ARG, "%s: duplicate tensor name "
+                                 "'%.100s'", path, sorted[i]->name);
+    }
+    if (s == LT_OK) {
+        for (int i = 0; i < n; i++) /* numel in sorted order */
+            numel[i] = lt_shape_numel(sorted[i]->ndim, sorted[i]->shape);
+        s = st_save_sorted(path, sorted, numel, n, meta, n_meta);
+    }
+    free(sorted);
+    free(numel);
+    return s;
+}

@@ -1,0 +1,202 @@
+/*
+ * test_models.c - the image classifiers against their PyTorch twins
+ * (tests/golden/gen_models.py): with weights filled from the same formula
+ * on both sides, Lethe must reproduce eval- and train-mode logits, the
+ * loss, gradients, running statistics and the weights after one SGD and
+ * one Adam step. Also: unknown names and bad specs are clear errors.
+ */
+#include "lt_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* The formula of gen_models.py's fill(). */
+static void fill(lt_model *m)
+{
+    for (int j = 0; j < m->params.count; j++) {
+        lt_param *p = &m->params.p[j];
+        lt_tensor *t = &p->t;
+        for (int64_t k = 0; k < t->numel; k++) {
+            uint64_t h = ((uint64_t)k * 2654435761u + 97531u * (uint64_t)(j + 1)) &
+                         0xffffffffu;
+            double u = (double)h / 2147483648.0 - 1.0, v;
+            if (t->ndim >= 2)
+                v = u / sqrt((double)(t->numel / t->shape[0]));
+            else if (ends_with(p->name, "running_var"))
+                v = 1 + 0.5 * fabs(u);
+            else if (ends_with(p->name, ".weight"))
+                v = 1 + 0.1 * u;
+            else
+                v = 0.1 * u;
+            t->data[k] = (float)v;
+        }
+    }
+}
+
+/* Gradients (grad) or the change a step made (theta - theta0) of every
+ * named tensor, by relative L2 error: see lt_check_rel_l2 for why. The
+ * measured errors are ~1e-7 for MLP/CNN and up to ~1e-3 for the ResNets,
+ * where a few ReLU inputs sit within rounding of zero. */
+static void check_named(const lt_golden *g, lt_model *m, const char *tag,
+                        const char *what, bool grad, const float *theta0)
+{
+    char key[160];
+    for (int i = 0; i < g->count; i++) {
+        const char *n = g->e[i].name;
+        size_t pre = strlen(tag) + strlen(what) + 2;
+        snprintf(key, sizeof key, "%s.%s.", tag, what);
+        if (strncmp(n, key, pre))
+            continue;
+        lt_tensor *t = lt_params_get(&m->params, n + pre);
+        LT_CHECK(t != NULL, "%s: %s", n, lt_last_error());
+        if (!t)
+            continue;
+        const float *base = theta0 + (t->data - m->params.theta);
+        float *got = malloc((size_t)t->numel * sizeof(float));
+        float *want = malloc((size_t)t->numel * sizeof(float));
+        for (int64_t k = 0; k < t->numel; k++) {
+            got[k] = grad ? t->grad[k] : t->data[k] - base[k];
+            want[k] = grad ? g->e[i].data[k] : g->e[i].data[k] - base[k];
+        }
+        LT_CHECK(g->e[i].numel == t->numel, "%s: size", n);
+        /* One Adam step moves each weight by about lr * sign(g): where |g|
+         * is tiny, rounding picks the sign, so compare the step only where
+         * PyTorch's gradient is at least 1% of its RMS. */
+        char gkey[160];
+        snprintf(gkey, sizeof gkey, "%s.grad.%s", tag, n + pre);
+        const lt_golden_entry *tg = !strcmp(what, "adam") ?
+                                        lt_golden_get(g, gkey) : NULL;
+        double rms = 0;
+        for (int64_t k = 0; tg && k < tg->numel; k++)
+            rms += (double)tg->data[k] * tg->data[k] / (double)tg->numel;
+        for (int64_t k = 0; tg && k < t->numel; k++)
+            if (fabs(tg->data[k]) < 0.01 * sqrt(rms))
+                got[k] = want[k] = 0;
+        LT_CHECK_REL_L2(n, got, want, t->numel, 5e-3);
+        free(got);
+        free(want);
+    }
+}
+
+static void step_and_check(const lt_golden *g, lt_model *m, const char *tag,
+                           const float *grads, lt_optim_config cfg,
+                           const char *what)
+{
+    fill(m);
+    float *theta0 = malloc((size_t)m->params.n_total * sizeof(float));
+    memcpy(theta0, m->params.theta, (size_t)m->params.n_total * sizeof(float));
+    memcpy(m->params.grad, grads, (size_t)m->params.n_train * sizeof(float));
+    lt_optim o;
+    lt_optim_init(&o, &cfg, m->params.n_train);
+    LT_CHECK(lt_optim_step(&o, m->params.theta, m->params.grad, NULL, cfg.lr) ==
+                 LT_OK, "%s", lt_last_error());
+    lt_optim_free(&o);
+    check_named(g, m, tag, what, false, theta0);
+    free(theta0);
+}
+
+static void twin(const char *tag, const char *arch, lt_input_spec in)
+{
+    lt_golden *g = lt_golden_load("models.bin");
+    lt_model *m = NULL;
+    char key[128];
+    LT_CHECK(lt_model_create(arch, in, &m) == LT_OK, "%s", lt_last_error());
+    lt_ctx *c = lt_ctx_new((size_t)512 << 20);
+    if (!m || !g || !c)
+        goto out;
+    fill(m);
+    snprintf(key, sizeof key, "%s.x", tag);
+    lt_tensor *x = lt_golden_tensor(c, g, key, false);
+    snprintf(key, sizeof key, "%s.y", tag);
+    int32_t *y = lt_golden_ints(c, g, key);
+    lt_set_grad_enabled(c, false);
+    lt_tensor *ev = lt_model_forward(c, m, x, false);
+    LT_CHECK_OK(ev);
+    snprintf(key, sizeof key, "%s.logits_eval", tag);
+    if (ev)
+        LT_GOLDEN_CHECK(g, key, ev->data, ev->numel);
+    lt_set_grad_enabled(c, true);
+    lt_tensor *tr = lt_model_forward(c, m, x, true);
+    lt_tensor *loss = lt_cross_entropy(c, tr, y, LT_REDUCE_MEAN);
+    LT_CHECK_OK(loss);
+    if (!loss)
+        goto out;
+    snprintf(key, sizeof key, "%s.logits_train", tag);
+    LT_GOLDEN_CHECK(g, key, tr->data, tr->numel);
+    snprintf(key, sizeof key, "%s.loss_train", tag);
+    LT_GOLDEN_CHECK(g, key, loss->data, 1);
+    LT_CHECK(lt_backward(c, loss) == LT_OK, "%s", lt_last_error());
+    check_named(g, m, tag, "grad", true, m->params.theta);
+    float sq[256];
+    int n = 0;
+    for (int i = 0; i < m->params.count && n < 256; i++)
+        if (m->params.p[i].trainable) {
+            double s = 0;
+            for (int64_t k = 0; k < m->params.p[i].t.numel; k++)
+                s += (double)m->params.p[i].t.grad[k] * m->params.p[i].t.grad[k];
+            sq[n++] = (float)s;
+        }
+    snprintf(key, sizeof key, "%s.grad_sq", tag);
+    const lt_golden_entry *gsq = lt_golden_get(g, key);
+    if (gsq && gsq->numel == n)
+        LT_CHECK_REL_L2(key, sq, gsq->data, n, 1e-2);
+    snprintf(key, sizeof key, "%s.bn1.running_mean", tag);
+    lt_tensor *rm = lt_params_get(&m->params, "bn1.running_mean");
+    if (rm)
+        LT_GOLDEN_CHECK(g, key, rm->data, rm->numel);
+    lt_clear_error();
+    float *grads = malloc((size_t)m->params.n_train * sizeof(float));
+    memcpy(grads, m->params.grad, (size_t)m->params.n_train * sizeof(float));
+    lt_optim_config sgd = lt_optim_defaults(LT_OPT_SGD);
+    sgd.lr = 0.1f;
+    sgd.weight_decay = 5e-4f;
+    step_and_check(g, m, tag, grads, sgd, "sgd");
+    lt_optim_config adam = lt_optim_defaults(LT_OPT_ADAM);
+    step_and_check(g, m, tag, grads, adam, "adam");
+    free(grads);
+out:
+    lt_ctx_free(c);
+    lt_model_free(m);
+    lt_golden_free(g);
+}
+
+static const lt_input_spec fmnist = {1, 28, 28, 10};
+
+LT_TEST(mlp_matches_pytorch) { twin("mlp", "mlp:784-64-32-10", fmnist); }
+LT_TEST(cnn_matches_pytorch) { twin("cnn", "cnn", fmnist); }
+LT_TEST(resnet8_matches_pytorch) { twin("resnet8", "resnet8", fmnist); }
+LT_TEST(resnet18_matches_pytorch)
+{
+    twin("resnet18", "resnet18", (lt_input_spec){3, 32, 32, 10});
+}
+
+LT_TEST(model_errors)
+{
+    lt_model *m = NULL;
+    LT_CHECK(lt_model_create("resnet9000", fmnist, &m) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "unknown model 'resnet9000'"),
+             "%s", lt_last_error());
+    LT_CHECK(lt_model_create("mlp:100-10", fmnist, &m) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "input size 784"),
+             "%s", lt_last_error());
+    LT_CHECK(lt_model_create("mlp:784-x-10", fmnist, &m) == LT_ERR_ARG,
+             "junk spec accepted");
+    LT_CHECK(lt_model_create("resnet8", fmnist, &m) == LT_OK, "%s",
+             lt_last_error());
+    lt_ctx *c = lt_ctx_new(1 << 24);
+    lt_tensor *x = lt_zeros(c, 4, (int64_t[]){2, 3, 28, 28});
+    LT_CHECK(lt_model_forward(c, m, x, false) == NULL &&
+                 lt_last_status() == LT_ERR_SHAPE,
+             "wrong channel count accepted");
+    lt_ctx_free(c);
+    lt_model_free(m);
+}
+
+LT_TEST_MAIN()
