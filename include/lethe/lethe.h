@@ -13,6 +13,7 @@
 #include "lethe/nn.h"
 #include "lethe/models.h"
 #include "lethe/data.h"
+#include "lethe/train.h"
 
 #define LETHE_VERSION "0.1.0"
 

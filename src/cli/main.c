@@ -5,11 +5,41 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+char *openblas_get_corename(void);
+
+/* Debian's OpenBLAS picks its kernels when it loads, from the CPU model;
+ * on CPUs it does not know (common on virtual machines) it falls back to
+ * "Prescott" kernels that run SGEMM several times slower. The choice can
+ * only be changed before the library loads, so when that happened on a CPU
+ * with AVX-512 or AVX2, run this program again with OPENBLAS_CORETYPE set.
+ * LETHE_BLAS_DETECT=1 keeps OpenBLAS's own choice. */
+static void lt_fix_blas_core(char **argv)
+{
+    const char *core = openblas_get_corename();
+    if (getenv("OPENBLAS_CORETYPE") || getenv("LETHE_BLAS_DETECT") || !core ||
+        strcmp(core, "Prescott"))
+        return;
+    __builtin_cpu_init();
+    const char *want = __builtin_cpu_supports("avx512f") ? "SkylakeX" :
+                       __builtin_cpu_supports("avx2") ? "Haswell" : NULL;
+    if (!want)
+        return;
+    setenv("OPENBLAS_CORETYPE", want, 1);
+    execv("/proc/self/exe", argv); /* returns only on failure: carry on */
+}
 
 static const lt_cli_command lt_commands[] = {
     {"demo", "train an MLP on Fashion-MNIST with the engine (main job for now)",
      lt_cli_demo},
+    {"train", "train an image classifier and save a safetensors checkpoint",
+     lt_cli_train},
+    {"eval", "loss and accuracy of a checkpoint on each split", lt_cli_eval},
+    {"predict", "write a checkpoint's logits on a split as a .npy file",
+     lt_cli_predict},
 };
 
 static void lt_usage(FILE *f)
@@ -23,6 +53,7 @@ static void lt_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    lt_fix_blas_core(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         lt_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

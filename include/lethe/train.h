@@ -1,0 +1,56 @@
+/*
+ * lethe/train.h - the supervised training loop for classifiers and their
+ * evaluation (loss, accuracy, logits). The loop reports progress through a
+ * callback (library code never prints).
+ */
+#ifndef LETHE_TRAIN_H
+#define LETHE_TRAIN_H
+
+#include "lethe/data.h"
+#include "lethe/models.h"
+#include "lethe/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int epoch, epochs;
+    int64_t step, steps;    /* within the epoch */
+    double loss;            /* running mean of the epoch's loss */
+    double test_acc;        /* at epoch end (NAN before) */
+    bool epoch_end;
+} lt_train_event;
+
+typedef struct {
+    lt_optim_config optim;
+    lt_schedule sched;      /* base_lr, warm-up; total / milestones filled
+                               from epochs when zero */
+    int epochs, batch;
+    float clip;             /* max gradient norm; 0: no clipping */
+    uint64_t seed;
+    lt_augment aug;
+    size_t arena_bytes;     /* 0: sized from the model and batch */
+    void (*progress)(void *ud, const lt_train_event *ev);
+    void *ud;
+} lt_train_cfg;
+
+typedef struct {
+    double train_loss, test_loss, test_acc, seconds;
+    size_t arena_peak;
+} lt_train_report;
+
+/* Train m on tr (te may be NULL; else evaluated after every epoch).
+ * Returns 0, or non-zero with the error set (NaN loss, arena...). */
+int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
+                        const lt_train_cfg *cfg, lt_train_report *rep);
+
+/* Mean cross-entropy and accuracy (%) of m (eval mode) on d. logits, when
+ * non-NULL, receives [d->n, classes]. */
+lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,
+                      double *loss, double *acc, float *logits);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,196 @@
+/*
+ * train.c - `lethe train`: train an image classifier on a dataset and save
+ * it as a self-describing safetensors checkpoint (architecture, input
+ * shape, data, seed, command line, test accuracy and timings in the
+ * metadata).
+ */
+#include "cli/args.h"
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *model, *data, *out, *optim, *sched, *augment;
+    int epochs, batch, threads, warmup;
+    float lr, wd, momentum, clip;
+    uint64_t seed;
+} lt_train_opts;
+
+static const char *lt_train_usage =
+    "usage: lethe train --model ARCH --data SET --out FILE [options]\n"
+    "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, resnet8 or\n"
+    "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
+    "(NAME:DIR reads another folder).";
+
+/* A progress bar per epoch on stderr, one summary line per epoch on stdout. */
+typedef struct {
+    lt_progress bar;
+    double start;
+    char label[32];
+} lt_train_ui;
+
+static void lt_train_progress(void *ud, const lt_train_event *ev)
+{
+    lt_train_ui *ui = ud;
+    if (ev->epoch_end) {
+        lt_progress_end(&ui->bar);
+        printf("epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n",
+               ev->epoch, ev->epochs, ev->loss, ev->test_acc,
+               lt_now() - ui->start);
+        fflush(stdout);
+        return;
+    }
+    if (ev->step == 1) {
+        snprintf(ui->label, sizeof ui->label, "epoch %d/%d", ev->epoch,
+                 ev->epochs);
+        lt_progress_start(&ui->bar, ui->label, ev->steps);
+    }
+    char extra[64];
+    snprintf(extra, sizeof extra, "loss %.4f", ev->loss);
+    lt_progress_update(&ui->bar, ev->step, extra);
+}
+
+static int lt_train_parse(int argc, char **argv, lt_train_opts *o)
+{
+    *o = (lt_train_opts){.model = "resnet8", .data = "fashion-mnist",
+                         .optim = "sgd", .sched = "cosine", .augment = "auto",
+                         .epochs = 10, .batch = 128, .lr = 0.1f, .wd = 5e-4f,
+                         .momentum = 0.9f, .seed = 1};
+    lt_opt opts[] = {
+        {"--model", LT_OPT_STR, &o->model, "architecture (default resnet8)", 0, 0},
+        {"--data", LT_OPT_STR, &o->data, "dataset (default fashion-mnist)", 0, 0},
+        {"--out", LT_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
+        {"--epochs", LT_OPT_INT, &o->epochs, "passes over the data (10)", 1, 10000},
+        {"--batch", LT_OPT_INT, &o->batch, "minibatch size (128)", 1, 65536},
+        {"--lr", LT_OPT_FLOAT, &o->lr, "base learning rate (0.1)", 1e-9, 100},
+        {"--optim", LT_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul", 0, 0},
+        {"--momentum", LT_OPT_FLOAT, &o->momentum, "SGD momentum (0.9)", 0, 0.9999},
+        {"--wd", LT_OPT_FLOAT, &o->wd, "weight decay (5e-4)", 0, 1},
+        {"--schedule", LT_OPT_STR, &o->sched, "constant|cosine|multistep (cosine)", 0, 0},
+        {"--warmup", LT_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
+        {"--clip", LT_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
+        {"--augment", LT_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
+        {"--seed", LT_OPT_U64, &o->seed, "seed of init, order, augmentation (1)", 0, 0},
+        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    };
+    int rc = lt_args_parse("train", lt_train_usage, opts,
+                           (int)(sizeof opts / sizeof *opts), argc, argv);
+    if (rc == 0 && !o->out) {
+        fprintf(stderr, "lethe train: --out FILE is required\n");
+        rc = 2;
+    }
+    return rc;
+}
+
+static int lt_train_config(const lt_train_opts *o, const lt_dataset *tr,
+                           lt_train_cfg *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (lt_optim_parse(o->optim, &cfg->optim) != LT_OK) {
+        fprintf(stderr, "lethe train: --optim: %s\n", lt_last_error());
+        return 2;
+    }
+    cfg->optim.lr = o->lr;
+    cfg->optim.weight_decay = o->wd;
+    if (cfg->optim.kind == LT_OPT_SGD)
+        cfg->optim.momentum = o->momentum;
+    cfg->epochs = o->epochs;
+    cfg->batch = o->batch;
+    cfg->clip = o->clip;
+    cfg->seed = o->seed;
+    lt_schedule *s = &cfg->sched;
+    s->base_lr = o->lr;
+    s->warmup = o->warmup;
+    if (!strcmp(o->sched, "cosine"))
+        s->kind = LT_SCHED_COSINE;
+    else if (!strcmp(o->sched, "multistep")) {
+        s->kind = LT_SCHED_MULTISTEP; /* x0.1 at 50% and 75% of training */
+        s->n_milestones = 2;
+        s->gamma = 0.1f;
+    } else if (!strcmp(o->sched, "constant"))
+        s->kind = LT_SCHED_CONSTANT;
+    else {
+        fprintf(stderr, "lethe train: --schedule '%s' is not constant, cosine "
+                "or multistep\n", o->sched);
+        return 2;
+    }
+    const char *a = o->augment;
+    bool colour = tr->c == 3;
+    if (!strcmp(a, "auto")) /* torchvision recipes: pad 4 + flip on CIFAR, */
+        a = colour ? "crop+flip" : "crop"; /* pad 2 crop on 28x28 grey */
+    if (!strcmp(a, "crop+flip") || !strcmp(a, "crop"))
+        cfg->aug.crop_pad = colour ? 4 : 2;
+    cfg->aug.hflip = !strcmp(a, "crop+flip");
+    if (strcmp(a, "none") && strcmp(a, "crop") && strcmp(a, "crop+flip")) {
+        fprintf(stderr, "lethe train: --augment '%s' is not auto, none, crop "
+                "or crop+flip\n", o->augment);
+        return 2;
+    }
+    return 0;
+}
+
+static void lt_join_args(int argc, char **argv, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "lethe");
+    for (int i = 0; i < argc && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);
+}
+
+int lt_cli_train(int argc, char **argv)
+{
+    lt_train_opts o;
+    int rc = lt_train_parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (o.threads)
+        lt_set_num_threads(o.threads);
+    lt_dataset tr, te;
+    if (lt_dataset_load(o.data, "train", &tr) != LT_OK ||
+        lt_dataset_load(o.data, "test", &te) != LT_OK) {
+        fprintf(stderr, "lethe train: %s\n", lt_last_error());
+        return 1;
+    }
+    lt_train_cfg cfg;
+    lt_model *m = NULL;
+    rc = lt_train_config(&o, &tr, &cfg);
+    if (!rc && lt_model_create(o.model, (lt_input_spec){tr.c, tr.h, tr.w,
+                                                        tr.classes}, &m)) {
+        fprintf(stderr, "lethe train: --model: %s\n", lt_last_error());
+        rc = 2;
+    }
+    lt_train_report rep = {0};
+    if (!rc) {
+        lt_model_init(m, o.seed);
+        fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), %d "
+                "epochs, %s, %d threads\n", o.model, tr.name, (long long)tr.n,
+                (long long)te.n, o.epochs, o.optim, lt_num_threads());
+        lt_train_ui ui = {.start = lt_now()};
+        cfg.progress = lt_train_progress;
+        cfg.ud = &ui;
+        rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);
+        if (rc)
+            fprintf(stderr, "\nlethe train: %s\n", lt_last_error());
+    }
+    if (!rc) {
+        char cmd[2048], acc[32], secs[32], seed[32];
+        lt_join_args(argc, argv, cmd, sizeof cmd);
+        snprintf(acc, sizeof acc, "%.4f", rep.test_acc);
+        snprintf(secs, sizeof secs, "%.1f", rep.seconds);
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);
+        const char *meta[] = {"lethe.command", cmd, "lethe.data", tr.name,
+                              "lethe.seed", seed, "lethe.test_accuracy", acc,
+                              "lethe.train_seconds", secs};
+        if (lt_model_save(m, o.out, meta, 5) != LT_OK) {
+            fprintf(stderr, "lethe train: %s\n", lt_last_error());
+            rc = 1;
+        } else
+            printf("saved %s: test accuracy %.2f%% after %d epochs in %.1f s\n",
+                   o.out, rep.test_acc, o.epochs, rep.seconds);
+    }
+    lt_model_free(m);
+    lt_dataset_free(&tr);
+    lt_dataset_free(&te);
+    return rc;
+}
