@@ -31,9 +31,16 @@ bench: all
 	@sh cmake/deps.sh --ref
 	sh bench/run.sh $(BUILD)
 
+# The main job until the unlearning benchmark lands: train a classifier on
+# the real Fashion-MNIST data, then evaluate and export the checkpoint.
+DEMO_MODEL ?= mlp:784-512-512-10
+DEMO_EPOCHS ?= 5
 demo: all
 	@sh cmake/deps.sh --data
-	./$(BUILD)/lethe demo
+	@mkdir -p out
+	./$(BUILD)/lethe train --model $(DEMO_MODEL) --epochs $(DEMO_EPOCHS) --lr 0.05 --augment none --out out/demo.safetensors
+	./$(BUILD)/lethe eval --model out/demo.safetensors --json out/demo-eval.json
+	./$(BUILD)/lethe predict --model out/demo.safetensors --out out/demo-test-logits.npy
 
 golden:
 	@sh cmake/deps.sh --ref

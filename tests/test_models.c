@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool ends_with(const char *s, const char *suf)
 {
@@ -197,6 +198,40 @@ LT_TEST(model_errors)
              "wrong channel count accepted");
     lt_ctx_free(c);
     lt_model_free(m);
+}
+
+LT_TEST(checkpoint_round_trip_and_mismatch)
+{
+    lt_model *m = NULL, *back = NULL, *other = NULL;
+    LT_CHECK(lt_model_create("resnet8", fmnist, &m) == LT_OK, "create");
+    lt_model_init(m, 5);
+    char path[] = "/tmp/lethe_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const char *meta[] = {"note", "round trip"};
+    LT_CHECK(lt_model_save(m, path, meta, 1) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_model_load(path, &back) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(back && !strcmp(back->arch, "resnet8") &&
+                 back->params.n_total == m->params.n_total &&
+                 !memcmp(back->params.theta, m->params.theta,
+                         (size_t)m->params.n_total * sizeof(float)),
+             "weights or architecture changed in the round trip");
+    /* The same file into another architecture: a clear error. */
+    LT_CHECK(lt_model_create("cnn", fmnist, &other) == LT_OK, "create cnn");
+    LT_CHECK(lt_model_load_weights(other, path) == LT_ERR_FORMAT &&
+                 strstr(lt_last_error(), path) &&
+                 strstr(lt_last_error(), "not a cnn"),
+             "%s", lt_last_error());
+    lt_model_free(other);
+    LT_CHECK(lt_model_create("resnet8", (lt_input_spec){3, 32, 32, 10},
+                             &other) == LT_OK, "create");
+    LT_CHECK(lt_model_load_weights(other, path) == LT_ERR_FORMAT &&
+                 strstr(lt_last_error(), "conv1.weight"),
+             "%s", lt_last_error());
+    lt_model_free(other);
+    unlink(path);
+    lt_model_free(m);
+    lt_model_free(back);
 }
 
 LT_TEST_MAIN()

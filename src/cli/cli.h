@@ -13,7 +13,6 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } lt_cli_command;
 
-int lt_cli_demo(int argc, char **argv);
 int lt_cli_train(int argc, char **argv);
 int lt_cli_eval(int argc, char **argv);
 int lt_cli_predict(int argc, char **argv);

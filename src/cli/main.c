@@ -33,8 +33,6 @@ static void lt_fix_blas_core(char **argv)
 }
 
 static const lt_cli_command lt_commands[] = {
-    {"demo", "train an MLP on Fashion-MNIST with the engine (main job for now)",
-     lt_cli_demo},
     {"train", "train an image classifier and save a safetensors checkpoint",
      lt_cli_train},
     {"eval", "loss and accuracy of a checkpoint on each split", lt_cli_eval},

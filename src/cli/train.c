@@ -181,8 +181,10 @@ int lt_cli_train(int argc, char **argv)
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);
         const char *meta[] = {"lethe.command", cmd, "lethe.data", tr.name,
                               "lethe.seed", seed, "lethe.test_accuracy", acc,
-                              "lethe.train_seconds", secs};
-        if (lt_model_save(m, o.out, meta, 5) != LT_OK) {
+                              "lethe.train_seconds", secs,
+                              "lethe.commit", LETHE_COMMIT,
+                              "lethe.version", LETHE_VERSION};
+        if (lt_model_save(m, o.out, meta, 7) != LT_OK) {
             fprintf(stderr, "lethe train: %s\n", lt_last_error());
             rc = 1;
         } else
