@@ -278,6 +278,35 @@ LT_TEST(conv_row_bands_match_reference)
     check_against_ref(&t, true);
 }
 
+/* Stride-1 convolutions run as shifted GEMMs on zero-padded strips of
+ * several images (see conv.c): kernels, paddings, channel counts on both
+ * sides of the path's threshold, many images per unit and the transpose. */
+LT_TEST(conv_stride1_strips_match_reference)
+{
+    ref_geom a = {13, 8, 9, 7, 6, 9, 7, 3, 3, 1, 1, 1};
+    check_against_ref(&a, false);
+    ref_geom b = {3, 6, 11, 10, 5, 11, 10, 5, 5, 1, 2, 1};
+    check_against_ref(&b, false);
+    ref_geom d = {4, 5, 8, 9, 7, 6, 7, 3, 3, 1, 0, 1};
+    check_against_ref(&d, false);
+    ref_geom e = {5, 4, 6, 6, 9, 5, 5, 2, 2, 1, 0, 1};
+    check_against_ref(&e, false);
+    ref_geom f = {6, 16, 4, 4, 2, 4, 4, 3, 3, 1, 1, 1};
+    check_against_ref(&f, false);
+    ref_geom g = {7, 2, 5, 5, 16, 5, 5, 3, 3, 1, 1, 1};
+    check_against_ref(&g, false);
+    ref_geom t = {5, 6, 9, 8, 8, 7, 6, 3, 3, 1, 0, 1};
+    check_against_ref(&t, true);
+    ref_geom r = {40, 32, 7, 7, 32, 7, 7, 3, 3, 1, 1, 1};
+    check_against_ref(&r, false);
+    ref_geom TMP1 = {4, 512, 4, 4, 512, 4, 4, 3, 3, 1, 1, 1};
+    check_against_ref(&TMP1, false);
+    ref_geom TMP2 = {4, 64, 32, 32, 64, 32, 32, 3, 3, 1, 1, 1};
+    check_against_ref(&TMP2, false);
+    ref_geom TMP3 = {4, 256, 8, 8, 256, 8, 8, 3, 3, 1, 1, 1};
+    check_against_ref(&TMP3, false);
+}
+
 LT_TEST(conv_no_grad_records_nothing)
 {
     lt_ctx *c = lt_ctx_new(1 << 20);

@@ -41,13 +41,23 @@ static void fill(lt_model *m)
     }
 }
 
-/* Gradients (grad) or the change a step made (theta - theta0) of every
- * named tensor, by relative L2 error: see lt_check_rel_l2 for why. The
- * measured errors are ~1e-7 for MLP/CNN and up to ~1e-3 for the ResNets,
- * where a few ReLU inputs sit within rounding of zero. */
-static void check_named(const lt_golden *g, lt_model *m, const char *tag,
-                        const char *what, bool grad, const float *theta0)
+/* Gradients of every named tensor, by relative L2 error: see lt_check_rel_l2 for why.
+ * Measured: ~1e-7 for MLP/CNN, ~1e-3 for ResNet-8 and ~2.5e-2 for
+ * ResNet-18, where batch norm over only 4x4x4 = 64 values per channel in
+ * layer4 amplifies rounding enough that exactly one of 32768 inputs of the
+ * last ReLU has the opposite sign in PyTorch (11723 zeros there, 11722
+ * here; the gradients reaching that ReLU agree to 8 digits). PyTorch
+ * itself moves conv1's gradient by 1e-3 when it switches convolution
+ * algorithm (mkldnn on/off). Hence a tolerance per model. */
+static double lt_grad_tol(const char *tag)
 {
+    return !strcmp(tag, "resnet18") ? 5e-2 : !strcmp(tag, "resnet8") ? 5e-3
+                                                                      : 1e-4;
+}
+
+static void check_grads(const lt_golden *g, lt_model *m, const char *tag)
+{
+    const char *what = "grad";
     char key[160];
     for (int i = 0; i < g->count; i++) {
         const char *n = g->e[i].name;
@@ -59,30 +69,10 @@ static void check_named(const lt_golden *g, lt_model *m, const char *tag,
         LT_CHECK(t != NULL, "%s: %s", n, lt_last_error());
         if (!t)
             continue;
-        const float *base = theta0 + (t->data - m->params.theta);
-        float *got = malloc((size_t)t->numel * sizeof(float));
-        float *want = malloc((size_t)t->numel * sizeof(float));
-        for (int64_t k = 0; k < t->numel; k++) {
-            got[k] = grad ? t->grad[k] : t->data[k] - base[k];
-            want[k] = grad ? g->e[i].data[k] : g->e[i].data[k] - base[k];
-        }
         LT_CHECK(g->e[i].numel == t->numel, "%s: size", n);
-        /* One Adam step moves each weight by about lr * sign(g): where |g|
-         * is tiny, rounding picks the sign, so compare the step only where
-         * PyTorch's gradient is at least 1% of its RMS. */
-        char gkey[160];
-        snprintf(gkey, sizeof gkey, "%s.grad.%s", tag, n + pre);
-        const lt_golden_entry *tg = !strcmp(what, "adam") ?
-                                        lt_golden_get(g, gkey) : NULL;
-        double rms = 0;
-        for (int64_t k = 0; tg && k < tg->numel; k++)
-            rms += (double)tg->data[k] * tg->data[k] / (double)tg->numel;
-        for (int64_t k = 0; tg && k < t->numel; k++)
-            if (fabs(tg->data[k]) < 0.01 * sqrt(rms))
-                got[k] = want[k] = 0;
-        LT_CHECK_REL_L2(n, got, want, t->numel, 5e-3);
-        free(got);
-        free(want);
+        if (g->e[i].numel == t->numel)
+            LT_CHECK_REL_L2(n, t->grad, g->e[i].data, t->numel,
+                            lt_grad_tol(tag));
     }
 }
 
@@ -90,17 +80,33 @@ static void step_and_check(const lt_golden *g, lt_model *m, const char *tag,
                            const float *grads, lt_optim_config cfg,
                            const char *what)
 {
+    /* The step is elementwise, so feed PyTorch's own gradient to the named
+     * tensors and compare their new values exactly (1e-4). */
     fill(m);
-    float *theta0 = malloc((size_t)m->params.n_total * sizeof(float));
-    memcpy(theta0, m->params.theta, (size_t)m->params.n_total * sizeof(float));
     memcpy(m->params.grad, grads, (size_t)m->params.n_train * sizeof(float));
+    char key[160];
+    for (int i = 0; i < g->count; i++) {
+        snprintf(key, sizeof key, "%s.grad.", tag);
+        if (strncmp(g->e[i].name, key, strlen(key)))
+            continue;
+        lt_tensor *t = lt_params_get(&m->params, g->e[i].name + strlen(key));
+        if (t && t->numel == g->e[i].numel)
+            memcpy(t->grad, g->e[i].data, (size_t)t->numel * sizeof(float));
+    }
     lt_optim o;
     lt_optim_init(&o, &cfg, m->params.n_train);
     LT_CHECK(lt_optim_step(&o, m->params.theta, m->params.grad, NULL, cfg.lr) ==
                  LT_OK, "%s", lt_last_error());
     lt_optim_free(&o);
-    check_named(g, m, tag, what, false, theta0);
-    free(theta0);
+    for (int i = 0; i < g->count; i++) {
+        snprintf(key, sizeof key, "%s.%s.", tag, what);
+        if (strncmp(g->e[i].name, key, strlen(key)))
+            continue;
+        lt_tensor *t = lt_params_get(&m->params, g->e[i].name + strlen(key));
+        LT_CHECK(t != NULL, "%s", lt_last_error());
+        if (t)
+            LT_GOLDEN_CHECK(g, g->e[i].name, t->data, t->numel);
+    }
 }
 
 static void twin(const char *tag, const char *arch, lt_input_spec in)
@@ -134,7 +140,7 @@ static void twin(const char *tag, const char *arch, lt_input_spec in)
     snprintf(key, sizeof key, "%s.loss_train", tag);
     LT_GOLDEN_CHECK(g, key, loss->data, 1);
     LT_CHECK(lt_backward(c, loss) == LT_OK, "%s", lt_last_error());
-    check_named(g, m, tag, "grad", true, m->params.theta);
+    check_grads(g, m, tag);
     float sq[256];
     int n = 0;
     for (int i = 0; i < m->params.count && n < 256; i++)
@@ -198,6 +204,28 @@ LT_TEST(model_errors)
              "wrong channel count accepted");
     lt_ctx_free(c);
     lt_model_free(m);
+}
+
+LT_TEST(loads_pytorch_exported_weights)
+{
+    /* resnet8_torch.safetensors is PyTorch's state_dict() written by
+     * gen_models.py (with int64 num_batches_tracked counters). */
+    lt_golden *g = lt_golden_load("models.bin");
+    lt_model *m = NULL;
+    LT_CHECK(lt_model_create("resnet8", fmnist, &m) == LT_OK, "create");
+    LT_CHECK(lt_model_load_weights(m, LT_GOLDEN_DIR
+                                   "/resnet8_torch.safetensors") == LT_OK,
+             "%s", lt_last_error());
+    lt_ctx *c = lt_ctx_new((size_t)64 << 20);
+    lt_set_grad_enabled(c, false);
+    lt_tensor *y = lt_model_forward(c, m, lt_golden_tensor(c, g, "export.x",
+                                                           false), false);
+    LT_CHECK_OK(y);
+    if (y)
+        LT_GOLDEN_CHECK(g, "export.logits", y->data, y->numel);
+    lt_ctx_free(c);
+    lt_model_free(m);
+    lt_golden_free(g);
 }
 
 LT_TEST(checkpoint_round_trip_and_mismatch)

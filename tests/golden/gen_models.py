@@ -8,7 +8,10 @@ labels, eval-mode logits, train-mode logits and loss, gradients and the
 weights after one SGD step and one Adam step for a few named tensors, and a
 running mean after the train-mode forward.
 """
+import json
 import math
+import os
+import struct
 
 import torch
 import torch.nn as nn
@@ -115,6 +118,28 @@ def fill(model):
         j += 1
 
 
+def save_safetensors(model, filename):
+    """Write model.state_dict() as safetensors by hand (Debian has no
+    safetensors package): F32 tensors, num_batches_tracked as I64 like the
+    official writer would store it, sorted names, header padded to 8."""
+    sd = model.state_dict()
+    header, blobs, off = {"__metadata__": {"source": "gen_models.py"}}, [], 0
+    for name in sorted(sd):
+        t = sd[name].contiguous()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        b = t.numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), filename)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(path + ".tmp", path)
+
+
 def case(g, tag, model, shape, y, names):
     x = torch.randn(shape)
     fill(model)
@@ -159,6 +184,19 @@ def main():
     case(g, "cnn", CNN(1, 28, 28, 10), x1, y10, ["conv1.weight", "fc2.bias"])
     case(g, "resnet8", ResNet(1, 10, 3, 16, 1), x1, y10,
          ["conv1.weight", "layer2.0.downsample.0.weight", "layer3.0.bn2.weight", "fc.weight"])
+    # A PyTorch-exported checkpoint (random init, trained one SGD step so
+    # the running statistics are not the defaults) and its eval logits.
+    torch.manual_seed(1)
+    r8 = ResNet(1, 10, 3, 16, 1)
+    xs = torch.randn(8, 1, 28, 28)
+    opt = torch.optim.SGD(r8.parameters(), lr=0.1)
+    F.cross_entropy(r8(xs), torch.arange(8)).backward()
+    opt.step()
+    r8.eval()
+    with torch.no_grad():
+        g.add("export.x", xs)
+        g.add("export.logits", r8(xs))
+    save_safetensors(r8, "resnet8_torch.safetensors")
     x3 = (4, 3, 32, 32)
     y4 = torch.randint(0, 10, (4,))
     case(g, "resnet18", ResNet(3, 10, 4, 64, 2), x3, y4,
