@@ -11,6 +11,7 @@
  * otherwise (scale in farg[0], the reduction in iarg[0]).
  */
 #include "lethe/ops.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -97,45 +98,6 @@ static int32_t *copy_labels(lt_ctx *c, const int32_t *lab, int64_t n)
 }
 
 /* ---- vectorisable row math (the same helpers as in softmax.c) ----------- */
-
-/* exp(x) in a form GCC vectorises: x = n ln2 + r, e^r by Cephes' minimax
- * polynomial, 2^n built in the exponent bits. Error below 1.5 ulp; 0 below
- * EXP_LO, inf above EXP_HI; NaN stays NaN. */
-#define EXP_LO (-87.33654f)
-#define EXP_HI 88.37626f
-
-static inline float vexpf(float x)
-{
-    float xc = x < EXP_LO ? EXP_LO : (x > EXP_HI ? EXP_HI : x);
-    float kf = xc * 1.44269504088896341f + 12582912.0f; /* + 1.5 * 2^23 */
-    uint32_t kb;
-    memcpy(&kb, &kf, sizeof kb);
-    kf -= 12582912.0f; /* n = round(x / ln2) */
-    float r = xc - kf * 0.693359375f + kf * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t sb = (kb - 0x4B400000u + 127u) << 23; /* bits of 2^n */
-    float sc;
-    memcpy(&sc, &sb, sizeof sc);
-    float y = x < EXP_LO ? 0.0f : p * sc;
-    return x > EXP_HI ? INFINITY : y;
-}
-
-/* Row reductions in LANES partial results: fixed order, vectorisable. */
-#define LANES 16
-
-static float lanes_total(const float *acc)
-{
-    float s = 0.0f;
-    for (int j = 0; j < LANES; j++)
-        s += acc[j];
-    return s;
-}
 
 /* log(sum(exp(x))) of a contiguous row, stable; NaN / +inf give NaN. */
 static float row_lse(const float *x, int64_t k)
