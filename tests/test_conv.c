@@ -278,10 +278,11 @@ LT_TEST(conv_row_bands_match_reference)
     check_against_ref(&t, true);
 }
 
-/* Stride-1 convolutions run as shifted GEMMs on zero-padded strips of
- * several images (see conv.c): kernels, paddings, channel counts on both
- * sides of the path's threshold, many images per unit and the transpose. */
-LT_TEST(conv_stride1_strips_match_reference)
+/* Convolutions run as shifted GEMMs on zero-padded strips of
+ * several images (see conv.c): kernels, paddings, strides, channel counts
+ * on both sides of the path's threshold, many images per unit and the
+ * transpose. */
+LT_TEST(conv_strips_match_reference)
 {
     ref_geom a = {13, 8, 9, 7, 6, 9, 7, 3, 3, 1, 1, 1};
     check_against_ref(&a, false);
@@ -299,12 +300,19 @@ LT_TEST(conv_stride1_strips_match_reference)
     check_against_ref(&t, true);
     ref_geom r = {40, 32, 7, 7, 32, 7, 7, 3, 3, 1, 1, 1};
     check_against_ref(&r, false);
-    ref_geom TMP1 = {4, 512, 4, 4, 512, 4, 4, 3, 3, 1, 1, 1};
-    check_against_ref(&TMP1, false);
-    ref_geom TMP2 = {4, 64, 32, 32, 64, 32, 32, 3, 3, 1, 1, 1};
-    check_against_ref(&TMP2, false);
-    ref_geom TMP3 = {4, 256, 8, 8, 256, 8, 8, 3, 3, 1, 1, 1};
-    check_against_ref(&TMP3, false);
+    /* strided: phase strips */
+    ref_geom s2 = {6, 8, 9, 11, 6, 5, 6, 3, 3, 2, 1, 1};
+    check_against_ref(&s2, false);
+    ref_geom s2b = {5, 8, 28, 28, 16, 14, 14, 3, 3, 2, 1, 1};
+    check_against_ref(&s2b, false);
+    ref_geom s3 = {3, 5, 10, 10, 4, 4, 4, 5, 5, 3, 2, 1};
+    check_against_ref(&s3, false);
+    ref_geom s2k2 = {4, 6, 8, 7, 5, 4, 3, 2, 2, 2, 0, 1};
+    check_against_ref(&s2k2, false);
+    ref_geom ts2 = {4, 6, 9, 9, 8, 5, 5, 3, 3, 2, 1, 1};
+    check_against_ref(&ts2, true);
+    ref_geom ts2b = {3, 5, 10, 9, 6, 5, 5, 3, 3, 2, 1, 1};
+    check_against_ref(&ts2b, true);
 }
 
 LT_TEST(conv_no_grad_records_nothing)
