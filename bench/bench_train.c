@@ -212,8 +212,8 @@ fail:
 }
 
 /* Run one model in a fresh process: exec of this program with --model. */
-static int spawn_model(const char *self, const bench_model *bm, int threads,
-                       double min_time, long arena_mb)
+static int spawn_model(const char *argv0, const bench_model *bm,
+                       int threads, double min_time, long arena_mb)
 {
     char th[32], mt[64], am[32];
     snprintf(th, sizeof th, "%d", threads);
@@ -226,10 +226,11 @@ static int spawn_model(const char *self, const bench_model *bm, int threads,
         return 1;
     }
     if (pid == 0) {
-        char *argv[] = {(char *)self, "--model", (char *)bm->name,
+        char *argv[] = {(char *)argv0, "--model", (char *)bm->name,
                         "--threads", th, "--min-time", mt, "--arena-mb", am,
                         NULL};
-        execv(self, argv);
+        execv("/proc/self/exe", argv); /* Linux; else the path we ran as */
+        execvp(argv0, argv);
         _exit(127);
     }
     int st = 0;
@@ -293,12 +294,11 @@ int main(int argc, char **argv)
            "\"optim\":\"SGD lr 0.01 momentum 0.9 weight_decay 5e-4\"}\n",
            lt_num_threads(), openblas_get_num_threads(),
            openblas_get_corename(), min_time, LETHE_VERSION);
-    const char *self = "/proc/self/exe";
     int rc = 0;
     for (int i = 0; i < N_MODELS; i++) {
         if (only && !strstr(MODELS[i].name, only))
             continue;
-        rc |= spawn_model(self, &MODELS[i], lt_num_threads(), min_time,
+        rc |= spawn_model(argv[0], &MODELS[i], lt_num_threads(), min_time,
                           arena_mb);
     }
     return rc;

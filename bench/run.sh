@@ -1,11 +1,15 @@
 #!/bin/sh
 # run.sh - `make bench`: time Lethe's heavy ops (BUILD/bench_ops) and
 # PyTorch's on the same cases (bench/torch_ops.py) with one thread count,
-# then print the joined table.
+# then print the joined table; then the same for whole training steps of
+# the models (BUILD/bench_train, bench/torch_train.py).
 #   sh bench/run.sh BUILD [THREADS]     THREADS defaults to nproc
 # Environment: PYTHON (default /usr/bin/python3), BENCH_MIN_TIME (seconds of
 # timed steps per op and side, default 0.5), BENCH_ONLY (case-name filter),
-# BENCH_KEEP (a folder to copy the raw JSON lines into).
+# BENCH_TRAIN_TIME (seconds of timed steps per model and side, default 3;
+# at least 3 steps), BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8,
+# resnet18), BENCH_PART (ops or train: run that part only), BENCH_KEEP (a
+# folder to copy the raw JSON lines into).
 # OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic
 # Prescott (SSE3) kernels, 5-6x slower than the AVX-512 ones. When it does
 # so on an AVX-512 (AVX2) CPU and OPENBLAS_CORETYPE is unset, this script
@@ -41,28 +45,70 @@ fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-set -- --threads "$THREADS" --min-time "${BENCH_MIN_TIME:-0.5}"
-[ -n "$BENCH_ONLY" ] && set -- "$@" --only "$BENCH_ONLY"
-echo "bench: Lethe ($BIN, $THREADS threads)..." >&2
-"$BIN" "$@" >"$TMP/lethe.jsonl"
-
+HAVE_TORCH=
 if "$PY" -c 'import torch' 2>/dev/null; then
-  echo "bench: PyTorch ($THREADS threads)..." >&2
-  "$PY" "$HERE/torch_ops.py" run --threads "$THREADS" "$TMP/lethe.jsonl" \
-    >"$TMP/torch.jsonl" || echo "bench: the PyTorch side failed" >&2
+  HAVE_TORCH=1
 else
   echo "bench: PyTorch not found with $PY: Lethe side only" >&2
-  : >"$TMP/torch.jsonl"
 fi
-
 cpuinfo() {
   sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo 2>/dev/null | head -n 1
 }
 CPU="$(cpuinfo 'model name'), family $(cpuinfo 'cpu family')"
 CPU="$CPU model $(cpuinfo model)"
-echo
-"$PY" "$HERE/torch_ops.py" table "$TMP/lethe.jsonl" "$TMP/torch.jsonl" \
-  --cpu "${CPU:-unknown} ($(nproc) logical CPUs)"
-if [ -n "$BENCH_KEEP" ]; then
-  cp "$TMP/lethe.jsonl" "$TMP/torch.jsonl" "$BENCH_KEEP"/
+CPU="${CPU:-unknown} ($(getconf _NPROCESSORS_ONLN) logical CPUs)"
+
+case "${BENCH_PART:-all}" in
+  ops) RUN_OPS=1 RUN_TRAIN= ;;
+  train) RUN_OPS= RUN_TRAIN=1 ;;
+  *) RUN_OPS=1 RUN_TRAIN=1 ;;
+esac
+
+# ---- ops --------------------------------------------------------------------
+if [ -n "$RUN_OPS" ]; then
+  set -- --threads "$THREADS" --min-time "${BENCH_MIN_TIME:-0.5}"
+  [ -n "$BENCH_ONLY" ] && set -- "$@" --only "$BENCH_ONLY"
+  echo "bench: Lethe ($BIN, $THREADS threads)..." >&2
+  "$BIN" "$@" >"$TMP/lethe.jsonl"
+
+  : >"$TMP/torch.jsonl"
+  if [ -n "$HAVE_TORCH" ]; then
+    echo "bench: PyTorch ($THREADS threads)..." >&2
+    "$PY" "$HERE/torch_ops.py" run --threads "$THREADS" "$TMP/lethe.jsonl" \
+      >"$TMP/torch.jsonl" || echo "bench: the PyTorch side failed" >&2
+  fi
+  echo
+  "$PY" "$HERE/torch_ops.py" table "$TMP/lethe.jsonl" "$TMP/torch.jsonl" \
+    --cpu "$CPU"
+  if [ -n "$BENCH_KEEP" ]; then
+    cp "$TMP/lethe.jsonl" "$TMP/torch.jsonl" "$BENCH_KEEP"/
+  fi
+fi
+
+# ---- training steps -----------------------------------------------------------
+TBIN=$BUILD/bench_train
+if [ -n "$RUN_TRAIN" ]; then
+  if [ ! -x "$TBIN" ]; then
+    echo "run.sh: $TBIN not found (build first: make)" >&2
+    exit 1
+  fi
+  set -- --threads "$THREADS" --min-time "${BENCH_TRAIN_TIME:-3}"
+  [ -n "$BENCH_TRAIN_ONLY" ] && set -- "$@" --only "$BENCH_TRAIN_ONLY"
+  echo "bench: training, Lethe ($TBIN, $THREADS threads)..." >&2
+  "$TBIN" "$@" >"$TMP/lethe_train.jsonl" ||
+    echo "bench: a Lethe training run failed" >&2
+
+  : >"$TMP/torch_train.jsonl"
+  if [ -n "$HAVE_TORCH" ]; then
+    echo "bench: training, PyTorch ($THREADS threads)..." >&2
+    "$PY" "$HERE/torch_train.py" run --threads "$THREADS" \
+      "$TMP/lethe_train.jsonl" >"$TMP/torch_train.jsonl" ||
+      echo "bench: the PyTorch training side failed" >&2
+  fi
+  echo
+  "$PY" "$HERE/torch_train.py" table "$TMP/lethe_train.jsonl" \
+    "$TMP/torch_train.jsonl" --cpu "$CPU"
+  if [ -n "$BENCH_KEEP" ]; then
+    cp "$TMP/lethe_train.jsonl" "$TMP/torch_train.jsonl" "$BENCH_KEEP"/
+  fi
 fi
