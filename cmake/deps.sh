@@ -6,7 +6,7 @@
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
 #   cmake/deps.sh --data   also the Fashion-MNIST data set
 set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev"
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy" ;;
