@@ -14,6 +14,7 @@
 #include "lethe/models.h"
 #include "lethe/data.h"
 #include "lethe/train.h"
+#include "lethe/metrics.h"
 
 #define LETHE_VERSION "0.1.0"
 
