@@ -15,6 +15,7 @@
 #include "lethe/data.h"
 #include "lethe/train.h"
 #include "lethe/metrics.h"
+#include "lethe/unlearn.h"
 
 #define LETHE_VERSION "0.1.0"
 

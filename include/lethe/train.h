@@ -40,6 +40,11 @@ typedef struct {
     size_t arena_peak;
 } lt_train_report;
 
+/* Arena bytes for one training step of m at this batch size: activations
+ * are a few times the batch times the widest layer; the bound is generous
+ * and the arena itself reports exhaustion. */
+size_t lt_arena_bytes_for(const lt_model *m, int batch);
+
 /* Train m on tr (te may be NULL; else evaluated after every epoch).
  * Returns 0, or non-zero with the error set (NaN loss, arena...). */
 int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,

@@ -17,9 +17,7 @@ static double lt_clock(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Activations of one step are a few times the input batch times the
- * widest layer; this bound is generous and checked by the arena itself. */
-static size_t lt_arena_for(const lt_model *m, int batch)
+size_t lt_arena_bytes_for(const lt_model *m, int batch)
 {
     size_t px = (size_t)m->in.height * m->in.width;
     size_t widest = 64;
@@ -36,7 +34,7 @@ lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,
 {
     int64_t item = (int64_t)d->c * d->h * d->w, correct = 0;
     double sum = 0;
-    lt_ctx *c = lt_ctx_new(lt_arena_for(m, batch));
+    lt_ctx *c = lt_ctx_new(lt_arena_bytes_for(m, batch));
     if (!c)
         return lt_last_status();
     lt_set_grad_enabled(c, false);
@@ -152,7 +150,7 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     lt_train_state st = {0};
     int64_t item = (int64_t)tr->c * tr->h * tr->w;
     st.c = lt_ctx_new(cfg->arena_bytes ? cfg->arena_bytes :
-                      lt_arena_for(m, cfg->batch));
+                      lt_arena_bytes_for(m, cfg->batch));
     st.x = malloc((size_t)(cfg->batch * item) * sizeof(float));
     st.y = malloc((size_t)cfg->batch * sizeof(int32_t));
     st.perm = malloc((size_t)tr->n * sizeof(int64_t));

@@ -1,0 +1,245 @@
+/*
+ * mask.c - weight masks over a model's flat trainable-parameter vector, in
+ * the 0/1 float form lt_optim_step takes: SalUn's saliency mask (the top
+ * fraction of |g| ranked globally, ties to the lower index, found in O(n)
+ * by two 16-bit radix-histogram passes over the float bits, since the bits
+ * of a non-negative float order like the float), a seeded random mask of
+ * the same size (selection sampling), the "--mask" spec parser, and the
+ * saliency input: the gradient of the mean cross-entropy on the forget set
+ * at the current weights, in eval mode.
+ */
+#include "lethe/unlearn.h"
+#include "lethe/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { LT_BINS = 1 << 16 };
+
+static bool lt_ratio_ok(double r)
+{
+    return r > 0 && r <= 1;
+}
+
+lt_status lt_mask_parse(const char *spec, lt_mask_spec *out)
+{
+    if (!spec || !out)
+        return lt_set_error(LT_ERR_ARG, "mask: no spec");
+    out->kind = LT_MASK_NONE;
+    out->ratio = 1;
+    if (!strcmp(spec, "none"))
+        return LT_OK;
+    const char *arg;
+    if (!strncmp(spec, "saliency:", 9)) {
+        out->kind = LT_MASK_SALIENCY;
+        arg = spec + 9;
+    } else if (!strncmp(spec, "random:", 7)) {
+        out->kind = LT_MASK_RANDOM;
+        arg = spec + 7;
+    } else {
+        return lt_set_error(LT_ERR_ARG, "mask %s: unknown; use none, "
+                            "saliency:R or random:R", spec);
+    }
+    char *end;
+    double r = strtod(arg, &end);
+    if (end == arg || *end || !lt_ratio_ok(r)) {
+        out->kind = LT_MASK_NONE;
+        return lt_set_error(LT_ERR_ARG, "mask %s: the ratio must be a "
+                            "number in (0, 1]", spec);
+    }
+    out->ratio = r;
+    return LT_OK;
+}
+
+int64_t lt_mask_count(int64_t n, double ratio)
+{
+    if (n <= 0 || !(ratio > 0))
+        return 0;
+    if (ratio >= 1)
+        return n;
+    int64_t k = (int64_t)llround(ratio * (double)n);
+    return k > n ? n : k;
+}
+
+/* The sortable key of |g|: its float bits without the sign. */
+static inline uint32_t lt_abs_key(float g)
+{
+    uint32_t u;
+    memcpy(&u, &g, sizeof u);
+    return u & 0x7fffffffu;
+}
+
+/* Walk hist from the top bin down to the bin holding the want-th largest
+ * item; *above gets the count in higher bins. */
+static uint32_t lt_hist_find(const int64_t *hist, int64_t want,
+                             int64_t *above)
+{
+    int64_t cum = 0;
+    uint32_t b = LT_BINS - 1;
+    for (;; b--) {
+        if (cum + hist[b] >= want || b == 0)
+            break;
+        cum += hist[b];
+    }
+    *above = cum;
+    return b;
+}
+
+/* The key of the k-th largest |g| (1 <= k <= n) and, in *n_gt, how many
+ * keys are strictly larger. */
+static uint32_t lt_kth_key(const float *g, int64_t n, int64_t k,
+                           int64_t *hist, int64_t *n_gt)
+{
+    memset(hist, 0, LT_BINS * sizeof *hist);
+    for (int64_t i = 0; i < n; i++)
+        hist[lt_abs_key(g[i]) >> 16]++;
+    int64_t above_hi, above_lo;
+    uint32_t hi = lt_hist_find(hist, k, &above_hi);
+    memset(hist, 0, LT_BINS * sizeof *hist);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t key = lt_abs_key(g[i]);
+        if (key >> 16 == hi)
+            hist[key & 0xffffu]++;
+    }
+    uint32_t lo = lt_hist_find(hist, k - above_hi, &above_lo);
+    *n_gt = above_hi + above_lo;
+    return hi << 16 | lo;
+}
+
+lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
+                           float *mask)
+{
+    if (!g || !mask || n < 1 || !lt_ratio_ok(ratio))
+        return lt_set_error(LT_ERR_ARG, "saliency mask: bad arguments (n "
+                            "%lld, ratio %g)", (long long)n, ratio);
+    for (int64_t i = 0; i < n; i++)
+        if (lt_abs_key(g[i]) > 0x7f800000u)
+            return lt_set_error(LT_ERR_NAN, "saliency mask: gradient entry "
+                                "%lld is NaN", (long long)i);
+    int64_t k = lt_mask_count(n, ratio);
+    if (k == 0) {
+        memset(mask, 0, (size_t)n * sizeof(float));
+        return LT_OK;
+    }
+    int64_t *hist = malloc(LT_BINS * sizeof *hist), n_gt;
+    if (!hist)
+        return lt_set_error(LT_ERR_NOMEM, "saliency mask: out of memory");
+    uint32_t t = lt_kth_key(g, n, k, hist, &n_gt);
+    free(hist);
+    int64_t ties = k - n_gt; /* entries equal to t to take, lowest first */
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t key = lt_abs_key(g[i]);
+        bool on = key > t || (key == t && ties > 0);
+        if (key == t && ties > 0)
+            ties--;
+        mask[i] = on ? 1.0f : 0.0f;
+    }
+    return LT_OK;
+}
+
+lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed, float *mask)
+{
+    if (!mask || n < 1 || !lt_ratio_ok(ratio))
+        return lt_set_error(LT_ERR_ARG, "random mask: bad arguments (n "
+                            "%lld, ratio %g)", (long long)n, ratio);
+    int64_t need = lt_mask_count(n, ratio);
+    lt_rng r;
+    lt_rng_init(&r, seed);
+    /* Selection sampling: keep entry i with chance need / (n - i). */
+    for (int64_t i = 0; i < n; i++) {
+        bool on = need > 0 &&
+                  (int64_t)lt_rng_below(&r, (uint64_t)(n - i)) < need;
+        mask[i] = on ? 1.0f : 0.0f;
+        need -= on;
+    }
+    return LT_OK;
+}
+
+lt_status lt_mask_build(const lt_mask_spec *spec, const float *g, int64_t n,
+                        uint64_t seed, float *mask)
+{
+    if (!spec || !mask || n < 1)
+        return lt_set_error(LT_ERR_ARG, "mask: bad arguments");
+    switch (spec->kind) {
+    case LT_MASK_NONE:
+        for (int64_t i = 0; i < n; i++)
+            mask[i] = 1.0f;
+        return LT_OK;
+    case LT_MASK_SALIENCY:
+        if (!g)
+            return lt_set_error(LT_ERR_ARG, "saliency mask: no gradient");
+        return lt_mask_saliency(g, n, spec->ratio, mask);
+    case LT_MASK_RANDOM:
+        return lt_mask_random(n, spec->ratio, seed, mask);
+    }
+    return lt_set_error(LT_ERR_ARG, "mask: unknown kind %d", (int)spec->kind);
+}
+
+/* One minibatch: add d(sum CE)/k to the gradient; adds sum CE to *sum. */
+static lt_status lt_grad_batch(lt_ctx *c, lt_model *m, const lt_dataset *d,
+                               const int64_t *idx, int64_t b, float inv_k,
+                               float *x, int32_t *y, double *sum)
+{
+    lt_ctx_reset(c);
+    lt_dataset_batch(d, idx, b, x, y, NULL, NULL);
+    lt_tensor *in = lt_from_data(c, 4, (int64_t[]){b, d->c, d->h, d->w}, x);
+    lt_tensor *l = lt_cross_entropy(c, lt_model_forward(c, m, in, false), y,
+                                    LT_REDUCE_SUM);
+    if (!l)
+        return lt_last_status();
+    *sum += l->data[0];
+    return lt_backward_with(c, l, &inv_k);
+}
+
+static lt_status lt_grad_args(const lt_model *m, const lt_dataset *d,
+                              const int64_t *idx, int64_t k)
+{
+    if (!m || !d || !idx || k < 1 || !m->params.grad)
+        return lt_set_error(LT_ERR_ARG, "forget gradient: bad arguments");
+    if (d->c != m->in.channels || d->h != m->in.height ||
+        d->w != m->in.width)
+        return lt_set_error(LT_ERR_SHAPE, "forget gradient: data %s items "
+                            "are %dx%dx%d, model %s wants %dx%dx%d", d->name,
+                            d->c, d->h, d->w, m->arch, m->in.channels,
+                            m->in.height, m->in.width);
+    for (int64_t i = 0; i < k; i++)
+        if (idx[i] < 0 || idx[i] >= d->n)
+            return lt_set_error(LT_ERR_ARG, "forget gradient: index %lld "
+                                "out of range [0, %lld)", (long long)idx[i],
+                                (long long)d->n);
+    return LT_OK;
+}
+
+lt_status lt_forget_gradient(lt_model *m, const lt_dataset *d,
+                             const int64_t *idx, int64_t k, int batch,
+                             double *loss)
+{
+    lt_status s = lt_grad_args(m, d, idx, k);
+    if (s != LT_OK)
+        return s;
+    if (batch <= 0)
+        batch = 256;
+    int64_t bmax = k < batch ? k : batch;
+    int64_t item = (int64_t)d->c * d->h * d->w;
+    lt_ctx *c = lt_ctx_new(lt_arena_bytes_for(m, (int)bmax));
+    float *x = malloc((size_t)(bmax * item) * sizeof(float));
+    int32_t *y = malloc((size_t)bmax * sizeof(int32_t));
+    if (!c || !x || !y) {
+        s = lt_set_error(LT_ERR_NOMEM, "forget gradient: out of memory");
+    } else {
+        lt_params_zero_grad(&m->params);
+        double sum = 0;
+        float inv_k = (float)(1.0 / (double)k);
+        for (int64_t i = 0; i < k && s == LT_OK; i += bmax) {
+            int64_t b = k - i < bmax ? k - i : bmax;
+            s = lt_grad_batch(c, m, d, idx + i, b, inv_k, x, y, &sum);
+        }
+        if (loss)
+            *loss = sum / (double)k;
+    }
+    lt_ctx_free(c);
+    free(x);
+    free(y);
+    return s;
+}
