@@ -42,6 +42,21 @@ if "$LETHE" predict --model "$T/mlp.safetensors" --out "$T/l.npy" >"$T/out" 2>"$
    [ "$(wc -c <"$T/l.npy")" -eq $((128 + 10000 * 10 * 4)) ]
 then ok "predict .npy"; else bad "predict .npy"; cat "$T/err"; fi
 
+# Unlearning metrics of a checkpoint (the model against itself as Retrain:
+# the Avg. Gap must be exactly 0).
+if "$LETHE" eval --model "$T/mlp.safetensors" --forget random:10% \
+     --retrain "$T/mlp.safetensors" --json "$T/u.json" >"$T/out" 2>"$T/err" &&
+   grep -q "forget random:10% (6000 items)" "$T/out" &&
+   grep -q "Avg. Gap 0.00" "$T/out" && grep -q '"MIA"' "$T/u.json"
+then ok "eval --forget --retrain"; else bad "eval --forget"; cat "$T/out" "$T/err"; fi
+expect_error "forget spec out of range" "random:0%" \
+  "$LETHE" eval --model "$T/mlp.safetensors" --forget random:0%
+expect_error "forget class out of range" "class:10" \
+  "$LETHE" eval --model "$T/mlp.safetensors" --forget class:10
+printf '12\nbanana\n' >"$T/junk.idx"
+expect_error "indices file with junk" "$T/junk.idx:2" \
+  "$LETHE" eval --model "$T/mlp.safetensors" --forget "indices:$T/junk.idx"
+
 # Bad inputs.
 cp "$T/mlp.safetensors" "$T/keep.safetensors"
 expect_error "unknown model" "unknown model 'resnet99'" \

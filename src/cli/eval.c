@@ -59,28 +59,167 @@ static int lt_write_text(const char *path, const char *text)
     return 0;
 }
 
+/* Logits of a model on the train and test splits, and the splits. */
+typedef struct {
+    lt_dataset tr, te;
+    float *ltr, *lte;
+    int k;
+} lt_eval_run;
+
+static void lt_eval_run_free(lt_eval_run *r)
+{
+    lt_dataset_free(&r->tr);
+    lt_dataset_free(&r->te);
+    free(r->ltr);
+    free(r->lte);
+}
+
+static int lt_eval_logits(const char *model, const char *data, lt_eval_run *r)
+{
+    lt_model *m[2] = {NULL, NULL};
+    memset(r, 0, sizeof *r);
+    int rc = lt_open("eval", model, data, "train", &m[0], &r->tr);
+    if (!rc)
+        rc = lt_open("eval", model, data, "test", &m[1], &r->te);
+    if (!rc) {
+        r->k = m[0]->in.classes;
+        r->ltr = malloc((size_t)(r->tr.n * r->k) * sizeof(float));
+        r->lte = malloc((size_t)(r->te.n * r->k) * sizeof(float));
+        if (!r->ltr || !r->lte ||
+            lt_evaluate(m[0], &r->tr, 500, NULL, NULL, r->ltr) != LT_OK ||
+            lt_evaluate(m[0], &r->te, 500, NULL, NULL, r->lte) != LT_OK) {
+            fprintf(stderr, "lethe eval: %s\n", lt_last_error());
+            rc = 1;
+        }
+    }
+    lt_model_free(m[0]);
+    lt_model_free(m[1]);
+    if (rc)
+        lt_eval_run_free(r);
+    return rc;
+}
+
+/* Rows idx[0..n) of logits [*, k] and their labels, gathered. */
+static lt_split_logits lt_gather(const lt_eval_run *r, const int64_t *idx,
+                                 int64_t n, float **keep_l, int32_t **keep_y)
+{
+    float *l = malloc((size_t)(n * r->k) * sizeof(float) + 4);
+    int32_t *y = malloc((size_t)n * sizeof(int32_t) + 4);
+    for (int64_t i = 0; l && y && i < n; i++) {
+        memcpy(l + i * r->k, r->ltr + idx[i] * r->k, (size_t)r->k * sizeof(float));
+        y[i] = r->tr.y[idx[i]];
+    }
+    *keep_l = l;
+    *keep_y = y;
+    return (lt_split_logits){l, n, r->k, y, n};
+}
+
+/* UA, RA, TA and MIA-efficacy of model for the forget set f. */
+static int lt_eval_unlearn(const char *model, const char *data,
+                           const char *spec, uint64_t seed,
+                           lt_unlearn_metrics *out, lt_forget_set *f)
+{
+    lt_eval_run r;
+    int rc = lt_eval_logits(model, data, &r);
+    if (rc)
+        return rc;
+    if (f->n == 0 && lt_forget_select(spec, &r.tr, seed, f) != LT_OK) {
+        fprintf(stderr, "lethe eval: --forget: %s\n", lt_last_error());
+        lt_eval_run_free(&r);
+        return 2;
+    }
+    float *l[2];
+    int32_t *y[2];
+    lt_split_logits fs = lt_gather(&r, f->forget, f->n_forget, &l[0], &y[0]);
+    lt_split_logits rs = lt_gather(&r, f->retain, f->n_retain, &l[1], &y[1]);
+    lt_split_logits ts = {r.lte, r.te.n, r.k, r.te.y, r.te.n};
+    if (!l[0] || !l[1] || !y[0] || !y[1] ||
+        lt_unlearn_metrics_compute(&fs, &rs, &ts, f->kind == LT_FORGET_CLASS ?
+                                   f->cls : -1, out) != LT_OK) {
+        fprintf(stderr, "lethe eval: %s\n", lt_last_error());
+        rc = 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        free(l[i]);
+        free(y[i]);
+    }
+    lt_eval_run_free(&r);
+    return rc;
+}
+
+static void lt_add_metrics(cJSON *o, const char *name,
+                           const lt_unlearn_metrics *m)
+{
+    cJSON *s = cJSON_AddObjectToObject(o, name);
+    cJSON_AddNumberToObject(s, "UA", m->ua);
+    cJSON_AddNumberToObject(s, "RA", m->ra);
+    cJSON_AddNumberToObject(s, "TA", m->ta);
+    cJSON_AddNumberToObject(s, "MIA", m->mia);
+}
+
+/* `lethe eval --forget SPEC [--retrain FILE]`: the unlearning metrics. */
+static int lt_eval_forget(const char *model, const char *data,
+                          const char *spec, const char *retrain,
+                          uint64_t seed, cJSON *root)
+{
+    lt_forget_set f = {0};
+    lt_unlearn_metrics m, r;
+    int rc = lt_eval_unlearn(model, data, spec, seed, &m, &f);
+    if (!rc)
+        printf("forget %s (%lld items): UA %.2f  RA %.2f  TA %.2f  MIA %.2f\n",
+               f.spec, (long long)f.n_forget, m.ua, m.ra, m.ta, m.mia);
+    if (!rc && retrain && !(rc = lt_eval_unlearn(retrain, data, spec, seed,
+                                                 &r, &f)))
+        printf("retrain %s: UA %.2f  RA %.2f  TA %.2f  MIA %.2f\n"
+               "Avg. Gap %.2f\n", retrain, r.ua, r.ra, r.ta, r.mia,
+               lt_avg_gap(&m, &r));
+    if (!rc) {
+        cJSON_AddStringToObject(root, "forget", f.spec);
+        cJSON_AddNumberToObject(root, "forget_seed", (double)seed);
+        cJSON_AddNumberToObject(root, "n_forget", (double)f.n_forget);
+        lt_add_metrics(root, "metrics", &m);
+        if (retrain) {
+            lt_add_metrics(root, "retrain", &r);
+            cJSON_AddNumberToObject(root, "avg_gap", lt_avg_gap(&m, &r));
+        }
+    }
+    lt_forget_set_free(&f);
+    return rc;
+}
+
 int lt_cli_eval(int argc, char **argv)
 {
-    const char *model = NULL, *data = "fashion-mnist", *json = NULL;
+    const char *model = NULL, *data = "fashion-mnist", *json = NULL,
+               *forget = NULL, *retrain = NULL;
     int threads = 0;
+    uint64_t seed = 1;
     lt_opt opts[] = {
         {"--model", LT_OPT_STR, &model, "checkpoint written by lethe train", 0, 0},
         {"--data", LT_OPT_STR, &data, "dataset (default fashion-mnist)", 0, 0},
+        {"--forget", LT_OPT_STR, &forget, "random:10%|class:K|indices:FILE: report UA, RA, TA, MIA", 0, 0},
+        {"--retrain", LT_OPT_STR, &retrain, "Retrain checkpoint: also report its metrics and Avg. Gap", 0, 0},
+        {"--seed", LT_OPT_U64, &seed, "seed of a random forget set (1)", 0, 0},
         {"--json", LT_OPT_STR, &json, "also write the results to this file", 0, 0},
         {"--threads", LT_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = lt_args_parse("eval", "usage: lethe eval --model FILE [--data SET]"
-                           " [--json OUT]\nLoss and accuracy per split.", opts,
-                           4, argc, argv);
+                           " [--forget SPEC [--retrain FILE]] [--json OUT]\n"
+                           "Loss and accuracy per split; with --forget the "
+                           "unlearning metrics (%).", opts,
+                           (int)(sizeof opts / sizeof *opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (threads)
         lt_set_num_threads(threads);
+    if (retrain && !forget) {
+        fprintf(stderr, "lethe eval: --retrain needs --forget\n");
+        return 2;
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", model ? model : "");
     cJSON_AddStringToObject(root, "data", data);
     const char *splits[2] = {"train", "test"};
-    for (int i = 0; i < 2 && rc == 0; i++) {
+    for (int i = 0; i < 2 && rc == 0 && !forget; i++) {
         lt_model *m;
         lt_dataset d;
         rc = lt_open("eval", model, data, splits[i], &m, &d);
@@ -96,11 +235,14 @@ int lt_cli_eval(int argc, char **argv)
             cJSON_AddNumberToObject(s, "n", (double)d.n);
             cJSON_AddNumberToObject(s, "loss", loss);
             cJSON_AddNumberToObject(s, "accuracy", acc);
-            cJSON_AddStringToObject(root, "arch", m->arch);
+            if (i == 0)
+                cJSON_AddStringToObject(root, "arch", m->arch);
             lt_dataset_free(&d);
             lt_model_free(m);
         }
     }
+    if (!rc && forget)
+        rc = lt_eval_forget(model, data, forget, retrain, seed, root);
     if (!rc && json) {
         char *text = cJSON_Print(root);
         rc = lt_write_text(json, text);
