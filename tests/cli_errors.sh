@@ -57,6 +57,20 @@ printf '12\nbanana\n' >"$T/junk.idx"
 expect_error "indices file with junk" "$T/junk.idx:2" \
   "$LETHE" eval --model "$T/mlp.safetensors" --forget "indices:$T/junk.idx"
 
+# Unlearning (SalUn: random labels under a saliency mask), one epoch.
+if "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% \
+     --method salun --epochs 1 --out "$T/un.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "salun: RTE" "$T/out" && [ -s "$T/un.safetensors.forget.txt" ] &&
+   [ "$(grep -vc '^#' "$T/un.safetensors.forget.txt")" -eq 6000 ]
+then ok "unlearn salun"; else bad "unlearn salun"; cat "$T/out" "$T/err"; fi
+expect_error "unknown method" "--method" \
+  "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% --method nope --out "$T/u2.safetensors"
+expect_error "bad mask" "saliency:2" \
+  "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% --mask saliency:2 --out "$T/u2.safetensors"
+expect_error "missing --forget" "--forget" \
+  "$LETHE" unlearn --model "$T/mlp.safetensors" --out "$T/u2.safetensors"
+[ -e "$T/u2.safetensors" ] && bad "unlearn left output after an error" || ok "unlearn: no output after errors"
+
 # Bad inputs.
 cp "$T/mlp.safetensors" "$T/keep.safetensors"
 expect_error "unknown model" "unknown model 'resnet99'" \

@@ -164,10 +164,13 @@ lt_node *lt_record(lt_ctx *c, lt_tensor *out, lt_backward_fn bw,
  * need a gradient. The output gradient is n->out->grad. */
 float *lt_in_grad(lt_ctx *c, lt_node *n, int i);
 
-/* Run backward from a scalar loss: fills ->grad of every tensor on a path
- * from a tensor that requires grad. Gradients of parameters (LT_EXTERNAL)
- * are ACCUMULATED (+=): zero them between steps. Errors: LT_ERR_GRAD (no
- * gradient path, not a scalar), LT_ERR_NAN (loss not finite), LT_ERR_ARENA. */
+/* Run backward from a scalar loss: fills ->grad of every tensor that
+ * requires a gradient on a path to the loss. Gradients of parameters
+ * (LT_EXTERNAL) and of marked inputs are ACCUMULATED (+=): zero them
+ * between steps. Intermediate (op-output) gradients are released during
+ * backward to save memory; leaves, parameters and the start tensor keep
+ * theirs. Errors: LT_ERR_GRAD (no gradient path, not a scalar), LT_ERR_NAN
+ * (loss not finite), LT_ERR_ARENA. */
 lt_status lt_backward(lt_ctx *c, lt_tensor *loss);
 /* As lt_backward, but starts from a given output gradient (same numel). */
 lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out);

@@ -16,6 +16,7 @@
 #include "lethe/train.h"
 #include "lethe/metrics.h"
 #include "lethe/unlearn.h"
+#include "lethe/methods.h"
 
 #define LETHE_VERSION "0.1.0"
 

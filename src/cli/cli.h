@@ -16,5 +16,6 @@ typedef struct {
 int lt_cli_train(int argc, char **argv);
 int lt_cli_eval(int argc, char **argv);
 int lt_cli_predict(int argc, char **argv);
+int lt_cli_unlearn(int argc, char **argv);
 
 #endif

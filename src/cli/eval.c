@@ -5,6 +5,7 @@
  */
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,34 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Load the checkpoint and the split; check they fit each other. */
+/* Load the checkpoint and one split. */
 static int lt_open(const char *cmd, const char *model, const char *data,
                    const char *split, lt_model **m, lt_dataset *d)
 {
-    if (!model) {
-        fprintf(stderr, "lethe %s: --model FILE is required\n", cmd);
-        return 2;
-    }
-    if (lt_model_load(model, m) != LT_OK) {
-        fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
-        return 1;
-    }
-    if (lt_dataset_load(data, split, d) != LT_OK) {
-        fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
-        lt_model_free(*m);
-        return 1;
-    }
-    if (d->c != (*m)->in.channels || d->h != (*m)->in.height ||
-        d->w != (*m)->in.width || d->classes != (*m)->in.classes) {
-        fprintf(stderr, "lethe %s: %s expects %dx%dx%d inputs and %d classes;"
-                " %s has %dx%dx%d and %d\n", cmd, model, (*m)->in.channels,
-                (*m)->in.height, (*m)->in.width, (*m)->in.classes, data, d->c,
-                d->h, d->w, d->classes);
-        lt_dataset_free(d);
-        lt_model_free(*m);
-        return 1;
-    }
-    return 0;
+    return lt_cli_open(cmd, model, data, &split, 1, m, d);
 }
 
 /* Write text to path atomically (temp file, then rename). */
@@ -59,91 +37,27 @@ static int lt_write_text(const char *path, const char *text)
     return 0;
 }
 
-/* Logits of a model on the train and test splits, and the splits. */
-typedef struct {
-    lt_dataset tr, te;
-    float *ltr, *lte;
-    int k;
-} lt_eval_run;
-
-static void lt_eval_run_free(lt_eval_run *r)
-{
-    lt_dataset_free(&r->tr);
-    lt_dataset_free(&r->te);
-    free(r->ltr);
-    free(r->lte);
-}
-
-static int lt_eval_logits(const char *model, const char *data, lt_eval_run *r)
-{
-    lt_model *m[2] = {NULL, NULL};
-    memset(r, 0, sizeof *r);
-    int rc = lt_open("eval", model, data, "train", &m[0], &r->tr);
-    if (!rc)
-        rc = lt_open("eval", model, data, "test", &m[1], &r->te);
-    if (!rc) {
-        r->k = m[0]->in.classes;
-        r->ltr = malloc((size_t)(r->tr.n * r->k) * sizeof(float));
-        r->lte = malloc((size_t)(r->te.n * r->k) * sizeof(float));
-        if (!r->ltr || !r->lte ||
-            lt_evaluate(m[0], &r->tr, 500, NULL, NULL, r->ltr) != LT_OK ||
-            lt_evaluate(m[0], &r->te, 500, NULL, NULL, r->lte) != LT_OK) {
-            fprintf(stderr, "lethe eval: %s\n", lt_last_error());
-            rc = 1;
-        }
-    }
-    lt_model_free(m[0]);
-    lt_model_free(m[1]);
-    if (rc)
-        lt_eval_run_free(r);
-    return rc;
-}
-
-/* Rows idx[0..n) of logits [*, k] and their labels, gathered. */
-static lt_split_logits lt_gather(const lt_eval_run *r, const int64_t *idx,
-                                 int64_t n, float **keep_l, int32_t **keep_y)
-{
-    float *l = malloc((size_t)(n * r->k) * sizeof(float) + 4);
-    int32_t *y = malloc((size_t)n * sizeof(int32_t) + 4);
-    for (int64_t i = 0; l && y && i < n; i++) {
-        memcpy(l + i * r->k, r->ltr + idx[i] * r->k, (size_t)r->k * sizeof(float));
-        y[i] = r->tr.y[idx[i]];
-    }
-    *keep_l = l;
-    *keep_y = y;
-    return (lt_split_logits){l, n, r->k, y, n};
-}
-
-/* UA, RA, TA and MIA-efficacy of model for the forget set f. */
+/* UA, RA, TA and MIA-efficacy of model for the forget set f (selected
+ * from spec when f is still empty). */
 static int lt_eval_unlearn(const char *model, const char *data,
                            const char *spec, uint64_t seed,
                            lt_unlearn_metrics *out, lt_forget_set *f)
 {
-    lt_eval_run r;
-    int rc = lt_eval_logits(model, data, &r);
+    static const char *const splits[2] = {"train", "test"};
+    lt_model *m;
+    lt_dataset d[2];
+    int rc = lt_cli_open("eval", model, data, splits, 2, &m, d);
     if (rc)
         return rc;
-    if (f->n == 0 && lt_forget_select(spec, &r.tr, seed, f) != LT_OK) {
+    if (f->n == 0 && lt_forget_select(spec, &d[0], seed, f) != LT_OK) {
         fprintf(stderr, "lethe eval: --forget: %s\n", lt_last_error());
-        lt_eval_run_free(&r);
-        return 2;
+        rc = 2;
     }
-    float *l[2];
-    int32_t *y[2];
-    lt_split_logits fs = lt_gather(&r, f->forget, f->n_forget, &l[0], &y[0]);
-    lt_split_logits rs = lt_gather(&r, f->retain, f->n_retain, &l[1], &y[1]);
-    lt_split_logits ts = {r.lte, r.te.n, r.k, r.te.y, r.te.n};
-    if (!l[0] || !l[1] || !y[0] || !y[1] ||
-        lt_unlearn_metrics_compute(&fs, &rs, &ts, f->kind == LT_FORGET_CLASS ?
-                                   f->cls : -1, out) != LT_OK) {
-        fprintf(stderr, "lethe eval: %s\n", lt_last_error());
-        rc = 1;
-    }
-    for (int i = 0; i < 2; i++) {
-        free(l[i]);
-        free(y[i]);
-    }
-    lt_eval_run_free(&r);
+    if (!rc)
+        rc = lt_cli_unlearn_metrics("eval", m, &d[0], &d[1], f, out);
+    lt_model_free(m);
+    lt_dataset_free(&d[0]);
+    lt_dataset_free(&d[1]);
     return rc;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,13 +132,6 @@ static int lt_train_config(const lt_train_opts *o, const lt_dataset *tr,
     return 0;
 }
 
-static void lt_join_args(int argc, char **argv, char *buf, size_t n)
-{
-    size_t k = (size_t)snprintf(buf, n, "lethe");
-    for (int i = 0; i < argc && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);
-}
-
 int lt_cli_train(int argc, char **argv)
 {
     lt_train_opts o;
@@ -175,7 +169,7 @@ int lt_cli_train(int argc, char **argv)
     }
     if (!rc) {
         char cmd[2048], acc[32], secs[32], seed[32];
-        lt_join_args(argc, argv, cmd, sizeof cmd);
+        lt_cli_join_args(argc, argv, cmd, sizeof cmd);
         snprintf(acc, sizeof acc, "%.4f", rep.test_acc);
         snprintf(secs, sizeof secs, "%.1f", rep.seconds);
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);

@@ -58,11 +58,17 @@ static lt_status lt_ensure_grad(lt_ctx *c, lt_tensor *t)
 {
     if (t->grad)
         return LT_OK;
-    t->grad = lt_alloc_zero(c, (size_t)t->numel * sizeof(float));
+    t->grad = lt_alloc_grad(c, (size_t)t->numel * sizeof(float));
     return t->grad ? LT_OK : lt_last_status();
 }
 
-static lt_status lt_run_tape(lt_ctx *c)
+/* Memory: arena memory a backward function takes (scratch) is dead when it
+ * returns, so the arena goes back to where it was before the call. The
+ * gradient of an op output is dead once its own node has run (every
+ * consumer was recorded later, so it ran earlier): the buffer is released
+ * for reuse and out->grad set to NULL. Leaves, parameters (LT_EXTERNAL) and
+ * the tensor backward started from keep their gradients. */
+static lt_status lt_run_tape(lt_ctx *c, const lt_tensor *start)
 {
     for (lt_node *n = c->tape; n; n = n->prev) {
         if (!n->out->grad)
@@ -73,9 +79,16 @@ static lt_status lt_run_tape(lt_ctx *c)
                 lt_ensure_grad(c, t) != LT_OK)
                 return lt_last_status();
         }
+        const size_t mark = c->used;
         lt_status s = n->backward(c, n);
         if (s != LT_OK)
             return s;
+        c->used = mark;
+        lt_tensor *o = n->out;
+        if (o != start && !(o->flags & LT_EXTERNAL)) {
+            lt_arena_release(c, o->grad, (size_t)o->numel * sizeof(float));
+            o->grad = NULL;
+        }
     }
     return LT_OK;
 }
@@ -97,7 +110,7 @@ lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out)
         return lt_last_status();
     for (int64_t i = 0; i < out->numel; i++)
         out->grad[i] += grad_out[i];
-    return lt_run_tape(c);
+    return lt_run_tape(c, out);
 }
 
 lt_status lt_backward(lt_ctx *c, lt_tensor *loss)

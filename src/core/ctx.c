@@ -47,6 +47,7 @@ void lt_ctx_reset(lt_ctx *c)
 {
     c->used = 0;
     c->tape = NULL;
+    c->n_free = 0;
 }
 
 size_t lt_ctx_used(const lt_ctx *c) { return c->used; }
@@ -84,6 +85,63 @@ void *lt_alloc_zero(lt_ctx *c, size_t bytes)
     void *p = lt_alloc(c, bytes);
     if (p)
         memset(p, 0, bytes);
+    return p;
+}
+
+/* memset, split over threads for buffers of several MB (one core cannot
+ * reach the memory bandwidth alone). */
+static void zero_fill(void *p, size_t bytes)
+{
+    const size_t blk = (size_t)1 << 20;
+    if (bytes < 4 * blk) {
+        memset(p, 0, bytes);
+        return;
+    }
+    unsigned char *b = p;
+    const int64_t nb = (int64_t)((bytes + blk - 1) / blk);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < nb; i++) {
+        size_t o = (size_t)i * blk;
+        memset(b + o, 0, bytes - o < blk ? bytes - o : blk);
+    }
+}
+
+void lt_arena_release(lt_ctx *c, void *p, size_t bytes)
+{
+    unsigned char *q = p;
+    size_t need = (bytes + LT_ALIGN - 1) / LT_ALIGN * LT_ALIGN;
+    if (q + need == c->base + c->used) { /* the top block: give it back */
+        c->used -= need;
+        return;
+    }
+    if (c->n_free < LT_FREE_MAX)
+        c->free_blk[c->n_free++] = (lt_free_blk){q, need};
+    /* else: lost until lt_ctx_reset */
+}
+
+void *lt_alloc_grad(lt_ctx *c, size_t bytes)
+{
+    size_t need = (bytes + LT_ALIGN - 1) / LT_ALIGN * LT_ALIGN;
+    int best = -1;
+    for (int i = 0; i < c->n_free; i++)
+        if (c->free_blk[i].bytes >= need &&
+            (best < 0 || c->free_blk[i].bytes < c->free_blk[best].bytes))
+            best = i;
+    void *p;
+    if (best >= 0) {
+        lt_free_blk *f = &c->free_blk[best];
+        p = f->p;
+        if (f->bytes - need >= 4096) { /* keep the rest */
+            f->p += need;
+            f->bytes -= need;
+        } else {
+            *f = c->free_blk[--c->n_free];
+        }
+    } else {
+        p = lt_alloc(c, bytes);
+    }
+    if (p)
+        zero_fill(p, bytes);
     return p;
 }
 

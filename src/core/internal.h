@@ -7,12 +7,29 @@
 
 #include "lethe/core.h"
 
+/* A released arena block (a gradient no longer needed by backward). */
+typedef struct {
+    unsigned char *p;
+    size_t bytes;
+} lt_free_blk;
+
+#define LT_FREE_MAX 128
+
 struct lt_ctx {
     unsigned char *base; /* arena block */
     size_t cap, used, peak;
+    lt_free_blk free_blk[LT_FREE_MAX]; /* reusable blocks, this step only */
+    int n_free;
     lt_node *tape;       /* last recorded node; ->prev walks back */
     bool grad_enabled;
     lt_rng rng;
 };
+
+/* Arena blocks made free during backward (autograd.c): a released block
+ * is reused by lt_alloc_grad, best fit first. */
+void lt_arena_release(lt_ctx *c, void *p, size_t bytes);
+/* Zeroed gradient memory: a released block if one fits, else new arena
+ * memory. Large buffers are zeroed in parallel. */
+void *lt_alloc_grad(lt_ctx *c, size_t bytes);
 
 #endif

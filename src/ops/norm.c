@@ -6,9 +6,10 @@
  * Every op normalises "segments" of its input: a segment is nb runs of bl
  * contiguous floats, stride apart (a batch-norm channel is N runs of H*W;
  * a group-norm row is Cg runs of H*W, a layer-norm row one run of D).
- * Statistics are accumulated in double, two-pass (mean, then centred
- * squares). Per-segment mean and 1/std are saved in the arena; backward
- * recomputes the normalised values from x. Loops run in parallel over
+ * Row-norm statistics are accumulated in double, two-pass (mean, then
+ * centred squares); batch norm takes one pass (shifted sums, see the batch
+ * norm kernels). Per-segment mean and 1/std are saved in the arena; backward
+ * recomputes the normalised values from x (nothing else is saved). Loops run in parallel over
  * segments (channels or rows). Gamma/beta gradients of the row norms are
  * summed per fixed chunk of rows, then over chunks in order, so results do
  * not depend on the thread count.
@@ -218,6 +219,108 @@ static bool min_dims_ok(const lt_tensor *x, int nd, const char *op)
 
 /* ---- batch norm --------------------------------------------------------- */
 
+/* Batch-norm channel kernels. A channel is N runs of S floats, stride
+ * apart. Sums run "vertically": a float accumulator per position of a tile
+ * of up to BN_TILE positions gathers the N runs (no reduction per run,
+ * which is costly for short runs), and is flushed into double every
+ * BN_FLUSH runs. Forward statistics take one pass over x, on values shifted
+ * by the channel's first value (no cancellation in sum(d^2) - sum(d)^2/m
+ * for data far from 0). */
+#define BN_TILE 256
+#define BN_FLUSH 32
+
+static double tile_sum(float *a, int64_t len)
+{
+    double s = 0;
+    for (int64_t i = 0; i < len; i++) {
+        s += a[i];
+        a[i] = 0;
+    }
+    return s;
+}
+
+/* Shifted sums over a channel: sd = sum(x - K), sq = sum((x - K)^2). */
+static void bn_sums_fwd(const float *x, int64_t N, int64_t S, int64_t stride,
+                        float K, double *sd, double *sq)
+{
+    float as[BN_TILE], aq[BN_TILE];
+    double a = 0, b = 0;
+    for (int64_t i0 = 0; i0 < S; i0 += BN_TILE) {
+        const int64_t len = S - i0 < BN_TILE ? S - i0 : BN_TILE;
+        for (int64_t i = 0; i < len; i++)
+            as[i] = aq[i] = 0;
+        for (int64_t k = 0; k < N; k++) {
+            const float *p = x + k * stride + i0;
+#pragma omp simd
+            for (int64_t i = 0; i < len; i++) {
+                float d = p[i] - K;
+                as[i] += d;
+                aq[i] += d * d;
+            }
+            if ((k + 1) % BN_FLUSH == 0 || k == N - 1) {
+                a += tile_sum(as, len);
+                b += tile_sum(aq, len);
+            }
+        }
+    }
+    *sd = a;
+    *sq = b;
+}
+
+/* Backward sums over a channel: sg = sum(gy), sx = sum(gy * (x - fm)). */
+static void bn_sums_bwd(const float *x, const float *gy, int64_t N, int64_t S,
+                        int64_t stride, float fm, double *sg, double *sx)
+{
+    float ag[BN_TILE], ax[BN_TILE];
+    double a = 0, b = 0;
+    for (int64_t i0 = 0; i0 < S; i0 += BN_TILE) {
+        const int64_t len = S - i0 < BN_TILE ? S - i0 : BN_TILE;
+        for (int64_t i = 0; i < len; i++)
+            ag[i] = ax[i] = 0;
+        for (int64_t k = 0; k < N; k++) {
+            const float *p = x + k * stride + i0, *q = gy + k * stride + i0;
+#pragma omp simd
+            for (int64_t i = 0; i < len; i++) {
+                ag[i] += q[i];
+                ax[i] += q[i] * (p[i] - fm);
+            }
+            if ((k + 1) % BN_FLUSH == 0 || k == N - 1) {
+                a += tile_sum(ag, len);
+                b += tile_sum(ax, len);
+            }
+        }
+    }
+    *sg = a;
+    *sx = b;
+}
+
+/* y = (x - fm) * sc + sh over a channel. */
+static void bn_apply(const float *x, float *y, int64_t N, int64_t S,
+                     int64_t stride, float fm, float sc, float sh)
+{
+    for (int64_t k = 0; k < N; k++) {
+        const float *p = x + k * stride;
+        float *q = y + k * stride;
+#pragma omp simd
+        for (int64_t i = 0; i < S; i++)
+            q[i] = (p[i] - fm) * sc + sh;
+    }
+}
+
+/* gx += gy * k1 + (x - fm) * k2 + k0 over a channel. */
+static void bn_gx(const float *x, const float *gy, float *gx, int64_t N,
+                  int64_t S, int64_t stride, float fm, float k0, float k1,
+                  float k2)
+{
+    for (int64_t k = 0; k < N; k++) {
+        const float *p = x + k * stride, *q = gy + k * stride;
+        float *o = gx + k * stride;
+#pragma omp simd
+        for (int64_t i = 0; i < S; i++)
+            o[i] += q[i] * k1 + (p[i] - fm) * k2 + k0;
+    }
+}
+
 static lt_status bn_backward(lt_ctx *c, lt_node *n)
 {
     const lt_tensor *x = n->in[0], *gamma = n->in[1];
@@ -227,21 +330,28 @@ static lt_status bn_backward(lt_ctx *c, lt_node *n)
     const double *st = n->saved;
     const bool full = n->iarg[0] != 0;
     const int64_t N = x->shape[0], C = x->shape[1], S = x->numel / (N * C);
-    const seg_t L = {N, S, C * S, 0, 0};
+    const double m = (double)(N * S);
 #pragma omp parallel for schedule(static) if (x->numel > NORM_PAR)
     for (int64_t ch = 0; ch < C; ch++) {
         const float *xp = x->data + ch * S, *gp = gy + ch * S;
-        const float *g = gamma ? gamma->data + ch : NULL;
-        double s[2] = {0, 0}, dg = 0, db = 0;
+        const double g = gamma ? gamma->data[ch] : 1.0, is = st[C + ch];
+        const float fm = (float)st[ch];
+        double sg = 0, sx = 0;
         if (gg || gb || (gx && full))
-            seg_bsums(xp, gp, L, st[ch], st[C + ch], g, &dg, &db, s);
+            bn_sums_bwd(xp, gp, N, S, C * S, fm, &sg, &sx);
+        /* sum(gy * xhat) = sx * invstd */
         if (gg)
-            gg[ch] += (float)dg;
+            gg[ch] += (float)(sx * is);
         if (gb)
-            gb[ch] += (float)db;
-        if (gx)
-            seg_gx(xp, gp, gx + ch * S, L, st[ch], st[C + ch], g, full, s[0],
-                   s[1]);
+            gb[ch] += (float)sg;
+        if (!gx)
+            continue;
+        /* gx = is * (g * gy - g * sg / m - xhat * g * sx * is / m) */
+        const double k1 = is * g;
+        const double k0 = full ? -is * g * sg / m : 0.0;
+        const double k2 = full ? -is * is * is * g * sx / m : 0.0;
+        bn_gx(xp, gp, gx + ch * S, N, S, C * S, fm, (float)k0, (float)k1,
+              (float)k2);
     }
     return LT_OK;
 }
@@ -277,15 +387,19 @@ static bool bn_args_ok(const lt_tensor *x, const lt_tensor *gamma,
 /* Statistics of channel ch: batch statistics (and running-stat update) in
  * training, running statistics in eval; xc is the channel's first value.
  * Writes mean and 1/std. */
-static void bn_channel_stats(const float *xc, int64_t ch, seg_t L,
-                             lt_tensor *rm, lt_tensor *rv, bool training,
-                             float momentum, float eps, double *mean,
-                             double *invstd)
+static void bn_channel_stats(const float *xc, int64_t ch, int64_t N,
+                             int64_t S, int64_t stride, lt_tensor *rm,
+                             lt_tensor *rv, bool training, float momentum,
+                             float eps, double *mean, double *invstd)
 {
     double mu, var;
     if (training) {
-        seg_stats(xc, L, false, &mu, &var);
-        double m = (double)(L.nb * L.bl), mom = momentum;
+        double m = (double)(N * S), mom = momentum, sd, sq;
+        bn_sums_fwd(xc, N, S, stride, xc[0], &sd, &sq);
+        mu = (double)xc[0] + sd / m;
+        var = (sq - sd * sd / m) / m;
+        if (var < 0)
+            var = 0;
         if (rm)
             rm->data[ch] = (float)((1 - mom) * rm->data[ch] + mom * mu);
         if (rv)
@@ -313,15 +427,14 @@ lt_tensor *lt_batch_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
     double *st = lt_alloc(c, (size_t)(2 * C) * sizeof(double));
     if (!y || !st)
         return NULL;
-    const seg_t L = {N, S, C * S, 0, 0};
 #pragma omp parallel for schedule(static) if (x->numel > NORM_PAR)
     for (int64_t ch = 0; ch < C; ch++) {
-        bn_channel_stats(x->data + ch * S, ch, L, running_mean,
+        bn_channel_stats(x->data + ch * S, ch, N, S, C * S, running_mean,
                          running_var, training, momentum, eps, &st[ch],
                          &st[C + ch]);
-        seg_apply(x->data + ch * S, y->data + ch * S, L, st[ch], st[C + ch],
-                  gamma ? gamma->data + ch : NULL,
-                  beta ? beta->data + ch : NULL);
+        const double sc = st[C + ch] * (gamma ? gamma->data[ch] : 1.0);
+        bn_apply(x->data + ch * S, y->data + ch * S, N, S, C * S,
+                 (float)st[ch], (float)sc, beta ? beta->data[ch] : 0.0f);
     }
     lt_tensor *in[3] = {x, gamma, beta};
     if (lt_needs_grad(c, 3, in)) {

@@ -1,0 +1,115 @@
+/*
+ * common.c - pieces several commands share: loading a checkpoint with the
+ * dataset splits it is evaluated on, the command line as one string for
+ * result files, and the unlearning metrics of a model for a forget set.
+ */
+#include "cli/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int lt_cli_fits(const char *cmd, const char *model, const lt_model *m,
+                       const char *data, const lt_dataset *d)
+{
+    if (d->c == m->in.channels && d->h == m->in.height &&
+        d->w == m->in.width && d->classes == m->in.classes)
+        return 0;
+    fprintf(stderr, "lethe %s: %s expects %dx%dx%d inputs and %d classes; %s "
+            "has %dx%dx%d and %d\n", cmd, model, m->in.channels, m->in.height,
+            m->in.width, m->in.classes, data, d->c, d->h, d->w, d->classes);
+    return 1;
+}
+
+int lt_cli_open(const char *cmd, const char *model, const char *data,
+                const char *const *splits, int n, lt_model **m,
+                lt_dataset *sets)
+{
+    *m = NULL;
+    memset(sets, 0, (size_t)n * sizeof *sets);
+    if (!model) {
+        fprintf(stderr, "lethe %s: --model FILE is required\n", cmd);
+        return 2;
+    }
+    int rc = lt_model_load(model, m) != LT_OK;
+    for (int i = 0; !rc && i < n; i++)
+        rc = lt_dataset_load(data, splits[i], &sets[i]) != LT_OK;
+    if (rc)
+        fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
+    for (int i = 0; !rc && i < n; i++)
+        rc = lt_cli_fits(cmd, model, *m, data, &sets[i]);
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            lt_dataset_free(&sets[i]);
+        lt_model_free(*m);
+        *m = NULL;
+    }
+    return rc;
+}
+
+void lt_cli_join_args(int argc, char **argv, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "lethe");
+    for (int i = 0; i < argc && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);
+}
+
+/* Logits [n, K] of m on d, or NULL (error set). */
+static float *lt_cli_logits(lt_model *m, const lt_dataset *d)
+{
+    float *l = malloc((size_t)(d->n * m->in.classes) * sizeof(float) + 4);
+    if (!l)
+        lt_set_error(LT_ERR_NOMEM, "out of memory for %lld logits",
+                     (long long)d->n);
+    else if (lt_evaluate(m, d, 500, NULL, NULL, l) != LT_OK) {
+        free(l);
+        l = NULL;
+    }
+    return l;
+}
+
+/* Rows idx[0..n) of the train logits and their labels (caller frees). */
+static lt_split_logits lt_cli_rows(const float *all, const lt_dataset *tr,
+                                   int k, const int64_t *idx, int64_t n,
+                                   float **l, int32_t **y)
+{
+    *l = malloc((size_t)(n * k) * sizeof(float) + 4);
+    *y = malloc((size_t)n * sizeof(int32_t) + 4);
+    for (int64_t i = 0; *l && *y && i < n; i++) {
+        memcpy(*l + i * k, all + idx[i] * k, (size_t)k * sizeof(float));
+        (*y)[i] = tr->y[idx[i]];
+    }
+    return (lt_split_logits){*l, n, k, *y, n};
+}
+
+int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
+                           const lt_dataset *te, const lt_forget_set *f,
+                           lt_unlearn_metrics *out)
+{
+    int k = m->in.classes, rc = 1;
+    float *ltr = lt_cli_logits(m, tr), *lte = ltr ? lt_cli_logits(m, te) : NULL;
+    float *l[2] = {NULL, NULL};
+    int32_t *y[2] = {NULL, NULL};
+    if (lte) {
+        lt_split_logits fs = lt_cli_rows(ltr, tr, k, f->forget, f->n_forget,
+                                         &l[0], &y[0]);
+        lt_split_logits rs = lt_cli_rows(ltr, tr, k, f->retain, f->n_retain,
+                                         &l[1], &y[1]);
+        lt_split_logits ts = {lte, te->n, k, te->y, te->n};
+        if (!l[0] || !l[1] || !y[0] || !y[1])
+            lt_set_error(LT_ERR_NOMEM, "out of memory for the metrics");
+        else
+            rc = lt_unlearn_metrics_compute(&fs, &rs, &ts, f->kind ==
+                                            LT_FORGET_CLASS ? f->cls : -1,
+                                            out) != LT_OK;
+    }
+    if (rc)
+        fprintf(stderr, "lethe %s: metrics: %s\n", cmd, lt_last_error());
+    for (int i = 0; i < 2; i++) {
+        free(l[i]);
+        free(y[i]);
+    }
+    free(ltr);
+    free(lte);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * common.h - helpers shared by the command files (see common.c).
+ */
+#ifndef LETHE_CLI_COMMON_H
+#define LETHE_CLI_COMMON_H
+
+#include "lethe/lethe.h"
+
+/* Load checkpoint model and the n splits of data ("train", "test") into
+ * sets[0..n); check the data fits the model. 0, or an exit status with
+ * the message printed (nothing left allocated). */
+int lt_cli_open(const char *cmd, const char *model, const char *data,
+                const char *const *splits, int n, lt_model **m,
+                lt_dataset *sets);
+/* "lethe ARGS..." for result files. */
+void lt_cli_join_args(int argc, char **argv, char *buf, size_t n);
+/* UA, RA, TA and MIA-efficacy (%) of m for forget set f of tr; te is the
+ * test split. 0, or 1 with the message printed. */
+int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
+                           const lt_dataset *te, const lt_forget_set *f,
+                           lt_unlearn_metrics *out);
+
+#endif
