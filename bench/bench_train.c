@@ -26,6 +26,8 @@
  */
 #include <lethe/lethe.h>
 
+#include "bench_util.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -51,25 +53,6 @@ static const bench_model MODELS[] = {
     {"resnet18", "resnet18", {3, 32, 32, 10}, 128},
 };
 #define N_MODELS (int)(sizeof MODELS / sizeof MODELS[0])
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Peak resident set of this process so far, MiB (Linux: ru_maxrss in KiB). */
 static double peak_rss_mb(void)

@@ -21,15 +21,10 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fmt, read_jsonl, table_args  # noqa: E402
 
-def read_jsonl(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                out.append(json.loads(line))
-    return out
+
 
 
 # ---- timing ----------------------------------------------------------------
@@ -149,24 +144,11 @@ def cpu_flags():
     return set()
 
 
-def fmt(v, spec):
-    return "-" if v is None else format(v, spec)
 
 
 def cmd_table(args):
-    cpu = None
-    paths = []
-    it = iter(args)
-    for a in it:
-        if a == "--cpu":
-            cpu = next(it)
-        else:
-            paths.append(a)
-    lethe = read_jsonl(paths[0])
-    tor = read_jsonl(paths[1]) if len(paths) > 1 else []
-    info = next((d for d in lethe if d.get("type") == "info"), {})
+    cpu, lethe, tor, info, tinfo = table_args(args)
     peaks = [d["gflops"] for d in lethe if d.get("type") == "peak"]
-    tinfo = next((d for d in tor if d.get("type") == "info"), None)
     tcase = {d["name"]: d for d in tor if d.get("type") == "case"}
     print(f"CPU: {cpu or '?'}")
     print(f"threads: Lethe {info.get('threads')} (OpenBLAS "

@@ -30,18 +30,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fmt, read_jsonl, table_args  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "tests", "golden")
 
 
-def read_jsonl(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                out.append(json.loads(line))
-    return out
 
 
 def rss_mb():
@@ -163,22 +158,10 @@ def cmd_run(args):
 
 # ---- table -------------------------------------------------------------------
 
-def fmt(v, spec):
-    return "-" if v is None else format(v, spec)
 
 
 def cmd_table(args):
-    cpu, paths = None, []
-    it = iter(args)
-    for a in it:
-        if a == "--cpu":
-            cpu = next(it)
-        else:
-            paths.append(a)
-    lethe = read_jsonl(paths[0])
-    tor = read_jsonl(paths[1]) if len(paths) > 1 else []
-    info = next((d for d in lethe if d.get("type") == "info"), {})
-    tinfo = next((d for d in tor if d.get("type") == "info"), None)
+    cpu, lethe, tor, info, tinfo = table_args(args)
     tmod = {d["name"]: d for d in tor if d.get("type") == "model"}
     try:
         load = os.getloadavg()[0]
