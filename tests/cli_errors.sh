@@ -63,6 +63,11 @@ if "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% \
    grep -q "salun: RTE" "$T/out" && [ -s "$T/un.safetensors.forget.txt" ] &&
    [ "$(grep -vc '^#' "$T/un.safetensors.forget.txt")" -eq 6000 ]
 then ok "unlearn salun"; else bad "unlearn salun"; cat "$T/out" "$T/err"; fi
+# Class-wise Retrain never sees the class: UA must be exactly 100.
+if "$LETHE" unlearn --model "$T/mlp.safetensors" --forget class:3 \
+     --method retrain --epochs 1 --out "$T/re.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "retrain: RTE .* UA 100.00" "$T/out"
+then ok "class-wise retrain has UA 100"; else bad "retrain"; cat "$T/out" "$T/err"; fi
 expect_error "unknown method" "--method" \
   "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% --method nope --out "$T/u2.safetensors"
 expect_error "bad mask" "saliency:2" \

@@ -105,6 +105,8 @@ LT_TEST(trained_model_is_accurate)
 LT_TEST(parse_and_defaults)
 {
     lt_method_kind k;
+    LT_CHECK(lt_method_parse("retrain", &k) == LT_OK &&
+                 k == LT_METHOD_RETRAIN, "retrain");
     LT_CHECK(lt_method_parse("salun", &k) == LT_OK && k == LT_METHOD_SALUN,
              "salun");
     LT_CHECK(lt_method_parse("ga", &k) == LT_OK && k == LT_METHOD_GA, "ga");
@@ -192,6 +194,30 @@ LT_TEST(rl_lowers_forget_accuracy)
 /* SalUn with the saliency:0.5 mask under optimizer name: every weight the
  * mask (recomputed here at the original weights) freezes is bit-identical
  * afterwards, and some free weights moved. */
+/* Class-wise Retrain never sees the class: its UA is 100 (the paper's
+ * sanity check), while the other classes stay learnt. */
+LT_TEST(retrain_classwise_forgets_the_class)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("class:1", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_RETRAIN, 0.05f, 5, 16);
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    double lf, af, lr, ar;
+    eval_on(f.forget, f.n_forget, &lf, &af);
+    eval_on(f.retain, f.n_retain, &lr, &ar);
+    LT_CHECK(af == 0.0, "retrain forget accuracy %.2f%% (UA must be 100)", af);
+    LT_CHECK(ar >= 95.0, "retrain retain accuracy %.2f%%", ar);
+    LT_CHECK(rep.steps == 5 * (160 / 16), "steps %lld", (long long)rep.steps);
+    c.mask = (lt_mask_spec){LT_MASK_SALIENCY, 0.5};
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_ERR_ARG,
+             "retrain accepted a mask");
+    lt_forget_set_free(&f);
+}
+
 static void check_frozen(const char *name)
 {
     reset_model();

@@ -68,10 +68,13 @@ typedef enum {
     LT_METHOD_FT = 0,     /* "ft": CE on retain */
     LT_METHOD_GA,         /* "ga": -CE on forget */
     LT_METHOD_RL,         /* "rl": random labels on forget, then retain */
-    LT_METHOD_SALUN       /* "salun": RL with a saliency mask (0.5) */
+    LT_METHOD_SALUN,      /* "salun": RL with a saliency mask (0.5) */
+    LT_METHOD_RETRAIN     /* "retrain": fresh weights trained on retain only
+                             (cosine schedule, cfg.retrain_aug); the gold
+                             standard */
 } lt_method_kind;
 
-/* Parse "ft", "ga", "rl" or "salun" (LT_ERR_ARG naming the name). */
+/* Parse "ft", "ga", "rl", "salun" or "retrain" (LT_ERR_ARG naming it). */
 lt_status lt_method_parse(const char *name, lt_method_kind *out);
 const char *lt_method_name(lt_method_kind k);
 
@@ -88,13 +91,16 @@ typedef struct {
     int epochs, batch;
     uint64_t seed;        /* shuffles, random labels, a random mask */
     size_t arena_bytes;   /* 0: sized from the model and batch */
+    lt_augment retrain_aug; /* Retrain's augmentation (default none; the
+                               CLI uses lethe train's choice) */
     void (*progress)(void *ud, const lt_unlearn_event *ev); /* per pass */
     void *ud;
 } lt_unlearn_cfg;
 
 /* REFERENCE.md defaults: SGD momentum 0.9, weight decay 5e-4, batch 256;
  * FT lr 0.01 10 epochs; GA lr 1e-4 5 epochs; RL and SalUn lr 0.013 10
- * epochs; mask none except SalUn (saliency:0.5); seed 1. */
+ * epochs; mask none except SalUn (saliency:0.5); seed 1. Retrain: lethe
+ * train's defaults (lr 0.1 with cosine decay, batch 128, 10 epochs). */
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
 
 typedef struct {

@@ -37,7 +37,7 @@ static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
         {"--model", LT_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
         {"--data", LT_OPT_STR, &o->data, "dataset it was trained on (fashion-mnist)", 0, 0},
         {"--forget", LT_OPT_STR, &o->forget, "random:10%|random:N|class:K|indices:FILE", 0, 0},
-        {"--method", LT_OPT_STR, &o->method, "salun|rl|ga|ft (salun)", 0, 0},
+        {"--method", LT_OPT_STR, &o->method, "salun|rl|ga|ft|retrain (salun)", 0, 0},
         {"--out", LT_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
         {"--epochs", LT_OPT_INT, &o->epochs, "passes (method default)", 1, 10000},
         {"--lr", LT_OPT_FLOAT, &o->lr, "constant learning rate (method default)", 1e-12, 1e6},
@@ -146,6 +146,8 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_cfg cfg;
     lt_forget_set f = {0};
     int rc = lt_unlearn_config(o, &cfg);
+    if (cfg.method == LT_METHOD_RETRAIN) /* lethe train's "auto" choice */
+        cfg.retrain_aug = (lt_augment){tr->c == 3 ? 4 : 2, tr->c == 3};
     if (!rc && lt_forget_select(o->forget, tr, o->seed, &f) != LT_OK) {
         fprintf(stderr, "lethe unlearn: --forget: %s\n", lt_last_error());
         rc = 2;

@@ -144,22 +144,24 @@ lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
 
 /* ---- methods -------------------------------------------------------------- */
 
-static const char *const lt_method_names[] = {"ft", "ga", "rl", "salun"};
+static const char *const lt_method_names[] = {"ft", "ga", "rl", "salun",
+                                              "retrain"};
+#define LT_N_METHODS 5
 
 lt_status lt_method_parse(const char *name, lt_method_kind *out)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < LT_N_METHODS; i++)
         if (name && !strcmp(name, lt_method_names[i])) {
             *out = (lt_method_kind)i;
             return LT_OK;
         }
     return lt_set_error(LT_ERR_ARG, "unlearning method '%s' is not ft, ga, "
-                        "rl or salun", name ? name : "(null)");
+                        "rl, salun or retrain", name ? name : "(null)");
 }
 
 const char *lt_method_name(lt_method_kind k)
 {
-    return (unsigned)k < 4 ? lt_method_names[k] : "?";
+    return (unsigned)k < LT_N_METHODS ? lt_method_names[k] : "?";
 }
 
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
@@ -176,6 +178,10 @@ lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
         c.mask = (lt_mask_spec){LT_MASK_SALIENCY, 0.5};
     c.epochs = k == LT_METHOD_GA ? 5 : 10;
     c.batch = 256;
+    if (k == LT_METHOD_RETRAIN) {
+        c.optim.lr = 0.1f;
+        c.batch = 128;
+    }
     c.seed = 1;
     return c;
 }
@@ -249,7 +255,7 @@ static lt_status lt_unlearn_check(const lt_model *m, const lt_dataset *train,
                                   const lt_forget_set *f,
                                   const lt_unlearn_cfg *cfg)
 {
-    if ((unsigned)cfg->method > LT_METHOD_SALUN || cfg->epochs < 1 ||
+    if ((unsigned)cfg->method > LT_METHOD_RETRAIN || cfg->epochs < 1 ||
         cfg->batch < 1 || !(cfg->optim.lr > 0))
         return lt_set_error(LT_ERR_ARG, "unlearn: bad config (method %d, "
                             "epochs %d, batch %d, lr %g)", (int)cfg->method,
@@ -267,6 +273,33 @@ static lt_status lt_unlearn_check(const lt_model *m, const lt_dataset *train,
     return LT_OK;
 }
 
+/* Retrain: new weights (seeded), trained on the retain items alone with
+ * cosine decay and cfg->retrain_aug. */
+static lt_status lt_retrain(lt_model *m, const lt_dataset *train,
+                            const lt_forget_set *f, const lt_unlearn_cfg *cfg,
+                            lt_unlearn_report *rep)
+{
+    lt_dataset sub;
+    if (lt_dataset_subset(train, f->retain, f->n_retain, &sub) != LT_OK)
+        return lt_last_status();
+    lt_train_cfg t;
+    memset(&t, 0, sizeof t);
+    t.optim = cfg->optim;
+    t.sched = (lt_schedule){.kind = LT_SCHED_COSINE, .base_lr = cfg->optim.lr};
+    t.epochs = cfg->epochs;
+    t.batch = cfg->batch < sub.n ? cfg->batch : (int)sub.n;
+    t.seed = cfg->seed;
+    t.aug = cfg->retrain_aug;
+    t.arena_bytes = cfg->arena_bytes;
+    lt_model_init(m, cfg->seed);
+    lt_train_report tr;
+    int rc = lt_train_classifier(m, &sub, NULL, &t, &tr);
+    rep->retain_loss = tr.train_loss;
+    rep->steps = (int64_t)cfg->epochs * (sub.n / t.batch);
+    lt_dataset_free(&sub);
+    return rc ? lt_last_status() : LT_OK;
+}
+
 lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
                          const lt_forget_set *f, const lt_unlearn_cfg *cfg,
                          lt_unlearn_report *rep)
@@ -275,6 +308,14 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
     lt_status st = lt_unlearn_check(m, train, f, cfg);
     if (st != LT_OK)
         return st;
+    if (cfg->method == LT_METHOD_RETRAIN) {
+        double t0 = lt_seconds();
+        st = cfg->mask.kind == LT_MASK_NONE ? lt_retrain(m, train, f, cfg, rep)
+             : lt_set_error(LT_ERR_ARG, "unlearn: retrain trains every weight "
+                            "from scratch: it takes no mask");
+        rep->seconds = lt_seconds() - t0;
+        return st;
+    }
     double t0 = lt_seconds();
     float *mask = NULL;
     lt_unlearn_state s;
