@@ -15,7 +15,7 @@
 
 
 typedef struct {
-    const char *model, *data, *forget, *method, *out, *mask, *optim;
+    const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
     int epochs, batch, threads;
     float lr, wd;
     uint64_t seed;
@@ -32,7 +32,7 @@ static const char *lt_unlearn_usage =
 static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
 {
     *o = (lt_unlearn_opts){.data = "fashion-mnist", .method = "salun",
-                           .wd = -1, .seed = 1};
+                           .augment = "auto", .wd = -1, .seed = 1};
     lt_opt opts[] = {
         {"--model", LT_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
         {"--data", LT_OPT_STR, &o->data, "dataset it was trained on (fashion-mnist)", 0, 0},
@@ -45,6 +45,7 @@ static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
         {"--mask", LT_OPT_STR, &o->mask, "none|saliency:R|random:R (salun: saliency:0.5)", 0, 0},
         {"--optim", LT_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul (sgd)", 0, 0},
         {"--wd", LT_OPT_FLOAT, &o->wd, "weight decay (SGD 5e-4, else the optimizer's)", 0, 1},
+        {"--augment", LT_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
         {"--seed", LT_OPT_U64, &o->seed, "forget set, shuffles, labels, random mask (1)", 0, 0},
         {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
@@ -146,8 +147,18 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_cfg cfg;
     lt_forget_set f = {0};
     int rc = lt_unlearn_config(o, &cfg);
-    if (cfg.method == LT_METHOD_RETRAIN) /* lethe train's "auto" choice */
-        cfg.retrain_aug = (lt_augment){tr->c == 3 ? 4 : 2, tr->c == 3};
+    if (!rc && cfg.method == LT_METHOD_RETRAIN) { /* as lethe train does */
+        const char *a = !strcmp(o->augment, "auto") ?
+                        (tr->c == 3 ? "crop+flip" : "crop") : o->augment;
+        bool crop = !strcmp(a, "crop") || !strcmp(a, "crop+flip");
+        cfg.retrain_aug = (lt_augment){crop ? (tr->c == 3 ? 4 : 2) : 0,
+                                       !strcmp(a, "crop+flip")};
+        if (!crop && strcmp(a, "none")) {
+            fprintf(stderr, "lethe unlearn: --augment '%s' is not auto, none, "
+                    "crop or crop+flip\n", o->augment);
+            rc = 2;
+        }
+    }
     if (!rc && lt_forget_select(o->forget, tr, o->seed, &f) != LT_OK) {
         fprintf(stderr, "lethe unlearn: --forget: %s\n", lt_last_error());
         rc = 2;
