@@ -113,3 +113,20 @@ int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
     free(lte);
     return rc;
 }
+
+int lt_cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
+                   lt_augment *out)
+{
+    bool colour = d->c == 3;
+    const char *a = spec;
+    if (!strcmp(a, "auto")) /* torchvision recipes: pad 4 + flip on CIFAR, */
+        a = colour ? "crop+flip" : "crop"; /* pad 2 crop on 28x28 grey */
+    bool crop = !strcmp(a, "crop") || !strcmp(a, "crop+flip");
+    if (!crop && strcmp(a, "none")) {
+        fprintf(stderr, "lethe %s: --augment '%s' is not auto, none, crop or "
+                "crop+flip\n", cmd, spec);
+        return 2;
+    }
+    *out = (lt_augment){crop ? (colour ? 4 : 2) : 0, !strcmp(a, "crop+flip")};
+    return 0;
+}

@@ -20,4 +20,10 @@ int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
                            const lt_dataset *te, const lt_forget_set *f,
                            lt_unlearn_metrics *out);
 
+/* The augmentation named by --augment auto|none|crop|crop+flip for d
+ * ("auto": crop with 4 px padding and flips on colour images, 2 px crop on
+ * grey ones). 0, or 2 with the message printed. */
+int lt_cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
+                   lt_augment *out);
+
 #endif

@@ -117,19 +117,7 @@ static int lt_train_config(const lt_train_opts *o, const lt_dataset *tr,
                 "or multistep\n", o->sched);
         return 2;
     }
-    const char *a = o->augment;
-    bool colour = tr->c == 3;
-    if (!strcmp(a, "auto")) /* torchvision recipes: pad 4 + flip on CIFAR, */
-        a = colour ? "crop+flip" : "crop"; /* pad 2 crop on 28x28 grey */
-    if (!strcmp(a, "crop+flip") || !strcmp(a, "crop"))
-        cfg->aug.crop_pad = colour ? 4 : 2;
-    cfg->aug.hflip = !strcmp(a, "crop+flip");
-    if (strcmp(a, "none") && strcmp(a, "crop") && strcmp(a, "crop+flip")) {
-        fprintf(stderr, "lethe train: --augment '%s' is not auto, none, crop "
-                "or crop+flip\n", o->augment);
-        return 2;
-    }
-    return 0;
+    return lt_cli_augment("train", o->augment, tr, &cfg->aug);
 }
 
 int lt_cli_train(int argc, char **argv)

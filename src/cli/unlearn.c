@@ -147,18 +147,8 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_cfg cfg;
     lt_forget_set f = {0};
     int rc = lt_unlearn_config(o, &cfg);
-    if (!rc && cfg.method == LT_METHOD_RETRAIN) { /* as lethe train does */
-        const char *a = !strcmp(o->augment, "auto") ?
-                        (tr->c == 3 ? "crop+flip" : "crop") : o->augment;
-        bool crop = !strcmp(a, "crop") || !strcmp(a, "crop+flip");
-        cfg.retrain_aug = (lt_augment){crop ? (tr->c == 3 ? 4 : 2) : 0,
-                                       !strcmp(a, "crop+flip")};
-        if (!crop && strcmp(a, "none")) {
-            fprintf(stderr, "lethe unlearn: --augment '%s' is not auto, none, "
-                    "crop or crop+flip\n", o->augment);
-            rc = 2;
-        }
-    }
+    if (!rc && cfg.method == LT_METHOD_RETRAIN) /* as lethe train does */
+        rc = lt_cli_augment("unlearn", o->augment, tr, &cfg.retrain_aug);
     if (!rc && lt_forget_select(o->forget, tr, o->seed, &f) != LT_OK) {
         fprintf(stderr, "lethe unlearn: --forget: %s\n", lt_last_error());
         rc = 2;

@@ -106,12 +106,11 @@ static int lt_train_epoch(lt_train_state *st, lt_model *m,
                           const lt_dataset *tr, const lt_train_cfg *cfg,
                           const lt_schedule *sched, int epoch, double *mean)
 {
-    int64_t steps = tr->n / cfg->batch, item = (int64_t)tr->c * tr->h * tr->w;
+    int64_t steps = tr->n / cfg->batch;
     lt_rng aug;
     lt_rng_init(&aug, cfg->seed * 7919u + (uint64_t)epoch);
     lt_permutation(st->perm, tr->n, cfg->seed * 1000003u + (uint64_t)epoch);
     double sum = 0;
-    (void)item;
     for (int64_t s = 0; s < steps; s++) {
         lt_dataset_batch(tr, st->perm + s * cfg->batch, cfg->batch, st->x,
                          st->y, &cfg->aug, &aug);
