@@ -4,13 +4,13 @@
 # prints the exact command and fails.
 #   cmake/deps.sh          build dependencies
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
-#   cmake/deps.sh --data   also the Fashion-MNIST data set
+#   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
 set -e
 pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev"
 for a in "$@"; do
   case "$a" in
-    --ref) pkgs="$pkgs python3-torch python3-numpy" ;;
-    --data) pkgs="$pkgs dataset-fashion-mnist" ;;
+    --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex" ;;
+    --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
   esac
 done
 missing=""

@@ -25,6 +25,29 @@ expect_error() {
   fi
 }
 
+# small_fm DIR NTRAIN NTEST: the first items of Fashion-MNIST as raw IDX
+# files (keeps the many-run checks below fast: the MIA's SVM scales with
+# the test set).
+be32() {
+  for sh in 24 16 8 0; do
+    printf "\\$(printf %03o $(( ($1 >> sh) & 255 )))"
+  done
+}
+small_fm() {
+  src=${LETHE_DATA:-/usr/share/datasets}/fashion-mnist
+  [ -d "$src" ] || src=/usr/share/datasets/fashion-mnist
+  mkdir -p "$1"
+  for part in train:$2 t10k:$3; do
+    name=${part%%:*} n=${part#*:}
+    { printf '\000\000\010\003'; be32 "$n"; be32 28; be32 28
+      zcat "$src/$name-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784))
+    } >"$1/$name-images-idx3-ubyte"
+    { printf '\000\000\010\001'; be32 "$n"
+      zcat "$src/$name-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$n"
+    } >"$1/$name-labels-idx1-ubyte"
+  done
+}
+
 # A real (short) run: MLP, one epoch on Fashion-MNIST.
 if "$LETHE" train --model mlp:784-64-10 --epochs 1 --batch 256 --lr 0.05 \
      --out "$T/mlp.safetensors" >"$T/out" 2>"$T/err" &&
@@ -68,6 +91,38 @@ if "$LETHE" unlearn --model "$T/mlp.safetensors" --forget class:3 \
      --method retrain --epochs 1 --out "$T/re.safetensors" >"$T/out" 2>"$T/err" &&
    grep -q "retrain: RTE .* UA 100.00" "$T/out"
 then ok "class-wise retrain has UA 100"; else bad "retrain"; cat "$T/out" "$T/err"; fi
+# Every other method, one epoch each, with --json, on 2000 + 500 items.
+small_fm "$T/fm" 2000 500
+if "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-32-10 --epochs 2 \
+     --augment none --out "$T/small.safetensors" >"$T/out" 2>"$T/err"
+then ok "train on a 2000-item IDX subset"; else bad "small train"; cat "$T/err"; fi
+for m in ft ga rl l1-sparse iu bs be salun-soft ugradsl ugradsl+; do
+  if "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+       --forget random:5% \
+       --method "$m" --epochs 1 --iu-samples 20 --out "$T/m.safetensors" \
+       --json "$T/m.json" >"$T/out" 2>"$T/err" &&
+     grep -q "^$m: RTE" "$T/out" && grep -q "\"method\":	\"$m\"" "$T/m.json"
+  then ok "unlearn $m"; else bad "unlearn $m"; cat "$T/out" "$T/err"; fi
+done
+# The benchmark, tiny: one seed, two methods, an lr grid, a fresh cache;
+# the second run reuses the cached original and Retrain.
+if "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
+     --data "fashion-mnist:$T/fm" \
+     --methods ga,rl --lr-grid ga=1e-4:1e-3 --cache "$T/cache" \
+     --json "$T/b.json" --markdown "$T/b.md" >"$T/out" 2>"$T/err" &&
+   grep -q "| ga@0.001 |" "$T/b.md" && grep -q "| rl |" "$T/b.md" &&
+   grep -q "| retrain | .* | 0.00 |" "$T/b.md" && grep -q '"avg_gap_std"' "$T/b.json" &&
+   "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
+     --data "fashion-mnist:$T/fm" --methods ga --cache "$T/cache" >"$T/out2" 2>"$T/err2" &&
+   grep -q "retrain: cached" "$T/out2" && grep -q "original model from" "$T/err2"
+then ok "bench classify (and its cache)"; else bad "bench classify"; cat "$T/out" "$T/err" "$T/out2" "$T/err2"; fi
+expect_error "bench: bad lr grid" "--lr-grid" \
+  "$LETHE" bench classify --lr-grid ga=fast --cache "$T/cache"
+expect_error "bench: unknown method" "--methods" \
+  "$LETHE" bench classify --methods ga,nope --cache "$T/cache"
+expect_error "bench: unknown subcommand" "usage: lethe bench" "$LETHE" bench clasify
+expect_error "bad smoothing" "--smooth" \
+  "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% --method ugradsl --smooth 5 --out "$T/u2.safetensors"
 expect_error "unknown method" "--method" \
   "$LETHE" unlearn --model "$T/mlp.safetensors" --forget random:10% --method nope --out "$T/u2.safetensors"
 expect_error "bad mask" "saliency:2" \

@@ -3,7 +3,12 @@
  * classes of 1x4x4 images around fixed prototypes, an MLP trained a few
  * epochs): GA raises the forget loss, FT keeps retain accuracy, RL lowers
  * forget accuracy, masked weights stay bit-identical under every optimizer,
- * runs are deterministic, and a diverging GA is an LT_ERR_NAN error.
+ * runs are deterministic, and a diverging GA is an LT_ERR_NAN error; then
+ * the later methods: l1-sparse shrinks ||theta||_1, IU's step equals the
+ * WoodFisher recursion recomputed here, FGSM moves pixels by exactly eps,
+ * BS and BE lower forget accuracy (BE keeps the architecture), UGradSL at
+ * smoothing 0 is GA and UGradSL+ at p = 0 is UGradSL, bit for bit, and the
+ * soft mask has its hand-computed values.
  */
 #include "lt_test.h"
 #include "lethe/methods.h"
@@ -28,6 +33,8 @@ static void make_data(void)
     d->c = 1;
     d->h = d->w = 4;
     d->classes = K;
+    d->mean[0] = 0.5f; /* pixels x * 0.25 + 0.5: FGSM works in pixel units */
+    d->std[0] = 0.25f;
     d->x = malloc(sizeof(float) * N_ITEMS * PIX);
     d->y = malloc(sizeof(int32_t) * N_ITEMS);
     lt_rng r;
@@ -320,6 +327,305 @@ LT_TEST(bad_config_is_an_error)
     LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_ERR_ARG,
              "0 epochs accepted");
     lt_forget_set_free(&f);
+}
+
+LT_TEST(method_names)
+{
+    LT_CHECK(!strcmp(lt_method_names(), "ft,ga,rl,l1-sparse,iu,bs,be,salun,"
+                     "salun-soft,ugradsl,ugradsl+,retrain"), "names: %s",
+             lt_method_names());
+    for (int k = 0; k < LT_METHOD_COUNT; k++) {
+        lt_method_kind got;
+        LT_CHECK(lt_method_parse(lt_method_name((lt_method_kind)k), &got) ==
+                     LT_OK && got == (lt_method_kind)k, "round trip %d", k);
+    }
+    lt_unlearn_cfg c = lt_unlearn_defaults(LT_METHOD_SALUN_SOFT);
+    LT_CHECK(c.mask.kind == LT_MASK_SOFT && c.mask.ratio == 0.5, "soft mask");
+    c = lt_unlearn_defaults(LT_METHOD_UGRADSL_PLUS);
+    LT_CHECK(c.smooth < 0 && c.retain_weight == 0.5f, "ugradsl+ defaults");
+}
+
+static double l1_norm(void)
+{
+    double s = 0;
+    for (int64_t i = 0; i < g_model->params.n_train; i++)
+        s += fabs(g_model->params.theta[i]);
+    return s;
+}
+
+LT_TEST(l1_sparse_shrinks_weights)
+{
+    lt_forget_set f = {0};
+    setup();
+    LT_CHECK(lt_forget_select("random:10%", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    double norm[2];
+    lt_unlearn_report rep;
+    for (int i = 0; i < 2; i++) {
+        reset_model();
+        lt_unlearn_cfg c = small_cfg(i ? LT_METHOD_L1 : LT_METHOD_FT, 0.01f,
+                                     3, 16);
+        c.alpha = 0.05f;
+        LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK,
+                 "%s", lt_last_error());
+        norm[i] = l1_norm();
+    }
+    LT_CHECK(norm[1] < 0.97 * norm[0], "||theta||_1: FT %.3f, l1-sparse %.3f",
+             norm[0], norm[1]);
+    double l, a;
+    eval_on(f.retain, f.n_retain, &l, &a);
+    LT_CHECK(a >= 95.0, "retain accuracy %.2f%% after l1-sparse", a);
+    lt_forget_set_free(&f);
+}
+
+/* IU's step recomputed from lt_forget_gradient: v = share * (g_f - g_r),
+ * the recursion over the first N + 2 retain gradients, theta += alpha k. */
+LT_TEST(iu_step_equals_woodfisher)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("random:10%", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    int64_t n = g_model->params.n_train;
+    float *gr = malloc(sizeof(float) * (size_t)n);
+    double *k = malloc(sizeof(double) * (size_t)n);
+    double *o = malloc(sizeof(double) * (size_t)n);
+    const float *g = g_model->params.grad;
+    LT_CHECK(lt_forget_gradient(g_model, &g_data, f.retain, f.n_retain, 7,
+                                NULL) == LT_OK, "%s", lt_last_error());
+    memcpy(gr, g, sizeof(float) * (size_t)n);
+    LT_CHECK(lt_forget_gradient(g_model, &g_data, f.forget, f.n_forget, 7,
+                                NULL) == LT_OK, "%s", lt_last_error());
+    for (int64_t i = 0; i < n; i++)
+        k[i] = 0.1 * ((double)g[i] - gr[i]); /* 24 of 240 forgotten */
+    const double N = 3;
+    for (int s = 0; s < 5; s++) {
+        LT_CHECK(lt_forget_gradient(g_model, &g_data, f.retain + s, 1, 1,
+                                    NULL) == LT_OK, "%s", lt_last_error());
+        double t = 0, kg = 0;
+        for (int64_t i = 0; i < n; i++) {
+            t += s ? o[i] * g[i] : 0;
+            kg += k[i] * g[i];
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (s == 0) {
+                o[i] = g[i];
+                continue;
+            }
+            k[i] -= kg / (N + t) * o[i];
+            o[i] -= t / (N + t) * o[i];
+        }
+    }
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_IU, 0.5f, 1, 7);
+    c.iu_samples = 3;
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    double err = 0, ref = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (g_model->params.theta[i] - g_theta0[i]) - 0.5 * k[i];
+        err += d * d;
+        ref += 0.25 * k[i] * k[i];
+    }
+    LT_CHECK(ref > 0 && sqrt(err / ref) < 1e-3, "IU step differs from the "
+             "recursion: relative L2 %.3g", sqrt(err / ref));
+    LT_CHECK(rep.steps == 1, "IU steps %lld", (long long)rep.steps);
+    free(gr);
+    free(k);
+    free(o);
+    lt_forget_set_free(&f);
+}
+
+LT_TEST(fgsm_moves_pixels_by_eps)
+{
+    reset_model();
+    enum { B = 6 };
+    float x[B * PIX], x0[B * PIX];
+    int32_t y[B];
+    int64_t idx[B] = {0, 1, 2, 3, 4, 5};
+    lt_dataset_batch(&g_data, idx, B, x0, y, NULL, NULL);
+    for (int i = 0; i < B * PIX; i++) /* start on the 1/255 pixel grid */
+        x0[i] = (roundf((x0[i] * 0.25f + 0.5f) * 255.0f) / 255.0f - 0.5f) /
+                0.25f;
+    memcpy(x, x0, sizeof x);
+    lt_ctx *c = lt_ctx_new(1 << 20);
+    LT_CHECK(lt_fgsm(c, g_model, &g_data, x, y, B, 0.1f) == LT_OK, "%s",
+             lt_last_error());
+    int moved = 0, clipped = 0;
+    for (int i = 0; i < B * PIX; i++) {
+        float p0 = x0[i] * 0.25f + 0.5f, p1 = x[i] * 0.25f + 0.5f;
+        float step = fabsf(p1 - p0);
+        bool at_edge = p1 < 1e-6f || p1 > 1 - 1e-6f;
+        LT_CHECK(fabsf(p1 * 255.0f - roundf(p1 * 255.0f)) < 1e-3f,
+                 "pixel %d not on the 1/255 grid: %g", i, (double)p1);
+        LT_CHECK(p1 >= -1e-6f && p1 <= 1 + 1e-6f, "pixel %d out of [0, 1]", i);
+        LT_CHECK(fabsf(step - 0.1f) < 3e-3f || at_edge || step == 0,
+                 "pixel %d moved %g", i, (double)step);
+        moved += step > 0;
+        clipped += at_edge;
+    }
+    LT_CHECK(moved > B * PIX / 2, "only %d pixels moved", moved);
+    lt_ctx_reset(c);
+    bool was = lt_set_grad_enabled(c, false);
+    double l[2];
+    for (int t = 0; t < 2; t++) {
+        lt_tensor *in = lt_from_data(c, 4, (int64_t[]){B, 1, 4, 4},
+                                     t ? x : x0);
+        l[t] = lt_cross_entropy(c, lt_model_forward(c, g_model, in, false), y,
+                                LT_REDUCE_MEAN)->data[0];
+    }
+    lt_set_grad_enabled(c, was);
+    LT_CHECK(l[1] > l[0], "FGSM did not raise the loss: %.4f -> %.4f", l[0],
+             l[1]);
+    (void)clipped;
+    lt_ctx_free(c);
+}
+
+/* BS or BE lower forget accuracy; retain accuracy stays usable. */
+static void check_boundary(lt_method_kind k, float lr)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("class:0", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    double l0, a0, l1, a1, lr_, ar;
+    eval_on(f.forget, f.n_forget, &l0, &a0);
+    lt_unlearn_cfg c = small_cfg(k, lr, 5, 16);
+    c.fgsm_eps = 0.5f; /* a large step: the neighbours cross the boundary */
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s: %s",
+             lt_method_name(k), lt_last_error());
+    LT_CHECK(rep.steps == 5 * 5, "%s steps %lld", lt_method_name(k),
+             (long long)rep.steps);
+    eval_on(f.forget, f.n_forget, &l1, &a1);
+    eval_on(f.retain, f.n_retain, &lr_, &ar);
+    LT_CHECK(a1 < a0 - 50 && l1 > l0, "%s: forget accuracy %.2f -> %.2f, "
+             "loss %.3f -> %.3f", lt_method_name(k), a0, a1, l0, l1);
+    LT_CHECK(ar >= 60.0, "%s: retain accuracy %.2f%%", lt_method_name(k), ar);
+    LT_CHECK(!strcmp(g_model->arch, "mlp:16-32-3") &&
+                 g_model->in.classes == K, "%s changed the architecture",
+             lt_method_name(k));
+    lt_forget_set_free(&f);
+}
+
+LT_TEST(bs_lowers_forget_accuracy) { check_boundary(LT_METHOD_BS, 0.05f); }
+LT_TEST(be_lowers_forget_accuracy) { check_boundary(LT_METHOD_BE, 0.05f); }
+
+LT_TEST(expand_keeps_old_logits)
+{
+    reset_model();
+    lt_model *big = NULL;
+    LT_CHECK(lt_model_expand(g_model, 1, &big) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(!strcmp(big->arch, "mlp:16-32-4") && big->in.classes == K + 1,
+             "expanded arch %s", big->arch);
+    lt_ctx *c = lt_ctx_new(1 << 20);
+    lt_set_grad_enabled(c, false);
+    lt_tensor *in = lt_from_data(c, 4, (int64_t[]){4, 1, 4, 4}, g_data.x);
+    lt_tensor *z0 = lt_model_forward(c, g_model, in, false);
+    lt_tensor *z1 = lt_model_forward(c, big, in, false);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < K; j++)
+            LT_CHECK(fabsf(z0->data[i * K + j] - z1->data[i * (K + 1) + j]) <
+                         1e-5f * (1 + fabsf(z0->data[i * K + j])),
+                     "logit %d,%d changed: %g vs %g (BLAS rounding differs "
+                     "by output width, nothing more)", i, j,
+                     (double)z0->data[i * K + j],
+                     (double)z1->data[i * (K + 1) + j]);
+    float *mask = malloc(sizeof(float) * (size_t)g_model->params.n_train);
+    float *bmask = malloc(sizeof(float) * (size_t)big->params.n_train);
+    for (int64_t i = 0; i < g_model->params.n_train; i++)
+        mask[i] = (float)(i % 2);
+    lt_mask_expand(g_model, mask, big, bmask);
+    int64_t ones = 0;
+    for (int64_t i = 0; i < big->params.n_train; i++)
+        ones += bmask[i] != 0;
+    int64_t old_ones = g_model->params.n_train / 2;
+    LT_CHECK(ones == old_ones + 32 + 1, "expanded mask has %lld ones, want "
+             "%lld + the new row (33)", (long long)ones, (long long)old_ones);
+    big->params.theta[0] += 1.0f;
+    lt_model_shrink_into(big, g_model);
+    LT_CHECK(g_model->params.theta[0] == g_theta0[0] + 1.0f, "shrink copy");
+    free(mask);
+    free(bmask);
+    lt_ctx_free(c);
+    lt_model_free(big);
+}
+
+/* Runs configs ca and cb from the trained weights and checks they end
+ * bit-identical (and moved). */
+static void check_same(lt_unlearn_cfg ca, lt_unlearn_cfg cb, const char *what)
+{
+    lt_forget_set f = {0};
+    setup();
+    LT_CHECK(lt_forget_select("random:10%", &g_data, 3, &f) == LT_OK, "%s",
+             lt_last_error());
+    int64_t n = g_model->params.n_total;
+    float *a = malloc(sizeof(float) * (size_t)n);
+    lt_unlearn_report rep;
+    reset_model();
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &ca, &rep) == LT_OK, "%s",
+             lt_last_error());
+    memcpy(a, g_model->params.theta, sizeof(float) * (size_t)n);
+    reset_model();
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &cb, &rep) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(!memcmp(a, g_model->params.theta, sizeof(float) * (size_t)n),
+             "%s", what);
+    LT_CHECK(memcmp(a, g_theta0, sizeof(float) * (size_t)n), "%s: nothing "
+             "moved", what);
+    free(a);
+    lt_forget_set_free(&f);
+}
+
+LT_TEST(ugradsl_limits)
+{
+    lt_unlearn_cfg ga = small_cfg(LT_METHOD_GA, 0.05f, 2, 8);
+    lt_unlearn_cfg u = small_cfg(LT_METHOD_UGRADSL, 0.05f, 2, 8);
+    u.smooth = 0;
+    check_same(ga, u, "UGradSL with smoothing 0 is not GA");
+    u.smooth = -0.5f;
+    lt_unlearn_cfg up = small_cfg(LT_METHOD_UGRADSL_PLUS, 0.05f, 2, 8);
+    up.smooth = -0.5f;
+    up.retain_weight = 0;
+    check_same(u, up, "UGradSL+ with p = 0 is not UGradSL");
+}
+
+LT_TEST(ugradsl_raises_forget_loss)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("random:10%", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    double l0, a0, l1, a1, lr, ar;
+    eval_on(f.forget, f.n_forget, &l0, &a0);
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_UGRADSL_PLUS, 0.05f, 3, 8);
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(rep.steps == 9, "UGradSL+ steps %lld: one per forget batch",
+             (long long)rep.steps);
+    eval_on(f.forget, f.n_forget, &l1, &a1);
+    eval_on(f.retain, f.n_retain, &lr, &ar);
+    LT_CHECK(l1 > l0 + 0.2, "forget loss %.4f -> %.4f", l0, l1);
+    LT_CHECK(ar >= 90.0, "retain accuracy %.2f%% after UGradSL+", ar);
+    lt_forget_set_free(&f);
+}
+
+LT_TEST(soft_mask_values)
+{
+    const float g[6] = {0.5f, -2.0f, 1.0f, 0.0f, -0.25f, 4.0f};
+    float m[6];
+    LT_CHECK(lt_mask_soft(g, 6, 0.5, m) == LT_OK, "%s", lt_last_error());
+    /* the top 3 of |g| are 4, 2 and 1: tau = 1 */
+    const float want[6] = {0.5f, 1, 1, 0, 0.25f, 1};
+    for (int i = 0; i < 6; i++)
+        LT_CHECK(m[i] == want[i], "m[%d] = %g, want %g", i, (double)m[i],
+                 (double)want[i]);
+    lt_mask_spec s;
+    LT_CHECK(lt_mask_parse("soft:0.5", &s) == LT_OK &&
+                 s.kind == LT_MASK_SOFT && s.ratio == 0.5, "parse soft");
+    LT_CHECK(lt_mask_parse("soft:2", &s) == LT_ERR_ARG, "soft:2 accepted");
 }
 
 LT_TEST(zz_cleanup)

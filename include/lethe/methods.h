@@ -23,10 +23,12 @@ extern "C" {
 typedef struct {
     lt_ctx *c;            /* per-step arena */
     lt_optim opt;
-    float *x;             /* [batch, C, H, W] */
-    int32_t *y;           /* [batch] */
+    float *x, *x2;        /* [batch, C, H, W]: the pass's batch, a retain batch */
+    int32_t *y, *y2;      /* [batch] */
     int64_t *perm;        /* [perm_n] */
     int64_t perm_n;
+    int64_t *rperm;       /* retain order for joint passes, [rperm_n] */
+    int64_t rperm_n, rpos;
     int batch;
     int64_t steps;        /* optimizer steps taken, all passes together */
 } lt_unlearn_state;
@@ -39,28 +41,84 @@ lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
                                 int batch, size_t arena_bytes);
 void lt_unlearn_state_free(lt_unlearn_state *s);
 
+/* The labels a pass trains toward. */
+typedef enum {
+    LT_TARGET_TRUE = 0,   /* the item's own label */
+    LT_TARGET_RANDOM,     /* uniform in [0, K), drawn per batch (RL) */
+    LT_TARGET_BOUNDARY,   /* the frozen model's label for the item moved one
+                             FGSM step (fgsm_eps in pixel units) against
+                             its own label (BS) */
+    LT_TARGET_FIXED       /* fixed_label for every item (BE's extra class) */
+} lt_target_kind;
+
 typedef struct {
-    float sign;           /* +1: descent on CE, -1: ascent (GA) */
-    bool random_labels;   /* labels uniform in [0, K), drawn per batch */
+    float sign;           /* weight of the pass's CE: +1 descent, -1
+                             ascent (GA); UGradSL+ uses -(1 - p) */
+    lt_target_kind target;
+    float smooth;         /* label smoothing alpha: targets (1 - alpha) *
+                             onehot + alpha / K; 0 plain CE, < 0 UGradSL */
+    int32_t fixed_label;  /* LT_TARGET_FIXED */
+    lt_model *frozen;     /* LT_TARGET_BOUNDARY: the original model */
+    float fgsm_eps;       /* LT_TARGET_BOUNDARY: 0.1 in the reference */
+    float l1;             /* adds l1 * ||theta||_1 to the loss (l1-sparse) */
     float lr;
     const float *mask;    /* 0/1 over the trainable weights, or NULL */
+    const float *scale;   /* soft mask: multiplies the gradient, or NULL */
+    /* Joint retain term (UGradSL+): every step also adds retain_weight *
+     * CE(true labels) on the next retain_batch of retain[0..n_retain)
+     * (cycled in a seeded order). n_retain == 0: none. */
+    const int64_t *retain;
+    int64_t n_retain;
+    float retain_weight;
     uint64_t seed;        /* the shuffle and the random labels */
 } lt_pass_spec;
+
+/* A spec with sign +1, true labels, nothing else, at learning rate lr. */
+lt_pass_spec lt_pass_plain(float lr, const float *mask, uint64_t seed);
 
 /* One epoch over the training items idx[0..k) of d, shuffled with
  * lt_permutation(k, seed): minibatches of s->batch (the last one partial,
  * as a PyTorch DataLoader without drop_last), train-mode forward (BatchNorm
- * statistics are updated), sign * mean cross-entropy with the true labels
- * or random ones (lt_rng seeded from seed), backward, lt_optim_step under
- * the mask at p->lr, zero gradients. Sophia GNB gets its Hessian refresh
- * from the batch gradient itself when lt_sophia_wants_hessian says so: the
- * true (or random) labels stand in for labels sampled from the model.
- * *mean_loss receives the mean unsigned CE over the batches. A NaN or
- * infinite loss or gradient is LT_ERR_NAN (the pass stops; the weights are
- * those reached so far), e.g. when gradient ascent diverges. */
+ * statistics are updated), sign * mean cross-entropy toward p's targets
+ * (+ the retain term, + the l1 term), backward, the gradient times p->scale,
+ * lt_optim_step under p->mask at p->lr, zero gradients. Sophia GNB gets its
+ * Hessian refresh from the batch gradient itself when
+ * lt_sophia_wants_hessian says so: the pass's labels stand in for labels
+ * sampled from the model. *mean_loss receives the mean unsigned CE of the
+ * pass's own items. A NaN or infinite loss or gradient is LT_ERR_NAN (the
+ * pass stops; the weights are those reached so far), e.g. when gradient
+ * ascent diverges. */
 lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
                           const lt_dataset *d, const int64_t *idx, int64_t k,
                           const lt_pass_spec *p, double *mean_loss);
+
+/* x [b, C, H, W] of dataset d (normalised) moved in place by one FGSM step
+ * of eps pixel units (x_pix + eps * sign(grad_x CE(model(x), y))), clipped
+ * to [0, 1] pixels and rounded to a multiple of 1/255, as the reference's
+ * boundary shrink does; the model runs in eval mode and its gradients are
+ * zeroed afterwards. c is reset first. */
+lt_status lt_fgsm(lt_ctx *c, lt_model *model, const lt_dataset *d, float *x,
+                  const int32_t *y, int64_t b, float eps);
+
+/* The model with one more output class (BE): the same architecture for
+ * K + 1 classes, every weight copied, the last layer's first K rows copied
+ * and its new row initialised like a PyTorch Linear (U(+-1/sqrt(fan_in)),
+ * seeded). */
+lt_status lt_model_expand(const lt_model *m, uint64_t seed, lt_model **out);
+/* Copy big's weights back into m (the first K rows of the widened layer). */
+void lt_model_shrink_into(const lt_model *big, lt_model *m);
+/* Map a mask over m's trainable weights onto big's (new rows free: 1). */
+void lt_mask_expand(const lt_model *m, const float *mask, const lt_model *big,
+                    float *out);
+
+/* IU in one shot: theta += alpha * F^-1 v with v = n_f/n * (mean CE
+ * gradient on the forget items - mean on the retain items), F^-1 v by the
+ * reference's WoodFisher recursion over the first n_samples + 2 retain
+ * items' gradients (damping n_samples), all in eval mode; the step is
+ * multiplied by mask (0/1 or soft) when non-NULL. */
+lt_status lt_influence_unlearn(lt_model *m, const lt_dataset *d,
+                               const lt_forget_set *f, float alpha,
+                               int n_samples, const float *mask, int batch);
 
 /* ---- methods ------------------------------------------------------------ */
 
@@ -68,15 +126,27 @@ typedef enum {
     LT_METHOD_FT = 0,     /* "ft": CE on retain */
     LT_METHOD_GA,         /* "ga": -CE on forget */
     LT_METHOD_RL,         /* "rl": random labels on forget, then retain */
+    LT_METHOD_L1,         /* "l1": CE on retain + alpha_t ||theta||_1,
+                             alpha_t = alpha (1 - (e-1)/epochs) */
+    LT_METHOD_IU,         /* "iu": one shot theta += lr * F^-1 v (WoodFisher
+                             influence; lr plays the reference's alpha) */
+    LT_METHOD_BS,         /* "bs": boundary shrink (FGSM neighbour labels) */
+    LT_METHOD_BE,         /* "be": boundary expand (an extra class) */
     LT_METHOD_SALUN,      /* "salun": RL with a saliency mask (0.5) */
-    LT_METHOD_RETRAIN     /* "retrain": fresh weights trained on retain only
+    LT_METHOD_SALUN_SOFT, /* "salun-soft": RL with a soft saliency mask */
+    LT_METHOD_UGRADSL,    /* "ugradsl": GA toward negatively smoothed labels */
+    LT_METHOD_UGRADSL_PLUS, /* "ugradsl+": p CE(retain) - (1-p) CE_smooth(forget) */
+    LT_METHOD_RETRAIN,    /* "retrain": fresh weights trained on retain only
                              (cosine schedule, cfg.retrain_aug); the gold
                              standard */
+    LT_METHOD_COUNT
 } lt_method_kind;
 
-/* Parse "ft", "ga", "rl", "salun" or "retrain" (LT_ERR_ARG naming it). */
+/* Parse a method name (LT_ERR_ARG listing the names). */
 lt_status lt_method_parse(const char *name, lt_method_kind *out);
 const char *lt_method_name(lt_method_kind k);
+/* "ft,ga,rl,..." - every method name, in enum order. */
+const char *lt_method_names(void);
 
 typedef struct {
     int epoch, epochs;
@@ -90,6 +160,11 @@ typedef struct {
     lt_mask_spec mask;
     int epochs, batch;
     uint64_t seed;        /* shuffles, random labels, a random mask */
+    float alpha;          /* l1: the l1 coefficient at epoch 1 */
+    float smooth;         /* ugradsl(+): the smoothing rate (< 0) */
+    float retain_weight;  /* ugradsl+: p */
+    float fgsm_eps;       /* bs: pixel-space FGSM step */
+    int iu_samples;       /* iu: per-sample retain gradients (N) */
     size_t arena_bytes;   /* 0: sized from the model and batch */
     lt_augment retrain_aug; /* Retrain's augmentation (default none; the
                                CLI uses lethe train's choice) */
@@ -97,10 +172,12 @@ typedef struct {
     void *ud;
 } lt_unlearn_cfg;
 
-/* REFERENCE.md defaults: SGD momentum 0.9, weight decay 5e-4, batch 256;
- * FT lr 0.01 10 epochs; GA lr 1e-4 5 epochs; RL and SalUn lr 0.013 10
- * epochs; mask none except SalUn (saliency:0.5); seed 1. Retrain: lethe
- * train's defaults (lr 0.1 with cosine decay, batch 128, 10 epochs). */
+/* Defaults (REFERENCE.md section 1 where it gives them, else our lr search,
+ * docs/hyperparameters.md): SGD momentum 0.9, weight decay 5e-4, batch 256,
+ * seed 1, mask none except SalUn (saliency:0.5) and SalUn-soft (soft
+ * saliency:0.5); per-method lr and epochs in lt_method_table (methods.c).
+ * Retrain: lethe train's defaults (lr 0.1 with cosine decay, batch 128,
+ * 10 epochs). */
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
 
 typedef struct {

@@ -66,7 +66,8 @@ lt_status lt_forget_save(const lt_forget_set *f, const char *path);
 typedef enum {
     LT_MASK_NONE = 0,     /* "none": every weight free (pass NULL to optim) */
     LT_MASK_SALIENCY,     /* "saliency:R" */
-    LT_MASK_RANDOM        /* "random:R" */
+    LT_MASK_RANDOM,       /* "random:R" */
+    LT_MASK_SOFT          /* "soft:R": soft saliency, a gradient scale */
 } lt_mask_kind;
 
 typedef struct {
@@ -74,7 +75,7 @@ typedef struct {
     double ratio;         /* R in (0, 1]; 1 for none */
 } lt_mask_spec;
 
-/* Parse "none", "saliency:R" or "random:R" with R in (0, 1]. Errors
+/* Parse "none", "saliency:R", "random:R" or "soft:R" with R in (0, 1]. Errors
  * (LT_ERR_ARG) name the spec. */
 lt_status lt_mask_parse(const char *spec, lt_mask_spec *out);
 /* The number of ones a mask of ratio r over n entries has: round(r * n). */
@@ -88,8 +89,13 @@ lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
 /* mask[i] = 1 for exactly round(ratio * n) entries chosen uniformly at
  * random (seeded; sequential selection sampling, O(n), no extra memory). */
 lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed, float *mask);
-/* Fill mask[0..n) as spec says: none gives all ones, saliency needs g
- * (LT_ERR_ARG if NULL), random uses seed. */
+/* Soft saliency (SalUn-soft, our reading of the paper's soft-thresholding
+ * variant): tau = the smallest |g| among the round(ratio * n) largest;
+ * mask[i] = min(1, |g[i]| / tau) (all ones if tau == 0). Not a 0/1 mask:
+ * it scales the gradient, nothing is frozen. */
+lt_status lt_mask_soft(const float *g, int64_t n, double ratio, float *mask);
+/* Fill mask[0..n) as spec says: none gives all ones, saliency and soft
+ * need g (LT_ERR_ARG if NULL), random uses seed. */
 lt_status lt_mask_build(const lt_mask_spec *spec, const float *g, int64_t n,
                         uint64_t seed, float *mask);
 

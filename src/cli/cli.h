@@ -17,5 +17,6 @@ int lt_cli_train(int argc, char **argv);
 int lt_cli_eval(int argc, char **argv);
 int lt_cli_predict(int argc, char **argv);
 int lt_cli_unlearn(int argc, char **argv);
+int lt_cli_bench(int argc, char **argv);
 
 #endif

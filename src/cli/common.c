@@ -1,13 +1,15 @@
 /*
  * common.c - pieces several commands share: loading a checkpoint with the
  * dataset splits it is evaluated on, the command line as one string for
- * result files, and the unlearning metrics of a model for a forget set.
+ * result files, the unlearning metrics of a model for a forget set, atomic
+ * text output and mask names.
  */
 #include "cli/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int lt_cli_fits(const char *cmd, const char *model, const lt_model *m,
                        const char *data, const lt_dataset *d)
@@ -54,8 +56,7 @@ void lt_cli_join_args(int argc, char **argv, char *buf, size_t n)
         k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);
 }
 
-/* Logits [n, K] of m on d, or NULL (error set). */
-static float *lt_cli_logits(lt_model *m, const lt_dataset *d)
+float *lt_cli_logits(lt_model *m, const lt_dataset *d)
 {
     float *l = malloc((size_t)(d->n * m->in.classes) * sizeof(float) + 4);
     if (!l)
@@ -82,33 +83,43 @@ static lt_split_logits lt_cli_rows(const float *all, const lt_dataset *tr,
     return (lt_split_logits){*l, n, k, *y, n};
 }
 
-int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
-                           const lt_dataset *te, const lt_forget_set *f,
-                           lt_unlearn_metrics *out)
+int lt_cli_metrics_from(const char *cmd, const float *ltr, const float *lte,
+                        int k, const lt_dataset *tr, const lt_dataset *te,
+                        const lt_forget_set *f, lt_unlearn_metrics *out)
 {
-    int k = m->in.classes, rc = 1;
-    float *ltr = lt_cli_logits(m, tr), *lte = ltr ? lt_cli_logits(m, te) : NULL;
+    int rc = 1;
     float *l[2] = {NULL, NULL};
     int32_t *y[2] = {NULL, NULL};
-    if (lte) {
-        lt_split_logits fs = lt_cli_rows(ltr, tr, k, f->forget, f->n_forget,
-                                         &l[0], &y[0]);
-        lt_split_logits rs = lt_cli_rows(ltr, tr, k, f->retain, f->n_retain,
-                                         &l[1], &y[1]);
-        lt_split_logits ts = {lte, te->n, k, te->y, te->n};
-        if (!l[0] || !l[1] || !y[0] || !y[1])
-            lt_set_error(LT_ERR_NOMEM, "out of memory for the metrics");
-        else
-            rc = lt_unlearn_metrics_compute(&fs, &rs, &ts, f->kind ==
-                                            LT_FORGET_CLASS ? f->cls : -1,
-                                            out) != LT_OK;
-    }
+    lt_split_logits fs = lt_cli_rows(ltr, tr, k, f->forget, f->n_forget,
+                                     &l[0], &y[0]);
+    lt_split_logits rs = lt_cli_rows(ltr, tr, k, f->retain, f->n_retain,
+                                     &l[1], &y[1]);
+    lt_split_logits ts = {lte, te->n, k, te->y, te->n};
+    if (!l[0] || !l[1] || !y[0] || !y[1])
+        lt_set_error(LT_ERR_NOMEM, "out of memory for the metrics");
+    else
+        rc = lt_unlearn_metrics_compute(&fs, &rs, &ts, f->kind ==
+                                        LT_FORGET_CLASS ? f->cls : -1,
+                                        out) != LT_OK;
     if (rc)
         fprintf(stderr, "lethe %s: metrics: %s\n", cmd, lt_last_error());
     for (int i = 0; i < 2; i++) {
         free(l[i]);
         free(y[i]);
     }
+    return rc;
+}
+
+int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
+                           const lt_dataset *te, const lt_forget_set *f,
+                           lt_unlearn_metrics *out)
+{
+    float *ltr = lt_cli_logits(m, tr), *lte = ltr ? lt_cli_logits(m, te) : NULL;
+    int rc = 1;
+    if (lte)
+        rc = lt_cli_metrics_from(cmd, ltr, lte, m->in.classes, tr, te, f, out);
+    else
+        fprintf(stderr, "lethe %s: metrics: %s\n", cmd, lt_last_error());
     free(ltr);
     free(lte);
     return rc;
@@ -129,4 +140,30 @@ int lt_cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
     }
     *out = (lt_augment){crop ? (colour ? 4 : 2) : 0, !strcmp(a, "crop+flip")};
     return 0;
+}
+
+/* Write text to path atomically (temp file, then rename). */
+int lt_cli_write_text(const char *path, const char *text)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    bool ok = f && fputs(text, f) >= 0;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        fprintf(stderr, "lethe: cannot write %s\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+void lt_cli_mask_text(const lt_mask_spec *s, char *buf, size_t n)
+{
+    static const char *const kinds[] = {"none", "saliency", "random", "soft"};
+    if (s->kind == LT_MASK_NONE)
+        snprintf(buf, n, "none");
+    else
+        snprintf(buf, n, "%s:%g", kinds[s->kind], s->ratio);
 }

@@ -14,6 +14,14 @@ int lt_cli_open(const char *cmd, const char *model, const char *data,
                 lt_dataset *sets);
 /* "lethe ARGS..." for result files. */
 void lt_cli_join_args(int argc, char **argv, char *buf, size_t n);
+/* Logits [d->n, K] of m on d (eval mode), or NULL (error set). */
+float *lt_cli_logits(lt_model *m, const lt_dataset *d);
+/* The metrics from precomputed train logits ltr and test logits lte (K
+ * classes). Thread-safe (callable from parallel loops). 0, or 1 with the
+ * message printed. */
+int lt_cli_metrics_from(const char *cmd, const float *ltr, const float *lte,
+                        int k, const lt_dataset *tr, const lt_dataset *te,
+                        const lt_forget_set *f, lt_unlearn_metrics *out);
 /* UA, RA, TA and MIA-efficacy (%) of m for forget set f of tr; te is the
  * test split. 0, or 1 with the message printed. */
 int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
@@ -25,5 +33,11 @@ int lt_cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
  * grey ones). 0, or 2 with the message printed. */
 int lt_cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
                    lt_augment *out);
+
+/* Write text to path atomically (temp file, then rename). 0, or 1 with
+ * the message printed. */
+int lt_cli_write_text(const char *path, const char *text);
+/* "none", "saliency:0.5", ... */
+void lt_cli_mask_text(const lt_mask_spec *s, char *buf, size_t n);
 
 #endif

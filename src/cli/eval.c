@@ -20,22 +20,6 @@ static int lt_open(const char *cmd, const char *model, const char *data,
     return lt_cli_open(cmd, model, data, &split, 1, m, d);
 }
 
-/* Write text to path atomically (temp file, then rename). */
-static int lt_write_text(const char *path, const char *text)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        fprintf(stderr, "lethe: cannot write %s\n", path);
-        return 1;
-    }
-    return 0;
-}
 
 /* UA, RA, TA and MIA-efficacy of model for the forget set f (selected
  * from spec when f is still empty). */
@@ -159,7 +143,7 @@ int lt_cli_eval(int argc, char **argv)
         rc = lt_eval_forget(model, data, forget, retrain, seed, root);
     if (!rc && json) {
         char *text = cJSON_Print(root);
-        rc = lt_write_text(json, text);
+        rc = lt_cli_write_text(json, text);
         free(text);
     }
     cJSON_Delete(root);

@@ -35,11 +35,13 @@ static void lt_fix_blas_core(char **argv)
 static const lt_cli_command lt_commands[] = {
     {"train", "train an image classifier and save a safetensors checkpoint",
      lt_cli_train},
-    {"unlearn", "remove a forget set from a checkpoint (FT, GA, RL, SalUn, Retrain)",
+    {"unlearn", "remove a forget set from a checkpoint (12 methods, any mask, any optimizer)",
      lt_cli_unlearn},
     {"eval", "loss and accuracy of a checkpoint on each split", lt_cli_eval},
     {"predict", "write a checkpoint's logits on a split as a .npy file",
      lt_cli_predict},
+    {"bench", "benchmarks: classify (the unlearning table over methods and seeds)",
+     lt_cli_bench},
 };
 
 static void lt_usage(FILE *f)

@@ -1,50 +1,62 @@
 /*
  * unlearn.c - `lethe unlearn`: load a trained checkpoint, select a forget
- * set, run an unlearning method (FT, GA, RL, SalUn; any mask, any
+ * set, run an unlearning method (any of lt_method_names(); any mask, any
  * optimizer), time it (RTE), save the result with its settings in the
- * metadata and the forget indices beside it, and print UA, RA, TA and MIA.
+ * metadata and the forget indices beside it, and print UA, RA, TA and MIA
+ * (also as JSON with --json).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "lethe/methods.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
 typedef struct {
     const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
-    int epochs, batch, threads;
-    float lr, wd;
+    const char *json;
+    int epochs, batch, threads, iu_samples;
+    float lr, wd, alpha, smooth, retain_weight, fgsm_eps;
     uint64_t seed;
 } lt_unlearn_opts;
 
 static const char *lt_unlearn_usage =
     "usage: lethe unlearn --model FILE --forget SPEC --method M --out FILE "
     "[options]\nRemove a forget set (random:10%|class:K|indices:FILE) from a "
-    "trained classifier;\nM is salun (RL under a saliency:0.5 mask), rl, ga "
-    "or ft. Epochs, lr and batch\ndefault to the method's (REFERENCE.md): FT "
-    "lr 0.01, GA lr 1e-4 for 5 epochs,\nRL/SalUn lr 0.013; 10 epochs, batch "
-    "256, SGD momentum 0.9, weight decay 5e-4.";
+    "trained classifier.\nMethods: ft, ga, rl, l1-sparse, iu, bs, be, salun "
+    "(RL under saliency:0.5),\nsalun-soft (RL under soft:0.5), ugradsl, "
+    "ugradsl+, retrain. Epochs and lr default\nto the method's "
+    "(docs/hyperparameters.md); batch 256, SGD momentum 0.9,\nweight decay "
+    "5e-4. For iu, --lr is the step alpha of theta += alpha F^-1 v.";
 
 static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
 {
     *o = (lt_unlearn_opts){.data = "fashion-mnist", .method = "salun",
-                           .augment = "auto", .wd = -1, .seed = 1};
+                           .augment = "auto", .wd = -1, .seed = 1,
+                           .alpha = NAN, .smooth = NAN,
+                           .retain_weight = NAN, .fgsm_eps = NAN};
     lt_opt opts[] = {
         {"--model", LT_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
         {"--data", LT_OPT_STR, &o->data, "dataset it was trained on (fashion-mnist)", 0, 0},
         {"--forget", LT_OPT_STR, &o->forget, "random:10%|random:N|class:K|indices:FILE", 0, 0},
-        {"--method", LT_OPT_STR, &o->method, "salun|rl|ga|ft|retrain (salun)", 0, 0},
+        {"--method", LT_OPT_STR, &o->method, "a method named above (salun)", 0, 0},
         {"--out", LT_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
         {"--epochs", LT_OPT_INT, &o->epochs, "passes (method default)", 1, 10000},
         {"--lr", LT_OPT_FLOAT, &o->lr, "constant learning rate (method default)", 1e-12, 1e6},
         {"--batch", LT_OPT_INT, &o->batch, "minibatch size (256)", 1, 65536},
-        {"--mask", LT_OPT_STR, &o->mask, "none|saliency:R|random:R (salun: saliency:0.5)", 0, 0},
+        {"--mask", LT_OPT_STR, &o->mask, "none|saliency:R|random:R|soft:R (method default)", 0, 0},
         {"--optim", LT_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul (sgd)", 0, 0},
         {"--wd", LT_OPT_FLOAT, &o->wd, "weight decay (SGD 5e-4, else the optimizer's)", 0, 1},
+        {"--alpha", LT_OPT_FLOAT, &o->alpha, "l1-sparse: l1 weight at epoch 1 (5e-4)", 0, 1e3},
+        {"--smooth", LT_OPT_FLOAT, &o->smooth, "ugradsl(+): label smoothing rate (-0.5)", -100, 1},
+        {"--retain-weight", LT_OPT_FLOAT, &o->retain_weight, "ugradsl+: p in p*CE_r - (1-p)*CE_f (0.5)", 0, 1},
+        {"--fgsm-eps", LT_OPT_FLOAT, &o->fgsm_eps, "bs: FGSM step in pixels (0.1)", 0, 1},
+        {"--iu-samples", LT_OPT_INT, &o->iu_samples, "iu: retain gradients for F^-1 (1000)", 1, 10000000},
+        {"--json", LT_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
         {"--augment", LT_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
         {"--seed", LT_OPT_U64, &o->seed, "forget set, shuffles, labels, random mask (1)", 0, 0},
         {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
@@ -89,6 +101,16 @@ static int lt_unlearn_config(const lt_unlearn_opts *o, lt_unlearn_cfg *cfg)
         cfg->epochs = o->epochs;
     if (o->batch)
         cfg->batch = o->batch;
+    if (!isnan(o->alpha))
+        cfg->alpha = o->alpha;
+    if (!isnan(o->smooth))
+        cfg->smooth = o->smooth;
+    if (!isnan(o->retain_weight))
+        cfg->retain_weight = o->retain_weight;
+    if (!isnan(o->fgsm_eps))
+        cfg->fgsm_eps = o->fgsm_eps;
+    if (o->iu_samples)
+        cfg->iu_samples = o->iu_samples;
     cfg->seed = o->seed;
     return 0;
 }
@@ -100,14 +122,6 @@ static void lt_unlearn_progress(void *ud, const lt_unlearn_event *ev)
     fflush(stdout);
 }
 
-static void lt_mask_text(const lt_mask_spec *s, char *buf, size_t n)
-{
-    if (s->kind == LT_MASK_NONE)
-        snprintf(buf, n, "none");
-    else
-        snprintf(buf, n, "%s:%g", s->kind == LT_MASK_SALIENCY ? "saliency" :
-                 "random", s->ratio);
-}
 
 /* Save the checkpoint (settings in its metadata) and OUT.forget.txt. */
 static int lt_unlearn_save(const lt_unlearn_opts *o, int argc, char **argv,
@@ -119,7 +133,7 @@ static int lt_unlearn_save(const lt_unlearn_opts *o, int argc, char **argv,
     lt_cli_join_args(argc, argv, cmd, sizeof cmd);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(rte, sizeof rte, "%.3f", rep->seconds);
-    lt_mask_text(&cfg->mask, mask, sizeof mask);
+    lt_cli_mask_text(&cfg->mask, mask, sizeof mask);
     const char *meta[] = {"lethe.command", cmd, "lethe.data", tr->name,
                           "lethe.method", lt_method_name(cfg->method),
                           "lethe.forget", f->spec, "lethe.seed", seed,
@@ -139,6 +153,38 @@ static int lt_unlearn_save(const lt_unlearn_opts *o, int argc, char **argv,
     return 0;
 }
 
+/* --json: the settings, the sizes and the metrics of the run. */
+static int lt_unlearn_json(const lt_unlearn_opts *o, const lt_unlearn_cfg *cfg,
+                           const lt_forget_set *f,
+                           const lt_unlearn_report *rep,
+                           const lt_unlearn_metrics *r)
+{
+    char mask[64];
+    lt_cli_mask_text(&cfg->mask, mask, sizeof mask);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "method", lt_method_name(cfg->method));
+    cJSON_AddStringToObject(j, "model", o->model);
+    cJSON_AddStringToObject(j, "out", o->out);
+    cJSON_AddStringToObject(j, "forget", f->spec);
+    cJSON_AddNumberToObject(j, "n_forget", (double)f->n_forget);
+    cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+    cJSON_AddStringToObject(j, "mask", mask);
+    cJSON_AddStringToObject(j, "optim", o->optim ? o->optim : "sgd");
+    cJSON_AddNumberToObject(j, "lr", cfg->optim.lr);
+    cJSON_AddNumberToObject(j, "epochs", cfg->epochs);
+    cJSON_AddNumberToObject(j, "steps", (double)rep->steps);
+    cJSON_AddNumberToObject(j, "UA", r->ua);
+    cJSON_AddNumberToObject(j, "RA", r->ra);
+    cJSON_AddNumberToObject(j, "TA", r->ta);
+    cJSON_AddNumberToObject(j, "MIA", r->mia);
+    cJSON_AddNumberToObject(j, "rte_s", rep->seconds);
+    char *text = cJSON_Print(j);
+    int rc = lt_cli_write_text(o->json, text);
+    cJSON_free(text);
+    cJSON_Delete(j);
+    return rc ? 1 : 0;
+}
+
 /* Run the method on the loaded model and report it. */
 static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
                          lt_model *m, const lt_dataset *tr,
@@ -156,7 +202,7 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_report rep;
     if (!rc) {
         char mask[64];
-        lt_mask_text(&cfg.mask, mask, sizeof mask);
+        lt_cli_mask_text(&cfg.mask, mask, sizeof mask);
         fprintf(stderr, "lethe unlearn: %s on %s, forget %s (%lld of %lld), "
                 "mask %s, %s lr %g, %d epochs, batch %d, %d threads\n",
                 lt_method_name(cfg.method), o->model, f.spec,
@@ -178,6 +224,8 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
         printf("%s: RTE %.2f s  UA %.2f  RA %.2f  TA %.2f  MIA %.2f\n",
                lt_method_name(cfg.method), rep.seconds, r.ua, r.ra, r.ta,
                r.mia);
+    if (!rc && o->json)
+        rc = lt_unlearn_json(o, &cfg, &f, &rep, &r);
     lt_forget_set_free(&f);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "lethe/metrics.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <svm.h>
 
@@ -179,6 +180,13 @@ static lt_status check_conf(const char *name, const float *v, int64_t n)
     return LT_OK;
 }
 
+static pthread_once_t lt_svm_once = PTHREAD_ONCE_INIT;
+
+static void lt_svm_quiet_once(void)
+{
+    svm_set_print_string_function(svm_quiet);
+}
+
 static struct svm_parameter mia_svm_param(void)
 {
     struct svm_parameter p = {0};
@@ -280,7 +288,7 @@ lt_status lt_mia_efficacy(const float *retain_conf, int64_t n_retain,
         return lt_set_error(LT_ERR_ARG, "lt_mia_efficacy: libsvm rejects the "
                             "problem: %s", bad);
     }
-    svm_set_print_string_function(svm_quiet);
+    pthread_once(&lt_svm_once, lt_svm_quiet_once); /* libsvm's one global */
     struct svm_model *model = svm_train(&mp.prob, &param);
     if (!model) {
         mia_problem_free(&mp);

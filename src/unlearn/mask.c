@@ -37,9 +37,12 @@ lt_status lt_mask_parse(const char *spec, lt_mask_spec *out)
     } else if (!strncmp(spec, "random:", 7)) {
         out->kind = LT_MASK_RANDOM;
         arg = spec + 7;
+    } else if (!strncmp(spec, "soft:", 5)) {
+        out->kind = LT_MASK_SOFT;
+        arg = spec + 5;
     } else {
         return lt_set_error(LT_ERR_ARG, "mask %s: unknown; use none, "
-                            "saliency:R or random:R", spec);
+                            "saliency:R, random:R or soft:R", spec);
     }
     char *end;
     double r = strtod(arg, &end);
@@ -156,6 +159,21 @@ lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed, float *mask)
     return LT_OK;
 }
 
+lt_status lt_mask_soft(const float *g, int64_t n, double ratio, float *mask)
+{
+    lt_status st = lt_mask_saliency(g, n, ratio, mask);
+    if (st != LT_OK)
+        return st;
+    float tau = INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (mask[i] != 0 && fabsf(g[i]) < tau)
+            tau = fabsf(g[i]);
+    for (int64_t i = 0; i < n; i++)
+        if (mask[i] == 0)
+            mask[i] = tau > 0 ? fabsf(g[i]) / tau : 1.0f;
+    return LT_OK;
+}
+
 lt_status lt_mask_build(const lt_mask_spec *spec, const float *g, int64_t n,
                         uint64_t seed, float *mask)
 {
@@ -172,6 +190,10 @@ lt_status lt_mask_build(const lt_mask_spec *spec, const float *g, int64_t n,
         return lt_mask_saliency(g, n, spec->ratio, mask);
     case LT_MASK_RANDOM:
         return lt_mask_random(n, spec->ratio, seed, mask);
+    case LT_MASK_SOFT:
+        if (!g)
+            return lt_set_error(LT_ERR_ARG, "soft mask: no gradient");
+        return lt_mask_soft(g, n, spec->ratio, mask);
     }
     return lt_set_error(LT_ERR_ARG, "mask: unknown kind %d", (int)spec->kind);
 }

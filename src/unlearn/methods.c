@@ -1,8 +1,8 @@
 /*
- * methods.c - the first classification unlearning methods (FT, GA, RL,
- * SalUn) as one pass function (an epoch of masked optimizer steps on
- * +-cross-entropy with true or random labels) driven per method, with any
- * weight mask and any optimizer.
+ * methods.c - the classification unlearning methods of REFERENCE.md
+ * section 1 (FT, GA, RL, l1-sparse, IU, BS, BE, SalUn, SalUn-soft,
+ * UGradSL, UGradSL+, Retrain), each a sequence of passes (pass.c) or a
+ * one-shot step (influence.c), under any weight mask and any optimizer.
  */
 #include "lethe/methods.h"
 #include "lethe/train.h"
@@ -19,149 +19,57 @@ static double lt_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- the method table ----------------------------------------------------- */
 
-lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
-                                const lt_dataset *d, const lt_optim_config *o,
-                                int batch, size_t arena_bytes)
-{
-    memset(s, 0, sizeof *s);
-    if (batch < 1)
-        return lt_set_error(LT_ERR_ARG, "unlearn: batch %d must be >= 1",
-                            batch);
-    int64_t item = (int64_t)d->c * d->h * d->w;
-    s->batch = batch;
-    s->c = lt_ctx_new(arena_bytes ? arena_bytes : lt_arena_bytes_for(m, batch));
-    if (!s->c)
-        return lt_last_status();
-    s->x = malloc((size_t)(batch * item) * sizeof(float));
-    s->y = malloc((size_t)batch * sizeof(int32_t));
-    if (!s->x || !s->y) {
-        lt_unlearn_state_free(s);
-        return lt_set_error(LT_ERR_NOMEM, "unlearn: cannot allocate a batch "
-                            "of %d items", batch);
-    }
-    lt_status st = lt_optim_init(&s->opt, o, m->params.n_train);
-    if (st != LT_OK)
-        lt_unlearn_state_free(s);
-    return st;
-}
+typedef struct {
+    const char *name;
+    float lr;             /* default learning rate (IU: alpha) */
+    int epochs;
+} lt_method_info;
 
-void lt_unlearn_state_free(lt_unlearn_state *s)
-{
-    lt_optim_free(&s->opt);
-    lt_ctx_free(s->c);
-    free(s->x);
-    free(s->y);
-    free(s->perm);
-    memset(s, 0, sizeof *s);
-}
-
-/* ---- one pass ------------------------------------------------------------- */
-
-static lt_status lt_perm_reserve(lt_unlearn_state *s, int64_t k)
-{
-    if (k <= s->perm_n)
-        return LT_OK;
-    int64_t *p = realloc(s->perm, (size_t)k * sizeof(int64_t));
-    if (!p)
-        return lt_set_error(LT_ERR_NOMEM, "unlearn: cannot allocate %lld "
-                            "indices", (long long)k);
-    s->perm = p;
-    s->perm_n = k;
-    return LT_OK;
-}
-
-/* Forward, +-CE, backward, masked step, zero grads for the batch in s. */
-static lt_status lt_pass_step(lt_unlearn_state *s, lt_model *m,
-                              const lt_dataset *d, int64_t b,
-                              const lt_pass_spec *p, double *loss)
-{
-    lt_ctx_reset(s->c);
-    lt_tensor *x = lt_from_data(s->c, 4, (int64_t[]){b, d->c, d->h, d->w},
-                                s->x);
-    lt_tensor *l = lt_cross_entropy(s->c, lt_model_forward(s->c, m, x, true),
-                                    s->y, LT_REDUCE_MEAN);
-    if (!l)
-        return lt_last_status();
-    *loss = l->data[0];
-    if (!isfinite(*loss))
-        return lt_set_error(LT_ERR_NAN, "unlearning: the loss is %s after %lld "
-                            "steps (the method diverged; lower the "
-                            "learning rate)",
-                            isnan(*loss) ? "NaN" : "infinite",
-                            (long long)s->steps);
-    lt_tensor *obj = p->sign < 0 ? lt_neg(s->c, l) : l;
-    if (!obj || lt_backward(s->c, obj) != LT_OK)
-        return lt_last_status();
-    float *g = m->params.grad;
-    lt_status st = lt_optim_step(&s->opt, m->params.theta, g, p->mask, p->lr);
-    if (st == LT_ERR_NAN)
-        return lt_set_error(LT_ERR_NAN, "unlearning: a gradient is not "
-                            "finite after %lld steps (the method diverged; "
-                            "lower the learning rate)", (long long)s->steps);
-    if (st != LT_OK)
-        return st;
-    s->steps++;
-    if (s->opt.cfg.kind == LT_OPT_SOPHIA && lt_sophia_wants_hessian(&s->opt))
-        st = lt_sophia_hessian(&s->opt, g, p->mask);
-    lt_params_zero_grad(&m->params);
-    return st;
-}
-
-lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
-                          const lt_dataset *d, const int64_t *idx, int64_t k,
-                          const lt_pass_spec *p, double *mean_loss)
-{
-    *mean_loss = NAN;
-    if (k < 1)
-        return lt_set_error(LT_ERR_ARG, "unlearn: a pass over %lld items",
-                            (long long)k);
-    lt_status st = lt_perm_reserve(s, k);
-    if (st != LT_OK)
-        return st;
-    lt_permutation(s->perm, k, p->seed);
-    for (int64_t i = 0; i < k; i++)
-        s->perm[i] = idx[s->perm[i]];
-    lt_rng labels;
-    lt_rng_init(&labels, p->seed ^ 0x9e3779b97f4a7c15ull);
-    double sum = 0;
-    int64_t batches = 0;
-    lt_params_zero_grad(&m->params);
-    for (int64_t i = 0; i < k && st == LT_OK; i += s->batch, batches++) {
-        int64_t b = k - i < s->batch ? k - i : s->batch;
-        lt_dataset_batch(d, s->perm + i, b, s->x, s->y, NULL, NULL);
-        for (int64_t j = 0; p->random_labels && j < b; j++)
-            s->y[j] = (int32_t)lt_rng_below(&labels, (uint64_t)d->classes);
-        double l = 0;
-        st = lt_pass_step(s, m, d, b, p, &l);
-        sum += l;
-    }
-    if (st == LT_OK)
-        *mean_loss = sum / (double)batches;
-    return st;
-}
-
-/* ---- methods -------------------------------------------------------------- */
-
-static const char *const lt_method_names[] = {"ft", "ga", "rl", "salun",
-                                              "retrain"};
-#define LT_N_METHODS 5
+/* Learning rates: REFERENCE.md where it gives one, else chosen by the
+ * lowest Avg. Gap on Fashion-MNIST random 10% (docs/hyperparameters.md). */
+static const lt_method_info lt_methods[LT_METHOD_COUNT] = {
+    [LT_METHOD_FT] = {"ft", 0.01f, 10},
+    [LT_METHOD_GA] = {"ga", 1e-4f, 5},
+    [LT_METHOD_RL] = {"rl", 0.013f, 10},
+    [LT_METHOD_L1] = {"l1-sparse", 0.01f, 10},
+    [LT_METHOD_IU] = {"iu", 1.0f, 1},
+    [LT_METHOD_BS] = {"bs", 1e-3f, 10},
+    [LT_METHOD_BE] = {"be", 1e-3f, 10},
+    [LT_METHOD_SALUN] = {"salun", 0.013f, 10},
+    [LT_METHOD_SALUN_SOFT] = {"salun-soft", 0.013f, 10},
+    [LT_METHOD_UGRADSL] = {"ugradsl", 1e-4f, 5},
+    [LT_METHOD_UGRADSL_PLUS] = {"ugradsl+", 1e-3f, 5},
+    [LT_METHOD_RETRAIN] = {"retrain", 0.1f, 10},
+};
 
 lt_status lt_method_parse(const char *name, lt_method_kind *out)
 {
-    for (int i = 0; i < LT_N_METHODS; i++)
-        if (name && !strcmp(name, lt_method_names[i])) {
+    for (int i = 0; i < LT_METHOD_COUNT; i++)
+        if (name && !strcmp(name, lt_methods[i].name)) {
             *out = (lt_method_kind)i;
             return LT_OK;
         }
-    return lt_set_error(LT_ERR_ARG, "unlearning method '%s' is not ft, ga, "
-                        "rl, salun or retrain", name ? name : "(null)");
+    return lt_set_error(LT_ERR_ARG, "unlearning method '%s' is not one of "
+                        "%s", name ? name : "(null)", lt_method_names());
 }
 
 const char *lt_method_name(lt_method_kind k)
 {
-    return (unsigned)k < LT_N_METHODS ? lt_method_names[k] : "?";
+    return (unsigned)k < LT_METHOD_COUNT ? lt_methods[k].name : "?";
+}
+
+const char *lt_method_names(void)
+{
+    static char buf[256];
+    if (!buf[0])
+        for (int i = 0; i < LT_METHOD_COUNT; i++) {
+            strcat(buf, lt_methods[i].name);
+            if (i + 1 < LT_METHOD_COUNT)
+                strcat(buf, ",");
+        }
+    return buf;
 }
 
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
@@ -172,21 +80,30 @@ lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
     c.optim = lt_optim_defaults(LT_OPT_SGD);
     c.optim.momentum = 0.9f;
     c.optim.weight_decay = 5e-4f;
-    c.optim.lr = k == LT_METHOD_FT ? 0.01f : k == LT_METHOD_GA ? 1e-4f : 0.013f;
     c.mask = (lt_mask_spec){LT_MASK_NONE, 1.0};
     if (k == LT_METHOD_SALUN)
         c.mask = (lt_mask_spec){LT_MASK_SALIENCY, 0.5};
-    c.epochs = k == LT_METHOD_GA ? 5 : 10;
+    if (k == LT_METHOD_SALUN_SOFT)
+        c.mask = (lt_mask_spec){LT_MASK_SOFT, 0.5};
     c.batch = 256;
-    if (k == LT_METHOD_RETRAIN) {
-        c.optim.lr = 0.1f;
-        c.batch = 128;
+    if ((unsigned)k < LT_METHOD_COUNT) {
+        c.optim.lr = lt_methods[k].lr;
+        c.epochs = lt_methods[k].epochs;
     }
+    if (k == LT_METHOD_RETRAIN)
+        c.batch = 128;
+    c.alpha = 5e-4f;
+    c.smooth = -0.5f;
+    c.retain_weight = 0.5f;
+    c.fgsm_eps = 0.1f;
+    c.iu_samples = 1000;
     c.seed = 1;
     return c;
 }
 
-/* The mask of cfg, or NULL for none (every weight free). */
+/* ---- masks ------------------------------------------------------------------ */
+
+/* The mask of cfg (0/1 or soft), or NULL for none (every weight free). */
 static lt_status lt_method_mask(lt_model *m, const lt_dataset *train,
                                 const lt_forget_set *f,
                                 const lt_unlearn_cfg *cfg, float **out)
@@ -200,7 +117,7 @@ static lt_status lt_method_mask(lt_model *m, const lt_dataset *train,
         return lt_set_error(LT_ERR_NOMEM, "unlearn: cannot allocate a mask "
                             "of %lld weights", (long long)n);
     lt_status st = LT_OK;
-    if (cfg->mask.kind == LT_MASK_SALIENCY)
+    if (cfg->mask.kind == LT_MASK_SALIENCY || cfg->mask.kind == LT_MASK_SOFT)
         st = lt_forget_gradient(m, train, f->forget, f->n_forget, cfg->batch,
                                 NULL);
     if (st == LT_OK)
@@ -213,6 +130,16 @@ static lt_status lt_method_mask(lt_model *m, const lt_dataset *train,
     return st;
 }
 
+/* ---- epochs ----------------------------------------------------------------- */
+
+/* What one run needs beyond the config: the mask as a freeze or a scale,
+ * the frozen original (BS) and the class count of the model trained. */
+typedef struct {
+    const float *mask, *scale;
+    lt_model *frozen;
+    int classes;
+} lt_run_ctx;
+
 static void lt_report_pass(const lt_unlearn_cfg *cfg, int e, const char *ph,
                            double loss)
 {
@@ -222,27 +149,69 @@ static void lt_report_pass(const lt_unlearn_cfg *cfg, int e, const char *ph,
     }
 }
 
+/* The forget pass of method k at epoch e (GA, RL, SalUn(-soft), BS, BE,
+ * UGradSL(+)); false for methods without one. */
+static bool lt_forget_spec(const lt_unlearn_cfg *cfg, const lt_forget_set *f,
+                           const lt_run_ctx *r, lt_pass_spec *p)
+{
+    switch (cfg->method) {
+    case LT_METHOD_GA: p->sign = -1.0f; return true;
+    case LT_METHOD_RL:
+    case LT_METHOD_SALUN:
+    case LT_METHOD_SALUN_SOFT: p->target = LT_TARGET_RANDOM; return true;
+    case LT_METHOD_BS:
+        p->target = LT_TARGET_BOUNDARY;
+        p->frozen = r->frozen;
+        p->fgsm_eps = cfg->fgsm_eps;
+        return true;
+    case LT_METHOD_BE:
+        p->target = LT_TARGET_FIXED;
+        p->fixed_label = r->classes - 1;
+        return true;
+    case LT_METHOD_UGRADSL:
+        p->sign = -1.0f;
+        p->smooth = cfg->smooth;
+        return true;
+    case LT_METHOD_UGRADSL_PLUS:
+        p->sign = -(1.0f - cfg->retain_weight);
+        p->smooth = cfg->smooth;
+        p->retain = f->retain;
+        p->n_retain = f->n_retain;
+        p->retain_weight = cfg->retain_weight;
+        return true;
+    default: return false;
+    }
+}
+
+static bool lt_has_retain_pass(lt_method_kind k)
+{
+    return k == LT_METHOD_FT || k == LT_METHOD_L1 || k == LT_METHOD_RL ||
+           k == LT_METHOD_SALUN || k == LT_METHOD_SALUN_SOFT;
+}
+
 /* One epoch of the method: its passes in order. */
 static lt_status lt_method_epoch(lt_unlearn_state *s, lt_model *m,
                                  const lt_dataset *train,
                                  const lt_forget_set *f,
-                                 const lt_unlearn_cfg *cfg, const float *mask,
-                                 int e, lt_unlearn_report *rep)
+                                 const lt_unlearn_cfg *cfg,
+                                 const lt_run_ctx *r, int e,
+                                 lt_unlearn_report *rep)
 {
-    lt_method_kind k = cfg->method;
     uint64_t seed = cfg->seed * 1000003u + (uint64_t)e * 2;
-    lt_pass_spec p = {1.0f, false, cfg->optim.lr, mask, seed};
+    lt_pass_spec p = lt_pass_plain(cfg->optim.lr, r->mask, seed);
+    p.scale = r->scale;
     lt_status st = LT_OK;
-    if (k != LT_METHOD_FT) { /* the forget pass: GA, RL, SalUn */
-        p.sign = k == LT_METHOD_GA ? -1.0f : 1.0f;
-        p.random_labels = k != LT_METHOD_GA;
+    if (lt_forget_spec(cfg, f, r, &p)) {
         st = lt_unlearn_pass(s, m, train, f->forget, f->n_forget, &p,
                              &rep->forget_loss);
         if (st == LT_OK)
             lt_report_pass(cfg, e, "forget", rep->forget_loss);
     }
-    if (st == LT_OK && k != LT_METHOD_GA) { /* the retain pass */
-        p = (lt_pass_spec){1.0f, false, cfg->optim.lr, mask, seed + 1};
+    if (st == LT_OK && lt_has_retain_pass(cfg->method)) {
+        p = lt_pass_plain(cfg->optim.lr, r->mask, seed + 1);
+        p.scale = r->scale;
+        if (cfg->method == LT_METHOD_L1) /* alpha decays linearly to 0 */
+            p.l1 = cfg->alpha * (1.0f - (float)(e - 1) / (float)cfg->epochs);
         st = lt_unlearn_pass(s, m, train, f->retain, f->n_retain, &p,
                              &rep->retain_loss);
         if (st == LT_OK)
@@ -255,11 +224,20 @@ static lt_status lt_unlearn_check(const lt_model *m, const lt_dataset *train,
                                   const lt_forget_set *f,
                                   const lt_unlearn_cfg *cfg)
 {
-    if ((unsigned)cfg->method > LT_METHOD_RETRAIN || cfg->epochs < 1 ||
-        cfg->batch < 1 || !(cfg->optim.lr > 0))
+    if ((unsigned)cfg->method >= LT_METHOD_COUNT || cfg->epochs < 1 ||
+        cfg->batch < 1 || !(cfg->optim.lr > 0) || !isfinite(cfg->optim.lr))
         return lt_set_error(LT_ERR_ARG, "unlearn: bad config (method %d, "
                             "epochs %d, batch %d, lr %g)", (int)cfg->method,
                             cfg->epochs, cfg->batch, (double)cfg->optim.lr);
+    if (!(cfg->retain_weight >= 0 && cfg->retain_weight <= 1) ||
+        !isfinite(cfg->smooth) || !isfinite(cfg->alpha) ||
+        !(cfg->fgsm_eps >= 0) || cfg->iu_samples < 1)
+        return lt_set_error(LT_ERR_ARG, "unlearn: bad method parameter "
+                            "(retain weight %g in [0, 1], smooth %g, alpha "
+                            "%g, fgsm eps %g >= 0, iu samples %d >= 1)",
+                            (double)cfg->retain_weight, (double)cfg->smooth,
+                            (double)cfg->alpha, (double)cfg->fgsm_eps,
+                            cfg->iu_samples);
     if (train->c != m->in.channels || train->h != m->in.height ||
         train->w != m->in.width || train->classes != m->in.classes)
         return lt_set_error(LT_ERR_ARG, "unlearn: data %s (%dx%dx%d, %d "
@@ -300,6 +278,90 @@ static lt_status lt_retrain(lt_model *m, const lt_dataset *train,
     return rc ? lt_last_status() : LT_OK;
 }
 
+/* A copy of m (same architecture, every weight and buffer). */
+static lt_status lt_model_copy(const lt_model *m, lt_model **out)
+{
+    lt_status st = lt_model_create(m->arch, m->in, out);
+    if (st == LT_OK)
+        memcpy((*out)->params.theta, m->params.theta,
+               (size_t)m->params.n_total * sizeof(float));
+    return st;
+}
+
+/* The epochs of an iterative method on model t (m itself, or BE's
+ * widened copy) with r's mask; the steps go to rep. */
+static lt_status lt_iterate(lt_model *t, const lt_dataset *train,
+                           const lt_forget_set *f, const lt_unlearn_cfg *cfg,
+                           const lt_run_ctx *r, lt_unlearn_report *rep)
+{
+    lt_unlearn_state s;
+    lt_status st = lt_unlearn_state_init(&s, t, train, &cfg->optim,
+                                         cfg->batch, cfg->arena_bytes);
+    for (int e = 1; e <= cfg->epochs && st == LT_OK; e++)
+        st = lt_method_epoch(&s, t, train, f, cfg, r, e, rep);
+    rep->steps = s.steps;
+    lt_unlearn_state_free(&s);
+    return st;
+}
+
+/* BE: train a widened copy (mask mapped onto it), then copy it back. */
+static lt_status lt_expand_run(lt_model *m, const lt_dataset *train,
+                               const lt_forget_set *f,
+                               const lt_unlearn_cfg *cfg, lt_run_ctx r,
+                               const float *mask, lt_unlearn_report *rep)
+{
+    lt_model *big = NULL;
+    float *bmask = NULL;
+    lt_status st = lt_model_expand(m, cfg->seed, &big);
+    if (st == LT_OK && mask) {
+        bmask = malloc((size_t)big->params.n_train * sizeof(float));
+        if (!bmask)
+            st = lt_set_error(LT_ERR_NOMEM, "be: cannot allocate a mask");
+        else
+            lt_mask_expand(m, mask, big, bmask);
+    }
+    r.classes = m->in.classes + 1;
+    if (r.mask)
+        r.mask = bmask;
+    if (r.scale)
+        r.scale = bmask;
+    if (st == LT_OK)
+        st = lt_iterate(big, train, f, cfg, &r, rep);
+    if (st == LT_OK)
+        lt_model_shrink_into(big, m);
+    free(bmask);
+    lt_model_free(big);
+    return st;
+}
+
+/* Every method but Retrain, once the mask is built. */
+static lt_status lt_unlearn_with_mask(lt_model *m, const lt_dataset *train,
+                                      const lt_forget_set *f,
+                                      const lt_unlearn_cfg *cfg,
+                                      const float *mask,
+                                      lt_unlearn_report *rep)
+{
+    lt_run_ctx r = {NULL, NULL, NULL, m->in.classes};
+    if (cfg->mask.kind == LT_MASK_SOFT)
+        r.scale = mask;
+    else
+        r.mask = mask;
+    if (cfg->method == LT_METHOD_IU) {
+        rep->steps = 1;
+        return lt_influence_unlearn(m, train, f, cfg->optim.lr,
+                                    cfg->iu_samples, mask, cfg->batch);
+    }
+    if (cfg->method == LT_METHOD_BE)
+        return lt_expand_run(m, train, f, cfg, r, mask, rep);
+    lt_status st = LT_OK;
+    if (cfg->method == LT_METHOD_BS)
+        st = lt_model_copy(m, &r.frozen);
+    if (st == LT_OK)
+        st = lt_iterate(m, train, f, cfg, &r, rep);
+    lt_model_free(r.frozen);
+    return st;
+}
+
 lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
                          const lt_forget_set *f, const lt_unlearn_cfg *cfg,
                          lt_unlearn_report *rep)
@@ -308,30 +370,21 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
     lt_status st = lt_unlearn_check(m, train, f, cfg);
     if (st != LT_OK)
         return st;
+    double t0 = lt_seconds();
     if (cfg->method == LT_METHOD_RETRAIN) {
-        double t0 = lt_seconds();
         st = cfg->mask.kind == LT_MASK_NONE ? lt_retrain(m, train, f, cfg, rep)
              : lt_set_error(LT_ERR_ARG, "unlearn: retrain trains every weight "
                             "from scratch: it takes no mask");
         rep->seconds = lt_seconds() - t0;
         return st;
     }
-    double t0 = lt_seconds();
     float *mask = NULL;
-    lt_unlearn_state s;
     st = lt_method_mask(m, train, f, cfg, &mask);
     if (st == LT_OK && mask)
         rep->mask_ones = lt_mask_count(m->params.n_train, cfg->mask.ratio);
     if (st == LT_OK)
-        st = lt_unlearn_state_init(&s, m, train, &cfg->optim, cfg->batch,
-                                   cfg->arena_bytes);
-    else
-        memset(&s, 0, sizeof s);
-    for (int e = 1; e <= cfg->epochs && st == LT_OK; e++)
-        st = lt_method_epoch(&s, m, train, f, cfg, mask, e, rep);
-    rep->steps = s.steps;
+        st = lt_unlearn_with_mask(m, train, f, cfg, mask, rep);
     rep->seconds = lt_seconds() - t0;
-    lt_unlearn_state_free(&s);
     free(mask);
     return st;
 }

@@ -1,0 +1,139 @@
+/*
+ * lethe/tokenizer.h - byte-level BPE tokenizer (io layer), the kind GPT-2
+ * and many Hugging Face models use: train one on a corpus, encode text to
+ * int32 ids, decode ids to text, save and load Hugging Face tokenizer.json
+ * files (BPE model), so our files load in the `tokenizers` library and
+ * theirs load here.
+ *
+ * The algorithm:
+ *   1. Added (special) tokens such as "<|endoftext|>" are matched whole in
+ *      the input first (leftmost, longest match wins); the text between them
+ *      is tokenized as below.
+ *   2. The GPT-2 pre-tokenizer splits text into words, exactly as the regex
+ *        's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ *      does (Unicode letters, numbers and White_Space; a single space is
+ *      attached to the word that follows it). Bytes that are not valid
+ *      UTF-8 count as punctuation, so any byte string can be encoded.
+ *   3. Each word starts as its bytes (one token per byte: the vocab holds
+ *      all 256) and merges are applied by rank, lowest rank first.
+ * Decoding concatenates the bytes of the tokens, so decode(encode(x)) == x
+ * for every byte string x (for a tokenizer made by lt_tokenizer_train, or a
+ * loaded one whose vocab has all 256 byte tokens and no add_prefix_space).
+ *
+ * In tokenizer.json the bytes of a token are written as GPT-2's printable
+ * "byte-level" characters (space is "Ġ", newline "Ċ"). Loading accepts
+ * model.type "BPE" (or no type with vocab + merges), merges written as
+ * "a b" strings or ["a", "b"] pairs, added_tokens, a ByteLevel
+ * pre_tokenizer (add_prefix_space and use_regex honoured), a null
+ * normalizer, a ByteLevel or null decoder, and model.unk_token and
+ * model.ignore_merges; post_processor is ignored (encode never adds
+ * BOS/EOS; callers add them). Anything else is LT_ERR_FORMAT with a message
+ * naming the file and the unsupported thing. Differences from `tokenizers`:
+ * the lstrip/rstrip/single_word options of added tokens are kept on save but
+ * not applied when matching, and an added token decodes to its content.
+ *
+ * Training (lt_tokenizer_train): ids 0..k-1 are the k special tokens, then
+ * the 256 byte tokens (ordered by their byte-level character, as GPT-2 and
+ * `tokenizers` do), then one token per merge. Each step merges the adjacent
+ * pair with the highest count (words weighted by frequency); ties go to the
+ * pair with the smallest (left id, right id). Training stops at vocab_size
+ * tokens or when the best pair occurs fewer than min_frequency times.
+ *
+ * Errors follow the library's conventions: a status is returned and
+ * lt_last_error() holds a message naming the file or argument.
+ */
+#ifndef LETHE_TOKENIZER_H
+#define LETHE_TOKENIZER_H
+
+#include "lethe/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lt_tokenizer lt_tokenizer;
+
+/* Roles of special tokens. Inferred from the names of the added tokens on
+ * load and after training ("<|endoftext|>" is BOS and EOS; "<s>", "<bos>",
+ * "<|begin_of_text|>", "<|startoftext|>" are BOS; "</s>", "<eos>",
+ * "<|end_of_text|>" are EOS; "<pad>", "[PAD]", "<|pad|>", "<|padding|>"
+ * are PAD; model.unk_token, "<unk>", "[UNK]" are UNK); change with
+ * lt_tokenizer_set_special_id. */
+typedef enum {
+    LT_TOK_BOS = 0,
+    LT_TOK_EOS,
+    LT_TOK_PAD,
+    LT_TOK_UNK,
+    LT_TOK_N_ROLES
+} lt_tok_role;
+
+typedef struct {
+    int32_t vocab_size;     /* total, incl. special and 256 byte tokens */
+    int64_t min_frequency;  /* merge only pairs seen >= this often (>= 1) */
+    const char *const *special_tokens; /* n_special NUL-terminated strings */
+    int n_special;
+} lt_tokenizer_train_opts;
+
+/* Train on n_texts texts (text i is lens[i] bytes; lens may be NULL for
+ * NUL-terminated texts). Special tokens found in the texts are cut out and
+ * not counted. On success *out is a new tokenizer (free with
+ * lt_tokenizer_free); on error *out is NULL. LT_ERR_ARG: vocab_size below
+ * n_special + 256, min_frequency < 1, an empty or duplicate special token. */
+lt_status lt_tokenizer_train(const char *const *texts, const size_t *lens,
+                             size_t n_texts, const lt_tokenizer_train_opts *o,
+                             lt_tokenizer **out);
+/* Train on the whole content of a file (one text). */
+lt_status lt_tokenizer_train_file(const char *path,
+                                  const lt_tokenizer_train_opts *o,
+                                  lt_tokenizer **out);
+
+/* Load a tokenizer.json file. LT_ERR_IO: cannot be read; LT_ERR_FORMAT:
+ * malformed JSON (message gives the line), unsupported model type or
+ * component, bad vocab/merges (e.g. a merge naming a token not in vocab). */
+lt_status lt_tokenizer_load(const char *path, lt_tokenizer **out);
+/* The same from a buffer of len bytes; name is used in messages. */
+lt_status lt_tokenizer_load_json(const char *json, size_t len,
+                                 const char *name, lt_tokenizer **out);
+/* Write tokenizer.json to "<path>.tmp.<pid>", fsync, rename over path. */
+lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path);
+/* The tokenizer.json text (malloc'd, NUL-terminated; free with free()),
+ * or NULL with LT_ERR_NOMEM. */
+char *lt_tokenizer_to_json(const lt_tokenizer *t);
+void lt_tokenizer_free(lt_tokenizer *t);
+
+/* Encode len bytes of text. On success *ids is a malloc'd array of *n_ids
+ * ids (free with free(); NULL when *n_ids is 0). LT_ERR_ARG when a byte has
+ * no token in the vocab and the tokenizer has no unk token. */
+lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
+                              size_t len, int32_t **ids, size_t *n_ids);
+/* Decode n ids. On success *text is malloc'd (free with free()), holds
+ * *len bytes and a terminating NUL. LT_ERR_ARG for an id out of range. */
+lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
+                              size_t n, char **text, size_t *len);
+
+/* Number of ids (largest id + 1). */
+int32_t lt_tokenizer_vocab_size(const lt_tokenizer *t);
+/* The bytes an id decodes to (*len set; not NUL-terminated in general),
+ * or NULL with LT_ERR_ARG if id is out of range or unused. */
+const char *lt_tokenizer_token(const lt_tokenizer *t, int32_t id,
+                               size_t *len);
+/* The id of a token given by its bytes (or an added token by its content),
+ * or -1 (no error set) if there is none. */
+int32_t lt_tokenizer_token_id(const lt_tokenizer *t, const char *bytes,
+                              size_t len);
+/* True for added tokens marked special. */
+bool lt_tokenizer_is_special(const lt_tokenizer *t, int32_t id);
+/* Merges in rank order: merge i joins left and right into result. */
+int32_t lt_tokenizer_n_merges(const lt_tokenizer *t);
+lt_status lt_tokenizer_merge(const lt_tokenizer *t, int32_t rank,
+                             int32_t *left, int32_t *right, int32_t *result);
+/* The id playing a role, or -1 if none. */
+int32_t lt_tokenizer_special_id(const lt_tokenizer *t, lt_tok_role role);
+/* Set (id >= 0) or clear (id == -1) a role. LT_ERR_ARG if out of range. */
+lt_status lt_tokenizer_set_special_id(lt_tokenizer *t, lt_tok_role role,
+                                      int32_t id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

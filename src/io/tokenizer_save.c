@@ -1,0 +1,243 @@
+/*
+ * tokenizer_save.c - writing a tokenizer as a Hugging Face tokenizer.json
+ * (built and printed with cJSON): added_tokens, a ByteLevel pre-tokenizer,
+ * post-processor and decoder, and a BPE model whose vocab lists tokens in
+ * id order and whose merges are "a b" strings (["a", "b"] pairs when a
+ * token holds a space). Token strings use GPT-2's byte-level characters;
+ * added and literal tokens are written verbatim. lt_tokenizer_save writes
+ * "<path>.tmp.<pid>", fsyncs it and renames it over path.
+ */
+#include "tokenizer_internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The JSON string of token id (malloc'd). */
+static char *lt_tj_string(const lt_tokenizer *t, int32_t id)
+{
+    const uint8_t *b = (const uint8_t *)t->pool + t->off[id];
+    size_t n = t->len[id];
+    bool verbatim = t->flags[id] & (LT_TOKF_LITERAL | LT_TOKF_ADDED);
+    char *s = malloc(verbatim ? n + 1 : 2 * n + 1);
+    if (!s)
+        return NULL;
+    if (verbatim) {
+        memcpy(s, b, n);
+        s[n] = 0;
+        return s;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)lt_tok_utf8_put(lt_tok_byte_cp(b[i]), (uint8_t *)s + k);
+    s[k] = 0;
+    return s;
+}
+
+/* ---- saving --------------------------------------------------------------- */
+
+static cJSON *lt_tj_bytelevel(bool prefix, bool trim, bool regex)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o && (!cJSON_AddStringToObject(o, "type", "ByteLevel") ||
+              !cJSON_AddBoolToObject(o, "add_prefix_space", prefix) ||
+              !cJSON_AddBoolToObject(o, "trim_offsets", trim) ||
+              !cJSON_AddBoolToObject(o, "use_regex", regex))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *lt_tj_added_json(const lt_tokenizer *t)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int32_t id = 0; arr && id < t->n; id++) {
+        uint8_t f = t->flags[id];
+        if (!(f & LT_TOKF_ADDED))
+            continue;
+        char *s = lt_tj_string(t, id);
+        cJSON *a = cJSON_CreateObject();
+        bool ok = s && a && cJSON_AddItemToArray(arr, a);
+        if (!ok)
+            cJSON_Delete(a);
+        ok = ok && cJSON_AddNumberToObject(a, "id", id) &&
+             cJSON_AddStringToObject(a, "content", s) &&
+             cJSON_AddBoolToObject(a, "single_word", f & LT_TOKF_SINGLE_WORD) &&
+             cJSON_AddBoolToObject(a, "lstrip", f & LT_TOKF_LSTRIP) &&
+             cJSON_AddBoolToObject(a, "rstrip", f & LT_TOKF_RSTRIP) &&
+             cJSON_AddBoolToObject(a, "normalized", f & LT_TOKF_NORMALIZED) &&
+             cJSON_AddBoolToObject(a, "special", f & LT_TOKF_SPECIAL);
+        free(s);
+        if (!ok) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static bool lt_tj_add_vocab(const lt_tokenizer *t, cJSON *model)
+{
+    cJSON *v = cJSON_AddObjectToObject(model, "vocab");
+    for (int32_t id = 0; v && id < t->n; id++) {
+        if (!(t->flags[id] & LT_TOKF_USED))
+            continue;
+        char *s = lt_tj_string(t, id);
+        bool ok = s && cJSON_AddNumberToObject(v, s, id);
+        free(s);
+        if (!ok)
+            return false;
+    }
+    return v != NULL;
+}
+
+/* Merges as "a b" strings, or as ["a", "b"] pairs when a token string
+ * holds a space (only possible for literal tokens). */
+static bool lt_tj_add_merges(const lt_tokenizer *t, cJSON *model)
+{
+    bool pairs = false;
+    for (int32_t r = 0; r < t->n_merges && !pairs; r++)
+        for (int k = 0; k < 2; k++) {
+            int32_t id = t->merge[3 * (size_t)r + k];
+            pairs |= (t->flags[id] & (LT_TOKF_LITERAL | LT_TOKF_ADDED)) &&
+                     memchr(t->pool + t->off[id], ' ', t->len[id]);
+        }
+    cJSON *arr = cJSON_AddArrayToObject(model, "merges");
+    for (int32_t r = 0; arr && r < t->n_merges; r++) {
+        char *a = lt_tj_string(t, t->merge[3 * (size_t)r]);
+        char *b = lt_tj_string(t, t->merge[3 * (size_t)r + 1]);
+        cJSON *item = NULL;
+        if (a && b && pairs) {
+            const char *ab[2] = {a, b};
+            item = cJSON_CreateStringArray(ab, 2);
+        } else if (a && b) {
+            size_t la = strlen(a), lb = strlen(b);
+            char *s = malloc(la + lb + 2);
+            if (s) {
+                memcpy(s, a, la);
+                s[la] = ' ';
+                memcpy(s + la + 1, b, lb + 1);
+                item = cJSON_CreateString(s);
+                free(s);
+            }
+        }
+        free(a);
+        free(b);
+        if (!item || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            return false;
+        }
+    }
+    return arr != NULL;
+}
+
+static cJSON *lt_tj_model_json(const lt_tokenizer *t)
+{
+    cJSON *m = cJSON_CreateObject();
+    int32_t unk = t->role[LT_TOK_UNK];
+    char *unk_s = unk >= 0 ? lt_tj_string(t, unk) : NULL;
+    bool ok = m && (unk < 0 || unk_s) &&
+              cJSON_AddStringToObject(m, "type", "BPE") &&
+              cJSON_AddNullToObject(m, "dropout") &&
+              (unk_s ? cJSON_AddStringToObject(m, "unk_token", unk_s) != NULL
+                     : cJSON_AddNullToObject(m, "unk_token") != NULL) &&
+              cJSON_AddNullToObject(m, "continuing_subword_prefix") &&
+              cJSON_AddNullToObject(m, "end_of_word_suffix") &&
+              cJSON_AddFalseToObject(m, "fuse_unk") &&
+              cJSON_AddFalseToObject(m, "byte_fallback") &&
+              (!t->ignore_merges || cJSON_AddTrueToObject(m, "ignore_merges")) &&
+              lt_tj_add_vocab(t, m) && lt_tj_add_merges(t, m);
+    free(unk_s);
+    if (!ok) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
+}
+
+char *lt_tokenizer_to_json(const lt_tokenizer *t)
+{
+    if (!t) {
+        lt_set_error(LT_ERR_ARG, "lt_tokenizer_to_json: NULL tokenizer");
+        return NULL;
+    }
+    cJSON *root = cJSON_CreateObject(), *x;
+    bool ok = root && cJSON_AddStringToObject(root, "version", "1.0") &&
+              cJSON_AddNullToObject(root, "truncation") &&
+              cJSON_AddNullToObject(root, "padding");
+    ok = ok && (x = lt_tj_added_json(t)) &&
+         cJSON_AddItemToObject(root, "added_tokens", x);
+    ok = ok && cJSON_AddNullToObject(root, "normalizer");
+    ok = ok && (x = lt_tj_bytelevel(t->add_prefix_space, true, t->use_regex)) &&
+         cJSON_AddItemToObject(root, "pre_tokenizer", x);
+    ok = ok && (x = lt_tj_bytelevel(true, false, true)) &&
+         cJSON_AddItemToObject(root, "post_processor", x);
+    ok = ok && (x = lt_tj_bytelevel(true, true, true)) &&
+         cJSON_AddItemToObject(root, "decoder", x);
+    ok = ok && (x = lt_tj_model_json(t)) &&
+         cJSON_AddItemToObject(root, "model", x);
+    char *s = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!s)
+        lt_set_error(LT_ERR_NOMEM, "lt_tokenizer_to_json: out of memory");
+    return s;
+}
+
+/* Write n bytes to tmp and fsync; false (errno set) on failure. */
+static bool lt_tj_write_file(const char *tmp, const char *s, size_t n)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = write(fd, s + done, n - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = errno ? errno : EIO;
+            close(fd);
+            errno = e;
+            return false;
+        }
+        done += (size_t)r;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return false;
+    }
+    return close(fd) == 0;
+}
+
+lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path)
+{
+    if (!t || !path || !*path)
+        return lt_set_error(LT_ERR_ARG, "lt_tokenizer_save: NULL argument");
+    char *s = lt_tokenizer_to_json(t);
+    if (!s)
+        return LT_ERR_NOMEM;
+    size_t tl = strlen(path) + 32;
+    char *tmp = malloc(tl);
+    if (!tmp) {
+        free(s);
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+    size_t n = strlen(s);
+    lt_status st = LT_OK;
+    if (!lt_tj_write_file(tmp, s, n) || rename(tmp, path) != 0) {
+        st = lt_set_error(LT_ERR_IO, "%s: cannot write: %s", path,
+                          strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(s);
+    return st;
+}
