@@ -116,6 +116,17 @@ if "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
      --data "fashion-mnist:$T/fm" --methods ga --cache "$T/cache" >"$T/out2" 2>"$T/err2" &&
    grep -q "retrain: cached" "$T/out2" && grep -q "original model from" "$T/err2"
 then ok "bench classify (and its cache)"; else bad "bench classify"; cat "$T/out" "$T/err" "$T/out2" "$T/err2"; fi
+# A checkpoint of another architecture than the data: 14x14 images.
+mkdir -p "$T/fm14"
+for name in train t10k; do
+  { printf '\000\000\010\003'; be32 300; be32 14; be32 14
+    head -c $((300 * 196)) /dev/zero; } >"$T/fm14/$name-images-idx3-ubyte"
+  { printf '\000\000\010\001'; be32 300; head -c 300 /dev/zero; } \
+    >"$T/fm14/$name-labels-idx1-ubyte"
+done
+expect_error "data of another shape" "expects 1x28x28 inputs" \
+  "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm14" \
+  --forget random:10% --method ga --out "$T/u3.safetensors"
 expect_error "bench: bad lr grid" "--lr-grid" \
   "$LETHE" bench classify --lr-grid ga=fast --cache "$T/cache"
 expect_error "bench: unknown method" "--methods" \

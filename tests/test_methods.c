@@ -123,15 +123,15 @@ LT_TEST(parse_and_defaults)
     LT_CHECK(!strcmp(lt_method_name(LT_METHOD_RL), "rl"), "name");
     lt_unlearn_cfg c = lt_unlearn_defaults(LT_METHOD_SALUN);
     LT_CHECK(c.mask.kind == LT_MASK_SALIENCY && c.mask.ratio == 0.5, "mask");
-    LT_CHECK(c.optim.lr == 0.013f && c.epochs == 10 && c.batch == 256,
+    LT_CHECK(c.optim.lr == 1e-3f && c.epochs == 10 && c.batch == 256,
              "salun lr/epochs/batch");
     LT_CHECK(c.optim.kind == LT_OPT_SGD && c.optim.momentum == 0.9f &&
                  c.optim.weight_decay == 5e-4f, "sgd defaults");
     c = lt_unlearn_defaults(LT_METHOD_GA);
-    LT_CHECK(c.optim.lr == 1e-4f && c.epochs == 5 &&
+    LT_CHECK(c.optim.lr == 3e-4f && c.epochs == 5 &&
                  c.mask.kind == LT_MASK_NONE, "ga defaults");
     c = lt_unlearn_defaults(LT_METHOD_FT);
-    LT_CHECK(c.optim.lr == 0.01f && c.epochs == 10, "ft defaults");
+    LT_CHECK(c.optim.lr == 0.1f && c.epochs == 10, "ft defaults");
 }
 
 LT_TEST(ga_raises_forget_loss)

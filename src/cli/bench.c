@@ -332,13 +332,19 @@ static int lt_bench_queue(lt_bench *b, const char *label, const char *method,
  * rows in queue order; job 0 is Retrain, the reference of the gaps. */
 static int lt_bench_flush(lt_bench *b, const lt_forget_set *f)
 {
-    int k = b->orig->in.classes, n = b->n_jobs;
+    int k = b->orig->in.classes, n = b->n_jobs, done = 0;
+    double t0 = lt_now();
     #pragma omp parallel for schedule(dynamic, 1) num_threads(lt_num_threads())
     for (int i = 0; i < n; i++) {
         lt_bench_job *j = &b->jobs[i];
         if (!j->cached && !j->error[0])
             j->rc = lt_cli_metrics_from("bench", j->ltr, j->lte, k, &b->tr,
                                         &b->te, f, &j->m);
+        int d;
+        #pragma omp atomic capture
+        d = ++done;
+        fprintf(stderr, "  metrics %d/%d (%s) %.0f s\n", d, n, j->label,
+                lt_now() - t0);
     }
     int rc = 0;
     for (int i = 0; i < n; i++) {
@@ -353,7 +359,7 @@ static int lt_bench_flush(lt_bench *b, const lt_forget_set *f)
             printf("  %-16s failed: %s\n", j->label, j->error);
         else if (row && !j->rc)
             lt_bench_row_add(row, &j->m, gap, j->rte);
-        if (!j->rc)
+        if (!j->rc && !j->error[0])
             printf("  %-16s UA %6.2f  RA %6.2f  TA %6.2f  MIA %6.2f  gap "
                    "%5.2f  RTE %7.2f s\n", j->label, j->m.ua, j->m.ra,
                    j->m.ta, j->m.mia, gap, j->rte);

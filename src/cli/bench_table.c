@@ -77,6 +77,11 @@ void lt_bench_print(FILE *f, const lt_bench_table *t, const char *title)
         }
         fprintf(f, "\n");
     }
+    for (int i = 0; i < t->n_rows; i++) /* runs that failed beside others */
+        if (t->rows[i].error[0] && t->rows[i].n)
+            fprintf(f, "\n%s: %d run%s kept; a run failed (%s)\n",
+                    t->rows[i].label, t->rows[i].n,
+                    t->rows[i].n > 1 ? "s" : "", t->rows[i].error);
 }
 
 int lt_bench_write_markdown(const lt_bench_table *t, const char *title,

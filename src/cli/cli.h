@@ -18,5 +18,8 @@ int lt_cli_eval(int argc, char **argv);
 int lt_cli_predict(int argc, char **argv);
 int lt_cli_unlearn(int argc, char **argv);
 int lt_cli_bench(int argc, char **argv);
+int lt_cli_lm(int argc, char **argv);
+int lt_cli_tokenizer(int argc, char **argv);
+int lt_cli_data(int argc, char **argv);
 
 #endif

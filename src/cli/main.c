@@ -42,6 +42,9 @@ static const lt_cli_command lt_commands[] = {
      lt_cli_predict},
     {"bench", "benchmarks: classify (the unlearning table over methods and seeds)",
      lt_cli_bench},
+    {"lm", "language models: train, generate, score", lt_cli_lm},
+    {"tokenizer", "byte-level BPE tokenizers: train, encode", lt_cli_tokenizer},
+    {"data", "make data sets: tofu-synth, wordnet-qa", lt_cli_data},
 };
 
 static void lt_usage(FILE *f)

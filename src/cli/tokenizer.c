@@ -1,0 +1,237 @@
+/*
+ * tokenizer.c - `lethe tokenizer`: train a byte-level BPE tokenizer on text
+ * files and save it as a Hugging Face tokenizer.json (`train`), or show the
+ * ids a tokenizer gives a text (`encode`). A corpus file that loads as
+ * TOFU QA data (.json / .jsonl) contributes the texts the language model
+ * will see ("Question: ...\nAnswer: ..."); any other file is plain text.
+ */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "lethe/lm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *lt_tok_usage =
+    "usage: lethe tokenizer <train|encode> [options]\n"
+    "  train  --corpus FILE[,FILE...] --vocab N --out tokenizer.json\n"
+    "  encode --tokenizer tokenizer.json --text TEXT";
+
+typedef struct {
+    char **texts;
+    size_t *lens;
+    size_t n, cap;
+} lt_tok_corpus;
+
+static int lt_tok_push(lt_tok_corpus *c, char *text, size_t len)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        char **t = realloc(c->texts, cap * sizeof *t);
+        size_t *l = t ? realloc(c->lens, cap * sizeof *l) : NULL;
+        if (t)
+            c->texts = t;
+        if (!l) {
+            free(text);
+            return 1;
+        }
+        c->lens = l;
+        c->cap = cap;
+    }
+    c->texts[c->n] = text;
+    c->lens[c->n++] = len;
+    return 0;
+}
+
+static void lt_tok_corpus_free(lt_tok_corpus *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->texts[i]);
+    free(c->texts);
+    free(c->lens);
+}
+
+/* The whole file as one text; NULL with a message printed. */
+static char *lt_tok_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "lethe tokenizer: cannot open corpus file %s\n", path);
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        char *b = n == cap ? realloc(buf, cap *= 2) : buf;
+        if (!b)
+            free(buf);
+        buf = b;
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (!buf || bad) {
+        fprintf(stderr, "lethe tokenizer: cannot read %s\n", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static bool lt_tok_is_json(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot && (!strcmp(dot, ".json") || !strcmp(dot, ".jsonl"));
+}
+
+/* Add one corpus file's texts. 0, or 1 with the message printed. */
+static int lt_tok_add_file(lt_tok_corpus *c, const char *path)
+{
+    if (lt_tok_is_json(path)) {
+        lt_tofu_set s;
+        if (lt_tofu_load(path, &s) != LT_OK) {
+            fprintf(stderr, "lethe tokenizer: %s\n", lt_last_error());
+            return 1;
+        }
+        int rc = 0;
+        for (int64_t i = 0; i < s.n && !rc; i++) {
+            size_t n = strlen(s.qa[i].question) + strlen(s.qa[i].answer) + 32;
+            char *t = malloc(n);
+            rc = !t;
+            if (t) {
+                snprintf(t, n, "Question: %s\nAnswer: %s", s.qa[i].question,
+                         s.qa[i].answer);
+                rc = lt_tok_push(c, t, strlen(t));
+            }
+        }
+        lt_tofu_free(&s);
+        if (rc)
+            fprintf(stderr, "lethe tokenizer: out of memory\n");
+        return rc;
+    }
+    size_t len = 0;
+    char *t = lt_tok_slurp(path, &len);
+    if (!t || lt_tok_push(c, t, len)) {
+        if (t)
+            fprintf(stderr, "lethe tokenizer: out of memory\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Split a comma-separated list in place into at most max items. */
+static int lt_tok_split(char *list, char **items, int max)
+{
+    int n = 0;
+    for (char *p = strtok(list, ","); p && n < max; p = strtok(NULL, ","))
+        if (*p)
+            items[n++] = p;
+    return n;
+}
+
+static int lt_tok_train(int argc, char **argv)
+{
+    const char *corpus = NULL, *out = NULL, *special = "<|endoftext|>";
+    int vocab = 2048, min_freq = 2;
+    lt_opt opts[] = {
+        {"--corpus", LT_OPT_STR, &corpus, "text or TOFU files, comma-separated", 0, 0},
+        {"--vocab", LT_OPT_INT, &vocab, "vocabulary size incl. 256 bytes (2048)", 257, 1 << 22},
+        {"--out", LT_OPT_STR, &out, "tokenizer.json to write", 0, 0},
+        {"--min-frequency", LT_OPT_INT, &min_freq, "merge pairs seen this often (2)", 1, 1e9},
+        {"--special", LT_OPT_STR, &special, "special tokens, comma-separated (<|endoftext|>)", 0, 0},
+    };
+    int rc = lt_args_parse("tokenizer train", "usage: lethe tokenizer train "
+                           "--corpus FILE[,FILE...] --vocab N --out FILE\n"
+                           "Train a byte-level BPE tokenizer.", opts, 5, argc,
+                           argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!corpus || !out) {
+        fprintf(stderr, "lethe tokenizer train: --corpus and --out are "
+                "required\n");
+        return 2;
+    }
+    char *files = strdup(corpus), *sp = strdup(special), *names[256];
+    char *specials[64];
+    int nf = files ? lt_tok_split(files, names, 256) : 0;
+    int ns = sp ? lt_tok_split(sp, specials, 64) : 0;
+    lt_tok_corpus c = {0};
+    for (int i = 0; i < nf && !rc; i++)
+        rc = lt_tok_add_file(&c, names[i]);
+    lt_tokenizer_train_opts o = {vocab, min_freq,
+                                 (const char *const *)specials, ns};
+    lt_tokenizer *t = NULL;
+    if (!rc && (lt_tokenizer_train((const char *const *)c.texts, c.lens, c.n,
+                                   &o, &t) != LT_OK ||
+                lt_tokenizer_save(t, out) != LT_OK)) {
+        fprintf(stderr, "lethe tokenizer train: %s\n", lt_last_error());
+        rc = 1;
+    }
+    if (!rc)
+        printf("wrote %s: %d tokens (%d merges) from %d file(s)\n", out,
+               lt_tokenizer_vocab_size(t), lt_tokenizer_n_merges(t), nf);
+    lt_tokenizer_free(t);
+    lt_tok_corpus_free(&c);
+    free(files);
+    free(sp);
+    return rc;
+}
+
+static int lt_tok_encode(int argc, char **argv)
+{
+    const char *path = NULL, *text = NULL;
+    bool tokens = false;
+    lt_opt opts[] = {
+        {"--tokenizer", LT_OPT_STR, &path, "tokenizer.json", 0, 0},
+        {"--text", LT_OPT_STR, &text, "text to encode", 0, 0},
+        {"--tokens", LT_OPT_FLAG, &tokens, "also print each token's text", 0, 0},
+    };
+    int rc = lt_args_parse("tokenizer encode", "usage: lethe tokenizer encode "
+                           "--tokenizer FILE --text TEXT\nPrint the token ids "
+                           "of a text.", opts, 3, argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!path || !text) {
+        fprintf(stderr, "lethe tokenizer encode: --tokenizer and --text are "
+                "required\n");
+        return 2;
+    }
+    lt_tokenizer *t = NULL;
+    int32_t *ids = NULL;
+    size_t n = 0;
+    if (lt_tokenizer_load(path, &t) != LT_OK ||
+        lt_tokenizer_encode(t, text, strlen(text), &ids, &n) != LT_OK) {
+        fprintf(stderr, "lethe tokenizer encode: %s\n", lt_last_error());
+        lt_tokenizer_free(t);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        printf("%s%d", i ? " " : "", ids[i]);
+    printf("\n");
+    for (size_t i = 0; tokens && i < n; i++) {
+        size_t len = 0;
+        const char *s = lt_tokenizer_token(t, ids[i], &len);
+        printf("%d\t'%.*s'\n", ids[i], (int)len, s ? s : "");
+    }
+    fprintf(stderr, "%zu tokens\n", n);
+    free(ids);
+    lt_tokenizer_free(t);
+    return 0;
+}
+
+int lt_cli_tokenizer(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fprintf(argc < 2 ? stderr : stdout, "%s\n", lt_tok_usage);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "train"))
+        return lt_tok_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "encode"))
+        return lt_tok_encode(argc - 1, argv + 1);
+    fprintf(stderr, "lethe tokenizer: unknown subcommand '%s'\n%s\n", argv[1],
+            lt_tok_usage);
+    return 2;
+}

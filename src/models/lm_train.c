@@ -1,0 +1,729 @@
+/*
+ * lm_train.c - the language model's data pipeline and training loop: QA
+ * records and plain text to token examples with a scored part, padded
+ * batches with labels and masks, the AdamW + warm-up/cosine training loop
+ * with gradient accumulation and clipping, batched answer scoring and
+ * greedy answers. See lethe/lm.h for the conventions.
+ */
+#include "lethe/lm.h"
+#include "lethe/data.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double lm_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+void lt_lm_data_free(lt_lm_data *d)
+{
+    if (!d)
+        return;
+    free(d->tokens);
+    free(d->offset);
+    free(d->n_prompt);
+    memset(d, 0, sizeof *d);
+}
+
+int64_t lt_lm_example_len(const lt_lm_data *d, int64_t i)
+{
+    return d->offset[i + 1] - d->offset[i];
+}
+
+/* Scored positions of example i: every token at t >= max(n_prompt, 1). */
+static int64_t lm_scored(const lt_lm_data *d, int64_t i)
+{
+    int64_t len = lt_lm_example_len(d, i), p = d->n_prompt[i];
+    p = p < 1 ? 1 : p;
+    return len > p ? len - p : 0;
+}
+
+static lt_status lm_add(lt_lm_data *d, const int32_t *a, int64_t na,
+                        const int32_t *b, int64_t nb, int32_t n_prompt)
+{
+    if (!d->offset || d->n + 1 >= d->cap) {
+        int64_t cap = d->cap ? 2 * d->cap : 256;
+        int64_t *o = realloc(d->offset, (size_t)(cap + 1) * sizeof *o);
+        if (o)
+            d->offset = o;
+        int32_t *p = o ? realloc(d->n_prompt, (size_t)cap * sizeof *p) : NULL;
+        if (!p)
+            return lt_set_error(LT_ERR_NOMEM, "lm data: out of memory");
+        d->n_prompt = p;
+        if (d->cap == 0)
+            d->offset[0] = 0;
+        d->cap = cap;
+    }
+    int64_t need = d->n_tokens + na + nb;
+    if (need > d->cap_tokens) {
+        int64_t cap = d->cap_tokens ? 2 * d->cap_tokens : 4096;
+        while (cap < need)
+            cap *= 2;
+        int32_t *t = realloc(d->tokens, (size_t)cap * sizeof *t);
+        if (!t)
+            return lt_set_error(LT_ERR_NOMEM, "lm data: out of memory");
+        d->tokens = t;
+        d->cap_tokens = cap;
+    }
+    if (na)
+        memcpy(d->tokens + d->n_tokens, a, (size_t)na * sizeof *a);
+    if (nb)
+        memcpy(d->tokens + d->n_tokens + na, b, (size_t)nb * sizeof *b);
+    d->n_tokens = need;
+    d->n_prompt[d->n] = n_prompt;
+    d->offset[++d->n] = need;
+    if (na + nb > d->max_len)
+        d->max_len = na + nb;
+    return LT_OK;
+}
+
+char *lt_lm_prompt_text(const char *question)
+{
+    size_t n = strlen(question) + 32;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "Question: %s\nAnswer:", question);
+    else
+        lt_set_error(LT_ERR_NOMEM, "lm prompt: out of memory");
+    return s;
+}
+
+static lt_status lm_encode(const lt_tokenizer *tok, const char *text,
+                           int32_t bos, int32_t **ids, size_t *n)
+{
+    int32_t *raw = NULL;
+    size_t nr = 0;
+    lt_status s = lt_tokenizer_encode(tok, text, strlen(text), &raw, &nr);
+    if (s != LT_OK)
+        return s;
+    size_t k = bos >= 0 ? 1 : 0;
+    int32_t *out = malloc((nr + k + 1) * sizeof *out);
+    if (!out) {
+        free(raw);
+        return lt_set_error(LT_ERR_NOMEM, "lm encode: out of memory");
+    }
+    if (k)
+        out[0] = bos;
+    if (nr)
+        memcpy(out + k, raw, nr * sizeof *raw);
+    free(raw);
+    *ids = out;
+    *n = nr + k;
+    return LT_OK;
+}
+
+lt_status lt_lm_prompt_ids(const lt_tokenizer *tok, const char *question,
+                           int32_t **ids, size_t *n)
+{
+    if (!tok || !question || !ids || !n)
+        return lt_set_error(LT_ERR_ARG, "lm prompt: NULL argument");
+    char *p = lt_lm_prompt_text(question);
+    if (!p)
+        return LT_ERR_NOMEM;
+    lt_status s = lm_encode(tok, p, lt_tokenizer_special_id(tok, LT_TOK_BOS),
+                            ids, n);
+    free(p);
+    return s;
+}
+
+lt_status lt_lm_data_add_qa(lt_lm_data *d, const lt_tokenizer *tok,
+                            const char *question, const char *answer,
+                            int64_t max_len)
+{
+    int32_t eos = tok ? lt_tokenizer_special_id(tok, LT_TOK_EOS) : -1;
+    if (!d || !answer || eos < 0)
+        return lt_set_error(LT_ERR_ARG, "lm data: %s", eos < 0 && tok ?
+                            "the tokenizer has no EOS token (add one with "
+                            "--special \"<|endoftext|>\")" : "NULL argument");
+    int32_t *q = NULL, *a = NULL;
+    size_t nq = 0, na = 0;
+    char *at = malloc(strlen(answer) + 2);
+    if (!at)
+        return lt_set_error(LT_ERR_NOMEM, "lm data: out of memory");
+    at[0] = ' ';
+    strcpy(at + 1, answer);
+    lt_status s = lt_lm_prompt_ids(tok, question, &q, &nq);
+    if (s == LT_OK)
+        s = lm_encode(tok, at, -1, &a, &na);
+    free(at);
+    if (s == LT_OK) {
+        a[na++] = eos; /* lm_encode left room for one more id */
+        if (max_len > 0 && (int64_t)nq >= max_len)
+            s = lt_set_error(LT_ERR_ARG, "lm data: the question \"%.40s...\" "
+                             "takes %zu tokens, the model holds %lld",
+                             question, nq, (long long)max_len);
+        else if (max_len > 0 && (int64_t)(nq + na) > max_len) {
+            na = (size_t)max_len - nq;
+            d->n_truncated++;
+        }
+    }
+    if (s == LT_OK)
+        s = lm_add(d, q, (int64_t)nq, a, (int64_t)na, (int32_t)nq);
+    free(q);
+    free(a);
+    return s;
+}
+
+lt_status lt_lm_data_qa(const lt_tokenizer *tok, const lt_tofu_set *set,
+                        int64_t max_len, lt_lm_data *out)
+{
+    if (!out || !set || !tok)
+        return lt_set_error(LT_ERR_ARG, "lm data: NULL argument");
+    memset(out, 0, sizeof *out);
+    for (int64_t i = 0; i < set->n; i++) {
+        lt_status s = lt_lm_data_add_qa(out, tok, set->qa[i].question,
+                                        set->qa[i].answer, max_len);
+        if (s != LT_OK) {
+            lt_lm_data_free(out);
+            return s;
+        }
+    }
+    if (set->n == 0)
+        return lt_set_error(LT_ERR_ARG, "lm data: the QA set is empty");
+    return LT_OK;
+}
+
+/* Length of the document starting at text (up to a line holding only
+ * "%"); *next gets the start of the following document. */
+static size_t lm_doc(const char *text, size_t len, size_t *next)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t e = i;
+        while (e < len && text[e] != '\n')
+            e++;
+        size_t ll = e - i;
+        if ((ll == 1 && text[i] == '%') ||
+            (ll == 2 && text[i] == '%' && text[i + 1] == '\r')) {
+            *next = e < len ? e + 1 : e;
+            return i;
+        }
+        i = e < len ? e + 1 : e;
+    }
+    *next = len;
+    return len;
+}
+
+/* Append the tokens of text[0..len) (+ EOS) to stream (grown). */
+static lt_status lm_stream_doc(const lt_tokenizer *tok, const char *text,
+                               size_t len, int32_t eos, lt_lm_data *stream)
+{
+    int32_t *ids = NULL;
+    size_t n = 0;
+    lt_status s = lt_tokenizer_encode(tok, text, len, &ids, &n);
+    if (s == LT_OK && n)
+        s = lm_add(stream, ids, (int64_t)n, &eos, eos >= 0 ? 1 : 0, 0);
+    free(ids);
+    return s;
+}
+
+lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
+                          size_t len, int64_t T, const char *what,
+                          lt_lm_data *out)
+{
+    if (!out || !tok || !text || T < 2)
+        return lt_set_error(LT_ERR_ARG, "lm text %s: need a tokenizer, text "
+                            "and a window T >= 2", what ? what : "");
+    memset(out, 0, sizeof *out);
+    lt_lm_data st = {0};
+    int32_t eos = lt_tokenizer_special_id(tok, LT_TOK_EOS);
+    lt_status s = LT_OK;
+    for (size_t pos = 0, next; pos < len && s == LT_OK; pos = next) {
+        size_t dl = lm_doc(text + pos, len - pos, &next);
+        next += pos;
+        if (dl > 0)
+            s = lm_stream_doc(tok, text + pos, dl, eos, &st);
+    }
+    for (int64_t i = 0; s == LT_OK && i + 1 < st.n_tokens; i += T) {
+        int64_t n = st.n_tokens - i < T ? st.n_tokens - i : T;
+        if (n >= 2)
+            s = lm_add(out, st.tokens + i, n, NULL, 0, 0);
+    }
+    lt_lm_data_free(&st);
+    if (s == LT_OK && out->n == 0)
+        s = lt_set_error(LT_ERR_FORMAT, "lm text %s: no text to train on",
+                         what ? what : "");
+    if (s != LT_OK)
+        lt_lm_data_free(out);
+    return s;
+}
+
+lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
+                               int64_t T, lt_lm_data *out)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return lt_set_error(LT_ERR_IO, "cannot open text file %s",
+                            path ? path : "(null)");
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        char *b = n == cap ? realloc(buf, cap *= 2) : buf;
+        if (!b)
+            free(buf);
+        buf = b;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return lt_set_error(bad ? LT_ERR_IO : LT_ERR_NOMEM,
+                            "cannot read text file %s", path);
+    }
+    lt_status s = lt_lm_data_text(tok, buf, n, T, path, out);
+    free(buf);
+    return s;
+}
+
+lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
+                                 const lt_tokenizer_train_opts *o,
+                                 lt_tokenizer **out)
+{
+    if (!set || set->n < 1 || !o || !out)
+        return lt_set_error(LT_ERR_ARG, "lm tokenizer: empty QA set");
+    char **texts = calloc((size_t)set->n, sizeof *texts);
+    lt_status s = texts ? LT_OK : LT_ERR_NOMEM;
+    for (int64_t i = 0; i < set->n && s == LT_OK; i++) {
+        const lt_tofu_qa *r = &set->qa[i];
+        size_t n = strlen(r->question) + strlen(r->answer) + 32;
+        texts[i] = malloc(n);
+        if (!texts[i])
+            s = LT_ERR_NOMEM;
+        else
+            snprintf(texts[i], n, "Question: %s\nAnswer: %s", r->question,
+                     r->answer);
+    }
+    if (s == LT_OK)
+        s = lt_tokenizer_train((const char *const *)texts, NULL,
+                               (size_t)set->n, o, out);
+    else
+        lt_set_error(s, "lm tokenizer: out of memory");
+    for (int64_t i = 0; texts && i < set->n; i++)
+        free(texts[i]);
+    free(texts);
+    return s;
+}
+
+lt_status lt_lm_batch(const lt_lm_data *d, const int64_t *idx, int64_t B,
+                      int64_t t_fixed, int32_t pad_id, int32_t *ids,
+                      int32_t *labels, uint8_t *mask, int64_t *T_out,
+                      int64_t *n_scored, int64_t *n_real)
+{
+    if (!d || !idx || B < 1 || !ids || !labels)
+        return lt_set_error(LT_ERR_ARG, "lm batch: NULL argument or B < 1");
+    int64_t T = 0, ns = 0, nr = 0;
+    for (int64_t b = 0; b < B; b++) {
+        if (idx[b] < 0 || idx[b] >= d->n)
+            return lt_set_error(LT_ERR_ARG, "lm batch: example %lld outside "
+                                "[0, %lld)", (long long)idx[b],
+                                (long long)d->n);
+        int64_t len = lt_lm_example_len(d, idx[b]);
+        if (t_fixed > 0 && len > t_fixed)
+            return lt_set_error(LT_ERR_ARG, "lm batch: example %lld has %lld "
+                                "tokens, more than T = %lld",
+                                (long long)idx[b], (long long)len,
+                                (long long)t_fixed);
+        T = len > T ? len : T;
+    }
+    T = t_fixed > 0 ? t_fixed : T;
+    for (int64_t b = 0; b < B; b++) {
+        const int32_t *src = d->tokens + d->offset[idx[b]];
+        int64_t len = lt_lm_example_len(d, idx[b]);
+        int64_t p = d->n_prompt[idx[b]] < 1 ? 1 : d->n_prompt[idx[b]];
+        for (int64_t t = 0; t < T; t++) {
+            bool real = t < len, on = real && t >= p;
+            ids[b * T + t] = real ? src[t] : pad_id;
+            labels[b * T + t] = on ? src[t] : LT_LLAMA_IGNORE;
+            if (mask)
+                mask[b * T + t] = on;
+            ns += on;
+            nr += real;
+        }
+    }
+    if (T_out)
+        *T_out = T;
+    if (n_scored)
+        *n_scored = ns;
+    if (n_real)
+        *n_real = nr;
+    return LT_OK;
+}
+
+/* ---- training --------------------------------------------------------------- */
+
+lt_lm_train_cfg lt_lm_train_defaults(void)
+{
+    lt_lm_train_cfg c = {0};
+    c.optim = lt_optim_defaults(LT_OPT_ADAMW);
+    c.optim.lr = 3e-4f;
+    c.optim.beta2 = 0.95f;
+    c.optim.weight_decay = 0.01f;
+    c.epochs = 1;
+    c.batch = 8;
+    c.accum = 1;
+    c.clip = 1.0f;
+    c.seed = 1;
+    return c;
+}
+
+int64_t lt_lm_steps_per_epoch(const lt_lm_train_cfg *cfg, int64_t n)
+{
+    int64_t per = (int64_t)cfg->batch * (cfg->accum < 1 ? 1 : cfg->accum);
+    return per > 0 ? (n + per - 1) / per : 0;
+}
+
+lt_schedule lt_lm_schedule(const lt_lm_train_cfg *cfg, int64_t total)
+{
+    lt_schedule s = {0};
+    s.kind = LT_SCHED_COSINE;
+    s.base_lr = cfg->optim.lr;
+    s.warmup = cfg->warmup;
+    s.total = total;
+    s.min_lr = cfg->min_lr;
+    return s;
+}
+
+typedef struct {
+    lt_ctx *c;
+    lt_optim opt;
+    lt_schedule sched;
+    int32_t *ids, *labels;
+    uint8_t *mask;
+    int64_t *perm;
+    int64_t step, total, tokens;
+    double t0;
+} lm_state;
+
+/* Forward + backward of one micro-batch; its NLL sum is scaled by scale. */
+static lt_status lm_micro(lm_state *st, lt_llama *m, const lt_lm_data *d,
+                          const lt_lm_train_cfg *cfg, const int64_t *idx,
+                          int64_t B, float scale, double *nll)
+{
+    int64_t T, nreal;
+    lt_ctx_reset(st->c);
+    lt_status s = lt_lm_batch(d, idx, B, cfg->t_fixed, cfg->pad_id, st->ids,
+                              st->labels, st->mask, &T, NULL, &nreal);
+    if (s != LT_OK)
+        return s;
+    lt_tensor *sum = lt_sum_all(st->c, lt_llama_seq_nll(st->c, m, st->ids,
+                                st->labels, st->mask, B, T));
+    if (!sum)
+        return lt_last_status();
+    if (!isfinite(sum->data[0]))
+        return lt_set_error(LT_ERR_NAN, "lm train: the loss is not finite at "
+                            "step %lld; lower the learning rate (--lr) or "
+                            "clip the gradient (--clip)",
+                            (long long)st->step + 1);
+    *nll += sum->data[0];
+    st->tokens += nreal;
+    return lt_backward(st->c, lt_affine(st->c, sum, scale, 0.0f));
+}
+
+/* One optimizer step over examples perm[0..n). */
+static lt_status lm_step(lm_state *st, lt_llama *m, const lt_lm_data *d,
+                         const lt_lm_train_cfg *cfg, const int64_t *perm,
+                         int64_t n, lt_lm_event *ev)
+{
+    int64_t scored = 0;
+    for (int64_t i = 0; i < n; i++)
+        scored += lm_scored(d, perm[i]);
+    float scale = 1.0f / (float)(scored > 0 ? scored : 1);
+    double nll = 0;
+    lt_params_zero_grad(&m->params);
+    for (int64_t i = 0; i < n; i += cfg->batch) {
+        int64_t b = n - i < cfg->batch ? n - i : cfg->batch;
+        lt_status s = lm_micro(st, m, d, cfg, perm + i, b, scale, &nll);
+        if (s != LT_OK)
+            return s;
+    }
+    double norm = lt_clip_grad_norm(m->params.grad, m->params.n_train,
+                                    cfg->clip > 0 ? cfg->clip : INFINITY);
+    if (isnan(norm))
+        return lt_set_error(LT_ERR_NAN, "lm train: the gradient is not finite "
+                            "at step %lld; lower the learning rate (--lr)",
+                            (long long)st->step + 1);
+    float lr = lt_schedule_lr(&st->sched, st->step);
+    lt_status s = lt_optim_step(&st->opt, m->params.theta, m->params.grad,
+                                NULL, lr);
+    if (s != LT_OK)
+        return s;
+    st->step++;
+    double el = lm_clock() - st->t0;
+    ev->step = st->step;
+    ev->loss = nll * scale;
+    ev->lr = lr;
+    ev->grad_norm = norm;
+    ev->tokens_per_s = el > 0 ? (double)st->tokens / el : 0;
+    return LT_OK;
+}
+
+/* Sort key of length grouping: length, then position in the shuffle. */
+typedef struct {
+    int64_t len, pos, idx;
+} lm_key;
+
+static int lm_key_cmp(const void *a, const void *b)
+{
+    const lm_key *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Sort perm[0..n) by length, cut it into micro-batches of b and put those
+ * in a seeded random order. */
+static lt_status lm_group(const lt_lm_data *d, int64_t *perm, int64_t n,
+                          int64_t b, uint64_t seed)
+{
+    int64_t nb = (n + b - 1) / b;
+    lm_key *k = malloc((size_t)n * sizeof *k);
+    int64_t *order = malloc((size_t)nb * sizeof *order);
+    if (!k || !order) {
+        free(k);
+        free(order);
+        return lt_set_error(LT_ERR_NOMEM, "lm train: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++)
+        k[i] = (lm_key){lt_lm_example_len(d, perm[i]), i, perm[i]};
+    qsort(k, (size_t)n, sizeof *k, lm_key_cmp);
+    lt_permutation(order, nb, seed);
+    int64_t o = 0;
+    for (int64_t j = 0; j < nb; j++)
+        for (int64_t i = order[j] * b; i < n && i < (order[j] + 1) * b; i++)
+            perm[o++] = k[i].idx;
+    free(k);
+    free(order);
+    return LT_OK;
+}
+
+lt_status lt_lm_epoch_order(const lt_lm_data *d, const lt_lm_train_cfg *cfg,
+                            int epoch, int64_t *perm)
+{
+    if (!d || !cfg || !perm || d->n < 1 || cfg->batch < 1)
+        return lt_set_error(LT_ERR_ARG, "lm epoch order: bad argument");
+    lt_permutation(perm, d->n, cfg->seed * 1000003u + (uint64_t)epoch);
+    if (cfg->group <= 1)
+        return LT_OK;
+    int64_t span = (int64_t)cfg->group * cfg->batch;
+    for (int64_t i = 0; i < d->n; i += span) {
+        lt_status s = lm_group(d, perm + i, d->n - i < span ? d->n - i : span,
+                               cfg->batch, cfg->seed * 7919u +
+                               (uint64_t)epoch * 104729u + (uint64_t)i);
+        if (s != LT_OK)
+            return s;
+    }
+    return LT_OK;
+}
+
+static lt_status lm_epoch(lm_state *st, lt_llama *m, const lt_lm_data *d,
+                          const lt_lm_train_cfg *cfg, int epoch,
+                          lt_lm_report *rep)
+{
+    int64_t per = (int64_t)cfg->batch * cfg->accum;
+    lt_status s = lt_lm_epoch_order(d, cfg, epoch, st->perm);
+    if (s != LT_OK)
+        return s;
+    double sum = 0;
+    int64_t k = 0;
+    for (int64_t i = 0; i < d->n && st->step < st->total; i += per, k++) {
+        lt_lm_event ev = {epoch, cfg->epochs, 0, st->total, 0, 0, 0, 0};
+        s = lm_step(st, m, d, cfg, st->perm + i,
+                    d->n - i < per ? d->n - i : per, &ev);
+        if (s != LT_OK)
+            return s;
+        if (st->step == 1)
+            rep->first_loss = ev.loss;
+        rep->last_loss = ev.loss;
+        sum += ev.loss;
+        if (cfg->progress)
+            cfg->progress(cfg->ud, &ev);
+    }
+    rep->epoch_loss = sum / (double)(k ? k : 1);
+    return LT_OK;
+}
+
+static lt_status lm_check_cfg(const lt_llama *m, const lt_lm_data *d,
+                              const lt_lm_train_cfg *cfg)
+{
+    if (!m || !d || !cfg || d->n < 1)
+        return lt_set_error(LT_ERR_ARG, "lm train: no model or no data");
+    if (cfg->batch < 1 || cfg->accum < 1 || cfg->epochs < 1)
+        return lt_set_error(LT_ERR_ARG, "lm train: batch %d, accum %d and "
+                            "epochs %d must be >= 1", cfg->batch, cfg->accum,
+                            cfg->epochs);
+    int64_t T = cfg->t_fixed > 0 ? cfg->t_fixed : d->max_len;
+    if (T > m->cfg.max_position_embeddings)
+        return lt_set_error(LT_ERR_ARG, "lm train: examples of %lld tokens "
+                            "exceed the model's %d positions", (long long)T,
+                            m->cfg.max_position_embeddings);
+    if (cfg->pad_id < 0 || cfg->pad_id >= m->cfg.vocab_size)
+        return lt_set_error(LT_ERR_ARG, "lm train: pad id %d outside the "
+                            "vocabulary", cfg->pad_id);
+    return LT_OK;
+}
+
+lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
+                      const lt_lm_train_cfg *cfg, lt_lm_report *rep)
+{
+    lt_lm_report local;
+    rep = rep ? rep : &local;
+    memset(rep, 0, sizeof *rep);
+    lt_status s = lm_check_cfg(m, d, cfg);
+    if (s != LT_OK)
+        return s;
+    int64_t T = cfg->t_fixed > 0 ? cfg->t_fixed : d->max_len;
+    int64_t cells = (int64_t)cfg->batch * T;
+    lm_state st = {0};
+    st.total = cfg->epochs * lt_lm_steps_per_epoch(cfg, d->n);
+    if (cfg->max_steps > 0 && cfg->max_steps < st.total)
+        st.total = cfg->max_steps;
+    st.sched = lt_lm_schedule(cfg, st.total);
+    st.c = lt_ctx_new(cfg->arena_bytes ? cfg->arena_bytes :
+                      lt_llama_arena_bytes(&m->cfg, cfg->batch, T, true));
+    st.ids = malloc((size_t)cells * sizeof *st.ids);
+    st.labels = malloc((size_t)cells * sizeof *st.labels);
+    st.mask = malloc((size_t)cells);
+    st.perm = malloc((size_t)d->n * sizeof *st.perm);
+    if (!st.c || !st.ids || !st.labels || !st.mask || !st.perm)
+        s = lt_set_error(LT_ERR_NOMEM, "lm train: out of memory");
+    if (s == LT_OK)
+        s = lt_optim_init(&st.opt, &cfg->optim, m->params.n_train);
+    st.t0 = lm_clock();
+    for (int e = 1; e <= cfg->epochs && s == LT_OK && st.step < st.total; e++)
+        s = lm_epoch(&st, m, d, cfg, e, rep);
+    rep->seconds = lm_clock() - st.t0;
+    rep->steps = st.step;
+    rep->tokens = st.tokens;
+    rep->tokens_per_s = rep->seconds > 0 ? (double)st.tokens / rep->seconds
+                                         : 0;
+    rep->arena_peak = st.c ? lt_ctx_peak(st.c) : 0;
+    lt_params_zero_grad(&m->params);
+    lt_optim_free(&st.opt);
+    lt_ctx_free(st.c);
+    free(st.ids);
+    free(st.labels);
+    free(st.mask);
+    free(st.perm);
+    return s;
+}
+
+/* ---- scoring ---------------------------------------------------------------- */
+
+static lt_status lm_score_batch(lt_ctx *c, lt_llama *m, const lt_lm_data *d,
+                                const int64_t *idx, int64_t B, int32_t pad,
+                                int32_t *ids, int32_t *lab, uint8_t *mask,
+                                double *nll, int32_t *count)
+{
+    int64_t T;
+    int32_t *lens = lt_alloc(c, (size_t)B * sizeof *lens);
+    if (!lens)
+        return lt_last_status();
+    lt_status s = lt_lm_batch(d, idx, B, 0, pad, ids, lab, mask, &T, NULL,
+                              NULL);
+    for (int64_t b = 0; b < B; b++)
+        lens[b] = (int32_t)lt_lm_example_len(d, idx[b]);
+    float *lp = s == LT_OK ? lt_alloc(c, (size_t)(B * T) * sizeof *lp) : NULL;
+    if (s == LT_OK && !lp)
+        s = lt_last_status();
+    if (s == LT_OK)
+        s = lt_llama_token_logprobs(c, m, ids, B, T, lens, lp);
+    for (int64_t b = 0; b < B && s == LT_OK; b++) {
+        double sum = 0;
+        int32_t k = 0;
+        for (int64_t t = 1; t < T; t++)
+            if (mask[b * T + t]) {
+                sum -= lp[b * (T - 1) + t - 1];
+                k++;
+            }
+        if (nll)
+            nll[idx[b]] = sum;
+        if (count)
+            count[idx[b]] = k;
+    }
+    return s;
+}
+
+lt_status lt_lm_score(lt_llama *m, const lt_lm_data *d, int batch,
+                      int32_t pad_id, double *nll, int32_t *count)
+{
+    if (!m || !d || d->n < 1 || batch < 1)
+        return lt_set_error(LT_ERR_ARG, "lm score: no model, data or batch");
+    if (d->max_len > m->cfg.max_position_embeddings)
+        return lt_set_error(LT_ERR_ARG, "lm score: examples of %lld tokens "
+                            "exceed the model's %d positions",
+                            (long long)d->max_len,
+                            m->cfg.max_position_embeddings);
+    int64_t cells = (int64_t)batch * d->max_len;
+    lt_ctx *c = lt_ctx_new(lt_llama_arena_bytes(&m->cfg, batch, d->max_len,
+                                                false) +
+                           (size_t)cells * sizeof(float));
+    int32_t *ids = malloc((size_t)cells * sizeof *ids);
+    int32_t *lab = malloc((size_t)cells * sizeof *lab);
+    uint8_t *mask = malloc((size_t)cells);
+    int64_t *idx = malloc((size_t)batch * sizeof *idx);
+    lt_status s = c && ids && lab && mask && idx ? LT_OK :
+                  lt_set_error(LT_ERR_NOMEM, "lm score: out of memory");
+    for (int64_t i = 0; i < d->n && s == LT_OK; i += batch) {
+        int64_t B = d->n - i < batch ? d->n - i : batch;
+        for (int64_t b = 0; b < B; b++)
+            idx[b] = i + b;
+        lt_ctx_reset(c);
+        s = lm_score_batch(c, m, d, idx, B, pad_id, ids, lab, mask, nll,
+                           count);
+    }
+    lt_ctx_free(c);
+    free(ids);
+    free(lab);
+    free(mask);
+    free(idx);
+    return s;
+}
+
+lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
+                       const char *question, const lt_llama_gen_opts *o,
+                       char **answer)
+{
+    if (!m || !tok || !question || !o || !answer)
+        return lt_set_error(LT_ERR_ARG, "lm answer: NULL argument");
+    *answer = NULL;
+    int32_t *p = NULL, *out = NULL;
+    size_t np = 0, nt = 0;
+    int64_t n_out = 0;
+    lt_status s = lt_lm_prompt_ids(tok, question, &p, &np);
+    lt_llama_gen_opts g = *o;
+    int64_t room = m->cfg.max_position_embeddings - (int64_t)np;
+    g.max_new_tokens = g.max_new_tokens < room ? g.max_new_tokens : room;
+    if (s == LT_OK && g.max_new_tokens < 1)
+        s = lt_set_error(LT_ERR_ARG, "lm answer: the prompt fills the "
+                         "model's %d positions",
+                         m->cfg.max_position_embeddings);
+    if (s == LT_OK && !(out = malloc((size_t)g.max_new_tokens * sizeof *out)))
+        s = lt_set_error(LT_ERR_NOMEM, "lm answer: out of memory");
+    if (s == LT_OK)
+        s = lt_llama_generate(m, p, (int64_t)np, &g, out, &n_out);
+    if (s == LT_OK && n_out > 0 && out[n_out - 1] == g.eos_id)
+        n_out--;
+    char *text = NULL;
+    if (s == LT_OK)
+        s = lt_tokenizer_decode(tok, out, (size_t)n_out, &text, &nt);
+    if (s == LT_OK) {
+        size_t k = 0;
+        while (k < nt && isspace((unsigned char)text[k]))
+            k++;
+        memmove(text, text + k, nt - k + 1);
+        *answer = text;
+    }
+    free(p);
+    free(out);
+    return s;
+}
