@@ -2,13 +2,14 @@
 # run.sh - `make bench`: time Lethe's heavy ops (BUILD/bench_ops) and
 # PyTorch's on the same cases (bench/torch_ops.py) with one thread count,
 # then print the joined table; then the same for whole training steps of
-# the models (BUILD/bench_train, bench/torch_train.py).
+# the models (BUILD/bench_train, bench/torch_train.py), then the language
+# model (BUILD/bench_lm, bench/torch_lm.py).
 #   sh bench/run.sh BUILD [THREADS]     THREADS defaults to nproc
 # Environment: PYTHON (default /usr/bin/python3), BENCH_MIN_TIME (seconds of
 # timed steps per op and side, default 0.5), BENCH_ONLY (case-name filter),
 # BENCH_TRAIN_TIME (seconds of timed steps per model and side, default 3;
 # at least 3 steps), BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8,
-# resnet18), BENCH_PART (ops or train: run that part only), BENCH_KEEP (a
+# resnet18), BENCH_PART (ops, train or lm: run that part only), BENCH_KEEP (a
 # folder to copy the raw JSON lines into).
 # OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic
 # Prescott (SSE3) kernels, 5-6x slower than the AVX-512 ones. When it does
@@ -61,7 +62,8 @@ CPU="${CPU:-unknown} ($(getconf _NPROCESSORS_ONLN) logical CPUs)"
 case "${BENCH_PART:-all}" in
   ops) RUN_OPS=1 RUN_TRAIN= ;;
   train) RUN_OPS= RUN_TRAIN=1 ;;
-  *) RUN_OPS=1 RUN_TRAIN=1 ;;
+  lm) RUN_OPS= RUN_TRAIN= RUN_LM=1 ;;
+  *) RUN_OPS=1 RUN_TRAIN=1 RUN_LM=1 ;;
 esac
 
 # ---- ops --------------------------------------------------------------------
@@ -111,4 +113,12 @@ if [ -n "$RUN_TRAIN" ]; then
   if [ -n "$BENCH_KEEP" ]; then
     cp "$TMP/lethe_train.jsonl" "$TMP/torch_train.jsonl" "$BENCH_KEEP"/
   fi
+fi
+
+# The language model (issue 6): training tokens/s of a 4-layer d=256 Llama
+# (T=128, batch 16) and greedy generation tokens/s with a KV cache.
+if [ -n "$RUN_LM" ]; then
+  "$PY" "$HERE/torch_lm.py" bench "$BUILD/bench_lm" --threads "$THREADS" \
+    --min-time "${BENCH_TRAIN_TIME:-3}" --cpu "$CPU" ||
+    echo "bench: the LM benchmark failed" >&2
 fi

@@ -18,6 +18,7 @@
 #include "lethe/tofu.h"
 #include "lethe/train.h"
 #include "lethe/metrics.h"
+#include "lethe/rouge.h"
 #include "lethe/unlearn.h"
 #include "lethe/methods.h"
 
