@@ -1,6 +1,7 @@
 /*
- * lethe/io.h - file formats (io layer). So far: IDX, the format of MNIST
- * and Fashion-MNIST, raw or gzip-compressed.
+ * lethe/io.h - file formats (io layer): whole-file reads and atomic
+ * writes, and IDX, the format of MNIST and Fashion-MNIST, raw or
+ * gzip-compressed. (safetensors.h, npy.h and tokenizer.h hold the others.)
  */
 #ifndef LETHE_IO_H
 #define LETHE_IO_H
@@ -10,6 +11,14 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Read the whole file at path into *out (malloc'd, NUL-terminated; *len
+ * bytes not counting the NUL, len may be NULL). LT_ERR_IO naming the file
+ * if it cannot be opened or read. */
+lt_status lt_read_file(const char *path, char **out, size_t *len);
+/* Write n bytes to path atomically: "<path>.tmp.<pid>", fsync, rename; on
+ * failure the temp file is removed and path is untouched. */
+lt_status lt_write_file_atomic(const char *path, const void *data, size_t n);
 
 /* An IDX array of unsigned bytes (the only type MNIST-style files use). */
 typedef struct {

@@ -149,7 +149,10 @@ lt_schedule lt_lm_schedule(const lt_lm_train_cfg *cfg, int64_t total);
 /* The example order of an epoch (1-based): a seeded permutation; with
  * group > 1, each run of group * batch examples of it is sorted by length,
  * cut into micro-batches and those are shuffled (seeded), so batches hold
- * examples of similar length and padding shrinks. perm gets d->n ids. */
+ * examples of similar length and padding shrinks. perm gets d->n ids.
+ * On TOFU-shaped data length follows the question template, so grouped
+ * batches hold one kind of question and memorising was clearly slower in
+ * our runs (50 authors, 20 epochs); it is off by default. */
 lt_status lt_lm_epoch_order(const lt_lm_data *d, const lt_lm_train_cfg *cfg,
                             int epoch, int64_t *perm);
 

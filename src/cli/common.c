@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int lt_cli_fits(const char *cmd, const char *model, const lt_model *m,
                        const char *data, const lt_dataset *d)
@@ -142,21 +141,12 @@ int lt_cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
     return 0;
 }
 
-/* Write text to path atomically (temp file, then rename). */
 int lt_cli_write_text(const char *path, const char *text)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        fprintf(stderr, "lethe: cannot write %s\n", path);
-        return 1;
-    }
-    return 0;
+    if (lt_write_file_atomic(path, text, strlen(text)) == LT_OK)
+        return 0;
+    fprintf(stderr, "lethe: %s\n", lt_last_error());
+    return 1;
 }
 
 void lt_cli_mask_text(const lt_mask_spec *s, char *buf, size_t n)

@@ -107,7 +107,7 @@ static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
         {"--clip", LT_OPT_FLOAT, &o->clip, "max gradient norm, 0: off (1)", 0, 1e9},
         {"--wd", LT_OPT_FLOAT, &o->wd, "AdamW weight decay (0.01)", 0, 10},
         {"--beta2", LT_OPT_FLOAT, &o->beta2, "AdamW beta2 (0.95; beta1 0.9)", 0, 0.99999},
-        {"--group", LT_OPT_INT, &o->group, "length-group runs of N batches (0: off)", 0, 1e6},
+        {"--group", LT_OPT_INT, &o->group, "length-group runs of N batches (0: off; slows memorising)", 0, 1e6},
         {"--max-len", LT_OPT_INT, &o->max_len, "text window / QA cut (model context)", 2, 1e7},
         {"--vocab", LT_OPT_INT, &o->vocab, "vocab of a tokenizer trained here (2048)", 257, 1 << 22},
         {"--seed", LT_OPT_U64, &o->seed, "init and order seed (1)", 0, 0},
@@ -300,6 +300,12 @@ static int lt_lm_train_cmd(int argc, char **argv)
     lt_llama_config cfg;
     lt_llama *m = NULL;
     lt_lm_data d = {0};
+    if (!lt_lm_ends_with(o.config, ".json") &&
+        lt_llama_preset(o.config, 512, &cfg) != LT_OK) {
+        fprintf(stderr, "lethe lm train: --config: %s\n", lt_last_error());
+        lt_tofu_free(&qa);
+        return 2;
+    }
     rc = lt_lm_train_tok(&o, o.data ? &qa : NULL, &t);
     if (!rc)
         rc = lt_lm_train_config(&o, t, &cfg);

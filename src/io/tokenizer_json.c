@@ -7,6 +7,7 @@
  * is trusted; messages name the file, and a JSON syntax error gives its
  * line and column.
  */
+#include "lethe/io.h"
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
@@ -411,33 +412,11 @@ lt_status lt_tokenizer_load(const char *path, lt_tokenizer **out)
         *out = NULL;
     if (!path || !out)
         return lt_set_error(LT_ERR_ARG, "lt_tokenizer_load: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
     char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t c = cap ? cap * 2 : 65536;
-            char *p = realloc(buf, c);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = p;
-            cap = c;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    lt_status st = err ? lt_set_error(LT_ERR_IO, "%s: read error", path)
-                       : lt_tokenizer_load_json(buf, n, path, out);
+    size_t n = 0;
+    lt_status st = lt_read_file(path, &buf, &n);
+    if (st == LT_OK)
+        st = lt_tokenizer_load_json(buf, n, path, out);
     free(buf);
     return st;
 }

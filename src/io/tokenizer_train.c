@@ -8,6 +8,7 @@
  * with lazy deletion finds the best pair (a popped entry whose count is out
  * of date is pushed back with the current count).
  */
+#include "lethe/io.h"
 #include "tokenizer_internal.h"
 
 #include <errno.h>
@@ -490,31 +491,13 @@ lt_status lt_tokenizer_train_file(const char *path,
         *out = NULL;
     if (!path || !out)
         return lt_set_error(LT_ERR_ARG, "lt_tokenizer_train_file: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
     char *buf = NULL;
-    size_t n = 0, cap = 0;
-    bool ok = true;
-    while (ok) {
-        ok = lt_trn_grow((void **)&buf, &cap, n + 65536, 1);
-        if (!ok)
-            break;
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
+    size_t n = 0;
+    lt_status st = lt_read_file(path, &buf, &n);
+    if (st == LT_OK) {
+        const char *texts[1] = {buf};
+        st = lt_tokenizer_train(texts, &n, 1, o, out);
     }
-    bool err = ferror(f);
-    fclose(f);
-    if (!ok || err) {
-        free(buf);
-        return ok ? lt_set_error(LT_ERR_IO, "%s: read error", path)
-                  : lt_trn_oom();
-    }
-    const char *texts[1] = {buf};
-    lt_status st = lt_tokenizer_train(texts, &n, 1, o, out);
     free(buf);
     return st;
 }

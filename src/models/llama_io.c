@@ -7,6 +7,7 @@
  * Every tensor is checked against the shape the config implies and errors
  * name the tensor and the file; every file is written atomically.
  */
+#include "lethe/io.h"
 #include "lethe/llama.h"
 #include "lethe/safetensors.h"
 #include "llama_internal.h"
@@ -28,61 +29,21 @@
 
 lt_status lt_llama_read_text(const char *path, char **out)
 {
-    *out = NULL;
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s",
-                            path ? path : "(null)", strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? 2 * cap : 16384;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return lt_set_error(LT_ERR_IO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    return LT_OK;
+    return lt_read_file(path, out, NULL);
 }
 
+/* text plus a final newline, atomically. */
 lt_status lt_llama_write_text(const char *path, const char *text)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof tmp)
-        return lt_set_error(LT_ERR_ARG, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot create: %s", tmp,
-                            strerror(errno));
     size_t len = strlen(text);
-    bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF &&
-              fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return lt_set_error(LT_ERR_IO, "%s: cannot write: %s", path,
-                            strerror(e));
-    }
-    return LT_OK;
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    lt_status st = lt_write_file_atomic(path, buf, len + 1);
+    free(buf);
+    return st;
 }
 
 static bool is_dir(const char *path)

@@ -1,0 +1,75 @@
+/*
+ * file.c - whole-file reads and atomic whole-file writes (temp file in the
+ * same folder, fsync, rename), shared by every reader and writer of small
+ * text files (JSON configs, tokenizers, corpora, result tables).
+ */
+#include "lethe/io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+lt_status lt_read_file(const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    if (len)
+        *len = 0;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s",
+                            path ? path : "(null)", strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (cap - n < 4096) {
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return lt_set_error(LT_ERR_IO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    return LT_OK;
+}
+
+lt_status lt_write_file_atomic(const char *path, const void *data, size_t n)
+{
+    char tmp[4200];
+    if (!path || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+                          (long)getpid()) >= (int)sizeof tmp)
+        return lt_set_error(LT_ERR_ARG, "%s: path too long",
+                            path ? path : "(null)");
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return lt_set_error(LT_ERR_IO, "%s: cannot create: %s", tmp,
+                            strerror(errno));
+    bool ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 &&
+              fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return lt_set_error(LT_ERR_IO, "%s: cannot write: %s", path,
+                            strerror(e));
+    }
+    return LT_OK;
+}
