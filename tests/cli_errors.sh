@@ -124,7 +124,7 @@ for name in train t10k; do
   { printf '\000\000\010\001'; be32 300; head -c 300 /dev/zero; } \
     >"$T/fm14/$name-labels-idx1-ubyte"
 done
-expect_error "data of another shape" "expects 1x28x28 inputs" \
+expect_error "data of another shape" "expected N 28x28 images" \
   "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm14" \
   --forget random:10% --method ga --out "$T/u3.safetensors"
 expect_error "bench: bad lr grid" "--lr-grid" \
@@ -141,6 +141,25 @@ expect_error "bad mask" "saliency:2" \
 expect_error "missing --forget" "--forget" \
   "$LETHE" unlearn --model "$T/mlp.safetensors" --out "$T/u2.safetensors"
 [ -e "$T/u2.safetensors" ] && bad "unlearn left output after an error" || ok "unlearn: no output after errors"
+
+# Language models: synthetic TOFU data, a short training run (a tokenizer
+# trained on the data), greedy generation and scoring with ROUGE-L.
+if "$LETHE" data tofu-synth --authors 2 --seed 1 --out "$T/tofu" >"$T/out" 2>"$T/err" &&
+   [ "$(wc -l <"$T/tofu/full.json")" -eq 40 ] &&
+   "$LETHE" lm train --config tiny --data "$T/tofu/full.json" --epochs 1 --batch 8 \
+     --vocab 300 --out "$T/lm.safetensors" >"$T/out" 2>"$T/err" &&
+   "$LETHE" lm generate --model "$T/lm.safetensors" --question "Who?" --max-new 4 \
+     >"$T/out" 2>"$T/err" &&
+   "$LETHE" lm score --model "$T/lm.safetensors" --data "$T/tofu/forget10.json" \
+     --json "$T/s.json" >"$T/out" 2>"$T/err" && grep -q "rouge_l_recall" "$T/s.json"
+then ok "lm: tofu-synth, train, generate, score"; else bad "lm pipeline"; cat "$T/out" "$T/err"; fi
+printf '{"question": "a?", "answer": "b."}\n{"question": "c?", \n' >"$T/bad.json"
+expect_error "lm: malformed data" "bad.json:2" \
+  "$LETHE" lm train --config tiny --data "$T/bad.json" --out "$T/lm2.safetensors"
+[ -e "$T/lm2.safetensors" ] && bad "lm train left output after an error" || ok "lm: no output after an error"
+"$LETHE" tokenizer train --corpus "$T/tofu/full.json" --vocab 280 --out "$T/tok2.json" >/dev/null 2>&1
+expect_error "lm: tokenizer of another vocabulary" "vocabulary" \
+  "$LETHE" lm score --model "$T/lm.safetensors" --tokenizer "$T/tok2.json" --data "$T/tofu/forget10.json"
 
 # Bad inputs.
 cp "$T/mlp.safetensors" "$T/keep.safetensors"

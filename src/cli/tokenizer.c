@@ -55,28 +55,9 @@ static void lt_tok_corpus_free(lt_tok_corpus *c)
 /* The whole file as one text; NULL with a message printed. */
 static char *lt_tok_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "lethe tokenizer: cannot open corpus file %s\n", path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        char *b = n == cap ? realloc(buf, cap *= 2) : buf;
-        if (!b)
-            free(buf);
-        buf = b;
-    }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (!buf || bad) {
-        fprintf(stderr, "lethe tokenizer: cannot read %s\n", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
+    char *buf = NULL;
+    if (lt_read_file(path, &buf, len) != LT_OK)
+        fprintf(stderr, "lethe tokenizer: corpus: %s\n", lt_last_error());
     return buf;
 }
 

@@ -5,6 +5,7 @@
  * with gradient accumulation and clipping, batched answer scoring and
  * greedy answers. See lethe/lm.h for the conventions.
  */
+#include "lethe/io.h"
 #include "lethe/lm.h"
 #include "lethe/data.h"
 
@@ -260,26 +261,10 @@ lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
 lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
                                int64_t T, lt_lm_data *out)
 {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "cannot open text file %s",
-                            path ? path : "(null)");
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        char *b = n == cap ? realloc(buf, cap *= 2) : buf;
-        if (!b)
-            free(buf);
-        buf = b;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return lt_set_error(bad ? LT_ERR_IO : LT_ERR_NOMEM,
-                            "cannot read text file %s", path);
-    }
+    char *buf = NULL;
+    size_t n = 0;
+    if (lt_read_file(path, &buf, &n) != LT_OK)
+        return lt_last_status();
     lt_status s = lt_lm_data_text(tok, buf, n, T, path, out);
     free(buf);
     return s;
