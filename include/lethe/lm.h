@@ -58,6 +58,8 @@ typedef struct {
 void lt_lm_data_free(lt_lm_data *d);
 /* Length of example i. */
 int64_t lt_lm_example_len(const lt_lm_data *d, int64_t i);
+/* Scored positions of example i: every token at t >= max(n_prompt, 1). */
+int64_t lt_lm_example_scored(const lt_lm_data *d, int64_t i);
 
 /* The QA prompt "Question: {question}\nAnswer:" (malloc'd) and its ids:
  * BOS (when the tokenizer has one) + the encoded prompt (malloc'd). */
