@@ -104,6 +104,22 @@ for m in ft ga rl l1-sparse iu bs be salun-soft ugradsl ugradsl+; do
      grep -q "^$m: RTE" "$T/out" && grep -q "\"method\":	\"$m\"" "$T/m.json"
   then ok "unlearn $m"; else bad "unlearn $m"; cat "$T/out" "$T/err"; fi
 done
+# Worst-case selection on the small set, then unlearning that set.
+if "$LETHE" select --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+     --size 5% --worst-case --upper-epochs 2 --lower-steps 3 --out "$T/w.idx" \
+     >"$T/out" 2>"$T/err" &&
+   [ "$(grep -vc '^#' "$T/w.idx")" -eq 100 ] && grep -q '"class_histogram"' "$T/w.idx.json" &&
+   "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+     --forget "indices:$T/w.idx" --method ft --epochs 1 --out "$T/wu.safetensors" \
+     >"$T/out" 2>"$T/err" && grep -q "^ft: RTE" "$T/out"
+then ok "select --worst-case, then unlearn it"; else bad "select"; cat "$T/out" "$T/err"; fi
+expect_error "select: both objectives" "exactly one of" \
+  "$LETHE" select --model "$T/small.safetensors" --worst-case --easiest --out "$T/w2.idx"
+expect_error "select: size out of range" "--size '0%'" \
+  "$LETHE" select --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --size 0% --worst-case --out "$T/w2.idx"
+[ -e "$T/w2.idx" ] && bad "select left output after an error" || ok "select: no output after errors"
+
 # The benchmark, tiny: one seed, two methods, an lr grid, a fresh cache;
 # the second run reuses the cached original and Retrain.
 if "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \

@@ -21,6 +21,7 @@
 #include "lethe/rouge.h"
 #include "lethe/unlearn.h"
 #include "lethe/methods.h"
+#include "lethe/select.h"
 
 #define LETHE_VERSION "0.1.0"
 

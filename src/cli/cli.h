@@ -21,5 +21,6 @@ int lt_cli_bench(int argc, char **argv);
 int lt_cli_lm(int argc, char **argv);
 int lt_cli_tokenizer(int argc, char **argv);
 int lt_cli_data(int argc, char **argv);
+int lt_cli_select(int argc, char **argv);
 
 #endif

@@ -40,6 +40,8 @@ static const lt_cli_command lt_commands[] = {
     {"eval", "loss and accuracy of a checkpoint on each split", lt_cli_eval},
     {"predict", "write a checkpoint's logits on a split as a .npy file",
      lt_cli_predict},
+    {"select", "pick a worst-case (or easiest) forget set by bi-level selection",
+     lt_cli_select},
     {"bench", "benchmarks: classify (the unlearning table over methods and seeds)",
      lt_cli_bench},
     {"lm", "language models: train, generate, score", lt_cli_lm},

@@ -1,0 +1,198 @@
+/*
+ * test_select.c - worst-case forget-set selection: the capped-simplex
+ * projection lands exactly on the constraint set for hand-made inputs;
+ * on a small noisy problem the worst-case set is measurably harder to
+ * forget than a random set of the same size (Retrain keeps a higher
+ * accuracy on it) and the easiest set is easier; class-wise selection
+ * returns whole classes; runs are deterministic; bad settings are errors.
+ */
+#include "lt_test.h"
+#include "lethe/methods.h"
+#include "lethe/select.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { N_ITEMS = 600, PIX = 16, K = 3 };
+
+static lt_dataset g_data;
+static lt_model *g_model;
+
+/* Class c: +1 on pixels p with p % 3 == c, -1 elsewhere, plus N(0, 2^2):
+ * overlapping classes, so some items are atypical. */
+static void setup(void)
+{
+    if (g_model)
+        return;
+    lt_dataset *d = &g_data;
+    memset(d, 0, sizeof *d);
+    strcpy(d->name, "synthetic");
+    d->n = N_ITEMS;
+    d->c = 1;
+    d->h = d->w = 4;
+    d->classes = K;
+    d->std[0] = 1;
+    d->x = malloc(sizeof(float) * N_ITEMS * PIX);
+    d->y = malloc(sizeof(int32_t) * N_ITEMS);
+    lt_rng r;
+    lt_rng_init(&r, 7);
+    for (int i = 0; i < N_ITEMS; i++) {
+        d->y[i] = i % K;
+        for (int p = 0; p < PIX; p++)
+            d->x[i * PIX + p] = (p % K == d->y[i] ? 0.5f : -0.5f) +
+                                2.0f * lt_rng_normal(&r);
+    }
+    LT_CHECK(lt_model_create("mlp:16-32-3", (lt_input_spec){1, 4, 4, K},
+                             &g_model) == LT_OK, "%s", lt_last_error());
+    lt_model_init(g_model, 1);
+    lt_train_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.optim = lt_optim_defaults(LT_OPT_SGD);
+    cfg.optim.momentum = 0.9f;
+    cfg.sched = (lt_schedule){.kind = LT_SCHED_CONSTANT, .base_lr = 0.05f};
+    cfg.optim.lr = 0.05f;
+    cfg.epochs = 20;
+    cfg.batch = 32;
+    cfg.seed = 3;
+    lt_train_report rep;
+    LT_CHECK(lt_train_classifier(g_model, &g_data, NULL, &cfg, &rep) == 0,
+             "%s", lt_last_error());
+}
+
+LT_TEST(projection_hand_cases)
+{
+    double w[5] = {0.5, 0.2, 0.9, -0.3, 1.4};
+    LT_CHECK(lt_project_capped_simplex(w, 5, 2.0) == LT_OK, "%s",
+             lt_last_error());
+    const double want[5] = {0.3, 0, 0.7, 0, 1}; /* mu = 0.2 */
+    double sum = 0;
+    for (int i = 0; i < 5; i++) {
+        LT_CHECK(fabs(w[i] - want[i]) < 1e-12, "w[%d] = %.15g, want %g", i,
+                 w[i], want[i]);
+        sum += w[i];
+    }
+    LT_CHECK(fabs(sum - 2.0) < 1e-12, "sum %.15g", sum);
+    double e[10];
+    for (int i = 0; i < 10; i++)
+        e[i] = 0.3;
+    LT_CHECK(lt_project_capped_simplex(e, 10, 4.0) == LT_OK, "equal");
+    for (int i = 0; i < 10; i++)
+        LT_CHECK(fabs(e[i] - 0.4) < 1e-12, "e[%d] = %.15g", i, e[i]);
+    double big[4] = {5, 7, -9, 6}; /* all mass on the three largest */
+    LT_CHECK(lt_project_capped_simplex(big, 4, 3.0) == LT_OK, "big");
+    LT_CHECK(big[0] == 1 && big[1] == 1 && big[2] == 0 && big[3] == 1,
+             "big: %g %g %g %g", big[0], big[1], big[2], big[3]);
+    LT_CHECK(lt_project_capped_simplex(e, 10, 10.0) == LT_ERR_ARG, "m = n");
+    LT_CHECK(lt_project_capped_simplex(e, 10, 0.0) == LT_ERR_ARG, "m = 0");
+    e[3] = NAN;
+    LT_CHECK(lt_project_capped_simplex(e, 10, 2.0) == LT_ERR_NAN, "NaN");
+}
+
+/* Accuracy (%) on forget set f of a Retrain on its retain part. */
+static double retrain_forget_acc(const int64_t *idx, int64_t k)
+{
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_from_list(idx, k, g_data.n, LT_FORGET_INDICES, "t",
+                                 &f) == LT_OK, "%s", lt_last_error());
+    lt_model *m = NULL;
+    LT_CHECK(lt_model_create("mlp:16-32-3", (lt_input_spec){1, 4, 4, K}, &m) ==
+             LT_OK, "%s", lt_last_error());
+    lt_unlearn_cfg c = lt_unlearn_defaults(LT_METHOD_RETRAIN);
+    c.optim.lr = 0.05f;
+    c.epochs = 10;
+    c.batch = 32;
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(m, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    lt_dataset sub;
+    double loss, acc;
+    LT_CHECK(lt_dataset_subset(&g_data, f.forget, f.n_forget, &sub) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(lt_evaluate(m, &sub, 64, &loss, &acc, NULL) == LT_OK, "%s",
+             lt_last_error());
+    lt_dataset_free(&sub);
+    lt_model_free(m);
+    lt_forget_set_free(&f);
+    return acc;
+}
+
+LT_TEST(worst_case_is_harder_to_forget)
+{
+    setup();
+    lt_select_cfg c = lt_select_defaults();
+    c.m = 60;
+    c.upper_epochs = 4;
+    c.lower_steps = 10;
+    c.lower_lr = 1e-3f;
+    c.batch = 64;
+    lt_select_result worst, easy, again;
+    float *before = malloc(sizeof(float) * (size_t)g_model->params.n_total);
+    memcpy(before, g_model->params.theta,
+           sizeof(float) * (size_t)g_model->params.n_total);
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &worst) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(!memcmp(before, g_model->params.theta,
+                     sizeof(float) * (size_t)g_model->params.n_total),
+             "selection did not restore the original weights");
+    LT_CHECK(worst.n == 60 && worst.n_objective == 4, "%lld items, %d "
+             "objectives", (long long)worst.n, worst.n_objective);
+    for (int64_t i = 1; i < worst.n; i++)
+        LT_CHECK(worst.idx[i] > worst.idx[i - 1], "not ascending at %lld",
+                 (long long)i);
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &again) == LT_OK, "again");
+    LT_CHECK(!memcmp(worst.idx, again.idx, sizeof(int64_t) * 60),
+             "two runs with the same seed differ");
+    c.easiest = true;
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &easy) == LT_OK, "%s",
+             lt_last_error());
+    int64_t rnd[60], perm[N_ITEMS];
+    lt_permutation(perm, N_ITEMS, 11);
+    for (int i = 0; i < 60; i++)
+        rnd[i] = perm[i];
+    double aw = retrain_forget_acc(worst.idx, 60);
+    double ar = retrain_forget_acc(rnd, 60);
+    double ae = retrain_forget_acc(easy.idx, 60);
+    LT_CHECK(aw > ar + 10 && ar > ae, "Retrain's accuracy on the forget "
+             "set: worst-case %.1f%%, random %.1f%%, easiest %.1f%%", aw, ar,
+             ae);
+    free(before);
+    lt_select_result_free(&worst);
+    lt_select_result_free(&again);
+    lt_select_result_free(&easy);
+}
+
+LT_TEST(class_wise_selects_whole_classes)
+{
+    setup();
+    lt_select_cfg c = lt_select_defaults();
+    c.by_class = true;
+    c.m = 1;
+    c.upper_epochs = 2;
+    c.lower_steps = 5;
+    c.batch = 64;
+    lt_select_result r;
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &r) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(r.n == N_ITEMS / K, "%lld items for one class", (long long)r.n);
+    for (int64_t i = 1; i < r.n; i++)
+        LT_CHECK(g_data.y[r.idx[i]] == g_data.y[r.idx[0]], "mixed classes");
+    lt_select_result_free(&r);
+    c.m = 3;
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &r) == LT_ERR_ARG,
+             "all classes accepted");
+    c.by_class = false;
+    c.m = 60;
+    c.upper_epochs = 0;
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &r) == LT_ERR_ARG,
+             "0 upper epochs accepted");
+}
+
+LT_TEST(zz_cleanup)
+{
+    lt_model_free(g_model);
+    g_model = NULL;
+    lt_dataset_free(&g_data);
+}
+
+LT_TEST_MAIN()
