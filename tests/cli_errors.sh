@@ -143,6 +143,15 @@ done
 expect_error "data of another shape" "expected N 28x28 images" \
   "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm14" \
   --forget random:10% --method ga --out "$T/u3.safetensors"
+# Random vs worst-case sets side by side.
+if "$LETHE" bench worst-case --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
+     --data "fashion-mnist:$T/fm" --methods ft --cache "$T/cache" \
+     --markdown "$T/wc.md" --json "$T/wc.json" >"$T/out" 2>"$T/err" &&
+   grep -q "| ft | .* → .* (" "$T/wc.md" && grep -q '"worst_case"' "$T/wc.json"
+then ok "bench worst-case"; else bad "bench worst-case"; cat "$T/out" "$T/err"; fi
+expect_error "bench worst-case: class forget set" "must be random" \
+  "$LETHE" bench worst-case --forget class:1 --data "fashion-mnist:$T/fm" \
+  --model mlp:784-16-10 --train-epochs 1 --cache "$T/cache"
 expect_error "bench: bad lr grid" "--lr-grid" \
   "$LETHE" bench classify --lr-grid ga=fast --cache "$T/cache"
 expect_error "bench: unknown method" "--methods" \

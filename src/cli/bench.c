@@ -246,6 +246,7 @@ typedef struct {
     lt_bench_table table;
     lt_bench_job jobs[LT_BENCH_MAX_JOBS];
     int n_jobs;
+    const char *forget;   /* the forget spec of the table being run */
 } lt_bench;
 
 static void lt_bench_train_progress(void *ud, const lt_train_event *ev)
@@ -377,9 +378,13 @@ static int lt_bench_retrain(lt_bench *b, const lt_forget_set *f, uint64_t s)
 {
     const lt_bench_opts *o = b->o;
     char key[1024], path[1200];
-    snprintf(key, sizeof key, "retrain|v1|%016llx|%s|%llu|%s",
+    /* keyed by the forget indices themselves: an indices file may change */
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t i = 0; i < f->n_forget; i++)
+        h = (h ^ (uint64_t)f->forget[i]) * 1099511628211ull;
+    snprintf(key, sizeof key, "retrain|v2|%016llx|%s|%llu|%016llx",
              (unsigned long long)b->orig_key, f->spec, (unsigned long long)s,
-             o->forget);
+             (unsigned long long)h);
     snprintf(b->retrain_stem, sizeof b->retrain_stem, "%s/retrain-%016llx",
              o->cache, (unsigned long long)lt_fnv(key));
     snprintf(path, sizeof path, "%s.safetensors", b->retrain_stem);
@@ -480,7 +485,7 @@ static int lt_bench_seed(lt_bench *b, uint64_t s, const lt_method_kind *ks,
                          int nk)
 {
     lt_forget_set f = {0};
-    if (lt_forget_select(b->o->forget, &b->tr, s, &f) != LT_OK) {
+    if (lt_forget_select(b->forget, &b->tr, s, &f) != LT_OK) {
         fprintf(stderr, "lethe bench: --forget: %s\n", lt_last_error());
         return 2;
     }
@@ -529,7 +534,7 @@ static void *lt_bench_config_json(const lt_bench *b, int argc, char **argv)
     cJSON_AddStringToObject(c, "command", cmd);
     cJSON_AddStringToObject(c, "data", b->tr.name);
     cJSON_AddStringToObject(c, "model", o->model);
-    cJSON_AddStringToObject(c, "forget", o->forget);
+    cJSON_AddStringToObject(c, "forget", b->forget);
     cJSON_AddNumberToObject(c, "seeds", o->seeds);
     cJSON_AddNumberToObject(c, "train_epochs", o->train_epochs);
     cJSON_AddNumberToObject(c, "train_lr", o->train_lr);
@@ -545,7 +550,7 @@ static int lt_bench_report(lt_bench *b, int argc, char **argv)
     const lt_bench_opts *o = b->o;
     char title[512];
     snprintf(title, sizeof title, "%s, %s, forget %s, %d seed%s (mean ± std),"
-             " %s, %d threads", b->tr.name, o->model, o->forget, o->seeds,
+             " %s, %d threads", b->tr.name, o->model, b->forget, o->seeds,
              o->seeds > 1 ? "s" : "", o->optim ? o->optim : "sgd",
              lt_num_threads());
     printf("\n");
@@ -560,53 +565,178 @@ static int lt_bench_report(lt_bench *b, int argc, char **argv)
     return rc;
 }
 
-static int lt_bench_classify(int argc, char **argv)
+/* Parse, load the data and the original model: 0 and *out, or an exit
+ * status (nothing left allocated). */
+static int lt_bench_open(int argc, char **argv, lt_bench_opts *o,
+                         lt_method_kind *ks, int *nk, lt_bench **out)
 {
-    lt_bench_opts o;
-    int rc = lt_bench_parse(argc, argv, &o);
+    *out = NULL;
+    int rc = lt_bench_parse(argc, argv, o);
     if (rc)
-        return rc == 1 ? 0 : rc;
-    lt_method_kind ks[LT_METHOD_COUNT];
-    int nk = 0;
-    if (lt_lr_check("--lr", o.lr) || lt_lr_check("--lr-grid", o.lr_grid) ||
-        lt_bench_methods(o.methods, ks, &nk))
+        return rc == 1 ? -1 : rc;
+    if (lt_lr_check("--lr", o->lr) || lt_lr_check("--lr-grid", o->lr_grid) ||
+        lt_bench_methods(o->methods, ks, nk))
         return 2;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
+    if (o->threads)
+        lt_set_num_threads(o->threads);
     lt_bench *b = calloc(1, sizeof *b);
     if (!b)
         return 1;
-    b->o = &o;
-    if (lt_dataset_load(o.data, "train", &b->tr) != LT_OK ||
-        lt_dataset_load(o.data, "test", &b->te) != LT_OK) {
+    b->o = o;
+    b->forget = o->forget;
+    if (lt_dataset_load(o->data, "train", &b->tr) != LT_OK ||
+        lt_dataset_load(o->data, "test", &b->te) != LT_OK) {
         fprintf(stderr, "lethe bench: %s\n", lt_last_error());
         rc = 1;
     }
     if (!rc)
-        rc = lt_mkdirs(o.cache);
+        rc = lt_mkdirs(o->cache);
     if (!rc)
         rc = lt_bench_original(b);
     if (!rc && lt_model_create(b->orig->arch, b->orig->in, &b->work) != LT_OK)
         rc = 1;
-    for (int s = 1; !rc && s <= o.seeds; s++)
-        rc = lt_bench_seed(b, (uint64_t)s, ks, nk);
-    if (!rc)
-        rc = lt_bench_report(b, argc, argv);
+    *out = b;
+    return rc;
+}
+
+static void lt_bench_close(lt_bench *b)
+{
+    if (!b)
+        return;
     lt_model_free(b->orig);
     lt_model_free(b->work);
     lt_dataset_free(&b->tr);
     lt_dataset_free(&b->te);
     free(b);
+}
+
+static int lt_bench_run_table(lt_bench *b, const lt_method_kind *ks, int nk)
+{
+    int rc = 0;
+    memset(&b->table, 0, sizeof b->table);
+    for (int s = 1; !rc && s <= b->o->seeds; s++)
+        rc = lt_bench_seed(b, (uint64_t)s, ks, nk);
     return rc;
+}
+
+static int lt_bench_classify(int argc, char **argv)
+{
+    lt_bench_opts o;
+    lt_method_kind ks[LT_METHOD_COUNT];
+    int nk = 0;
+    lt_bench *b;
+    int rc = lt_bench_open(argc, argv, &o, ks, &nk, &b);
+    if (!rc)
+        rc = lt_bench_run_table(b, ks, nk);
+    if (!rc)
+        rc = lt_bench_report(b, argc, argv);
+    lt_bench_close(b);
+    return rc < 0 ? 0 : rc;
+}
+
+/* ---- bench worst-case: random vs worst-case forget sets -------------------- */
+
+static void lt_wc_progress(void *ud, int it, int n, double obj)
+{
+    (void)ud;
+    fprintf(stderr, "  selection: upper iteration %d/%d, mean loss of the "
+            "set %.5f\n", it, n, obj);
+}
+
+/* The worst-case set of the random spec's size, cached as an indices
+ * file; its path into path. */
+static int lt_wc_select(lt_bench *b, char *path, size_t n)
+{
+    lt_forget_set r = {0};
+    if (lt_forget_select(b->o->forget, &b->tr, 1, &r) != LT_OK ||
+        r.kind != LT_FORGET_RANDOM) {
+        fprintf(stderr, "lethe bench worst-case: --forget must be random:P%% "
+                "or random:N%s%s\n", r.kind == LT_FORGET_RANDOM ? ": " : "",
+                r.kind == LT_FORGET_RANDOM ? lt_last_error() : "");
+        lt_forget_set_free(&r);
+        return 2;
+    }
+    lt_select_cfg c = lt_select_defaults();
+    c.m = r.n_forget;
+    lt_forget_set_free(&r);
+    char key[256];
+    snprintf(key, sizeof key, "worst|v1|%016llx|%lld|%d|%d|%g|%g|%g",
+             (unsigned long long)b->orig_key, (long long)c.m, c.upper_epochs,
+             c.lower_steps, (double)c.lower_lr, (double)c.upper_lr,
+             (double)c.gamma);
+    snprintf(path, n, "%s/worst-%016llx.idx", b->o->cache,
+             (unsigned long long)lt_fnv(key));
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        printf("worst-case set: cached %s\n", path);
+        return 0;
+    }
+    c.progress = lt_wc_progress;
+    lt_select_result s = {0};
+    lt_forget_set fs = {0};
+    int rc = lt_select_worst(b->orig, &b->tr, &c, &s) != LT_OK ||
+             lt_forget_from_list(s.idx, s.n, b->tr.n, LT_FORGET_INDICES,
+                                 "worst-case", &fs) != LT_OK ||
+             lt_forget_save(&fs, path) != LT_OK;
+    if (rc)
+        fprintf(stderr, "lethe bench worst-case: %s\n", lt_last_error());
+    else
+        printf("worst-case set: %lld items selected in %.1f s (%s)\n",
+               (long long)s.n, s.seconds, path);
+    lt_forget_set_free(&fs);
+    lt_select_result_free(&s);
+    return rc;
+}
+
+static int lt_bench_worst_case(int argc, char **argv)
+{
+    lt_bench_opts o;
+    lt_method_kind ks[LT_METHOD_COUNT];
+    int nk = 0;
+    lt_bench *b;
+    char path[1200], spec[1300];
+    lt_bench_table *rnd = calloc(1, sizeof *rnd);
+    int rc = rnd ? lt_bench_open(argc, argv, &o, ks, &nk, &b) : 1;
+    if (!rc)
+        rc = lt_wc_select(b, path, sizeof path);
+    if (!rc)
+        rc = lt_bench_run_table(b, ks, nk);
+    if (!rc) {
+        *rnd = b->table;
+        snprintf(spec, sizeof spec, "indices:%s", path);
+        b->forget = spec;
+        rc = lt_bench_run_table(b, ks, nk);
+    }
+    if (!rc) {
+        char title[512];
+        snprintf(title, sizeof title, "%s, %s: random (%s) -> worst-case set "
+                 "of the same size, %d seed%s, means", b->tr.name, o.model,
+                 o.forget, o.seeds, o.seeds > 1 ? "s" : "");
+        printf("\n");
+        lt_bench_print_pair(stdout, rnd, &b->table, title);
+        if (o.markdown)
+            rc |= lt_bench_write_pair(rnd, &b->table, title, o.markdown);
+        if (o.json)
+            rc |= lt_bench_write_pair_json(rnd, &b->table,
+                                           lt_bench_config_json(b, argc, argv),
+                                           o.json);
+    }
+    lt_bench_close(b);
+    free(rnd);
+    return rc < 0 ? 0 : rc;
 }
 
 int lt_cli_bench(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "classify"))
         return lt_bench_classify(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "worst-case"))
+        return lt_bench_worst_case(argc - 1, argv + 1);
     FILE *f = argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")
               ? stderr : stdout;
-    fprintf(f, "usage: lethe bench classify [options]\n(run with --help for "
-            "the options)\n");
+    fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
+            "worst-case [the same options]\n(run either with --help for the "
+            "options)\n");
     return f == stdout ? 0 : 2;
 }

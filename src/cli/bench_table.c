@@ -143,3 +143,71 @@ int lt_bench_write_json(const lt_bench_table *t, void *config_json,
     cJSON_Delete(root);
     return rc;
 }
+
+static const lt_bench_row *lt_bench_find(const lt_bench_table *t,
+                                         const char *label)
+{
+    for (int i = 0; i < t->n_rows; i++)
+        if (!strcmp(t->rows[i].label, label))
+            return &t->rows[i];
+    return NULL;
+}
+
+void lt_bench_print_pair(FILE *f, const lt_bench_table *a,
+                         const lt_bench_table *b, const char *title)
+{
+    fprintf(f, "%s\n\n| Method | UA | RA | TA | MIA | Avg. Gap | RTE (s) |"
+            "\n|---|---|---|---|---|---|---|\n", title);
+    for (int i = 0; i < a->n_rows; i++) {
+        const lt_bench_row *ra = &a->rows[i];
+        const lt_bench_row *rb = lt_bench_find(b, ra->label);
+        fprintf(f, "| %s |", ra->label);
+        for (int c = 0; c < LT_COLS; c++) {
+            double ma, mb, s;
+            lt_bench_row_stats(ra, c, &ma, &s);
+            if (!rb || !rb->n || !ra->n) {
+                fprintf(f, " %s |", ra->n ? "failed on one set" : "failed");
+                continue;
+            }
+            lt_bench_row_stats(rb, c, &mb, &s);
+            fprintf(f, " %.2f → %.2f (%+.2f) |", ma, mb, mb - ma);
+        }
+        fprintf(f, "\n");
+    }
+}
+
+int lt_bench_write_pair(const lt_bench_table *a, const lt_bench_table *b,
+                        const char *title, const char *path)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) {
+        fprintf(stderr, "lethe bench: out of memory\n");
+        return 1;
+    }
+    lt_bench_print_pair(f, a, b, title);
+    fclose(f);
+    int rc = lt_cli_write_text(path, buf);
+    free(buf);
+    return rc;
+}
+
+int lt_bench_write_pair_json(const lt_bench_table *a, const lt_bench_table *b,
+                             void *config_json, const char *path)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "config", (cJSON *)config_json);
+    const lt_bench_table *t[2] = {a, b};
+    const char *names[2] = {"random", "worst_case"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *rows = cJSON_AddArrayToObject(root, names[k]);
+        for (int i = 0; i < t[k]->n_rows; i++)
+            cJSON_AddItemToArray(rows, lt_bench_row_json(&t[k]->rows[i]));
+    }
+    char *text = cJSON_Print(root);
+    int rc = text ? lt_cli_write_text(path, text) : 1;
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return rc;
+}

@@ -51,4 +51,14 @@ int lt_bench_write_markdown(const lt_bench_table *t, const char *title,
 int lt_bench_write_json(const lt_bench_table *t, void *config_json,
                         const char *path);
 
+/* Two tables side by side (rows matched by label): per column "a -> b
+ * (+d)" of the means; a is the random set, b the worst-case set. */
+void lt_bench_print_pair(FILE *f, const lt_bench_table *a,
+                         const lt_bench_table *b, const char *title);
+int lt_bench_write_pair(const lt_bench_table *a, const lt_bench_table *b,
+                        const char *title, const char *path);
+/* {"config", "random": rows, "worst_case": rows}; config taken over. */
+int lt_bench_write_pair_json(const lt_bench_table *a, const lt_bench_table *b,
+                             void *config_json, const char *path);
+
 #endif
