@@ -182,16 +182,12 @@ static int lt_mkdirs(const char *dir)
 static bool lt_metrics_load(const char *stem, lt_unlearn_metrics *m,
                             double *rte)
 {
-    char path[1200];
+    char path[1200], *buf = NULL;
     snprintf(path, sizeof path, "%s.metrics.json", stem);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
+    if (lt_read_file(path, &buf, NULL) != LT_OK)
+        return false; /* not cached yet */
     cJSON *j = cJSON_Parse(buf);
+    free(buf);
     const char *keys[5] = {"UA", "RA", "TA", "MIA", "rte_s"};
     double v[5];
     bool ok = j != NULL;
