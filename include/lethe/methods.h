@@ -35,7 +35,9 @@ typedef struct {
 
 /* Allocate the state for model m on items shaped like d, batches of batch
  * items (>= 1), optimizer o (its n = m's trainable count), an arena of
- * arena_bytes (0: lt_arena_bytes_for). On error the state is safe to free. */
+ * arena_bytes (0: lt_arena_bytes_for; a pass with a joint retain term
+ * holds two graphs and needs twice that). On error the state is safe to
+ * free. */
 lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
                                 const lt_dataset *d, const lt_optim_config *o,
                                 int batch, size_t arena_bytes);

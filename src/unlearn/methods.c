@@ -298,8 +298,11 @@ static lt_status lt_iterate(lt_model *t, const lt_dataset *train,
                            const lt_run_ctx *r, lt_unlearn_report *rep)
 {
     lt_unlearn_state s;
+    size_t arena = cfg->arena_bytes; /* joint passes hold two batches' graphs */
+    if (!arena && cfg->method == LT_METHOD_UGRADSL_PLUS)
+        arena = 2 * lt_arena_bytes_for(t, cfg->batch);
     lt_status st = lt_unlearn_state_init(&s, t, train, &cfg->optim,
-                                         cfg->batch, cfg->arena_bytes);
+                                         cfg->batch, arena);
     for (int e = 1; e <= cfg->epochs && st == LT_OK; e++)
         st = lt_method_epoch(&s, t, train, f, cfg, r, e, rep);
     rep->steps = s.steps;

@@ -24,9 +24,8 @@ lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
                             batch);
     size_t item = (size_t)d->c * (size_t)d->h * (size_t)d->w;
     s->batch = batch;
-    /* Joint passes hold two batches' graphs at once. */
     s->c = lt_ctx_new(arena_bytes ? arena_bytes
-                                  : 2 * lt_arena_bytes_for(m, batch));
+                                  : lt_arena_bytes_for(m, batch));
     if (!s->c)
         return lt_last_status();
     s->x = malloc((size_t)batch * item * sizeof(float));
