@@ -150,12 +150,19 @@ static int lt_bench_methods(const char *list, lt_method_kind *out, int *n)
 
 /* ---- the cache of trained models and their metrics ----------------------- */
 
+/* FNV-1a over n bytes, continuing from h (start: LT_FNV_INIT). */
+#define LT_FNV_INIT 1469598103934665603ull
+static uint64_t lt_fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211ull;
+    return h;
+}
+
 static uint64_t lt_fnv(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return lt_fnv_bytes(LT_FNV_INIT, s, strlen(s));
 }
 
 static int lt_mkdirs(const char *dir)
@@ -375,9 +382,8 @@ static int lt_bench_retrain(lt_bench *b, const lt_forget_set *f, uint64_t s)
     const lt_bench_opts *o = b->o;
     char key[1024], path[1200];
     /* keyed by the forget indices themselves: an indices file may change */
-    uint64_t h = 1469598103934665603ull;
-    for (int64_t i = 0; i < f->n_forget; i++)
-        h = (h ^ (uint64_t)f->forget[i]) * 1099511628211ull;
+    uint64_t h = lt_fnv_bytes(LT_FNV_INIT, f->forget,
+                              (size_t)f->n_forget * sizeof *f->forget);
     snprintf(key, sizeof key, "retrain|v2|%016llx|%s|%llu|%016llx",
              (unsigned long long)b->orig_key, f->spec, (unsigned long long)s,
              (unsigned long long)h);

@@ -56,10 +56,15 @@ void lt_bench_row_stats(const lt_bench_row *r, int col, double *mean,
 static const char *const lt_col_names[LT_COLS] = {"UA", "RA", "TA", "MIA",
                                                   "avg_gap", "rte_s"};
 
-void lt_bench_print(FILE *f, const lt_bench_table *t, const char *title)
+static void lt_bench_header(FILE *f, const char *title)
 {
     fprintf(f, "%s\n\n| Method | UA | RA | TA | MIA | Avg. Gap | RTE (s) |"
             "\n|---|---|---|---|---|---|---|\n", title);
+}
+
+void lt_bench_print(FILE *f, const lt_bench_table *t, const char *title)
+{
+    lt_bench_header(f, title);
     for (int i = 0; i < t->n_rows; i++) {
         const lt_bench_row *r = &t->rows[i];
         fprintf(f, "| %s |", r->label);
@@ -84,8 +89,10 @@ void lt_bench_print(FILE *f, const lt_bench_table *t, const char *title)
                     t->rows[i].n > 1 ? "s" : "", t->rows[i].error);
 }
 
-int lt_bench_write_markdown(const lt_bench_table *t, const char *title,
-                            const char *path)
+/* Print (one table, or two side by side when b != NULL) into memory,
+ * then write it to path atomically. */
+static int lt_bench_write_text(const lt_bench_table *a, const lt_bench_table *b,
+                               const char *title, const char *path)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -94,11 +101,20 @@ int lt_bench_write_markdown(const lt_bench_table *t, const char *title,
         fprintf(stderr, "lethe bench: out of memory\n");
         return 1;
     }
-    lt_bench_print(f, t, title);
+    if (b)
+        lt_bench_print_pair(f, a, b, title);
+    else
+        lt_bench_print(f, a, title);
     fclose(f);
     int rc = lt_cli_write_text(path, buf);
     free(buf);
     return rc;
+}
+
+int lt_bench_write_markdown(const lt_bench_table *t, const char *title,
+                            const char *path)
+{
+    return lt_bench_write_text(t, NULL, title, path);
 }
 
 static cJSON *lt_bench_row_json(const lt_bench_row *r)
@@ -156,8 +172,7 @@ static const lt_bench_row *lt_bench_find(const lt_bench_table *t,
 void lt_bench_print_pair(FILE *f, const lt_bench_table *a,
                          const lt_bench_table *b, const char *title)
 {
-    fprintf(f, "%s\n\n| Method | UA | RA | TA | MIA | Avg. Gap | RTE (s) |"
-            "\n|---|---|---|---|---|---|---|\n", title);
+    lt_bench_header(f, title);
     for (int i = 0; i < a->n_rows; i++) {
         const lt_bench_row *ra = &a->rows[i];
         const lt_bench_row *rb = lt_bench_find(b, ra->label);
@@ -179,18 +194,7 @@ void lt_bench_print_pair(FILE *f, const lt_bench_table *a,
 int lt_bench_write_pair(const lt_bench_table *a, const lt_bench_table *b,
                         const char *title, const char *path)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    if (!f) {
-        fprintf(stderr, "lethe bench: out of memory\n");
-        return 1;
-    }
-    lt_bench_print_pair(f, a, b, title);
-    fclose(f);
-    int rc = lt_cli_write_text(path, buf);
-    free(buf);
-    return rc;
+    return lt_bench_write_text(a, b, title, path);
 }
 
 int lt_bench_write_pair_json(const lt_bench_table *a, const lt_bench_table *b,
