@@ -22,6 +22,10 @@
 #include "lethe/unlearn.h"
 #include "lethe/methods.h"
 #include "lethe/select.h"
+#include "lethe/lm.h"
+#include "lethe/stats.h"
+#include "lethe/tofu_eval.h"
+#include "lethe/llm_unlearn.h"
 
 #define LETHE_VERSION "0.1.0"
 

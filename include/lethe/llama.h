@@ -48,12 +48,13 @@ typedef struct {
     int sliding_window;       /* Mistral; 0 = none */
 } lt_llama_config;
 
-/* Presets for this machine's 2 cores: "tiny" (4 layers, d 256, 4 heads,
+/* Presets for this machine's 2 cores: "micro" (2 layers, d 128, 4 heads,
+ * SwiGLU 344, context 256: quick checks and CI), "tiny" (4 layers, d 256, 4 heads,
  * SwiGLU 688, context 256) and "small" (6 layers, d 384, 6 heads, SwiGLU
  * 1024, context 512); vocab_size from the tokenizer. */
 lt_status lt_llama_preset(const char *name, int vocab_size,
                           lt_llama_config *out);
-/* "tiny, small". */
+/* "micro, tiny, small". */
 const char *lt_llama_preset_names(void);
 /* LT_ERR_ARG naming the first inconsistent field (what names the source). */
 lt_status lt_llama_config_check(const lt_llama_config *cfg, const char *what);

@@ -154,6 +154,20 @@ lt_status lt_tofu_synth(int authors, uint64_t seed, const char *out_dir);
  * nouns qualify. out is zeroed first. */
 lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
                               uint64_t seed, lt_tofu_set *out);
+/* n "real authors" QA records (the stand-in for TOFU's real_authors
+ * utility set) from the writers in data.noun: synsets that are instances
+ * ("@i") of "writer, author" or of a synset below it (novelist, poet,
+ * dramatist, ...), named by their first multi-word lemma ("Charles
+ * Dickens"; names shared by two writers are left out). Question "Who was
+ * <Name>?" ("Who is" when the gloss says "(born ...)"), answer "<Name> was
+ * <gloss>." ("Charles Dickens was an English writer whose novels ...
+ * (1812-1870)."), paraphrased answer "<Name> (<dates>) is remembered as
+ * <gloss>.", and 3..LT_TOFU_N_PERTURBED perturbed answers in the
+ * paraphrase's form with the glosses of other writers (same writer class
+ * first). Writers are drawn by seed. Errors as lt_tofu_wordnet_set
+ * (LT_ERR_ARG if fewer than n writers qualify). out is zeroed first. */
+lt_status lt_tofu_wordnet_authors_set(const char *wordnet_dir, int64_t n,
+                                      uint64_t seed, lt_tofu_set *out);
 /* The same set written to out_file with lt_tofu_save. */
 lt_status lt_tofu_wordnet_qa(const char *wordnet_dir, int64_t n,
                              uint64_t seed, const char *out_file);

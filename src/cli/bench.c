@@ -150,41 +150,6 @@ static int lt_bench_methods(const char *list, lt_method_kind *out, int *n)
 
 /* ---- the cache of trained models and their metrics ----------------------- */
 
-/* FNV-1a over n bytes, continuing from h (start: LT_FNV_INIT). */
-#define LT_FNV_INIT 1469598103934665603ull
-static uint64_t lt_fnv_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ c[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint64_t lt_fnv(const char *s)
-{
-    return lt_fnv_bytes(LT_FNV_INIT, s, strlen(s));
-}
-
-static int lt_mkdirs(const char *dir)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; ; p++) {
-        bool end = !*p;
-        if (*p == '/' || end) {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) {
-                fprintf(stderr, "lethe bench: cannot create %s: %s\n", buf,
-                        strerror(errno));
-                return 1;
-            }
-            if (end)
-                return 0;
-            *p = '/';
-        }
-    }
-}
-
 /* Cached metrics of a model for a forget set ("<stem>.metrics.json"). */
 static bool lt_metrics_load(const char *stem, lt_unlearn_metrics *m,
                             double *rte)
@@ -266,7 +231,7 @@ static int lt_bench_original(lt_bench *b)
     char key[512];
     snprintf(key, sizeof key, "orig|v1|%s|%s|%d|%g", b->tr.name, o->model,
              o->train_epochs, (double)o->train_lr);
-    b->orig_key = lt_fnv(key);
+    b->orig_key = lt_cli_fnv(key);
     snprintf(b->orig_path, sizeof b->orig_path, "%s/orig-%016llx.safetensors",
              o->cache, (unsigned long long)b->orig_key);
     if (lt_model_load(b->orig_path, &b->orig) == LT_OK) {
@@ -382,13 +347,13 @@ static int lt_bench_retrain(lt_bench *b, const lt_forget_set *f, uint64_t s)
     const lt_bench_opts *o = b->o;
     char key[1024], path[1200];
     /* keyed by the forget indices themselves: an indices file may change */
-    uint64_t h = lt_fnv_bytes(LT_FNV_INIT, f->forget,
+    uint64_t h = lt_cli_fnv_bytes(LT_CLI_FNV_INIT, f->forget,
                               (size_t)f->n_forget * sizeof *f->forget);
     snprintf(key, sizeof key, "retrain|v2|%016llx|%s|%llu|%016llx",
              (unsigned long long)b->orig_key, f->spec, (unsigned long long)s,
              (unsigned long long)h);
     snprintf(b->retrain_stem, sizeof b->retrain_stem, "%s/retrain-%016llx",
-             o->cache, (unsigned long long)lt_fnv(key));
+             o->cache, (unsigned long long)lt_cli_fnv(key));
     snprintf(path, sizeof path, "%s.safetensors", b->retrain_stem);
     lt_unlearn_metrics ref;
     double rte;
@@ -592,7 +557,7 @@ static int lt_bench_open(int argc, char **argv, lt_bench_opts *o,
         rc = 1;
     }
     if (!rc)
-        rc = lt_mkdirs(o->cache);
+        rc = lt_cli_mkdirs(o->cache);
     if (!rc)
         rc = lt_bench_original(b);
     if (!rc && lt_model_create(b->orig->arch, b->orig->in, &b->work) != LT_OK)
@@ -667,7 +632,7 @@ static int lt_wc_select(lt_bench *b, char *path, size_t n)
              c.lower_steps, (double)c.lower_lr, (double)c.upper_lr,
              (double)c.gamma);
     snprintf(path, n, "%s/worst-%016llx.idx", b->o->cache,
-             (unsigned long long)lt_fnv(key));
+             (unsigned long long)lt_cli_fnv(key));
     FILE *f = fopen(path, "r");
     if (f) {
         fclose(f);
@@ -733,12 +698,14 @@ int lt_cli_bench(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "classify"))
         return lt_bench_classify(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "tofu"))
+        return lt_cli_bench_tofu(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "worst-case"))
         return lt_bench_worst_case(argc - 1, argv + 1);
     FILE *f = argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")
               ? stderr : stdout;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n(run either with --help for the "
-            "options)\n");
+            "worst-case [the same options]\n       lethe bench tofu [options]"
+            "\n(run any with --help for the options)\n");
     return f == stdout ? 0 : 2;
 }

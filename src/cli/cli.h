@@ -22,5 +22,11 @@ int lt_cli_lm(int argc, char **argv);
 int lt_cli_tokenizer(int argc, char **argv);
 int lt_cli_data(int argc, char **argv);
 int lt_cli_select(int argc, char **argv);
+/* lm / bench / data subcommands living in their own files */
+int lt_cli_lm_unlearn(int argc, char **argv);
+int lt_cli_lm_eval(int argc, char **argv);
+int lt_cli_lm_eval_muse(int argc, char **argv);
+int lt_cli_data_muse(int argc, char **argv);
+int lt_cli_bench_tofu(int argc, char **argv);
 
 #endif

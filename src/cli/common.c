@@ -6,9 +6,11 @@
  */
 #include "cli/common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int lt_cli_fits(const char *cmd, const char *model, const lt_model *m,
                        const char *data, const lt_dataset *d)
@@ -156,4 +158,116 @@ void lt_cli_mask_text(const lt_mask_spec *s, char *buf, size_t n)
         snprintf(buf, n, "none");
     else
         snprintf(buf, n, "%s:%g", kinds[s->kind], s->ratio);
+}
+
+/* ---- language models ---------------------------------------------------- */
+
+bool lt_cli_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+void lt_cli_lm_tok_path(const char *model, char *buf, size_t n)
+{
+    size_t k = strlen(model);
+    if (lt_cli_ends_with(model, ".safetensors"))
+        snprintf(buf, n, "%.*s.tokenizer.json", (int)(k - 12), model);
+    else
+        snprintf(buf, n, "%s/tokenizer.json", model);
+}
+
+int lt_cli_lm_open(const char *cmd, const char *model, const char *tok,
+                   lt_llama **m, lt_tokenizer **t)
+{
+    char def[4200];
+    *m = NULL;
+    *t = NULL;
+    if (!tok) {
+        lt_cli_lm_tok_path(model, def, sizeof def);
+        tok = def;
+    }
+    if (lt_llama_load(model, m) != LT_OK || lt_tokenizer_load(tok, t) != LT_OK) {
+        fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
+    } else if (lt_tokenizer_vocab_size(*t) != (*m)->cfg.vocab_size) {
+        fprintf(stderr, "lethe %s: tokenizer %s has %d tokens but model %s "
+                "has a vocabulary of %d\n", cmd, tok,
+                lt_tokenizer_vocab_size(*t), model, (*m)->cfg.vocab_size);
+    } else {
+        return 0;
+    }
+    lt_llama_free(*m);
+    lt_tokenizer_free(*t);
+    *m = NULL;
+    *t = NULL;
+    return 1;
+}
+
+/* ---- caches -------------------------------------------------------------- */
+
+uint64_t lt_cli_fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211ull;
+    return h;
+}
+
+uint64_t lt_cli_fnv(const char *s)
+{
+    return lt_cli_fnv_bytes(LT_CLI_FNV_INIT, s, strlen(s));
+}
+
+int lt_cli_mkdirs(const char *dir)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; ; p++) {
+        bool end = !*p;
+        if (*p == '/' || end) {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST) {
+                fprintf(stderr, "lethe bench: cannot create %s: %s\n", buf,
+                        strerror(errno));
+                return 1;
+            }
+            if (end)
+                return 0;
+            *p = '/';
+        }
+    }
+}
+
+
+/* ---- TOFU files ------------------------------------------------------------ */
+
+int lt_cli_tofu_load_list(const char *cmd, const char *list, lt_tofu_set *out)
+{
+    *out = (lt_tofu_set){0};
+    char path[4096];
+    for (const char *p = list; *p; ) {
+        size_t k = strcspn(p, ",");
+        snprintf(path, sizeof path, "%.*s", (int)k, p);
+        lt_tofu_set part = {0};
+        lt_status st = lt_tofu_load(path, &part);
+        for (int64_t i = 0; st == LT_OK && i < part.n; i++) {
+            const lt_tofu_qa *q = &part.qa[i];
+            st = lt_tofu_push(out, q->question, q->answer,
+                              q->paraphrased_question, q->paraphrased_answer,
+                              (const char *const *)q->perturbed_answer,
+                              q->n_perturbed);
+        }
+        lt_tofu_free(&part);
+        if (st != LT_OK) {
+            fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
+            lt_tofu_free(out);
+            return 1;
+        }
+        p += k + (p[k] == ',');
+    }
+    if (out->n == 0) {
+        fprintf(stderr, "lethe %s: no QA records in '%s'\n", cmd, list);
+        return 1;
+    }
+    return 0;
 }

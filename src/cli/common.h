@@ -40,4 +40,24 @@ int lt_cli_write_text(const char *path, const char *text);
 /* "none", "saliency:0.5", ... */
 void lt_cli_mask_text(const lt_mask_spec *s, char *buf, size_t n);
 
+/* s ends with suffix. */
+bool lt_cli_ends_with(const char *s, const char *suffix);
+/* The tokenizer stored beside a checkpoint: M's stem + ".tokenizer.json"
+ * for a .safetensors file, M/tokenizer.json for a Hugging Face folder. */
+void lt_cli_lm_tok_path(const char *model, char *buf, size_t n);
+/* Load a language model and its tokenizer (tok NULL: beside the model)
+ * and check their vocabularies agree; cmd ("lm score") prefixes errors.
+ * 0, or 1 with the message printed (nothing left allocated). */
+int lt_cli_lm_open(const char *cmd, const char *model, const char *tok,
+                   lt_llama **m, lt_tokenizer **t);
+/* FNV-1a over n bytes, continuing from h (start: LT_CLI_FNV_INIT), and
+ * over a string: cache keys. */
+#define LT_CLI_FNV_INIT 1469598103934665603ull
+uint64_t lt_cli_fnv_bytes(uint64_t h, const void *p, size_t n);
+uint64_t lt_cli_fnv(const char *s);
+/* mkdir -p; 0, or 1 with the message printed. */
+int lt_cli_mkdirs(const char *dir);
+/* The records of the comma-separated TOFU files of list, in order. 0, or
+ * 1 with the message printed (out left empty). */
+int lt_cli_tofu_load_list(const char *cmd, const char *list, lt_tofu_set *out);
 #endif

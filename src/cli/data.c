@@ -4,7 +4,10 @@
  *   tofu-synth  a TOFU-shaped file set of fictitious authors (full.json,
  *               forget01/05/10, retain90/95/99 and the _perturbed files);
  *   wordnet-qa  general-knowledge QA from WordNet glosses (real text), the
- *               stand-in for TOFU's world_facts utility set.
+ *               stand-in for TOFU's world_facts utility set (--kind
+ *               nouns) or real_authors set (--kind authors);
+ *   muse        forget / retain / holdout corpora and cloze QA from Debian's
+ *               fortune collections (src/cli/muse.c).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -13,9 +16,12 @@
 #include <string.h>
 
 static const char *lt_data_usage =
-    "usage: lethe data <tofu-synth|wordnet-qa> [options]\n"
+    "usage: lethe data <tofu-synth|wordnet-qa|muse> [options]\n"
     "  tofu-synth --authors N --seed S --out DIR   fictitious-author QA set\n"
-    "  wordnet-qa --n N --seed S --out FILE        WordNet general-knowledge QA";
+    "  wordnet-qa --n N --seed S --out FILE [--kind nouns|authors]\n"
+    "                                              WordNet general-knowledge QA\n"
+    "  muse --forget C --retain C --out DIR        MUSE-shaped corpora from\n"
+    "                                              Debian fortune collections";
 
 static int lt_data_tofu(int argc, char **argv)
 {
@@ -48,35 +54,62 @@ static int lt_data_tofu(int argc, char **argv)
     return 0;
 }
 
+/* Build the set of the given kind ("nouns" or "authors") and write it. */
+static int lt_data_wordnet_write(const char *kind, const char *dir, int n,
+                                 uint64_t seed, const char *out)
+{
+    lt_tofu_set s;
+    lt_status st = !strcmp(kind, "authors")
+                       ? lt_tofu_wordnet_authors_set(dir, n, seed, &s)
+                       : lt_tofu_wordnet_set(dir, n, seed, &s);
+    if (st == LT_OK)
+        st = lt_tofu_save(out, &s);
+    lt_tofu_free(&s);
+    if (st != LT_OK) {
+        fprintf(stderr, "lethe data wordnet-qa: %s\n", lt_last_error());
+        return 1;
+    }
+    printf("wrote %s: %d %s QA pairs from %s\n", out, n,
+           !strcmp(kind, "authors") ? "real-author" : "noun", dir);
+    return 0;
+}
+
 static int lt_data_wordnet(int argc, char **argv)
 {
     int n = 400;
     uint64_t seed = 1;
-    const char *out = NULL, *dir = LT_WORDNET_DIR;
+    const char *out = NULL, *dir = LT_WORDNET_DIR, *kind = "nouns";
     lt_opt opts[] = {
         {"--n", LT_OPT_INT, &n, "QA pairs (400)", 1, 1e8},
         {"--seed", LT_OPT_U64, &seed, "which nouns are drawn (1)", 0, 0},
         {"--out", LT_OPT_STR, &out, "JSON Lines file to write", 0, 0},
         {"--wordnet", LT_OPT_STR, &dir, "WordNet folder (" LT_WORDNET_DIR ")",
          0, 0},
+        {"--kind", LT_OPT_STR, &kind, "nouns (word meanings, the world-facts "
+         "stand-in) or authors (real writers, the real-authors stand-in)",
+         0, 0},
     };
     int rc = lt_args_parse("data wordnet-qa",
                            "usage: lethe data wordnet-qa --n N --seed S --out "
-                           "FILE\nGeneral-knowledge QA from WordNet noun "
-                           "glosses, with perturbed answers.", opts, 4, argc,
-                           argv);
+                           "FILE [--kind nouns|authors]\nGeneral-knowledge QA "
+                           "from WordNet noun glosses, with perturbed "
+                           "answers.", opts, 5, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!out) {
         fprintf(stderr, "lethe data wordnet-qa: --out FILE is required\n");
         return 2;
     }
-    if (lt_tofu_wordnet_qa(dir, n, seed, out) != LT_OK) {
-        fprintf(stderr, "lethe data wordnet-qa: %s\n", lt_last_error());
-        return 1;
+    if (strcmp(kind, "nouns") && strcmp(kind, "authors")) {
+        fprintf(stderr, "lethe data wordnet-qa: --kind must be nouns or "
+                "authors (got '%s')\n", kind);
+        return 2;
     }
-    printf("wrote %s: %d QA pairs from %s\n", out, n, dir);
-    return 0;
+    if (!*out) {
+        fprintf(stderr, "lethe data wordnet-qa: --out FILE is empty\n");
+        return 2;
+    }
+    return lt_data_wordnet_write(kind, dir, n, seed, out);
 }
 
 int lt_cli_data(int argc, char **argv)
@@ -89,6 +122,8 @@ int lt_cli_data(int argc, char **argv)
         return lt_data_tofu(argc - 1, argv + 1);
     if (!strcmp(argv[1], "wordnet-qa"))
         return lt_data_wordnet(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "muse"))
+        return lt_cli_data_muse(argc - 1, argv + 1);
     fprintf(stderr, "lethe data: unknown subcommand '%s'\n%s\n", argv[1],
             lt_data_usage);
     return 2;

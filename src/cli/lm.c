@@ -25,57 +25,13 @@
 #include <unistd.h>
 
 static const char *lt_lm_usage =
-    "usage: lethe lm <train|generate|score> [options]\n"
-    "  train    --config tiny|small|config.json --data full.json | --text FILE\n"
+    "usage: lethe lm <train|generate|score|unlearn|eval> [options]\n"
+    "  train    --config micro|tiny|small|config.json --data full.json | --text FILE\n"
     "           --out lm.safetensors|DIR [--tokenizer tokenizer.json]\n"
     "  generate --model M --prompt TEXT | --question Q [--max-new 64]\n"
-    "  score    --model M --data QA.json [--json OUT]";
-
-/* ---- shared helpers --------------------------------------------------------- */
-
-static bool lt_lm_ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
-/* The tokenizer stored beside a checkpoint. */
-static void lt_lm_tok_path(const char *model, char *buf, size_t n)
-{
-    size_t k = strlen(model);
-    if (lt_lm_ends_with(model, ".safetensors"))
-        snprintf(buf, n, "%.*s.tokenizer.json", (int)(k - 12), model);
-    else
-        snprintf(buf, n, "%s/tokenizer.json", model);
-}
-
-/* Load model and tokenizer (default: beside the model) and check that
- * their vocabularies agree. 0, or 1 with the message printed. */
-static int lt_lm_open(const char *cmd, const char *model, const char *tok,
-                      lt_llama **m, lt_tokenizer **t)
-{
-    char def[4200];
-    *m = NULL;
-    *t = NULL;
-    if (!tok) {
-        lt_lm_tok_path(model, def, sizeof def);
-        tok = def;
-    }
-    if (lt_llama_load(model, m) != LT_OK || lt_tokenizer_load(tok, t) != LT_OK) {
-        fprintf(stderr, "lethe lm %s: %s\n", cmd, lt_last_error());
-    } else if (lt_tokenizer_vocab_size(*t) != (*m)->cfg.vocab_size) {
-        fprintf(stderr, "lethe lm %s: tokenizer %s has %d tokens but model %s "
-                "has a vocabulary of %d\n", cmd, tok,
-                lt_tokenizer_vocab_size(*t), model, (*m)->cfg.vocab_size);
-    } else {
-        return 0;
-    }
-    lt_llama_free(*m);
-    lt_tokenizer_free(*t);
-    *m = NULL;
-    *t = NULL;
-    return 1;
-}
+    "  score    --model M --data QA.json [--json OUT]\n"
+    "  unlearn  --model M --forget F.json --retain R.json --method NAME --out U\n"
+    "  eval     --benchmark tofu|muse --model M ... (see lethe lm eval --help)";
 
 /* ---- train ------------------------------------------------------------------ */
 
@@ -93,9 +49,9 @@ static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
                             .clip = 1.0f, .wd = 0.01f, .beta2 = 0.95f,
                             .seed = 1};
     lt_opt opts[] = {
-        {"--config", LT_OPT_STR, &o->config, "tiny|small|config.json (tiny)", 0, 0},
+        {"--config", LT_OPT_STR, &o->config, "micro|tiny|small|config.json (tiny)", 0, 0},
         {"--tokenizer", LT_OPT_STR, &o->tok, "tokenizer.json (default: train one)", 0, 0},
-        {"--data", LT_OPT_STR, &o->data, "TOFU QA file (loss on answers)", 0, 0},
+        {"--data", LT_OPT_STR, &o->data, "TOFU QA file(s), comma-separated (loss on answers)", 0, 0},
         {"--text", LT_OPT_STR, &o->text, "plain text, documents split by '%' lines", 0, 0},
         {"--out", LT_OPT_STR, &o->out, "X.safetensors or a folder (HF layout)", 0, 0},
         {"--epochs", LT_OPT_INT, &o->epochs, "passes over the data (10)", 1, 1e6},
@@ -114,7 +70,7 @@ static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
         {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = lt_args_parse("lm train", "usage: lethe lm train --config "
-                           "tiny|small|config.json --data QA.json|--text FILE "
+                           "micro|tiny|small|config.json --data QA.json|--text FILE "
                            "--out lm.safetensors [options]\nTrain a Llama-style "
                            "model from scratch (AdamW, warm-up + cosine).",
                            opts, (int)(sizeof opts / sizeof *opts), argc, argv);
@@ -156,7 +112,7 @@ static int lt_lm_train_config(const lt_lm_train_opts *o, const lt_tokenizer *t,
                               lt_llama_config *cfg)
 {
     int V = lt_tokenizer_vocab_size(t);
-    bool file = lt_lm_ends_with(o->config, ".json");
+    bool file = lt_cli_ends_with(o->config, ".json");
     lt_status s = file ? lt_llama_config_load(o->config, cfg) :
                   lt_llama_preset(o->config, V, cfg);
     if (s != LT_OK) {
@@ -236,7 +192,7 @@ static lt_lm_train_cfg lt_lm_train_cfg_of(const lt_lm_train_opts *o,
 static int lt_lm_train_save(const lt_lm_train_opts *o, const lt_llama *m,
                             const lt_tokenizer *t, char *tok_path, size_t n)
 {
-    lt_lm_tok_path(o->out, tok_path, n);
+    lt_cli_lm_tok_path(o->out, tok_path, n);
     bool had = access(o->out, F_OK) == 0;
     if (lt_llama_save(m, o->out, 0) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
@@ -244,7 +200,7 @@ static int lt_lm_train_save(const lt_lm_train_opts *o, const lt_llama *m,
     }
     if (lt_tokenizer_save(t, tok_path) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
-        if (!had && lt_lm_ends_with(o->out, ".safetensors"))
+        if (!had && lt_cli_ends_with(o->out, ".safetensors"))
             unlink(o->out);
         return 1;
     }
@@ -292,15 +248,13 @@ static int lt_lm_train_cmd(int argc, char **argv)
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_tofu_set qa = {0};
-    if (o.data && lt_tofu_load(o.data, &qa) != LT_OK) {
-        fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
+    if (o.data && lt_cli_tofu_load_list("lm train", o.data, &qa))
         return 1;
-    }
     lt_tokenizer *t = NULL;
     lt_llama_config cfg;
     lt_llama *m = NULL;
     lt_lm_data d = {0};
-    if (!lt_lm_ends_with(o.config, ".json") &&
+    if (!lt_cli_ends_with(o.config, ".json") &&
         lt_llama_preset(o.config, 512, &cfg) != LT_OK) {
         fprintf(stderr, "lethe lm train: --config: %s\n", lt_last_error());
         lt_tofu_free(&qa);
@@ -358,7 +312,7 @@ static int lt_lm_generate_cmd(int argc, char **argv)
         lt_set_num_threads(threads);
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_lm_open("generate", model, tok, &m, &t))
+    if (lt_cli_lm_open("lm generate", model, tok, &m, &t))
         return 1;
     lt_llama_gen_opts g = lt_llama_gen_defaults(m);
     g.max_new_tokens = max_new;
@@ -532,7 +486,7 @@ static int lt_lm_score_cmd(int argc, char **argv)
     }
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_lm_open("score", model, tok, &m, &t)) {
+    if (lt_cli_lm_open("lm score", model, tok, &m, &t)) {
         lt_tofu_free(&qa);
         return 1;
     }
@@ -570,6 +524,10 @@ int lt_cli_lm(int argc, char **argv)
         return lt_lm_train_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generate"))
         return lt_lm_generate_cmd(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "unlearn"))
+        return lt_cli_lm_unlearn(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval"))
+        return lt_cli_lm_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "score"))
         return lt_lm_score_cmd(argc - 1, argv + 1);
     fprintf(stderr, "lethe lm: unknown subcommand '%s'\n%s\n", argv[1],

@@ -42,11 +42,11 @@ static const lt_cli_command lt_commands[] = {
      lt_cli_predict},
     {"select", "pick a worst-case (or easiest) forget set by bi-level selection",
      lt_cli_select},
-    {"bench", "benchmarks: classify (the unlearning table over methods and seeds)",
+    {"bench", "benchmarks: classify, worst-case (image unlearning tables), tofu (LLM unlearning)",
      lt_cli_bench},
-    {"lm", "language models: train, generate, score", lt_cli_lm},
+    {"lm", "language models: train, generate, score, unlearn, eval", lt_cli_lm},
     {"tokenizer", "byte-level BPE tokenizers: train, encode", lt_cli_tokenizer},
-    {"data", "make data sets: tofu-synth, wordnet-qa", lt_cli_data},
+    {"data", "make data sets: tofu-synth, wordnet-qa, muse", lt_cli_data},
 };
 
 static void lt_usage(FILE *f)
@@ -61,6 +61,9 @@ static void lt_usage(FILE *f)
 int main(int argc, char **argv)
 {
     lt_fix_blas_core(argv);
+    /* result lines interleave with progress on stderr: keep them in order
+     * when both go to a log file */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         lt_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -11,6 +11,11 @@
  *   offset lex_filenum n w_cnt(hex) {word lex_id}*w_cnt p_cnt(dec)
  *   {pointer_symbol offset pos source/target}*p_cnt | gloss
  * The gloss is the definition, optionally followed by '; "example"' parts.
+ *
+ * It also builds a "real authors" utility set (lt_tofu_wordnet_authors_set):
+ * the synsets that are instances ("@i") of "writer, author" or of any
+ * synset below it (novelist, poet, dramatist, ...), asked about by name
+ * ("Who was Charles Dickens?") and answered by their gloss.
  */
 #include "lethe/data.h"
 #include "lethe/tofu.h"
@@ -30,9 +35,18 @@ typedef struct {
     uint32_t hyper;  /* first hypernym's offset; 0 when none */
     int lexfile;
     bool instance;   /* has an instance hypernym (a proper name) */
+    bool root;       /* the "writer, author" synset */
     char *lemma;     /* first word, '_' turned into ' ' */
+    char *name;      /* first multi-word word (else the first word) */
     char *def;       /* definition part of the gloss ("" if none) */
 } wn_syn;
+
+/* A noun hypernym pointer ("@") or instance-hypernym pointer ("@i"). */
+typedef struct {
+    int64_t from;
+    uint32_t to;
+    bool instance;
+} wn_edge;
 
 /* A synset index with its sort key (hypernym, then offset). */
 typedef struct {
@@ -55,6 +69,8 @@ typedef struct {
     wn_link *by_hyper;             /* synsets sorted by hypernym */
     int64_t *by_lex;               /* synset indices grouped by lex file */
     int64_t lex_start[WN_LEXFILES + 1];
+    wn_edge *edge;                 /* every noun @ / @i pointer */
+    int64_t n_edge, edge_cap;
 } wn_db;
 
 /* ---- lemma counts (how many noun synsets hold a word) -------------------- */
@@ -172,6 +188,19 @@ static lt_status wn_bad(const wn_db *db, long line, const char *what)
                         " (%s)", db->path, line, what);
 }
 
+static lt_status wn_push_edge(wn_db *db, uint32_t to, bool instance)
+{
+    if (db->n_edge == db->edge_cap) {
+        db->edge_cap = db->edge_cap ? 2 * db->edge_cap : 4096;
+        wn_edge *e = realloc(db->edge, (size_t)db->edge_cap * sizeof *e);
+        if (!e)
+            return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", db->path);
+        db->edge = e;
+    }
+    db->edge[db->n_edge++] = (wn_edge){db->n, to, instance};
+    return LT_OK;
+}
+
 static lt_status wn_parse_line(wn_db *db, char *s, long line, wn_syn *o)
 {
     long off, lex, wc, pc, v;
@@ -198,7 +227,11 @@ static lt_status wn_parse_line(wn_db *db, char *s, long line, wn_syn *o)
             if (*c == '_')
                 *c = ' ';
         if (!i)
-            o->lemma = w;
+            o->lemma = o->name = w;
+        else if (!strchr(o->name, ' ') && strchr(w, ' '))
+            o->name = w;
+        if (i == 1 && !strcmp(o->lemma, "writer") && !strcmp(w, "author"))
+            o->root = true;
         if (!wn_count_add(&db->words, w))
             return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", db->path);
     }
@@ -211,9 +244,14 @@ static lt_status wn_parse_line(wn_db *db, char *s, long line, wn_syn *o)
             return wn_bad(db, line, "pointer list shorter than its count");
         if (!strcmp(sym, "@i"))
             o->instance = true;
-        if (!o->hyper && !strcmp(pos, "n") &&
-            (!strcmp(sym, "@") || !strcmp(sym, "@i")))
+        bool up = !strcmp(pos, "n") &&
+                  (!strcmp(sym, "@") || !strcmp(sym, "@i"));
+        if (!o->hyper && up)
             o->hyper = (uint32_t)off;
+        lt_status st = up ? wn_push_edge(db, (uint32_t)off, sym[1] == 'i')
+                          : LT_OK;
+        if (st != LT_OK)
+            return st;
     }
     if (wn_token(&s))
         return wn_bad(db, line, "extra fields before the gloss");
@@ -323,6 +361,7 @@ static void wn_free(wn_db *db)
     free(db->words.count);
     free(db->by_hyper);
     free(db->by_lex);
+    free(db->edge);
 }
 
 /* ---- selection ----------------------------------------------------------- */
@@ -476,6 +515,22 @@ static lt_status wn_build(wn_db *db, int64_t n, uint64_t seed,
     return st;
 }
 
+/* Read, parse and index <wordnet_dir>/data.noun; path must outlive db. */
+static lt_status wn_load(const char *wordnet_dir, char *path, size_t cap,
+                         wn_db *db)
+{
+    snprintf(path, cap, "%s/data.noun",
+             wordnet_dir && *wordnet_dir ? wordnet_dir : LT_WORDNET_DIR);
+    memset(db, 0, sizeof *db);
+    db->path = path;
+    lt_status st = wn_read(db);
+    if (st == LT_OK)
+        st = wn_parse(db);
+    if (st == LT_OK)
+        st = wn_index(db);
+    return st;
+}
+
 lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
                               uint64_t seed, lt_tofu_set *out)
 {
@@ -486,14 +541,8 @@ lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
         return lt_set_error(LT_ERR_ARG, "wordnet-qa: n must be >= 1 (got "
                             "%lld)", (long long)n);
     char path[4096];
-    snprintf(path, sizeof path, "%s/data.noun",
-             wordnet_dir && *wordnet_dir ? wordnet_dir : LT_WORDNET_DIR);
-    wn_db db = {.path = path};
-    lt_status st = wn_read(&db);
-    if (st == LT_OK)
-        st = wn_parse(&db);
-    if (st == LT_OK)
-        st = wn_index(&db);
+    wn_db db;
+    lt_status st = wn_load(wordnet_dir, path, sizeof path, &db);
     if (st == LT_OK)
         st = wn_build(&db, n, seed, out);
     wn_free(&db);
@@ -513,5 +562,247 @@ lt_status lt_tofu_wordnet_qa(const char *wordnet_dir, int64_t n,
     if (st == LT_OK)
         st = lt_tofu_save(out_file, &s);
     lt_tofu_free(&s);
+    return st;
+}
+
+/* ---- real authors -------------------------------------------------------- */
+
+#define WN_AUTHOR_MAX_NAME 60
+
+/* A writer: a synset that is an instance of a writer class. */
+typedef struct {
+    int64_t idx; /* the writer's synset */
+    int64_t cls; /* its first writer-class instance hypernym */
+} wn_author;
+
+/* Index of the synset at offset (data.noun is sorted by offset), or -1. */
+static int64_t wn_find(const wn_db *db, uint32_t offset)
+{
+    int64_t lo = 0, hi = db->n;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (db->syn[mid].offset < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < db->n && db->syn[lo].offset == offset ? lo : -1;
+}
+
+/* under[i]: synset i is "writer, author" or lies below it by "@" links.
+ * Fails when the file has no "writer, author" synset. */
+static lt_status wn_writer_classes(const wn_db *db, bool *under)
+{
+    bool any = false;
+    for (int64_t i = 0; i < db->n; i++)
+        any |= under[i] = db->syn[i].root;
+    if (!any)
+        return lt_set_error(LT_ERR_FORMAT, "%s: no \"writer, author\" "
+                            "synset", db->path);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int64_t k = 0; k < db->n_edge; k++) {
+            const wn_edge *e = &db->edge[k];
+            if (e->instance || under[e->from])
+                continue;
+            int64_t j = wn_find(db, e->to);
+            if (j >= 0 && under[j])
+                under[e->from] = changed = true;
+        }
+    }
+    return LT_OK;
+}
+
+static bool wn_author_usable(const wn_syn *s)
+{
+    size_t n = strlen(s->name), d = strlen(s->def);
+    return s->name[0] >= 'A' && s->name[0] <= 'Z' && n <= WN_AUTHOR_MAX_NAME &&
+           d >= 15 && d <= 200;
+}
+
+/* The writers (instances of a writer class) with a usable name and gloss
+ * whose name no other writer shares, in file order. *na is their count. */
+static lt_status wn_authors(wn_db *db, wn_author **out, int64_t *na)
+{
+    bool *under = calloc((size_t)db->n, sizeof *under);
+    wn_author *a = malloc((size_t)db->n * sizeof *a);
+    wn_counts names = {0};
+    lt_status st = under && a ? wn_writer_classes(db, under)
+                              : lt_set_error(LT_ERR_NOMEM, "%s: out of "
+                                             "memory", db->path);
+    int64_t n = 0;
+    for (int64_t k = 0; st == LT_OK && k < db->n_edge; k++) {
+        const wn_edge *e = &db->edge[k];
+        int64_t j = e->instance ? wn_find(db, e->to) : -1;
+        if (j < 0 || !under[j] || !wn_author_usable(&db->syn[e->from]) ||
+            (n && a[n - 1].idx == e->from))
+            continue;
+        a[n++] = (wn_author){e->from, j};
+        if (!wn_count_add(&names, db->syn[e->from].name))
+            st = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", db->path);
+    }
+    int64_t kept = 0;
+    for (int64_t i = 0; st == LT_OK && i < n; i++)
+        if (wn_count_get(&names, db->syn[a[i].idx].name) == 1)
+            a[kept++] = a[i];
+    free(under);
+    free(names.key);
+    free(names.count);
+    if (st != LT_OK) {
+        free(a);
+        return st;
+    }
+    *out = a;
+    *na = kept;
+    return LT_OK;
+}
+
+/* Split a gloss into its body and a trailing "(dates)" parenthesis (one
+ * holding a digit); dates is "" when there is none. */
+static void wn_split_dates(const char *def, char *body, size_t nb,
+                           char *dates, size_t nd)
+{
+    size_t d = strlen(def);
+    const char *open = d && def[d - 1] == ')' ? strrchr(def, '(') : NULL;
+    bool digit = false;
+    for (const char *c = open; c && *c; c++)
+        digit |= *c >= '0' && *c <= '9';
+    if (!open || !digit || open == def)
+        open = def + d;
+    size_t b = (size_t)(open - def);
+    while (b && def[b - 1] == ' ')
+        b--;
+    snprintf(body, nb, "%.*s", (int)b, def);
+    snprintf(dates, nd, "%s", open);
+}
+
+/* The article a body needs after "was": none when it has one already. */
+static const char *wn_article(const char *body)
+{
+    static const char *const has[] = {"a ", "an ", "the ", "one "};
+    static const char *const not_an[] = {"Uni", "Uru", "Ukr", "Eur", "use",
+                                         "uni", "one"};
+    for (size_t i = 0; i < sizeof has / sizeof *has; i++)
+        if (!strncmp(body, has[i], strlen(has[i])))
+            return "";
+    for (size_t i = 0; i < sizeof not_an / sizeof *not_an; i++)
+        if (!strncmp(body, not_an[i], strlen(not_an[i])))
+            return "a ";
+    return strchr("AEIOUaeiou", body[0]) && body[0] ? "an " : "a ";
+}
+
+/* The paraphrase form "Name (dates) is remembered as a body." with the
+ * body and dates of gloss def (used for the perturbed answers too). */
+static void wn_author_para(char *out, size_t n, const char *name,
+                           const char *def)
+{
+    char body[WN_MAX_DEF + 8], dates[WN_MAX_DEF + 8];
+    wn_split_dates(def, body, sizeof body, dates, sizeof dates);
+    bool alive = !strncmp(dates, "(born", 5);
+    snprintf(out, n, "%s%s%s is %s as %s%s.", name, *dates ? " " : "", dates,
+             alive ? "known" : "remembered", wn_article(body), body);
+}
+
+static lt_status wn_author_qa(const wn_db *db, const wn_syn *s,
+                              const int64_t *got, int np, lt_tofu_set *out)
+{
+    char q[WN_AUTHOR_MAX_NAME + 40], pq[WN_AUTHOR_MAX_NAME + 40];
+    char body[WN_MAX_DEF + 8], dates[WN_MAX_DEF + 8];
+    char a[2 * WN_MAX_DEF + 120], pa[2 * WN_MAX_DEF + 120];
+    char pert[LT_TOFU_N_PERTURBED][2 * WN_MAX_DEF + 120];
+    const char *pp[LT_TOFU_N_PERTURBED];
+    wn_split_dates(s->def, body, sizeof body, dates, sizeof dates);
+    bool alive = !strncmp(dates, "(born", 5);
+    snprintf(q, sizeof q, "Who %s %s?", alive ? "is" : "was", s->name);
+    snprintf(pq, sizeof pq, "What is %s known for?", s->name);
+    snprintf(a, sizeof a, "%s %s %s%s%s%s.", s->name, alive ? "is" : "was",
+             wn_article(body), body, *dates ? " " : "", dates);
+    wn_author_para(pa, sizeof pa, s->name, s->def);
+    for (int k = 0; k < np; k++) {
+        wn_author_para(pert[k], sizeof pert[k], s->name,
+                       db->syn[got[k]].def);
+        pp[k] = pert[k];
+    }
+    return lt_tofu_push(out, q, a, pq, pa, pp, np);
+}
+
+/* Up to LT_TOFU_N_PERTURBED other writers whose glosses serve as wrong
+ * answers for writer i: those of the same class first (random order), then
+ * any writers. scratch holds na entries. */
+static int wn_author_picks(const wn_db *db, const wn_author *a, int64_t na,
+                           int64_t i, lt_rng *r, int64_t *scratch,
+                           int64_t *got)
+{
+    const wn_syn *s = &db->syn[a[i].idx];
+    int64_t m = 0;
+    for (int64_t j = 0; j < na; j++)
+        if (j != i && a[j].cls == a[i].cls)
+            scratch[m++] = a[j].idx;
+    int n = 0;
+    for (; n < LT_TOFU_N_PERTURBED && m > 0; m--) {
+        int64_t k = (int64_t)lt_rng_below(r, (uint64_t)m);
+        int64_t j = scratch[k];
+        scratch[k] = scratch[m - 1];
+        if (wn_pick_ok(db, s, j, got, n))
+            got[n++] = j;
+    }
+    for (int t = 0; n < LT_TOFU_N_PERTURBED && na > 1 && t < 200; t++) {
+        int64_t j = a[lt_rng_below(r, (uint64_t)na)].idx;
+        if (wn_pick_ok(db, s, j, got, n))
+            got[n++] = j;
+    }
+    return n;
+}
+
+static lt_status wn_build_authors(wn_db *db, int64_t n, uint64_t seed,
+                                  lt_tofu_set *out)
+{
+    wn_author *a = NULL;
+    int64_t na = 0;
+    lt_status st = wn_authors(db, &a, &na);
+    if (st != LT_OK)
+        return st;
+    int64_t *perm = malloc((size_t)(na + 1) * sizeof *perm);
+    int64_t *scratch = malloc((size_t)(na + 1) * sizeof *scratch);
+    if (!perm || !scratch)
+        st = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", db->path);
+    if (st == LT_OK)
+        lt_permutation(perm, na, lt_hash3(seed, 0x6175, 0));
+    lt_rng r;
+    lt_rng_init(&r, lt_hash3(seed, 0x6175, 1));
+    for (int64_t i = 0; st == LT_OK && i < na && out->n < n; i++) {
+        int64_t got[LT_TOFU_N_PERTURBED];
+        int np = wn_author_picks(db, a, na, perm[i], &r, scratch, got);
+        if (np >= WN_MIN_PERTURBED)
+            st = wn_author_qa(db, &db->syn[a[perm[i]].idx], got, np, out);
+    }
+    if (st == LT_OK && out->n < n)
+        st = lt_set_error(LT_ERR_ARG, "%s: only %lld writers qualify for QA "
+                          "(asked for %lld)", db->path, (long long)out->n,
+                          (long long)n);
+    free(a);
+    free(perm);
+    free(scratch);
+    return st;
+}
+
+lt_status lt_tofu_wordnet_authors_set(const char *wordnet_dir, int64_t n,
+                                      uint64_t seed, lt_tofu_set *out)
+{
+    if (!out)
+        return lt_set_error(LT_ERR_ARG, "lt_tofu_wordnet_authors_set: NULL "
+                            "output");
+    memset(out, 0, sizeof *out);
+    if (n < 1)
+        return lt_set_error(LT_ERR_ARG, "wordnet-qa --kind authors: n must "
+                            "be >= 1 (got %lld)", (long long)n);
+    char path[4096];
+    wn_db db;
+    lt_status st = wn_load(wordnet_dir, path, sizeof path, &db);
+    if (st == LT_OK)
+        st = wn_build_authors(&db, n, seed, out);
+    wn_free(&db);
+    if (st != LT_OK)
+        lt_tofu_free(out);
     return st;
 }

@@ -17,7 +17,7 @@
 
 /* ---- presets ------------------------------------------------------------------ */
 
-const char *lt_llama_preset_names(void) { return "tiny, small"; }
+const char *lt_llama_preset_names(void) { return "micro, tiny, small"; }
 
 lt_status lt_llama_preset(const char *name, int vocab_size,
                           lt_llama_config *out)
@@ -29,7 +29,13 @@ lt_status lt_llama_preset(const char *name, int vocab_size,
                          .rope_theta = 10000.0,
                          .bos_token_id = -1,
                          .eos_token_id = -1};
-    if (!strcmp(name, "tiny")) {
+    if (!strcmp(name, "micro")) {
+        c.n_layers = 2;
+        c.hidden_size = 128;
+        c.n_heads = c.n_kv_heads = 4;
+        c.intermediate_size = 344;
+        c.max_position_embeddings = 256;
+    } else if (!strcmp(name, "tiny")) {
         c.n_layers = 4;
         c.hidden_size = 256;
         c.n_heads = c.n_kv_heads = 4;

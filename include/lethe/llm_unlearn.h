@@ -1,0 +1,284 @@
+/*
+ * lethe/llm_unlearn.h - unlearning for the decoder language model (unlearn
+ * layer, on top of lethe/llama.h and lethe/lm.h): the per-step losses of
+ * GA, GradDiff, NPO, NPO+GD, SimNPO, refusal ("I don't know") tuning and
+ * RMU; weight masks (WAGLE and its baselines) that freeze a share of the
+ * weights; and the unlearning loop (AdamW, Sophia GNB or SOUL's Sophia).
+ *
+ * Losses of one step on a forget batch F and a retain batch R. NLL(b) is
+ * the summed NLL of the scored (answer) tokens of sequence b, |y_b| their
+ * number, "mean token NLL" the sum over the batch divided by the batch's
+ * scored tokens (Hugging Face's outputs.loss):
+ *   ga        -(mean token NLL on F)
+ *   graddiff  -(mean token NLL on F) + lambda * (mean token NLL on R)
+ *   npo       -(2/beta) mean_b log sigmoid(beta (NLL_theta(b) - NLL_ref(b)))
+ *             with ref the frozen model before unlearning (minimising it
+ *             raises the forget NLL, as the official NPO code does)
+ *   npo-gd    npo + lambda * (mean token NLL on R)
+ *   simnpo    -(2/beta) mean_b log sigmoid(beta (NLL(b)/|y_b| - gamma))
+ *             * forget_weight + lambda * (mean token NLL on R). This is
+ *             the official SimNPO code's form (OPTML-Group/Unlearn-Simple,
+ *             TOFU/dataloader.py: logsigmoid(beta * (loss/len - gamma))):
+ *             gamma sits inside beta's product, not beside it as in the
+ *             paper's equation.
+ *   refusal   mean token NLL on F, where F holds the forget questions with
+ *             refusal answers (lt_llm_refusal_data), + lambda * (mean token
+ *             NLL on R)
+ *   rmu       at decoder layer L (lt_llama_hidden, 1-based), forget term =
+ *             mean over the non-pad tokens of F and the d dims of
+ *             (h_theta - c u)^2, u a fixed unit vector (seeded uniform
+ *             [0, 1) entries, normalised, as WMDP's RMU code draws it);
+ *             retain term = alpha * mean over the non-pad tokens of R and
+ *             the dims of (h_theta - h_ref)^2. Only the MLP down_proj
+ *             weights of layers max(1, L-2)..L are trained.
+ * lambda multiplies the retain term of graddiff, npo-gd, simnpo and
+ * refusal (0 turns it off and skips the retain forward pass); rmu's retain
+ * term is weighted by alpha alone (alpha 0 turns it off).
+ *
+ * Masks ("none", "wagle:R", "gradient:R", "magnitude:R", "snip:R",
+ * "random:R") keep the top fraction R of the trainable weights, ranked
+ * globally by a score: wagle |(theta - g_r/mu) * g_f|, gradient |g_f|,
+ * magnitude |theta|, snip |theta * g_f|, random (seeded uniform), with
+ * g_f / g_r the gradients of the summed answer NLL over the forget /
+ * retain examples. Ties are broken towards the lower index. A mask entry
+ * is 1 (trained) or 0 (frozen: lt_optim_step leaves it bit-identical).
+ *
+ * The loop (lt_llm_unlearn): per epoch, a seeded permutation of the forget
+ * set in batches; each step pairs its forget batch with the next retain
+ * batch (a seeded shuffle of the retain set, reshuffled each time it runs
+ * out). Gradients are masked, then clipped to a global norm, then the
+ * optimizer steps with a learning rate warmed up linearly over `warmup`
+ * steps (default: one epoch, as TOFU's forget.py) and constant after it.
+ * With Sophia GNB, every hessian_interval steps the Hessian EMA gets the
+ * squared gradient of the mean cross-entropy on labels sampled from the
+ * model's own softmax at the forget batch's scored positions (official
+ * Sophia), and sophia_bs is set to the number of those positions (the
+ * official code's total_bsz: tokens per Hessian batch, since the squared
+ * mean-token gradient shrinks like 1/tokens). A loss or gradient that is
+ * not finite, or |loss| > max_loss (rmu, whose MSE lives on the hidden
+ * states' scale: |loss| > max_loss x max(1, |first loss|)), stops the run
+ * with LT_ERR_NAN; the
+ * weights are then restored to the last good snapshot (the end of the last
+ * completed epoch, or the start) and the report says so.
+ */
+#ifndef LETHE_LLM_UNLEARN_H
+#define LETHE_LLM_UNLEARN_H
+
+#include "lethe/lm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- methods and losses (src/unlearn/llm_loss.c) --------------------------- */
+
+typedef enum {
+    LT_LLM_GA = 0,
+    LT_LLM_GRADDIFF,
+    LT_LLM_NPO,
+    LT_LLM_NPO_GD,
+    LT_LLM_SIMNPO,
+    LT_LLM_REFUSAL,
+    LT_LLM_RMU
+} lt_llm_method;
+
+/* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu". */
+lt_status lt_llm_method_parse(const char *name, lt_llm_method *out);
+const char *lt_llm_method_name(lt_llm_method m);
+/* True for npo, npo-gd and rmu (they need the frozen reference model). */
+bool lt_llm_method_needs_ref(lt_llm_method m);
+
+typedef struct {
+    lt_llm_method method;
+    float beta;           /* npo, simnpo: 2.5 */
+    float gamma;          /* simnpo: 0 */
+    float lambda;         /* retain weight: 1 */
+    float forget_weight;  /* simnpo: 1 */
+    int rmu_layer;        /* 1..n_layers; 0: n_layers / 2 (at least 1) */
+    float rmu_coeff;      /* c (> 0 in lt_llm_step_loss); 0: auto in the
+                             loop, see lt_llm_loss_defaults */
+    float rmu_alpha;      /* 100 */
+    uint64_t rmu_seed;    /* draws u */
+} lt_llm_loss_cfg;
+
+/* beta 2.5, gamma 0, lambda 1, forget_weight 1, rmu layer n/2, rmu coeff
+ * 0 (auto), alpha 100, rmu seed 1.
+ * RMU's c: WMDP uses 6.5 on Zephyr-7B and 300 on Yi-34B, i.e. c tracks
+ * the scale of the model's residual stream (c u must sit well away from
+ * where the forget activations are, or the MSE barely changes them). The
+ * residual norm of the models trained here is ~1e3 (d20: a mean token norm
+ * of 1240-1580 over layers 1-4), so no fixed c fits every model: with
+ * rmu_coeff 0 the loop sets c = 2 x the mean L2 norm of the layer-L hidden
+ * states of the model before unlearning over the forget set's tokens
+ * (lt_llm_rmu_auto_coeff); a positive rmu_coeff is used as is. */
+lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
+
+/* A padded batch with its own buffers (grown by lt_llm_batch_fill). */
+typedef struct {
+    int32_t *ids, *labels;  /* B*T */
+    uint8_t *mask;          /* B*T: scored positions */
+    int32_t *lens;          /* B: real (non-pad) tokens of each row */
+    int64_t B, T, cap;
+    int64_t n_scored;       /* scored positions in all */
+    int64_t n_real;         /* non-pad tokens in all */
+} lt_llm_batch;
+
+/* Examples idx[0..B) of d, right-padded with pad_id (lt_lm_batch). */
+lt_status lt_llm_batch_fill(lt_llm_batch *b, const lt_lm_data *d,
+                            const int64_t *idx, int64_t B, int32_t pad_id);
+void lt_llm_batch_free(lt_llm_batch *b);
+
+/* What a step's loss is made of (NaN where a part is not computed: the
+ * NLLs under rmu, the retain parts when lambda is 0 or there is no R). */
+typedef struct {
+    double loss;        /* the total */
+    double forget;      /* the forget term, weights included */
+    double retain;      /* the retain term, lambda / alpha included */
+    double forget_nll;  /* mean token NLL on F */
+    double retain_nll;  /* mean token NLL on R */
+} lt_llm_parts;
+
+/* The fixed RMU direction: d seeded uniform [0, 1) draws, normalised to
+ * unit L2 norm. */
+void lt_llm_rmu_direction(int64_t d, uint64_t seed, float *u);
+
+/* True when the method's loss has a retain term under cfg. */
+bool lt_llm_uses_retain(const lt_llm_loss_cfg *cfg);
+
+/* The loss of one step, built on c's tape (grad mode on: backward from
+ * *loss fills m's parameter gradients). ref is the frozen model (needed by
+ * npo, npo-gd and rmu; its passes run without a tape). r may be NULL when
+ * !lt_llm_uses_retain(cfg). parts may be NULL. */
+lt_status lt_llm_step_loss(lt_ctx *c, lt_llama *m, lt_llama *ref,
+                           const lt_llm_loss_cfg *cfg, const lt_llm_batch *f,
+                           const lt_llm_batch *r, lt_tensor **loss,
+                           lt_llm_parts *parts);
+
+/* 2 x the mean L2 norm of m's layer-`layer` hidden states over the
+ * non-pad tokens after the first of every example of d (no tape). */
+lt_status lt_llm_rmu_auto_coeff(lt_llama *m, const lt_lm_data *d, int layer,
+                                int32_t pad_id, double *c);
+
+/* Arena bytes one step needs with batches of B rows of up to T tokens. */
+size_t lt_llm_step_arena_bytes(const lt_llama_config *cfg, int64_t B,
+                               int64_t T);
+
+/* Refusal data: each forget question with one of a built-in list of
+ * "I don't know"-style answers, picked per question by a seeded RNG
+ * (out is zeroed first). */
+lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
+                              const lt_tofu_set *forget, uint64_t seed,
+                              lt_lm_data *out);
+/* The built-in refusal answers. */
+int lt_llm_refusal_count(void);
+const char *lt_llm_refusal_text(int i);
+
+/* ---- masks (src/unlearn/llm_mask.c) ---------------------------------------- */
+
+typedef enum {
+    LT_LLM_MASK_NONE = 0,
+    LT_LLM_MASK_WAGLE,
+    LT_LLM_MASK_GRADIENT,
+    LT_LLM_MASK_MAGNITUDE,
+    LT_LLM_MASK_SNIP,
+    LT_LLM_MASK_RANDOM
+} lt_llm_mask_kind;
+
+typedef struct {
+    lt_llm_mask_kind kind;
+    double ratio;         /* fraction of weights kept trainable, (0, 1] */
+} lt_llm_mask_spec;
+
+/* "none" or "KIND:R" with 0 < R <= 1. */
+lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out);
+/* "none", "wagle:0.5", ... */
+void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
+
+/* Scores of n weights for kind (gf, gr may be NULL where the kind does not
+ * use them; mu for wagle; seed for random). */
+lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
+                             const float *gf, const float *gr, int64_t n,
+                             double mu, uint64_t seed, float *score);
+/* mask[i] = 1 for the round(ratio * n) (at least 1) highest scores, ties to
+ * the lower index, else 0; *kept (may be NULL) gets the kept fraction. */
+lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
+                             float *mask, double *kept);
+
+typedef struct {
+    lt_llm_mask_spec spec;
+    double mu;            /* wagle: 1e-6 */
+    int64_t max_retain;   /* retain examples for g_r: 0 all, else the first
+                             N of a seeded permutation */
+    int batch;            /* examples per gradient pass */
+    int32_t pad_id;
+    uint64_t seed;
+} lt_llm_mask_opts;
+
+/* The mask over m's trainable weights (mask[m->params.n_train]); spec
+ * "none" gives all ones. m's gradients are left zero. */
+lt_status lt_llm_mask_compute(lt_llama *m, const lt_lm_data *forget,
+                              const lt_lm_data *retain,
+                              const lt_llm_mask_opts *o, float *mask,
+                              double *kept);
+/* The RMU trainable set: 1 on the mlp.down_proj weights of layers
+ * max(1, layer-2)..layer (1-based), 0 elsewhere. */
+lt_status lt_llm_rmu_mask(const lt_llama *m, int layer, float *mask);
+
+/* ---- the loop (src/unlearn/llm_unlearn.c) ---------------------------------- */
+
+typedef struct {
+    int epoch, epochs;
+    int64_t step, steps;
+    double loss, forget_nll, retain_nll; /* see lt_llm_parts (refusal:
+                                            forget_nll is on the refusal
+                                            answers; rmu: NaN) */
+    double lr, grad_norm, seconds;
+} lt_llm_event;
+
+typedef struct {
+    lt_llm_loss_cfg loss;
+    lt_optim_config optim;    /* kind, lr, weight decay, Sophia settings */
+    int epochs;               /* 5 */
+    int batch;                /* 8 forget (and retain) examples per step */
+    int64_t warmup;           /* linear warm-up steps; < 0: one epoch */
+    float clip;               /* max gradient norm; 0: off (1) */
+    double max_loss;          /* |loss| above it is divergence (1e3) */
+    uint64_t seed;            /* batch order, refusal picks, masks */
+    int32_t pad_id;
+    lt_llm_mask_spec mask;    /* none */
+    double mu;                /* wagle (1e-6) */
+    int64_t mask_samples;     /* retain examples for g_r (0: all) */
+    const lt_lm_data *mask_forget; /* forget data for g_f (NULL: forget;
+                                      refusal passes the true answers) */
+    void (*progress)(void *ud, const lt_llm_event *ev);
+    void *ud;
+} lt_llm_unlearn_cfg;
+
+typedef struct {
+    int64_t steps;
+    int epochs_done;          /* epochs completed */
+    double seconds, first_loss, last_loss;
+    double mask_kept;         /* fraction of weights trained */
+    double rmu_coeff;         /* rmu: the c used (auto resolved) */
+    bool diverged;
+    int restored_epoch;       /* diverged: weights are those after this
+                                 epoch (0: the start) */
+    char message[320];        /* diverged: what happened */
+} lt_llm_report;
+
+/* The default learning rate of a method under AdamW (Sophia: the same). */
+float lt_llm_default_lr(lt_llm_method m);
+/* The defaults above with AdamW (betas 0.9/0.999, weight decay 0.01) at
+ * lt_llm_default_lr(m). */
+lt_llm_unlearn_cfg lt_llm_unlearn_defaults(lt_llm_method m);
+
+/* Unlearn forget from m (for refusal, forget is lt_llm_refusal_data's).
+ * retain may be NULL for ga and npo. rep may be NULL. */
+lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
+                         const lt_lm_data *retain,
+                         const lt_llm_unlearn_cfg *cfg, lt_llm_report *rep);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
