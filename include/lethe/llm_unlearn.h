@@ -48,7 +48,9 @@
  * batch (a seeded shuffle of the retain set, reshuffled each time it runs
  * out). Gradients are masked, then clipped to a global norm, then the
  * optimizer steps with a learning rate warmed up linearly over `warmup`
- * steps (default: one epoch, as TOFU's forget.py) and constant after it.
+ * steps (default: one epoch, as TOFU's forget.py) and then decayed
+ * linearly to 0 at the last step (the Hugging Face Trainer's default
+ * schedule, which TOFU's and NPO's forget.py use).
  * With Sophia GNB, every hessian_interval steps the Hessian EMA gets the
  * squared gradient of the mean cross-entropy on labels sampled from the
  * model's own softmax at the forget batch's scored positions (official
@@ -97,12 +99,19 @@ typedef struct {
     int rmu_layer;        /* 1..n_layers; 0: n_layers / 2 (at least 1) */
     float rmu_coeff;      /* c (> 0 in lt_llm_step_loss); 0: auto in the
                              loop, see lt_llm_loss_defaults */
-    float rmu_alpha;      /* 100 */
+    float rmu_alpha;      /* 1 (see lt_llm_loss_defaults) */
     uint64_t rmu_seed;    /* draws u */
 } lt_llm_loss_cfg;
 
-/* beta 2.5, gamma 0, lambda 1, forget_weight 1, rmu layer n/2, rmu coeff
- * 0 (auto), alpha 100, rmu seed 1.
+/* beta 0.1 for npo and npo-gd (NPO's config), else 2.5 (SimNPO's forget05
+ * value; its forget10 config uses 4.5, which `lethe bench tofu` sets),
+ * gamma 0, lambda 1, forget_weight 0.1375 for simnpo (SimNPO's TOFU
+ * npo_coeff), else 1, rmu layer n/2, rmu coeff
+ * 0 (auto), alpha 1, rmu seed 1.
+ * RMU's alpha: WMDP uses 1200 on Zephyr-7B; on the models trained here
+ * (auto c, hidden norms ~1e2-1e3) alpha 100 or 10 keeps the retain term in
+ * charge and nothing is forgotten (micro model, 40 authors, forget10: ROUGE-L
+ * recall 1.00 and 0.99 after 5 epochs), alpha 1 forgets (0.23 at lr 3e-3).
  * RMU's c: WMDP uses 6.5 on Zephyr-7B and 300 on Yi-34B, i.e. c tracks
  * the scale of the model's residual stream (c u must sit well away from
  * where the forget activations are, or the MSE barely changes them). The

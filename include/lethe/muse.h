@@ -67,8 +67,15 @@
  *            higher here, so an under-unlearned model (forget texts still
  *            look like members) has a POSITIVE PrivLeak; MUSE's paper
  *            orients its AUC the other way and reports it negative.
- * Generation runs texts in parallel (one OpenMP thread per text, each with
- * its own KV cache); MIA scoring runs padded batches through the model.
+ * Generation is greedy (argmax, lowest id on ties, as lt_llama_generate)
+ * and runs texts in parallel (one OpenMP thread per text, each with its
+ * own KV cache); KnowMem stops at the first token holding a line break,
+ * which gives the same answer as generating all qa_max_new tokens and
+ * cutting. MIA scoring runs padded batches through the model.
+ *
+ * Corpus files: `lethe data muse` caps each KnowMem file at 200 items by
+ * default (a seeded draw), which keeps a tiny model's whole evaluation
+ * near half a minute of CPU.
  */
 #ifndef LETHE_MUSE_H
 #define LETHE_MUSE_H

@@ -80,8 +80,11 @@ double lt_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ---- learning-rate schedules ---------------------------------------------- */
 
-typedef enum { LT_SCHED_CONSTANT = 0, LT_SCHED_MULTISTEP, LT_SCHED_COSINE }
-    lt_sched_kind;
+/* LINEAR: after the warm-up, base_lr * (total - step) / (total - warmup)
+ * down to 0 at step total (Hugging Face's get_linear_schedule_with_warmup,
+ * the Trainer's default). */
+typedef enum { LT_SCHED_CONSTANT = 0, LT_SCHED_MULTISTEP, LT_SCHED_COSINE,
+               LT_SCHED_LINEAR } lt_sched_kind;
 
 typedef struct {
     lt_sched_kind kind;

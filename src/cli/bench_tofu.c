@@ -34,7 +34,7 @@ typedef struct {
 typedef struct {
     char method[24], mask[32], optim[16];
     double lr, fq, mu, f_rouge, f_prob, f_tr, r_rouge, seconds;
-    bool failed;
+    bool failed, diverged;
     char why[400];
 } lt_tb_row;
 
@@ -67,7 +67,7 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
                   .epochs = 50, .batch = 8, .vocab = 2048, .lr = 3e-3f,
                   .seed = 1},
         .methods = "all", .masks = "none,wagle:0.5", .optims = "adamw,sophia",
-        .baseline = "npo", .epochs = 5, .batch = 8};
+        .baseline = "npo", .epochs = 5, .batch = 8, .max_items = 300};
     lt_tofu_setup_opts *s = &o->setup;
     lt_opt opts[] = {
         {"--authors", LT_OPT_INT, &s->authors, "fictitious authors (40)", 10, LT_TOFU_MAX_AUTHORS},
@@ -87,7 +87,7 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
         {"--batch", LT_OPT_INT, &o->batch, "unlearning batch (8)", 1, 4096},
         {"--lr", LT_OPT_STR, &o->lr, "per-method learning rates, m=v,...", 0, 0},
         {"--lr-grid", LT_OPT_STR, &o->lr_grid, "search mode: only rows m=v1:v2:... (no mask, first optimizer)", 0, 0},
-        {"--max-items", LT_OPT_INT, &o->max_items, "evaluate at most N items per split (0: all)", 0, 1000000},
+        {"--max-items", LT_OPT_INT, &o->max_items, "evaluate at most N items per split (300, TOFU's; 0: all)", 0, 1000000},
         {"--quick", LT_OPT_FLAG, &o->quick, "small setting for CI", 0, 0},
         {"--json", LT_OPT_STR, &o->json, "write the table as JSON", 0, 0},
         {"--markdown", LT_OPT_STR, &o->markdown, "write the table as Markdown", 0, 0},
@@ -191,8 +191,7 @@ static int lt_tb_eval(lt_tb *b, lt_llama *m, lt_tb_row *row,
                       lt_tofu_split_eval *keep_forget)
 {
     lt_tofu_eval_opts eo = lt_tofu_eval_defaults();
-    if (b->o->max_items)
-        eo.max_items = b->o->max_items;
+    eo.max_items = b->o->max_items;
     const lt_tofu_set *sets[4] = {&b->ev_forget, &b->ev_retain, &b->ev_ra,
                                   &b->ev_wf};
     int kinds[4] = {LT_TOFU_FORGET, LT_TOFU_RETAIN, LT_TOFU_UTILITY,
@@ -228,6 +227,8 @@ static lt_tb_row *lt_tb_row_new(lt_tb *b, const char *method,
         return NULL;
     lt_tb_row *r = &b->rows[b->n_rows++];
     *r = (lt_tb_row){0};
+    r->fq = r->mu = r->f_rouge = r->f_prob = r->f_tr = r->r_rouge = NAN;
+    r->seconds = NAN;
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->mask, sizeof r->mask, "%s", mask);
     snprintf(r->optim, sizeof r->optim, "%s", optim);
@@ -315,6 +316,8 @@ static int lt_tb_cfg(const lt_tb *b, lt_llm_method k, const char *mask,
     }
     cfg->optim.lr = lr;
     cfg->optim.weight_decay = 0.01f;
+    if (k == LT_LLM_SIMNPO) /* SimNPO's TOFU configs */
+        cfg->loss.beta = b->o->setup.forget_pct >= 10 ? 4.5f : 2.5f;
     cfg->epochs = b->o->epochs;
     cfg->batch = b->o->batch;
     cfg->seed = b->o->setup.seed;
@@ -350,6 +353,7 @@ static int lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     row->seconds = rep.seconds;
     if (st != LT_OK) {
         row->failed = true;
+        row->diverged = rep.diverged;
         snprintf(row->why, sizeof row->why, "%s", rep.diverged ? rep.message :
                  lt_last_error());
         fprintf(stderr, "lethe bench tofu: %s: %s\n", ui.label, row->why);
@@ -357,7 +361,12 @@ static int lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     double t0 = lt_now();
     rc = st == LT_OK || rep.diverged ? lt_tb_eval(b, m, row, NULL) : 0;
     lt_llama_free(m);
-    if (!rc)
+    if (rc) {
+        row->failed = true;
+        snprintf(row->why, sizeof row->why, "evaluation: %s", lt_last_error());
+        return 0;
+    }
+    if (!row->failed || row->diverged)
         printf("%-28s FQ %.3g MU %.4f forget ROUGE-L %.4f  %.1f s (eval "
                "%.1f s)%s\n", ui.label, row->fq, row->mu, row->f_rouge,
                row->seconds, lt_now() - t0,
@@ -466,6 +475,53 @@ static int lt_tb_lr_grid(lt_tb *b)
     return 0;
 }
 
+/* Every list option checked before hours of training. 0, or 2 with the
+ * message printed. */
+static int lt_tb_validate(const lt_tb_opts *o)
+{
+    const char *methods = strcmp(o->methods, "all") ? o->methods : "ga";
+    char item[256];
+    lt_llm_method k;
+    lt_llm_mask_spec ms;
+    lt_optim_config oc;
+    float lr;
+    for (int i = 0; lt_tb_item(methods, i, item, sizeof item); i++)
+        if (lt_tb_method(item, &k))
+            return 2;
+    for (int i = 0; lt_tb_item(o->masks, i, item, sizeof item); i++)
+        if (lt_llm_mask_parse(item, &ms) != LT_OK)
+            goto bad;
+    for (int i = 0; lt_tb_item(o->optims, i, item, sizeof item); i++)
+        if (lt_optim_parse(item, &oc) != LT_OK)
+            goto bad;
+    for (int i = 0; strcmp(o->baseline, "none") &&
+                    lt_tb_item(o->baseline, i, item, sizeof item); i++)
+        if (lt_tb_method(item, &k))
+            return 2;
+    for (int i = 0; o->lr_grid && lt_tb_item(o->lr_grid, i, item,
+                                             sizeof item); i++) {
+        char *eq = strchr(item, '=');
+        if (!eq || (*eq = 0, lt_tb_method(item, &k))) {
+            fprintf(stderr, "lethe bench tofu: --lr-grid: malformed '%s' "
+                    "(want method=v1:v2,...)\n", o->lr_grid);
+            return 2;
+        }
+    }
+    for (int i = 0; o->lr && lt_tb_item(o->lr, i, item, sizeof item); i++) {
+        char *eq = strchr(item, '=');
+        if (!eq || (*eq = 0, lt_tb_method(item, &k)) ||
+            lt_tb_lr(o->lr, item, &lr) < 0) {
+            fprintf(stderr, "lethe bench tofu: --lr: malformed '%s' (want "
+                    "method=value,...)\n", o->lr);
+            return 2;
+        }
+    }
+    return 0;
+bad:
+    fprintf(stderr, "lethe bench tofu: %s\n", lt_last_error());
+    return 2;
+}
+
 /* ---- the table ---------------------------------------------------------------- */
 
 static void lt_tb_num(char *buf, size_t n, double v, const char *fmt)
@@ -488,7 +544,8 @@ static void lt_tb_line(FILE *f, const lt_tb_row *r, bool md)
     lt_tb_num(ft, sizeof ft, r->f_tr, "%.4f");
     lt_tb_num(rr, sizeof rr, r->r_rouge, "%.4f");
     lt_tb_num(t, sizeof t, r->seconds, "%.1f");
-    const char *mark = r->failed ? " (diverged)" : "";
+    const char *mark = r->diverged ? " (diverged)" : r->failed ? " (failed)"
+                                                               : "";
     if (md)
         fprintf(f, "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
                 "|\n", r->method, mark, r->mask, r->optim, lr, fq, mu, fr, fp,
@@ -566,10 +623,12 @@ static int lt_tb_json(const lt_tb *b, const char *title, int argc, char **argv,
         lt_tb_json_num(o, "forget_truth_ratio", r->f_tr);
         lt_tb_json_num(o, "retain_rouge_l", r->r_rouge);
         lt_tb_json_num(o, "seconds", r->seconds);
-        cJSON_AddBoolToObject(o, "diverged", r->failed);
+        cJSON_AddBoolToObject(o, "diverged", r->diverged);
+        cJSON_AddBoolToObject(o, "failed", r->failed);
         if (r->failed)
             cJSON_AddStringToObject(o, "message", r->why);
-        cJSON_AddItemToArray(rows, o);
+        if (!rows || !cJSON_AddItemToArray(rows, o))
+            cJSON_Delete(o);
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -609,6 +668,8 @@ int lt_cli_bench_tofu(int argc, char **argv)
         fprintf(stderr, "lethe bench tofu: --forget must be 1, 5 or 10\n");
         return 2;
     }
+    if (lt_tb_validate(&o))
+        return 2;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_tb *b = calloc(1, sizeof *b);
@@ -626,8 +687,8 @@ int lt_cli_bench_tofu(int argc, char **argv)
         rc = lt_tb_grid(b);
     if (!rc && !o.lr_grid)
         rc = lt_tb_baselines(b);
-    if (!rc)
-        rc = lt_tb_report(b, argc, argv);
+    int rrc = b->n_rows ? lt_tb_report(b, argc, argv) : 0;
+    rc = rc ? rc : rrc;
     lt_tb_close(b);
     free(b);
     return rc;

@@ -162,7 +162,9 @@ static int le_run(const le_opts *o, le_result *r)
     lt_tokenizer *t;
     if (lt_cli_lm_open("lm eval", o->model, o->tok, &m, &t))
         return 1;
-    int rc = 0;
+    /* the retain reference first: a bad file fails before minutes of
+     * generation */
+    int rc = o->retain_model || o->retain_json ? le_retain_tr(o, r) : 0;
     for (int s = 0; s < LE_SPLITS && !rc; s++)
         if (o->file[s]) {
             rc = le_eval_split(o, m, t, s, true, &r->split[s]);
@@ -170,8 +172,11 @@ static int le_run(const le_opts *o, le_result *r)
         }
     lt_llama_free(m);
     lt_tokenizer_free(t);
-    if (!rc && (o->retain_model || o->retain_json))
-        rc = le_retain_tr(o, r);
+    if (!rc && r->tr_ret && r->n_ret != r->split[LE_FORGET].n)
+        fprintf(stderr, "lethe lm eval: warning: the retain reference has %lld "
+                "forget items but this evaluation %lld (different "
+                "--max-items?); the KS test compares different item sets\n",
+                (long long)r->n_ret, (long long)r->split[LE_FORGET].n);
     r->fq = r->ks = r->mu = NAN;
     if (!rc && r->tr_ret &&
         lt_tofu_forget_quality(r->split[LE_FORGET].truth_ratio,

@@ -31,8 +31,8 @@ typedef struct {
 static int lt_lmu_parse(int argc, char **argv, lt_lmu_opts *o)
 {
     *o = (lt_lmu_opts){.mask = "none", .optim = "adamw",
-                       .beta = 2.5f, .lambda = 1.0f, .fweight = 1.0f,
-                       .mu = 1e-6f, .rmu_alpha = 100.0f,
+                       .beta = 0.0f, .lambda = 1.0f, .fweight = -1.0f,
+                       .mu = 1e-6f, .rmu_alpha = 1.0f,
                        .clip = 1.0f, .wd = 0.01f, .max_loss = 1e3f,
                        .epochs = 5, .batch = 8, .warmup = -1, .hess = 10,
                        .seed = 1};
@@ -43,10 +43,10 @@ static int lt_lmu_parse(int argc, char **argv, lt_lmu_opts *o)
         {"--retain", LT_OPT_STR, &o->retain, "TOFU retain split (retain90.json)", 0, 0},
         {"--method", LT_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu", 0, 0},
         {"--out", LT_OPT_STR, &o->out, "unlearned checkpoint (.safetensors or folder)", 0, 0},
-        {"--beta", LT_OPT_FLOAT, &o->beta, "npo/simnpo beta (2.5)", 1e-6, 1e6},
+        {"--beta", LT_OPT_FLOAT, &o->beta, "npo/simnpo beta (npo 0.1, simnpo 2.5)", 1e-6, 1e6},
         {"--gamma", LT_OPT_FLOAT, &o->gamma, "simnpo margin (0)", -1e6, 1e6},
         {"--lambda", LT_OPT_FLOAT, &o->lambda, "retain loss weight, 0: none (1)", 0, 1e6},
-        {"--forget-weight", LT_OPT_FLOAT, &o->fweight, "simnpo forget weight (1)", 0, 1e6},
+        {"--forget-weight", LT_OPT_FLOAT, &o->fweight, "simnpo forget weight (0.1375)", 0, 1e6},
         {"--epochs", LT_OPT_INT, &o->epochs, "passes over the forget set (5)", 1, 1e6},
         {"--lr", LT_OPT_FLOAT, &o->lr, "learning rate (0: the method's default)", 0, 10},
         {"--batch", LT_OPT_INT, &o->batch, "forget (and retain) examples per step (8)", 1, 65536},
@@ -60,7 +60,7 @@ static int lt_lmu_parse(int argc, char **argv, lt_lmu_opts *o)
         {"--hessian-interval", LT_OPT_INT, &o->hess, "sophia: steps between Hessian refreshes (10)", 1, 1e6},
         {"--rmu-layer", LT_OPT_INT, &o->rmu_layer, "rmu layer, 1-based, 0: n_layers/2 (0)", 0, 4096},
         {"--rmu-coeff", LT_OPT_FLOAT, &o->rmu_coeff, "rmu steering coefficient c, 0: 2 x the mean hidden norm (0)", 0, 1e6},
-        {"--rmu-alpha", LT_OPT_FLOAT, &o->rmu_alpha, "rmu retain weight (100)", 0, 1e9},
+        {"--rmu-alpha", LT_OPT_FLOAT, &o->rmu_alpha, "rmu retain weight (1)", 0, 1e9},
         {"--max-loss", LT_OPT_FLOAT, &o->max_loss, "|loss| above it is divergence (1000)", 1e-9, 1e30},
         {"--seed", LT_OPT_U64, &o->seed, "batch order, refusal picks, masks (1)", 0, 0},
         {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
@@ -97,10 +97,12 @@ static int lt_lmu_config(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c)
         return 2;
     }
     *c = lt_llm_unlearn_defaults(m);
-    c->loss.beta = o->beta;
+    if (o->beta > 0)
+        c->loss.beta = o->beta;
     c->loss.gamma = o->gamma;
     c->loss.lambda = o->lambda;
-    c->loss.forget_weight = o->fweight;
+    if (o->fweight >= 0)
+        c->loss.forget_weight = o->fweight;
     c->loss.rmu_layer = o->rmu_layer;
     c->loss.rmu_coeff = o->rmu_coeff;
     c->loss.rmu_alpha = o->rmu_alpha;
@@ -258,6 +260,9 @@ static int lt_lmu_json(const lt_lmu_opts *o, const lt_llm_unlearn_cfg *c,
         cJSON_AddNumberToObject(j, "rmu_coeff_used", rep->rmu_coeff);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
+    if (!text)
+        fprintf(stderr, "lethe lm unlearn: out of memory writing %s\n",
+                o->json);
     int rc = text ? lt_cli_write_text(o->json, text) : 1;
     free(text);
     return rc;

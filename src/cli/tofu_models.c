@@ -181,12 +181,13 @@ static int lt_tofu_train(const lt_tofu_setup_opts *o, const lt_tofu_setup *s,
         st = lt_tokenizer_save(t, tok_path);
     if (st == LT_OK)
         st = lt_llama_save(m, out, 0);
+    int64_t n = d.n;
     lt_llama_free(m);
     lt_lm_data_free(&d);
     if (st != LT_OK)
         return lt_tofu_fail(out);
     printf("trained %s on %s + utility sets: %lld examples, loss %.4f -> "
-           "%.4f, %.0f s\n", out, split, (long long)d.n, rep.first_loss,
+           "%.4f, %.0f s\n", out, split, (long long)n, rep.first_loss,
            rep.last_loss, rep.seconds);
     return 0;
 }

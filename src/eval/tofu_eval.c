@@ -495,7 +495,9 @@ static const char *const te_kind_name[] = {"forget", "retain", "utility"};
 static cJSON *te_num(double v)
 {
     char buf[40];
-    if (!isfinite(v))
+    if (isinf(v)) /* valid JSON that cJSON and Python read back as +-inf */
+        return cJSON_CreateRaw(v > 0 ? "1e999" : "-1e999");
+    if (isnan(v))
         return cJSON_CreateNull();
     snprintf(buf, sizeof buf, "%.17g", v);
     return cJSON_CreateRaw(buf);

@@ -247,6 +247,12 @@ float lt_schedule_lr(const lt_schedule *s, int64_t step)
                 lr *= s->gamma;
         return lr;
     }
+    case LT_SCHED_LINEAR: {
+        int64_t span = s->total - s->warmup;
+        double left = (double)(s->total - step);
+        return span > 0 && left > 0 ? s->base_lr * (float)(left / (double)span)
+                                    : 0.0f;
+    }
     case LT_SCHED_COSINE: {
         int64_t span = s->total - s->warmup;
         double p = span > 0 ? (double)(step - s->warmup) / (double)span : 1.0;

@@ -50,13 +50,16 @@ lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m)
 {
     lt_llm_loss_cfg c = {0};
     c.method = m;
-    c.beta = 2.5f;
+    /* NPO's official config: beta 0.1; SimNPO's TOFU configs: beta 2.5
+     * (forget05) / 4.5 (forget10), npo_coeff 0.1375 on the forget term */
+    bool npo = m == LT_LLM_NPO || m == LT_LLM_NPO_GD;
+    c.beta = npo ? 0.1f : 2.5f;
     c.gamma = 0.0f;
     c.lambda = 1.0f;
-    c.forget_weight = 1.0f;
+    c.forget_weight = m == LT_LLM_SIMNPO ? 0.1375f : 1.0f;
     c.rmu_layer = 0;
     c.rmu_coeff = 0.0f;
-    c.rmu_alpha = 100.0f;
+    c.rmu_alpha = 1.0f;
     c.rmu_seed = 1;
     return c;
 }

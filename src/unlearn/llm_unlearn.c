@@ -314,8 +314,8 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
     int64_t T = f->max_len > (r ? r->max_len : 0) ? f->max_len : r->max_len;
     st->per_epoch = (f->n + cfg->batch - 1) / cfg->batch;
     st->total = st->per_epoch * cfg->epochs;
-    st->sched = (lt_schedule){.kind = LT_SCHED_CONSTANT,
-                              .base_lr = cfg->optim.lr,
+    st->sched = (lt_schedule){.kind = LT_SCHED_LINEAR,
+                              .base_lr = cfg->optim.lr, .total = st->total,
                               .warmup = cfg->warmup < 0 ? st->per_epoch
                                                         : cfg->warmup};
     st->c = lt_ctx_new(lt_llm_step_arena_bytes(&m->cfg, cfg->batch, T));
@@ -377,6 +377,7 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
     st.t0 = lt_llm_clock();
     s = lt_llm_setup(&st, m, forget, retain, cfg, &rep->mask_kept);
     rep->rmu_coeff = st.loss.rmu_coeff;
+    bool in_loop = s == LT_OK; /* a setup failure is not a divergence */
     for (int e = 1; e <= cfg->epochs && s == LT_OK; e++) {
         s = lt_llm_epoch(&st, m, forget, retain, cfg, e, rep);
         if (s == LT_OK) {
@@ -385,7 +386,7 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
             rep->epochs_done = e;
         }
     }
-    if (s == LT_ERR_NAN && st.snap) {
+    if (s == LT_ERR_NAN && in_loop && st.snap) {
         memcpy(m->params.theta, st.snap,
                (size_t)m->params.n_total * sizeof *st.snap);
         rep->diverged = true;
