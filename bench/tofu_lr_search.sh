@@ -14,3 +14,7 @@ mkdir -p out
 npo=5e-4:1e-3:2e-3:4e-3,npo-gd=1e-3:3e-3:6e-3,simnpo=1e-3:3e-3:1e-2,\
 refusal=1e-3:3e-3,rmu=3e-3:1e-2:3e-2" \
   --markdown out/tofu-lr-search.md --json out/tofu-lr-search.json
+# round 2: between the best rate and the first that broke utility
+"./$BUILD/lethe" bench tofu --cache "$CACHE" --optims adamw \
+  --lr-grid "ga=1.5e-3,graddiff=2e-3,npo=1.5e-3,simnpo=5e-3:7e-3,rmu=5e-3" \
+  --markdown out/tofu-lr-search2.md --json out/tofu-lr-search2.json

@@ -186,6 +186,37 @@ expect_error "lm: malformed data" "bad.json:2" \
 expect_error "lm: tokenizer of another vocabulary" "vocabulary" \
   "$LETHE" lm score --model "$T/lm.safetensors" --tokenizer "$T/tok2.json" --data "$T/tofu/forget10.json"
 
+# LLM unlearning and evaluation on the 2-author model above.
+if "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+     --retain "$T/tofu/retain90.json" --method npo-gd --mask wagle:0.5 --epochs 1 \
+     --out "$T/u.safetensors" --json "$T/u.json" >"$T/out" 2>"$T/err" &&
+   grep -q '"steps"' "$T/u.json" && [ -e "$T/u.tokenizer.json" ] &&
+   "$LETHE" lm eval --benchmark tofu --model "$T/u.safetensors" \
+     --forget "$T/tofu/forget10_perturbed.json" --retain "$T/tofu/retain_perturbed.json" \
+     --retain-model "$T/lm.safetensors" --json "$T/e.json" >"$T/out" 2>"$T/err" &&
+   grep -q "forget_quality" "$T/e.json"
+then ok "lm: unlearn (npo-gd, wagle mask), eval (tofu)"; else bad "lm unlearn/eval"; cat "$T/out" "$T/err"; fi
+expect_error "lm unlearn: unknown method" "unknown unlearning method 'npx'" \
+  "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+  --retain "$T/tofu/retain90.json" --method npx --out "$T/u2.safetensors"
+expect_error "lm unlearn: bad mask" "wagle:2" \
+  "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+  --retain "$T/tofu/retain90.json" --method ga --mask wagle:2 --out "$T/u2.safetensors"
+expect_error "lm unlearn: missing forget file" "$T/none.json" \
+  "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/none.json" \
+  --retain "$T/tofu/retain90.json" --method ga --out "$T/u2.safetensors"
+[ -e "$T/u2.safetensors" ] && bad "lm unlearn left output after an error" || ok "lm unlearn: no output after an error"
+expect_error "lm eval: corrupt retain json" "$T/bad.json" \
+  "$LETHE" lm eval --benchmark tofu --model "$T/u.safetensors" \
+  --forget "$T/tofu/forget10_perturbed.json" --retain-json "$T/bad.json"
+expect_error "bench tofu: unknown method, before any training" "npx" \
+  "$LETHE" bench tofu --methods ga,npx --cache "$T/tc"
+expect_error "bench tofu: bad mask" "wagle:2" \
+  "$LETHE" bench tofu --masks none,wagle:2 --cache "$T/tc"
+[ -e "$T/tc" ] && bad "bench tofu trained before checking its options" || ok "bench tofu: options checked first"
+expect_error "data muse: unknown collection" "nosuchcollection" \
+  "$LETHE" data muse --forget nosuchcollection --out "$T/muse"
+
 # Bad inputs.
 cp "$T/mlp.safetensors" "$T/keep.safetensors"
 expect_error "unknown model" "unknown model 'resnet99'" \

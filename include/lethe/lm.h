@@ -83,6 +83,16 @@ lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
 lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
                                int64_t T, lt_lm_data *out);
 
+/* One example per document instead (documents as above): BOS (if the
+ * tokenizer has one) + the document's tokens + EOS, cut to max_len tokens
+ * (counted in n_truncated), every token after the first scored. Each text
+ * then starts from BOS as it does when it is prompted for evaluation
+ * (MUSE's VerbMem, the MIAs). */
+lt_status lt_lm_data_docs(const lt_tokenizer *tok, const char *text,
+                          size_t len, int64_t max_len, const char *what,
+                          lt_lm_data *out);
+lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
+                               int64_t max_len, lt_lm_data *out);
 /* Train a byte-level BPE tokenizer on the texts the model will see for
  * the records of set ("Question: {q}\nAnswer: {a}"). */
 lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,

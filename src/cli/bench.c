@@ -700,12 +700,14 @@ int lt_cli_bench(int argc, char **argv)
         return lt_bench_classify(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "tofu"))
         return lt_cli_bench_tofu(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "muse"))
+        return lt_cli_bench_muse(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "worst-case"))
         return lt_bench_worst_case(argc - 1, argv + 1);
     FILE *f = argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")
               ? stderr : stdout;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n       lethe bench tofu [options]"
+            "worst-case [the same options]\n       lethe bench tofu|muse [options]"
             "\n(run any with --help for the options)\n");
     return f == stdout ? 0 : 2;
 }

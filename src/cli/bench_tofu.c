@@ -28,6 +28,7 @@ typedef struct {
     const char *methods, *masks, *optims, *baseline;
     const char *lr, *lr_grid, *markdown, *json;
     int epochs, batch, threads, max_items;
+    float sophia_scale;
     bool quick;
 } lt_tb_opts;
 
@@ -66,8 +67,9 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
                   .forget_pct = 10, .world_facts = 100, .real_authors = 100,
                   .epochs = 50, .batch = 8, .vocab = 2048, .lr = 3e-3f,
                   .seed = 1},
-        .methods = "all", .masks = "none,wagle:0.5", .optims = "adamw,sophia",
-        .baseline = "npo", .epochs = 5, .batch = 8, .max_items = 300};
+        .methods = "all", .masks = "none,wagle:0.5",
+        .optims = "adamw,sophia,sophia-soul", .baseline = "npo-gd,simnpo",
+        .epochs = 5, .batch = 8, .max_items = 300, .sophia_scale = 1.0f};
     lt_tofu_setup_opts *s = &o->setup;
     lt_opt opts[] = {
         {"--authors", LT_OPT_INT, &s->authors, "fictitious authors (40)", 10, LT_TOFU_MAX_AUTHORS},
@@ -81,12 +83,13 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
         {"--cache", LT_OPT_STR, &s->cache, "folder for data and models (out/tofu-cache)", 0, 0},
         {"--methods", LT_OPT_STR, &o->methods, "comma list or all", 0, 0},
         {"--masks", LT_OPT_STR, &o->masks, "comma list (none,wagle:0.5)", 0, 0},
-        {"--optims", LT_OPT_STR, &o->optims, "comma list (adamw,sophia)", 0, 0},
-        {"--baseline-masks", LT_OPT_STR, &o->baseline, "methods also run with gradient/magnitude/snip/random masks (npo; none: off)", 0, 0},
+        {"--optims", LT_OPT_STR, &o->optims, "comma list (adamw,sophia,sophia-soul)", 0, 0},
+        {"--baseline-masks", LT_OPT_STR, &o->baseline, "methods also run with gradient/magnitude/snip/random masks (npo-gd,simnpo; none: off)", 0, 0},
         {"--epochs", LT_OPT_INT, &o->epochs, "unlearning epochs (5)", 1, 1000},
         {"--batch", LT_OPT_INT, &o->batch, "unlearning batch (8)", 1, 4096},
         {"--lr", LT_OPT_STR, &o->lr, "per-method learning rates, m=v,...", 0, 0},
         {"--lr-grid", LT_OPT_STR, &o->lr_grid, "search mode: only rows m=v1:v2:... (no mask, first optimizer)", 0, 0},
+        {"--sophia-scale", LT_OPT_FLOAT, &o->sophia_scale, "rate factor of sophia rows (1)", 1e-6, 1e6},
         {"--max-items", LT_OPT_INT, &o->max_items, "evaluate at most N items per split (300, TOFU's; 0: all)", 0, 1000000},
         {"--quick", LT_OPT_FLAG, &o->quick, "small setting for CI", 0, 0},
         {"--json", LT_OPT_STR, &o->json, "write the table as JSON", 0, 0},
@@ -314,7 +317,8 @@ static int lt_tb_cfg(const lt_tb *b, lt_llm_method k, const char *mask,
         fprintf(stderr, "lethe bench tofu: %s\n", lt_last_error());
         return 2;
     }
-    cfg->optim.lr = lr;
+    cfg->optim.lr = cfg->optim.kind == LT_OPT_SOPHIA && lr_set <= 0
+                    ? lr * b->o->sophia_scale : lr;
     cfg->optim.weight_decay = 0.01f;
     if (k == LT_LLM_SIMNPO) /* SimNPO's TOFU configs */
         cfg->loss.beta = b->o->setup.forget_pct >= 10 ? 4.5f : 2.5f;

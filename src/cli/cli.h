@@ -28,5 +28,6 @@ int lt_cli_lm_eval(int argc, char **argv);
 int lt_cli_lm_eval_muse(int argc, char **argv);
 int lt_cli_data_muse(int argc, char **argv);
 int lt_cli_bench_tofu(int argc, char **argv);
+int lt_cli_bench_muse(int argc, char **argv);
 
 #endif

@@ -257,6 +257,77 @@ lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
     return s;
 }
 
+/* Append BOS (if any) + the tokens of text[0..len) + EOS as one example,
+ * cut to max_len (> 0). */
+static lt_status lm_doc_example(const lt_tokenizer *tok, const char *text,
+                                size_t len, int64_t max_len, lt_lm_data *d)
+{
+    int32_t bos = lt_tokenizer_special_id(tok, LT_TOK_BOS);
+    int32_t eos = lt_tokenizer_special_id(tok, LT_TOK_EOS);
+    int32_t *ids = NULL;
+    size_t n = 0;
+    lt_status s = lt_tokenizer_encode(tok, text, len, &ids, &n);
+    if (s != LT_OK || n == 0) {
+        free(ids);
+        return s;
+    }
+    int32_t *ex = malloc((n + 2) * sizeof *ex);
+    if (!ex) {
+        free(ids);
+        return lt_set_error(LT_ERR_NOMEM, "lm data: out of memory");
+    }
+    int64_t k = 0;
+    if (bos >= 0)
+        ex[k++] = bos;
+    memcpy(ex + k, ids, n * sizeof *ids);
+    k += (int64_t)n;
+    if (eos >= 0)
+        ex[k++] = eos;
+    free(ids);
+    if (k > max_len) {
+        k = max_len;
+        d->n_truncated++;
+    }
+    s = k >= 2 ? lm_add(d, ex, k, NULL, 0, 0) : LT_OK;
+    free(ex);
+    return s;
+}
+
+lt_status lt_lm_data_docs(const lt_tokenizer *tok, const char *text,
+                          size_t len, int64_t max_len, const char *what,
+                          lt_lm_data *out)
+{
+    if (!out || !tok || !text || max_len < 2)
+        return lt_set_error(LT_ERR_ARG, "lm docs %s: need a tokenizer, text "
+                            "and max_len >= 2", what ? what : "");
+    memset(out, 0, sizeof *out);
+    lt_status s = LT_OK;
+    for (size_t pos = 0, next; pos < len && s == LT_OK; pos = next) {
+        size_t dl = lm_doc(text + pos, len - pos, &next);
+        next += pos;
+        if (dl > 0)
+            s = lm_doc_example(tok, text + pos, dl, max_len, out);
+    }
+    if (s == LT_OK && out->n == 0)
+        s = lt_set_error(LT_ERR_FORMAT, "lm docs %s: no text to train on",
+                         what ? what : "");
+    if (s != LT_OK)
+        lt_lm_data_free(out);
+    return s;
+}
+
+lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
+                               int64_t max_len, lt_lm_data *out)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    if (lt_read_file(path, &buf, &n) != LT_OK)
+        return lt_last_status();
+    lt_status s = lt_lm_data_docs(tok, buf, n, max_len, path, out);
+    free(buf);
+    return s;
+}
+
 lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
                                  const lt_tokenizer_train_opts *o,
                                  lt_tokenizer **out)

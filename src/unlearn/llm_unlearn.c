@@ -32,16 +32,20 @@ static double lt_llm_clock(void)
  * nothing and 2e-2 little (forget 0.95, retain 0.94); still untuned. */
 float lt_llm_default_lr(lt_llm_method m)
 {
+    /* AdamW, 5 epochs, batch 8, no mask: the search of
+     * bench/tofu_lr_search.sh on `lethe bench tofu`'s default setting
+     * (docs/hyperparameters.md): the highest forget quality that keeps
+     * model utility >= 80% of the original's */
     switch (m) {
-    case LT_LLM_GA: return 1e-4f;
-    case LT_LLM_GRADDIFF: return 3e-4f;
-    case LT_LLM_NPO: return 5e-4f;
-    case LT_LLM_NPO_GD: return 1e-3f;
-    case LT_LLM_SIMNPO: return 1e-3f;
-    case LT_LLM_REFUSAL: return 5e-4f;
-    case LT_LLM_RMU: return 2e-2f;
+    case LT_LLM_GA: return 1e-3f;
+    case LT_LLM_GRADDIFF: return 1e-3f;
+    case LT_LLM_NPO: return 1e-3f;
+    case LT_LLM_NPO_GD: return 3e-3f;
+    case LT_LLM_SIMNPO: return 5e-3f;
+    case LT_LLM_REFUSAL: return 3e-3f;
+    case LT_LLM_RMU: return 5e-3f;
     }
-    return 1e-4f;
+    return 1e-3f;
 }
 
 lt_llm_unlearn_cfg lt_llm_unlearn_defaults(lt_llm_method m)
