@@ -214,6 +214,9 @@ expect_error "bench tofu: unknown method, before any training" "npx" \
 expect_error "bench tofu: bad mask" "wagle:2" \
   "$LETHE" bench tofu --masks none,wagle:2 --cache "$T/tc"
 [ -e "$T/tc" ] && bad "bench tofu trained before checking its options" || ok "bench tofu: options checked first"
+expect_error "bench muse: unknown method, before any training" "npx" \
+  "$LETHE" bench muse --methods ga,npx --cache "$T/mc"
+[ -e "$T/mc" ] && bad "bench muse built data before checking its options" || ok "bench muse: options checked first"
 expect_error "data muse: unknown collection" "nosuchcollection" \
   "$LETHE" data muse --forget nosuchcollection --out "$T/muse"
 

@@ -36,7 +36,7 @@ static const char *lt_lm_usage =
 /* ---- train ------------------------------------------------------------------ */
 
 typedef struct {
-    const char *config, *tok, *data, *text, *out;
+    const char *config, *tok, *data, *text, *out, *init;
     int epochs, batch, accum, warmup, threads, vocab, max_len, group;
     float lr, min_lr, clip, wd, beta2;
     uint64_t seed;
@@ -51,6 +51,7 @@ static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
     lt_opt opts[] = {
         {"--config", LT_OPT_STR, &o->config, "micro|tiny|small|config.json (tiny)", 0, 0},
         {"--tokenizer", LT_OPT_STR, &o->tok, "tokenizer.json (default: train one)", 0, 0},
+        {"--init", LT_OPT_STR, &o->init, "continue training this checkpoint (its config and tokenizer)", 0, 0},
         {"--data", LT_OPT_STR, &o->data, "TOFU QA file(s), comma-separated (loss on answers)", 0, 0},
         {"--text", LT_OPT_STR, &o->text, "plain text, documents split by '%' lines", 0, 0},
         {"--out", LT_OPT_STR, &o->out, "X.safetensors or a folder (HF layout)", 0, 0},
@@ -214,7 +215,8 @@ static int lt_lm_train_run(const lt_lm_train_opts *o, lt_llama *m,
     lt_lm_ui ui = {0};
     cfg.progress = lt_lm_progress;
     cfg.ud = &ui;
-    lt_llama_init(m, o->seed);
+    if (!o->init)
+        lt_llama_init(m, o->seed);
     fprintf(stderr, "lethe lm train: %s model, %.2fM parameters, %lld examples "
             "(%lld tokens, longest %lld), %lld steps, %d threads\n", o->config,
             (double)m->params.n_train / 1e6, (long long)d->n,
@@ -260,12 +262,18 @@ static int lt_lm_train_cmd(int argc, char **argv)
         lt_tofu_free(&qa);
         return 2;
     }
-    rc = lt_lm_train_tok(&o, o.data ? &qa : NULL, &t);
-    if (!rc)
-        rc = lt_lm_train_config(&o, t, &cfg);
+    if (o.init) { /* continue from a checkpoint: its config and tokenizer */
+        rc = lt_cli_lm_open("lm train", o.init, o.tok, &m, &t);
+        if (!rc)
+            cfg = m->cfg;
+    } else {
+        rc = lt_lm_train_tok(&o, o.data ? &qa : NULL, &t);
+        if (!rc)
+            rc = lt_lm_train_config(&o, t, &cfg);
+    }
     if (!rc)
         rc = lt_lm_train_data(&o, t, o.data ? &qa : NULL, &cfg, &d);
-    if (!rc && lt_llama_create(&cfg, &m) != LT_OK) {
+    if (!rc && !m && lt_llama_create(&cfg, &m) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
         rc = 1;
     }
