@@ -808,8 +808,9 @@ static void lt_bm_table(FILE *f, const lt_bm *b, lt_bm_part lo,
     fprintf(f, "\n");
 }
 
-static void lt_bm_print(FILE *f, const lt_bm *b, const char *title, bool md)
+static void lt_bm_print(FILE *f, const void *ctx, const char *title, bool md)
 {
+    const lt_bm *b = ctx;
     char t[768];
     snprintf(t, sizeof t, "%s%s", md ? "### " : "", title);
     lt_bm_table(f, b, LT_BM_REF, LT_BM_MAIN, t, md);
@@ -825,45 +826,23 @@ static void lt_bm_print(FILE *f, const lt_bm *b, const char *title, bool md)
                     b->rows[i].setting, b->rows[i].why);
 }
 
-static int lt_bm_markdown(const lt_bm *b, const char *title, const char *path)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    if (!f)
-        return lt_bm_fail(path);
-    lt_bm_print(f, b, title, true);
-    fclose(f);
-    int rc = lt_cli_write_text(path, buf);
-    free(buf);
-    return rc;
-}
-
-static void lt_bm_json_num(cJSON *o, const char *k, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
-}
-
 static cJSON *lt_bm_json_row(const lt_bm_row *r)
 {
     cJSON *o = cJSON_CreateObject(), *mia = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "part", lt_bm_part_name(r->part));
     cJSON_AddStringToObject(o, "method", r->method);
     cJSON_AddStringToObject(o, "setting", r->setting);
-    lt_bm_json_num(o, "forget_texts", r->part == LT_BM_REF ? NAN :
+    lt_cli_json_num(o, "forget_texts", r->part == LT_BM_REF ? NAN :
                    (double)r->n_texts);
-    lt_bm_json_num(o, "lr", r->lr);
-    lt_bm_json_num(o, "verbmem_forget", r->verbmem);
-    lt_bm_json_num(o, "knowmem_forget", r->kf);
-    lt_bm_json_num(o, "knowmem_retain", r->kr);
-    lt_bm_json_num(o, "privleak", r->leak);
+    lt_cli_json_num(o, "lr", r->lr);
+    lt_cli_json_num(o, "verbmem_forget", r->verbmem);
+    lt_cli_json_num(o, "knowmem_forget", r->kf);
+    lt_cli_json_num(o, "knowmem_retain", r->kr);
+    lt_cli_json_num(o, "privleak", r->leak);
     for (int a = 0; a < LT_MIA_N; a++)
-        lt_bm_json_num(mia, lt_mia_name((lt_mia_kind)a), r->auc[a]);
+        lt_cli_json_num(mia, lt_mia_name((lt_mia_kind)a), r->auc[a]);
     cJSON_AddItemToObject(o, "mia_auc", mia);
-    lt_bm_json_num(o, "seconds", r->seconds);
+    lt_cli_json_num(o, "seconds", r->seconds);
     cJSON_AddBoolToObject(o, "diverged", r->failed);
     if (r->failed)
         cJSON_AddStringToObject(o, "message", r->why);
@@ -882,20 +861,16 @@ static int lt_bm_json(const lt_bm *b, const char *title, int argc,
     cJSON_AddStringToObject(root, "data_dir", b->dir);
     cJSON_AddStringToObject(root, "full_model", b->full_path);
     cJSON_AddStringToObject(root, "retrain_model", b->retrain_path);
-    lt_bm_json_num(root, "forget_texts", (double)b->data.forget.n);
-    lt_bm_json_num(root, "holdout_texts", (double)b->data.holdout.n);
-    lt_bm_json_num(root, "auc_retrain", b->auc_retrain);
-    lt_bm_json_num(root, "min_k_ratio", b->mo.k);
-    lt_bm_json_num(root, "prefix", b->mo.prefix);
-    lt_bm_json_num(root, "max_new", b->mo.max_new);
+    lt_cli_json_num(root, "forget_texts", (double)b->data.forget.n);
+    lt_cli_json_num(root, "holdout_texts", (double)b->data.holdout.n);
+    lt_cli_json_num(root, "auc_retrain", b->auc_retrain);
+    lt_cli_json_num(root, "min_k_ratio", b->mo.k);
+    lt_cli_json_num(root, "prefix", b->mo.prefix);
+    lt_cli_json_num(root, "max_new", b->mo.max_new);
     cJSON *rows = cJSON_AddArrayToObject(root, "rows");
     for (int i = 0; i < b->n_rows; i++)
         cJSON_AddItemToArray(rows, lt_bm_json_row(&b->rows[i]));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    int rc = text ? lt_cli_write_text(path, text) : lt_bm_fail(path);
-    free(text);
-    return rc;
+    return lt_cli_write_json(path, root);
 }
 
 static int lt_bm_report(const lt_bm *b, int argc, char **argv)
@@ -914,7 +889,7 @@ static int lt_bm_report(const lt_bm *b, int argc, char **argv)
            "Min-K%% AUC %.4f)\n", b->auc_retrain);
     int rc = 0;
     if (o->markdown)
-        rc |= lt_bm_markdown(b, title, o->markdown);
+        rc |= lt_cli_write_markdown(o->markdown, lt_bm_print, b, title);
     if (o->json)
         rc |= lt_bm_json(b, title, argc, argv, o->json);
     return rc;

@@ -560,8 +560,9 @@ static void lt_tb_line(FILE *f, const lt_tb_row *r, bool md)
                 mark);
 }
 
-static void lt_tb_print(FILE *f, const lt_tb *b, const char *title, bool md)
+static void lt_tb_print(FILE *f, const void *ctx, const char *title, bool md)
 {
+    const lt_tb *b = ctx;
     if (md)
         fprintf(f, "%s\n\n| Method | Mask | Optimizer | lr | Forget quality "
                 "| Model utility | Forget ROUGE-L | Forget prob. | Forget truth "
@@ -577,28 +578,6 @@ static void lt_tb_print(FILE *f, const lt_tb *b, const char *title, bool md)
         if (b->rows[i].failed)
             fprintf(f, "\n%s %s %s: %s\n", b->rows[i].method, b->rows[i].mask,
                     b->rows[i].optim, b->rows[i].why);
-}
-
-static int lt_tb_markdown(const lt_tb *b, const char *title, const char *path)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    if (!f)
-        return lt_tb_fail(path);
-    lt_tb_print(f, b, title, true);
-    fclose(f);
-    int rc = lt_cli_write_text(path, buf);
-    free(buf);
-    return rc;
-}
-
-static void lt_tb_json_num(cJSON *o, const char *k, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
 }
 
 static int lt_tb_json(const lt_tb *b, const char *title, int argc, char **argv,
@@ -619,14 +598,14 @@ static int lt_tb_json(const lt_tb *b, const char *title, int argc, char **argv,
         cJSON_AddStringToObject(o, "method", r->method);
         cJSON_AddStringToObject(o, "mask", r->mask);
         cJSON_AddStringToObject(o, "optim", r->optim);
-        lt_tb_json_num(o, "lr", r->lr > 0 ? r->lr : NAN);
-        lt_tb_json_num(o, "forget_quality", r->fq);
-        lt_tb_json_num(o, "model_utility", r->mu);
-        lt_tb_json_num(o, "forget_rouge_l", r->f_rouge);
-        lt_tb_json_num(o, "forget_prob", r->f_prob);
-        lt_tb_json_num(o, "forget_truth_ratio", r->f_tr);
-        lt_tb_json_num(o, "retain_rouge_l", r->r_rouge);
-        lt_tb_json_num(o, "seconds", r->seconds);
+        lt_cli_json_num(o, "lr", r->lr > 0 ? r->lr : NAN);
+        lt_cli_json_num(o, "forget_quality", r->fq);
+        lt_cli_json_num(o, "model_utility", r->mu);
+        lt_cli_json_num(o, "forget_rouge_l", r->f_rouge);
+        lt_cli_json_num(o, "forget_prob", r->f_prob);
+        lt_cli_json_num(o, "forget_truth_ratio", r->f_tr);
+        lt_cli_json_num(o, "retain_rouge_l", r->r_rouge);
+        lt_cli_json_num(o, "seconds", r->seconds);
         cJSON_AddBoolToObject(o, "diverged", r->diverged);
         cJSON_AddBoolToObject(o, "failed", r->failed);
         if (r->failed)
@@ -634,11 +613,7 @@ static int lt_tb_json(const lt_tb *b, const char *title, int argc, char **argv,
         if (!rows || !cJSON_AddItemToArray(rows, o))
             cJSON_Delete(o);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    int rc = text ? lt_cli_write_text(path, text) : lt_tb_fail(path);
-    free(text);
-    return rc;
+    return lt_cli_write_json(path, root);
 }
 
 static int lt_tb_report(const lt_tb *b, int argc, char **argv)
@@ -653,7 +628,7 @@ static int lt_tb_report(const lt_tb *b, int argc, char **argv)
     lt_tb_print(stdout, b, title, false);
     int rc = 0;
     if (b->o->markdown)
-        rc |= lt_tb_markdown(b, title, b->o->markdown);
+        rc |= lt_cli_write_markdown(b->o->markdown, lt_tb_print, b, title);
     if (b->o->json)
         rc |= lt_tb_json(b, title, argc, argv, b->o->json);
     return rc;

@@ -6,6 +6,8 @@
  */
 #include "cli/common.h"
 
+#include <math.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,4 +272,44 @@ int lt_cli_tofu_load_list(const char *cmd, const char *list, lt_tofu_set *out)
         return 1;
     }
     return 0;
+}
+
+/* ---- result files ---------------------------------------------------------- */
+
+void lt_cli_json_num(cJSON *o, const char *key, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddNumberToObject(o, key, v);
+}
+
+int lt_cli_write_json(const char *path, cJSON *root)
+{
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(stderr, "lethe: out of memory writing %s\n", path);
+        return 1;
+    }
+    int rc = lt_cli_write_text(path, text);
+    free(text);
+    return rc;
+}
+
+int lt_cli_write_markdown(const char *path, lt_cli_printer print,
+                          const void *ctx, const char *title)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) {
+        fprintf(stderr, "lethe: cannot write %s: out of memory\n", path);
+        return 1;
+    }
+    print(f, ctx, title, true);
+    fclose(f);
+    int rc = lt_cli_write_text(path, buf);
+    free(buf);
+    return rc;
 }

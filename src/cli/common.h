@@ -6,6 +6,9 @@
 
 #include "lethe/lethe.h"
 
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
 /* Load checkpoint model and the n splits of data ("train", "test") into
  * sets[0..n); check the data fits the model. 0, or an exit status with
  * the message printed (nothing left allocated). */
@@ -60,4 +63,15 @@ int lt_cli_mkdirs(const char *dir);
 /* The records of the comma-separated TOFU files of list, in order. 0, or
  * 1 with the message printed (out left empty). */
 int lt_cli_tofu_load_list(const char *cmd, const char *list, lt_tofu_set *out);
+/* key: v, or null when v is NaN (a value not measured). */
+void lt_cli_json_num(cJSON *o, const char *key, double v);
+/* Print root to path atomically and delete it. 0, or 1 with the message
+ * printed. */
+int lt_cli_write_json(const char *path, cJSON *root);
+/* A table printer: ctx is the benchmark, md selects Markdown. */
+typedef void (*lt_cli_printer)(FILE *f, const void *ctx, const char *title,
+                               bool md);
+/* What print writes in Markdown, to path atomically. 0, or 1. */
+int lt_cli_write_markdown(const char *path, lt_cli_printer print,
+                          const void *ctx, const char *title);
 #endif
