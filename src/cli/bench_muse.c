@@ -147,40 +147,6 @@ static int lt_bm_fail(const char *what)
     return 1;
 }
 
-/* Item i (0-based) of a comma list into buf; false past the end. */
-static bool lt_bm_item(const char *list, int i, char *buf, size_t n)
-{
-    const char *p = list;
-    for (; i > 0 && p; i--) {
-        p = strchr(p, ',');
-        p = p ? p + 1 : NULL;
-    }
-    if (!p || !*p)
-        return false;
-    snprintf(buf, n, "%.*s", (int)strcspn(p, ","), p);
-    return true;
-}
-
-/* The value given for method in spec "m=v,m2=v2"; 0 if not listed, -1 if
- * malformed. */
-static int lt_bm_lr_spec(const char *spec, const char *method, float *lr)
-{
-    size_t k = strlen(method);
-    for (const char *p = spec; p && *p; ) {
-        size_t n = strcspn(p, ",");
-        const char *eq = memchr(p, '=', n);
-        if (!eq)
-            return -1;
-        if ((size_t)(eq - p) == k && !strncmp(p, method, k)) {
-            char *end;
-            *lr = strtof(eq + 1, &end);
-            return end == p + n && *lr > 0 ? 1 : -1;
-        }
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
 /* The methods of a comma list exist and have well-formed --lr entries.
  * 0, or 2 with the message printed. */
 static int lt_bm_check_methods(const lt_bm_opts *o, const char *flag,
@@ -189,18 +155,18 @@ static int lt_bm_check_methods(const lt_bm_opts *o, const char *flag,
     char name[64];
     lt_llm_method k;
     float lr;
-    for (int i = 0; lt_bm_item(list, i, name, sizeof name); i++)
+    for (int i = 0; lt_cli_list_item(list, i, name, sizeof name); i++)
         if (lt_llm_method_parse(name, &k) != LT_OK) {
             fprintf(stderr, "lethe bench muse: %s: %s\n", flag,
                     lt_last_error());
             return 2;
         }
-    for (int i = 0; lt_bm_item(o->lr, i, name, sizeof name); i++) {
+    for (int i = 0; lt_cli_list_item(o->lr, i, name, sizeof name); i++) {
         char *eq = strchr(name, '=');
         if (eq)
             *eq = 0;
         if (!eq || lt_llm_method_parse(name, &k) != LT_OK ||
-            lt_bm_lr_spec(o->lr, name, &lr) != 1) {
+            lt_cli_lr_spec(o->lr, name, &lr) != 1) {
             fprintf(stderr, "lethe bench muse: --lr: bad entry '%s' (want "
                     "method=value,...)\n", name);
             return 2;
@@ -214,7 +180,7 @@ static int lt_bm_check(const lt_bm_opts *o)
 {
     char item[32];
     for (int i = 0; strcmp(o->scal, "none") &&
-                    lt_bm_item(o->scal, i, item, sizeof item); i++) {
+                    lt_cli_list_item(o->scal, i, item, sizeof item); i++) {
         char *end;
         long pct = strtol(item, &end, 10);
         if (end == item || *end || pct < 1 || pct > 100) {
@@ -323,25 +289,6 @@ static int lt_bm_tokenizer(const lt_bm_opts *o, const char *dir,
     return st == LT_OK ? 0 : lt_bm_fail(path);
 }
 
-typedef struct {
-    lt_progress bar;
-    bool started;
-    char label[128];
-} lt_bm_ui;
-
-static void lt_bm_train_progress(void *ud, const lt_lm_event *ev)
-{
-    lt_bm_ui *ui = ud;
-    if (!ui->started) {
-        lt_progress_start(&ui->bar, ui->label, ev->steps);
-        ui->started = true;
-    }
-    char extra[96];
-    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f %.0f tok/s",
-             ev->epoch, ev->epochs, ev->loss, ev->tokens_per_s);
-    lt_progress_update(&ui->bar, ev->step, extra);
-}
-
 static int32_t lt_bm_pad(const lt_tokenizer *t)
 {
     int32_t pad = lt_tokenizer_special_id(t, LT_TOK_PAD);
@@ -395,10 +342,10 @@ static int lt_bm_train(const lt_bm_opts *o, const char *dir,
     lt_status st = lt_bm_model_new(o, t, &m);
     if (st == LT_OK)
         st = lt_lm_data_docs_file(t, path, o->window, &d);
-    lt_bm_ui ui = {0};
+    lt_cli_lm_ui ui = {0};
     snprintf(ui.label, sizeof ui.label, "train on %s", text);
     lt_lm_train_cfg tc = lt_bm_train_cfg(o, t, d.n);
-    tc.progress = lt_bm_train_progress;
+    tc.progress = lt_cli_lm_progress;
     tc.ud = &ui;
     lt_lm_report rep = {0};
     if (st == LT_OK)
@@ -578,7 +525,7 @@ static int lt_bm_cfg(const lt_bm *b, lt_llm_method k, lt_llm_unlearn_cfg *cfg)
 {
     *cfg = lt_llm_unlearn_defaults(k);
     float lr = lt_bm_default_lr(k);
-    if (lt_bm_lr_spec(b->o->lr, lt_llm_method_name(k), &lr) < 0) {
+    if (lt_cli_lr_spec(b->o->lr, lt_llm_method_name(k), &lr) < 0) {
         fprintf(stderr, "lethe bench muse: --lr: malformed '%s' (want "
                 "method=value,...)\n", b->o->lr);
         return 2;
@@ -672,7 +619,7 @@ static int lt_bm_main_rows(lt_bm *b)
 {
     char name[64];
     lt_llm_method k;
-    for (int i = 0; lt_bm_item(b->o->methods, i, name, sizeof name); i++) {
+    for (int i = 0; lt_cli_list_item(b->o->methods, i, name, sizeof name); i++) {
         int rc = lt_bm_method(name, &k);
         if (!rc)
             rc = lt_bm_run(b, LT_BM_MAIN, k, b->data.forget.n, "all");
@@ -687,7 +634,7 @@ static int lt_bm_scal_rows(lt_bm *b, lt_llm_method k)
 {
     char item[32], setting[32];
     for (int i = 0; strcmp(b->o->scal, "none") &&
-                    lt_bm_item(b->o->scal, i, item, sizeof item); i++) {
+                    lt_cli_list_item(b->o->scal, i, item, sizeof item); i++) {
         long pct = strtol(item, NULL, 10); /* checked by lt_bm_check */
         int64_t to = (b->data.forget.n * pct + 50) / 100;
         snprintf(setting, sizeof setting, "forget %ld%%", pct);
@@ -734,7 +681,7 @@ static int lt_bm_extra_rows(lt_bm *b)
                 b->o->seq, (long long)b->data.forget.n);
         return 2;
     }
-    for (int i = 0; lt_bm_item(b->o->scal_methods, i, name, sizeof name); i++)
+    for (int i = 0; lt_cli_list_item(b->o->scal_methods, i, name, sizeof name); i++)
     {
         int rc = lt_bm_method(name, &k);
         if (!rc)

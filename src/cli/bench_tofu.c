@@ -261,26 +261,6 @@ static int lt_tb_references(lt_tb *b)
 
 /* ---- unlearning rows -------------------------------------------------------- */
 
-/* The value given for method in spec "m=v,m2=v2"; 0 if not listed, -1 if
- * malformed. */
-static int lt_tb_lr(const char *spec, const char *method, float *lr)
-{
-    size_t k = strlen(method);
-    for (const char *p = spec; p && *p; ) {
-        size_t n = strcspn(p, ",");
-        const char *eq = memchr(p, '=', n);
-        if (!eq)
-            return -1;
-        if ((size_t)(eq - p) == k && !strncmp(p, method, k)) {
-            char *end;
-            *lr = strtof(eq + 1, &end);
-            return end == p + n && *lr > 0 ? 1 : -1;
-        }
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
 typedef struct {
     lt_progress bar;
     bool started;
@@ -307,7 +287,7 @@ static int lt_tb_cfg(const lt_tb *b, lt_llm_method k, const char *mask,
     *cfg = lt_llm_unlearn_defaults(k);
     float lr = lr_set > 0 ? lr_set : cfg->optim.lr;
     const char *name = lt_llm_method_name(k);
-    if (lr_set <= 0 && lt_tb_lr(b->o->lr, name, &lr) < 0) {
+    if (lr_set <= 0 && lt_cli_lr_spec(b->o->lr, name, &lr) < 0) {
         fprintf(stderr, "lethe bench tofu: --lr: malformed '%s' (want "
                 "method=value,...)\n", b->o->lr);
         return 2;
@@ -378,20 +358,6 @@ static int lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     return rc;
 }
 
-/* Item i (0-based) of a comma list into buf; false past the end. */
-static bool lt_tb_item(const char *list, int i, char *buf, size_t n)
-{
-    const char *p = list;
-    for (; i > 0 && p; i--) {
-        p = strchr(p, ',');
-        p = p ? p + 1 : NULL;
-    }
-    if (!p || !*p)
-        return false;
-    snprintf(buf, n, "%.*s", (int)strcspn(p, ","), p);
-    return true;
-}
-
 static int lt_tb_method(const char *name, lt_llm_method *k)
 {
     if (lt_llm_method_parse(name, k) == LT_OK)
@@ -407,11 +373,11 @@ static int lt_tb_grid(lt_tb *b)
         "ga,graddiff,npo,npo-gd,simnpo,refusal,rmu";
     char name[64], mask[64], optim[64];
     lt_llm_method k;
-    for (int i = 0; lt_tb_item(methods, i, name, sizeof name); i++) {
+    for (int i = 0; lt_cli_list_item(methods, i, name, sizeof name); i++) {
         if (lt_tb_method(name, &k))
             return 2;
-        for (int j = 0; lt_tb_item(b->o->masks, j, mask, sizeof mask); j++)
-            for (int l = 0; lt_tb_item(b->o->optims, l, optim, sizeof optim);
+        for (int j = 0; lt_cli_list_item(b->o->masks, j, mask, sizeof mask); j++)
+            for (int l = 0; lt_cli_list_item(b->o->optims, l, optim, sizeof optim);
                  l++) {
                 int rc = lt_tb_run(b, k, mask, optim, 0);
                 if (rc)
@@ -429,11 +395,11 @@ static int lt_tb_baselines(lt_tb *b)
     char name[64], mask[64], optim[64] = "adamw";
     const char *w = strstr(b->o->masks, "wagle:");
     double ratio = w ? atof(w + 6) : 0.5;
-    lt_tb_item(b->o->optims, 0, optim, sizeof optim);
+    lt_cli_list_item(b->o->optims, 0, optim, sizeof optim);
     if (!strcmp(b->o->baseline, "none"))
         return 0;
     lt_llm_method k;
-    for (int i = 0; lt_tb_item(b->o->baseline, i, name, sizeof name); i++) {
+    for (int i = 0; lt_cli_list_item(b->o->baseline, i, name, sizeof name); i++) {
         if (lt_tb_method(name, &k))
             return 2;
         for (int j = 0; j < 4; j++) {
@@ -450,8 +416,8 @@ static int lt_tb_baselines(lt_tb *b)
 static int lt_tb_lr_grid(lt_tb *b)
 {
     char item[256], optim[64] = "adamw";
-    lt_tb_item(b->o->optims, 0, optim, sizeof optim);
-    for (int i = 0; lt_tb_item(b->o->lr_grid, i, item, sizeof item); i++) {
+    lt_cli_list_item(b->o->optims, 0, optim, sizeof optim);
+    for (int i = 0; lt_cli_list_item(b->o->lr_grid, i, item, sizeof item); i++) {
         char *eq = strchr(item, '=');
         lt_llm_method k;
         if (!eq) {
@@ -489,20 +455,20 @@ static int lt_tb_validate(const lt_tb_opts *o)
     lt_llm_mask_spec ms;
     lt_optim_config oc;
     float lr;
-    for (int i = 0; lt_tb_item(methods, i, item, sizeof item); i++)
+    for (int i = 0; lt_cli_list_item(methods, i, item, sizeof item); i++)
         if (lt_tb_method(item, &k))
             return 2;
-    for (int i = 0; lt_tb_item(o->masks, i, item, sizeof item); i++)
+    for (int i = 0; lt_cli_list_item(o->masks, i, item, sizeof item); i++)
         if (lt_llm_mask_parse(item, &ms) != LT_OK)
             goto bad;
-    for (int i = 0; lt_tb_item(o->optims, i, item, sizeof item); i++)
+    for (int i = 0; lt_cli_list_item(o->optims, i, item, sizeof item); i++)
         if (lt_optim_parse(item, &oc) != LT_OK)
             goto bad;
     for (int i = 0; strcmp(o->baseline, "none") &&
-                    lt_tb_item(o->baseline, i, item, sizeof item); i++)
+                    lt_cli_list_item(o->baseline, i, item, sizeof item); i++)
         if (lt_tb_method(item, &k))
             return 2;
-    for (int i = 0; o->lr_grid && lt_tb_item(o->lr_grid, i, item,
+    for (int i = 0; o->lr_grid && lt_cli_list_item(o->lr_grid, i, item,
                                              sizeof item); i++) {
         char *eq = strchr(item, '=');
         if (!eq || (*eq = 0, lt_tb_method(item, &k))) {
@@ -511,10 +477,10 @@ static int lt_tb_validate(const lt_tb_opts *o)
             return 2;
         }
     }
-    for (int i = 0; o->lr && lt_tb_item(o->lr, i, item, sizeof item); i++) {
+    for (int i = 0; o->lr && lt_cli_list_item(o->lr, i, item, sizeof item); i++) {
         char *eq = strchr(item, '=');
         if (!eq || (*eq = 0, lt_tb_method(item, &k)) ||
-            lt_tb_lr(o->lr, item, &lr) < 0) {
+            lt_cli_lr_spec(o->lr, item, &lr) < 0) {
             fprintf(stderr, "lethe bench tofu: --lr: malformed '%s' (want "
                     "method=value,...)\n", o->lr);
             return 2;

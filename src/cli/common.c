@@ -313,3 +313,49 @@ int lt_cli_write_markdown(const char *path, lt_cli_printer print,
     free(buf);
     return rc;
 }
+
+/* ---- option lists and progress ----------------------------------------------- */
+
+bool lt_cli_list_item(const char *list, int i, char *buf, size_t n)
+{
+    const char *p = list;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p || !*p)
+        return false;
+    snprintf(buf, n, "%.*s", (int)strcspn(p, ","), p);
+    return true;
+}
+
+int lt_cli_lr_spec(const char *spec, const char *method, float *lr)
+{
+    size_t k = strlen(method);
+    for (const char *p = spec; p && *p; ) {
+        size_t n = strcspn(p, ",");
+        const char *eq = memchr(p, '=', n);
+        if (!eq)
+            return -1;
+        if ((size_t)(eq - p) == k && !strncmp(p, method, k)) {
+            char *end;
+            *lr = strtof(eq + 1, &end);
+            return end == p + n && *lr > 0 ? 1 : -1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+void lt_cli_lm_progress(void *ud, const lt_lm_event *ev)
+{
+    lt_cli_lm_ui *ui = ud;
+    if (!ui->started) {
+        lt_progress_start(&ui->bar, ui->label, ev->steps);
+        ui->started = true;
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f %.0f tok/s",
+             ev->epoch, ev->epochs, ev->loss, ev->tokens_per_s);
+    lt_progress_update(&ui->bar, ev->step, extra);
+}

@@ -6,6 +6,8 @@
 
 #include "lethe/lethe.h"
 
+#include "cli/args.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
@@ -74,4 +76,16 @@ typedef void (*lt_cli_printer)(FILE *f, const void *ctx, const char *title,
 /* What print writes in Markdown, to path atomically. 0, or 1. */
 int lt_cli_write_markdown(const char *path, lt_cli_printer print,
                           const void *ctx, const char *title);
+/* Item i (0-based) of a comma list into buf; false past the end. */
+bool lt_cli_list_item(const char *list, int i, char *buf, size_t n);
+/* The rate given for method in spec "m=v,m2=v2": 1 (set), 0 (not listed),
+ * -1 (malformed). */
+int lt_cli_lr_spec(const char *spec, const char *method, float *lr);
+/* A progress bar for lt_lm_train (cfg.progress / cfg.ud = &ui). */
+typedef struct {
+    lt_progress bar;
+    bool started;
+    char label[128];
+} lt_cli_lm_ui;
+void lt_cli_lm_progress(void *ud, const lt_lm_event *ev);
 #endif

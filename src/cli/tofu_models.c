@@ -109,25 +109,6 @@ static int lt_tofu_tokenizer(const lt_tofu_setup_opts *o, const char *path,
     return st == LT_OK ? 0 : lt_tofu_fail(path);
 }
 
-typedef struct {
-    lt_progress bar;
-    bool started;
-    const char *label;
-} lt_tofu_ui;
-
-static void lt_tofu_progress(void *ud, const lt_lm_event *ev)
-{
-    lt_tofu_ui *ui = ud;
-    if (!ui->started) {
-        lt_progress_start(&ui->bar, ui->label, ev->steps);
-        ui->started = true;
-    }
-    char extra[96];
-    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f %.0f tok/s",
-             ev->epoch, ev->epochs, ev->loss, ev->tokens_per_s);
-    lt_progress_update(&ui->bar, ev->step, extra);
-}
-
 static lt_lm_train_cfg lt_tofu_train_cfg(const lt_tofu_setup_opts *o,
                                          const lt_tokenizer *t, int64_t n)
 {
@@ -164,9 +145,10 @@ static int lt_tofu_train(const lt_tofu_setup_opts *o, const lt_tofu_setup *s,
     if (st == LT_OK)
         st = lt_lm_data_qa(t, &set, cfg.max_position_embeddings, &d);
     lt_tofu_free(&set);
-    lt_tofu_ui ui = {.label = split};
+    lt_cli_lm_ui ui = {0};
+    snprintf(ui.label, sizeof ui.label, "%s", split);
     lt_lm_train_cfg tc = lt_tofu_train_cfg(o, t, d.n);
-    tc.progress = lt_tofu_progress;
+    tc.progress = lt_cli_lm_progress;
     tc.ud = &ui;
     lt_lm_report rep = {0};
     if (st == LT_OK) {
