@@ -60,6 +60,21 @@ static const char *lt_tb_usage =
     "optimizer and print forget\nquality, model utility, forget-set ROUGE-L "
     "and run time.";
 
+/* --quick: a setting CI can afford (micro model, 10 authors, few rows). */
+static void lt_tb_quick(lt_tb_opts *o)
+{
+    lt_tofu_setup_opts *s = &o->setup;
+    s->config = "micro";
+    s->authors = 10;
+    s->world_facts = s->real_authors = 20;
+    s->epochs = 40;
+    o->methods = "ga,npo,simnpo";
+    o->masks = "none,wagle:0.5";
+    o->optims = "adamw";
+    o->baseline = "none";
+    o->epochs = 5;
+}
+
 static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
 {
     *o = (lt_tb_opts){
@@ -96,24 +111,13 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
         {"--markdown", LT_OPT_STR, &o->markdown, "write the table as Markdown", 0, 0},
         {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
+    for (int i = 1; i < argc; i++) /* --quick first: explicit flags win */
+        if (!strcmp(argv[i], "--quick"))
+            lt_tb_quick(o);
     return lt_args_parse("bench tofu", lt_tb_usage, opts,
                          (int)(sizeof opts / sizeof *opts), argc, argv);
 }
 
-/* --quick: a setting CI can afford (micro model, 10 authors, few rows). */
-static void lt_tb_quick(lt_tb_opts *o)
-{
-    lt_tofu_setup_opts *s = &o->setup;
-    s->config = "micro";
-    s->authors = 10;
-    s->world_facts = s->real_authors = 20;
-    s->epochs = 40;
-    o->methods = "ga,npo,simnpo";
-    o->masks = "none,wagle:0.5";
-    o->optims = "adamw";
-    o->baseline = "none";
-    o->epochs = 5;
-}
 
 /* ---- data and reference models -------------------------------------------- */
 
@@ -606,8 +610,6 @@ int lt_cli_bench_tofu(int argc, char **argv)
     int rc = lt_tb_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (o.quick)
-        lt_tb_quick(&o);
     if (o.setup.forget_pct != 1 && o.setup.forget_pct != 5 &&
         o.setup.forget_pct != 10) {
         fprintf(stderr, "lethe bench tofu: --forget must be 1, 5 or 10\n");
