@@ -485,24 +485,6 @@ static int lt_bm_references(lt_bm *b)
 
 /* ---- unlearning ------------------------------------------------------------- */
 
-typedef struct {
-    lt_progress bar;
-    bool started;
-    char label[96];
-} lt_bm_uui;
-
-static void lt_bm_unlearn_progress(void *ud, const lt_llm_event *ev)
-{
-    lt_bm_uui *ui = ud;
-    if (!ui->started) {
-        lt_progress_start(&ui->bar, ui->label, ev->steps);
-        ui->started = true;
-    }
-    char extra[96];
-    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f",
-             ev->epoch, ev->epochs, ev->loss, ev->forget_nll);
-    lt_progress_update(&ui->bar, ev->step, extra);
-}
 
 /* The default rates here (AdamW, 5 epochs, batch 8), below the library's
  * TOFU-tuned ones: on --quick, ga at 1e-3 and npo at 2e-3 already wipe
@@ -570,10 +552,10 @@ static int lt_bm_unlearn(lt_bm *b, lt_llama *m, lt_llm_method k,
     lt_lm_data f = {0};
     if (lt_bm_forget_data(b, from, to, &f) != LT_OK)
         return lt_bm_fail("forget windows");
-    lt_bm_uui ui = {0};
+    lt_cli_lm_ui ui = {0};
     snprintf(ui.label, sizeof ui.label, "%s %s lr %g", row->method,
              row->setting, (double)cfg.optim.lr);
-    cfg.progress = lt_bm_unlearn_progress;
+    cfg.progress = lt_cli_llm_progress;
     cfg.ud = &ui;
     lt_llm_report rep = {0};
     lt_status st = lt_llm_unlearn(m, &f, &b->retain_d, &cfg, &rep);

@@ -265,24 +265,6 @@ static int lt_tb_references(lt_tb *b)
 
 /* ---- unlearning rows -------------------------------------------------------- */
 
-typedef struct {
-    lt_progress bar;
-    bool started;
-    char label[96];
-} lt_tb_ui;
-
-static void lt_tb_progress(void *ud, const lt_llm_event *ev)
-{
-    lt_tb_ui *ui = ud;
-    if (!ui->started) {
-        lt_progress_start(&ui->bar, ui->label, ev->steps);
-        ui->started = true;
-    }
-    char extra[96];
-    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f",
-             ev->epoch, ev->epochs, ev->loss, ev->forget_nll);
-    lt_progress_update(&ui->bar, ev->step, extra);
-}
 
 /* The unlearning settings of one row. 0, or 2 with the message printed. */
 static int lt_tb_cfg(const lt_tb *b, lt_llm_method k, const char *mask,
@@ -327,11 +309,11 @@ static int lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     lt_llama *m = row ? lt_llama_clone(b->full) : NULL;
     if (!m)
         return lt_tb_fail("too many rows or out of memory");
-    lt_tb_ui ui = {0};
+    lt_cli_lm_ui ui = {0};
     row->lr = cfg.optim.lr;
     snprintf(ui.label, sizeof ui.label, "%s %s %s lr %g", row->method, mask,
              optim, (double)row->lr);
-    cfg.progress = lt_tb_progress;
+    cfg.progress = lt_cli_llm_progress;
     cfg.ud = &ui;
     lt_llm_report rep = {0};
     const lt_lm_data *f = k == LT_LLM_REFUSAL ? &b->refusal_d : &b->forget_d;

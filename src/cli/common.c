@@ -359,3 +359,16 @@ void lt_cli_lm_progress(void *ud, const lt_lm_event *ev)
              ev->epoch, ev->epochs, ev->loss, ev->tokens_per_s);
     lt_progress_update(&ui->bar, ev->step, extra);
 }
+
+void lt_cli_llm_progress(void *ud, const lt_llm_event *ev)
+{
+    lt_cli_lm_ui *ui = ud;
+    if (!ui->started) {
+        lt_progress_start(&ui->bar, ui->label, ev->steps);
+        ui->started = true;
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f",
+             ev->epoch, ev->epochs, ev->loss, ev->forget_nll);
+    lt_progress_update(&ui->bar, ev->step, extra);
+}

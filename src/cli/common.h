@@ -88,4 +88,6 @@ typedef struct {
     char label[128];
 } lt_cli_lm_ui;
 void lt_cli_lm_progress(void *ud, const lt_lm_event *ev);
+/* The same bar for lt_llm_unlearn (cfg.progress / cfg.ud = &ui). */
+void lt_cli_llm_progress(void *ud, const lt_llm_event *ev);
 #endif
