@@ -142,9 +142,7 @@ static int lt_bm_parse(int argc, char **argv, lt_bm_opts *o)
 
 static int lt_bm_fail(const char *what)
 {
-    fprintf(stderr, "lethe bench muse: %s%s%s\n", what ? what : "",
-            what ? ": " : "", lt_last_error());
-    return 1;
+    return lt_cli_fail("bench muse", what);
 }
 
 /* The methods of a comma list exist and have well-formed --lr entries.

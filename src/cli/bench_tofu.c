@@ -123,9 +123,7 @@ static int lt_tb_parse(int argc, char **argv, lt_tb_opts *o)
 
 static int lt_tb_fail(const char *what)
 {
-    fprintf(stderr, "lethe bench tofu: %s%s%s\n", what ? what : "",
-            what ? ": " : "", lt_last_error());
-    return 1;
+    return lt_cli_fail("bench tofu", what);
 }
 
 static int lt_tb_load(const lt_tb *b, const char *name, lt_tofu_set *out)

@@ -372,3 +372,10 @@ void lt_cli_llm_progress(void *ud, const lt_llm_event *ev)
              ev->epoch, ev->epochs, ev->loss, ev->forget_nll);
     lt_progress_update(&ui->bar, ev->step, extra);
 }
+
+int lt_cli_fail(const char *cmd, const char *what)
+{
+    fprintf(stderr, "lethe %s: %s%s%s\n", cmd, what ? what : "",
+            what ? ": " : "", lt_last_error());
+    return 1;
+}

@@ -90,4 +90,6 @@ typedef struct {
 void lt_cli_lm_progress(void *ud, const lt_lm_event *ev);
 /* The same bar for lt_llm_unlearn (cfg.progress / cfg.ud = &ui). */
 void lt_cli_llm_progress(void *ud, const lt_llm_event *ev);
+/* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
+int lt_cli_fail(const char *cmd, const char *what);
 #endif

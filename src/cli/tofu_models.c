@@ -31,9 +31,7 @@ void lt_tofu_path(const lt_tofu_setup *s, const char *name, char *buf,
 
 static int lt_tofu_fail(const char *what)
 {
-    fprintf(stderr, "lethe bench tofu: %s%s%s\n", what ? what : "",
-            what ? ": " : "", lt_last_error());
-    return 1;
+    return lt_cli_fail("bench tofu", what);
 }
 
 /* The WordNet sets, written with lt_tofu_save. */

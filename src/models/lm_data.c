@@ -245,16 +245,25 @@ lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
     return s;
 }
 
-lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
-                               int64_t T, lt_lm_data *out)
+/* Read path and hand its bytes to reader (lt_lm_data_text or _docs). */
+typedef lt_status (*lm_reader)(const lt_tokenizer *, const char *, size_t,
+                               int64_t, const char *, lt_lm_data *);
+static lt_status lm_from_file(lm_reader reader, const lt_tokenizer *tok,
+                              const char *path, int64_t T, lt_lm_data *out)
 {
     char *buf = NULL;
     size_t n = 0;
     if (lt_read_file(path, &buf, &n) != LT_OK)
         return lt_last_status();
-    lt_status s = lt_lm_data_text(tok, buf, n, T, path, out);
+    lt_status s = reader(tok, buf, n, T, path, out);
     free(buf);
     return s;
+}
+
+lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
+                               int64_t T, lt_lm_data *out)
+{
+    return lm_from_file(lt_lm_data_text, tok, path, T, out);
 }
 
 /* Append BOS (if any) + the tokens of text[0..len) + EOS as one example,
@@ -319,13 +328,7 @@ lt_status lt_lm_data_docs(const lt_tokenizer *tok, const char *text,
 lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
                                int64_t max_len, lt_lm_data *out)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    if (lt_read_file(path, &buf, &n) != LT_OK)
-        return lt_last_status();
-    lt_status s = lt_lm_data_docs(tok, buf, n, max_len, path, out);
-    free(buf);
-    return s;
+    return lm_from_file(lt_lm_data_docs, tok, path, max_len, out);
 }
 
 lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
