@@ -3,22 +3,20 @@
  * without im2col (used by conv.c for the forward pass, the adjoint and the
  * weight gradient when lt_conv_shift_ok() says the geometry suits it).
  *
- * Output (oh, ow) reads input (oh*sh - ph + i*dh, ow*sw - pw + j*dw) for tap
- * (i, j). Split the input into sh*sw phase planes P_ab[r][q] = x[r*sh + a]
- * [q*sw + b] (Hq x Wq, zero past the input): tap (i, j) reads plane (a, b)
- * at (oh + di, ow + dj), with i*dh - ph = di*sh + a, 0 <= a < sh (columns
- * alike). The images of a unit are copied, per channel and phase, into one
- * strip: zh zero rows, then per image Hq rows and zh zero rows (Hs = Hq + zh
- * rows per image); each row is zw zeros then the Wq values (Ws = Wq + zw:
- * the zeros of a row also serve as the right margin of the row before).
- * Output (b, oh, ow) is column (b*Hs + oh)*Ws + ow of a grid with the same
- * strides, and tap (i, j) reads its phase strip at that column plus
+ * Output (oh, ow) reads input (oh + di, ow + dj) for tap (i, j), with
+ * di = i*dh - ph and dj = j*dw - pw. The images of a unit are copied, per
+ * channel, into one strip: zh zero rows, then per image H rows and zh zero
+ * rows (Hs = H + zh rows per image); each row is zw zeros then the W values
+ * (Ws = W + zw: the zeros of a row also serve as the right margin of the
+ * row before). Output (b, oh, ow) is column (b*Hs + oh)*Ws + ow of a grid
+ * with the same strides, and tap (i, j) reads its strip at that column plus
  * (zh + di)*Ws + zw + dj: each tap is one GEMM [O, C] x [C, cols] on a
  * shifted view of the strips. Grid columns that are no output (ow >= OW,
  * the rows between images) are computed and dropped (forward), or held at
- * zero (weight gradient, adjoint). The adjoint scatters W^T B into zeroed
- * strips at the same shifts and gathers them back; for stride 1 it is the
- * convolution of B with the flipped, transposed kernel instead.
+ * zero (weight gradient). The adjoint is the convolution of B with the
+ * flipped, transposed kernel, padded (kh-1)*dh - ph and (kw-1)*dw - pw
+ * (never negative when the forward geometry fits the grid). Strided
+ * convolutions take conv.c's im2col path.
  */
 #include "conv_internal.h"
 
@@ -26,8 +24,8 @@
 #include <string.h>
 
 typedef struct {
-    int64_t N, C, H, W, O, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, T;
-    int64_t Hq, Wq, zh, zw, Hs, Ws, nph, nb, L0; /* L0: strip length, nb */
+    int64_t N, C, H, W, O, OH, OW, kh, kw, ph, pw, dh, dw, T;
+    int64_t zh, zw, Hs, Ws, nb, L0; /* L0: strip length, nb */
 } sgeom;
 
 #ifndef SHIFT_BYTES
@@ -36,25 +34,9 @@ typedef struct {
 #ifndef SHIFT_MIN_C
 #define SHIFT_MIN_C 4
 #endif
-#ifndef SHIFT_MAX_STRIDE
-#define SHIFT_MAX_STRIDE 1 /* strided phases measured no faster */
-#endif
 #ifndef SHIFT_WASTE_M
 #define SHIFT_WASTE_M 32.0
 #endif
-
-static int64_t fdiv(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-/* Phase and shift of tap index i: i*d - p = di*s + a. */
-static void tap_split(int64_t i, int64_t d, int64_t p, int64_t s,
-                      int64_t *di, int64_t *a)
-{
-    *di = fdiv(i * d - p, s);
-    *a = i * d - p - *di * s;
-}
 
 /* Zero margin for shifts [lo, hi] of n outputs over m values. */
 static int64_t margin(int64_t lo, int64_t hi, int64_t n, int64_t m)
@@ -70,10 +52,9 @@ static int64_t s_cols(const sgeom *s, int64_t nb)
 
 static int64_t s_len(const sgeom *s, int64_t nb)
 {
-    int64_t dmax, dmin, a;
-    tap_split(s->kh - 1, s->dh, s->ph, s->sh, &dmax, &a);
-    tap_split(s->kw - 1, s->dw, s->pw, s->sw, &dmin, &a);
-    int64_t end = s_cols(s, nb) + (s->zh + dmax) * s->Ws + s->zw + dmin;
+    int64_t di = (s->kh - 1) * s->dh - s->ph;
+    int64_t dj = (s->kw - 1) * s->dw - s->pw;
+    int64_t end = s_cols(s, nb) + (s->zh + di) * s->Ws + s->zw + dj;
     int64_t rows = (s->zh + nb * s->Hs) * s->Ws;
     return end > rows ? end : rows;
 }
@@ -81,23 +62,14 @@ static int64_t s_len(const sgeom *s, int64_t nb)
 /* Fills the derived fields; false when the outputs do not fit the grid. */
 static bool sgeom_finish(sgeom *s)
 {
-    int64_t lo, hi, a;
     s->T = s->kh * s->kw;
-    s->nph = s->sh * s->sw;
-    s->Hq = (s->H + s->sh - 1) / s->sh;
-    s->Wq = (s->W + s->sw - 1) / s->sw;
-    tap_split(0, s->dh, s->ph, s->sh, &lo, &a);
-    tap_split(s->kh - 1, s->dh, s->ph, s->sh, &hi, &a);
-    s->zh = margin(lo, hi, s->OH, s->Hq);
-    tap_split(0, s->dw, s->pw, s->sw, &lo, &a);
-    tap_split(s->kw - 1, s->dw, s->pw, s->sw, &hi, &a);
-    s->zw = margin(lo, hi, s->OW, s->Wq);
-    s->Hs = s->Hq + s->zh;
-    s->Ws = s->Wq + s->zw;
+    s->zh = margin(-s->ph, (s->kh - 1) * s->dh - s->ph, s->OH, s->H);
+    s->zw = margin(-s->pw, (s->kw - 1) * s->dw - s->pw, s->OW, s->W);
+    s->Hs = s->H + s->zh;
+    s->Ws = s->W + s->zw;
     if (s->OH > s->Hs || s->OW > s->Ws)
         return false;
-    int64_t per = (s->C * s->nph + s->O) * s->Hs * s->Ws *
-                  (int64_t)sizeof(float);
+    int64_t per = (s->C + s->O) * s->Hs * s->Ws * (int64_t)sizeof(float);
     int64_t nb = SHIFT_BYTES / per;
     nb = nb < 1 ? 1 : nb > s->N ? s->N : nb;
     int64_t nch = (s->N + nb - 1) / nb;
@@ -106,118 +78,71 @@ static bool sgeom_finish(sgeom *s)
     return true;
 }
 
-/* The conv geometry itself (forward, weight gradient, adjoint) ... */
+/* The stride-1 conv geometry itself (forward, weight gradient) ... */
 static bool sgeom_fwd(const cgeom *q, sgeom *s)
 {
     *s = (sgeom){q->N, q->C, q->H, q->W, q->O, q->OH, q->OW, q->kh, q->kw,
-                 q->sh, q->sw, q->ph, q->pw, q->dh, q->dw, 0, 0, 0, 0, 0, 0,
-                 0, 0, 0, 0};
+                 q->ph, q->pw, q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0};
     return sgeom_finish(s);
 }
 
-/* ... and, for stride 1, its adjoint as a convolution of B. */
+/* ... and its adjoint as a convolution of B. */
 static bool sgeom_adj(const cgeom *q, sgeom *s)
 {
     *s = (sgeom){q->N, q->O, q->OH, q->OW, q->C, q->H, q->W, q->kh, q->kw,
-                 1, 1, (q->kh - 1) * q->dh - q->ph,
-                 (q->kw - 1) * q->dw - q->pw, q->dh, q->dw, 0, 0, 0, 0, 0, 0,
-                 0, 0, 0, 0};
+                 (q->kh - 1) * q->dh - q->ph, (q->kw - 1) * q->dw - q->pw,
+                 q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0};
     return s->ph >= 0 && s->pw >= 0 && sgeom_finish(s);
 }
 
 /* Whether the strips beat im2col: groups 1, a kernel with several taps,
- * at least SHIFT_MIN_C channels summed over, stride up to SHIFT_MAX_STRIDE
- * and outputs that fit the grid; and few wasted grid columns, as im2col's
- * copies cost less, relative to the GEMM, the more output rows M the GEMM
- * has (waste * M < SHIFT_WASTE_M). adjoint: A += W^T (*) B. */
+ * at least SHIFT_MIN_C channels summed over, stride 1 (strided phase
+ * planes measured no faster than im2col) and outputs that fit the grid;
+ * and few wasted grid columns, as im2col's copies cost less, relative to
+ * the GEMM, the more output rows M the GEMM has (waste * M <
+ * SHIFT_WASTE_M). adjoint: A += W^T (*) B. */
 bool lt_conv_shift_ok(const cgeom *q, bool adjoint)
 {
     sgeom s;
     int64_t cin = adjoint ? q->O : q->C, m = adjoint ? q->C : q->O;
     if (q->g != 1 || q->kh * q->kw < 2 || cin < SHIFT_MIN_C ||
-        q->sh > SHIFT_MAX_STRIDE || q->sw > SHIFT_MAX_STRIDE ||
-        !sgeom_fwd(q, &s))
+        q->sh != 1 || q->sw != 1 || !sgeom_fwd(q, &s))
         return false;
-    if (adjoint && q->sh == 1 && q->sw == 1 && !sgeom_adj(q, &s))
-        sgeom_fwd(q, &s);
+    if (adjoint && !sgeom_adj(q, &s))
+        return false;
     double grid = (double)(s.Hs * s.Ws), out = (double)(s.OH * s.OW);
     return (grid / out - 1.0) * (double)m < SHIFT_WASTE_M;
 }
 
-/* Offset of tap t in the strips: phase * L + shift. */
-static int64_t s_off(const sgeom *s, int64_t t, int64_t L)
+/* Offset of tap t in a strip: its shift. */
+static int64_t s_off(const sgeom *s, int64_t t)
 {
-    int64_t di, a, dj, b;
-    tap_split(t / s->kw, s->dh, s->ph, s->sh, &di, &a);
-    tap_split(t % s->kw, s->dw, s->pw, s->sw, &dj, &b);
-    return (a * s->sw + b) * L + (s->zh + di) * s->Ws + s->zw + dj;
+    int64_t di = t / s->kw * s->dh - s->ph, dj = t % s->kw * s->dw - s->pw;
+    return (s->zh + di) * s->Ws + s->zw + dj;
 }
 
-/* Value slots of image b, phase (a, pb), plane row r in a strip. */
-static int64_t s_row(const sgeom *s, int64_t b, int64_t r)
-{
-    return (s->zh + b * s->Hs + r) * s->Ws + s->zw;
-}
-
-/* x: nb images [C, H, W] -> strips xs [C][nph][L]. */
+/* x: nb images [C, H, W] -> strips xs [C][L]. */
 static void strip_in(const sgeom *s, const float *x, int64_t nb, float *xs,
                      int64_t L)
 {
-    int64_t W = s->W, zw = s->zw, Wq = s->Wq;
-    for (int64_t c = 0; c < s->C; c++)
-        for (int64_t a = 0; a < s->sh; a++)
-            for (int64_t pb = 0; pb < s->sw; pb++) {
-                float *d = xs + (c * s->nph + a * s->sw + pb) * L;
-                float *end = d + L;
-                memset(d, 0, (size_t)(s->zh * s->Ws) * sizeof(float));
-                d += s->zh * s->Ws;
-                for (int64_t b = 0; b < nb; b++) {
-                    const float *src = x + (b * s->C + c) * s->H * W;
-                    for (int64_t r = 0; r < s->Hq; r++, d += s->Ws) {
-                        int64_t h = r * s->sh + a;
-                        for (int64_t k = 0; k < zw; k++)
-                            d[k] = 0;
-                        if (h >= s->H) {
-                            memset(d + zw, 0, (size_t)Wq * sizeof(float));
-                        } else if (s->sw == 1) {
-                            memcpy(d + zw, src + h * W,
-                                   (size_t)W * sizeof(float));
-                        } else {
-                            const float *restrict sr = src + h * W + pb;
-                            float *restrict dr = d + zw;
-                            int64_t nq = (W - pb + s->sw - 1) / s->sw;
-                            for (int64_t q = 0; q < nq; q++)
-                                dr[q] = sr[q * s->sw];
-                            for (int64_t q = nq; q < Wq; q++)
-                                dr[q] = 0;
-                        }
-                    }
-                    memset(d, 0, (size_t)(s->zh * s->Ws) * sizeof(float));
-                    d += s->zh * s->Ws;
-                }
-                memset(d, 0, (size_t)(end - d) * sizeof(float));
+    int64_t W = s->W, zw = s->zw;
+    for (int64_t c = 0; c < s->C; c++) {
+        float *d = xs + c * L;
+        float *end = d + L;
+        memset(d, 0, (size_t)(s->zh * s->Ws) * sizeof(float));
+        d += s->zh * s->Ws;
+        for (int64_t b = 0; b < nb; b++) {
+            const float *src = x + (b * s->C + c) * s->H * W;
+            for (int64_t h = 0; h < s->H; h++, d += s->Ws) {
+                for (int64_t k = 0; k < zw; k++)
+                    d[k] = 0;
+                memcpy(d + zw, src + h * W, (size_t)W * sizeof(float));
             }
-}
-
-/* The adjoint of strip_in: gx (nb images [C, H, W]) += strips zs. */
-static void strip_in_adj(const sgeom *s, const float *zs, int64_t L,
-                         int64_t nb, float *gx)
-{
-    for (int64_t b = 0; b < nb; b++)
-        for (int64_t c = 0; c < s->C; c++) {
-            float *g = gx + (b * s->C + c) * s->H * s->W;
-            for (int64_t h = 0; h < s->H; h++) {
-                int64_t a = h % s->sh, r = h / s->sh;
-                float *restrict gr = g + h * s->W;
-                for (int64_t pb = 0; pb < s->sw; pb++) {
-                    const float *restrict z =
-                        zs + (c * s->nph + a * s->sw + pb) * L +
-                        s_row(s, b, r);
-                    for (int64_t w = pb, q = 0; w < s->W; w += s->sw, q++)
-                        gr[w] += z[q];
-                }
-            }
+            memset(d, 0, (size_t)(s->zh * s->Ws) * sizeof(float));
+            d += s->zh * s->Ws;
         }
+        memset(d, 0, (size_t)(end - d) * sizeof(float));
+    }
 }
 
 /* Grid ys [O, cols] -> (or +=) nb images [O, OH, OW] at y. */
@@ -263,7 +188,7 @@ static void strip_grid(const sgeom *s, const float *y, int64_t nb, float *ys,
     }
 }
 
-/* Per-thread strips: xs [C][nph][L], ys [O, cols] of a full unit. */
+/* Per-thread strips: xs [C][L], ys [O, cols] of a full unit. */
 typedef struct {
     int nt;
     int64_t nx, ny, nch;
@@ -277,7 +202,7 @@ static lt_status sscratch_make(lt_ctx *c, const sgeom *s, sscratch *k)
     k->nt = k->nch < nt ? (int)k->nch : nt;
     if (k->nt < 1)
         k->nt = 1;
-    k->nx = s->C * s->nph * s->L0;
+    k->nx = s->C * s->L0;
     k->ny = s->O * s_cols(s, s->nb);
     k->xs = lt_alloc(c, (size_t)(k->nx * k->nt) * sizeof(float));
     k->ys = lt_alloc(c, (size_t)(k->ny * k->nt) * sizeof(float));
@@ -309,34 +234,9 @@ static lt_status shift_conv(lt_ctx *c, const sgeom *s, const float *x,
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                         (int)s->O, (int)nc, (int)s->C, 1.0f,
                         wt + tap * s->O * s->C, (int)s->C,
-                        xs + s_off(s, tap, s->L0), (int)(s->nph * s->L0),
+                        xs + s_off(s, tap), (int)s->L0,
                         tap ? 1.0f : 0.0f, ys, (int)nc);
         strip_out(s, ys, nc, y + n0 * s->O * s->OH * s->OW, nb, accumulate);
-    }
-    return LT_OK;
-}
-
-/* gx [N, C, H, W] += adjoint of the conv of geometry s applied to gy
- * [N, O, OH, OW], with wt [T][O][C] (any stride). */
-static lt_status shift_adjoint(lt_ctx *c, const sgeom *s, float *gx,
-                               const float *wt, const float *gy)
-{
-    sscratch k;
-    if (sscratch_make(c, s, &k) != LT_OK)
-        return lt_last_status();
-#pragma omp parallel for schedule(static) num_threads(k.nt) if (k.nt > 1)
-    for (int64_t u = 0; u < k.nch; u++) {
-        int t = tid();
-        int64_t nb, n0 = s_unit(s, u, &nb), nc = s_cols(s, nb);
-        float *zs = k.xs + t * k.nx, *ys = k.ys + t * k.ny;
-        memset(zs, 0, (size_t)k.nx * sizeof(float));
-        strip_grid(s, gy + n0 * s->O * s->OH * s->OW, nb, ys, nc);
-        for (int64_t tap = 0; tap < s->T; tap++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->C,
-                        (int)nc, (int)s->O, 1.0f, wt + tap * s->O * s->C,
-                        (int)s->C, ys, (int)nc, 1.0f,
-                        zs + s_off(s, tap, s->L0), (int)(s->nph * s->L0));
-        strip_in_adj(s, zs, s->L0, nb, gx + n0 * s->C * s->H * s->W);
     }
     return LT_OK;
 }
@@ -366,14 +266,11 @@ lt_status lt_conv_shift_adjoint(lt_ctx *c, const cgeom *q, float *A,
                                     const float *w, const float *B)
 {
     sgeom s;
-    bool flip = q->sh == 1 && q->sw == 1 && sgeom_adj(q, &s);
-    float *wt = shift_weights(c, q, w, flip);
+    sgeom_adj(q, &s);
+    float *wt = shift_weights(c, q, w, true);
     if (!wt)
         return lt_last_status();
-    if (flip)
-        return shift_conv(c, &s, B, wt, A, true);
-    sgeom_fwd(q, &s);
-    return shift_adjoint(c, &s, A, wt, B);
+    return shift_conv(c, &s, B, wt, A, true);
 }
 
 /* gw [O, C, T] += B . shifted strips of A^T; per-thread partials [T][O][C]
@@ -400,7 +297,7 @@ lt_status lt_conv_shift_wgrad(lt_ctx *c, const cgeom *q, const float *A,
         for (int64_t tap = 0; tap < s.T; tap++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s.O,
                         (int)s.C, (int)nc, 1.0f, ys, (int)nc,
-                        xs + s_off(&s, tap, s.L0), (int)(s.nph * s.L0), 1.0f,
+                        xs + s_off(&s, tap), (int)s.L0, 1.0f,
                         part + t * nw + tap * s.O * s.C, (int)s.C);
     }
     for (int64_t o = 0; o < s.O; o++)
