@@ -278,10 +278,10 @@ LT_TEST(conv_row_bands_match_reference)
     check_against_ref(&t, true);
 }
 
-/* Convolutions run as shifted GEMMs on zero-padded strips of
- * several images (see conv.c): kernels, paddings, strides, channel counts
- * on both sides of the path's threshold, many images per unit and the
- * transpose. */
+/* Stride-1 convolutions run as shifted GEMMs on zero-padded strips of
+ * several images (see conv_shift.c), strided ones by im2col (conv.c):
+ * kernels, paddings, strides, channel counts on both sides of the strip
+ * path's threshold, many images per unit and the transpose. */
 LT_TEST(conv_strips_match_reference)
 {
     ref_geom a = {13, 8, 9, 7, 6, 9, 7, 3, 3, 1, 1, 1};
@@ -300,7 +300,7 @@ LT_TEST(conv_strips_match_reference)
     check_against_ref(&t, true);
     ref_geom r = {40, 32, 7, 7, 32, 7, 7, 3, 3, 1, 1, 1};
     check_against_ref(&r, false);
-    /* strided: phase strips */
+    /* strided: the im2col path */
     ref_geom s2 = {6, 8, 9, 11, 6, 5, 6, 3, 3, 2, 1, 1};
     check_against_ref(&s2, false);
     ref_geom s2b = {5, 8, 28, 28, 16, 14, 14, 3, 3, 2, 1, 1};

@@ -2,7 +2,8 @@
  * llm_unlearn.c - the LLM unlearning loop: seeded forget batches paired
  * with cycling retain batches, the method's loss (llm_loss.c), a weight
  * mask (llm_mask.c, intersected with RMU's trainable set), gradient
- * clipping, warm-up then constant learning rate, AdamW / Sophia GNB /
+ * clipping, a learning rate warmed up linearly (one epoch by default) and
+ * then decayed linearly to 0 at the last step, AdamW / Sophia GNB /
  * SOUL's Sophia, and a divergence stop that restores the last good
  * weights. See lethe/llm_unlearn.h.
  */
@@ -22,20 +23,13 @@ static double lt_llm_clock(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Picked on the 20-author model (/tmp/lmt/d20, tiny preset) with forget10
- * / retain90, 5 epochs, batch 8: forget ROUGE-L recall 1.00 -> npo-gd
- * 1e-3: 0.33 (retain 0.83); refusal 5e-4: 0.29 (retain 0.69); ga 5e-4
- * collapsed retain too (0.17), hence 1e-4; graddiff 1e-3 ruined retain
- * (NLL 0.03 -> 1.1), hence 3e-4; npo 1e-3 (no retain term): 0.23 but
- * retain 0.42, hence 5e-4. simnpo is untuned (npo-gd's lr). RMU trains
- * 3 down-projections only against hidden states of norm ~1e3: 1e-3 did
- * nothing and 2e-2 little (forget 0.95, retain 0.94); still untuned. */
+/* AdamW, 5 epochs, batch 8, no mask: the search of bench/tofu_lr_search.sh
+ * on `lethe bench tofu`'s default setting (40 synthetic authors, forget10,
+ * the micro model; grids and results in docs/hyperparameters.md) chose, per
+ * method, the rate with the highest forget quality that keeps model utility
+ * >= 80% of the original model's. */
 float lt_llm_default_lr(lt_llm_method m)
 {
-    /* AdamW, 5 epochs, batch 8, no mask: the search of
-     * bench/tofu_lr_search.sh on `lethe bench tofu`'s default setting
-     * (docs/hyperparameters.md): the highest forget quality that keeps
-     * model utility >= 80% of the original's */
     switch (m) {
     case LT_LLM_GA: return 1e-3f;
     case LT_LLM_GRADDIFF: return 1e-3f;

@@ -1,8 +1,8 @@
 /*
- * methods.c - the classification unlearning methods of REFERENCE.md
- * section 1 (FT, GA, RL, l1-sparse, IU, BS, BE, SalUn, SalUn-soft,
- * UGradSL, UGradSL+, Retrain), each a sequence of passes (pass.c) or a
- * one-shot step (influence.c), under any weight mask and any optimizer.
+ * methods.c - the classification unlearning methods of the SalUn line (FT,
+ * GA, RL, l1-sparse, IU, BS, BE, SalUn, SalUn-soft, UGradSL, UGradSL+,
+ * Retrain), each a sequence of passes (pass.c) or a one-shot step
+ * (influence.c), under any weight mask and any optimizer.
  */
 #include "lethe/methods.h"
 #include "lethe/train.h"
@@ -27,11 +27,11 @@ typedef struct {
     int epochs;
 } lt_method_info;
 
-/* Epochs: REFERENCE.md (10; GA-like methods 5). Learning rates: picked by
- * the lowest Avg. Gap to Retrain on Fashion-MNIST, random 10%, the bench's
- * MLP (bench/lr_search.sh; grids and results in docs/hyperparameters.md);
- * the papers' CIFAR-10 values, in the comments, over- or under-forget
- * there. */
+/* Epochs: the official SalUn code's (10; GA-like methods 5). Learning
+ * rates: picked by the lowest Avg. Gap to Retrain on Fashion-MNIST, random
+ * 10%, the bench's MLP (bench/lr_search.sh; grids and results in
+ * docs/hyperparameters.md); the papers' CIFAR-10 values, in the comments,
+ * over- or under-forget there. */
 static const lt_method_info lt_methods[LT_METHOD_COUNT] = {
     [LT_METHOD_FT] = {"ft", 0.1f, 10},               /* paper 0.01 */
     [LT_METHOD_GA] = {"ga", 3e-4f, 5},               /* paper 1e-4 */
