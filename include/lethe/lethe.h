@@ -27,6 +27,7 @@
 #include "lethe/tofu_eval.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/muse.h"
+#include "lethe/bench.h"
 
 #define LETHE_VERSION "0.1.0"
 

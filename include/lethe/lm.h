@@ -186,6 +186,18 @@ lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
                        const char *question, const lt_llama_gen_opts *o,
                        char **answer);
 
+/* ---- a model with its tokenizer (lm_open.c) ------------------------------ */
+
+/* The tokenizer saved beside a model: the stem of M.safetensors +
+ * ".tokenizer.json", or M/tokenizer.json for a Hugging Face folder. */
+void lt_lm_tokenizer_path(const char *model, char *buf, size_t n);
+/* Load a model and its tokenizer (tok NULL: the one beside the model) and
+ * check their vocabularies agree; on error both are NULL. */
+lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
+                     lt_tokenizer **t);
+/* The padding id: the tokenizer's PAD token, else its EOS. */
+int32_t lt_lm_pad_id(const lt_tokenizer *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
 #define LETHE_METRICS_H
 
 #include "lethe/core.h"
+#include "lethe/unlearn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,6 +91,23 @@ lt_status lt_unlearn_metrics_compute(const lt_split_logits *forget,
                                      const lt_split_logits *test,
                                      int32_t forgotten_class,
                                      lt_unlearn_metrics *out);
+
+/* ---- of a model (needs the model, data and forget-set layers) ---------- */
+
+/* Logits [d->n, classes] of m over d (eval mode, malloc'ed: the caller
+ * frees), or NULL with the error set. */
+float *lt_model_logits(lt_model *m, const lt_dataset *d);
+/* The four metrics from train logits ltr [tr->n, k] and test logits lte
+ * [te->n, k], split into forget and retain rows by f. Thread-safe. */
+lt_status lt_unlearn_metrics_from_logits(const float *ltr, const float *lte,
+                                         int k, const lt_dataset *tr,
+                                         const lt_dataset *te,
+                                         const lt_forget_set *f,
+                                         lt_unlearn_metrics *out);
+/* The same from the model itself. */
+lt_status lt_unlearn_metrics_of(lt_model *m, const lt_dataset *tr,
+                                const lt_dataset *te, const lt_forget_set *f,
+                                lt_unlearn_metrics *out);
 
 #ifdef __cplusplus
 }

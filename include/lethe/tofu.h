@@ -55,6 +55,9 @@ typedef struct {
 lt_status lt_tofu_load(const char *path, lt_tofu_set *out);
 /* Release every string and the record array; s is left empty. NULL ok. */
 void lt_tofu_free(lt_tofu_set *s);
+/* The records of a comma-separated list of TOFU files, in order (at least
+ * one record in all); on error *out is left empty. */
+lt_status lt_tofu_load_list(const char *list, lt_tofu_set *out);
 
 /* Append a copy of one record (paraphrased_* may be NULL, perturbed may be
  * NULL when n_perturbed is 0). Strings must be valid UTF-8 (LT_ERR_ARG

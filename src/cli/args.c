@@ -4,26 +4,45 @@
  */
 #include "cli/args.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static void lt_args_help(const char *usage, const lt_opt *o, int n)
+/* The value an option holds before parsing: its default ("" for none). */
+static void cli_args_default(const cli_opt *o, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (o->type == CLI_OPT_STR && *(const char **)o->ptr)
+        snprintf(buf, n, "%s", *(const char **)o->ptr);
+    else if (o->type == CLI_OPT_INT)
+        snprintf(buf, n, "%d", *(const int *)o->ptr);
+    else if (o->type == CLI_OPT_FLOAT)
+        snprintf(buf, n, "%g", (double)*(const float *)o->ptr);
+    else if (o->type == CLI_OPT_U64)
+        snprintf(buf, n, "%llu",
+                 (unsigned long long)*(const uint64_t *)o->ptr);
+}
+
+static void cli_args_help(const char *usage, const cli_opt *o, int n)
 {
     printf("%s\n\noptions:\n", usage);
     for (int i = 0; i < n; i++) {
-        const char *arg = o[i].type == LT_OPT_FLAG ? "" :
-                          o[i].type == LT_OPT_STR ? " S" : " N";
-        printf("  %s%-*s %s\n", o[i].name, (int)(16 - strlen(o[i].name)), arg,
+        const char *arg = o[i].type == CLI_OPT_FLAG ? "" :
+                          o[i].type == CLI_OPT_STR ? " S" : " N";
+        char def[256];
+        cli_args_default(&o[i], def, sizeof def);
+        printf("  %s%-*s %s", o[i].name, (int)(16 - strlen(o[i].name)), arg,
                o[i].help);
+        printf(def[0] ? " [%s]\n" : "\n", def);
     }
     printf("  --help           show this help\n");
 }
 
-static int lt_args_value(const char *cmd, lt_opt *o, const char *v)
+static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
 {
-    if (o->type == LT_OPT_STR) {
+    if (o->type == CLI_OPT_STR) {
         *(const char **)o->ptr = v;
         return 0;
     }
@@ -39,24 +58,24 @@ static int lt_args_value(const char *cmd, lt_opt *o, const char *v)
                 o->name, v, o->lo, o->hi);
         return 2;
     }
-    if (o->type == LT_OPT_INT)
+    if (o->type == CLI_OPT_INT)
         *(int *)o->ptr = (int)x;
-    else if (o->type == LT_OPT_FLOAT)
+    else if (o->type == CLI_OPT_FLOAT)
         *(float *)o->ptr = (float)x;
     else
         *(uint64_t *)o->ptr = (uint64_t)x;
     return 0;
 }
 
-int lt_args_parse(const char *cmd, const char *usage, lt_opt *opts, int n,
+int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                   int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            lt_args_help(usage, opts, n);
+            cli_args_help(usage, opts, n);
             return 1;
         }
-        lt_opt *o = NULL;
+        cli_opt *o = NULL;
         for (int k = 0; k < n && !o; k++)
             if (!strcmp(argv[i], opts[k].name))
                 o = &opts[k];
@@ -65,7 +84,7 @@ int lt_args_parse(const char *cmd, const char *usage, lt_opt *opts, int n,
                     "--help)\n", cmd, argv[i], cmd);
             return 2;
         }
-        if (o->type == LT_OPT_FLAG) {
+        if (o->type == CLI_OPT_FLAG) {
             *(bool *)o->ptr = true;
             continue;
         }
@@ -73,31 +92,31 @@ int lt_args_parse(const char *cmd, const char *usage, lt_opt *opts, int n,
             fprintf(stderr, "lethe %s: %s needs a value\n", cmd, o->name);
             return 2;
         }
-        int rc = lt_args_value(cmd, o, argv[++i]);
+        int rc = cli_args_value(cmd, o, argv[++i]);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-double lt_now(void)
+double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void lt_progress_start(lt_progress *p, const char *label, int64_t total)
+void cli_progress_start(cli_progress *p, const char *label, int64_t total)
 {
     p->label = label;
     p->total = total;
-    p->t0 = p->last = lt_now();
+    p->t0 = p->last = cli_now();
     p->tty = isatty(2);
 }
 
-void lt_progress_update(lt_progress *p, int64_t done, const char *extra)
+void cli_progress_update(cli_progress *p, int64_t done, const char *extra)
 {
-    double now = lt_now();
+    double now = cli_now();
     if (done < p->total && now - p->last < (p->tty ? 0.2 : 10.0))
         return;
     p->last = now;
@@ -115,7 +134,7 @@ void lt_progress_update(lt_progress *p, int64_t done, const char *extra)
     fflush(stderr);
 }
 
-void lt_progress_end(lt_progress *p)
+void cli_progress_end(cli_progress *p)
 {
     if (p->tty)
         fputc('\n', stderr);

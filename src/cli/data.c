@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *lt_data_usage =
+static const char *cli_data_usage =
     "usage: lethe data <tofu-synth|wordnet-qa|muse> [options]\n"
     "  tofu-synth --authors N --seed S --out DIR   fictitious-author QA set\n"
     "  wordnet-qa --n N --seed S --out FILE [--kind nouns|authors]\n"
@@ -23,18 +23,18 @@ static const char *lt_data_usage =
     "  muse --forget C --retain C --out DIR        MUSE-shaped corpora from\n"
     "                                              Debian fortune collections";
 
-static int lt_data_tofu(int argc, char **argv)
+static int cli_data_tofu(int argc, char **argv)
 {
     int authors = 200;
     uint64_t seed = 1;
     const char *out = NULL;
-    lt_opt opts[] = {
-        {"--authors", LT_OPT_INT, &authors, "fictitious authors (200)", 2,
+    cli_opt opts[] = {
+        {"--authors", CLI_OPT_INT, &authors, "fictitious authors (200)", 2,
          LT_TOFU_MAX_AUTHORS},
-        {"--seed", LT_OPT_U64, &seed, "generator seed (1)", 0, 0},
-        {"--out", LT_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
+        {"--seed", CLI_OPT_U64, &seed, "generator seed (1)", 0, 0},
+        {"--out", CLI_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
     };
-    int rc = lt_args_parse("data tofu-synth",
+    int rc = cli_args_parse("data tofu-synth",
                            "usage: lethe data tofu-synth --authors N --seed S "
                            "--out DIR\nWrite a TOFU-shaped set of fictitious "
                            "authors (20 QA pairs each).", opts, 3, argc, argv);
@@ -55,7 +55,7 @@ static int lt_data_tofu(int argc, char **argv)
 }
 
 /* Build the set of the given kind ("nouns" or "authors") and write it. */
-static int lt_data_wordnet_write(const char *kind, const char *dir, int n,
+static int cli_data_wordnet_write(const char *kind, const char *dir, int n,
                                  uint64_t seed, const char *out)
 {
     lt_tofu_set s;
@@ -74,22 +74,22 @@ static int lt_data_wordnet_write(const char *kind, const char *dir, int n,
     return 0;
 }
 
-static int lt_data_wordnet(int argc, char **argv)
+static int cli_data_wordnet(int argc, char **argv)
 {
     int n = 400;
     uint64_t seed = 1;
     const char *out = NULL, *dir = LT_WORDNET_DIR, *kind = "nouns";
-    lt_opt opts[] = {
-        {"--n", LT_OPT_INT, &n, "QA pairs (400)", 1, 1e8},
-        {"--seed", LT_OPT_U64, &seed, "which nouns are drawn (1)", 0, 0},
-        {"--out", LT_OPT_STR, &out, "JSON Lines file to write", 0, 0},
-        {"--wordnet", LT_OPT_STR, &dir, "WordNet folder (" LT_WORDNET_DIR ")",
+    cli_opt opts[] = {
+        {"--n", CLI_OPT_INT, &n, "QA pairs (400)", 1, 1e8},
+        {"--seed", CLI_OPT_U64, &seed, "which nouns are drawn (1)", 0, 0},
+        {"--out", CLI_OPT_STR, &out, "JSON Lines file to write", 0, 0},
+        {"--wordnet", CLI_OPT_STR, &dir, "WordNet folder (" LT_WORDNET_DIR ")",
          0, 0},
-        {"--kind", LT_OPT_STR, &kind, "nouns (word meanings, the world-facts "
+        {"--kind", CLI_OPT_STR, &kind, "nouns (word meanings, the world-facts "
          "stand-in) or authors (real writers, the real-authors stand-in)",
          0, 0},
     };
-    int rc = lt_args_parse("data wordnet-qa",
+    int rc = cli_args_parse("data wordnet-qa",
                            "usage: lethe data wordnet-qa --n N --seed S --out "
                            "FILE [--kind nouns|authors]\nGeneral-knowledge QA "
                            "from WordNet noun glosses, with perturbed "
@@ -109,22 +109,22 @@ static int lt_data_wordnet(int argc, char **argv)
         fprintf(stderr, "lethe data wordnet-qa: --out FILE is empty\n");
         return 2;
     }
-    return lt_data_wordnet_write(kind, dir, n, seed, out);
+    return cli_data_wordnet_write(kind, dir, n, seed, out);
 }
 
-int lt_cli_data(int argc, char **argv)
+int cli_data(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "%s\n", lt_data_usage);
+        fprintf(argc < 2 ? stderr : stdout, "%s\n", cli_data_usage);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "tofu-synth"))
-        return lt_data_tofu(argc - 1, argv + 1);
+        return cli_data_tofu(argc - 1, argv + 1);
     if (!strcmp(argv[1], "wordnet-qa"))
-        return lt_data_wordnet(argc - 1, argv + 1);
+        return cli_data_wordnet(argc - 1, argv + 1);
     if (!strcmp(argv[1], "muse"))
-        return lt_cli_data_muse(argc - 1, argv + 1);
+        return cli_data_muse(argc - 1, argv + 1);
     fprintf(stderr, "lethe data: unknown subcommand '%s'\n%s\n", argv[1],
-            lt_data_usage);
+            cli_data_usage);
     return 2;
 }

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *lt_lm_usage =
+static const char *cli_lm_usage =
     "usage: lethe lm <train|generate|score|unlearn|eval> [options]\n"
     "  train    --config micro|tiny|small|config.json --data full.json | --text FILE\n"
     "           --out lm.safetensors|DIR [--tokenizer tokenizer.json]\n"
@@ -40,37 +40,37 @@ typedef struct {
     int epochs, batch, accum, warmup, threads, vocab, max_len, group;
     float lr, min_lr, clip, wd, beta2;
     uint64_t seed;
-} lt_lm_train_opts;
+} cli_lm_train_opts;
 
-static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
+static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
 {
-    *o = (lt_lm_train_opts){.config = "tiny", .epochs = 10, .batch = 16,
+    *o = (cli_lm_train_opts){.config = "tiny", .epochs = 10, .batch = 16,
                             .accum = 1, .vocab = 2048, .lr = 1e-3f,
                             .clip = 1.0f, .wd = 0.01f, .beta2 = 0.95f,
                             .seed = 1};
-    lt_opt opts[] = {
-        {"--config", LT_OPT_STR, &o->config, "micro|tiny|small|config.json (tiny)", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &o->tok, "tokenizer.json (default: train one)", 0, 0},
-        {"--init", LT_OPT_STR, &o->init, "continue training this checkpoint (its config and tokenizer)", 0, 0},
-        {"--data", LT_OPT_STR, &o->data, "TOFU QA file(s), comma-separated (loss on answers)", 0, 0},
-        {"--text", LT_OPT_STR, &o->text, "plain text, documents split by '%' lines", 0, 0},
-        {"--out", LT_OPT_STR, &o->out, "X.safetensors or a folder (HF layout)", 0, 0},
-        {"--epochs", LT_OPT_INT, &o->epochs, "passes over the data (10)", 1, 1e6},
-        {"--batch", LT_OPT_INT, &o->batch, "examples per micro-batch (16)", 1, 65536},
-        {"--accum", LT_OPT_INT, &o->accum, "micro-batches per step (1)", 1, 65536},
-        {"--lr", LT_OPT_FLOAT, &o->lr, "peak learning rate (1e-3)", 1e-9, 10},
-        {"--min-lr", LT_OPT_FLOAT, &o->min_lr, "cosine floor (0)", 0, 10},
-        {"--warmup", LT_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
-        {"--clip", LT_OPT_FLOAT, &o->clip, "max gradient norm, 0: off (1)", 0, 1e9},
-        {"--wd", LT_OPT_FLOAT, &o->wd, "AdamW weight decay (0.01)", 0, 10},
-        {"--beta2", LT_OPT_FLOAT, &o->beta2, "AdamW beta2 (0.95; beta1 0.9)", 0, 0.99999},
-        {"--group", LT_OPT_INT, &o->group, "length-group runs of N batches (0: off; slows memorising)", 0, 1e6},
-        {"--max-len", LT_OPT_INT, &o->max_len, "text window / QA cut (model context)", 2, 1e7},
-        {"--vocab", LT_OPT_INT, &o->vocab, "vocab of a tokenizer trained here (2048)", 257, 1 << 22},
-        {"--seed", LT_OPT_U64, &o->seed, "init and order seed (1)", 0, 0},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--config", CLI_OPT_STR, &o->config, "micro|tiny|small|config.json (tiny)", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &o->tok, "tokenizer.json (default: train one)", 0, 0},
+        {"--init", CLI_OPT_STR, &o->init, "continue training this checkpoint (its config and tokenizer)", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "TOFU QA file(s), comma-separated (loss on answers)", 0, 0},
+        {"--text", CLI_OPT_STR, &o->text, "plain text, documents split by '%' lines", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "X.safetensors or a folder (HF layout)", 0, 0},
+        {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the data (10)", 1, 1e6},
+        {"--batch", CLI_OPT_INT, &o->batch, "examples per micro-batch (16)", 1, 65536},
+        {"--accum", CLI_OPT_INT, &o->accum, "micro-batches per step (1)", 1, 65536},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "peak learning rate (1e-3)", 1e-9, 10},
+        {"--min-lr", CLI_OPT_FLOAT, &o->min_lr, "cosine floor (0)", 0, 10},
+        {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
+        {"--clip", CLI_OPT_FLOAT, &o->clip, "max gradient norm, 0: off (1)", 0, 1e9},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "AdamW weight decay (0.01)", 0, 10},
+        {"--beta2", CLI_OPT_FLOAT, &o->beta2, "AdamW beta2 (0.95; beta1 0.9)", 0, 0.99999},
+        {"--group", CLI_OPT_INT, &o->group, "length-group runs of N batches (0: off; slows memorising)", 0, 1e6},
+        {"--max-len", CLI_OPT_INT, &o->max_len, "text window / QA cut (model context)", 2, 1e7},
+        {"--vocab", CLI_OPT_INT, &o->vocab, "vocab of a tokenizer trained here (2048)", 257, 1 << 22},
+        {"--seed", CLI_OPT_U64, &o->seed, "init and order seed (1)", 0, 0},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("lm train", "usage: lethe lm train --config "
+    int rc = cli_args_parse("lm train", "usage: lethe lm train --config "
                            "micro|tiny|small|config.json --data QA.json|--text FILE "
                            "--out lm.safetensors [options]\nTrain a Llama-style "
                            "model from scratch (AdamW, warm-up + cosine).",
@@ -84,7 +84,7 @@ static int lt_lm_train_parse(int argc, char **argv, lt_lm_train_opts *o)
 }
 
 /* The tokenizer: --tokenizer, else trained on the data. */
-static int lt_lm_train_tok(const lt_lm_train_opts *o, const lt_tofu_set *qa,
+static int cli_lm_train_tok(const cli_lm_train_opts *o, const lt_tofu_set *qa,
                            lt_tokenizer **t)
 {
     const char *sp[] = {"<|endoftext|>"};
@@ -109,11 +109,11 @@ static int lt_lm_train_tok(const lt_lm_train_opts *o, const lt_tofu_set *qa,
 
 /* Model config from a preset or config.json, checked against the
  * tokenizer. 0, or 2 with the message printed. */
-static int lt_lm_train_config(const lt_lm_train_opts *o, const lt_tokenizer *t,
+static int cli_lm_train_config(const cli_lm_train_opts *o, const lt_tokenizer *t,
                               lt_llama_config *cfg)
 {
     int V = lt_tokenizer_vocab_size(t);
-    bool file = lt_cli_ends_with(o->config, ".json");
+    bool file = cli_ends_with(o->config, ".json");
     lt_status s = file ? lt_llama_config_load(o->config, cfg) :
                   lt_llama_preset(o->config, V, cfg);
     if (s != LT_OK) {
@@ -130,7 +130,7 @@ static int lt_lm_train_config(const lt_lm_train_opts *o, const lt_tokenizer *t,
     return 0;
 }
 
-static int lt_lm_train_data(const lt_lm_train_opts *o, const lt_tokenizer *t,
+static int cli_lm_train_data(const cli_lm_train_opts *o, const lt_tokenizer *t,
                             const lt_tofu_set *qa, const lt_llama_config *cfg,
                             lt_lm_data *d)
 {
@@ -150,24 +150,24 @@ static int lt_lm_train_data(const lt_lm_train_opts *o, const lt_tokenizer *t,
 }
 
 typedef struct {
-    lt_progress bar;
+    cli_progress bar;
     bool started;
-} lt_lm_ui;
+} cli_train_ui;
 
-static void lt_lm_progress(void *ud, const lt_lm_event *ev)
+static void cli_train_progress(void *ud, const lt_lm_event *ev)
 {
-    lt_lm_ui *ui = ud;
+    cli_train_ui *ui = ud;
     if (!ui->started) {
-        lt_progress_start(&ui->bar, "train", ev->steps);
+        cli_progress_start(&ui->bar, "train", ev->steps);
         ui->started = true;
     }
     char extra[96];
     snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f lr %.2e %.0f tok/s",
              ev->epoch, ev->epochs, ev->loss, ev->lr, ev->tokens_per_s);
-    lt_progress_update(&ui->bar, ev->step, extra);
+    cli_progress_update(&ui->bar, ev->step, extra);
 }
 
-static lt_lm_train_cfg lt_lm_train_cfg_of(const lt_lm_train_opts *o,
+static lt_lm_train_cfg cli_lm_train_cfg_of(const cli_lm_train_opts *o,
                                           const lt_tokenizer *t)
 {
     lt_lm_train_cfg c = lt_lm_train_defaults();
@@ -190,10 +190,10 @@ static lt_lm_train_cfg lt_lm_train_cfg_of(const lt_lm_train_opts *o,
 
 /* Save the checkpoint and the tokenizer beside it; on failure neither is
  * left behind. */
-static int lt_lm_train_save(const lt_lm_train_opts *o, const lt_llama *m,
+static int cli_lm_train_save(const cli_lm_train_opts *o, const lt_llama *m,
                             const lt_tokenizer *t, char *tok_path, size_t n)
 {
-    lt_cli_lm_tok_path(o->out, tok_path, n);
+    lt_lm_tokenizer_path(o->out, tok_path, n);
     bool had = access(o->out, F_OK) == 0;
     if (lt_llama_save(m, o->out, 0) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
@@ -201,19 +201,19 @@ static int lt_lm_train_save(const lt_lm_train_opts *o, const lt_llama *m,
     }
     if (lt_tokenizer_save(t, tok_path) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
-        if (!had && lt_cli_ends_with(o->out, ".safetensors"))
+        if (!had && cli_ends_with(o->out, ".safetensors"))
             unlink(o->out);
         return 1;
     }
     return 0;
 }
 
-static int lt_lm_train_run(const lt_lm_train_opts *o, lt_llama *m,
+static int cli_lm_train_run(const cli_lm_train_opts *o, lt_llama *m,
                            const lt_lm_data *d, const lt_tokenizer *t)
 {
-    lt_lm_train_cfg cfg = lt_lm_train_cfg_of(o, t);
-    lt_lm_ui ui = {0};
-    cfg.progress = lt_lm_progress;
+    lt_lm_train_cfg cfg = cli_lm_train_cfg_of(o, t);
+    cli_train_ui ui = {0};
+    cfg.progress = cli_train_progress;
     cfg.ud = &ui;
     if (!o->init)
         lt_llama_init(m, o->seed);
@@ -226,13 +226,13 @@ static int lt_lm_train_run(const lt_lm_train_opts *o, lt_llama *m,
     lt_lm_report rep;
     lt_status s = lt_lm_train(m, d, &cfg, &rep);
     if (ui.started)
-        lt_progress_end(&ui.bar);
+        cli_progress_end(&ui.bar);
     if (s != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
         return 1;
     }
     char tok_path[4200];
-    if (lt_lm_train_save(o, m, t, tok_path, sizeof tok_path))
+    if (cli_lm_train_save(o, m, t, tok_path, sizeof tok_path))
         return 1;
     printf("saved %s (tokenizer %s): loss %.4f -> %.4f (last epoch mean "
            "%.4f), %lld steps in %.1f s, %.0f tokens/s\n", o->out, tok_path,
@@ -241,44 +241,44 @@ static int lt_lm_train_run(const lt_lm_train_opts *o, lt_llama *m,
     return 0;
 }
 
-static int lt_lm_train_cmd(int argc, char **argv)
+static int cli_lm_train_cmd(int argc, char **argv)
 {
-    lt_lm_train_opts o;
-    int rc = lt_lm_train_parse(argc, argv, &o);
+    cli_lm_train_opts o;
+    int rc = cli_lm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_tofu_set qa = {0};
-    if (o.data && lt_cli_tofu_load_list("lm train", o.data, &qa))
-        return 1;
+    if (o.data && lt_tofu_load_list(o.data, &qa) != LT_OK)
+        return cli_fail("lm train", NULL);
     lt_tokenizer *t = NULL;
     lt_llama_config cfg;
     lt_llama *m = NULL;
     lt_lm_data d = {0};
-    if (!lt_cli_ends_with(o.config, ".json") &&
+    if (!cli_ends_with(o.config, ".json") &&
         lt_llama_preset(o.config, 512, &cfg) != LT_OK) {
         fprintf(stderr, "lethe lm train: --config: %s\n", lt_last_error());
         lt_tofu_free(&qa);
         return 2;
     }
     if (o.init) { /* continue from a checkpoint: its config and tokenizer */
-        rc = lt_cli_lm_open("lm train", o.init, o.tok, &m, &t);
+        rc = cli_lm_open("lm train", o.init, o.tok, &m, &t);
         if (!rc)
             cfg = m->cfg;
     } else {
-        rc = lt_lm_train_tok(&o, o.data ? &qa : NULL, &t);
+        rc = cli_lm_train_tok(&o, o.data ? &qa : NULL, &t);
         if (!rc)
-            rc = lt_lm_train_config(&o, t, &cfg);
+            rc = cli_lm_train_config(&o, t, &cfg);
     }
     if (!rc)
-        rc = lt_lm_train_data(&o, t, o.data ? &qa : NULL, &cfg, &d);
+        rc = cli_lm_train_data(&o, t, o.data ? &qa : NULL, &cfg, &d);
     if (!rc && !m && lt_llama_create(&cfg, &m) != LT_OK) {
         fprintf(stderr, "lethe lm train: %s\n", lt_last_error());
         rc = 1;
     }
     if (!rc)
-        rc = lt_lm_train_run(&o, m, &d, t);
+        rc = cli_lm_train_run(&o, m, &d, t);
     lt_llama_free(m);
     lt_lm_data_free(&d);
     lt_tokenizer_free(t);
@@ -288,24 +288,24 @@ static int lt_lm_train_cmd(int argc, char **argv)
 
 /* ---- generate ---------------------------------------------------------------- */
 
-static int lt_lm_generate_cmd(int argc, char **argv)
+static int cli_lm_generate_cmd(int argc, char **argv)
 {
     const char *model = NULL, *tok = NULL, *prompt = NULL, *question = NULL;
     int max_new = 64, threads = 0;
     float temp = 0, top_p = 1;
     uint64_t seed = 0;
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
-        {"--prompt", LT_OPT_STR, &prompt, "text to continue (BOS added)", 0, 0},
-        {"--question", LT_OPT_STR, &question, "ask in the QA template instead", 0, 0},
-        {"--max-new", LT_OPT_INT, &max_new, "new tokens at most (64)", 1, 1e6},
-        {"--temperature", LT_OPT_FLOAT, &temp, "0: greedy (0)", 0, 100},
-        {"--top-p", LT_OPT_FLOAT, &top_p, "nucleus mass (1)", 1e-6, 1},
-        {"--seed", LT_OPT_U64, &seed, "sampling seed (0)", 0, 0},
-        {"--threads", LT_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
+        {"--prompt", CLI_OPT_STR, &prompt, "text to continue (BOS added)", 0, 0},
+        {"--question", CLI_OPT_STR, &question, "ask in the QA template instead", 0, 0},
+        {"--max-new", CLI_OPT_INT, &max_new, "new tokens at most (64)", 1, 1e6},
+        {"--temperature", CLI_OPT_FLOAT, &temp, "0: greedy (0)", 0, 100},
+        {"--top-p", CLI_OPT_FLOAT, &top_p, "nucleus mass (1)", 1e-6, 1},
+        {"--seed", CLI_OPT_U64, &seed, "sampling seed (0)", 0, 0},
+        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("lm generate", "usage: lethe lm generate --model M "
+    int rc = cli_args_parse("lm generate", "usage: lethe lm generate --model M "
                            "--prompt TEXT [options]\nContinue a prompt with "
                            "the KV cache.", opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
@@ -320,7 +320,7 @@ static int lt_lm_generate_cmd(int argc, char **argv)
         lt_set_num_threads(threads);
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm generate", model, tok, &m, &t))
+    if (cli_lm_open("lm generate", model, tok, &m, &t))
         return 1;
     lt_llama_gen_opts g = lt_llama_gen_defaults(m);
     g.max_new_tokens = max_new;
@@ -328,7 +328,7 @@ static int lt_lm_generate_cmd(int argc, char **argv)
     g.top_p = top_p;
     g.seed = seed;
     char *text = NULL;
-    double t0 = lt_now();
+    double t0 = cli_now();
     lt_status s;
     if (question) {
         s = lt_lm_answer(m, t, question, &g, &text);
@@ -361,7 +361,7 @@ static int lt_lm_generate_cmd(int argc, char **argv)
         rc = 1;
     } else {
         printf("%s\n", text);
-        fprintf(stderr, "(%.2f s)\n", lt_now() - t0);
+        fprintf(stderr, "(%.2f s)\n", cli_now() - t0);
     }
     free(text);
     lt_llama_free(m);
@@ -376,11 +376,11 @@ typedef struct {
     int32_t *count;
     char **gen;
     double *rouge;
-} lt_lm_scores;
+} cli_lm_scores;
 
-static int lt_lm_score_all(lt_llama *m, const lt_tokenizer *t,
+static int cli_lm_score_all(lt_llama *m, const lt_tokenizer *t,
                            const lt_tofu_set *qa, int batch, int max_new,
-                           lt_lm_scores *sc)
+                           cli_lm_scores *sc)
 {
     lt_lm_data d;
     int32_t pad = lt_tokenizer_special_id(t, LT_TOK_EOS);
@@ -390,15 +390,15 @@ static int lt_lm_score_all(lt_llama *m, const lt_tokenizer *t,
     lt_lm_data_free(&d);
     lt_llama_gen_opts g = lt_llama_gen_defaults(m);
     g.max_new_tokens = max_new;
-    lt_progress bar;
-    lt_progress_start(&bar, "generate", qa->n);
+    cli_progress bar;
+    cli_progress_start(&bar, "generate", qa->n);
     for (int64_t i = 0; i < qa->n && s == LT_OK && max_new > 0; i++) {
         s = lt_lm_answer(m, t, qa->qa[i].question, &g, &sc->gen[i]);
         if (s == LT_OK)
             sc->rouge[i] = lt_rouge_l(sc->gen[i], qa->qa[i].answer, true).recall;
-        lt_progress_update(&bar, i + 1, NULL);
+        cli_progress_update(&bar, i + 1, NULL);
     }
-    lt_progress_end(&bar);
+    cli_progress_end(&bar);
     if (s != LT_OK) {
         fprintf(stderr, "lethe lm score: %s\n", lt_last_error());
         return 1;
@@ -406,7 +406,7 @@ static int lt_lm_score_all(lt_llama *m, const lt_tokenizer *t,
     return 0;
 }
 
-static cJSON *lt_lm_score_item(const lt_tofu_qa *r, const lt_lm_scores *sc,
+static cJSON *cli_lm_score_item(const lt_tofu_qa *r, const cli_lm_scores *sc,
                                int64_t i)
 {
     cJSON *o = cJSON_CreateObject();
@@ -423,8 +423,8 @@ static cJSON *lt_lm_score_item(const lt_tofu_qa *r, const lt_lm_scores *sc,
     return o;
 }
 
-static int lt_lm_score_report(const char *json, const char *cmdline,
-                              const lt_tofu_set *qa, const lt_lm_scores *sc,
+static int cli_lm_score_report(const char *json, const char *cmdline,
+                              const lt_tofu_set *qa, const cli_lm_scores *sc,
                               bool gen)
 {
     double mean = 0, prob = 0, rouge = 0, exact = 0;
@@ -453,29 +453,29 @@ static int lt_lm_score_report(const char *json, const char *cmdline,
         cJSON_AddNumberToObject(o, "exact_match", exact / (double)qa->n);
     }
     for (int64_t i = 0; i < qa->n; i++)
-        cJSON_AddItemToArray(items, lt_lm_score_item(&qa->qa[i], sc, i));
+        cJSON_AddItemToArray(items, cli_lm_score_item(&qa->qa[i], sc, i));
     cJSON_AddItemToObject(o, "items", items);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
-    int rc = text ? lt_cli_write_text(json, text) : 1;
+    int rc = text ? cli_write_text(json, text) : 1;
     free(text);
     return rc;
 }
 
-static int lt_lm_score_cmd(int argc, char **argv)
+static int cli_lm_score_cmd(int argc, char **argv)
 {
     const char *model = NULL, *tok = NULL, *data = NULL, *json = NULL;
     int batch = 16, max_new = 64, threads = 0;
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
-        {"--data", LT_OPT_STR, &data, "TOFU QA file", 0, 0},
-        {"--json", LT_OPT_STR, &json, "write per-item results here", 0, 0},
-        {"--batch", LT_OPT_INT, &batch, "scoring batch (16)", 1, 65536},
-        {"--max-new", LT_OPT_INT, &max_new, "greedy answer tokens, 0: none (64)", 0, 1e6},
-        {"--threads", LT_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
+        {"--data", CLI_OPT_STR, &data, "TOFU QA file", 0, 0},
+        {"--json", CLI_OPT_STR, &json, "write per-item results here", 0, 0},
+        {"--batch", CLI_OPT_INT, &batch, "scoring batch (16)", 1, 65536},
+        {"--max-new", CLI_OPT_INT, &max_new, "greedy answer tokens, 0: none (64)", 0, 1e6},
+        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("lm score", "usage: lethe lm score --model M --data "
+    int rc = cli_args_parse("lm score", "usage: lethe lm score --model M --data "
                            "QA.json [--json OUT]\nAnswer NLL, greedy answers "
                            "and ROUGE-L recall.", opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
@@ -494,22 +494,22 @@ static int lt_lm_score_cmd(int argc, char **argv)
     }
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm score", model, tok, &m, &t)) {
+    if (cli_lm_open("lm score", model, tok, &m, &t)) {
         lt_tofu_free(&qa);
         return 1;
     }
     size_t n = (size_t)qa.n;
-    lt_lm_scores sc = {calloc(n, sizeof(double)), calloc(n, sizeof(int32_t)),
+    cli_lm_scores sc = {calloc(n, sizeof(double)), calloc(n, sizeof(int32_t)),
                        calloc(n, sizeof(char *)), calloc(n, sizeof(double))};
     rc = sc.nll && sc.count && sc.gen && sc.rouge ? 0 : 1;
     if (!rc)
-        rc = lt_lm_score_all(m, t, &qa, batch, max_new, &sc);
+        rc = cli_lm_score_all(m, t, &qa, batch, max_new, &sc);
     char cmd[4096];
     size_t k = (size_t)snprintf(cmd, sizeof cmd, "lethe lm");
     for (int i = 0; i < argc && k < sizeof cmd; i++)
         k += (size_t)snprintf(cmd + k, sizeof cmd - k, " %s", argv[i]);
     if (!rc)
-        rc = lt_lm_score_report(json, cmd, &qa, &sc, max_new > 0);
+        rc = cli_lm_score_report(json, cmd, &qa, &sc, max_new > 0);
     for (size_t i = 0; sc.gen && i < n; i++)
         free(sc.gen[i]);
     free(sc.nll);
@@ -522,23 +522,23 @@ static int lt_lm_score_cmd(int argc, char **argv)
     return rc;
 }
 
-int lt_cli_lm(int argc, char **argv)
+int cli_lm(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "%s\n", lt_lm_usage);
+        fprintf(argc < 2 ? stderr : stdout, "%s\n", cli_lm_usage);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "train"))
-        return lt_lm_train_cmd(argc - 1, argv + 1);
+        return cli_lm_train_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generate"))
-        return lt_lm_generate_cmd(argc - 1, argv + 1);
+        return cli_lm_generate_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "unlearn"))
-        return lt_cli_lm_unlearn(argc - 1, argv + 1);
+        return cli_lm_unlearn(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval"))
-        return lt_cli_lm_eval(argc - 1, argv + 1);
+        return cli_lm_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "score"))
-        return lt_lm_score_cmd(argc - 1, argv + 1);
+        return cli_lm_score_cmd(argc - 1, argv + 1);
     fprintf(stderr, "lethe lm: unknown subcommand '%s'\n%s\n", argv[1],
-            lt_lm_usage);
+            cli_lm_usage);
     return 2;
 }

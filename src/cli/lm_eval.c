@@ -10,7 +10,7 @@
  *                     and model utility (harmonic mean of the 9 utility
  *                     numbers). --json writes everything, per-item values
  *                     included.
- *   --benchmark muse  handed to lt_cli_lm_eval_muse (muse.c).
+ *   --benchmark muse  handed to cli_lm_eval_muse (muse.c).
  */
 #include "cli/args.h"
 #include "cli/common.h"
@@ -25,8 +25,8 @@
 
 /* Entry point (for cli.h and the `lethe lm` dispatcher): argv[0] is
  * "eval". The MUSE evaluation lives in muse.c. */
-int lt_cli_lm_eval(int argc, char **argv);
-int lt_cli_lm_eval_muse(int argc, char **argv);
+int cli_lm_eval(int argc, char **argv);
+int cli_lm_eval_muse(int argc, char **argv);
 
 enum { LE_FORGET, LE_RETAIN, LE_REAL, LE_WORLD, LE_SPLITS };
 
@@ -53,24 +53,24 @@ typedef struct {
 static int le_parse(int argc, char **argv, le_opts *o)
 {
     *o = (le_opts){.bench = "tofu", .max_items = 300, .batch = 16};
-    lt_opt opts[] = {
-        {"--benchmark", LT_OPT_STR, &o->bench, "tofu or muse (tofu)", 0, 0},
-        {"--model", LT_OPT_STR, &o->model, "model to evaluate", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &o->tok, "its tokenizer (default: beside the model)", 0, 0},
-        {"--forget", LT_OPT_STR, &o->file[LE_FORGET], "forget split (forget10_perturbed.json)", 0, 0},
-        {"--retain", LT_OPT_STR, &o->file[LE_RETAIN], "retain split (retain_perturbed.json)", 0, 0},
-        {"--real-authors", LT_OPT_STR, &o->file[LE_REAL], "real-authors utility set", 0, 0},
-        {"--world-facts", LT_OPT_STR, &o->file[LE_WORLD], "world-facts utility set", 0, 0},
-        {"--retain-model", LT_OPT_STR, &o->retain_model, "retain model (forget quality)", 0, 0},
-        {"--retain-tokenizer", LT_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
-        {"--retain-json", LT_OPT_STR, &o->retain_json, "an earlier --json of the retain model", 0, 0},
-        {"--max-items", LT_OPT_INT, &o->max_items, "first N records per split (300, TOFU's ds_size; 0 all)", 0, 1e9},
-        {"--max-new", LT_OPT_INT, &o->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
-        {"--batch", LT_OPT_INT, &o->batch, "sequences per scoring pass (16)", 1, 4096},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (0: OpenMP default)", 0, 1024},
-        {"--json", LT_OPT_STR, &o->json, "write all results (per item too) here", 0, 0},
+    cli_opt opts[] = {
+        {"--benchmark", CLI_OPT_STR, &o->bench, "tofu or muse (tofu)", 0, 0},
+        {"--model", CLI_OPT_STR, &o->model, "model to evaluate", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &o->tok, "its tokenizer (default: beside the model)", 0, 0},
+        {"--forget", CLI_OPT_STR, &o->file[LE_FORGET], "forget split (forget10_perturbed.json)", 0, 0},
+        {"--retain", CLI_OPT_STR, &o->file[LE_RETAIN], "retain split (retain_perturbed.json)", 0, 0},
+        {"--real-authors", CLI_OPT_STR, &o->file[LE_REAL], "real-authors utility set", 0, 0},
+        {"--world-facts", CLI_OPT_STR, &o->file[LE_WORLD], "world-facts utility set", 0, 0},
+        {"--retain-model", CLI_OPT_STR, &o->retain_model, "retain model (forget quality)", 0, 0},
+        {"--retain-tokenizer", CLI_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
+        {"--retain-json", CLI_OPT_STR, &o->retain_json, "an earlier --json of the retain model", 0, 0},
+        {"--max-items", CLI_OPT_INT, &o->max_items, "first N records per split (300, TOFU's ds_size; 0 all)", 0, 1e9},
+        {"--max-new", CLI_OPT_INT, &o->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
+        {"--batch", CLI_OPT_INT, &o->batch, "sequences per scoring pass (16)", 1, 4096},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (0: OpenMP default)", 0, 1024},
+        {"--json", CLI_OPT_STR, &o->json, "write all results (per item too) here", 0, 0},
     };
-    int rc = lt_args_parse("lm eval", "usage: lethe lm eval --benchmark tofu "
+    int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark tofu "
                            "--model M --forget F --retain R --real-authors RA "
                            "--world-facts WF [--retain-model RM | "
                            "--retain-json RJ] [--json OUT]\nTOFU evaluation: "
@@ -141,7 +141,7 @@ static int le_retain_tr(const le_opts *o, le_result *r)
     }
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
+    if (cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
         return 1;
     lt_tofu_split_eval e;
     int rc = le_eval_split(o, m, t, LE_FORGET, false, &e);
@@ -160,7 +160,7 @@ static int le_run(const le_opts *o, le_result *r)
 {
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm eval", o->model, o->tok, &m, &t))
+    if (cli_lm_open("lm eval", o->model, o->tok, &m, &t))
         return 1;
     /* the retain reference first: a bad file fails before minutes of
      * generation */
@@ -225,7 +225,7 @@ static int le_write_json(const le_opts *o, const le_result *r, int argc,
                          char **argv)
 {
     char cmd[4096];
-    lt_cli_join_args(argc, argv, cmd, sizeof cmd);
+    cli_join_args(argc, argv, cmd, sizeof cmd);
     cJSON *j = cJSON_CreateObject(), *sp = cJSON_CreateObject();
     bool ok = j && sp && cJSON_AddItemToObject(j, "splits", sp);
     if (!ok)
@@ -251,15 +251,15 @@ static int le_write_json(const le_opts *o, const le_result *r, int argc,
         fprintf(stderr, "lethe lm eval: out of memory writing %s\n", o->json);
         return 1;
     }
-    int rc = lt_cli_write_text(o->json, text);
+    int rc = cli_write_text(o->json, text);
     free(text);
     return rc;
 }
 
-int lt_cli_lm_eval(int argc, char **argv)
+int cli_lm_eval(int argc, char **argv)
 {
     if (!strcmp(le_benchmark(argc, argv), "muse"))
-        return lt_cli_lm_eval_muse(argc, argv);
+        return cli_lm_eval_muse(argc, argv);
     le_opts o;
     int rc = le_parse(argc, argv, &o);
     if (rc)

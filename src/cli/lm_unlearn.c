@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* `lethe lm unlearn ...` (argv[0] is "unlearn"); declared in cli.h. */
-int lt_cli_lm_unlearn(int argc, char **argv);
+int cli_lm_unlearn(int argc, char **argv);
 
 typedef struct {
     const char *model, *tok, *forget, *retain, *method, *mask, *optim, *json;
@@ -26,47 +26,47 @@ typedef struct {
     float wd, max_loss;
     int epochs, batch, warmup, mask_samples, rmu_layer, threads, hess;
     uint64_t seed;
-} lt_lmu_opts;
+} cli_lmu_opts;
 
-static int lt_lmu_parse(int argc, char **argv, lt_lmu_opts *o)
+static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
 {
-    *o = (lt_lmu_opts){.mask = "none", .optim = "adamw",
+    *o = (cli_lmu_opts){.mask = "none", .optim = "adamw",
                        .beta = 0.0f, .lambda = 1.0f, .fweight = -1.0f,
                        .mu = 1e-6f, .rmu_alpha = 1.0f,
                        .clip = 1.0f, .wd = 0.01f, .max_loss = 1e3f,
                        .epochs = 5, .batch = 8, .warmup = -1, .hess = 10,
                        .seed = 1};
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &o->model, "trained checkpoint (.safetensors or folder)", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &o->tok, "tokenizer.json (default: beside the model)", 0, 0},
-        {"--forget", LT_OPT_STR, &o->forget, "TOFU forget split (forget10.json)", 0, 0},
-        {"--retain", LT_OPT_STR, &o->retain, "TOFU retain split (retain90.json)", 0, 0},
-        {"--method", LT_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu", 0, 0},
-        {"--out", LT_OPT_STR, &o->out, "unlearned checkpoint (.safetensors or folder)", 0, 0},
-        {"--beta", LT_OPT_FLOAT, &o->beta, "npo/simnpo beta (npo 0.1, simnpo 2.5)", 1e-6, 1e6},
-        {"--gamma", LT_OPT_FLOAT, &o->gamma, "simnpo margin (0)", -1e6, 1e6},
-        {"--lambda", LT_OPT_FLOAT, &o->lambda, "retain loss weight, 0: none (1)", 0, 1e6},
-        {"--forget-weight", LT_OPT_FLOAT, &o->fweight, "simnpo forget weight (0.1375)", 0, 1e6},
-        {"--epochs", LT_OPT_INT, &o->epochs, "passes over the forget set (5)", 1, 1e6},
-        {"--lr", LT_OPT_FLOAT, &o->lr, "learning rate (0: the method's default)", 0, 10},
-        {"--batch", LT_OPT_INT, &o->batch, "forget (and retain) examples per step (8)", 1, 65536},
-        {"--warmup", LT_OPT_INT, &o->warmup, "linear warm-up steps, -1: one epoch (-1)", -1, 1e9},
-        {"--clip", LT_OPT_FLOAT, &o->clip, "max gradient norm, 0: off (1)", 0, 1e9},
-        {"--wd", LT_OPT_FLOAT, &o->wd, "decoupled weight decay (0.01)", 0, 10},
-        {"--mask", LT_OPT_STR, &o->mask, "none|wagle:R|gradient:R|magnitude:R|snip:R|random:R (none)", 0, 0},
-        {"--mu", LT_OPT_FLOAT, &o->mu, "wagle Hessian constant (1e-6)", 1e-30, 1e30},
-        {"--mask-samples", LT_OPT_INT, &o->mask_samples, "retain examples for the wagle g_r, 0: all (0)", 0, 1e9},
-        {"--optim", LT_OPT_STR, &o->optim, "adamw|sophia|sophia-soul (adamw)", 0, 0},
-        {"--hessian-interval", LT_OPT_INT, &o->hess, "sophia: steps between Hessian refreshes (10)", 1, 1e6},
-        {"--rmu-layer", LT_OPT_INT, &o->rmu_layer, "rmu layer, 1-based, 0: n_layers/2 (0)", 0, 4096},
-        {"--rmu-coeff", LT_OPT_FLOAT, &o->rmu_coeff, "rmu steering coefficient c, 0: 2 x the mean hidden norm (0)", 0, 1e6},
-        {"--rmu-alpha", LT_OPT_FLOAT, &o->rmu_alpha, "rmu retain weight (1)", 0, 1e9},
-        {"--max-loss", LT_OPT_FLOAT, &o->max_loss, "|loss| above it is divergence (1000)", 1e-9, 1e30},
-        {"--seed", LT_OPT_U64, &o->seed, "batch order, refusal picks, masks (1)", 0, 0},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
-        {"--json", LT_OPT_STR, &o->json, "write a run summary here", 0, 0},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &o->model, "trained checkpoint (.safetensors or folder)", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &o->tok, "tokenizer.json (default: beside the model)", 0, 0},
+        {"--forget", CLI_OPT_STR, &o->forget, "TOFU forget split (forget10.json)", 0, 0},
+        {"--retain", CLI_OPT_STR, &o->retain, "TOFU retain split (retain90.json)", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "unlearned checkpoint (.safetensors or folder)", 0, 0},
+        {"--beta", CLI_OPT_FLOAT, &o->beta, "npo/simnpo beta (npo 0.1, simnpo 2.5)", 1e-6, 1e6},
+        {"--gamma", CLI_OPT_FLOAT, &o->gamma, "simnpo margin (0)", -1e6, 1e6},
+        {"--lambda", CLI_OPT_FLOAT, &o->lambda, "retain loss weight, 0: none (1)", 0, 1e6},
+        {"--forget-weight", CLI_OPT_FLOAT, &o->fweight, "simnpo forget weight (0.1375)", 0, 1e6},
+        {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the forget set (5)", 1, 1e6},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "learning rate (0: the method's default)", 0, 10},
+        {"--batch", CLI_OPT_INT, &o->batch, "forget (and retain) examples per step (8)", 1, 65536},
+        {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps, -1: one epoch (-1)", -1, 1e9},
+        {"--clip", CLI_OPT_FLOAT, &o->clip, "max gradient norm, 0: off (1)", 0, 1e9},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "decoupled weight decay (0.01)", 0, 10},
+        {"--mask", CLI_OPT_STR, &o->mask, "none|wagle:R|gradient:R|magnitude:R|snip:R|random:R (none)", 0, 0},
+        {"--mu", CLI_OPT_FLOAT, &o->mu, "wagle Hessian constant (1e-6)", 1e-30, 1e30},
+        {"--mask-samples", CLI_OPT_INT, &o->mask_samples, "retain examples for the wagle g_r, 0: all (0)", 0, 1e9},
+        {"--optim", CLI_OPT_STR, &o->optim, "adamw|sophia|sophia-soul (adamw)", 0, 0},
+        {"--hessian-interval", CLI_OPT_INT, &o->hess, "sophia: steps between Hessian refreshes (10)", 1, 1e6},
+        {"--rmu-layer", CLI_OPT_INT, &o->rmu_layer, "rmu layer, 1-based, 0: n_layers/2 (0)", 0, 4096},
+        {"--rmu-coeff", CLI_OPT_FLOAT, &o->rmu_coeff, "rmu steering coefficient c, 0: 2 x the mean hidden norm (0)", 0, 1e6},
+        {"--rmu-alpha", CLI_OPT_FLOAT, &o->rmu_alpha, "rmu retain weight (1)", 0, 1e9},
+        {"--max-loss", CLI_OPT_FLOAT, &o->max_loss, "|loss| above it is divergence (1000)", 1e-9, 1e30},
+        {"--seed", CLI_OPT_U64, &o->seed, "batch order, refusal picks, masks (1)", 0, 0},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+        {"--json", CLI_OPT_STR, &o->json, "write a run summary here", 0, 0},
     };
-    int rc = lt_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
+    int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
                            "--forget forget10.json --retain retain90.json "
                            "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu "
                            "--out unlearned.safetensors [options]\nUnlearn a "
@@ -82,7 +82,7 @@ static int lt_lmu_parse(int argc, char **argv, lt_lmu_opts *o)
 
 /* Method, mask and optimizer from the options. 0, or 2 with the message
  * printed. */
-static int lt_lmu_config(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c)
+static int cli_lmu_config(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c)
 {
     lt_llm_method m;
     lt_llm_mask_spec mask;
@@ -126,9 +126,9 @@ static int lt_lmu_config(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c)
 typedef struct {
     lt_tofu_set fset, rset;
     lt_lm_data f, r, idk;
-} lt_lmu_data;
+} cli_lmu_data;
 
-static void lt_lmu_data_free(lt_lmu_data *d)
+static void cli_lmu_data_free(cli_lmu_data *d)
 {
     lt_tofu_free(&d->fset);
     lt_tofu_free(&d->rset);
@@ -137,9 +137,9 @@ static void lt_lmu_data_free(lt_lmu_data *d)
     lt_lm_data_free(&d->idk);
 }
 
-static int lt_lmu_load(const lt_lmu_opts *o, const lt_llama *m,
+static int cli_lmu_load(const cli_lmu_opts *o, const lt_llama *m,
                        const lt_tokenizer *t, const lt_llm_unlearn_cfg *c,
-                       lt_lmu_data *d)
+                       cli_lmu_data *d)
 {
     int64_t len = m->cfg.max_position_embeddings;
     lt_status s = lt_tofu_load(o->forget, &d->fset);
@@ -166,29 +166,29 @@ static int lt_lmu_load(const lt_lmu_opts *o, const lt_llama *m,
 }
 
 typedef struct {
-    lt_progress bar;
+    cli_progress bar;
     bool started;
-} lt_lmu_ui;
+} cli_lmu_ui;
 
-static void lt_lmu_progress(void *ud, const lt_llm_event *ev)
+static void cli_lmu_progress(void *ud, const lt_llm_event *ev)
 {
-    lt_lmu_ui *ui = ud;
+    cli_lmu_ui *ui = ud;
     if (!ui->started) {
-        lt_progress_start(&ui->bar, "unlearn", ev->steps);
+        cli_progress_start(&ui->bar, "unlearn", ev->steps);
         ui->started = true;
     }
     char extra[128];
     snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f "
              "retain NLL %.3f lr %.2e", ev->epoch, ev->epochs, ev->loss,
              ev->forget_nll, ev->retain_nll, ev->lr);
-    lt_progress_update(&ui->bar, ev->step, extra);
+    cli_progress_update(&ui->bar, ev->step, extra);
 }
 
 /* Save the weights and the tokenizer beside them. */
-static int lt_lmu_save(const char *out, const lt_llama *m,
+static int cli_lmu_save(const char *out, const lt_llama *m,
                        const lt_tokenizer *t, char *tok_path, size_t n)
 {
-    lt_cli_lm_tok_path(out, tok_path, n);
+    lt_lm_tokenizer_path(out, tok_path, n);
     if (lt_llama_save(m, out, 0) != LT_OK ||
         lt_tokenizer_save(t, tok_path) != LT_OK) {
         fprintf(stderr, "lethe lm unlearn: %s\n", lt_last_error());
@@ -198,42 +198,42 @@ static int lt_lmu_save(const char *out, const lt_llama *m,
 }
 
 /* A float option as the decimal it was typed as (1e-4, not 9.99e-05). */
-static double lt_lmu_f(float v)
+static double cli_lmu_f(float v)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%.7g", (double)v);
     return strtod(buf, NULL);
 }
 
-static cJSON *lt_lmu_options_json(const lt_lmu_opts *o,
+static cJSON *cli_lmu_options_json(const cli_lmu_opts *o,
                                   const lt_llm_unlearn_cfg *c)
 {
     cJSON *j = cJSON_CreateObject();
     char mask[64];
     lt_llm_mask_text(&c->mask, mask, sizeof mask);
-    cJSON_AddNumberToObject(j, "beta", lt_lmu_f(c->loss.beta));
-    cJSON_AddNumberToObject(j, "gamma", lt_lmu_f(c->loss.gamma));
-    cJSON_AddNumberToObject(j, "lambda", lt_lmu_f(c->loss.lambda));
-    cJSON_AddNumberToObject(j, "forget_weight", lt_lmu_f(c->loss.forget_weight));
+    cJSON_AddNumberToObject(j, "beta", cli_lmu_f(c->loss.beta));
+    cJSON_AddNumberToObject(j, "gamma", cli_lmu_f(c->loss.gamma));
+    cJSON_AddNumberToObject(j, "lambda", cli_lmu_f(c->loss.lambda));
+    cJSON_AddNumberToObject(j, "forget_weight", cli_lmu_f(c->loss.forget_weight));
     cJSON_AddNumberToObject(j, "epochs", c->epochs);
-    cJSON_AddNumberToObject(j, "lr", lt_lmu_f(c->optim.lr));
+    cJSON_AddNumberToObject(j, "lr", cli_lmu_f(c->optim.lr));
     cJSON_AddNumberToObject(j, "batch", c->batch);
     cJSON_AddNumberToObject(j, "warmup", (double)c->warmup);
-    cJSON_AddNumberToObject(j, "clip", lt_lmu_f(c->clip));
-    cJSON_AddNumberToObject(j, "weight_decay", lt_lmu_f(c->optim.weight_decay));
+    cJSON_AddNumberToObject(j, "clip", cli_lmu_f(c->clip));
+    cJSON_AddNumberToObject(j, "weight_decay", cli_lmu_f(c->optim.weight_decay));
     cJSON_AddStringToObject(j, "mask", mask);
-    cJSON_AddNumberToObject(j, "mu", lt_lmu_f((float)c->mu));
+    cJSON_AddNumberToObject(j, "mu", cli_lmu_f((float)c->mu));
     cJSON_AddNumberToObject(j, "mask_samples", (double)c->mask_samples);
     cJSON_AddStringToObject(j, "optim", o->optim);
     cJSON_AddNumberToObject(j, "rmu_layer", c->loss.rmu_layer);
-    cJSON_AddNumberToObject(j, "rmu_coeff", lt_lmu_f(c->loss.rmu_coeff));
-    cJSON_AddNumberToObject(j, "rmu_alpha", lt_lmu_f(c->loss.rmu_alpha));
-    cJSON_AddNumberToObject(j, "max_loss", lt_lmu_f((float)c->max_loss));
+    cJSON_AddNumberToObject(j, "rmu_coeff", cli_lmu_f(c->loss.rmu_coeff));
+    cJSON_AddNumberToObject(j, "rmu_alpha", cli_lmu_f(c->loss.rmu_alpha));
+    cJSON_AddNumberToObject(j, "max_loss", cli_lmu_f((float)c->max_loss));
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     return j;
 }
 
-static int lt_lmu_json(const lt_lmu_opts *o, const lt_llm_unlearn_cfg *c,
+static int cli_lmu_json(const cli_lmu_opts *o, const lt_llm_unlearn_cfg *c,
                        const lt_llm_report *rep, const char *cmdline)
 {
     cJSON *j = cJSON_CreateObject();
@@ -244,7 +244,7 @@ static int lt_lmu_json(const lt_lmu_opts *o, const lt_llm_unlearn_cfg *c,
     if (o->retain)
         cJSON_AddStringToObject(j, "retain", o->retain);
     cJSON_AddStringToObject(j, "out", o->out);
-    cJSON_AddItemToObject(j, "options", lt_lmu_options_json(o, c));
+    cJSON_AddItemToObject(j, "options", cli_lmu_options_json(o, c));
     cJSON_AddNumberToObject(j, "steps", (double)rep->steps);
     cJSON_AddNumberToObject(j, "epochs_done", rep->epochs_done);
     cJSON_AddNumberToObject(j, "seconds", rep->seconds);
@@ -263,17 +263,17 @@ static int lt_lmu_json(const lt_lmu_opts *o, const lt_llm_unlearn_cfg *c,
     if (!text)
         fprintf(stderr, "lethe lm unlearn: out of memory writing %s\n",
                 o->json);
-    int rc = text ? lt_cli_write_text(o->json, text) : 1;
+    int rc = text ? cli_write_text(o->json, text) : 1;
     free(text);
     return rc;
 }
 
-static int lt_lmu_run(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c,
-                      lt_llama *m, const lt_tokenizer *t, lt_lmu_data *d,
+static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
+                      lt_llama *m, const lt_tokenizer *t, cli_lmu_data *d,
                       const char *cmdline)
 {
-    lt_lmu_ui ui = {0};
-    c->progress = lt_lmu_progress;
+    cli_lmu_ui ui = {0};
+    c->progress = cli_lmu_progress;
     c->ud = &ui;
     c->pad_id = lt_tokenizer_special_id(t, LT_TOK_PAD);
     if (c->pad_id < 0)
@@ -288,7 +288,7 @@ static int lt_lmu_run(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c,
     lt_status s = lt_llm_unlearn(m, idk ? &d->idk : &d->f,
                                  o->retain ? &d->r : NULL, c, &rep);
     if (ui.started)
-        lt_progress_end(&ui.bar);
+        cli_progress_end(&ui.bar);
     if (s != LT_OK && !rep.diverged) {
         fprintf(stderr, "lethe lm unlearn: %s\n", lt_last_error());
         return 1;
@@ -297,9 +297,9 @@ static int lt_lmu_run(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c,
         fprintf(stderr, "lethe lm unlearn: diverged: %s; saving those "
                 "weights\n", rep.message);
     char tok_path[4200];
-    int rc = lt_lmu_save(o->out, m, t, tok_path, sizeof tok_path);
+    int rc = cli_lmu_save(o->out, m, t, tok_path, sizeof tok_path);
     if (!rc && o->json)
-        rc = lt_lmu_json(o, c, &rep, cmdline);
+        rc = cli_lmu_json(o, c, &rep, cmdline);
     if (rc)
         return rc;
     printf("saved %s (tokenizer %s): %s, loss %.4f -> %.4f, %lld steps in "
@@ -310,30 +310,30 @@ static int lt_lmu_run(const lt_lmu_opts *o, lt_llm_unlearn_cfg *c,
     return rep.diverged ? 2 : 0;
 }
 
-int lt_cli_lm_unlearn(int argc, char **argv)
+int cli_lm_unlearn(int argc, char **argv)
 {
-    lt_lmu_opts o;
+    cli_lmu_opts o;
     lt_llm_unlearn_cfg c;
-    int rc = lt_lmu_parse(argc, argv, &o);
+    int rc = cli_lmu_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if ((rc = lt_lmu_config(&o, &c)))
+    if ((rc = cli_lmu_config(&o, &c)))
         return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm unlearn", o.model, o.tok, &m, &t))
+    if (cli_lm_open("lm unlearn", o.model, o.tok, &m, &t))
         return 1;
-    lt_lmu_data d = {0};
-    rc = lt_lmu_load(&o, m, t, &c, &d);
+    cli_lmu_data d = {0};
+    rc = cli_lmu_load(&o, m, t, &c, &d);
     char cmd[4096] = "lethe lm";
     size_t k = strlen(cmd);
     for (int i = 0; i < argc && k < sizeof cmd; i++)
         k += (size_t)snprintf(cmd + k, sizeof cmd - k, " %s", argv[i]);
     if (!rc)
-        rc = lt_lmu_run(&o, &c, m, t, &d, cmd);
-    lt_lmu_data_free(&d);
+        rc = cli_lmu_run(&o, &c, m, t, &d, cmd);
+    cli_lmu_data_free(&d);
     lt_llama_free(m);
     lt_tokenizer_free(t);
     return rc;

@@ -17,7 +17,7 @@ char *openblas_get_corename(void);
  * only be changed before the library loads, so when that happened on a CPU
  * with AVX-512 or AVX2, run this program again with OPENBLAS_CORETYPE set.
  * LETHE_BLAS_DETECT=1 keeps OpenBLAS's own choice. */
-static void lt_fix_blas_core(char **argv)
+static void cli_fix_blas_core(char **argv)
 {
     const char *core = openblas_get_corename();
     if (getenv("OPENBLAS_CORETYPE") || getenv("LETHE_BLAS_DETECT") || !core ||
@@ -32,50 +32,50 @@ static void lt_fix_blas_core(char **argv)
     execv("/proc/self/exe", argv); /* returns only on failure: carry on */
 }
 
-static const lt_cli_command lt_commands[] = {
+static const cli_command cli_commands[] = {
     {"train", "train an image classifier and save a safetensors checkpoint",
-     lt_cli_train},
+     cli_train},
     {"unlearn", "remove a forget set from a checkpoint (12 methods, any mask, any optimizer)",
-     lt_cli_unlearn},
-    {"eval", "loss and accuracy of a checkpoint on each split", lt_cli_eval},
+     cli_unlearn},
+    {"eval", "loss and accuracy of a checkpoint on each split", cli_eval},
     {"predict", "write a checkpoint's logits on a split as a .npy file",
-     lt_cli_predict},
+     cli_predict},
     {"select", "pick a worst-case (or easiest) forget set by bi-level selection",
-     lt_cli_select},
+     cli_select},
     {"bench", "benchmarks: classify, worst-case (image unlearning tables), tofu (LLM unlearning)",
-     lt_cli_bench},
-    {"lm", "language models: train, generate, score, unlearn, eval", lt_cli_lm},
-    {"tokenizer", "byte-level BPE tokenizers: train, encode", lt_cli_tokenizer},
-    {"data", "make data sets: tofu-synth, wordnet-qa, muse", lt_cli_data},
+     cli_bench},
+    {"lm", "language models: train, generate, score, unlearn, eval", cli_lm},
+    {"tokenizer", "byte-level BPE tokenizers: train, encode", cli_tokenizer},
+    {"data", "make data sets: tofu-synth, wordnet-qa, muse", cli_data},
 };
 
-static void lt_usage(FILE *f)
+static void cli_usage(FILE *f)
 {
     fprintf(f, "lethe %s - machine-unlearning engine\n\nusage: lethe <command> "
             "[options]\n\ncommands:\n", LETHE_VERSION);
-    for (size_t i = 0; i < sizeof lt_commands / sizeof *lt_commands; i++)
-        fprintf(f, "  %-8s %s\n", lt_commands[i].name, lt_commands[i].help);
+    for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
+        fprintf(f, "  %-8s %s\n", cli_commands[i].name, cli_commands[i].help);
     fprintf(f, "\nRun `lethe <command> --help` for a command's options.\n");
 }
 
 int main(int argc, char **argv)
 {
-    lt_fix_blas_core(argv);
+    cli_fix_blas_core(argv);
     /* result lines interleave with progress on stderr: keep them in order
      * when both go to a log file */
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        lt_usage(argc < 2 ? stderr : stdout);
+        cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("lethe %s\n", LETHE_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof lt_commands / sizeof *lt_commands; i++)
-        if (!strcmp(argv[1], lt_commands[i].name))
-            return lt_commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
+        if (!strcmp(argv[1], cli_commands[i].name))
+            return cli_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "lethe: unknown command '%s'\n", argv[1]);
-    lt_usage(stderr);
+    cli_usage(stderr);
     return 2;
 }

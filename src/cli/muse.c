@@ -22,12 +22,12 @@
 
 /* Entry points (wired into cli.h and the dispatchers): argv[0] is "eval"
  * (for `lethe lm eval --benchmark muse`) and "muse" (`lethe data muse`). */
-int lt_cli_lm_eval_muse(int argc, char **argv);
-int lt_cli_data_muse(int argc, char **argv);
+int cli_lm_eval_muse(int argc, char **argv);
+int cli_data_muse(int argc, char **argv);
 
 /* ---- lethe data muse ---------------------------------------------------------- */
 
-static int lt_muse_data_build(const char *dir, const char *forget,
+static int cli_muse_data_build(const char *dir, const char *forget,
                               const char *retain, float frac, uint64_t seed,
                               int qa_max, const char *out)
 {
@@ -38,7 +38,7 @@ static int lt_muse_data_build(const char *dir, const char *forget,
         s = lt_fortune_load(dir, retain, &r);
     if (s == LT_OK)
         s = lt_muse_split(&f, &r, frac, seed, &c);
-    if (s == LT_OK && lt_cli_mkdirs(out)) { /* prints its message */
+    if (s == LT_OK && cli_mkdirs(out)) { /* prints its message */
         lt_muse_corpus_free(&c);
         lt_text_set_free(&f);
         lt_text_set_free(&r);
@@ -65,28 +65,28 @@ static int lt_muse_data_build(const char *dir, const char *forget,
     return s == LT_OK ? 0 : 1;
 }
 
-int lt_cli_data_muse(int argc, char **argv)
+int cli_data_muse(int argc, char **argv)
 {
     const char *forget = "literature", *retain = "science", *out = NULL;
     const char *dir = LT_FORTUNE_DIR;
     float frac = 0.2f;
     uint64_t seed = 1;
     int qa_max = 200;
-    lt_opt opts[] = {
-        {"--forget", LT_OPT_STR, &forget, "fortune collection (or file) to "
+    cli_opt opts[] = {
+        {"--forget", CLI_OPT_STR, &forget, "fortune collection (or file) to "
          "forget (literature)", 0, 0},
-        {"--retain", LT_OPT_STR, &retain, "collection (or file) to retain "
+        {"--retain", CLI_OPT_STR, &retain, "collection (or file) to retain "
          "(science)", 0, 0},
-        {"--out", LT_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
-        {"--holdout-frac", LT_OPT_FLOAT, &frac, "share of the forget collection "
+        {"--out", CLI_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
+        {"--holdout-frac", CLI_OPT_FLOAT, &frac, "share of the forget collection "
          "held out, never trained on (0.2)", 0.001, 0.95},
-        {"--seed", LT_OPT_U64, &seed, "which texts are held out (1)", 0, 0},
-        {"--qa-max", LT_OPT_INT, &qa_max, "cloze QA items per file at most, "
+        {"--seed", CLI_OPT_U64, &seed, "which texts are held out (1)", 0, 0},
+        {"--qa-max", CLI_OPT_INT, &qa_max, "cloze QA items per file at most, "
          "drawn by --seed; 0: all (200)", 0, 1e9},
-        {"--fortune-dir", LT_OPT_STR, &dir, "where collections are found ("
+        {"--fortune-dir", CLI_OPT_STR, &dir, "where collections are found ("
          LT_FORTUNE_DIR ")", 0, 0},
     };
-    int rc = lt_args_parse("data muse", "usage: lethe data muse --forget "
+    int rc = cli_args_parse("data muse", "usage: lethe data muse --forget "
                            "literature --retain science --out DIR "
                            "[--holdout-frac 0.2 --seed S]\nMUSE-shaped "
                            "corpora and cloze QA from fortune collections.",
@@ -98,7 +98,7 @@ int lt_cli_data_muse(int argc, char **argv)
         fprintf(stderr, "lethe data muse: --out DIR is required\n");
         return 2;
     }
-    return lt_muse_data_build(dir, forget, retain, frac, seed, qa_max, out);
+    return cli_muse_data_build(dir, forget, retain, frac, seed, qa_max, out);
 }
 
 /* ---- lethe lm eval --benchmark muse ------------------------------------------------ */
@@ -107,31 +107,31 @@ typedef struct {
     const char *bench, *model, *tok, *dir, *retain_model, *retain_tok;
     const char *retain_json, *json;
     int prefix, max_new, qa_max_new, k_pct, batch, threads;
-} lt_muse_cli;
+} cli_muse_cli;
 
-static int lt_muse_eval_parse(int argc, char **argv, lt_muse_cli *o)
+static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
 {
     lt_muse_opts d = lt_muse_defaults();
-    *o = (lt_muse_cli){.bench = "muse", .prefix = d.prefix,
+    *o = (cli_muse_cli){.bench = "muse", .prefix = d.prefix,
                        .max_new = d.max_new, .qa_max_new = d.qa_max_new,
                        .k_pct = 40, .batch = d.batch};
-    lt_opt opts[] = {
-        {"--benchmark", LT_OPT_STR, &o->bench, "muse", 0, 0},
-        {"--model", LT_OPT_STR, &o->model, "model to evaluate", 0, 0},
-        {"--tokenizer", LT_OPT_STR, &o->tok, "its tokenizer (default: beside it)", 0, 0},
-        {"--dir", LT_OPT_STR, &o->dir, "folder written by lethe data muse", 0, 0},
-        {"--retain-model", LT_OPT_STR, &o->retain_model, "retrain model (trained on retain.txt only) for PrivLeak", 0, 0},
-        {"--retain-tokenizer", LT_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
-        {"--retain-json", LT_OPT_STR, &o->retain_json, "or an earlier --json of the retrain model", 0, 0},
-        {"--json", LT_OPT_STR, &o->json, "write the results here", 0, 0},
-        {"--prefix", LT_OPT_INT, &o->prefix, "VerbMem prompt tokens (32)", 1, 1e6},
-        {"--max-new", LT_OPT_INT, &o->max_new, "VerbMem continuation tokens (128)", 1, 1e6},
-        {"--qa-max-new", LT_OPT_INT, &o->qa_max_new, "KnowMem answer tokens (32)", 1, 1e6},
-        {"--k", LT_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak (40)", 1, 100},
-        {"--batch", LT_OPT_INT, &o->batch, "MIA scoring batch (8)", 1, 4096},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--benchmark", CLI_OPT_STR, &o->bench, "muse", 0, 0},
+        {"--model", CLI_OPT_STR, &o->model, "model to evaluate", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &o->tok, "its tokenizer (default: beside it)", 0, 0},
+        {"--dir", CLI_OPT_STR, &o->dir, "folder written by lethe data muse", 0, 0},
+        {"--retain-model", CLI_OPT_STR, &o->retain_model, "retrain model (trained on retain.txt only) for PrivLeak", 0, 0},
+        {"--retain-tokenizer", CLI_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
+        {"--retain-json", CLI_OPT_STR, &o->retain_json, "or an earlier --json of the retrain model", 0, 0},
+        {"--json", CLI_OPT_STR, &o->json, "write the results here", 0, 0},
+        {"--prefix", CLI_OPT_INT, &o->prefix, "VerbMem prompt tokens (32)", 1, 1e6},
+        {"--max-new", CLI_OPT_INT, &o->max_new, "VerbMem continuation tokens (128)", 1, 1e6},
+        {"--qa-max-new", CLI_OPT_INT, &o->qa_max_new, "KnowMem answer tokens (32)", 1, 1e6},
+        {"--k", CLI_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak (40)", 1, 100},
+        {"--batch", CLI_OPT_INT, &o->batch, "MIA scoring batch (8)", 1, 4096},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("lm eval", "usage: lethe lm eval --benchmark muse "
+    int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark muse "
                            "--model M --dir DIR [--retain-model R | "
                            "--retain-json R.json] [--json OUT]\nMUSE-style "
                            "VerbMem, KnowMem, MIA AUCs and PrivLeak.", opts,
@@ -154,7 +154,7 @@ static int lt_muse_eval_parse(int argc, char **argv, lt_muse_cli *o)
 }
 
 /* The retrain model's Min-K% AUC from an earlier --json (same K). */
-static int lt_muse_retain_json(const char *path, double k, double *auc)
+static int cli_muse_retain_json(const char *path, double k, double *auc)
 {
     char *text = NULL;
     if (lt_read_file(path, &text, NULL) != LT_OK) {
@@ -184,12 +184,12 @@ static int lt_muse_retain_json(const char *path, double k, double *auc)
 }
 
 /* The retrain model's Min-K% AUC computed from it. */
-static int lt_muse_retain_model(const lt_muse_cli *o, const lt_muse_data *d,
+static int cli_muse_retain_model(const cli_muse_cli *o, const lt_muse_data *d,
                                 const lt_muse_opts *mo, double *auc)
 {
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
+    if (cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
         return 1;
     double a[LT_MIA_N];
     int rc = 0;
@@ -205,7 +205,7 @@ static int lt_muse_retain_model(const lt_muse_cli *o, const lt_muse_data *d,
     return rc;
 }
 
-static void lt_muse_num(cJSON *o, const char *key, double v)
+static void cli_muse_num(cJSON *o, const char *key, double v)
 {
     if (isnan(v))
         cJSON_AddNullToObject(o, key);
@@ -213,7 +213,7 @@ static void lt_muse_num(cJSON *o, const char *key, double v)
         cJSON_AddNumberToObject(o, key, v);
 }
 
-static void lt_muse_print(const lt_muse_cli *o, const lt_muse_data *d,
+static void cli_muse_print(const cli_muse_cli *o, const lt_muse_data *d,
                           const lt_muse_result *r, double k, double auc_ret,
                           double leak)
 {
@@ -243,7 +243,7 @@ static void lt_muse_print(const lt_muse_cli *o, const lt_muse_data *d,
     printf("  (%.1f s)\n", r->seconds);
 }
 
-static int lt_muse_write_json(const lt_muse_cli *o, int argc, char **argv,
+static int cli_muse_write_json(const cli_muse_cli *o, int argc, char **argv,
                               const lt_muse_result *r, double k,
                               double auc_ret, double leak)
 {
@@ -256,31 +256,31 @@ static int lt_muse_write_json(const lt_muse_cli *o, int argc, char **argv,
     cJSON_AddStringToObject(j, "benchmark", "muse");
     cJSON_AddStringToObject(j, "model", o->model);
     cJSON_AddStringToObject(j, "dir", o->dir);
-    lt_muse_num(j, "verbmem_forget", r->verbmem);
-    lt_muse_num(j, "verbmem_n", (double)r->verbmem_n);
-    lt_muse_num(j, "verbmem_skipped", (double)r->verbmem_skipped);
-    lt_muse_num(j, "knowmem_forget", r->knowmem_forget);
-    lt_muse_num(j, "knowmem_retain", r->knowmem_retain);
-    lt_muse_num(j, "knowmem_forget_n", (double)r->knowmem_forget_n);
-    lt_muse_num(j, "knowmem_retain_n", (double)r->knowmem_retain_n);
+    cli_muse_num(j, "verbmem_forget", r->verbmem);
+    cli_muse_num(j, "verbmem_n", (double)r->verbmem_n);
+    cli_muse_num(j, "verbmem_skipped", (double)r->verbmem_skipped);
+    cli_muse_num(j, "knowmem_forget", r->knowmem_forget);
+    cli_muse_num(j, "knowmem_retain", r->knowmem_retain);
+    cli_muse_num(j, "knowmem_forget_n", (double)r->knowmem_forget_n);
+    cli_muse_num(j, "knowmem_retain_n", (double)r->knowmem_retain_n);
     for (int a = 0; a < LT_MIA_N; a++)
-        lt_muse_num(mia, lt_mia_name((lt_mia_kind)a), r->auc[a]);
+        cli_muse_num(mia, lt_mia_name((lt_mia_kind)a), r->auc[a]);
     cJSON_AddItemToObject(j, "mia_auc", mia);
-    lt_muse_num(j, "min_k_ratio", k);
-    lt_muse_num(j, "auc_retrain", auc_ret);
-    lt_muse_num(j, "privleak", leak);
-    lt_muse_num(j, "prefix", o->prefix);
-    lt_muse_num(j, "max_new", o->max_new);
-    lt_muse_num(j, "qa_max_new", o->qa_max_new);
-    lt_muse_num(j, "seconds", r->seconds);
+    cli_muse_num(j, "min_k_ratio", k);
+    cli_muse_num(j, "auc_retrain", auc_ret);
+    cli_muse_num(j, "privleak", leak);
+    cli_muse_num(j, "prefix", o->prefix);
+    cli_muse_num(j, "max_new", o->max_new);
+    cli_muse_num(j, "qa_max_new", o->qa_max_new);
+    cli_muse_num(j, "seconds", r->seconds);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
-    int rc = text ? lt_cli_write_text(o->json, text) : 1;
+    int rc = text ? cli_write_text(o->json, text) : 1;
     free(text);
     return rc;
 }
 
-static int lt_muse_eval_run(const lt_muse_cli *o, const lt_muse_data *d,
+static int cli_muse_eval_run(const cli_muse_cli *o, const lt_muse_data *d,
                             int argc, char **argv)
 {
     lt_muse_opts mo = lt_muse_defaults();
@@ -290,13 +290,13 @@ static int lt_muse_eval_run(const lt_muse_cli *o, const lt_muse_data *d,
     mo.k = o->k_pct / 100.0;
     mo.batch = o->batch;
     double auc_ret = NAN;
-    if (o->retain_json && lt_muse_retain_json(o->retain_json, mo.k, &auc_ret))
+    if (o->retain_json && cli_muse_retain_json(o->retain_json, mo.k, &auc_ret))
         return 1;
-    if (o->retain_model && lt_muse_retain_model(o, d, &mo, &auc_ret))
+    if (o->retain_model && cli_muse_retain_model(o, d, &mo, &auc_ret))
         return 1;
     lt_llama *m;
     lt_tokenizer *t;
-    if (lt_cli_lm_open("lm eval", o->model, o->tok, &m, &t))
+    if (cli_lm_open("lm eval", o->model, o->tok, &m, &t))
         return 1;
     lt_muse_result r;
     int rc = 0;
@@ -309,15 +309,15 @@ static int lt_muse_eval_run(const lt_muse_cli *o, const lt_muse_data *d,
     if (rc)
         return rc;
     double leak = lt_muse_privleak(r.auc[LT_MIA_MINK], auc_ret);
-    lt_muse_print(o, d, &r, mo.k, auc_ret, leak);
-    return o->json ? lt_muse_write_json(o, argc, argv, &r, mo.k, auc_ret,
+    cli_muse_print(o, d, &r, mo.k, auc_ret, leak);
+    return o->json ? cli_muse_write_json(o, argc, argv, &r, mo.k, auc_ret,
                                         leak) : 0;
 }
 
-int lt_cli_lm_eval_muse(int argc, char **argv)
+int cli_lm_eval_muse(int argc, char **argv)
 {
-    lt_muse_cli o;
-    int rc = lt_muse_eval_parse(argc, argv, &o);
+    cli_muse_cli o;
+    int rc = cli_muse_eval_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (o.threads)
@@ -327,7 +327,7 @@ int lt_cli_lm_eval_muse(int argc, char **argv)
         fprintf(stderr, "lethe lm eval: %s\n", lt_last_error());
         return 1;
     }
-    rc = lt_muse_eval_run(&o, &d, argc, argv);
+    rc = cli_muse_eval_run(&o, &d, argc, argv);
     lt_muse_data_free(&d);
     return rc;
 }

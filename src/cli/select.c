@@ -21,44 +21,44 @@ typedef struct {
     int count, upper, lower, binarize, batch, threads;
     float lower_lr, upper_lr, gamma;
     uint64_t seed;
-} lt_select_opts;
+} cli_select_opts;
 
-static const char *lt_select_usage =
+static const char *cli_select_usage =
     "usage: lethe select --model FILE --size 10% --worst-case --out "
     "forget.idx [options]\n       lethe select --model FILE --by class "
     "--count C --worst-case --out forget.idx\nBi-level worst-case forget-set "
     "selection (REFERENCE.md section 1): the set whose\nloss stays lowest "
     "after unlearning it; --easiest selects the opposite.";
 
-static int lt_select_parse(int argc, char **argv, lt_select_opts *o)
+static int cli_select_parse(int argc, char **argv, cli_select_opts *o)
 {
     lt_select_cfg d = lt_select_defaults();
-    *o = (lt_select_opts){.data = "fashion-mnist", .size = "10%",
+    *o = (cli_select_opts){.data = "fashion-mnist", .size = "10%",
                           .by = "item", .upper = d.upper_epochs,
                           .lower = d.lower_steps, .batch = d.batch,
                           .lower_lr = d.lower_lr, .upper_lr = d.upper_lr,
                           .gamma = d.gamma, .seed = 1};
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &o->model, "trained checkpoint", 0, 0},
-        {"--data", LT_OPT_STR, &o->data, "its training data (fashion-mnist)", 0, 0},
-        {"--size", LT_OPT_STR, &o->size, "items to select: P% or a count (10%)", 0, 0},
-        {"--by", LT_OPT_STR, &o->by, "item or class (item)", 0, 0},
-        {"--count", LT_OPT_INT, &o->count, "classes to select (--by class)", 1, 100000},
-        {"--worst-case", LT_OPT_FLAG, &o->worst, "select the hardest set", 0, 0},
-        {"--easiest", LT_OPT_FLAG, &o->easiest, "select the easiest set", 0, 0},
-        {"--upper-epochs", LT_OPT_INT, &o->upper, "upper iterations (10)", 1, 100000},
-        {"--lower-steps", LT_OPT_INT, &o->lower, "sign-SGD steps each (30)", 0, 1000000},
-        {"--lower-lr", LT_OPT_FLOAT, &o->lower_lr, "sign-SGD step (1e-4)", 0, 10},
-        {"--upper-lr", LT_OPT_FLOAT, &o->upper_lr, "step on the weights (1)", 1e-9, 1e6},
-        {"--gamma", LT_OPT_FLOAT, &o->gamma, "l2 on the weights (1e-3)", 0, 1e6},
-        {"--binarize-every", LT_OPT_INT, &o->binarize, "round w to 0/1 every B iterations (0: end only)", 0, 100000},
-        {"--batch", LT_OPT_INT, &o->batch, "lower-level minibatch (256)", 1, 65536},
-        {"--out", LT_OPT_STR, &o->out, "indices file to write", 0, 0},
-        {"--json", LT_OPT_STR, &o->json, "summary (default OUT.json)", 0, 0},
-        {"--seed", LT_OPT_U64, &o->seed, "minibatch order (1)", 0, 0},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &o->model, "trained checkpoint", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "its training data (fashion-mnist)", 0, 0},
+        {"--size", CLI_OPT_STR, &o->size, "items to select: P% or a count (10%)", 0, 0},
+        {"--by", CLI_OPT_STR, &o->by, "item or class (item)", 0, 0},
+        {"--count", CLI_OPT_INT, &o->count, "classes to select (--by class)", 1, 100000},
+        {"--worst-case", CLI_OPT_FLAG, &o->worst, "select the hardest set", 0, 0},
+        {"--easiest", CLI_OPT_FLAG, &o->easiest, "select the easiest set", 0, 0},
+        {"--upper-epochs", CLI_OPT_INT, &o->upper, "upper iterations (10)", 1, 100000},
+        {"--lower-steps", CLI_OPT_INT, &o->lower, "sign-SGD steps each (30)", 0, 1000000},
+        {"--lower-lr", CLI_OPT_FLOAT, &o->lower_lr, "sign-SGD step (1e-4)", 0, 10},
+        {"--upper-lr", CLI_OPT_FLOAT, &o->upper_lr, "step on the weights (1)", 1e-9, 1e6},
+        {"--gamma", CLI_OPT_FLOAT, &o->gamma, "l2 on the weights (1e-3)", 0, 1e6},
+        {"--binarize-every", CLI_OPT_INT, &o->binarize, "round w to 0/1 every B iterations (0: end only)", 0, 100000},
+        {"--batch", CLI_OPT_INT, &o->batch, "lower-level minibatch (256)", 1, 65536},
+        {"--out", CLI_OPT_STR, &o->out, "indices file to write", 0, 0},
+        {"--json", CLI_OPT_STR, &o->json, "summary (default OUT.json)", 0, 0},
+        {"--seed", CLI_OPT_U64, &o->seed, "minibatch order (1)", 0, 0},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("select", lt_select_usage, opts,
+    int rc = cli_args_parse("select", cli_select_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
     const char *need = !o->model ? "--model FILE" : !o->out ? "--out FILE" :
                        o->worst == o->easiest ?
@@ -75,7 +75,7 @@ static int lt_select_parse(int argc, char **argv, lt_select_opts *o)
 }
 
 /* --size P% or N over n items. */
-static int lt_select_size(const char *s, int64_t n, int64_t *m)
+static int cli_select_size(const char *s, int64_t n, int64_t *m)
 {
     char *end;
     double v = strtod(s, &end);
@@ -92,13 +92,13 @@ static int lt_select_size(const char *s, int64_t n, int64_t *m)
     return 0;
 }
 
-static void lt_select_progress(void *ud, int it, int n, double obj)
+static void cli_select_progress(void *ud, int it, int n, double obj)
 {
     fprintf(stderr, "  upper iteration %d/%d  objective %.5f  (%.1f s)\n", it,
-            n, obj, lt_now() - *(double *)ud);
+            n, obj, cli_now() - *(double *)ud);
 }
 
-static int lt_select_summary(const lt_select_opts *o, const lt_dataset *d,
+static int cli_select_summary(const cli_select_opts *o, const lt_dataset *d,
                              const lt_select_cfg *c,
                              const lt_select_result *r, const char *path)
 {
@@ -129,13 +129,13 @@ static int lt_select_summary(const lt_select_opts *o, const lt_dataset *d,
     for (int i = 0; i < r->n_objective; i++)
         cJSON_AddItemToArray(ob, cJSON_CreateNumber(r->objective[i]));
     char *text = cJSON_Print(j);
-    int rc = text ? lt_cli_write_text(path, text) : 1;
+    int rc = text ? cli_write_text(path, text) : 1;
     cJSON_free(text);
     cJSON_Delete(j);
     return rc;
 }
 
-static int lt_select_go(const lt_select_opts *o, lt_model *m,
+static int cli_select_go(const cli_select_opts *o, lt_model *m,
                         const lt_dataset *tr)
 {
     lt_select_cfg c = lt_select_defaults();
@@ -147,7 +147,7 @@ static int lt_select_go(const lt_select_opts *o, lt_model *m,
     }
     if (c.by_class)
         c.m = o->count;
-    else if ((rc = lt_select_size(o->size, tr->n, &c.m)))
+    else if ((rc = cli_select_size(o->size, tr->n, &c.m)))
         return rc;
     c.upper_epochs = o->upper;
     c.lower_steps = o->lower;
@@ -158,8 +158,8 @@ static int lt_select_go(const lt_select_opts *o, lt_model *m,
     c.easiest = o->easiest;
     c.batch = o->batch;
     c.seed = o->seed;
-    double t0 = lt_now();
-    c.progress = lt_select_progress;
+    double t0 = cli_now();
+    c.progress = cli_select_progress;
     c.ud = &t0;
     lt_select_result r;
     lt_forget_set f = {0};
@@ -174,7 +174,7 @@ static int lt_select_go(const lt_select_opts *o, lt_model *m,
         rc = 1;
     }
     if (!rc)
-        rc = lt_select_summary(o, tr, &c, &r, o->json ? o->json : json);
+        rc = cli_select_summary(o, tr, &c, &r, o->json ? o->json : json);
     if (!rc)
         printf("selected %lld of %lld training items in %.1f s: %s (summary "
                "%s)\n", (long long)r.n, (long long)tr->n, r.seconds, o->out,
@@ -184,10 +184,10 @@ static int lt_select_go(const lt_select_opts *o, lt_model *m,
     return rc;
 }
 
-int lt_cli_select(int argc, char **argv)
+int cli_select(int argc, char **argv)
 {
-    lt_select_opts o;
-    int rc = lt_select_parse(argc, argv, &o);
+    cli_select_opts o;
+    int rc = cli_select_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (o.threads)
@@ -195,9 +195,9 @@ int lt_cli_select(int argc, char **argv)
     static const char *const splits[1] = {"train"};
     lt_model *m = NULL;
     lt_dataset d[1];
-    rc = lt_cli_open("select", o.model, o.data, splits, 1, &m, d);
+    rc = cli_open("select", o.model, o.data, splits, 1, &m, d);
     if (!rc)
-        rc = lt_select_go(&o, m, &d[0]);
+        rc = cli_select_go(&o, m, &d[0]);
     lt_model_free(m);
     if (m || !rc)
         lt_dataset_free(&d[0]);

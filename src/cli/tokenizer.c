@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *lt_tok_usage =
+static const char *cli_tok_usage =
     "usage: lethe tokenizer <train|encode> [options]\n"
     "  train  --corpus FILE[,FILE...] --vocab N --out tokenizer.json\n"
     "  encode --tokenizer tokenizer.json --text TEXT";
@@ -22,9 +22,9 @@ typedef struct {
     char **texts;
     size_t *lens;
     size_t n, cap;
-} lt_tok_corpus;
+} cli_tok_corpus;
 
-static int lt_tok_push(lt_tok_corpus *c, char *text, size_t len)
+static int cli_tok_push(cli_tok_corpus *c, char *text, size_t len)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
@@ -44,7 +44,7 @@ static int lt_tok_push(lt_tok_corpus *c, char *text, size_t len)
     return 0;
 }
 
-static void lt_tok_corpus_free(lt_tok_corpus *c)
+static void cli_tok_corpus_free(cli_tok_corpus *c)
 {
     for (size_t i = 0; i < c->n; i++)
         free(c->texts[i]);
@@ -53,7 +53,7 @@ static void lt_tok_corpus_free(lt_tok_corpus *c)
 }
 
 /* The whole file as one text; NULL with a message printed. */
-static char *lt_tok_slurp(const char *path, size_t *len)
+static char *cli_tok_slurp(const char *path, size_t *len)
 {
     char *buf = NULL;
     if (lt_read_file(path, &buf, len) != LT_OK)
@@ -61,16 +61,16 @@ static char *lt_tok_slurp(const char *path, size_t *len)
     return buf;
 }
 
-static bool lt_tok_is_json(const char *path)
+static bool cli_tok_is_json(const char *path)
 {
     const char *dot = strrchr(path, '.');
     return dot && (!strcmp(dot, ".json") || !strcmp(dot, ".jsonl"));
 }
 
 /* Add one corpus file's texts. 0, or 1 with the message printed. */
-static int lt_tok_add_file(lt_tok_corpus *c, const char *path)
+static int cli_tok_add_file(cli_tok_corpus *c, const char *path)
 {
-    if (lt_tok_is_json(path)) {
+    if (cli_tok_is_json(path)) {
         lt_tofu_set s;
         if (lt_tofu_load(path, &s) != LT_OK) {
             fprintf(stderr, "lethe tokenizer: %s\n", lt_last_error());
@@ -84,7 +84,7 @@ static int lt_tok_add_file(lt_tok_corpus *c, const char *path)
             if (t) {
                 snprintf(t, n, "Question: %s\nAnswer: %s", s.qa[i].question,
                          s.qa[i].answer);
-                rc = lt_tok_push(c, t, strlen(t));
+                rc = cli_tok_push(c, t, strlen(t));
             }
         }
         lt_tofu_free(&s);
@@ -93,8 +93,8 @@ static int lt_tok_add_file(lt_tok_corpus *c, const char *path)
         return rc;
     }
     size_t len = 0;
-    char *t = lt_tok_slurp(path, &len);
-    if (!t || lt_tok_push(c, t, len)) {
+    char *t = cli_tok_slurp(path, &len);
+    if (!t || cli_tok_push(c, t, len)) {
         if (t)
             fprintf(stderr, "lethe tokenizer: out of memory\n");
         return 1;
@@ -103,7 +103,7 @@ static int lt_tok_add_file(lt_tok_corpus *c, const char *path)
 }
 
 /* Split a comma-separated list in place into at most max items. */
-static int lt_tok_split(char *list, char **items, int max)
+static int cli_tok_split(char *list, char **items, int max)
 {
     int n = 0;
     for (char *p = strtok(list, ","); p && n < max; p = strtok(NULL, ","))
@@ -112,18 +112,18 @@ static int lt_tok_split(char *list, char **items, int max)
     return n;
 }
 
-static int lt_tok_train(int argc, char **argv)
+static int cli_tok_train(int argc, char **argv)
 {
     const char *corpus = NULL, *out = NULL, *special = "<|endoftext|>";
     int vocab = 2048, min_freq = 2;
-    lt_opt opts[] = {
-        {"--corpus", LT_OPT_STR, &corpus, "text or TOFU files, comma-separated", 0, 0},
-        {"--vocab", LT_OPT_INT, &vocab, "vocabulary size incl. 256 bytes (2048)", 257, 1 << 22},
-        {"--out", LT_OPT_STR, &out, "tokenizer.json to write", 0, 0},
-        {"--min-frequency", LT_OPT_INT, &min_freq, "merge pairs seen this often (2)", 1, 1e9},
-        {"--special", LT_OPT_STR, &special, "special tokens, comma-separated (<|endoftext|>)", 0, 0},
+    cli_opt opts[] = {
+        {"--corpus", CLI_OPT_STR, &corpus, "text or TOFU files, comma-separated", 0, 0},
+        {"--vocab", CLI_OPT_INT, &vocab, "vocabulary size incl. 256 bytes (2048)", 257, 1 << 22},
+        {"--out", CLI_OPT_STR, &out, "tokenizer.json to write", 0, 0},
+        {"--min-frequency", CLI_OPT_INT, &min_freq, "merge pairs seen this often (2)", 1, 1e9},
+        {"--special", CLI_OPT_STR, &special, "special tokens, comma-separated (<|endoftext|>)", 0, 0},
     };
-    int rc = lt_args_parse("tokenizer train", "usage: lethe tokenizer train "
+    int rc = cli_args_parse("tokenizer train", "usage: lethe tokenizer train "
                            "--corpus FILE[,FILE...] --vocab N --out FILE\n"
                            "Train a byte-level BPE tokenizer.", opts, 5, argc,
                            argv);
@@ -136,11 +136,11 @@ static int lt_tok_train(int argc, char **argv)
     }
     char *files = strdup(corpus), *sp = strdup(special), *names[256];
     char *specials[64];
-    int nf = files ? lt_tok_split(files, names, 256) : 0;
-    int ns = sp ? lt_tok_split(sp, specials, 64) : 0;
-    lt_tok_corpus c = {0};
+    int nf = files ? cli_tok_split(files, names, 256) : 0;
+    int ns = sp ? cli_tok_split(sp, specials, 64) : 0;
+    cli_tok_corpus c = {0};
     for (int i = 0; i < nf && !rc; i++)
-        rc = lt_tok_add_file(&c, names[i]);
+        rc = cli_tok_add_file(&c, names[i]);
     lt_tokenizer_train_opts o = {vocab, min_freq,
                                  (const char *const *)specials, ns};
     lt_tokenizer *t = NULL;
@@ -154,22 +154,22 @@ static int lt_tok_train(int argc, char **argv)
         printf("wrote %s: %d tokens (%d merges) from %d file(s)\n", out,
                lt_tokenizer_vocab_size(t), lt_tokenizer_n_merges(t), nf);
     lt_tokenizer_free(t);
-    lt_tok_corpus_free(&c);
+    cli_tok_corpus_free(&c);
     free(files);
     free(sp);
     return rc;
 }
 
-static int lt_tok_encode(int argc, char **argv)
+static int cli_tok_encode(int argc, char **argv)
 {
     const char *path = NULL, *text = NULL;
     bool tokens = false;
-    lt_opt opts[] = {
-        {"--tokenizer", LT_OPT_STR, &path, "tokenizer.json", 0, 0},
-        {"--text", LT_OPT_STR, &text, "text to encode", 0, 0},
-        {"--tokens", LT_OPT_FLAG, &tokens, "also print each token's text", 0, 0},
+    cli_opt opts[] = {
+        {"--tokenizer", CLI_OPT_STR, &path, "tokenizer.json", 0, 0},
+        {"--text", CLI_OPT_STR, &text, "text to encode", 0, 0},
+        {"--tokens", CLI_OPT_FLAG, &tokens, "also print each token's text", 0, 0},
     };
-    int rc = lt_args_parse("tokenizer encode", "usage: lethe tokenizer encode "
+    int rc = cli_args_parse("tokenizer encode", "usage: lethe tokenizer encode "
                            "--tokenizer FILE --text TEXT\nPrint the token ids "
                            "of a text.", opts, 3, argc, argv);
     if (rc)
@@ -202,17 +202,17 @@ static int lt_tok_encode(int argc, char **argv)
     return 0;
 }
 
-int lt_cli_tokenizer(int argc, char **argv)
+int cli_tokenizer(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc < 2 ? stderr : stdout, "%s\n", lt_tok_usage);
+        fprintf(argc < 2 ? stderr : stdout, "%s\n", cli_tok_usage);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "train"))
-        return lt_tok_train(argc - 1, argv + 1);
+        return cli_tok_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "encode"))
-        return lt_tok_encode(argc - 1, argv + 1);
+        return cli_tok_encode(argc - 1, argv + 1);
     fprintf(stderr, "lethe tokenizer: unknown subcommand '%s'\n%s\n", argv[1],
-            lt_tok_usage);
+            cli_tok_usage);
     return 2;
 }

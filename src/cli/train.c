@@ -17,9 +17,9 @@ typedef struct {
     int epochs, batch, threads, warmup;
     float lr, wd, momentum, clip;
     uint64_t seed;
-} lt_train_opts;
+} cli_train_opts;
 
-static const char *lt_train_usage =
+static const char *cli_train_usage =
     "usage: lethe train --model ARCH --data SET --out FILE [options]\n"
     "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, resnet8 or\n"
     "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
@@ -27,56 +27,56 @@ static const char *lt_train_usage =
 
 /* A progress bar per epoch on stderr, one summary line per epoch on stdout. */
 typedef struct {
-    lt_progress bar;
+    cli_progress bar;
     double start;
     char label[32];
-} lt_train_ui;
+} cli_train_ui;
 
-static void lt_train_progress(void *ud, const lt_train_event *ev)
+static void cli_train_progress(void *ud, const lt_train_event *ev)
 {
-    lt_train_ui *ui = ud;
+    cli_train_ui *ui = ud;
     if (ev->epoch_end) {
-        lt_progress_end(&ui->bar);
+        cli_progress_end(&ui->bar);
         printf("epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n",
                ev->epoch, ev->epochs, ev->loss, ev->test_acc,
-               lt_now() - ui->start);
+               cli_now() - ui->start);
         fflush(stdout);
         return;
     }
     if (ev->step == 1) {
         snprintf(ui->label, sizeof ui->label, "epoch %d/%d", ev->epoch,
                  ev->epochs);
-        lt_progress_start(&ui->bar, ui->label, ev->steps);
+        cli_progress_start(&ui->bar, ui->label, ev->steps);
     }
     char extra[64];
     snprintf(extra, sizeof extra, "loss %.4f", ev->loss);
-    lt_progress_update(&ui->bar, ev->step, extra);
+    cli_progress_update(&ui->bar, ev->step, extra);
 }
 
-static int lt_train_parse(int argc, char **argv, lt_train_opts *o)
+static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
 {
-    *o = (lt_train_opts){.model = "resnet8", .data = "fashion-mnist",
+    *o = (cli_train_opts){.model = "resnet8", .data = "fashion-mnist",
                          .optim = "sgd", .sched = "cosine", .augment = "auto",
                          .epochs = 10, .batch = 128, .lr = 0.1f, .wd = 5e-4f,
                          .momentum = 0.9f, .seed = 1};
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &o->model, "architecture (default resnet8)", 0, 0},
-        {"--data", LT_OPT_STR, &o->data, "dataset (default fashion-mnist)", 0, 0},
-        {"--out", LT_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
-        {"--epochs", LT_OPT_INT, &o->epochs, "passes over the data (10)", 1, 10000},
-        {"--batch", LT_OPT_INT, &o->batch, "minibatch size (128)", 1, 65536},
-        {"--lr", LT_OPT_FLOAT, &o->lr, "base learning rate (0.1)", 1e-9, 100},
-        {"--optim", LT_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul", 0, 0},
-        {"--momentum", LT_OPT_FLOAT, &o->momentum, "SGD momentum (0.9)", 0, 0.9999},
-        {"--wd", LT_OPT_FLOAT, &o->wd, "weight decay (5e-4)", 0, 1},
-        {"--schedule", LT_OPT_STR, &o->sched, "constant|cosine|multistep (cosine)", 0, 0},
-        {"--warmup", LT_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
-        {"--clip", LT_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
-        {"--augment", LT_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
-        {"--seed", LT_OPT_U64, &o->seed, "seed of init, order, augmentation (1)", 0, 0},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &o->model, "architecture (default resnet8)", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "dataset (default fashion-mnist)", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
+        {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the data (10)", 1, 10000},
+        {"--batch", CLI_OPT_INT, &o->batch, "minibatch size (128)", 1, 65536},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "base learning rate (0.1)", 1e-9, 100},
+        {"--optim", CLI_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul", 0, 0},
+        {"--momentum", CLI_OPT_FLOAT, &o->momentum, "SGD momentum (0.9)", 0, 0.9999},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "weight decay (5e-4)", 0, 1},
+        {"--schedule", CLI_OPT_STR, &o->sched, "constant|cosine|multistep (cosine)", 0, 0},
+        {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
+        {"--clip", CLI_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
+        {"--augment", CLI_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
+        {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation (1)", 0, 0},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("train", lt_train_usage, opts,
+    int rc = cli_args_parse("train", cli_train_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
     if (rc == 0 && !o->out) {
         fprintf(stderr, "lethe train: --out FILE is required\n");
@@ -85,7 +85,7 @@ static int lt_train_parse(int argc, char **argv, lt_train_opts *o)
     return rc;
 }
 
-static int lt_train_config(const lt_train_opts *o, const lt_dataset *tr,
+static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
                            lt_train_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -117,13 +117,13 @@ static int lt_train_config(const lt_train_opts *o, const lt_dataset *tr,
                 "or multistep\n", o->sched);
         return 2;
     }
-    return lt_cli_augment("train", o->augment, tr, &cfg->aug);
+    return cli_augment("train", o->augment, tr, &cfg->aug);
 }
 
-int lt_cli_train(int argc, char **argv)
+int cli_train(int argc, char **argv)
 {
-    lt_train_opts o;
-    int rc = lt_train_parse(argc, argv, &o);
+    cli_train_opts o;
+    int rc = cli_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (o.threads)
@@ -136,7 +136,7 @@ int lt_cli_train(int argc, char **argv)
     }
     lt_train_cfg cfg;
     lt_model *m = NULL;
-    rc = lt_train_config(&o, &tr, &cfg);
+    rc = cli_train_config(&o, &tr, &cfg);
     if (!rc && lt_model_create(o.model, (lt_input_spec){tr.c, tr.h, tr.w,
                                                         tr.classes}, &m)) {
         fprintf(stderr, "lethe train: --model: %s\n", lt_last_error());
@@ -148,8 +148,8 @@ int lt_cli_train(int argc, char **argv)
         fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), %d "
                 "epochs, %s, %d threads\n", o.model, tr.name, (long long)tr.n,
                 (long long)te.n, o.epochs, o.optim, lt_num_threads());
-        lt_train_ui ui = {.start = lt_now()};
-        cfg.progress = lt_train_progress;
+        cli_train_ui ui = {.start = cli_now()};
+        cfg.progress = cli_train_progress;
         cfg.ud = &ui;
         rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);
         if (rc)
@@ -157,14 +157,14 @@ int lt_cli_train(int argc, char **argv)
     }
     if (!rc) {
         char cmd[2048], acc[32], secs[32], seed[32];
-        lt_cli_join_args(argc, argv, cmd, sizeof cmd);
+        cli_join_args(argc, argv, cmd, sizeof cmd);
         snprintf(acc, sizeof acc, "%.4f", rep.test_acc);
         snprintf(secs, sizeof secs, "%.1f", rep.seconds);
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.seed);
         const char *meta[] = {"lethe.command", cmd, "lethe.data", tr.name,
                               "lethe.seed", seed, "lethe.test_accuracy", acc,
                               "lethe.train_seconds", secs,
-                              "lethe.commit", LETHE_COMMIT,
+                              "lethe.commit", lt_bench_commit(),
                               "lethe.version", LETHE_VERSION};
         if (lt_model_save(m, o.out, meta, 7) != LT_OK) {
             fprintf(stderr, "lethe train: %s\n", lt_last_error());

@@ -22,9 +22,9 @@ typedef struct {
     int epochs, batch, threads, iu_samples;
     float lr, wd, alpha, smooth, retain_weight, fgsm_eps;
     uint64_t seed;
-} lt_unlearn_opts;
+} cli_unlearn_opts;
 
-static const char *lt_unlearn_usage =
+static const char *cli_unlearn_usage =
     "usage: lethe unlearn --model FILE --forget SPEC --method M --out FILE "
     "[options]\nRemove a forget set (random:10%|class:K|indices:FILE) from a "
     "trained classifier.\nMethods: ft, ga, rl, l1-sparse, iu, bs, be, salun "
@@ -33,35 +33,35 @@ static const char *lt_unlearn_usage =
     "(docs/hyperparameters.md); batch 256, SGD momentum 0.9,\nweight decay "
     "5e-4. For iu, --lr is the step alpha of theta += alpha F^-1 v.";
 
-static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
+static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
 {
-    *o = (lt_unlearn_opts){.data = "fashion-mnist", .method = "salun",
+    *o = (cli_unlearn_opts){.data = "fashion-mnist", .method = "salun",
                            .augment = "auto", .wd = -1, .seed = 1,
                            .alpha = NAN, .smooth = NAN,
                            .retain_weight = NAN, .fgsm_eps = NAN};
-    lt_opt opts[] = {
-        {"--model", LT_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
-        {"--data", LT_OPT_STR, &o->data, "dataset it was trained on (fashion-mnist)", 0, 0},
-        {"--forget", LT_OPT_STR, &o->forget, "random:10%|random:N|class:K|indices:FILE", 0, 0},
-        {"--method", LT_OPT_STR, &o->method, "a method named above (salun)", 0, 0},
-        {"--out", LT_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
-        {"--epochs", LT_OPT_INT, &o->epochs, "passes (method default)", 1, 10000},
-        {"--lr", LT_OPT_FLOAT, &o->lr, "constant learning rate (method default)", 1e-12, 1e6},
-        {"--batch", LT_OPT_INT, &o->batch, "minibatch size (256)", 1, 65536},
-        {"--mask", LT_OPT_STR, &o->mask, "none|saliency:R|random:R|soft:R (method default)", 0, 0},
-        {"--optim", LT_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul (sgd)", 0, 0},
-        {"--wd", LT_OPT_FLOAT, &o->wd, "weight decay (SGD 5e-4, else the optimizer's)", 0, 1},
-        {"--alpha", LT_OPT_FLOAT, &o->alpha, "l1-sparse: l1 weight at epoch 1 (5e-4)", 0, 1e3},
-        {"--smooth", LT_OPT_FLOAT, &o->smooth, "ugradsl(+): label smoothing rate (-0.5)", -100, 1},
-        {"--retain-weight", LT_OPT_FLOAT, &o->retain_weight, "ugradsl+: p in p*CE_r - (1-p)*CE_f (0.5)", 0, 1},
-        {"--fgsm-eps", LT_OPT_FLOAT, &o->fgsm_eps, "bs: FGSM step in pixels (0.1)", 0, 1},
-        {"--iu-samples", LT_OPT_INT, &o->iu_samples, "iu: retain gradients for F^-1 (1000)", 1, 10000000},
-        {"--json", LT_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
-        {"--augment", LT_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
-        {"--seed", LT_OPT_U64, &o->seed, "forget set, shuffles, labels, random mask (1)", 0, 0},
-        {"--threads", LT_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "dataset it was trained on (fashion-mnist)", 0, 0},
+        {"--forget", CLI_OPT_STR, &o->forget, "random:10%|random:N|class:K|indices:FILE", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "a method named above (salun)", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
+        {"--epochs", CLI_OPT_INT, &o->epochs, "passes (method default)", 1, 10000},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "constant learning rate (method default)", 1e-12, 1e6},
+        {"--batch", CLI_OPT_INT, &o->batch, "minibatch size (256)", 1, 65536},
+        {"--mask", CLI_OPT_STR, &o->mask, "none|saliency:R|random:R|soft:R (method default)", 0, 0},
+        {"--optim", CLI_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul (sgd)", 0, 0},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "weight decay (SGD 5e-4, else the optimizer's)", 0, 1},
+        {"--alpha", CLI_OPT_FLOAT, &o->alpha, "l1-sparse: l1 weight at epoch 1 (5e-4)", 0, 1e3},
+        {"--smooth", CLI_OPT_FLOAT, &o->smooth, "ugradsl(+): label smoothing rate (-0.5)", -100, 1},
+        {"--retain-weight", CLI_OPT_FLOAT, &o->retain_weight, "ugradsl+: p in p*CE_r - (1-p)*CE_f (0.5)", 0, 1},
+        {"--fgsm-eps", CLI_OPT_FLOAT, &o->fgsm_eps, "bs: FGSM step in pixels (0.1)", 0, 1},
+        {"--iu-samples", CLI_OPT_INT, &o->iu_samples, "iu: retain gradients for F^-1 (1000)", 1, 10000000},
+        {"--json", CLI_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
+        {"--augment", CLI_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
+        {"--seed", CLI_OPT_U64, &o->seed, "forget set, shuffles, labels, random mask (1)", 0, 0},
+        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
-    int rc = lt_args_parse("unlearn", lt_unlearn_usage, opts,
+    int rc = cli_args_parse("unlearn", cli_unlearn_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
     const char *need = !o->model ? "--model FILE" : !o->forget ?
                        "--forget SPEC" : !o->out ? "--out FILE" : NULL;
@@ -73,7 +73,7 @@ static int lt_unlearn_parse(int argc, char **argv, lt_unlearn_opts *o)
 }
 
 /* The method's defaults overridden by the flags that were given. */
-static int lt_unlearn_config(const lt_unlearn_opts *o, lt_unlearn_cfg *cfg)
+static int cli_unlearn_config(const cli_unlearn_opts *o, lt_unlearn_cfg *cfg)
 {
     lt_method_kind k;
     if (lt_method_parse(o->method, &k) != LT_OK) {
@@ -115,32 +115,32 @@ static int lt_unlearn_config(const lt_unlearn_opts *o, lt_unlearn_cfg *cfg)
     return 0;
 }
 
-static void lt_unlearn_progress(void *ud, const lt_unlearn_event *ev)
+static void cli_unlearn_progress(void *ud, const lt_unlearn_event *ev)
 {
     printf("epoch %d/%d  %s loss %.4f  (%.1f s)\n", ev->epoch, ev->epochs,
-           ev->phase, ev->loss, lt_now() - *(double *)ud);
+           ev->phase, ev->loss, cli_now() - *(double *)ud);
     fflush(stdout);
 }
 
 
 /* Save the checkpoint (settings in its metadata) and OUT.forget.txt. */
-static int lt_unlearn_save(const lt_unlearn_opts *o, int argc, char **argv,
+static int cli_unlearn_save(const cli_unlearn_opts *o, int argc, char **argv,
                            const lt_model *m, const lt_dataset *tr,
                            const lt_forget_set *f, const lt_unlearn_cfg *cfg,
                            const lt_unlearn_report *rep)
 {
     char cmd[2048], seed[32], rte[32], mask[64], path[4200];
-    lt_cli_join_args(argc, argv, cmd, sizeof cmd);
+    cli_join_args(argc, argv, cmd, sizeof cmd);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(rte, sizeof rte, "%.3f", rep->seconds);
-    lt_cli_mask_text(&cfg->mask, mask, sizeof mask);
+    cli_mask_text(&cfg->mask, mask, sizeof mask);
     const char *meta[] = {"lethe.command", cmd, "lethe.data", tr->name,
                           "lethe.method", lt_method_name(cfg->method),
                           "lethe.forget", f->spec, "lethe.seed", seed,
                           "lethe.mask", mask,
                           "lethe.optim", o->optim ? o->optim : "sgd",
                           "lethe.rte_s", rte, "lethe.source", o->model,
-                          "lethe.commit", LETHE_COMMIT,
+                          "lethe.commit", lt_bench_commit(),
                           "lethe.version", LETHE_VERSION};
     snprintf(path, sizeof path, "%s.forget.txt", o->out);
     if (lt_model_save(m, o->out, meta, 11) != LT_OK ||
@@ -154,13 +154,13 @@ static int lt_unlearn_save(const lt_unlearn_opts *o, int argc, char **argv,
 }
 
 /* --json: the settings, the sizes and the metrics of the run. */
-static int lt_unlearn_json(const lt_unlearn_opts *o, const lt_unlearn_cfg *cfg,
+static int cli_unlearn_json(const cli_unlearn_opts *o, const lt_unlearn_cfg *cfg,
                            const lt_forget_set *f,
                            const lt_unlearn_report *rep,
                            const lt_unlearn_metrics *r)
 {
     char mask[64];
-    lt_cli_mask_text(&cfg->mask, mask, sizeof mask);
+    cli_mask_text(&cfg->mask, mask, sizeof mask);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "method", lt_method_name(cfg->method));
     cJSON_AddStringToObject(j, "model", o->model);
@@ -179,22 +179,22 @@ static int lt_unlearn_json(const lt_unlearn_opts *o, const lt_unlearn_cfg *cfg,
     cJSON_AddNumberToObject(j, "MIA", r->mia);
     cJSON_AddNumberToObject(j, "rte_s", rep->seconds);
     char *text = cJSON_Print(j);
-    int rc = lt_cli_write_text(o->json, text);
+    int rc = cli_write_text(o->json, text);
     cJSON_free(text);
     cJSON_Delete(j);
     return rc ? 1 : 0;
 }
 
 /* Run the method on the loaded model and report it. */
-static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
+static int cli_unlearn_go(const cli_unlearn_opts *o, int argc, char **argv,
                          lt_model *m, const lt_dataset *tr,
                          const lt_dataset *te)
 {
     lt_unlearn_cfg cfg;
     lt_forget_set f = {0};
-    int rc = lt_unlearn_config(o, &cfg);
+    int rc = cli_unlearn_config(o, &cfg);
     if (!rc && cfg.method == LT_METHOD_RETRAIN) /* as lethe train does */
-        rc = lt_cli_augment("unlearn", o->augment, tr, &cfg.retrain_aug);
+        rc = cli_augment("unlearn", o->augment, tr, &cfg.retrain_aug);
     if (!rc && lt_forget_select(o->forget, tr, o->seed, &f) != LT_OK) {
         fprintf(stderr, "lethe unlearn: --forget: %s\n", lt_last_error());
         rc = 2;
@@ -202,15 +202,15 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_report rep;
     if (!rc) {
         char mask[64];
-        lt_cli_mask_text(&cfg.mask, mask, sizeof mask);
+        cli_mask_text(&cfg.mask, mask, sizeof mask);
         fprintf(stderr, "lethe unlearn: %s on %s, forget %s (%lld of %lld), "
                 "mask %s, %s lr %g, %d epochs, batch %d, %d threads\n",
                 lt_method_name(cfg.method), o->model, f.spec,
                 (long long)f.n_forget, (long long)f.n, mask,
                 o->optim ? o->optim : "sgd", (double)cfg.optim.lr, cfg.epochs,
                 cfg.batch, lt_num_threads());
-        double t0 = lt_now();
-        cfg.progress = lt_unlearn_progress;
+        double t0 = cli_now();
+        cfg.progress = cli_unlearn_progress;
         cfg.ud = &t0;
         if (lt_unlearn_run(m, tr, &f, &cfg, &rep) != LT_OK) {
             fprintf(stderr, "lethe unlearn: %s\n", lt_last_error());
@@ -218,22 +218,22 @@ static int lt_unlearn_go(const lt_unlearn_opts *o, int argc, char **argv,
         }
     }
     if (!rc)
-        rc = lt_unlearn_save(o, argc, argv, m, tr, &f, &cfg, &rep);
+        rc = cli_unlearn_save(o, argc, argv, m, tr, &f, &cfg, &rep);
     lt_unlearn_metrics r;
-    if (!rc && !(rc = lt_cli_unlearn_metrics("unlearn", m, tr, te, &f, &r)))
+    if (!rc && !(rc = cli_unlearn_metrics("unlearn", m, tr, te, &f, &r)))
         printf("%s: RTE %.2f s  UA %.2f  RA %.2f  TA %.2f  MIA %.2f\n",
                lt_method_name(cfg.method), rep.seconds, r.ua, r.ra, r.ta,
                r.mia);
     if (!rc && o->json)
-        rc = lt_unlearn_json(o, &cfg, &f, &rep, &r);
+        rc = cli_unlearn_json(o, &cfg, &f, &rep, &r);
     lt_forget_set_free(&f);
     return rc;
 }
 
-int lt_cli_unlearn(int argc, char **argv)
+int cli_unlearn(int argc, char **argv)
 {
-    lt_unlearn_opts o;
-    int rc = lt_unlearn_parse(argc, argv, &o);
+    cli_unlearn_opts o;
+    int rc = cli_unlearn_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (o.threads)
@@ -241,9 +241,9 @@ int lt_cli_unlearn(int argc, char **argv)
     static const char *const splits[2] = {"train", "test"};
     lt_model *m = NULL;
     lt_dataset d[2];
-    rc = lt_cli_open("unlearn", o.model, o.data, splits, 2, &m, d);
+    rc = cli_open("unlearn", o.model, o.data, splits, 2, &m, d);
     if (!rc)
-        rc = lt_unlearn_go(&o, argc, argv, m, &d[0], &d[1]);
+        rc = cli_unlearn_go(&o, argc, argv, m, &d[0], &d[1]);
     lt_model_free(m);
     lt_dataset_free(&d[0]);
     lt_dataset_free(&d[1]);

@@ -1,0 +1,267 @@
+/*
+ * lethe/bench.h - the benchmark protocols as library functions, and the
+ * result tables they fill.
+ *
+ * A protocol is a function from a config struct to a report: it builds or
+ * reuses (from a cache folder, keyed by everything that shapes them) the
+ * reference models it needs, runs every requested method, measures, and
+ * fills an lt_report: a title, the settings it ran with (command, commit,
+ * threads, ...) and one or more tables of rows. A row has text cells
+ * (method, mask, optimizer, ...) and number cells recorded once per seed,
+ * so the writers can print mean +- sample std. Protocols never print:
+ * news goes to the config's progress callback, errors come back as an
+ * lt_status with lt_last_error() set.
+ *
+ *     lt_bench_classify_cfg c = lt_bench_classify_defaults();
+ *     c.seeds = 1;
+ *     lt_report r = {0};
+ *     if (lt_bench_classify(&c, &r) == LT_OK)
+ *         lt_report_markdown(&r, stdout);
+ *     lt_report_free(&r);
+ *
+ * Every *_defaults() constructor is the one place its defaults are
+ * written; the command line starts from it.
+ */
+#ifndef LETHE_BENCH_H
+#define LETHE_BENCH_H
+
+#include "lethe/core.h"
+#include "lethe/llm_unlearn.h"
+#include "lethe/lm.h"
+#include "lethe/train.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* ---- result tables ------------------------------------------------------ */
+
+#define LT_TABLE_MAX_COLS 16
+#define LT_TABLE_MAX_SEEDS 16
+#define LT_TABLE_TEXT 48          /* bytes of one text cell */
+#define LT_REPORT_MAX_TABLES 4
+
+/* One column. fmt NULL: a text column; otherwise the printf format of one
+ * number ("%.2f"), with values whose magnitude is below sci_below (and not
+ * 0) printed as "%.2e". json_only columns are left out of Markdown. */
+typedef struct {
+    const char *key;       /* JSON name: "UA", "forget_quality" */
+    const char *head;      /* Markdown header: "UA", "Forget quality" */
+    const char *fmt;
+    double sci_below;
+    bool json_only;
+} lt_table_col;
+
+/* One row: text[c] for text columns, v[s][c] for the number columns of run
+ * (seed) s < n. NaN marks a value not measured. */
+typedef struct {
+    char text[LT_TABLE_MAX_COLS][LT_TABLE_TEXT];
+    int n;
+    double v[LT_TABLE_MAX_SEEDS][LT_TABLE_MAX_COLS];
+    bool failed;           /* a run failed (message says why) */
+    bool diverged;         /* ... by diverging (loss NaN); numbers, if any,
+                              are of the last good weights */
+    char message[320];
+} lt_table_row;
+
+typedef struct {
+    char title[512];
+    int n_cols;
+    lt_table_col cols[LT_TABLE_MAX_COLS];
+    lt_table_row *rows;
+    int n_rows, cap_rows;
+} lt_table;
+
+/* One setting of a report: text, or a number (is_num). */
+typedef struct {
+    char key[40];
+    char text[1024];
+    double num;
+    bool is_num;
+} lt_report_setting;
+
+typedef struct {
+    char title[512];
+    lt_table tables[LT_REPORT_MAX_TABLES];
+    int n_tables;
+    lt_report_setting *settings;
+    int n_settings;
+    double seconds;        /* wall time of the protocol */
+} lt_report;
+
+/* A new table of r with these columns (NULL when r is full). */
+lt_table *lt_report_table(lt_report *r, const char *title,
+                          const lt_table_col *cols, int n_cols);
+/* Record a setting (replaces one of the same key). */
+lt_status lt_report_set(lt_report *r, const char *key, const char *text);
+lt_status lt_report_set_num(lt_report *r, const char *key, double v);
+/* The setting's text ("" if absent). */
+const char *lt_report_get(const lt_report *r, const char *key);
+void lt_report_free(lt_report *r);
+
+/* A new row (text cells empty, no runs), or NULL (error set). */
+lt_table_row *lt_table_add_row(lt_table *t);
+/* The row whose text column col equals text, or NULL. */
+lt_table_row *lt_table_find(const lt_table *t, int col, const char *text);
+/* Append one run (v[c] for every column; text columns ignored). */
+lt_status lt_table_row_add_run(lt_table_row *row, const double *v);
+/* Mean and sample std (n - 1; 0 for one run) of column c over the runs
+ * whose value is not NaN; NaN when there are none. */
+void lt_table_row_stats(const lt_table_row *row, int c, double *mean,
+                        double *std);
+/* The column keyed key, or -1. */
+int lt_table_col_index(const lt_table *t, const char *key);
+
+/* The report as Markdown: title, then each table (its title as a "###"
+ * heading when there are several) with "mean ± std" cells when a row has
+ * several runs, then the failure messages. */
+void lt_report_markdown(const lt_report *r, FILE *f);
+/* The same, written atomically to path. */
+lt_status lt_report_write_markdown(const lt_report *r, const char *path);
+/* {"title", "settings": {...}, "seconds", "tables": [{"title", "rows":
+ * [{text keys, "seeds", key, key_std, ..., "runs": [...], "failed",
+ * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
+lt_status lt_report_write_json(const lt_report *r, const char *path);
+
+/* ---- progress ------------------------------------------------------------ */
+
+typedef enum {
+    LT_BENCH_NOTE,      /* text: one line of news */
+    LT_BENCH_TRAIN,     /* a classifier trains: train */
+    LT_BENCH_LM,        /* a language model trains: lm */
+    LT_BENCH_LLM        /* a language model unlearns: llm */
+} lt_bench_event_kind;
+
+typedef struct {
+    lt_bench_event_kind kind;
+    const char *text;   /* NOTE: the line; otherwise what runs ("npo none
+                           adamw lr 0.001") */
+    const lt_train_event *train;
+    const lt_lm_event *lm;
+    const lt_llm_event *llm;
+} lt_bench_event;
+
+typedef void (*lt_bench_progress)(void *ud, const lt_bench_event *ev);
+
+/* ---- classification: lt_bench_classify, lt_bench_worst_case ------------ */
+
+typedef struct {
+    const char *data;        /* dataset name */
+    const char *model;       /* architecture */
+    const char *forget;      /* forget-set spec: random:10%, class:K, ... */
+    const char *methods;     /* comma list, or "all" (every method but
+                                retrain, the reference) */
+    const char *lr;          /* per-method rates "ga=3e-5,rl=0.01" (NULL) */
+    const char *lr_grid;     /* per-method grids "ga=1e-5:3e-5" (NULL): one
+                                row per value */
+    const char *optim;       /* optimizer of every method (NULL: each
+                                method's default) */
+    const char *mask;        /* mask of every method (NULL: each method's
+                                default) */
+    const char *cache;       /* folder of trained models and metrics */
+    int seeds;               /* seeds 1..N: forget set, Retrain, methods */
+    int train_epochs;        /* original and Retrain */
+    float train_lr;          /* their base rate (cosine schedule) */
+    const char *command;     /* recorded in the report (NULL: none) */
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_classify_cfg;
+
+lt_bench_classify_cfg lt_bench_classify_defaults(void);
+/* Check every option that can be checked before any training. */
+lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c);
+/* Train or reuse the original (cache) and, per seed, the Retrain model;
+ * run every method from the original weights; one table: UA, RA, TA, MIA,
+ * Avg. Gap to Retrain, RTE (s), a row per method (and grid value) with a
+ * run per seed. A method that fails (diverges) is a row marked failed. */
+lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out);
+/* The same for the random set c->forget (must be random:...) and for the
+ * worst-case set of the same size chosen by bi-level selection on the
+ * original model (cached); three tables: random, worst-case, and the two
+ * side by side ("a → b (+d)" of the means). */
+lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out);
+
+/* ---- LLM unlearning on synthetic TOFU: lt_bench_tofu --------------------- */
+
+typedef struct {
+    const char *cache;       /* folder of data and models */
+    const char *config;      /* model preset */
+    int authors;             /* fictitious authors (TOFU: 200) */
+    int forget_pct;          /* 1, 5 or 10 */
+    int world_facts;         /* WordNet noun QA items (TOFU: 117) */
+    int real_authors;        /* WordNet writer QA items (TOFU: 100) */
+    int train_epochs, train_batch, vocab;
+    float train_lr;
+    uint64_t seed;           /* data, training and unlearning */
+    const char *methods;     /* comma list or "all" */
+    const char *masks;       /* comma list of LLM masks */
+    const char *optims;      /* comma list of optimizers */
+    const char *baseline;    /* methods also run with the gradient,
+                                magnitude, SNIP and random masks ("none") */
+    const char *lr;          /* per-method rates "m=v,..." (NULL) */
+    const char *lr_grid;     /* search mode: only rows m=v1:v2 (no mask,
+                                first optimizer) */
+    int epochs, batch;       /* unlearning */
+    int max_items;           /* evaluated items per split (0: all) */
+    float sophia_scale;      /* rate factor of Sophia rows */
+    const char *command;
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_tofu_cfg;
+
+lt_bench_tofu_cfg lt_bench_tofu_defaults(void);
+/* The small setting CI runs (micro model, 10 authors, few rows). */
+void lt_bench_tofu_quick(lt_bench_tofu_cfg *c);
+lt_status lt_bench_tofu_check(const lt_bench_tofu_cfg *c);
+/* One table: the retain model, the original, then every method x mask x
+ * optimizer (and baseline-mask) row: forget quality, model utility, forget
+ * ROUGE-L / probability / truth ratio, retain ROUGE-L, time. */
+lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out);
+
+/* ---- LLM unlearning on real text, MUSE-style: lt_bench_muse -------------- */
+
+typedef struct {
+    const char *cache, *config;
+    const char *forget, *retain;   /* fortune collections (or files) */
+    const char *fortune_dir;
+    int max_texts;           /* first N texts of each collection (0: all) */
+    float holdout;           /* share of the forget collection held out */
+    int qa_max;              /* cloze QA items per KnowMem file (0: all) */
+    uint64_t seed;
+    int train_epochs, train_batch, vocab, window;
+    float train_lr;
+    const char *methods;     /* main rows */
+    const char *lr;          /* per-method rates "m=v,..." ("") */
+    int epochs, batch;       /* unlearning */
+    const char *scal;        /* scalability percentages ("none": off) */
+    int seq;                 /* sustainability requests (0: off) */
+    const char *scal_methods;
+    int prefix, max_new;     /* VerbMem prompt and continuation tokens */
+    const char *command;
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_muse_cfg;
+
+lt_bench_muse_cfg lt_bench_muse_defaults(void);
+void lt_bench_muse_quick(lt_bench_muse_cfg *c);
+lt_status lt_bench_muse_check(const lt_bench_muse_cfg *c);
+/* Up to three tables: references and main rows, scalability,
+ * sustainability; each row VerbMem, KnowMem forget / retain, PrivLeak,
+ * the four MIA AUCs and the time. */
+lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out);
+
+/* The default unlearning rate of method k in lt_bench_muse (AdamW, 5
+ * epochs, batch 8): below the TOFU-tuned library defaults for the
+ * methods that wipe KnowMem retain at those. */
+float lt_bench_muse_default_lr(lt_llm_method k);
+
+/* ---- helpers shared with the command line ------------------------------- */
+
+/* The commit the library was built from ("unknown" outside git). */
+const char *lt_bench_commit(void);
+/* Item i (0-based) of a comma list into buf; false past the end. */
+bool lt_list_item(const char *list, int i, char *buf, size_t n);
+/* The rate listed for method in "m=v,m2=v2" into *lr: 1 (set), 0 (not
+ * listed), -1 (malformed). */
+int lt_lr_spec(const char *spec, const char *method, float *lr);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * bench_util.c - helpers of the protocol layer (see bench_util.h) and the
+ * list/rate parsers lethe/bench.h shares with the command line.
+ */
+#include "bench/bench_util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef LETHE_COMMIT
+#define LETHE_COMMIT "unknown"
+#endif
+
+const char *lt_bench_commit(void)
+{
+    return LETHE_COMMIT;
+}
+
+uint64_t lt_bench_fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211ull;
+    return h;
+}
+
+uint64_t lt_bench_fnv(const char *s)
+{
+    return lt_bench_fnv_bytes(LT_FNV_INIT, s, strlen(s));
+}
+
+void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt, ...)
+{
+    if (!progress)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    lt_bench_event ev = {.kind = LT_BENCH_NOTE, .text = line};
+    progress(ud, &ev);
+}
+
+lt_status lt_bench_mkdirs(const char *dir)
+{
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
+        return lt_set_error(LT_ERR_ARG, "folder name too long: %s", dir);
+    for (char *p = buf + 1;; p++) {
+        bool end = !*p;
+        if (*p == '/' || end) {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return lt_set_error(LT_ERR_IO, "cannot create %s: %s", buf,
+                                    strerror(errno));
+            if (end)
+                return LT_OK;
+            *p = '/';
+        }
+    }
+}
+
+double lt_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool lt_bench_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+void lt_bench_fwd_lm(void *ud, const lt_lm_event *ev)
+{
+    const lt_bench_fwd *f = ud;
+    lt_bench_event e = {.kind = LT_BENCH_LM, .text = f->label, .lm = ev};
+    if (f->progress)
+        f->progress(f->ud, &e);
+}
+
+void lt_bench_fwd_llm(void *ud, const lt_llm_event *ev)
+{
+    const lt_bench_fwd *f = ud;
+    lt_bench_event e = {.kind = LT_BENCH_LLM, .text = f->label, .llm = ev};
+    if (f->progress)
+        f->progress(f->ud, &e);
+}
+
+void lt_bench_fwd_train(void *ud, const lt_train_event *ev)
+{
+    const lt_bench_fwd *f = ud;
+    lt_bench_event e = {.kind = LT_BENCH_TRAIN, .text = f->label,
+                        .train = ev};
+    if (f->progress)
+        f->progress(f->ud, &e);
+}
+
+lt_status lt_bench_common_settings(lt_report *r, const char *command)
+{
+    lt_status st = lt_report_set(r, "command", command ? command : "");
+    if (st == LT_OK)
+        st = lt_report_set(r, "commit", lt_bench_commit());
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "threads", lt_num_threads());
+    return st;
+}
+
+/* ---- option lists -------------------------------------------------------- */
+
+bool lt_list_item(const char *list, int i, char *buf, size_t n)
+{
+    const char *p = list;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p || !*p)
+        return false;
+    snprintf(buf, n, "%.*s", (int)strcspn(p, ","), p);
+    return true;
+}
+
+int lt_lr_spec(const char *spec, const char *method, float *lr)
+{
+    size_t k = strlen(method);
+    for (const char *p = spec; p && *p;) {
+        size_t n = strcspn(p, ",");
+        const char *eq = memchr(p, '=', n);
+        if (!eq)
+            return -1;
+        if ((size_t)(eq - p) == k && !strncmp(p, method, k)) {
+            char *end;
+            *lr = strtof(eq + 1, &end);
+            return end == p + n && *lr > 0 ? 1 : -1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * bench_util.h - private helpers of the protocol layer (src/bench): cache
+ * keys, news through the progress callback, folders, the clock and the
+ * adapters that forward training events to a protocol's callback.
+ */
+#ifndef LETHE_BENCH_UTIL_H
+#define LETHE_BENCH_UTIL_H
+
+#include "lethe/bench.h"
+
+#include <stdint.h>
+
+/* FNV-1a over n bytes continuing from h (start: LT_FNV_INIT), and over a
+ * string: the keys of cached models. */
+#define LT_FNV_INIT 1469598103934665603ull
+uint64_t lt_bench_fnv_bytes(uint64_t h, const void *p, size_t n);
+uint64_t lt_bench_fnv(const char *s);
+
+/* One line of news to progress (printf-style; nothing if progress NULL). */
+void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt,
+                   ...) __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p (error names the folder). */
+lt_status lt_bench_mkdirs(const char *dir);
+/* Seconds on a monotonic clock. */
+double lt_bench_now(void);
+/* path exists. */
+bool lt_bench_exists(const char *path);
+
+/* Forwards lt_lm_train / lt_llm_unlearn events to a protocol callback as
+ * LT_BENCH_LM / LT_BENCH_LLM events labelled label. */
+typedef struct {
+    lt_bench_progress progress;
+    void *ud;
+    const char *label;
+} lt_bench_fwd;
+void lt_bench_fwd_lm(void *ud, const lt_lm_event *ev);
+void lt_bench_fwd_llm(void *ud, const lt_llm_event *ev);
+void lt_bench_fwd_train(void *ud, const lt_train_event *ev);
+
+/* The settings every report carries: command, commit, threads. */
+lt_status lt_bench_common_settings(lt_report *r, const char *command);
+
+#endif

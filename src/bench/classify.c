@@ -1,0 +1,723 @@
+/*
+ * classify.c - the classification unlearning protocols (lethe/bench.h).
+ * lt_bench_classify trains (or reuses from a cache keyed by the
+ * configuration) the original model and, per seed, the Retrain model;
+ * runs every requested method from the original weights for each seed
+ * (and each rate of an optional grid); and fills the SalUn-style table
+ * (UA, RA, TA, MIA, Avg. Gap to Retrain, RTE; a run per seed). The metrics
+ * of all the models of a seed are computed together, in parallel: the
+ * MIA's SVM is single-threaded. lt_bench_worst_case runs the same for a
+ * random forget set and for the worst-case set of the same size.
+ */
+#include "bench/bench_util.h"
+#include "lethe/io.h"
+#include "lethe/methods.h"
+#include "lethe/metrics.h"
+#include "lethe/select.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lt_bench_classify_cfg lt_bench_classify_defaults(void)
+{
+    return (lt_bench_classify_cfg){
+        .data = "fashion-mnist", .model = "mlp:784-512-512-10",
+        .forget = "random:10%", .methods = "all", .cache = "out/cache",
+        .seeds = 3, .train_epochs = 5, .train_lr = 0.05f};
+}
+
+/* The columns of the table. */
+enum { C_LABEL, C_METHOD, C_LR, C_UA, C_RA, C_TA, C_MIA, C_GAP, C_RTE,
+       C_N };
+static const lt_table_col lt_cls_cols[C_N] = {
+    {"label", "Method", NULL, 0, false},
+    {"method", "method", NULL, 0, true},
+    {"lr", "lr", "%g", 0, true},
+    {"UA", "UA", "%.2f", 0, false},
+    {"RA", "RA", "%.2f", 0, false},
+    {"TA", "TA", "%.2f", 0, false},
+    {"MIA", "MIA", "%.2f", 0, false},
+    {"avg_gap", "Avg. Gap", "%.2f", 0, false},
+    {"rte_s", "RTE (s)", "%.2f", 0, false},
+};
+
+/* ---- per-method settings from lr / lr_grid ------------------------------- */
+
+/* The values listed for method name in spec ("m=v1:v2,m2=v"), up to max;
+ * returns their count (0: not listed), -1 on a malformed spec. */
+static int lt_lr_values(const char *spec, const char *name, float *v, int max)
+{
+    if (!spec)
+        return 0;
+    size_t len = strlen(name);
+    for (const char *p = spec; *p;) {
+        const char *eq = strchr(p, '=');
+        if (!eq)
+            return -1;
+        bool match = (size_t)(eq - p) == len && !strncmp(p, name, len);
+        int n = 0;
+        const char *q = eq + 1;
+        for (;;) {
+            char *end;
+            double x = strtod(q, &end);
+            if (end == q || !(x > 0) || !isfinite(x))
+                return -1;
+            if (match && n < max)
+                v[n++] = (float)x;
+            q = end;
+            if (*q != ':')
+                break;
+            q++;
+        }
+        if (match)
+            return n;
+        if (*q && *q != ',')
+            return -1;
+        p = *q ? q + 1 : q;
+    }
+    return 0;
+}
+
+/* Every name in an lr / lr grid spec is a method, every value a rate. */
+static lt_status lt_lr_check(const char *what, const char *spec)
+{
+    char item[256];
+    for (int i = 0; spec && lt_list_item(spec, i, item, sizeof item); i++) {
+        char *eq = strchr(item, '=');
+        lt_method_kind k;
+        float v[1];
+        if (eq)
+            *eq = 0;
+        if (!eq || lt_method_parse(item, &k) != LT_OK ||
+            lt_lr_values(spec, item, v, 1) < 0)
+            return lt_set_error(LT_ERR_ARG, "%s '%s': expected method=value"
+                                "[:value...] with methods among %s", what,
+                                spec, lt_method_names());
+    }
+    return LT_OK;
+}
+
+/* The methods to run (retrain excluded: it is the reference). */
+static lt_status lt_cls_methods(const char *list, lt_method_kind *out, int *n)
+{
+    *n = 0;
+    if (!strcmp(list, "all")) {
+        for (int k = 0; k < LT_METHOD_COUNT; k++)
+            if (k != LT_METHOD_RETRAIN)
+                out[(*n)++] = (lt_method_kind)k;
+        return LT_OK;
+    }
+    char item[64];
+    for (int i = 0; lt_list_item(list, i, item, sizeof item); i++) {
+        lt_method_kind k;
+        if (lt_method_parse(item, &k) != LT_OK)
+            return lt_set_error(LT_ERR_ARG, "methods: %s", lt_last_error());
+        if (k != LT_METHOD_RETRAIN && *n < LT_METHOD_COUNT)
+            out[(*n)++] = k;
+    }
+    return LT_OK;
+}
+
+lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c)
+{
+    lt_method_kind ks[LT_METHOD_COUNT];
+    int nk;
+    lt_optim_config oc;
+    lt_mask_spec ms;
+    if (c->seeds < 1 || c->seeds > LT_TABLE_MAX_SEEDS)
+        return lt_set_error(LT_ERR_ARG, "seeds %d is out of range [1, %d]",
+                            c->seeds, LT_TABLE_MAX_SEEDS);
+    if (c->train_epochs < 1 || !(c->train_lr > 0))
+        return lt_set_error(LT_ERR_ARG, "train epochs and rate must be > 0");
+    lt_status st = lt_lr_check("lr", c->lr);
+    if (st == LT_OK)
+        st = lt_lr_check("lr grid", c->lr_grid);
+    if (st == LT_OK)
+        st = lt_cls_methods(c->methods, ks, &nk);
+    if (st == LT_OK && c->optim && lt_optim_parse(c->optim, &oc) != LT_OK)
+        st = lt_set_error(LT_ERR_ARG, "optim: %s", lt_last_error());
+    if (st == LT_OK && c->mask && lt_mask_parse(c->mask, &ms) != LT_OK)
+        st = lt_set_error(LT_ERR_ARG, "mask: %s", lt_last_error());
+    return st;
+}
+
+/* ---- the cache of Retrain's metrics ----------------------------------------- */
+
+static const char *const lt_metric_keys[5] = {"UA", "RA", "TA", "MIA",
+                                              "rte_s"};
+
+/* Cached metrics of a model for a forget set ("<stem>.metrics.json"). */
+static bool lt_metrics_load(const char *stem, lt_unlearn_metrics *m,
+                            double *rte)
+{
+    char path[1200], *buf = NULL;
+    snprintf(path, sizeof path, "%s.metrics.json", stem);
+    if (lt_read_file(path, &buf, NULL) != LT_OK)
+        return false; /* not cached yet */
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    double v[5];
+    bool ok = j != NULL;
+    for (int i = 0; ok && i < 5; i++) {
+        cJSON *x = cJSON_GetObjectItemCaseSensitive(j, lt_metric_keys[i]);
+        ok = cJSON_IsNumber(x);
+        v[i] = ok ? x->valuedouble : 0;
+    }
+    cJSON_Delete(j);
+    if (ok) {
+        *m = (lt_unlearn_metrics){v[0], v[1], v[2], v[3]};
+        *rte = v[4];
+    }
+    return ok;
+}
+
+static lt_status lt_metrics_save(const char *stem, const lt_unlearn_metrics *m,
+                                 double rte)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s.metrics.json", stem);
+    double v[5] = {m->ua, m->ra, m->ta, m->mia, rte};
+    cJSON *j = cJSON_CreateObject();
+    for (int i = 0; j && i < 5; i++)
+        cJSON_AddNumberToObject(j, lt_metric_keys[i], v[i]);
+    char *text = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    lt_status st = lt_write_file_atomic(path, text, strlen(text));
+    free(text);
+    return st;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+/* One model's outputs waiting for their metrics. */
+typedef struct {
+    char label[48], method[24];
+    float lr;
+    double rte;
+    bool cached;          /* retrain from the cache: m is already known */
+    char error[160];      /* a failed (diverged) run: its message */
+    float *ltr, *lte;     /* train and test logits */
+    lt_unlearn_metrics m;
+    lt_status st;
+    char why[200];        /* the metrics' error */
+} lt_cls_job;
+
+#define LT_CLS_MAX_JOBS 64
+
+typedef struct {
+    const lt_bench_classify_cfg *c;
+    lt_method_kind ks[LT_METHOD_COUNT];
+    int nk;
+    lt_dataset tr, te;
+    lt_model *orig, *work;
+    uint64_t orig_key;
+    char orig_path[1024], retrain_stem[1100];
+    bool retrain_fresh;   /* save Retrain's metrics after the flush */
+    lt_table *table;
+    lt_cls_job jobs[LT_CLS_MAX_JOBS];
+    int n_jobs;
+    const char *forget;   /* the forget spec of the table being run */
+} lt_cls;
+
+#define NOTE(b, ...) lt_bench_note((b)->c->progress, (b)->c->ud, __VA_ARGS__)
+
+/* The original model: loaded from the cache or trained and saved there. */
+static lt_status lt_cls_original(lt_cls *b)
+{
+    const lt_bench_classify_cfg *o = b->c;
+    char key[512];
+    snprintf(key, sizeof key, "orig|v1|%s|%s|%d|%g", b->tr.name, o->model,
+             o->train_epochs, (double)o->train_lr);
+    b->orig_key = lt_bench_fnv(key);
+    snprintf(b->orig_path, sizeof b->orig_path, "%s/orig-%016llx.safetensors",
+             o->cache, (unsigned long long)b->orig_key);
+    if (lt_model_load(b->orig_path, &b->orig) == LT_OK) {
+        NOTE(b, "original model from %s", b->orig_path);
+        return LT_OK;
+    }
+    lt_input_spec in = {b->tr.c, b->tr.h, b->tr.w, b->tr.classes};
+    if (lt_model_create(o->model, in, &b->orig) != LT_OK)
+        return lt_set_error(LT_ERR_ARG, "model: %s", lt_last_error());
+    lt_unlearn_cfg r = lt_unlearn_defaults(LT_METHOD_RETRAIN);
+    lt_bench_fwd fwd = {o->progress, o->ud, "original"};
+    lt_train_cfg t = {0};
+    t.optim = r.optim;
+    t.optim.lr = o->train_lr;
+    t.sched = (lt_schedule){.kind = LT_SCHED_COSINE, .base_lr = o->train_lr};
+    t.epochs = o->train_epochs;
+    t.batch = r.batch;
+    t.seed = 1;
+    t.progress = lt_bench_fwd_train;
+    t.ud = &fwd;
+    lt_model_init(b->orig, 1);
+    lt_train_report rep;
+    NOTE(b, "training the original %s on %s (%d epochs)", o->model,
+         b->tr.name, o->train_epochs);
+    lt_status st = lt_train_classifier(b->orig, &b->tr, NULL, &t, &rep) == 0
+                   ? LT_OK : LT_ERR_NAN;
+    if (st == LT_OK) {
+        char rte[32];
+        snprintf(rte, sizeof rte, "%.3f", rep.seconds);
+        const char *meta[] = {"lethe.role", "bench original", "lethe.key",
+                              key, "lethe.train_s", rte};
+        st = lt_model_save(b->orig, b->orig_path, meta, 3);
+    }
+    return st == LT_OK ? LT_OK : lt_set_error(st, "original model: %s",
+                                              lt_last_error());
+}
+
+/* Queue m's outputs for the metrics of this seed (row label). */
+static lt_status lt_cls_queue(lt_cls *b, const char *label, const char *method,
+                              float lr, lt_model *m, double rte)
+{
+    if (b->n_jobs == LT_CLS_MAX_JOBS)
+        return lt_set_error(LT_ERR_ARG, "more than %d runs per seed",
+                            LT_CLS_MAX_JOBS);
+    lt_cls_job *j = &b->jobs[b->n_jobs];
+    memset(j, 0, sizeof *j);
+    snprintf(j->label, sizeof j->label, "%s", label);
+    snprintf(j->method, sizeof j->method, "%s", method);
+    j->lr = lr;
+    j->rte = rte;
+    if (m) {
+        j->ltr = lt_model_logits(m, &b->tr);
+        j->lte = j->ltr ? lt_model_logits(m, &b->te) : NULL;
+        if (!j->lte) {
+            free(j->ltr);
+            j->ltr = NULL;
+            return LT_ERR_NOMEM;
+        }
+    }
+    b->n_jobs++;
+    return LT_OK;
+}
+
+static void lt_cls_free_jobs(lt_cls *b)
+{
+    for (int i = 0; i < b->n_jobs; i++) {
+        free(b->jobs[i].ltr);
+        free(b->jobs[i].lte);
+        b->jobs[i].ltr = b->jobs[i].lte = NULL;
+    }
+    b->n_jobs = 0;
+}
+
+/* The metrics of every queued job of forget set f, in parallel. */
+static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
+{
+    int k = b->orig->in.classes, n = b->n_jobs, done = 0;
+    double t0 = lt_bench_now();
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(lt_num_threads())
+    for (int i = 0; i < n; i++) {
+        lt_cls_job *j = &b->jobs[i];
+        if (!j->cached && !j->error[0]) {
+            j->st = lt_unlearn_metrics_from_logits(j->ltr, j->lte, k, &b->tr,
+                                                   &b->te, f, &j->m);
+            if (j->st != LT_OK)
+                snprintf(j->why, sizeof j->why, "%s", lt_last_error());
+        }
+        #pragma omp critical(lt_cls_note)
+        {
+            done++;
+            NOTE(b, "  metrics %d/%d (%s) %.0f s", done, n, j->label,
+                 lt_bench_now() - t0);
+        }
+    }
+}
+
+/* Metrics of every queued run, then the rows in queue order; job 0 is
+ * Retrain, the reference of the gaps. */
+static lt_status lt_cls_flush(lt_cls *b, const lt_forget_set *f)
+{
+    lt_cls_metrics(b, f);
+    for (int i = 0; i < b->n_jobs; i++) {
+        lt_cls_job *j = &b->jobs[i];
+        if (j->st != LT_OK)
+            return lt_set_error(j->st, "metrics of %s: %s", j->label, j->why);
+        lt_table_row *row = lt_table_find(b->table, C_LABEL, j->label);
+        if (!row && !(row = lt_table_add_row(b->table)))
+            return LT_ERR_NOMEM;
+        snprintf(row->text[C_LABEL], LT_TABLE_TEXT, "%s", j->label);
+        snprintf(row->text[C_METHOD], LT_TABLE_TEXT, "%s", j->method);
+        if (j->error[0]) {
+            row->failed = true;
+            snprintf(row->message, sizeof row->message, "%s", j->error);
+            NOTE(b, "  %-16s failed: %s", j->label, j->error);
+            continue;
+        }
+        double gap = lt_avg_gap(&j->m, &b->jobs[0].m);
+        double v[LT_TABLE_MAX_COLS] = {0};
+        v[C_LR] = isnan(j->lr) ? NAN : j->lr;
+        v[C_UA] = j->m.ua;
+        v[C_RA] = j->m.ra;
+        v[C_TA] = j->m.ta;
+        v[C_MIA] = j->m.mia;
+        v[C_GAP] = gap;
+        v[C_RTE] = j->rte;
+        lt_status st = lt_table_row_add_run(row, v);
+        if (st != LT_OK)
+            return st;
+        NOTE(b, "  %-16s UA %6.2f  RA %6.2f  TA %6.2f  MIA %6.2f  gap %5.2f  "
+             "RTE %7.2f s", j->label, j->m.ua, j->m.ra, j->m.ta, j->m.mia,
+             gap, j->rte);
+    }
+    return LT_OK;
+}
+
+/* Retrain for forget set f and seed s: cached model and metrics, or
+ * trained (RTE = its training time) and cached. */
+static lt_status lt_cls_retrain(lt_cls *b, const lt_forget_set *f, uint64_t s)
+{
+    const lt_bench_classify_cfg *o = b->c;
+    char key[1024], path[1200];
+    /* keyed by the forget indices themselves: an indices file may change */
+    uint64_t h = lt_bench_fnv_bytes(LT_FNV_INIT, f->forget,
+                                    (size_t)f->n_forget * sizeof *f->forget);
+    snprintf(key, sizeof key, "retrain|v2|%016llx|%s|%llu|%016llx",
+             (unsigned long long)b->orig_key, f->spec, (unsigned long long)s,
+             (unsigned long long)h);
+    snprintf(b->retrain_stem, sizeof b->retrain_stem, "%s/retrain-%016llx",
+             o->cache, (unsigned long long)lt_bench_fnv(key));
+    snprintf(path, sizeof path, "%s.safetensors", b->retrain_stem);
+    lt_unlearn_metrics ref;
+    double rte;
+    lt_model *m = NULL;
+    if (lt_metrics_load(b->retrain_stem, &ref, &rte) &&
+        lt_model_load(path, &m) == LT_OK) {
+        lt_model_free(m);
+        NOTE(b, "  retrain: cached %s", path);
+        lt_status st = lt_cls_queue(b, "retrain", "retrain", NAN, NULL, rte);
+        b->jobs[0].cached = true;
+        b->jobs[0].m = ref;
+        return st;
+    }
+    lt_unlearn_cfg cfg = lt_unlearn_defaults(LT_METHOD_RETRAIN);
+    cfg.optim.lr = o->train_lr;
+    cfg.epochs = o->train_epochs;
+    cfg.seed = s;
+    lt_unlearn_report rep;
+    lt_status st = lt_model_create(b->orig->arch, b->orig->in, &m);
+    if (st == LT_OK)
+        st = lt_unlearn_run(m, &b->tr, f, &cfg, &rep);
+    const char *meta[] = {"lethe.role", "bench retrain", "lethe.key", key};
+    if (st == LT_OK)
+        st = lt_model_save(m, path, meta, 2);
+    if (st != LT_OK)
+        st = lt_set_error(st, "retrain: %s", lt_last_error());
+    else
+        NOTE(b, "  retrain: trained in %.2f s", rep.seconds);
+    if (st == LT_OK)
+        st = lt_cls_queue(b, "retrain", "retrain", NAN, m, rep.seconds);
+    b->retrain_fresh = st == LT_OK;
+    lt_model_free(m);
+    return st;
+}
+
+/* The config of method k for this benchmark (options over defaults). */
+static lt_unlearn_cfg lt_cls_cfg(const lt_cls *b, lt_method_kind k, float lr,
+                                 uint64_t s)
+{
+    lt_unlearn_cfg cfg = lt_unlearn_defaults(k);
+    float base = cfg.optim.lr;
+    if (b->c->optim) { /* checked by lt_bench_classify_check */
+        lt_optim_parse(b->c->optim, &cfg.optim);
+        if (cfg.optim.kind == LT_OPT_SGD) {
+            cfg.optim.momentum = 0.9f;
+            cfg.optim.weight_decay = 5e-4f;
+        }
+    }
+    cfg.optim.lr = lr > 0 ? lr : base;
+    if (b->c->mask)
+        lt_mask_parse(b->c->mask, &cfg.mask);
+    cfg.seed = s;
+    return cfg;
+}
+
+/* One method at one learning rate for forget set f, seed s. */
+static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
+                               bool grid, const lt_forget_set *f, uint64_t s)
+{
+    lt_unlearn_cfg cfg = lt_cls_cfg(b, k, lr, s);
+    char label[48];
+    if (grid)
+        snprintf(label, sizeof label, "%s@%g", lt_method_name(k),
+                 (double)cfg.optim.lr);
+    else
+        snprintf(label, sizeof label, "%s", lt_method_name(k));
+    memcpy(b->work->params.theta, b->orig->params.theta,
+           (size_t)b->orig->params.n_total * sizeof(float));
+    lt_unlearn_report rep;
+    if (lt_unlearn_run(b->work, &b->tr, f, &cfg, &rep) != LT_OK) {
+        char err[160];
+        snprintf(err, sizeof err, "seed %llu: %s", (unsigned long long)s,
+                 lt_last_error());
+        NOTE(b, "  %-16s failed: %s", label, err);
+        lt_status st = lt_cls_queue(b, label, lt_method_name(k),
+                                    cfg.optim.lr, NULL, rep.seconds);
+        if (st == LT_OK) /* a diverged method is a result, not a crash */
+            snprintf(b->jobs[b->n_jobs - 1].error, 160, "%s", err);
+        return st;
+    }
+    NOTE(b, "  %-16s ran in %.2f s", label, rep.seconds);
+    return lt_cls_queue(b, label, lt_method_name(k), cfg.optim.lr, b->work,
+                        rep.seconds);
+}
+
+/* Every method (and grid value) of seed s, after Retrain and the
+ * original. */
+static lt_status lt_cls_runs(lt_cls *b, const lt_forget_set *f, uint64_t s)
+{
+    lt_status st = lt_cls_retrain(b, f, s);
+    if (st == LT_OK)
+        st = lt_cls_queue(b, "original", "original", NAN, b->orig, 0);
+    for (int i = 0; st == LT_OK && i < b->nk; i++) {
+        const char *name = lt_method_name(b->ks[i]);
+        float v[16];
+        int n = lt_lr_values(b->c->lr_grid, name, v, 16);
+        bool grid = n > 0;
+        if (!grid)
+            n = lt_lr_values(b->c->lr, name, v, 1);
+        if (n <= 0) {
+            v[0] = 0;
+            n = 1;
+        }
+        for (int j = 0; st == LT_OK && j < n; j++)
+            st = lt_cls_method(b, b->ks[i], v[j], grid, f, s);
+    }
+    return st;
+}
+
+static lt_status lt_cls_seed(lt_cls *b, uint64_t s)
+{
+    lt_forget_set f = {0};
+    if (lt_forget_select(b->forget, &b->tr, s, &f) != LT_OK)
+        return lt_set_error(LT_ERR_ARG, "forget: %s", lt_last_error());
+    NOTE(b, "seed %llu: forget %s (%lld of %lld)", (unsigned long long)s,
+         f.spec, (long long)f.n_forget, (long long)f.n);
+    b->retrain_fresh = false;
+    lt_status st = lt_cls_runs(b, &f, s);
+    if (st == LT_OK) {
+        NOTE(b, "  metrics of %d models (MIA: libsvm, %d in parallel)",
+             b->n_jobs, lt_num_threads());
+        st = lt_cls_flush(b, &f);
+    }
+    if (st == LT_OK && b->retrain_fresh)
+        st = lt_metrics_save(b->retrain_stem, &b->jobs[0].m, b->jobs[0].rte);
+    lt_cls_free_jobs(b);
+    lt_forget_set_free(&f);
+    return st;
+}
+
+static lt_status lt_cls_table(lt_cls *b, lt_report *r, const char *title)
+{
+    b->table = lt_report_table(r, title, lt_cls_cols, C_N);
+    if (!b->table)
+        return LT_ERR_ARG;
+    lt_status st = LT_OK;
+    for (int s = 1; st == LT_OK && s <= b->c->seeds; s++)
+        st = lt_cls_seed(b, (uint64_t)s);
+    return st;
+}
+
+/* ---- set-up and settings -------------------------------------------------- */
+
+static void lt_cls_close(lt_cls *b)
+{
+    if (!b)
+        return;
+    lt_cls_free_jobs(b);
+    lt_model_free(b->orig);
+    lt_model_free(b->work);
+    lt_dataset_free(&b->tr);
+    lt_dataset_free(&b->te);
+    free(b);
+}
+
+/* Check, load the data and the original model. */
+static lt_status lt_cls_open(const lt_bench_classify_cfg *c, lt_cls **out)
+{
+    *out = NULL;
+    lt_status st = lt_bench_classify_check(c);
+    if (st != LT_OK)
+        return st;
+    lt_cls *b = calloc(1, sizeof *b);
+    if (!b)
+        return lt_set_error(LT_ERR_NOMEM, "bench classify");
+    b->c = c;
+    b->forget = c->forget;
+    lt_cls_methods(c->methods, b->ks, &b->nk);
+    st = lt_dataset_load(c->data, "train", &b->tr);
+    if (st == LT_OK)
+        st = lt_dataset_load(c->data, "test", &b->te);
+    if (st == LT_OK)
+        st = lt_bench_mkdirs(c->cache);
+    if (st == LT_OK)
+        st = lt_cls_original(b);
+    if (st == LT_OK)
+        st = lt_model_create(b->orig->arch, b->orig->in, &b->work);
+    *out = b;
+    return st;
+}
+
+static lt_status lt_cls_settings(const lt_cls *b, lt_report *r)
+{
+    const lt_bench_classify_cfg *o = b->c;
+    lt_status st = lt_bench_common_settings(r, o->command);
+    const char *text[][2] = {
+        {"data", b->tr.name}, {"model", o->model}, {"forget", o->forget},
+        {"methods", o->methods}, {"optim", o->optim ? o->optim : "sgd"},
+        {"mask", o->mask ? o->mask : "method default"},
+        {"lr", o->lr ? o->lr : ""}, {"lr_grid", o->lr_grid ? o->lr_grid : ""},
+        {"original", b->orig_path}};
+    for (size_t i = 0; st == LT_OK && i < sizeof text / sizeof *text; i++)
+        st = lt_report_set(r, text[i][0], text[i][1]);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "seeds", o->seeds);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "train_epochs", o->train_epochs);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "train_lr", o->train_lr);
+    return st;
+}
+
+lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
+{
+    double t0 = lt_bench_now();
+    *out = (lt_report){0};
+    lt_cls *b;
+    lt_status st = lt_cls_open(c, &b);
+    if (st == LT_OK) {
+        snprintf(out->title, sizeof out->title, "%s, %s, forget %s, %d "
+                 "seed%s (mean ± std), %s, %d threads", b->tr.name, c->model,
+                 c->forget, c->seeds, c->seeds > 1 ? "s" : "",
+                 c->optim ? c->optim : "sgd", lt_num_threads());
+        st = lt_cls_settings(b, out);
+    }
+    if (st == LT_OK)
+        st = lt_cls_table(b, out, "unlearning");
+    lt_cls_close(b);
+    out->seconds = lt_bench_now() - t0;
+    return st;
+}
+
+/* ---- worst-case forget sets ------------------------------------------------- */
+
+static void lt_wc_progress(void *ud, int it, int n, double obj)
+{
+    const lt_cls *b = ud;
+    NOTE(b, "  selection: upper iteration %d/%d, mean loss of the set %.5f",
+         it, n, obj);
+}
+
+/* The worst-case set of the random spec's size, cached as an indices
+ * file; its path into path. */
+static lt_status lt_wc_select(lt_cls *b, char *path, size_t n)
+{
+    lt_forget_set r = {0};
+    lt_status st = lt_forget_select(b->c->forget, &b->tr, 1, &r);
+    lt_select_cfg c = lt_select_defaults();
+    c.m = r.n_forget;
+    lt_forget_set_free(&r);
+    if (st != LT_OK)
+        return lt_set_error(st, "forget: %s", lt_last_error());
+    char key[256];
+    snprintf(key, sizeof key, "worst|v1|%016llx|%lld|%d|%d|%g|%g|%g",
+             (unsigned long long)b->orig_key, (long long)c.m, c.upper_epochs,
+             c.lower_steps, (double)c.lower_lr, (double)c.upper_lr,
+             (double)c.gamma);
+    snprintf(path, n, "%s/worst-%016llx.idx", b->c->cache,
+             (unsigned long long)lt_bench_fnv(key));
+    if (lt_bench_exists(path)) {
+        NOTE(b, "worst-case set: cached %s", path);
+        return LT_OK;
+    }
+    c.progress = lt_wc_progress;
+    c.ud = b;
+    lt_select_result s = {0};
+    lt_forget_set fs = {0};
+    st = lt_select_worst(b->orig, &b->tr, &c, &s);
+    if (st == LT_OK)
+        st = lt_forget_from_list(s.idx, s.n, b->tr.n, LT_FORGET_INDICES,
+                                 "worst-case", &fs);
+    if (st == LT_OK)
+        st = lt_forget_save(&fs, path);
+    if (st == LT_OK)
+        NOTE(b, "worst-case set: %lld items selected in %.1f s (%s)",
+             (long long)s.n, s.seconds, path);
+    lt_forget_set_free(&fs);
+    lt_select_result_free(&s);
+    return st;
+}
+
+/* The third table: random -> worst-case means per row and column. */
+static lt_status lt_wc_compare(lt_report *r)
+{
+    const lt_table *a = &r->tables[0], *w = &r->tables[1];
+    lt_table_col cols[7] = {{"label", "Method", NULL, 0, false}};
+    int src[7] = {0, C_UA, C_RA, C_TA, C_MIA, C_GAP, C_RTE};
+    for (int c = 1; c < 7; c++)
+        cols[c] = (lt_table_col){lt_cls_cols[src[c]].key,
+                                 lt_cls_cols[src[c]].head, NULL, 0, false};
+    lt_table *t = lt_report_table(r, "random → worst-case (means; change)",
+                                  cols, 7);
+    for (int i = 0; t && i < a->n_rows; i++) {
+        const lt_table_row *ra = &a->rows[i];
+        const lt_table_row *rw = lt_table_find(w, C_LABEL, ra->text[C_LABEL]);
+        lt_table_row *o = lt_table_add_row(t);
+        if (!o)
+            return LT_ERR_NOMEM;
+        snprintf(o->text[0], LT_TABLE_TEXT, "%s", ra->text[C_LABEL]);
+        for (int c = 1; c < 7; c++) {
+            double ma, mw, s;
+            lt_table_row_stats(ra, src[c], &ma, &s);
+            if (!rw || !rw->n || !ra->n) {
+                snprintf(o->text[c], LT_TABLE_TEXT, "%s", ra->n ?
+                         "failed on one set" : "failed");
+                continue;
+            }
+            lt_table_row_stats(rw, src[c], &mw, &s);
+            snprintf(o->text[c], LT_TABLE_TEXT, "%.2f → %.2f (%+.2f)", ma,
+                     mw, mw - ma);
+        }
+    }
+    return t ? LT_OK : LT_ERR_ARG;
+}
+
+lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
+{
+    double t0 = lt_bench_now();
+    *out = (lt_report){0};
+    if (strncmp(c->forget, "random:", 7))
+        return lt_set_error(LT_ERR_ARG, "worst-case: forget must be "
+                            "random:P%% or random:N, not '%s'", c->forget);
+    lt_cls *b;
+    char path[1200], spec[1300];
+    lt_status st = lt_cls_open(c, &b);
+    if (st == LT_OK) {
+        snprintf(out->title, sizeof out->title, "%s, %s: random (%s) -> "
+                 "worst-case set of the same size, %d seed%s", b->tr.name,
+                 c->model, c->forget, c->seeds, c->seeds > 1 ? "s" : "");
+        st = lt_cls_settings(b, out);
+    }
+    if (st == LT_OK)
+        st = lt_wc_select(b, path, sizeof path);
+    if (st == LT_OK)
+        st = lt_cls_table(b, out, "random forget set");
+    if (st == LT_OK) {
+        snprintf(spec, sizeof spec, "indices:%s", path);
+        b->forget = spec;
+        st = lt_report_set(out, "worst_case_set", path);
+    }
+    if (st == LT_OK)
+        st = lt_cls_table(b, out, "worst-case forget set");
+    if (st == LT_OK)
+        st = lt_wc_compare(out);
+    lt_cls_close(b);
+    out->seconds = lt_bench_now() - t0;
+    return st;
+}
