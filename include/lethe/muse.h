@@ -260,6 +260,16 @@ lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
                        const lt_muse_data *d, const lt_muse_opts *o,
                        lt_muse_result *r);
 
+/* The JSON of one evaluation (muse_json.c): metrics, MIA AUCs, options,
+ * PrivLeak against auc_retrain (NaN: unknown); atomically to path. */
+lt_status lt_muse_write_json(const char *path, const char *command,
+                             const char *model, const char *dir,
+                             const lt_muse_result *r, const lt_muse_opts *mo,
+                             double auc_retrain);
+/* The retrain model's Min-K% AUC from such a JSON; it must have been
+ * computed at Min-K ratio k. */
+lt_status lt_muse_retrain_auc_json(const char *path, double k, double *auc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,6 +129,44 @@ cJSON *lt_tofu_split_json(const lt_tofu_split_eval *e);
 lt_status lt_tofu_eval_json_forget_tr(const char *path, double **tr,
                                       int64_t *n);
 
+/* ---- a whole evaluation of one model (tofu_eval_model.c) ------------------ */
+
+enum { LT_TOFU_SPLIT_FORGET, LT_TOFU_SPLIT_RETAIN, LT_TOFU_SPLIT_REAL,
+       LT_TOFU_SPLIT_WORLD, LT_TOFU_SPLITS };
+/* "forget", "retain", "real_authors", "world_facts". */
+extern const char *const lt_tofu_split_names[LT_TOFU_SPLITS];
+
+typedef struct {
+    const char *model, *tok;             /* tok NULL: beside the model */
+    const char *file[LT_TOFU_SPLITS];    /* TOFU files; NULL: skipped */
+    const char *retain_model, *retain_tok; /* forget quality against ... */
+    const char *retain_json;             /* ... or an earlier JSON */
+    int max_items;                       /* per split (300; 0: all) */
+    int max_new;                         /* greedy answer tokens (0: auto) */
+    int batch;                           /* sequences per scoring pass (16) */
+} lt_tofu_eval_cfg;
+
+typedef struct {
+    lt_tofu_split_eval split[LT_TOFU_SPLITS];
+    bool have[LT_TOFU_SPLITS];
+    double *tr_ret;                      /* the retain model's forget R */
+    int64_t n_ret;
+    double fq, ks, mu;                   /* NaN when not computable */
+} lt_tofu_eval_result;
+
+lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void);
+/* Evaluate every given split of c->model; forget quality when a retain
+ * model or JSON is given (needs the forget split), model utility when the
+ * retain and both utility splits are given. */
+lt_status lt_tofu_eval_model(const lt_tofu_eval_cfg *c,
+                             lt_tofu_eval_result *r);
+void lt_tofu_eval_result_free(lt_tofu_eval_result *r);
+/* {"benchmark", "command", "model", "splits": {name: per-item JSON},
+ * "forget_quality", "ks_statistic", "model_utility"} atomically to path. */
+lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
+                                  const lt_tofu_eval_result *r,
+                                  const char *command, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

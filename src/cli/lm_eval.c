@@ -17,7 +17,6 @@
 #include "lethe/stats.h"
 #include "lethe/tofu_eval.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,45 +27,30 @@
 int cli_lm_eval(int argc, char **argv);
 int cli_lm_eval_muse(int argc, char **argv);
 
-enum { LE_FORGET, LE_RETAIN, LE_REAL, LE_WORLD, LE_SPLITS };
-
-static const char *const le_name[LE_SPLITS] = {"forget", "retain",
-                                               "real_authors", "world_facts"};
-static const int le_kind[LE_SPLITS] = {LT_TOFU_FORGET, LT_TOFU_RETAIN,
-                                       LT_TOFU_UTILITY, LT_TOFU_UTILITY};
-
 typedef struct {
-    const char *bench, *model, *tok, *file[LE_SPLITS];
-    const char *retain_model, *retain_tok, *retain_json, *json;
-    int max_items, max_new, batch, threads;
+    lt_tofu_eval_cfg c;
+    const char *bench, *json;
+    int threads;
 } le_opts;
-
-/* Outcome of the run. */
-typedef struct {
-    lt_tofu_split_eval split[LE_SPLITS];
-    bool have[LE_SPLITS];
-    double *tr_ret;            /* the retain model's forget truth ratios */
-    int64_t n_ret;
-    double fq, ks, mu;
-} le_result;
 
 static int le_parse(int argc, char **argv, le_opts *o)
 {
-    *o = (le_opts){.bench = "tofu", .max_items = 300, .batch = 16};
+    *o = (le_opts){.c = lt_tofu_eval_cfg_defaults(), .bench = "tofu"};
+    lt_tofu_eval_cfg *c = &o->c;
     cli_opt opts[] = {
-        {"--benchmark", CLI_OPT_STR, &o->bench, "tofu or muse (tofu)", 0, 0},
-        {"--model", CLI_OPT_STR, &o->model, "model to evaluate", 0, 0},
-        {"--tokenizer", CLI_OPT_STR, &o->tok, "its tokenizer (default: beside the model)", 0, 0},
-        {"--forget", CLI_OPT_STR, &o->file[LE_FORGET], "forget split (forget10_perturbed.json)", 0, 0},
-        {"--retain", CLI_OPT_STR, &o->file[LE_RETAIN], "retain split (retain_perturbed.json)", 0, 0},
-        {"--real-authors", CLI_OPT_STR, &o->file[LE_REAL], "real-authors utility set", 0, 0},
-        {"--world-facts", CLI_OPT_STR, &o->file[LE_WORLD], "world-facts utility set", 0, 0},
-        {"--retain-model", CLI_OPT_STR, &o->retain_model, "retain model (forget quality)", 0, 0},
-        {"--retain-tokenizer", CLI_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
-        {"--retain-json", CLI_OPT_STR, &o->retain_json, "an earlier --json of the retain model", 0, 0},
-        {"--max-items", CLI_OPT_INT, &o->max_items, "first N records per split (300, TOFU's ds_size; 0 all)", 0, 1e9},
-        {"--max-new", CLI_OPT_INT, &o->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
-        {"--batch", CLI_OPT_INT, &o->batch, "sequences per scoring pass (16)", 1, 4096},
+        {"--benchmark", CLI_OPT_STR, &o->bench, "tofu or muse", 0, 0},
+        {"--model", CLI_OPT_STR, &c->model, "model to evaluate", 0, 0},
+        {"--tokenizer", CLI_OPT_STR, &c->tok, "its tokenizer (default: beside the model)", 0, 0},
+        {"--forget", CLI_OPT_STR, &c->file[LT_TOFU_SPLIT_FORGET], "forget split (forget10_perturbed.json)", 0, 0},
+        {"--retain", CLI_OPT_STR, &c->file[LT_TOFU_SPLIT_RETAIN], "retain split (retain_perturbed.json)", 0, 0},
+        {"--real-authors", CLI_OPT_STR, &c->file[LT_TOFU_SPLIT_REAL], "real-authors utility set", 0, 0},
+        {"--world-facts", CLI_OPT_STR, &c->file[LT_TOFU_SPLIT_WORLD], "world-facts utility set", 0, 0},
+        {"--retain-model", CLI_OPT_STR, &c->retain_model, "retain model (forget quality)", 0, 0},
+        {"--retain-tokenizer", CLI_OPT_STR, &c->retain_tok, "its tokenizer (default: beside it)", 0, 0},
+        {"--retain-json", CLI_OPT_STR, &c->retain_json, "an earlier --json of the retain model", 0, 0},
+        {"--max-items", CLI_OPT_INT, &c->max_items, "first N records per split (TOFU's ds_size; 0 all)", 0, 1e9},
+        {"--max-new", CLI_OPT_INT, &c->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
+        {"--batch", CLI_OPT_INT, &c->batch, "sequences per scoring pass", 1, 4096},
         {"--threads", CLI_OPT_INT, &o->threads, "threads (0: OpenMP default)", 0, 1024},
         {"--json", CLI_OPT_STR, &o->json, "write all results (per item too) here", 0, 0},
     };
@@ -81,14 +65,15 @@ static int le_parse(int argc, char **argv, le_opts *o)
     if (rc)
         return rc;
     const char *err = NULL;
-    if (!o->model)
+    if (!c->model)
         err = "--model M is required";
-    else if (!o->file[0] && !o->file[1] && !o->file[2] && !o->file[3])
+    else if (!c->file[0] && !c->file[1] && !c->file[2] && !c->file[3])
         err = "give at least one of --forget, --retain, --real-authors, "
               "--world-facts";
-    else if (o->retain_model && o->retain_json)
+    else if (c->retain_model && c->retain_json)
         err = "give --retain-model or --retain-json, not both";
-    else if ((o->retain_model || o->retain_json) && !o->file[LE_FORGET])
+    else if ((c->retain_model || c->retain_json) &&
+             !c->file[LT_TOFU_SPLIT_FORGET])
         err = "forget quality (--retain-model / --retain-json) needs --forget";
     if (err) {
         fprintf(stderr, "lethe lm eval: %s\n", err);
@@ -106,106 +91,27 @@ static const char *le_benchmark(int argc, char **argv)
     return "tofu";
 }
 
-static int le_eval_split(const le_opts *o, lt_llama *m, lt_tokenizer *t,
-                         int s, bool generate, lt_tofu_split_eval *out)
-{
-    lt_tofu_set set;
-    if (lt_tofu_load(o->file[s], &set) != LT_OK) {
-        fprintf(stderr, "lethe lm eval: %s\n", lt_last_error());
-        return 1;
-    }
-    lt_tofu_eval_opts eo = lt_tofu_eval_defaults();
-    eo.max_items = o->max_items;
-    eo.max_new_tokens = o->max_new;
-    eo.batch = o->batch;
-    eo.generate = generate;
-    lt_status st = lt_tofu_eval_split(m, t, &set, le_kind[s], &eo, out);
-    lt_tofu_free(&set);
-    if (st != LT_OK) {
-        fprintf(stderr, "lethe lm eval: %s split: %s\n", le_name[s],
-                lt_last_error());
-        return 1;
-    }
-    return 0;
-}
-
-/* The retain model's forget truth ratios (scoring only, no generation). */
-static int le_retain_tr(const le_opts *o, le_result *r)
-{
-    if (o->retain_json) {
-        if (lt_tofu_eval_json_forget_tr(o->retain_json, &r->tr_ret,
-                                        &r->n_ret) == LT_OK)
-            return 0;
-        fprintf(stderr, "lethe lm eval: %s\n", lt_last_error());
-        return 1;
-    }
-    lt_llama *m;
-    lt_tokenizer *t;
-    if (cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
-        return 1;
-    lt_tofu_split_eval e;
-    int rc = le_eval_split(o, m, t, LE_FORGET, false, &e);
-    lt_llama_free(m);
-    lt_tokenizer_free(t);
-    if (rc)
-        return rc;
-    r->tr_ret = e.truth_ratio;
-    r->n_ret = e.n;
-    e.truth_ratio = NULL;
-    lt_tofu_split_eval_free(&e);
-    return 0;
-}
-
-static int le_run(const le_opts *o, le_result *r)
-{
-    lt_llama *m;
-    lt_tokenizer *t;
-    if (cli_lm_open("lm eval", o->model, o->tok, &m, &t))
-        return 1;
-    /* the retain reference first: a bad file fails before minutes of
-     * generation */
-    int rc = o->retain_model || o->retain_json ? le_retain_tr(o, r) : 0;
-    for (int s = 0; s < LE_SPLITS && !rc; s++)
-        if (o->file[s]) {
-            rc = le_eval_split(o, m, t, s, true, &r->split[s]);
-            r->have[s] = !rc;
-        }
-    lt_llama_free(m);
-    lt_tokenizer_free(t);
-    if (!rc && r->tr_ret && r->n_ret != r->split[LE_FORGET].n)
-        fprintf(stderr, "lethe lm eval: warning: the retain reference has %lld "
-                "forget items but this evaluation %lld (different "
-                "--max-items?); the KS test compares different item sets\n",
-                (long long)r->n_ret, (long long)r->split[LE_FORGET].n);
-    r->fq = r->ks = r->mu = NAN;
-    if (!rc && r->tr_ret &&
-        lt_tofu_forget_quality(r->split[LE_FORGET].truth_ratio,
-                               r->split[LE_FORGET].n, r->tr_ret, r->n_ret,
-                               &r->fq, &r->ks) != LT_OK) {
-        fprintf(stderr, "lethe lm eval: forget quality: %s\n",
-                lt_last_error());
-        rc = 1;
-    }
-    if (r->have[LE_RETAIN] && r->have[LE_REAL] && r->have[LE_WORLD])
-        r->mu = lt_tofu_model_utility(&r->split[LE_RETAIN],
-                                      &r->split[LE_REAL], &r->split[LE_WORLD]);
-    return rc;
-}
-
-static void le_print(const le_opts *o, const le_result *r)
+static void le_print(const lt_tofu_eval_cfg *c, const lt_tofu_eval_result *r)
 {
     printf("%-13s %6s %9s %9s %12s\n", "split", "items", "prob", "ROUGE-L",
            "truth ratio");
-    for (int s = 0; s < LE_SPLITS; s++)
+    for (int s = 0; s < LT_TOFU_SPLITS; s++)
         if (r->have[s])
-            printf("%-13s %6lld %9.4f %9.4f %12.4f\n", le_name[s],
+            printf("%-13s %6lld %9.4f %9.4f %12.4f\n", lt_tofu_split_names[s],
                    (long long)r->split[s].n, r->split[s].prob_mean,
                    r->split[s].rouge_mean, r->split[s].truth_ratio_stat);
+    if (r->tr_ret && r->n_ret != r->split[LT_TOFU_SPLIT_FORGET].n)
+        fprintf(stderr, "lethe lm eval: warning: the retain reference has "
+                "%lld forget items but this evaluation %lld (different "
+                "--max-items?); the KS test compares different item sets\n",
+                (long long)r->n_ret,
+                (long long)r->split[LT_TOFU_SPLIT_FORGET].n);
     if (isfinite(r->fq))
         printf("forget quality %.4g (KS D %.4f, %lld vs %lld items, retain: "
-               "%s)\n", r->fq, r->ks, (long long)r->split[LE_FORGET].n,
+               "%s)\n", r->fq, r->ks,
+               (long long)r->split[LT_TOFU_SPLIT_FORGET].n,
                (long long)r->n_ret,
-               o->retain_model ? o->retain_model : o->retain_json);
+               c->retain_model ? c->retain_model : c->retain_json);
     else
         printf("forget quality - (needs --forget and --retain-model or "
                "--retain-json)\n");
@@ -216,45 +122,8 @@ static void le_print(const le_opts *o, const le_result *r)
                "--world-facts)\n");
 }
 
-static cJSON *le_num(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-static int le_write_json(const le_opts *o, const le_result *r, int argc,
-                         char **argv)
-{
-    char cmd[4096];
-    cli_join_args(argc, argv, cmd, sizeof cmd);
-    cJSON *j = cJSON_CreateObject(), *sp = cJSON_CreateObject();
-    bool ok = j && sp && cJSON_AddItemToObject(j, "splits", sp);
-    if (!ok)
-        cJSON_Delete(sp);
-    ok = ok && cJSON_AddStringToObject(j, "benchmark", "tofu") &&
-         cJSON_AddStringToObject(j, "command", cmd) &&
-         cJSON_AddStringToObject(j, "model", o->model);
-    for (int s = 0; ok && s < LE_SPLITS; s++) {
-        if (!r->have[s])
-            continue;
-        cJSON *x = lt_tofu_split_json(&r->split[s]);
-        ok = x && cJSON_AddStringToObject(x, "file", o->file[s]) &&
-             cJSON_AddItemToObject(sp, le_name[s], x);
-        if (!ok)
-            cJSON_Delete(x);
-    }
-    ok = ok && cJSON_AddItemToObject(j, "forget_quality", le_num(r->fq)) &&
-         cJSON_AddItemToObject(j, "ks_statistic", le_num(r->ks)) &&
-         cJSON_AddItemToObject(j, "model_utility", le_num(r->mu));
-    char *text = ok ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!text) {
-        fprintf(stderr, "lethe lm eval: out of memory writing %s\n", o->json);
-        return 1;
-    }
-    int rc = cli_write_text(o->json, text);
-    free(text);
-    return rc;
-}
+int cli_lm_eval(int argc, char **argv);
+int cli_lm_eval_muse(int argc, char **argv);
 
 int cli_lm_eval(int argc, char **argv)
 {
@@ -271,16 +140,16 @@ int cli_lm_eval(int argc, char **argv)
     }
     if (o.threads)
         lt_set_num_threads(o.threads);
-    le_result r;
-    memset(&r, 0, sizeof r);
-    rc = le_run(&o, &r);
-    if (!rc) {
-        le_print(&o, &r);
+    lt_tofu_eval_result r;
+    char cmd[4096];
+    cli_join_args(argc, argv, cmd, sizeof cmd);
+    lt_status st = lt_tofu_eval_model(&o.c, &r);
+    if (st == LT_OK) {
+        le_print(&o.c, &r);
         if (o.json)
-            rc = le_write_json(&o, &r, argc, argv);
+            st = lt_tofu_eval_write_json(&o.c, &r, cmd, o.json);
     }
-    for (int s = 0; s < LE_SPLITS; s++)
-        lt_tofu_split_eval_free(&r.split[s]);
-    free(r.tr_ret);
+    rc = st == LT_OK ? 0 : cli_fail("lm eval", NULL);
+    lt_tofu_eval_result_free(&r);
     return rc;
 }

@@ -14,7 +14,6 @@
 #include "cli/common.h"
 #include "lethe/muse.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,36 +152,6 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
     return rc;
 }
 
-/* The retrain model's Min-K% AUC from an earlier --json (same K). */
-static int cli_muse_retain_json(const char *path, double k, double *auc)
-{
-    char *text = NULL;
-    if (lt_read_file(path, &text, NULL) != LT_OK) {
-        fprintf(stderr, "lethe lm eval: --retain-json: %s\n", lt_last_error());
-        return 1;
-    }
-    cJSON *o = cJSON_Parse(text);
-    free(text);
-    cJSON *mia = cJSON_GetObjectItemCaseSensitive(o, "mia_auc");
-    cJSON *a = cJSON_GetObjectItemCaseSensitive(mia, "min_k");
-    cJSON *kr = cJSON_GetObjectItemCaseSensitive(o, "min_k_ratio");
-    int rc = 0;
-    if (!cJSON_IsNumber(a) || !cJSON_IsNumber(kr)) {
-        fprintf(stderr, "lethe lm eval: --retain-json %s: no mia_auc.min_k "
-                "and min_k_ratio numbers (write it with lethe lm eval "
-                "--benchmark muse --json)\n", path);
-        rc = 1;
-    } else if (fabs(kr->valuedouble - k) > 1e-9) {
-        fprintf(stderr, "lethe lm eval: --retain-json %s was computed at "
-                "Min-K ratio %g, this run uses %g (--k)\n", path,
-                kr->valuedouble, k);
-        rc = 1;
-    } else
-        *auc = a->valuedouble;
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* The retrain model's Min-K% AUC computed from it. */
 static int cli_muse_retain_model(const cli_muse_cli *o, const lt_muse_data *d,
                                 const lt_muse_opts *mo, double *auc)
@@ -203,14 +172,6 @@ static int cli_muse_retain_model(const cli_muse_cli *o, const lt_muse_data *d,
     lt_llama_free(m);
     lt_tokenizer_free(t);
     return rc;
-}
-
-static void cli_muse_num(cJSON *o, const char *key, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, key);
-    else
-        cJSON_AddNumberToObject(o, key, v);
 }
 
 static void cli_muse_print(const cli_muse_cli *o, const lt_muse_data *d,
@@ -243,43 +204,6 @@ static void cli_muse_print(const cli_muse_cli *o, const lt_muse_data *d,
     printf("  (%.1f s)\n", r->seconds);
 }
 
-static int cli_muse_write_json(const cli_muse_cli *o, int argc, char **argv,
-                              const lt_muse_result *r, double k,
-                              double auc_ret, double leak)
-{
-    char cmd[4096];
-    size_t n = (size_t)snprintf(cmd, sizeof cmd, "lethe lm");
-    for (int i = 0; i < argc && n < sizeof cmd; i++)
-        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
-    cJSON *j = cJSON_CreateObject(), *mia = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "command", cmd);
-    cJSON_AddStringToObject(j, "benchmark", "muse");
-    cJSON_AddStringToObject(j, "model", o->model);
-    cJSON_AddStringToObject(j, "dir", o->dir);
-    cli_muse_num(j, "verbmem_forget", r->verbmem);
-    cli_muse_num(j, "verbmem_n", (double)r->verbmem_n);
-    cli_muse_num(j, "verbmem_skipped", (double)r->verbmem_skipped);
-    cli_muse_num(j, "knowmem_forget", r->knowmem_forget);
-    cli_muse_num(j, "knowmem_retain", r->knowmem_retain);
-    cli_muse_num(j, "knowmem_forget_n", (double)r->knowmem_forget_n);
-    cli_muse_num(j, "knowmem_retain_n", (double)r->knowmem_retain_n);
-    for (int a = 0; a < LT_MIA_N; a++)
-        cli_muse_num(mia, lt_mia_name((lt_mia_kind)a), r->auc[a]);
-    cJSON_AddItemToObject(j, "mia_auc", mia);
-    cli_muse_num(j, "min_k_ratio", k);
-    cli_muse_num(j, "auc_retrain", auc_ret);
-    cli_muse_num(j, "privleak", leak);
-    cli_muse_num(j, "prefix", o->prefix);
-    cli_muse_num(j, "max_new", o->max_new);
-    cli_muse_num(j, "qa_max_new", o->qa_max_new);
-    cli_muse_num(j, "seconds", r->seconds);
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    int rc = text ? cli_write_text(o->json, text) : 1;
-    free(text);
-    return rc;
-}
-
 static int cli_muse_eval_run(const cli_muse_cli *o, const lt_muse_data *d,
                             int argc, char **argv)
 {
@@ -290,8 +214,9 @@ static int cli_muse_eval_run(const cli_muse_cli *o, const lt_muse_data *d,
     mo.k = o->k_pct / 100.0;
     mo.batch = o->batch;
     double auc_ret = NAN;
-    if (o->retain_json && cli_muse_retain_json(o->retain_json, mo.k, &auc_ret))
-        return 1;
+    if (o->retain_json &&
+        lt_muse_retrain_auc_json(o->retain_json, mo.k, &auc_ret) != LT_OK)
+        return cli_fail("lm eval", "--retain-json");
     if (o->retain_model && cli_muse_retain_model(o, d, &mo, &auc_ret))
         return 1;
     lt_llama *m;
@@ -310,8 +235,12 @@ static int cli_muse_eval_run(const cli_muse_cli *o, const lt_muse_data *d,
         return rc;
     double leak = lt_muse_privleak(r.auc[LT_MIA_MINK], auc_ret);
     cli_muse_print(o, d, &r, mo.k, auc_ret, leak);
-    return o->json ? cli_muse_write_json(o, argc, argv, &r, mo.k, auc_ret,
-                                        leak) : 0;
+    char cmd[4096];
+    cli_join_args(argc, argv, cmd, sizeof cmd);
+    if (o->json && lt_muse_write_json(o->json, cmd, o->model, o->dir, &r, &mo,
+                                      auc_ret) != LT_OK)
+        return cli_fail("lm eval", NULL);
+    return 0;
 }
 
 int cli_lm_eval_muse(int argc, char **argv)
