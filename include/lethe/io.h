@@ -1,6 +1,6 @@
 /*
  * lethe/io.h - file formats (io layer): whole-file reads and atomic
- * writes, and IDX, the format of MNIST and Fashion-MNIST, raw or
+ * writes, folder creation, and IDX, the format of MNIST and Fashion-MNIST, raw or
  * gzip-compressed. (safetensors.h, npy.h and tokenizer.h hold the others.)
  */
 #ifndef LETHE_IO_H
@@ -19,6 +19,14 @@ lt_status lt_read_file(const char *path, char **out, size_t *len);
 /* Write n bytes to path atomically: "<path>.tmp.<pid>", fsync, rename; on
  * failure the temp file is removed and path is untouched. */
 lt_status lt_write_file_atomic(const char *path, const void *data, size_t n);
+/* The NUL-terminated text plus a final newline to path, atomically (as
+ * lt_write_file_atomic). */
+lt_status lt_write_text_atomic(const char *path, const char *text);
+/* Create the folder dir and every missing parent ("mkdir -p", mode 0777
+ * less the umask). LT_OK if it exists already; LT_ERR_IO naming the
+ * folder that cannot be made (or a part of the path that is a file);
+ * LT_ERR_ARG for a NULL, empty or over-long path. */
+lt_status lt_mkdirs(const char *dir);
 
 /* An IDX array of unsigned bytes (the only type MNIST-style files use). */
 typedef struct {
