@@ -129,6 +129,9 @@ lt_status lt_tokenizer_merge(const lt_tokenizer *t, int32_t rank,
                              int32_t *left, int32_t *right, int32_t *result);
 /* The id playing a role, or -1 if none. */
 int32_t lt_tokenizer_special_id(const lt_tokenizer *t, lt_tok_role role);
+/* The id put before a text as its first context: BOS, else EOS, else -1
+ * (what the MIAs and MUSE's prompts start from). */
+int32_t lt_tokenizer_start_id(const lt_tokenizer *t);
 /* Set (id >= 0) or clear (id == -1) a role. LT_ERR_ARG if out of range. */
 lt_status lt_tokenizer_set_special_id(lt_tokenizer *t, lt_tok_role role,
                                       int32_t id);

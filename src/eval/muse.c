@@ -29,12 +29,6 @@ static lt_status muse_check_opts(const lt_muse_opts *o)
     return LT_OK;
 }
 
-int32_t lt_muse_bos(const lt_tokenizer *tok)
-{
-    int32_t b = lt_tokenizer_special_id(tok, LT_TOK_BOS);
-    return b >= 0 ? b : lt_tokenizer_special_id(tok, LT_TOK_EOS);
-}
-
 /* ---- generation jobs ------------------------------------------------------- */
 
 typedef struct {
@@ -159,7 +153,7 @@ static lt_status muse_decode(lt_llama *m, const lt_tokenizer *tok,
 static lt_status muse_prompt(const lt_tokenizer *tok, const int32_t *ids,
                              int64_t n, muse_job *j)
 {
-    int32_t bos = lt_muse_bos(tok);
+    int32_t bos = lt_tokenizer_start_id(tok);
     int64_t k = bos >= 0;
     j->prompt = malloc((size_t)(n + k) * sizeof *j->prompt);
     if (!j->prompt)
