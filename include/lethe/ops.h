@@ -96,6 +96,10 @@ lt_tensor *lt_affine(lt_ctx *c, lt_tensor *x, float s, float t);
 /* Inverted dropout: zero with probability p, scale the rest by 1/(1-p);
  * identity when !training or p == 0. Uses the context RNG. */
 lt_tensor *lt_dropout(lt_ctx *c, lt_tensor *x, float p, bool training);
+/* SwiGLU of a fused gate|up product: x [..., 2F] (gate = the first F
+ * columns, up = the last F) -> [rows, F] silu(gate) * up, rows = numel/2F.
+ * LT_ERR_SHAPE if the last dim is odd. */
+lt_tensor *lt_swiglu(lt_ctx *c, lt_tensor *x);
 
 /* ---- binary elementwise with NumPy broadcasting (src/ops/elementwise.c) --- */
 
@@ -182,6 +186,11 @@ lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k, lt_tensor *v,
 /* Hugging Face rotate-half RoPE on x [B, H, T, D] (D even): position of
  * row t is pos0 + t; inv_freq_i = theta^(-2i/D). */
 lt_tensor *lt_rope(lt_ctx *c, lt_tensor *x, int64_t pos0, float theta);
+/* The tables lt_rope uses, for fused kernels that rotate on their own:
+ * cs[t, i] = cos((pos0 + t) * inv_freq_i) and sn[t, i] the sine, [T, D/2]
+ * each, computed in float32 as Hugging Face does (D even). */
+void lt_rope_table(int64_t T, int64_t D, int64_t pos0, float theta, float *cs,
+                   float *sn);
 
 #ifdef __cplusplus
 }

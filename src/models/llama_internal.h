@@ -14,8 +14,6 @@ lt_tensor *lt_llama_heads(lt_ctx *c, lt_tensor *x, int64_t B, int64_t T,
                           float theta, bool rope);
 /* a [B, H, T, hd] -> [B*T, H*hd]. */
 lt_tensor *lt_llama_merge_heads(lt_ctx *c, lt_tensor *a);
-/* x [..., 2F] = gate | up -> [rows, F] silu(gate) * up. */
-lt_tensor *lt_llama_swiglu(lt_ctx *c, lt_tensor *x);
 
 /* Ids in the vocabulary, B, T >= 1 and pos0 + T within the context;
  * otherwise LT_ERR_ARG (op names the caller) and false. */
