@@ -27,25 +27,6 @@
 
 /* ---- small file helpers ----------------------------------------------------- */
 
-lt_status lt_llama_read_text(const char *path, char **out)
-{
-    return lt_read_file(path, out, NULL);
-}
-
-/* text plus a final newline, atomically. */
-lt_status lt_llama_write_text(const char *path, const char *text)
-{
-    size_t len = strlen(text);
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    lt_status st = lt_write_file_atomic(path, buf, len + 1);
-    free(buf);
-    return st;
-}
-
 static bool is_dir(const char *path)
 {
     struct stat st;
@@ -220,7 +201,7 @@ static lt_status load_sharded(lt_llama *m, const char *dir, uint8_t *seen)
     char path[4200];
     char *text = NULL;
     if (!join(path, sizeof path, dir, INDEX_NAME) ||
-        lt_llama_read_text(path, &text) != LT_OK)
+        lt_read_file(path, &text, NULL) != LT_OK)
         return lt_last_status();
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
@@ -388,7 +369,7 @@ static lt_status save_index(const lt_llama *m, const char *dir,
     char path[4200];
     lt_status s = !text ? lt_set_error(LT_ERR_NOMEM, "%s: out of memory", dir)
                   : join(path, sizeof path, dir, INDEX_NAME)
-                      ? lt_llama_write_text(path, text) : lt_last_status();
+                      ? lt_write_text_atomic(path, text) : lt_last_status();
     cJSON_free(text);
     return s;
 }
