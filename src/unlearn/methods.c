@@ -8,6 +8,8 @@
 #include "lethe/train.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,16 +65,23 @@ const char *lt_method_name(lt_method_kind k)
     return (unsigned)k < LT_METHOD_COUNT ? lt_methods[k].name : "?";
 }
 
+/* The comma-separated list, built once from the table (pthread_once, so
+ * threads calling lt_method_names() together never see a partial list). */
+static char lt_method_list[256];
+static pthread_once_t lt_method_list_once = PTHREAD_ONCE_INIT;
+
+static void lt_method_list_build(void)
+{
+    size_t k = 0;
+    for (int i = 0; i < LT_METHOD_COUNT && k < sizeof lt_method_list; i++)
+        k += (size_t)snprintf(lt_method_list + k, sizeof lt_method_list - k,
+                              "%s%s", i ? "," : "", lt_methods[i].name);
+}
+
 const char *lt_method_names(void)
 {
-    static char buf[256];
-    if (!buf[0])
-        for (int i = 0; i < LT_METHOD_COUNT; i++) {
-            strcat(buf, lt_methods[i].name);
-            if (i + 1 < LT_METHOD_COUNT)
-                strcat(buf, ",");
-        }
-    return buf;
+    pthread_once(&lt_method_list_once, lt_method_list_build);
+    return lt_method_list;
 }
 
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
