@@ -112,7 +112,7 @@ static lt_status muse_run(lt_llama *m, muse_job *jobs, int64_t n,
             continue;
         lt_status s = muse_greedy(m, j, stop);
         if (s != LT_OK) {
-            #pragma omp critical(muse_err)
+            #pragma omp critical /* unnamed: a named one is an exported symbol */
             if (first == LT_OK) {
                 first = s;
                 snprintf(msg, sizeof msg, "%s", lt_last_error());
