@@ -52,52 +52,54 @@ typedef struct {
     int64_t n, cap;
 } lt_text_set;
 
-void lt_text_set_free(lt_text_set *s);
+LT_API void lt_text_set_free(lt_text_set *s);
 /* Append a copy of text[0..len) with its trailing whitespace removed
  * (nothing is appended when only whitespace is left). */
-lt_status lt_text_set_push(lt_text_set *s, const char *text, size_t len);
+LT_API lt_status lt_text_set_push(lt_text_set *s, const char *text, size_t len);
 /* Split len bytes into texts at lines holding only "%" (what names the
  * source in errors). out is zeroed first. LT_ERR_FORMAT if no text. */
-lt_status lt_text_set_parse(const char *buf, size_t len, const char *what,
-                            lt_text_set *out);
+LT_API lt_status lt_text_set_parse(const char *buf, size_t len,
+                                   const char *what, lt_text_set *out);
 /* Read a file of "%"-separated texts (LT_ERR_IO naming it if unreadable). */
-lt_status lt_text_set_load(const char *path, lt_text_set *out);
+LT_API lt_status lt_text_set_load(const char *path, lt_text_set *out);
 /* Write every text followed by "\n%\n", atomically. LT_ERR_ARG if a text
  * holds a line that is only "%" (it would split on reading). */
-lt_status lt_text_set_save(const char *path, const lt_text_set *s);
+LT_API lt_status lt_text_set_save(const char *path, const lt_text_set *s);
 /* A fortune collection: name without '/' is looked up in LT_FORTUNE_DIR
  * (dir NULL) or dir; anything else is a path. */
-lt_status lt_fortune_load(const char *dir, const char *name,
-                          lt_text_set *out);
+LT_API lt_status lt_fortune_load(const char *dir, const char *name,
+                                 lt_text_set *out);
 
 typedef struct {
     lt_text_set forget, retain, holdout;
 } lt_muse_corpus;
 
-void lt_muse_corpus_free(lt_muse_corpus *c);
+LT_API void lt_muse_corpus_free(lt_muse_corpus *c);
 /* The split described above; holdout_frac in [0, 1). LT_ERR_ARG when the
  * forget or holdout side would be empty (holdout_frac > 0) or no retain
  * text is left. out is zeroed first. Deterministic in (inputs, seed). */
-lt_status lt_muse_split(const lt_text_set *forget_src,
-                        const lt_text_set *retain_src, double holdout_frac,
-                        uint64_t seed, lt_muse_corpus *out);
+LT_API lt_status lt_muse_split(const lt_text_set *forget_src,
+                               const lt_text_set *retain_src,
+                               double holdout_frac, uint64_t seed,
+                               lt_muse_corpus *out);
 
 /* The cloze item of one text (rule above): *question and *answer are
  * malloc'd. LT_ERR_ARG (no message worth showing) when the text gives no
  * item; then both are NULL. */
-lt_status lt_muse_cloze(const char *text, char **question, char **answer);
+LT_API lt_status lt_muse_cloze(const char *text, char **question,
+                               char **answer);
 /* The cloze items of every text that gives one; *n_skipped (may be NULL)
  * gets the others. out is zeroed first. */
-lt_status lt_muse_cloze_set(const lt_text_set *s, lt_tofu_set *out,
-                            int64_t *n_skipped);
+LT_API lt_status lt_muse_cloze_set(const lt_text_set *s, lt_tofu_set *out,
+                                   int64_t *n_skipped);
 
 /* Write dir/forget.txt, retain.txt, holdout.txt, train.txt (forget then
  * retain: the text the original model is trained on),
  * knowmem_forget.json and knowmem_retain.json (dir must exist). qa_max > 0
  * caps each QA file at that many items, drawn by seed (kept in text
  * order); 0 writes every item. */
-lt_status lt_muse_write(const lt_muse_corpus *c, const char *dir,
-                        int64_t qa_max, uint64_t seed);
+LT_API lt_status lt_muse_write(const lt_muse_corpus *c, const char *dir,
+                               int64_t qa_max, uint64_t seed);
 
 #ifdef __cplusplus
 }

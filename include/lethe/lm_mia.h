@@ -42,18 +42,19 @@ typedef enum {
 } lt_mia_kind;
 
 /* "loss", "zlib", "min_k", "min_k++". */
-const char *lt_mia_name(lt_mia_kind k);
+LT_API const char *lt_mia_name(lt_mia_kind k);
 
 /* Mean NLL -mean(logp[0..n)); n >= 1. */
-double lt_mia_loss(const float *logp, int64_t n);
+LT_API double lt_mia_loss(const float *logp, int64_t n);
 /* Byte length of compress2(text, Z_DEFAULT_COMPRESSION). */
-lt_status lt_zlib_len(const void *text, size_t len, size_t *out);
+LT_API lt_status lt_zlib_len(const void *text, size_t len, size_t *out);
 /* Mean NLL / zlib_len (lt_mia_loss / zlib_len). */
-double lt_mia_zlib(const float *logp, int64_t n, size_t zlib_len);
+LT_API double lt_mia_zlib(const float *logp, int64_t n, size_t zlib_len);
 /* Mean of the lowest max(1, floor(k * n)) of x[0..n); k in (0, 1]. */
-double lt_mia_min_k(const float *x, int64_t n, double k);
+LT_API double lt_mia_min_k(const float *x, int64_t n, double k);
 /* (log p(target) - mu) / sigma over one row of V logits (see above). */
-double lt_mia_minkpp_token(const float *logits, int64_t V, int32_t target);
+LT_API double lt_mia_minkpp_token(const float *logits, int64_t V,
+                                  int32_t target);
 
 /* One text's raw statistics (the four attacks at one K). */
 typedef struct {
@@ -62,23 +63,23 @@ typedef struct {
 } lt_mia_seq;
 
 /* Higher = more likely a member: -loss, -zlib, min_k, min_k_pp. */
-double lt_mia_member_score(const lt_mia_seq *s, lt_mia_kind k);
+LT_API double lt_mia_member_score(const lt_mia_seq *s, lt_mia_kind k);
 /* Mann-Whitney AUC of members against non-members (ties count 1/2); NAN
  * when either side is empty. Scores must not be NaN. */
-double lt_auc(const double *members, int64_t n_members,
-              const double *nonmembers, int64_t n_nonmembers);
+LT_API double lt_auc(const double *members, int64_t n_members,
+                     const double *nonmembers, int64_t n_nonmembers);
 
 /* Score every text of s: ids = [BOS or EOS] + tokens of the text (cut to
  * the model's context), forward passes of `batch` texts, the statistics
  * over the text's tokens at Min-K ratio k. out gets s->n entries. */
-lt_status lt_mia_score_texts(lt_llama *m, const lt_tokenizer *tok,
-                             const lt_text_set *s, double k, int batch,
-                             lt_mia_seq *out);
+LT_API lt_status lt_mia_score_texts(lt_llama *m, const lt_tokenizer *tok,
+                                    const lt_text_set *s, double k, int batch,
+                                    lt_mia_seq *out);
 /* AUC of every attack, texts of `members` against `nonmembers`. */
-lt_status lt_mia_aucs(lt_llama *m, const lt_tokenizer *tok,
-                      const lt_text_set *members,
-                      const lt_text_set *nonmembers, double k, int batch,
-                      double auc[LT_MIA_N]);
+LT_API lt_status lt_mia_aucs(lt_llama *m, const lt_tokenizer *tok,
+                             const lt_text_set *members,
+                             const lt_text_set *nonmembers, double k, int batch,
+                             double auc[LT_MIA_N]);
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,7 @@ typedef struct {
     int batch;      /* MIA scoring batch (8) */
 } lt_muse_opts;
 
-lt_muse_opts lt_muse_defaults(void);
+LT_API lt_muse_opts lt_muse_defaults(void);
 
 /* The files lt_muse_write makes (train.txt and retain.txt are not read). */
 typedef struct {
@@ -63,34 +63,34 @@ typedef struct {
     lt_tofu_set qa_forget, qa_retain;
 } lt_muse_data;
 
-lt_status lt_muse_data_load(const char *dir, lt_muse_data *out);
-void lt_muse_data_free(lt_muse_data *d);
+LT_API lt_status lt_muse_data_load(const char *dir, lt_muse_data *out);
+LT_API void lt_muse_data_free(lt_muse_data *d);
 
 /* Greedy continuation of prompt[0..n) by up to max_new tokens (stops at
  * the model's EOS, which is not decoded); *text malloc'd. */
-lt_status lt_muse_continue(lt_llama *m, const lt_tokenizer *tok,
-                           const int32_t *prompt, int64_t n,
-                           int64_t max_new, char **text);
+LT_API lt_status lt_muse_continue(lt_llama *m, const lt_tokenizer *tok,
+                                  const int32_t *prompt, int64_t n,
+                                  int64_t max_new, char **text);
 
 /* VerbMem over texts: *mean over the used texts (0 if none), *n_used,
  * *n_skipped; per_text (may be NULL, s->n entries) gets each F1 or NAN
  * for a skipped text. */
-lt_status lt_muse_verbmem(lt_llama *m, const lt_tokenizer *tok,
-                          const lt_text_set *s, const lt_muse_opts *o,
-                          double *mean, int64_t *n_used, int64_t *n_skipped,
-                          double *per_text);
+LT_API lt_status lt_muse_verbmem(lt_llama *m, const lt_tokenizer *tok,
+                                 const lt_text_set *s, const lt_muse_opts *o,
+                                 double *mean, int64_t *n_used,
+                                 int64_t *n_skipped, double *per_text);
 /* The KnowMem answer text of a raw continuation: leading blanks removed,
  * cut at the first newline (in place; returns gen). */
-char *lt_muse_answer_cut(char *gen);
+LT_API char *lt_muse_answer_cut(char *gen);
 /* KnowMem over QA: *mean F1 (0 for an empty set); per_item (may be NULL)
  * each F1; gen (may be NULL) each answer (malloc'd, caller frees). */
-lt_status lt_muse_knowmem(lt_llama *m, const lt_tokenizer *tok,
-                          const lt_tofu_set *qa, const lt_muse_opts *o,
-                          double *mean, double *per_item, char **gen);
+LT_API lt_status lt_muse_knowmem(lt_llama *m, const lt_tokenizer *tok,
+                                 const lt_tofu_set *qa, const lt_muse_opts *o,
+                                 double *mean, double *per_item, char **gen);
 
 /* (auc - auc_retrain) / auc_retrain * 100; NAN when auc_retrain <= 0 or
  * either is NaN. */
-double lt_muse_privleak(double auc, double auc_retrain);
+LT_API double lt_muse_privleak(double auc, double auc_retrain);
 
 typedef struct {
     double verbmem;
@@ -103,9 +103,9 @@ typedef struct {
 
 /* Every metric above for one model (PrivLeak needs a second model's
  * auc[LT_MIA_MINK]: lt_muse_privleak). */
-lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
-                       const lt_muse_data *d, const lt_muse_opts *o,
-                       lt_muse_result *r);
+LT_API lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
+                              const lt_muse_data *d, const lt_muse_opts *o,
+                              lt_muse_result *r);
 
 #ifdef __cplusplus
 }
