@@ -155,6 +155,9 @@ LT_API int64_t lt_shape_numel(int ndim, const int64_t *shape);
 LT_API bool lt_same_shape(const lt_tensor *a, const lt_tensor *b);
 /* Writes "[2, 3, 4]" into buf (always NUL-terminated). */
 LT_API const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n);
+/* The same for a bare shape of ndim dims (ndim 0: "[]"); returns buf. */
+LT_API const char *lt_shape_fmt(int ndim, const int64_t *shape, char *buf,
+                                size_t n);
 /* Resolve a possibly negative axis; -1 (and an error set) if out of range. */
 LT_API int lt_axis(const lt_tensor *t, int axis, const char *op);
 
@@ -233,6 +236,12 @@ LT_API void lt_rng_fill_normal(lt_rng *r, float *x, int64_t n, float mean,
                                float std);
 /* The context's RNG (dropout, etc.). */
 LT_API lt_rng *lt_ctx_rng(lt_ctx *c);
+
+/* ---- clock -------------------------------------------------------------- */
+
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC) from an arbitrary
+ * origin: the one clock for durations (run times in reports, progress). */
+LT_API double lt_clock_seconds(void);
 
 /* ---- threads ---------------------------------------------------------- */
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 lt_muse_opts lt_muse_defaults(void)
 {
@@ -386,13 +385,6 @@ lt_status lt_muse_data_load(const char *dir, lt_muse_data *out)
     return s;
 }
 
-static double muse_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
                        const lt_muse_data *d, const lt_muse_opts *o,
                        lt_muse_result *r)
@@ -402,7 +394,7 @@ lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
     if (muse_check_opts(o) != LT_OK)
         return LT_ERR_ARG;
     memset(r, 0, sizeof *r);
-    double t0 = muse_clock();
+    double t0 = lt_clock_seconds();
     lt_status s = lt_muse_verbmem(m, tok, &d->forget, o, &r->verbmem,
                                   &r->verbmem_n, &r->verbmem_skipped, NULL);
     if (s == LT_OK)
@@ -416,6 +408,6 @@ lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
     if (s == LT_OK)
         s = lt_mia_aucs(m, tok, &d->forget, &d->holdout, o->k, o->batch,
                         r->auc);
-    r->seconds = muse_clock() - t0;
+    r->seconds = lt_clock_seconds() - t0;
     return s;
 }

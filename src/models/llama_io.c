@@ -65,16 +65,6 @@ static int find_param(const lt_llama *m, const char *name)
     return -1;
 }
 
-static void shape_str(int ndim, const int64_t *shape, char *buf, size_t n)
-{
-    size_t k = (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < ndim && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "",
-                              (long long)shape[i]);
-    if (k < n)
-        snprintf(buf + k, n - k, "]");
-}
-
 /* Tensors a Llama checkpoint may carry that are not parameters. */
 static bool ignorable(const lt_llama *m, const char *name)
 {
@@ -101,8 +91,8 @@ static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
         same = t->shape[d] == p->shape[d];
     if (!same) {
         char got[96], want[96];
-        shape_str(t->ndim, t->shape, got, sizeof got);
-        shape_str(p->ndim, p->shape, want, sizeof want);
+        lt_shape_fmt(t->ndim, t->shape, got, sizeof got);
+        lt_shape_fmt(p->ndim, p->shape, want, sizeof want);
         return lt_set_error(LT_ERR_SHAPE, "%s: tensor '%s' has shape %s but "
                             "the config (hidden_size %d, intermediate_size "
                             "%d, heads %d/%d kv, head_dim %d, vocab %d) needs "

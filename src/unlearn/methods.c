@@ -12,14 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double lt_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- the method table ----------------------------------------------------- */
 
@@ -385,12 +377,12 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
     lt_status st = lt_unlearn_check(m, train, f, cfg);
     if (st != LT_OK)
         return st;
-    double t0 = lt_seconds();
+    double t0 = lt_clock_seconds();
     if (cfg->method == LT_METHOD_RETRAIN) {
         st = cfg->mask.kind == LT_MASK_NONE ? lt_retrain(m, train, f, cfg, rep)
              : lt_set_error(LT_ERR_ARG, "unlearn: retrain trains every weight "
                             "from scratch: it takes no mask");
-        rep->seconds = lt_seconds() - t0;
+        rep->seconds = lt_clock_seconds() - t0;
         return st;
     }
     float *mask = NULL;
@@ -399,7 +391,7 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
         rep->mask_ones = lt_mask_count(m->params.n_train, cfg->mask.ratio);
     if (st == LT_OK)
         st = lt_unlearn_with_mask(m, train, f, cfg, mask, rep);
-    rep->seconds = lt_seconds() - t0;
+    rep->seconds = lt_clock_seconds() - t0;
     free(mask);
     return st;
 }
