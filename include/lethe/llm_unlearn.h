@@ -210,7 +210,8 @@ LT_API lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
                                     const float *gf, const float *gr, int64_t n,
                                     double mu, uint64_t seed, float *score);
 /* mask[i] = 1 for the round(ratio * n) (at least 1) highest scores, ties to
- * the lower index, else 0; *kept (may be NULL) gets the kept fraction. */
+ * the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
+ * score); *kept (may be NULL) gets the kept fraction. */
 LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
                                     float *mask, double *kept);
 

@@ -80,6 +80,12 @@ typedef struct {
 LT_API lt_status lt_mask_parse(const char *spec, lt_mask_spec *out);
 /* The number of ones a mask of ratio r over n entries has: round(r * n). */
 LT_API int64_t lt_mask_count(int64_t n, double ratio);
+/* The global top-k mask: mask[i] = 1 for the k largest x[i] (by |x[i]|
+ * when by_abs), ties to the lower index, else 0; O(n) time (two radix-
+ * histogram passes) and 512 KiB of scratch. 0 <= k <= n. LT_ERR_NAN
+ * naming the first NaN entry (the mask is then untouched). */
+LT_API lt_status lt_mask_top_k(const float *x, int64_t n, int64_t k,
+                               bool by_abs, float *mask);
 /* mask[i] = 1 for the round(ratio * n) entries of largest |g[i]|, ranked
  * over all n entries (equal |g| ranked by lower index first), else 0.
  * O(n) time (two 16-bit radix histogram passes on the float bits), no copy
