@@ -1,19 +1,16 @@
 /*
  * bench_util.h - timing helpers shared by the benchmark programs
- * (bench_ops.c, bench_train.c): a monotonic clock and the median.
+ * (bench_ops.c, bench_train.c): the library's monotonic clock
+ * (lt_clock_seconds) and the median.
  */
 #ifndef LETHE_BENCH_UTIL_H
 #define LETHE_BENCH_UTIL_H
 
-#include <stdlib.h>
-#include <time.h>
+#include "lethe/core.h"
 
-static inline double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include <stdlib.h>
+
+static inline double now_s(void) { return lt_clock_seconds(); }
 
 static inline int cmp_double(const void *a, const void *b)
 {

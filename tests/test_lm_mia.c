@@ -172,7 +172,7 @@ static void reference_stats(lt_llama *m, const lt_tokenizer *t,
     int64_t T = (int64_t)n + 1, V = m->cfg.vocab_size;
     int32_t *ids = malloc((size_t)T * sizeof *ids);
     float *lp = malloc((size_t)T * sizeof *lp), *z = malloc((size_t)T * 4);
-    ids[0] = lt_muse_bos(t);
+    ids[0] = lt_tokenizer_start_id(t);
     memcpy(ids + 1, tok, n * sizeof *tok);
     lt_ctx *c = lt_ctx_new(lt_llama_arena_bytes(&m->cfg, 1, T, false) * 2);
     lt_set_grad_enabled(c, false);

@@ -315,7 +315,7 @@ LT_TEST(verbmem_knowmem_equal_serial_recomputation)
         size_t n = 0;
         LT_CHECK(lt_tokenizer_encode(t, texts[i], strlen(texts[i]), &ids,
                                      &n) == LT_OK && n >= 17, "encode");
-        int32_t p[6] = {lt_muse_bos(t)};
+        int32_t p[6] = {lt_tokenizer_start_id(t)};
         memcpy(p + 1, ids, 5 * sizeof *ids);
         char *gen = NULL, *ref = NULL;
         size_t len;
@@ -347,7 +347,7 @@ LT_TEST(verbmem_knowmem_equal_serial_recomputation)
                  LT_OK, "encode");
         LT_CHECK(n + 1 + 8 <= 64, "item %lld fits", (long long)i);
         int32_t *p = malloc((n + 1) * sizeof *p);
-        p[0] = lt_muse_bos(t);
+        p[0] = lt_tokenizer_start_id(t);
         memcpy(p + 1, ids, n * sizeof *ids);
         char *g = NULL;
         LT_CHECK(lt_muse_continue(m, t, p, (int64_t)n + 1, o.qa_max_new, &g)

@@ -89,38 +89,38 @@ typedef struct {
 } lt_report;
 
 /* A new table of r with these columns (NULL when r is full). */
-lt_table *lt_report_table(lt_report *r, const char *title,
+LT_API lt_table *lt_report_table(lt_report *r, const char *title,
                           const lt_table_col *cols, int n_cols);
 /* Record a setting (replaces one of the same key). */
-lt_status lt_report_set(lt_report *r, const char *key, const char *text);
-lt_status lt_report_set_num(lt_report *r, const char *key, double v);
+LT_API lt_status lt_report_set(lt_report *r, const char *key, const char *text);
+LT_API lt_status lt_report_set_num(lt_report *r, const char *key, double v);
 /* The setting's text ("" if absent). */
-const char *lt_report_get(const lt_report *r, const char *key);
-void lt_report_free(lt_report *r);
+LT_API const char *lt_report_get(const lt_report *r, const char *key);
+LT_API void lt_report_free(lt_report *r);
 
 /* A new row (text cells empty, no runs), or NULL (error set). */
-lt_table_row *lt_table_add_row(lt_table *t);
+LT_API lt_table_row *lt_table_add_row(lt_table *t);
 /* The row whose text column col equals text, or NULL. */
-lt_table_row *lt_table_find(const lt_table *t, int col, const char *text);
+LT_API lt_table_row *lt_table_find(const lt_table *t, int col, const char *text);
 /* Append one run (v[c] for every column; text columns ignored). */
-lt_status lt_table_row_add_run(lt_table_row *row, const double *v);
+LT_API lt_status lt_table_row_add_run(lt_table_row *row, const double *v);
 /* Mean and sample std (n - 1; 0 for one run) of column c over the runs
  * whose value is not NaN; NaN when there are none. */
-void lt_table_row_stats(const lt_table_row *row, int c, double *mean,
+LT_API void lt_table_row_stats(const lt_table_row *row, int c, double *mean,
                         double *std);
 /* The column keyed key, or -1. */
-int lt_table_col_index(const lt_table *t, const char *key);
+LT_API int lt_table_col_index(const lt_table *t, const char *key);
 
 /* The report as Markdown: title, then each table (its title as a "###"
  * heading when there are several) with "mean ± std" cells when a row has
  * several runs, then the failure messages. */
-void lt_report_markdown(const lt_report *r, FILE *f);
+LT_API void lt_report_markdown(const lt_report *r, FILE *f);
 /* The same, written atomically to path. */
-lt_status lt_report_write_markdown(const lt_report *r, const char *path);
+LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
 /* {"title", "settings": {...}, "seconds", "tables": [{"title", "rows":
  * [{text keys, "seeds", key, key_std, ..., "runs": [...], "failed",
  * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
-lt_status lt_report_write_json(const lt_report *r, const char *path);
+LT_API lt_status lt_report_write_json(const lt_report *r, const char *path);
 
 /* ---- progress ------------------------------------------------------------ */
 
@@ -166,19 +166,19 @@ typedef struct {
     void *ud;
 } lt_bench_classify_cfg;
 
-lt_bench_classify_cfg lt_bench_classify_defaults(void);
+LT_API lt_bench_classify_cfg lt_bench_classify_defaults(void);
 /* Check every option that can be checked before any training. */
-lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c);
+LT_API lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c);
 /* Train or reuse the original (cache) and, per seed, the Retrain model;
  * run every method from the original weights; one table: UA, RA, TA, MIA,
  * Avg. Gap to Retrain, RTE (s), a row per method (and grid value) with a
  * run per seed. A method that fails (diverges) is a row marked failed. */
-lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out);
+LT_API lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out);
 /* The same for the random set c->forget (must be random:...) and for the
  * worst-case set of the same size chosen by bi-level selection on the
  * original model (cached); three tables: random, worst-case, and the two
  * side by side ("a → b (+d)" of the means). */
-lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out);
+LT_API lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out);
 
 /* ---- LLM unlearning on synthetic TOFU: lt_bench_tofu --------------------- */
 
@@ -208,14 +208,14 @@ typedef struct {
     void *ud;
 } lt_bench_tofu_cfg;
 
-lt_bench_tofu_cfg lt_bench_tofu_defaults(void);
+LT_API lt_bench_tofu_cfg lt_bench_tofu_defaults(void);
 /* The small setting CI runs (micro model, 10 authors, few rows). */
-void lt_bench_tofu_quick(lt_bench_tofu_cfg *c);
-lt_status lt_bench_tofu_check(const lt_bench_tofu_cfg *c);
+LT_API void lt_bench_tofu_quick(lt_bench_tofu_cfg *c);
+LT_API lt_status lt_bench_tofu_check(const lt_bench_tofu_cfg *c);
 /* One table: the retain model, the original, then every method x mask x
  * optimizer (and baseline-mask) row: forget quality, model utility, forget
  * ROUGE-L / probability / truth ratio, retain ROUGE-L, time. */
-lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out);
+LT_API lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out);
 
 /* ---- LLM unlearning on real text, MUSE-style: lt_bench_muse -------------- */
 
@@ -241,27 +241,27 @@ typedef struct {
     void *ud;
 } lt_bench_muse_cfg;
 
-lt_bench_muse_cfg lt_bench_muse_defaults(void);
-void lt_bench_muse_quick(lt_bench_muse_cfg *c);
-lt_status lt_bench_muse_check(const lt_bench_muse_cfg *c);
+LT_API lt_bench_muse_cfg lt_bench_muse_defaults(void);
+LT_API void lt_bench_muse_quick(lt_bench_muse_cfg *c);
+LT_API lt_status lt_bench_muse_check(const lt_bench_muse_cfg *c);
 /* Up to three tables: references and main rows, scalability,
  * sustainability; each row VerbMem, KnowMem forget / retain, PrivLeak,
  * the four MIA AUCs and the time. */
-lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out);
+LT_API lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out);
 
 /* The default unlearning rate of method k in lt_bench_muse (AdamW, 5
  * epochs, batch 8): below the TOFU-tuned library defaults for the
  * methods that wipe KnowMem retain at those. */
-float lt_bench_muse_default_lr(lt_llm_method k);
+LT_API float lt_bench_muse_default_lr(lt_llm_method k);
 
 /* ---- helpers shared with the command line ------------------------------- */
 
 /* The commit the library was built from ("unknown" outside git). */
-const char *lt_bench_commit(void);
+LT_API const char *lt_bench_commit(void);
 /* Item i (0-based) of a comma list into buf; false past the end. */
-bool lt_list_item(const char *list, int i, char *buf, size_t n);
+LT_API bool lt_list_item(const char *list, int i, char *buf, size_t n);
 /* The rate listed for method in "m=v,m2=v2" into *lr: 1 (set), 0 (not
  * listed), -1 (malformed). */
-int lt_lr_spec(const char *spec, const char *method, float *lr);
+LT_API int lt_lr_spec(const char *spec, const char *method, float *lr);
 
 #endif

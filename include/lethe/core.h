@@ -14,6 +14,29 @@
  *   - Tensors are float32, contiguous, row-major, at most LT_MAX_DIMS dims.
  *   - Tensors made by ops live in the context's arena until lt_ctx_reset();
  *     parameters live outside it (lt_tensor_wrap on caller memory).
+ *   - The API is exactly the functions declared with LT_API in
+ *     include/lethe/ (the headers); the shared library exports nothing else
+ *     (tests/api_check.sh checks it).
+ *
+ * Process-global effects. Most state lives in an lt_ctx or a model, but a
+ * few things are shared by the whole process; a program embedding Lethe
+ * should know them:
+ *   - Threads: lt_set_num_threads() sets OpenMP's thread count
+ *     (omp_set_num_threads, for every OpenMP user of the process) and
+ *     OpenBLAS's (the OpenMP build shares OpenMP's pool). Library loops run
+ *     in OpenMP parallel regions on that pool; results do not depend on
+ *     the thread count (see the RNG below), speed does.
+ *   - libsvm: the first MIA-efficacy fit (lt_mia_efficacy) installs a
+ *     silent print function with svm_set_print_string_function, so libsvm
+ *     stays quiet for the rest of the process, other callers included.
+ *   - LETHE_DATA: the dataset loaders (lt_dataset_dir, lethe/data.h) read
+ *     this environment variable to find data folders; nothing is written
+ *     to the environment by the library.
+ *   - The `lethe` command (not the library) re-executes itself once with
+ *     OPENBLAS_CORETYPE set when Debian's OpenBLAS picked its slow generic
+ *     kernels on an AVX2/AVX-512 CPU (LETHE_BLAS_DETECT=1 prevents it).
+ *   - Errors are thread-local (lt_last_error), so threads do not share
+ *     messages; the library never prints and never exits.
  */
 #ifndef LETHE_CORE_H
 #define LETHE_CORE_H
@@ -24,6 +47,14 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Marks a public function: liblethe is built with hidden visibility, so
+ * only these are exported from the shared library. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LT_API __attribute__((visibility("default")))
+#else
+#define LT_API
 #endif
 
 #define LT_MAX_DIMS 6
@@ -46,12 +77,12 @@ typedef enum {
 } lt_status;
 
 /* Set the thread's last error (printf-style message); returns code. */
-lt_status lt_set_error(lt_status code, const char *fmt, ...)
+LT_API lt_status lt_set_error(lt_status code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-lt_status lt_last_status(void);
-const char *lt_last_error(void);
-void lt_clear_error(void);
-const char *lt_status_name(lt_status code);
+LT_API lt_status lt_last_status(void);
+LT_API const char *lt_last_error(void);
+LT_API void lt_clear_error(void);
+LT_API const char *lt_status_name(lt_status code);
 
 /* ---- tensors ----------------------------------------------------------- */
 
@@ -78,53 +109,57 @@ typedef struct lt_ctx lt_ctx;
 
 /* Create a context whose arena holds arena_bytes (all op outputs, saved
  * values, gradients and tape nodes of one step). NULL on failure. */
-lt_ctx *lt_ctx_new(size_t arena_bytes);
-void lt_ctx_free(lt_ctx *c);
+LT_API lt_ctx *lt_ctx_new(size_t arena_bytes);
+LT_API void lt_ctx_free(lt_ctx *c);
 /* Forget every tensor and tape node made since the last reset. O(1). */
-void lt_ctx_reset(lt_ctx *c);
-size_t lt_ctx_used(const lt_ctx *c);
-size_t lt_ctx_peak(const lt_ctx *c);
-size_t lt_ctx_capacity(const lt_ctx *c);
+LT_API void lt_ctx_reset(lt_ctx *c);
+LT_API size_t lt_ctx_used(const lt_ctx *c);
+LT_API size_t lt_ctx_peak(const lt_ctx *c);
+LT_API size_t lt_ctx_capacity(const lt_ctx *c);
 
 /* Gradient recording. When disabled (evaluation), ops record nothing and
  * their outputs never require a gradient. Returns the previous setting. */
-bool lt_set_grad_enabled(lt_ctx *c, bool enabled);
-bool lt_grad_enabled(const lt_ctx *c);
+LT_API bool lt_set_grad_enabled(lt_ctx *c, bool enabled);
+LT_API bool lt_grad_enabled(const lt_ctx *c);
 
 /* Raw arena memory, 64-byte aligned, uninitialised (or zeroed). */
-void *lt_alloc(lt_ctx *c, size_t bytes);
-void *lt_alloc_zero(lt_ctx *c, size_t bytes);
+LT_API void *lt_alloc(lt_ctx *c, size_t bytes);
+LT_API void *lt_alloc_zero(lt_ctx *c, size_t bytes);
 
 /* New arena tensors. shape has ndim entries, each >= 1 (0 allowed only
  * where an op says so). Data uninitialised for lt_new, zero for lt_zeros. */
-lt_tensor *lt_new(lt_ctx *c, int ndim, const int64_t *shape);
-lt_tensor *lt_zeros(lt_ctx *c, int ndim, const int64_t *shape);
-lt_tensor *lt_new_like(lt_ctx *c, const lt_tensor *t);
-lt_tensor *lt_new1(lt_ctx *c, int64_t d0);
-lt_tensor *lt_new2(lt_ctx *c, int64_t d0, int64_t d1);
-lt_tensor *lt_new3(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2);
-lt_tensor *lt_new4(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2, int64_t d3);
-lt_tensor *lt_from_data(lt_ctx *c, int ndim, const int64_t *shape,
-                        const float *src);
-lt_tensor *lt_scalar(lt_ctx *c, float v);
+LT_API lt_tensor *lt_new(lt_ctx *c, int ndim, const int64_t *shape);
+LT_API lt_tensor *lt_zeros(lt_ctx *c, int ndim, const int64_t *shape);
+LT_API lt_tensor *lt_new_like(lt_ctx *c, const lt_tensor *t);
+LT_API lt_tensor *lt_new1(lt_ctx *c, int64_t d0);
+LT_API lt_tensor *lt_new2(lt_ctx *c, int64_t d0, int64_t d1);
+LT_API lt_tensor *lt_new3(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2);
+LT_API lt_tensor *lt_new4(lt_ctx *c, int64_t d0, int64_t d1, int64_t d2,
+                          int64_t d3);
+LT_API lt_tensor *lt_from_data(lt_ctx *c, int ndim, const int64_t *shape,
+                               const float *src);
+LT_API lt_tensor *lt_scalar(lt_ctx *c, float v);
 
 /* Describe caller-owned memory as a tensor (a parameter or a persistent
  * buffer). grad may be NULL; if non-NULL the tensor requires grad and
  * backward accumulates into it. Returns LT_OK or LT_ERR_ARG/SHAPE. */
-lt_status lt_tensor_wrap(lt_tensor *t, float *data, float *grad, int ndim,
-                         const int64_t *shape);
+LT_API lt_status lt_tensor_wrap(lt_tensor *t, float *data, float *grad,
+                                int ndim, const int64_t *shape);
 
 /* Mark an arena tensor as needing a gradient (e.g. an input image for an
  * attack); backward then allocates and fills t->grad. */
-lt_tensor *lt_requires_grad(lt_tensor *t);
+LT_API lt_tensor *lt_requires_grad(lt_tensor *t);
 
 /* Shape helpers. */
-int64_t lt_shape_numel(int ndim, const int64_t *shape);
-bool lt_same_shape(const lt_tensor *a, const lt_tensor *b);
+LT_API int64_t lt_shape_numel(int ndim, const int64_t *shape);
+LT_API bool lt_same_shape(const lt_tensor *a, const lt_tensor *b);
 /* Writes "[2, 3, 4]" into buf (always NUL-terminated). */
-const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n);
+LT_API const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n);
+/* The same for a bare shape of ndim dims (ndim 0: "[]"); returns buf. */
+LT_API const char *lt_shape_fmt(int ndim, const int64_t *shape, char *buf,
+                                size_t n);
 /* Resolve a possibly negative axis; -1 (and an error set) if out of range. */
-int lt_axis(const lt_tensor *t, int axis, const char *op);
+LT_API int lt_axis(const lt_tensor *t, int axis, const char *op);
 
 /* ---- autograd tape ----------------------------------------------------- */
 
@@ -145,7 +180,7 @@ typedef struct lt_node {
 
 /* True when grad recording is on and at least one input requires a
  * gradient: the op should then call lt_record(). */
-bool lt_needs_grad(const lt_ctx *c, int n_in, lt_tensor *const *in);
+LT_API bool lt_needs_grad(const lt_ctx *c, int n_in, lt_tensor *const *in);
 
 /* Record an op on the tape: sets out->node and LT_REQUIRES_GRAD on out and
  * returns the node, whose iarg/farg/saved fields the op may fill. Call it
@@ -156,13 +191,13 @@ bool lt_needs_grad(const lt_ctx *c, int n_in, lt_tensor *const *in);
  *         if (!n) return NULL;
  *     }
  */
-lt_node *lt_record(lt_ctx *c, lt_tensor *out, lt_backward_fn bw,
-                   const char *op, int n_in, lt_tensor *const *in);
+LT_API lt_node *lt_record(lt_ctx *c, lt_tensor *out, lt_backward_fn bw,
+                          const char *op, int n_in, lt_tensor *const *in);
 
 /* Inside a backward function: the gradient buffer of input i (already
  * allocated; accumulate into it with +=), or NULL when that input does not
  * need a gradient. The output gradient is n->out->grad. */
-float *lt_in_grad(lt_ctx *c, lt_node *n, int i);
+LT_API float *lt_in_grad(lt_ctx *c, lt_node *n, int i);
 
 /* Run backward from a scalar loss: fills ->grad of every tensor that
  * requires a gradient on a path to the loss. Gradients of parameters
@@ -171,9 +206,10 @@ float *lt_in_grad(lt_ctx *c, lt_node *n, int i);
  * backward to save memory; leaves, parameters and the start tensor keep
  * theirs. Errors: LT_ERR_GRAD (no gradient path, not a scalar), LT_ERR_NAN
  * (loss not finite), LT_ERR_ARENA. */
-lt_status lt_backward(lt_ctx *c, lt_tensor *loss);
+LT_API lt_status lt_backward(lt_ctx *c, lt_tensor *loss);
 /* As lt_backward, but starts from a given output gradient (same numel). */
-lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out);
+LT_API lt_status lt_backward_with(lt_ctx *c, lt_tensor *out,
+                                  const float *grad_out);
 
 /* ---- RNG (counter-based: value i of stream s depends only on seed, s, i) -- */
 
@@ -182,27 +218,35 @@ typedef struct {
     uint64_t counter;
 } lt_rng;
 
-void lt_rng_init(lt_rng *r, uint64_t seed);
-uint64_t lt_rng_u64(lt_rng *r);
+LT_API void lt_rng_init(lt_rng *r, uint64_t seed);
+LT_API uint64_t lt_rng_u64(lt_rng *r);
 /* Uniform in [0, 1). */
-float lt_rng_uniform(lt_rng *r);
-float lt_rng_normal(lt_rng *r);
+LT_API float lt_rng_uniform(lt_rng *r);
+LT_API float lt_rng_normal(lt_rng *r);
 /* Uniform integer in [0, n). */
-uint64_t lt_rng_below(lt_rng *r, uint64_t n);
+LT_API uint64_t lt_rng_below(lt_rng *r, uint64_t n);
 /* Stateless: the i-th 64-bit value of the stream (seed, stream). Any thread
  * can compute any element, so results do not depend on the thread count. */
-uint64_t lt_hash3(uint64_t seed, uint64_t stream, uint64_t i);
-float lt_u64_to_uniform(uint64_t x);
+LT_API uint64_t lt_hash3(uint64_t seed, uint64_t stream, uint64_t i);
+LT_API float lt_u64_to_uniform(uint64_t x);
 /* Fill n floats; consumes n counter values (thread-count independent). */
-void lt_rng_fill_uniform(lt_rng *r, float *x, int64_t n, float lo, float hi);
-void lt_rng_fill_normal(lt_rng *r, float *x, int64_t n, float mean, float std);
+LT_API void lt_rng_fill_uniform(lt_rng *r, float *x, int64_t n, float lo,
+                                float hi);
+LT_API void lt_rng_fill_normal(lt_rng *r, float *x, int64_t n, float mean,
+                               float std);
 /* The context's RNG (dropout, etc.). */
-lt_rng *lt_ctx_rng(lt_ctx *c);
+LT_API lt_rng *lt_ctx_rng(lt_ctx *c);
+
+/* ---- clock -------------------------------------------------------------- */
+
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC) from an arbitrary
+ * origin: the one clock for durations (run times in reports, progress). */
+LT_API double lt_clock_seconds(void);
 
 /* ---- threads ---------------------------------------------------------- */
 
-void lt_set_num_threads(int n);
-int lt_num_threads(void);
+LT_API void lt_set_num_threads(int n);
+LT_API int lt_num_threads(void);
 
 #ifdef __cplusplus
 }

@@ -27,19 +27,19 @@ typedef struct {
 /* The folder a dataset is read from: an explicit "name:DIR" spec, else
  * $LETHE_DATA/<name> if it exists, else $LETHE_DATA, else Debian's path
  * (/usr/share/datasets/fashion-mnist for fashion-mnist). */
-lt_status lt_dataset_dir(const char *spec, char *dir, size_t n, char *name,
-                         size_t name_n);
+LT_API lt_status lt_dataset_dir(const char *spec, char *dir, size_t n,
+                                char *name, size_t name_n);
 /* Load split "train" or "test" of spec ("fashion-mnist", "mnist",
  * "cifar10", "cifar100", optionally ":DIR"). Errors name the file. */
-lt_status lt_dataset_load(const char *spec, const char *split,
-                          lt_dataset *out);
-void lt_dataset_free(lt_dataset *d);
+LT_API lt_status lt_dataset_load(const char *spec, const char *split,
+                                 lt_dataset *out);
+LT_API void lt_dataset_free(lt_dataset *d);
 /* Copy the items idx[0..k) of src into a new dataset. */
-lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
-                            int64_t k, lt_dataset *out);
+LT_API lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
+                                   int64_t k, lt_dataset *out);
 
 /* A seeded permutation of 0..n-1 (Fisher-Yates on the counter RNG). */
-void lt_permutation(int64_t *perm, int64_t n, uint64_t seed);
+LT_API void lt_permutation(int64_t *perm, int64_t n, uint64_t seed);
 
 typedef struct {
     int crop_pad;      /* random crop after zero padding by this many px */
@@ -48,9 +48,9 @@ typedef struct {
 
 /* Fill x [b, c, h, w] and y [b] with items idx[0..b) of d, augmented when
  * aug is non-NULL (randomness from rng, one draw stream per item). */
-void lt_dataset_batch(const lt_dataset *d, const int64_t *idx, int64_t b,
-                      float *x, int32_t *y, const lt_augment *aug,
-                      lt_rng *rng);
+LT_API void lt_dataset_batch(const lt_dataset *d, const int64_t *idx, int64_t b,
+                             float *x, int32_t *y, const lt_augment *aug,
+                             lt_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
  * lethe/io.h - file formats (io layer): whole-file reads and atomic
- * writes, and IDX, the format of MNIST and Fashion-MNIST, raw or
+ * writes, folder creation, and IDX, the format of MNIST and Fashion-MNIST, raw or
  * gzip-compressed. (safetensors.h, npy.h and tokenizer.h hold the others.)
  */
 #ifndef LETHE_IO_H
@@ -15,10 +15,19 @@ extern "C" {
 /* Read the whole file at path into *out (malloc'd, NUL-terminated; *len
  * bytes not counting the NUL, len may be NULL). LT_ERR_IO naming the file
  * if it cannot be opened or read. */
-lt_status lt_read_file(const char *path, char **out, size_t *len);
+LT_API lt_status lt_read_file(const char *path, char **out, size_t *len);
 /* Write n bytes to path atomically: "<path>.tmp.<pid>", fsync, rename; on
  * failure the temp file is removed and path is untouched. */
-lt_status lt_write_file_atomic(const char *path, const void *data, size_t n);
+LT_API lt_status lt_write_file_atomic(const char *path, const void *data,
+                                      size_t n);
+/* The NUL-terminated text plus a final newline to path, atomically (as
+ * lt_write_file_atomic). */
+LT_API lt_status lt_write_text_atomic(const char *path, const char *text);
+/* Create the folder dir and every missing parent ("mkdir -p", mode 0777
+ * less the umask). LT_OK if it exists already; LT_ERR_IO naming the
+ * folder that cannot be made (or a part of the path that is a file);
+ * LT_ERR_ARG for a NULL, empty or over-long path. */
+LT_API lt_status lt_mkdirs(const char *dir);
 
 /* An IDX array of unsigned bytes (the only type MNIST-style files use). */
 typedef struct {
@@ -32,8 +41,8 @@ typedef struct {
  * gzip-compressed or raw. Validates the magic, the type, the dims and that
  * the payload is exactly as long as the header says. LT_ERR_IO if it cannot
  * be opened, LT_ERR_FORMAT (message names the file) if corrupt. */
-lt_status lt_idx_load(const char *path, lt_idx *out);
-void lt_idx_free(lt_idx *x);
+LT_API lt_status lt_idx_load(const char *path, lt_idx *out);
+LT_API void lt_idx_free(lt_idx *x);
 
 #ifdef __cplusplus
 }

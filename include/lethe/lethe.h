@@ -26,6 +26,8 @@
 #include "lethe/stats.h"
 #include "lethe/tofu_eval.h"
 #include "lethe/llm_unlearn.h"
+#include "lethe/fortunes.h"
+#include "lethe/lm_mia.h"
 #include "lethe/muse.h"
 #include "lethe/bench.h"
 

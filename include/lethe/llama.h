@@ -52,24 +52,26 @@ typedef struct {
  * SwiGLU 344, context 256: quick checks and CI), "tiny" (4 layers, d 256, 4 heads,
  * SwiGLU 688, context 256) and "small" (6 layers, d 384, 6 heads, SwiGLU
  * 1024, context 512); vocab_size from the tokenizer. */
-lt_status lt_llama_preset(const char *name, int vocab_size,
-                          lt_llama_config *out);
+LT_API lt_status lt_llama_preset(const char *name, int vocab_size,
+                                 lt_llama_config *out);
 /* "micro, tiny, small". */
-const char *lt_llama_preset_names(void);
+LT_API const char *lt_llama_preset_names(void);
 /* LT_ERR_ARG naming the first inconsistent field (what names the source). */
-lt_status lt_llama_config_check(const lt_llama_config *cfg, const char *what);
+LT_API lt_status lt_llama_config_check(const lt_llama_config *cfg,
+                                       const char *what);
 
 /* Hugging Face config.json: parse text (what names it in errors: a file
  * name), read a file, write a file atomically. Unsupported features
  * (rope_scaling, attention or MLP biases, an activation other than silu,
  * another model_type) are LT_ERR_FORMAT naming the file and the key;
  * malformed JSON names its line. */
-lt_status lt_llama_config_parse(const char *text, const char *what,
-                                lt_llama_config *out);
-lt_status lt_llama_config_load(const char *path, lt_llama_config *out);
-lt_status lt_llama_config_save(const lt_llama_config *cfg, const char *path);
+LT_API lt_status lt_llama_config_parse(const char *text, const char *what,
+                                       lt_llama_config *out);
+LT_API lt_status lt_llama_config_load(const char *path, lt_llama_config *out);
+LT_API lt_status lt_llama_config_save(const lt_llama_config *cfg,
+                                      const char *path);
 /* The config as config.json text (malloc'd, caller frees), or NULL. */
-char *lt_llama_config_json(const lt_llama_config *cfg, bool pretty);
+LT_API char *lt_llama_config_json(const lt_llama_config *cfg, bool pretty);
 
 /* ---- the model (src/models/llama.c) -------------------------------------- */
 
@@ -88,27 +90,27 @@ typedef struct {
 } lt_llama;
 
 /* Declare and allocate (zeroed) the parameters of cfg. */
-lt_status lt_llama_create(const lt_llama_config *cfg, lt_llama **out);
-void lt_llama_free(lt_llama *m);
+LT_API lt_status lt_llama_create(const lt_llama_config *cfg, lt_llama **out);
+LT_API void lt_llama_free(lt_llama *m);
 /* Hugging Face initialisation, seeded: every Linear and the embedding
  * N(0, 0.02^2), norms 1. */
-void lt_llama_init(lt_llama *m, uint64_t seed);
+LT_API void lt_llama_init(lt_llama *m, uint64_t seed);
 /* A new model with the same config and a copy of the weights (e.g. the
  * frozen reference of NPO); NULL on error. */
-lt_llama *lt_llama_clone(const lt_llama *m);
+LT_API lt_llama *lt_llama_clone(const lt_llama *m);
 /* Arena bytes that comfortably hold one step at batch B, length T
  * (training: forward + backward; otherwise forward only). */
-size_t lt_llama_arena_bytes(const lt_llama_config *cfg, int64_t B, int64_t T,
-                            bool training);
+LT_API size_t lt_llama_arena_bytes(const lt_llama_config *cfg, int64_t B,
+                                   int64_t T, bool training);
 
 /* ids [B, T] -> logits [B, T, vocab]. Records the tape when the context's
  * grad mode is on. */
-lt_tensor *lt_llama_forward(lt_ctx *c, lt_llama *m, const int32_t *ids,
-                            int64_t B, int64_t T);
+LT_API lt_tensor *lt_llama_forward(lt_ctx *c, lt_llama *m, const int32_t *ids,
+                                   int64_t B, int64_t T);
 /* The residual stream after `layer` decoder layers (1..n_layers, no final
  * norm) -> [B, T, d]; the rest of the model is not run (RMU). */
-lt_tensor *lt_llama_hidden(lt_ctx *c, lt_llama *m, const int32_t *ids,
-                           int64_t B, int64_t T, int layer);
+LT_API lt_tensor *lt_llama_hidden(lt_ctx *c, lt_llama *m, const int32_t *ids,
+                                  int64_t B, int64_t T, int layer);
 
 /* Shifted targets for lt_seq_nll: targets[b*T + t] = labels[b, t+1] if
  * that label is scored (labels NULL means ids; mask NULL means all on; a
@@ -116,33 +118,36 @@ lt_tensor *lt_llama_hidden(lt_ctx *c, lt_llama *m, const int32_t *ids,
  * last position of each row is never scored. *n_scored (may be NULL) gets
  * the number of scored positions. LT_ERR_ARG for a label outside
  * [0, vocab) that is not LT_LLAMA_IGNORE. */
-lt_status lt_llama_targets(const lt_llama *m, const int32_t *ids,
-                           const int32_t *labels, const uint8_t *mask,
-                           int64_t B, int64_t T, int32_t *targets,
-                           int64_t *n_scored);
+LT_API lt_status lt_llama_targets(const lt_llama *m, const int32_t *ids,
+                                  const int32_t *labels, const uint8_t *mask,
+                                  int64_t B, int64_t T, int32_t *targets,
+                                  int64_t *n_scored);
 /* From logits [B, T, V]: the summed NLL of the scored tokens of each
  * sequence -> [B] (differentiable). */
-lt_tensor *lt_llama_seq_nll_logits(lt_ctx *c, lt_llama *m, lt_tensor *logits,
-                                   const int32_t *ids, const int32_t *labels,
-                                   const uint8_t *mask);
+LT_API lt_tensor *lt_llama_seq_nll_logits(lt_ctx *c, lt_llama *m,
+                                          lt_tensor *logits, const int32_t *ids,
+                                          const int32_t *labels,
+                                          const uint8_t *mask);
 /* Mean next-token cross-entropy over all scored positions -> [1]
  * (Hugging Face's LlamaForCausalLM loss; 0 when nothing is scored). */
-lt_tensor *lt_llama_loss_logits(lt_ctx *c, lt_llama *m, lt_tensor *logits,
-                                const int32_t *ids, const int32_t *labels,
-                                const uint8_t *mask);
+LT_API lt_tensor *lt_llama_loss_logits(lt_ctx *c, lt_llama *m,
+                                       lt_tensor *logits, const int32_t *ids,
+                                       const int32_t *labels,
+                                       const uint8_t *mask);
 /* Forward + the above. */
-lt_tensor *lt_llama_seq_nll(lt_ctx *c, lt_llama *m, const int32_t *ids,
-                            const int32_t *labels, const uint8_t *mask,
-                            int64_t B, int64_t T);
-lt_tensor *lt_llama_loss(lt_ctx *c, lt_llama *m, const int32_t *ids,
-                         const int32_t *labels, const uint8_t *mask,
-                         int64_t B, int64_t T);
+LT_API lt_tensor *lt_llama_seq_nll(lt_ctx *c, lt_llama *m, const int32_t *ids,
+                                   const int32_t *labels, const uint8_t *mask,
+                                   int64_t B, int64_t T);
+LT_API lt_tensor *lt_llama_loss(lt_ctx *c, lt_llama *m, const int32_t *ids,
+                                const int32_t *labels, const uint8_t *mask,
+                                int64_t B, int64_t T);
 /* Scoring without a tape: out[b*(T-1) + t] = log p(ids[b, t+1] | ids[b,
  * <= t]) for t + 1 < lengths[b] (lengths NULL: all T), 0 beyond. The
  * forward pass is allocated in c's arena (not reset here). */
-lt_status lt_llama_token_logprobs(lt_ctx *c, lt_llama *m, const int32_t *ids,
-                                  int64_t B, int64_t T,
-                                  const int32_t *lengths, float *out);
+LT_API lt_status lt_llama_token_logprobs(lt_ctx *c, lt_llama *m,
+                                         const int32_t *ids, int64_t B,
+                                         int64_t T, const int32_t *lengths,
+                                         float *out);
 
 /* ---- KV cache and generation (src/models/llama_gen.c) --------------------- */
 
@@ -150,19 +155,20 @@ typedef struct lt_llama_cache lt_llama_cache;
 
 /* Keys and values of every layer for batch rows of up to max_len
  * positions. */
-lt_status lt_llama_cache_new(const lt_llama *m, int64_t batch,
-                             int64_t max_len, lt_llama_cache **out);
-void lt_llama_cache_free(lt_llama_cache *kv);
-void lt_llama_cache_reset(lt_llama_cache *kv);
+LT_API lt_status lt_llama_cache_new(const lt_llama *m, int64_t batch,
+                                    int64_t max_len, lt_llama_cache **out);
+LT_API void lt_llama_cache_free(lt_llama_cache *kv);
+LT_API void lt_llama_cache_reset(lt_llama_cache *kv);
 /* Positions already in the cache. */
-int64_t lt_llama_cache_len(const lt_llama_cache *kv);
+LT_API int64_t lt_llama_cache_len(const lt_llama_cache *kv);
 
 /* Append ids [B, T] (B = the cache's batch) at positions len..len+T-1 and
  * return their logits [B, T, V] (no tape). Equals the matching rows of
  * lt_llama_forward on the whole sequence. */
-lt_tensor *lt_llama_forward_cached(lt_ctx *c, lt_llama *m,
-                                   lt_llama_cache *kv, const int32_t *ids,
-                                   int64_t B, int64_t T);
+LT_API lt_tensor *lt_llama_forward_cached(lt_ctx *c, lt_llama *m,
+                                          lt_llama_cache *kv,
+                                          const int32_t *ids, int64_t B,
+                                          int64_t T);
 
 typedef struct {
     int64_t max_new_tokens;
@@ -173,15 +179,15 @@ typedef struct {
 } lt_llama_gen_opts;
 
 /* Greedy, 64 new tokens, top_p 1, eos from the config, seed 0. */
-lt_llama_gen_opts lt_llama_gen_defaults(const lt_llama *m);
+LT_API lt_llama_gen_opts lt_llama_gen_defaults(const lt_llama *m);
 
 /* Continue prompt[n_prompt] (n_prompt >= 1): out gets up to
  * o->max_new_tokens new ids (the EOS, when produced, is the last) and
  * *n_out their number. The prompt plus the new tokens must fit in
  * max_position_embeddings. */
-lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
-                            int64_t n_prompt, const lt_llama_gen_opts *o,
-                            int32_t *out, int64_t *n_out);
+LT_API lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
+                                   int64_t n_prompt, const lt_llama_gen_opts *o,
+                                   int32_t *out, int64_t *n_out);
 
 /* ---- checkpoints (src/models/llama_io.c) --------------------------------- */
 
@@ -193,18 +199,18 @@ lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
  * model.safetensors.index.json. Every file is written atomically; a
  * stale file of the other layout is removed after the new one is in
  * place. Tied models store no lm_head.weight. */
-lt_status lt_llama_save(const lt_llama *m, const char *path,
-                        int64_t max_shard_bytes);
+LT_API lt_status lt_llama_save(const lt_llama *m, const char *path,
+                               int64_t max_shard_bytes);
 /* Load a model saved by lt_llama_save or by Hugging Face: a directory
  * (config.json, then model.safetensors or model.safetensors.index.json) or
  * a .safetensors file (config from its metadata, else config.json beside
  * it). F32, F16 and BF16 tensors are accepted. */
-lt_status lt_llama_load(const char *path, lt_llama **out);
+LT_API lt_status lt_llama_load(const char *path, lt_llama **out);
 /* Copy weights from a directory or .safetensors file into m: every
  * parameter exactly once with the shape the config implies; unknown
  * tensors are errors except Hugging Face's rotary inv_freq buffers and a
  * tied model's lm_head.weight. Errors name the tensor and the file. */
-lt_status lt_llama_load_weights(lt_llama *m, const char *path);
+LT_API lt_status lt_llama_load_weights(lt_llama *m, const char *path);
 
 #ifdef __cplusplus
 }

@@ -85,10 +85,10 @@ typedef enum {
 } lt_llm_method;
 
 /* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu". */
-lt_status lt_llm_method_parse(const char *name, lt_llm_method *out);
-const char *lt_llm_method_name(lt_llm_method m);
+LT_API lt_status lt_llm_method_parse(const char *name, lt_llm_method *out);
+LT_API const char *lt_llm_method_name(lt_llm_method m);
 /* True for npo, npo-gd and rmu (they need the frozen reference model). */
-bool lt_llm_method_needs_ref(lt_llm_method m);
+LT_API bool lt_llm_method_needs_ref(lt_llm_method m);
 
 typedef struct {
     lt_llm_method method;
@@ -120,7 +120,7 @@ typedef struct {
  * rmu_coeff 0 the loop sets c = 2 x the mean L2 norm of the layer-L hidden
  * states of the model before unlearning over the forget set's tokens
  * (lt_llm_rmu_auto_coeff); a positive rmu_coeff is used as is. */
-lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
+LT_API lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
 
 /* A padded batch with its own buffers (grown by lt_llm_batch_fill). */
 typedef struct {
@@ -133,9 +133,10 @@ typedef struct {
 } lt_llm_batch;
 
 /* Examples idx[0..B) of d, right-padded with pad_id (lt_lm_batch). */
-lt_status lt_llm_batch_fill(lt_llm_batch *b, const lt_lm_data *d,
-                            const int64_t *idx, int64_t B, int32_t pad_id);
-void lt_llm_batch_free(lt_llm_batch *b);
+LT_API lt_status lt_llm_batch_fill(lt_llm_batch *b, const lt_lm_data *d,
+                                   const int64_t *idx, int64_t B,
+                                   int32_t pad_id);
+LT_API void lt_llm_batch_free(lt_llm_batch *b);
 
 /* What a step's loss is made of (NaN where a part is not computed: the
  * NLLs under rmu, the retain parts when lambda is 0 or there is no R). */
@@ -149,38 +150,38 @@ typedef struct {
 
 /* The fixed RMU direction: d seeded uniform [0, 1) draws, normalised to
  * unit L2 norm. */
-void lt_llm_rmu_direction(int64_t d, uint64_t seed, float *u);
+LT_API void lt_llm_rmu_direction(int64_t d, uint64_t seed, float *u);
 
 /* True when the method's loss has a retain term under cfg. */
-bool lt_llm_uses_retain(const lt_llm_loss_cfg *cfg);
+LT_API bool lt_llm_uses_retain(const lt_llm_loss_cfg *cfg);
 
 /* The loss of one step, built on c's tape (grad mode on: backward from
  * *loss fills m's parameter gradients). ref is the frozen model (needed by
  * npo, npo-gd and rmu; its passes run without a tape). r may be NULL when
  * !lt_llm_uses_retain(cfg). parts may be NULL. */
-lt_status lt_llm_step_loss(lt_ctx *c, lt_llama *m, lt_llama *ref,
-                           const lt_llm_loss_cfg *cfg, const lt_llm_batch *f,
-                           const lt_llm_batch *r, lt_tensor **loss,
-                           lt_llm_parts *parts);
+LT_API lt_status lt_llm_step_loss(lt_ctx *c, lt_llama *m, lt_llama *ref,
+                                  const lt_llm_loss_cfg *cfg,
+                                  const lt_llm_batch *f, const lt_llm_batch *r,
+                                  lt_tensor **loss, lt_llm_parts *parts);
 
 /* 2 x the mean L2 norm of m's layer-`layer` hidden states over the
  * non-pad tokens after the first of every example of d (no tape). */
-lt_status lt_llm_rmu_auto_coeff(lt_llama *m, const lt_lm_data *d, int layer,
-                                int32_t pad_id, double *c);
+LT_API lt_status lt_llm_rmu_auto_coeff(lt_llama *m, const lt_lm_data *d,
+                                       int layer, int32_t pad_id, double *c);
 
 /* Arena bytes one step needs with batches of B rows of up to T tokens. */
-size_t lt_llm_step_arena_bytes(const lt_llama_config *cfg, int64_t B,
-                               int64_t T);
+LT_API size_t lt_llm_step_arena_bytes(const lt_llama_config *cfg, int64_t B,
+                                      int64_t T);
 
 /* Refusal data: each forget question with one of a built-in list of
  * "I don't know"-style answers, picked per question by a seeded RNG
  * (out is zeroed first). */
-lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
-                              const lt_tofu_set *forget, uint64_t seed,
-                              lt_lm_data *out);
+LT_API lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
+                                     const lt_tofu_set *forget, uint64_t seed,
+                                     lt_lm_data *out);
 /* The built-in refusal answers. */
-int lt_llm_refusal_count(void);
-const char *lt_llm_refusal_text(int i);
+LT_API int lt_llm_refusal_count(void);
+LT_API const char *lt_llm_refusal_text(int i);
 
 /* ---- masks (src/unlearn/llm_mask.c) ---------------------------------------- */
 
@@ -199,19 +200,20 @@ typedef struct {
 } lt_llm_mask_spec;
 
 /* "none" or "KIND:R" with 0 < R <= 1. */
-lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out);
+LT_API lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out);
 /* "none", "wagle:0.5", ... */
-void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
+LT_API void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
 
 /* Scores of n weights for kind (gf, gr may be NULL where the kind does not
  * use them; mu for wagle; seed for random). */
-lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
-                             const float *gf, const float *gr, int64_t n,
-                             double mu, uint64_t seed, float *score);
+LT_API lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
+                                    const float *gf, const float *gr, int64_t n,
+                                    double mu, uint64_t seed, float *score);
 /* mask[i] = 1 for the round(ratio * n) (at least 1) highest scores, ties to
- * the lower index, else 0; *kept (may be NULL) gets the kept fraction. */
-lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
-                             float *mask, double *kept);
+ * the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
+ * score); *kept (may be NULL) gets the kept fraction. */
+LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
+                                    float *mask, double *kept);
 
 typedef struct {
     lt_llm_mask_spec spec;
@@ -225,13 +227,13 @@ typedef struct {
 
 /* The mask over m's trainable weights (mask[m->params.n_train]); spec
  * "none" gives all ones. m's gradients are left zero. */
-lt_status lt_llm_mask_compute(lt_llama *m, const lt_lm_data *forget,
-                              const lt_lm_data *retain,
-                              const lt_llm_mask_opts *o, float *mask,
-                              double *kept);
+LT_API lt_status lt_llm_mask_compute(lt_llama *m, const lt_lm_data *forget,
+                                     const lt_lm_data *retain,
+                                     const lt_llm_mask_opts *o, float *mask,
+                                     double *kept);
 /* The RMU trainable set: 1 on the mlp.down_proj weights of layers
  * max(1, layer-2)..layer (1-based), 0 elsewhere. */
-lt_status lt_llm_rmu_mask(const lt_llama *m, int layer, float *mask);
+LT_API lt_status lt_llm_rmu_mask(const lt_llama *m, int layer, float *mask);
 
 /* ---- the loop (src/unlearn/llm_unlearn.c) ---------------------------------- */
 
@@ -276,16 +278,17 @@ typedef struct {
 } lt_llm_report;
 
 /* The default learning rate of a method under AdamW (Sophia: the same). */
-float lt_llm_default_lr(lt_llm_method m);
+LT_API float lt_llm_default_lr(lt_llm_method m);
 /* The defaults above with AdamW (betas 0.9/0.999, weight decay 0.01) at
  * lt_llm_default_lr(m). */
-lt_llm_unlearn_cfg lt_llm_unlearn_defaults(lt_llm_method m);
+LT_API lt_llm_unlearn_cfg lt_llm_unlearn_defaults(lt_llm_method m);
 
 /* Unlearn forget from m (for refusal, forget is lt_llm_refusal_data's).
  * retain may be NULL for ga and npo. rep may be NULL. */
-lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
-                         const lt_lm_data *retain,
-                         const lt_llm_unlearn_cfg *cfg, lt_llm_report *rep);
+LT_API lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
+                                const lt_lm_data *retain,
+                                const lt_llm_unlearn_cfg *cfg,
+                                lt_llm_report *rep);
 
 #ifdef __cplusplus
 }

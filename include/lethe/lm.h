@@ -55,49 +55,49 @@ typedef struct {
     int64_t n_truncated;/* QA examples cut to max_len */
 } lt_lm_data;
 
-void lt_lm_data_free(lt_lm_data *d);
+LT_API void lt_lm_data_free(lt_lm_data *d);
 /* Length of example i. */
-int64_t lt_lm_example_len(const lt_lm_data *d, int64_t i);
+LT_API int64_t lt_lm_example_len(const lt_lm_data *d, int64_t i);
 /* Scored positions of example i: every token at t >= max(n_prompt, 1). */
-int64_t lt_lm_example_scored(const lt_lm_data *d, int64_t i);
+LT_API int64_t lt_lm_example_scored(const lt_lm_data *d, int64_t i);
 
 /* The QA prompt "Question: {question}\nAnswer:" (malloc'd) and its ids:
  * BOS (when the tokenizer has one) + the encoded prompt (malloc'd). */
-char *lt_lm_prompt_text(const char *question);
-lt_status lt_lm_prompt_ids(const lt_tokenizer *tok, const char *question,
-                           int32_t **ids, size_t *n);
+LT_API char *lt_lm_prompt_text(const char *question);
+LT_API lt_status lt_lm_prompt_ids(const lt_tokenizer *tok, const char *question,
+                                  int32_t **ids, size_t *n);
 /* Append one QA example (see above). max_len > 0 cuts longer examples
  * (counted in n_truncated); LT_ERR_ARG if the prompt alone fills max_len
  * or the tokenizer has no EOS token. */
-lt_status lt_lm_data_add_qa(lt_lm_data *d, const lt_tokenizer *tok,
-                            const char *question, const char *answer,
-                            int64_t max_len);
+LT_API lt_status lt_lm_data_add_qa(lt_lm_data *d, const lt_tokenizer *tok,
+                                   const char *question, const char *answer,
+                                   int64_t max_len);
 /* Every record of a TOFU set (out is zeroed first). */
-lt_status lt_lm_data_qa(const lt_tokenizer *tok, const lt_tofu_set *set,
-                        int64_t max_len, lt_lm_data *out);
+LT_API lt_status lt_lm_data_qa(const lt_tokenizer *tok, const lt_tofu_set *set,
+                               int64_t max_len, lt_lm_data *out);
 /* Plain text of len bytes in windows of T >= 2 tokens (out zeroed first).
  * what names the source in errors. */
-lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
-                          size_t len, int64_t T, const char *what,
-                          lt_lm_data *out);
-lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
-                               int64_t T, lt_lm_data *out);
+LT_API lt_status lt_lm_data_text(const lt_tokenizer *tok, const char *text,
+                                 size_t len, int64_t T, const char *what,
+                                 lt_lm_data *out);
+LT_API lt_status lt_lm_data_text_file(const lt_tokenizer *tok, const char *path,
+                                      int64_t T, lt_lm_data *out);
 
 /* One example per document instead (documents as above): BOS (if the
  * tokenizer has one) + the document's tokens + EOS, cut to max_len tokens
  * (counted in n_truncated), every token after the first scored. Each text
  * then starts from BOS as it does when it is prompted for evaluation
  * (MUSE's VerbMem, the MIAs). */
-lt_status lt_lm_data_docs(const lt_tokenizer *tok, const char *text,
-                          size_t len, int64_t max_len, const char *what,
-                          lt_lm_data *out);
-lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
-                               int64_t max_len, lt_lm_data *out);
+LT_API lt_status lt_lm_data_docs(const lt_tokenizer *tok, const char *text,
+                                 size_t len, int64_t max_len, const char *what,
+                                 lt_lm_data *out);
+LT_API lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
+                                      int64_t max_len, lt_lm_data *out);
 /* Train a byte-level BPE tokenizer on the texts the model will see for
  * the records of set ("Question: {q}\nAnswer: {a}"). */
-lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
-                                 const lt_tokenizer_train_opts *o,
-                                 lt_tokenizer **out);
+LT_API lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
+                                        const lt_tokenizer_train_opts *o,
+                                        lt_tokenizer **out);
 
 /* Build the padded batch of examples idx[0..B): ids, labels (int32 B*T)
  * and mask (uint8 B*T; NULL allowed) with T = t_fixed when > 0 (longer
@@ -107,10 +107,10 @@ lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
  * (label kept, mask 0). *T_out gets T, *n_scored the scored positions and
  * *n_real the non-pad tokens (both may be NULL). The buffers hold
  * B * max(t_fixed, d->max_len) entries. */
-lt_status lt_lm_batch(const lt_lm_data *d, const int64_t *idx, int64_t B,
-                      int64_t t_fixed, int32_t pad_id, int32_t *ids,
-                      int32_t *labels, uint8_t *mask, int64_t *T_out,
-                      int64_t *n_scored, int64_t *n_real);
+LT_API lt_status lt_lm_batch(const lt_lm_data *d, const int64_t *idx, int64_t B,
+                             int64_t t_fixed, int32_t pad_id, int32_t *ids,
+                             int32_t *labels, uint8_t *mask, int64_t *T_out,
+                             int64_t *n_scored, int64_t *n_real);
 
 /* ---- training ------------------------------------------------------------- */
 
@@ -152,11 +152,11 @@ typedef struct {
 
 /* AdamW with betas 0.9/0.95, lr 3e-4, weight decay 0.01, 1 epoch, batch 8,
  * accum 1, warm-up 0, min_lr 0, clip 1, seed 1, pad 0. */
-lt_lm_train_cfg lt_lm_train_defaults(void);
+LT_API lt_lm_train_cfg lt_lm_train_defaults(void);
 /* Optimizer steps per epoch for n examples. */
-int64_t lt_lm_steps_per_epoch(const lt_lm_train_cfg *cfg, int64_t n);
+LT_API int64_t lt_lm_steps_per_epoch(const lt_lm_train_cfg *cfg, int64_t n);
 /* The schedule lt_lm_train uses: warm-up + cosine over total steps. */
-lt_schedule lt_lm_schedule(const lt_lm_train_cfg *cfg, int64_t total);
+LT_API lt_schedule lt_lm_schedule(const lt_lm_train_cfg *cfg, int64_t total);
 
 /* The example order of an epoch (1-based): a seeded permutation; with
  * group > 1, each run of group * batch examples of it is sorted by length,
@@ -165,38 +165,39 @@ lt_schedule lt_lm_schedule(const lt_lm_train_cfg *cfg, int64_t total);
  * On TOFU-shaped data length follows the question template, so grouped
  * batches hold one kind of question and memorising was clearly slower in
  * our runs (50 authors, 20 epochs); it is off by default. */
-lt_status lt_lm_epoch_order(const lt_lm_data *d, const lt_lm_train_cfg *cfg,
-                            int epoch, int64_t *perm);
+LT_API lt_status lt_lm_epoch_order(const lt_lm_data *d,
+                                   const lt_lm_train_cfg *cfg, int epoch,
+                                   int64_t *perm);
 
 /* Train m on d; rep (may be NULL) gets the summary. */
-lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
-                      const lt_lm_train_cfg *cfg, lt_lm_report *rep);
+LT_API lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
+                             const lt_lm_train_cfg *cfg, lt_lm_report *rep);
 
 /* ---- scoring -------------------------------------------------------------- */
 
 /* For each example: the summed NLL of its scored tokens (nll, may be NULL)
  * and their number (count, may be NULL), from batched forward passes
  * without a tape (batch examples at a time). */
-lt_status lt_lm_score(lt_llama *m, const lt_lm_data *d, int batch,
-                      int32_t pad_id, double *nll, int32_t *count);
+LT_API lt_status lt_lm_score(lt_llama *m, const lt_lm_data *d, int batch,
+                             int32_t pad_id, double *nll, int32_t *count);
 
 /* Greedy (or sampled, per o) answer to a question: the decoded new tokens
  * up to EOS, leading whitespace removed (malloc'd, caller frees). */
-lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
-                       const char *question, const lt_llama_gen_opts *o,
-                       char **answer);
+LT_API lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
+                              const char *question, const lt_llama_gen_opts *o,
+                              char **answer);
 
 /* ---- a model with its tokenizer (lm_open.c) ------------------------------ */
 
 /* The tokenizer saved beside a model: the stem of M.safetensors +
  * ".tokenizer.json", or M/tokenizer.json for a Hugging Face folder. */
-void lt_lm_tokenizer_path(const char *model, char *buf, size_t n);
+LT_API void lt_lm_tokenizer_path(const char *model, char *buf, size_t n);
 /* Load a model and its tokenizer (tok NULL: the one beside the model) and
  * check their vocabularies agree; on error both are NULL. */
-lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
+LT_API lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
                      lt_tokenizer **t);
 /* The padding id: the tokenizer's PAD token, else its EOS. */
-int32_t lt_lm_pad_id(const lt_tokenizer *t);
+LT_API int32_t lt_lm_pad_id(const lt_tokenizer *t);
 
 #ifdef __cplusplus
 }

@@ -38,10 +38,11 @@ typedef struct {
  * arena_bytes (0: lt_arena_bytes_for; a pass with a joint retain term
  * holds two graphs and needs twice that). On error the state is safe to
  * free. */
-lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
-                                const lt_dataset *d, const lt_optim_config *o,
-                                int batch, size_t arena_bytes);
-void lt_unlearn_state_free(lt_unlearn_state *s);
+LT_API lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
+                                       const lt_dataset *d,
+                                       const lt_optim_config *o, int batch,
+                                       size_t arena_bytes);
+LT_API void lt_unlearn_state_free(lt_unlearn_state *s);
 
 /* The labels a pass trains toward. */
 typedef enum {
@@ -76,7 +77,7 @@ typedef struct {
 } lt_pass_spec;
 
 /* A spec with sign +1, true labels, nothing else, at learning rate lr. */
-lt_pass_spec lt_pass_plain(float lr, const float *mask, uint64_t seed);
+LT_API lt_pass_spec lt_pass_plain(float lr, const float *mask, uint64_t seed);
 
 /* One epoch over the training items idx[0..k) of d, shuffled with
  * lt_permutation(k, seed): minibatches of s->batch (the last one partial,
@@ -90,37 +91,40 @@ lt_pass_spec lt_pass_plain(float lr, const float *mask, uint64_t seed);
  * pass's own items. A NaN or infinite loss or gradient is LT_ERR_NAN (the
  * pass stops; the weights are those reached so far), e.g. when gradient
  * ascent diverges. */
-lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
-                          const lt_dataset *d, const int64_t *idx, int64_t k,
-                          const lt_pass_spec *p, double *mean_loss);
+LT_API lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
+                                 const lt_dataset *d, const int64_t *idx,
+                                 int64_t k, const lt_pass_spec *p,
+                                 double *mean_loss);
 
 /* x [b, C, H, W] of dataset d (normalised) moved in place by one FGSM step
  * of eps pixel units (x_pix + eps * sign(grad_x CE(model(x), y))), clipped
  * to [0, 1] pixels and rounded to a multiple of 1/255, as the reference's
  * boundary shrink does; the model runs in eval mode and its gradients are
  * zeroed afterwards. c is reset first. */
-lt_status lt_fgsm(lt_ctx *c, lt_model *model, const lt_dataset *d, float *x,
-                  const int32_t *y, int64_t b, float eps);
+LT_API lt_status lt_fgsm(lt_ctx *c, lt_model *model, const lt_dataset *d,
+                         float *x, const int32_t *y, int64_t b, float eps);
 
 /* The model with one more output class (BE): the same architecture for
  * K + 1 classes, every weight copied, the last layer's first K rows copied
  * and its new row initialised like a PyTorch Linear (U(+-1/sqrt(fan_in)),
  * seeded). */
-lt_status lt_model_expand(const lt_model *m, uint64_t seed, lt_model **out);
+LT_API lt_status lt_model_expand(const lt_model *m, uint64_t seed,
+                                 lt_model **out);
 /* Copy big's weights back into m (the first K rows of the widened layer). */
-void lt_model_shrink_into(const lt_model *big, lt_model *m);
+LT_API void lt_model_shrink_into(const lt_model *big, lt_model *m);
 /* Map a mask over m's trainable weights onto big's (new rows free: 1). */
-void lt_mask_expand(const lt_model *m, const float *mask, const lt_model *big,
-                    float *out);
+LT_API void lt_mask_expand(const lt_model *m, const float *mask,
+                           const lt_model *big, float *out);
 
 /* IU in one shot: theta += alpha * F^-1 v with v = n_f/n * (mean CE
  * gradient on the forget items - mean on the retain items), F^-1 v by the
  * reference's WoodFisher recursion over the first n_samples + 2 retain
  * items' gradients (damping n_samples), all in eval mode; the step is
  * multiplied by mask (0/1 or soft) when non-NULL. */
-lt_status lt_influence_unlearn(lt_model *m, const lt_dataset *d,
-                               const lt_forget_set *f, float alpha,
-                               int n_samples, const float *mask, int batch);
+LT_API lt_status lt_influence_unlearn(lt_model *m, const lt_dataset *d,
+                                      const lt_forget_set *f, float alpha,
+                                      int n_samples, const float *mask,
+                                      int batch);
 
 /* ---- methods ------------------------------------------------------------ */
 
@@ -145,10 +149,10 @@ typedef enum {
 } lt_method_kind;
 
 /* Parse a method name (LT_ERR_ARG listing the names). */
-lt_status lt_method_parse(const char *name, lt_method_kind *out);
-const char *lt_method_name(lt_method_kind k);
+LT_API lt_status lt_method_parse(const char *name, lt_method_kind *out);
+LT_API const char *lt_method_name(lt_method_kind k);
 /* "ft,ga,rl,..." - every method name, in enum order. */
-const char *lt_method_names(void);
+LT_API const char *lt_method_names(void);
 
 typedef struct {
     int epoch, epochs;
@@ -180,7 +184,7 @@ typedef struct {
  * saliency:0.5); per-method lr and epochs in lt_method_table (methods.c).
  * Retrain: lethe train's defaults (lr 0.1 with cosine decay, batch 128,
  * 10 epochs). */
-lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
+LT_API lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
 
 typedef struct {
     double forget_loss;   /* mean CE of the last forget pass (NAN if none) */
@@ -195,9 +199,10 @@ typedef struct {
  * original weights. Errors: LT_ERR_ARG (bad config, a dataset that does not
  * fit m), LT_ERR_NAN (divergence; m holds the weights reached), arena
  * or allocation errors. */
-lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
-                         const lt_forget_set *f, const lt_unlearn_cfg *cfg,
-                         lt_unlearn_report *rep);
+LT_API lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
+                                const lt_forget_set *f,
+                                const lt_unlearn_cfg *cfg,
+                                lt_unlearn_report *rep);
 
 #ifdef __cplusplus
 }

@@ -26,31 +26,32 @@ extern "C" {
 
 /* Predicted class of each row of logits [n, k]: the first maximum
  * (torch.argmax order). NaN logits are an error. */
-lt_status lt_argmax_rows(const float *logits, int64_t n, int64_t k,
-                         int32_t *pred);
+LT_API lt_status lt_argmax_rows(const float *logits, int64_t n, int64_t k,
+                                int32_t *pred);
 
 /* Accuracy (%) of predicted labels pred[n] against labels[n]. */
-lt_status lt_accuracy_pred(const int32_t *pred, const int32_t *labels,
-                           int64_t n, double *acc);
+LT_API lt_status lt_accuracy_pred(const int32_t *pred, const int32_t *labels,
+                                  int64_t n, double *acc);
 
 /* Accuracy (%) of logits [n, k] against labels[n]. */
-lt_status lt_accuracy_logits(const float *logits, int64_t n, int64_t k,
-                             const int32_t *labels, double *acc);
+LT_API lt_status lt_accuracy_logits(const float *logits, int64_t n, int64_t k,
+                                    const int32_t *labels, double *acc);
 
 /* Accuracy (%) over the items whose label != exclude (class-wise TA);
  * exclude < 0 keeps every item. No item left is an error. */
-lt_status lt_accuracy_logits_excluding(const float *logits, int64_t n,
-                                       int64_t k, const int32_t *labels,
-                                       int32_t exclude, double *acc);
+LT_API lt_status lt_accuracy_logits_excluding(const float *logits, int64_t n,
+                                              int64_t k, const int32_t *labels,
+                                              int32_t exclude, double *acc);
 
 /* UA (%) = 100 - accuracy of logits [n, k] on the forget set. */
-lt_status lt_unlearn_accuracy(const float *logits, int64_t n, int64_t k,
-                              const int32_t *labels, double *ua);
+LT_API lt_status lt_unlearn_accuracy(const float *logits, int64_t n, int64_t k,
+                                     const int32_t *labels, double *ua);
 
 /* conf[i] = softmax(logits[i])[labels[i]], computed stably in double
  * (max subtracted) and rounded to float. */
-lt_status lt_true_label_confidence(const float *logits, int64_t n, int64_t k,
-                                   const int32_t *labels, float *conf);
+LT_API lt_status lt_true_label_confidence(const float *logits, int64_t n,
+                                          int64_t k, const int32_t *labels,
+                                          float *conf);
 
 /* MIA-efficacy (%), official SalUn semantics. Fits libsvm C-SVC (RBF,
  * C = 3, gamma = 1, eps 1e-3, cache 200 MB, shrinking, no probability:
@@ -61,18 +62,18 @@ lt_status lt_true_label_confidence(const float *logits, int64_t n, int64_t k,
  * libsvm non-members first, which is the order scikit-learn's libsvm
  * (sorted labels) solves in. NaN or infinite confidences are an error
  * naming the set and index. */
-lt_status lt_mia_efficacy(const float *retain_conf, int64_t n_retain,
-                          const float *test_conf, int64_t n_test,
-                          const float *forget_conf, int64_t n_forget,
-                          double *mia);
+LT_API lt_status lt_mia_efficacy(const float *retain_conf, int64_t n_retain,
+                                 const float *test_conf, int64_t n_test,
+                                 const float *forget_conf, int64_t n_forget,
+                                 double *mia);
 
 typedef struct {
     double ua, ra, ta, mia; /* percentages */
 } lt_unlearn_metrics;
 
 /* Mean over {UA, RA, TA, MIA} of |m - retrain|. */
-double lt_avg_gap(const lt_unlearn_metrics *m,
-                  const lt_unlearn_metrics *retrain);
+LT_API double lt_avg_gap(const lt_unlearn_metrics *m,
+                         const lt_unlearn_metrics *retrain);
 
 /* One split's model outputs: logits [n, k] and n_labels labels (the two
  * counts must agree; they come from different files in practice). */
@@ -86,26 +87,26 @@ typedef struct {
 /* All four metrics from the forget, retain and test splits. For class-wise
  * forgetting pass the forgotten class (else -1): the test items of that
  * class are then left out of TA and of the MIA's non-member set. */
-lt_status lt_unlearn_metrics_compute(const lt_split_logits *forget,
-                                     const lt_split_logits *retain,
-                                     const lt_split_logits *test,
-                                     int32_t forgotten_class,
-                                     lt_unlearn_metrics *out);
+LT_API lt_status lt_unlearn_metrics_compute(const lt_split_logits *forget,
+                                            const lt_split_logits *retain,
+                                            const lt_split_logits *test,
+                                            int32_t forgotten_class,
+                                            lt_unlearn_metrics *out);
 
 /* ---- of a model (needs the model, data and forget-set layers) ---------- */
 
 /* Logits [d->n, classes] of m over d (eval mode, malloc'ed: the caller
  * frees), or NULL with the error set. */
-float *lt_model_logits(lt_model *m, const lt_dataset *d);
+LT_API float *lt_model_logits(lt_model *m, const lt_dataset *d);
 /* The four metrics from train logits ltr [tr->n, k] and test logits lte
  * [te->n, k], split into forget and retain rows by f. Thread-safe. */
-lt_status lt_unlearn_metrics_from_logits(const float *ltr, const float *lte,
+LT_API lt_status lt_unlearn_metrics_from_logits(const float *ltr, const float *lte,
                                          int k, const lt_dataset *tr,
                                          const lt_dataset *te,
                                          const lt_forget_set *f,
                                          lt_unlearn_metrics *out);
 /* The same from the model itself. */
-lt_status lt_unlearn_metrics_of(lt_model *m, const lt_dataset *tr,
+LT_API lt_status lt_unlearn_metrics_of(lt_model *m, const lt_dataset *tr,
                                 const lt_dataset *te, const lt_forget_set *f,
                                 lt_unlearn_metrics *out);
 

@@ -37,30 +37,31 @@ struct lt_model {
 
 /* Build the model named by arch for inputs of the given shape; parameters
  * are declared and allocated (zero) but not initialised. */
-lt_status lt_model_create(const char *arch, lt_input_spec in, lt_model **out);
-void lt_model_free(lt_model *m);
+LT_API lt_status lt_model_create(const char *arch, lt_input_spec in,
+                                 lt_model **out);
+LT_API void lt_model_free(lt_model *m);
 /* PyTorch-default initialisation (Linear/Conv: U(+-1/sqrt(fan_in)) ResNet
  * convs: Kaiming normal, fan_out; BatchNorm: weight 1, bias 0, running
  * mean 0, var 1), seeded. */
-void lt_model_init(lt_model *m, uint64_t seed);
-lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
-                            bool training);
+LT_API void lt_model_init(lt_model *m, uint64_t seed);
+LT_API lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
+                                   bool training);
 /* Save all parameters and buffers as F32 safetensors with PyTorch names;
  * the metadata records "lethe.arch" and "lethe.input" (C,H,W,K) plus the
  * caller's pairs (meta[2i] key, meta[2i+1] value). Atomic (temp+rename). */
-lt_status lt_model_save(const lt_model *m, const char *path,
-                        const char *const *meta, int n_meta);
+LT_API lt_status lt_model_save(const lt_model *m, const char *path,
+                               const char *const *meta, int n_meta);
 /* Load a checkpoint written by lt_model_save: the architecture comes from
  * its metadata. */
-lt_status lt_model_load(const char *path, lt_model **out);
+LT_API lt_status lt_model_load(const char *path, lt_model **out);
 /* Copy weights from a safetensors file (e.g. exported from PyTorch) into
  * m: every parameter must be present with the same shape; tensors m does
  * not have are an error (another architecture), except PyTorch's
  * "num_batches_tracked" counters. */
-lt_status lt_model_load_weights(lt_model *m, const char *path);
+LT_API lt_status lt_model_load_weights(lt_model *m, const char *path);
 
 /* Comma-separated list of the accepted architecture names. */
-const char *lt_model_names(void);
+LT_API const char *lt_model_names(void);
 
 #ifdef __cplusplus
 }

@@ -31,18 +31,18 @@ typedef struct {
     bool final;
 } lt_params;
 
-void lt_params_init(lt_params *ps);
-void lt_params_free(lt_params *ps);
+LT_API void lt_params_init(lt_params *ps);
+LT_API void lt_params_free(lt_params *ps);
 /* Declare a parameter (trainable) or buffer; returns its index or -1.
  * Must be called before lt_params_finalize. Duplicate names are errors. */
-int lt_params_add(lt_params *ps, const char *name, int ndim,
-                  const int64_t *shape, bool trainable);
+LT_API int lt_params_add(lt_params *ps, const char *name, int ndim,
+                         const int64_t *shape, bool trainable);
 /* Allocate theta (zeroed) and grad, and point every view at them. */
-lt_status lt_params_finalize(lt_params *ps);
+LT_API lt_status lt_params_finalize(lt_params *ps);
 /* The view of a parameter by name, or NULL (error set). */
-lt_tensor *lt_params_get(lt_params *ps, const char *name);
-lt_tensor *lt_params_at(lt_params *ps, int index);
-void lt_params_zero_grad(lt_params *ps);
+LT_API lt_tensor *lt_params_get(lt_params *ps, const char *name);
+LT_API lt_tensor *lt_params_at(lt_params *ps, int index);
+LT_API void lt_params_zero_grad(lt_params *ps);
 
 #ifdef __cplusplus
 }

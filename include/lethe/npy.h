@@ -9,7 +9,7 @@
 
 /* Write data (shape[0] x ... x shape[ndim-1] floats) to path atomically
  * (temp file, then rename). */
-lt_status lt_npy_save(const char *path, const float *data, int ndim,
-                      const int64_t *shape);
+LT_API lt_status lt_npy_save(const char *path, const float *data, int ndim,
+                             const int64_t *shape);
 
 #endif

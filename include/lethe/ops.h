@@ -22,13 +22,14 @@ extern "C" {
 /* ---- matmul family (src/ops/matmul.c) ----------------------------------- */
 
 /* a [M, K] @ b [K, N] -> [M, N]. */
-lt_tensor *lt_matmul(lt_ctx *c, lt_tensor *a, lt_tensor *b);
+LT_API lt_tensor *lt_matmul(lt_ctx *c, lt_tensor *a, lt_tensor *b);
 /* x [..., in] @ w[out, in]^T + b[out] -> [..., out]; b may be NULL. */
-lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b);
+LT_API lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w,
+                            lt_tensor *b);
 /* Batched: a [..., M, K] @ b [..., K, N] (same leading dims, >= 3 dims;
  * trans_a / trans_b treat the last two dims of a / b as transposed). */
-lt_tensor *lt_bmm(lt_ctx *c, lt_tensor *a, lt_tensor *b, bool trans_a,
-                  bool trans_b);
+LT_API lt_tensor *lt_bmm(lt_ctx *c, lt_tensor *a, lt_tensor *b, bool trans_a,
+                         bool trans_b);
 
 /* ---- convolution and pooling (src/ops/conv.c, src/ops/pool.c) ------------ */
 
@@ -40,18 +41,18 @@ typedef struct {
     int out_pad_h, out_pad_w; /* conv_transpose2d only */
 } lt_conv_args;
 
-lt_tensor *lt_conv2d(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b,
-                     lt_conv_args a);
-lt_tensor *lt_conv_transpose2d(lt_ctx *c, lt_tensor *x, lt_tensor *w,
-                               lt_tensor *b, lt_conv_args a);
+LT_API lt_tensor *lt_conv2d(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b,
+                            lt_conv_args a);
+LT_API lt_tensor *lt_conv_transpose2d(lt_ctx *c, lt_tensor *x, lt_tensor *w,
+                                      lt_tensor *b, lt_conv_args a);
 /* x [N, C, H, W]; kernel k, stride s (0 means k), zero padding p.
  * avg pool divides by k*k (PyTorch count_include_pad=True). */
-lt_tensor *lt_max_pool2d(lt_ctx *c, lt_tensor *x, int k, int s, int p);
-lt_tensor *lt_avg_pool2d(lt_ctx *c, lt_tensor *x, int k, int s, int p);
+LT_API lt_tensor *lt_max_pool2d(lt_ctx *c, lt_tensor *x, int k, int s, int p);
+LT_API lt_tensor *lt_avg_pool2d(lt_ctx *c, lt_tensor *x, int k, int s, int p);
 /* [N, C, H, W] -> [N, C] mean over H, W. */
-lt_tensor *lt_global_avg_pool(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_global_avg_pool(lt_ctx *c, lt_tensor *x);
 /* Nearest-neighbour upsampling by an integer factor: [N,C,H,W]->[N,C,sH,sW]. */
-lt_tensor *lt_upsample_nearest2d(lt_ctx *c, lt_tensor *x, int scale);
+LT_API lt_tensor *lt_upsample_nearest2d(lt_ctx *c, lt_tensor *x, int scale);
 
 /* ---- normalisation (src/ops/norm.c) ----------------------------------- */
 
@@ -61,115 +62,122 @@ lt_tensor *lt_upsample_nearest2d(lt_ctx *c, lt_tensor *x, int scale);
  * batch (unbiased variance), as PyTorch. Eval: uses the running stats.
  * gamma/beta [C] may be NULL (then 1 and 0). running tensors are updated in
  * place and never get gradients. */
-lt_tensor *lt_batch_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
-                         lt_tensor *beta, lt_tensor *running_mean,
-                         lt_tensor *running_var, bool training,
-                         float momentum, float eps);
+LT_API lt_tensor *lt_batch_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
+                                lt_tensor *beta, lt_tensor *running_mean,
+                                lt_tensor *running_var, bool training,
+                                float momentum, float eps);
 /* x [N, C, ...], C divisible by groups; gamma/beta [C] or NULL. */
-lt_tensor *lt_group_norm(lt_ctx *c, lt_tensor *x, int groups,
-                         lt_tensor *gamma, lt_tensor *beta, float eps);
+LT_API lt_tensor *lt_group_norm(lt_ctx *c, lt_tensor *x, int groups,
+                                lt_tensor *gamma, lt_tensor *beta, float eps);
 /* Over the last dim D; gamma/beta [D] or NULL. */
-lt_tensor *lt_layer_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
-                         lt_tensor *beta, float eps);
+LT_API lt_tensor *lt_layer_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
+                                lt_tensor *beta, float eps);
 /* Hugging Face Llama RMSNorm over the last dim: x*rsqrt(mean(x^2)+eps)*g. */
-lt_tensor *lt_rms_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma, float eps);
+LT_API lt_tensor *lt_rms_norm(lt_ctx *c, lt_tensor *x, lt_tensor *gamma,
+                              float eps);
 
 /* ---- activations and unary math (src/ops/activation.c) ------------------ */
 
-lt_tensor *lt_relu(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_gelu(lt_ctx *c, lt_tensor *x);      /* exact (erf) */
-lt_tensor *lt_gelu_tanh(lt_ctx *c, lt_tensor *x); /* tanh approximation */
-lt_tensor *lt_silu(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_selu(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_leaky_relu(lt_ctx *c, lt_tensor *x, float slope);
-lt_tensor *lt_sigmoid(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_tanh(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_relu(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_gelu(lt_ctx *c, lt_tensor *x);      /* exact (erf) */
+/* tanh approximation */
+LT_API lt_tensor *lt_gelu_tanh(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_silu(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_selu(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_leaky_relu(lt_ctx *c, lt_tensor *x, float slope);
+LT_API lt_tensor *lt_sigmoid(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_tanh(lt_ctx *c, lt_tensor *x);
 /* PyTorch softplus with beta=1, threshold=20. */
-lt_tensor *lt_softplus(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_exp(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_log(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_abs(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_neg(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_sqrt(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_softplus(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_exp(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_log(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_abs(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_neg(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_sqrt(lt_ctx *c, lt_tensor *x);
 /* s * x + t for scalars s, t. */
-lt_tensor *lt_affine(lt_ctx *c, lt_tensor *x, float s, float t);
+LT_API lt_tensor *lt_affine(lt_ctx *c, lt_tensor *x, float s, float t);
 /* Inverted dropout: zero with probability p, scale the rest by 1/(1-p);
  * identity when !training or p == 0. Uses the context RNG. */
-lt_tensor *lt_dropout(lt_ctx *c, lt_tensor *x, float p, bool training);
+LT_API lt_tensor *lt_dropout(lt_ctx *c, lt_tensor *x, float p, bool training);
+/* SwiGLU of a fused gate|up product: x [..., 2F] (gate = the first F
+ * columns, up = the last F) -> [rows, F] silu(gate) * up, rows = numel/2F.
+ * LT_ERR_SHAPE if the last dim is odd. */
+LT_API lt_tensor *lt_swiglu(lt_ctx *c, lt_tensor *x);
 
 /* ---- binary elementwise with NumPy broadcasting (src/ops/elementwise.c) --- */
 
-lt_tensor *lt_add(lt_ctx *c, lt_tensor *a, lt_tensor *b);
-lt_tensor *lt_sub(lt_ctx *c, lt_tensor *a, lt_tensor *b);
-lt_tensor *lt_mul(lt_ctx *c, lt_tensor *a, lt_tensor *b);
-lt_tensor *lt_div(lt_ctx *c, lt_tensor *a, lt_tensor *b);
+LT_API lt_tensor *lt_add(lt_ctx *c, lt_tensor *a, lt_tensor *b);
+LT_API lt_tensor *lt_sub(lt_ctx *c, lt_tensor *a, lt_tensor *b);
+LT_API lt_tensor *lt_mul(lt_ctx *c, lt_tensor *a, lt_tensor *b);
+LT_API lt_tensor *lt_div(lt_ctx *c, lt_tensor *a, lt_tensor *b);
 
 /* ---- reductions (src/ops/reduce.c) -------------------------------------- */
 
 /* Over one axis (negative counts from the end); keepdim keeps it as 1. */
-lt_tensor *lt_sum(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
-lt_tensor *lt_mean(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
+LT_API lt_tensor *lt_sum(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
+LT_API lt_tensor *lt_mean(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
 /* Max values; gradient flows to the first maximal element. */
-lt_tensor *lt_max(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
+LT_API lt_tensor *lt_max(lt_ctx *c, lt_tensor *x, int axis, bool keepdim);
 /* Over everything -> scalar [1]. */
-lt_tensor *lt_sum_all(lt_ctx *c, lt_tensor *x);
-lt_tensor *lt_mean_all(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_sum_all(lt_ctx *c, lt_tensor *x);
+LT_API lt_tensor *lt_mean_all(lt_ctx *c, lt_tensor *x);
 
 /* ---- softmax and losses (src/ops/softmax.c, src/ops/loss.c) -------------- */
 
-lt_tensor *lt_softmax(lt_ctx *c, lt_tensor *x, int axis);
-lt_tensor *lt_log_softmax(lt_ctx *c, lt_tensor *x, int axis);
+LT_API lt_tensor *lt_softmax(lt_ctx *c, lt_tensor *x, int axis);
+LT_API lt_tensor *lt_log_softmax(lt_ctx *c, lt_tensor *x, int axis);
 
 typedef enum { LT_REDUCE_MEAN = 0, LT_REDUCE_SUM, LT_REDUCE_NONE,
                LT_REDUCE_BATCHMEAN } lt_reduction;
 
 /* logits [N, K], labels int32 in [0, K) -> per-sample [N] (NONE) or [1]. */
-lt_tensor *lt_cross_entropy(lt_ctx *c, lt_tensor *logits,
-                            const int32_t *labels, lt_reduction r);
+LT_API lt_tensor *lt_cross_entropy(lt_ctx *c, lt_tensor *logits,
+                                   const int32_t *labels, lt_reduction r);
 /* Soft targets [N, K] (rows need not be probabilities: negative label
  * smoothing gives entries < 0): loss_i = -sum_k t_ik log_softmax(x)_ik. */
-lt_tensor *lt_cross_entropy_soft(lt_ctx *c, lt_tensor *logits,
-                                 lt_tensor *targets, lt_reduction r);
+LT_API lt_tensor *lt_cross_entropy_soft(lt_ctx *c, lt_tensor *logits,
+                                        lt_tensor *targets, lt_reduction r);
 /* Build smoothed targets [N, K]: (1-alpha)*onehot + alpha/K (alpha may be
  * negative). A plain tensor, no gradient. */
-lt_tensor *lt_smooth_targets(lt_ctx *c, const int32_t *labels, int64_t n,
-                             int64_t k, float alpha);
+LT_API lt_tensor *lt_smooth_targets(lt_ctx *c, const int32_t *labels, int64_t n,
+                                    int64_t k, float alpha);
 /* logits [B, T, V], targets int32 [B*T] (already shifted by the caller);
  * target == ignore_index contributes nothing. Returns [B]: the summed NLL of
  * each sequence. */
-lt_tensor *lt_seq_nll(lt_ctx *c, lt_tensor *logits, const int32_t *targets,
-                      int32_t ignore_index);
-lt_tensor *lt_mse(lt_ctx *c, lt_tensor *a, lt_tensor *b, lt_reduction r);
+LT_API lt_tensor *lt_seq_nll(lt_ctx *c, lt_tensor *logits,
+                             const int32_t *targets, int32_t ignore_index);
+LT_API lt_tensor *lt_mse(lt_ctx *c, lt_tensor *a, lt_tensor *b, lt_reduction r);
 /* PyTorch F.kl_div(input=logq, target=p): sum p*(log p - logq) with
  * 0*log 0 = 0; BATCHMEAN divides the sum by the first dim. Gradient flows
  * to logq (and to p if it requires one). */
-lt_tensor *lt_kl_div(lt_ctx *c, lt_tensor *logq, lt_tensor *p,
-                     lt_reduction r);
+LT_API lt_tensor *lt_kl_div(lt_ctx *c, lt_tensor *logq, lt_tensor *p,
+                            lt_reduction r);
 
 /* ---- indexing and graphs (src/ops/index.c) ------------------------------ */
 
 /* Rows of w [V, D] picked by ids[n] -> [n, D] (embedding lookup). */
-lt_tensor *lt_embedding(lt_ctx *c, lt_tensor *w, const int32_t *ids,
-                        int64_t n);
+LT_API lt_tensor *lt_embedding(lt_ctx *c, lt_tensor *w, const int32_t *ids,
+                               int64_t n);
 /* src [E, ...] summed into out [n_out, ...] at rows index[E]. */
-lt_tensor *lt_scatter_add(lt_ctx *c, lt_tensor *src, const int32_t *index,
-                          int64_t n_out);
+LT_API lt_tensor *lt_scatter_add(lt_ctx *c, lt_tensor *src,
+                                 const int32_t *index, int64_t n_out);
 /* x [E] or [E, H]: softmax over the entries sharing a segment id
  * seg[E] in [0, n_seg), separately per column h. */
-lt_tensor *lt_segment_softmax(lt_ctx *c, lt_tensor *x, const int32_t *seg,
-                              int64_t n_seg);
+LT_API lt_tensor *lt_segment_softmax(lt_ctx *c, lt_tensor *x,
+                                     const int32_t *seg, int64_t n_seg);
 
 /* ---- shape ops (src/ops/shape.c) ---------------------------------------- */
 
 /* One entry of shape may be -1 (inferred). The result shares no storage
  * rules with the input beyond the values: treat it as a new tensor. */
-lt_tensor *lt_reshape(lt_ctx *c, lt_tensor *x, int ndim, const int64_t *shape);
-lt_tensor *lt_permute(lt_ctx *c, lt_tensor *x, const int *perm);
-lt_tensor *lt_transpose(lt_ctx *c, lt_tensor *x, int d0, int d1);
+LT_API lt_tensor *lt_reshape(lt_ctx *c, lt_tensor *x, int ndim,
+                             const int64_t *shape);
+LT_API lt_tensor *lt_permute(lt_ctx *c, lt_tensor *x, const int *perm);
+LT_API lt_tensor *lt_transpose(lt_ctx *c, lt_tensor *x, int d0, int d1);
 /* Elements [start, end) along axis (end exclusive; both clamped). */
-lt_tensor *lt_slice(lt_ctx *c, lt_tensor *x, int axis, int64_t start,
-                    int64_t end);
-lt_tensor *lt_concat(lt_ctx *c, int n, lt_tensor *const *xs, int axis);
+LT_API lt_tensor *lt_slice(lt_ctx *c, lt_tensor *x, int axis, int64_t start,
+                           int64_t end);
+LT_API lt_tensor *lt_concat(lt_ctx *c, int n, lt_tensor *const *xs, int axis);
 
 /* ---- attention (src/ops/attention.c) ------------------------------------ */
 
@@ -177,11 +185,16 @@ lt_tensor *lt_concat(lt_ctx *c, int n, lt_tensor *const *xs, int axis);
  * (grouped KV heads). scale <= 0 means 1/sqrt(D). causal masks key j > i +
  * (Tk - Tq) (so a query block appended to a KV cache sees its past).
  * Returns [B, H, Tq, D]. Cross-attention: Tk != Tq, causal = false. */
-lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k, lt_tensor *v,
-                        bool causal, float scale);
+LT_API lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k,
+                               lt_tensor *v, bool causal, float scale);
 /* Hugging Face rotate-half RoPE on x [B, H, T, D] (D even): position of
  * row t is pos0 + t; inv_freq_i = theta^(-2i/D). */
-lt_tensor *lt_rope(lt_ctx *c, lt_tensor *x, int64_t pos0, float theta);
+LT_API lt_tensor *lt_rope(lt_ctx *c, lt_tensor *x, int64_t pos0, float theta);
+/* The tables lt_rope uses, for fused kernels that rotate on their own:
+ * cs[t, i] = cos((pos0 + t) * inv_freq_i) and sn[t, i] the sine, [T, D/2]
+ * each, computed in float32 as Hugging Face does (D even). */
+LT_API void lt_rope_table(int64_t T, int64_t D, int64_t pos0, float theta,
+                          float *cs, float *sn);
 
 #ifdef __cplusplus
 }

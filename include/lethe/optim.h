@@ -47,9 +47,9 @@ typedef struct {
 } lt_optim_config;
 
 /* Defaults of each optimizer as in PyTorch / the official Sophia code. */
-lt_optim_config lt_optim_defaults(lt_optim_kind kind);
+LT_API lt_optim_config lt_optim_defaults(lt_optim_kind kind);
 /* Parse "sgd", "adam", "adamw", "sophia" (GNB) or "sophia-soul". */
-lt_status lt_optim_parse(const char *name, lt_optim_config *out);
+LT_API lt_status lt_optim_parse(const char *name, lt_optim_config *out);
 
 typedef struct {
     lt_optim_config cfg;
@@ -59,24 +59,26 @@ typedef struct {
     float *v;      /* second moment (Adam) or Hessian estimate (Sophia) */
 } lt_optim;
 
-lt_status lt_optim_init(lt_optim *o, const lt_optim_config *cfg, int64_t n);
-void lt_optim_free(lt_optim *o);
+LT_API lt_status lt_optim_init(lt_optim *o, const lt_optim_config *cfg,
+                               int64_t n);
+LT_API void lt_optim_free(lt_optim *o);
 /* One step at learning rate lr (from a schedule; cfg.lr is the base).
  * mask may be NULL. Returns LT_ERR_NAN (and changes nothing) if a gradient
  * of an unmasked weight is not finite. */
-lt_status lt_optim_step(lt_optim *o, float *theta, const float *grad,
-                        const float *mask, float lr);
+LT_API lt_status lt_optim_step(lt_optim *o, float *theta, const float *grad,
+                               const float *mask, float lr);
 /* Sophia GNB: fold the gradient g_hat of the loss on sampled labels into
  * the Hessian EMA: h <- b2*h + (1-b2)*g_hat*g_hat (masked entries kept). */
-lt_status lt_sophia_hessian(lt_optim *o, const float *ghat, const float *mask);
+LT_API lt_status lt_sophia_hessian(lt_optim *o, const float *ghat,
+                                   const float *mask);
 /* True when the Sophia GNB schedule wants a Hessian refresh after this
  * step (every hessian_interval steps). */
-bool lt_sophia_wants_hessian(const lt_optim *o);
+LT_API bool lt_sophia_wants_hessian(const lt_optim *o);
 
 /* Scale grad so its L2 norm is at most max_norm (as torch's
  * clip_grad_norm_, with 1e-6 in the denominator); returns the norm before
  * clipping (NaN if any gradient is not finite; then nothing is scaled). */
-double lt_clip_grad_norm(float *grad, int64_t n, double max_norm);
+LT_API double lt_clip_grad_norm(float *grad, int64_t n, double max_norm);
 
 /* ---- learning-rate schedules ---------------------------------------------- */
 
@@ -98,7 +100,7 @@ typedef struct {
 } lt_schedule;
 
 /* Learning rate for step (0-based). */
-float lt_schedule_lr(const lt_schedule *s, int64_t step);
+LT_API float lt_schedule_lr(const lt_schedule *s, int64_t step);
 
 #ifdef __cplusplus
 }

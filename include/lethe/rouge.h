@@ -17,6 +17,8 @@
 #ifndef LETHE_ROUGE_H
 #define LETHE_ROUGE_H
 
+#include "lethe/core.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,14 +35,15 @@ typedef struct {
  * stemmer on tokens longer than 3 characters as rouge_score does. Empty
  * inputs give zeros. NULL counts as empty. If memory runs out the result
  * is zeros and lt_last_error() says so (LT_ERR_NOMEM). */
-lt_rouge lt_rouge_l(const char *candidate, const char *reference, bool stem);
+LT_API lt_rouge lt_rouge_l(const char *candidate, const char *reference,
+                           bool stem);
 
 /* Porter stemmer, NLTK_EXTENSIONS mode (nltk.stem.porter.PorterStemmer()),
  * on a lowercase word w[0..len): stems in place and returns the new length,
  * which is never more than len; a NUL is written at w[result], so w needs
  * len + 1 bytes. Words of 1 or 2 characters are left unchanged, as NLTK
  * leaves them. */
-size_t lt_porter_stem(char *w, size_t len);
+LT_API size_t lt_porter_stem(char *w, size_t len);
 
 #ifdef __cplusplus
 }

@@ -50,29 +50,29 @@ typedef struct lt_st_file lt_st_file;
 /* Read and validate a whole safetensors file, converting every tensor to
  * float32. On success *out is a new file (free with lt_st_free); on error
  * *out is NULL. */
-lt_status lt_st_load(const char *path, lt_st_file **out);
-void lt_st_free(lt_st_file *f);
+LT_API lt_status lt_st_load(const char *path, lt_st_file **out);
+LT_API void lt_st_free(lt_st_file *f);
 
 /* Tensors, sorted by name (byte order, as strcmp). lt_st_at returns NULL
  * and sets LT_ERR_ARG if i is out of range. */
-int lt_st_count(const lt_st_file *f);
-const lt_st_tensor *lt_st_at(const lt_st_file *f, int i);
+LT_API int lt_st_count(const lt_st_file *f);
+LT_API const lt_st_tensor *lt_st_at(const lt_st_file *f, int i);
 /* The tensor called name, or NULL with LT_ERR_ARG ("no tensor ...") set. */
-const lt_st_tensor *lt_st_get(const lt_st_file *f, const char *name);
+LT_API const lt_st_tensor *lt_st_get(const lt_st_file *f, const char *name);
 /* Copy the tensor called name into dst, whose shape must be the same
  * (LT_ERR_ARG if absent, LT_ERR_SHAPE if the shapes differ). */
-lt_status lt_st_read_into(const lt_st_file *f, const char *name,
-                          lt_tensor *dst);
+LT_API lt_status lt_st_read_into(const lt_st_file *f, const char *name,
+                                 lt_tensor *dst);
 
 /* The __metadata__ entries, sorted by key. lt_st_meta returns the value
  * of key, or NULL (no error set) if the file has no such key. */
-int lt_st_meta_count(const lt_st_file *f);
-const char *lt_st_meta_key(const lt_st_file *f, int i);
-const char *lt_st_meta_value(const lt_st_file *f, int i);
-const char *lt_st_meta(const lt_st_file *f, const char *key);
+LT_API int lt_st_meta_count(const lt_st_file *f);
+LT_API const char *lt_st_meta_key(const lt_st_file *f, int i);
+LT_API const char *lt_st_meta_value(const lt_st_file *f, int i);
+LT_API const char *lt_st_meta(const lt_st_file *f, const char *key);
 
 /* A tensor entry for lt_st_save that describes t under name (no copy). */
-lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t);
+LT_API lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t);
 
 /* Write n tensors (F32, sorted by name, header padded with spaces to a
  * multiple of 8 bytes) and n_meta metadata pairs (meta[2*i] is a key,
@@ -84,8 +84,8 @@ lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t);
  * written to "<path>.tmp.<pid>", flushed with fsync and renamed over path,
  * so an existing file at path is either replaced whole or left untouched.
  * LT_ERR_IO if any step fails (the temporary file is removed). */
-lt_status lt_st_save(const char *path, const lt_st_tensor *t, int n,
-                     const char *const *meta, int n_meta);
+LT_API lt_status lt_st_save(const char *path, const lt_st_tensor *t, int n,
+                            const char *const *meta, int n_meta);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ extern "C" {
 /* Project w[0..n) in place onto {0 <= w_i <= 1, sum w_i = m} (Euclidean):
  * w_i = clamp(w_i - mu, 0, 1) with mu found by bisection. 0 < m < n, else
  * LT_ERR_ARG; NaN entries are LT_ERR_NAN. */
-lt_status lt_project_capped_simplex(double *w, int64_t n, double m);
+LT_API lt_status lt_project_capped_simplex(double *w, int64_t n, double m);
 
 typedef struct {
     bool by_class;        /* one weight per class (select whole classes) */
@@ -41,7 +41,7 @@ typedef struct {
     void *ud;
 } lt_select_cfg;
 
-lt_select_cfg lt_select_defaults(void);
+LT_API lt_select_cfg lt_select_defaults(void);
 
 typedef struct {
     int64_t *idx;         /* selected training indices, ascending */
@@ -55,9 +55,10 @@ typedef struct {
 
 /* Select from training set d for model m (its weights are restored to the
  * original on return). */
-lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
-                          const lt_select_cfg *cfg, lt_select_result *out);
-void lt_select_result_free(lt_select_result *r);
+LT_API lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
+                                 const lt_select_cfg *cfg,
+                                 lt_select_result *out);
+LT_API void lt_select_result_free(lt_select_result *r);
 
 #ifdef __cplusplus
 }

@@ -34,21 +34,21 @@ extern "C" {
  *       differ by O(1/sqrt(nm/(n+m)))).
  * The p-value is clipped to [0, 1]. stat or pvalue may be NULL.
  * LT_ERR_ARG for NULL data, n or m < 1, or a NaN value; LT_ERR_NOMEM. */
-lt_status lt_ks_2samp(const double *a, int64_t n, const double *b, int64_t m,
-                      double *stat, double *pvalue);
+LT_API lt_status lt_ks_2samp(const double *a, int64_t n, const double *b,
+                             int64_t m, double *stat, double *pvalue);
 
 /* The exact two-sided p-value P(D_{n,m} >= h / lcm(n, m)) for integer h
  * (0 <= h <= lcm), as above (no size switch). NAN on bad arguments or
  * when memory runs out. */
-double lt_ks_2samp_exact_p(int64_t n, int64_t m, int64_t h);
+LT_API double lt_ks_2samp_exact_p(int64_t n, int64_t m, int64_t h);
 
 /* Survival function of the limiting Kolmogorov distribution,
  * P(K > x) = 2 sum_{k>=1} (-1)^(k-1) exp(-2 k^2 x^2) (scipy kstwobign.sf). */
-double lt_kolmogorov_sf(double x);
+LT_API double lt_kolmogorov_sf(double x);
 
 /* n / sum(1 / x_i) as scipy.stats.hmean: 0 when any x_i is 0 (and none is
  * negative). NAN when n < 1, x is NULL, or a value is negative or NaN. */
-double lt_harmonic_mean(const double *x, int64_t n);
+LT_API double lt_harmonic_mean(const double *x, int64_t n);
 
 #ifdef __cplusplus
 }

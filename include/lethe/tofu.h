@@ -52,20 +52,21 @@ typedef struct {
  * "path:LINE: ..." for malformed JSON, a record that is not an object, a
  * missing required field, a field of the wrong type, a string that is not
  * valid UTF-8, or a file without records. On error out is left empty. */
-lt_status lt_tofu_load(const char *path, lt_tofu_set *out);
+LT_API lt_status lt_tofu_load(const char *path, lt_tofu_set *out);
 /* Release every string and the record array; s is left empty. NULL ok. */
-void lt_tofu_free(lt_tofu_set *s);
+LT_API void lt_tofu_free(lt_tofu_set *s);
 /* The records of a comma-separated list of TOFU files, in order (at least
  * one record in all); on error *out is left empty. */
-lt_status lt_tofu_load_list(const char *list, lt_tofu_set *out);
+LT_API lt_status lt_tofu_load_list(const char *list, lt_tofu_set *out);
 
 /* Append a copy of one record (paraphrased_* may be NULL, perturbed may be
  * NULL when n_perturbed is 0). Strings must be valid UTF-8 (LT_ERR_ARG
  * otherwise); LT_ERR_NOMEM if out of memory. */
-lt_status lt_tofu_push(lt_tofu_set *s, const char *question,
-                       const char *answer, const char *paraphrased_question,
-                       const char *paraphrased_answer,
-                       const char *const *perturbed, int n_perturbed);
+LT_API lt_status lt_tofu_push(lt_tofu_set *s, const char *question,
+                              const char *answer,
+                              const char *paraphrased_question,
+                              const char *paraphrased_answer,
+                              const char *const *perturbed, int n_perturbed);
 
 /* Which fields lt_tofu_save_range writes. */
 enum {
@@ -80,10 +81,10 @@ enum {
  * (LT_ERR_ARG naming the record). The file is written to a temporary file
  * beside path and renamed over it, so path is never left half written.
  * count must be >= 1. */
-lt_status lt_tofu_save_range(const char *path, const lt_tofu_set *s,
-                             int64_t first, int64_t count, int fields);
+LT_API lt_status lt_tofu_save_range(const char *path, const lt_tofu_set *s,
+                                    int64_t first, int64_t count, int fields);
 /* All records, all fields. */
-lt_status lt_tofu_save(const char *path, const lt_tofu_set *s);
+LT_API lt_status lt_tofu_save(const char *path, const lt_tofu_set *s);
 
 /* ---- synthetic fictitious authors ---------------------------------------- */
 
@@ -116,20 +117,21 @@ typedef struct {
 
 /* The facts of authors 0..authors-1 for seed (authors in 2..1000); out
  * must hold authors entries. Deterministic in (authors, seed). */
-lt_status lt_tofu_synth_authors(int authors, uint64_t seed,
-                                lt_tofu_author *out);
+LT_API lt_status lt_tofu_synth_authors(int authors, uint64_t seed,
+                                       lt_tofu_author *out);
 
 /* The full synthetic set in memory: 20 records per author in a fixed
  * question order, each with a paraphrased question, a paraphrased answer
  * and LT_TOFU_N_PERTURBED perturbed answers (the paraphrased answer's
  * sentence with the fact swapped for a plausible wrong one of the same
  * kind). out is zeroed first. */
-lt_status lt_tofu_synth_set(int authors, uint64_t seed, lt_tofu_set *out);
+LT_API lt_status lt_tofu_synth_set(int authors, uint64_t seed,
+                                   lt_tofu_set *out);
 
 /* Authors in the forget split of a given percent (1, 5 or 10 in TOFU):
  * round(authors * percent / 100), at least 1. The forget split is the LAST
  * that many authors, the retain split the others, as in TOFU. */
-int lt_tofu_forget_authors(int authors, int percent);
+LT_API int lt_tofu_forget_authors(int authors, int percent);
 
 /* Write TOFU's file set into out_dir (created if missing):
  *   full.json, forget01.json, forget05.json, forget10.json, retain90.json,
@@ -139,7 +141,7 @@ int lt_tofu_forget_authors(int authors, int percent);
  *   evaluation set is the FIRST lt_tofu_forget_authors(authors, 10)
  *   authors, who are in every retain split).
  * Byte-identical output for the same (authors, seed). */
-lt_status lt_tofu_synth(int authors, uint64_t seed, const char *out_dir);
+LT_API lt_status lt_tofu_synth(int authors, uint64_t seed, const char *out_dir);
 
 /* ---- WordNet general-knowledge QA ---------------------------------------- */
 
@@ -155,8 +157,8 @@ lt_status lt_tofu_synth(int authors, uint64_t seed, const char *out_dir);
  * Nouns are drawn by seed. LT_ERR_IO if the file is missing, LT_ERR_FORMAT
  * ("path:LINE: ...") if a line is malformed, LT_ERR_ARG if fewer than n
  * nouns qualify. out is zeroed first. */
-lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
-                              uint64_t seed, lt_tofu_set *out);
+LT_API lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
+                                     uint64_t seed, lt_tofu_set *out);
 /* n "real authors" QA records (the stand-in for TOFU's real_authors
  * utility set) from the writers in data.noun: synsets that are instances
  * ("@i") of "writer, author" or of a synset below it (novelist, poet,
@@ -169,11 +171,11 @@ lt_status lt_tofu_wordnet_set(const char *wordnet_dir, int64_t n,
  * paraphrase's form with the glosses of other writers (same writer class
  * first). Writers are drawn by seed. Errors as lt_tofu_wordnet_set
  * (LT_ERR_ARG if fewer than n writers qualify). out is zeroed first. */
-lt_status lt_tofu_wordnet_authors_set(const char *wordnet_dir, int64_t n,
-                                      uint64_t seed, lt_tofu_set *out);
+LT_API lt_status lt_tofu_wordnet_authors_set(const char *wordnet_dir, int64_t n,
+                                             uint64_t seed, lt_tofu_set *out);
 /* The same set written to out_file with lt_tofu_save. */
-lt_status lt_tofu_wordnet_qa(const char *wordnet_dir, int64_t n,
-                             uint64_t seed, const char *out_file);
+LT_API lt_status lt_tofu_wordnet_qa(const char *wordnet_dir, int64_t n,
+                                    uint64_t seed, const char *out_file);
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,7 @@ typedef struct {
 } lt_tofu_eval_opts;
 
 /* max_items 300, max_new_tokens 0, batch 16, threads 0, generate true. */
-lt_tofu_eval_opts lt_tofu_eval_defaults(void);
+LT_API lt_tofu_eval_opts lt_tofu_eval_defaults(void);
 
 /* The evaluation of one split; per-item arrays hold n entries. */
 typedef struct {
@@ -77,19 +77,20 @@ typedef struct {
 /* ---- the arithmetic (no model) ------------------------------------------ */
 
 /* R = exp(mean_k pert[k] - base) for k pert values (mean token NLLs). */
-double lt_tofu_truth_ratio(double base_nll, const double *pert, int k);
+LT_API double lt_tofu_truth_ratio(double base_nll, const double *pert, int k);
 /* mean(min(R, 1/R)) when forget, else mean(max(0, 1 - 1/R)). */
-double lt_tofu_truth_ratio_stat(const double *tr, int64_t n, bool forget);
+LT_API double lt_tofu_truth_ratio_stat(const double *tr, int64_t n,
+                                       bool forget);
 /* exp(-gt) / (exp(-gt) + sum_k exp(-pert[k])). */
-double lt_tofu_normalized_prob(double gt_nll, const double *pert, int k);
+LT_API double lt_tofu_normalized_prob(double gt_nll, const double *pert, int k);
 /* Fill prob, truth_ratio and the three aggregates of e from its gt_nll,
  * base_nll, pert_off/pert_nll and rouge arrays (all allocated, n >= 1). */
-lt_status lt_tofu_split_finish(lt_tofu_split_eval *e);
+LT_API lt_status lt_tofu_split_finish(lt_tofu_split_eval *e);
 /* Allocate the arrays of e for n items and n_pert perturbed answers in all
  * (zeroed; e->kind set). */
-lt_status lt_tofu_split_alloc(lt_tofu_split_eval *e, int kind, int64_t n,
-                              int64_t n_pert);
-void lt_tofu_split_eval_free(lt_tofu_split_eval *e);
+LT_API lt_status lt_tofu_split_alloc(lt_tofu_split_eval *e, int kind, int64_t n,
+                                     int64_t n_pert);
+LT_API void lt_tofu_split_eval_free(lt_tofu_split_eval *e);
 
 /* ---- with a model --------------------------------------------------------- */
 
@@ -99,21 +100,21 @@ void lt_tofu_split_eval_free(lt_tofu_split_eval *e);
  * come from lt_lm_score (batched, no tape); greedy answers are decoded in
  * parallel, one item per thread, each with its own KV cache and arena, and
  * are identical to lt_lm_answer's. out is zeroed first; freed on error. */
-lt_status lt_tofu_eval_split(lt_llama *m, const lt_tokenizer *tok,
-                             const lt_tofu_set *set, int kind,
-                             const lt_tofu_eval_opts *o,
-                             lt_tofu_split_eval *out);
+LT_API lt_status lt_tofu_eval_split(lt_llama *m, const lt_tokenizer *tok,
+                                    const lt_tofu_set *set, int kind,
+                                    const lt_tofu_eval_opts *o,
+                                    lt_tofu_split_eval *out);
 
 /* Forget quality: the KS p-value between tr (the evaluated model's forget
  * truth ratios, n) and tr_retain (the retain model's, m); ks (may be NULL)
  * gets the statistic. */
-lt_status lt_tofu_forget_quality(const double *tr, int64_t n,
-                                 const double *tr_retain, int64_t m,
-                                 double *fq, double *ks);
+LT_API lt_status lt_tofu_forget_quality(const double *tr, int64_t n,
+                                        const double *tr_retain, int64_t m,
+                                        double *fq, double *ks);
 /* The harmonic mean of the 9 aggregates of the three splits. */
-double lt_tofu_model_utility(const lt_tofu_split_eval *retain,
-                             const lt_tofu_split_eval *real_authors,
-                             const lt_tofu_split_eval *world_facts);
+LT_API double lt_tofu_model_utility(const lt_tofu_split_eval *retain,
+                                    const lt_tofu_split_eval *real_authors,
+                                    const lt_tofu_split_eval *world_facts);
 
 /* ---- JSON ------------------------------------------------------------------ */
 
@@ -121,20 +122,20 @@ double lt_tofu_model_utility(const lt_tofu_split_eval *retain,
  *  "items": {"avg_gt_loss", "avg_paraphrased_loss", "average_perturb_loss"
  *  (list per item), "prob", "rougeL_recall", "truth_ratio" (R),
  *  "generated_text"}} - NULL if out of memory. */
-cJSON *lt_tofu_split_json(const lt_tofu_split_eval *e);
+LT_API cJSON *lt_tofu_split_json(const lt_tofu_split_eval *e);
 /* The per-item truth ratios of the forget split in an evaluation JSON
  * written by `lethe lm eval --benchmark tofu` ("splits" -> "forget" ->
  * "items" -> "truth_ratio"); *tr is malloc'd. LT_ERR_IO / LT_ERR_FORMAT
  * naming path. */
-lt_status lt_tofu_eval_json_forget_tr(const char *path, double **tr,
-                                      int64_t *n);
+LT_API lt_status lt_tofu_eval_json_forget_tr(const char *path, double **tr,
+                                             int64_t *n);
 
 /* ---- a whole evaluation of one model (tofu_eval_model.c) ------------------ */
 
 enum { LT_TOFU_SPLIT_FORGET, LT_TOFU_SPLIT_RETAIN, LT_TOFU_SPLIT_REAL,
        LT_TOFU_SPLIT_WORLD, LT_TOFU_SPLITS };
-/* "forget", "retain", "real_authors", "world_facts". */
-extern const char *const lt_tofu_split_names[LT_TOFU_SPLITS];
+/* "forget", "retain", "real_authors", "world_facts" (NULL out of range). */
+LT_API const char *lt_tofu_split_name(int split);
 
 typedef struct {
     const char *model, *tok;             /* tok NULL: beside the model */
@@ -154,16 +155,16 @@ typedef struct {
     double fq, ks, mu;                   /* NaN when not computable */
 } lt_tofu_eval_result;
 
-lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void);
+LT_API lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void);
 /* Evaluate every given split of c->model; forget quality when a retain
  * model or JSON is given (needs the forget split), model utility when the
  * retain and both utility splits are given. */
-lt_status lt_tofu_eval_model(const lt_tofu_eval_cfg *c,
+LT_API lt_status lt_tofu_eval_model(const lt_tofu_eval_cfg *c,
                              lt_tofu_eval_result *r);
-void lt_tofu_eval_result_free(lt_tofu_eval_result *r);
+LT_API void lt_tofu_eval_result_free(lt_tofu_eval_result *r);
 /* {"benchmark", "command", "model", "splits": {name: per-item JSON},
  * "forget_quality", "ks_statistic", "model_utility"} atomically to path. */
-lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
+LT_API lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
                                   const lt_tofu_eval_result *r,
                                   const char *command, const char *path);
 

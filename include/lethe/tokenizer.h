@@ -79,59 +79,64 @@ typedef struct {
  * not counted. On success *out is a new tokenizer (free with
  * lt_tokenizer_free); on error *out is NULL. LT_ERR_ARG: vocab_size below
  * n_special + 256, min_frequency < 1, an empty or duplicate special token. */
-lt_status lt_tokenizer_train(const char *const *texts, const size_t *lens,
-                             size_t n_texts, const lt_tokenizer_train_opts *o,
-                             lt_tokenizer **out);
+LT_API lt_status lt_tokenizer_train(const char *const *texts,
+                                    const size_t *lens, size_t n_texts,
+                                    const lt_tokenizer_train_opts *o,
+                                    lt_tokenizer **out);
 /* Train on the whole content of a file (one text). */
-lt_status lt_tokenizer_train_file(const char *path,
-                                  const lt_tokenizer_train_opts *o,
-                                  lt_tokenizer **out);
+LT_API lt_status lt_tokenizer_train_file(const char *path,
+                                         const lt_tokenizer_train_opts *o,
+                                         lt_tokenizer **out);
 
 /* Load a tokenizer.json file. LT_ERR_IO: cannot be read; LT_ERR_FORMAT:
  * malformed JSON (message gives the line), unsupported model type or
  * component, bad vocab/merges (e.g. a merge naming a token not in vocab). */
-lt_status lt_tokenizer_load(const char *path, lt_tokenizer **out);
+LT_API lt_status lt_tokenizer_load(const char *path, lt_tokenizer **out);
 /* The same from a buffer of len bytes; name is used in messages. */
-lt_status lt_tokenizer_load_json(const char *json, size_t len,
-                                 const char *name, lt_tokenizer **out);
+LT_API lt_status lt_tokenizer_load_json(const char *json, size_t len,
+                                        const char *name, lt_tokenizer **out);
 /* Write tokenizer.json to "<path>.tmp.<pid>", fsync, rename over path. */
-lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path);
+LT_API lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path);
 /* The tokenizer.json text (malloc'd, NUL-terminated; free with free()),
  * or NULL with LT_ERR_NOMEM. */
-char *lt_tokenizer_to_json(const lt_tokenizer *t);
-void lt_tokenizer_free(lt_tokenizer *t);
+LT_API char *lt_tokenizer_to_json(const lt_tokenizer *t);
+LT_API void lt_tokenizer_free(lt_tokenizer *t);
 
 /* Encode len bytes of text. On success *ids is a malloc'd array of *n_ids
  * ids (free with free(); NULL when *n_ids is 0). LT_ERR_ARG when a byte has
  * no token in the vocab and the tokenizer has no unk token. */
-lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
-                              size_t len, int32_t **ids, size_t *n_ids);
+LT_API lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
+                                     size_t len, int32_t **ids, size_t *n_ids);
 /* Decode n ids. On success *text is malloc'd (free with free()), holds
  * *len bytes and a terminating NUL. LT_ERR_ARG for an id out of range. */
-lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
-                              size_t n, char **text, size_t *len);
+LT_API lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
+                                     size_t n, char **text, size_t *len);
 
 /* Number of ids (largest id + 1). */
-int32_t lt_tokenizer_vocab_size(const lt_tokenizer *t);
+LT_API int32_t lt_tokenizer_vocab_size(const lt_tokenizer *t);
 /* The bytes an id decodes to (*len set; not NUL-terminated in general),
  * or NULL with LT_ERR_ARG if id is out of range or unused. */
-const char *lt_tokenizer_token(const lt_tokenizer *t, int32_t id,
-                               size_t *len);
+LT_API const char *lt_tokenizer_token(const lt_tokenizer *t, int32_t id,
+                                      size_t *len);
 /* The id of a token given by its bytes (or an added token by its content),
  * or -1 (no error set) if there is none. */
-int32_t lt_tokenizer_token_id(const lt_tokenizer *t, const char *bytes,
-                              size_t len);
+LT_API int32_t lt_tokenizer_token_id(const lt_tokenizer *t, const char *bytes,
+                                     size_t len);
 /* True for added tokens marked special. */
-bool lt_tokenizer_is_special(const lt_tokenizer *t, int32_t id);
+LT_API bool lt_tokenizer_is_special(const lt_tokenizer *t, int32_t id);
 /* Merges in rank order: merge i joins left and right into result. */
-int32_t lt_tokenizer_n_merges(const lt_tokenizer *t);
-lt_status lt_tokenizer_merge(const lt_tokenizer *t, int32_t rank,
-                             int32_t *left, int32_t *right, int32_t *result);
+LT_API int32_t lt_tokenizer_n_merges(const lt_tokenizer *t);
+LT_API lt_status lt_tokenizer_merge(const lt_tokenizer *t, int32_t rank,
+                                    int32_t *left, int32_t *right,
+                                    int32_t *result);
 /* The id playing a role, or -1 if none. */
-int32_t lt_tokenizer_special_id(const lt_tokenizer *t, lt_tok_role role);
+LT_API int32_t lt_tokenizer_special_id(const lt_tokenizer *t, lt_tok_role role);
+/* The id put before a text as its first context: BOS, else EOS, else -1
+ * (what the MIAs and MUSE's prompts start from). */
+LT_API int32_t lt_tokenizer_start_id(const lt_tokenizer *t);
 /* Set (id >= 0) or clear (id == -1) a role. LT_ERR_ARG if out of range. */
-lt_status lt_tokenizer_set_special_id(lt_tokenizer *t, lt_tok_role role,
-                                      int32_t id);
+LT_API lt_status lt_tokenizer_set_special_id(lt_tokenizer *t, lt_tok_role role,
+                                             int32_t id);
 
 #ifdef __cplusplus
 }

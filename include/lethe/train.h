@@ -43,17 +43,18 @@ typedef struct {
 /* Arena bytes for one training step of m at this batch size: activations
  * are a few times the batch times the widest layer; the bound is generous
  * and the arena itself reports exhaustion. */
-size_t lt_arena_bytes_for(const lt_model *m, int batch);
+LT_API size_t lt_arena_bytes_for(const lt_model *m, int batch);
 
 /* Train m on tr (te may be NULL; else evaluated after every epoch).
  * Returns 0, or non-zero with the error set (NaN loss, arena...). */
-int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
-                        const lt_train_cfg *cfg, lt_train_report *rep);
+LT_API int lt_train_classifier(lt_model *m, const lt_dataset *tr,
+                               const lt_dataset *te, const lt_train_cfg *cfg,
+                               lt_train_report *rep);
 
 /* Mean cross-entropy and accuracy (%) of m (eval mode) on d. logits, when
  * non-NULL, receives [d->n, classes]. */
-lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,
-                      double *loss, double *acc, float *logits);
+LT_API lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,
+                             double *loss, double *acc, float *logits);
 
 #ifdef __cplusplus
 }

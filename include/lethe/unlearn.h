@@ -47,19 +47,19 @@ typedef struct {
  * Errors (LT_ERR_ARG, message names the spec): unknown kind, a value out of
  * range, an empty forget set, a forget set that is the whole training set
  * (nothing retained). On error *out is left empty (safe to free). */
-lt_status lt_forget_select(const char *spec, const lt_dataset *train,
-                           uint64_t seed, lt_forget_set *out);
+LT_API lt_status lt_forget_select(const char *spec, const lt_dataset *train,
+                                  uint64_t seed, lt_forget_set *out);
 /* A forget set from an explicit list idx[0..k) (any order) of indices into
  * a training set of n items, e.g. a worst-case selection. Out-of-range and
  * repeated indices, k == 0 and k == n are LT_ERR_ARG. */
-lt_status lt_forget_from_list(const int64_t *idx, int64_t k, int64_t n,
-                              lt_forget_kind kind, const char *spec,
-                              lt_forget_set *out);
-void lt_forget_set_free(lt_forget_set *f);
+LT_API lt_status lt_forget_from_list(const int64_t *idx, int64_t k, int64_t n,
+                                     lt_forget_kind kind, const char *spec,
+                                     lt_forget_set *out);
+LT_API void lt_forget_set_free(lt_forget_set *f);
 /* Write the forget indices to path, one per line, after a '#' comment line
  * naming the spec and the sizes; readable back with "indices:PATH".
  * Atomic: written to "<path>.tmp.<pid>" then renamed. */
-lt_status lt_forget_save(const lt_forget_set *f, const char *path);
+LT_API lt_status lt_forget_save(const lt_forget_set *f, const char *path);
 
 /* ---- weight masks ------------------------------------------------------- */
 
@@ -77,36 +77,44 @@ typedef struct {
 
 /* Parse "none", "saliency:R", "random:R" or "soft:R" with R in (0, 1]. Errors
  * (LT_ERR_ARG) name the spec. */
-lt_status lt_mask_parse(const char *spec, lt_mask_spec *out);
+LT_API lt_status lt_mask_parse(const char *spec, lt_mask_spec *out);
 /* The number of ones a mask of ratio r over n entries has: round(r * n). */
-int64_t lt_mask_count(int64_t n, double ratio);
+LT_API int64_t lt_mask_count(int64_t n, double ratio);
+/* The global top-k mask: mask[i] = 1 for the k largest x[i] (by |x[i]|
+ * when by_abs), ties to the lower index, else 0; O(n) time (two radix-
+ * histogram passes) and 512 KiB of scratch. 0 <= k <= n. LT_ERR_NAN
+ * naming the first NaN entry (the mask is then untouched). */
+LT_API lt_status lt_mask_top_k(const float *x, int64_t n, int64_t k,
+                               bool by_abs, float *mask);
 /* mask[i] = 1 for the round(ratio * n) entries of largest |g[i]|, ranked
  * over all n entries (equal |g| ranked by lower index first), else 0.
  * O(n) time (two 16-bit radix histogram passes on the float bits), no copy
  * of g. LT_ERR_NAN if some g[i] is NaN; LT_ERR_ARG on a bad ratio. */
-lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
-                           float *mask);
+LT_API lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
+                                  float *mask);
 /* mask[i] = 1 for exactly round(ratio * n) entries chosen uniformly at
  * random (seeded; sequential selection sampling, O(n), no extra memory). */
-lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed, float *mask);
+LT_API lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed,
+                                float *mask);
 /* Soft saliency (SalUn-soft, our reading of the paper's soft-thresholding
  * variant): tau = the smallest |g| among the round(ratio * n) largest;
  * mask[i] = min(1, |g[i]| / tau) (all ones if tau == 0). Not a 0/1 mask:
  * it scales the gradient, nothing is frozen. */
-lt_status lt_mask_soft(const float *g, int64_t n, double ratio, float *mask);
+LT_API lt_status lt_mask_soft(const float *g, int64_t n, double ratio,
+                              float *mask);
 /* Fill mask[0..n) as spec says: none gives all ones, saliency and soft
  * need g (LT_ERR_ARG if NULL), random uses seed. */
-lt_status lt_mask_build(const lt_mask_spec *spec, const float *g, int64_t n,
-                        uint64_t seed, float *mask);
+LT_API lt_status lt_mask_build(const lt_mask_spec *spec, const float *g,
+                               int64_t n, uint64_t seed, float *mask);
 
 /* The saliency input: zero m->params.grad, then accumulate into it the
  * gradient of the MEAN cross-entropy over the items idx[0..k) of d, with
  * the model in eval mode (BatchNorm uses running statistics, nothing is
  * updated), batch items at a time (batch <= 0: 256). The mean loss is
  * stored in *loss when non-NULL. d must have the model's input shape. */
-lt_status lt_forget_gradient(lt_model *m, const lt_dataset *d,
-                             const int64_t *idx, int64_t k, int batch,
-                             double *loss);
+LT_API lt_status lt_forget_gradient(lt_model *m, const lt_dataset *d,
+                                    const int64_t *idx, int64_t k, int batch,
+                                    double *loss);
 
 #ifdef __cplusplus
 }

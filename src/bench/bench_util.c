@@ -4,13 +4,10 @@
  */
 #include "bench/bench_util.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef LETHE_COMMIT
@@ -46,32 +43,6 @@ void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt, ...)
     va_end(ap);
     lt_bench_event ev = {.kind = LT_BENCH_NOTE, .text = line};
     progress(ud, &ev);
-}
-
-lt_status lt_bench_mkdirs(const char *dir)
-{
-    char buf[1024];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
-        return lt_set_error(LT_ERR_ARG, "folder name too long: %s", dir);
-    for (char *p = buf + 1;; p++) {
-        bool end = !*p;
-        if (*p == '/' || end) {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return lt_set_error(LT_ERR_IO, "cannot create %s: %s", buf,
-                                    strerror(errno));
-            if (end)
-                return LT_OK;
-            *p = '/';
-        }
-    }
-}
-
-double lt_bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 bool lt_bench_exists(const char *path)

@@ -1,6 +1,6 @@
 /*
  * bench_util.h - private helpers of the protocol layer (src/bench): cache
- * keys, news through the progress callback, folders, the clock and the
+ * keys, news through the progress callback, file checks and the
  * adapters that forward training events to a protocol's callback.
  */
 #ifndef LETHE_BENCH_UTIL_H
@@ -20,10 +20,6 @@ uint64_t lt_bench_fnv(const char *s);
 void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt,
                    ...) __attribute__((format(printf, 3, 4)));
 
-/* mkdir -p (error names the folder). */
-lt_status lt_bench_mkdirs(const char *dir);
-/* Seconds on a monotonic clock. */
-double lt_bench_now(void);
 /* path exists. */
 bool lt_bench_exists(const char *path);
 

@@ -311,7 +311,7 @@ static void lt_cls_free_jobs(lt_cls *b)
 static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
 {
     int k = b->orig->in.classes, n = b->n_jobs, done = 0;
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     #pragma omp parallel for schedule(dynamic, 1) num_threads(lt_num_threads())
     for (int i = 0; i < n; i++) {
         lt_cls_job *j = &b->jobs[i];
@@ -321,11 +321,11 @@ static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
             if (j->st != LT_OK)
                 snprintf(j->why, sizeof j->why, "%s", lt_last_error());
         }
-        #pragma omp critical(lt_cls_note)
+        #pragma omp critical
         {
             done++;
             NOTE(b, "  metrics %d/%d (%s) %.0f s", done, n, j->label,
-                 lt_bench_now() - t0);
+                 lt_clock_seconds() - t0);
         }
     }
 }
@@ -555,7 +555,7 @@ static lt_status lt_cls_open(const lt_bench_classify_cfg *c, lt_cls **out)
     if (st == LT_OK)
         st = lt_dataset_load(c->data, "test", &b->te);
     if (st == LT_OK)
-        st = lt_bench_mkdirs(c->cache);
+        st = lt_mkdirs(c->cache);
     if (st == LT_OK)
         st = lt_cls_original(b);
     if (st == LT_OK)
@@ -587,7 +587,7 @@ static lt_status lt_cls_settings(const lt_cls *b, lt_report *r)
 
 lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
 {
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     *out = (lt_report){0};
     lt_cls *b;
     lt_status st = lt_cls_open(c, &b);
@@ -601,7 +601,7 @@ lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
     if (st == LT_OK)
         st = lt_cls_table(b, out, "unlearning");
     lt_cls_close(b);
-    out->seconds = lt_bench_now() - t0;
+    out->seconds = lt_clock_seconds() - t0;
     return st;
 }
 
@@ -690,7 +690,7 @@ static lt_status lt_wc_compare(lt_report *r)
 
 lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
 {
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     *out = (lt_report){0};
     if (strncmp(c->forget, "random:", 7))
         return lt_set_error(LT_ERR_ARG, "worst-case: forget must be "
@@ -718,6 +718,6 @@ lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
     if (st == LT_OK)
         st = lt_wc_compare(out);
     lt_cls_close(b);
-    out->seconds = lt_bench_now() - t0;
+    out->seconds = lt_clock_seconds() - t0;
     return st;
 }

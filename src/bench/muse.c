@@ -204,7 +204,7 @@ static lt_status lt_bm_data(lt_bm *b)
     snprintf(done, sizeof done, "%s/knowmem_retain.json", b->dir);
     if (lt_bench_exists(done))
         return LT_OK;
-    lt_status st = lt_bench_mkdirs(b->dir);
+    lt_status st = lt_mkdirs(b->dir);
     return st == LT_OK ? lt_bm_corpus(b) : st;
 }
 
@@ -338,12 +338,12 @@ static lt_status lt_bm_setup(lt_bm *b)
              "%s/retrain-%016llx.safetensors", b->dir, h);
     lt_tokenizer *t = NULL;
     st = lt_bm_tokenizer(b, tok, &t);
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     if (st == LT_OK && !lt_bench_exists(b->full_path))
         st = lt_bm_train(b, t, "train.txt", b->full_path);
     if (st == LT_OK && !lt_bench_exists(b->retrain_path))
         st = lt_bm_train(b, t, "retain.txt", b->retrain_path);
-    b->train_seconds = lt_bench_now() - t0;
+    b->train_seconds = lt_clock_seconds() - t0;
     lt_tokenizer_free(t);
     return st;
 }
@@ -635,7 +635,7 @@ static lt_status lt_bm_settings(const lt_bm *b, lt_report *r)
 
 lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
 {
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     *out = (lt_report){0};
     lt_status st = lt_bench_muse_check(c);
     if (st != LT_OK)
@@ -664,6 +664,6 @@ lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
     lt_status sst = lt_bm_settings(b, out);
     lt_bm_close(b);
     free(b);
-    out->seconds = lt_bench_now() - t0;
+    out->seconds = lt_clock_seconds() - t0;
     return st == LT_OK ? sst : st;
 }

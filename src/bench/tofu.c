@@ -258,7 +258,7 @@ static lt_status lt_tb_references(lt_tb *b)
     const char *names[2] = {"retain model", "original"};
     lt_llama *models[2] = {b->retain, b->full};
     for (int i = 0; i < 2; i++) {
-        double t0 = lt_bench_now(), v[LT_TABLE_MAX_COLS];
+        double t0 = lt_clock_seconds(), v[LT_TABLE_MAX_COLS];
         lt_tb_nan(v);
         lt_table_row *r = lt_tb_row(b, names[i], "-", "-");
         lt_status st = r ? lt_tb_eval(b, models[i], v, i == 0 ?
@@ -269,7 +269,7 @@ static lt_status lt_tb_references(lt_tb *b)
             return lt_set_error(st, "evaluation of the %s: %s", names[i],
                                 lt_last_error());
         NOTE(b, "%s: FQ %.3g MU %.4f forget ROUGE-L %.4f (%.1f s)", names[i],
-             v[C_FQ], v[C_MU], v[C_FR], lt_bench_now() - t0);
+             v[C_FQ], v[C_MU], v[C_FR], lt_clock_seconds() - t0);
     }
     return LT_OK;
 }
@@ -331,7 +331,7 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
                  rep.message : lt_last_error());
         NOTE(b, "%s: %s", label, row->message);
     }
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     lt_status est = st == LT_OK || rep.diverged ? lt_tb_eval(b, m, v, NULL)
                                                 : LT_OK;
     lt_llama_free(m);
@@ -342,7 +342,7 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     } else if (st == LT_OK || rep.diverged) {
         NOTE(b, "%-28s FQ %.3g MU %.4f forget ROUGE-L %.4f  %.1f s (eval "
              "%.1f s)%s", label, v[C_FQ], v[C_MU], v[C_FR], v[C_T],
-             lt_bench_now() - t0, row->failed ? " (diverged: last good "
+             lt_clock_seconds() - t0, row->failed ? " (diverged: last good "
              "weights)" : "");
     }
     return lt_table_row_add_run(row, v);
@@ -455,7 +455,7 @@ static lt_status lt_tb_rows(lt_tb *b)
 
 lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
 {
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     *out = (lt_report){0};
     lt_status st = lt_bench_tofu_check(c);
     if (st != LT_OK)
@@ -476,6 +476,6 @@ lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
         st = lt_tb_rows(b);
     lt_tb_close(b);
     free(b);
-    out->seconds = lt_bench_now() - t0;
+    out->seconds = lt_clock_seconds() - t0;
     return st;
 }

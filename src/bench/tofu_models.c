@@ -15,6 +15,7 @@
 #include "bench/tofu_models.h"
 
 #include "bench/bench_util.h"
+#include "lethe/io.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static lt_status lt_tofu_data(const lt_bench_tofu_cfg *o, lt_tofu_setup *s)
     lt_tofu_path(s, "real_authors.json", done, sizeof done);
     if (lt_bench_exists(done))
         return LT_OK;
-    lt_status st = lt_bench_mkdirs(s->dir);
+    lt_status st = lt_mkdirs(s->dir);
     if (st == LT_OK && lt_tofu_synth(o->authors, o->seed, s->dir) != LT_OK)
         st = lt_set_error(LT_ERR_IO, "%s: %s", s->dir, lt_last_error());
     if (st == LT_OK)
@@ -194,12 +195,12 @@ lt_status lt_tofu_setup_run(const lt_bench_tofu_cfg *o, lt_tofu_setup *out)
     snprintf(retain, sizeof retain, "retain%02d.json", 100 - o->forget_pct);
     lt_tokenizer *t = NULL;
     st = lt_tofu_tokenizer(o, tok, out, &t);
-    double t0 = lt_bench_now();
+    double t0 = lt_clock_seconds();
     if (st == LT_OK && !lt_bench_exists(out->full_model))
         st = lt_tofu_train(o, out, t, "full.json", out->full_model);
     if (st == LT_OK && !lt_bench_exists(out->retain_model))
         st = lt_tofu_train(o, out, t, retain, out->retain_model);
-    out->train_seconds = lt_bench_now() - t0;
+    out->train_seconds = lt_clock_seconds() - t0;
     lt_tokenizer_free(t);
     return st;
 }

@@ -3,11 +3,11 @@
  * --help and the same errors) and the progress reporter with rate and ETA.
  */
 #include "cli/args.h"
+#include "lethe/core.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The value an option holds before parsing: its default ("" for none). */
@@ -99,24 +99,17 @@ int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
     return 0;
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void cli_progress_start(cli_progress *p, const char *label, int64_t total)
 {
     p->label = label;
     p->total = total;
-    p->t0 = p->last = cli_now();
+    p->t0 = p->last = lt_clock_seconds();
     p->tty = isatty(2);
 }
 
 void cli_progress_update(cli_progress *p, int64_t done, const char *extra)
 {
-    double now = cli_now();
+    double now = lt_clock_seconds();
     if (done < p->total && now - p->last < (p->tty ? 0.2 : 10.0))
         return;
     p->last = now;

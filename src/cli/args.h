@@ -39,6 +39,5 @@ void cli_progress_start(cli_progress *p, const char *label, int64_t total);
 /* done items so far; extra is appended (e.g. "loss 0.31"). */
 void cli_progress_update(cli_progress *p, int64_t done, const char *extra);
 void cli_progress_end(cli_progress *p);
-double cli_now(void);
 
 #endif

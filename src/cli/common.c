@@ -6,11 +6,9 @@
  */
 #include "cli/common.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static int cli_fits(const char *cmd, const char *model, const lt_model *m,
                     const char *data, const lt_dataset *d)
@@ -110,26 +108,6 @@ int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t)
 {
     return lt_lm_open(model, tok, m, t) == LT_OK ? 0 : cli_fail(cmd, NULL);
-}
-
-int cli_mkdirs(const char *dir)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1;; p++) {
-        bool end = !*p;
-        if (*p == '/' || end) {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) {
-                fprintf(stderr, "lethe: cannot create %s: %s\n", buf,
-                        strerror(errno));
-                return 1;
-            }
-            if (end)
-                return 0;
-            *p = '/';
-        }
-    }
 }
 
 int cli_fail(const char *cmd, const char *what)

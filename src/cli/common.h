@@ -40,8 +40,6 @@ bool cli_ends_with(const char *s, const char *suffix);
 /* lt_lm_open with the message printed: 0 or 1. */
 int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t);
-/* mkdir -p; 0, or 1 with the message printed. */
-int cli_mkdirs(const char *dir);
 /* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
 int cli_fail(const char *cmd, const char *what);
 

@@ -328,7 +328,7 @@ static int cli_lm_generate_cmd(int argc, char **argv)
     g.top_p = top_p;
     g.seed = seed;
     char *text = NULL;
-    double t0 = cli_now();
+    double t0 = lt_clock_seconds();
     lt_status s;
     if (question) {
         s = lt_lm_answer(m, t, question, &g, &text);
@@ -361,7 +361,7 @@ static int cli_lm_generate_cmd(int argc, char **argv)
         rc = 1;
     } else {
         printf("%s\n", text);
-        fprintf(stderr, "(%.2f s)\n", cli_now() - t0);
+        fprintf(stderr, "(%.2f s)\n", lt_clock_seconds() - t0);
     }
     free(text);
     lt_llama_free(m);

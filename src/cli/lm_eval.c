@@ -97,7 +97,7 @@ static void le_print(const lt_tofu_eval_cfg *c, const lt_tofu_eval_result *r)
            "truth ratio");
     for (int s = 0; s < LT_TOFU_SPLITS; s++)
         if (r->have[s])
-            printf("%-13s %6lld %9.4f %9.4f %12.4f\n", lt_tofu_split_names[s],
+            printf("%-13s %6lld %9.4f %9.4f %12.4f\n", lt_tofu_split_name(s),
                    (long long)r->split[s].n, r->split[s].prob_mean,
                    r->split[s].rouge_mean, r->split[s].truth_ratio_stat);
     if (r->tr_ret && r->n_ret != r->split[LT_TOFU_SPLIT_FORGET].n)

@@ -37,7 +37,8 @@ static int cli_muse_data_build(const char *dir, const char *forget,
         s = lt_fortune_load(dir, retain, &r);
     if (s == LT_OK)
         s = lt_muse_split(&f, &r, frac, seed, &c);
-    if (s == LT_OK && cli_mkdirs(out)) { /* prints its message */
+    if (s == LT_OK && lt_mkdirs(out) != LT_OK) {
+        cli_fail("data muse", NULL);
         lt_muse_corpus_free(&c);
         lt_text_set_free(&f);
         lt_text_set_free(&r);

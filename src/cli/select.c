@@ -95,7 +95,7 @@ static int cli_select_size(const char *s, int64_t n, int64_t *m)
 static void cli_select_progress(void *ud, int it, int n, double obj)
 {
     fprintf(stderr, "  upper iteration %d/%d  objective %.5f  (%.1f s)\n", it,
-            n, obj, cli_now() - *(double *)ud);
+            n, obj, lt_clock_seconds() - *(double *)ud);
 }
 
 static int cli_select_summary(const cli_select_opts *o, const lt_dataset *d,
@@ -158,7 +158,7 @@ static int cli_select_go(const cli_select_opts *o, lt_model *m,
     c.easiest = o->easiest;
     c.batch = o->batch;
     c.seed = o->seed;
-    double t0 = cli_now();
+    double t0 = lt_clock_seconds();
     c.progress = cli_select_progress;
     c.ud = &t0;
     lt_select_result r;

@@ -39,7 +39,7 @@ static void cli_train_progress(void *ud, const lt_train_event *ev)
         cli_progress_end(&ui->bar);
         printf("epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n",
                ev->epoch, ev->epochs, ev->loss, ev->test_acc,
-               cli_now() - ui->start);
+               lt_clock_seconds() - ui->start);
         fflush(stdout);
         return;
     }
@@ -148,7 +148,7 @@ int cli_train(int argc, char **argv)
         fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), %d "
                 "epochs, %s, %d threads\n", o.model, tr.name, (long long)tr.n,
                 (long long)te.n, o.epochs, o.optim, lt_num_threads());
-        cli_train_ui ui = {.start = cli_now()};
+        cli_train_ui ui = {.start = lt_clock_seconds()};
         cfg.progress = cli_train_progress;
         cfg.ud = &ui;
         rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);

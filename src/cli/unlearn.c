@@ -118,7 +118,7 @@ static int cli_unlearn_config(const cli_unlearn_opts *o, lt_unlearn_cfg *cfg)
 static void cli_unlearn_progress(void *ud, const lt_unlearn_event *ev)
 {
     printf("epoch %d/%d  %s loss %.4f  (%.1f s)\n", ev->epoch, ev->epochs,
-           ev->phase, ev->loss, cli_now() - *(double *)ud);
+           ev->phase, ev->loss, lt_clock_seconds() - *(double *)ud);
     fflush(stdout);
 }
 
@@ -209,7 +209,7 @@ static int cli_unlearn_go(const cli_unlearn_opts *o, int argc, char **argv,
                 (long long)f.n_forget, (long long)f.n, mask,
                 o->optim ? o->optim : "sgd", (double)cfg.optim.lr, cfg.epochs,
                 cfg.batch, lt_num_threads());
-        double t0 = cli_now();
+        double t0 = lt_clock_seconds();
         cfg.progress = cli_unlearn_progress;
         cfg.ud = &t0;
         if (lt_unlearn_run(m, tr, &f, &cfg, &rep) != LT_OK) {

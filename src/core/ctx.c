@@ -271,19 +271,23 @@ bool lt_same_shape(const lt_tensor *a, const lt_tensor *b)
     return true;
 }
 
-const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n)
+const char *lt_shape_fmt(int ndim, const int64_t *shape, char *buf,
+                         size_t n)
 {
-    size_t k = 0;
-    if (n == 0)
+    if (!buf || n == 0)
         return buf;
-    buf[0] = '\0';
-    k += (size_t)snprintf(buf + k, n - k, "[");
-    for (int i = 0; t && i < t->ndim && k < n; i++)
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; shape && i < ndim && k < n; i++)
         k += (size_t)snprintf(buf + k, n - k, i ? ", %lld" : "%lld",
-                              (long long)t->shape[i]);
+                              (long long)shape[i]);
     if (k < n)
         snprintf(buf + k, n - k, "]");
     return buf;
+}
+
+const char *lt_shape_str(const lt_tensor *t, char *buf, size_t n)
+{
+    return lt_shape_fmt(t ? t->ndim : 0, t ? t->shape : NULL, buf, n);
 }
 
 int lt_axis(const lt_tensor *t, int axis, const char *op)

@@ -1,10 +1,10 @@
 /*
- * fortunes.c - the MUSE-shaped corpora of lethe/muse.h built from Debian's
+ * fortunes.c - the MUSE-shaped corpora of lethe/fortunes.h built from Debian's
  * fortune collections: "%"-separated text files read and written, the
  * forget / holdout / retain split, and the cloze QA items of KnowMem.
  */
 #include "lethe/io.h"
-#include "lethe/muse.h"
+#include "lethe/fortunes.h"
 
 #include <ctype.h>
 #include <stdio.h>

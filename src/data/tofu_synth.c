@@ -11,13 +11,12 @@
  * for this generator (the places, languages and university towns are real
  * names). All draws come from lt_rng, so a seed fixes every byte.
  */
+#include "lethe/io.h"
 #include "lethe/tofu.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -782,30 +781,6 @@ int lt_tofu_forget_authors(int authors, int percent)
     return n < 1 ? 1 : n > authors - 1 ? authors - 1 : n;
 }
 
-/* mkdir -p */
-static lt_status tofu_mkdirs(const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return lt_set_error(LT_ERR_ARG, "%s: path too long", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s && *s != '/')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            return lt_set_error(LT_ERR_IO, "%s: cannot create folder %s: %s",
-                                dir, p, strerror(errno));
-        *s = c;
-        if (!c)
-            break;
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return lt_set_error(LT_ERR_IO, "%s: not a folder", dir);
-    return LT_OK;
-}
-
 static lt_status tofu_write(const char *dir, const char *name,
                             const lt_tofu_set *s, int first_author,
                             int n_authors, int fields)
@@ -826,7 +801,7 @@ lt_status lt_tofu_synth(int authors, uint64_t seed, const char *out_dir)
     lt_tofu_set s;
     lt_status st = lt_tofu_synth_set(authors, seed, &s);
     if (st == LT_OK)
-        st = tofu_mkdirs(out_dir);
+        st = lt_mkdirs(out_dir);
     if (st == LT_OK)
         st = tofu_write(out_dir, "full.json", &s, 0, authors,
                         LT_TOFU_QA_ONLY);

@@ -1,10 +1,10 @@
 /*
  * lm_mia.c - sequence-level membership-inference attacks on a language
- * model (lethe/muse.h): LOSS, zlib ratio, Min-K% and Min-K%++ from the
+ * model (lethe/lm_mia.h): LOSS, zlib ratio, Min-K% and Min-K%++ from the
  * token log-probs of a text, the Mann-Whitney ROC AUC, and batched
  * scoring of a set of texts with one forward pass per batch.
  */
-#include "lethe/muse.h"
+#include "lethe/lm_mia.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -241,7 +241,7 @@ static lt_status mia_encode(const lt_llama *m, const lt_tokenizer *tok,
     e->order = calloc(n, sizeof *e->order);
     if (!e->ids || !e->len || !e->order)
         return lt_set_error(LT_ERR_NOMEM, "mia: out of memory");
-    int32_t bos = lt_muse_bos(tok);
+    int32_t bos = lt_tokenizer_start_id(tok);
     for (int64_t i = 0; i < s->n; i++) {
         lt_status st = mia_encode_one(tok, s->text[i], bos,
                                       m->cfg.max_position_embeddings,

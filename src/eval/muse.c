@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 lt_muse_opts lt_muse_defaults(void)
 {
@@ -27,12 +26,6 @@ static lt_status muse_check_opts(const lt_muse_opts *o)
         return lt_set_error(LT_ERR_ARG, "muse: bad options (prefix, max_new, "
                             "min_cont, qa_max_new, batch >= 1, k in (0, 1])");
     return LT_OK;
-}
-
-int32_t lt_muse_bos(const lt_tokenizer *tok)
-{
-    int32_t b = lt_tokenizer_special_id(tok, LT_TOK_BOS);
-    return b >= 0 ? b : lt_tokenizer_special_id(tok, LT_TOK_EOS);
 }
 
 /* ---- generation jobs ------------------------------------------------------- */
@@ -118,7 +111,7 @@ static lt_status muse_run(lt_llama *m, muse_job *jobs, int64_t n,
             continue;
         lt_status s = muse_greedy(m, j, stop);
         if (s != LT_OK) {
-            #pragma omp critical(muse_err)
+            #pragma omp critical /* unnamed: a named one is an exported symbol */
             if (first == LT_OK) {
                 first = s;
                 snprintf(msg, sizeof msg, "%s", lt_last_error());
@@ -159,7 +152,7 @@ static lt_status muse_decode(lt_llama *m, const lt_tokenizer *tok,
 static lt_status muse_prompt(const lt_tokenizer *tok, const int32_t *ids,
                              int64_t n, muse_job *j)
 {
-    int32_t bos = lt_muse_bos(tok);
+    int32_t bos = lt_tokenizer_start_id(tok);
     int64_t k = bos >= 0;
     j->prompt = malloc((size_t)(n + k) * sizeof *j->prompt);
     if (!j->prompt)
@@ -392,13 +385,6 @@ lt_status lt_muse_data_load(const char *dir, lt_muse_data *out)
     return s;
 }
 
-static double muse_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
                        const lt_muse_data *d, const lt_muse_opts *o,
                        lt_muse_result *r)
@@ -408,7 +394,7 @@ lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
     if (muse_check_opts(o) != LT_OK)
         return LT_ERR_ARG;
     memset(r, 0, sizeof *r);
-    double t0 = muse_clock();
+    double t0 = lt_clock_seconds();
     lt_status s = lt_muse_verbmem(m, tok, &d->forget, o, &r->verbmem,
                                   &r->verbmem_n, &r->verbmem_skipped, NULL);
     if (s == LT_OK)
@@ -422,6 +408,6 @@ lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
     if (s == LT_OK)
         s = lt_mia_aucs(m, tok, &d->forget, &d->holdout, o->k, o->batch,
                         r->auc);
-    r->seconds = muse_clock() - t0;
+    r->seconds = lt_clock_seconds() - t0;
     return s;
 }

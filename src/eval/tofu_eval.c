@@ -411,7 +411,7 @@ static lt_status te_generate(lt_llama *m, const lt_tokenizer *tok,
                                &e->generated[i]);
         }
         if (ts != LT_OK) {
-#pragma omp critical(te_generate_error)
+#pragma omp critical /* unnamed: a named one is an exported symbol */
             if (st == LT_OK) {
                 st = ts;
                 snprintf(msg, sizeof msg, "%s", lt_last_error());

@@ -14,10 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const lt_tofu_split_names[LT_TOFU_SPLITS] = {
+static const char *const lt_split_names[LT_TOFU_SPLITS] = {
     "forget", "retain", "real_authors", "world_facts"};
 static const int lt_split_kind[LT_TOFU_SPLITS] = {
     LT_TOFU_FORGET, LT_TOFU_RETAIN, LT_TOFU_UTILITY, LT_TOFU_UTILITY};
+
+const char *lt_tofu_split_name(int split)
+{
+    return split >= 0 && split < LT_TOFU_SPLITS ? lt_split_names[split] : NULL;
+}
 
 lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void)
 {
@@ -40,7 +45,7 @@ static lt_status lt_eval_file(const lt_tofu_eval_cfg *c, lt_llama *m,
     st = lt_tofu_eval_split(m, t, &set, lt_split_kind[s], &eo, out);
     lt_tofu_free(&set);
     return st == LT_OK ? LT_OK : lt_set_error(st, "%s split: %s",
-                                              lt_tofu_split_names[s],
+                                              lt_split_names[s],
                                               lt_last_error());
 }
 
@@ -131,7 +136,7 @@ lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
             continue;
         cJSON *x = lt_tofu_split_json(&r->split[s]);
         ok = x && cJSON_AddStringToObject(x, "file", c->file[s]) &&
-             cJSON_AddItemToObject(sp, lt_tofu_split_names[s], x);
+             cJSON_AddItemToObject(sp, lt_split_names[s], x);
         if (!ok)
             cJSON_Delete(x);
     }

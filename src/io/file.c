@@ -1,7 +1,8 @@
 /*
  * file.c - whole-file reads and atomic whole-file writes (temp file in the
  * same folder, fsync, rename), shared by every reader and writer of small
- * text files (JSON configs, tokenizers, corpora, result tables).
+ * text files (JSON configs, tokenizers, corpora, result tables), and
+ * "mkdir -p" for the folders they go to.
  */
 #include "lethe/io.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 lt_status lt_read_file(const char *path, char **out, size_t *len)
@@ -72,4 +74,49 @@ lt_status lt_write_file_atomic(const char *path, const void *data, size_t n)
                             strerror(e));
     }
     return LT_OK;
+}
+
+lt_status lt_write_text_atomic(const char *path, const char *text)
+{
+    if (!text)
+        return lt_set_error(LT_ERR_ARG, "%s: no text to write",
+                            path ? path : "(null)");
+    size_t len = strlen(text);
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory",
+                            path ? path : "(null)");
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    lt_status st = lt_write_file_atomic(path, buf, len + 1);
+    free(buf);
+    return st;
+}
+
+static bool file_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+lt_status lt_mkdirs(const char *dir)
+{
+    char p[4096];
+    if (!dir || !*dir)
+        return lt_set_error(LT_ERR_ARG, "mkdirs: no folder given");
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return lt_set_error(LT_ERR_ARG, "%s: path too long", dir);
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && (errno != EEXIST || !file_is_dir(p)))
+            return lt_set_error(LT_ERR_IO, "%s: cannot create folder %s: %s",
+                                dir, p, errno == EEXIST ? "not a folder"
+                                                        : strerror(errno));
+        *s = c;
+        if (!c)
+            return LT_OK;
+    }
 }

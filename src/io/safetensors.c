@@ -168,19 +168,6 @@ static bool st_json_index(const cJSON *v, int64_t *out)
     return true;
 }
 
-/* "[2, 3]" of a shape, always NUL-terminated. */
-static const char *st_shape_str(int ndim, const int64_t *shape, char *buf,
-                                size_t n)
-{
-    size_t k = (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < ndim && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "",
-                              (long long)shape[i]);
-    if (k < n)
-        snprintf(buf + k, n - k, "]");
-    return buf;
-}
-
 /* ---- header parsing ---------------------------------------------------- */
 
 typedef struct {
@@ -256,7 +243,7 @@ static lt_status st_parse_offsets(const st_header *h, st_info *e,
         return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s' holds %lld "
                             "bytes, but shape %s of dtype %s needs %s%lld",
                             h->path, e->name, (long long)bytes,
-                            st_shape_str(e->ndim, e->shape, sb, sizeof sb),
+                            lt_shape_fmt(e->ndim, e->shape, sb, sizeof sb),
                             st_types[e->dtype].name,
                             e->numel < 0 ? "more than " : "",
                             e->numel < 0 ? (long long)INT64_MAX
@@ -644,8 +631,8 @@ lt_status lt_st_read_into(const lt_st_file *f, const char *name,
         char a[160], b[160];
         return lt_set_error(LT_ERR_SHAPE, "%s: tensor '%.100s' has shape %s, "
                             "the destination %s", f->path, name,
-                            st_shape_str(t->ndim, t->shape, a, sizeof a),
-                            st_shape_str(dst->ndim, dst->shape, b, sizeof b));
+                            lt_shape_fmt(t->ndim, t->shape, a, sizeof a),
+                            lt_shape_fmt(dst->ndim, dst->shape, b, sizeof b));
     }
     memcpy(dst->data, t->data, (size_t)t->numel * sizeof(float));
     return LT_OK;

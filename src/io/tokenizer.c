@@ -346,6 +346,12 @@ int32_t lt_tokenizer_special_id(const lt_tokenizer *t, lt_tok_role role)
     return t->role[role];
 }
 
+int32_t lt_tokenizer_start_id(const lt_tokenizer *t)
+{
+    int32_t b = lt_tokenizer_special_id(t, LT_TOK_BOS);
+    return b >= 0 ? b : lt_tokenizer_special_id(t, LT_TOK_EOS);
+}
+
 lt_status lt_tokenizer_set_special_id(lt_tokenizer *t, lt_tok_role role,
                                       int32_t id)
 {

@@ -244,7 +244,7 @@ static lt_tensor *attn_block(lt_ctx *c, lt_llama *m, int l, lt_tensor *h,
 static lt_tensor *mlp_block(lt_ctx *c, lt_llama_layer *L, lt_tensor *h)
 {
     lt_tensor *gu = lt_linear(c, h, &L->gate_up, NULL);
-    return lt_linear(c, lt_llama_swiglu(c, gu), L->down, NULL);
+    return lt_linear(c, lt_swiglu(c, gu), L->down, NULL);
 }
 
 lt_tensor *lt_llama_layers(lt_ctx *c, lt_llama *m, const int32_t *ids,

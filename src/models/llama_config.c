@@ -6,8 +6,8 @@
  * biases, other activations or model types) are refused, not ignored, so
  * a checkpoint never silently computes something else.
  */
+#include "lethe/io.h"
 #include "lethe/llama.h"
-#include "llama_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -252,7 +252,7 @@ lt_status lt_llama_config_parse(const char *text, const char *what,
 lt_status lt_llama_config_load(const char *path, lt_llama_config *out)
 {
     char *text = NULL;
-    if (lt_llama_read_text(path, &text) != LT_OK)
+    if (lt_read_file(path, &text, NULL) != LT_OK)
         return lt_last_status();
     lt_status s = lt_llama_config_parse(text, path, out);
     free(text);
@@ -324,7 +324,7 @@ lt_status lt_llama_config_save(const lt_llama_config *cfg, const char *path)
     char *s = lt_llama_config_json(cfg, true);
     if (!s)
         return lt_last_status();
-    lt_status st = lt_llama_write_text(path, s);
+    lt_status st = lt_write_text_atomic(path, s);
     cJSON_free(s);
     return st;
 }

@@ -1,95 +1,14 @@
 /*
- * llama_gen.c - incremental decoding for the Llama LM: a KV cache holding
- * the rotated keys and the values of every layer, the cached forward that
- * appends new positions to it (same logits as the full forward), and
- * generation by greedy choice or seeded temperature / top-p sampling.
+ * llama_gen.c - incremental decoding for the Llama LM: the cached forward
+ * that appends new positions to the KV cache (llama_cache.c; same logits
+ * as the full forward), and generation by greedy choice or seeded
+ * temperature / top-p sampling.
  */
 #include "llama_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct lt_llama_cache {
-    int64_t batch, max_len, len;
-    int n_layers;
-    int64_t n_kv, head_dim;
-    float *k, *v; /* [layer][batch][n_kv][max_len][head_dim] */
-};
-
-lt_status lt_llama_cache_new(const lt_llama *m, int64_t batch,
-                             int64_t max_len, lt_llama_cache **out)
-{
-    if (!out)
-        return lt_set_error(LT_ERR_ARG, "llama_cache_new: out is NULL");
-    *out = NULL;
-    if (!m || batch < 1 || max_len < 1 ||
-        max_len > m->cfg.max_position_embeddings)
-        return lt_set_error(LT_ERR_ARG, "llama_cache_new: need a model, batch "
-                            ">= 1 and 1 <= max_len <= %d (got %lld, %lld)",
-                            m ? m->cfg.max_position_embeddings : 0,
-                            (long long)batch, (long long)max_len);
-    lt_llama_cache *kv = calloc(1, sizeof *kv);
-    if (!kv)
-        return lt_set_error(LT_ERR_NOMEM, "llama_cache_new: out of memory");
-    kv->batch = batch;
-    kv->max_len = max_len;
-    kv->n_layers = m->cfg.n_layers;
-    kv->n_kv = m->cfg.n_kv_heads;
-    kv->head_dim = m->cfg.head_dim;
-    size_t n = (size_t)(kv->n_layers * batch * kv->n_kv * max_len *
-                        kv->head_dim);
-    kv->k = malloc(n * sizeof(float));
-    kv->v = malloc(n * sizeof(float));
-    if (!kv->k || !kv->v) {
-        lt_llama_cache_free(kv);
-        return lt_set_error(LT_ERR_NOMEM, "llama_cache_new: out of memory "
-                            "for %zu cached floats", 2 * n);
-    }
-    *out = kv;
-    return LT_OK;
-}
-
-void lt_llama_cache_free(lt_llama_cache *kv)
-{
-    if (!kv)
-        return;
-    free(kv->k);
-    free(kv->v);
-    free(kv);
-}
-
-void lt_llama_cache_reset(lt_llama_cache *kv)
-{
-    if (kv)
-        kv->len = 0;
-}
-
-int64_t lt_llama_cache_len(const lt_llama_cache *kv)
-{
-    return kv ? kv->len : 0;
-}
-
-lt_tensor *lt_llama_cache_append(lt_ctx *c, lt_llama_cache *kv, int l,
-                                 lt_tensor *x, bool keys)
-{
-    if (!x)
-        return NULL;
-    int64_t T = x->shape[2], D = kv->head_dim, rows = kv->batch * kv->n_kv;
-    int64_t tot = kv->len + T;
-    float *base = (keys ? kv->k : kv->v) + l * rows * kv->max_len * D;
-    lt_tensor *all = lt_new4(c, kv->batch, kv->n_kv, tot, D);
-    if (!all)
-        return NULL;
-    for (int64_t r = 0; r < rows; r++) {
-        float *slot = base + r * kv->max_len * D;
-        memcpy(slot + kv->len * D, x->data + r * T * D,
-               (size_t)(T * D) * sizeof(float));
-        memcpy(all->data + r * tot * D, slot, (size_t)(tot * D) *
-                                                  sizeof(float));
-    }
-    return all;
-}
 
 lt_tensor *lt_llama_forward_cached(lt_ctx *c, lt_llama *m,
                                    lt_llama_cache *kv, const int32_t *ids,

@@ -1,11 +1,21 @@
 /*
- * llama_internal.h - pieces shared by the Llama model files (llama.c,
- * llama_ops.c, llama_gen.c, llama_io.c); not part of the public API.
+ * llama_internal.h - pieces shared by the Llama model files; not part of
+ * the public API. Calls go one way: llama_gen.c and llama_io.c use
+ * llama.c; llama.c uses llama_ops.c, llama_cache.c and llama_config.c;
+ * llama_config.c uses only the io layer.
  */
 #ifndef LETHE_LLAMA_INTERNAL_H
 #define LETHE_LLAMA_INTERNAL_H
 
 #include "lethe/llama.h"
+
+/* The KV cache (llama_cache.c). */
+struct lt_llama_cache {
+    int64_t batch, max_len, len;
+    int n_layers;
+    int64_t n_kv, head_dim;
+    float *k, *v; /* [layer][batch][n_kv][max_len][head_dim] */
+};
 
 /* Columns [col0, col0 + nh*hd) of x [B*T, W] -> [B, nh, T, hd], rotated
  * by RoPE at positions pos0.. when rope is set. */
@@ -14,8 +24,6 @@ lt_tensor *lt_llama_heads(lt_ctx *c, lt_tensor *x, int64_t B, int64_t T,
                           float theta, bool rope);
 /* a [B, H, T, hd] -> [B*T, H*hd]. */
 lt_tensor *lt_llama_merge_heads(lt_ctx *c, lt_tensor *a);
-/* x [..., 2F] = gate | up -> [rows, F] silu(gate) * up. */
-lt_tensor *lt_llama_swiglu(lt_ctx *c, lt_tensor *x);
 
 /* Ids in the vocabulary, B, T >= 1 and pos0 + T within the context;
  * otherwise LT_ERR_ARG (op names the caller) and false. */
@@ -34,10 +42,5 @@ lt_tensor *lt_llama_head(lt_ctx *c, lt_llama *m, lt_tensor *x, int64_t B,
  * current length and return all of them so far [B, Hkv, len + T, hd]. */
 lt_tensor *lt_llama_cache_append(lt_ctx *c, lt_llama_cache *kv, int l,
                                  lt_tensor *x, bool keys);
-
-/* Whole text file into a malloc'd NUL-terminated buffer. */
-lt_status lt_llama_read_text(const char *path, char **out);
-/* text plus a newline to path via a fsynced temporary file and rename. */
-lt_status lt_llama_write_text(const char *path, const char *text);
 
 #endif

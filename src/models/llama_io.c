@@ -27,25 +27,6 @@
 
 /* ---- small file helpers ----------------------------------------------------- */
 
-lt_status lt_llama_read_text(const char *path, char **out)
-{
-    return lt_read_file(path, out, NULL);
-}
-
-/* text plus a final newline, atomically. */
-lt_status lt_llama_write_text(const char *path, const char *text)
-{
-    size_t len = strlen(text);
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    lt_status st = lt_write_file_atomic(path, buf, len + 1);
-    free(buf);
-    return st;
-}
-
 static bool is_dir(const char *path)
 {
     struct stat st;
@@ -84,16 +65,6 @@ static int find_param(const lt_llama *m, const char *name)
     return -1;
 }
 
-static void shape_str(int ndim, const int64_t *shape, char *buf, size_t n)
-{
-    size_t k = (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < ndim && k < n; i++)
-        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "",
-                              (long long)shape[i]);
-    if (k < n)
-        snprintf(buf + k, n - k, "]");
-}
-
 /* Tensors a Llama checkpoint may carry that are not parameters. */
 static bool ignorable(const lt_llama *m, const char *name)
 {
@@ -120,8 +91,8 @@ static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
         same = t->shape[d] == p->shape[d];
     if (!same) {
         char got[96], want[96];
-        shape_str(t->ndim, t->shape, got, sizeof got);
-        shape_str(p->ndim, p->shape, want, sizeof want);
+        lt_shape_fmt(t->ndim, t->shape, got, sizeof got);
+        lt_shape_fmt(p->ndim, p->shape, want, sizeof want);
         return lt_set_error(LT_ERR_SHAPE, "%s: tensor '%s' has shape %s but "
                             "the config (hidden_size %d, intermediate_size "
                             "%d, heads %d/%d kv, head_dim %d, vocab %d) needs "
@@ -220,7 +191,7 @@ static lt_status load_sharded(lt_llama *m, const char *dir, uint8_t *seen)
     char path[4200];
     char *text = NULL;
     if (!join(path, sizeof path, dir, INDEX_NAME) ||
-        lt_llama_read_text(path, &text) != LT_OK)
+        lt_read_file(path, &text, NULL) != LT_OK)
         return lt_last_status();
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
@@ -388,7 +359,7 @@ static lt_status save_index(const lt_llama *m, const char *dir,
     char path[4200];
     lt_status s = !text ? lt_set_error(LT_ERR_NOMEM, "%s: out of memory", dir)
                   : join(path, sizeof path, dir, INDEX_NAME)
-                      ? lt_llama_write_text(path, text) : lt_last_status();
+                      ? lt_write_text_atomic(path, text) : lt_last_status();
     cJSON_free(text);
     return s;
 }

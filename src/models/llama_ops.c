@@ -4,35 +4,18 @@
  *   - heads: columns [col0, col0 + nh*hd) of a projection [B*T, W] (the
  *     fused q|k|v product) -> [B, nh, T, hd], rotated by Hugging Face's
  *     rotate-half RoPE when asked;
- *   - merge: attention output [B, H, T, hd] -> [B*T, H*hd];
- *   - SwiGLU: the fused gate|up product [rows, 2F] -> silu(gate) * up.
+ *   - merge: attention output [B, H, T, hd] -> [B*T, H*hd].
+ * (SwiGLU is the generic op lt_swiglu, the RoPE table lt_rope_table.)
  * Backward passes accumulate into the input gradient, so the three head
  * ops reading one q|k|v product each add their own columns.
  */
 #include "llama_internal.h"
-#include "../ops/vmath.h" /* vexpf: an exp GCC vectorises */
 
-#include <math.h>
 #include <string.h>
 
 #define PAR_MIN 32768
 
 /* ---- heads (+ RoPE) ------------------------------------------------------------ */
-
-/* cos/sin [T, hd/2] for positions pos0.., as lt_rope computes them. */
-static void rope_table(int64_t T, int64_t hd, int64_t pos0, float theta,
-                       float *cs, float *sn)
-{
-    int64_t half = hd / 2;
-    for (int64_t i = 0; i < half; i++) {
-        float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
-        for (int64_t t = 0; t < T; t++) {
-            float ang = (float)(pos0 + t) * inv;
-            cs[t * half + i] = (float)cos((double)ang);
-            sn[t * half + i] = (float)sin((double)ang);
-        }
-    }
-}
 
 typedef struct {
     int64_t B, T, W, col0, nh, hd;
@@ -109,7 +92,7 @@ lt_tensor *lt_llama_heads(lt_ctx *c, lt_tensor *x, int64_t B, int64_t T,
     if (!y || (rope && !cs))
         return NULL;
     if (rope)
-        rope_table(T, hd, pos0, theta, cs, cs + T * hd / 2);
+        lt_rope_table(T, hd, pos0, theta, cs, cs + T * hd / 2);
     heads_geom g = {B, T, W, col0, nh, hd, cs, cs ? cs + T * hd / 2 : NULL};
     heads_run(&g, x->data, y->data, false);
     if (lt_needs_grad(c, 1, &x)) {
@@ -165,55 +148,6 @@ lt_tensor *lt_llama_merge_heads(lt_ctx *c, lt_tensor *a)
     merge_run(s, a->data, y->data, false);
     if (lt_needs_grad(c, 1, &a) &&
         !lt_record(c, y, merge_backward, "llama_merge", 1, &a))
-        return NULL;
-    return y;
-}
-
-/* ---- SwiGLU ----------------------------------------------------------------- */
-
-static lt_status swiglu_backward(lt_ctx *c, lt_node *n)
-{
-    float *gx = lt_in_grad(c, n, 0);
-    if (!gx)
-        return LT_OK;
-    const float *x = n->in[0]->data, *gy = n->out->grad;
-    int64_t F = n->out->shape[1], rows = n->out->shape[0];
-#pragma omp parallel for schedule(static) if (rows * F > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *g = x + r * 2 * F, *u = g + F, *d = gy + r * F;
-        float *gg = gx + r * 2 * F, *gu = gg + F;
-        for (int64_t j = 0; j < F; j++) {
-            float s = 1.0f / (1.0f + vexpf(-g[j]));
-            float act = g[j] * s;
-            gg[j] += d[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));
-            gu[j] += d[j] * act;
-        }
-    }
-    return LT_OK;
-}
-
-lt_tensor *lt_llama_swiglu(lt_ctx *c, lt_tensor *x)
-{
-    if (!x)
-        return NULL;
-    int64_t W = x->shape[x->ndim - 1], rows = x->numel / W, F = W / 2;
-    if (W % 2) {
-        lt_set_error(LT_ERR_SHAPE, "llama swiglu: width %lld is odd",
-                     (long long)W);
-        return NULL;
-    }
-    lt_tensor *y = lt_new2(c, rows, F);
-    if (!y)
-        return NULL;
-#pragma omp parallel for schedule(static) if (rows * F > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *g = x->data + r * W, *u = g + F;
-        float *o = y->data + r * F;
-        for (int64_t j = 0; j < F; j++)
-            o[j] = g[j] / (1.0f + vexpf(-g[j])) * u[j];
-    }
-    if (lt_needs_grad(c, 1, &x) &&
-        !lt_record(c, y, swiglu_backward, "llama_swiglu", 1, &x))
         return NULL;
     return y;
 }

@@ -12,14 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double lm_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- training --------------------------------------------------------------- */
 
@@ -120,7 +112,7 @@ static lt_status lm_step(lm_state *st, lt_llama *m, const lt_lm_data *d,
     if (s != LT_OK)
         return s;
     st->step++;
-    double el = lm_clock() - st->t0;
+    double el = lt_clock_seconds() - st->t0;
     ev->step = st->step;
     ev->loss = nll * scale;
     ev->lr = lr;
@@ -260,10 +252,10 @@ lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
         s = lt_set_error(LT_ERR_NOMEM, "lm train: out of memory");
     if (s == LT_OK)
         s = lt_optim_init(&st.opt, &cfg->optim, m->params.n_train);
-    st.t0 = lm_clock();
+    st.t0 = lt_clock_seconds();
     for (int e = 1; e <= cfg->epochs && s == LT_OK && st.step < st.total; e++)
         s = lm_epoch(&st, m, d, cfg, e, rep);
-    rep->seconds = lm_clock() - st.t0;
+    rep->seconds = lt_clock_seconds() - st.t0;
     rep->steps = st.step;
     rep->tokens = st.tokens;
     rep->tokens_per_s = rep->seconds > 0 ? (double)st.tokens / rep->seconds

@@ -8,14 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double lt_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 size_t lt_arena_bytes_for(const lt_model *m, int batch)
 {
@@ -155,7 +147,7 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     st.perm = malloc((size_t)tr->n * sizeof(int64_t));
     int rc = !st.c || !st.x || !st.y || !st.perm ||
              lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK;
-    double t0 = lt_clock();
+    double t0 = lt_clock_seconds();
     lt_params_zero_grad(&m->params);
     for (int e = 1; e <= cfg->epochs && !rc; e++) {
         rc = lt_train_epoch(&st, m, tr, cfg, &sched, e, &rep->train_loss);
@@ -168,7 +160,7 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
             cfg->progress(cfg->ud, &ev);
         }
     }
-    rep->seconds = lt_clock() - t0;
+    rep->seconds = lt_clock_seconds() - t0;
     rep->arena_peak = st.c ? lt_ctx_peak(st.c) : 0;
     lt_optim_free(&st.opt);
     lt_ctx_free(st.c);

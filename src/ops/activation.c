@@ -1,6 +1,6 @@
 /*
  * activation.c - activations and unary math (relu, gelu, silu, selu, ...,
- * exp, log, sqrt, affine) and inverted dropout.
+ * exp, log, sqrt, affine), inverted dropout and SwiGLU.
  *
  * The pointwise ops share one forward and one backward driver: each op is a
  * code of enum unary_op, and the two switch functions below hold the whole
@@ -12,6 +12,7 @@
  * scale * alpha) and softplus with beta = 1, threshold = 20.
  */
 #include "lethe/ops.h"
+#include "vmath.h" /* vexpf: an exp GCC vectorises */
 
 #include <math.h>
 
@@ -276,5 +277,54 @@ lt_tensor *lt_dropout(lt_ctx *c, lt_tensor *x, float p, bool training)
         n->saved = keep;
         n->farg[0] = scale;
     }
+    return y;
+}
+
+/* ---- SwiGLU (the gated MLP activation of Llama) --------------------------- */
+
+static lt_status swiglu_backward(lt_ctx *c, lt_node *n)
+{
+    float *gx = lt_in_grad(c, n, 0);
+    if (!gx)
+        return LT_OK;
+    const float *x = n->in[0]->data, *gy = n->out->grad;
+    int64_t F = n->out->shape[1], rows = n->out->shape[0];
+#pragma omp parallel for schedule(static) if (rows * F > PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *g = x + r * 2 * F, *u = g + F, *d = gy + r * F;
+        float *gg = gx + r * 2 * F, *gu = gg + F;
+        for (int64_t j = 0; j < F; j++) {
+            float s = 1.0f / (1.0f + vexpf(-g[j]));
+            float act = g[j] * s;
+            gg[j] += d[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));
+            gu[j] += d[j] * act;
+        }
+    }
+    return LT_OK;
+}
+
+lt_tensor *lt_swiglu(lt_ctx *c, lt_tensor *x)
+{
+    if (!x)
+        return NULL;
+    int64_t W = x->shape[x->ndim - 1], rows = x->numel / W, F = W / 2;
+    if (W % 2) {
+        lt_set_error(LT_ERR_SHAPE, "swiglu: width %lld is odd",
+                     (long long)W);
+        return NULL;
+    }
+    lt_tensor *y = lt_new2(c, rows, F);
+    if (!y)
+        return NULL;
+#pragma omp parallel for schedule(static) if (rows * F > PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *g = x->data + r * W, *u = g + F;
+        float *o = y->data + r * F;
+        for (int64_t j = 0; j < F; j++)
+            o[j] = g[j] / (1.0f + vexpf(-g[j])) * u[j];
+    }
+    if (lt_needs_grad(c, 1, &x) &&
+        !lt_record(c, y, swiglu_backward, "swiglu", 1, &x))
+        return NULL;
     return y;
 }

@@ -268,9 +268,8 @@ lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k, lt_tensor *v,
 
 /* ---- RoPE ---------------------------------------------------------------- */
 
-/* cos/sin tables [T, D/2], computed in float32 as Hugging Face does. */
-static void rope_tables(int64_t T, int64_t D, int64_t pos0, float theta,
-                        float *cs, float *sn)
+void lt_rope_table(int64_t T, int64_t D, int64_t pos0, float theta, float *cs,
+                   float *sn)
 {
     int64_t half = D / 2;
     for (int64_t i = 0; i < half; i++) {
@@ -336,7 +335,7 @@ lt_tensor *lt_rope(lt_ctx *c, lt_tensor *x, int64_t pos0, float theta)
     float *cs = y ? lt_alloc(c, (size_t)(2 * T * half) * sizeof(float)) : NULL;
     if (!cs)
         return NULL;
-    rope_tables(T, D, pos0, theta, cs, cs + T * half);
+    lt_rope_table(T, D, pos0, theta, cs, cs + T * half);
     rope_apply(x->data, y->data, x->numel / D, T, D, cs, cs + T * half, 1.0f,
                false);
     if (lt_needs_grad(c, 1, &x)) {

@@ -2,10 +2,12 @@
  * llm_mask.c - weight masks for LLM unlearning: WAGLE's score
  * |(theta - g_r/mu) * g_f| and the gradient, magnitude, SNIP and random
  * baselines, ranked globally over every trainable weight (top fraction
- * kept trainable, ties to the lower index), and the RMU trainable set
- * (the MLP down-projections of three layers). See lethe/llm_unlearn.h.
+ * kept trainable, ties to the lower index, by lt_mask_top_k of mask.c),
+ * and the RMU trainable set (the MLP down-projections of three layers).
+ * See lethe/llm_unlearn.h.
  */
 #include "lethe/llm_unlearn.h"
+#include "lethe/unlearn.h"
 #include "lethe/data.h"
 
 #include <math.h>
@@ -86,12 +88,6 @@ lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
     return LT_OK;
 }
 
-static int lt_llm_desc(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return x > y ? -1 : x < y;
-}
-
 lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
                              float *mask, double *kept)
 {
@@ -100,21 +96,9 @@ lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
                             "%g)", ratio);
     int64_t k = (int64_t)llround(ratio * (double)n);
     k = k < 1 ? 1 : k > n ? n : k;
-    float *sorted = malloc((size_t)n * sizeof *sorted);
-    if (!sorted)
-        return lt_set_error(LT_ERR_NOMEM, "mask select: out of memory");
-    memcpy(sorted, score, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, lt_llm_desc);
-    float thr = sorted[k - 1];
-    free(sorted);
-    int64_t above = 0;
-    for (int64_t i = 0; i < n; i++)
-        above += score[i] > thr;
-    int64_t ties = k - above; /* equal to thr: the lowest indices */
-    for (int64_t i = 0; i < n; i++) {
-        bool on = score[i] > thr || (score[i] == thr && ties-- > 0);
-        mask[i] = on ? 1.0f : 0.0f;
-    }
+    lt_status st = lt_mask_top_k(score, n, k, false, mask);
+    if (st != LT_OK)
+        return st;
     if (kept)
         *kept = (double)k / (double)n;
     return LT_OK;

@@ -14,14 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double lt_llm_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* AdamW, 5 epochs, batch 8, no mask: the search of bench/tofu_lr_search.sh
  * on `lethe bench tofu`'s default setting (40 synthetic authors, forget10,
@@ -212,7 +204,7 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
     st->step++;
     *ev = (lt_llm_event){epoch, cfg->epochs, st->step, st->total, p.loss,
                          p.forget_nll, p.retain_nll, lr, norm,
-                         lt_llm_clock() - st->t0};
+                         lt_clock_seconds() - st->t0};
     return LT_OK;
 }
 
@@ -372,7 +364,7 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
     if (s != LT_OK)
         return s;
     lt_llm_state st = {0};
-    st.t0 = lt_llm_clock();
+    st.t0 = lt_clock_seconds();
     s = lt_llm_setup(&st, m, forget, retain, cfg, &rep->mask_kept);
     rep->rmu_coeff = st.loss.rmu_coeff;
     bool in_loop = s == LT_OK; /* a setup failure is not a divergence */
@@ -397,7 +389,7 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
                  "%s", lt_last_error(), where);
         lt_set_error(LT_ERR_NAN, "%s", rep->message);
     }
-    rep->seconds = lt_llm_clock() - st.t0;
+    rep->seconds = lt_clock_seconds() - st.t0;
     rep->steps = st.step;
     lt_llm_teardown(&st, m);
     return s;

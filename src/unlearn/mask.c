@@ -1,12 +1,13 @@
 /*
  * mask.c - weight masks over a model's flat trainable-parameter vector, in
  * the 0/1 float form lt_optim_step takes: SalUn's saliency mask (the top
- * fraction of |g| ranked globally, ties to the lower index, found in O(n)
- * by two 16-bit radix-histogram passes over the float bits, since the bits
- * of a non-negative float order like the float), a seeded random mask of
- * the same size (selection sampling), the "--mask" spec parser, and the
- * saliency input: the gradient of the mean cross-entropy on the forget set
- * at the current weights, in eval mode.
+ * fraction of |g| ranked globally, ties to the lower index, by
+ * lt_mask_top_k: the one global top-k of the library, O(n) by two 16-bit
+ * radix-histogram passes over the float bits, also used by the LLM
+ * masks), a seeded random mask of the same size (selection sampling),
+ * the "--mask" spec parser, and the saliency input: the gradient of the
+ * mean cross-entropy on the forget set at the current weights, in eval
+ * mode.
  */
 #include "lethe/unlearn.h"
 #include "lethe/train.h"
@@ -65,12 +66,18 @@ int64_t lt_mask_count(int64_t n, double ratio)
     return k > n ? n : k;
 }
 
-/* The sortable key of |g|: its float bits without the sign. */
-static inline uint32_t lt_abs_key(float g)
+/* The sortable key of x: by_abs, the bits of |x| (the bits of a
+ * non-negative float order like the float); else the bits mapped so that
+ * unsigned order is float order (-0 and +0 equal). x is not NaN. */
+static inline uint32_t lt_topk_key(float x, bool by_abs)
 {
     uint32_t u;
-    memcpy(&u, &g, sizeof u);
-    return u & 0x7fffffffu;
+    memcpy(&u, &x, sizeof u);
+    if (by_abs)
+        return u & 0x7fffffffu;
+    if (x == 0)
+        return 0x80000000u;
+    return (u & 0x80000000u) ? ~u : u | 0x80000000u;
 }
 
 /* Walk hist from the top bin down to the bin holding the want-th largest
@@ -89,25 +96,55 @@ static uint32_t lt_hist_find(const int64_t *hist, int64_t want,
     return b;
 }
 
-/* The key of the k-th largest |g| (1 <= k <= n) and, in *n_gt, how many
- * keys are strictly larger. */
-static uint32_t lt_kth_key(const float *g, int64_t n, int64_t k,
+/* The key of the k-th largest x (1 <= k <= n) and, in *n_gt, how many
+ * keys are strictly larger: two 16-bit radix-histogram passes. */
+static uint32_t lt_kth_key(const float *x, int64_t n, int64_t k, bool by_abs,
                            int64_t *hist, int64_t *n_gt)
 {
     memset(hist, 0, LT_BINS * sizeof *hist);
     for (int64_t i = 0; i < n; i++)
-        hist[lt_abs_key(g[i]) >> 16]++;
+        hist[lt_topk_key(x[i], by_abs) >> 16]++;
     int64_t above_hi, above_lo;
     uint32_t hi = lt_hist_find(hist, k, &above_hi);
     memset(hist, 0, LT_BINS * sizeof *hist);
     for (int64_t i = 0; i < n; i++) {
-        uint32_t key = lt_abs_key(g[i]);
+        uint32_t key = lt_topk_key(x[i], by_abs);
         if (key >> 16 == hi)
             hist[key & 0xffffu]++;
     }
     uint32_t lo = lt_hist_find(hist, k - above_hi, &above_lo);
     *n_gt = above_hi + above_lo;
     return hi << 16 | lo;
+}
+
+lt_status lt_mask_top_k(const float *x, int64_t n, int64_t k, bool by_abs,
+                        float *mask)
+{
+    if (!x || !mask || n < 1 || k < 0 || k > n)
+        return lt_set_error(LT_ERR_ARG, "top-k mask: bad arguments (n %lld, "
+                            "k %lld)", (long long)n, (long long)k);
+    for (int64_t i = 0; i < n; i++)
+        if (isnan(x[i]))
+            return lt_set_error(LT_ERR_NAN, "top-k mask: entry %lld is NaN",
+                                (long long)i);
+    if (k == 0) {
+        memset(mask, 0, (size_t)n * sizeof(float));
+        return LT_OK;
+    }
+    int64_t *hist = malloc(LT_BINS * sizeof *hist), n_gt;
+    if (!hist)
+        return lt_set_error(LT_ERR_NOMEM, "top-k mask: out of memory");
+    uint32_t t = lt_kth_key(x, n, k, by_abs, hist, &n_gt);
+    free(hist);
+    int64_t ties = k - n_gt; /* entries equal to t to take, lowest first */
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t key = lt_topk_key(x[i], by_abs);
+        bool on = key > t || (key == t && ties > 0);
+        if (key == t && ties > 0)
+            ties--;
+        mask[i] = on ? 1.0f : 0.0f;
+    }
+    return LT_OK;
 }
 
 lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
@@ -117,28 +154,10 @@ lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
         return lt_set_error(LT_ERR_ARG, "saliency mask: bad arguments (n "
                             "%lld, ratio %g)", (long long)n, ratio);
     for (int64_t i = 0; i < n; i++)
-        if (lt_abs_key(g[i]) > 0x7f800000u)
+        if (isnan(g[i]))
             return lt_set_error(LT_ERR_NAN, "saliency mask: gradient entry "
                                 "%lld is NaN", (long long)i);
-    int64_t k = lt_mask_count(n, ratio);
-    if (k == 0) {
-        memset(mask, 0, (size_t)n * sizeof(float));
-        return LT_OK;
-    }
-    int64_t *hist = malloc(LT_BINS * sizeof *hist), n_gt;
-    if (!hist)
-        return lt_set_error(LT_ERR_NOMEM, "saliency mask: out of memory");
-    uint32_t t = lt_kth_key(g, n, k, hist, &n_gt);
-    free(hist);
-    int64_t ties = k - n_gt; /* entries equal to t to take, lowest first */
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t key = lt_abs_key(g[i]);
-        bool on = key > t || (key == t && ties > 0);
-        if (key == t && ties > 0)
-            ties--;
-        mask[i] = on ? 1.0f : 0.0f;
-    }
-    return LT_OK;
+    return lt_mask_top_k(g, n, lt_mask_count(n, ratio), true, mask);
 }
 
 lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed, float *mask)

@@ -8,16 +8,10 @@
 #include "lethe/train.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double lt_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- the method table ----------------------------------------------------- */
 
@@ -63,16 +57,23 @@ const char *lt_method_name(lt_method_kind k)
     return (unsigned)k < LT_METHOD_COUNT ? lt_methods[k].name : "?";
 }
 
+/* The comma-separated list, built once from the table (pthread_once, so
+ * threads calling lt_method_names() together never see a partial list). */
+static char lt_method_list[256];
+static pthread_once_t lt_method_list_once = PTHREAD_ONCE_INIT;
+
+static void lt_method_list_build(void)
+{
+    size_t k = 0;
+    for (int i = 0; i < LT_METHOD_COUNT && k < sizeof lt_method_list; i++)
+        k += (size_t)snprintf(lt_method_list + k, sizeof lt_method_list - k,
+                              "%s%s", i ? "," : "", lt_methods[i].name);
+}
+
 const char *lt_method_names(void)
 {
-    static char buf[256];
-    if (!buf[0])
-        for (int i = 0; i < LT_METHOD_COUNT; i++) {
-            strcat(buf, lt_methods[i].name);
-            if (i + 1 < LT_METHOD_COUNT)
-                strcat(buf, ",");
-        }
-    return buf;
+    pthread_once(&lt_method_list_once, lt_method_list_build);
+    return lt_method_list;
 }
 
 lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
@@ -376,12 +377,12 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
     lt_status st = lt_unlearn_check(m, train, f, cfg);
     if (st != LT_OK)
         return st;
-    double t0 = lt_seconds();
+    double t0 = lt_clock_seconds();
     if (cfg->method == LT_METHOD_RETRAIN) {
         st = cfg->mask.kind == LT_MASK_NONE ? lt_retrain(m, train, f, cfg, rep)
              : lt_set_error(LT_ERR_ARG, "unlearn: retrain trains every weight "
                             "from scratch: it takes no mask");
-        rep->seconds = lt_seconds() - t0;
+        rep->seconds = lt_clock_seconds() - t0;
         return st;
     }
     float *mask = NULL;
@@ -390,7 +391,7 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
         rep->mask_ones = lt_mask_count(m->params.n_train, cfg->mask.ratio);
     if (st == LT_OK)
         st = lt_unlearn_with_mask(m, train, f, cfg, mask, rep);
-    rep->seconds = lt_seconds() - t0;
+    rep->seconds = lt_clock_seconds() - t0;
     free(mask);
     return st;
 }

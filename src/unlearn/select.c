@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- projection ------------------------------------------------------------- */
 
@@ -292,13 +291,6 @@ static lt_status lt_select_output(const lt_dataset *d, const double *w,
     return LT_OK;
 }
 
-static double lt_sel_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
                           const lt_select_cfg *cfg, lt_select_result *out)
 {
@@ -307,7 +299,7 @@ lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
     lt_status st = lt_select_check(m, d, cfg, &nu);
     if (st != LT_OK)
         return st;
-    double t0 = lt_sel_seconds();
+    double t0 = lt_clock_seconds();
     size_t nt = (size_t)m->params.n_total;
     float *theta0 = malloc(nt * sizeof(float));
     double *w = malloc((size_t)nu * sizeof(double));
@@ -340,7 +332,7 @@ lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
         st = lt_select_output(d, w, nu, cfg, order, out);
     if (theta0) /* the caller gets the original weights back */
         memcpy(m->params.theta, theta0, nt * sizeof(float));
-    out->seconds = lt_sel_seconds() - t0;
+    out->seconds = lt_clock_seconds() - t0;
     lt_sel_free(&s);
     free(theta0);
     free(w);
