@@ -1,6 +1,6 @@
 #!/bin/sh
-# layer_check.sh - checks the layering of DESIGN.md ("lower never includes
-# higher") over the #include lines of src/ and include/: a file may include
+# layer_check.sh - checks Lethe's layering ("a lower layer never includes
+# a higher one", README's layer map) over the #include lines of src/ and include/: a file may include
 # only headers of its own layer or of lower layers, in the order
 #   core < backend < ops < nn = optim < io < data < mesh < models
 #        < unlearn < eval < bench < cli

@@ -92,7 +92,7 @@ LT_API bool lt_llm_method_needs_ref(lt_llm_method m);
 
 typedef struct {
     lt_llm_method method;
-    float beta;           /* npo, simnpo: 2.5 */
+    float beta;           /* npo 0.1, simnpo 2.5 */
     float gamma;          /* simnpo: 0 */
     float lambda;         /* retain weight: 1 */
     float forget_weight;  /* simnpo: 1 */

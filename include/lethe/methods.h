@@ -1,9 +1,9 @@
 /*
  * lethe/methods.h - classification unlearning methods (unlearn layer), each
- * "a loss + a mask + an optimizer over one training loop" (REFERENCE.md
- * section 1): FT (descent on retain), GA (ascent on forget), RL (random
- * labels on forget, then descent on retain) and SalUn (RL under a saliency
- * mask). Any method takes any mask (none, saliency:R, random:R) and any
+ * "a loss + a mask + an optimizer over one training loop" (the semantics
+ * and official sources are in docs/methods.md): Retrain, FT, GA, RL,
+ * l1-sparse, IU, BS, BE, SalUn, SalUn-soft, UGradSL and UGradSL+. Any
+ * method takes any mask (none, saliency:R, random:R, soft:R) and any
  * optimizer (lt_optim_parse). The building block is one pass, an epoch
  * over a list of training indices, exported so later methods reuse it.
  */
@@ -132,7 +132,7 @@ typedef enum {
     LT_METHOD_FT = 0,     /* "ft": CE on retain */
     LT_METHOD_GA,         /* "ga": -CE on forget */
     LT_METHOD_RL,         /* "rl": random labels on forget, then retain */
-    LT_METHOD_L1,         /* "l1": CE on retain + alpha_t ||theta||_1,
+    LT_METHOD_L1,         /* "l1-sparse": CE on retain + alpha_t ||theta||_1,
                              alpha_t = alpha (1 - (e-1)/epochs) */
     LT_METHOD_IU,         /* "iu": one shot theta += lr * F^-1 v (WoodFisher
                              influence; lr plays the reference's alpha) */
@@ -178,7 +178,7 @@ typedef struct {
     void *ud;
 } lt_unlearn_cfg;
 
-/* Defaults (REFERENCE.md section 1 where it gives them, else our lr search,
+/* Defaults (the official SalUn code's where the papers give them, else our lr search,
  * docs/hyperparameters.md): SGD momentum 0.9, weight decay 5e-4, batch 256,
  * seed 1, mask none except SalUn (saliency:0.5) and SalUn-soft (soft
  * saliency:0.5); per-method lr and epochs in lt_method_table (methods.c).

@@ -1,6 +1,6 @@
 /*
  * lethe/metrics.h - the metrics of classification unlearning (SalUn /
- * Unlearn-Sparse protocol, REFERENCE.md section 1), on plain arrays:
+ * Unlearn-Sparse protocol), on plain arrays:
  *   UA  = 100 - accuracy on the forget set,
  *   RA  = accuracy on the retain set,
  *   TA  = accuracy on the test set (class-wise forgetting: the forgotten

@@ -41,7 +41,7 @@ typedef struct {
     float eps;             /* Adam(W): 1e-8; Sophia: 1e-15 */
     float rho;             /* Sophia: 0.04 */
     float sophia_bs;       /* Sophia: the official code's batch-size factor
-                              in rho*bs*h (1 for the REFERENCE.md form) */
+                              in rho*bs*h (1: no batch-size factor) */
     int hessian_interval;  /* Sophia GNB: k (10) */
     lt_sophia_hessian_mode hessian_mode;
 } lt_optim_config;

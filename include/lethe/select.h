@@ -1,6 +1,6 @@
 /*
  * lethe/select.h - worst-case forget sets (unlearn layer): the bi-level
- * selection of REFERENCE.md section 1. Weights w in [0,1]^N (one per
+ * selection of the worst-case forget-set paper (OPTML-Group/Unlearn-WorstCase). Weights w in [0,1]^N (one per
  * training item, or one per class) with sum m; each upper iteration resets
  * the model to the original weights, runs the lower level (sign-SGD on
  * sum_i (1 - w_i) CE_i: unlearning what w marks), takes the per-item losses

@@ -27,7 +27,7 @@ static const char *cli_select_usage =
     "usage: lethe select --model FILE --size 10% --worst-case --out "
     "forget.idx [options]\n       lethe select --model FILE --by class "
     "--count C --worst-case --out forget.idx\nBi-level worst-case forget-set "
-    "selection (REFERENCE.md section 1): the set whose\nloss stays lowest "
+    "selection (docs/methods.md): the set whose\nloss stays lowest "
     "after unlearning it; --easiest selects the opposite.";
 
 static int cli_select_parse(int argc, char **argv, cli_select_opts *o)
