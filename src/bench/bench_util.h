@@ -34,6 +34,26 @@ void lt_bench_fwd_lm(void *ud, const lt_lm_event *ev);
 void lt_bench_fwd_llm(void *ud, const lt_llm_event *ev);
 void lt_bench_fwd_train(void *ud, const lt_train_event *ev);
 
+/* The recipe of the LLM protocols' reference models (lm_ref.c). */
+typedef struct {
+    const char *config;      /* model preset */
+    int epochs, batch;
+    float lr;                /* peak rate */
+    uint64_t seed;
+} lt_bench_lm_recipe;
+lt_lm_train_cfg lt_bench_lm_train_cfg(const lt_bench_lm_recipe *r,
+                                      const lt_tokenizer *t, int64_t n);
+/* A fresh, seeded model of the preset for tokenizer t; window > 0 must fit
+ * its context. */
+lt_status lt_bench_lm_new(const lt_bench_lm_recipe *r, const lt_tokenizer *t,
+                          int window, lt_llama **m);
+/* Train m on d (progress through fwd), then save it to out with t beside
+ * it. */
+lt_status lt_bench_lm_fit(const lt_bench_lm_recipe *r, lt_llama *m,
+                          const lt_tokenizer *t, const lt_lm_data *d,
+                          lt_bench_fwd *fwd, const char *out,
+                          lt_lm_report *rep);
+
 /* The settings every report carries: command, commit, threads. */
 lt_status lt_bench_common_settings(lt_report *r, const char *command);
 

@@ -247,67 +247,26 @@ static lt_status lt_bm_tokenizer(const lt_bm *b, const char *path,
     return st;
 }
 
-static lt_lm_train_cfg lt_bm_train_cfg(const lt_bench_muse_cfg *o,
-                                       const lt_tokenizer *t, int64_t n)
-{
-    lt_lm_train_cfg c = lt_lm_train_defaults();
-    c.optim.lr = o->train_lr;
-    c.epochs = o->train_epochs;
-    c.batch = o->train_batch;
-    c.seed = o->seed;
-    int64_t steps = c.epochs * lt_lm_steps_per_epoch(&c, n);
-    c.warmup = steps / 20 < 100 ? steps / 20 : 100;
-    c.pad_id = lt_lm_pad_id(t);
-    return c;
-}
-
-/* A fresh model of the preset for tokenizer t (bos/eos from it). */
-static lt_status lt_bm_model_new(const lt_bench_muse_cfg *o,
-                                 const lt_tokenizer *t, lt_llama **m)
-{
-    lt_llama_config cfg;
-    lt_status st = lt_llama_preset(o->config, lt_tokenizer_vocab_size(t),
-                                   &cfg);
-    if (st == LT_OK && o->window > cfg.max_position_embeddings)
-        st = lt_set_error(LT_ERR_ARG, "window %d exceeds the context of "
-                          "%s (%d)", o->window, o->config,
-                          (int)cfg.max_position_embeddings);
-    cfg.bos_token_id = lt_tokenizer_special_id(t, LT_TOK_BOS);
-    cfg.eos_token_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
-    if (st == LT_OK)
-        st = lt_llama_create(&cfg, m);
-    if (st == LT_OK)
-        lt_llama_init(*m, o->seed);
-    return st;
-}
-
 /* A model from scratch on the text file dir/text, saved to out with the
  * tokenizer beside it. */
 static lt_status lt_bm_train(const lt_bm *b, const lt_tokenizer *t,
                              const char *text, const char *out)
 {
     const lt_bench_muse_cfg *o = b->o;
-    char path[1200], tok_path[1200];
+    lt_bench_lm_recipe r = {o->config, o->train_epochs, o->train_batch,
+                            o->train_lr, o->seed};
+    char path[1200], label[64];
     snprintf(path, sizeof path, "%s/%s", b->dir, text);
+    snprintf(label, sizeof label, "train on %s", text);
     lt_llama *m = NULL;
     lt_lm_data d = {0};
-    lt_status st = lt_bm_model_new(o, t, &m);
+    lt_bench_fwd fwd = {o->progress, o->ud, label};
+    lt_lm_report rep = {0};
+    lt_status st = lt_bench_lm_new(&r, t, o->window, &m);
     if (st == LT_OK)
         st = lt_lm_data_docs_file(t, path, o->window, &d);
-    char label[64];
-    snprintf(label, sizeof label, "train on %s", text);
-    lt_bench_fwd fwd = {o->progress, o->ud, label};
-    lt_lm_train_cfg tc = lt_bm_train_cfg(o, t, d.n);
-    tc.progress = lt_bench_fwd_lm;
-    tc.ud = &fwd;
-    lt_lm_report rep = {0};
     if (st == LT_OK)
-        st = lt_lm_train(m, &d, &tc, &rep);
-    lt_lm_tokenizer_path(out, tok_path, sizeof tok_path);
-    if (st == LT_OK)
-        st = lt_tokenizer_save(t, tok_path);
-    if (st == LT_OK)
-        st = lt_llama_save(m, out, 0);
+        st = lt_bench_lm_fit(&r, m, t, &d, &fwd, out, &rep);
     if (st == LT_OK)
         NOTE(b, "trained %s on %s: %lld texts (%lld tokens), loss %.4f -> "
              "%.4f, %.0f s", out, text, (long long)d.n, (long long)d.n_tokens,

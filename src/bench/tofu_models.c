@@ -105,65 +105,28 @@ static lt_status lt_tofu_tokenizer(const lt_bench_tofu_cfg *o,
     return st;
 }
 
-static lt_lm_train_cfg lt_tofu_train_cfg(const lt_bench_tofu_cfg *o,
-                                         const lt_tokenizer *t, int64_t n)
-{
-    lt_lm_train_cfg c = lt_lm_train_defaults();
-    c.optim.lr = o->train_lr;
-    c.epochs = o->train_epochs;
-    c.batch = o->train_batch;
-    c.seed = o->seed;
-    int64_t steps = c.epochs * lt_lm_steps_per_epoch(&c, n);
-    c.warmup = steps / 20 < 100 ? steps / 20 : 100;
-    c.pad_id = lt_lm_pad_id(t);
-    return c;
-}
-
-/* A fresh model of the preset for tokenizer t. */
-static lt_status lt_tofu_model_new(const lt_bench_tofu_cfg *o,
-                                   const lt_tokenizer *t, lt_llama **m)
-{
-    lt_llama_config cfg;
-    lt_status st = lt_llama_preset(o->config, lt_tokenizer_vocab_size(t),
-                                   &cfg);
-    cfg.bos_token_id = lt_tokenizer_special_id(t, LT_TOK_BOS);
-    cfg.eos_token_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
-    if (st == LT_OK)
-        st = lt_llama_create(&cfg, m);
-    if (st == LT_OK)
-        lt_llama_init(*m, o->seed);
-    return st;
-}
-
 /* A model from scratch on split + utility sets, saved with the tokenizer
  * beside it. */
 static lt_status lt_tofu_train(const lt_bench_tofu_cfg *o,
                                const lt_tofu_setup *s, const lt_tokenizer *t,
                                const char *split, const char *out)
 {
+    lt_bench_lm_recipe r = {o->config, o->train_epochs, o->train_batch,
+                            o->train_lr, o->seed};
     lt_tofu_set set;
     lt_status st = lt_tofu_train_set(s, split, &set);
     if (st != LT_OK)
         return st;
     lt_llama *m = NULL;
     lt_lm_data d = {0};
-    st = lt_tofu_model_new(o, t, &m);
+    lt_bench_fwd fwd = {o->progress, o->ud, split};
+    lt_lm_report rep = {0};
+    st = lt_bench_lm_new(&r, t, 0, &m);
     if (st == LT_OK)
         st = lt_lm_data_qa(t, &set, m->cfg.max_position_embeddings, &d);
     lt_tofu_free(&set);
-    lt_bench_fwd fwd = {o->progress, o->ud, split};
-    lt_lm_train_cfg tc = lt_tofu_train_cfg(o, t, d.n);
-    tc.progress = lt_bench_fwd_lm;
-    tc.ud = &fwd;
-    lt_lm_report rep = {0};
     if (st == LT_OK)
-        st = lt_lm_train(m, &d, &tc, &rep);
-    char tok_path[1200];
-    lt_lm_tokenizer_path(out, tok_path, sizeof tok_path);
-    if (st == LT_OK)
-        st = lt_tokenizer_save(t, tok_path);
-    if (st == LT_OK)
-        st = lt_llama_save(m, out, 0);
+        st = lt_bench_lm_fit(&r, m, t, &d, &fwd, out, &rep);
     if (st == LT_OK)
         lt_bench_note(o->progress, o->ud, "trained %s on %s + utility sets: "
                       "%lld examples, loss %.4f -> %.4f, %.0f s", out, split,
