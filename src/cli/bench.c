@@ -25,7 +25,7 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
                             const cli_bench_out *o)
 {
     int rc = st == LT_OK ? 0 : cli_fail(cmd, NULL);
-    cli_bench_ui_end();
+    cli_bar_end();
     bool rows = false;
     for (int i = 0; i < r->n_tables; i++)
         rows |= r->tables[i].n_rows > 0;

@@ -125,19 +125,18 @@ static struct {
     bool open;
 } cli_ui;
 
-void cli_bench_ui_end(void)
+void cli_bar_end(void)
 {
     if (cli_ui.open)
         cli_progress_end(&cli_ui.bar);
     cli_ui.open = false;
 }
 
-/* The bar of run label with total steps (a new one when the run changes). */
-static void cli_bench_bar(const char *label, int64_t step, int64_t total,
+void cli_bar(const char *label, int64_t step, int64_t total,
                           const char *extra)
 {
     if (!cli_ui.open || strcmp(cli_ui.label, label) || step <= 1) {
-        cli_bench_ui_end();
+        cli_bar_end();
         snprintf(cli_ui.label, sizeof cli_ui.label, "%s", label);
         cli_progress_start(&cli_ui.bar, cli_ui.label, total);
         cli_ui.open = true;
@@ -151,7 +150,7 @@ void cli_bench_progress(void *ud, const lt_bench_event *ev)
     char extra[128];
     switch (ev->kind) {
     case LT_BENCH_NOTE:
-        cli_bench_ui_end();
+        cli_bar_end();
         printf("%s\n", ev->text);
         break;
     case LT_BENCH_TRAIN:
@@ -163,13 +162,13 @@ void cli_bench_progress(void *ud, const lt_bench_event *ev)
         snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f %.0f tok/s",
                  ev->lm->epoch, ev->lm->epochs, ev->lm->loss,
                  ev->lm->tokens_per_s);
-        cli_bench_bar(ev->text, ev->lm->step, ev->lm->steps, extra);
+        cli_bar(ev->text, ev->lm->step, ev->lm->steps, extra);
         break;
     case LT_BENCH_LLM:
         snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f",
                  ev->llm->epoch, ev->llm->epochs, ev->llm->loss,
                  ev->llm->forget_nll);
-        cli_bench_bar(ev->text, ev->llm->step, ev->llm->steps, extra);
+        cli_bar(ev->text, ev->llm->step, ev->llm->steps, extra);
         break;
     }
 }

@@ -46,6 +46,9 @@ int cli_fail(const char *cmd, const char *what);
 /* The progress of a benchmark protocol (lt_bench_event): notes on stdout,
  * a bar per training or unlearning run on stderr. */
 void cli_bench_progress(void *ud, const lt_bench_event *ev);
-/* Close a bar left open. */
-void cli_bench_ui_end(void);
+/* One progress bar on stderr for run label at step of total (a new bar
+ * when the label changes or step restarts at 1); cli_bar_end closes it. */
+void cli_bar(const char *label, int64_t step, int64_t total,
+             const char *extra);
+void cli_bar_end(void);
 #endif
