@@ -7,12 +7,14 @@
  * reason), and the report writers produce the files. Also the table
  * statistics and the Markdown / JSON writers on a hand-made report.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
 #include "lethe/bench.h"
 #include "lethe/io.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,22 @@ static const char *lt_dir(void)
             lt_tmp[0] = 0;
     }
     return lt_tmp;
+}
+
+static int lt_rm(const char *path, const struct stat *st, int flag,
+                 struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Remove the temporary folder when the binary exits. */
+__attribute__((destructor)) static void lt_cleanup(void)
+{
+    if (lt_tmp[0])
+        nftw(lt_tmp, lt_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The first n items of a real Fashion-MNIST IDX file (gzip) as a raw IDX
