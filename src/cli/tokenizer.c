@@ -94,9 +94,8 @@ static int cli_tok_encode(int argc, char **argv)
     size_t n = 0;
     if (lt_tokenizer_load(path, &t) != LT_OK ||
         lt_tokenizer_encode(t, text, strlen(text), &ids, &n) != LT_OK) {
-        fprintf(stderr, "lethe tokenizer encode: %s\n", lt_last_error());
         lt_tokenizer_free(t);
-        return 1;
+        return cli_fail("tokenizer encode", NULL);
     }
     for (size_t i = 0; i < n; i++)
         printf("%s%d", i ? " " : "", ids[i]);
