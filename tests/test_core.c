@@ -58,6 +58,18 @@ static lt_tensor *total(lt_ctx *c, lt_tensor *x)
     return y;
 }
 
+/* An error may wrap the message of the one before it. */
+LT_TEST(error_wraps_the_last_error)
+{
+    lt_set_error(LT_ERR_IO, "/tmp/some/file.txt: cannot open (%d)", 2);
+    lt_set_error(LT_ERR_ARG, "corpus: %s", lt_last_error());
+    LT_CHECK(lt_last_status() == LT_ERR_ARG &&
+                 !strcmp(lt_last_error(),
+                         "corpus: /tmp/some/file.txt: cannot open (2)"),
+             "message: %s", lt_last_error());
+    lt_clear_error();
+}
+
 LT_TEST(arena_exhaustion_is_an_error)
 {
     lt_ctx *c = lt_ctx_new(4096);

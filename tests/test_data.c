@@ -157,4 +157,21 @@ LT_TEST(permutation_and_augmentation)
     }
 }
 
+/* Augmentation names; "auto" follows the images' colour. */
+LT_TEST(augment_names)
+{
+    lt_dataset grey = {.c = 1}, colour = {.c = 3};
+    lt_augment a;
+    LT_CHECK(lt_augment_parse("auto", &grey, &a) == LT_OK &&
+                 a.crop_pad == 2 && !a.hflip, "auto on grey");
+    LT_CHECK(lt_augment_parse("auto", &colour, &a) == LT_OK &&
+                 a.crop_pad == 4 && a.hflip, "auto on colour");
+    LT_CHECK(lt_augment_parse("crop", &colour, &a) == LT_OK &&
+                 a.crop_pad == 4 && !a.hflip, "crop");
+    LT_CHECK(lt_augment_parse("none", &grey, &a) == LT_OK &&
+                 a.crop_pad == 0 && !a.hflip, "none");
+    LT_CHECK(lt_augment_parse("flip", &grey, &a) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "'flip'"), "%s", lt_last_error());
+}
+
 LT_TEST_MAIN()

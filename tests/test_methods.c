@@ -636,4 +636,23 @@ LT_TEST(zz_cleanup)
     lt_dataset_free(&g_data);
 }
 
+/* Switching the optimizer keeps the method's lr; SGD keeps its recipe. */
+LT_TEST(unlearn_set_optim)
+{
+    lt_unlearn_cfg c = lt_unlearn_defaults(LT_METHOD_GA), d = c;
+    (void)d;
+    float lr = c.optim.lr;
+    LT_CHECK(lt_unlearn_set_optim(&c, "adamw") == LT_OK &&
+                 c.optim.kind == LT_OPT_ADAMW && c.optim.lr == lr &&
+                 c.optim.weight_decay == 1e-2f, "adamw");
+    LT_CHECK(lt_unlearn_set_optim(&c, "sgd") == LT_OK &&
+                 c.optim.kind == d.optim.kind && c.optim.lr == lr &&
+                 c.optim.momentum == d.optim.momentum &&
+                 c.optim.weight_decay == d.optim.weight_decay,
+             "sgd is the default again");
+    LT_CHECK(lt_unlearn_set_optim(&c, "lion") == LT_ERR_ARG &&
+                 c.optim.kind == LT_OPT_SGD && c.optim.lr == lr,
+             "unknown: unchanged");
+}
+
 LT_TEST_MAIN()

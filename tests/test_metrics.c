@@ -6,10 +6,14 @@
  * all four metrics at once; and the error paths.
  */
 #include "lt_test.h"
+#include "lethe/io.h"
 #include "lethe/metrics.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHECK_NEAR(got, want, tol)                                        \
     LT_CHECK(fabs((double)(got) - (double)(want)) <= (tol),               \
@@ -231,6 +235,65 @@ LT_TEST(errors)
               "retain_conf[2]");
     CHECK_ERR(lt_mia_efficacy(NULL, 3, b, 3, b, 3, &v), LT_ERR_ARG,
               "retain_conf is NULL");
+}
+
+/* The JSON records hold their keys and values; write to a temp file. */
+static char *json_of(lt_status (*save)(const char *, const void *),
+                     const void *rec)
+{
+    char path[] = "/tmp/lt_metrics_XXXXXX";
+    int fd = mkstemp(path);
+    LT_CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    char *text = NULL;
+    LT_CHECK(save(path, rec) == LT_OK &&
+                 lt_read_file(path, &text, NULL) == LT_OK, "%s",
+             lt_last_error());
+    unlink(path);
+    return text;
+}
+
+static lt_status save_unlearn(const char *p, const void *r)
+{
+    return lt_unlearn_save_json(p, r);
+}
+
+static lt_status save_eval(const char *p, const void *e)
+{
+    return lt_checkpoint_eval_save_json(p, e);
+}
+
+LT_TEST(json_records)
+{
+    lt_unlearn_cfg cfg = lt_unlearn_defaults(LT_METHOD_SALUN);
+    lt_forget_set f = {.n_forget = 7};
+    snprintf(f.spec, sizeof f.spec, "random:10%%");
+    lt_unlearn_report rep = {.steps = 12, .seconds = 1.5};
+    lt_unlearn_record r = {"in.st", "out.st", "sgd", &cfg, &f, &rep,
+                           {1, 2, 3, 4}};
+    char *t = json_of(save_unlearn, &r);
+    LT_CHECK(t && strstr(t, "\"method\":\t\"salun\"") &&
+                 strstr(t, "\"mask\":\t\"saliency:0.5\"") &&
+                 strstr(t, "\"steps\":\t12") && strstr(t, "\"MIA\":\t4") &&
+                 strstr(t, "\"rte_s\":\t1.5") && t[strlen(t) - 1] == '}',
+             "%s", t ? t : "");
+    free(t);
+    lt_checkpoint_eval e = {.model = "m.st", .data = "fm", .arch = "mlp",
+                            .train = {10, 0.5, 90}, .test = {5, 0.7, 80}};
+    t = json_of(save_eval, &e);
+    LT_CHECK(t && strstr(t, "\"arch\":\t\"mlp\"") &&
+                 strstr(t, "\"accuracy\":\t80") && !strstr(t, "forget"),
+             "%s", t ? t : "");
+    free(t);
+    e.forget = &f;
+    e.metrics = (lt_unlearn_metrics){10, 20, 30, 40};
+    e.retrain = (lt_unlearn_metrics){12, 20, 30, 40};
+    e.has_retrain = true;
+    t = json_of(save_eval, &e);
+    LT_CHECK(t && strstr(t, "\"n_forget\":\t7") &&
+                 strstr(t, "\"avg_gap\":\t0.5") && !strstr(t, "arch"),
+             "%s", t ? t : "");
+    free(t);
 }
 
 LT_TEST_MAIN()

@@ -509,4 +509,52 @@ LT_TEST(memorised_texts_score_one_and_are_detected)
     lt_tokenizer_free(t);
 }
 
+/* lt_muse_build: two collections (files), cut to max_texts, into a new
+ * folder, with the sizes reported. */
+LT_TEST(muse_build_writes_a_corpus_folder)
+{
+    char dir[] = "/tmp/lt_muse_XXXXXX", f[128], r[128], out[128], p[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(f, sizeof f, "%s/lit", dir);
+    snprintf(r, sizeof r, "%s/sci", dir);
+    snprintf(out, sizeof out, "%s/corpus/x", dir);
+    FILE *a = fopen(f, "w"), *b = fopen(r, "w");
+    LT_CHECK(a && b, "fopen");
+    for (int i = 0; a && b && i < 12; i++) {
+        fprintf(a, "forget text %d says one two three four five\n%%\n", i);
+        fprintf(b, "retain text %d says six seven eight nine\n%%\n", i);
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    lt_muse_build_cfg c = {.forget = f, .retain = r, .max_texts = 10,
+                           .holdout_frac = 0.2, .seed = 1, .qa_max = 3};
+    lt_muse_build_info n;
+    LT_CHECK(lt_muse_build(&c, out, &n) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(n.forget == 8 && n.holdout == 2 && n.retain == 10 &&
+                 n.qa_forget == 3 && n.qa_retain == 3,
+             "sizes %lld %lld %lld %lld %lld", (long long)n.forget,
+             (long long)n.holdout, (long long)n.retain,
+             (long long)n.qa_forget, (long long)n.qa_retain);
+    const char *names[6] = {"forget.txt", "retain.txt", "holdout.txt",
+                            "train.txt", "knowmem_forget.json",
+                            "knowmem_retain.json"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(p, sizeof p, "%s/%s", out, names[i]);
+        LT_CHECK(access(p, R_OK) == 0, "%s written", p);
+        unlink(p);
+    }
+    c.forget = "/nonexistent/lit";
+    LT_CHECK(lt_muse_build(&c, out, NULL) != LT_OK &&
+                 strstr(lt_last_error(), "/nonexistent/lit"), "%s",
+             lt_last_error());
+    rmdir(out);
+    snprintf(p, sizeof p, "%s/corpus", dir);
+    rmdir(p);
+    unlink(f);
+    unlink(r);
+    rmdir(dir);
+}
+
 LT_TEST_MAIN()

@@ -148,4 +148,21 @@ LT_TEST(schedules)
     LT_CHECK(fabsf(lt_schedule_lr(&w, 500)) < 1e-7f, "past the end");
 }
 
+/* Schedules by name: the base lr and warm-up kept, multistep x0.1 twice. */
+LT_TEST(schedule_names)
+{
+    lt_schedule s;
+    LT_CHECK(lt_schedule_parse("cosine", 0.1f, 5, &s) == LT_OK &&
+                 s.kind == LT_SCHED_COSINE && s.base_lr == 0.1f &&
+                 s.warmup == 5 && s.total == 0, "cosine");
+    LT_CHECK(lt_schedule_parse("multistep", 0.1f, 0, &s) == LT_OK &&
+                 s.kind == LT_SCHED_MULTISTEP && s.n_milestones == 2 &&
+                 s.gamma == 0.1f && s.milestones[0] == 0, "multistep");
+    LT_CHECK(lt_schedule_parse("constant", 0.5f, 0, &s) == LT_OK &&
+                 s.kind == LT_SCHED_CONSTANT && lt_schedule_lr(&s, 99) == 0.5f,
+             "constant");
+    LT_CHECK(lt_schedule_parse("step", 0.1f, 0, &s) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "'step'"), "%s", lt_last_error());
+}
+
 LT_TEST_MAIN()

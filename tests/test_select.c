@@ -7,12 +7,14 @@
  * returns whole classes; runs are deterministic; bad settings are errors.
  */
 #include "lt_test.h"
+#include "lethe/io.h"
 #include "lethe/methods.h"
 #include "lethe/select.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { N_ITEMS = 600, PIX = 16, K = 3 };
 
@@ -193,6 +195,34 @@ LT_TEST(zz_cleanup)
     lt_model_free(g_model);
     g_model = NULL;
     lt_dataset_free(&g_data);
+}
+
+/* The summary JSON: settings, class histogram of the selected items and
+ * the objective per iteration. */
+LT_TEST(select_summary_json)
+{
+    int32_t y[6] = {0, 1, 1, 2, 2, 2};
+    lt_dataset d = {.name = "toy", .n = 6, .classes = 3, .y = y};
+    int64_t idx[3] = {1, 3, 4};
+    double obj[2] = {0.75, 0.25};
+    lt_select_result r = {idx, 3, obj, 2, 1.0};
+    lt_select_cfg c = lt_select_defaults();
+    c.m = 3;
+    c.easiest = true;
+    char path[] = "/tmp/lt_select_XXXXXX";
+    int fd = mkstemp(path);
+    LT_CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    char *t = NULL;
+    LT_CHECK(lt_select_save_json(path, "m.st", &d, &c, &r) == LT_OK &&
+                 lt_read_file(path, &t, NULL) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(t && strstr(t, "\"objective_kind\":\t\"easiest\"") &&
+                 strstr(t, "\"by\":\t\"item\"") &&
+                 strstr(t, "\"class_histogram\":\t[0, 1, 2]") &&
+                 strstr(t, "\"objective\":\t[0.75, 0.25]"), "%s",
+             t ? t : "");
+    free(t);
+    unlink(path);
 }
 
 LT_TEST_MAIN()

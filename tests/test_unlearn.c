@@ -502,4 +502,19 @@ LT_TEST(forget_gradient_matches_finite_difference)
     lt_model_free(m);
 }
 
+/* lt_mask_format writes what lt_mask_parse reads. */
+LT_TEST(mask_format_round_trips)
+{
+    const char *specs[] = {"none", "saliency:0.5", "random:0.25", "soft:1"};
+    for (int i = 0; i < 4; i++) {
+        lt_mask_spec m, back;
+        char buf[64];
+        LT_CHECK(lt_mask_parse(specs[i], &m) == LT_OK, "%s", specs[i]);
+        lt_mask_format(&m, buf, sizeof buf);
+        LT_CHECK(!strcmp(buf, specs[i]) && lt_mask_parse(buf, &back) ==
+                     LT_OK && back.kind == m.kind && back.ratio == m.ratio,
+                 "%s -> %s", specs[i], buf);
+    }
+}
+
 LT_TEST_MAIN()

@@ -46,6 +46,14 @@ typedef struct {
     bool hflip;        /* random horizontal flip */
 } lt_augment;
 
+/* The augmentation named by spec for images of d: "none", "crop" (random
+ * crop after zero padding by 4 px on colour images, 2 px on grey ones),
+ * "crop+flip" (plus random horizontal flips) or "auto" (crop+flip on
+ * colour images, crop on grey ones: torchvision's CIFAR and MNIST
+ * recipes). LT_ERR_ARG for anything else. */
+LT_API lt_status lt_augment_parse(const char *spec, const lt_dataset *d,
+                                  lt_augment *out);
+
 /* Fill x [b, c, h, w] and y [b] with items idx[0..b) of d, augmented when
  * aug is non-NULL (randomness from rng, one draw stream per item). */
 LT_API void lt_dataset_batch(const lt_dataset *d, const int64_t *idx, int64_t b,

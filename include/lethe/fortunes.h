@@ -101,6 +101,29 @@ LT_API lt_status lt_muse_cloze_set(const lt_text_set *s, lt_tofu_set *out,
 LT_API lt_status lt_muse_write(const lt_muse_corpus *c, const char *dir,
                                int64_t qa_max, uint64_t seed);
 
+/* ---- a corpus folder in one call (src/data/muse_build.c) ----------------- */
+
+typedef struct {
+    const char *fortune_dir;  /* where collections are found (NULL:
+                                 LT_FORTUNE_DIR) */
+    const char *forget, *retain; /* collection names or paths */
+    int64_t max_texts;        /* first N texts of each collection; 0: all */
+    double holdout_frac;      /* as lt_muse_split */
+    uint64_t seed;            /* the holdout draw and the QA subsample */
+    int64_t qa_max;           /* as lt_muse_write */
+} lt_muse_build_cfg;
+
+typedef struct {
+    int64_t forget, holdout, retain;  /* texts written */
+    int64_t qa_forget, qa_retain;     /* cloze QA items written */
+} lt_muse_build_info;
+
+/* Load both collections (lt_fortune_load, cut to max_texts), split them
+ * (lt_muse_split), create dir if missing and write the corpus there
+ * (lt_muse_write). info (may be NULL) gets the sizes. */
+LT_API lt_status lt_muse_build(const lt_muse_build_cfg *c, const char *dir,
+                               lt_muse_build_info *info);
+
 #ifdef __cplusplus
 }
 #endif

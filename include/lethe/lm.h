@@ -98,6 +98,13 @@ LT_API lt_status lt_lm_data_docs_file(const lt_tokenizer *tok, const char *path,
 LT_API lt_status lt_lm_tokenizer_for_qa(const lt_tofu_set *set,
                                         const lt_tokenizer_train_opts *o,
                                         lt_tokenizer **out);
+/* Train one on a corpus of n files (src/models/lm_corpus.c): a .json or
+ * .jsonl file is read as TOFU QA records (lt_tofu_load) and gives the
+ * texts above; any other file is one plain text, byte for byte. Errors
+ * name the file ("corpus: ..." when it cannot be read). */
+LT_API lt_status lt_lm_tokenizer_for_files(const char *const *paths, int n,
+                                           const lt_tokenizer_train_opts *o,
+                                           lt_tokenizer **out);
 
 /* Build the padded batch of examples idx[0..B): ids, labels (int32 B*T)
  * and mask (uint8 B*T; NULL allowed) with T = t_fixed when > 0 (longer

@@ -185,6 +185,10 @@ typedef struct {
  * Retrain: lethe train's defaults (lr 0.1 with cosine decay, batch 128,
  * 10 epochs). */
 LT_API lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
+/* Switch cfg to the optimizer name (lt_optim_parse) keeping its learning
+ * rate: SGD with momentum 0.9 and weight decay 5e-4 as above, any other
+ * with its own defaults. LT_ERR_ARG (cfg unchanged) for an unknown name. */
+LT_API lt_status lt_unlearn_set_optim(lt_unlearn_cfg *cfg, const char *name);
 
 typedef struct {
     double forget_loss;   /* mean CE of the last forget pass (NAN if none) */

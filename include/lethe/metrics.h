@@ -18,6 +18,7 @@
 #define LETHE_METRICS_H
 
 #include "lethe/core.h"
+#include "lethe/methods.h"
 #include "lethe/unlearn.h"
 
 #ifdef __cplusplus
@@ -109,6 +110,50 @@ LT_API lt_status lt_unlearn_metrics_from_logits(const float *ltr, const float *l
 LT_API lt_status lt_unlearn_metrics_of(lt_model *m, const lt_dataset *tr,
                                 const lt_dataset *te, const lt_forget_set *f,
                                 lt_unlearn_metrics *out);
+
+/* ---- JSON records (src/eval/unlearn_json.c) ----------------------------- */
+
+/* One unlearning run: the paths of the model it started from and of the
+ * result, the optimizer's name as given, the config, forget set and
+ * report of lt_unlearn_run and the metrics of the result. */
+typedef struct {
+    const char *model, *out, *optim;
+    const lt_unlearn_cfg *cfg;
+    const lt_forget_set *forget;
+    const lt_unlearn_report *report;
+    lt_unlearn_metrics metrics;
+} lt_unlearn_record;
+
+/* The run as JSON, atomically to path (what `lethe unlearn --json`
+ * writes): method, model, out, forget, n_forget, seed, mask, optim, lr,
+ * epochs, steps, UA, RA, TA, MIA and rte_s (the run time). */
+LT_API lt_status lt_unlearn_save_json(const char *path,
+                                      const lt_unlearn_record *r);
+
+/* Loss and accuracy (%) of a model on n items. */
+typedef struct {
+    int64_t n;
+    double loss, accuracy;
+} lt_split_score;
+
+/* One checkpoint's evaluation: its train and test scores, or (forget not
+ * NULL) its unlearning metrics for that forget set, drawn with
+ * forget_seed, and optionally a Retrain checkpoint's with the Avg. Gap. */
+typedef struct {
+    const char *model, *data, *arch;
+    lt_split_score train, test;
+    const lt_forget_set *forget;
+    uint64_t forget_seed;
+    lt_unlearn_metrics metrics, retrain;
+    bool has_retrain;
+} lt_checkpoint_eval;
+
+/* The evaluation as JSON, atomically to path (what `lethe eval --json`
+ * writes): model, data, then train {n, loss, accuracy}, arch and test, or
+ * forget, forget_seed, n_forget, metrics {UA, RA, TA, MIA} and with a
+ * Retrain retrain {...} and avg_gap. */
+LT_API lt_status lt_checkpoint_eval_save_json(const char *path,
+                                              const lt_checkpoint_eval *e);
 
 #ifdef __cplusplus
 }

@@ -116,6 +116,13 @@ LT_API lt_status lt_muse_write_json(const char *path, const char *command,
 /* The retrain model's Min-K% AUC from such a JSON; it must have been
  * computed at Min-K ratio k. */
 LT_API lt_status lt_muse_retrain_auc_json(const char *path, double k, double *auc);
+/* PrivLeak's reference: the Min-K% AUC (at o->k, batch o->batch) of the
+ * retrain model saved at model (tokenizer tok, NULL: the one beside it),
+ * or, when json is given instead, read from it (lt_muse_retrain_auc_json);
+ * NAN when neither is given. Errors name the model. */
+LT_API lt_status lt_muse_retrain_auc(const char *model, const char *tok,
+                                     const char *json, const lt_muse_data *d,
+                                     const lt_muse_opts *o, double *auc);
 
 #ifdef __cplusplus
 }

@@ -99,6 +99,13 @@ typedef struct {
     float gamma;
 } lt_schedule;
 
+/* The schedule named "constant", "cosine" or "multistep" (x0.1 at 50% and
+ * 75% of training: milestones left 0 for the trainer to fill) from
+ * base_lr with warmup steps; total is left 0 (the trainer fills it).
+ * LT_ERR_ARG for another name. */
+LT_API lt_status lt_schedule_parse(const char *name, float base_lr,
+                                   int64_t warmup, lt_schedule *out);
+
 /* Learning rate for step (0-based). */
 LT_API float lt_schedule_lr(const lt_schedule *s, int64_t step);
 

@@ -78,6 +78,9 @@ typedef struct {
 /* Parse "none", "saliency:R", "random:R" or "soft:R" with R in (0, 1]. Errors
  * (LT_ERR_ARG) name the spec. */
 LT_API lt_status lt_mask_parse(const char *spec, lt_mask_spec *out);
+/* The spec's name as lt_mask_parse reads it: "none", "saliency:0.5", ...
+ * (the ratio printed with %g). */
+LT_API void lt_mask_format(const lt_mask_spec *s, char *buf, size_t n);
 /* The number of ones a mask of ratio r over n entries has: round(r * n). */
 LT_API int64_t lt_mask_count(int64_t n, double ratio);
 /* The global top-k mask: mask[i] = 1 for the k largest x[i] (by |x[i]|

@@ -423,15 +423,10 @@ static lt_unlearn_cfg lt_cls_cfg(const lt_cls *b, lt_method_kind k, float lr,
                                  uint64_t s)
 {
     lt_unlearn_cfg cfg = lt_unlearn_defaults(k);
-    float base = cfg.optim.lr;
-    if (b->c->optim) { /* checked by lt_bench_classify_check */
-        lt_optim_parse(b->c->optim, &cfg.optim);
-        if (cfg.optim.kind == LT_OPT_SGD) {
-            cfg.optim.momentum = 0.9f;
-            cfg.optim.weight_decay = 5e-4f;
-        }
-    }
-    cfg.optim.lr = lr > 0 ? lr : base;
+    if (b->c->optim) /* checked by lt_bench_classify_check */
+        lt_unlearn_set_optim(&cfg, b->c->optim);
+    if (lr > 0)
+        cfg.optim.lr = lr;
     if (b->c->mask)
         lt_mask_parse(b->c->mask, &cfg.mask);
     cfg.seed = s;

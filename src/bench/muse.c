@@ -150,45 +150,19 @@ typedef struct {
 
 /* ---- corpora ------------------------------------------------------------------ */
 
-/* The first max (0: all) texts of collection name. */
-static lt_status lt_bm_collection(const lt_bench_muse_cfg *o, const char *name,
-                                  lt_text_set *out)
-{
-    lt_text_set all = {0};
-    lt_status st = lt_fortune_load(o->fortune_dir, name, &all);
-    if (st != LT_OK || o->max_texts <= 0 || all.n <= o->max_texts) {
-        *out = all;
-        return st;
-    }
-    *out = (lt_text_set){0};
-    for (int64_t i = 0; i < o->max_texts && st == LT_OK; i++)
-        st = lt_text_set_push(out, all.text[i], strlen(all.text[i]));
-    lt_text_set_free(&all);
-    return st;
-}
-
 static lt_status lt_bm_corpus(lt_bm *b)
 {
     const lt_bench_muse_cfg *o = b->o;
-    lt_text_set f = {0}, r = {0};
-    lt_muse_corpus c = {0};
-    lt_status st = lt_bm_collection(o, o->forget, &f);
-    if (st == LT_OK)
-        st = lt_bm_collection(o, o->retain, &r);
-    if (st == LT_OK)
-        st = lt_muse_split(&f, &r, o->holdout, o->seed, &c);
-    if (st == LT_OK)
-        st = lt_muse_write(&c, b->dir, o->qa_max, o->seed);
-    if (st == LT_OK)
-        NOTE(b, "muse data: forget %lld texts (%s), holdout %lld, retain "
-             "%lld (%s) in %s", (long long)c.forget.n, o->forget,
-             (long long)c.holdout.n, (long long)c.retain.n, o->retain,
-             b->dir);
-    lt_muse_corpus_free(&c);
-    lt_text_set_free(&f);
-    lt_text_set_free(&r);
-    return st == LT_OK ? LT_OK : lt_set_error(st, "building the corpora: %s",
-                                              lt_last_error());
+    lt_muse_build_cfg c = {o->fortune_dir, o->forget, o->retain, o->max_texts,
+                           o->holdout, o->seed, o->qa_max};
+    lt_muse_build_info n;
+    if (lt_muse_build(&c, b->dir, &n) != LT_OK)
+        return lt_set_error(lt_last_status(), "building the corpora: %s",
+                            lt_last_error());
+    NOTE(b, "muse data: forget %lld texts (%s), holdout %lld, retain %lld "
+         "(%s) in %s", (long long)n.forget, o->forget, (long long)n.holdout,
+         (long long)n.retain, o->retain, b->dir);
+    return LT_OK;
 }
 
 static lt_status lt_bm_data(lt_bm *b)

@@ -2,7 +2,7 @@
  * common.c - pieces several commands share: loading a checkpoint with the
  * dataset splits it is evaluated on, the command line as one string for
  * result files, error-printing wrappers of library calls, atomic text
- * output, mask names, and the terminal view of a benchmark's progress.
+ * output, and the terminal view of progress (benchmarks, training).
  */
 #include "cli/common.h"
 
@@ -48,6 +48,13 @@ int cli_open(const char *cmd, const char *model, const char *data,
     return rc;
 }
 
+void cli_close(lt_model *m, lt_dataset *sets, int n)
+{
+    lt_model_free(m);
+    for (int i = 0; i < n; i++)
+        lt_dataset_free(&sets[i]);
+}
+
 void cli_join_args(int argc, char **argv, char *buf, size_t n)
 {
     size_t k = (size_t)snprintf(buf, n, "lethe");
@@ -64,38 +71,12 @@ int cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
     return cli_fail(cmd, "metrics");
 }
 
-int cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
-                lt_augment *out)
-{
-    bool colour = d->c == 3;
-    const char *a = spec;
-    if (!strcmp(a, "auto")) /* torchvision recipes: pad 4 + flip on CIFAR, */
-        a = colour ? "crop+flip" : "crop"; /* pad 2 crop on 28x28 grey */
-    bool crop = !strcmp(a, "crop") || !strcmp(a, "crop+flip");
-    if (!crop && strcmp(a, "none")) {
-        fprintf(stderr, "lethe %s: --augment '%s' is not auto, none, crop or "
-                "crop+flip\n", cmd, spec);
-        return 2;
-    }
-    *out = (lt_augment){crop ? (colour ? 4 : 2) : 0, !strcmp(a, "crop+flip")};
-    return 0;
-}
-
 int cli_write_text(const char *path, const char *text)
 {
     if (lt_write_file_atomic(path, text, strlen(text)) == LT_OK)
         return 0;
     fprintf(stderr, "lethe: %s\n", lt_last_error());
     return 1;
-}
-
-void cli_mask_text(const lt_mask_spec *s, char *buf, size_t n)
-{
-    static const char *const kinds[] = {"none", "saliency", "random", "soft"};
-    if (s->kind == LT_MASK_NONE)
-        snprintf(buf, n, "none");
-    else
-        snprintf(buf, n, "%s:%g", kinds[s->kind], s->ratio);
 }
 
 bool cli_ends_with(const char *s, const char *suffix)
@@ -115,6 +96,12 @@ int cli_fail(const char *cmd, const char *what)
     fprintf(stderr, "lethe %s: %s%s%s\n", cmd, what ? what : "",
             what ? ": " : "", lt_last_error());
     return 1;
+}
+
+int cli_bad(const char *cmd, const char *opt)
+{
+    cli_fail(cmd, opt);
+    return 2;
 }
 
 /* ---- benchmark progress ----------------------------------------------------- */

@@ -18,6 +18,8 @@
 int cli_open(const char *cmd, const char *model, const char *data,
              const char *const *splits, int n, lt_model **m,
              lt_dataset *sets);
+/* Free what cli_open loaded (safe after a failed cli_open). */
+void cli_close(lt_model *m, lt_dataset *sets, int n);
 /* "lethe ARGS..." for result files. */
 void cli_join_args(int argc, char **argv, char *buf, size_t n);
 /* UA, RA, TA and MIA-efficacy (%) of m for forget set f of tr; te is the
@@ -25,16 +27,9 @@ void cli_join_args(int argc, char **argv, char *buf, size_t n);
 int cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
                         const lt_dataset *te, const lt_forget_set *f,
                         lt_unlearn_metrics *out);
-/* The augmentation named by --augment auto|none|crop|crop+flip for d
- * ("auto": crop with 4 px padding and flips on colour images, 2 px crop on
- * grey ones). 0, or 2 with the message printed. */
-int cli_augment(const char *cmd, const char *spec, const lt_dataset *d,
-                lt_augment *out);
 /* Write text to path atomically (temp file, then rename). 0, or 1 with
  * the message printed. */
 int cli_write_text(const char *path, const char *text);
-/* "none", "saliency:0.5", ... */
-void cli_mask_text(const lt_mask_spec *s, char *buf, size_t n);
 /* s ends with suffix. */
 bool cli_ends_with(const char *s, const char *suffix);
 /* lt_lm_open with the message printed: 0 or 1. */
@@ -42,6 +37,9 @@ int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t);
 /* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
 int cli_fail(const char *cmd, const char *what);
+/* The same for a bad value of option opt: "lethe CMD: OPT: <last error>";
+ * returns 2 (a usage error). */
+int cli_bad(const char *cmd, const char *opt);
 
 /* The progress of a benchmark protocol (lt_bench_event): notes on stdout,
  * a bar per training or unlearning run on stderr. */

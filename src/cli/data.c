@@ -11,6 +11,7 @@
  */
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,9 +30,9 @@ static int cli_data_tofu(int argc, char **argv)
     uint64_t seed = 1;
     const char *out = NULL;
     cli_opt opts[] = {
-        {"--authors", CLI_OPT_INT, &authors, "fictitious authors (200)", 2,
+        {"--authors", CLI_OPT_INT, &authors, "fictitious authors", 2,
          LT_TOFU_MAX_AUTHORS},
-        {"--seed", CLI_OPT_U64, &seed, "generator seed (1)", 0, 0},
+        {"--seed", CLI_OPT_U64, &seed, "generator seed", 0, 0},
         {"--out", CLI_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
     };
     int rc = cli_args_parse("data tofu-synth",
@@ -44,10 +45,8 @@ static int cli_data_tofu(int argc, char **argv)
         fprintf(stderr, "lethe data tofu-synth: --out DIR is required\n");
         return 2;
     }
-    if (lt_tofu_synth(authors, seed, out) != LT_OK) {
-        fprintf(stderr, "lethe data tofu-synth: %s\n", lt_last_error());
-        return 1;
-    }
+    if (lt_tofu_synth(authors, seed, out) != LT_OK)
+        return cli_fail("data tofu-synth", NULL);
     printf("wrote %s: %d authors, %d QA pairs (full.json), forget10 = last "
            "%d authors\n", out, authors, authors * LT_TOFU_QA_PER_AUTHOR,
            lt_tofu_forget_authors(authors, 10));
@@ -65,10 +64,8 @@ static int cli_data_wordnet_write(const char *kind, const char *dir, int n,
     if (st == LT_OK)
         st = lt_tofu_save(out, &s);
     lt_tofu_free(&s);
-    if (st != LT_OK) {
-        fprintf(stderr, "lethe data wordnet-qa: %s\n", lt_last_error());
-        return 1;
-    }
+    if (st != LT_OK)
+        return cli_fail("data wordnet-qa", NULL);
     printf("wrote %s: %d %s QA pairs from %s\n", out, n,
            !strcmp(kind, "authors") ? "real-author" : "noun", dir);
     return 0;
@@ -80,11 +77,10 @@ static int cli_data_wordnet(int argc, char **argv)
     uint64_t seed = 1;
     const char *out = NULL, *dir = LT_WORDNET_DIR, *kind = "nouns";
     cli_opt opts[] = {
-        {"--n", CLI_OPT_INT, &n, "QA pairs (400)", 1, 1e8},
-        {"--seed", CLI_OPT_U64, &seed, "which nouns are drawn (1)", 0, 0},
+        {"--n", CLI_OPT_INT, &n, "QA pairs", 1, 1e8},
+        {"--seed", CLI_OPT_U64, &seed, "which nouns are drawn", 0, 0},
         {"--out", CLI_OPT_STR, &out, "JSON Lines file to write", 0, 0},
-        {"--wordnet", CLI_OPT_STR, &dir, "WordNet folder (" LT_WORDNET_DIR ")",
-         0, 0},
+        {"--wordnet", CLI_OPT_STR, &dir, "WordNet folder", 0, 0},
         {"--kind", CLI_OPT_STR, &kind, "nouns (word meanings, the world-facts "
          "stand-in) or authors (real writers, the real-authors stand-in)",
          0, 0},

@@ -11,6 +11,7 @@
  *       Min-K% AUC (computed from R, or read from an earlier --json of R).
  */
 #include "cli/args.h"
+#include "cli/cli.h"
 #include "cli/common.h"
 #include "lethe/muse.h"
 
@@ -19,72 +20,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entry points (wired into cli.h and the dispatchers): argv[0] is "eval"
- * (for `lethe lm eval --benchmark muse`) and "muse" (`lethe data muse`). */
-int cli_lm_eval_muse(int argc, char **argv);
-int cli_data_muse(int argc, char **argv);
-
 /* ---- lethe data muse ---------------------------------------------------------- */
-
-static int cli_muse_data_build(const char *dir, const char *forget,
-                              const char *retain, float frac, uint64_t seed,
-                              int qa_max, const char *out)
-{
-    lt_text_set f = {0}, r = {0};
-    lt_muse_corpus c = {0};
-    lt_status s = lt_fortune_load(dir, forget, &f);
-    if (s == LT_OK)
-        s = lt_fortune_load(dir, retain, &r);
-    if (s == LT_OK)
-        s = lt_muse_split(&f, &r, frac, seed, &c);
-    if (s == LT_OK && lt_mkdirs(out) != LT_OK) {
-        cli_fail("data muse", NULL);
-        lt_muse_corpus_free(&c);
-        lt_text_set_free(&f);
-        lt_text_set_free(&r);
-        return 1;
-    }
-    if (s == LT_OK)
-        s = lt_muse_write(&c, out, qa_max, seed);
-    if (s != LT_OK)
-        fprintf(stderr, "lethe data muse: %s\n", lt_last_error());
-    lt_tofu_set qf = {0}, qr = {0};
-    if (s == LT_OK && lt_muse_cloze_set(&c.forget, &qf, NULL) == LT_OK &&
-        lt_muse_cloze_set(&c.retain, &qr, NULL) == LT_OK)
-        printf("wrote %s: forget %lld texts (%s), holdout %lld (%s, unseen), "
-               "retain %lld (%s); cloze QA: %lld forget, %lld retain\n", out,
-               (long long)c.forget.n, forget, (long long)c.holdout.n, forget,
-               (long long)c.retain.n, retain,
-               (long long)(qa_max > 0 && qf.n > qa_max ? qa_max : qf.n),
-               (long long)(qa_max > 0 && qr.n > qa_max ? qa_max : qr.n));
-    lt_tofu_free(&qf);
-    lt_tofu_free(&qr);
-    lt_muse_corpus_free(&c);
-    lt_text_set_free(&f);
-    lt_text_set_free(&r);
-    return s == LT_OK ? 0 : 1;
-}
 
 int cli_data_muse(int argc, char **argv)
 {
-    const char *forget = "literature", *retain = "science", *out = NULL;
-    const char *dir = LT_FORTUNE_DIR;
-    float frac = 0.2f;
-    uint64_t seed = 1;
-    int qa_max = 200;
+    lt_muse_build_cfg c = {.fortune_dir = LT_FORTUNE_DIR,
+                           .forget = "literature", .retain = "science",
+                           .holdout_frac = 0.2, .seed = 1, .qa_max = 200};
+    const char *out = NULL;
+    float frac = (float)c.holdout_frac;
+    int qa_max = (int)c.qa_max;
     cli_opt opts[] = {
-        {"--forget", CLI_OPT_STR, &forget, "fortune collection (or file) to "
-         "forget (literature)", 0, 0},
-        {"--retain", CLI_OPT_STR, &retain, "collection (or file) to retain "
-         "(science)", 0, 0},
+        {"--forget", CLI_OPT_STR, &c.forget, "fortune collection (or file) to forget", 0, 0},
+        {"--retain", CLI_OPT_STR, &c.retain, "collection (or file) to retain", 0, 0},
         {"--out", CLI_OPT_STR, &out, "folder to write (created if missing)", 0, 0},
-        {"--holdout-frac", CLI_OPT_FLOAT, &frac, "share of the forget collection "
-         "held out, never trained on (0.2)", 0.001, 0.95},
-        {"--seed", CLI_OPT_U64, &seed, "which texts are held out (1)", 0, 0},
-        {"--qa-max", CLI_OPT_INT, &qa_max, "cloze QA items per file at most, "
-         "drawn by --seed; 0: all (200)", 0, 1e9},
-        {"--fortune-dir", CLI_OPT_STR, &dir, "where collections are found ("
-         LT_FORTUNE_DIR ")", 0, 0},
+        {"--holdout-frac", CLI_OPT_FLOAT, &frac, "share of the forget collection held out, never trained on", 0.001, 0.95},
+        {"--seed", CLI_OPT_U64, &c.seed, "which texts are held out", 0, 0},
+        {"--qa-max", CLI_OPT_INT, &qa_max, "cloze QA items per file at most, drawn by --seed; 0: all", 0, 1e9},
+        {"--fortune-dir", CLI_OPT_STR, &c.fortune_dir, "where collections are found", 0, 0},
     };
     int rc = cli_args_parse("data muse", "usage: lethe data muse --forget "
                            "literature --retain science --out DIR "
@@ -98,7 +51,17 @@ int cli_data_muse(int argc, char **argv)
         fprintf(stderr, "lethe data muse: --out DIR is required\n");
         return 2;
     }
-    return cli_muse_data_build(dir, forget, retain, frac, seed, qa_max, out);
+    c.holdout_frac = frac;
+    c.qa_max = qa_max;
+    lt_muse_build_info n;
+    if (lt_muse_build(&c, out, &n) != LT_OK)
+        return cli_fail("data muse", NULL);
+    printf("wrote %s: forget %lld texts (%s), holdout %lld (%s, unseen), "
+           "retain %lld (%s); cloze QA: %lld forget, %lld retain\n", out,
+           (long long)n.forget, c.forget, (long long)n.holdout, c.forget,
+           (long long)n.retain, c.retain, (long long)n.qa_forget,
+           (long long)n.qa_retain);
+    return 0;
 }
 
 /* ---- lethe lm eval --benchmark muse ------------------------------------------------ */
@@ -106,15 +69,14 @@ int cli_data_muse(int argc, char **argv)
 typedef struct {
     const char *bench, *model, *tok, *dir, *retain_model, *retain_tok;
     const char *retain_json, *json;
-    int prefix, max_new, qa_max_new, k_pct, batch, threads;
+    lt_muse_opts mo;
+    int k_pct, threads;
 } cli_muse_cli;
 
 static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
 {
-    lt_muse_opts d = lt_muse_defaults();
-    *o = (cli_muse_cli){.bench = "muse", .prefix = d.prefix,
-                       .max_new = d.max_new, .qa_max_new = d.qa_max_new,
-                       .k_pct = 40, .batch = d.batch};
+    *o = (cli_muse_cli){.bench = "muse", .mo = lt_muse_defaults()};
+    o->k_pct = (int)lround(o->mo.k * 100);
     cli_opt opts[] = {
         {"--benchmark", CLI_OPT_STR, &o->bench, "muse", 0, 0},
         {"--model", CLI_OPT_STR, &o->model, "model to evaluate", 0, 0},
@@ -124,11 +86,11 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
         {"--retain-tokenizer", CLI_OPT_STR, &o->retain_tok, "its tokenizer (default: beside it)", 0, 0},
         {"--retain-json", CLI_OPT_STR, &o->retain_json, "or an earlier --json of the retrain model", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "write the results here", 0, 0},
-        {"--prefix", CLI_OPT_INT, &o->prefix, "VerbMem prompt tokens (32)", 1, 1e6},
-        {"--max-new", CLI_OPT_INT, &o->max_new, "VerbMem continuation tokens (128)", 1, 1e6},
-        {"--qa-max-new", CLI_OPT_INT, &o->qa_max_new, "KnowMem answer tokens (32)", 1, 1e6},
-        {"--k", CLI_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak (40)", 1, 100},
-        {"--batch", CLI_OPT_INT, &o->batch, "MIA scoring batch (8)", 1, 4096},
+        {"--prefix", CLI_OPT_INT, &o->mo.prefix, "VerbMem prompt tokens", 1, 1e6},
+        {"--max-new", CLI_OPT_INT, &o->mo.max_new, "VerbMem continuation tokens", 1, 1e6},
+        {"--qa-max-new", CLI_OPT_INT, &o->mo.qa_max_new, "KnowMem answer tokens", 1, 1e6},
+        {"--k", CLI_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak", 1, 100},
+        {"--batch", CLI_OPT_INT, &o->mo.batch, "MIA scoring batch", 1, 4096},
         {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark muse "
@@ -136,42 +98,19 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
                            "--retain-json R.json] [--json OUT]\nMUSE-style "
                            "VerbMem, KnowMem, MIA AUCs and PrivLeak.", opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
+    o->mo.k = o->k_pct / 100.0;
     if (rc == 0 && strcmp(o->bench, "muse")) {
         fprintf(stderr, "lethe lm eval: --benchmark %s: this command runs "
                 "muse\n", o->bench);
+        return 2;
+    }
+    const char *err = rc ? NULL : !o->model || !o->dir ?
+        "--model and --dir are required" : o->retain_model && o->retain_json ?
+        "give --retain-model or --retain-json, not both" : NULL;
+    if (err) {
+        fprintf(stderr, "lethe lm eval: %s\n", err);
         rc = 2;
     }
-    if (rc == 0 && (!o->model || !o->dir)) {
-        fprintf(stderr, "lethe lm eval: --model and --dir are required\n");
-        rc = 2;
-    }
-    if (rc == 0 && o->retain_model && o->retain_json) {
-        fprintf(stderr, "lethe lm eval: give --retain-model or "
-                "--retain-json, not both\n");
-        rc = 2;
-    }
-    return rc;
-}
-
-/* The retrain model's Min-K% AUC computed from it. */
-static int cli_muse_retain_model(const cli_muse_cli *o, const lt_muse_data *d,
-                                const lt_muse_opts *mo, double *auc)
-{
-    lt_llama *m;
-    lt_tokenizer *t;
-    if (cli_lm_open("lm eval", o->retain_model, o->retain_tok, &m, &t))
-        return 1;
-    double a[LT_MIA_N];
-    int rc = 0;
-    if (lt_mia_aucs(m, t, &d->forget, &d->holdout, mo->k, mo->batch, a) !=
-        LT_OK) {
-        fprintf(stderr, "lethe lm eval: %s: %s\n", o->retain_model,
-                lt_last_error());
-        rc = 1;
-    } else
-        *auc = a[LT_MIA_MINK];
-    lt_llama_free(m);
-    lt_tokenizer_free(t);
     return rc;
 }
 
@@ -208,38 +147,26 @@ static void cli_muse_print(const cli_muse_cli *o, const lt_muse_data *d,
 static int cli_muse_eval_run(const cli_muse_cli *o, const lt_muse_data *d,
                             int argc, char **argv)
 {
-    lt_muse_opts mo = lt_muse_defaults();
-    mo.prefix = o->prefix;
-    mo.max_new = o->max_new;
-    mo.qa_max_new = o->qa_max_new;
-    mo.k = o->k_pct / 100.0;
-    mo.batch = o->batch;
-    double auc_ret = NAN;
-    if (o->retain_json &&
-        lt_muse_retrain_auc_json(o->retain_json, mo.k, &auc_ret) != LT_OK)
-        return cli_fail("lm eval", "--retain-json");
-    if (o->retain_model && cli_muse_retain_model(o, d, &mo, &auc_ret))
-        return 1;
+    double auc_ret;
+    if (lt_muse_retrain_auc(o->retain_model, o->retain_tok, o->retain_json,
+                            d, &o->mo, &auc_ret) != LT_OK)
+        return cli_fail("lm eval", o->retain_json ? "--retain-json" : NULL);
     lt_llama *m;
     lt_tokenizer *t;
     if (cli_lm_open("lm eval", o->model, o->tok, &m, &t))
         return 1;
     lt_muse_result r;
-    int rc = 0;
-    if (lt_muse_eval(m, t, d, &mo, &r) != LT_OK) {
-        fprintf(stderr, "lethe lm eval: %s\n", lt_last_error());
-        rc = 1;
-    }
+    lt_status st = lt_muse_eval(m, t, d, &o->mo, &r);
     lt_llama_free(m);
     lt_tokenizer_free(t);
-    if (rc)
-        return rc;
+    if (st != LT_OK)
+        return cli_fail("lm eval", NULL);
     double leak = lt_muse_privleak(r.auc[LT_MIA_MINK], auc_ret);
-    cli_muse_print(o, d, &r, mo.k, auc_ret, leak);
+    cli_muse_print(o, d, &r, o->mo.k, auc_ret, leak);
     char cmd[4096];
     cli_join_args(argc, argv, cmd, sizeof cmd);
-    if (o->json && lt_muse_write_json(o->json, cmd, o->model, o->dir, &r, &mo,
-                                      auc_ret) != LT_OK)
+    if (o->json && lt_muse_write_json(o->json, cmd, o->model, o->dir, &r,
+                                      &o->mo, auc_ret) != LT_OK)
         return cli_fail("lm eval", NULL);
     return 0;
 }
@@ -253,10 +180,8 @@ int cli_lm_eval_muse(int argc, char **argv)
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_muse_data d;
-    if (lt_muse_data_load(o.dir, &d) != LT_OK) {
-        fprintf(stderr, "lethe lm eval: %s\n", lt_last_error());
-        return 1;
-    }
+    if (lt_muse_data_load(o.dir, &d) != LT_OK)
+        return cli_fail("lm eval", NULL);
     rc = cli_muse_eval_run(&o, &d, argc, argv);
     lt_muse_data_free(&d);
     return rc;

@@ -7,6 +7,7 @@
  */
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "lethe/lm.h"
 
 #include <stdio.h>
@@ -17,90 +18,6 @@ static const char *cli_tok_usage =
     "usage: lethe tokenizer <train|encode> [options]\n"
     "  train  --corpus FILE[,FILE...] --vocab N --out tokenizer.json\n"
     "  encode --tokenizer tokenizer.json --text TEXT";
-
-typedef struct {
-    char **texts;
-    size_t *lens;
-    size_t n, cap;
-} cli_tok_corpus;
-
-static int cli_tok_push(cli_tok_corpus *c, char *text, size_t len)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        char **t = realloc(c->texts, cap * sizeof *t);
-        size_t *l = t ? realloc(c->lens, cap * sizeof *l) : NULL;
-        if (t)
-            c->texts = t;
-        if (!l) {
-            free(text);
-            return 1;
-        }
-        c->lens = l;
-        c->cap = cap;
-    }
-    c->texts[c->n] = text;
-    c->lens[c->n++] = len;
-    return 0;
-}
-
-static void cli_tok_corpus_free(cli_tok_corpus *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->texts[i]);
-    free(c->texts);
-    free(c->lens);
-}
-
-/* The whole file as one text; NULL with a message printed. */
-static char *cli_tok_slurp(const char *path, size_t *len)
-{
-    char *buf = NULL;
-    if (lt_read_file(path, &buf, len) != LT_OK)
-        fprintf(stderr, "lethe tokenizer: corpus: %s\n", lt_last_error());
-    return buf;
-}
-
-static bool cli_tok_is_json(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    return dot && (!strcmp(dot, ".json") || !strcmp(dot, ".jsonl"));
-}
-
-/* Add one corpus file's texts. 0, or 1 with the message printed. */
-static int cli_tok_add_file(cli_tok_corpus *c, const char *path)
-{
-    if (cli_tok_is_json(path)) {
-        lt_tofu_set s;
-        if (lt_tofu_load(path, &s) != LT_OK) {
-            fprintf(stderr, "lethe tokenizer: %s\n", lt_last_error());
-            return 1;
-        }
-        int rc = 0;
-        for (int64_t i = 0; i < s.n && !rc; i++) {
-            size_t n = strlen(s.qa[i].question) + strlen(s.qa[i].answer) + 32;
-            char *t = malloc(n);
-            rc = !t;
-            if (t) {
-                snprintf(t, n, "Question: %s\nAnswer: %s", s.qa[i].question,
-                         s.qa[i].answer);
-                rc = cli_tok_push(c, t, strlen(t));
-            }
-        }
-        lt_tofu_free(&s);
-        if (rc)
-            fprintf(stderr, "lethe tokenizer: out of memory\n");
-        return rc;
-    }
-    size_t len = 0;
-    char *t = cli_tok_slurp(path, &len);
-    if (!t || cli_tok_push(c, t, len)) {
-        if (t)
-            fprintf(stderr, "lethe tokenizer: out of memory\n");
-        return 1;
-    }
-    return 0;
-}
 
 /* Split a comma-separated list in place into at most max items. */
 static int cli_tok_split(char *list, char **items, int max)
@@ -118,10 +35,10 @@ static int cli_tok_train(int argc, char **argv)
     int vocab = 2048, min_freq = 2;
     cli_opt opts[] = {
         {"--corpus", CLI_OPT_STR, &corpus, "text or TOFU files, comma-separated", 0, 0},
-        {"--vocab", CLI_OPT_INT, &vocab, "vocabulary size incl. 256 bytes (2048)", 257, 1 << 22},
+        {"--vocab", CLI_OPT_INT, &vocab, "vocabulary size incl. 256 bytes", 257, 1 << 22},
         {"--out", CLI_OPT_STR, &out, "tokenizer.json to write", 0, 0},
-        {"--min-frequency", CLI_OPT_INT, &min_freq, "merge pairs seen this often (2)", 1, 1e9},
-        {"--special", CLI_OPT_STR, &special, "special tokens, comma-separated (<|endoftext|>)", 0, 0},
+        {"--min-frequency", CLI_OPT_INT, &min_freq, "merge pairs seen this often", 1, 1e9},
+        {"--special", CLI_OPT_STR, &special, "special tokens, comma-separated", 0, 0},
     };
     int rc = cli_args_parse("tokenizer train", "usage: lethe tokenizer train "
                            "--corpus FILE[,FILE...] --vocab N --out FILE\n"
@@ -138,23 +55,16 @@ static int cli_tok_train(int argc, char **argv)
     char *specials[64];
     int nf = files ? cli_tok_split(files, names, 256) : 0;
     int ns = sp ? cli_tok_split(sp, specials, 64) : 0;
-    cli_tok_corpus c = {0};
-    for (int i = 0; i < nf && !rc; i++)
-        rc = cli_tok_add_file(&c, names[i]);
     lt_tokenizer_train_opts o = {vocab, min_freq,
                                  (const char *const *)specials, ns};
     lt_tokenizer *t = NULL;
-    if (!rc && (lt_tokenizer_train((const char *const *)c.texts, c.lens, c.n,
-                                   &o, &t) != LT_OK ||
-                lt_tokenizer_save(t, out) != LT_OK)) {
-        fprintf(stderr, "lethe tokenizer train: %s\n", lt_last_error());
-        rc = 1;
-    }
-    if (!rc)
+    if (lt_lm_tokenizer_for_files((const char *const *)names, nf, &o, &t) !=
+            LT_OK || lt_tokenizer_save(t, out) != LT_OK)
+        rc = cli_fail("tokenizer train", NULL);
+    else
         printf("wrote %s: %d tokens (%d merges) from %d file(s)\n", out,
                lt_tokenizer_vocab_size(t), lt_tokenizer_n_merges(t), nf);
     lt_tokenizer_free(t);
-    cli_tok_corpus_free(&c);
     free(files);
     free(sp);
     return rc;
@@ -184,9 +94,8 @@ static int cli_tok_encode(int argc, char **argv)
     size_t n = 0;
     if (lt_tokenizer_load(path, &t) != LT_OK ||
         lt_tokenizer_encode(t, text, strlen(text), &ids, &n) != LT_OK) {
-        fprintf(stderr, "lethe tokenizer encode: %s\n", lt_last_error());
         lt_tokenizer_free(t);
-        return 1;
+        return cli_fail("tokenizer encode", NULL);
     }
     for (size_t i = 0; i < n; i++)
         printf("%s%d", i ? " " : "", ids[i]);

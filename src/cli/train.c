@@ -26,31 +26,19 @@ static const char *cli_train_usage =
     "(NAME:DIR reads another folder).";
 
 /* A progress bar per epoch on stderr, one summary line per epoch on stdout. */
-typedef struct {
-    cli_progress bar;
-    double start;
-    char label[32];
-} cli_train_ui;
-
 static void cli_train_progress(void *ud, const lt_train_event *ev)
 {
-    cli_train_ui *ui = ud;
+    char label[32], extra[64];
     if (ev->epoch_end) {
-        cli_progress_end(&ui->bar);
+        cli_bar_end();
         printf("epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n",
                ev->epoch, ev->epochs, ev->loss, ev->test_acc,
-               lt_clock_seconds() - ui->start);
-        fflush(stdout);
+               lt_clock_seconds() - *(double *)ud);
         return;
     }
-    if (ev->step == 1) {
-        snprintf(ui->label, sizeof ui->label, "epoch %d/%d", ev->epoch,
-                 ev->epochs);
-        cli_progress_start(&ui->bar, ui->label, ev->steps);
-    }
-    char extra[64];
+    snprintf(label, sizeof label, "epoch %d/%d", ev->epoch, ev->epochs);
     snprintf(extra, sizeof extra, "loss %.4f", ev->loss);
-    cli_progress_update(&ui->bar, ev->step, extra);
+    cli_bar(label, ev->step, ev->steps, extra);
 }
 
 static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
@@ -60,20 +48,20 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
                          .epochs = 10, .batch = 128, .lr = 0.1f, .wd = 5e-4f,
                          .momentum = 0.9f, .seed = 1};
     cli_opt opts[] = {
-        {"--model", CLI_OPT_STR, &o->model, "architecture (default resnet8)", 0, 0},
-        {"--data", CLI_OPT_STR, &o->data, "dataset (default fashion-mnist)", 0, 0},
+        {"--model", CLI_OPT_STR, &o->model, "architecture", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "dataset", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
-        {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the data (10)", 1, 10000},
-        {"--batch", CLI_OPT_INT, &o->batch, "minibatch size (128)", 1, 65536},
-        {"--lr", CLI_OPT_FLOAT, &o->lr, "base learning rate (0.1)", 1e-9, 100},
+        {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the data", 1, 10000},
+        {"--batch", CLI_OPT_INT, &o->batch, "minibatch size", 1, 65536},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "base learning rate", 1e-9, 100},
         {"--optim", CLI_OPT_STR, &o->optim, "sgd|adam|adamw|sophia|sophia-soul", 0, 0},
-        {"--momentum", CLI_OPT_FLOAT, &o->momentum, "SGD momentum (0.9)", 0, 0.9999},
-        {"--wd", CLI_OPT_FLOAT, &o->wd, "weight decay (5e-4)", 0, 1},
-        {"--schedule", CLI_OPT_STR, &o->sched, "constant|cosine|multistep (cosine)", 0, 0},
-        {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps (0)", 0, 1e9},
+        {"--momentum", CLI_OPT_FLOAT, &o->momentum, "SGD momentum", 0, 0.9999},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "weight decay", 0, 1},
+        {"--schedule", CLI_OPT_STR, &o->sched, "constant|cosine|multistep", 0, 0},
+        {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps", 0, 1e9},
         {"--clip", CLI_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
         {"--augment", CLI_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
-        {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation (1)", 0, 0},
+        {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation", 0, 0},
         {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("train", cli_train_usage, opts,
@@ -89,10 +77,8 @@ static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
                            lt_train_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    if (lt_optim_parse(o->optim, &cfg->optim) != LT_OK) {
-        fprintf(stderr, "lethe train: --optim: %s\n", lt_last_error());
-        return 2;
-    }
+    if (lt_optim_parse(o->optim, &cfg->optim) != LT_OK)
+        return cli_bad("train", "--optim");
     cfg->optim.lr = o->lr;
     cfg->optim.weight_decay = o->wd;
     if (cfg->optim.kind == LT_OPT_SGD)
@@ -101,23 +87,11 @@ static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
     cfg->batch = o->batch;
     cfg->clip = o->clip;
     cfg->seed = o->seed;
-    lt_schedule *s = &cfg->sched;
-    s->base_lr = o->lr;
-    s->warmup = o->warmup;
-    if (!strcmp(o->sched, "cosine"))
-        s->kind = LT_SCHED_COSINE;
-    else if (!strcmp(o->sched, "multistep")) {
-        s->kind = LT_SCHED_MULTISTEP; /* x0.1 at 50% and 75% of training */
-        s->n_milestones = 2;
-        s->gamma = 0.1f;
-    } else if (!strcmp(o->sched, "constant"))
-        s->kind = LT_SCHED_CONSTANT;
-    else {
-        fprintf(stderr, "lethe train: --schedule '%s' is not constant, cosine "
-                "or multistep\n", o->sched);
-        return 2;
-    }
-    return cli_augment("train", o->augment, tr, &cfg->aug);
+    if (lt_schedule_parse(o->sched, o->lr, o->warmup, &cfg->sched) != LT_OK)
+        return cli_bad("train", "--schedule");
+    if (lt_augment_parse(o->augment, tr, &cfg->aug) != LT_OK)
+        return cli_bad("train", "--augment");
+    return 0;
 }
 
 int cli_train(int argc, char **argv)
@@ -148,12 +122,13 @@ int cli_train(int argc, char **argv)
         fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), %d "
                 "epochs, %s, %d threads\n", o.model, tr.name, (long long)tr.n,
                 (long long)te.n, o.epochs, o.optim, lt_num_threads());
-        cli_train_ui ui = {.start = lt_clock_seconds()};
+        double t0 = lt_clock_seconds();
         cfg.progress = cli_train_progress;
-        cfg.ud = &ui;
+        cfg.ud = &t0;
         rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);
+        cli_bar_end();
         if (rc)
-            fprintf(stderr, "\nlethe train: %s\n", lt_last_error());
+            rc = cli_fail("train", NULL);
     }
     if (!rc) {
         char cmd[2048], acc[32], secs[32], seed[32];

@@ -7,17 +7,22 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local lt_status lt_err_code = LT_OK;
 static _Thread_local char lt_err_msg[512];
 
 lt_status lt_set_error(lt_status code, const char *fmt, ...)
 {
+    /* formatted apart first: an argument may be lt_last_error() itself
+     * ("outer: %s" wrapping the message of a failed call) */
+    char msg[sizeof lt_err_msg];
     va_list ap;
-    lt_err_code = code;
     va_start(ap, fmt);
-    vsnprintf(lt_err_msg, sizeof lt_err_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    lt_err_code = code;
+    memcpy(lt_err_msg, msg, sizeof msg);
     return code;
 }
 

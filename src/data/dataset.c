@@ -1,7 +1,8 @@
 /*
  * dataset.c - loading the image datasets Lethe trains on (IDX for
  * Fashion-MNIST and MNIST, the binary format for CIFAR-10/100), subsets,
- * permutations and augmented minibatches. See lethe/data.h.
+ * permutations, augmentation names and augmented minibatches. See
+ * lethe/data.h.
  */
 #include "lethe/data.h"
 #include "lethe/io.h"
@@ -309,4 +310,19 @@ void lt_dataset_batch(const lt_dataset *d, const int64_t *idx, int64_t b,
     }
     if (rng)
         rng->counter += (uint64_t)b;
+}
+
+lt_status lt_augment_parse(const char *spec, const lt_dataset *d,
+                           lt_augment *out)
+{
+    bool colour = d && d->c == 3;
+    const char *a = spec ? spec : "";
+    if (!strcmp(a, "auto"))
+        a = colour ? "crop+flip" : "crop";
+    bool crop = !strcmp(a, "crop") || !strcmp(a, "crop+flip");
+    if (!crop && strcmp(a, "none"))
+        return lt_set_error(LT_ERR_ARG, "unknown augmentation '%s' (expected "
+                            "auto, none, crop or crop+flip)", a);
+    *out = (lt_augment){crop ? (colour ? 4 : 2) : 0, !strcmp(a, "crop+flip")};
+    return LT_OK;
 }

@@ -1,9 +1,11 @@
 /*
  * muse_json.c - the JSON file of one MUSE evaluation (lethe/muse.h), as
- * `lethe lm eval --benchmark muse --json` writes it, and the reader of the
- * retrain model's Min-K% AUC from such a file (PrivLeak's reference).
+ * `lethe lm eval --benchmark muse --json` writes it, and PrivLeak's
+ * reference, the retrain model's Min-K% AUC: read from such a file or
+ * computed from the model.
  */
 #include "lethe/io.h"
+#include "lethe/lm.h"
 #include "lethe/muse.h"
 
 #include <cjson/cJSON.h>
@@ -32,6 +34,29 @@ lt_status lt_muse_retrain_auc_json(const char *path, double k, double *auc)
     else
         *auc = a->valuedouble;
     cJSON_Delete(o);
+    return st;
+}
+
+lt_status lt_muse_retrain_auc(const char *model, const char *tok,
+                              const char *json, const lt_muse_data *d,
+                              const lt_muse_opts *o, double *auc)
+{
+    *auc = NAN;
+    if (json)
+        return lt_muse_retrain_auc_json(json, o->k, auc);
+    lt_llama *m;
+    lt_tokenizer *t;
+    lt_status st = model ? lt_lm_open(model, tok, &m, &t) : LT_OK;
+    if (!model || st != LT_OK)
+        return st;
+    double a[LT_MIA_N];
+    st = lt_mia_aucs(m, t, &d->forget, &d->holdout, o->k, o->batch, a);
+    if (st == LT_OK)
+        *auc = a[LT_MIA_MINK];
+    else
+        st = lt_set_error(st, "%s: %s", model, lt_last_error());
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
     return st;
 }
 

@@ -264,3 +264,20 @@ float lt_schedule_lr(const lt_schedule *s, int64_t step)
     }
     return s->base_lr;
 }
+
+lt_status lt_schedule_parse(const char *name, float base_lr, int64_t warmup,
+                            lt_schedule *out)
+{
+    *out = (lt_schedule){.base_lr = base_lr, .warmup = warmup};
+    if (name && !strcmp(name, "cosine")) {
+        out->kind = LT_SCHED_COSINE;
+    } else if (name && !strcmp(name, "multistep")) {
+        out->kind = LT_SCHED_MULTISTEP;
+        out->n_milestones = 2;
+        out->gamma = 0.1f;
+    } else if (!name || strcmp(name, "constant"))
+        return lt_set_error(LT_ERR_ARG, "unknown schedule '%s' (expected "
+                            "constant, cosine or multistep)",
+                            name ? name : "(null)");
+    return LT_OK;
+}

@@ -13,6 +13,7 @@
 #include "lethe/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,15 @@ enum { LT_BINS = 1 << 16 };
 static bool lt_ratio_ok(double r)
 {
     return r > 0 && r <= 1;
+}
+
+void lt_mask_format(const lt_mask_spec *s, char *buf, size_t n)
+{
+    static const char *const kinds[] = {"none", "saliency", "random", "soft"};
+    if (s->kind == LT_MASK_NONE || (unsigned)s->kind > LT_MASK_SOFT)
+        snprintf(buf, n, "none");
+    else
+        snprintf(buf, n, "%s:%g", kinds[s->kind], s->ratio);
 }
 
 lt_status lt_mask_parse(const char *spec, lt_mask_spec *out)

@@ -105,6 +105,20 @@ lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
     return c;
 }
 
+lt_status lt_unlearn_set_optim(lt_unlearn_cfg *cfg, const char *name)
+{
+    lt_optim_config o;
+    if (lt_optim_parse(name, &o) != LT_OK)
+        return LT_ERR_ARG;
+    if (o.kind == LT_OPT_SGD) {
+        o.momentum = 0.9f;
+        o.weight_decay = 5e-4f;
+    }
+    o.lr = cfg->optim.lr;
+    cfg->optim = o;
+    return LT_OK;
+}
+
 /* ---- masks ------------------------------------------------------------------ */
 
 /* The mask of cfg (0/1 or soft), or NULL for none (every weight free). */

@@ -2,11 +2,14 @@
  * select.c - worst-case forget-set selection (see lethe/select.h): the
  * capped-simplex projection, the sign-SGD lower level on the weighted
  * retain loss, per-item losses at its solution and the projected upper
- * step on the weights, data-wise or class-wise.
+ * step on the weights, data-wise or class-wise; and the JSON summary of
+ * a selection.
  */
+#include "lethe/io.h"
 #include "lethe/select.h"
 #include "lethe/train.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,4 +352,47 @@ void lt_select_result_free(lt_select_result *r)
     free(r->idx);
     free(r->objective);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- summary ---------------------------------------------------------------- */
+
+lt_status lt_select_save_json(const char *path, const char *model,
+                              const lt_dataset *d, const lt_select_cfg *c,
+                              const lt_select_result *r)
+{
+    if (!path || !d || !c || !r)
+        return lt_set_error(LT_ERR_ARG, "select summary: NULL argument");
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", model ? model : "");
+    cJSON_AddStringToObject(j, "data", d->name);
+    cJSON_AddStringToObject(j, "objective_kind", c->easiest ? "easiest" :
+                            "worst-case");
+    cJSON_AddStringToObject(j, "by", c->by_class ? "class" : "item");
+    cJSON_AddNumberToObject(j, "m", (double)c->m);
+    cJSON_AddNumberToObject(j, "n_selected", (double)r->n);
+    cJSON_AddNumberToObject(j, "upper_epochs", c->upper_epochs);
+    cJSON_AddNumberToObject(j, "lower_steps", c->lower_steps);
+    cJSON_AddNumberToObject(j, "lower_lr", c->lower_lr);
+    cJSON_AddNumberToObject(j, "upper_lr", c->upper_lr);
+    cJSON_AddNumberToObject(j, "gamma", c->gamma);
+    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON_AddNumberToObject(j, "threads", lt_num_threads());
+    cJSON *h = cJSON_AddArrayToObject(j, "class_histogram");
+    for (int k = 0; k < d->classes; k++) {
+        int64_t cnt = 0;
+        for (int64_t i = 0; i < r->n; i++)
+            cnt += d->y[r->idx[i]] == k;
+        cJSON_AddItemToArray(h, cJSON_CreateNumber((double)cnt));
+    }
+    cJSON *ob = cJSON_AddArrayToObject(j, "objective");
+    for (int i = 0; i < r->n_objective; i++)
+        cJSON_AddItemToArray(ob, cJSON_CreateNumber(r->objective[i]));
+    char *text = cJSON_Print(j);
+    lt_status st = text ? lt_write_file_atomic(path, text, strlen(text))
+                        : lt_set_error(LT_ERR_NOMEM, "select summary: out "
+                                       "of memory");
+    cJSON_free(text);
+    cJSON_Delete(j);
+    return st;
 }
