@@ -6,11 +6,14 @@
  * big batch, the warm-up + cosine learning rates the loop uses, batched
  * scoring equal to per-example NLL, NaN / argument errors, saving a
  * model with its tokenizer (nothing new left behind when either write
- * fails), the model config for a tokenizer, and continuing a raw prompt.
+ * fails), the model config for a tokenizer, continuing a raw prompt, and
+ * the per-QA scores of lethe/lm_score.h with their JSON.
  */
 #include "lethe/lm.h"
+#include "lethe/lm_score.h"
 #include "lt_test.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +487,75 @@ LT_TEST(lm_continue_is_bos_prompt_and_generate)
         check_text(t, out, n_out, text);
     free(ids);
     free(text);
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
+static void count_progress(void *ud, int64_t done, int64_t total)
+{
+    int64_t *k = ud;
+    k[0]++;
+    k[1] = done == total;
+}
+
+LT_TEST(qa_scores_and_their_json)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *m = tiny_model(t, 4);
+    lt_lm_data d;
+    LT_CHECK(lt_lm_data_qa(t, &s, 64, &d) == LT_OK, "%s", lt_last_error());
+    double nll[8];
+    int32_t cnt[8];
+    LT_CHECK(lt_lm_score(m, &d, 8, 0, nll, cnt) == LT_OK, "score");
+    lt_lm_qa_score_opts o = lt_lm_qa_score_defaults();
+    int64_t k[2] = {0, 0};
+    o.max_new = 3;
+    o.batch = 3;
+    o.progress = count_progress;
+    o.ud = k;
+    lt_lm_qa_scores sc;
+    LT_CHECK(lt_lm_qa_score(m, t, &s, &o, &sc) == LT_OK, "qa score: %s",
+             lt_last_error());
+    LT_CHECK(k[0] == 8 && k[1], "progress per answer: %lld",
+             (long long)k[0]);
+    double mean = 0, prob = 0;
+    for (int i = 0; i < 8; i++) {
+        LT_CHECK(fabs(sc.nll[i] - nll[i]) < 1e-4 * (1 + nll[i]) &&
+                 sc.count[i] == cnt[i], "item %d nll", i);
+        mean += nll[i] / cnt[i] / 8;
+        prob += exp(-nll[i] / cnt[i]) / 8;
+        LT_CHECK(sc.gen[i] && sc.rouge[i] >= 0 && sc.rouge[i] <= 1,
+                 "item %d answer", i);
+    }
+    LT_CHECK(sc.generated && fabs(sc.mean_nll - mean) < 1e-4 &&
+             fabs(sc.prob - prob) < 1e-6 && sc.exact == 0, "means %g %g",
+             sc.mean_nll, sc.prob);
+    char dir[] = "/tmp/lethe_lmscore_XXXXXX", path[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    LT_CHECK(lt_lm_qa_scores_write_json(&sc, &s, "lethe lm score", path) ==
+             LT_OK, "json: %s", lt_last_error());
+    char *text = NULL;
+    size_t len = 0;
+    LT_CHECK(lt_read_file(path, &text, &len) == LT_OK, "read back");
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    cJSON *items = cJSON_GetObjectItem(j, "items");
+    LT_CHECK(cJSON_GetArraySize(items) == 8 &&
+             cJSON_GetObjectItem(j, "exact_match") &&
+             cJSON_GetObjectItem(cJSON_GetArrayItem(items, 2), "generated"),
+             "json document");
+    cJSON_Delete(j);
+    free(text);
+    remove(path);
+    rmdir(dir);
+    lt_lm_qa_scores_free(&sc);
+    o.max_new = 0; /* scores only */
+    LT_CHECK(lt_lm_qa_score(m, t, &s, &o, &sc) == LT_OK && !sc.generated &&
+             !sc.gen[0] && sc.rouge_mean == 0, "no answers");
+    lt_lm_qa_scores_free(&sc);
+    lt_lm_data_free(&d);
     lt_llama_free(m);
     lt_tokenizer_free(t);
     lt_tofu_free(&s);
