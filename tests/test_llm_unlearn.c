@@ -6,10 +6,15 @@
  * differences of the NPO and SimNPO losses; each mask kind's scores,
  * kept fraction and tie order; frozen weights bit-identical after
  * training; divergence restores the snapshot exactly; Sophia runs; a short
- * run raises the forget NLL.
+ * run raises the forget NLL; a run on TOFU files (data loading, the
+ * refusal data, the retain set only when given) and its JSON summary.
  */
 #include "lethe/llm_unlearn.h"
 #include "lt_test.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -716,6 +721,86 @@ LT_TEST(bad_arguments)
                  LT_ERR_ARG, "npo without a reference");
     lt_ctx_free(ctx);
     lt_llm_batch_free(&fb);
+    fx_close(&x);
+}
+
+/* records [from, to) of qs/as as a TOFU JSON-lines file */
+static void write_qa(const char *path, int from, int to)
+{
+    FILE *f = fopen(path, "w");
+    LT_CHECK(f != NULL, "open %s", path);
+    for (int i = from; f && i < to; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "question", qs[i]);
+        cJSON_AddStringToObject(o, "answer", as[i]);
+        char *line = cJSON_PrintUnformatted(o);
+        fprintf(f, "%s\n", line);
+        cJSON_free(line);
+        cJSON_Delete(o);
+    }
+    if (f)
+        fclose(f);
+}
+
+LT_TEST(run_on_files_and_its_json)
+{
+    fixture x;
+    fx_open(&x);
+    char dir[] = "/tmp/lethe_llmrun_XXXXXX", fpath[256], rpath[256],
+         jpath[256], none[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(fpath, sizeof fpath, "%s/forget.json", dir);
+    snprintf(rpath, sizeof rpath, "%s/retain.json", dir);
+    snprintf(jpath, sizeof jpath, "%s/run.json", dir);
+    snprintf(none, sizeof none, "%s/none.json", dir);
+    write_qa(fpath, 0, NF);
+    write_qa(rpath, NF, 8);
+    lt_llm_unlearn_cfg c = quick_cfg(LT_LLM_REFUSAL, 1e-4f);
+    lt_llm_unlearn_data d;
+    LT_CHECK(lt_llm_unlearn_data_load(x.tok, fpath, NULL, 64, &c, &d) ==
+                 LT_OK && d.forget.n == NF && d.refusal.n == NF &&
+                 !d.have_retain && d.retain.n == 0, "forget only: %s",
+             lt_last_error());
+    lt_llm_unlearn_data_free(&d);
+    LT_CHECK(lt_llm_unlearn_data_load(x.tok, fpath, none, 64, &c, &d) !=
+                 LT_OK && strstr(lt_last_error(), "none.json"),
+             "missing retain file: %s", lt_last_error());
+    lt_llm_unlearn_data_free(&d);
+    c = quick_cfg(LT_LLM_GRADDIFF, 1e-4f);
+    c.epochs = 1;
+    c.mask = (lt_llm_mask_spec){LT_LLM_MASK_WAGLE, 0.5};
+    LT_CHECK(lt_llm_unlearn_data_load(x.tok, fpath, rpath, 64, &c, &d) ==
+                 LT_OK && d.have_retain && d.retain.n == 8 - NF &&
+                 d.refusal.n == 0, "with retain: %s", lt_last_error());
+    lt_llm_report rep;
+    LT_CHECK(lt_llm_unlearn_run(x.m, &d, &c, &rep) == LT_OK &&
+                 rep.steps == 2 && fabs(rep.mask_kept - 0.5) < 0.01,
+             "run: %s", lt_last_error());
+    lt_llm_run_info info = {"lethe lm unlearn", "m.safetensors", fpath, NULL,
+                            "u.safetensors", "adamw"};
+    LT_CHECK(lt_llm_unlearn_write_json(&c, &rep, &info, jpath) == LT_OK,
+             "json: %s", lt_last_error());
+    char *text = NULL;
+    size_t len = 0;
+    LT_CHECK(lt_read_file(jpath, &text, &len) == LT_OK, "read back");
+    cJSON *j = text ? cJSON_Parse(text) : NULL,
+          *o = cJSON_GetObjectItem(j, "options");
+    LT_CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "method")),
+                     "graddiff") &&
+                 !cJSON_GetObjectItem(j, "retain") &&
+                 !cJSON_GetObjectItem(j, "rmu_coeff_used") &&
+                 cJSON_GetNumberValue(cJSON_GetObjectItem(j, "steps")) == 2 &&
+                 cJSON_GetNumberValue(cJSON_GetObjectItem(o, "lr")) == 1e-4 &&
+                 !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "mask")),
+                         "wagle:0.5"),
+             "json document: %s", text ? text : "(none)");
+    cJSON_Delete(j);
+    free(text);
+    lt_llm_unlearn_data_free(&d);
+    remove(fpath);
+    remove(rpath);
+    remove(jpath);
+    rmdir(dir);
     fx_close(&x);
 }
 

@@ -4,14 +4,21 @@
  * chunker, padded batches, loss falling on a tiny model that memorises 8
  * QA pairs (and answers them greedily), gradient accumulation equal to one
  * big batch, the warm-up + cosine learning rates the loop uses, batched
- * scoring equal to per-example NLL, and NaN / argument errors.
+ * scoring equal to per-example NLL, NaN / argument errors, saving a
+ * model with its tokenizer (nothing new left behind when either write
+ * fails), the model config for a tokenizer, continuing a raw prompt, and
+ * the per-QA scores of lethe/lm_score.h with their JSON.
  */
 #include "lethe/lm.h"
+#include "lethe/lm_score.h"
 #include "lt_test.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const qs[8] = {
     "Where was Ada Vell born?", "What genre does Ada Vell write?",
@@ -368,6 +375,186 @@ LT_TEST(nan_loss_and_bad_arguments)
     LT_CHECK(lt_lm_train(m, &d, &cfg, NULL) == LT_ERR_NAN, "NaN loss");
     LT_CHECK(strstr(lt_last_error(), "not finite at step 1") != NULL,
              "message: %s", lt_last_error());
+    lt_lm_data_free(&d);
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+LT_TEST(lm_save_leaves_no_half_pair)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *m = tiny_model(t, 5), *m2 = NULL;
+    lt_tokenizer *t2 = NULL;
+    char dir[] = "/tmp/lethe_lmsave_XXXXXX", out[256], tok[300], sub[300];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(out, sizeof out, "%s/a.safetensors", dir);
+    LT_CHECK(lt_lm_save(m, t, out, tok, sizeof tok) == LT_OK, "save: %s",
+             lt_last_error());
+    LT_CHECK(!strcmp(tok + strlen(dir), "/a.tokenizer.json"), "tok %s", tok);
+    LT_CHECK(lt_lm_open(out, NULL, &m2, &t2) == LT_OK &&
+             m2->params.count == m->params.count, "reopen: %s",
+             lt_last_error());
+    /* the tokenizer path is a folder: no model written */
+    snprintf(sub, sizeof sub, "%s/b.tokenizer.json", dir);
+    mkdir(sub, 0700);
+    snprintf(out, sizeof out, "%s/b.safetensors", dir);
+    LT_CHECK(lt_lm_save(m, t, out, NULL, 0) != LT_OK, "tokenizer unwritable");
+    LT_CHECK(!exists(dir, "b.safetensors"), "a model without its tokenizer");
+    /* the model path is a folder: the new tokenizer is removed again */
+    snprintf(sub, sizeof sub, "%s/c.safetensors", dir);
+    mkdir(sub, 0700);
+    LT_CHECK(lt_lm_save(m, t, sub, NULL, 0) != LT_OK, "model unwritable");
+    LT_CHECK(!exists(dir, "c.tokenizer.json"), "a tokenizer without its model");
+    /* a Hugging Face folder */
+    snprintf(out, sizeof out, "%s/hf", dir);
+    LT_CHECK(lt_lm_save(m, t, out, NULL, 0) == LT_OK, "folder: %s",
+             lt_last_error());
+    LT_CHECK(exists(dir, "hf/config.json") && exists(dir, "hf/tokenizer.json"),
+             "folder layout");
+    LT_CHECK(lt_lm_save(NULL, t, out, NULL, 0) == LT_ERR_ARG, "NULL model");
+    const char *left[] = {"a.safetensors", "a.tokenizer.json",
+                          "b.tokenizer.json", "c.safetensors",
+                          "hf/config.json", "hf/model.safetensors",
+                          "hf/tokenizer.json", "hf", ""};
+    for (int i = 0; i < 9; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, left[i]);
+        remove(sub);
+    }
+    lt_llama_free(m2);
+    lt_tokenizer_free(t2);
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
+LT_TEST(lm_config_fits_the_tokenizer)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    int V = lt_tokenizer_vocab_size(t);
+    lt_llama_config c;
+    LT_CHECK(lt_lm_config("micro", t, &c) == LT_OK && c.vocab_size == V &&
+             c.bos_token_id == 0 && c.eos_token_id == 0, "preset: %s",
+             lt_last_error());
+    LT_CHECK(lt_lm_config("huge", t, &c) != LT_OK &&
+             strstr(lt_last_error(), "huge"), "unknown preset");
+    char dir[] = "/tmp/lethe_lmcfg_XXXXXX", path[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    lt_llama_config big;
+    LT_CHECK(lt_llama_preset("micro", V + 1, &big) == LT_OK, "preset");
+    LT_CHECK(lt_llama_config_save(&big, path) == LT_OK, "save: %s",
+             lt_last_error());
+    LT_CHECK(lt_lm_config(path, t, &c) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "vocab_size"), "mismatch: %s",
+             lt_last_error());
+    remove(path);
+    rmdir(dir);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
+LT_TEST(lm_continue_is_bos_prompt_and_generate)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *m = tiny_model(t, 9);
+    lt_llama_gen_opts g = lt_llama_gen_defaults(m);
+    g.max_new_tokens = 6;
+    g.eos_id = -1;
+    char *text = NULL;
+    LT_CHECK(lt_lm_continue(m, t, "Ada Vell", &g, &text) == LT_OK,
+             "continue: %s", lt_last_error());
+    int32_t *ids = NULL, p[64], out[6];
+    size_t n = 0;
+    int64_t n_out = 0;
+    LT_CHECK(lt_tokenizer_encode(t, "Ada Vell", 8, &ids, &n) == LT_OK &&
+             n < 63, "encode");
+    p[0] = 0;
+    memcpy(p + 1, ids, n * sizeof *ids);
+    LT_CHECK(lt_llama_generate(m, p, (int64_t)n + 1, &g, out, &n_out) ==
+             LT_OK && n_out == 6, "generate");
+    if (text)
+        check_text(t, out, n_out, text);
+    free(ids);
+    free(text);
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
+static void count_progress(void *ud, int64_t done, int64_t total)
+{
+    int64_t *k = ud;
+    k[0]++;
+    k[1] = done == total;
+}
+
+LT_TEST(qa_scores_and_their_json)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *m = tiny_model(t, 4);
+    lt_lm_data d;
+    LT_CHECK(lt_lm_data_qa(t, &s, 64, &d) == LT_OK, "%s", lt_last_error());
+    double nll[8];
+    int32_t cnt[8];
+    LT_CHECK(lt_lm_score(m, &d, 8, 0, nll, cnt) == LT_OK, "score");
+    lt_lm_qa_score_opts o = lt_lm_qa_score_defaults();
+    int64_t k[2] = {0, 0};
+    o.max_new = 3;
+    o.batch = 3;
+    o.progress = count_progress;
+    o.ud = k;
+    lt_lm_qa_scores sc;
+    LT_CHECK(lt_lm_qa_score(m, t, &s, &o, &sc) == LT_OK, "qa score: %s",
+             lt_last_error());
+    LT_CHECK(k[0] == 8 && k[1], "progress per answer: %lld",
+             (long long)k[0]);
+    double mean = 0, prob = 0;
+    for (int i = 0; i < 8; i++) {
+        LT_CHECK(fabs(sc.nll[i] - nll[i]) < 1e-4 * (1 + nll[i]) &&
+                 sc.count[i] == cnt[i], "item %d nll", i);
+        mean += nll[i] / cnt[i] / 8;
+        prob += exp(-nll[i] / cnt[i]) / 8;
+        LT_CHECK(sc.gen[i] && sc.rouge[i] >= 0 && sc.rouge[i] <= 1,
+                 "item %d answer", i);
+    }
+    LT_CHECK(sc.generated && fabs(sc.mean_nll - mean) < 1e-4 &&
+             fabs(sc.prob - prob) < 1e-6 && sc.exact == 0, "means %g %g",
+             sc.mean_nll, sc.prob);
+    char dir[] = "/tmp/lethe_lmscore_XXXXXX", path[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    LT_CHECK(lt_lm_qa_scores_write_json(&sc, &s, "lethe lm score", path) ==
+             LT_OK, "json: %s", lt_last_error());
+    char *text = NULL;
+    size_t len = 0;
+    LT_CHECK(lt_read_file(path, &text, &len) == LT_OK, "read back");
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    cJSON *items = cJSON_GetObjectItem(j, "items");
+    LT_CHECK(cJSON_GetArraySize(items) == 8 &&
+             cJSON_GetObjectItem(j, "exact_match") &&
+             cJSON_GetObjectItem(cJSON_GetArrayItem(items, 2), "generated"),
+             "json document");
+    cJSON_Delete(j);
+    free(text);
+    remove(path);
+    rmdir(dir);
+    lt_lm_qa_scores_free(&sc);
+    o.max_new = 0; /* scores only */
+    LT_CHECK(lt_lm_qa_score(m, t, &s, &o, &sc) == LT_OK && !sc.generated &&
+             !sc.gen[0] && sc.rouge_mean == 0, "no answers");
+    lt_lm_qa_scores_free(&sc);
     lt_lm_data_free(&d);
     lt_llama_free(m);
     lt_tokenizer_free(t);

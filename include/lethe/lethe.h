@@ -25,6 +25,7 @@
 #include "lethe/lm.h"
 #include "lethe/stats.h"
 #include "lethe/tofu_eval.h"
+#include "lethe/lm_score.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/fortunes.h"
 #include "lethe/lm_mia.h"

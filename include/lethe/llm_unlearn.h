@@ -290,6 +290,49 @@ LT_API lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
                                 const lt_llm_unlearn_cfg *cfg,
                                 lt_llm_report *rep);
 
+/* ---- a run on TOFU files (src/unlearn/llm_run.c) -------------------------- */
+
+/* The TOFU splits of a run and their examples. */
+typedef struct {
+    lt_tofu_set forget_qa, retain_qa;
+    lt_lm_data forget, retain;  /* retain: empty without a retain file */
+    lt_lm_data refusal;         /* refusal only: lt_llm_refusal_data */
+    bool have_retain;           /* a retain file was loaded */
+} lt_llm_unlearn_data;
+
+/* Load the forget file (and the retain file, when not NULL) and tokenize
+ * them (lt_lm_data_qa, cut to max_len tokens); for c->loss.method refusal
+ * also the refusal data (seeded by c->seed). d is zeroed first; free it
+ * with lt_llm_unlearn_data_free, also after an error. */
+LT_API lt_status lt_llm_unlearn_data_load(const lt_tokenizer *t,
+                                          const char *forget,
+                                          const char *retain, int64_t max_len,
+                                          const lt_llm_unlearn_cfg *c,
+                                          lt_llm_unlearn_data *d);
+LT_API void lt_llm_unlearn_data_free(lt_llm_unlearn_data *d);
+/* lt_llm_unlearn on d: refusal trains on d->refusal with the mask's g_f
+ * from the true answers (d->forget); the retain set when one was loaded. */
+LT_API lt_status lt_llm_unlearn_run(lt_llama *m, const lt_llm_unlearn_data *d,
+                                    const lt_llm_unlearn_cfg *c,
+                                    lt_llm_report *rep);
+
+/* What a run's JSON summary names besides its config and report. */
+typedef struct {
+    const char *command;  /* the command line */
+    const char *model, *forget, *retain, *out; /* files; retain may be NULL */
+    const char *optim;    /* the optimizer as named ("sophia-soul") */
+} lt_llm_run_info;
+
+/* {"command", "method", "model", "forget", ["retain",] "out", "options":
+ * {the settings of c}, "steps", "epochs_done", "seconds", "first_loss",
+ * "last_loss", "diverged", ["restored_epoch", "message",] "mask_fraction",
+ * ["rmu_coeff_used"]} atomically to path. Float settings are written as
+ * the shortest decimal of their float value (1e-4, not 9.99e-05). */
+LT_API lt_status lt_llm_unlearn_write_json(const lt_llm_unlearn_cfg *c,
+                                           const lt_llm_report *rep,
+                                           const lt_llm_run_info *info,
+                                           const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -193,6 +193,12 @@ LT_API lt_status lt_lm_score(lt_llama *m, const lt_lm_data *d, int batch,
 LT_API lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
                               const char *question, const lt_llama_gen_opts *o,
                               char **answer);
+/* Continue a raw prompt (no QA template): BOS (when the tokenizer has
+ * one) + the encoded prompt, then up to o->max_new_tokens new tokens; the
+ * decoded new tokens without a final EOS (malloc'd, caller frees). */
+LT_API lt_status lt_lm_continue(lt_llama *m, const lt_tokenizer *tok,
+                                const char *prompt, const lt_llama_gen_opts *o,
+                                char **text);
 
 /* ---- a model with its tokenizer (lm_open.c) ------------------------------ */
 
@@ -205,6 +211,20 @@ LT_API lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
                      lt_tokenizer **t);
 /* The padding id: the tokenizer's PAD token, else its EOS. */
 LT_API int32_t lt_lm_pad_id(const lt_tokenizer *t);
+/* Save m to out (lt_llama_save: a .safetensors file or a Hugging Face
+ * folder) and t beside it (lt_lm_tokenizer_path; tok_path, when not NULL,
+ * gets that path, n bytes at most). For a file the tokenizer is written
+ * first: when it fails no model is written, and when the model then fails
+ * a tokenizer file this call created is removed, so a new model is never
+ * left without its tokenizer nor a new tokenizer without its model. */
+LT_API lt_status lt_lm_save(const lt_llama *m, const lt_tokenizer *t,
+                            const char *out, char *tok_path, size_t n);
+/* The model config spec names for tokenizer t: a preset (lt_llama_preset,
+ * sized to t's vocabulary) or a Hugging Face config.json (a path ending in
+ * ".json") whose vocab_size must equal t's (else LT_ERR_ARG); BOS and EOS
+ * ids are t's. */
+LT_API lt_status lt_lm_config(const char *spec, const lt_tokenizer *t,
+                              lt_llama_config *out);
 
 #ifdef __cplusplus
 }

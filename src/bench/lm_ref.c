@@ -48,12 +48,6 @@ lt_status lt_bench_lm_fit(const lt_bench_lm_recipe *r, lt_llama *m,
     lt_lm_train_cfg tc = lt_bench_lm_train_cfg(r, t, d->n);
     tc.progress = lt_bench_fwd_lm;
     tc.ud = fwd;
-    char tok_path[1200];
-    lt_lm_tokenizer_path(out, tok_path, sizeof tok_path);
     lt_status st = lt_lm_train(m, d, &tc, rep);
-    if (st == LT_OK)
-        st = lt_tokenizer_save(t, tok_path);
-    if (st == LT_OK)
-        st = lt_llama_save(m, out, 0);
-    return st;
+    return st == LT_OK ? lt_lm_save(m, t, out, NULL, 0) : st;
 }

@@ -1,12 +1,20 @@
 /*
  * lm_open.c - a language model with the tokenizer saved beside it
  * (lethe/lm.h): where that tokenizer lives, loading the pair with a check
- * that their vocabularies agree, and the padding id with its EOS fallback.
+ * that their vocabularies agree, the padding id with its EOS fallback,
+ * saving the pair, and a model config that fits a tokenizer.
  */
 #include "lethe/lm.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+static bool lm_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
 
 void lt_lm_tokenizer_path(const char *model, char *buf, size_t n)
 {
@@ -50,4 +58,48 @@ int32_t lt_lm_pad_id(const lt_tokenizer *t)
 {
     int32_t pad = lt_tokenizer_special_id(t, LT_TOK_PAD);
     return pad >= 0 ? pad : lt_tokenizer_special_id(t, LT_TOK_EOS);
+}
+
+lt_status lt_lm_save(const lt_llama *m, const lt_tokenizer *t,
+                     const char *out, char *tok_path, size_t n)
+{
+    char buf[4200];
+    if (!m || !t || !out || !*out)
+        return lt_set_error(LT_ERR_ARG, "lm save: NULL argument");
+    if (!tok_path || !n) {
+        tok_path = buf;
+        n = sizeof buf;
+    }
+    lt_lm_tokenizer_path(out, tok_path, n);
+    if (!lm_ends_with(out, ".safetensors")) { /* a folder: the model makes it */
+        lt_status st = lt_llama_save(m, out, 0);
+        return st == LT_OK ? lt_tokenizer_save(t, tok_path) : st;
+    }
+    /* A file: the tokenizer first, so that a model file is never there
+     * without its tokenizer (not even after a crash between the two). */
+    bool had = access(tok_path, F_OK) == 0;
+    lt_status st = lt_tokenizer_save(t, tok_path);
+    if (st == LT_OK && (st = lt_llama_save(m, out, 0)) != LT_OK && !had)
+        remove(tok_path); /* keeps the error */
+    return st;
+}
+
+lt_status lt_lm_config(const char *spec, const lt_tokenizer *t,
+                       lt_llama_config *out)
+{
+    if (!spec || !t || !out)
+        return lt_set_error(LT_ERR_ARG, "lm config: NULL argument");
+    int V = lt_tokenizer_vocab_size(t);
+    lt_status st = lm_ends_with(spec, ".json") ?
+                   lt_llama_config_load(spec, out) :
+                   lt_llama_preset(spec, V, out);
+    if (st != LT_OK)
+        return st;
+    if (out->vocab_size != V)
+        return lt_set_error(LT_ERR_ARG, "%s has vocab_size %d but the "
+                            "tokenizer has %d tokens", spec, out->vocab_size,
+                            V);
+    out->bos_token_id = lt_tokenizer_special_id(t, LT_TOK_BOS);
+    out->eos_token_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
+    return LT_OK;
 }

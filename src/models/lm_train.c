@@ -381,3 +381,38 @@ lt_status lt_lm_answer(lt_llama *m, const lt_tokenizer *tok,
     free(out);
     return s;
 }
+
+lt_status lt_lm_continue(lt_llama *m, const lt_tokenizer *tok,
+                         const char *prompt, const lt_llama_gen_opts *o,
+                         char **text)
+{
+    if (!m || !tok || !prompt || !o || !text)
+        return lt_set_error(LT_ERR_ARG, "lm continue: NULL argument");
+    *text = NULL;
+    int32_t *ids = NULL, *p = NULL;
+    int32_t *out = malloc((size_t)(o->max_new_tokens > 0 ?
+                                   o->max_new_tokens : 1) * sizeof *out);
+    size_t n = 0, nt = 0;
+    int64_t n_out = 0;
+    int32_t bos = lt_tokenizer_special_id(tok, LT_TOK_BOS);
+    size_t k = bos >= 0;
+    lt_status s = out ? lt_tokenizer_encode(tok, prompt, strlen(prompt),
+                                            &ids, &n)
+                      : lt_set_error(LT_ERR_NOMEM, "out of memory");
+    if (s == LT_OK && !(p = malloc((n + 1) * sizeof *p)))
+        s = lt_set_error(LT_ERR_NOMEM, "out of memory");
+    if (s == LT_OK) {
+        p[0] = bos;
+        if (n)
+            memcpy(p + k, ids, n * sizeof *ids);
+        s = lt_llama_generate(m, p, (int64_t)(n + k), o, out, &n_out);
+    }
+    if (s == LT_OK && n_out > 0 && out[n_out - 1] == o->eos_id)
+        n_out--;
+    if (s == LT_OK)
+        s = lt_tokenizer_decode(tok, out, (size_t)n_out, text, &nt);
+    free(ids);
+    free(p);
+    free(out);
+    return s;
+}
