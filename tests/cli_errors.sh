@@ -242,6 +242,26 @@ expect_error "missing checkpoint" "$T/none.safetensors" \
 [ -e "$T/l2.npy" ] && bad "predict left output after an error" || ok "no output after an error"
 expect_error "bad number" "expects a number" \
   "$LETHE" train --epochs ten --out "$T/x.safetensors"
+expect_error "nan threads" "--threads expects a finite number" \
+  "$LETHE" train --threads nan --out "$T/x.safetensors"
+expect_error "nan lr" "--lr expects a finite number" \
+  "$LETHE" train --lr nan --out "$T/x.safetensors"
+expect_error "infinite lr" "--lr expects a finite number" \
+  "$LETHE" train --lr -inf --out "$T/x.safetensors"
+expect_error "fractional epochs" "--epochs expects a whole number" \
+  "$LETHE" train --epochs 1.9 --out "$T/x.safetensors"
+expect_error "negative seed" "--seed expects a whole number" \
+  "$LETHE" train --seed -1 --out "$T/x.safetensors"
+expect_error "seed 1e30" "--seed expects a whole number" \
+  "$LETHE" train --seed 1e30 --out "$T/x.safetensors"
+expect_error "seed 2^64" "--seed expects a whole number" \
+  "$LETHE" train --seed 18446744073709551616 --out "$T/x.safetensors"
+expect_error "duplicated flag" "lethe train: --lr given twice" \
+  "$LETHE" train --lr 0.1 --lr 0.2 --out "$T/x.safetensors"
+expect_error "duplicated switch" "lethe select: --easiest given twice" \
+  "$LETHE" select --easiest --easiest
+if "$LETHE" train --seed 18446744073709551615 --epochs 1e3 --help >"$T/out" 2>"$T/err"
+then ok "largest seed, --epochs 1e3 accepted"; else bad "largest seed"; cat "$T/err"; fi
 expect_error "unknown option" "unknown option '--epoch'" \
   "$LETHE" train --epoch 3 --out "$T/x.safetensors"
 expect_error "bad split" "split must be train or test" \

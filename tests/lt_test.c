@@ -5,6 +5,7 @@
  */
 #include "lt_test.h"
 
+#include <glob.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -356,4 +357,17 @@ bool lt_golden_check(const char *file, int line, const lt_golden *g,
         return false;
     }
     return lt_check_close(file, line, name, got, e->data, n, rtol);
+}
+
+bool lt_test_tmp_left(const char *path)
+{
+    char pat[4200];
+    if (snprintf(pat, sizeof pat, "%s.tmp*", path) >= (int)sizeof pat)
+        return false;
+    glob_t g;
+    int r = glob(pat, GLOB_NOSORT, NULL, &g);
+    bool left = r == 0 && g.gl_pathc > 0;
+    if (r == 0)
+        globfree(&g);
+    return left;
 }

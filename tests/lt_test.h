@@ -38,6 +38,10 @@ void lt_test_fail(const char *file, int line, const char *fmt, ...)
             lt_test_fail(__FILE__, __LINE__, __VA_ARGS__);               \
     } while (0)
 
+/* True when a temporary of an atomic write of path ("<path>.tmp*", any
+ * suffix) exists beside it. */
+bool lt_test_tmp_left(const char *path);
+
 /* Between these two calls failures are counted but not reported, so a
  * test can check that a checker rejects bad input. _end returns the count. */
 void lt_test_expect_fail_begin(void);

@@ -1,7 +1,9 @@
 /*
  * test_io.c - tests of the io layer's IDX reader: a valid file (raw and
  * gzip), and every kind of damage (bad magic, wrong type, truncated header,
- * truncated payload, trailing bytes, missing file) gives a clear error.
+ * truncated payload, trailing bytes, missing file, a header whose size
+ * overflows, a header promising more than the file can hold) gives a clear
+ * error.
  */
 #include "lt_test.h"
 
@@ -83,6 +85,34 @@ LT_TEST(idx_rejects_damaged_files)
     LT_CHECK(lt_idx_load("/nonexistent/lethe.idx", &x) == LT_ERR_IO &&
                  strstr(lt_last_error(), "/nonexistent/lethe.idx"),
              "missing file: %s", lt_last_error());
+}
+
+/* Headers whose element count overflows int64 if formed before the check:
+ * (2^32-1)^2 (a 12-byte file), and 65536 * 65536 * 2^31 * 2, which wraps to
+ * exactly 0 and was accepted as an empty array of that shape. */
+LT_TEST(idx_rejects_overflowing_headers)
+{
+    const uint8_t sq[] = {0, 0, 8, 2, 0xff, 0xff, 0xff, 0xff,
+                          0xff, 0xff, 0xff, 0xff};
+    lt_expect_bad(sq, sizeof sq, "implausible size");
+    const uint8_t wrap[] = {0, 0, 8, 4, 0, 1, 0, 0, 0, 1, 0, 0,
+                            0x80, 0, 0, 0, 0, 0, 0, 2};
+    lt_expect_bad(wrap, sizeof wrap, "implausible size");
+}
+
+/* A header promising 4 GiB in a 12-byte file is refused by its size,
+ * before the data is allocated (raw: exact size; gzip: the 1032:1 bound of
+ * deflate). */
+LT_TEST(idx_checks_file_size_before_allocating)
+{
+    const uint8_t big[] = {0, 0, 8, 2, 0, 1, 0, 0, 0, 1, 0, 0};
+    lt_expect_bad(big, sizeof big, "the file holds 0");
+    const char *p = lt_write_tmp(big, sizeof big, true);
+    lt_idx x;
+    LT_CHECK(lt_idx_load(p, &x) == LT_ERR_FORMAT &&
+                 strstr(lt_last_error(), "more than a gzip file"),
+             "gzip: %s", lt_last_error());
+    unlink(p);
 }
 
 LT_TEST_MAIN()

@@ -545,12 +545,7 @@ LT_TEST(st_damaged_copies_of_a_valid_file)
 
 /* ---- failed saves --------------------------------------------------------- */
 
-static bool st_tmp_left(const char *path)
-{
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    return access(tmp, F_OK) == 0;
-}
+static bool st_tmp_left(const char *path) { return lt_test_tmp_left(path); }
 
 LT_TEST(st_failed_save_leaves_old_file)
 {

@@ -8,6 +8,8 @@
 
 #include "lethe/core.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -16,8 +18,37 @@ extern "C" {
  * bytes not counting the NUL, len may be NULL). LT_ERR_IO naming the file
  * if it cannot be opened or read. */
 LT_API lt_status lt_read_file(const char *path, char **out, size_t *len);
-/* Write n bytes to path atomically: "<path>.tmp.<pid>", fsync, rename; on
- * failure the temp file is removed and path is untouched. */
+/* ---- safe atomic writes: the one way Lethe writes a file ----------------
+ * lt_atomic_open creates a temporary "<path>.tmp.<16 random hex digits>" in
+ * the target's folder with O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC and mode
+ * 0666 less the umask (so a file or symlink planted at any name is never
+ * followed or reused). The caller writes it (lt_atomic_write or stdio on
+ * lt_atomic_stream), then lt_atomic_commit flushes it, fsyncs it, renames it
+ * over path and fsyncs the folder (best effort); on any error, or with
+ * lt_atomic_abort, the temporary is removed and path keeps its old content.
+ * Errors are LT_ERR_IO naming path. While open, the temporary is listed in
+ * a process-wide table (64 entries) that the handlers of
+ * lt_install_cleanup_handlers() empty on a signal. */
+typedef struct lt_atomic_file lt_atomic_file;
+LT_API lt_status lt_atomic_open(const char *path, lt_atomic_file **out);
+/* The temporary as a stdio stream (write errors are caught at commit). */
+LT_API FILE *lt_atomic_stream(lt_atomic_file *a);
+/* Append n bytes; after a failure every later call and the commit fail. */
+LT_API lt_status lt_atomic_write(lt_atomic_file *a, const void *data,
+                                 size_t n);
+/* Flush, fsync, rename over the target; frees a whether or not it works. */
+LT_API lt_status lt_atomic_commit(lt_atomic_file *a);
+/* Remove the temporary and free a (NULL is a no-op). */
+LT_API void lt_atomic_abort(lt_atomic_file *a);
+/* For programs (the lethe command calls it first): on SIGINT, SIGTERM and
+ * SIGHUP, unlink every temporary in flight, then let the signal's default
+ * action run (the handler is async-signal-safe: unlink from a fixed table,
+ * then re-raise). A signal that is already ignored or handled is left
+ * alone. LT_ERR_IO if sigaction fails. */
+LT_API lt_status lt_install_cleanup_handlers(void);
+
+/* Write n bytes to path atomically (one lt_atomic_open/write/commit); on
+ * failure the temporary is removed and path is untouched. */
 LT_API lt_status lt_write_file_atomic(const char *path, const void *data,
                                       size_t n);
 /* The NUL-terminated text plus a final newline to path, atomically (as

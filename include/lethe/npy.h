@@ -8,7 +8,7 @@
 #include "lethe/core.h"
 
 /* Write data (shape[0] x ... x shape[ndim-1] floats) to path atomically
- * (temp file, then rename). */
+ * (lt_atomic_open of io.h: a safe temporary, fsync, rename). */
 LT_API lt_status lt_npy_save(const char *path, const float *data, int ndim,
                              const int64_t *shape);
 

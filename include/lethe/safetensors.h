@@ -81,8 +81,9 @@ LT_API lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t);
  * Every argument is checked first (LT_ERR_ARG: NULL name, data or meta
  * string, a name that is reserved ("__metadata__"), duplicated or
  * not valid UTF-8, a bad ndim or a negative dimension). The file is then
- * written to "<path>.tmp.<pid>", flushed with fsync and renamed over path,
- * so an existing file at path is either replaced whole or left untouched.
+ * written to a safe temporary (lt_atomic_open of io.h), flushed with fsync
+ * and renamed over path, so an existing file at path is either replaced
+ * whole or left untouched.
  * LT_ERR_IO if any step fails (the temporary file is removed). */
 LT_API lt_status lt_st_save(const char *path, const lt_st_tensor *t, int n,
                             const char *const *meta, int n_meta);

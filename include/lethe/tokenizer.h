@@ -95,7 +95,7 @@ LT_API lt_status lt_tokenizer_load(const char *path, lt_tokenizer **out);
 /* The same from a buffer of len bytes; name is used in messages. */
 LT_API lt_status lt_tokenizer_load_json(const char *json, size_t len,
                                         const char *name, lt_tokenizer **out);
-/* Write tokenizer.json to "<path>.tmp.<pid>", fsync, rename over path. */
+/* Write tokenizer.json to path atomically (lt_write_file_atomic of io.h). */
 LT_API lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path);
 /* The tokenizer.json text (malloc'd, NUL-terminated; free with free()),
  * or NULL with LT_ERR_NOMEM. */

@@ -58,7 +58,7 @@ LT_API lt_status lt_forget_from_list(const int64_t *idx, int64_t k, int64_t n,
 LT_API void lt_forget_set_free(lt_forget_set *f);
 /* Write the forget indices to path, one per line, after a '#' comment line
  * naming the spec and the sizes; readable back with "indices:PATH".
- * Atomic: written to "<path>.tmp.<pid>" then renamed. */
+ * Atomic: written through lt_atomic_open (io.h), then renamed. */
 LT_API lt_status lt_forget_save(const lt_forget_set *f, const char *path);
 
 /* ---- weight masks ------------------------------------------------------- */

@@ -1,10 +1,16 @@
 /*
  * args.c - option parsing from a table (so every command gets the same
- * --help and the same errors) and the progress reporter with rate and ETA.
+ * --help and the same errors: unknown or repeated flags, numbers that are
+ * not finite, out of range, or not whole for integer flags, seeds outside
+ * [0, 2^64)) and the progress reporter with rate and ETA.
  */
 #include "cli/args.h"
 #include "lethe/core.h"
 
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +46,39 @@ static void cli_args_help(const char *usage, const cli_opt *o, int n)
     printf("  --help           show this help\n");
 }
 
+/* A CLI_OPT_U64 value (a seed): decimal digits only, in [0, 2^64), so
+ * "-1", "1e30" and "0x10" are refused rather than wrapped or rounded. */
+static int cli_args_u64(const char *cmd, const cli_opt *o, const char *v)
+{
+    const char *p = v;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    errno = 0;
+    unsigned long long x = p > v && !*p ? strtoull(v, NULL, 10) : 0;
+    if (p == v || *p || errno == ERANGE) {
+        fprintf(stderr, "lethe %s: %s expects a whole number in [0, 2^64), "
+                "got '%s'\n", cmd, o->name, v);
+        return 2;
+    }
+    if (o->lo != o->hi && ((double)x < o->lo || (double)x > o->hi)) {
+        fprintf(stderr, "lethe %s: %s %s is out of range [%g, %g]\n", cmd,
+                o->name, v, o->lo, o->hi);
+        return 2;
+    }
+    *(uint64_t *)o->ptr = (uint64_t)x;
+    return 0;
+}
+
+/* A number: finite, inside the option's range (or the type's when it has
+ * none), and whole for CLI_OPT_INT. */
 static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
 {
     if (o->type == CLI_OPT_STR) {
         *(const char **)o->ptr = v;
         return 0;
     }
+    if (o->type == CLI_OPT_U64)
+        return cli_args_u64(cmd, o, v);
     char *end = NULL;
     double x = strtod(v, &end);
     if (end == v || *end) {
@@ -53,50 +86,72 @@ static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
                 o->name, v);
         return 2;
     }
-    if (o->lo != o->hi && (x < o->lo || x > o->hi)) {
-        fprintf(stderr, "lethe %s: %s %s is out of range [%g, %g]\n", cmd,
-                o->name, v, o->lo, o->hi);
+    if (!isfinite(x)) {
+        fprintf(stderr, "lethe %s: %s expects a finite number, got '%s'\n",
+                cmd, o->name, v);
         return 2;
     }
-    if (o->type == CLI_OPT_INT)
+    bool is_int = o->type == CLI_OPT_INT;
+    double lo = o->lo, hi = o->hi;
+    if (lo == hi) { /* no range of its own: the type's */
+        lo = is_int ? INT_MIN : -FLT_MAX;
+        hi = is_int ? INT_MAX : FLT_MAX;
+    }
+    if (x < lo || x > hi) {
+        fprintf(stderr, "lethe %s: %s %s is out of range [%g, %g]\n", cmd,
+                o->name, v, lo, hi);
+        return 2;
+    }
+    if (is_int && (double)(long long)x != x) {
+        fprintf(stderr, "lethe %s: %s expects a whole number, got '%s'\n",
+                cmd, o->name, v);
+        return 2;
+    }
+    if (is_int)
         *(int *)o->ptr = (int)x;
-    else if (o->type == CLI_OPT_FLOAT)
-        *(float *)o->ptr = (float)x;
     else
-        *(uint64_t *)o->ptr = (uint64_t)x;
+        *(float *)o->ptr = (float)x;
     return 0;
 }
 
 int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                   int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
+    bool *seen = calloc((size_t)(n > 0 ? n : 1), sizeof *seen);
+    if (!seen) {
+        fprintf(stderr, "lethe %s: out of memory\n", cmd);
+        return 2;
+    }
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             cli_args_help(usage, opts, n);
-            return 1;
+            rc = 1;
+            break;
         }
-        cli_opt *o = NULL;
-        for (int k = 0; k < n && !o; k++)
-            if (!strcmp(argv[i], opts[k].name))
-                o = &opts[k];
-        if (!o) {
+        int k = 0;
+        while (k < n && strcmp(argv[i], opts[k].name))
+            k++;
+        if (k == n) {
             fprintf(stderr, "lethe %s: unknown option '%s' (see lethe %s "
                     "--help)\n", cmd, argv[i], cmd);
-            return 2;
+            rc = 2;
+        } else if (seen[k]) {
+            fprintf(stderr, "lethe %s: %s given twice\n", cmd, opts[k].name);
+            rc = 2;
+        } else if (opts[k].type == CLI_OPT_FLAG) {
+            seen[k] = true;
+            *(bool *)opts[k].ptr = true;
+        } else if (i + 1 >= argc) {
+            fprintf(stderr, "lethe %s: %s needs a value\n", cmd, opts[k].name);
+            rc = 2;
+        } else {
+            seen[k] = true;
+            rc = cli_args_value(cmd, &opts[k], argv[++i]);
         }
-        if (o->type == CLI_OPT_FLAG) {
-            *(bool *)o->ptr = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "lethe %s: %s needs a value\n", cmd, o->name);
-            return 2;
-        }
-        int rc = cli_args_value(cmd, o, argv[++i]);
-        if (rc)
-            return rc;
     }
-    return 0;
+    free(seen);
+    return rc;
 }
 
 void cli_progress_start(cli_progress *p, const char *label, int64_t total)

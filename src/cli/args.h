@@ -17,12 +17,16 @@ typedef struct {
     cli_opt_type type;
     void *ptr;         /* const char **, int *, float *, uint64_t *, bool * */
     const char *help;
-    double lo, hi;     /* accepted range for numbers (lo == hi: any) */
+    double lo, hi;     /* accepted range for numbers (lo == hi: any value
+                        * the type holds; U64 always within [0, 2^64)) */
 } cli_opt;
 
 /* Parse argv[1..argc) against opts. Returns 0 on success, 1 when --help was
  * printed (to stdout), 2 on a usage error (message on stderr naming the
- * flag). usage is the first line of --help. */
+ * flag): an unknown flag, a flag given twice, a missing value, a number
+ * that is not one, not finite (nan, inf), out of range, or not whole for
+ * CLI_OPT_INT; a CLI_OPT_U64 takes decimal digits only (no sign, no
+ * exponent). usage is the first line of --help. */
 int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                   int argc, char **argv);
 

@@ -64,6 +64,9 @@ int main(int argc, char **argv)
     /* result lines interleave with progress on stderr: keep them in order
      * when both go to a log file */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Ctrl-C or kill: remove the temporaries of writes in flight */
+    if (lt_install_cleanup_handlers() != LT_OK)
+        fprintf(stderr, "lethe: %s\n", lt_last_error());
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -4,13 +4,13 @@
  * container and the atomic JSON Lines writer. See lethe/tofu.h.
  */
 #include "lethe/tofu.h"
+#include "lethe/io.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- UTF-8 --------------------------------------------------------------- */
 
@@ -485,36 +485,14 @@ lt_status lt_tofu_save_range(const char *path, const lt_tofu_set *s,
     for (int64_t i = first; i < first + count; i++)
         if (tofu_check_record(path, &s->qa[i], i) != LT_OK)
             return LT_ERR_ARG;
-    size_t tl = strlen(path) + 32;
-    char *tmp = malloc(tl);
-    if (!tmp)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    lt_status st = LT_OK;
-    if (!f) {
-        st = lt_set_error(LT_ERR_IO, "%s: cannot create %s: %s", path, tmp,
-                          strerror(errno));
-    } else {
-        for (int64_t i = first; i < first + count; i++)
-            tofu_put_record(f, &s->qa[i], fields);
-        bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-        int err = ok ? 0 : errno ? errno : EIO;
-        if (fclose(f) != 0 && ok) {
-            ok = false;
-            err = errno;
-        }
-        if (!ok)
-            st = lt_set_error(LT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
-                              strerror(err));
-        else if (rename(tmp, path) != 0)
-            st = lt_set_error(LT_ERR_IO, "%s: cannot rename %s to it: %s",
-                              path, tmp, strerror(errno));
-        if (st != LT_OK)
-            unlink(tmp);
-    }
-    free(tmp);
-    return st;
+    lt_atomic_file *a;
+    lt_status st = lt_atomic_open(path, &a);
+    if (st != LT_OK)
+        return st;
+    FILE *f = lt_atomic_stream(a);
+    for (int64_t i = first; i < first + count; i++)
+        tofu_put_record(f, &s->qa[i], fields);
+    return lt_atomic_commit(a);
 }
 
 lt_status lt_tofu_save(const char *path, const lt_tofu_set *s)

@@ -1,7 +1,8 @@
 /*
- * file.c - whole-file reads and atomic whole-file writes (temp file in the
- * same folder, fsync, rename), shared by every reader and writer of small
- * text files (JSON configs, tokenizers, corpora, result tables), and
+ * file.c - whole-file reads and atomic whole-file writes (through
+ * lt_atomic_open of atomic.c: a safe temporary, fsync, rename), shared by
+ * every reader and writer of small text files (JSON configs, tokenizers,
+ * corpora, result tables), and
  * "mkdir -p" for the folders they go to.
  */
 #include "lethe/io.h"
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 lt_status lt_read_file(const char *path, char **out, size_t *len)
 {
@@ -55,25 +55,15 @@ lt_status lt_read_file(const char *path, char **out, size_t *len)
 
 lt_status lt_write_file_atomic(const char *path, const void *data, size_t n)
 {
-    char tmp[4200];
-    if (!path || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-                          (long)getpid()) >= (int)sizeof tmp)
-        return lt_set_error(LT_ERR_ARG, "%s: path too long",
-                            path ? path : "(null)");
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot create: %s", tmp,
-                            strerror(errno));
-    bool ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 &&
-              fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return lt_set_error(LT_ERR_IO, "%s: cannot write: %s", path,
-                            strerror(e));
+    lt_atomic_file *a;
+    lt_status st = lt_atomic_open(path, &a);
+    if (st != LT_OK)
+        return st;
+    if ((st = lt_atomic_write(a, data, n)) != LT_OK) {
+        lt_atomic_abort(a);
+        return st;
     }
-    return LT_OK;
+    return lt_atomic_commit(a);
 }
 
 lt_status lt_write_text_atomic(const char *path, const char *text)

@@ -3,12 +3,16 @@
  * header (two zero bytes, a type byte, a dimension count, then one 32-bit
  * size per dimension) followed by the raw array. zlib's gzread reads both
  * gzip-compressed and plain files. Everything in the header is checked
- * before it is trusted.
+ * before it is trusted, and the file's size before the data is allocated.
  */
 #include "lethe/io.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define LT_IDX_MAX_BYTES ((int64_t)1 << 32)
@@ -51,11 +55,39 @@ static lt_status lt_idx_header(gzFile f, const char *path, lt_idx *out)
             return lt_set_error(LT_ERR_FORMAT, "%s: truncated IDX header",
                                 path);
         out->shape[i] = lt_be32(d);
-        out->numel *= out->shape[i];
-        if (out->shape[i] == 0 || out->numel > LT_IDX_MAX_BYTES)
+        /* checked before the product is formed, so it cannot overflow */
+        if (out->shape[i] == 0 ||
+            out->shape[i] > LT_IDX_MAX_BYTES / out->numel)
             return lt_set_error(LT_ERR_FORMAT, "%s: IDX dimension %d has "
                                 "implausible size %lld", path, i,
                                 (long long)out->shape[i]);
+        out->numel *= out->shape[i];
+    }
+    return LT_OK;
+}
+
+/* Before anything is allocated: can a file of size bytes hold the header
+ * and the numel bytes it promises? A plain file must be exactly that long;
+ * deflate expands at most 1032:1, which bounds what a gzip file holds. */
+static lt_status lt_idx_check_size(gzFile f, const char *path,
+                                   const lt_idx *x, int64_t size)
+{
+    int64_t want = 4 + 4 * (int64_t)x->ndim + x->numel;
+    if (gzdirect(f)) {
+        if (size < want)
+            return lt_set_error(LT_ERR_FORMAT, "%s: truncated: the header "
+                                "promises %lld bytes of data, the file holds "
+                                "%lld", path, (long long)x->numel,
+                                (long long)(size - (want - x->numel)));
+        if (size > want)
+            return lt_set_error(LT_ERR_FORMAT, "%s: trailing bytes after "
+                                "the %lld the header promises", path,
+                                (long long)x->numel);
+    } else if (want > size * 1032 + 1024) {
+        return lt_set_error(LT_ERR_FORMAT, "%s: truncated: the header "
+                            "promises %lld bytes of data, more than a gzip "
+                            "file of %lld bytes can hold", path,
+                            (long long)x->numel, (long long)size);
     }
     return LT_OK;
 }
@@ -63,10 +95,23 @@ static lt_status lt_idx_header(gzFile f, const char *path, lt_idx *out)
 lt_status lt_idx_load(const char *path, lt_idx *out)
 {
     memset(out, 0, sizeof *out);
-    gzFile f = gzopen(path, "rb");
-    if (!f)
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return lt_set_error(LT_ERR_IO, "%s: cannot open: %s",
+                            path ? path : "(null)", strerror(e));
+    }
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return lt_set_error(LT_ERR_IO, "%s: cannot open", path);
+    }
     lt_status s = lt_idx_header(f, path, out);
+    if (s == LT_OK && S_ISREG(st.st_mode))
+        s = lt_idx_check_size(f, path, out, (int64_t)st.st_size);
     if (s == LT_OK) {
         out->data = malloc((size_t)out->numel);
         if (!out->data)

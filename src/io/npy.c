@@ -1,13 +1,14 @@
 /*
  * npy.c - writer of NumPy's .npy format version 1.0: magic, a little-endian
  * header length, a Python-dict header padded with spaces and a newline to
- * a multiple of 64 bytes, then the raw float32 data.
+ * a multiple of 64 bytes, then the raw float32 data, written atomically
+ * (lt_atomic_open).
  */
 #include "lethe/npy.h"
+#include "lethe/io.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static size_t lt_npy_header(char *h, size_t cap, int ndim, const int64_t *shape)
 {
@@ -31,22 +32,23 @@ lt_status lt_npy_save(const char *path, const float *data, int ndim,
 {
     if (!path || !data || ndim < 1 || ndim > LT_MAX_DIMS)
         return lt_set_error(LT_ERR_ARG, "npy: bad arguments");
-    char h[512], tmp[4200];
+    char h[512];
     size_t hl = lt_npy_header(h, sizeof h - 80, ndim, shape);
     int64_t n = lt_shape_numel(ndim, shape);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return lt_set_error(LT_ERR_IO, "%s: cannot create", tmp);
+    lt_atomic_file *a;
+    lt_status st = lt_atomic_open(path, &a);
+    if (st != LT_OK)
+        return st;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                              (unsigned char)(hl & 255), (unsigned char)(hl >> 8)};
-    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(h, 1, hl, f) == hl &&
-              fwrite(data, sizeof(float), (size_t)n, f) == (size_t)n;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return lt_set_error(LT_ERR_IO, "%s: write failed", path);
+    st = lt_atomic_write(a, pre, 10);
+    if (st == LT_OK)
+        st = lt_atomic_write(a, h, hl);
+    if (st == LT_OK)
+        st = lt_atomic_write(a, data, sizeof(float) * (size_t)n);
+    if (st != LT_OK) {
+        lt_atomic_abort(a);
+        return st;
     }
-    return LT_OK;
+    return lt_atomic_commit(a);
 }

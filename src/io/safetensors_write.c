@@ -1,35 +1,18 @@
 /*
  * safetensors_write.c - the writer of the safetensors format: F32 tensors
  * sorted by name, a JSON header padded with spaces to a multiple of 8
- * bytes, written to "<path>.tmp.<pid>", fsynced and renamed over path, so a
- * failed save never damages an existing file. Every argument is checked
- * before anything is written. The reader is in safetensors.c.
+ * bytes, written through lt_atomic_open (a safe temporary, fsynced and
+ * renamed over path), so a failed save never damages an existing file.
+ * Every argument is checked before anything is written. The reader is in safetensors.c.
  */
 #include "lethe/safetensors.h"
+#include "lethe/io.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define ST_META_KEY "__metadata__"
-
-static bool st_write_full(int fd, const void *buf, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = write(fd, (const char *)buf + done, n - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        done += (size_t)r;
-    }
-    return true;
-}
 
 /* ---- saving ------------------------------------------------------------ */
 
@@ -231,10 +214,10 @@ static bool st_host_le(void)
 }
 
 /* Write n floats little-endian. */
-static bool st_write_floats(int fd, const float *x, int64_t n)
+static lt_status st_write_floats(lt_atomic_file *a, const float *x, int64_t n)
 {
     if (st_host_le())
-        return st_write_full(fd, x, (size_t)n * sizeof(float));
+        return lt_atomic_write(a, x, (size_t)n * sizeof(float));
     uint8_t buf[4096];
     for (int64_t i = 0; i < n;) {
         size_t m = 0;
@@ -244,50 +227,11 @@ static bool st_write_floats(int fd, const float *x, int64_t n)
             for (int k = 0; k < 4; k++)
                 buf[m + (size_t)k] = (uint8_t)(u >> (8 * k));
         }
-        if (!st_write_full(fd, buf, m))
-            return false;
+        lt_status s = lt_atomic_write(a, buf, m);
+        if (s != LT_OK)
+            return s;
     }
-    return true;
-}
-
-/* Write the whole file to tmp and fsync it; 0 or an errno value. */
-static int st_write_tmp(const char *tmp, const st_buf *hdr,
-                        const lt_st_tensor *const *sorted,
-                        const int64_t *numel, int n)
-{
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return errno;
-    uint8_t lb[8];
-    for (int k = 0; k < 8; k++)
-        lb[k] = (uint8_t)((uint64_t)hdr->n >> (8 * k));
-    bool ok = st_write_full(fd, lb, 8) && st_write_full(fd, hdr->p, hdr->n);
-    for (int i = 0; ok && i < n; i++)
-        ok = st_write_floats(fd, sorted[i]->data, numel[i]);
-    ok = ok && fsync(fd) == 0;
-    int err = ok ? 0 : errno ? errno : EIO;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    return err;
-}
-
-/* Make the rename durable (best effort: some filesystems refuse). */
-static void st_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if ((size_t)(slash - path) < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path),
-                 path);
-    else
-        return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    return LT_OK;
 }
 
 static lt_status st_save_sorted(const char *path,
@@ -297,30 +241,30 @@ static lt_status st_save_sorted(const char *path,
 {
     st_buf hdr = {0};
     st_build_header(&hdr, sorted, numel, n, meta, n_meta);
-    size_t tl = strlen(path) + 32;
-    char *tmp = malloc(tl);
-    lt_status s = LT_OK;
-    if (hdr.oom || !tmp) {
-        s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    } else {
-        snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-        errno = 0;
-        int err = st_write_tmp(tmp, &hdr, sorted, numel, n);
-        if (err) {
-            s = lt_set_error(LT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
-                             strerror(err));
-            unlink(tmp);
-        } else if (rename(tmp, path) != 0) {
-            s = lt_set_error(LT_ERR_IO, "%s: cannot rename %s to it: %s",
-                             path, tmp, strerror(errno));
-            unlink(tmp);
-        } else {
-            st_sync_dir(path);
-        }
+    if (hdr.oom) {
+        free(hdr.p);
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
     }
-    free(tmp);
+    lt_atomic_file *a;
+    lt_status s = lt_atomic_open(path, &a);
+    if (s != LT_OK) {
+        free(hdr.p);
+        return s;
+    }
+    uint8_t lb[8];
+    for (int k = 0; k < 8; k++)
+        lb[k] = (uint8_t)((uint64_t)hdr.n >> (8 * k));
+    s = lt_atomic_write(a, lb, 8);
+    if (s == LT_OK)
+        s = lt_atomic_write(a, hdr.p, hdr.n);
+    for (int i = 0; s == LT_OK && i < n; i++)
+        s = st_write_floats(a, sorted[i]->data, numel[i]);
     free(hdr.p);
-    return s;
+    if (s != LT_OK) {
+        lt_atomic_abort(a);
+        return s;
+    }
+    return lt_atomic_commit(a);
 }
 
 lt_status lt_st_save(const char *path, const lt_st_tensor *t, int n,

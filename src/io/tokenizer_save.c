@@ -5,17 +5,15 @@
  * id order and whose merges are "a b" strings (["a", "b"] pairs when a
  * token holds a space). Token strings use GPT-2's byte-level characters;
  * added and literal tokens are written verbatim. lt_tokenizer_save writes
- * "<path>.tmp.<pid>", fsyncs it and renames it over path.
+ * it atomically (lt_write_file_atomic).
  */
 #include "tokenizer_internal.h"
+#include "lethe/io.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The JSON string of token id (malloc'd). */
 static char *lt_tj_string(const lt_tokenizer *t, int32_t id)
@@ -188,34 +186,6 @@ char *lt_tokenizer_to_json(const lt_tokenizer *t)
     return s;
 }
 
-/* Write n bytes to tmp and fsync; false (errno set) on failure. */
-static bool lt_tj_write_file(const char *tmp, const char *s, size_t n)
-{
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return false;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = write(fd, s + done, n - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = errno ? errno : EIO;
-            close(fd);
-            errno = e;
-            return false;
-        }
-        done += (size_t)r;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return false;
-    }
-    return close(fd) == 0;
-}
-
 lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path)
 {
     if (!t || !path || !*path)
@@ -223,21 +193,7 @@ lt_status lt_tokenizer_save(const lt_tokenizer *t, const char *path)
     char *s = lt_tokenizer_to_json(t);
     if (!s)
         return LT_ERR_NOMEM;
-    size_t tl = strlen(path) + 32;
-    char *tmp = malloc(tl);
-    if (!tmp) {
-        free(s);
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    size_t n = strlen(s);
-    lt_status st = LT_OK;
-    if (!lt_tj_write_file(tmp, s, n) || rename(tmp, path) != 0) {
-        st = lt_set_error(LT_ERR_IO, "%s: cannot write: %s", path,
-                          strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
+    lt_status st = lt_write_file_atomic(path, s, strlen(s));
     free(s);
     return st;
 }

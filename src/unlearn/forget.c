@@ -7,6 +7,7 @@
  * out ascending in O(n) whatever the selection order.
  */
 #include "lethe/unlearn.h"
+#include "lethe/io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void lt_forget_set_free(lt_forget_set *f)
 {
@@ -266,31 +266,15 @@ lt_status lt_forget_save(const lt_forget_set *f, const char *path)
 {
     if (!f || !path || (!f->forget && f->n_forget))
         return lt_set_error(LT_ERR_ARG, "forget set save: bad arguments");
-    size_t tl = strlen(path) + 32;
-    char *tmp = malloc(tl);
-    if (!tmp)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    FILE *o = fopen(tmp, "w");
-    if (!o) {
-        lt_status s = lt_set_error(LT_ERR_IO, "%s: cannot create %s: %s",
-                                   path, tmp, strerror(errno));
-        free(tmp);
+    lt_atomic_file *a;
+    lt_status s = lt_atomic_open(path, &a);
+    if (s != LT_OK)
         return s;
-    }
+    FILE *o = lt_atomic_stream(a);
     bool ok = fprintf(o, "# lethe forget set %s: %lld of %lld training "
                       "items\n", f->spec, (long long)f->n_forget,
                       (long long)f->n) > 0;
     for (int64_t i = 0; ok && i < f->n_forget; i++)
         ok = fprintf(o, "%lld\n", (long long)f->forget[i]) > 0;
-    ok = fflush(o) == 0 && ok;
-    ok = fclose(o) == 0 && ok;
-    lt_status s = LT_OK;
-    if (!ok || rename(tmp, path) != 0) {
-        s = lt_set_error(LT_ERR_IO, "%s: write failed: %s", path,
-                         strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return s;
+    return lt_atomic_commit(a);
 }
