@@ -220,6 +220,136 @@ expect_error "bench muse: unknown method, before any training" "npx" \
 expect_error "data muse: unknown collection" "nosuchcollection" \
   "$LETHE" data muse --forget nosuchcollection --out "$T/muse"
 
+# Outputs never overwrite inputs (nor each other): refused with exit
+# status 2 before any work, naming both options; the input is unchanged.
+# expect_refused NAME NEEDLE KEEP COMMAND...: KEEP is the input to compare
+# byte for byte afterwards ("-": none).
+expect_refused() {
+  name=$1 needle=$2 keep=$3
+  shift 3
+  [ "$keep" = - ] || cp "$keep" "$T/kept"
+  "$@" >"$T/out" 2>"$T/err"
+  st=$?
+  if [ "$st" -ne 2 ]; then
+    bad "$name: exit $st"; cat "$T/err"
+  elif ! grep -qF -- "$needle" "$T/err"; then
+    bad "$name: stderr lacks '$needle':"; cat "$T/err"
+  elif [ "$keep" != - ] && ! cmp -s "$keep" "$T/kept"; then
+    bad "$name: $keep was changed"
+  else
+    ok "$name"
+  fi
+}
+M=$T/mlp.safetensors
+expect_refused "predict --out the model" "--out $M is the same file as --model" "$M" \
+  "$LETHE" predict --model "$M" --out "$M"
+ln -s "$M" "$T/mlp.link"
+ln "$M" "$T/mlp.hard"
+expect_refused "predict --out a symlink to the model" \
+  "--out $T/mlp.link is the same file as --model $M" "$M" \
+  "$LETHE" predict --model "$M" --out "$T/mlp.link"
+expect_refused "predict --out a hard link to the model" \
+  "--out $T/mlp.hard is the same file as --model $M" "$M" \
+  "$LETHE" predict --model "$M" --out "$T/mlp.hard"
+expect_refused "eval --json the model" "--json $M is the same file as --model" "$M" \
+  "$LETHE" eval --model "$M" --json "$M"
+expect_refused "eval --json the --retrain model" "is the same file as --retrain" "$M" \
+  "$LETHE" eval --model "$T/small.safetensors" --forget random:10% \
+  --retrain "$M" --json "$T/mlp.link"
+expect_refused "eval --json the forget indices" "is the same file as --forget" "$T/w.idx" \
+  "$LETHE" eval --model "$M" --forget "indices:$T/w.idx" --json "$T/w.idx"
+expect_refused "unlearn --json the model" "--json $M is the same file as --model" "$M" \
+  "$LETHE" unlearn --model "$M" --forget random:10% --method ga --epochs 1 \
+  --out "$T/u4.safetensors" --json "$M"
+expect_refused "unlearn --json the --out file" \
+  "--json $T/./u4.safetensors is the same file as --out $T/u4.safetensors" - \
+  "$LETHE" unlearn --model "$M" --forget random:10% --method ga --epochs 1 \
+  --out "$T/u4.safetensors" --json "$T/./u4.safetensors"
+expect_refused "unlearn --json the forget list beside --out" \
+  "--json $T/u4.safetensors.forget.txt is the same file as --out's forget list" - \
+  "$LETHE" unlearn --model "$M" --forget random:10% --method ga --epochs 1 \
+  --out "$T/u4.safetensors" --json "$T/u4.safetensors.forget.txt"
+expect_refused "unlearn --out the model" "--out $M is the same file as --model" "$M" \
+  "$LETHE" unlearn --model "$M" --forget random:10% --method ga --epochs 1 --out "$M"
+[ -e "$T/u4.safetensors" ] || [ -e "$T/u4.safetensors.forget.txt" ] &&
+  bad "unlearn left output after a refusal" || ok "unlearn: nothing written when refused"
+expect_refused "select --json the model" "--json $M is the same file as --model" "$M" \
+  "$LETHE" select --model "$M" --worst-case --out "$T/w3.idx" --json "$M"
+expect_refused "select --json the --out file" \
+  "is the same file as --out" - \
+  "$LETHE" select --model "$M" --worst-case --out "$T/w3.idx" --json "$T/w3.idx"
+L=$T/lm.safetensors
+expect_refused "lm unlearn --json the model" "--json $L is the same file as --model" "$L" \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga \
+  --out "$T/u5.safetensors" --json "$L"
+expect_refused "lm unlearn --json the model's tokenizer" \
+  "--json $T/lm.tokenizer.json is the same file as --model's tokenizer" "$T/lm.tokenizer.json" \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga \
+  --out "$T/u5.safetensors" --json "$T/lm.tokenizer.json"
+expect_refused "lm unlearn --out the model" "--out $L is the same file as --model" "$L" \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga --out "$L"
+expect_refused "lm unlearn --json the tokenizer beside --out" \
+  "--json $T/u5.tokenizer.json is the same file as --out's tokenizer" - \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga \
+  --out "$T/u5.safetensors" --json "$T/u5.tokenizer.json"
+expect_refused "lm unlearn --json the tokenizer in an HF folder --out" \
+  "--json $T/hf/tokenizer.json is the same file as --out's tokenizer" - \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga \
+  --out "$T/hf" --json "$T/hf/tokenizer.json"
+expect_refused "lm unlearn --json the --forget data" "is the same file as --forget" \
+  "$T/tofu/forget10.json" \
+  "$LETHE" lm unlearn --model "$L" --forget "$T/tofu/forget10.json" --method ga \
+  --out "$T/u5.safetensors" --json "$T/tofu/forget10.json"
+[ -e "$T/u5.safetensors" ] || [ -e "$T/hf" ] &&
+  bad "lm unlearn left output after a refusal" || ok "lm unlearn: nothing written when refused"
+D=$T/tofu/forget10.json
+expect_refused "lm score --json the data file" "--json $D is the same file as --data" "$D" \
+  "$LETHE" lm score --model "$L" --data "$D" --json "$D"
+expect_refused "lm eval --json the forget file" \
+  "is the same file as --forget" "$T/tofu/forget10_perturbed.json" \
+  "$LETHE" lm eval --benchmark tofu --model "$L" \
+  --forget "$T/tofu/forget10_perturbed.json" --json "$T/tofu/forget10_perturbed.json"
+expect_refused "lm eval --json the retain model" "is the same file as --retain-model" "$L" \
+  "$LETHE" lm eval --benchmark tofu --model "$T/u.safetensors" \
+  --forget "$T/tofu/forget10_perturbed.json" --retain-model "$L" --json "$L"
+expect_refused "lm train --out the data file (as a folder)" \
+  "--out $T/tofu/full.json is the same file as --data" "$T/tofu/full.json" \
+  "$LETHE" lm train --config tiny --data "$T/tofu/retain90.json,$T/tofu/full.json" \
+  --epochs 1 --out "$T/tofu/full.json"
+expect_refused "lm train --out's tokenizer over --tokenizer" \
+  "--out's tokenizer $T/lm.tokenizer.json is the same file as --tokenizer" \
+  "$T/lm.tokenizer.json" \
+  "$LETHE" lm train --config tiny --data "$T/tofu/full.json" --epochs 1 \
+  --tokenizer "$T/lm.tokenizer.json" --out "$T/lm.safetensors"
+expect_refused "lm train --init the --out model" "--out $L is the same file as --init" "$L" \
+  "$LETHE" lm train --init "$L" --data "$T/tofu/full.json" --epochs 1 --out "$L"
+expect_refused "tokenizer train --out a corpus file" \
+  "--out $T/tofu/full.json is the same file as --corpus" "$T/tofu/full.json" \
+  "$LETHE" tokenizer train --corpus "$T/tofu/retain90.json,$T/tofu/full.json" \
+  --vocab 280 --out "$T/tofu/full.json"
+mkdir -p "$T/md"
+printf 'a first text to forget\n%%\na second one\n%%\n' >"$T/md/forget.txt"
+expect_refused "data muse --out the folder of its --forget file" \
+  "--out's forget.txt $T/md/forget.txt is the same file as --forget" "$T/md/forget.txt" \
+  "$LETHE" data muse --forget "$T/md/forget.txt" --out "$T/md"
+expect_refused "lm eval muse --json a corpus file" \
+  "--json $T/md/forget.txt is the same file as --dir's forget.txt" "$T/md/forget.txt" \
+  "$LETHE" lm eval --benchmark muse --model "$L" --dir "$T/md" --json "$T/md/forget.txt"
+expect_refused "bench classify --json and --markdown one file" \
+  "--markdown $T/rep is the same file as --json" - \
+  "$LETHE" bench classify --json "$T/rep" --markdown "$T/rep" --cache "$T/bc"
+expect_refused "bench classify --json the forget indices" \
+  "--json $T/w.idx is the same file as --forget" "$T/w.idx" \
+  "$LETHE" bench classify --forget "indices:$T/w.idx" --json "$T/w.idx" --cache "$T/bc"
+expect_refused "bench tofu --json and --markdown one file" \
+  "--markdown $T/./rep is the same file as --json $T/rep" - \
+  "$LETHE" bench tofu --quick --json "$T/rep" --markdown "$T/./rep" --cache "$T/bc"
+expect_refused "bench muse --json the --forget collection file" \
+  "--json $T/md/forget.txt is the same file as --forget" "$T/md/forget.txt" \
+  "$LETHE" bench muse --quick --forget "$T/md/forget.txt" --json "$T/md/forget.txt" --cache "$T/bc"
+[ -e "$T/rep" ] || [ -e "$T/bc" ] && bad "bench wrote after a refusal" ||
+  ok "bench: nothing written when refused"
+
 # Bad inputs.
 cp "$T/mlp.safetensors" "$T/keep.safetensors"
 expect_error "unknown model" "unknown model 'resnet99'" \

@@ -59,6 +59,14 @@ LT_API lt_status lt_write_text_atomic(const char *path, const char *text);
  * folder that cannot be made (or a part of the path that is a file);
  * LT_ERR_ARG for a NULL, empty or over-long path. */
 LT_API lt_status lt_mkdirs(const char *dir);
+/* Whether paths a and b name the same file (path.c): when both exist,
+ * the same device and inode (a symlink or a hard link to a file is that
+ * file); when neither does, the same absolute path once every existing
+ * folder of each is resolved (so "d/./x" and "d/x" are one file not yet
+ * written). A path that exists is never the same as one that does not;
+ * NULL or empty is the same as nothing. The commands compare each output
+ * with their inputs and other outputs with it before doing any work. */
+LT_API bool lt_same_file(const char *a, const char *b);
 
 /* An IDX array of unsigned bytes (the only type MNIST-style files use). */
 typedef struct {

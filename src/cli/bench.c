@@ -50,6 +50,16 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
     {"--threads", CLI_OPT_INT, &(out).threads,                               \
      "threads (0: all cores)", 0, 1024}
 
+/* The output discipline (paths.h) with the report files as outputs and
+ * in (the files the protocol reads) as inputs; 0 or 2. */
+static int cli_bench_paths(const char *cmd, cli_paths *in,
+                           const cli_bench_out *out)
+{
+    cli_paths_add(in, true, "--json", out->json);
+    cli_paths_add(in, true, "--markdown", out->markdown);
+    return cli_paths_check(cmd, in);
+}
+
 static int cli_bench_start(cli_bench_out *out, int argc, char **argv)
 {
     cli_join_args(argc, argv, out->command, sizeof out->command);
@@ -99,6 +109,10 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         cli_fail(cmd, NULL);
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_in_forget(&p, "--forget", c.forget);
+    if ((rc = cli_bench_paths(cmd, &p, &out)))
+        return rc;
     cli_bench_start(&out, argc, argv);
     c.command = out.command;
     c.progress = cli_bench_progress;
@@ -152,6 +166,9 @@ static int cli_bench_tofu(int argc, char **argv)
         cli_fail("bench tofu", NULL);
         return 2;
     }
+    cli_paths p = {0};
+    if ((rc = cli_bench_paths("bench tofu", &p, &out)))
+        return rc;
     cli_bench_start(&out, argc, argv);
     c.command = out.command;
     c.progress = cli_bench_progress;
@@ -209,6 +226,11 @@ static int cli_bench_muse(int argc, char **argv)
         cli_fail("bench muse", NULL);
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_in_fortune(&p, "--forget", c.fortune_dir, c.forget);
+    cli_paths_in_fortune(&p, "--retain", c.fortune_dir, c.retain);
+    if ((rc = cli_bench_paths("bench muse", &p, &out)))
+        return rc;
     cli_bench_start(&out, argc, argv);
     c.command = out.command;
     c.progress = cli_bench_progress;

@@ -9,6 +9,7 @@
 #include "lethe/bench.h"
 
 #include "cli/args.h"
+#include "cli/paths.h"
 
 #include <stdio.h>
 

@@ -45,6 +45,10 @@ static int cli_data_tofu(int argc, char **argv)
         fprintf(stderr, "lethe data tofu-synth: --out DIR is required\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_add(&p, true, "--out", out);
+    if ((rc = cli_paths_check("data tofu-synth", &p)))
+        return rc;
     if (lt_tofu_synth(authors, seed, out) != LT_OK)
         return cli_fail("data tofu-synth", NULL);
     printf("wrote %s: %d authors, %d QA pairs (full.json), forget10 = last "
@@ -105,6 +109,10 @@ static int cli_data_wordnet(int argc, char **argv)
         fprintf(stderr, "lethe data wordnet-qa: --out FILE is empty\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_add(&p, true, "--out", out);
+    if ((rc = cli_paths_check("data wordnet-qa", &p)))
+        return rc;
     return cli_data_wordnet_write(kind, dir, n, seed, out);
 }
 

@@ -98,6 +98,13 @@ int cli_eval(int argc, char **argv)
         fprintf(stderr, "lethe eval: --retrain needs --forget\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_add(&p, false, "--model", model);
+    cli_paths_add(&p, false, "--retrain", retrain);
+    cli_paths_in_forget(&p, "--forget", forget);
+    cli_paths_add(&p, true, "--json", json);
+    if ((rc = cli_paths_check("eval", &p)))
+        return rc;
     lt_forget_set f = {0};
     char arch[256] = "";
     lt_checkpoint_eval e = {.model = model, .data = data, .arch = arch,
@@ -134,6 +141,11 @@ int cli_predict(int argc, char **argv)
         fprintf(stderr, "lethe predict: --out FILE is required\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_add(&p, false, "--model", model);
+    cli_paths_add(&p, true, "--out", out);
+    if ((rc = cli_paths_check("predict", &p)))
+        return rc;
     if (threads)
         lt_set_num_threads(threads);
     lt_model *m;

@@ -166,6 +166,18 @@ static int cli_lm_train_cmd(int argc, char **argv)
     int rc = cli_lm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    cli_paths p = {0};
+    if (cli_ends_with(o.config, ".json"))
+        cli_paths_add(&p, false, "--config", o.config);
+    if (o.init)
+        cli_paths_in_lm(&p, "--init", o.init, "--tokenizer", o.tok);
+    else
+        cli_paths_add(&p, false, "--tokenizer", o.tok);
+    cli_paths_in_list(&p, "--data", o.data);
+    cli_paths_add(&p, false, "--text", o.text);
+    cli_paths_out_lm(&p, "--out", o.out);
+    if ((rc = cli_paths_check("lm train", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_tofu_set qa = {0};
@@ -285,6 +297,12 @@ static int cli_lm_score_cmd(int argc, char **argv)
         fprintf(stderr, "lethe lm score: --model and --data are required\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_in_lm(&p, "--model", model, "--tokenizer", tok);
+    cli_paths_add(&p, false, "--data", data);
+    cli_paths_add(&p, true, "--json", json);
+    if ((rc = cli_paths_check("lm score", &p)))
+        return rc;
     if (threads)
         lt_set_num_threads(threads);
     lt_tofu_set qa;

@@ -138,6 +138,19 @@ int cli_lm_eval(int argc, char **argv)
                 "muse)\n", o.bench);
         return 2;
     }
+    const lt_tofu_eval_cfg *c = &o.c;
+    cli_paths p = {0};
+    cli_paths_in_lm(&p, "--model", c->model, "--tokenizer", c->tok);
+    cli_paths_add(&p, false, "--forget", c->file[LT_TOFU_SPLIT_FORGET]);
+    cli_paths_add(&p, false, "--retain", c->file[LT_TOFU_SPLIT_RETAIN]);
+    cli_paths_add(&p, false, "--real-authors", c->file[LT_TOFU_SPLIT_REAL]);
+    cli_paths_add(&p, false, "--world-facts", c->file[LT_TOFU_SPLIT_WORLD]);
+    cli_paths_in_lm(&p, "--retain-model", c->retain_model,
+                    "--retain-tokenizer", c->retain_tok);
+    cli_paths_add(&p, false, "--retain-json", c->retain_json);
+    cli_paths_add(&p, true, "--json", o.json);
+    if ((rc = cli_paths_check("lm eval", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_tofu_eval_result r;

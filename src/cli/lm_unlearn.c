@@ -180,6 +180,14 @@ int cli_lm_unlearn(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     if ((rc = cli_lmu_config(&o)))
         return rc;
+    cli_paths p = {0};
+    cli_paths_in_lm(&p, "--model", o.model, "--tokenizer", o.tok);
+    cli_paths_add(&p, false, "--forget", o.forget);
+    cli_paths_add(&p, false, "--retain", o.retain);
+    cli_paths_out_lm(&p, "--out", o.out);
+    cli_paths_add(&p, true, "--json", o.json);
+    if ((rc = cli_paths_check("lm unlearn", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_llama *m;

@@ -20,7 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The files lt_muse_write makes in a corpus folder (lethe/fortunes.h). */
+static const char *const cli_muse_files[] = {
+    "forget.txt", "retain.txt", "holdout.txt", "train.txt",
+    "knowmem_forget.json", "knowmem_retain.json", NULL};
+
 /* ---- lethe data muse ---------------------------------------------------------- */
+
 
 int cli_data_muse(int argc, char **argv)
 {
@@ -51,6 +57,12 @@ int cli_data_muse(int argc, char **argv)
         fprintf(stderr, "lethe data muse: --out DIR is required\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_in_fortune(&p, "--forget", c.fortune_dir, c.forget);
+    cli_paths_in_fortune(&p, "--retain", c.fortune_dir, c.retain);
+    cli_paths_add_dir(&p, true, "--out", out, cli_muse_files);
+    if ((rc = cli_paths_check("data muse", &p)))
+        return rc;
     c.holdout_frac = frac;
     c.qa_max = qa_max;
     lt_muse_build_info n;
@@ -177,6 +189,15 @@ int cli_lm_eval_muse(int argc, char **argv)
     int rc = cli_muse_eval_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    cli_paths p = {0};
+    cli_paths_in_lm(&p, "--model", o.model, "--tokenizer", o.tok);
+    cli_paths_add_dir(&p, false, "--dir", o.dir, cli_muse_files);
+    cli_paths_in_lm(&p, "--retain-model", o.retain_model,
+                    "--retain-tokenizer", o.retain_tok);
+    cli_paths_add(&p, false, "--retain-json", o.retain_json);
+    cli_paths_add(&p, true, "--json", o.json);
+    if ((rc = cli_paths_check("lm eval", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_muse_data d;

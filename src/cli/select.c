@@ -111,11 +111,10 @@ static int cli_select_go(cli_select_opts *o, lt_model *m, const lt_dataset *tr)
     c->progress = cli_select_progress;
     lt_select_result r;
     lt_forget_set f = {0};
-    char spec[600], json[4200];
+    char spec[600];
     snprintf(spec, sizeof spec, "%s %s %s", c->easiest ? "easiest" :
              "worst-case", c->by_class ? "classes" : "items", o->size);
-    snprintf(json, sizeof json, "%s.json", o->out);
-    const char *js = o->json ? o->json : json;
+    const char *js = o->json;
     lt_status st = lt_select_worst(m, tr, c, &r);
     cli_bar_end();
     if (st != LT_OK ||
@@ -138,6 +137,17 @@ int cli_select(int argc, char **argv)
     int rc = cli_select_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    char json[4200];
+    snprintf(json, sizeof json, "%s.json", o.out); /* the default summary */
+    cli_paths p = {0};
+    cli_paths_add(&p, false, "--model", o.model);
+    cli_paths_add(&p, true, "--out", o.out);
+    cli_paths_add(&p, true, o.json ? "--json" : "--out's summary",
+                  o.json ? o.json : json);
+    if (!o.json)
+        o.json = json;
+    if ((rc = cli_paths_check("select", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     static const char *const splits[1] = {"train"};

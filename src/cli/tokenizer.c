@@ -51,6 +51,11 @@ static int cli_tok_train(int argc, char **argv)
                 "required\n");
         return 2;
     }
+    cli_paths p = {0};
+    cli_paths_in_list(&p, "--corpus", corpus);
+    cli_paths_add(&p, true, "--out", out);
+    if ((rc = cli_paths_check("tokenizer train", &p)))
+        return rc;
     char *files = strdup(corpus), *sp = strdup(special), *names[256];
     char *specials[64];
     int nf = files ? cli_tok_split(files, names, 256) : 0;

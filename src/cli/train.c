@@ -100,6 +100,10 @@ int cli_train(int argc, char **argv)
     int rc = cli_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    cli_paths p = {0};
+    cli_paths_add(&p, true, "--out", o.out);
+    if ((rc = cli_paths_check("train", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     lt_dataset tr, te;

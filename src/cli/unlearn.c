@@ -100,6 +100,12 @@ static void cli_unlearn_progress(void *ud, const lt_unlearn_event *ev)
            ev->phase, ev->loss, lt_clock_seconds() - *(double *)ud);
 }
 
+/* OUT.forget.txt, the forget indices saved beside checkpoint out. */
+static void cli_unlearn_forget_path(const char *out, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s.forget.txt", out);
+}
+
 /* Save the checkpoint (settings in its metadata) and OUT.forget.txt. */
 static int cli_unlearn_save(const cli_unlearn_opts *o, int argc, char **argv,
                            const lt_model *m, const lt_dataset *tr,
@@ -118,7 +124,7 @@ static int cli_unlearn_save(const cli_unlearn_opts *o, int argc, char **argv,
                           "lethe.rte_s", rte, "lethe.source", o->model,
                           "lethe.commit", lt_bench_commit(),
                           "lethe.version", LETHE_VERSION};
-    snprintf(path, sizeof path, "%s.forget.txt", o->out);
+    cli_unlearn_forget_path(o->out, path, sizeof path);
     if (lt_model_save(m, o->out, meta, 11) != LT_OK ||
         lt_forget_save(f, path) != LT_OK)
         return cli_fail("unlearn", NULL);
@@ -178,6 +184,16 @@ int cli_unlearn(int argc, char **argv)
     int rc = cli_unlearn_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    char forget_txt[4200];
+    cli_unlearn_forget_path(o.out, forget_txt, sizeof forget_txt);
+    cli_paths p = {0};
+    cli_paths_add(&p, false, "--model", o.model);
+    cli_paths_in_forget(&p, "--forget", o.forget);
+    cli_paths_add(&p, true, "--out", o.out);
+    cli_paths_add(&p, true, "--out's forget list", forget_txt);
+    cli_paths_add(&p, true, "--json", o.json);
+    if ((rc = cli_paths_check("unlearn", &p)))
+        return rc;
     if (o.threads)
         lt_set_num_threads(o.threads);
     static const char *const splits[2] = {"train", "test"};
