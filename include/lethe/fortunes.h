@@ -69,6 +69,9 @@ LT_API lt_status lt_text_set_save(const char *path, const lt_text_set *s);
  * (dir NULL) or dir; anything else is a path. */
 LT_API lt_status lt_fortune_load(const char *dir, const char *name,
                                  lt_text_set *out);
+/* The file lt_fortune_load reads for name into buf; false if too long. */
+LT_API bool lt_fortune_path(const char *dir, const char *name, char *buf,
+                            size_t n);
 
 typedef struct {
     lt_text_set forget, retain, holdout;
@@ -93,6 +96,8 @@ LT_API lt_status lt_muse_cloze(const char *text, char **question,
 LT_API lt_status lt_muse_cloze_set(const lt_text_set *s, lt_tofu_set *out,
                                    int64_t *n_skipped);
 
+/* The files lt_muse_write makes in its folder (NULL-terminated). */
+LT_API const char *const *lt_muse_file_names(void);
 /* Write dir/forget.txt, retain.txt, holdout.txt, train.txt (forget then
  * retain: the text the original model is trained on),
  * knowmem_forget.json and knowmem_retain.json (dir must exist). qa_max > 0

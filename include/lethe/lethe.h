@@ -7,6 +7,7 @@
 #include "lethe/core.h"
 #include "lethe/ops.h"
 #include "lethe/io.h"
+#include "lethe/fileset.h"
 #include "lethe/safetensors.h"
 #include "lethe/npy.h"
 #include "lethe/optim.h"

@@ -34,6 +34,7 @@
 #ifndef LETHE_LM_H
 #define LETHE_LM_H
 
+#include "lethe/fileset.h"
 #include "lethe/llama.h"
 #include "lethe/optim.h"
 #include "lethe/tofu.h"
@@ -209,6 +210,13 @@ LT_API void lt_lm_tokenizer_path(const char *model, char *buf, size_t n);
  * check their vocabularies agree; on error both are NULL. */
 LT_API lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
                      lt_tokenizer **t);
+/* A language model in a file set (lethe/fileset.h), read (out false) or
+ * written: the .safetensors file, or a Hugging Face folder and its files,
+ * and its tokenizer: tok (named by tok_what) or, when tok is NULL, the
+ * one beside the model. */
+LT_API void lt_lm_fileset_add(lt_fileset *s, bool out, const char *what,
+                              const char *model, const char *tok_what,
+                              const char *tok);
 /* The padding id: the tokenizer's PAD token, else its EOS. */
 LT_API int32_t lt_lm_pad_id(const lt_tokenizer *t);
 /* Save m to out (lt_llama_save: a .safetensors file or a Hugging Face

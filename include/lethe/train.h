@@ -51,6 +51,14 @@ LT_API int lt_train_classifier(lt_model *m, const lt_dataset *tr,
                                const lt_dataset *te, const lt_train_cfg *cfg,
                                lt_train_report *rep);
 
+/* Load checkpoint model and the n splits ("train", "test") of dataset
+ * data into sets[0..n), and check the data fits the model (input shape
+ * and classes: LT_ERR_SHAPE naming both). On error nothing is left
+ * allocated. */
+LT_API lt_status lt_model_open(const char *model, const char *data,
+                               const char *const *splits, int n,
+                               lt_model **m, lt_dataset *sets);
+
 /* Mean cross-entropy and accuracy (%) of m (eval mode) on d. logits, when
  * non-NULL, receives [d->n, classes]. */
 LT_API lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,

@@ -49,6 +49,8 @@ typedef struct {
  * (nothing retained). On error *out is left empty (safe to free). */
 LT_API lt_status lt_forget_select(const char *spec, const lt_dataset *train,
                                   uint64_t seed, lt_forget_set *out);
+/* The file a spec reads: FILE of "indices:FILE", else NULL. */
+LT_API const char *lt_forget_spec_file(const char *spec);
 /* A forget set from an explicit list idx[0..k) (any order) of indices into
  * a training set of n items, e.g. a worst-case selection. Out-of-range and
  * repeated indices, k == 0 and k == n are LT_ERR_ARG. */

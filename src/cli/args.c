@@ -114,43 +114,43 @@ static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
     return 0;
 }
 
+#define CLI_MAX_OPTS 64
+
 int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
-                  int argc, char **argv)
+                   int argc, char **argv)
 {
-    bool *seen = calloc((size_t)(n > 0 ? n : 1), sizeof *seen);
-    if (!seen) {
-        fprintf(stderr, "lethe %s: out of memory\n", cmd);
-        return 2;
-    }
-    int rc = 0;
+    int threads = 0, rc = 0;
+    cli_opt all[CLI_MAX_OPTS + 1]; /* the command's options, then --threads */
+    bool seen[CLI_MAX_OPTS + 1] = {0};
+    n = n < CLI_MAX_OPTS ? n : CLI_MAX_OPTS;
+    memcpy(all, opts, (size_t)n * sizeof *all);
+    all[n++] = (cli_opt){"--threads", CLI_OPT_INT, &threads,
+                         "threads (0: all cores)", 0, 1024};
     for (int i = 1; i < argc && !rc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            cli_args_help(usage, opts, n);
-            rc = 1;
-            break;
+            cli_args_help(usage, all, n);
+            return 1;
         }
         int k = 0;
-        while (k < n && strcmp(argv[i], opts[k].name))
+        while (k < n && strcmp(argv[i], all[k].name))
             k++;
-        if (k == n) {
+        if (k == n)
             fprintf(stderr, "lethe %s: unknown option '%s' (see lethe %s "
                     "--help)\n", cmd, argv[i], cmd);
-            rc = 2;
-        } else if (seen[k]) {
-            fprintf(stderr, "lethe %s: %s given twice\n", cmd, opts[k].name);
-            rc = 2;
-        } else if (opts[k].type == CLI_OPT_FLAG) {
-            seen[k] = true;
-            *(bool *)opts[k].ptr = true;
-        } else if (i + 1 >= argc) {
-            fprintf(stderr, "lethe %s: %s needs a value\n", cmd, opts[k].name);
-            rc = 2;
-        } else {
-            seen[k] = true;
-            rc = cli_args_value(cmd, &opts[k], argv[++i]);
-        }
+        else if (seen[k])
+            fprintf(stderr, "lethe %s: %s given twice\n", cmd, all[k].name);
+        else if (all[k].type != CLI_OPT_FLAG && i + 1 >= argc)
+            fprintf(stderr, "lethe %s: %s needs a value\n", cmd, all[k].name);
+        if (k == n || seen[k] || (all[k].type != CLI_OPT_FLAG && i + 1 >= argc))
+            return 2;
+        seen[k] = true;
+        if (all[k].type == CLI_OPT_FLAG)
+            *(bool *)all[k].ptr = true;
+        else
+            rc = cli_args_value(cmd, &all[k], argv[++i]);
     }
-    free(seen);
+    if (!rc && threads)
+        lt_set_num_threads(threads);
     return rc;
 }
 

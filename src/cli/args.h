@@ -26,7 +26,8 @@ typedef struct {
  * flag): an unknown flag, a flag given twice, a missing value, a number
  * that is not one, not finite (nan, inf), out of range, or not whole for
  * CLI_OPT_INT; a CLI_OPT_U64 takes decimal digits only (no sign, no
- * exponent). usage is the first line of --help. */
+ * exponent). usage is the first line of --help. Every command also takes
+ * --threads N (0: all cores), applied here after a good parse. */
 int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                   int argc, char **argv);
 

@@ -16,7 +16,6 @@
 
 typedef struct {
     const char *json, *markdown;
-    int threads;
     char command[2048];
 } cli_bench_out;
 
@@ -46,26 +45,16 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
 #define CLI_BENCH_OUT_OPTS(out)                                              \
     {"--json", CLI_OPT_STR, &(out).json, "write the report as JSON", 0, 0},  \
     {"--markdown", CLI_OPT_STR, &(out).markdown,                             \
-     "write the report as Markdown", 0, 0},                                  \
-    {"--threads", CLI_OPT_INT, &(out).threads,                               \
-     "threads (0: all cores)", 0, 1024}
+     "write the report as Markdown", 0, 0}
 
-/* The output discipline (paths.h) with the report files as outputs and
+/* The output discipline (lethe/fileset.h) with the report files as outputs and
  * in (the files the protocol reads) as inputs; 0 or 2. */
-static int cli_bench_paths(const char *cmd, cli_paths *in,
+static int cli_bench_paths(const char *cmd, lt_fileset *in,
                            const cli_bench_out *out)
 {
-    cli_paths_add(in, true, "--json", out->json);
-    cli_paths_add(in, true, "--markdown", out->markdown);
-    return cli_paths_check(cmd, in);
-}
-
-static int cli_bench_start(cli_bench_out *out, int argc, char **argv)
-{
-    cli_join_args(argc, argv, out->command, sizeof out->command);
-    if (out->threads)
-        lt_set_num_threads(out->threads);
-    return 0;
+    lt_fileset_add(in, true, "--json", out->json);
+    lt_fileset_add(in, true, "--markdown", out->markdown);
+    return cli_files_check(cmd, in);
 }
 
 /* ---- classify and worst-case ------------------------------------------- */
@@ -105,15 +94,13 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
     int rc = cli_args_parse(cmd, usage, opts, NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (lt_bench_classify_check(&c) != LT_OK) {
-        cli_fail(cmd, NULL);
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_in_forget(&p, "--forget", c.forget);
+    if (lt_bench_classify_check(&c) != LT_OK)
+        return cli_bad(cmd, NULL);
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(c.forget));
     if ((rc = cli_bench_paths(cmd, &p, &out)))
         return rc;
-    cli_bench_start(&out, argc, argv);
+    cli_join_args(argc, argv, out.command, sizeof out.command);
     c.command = out.command;
     c.progress = cli_bench_progress;
     lt_report r;
@@ -162,14 +149,12 @@ static int cli_bench_tofu(int argc, char **argv)
         "ROUGE-L and run time.", opts, NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (lt_bench_tofu_check(&c) != LT_OK) {
-        cli_fail("bench tofu", NULL);
-        return 2;
-    }
-    cli_paths p = {0};
+    if (lt_bench_tofu_check(&c) != LT_OK)
+        return cli_bad("bench tofu", NULL);
+    lt_fileset p = {0};
     if ((rc = cli_bench_paths("bench tofu", &p, &out)))
         return rc;
-    cli_bench_start(&out, argc, argv);
+    cli_join_args(argc, argv, out.command, sizeof out.command);
     c.command = out.command;
     c.progress = cli_bench_progress;
     lt_report r;
@@ -222,16 +207,14 @@ static int cli_bench_muse(int argc, char **argv)
         "sustainability (--seq) tables.", opts, NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (lt_bench_muse_check(&c) != LT_OK) {
-        cli_fail("bench muse", NULL);
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_in_fortune(&p, "--forget", c.fortune_dir, c.forget);
-    cli_paths_in_fortune(&p, "--retain", c.fortune_dir, c.retain);
+    if (lt_bench_muse_check(&c) != LT_OK)
+        return cli_bad("bench muse", NULL);
+    lt_fileset p = {0};
+    cli_files_fortune(&p, "--forget", c.fortune_dir, c.forget);
+    cli_files_fortune(&p, "--retain", c.fortune_dir, c.retain);
     if ((rc = cli_bench_paths("bench muse", &p, &out)))
         return rc;
-    cli_bench_start(&out, argc, argv);
+    cli_join_args(argc, argv, out.command, sizeof out.command);
     c.command = out.command;
     c.progress = cli_bench_progress;
     lt_report r;

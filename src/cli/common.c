@@ -10,42 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cli_fits(const char *cmd, const char *model, const lt_model *m,
-                    const char *data, const lt_dataset *d)
-{
-    if (d->c == m->in.channels && d->h == m->in.height &&
-        d->w == m->in.width && d->classes == m->in.classes)
-        return 0;
-    fprintf(stderr, "lethe %s: %s expects %dx%dx%d inputs and %d classes; %s "
-            "has %dx%dx%d and %d\n", cmd, model, m->in.channels, m->in.height,
-            m->in.width, m->in.classes, data, d->c, d->h, d->w, d->classes);
-    return 1;
-}
-
 int cli_open(const char *cmd, const char *model, const char *data,
              const char *const *splits, int n, lt_model **m,
              lt_dataset *sets)
 {
-    *m = NULL;
-    memset(sets, 0, (size_t)n * sizeof *sets);
-    if (!model) {
-        fprintf(stderr, "lethe %s: --model FILE is required\n", cmd);
-        return 2;
-    }
-    int rc = lt_model_load(model, m) != LT_OK;
-    for (int i = 0; !rc && i < n; i++)
-        rc = lt_dataset_load(data, splits[i], &sets[i]) != LT_OK;
-    if (rc)
-        fprintf(stderr, "lethe %s: %s\n", cmd, lt_last_error());
-    for (int i = 0; !rc && i < n; i++)
-        rc = cli_fits(cmd, model, *m, data, &sets[i]);
-    if (rc) {
-        for (int i = 0; i < n; i++)
-            lt_dataset_free(&sets[i]);
-        lt_model_free(*m);
-        *m = NULL;
-    }
-    return rc;
+    if (model)
+        return lt_model_open(model, data, splits, n, m, sets) == LT_OK ? 0
+               : cli_fail(cmd, NULL);
+    fprintf(stderr, "lethe %s: --model FILE is required\n", cmd);
+    return 2;
 }
 
 void cli_close(lt_model *m, lt_dataset *sets, int n)
@@ -91,11 +64,32 @@ int cli_lm_open(const char *cmd, const char *model, const char *tok,
     return lt_lm_open(model, tok, m, t) == LT_OK ? 0 : cli_fail(cmd, NULL);
 }
 
+int cli_files_check(const char *cmd, lt_fileset *s)
+{
+    int rc = lt_fileset_check(s) == LT_OK ? 0 : (cli_fail(cmd, NULL), 2);
+    lt_fileset_free(s);
+    return rc;
+}
+
+void cli_files_fortune(lt_fileset *s, const char *what, const char *dir,
+                       const char *name)
+{
+    char path[4096];
+    if (name && *name && lt_fortune_path(dir, name, path, sizeof path))
+        lt_fileset_add(s, false, what, path);
+}
+
 int cli_fail(const char *cmd, const char *what)
 {
     fprintf(stderr, "lethe %s: %s%s%s\n", cmd, what ? what : "",
             what ? ": " : "", lt_last_error());
     return 1;
+}
+
+int cli_usage(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "lethe %s: %s\n", cmd, msg);
+    return 2;
 }
 
 int cli_bad(const char *cmd, const char *opt)

@@ -9,7 +9,6 @@
 #include "lethe/bench.h"
 
 #include "cli/args.h"
-#include "cli/paths.h"
 
 #include <stdio.h>
 
@@ -36,8 +35,16 @@ bool cli_ends_with(const char *s, const char *suffix);
 /* lt_lm_open with the message printed: 0 or 1. */
 int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t);
+/* lt_fileset_check with the message printed, then free s: 0, or 2 when an
+ * output would overwrite an input or another output. */
+int cli_files_check(const char *cmd, lt_fileset *s);
+/* Fortune collection name (lt_fortune_path) as an input of s. */
+void cli_files_fortune(lt_fileset *s, const char *what, const char *dir,
+                       const char *name);
 /* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
 int cli_fail(const char *cmd, const char *what);
+/* "lethe CMD: MSG" on stderr (a usage error); returns 2. */
+int cli_usage(const char *cmd, const char *msg);
 /* The same for a bad value of option opt: "lethe CMD: OPT: <last error>";
  * returns 2 (a usage error). */
 int cli_bad(const char *cmd, const char *opt);

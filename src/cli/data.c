@@ -41,14 +41,8 @@ static int cli_data_tofu(int argc, char **argv)
                            "authors (20 QA pairs each).", opts, 3, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!out) {
-        fprintf(stderr, "lethe data tofu-synth: --out DIR is required\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_add(&p, true, "--out", out);
-    if ((rc = cli_paths_check("data tofu-synth", &p)))
-        return rc;
+    if (!out)
+        return cli_usage("data tofu-synth", "--out DIR is required");
     if (lt_tofu_synth(authors, seed, out) != LT_OK)
         return cli_fail("data tofu-synth", NULL);
     printf("wrote %s: %d authors, %d QA pairs (full.json), forget10 = last "
@@ -96,23 +90,15 @@ static int cli_data_wordnet(int argc, char **argv)
                            "answers.", opts, 5, argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!out) {
-        fprintf(stderr, "lethe data wordnet-qa: --out FILE is required\n");
-        return 2;
-    }
+    if (!out)
+        return cli_usage("data wordnet-qa", "--out FILE is required");
     if (strcmp(kind, "nouns") && strcmp(kind, "authors")) {
         fprintf(stderr, "lethe data wordnet-qa: --kind must be nouns or "
                 "authors (got '%s')\n", kind);
         return 2;
     }
-    if (!*out) {
-        fprintf(stderr, "lethe data wordnet-qa: --out FILE is empty\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_add(&p, true, "--out", out);
-    if ((rc = cli_paths_check("data wordnet-qa", &p)))
-        return rc;
+    if (!*out)
+        return cli_usage("data wordnet-qa", "--out FILE is empty");
     return cli_data_wordnet_write(kind, dir, n, seed, out);
 }
 

@@ -74,7 +74,6 @@ int cli_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = "fashion-mnist", *json = NULL,
                *forget = NULL, *retrain = NULL;
-    int threads = 0;
     uint64_t seed = 1;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &model, "checkpoint written by lethe train", 0, 0},
@@ -83,7 +82,6 @@ int cli_eval(int argc, char **argv)
         {"--retrain", CLI_OPT_STR, &retrain, "Retrain checkpoint: also report its metrics and Avg. Gap", 0, 0},
         {"--seed", CLI_OPT_U64, &seed, "seed of a random forget set", 0, 0},
         {"--json", CLI_OPT_STR, &json, "also write the results to this file", 0, 0},
-        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("eval", "usage: lethe eval --model FILE [--data SET]"
                            " [--forget SPEC [--retrain FILE]] [--json OUT]\n"
@@ -92,18 +90,14 @@ int cli_eval(int argc, char **argv)
                            (int)(sizeof opts / sizeof *opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (threads)
-        lt_set_num_threads(threads);
-    if (retrain && !forget) {
-        fprintf(stderr, "lethe eval: --retrain needs --forget\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_add(&p, false, "--model", model);
-    cli_paths_add(&p, false, "--retrain", retrain);
-    cli_paths_in_forget(&p, "--forget", forget);
-    cli_paths_add(&p, true, "--json", json);
-    if ((rc = cli_paths_check("eval", &p)))
+    if (retrain && !forget)
+        return cli_usage("eval", "--retrain needs --forget");
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", model);
+    lt_fileset_add(&p, false, "--retrain", retrain);
+    lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(forget));
+    lt_fileset_add(&p, true, "--json", json);
+    if ((rc = cli_files_check("eval", &p)))
         return rc;
     lt_forget_set f = {0};
     char arch[256] = "";
@@ -123,13 +117,11 @@ int cli_predict(int argc, char **argv)
 {
     const char *model = NULL, *data = "fashion-mnist", *split = "test",
                *out = NULL;
-    int threads = 0;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &model, "checkpoint written by lethe train", 0, 0},
         {"--data", CLI_OPT_STR, &data, "dataset", 0, 0},
         {"--split", CLI_OPT_STR, &split, "train or test", 0, 0},
         {"--out", CLI_OPT_STR, &out, "logits file to write (.npy, float32 [N, K])", 0, 0},
-        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("predict", "usage: lethe predict --model FILE "
                            "--out logits.npy [--data SET] [--split S]\nWrite "
@@ -137,17 +129,13 @@ int cli_predict(int argc, char **argv)
                            argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!out) {
-        fprintf(stderr, "lethe predict: --out FILE is required\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_add(&p, false, "--model", model);
-    cli_paths_add(&p, true, "--out", out);
-    if ((rc = cli_paths_check("predict", &p)))
+    if (!out)
+        return cli_usage("predict", "--out FILE is required");
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", model);
+    lt_fileset_add(&p, true, "--out", out);
+    if ((rc = cli_files_check("predict", &p)))
         return rc;
-    if (threads)
-        lt_set_num_threads(threads);
     lt_model *m;
     lt_dataset d;
     if ((rc = cli_open("predict", model, data, &split, 1, &m, &d)))

@@ -36,7 +36,7 @@ static const char *cli_lm_usage =
 typedef struct {
     lt_lm_train_cfg c;
     const char *config, *tok, *data, *text, *out, *init;
-    int warmup, threads, vocab, max_len;
+    int warmup, vocab, max_len;
 } cli_lm_train_opts;
 
 static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
@@ -67,7 +67,6 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
         {"--max-len", CLI_OPT_INT, &o->max_len, "text window / QA cut (model context)", 2, 1e7},
         {"--vocab", CLI_OPT_INT, &o->vocab, "vocab of a tokenizer trained here", 257, 1 << 22},
         {"--seed", CLI_OPT_U64, &c->seed, "init and order seed", 0, 0},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("lm train", "usage: lethe lm train --config "
                            "micro|tiny|small|config.json --data QA.json|--text FILE "
@@ -166,20 +165,18 @@ static int cli_lm_train_cmd(int argc, char **argv)
     int rc = cli_lm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    cli_paths p = {0};
+    lt_fileset p = {0};
     if (cli_ends_with(o.config, ".json"))
-        cli_paths_add(&p, false, "--config", o.config);
+        lt_fileset_add(&p, false, "--config", o.config);
     if (o.init)
-        cli_paths_in_lm(&p, "--init", o.init, "--tokenizer", o.tok);
+        lt_lm_fileset_add(&p, false, "--init", o.init, "--tokenizer", o.tok);
     else
-        cli_paths_add(&p, false, "--tokenizer", o.tok);
-    cli_paths_in_list(&p, "--data", o.data);
-    cli_paths_add(&p, false, "--text", o.text);
-    cli_paths_out_lm(&p, "--out", o.out);
-    if ((rc = cli_paths_check("lm train", &p)))
+        lt_fileset_add(&p, false, "--tokenizer", o.tok);
+    lt_fileset_add_list(&p, "--data", o.data);
+    lt_fileset_add(&p, false, "--text", o.text);
+    lt_lm_fileset_add(&p, true, "--out", o.out, NULL, NULL);
+    if ((rc = cli_files_check("lm train", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     lt_tofu_set qa = {0};
     if (o.data && lt_tofu_load_list(o.data, &qa) != LT_OK)
         return cli_fail("lm train", NULL);
@@ -218,7 +215,7 @@ static int cli_lm_generate_cmd(int argc, char **argv)
 {
     const char *model = NULL, *tok = NULL, *prompt = NULL, *question = NULL;
     lt_llama_gen_opts g = lt_llama_gen_defaults(NULL);
-    int max_new = (int)g.max_new_tokens, threads = 0;
+    int max_new = (int)g.max_new_tokens;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
         {"--tokenizer", CLI_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
@@ -228,7 +225,6 @@ static int cli_lm_generate_cmd(int argc, char **argv)
         {"--temperature", CLI_OPT_FLOAT, &g.temperature, "0: greedy", 0, 100},
         {"--top-p", CLI_OPT_FLOAT, &g.top_p, "nucleus mass", 1e-6, 1},
         {"--seed", CLI_OPT_U64, &g.seed, "sampling seed", 0, 0},
-        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("lm generate", "usage: lethe lm generate --model M "
                            "--prompt TEXT [options]\nContinue a prompt with "
@@ -241,8 +237,6 @@ static int cli_lm_generate_cmd(int argc, char **argv)
                 "--question are required\n");
         return 2;
     }
-    if (threads)
-        lt_set_num_threads(threads);
     lt_llama *m;
     lt_tokenizer *t;
     if (cli_lm_open("lm generate", model, tok, &m, &t))
@@ -277,7 +271,6 @@ static int cli_lm_score_cmd(int argc, char **argv)
 {
     const char *model = NULL, *tok = NULL, *data = NULL, *json = NULL;
     lt_lm_qa_score_opts so = lt_lm_qa_score_defaults();
-    int threads = 0;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &model, "checkpoint (.safetensors or folder)", 0, 0},
         {"--tokenizer", CLI_OPT_STR, &tok, "tokenizer.json (default: beside the model)", 0, 0},
@@ -285,7 +278,6 @@ static int cli_lm_score_cmd(int argc, char **argv)
         {"--json", CLI_OPT_STR, &json, "write per-item results here", 0, 0},
         {"--batch", CLI_OPT_INT, &so.batch, "scoring batch", 1, 65536},
         {"--max-new", CLI_OPT_INT, &so.max_new, "greedy answer tokens, 0: none", 0, 1e6},
-        {"--threads", CLI_OPT_INT, &threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("lm score", "usage: lethe lm score --model M --data "
                            "QA.json [--json OUT]\nAnswer NLL, greedy answers "
@@ -293,18 +285,14 @@ static int cli_lm_score_cmd(int argc, char **argv)
                            (int)(sizeof opts / sizeof *opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!model || !data) {
-        fprintf(stderr, "lethe lm score: --model and --data are required\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_in_lm(&p, "--model", model, "--tokenizer", tok);
-    cli_paths_add(&p, false, "--data", data);
-    cli_paths_add(&p, true, "--json", json);
-    if ((rc = cli_paths_check("lm score", &p)))
+    if (!model || !data)
+        return cli_usage("lm score", "--model and --data are required");
+    lt_fileset p = {0};
+    lt_lm_fileset_add(&p, false, "--model", model, "--tokenizer", tok);
+    lt_fileset_add(&p, false, "--data", data);
+    lt_fileset_add(&p, true, "--json", json);
+    if ((rc = cli_files_check("lm score", &p)))
         return rc;
-    if (threads)
-        lt_set_num_threads(threads);
     lt_tofu_set qa;
     if (lt_tofu_load(data, &qa) != LT_OK)
         return cli_fail("lm score", NULL);

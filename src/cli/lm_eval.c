@@ -30,7 +30,6 @@ int cli_lm_eval_muse(int argc, char **argv);
 typedef struct {
     lt_tofu_eval_cfg c;
     const char *bench, *json;
-    int threads;
 } le_opts;
 
 static int le_parse(int argc, char **argv, le_opts *o)
@@ -51,7 +50,6 @@ static int le_parse(int argc, char **argv, le_opts *o)
         {"--max-items", CLI_OPT_INT, &c->max_items, "first N records per split (TOFU's ds_size; 0 all)", 0, 1e9},
         {"--max-new", CLI_OPT_INT, &c->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
         {"--batch", CLI_OPT_INT, &c->batch, "sequences per scoring pass", 1, 4096},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (0: OpenMP default)", 0, 1024},
         {"--json", CLI_OPT_STR, &o->json, "write all results (per item too) here", 0, 0},
     };
     int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark tofu "
@@ -75,10 +73,8 @@ static int le_parse(int argc, char **argv, le_opts *o)
     else if ((c->retain_model || c->retain_json) &&
              !c->file[LT_TOFU_SPLIT_FORGET])
         err = "forget quality (--retain-model / --retain-json) needs --forget";
-    if (err) {
-        fprintf(stderr, "lethe lm eval: %s\n", err);
-        return 2;
-    }
+    if (err)
+        return cli_usage("lm eval", err);
     return 0;
 }
 
@@ -139,20 +135,18 @@ int cli_lm_eval(int argc, char **argv)
         return 2;
     }
     const lt_tofu_eval_cfg *c = &o.c;
-    cli_paths p = {0};
-    cli_paths_in_lm(&p, "--model", c->model, "--tokenizer", c->tok);
-    cli_paths_add(&p, false, "--forget", c->file[LT_TOFU_SPLIT_FORGET]);
-    cli_paths_add(&p, false, "--retain", c->file[LT_TOFU_SPLIT_RETAIN]);
-    cli_paths_add(&p, false, "--real-authors", c->file[LT_TOFU_SPLIT_REAL]);
-    cli_paths_add(&p, false, "--world-facts", c->file[LT_TOFU_SPLIT_WORLD]);
-    cli_paths_in_lm(&p, "--retain-model", c->retain_model,
+    lt_fileset p = {0};
+    lt_lm_fileset_add(&p, false, "--model", c->model, "--tokenizer", c->tok);
+    lt_fileset_add(&p, false, "--forget", c->file[LT_TOFU_SPLIT_FORGET]);
+    lt_fileset_add(&p, false, "--retain", c->file[LT_TOFU_SPLIT_RETAIN]);
+    lt_fileset_add(&p, false, "--real-authors", c->file[LT_TOFU_SPLIT_REAL]);
+    lt_fileset_add(&p, false, "--world-facts", c->file[LT_TOFU_SPLIT_WORLD]);
+    lt_lm_fileset_add(&p, false, "--retain-model", c->retain_model,
                     "--retain-tokenizer", c->retain_tok);
-    cli_paths_add(&p, false, "--retain-json", c->retain_json);
-    cli_paths_add(&p, true, "--json", o.json);
-    if ((rc = cli_paths_check("lm eval", &p)))
+    lt_fileset_add(&p, false, "--retain-json", c->retain_json);
+    lt_fileset_add(&p, true, "--json", o.json);
+    if ((rc = cli_files_check("lm eval", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     lt_tofu_eval_result r;
     char cmd[4096];
     cli_join_args(argc, argv, cmd, sizeof cmd);

@@ -20,7 +20,7 @@ typedef struct {
     const char *model, *tok, *forget, *retain, *method, *mask, *optim, *json;
     const char *out;
     float mu, max_loss;
-    int warmup, mask_samples, threads;
+    int warmup, mask_samples;
 } cli_lmu_opts;
 
 static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
@@ -61,7 +61,6 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--rmu-alpha", CLI_OPT_FLOAT, &c->loss.rmu_alpha, "rmu retain weight", 0, 1e9},
         {"--max-loss", CLI_OPT_FLOAT, &o->max_loss, "|loss| above it is divergence", 1e-9, 1e30},
         {"--seed", CLI_OPT_U64, &c->seed, "batch order, refusal picks, masks", 0, 0},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
         {"--json", CLI_OPT_STR, &o->json, "write a run summary here", 0, 0},
     };
     int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
@@ -180,16 +179,14 @@ int cli_lm_unlearn(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     if ((rc = cli_lmu_config(&o)))
         return rc;
-    cli_paths p = {0};
-    cli_paths_in_lm(&p, "--model", o.model, "--tokenizer", o.tok);
-    cli_paths_add(&p, false, "--forget", o.forget);
-    cli_paths_add(&p, false, "--retain", o.retain);
-    cli_paths_out_lm(&p, "--out", o.out);
-    cli_paths_add(&p, true, "--json", o.json);
-    if ((rc = cli_paths_check("lm unlearn", &p)))
+    lt_fileset p = {0};
+    lt_lm_fileset_add(&p, false, "--model", o.model, "--tokenizer", o.tok);
+    lt_fileset_add(&p, false, "--forget", o.forget);
+    lt_fileset_add(&p, false, "--retain", o.retain);
+    lt_lm_fileset_add(&p, true, "--out", o.out, NULL, NULL);
+    lt_fileset_add(&p, true, "--json", o.json);
+    if ((rc = cli_files_check("lm unlearn", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     lt_llama *m;
     lt_tokenizer *t;
     if (cli_lm_open("lm unlearn", o.model, o.tok, &m, &t))

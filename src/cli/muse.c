@@ -20,13 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The files lt_muse_write makes in a corpus folder (lethe/fortunes.h). */
-static const char *const cli_muse_files[] = {
-    "forget.txt", "retain.txt", "holdout.txt", "train.txt",
-    "knowmem_forget.json", "knowmem_retain.json", NULL};
-
 /* ---- lethe data muse ---------------------------------------------------------- */
-
 
 int cli_data_muse(int argc, char **argv)
 {
@@ -53,15 +47,13 @@ int cli_data_muse(int argc, char **argv)
                            argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (!out) {
-        fprintf(stderr, "lethe data muse: --out DIR is required\n");
-        return 2;
-    }
-    cli_paths p = {0};
-    cli_paths_in_fortune(&p, "--forget", c.fortune_dir, c.forget);
-    cli_paths_in_fortune(&p, "--retain", c.fortune_dir, c.retain);
-    cli_paths_add_dir(&p, true, "--out", out, cli_muse_files);
-    if ((rc = cli_paths_check("data muse", &p)))
+    if (!out)
+        return cli_usage("data muse", "--out DIR is required");
+    lt_fileset p = {0};
+    cli_files_fortune(&p, "--forget", c.fortune_dir, c.forget);
+    cli_files_fortune(&p, "--retain", c.fortune_dir, c.retain);
+    lt_fileset_add_dir(&p, true, "--out", out, lt_muse_file_names());
+    if ((rc = cli_files_check("data muse", &p)))
         return rc;
     c.holdout_frac = frac;
     c.qa_max = qa_max;
@@ -82,7 +74,7 @@ typedef struct {
     const char *bench, *model, *tok, *dir, *retain_model, *retain_tok;
     const char *retain_json, *json;
     lt_muse_opts mo;
-    int k_pct, threads;
+    int k_pct;
 } cli_muse_cli;
 
 static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
@@ -103,7 +95,6 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
         {"--qa-max-new", CLI_OPT_INT, &o->mo.qa_max_new, "KnowMem answer tokens", 1, 1e6},
         {"--k", CLI_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak", 1, 100},
         {"--batch", CLI_OPT_INT, &o->mo.batch, "MIA scoring batch", 1, 4096},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark muse "
                            "--model M --dir DIR [--retain-model R | "
@@ -189,17 +180,15 @@ int cli_lm_eval_muse(int argc, char **argv)
     int rc = cli_muse_eval_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    cli_paths p = {0};
-    cli_paths_in_lm(&p, "--model", o.model, "--tokenizer", o.tok);
-    cli_paths_add_dir(&p, false, "--dir", o.dir, cli_muse_files);
-    cli_paths_in_lm(&p, "--retain-model", o.retain_model,
+    lt_fileset p = {0};
+    lt_lm_fileset_add(&p, false, "--model", o.model, "--tokenizer", o.tok);
+    lt_fileset_add_dir(&p, false, "--dir", o.dir, lt_muse_file_names());
+    lt_lm_fileset_add(&p, false, "--retain-model", o.retain_model,
                     "--retain-tokenizer", o.retain_tok);
-    cli_paths_add(&p, false, "--retain-json", o.retain_json);
-    cli_paths_add(&p, true, "--json", o.json);
-    if ((rc = cli_paths_check("lm eval", &p)))
+    lt_fileset_add(&p, false, "--retain-json", o.retain_json);
+    lt_fileset_add(&p, true, "--json", o.json);
+    if ((rc = cli_files_check("lm eval", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     lt_muse_data d;
     if (lt_muse_data_load(o.dir, &d) != LT_OK)
         return cli_fail("lm eval", NULL);

@@ -18,7 +18,6 @@ typedef struct {
     lt_select_cfg c;
     const char *model, *data, *size, *by, *out, *json;
     bool worst;
-    int threads;
 } cli_select_opts;
 
 static const char *cli_select_usage =
@@ -52,7 +51,6 @@ static int cli_select_parse(int argc, char **argv, cli_select_opts *o)
         {"--out", CLI_OPT_STR, &o->out, "indices file to write", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "summary (default OUT.json)", 0, 0},
         {"--seed", CLI_OPT_U64, &c->seed, "minibatch order", 0, 0},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("select", cli_select_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
@@ -69,10 +67,8 @@ static int cli_select_parse(int argc, char **argv, cli_select_opts *o)
     }
     c->by_class = !strcmp(o->by, "class");
     c->m = count;
-    if (rc == 0 && c->by_class && count < 1) {
-        fprintf(stderr, "lethe select: --by class needs --count C\n");
-        rc = 2;
-    }
+    if (rc == 0 && c->by_class && count < 1)
+        rc = cli_usage("select", "--by class needs --count C");
     return rc;
 }
 
@@ -139,17 +135,15 @@ int cli_select(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     char json[4200];
     snprintf(json, sizeof json, "%s.json", o.out); /* the default summary */
-    cli_paths p = {0};
-    cli_paths_add(&p, false, "--model", o.model);
-    cli_paths_add(&p, true, "--out", o.out);
-    cli_paths_add(&p, true, o.json ? "--json" : "--out's summary",
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", o.model);
+    lt_fileset_add(&p, true, "--out", o.out);
+    lt_fileset_add(&p, true, o.json ? "--json" : "--out's summary",
                   o.json ? o.json : json);
     if (!o.json)
         o.json = json;
-    if ((rc = cli_paths_check("select", &p)))
+    if ((rc = cli_files_check("select", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     static const char *const splits[1] = {"train"};
     lt_model *m = NULL;
     lt_dataset d[1];

@@ -51,10 +51,10 @@ static int cli_tok_train(int argc, char **argv)
                 "required\n");
         return 2;
     }
-    cli_paths p = {0};
-    cli_paths_in_list(&p, "--corpus", corpus);
-    cli_paths_add(&p, true, "--out", out);
-    if ((rc = cli_paths_check("tokenizer train", &p)))
+    lt_fileset p = {0};
+    lt_fileset_add_list(&p, "--corpus", corpus);
+    lt_fileset_add(&p, true, "--out", out);
+    if ((rc = cli_files_check("tokenizer train", &p)))
         return rc;
     char *files = strdup(corpus), *sp = strdup(special), *names[256];
     char *specials[64];

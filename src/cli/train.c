@@ -14,7 +14,7 @@
 
 typedef struct {
     const char *model, *data, *out, *optim, *sched, *augment;
-    int epochs, batch, threads, warmup;
+    int epochs, batch, warmup;
     float lr, wd, momentum, clip;
     uint64_t seed;
 } cli_train_opts;
@@ -62,14 +62,11 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
         {"--clip", CLI_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
         {"--augment", CLI_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
         {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation", 0, 0},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("train", cli_train_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
-    if (rc == 0 && !o->out) {
-        fprintf(stderr, "lethe train: --out FILE is required\n");
-        rc = 2;
-    }
+    if (rc == 0 && !o->out)
+        rc = cli_usage("train", "--out FILE is required");
     return rc;
 }
 
@@ -100,12 +97,6 @@ int cli_train(int argc, char **argv)
     int rc = cli_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    cli_paths p = {0};
-    cli_paths_add(&p, true, "--out", o.out);
-    if ((rc = cli_paths_check("train", &p)))
-        return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     lt_dataset tr, te;
     if (lt_dataset_load(o.data, "train", &tr) != LT_OK ||
         lt_dataset_load(o.data, "test", &te) != LT_OK) {

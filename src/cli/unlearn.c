@@ -18,7 +18,6 @@ typedef struct {
     lt_unlearn_cfg cfg;
     const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
     const char *json;
-    int threads;
     char mask_buf[64];
 } cli_unlearn_opts;
 
@@ -76,7 +75,6 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
         {"--json", CLI_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
         {"--augment", CLI_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
         {"--seed", CLI_OPT_U64, &c->seed, "forget set, shuffles, labels, random mask", 0, 0},
-        {"--threads", CLI_OPT_INT, &o->threads, "threads (default: all cores)", 1, 1024},
     };
     int rc = cli_args_parse("unlearn", cli_unlearn_usage, opts,
                            (int)(sizeof opts / sizeof *opts), argc, argv);
@@ -186,16 +184,14 @@ int cli_unlearn(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     char forget_txt[4200];
     cli_unlearn_forget_path(o.out, forget_txt, sizeof forget_txt);
-    cli_paths p = {0};
-    cli_paths_add(&p, false, "--model", o.model);
-    cli_paths_in_forget(&p, "--forget", o.forget);
-    cli_paths_add(&p, true, "--out", o.out);
-    cli_paths_add(&p, true, "--out's forget list", forget_txt);
-    cli_paths_add(&p, true, "--json", o.json);
-    if ((rc = cli_paths_check("unlearn", &p)))
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", o.model);
+    lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(o.forget));
+    lt_fileset_add(&p, true, "--out", o.out);
+    lt_fileset_add(&p, true, "--out's forget list", forget_txt);
+    lt_fileset_add(&p, true, "--json", o.json);
+    if ((rc = cli_files_check("unlearn", &p)))
         return rc;
-    if (o.threads)
-        lt_set_num_threads(o.threads);
     static const char *const splits[2] = {"train", "test"};
     lt_model *m = NULL;
     lt_dataset d[2];

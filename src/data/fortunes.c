@@ -140,20 +140,33 @@ lt_status lt_text_set_save(const char *path, const lt_text_set *s)
     return st;
 }
 
+bool lt_fortune_path(const char *dir, const char *name, char *buf,
+                     size_t n)
+{
+    int k = strchr(name, '/') ? snprintf(buf, n, "%s", name)
+                              : snprintf(buf, n, "%s/%s",
+                                         dir ? dir : LT_FORTUNE_DIR, name);
+    return k >= 0 && (size_t)k < n;
+}
+
 lt_status lt_fortune_load(const char *dir, const char *name,
                           lt_text_set *out)
 {
     if (!name || !*name || !out)
         return lt_set_error(LT_ERR_ARG, "fortune: no collection named");
-    if (strchr(name, '/'))
-        return lt_text_set_load(name, out);
     char path[4096];
-    int n = snprintf(path, sizeof path, "%s/%s", dir ? dir : LT_FORTUNE_DIR,
-                     name);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (!lt_fortune_path(dir, name, path, sizeof path))
         return lt_set_error(LT_ERR_ARG, "fortune: path of '%s' too long",
                             name);
     return lt_text_set_load(path, out);
+}
+
+const char *const *lt_muse_file_names(void)
+{
+    static const char *const names[] = {
+        "forget.txt", "retain.txt", "holdout.txt", "train.txt",
+        "knowmem_forget.json", "knowmem_retain.json", NULL};
+    return names;
 }
 
 /* ---- the forget / holdout / retain split ------------------------------------ */

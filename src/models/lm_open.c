@@ -4,6 +4,7 @@
  * that their vocabularies agree, the padding id with its EOS fallback,
  * saving the pair, and a model config that fits a tokenizer.
  */
+#include "lethe/fileset.h"
 #include "lethe/lm.h"
 
 #include <stdio.h>
@@ -102,4 +103,26 @@ lt_status lt_lm_config(const char *spec, const lt_tokenizer *t,
     out->bos_token_id = lt_tokenizer_special_id(t, LT_TOK_BOS);
     out->eos_token_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
     return LT_OK;
+}
+
+void lt_lm_fileset_add(lt_fileset *s, bool out, const char *what,
+                       const char *model, const char *tok_what,
+                       const char *tok)
+{
+    /* the files lt_llama_save writes into (and lt_llama_load reads from) a
+     * Hugging Face folder */
+    static const char *const hf[] = {"model.safetensors", "config.json", NULL};
+    if (!model || !*model)
+        return;
+    lt_fileset_add(s, out, what, model);
+    size_t k = strlen(model), e = strlen(".safetensors");
+    if (k < e || strcmp(model + k - e, ".safetensors"))
+        lt_fileset_add_dir(s, out, what, model, hf);
+    if (!tok) {
+        char t[4200], w[256];
+        lt_lm_tokenizer_path(model, t, sizeof t);
+        snprintf(w, sizeof w, "%s's tokenizer", what);
+        lt_fileset_add(s, out, w, t);
+    }
+    lt_fileset_add(s, out, tok_what, tok);
 }

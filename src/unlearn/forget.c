@@ -278,3 +278,8 @@ lt_status lt_forget_save(const lt_forget_set *f, const char *path)
         ok = fprintf(o, "%lld\n", (long long)f->forget[i]) > 0;
     return lt_atomic_commit(a);
 }
+
+const char *lt_forget_spec_file(const char *spec)
+{
+    return spec && !strncmp(spec, "indices:", 8) ? spec + 8 : NULL;
+}
