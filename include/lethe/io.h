@@ -51,6 +51,12 @@ LT_API lt_status lt_install_cleanup_handlers(void);
  * failure the temporary is removed and path is untouched. */
 LT_API lt_status lt_write_file_atomic(const char *path, const void *data,
                                       size_t n);
+/* Print the cJSON document root (formatted) to path atomically; root is
+ * taken over and deleted. A NULL root, or built false (the document could
+ * not be built), is LT_ERR_NOMEM naming path and writes nothing. */
+struct cJSON;
+LT_API lt_status lt_json_save(const char *path, struct cJSON *root,
+                              bool built);
 /* The NUL-terminated text plus a final newline to path, atomically (as
  * lt_write_file_atomic). */
 LT_API lt_status lt_write_text_atomic(const char *path, const char *text);

@@ -183,13 +183,7 @@ static lt_status lt_metrics_save(const char *stem, const lt_unlearn_metrics *m,
     cJSON *j = cJSON_CreateObject();
     for (int i = 0; j && i < 5; i++)
         cJSON_AddNumberToObject(j, lt_metric_keys[i], v[i]);
-    char *text = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, j, true);
 }
 
 /* ---- the run ------------------------------------------------------------- */

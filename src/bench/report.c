@@ -318,11 +318,5 @@ static cJSON *lt_json_report(const lt_report *r)
 lt_status lt_report_write_json(const lt_report *r, const char *path)
 {
     cJSON *root = lt_json_report(r);
-    char *text = root ? cJSON_Print(root) : NULL;
-    cJSON_Delete(root);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, root, true);
 }

@@ -128,11 +128,5 @@ lt_status lt_lm_qa_scores_write_json(const lt_lm_qa_scores *s,
     if (ok && cJSON_AddItemToObject(j, "items", items))
         items = NULL;
     cJSON_Delete(items);
-    char *text = ok ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, j, ok);
 }

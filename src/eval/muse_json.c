@@ -95,11 +95,5 @@ lt_status lt_muse_write_json(const char *path, const char *command,
     lt_num(j, "max_new", mo->max_new);
     lt_num(j, "qa_max_new", mo->qa_max_new);
     lt_num(j, "seconds", r->seconds);
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, j, true);
 }

@@ -144,11 +144,5 @@ lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
                                      lt_num_or_null(r->fq)) &&
          cJSON_AddItemToObject(j, "ks_statistic", lt_num_or_null(r->ks)) &&
          cJSON_AddItemToObject(j, "model_utility", lt_num_or_null(r->mu));
-    char *text = ok ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, j, ok);
 }

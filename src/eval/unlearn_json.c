@@ -18,17 +18,6 @@ static void lt_metrics_add(cJSON *o, const lt_unlearn_metrics *m)
     cJSON_AddNumberToObject(o, "MIA", m->mia);
 }
 
-/* Print j to path atomically and free it. */
-static lt_status lt_json_save(cJSON *j, const char *path)
-{
-    char *text = j ? cJSON_Print(j) : NULL;
-    lt_status st = text ? lt_write_file_atomic(path, text, strlen(text))
-                        : lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    cJSON_free(text);
-    cJSON_Delete(j);
-    return st;
-}
-
 lt_status lt_unlearn_save_json(const char *path, const lt_unlearn_record *r)
 {
     if (!path || !r || !r->cfg || !r->forget || !r->report)
@@ -49,7 +38,7 @@ lt_status lt_unlearn_save_json(const char *path, const lt_unlearn_record *r)
     cJSON_AddNumberToObject(j, "steps", (double)r->report->steps);
     lt_metrics_add(j, &r->metrics);
     cJSON_AddNumberToObject(j, "rte_s", r->report->seconds);
-    return lt_json_save(j, path);
+    return lt_json_save(path, j, true);
 }
 
 static void lt_split_add(cJSON *o, const char *name, const lt_split_score *s)
@@ -72,7 +61,7 @@ lt_status lt_checkpoint_eval_save_json(const char *path,
         lt_split_add(j, "train", &e->train);
         cJSON_AddStringToObject(j, "arch", e->arch ? e->arch : "");
         lt_split_add(j, "test", &e->test);
-        return lt_json_save(j, path);
+        return lt_json_save(path, j, true);
     }
     cJSON_AddStringToObject(j, "forget", e->forget->spec);
     cJSON_AddNumberToObject(j, "forget_seed", (double)e->forget_seed);
@@ -83,5 +72,5 @@ lt_status lt_checkpoint_eval_save_json(const char *path,
         cJSON_AddNumberToObject(j, "avg_gap", lt_avg_gap(&e->metrics,
                                                          &e->retrain));
     }
-    return lt_json_save(j, path);
+    return lt_json_save(path, j, true);
 }

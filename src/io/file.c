@@ -7,6 +7,8 @@
  */
 #include "lethe/io.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,4 +111,15 @@ lt_status lt_mkdirs(const char *dir)
         if (!c)
             return LT_OK;
     }
+}
+
+lt_status lt_json_save(const char *path, struct cJSON *root, bool built)
+{
+    char *text = root && built ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    lt_status st = lt_write_file_atomic(path, text, strlen(text));
+    cJSON_free(text);
+    return st;
 }

@@ -138,11 +138,5 @@ lt_status lt_llm_unlearn_write_json(const lt_llm_unlearn_cfg *c,
     if (ok && c->loss.method == LT_LLM_RMU)
         ok = cJSON_AddNumberToObject(j, "rmu_coeff_used",
                                      rep->rmu_coeff) != NULL;
-    char *text = ok ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!text)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
-    lt_status st = lt_write_file_atomic(path, text, strlen(text));
-    free(text);
-    return st;
+    return lt_json_save(path, j, ok);
 }

@@ -388,11 +388,5 @@ lt_status lt_select_save_json(const char *path, const char *model,
     cJSON *ob = cJSON_AddArrayToObject(j, "objective");
     for (int i = 0; i < r->n_objective; i++)
         cJSON_AddItemToArray(ob, cJSON_CreateNumber(r->objective[i]));
-    char *text = cJSON_Print(j);
-    lt_status st = text ? lt_write_file_atomic(path, text, strlen(text))
-                        : lt_set_error(LT_ERR_NOMEM, "select summary: out "
-                                       "of memory");
-    cJSON_free(text);
-    cJSON_Delete(j);
-    return st;
+    return lt_json_save(path, j, true);
 }
