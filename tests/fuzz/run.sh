@@ -40,10 +40,15 @@ for n in $names; do
   work="$build/fuzz-corpus/$n"
   mkdir -p "$work"
   log="$build/fuzz-artifacts/$n.log"
+  dict=""
+  case $n in
+    safetensors | tokenizer | llama_config | shard_index | tofu)
+      dict="-dict=$src/json.dict" ;;
+  esac
   # -timeout: one input may take at most 10 s; -rss_limit_mb: 2 GB.
   "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$n-" \
-    ${FUZZ_FLAGS:-} "$work" "$src/corpus/$n" >"$log" 2>&1
+    $dict ${FUZZ_FLAGS:-} "$work" "$src/corpus/$n" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
