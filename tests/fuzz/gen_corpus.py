@@ -195,6 +195,9 @@ put("text", "fortunes.txt",
 put("text", "crlf.txt", "first text here with several words\r\n%\r\n"
     "second text, caf\u00e9 \u65e5\u672c words words\r\n%\r\n")
 put("text", "one_doc.txt", "<|endoftext|> just one document, no separator")
+put("text", "nul.txt", "a text\0 with a NUL byte\n%\n")
+put("text", "percent_tab.txt", "one text\n%\nits last line looks like a "
+    "separator\n%\t\n")
 
 # ---- forget specs and index files ------------------------------------------------
 put("forget", "indices", "indices:\n# forget set of a test\n0\n5  # five\n\n"
