@@ -199,6 +199,16 @@ put("text", "nul.txt", "a text\0 with a NUL byte\n%\n")
 put("text", "percent_tab.txt", "one text\n%\nits last line looks like a "
     "separator\n%\t\n")
 
+# ---- result JSON read back by later runs ------------------------------------------
+put("result_json", "tofu_eval.json", json.dumps(
+    {"benchmark": "tofu", "splits": {"forget": {"items": {
+        "truth_ratio": [0.61, 0.83, 1.2, 0.05], "prob": [0.1, 0.2, 0.3, 0.4]}}}}))
+put("result_json", "muse_eval.json", json.dumps(
+    {"benchmark": "muse", "min_k_ratio": 0.4,
+     "mia_auc": {"loss": 0.51, "min_k": 0.47, "zlib": 0.5}}))
+put("result_json", "muse_other_k.json",
+    '{"min_k_ratio":0.2,"mia_auc":{"min_k":0.9}}')
+
 # ---- forget specs and index files ------------------------------------------------
 put("forget", "indices", "indices:\n# forget set of a test\n0\n5  # five\n\n"
     "12\n36\n")

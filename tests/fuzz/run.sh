@@ -42,7 +42,7 @@ for n in $names; do
   log="$build/fuzz-artifacts/$n.log"
   dict=""
   case $n in
-    safetensors | tokenizer | llama_config | shard_index | tofu)
+    safetensors | tokenizer | llama_config | shard_index | tofu | result_json)
       dict="-dict=$src/json.dict" ;;
   esac
   # -timeout: one input may take at most 10 s; -rss_limit_mb: 2 GB.
