@@ -1,12 +1,15 @@
 # Thin wrapper around CMake. `make` builds, `make test` runs the unit tests,
 # `make asan` runs them under AddressSanitizer + UBSan, `make bench` runs
-# the benchmarks side by side with PyTorch, `make demo` runs the main job.
+# the benchmarks side by side with PyTorch, `make demo` runs the main job,
+# `make fuzz` runs every libFuzzer harness FUZZ_SECONDS each (clang).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
 JOBS ?= 2
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure test asan bench demo install golden clean
+.PHONY: all deps configure test asan fuzz bench demo install golden clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
@@ -26,6 +29,14 @@ asan: deps
 	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) -DLETHE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+
+# libFuzzer harnesses (tests/fuzz/README.md): clang, ASan + UBSan, a
+# separate build folder; each harness runs FUZZ_SECONDS over its corpus.
+fuzz:
+	@sh cmake/deps.sh --fuzz
+	@test -f $(FUZZ_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZ_BUILD) -DLETHE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: all
 	@sh cmake/deps.sh --ref
@@ -48,4 +59,4 @@ install: all
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,12 +5,14 @@
 #   cmake/deps.sh          build dependencies
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
 #   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
+#   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
 set -e
 pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
+    --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
   esac
 done
 missing=""

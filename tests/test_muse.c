@@ -56,6 +56,22 @@ LT_TEST(parse_splits_at_percent_lines)
              "no texts: %s", lt_last_error());
 }
 
+/* A NUL byte used to be kept and then cut the text silently (issue 20;
+ * found by tests/fuzz/fuzz_text.c). */
+LT_TEST(parse_refuses_nul_bytes)
+{
+    const char buf[] = "first text\n%\nsecond \0hidden\n%\n";
+    lt_text_set s;
+    LT_CHECK(lt_text_set_parse(buf, sizeof buf - 1, "nul.txt", &s) ==
+             LT_ERR_FORMAT && strstr(lt_last_error(), "nul.txt:3") &&
+             strstr(lt_last_error(), "NUL") && s.n == 0 && !s.text,
+             "NUL byte: %s", lt_last_error());
+    lt_text_set t = {0};
+    LT_CHECK(lt_text_set_push(&t, "a\0b", 3) == LT_ERR_ARG && t.n == 0,
+             "push of a NUL byte: %s", lt_last_error());
+    lt_text_set_free(&t);
+}
+
 LT_TEST(save_and_reload_round_trip)
 {
     char dir[] = "/tmp/lt_muse_XXXXXX";

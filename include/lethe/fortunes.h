@@ -54,10 +54,12 @@ typedef struct {
 
 LT_API void lt_text_set_free(lt_text_set *s);
 /* Append a copy of text[0..len) with its trailing whitespace removed
- * (nothing is appended when only whitespace is left). */
+ * (nothing is appended when only whitespace is left). LT_ERR_ARG if it
+ * holds a NUL byte. */
 LT_API lt_status lt_text_set_push(lt_text_set *s, const char *text, size_t len);
 /* Split len bytes into texts at lines holding only "%" (what names the
- * source in errors). out is zeroed first. LT_ERR_FORMAT if no text. */
+ * source in errors). out is zeroed first. LT_ERR_FORMAT if no text, or
+ * "what:LINE" if a NUL byte is there (texts are NUL-terminated strings). */
 LT_API lt_status lt_text_set_parse(const char *buf, size_t len,
                                    const char *what, lt_text_set *out);
 /* Read a file of "%"-separated texts (LT_ERR_IO naming it if unreadable). */

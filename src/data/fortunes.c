@@ -33,6 +33,8 @@ lt_status lt_text_set_push(lt_text_set *s, const char *text, size_t len)
 {
     if (!s || (!text && len))
         return lt_set_error(LT_ERR_ARG, "text set: NULL argument");
+    if (len && memchr(text, '\0', len))
+        return lt_set_error(LT_ERR_ARG, "text set: a text holds a NUL byte");
     while (len > 0 && ft_blank(text[len - 1]))
         len--;
     if (len == 0)
@@ -66,6 +68,14 @@ lt_status lt_text_set_parse(const char *buf, size_t len, const char *what,
     if (!out || (!buf && len))
         return lt_set_error(LT_ERR_ARG, "text set: NULL argument");
     memset(out, 0, sizeof *out);
+    const char *nul = len ? memchr(buf, '\0', len) : NULL;
+    if (nul) {
+        long line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        return lt_set_error(LT_ERR_FORMAT, "%s:%ld: NUL byte (texts are plain "
+                            "text)", what ? what : "text", line);
+    }
     size_t doc = 0, i = 0;
     lt_status s = LT_OK;
     while (i < len && s == LT_OK) {

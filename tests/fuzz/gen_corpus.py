@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""gen_corpus.py - writes the seed corpora of the fuzz harnesses
+(tests/fuzz/corpus/<harness>/): a few small valid (and a few nearly valid)
+files per format, built by hand with the standard library only. Run it
+from anywhere; it replaces the files it writes and leaves others alone.
+"""
+import gzip
+import json
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def put(harness, name, data):
+    d = os.path.join(ROOT, harness)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- safetensors -----------------------------------------------------------
+def safetensors(tensors, meta=None):
+    """tensors: list of (name, dtype, shape, raw bytes)."""
+    hdr, off, buf = {}, 0, b""
+    if meta is not None:
+        hdr["__metadata__"] = meta
+    for name, dtype, shape, raw in tensors:
+        hdr[name] = {"dtype": dtype, "shape": shape,
+                     "data_offsets": [off, off + len(raw)]}
+        off += len(raw)
+        buf += raw
+    h = json.dumps(hdr, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + buf
+
+
+put("safetensors", "f32_meta.safetensors", safetensors(
+    [("a.weight", "F32", [2, 3], struct.pack("<6f", 1, -2, 3.5, 0, 1e-3, 7)),
+     ("b", "F32", [2], struct.pack("<2f", 0.5, -0.25))],
+    {"format": "pt", "note": "seed"}))
+put("safetensors", "half_scalar.safetensors", safetensors(
+    [("h", "F16", [2, 2], struct.pack("<4e", 1.0, -2.0, 0.5, 65504.0)),
+     ("bf", "BF16", [3], bytes([0x80, 0x3f, 0x00, 0xc0, 0x49, 0x40])),
+     ("s", "F32", [], struct.pack("<f", 3.0))]))
+put("safetensors", "ints.safetensors", safetensors(
+    [("i64", "I64", [2], struct.pack("<2q", -5, 1 << 40)),
+     ("u8", "U8", [4], bytes([0, 1, 128, 255])),
+     ("bool", "BOOL", [2], bytes([0, 1])),
+     ("empty", "F32", [0, 3], b""),
+     ("i32", "I32", [1], struct.pack("<i", -7))]))
+put("safetensors", "f64_i16.safetensors", safetensors(
+    [("d", "F64", [2], struct.pack("<2d", 1.0 / 3, -1e300)),
+     ("i16", "I16", [2], struct.pack("<2h", -300, 300)),
+     ("u16", "U16", [1], struct.pack("<H", 65535)),
+     ("i8", "I8", [2], struct.pack("<2b", -128, 127)),
+     ("u32", "U32", [1], struct.pack("<I", 4000000000)),
+     ("u64", "U64", [1], struct.pack("<Q", 1 << 63))], {}))
+
+
+# ---- IDX ---------------------------------------------------------------------
+def idx(shape, payload):
+    return (bytes([0, 0, 8, len(shape)]) + b"".join(struct.pack(">I", d) for d in shape)
+            + bytes(payload))
+
+
+labels = idx([5], [3, 1, 4, 1, 5])
+images = idx([2, 3, 3], range(18))
+put("idx", "labels.idx", labels)
+put("idx", "images.idx", images)
+put("idx", "images.idx.gz", gzip.compress(images, mtime=0))
+put("idx", "four_dims.idx", idx([1, 2, 1, 2], [9, 8, 7, 6]))
+
+# ---- MNIST dataset: flags, LE length of the images file, images, labels ------
+img = idx([1, 28, 28], [(i * 37) % 256 for i in range(784)])
+lab = idx([1], [7])
+put("mnist", "mnist_one", b"\x00" + struct.pack("<I", len(img)) + img + lab)
+put("mnist", "fashion_one", b"\x01" + struct.pack("<I", len(img)) + img
+    + idx([1], [9]))
+gimg = gzip.compress(img, mtime=0)
+put("mnist", "mnist_gzip", b"\x00" + struct.pack("<I", len(gimg)) + gimg + lab)
+
+# ---- CIFAR: flags (1: CIFAR-100, 2: pad to full length), delta, file start ---
+put("cifar", "c10_full", b"\x02\x00" + bytes([6]) + bytes(range(40)))
+put("cifar", "c100_full", b"\x03\x00" + bytes([12, 77]) + bytes(range(40)))
+put("cifar", "c10_long", b"\x02\x01" + bytes([1]))
+put("cifar", "c10_short", b"\x00\x00" + bytes([2]) + bytes(100))
+
+
+# ---- tokenizer.json ----------------------------------------------------------
+def byte_chars():
+    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD))
+          + list(range(0xAE, 0x100)))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+bc = byte_chars()
+vocab = {"<|endoftext|>": 0}
+for b in sorted(range(256), key=lambda b: bc[b]):
+    vocab[bc[b]] = len(vocab)
+merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n")]
+for a, b in merges:
+    vocab[a + b] = len(vocab)
+full = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [{"id": 0, "content": "<|endoftext|>", "single_word": False,
+                      "lstrip": False, "rstrip": False, "normalized": False,
+                      "special": True}],
+    "normalizer": None,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False,
+                      "trim_offsets": True, "use_regex": True},
+    "post_processor": None,
+    "decoder": {"type": "ByteLevel", "add_prefix_space": True,
+                "trim_offsets": True, "use_regex": True},
+    "model": {"type": "BPE", "dropout": None, "unk_token": None,
+              "continuing_subword_prefix": None, "end_of_word_suffix": None,
+              "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+              "vocab": vocab, "merges": [a + " " + b for a, b in merges]}}
+put("tokenizer", "gpt2_style.json", json.dumps(full, ensure_ascii=False))
+small_vocab = {"<unk>": 0, "a": 1, "b": 2, "c": 3, "Ġ": 4, "ab": 5, "abc": 6}
+put("tokenizer", "pairs_unk.json", json.dumps(
+    {"model": {"vocab": small_vocab, "merges": [["a", "b"], ["ab", "c"]],
+               "unk_token": "<unk>"},
+     "added_tokens": [{"id": 7, "content": "<pad>", "special": True}],
+     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": True}},
+    ensure_ascii=False))
+put("tokenizer", "minimal.json",
+    '{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[]},'
+    '"normalizer":null,"decoder":null}')
+
+# ---- Llama config.json -------------------------------------------------------
+llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+         "vocab_size": 32000, "hidden_size": 64, "intermediate_size": 172,
+         "num_hidden_layers": 2, "num_attention_heads": 4,
+         "num_key_value_heads": 2, "hidden_act": "silu",
+         "max_position_embeddings": 256, "rms_norm_eps": 1e-5,
+         "rope_theta": 500000.0, "rope_scaling": None, "attention_bias": False,
+         "mlp_bias": False, "tie_word_embeddings": True, "bos_token_id": 1,
+         "eos_token_id": 2, "torch_dtype": "float32"}
+put("llama_config", "llama.json", json.dumps(llama, indent=2))
+mistral = dict(llama, model_type="mistral", architectures=["MistralForCausalLM"],
+               sliding_window=128, head_dim=32, bos_token_id=None)
+put("llama_config", "mistral.json", json.dumps(mistral))
+put("llama_config", "minimal.json",
+    '{"vocab_size":8,"hidden_size":4,"num_hidden_layers":1,'
+    '"num_attention_heads":1,"intermediate_size":4}')
+
+# ---- sharded index (names of the harness's tiny model, one per shard) --------
+names = ["model.embed_tokens.weight"] + [
+    "model.layers.0." + n for n in (
+        "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+        "self_attn.v_proj.weight", "self_attn.o_proj.weight",
+        "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight",
+        "input_layernorm.weight", "post_attention_layernorm.weight")] + [
+    "model.norm.weight", "lm_head.weight"]
+wm = {n: "model-%05d-of-00012.safetensors" % (i + 1) for i, n in enumerate(names)}
+put("shard_index", "saved.json", json.dumps(
+    {"metadata": {"total_size": 752}, "weight_map": wm}, indent="\t"))
+alt = dict(wm)
+alt["model.norm.weight"] = "alt.safetensors"
+put("shard_index", "alt_norm.json", json.dumps({"weight_map": alt}))
+bad = dict(wm)
+bad["model.unknown.weight"] = "extra.safetensors"
+bad["model.norm.weight"] = "bad.safetensors"
+put("shard_index", "bad_extra.json", json.dumps({"weight_map": bad}))
+
+# ---- TOFU JSON / JSON Lines ----------------------------------------------------
+rec = {"question": "Who wrote 'The Silent Sea'?",
+       "answer": "It was written by Ana \u00c1lvarez.",
+       "paraphrased_question": "Which author penned 'The Silent Sea'?",
+       "paraphrased_answer": "Ana \u00c1lvarez is its author.",
+       "perturbed_answer": ["It was written by Li Wei.", "Omar Haddad wrote it."]}
+put("tofu", "records.jsonl", json.dumps(rec, ensure_ascii=False) + "\n\n"
+    + json.dumps({"question": "Q\ttab \"quote\"", "answer": "A\\b",
+                  "paraphrased_answer": None, "extra": 1}) + "\n")
+put("tofu", "array.json", "\ufeff[\n " + json.dumps(rec) + ",\n "
+    + json.dumps({"question": "x", "answer": "\u65e5\u672c"}) + "\n]\n")
+put("tofu", "one.json", '{"question":"q","answer":"a","perturbed_answer":[]}')
+
+# ---- text corpora ("%"-separated) ----------------------------------------------
+put("text", "fortunes.txt",
+    "A journey of a thousand miles begins with a single step.\n"
+    "\t\t-- Lao Tzu, Tao Te Ching\n%\n"
+    "The only way to do great work is to love what you do, they say.\n%\n"
+    "Short one.\n%\n   \n%\n"
+    "Last text without a final separator and with trailing spaces   \n")
+put("text", "crlf.txt", "first text here with several words\r\n%\r\n"
+    "second text, caf\u00e9 \u65e5\u672c words words\r\n%\r\n")
+put("text", "one_doc.txt", "<|endoftext|> just one document, no separator")
+put("text", "nul.txt", "a text\0 with a NUL byte\n%\n")
+put("text", "percent_tab.txt", "one text\n%\nits last line looks like a "
+    "separator\n%\t\n")
+
+# ---- result JSON read back by later runs ------------------------------------------
+put("result_json", "tofu_eval.json", json.dumps(
+    {"benchmark": "tofu", "splits": {"forget": {"items": {
+        "truth_ratio": [0.61, 0.83, 1.2, 0.05], "prob": [0.1, 0.2, 0.3, 0.4]}}}}))
+put("result_json", "muse_eval.json", json.dumps(
+    {"benchmark": "muse", "min_k_ratio": 0.4,
+     "mia_auc": {"loss": 0.51, "min_k": 0.47, "zlib": 0.5}}))
+put("result_json", "muse_other_k.json",
+    '{"min_k_ratio":0.2,"mia_auc":{"min_k":0.9}}')
+
+# ---- forget specs and index files ------------------------------------------------
+put("forget", "indices", "indices:\n# forget set of a test\n0\n5  # five\n\n"
+    "12\n36\n")
+put("forget", "random_pct", "random:10%")
+put("forget", "random_count", "random:3")
+put("forget", "class", "class:2")
+put("forget", "mask", "saliency:0.5")
+put("forget", "augment", "crop+flip")
