@@ -433,20 +433,31 @@ static lt_status lt_bm_unlearn(lt_bm *b, lt_llama *m, lt_llm_method k,
                                                row->message);
 }
 
-/* One row of table t: a clone of the target unlearns forget texts [0, to). */
-static lt_status lt_bm_run(lt_bm *b, lt_table *t, lt_llm_method k, int64_t to,
-                           const char *setting)
+/* One row of table t: model m unlearns forget texts [from, to) in place,
+ * then is evaluated. */
+static lt_status lt_bm_row_run(lt_bm *b, lt_table *t, lt_llama *m,
+                               lt_llm_method k, int64_t from, int64_t to,
+                               const char *setting)
 {
     double v[LT_TABLE_MAX_COLS];
     lt_table_row *row = lt_bm_row(t, lt_llm_method_name(k), setting, v);
-    lt_llama *m = row ? lt_llama_clone(b->full) : NULL;
-    if (!m)
-        return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
-    lt_status st = lt_bm_unlearn(b, m, k, 0, to, row, v);
+    lt_status st = row ? lt_bm_unlearn(b, m, k, from, to, row, v)
+                       : LT_ERR_NOMEM;
     if (st == LT_OK)
         st = lt_bm_eval(b, m, row, v);
     if (st == LT_OK)
         st = lt_table_row_add_run(row, v);
+    return st;
+}
+
+/* One row of table t: a clone of the target unlearns forget texts [0, to). */
+static lt_status lt_bm_run(lt_bm *b, lt_table *t, lt_llm_method k, int64_t to,
+                           const char *setting)
+{
+    lt_llama *m = lt_llama_clone(b->full);
+    if (!m)
+        return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
+    lt_status st = lt_bm_row_run(b, t, m, k, 0, to, setting);
     lt_llama_free(m);
     return st;
 }
@@ -493,16 +504,9 @@ static lt_status lt_bm_seq_rows(lt_bm *b, lt_llm_method k)
     lt_status st = LT_OK;
     for (int j = 0; j < K && st == LT_OK; j++) {
         char setting[32];
-        double v[LT_TABLE_MAX_COLS];
         snprintf(setting, sizeof setting, "request %d/%d", j + 1, K);
-        lt_table_row *row = lt_bm_row(b->seq, lt_llm_method_name(k), setting,
-                                      v);
-        st = row ? lt_bm_unlearn(b, m, k, n * j / K, n * (j + 1) / K, row, v)
-                 : LT_ERR_NOMEM;
-        if (st == LT_OK)
-            st = lt_bm_eval(b, m, row, v);
-        if (st == LT_OK)
-            st = lt_table_row_add_run(row, v);
+        st = lt_bm_row_run(b, b->seq, m, k, n * j / K, n * (j + 1) / K,
+                           setting);
     }
     lt_llama_free(m);
     return st;
