@@ -12,6 +12,9 @@
 typedef enum { CLI_OPT_STR, CLI_OPT_INT, CLI_OPT_FLOAT, CLI_OPT_U64, CLI_OPT_FLAG }
     cli_opt_type;
 
+/* The entries of an option table. */
+#define CLI_NOPTS(opts) ((int)(sizeof(opts) / sizeof *(opts)))
+
 typedef struct {
     const char *name;  /* "--lr" */
     cli_opt_type type;

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NOPTS(o) ((int)(sizeof(o) / sizeof *(o)))
-
 typedef struct {
     const char *json, *markdown;
     char command[2048];
@@ -91,7 +89,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         "TA, MIA, Avg. Gap and RTE\n(mean +- std over seeds). --lr sets one "
         "method's rate (ga=3e-5,rl=0.01); --lr-grid\ntries several "
         "(ga=1e-5:3e-5:1e-4) and reports one row per value.";
-    int rc = cli_args_parse(cmd, usage, opts, NOPTS(opts), argc, argv);
+    int rc = cli_args_parse(cmd, usage, opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (lt_bench_classify_check(&c) != LT_OK)
@@ -146,7 +144,7 @@ static int cli_bench_tofu(int argc, char **argv)
         "LLM unlearning on synthetic TOFU data: train (or reuse) the model "
         "fine-tuned on\nfull and the retain model, run every method x mask x "
         "optimizer and print forget\nquality, model utility, forget-set "
-        "ROUGE-L and run time.", opts, NOPTS(opts), argc, argv);
+        "ROUGE-L and run time.", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (lt_bench_tofu_check(&c) != LT_OK)
@@ -204,7 +202,7 @@ static int cli_bench_muse(int argc, char **argv)
         "reuse) the\nmodel trained on forget + retain texts and the retrain "
         "model, unlearn with each\nmethod and report VerbMem, KnowMem, "
         "PrivLeak, MIA AUCs and run time, plus\nscalability (--scal) and "
-        "sustainability (--seq) tables.", opts, NOPTS(opts), argc, argv);
+        "sustainability (--seq) tables.", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (lt_bench_muse_check(&c) != LT_OK)

@@ -38,7 +38,8 @@ static int cli_data_tofu(int argc, char **argv)
     int rc = cli_args_parse("data tofu-synth",
                            "usage: lethe data tofu-synth --authors N --seed S "
                            "--out DIR\nWrite a TOFU-shaped set of fictitious "
-                           "authors (20 QA pairs each).", opts, 3, argc, argv);
+                           "authors (20 QA pairs each).", opts,
+                           CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!out)
@@ -87,7 +88,8 @@ static int cli_data_wordnet(int argc, char **argv)
                            "usage: lethe data wordnet-qa --n N --seed S --out "
                            "FILE [--kind nouns|authors]\nGeneral-knowledge QA "
                            "from WordNet noun glosses, with perturbed "
-                           "answers.", opts, 5, argc, argv);
+                           "answers.", opts, CLI_NOPTS(opts), argc,
+                           argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!out)

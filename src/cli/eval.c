@@ -87,7 +87,7 @@ int cli_eval(int argc, char **argv)
                            " [--forget SPEC [--retrain FILE]] [--json OUT]\n"
                            "Loss and accuracy per split; with --forget the "
                            "unlearning metrics (%).", opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (retrain && !forget)
@@ -125,7 +125,8 @@ int cli_predict(int argc, char **argv)
     };
     int rc = cli_args_parse("predict", "usage: lethe predict --model FILE "
                            "--out logits.npy [--data SET] [--split S]\nWrite "
-                           "the model's logits on a split.", opts, 5, argc,
+                           "the model's logits on a split.", opts,
+                           CLI_NOPTS(opts), argc,
                            argv);
     if (rc)
         return rc == 1 ? 0 : rc;

@@ -72,7 +72,7 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
                            "micro|tiny|small|config.json --data QA.json|--text FILE "
                            "--out lm.safetensors [options]\nTrain a Llama-style "
                            "model from scratch (AdamW, warm-up + cosine).",
-                           opts, (int)(sizeof opts / sizeof *opts), argc, argv);
+                           opts, CLI_NOPTS(opts), argc, argv);
     if (rc == 0 && (!o->out || !o->data == !o->text)) {
         fprintf(stderr, "lethe lm train: --out and one of --data or --text "
                 "are required\n");
@@ -229,7 +229,7 @@ static int cli_lm_generate_cmd(int argc, char **argv)
     int rc = cli_args_parse("lm generate", "usage: lethe lm generate --model M "
                            "--prompt TEXT [options]\nContinue a prompt with "
                            "the KV cache.", opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!model || !prompt == !question) {
@@ -282,7 +282,7 @@ static int cli_lm_score_cmd(int argc, char **argv)
     int rc = cli_args_parse("lm score", "usage: lethe lm score --model M --data "
                            "QA.json [--json OUT]\nAnswer NLL, greedy answers "
                            "and ROUGE-L recall.", opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!model || !data)

@@ -58,8 +58,7 @@ static int le_parse(int argc, char **argv, le_opts *o)
                            "--retain-json RJ] [--json OUT]\nTOFU evaluation: "
                            "probability, ROUGE-L recall and truth ratio per "
                            "split, forget quality and model utility.",
-                           opts, (int)(sizeof opts / sizeof *opts), argc,
-                           argv);
+                           opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc;
     const char *err = NULL;

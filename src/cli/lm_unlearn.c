@@ -68,7 +68,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
                            "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu "
                            "--out unlearned.safetensors [options]\nUnlearn a "
                            "forget split from a language model.", opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     if (rc == 0 && (!o->model || !o->forget || !o->out || !o->method)) {
         fprintf(stderr, "lethe lm unlearn: --model, --forget, --method and "
                 "--out are required\n");

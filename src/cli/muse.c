@@ -43,8 +43,7 @@ int cli_data_muse(int argc, char **argv)
                            "literature --retain science --out DIR "
                            "[--holdout-frac 0.2 --seed S]\nMUSE-shaped "
                            "corpora and cloze QA from fortune collections.",
-                           opts, (int)(sizeof opts / sizeof *opts), argc,
-                           argv);
+                           opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!out)
@@ -100,7 +99,7 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
                            "--model M --dir DIR [--retain-model R | "
                            "--retain-json R.json] [--json OUT]\nMUSE-style "
                            "VerbMem, KnowMem, MIA AUCs and PrivLeak.", opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     o->mo.k = o->k_pct / 100.0;
     if (rc == 0 && strcmp(o->bench, "muse")) {
         fprintf(stderr, "lethe lm eval: --benchmark %s: this command runs "

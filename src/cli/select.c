@@ -53,7 +53,7 @@ static int cli_select_parse(int argc, char **argv, cli_select_opts *o)
         {"--seed", CLI_OPT_U64, &c->seed, "minibatch order", 0, 0},
     };
     int rc = cli_args_parse("select", cli_select_usage, opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     const char *need = !o->model ? "--model FILE" : !o->out ? "--out FILE" :
                        o->worst == c->easiest ?
                        "exactly one of --worst-case and --easiest" : NULL;

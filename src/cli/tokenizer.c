@@ -42,7 +42,8 @@ static int cli_tok_train(int argc, char **argv)
     };
     int rc = cli_args_parse("tokenizer train", "usage: lethe tokenizer train "
                            "--corpus FILE[,FILE...] --vocab N --out FILE\n"
-                           "Train a byte-level BPE tokenizer.", opts, 5, argc,
+                           "Train a byte-level BPE tokenizer.", opts,
+                           CLI_NOPTS(opts), argc,
                            argv);
     if (rc)
         return rc == 1 ? 0 : rc;
@@ -86,7 +87,8 @@ static int cli_tok_encode(int argc, char **argv)
     };
     int rc = cli_args_parse("tokenizer encode", "usage: lethe tokenizer encode "
                            "--tokenizer FILE --text TEXT\nPrint the token ids "
-                           "of a text.", opts, 3, argc, argv);
+                           "of a text.", opts, CLI_NOPTS(opts), argc,
+                           argv);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!path || !text) {

@@ -64,7 +64,7 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
         {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation", 0, 0},
     };
     int rc = cli_args_parse("train", cli_train_usage, opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     if (rc == 0 && !o->out)
         rc = cli_usage("train", "--out FILE is required");
     return rc;

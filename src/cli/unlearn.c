@@ -77,7 +77,7 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
         {"--seed", CLI_OPT_U64, &c->seed, "forget set, shuffles, labels, random mask", 0, 0},
     };
     int rc = cli_args_parse("unlearn", cli_unlearn_usage, opts,
-                           (int)(sizeof opts / sizeof *opts), argc, argv);
+                           CLI_NOPTS(opts), argc, argv);
     const char *need = !o->model ? "--model FILE" : !o->forget ?
                        "--forget SPEC" : !o->out ? "--out FILE" : NULL;
     if (rc == 0 && need) {
