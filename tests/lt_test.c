@@ -3,13 +3,16 @@
  * lt_test.h: registry and runner, closeness checks, the finite-difference
  * gradient checker and the golden-file reader.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
+#include <ftw.h>
 #include <glob.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LT_MAX_TESTS 512
 
@@ -370,4 +373,35 @@ bool lt_test_tmp_left(const char *path)
     if (r == 0)
         globfree(&g);
     return left;
+}
+
+/* ---- the temporary folder ---------------------------------------------- */
+
+static char lt_tmpdir[64];
+
+static int lt_tmp_rm(const char *path, const struct stat *st, int flag,
+                     struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+__attribute__((destructor)) static void lt_tmp_cleanup(void)
+{
+    if (!lt_tmpdir[0])
+        return;
+    chmod(lt_tmpdir, 0777); /* a test may have made it read-only */
+    nftw(lt_tmpdir, lt_tmp_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *lt_test_tmpdir(void)
+{
+    if (!lt_tmpdir[0]) {
+        snprintf(lt_tmpdir, sizeof lt_tmpdir, "/tmp/lt_test.XXXXXX");
+        if (!mkdtemp(lt_tmpdir))
+            lt_tmpdir[0] = 0;
+    }
+    return lt_tmpdir;
 }

@@ -38,6 +38,10 @@ void lt_test_fail(const char *file, int line, const char *fmt, ...)
             lt_test_fail(__FILE__, __LINE__, __VA_ARGS__);               \
     } while (0)
 
+/* This binary's temporary folder (made on first use, removed with all it
+ * holds when the binary exits); "" if it could not be made. */
+const char *lt_test_tmpdir(void);
+
 /* True when a temporary of an atomic write of path ("<path>.tmp*", any
  * suffix) exists beside it. */
 bool lt_test_tmp_left(const char *path);

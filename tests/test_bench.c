@@ -7,14 +7,12 @@
  * reason), and the report writers produce the files. Also the table
  * statistics and the Markdown / JSON writers on a hand-made report.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
 #include "lethe/bench.h"
 #include "lethe/io.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,35 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-
-static char lt_tmp[64];
-
-/* A temporary folder for this binary's files. */
-static const char *lt_dir(void)
-{
-    if (!lt_tmp[0]) {
-        snprintf(lt_tmp, sizeof lt_tmp, "/tmp/lt_bench.XXXXXX");
-        if (!mkdtemp(lt_tmp))
-            lt_tmp[0] = 0;
-    }
-    return lt_tmp;
-}
-
-static int lt_rm(const char *path, const struct stat *st, int flag,
-                 struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Remove the temporary folder when the binary exits. */
-__attribute__((destructor)) static void lt_cleanup(void)
-{
-    if (lt_tmp[0])
-        nftw(lt_tmp, lt_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* The first n items of a real Fashion-MNIST IDX file (gzip) as a raw IDX
  * file: header skip bytes, n records of rec bytes. */
@@ -85,7 +54,7 @@ static const char *lt_small_fm(char *spec, size_t n)
     char src[256], dir[128], a[512], b[512];
     snprintf(src, sizeof src, "%s/fashion-mnist",
              env ? env : "/usr/share/datasets");
-    snprintf(dir, sizeof dir, "%s/fm", lt_dir());
+    snprintf(dir, sizeof dir, "%s/fm", lt_test_tmpdir());
     if (mkdir(dir, 0777) && errno != EEXIST)
         return NULL;
     const char *names[2] = {"train", "t10k"};
@@ -163,8 +132,8 @@ LT_TEST(table_stats_and_writers)
     LT_CHECK(!strcmp(lt_report_get(&r, "seeds"), "2"), "setting %s",
              lt_report_get(&r, "seeds"));
     char md[256], js[256], *text = NULL;
-    snprintf(md, sizeof md, "%s/t.md", lt_dir());
-    snprintf(js, sizeof js, "%s/t.json", lt_dir());
+    snprintf(md, sizeof md, "%s/t.md", lt_test_tmpdir());
+    snprintf(js, sizeof js, "%s/t.json", lt_test_tmpdir());
     LT_CHECK(lt_report_write_markdown(&r, md) == LT_OK, "%s", lt_last_error());
     LT_CHECK(lt_read_file(md, &text, NULL) == LT_OK, "read md");
     LT_CHECK(text && strstr(text, "| a | 2.00 ± 1.41 | 1.00e-05 ± 0.0000 |"),
@@ -189,7 +158,7 @@ LT_TEST(classify_protocol_micro)
         LT_CHECK(0, "could not write the small Fashion-MNIST copy");
         return;
     }
-    snprintf(cache, sizeof cache, "%s/cache", lt_dir());
+    snprintf(cache, sizeof cache, "%s/cache", lt_test_tmpdir());
     lt_bench_classify_cfg c = lt_bench_classify_defaults();
     c.data = data;
     c.model = "mlp:784-16-10";
@@ -214,7 +183,7 @@ LT_TEST(classify_protocol_micro)
              lt_col(t, "original", "avg_gap"));
     LT_CHECK(strlen(lt_report_get(&r, "commit")) > 0 &&
              !strcmp(lt_report_get(&r, "seeds"), "2"), "settings");
-    snprintf(md, sizeof md, "%s/c.md", lt_dir());
+    snprintf(md, sizeof md, "%s/c.md", lt_test_tmpdir());
     LT_CHECK(lt_report_write_markdown(&r, md) == LT_OK, "markdown");
     lt_report_free(&r);
     /* the same run again: everything from the cache, same numbers */
@@ -231,7 +200,7 @@ LT_TEST(classify_protocol_micro)
 LT_TEST(tofu_protocol_micro)
 {
     char cache[256];
-    snprintf(cache, sizeof cache, "%s/tofu", lt_dir());
+    snprintf(cache, sizeof cache, "%s/tofu", lt_test_tmpdir());
     lt_bench_tofu_cfg c = lt_bench_tofu_defaults();
     lt_bench_tofu_quick(&c);
     c.cache = cache;
@@ -260,7 +229,7 @@ LT_TEST(tofu_protocol_micro)
 LT_TEST(muse_protocol_micro)
 {
     char cache[256];
-    snprintf(cache, sizeof cache, "%s/muse", lt_dir());
+    snprintf(cache, sizeof cache, "%s/muse", lt_test_tmpdir());
     lt_bench_muse_cfg c = lt_bench_muse_defaults();
     lt_bench_muse_quick(&c);
     c.cache = cache;

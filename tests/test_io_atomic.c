@@ -8,12 +8,10 @@
  * (file size limit) keeps the old target, the file mode honours the umask,
  * and a SIGTERM during a write removes the temporary.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,39 +20,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char lt_tmp[64];
-
-/* A fresh temporary folder per call (all removed when the binary exits). */
+/* A fresh folder per call, inside the binary's temporary folder. */
 static const char *lt_dir(void)
 {
     static int k;
     static char buf[8][96];
-    if (!lt_tmp[0]) {
-        snprintf(lt_tmp, sizeof lt_tmp, "/tmp/lt_atomic.XXXXXX");
-        if (!mkdtemp(lt_tmp))
-            lt_tmp[0] = 0;
-    }
     char *d = buf[k % 8];
-    snprintf(d, 96, "%s/d%d", lt_tmp, k++);
+    snprintf(d, 96, "%s/d%d", lt_test_tmpdir(), k++);
     mkdir(d, 0777);
     return d;
-}
-
-static int lt_rm(const char *path, const struct stat *st, int flag,
-                 struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-__attribute__((destructor)) static void lt_cleanup(void)
-{
-    if (lt_tmp[0]) {
-        chmod(lt_tmp, 0777);
-        nftw(lt_tmp, lt_rm, 16, FTW_DEPTH | FTW_PHYS);
-    }
 }
 
 /* The number of entries of dir; the first one's name goes to first. */

@@ -25,14 +25,11 @@ lt_status lt_bench_lm_new(const lt_bench_lm_recipe *r, const lt_tokenizer *t,
                           int window, lt_llama **m)
 {
     lt_llama_config cfg;
-    lt_status st = lt_llama_preset(r->config, lt_tokenizer_vocab_size(t),
-                                   &cfg);
+    lt_status st = lt_lm_config(r->config, t, &cfg);
     if (st == LT_OK && window > cfg.max_position_embeddings)
         st = lt_set_error(LT_ERR_ARG, "window %d exceeds the context of "
                           "%s (%d)", window, r->config,
                           (int)cfg.max_position_embeddings);
-    cfg.bos_token_id = lt_tokenizer_special_id(t, LT_TOK_BOS);
-    cfg.eos_token_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
     if (st == LT_OK)
         st = lt_llama_create(&cfg, m);
     if (st == LT_OK)

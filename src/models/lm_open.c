@@ -19,11 +19,9 @@ static bool lm_ends_with(const char *s, const char *suffix)
 
 void lt_lm_tokenizer_path(const char *model, char *buf, size_t n)
 {
-    size_t k = strlen(model);
-    const char *ext = ".safetensors";
-    size_t e = strlen(ext);
-    if (k >= e && !strcmp(model + k - e, ext))
-        snprintf(buf, n, "%.*s.tokenizer.json", (int)(k - e), model);
+    if (lm_ends_with(model, ".safetensors"))
+        snprintf(buf, n, "%.*s.tokenizer.json",
+                 (int)(strlen(model) - strlen(".safetensors")), model);
     else
         snprintf(buf, n, "%s/tokenizer.json", model);
 }
@@ -115,8 +113,7 @@ void lt_lm_fileset_add(lt_fileset *s, bool out, const char *what,
     if (!model || !*model)
         return;
     lt_fileset_add(s, out, what, model);
-    size_t k = strlen(model), e = strlen(".safetensors");
-    if (k < e || strcmp(model + k - e, ".safetensors"))
+    if (!lm_ends_with(model, ".safetensors"))
         lt_fileset_add_dir(s, out, what, model, hf);
     if (!tok) {
         char t[4200], w[256];
