@@ -120,6 +120,10 @@ typedef struct {
     int64_t qa_max;           /* as lt_muse_write */
 } lt_muse_build_cfg;
 
+/* The defaults: literature forgotten, science retained, 20% of the forget
+ * collection held out, 200 QA items per file, seed 1, every text. */
+LT_API lt_muse_build_cfg lt_muse_build_defaults(void);
+
 typedef struct {
     int64_t forget, holdout, retain;  /* texts written */
     int64_t qa_forget, qa_retain;     /* cloze QA items written */

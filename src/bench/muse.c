@@ -26,14 +26,16 @@
 
 lt_bench_muse_cfg lt_bench_muse_defaults(void)
 {
+    lt_muse_build_cfg d = lt_muse_build_defaults(); /* the corpus */
     return (lt_bench_muse_cfg){
-        .cache = "out/muse-cache", .config = "micro", .forget = "literature",
-        .retain = "science", .fortune_dir = LT_FORTUNE_DIR,
+        .cache = "out/muse-cache", .config = "micro", .forget = d.forget,
+        .retain = d.retain, .fortune_dir = d.fortune_dir,
         .methods = "ga,npo,simnpo,graddiff,npo-gd", .scal = "25,50,100",
         .scal_methods = "npo,simnpo", .lr = "", .train_epochs = 40,
-        .train_batch = 8, .vocab = 2048, .window = 256, .qa_max = 200,
-        .epochs = 5, .batch = 8, .seq = 4, .prefix = 16, .max_new = 128,
-        .train_lr = 3e-3f, .holdout = 0.2f, .seed = 1};
+        .train_batch = 8, .vocab = 2048, .window = 256,
+        .qa_max = (int)d.qa_max, .epochs = 5, .batch = 8, .seq = 4,
+        .prefix = 16, .max_new = 128, .train_lr = 3e-3f,
+        .holdout = (float)d.holdout_frac, .seed = d.seed};
 }
 
 void lt_bench_muse_quick(lt_bench_muse_cfg *c)

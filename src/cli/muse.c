@@ -24,9 +24,7 @@
 
 int cli_data_muse(int argc, char **argv)
 {
-    lt_muse_build_cfg c = {.fortune_dir = LT_FORTUNE_DIR,
-                           .forget = "literature", .retain = "science",
-                           .holdout_frac = 0.2, .seed = 1, .qa_max = 200};
+    lt_muse_build_cfg c = lt_muse_build_defaults();
     const char *out = NULL;
     float frac = (float)c.holdout_frac;
     int qa_max = (int)c.qa_max;

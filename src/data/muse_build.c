@@ -34,6 +34,14 @@ static int64_t mb_qa_count(const lt_text_set *s, int64_t qa_max)
     return qa_max > 0 && n > qa_max ? qa_max : n;
 }
 
+lt_muse_build_cfg lt_muse_build_defaults(void)
+{
+    return (lt_muse_build_cfg){.fortune_dir = LT_FORTUNE_DIR,
+                               .forget = "literature", .retain = "science",
+                               .holdout_frac = 0.2, .seed = 1,
+                               .qa_max = 200};
+}
+
 lt_status lt_muse_build(const lt_muse_build_cfg *c, const char *dir,
                         lt_muse_build_info *info)
 {
