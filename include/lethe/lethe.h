@@ -31,6 +31,7 @@
 #include "lethe/fortunes.h"
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"
+#include "lethe/diffusion.h"
 #include "lethe/bench.h"
 
 #define LETHE_VERSION "0.1.0"

@@ -1,0 +1,205 @@
+/*
+ * lethe/diffusion.h - denoising diffusion models (models layer): noise
+ * schedules, the UNet noise predictor (class-conditional), the
+ * epsilon-prediction loss, classifier-free guidance and the DDPM/DDIM
+ * samplers.
+ *
+ * What is computed, and where it comes from:
+ *   - Schedules: "linear" beta from 1e-4 to 0.02 over T = 1000 steps (the
+ *     DDPM of SalUn's class-wise experiments) and "scaled_linear", the
+ *     square of a linspace between sqrt(0.00085) and sqrt(0.012) (Stable
+ *     Diffusion). betas are made in double and rounded to float32;
+ *     abar_t = prod_{s<=t} (1 - beta_s) is accumulated in float32, in
+ *     order, as torch.cumprod does on the official code's float tensor.
+ *   - The UNet mirrors the class-conditional DDPM UNet of SalUn
+ *     (DDPM/models/diffusion.py, itself the DDIM code's UNet): levels of
+ *     ResNet blocks (GroupNorm, SiLU, 3x3 conv, dropout) with a skip
+ *     connection per block, downsampling by a stride-2 3x3 conv after
+ *     padding the right and bottom by one, nearest upsampling + 3x3 conv,
+ *     single-head self-attention blocks at the listed resolutions and in
+ *     the middle, a sinusoidal time embedding through a two-layer MLP, and
+ *     a learned class embedding through its own two-layer MLP,
+ *     CONCATENATED with the time embedding and projected into every ResNet
+ *     block (SiLU, then a linear layer, added after the first conv). A
+ *     learned null-class embedding stands for "no class": it is what
+ *     classifier-free guidance runs unconditionally and what training
+ *     substitutes with probability cond_drop (0.1). Parameter names equal
+ *     the PyTorch module's state_dict() names (temb.dense.0, down.1.block.0
+ *     .norm1, mid.attn_1.q, up.2.upsample.conv, classes_emb,
+ *     null_classes_emb, ...). Scaled down for 2 cores: GroupNorm uses
+ *     `groups` groups (the official code: 32 at 128 channels; here 8, so
+ *     every width of the small presets divides), eps 1e-6.
+ *   - Loss: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) e; the squared error
+ *     of the predicted noise summed over pixels, averaged over the batch
+ *     (the official reduction). Timesteps are antithetic: n/2+1 uniform
+ *     draws t and their mirrors T-1-t, the first n kept.
+ *   - Guidance, both conventions, always named in outputs:
+ *       "salun":  (1 + w) e(c) - w e(null)   (SalUn's DDPM; w = 2)
+ *       "sd":     e(null) + s (e(c) - e(null)) (Stable Diffusion)
+ *     w = 0 (salun) or s = 1 (sd) skips the unconditional pass.
+ *   - Sampler: the generalized (DDIM) step of the official code on the
+ *     uniform sequence 0, k, 2k, ... (k = T / steps): x0 = (x - sqrt(1-a)
+ *     e) / sqrt(a); c1 = eta sqrt((1 - a/a') (1 - a') / (1 - a)); c2 =
+ *     sqrt(1 - a' - c1^2); x' = sqrt(a') x0 + c1 z + c2 e, with a' = 1 after
+ *     the last step. eta = 1 is the official default ("ddpm" here), eta = 0
+ *     is DDIM. Images come out in [-1, 1] (not clipped: clip when
+ *     converting to pixels).
+ *   - Randomness is counter-based: the starting noise of sample i and the
+ *     noise z of step k for sample i depend only on (seed, i, k), so a
+ *     sample does not depend on the batch it was drawn in (beyond float
+ *     rounding: another batch size changes the GEMM blocking) or on the
+ *     thread count.
+ */
+#ifndef LETHE_DIFFUSION_H
+#define LETHE_DIFFUSION_H
+
+#include "lethe/nn.h"
+#include "lethe/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- noise schedules ------------------------------------------------------ */
+
+typedef struct {
+    char name[24];  /* "linear" or "scaled_linear" */
+    int T;
+    float *beta;    /* [T] */
+    float *abar;    /* [T] */
+} lt_dm_schedule;
+
+/* The schedule called name with T steps (its default beta range).
+ * LT_ERR_ARG for an unknown name or T outside [2, 100000]. */
+LT_API lt_status lt_dm_schedule_make(const char *name, int T,
+                                     lt_dm_schedule *out);
+LT_API void lt_dm_schedule_free(lt_dm_schedule *s);
+
+/* ---- the UNet ---------------------------------------------------------------- */
+
+#define LT_UNET_MAX_LEVELS 4
+
+typedef struct {
+    int in_ch;                     /* image channels (output has as many) */
+    int res;                       /* square image size, divisible by
+                                      2^(levels-1) after padding rules */
+    int ch;                        /* base width */
+    int n_levels;
+    int ch_mult[LT_UNET_MAX_LEVELS];
+    int blocks;                    /* ResNet blocks per level (down) */
+    int n_attn;
+    int attn_res[LT_UNET_MAX_LEVELS]; /* resolutions with self-attention */
+    int groups;                    /* GroupNorm groups */
+    float dropout;
+    int classes;                   /* class-conditional: number of classes */
+    float cond_drop;               /* null-class probability in training */
+} lt_unet_config;
+
+typedef struct {
+    char arch[160];   /* the spec it was made from, e.g. "cond:s" */
+    lt_unet_config cfg;
+    lt_params params;
+    int temb_ch;      /* 4 * ch */
+} lt_unet;
+
+/* The presets: "cond:xs" (ch 16, 1 block per level) and "cond:s" (ch 32,
+ * 1 block per level); both 28x28x1 Fashion-MNIST inputs, ch_mult 1,2,2
+ * (28 -> 14 -> 7), attention at 7x7 and in the middle, dropout 0.1, 10
+ * classes. A preset may be followed by overrides,
+ * "cond:s,ch=48,blocks=2,dropout=0". LT_ERR_ARG names what is wrong. */
+LT_API lt_status lt_unet_config_parse(const char *spec, lt_unet_config *out);
+/* The accepted preset names, comma-separated. */
+LT_API const char *lt_unet_names(void);
+
+/* Declare and allocate the parameters (zero; call lt_unet_init). */
+LT_API lt_status lt_unet_create(const char *spec, lt_unet **out);
+LT_API void lt_unet_free(lt_unet *u);
+/* PyTorch's default initialisation (Linear and Conv weights and biases
+ * U(+-1/sqrt(fan_in)), GroupNorm 1 and 0, embeddings N(0, 1)), seeded. */
+LT_API void lt_unet_init(lt_unet *u, uint64_t seed);
+/* x [N, C, R, R], t [N] timesteps (as floats, as the official code passes
+ * them), cls [N] class ids in [0, classes) or -1 for the null class.
+ * training enables dropout (the caller draws the null-class dropout and
+ * passes -1). Returns the predicted noise [N, C, R, R]. */
+LT_API lt_tensor *lt_unet_forward(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                                  const float *t, const int32_t *cls,
+                                  bool training);
+/* Arena bytes one training step of batch n needs (forward + backward). */
+LT_API size_t lt_unet_arena_bytes(const lt_unet *u, int n, bool training);
+
+/* Save with "lethe.dm.arch" and "lethe.dm.schedule" in the metadata (plus
+ * the caller's pairs); atomic. Load rebuilds the architecture from the
+ * metadata; *schedule (may be NULL) receives the schedule name. */
+LT_API lt_status lt_unet_save(const lt_unet *u, const char *path,
+                              const char *schedule, const char *const *meta,
+                              int n_meta);
+LT_API lt_status lt_unet_load(const char *path, lt_unet **out,
+                              char *schedule, size_t schedule_n);
+
+/* ---- loss ----------------------------------------------------------------------- */
+
+/* Antithetic timesteps: t[0..n/2+1) uniform in [0, T) from rng, then
+ * T-1-t of those, the first n kept. */
+LT_API void lt_dm_timesteps(lt_rng *rng, int T, int n, int32_t *t);
+/* x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) e, per sample (a plain tensor,
+ * no gradient). x0 and e [N, ...], t [N]. */
+LT_API lt_tensor *lt_dm_q_sample(lt_ctx *c, const lt_dm_schedule *s,
+                                 const lt_tensor *x0, const lt_tensor *e,
+                                 const int32_t *t);
+/* The official epsilon loss: mean over the batch of the pixel-summed
+ * (e - unet(x_t, t, cls))^2. Returns a scalar [1]. */
+LT_API lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                             const lt_tensor *x0, const lt_tensor *e,
+                             const int32_t *t, const int32_t *cls,
+                             bool training);
+
+/* ---- guidance and sampling ---------------------------------------------------- */
+
+typedef enum { LT_GUIDE_SALUN = 0, LT_GUIDE_SD } lt_guidance_kind;
+
+typedef struct {
+    int steps;                 /* sampling steps (T must be divisible) */
+    float eta;                 /* 1: DDPM-like (official default), 0: DDIM */
+    lt_guidance_kind guidance;
+    float w;                   /* salun: w (2); sd: s */
+    uint64_t seed;
+    int batch;                 /* samples per forward pass */
+} lt_dm_sample_config;
+
+/* Defaults of the official DDPM sampler: 1000 steps, eta 1, salun w 2,
+ * seed 1234, batch 100. */
+LT_API lt_dm_sample_config lt_dm_sample_defaults(void);
+/* "salun" or "sd" -> kind; LT_ERR_ARG otherwise. */
+LT_API lt_status lt_guidance_parse(const char *name, lt_guidance_kind *out);
+LT_API const char *lt_guidance_name(lt_guidance_kind k);
+/* Describe the sampler in one line ("DDIM-50 (eta 0), guidance salun w=2"). */
+LT_API void lt_dm_sample_describe(const lt_dm_sample_config *cfg, int T,
+                                  char *buf, size_t n);
+
+/* Progress of a sampling run: samples done of total. */
+typedef void (*lt_dm_progress_fn)(int64_t done, int64_t total, void *ud);
+
+/* Draw n samples of classes cls[n] (-1: unconditional) into out
+ * [n, C, R, R] (values in about [-1, 1]). Sample i is a function of
+ * (seed, i) and the model only. Errors: bad config (steps not dividing T,
+ * guidance not finite), LT_ERR_NAN if a sample becomes non-finite. The
+ * same seed, batch and model give bit-identical samples. */
+LT_API lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
+                              const lt_dm_sample_config *cfg, int64_t n,
+                              const int32_t *cls, float *out,
+                              lt_dm_progress_fn progress, void *ud);
+/* The reverse chain from given starting noise: x [n, C, R, R] holds x_T
+ * on entry and the samples on return (step noise, when eta > 0, drawn as
+ * lt_dm_sample draws it for samples 0..n-1). */
+LT_API lt_status lt_dm_denoise(lt_unet *u, const lt_dm_schedule *s,
+                               const lt_dm_sample_config *cfg, int64_t n,
+                               const int32_t *cls, float *x);
+/* The guided noise prediction for one batch (what the sampler uses). */
+LT_API lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                                   const float *t, const int32_t *cls,
+                                   lt_guidance_kind kind, float w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

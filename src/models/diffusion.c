@@ -1,0 +1,408 @@
+/*
+ * diffusion.c - the diffusion process around the UNet (lethe/diffusion.h):
+ * beta schedules, antithetic timesteps, q-sampling, the official
+ * epsilon-prediction loss, classifier-free guidance in both conventions
+ * and the generalized (DDIM / eta = 1 DDPM) sampler with counter-based
+ * noise, plus UNet checkpoints in safetensors.
+ */
+#include "lethe/diffusion.h"
+#include "lethe/safetensors.h"
+#include "dm_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- schedules ------------------------------------------------------------------ */
+
+lt_status lt_dm_schedule_make(const char *name, int T, lt_dm_schedule *out)
+{
+    if (!out)
+        return lt_set_error(LT_ERR_ARG, "schedule: NULL output");
+    memset(out, 0, sizeof *out);
+    bool scaled = name && !strcmp(name, "scaled_linear");
+    if (!name || (!scaled && strcmp(name, "linear")))
+        return lt_set_error(LT_ERR_ARG, "schedule '%s': unknown (known: "
+                            "linear, scaled_linear)", name ? name : "(null)");
+    if (T < 2 || T > 100000)
+        return lt_set_error(LT_ERR_ARG, "schedule: T = %d outside [2, 100000]",
+                            T);
+    out->beta = malloc((size_t)T * sizeof *out->beta);
+    out->abar = malloc((size_t)T * sizeof *out->abar);
+    if (!out->beta || !out->abar) {
+        lt_dm_schedule_free(out);
+        return lt_set_error(LT_ERR_NOMEM, "schedule: out of memory");
+    }
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->T = T;
+    double b0 = scaled ? sqrt(0.00085) : 1e-4, b1 = scaled ? sqrt(0.012) : 0.02;
+    float a = 1.0f;
+    for (int i = 0; i < T; i++) {
+        double b = i == T - 1 ? b1 : b0 + (b1 - b0) / (T - 1) * i;
+        out->beta[i] = (float)(scaled ? b * b : b);
+        a *= 1.0f - out->beta[i];
+        out->abar[i] = a;
+    }
+    return LT_OK;
+}
+
+void lt_dm_schedule_free(lt_dm_schedule *s)
+{
+    if (!s)
+        return;
+    free(s->beta);
+    free(s->abar);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- loss ------------------------------------------------------------------------- */
+
+void lt_dm_timesteps(lt_rng *rng, int T, int n, int32_t *t)
+{
+    int h = n / 2 + 1; /* n >= 1 gives h <= n */
+    for (int i = 0; i < h; i++)
+        t[i] = (int32_t)lt_rng_below(rng, (uint64_t)T);
+    for (int i = h; i < n; i++)
+        t[i] = T - 1 - t[i - h];
+}
+
+lt_tensor *lt_dm_q_sample(lt_ctx *c, const lt_dm_schedule *s,
+                          const lt_tensor *x0, const lt_tensor *e,
+                          const int32_t *t)
+{
+    if (!x0 || !e || !s || !t)
+        return NULL;
+    if (!lt_same_shape(x0, e)) {
+        lt_set_error(LT_ERR_SHAPE, "q_sample: x0 and noise differ in shape");
+        return NULL;
+    }
+    lt_tensor *x = lt_new_like(c, x0);
+    if (!x)
+        return NULL;
+    int64_t n = x0->shape[0], per = x0->numel / n;
+    for (int64_t i = 0; i < n; i++) {
+        if (t[i] < 0 || t[i] >= s->T) {
+            lt_set_error(LT_ERR_ARG, "q_sample: timestep %d outside [0, %d)",
+                         t[i], s->T);
+            return NULL;
+        }
+        float a = s->abar[t[i]], sa = sqrtf(a), sb = sqrtf(1.0f - a);
+        const float *px = x0->data + i * per, *pe = e->data + i * per;
+        float *py = x->data + i * per;
+        for (int64_t k = 0; k < per; k++)
+            py[k] = px[k] * sa + pe[k] * sb;
+    }
+    return x;
+}
+
+lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                      const lt_tensor *x0, const lt_tensor *e,
+                      const int32_t *t, const int32_t *cls, bool training)
+{
+    lt_tensor *xt = lt_dm_q_sample(c, s, x0, e, t);
+    if (!xt)
+        return NULL;
+    int64_t n = xt->shape[0];
+    float *tf = lt_alloc(c, (size_t)n * sizeof *tf);
+    if (!tf)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        tf[i] = (float)t[i];
+    lt_tensor *eps = lt_unet_forward(c, u, xt, tf, cls, training);
+    lt_tensor *target = lt_from_data(c, e->ndim, e->shape, e->data);
+    lt_tensor *sum = lt_mse(c, eps, target, LT_REDUCE_SUM);
+    return lt_affine(c, sum, 1.0f / (float)n, 0.0f);
+}
+
+/* ---- guidance ----------------------------------------------------------------------- */
+
+lt_status lt_guidance_parse(const char *name, lt_guidance_kind *out)
+{
+    if (name && !strcmp(name, "salun"))
+        *out = LT_GUIDE_SALUN;
+    else if (name && !strcmp(name, "sd"))
+        *out = LT_GUIDE_SD;
+    else
+        return lt_set_error(LT_ERR_ARG, "guidance '%s': unknown (known: salun "
+                            "= (1+w)e(c) - w e(null), sd = e(null) + s(e(c) - "
+                            "e(null)))", name ? name : "(null)");
+    return LT_OK;
+}
+
+const char *lt_guidance_name(lt_guidance_kind k)
+{
+    return k == LT_GUIDE_SD ? "sd" : "salun";
+}
+
+/* Weights (a, b) with guided = a e(c) + b e(null). */
+static void guidance_weights(lt_guidance_kind k, float w, float *a, float *b)
+{
+    *a = k == LT_GUIDE_SD ? w : 1 + w;
+    *b = k == LT_GUIDE_SD ? 1 - w : -w;
+}
+
+lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                            const float *t, const int32_t *cls,
+                            lt_guidance_kind kind, float w)
+{
+    if (!x)
+        return NULL;
+    float a, b;
+    guidance_weights(kind, w, &a, &b);
+    if (b == 0)
+        return lt_unet_forward(c, u, x, t, cls, false);
+    int64_t n = x->shape[0];
+    lt_tensor *xx = lt_concat(c, 2, (lt_tensor *[]){x, x}, 0);
+    float *tt = lt_alloc(c, 2 * (size_t)n * sizeof *tt);
+    int32_t *cc = lt_alloc(c, 2 * (size_t)n * sizeof *cc);
+    if (!xx || !tt || !cc)
+        return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        tt[i] = tt[n + i] = t[i];
+        cc[i] = cls[i];
+        cc[n + i] = -1;
+    }
+    lt_tensor *e = lt_unet_forward(c, u, xx, tt, cc, false);
+    lt_tensor *ec = lt_slice(c, e, 0, 0, n), *en = lt_slice(c, e, 0, n, 2 * n);
+    return lt_add(c, lt_affine(c, ec, a, 0), lt_affine(c, en, b, 0));
+}
+
+/* ---- sampling --------------------------------------------------------------------------- */
+
+lt_dm_sample_config lt_dm_sample_defaults(void)
+{
+    return (lt_dm_sample_config){.steps = 1000, .eta = 1.0f,
+                                 .guidance = LT_GUIDE_SALUN, .w = 2.0f,
+                                 .seed = 1234, .batch = 100};
+}
+
+void lt_dm_sample_describe(const lt_dm_sample_config *cfg, int T, char *buf,
+                           size_t n)
+{
+    snprintf(buf, n, "%s-%d of %d (eta %g), guidance %s %s=%g",
+             cfg->eta == 0 ? "DDIM" : "generalized", cfg->steps, T,
+             (double)cfg->eta, lt_guidance_name(cfg->guidance),
+             cfg->guidance == LT_GUIDE_SD ? "s" : "w", (double)cfg->w);
+}
+
+static lt_status check_sample_config(const lt_dm_sample_config *cfg, int T)
+{
+    if (cfg->steps < 1 || cfg->steps > T || T % cfg->steps)
+        return lt_set_error(LT_ERR_ARG, "sample: %d steps must divide T = %d",
+                            cfg->steps, T);
+    if (!isfinite(cfg->w) || fabsf(cfg->w) > 1000)
+        return lt_set_error(LT_ERR_ARG, "sample: guidance %g is not a finite "
+                            "number in [-1000, 1000]", (double)cfg->w);
+    if (!(cfg->eta >= 0 && cfg->eta <= 10))
+        return lt_set_error(LT_ERR_ARG, "sample: eta %g outside [0, 10]",
+                            (double)cfg->eta);
+    if (cfg->batch < 1)
+        return lt_set_error(LT_ERR_ARG, "sample: batch %d < 1", cfg->batch);
+    return LT_OK;
+}
+
+/* Normal noise of sample gi for draw k (0: the start, k >= 1: step k). */
+static void sample_noise(uint64_t seed, int64_t gi, int k, float *z,
+                         int64_t per)
+{
+    lt_rng r;
+    lt_rng_init(&r, lt_hash3(seed, (uint64_t)gi, (uint64_t)k));
+    lt_rng_fill_normal(&r, z, per, 0, 1);
+}
+
+/* One generalized step from abar a to a_next for the batch. */
+static void step_update(float *x, const float *et, int64_t nb, int64_t per,
+                        float a, float a_next, float eta, uint64_t seed,
+                        int64_t i0, int k, float *z)
+{
+    float c1 = eta * sqrtf((1 - a / a_next) * (1 - a_next) / (1 - a));
+    float c2 = sqrtf(fmaxf(0.0f, (1 - a_next) - c1 * c1));
+    float sa = sqrtf(a), sb = sqrtf(1 - a), sn = sqrtf(a_next);
+    for (int64_t i = 0; i < nb; i++) {
+        float *xi = x + i * per;
+        const float *ei = et + i * per;
+        if (c1 != 0)
+            sample_noise(seed, i0 + i, k, z, per);
+        for (int64_t j = 0; j < per; j++) {
+            float x0 = (xi[j] - ei[j] * sb) / sa;
+            xi[j] = sn * x0 + c2 * ei[j] + (c1 != 0 ? c1 * z[j] : 0);
+        }
+    }
+}
+
+/* The reverse chain on one batch held in x (in: x_T, out: x_0). */
+static lt_status denoise_batch(lt_unet *u, const lt_dm_schedule *s,
+                               const lt_dm_sample_config *cfg, lt_ctx *c,
+                               int64_t i0, int64_t nb, const int32_t *cls,
+                               float *x)
+{
+    int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
+    int64_t shape[4] = {nb, u->cfg.in_ch, u->cfg.res, u->cfg.res};
+    float *z = malloc((size_t)per * sizeof *z);
+    float *t = malloc((size_t)nb * sizeof *t);
+    if (!z || !t) {
+        free(z);
+        free(t);
+        return lt_set_error(LT_ERR_NOMEM, "sample: out of memory");
+    }
+    int skip = s->T / cfg->steps;
+    lt_status st = LT_OK;
+    for (int k = 1; k <= cfg->steps && st == LT_OK; k++) {
+        int ti = s->T - k * skip, tn = ti - skip; /* seq reversed */
+        for (int64_t i = 0; i < nb; i++)
+            t[i] = (float)ti;
+        lt_ctx_reset(c);
+        lt_tensor *xt = lt_from_data(c, 4, shape, x);
+        lt_tensor *et = lt_dm_guided_eps(c, u, xt, t, cls, cfg->guidance,
+                                         cfg->w);
+        if (!et) {
+            st = lt_last_status();
+            break;
+        }
+        float a = s->abar[ti], an = tn >= 0 ? s->abar[tn] : 1.0f;
+        step_update(x, et->data, nb, per, a, an, cfg->eta, cfg->seed, i0, k,
+                    z);
+    }
+    for (int64_t j = 0; st == LT_OK && j < nb * per; j++)
+        if (!isfinite(x[j]))
+            st = lt_set_error(LT_ERR_NAN, "sample: sample %lld became "
+                              "non-finite", (long long)(i0 + j / per));
+    free(z);
+    free(t);
+    return st;
+}
+
+/* Run denoise_batch over n samples in batches of cfg->batch. */
+static lt_status denoise_all(lt_unet *u, const lt_dm_schedule *s,
+                             const lt_dm_sample_config *cfg, int64_t n,
+                             const int32_t *cls, float *x, bool fill_noise,
+                             lt_dm_progress_fn progress, void *ud)
+{
+    if (!u || !s || !cfg || !cls || !x || n < 1)
+        return lt_set_error(LT_ERR_ARG, "sample: NULL argument or n < 1");
+    if (check_sample_config(cfg, s->T) != LT_OK)
+        return lt_last_status();
+    int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
+    int b = cfg->batch;
+    lt_ctx *c = lt_ctx_new(lt_unet_arena_bytes(u, 2 * b, false));
+    if (!c)
+        return lt_set_error(LT_ERR_NOMEM, "sample: no memory for the arena");
+    lt_set_grad_enabled(c, false);
+    lt_status st = LT_OK;
+    for (int64_t i0 = 0; i0 < n && st == LT_OK; i0 += b) {
+        int64_t nb = n - i0 < b ? n - i0 : b;
+        for (int64_t i = 0; fill_noise && i < nb; i++)
+            sample_noise(cfg->seed, i0 + i, 0, x + (i0 + i) * per, per);
+        st = denoise_batch(u, s, cfg, c, i0, nb, cls + i0, x + i0 * per);
+        if (st == LT_OK && progress)
+            progress(i0 + nb, n, ud);
+    }
+    lt_ctx_free(c);
+    return st;
+}
+
+lt_status lt_dm_denoise(lt_unet *u, const lt_dm_schedule *s,
+                        const lt_dm_sample_config *cfg, int64_t n,
+                        const int32_t *cls, float *x)
+{
+    return denoise_all(u, s, cfg, n, cls, x, false, NULL, NULL);
+}
+
+lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
+                       const lt_dm_sample_config *cfg, int64_t n,
+                       const int32_t *cls, float *out,
+                       lt_dm_progress_fn progress, void *ud)
+{
+    return denoise_all(u, s, cfg, n, cls, out, true, progress, ud);
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------- */
+
+/* Save the parameters with values taken from theta (the model's own
+ * buffer, or an EMA copy laid out the same way). */
+lt_status lt_unet_save_theta(const lt_unet *u, const float *theta,
+                             const char *path, const char *schedule,
+                             const char *const *meta, int n_meta)
+{
+    int n = u->params.count;
+    lt_st_tensor *t = calloc((size_t)n, sizeof *t);
+    const char **kv = calloc((size_t)(2 * n_meta + 4), sizeof *kv);
+    if (!t || !kv) {
+        free(t);
+        free(kv);
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (int i = 0; i < n; i++) {
+        t[i] = lt_st_entry(u->params.p[i].name, &u->params.p[i].t);
+        t[i].data = (float *)theta + u->params.p[i].offset;
+    }
+    kv[0] = "lethe.dm.arch";
+    kv[1] = u->arch;
+    kv[2] = "lethe.dm.schedule";
+    kv[3] = schedule ? schedule : "linear";
+    for (int i = 0; i < 2 * n_meta; i++)
+        kv[4 + i] = meta[i];
+    lt_status s = lt_st_save(path, t, n, kv, n_meta + 2);
+    free(t);
+    free(kv);
+    return s;
+}
+
+lt_status lt_unet_save(const lt_unet *u, const char *path,
+                       const char *schedule, const char *const *meta,
+                       int n_meta)
+{
+    if (!u || !path)
+        return lt_set_error(LT_ERR_ARG, "unet save: NULL argument");
+    return lt_unet_save_theta(u, u->params.theta, path, schedule, meta,
+                              n_meta);
+}
+
+static lt_status read_weights(lt_unet *u, const lt_st_file *f,
+                              const char *path)
+{
+    for (int i = 0; i < u->params.count; i++) {
+        lt_param *p = &u->params.p[i];
+        if (!lt_st_get(f, p->name))
+            return lt_set_error(LT_ERR_FORMAT, "%s: no tensor '%s': not a "
+                                "%s UNet", path, p->name, u->arch);
+        if (lt_st_read_into(f, p->name, &p->t) != LT_OK)
+            return lt_set_error(LT_ERR_FORMAT, "%s: %s", path,
+                                lt_last_error());
+    }
+    if (lt_st_count(f) != u->params.count)
+        return lt_set_error(LT_ERR_FORMAT, "%s: %d tensors, a %s UNet has %d",
+                            path, lt_st_count(f), u->arch, u->params.count);
+    return LT_OK;
+}
+
+lt_status lt_unet_load(const char *path, lt_unet **out, char *schedule,
+                       size_t schedule_n)
+{
+    if (!path || !out)
+        return lt_set_error(LT_ERR_ARG, "unet load: NULL argument");
+    *out = NULL;
+    lt_st_file *f = NULL;
+    if (lt_st_load(path, &f) != LT_OK)
+        return lt_last_status();
+    const char *arch = lt_st_meta(f, "lethe.dm.arch");
+    const char *sch = lt_st_meta(f, "lethe.dm.schedule");
+    lt_unet *u = NULL;
+    lt_status s;
+    if (!arch || !sch)
+        s = lt_set_error(LT_ERR_FORMAT, "%s: not a Lethe diffusion UNet (no "
+                         "lethe.dm.arch / lethe.dm.schedule metadata)", path);
+    else if (lt_unet_create(arch, &u) != LT_OK)
+        s = lt_set_error(LT_ERR_FORMAT, "%s: %s", path, lt_last_error());
+    else
+        s = read_weights(u, f, path);
+    if (s == LT_OK && schedule)
+        snprintf(schedule, schedule_n, "%s", sch);
+    lt_st_free(f);
+    if (s != LT_OK)
+        lt_unet_free(u);
+    else
+        *out = u;
+    return s;
+}
