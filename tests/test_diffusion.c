@@ -284,26 +284,31 @@ LT_TEST(presets_overrides_and_errors)
 LT_TEST(checkpoints_round_trip_and_refuse_other_files)
 {
     lt_unet *u = golden_unet(), *v = NULL;
-    char path[512], sch[32];
+    char path[512];
+    lt_dm_schedule s, r = {0};
+    lt_dm_schedule_make("scaled_linear", 500, &s);
     snprintf(path, sizeof path, "%s/u.safetensors", lt_test_tmpdir());
-    LT_CHECK(lt_unet_save(u, path, "scaled_linear", NULL, 0) == LT_OK, "%s",
+    LT_CHECK(lt_unet_save(u, path, &s, NULL, 0) == LT_OK, "%s",
              lt_last_error());
-    LT_CHECK(lt_unet_load(path, &v, sch, sizeof sch) == LT_OK, "%s",
-             lt_last_error());
+    LT_CHECK(lt_unet_load(path, &v, &r) == LT_OK, "%s", lt_last_error());
     if (u && v) {
-        LT_CHECK(!strcmp(v->arch, GOLDEN_SPEC) && !strcmp(sch, "scaled_linear"),
-                 "arch %s schedule %s", v->arch, sch);
+        LT_CHECK(!strcmp(v->arch, GOLDEN_SPEC) &&
+                     !strcmp(r.name, "scaled_linear") && r.T == 500 &&
+                     r.abar[499] == s.abar[499],
+                 "arch %s schedule %s T %d", v->arch, r.name, r.T);
         LT_CHECK(!memcmp(u->params.theta, v->params.theta,
                          (size_t)u->params.n_total * sizeof(float)),
                  "weights differ after a round trip");
     }
     lt_unet_free(v);
+    lt_dm_schedule_free(&s);
+    lt_dm_schedule_free(&r);
     /* A classifier checkpoint is not a UNet. */
     lt_model *m = NULL;
     lt_model_create("cnn", (lt_input_spec){1, 28, 28, 10}, &m);
     snprintf(path, sizeof path, "%s/cnn.safetensors", lt_test_tmpdir());
     lt_model_save(m, path, NULL, 0);
-    LT_CHECK(lt_unet_load(path, &v, NULL, 0) == LT_ERR_FORMAT &&
+    LT_CHECK(lt_unet_load(path, &v, NULL) == LT_ERR_FORMAT &&
                  strstr(lt_last_error(), "not a Lethe diffusion UNet"),
              "classifier as UNet: %s", lt_last_error());
     lt_model_free(m);

@@ -127,14 +127,15 @@ LT_API lt_tensor *lt_unet_forward(lt_ctx *c, lt_unet *u, lt_tensor *x,
 /* Arena bytes one training step of batch n needs (forward + backward). */
 LT_API size_t lt_unet_arena_bytes(const lt_unet *u, int n, bool training);
 
-/* Save with "lethe.dm.arch" and "lethe.dm.schedule" in the metadata (plus
- * the caller's pairs); atomic. Load rebuilds the architecture from the
- * metadata; *schedule (may be NULL) receives the schedule name. */
+/* Save with "lethe.dm.arch", "lethe.dm.schedule" and "lethe.dm.T" in the
+ * metadata (plus the caller's pairs); atomic. Load rebuilds the
+ * architecture and, when s is not NULL, the schedule (free it with
+ * lt_dm_schedule_free) from the metadata. */
 LT_API lt_status lt_unet_save(const lt_unet *u, const char *path,
-                              const char *schedule, const char *const *meta,
-                              int n_meta);
+                              const lt_dm_schedule *s,
+                              const char *const *meta, int n_meta);
 LT_API lt_status lt_unet_load(const char *path, lt_unet **out,
-                              char *schedule, size_t schedule_n);
+                              lt_dm_schedule *s);
 
 /* ---- loss ----------------------------------------------------------------------- */
 
@@ -198,6 +199,56 @@ LT_API lt_status lt_dm_denoise(lt_unet *u, const lt_dm_schedule *s,
 LT_API lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
                                    const float *t, const int32_t *cls,
                                    lt_guidance_kind kind, float w);
+
+/* ---- training (src/models/dm_train.c) ------------------------------------- */
+
+/* The official recipe (Adam lr 2e-4, betas 0.9/0.999, eps 1e-8, no weight
+ * decay, gradient norm clipped to 1, EMA of the weights, 10% null-class
+ * dropout from the model config) on a batch of images in [-1, 1]. */
+typedef struct {
+    int64_t steps;       /* total optimizer steps */
+    int batch;           /* 64 */
+    float lr;            /* 2e-4 */
+    float clip;          /* 1.0; <= 0: no clipping */
+    float ema;           /* 0.999 (official 0.9999 over 800k steps: Lethe's
+                            runs are thousands of steps, so the average
+                            spans fewer) */
+    int64_t ckpt_every;  /* save model + state every K steps (500) */
+    uint64_t seed;       /* data order, timesteps, noise, dropout (1) */
+    bool hflip;          /* random horizontal flips (off) */
+} lt_dm_train_config;
+
+LT_API lt_dm_train_config lt_dm_train_defaults(void);
+
+typedef struct {
+    int64_t step, steps;  /* steps done, total */
+    float loss;           /* this step's loss */
+    double grad_norm;     /* before clipping */
+    double seconds;       /* since this run (not the resumed one) began */
+    int64_t resumed_from; /* step the run resumed from (0: fresh) */
+    bool saved;           /* a checkpoint was written after this step */
+} lt_dm_train_event;
+
+typedef void (*lt_dm_train_fn)(const lt_dm_train_event *e, void *ud);
+
+/* The path of the training state kept beside out: "<out>.state". */
+LT_API void lt_dm_state_path(const char *out, char *buf, size_t n);
+
+/* Train u on x [n, C, R, R] (values in [-1, 1]) with labels y [n] for
+ * cfg->steps steps. Every ckpt_every steps and at the end, the EMA
+ * weights go to out (an lt_unet_save file: what sampling uses) and the
+ * raw weights, EMA, Adam moments and step go to lt_dm_state_path(out),
+ * both atomically. With resume, training continues from that state if it
+ * exists (its architecture, schedule, batch, seed and learning rate must
+ * equal this run's; the data order, noise and dropout of step k are
+ * functions of (seed, k), so a resumed run equals an uninterrupted one);
+ * without it, or when no state exists, from u as given. A non-finite
+ * loss or gradient stops with LT_ERR_NAN naming the step (nothing of that
+ * step is saved). */
+LT_API lt_status lt_dm_train(lt_unet *u, const lt_dm_schedule *s,
+                             const float *x, const int32_t *y, int64_t n,
+                             const lt_dm_train_config *cfg, const char *out,
+                             bool resume, lt_dm_train_fn cb, void *ud);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,7 @@ static const cli_command cli_commands[] = {
     {"lm", "language models: train, generate, score, unlearn, eval", cli_lm},
     {"tokenizer", "byte-level BPE tokenizers: train, encode", cli_tokenizer},
     {"data", "make data sets: tofu-synth, wordnet-qa, muse", cli_data},
+    {"dm", "diffusion models: train, sample", cli_dm},
 };
 
 static void cli_usage(FILE *f)

@@ -322,12 +322,14 @@ lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
 /* Save the parameters with values taken from theta (the model's own
  * buffer, or an EMA copy laid out the same way). */
 lt_status lt_unet_save_theta(const lt_unet *u, const float *theta,
-                             const char *path, const char *schedule,
+                             const char *path, const lt_dm_schedule *s,
                              const char *const *meta, int n_meta)
 {
+    if (!u || !theta || !path || !s)
+        return lt_set_error(LT_ERR_ARG, "unet save: NULL argument");
     int n = u->params.count;
     lt_st_tensor *t = calloc((size_t)n, sizeof *t);
-    const char **kv = calloc((size_t)(2 * n_meta + 4), sizeof *kv);
+    const char **kv = calloc((size_t)(2 * n_meta + 6), sizeof *kv);
     if (!t || !kv) {
         free(t);
         free(kv);
@@ -337,25 +339,24 @@ lt_status lt_unet_save_theta(const lt_unet *u, const float *theta,
         t[i] = lt_st_entry(u->params.p[i].name, &u->params.p[i].t);
         t[i].data = (float *)theta + u->params.p[i].offset;
     }
-    kv[0] = "lethe.dm.arch";
-    kv[1] = u->arch;
-    kv[2] = "lethe.dm.schedule";
-    kv[3] = schedule ? schedule : "linear";
+    char T[16];
+    snprintf(T, sizeof T, "%d", s->T);
+    const char *own[6] = {"lethe.dm.arch", u->arch, "lethe.dm.schedule",
+                          s->name, "lethe.dm.T", T};
+    memcpy(kv, own, sizeof own);
     for (int i = 0; i < 2 * n_meta; i++)
-        kv[4 + i] = meta[i];
-    lt_status s = lt_st_save(path, t, n, kv, n_meta + 2);
+        kv[6 + i] = meta[i];
+    lt_status st = lt_st_save(path, t, n, kv, n_meta + 3);
     free(t);
     free(kv);
-    return s;
+    return st;
 }
 
 lt_status lt_unet_save(const lt_unet *u, const char *path,
-                       const char *schedule, const char *const *meta,
+                       const lt_dm_schedule *s, const char *const *meta,
                        int n_meta)
 {
-    if (!u || !path)
-        return lt_set_error(LT_ERR_ARG, "unet save: NULL argument");
-    return lt_unet_save_theta(u, u->params.theta, path, schedule, meta,
+    return lt_unet_save_theta(u, u ? u->params.theta : NULL, path, s, meta,
                               n_meta);
 }
 
@@ -377,8 +378,22 @@ static lt_status read_weights(lt_unet *u, const lt_st_file *f,
     return LT_OK;
 }
 
-lt_status lt_unet_load(const char *path, lt_unet **out, char *schedule,
-                       size_t schedule_n)
+/* The schedule named in f's metadata. */
+static lt_status read_schedule(const lt_st_file *f, const char *path,
+                               lt_dm_schedule *s)
+{
+    const char *name = lt_st_meta(f, "lethe.dm.schedule");
+    const char *T = lt_st_meta(f, "lethe.dm.T");
+    char *end = NULL;
+    long t = T ? strtol(T, &end, 10) : 0;
+    if (!name || !T || *end || lt_dm_schedule_make(name, (int)t, s) != LT_OK)
+        return lt_set_error(LT_ERR_FORMAT, "%s: bad schedule metadata "
+                            "(lethe.dm.schedule '%s', lethe.dm.T '%s')", path,
+                            name ? name : "", T ? T : "");
+    return LT_OK;
+}
+
+lt_status lt_unet_load(const char *path, lt_unet **out, lt_dm_schedule *s)
 {
     if (!path || !out)
         return lt_set_error(LT_ERR_ARG, "unet load: NULL argument");
@@ -387,22 +402,21 @@ lt_status lt_unet_load(const char *path, lt_unet **out, char *schedule,
     if (lt_st_load(path, &f) != LT_OK)
         return lt_last_status();
     const char *arch = lt_st_meta(f, "lethe.dm.arch");
-    const char *sch = lt_st_meta(f, "lethe.dm.schedule");
     lt_unet *u = NULL;
-    lt_status s;
-    if (!arch || !sch)
-        s = lt_set_error(LT_ERR_FORMAT, "%s: not a Lethe diffusion UNet (no "
-                         "lethe.dm.arch / lethe.dm.schedule metadata)", path);
+    lt_status st;
+    if (!arch)
+        st = lt_set_error(LT_ERR_FORMAT, "%s: not a Lethe diffusion UNet (no "
+                          "lethe.dm.arch metadata)", path);
     else if (lt_unet_create(arch, &u) != LT_OK)
-        s = lt_set_error(LT_ERR_FORMAT, "%s: %s", path, lt_last_error());
+        st = lt_set_error(LT_ERR_FORMAT, "%s: %s", path, lt_last_error());
     else
-        s = read_weights(u, f, path);
-    if (s == LT_OK && schedule)
-        snprintf(schedule, schedule_n, "%s", sch);
+        st = read_weights(u, f, path);
+    if (st == LT_OK && s)
+        st = read_schedule(f, path, s);
     lt_st_free(f);
-    if (s != LT_OK)
+    if (st != LT_OK)
         lt_unet_free(u);
     else
         *out = u;
-    return s;
+    return st;
 }

@@ -1,0 +1,315 @@
+/*
+ * dm_train.c - training a diffusion UNet (lethe/diffusion.h): the
+ * official epsilon loss under Adam with gradient clipping and an EMA of
+ * the weights, resumable from a state file beside the output. Everything
+ * random in step k (data order, timesteps, noise, null-class and layer
+ * dropout, flips) is a function of (seed, k), so a run killed and resumed
+ * computes what an uninterrupted run computes.
+ */
+#include "lethe/diffusion.h"
+#include "lethe/data.h"
+#include "lethe/optim.h"
+#include "lethe/safetensors.h"
+#include "dm_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+lt_dm_train_config lt_dm_train_defaults(void)
+{
+    return (lt_dm_train_config){.steps = 5000, .batch = 64, .lr = 2e-4f,
+                                .clip = 1.0f, .ema = 0.999f,
+                                .ckpt_every = 500, .seed = 1,
+                                .hflip = false};
+}
+
+void lt_dm_state_path(const char *out, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s.state", out ? out : "");
+}
+
+typedef struct {
+    lt_unet *u;
+    const lt_dm_schedule *s;
+    const float *x;
+    const int32_t *y;
+    int64_t n, per;
+    const lt_dm_train_config *cfg;
+    float *ema;
+    lt_optim opt;
+    int64_t step;
+    int64_t *perm, perm_epoch;
+    float *bx, *be;
+    int32_t *by, *bt;
+    lt_ctx *c;
+} trainer;
+
+static void trainer_free(trainer *t)
+{
+    free(t->ema);
+    lt_optim_free(&t->opt);
+    free(t->perm);
+    free(t->bx);
+    free(t->be);
+    free(t->by);
+    free(t->bt);
+    lt_ctx_free(t->c);
+}
+
+static lt_status trainer_init(trainer *t)
+{
+    const lt_dm_train_config *cfg = t->cfg;
+    int64_t nt = t->u->params.n_total, b = cfg->batch;
+    t->per = (int64_t)t->u->cfg.in_ch * t->u->cfg.res * t->u->cfg.res;
+    t->ema = malloc((size_t)nt * sizeof *t->ema);
+    t->perm = malloc((size_t)t->n * sizeof *t->perm);
+    t->bx = malloc((size_t)(b * t->per) * sizeof *t->bx);
+    t->be = malloc((size_t)(b * t->per) * sizeof *t->be);
+    t->by = malloc((size_t)b * sizeof *t->by);
+    t->bt = malloc((size_t)b * sizeof *t->bt);
+    t->c = lt_ctx_new(lt_unet_arena_bytes(t->u, cfg->batch, true));
+    t->perm_epoch = -1;
+    lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAM);
+    oc.lr = cfg->lr;
+    if (!t->ema || !t->perm || !t->bx || !t->be || !t->by || !t->bt || !t->c)
+        return lt_set_error(LT_ERR_NOMEM, "dm train: out of memory");
+    memcpy(t->ema, t->u->params.theta, (size_t)nt * sizeof *t->ema);
+    return lt_optim_init(&t->opt, &oc, t->u->params.n_train);
+}
+
+/* ---- state file ---------------------------------------------------------------- */
+
+static lt_status save_state(trainer *t, const char *path)
+{
+    int64_t nt = t->u->params.n_total, ntr = t->u->params.n_train;
+    lt_st_tensor ts[4] = {
+        {.name = "adam.m", .ndim = 1, .shape = {ntr}, .data = t->opt.m},
+        {.name = "adam.v", .ndim = 1, .shape = {ntr}, .data = t->opt.v},
+        {.name = "ema", .ndim = 1, .shape = {nt}, .data = t->ema},
+        {.name = "theta", .ndim = 1, .shape = {nt},
+         .data = t->u->params.theta}};
+    char step[32], astep[32], batch[32], seed[32], lr[32];
+    snprintf(step, sizeof step, "%lld", (long long)t->step);
+    snprintf(astep, sizeof astep, "%lld", (long long)t->opt.step);
+    snprintf(batch, sizeof batch, "%d", t->cfg->batch);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->cfg->seed);
+    snprintf(lr, sizeof lr, "%.9g", (double)t->cfg->lr);
+    const char *meta[] = {"lethe.dm.arch", t->u->arch,
+                          "lethe.dm.schedule", t->s->name,
+                          "step", step, "adam_step", astep, "batch", batch,
+                          "seed", seed, "lr", lr};
+    return lt_st_save(path, ts, 4, meta, 7);
+}
+
+static lt_status check_meta(const lt_st_file *f, const char *path,
+                            const char *key, const char *want)
+{
+    const char *got = lt_st_meta(f, key);
+    if (!got || strcmp(got, want))
+        return lt_set_error(LT_ERR_ARG, "%s: cannot resume: its %s is '%s', "
+                            "this run's is '%s'", path, key,
+                            got ? got : "(missing)", want);
+    return LT_OK;
+}
+
+static lt_status read_vec(const lt_st_file *f, const char *path,
+                          const char *name, float *dst, int64_t n)
+{
+    lt_tensor v;
+    lt_tensor_wrap(&v, dst, NULL, 1, (int64_t[]){n});
+    if (lt_st_read_into(f, name, &v) != LT_OK)
+        return lt_set_error(LT_ERR_FORMAT, "%s: %s", path, lt_last_error());
+    return LT_OK;
+}
+
+static lt_status load_state(trainer *t, const char *path)
+{
+    lt_st_file *f = NULL;
+    if (lt_st_load(path, &f) != LT_OK)
+        return lt_last_status();
+    char batch[32], seed[32], lr[32];
+    snprintf(batch, sizeof batch, "%d", t->cfg->batch);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->cfg->seed);
+    snprintf(lr, sizeof lr, "%.9g", (double)t->cfg->lr);
+    int64_t nt = t->u->params.n_total, ntr = t->u->params.n_train;
+    lt_status s = check_meta(f, path, "lethe.dm.arch", t->u->arch);
+    if (s == LT_OK)
+        s = check_meta(f, path, "lethe.dm.schedule", t->s->name);
+    if (s == LT_OK)
+        s = check_meta(f, path, "batch", batch);
+    if (s == LT_OK)
+        s = check_meta(f, path, "seed", seed);
+    if (s == LT_OK)
+        s = check_meta(f, path, "lr", lr);
+    const char *step = lt_st_meta(f, "step"), *astep = lt_st_meta(f,
+                                                                  "adam_step");
+    if (s == LT_OK && (!step || !astep))
+        s = lt_set_error(LT_ERR_FORMAT, "%s: no step in the metadata", path);
+    if (s == LT_OK)
+        s = read_vec(f, path, "theta", t->u->params.theta, nt);
+    if (s == LT_OK)
+        s = read_vec(f, path, "ema", t->ema, nt);
+    if (s == LT_OK)
+        s = read_vec(f, path, "adam.m", t->opt.m, ntr);
+    if (s == LT_OK)
+        s = read_vec(f, path, "adam.v", t->opt.v, ntr);
+    if (s == LT_OK) {
+        t->step = strtoll(step, NULL, 10);
+        t->opt.step = strtoll(astep, NULL, 10);
+        if (t->step < 0 || t->opt.step < 0)
+            s = lt_set_error(LT_ERR_FORMAT, "%s: negative step", path);
+    }
+    lt_st_free(f);
+    return s;
+}
+
+static lt_status save_all(trainer *t, const char *out, const char *state)
+{
+    char step[32];
+    snprintf(step, sizeof step, "%lld", (long long)t->step);
+    const char *meta[] = {"lethe.dm.steps", step, "lethe.dm.weights", "ema"};
+    if (save_state(t, state) != LT_OK)
+        return lt_last_status();
+    return lt_unet_save_theta(t->u, t->ema, out, t->s, meta, 2);
+}
+
+/* ---- one step --------------------------------------------------------------------- */
+
+/* The item of global draw position k (epoch-wise seeded permutations). */
+static int64_t data_index(trainer *t, int64_t k)
+{
+    int64_t epoch = k / t->n;
+    if (epoch != t->perm_epoch) {
+        lt_permutation(t->perm, t->n, lt_hash3(t->cfg->seed, 11,
+                                               (uint64_t)epoch));
+        t->perm_epoch = epoch;
+    }
+    return t->perm[k % t->n];
+}
+
+static void make_batch(trainer *t, lt_rng *r)
+{
+    const lt_unet_config *uc = &t->u->cfg;
+    int b = t->cfg->batch, R = uc->res;
+    for (int i = 0; i < b; i++) {
+        int64_t j = data_index(t, t->step * b + i);
+        const float *src = t->x + j * t->per;
+        float *dst = t->bx + i * t->per;
+        bool flip = t->cfg->hflip && lt_rng_uniform(r) < 0.5f;
+        for (int64_t p = 0; p < t->per; p++) {
+            int64_t col = p % R;
+            dst[p] = flip ? src[p - col + (R - 1 - col)] : src[p];
+        }
+        t->by[i] = lt_rng_uniform(r) < uc->cond_drop ? -1 : t->y[j];
+    }
+    lt_dm_timesteps(r, t->s->T, b, t->bt);
+    lt_rng_fill_normal(r, t->be, b * t->per, 0, 1);
+}
+
+static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
+{
+    lt_rng r;
+    lt_rng_init(&r, lt_hash3(t->cfg->seed, 12, (uint64_t)t->step));
+    make_batch(t, &r);
+    lt_ctx_reset(t->c);
+    lt_rng_init(lt_ctx_rng(t->c), lt_hash3(t->cfg->seed, 13,
+                                           (uint64_t)t->step));
+    int64_t shape[4] = {t->cfg->batch, t->u->cfg.in_ch, t->u->cfg.res,
+                        t->u->cfg.res};
+    lt_tensor *x0 = lt_from_data(t->c, 4, shape, t->bx);
+    lt_tensor *e = lt_from_data(t->c, 4, shape, t->be);
+    lt_params_zero_grad(&t->u->params);
+    lt_tensor *loss = lt_dm_loss(t->c, t->u, t->s, x0, e, t->bt, t->by, true);
+    if (!loss || lt_backward(t->c, loss) != LT_OK)
+        return lt_set_error(lt_last_status(), "dm train step %lld: %s",
+                            (long long)t->step + 1, lt_last_error());
+    float *g = t->u->params.grad;
+    int64_t ntr = t->u->params.n_train;
+    double norm = lt_clip_grad_norm(g, ntr, t->cfg->clip > 0 ? t->cfg->clip
+                                                             : INFINITY);
+    if (!isfinite(norm) || !isfinite(loss->data[0]))
+        return lt_set_error(LT_ERR_NAN, "dm train step %lld: loss %g, "
+                            "gradient norm %g: stopped (nothing of this step "
+                            "is saved)", (long long)t->step + 1,
+                            (double)loss->data[0], norm);
+    if (lt_optim_step(&t->opt, t->u->params.theta, g, NULL, t->cfg->lr) !=
+        LT_OK)
+        return lt_last_status();
+    float mu = t->cfg->ema, *th = t->u->params.theta;
+    for (int64_t i = 0; i < ntr; i++)
+        t->ema[i] = (1 - mu) * th[i] + mu * t->ema[i];
+    t->step++;
+    *loss_out = loss->data[0];
+    *norm_out = norm;
+    return LT_OK;
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static lt_status check_args(const lt_unet *u, const lt_dm_schedule *s,
+                            const float *x, const int32_t *y, int64_t n,
+                            const lt_dm_train_config *cfg, const char *out)
+{
+    if (!u || !s || !x || !y || !cfg || !out)
+        return lt_set_error(LT_ERR_ARG, "dm train: NULL argument");
+    if (n < 1 || cfg->batch < 1 || cfg->batch > 4096 || cfg->steps < 1)
+        return lt_set_error(LT_ERR_ARG, "dm train: need n >= 1, batch in [1, "
+                            "4096] and steps >= 1 (got %lld, %d, %lld)",
+                            (long long)n, cfg->batch, (long long)cfg->steps);
+    if (!(cfg->lr > 0) || !isfinite(cfg->lr) || !(cfg->ema >= 0) ||
+        !(cfg->ema < 1))
+        return lt_set_error(LT_ERR_ARG, "dm train: lr %g must be > 0 and ema "
+                            "%g in [0, 1)", (double)cfg->lr, (double)cfg->ema);
+    for (int64_t i = 0; i < n; i++)
+        if (y[i] < 0 || y[i] >= u->cfg.classes)
+            return lt_set_error(LT_ERR_ARG, "dm train: label %d of item %lld "
+                                "outside [0, %d)", y[i], (long long)i,
+                                u->cfg.classes);
+    return LT_OK;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+lt_status lt_dm_train(lt_unet *u, const lt_dm_schedule *s, const float *x,
+                      const int32_t *y, int64_t n,
+                      const lt_dm_train_config *cfg, const char *out,
+                      bool resume, lt_dm_train_fn cb, void *ud)
+{
+    if (check_args(u, s, x, y, n, cfg, out) != LT_OK)
+        return lt_last_status();
+    trainer t = {.u = u, .s = s, .x = x, .y = y, .n = n, .cfg = cfg};
+    char state[4096];
+    lt_dm_state_path(out, state, sizeof state);
+    lt_status st = trainer_init(&t);
+    if (st == LT_OK && resume && file_exists(state))
+        st = load_state(&t, state);
+    int64_t from = t.step;
+    double t0 = lt_clock_seconds();
+    while (st == LT_OK && t.step < cfg->steps) {
+        lt_dm_train_event ev = {.steps = cfg->steps, .resumed_from = from};
+        st = train_step(&t, &ev.loss, &ev.grad_norm);
+        if (st != LT_OK)
+            break;
+        ev.step = t.step;
+        ev.saved = t.step % cfg->ckpt_every == 0 || t.step == cfg->steps;
+        if (ev.saved)
+            st = save_all(&t, out, state);
+        ev.seconds = lt_clock_seconds() - t0;
+        if (st == LT_OK && cb)
+            cb(&ev, ud);
+    }
+    if (st == LT_OK && from >= cfg->steps && !file_exists(out))
+        st = save_all(&t, out, state);
+    if (st == LT_OK) /* leave u holding the EMA weights, as saved */
+        memcpy(u->params.theta, t.ema,
+               (size_t)u->params.n_total * sizeof *t.ema);
+    trainer_free(&t);
+    return st;
+}
