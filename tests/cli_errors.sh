@@ -48,6 +48,39 @@ small_fm() {
   done
 }
 
+# Diffusion models: one real training step, then the bad-input cases.
+small_fm "$T/fmdm" 64 16
+if "$LETHE" dm train --model cond:xs --data "fashion-mnist:$T/fmdm" --steps 2 \
+     --batch 4 --out "$T/dm.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/dm.safetensors" ] && [ -s "$T/dm.safetensors.state" ]
+then ok "dm train (2 steps)"; else bad "dm train"; cat "$T/err"; fi
+if "$LETHE" dm sample --model "$T/dm.safetensors" --class 3 --n 2 --steps 2 \
+     --out "$T/dm.npy" >"$T/out" 2>"$T/err" && grep -q "DDIM-2 of 1000 (eta 0), guidance salun w=2" "$T/out"
+then ok "dm sample names its sampler and guidance"; else bad "dm sample"; cat "$T/out" "$T/err"; fi
+expect_error "dm unknown preset" "unknown preset" \
+  "$LETHE" dm train --model cond:m --out "$T/dmx.safetensors"
+expect_error "dm bad override" "bad override 'depth=2'" \
+  "$LETHE" dm train --model cond:s,depth=2 --out "$T/dmx.safetensors"
+expect_error "dm unknown schedule" "schedule 'cosine': unknown" \
+  "$LETHE" dm train --schedule cosine --out "$T/dmx.safetensors"
+expect_error "dm resume other architecture" "cannot resume: its lethe.dm.arch is 'cond:xs'" \
+  "$LETHE" dm train --model cond:xs,ch=24 --data "fashion-mnist:$T/fmdm" --steps 3 \
+  --batch 4 --out "$T/dm.safetensors" --resume
+expect_error "dm sample missing model" "$T/none.safetensors" \
+  "$LETHE" dm sample --model "$T/none.safetensors" --out "$T/dmx.npy"
+expect_error "dm sample nan guidance" "--w expects a finite number" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --w nan --out "$T/dmx.npy"
+expect_error "dm sample bad class" "expected 0..9" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --class 12 --out "$T/dmx.npy"
+expect_error "dm sample steps not dividing T" "must divide T = 1000" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --steps 7 --out "$T/dmx.npy"
+expect_error "dm sample unknown guidance" "guidance 'cfg': unknown" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --guidance cfg --out "$T/dmx.npy"
+expect_error "dm sample output is the model" "is the same file as --model" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --out "$T/dm.safetensors.npy" \
+  --npy "$T/dm.safetensors"
+[ -e "$T/dmx.npy" ] || [ -e "$T/dmx.safetensors" ] && bad "dm left output after an error" || ok "dm: no output after errors"
+
 # A real (short) run: MLP, one epoch on Fashion-MNIST.
 if "$LETHE" train --model mlp:784-64-10 --epochs 1 --batch 256 --lr 0.05 \
      --out "$T/mlp.safetensors" >"$T/out" 2>"$T/err" &&
