@@ -4,12 +4,14 @@
 # then print the joined table; then the same for whole training steps of
 # the models (BUILD/bench_train, bench/torch_train.py), then the language
 # model (BUILD/bench_lm, bench/torch_lm.py).
+# Last, the diffusion UNet (BUILD/bench_dm, bench/torch_dm.py): a training
+# step and a DDIM-50 sampling pass.
 #   sh bench/run.sh BUILD [THREADS]     THREADS defaults to nproc
 # Environment: PYTHON (default /usr/bin/python3), BENCH_MIN_TIME (seconds of
 # timed steps per op and side, default 0.5), BENCH_ONLY (case-name filter),
 # BENCH_TRAIN_TIME (seconds of timed steps per model and side, default 3;
 # at least 3 steps), BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8,
-# resnet18), BENCH_PART (ops, train or lm: run that part only), BENCH_KEEP (a
+# resnet18), BENCH_PART (ops, train, lm or dm: run that part only), BENCH_KEEP (a
 # folder to copy the raw JSON lines into).
 # OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic
 # Prescott (SSE3) kernels, 5-6x slower than the AVX-512 ones. When it does
@@ -63,7 +65,8 @@ case "${BENCH_PART:-all}" in
   ops) RUN_OPS=1 RUN_TRAIN= ;;
   train) RUN_OPS= RUN_TRAIN=1 ;;
   lm) RUN_OPS= RUN_TRAIN= RUN_LM=1 ;;
-  *) RUN_OPS=1 RUN_TRAIN=1 RUN_LM=1 ;;
+  dm) RUN_OPS= RUN_TRAIN= RUN_DM=1 ;;
+  *) RUN_OPS=1 RUN_TRAIN=1 RUN_LM=1 RUN_DM=1 ;;
 esac
 
 # ---- ops --------------------------------------------------------------------
@@ -121,4 +124,13 @@ if [ -n "$RUN_LM" ]; then
   "$PY" "$HERE/torch_lm.py" bench "$BUILD/bench_lm" --threads "$THREADS" \
     --min-time "${BENCH_TRAIN_TIME:-3}" --cpu "$CPU" ||
     echo "bench: the LM benchmark failed" >&2
+fi
+
+# The diffusion UNet (issue 14): images/s of a cond:s training step (batch
+# 64) and of DDIM-50 sampling with guidance, Lethe and its PyTorch twin.
+if [ -n "$RUN_DM" ]; then
+  echo
+  "$PY" "$HERE/torch_dm.py" bench "$BUILD/bench_dm" --threads "$THREADS" \
+    --min-time "${BENCH_TRAIN_TIME:-3}" --cpu "$CPU" ||
+    echo "bench: the diffusion benchmark failed" >&2
 fi
