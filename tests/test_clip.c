@@ -139,6 +139,51 @@ done:
     lt_golden_free(g);
 }
 
+/* UnlearnDiff's prefix: k one-hot rows over the vocabulary concatenated
+ * before the prompt's token embeddings equal encoding the ids, and the
+ * gradient reaches the one-hot rows. */
+LT_TEST(one_hot_prefix_equals_ids_and_gets_a_gradient)
+{
+    lt_clip_config cfg;
+    lt_clip *m = NULL;
+    LT_CHECK(lt_clip_preset("xs", 13, &cfg) == LT_OK &&
+                 lt_clip_create(&cfg, &m) == LT_OK, "%s", lt_last_error());
+    if (!m)
+        return;
+    lt_clip_init(m, 5);
+    enum { B = 2, L = 16, K = 3, V = 13 };
+    int32_t ids[B * L], eos[B] = {8, 11};
+    for (int i = 0; i < B * L; i++)
+        ids[i] = i % L == 0 ? LT_CLIP_BOS : 3 + (i * 7) % 10;
+    ids[8] = ids[L + 11] = LT_CLIP_EOS;
+    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&cfg, B, 32, 32, true));
+    lt_tensor *want = lt_clip_text_encode(c, m, ids, B);
+    lt_tensor *s = lt_requires_grad(lt_zeros(c, 3, (int64_t[]){B, K, V}));
+    for (int b = 0; s && b < B; b++)
+        for (int k = 0; k < K; k++)
+            s->data[(b * K + k) * V + ids[b * L + k]] = 1.0f;
+    lt_tensor *pre = lt_matmul(c, lt_reshape(c, s, 2, (int64_t[]){B * K, V}),
+                               m->tok_emb);
+    lt_tensor *xs[2] = {lt_reshape(c, pre, 3, (int64_t[]){B, K, 32}),
+                        lt_slice(c, lt_clip_token_embeds(c, m, ids, B), 1, K,
+                                 L)};
+    lt_tensor *h = lt_clip_text_hidden(c, m, lt_concat(c, 2, xs, 1));
+    lt_tensor *t = lt_clip_text_project(c, m, h, eos);
+    LT_CHECK_OK(t);
+    if (t && want) {
+        LT_CHECK_CLOSE("prefix hidden", h->data, want->data, want->numel,
+                       1e-5);
+        LT_CHECK(lt_backward(c, lt_sum_all(c, lt_mul(c, t, t))) == LT_OK,
+                 "%s", lt_last_error());
+        double g = 0;
+        for (int64_t i = 0; s->grad && i < s->numel; i++)
+            g += fabs(s->grad[i]);
+        LT_CHECK(s->grad && g > 1e-6, "prefix gradient %g", g);
+    }
+    lt_ctx_free(c);
+    lt_clip_free(m);
+}
+
 LT_TEST(shape_and_argument_errors)
 {
     lt_clip_config cfg;
@@ -406,6 +451,19 @@ static lt_clip_train_cfg squares_cfg(int64_t steps)
     return t;
 }
 
+/* Progress: counts events and keeps the last. */
+typedef struct {
+    int64_t n;
+    lt_clip_event last;
+} progress_log;
+
+static void on_progress(void *ud, const lt_clip_event *ev)
+{
+    progress_log *p = ud;
+    p->n++;
+    p->last = *ev;
+}
+
 /* Held-out retrieval: batch 10000 of another seed. */
 static void held_out(lt_clip *m, const lt_clip_vocab *v, double *t2i,
                      double *i2t)
@@ -434,6 +492,9 @@ LT_TEST(pretrain_learns_coloured_squares)
     double t2i0 = 0, i2t0 = 0, t2i = 0, i2t = 0;
     held_out(m, v, &t2i0, &i2t0);
     lt_clip_train_cfg cfg = squares_cfg(300);
+    progress_log log = {0};
+    cfg.progress = on_progress;
+    cfg.ud = &log;
     lt_clip_report rep;
     LT_CHECK(lt_clip_pretrain(m, v, &cfg, &rep) == LT_OK, "%s",
              lt_last_error());
@@ -445,6 +506,12 @@ LT_TEST(pretrain_learns_coloured_squares)
            rep.i2t_tail, t2i0, t2i, i2t0, i2t, 1e3 * rep.seconds_per_step,
            (double)rep.arena_peak / 1e6);
     LT_CHECK(rep.steps_run == 300, "steps %lld", (long long)rep.steps_run);
+    LT_CHECK(log.n == 300 && log.last.step == 300 && log.last.steps == 300 &&
+                 log.last.loss == rep.last_loss && log.last.lr > 0 &&
+                 log.last.logit_scale > 1 && log.last.logit_scale <= 100.0001,
+             "progress: %lld events, last step %lld, scale %g",
+             (long long)log.n, (long long)log.last.step,
+             log.last.logit_scale);
     LT_CHECK(rep.mean_loss_tail < 0.5 * rep.first_loss, "loss %g -> %g",
              rep.first_loss, rep.mean_loss_tail);
     /* chance is about 0.18 (8 colours in a batch of 16 or 32) */

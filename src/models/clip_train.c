@@ -219,7 +219,8 @@ static lt_status fetch_batch(clip_run *r)
         if (!r->v)
             return lt_set_error(LT_ERR_ARG, "clip_pretrain: the batch gave "
                                 "captions but no vocabulary was passed");
-        if (lt_clip_tokenize_batch(r->v, r->captions, B, L, r->ids, NULL))
+        if (lt_clip_tokenize_batch(r->v, r->captions, B, L, r->ids, NULL) !=
+            LT_OK)
             return lt_set_error(lt_last_status(), "clip_pretrain: batch %lld, "
                                 "%s", (long long)r->step, lt_last_error());
     }
