@@ -14,6 +14,7 @@
 #include "lethe/nn.h"
 #include "lethe/models.h"
 #include "lethe/llama.h"
+#include "lethe/clip.h"
 #include "lethe/tokenizer.h"
 #include "lethe/data.h"
 #include "lethe/tofu.h"
