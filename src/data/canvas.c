@@ -73,16 +73,15 @@ static lt_status lt_cv_check_config(const lt_canvas_config *c)
 
 /* ---- the output folder --------------------------------------------------- */
 
-/* LT_OK when dir is missing (then made), empty, or holds the marker of a
- * previous canvas; the marker is written. */
-static lt_status lt_cv_prepare_dir(const char *dir)
+/* LT_OK when dir is missing, an empty folder, or a folder holding the
+ * marker of a previous canvas. Changes nothing. */
+static lt_status lt_cv_check_dir(const char *dir)
 {
     struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+    if (stat(dir, &st) != 0)
+        return LT_OK;
+    if (!S_ISDIR(st.st_mode))
         return lt_set_error(LT_ERR_IO, "%s: exists and is not a folder", dir);
-    lt_status s = lt_mkdirs(dir);
-    if (s != LT_OK)
-        return s;
     DIR *d = opendir(dir);
     if (!d)
         return lt_set_error(LT_ERR_IO, "%s: cannot open folder: %s", dir,
@@ -100,10 +99,24 @@ static lt_status lt_cv_prepare_dir(const char *dir)
         return lt_set_error(LT_ERR_ARG, "%s: folder is not empty and is not "
                             "a FashionCanvas (no %s in it); refusing to "
                             "write into it", dir, LT_CV_MARKER);
+    return LT_OK;
+}
+
+/* Make dir, write its marker and remove a previous index (so the folder
+ * reads as unfinished until the new index is written). */
+static lt_status lt_cv_start_dir(const char *dir)
+{
+    lt_status s = lt_mkdirs(dir);
     char p[LT_CV_PATH];
     snprintf(p, sizeof p, "%s/%s", dir, LT_CV_MARKER);
-    return lt_write_text_atomic(p, "lethe FashionCanvas folder "
-                                "(see index.json)");
+    if (s == LT_OK)
+        s = lt_write_text_atomic(p, "lethe FashionCanvas folder (see "
+                                 "index.json)");
+    snprintf(p, sizeof p, "%s/index.json", dir);
+    if (s == LT_OK && unlink(p) != 0 && errno != ENOENT)
+        s = lt_set_error(LT_ERR_IO, "%s: cannot remove the old index: %s", p,
+                         strerror(errno));
+    return s;
 }
 
 /* ---- seed images --------------------------------------------------------- */
@@ -418,12 +431,7 @@ static lt_status lt_cv_run(lt_cv_job *j, const char *fm)
     if (st == LT_OK && j->c->test_per_class > 0)
         st = lt_cv_load_seeds(j->c, fm, 1, &seeds[1]);
     if (st == LT_OK)
-        st = lt_cv_prepare_dir(j->dir);
-    char old[LT_CV_PATH];
-    snprintf(old, sizeof old, "%s/index.json", j->dir);
-    if (st == LT_OK && unlink(old) != 0 && errno != ENOENT)
-        st = lt_set_error(LT_ERR_IO, "%s: cannot remove the old index: %s",
-                          old, strerror(errno));
+        st = lt_cv_start_dir(j->dir);
     for (int sp = 0; st == LT_OK && sp < 2; sp++)
         if (seeds[sp].per > 0)
             st = lt_cv_write_split(j, &seeds[sp], sp);
@@ -458,6 +466,8 @@ lt_status lt_canvas_generate(const lt_canvas_config *cfg, const char *dir,
     if (lt_same_file(dir, fm))
         return lt_set_error(LT_ERR_ARG, "%s: is the Fashion-MNIST folder; "
                             "choose another output folder", dir);
+    if ((st = lt_cv_check_dir(dir)) != LT_OK)
+        return st;
     lt_cv_job j = {cfg, dir, cJSON_CreateArray(),
                    calloc((size_t)LT_CANVAS_STYLES * LT_CANVAS_OBJECTS * 3 * S * S,
                           sizeof(float)),
