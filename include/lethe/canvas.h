@@ -63,7 +63,8 @@ typedef struct {
     const char *texture;     /* flat, stripes, checks, dots, gradient,
                               * noise, waves, grid, rings */
     float texture_lo, texture_hi;  /* its period range in pixels */
-    const char *filter;      /* none, outline, blur, emboss, posterise,
+    const char *filter;      /* none (Photo only: the picture as it is),
+                              * shade, outline, blur, emboss, posterise,
                               * dither, pixelate, halftone, hatching,
                               * invert */
     float filter_lo, filter_hi;    /* its parameter range */

@@ -223,6 +223,7 @@ static void lt_cv_draw_params(const lt_cv_def *d, uint64_t draw, int shift,
         for (int k = 0; k < 3; k++) {
             float base = (float)((hex[c] >> (16 - 8 * k)) & 255) / 255.0f;
             float jit = 0.06f * (2.0f * lt_rng_uniform(r) - 1.0f);
+            /* Photo (style 0) is the seed picture: no jitter */
             p->col[c][k] = d == &lt_cv_defs[0] ? base : lt_cv_clamp(base + jit);
         }
     p->angle = lt_rng_uniform(r);
