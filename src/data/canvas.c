@@ -293,7 +293,7 @@ static lt_status lt_cv_write_style(lt_cv_job *j, const lt_cv_seeds *s,
         lt_status st = lt_cv_write_one(j, s, split, style, i / s->per,
                                        i % s->per);
         if (st != LT_OK) {
-#pragma omp critical(lt_cv_error)
+#pragma omp critical
             if (i < first) {
                 first = i;
                 code = st;
