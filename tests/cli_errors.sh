@@ -430,5 +430,51 @@ expect_error "unknown option" "unknown option '--epoch'" \
 expect_error "bad split" "split must be train or test" \
   "$LETHE" predict --model "$T/mlp.safetensors" --split valid --out "$T/l3.npy"
 expect_error "unknown command" "unknown command 'trian'" "$LETHE" trian
+
+# FashionCanvas (lethe data canvas): a tiny real run, a rerun into the
+# same folder, then the bad inputs; none of them writes anything.
+if "$LETHE" data canvas --out "$T/canvas" --per-class 1 --test-per-class 1 \
+     --seed 3 >"$T/out" 2>"$T/err" &&
+   grep -q "220 train + 220 test pictures" "$T/out" &&
+   [ -f "$T/canvas/index.json" ] && [ -f "$T/canvas/preview.png" ] &&
+   [ "$(find "$T/canvas" -name '*.png' | wc -l)" -eq 441 ] &&
+   head -c 8 "$T/canvas/train/neon/bag_0000.png" | od -c | grep -q "P   N   G"
+then ok "data canvas"; else bad "data canvas"; cat "$T/out" "$T/err"; fi
+cp "$T/canvas/index.json" "$T/canvas-index.json"
+if "$LETHE" data canvas --out "$T/canvas" --per-class 1 --test-per-class 1 \
+     --seed 3 >"$T/out" 2>"$T/err" &&
+   cmp -s "$T/canvas/index.json" "$T/canvas-index.json"
+then ok "data canvas: rerun into its folder, same index"; else bad "data canvas rerun"; cat "$T/err"; fi
+expect_error "data canvas: missing --out" "--out DIR is required" \
+  "$LETHE" data canvas --per-class 1
+expect_error "data canvas: missing data" "$T/nofm" \
+  "$LETHE" data canvas --out "$T/cv1" --data "fashion-mnist:$T/nofm"
+expect_error "data canvas: other data set" "is not fashion-mnist" \
+  "$LETHE" data canvas --out "$T/cv1" --data "cifar10:$T"
+mkdir -p "$T/badfm"
+printf 'not an idx file' >"$T/badfm/train-images-idx3-ubyte"
+printf 'not an idx file' >"$T/badfm/train-labels-idx1-ubyte"
+expect_error "data canvas: corrupt data" "$T/badfm/train-images-idx3-ubyte" \
+  "$LETHE" data canvas --out "$T/cv1" --data "fashion-mnist:$T/badfm"
+expect_error "data canvas: --per-class 0" "--per-class" \
+  "$LETHE" data canvas --out "$T/cv1" --per-class 0
+expect_error "data canvas: --per-class ten" "--per-class expects a number" \
+  "$LETHE" data canvas --out "$T/cv1" --per-class ten
+expect_error "data canvas: --test-per-class 1001" "--test-per-class" \
+  "$LETHE" data canvas --out "$T/cv1" --test-per-class 1001
+expect_error "data canvas: negative seed" "--seed expects a whole number" \
+  "$LETHE" data canvas --out "$T/cv1" --seed -4
+[ -e "$T/cv1" ] && bad "data canvas: a failed run left its folder" ||
+  ok "data canvas: failed runs write nothing"
+printf 'keep me' >"$T/afile"
+expect_error "data canvas: out is a file" "exists and is not a folder" \
+  "$LETHE" data canvas --out "$T/afile"
+[ "$(cat "$T/afile")" = "keep me" ] && ok "data canvas: the file is untouched" ||
+  bad "data canvas: the file changed"
+mkdir -p "$T/foreign" && printf 'x' >"$T/foreign/notes.txt"
+expect_error "data canvas: foreign folder" "is not a FashionCanvas" \
+  "$LETHE" data canvas --out "$T/foreign" --per-class 1
+[ "$(ls -A "$T/foreign")" = "notes.txt" ] && ok "data canvas: foreign folder untouched" ||
+  bad "data canvas: wrote into a foreign folder"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

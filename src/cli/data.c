@@ -7,7 +7,9 @@
  *               stand-in for TOFU's world_facts utility set (--kind
  *               nouns) or real_authors set (--kind authors);
  *   muse        forget / retain / holdout corpora and cloze QA from Debian's
- *               fortune collections (src/cli/muse.c).
+ *               fortune collections (src/cli/muse.c);
+ *   canvas      FashionCanvas, styled 32x32 pictures made from Fashion-MNIST
+ *               (lethe/canvas.h, docs/fashion-canvas.md).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -15,14 +17,17 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *cli_data_usage =
-    "usage: lethe data <tofu-synth|wordnet-qa|muse> [options]\n"
+    "usage: lethe data <tofu-synth|wordnet-qa|muse|canvas> [options]\n"
     "  tofu-synth --authors N --seed S --out DIR   fictitious-author QA set\n"
     "  wordnet-qa --n N --seed S --out FILE [--kind nouns|authors]\n"
     "                                              WordNet general-knowledge QA\n"
     "  muse --forget C --retain C --out DIR        MUSE-shaped corpora from\n"
-    "                                              Debian fortune collections";
+    "                                              Debian fortune collections\n"
+    "  canvas --out DIR [--seed S] [--per-class N] FashionCanvas: Fashion-MNIST\n"
+    "                                              in 22 styles (PNG + index)";
 
 static int cli_data_tofu(int argc, char **argv)
 {
@@ -104,6 +109,66 @@ static int cli_data_wordnet(int argc, char **argv)
     return cli_data_wordnet_write(kind, dir, n, seed, out);
 }
 
+static void cli_data_canvas_progress(void *ud, int64_t done, int64_t total)
+{
+    (void)ud;
+    cli_bar("canvas", done, total, NULL);
+}
+
+/* The options checked before any work: the output must not be a file. */
+static int cli_data_canvas_check(const char *out)
+{
+    struct stat st;
+    if (!*out)
+        return cli_usage("data canvas", "--out DIR is empty");
+    if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lethe data canvas: --out %s: exists and is not a "
+                "folder\n", out);
+        return 2;
+    }
+    return 0;
+}
+
+static int cli_data_canvas(int argc, char **argv)
+{
+    lt_canvas_config c = lt_canvas_defaults();
+    const char *out = NULL;
+    cli_opt opts[] = {
+        {"--out", CLI_OPT_STR, &out, "folder to write (missing, empty or a "
+         "previous canvas)", 0, 0},
+        {"--seed", CLI_OPT_U64, &c.seed, "generator seed", 0, 0},
+        {"--per-class", CLI_OPT_INT, &c.per_class, "train seed images per "
+         "class", 1, 6000},
+        {"--test-per-class", CLI_OPT_INT, &c.test_per_class, "held-out seed "
+         "images per class (Fashion-MNIST test split)", 0, 1000},
+        {"--data", CLI_OPT_STR, &c.data, "fashion-mnist[:DIR]", 0, 0},
+    };
+    int rc = cli_args_parse("data canvas",
+                           "usage: lethe data canvas --out DIR [--seed S] "
+                           "[--per-class N] [--test-per-class N] [--data "
+                           "fashion-mnist[:DIR]]\nRender every seed image "
+                           "of Fashion-MNIST in every FashionCanvas style "
+                           "(docs/fashion-canvas.md).", opts, CLI_NOPTS(opts),
+                           argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!out)
+        return cli_usage("data canvas", "--out DIR is required");
+    if ((rc = cli_data_canvas_check(out)))
+        return rc;
+    double t0 = lt_clock_seconds();
+    lt_status st = lt_canvas_generate(&c, out, cli_data_canvas_progress, NULL);
+    cli_bar_end();
+    if (st != LT_OK)
+        return cli_fail("data canvas", NULL);
+    int64_t per = LT_CANVAS_STYLES * LT_CANVAS_OBJECTS;
+    printf("wrote %s: %d styles x %d objects, %lld train + %lld test "
+           "pictures, index.json, preview.png (%.1f s)\n", out,
+           LT_CANVAS_STYLES, LT_CANVAS_OBJECTS, (long long)(per * c.per_class),
+           (long long)(per * c.test_per_class), lt_clock_seconds() - t0);
+    return 0;
+}
+
 int cli_data(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -116,6 +181,8 @@ int cli_data(int argc, char **argv)
         return cli_data_wordnet(argc - 1, argv + 1);
     if (!strcmp(argv[1], "muse"))
         return cli_data_muse(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "canvas"))
+        return cli_data_canvas(argc - 1, argv + 1);
     fprintf(stderr, "lethe data: unknown subcommand '%s'\n%s\n", argv[1],
             cli_data_usage);
     return 2;

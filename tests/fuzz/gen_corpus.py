@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import struct
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -217,3 +218,37 @@ put("forget", "random_count", "random:3")
 put("forget", "class", "class:2")
 put("forget", "mask", "saliency:0.5")
 put("forget", "augment", "crop+flip")
+
+# ---- PNG: grey, RGB, palette + tRNS, 16-bit grey + alpha, interlaced --------
+def png(w, h, depth, ctype, rows, plte=None, trns=None, interlace=0):
+    """rows: the filtered scanlines (each starting with its filter byte)."""
+    def chunk(t, d):
+        c = struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+        return struct.pack(">I", len(d)) + t + d + c
+    out = b"\x89PNG\r\n\x1a\n"
+    out += chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0,
+                                      interlace))
+    if plte:
+        out += chunk(b"PLTE", bytes(plte))
+    if trns:
+        out += chunk(b"tRNS", bytes(trns))
+    out += chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+    return out + chunk(b"IEND", b"")
+
+
+put("png", "grey_3x2.png", png(3, 2, 8, 0, [b"\0\x00\x80\xff",
+                                            b"\1\x10\x10\x10"]))
+put("png", "rgb_2x2.png", png(2, 2, 8, 2, [b"\0" + bytes(range(6)),
+                                           b"\2" + bytes(range(6, 12))]))
+put("png", "palette_trns.png", png(4, 1, 2, 3, [b"\0\x1b"],
+                                   plte=[0, 0, 0, 255, 0, 0, 0, 255, 0, 0,
+                                         0, 255], trns=[0, 128]))
+put("png", "grey_alpha16.png", png(1, 2, 16, 4, [b"\0\x12\x34\xff\xff",
+                                                 b"\0\xab\xcd\x00\x01"]))
+put("png", "rgb_adam7.png", png(3, 3, 8, 2, [b"\0\x0a\x0b\x0c",
+                                             b"\0\x01\x02\x03",
+                                             b"\0" + bytes(range(6)),
+                                             b"\0\x20\x21\x22",
+                                             b"\0\x30\x31\x32",
+                                             b"\0" + bytes(range(9))],
+                                interlace=1))
