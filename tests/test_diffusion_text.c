@@ -293,6 +293,29 @@ LT_TEST(init_zeroes_what_stable_diffusion_zeroes)
     lt_unet_free(u);
 }
 
+LT_TEST(text_checkpoints_round_trip)
+{
+    lt_unet *u = make_unet(GOLDEN_SPEC), *v = NULL;
+    char path[512];
+    lt_dm_schedule s, r = {0};
+    lt_dm_schedule_make("scaled_linear", 1000, &s);
+    snprintf(path, sizeof path, "%s/text.safetensors", lt_test_tmpdir());
+    LT_CHECK(lt_unet_save(u, path, &s, NULL, 0) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(lt_unet_load(path, &v, &r) == LT_OK, "%s", lt_last_error());
+    if (u && v)
+        LT_CHECK(v->cfg.kind == LT_UNET_TEXT && v->cfg.ctx_dim == 12 &&
+                     v->cfg.ctx_len == 5 &&
+                     !memcmp(u->params.theta, v->params.theta,
+                             (size_t)u->params.n_total * sizeof(float)),
+                 "%s: kind %d ctx %d x %d", v->arch, (int)v->cfg.kind,
+                 v->cfg.ctx_len, v->cfg.ctx_dim);
+    lt_unet_free(u);
+    lt_unet_free(v);
+    lt_dm_schedule_free(&s);
+    lt_dm_schedule_free(&r);
+}
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 static void check_error(bool failed, lt_status want, const char *needle,

@@ -99,7 +99,8 @@ LT_API void lt_dm_schedule_free(lt_dm_schedule *s);
 /* What the UNet is conditioned on. */
 typedef enum {
     LT_UNET_CLASS = 0, /* class ids (lt_unet_forward) */
-    LT_UNET_TEXT       /* a text context [N, L, ctx_dim] (lt_unet_forward_text) */
+    LT_UNET_TEXT       /* a text context [N, L, ctx_dim]
+                          (lt_unet_forward_text) */
 } lt_unet_kind;
 
 typedef struct {
@@ -112,14 +113,17 @@ typedef struct {
     int ch_mult[LT_UNET_MAX_LEVELS];
     int blocks;                    /* ResNet blocks per level (down) */
     int n_attn;
-    int attn_res[LT_UNET_MAX_LEVELS]; /* resolutions with self-attention */
+    int attn_res[LT_UNET_MAX_LEVELS]; /* resolutions with attention (class:
+                                         self-attention; text: a
+                                         SpatialTransformer) */
     int groups;                    /* GroupNorm groups */
     float dropout;
-    int classes;                   /* class models: number of classes (text: 0) */
+    int classes;                   /* class models: number of classes
+                                      (text: 0) */
     float cond_drop;               /* null-class / empty-caption probability
                                       in training */
-    int heads;                     /* text: heads of every transformer (the
-                                      head width is the level's width / heads) */
+    int heads;                     /* text: heads of every transformer (head
+                                      width = the level's width / heads) */
     int ctx_dim;                   /* text: context width (the CLIP width D) */
     int ctx_len;                   /* text: context length L */
 } lt_unet_config;
