@@ -264,8 +264,9 @@ static lt_status text_batch(trainer *t, lt_rng *r)
 {
     int b = t->cfg->batch;
     lt_dm_text_batch tb = {.x0 = t->bx, .ctx = t->bctx, .ids = t->bids};
-    if (t->src->batch(t->src->ud, t->step, t->cfg->seed, b, &tb) != LT_OK)
-        return lt_set_error(lt_last_status(), "dm train step %lld: batch: %s",
+    lt_status cs = t->src->batch(t->src->ud, t->step, t->cfg->seed, b, &tb);
+    if (cs != LT_OK)
+        return lt_set_error(cs, "dm train step %lld: batch: %s",
                             (long long)t->step + 1, lt_last_error());
     if (tb.have_ids && !t->src->clip)
         return lt_set_error(LT_ERR_ARG, "dm train step %lld: the batch gave "
