@@ -5,7 +5,7 @@
  * and a DDIM trajectory; plus presets, errors, determinism of sampling,
  * checkpoints and the arena estimate.
  */
-#include "lt_test.h"
+#include "dm_test.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,42 +14,6 @@
 #define GOLDEN_SPEC                                                         \
     "cond:xs,res=8,ch=8,groups=4,mult=1-2-2,blocks=2,attn=4,classes=3,"     \
     "dropout=0"
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-static bool ends_with(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-/* The formula of gen_unet.py's fill(). */
-static void fill(lt_unet *u)
-{
-    for (int j = 0; j < u->params.count; j++) {
-        lt_param *p = &u->params.p[j];
-        lt_tensor *t = &p->t;
-        uint64_t seed = fnv1a(p->name);
-        for (int64_t k = 0; k < t->numel; k++) {
-            uint64_t h = ((uint64_t)k * 2654435761u + 97531u * seed) &
-                         0xffffffffu;
-            double v = (double)h / 2147483648.0 - 1.0;
-            if (t->ndim >= 2)
-                v /= sqrt((double)(t->numel / t->shape[0]));
-            else if (ends_with(p->name, ".weight"))
-                v = 1 + 0.1 * v;
-            else
-                v = 0.1 * v;
-            t->data[k] = (float)v;
-        }
-    }
-}
 
 /* The key bias cannot change a softmax over keys (it adds q.b to every
  * score of a query), so its true gradient is 0 and both sides hold only
@@ -68,7 +32,7 @@ static lt_unet *golden_unet(void)
     lt_unet *u = NULL;
     LT_CHECK(lt_unet_create(GOLDEN_SPEC, &u) == LT_OK, "%s", lt_last_error());
     if (u)
-        fill(u);
+        dm_fill(&u->params);
     return u;
 }
 
@@ -125,9 +89,10 @@ LT_TEST(unet_forward_loss_and_every_gradient_match_pytorch)
             continue;
         lt_tensor *p = lt_params_get(&u->params, g->e[i].name + 5);
         LT_CHECK(p && p->numel == g->e[i].numel, "%s missing", g->e[i].name);
-        if (p && p->numel == g->e[i].numel && ends_with(g->e[i].name, ".k.bias"))
+        bool same = p && p->numel == g->e[i].numel;
+        if (same && dm_ends_with(g->e[i].name, ".k.bias"))
             check_zero_grad(g->e[i].name, p, &g->e[i]);
-        else if (p && p->numel == g->e[i].numel)
+        else if (same)
             LT_CHECK_REL_L2(g->e[i].name, p->grad, g->e[i].data, p->numel,
                             1e-4);
         checked++;
@@ -342,18 +307,6 @@ static lt_status toy_train(const char *out, int64_t steps, bool resume,
     return st;
 }
 
-static bool same_bytes(const char *a, const char *b)
-{
-    char *da = NULL, *db = NULL;
-    size_t na = 0, nb = 0;
-    bool ok = lt_read_file(a, &da, &na) == LT_OK &&
-              lt_read_file(b, &db, &nb) == LT_OK && na == nb &&
-              !memcmp(da, db, na);
-    free(da);
-    free(db);
-    return ok;
-}
-
 LT_TEST(a_resumed_training_equals_an_uninterrupted_one)
 {
     float x[12 * 64];
@@ -367,8 +320,8 @@ LT_TEST(a_resumed_training_equals_an_uninterrupted_one)
     LT_CHECK(toy_train(b, 6, true, 3, x, y) == LT_OK, "%s", lt_last_error());
     lt_dm_state_path(a, sa, sizeof sa);
     lt_dm_state_path(b, sb, sizeof sb);
-    LT_CHECK(same_bytes(sa, sb), "states differ after resuming at step 4");
-    LT_CHECK(same_bytes(a, b), "models differ after resuming at step 4");
+    LT_CHECK(dm_same_bytes(sa, sb), "states differ after resuming at step 4");
+    LT_CHECK(dm_same_bytes(a, b), "models differ after resuming at step 4");
     LT_CHECK(toy_train(b, 8, true, 4, x, y) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "seed"),
              "resume with another seed: %s", lt_last_error());

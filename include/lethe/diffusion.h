@@ -1,8 +1,8 @@
 /*
  * lethe/diffusion.h - denoising diffusion models (models layer): noise
- * schedules, the UNet noise predictor (class-conditional), the
- * epsilon-prediction loss, classifier-free guidance and the DDPM/DDIM
- * samplers.
+ * schedules, the UNet noise predictors (class-conditional DDPM and
+ * text-conditional Stable-Diffusion-style), the epsilon-prediction loss,
+ * classifier-free guidance and the DDPM/DDIM samplers.
  *
  * What is computed, and where it comes from:
  *   - Schedules: "linear" beta from 1e-4 to 0.02 over T = 1000 steps (the
@@ -29,6 +29,22 @@
  *     null_classes_emb, ...). Scaled down for 2 cores: GroupNorm uses
  *     `groups` groups (the official code: 32 at 128 channels; here 8, so
  *     every width of the small presets divides), eps 1e-6.
+ *   - The text-conditioned UNet ("text:" presets) has Stable Diffusion's
+ *     structure (CompVis ldm openaimodel.py + attention.py) on the same
+ *     ResNet blocks, sampling and time embedding: no class embedding (the
+ *     blocks get the time embedding only, `temb_proj`); a
+ *     SpatialTransformer (GroupNorm `norm`, 1x1 conv `proj_in`, one
+ *     BasicTransformerBlock: self-attention attn1, cross-attention attn2
+ *     whose keys and values come from the text context [N, L, ctx_dim],
+ *     GEGLU feed-forward, each after a LayerNorm (eps 1e-5) with a
+ *     residual; 1x1 conv `proj_out`, residual) after each ResNet block at
+ *     the attention resolutions and in the middle. SD's names where the
+ *     unlearning methods filter on them: the time MLP `time_embed.0/.2`,
+ *     the output `out.0` (GroupNorm) and `out.2` (conv), `attn1`, `attn2`,
+ *     `to_q/to_k/to_v` (no bias), `to_out.0`, `ff.net.0.proj`, `ff.net.2`;
+ *     the DDPM names elsewhere (down.1.attn.0.transformer_blocks.0.attn2
+ *     .to_k.weight, mid.attn_1.proj_in.weight, ...). docs/diffusion.md
+ *     lists what the ESD name filters select.
  *   - Loss: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) e; the squared error
  *     of the predicted noise summed over pixels, averaged over the batch
  *     (the official reduction). Timesteps are antithetic: n/2+1 uniform
@@ -53,6 +69,7 @@
 #ifndef LETHE_DIFFUSION_H
 #define LETHE_DIFFUSION_H
 
+#include "lethe/clip.h"
 #include "lethe/nn.h"
 #include "lethe/ops.h"
 
@@ -79,7 +96,15 @@ LT_API void lt_dm_schedule_free(lt_dm_schedule *s);
 
 #define LT_UNET_MAX_LEVELS 4
 
+/* What the UNet is conditioned on. */
+typedef enum {
+    LT_UNET_CLASS = 0, /* class ids (lt_unet_forward) */
+    LT_UNET_TEXT       /* a text context [N, L, ctx_dim]
+                          (lt_unet_forward_text) */
+} lt_unet_kind;
+
 typedef struct {
+    lt_unet_kind kind;
     int in_ch;                     /* image channels (output has as many) */
     int res;                       /* square image size, divisible by
                                       2^(levels-1) after padding rules */
@@ -88,11 +113,19 @@ typedef struct {
     int ch_mult[LT_UNET_MAX_LEVELS];
     int blocks;                    /* ResNet blocks per level (down) */
     int n_attn;
-    int attn_res[LT_UNET_MAX_LEVELS]; /* resolutions with self-attention */
+    int attn_res[LT_UNET_MAX_LEVELS]; /* resolutions with attention (class:
+                                         self-attention; text: a
+                                         SpatialTransformer) */
     int groups;                    /* GroupNorm groups */
     float dropout;
-    int classes;                   /* class-conditional: number of classes */
-    float cond_drop;               /* null-class probability in training */
+    int classes;                   /* class models: number of classes
+                                      (text: 0) */
+    float cond_drop;               /* null-class / empty-caption probability
+                                      in training */
+    int heads;                     /* text: heads of every transformer (head
+                                      width = the level's width / heads) */
+    int ctx_dim;                   /* text: context width (the CLIP width D) */
+    int ctx_len;                   /* text: context length L */
 } lt_unet_config;
 
 typedef struct {
@@ -105,25 +138,46 @@ typedef struct {
 /* The presets: "cond:xs" (ch 16, 1 block per level) and "cond:s" (ch 32,
  * 1 block per level); both 28x28x1 Fashion-MNIST inputs, ch_mult 1,2,2
  * (28 -> 14 -> 7), attention at 7x7 and in the middle, dropout 0.1, 10
- * classes. A preset may be followed by overrides,
- * "cond:s,ch=48,blocks=2,dropout=0". LT_ERR_ARG names what is wrong. */
+ * classes. "text:xs" (ch 16) and "text:s" (ch 32): 32x32x3 inputs,
+ * ch_mult 1,2,2 (32 -> 16 -> 8), 1 block per level, a SpatialTransformer
+ * of 4 heads at 16x16, 8x8 and in the middle, context 16 x 64 (CLIP
+ * "tiny"), dropout 0, empty-caption dropout 0.1; GroupNorm 8 groups in
+ * both families. A preset may be followed by overrides,
+ * "cond:s,ch=48,blocks=2,dropout=0", "text:xs,ctx_dim=32,heads=2" (keys:
+ * ch, blocks, mult=1-2-2, attn=16-8|none, groups, dropout, cond_drop,
+ * res, in; class models also classes; text models heads, ctx_dim,
+ * ctx_len). LT_ERR_ARG names what is wrong. */
 LT_API lt_status lt_unet_config_parse(const char *spec, lt_unet_config *out);
-/* The accepted preset names, comma-separated. */
+/* The accepted preset names, comma-separated ("cond:xs, cond:s, text:xs,
+ * text:s"). */
 LT_API const char *lt_unet_names(void);
 
 /* Declare and allocate the parameters (zero; call lt_unet_init). */
 LT_API lt_status lt_unet_create(const char *spec, lt_unet **out);
 LT_API void lt_unet_free(lt_unet *u);
 /* PyTorch's default initialisation (Linear and Conv weights and biases
- * U(+-1/sqrt(fan_in)), GroupNorm 1 and 0, embeddings N(0, 1)), seeded. */
+ * U(+-1/sqrt(fan_in)), GroupNorm and LayerNorm 1 and 0, embeddings
+ * N(0, 1)), seeded; text models then zero what Stable Diffusion zeroes
+ * (zero_module): every ResNet block's conv2, every transformer's
+ * proj_out and the output conv out.2. */
 LT_API void lt_unet_init(lt_unet *u, uint64_t seed);
-/* x [N, C, R, R], t [N] timesteps (as floats, as the official code passes
- * them), cls [N] class ids in [0, classes) or -1 for the null class.
- * training enables dropout (the caller draws the null-class dropout and
- * passes -1). Returns the predicted noise [N, C, R, R]. */
+/* Class models. x [N, C, R, R], t [N] timesteps (as floats, as the
+ * official code passes them), cls [N] class ids in [0, classes) or -1 for
+ * the null class. training enables dropout (the caller draws the
+ * null-class dropout and passes -1). Returns the predicted noise
+ * [N, C, R, R]. LT_ERR_ARG for a text model. */
 LT_API lt_tensor *lt_unet_forward(lt_ctx *c, lt_unet *u, lt_tensor *x,
                                   const float *t, const int32_t *cls,
                                   bool training);
+/* Text models: as lt_unet_forward with the text context ctx [N, ctx_len,
+ * ctx_dim] (the CLIP hidden states; the empty caption's for the null
+ * condition) in place of classes. ctx is an ordinary tensor: when it
+ * requires a gradient (soft prompts, CLIP embeddings on the tape),
+ * backward reaches it through every cross-attention. LT_ERR_SHAPE naming
+ * ctx for another shape, LT_ERR_ARG for a class model. */
+LT_API lt_tensor *lt_unet_forward_text(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                                       const float *t, lt_tensor *ctx,
+                                       bool training);
 /* Arena bytes one training step of batch n needs (forward + backward). */
 LT_API size_t lt_unet_arena_bytes(const lt_unet *u, int n, bool training);
 
@@ -153,6 +207,13 @@ LT_API lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
                              const lt_tensor *x0, const lt_tensor *e,
                              const int32_t *t, const int32_t *cls,
                              bool training);
+/* The same loss for a text model with contexts ctx [N, L, ctx_dim]
+ * (gradients reach ctx when it requires one). */
+LT_API lt_tensor *lt_dm_loss_text(lt_ctx *c, lt_unet *u,
+                                  const lt_dm_schedule *s,
+                                  const lt_tensor *x0, const lt_tensor *e,
+                                  const int32_t *t, lt_tensor *ctx,
+                                  bool training);
 
 /* ---- guidance and sampling ---------------------------------------------------- */
 
@@ -170,6 +231,9 @@ typedef struct {
 /* Defaults of the official DDPM sampler: 1000 steps, eta 1, salun w 2,
  * seed 1234, batch 100. */
 LT_API lt_dm_sample_config lt_dm_sample_defaults(void);
+/* Stable Diffusion's txt2img defaults for text models: DDIM 50 steps,
+ * eta 0, guidance sd s = 7.5, seed 1234, batch 100. */
+LT_API lt_dm_sample_config lt_dm_sample_defaults_text(void);
 /* "salun" or "sd" -> kind; LT_ERR_ARG otherwise. */
 LT_API lt_status lt_guidance_parse(const char *name, lt_guidance_kind *out);
 LT_API const char *lt_guidance_name(lt_guidance_kind k);
@@ -199,6 +263,37 @@ LT_API lt_status lt_dm_denoise(lt_unet *u, const lt_dm_schedule *s,
 LT_API lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
                                    const float *t, const int32_t *cls,
                                    lt_guidance_kind kind, float w);
+
+/* Text models. The null condition is the empty caption's context
+ * null_ctx [L, ctx_dim] (lt_dm_empty_context), shared by every sample. */
+
+/* The guided noise prediction with contexts ctx [N, L, ctx_dim]; both
+ * conventions as lt_dm_guided_eps (one batched pass of 2N when the
+ * unconditional term is needed). Gradients reach ctx and null_ctx when
+ * they require them. */
+LT_API lt_tensor *lt_dm_guided_eps_text(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                                        const float *t, lt_tensor *ctx,
+                                        lt_tensor *null_ctx,
+                                        lt_guidance_kind kind, float w);
+/* Draw n samples for the contexts ctx [n, L, ctx_dim] (one per sample;
+ * repeat a prompt's rows for several samples of it) into out
+ * [n, C, R, R], with lt_dm_sample's noise: sample i depends on (seed, i),
+ * its context and the model only. */
+LT_API lt_status lt_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
+                                   const lt_dm_sample_config *cfg, int64_t n,
+                                   const float *ctx, const float *null_ctx,
+                                   float *out, lt_dm_progress_fn progress,
+                                   void *ud);
+/* The reverse chain from given starting noise x [n, C, R, R] (see
+ * lt_dm_denoise). */
+LT_API lt_status lt_dm_denoise_text(lt_unet *u, const lt_dm_schedule *s,
+                                    const lt_dm_sample_config *cfg, int64_t n,
+                                    const float *ctx, const float *null_ctx,
+                                    float *x);
+/* The empty caption's context: clip's hidden states of <bos> <eos>
+ * <pad>... (L = clip's context length) into out [L, D], computed without
+ * a tape. */
+LT_API lt_status lt_dm_empty_context(lt_clip *clip, float *out);
 
 /* ---- training (src/models/dm_train.c) ------------------------------------- */
 
@@ -249,6 +344,46 @@ LT_API lt_status lt_dm_train(lt_unet *u, const lt_dm_schedule *s,
                              const float *x, const int32_t *y, int64_t n,
                              const lt_dm_train_config *cfg, const char *out,
                              bool resume, lt_dm_train_fn cb, void *ud);
+
+/* One text-model training batch, filled by the caller's callback into the
+ * loop's buffers: the images x0 [B, C, R, R] in [-1, 1] and EITHER the
+ * contexts ctx [B, L, ctx_dim] OR the caption token ids [B, L] (then set
+ * have_ids: the source's frozen CLIP encodes them). */
+typedef struct {
+    float *x0;
+    float *ctx;
+    int32_t *ids;
+    bool have_ids;
+} lt_dm_text_batch;
+
+/* Fill the batch of step (0-based) for seed; the same (step, seed) must
+ * give the same batch, so a resumed run sees what an uninterrupted one
+ * saw. A status other than LT_OK stops training with that error. */
+typedef lt_status (*lt_dm_text_batch_fn)(void *ud, int64_t step,
+                                         uint64_t seed, int B,
+                                         lt_dm_text_batch *out);
+
+/* Where a text model's training data comes from. */
+typedef struct {
+    lt_dm_text_batch_fn batch; /* required */
+    void *ud;                  /* passed to batch */
+    lt_clip *clip;             /* frozen text encoder for batches of ids
+                                  (never updated); may be NULL when the
+                                  callback fills contexts */
+    const float *null_ctx;     /* the empty caption's context [L, ctx_dim];
+                                  NULL: lt_dm_empty_context(clip) */
+} lt_dm_text_source;
+
+/* lt_dm_train for a text model: the same recipe, state file and
+ * resume-equals-uninterrupted property, with each step's images and
+ * captions from src and the empty caption (src's null context) in place
+ * of a sample's context with probability cond_drop (10%). The CLIP, if
+ * any, must produce u's context (width ctx_dim, length ctx_len). */
+LT_API lt_status lt_dm_train_text(lt_unet *u, const lt_dm_schedule *s,
+                                  const lt_dm_text_source *src,
+                                  const lt_dm_train_config *cfg,
+                                  const char *out, bool resume,
+                                  lt_dm_train_fn cb, void *ud);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,9 @@
  * beta schedules, antithetic timesteps, q-sampling, the official
  * epsilon-prediction loss, classifier-free guidance in both conventions
  * and the generalized (DDIM / eta = 1 DDPM) sampler with counter-based
- * noise, plus UNet checkpoints in safetensors.
+ * noise, plus UNet checkpoints in safetensors. Class and text models
+ * share every step: only the condition differs (class ids, or a context
+ * with the empty caption's as the null condition).
  */
 #include "lethe/diffusion.h"
 #include "lethe/safetensors.h"
@@ -96,9 +98,22 @@ lt_tensor *lt_dm_q_sample(lt_ctx *c, const lt_dm_schedule *s,
     return x;
 }
 
-lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
-                      const lt_tensor *x0, const lt_tensor *e,
-                      const int32_t *t, const int32_t *cls, bool training)
+/* The condition of a batch: class ids (class models) or a context. */
+typedef struct {
+    const int32_t *cls; /* [N] */
+    lt_tensor *ctx;     /* [N, L, ctx_dim] */
+} dm_cond;
+
+static lt_tensor *forward(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                          const float *t, const dm_cond *k, bool training)
+{
+    return k->ctx ? lt_unet_forward_text(c, u, x, t, k->ctx, training)
+                  : lt_unet_forward(c, u, x, t, k->cls, training);
+}
+
+static lt_tensor *loss_of(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                          const lt_tensor *x0, const lt_tensor *e,
+                          const int32_t *t, const dm_cond *k, bool training)
 {
     lt_tensor *xt = lt_dm_q_sample(c, s, x0, e, t);
     if (!xt)
@@ -109,10 +124,26 @@ lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
         return NULL;
     for (int64_t i = 0; i < n; i++)
         tf[i] = (float)t[i];
-    lt_tensor *eps = lt_unet_forward(c, u, xt, tf, cls, training);
+    lt_tensor *eps = forward(c, u, xt, tf, k, training);
     lt_tensor *target = lt_from_data(c, e->ndim, e->shape, e->data);
     lt_tensor *sum = lt_mse(c, eps, target, LT_REDUCE_SUM);
     return lt_affine(c, sum, 1.0f / (float)n, 0.0f);
+}
+
+lt_tensor *lt_dm_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                      const lt_tensor *x0, const lt_tensor *e,
+                      const int32_t *t, const int32_t *cls, bool training)
+{
+    return loss_of(c, u, s, x0, e, t, &(dm_cond){.cls = cls}, training);
+}
+
+lt_tensor *lt_dm_loss_text(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                           const lt_tensor *x0, const lt_tensor *e,
+                           const int32_t *t, lt_tensor *ctx, bool training)
+{
+    if (!ctx)
+        return NULL;
+    return loss_of(c, u, s, x0, e, t, &(dm_cond){.ctx = ctx}, training);
 }
 
 /* ---- guidance ----------------------------------------------------------------------- */
@@ -142,30 +173,96 @@ static void guidance_weights(lt_guidance_kind k, float w, float *a, float *b)
     *b = k == LT_GUIDE_SD ? 1 - w : -w;
 }
 
-lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
-                            const float *t, const int32_t *cls,
-                            lt_guidance_kind kind, float w)
+/* null_ctx [L, D] (or [1, L, D]) repeated n times -> [n, L, D]; NULL
+ * with LT_ERR_SHAPE naming null_ctx when it is not u's context. */
+static lt_tensor *repeat_null(lt_ctx *c, const lt_unet *u,
+                              lt_tensor *null_ctx, int64_t n)
+{
+    int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
+    bool lead1 = null_ctx->ndim == 2 ||
+                 (null_ctx->ndim == 3 && null_ctx->shape[0] == 1);
+    if (!lead1 || null_ctx->shape[null_ctx->ndim - 2] != L ||
+        null_ctx->shape[null_ctx->ndim - 1] != D) {
+        char b[64];
+        lt_set_error(LT_ERR_SHAPE, "unet %s: null_ctx %s, expected [L=%lld, "
+                     "ctx_dim=%lld]", u->arch,
+                     lt_shape_str(null_ctx, b, sizeof b), (long long)L,
+                     (long long)D);
+        return NULL;
+    }
+    lt_tensor *one = lt_reshape(c, null_ctx, 3, (int64_t[]){1, L, D});
+    return lt_add(c, lt_zeros(c, 3, (int64_t[]){n, L, D}), one);
+}
+
+/* The condition k for the first n samples and the null one for the next
+ * n: classes then -1, or contexts then the null context. */
+static bool double_cond(lt_ctx *c, const lt_unet *u, const dm_cond *k,
+                        lt_tensor *null_ctx, int64_t n, dm_cond *out)
+{
+    if (k->ctx) {
+        lt_tensor *nul = repeat_null(c, u, null_ctx, n);
+        out->ctx = lt_concat(c, 2, (lt_tensor *[]){k->ctx, nul}, 0);
+        return out->ctx != NULL;
+    }
+    int32_t *cc = lt_alloc(c, 2 * (size_t)n * sizeof *cc);
+    if (!cc)
+        return false;
+    for (int64_t i = 0; i < n; i++) {
+        cc[i] = k->cls[i];
+        cc[n + i] = -1;
+    }
+    out->cls = cc;
+    return true;
+}
+
+static lt_tensor *guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                             const float *t, const dm_cond *k,
+                             lt_tensor *null_ctx, lt_guidance_kind kind,
+                             float w)
 {
     if (!x)
         return NULL;
     float a, b;
     guidance_weights(kind, w, &a, &b);
     if (b == 0)
-        return lt_unet_forward(c, u, x, t, cls, false);
+        return forward(c, u, x, t, k, false);
     int64_t n = x->shape[0];
     lt_tensor *xx = lt_concat(c, 2, (lt_tensor *[]){x, x}, 0);
     float *tt = lt_alloc(c, 2 * (size_t)n * sizeof *tt);
-    int32_t *cc = lt_alloc(c, 2 * (size_t)n * sizeof *cc);
-    if (!xx || !tt || !cc)
+    dm_cond kk = {0};
+    if (!xx || !tt || !double_cond(c, u, k, null_ctx, n, &kk))
         return NULL;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++)
         tt[i] = tt[n + i] = t[i];
-        cc[i] = cls[i];
-        cc[n + i] = -1;
-    }
-    lt_tensor *e = lt_unet_forward(c, u, xx, tt, cc, false);
+    lt_tensor *e = forward(c, u, xx, tt, &kk, false);
     lt_tensor *ec = lt_slice(c, e, 0, 0, n), *en = lt_slice(c, e, 0, n, 2 * n);
     return lt_add(c, lt_affine(c, ec, a, 0), lt_affine(c, en, b, 0));
+}
+
+lt_tensor *lt_dm_guided_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                            const float *t, const int32_t *cls,
+                            lt_guidance_kind kind, float w)
+{
+    if (!cls) {
+        lt_set_error(LT_ERR_ARG, "guided eps: NULL classes");
+        return NULL;
+    }
+    return guided_eps(c, u, x, t, &(dm_cond){.cls = cls}, NULL, kind, w);
+}
+
+lt_tensor *lt_dm_guided_eps_text(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                                 const float *t, lt_tensor *ctx,
+                                 lt_tensor *null_ctx, lt_guidance_kind kind,
+                                 float w)
+{
+    if (!ctx || !null_ctx || !u)
+        return NULL;
+    if (u->cfg.kind != LT_UNET_TEXT) {
+        lt_set_error(LT_ERR_ARG, "unet %s: a class-conditional model takes "
+                     "classes, not a text context", u->arch);
+        return NULL;
+    }
+    return guided_eps(c, u, x, t, &(dm_cond){.ctx = ctx}, null_ctx, kind, w);
 }
 
 /* ---- sampling --------------------------------------------------------------------------- */
@@ -175,6 +272,16 @@ lt_dm_sample_config lt_dm_sample_defaults(void)
     return (lt_dm_sample_config){.steps = 1000, .eta = 1.0f,
                                  .guidance = LT_GUIDE_SALUN, .w = 2.0f,
                                  .seed = 1234, .batch = 100};
+}
+
+lt_dm_sample_config lt_dm_sample_defaults_text(void)
+{
+    lt_dm_sample_config c = lt_dm_sample_defaults();
+    c.steps = 50;
+    c.eta = 0;
+    c.guidance = LT_GUIDE_SD;
+    c.w = 7.5f;
+    return c;
 }
 
 void lt_dm_sample_describe(const lt_dm_sample_config *cfg, int T, char *buf,
@@ -231,11 +338,37 @@ static void step_update(float *x, const float *et, int64_t nb, int64_t per,
     }
 }
 
+/* What the sampler conditions n samples on (arrays, not tensors: they
+ * are copied into the arena of each step). */
+typedef struct {
+    const int32_t *cls;    /* class models: [n] */
+    const float *ctx;      /* text models: [n, L, D] */
+    const float *null_ctx; /* text models: [L, D] */
+} sample_cond;
+
+/* The guided noise of samples [i0, i0 + nb) at x. */
+static lt_tensor *step_eps(lt_ctx *c, lt_unet *u, lt_tensor *x,
+                           const float *t, const sample_cond *k, int64_t i0,
+                           const lt_dm_sample_config *cfg)
+{
+    if (!k->ctx)
+        return guided_eps(c, u, x, t, &(dm_cond){.cls = k->cls + i0}, NULL,
+                          cfg->guidance, cfg->w);
+    int64_t nb = x->shape[0], L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
+    lt_tensor *ctx = lt_from_data(c, 3, (int64_t[]){nb, L, D},
+                                  k->ctx + i0 * L * D);
+    lt_tensor *nul = lt_from_data(c, 2, (int64_t[]){L, D}, k->null_ctx);
+    if (!ctx || !nul)
+        return NULL;
+    return guided_eps(c, u, x, t, &(dm_cond){.ctx = ctx}, nul, cfg->guidance,
+                      cfg->w);
+}
+
 /* The reverse chain on one batch held in x (in: x_T, out: x_0). */
 static lt_status denoise_batch(lt_unet *u, const lt_dm_schedule *s,
                                const lt_dm_sample_config *cfg, lt_ctx *c,
-                               int64_t i0, int64_t nb, const int32_t *cls,
-                               float *x)
+                               int64_t i0, int64_t nb,
+                               const sample_cond *cond, float *x)
 {
     int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
     int64_t shape[4] = {nb, u->cfg.in_ch, u->cfg.res, u->cfg.res};
@@ -254,8 +387,7 @@ static lt_status denoise_batch(lt_unet *u, const lt_dm_schedule *s,
             t[i] = (float)ti;
         lt_ctx_reset(c);
         lt_tensor *xt = lt_from_data(c, 4, shape, x);
-        lt_tensor *et = lt_dm_guided_eps(c, u, xt, t, cls, cfg->guidance,
-                                         cfg->w);
+        lt_tensor *et = step_eps(c, u, xt, t, cond, i0, cfg);
         if (!et) {
             st = lt_last_status();
             break;
@@ -273,15 +405,34 @@ static lt_status denoise_batch(lt_unet *u, const lt_dm_schedule *s,
     return st;
 }
 
+/* The condition must be the model's kind, and present. */
+static lt_status check_sample_cond(const lt_unet *u, const sample_cond *k)
+{
+    bool text = u->cfg.kind == LT_UNET_TEXT;
+    if (text && !k->ctx)
+        return lt_set_error(LT_ERR_ARG, "sample: unet %s is text-conditioned:"
+                            " it samples from contexts (lt_dm_sample_text)",
+                            u->arch);
+    if (!text && !k->cls)
+        return lt_set_error(LT_ERR_ARG, "sample: unet %s is class-"
+                            "conditional: it samples from classes "
+                            "(lt_dm_sample)", u->arch);
+    if (text && !k->null_ctx)
+        return lt_set_error(LT_ERR_ARG, "sample: NULL null_ctx (the empty "
+                            "caption's context)");
+    return LT_OK;
+}
+
 /* Run denoise_batch over n samples in batches of cfg->batch. */
 static lt_status denoise_all(lt_unet *u, const lt_dm_schedule *s,
                              const lt_dm_sample_config *cfg, int64_t n,
-                             const int32_t *cls, float *x, bool fill_noise,
+                             const sample_cond *k, float *x, bool fill_noise,
                              lt_dm_progress_fn progress, void *ud)
 {
-    if (!u || !s || !cfg || !cls || !x || n < 1)
+    if (!u || !s || !cfg || !x || n < 1)
         return lt_set_error(LT_ERR_ARG, "sample: NULL argument or n < 1");
-    if (check_sample_config(cfg, s->T) != LT_OK)
+    if (check_sample_cond(u, k) != LT_OK ||
+        check_sample_config(cfg, s->T) != LT_OK)
         return lt_last_status();
     int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
     int b = cfg->batch;
@@ -294,7 +445,7 @@ static lt_status denoise_all(lt_unet *u, const lt_dm_schedule *s,
         int64_t nb = n - i0 < b ? n - i0 : b;
         for (int64_t i = 0; fill_noise && i < nb; i++)
             sample_noise(cfg->seed, i0 + i, 0, x + (i0 + i) * per, per);
-        st = denoise_batch(u, s, cfg, c, i0, nb, cls + i0, x + i0 * per);
+        st = denoise_batch(u, s, cfg, c, i0, nb, k, x + i0 * per);
         if (st == LT_OK && progress)
             progress(i0 + nb, n, ud);
     }
@@ -306,7 +457,8 @@ lt_status lt_dm_denoise(lt_unet *u, const lt_dm_schedule *s,
                         const lt_dm_sample_config *cfg, int64_t n,
                         const int32_t *cls, float *x)
 {
-    return denoise_all(u, s, cfg, n, cls, x, false, NULL, NULL);
+    return denoise_all(u, s, cfg, n, &(sample_cond){.cls = cls}, x, false,
+                       NULL, NULL);
 }
 
 lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
@@ -314,7 +466,47 @@ lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
                        const int32_t *cls, float *out,
                        lt_dm_progress_fn progress, void *ud)
 {
-    return denoise_all(u, s, cfg, n, cls, out, true, progress, ud);
+    return denoise_all(u, s, cfg, n, &(sample_cond){.cls = cls}, out, true,
+                       progress, ud);
+}
+
+lt_status lt_dm_denoise_text(lt_unet *u, const lt_dm_schedule *s,
+                             const lt_dm_sample_config *cfg, int64_t n,
+                             const float *ctx, const float *null_ctx,
+                             float *x)
+{
+    sample_cond k = {.ctx = ctx, .null_ctx = null_ctx};
+    return denoise_all(u, s, cfg, n, &k, x, false, NULL, NULL);
+}
+
+lt_status lt_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
+                            const lt_dm_sample_config *cfg, int64_t n,
+                            const float *ctx, const float *null_ctx,
+                            float *out, lt_dm_progress_fn progress, void *ud)
+{
+    sample_cond k = {.ctx = ctx, .null_ctx = null_ctx};
+    return denoise_all(u, s, cfg, n, &k, out, true, progress, ud);
+}
+
+lt_status lt_dm_empty_context(lt_clip *clip, float *out)
+{
+    if (!clip || !out)
+        return lt_set_error(LT_ERR_ARG, "empty context: NULL clip or output");
+    int L = clip->cfg.context_length;
+    int32_t ids[1024] = {LT_CLIP_BOS, LT_CLIP_EOS}; /* the rest <pad> (0) */
+    if (L < 2 || L > 1024)
+        return lt_set_error(LT_ERR_ARG, "empty context: context length %d "
+                            "outside [2, 1024]", L);
+    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&clip->cfg, 1, 1, 1, false));
+    if (!c)
+        return lt_set_error(LT_ERR_NOMEM, "empty context: out of memory");
+    lt_set_grad_enabled(c, false);
+    lt_tensor *h = lt_clip_text_encode(c, clip, ids, 1);
+    if (h)
+        memcpy(out, h->data, (size_t)h->numel * sizeof *out);
+    lt_status st = h ? LT_OK : lt_last_status();
+    lt_ctx_free(c);
+    return st;
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------- */

@@ -4,7 +4,10 @@
  * the weights, resumable from a state file beside the output. Everything
  * random in step k (data order, timesteps, noise, null-class and layer
  * dropout, flips) is a function of (seed, k), so a run killed and resumed
- * computes what an uninterrupted run computes.
+ * computes what an uninterrupted run computes. Class models draw their
+ * batches from an image array; text models from the caller's callback
+ * (images and captions of step k), with the empty caption's context as
+ * the dropped condition and an optional frozen CLIP encoding ids.
  */
 #include "lethe/diffusion.h"
 #include "lethe/data.h"
@@ -34,9 +37,10 @@ void lt_dm_state_path(const char *out, char *buf, size_t n)
 typedef struct {
     lt_unet *u;
     const lt_dm_schedule *s;
-    const float *x;
+    const float *x;               /* class models: the images and labels */
     const int32_t *y;
     int64_t n, per;
+    const lt_dm_text_source *src; /* text models: where batches come from */
     const lt_dm_train_config *cfg;
     float *ema;
     lt_optim opt;
@@ -44,6 +48,9 @@ typedef struct {
     int64_t *perm, perm_epoch;
     float *bx, *be;
     int32_t *by, *bt;
+    float *bctx, *null_ctx;       /* text: [B, L, D] and [L, D] */
+    int32_t *bids;                /* text: [B, L] */
+    bool have_ids;
     lt_ctx *c;
 } trainer;
 
@@ -56,7 +63,37 @@ static void trainer_free(trainer *t)
     free(t->be);
     free(t->by);
     free(t->bt);
+    free(t->bctx);
+    free(t->null_ctx);
+    free(t->bids);
     lt_ctx_free(t->c);
+}
+
+/* The text buffers, and the null context from the source (given, or
+ * encoded by its CLIP). */
+static lt_status text_init(trainer *t)
+{
+    int64_t b = t->cfg->batch, L = t->u->cfg.ctx_len, D = t->u->cfg.ctx_dim;
+    t->bctx = malloc((size_t)(b * L * D) * sizeof *t->bctx);
+    t->bids = calloc((size_t)(b * L), sizeof *t->bids);
+    t->null_ctx = malloc((size_t)(L * D) * sizeof *t->null_ctx);
+    if (!t->bctx || !t->bids || !t->null_ctx)
+        return lt_set_error(LT_ERR_NOMEM, "dm train: out of memory");
+    if (t->src->null_ctx) {
+        memcpy(t->null_ctx, t->src->null_ctx,
+               (size_t)(L * D) * sizeof *t->null_ctx);
+        return LT_OK;
+    }
+    return lt_dm_empty_context(t->src->clip, t->null_ctx);
+}
+
+static size_t arena_bytes(const trainer *t)
+{
+    size_t b = lt_unet_arena_bytes(t->u, t->cfg->batch, true);
+    if (t->src && t->src->clip)
+        b += lt_clip_arena_bytes(&t->src->clip->cfg, t->cfg->batch, 1, 1,
+                                 false);
+    return b;
 }
 
 static lt_status trainer_init(trainer *t)
@@ -65,17 +102,20 @@ static lt_status trainer_init(trainer *t)
     int64_t nt = t->u->params.n_total, b = cfg->batch;
     t->per = (int64_t)t->u->cfg.in_ch * t->u->cfg.res * t->u->cfg.res;
     t->ema = malloc((size_t)nt * sizeof *t->ema);
-    t->perm = malloc((size_t)t->n * sizeof *t->perm);
+    t->perm = t->src ? NULL : malloc((size_t)t->n * sizeof *t->perm);
     t->bx = malloc((size_t)(b * t->per) * sizeof *t->bx);
     t->be = malloc((size_t)(b * t->per) * sizeof *t->be);
     t->by = malloc((size_t)b * sizeof *t->by);
     t->bt = malloc((size_t)b * sizeof *t->bt);
-    t->c = lt_ctx_new(lt_unet_arena_bytes(t->u, cfg->batch, true));
+    t->c = lt_ctx_new(arena_bytes(t));
     t->perm_epoch = -1;
     lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAM);
     oc.lr = cfg->lr;
-    if (!t->ema || !t->perm || !t->bx || !t->be || !t->by || !t->bt || !t->c)
+    if (!t->ema || (!t->src && !t->perm) || !t->bx || !t->be || !t->by ||
+        !t->bt || !t->c)
         return lt_set_error(LT_ERR_NOMEM, "dm train: out of memory");
+    if (t->src && text_init(t) != LT_OK)
+        return lt_last_status();
     memcpy(t->ema, t->u->params.theta, (size_t)nt * sizeof *t->ema);
     return lt_optim_init(&t->opt, &oc, t->u->params.n_train);
 }
@@ -190,30 +230,98 @@ static int64_t data_index(trainer *t, int64_t k)
     return t->perm[k % t->n];
 }
 
-static void make_batch(trainer *t, lt_rng *r)
+/* Mirror every row of the image img (per floats, rows of R) when the
+ * draw says so (hflip on). */
+static void maybe_flip(trainer *t, lt_rng *r, float *img)
 {
-    const lt_unet_config *uc = &t->u->cfg;
-    int b = t->cfg->batch, R = uc->res;
+    if (!t->cfg->hflip || !(lt_rng_uniform(r) < 0.5f))
+        return;
+    int R = t->u->cfg.res;
+    for (int64_t row = 0; row < t->per; row += R)
+        for (int a = 0, b = R - 1; a < b; a++, b--) {
+            float v = img[row + a];
+            img[row + a] = img[row + b];
+            img[row + b] = v;
+        }
+}
+
+/* Class models: images from the array, labels or -1 (null class). */
+static lt_status class_batch(trainer *t, lt_rng *r)
+{
+    int b = t->cfg->batch;
     for (int i = 0; i < b; i++) {
         int64_t j = data_index(t, t->step * b + i);
-        const float *src = t->x + j * t->per;
         float *dst = t->bx + i * t->per;
-        bool flip = t->cfg->hflip && lt_rng_uniform(r) < 0.5f;
-        for (int64_t p = 0; p < t->per; p++) {
-            int64_t col = p % R;
-            dst[p] = flip ? src[p - col + (R - 1 - col)] : src[p];
-        }
-        t->by[i] = lt_rng_uniform(r) < uc->cond_drop ? -1 : t->y[j];
+        memcpy(dst, t->x + j * t->per, (size_t)t->per * sizeof *dst);
+        maybe_flip(t, r, dst);
+        t->by[i] = lt_rng_uniform(r) < t->u->cfg.cond_drop ? -1 : t->y[j];
     }
-    lt_dm_timesteps(r, t->s->T, b, t->bt);
-    lt_rng_fill_normal(r, t->be, b * t->per, 0, 1);
+    return LT_OK;
+}
+
+/* Text models: the callback's batch; by[i] = -1 marks an empty caption. */
+static lt_status text_batch(trainer *t, lt_rng *r)
+{
+    int b = t->cfg->batch;
+    lt_dm_text_batch tb = {.x0 = t->bx, .ctx = t->bctx, .ids = t->bids};
+    lt_status cs = t->src->batch(t->src->ud, t->step, t->cfg->seed, b, &tb);
+    if (cs != LT_OK)
+        return lt_set_error(cs, "dm train step %lld: batch: %s",
+                            (long long)t->step + 1, lt_last_error());
+    if (tb.have_ids && !t->src->clip)
+        return lt_set_error(LT_ERR_ARG, "dm train step %lld: the batch gave "
+                            "caption ids but the source has no CLIP to "
+                            "encode them", (long long)t->step + 1);
+    t->have_ids = tb.have_ids;
+    for (int i = 0; i < b; i++) {
+        maybe_flip(t, r, t->bx + i * t->per);
+        t->by[i] = lt_rng_uniform(r) < t->u->cfg.cond_drop ? -1 : 0;
+    }
+    return LT_OK;
+}
+
+static lt_status make_batch(trainer *t, lt_rng *r)
+{
+    lt_status st = t->src ? text_batch(t, r) : class_batch(t, r);
+    if (st != LT_OK)
+        return st;
+    lt_dm_timesteps(r, t->s->T, t->cfg->batch, t->bt);
+    lt_rng_fill_normal(r, t->be, t->cfg->batch * t->per, 0, 1);
+    return LT_OK;
+}
+
+/* The batch's contexts in the step's arena (no tape): the frozen CLIP's
+ * encoding of the ids or the callback's contexts, with the empty
+ * caption's in the rows marked -1. */
+static lt_tensor *batch_context(trainer *t)
+{
+    int64_t b = t->cfg->batch, L = t->u->cfg.ctx_len, D = t->u->cfg.ctx_dim;
+    bool was = lt_set_grad_enabled(t->c, false);
+    lt_tensor *ctx =
+        t->have_ids ? lt_clip_text_encode(t->c, t->src->clip, t->bids, b)
+                    : lt_from_data(t->c, 3, (int64_t[]){b, L, D}, t->bctx);
+    lt_set_grad_enabled(t->c, was);
+    for (int64_t i = 0; ctx && i < b; i++)
+        if (t->by[i] < 0)
+            memcpy(ctx->data + i * L * D, t->null_ctx,
+                   (size_t)(L * D) * sizeof(float));
+    return ctx;
+}
+
+static lt_tensor *batch_loss(trainer *t, lt_tensor *x0, lt_tensor *e)
+{
+    if (!t->src)
+        return lt_dm_loss(t->c, t->u, t->s, x0, e, t->bt, t->by, true);
+    return lt_dm_loss_text(t->c, t->u, t->s, x0, e, t->bt, batch_context(t),
+                           true);
 }
 
 static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
 {
     lt_rng r;
     lt_rng_init(&r, lt_hash3(t->cfg->seed, 12, (uint64_t)t->step));
-    make_batch(t, &r);
+    if (make_batch(t, &r) != LT_OK)
+        return lt_last_status();
     lt_ctx_reset(t->c);
     lt_rng_init(lt_ctx_rng(t->c), lt_hash3(t->cfg->seed, 13,
                                            (uint64_t)t->step));
@@ -222,7 +330,7 @@ static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
     lt_tensor *x0 = lt_from_data(t->c, 4, shape, t->bx);
     lt_tensor *e = lt_from_data(t->c, 4, shape, t->be);
     lt_params_zero_grad(&t->u->params);
-    lt_tensor *loss = lt_dm_loss(t->c, t->u, t->s, x0, e, t->bt, t->by, true);
+    lt_tensor *loss = batch_loss(t, x0, e);
     if (!loss || lt_backward(t->c, loss) != LT_OK)
         return lt_set_error(lt_last_status(), "dm train step %lld: %s",
                             (long long)t->step + 1, lt_last_error());
@@ -249,20 +357,38 @@ static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
 
 /* ---- the loop -------------------------------------------------------------------------- */
 
-static lt_status check_args(const lt_unet *u, const lt_dm_schedule *s,
-                            const float *x, const int32_t *y, int64_t n,
-                            const lt_dm_train_config *cfg, const char *out)
+/* The checks both families share. */
+static lt_status check_common(const lt_unet *u, const lt_dm_schedule *s,
+                              const lt_dm_train_config *cfg, const char *out)
 {
-    if (!u || !s || !x || !y || !cfg || !out)
+    if (!u || !s || !cfg || !out)
         return lt_set_error(LT_ERR_ARG, "dm train: NULL argument");
-    if (n < 1 || cfg->batch < 1 || cfg->batch > 4096 || cfg->steps < 1)
-        return lt_set_error(LT_ERR_ARG, "dm train: need n >= 1, batch in [1, "
-                            "4096] and steps >= 1 (got %lld, %d, %lld)",
-                            (long long)n, cfg->batch, (long long)cfg->steps);
+    if (cfg->batch < 1 || cfg->batch > 4096 || cfg->steps < 1 ||
+        cfg->ckpt_every < 1)
+        return lt_set_error(LT_ERR_ARG, "dm train: need batch in [1, 4096], "
+                            "steps >= 1 and ckpt_every >= 1 (got %d, %lld, "
+                            "%lld)", cfg->batch, (long long)cfg->steps,
+                            (long long)cfg->ckpt_every);
     if (!(cfg->lr > 0) || !isfinite(cfg->lr) || !(cfg->ema >= 0) ||
         !(cfg->ema < 1))
         return lt_set_error(LT_ERR_ARG, "dm train: lr %g must be > 0 and ema "
                             "%g in [0, 1)", (double)cfg->lr, (double)cfg->ema);
+    return LT_OK;
+}
+
+static lt_status check_args(const lt_unet *u, const lt_dm_schedule *s,
+                            const float *x, const int32_t *y, int64_t n,
+                            const lt_dm_train_config *cfg, const char *out)
+{
+    if (check_common(u, s, cfg, out) != LT_OK)
+        return lt_last_status();
+    if (u->cfg.kind != LT_UNET_CLASS)
+        return lt_set_error(LT_ERR_ARG, "dm train: unet %s is text-"
+                            "conditioned: train it with lt_dm_train_text",
+                            u->arch);
+    if (!x || !y || n < 1)
+        return lt_set_error(LT_ERR_ARG, "dm train: need images, labels and "
+                            "n >= 1 (got n = %lld)", (long long)n);
     for (int64_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= u->cfg.classes)
             return lt_set_error(LT_ERR_ARG, "dm train: label %d of item %lld "
@@ -271,10 +397,67 @@ static lt_status check_args(const lt_unet *u, const lt_dm_schedule *s,
     return LT_OK;
 }
 
+static lt_status check_text_args(const lt_unet *u, const lt_dm_schedule *s,
+                                 const lt_dm_text_source *src,
+                                 const lt_dm_train_config *cfg,
+                                 const char *out)
+{
+    if (check_common(u, s, cfg, out) != LT_OK)
+        return lt_last_status();
+    if (u->cfg.kind != LT_UNET_TEXT)
+        return lt_set_error(LT_ERR_ARG, "dm train: unet %s is class-"
+                            "conditional: train it with lt_dm_train", u->arch);
+    if (!src || !src->batch || (!src->clip && !src->null_ctx))
+        return lt_set_error(LT_ERR_ARG, "dm train: the text source needs a "
+                            "batch callback and a CLIP or a null_ctx");
+    const lt_clip_config *cc = src->clip ? &src->clip->cfg : NULL;
+    if (cc && (cc->width != u->cfg.ctx_dim ||
+               cc->context_length != u->cfg.ctx_len))
+        return lt_set_error(LT_ERR_SHAPE, "dm train: the CLIP's context is "
+                            "%d x %d, unet %s takes ctx_len %d x ctx_dim %d",
+                            cc->context_length, cc->width, u->arch,
+                            u->cfg.ctx_len, u->cfg.ctx_dim);
+    return LT_OK;
+}
+
 static bool file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* The loop of both families, from a trainer holding its data source. */
+static lt_status run(trainer *t, const char *out, bool resume,
+                     lt_dm_train_fn cb, void *ud)
+{
+    const lt_dm_train_config *cfg = t->cfg;
+    char state[4096];
+    lt_dm_state_path(out, state, sizeof state);
+    lt_status st = trainer_init(t);
+    if (st == LT_OK && resume && file_exists(state))
+        st = load_state(t, state);
+    int64_t from = t->step;
+    double t0 = lt_clock_seconds();
+    while (st == LT_OK && t->step < cfg->steps) {
+        lt_dm_train_event ev = {.steps = cfg->steps, .resumed_from = from};
+        st = train_step(t, &ev.loss, &ev.grad_norm);
+        if (st != LT_OK)
+            break;
+        ev.step = t->step;
+        ev.saved = t->step % cfg->ckpt_every == 0 || t->step == cfg->steps;
+        if (ev.saved)
+            st = save_all(t, out, state);
+        ev.seconds = lt_clock_seconds() - t0;
+        if (st == LT_OK && cb)
+            cb(&ev, ud);
+    }
+    if (st == LT_OK && from >= cfg->steps && !file_exists(out))
+        st = save_all(t, out, state);
+    if (st == LT_OK) /* leave u holding the EMA weights, as saved */
+        memcpy(t->u->params.theta, t->ema,
+               (size_t)t->u->params.n_total * sizeof *t->ema);
+    trainer_free(t);
+    return st;
 }
 
 lt_status lt_dm_train(lt_unet *u, const lt_dm_schedule *s, const float *x,
@@ -285,31 +468,16 @@ lt_status lt_dm_train(lt_unet *u, const lt_dm_schedule *s, const float *x,
     if (check_args(u, s, x, y, n, cfg, out) != LT_OK)
         return lt_last_status();
     trainer t = {.u = u, .s = s, .x = x, .y = y, .n = n, .cfg = cfg};
-    char state[4096];
-    lt_dm_state_path(out, state, sizeof state);
-    lt_status st = trainer_init(&t);
-    if (st == LT_OK && resume && file_exists(state))
-        st = load_state(&t, state);
-    int64_t from = t.step;
-    double t0 = lt_clock_seconds();
-    while (st == LT_OK && t.step < cfg->steps) {
-        lt_dm_train_event ev = {.steps = cfg->steps, .resumed_from = from};
-        st = train_step(&t, &ev.loss, &ev.grad_norm);
-        if (st != LT_OK)
-            break;
-        ev.step = t.step;
-        ev.saved = t.step % cfg->ckpt_every == 0 || t.step == cfg->steps;
-        if (ev.saved)
-            st = save_all(&t, out, state);
-        ev.seconds = lt_clock_seconds() - t0;
-        if (st == LT_OK && cb)
-            cb(&ev, ud);
-    }
-    if (st == LT_OK && from >= cfg->steps && !file_exists(out))
-        st = save_all(&t, out, state);
-    if (st == LT_OK) /* leave u holding the EMA weights, as saved */
-        memcpy(u->params.theta, t.ema,
-               (size_t)u->params.n_total * sizeof *t.ema);
-    trainer_free(&t);
-    return st;
+    return run(&t, out, resume, cb, ud);
+}
+
+lt_status lt_dm_train_text(lt_unet *u, const lt_dm_schedule *s,
+                           const lt_dm_text_source *src,
+                           const lt_dm_train_config *cfg, const char *out,
+                           bool resume, lt_dm_train_fn cb, void *ud)
+{
+    if (check_text_args(u, s, src, cfg, out) != LT_OK)
+        return lt_last_status();
+    trainer t = {.u = u, .s = s, .src = src, .cfg = cfg};
+    return run(&t, out, resume, cb, ud);
 }

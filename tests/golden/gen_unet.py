@@ -59,11 +59,13 @@ def timestep_embedding(t, dim):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, cin, cout, tc):
+    """proj: the embedding projection's name (the text model's temb_proj)."""
+    def __init__(self, cin, cout, tc, proj="temb_cemb_proj"):
         super().__init__()
         self.norm1 = gn(cin)
         self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1)
-        self.temb_cemb_proj = nn.Linear(tc, cout)
+        self.proj = proj
+        setattr(self, proj, nn.Linear(tc, cout))
         self.norm2 = gn(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
         if cin != cout:
@@ -72,7 +74,7 @@ class ResBlock(nn.Module):
 
     def forward(self, x, tc):
         h = self.conv1(silu(self.norm1(x)))
-        h = h + self.temb_cemb_proj(tc)[:, :, None, None]
+        h = h + getattr(self, self.proj)(tc)[:, :, None, None]
         h = self.conv2(silu(self.norm2(h)))  # dropout 0 in the goldens
         if self.cin != self.cout:
             x = self.nin_shortcut(x)
@@ -101,16 +103,14 @@ class Attn(nn.Module):
 
 
 class UNet(nn.Module):
+    """The DDPM UNet skeleton with the class model's conditioning; the
+    text twin (gen_unet_text.py) overrides the hooks make_embedding, embed,
+    resblock, attn, attend, make_output and output."""
+
     def __init__(self, ch, mult, blocks, attn_res, res, classes, in_ch=1):
         super().__init__()
         self.ch, self.mult, self.blocks, self.res = ch, mult, blocks, res
-        tch = 4 * ch
-        self.temb = nn.Module()
-        self.temb.dense = nn.ModuleList([nn.Linear(ch, tch), nn.Linear(tch, tch)])
-        self.classes_emb = nn.Embedding(classes, ch)
-        self.null_classes_emb = nn.Parameter(torch.randn(ch))
-        self.cemb = nn.Module()
-        self.cemb.dense = nn.ModuleList([nn.Linear(ch, tch), nn.Linear(tch, tch)])
+        self.make_embedding(ch, 4 * ch, classes)
         self.conv_in = nn.Conv2d(in_ch, ch, 3, 1, 1)
         cur, in_mult, bin_ = res, (1,) + tuple(mult), ch
         self.down = nn.ModuleList()
@@ -119,19 +119,19 @@ class UNet(nn.Module):
             d.block, d.attn = nn.ModuleList(), nn.ModuleList()
             bout = ch * mult[lv]
             for _ in range(blocks):
-                d.block.append(ResBlock(bin_, bout, 2 * tch))
+                d.block.append(self.resblock(bin_, bout))
                 bin_ = bout
                 if cur in attn_res:
-                    d.attn.append(Attn(bin_))
+                    d.attn.append(self.attn(bin_))
             if lv != len(mult) - 1:
                 d.downsample = nn.Module()
                 d.downsample.conv = nn.Conv2d(bin_, bin_, 3, 2, 0)
                 cur //= 2
             self.down.append(d)
         self.mid = nn.Module()
-        self.mid.block_1 = ResBlock(bin_, bin_, 2 * tch)
-        self.mid.attn_1 = Attn(bin_)
-        self.mid.block_2 = ResBlock(bin_, bin_, 2 * tch)
+        self.mid.block_1 = self.resblock(bin_, bin_)
+        self.mid.attn_1 = self.attn(bin_)
+        self.mid.block_2 = self.resblock(bin_, bin_)
         ups = []
         for lv in reversed(range(len(mult))):
             up = nn.Module()
@@ -141,60 +141,91 @@ class UNet(nn.Module):
             for b in range(blocks + 1):
                 if b == blocks:
                     skip = ch * in_mult[lv]
-                up.block.append(ResBlock(bin_ + skip, bout, 2 * tch))
+                up.block.append(self.resblock(bin_ + skip, bout))
                 bin_ = bout
                 if cur in attn_res:
-                    up.attn.append(Attn(bin_))
+                    up.attn.append(self.attn(bin_))
             if lv != 0:
                 up.upsample = nn.Module()
                 up.upsample.conv = nn.Conv2d(bin_, bin_, 3, 1, 1)
                 cur *= 2
             ups.insert(0, up)
         self.up = nn.ModuleList(ups)
-        self.norm_out = gn(bin_)
-        self.conv_out = nn.Conv2d(bin_, in_ch, 3, 1, 1)
+        self.make_output(bin_, in_ch)
 
-    def forward(self, x, t, c):
+    # ---- the class model's hooks ----
+    def make_embedding(self, ch, tch, classes):
+        self.temb = nn.Module()
+        self.temb.dense = nn.ModuleList([nn.Linear(ch, tch), nn.Linear(tch, tch)])
+        self.classes_emb = nn.Embedding(classes, ch)
+        self.null_classes_emb = nn.Parameter(torch.randn(ch))
+        self.cemb = nn.Module()
+        self.cemb.dense = nn.ModuleList([nn.Linear(ch, tch), nn.Linear(tch, tch)])
+        self.emb_width = 2 * tch
+
+    def resblock(self, cin, cout):
+        return ResBlock(cin, cout, self.emb_width)
+
+    def attn(self, ch):
+        return Attn(ch)
+
+    def attend(self, module, h, c):
+        return module(h)
+
+    def make_output(self, ch, in_ch):
+        self.norm_out = gn(ch)
+        self.conv_out = nn.Conv2d(ch, in_ch, 3, 1, 1)
+
+    def embed(self, t, c):
         """c: class ids, -1 for the null class."""
         temb = self.temb.dense[1](silu(self.temb.dense[0](timestep_embedding(t, self.ch))))
         keep = (c >= 0)[:, None]
         cemb = torch.where(keep, self.classes_emb(c.clamp(min=0)),
                            self.null_classes_emb[None, :].expand(len(c), -1))
         cemb = self.cemb.dense[1](silu(self.cemb.dense[0](cemb)))
-        tc = silu(torch.cat([temb, cemb], dim=-1))
+        return silu(torch.cat([temb, cemb], dim=-1))
+
+    def output(self, h):
+        return self.conv_out(silu(self.norm_out(h)))
+
+    def forward(self, x, t, c):
+        """c: the condition (class ids here, a context in the text twin)."""
+        tc = self.embed(t, c)
         hs = [self.conv_in(x)]
         for lv in range(len(self.mult)):
             for b in range(self.blocks):
                 h = self.down[lv].block[b](hs[-1], tc)
                 if len(self.down[lv].attn) > 0:
-                    h = self.down[lv].attn[b](h)
+                    h = self.attend(self.down[lv].attn[b], h, c)
                 hs.append(h)
             if lv != len(self.mult) - 1:
                 hs.append(self.down[lv].downsample.conv(F.pad(hs[-1], (0, 1, 0, 1))))
-        h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(hs[-1], tc)), tc)
+        h = self.mid.block_1(hs[-1], tc)
+        h = self.mid.block_2(self.attend(self.mid.attn_1, h, c), tc)
         for lv in reversed(range(len(self.mult))):
             for b in range(self.blocks + 1):
                 h = self.up[lv].block[b](torch.cat([h, hs.pop()], dim=1), tc)
                 if len(self.up[lv].attn) > 0:
-                    h = self.up[lv].attn[b](h)
+                    h = self.attend(self.up[lv].attn[b], h, c)
             if lv != 0:
                 h = self.up[lv].upsample.conv(F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        return self.conv_out(silu(self.norm_out(h)))
+        return self.output(h)
 
 
 def betas_linear(T):
     return torch.from_numpy(np.linspace(1e-4, 0.02, T, dtype=np.float64)).float()
 
 
-def guided(model, x, t, c, kind, w):
+def guided(model, x, t, c, kind, w, null=None):
+    """null: the null condition (default: class -1 for every sample)."""
     ec = model(x, t, c)
-    en = model(x, t, torch.full_like(c, -1))
+    en = model(x, t, torch.full_like(c, -1) if null is None else null)
     if kind == "salun":
         return (1 + w) * ec - w * en
     return en + w * (ec - en)
 
 
-def ddim(model, x, c, b, steps, w):
+def ddim(model, x, c, b, steps, w, kind="salun", null=None):
     """generalized_steps_conditional with eta = 0 and the uniform skip."""
     T = b.shape[0]
     seq = list(range(0, T, T // steps))
@@ -203,7 +234,7 @@ def ddim(model, x, c, b, steps, w):
     for i, j in zip(reversed(seq), reversed(seq_next)):
         at = (1 - bb).cumprod(0)[i + 1]
         an = (1 - bb).cumprod(0)[j + 1]
-        et = guided(model, x, torch.full((x.shape[0],), float(i)), c, "salun", w)
+        et = guided(model, x, torch.full((x.shape[0],), float(i)), c, kind, w, null)
         x0 = (x - et * (1 - at).sqrt()) / at.sqrt()
         c2 = (1 - an).sqrt()
         x = an.sqrt() * x0 + c2 * et
