@@ -4,7 +4,9 @@
  * out on paper, Selective Amnesia's class metrics and per-class accuracy
  * of hand-made probabilities (exact expectations, the first-maximum tie
  * rule), and the nearest-training-image distance (tiny hand sets, then a
- * random set with planted copies against a double-precision brute force).
+ * random set with planted copies against a double-precision brute force);
+ * the committed evaluator classifier B on Fashion-MNIST pixels in [0, 1]
+ * and [-1, 1], class-balanced subsets and the real-vs-real FD floor.
  * Every error path names its argument.
  */
 #include "lt_test.h"
@@ -243,6 +245,162 @@ LT_TEST(nn_distance_errors)
                  strstr(lt_last_error(), "d = 0"), "%s", lt_last_error());
     LT_CHECK(lt_nn_distance(x, 1, x, 1, 2, NULL, NULL, NULL) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "out is NULL"), "%s",
+             lt_last_error());
+}
+
+/* ---- the evaluator classifiers ------------------------------------------ */
+
+#define EVAL_B LT_GOLDEN_DIR "/../../" LT_FMNIST_EVAL_B
+#define N_CHECK 1000
+
+/* Pixels in [0, 1] (range 01) or [-1, 1] of d's first n items. */
+static float *pixels_of(const lt_dataset *d, int64_t n, lt_pixel_range r)
+{
+    int64_t item = (int64_t)d->c * d->h * d->w;
+    float *px = malloc(sizeof(float) * (size_t)(n * item));
+    for (int64_t i = 0; i < n * item; i++) {
+        float p = d->x[i] * d->std[0] + d->mean[0];
+        px[i] = r == LT_PIXELS_PM1 ? 2 * p - 1 : p;
+    }
+    return px;
+}
+
+LT_TEST(evaluator_b_classifies_pixels)
+{
+    lt_image_classifier ic;
+    lt_dataset te;
+    LT_CHECK(lt_image_classifier_load(EVAL_B, &ic) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(lt_dataset_load("fashion-mnist", "test", &te) == LT_OK, "%s",
+             lt_last_error());
+    if (!ic.model || !te.x)
+        return;
+    LT_CHECK(!strcmp(ic.data, "fashion-mnist") && ic.mean[0] == te.mean[0] &&
+                 ic.std[0] == te.std[0], "normalisation %s %g %g", ic.data,
+             ic.mean[0], ic.std[0]);
+    int k = 10, dim = lt_model_feature_dim(ic.model);
+    float *p01 = pixels_of(&te, N_CHECK, LT_PIXELS_01);
+    float *pm1 = pixels_of(&te, N_CHECK, LT_PIXELS_PM1);
+    float *probs = malloc(sizeof(float) * N_CHECK * k);
+    float *probs2 = malloc(sizeof(float) * N_CHECK * k);
+    float *feats = malloc(sizeof(float) * (size_t)(N_CHECK * dim));
+    LT_CHECK(lt_image_classify(&ic, p01, N_CHECK, LT_PIXELS_01, probs,
+                               feats) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_image_classify(&ic, pm1, N_CHECK, LT_PIXELS_PM1, probs2,
+                               NULL) == LT_OK, "%s", lt_last_error());
+    LT_CHECK_CLOSE("probabilities of [-1, 1] vs [0, 1] pixels", probs2, probs,
+                   N_CHECK * k, 1e-4);
+    /* The features are the model's on the dataset's own normalised x. */
+    lt_ctx *c = lt_ctx_new((size_t)256 << 20);
+    lt_set_grad_enabled(c, false);
+    lt_tensor *f = lt_model_features(c, ic.model, lt_from_data(c, 4,
+        (int64_t[]){200, 1, 28, 28}, te.x));
+    LT_CHECK_OK(f);
+    if (f)
+        LT_CHECK_CLOSE("features of pixels vs of the dataset", feats, f->data,
+                       200 * dim, 1e-4);
+    lt_ctx_free(c);
+    double acc[10], sum = 0;
+    int64_t count[10];
+    LT_CHECK(lt_per_class_accuracy(probs, N_CHECK, k, te.y, acc, count) ==
+                 LT_OK, "%s", lt_last_error());
+    for (int j = 0; j < k; j++)
+        sum += acc[j] * (double)count[j] / N_CHECK;
+    LT_CHECK(sum > 88, "evaluator B: %.1f%% on the first %d test images",
+             sum, N_CHECK);
+    float bad = p01[1234];
+    p01[1234] = NAN;
+    LT_CHECK(lt_image_classify(&ic, p01, N_CHECK, LT_PIXELS_01, probs, NULL)
+                 == LT_ERR_NAN && strstr(lt_last_error(), "images[1234] "
+                                         "(image 1)"), "%s", lt_last_error());
+    p01[1234] = bad;
+    LT_CHECK(lt_image_classify(&ic, p01, N_CHECK, (lt_pixel_range)7, probs,
+                               NULL) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "range 7"), "%s", lt_last_error());
+    free(p01);
+    free(pm1);
+    free(probs);
+    free(probs2);
+    free(feats);
+    lt_image_classifier_free(&ic);
+    lt_dataset_free(&te);
+}
+
+LT_TEST(class_balanced_subsets)
+{
+    lt_dataset te;
+    LT_CHECK(lt_dataset_load("fashion-mnist", "test", &te) == LT_OK, "%s",
+             lt_last_error());
+    if (!te.x)
+        return;
+    const int32_t cls[3] = {7, 2, 9};
+    int64_t a[300], b[300], c[300];
+    LT_CHECK(lt_class_balanced_subset(&te, cls, 3, 100, 5, a) == LT_OK &&
+                 lt_class_balanced_subset(&te, cls, 3, 100, 5, b) == LT_OK &&
+                 lt_class_balanced_subset(&te, cls, 3, 100, 6, c) == LT_OK,
+             "%s", lt_last_error());
+    int wrong = 0, dup = 0;
+    for (int i = 0; i < 300; i++) {
+        wrong += te.y[a[i]] != cls[i / 100];
+        for (int j = 0; j < i; j++)
+            dup += a[i] == a[j];
+    }
+    LT_CHECK(wrong == 0 && dup == 0, "%d items of the wrong class, %d "
+             "repeated", wrong, dup);
+    LT_CHECK(!memcmp(a, b, sizeof a) && memcmp(a, c, sizeof a),
+             "not determined by the seed");
+    LT_CHECK(lt_class_balanced_subset(&te, cls, 3, 1001, 5, a) == LT_ERR_ARG
+                 && strstr(lt_last_error(), "classes[0] = 7 has too few"),
+             "%s", lt_last_error());
+    const int32_t bad[2] = {1, 10};
+    LT_CHECK(lt_class_balanced_subset(&te, bad, 2, 10, 5, a) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "classes[1] = 10 is not a class"),
+             "%s", lt_last_error());
+    lt_dataset_free(&te);
+}
+
+LT_TEST(fd_floor_is_far_below_a_class_change)
+{
+    lt_image_classifier ic;
+    lt_dataset tr, te;
+    LT_CHECK(lt_image_classifier_load(EVAL_B, &ic) == LT_OK &&
+                 lt_dataset_load("fashion-mnist", "train", &tr) == LT_OK &&
+                 lt_dataset_load("fashion-mnist", "test", &te) == LT_OK,
+             "%s", lt_last_error());
+    if (!ic.model || !tr.x || !te.x)
+        return;
+    const int32_t shirt = 6, sneaker = 7;
+    lt_fd_terms floor_t;
+    LT_CHECK(lt_fd_floor(&ic, &tr, &te, &shirt, 1, 200, 1, &floor_t) == LT_OK,
+             "%s", lt_last_error());
+    lt_fd_stats a, b;
+    double across = 0;
+    LT_CHECK(lt_fd_stats_of_dataset(&ic, &te, &shirt, 1, 200, 1, &a) ==
+                 LT_OK && lt_fd_stats_of_dataset(&ic, &tr, &sneaker, 1, 200,
+                                                 1, &b) == LT_OK &&
+                 lt_fd(&a, &b, &across) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(floor_t.fd > 0 && floor_t.fd * 20 < across && a.n == 200,
+             "floor %g vs shirts-to-sneakers %g", floor_t.fd, across);
+    lt_fd_stats_free(&a);
+    lt_fd_stats_free(&b);
+    lt_image_classifier_free(&ic);
+    lt_dataset_free(&tr);
+    lt_dataset_free(&te);
+}
+
+LT_TEST(evaluator_load_errors)
+{
+    lt_image_classifier ic;
+    LT_CHECK(lt_image_classifier_load(LT_GOLDEN_DIR
+                                      "/resnet8_torch.safetensors", &ic) ==
+                 LT_ERR_FORMAT && strstr(lt_last_error(), "lethe.data is "
+                                         "missing") && !ic.model, "%s",
+             lt_last_error());
+    LT_CHECK(lt_image_classifier_load("/nonexistent.safetensors", &ic) !=
+                 LT_OK && strstr(lt_last_error(), "/nonexistent"), "%s",
+             lt_last_error());
+    LT_CHECK(lt_image_classify(&ic, NULL, 1, LT_PIXELS_01, NULL, NULL) ==
+                 LT_ERR_ARG && strstr(lt_last_error(), "not loaded"), "%s",
              lt_last_error());
 }
 
