@@ -10,7 +10,7 @@ set -e
 pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev"
 for a in "$@"; do
   case "$a" in
-    --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex" ;;
+    --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
   esac

@@ -3,7 +3,10 @@
  * (tests/golden/gen_models.py): with weights filled from the same formula
  * on both sides, Lethe must reproduce eval- and train-mode logits, the
  * loss, gradients, running statistics and the weights after one SGD and
- * one Adam step. Also: unknown names and bad specs are clear errors.
+ * one Adam step. The penultimate features are what the final linear layer
+ * reads: head(features) is the forward pass bit for bit, and the features
+ * times the weights give PyTorch's logits. Also: unknown names and bad
+ * specs are clear errors.
  */
 #include "lt_test.h"
 
@@ -182,6 +185,120 @@ LT_TEST(resnet8_matches_pytorch) { twin("resnet8", "resnet8", fmnist); }
 LT_TEST(resnet18_matches_pytorch)
 {
     twin("resnet18", "resnet18", (lt_input_spec){3, 32, 32, 10});
+}
+
+/* y[n, k] = x[n, d] W^T + b in double, W [k, d] row-major. */
+static void affine(const float *x, int64_t n, int64_t d, const float *w,
+                   const float *b, int64_t k, bool relu, float *y)
+{
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < k; j++) {
+            double s = b[j];
+            for (int64_t e = 0; e < d; e++)
+                s += (double)x[i * d + e] * w[j * d + e];
+            y[i * k + j] = (float)(relu && s < 0 ? 0 : s);
+        }
+}
+
+/* Features of the twin of tag: D wide, non-negative (after a ReLU),
+ * head(features) == forward exactly, features W^T + b == PyTorch's
+ * eval-mode logits. Returns the features (arena) for further checks. */
+static lt_tensor *check_features(lt_ctx *c, const lt_golden *g,
+                                 const char *tag, lt_model *m, int dim)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.x", tag);
+    lt_tensor *x = lt_golden_tensor(c, g, key, false);
+    lt_tensor *f = lt_model_features(c, m, x);
+    lt_tensor *y = lt_model_forward(c, m, x, false);
+    lt_tensor *h = lt_model_head(c, m, f);
+    LT_CHECK_OK(f);
+    LT_CHECK_OK(y);
+    LT_CHECK_OK(h);
+    if (!f || !y || !h)
+        return NULL;
+    int64_t n = x->shape[0], k = m->in.classes;
+    LT_CHECK(f->ndim == 2 && f->shape[0] == n && f->shape[1] == dim &&
+                 lt_model_feature_dim(m) == dim, "%s: features [%lld, %lld],"
+             " feature dim %d, want %d", tag, (long long)f->shape[0],
+             (long long)f->shape[1], lt_model_feature_dim(m), dim);
+    LT_CHECK(!memcmp(h->data, y->data, (size_t)y->numel * sizeof(float)),
+             "%s: head(features) differs from the forward pass", tag);
+    int neg = 0;
+    for (int64_t i = 0; i < f->numel; i++)
+        neg += f->data[i] < 0;
+    LT_CHECK(neg == 0, "%s: %d negative features after a ReLU", tag, neg);
+    float *logits = malloc(sizeof(float) * (size_t)(n * k));
+    char w[64], b[64];
+    snprintf(w, sizeof w, "%s.weight", m->head);
+    snprintf(b, sizeof b, "%s.bias", m->head);
+    affine(f->data, n, dim, lt_params_get(&m->params, w)->data,
+           lt_params_get(&m->params, b)->data, k, false, logits);
+    snprintf(key, sizeof key, "%s.logits_eval", tag);
+    LT_GOLDEN_CHECK(g, key, logits, n * k);
+    free(logits);
+    return f;
+}
+
+LT_TEST(features_are_the_input_of_the_last_layer)
+{
+    static const struct {
+        const char *tag, *arch;
+        int dim;
+    } cases[] = {{"mlp", "mlp:784-64-32-10", 32}, {"cnn", "cnn", 128},
+                 {"resnet8", "resnet8", 64}};
+    lt_golden *g = lt_golden_load("models.bin");
+    lt_ctx *c = lt_ctx_new((size_t)256 << 20);
+    lt_set_grad_enabled(c, false);
+    for (size_t i = 0; g && i < sizeof cases / sizeof *cases; i++) {
+        lt_model *m = NULL;
+        LT_CHECK(lt_model_create(cases[i].arch, fmnist, &m) == LT_OK, "%s",
+                 lt_last_error());
+        fill(m);
+        lt_tensor *f = check_features(c, g, cases[i].tag, m, cases[i].dim);
+        if (f && !strcmp(cases[i].tag, "mlp")) { /* relu(W1 relu(W0 x)) */
+            lt_tensor *x = lt_golden_tensor(c, g, "mlp.x", false);
+            int64_t n = x->shape[0];
+            float *h0 = malloc(sizeof(float) * (size_t)n * 64);
+            float *h1 = malloc(sizeof(float) * (size_t)n * 32);
+            affine(x->data, n, 784, lt_params_get(&m->params,
+                   "layers.0.weight")->data, lt_params_get(&m->params,
+                   "layers.0.bias")->data, 64, true, h0);
+            affine(h0, n, 64, lt_params_get(&m->params,
+                   "layers.2.weight")->data, lt_params_get(&m->params,
+                   "layers.2.bias")->data, 32, true, h1);
+            LT_CHECK_CLOSE("mlp features by hand", f->data, h1, n * 32, 1e-5);
+            free(h0);
+            free(h1);
+        }
+        lt_ctx_reset(c);
+        lt_model_free(m);
+    }
+    lt_ctx_free(c);
+    lt_golden_free(g);
+}
+
+LT_TEST(features_of_a_linear_model_are_its_input)
+{
+    lt_model *m = NULL;
+    LT_CHECK(lt_model_create("mlp:784-10", fmnist, &m) == LT_OK, "%s",
+             lt_last_error());
+    lt_model_init(m, 3);
+    lt_ctx *c = lt_ctx_new((size_t)16 << 20);
+    lt_tensor *x = lt_new4(c, 2, 1, 28, 28);
+    for (int64_t i = 0; i < x->numel; i++)
+        x->data[i] = (float)(i % 17) - 8;
+    lt_tensor *f = lt_model_features(c, m, x);
+    LT_CHECK(f && f->ndim == 2 && f->shape[1] == 784 &&
+                 lt_model_feature_dim(m) == 784 &&
+                 !memcmp(f->data, x->data, sizeof(float) * 2 * 784),
+             "features of mlp:784-10 are not the flattened input");
+    LT_CHECK(lt_model_features(c, m, lt_new4(c, 2, 1, 28, 27)) == NULL &&
+                 lt_last_status() == LT_ERR_SHAPE &&
+                 strstr(lt_last_error(), "expected [N, 1, 28, 28]"), "%s",
+             lt_last_error());
+    lt_ctx_free(c);
+    lt_model_free(m);
 }
 
 LT_TEST(model_errors)

@@ -34,6 +34,11 @@ LT_API lt_status lt_dataset_dir(const char *spec, char *dir, size_t n,
 LT_API lt_status lt_dataset_load(const char *spec, const char *split,
                                  lt_dataset *out);
 LT_API void lt_dataset_free(lt_dataset *d);
+/* The per-channel normalisation x = (p - mean) / std, p in [0, 1], that
+ * lt_dataset_load applies to dataset name ("fashion-mnist", ...), and its
+ * channel count; the unused entries of mean/std are 0. */
+LT_API lt_status lt_dataset_norm(const char *name, int *channels,
+                                 float mean[3], float std[3]);
 /* Copy the items idx[0..k) of src into a new dataset. */
 LT_API lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
                                    int64_t k, lt_dataset *out);

@@ -21,6 +21,7 @@
 #include "lethe/tofu.h"
 #include "lethe/train.h"
 #include "lethe/metrics.h"
+#include "lethe/image_metrics.h"
 #include "lethe/rouge.h"
 #include "lethe/unlearn.h"
 #include "lethe/methods.h"

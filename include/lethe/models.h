@@ -28,9 +28,15 @@ struct lt_model {
     char arch[128];       /* the spec string it was made from */
     lt_input_spec in;
     lt_params params;
-    /* x [N, C, H, W] (MLP flattens) -> logits [N, classes]. */
+    /* x [N, C, H, W] (MLP flattens) -> logits [N, classes]: the head
+     * applied to the features. */
     lt_tensor *(*forward)(lt_ctx *c, lt_model *m, lt_tensor *x,
                           bool training);
+    /* x [N, C, H, W] -> penultimate activations [N, D], the input of the
+     * final linear layer (the head). */
+    lt_tensor *(*features)(lt_ctx *c, lt_model *m, lt_tensor *x,
+                           bool training);
+    char head[32];        /* parameter prefix of the head ("fc", "fc2") */
     int widths[8];        /* arch details (hidden sizes, stage widths) */
     int n_widths;
 };
@@ -46,6 +52,18 @@ LT_API void lt_model_free(lt_model *m);
 LT_API void lt_model_init(lt_model *m, uint64_t seed);
 LT_API lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
                                    bool training);
+/* Penultimate features of x [N, C, H, W] in eval mode (BatchNorm with its
+ * running statistics): [N, D], the input of the final linear layer, so
+ * lt_model_head(c, m, features) equals the eval-mode forward pass bit for
+ * bit. mlp: the last hidden layer after its ReLU (the flattened input when
+ * there is none); cnn: fc1 after its ReLU (D = 128); resnets: the globally
+ * average-pooled last stage (D = 64 / 512). Gradients are recorded when
+ * the context records them. */
+LT_API lt_tensor *lt_model_features(lt_ctx *c, lt_model *m, lt_tensor *x);
+/* The final linear layer: features [N, D] -> logits [N, classes]. */
+LT_API lt_tensor *lt_model_head(lt_ctx *c, lt_model *m, lt_tensor *features);
+/* D, the width of the features (the head's input size). */
+LT_API int lt_model_feature_dim(lt_model *m);
 /* Save all parameters and buffers as F32 safetensors with PyTorch names;
  * the metadata records "lethe.arch" and "lethe.input" (C,H,W,K) plus the
  * caller's pairs (meta[2i] key, meta[2i+1] value). Atomic (temp+rename). */

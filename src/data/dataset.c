@@ -38,6 +38,20 @@ static const lt_dataset_info *lt_info(const char *name)
     return NULL;
 }
 
+lt_status lt_dataset_norm(const char *name, int *channels, float mean[3],
+                          float std[3])
+{
+    const lt_dataset_info *inf = name ? lt_info(name) : NULL;
+    if (!inf)
+        return lt_set_error(LT_ERR_ARG, "dataset '%s': unknown (known: "
+                            "fashion-mnist, mnist, cifar10, cifar100)",
+                            name ? name : "(null)");
+    *channels = inf->c;
+    memcpy(mean, inf->mean, sizeof inf->mean);
+    memcpy(std, inf->std, sizeof inf->std);
+    return LT_OK;
+}
+
 static bool lt_is_dir(const char *p)
 {
     struct stat st;

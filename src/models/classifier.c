@@ -1,7 +1,11 @@
 /*
  * classifier.c - the image classifiers: architecture parsing, parameter
  * declaration with PyTorch state_dict names, initialisation and forward
- * passes of the MLP, the small CNN and the CIFAR-style ResNets.
+ * passes of the MLP, the small CNN and the CIFAR-style ResNets. Every
+ * architecture is a feature extractor (its penultimate activations) and
+ * one final linear layer, the head, named by the model; the forward pass
+ * is the head applied to the features, so lt_model_features returns
+ * exactly what the logits are computed from.
  */
 #include "lethe/models.h"
 
@@ -65,17 +69,15 @@ static bool add_bn(lt_model *m, const char *prefix, int ch)
 
 /* ---- MLP ------------------------------------------------------------------ */
 
-static lt_tensor *mlp_forward(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
+/* x [N, C, H, W] -> the last hidden layer after its ReLU [N, H_last]
+ * (the flattened input for an MLP without hidden layers). */
+static lt_tensor *mlp_features(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
 {
     (void)tr;
     lt_tensor *h = lt_reshape(c, x, 2, (int64_t[]){x ? x->shape[0] : 0, -1});
-    int layers = m->n_widths - 1;
-    for (int i = 0; i < layers; i++) {
-        h = lt_linear(c, h, P(m, "layers.%d.weight", 2 * i),
-                      P(m, "layers.%d.bias", 2 * i));
-        if (i + 1 < layers)
-            h = lt_relu(c, h);
-    }
+    for (int i = 0; i + 2 < m->n_widths; i++)
+        h = lt_relu(c, lt_linear(c, h, P(m, "layers.%d.weight", 2 * i),
+                                 P(m, "layers.%d.bias", 2 * i)));
     return h;
 }
 
@@ -106,13 +108,15 @@ static lt_status mlp_declare(lt_model *m, const char *spec)
         if (!add_linear(m, prefix, m->widths[i], m->widths[i + 1]))
             return lt_last_status();
     }
-    m->forward = mlp_forward;
+    m->features = mlp_features;
+    snprintf(m->head, sizeof m->head, "layers.%d", 2 * (m->n_widths - 2));
     return LT_OK;
 }
 
 /* ---- small CNN: 2 x (conv3x3 + relu + maxpool2), fc, relu, fc ----------- */
 
-static lt_tensor *cnn_forward(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
+/* x [N, C, H, W] -> fc1 after its ReLU [N, 128]. */
+static lt_tensor *cnn_features(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
 {
     (void)tr;
     lt_conv_args a = {.pad_h = 1, .pad_w = 1};
@@ -121,8 +125,7 @@ static lt_tensor *cnn_forward(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
     h = lt_max_pool2d(c, lt_relu(c, lt_conv2d(c, h, P(m, "conv2.weight"),
         P(m, "conv2.bias"), a)), 2, 2, 0);
     h = lt_reshape(c, h, 2, (int64_t[]){h ? h->shape[0] : 0, -1});
-    h = lt_relu(c, lt_linear(c, h, P(m, "fc1.weight"), P(m, "fc1.bias")));
-    return lt_linear(c, h, P(m, "fc2.weight"), P(m, "fc2.bias"));
+    return lt_relu(c, lt_linear(c, h, P(m, "fc1.weight"), P(m, "fc1.bias")));
 }
 
 static lt_status cnn_declare(lt_model *m)
@@ -136,7 +139,8 @@ static lt_status cnn_declare(lt_model *m)
         !add_linear(m, "fc1", 64 * hh * ww, 128) ||
         !add_linear(m, "fc2", 128, m->in.classes))
         return lt_last_status();
-    m->forward = cnn_forward;
+    m->features = cnn_features;
+    snprintf(m->head, sizeof m->head, "fc2");
     return LT_OK;
 }
 
@@ -179,8 +183,9 @@ static lt_tensor *block(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr,
     return lt_relu(c, lt_add(c, h, sc));
 }
 
-static lt_tensor *resnet_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
-                                 bool tr)
+/* x [N, C, H, W] -> globally average-pooled last stage [N, width]. */
+static lt_tensor *resnet_features(lt_ctx *c, lt_model *m, lt_tensor *x,
+                                  bool tr)
 {
     lt_tensor *h = lt_relu(c, bn(c, m, conv(c, m, x, "conv1", 1, 1), tr, "bn1"));
     int blocks = m->widths[7], in = m->widths[0];
@@ -191,8 +196,7 @@ static lt_tensor *resnet_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
             h = block(c, m, h, tr, s + 1, b, stride, down);
             in = m->widths[s];
         }
-    h = lt_global_avg_pool(c, h);
-    return lt_linear(c, h, P(m, "fc.weight"), P(m, "fc.bias"));
+    return lt_global_avg_pool(c, h);
 }
 
 static lt_status resnet_declare(lt_model *m, int stages, int base, int blocks)
@@ -231,8 +235,24 @@ static lt_status resnet_declare(lt_model *m, int stages, int base, int blocks)
     }
     if (!add_linear(m, "fc", in, m->in.classes))
         return lt_last_status();
-    m->forward = resnet_forward;
+    m->features = resnet_features;
+    snprintf(m->head, sizeof m->head, "fc");
     return LT_OK;
+}
+
+/* ---- the head, shared by every architecture ------------------------------ */
+
+lt_tensor *lt_model_head(lt_ctx *c, lt_model *m, lt_tensor *features)
+{
+    return lt_linear(c, features, P(m, "%s.weight", m->head),
+                     P(m, "%s.bias", m->head));
+}
+
+/* Every architecture's forward: its features, then the final linear. */
+static lt_tensor *classifier_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
+                                     bool training)
+{
+    return lt_model_head(c, m, m->features(c, m, x, training));
 }
 
 /* ---- creation and initialisation ---------------------------------------- */
@@ -264,6 +284,7 @@ lt_status lt_model_create(const char *arch, lt_input_spec in, lt_model **out)
                          lt_model_names());
     if (s == LT_OK)
         s = lt_params_finalize(&m->params);
+    m->forward = classifier_forward;
     if (s != LT_OK) {
         lt_model_free(m);
         return s;
@@ -318,18 +339,36 @@ void lt_model_init(lt_model *m, uint64_t seed)
     }
 }
 
+/* The input check shared by the forward pass and the features. */
+static bool input_ok(const lt_model *m, const lt_tensor *x)
+{
+    if (x->ndim == 4 && x->shape[1] == m->in.channels &&
+        x->shape[2] == m->in.height && x->shape[3] == m->in.width)
+        return true;
+    char b[64];
+    lt_set_error(LT_ERR_SHAPE, "model %s: input %s, expected [N, %d, %d, %d]",
+                 m->arch, lt_shape_str(x, b, sizeof b), m->in.channels,
+                 m->in.height, m->in.width);
+    return false;
+}
+
 lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
                             bool training)
 {
-    if (!x)
+    if (!x || !input_ok(m, x))
         return NULL;
-    if (x->ndim != 4 || x->shape[1] != m->in.channels ||
-        x->shape[2] != m->in.height || x->shape[3] != m->in.width) {
-        char b[64];
-        lt_set_error(LT_ERR_SHAPE, "model %s: input %s, expected [N, %d, %d, "
-                     "%d]", m->arch, lt_shape_str(x, b, sizeof b),
-                     m->in.channels, m->in.height, m->in.width);
-        return NULL;
-    }
     return m->forward(c, m, x, training);
+}
+
+lt_tensor *lt_model_features(lt_ctx *c, lt_model *m, lt_tensor *x)
+{
+    if (!x || !input_ok(m, x))
+        return NULL;
+    return m->features(c, m, x, false);
+}
+
+int lt_model_feature_dim(lt_model *m)
+{
+    const lt_tensor *w = P(m, "%s.weight", m->head);
+    return w ? (int)w->shape[1] : 0;
 }
