@@ -27,6 +27,7 @@
 
 #include "lethe/core.h"
 #include "lethe/llm_unlearn.h"
+#include "lethe/diffusion.h"
 #include "lethe/lm.h"
 #include "lethe/train.h"
 
@@ -179,6 +180,34 @@ LT_API lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *ou
  * original model (cached); three tables: random, worst-case, and the two
  * side by side ("a → b (+d)" of the means). */
 LT_API lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out);
+
+/* ---- diffusion models: lt_bench_dm_eval (src/bench/dm_eval.c) ------------ */
+
+typedef struct {
+    const char *model;        /* class-conditional UNet checkpoint */
+    const char *classifier;   /* evaluator (LT_FMNIST_EVAL_B) */
+    const char *data;         /* its data set ("fashion-mnist") */
+    int per_class;            /* samples per class (450: 4,500 in all) */
+    lt_dm_sample_config sample; /* DDIM-50 (eta 0), salun w = 2, seed 1234 */
+    uint64_t seed;            /* the real subsets of the FD and floors (1) */
+    const char *grid;         /* PNG grid of the first 10 samples of each
+                                 class, a class per row (NULL: none) */
+    const char *command;      /* recorded in the report (NULL: none) */
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_dm_cfg;
+
+LT_API lt_bench_dm_cfg lt_bench_dm_defaults(void);
+LT_API lt_status lt_bench_dm_check(const lt_bench_dm_cfg *c);
+/* The acceptance report of a base model: two tables (per class:
+ * evaluator accuracy on samples vs on real test images, entropy, p(class),
+ * FD to the class's real images with its floor; overall: FD with the
+ * floor at the same N, precision/recall, nearest-training-image distance
+ * of samples vs of test images) and the setting "accepted" (yes/no).
+ * When samples is not NULL it receives the generated images [n, C, H, W]
+ * in [-1, 1], class-major (free them). */
+LT_API lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
+                                  float **samples);
 
 /* ---- LLM unlearning on synthetic TOFU: lt_bench_tofu --------------------- */
 

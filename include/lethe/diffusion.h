@@ -305,9 +305,12 @@ typedef struct {
     int batch;           /* 64 */
     float lr;            /* 2e-4 */
     float clip;          /* 1.0; <= 0: no clipping */
-    float ema;           /* 0.999 (official 0.9999 over 800k steps: Lethe's
-                            runs are thousands of steps, so the average
-                            spans fewer) */
+    float ema;           /* 0.999, warmed up (lt_dm_ema_decay); the
+                            official code: 0.9999 without warm-up over 800k
+                            steps. Lethe's runs are thousands of steps,
+                            where a plain 0.999 average would still hold
+                            0.999^k of the random initial weights (47%
+                            after 750 steps: noise samples) */
     int64_t ckpt_every;  /* save model + state every K steps (500) */
     uint64_t seed;       /* data order, timesteps, noise, dropout (1) */
     bool hflip;          /* random horizontal flips (off) */
@@ -325,6 +328,11 @@ typedef struct {
 } lt_dm_train_event;
 
 typedef void (*lt_dm_train_fn)(const lt_dm_train_event *e, void *ud);
+
+/* The EMA decay used after step (0-based) steps: min(ema, (1 + step) /
+ * (10 + step)), the warm-up of TensorFlow's ExponentialMovingAverage, so
+ * early averages forget the initial weights quickly. */
+LT_API float lt_dm_ema_decay(float ema, int64_t step);
 
 /* The path of the training state kept beside out: "<out>.state". */
 LT_API void lt_dm_state_path(const char *out, char *buf, size_t n);

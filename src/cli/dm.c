@@ -3,14 +3,19 @@
  *   train   train a class-conditional UNet on Fashion-MNIST (resumable:
  *           the EMA weights go to --out, the training state beside it);
  *   sample  draw images of given classes with the DDIM / DDPM sampler and
- *           classifier-free guidance, as a .npy array and/or a PNG grid.
+ *           classifier-free guidance, as a .npy array and/or a PNG grid;
+ *   eval    the acceptance report of a model (lt_bench_dm_eval): the
+ *           evaluator's accuracy on its samples per class, FD with the
+ *           real-vs-real floor at the same N, precision/recall, copying.
  * Images are in [-1, 1] inside the model (the official data transform
  * 2p - 1 of pixels p in [0, 1]).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/dm.h"
 #include "lethe/diffusion.h"
+#include "lethe/png.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,11 +23,17 @@
 #include <string.h>
 
 static const char *cli_dm_usage =
-    "usage: lethe dm <train|sample> [options]\n"
+    "usage: lethe dm <train|sample|eval|clip> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
     "          [--data fashion-mnist] [--steps N] [--resume]\n"
+    "          --model text:xs|text:s --data canvas:DIR --clip C.safetensors\n"
     "  sample  --model M.safetensors --out grid.png|x.npy [--class K|all]\n"
-    "          [--n N] [--steps 50] [--eta 0] [--guidance salun|sd] [--w W]";
+    "          | --prompt TEXT (text models) [--clip C.safetensors]\n"
+    "          [--n N] [--steps 50] [--eta 0] [--guidance salun|sd] [--w W]\n"
+    "  eval    --model M.safetensors [--per-class 450] [--json R.json]\n"
+    "          [--markdown R.md] [--grid G.png] [--classifier C]\n"
+    "  clip    --data DIR --out C.safetensors [--preset tiny] [--steps N]\n"
+    "          (pretrain the text encoder on a FashionCanvas folder)";
 
 /* ---- data ------------------------------------------------------------------------ */
 
@@ -56,13 +67,6 @@ static int cli_dm_data(const char *spec, int exclude, lt_dataset *d,
 
 /* ---- train ----------------------------------------------------------------------- */
 
-typedef struct {
-    lt_dm_train_config c;
-    const char *model, *data, *out, *schedule;
-    int T, exclude, init_seed;
-    bool resume;
-} cli_dm_train_opts;
-
 static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
 {
     *o = (cli_dm_train_opts){.c = lt_dm_train_defaults(), .model = "cond:s",
@@ -85,6 +89,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--schedule", CLI_OPT_STR, &o->schedule, "linear|scaled_linear", 0, 0},
         {"--T", CLI_OPT_INT, &o->T, "diffusion steps", 2, 100000},
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
+        {"--clip", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
     };
     int rc = cli_args_parse("dm train", cli_dm_usage, opts, CLI_NOPTS(opts),
                             argc, argv);
@@ -93,12 +98,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
     return rc;
 }
 
-typedef struct {
-    cli_progress bar;
-    bool started;
-} cli_dm_ui;
-
-static void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
+void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
 {
     cli_dm_ui *ui = ud;
     if (!ui->started) {
@@ -150,6 +150,12 @@ static int cli_dm_train(int argc, char **argv)
         lt_unet_free(u);
         return cli_bad("dm train", "--schedule");
     }
+    if (u->cfg.kind == LT_UNET_TEXT) {
+        rc = cli_dm_train_text(&o, u, &s);
+        lt_dm_schedule_free(&s);
+        lt_unet_free(u);
+        return rc;
+    }
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
     char state[4096];
@@ -187,7 +193,7 @@ static int cli_dm_train(int argc, char **argv)
 
 typedef struct {
     lt_dm_sample_config c;
-    const char *model, *out, *cls, *guidance, *npy;
+    const char *model, *out, *cls, *guidance, *npy, *prompt, *clip;
     int n;
 } cli_dm_sample_opts;
 
@@ -203,6 +209,8 @@ static int cli_dm_sample_parse(int argc, char **argv, cli_dm_sample_opts *o)
         {"--out", CLI_OPT_STR, &o->out, "PNG grid (.png) or array (.npy)", 0, 0},
         {"--npy", CLI_OPT_STR, &o->npy, "also write the samples here (.npy, [n,C,H,W] in [-1,1])", 0, 0},
         {"--class", CLI_OPT_STR, &o->cls, "class id, 'all' (n per class) or 'none' (unconditional)", 0, 0},
+        {"--prompt", CLI_OPT_STR, &o->prompt, "text models: the caption ('' = unconditional)", 0, 0},
+        {"--clip", CLI_OPT_STR, &o->clip, "text models: encoder (default MODEL.clip.safetensors)", 0, 0},
         {"--n", CLI_OPT_INT, &o->n, "samples (per class with --class all)", 1, 1e6},
         {"--steps", CLI_OPT_INT, &c->steps, "sampling steps (divide T)", 1, 100000},
         {"--eta", CLI_OPT_FLOAT, &c->eta, "0: DDIM; 1: the official DDPM-like default", 0, 10},
@@ -266,11 +274,39 @@ static int cli_dm_sample_write(const cli_dm_sample_opts *o, const lt_unet *u,
     if (npy && lt_npy_save(npy, x, 4, shape) != LT_OK)
         return cli_fail("dm sample", NULL);
     if (cli_ends_with(o->out, ".png")) {
-        int cols = !strcmp(o->cls, "all") ? o->n : (int)ceil(sqrt((double)n));
-        (void)cols; /* PNG_GRID_PENDING */
-        return cli_usage("dm sample", "PNG output is not built yet");
+        int cols = !strcmp(o->cls, "all") && u->cfg.kind == LT_UNET_CLASS
+                       ? o->n : (int)ceil(sqrt((double)n));
+        if (lt_png_grid(o->out, x, (int)n, u->cfg.in_ch, u->cfg.res,
+                        u->cfg.res, cols, -1.0f, 1.0f) != LT_OK)
+            return cli_fail("dm sample", NULL);
     }
     return 0;
+}
+
+/* Class models: the classes of --class; text models: --prompt. */
+static int cli_dm_sample_run(const cli_dm_sample_opts *o, lt_unet *u,
+                             const lt_dm_schedule *s, float **x, int64_t *n)
+{
+    if (u->cfg.kind == LT_UNET_TEXT) {
+        *n = o->n;
+        return cli_dm_sample_text(u, s, o->model, o->clip, o->prompt, o->n,
+                                  &o->c, x);
+    }
+    if (o->prompt)
+        return cli_usage("dm sample", "--prompt needs a text model (this "
+                         "one is class-conditional: use --class)");
+    int32_t *cls = NULL;
+    int rc = cli_dm_classes(o, u, &cls, n);
+    int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
+    if (!rc && !(*x = malloc((size_t)(*n * per) * sizeof **x)))
+        rc = cli_fail("dm sample", NULL);
+    cli_bar("dm sample", 0, *n, NULL);
+    if (!rc && lt_dm_sample(u, s, &o->c, *n, cls, *x, cli_dm_sample_progress,
+                            NULL) != LT_OK)
+        rc = cli_fail("dm sample", NULL);
+    cli_bar_end();
+    free(cls);
+    return rc;
 }
 
 static int cli_dm_sample(int argc, char **argv)
@@ -282,6 +318,8 @@ static int cli_dm_sample(int argc, char **argv)
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.model);
+    if (o.clip)
+        lt_fileset_add(&fs, false, "--clip", o.clip);
     lt_fileset_add(&fs, true, "--out", o.out);
     if (o.npy)
         lt_fileset_add(&fs, true, "--npy", o.npy);
@@ -291,31 +329,92 @@ static int cli_dm_sample(int argc, char **argv)
     lt_dm_schedule s = {0};
     if (lt_unet_load(o.model, &u, &s) != LT_OK)
         return cli_fail("dm sample", "--model");
-    int32_t *cls = NULL;
     float *x = NULL;
     int64_t n = 0;
-    rc = cli_dm_classes(&o, u, &cls, &n);
-    int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
-    if (!rc && !(x = malloc((size_t)(n * per) * sizeof *x)))
-        rc = cli_fail("dm sample", NULL);
-    if (!rc) {
-        char desc[128];
-        lt_dm_sample_describe(&o.c, s.T, desc, sizeof desc);
-        fprintf(stderr, "lethe dm sample: %lld samples of %s, %s\n",
-                (long long)n, u->arch, desc);
-        double t0 = lt_clock_seconds();
-        if (lt_dm_sample(u, &s, &o.c, n, cls, x, cli_dm_sample_progress,
-                         NULL) != LT_OK)
-            rc = cli_fail("dm sample", NULL);
-        cli_bar_end();
-        if (!rc && !(rc = cli_dm_sample_write(&o, u, x, n)))
-            printf("wrote %s: %lld samples (%s) in %.1f s\n", o.out,
-                   (long long)n, desc, lt_clock_seconds() - t0);
-    }
+    char desc[128];
+    lt_dm_sample_describe(&o.c, s.T, desc, sizeof desc);
+    fprintf(stderr, "lethe dm sample: %s, %s\n", u->arch, desc);
+    double t0 = lt_clock_seconds();
+    rc = cli_dm_sample_run(&o, u, &s, &x, &n);
+    if (!rc && !(rc = cli_dm_sample_write(&o, u, x, n)))
+        printf("wrote %s: %lld samples (%s) in %.1f s\n", o.out,
+               (long long)n, desc, lt_clock_seconds() - t0);
     free(x);
-    free(cls);
     lt_dm_schedule_free(&s);
     lt_unet_free(u);
+    return rc;
+}
+
+/* ---- eval ----------------------------------------------------------------------------- */
+
+typedef struct {
+    lt_bench_dm_cfg c;
+    const char *guidance, *json, *markdown;
+} cli_dm_eval_opts;
+
+static int cli_dm_eval_parse(int argc, char **argv, cli_dm_eval_opts *o)
+{
+    *o = (cli_dm_eval_opts){.c = lt_bench_dm_defaults(), .guidance = "salun"};
+    lt_bench_dm_cfg *c = &o->c;
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &c->model, "UNet checkpoint", 0, 0},
+        {"--classifier", CLI_OPT_STR, &c->classifier, "evaluator checkpoint (copy B: reported numbers)", 0, 0},
+        {"--data", CLI_OPT_STR, &c->data, "real images to compare with", 0, 0},
+        {"--per-class", CLI_OPT_INT, &c->per_class, "samples per class", 4, 1000},
+        {"--steps", CLI_OPT_INT, &c->sample.steps, "sampling steps", 1, 100000},
+        {"--eta", CLI_OPT_FLOAT, &c->sample.eta, "0: DDIM; 1: DDPM-like", 0, 10},
+        {"--guidance", CLI_OPT_STR, &o->guidance, "salun|sd", 0, 0},
+        {"--w", CLI_OPT_FLOAT, &c->sample.w, "guidance weight", -1000, 1000},
+        {"--seed", CLI_OPT_U64, &c->sample.seed, "sampling seed", 0, 0},
+        {"--batch", CLI_OPT_INT, &c->sample.batch, "samples per forward pass", 1, 4096},
+        {"--json", CLI_OPT_STR, &o->json, "write the report as JSON", 0, 0},
+        {"--markdown", CLI_OPT_STR, &o->markdown, "write the report as Markdown", 0, 0},
+        {"--grid", CLI_OPT_STR, &c->grid, "PNG grid of the first 10 samples of each class", 0, 0},
+    };
+    int rc = cli_args_parse("dm eval", cli_dm_usage, opts, CLI_NOPTS(opts),
+                            argc, argv);
+    if (rc == 0 && !c->model)
+        rc = cli_usage("dm eval", "--model is required");
+    if (rc == 0 && lt_guidance_parse(o->guidance, &c->sample.guidance))
+        rc = cli_bad("dm eval", "--guidance");
+    if (rc == 0 && lt_bench_dm_check(c) != LT_OK)
+        rc = cli_fail("dm eval", NULL) + 1;
+    return rc;
+}
+
+static int cli_dm_eval(int argc, char **argv)
+{
+    cli_dm_eval_opts o;
+    int rc = cli_dm_eval_parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    lt_fileset fs;
+    memset(&fs, 0, sizeof fs);
+    lt_fileset_add(&fs, false, "--model", o.c.model);
+    lt_fileset_add(&fs, false, "--classifier", o.c.classifier);
+    if (o.json)
+        lt_fileset_add(&fs, true, "--json", o.json);
+    if (o.markdown)
+        lt_fileset_add(&fs, true, "--markdown", o.markdown);
+    if (o.c.grid)
+        lt_fileset_add(&fs, true, "--grid", o.c.grid);
+    if ((rc = cli_files_check("dm eval", &fs)))
+        return rc;
+    char cmd[2048];
+    cli_join_args(argc, argv, cmd, sizeof cmd);
+    o.c.command = cmd;
+    o.c.progress = cli_bench_progress;
+    lt_report r = {0};
+    if (lt_bench_dm_eval(&o.c, &r, NULL) != LT_OK) {
+        lt_report_free(&r);
+        return cli_fail("dm eval", NULL);
+    }
+    lt_report_markdown(&r, stdout);
+    if ((o.json && lt_report_write_json(&r, o.json) != LT_OK) ||
+        (o.markdown && lt_report_write_markdown(&r, o.markdown) != LT_OK))
+        rc = cli_fail("dm eval", NULL);
+    printf("accepted: %s\n", lt_report_get(&r, "accepted"));
+    lt_report_free(&r);
     return rc;
 }
 
@@ -329,6 +428,10 @@ int cli_dm(int argc, char **argv)
         return cli_dm_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sample"))
         return cli_dm_sample(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval"))
+        return cli_dm_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "clip"))
+        return cli_dm_clip(argc - 1, argv + 1);
     fprintf(stderr, "lethe dm: unknown subcommand '%s'\n%s\n", argv[1],
             cli_dm_usage);
     return 2;

@@ -29,6 +29,12 @@ lt_dm_train_config lt_dm_train_defaults(void)
                                 .hflip = false};
 }
 
+float lt_dm_ema_decay(float ema, int64_t step)
+{
+    float warm = (float)(1 + step) / (float)(10 + step);
+    return ema < warm ? ema : warm;
+}
+
 void lt_dm_state_path(const char *out, char *buf, size_t n)
 {
     snprintf(buf, n, "%s.state", out ? out : "");
@@ -346,7 +352,7 @@ static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
     if (lt_optim_step(&t->opt, t->u->params.theta, g, NULL, t->cfg->lr) !=
         LT_OK)
         return lt_last_status();
-    float mu = t->cfg->ema, *th = t->u->params.theta;
+    float mu = lt_dm_ema_decay(t->cfg->ema, t->step), *th = t->u->params.theta;
     for (int64_t i = 0; i < ntr; i++)
         t->ema[i] = (1 - mu) * th[i] + mu * t->ema[i];
     t->step++;

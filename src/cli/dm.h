@@ -1,0 +1,37 @@
+/*
+ * dm.h - what the `lethe dm` command files share (dm.c: the class models,
+ * sampling and evaluation; dm_text.c: the text encoder and text models on
+ * FashionCanvas).
+ */
+#ifndef CLI_DM_H
+#define CLI_DM_H
+
+#include "cli/args.h"
+#include "lethe/lethe.h"
+
+typedef struct {
+    lt_dm_train_config c;
+    const char *model, *data, *out, *schedule, *clip;
+    int T, exclude;
+    bool resume;
+} cli_dm_train_opts;
+
+typedef struct {
+    cli_progress bar;
+    bool started;
+} cli_dm_ui;
+
+/* The progress bar of a training run (ud: a cli_dm_ui). */
+void cli_dm_train_progress(const lt_dm_train_event *e, void *ud);
+/* dm train for a text model u (schedule s): canvas data and --clip. */
+int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
+                      const lt_dm_schedule *s);
+/* lethe dm clip: pretrain the text encoder on a canvas folder. */
+int cli_dm_clip(int argc, char **argv);
+/* dm sample for a text model: contexts from --prompt. */
+int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
+                       const char *model, const char *clip,
+                       const char *prompt, int n,
+                       const lt_dm_sample_config *cfg, float **x);
+
+#endif

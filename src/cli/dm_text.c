@@ -1,0 +1,226 @@
+/*
+ * dm_text.c - the text side of `lethe dm` on FashionCanvas:
+ *   clip    pretrain the CLIP-like text encoder contrastively on a canvas
+ *           folder's pictures and captions (lt_canvas_clip_pretrain);
+ *   train   (text models) train the UNet with the frozen encoder; the
+ *           encoder is copied beside the model as MODEL.clip.safetensors,
+ *           which sampling reads by default;
+ *   sample  (text models) contexts from --prompt.
+ * Data specs: canvas:DIR or a plain DIR (a `lethe data canvas` folder).
+ */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/dm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "canvas:DIR" or "DIR" -> DIR. */
+static const char *cli_canvas_dir(const char *spec)
+{
+    return !strncmp(spec, "canvas:", 7) ? spec + 7 : spec;
+}
+
+static void cli_clip_side_path(const char *model, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s.clip.safetensors", model);
+}
+
+/* ---- clip ---------------------------------------------------------------------- */
+
+typedef struct {
+    lt_clip_train_cfg c;
+    const char *data, *out, *preset;
+} cli_dm_clip_opts;
+
+static void cli_dm_clip_progress(void *ud, const lt_clip_event *e)
+{
+    (void)ud;
+    char extra[96];
+    snprintf(extra, sizeof extra, "loss %.3f t2i %.2f i2t %.2f", e->loss,
+             e->t2i, e->i2t);
+    cli_bar("dm clip", e->step, e->steps, extra);
+}
+
+static int cli_dm_clip_parse(int argc, char **argv, cli_dm_clip_opts *o)
+{
+    *o = (cli_dm_clip_opts){.c = lt_clip_train_defaults(), .preset = "tiny"};
+    lt_clip_train_cfg *c = &o->c;
+    cli_opt opts[] = {
+        {"--data", CLI_OPT_STR, &o->data, "FashionCanvas folder (lethe data canvas)", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "encoder checkpoint (weights, vocabulary, optimizer state)", 0, 0},
+        {"--preset", CLI_OPT_STR, &o->preset, "xs|tiny|small (tiny: width 64, the text UNets' ctx_dim)", 0, 0},
+        {"--steps", CLI_OPT_INT, &c->steps, "optimizer steps", 1, 1e9},
+        {"--batch", CLI_OPT_INT, &c->batch, "pairs per step", 2, 4096},
+        {"--lr", CLI_OPT_FLOAT, &c->optim.lr, "AdamW peak learning rate", 1e-9, 1},
+        {"--seed", CLI_OPT_U64, &c->seed, "seed of init and batches", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c->resume, "continue from --out if it exists", 0, 0},
+    };
+    int rc = cli_args_parse("dm clip", "usage: lethe dm clip --data DIR --out "
+                            "C.safetensors [options]", opts, CLI_NOPTS(opts),
+                            argc, argv);
+    if (rc == 0 && (!o->data || !o->out))
+        rc = cli_usage("dm clip", "--data and --out are required");
+    return rc;
+}
+
+int cli_dm_clip(int argc, char **argv)
+{
+    cli_dm_clip_opts o;
+    int rc = cli_dm_clip_parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    lt_canvas cv = {0};
+    lt_clip_vocab *v = NULL;
+    lt_clip *m = NULL;
+    lt_clip_config cfg;
+    if (lt_canvas_load(cli_canvas_dir(o.data), "train", &cv) != LT_OK)
+        return cli_fail("dm clip", "--data");
+    if (lt_canvas_clip_vocab(&v) != LT_OK ||
+        lt_clip_preset(o.preset, lt_clip_vocab_size(v), &cfg) != LT_OK)
+        rc = cli_bad("dm clip", "--preset");
+    if (!rc && lt_clip_create(&cfg, &m) != LT_OK)
+        rc = cli_fail("dm clip", NULL);
+    if (!rc) {
+        lt_clip_init(m, o.c.seed);
+        o.c.checkpoint = o.out;
+        o.c.checkpoint_every = 250;
+        o.c.progress = cli_dm_clip_progress;
+        fprintf(stderr, "lethe dm clip: %s encoder on %lld canvas pictures, "
+                "%lld steps of %d\n", o.preset, (long long)cv.n,
+                (long long)o.c.steps, o.c.batch);
+        lt_clip_report rep = {0};
+        if (lt_canvas_clip_pretrain(m, v, &cv, &o.c, &rep) != LT_OK)
+            rc = cli_fail("dm clip", NULL);
+        cli_bar_end();
+        if (!rc)
+            printf("saved %s: loss %.3f -> %.3f, batch retrieval t2i %.2f "
+                   "i2t %.2f (last 10%% of steps), %.1f s\n", o.out,
+                   rep.first_loss, rep.mean_loss_tail, rep.t2i_tail,
+                   rep.i2t_tail, rep.seconds);
+    }
+    lt_clip_free(m);
+    lt_clip_vocab_free(v);
+    lt_canvas_free(&cv);
+    return rc;
+}
+
+/* ---- train -------------------------------------------------------------------------- */
+
+int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
+                      const lt_dm_schedule *s)
+{
+    if (!o->clip)
+        return cli_usage("dm train", "text models need --clip C.safetensors "
+                         "(a text encoder from lethe dm clip)");
+    char side[4096], state[4096];
+    cli_clip_side_path(o->out, side, sizeof side);
+    lt_dm_state_path(o->out, state, sizeof state);
+    lt_fileset fs;
+    memset(&fs, 0, sizeof fs);
+    lt_fileset_add(&fs, false, "--clip", o->clip);
+    lt_fileset_add(&fs, true, "--out", o->out);
+    lt_fileset_add(&fs, true, "the training state", state);
+    if (strcmp(o->clip, side))
+        lt_fileset_add(&fs, true, "the encoder copy", side);
+    int rc = cli_files_check("dm train", &fs);
+    if (rc)
+        return rc;
+    lt_canvas cv = {0};
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    if (lt_clip_load(o->clip, &clip, &v) != LT_OK)
+        return cli_fail("dm train", "--clip");
+    if (lt_canvas_load(cli_canvas_dir(o->data), "train", &cv) != LT_OK)
+        rc = cli_fail("dm train", "--data");
+    if (!rc) {
+        lt_unet_init(u, o->c.seed);
+        fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld canvas "
+                "pictures, %lld steps of %d, encoder %s\n", u->arch,
+                (long long)u->params.n_train, (long long)cv.n,
+                (long long)o->c.steps, o->c.batch, o->clip);
+        cli_dm_ui ui = {0};
+        if (lt_canvas_dm_train(u, s, clip, v, &cv, &o->c, o->out, o->resume,
+                               cli_dm_train_progress, &ui) != LT_OK)
+            rc = cli_fail("dm train", NULL);
+        if (ui.started)
+            cli_progress_end(&ui.bar);
+    }
+    if (!rc && strcmp(o->clip, side) && lt_clip_save(clip, v, side, NULL, 0))
+        rc = cli_fail("dm train", NULL);
+    if (!rc)
+        printf("saved %s (EMA weights), its encoder %s and %s\n", o->out,
+               side, state);
+    lt_canvas_free(&cv);
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
+    return rc;
+}
+
+/* ---- sample ------------------------------------------------------------------------- */
+
+/* Contexts of n copies of prompt and the empty caption's. */
+static int cli_dm_contexts(lt_clip *clip, const lt_clip_vocab *v,
+                           const char *prompt, int n, float *ctx,
+                           float *null_ctx)
+{
+    int L = clip->cfg.context_length, D = clip->cfg.width;
+    int32_t *ids = malloc((size_t)L * sizeof *ids);
+    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&clip->cfg, 1, 32, 32, false));
+    int rc = 0;
+    if (!ids || !c)
+        rc = cli_fail("dm sample", NULL);
+    else if (lt_clip_tokenize(v, prompt, L, ids, NULL, NULL) != LT_OK)
+        rc = cli_bad("dm sample", "--prompt");
+    lt_tensor *h = NULL;
+    if (!rc) {
+        lt_set_grad_enabled(c, false);
+        h = lt_clip_text_encode(c, clip, ids, 1);
+        if (!h || lt_dm_empty_context(clip, null_ctx) != LT_OK)
+            rc = cli_fail("dm sample", NULL);
+    }
+    for (int i = 0; !rc && i < n; i++)
+        memcpy(ctx + (int64_t)i * L * D, h->data, (size_t)L * D * sizeof *ctx);
+    lt_ctx_free(c);
+    free(ids);
+    return rc;
+}
+
+int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
+                       const char *model, const char *clip_path,
+                       const char *prompt, int n,
+                       const lt_dm_sample_config *cfg, float **x)
+{
+    if (!prompt)
+        return cli_usage("dm sample", "text models need --prompt TEXT");
+    char side[4096];
+    cli_clip_side_path(model, side, sizeof side);
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    if (lt_clip_load(clip_path ? clip_path : side, &clip, &v) != LT_OK)
+        return cli_fail("dm sample", "--clip");
+    int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
+    int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
+    float *ctx = malloc((size_t)(n * L * D) * sizeof *ctx);
+    float *null_ctx = malloc((size_t)(L * D) * sizeof *null_ctx);
+    *x = malloc((size_t)(n * per) * sizeof **x);
+    int rc = ctx && null_ctx && *x ? 0 : cli_fail("dm sample", NULL);
+    if (!rc && (clip->cfg.context_length != L || clip->cfg.width != D)) {
+        fprintf(stderr, "lethe dm sample: the encoder gives %dx%d contexts, "
+                "%s takes %lldx%lld\n", clip->cfg.context_length,
+                clip->cfg.width, u->arch, (long long)L, (long long)D);
+        rc = 2;
+    }
+    if (!rc)
+        rc = cli_dm_contexts(clip, v, prompt, n, ctx, null_ctx);
+    if (!rc && lt_dm_sample_text(u, s, cfg, n, ctx, null_ctx, *x, NULL,
+                                 NULL) != LT_OK)
+        rc = cli_fail("dm sample", NULL);
+    free(ctx);
+    free(null_ctx);
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
+    return rc;
+}
