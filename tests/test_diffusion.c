@@ -156,6 +156,15 @@ out:
     lt_golden_free(g);
 }
 
+LT_TEST(ema_decay_warms_up_to_its_setting)
+{
+    LT_CHECK(fabsf(lt_dm_ema_decay(0.999f, 0) - 0.1f) < 1e-7f, "step 0: %g",
+             (double)lt_dm_ema_decay(0.999f, 0));
+    LT_CHECK(fabsf(lt_dm_ema_decay(0.999f, 90) - 0.91f) < 1e-6f, "step 90");
+    LT_CHECK(lt_dm_ema_decay(0.999f, 100000) == 0.999f, "late steps");
+    LT_CHECK(lt_dm_ema_decay(0.0f, 5) == 0.0f, "ema 0: no averaging");
+}
+
 LT_TEST(antithetic_timesteps_mirror_the_first_half)
 {
     lt_rng r;
