@@ -476,5 +476,28 @@ expect_error "data canvas: foreign folder" "is not a FashionCanvas" \
   "$LETHE" data canvas --out "$T/foreign" --per-class 1
 [ "$(ls -A "$T/foreign")" = "notes.txt" ] && ok "data canvas: foreign folder untouched" ||
   bad "data canvas: wrote into a foreign folder"
+# Text models on the canvas above: encoder pretraining, a UNet step, a
+# prompt; then their errors.
+if "$LETHE" dm clip --data "$T/canvas" --out "$T/enc.safetensors" --preset xs \
+     --steps 3 --batch 8 >"$T/out" 2>"$T/err" &&
+   "$LETHE" dm train --model text:xs,ctx_dim=32 --data "canvas:$T/canvas" \
+     --encoder "$T/enc.safetensors" --steps 1 --batch 2 --out "$T/tdm.safetensors" \
+     >>"$T/out" 2>>"$T/err" && [ -s "$T/tdm.safetensors.clip.safetensors" ] &&
+   "$LETHE" dm sample --model "$T/tdm.safetensors" --n 2 --steps 2 \
+     --prompt "An dress image in Neon style." --out "$T/tdm.png" >>"$T/out" 2>>"$T/err" &&
+   head -c 8 "$T/tdm.png" | od -c | grep -q "P   N   G"
+then ok "dm clip, text train, prompt sample"; else bad "dm text path"; cat "$T/out" "$T/err"; fi
+expect_error "dm text: unknown word" "unknown word 'shoe'" \
+  "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "a shoe" --out "$T/tx.png"
+expect_error "dm text: train without encoder" "text models need --encoder" \
+  "$LETHE" dm train --model text:xs --data "canvas:$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm text: prompt to a class model" "--prompt needs a text model" \
+  "$LETHE" dm sample --model "$T/dm.safetensors" --prompt "a dress" --out "$T/tx.png"
+"$LETHE" dm clip --data "$T/canvas" --out "$T/enc64.safetensors" --preset tiny \
+  --steps 1 --batch 4 >/dev/null 2>&1
+expect_error "dm text: encoder of another width" "the encoder gives 16x64 contexts" \
+  "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "a dress" \
+  --encoder "$T/enc64.safetensors" --out "$T/tx.png"
+[ -e "$T/tx.png" ] || [ -e "$T/tx.safetensors" ] && bad "dm text left output" || ok "dm text: no output after errors"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -26,9 +26,9 @@ static const char *cli_dm_usage =
     "usage: lethe dm <train|sample|eval|clip> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
     "          [--data fashion-mnist] [--steps N] [--resume]\n"
-    "          --model text:xs|text:s --data canvas:DIR --clip C.safetensors\n"
+    "          --model text:xs|text:s --data canvas:DIR --encoder C.safetensors\n"
     "  sample  --model M.safetensors --out grid.png|x.npy [--class K|all]\n"
-    "          | --prompt TEXT (text models) [--clip C.safetensors]\n"
+    "          | --prompt TEXT (text models) [--encoder C.safetensors]\n"
     "          [--n N] [--steps 50] [--eta 0] [--guidance salun|sd] [--w W]\n"
     "  eval    --model M.safetensors [--per-class 450] [--json R.json]\n"
     "          [--markdown R.md] [--grid G.png] [--classifier C]\n"
@@ -89,7 +89,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--schedule", CLI_OPT_STR, &o->schedule, "linear|scaled_linear", 0, 0},
         {"--T", CLI_OPT_INT, &o->T, "diffusion steps", 2, 100000},
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
-        {"--clip", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
+        {"--encoder", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
     };
     int rc = cli_args_parse("dm train", cli_dm_usage, opts, CLI_NOPTS(opts),
                             argc, argv);
@@ -210,7 +210,7 @@ static int cli_dm_sample_parse(int argc, char **argv, cli_dm_sample_opts *o)
         {"--npy", CLI_OPT_STR, &o->npy, "also write the samples here (.npy, [n,C,H,W] in [-1,1])", 0, 0},
         {"--class", CLI_OPT_STR, &o->cls, "class id, 'all' (n per class) or 'none' (unconditional)", 0, 0},
         {"--prompt", CLI_OPT_STR, &o->prompt, "text models: the caption ('' = unconditional)", 0, 0},
-        {"--clip", CLI_OPT_STR, &o->clip, "text models: encoder (default MODEL.clip.safetensors)", 0, 0},
+        {"--encoder", CLI_OPT_STR, &o->clip, "text models: encoder (default MODEL.clip.safetensors)", 0, 0},
         {"--n", CLI_OPT_INT, &o->n, "samples (per class with --class all)", 1, 1e6},
         {"--steps", CLI_OPT_INT, &c->steps, "sampling steps (divide T)", 1, 100000},
         {"--eta", CLI_OPT_FLOAT, &c->eta, "0: DDIM; 1: the official DDPM-like default", 0, 10},
@@ -319,7 +319,7 @@ static int cli_dm_sample(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.model);
     if (o.clip)
-        lt_fileset_add(&fs, false, "--clip", o.clip);
+        lt_fileset_add(&fs, false, "--encoder", o.clip);
     lt_fileset_add(&fs, true, "--out", o.out);
     if (o.npy)
         lt_fileset_add(&fs, true, "--npy", o.npy);

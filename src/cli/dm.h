@@ -23,7 +23,7 @@ typedef struct {
 
 /* The progress bar of a training run (ud: a cli_dm_ui). */
 void cli_dm_train_progress(const lt_dm_train_event *e, void *ud);
-/* dm train for a text model u (schedule s): canvas data and --clip. */
+/* dm train for a text model u (schedule s): canvas data and --encoder. */
 int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
                       const lt_dm_schedule *s);
 /* lethe dm clip: pretrain the text encoder on a canvas folder. */

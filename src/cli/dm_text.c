@@ -113,14 +113,14 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
                       const lt_dm_schedule *s)
 {
     if (!o->clip)
-        return cli_usage("dm train", "text models need --clip C.safetensors "
+        return cli_usage("dm train", "text models need --encoder C.safetensors "
                          "(a text encoder from lethe dm clip)");
     char side[4096], state[4096];
     cli_clip_side_path(o->out, side, sizeof side);
     lt_dm_state_path(o->out, state, sizeof state);
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
-    lt_fileset_add(&fs, false, "--clip", o->clip);
+    lt_fileset_add(&fs, false, "--encoder", o->clip);
     lt_fileset_add(&fs, true, "--out", o->out);
     lt_fileset_add(&fs, true, "the training state", state);
     if (strcmp(o->clip, side))
@@ -132,7 +132,7 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
     lt_clip *clip = NULL;
     lt_clip_vocab *v = NULL;
     if (lt_clip_load(o->clip, &clip, &v) != LT_OK)
-        return cli_fail("dm train", "--clip");
+        return cli_fail("dm train", "--encoder");
     if (lt_canvas_load(cli_canvas_dir(o->data), "train", &cv) != LT_OK)
         rc = cli_fail("dm train", "--data");
     if (!rc) {
@@ -200,7 +200,7 @@ int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
     lt_clip *clip = NULL;
     lt_clip_vocab *v = NULL;
     if (lt_clip_load(clip_path ? clip_path : side, &clip, &v) != LT_OK)
-        return cli_fail("dm sample", "--clip");
+        return cli_fail("dm sample", "--encoder");
     int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
     int64_t per = (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
     float *ctx = malloc((size_t)(n * L * D) * sizeof *ctx);
