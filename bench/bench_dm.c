@@ -12,7 +12,7 @@
  * One training step = lt_ctx_reset, lt_params_zero_grad, lt_dm_loss (the
  * official pixel-summed loss on fixed random x0, noise, timesteps and
  * classes), lt_backward, lt_optim_step (Adam lr 2e-4). One sampling pass =
- * lt_dm_sample of N samples with K DDIM steps (eta 0), guidance salun w=2
+ * lt_dm_sample of N (16) samples with K (50) DDIM steps (eta 0), guidance salun w=2
  * (two UNet evaluations per step, batched together). Time: wall clock;
  * after a warm-up (>= 1 run and >= 0.5 s) the median of the runs made in
  * >= min-time (at least 3). Output: one "info" JSON line, then one "dm"
@@ -36,7 +36,7 @@ typedef struct {
 
 static int parse(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){.spec = "cond:s,dropout=0", .batch = 64, .samples = 64,
+    *o = (bench_opts){.spec = "cond:s,dropout=0", .batch = 64, .samples = 16,
                       .steps = 50, .threads = 1, .min_time = 3};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];

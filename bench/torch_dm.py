@@ -10,7 +10,7 @@ Conditional_Model) at the cond:s preset: ch 32, ch_mult 1,2,2, one block per
 level, attention at 7x7 and in the middle, GroupNorm with 8 groups, 28x28x1
 inputs, 10 classes, no dropout. One training step mirrors bench_dm.c:
 opt.zero_grad, the official pixel-summed epsilon loss on fixed random data,
-backward, torch.optim.Adam(lr 2e-4).step(). One sampling pass: 64 samples,
+backward, torch.optim.Adam(lr 2e-4).step(). One sampling pass: 16 samples,
 DDIM-50 (eta 0) with guidance (1+w)e(c) - w e(null), w = 2, the conditional
 and unconditional passes batched together as Lethe does. Time: wall clock;
 after a warm-up (>= 1 run and >= 0.5 s) the median of the runs made in
@@ -42,7 +42,7 @@ def time_runs(fn, min_time):
     return statistics.median(v), len(v)
 
 
-def torch_side(threads, min_time, batch=64, samples=64, steps=50):
+def torch_side(threads, min_time, batch=64, samples=16, steps=50):
     import numpy as np
     import torch
     import gen_unet as gu
@@ -116,7 +116,7 @@ def cmd_bench(argv):
     print("| part | Lethe images/s | PyTorch fp32 images/s | Lethe / PyTorch |")
     print("|---|---|---|---|")
     names = {"train": "training step, batch 64",
-             "sample": "DDIM-50 sampling, 64 images, guidance w=2"}
+             "sample": "DDIM-50 sampling, 16 images, guidance w=2"}
     for part in ("train", "sample"):
         lv = lethe[part]["images_per_s"]
         tv = tor.get(part, {}).get("images_per_s")
