@@ -43,6 +43,11 @@ LT_API lt_status lt_dataset_norm(const char *name, int *channels,
 LT_API lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
                                    int64_t k, lt_dataset *out);
 
+/* Items idx[0..n) of d (idx NULL: items 0..n-1) as pixels in [0, 1]
+ * (d's normalisation undone) into out [n, c, h, w]. */
+LT_API void lt_dataset_pixels(const lt_dataset *d, const int64_t *idx,
+                              int64_t n, float *out);
+
 /* A seeded permutation of 0..n-1 (Fisher-Yates on the counter RNG). */
 LT_API void lt_permutation(int64_t *perm, int64_t n, uint64_t seed);
 

@@ -155,10 +155,8 @@ static lt_status real_accuracy(dm_eval *e, double *acc)
     float *img = malloc((size_t)(e->te.n * e->per) * sizeof *img);
     lt_status s = p && img ? LT_OK : lt_set_error(LT_ERR_NOMEM, "dm eval: "
                                                   "out of memory");
-    for (int64_t i = 0; s == LT_OK && i < e->te.n * e->per; i++) {
-        int ch = (int)((i % e->per) / (e->te.h * e->te.w));
-        img[i] = e->te.x[i] * e->te.std[ch] + e->te.mean[ch];
-    }
+    if (s == LT_OK)
+        lt_dataset_pixels(&e->te, NULL, e->te.n, img);
     if (s == LT_OK)
         s = lt_image_classify(&e->ic, img, e->te.n, LT_PIXELS_01, p, NULL);
     if (s == LT_OK)
@@ -272,10 +270,7 @@ static lt_status nn_mean(dm_eval *e, const float *img01, int64_t n,
     float *tr = malloc((size_t)(e->tr.n * e->per) * sizeof *tr);
     if (!tr)
         return lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
-    for (int64_t i = 0; i < e->tr.n * e->per; i++) {
-        int ch = (int)((i % e->per) / (e->tr.h * e->tr.w));
-        tr[i] = e->tr.x[i] * e->tr.std[ch] + e->tr.mean[ch];
-    }
+    lt_dataset_pixels(&e->tr, NULL, e->tr.n, tr);
     lt_status s = lt_nn_distance(img01, n, tr, e->tr.n, e->per, NULL, NULL,
                                  out);
     free(tr);
@@ -290,11 +285,11 @@ static lt_status copying_check(dm_eval *e, lt_table *t)
     lt_nn_summary sa, sb;
     lt_status s = a && b ? LT_OK : lt_set_error(LT_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; s == LT_OK && i < n * e->per; i++) {
-        int ch = (int)((i % e->per) / (e->te.h * e->te.w));
         float p = (e->x[i] + 1) / 2;
         a[i] = p < 0 ? 0 : p > 1 ? 1 : p;
-        b[i] = e->te.x[i] * e->te.std[ch] + e->te.mean[ch];
     }
+    if (s == LT_OK)
+        lt_dataset_pixels(&e->te, NULL, n, b);
     if (s == LT_OK)
         s = nn_mean(e, a, n, &sa);
     if (s == LT_OK)
@@ -338,11 +333,8 @@ static lt_status overall_table(dm_eval *e, lt_report *r, bool *all_pass)
     if (s == LT_OK)
         s = lt_class_balanced_subset(&e->te, classes, e->K, e->c->per_class,
                                      e->c->seed, idx);
-    for (int64_t i = 0; s == LT_OK && i < e->n * e->per; i++) {
-        int64_t j = idx[i / e->per], q = i % e->per;
-        int ch = (int)(q / (e->te.h * e->te.w));
-        img[i] = e->te.x[j * e->per + q] * e->te.std[ch] + e->te.mean[ch];
-    }
+    if (s == LT_OK)
+        lt_dataset_pixels(&e->te, idx, e->n, img);
     if (s == LT_OK)
         s = lt_image_classify(&e->ic, img, e->n, LT_PIXELS_01, NULL, real);
     if (s == LT_OK)

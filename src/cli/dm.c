@@ -54,11 +54,9 @@ static int cli_dm_data(const char *spec, int exclude, lt_dataset *d,
     for (int64_t i = 0; i < d->n; i++) {
         if (d->y[i] == exclude)
             continue;
-        for (int64_t j = 0; j < per; j++) {
-            int ch = (int)(j / (d->h * d->w));
-            float p = d->x[i * per + j] * d->std[ch] + d->mean[ch];
-            (*x)[k * per + j] = 2 * p - 1;
-        }
+        lt_dataset_pixels(d, &i, 1, *x + k * per);
+        for (int64_t j = 0; j < per; j++)
+            (*x)[k * per + j] = 2 * (*x)[k * per + j] - 1;
         (*y)[k++] = d->y[i];
     }
     *n = k;

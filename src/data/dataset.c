@@ -340,3 +340,14 @@ lt_status lt_augment_parse(const char *spec, const lt_dataset *d,
     *out = (lt_augment){crop ? (colour ? 4 : 2) : 0, !strcmp(a, "crop+flip")};
     return LT_OK;
 }
+
+void lt_dataset_pixels(const lt_dataset *d, const int64_t *idx, int64_t n,
+                       float *out)
+{
+    int64_t hw = (int64_t)d->h * d->w, per = d->c * hw;
+    for (int64_t i = 0; i < n; i++) {
+        const float *src = d->x + (idx ? idx[i] : i) * per;
+        for (int64_t j = 0; j < per; j++)
+            out[i * per + j] = src[j] * d->std[j / hw] + d->mean[j / hw];
+    }
+}

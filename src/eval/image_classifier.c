@@ -232,19 +232,6 @@ lt_status lt_class_balanced_subset(const lt_dataset *d, const int32_t *classes,
     return st;
 }
 
-/* Pixels in [0, 1] of d's items idx[0..n), undoing d's normalisation. */
-static void lt_dataset_pixels(const lt_dataset *d, const int64_t *idx,
-                              int64_t n, float *px)
-{
-    int64_t plane = (int64_t)d->h * d->w, item = d->c * plane;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t e = 0; e < item; e++) {
-            int ch = (int)(e / plane);
-            px[i * item + e] = d->x[idx[i] * item + e] * d->std[ch] +
-                               d->mean[ch];
-        }
-}
-
 static lt_status lt_check_data_fits(const lt_image_classifier *ic,
                                     const lt_dataset *d)
 {
