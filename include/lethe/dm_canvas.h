@@ -32,6 +32,17 @@ LT_API lt_status lt_canvas_clip_pretrain(lt_clip *m, const lt_clip_vocab *v,
                                          lt_clip_train_cfg *cfg,
                                          lt_clip_report *rep);
 
+/* Zero-shot accuracy (%) of the encoder on cv's pictures: each picture
+ * goes to the canonical prompt ("An {object} image in {style} style.") of
+ * the (object, style) pair whose text embedding is nearest (cosine) to
+ * its image embedding; *object_acc, *style_acc and *both_acc are the
+ * shares of pictures whose object, style, or both were right (chance:
+ * 10%, 1/22 and 1/220). */
+LT_API lt_status lt_canvas_clip_zeroshot(lt_clip *m, const lt_clip_vocab *v,
+                                         const lt_canvas *cv,
+                                         double *object_acc,
+                                         double *style_acc, double *both_acc);
+
 /* lt_dm_train_text on cv with the frozen encoder clip and its vocabulary
  * v (the captions are tokenized with v; clip encodes them). */
 LT_API lt_status lt_canvas_dm_train(lt_unet *u, const lt_dm_schedule *s,

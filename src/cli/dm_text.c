@@ -66,6 +66,27 @@ static int cli_dm_clip_parse(int argc, char **argv, cli_dm_clip_opts *o)
     return rc;
 }
 
+/* Zero-shot object / style accuracy on the train split cv and the test
+ * split of the same folder. */
+static int cli_dm_clip_zeroshot(lt_clip *m, const lt_clip_vocab *v,
+                                const lt_canvas *cv, const char *data)
+{
+    lt_canvas te = {0};
+    double o[2], s[2], b[2];
+    if (lt_canvas_clip_zeroshot(m, v, cv, &o[0], &s[0], &b[0]) != LT_OK ||
+        lt_canvas_load(cli_canvas_dir(data), "test", &te) != LT_OK ||
+        lt_canvas_clip_zeroshot(m, v, &te, &o[1], &s[1], &b[1]) != LT_OK) {
+        lt_canvas_free(&te);
+        return cli_fail("dm clip", "zero-shot accuracy");
+    }
+    printf("zero-shot (nearest canonical prompt of 220): object / style / "
+           "both %.1f / %.1f / %.1f%% on %lld train pictures, %.1f / %.1f / "
+           "%.1f%% on %lld test pictures (chance 10 / 4.5 / 0.45%%)\n", o[0],
+           s[0], b[0], (long long)cv->n, o[1], s[1], b[1], (long long)te.n);
+    lt_canvas_free(&te);
+    return 0;
+}
+
 int cli_dm_clip(int argc, char **argv)
 {
     cli_dm_clip_opts o;
@@ -95,12 +116,17 @@ int cli_dm_clip(int argc, char **argv)
         if (lt_canvas_clip_pretrain(m, v, &cv, &o.c, &rep) != LT_OK)
             rc = cli_fail("dm clip", NULL);
         cli_bar_end();
-        if (!rc)
+        if (!rc && rep.steps_run == 0)
+            printf("%s: already trained for %lld steps\n", o.out,
+                   (long long)rep.start_step);
+        else if (!rc)
             printf("saved %s: loss %.3f -> %.3f, batch retrieval t2i %.2f "
                    "i2t %.2f (last 10%% of steps), %.1f s\n", o.out,
                    rep.first_loss, rep.mean_loss_tail, rep.t2i_tail,
                    rep.i2t_tail, rep.seconds);
     }
+    if (!rc)
+        rc = cli_dm_clip_zeroshot(m, v, &cv, o.data);
     lt_clip_free(m);
     lt_clip_vocab_free(v);
     lt_canvas_free(&cv);
