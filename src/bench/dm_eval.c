@@ -263,37 +263,28 @@ static lt_status add_check(lt_table *t, const char *name, double v,
     return lt_table_row_add_run(row, w);
 }
 
-/* Mean nearest-training-image distance of n images in [0, 1]. */
-static lt_status nn_mean(dm_eval *e, const float *img01, int64_t n,
-                         lt_nn_summary *out)
-{
-    float *tr = malloc((size_t)(e->tr.n * e->per) * sizeof *tr);
-    if (!tr)
-        return lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
-    lt_dataset_pixels(&e->tr, NULL, e->tr.n, tr);
-    lt_status s = lt_nn_distance(img01, n, tr, e->tr.n, e->per, NULL, NULL,
-                                 out);
-    free(tr);
-    return s;
-}
-
+/* Nearest-training-image distances of the samples and of as many real
+ * test images (all in [0, 1]), against the training set denormalised once. */
 static lt_status copying_check(dm_eval *e, lt_table *t)
 {
     int64_t n = e->n < e->te.n ? e->n : e->te.n;
     float *a = malloc((size_t)(n * e->per) * sizeof *a);
     float *b = malloc((size_t)(n * e->per) * sizeof *b);
+    float *tr = malloc((size_t)(e->tr.n * e->per) * sizeof *tr);
     lt_nn_summary sa, sb;
-    lt_status s = a && b ? LT_OK : lt_set_error(LT_ERR_NOMEM, "out of memory");
+    lt_status s = a && b && tr ? LT_OK : lt_set_error(LT_ERR_NOMEM,
+                                                      "dm eval: out of memory");
     for (int64_t i = 0; s == LT_OK && i < n * e->per; i++) {
         float p = (e->x[i] + 1) / 2;
         a[i] = p < 0 ? 0 : p > 1 ? 1 : p;
     }
-    if (s == LT_OK)
+    if (s == LT_OK) {
         lt_dataset_pixels(&e->te, NULL, n, b);
+        lt_dataset_pixels(&e->tr, NULL, e->tr.n, tr);
+        s = lt_nn_distance(a, n, tr, e->tr.n, e->per, NULL, NULL, &sa);
+    }
     if (s == LT_OK)
-        s = nn_mean(e, a, n, &sa);
-    if (s == LT_OK)
-        s = nn_mean(e, b, n, &sb);
+        s = lt_nn_distance(b, n, tr, e->tr.n, e->per, NULL, NULL, &sb);
     if (s == LT_OK)
         s = add_check(t, "NN distance to train (samples vs test)", sa.mean,
                       sb.mean, sa.mean >= LT_DM_ACCEPT_NN * sb.mean ? "yes"
@@ -303,6 +294,7 @@ static lt_status copying_check(dm_eval *e, lt_table *t)
                       "-");
     free(a);
     free(b);
+    free(tr);
     return s;
 }
 

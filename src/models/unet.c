@@ -262,10 +262,7 @@ static int64_t bias_fan_in(lt_unet *u, const char *bias_name)
     char w[LT_PARAM_NAME_MAX];
     size_t n = strlen(bias_name) - strlen("bias");
     snprintf(w, sizeof w, "%.*sweight", (int)n, bias_name);
-    lt_tensor *t = NULL;
-    for (int i = 0; i < u->params.count && !t; i++)
-        if (!strcmp(u->params.p[i].name, w))
-            t = &u->params.p[i].t;
+    lt_tensor *t = lt_params_get(&u->params, w);
     return t && t->ndim >= 2 ? t->numel / t->shape[0] : 0;
 }
 
@@ -284,14 +281,15 @@ static bool sd_zeroed(const char *name)
 static void init_param(lt_unet *u, lt_param *p, lt_rng *r)
 {
     lt_tensor *t = &p->t;
+    int64_t fan = ends_with(p->name, ".bias") ? bias_fan_in(u, p->name) : 0;
     if (!strcmp(p->name, "classes_emb.weight") ||
         !strcmp(p->name, "null_classes_emb")) {
         lt_rng_fill_normal(r, t->data, t->numel, 0, 1);
     } else if (t->ndim >= 2) {
         float b = 1.0f / sqrtf((float)(t->numel / t->shape[0]));
         lt_rng_fill_uniform(r, t->data, t->numel, -b, b);
-    } else if (ends_with(p->name, ".bias") && bias_fan_in(u, p->name)) {
-        float b = 1.0f / sqrtf((float)bias_fan_in(u, p->name));
+    } else if (fan) {
+        float b = 1.0f / sqrtf((float)fan);
         lt_rng_fill_uniform(r, t->data, t->numel, -b, b);
     } else {
         float v = ends_with(p->name, ".weight") ? 1.0f : 0.0f;
