@@ -166,10 +166,36 @@ static lt_status real_accuracy(dm_eval *e, double *acc)
     return s;
 }
 
-/* FD of the samples of classes[0..nc) (features rows) to a real test
- * subset of the same classes and size, and the floor at that size. */
+/* Evaluator features [nc * per_class, D] of a seeded class-balanced real
+ * test subset of classes[0..nc) (malloc'ed into *out). */
+static lt_status real_features(dm_eval *e, const int32_t *classes, int nc,
+                               float **out)
+{
+    int64_t D = lt_model_feature_dim(e->ic.model);
+    int64_t m = (int64_t)nc * e->c->per_class;
+    int64_t *idx = malloc((size_t)m * sizeof *idx);
+    float *img = malloc((size_t)(m * e->per) * sizeof *img);
+    *out = malloc((size_t)(m * D) * sizeof **out);
+    lt_status s = idx && img && *out ? LT_OK
+                                     : lt_set_error(LT_ERR_NOMEM, "dm eval: "
+                                                    "out of memory");
+    if (s == LT_OK)
+        s = lt_class_balanced_subset(&e->te, classes, nc, e->c->per_class,
+                                     e->c->seed, idx);
+    if (s == LT_OK) {
+        lt_dataset_pixels(&e->te, idx, m, img);
+        s = lt_image_classify(&e->ic, img, m, LT_PIXELS_01, NULL, *out);
+    }
+    free(idx);
+    free(img);
+    return s;
+}
+
+/* FD of the samples of classes[0..nc) (features rows) to the real
+ * features real [nc * per_class, D] of the same classes, and the floor at
+ * that size. */
 static lt_status fd_pair(dm_eval *e, const int32_t *classes, int nc,
-                         double *fd, double *floor)
+                         const float *real, double *fd, double *floor)
 {
     int64_t D = lt_model_feature_dim(e->ic.model), m = 0;
     int64_t pc = e->c->per_class;
@@ -183,8 +209,7 @@ static lt_status fd_pair(dm_eval *e, const int32_t *classes, int nc,
     lt_fd_terms fl = {.fd = NAN};
     lt_status s = lt_fd_stats_compute(f, m, (int)D, &a);
     if (s == LT_OK)
-        s = lt_fd_stats_of_dataset(&e->ic, &e->te, classes, nc, pc,
-                                   e->c->seed, &b);
+        s = lt_fd_stats_compute(real, m, (int)D, &b);
     if (s == LT_OK)
         s = lt_fd(&a, &b, fd);
     if (s == LT_OK)
@@ -224,10 +249,16 @@ static lt_status per_class_table(dm_eval *e, lt_report *r, bool *all_pass)
         int64_t pc = e->c->per_class;
         double v[9] = {NAN}, fd = NAN, fl = NAN;
         int32_t cl = k;
-        if (lt_class_sample_metrics_compute(e->probs + k * pc * e->K, pc,
-                                            e->K, k, &m) != LT_OK ||
-            fd_pair(e, &cl, 1, &fd, &fl) != LT_OK)
-            return lt_last_status();
+        float *rf = NULL;
+        lt_status st = lt_class_sample_metrics_compute(
+            e->probs + k * pc * e->K, pc, e->K, k, &m);
+        if (st == LT_OK)
+            st = real_features(e, &cl, 1, &rf);
+        if (st == LT_OK)
+            st = fd_pair(e, &cl, 1, rf, &fd, &fl);
+        free(rf);
+        if (st != LT_OK)
+            return st;
         lt_table_row *row = lt_table_add_row(t);
         if (!row)
             return lt_last_status();
@@ -309,36 +340,24 @@ static lt_status overall_table(dm_eval *e, lt_report *r, bool *all_pass)
     for (int k = 0; k < e->K; k++)
         classes[k] = k;
     double fd = NAN, fl = NAN, prec = NAN, rec = NAN;
-    if (fd_pair(e, classes, e->K, &fd, &fl) != LT_OK)
-        return lt_last_status();
+    float *real = NULL;
+    lt_status s = real_features(e, classes, e->K, &real);
+    if (s == LT_OK)
+        s = fd_pair(e, classes, e->K, real, &fd, &fl);
     bool ok = fd <= LT_DM_ACCEPT_FD * fl;
     *all_pass = *all_pass && ok;
-    if (add_check(t, "FD to real test (floor as reference)", fd, fl,
-                  ok ? "yes" : "NO") != LT_OK)
-        return lt_last_status();
-    int64_t D = lt_model_feature_dim(e->ic.model);
-    float *real = malloc((size_t)(e->n * D) * sizeof *real);
-    int64_t *idx = malloc((size_t)e->n * sizeof *idx);
-    float *img = malloc((size_t)(e->n * e->per) * sizeof *img);
-    lt_status s = real && idx && img ? LT_OK
-                                     : lt_set_error(LT_ERR_NOMEM, "oom");
     if (s == LT_OK)
-        s = lt_class_balanced_subset(&e->te, classes, e->K, e->c->per_class,
-                                     e->c->seed, idx);
+        s = add_check(t, "FD to real test (floor as reference)", fd, fl,
+                      ok ? "yes" : "NO");
     if (s == LT_OK)
-        lt_dataset_pixels(&e->te, idx, e->n, img);
-    if (s == LT_OK)
-        s = lt_image_classify(&e->ic, img, e->n, LT_PIXELS_01, NULL, real);
-    if (s == LT_OK)
-        s = lt_precision_recall(real, e->n, e->feats, e->n, (int)D, 3, &prec,
+        s = lt_precision_recall(real, e->n, e->feats, e->n,
+                                lt_model_feature_dim(e->ic.model), 3, &prec,
                                 &rec);
     if (s == LT_OK)
         s = add_check(t, "precision (k=3)", prec, NAN, "-");
     if (s == LT_OK)
         s = add_check(t, "recall (k=3)", rec, NAN, "-");
     free(real);
-    free(idx);
-    free(img);
     if (s == LT_OK)
         s = copying_check(e, t);
     return s;
