@@ -387,6 +387,28 @@ LT_TEST(hf_sharded_and_bf16_load)
     lt_llama_free(h);
 }
 
+/* The fuzzer's find: cJSON's printer keeps 15 digits that are only within
+ * an epsilon, so rope_theta 5.0888888888888891e+131 came back as ...899e+131. */
+LT_TEST(config_json_keeps_doubles_exact)
+{
+    lt_llama_config cfg, back;
+    LT_CHECK(lt_llama_preset("tiny", 100, &cfg) == LT_OK, "preset");
+    cfg.rope_theta = 5.0888888888888891e+131;
+    cfg.rms_norm_eps = 1e-5;
+    char *j = lt_llama_config_json(&cfg, false);
+    LT_CHECK(j != NULL, "config_json");
+    if (!j)
+        return;
+    LT_CHECK(lt_llama_config_parse(j, "written", &back) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(back.rope_theta == cfg.rope_theta &&
+                 back.rms_norm_eps == cfg.rms_norm_eps,
+             "rope_theta %.17g -> %.17g", cfg.rope_theta, back.rope_theta);
+    LT_CHECK(strstr(j, "\"rms_norm_eps\":1e-05") != NULL,
+             "shortest exact form expected: %s", j);
+    free(j);
+}
+
 LT_TEST(save_load_round_trip_bit_exact)
 {
     lt_llama_config cfg;

@@ -269,6 +269,21 @@ static void add_id(cJSON *o, const char *key, int id)
         cJSON_AddNullToObject(o, key);
 }
 
+/* A finite double written with the fewest digits (15 to 17) that read back
+ * as exactly the same value: cJSON's own printer settles for 15 digits
+ * that are merely within an epsilon, so a written config.json could load
+ * as a different rope_theta. */
+static void add_exact(cJSON *o, const char *key, double v)
+{
+    char buf[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    cJSON_AddRawToObject(o, key, buf);
+}
+
 static void add_fields(cJSON *o, const lt_llama_config *c)
 {
     bool mistral = c->sliding_window > 0;
@@ -287,8 +302,8 @@ static void add_fields(cJSON *o, const lt_llama_config *c)
     cJSON_AddStringToObject(o, "hidden_act", "silu");
     cJSON_AddNumberToObject(o, "max_position_embeddings",
                             c->max_position_embeddings);
-    cJSON_AddNumberToObject(o, "rms_norm_eps", c->rms_norm_eps);
-    cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
+    add_exact(o, "rms_norm_eps", c->rms_norm_eps);
+    add_exact(o, "rope_theta", c->rope_theta);
     cJSON_AddNullToObject(o, "rope_scaling");
     cJSON_AddBoolToObject(o, "attention_bias", false);
     cJSON_AddBoolToObject(o, "mlp_bias", false);
