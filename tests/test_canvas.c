@@ -10,6 +10,7 @@
 #include "lt_test.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,6 +150,57 @@ LT_TEST(canvas_every_pair_present)
              lt_last_error());
     LT_CHECK(cv.n == 22 * 10 && cv.split == 1, "test n %lld", (long long)cv.n);
     lt_canvas_free(&cv);
+}
+
+/* The canvas as a classification set (lt_dataset_load "canvas-style:DIR"
+ * and "canvas-object:DIR"): labels are the canvas's style / object, and
+ * undoing the set's normalisation gives back the canvas's pixels. */
+LT_TEST(canvas_as_classification_sets)
+{
+    lt_canvas cv;
+    LT_CHECK(lt_canvas_load(canvas_dir(), "test", &cv) == LT_OK, "%s",
+             lt_last_error());
+    char spec[600];
+    for (int by_style = 0; by_style < 2; by_style++) {
+        lt_dataset d;
+        snprintf(spec, sizeof spec, "canvas-%s:%s",
+                 by_style ? "style" : "object", canvas_dir());
+        LT_CHECK(lt_dataset_load(spec, "test", &d) == LT_OK, "%s: %s", spec,
+                 lt_last_error());
+        if (!d.x)
+            continue;
+        LT_CHECK(d.n == cv.n && d.c == 3 && d.h == SIDE && d.w == SIDE &&
+                     d.classes == (by_style ? LT_CANVAS_STYLES : 10),
+                 "%s: n %lld classes %d", spec, (long long)d.n, d.classes);
+        int64_t bad = 0;
+        float *px = malloc((size_t)d.n * NPIX * sizeof(float));
+        lt_dataset_pixels(&d, NULL, d.n, px);
+        for (int64_t i = 0; i < d.n; i++) {
+            bad += d.y[i] != (by_style ? cv.style[i] : cv.object[i]);
+            for (int64_t p = 0; p < NPIX; p++)
+                bad += fabsf(px[i * NPIX + p] - cv.x[i * NPIX + p]) > 1e-5f;
+        }
+        LT_CHECK(bad == 0, "%s: %lld labels or pixels differ", spec,
+                 (long long)bad);
+        LT_CHECK(!strcmp(lt_dataset_class_name(&d, 9),
+                         by_style ? lt_canvas_style_at(9)->slug
+                                  : "Ankle boot") &&
+                     lt_dataset_class_name(&d, d.classes) == NULL,
+                 "%s: class names", spec);
+        free(px);
+        lt_dataset_free(&d);
+    }
+    lt_canvas_free(&cv);
+    lt_dataset d;
+    const char *env = getenv("LETHE_DATA");
+    char *saved = env ? strdup(env) : NULL;
+    unsetenv("LETHE_DATA"); /* a canvas has no default folder */
+    LT_CHECK(lt_dataset_load("canvas-style", "test", &d) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "canvas-style:DIR"),
+             "no folder: %s", lt_last_error());
+    if (saved)
+        setenv("LETHE_DATA", saved, 1);
+    free(saved);
 }
 
 /* Fashion-MNIST train images as raw bytes. */

@@ -15,7 +15,8 @@ extern "C" {
 #endif
 
 typedef struct {
-    char name[32];     /* "fashion-mnist", "mnist", "cifar10", "cifar100" */
+    char name[32];     /* "fashion-mnist", "mnist", "cifar10", "cifar100",
+                        * "canvas-style", "canvas-object" */
     int64_t n;
     int c, h, w;
     int classes;
@@ -30,10 +31,16 @@ typedef struct {
 LT_API lt_status lt_dataset_dir(const char *spec, char *dir, size_t n,
                                 char *name, size_t name_n);
 /* Load split "train" or "test" of spec ("fashion-mnist", "mnist",
- * "cifar10", "cifar100", optionally ":DIR"). Errors name the file. */
+ * "cifar10", "cifar100", optionally ":DIR"; or a FashionCanvas folder as
+ * "canvas-style:DIR" (22 classes, lethe/canvas.h's style order) or
+ * "canvas-object:DIR" (the 10 objects)). Errors name the file. */
 LT_API lt_status lt_dataset_load(const char *spec, const char *split,
                                  lt_dataset *out);
 LT_API void lt_dataset_free(lt_dataset *d);
+/* A readable name of class k of d ("Ankle boot" for Fashion-MNIST and
+ * canvas-object, the style's folder name for canvas-style), or NULL when
+ * the set has no names or k is out of range. */
+LT_API const char *lt_dataset_class_name(const lt_dataset *d, int k);
 /* The per-channel normalisation x = (p - mean) / std, p in [0, 1], that
  * lt_dataset_load applies to dataset name ("fashion-mnist", ...), and its
  * channel count; the unused entries of mean/std are 0. */

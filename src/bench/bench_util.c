@@ -10,9 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef LETHE_COMMIT
-#define LETHE_COMMIT "unknown"
-#endif
+#include "lethe_commit.h" /* LETHE_COMMIT, written at build time */
 
 const char *lt_bench_commit(void)
 {

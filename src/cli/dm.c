@@ -399,7 +399,7 @@ static int cli_dm_eval(int argc, char **argv)
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
     char cmd[2048];
-    cli_join_args(argc, argv, cmd, sizeof cmd);
+    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "lethe dm eval" */
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};

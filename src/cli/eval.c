@@ -50,22 +50,70 @@ static int cli_eval_forget(const char *spec, const char *retrain,
     return rc;
 }
 
+/* Per-class accuracy and the confusion matrix (rows: true class, columns:
+ * predicted) of logits [d->n, k] on d, printed. */
+static void cli_print_confusion(const lt_dataset *d, const float *logits,
+                                int k, int64_t *cm)
+{
+    memset(cm, 0, (size_t)k * (size_t)k * sizeof *cm);
+    for (int64_t i = 0; i < d->n; i++) {
+        const float *row = logits + i * k;
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            best = row[j] > row[best] ? j : best;
+        if (d->y[i] >= 0 && d->y[i] < k)
+            cm[(int64_t)d->y[i] * k + best]++;
+    }
+    printf("per-class accuracy %% (class: name)\n");
+    for (int t = 0; t < k; t++) {
+        int64_t tot = 0;
+        for (int j = 0; j < k; j++)
+            tot += cm[(int64_t)t * k + j];
+        const char *name = lt_dataset_class_name(d, t);
+        printf("  %2d %-14s %6.1f  (%lld)\n", t, name ? name : "",
+               tot ? 100.0 * (double)cm[(int64_t)t * k + t] / (double)tot : 0.0,
+               (long long)tot);
+    }
+    printf("confusion (rows: true class, columns: predicted)\n     ");
+    for (int j = 0; j < k; j++)
+        printf("%5d", j);
+    for (int t = 0; t < k; t++) {
+        printf("\n  %2d ", t);
+        for (int j = 0; j < k; j++)
+            printf("%5lld", (long long)cm[(int64_t)t * k + j]);
+    }
+    printf("\n");
+}
+
 /* Loss and accuracy of the checkpoint on one split (and its architecture
- * into arch). */
+ * into arch); with confusion, per-class accuracy and the confusion matrix
+ * too. */
 static int cli_eval_split(const lt_checkpoint_eval *e, const char *split,
-                          lt_split_score *s, char *arch, size_t n)
+                          bool confusion, lt_split_score *s, char *arch,
+                          size_t n)
 {
     lt_model *m;
     lt_dataset d;
     int rc = cli_open("eval", e->model, e->data, &split, 1, &m, &d);
-    if (!rc && lt_evaluate(m, &d, 500, &s->loss, &s->accuracy, NULL) != LT_OK)
+    int k = rc ? 0 : m->in.classes;
+    float *logits = NULL;
+    int64_t *cm = NULL;
+    if (!rc && confusion &&
+        (!(logits = malloc((size_t)(d.n * k) * sizeof(float))) ||
+         !(cm = malloc((size_t)k * (size_t)k * sizeof *cm))))
+        rc = cli_bad("eval", "--confusion (out of memory)");
+    if (!rc && lt_evaluate(m, &d, 500, &s->loss, &s->accuracy, logits) != LT_OK)
         rc = cli_fail("eval", NULL);
     if (!rc) {
         s->n = d.n;
         printf("%-5s  n %6lld  loss %.4f  accuracy %.2f%%\n", split,
                (long long)d.n, s->loss, s->accuracy);
         snprintf(arch, n, "%s", m->arch);
+        if (confusion)
+            cli_print_confusion(&d, logits, k, cm);
     }
+    free(logits);
+    free(cm);
     cli_close(m, &d, 1);
     return rc;
 }
@@ -75,6 +123,7 @@ int cli_eval(int argc, char **argv)
     const char *model = NULL, *data = "fashion-mnist", *json = NULL,
                *forget = NULL, *retrain = NULL;
     uint64_t seed = 1;
+    bool confusion = false;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &model, "checkpoint written by lethe train", 0, 0},
         {"--data", CLI_OPT_STR, &data, "dataset", 0, 0},
@@ -82,9 +131,11 @@ int cli_eval(int argc, char **argv)
         {"--retrain", CLI_OPT_STR, &retrain, "Retrain checkpoint: also report its metrics and Avg. Gap", 0, 0},
         {"--seed", CLI_OPT_U64, &seed, "seed of a random forget set", 0, 0},
         {"--json", CLI_OPT_STR, &json, "also write the results to this file", 0, 0},
+        {"--confusion", CLI_OPT_FLAG, &confusion, "print per-class test accuracy and the confusion matrix", 0, 0},
     };
     int rc = cli_args_parse("eval", "usage: lethe eval --model FILE [--data SET]"
-                           " [--forget SPEC [--retrain FILE]] [--json OUT]\n"
+                           " [--forget SPEC [--retrain FILE]] [--json OUT]"
+                           " [--confusion]\n"
                            "Loss and accuracy per split; with --forget the "
                            "unlearning metrics (%).", opts,
                            CLI_NOPTS(opts), argc, argv);
@@ -105,8 +156,9 @@ int cli_eval(int argc, char **argv)
                             .forget_seed = seed};
     if (forget)
         rc = cli_eval_forget(forget, retrain, &e, &f);
-    else if (!(rc = cli_eval_split(&e, "train", &e.train, arch, sizeof arch)))
-        rc = cli_eval_split(&e, "test", &e.test, arch, sizeof arch);
+    else if (!(rc = cli_eval_split(&e, "train", false, &e.train, arch,
+                                   sizeof arch)))
+        rc = cli_eval_split(&e, "test", confusion, &e.test, arch, sizeof arch);
     if (!rc && json && lt_checkpoint_eval_save_json(json, &e) != LT_OK)
         rc = cli_fail("eval", NULL);
     lt_forget_set_free(&f);

@@ -23,7 +23,8 @@ static const char *cli_train_usage =
     "usage: lethe train --model ARCH --data SET --out FILE [options]\n"
     "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, resnet8 or\n"
     "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
-    "(NAME:DIR reads another folder).";
+    "(NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
+    "(a FashionCanvas folder labelled by style or by object).";
 
 /* A progress bar per epoch on stderr, one summary line per epoch on stdout. */
 static void cli_train_progress(void *ud, const lt_train_event *ev)

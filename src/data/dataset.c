@@ -2,8 +2,10 @@
  * dataset.c - loading the image datasets Lethe trains on (IDX for
  * Fashion-MNIST and MNIST, the binary format for CIFAR-10/100), subsets,
  * permutations, augmentation names and augmented minibatches. See
- * lethe/data.h.
+ * lethe/data.h. FashionCanvas folders load as classification sets too
+ * ("canvas-style:DIR", "canvas-object:DIR"), for its evaluators.
  */
+#include "lethe/canvas.h"
 #include "lethe/data.h"
 #include "lethe/io.h"
 
@@ -28,7 +30,15 @@ static const lt_dataset_info lt_sets[] = {
      {0.2470f, 0.2435f, 0.2616f}, NULL},
     {"cifar100", 3, 32, 32, 100, {0.5071f, 0.4865f, 0.4409f},
      {0.2673f, 0.2564f, 0.2762f}, NULL},
+    /* FashionCanvas pictures labelled by style or by object; mean and std
+     * measured on the default canvas's training split (seed 1). */
+    {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES,
+     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
+    {"canvas-object", 3, 32, 32, 10,
+     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
 };
+#define LT_KNOWN_SETS "fashion-mnist, mnist, cifar10, cifar100, " \
+                      "canvas-style, canvas-object"
 
 static const lt_dataset_info *lt_info(const char *name)
 {
@@ -44,7 +54,7 @@ lt_status lt_dataset_norm(const char *name, int *channels, float mean[3],
     const lt_dataset_info *inf = name ? lt_info(name) : NULL;
     if (!inf)
         return lt_set_error(LT_ERR_ARG, "dataset '%s': unknown (known: "
-                            "fashion-mnist, mnist, cifar10, cifar100)",
+                            LT_KNOWN_SETS ")",
                             name ? name : "(null)");
     *channels = inf->c;
     memcpy(mean, inf->mean, sizeof inf->mean);
@@ -70,8 +80,8 @@ lt_status lt_dataset_dir(const char *spec, char *dir, size_t n, char *name,
     const lt_dataset_info *inf = lt_info(name);
     if (!inf)
         return lt_set_error(LT_ERR_ARG, "data '%s': unknown dataset (known: "
-                            "fashion-mnist, mnist, cifar10, cifar100; append "
-                            ":DIR for a folder)", spec);
+                            LT_KNOWN_SETS "; append :DIR for a folder)",
+                            spec);
     const char *env = getenv("LETHE_DATA");
     if (colon)
         snprintf(dir, n, "%s", colon + 1);
@@ -221,6 +231,30 @@ static lt_status lt_load_cifar(const lt_dataset_info *inf, const char *dir,
     return s;
 }
 
+/* A FashionCanvas split labelled by style ("canvas-style") or object. */
+static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
+                                    const char *dir, const char *split,
+                                    lt_dataset *out)
+{
+    lt_canvas cv;
+    if (lt_canvas_load(dir, split, &cv) != LT_OK)
+        return lt_last_status();
+    lt_status s = lt_alloc_set(out, inf, cv.n);
+    const bool by_style = !strcmp(inf->name, "canvas-style");
+    const int64_t plane = (int64_t)inf->h * inf->w;
+    for (int64_t i = 0; s == LT_OK && i < cv.n; i++) {
+        out->y[i] = by_style ? cv.style[i] : cv.object[i];
+        for (int ch = 0; ch < 3; ch++) {
+            const float *src = cv.x + (i * 3 + ch) * plane;
+            float *dst = out->x + (i * 3 + ch) * plane;
+            for (int64_t p = 0; p < plane; p++)
+                dst[p] = (src[p] - inf->mean[ch]) / inf->std[ch];
+        }
+    }
+    lt_canvas_free(&cv);
+    return s;
+}
+
 lt_status lt_dataset_load(const char *spec, const char *split,
                           lt_dataset *out)
 {
@@ -231,8 +265,20 @@ lt_status lt_dataset_load(const char *spec, const char *split,
     if (lt_dataset_dir(spec, dir, sizeof dir, name, sizeof name) != LT_OK)
         return lt_last_status();
     const lt_dataset_info *inf = lt_info(name);
+    if (!strncmp(name, "canvas-", 7))
+        return lt_load_canvas_set(inf, dir, split, out);
     return inf->c == 1 ? lt_load_idx_set(inf, dir, split, out)
                        : lt_load_cifar(inf, dir, split, out);
+}
+
+const char *lt_dataset_class_name(const lt_dataset *d, int k)
+{
+    if (!strcmp(d->name, "canvas-style"))
+        return k >= 0 && k < LT_CANVAS_STYLES ? lt_canvas_style_at(k)->slug
+                                              : NULL;
+    if (strcmp(d->name, "fashion-mnist") && strcmp(d->name, "canvas-object"))
+        return NULL;
+    return k >= 0 && k < 10 ? lt_canvas_object_at(k)->label : NULL;
 }
 
 void lt_dataset_free(lt_dataset *d)
