@@ -209,6 +209,39 @@ LT_API lt_status lt_bench_dm_check(const lt_bench_dm_cfg *c);
 LT_API lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
                                   float **samples);
 
+/* ---- text diffusion models: lt_bench_dm_text_eval (dm_text_eval.c) ------- */
+
+typedef struct {
+    const char *model;        /* text-conditioned UNet checkpoint */
+    const char *encoder;      /* its text encoder (NULL: MODEL.clip.safetensors,
+                                 the copy lethe dm train writes) */
+    const char *canvas;       /* FashionCanvas folder of the real pictures
+                                 (the one the model was trained on) */
+    const char *style_classifier;  /* LT_CANVAS_EVAL_STYLE */
+    const char *object_classifier; /* LT_CANVAS_EVAL_OBJECT */
+    int per_pair;             /* samples per (style, object) pair (2: 440) */
+    lt_dm_sample_config sample; /* lt_dm_sample_defaults_text: DDIM-50,
+                                   sd guidance 7.5, seed 1234 */
+    uint64_t seed;            /* the real subsets (1) */
+    const char *grid;         /* PNG: the first sample of every pair, a row
+                                 per style, a column per object (NULL: none) */
+    const char *command;      /* recorded in the report (NULL: none) */
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_dm_text_cfg;
+
+LT_API lt_bench_dm_text_cfg lt_bench_dm_text_defaults(void);
+LT_API lt_status lt_bench_dm_text_check(const lt_bench_dm_text_cfg *c);
+/* The acceptance report of a text model: per style and per object, the
+ * evaluators' accuracy on samples of the canonical prompts against their
+ * accuracy on real test pictures (pass >= 0.9x); overall, FD in both
+ * classifiers' features with the real-vs-real floor at the same N (the
+ * object features' FD must be <= 5x), precision/recall and the copying
+ * check; the setting "accepted" (yes/no). samples (may be NULL) receives
+ * the images [n, 3, 32, 32] in [-1, 1], pair-major (free them). */
+LT_API lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c,
+                                       lt_report *out, float **samples);
+
 /* ---- LLM unlearning on synthetic TOFU: lt_bench_tofu --------------------- */
 
 typedef struct {

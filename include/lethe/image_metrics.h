@@ -132,6 +132,11 @@ LT_API lt_status lt_per_class_accuracy(const float *probs, int64_t n, int k,
  * the repository root: A is for attacks, B for reported numbers. */
 #define LT_FMNIST_EVAL_A "models/fmnist-eval-a-v1.safetensors"
 #define LT_FMNIST_EVAL_B "models/fmnist-eval-b-v1.safetensors"
+/* The committed FashionCanvas evaluators (models/README.md): a style
+ * classifier (22 classes) and an object classifier (10 classes), for the
+ * acceptance reports and the unlearning metrics of text models. */
+#define LT_CANVAS_EVAL_STYLE "models/fashion-canvas-style-v1.safetensors"
+#define LT_CANVAS_EVAL_OBJECT "models/fashion-canvas-object-v1.safetensors"
 
 /* A classifier with the input normalisation of the data it was trained
  * on: x = (p - mean[ch]) / std[ch] for pixels p in [0, 1]. */

@@ -12,8 +12,8 @@
  *     nearest-training-image distance of the samples next to that of real
  *     test images (a copying check: pass when the samples' mean distance is
  *     at least half the test images').
- * The thresholds are Lethe's acceptance bar for base models, written here
- * once (LT_DM_ACCEPT_*).
+ * The thresholds are Lethe's acceptance bar for base models, written once
+ * in dm_accept.h (LT_DM_ACCEPT_*), with the rows text models share.
  */
 #include "lethe/bench.h"
 #include "lethe/diffusion.h"
@@ -21,15 +21,12 @@
 #include "lethe/png.h"
 
 #include "bench_util.h"
+#include "dm_accept.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LT_DM_ACCEPT_ACC 0.9   /* sample accuracy >= 0.9 x real accuracy */
-#define LT_DM_ACCEPT_FD 5.0    /* FD <= 5 x the real-vs-real floor */
-#define LT_DM_ACCEPT_NN 0.5    /* mean NN distance >= 0.5 x the test set's */
 
 lt_bench_dm_cfg lt_bench_dm_defaults(void)
 {
@@ -282,8 +279,8 @@ static const lt_table_col all_cols[] = {
     {"pass", "Pass", NULL, 0, false},
 };
 
-static lt_status add_check(lt_table *t, const char *name, double v,
-                           double ref, const char *pass)
+lt_status lt_bench_dm_check_row(lt_table *t, const char *name, double v,
+                                double ref, const char *pass)
 {
     lt_table_row *row = lt_table_add_row(t);
     if (!row)
@@ -294,36 +291,49 @@ static lt_status add_check(lt_table *t, const char *name, double v,
     return lt_table_row_add_run(row, w);
 }
 
-/* Nearest-training-image distances of the samples and of as many real
- * test images (all in [0, 1]), against the training set denormalised once. */
-static lt_status copying_check(dm_eval *e, lt_table *t)
+lt_status lt_bench_dm_copying_rows(lt_table *t, const float *samples,
+                                   int64_t ns, const float *real, int64_t nr,
+                                   const float *train, int64_t nt,
+                                   int64_t per, bool *all_pass)
 {
-    int64_t n = e->n < e->te.n ? e->n : e->te.n;
-    float *a = malloc((size_t)(n * e->per) * sizeof *a);
-    float *b = malloc((size_t)(n * e->per) * sizeof *b);
-    float *tr = malloc((size_t)(e->tr.n * e->per) * sizeof *tr);
+    float *a = malloc((size_t)(ns * per) * sizeof *a);
     lt_nn_summary sa, sb;
-    lt_status s = a && b && tr ? LT_OK : lt_set_error(LT_ERR_NOMEM,
-                                                      "dm eval: out of memory");
-    for (int64_t i = 0; s == LT_OK && i < n * e->per; i++) {
-        float p = (e->x[i] + 1) / 2;
+    lt_status s = a ? LT_OK : lt_set_error(LT_ERR_NOMEM, "dm eval: out of "
+                                           "memory");
+    for (int64_t i = 0; s == LT_OK && i < ns * per; i++) {
+        float p = (samples[i] + 1) / 2;
         a[i] = p < 0 ? 0 : p > 1 ? 1 : p;
     }
+    if (s == LT_OK)
+        s = lt_nn_distance(a, ns, train, nt, per, NULL, NULL, &sa);
+    if (s == LT_OK)
+        s = lt_nn_distance(real, nr, train, nt, per, NULL, NULL, &sb);
+    bool ok = s == LT_OK && sa.mean >= LT_DM_ACCEPT_NN * sb.mean;
+    if (s == LT_OK)
+        s = lt_bench_dm_check_row(t, "NN distance to train (samples vs test)",
+                                  sa.mean, sb.mean, ok ? "yes" : "NO");
+    if (s == LT_OK)
+        s = lt_bench_dm_check_row(t, "closest sample to a train image",
+                                  sa.min, sb.min, "-");
+    *all_pass = *all_pass && ok;
+    free(a);
+    return s;
+}
+
+/* The copying check against the training set, denormalised once. */
+static lt_status copying_check(dm_eval *e, lt_table *t, bool *all_pass)
+{
+    int64_t n = e->n < e->te.n ? e->n : e->te.n;
+    float *b = malloc((size_t)(n * e->per) * sizeof *b);
+    float *tr = malloc((size_t)(e->tr.n * e->per) * sizeof *tr);
+    lt_status s = b && tr ? LT_OK : lt_set_error(LT_ERR_NOMEM,
+                                                 "dm eval: out of memory");
     if (s == LT_OK) {
         lt_dataset_pixels(&e->te, NULL, n, b);
         lt_dataset_pixels(&e->tr, NULL, e->tr.n, tr);
-        s = lt_nn_distance(a, n, tr, e->tr.n, e->per, NULL, NULL, &sa);
+        s = lt_bench_dm_copying_rows(t, e->x, n, b, n, tr, e->tr.n, e->per,
+                                     all_pass);
     }
-    if (s == LT_OK)
-        s = lt_nn_distance(b, n, tr, e->tr.n, e->per, NULL, NULL, &sb);
-    if (s == LT_OK)
-        s = add_check(t, "NN distance to train (samples vs test)", sa.mean,
-                      sb.mean, sa.mean >= LT_DM_ACCEPT_NN * sb.mean ? "yes"
-                                                                    : "NO");
-    if (s == LT_OK)
-        s = add_check(t, "closest sample to a train image", sa.min, sb.min,
-                      "-");
-    free(a);
     free(b);
     free(tr);
     return s;
@@ -347,19 +357,19 @@ static lt_status overall_table(dm_eval *e, lt_report *r, bool *all_pass)
     bool ok = fd <= LT_DM_ACCEPT_FD * fl;
     *all_pass = *all_pass && ok;
     if (s == LT_OK)
-        s = add_check(t, "FD to real test (floor as reference)", fd, fl,
+        s = lt_bench_dm_check_row(t, "FD to real test (floor as reference)", fd, fl,
                       ok ? "yes" : "NO");
     if (s == LT_OK)
         s = lt_precision_recall(real, e->n, e->feats, e->n,
                                 lt_model_feature_dim(e->ic.model), 3, &prec,
                                 &rec);
     if (s == LT_OK)
-        s = add_check(t, "precision (k=3)", prec, NAN, "-");
+        s = lt_bench_dm_check_row(t, "precision (k=3)", prec, NAN, "-");
     if (s == LT_OK)
-        s = add_check(t, "recall (k=3)", rec, NAN, "-");
+        s = lt_bench_dm_check_row(t, "recall (k=3)", rec, NAN, "-");
     free(real);
     if (s == LT_OK)
-        s = copying_check(e, t);
+        s = copying_check(e, t, all_pass);
     return s;
 }
 

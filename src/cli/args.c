@@ -24,8 +24,9 @@ static void cli_args_default(const cli_opt *o, char *buf, size_t n)
         snprintf(buf, n, "%s", *(const char **)o->ptr);
     else if (o->type == CLI_OPT_INT)
         snprintf(buf, n, "%d", *(const int *)o->ptr);
-    else if (o->type == CLI_OPT_FLOAT)
-        snprintf(buf, n, "%g", (double)*(const float *)o->ptr);
+    else if (o->type == CLI_OPT_FLOAT && !isnan(*(const float *)o->ptr))
+        snprintf(buf, n, "%g", (double)*(const float *)o->ptr); /* NaN: the
+                                                    default depends on input */
     else if (o->type == CLI_OPT_U64)
         snprintf(buf, n, "%llu",
                  (unsigned long long)*(const uint64_t *)o->ptr);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *cli_dm_usage =
+const char *const cli_dm_usage_text =
     "usage: lethe dm <train|sample|eval|clip> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
     "          [--data fashion-mnist] [--steps N] [--resume]\n"
@@ -32,6 +32,8 @@ static const char *cli_dm_usage =
     "          [--n N] [--steps 50] [--eta 0] [--guidance salun|sd] [--w W]\n"
     "  eval    --model M.safetensors [--per-class 450] [--json R.json]\n"
     "          [--markdown R.md] [--grid G.png] [--classifier C]\n"
+    "          text models: --data canvas:DIR [--per-pair 2]\n"
+    "          [--style-classifier C] [--object-classifier C]\n"
     "  clip    --data DIR --out C.safetensors [--preset tiny] [--steps N]\n"
     "          (pretrain the text encoder on a FashionCanvas folder)";
 
@@ -89,7 +91,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
         {"--encoder", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
     };
-    int rc = cli_args_parse("dm train", cli_dm_usage, opts, CLI_NOPTS(opts),
+    int rc = cli_args_parse("dm train", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
     if (rc == 0 && !o->out)
         rc = cli_usage("dm train", "--out FILE is required");
@@ -198,9 +200,10 @@ typedef struct {
 static int cli_dm_sample_parse(int argc, char **argv, cli_dm_sample_opts *o)
 {
     *o = (cli_dm_sample_opts){.c = lt_dm_sample_defaults(), .cls = "all",
-                             .guidance = "salun", .n = 10};
+                             .n = 10};
     o->c.steps = 50;
     o->c.eta = 0;
+    o->c.w = NAN; /* the model's kind picks the default (cli_dm_guidance) */
     lt_dm_sample_config *c = &o->c;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &o->model, "UNet checkpoint (lethe dm train)", 0, 0},
@@ -212,16 +215,17 @@ static int cli_dm_sample_parse(int argc, char **argv, cli_dm_sample_opts *o)
         {"--n", CLI_OPT_INT, &o->n, "samples (per class with --class all)", 1, 1e6},
         {"--steps", CLI_OPT_INT, &c->steps, "sampling steps (divide T)", 1, 100000},
         {"--eta", CLI_OPT_FLOAT, &c->eta, "0: DDIM; 1: the official DDPM-like default", 0, 10},
-        {"--guidance", CLI_OPT_STR, &o->guidance, "salun: (1+w)e(c)-w e(0); sd: e(0)+w(e(c)-e(0))", 0, 0},
-        {"--w", CLI_OPT_FLOAT, &c->w, "guidance weight", -1000, 1000},
+        {"--guidance", CLI_OPT_STR, &o->guidance, "salun: (1+w)e(c)-w e(0); sd: e(0)+w(e(c)-e(0)) [class models salun, text models sd]", 0, 0},
+        {"--w", CLI_OPT_FLOAT, &c->w, "guidance weight [salun 2, sd 7.5]", -1000, 1000},
         {"--seed", CLI_OPT_U64, &c->seed, "sample i uses noise (seed, i)", 0, 0},
         {"--batch", CLI_OPT_INT, &c->batch, "samples per forward pass", 1, 4096},
     };
-    int rc = cli_args_parse("dm sample", cli_dm_usage, opts, CLI_NOPTS(opts),
+    int rc = cli_args_parse("dm sample", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
     if (rc == 0 && (!o->model || !o->out))
         rc = cli_usage("dm sample", "--model and --out are required");
-    if (rc == 0 && lt_guidance_parse(o->guidance, &c->guidance) != LT_OK)
+    if (rc == 0 && o->guidance &&
+        lt_guidance_parse(o->guidance, &c->guidance) != LT_OK)
         rc = cli_bad("dm sample", "--guidance");
     if (rc == 0 && !cli_ends_with(o->out, ".png") &&
         !cli_ends_with(o->out, ".npy"))
@@ -281,6 +285,20 @@ static int cli_dm_sample_write(const cli_dm_sample_opts *o, const lt_unet *u,
     return 0;
 }
 
+/* The guidance the user left out: the official convention of the model's
+ * kind (SalUn's DDPM: salun w 2; Stable Diffusion: sd 7.5), as
+ * lt_dm_sample_defaults / lt_dm_sample_defaults_text define them. */
+static void cli_dm_guidance(cli_dm_sample_opts *o, const lt_unet *u)
+{
+    if (!o->guidance)
+        o->c.guidance = u->cfg.kind == LT_UNET_TEXT
+                            ? lt_dm_sample_defaults_text().guidance
+                            : lt_dm_sample_defaults().guidance;
+    if (isnan(o->c.w)) /* each convention's own default weight */
+        o->c.w = o->c.guidance == LT_GUIDE_SD ? lt_dm_sample_defaults_text().w
+                                              : lt_dm_sample_defaults().w;
+}
+
 /* Class models: the classes of --class; text models: --prompt. */
 static int cli_dm_sample_run(const cli_dm_sample_opts *o, lt_unet *u,
                              const lt_dm_schedule *s, float **x, int64_t *n)
@@ -327,6 +345,7 @@ static int cli_dm_sample(int argc, char **argv)
     lt_dm_schedule s = {0};
     if (lt_unet_load(o.model, &u, &s) != LT_OK)
         return cli_fail("dm sample", "--model");
+    cli_dm_guidance(&o, u);
     float *x = NULL;
     int64_t n = 0;
     char desc[128];
@@ -369,7 +388,7 @@ static int cli_dm_eval_parse(int argc, char **argv, cli_dm_eval_opts *o)
         {"--markdown", CLI_OPT_STR, &o->markdown, "write the report as Markdown", 0, 0},
         {"--grid", CLI_OPT_STR, &c->grid, "PNG grid of the first 10 samples of each class", 0, 0},
     };
-    int rc = cli_args_parse("dm eval", cli_dm_usage, opts, CLI_NOPTS(opts),
+    int rc = cli_args_parse("dm eval", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
     if (rc == 0 && !c->model)
         rc = cli_usage("dm eval", "--model is required");
@@ -403,23 +422,48 @@ static int cli_dm_eval(int argc, char **argv)
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};
-    if (lt_bench_dm_eval(&o.c, &r, NULL) != LT_OK) {
-        lt_report_free(&r);
+    lt_status st = lt_bench_dm_eval(&o.c, &r, NULL);
+    return cli_dm_report_out(st, &r, o.json, o.markdown);
+}
+
+int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
+                      const char *markdown)
+{
+    int rc = 0;
+    if (st != LT_OK) {
+        lt_report_free(r);
         return cli_fail("dm eval", NULL);
     }
-    lt_report_markdown(&r, stdout);
-    if ((o.json && lt_report_write_json(&r, o.json) != LT_OK) ||
-        (o.markdown && lt_report_write_markdown(&r, o.markdown) != LT_OK))
+    lt_report_markdown(r, stdout);
+    if ((json && lt_report_write_json(r, json) != LT_OK) ||
+        (markdown && lt_report_write_markdown(r, markdown) != LT_OK))
         rc = cli_fail("dm eval", NULL);
-    printf("accepted: %s\n", lt_report_get(&r, "accepted"));
-    lt_report_free(&r);
+    printf("accepted: %s\n", lt_report_get(r, "accepted"));
+    lt_report_free(r);
     return rc;
+}
+
+/* Whether the --model of argv is a text model (false when it does not
+ * load: the class path then reports the error). */
+static bool cli_dm_model_is_text(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--model")) {
+            lt_unet *u = NULL;
+            lt_dm_schedule s = {0};
+            bool text = lt_unet_load(argv[i + 1], &u, &s) == LT_OK &&
+                        u->cfg.kind == LT_UNET_TEXT;
+            lt_unet_free(u);
+            lt_dm_schedule_free(&s);
+            return text;
+        }
+    return false;
 }
 
 int cli_dm(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("%s\n", cli_dm_usage);
+        printf("%s\n", cli_dm_usage_text);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "train"))
@@ -427,10 +471,12 @@ int cli_dm(int argc, char **argv)
     if (!strcmp(argv[1], "sample"))
         return cli_dm_sample(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval"))
-        return cli_dm_eval(argc - 1, argv + 1);
+        return cli_dm_model_is_text(argc - 1, argv + 1)
+                   ? cli_dm_eval_text(argc - 1, argv + 1)
+                   : cli_dm_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "clip"))
         return cli_dm_clip(argc - 1, argv + 1);
     fprintf(stderr, "lethe dm: unknown subcommand '%s'\n%s\n", argv[1],
-            cli_dm_usage);
+            cli_dm_usage_text);
     return 2;
 }

@@ -34,4 +34,13 @@ int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
                        const char *prompt, int n,
                        const lt_dm_sample_config *cfg, float **x);
 
+/* dm eval for a text model (the FashionCanvas acceptance report). */
+int cli_dm_eval_text(int argc, char **argv);
+/* Print report r of lt_bench_dm_*eval (status st), write --json and
+ * --markdown when given, free it; the exit code. */
+int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
+                      const char *markdown);
+/* The usage text of lethe dm. */
+extern const char *const cli_dm_usage_text;
+
 #endif

@@ -250,3 +250,79 @@ int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
     lt_clip_vocab_free(v);
     return rc;
 }
+
+/* ---- eval --------------------------------------------------------------------------- */
+
+typedef struct {
+    lt_bench_dm_text_cfg c;
+    const char *data, *guidance, *json, *markdown;
+} cli_dm_eval_text_opts;
+
+static int cli_dm_eval_text_parse(int argc, char **argv,
+                                  cli_dm_eval_text_opts *o)
+{
+    *o = (cli_dm_eval_text_opts){.c = lt_bench_dm_text_defaults()};
+    lt_bench_dm_text_cfg *c = &o->c;
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &c->model, "text UNet checkpoint", 0, 0},
+        {"--encoder", CLI_OPT_STR, &c->encoder, "its text encoder (default MODEL.clip.safetensors)", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "canvas:DIR, the FashionCanvas folder it was trained on", 0, 0},
+        {"--style-classifier", CLI_OPT_STR, &c->style_classifier, "style evaluator", 0, 0},
+        {"--object-classifier", CLI_OPT_STR, &c->object_classifier, "object evaluator", 0, 0},
+        {"--per-pair", CLI_OPT_INT, &c->per_pair, "samples per (style, object) pair", 1, 10},
+        {"--steps", CLI_OPT_INT, &c->sample.steps, "sampling steps", 1, 100000},
+        {"--eta", CLI_OPT_FLOAT, &c->sample.eta, "0: DDIM; 1: DDPM-like", 0, 10},
+        {"--guidance", CLI_OPT_STR, &o->guidance, "sd|salun [sd]", 0, 0},
+        {"--w", CLI_OPT_FLOAT, &c->sample.w, "guidance weight", -1000, 1000},
+        {"--seed", CLI_OPT_U64, &c->sample.seed, "sampling seed", 0, 0},
+        {"--batch", CLI_OPT_INT, &c->sample.batch, "samples per forward pass", 1, 4096},
+        {"--json", CLI_OPT_STR, &o->json, "write the report as JSON", 0, 0},
+        {"--markdown", CLI_OPT_STR, &o->markdown, "write the report as Markdown", 0, 0},
+        {"--grid", CLI_OPT_STR, &c->grid, "PNG grid: a row per style, a column per object", 0, 0},
+    };
+    int rc = cli_args_parse("dm eval", cli_dm_usage_text, opts,
+                            CLI_NOPTS(opts), argc, argv);
+    if (rc == 0 && !o->data)
+        rc = cli_usage("dm eval", "text models need --data canvas:DIR (the "
+                       "FashionCanvas folder of the real pictures)");
+    if (rc == 0 && o->guidance &&
+        lt_guidance_parse(o->guidance, &c->sample.guidance) != LT_OK)
+        rc = cli_bad("dm eval", "--guidance");
+    if (rc == 0) {
+        c->canvas = cli_canvas_dir(o->data);
+        if (lt_bench_dm_text_check(c) != LT_OK)
+            rc = cli_fail("dm eval", NULL) + 1;
+    }
+    return rc;
+}
+
+int cli_dm_eval_text(int argc, char **argv)
+{
+    cli_dm_eval_text_opts o;
+    int rc = cli_dm_eval_text_parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    char side[4096];
+    cli_clip_side_path(o.c.model, side, sizeof side);
+    lt_fileset fs;
+    memset(&fs, 0, sizeof fs);
+    lt_fileset_add(&fs, false, "--model", o.c.model);
+    lt_fileset_add(&fs, false, "--encoder", o.c.encoder ? o.c.encoder : side);
+    lt_fileset_add(&fs, false, "--style-classifier", o.c.style_classifier);
+    lt_fileset_add(&fs, false, "--object-classifier", o.c.object_classifier);
+    if (o.json)
+        lt_fileset_add(&fs, true, "--json", o.json);
+    if (o.markdown)
+        lt_fileset_add(&fs, true, "--markdown", o.markdown);
+    if (o.c.grid)
+        lt_fileset_add(&fs, true, "--grid", o.c.grid);
+    if ((rc = cli_files_check("dm eval", &fs)))
+        return rc;
+    char cmd[2048];
+    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "lethe dm eval" */
+    o.c.command = cmd;
+    o.c.progress = cli_bench_progress;
+    lt_report r = {0};
+    lt_status st = lt_bench_dm_text_eval(&o.c, &r, NULL);
+    return cli_dm_report_out(st, &r, o.json, o.markdown);
+}
