@@ -66,6 +66,15 @@ expect_error "dm unknown schedule" "schedule 'cosine': unknown" \
 expect_error "dm resume other architecture" "cannot resume: its lethe.dm.arch is 'cond:xs'" \
   "$LETHE" dm train --model cond:xs,ch=24 --data "fashion-mnist:$T/fmdm" --steps 3 \
   --batch 4 --out "$T/dm.safetensors" --resume
+if "$LETHE" dm train --model cond:xs --data "fashion-mnist:$T/fmdm" --steps 1 \
+     --batch 4 --init "$T/dm.safetensors" --out "$T/dmi.safetensors" >"$T/out" 2>"$T/err"
+then ok "dm train --init (same model)"; else bad "dm train --init"; cat "$T/err"; fi
+expect_error "dm train --init of another model" "is a cond:xs; --model is cond:xs,ch=24" \
+  "$LETHE" dm train --model cond:xs,ch=24 --data "fashion-mnist:$T/fmdm" --steps 1 \
+  --batch 4 --init "$T/dm.safetensors" --out "$T/dmx.safetensors"
+expect_error "dm train --init is --out" "same file" \
+  "$LETHE" dm train --model cond:xs --data "fashion-mnist:$T/fmdm" --steps 1 \
+  --batch 4 --init "$T/dm.safetensors" --out "$T/dm.safetensors"
 expect_error "dm sample missing model" "$T/none.safetensors" \
   "$LETHE" dm sample --model "$T/none.safetensors" --out "$T/dmx.npy"
 expect_error "dm sample nan guidance" "--w expects a finite number" \
@@ -498,6 +507,14 @@ expect_error "dm text: prompt to a class model" "--prompt needs a text model" \
 expect_error "dm text: encoder of another width" "the encoder gives 16x64 contexts" \
   "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "a dress" \
   --encoder "$T/enc64.safetensors" --out "$T/tx.png"
-[ -e "$T/tx.png" ] || [ -e "$T/tx.safetensors" ] && bad "dm text left output" || ok "dm text: no output after errors"
+expect_error "dm eval text: no canvas" "text models need --data canvas:DIR" \
+  "$LETHE" dm eval --model "$T/tdm.safetensors" --json "$T/tx.json"
+expect_error "dm eval text: too many per pair" "--per-pair" \
+  "$LETHE" dm eval --model "$T/tdm.safetensors" --data "canvas:$T/canvas" --per-pair 11 \
+  --json "$T/tx.json"
+if "$LETHE" dm sample --model "$T/tdm.safetensors" --n 1 --steps 1 --prompt "a dress" \
+     --out "$T/tdm1.npy" >"$T/out" 2>"$T/err" && grep -q "guidance sd s=7.5" "$T/err"
+then ok "dm sample: text models default to sd 7.5"; else bad "dm sample text default guidance"; cat "$T/out" "$T/err"; fi
+[ -e "$T/tx.png" ] || [ -e "$T/tx.safetensors" ] || [ -e "$T/tx.json" ] && bad "dm text left output" || ok "dm text: no output after errors"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -25,7 +25,7 @@
 const char *const cli_dm_usage_text =
     "usage: lethe dm <train|sample|eval|clip> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
-    "          [--data fashion-mnist] [--steps N] [--resume]\n"
+    "          [--data fashion-mnist] [--steps N] [--resume] [--init M]\n"
     "          --model text:xs|text:s --data canvas:DIR --encoder C.safetensors\n"
     "  sample  --model M.safetensors --out grid.png|x.npy [--class K|all]\n"
     "          | --prompt TEXT (text models) [--encoder C.safetensors]\n"
@@ -90,6 +90,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--T", CLI_OPT_INT, &o->T, "diffusion steps", 2, 100000},
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
         {"--encoder", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
+        {"--init", CLI_OPT_STR, &o->init, "start from these weights (a dm train file of the same model) with a fresh optimizer; a --resume state wins", 0, 0},
     };
     int rc = cli_args_parse("dm train", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
@@ -110,6 +111,29 @@ void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
              (long long)e->step, (long long)e->steps, e->loss, e->grad_norm,
              e->saved ? " (saved)" : "");
     cli_progress_update(&ui->bar, e->step - e->resumed_from, extra);
+}
+
+int cli_dm_init_weights(const char *init, lt_unet *u, uint64_t seed)
+{
+    lt_unet_init(u, seed);
+    if (!init)
+        return 0;
+    lt_unet *v = NULL;
+    lt_dm_schedule s = {0};
+    int rc = 0;
+    if (lt_unet_load(init, &v, &s) != LT_OK)
+        rc = cli_fail("dm train", "--init");
+    else if (strcmp(v->arch, u->arch) ||
+             v->params.n_total != u->params.n_total) {
+        fprintf(stderr, "lethe dm train: --init %s is a %s; --model is %s\n",
+                init, v->arch, u->arch);
+        rc = 2;
+    } else
+        memcpy(u->params.theta, v->params.theta,
+               (size_t)u->params.n_total * sizeof *u->params.theta);
+    lt_unet_free(v);
+    lt_dm_schedule_free(&s);
+    return rc;
 }
 
 static int cli_dm_train_run(const cli_dm_train_opts *o, lt_unet *u,
@@ -160,6 +184,8 @@ static int cli_dm_train(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     char state[4096];
     lt_dm_state_path(o.out, state, sizeof state);
+    if (o.init)
+        lt_fileset_add(&fs, false, "--init", o.init);
     lt_fileset_add(&fs, true, "--out", o.out);
     lt_fileset_add(&fs, true, "the training state", state);
     rc = cli_files_check("dm train", &fs);
@@ -177,10 +203,8 @@ static int cli_dm_train(int argc, char **argv)
                 u->cfg.res, u->cfg.classes);
         rc = 2;
     }
-    if (!rc) {
-        lt_unet_init(u, o.c.seed);
+    if (!rc && !(rc = cli_dm_init_weights(o.init, u, o.c.seed)))
         rc = cli_dm_train_run(&o, u, &s, x, y, n);
-    }
     free(x);
     free(y);
     lt_dataset_free(&d);

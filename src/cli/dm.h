@@ -11,7 +11,7 @@
 
 typedef struct {
     lt_dm_train_config c;
-    const char *model, *data, *out, *schedule, *clip;
+    const char *model, *data, *out, *schedule, *clip, *init;
     int T, exclude;
     bool resume;
 } cli_dm_train_opts;
@@ -21,6 +21,10 @@ typedef struct {
     bool started;
 } cli_dm_ui;
 
+/* Initialise u for training: seeded, then the weights of --init (a dm
+ * train file of the same architecture) when init is not NULL; an exit
+ * code. */
+int cli_dm_init_weights(const char *init, lt_unet *u, uint64_t seed);
 /* The progress bar of a training run (ud: a cli_dm_ui). */
 void cli_dm_train_progress(const lt_dm_train_event *e, void *ud);
 /* dm train for a text model u (schedule s): canvas data and --encoder. */

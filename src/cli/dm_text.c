@@ -147,6 +147,8 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--encoder", o->clip);
+    if (o->init)
+        lt_fileset_add(&fs, false, "--init", o->init);
     lt_fileset_add(&fs, true, "--out", o->out);
     lt_fileset_add(&fs, true, "the training state", state);
     if (strcmp(o->clip, side))
@@ -161,8 +163,9 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
         return cli_fail("dm train", "--encoder");
     if (lt_canvas_load(cli_canvas_dir(o->data), "train", &cv) != LT_OK)
         rc = cli_fail("dm train", "--data");
+    if (!rc)
+        rc = cli_dm_init_weights(o->init, u, o->c.seed);
     if (!rc) {
-        lt_unet_init(u, o->c.seed);
         fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld canvas "
                 "pictures, %lld steps of %d, encoder %s\n", u->arch,
                 (long long)u->params.n_train, (long long)cv.n,
