@@ -13,6 +13,15 @@
 #define LT_DM_ACCEPT_FD 5.0    /* FD <= 5 x the real-vs-real floor */
 #define LT_DM_ACCEPT_NN 0.5    /* mean NN distance >= 0.5 x the test set's */
 
+/* The settings both reports start with: title, model, arch, sampler (of
+ * cfg with T steps), commit, threads and command (when not NULL). */
+void lt_bench_dm_settings(lt_report *r, const char *model, const char *arch,
+                          const lt_dm_sample_config *cfg, int T,
+                          const char *command);
+
+/* A new "Overall" table (check | value | reference | ratio | pass). */
+lt_table *lt_bench_dm_overall_table(lt_report *r, const char *title);
+
 /* A row "name | value | reference | value / reference | pass". */
 lt_status lt_bench_dm_check_row(lt_table *t, const char *name, double v,
                                 double ref, const char *pass);

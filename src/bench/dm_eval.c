@@ -271,13 +271,17 @@ static lt_status per_class_table(dm_eval *e, lt_report *r, bool *all_pass)
     return t ? LT_OK : lt_last_status();
 }
 
-static const lt_table_col all_cols[] = {
-    {"check", "Check", NULL, 0, false},
-    {"value", "Value", "%.3f", 0, false},
-    {"reference", "Reference", "%.3f", 0, false},
-    {"ratio", "Ratio", "%.3f", 0, false},
-    {"pass", "Pass", NULL, 0, false},
-};
+lt_table *lt_bench_dm_overall_table(lt_report *r, const char *title)
+{
+    static const lt_table_col cols[] = {
+        {"check", "Check", NULL, 0, false},
+        {"value", "Value", "%.3f", 0, false},
+        {"reference", "Reference", "%.3f", 0, false},
+        {"ratio", "Ratio", "%.3f", 0, false},
+        {"pass", "Pass", NULL, 0, false},
+    };
+    return lt_report_table(r, title, cols, 5);
+}
 
 lt_status lt_bench_dm_check_row(lt_table *t, const char *name, double v,
                                 double ref, const char *pass)
@@ -343,7 +347,7 @@ static lt_status overall_table(dm_eval *e, lt_report *r, bool *all_pass)
 {
     char title[160];
     snprintf(title, sizeof title, "Overall (%lld samples)", (long long)e->n);
-    lt_table *t = lt_report_table(r, title, all_cols, 5);
+    lt_table *t = lt_bench_dm_overall_table(r, title);
     if (!t)
         return lt_last_status();
     int32_t classes[1024];
@@ -373,24 +377,32 @@ static lt_status overall_table(dm_eval *e, lt_report *r, bool *all_pass)
     return s;
 }
 
+void lt_bench_dm_settings(lt_report *r, const char *model, const char *arch,
+                          const lt_dm_sample_config *cfg, int T,
+                          const char *command)
+{
+    char desc[160];
+    lt_dm_sample_describe(cfg, T, desc, sizeof desc);
+    snprintf(r->title, sizeof r->title, "Acceptance report of %s (%s)", model,
+             arch);
+    lt_report_set(r, "model", model);
+    lt_report_set(r, "arch", arch);
+    lt_report_set(r, "sampler", desc);
+    lt_report_set(r, "commit", lt_bench_commit());
+    lt_report_set_num(r, "threads", lt_num_threads());
+    if (command)
+        lt_report_set(r, "command", command);
+}
+
 static void dm_eval_settings(dm_eval *e, lt_report *r)
 {
     const lt_bench_dm_cfg *c = e->c;
-    char desc[160];
-    lt_dm_sample_describe(&c->sample, e->s.T, desc, sizeof desc);
-    snprintf(r->title, sizeof r->title, "Acceptance report of %s (%s)",
-             c->model, e->u->arch);
-    lt_report_set(r, "model", c->model);
-    lt_report_set(r, "arch", e->u->arch);
-    lt_report_set(r, "sampler", desc);
+    lt_bench_dm_settings(r, c->model, e->u->arch, &c->sample, e->s.T,
+                         c->command);
     lt_report_set(r, "classifier", c->classifier);
     lt_report_set(r, "data", c->data);
     lt_report_set_num(r, "per_class", c->per_class);
     lt_report_set_num(r, "samples", (double)e->n);
-    lt_report_set(r, "commit", lt_bench_commit());
-    lt_report_set_num(r, "threads", lt_num_threads());
-    if (c->command)
-        lt_report_set(r, "command", c->command);
 }
 
 lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,

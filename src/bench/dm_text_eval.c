@@ -371,18 +371,11 @@ static lt_status fd_rows(dm_text_eval *e, int j, const float *test,
 
 static lt_status overall_table(dm_text_eval *e, lt_report *r, bool *all_pass)
 {
-    static const lt_table_col cols[] = {
-        {"check", "Check", NULL, 0, false},
-        {"value", "Value", "%.3f", 0, false},
-        {"reference", "Reference", "%.3f", 0, false},
-        {"ratio", "Ratio", "%.3f", 0, false},
-        {"pass", "Pass", NULL, 0, false},
-    };
     char title[160];
     snprintf(title, sizeof title, "Overall (%lld samples; real subsets of %d "
              "pictures per style and object)", (long long)e->n,
              e->c->per_pair);
-    lt_table *t = lt_report_table(r, title, cols, 5);
+    lt_table *t = lt_bench_dm_overall_table(r, title);
     int64_t *ia = malloc((size_t)e->n * sizeof *ia);
     int64_t *ib = malloc((size_t)e->n * sizeof *ib);
     float *test = NULL, *train = NULL, *real = NULL;
@@ -422,24 +415,15 @@ static lt_status overall_table(dm_text_eval *e, lt_report *r, bool *all_pass)
 static void dm_text_settings(dm_text_eval *e, lt_report *r)
 {
     const lt_bench_dm_text_cfg *c = e->c;
-    char desc[160];
-    lt_dm_sample_describe(&c->sample, e->s.T, desc, sizeof desc);
-    snprintf(r->title, sizeof r->title, "Acceptance report of %s (%s)",
-             c->model, e->u->arch);
-    lt_report_set(r, "model", c->model);
-    lt_report_set(r, "arch", e->u->arch);
-    lt_report_set(r, "sampler", desc);
-    lt_report_set(r, "prompts", "canonical: An {object} image in {style} "
+    lt_bench_dm_settings(r, c->model, e->u->arch, &c->sample, e->s.T,
+                         c->command);
+    lt_report_set(r, "prompts", "canonical: A(n) {object} image in {style} "
                   "style.");
     lt_report_set(r, "style_classifier", c->style_classifier);
     lt_report_set(r, "object_classifier", c->object_classifier);
     lt_report_set(r, "canvas", c->canvas);
     lt_report_set_num(r, "per_pair", c->per_pair);
     lt_report_set_num(r, "samples", (double)e->n);
-    lt_report_set(r, "commit", lt_bench_commit());
-    lt_report_set_num(r, "threads", lt_num_threads());
-    if (c->command)
-        lt_report_set(r, "command", c->command);
 }
 
 lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c, lt_report *out,

@@ -433,12 +433,7 @@ static int cli_dm_eval(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.c.model);
     lt_fileset_add(&fs, false, "--classifier", o.c.classifier);
-    if (o.json)
-        lt_fileset_add(&fs, true, "--json", o.json);
-    if (o.markdown)
-        lt_fileset_add(&fs, true, "--markdown", o.markdown);
-    if (o.c.grid)
-        lt_fileset_add(&fs, true, "--grid", o.c.grid);
+    cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
     char cmd[2048];
@@ -448,6 +443,17 @@ static int cli_dm_eval(int argc, char **argv)
     lt_report r = {0};
     lt_status st = lt_bench_dm_eval(&o.c, &r, NULL);
     return cli_dm_report_out(st, &r, o.json, o.markdown);
+}
+
+void cli_dm_eval_outputs(lt_fileset *fs, const char *json,
+                         const char *markdown, const char *grid)
+{
+    if (json)
+        lt_fileset_add(fs, true, "--json", json);
+    if (markdown)
+        lt_fileset_add(fs, true, "--markdown", markdown);
+    if (grid)
+        lt_fileset_add(fs, true, "--grid", grid);
 }
 
 int cli_dm_report_out(lt_status st, lt_report *r, const char *json,

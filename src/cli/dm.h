@@ -40,6 +40,9 @@ int cli_dm_sample_text(lt_unet *u, const lt_dm_schedule *s,
 
 /* dm eval for a text model (the FashionCanvas acceptance report). */
 int cli_dm_eval_text(int argc, char **argv);
+/* Add the report outputs of dm eval (each may be NULL) to fs. */
+void cli_dm_eval_outputs(lt_fileset *fs, const char *json,
+                         const char *markdown, const char *grid);
 /* Print report r of lt_bench_dm_*eval (status st), write --json and
  * --markdown when given, free it; the exit code. */
 int cli_dm_report_out(lt_status st, lt_report *r, const char *json,

@@ -313,12 +313,7 @@ int cli_dm_eval_text(int argc, char **argv)
     lt_fileset_add(&fs, false, "--encoder", o.c.encoder ? o.c.encoder : side);
     lt_fileset_add(&fs, false, "--style-classifier", o.c.style_classifier);
     lt_fileset_add(&fs, false, "--object-classifier", o.c.object_classifier);
-    if (o.json)
-        lt_fileset_add(&fs, true, "--json", o.json);
-    if (o.markdown)
-        lt_fileset_add(&fs, true, "--markdown", o.markdown);
-    if (o.c.grid)
-        lt_fileset_add(&fs, true, "--grid", o.c.grid);
+    cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
     char cmd[2048];
