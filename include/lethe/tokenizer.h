@@ -107,6 +107,14 @@ LT_API void lt_tokenizer_free(lt_tokenizer *t);
  * no token in the vocab and the tokenizer has no unk token. */
 LT_API lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
                                      size_t len, int32_t **ids, size_t *n_ids);
+/* Encode as lt_tokenizer_encode, with the special tokens the file's
+ * post_processor puts around a text (TemplateProcessing's "single"
+ * template, BertProcessing, RobertaProcessing): what Hugging Face's
+ * encode(text, add_special_tokens=True) gives. The same ids as
+ * lt_tokenizer_encode when there is no such post-processor. */
+LT_API lt_status lt_tokenizer_encode_special(const lt_tokenizer *t,
+                                             const char *text, size_t len,
+                                             int32_t **ids, size_t *n_ids);
 /* Decode n ids. On success *text is malloc'd (free with free()), holds
  * *len bytes and a terminating NUL. LT_ERR_ARG for an id out of range. */
 LT_API lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
