@@ -4,7 +4,7 @@
  * `tokenizers` library's rules: every Split behaviour (and invert),
  * Metaspace split and its decoder, byte_fallback, unk and fuse_unk, the
  * ByteFallback, Fuse, Strip and Replace decoders (and a null decoder),
- * normalized and raw added tokens, Regex Replace, TemplateProcessing and
+ * normalized and raw added tokens and their lstrip/rstrip, Regex Replace, TemplateProcessing and
  * BertProcessing, and a save/load round trip that keeps the pipeline.
  * (The real files are checked against Hugging Face in test_tokenizer_hf.)
  */
@@ -169,6 +169,24 @@ LT_TEST(added_tokens_normalized_and_raw)
     if (!t)
         return;
     TP_IDS(t, "HeLLo  \tA<S><s>", false, "added", 16, 5, 0, 0, 0, 7);
+    lt_tokenizer_free(t);
+}
+
+/* lstrip / rstrip: an added token takes the white space beside it. */
+LT_TEST(added_tokens_strip)
+{
+    const char *js = "{\"added_tokens\": [{\"id\": 7, \"content\": \"<s>\", "
+        "\"special\": true, \"lstrip\": true}, {\"id\": 8, \"content\": "
+        "\"</s>\", \"special\": true, \"rstrip\": true}], \"model\": "
+        "{\"type\": \"BPE\", \"unk_token\": \"<unk>\", " TP_VOCAB "}}";
+    lt_tokenizer *t = NULL;
+    LT_CHECK(lt_tokenizer_load_json(js, strlen(js), "inline", &t) == LT_OK,
+             "%s", lt_last_error());
+    if (!t)
+        return;
+    TP_IDS(t, "a  <s>  b", false, "lstrip", 1, 7, 17, 17, 2);
+    TP_IDS(t, "a  </s>  b", false, "rstrip", 1, 17, 17, 8, 2);
+    TP_IDS(t, "  <s></s>  ", false, "both", 7, 8);
     lt_tokenizer_free(t);
 }
 

@@ -339,16 +339,53 @@ static int32_t lt_tok_added_at(const lt_tokenizer *t, int g, const uint8_t *s,
     return -1;
 }
 
+/* The length of the white space that ends s[lo..i) (lstrip), or that
+ * starts s[i..n) (rstrip). */
+static size_t lt_tok_space_before(const uint8_t *s, size_t lo, size_t i)
+{
+    size_t k = i;
+    while (k > lo) {
+        size_t j = k - 1;
+        while (j > lo && (s[j] & 0xc0) == 0x80 && k - j < 4)
+            j--;
+        uint32_t cp;
+        int l = lt_tok_utf8_next(s + j, k - j, &cp);
+        if (cp == LT_TOK_BADCP || j + (size_t)l != k || !lt_tok_is_space(cp))
+            break;
+        k = j;
+    }
+    return i - k;
+}
+
+static size_t lt_tok_space_after(const uint8_t *s, size_t i, size_t n)
+{
+    size_t k = i;
+    while (k < n) {
+        uint32_t cp;
+        int l = lt_tok_utf8_next(s + k, n - k, &cp);
+        if (cp == LT_TOK_BADCP || !lt_tok_is_space(cp))
+            break;
+        k += (size_t)l;
+    }
+    return k - i;
+}
+
 int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
                           size_t n, size_t pos, size_t *at, size_t *len)
 {
     *len = 0;
     for (size_t i = pos; t->n_match_len[group] && i < n; i++) {
         int32_t id = lt_tok_added_at(t, group, s, n, i, len);
-        if (id >= 0) {
-            *at = i;
-            return id;
-        }
+        if (id < 0)
+            continue;
+        /* lstrip / rstrip: the token takes the white space beside it */
+        size_t b = t->flags[id] & LT_TOKF_LSTRIP
+                       ? lt_tok_space_before(s, pos, i) : 0;
+        if (t->flags[id] & LT_TOKF_RSTRIP)
+            *len += lt_tok_space_after(s, i + *len, n);
+        *at = i - b;
+        *len += b;
+        return id;
     }
     *at = n;
     return -1;

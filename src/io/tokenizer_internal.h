@@ -233,8 +233,8 @@ lt_status lt_tok_finish(lt_tokenizer *t);
 int32_t lt_tok_lookup(const lt_tokenizer *t, const void *bytes, size_t len,
                       bool literal);
 /* The leftmost, longest added token of group (0 raw, 1 normalized) in
- * s[pos..n): its id, start in *at and matched length in *len; -1 (and
- * *at = n) if none. */
+ * s[pos..n): its id, start in *at and matched length in *len (with the
+ * white space its lstrip/rstrip options take); -1 (and *at = n) if none. */
 int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
                           size_t n, size_t pos, size_t *at, size_t *len);
 
