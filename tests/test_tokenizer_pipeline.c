@@ -4,7 +4,7 @@
  * `tokenizers` library's rules: every Split behaviour (and invert),
  * Metaspace split and its decoder, byte_fallback, unk and fuse_unk, the
  * ByteFallback, Fuse, Strip and Replace decoders (and a null decoder),
- * normalized and raw added tokens and their lstrip/rstrip, Regex Replace, TemplateProcessing and
+ * normalized and raw added tokens and their lstrip/rstrip/single_word, Regex Replace, TemplateProcessing and
  * BertProcessing, and a save/load round trip that keeps the pipeline.
  * (The real files are checked against Hugging Face in test_tokenizer_hf.)
  */
@@ -172,7 +172,8 @@ LT_TEST(added_tokens_normalized_and_raw)
     lt_tokenizer_free(t);
 }
 
-/* lstrip / rstrip: an added token takes the white space beside it. */
+/* lstrip / rstrip: an added token takes the white space beside it;
+ * single_word: it is not matched inside a word. */
 LT_TEST(added_tokens_strip)
 {
     const char *js = "{\"added_tokens\": [{\"id\": 7, \"content\": \"<s>\", "
@@ -187,6 +188,15 @@ LT_TEST(added_tokens_strip)
     TP_IDS(t, "a  <s>  b", false, "lstrip", 1, 7, 17, 17, 2);
     TP_IDS(t, "a  </s>  b", false, "rstrip", 1, 17, 17, 8, 2);
     TP_IDS(t, "  <s></s>  ", false, "both", 7, 8);
+    lt_tokenizer_free(t);
+    js = "{\"added_tokens\": [{\"id\": 16, \"content\": \"hello\", "
+         "\"single_word\": true}], \"model\": {\"type\": \"BPE\", "
+         "\"unk_token\": \"<unk>\", " TP_VOCAB "}}";
+    LT_CHECK(lt_tokenizer_load_json(js, strlen(js), "inline", &t) == LT_OK,
+             "%s", lt_last_error());
+    if (t) /* single_word: not inside a word */
+        TP_IDS(t, "hello,hello ahello", false, "single_word", 16, 11, 16, 17,
+               1, 0, 0, 0, 0, 0);
     lt_tokenizer_free(t);
 }
 

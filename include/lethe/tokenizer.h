@@ -45,10 +45,10 @@
  * Where the Rust `tokenizers` library and its JavaScript port differ,
  * Lethe follows Rust: Digits splits at every Unicode number, Whitespace
  * uses Unicode \w, Metaspace honours "split", Prepend leaves empty text
- * empty. Other differences from `tokenizers`: the single_word option of
- * added tokens is kept on save but not applied when matching (lstrip and
- * rstrip are: the token takes the white space beside it); an added token
- * decodes to its content; Lowercase is
+ * empty. Added tokens honour lstrip and rstrip (the token takes the white
+ * space beside it) and single_word (not matched next to a letter, number
+ * or "_"). Other differences from `tokenizers`: an added token decodes to
+ * its content; Lowercase is
  * Unicode's simple mapping (plus final sigma and U+0130), NFC etc. come
  * from utf8proc's Unicode tables; PCRE2's \s is Unicode's space
  * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085).

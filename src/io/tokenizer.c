@@ -370,13 +370,33 @@ static size_t lt_tok_space_after(const uint8_t *s, size_t i, size_t n)
     return k - i;
 }
 
+/* Whether the character at s[i] is a word character (\\w). */
+static bool lt_tok_word_at(const uint8_t *s, size_t n, size_t i)
+{
+    uint32_t cp;
+    lt_tok_utf8_next(s + i, n - i, &cp);
+    return cp == '_' || (cp != LT_TOK_BADCP &&
+                         (lt_tok_is_letter(cp) || lt_tok_is_number(cp)));
+}
+
+/* single_word: a match at s[a..b) touching a word character is not one. */
+static bool lt_tok_inside_word(const uint8_t *s, size_t n, size_t a, size_t b)
+{
+    size_t j = a;
+    while (j > 0 && a - j < 4 && (s[j - 1] & 0xc0) == 0x80)
+        j--;
+    return (a > 0 && lt_tok_word_at(s, n, j > 0 ? j - 1 : 0)) ||
+           (b < n && lt_tok_word_at(s, n, b));
+}
+
 int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
                           size_t n, size_t pos, size_t *at, size_t *len)
 {
     *len = 0;
     for (size_t i = pos; t->n_match_len[group] && i < n; i++) {
         int32_t id = lt_tok_added_at(t, group, s, n, i, len);
-        if (id < 0)
+        if (id < 0 || ((t->flags[id] & LT_TOKF_SINGLE_WORD) &&
+                       lt_tok_inside_word(s, n, i, i + *len)))
             continue;
         /* lstrip / rstrip: the token takes the white space beside it */
         size_t b = t->flags[id] & LT_TOKF_LSTRIP
