@@ -145,6 +145,14 @@ LT_TEST(byte_fallback_unk_and_decoders)
     tp_text(t, (const int32_t[]){4, 1, 6, 4, 3}, 5, "ac ab", "decoders");
     /* a byte that is not UTF-8 on its own becomes U+FFFD */
     tp_text(t, (const int32_t[]){1, 15}, 2, "a\xef\xbf\xbd", "bad byte");
+    int32_t many[100];
+    char want[101];
+    for (int i = 0; i < 100; i++) {
+        many[i] = 6;
+        want[i] = 'c';
+    }
+    want[100] = 0;
+    tp_text(t, many, 100, want, "a long run of byte tokens");
     lt_tokenizer_free(t);
     t = tp_load("", "");
     if (t) /* no fuse_unk, no byte_fallback */

@@ -123,14 +123,17 @@ lt_status lt_tok_parse_decoder(lt_tokenizer *t, const cJSON *o,
 {
     t->has_decoder = o && !cJSON_IsNull(o);
     lt_status st = t->has_decoder ? lt_td_one(t, o, name, 0) : LT_OK;
+    static const char *const names[] = {"ByteLevel", "Metaspace",
+        "ByteFallback", "Fuse", "Strip", "Replace"};
     for (int i = 0; i < t->dec.n && st == LT_OK; i++) {
-        bool bl = t->dec.step[i].kind == LT_TS_DEC_BYTELEVEL;
-        if (bl != t->byte_level)
+        int k = (int)t->dec.step[i].kind - (int)LT_TS_DEC_BYTELEVEL;
+        if ((k == 0) != t->byte_level)
             st = lt_set_error(LT_ERR_FORMAT, "%s: decoder '%s' %s", name,
-                              bl ? "ByteLevel" : "step",
-                              bl ? "needs a ByteLevel pre_tokenizer"
-                                 : "cannot follow a ByteLevel pre_tokenizer "
-                                   "(only a ByteLevel decoder can)");
+                              names[k], k == 0
+                                  ? "needs a ByteLevel pre_tokenizer"
+                                  : "is not supported with a ByteLevel "
+                                    "pre_tokenizer (only a ByteLevel "
+                                    "decoder is)");
     }
     return st;
 }
@@ -197,26 +200,28 @@ static lt_status lt_td_flush(uint8_t *b, size_t n, lt_tok_pieces *out)
 
 static lt_status lt_td_bytefallback(lt_tok_pieces *in, lt_tok_pieces *out)
 {
-    uint8_t run[64];
-    size_t nr = 0;
-    lt_status st = LT_OK;
+    lt_tok_pieces run; /* the bytes of the current run, as one piece */
+    memset(&run, 0, sizeof run);
+    lt_status st = lt_tok_pieces_push(&run, NULL, 0);
     for (size_t k = 0; k < in->np && st == LT_OK; k++) {
         const uint8_t *s = in->buf + in->off[k];
         int b = lt_td_byte(s, in->len[k]);
-        if (b >= 0 && nr < sizeof run) {
-            run[nr++] = (uint8_t)b;
-            continue;
-        }
-        st = lt_td_flush(run, nr, out);
-        nr = 0;
+        uint8_t c = (uint8_t)b;
         if (b >= 0) {
-            run[nr++] = (uint8_t)b;
+            st = lt_tok_pieces_append(&run, &c, 1);
             continue;
         }
+        st = lt_td_flush(run.buf, run.n, out);
+        lt_tok_pieces_clear(&run);
+        if (st == LT_OK)
+            st = lt_tok_pieces_push(&run, NULL, 0);
         if (st == LT_OK)
             st = lt_tok_pieces_push(out, s, in->len[k]);
     }
-    return st == LT_OK ? lt_td_flush(run, nr, out) : st;
+    if (st == LT_OK)
+        st = lt_td_flush(run.buf, run.n, out);
+    lt_tok_pieces_free(&run);
+    return st;
 }
 
 static lt_status lt_td_strip(const lt_tok_step *p, lt_tok_pieces *in,
