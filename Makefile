@@ -22,10 +22,12 @@ configure: deps
 
 test: all
 	@sh cmake/deps.sh --data
+	@sh cmake/hf_tokenizers.sh
 	cd $(BUILD) && ctest --output-on-failure
 
 asan: deps
 	@sh cmake/deps.sh --data
+	@sh cmake/hf_tokenizers.sh
 	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) -DLETHE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure

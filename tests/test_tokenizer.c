@@ -509,12 +509,30 @@ LT_TEST(errors_model_type_and_components)
                          "{\"a\": 0}}}", LT_ERR_FORMAT, "WordPiece", "BPE");
     tk_expect_load_error("{\"model\": {\"type\": \"Unigram\", \"vocab\": "
                          "[[\"a\", -1.0]]}}", LT_ERR_FORMAT, "Unigram", NULL);
-    tk_expect_load_error("{" TK_PRE "\"normalizer\": {\"type\": \"NFC\"}, "
+    tk_expect_load_error("{" TK_PRE "\"normalizer\": {\"type\": \"Sequence\", "
+                         "\"normalizers\": [{\"type\": \"NFC\"}, {\"type\": "
+                         "\"BertNormalizer\"}]}, \"model\": {\"type\": \"BPE\", "
+                         "\"vocab\": {}, \"merges\": []}}", LT_ERR_FORMAT,
+                         "normalizer 'BertNormalizer' is not supported", NULL);
+    tk_expect_load_error("{\"pre_tokenizer\": {\"type\": \"Punctuation\"}, "
                          "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
-                         "\"merges\": []}}", LT_ERR_FORMAT, "NFC", NULL);
-    tk_expect_load_error("{\"pre_tokenizer\": {\"type\": \"Metaspace\"}, "
+                         "\"merges\": []}}", LT_ERR_FORMAT, "Punctuation", NULL);
+    tk_expect_load_error("{\"decoder\": {\"type\": \"WordPiece\"}, "
                          "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
-                         "\"merges\": []}}", LT_ERR_FORMAT, "Metaspace", NULL);
+                         "\"merges\": []}}", LT_ERR_FORMAT,
+                         "decoder 'WordPiece' is not supported", NULL);
+    tk_expect_load_error("{\"post_processor\": {\"type\": \"Foo\"}, "
+                         "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
+                         "\"merges\": []}}", LT_ERR_FORMAT,
+                         "post_processor 'Foo' is not supported", NULL);
+    tk_expect_load_error("{\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": "
+                         "{\"Regex\": \"(a\"}, \"behavior\": \"Isolated\"}, "
+                         "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
+                         "\"merges\": []}}", LT_ERR_FORMAT, "does not compile",
+                         "Split");
+    tk_expect_load_error("{" TK_PRE "\"decoder\": {\"type\": \"Fuse\"}, "
+                         "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
+                         "\"merges\": []}}", LT_ERR_FORMAT, "ByteLevel", NULL);
     tk_expect_load_error("[1, 2]", LT_ERR_FORMAT, "not a JSON object", NULL);
     tk_expect_load_error("{" TK_PRE "\"model\": {\"type\": \"BPE\"}}",
                          LT_ERR_FORMAT, "vocab", NULL);

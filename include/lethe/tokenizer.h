@@ -1,36 +1,57 @@
 /*
- * lethe/tokenizer.h - byte-level BPE tokenizer (io layer), the kind GPT-2
- * and many Hugging Face models use: train one on a corpus, encode text to
- * int32 ids, decode ids to text, save and load Hugging Face tokenizer.json
- * files (BPE model), so our files load in the `tokenizers` library and
- * theirs load here.
+ * lethe/tokenizer.h - BPE tokenizers (io layer): train a byte-level one
+ * (the kind GPT-2 uses) on a corpus, or load a Hugging Face
+ * tokenizer.json (Llama 3, Qwen 2/3, Llama 2 / Mistral, Gemma, GPT-2 and
+ * the like); encode text to int32 ids, decode ids to text, save
+ * tokenizer.json files that the `tokenizers` library loads.
  *
- * The algorithm:
- *   1. Added (special) tokens such as "<|endoftext|>" are matched whole in
- *      the input first (leftmost, longest match wins); the text between them
- *      is tokenized as below.
- *   2. The GPT-2 pre-tokenizer splits text into words, exactly as the regex
- *        's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
- *      does (Unicode letters, numbers and White_Space; a single space is
- *      attached to the word that follows it). Bytes that are not valid
- *      UTF-8 count as punctuation, so any byte string can be encoded.
- *   3. Each word starts as its bytes (one token per byte: the vocab holds
- *      all 256) and merges are applied by rank, lowest rank first.
- * Decoding concatenates the bytes of the tokens, so decode(encode(x)) == x
- * for every byte string x (for a tokenizer made by lt_tokenizer_train, or a
- * loaded one whose vocab has all 256 byte tokens and no add_prefix_space).
+ * Encoding follows Hugging Face's pipeline, and gives the ids and text of
+ * its implementation (tests/test_tokenizer_hf.c checks four real files
+ * against @huggingface/tokenizers):
+ *   1. Added (special) tokens are matched whole in the raw text first
+ *      (leftmost, longest match wins); the text between them goes on.
+ *   2. The normalizer: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace
+ *      (a string or a regex), Strip, Sequence. Added tokens marked
+ *      "normalized" are then matched in the normalized text.
+ *   3. The pre-tokenizer splits the text into words: ByteLevel (with or
+ *      without GPT-2's regex, written out by hand), Split (a string or a
+ *      Unicode regex run by PCRE2: \p{L}, \p{N}, lookahead, (?i:...);
+ *      behaviors Removed, Isolated, MergedWithPrevious, MergedWithNext,
+ *      Contiguous; invert), Metaspace, Whitespace, WhitespaceSplit,
+ *      Digits, Sequence.
+ *   4. The BPE model encodes each word. With a ByteLevel pre-tokenizer a
+ *      word starts as its bytes (one token per byte: token strings in the
+ *      file are GPT-2's printable "byte-level" characters, space is "Ġ");
+ *      otherwise (SentencePiece style) as its characters, a character
+ *      without a token becoming its "<0xXX>" tokens (byte_fallback) or the
+ *      unk token (consecutive ones fused under fuse_unk). Merges apply by
+ *      rank, lowest first; ignore_merges takes a word that is a token
+ *      whole.
+ *   5. lt_tokenizer_encode_special adds the post-processor's special
+ *      tokens (TemplateProcessing's single template, BertProcessing,
+ *      RobertaProcessing; ByteLevel and Sequence too); lt_tokenizer_encode
+ *      never does (callers add BOS/EOS).
+ * Decoding runs the decoder (ByteLevel, Metaspace, ByteFallback, Fuse,
+ * Strip, Replace, Sequence) over the token strings; byte-level tokens
+ * decode to their bytes, so decode(encode(x)) == x for every byte string
+ * x of a trained tokenizer (Hugging Face would replace invalid UTF-8 by
+ * U+FFFD; Lethe keeps the bytes). A file with no decoder joins the token
+ * strings with spaces, as `tokenizers` does. decode is the `tokenizers`
+ * library's: no clean_up_tokenization_spaces (a transformers option).
+ * Anything else (another model type, normalizer, pre-tokenizer,
+ * post-processor or decoder, a pattern PCRE2 rejects) is LT_ERR_FORMAT
+ * with a message naming the file and the unsupported thing.
  *
- * In tokenizer.json the bytes of a token are written as GPT-2's printable
- * "byte-level" characters (space is "Ġ", newline "Ċ"). Loading accepts
- * model.type "BPE" (or no type with vocab + merges), merges written as
- * "a b" strings or ["a", "b"] pairs, added_tokens, a ByteLevel
- * pre_tokenizer (add_prefix_space and use_regex honoured), a null
- * normalizer, a ByteLevel or null decoder, and model.unk_token and
- * model.ignore_merges; post_processor is ignored (encode never adds
- * BOS/EOS; callers add them). Anything else is LT_ERR_FORMAT with a message
- * naming the file and the unsupported thing. Differences from `tokenizers`:
- * the lstrip/rstrip/single_word options of added tokens are kept on save but
- * not applied when matching, and an added token decodes to its content.
+ * Where the Rust `tokenizers` library and its JavaScript port differ,
+ * Lethe follows Rust: Digits splits at every Unicode number, Whitespace
+ * uses Unicode \w, Metaspace honours "split", Prepend leaves empty text
+ * empty. Added tokens honour lstrip and rstrip (the token takes the white
+ * space beside it) and single_word (not matched next to a letter, number
+ * or "_"). Other differences from `tokenizers`: an added token decodes to
+ * its content; Lowercase is
+ * Unicode's simple mapping (plus final sigma and U+0130), NFC etc. come
+ * from utf8proc's Unicode tables; PCRE2's \s is Unicode's space
+ * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085).
  *
  * Training (lt_tokenizer_train): ids 0..k-1 are the k special tokens, then
  * the 256 byte tokens (ordered by their byte-level character, as GPT-2 and
@@ -38,6 +59,8 @@
  * pair with the highest count (words weighted by frequency); ties go to the
  * pair with the smallest (left id, right id). Training stops at vocab_size
  * tokens or when the best pair occurs fewer than min_frequency times.
+ * Saving writes a loaded tokenizer's pipeline back as it was read, and a
+ * trained one's as ByteLevel components.
  *
  * Errors follow the library's conventions: a status is returned and
  * lt_last_error() holds a message naming the file or argument.
@@ -103,10 +126,19 @@ LT_API char *lt_tokenizer_to_json(const lt_tokenizer *t);
 LT_API void lt_tokenizer_free(lt_tokenizer *t);
 
 /* Encode len bytes of text. On success *ids is a malloc'd array of *n_ids
- * ids (free with free(); NULL when *n_ids is 0). LT_ERR_ARG when a byte has
- * no token in the vocab and the tokenizer has no unk token. */
+ * ids (free with free(); NULL when *n_ids is 0). LT_ERR_ARG when a byte
+ * (or character) has no token in the vocab, nor byte-fallback tokens, and
+ * the tokenizer has no unk token. */
 LT_API lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
                                      size_t len, int32_t **ids, size_t *n_ids);
+/* Encode as lt_tokenizer_encode, with the special tokens the file's
+ * post_processor puts around a text (TemplateProcessing's "single"
+ * template, BertProcessing, RobertaProcessing): what Hugging Face's
+ * encode(text, add_special_tokens=True) gives. The same ids as
+ * lt_tokenizer_encode when there is no such post-processor. */
+LT_API lt_status lt_tokenizer_encode_special(const lt_tokenizer *t,
+                                             const char *text, size_t len,
+                                             int32_t **ids, size_t *n_ids);
 /* Decode n ids. On success *text is malloc'd (free with free()), holds
  * *len bytes and a terminating NUL. LT_ERR_ARG for an id out of range. */
 LT_API lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,

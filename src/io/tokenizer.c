@@ -9,6 +9,7 @@
  */
 #include "tokenizer_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,11 @@ lt_tokenizer *lt_tok_new(void)
         return NULL;
     }
     t->use_regex = true;
+    t->byte_level = true;
     for (int r = 0; r < LT_TOK_N_ROLES; r++)
         t->role[r] = -1;
+    for (int b = 0; b < 256; b++)
+        t->byte_fallback_id[b] = -1;
     return t;
 }
 
@@ -39,6 +43,17 @@ void lt_tokenizer_free(lt_tokenizer *t)
     free(t->merge);
     lt_tok_imap_free(&t->merge_map);
     free(t->added);
+    lt_tok_smap_free(&t->match_map);
+    free(t->match_len[0]);
+    free(t->match_len[1]);
+    lt_tok_steps_free(&t->norm);
+    lt_tok_steps_free(&t->pre);
+    lt_tok_steps_free(&t->dec);
+    free(t->tmpl);
+    free(t->json_norm);
+    free(t->json_pre);
+    free(t->json_post);
+    free(t->json_dec);
     free(t);
 }
 
@@ -193,16 +208,93 @@ static void lt_tok_sort_added(lt_tokenizer *t)
     }
 }
 
+/* "<0xXX>" tokens (byte_fallback). */
+static void lt_tok_find_fallback(lt_tokenizer *t)
+{
+    for (int b = 0; b < 256; b++) {
+        char name[8];
+        snprintf(name, sizeof name, "<0x%02X>", b);
+        t->byte_fallback_id[b] = lt_tok_lookup(t, name, 6, true);
+    }
+}
+
+/* Put match string s[0..n) (at pool offset off) of added token id in
+ * group g; the first of equal strings wins. */
+static lt_status lt_tok_match_add(lt_tokenizer *t, int g, int32_t id,
+                                  uint64_t off, size_t n)
+{
+    if (lt_tok_smap_reserve(&t->match_map) != LT_OK)
+        return LT_ERR_NOMEM;
+    const char *s = t->pool + off;
+    uint32_t h = lt_tok_hash_bytes(s, n, (uint8_t)g);
+    lt_tok_sslot *sl = lt_tok_smap_slot(&t->match_map, t->pool, s, n,
+                                        (uint8_t)g, h);
+    if (!sl->hash) {
+        *sl = (lt_tok_sslot){off, (uint32_t)n, h, id, (uint8_t)g};
+        t->match_map.n++;
+    }
+    uint8_t c = (uint8_t)s[0];
+    t->added_first[g][c >> 3] |= (uint8_t)(1u << (c & 7));
+    int k = 0;
+    while (k < t->n_match_len[g] && t->match_len[g][k] > n)
+        k++;
+    if (k < t->n_match_len[g] && t->match_len[g][k] == n)
+        return LT_OK;
+    uint32_t *p = realloc(t->match_len[g],
+                          (size_t)(t->n_match_len[g] + 1) * sizeof *p);
+    if (!p)
+        return lt_set_error(LT_ERR_NOMEM, "tokenizer: out of memory");
+    memmove(p + k + 1, p + k, (size_t)(t->n_match_len[g] - k) * sizeof *p);
+    p[k] = (uint32_t)n;
+    t->match_len[g] = p;
+    t->n_match_len[g]++;
+    return LT_OK;
+}
+
+/* The match string of an added token: its content, or (normalized: true
+ * under a normalizer) its normalized content, added to the pool. */
+static lt_status lt_tok_match_token(lt_tokenizer *t, int32_t id)
+{
+    if (!(t->flags[id] & LT_TOKF_NORMALIZED) || !t->norm.n)
+        return lt_tok_match_add(t, 0, id, t->off[id], t->len[id]);
+    lt_tok_pieces p;
+    memset(&p, 0, sizeof p);
+    uint64_t off = 0;
+    lt_status st = lt_tok_normalize(t, (const uint8_t *)t->pool + t->off[id],
+                                    t->len[id], &p);
+    if (st == LT_OK && p.n == 0)
+        st = lt_set_error(LT_ERR_FORMAT, "tokenizer: added token %d is empty "
+                          "once normalized", (int)id);
+    if (st == LT_OK)
+        st = lt_tok_pool_add(t, p.buf, p.n, &off);
+    if (st == LT_OK)
+        st = lt_tok_match_add(t, 1, id, off, p.n);
+    lt_tok_pieces_free(&p);
+    return st;
+}
+
+static void lt_tok_match_reset(lt_tokenizer *t)
+{
+    lt_tok_smap_free(&t->match_map);
+    for (int g = 0; g < 2; g++) {
+        free(t->match_len[g]);
+        t->match_len[g] = NULL;
+        t->n_match_len[g] = 0;
+    }
+    memset(t->added_first, 0, sizeof t->added_first);
+}
+
 lt_status lt_tok_finish(lt_tokenizer *t)
 {
     for (int b = 0; b < 256; b++) {
         uint8_t c = (uint8_t)b;
         t->byte_id[b] = lt_tok_lookup(t, &c, 1, false);
     }
+    lt_tok_find_fallback(t);
     free(t->added);
     t->added = NULL;
     t->n_added = 0;
-    memset(t->added_first, 0, sizeof t->added_first);
+    lt_tok_match_reset(t);
     for (int32_t id = 0; id < t->n; id++)
         t->n_added += (t->flags[id] & LT_TOKF_ADDED) != 0;
     if (t->n_added) {
@@ -218,30 +310,102 @@ lt_status lt_tok_finish(lt_tokenizer *t)
             return lt_set_error(LT_ERR_FORMAT,
                                 "tokenizer: added token %d is empty", (int)id);
         t->added[k++] = id;
-        uint8_t c = (uint8_t)t->pool[t->off[id]];
-        t->added_first[c >> 3] |= (uint8_t)(1u << (c & 7));
     }
     lt_tok_sort_added(t);
+    for (int i = 0; i < t->n_added; i++)
+        if (lt_tok_match_token(t, t->added[i]) != LT_OK)
+            return lt_last_status();
     lt_tok_infer_roles(t);
     return LT_OK;
 }
 
-int32_t lt_tok_find_added(const lt_tokenizer *t, const uint8_t *s, size_t n,
-                          size_t pos, size_t *at)
+/* The longest added token of group g at s[i..n), or -1. */
+static int32_t lt_tok_added_at(const lt_tokenizer *t, int g, const uint8_t *s,
+                               size_t n, size_t i, size_t *len)
 {
-    if (t->n_added) {
-        for (size_t i = pos; i < n; i++) {
-            if (!(t->added_first[s[i] >> 3] & (1u << (s[i] & 7))))
-                continue;
-            for (int k = 0; k < t->n_added; k++) {
-                int32_t id = t->added[k];
-                size_t l = t->len[id];
-                if (l <= n - i && memcmp(s + i, t->pool + t->off[id], l) == 0) {
-                    *at = i;
-                    return id;
-                }
-            }
+    if (!(t->added_first[g][s[i] >> 3] & (1u << (s[i] & 7))))
+        return -1;
+    for (int k = 0; k < t->n_match_len[g]; k++) {
+        size_t l = t->match_len[g][k];
+        if (l > n - i)
+            continue;
+        int32_t id = lt_tok_smap_get(&t->match_map, t->pool, s + i, l,
+                                     (uint8_t)g);
+        if (id >= 0) {
+            *len = l;
+            return id;
         }
+    }
+    return -1;
+}
+
+/* The length of the white space that ends s[lo..i) (lstrip), or that
+ * starts s[i..n) (rstrip). */
+static size_t lt_tok_space_before(const uint8_t *s, size_t lo, size_t i)
+{
+    size_t k = i;
+    while (k > lo) {
+        size_t j = k - 1;
+        while (j > lo && (s[j] & 0xc0) == 0x80 && k - j < 4)
+            j--;
+        uint32_t cp;
+        int l = lt_tok_utf8_next(s + j, k - j, &cp);
+        if (cp == LT_TOK_BADCP || j + (size_t)l != k || !lt_tok_is_space(cp))
+            break;
+        k = j;
+    }
+    return i - k;
+}
+
+static size_t lt_tok_space_after(const uint8_t *s, size_t i, size_t n)
+{
+    size_t k = i;
+    while (k < n) {
+        uint32_t cp;
+        int l = lt_tok_utf8_next(s + k, n - k, &cp);
+        if (cp == LT_TOK_BADCP || !lt_tok_is_space(cp))
+            break;
+        k += (size_t)l;
+    }
+    return k - i;
+}
+
+/* Whether the character at s[i] is a word character (\\w). */
+static bool lt_tok_word_at(const uint8_t *s, size_t n, size_t i)
+{
+    uint32_t cp;
+    lt_tok_utf8_next(s + i, n - i, &cp);
+    return cp == '_' || (cp != LT_TOK_BADCP &&
+                         (lt_tok_is_letter(cp) || lt_tok_is_number(cp)));
+}
+
+/* single_word: a match at s[a..b) touching a word character is not one. */
+static bool lt_tok_inside_word(const uint8_t *s, size_t n, size_t a, size_t b)
+{
+    size_t j = a;
+    while (j > 0 && a - j < 4 && (s[j - 1] & 0xc0) == 0x80)
+        j--;
+    return (a > 0 && lt_tok_word_at(s, n, j > 0 ? j - 1 : 0)) ||
+           (b < n && lt_tok_word_at(s, n, b));
+}
+
+int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
+                          size_t n, size_t pos, size_t *at, size_t *len)
+{
+    *len = 0;
+    for (size_t i = pos; t->n_match_len[group] && i < n; i++) {
+        int32_t id = lt_tok_added_at(t, group, s, n, i, len);
+        if (id < 0 || ((t->flags[id] & LT_TOKF_SINGLE_WORD) &&
+                       lt_tok_inside_word(s, n, i, i + *len)))
+            continue;
+        /* lstrip / rstrip: the token takes the white space beside it */
+        size_t b = t->flags[id] & LT_TOKF_LSTRIP
+                       ? lt_tok_space_before(s, pos, i) : 0;
+        if (t->flags[id] & LT_TOKF_RSTRIP)
+            *len += lt_tok_space_after(s, i + *len, n);
+        *at = i - b;
+        *len += b;
+        return id;
     }
     *at = n;
     return -1;
@@ -252,6 +416,41 @@ int32_t lt_tok_find_added(const lt_tokenizer *t, const uint8_t *s, size_t n,
 static bool lt_tok_valid(const lt_tokenizer *t, int32_t id)
 {
     return t && id >= 0 && id < t->n && (t->flags[id] & LT_TOKF_USED);
+}
+
+/* Decoding tokens that are UTF-8 strings: the decoder steps over the
+ * token strings, then joined (with " " when the file had no decoder, as
+ * `tokenizers` does). */
+static lt_status lt_tok_decode_pipeline(const lt_tokenizer *t,
+                                        const int32_t *ids, size_t n,
+                                        char **text, size_t *len)
+{
+    lt_tok_pieces a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    lt_status st = LT_OK;
+    for (size_t i = 0; i < n && st == LT_OK; i++)
+        st = lt_tok_pieces_push(&a, t->pool + t->off[ids[i]], t->len[ids[i]]);
+    if (st == LT_OK)
+        st = lt_tok_run_decoders(t, &a, &b);
+    char *out = st == LT_OK ? malloc(a.n + a.np + 1) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; out && i < a.np; i++) {
+        if (i && !t->has_decoder)
+            out[k++] = ' ';
+        if (a.len[i])
+            memcpy(out + k, a.buf + a.off[i], a.len[i]);
+        k += a.len[i];
+    }
+    lt_tok_pieces_free(&a);
+    lt_tok_pieces_free(&b);
+    if (!out)
+        return st == LT_OK ? lt_set_error(LT_ERR_NOMEM, "lt_tokenizer_decode: "
+                                          "out of memory") : st;
+    out[k] = 0;
+    *text = out;
+    *len = k;
+    return LT_OK;
 }
 
 lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
@@ -272,6 +471,8 @@ lt_status lt_tokenizer_decode(const lt_tokenizer *t, const int32_t *ids,
                                 (long)ids[i], i, (int)t->n);
         total += t->len[ids[i]];
     }
+    if (!t->byte_level)
+        return lt_tok_decode_pipeline(t, ids, n, text, len);
     char *out = malloc(total + 1);
     if (!out)
         return lt_set_error(LT_ERR_NOMEM, "lt_tokenizer_decode: out of memory");

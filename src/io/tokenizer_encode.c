@@ -1,9 +1,16 @@
 /*
- * tokenizer_encode.c - encoding text to ids: added tokens are cut out
- * first (leftmost, longest match), the text between them is split by the
- * GPT-2 pre-tokenizer, and each word goes from bytes to tokens by applying
- * merges lowest rank first (leftmost first among equal ranks) with a
- * per-word min-heap of candidate pairs over a linked list of symbols.
+ * tokenizer_encode.c - encoding text to ids, as Hugging Face's pipeline
+ * does: added tokens are cut out of the raw text first (leftmost, longest
+ * match); the text between them is normalized, then the added tokens
+ * marked normalized are cut out of that; each remaining section is
+ * pre-tokenized into words, and each word goes to tokens by BPE. A word
+ * starts as its bytes (byte-level tokenizers) or its characters (others:
+ * a character without a token becomes its "<0xXX>" byte tokens under
+ * byte_fallback, else the unk token, consecutive unks fused under
+ * fuse_unk); merges apply lowest rank first (leftmost first among equal
+ * ranks) with a per-word min-heap of candidate pairs over a linked list
+ * of symbols. lt_tokenizer_encode_special adds the post-processor's
+ * special tokens.
  */
 #include "tokenizer_internal.h"
 
@@ -19,8 +26,8 @@ typedef struct {
     int32_t *sym, *prev, *next; /* the word's symbols as a linked list */
     uint64_t *heap;        /* rank << 32 | position, a min-heap */
     size_t heap_n, word_cap;
-    uint8_t *tmp;          /* a segment with a prefix space */
-    size_t tmp_cap;
+    lt_tok_pieces norm, words, tmp; /* normalized text, pre-tokenized
+                                       words, scratch */
 } lt_tok_enc;
 
 static lt_status lt_tok_emit(lt_tok_enc *e, int32_t id)
@@ -125,86 +132,151 @@ static void lt_tok_merge_word(const lt_tokenizer *t, lt_tok_enc *e, size_t n)
     }
 }
 
+/* Set symbol i of the word (a doubly linked list over 0..n-1). */
+static void lt_tok_sym(lt_tok_enc *e, size_t i, int32_t id)
+{
+    e->sym[i] = id;
+    e->prev[i] = (int32_t)i - 1;
+    e->next[i] = (int32_t)i + 1;
+}
+
+static lt_status lt_tok_no_token(const lt_tokenizer *t, const uint8_t *w,
+                                 size_t n)
+{
+    uint32_t cp;
+    lt_tok_utf8_next(w, n, &cp);
+    if (cp == LT_TOK_BADCP || t->byte_level)
+        return lt_set_error(LT_ERR_ARG, "tokenizer: byte 0x%02x has no token "
+                            "in the vocab and there is no unk token", w[0]);
+    return lt_set_error(LT_ERR_ARG, "tokenizer: character U+%04X has no token "
+                        "in the vocab (nor byte tokens) and there is no unk "
+                        "token", (unsigned)cp);
+}
+
+/* The first symbols of a word: its bytes (byte-level) or characters.
+ * Returns the number of symbols in *ns. */
+static lt_status lt_tok_word_syms(const lt_tokenizer *t, lt_tok_enc *e,
+                                  const uint8_t *w, size_t n, size_t *ns)
+{
+    int32_t unk = t->role[LT_TOK_UNK];
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = t->byte_level ? 1 : (size_t)lt_tok_utf8_next(w + i, n - i, &cp);
+        int32_t id = t->byte_level ? t->byte_id[w[i]]
+                                   : lt_tok_lookup(t, w + i, l, true);
+        bool fb = id < 0 && t->byte_fallback;
+        for (size_t j = 0; fb && j < l; j++)
+            fb = t->byte_fallback_id[w[i + j]] >= 0;
+        for (size_t j = 0; fb && j < l; j++)
+            lt_tok_sym(e, k++, t->byte_fallback_id[w[i + j]]);
+        if (id < 0 && !fb && unk < 0)
+            return lt_tok_no_token(t, w + i, n - i);
+        if (id < 0 && !fb && (!t->fuse_unk || !k || e->sym[k - 1] != unk))
+            lt_tok_sym(e, k++, unk);
+        else if (id >= 0)
+            lt_tok_sym(e, k++, id);
+        i += l;
+    }
+    if (k)
+        e->next[k - 1] = -1;
+    *ns = k;
+    return LT_OK;
+}
+
 static lt_status lt_tok_encode_word(const lt_tokenizer *t, lt_tok_enc *e,
                                     const uint8_t *w, size_t n)
 {
+    if (n == 0)
+        return LT_OK;
     if (t->ignore_merges) {
-        int32_t id = lt_tok_lookup(t, w, n, false);
+        int32_t id = lt_tok_lookup(t, w, n, !t->byte_level);
         if (id >= 0)
             return lt_tok_emit(e, id);
     }
+    size_t ns = 0;
     if (lt_tok_enc_reserve(e, n) != LT_OK)
         return LT_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        int32_t id = t->byte_id[w[i]];
-        if (id < 0)
-            id = t->role[LT_TOK_UNK];
-        if (id < 0)
-            return lt_set_error(LT_ERR_ARG,
-                                "tokenizer: byte 0x%02x has no token in the "
-                                "vocab and there is no unk token", w[i]);
-        e->sym[i] = id;
-        e->prev[i] = (int32_t)i - 1;
-        e->next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
-    }
-    lt_tok_merge_word(t, e, n);
+    lt_status st = lt_tok_word_syms(t, e, w, n, &ns);
+    if (st != LT_OK || ns == 0)
+        return st;
+    lt_tok_merge_word(t, e, ns);
     for (int32_t i = 0; i >= 0; i = e->next[i])
         if (lt_tok_emit(e, e->sym[i]) != LT_OK)
             return LT_ERR_NOMEM;
     return LT_OK;
 }
 
-/* Text between added tokens: pre-tokenize, then merge each word. */
-static lt_status lt_tok_encode_segment(const lt_tokenizer *t, lt_tok_enc *e,
-                                       const uint8_t *s, size_t n)
+/* Normalized text between added tokens: pre-tokenize, then BPE each word. */
+static lt_status lt_tok_encode_piece(const lt_tokenizer *t, lt_tok_enc *e,
+                                     const uint8_t *s, size_t n, bool first)
 {
     if (n == 0)
         return LT_OK;
-    if (t->add_prefix_space && s[0] != ' ') {
-        if (n + 1 > e->tmp_cap) {
-            uint8_t *p = realloc(e->tmp, n + 1);
-            if (!p)
-                return lt_set_error(LT_ERR_NOMEM, "tokenizer: out of memory");
-            e->tmp = p;
-            e->tmp_cap = n + 1;
-        }
-        e->tmp[0] = ' ';
-        memcpy(e->tmp + 1, s, n);
-        s = e->tmp;
-        n++;
+    lt_status st = lt_tok_pretokenize(t, s, n, first, &e->words, &e->tmp);
+    for (size_t k = 0; k < e->words.np && st == LT_OK; k++)
+        st = lt_tok_encode_word(t, e, e->words.buf + e->words.off[k],
+                                e->words.len[k]);
+    return st;
+}
+
+/* Raw text between added tokens: normalize, cut out the normalized added
+ * tokens, encode the rest. first: s starts the input. */
+static lt_status lt_tok_encode_segment(const lt_tokenizer *t, lt_tok_enc *e,
+                                       const uint8_t *s, size_t n, bool first)
+{
+    if (n == 0)
+        return LT_OK;
+    if (!t->norm.n)
+        return lt_tok_encode_piece(t, e, s, n, first);
+    lt_status st = lt_tok_normalize(t, s, n, &e->norm);
+    s = e->norm.buf;
+    n = e->norm.n;
+    for (size_t pos = 0; pos < n && st == LT_OK;) {
+        size_t at, len;
+        int32_t id = lt_tok_find_added(t, 1, s, n, pos, &at, &len);
+        st = lt_tok_encode_piece(t, e, s + pos, at - pos, first && pos == 0);
+        if (id < 0 || st != LT_OK)
+            break;
+        st = lt_tok_emit(e, id);
+        pos = at + len;
     }
-    if (!t->use_regex)
-        return lt_tok_encode_word(t, e, s, n);
-    for (size_t pos = 0; pos < n;) {
-        size_t end = lt_tok_pretok_next(s, n, pos);
-        lt_status st = lt_tok_encode_word(t, e, s + pos, end - pos);
-        if (st != LT_OK)
-            return st;
-        pos = end;
-    }
-    return LT_OK;
+    return st;
 }
 
 static lt_status lt_tok_encode_all(const lt_tokenizer *t, lt_tok_enc *e,
                                    const uint8_t *s, size_t n)
 {
     for (size_t pos = 0; pos < n;) {
-        size_t at;
-        int32_t id = lt_tok_find_added(t, s, n, pos, &at);
-        lt_status st = lt_tok_encode_segment(t, e, s + pos, at - pos);
+        size_t at, len;
+        int32_t id = lt_tok_find_added(t, 0, s, n, pos, &at, &len);
+        lt_status st = lt_tok_encode_segment(t, e, s + pos, at - pos, pos == 0);
         if (st != LT_OK)
             return st;
         if (id < 0)
             break;
         if (lt_tok_emit(e, id) != LT_OK)
             return LT_ERR_NOMEM;
-        pos = at + t->len[id];
+        pos = at + len;
     }
     return LT_OK;
 }
 
-lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
-                              size_t len, int32_t **ids, size_t *n_ids)
+static void lt_tok_enc_free(lt_tok_enc *e)
+{
+    free(e->sym);
+    free(e->prev);
+    free(e->next);
+    free(e->heap);
+    lt_tok_pieces_free(&e->norm);
+    lt_tok_pieces_free(&e->words);
+    lt_tok_pieces_free(&e->tmp);
+}
+
+/* Encode, with the post-processor's template around the ids (special). */
+static lt_status lt_tok_encode(const lt_tokenizer *t, const char *text,
+                               size_t len, bool special, int32_t **ids,
+                               size_t *n_ids)
 {
     if (ids)
         *ids = NULL;
@@ -214,12 +286,15 @@ lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
         return lt_set_error(LT_ERR_ARG, "lt_tokenizer_encode: NULL argument");
     lt_tok_enc e;
     memset(&e, 0, sizeof e);
-    lt_status st = lt_tok_encode_all(t, &e, (const uint8_t *)text, len);
-    free(e.sym);
-    free(e.prev);
-    free(e.next);
-    free(e.heap);
-    free(e.tmp);
+    lt_status st = LT_OK;
+    int k = 0;
+    for (; special && k < t->n_tmpl && t->tmpl[k] >= 0 && st == LT_OK; k++)
+        st = lt_tok_emit(&e, t->tmpl[k]);
+    if (st == LT_OK)
+        st = lt_tok_encode_all(t, &e, (const uint8_t *)text, len);
+    for (k++; special && k < t->n_tmpl && st == LT_OK; k++)
+        st = lt_tok_emit(&e, t->tmpl[k]);
+    lt_tok_enc_free(&e);
     if (st != LT_OK) {
         free(e.ids);
         return st;
@@ -227,4 +302,16 @@ lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
     *ids = e.ids;
     *n_ids = e.n;
     return LT_OK;
+}
+
+lt_status lt_tokenizer_encode_special(const lt_tokenizer *t, const char *text,
+                                      size_t len, int32_t **ids, size_t *n_ids)
+{
+    return lt_tok_encode(t, text, len, true, ids, n_ids);
+}
+
+lt_status lt_tokenizer_encode(const lt_tokenizer *t, const char *text,
+                              size_t len, int32_t **ids, size_t *n_ids)
+{
+    return lt_tok_encode(t, text, len, false, ids, n_ids);
 }

@@ -4,8 +4,10 @@
  * maps, byte-level characters, UTF-8; tokenizer_encode.c: encode;
  * tokenizer_pretok.c: the GPT-2 pre-tokenizer; tokenizer_unicode.c:
  * Unicode class tables; tokenizer_train.c: training; tokenizer_json.c and
- * tokenizer_save.c: reading and writing tokenizer.json). Not a public
- * header.
+ * tokenizer_save.c: reading and writing tokenizer.json; the rest of the
+ * Hugging Face pipeline: tokenizer_regex.c (PCRE2), tokenizer_norm.c
+ * (normalizers), tokenizer_split.c (pre-tokenizers), tokenizer_decode.c
+ * (decoders and post-processors)). Not a public header.
  */
 #ifndef LT_TOKENIZER_INTERNAL_H
 #define LT_TOKENIZER_INTERNAL_H
@@ -67,6 +69,112 @@ int32_t lt_tok_smap_get(const lt_tok_smap *m, const char *pool,
                         const void *bytes, size_t len, uint8_t tag);
 void lt_tok_smap_free(lt_tok_smap *m);
 
+/* ---- the tokenizer.json pipeline ---------------------------------------- */
+
+struct cJSON;
+
+/* Kinds of pipeline steps (a Sequence is flattened into its steps). */
+typedef enum {
+    LT_TS_NFC, LT_TS_NFD, LT_TS_NFKC, LT_TS_NFKD, /* normalizers */
+    LT_TS_LOWERCASE, LT_TS_PREPEND, LT_TS_REPLACE, LT_TS_STRIP,
+    LT_TS_BYTELEVEL, LT_TS_SPLIT, LT_TS_METASPACE, /* pre-tokenizers */
+    LT_TS_WHITESPACE, LT_TS_WHITESPACE_SPLIT, LT_TS_DIGITS,
+    LT_TS_DEC_BYTELEVEL, LT_TS_DEC_METASPACE, LT_TS_DEC_BYTEFALLBACK, /* decoders */
+    LT_TS_DEC_FUSE, LT_TS_DEC_STRIP, LT_TS_DEC_REPLACE
+} lt_tok_step_kind;
+
+/* How Split keeps the pieces the pattern matches (tokenizers'
+ * SplitDelimiterBehavior). */
+typedef enum {
+    LT_SPLIT_REMOVED, LT_SPLIT_ISOLATED, LT_SPLIT_MERGED_PREV,
+    LT_SPLIT_MERGED_NEXT, LT_SPLIT_CONTIGUOUS
+} lt_tok_split_how;
+
+typedef struct {
+    lt_tok_step_kind kind;
+    char *str;          /* Prepend text, Replace/Split pattern, Metaspace
+                           replacement, Strip-decoder character */
+    size_t len;
+    char *content;      /* Replace: the replacement */
+    size_t content_len;
+    void *re;           /* compiled pattern (pcre2_code *), or NULL */
+    lt_tok_split_how how;
+    bool invert;        /* Split */
+    bool a, b;          /* Strip: left, right; ByteLevel: add_prefix_space,
+                           use_regex; Metaspace: split */
+    int prepend;        /* Metaspace: 0 never, 1 first, 2 always */
+    int start, stop;    /* Strip decoder */
+} lt_tok_step;
+
+typedef struct {
+    lt_tok_step *step;
+    int n;
+} lt_tok_steps;
+
+void lt_tok_steps_free(lt_tok_steps *s);
+/* Append a step (taking over its strings and pattern, freed on error). */
+lt_status lt_tok_steps_add(lt_tok_steps *s, lt_tok_step *st);
+/* A pattern object {"String": s} or {"Regex": r}: its text (malloc'd copy
+ * in st->str/len) and compiled form (st->re). */
+lt_status lt_tok_parse_pattern(const struct cJSON *p, const char *what,
+                               lt_tok_step *st);
+/* A string field (malloc'd copy), or dflt when absent; NULL on error
+ * (message set) when present and not a string. */
+lt_status lt_tok_json_str(const struct cJSON *o, const char *key,
+                          const char *dflt, const char *what, char **out,
+                          size_t *len);
+
+/* A list of byte strings ("pieces") in one buffer. */
+typedef struct {
+    uint8_t *buf;
+    size_t n, cap;
+    size_t *off, *len;
+    size_t np, pcap;
+} lt_tok_pieces;
+
+/* Add a new piece; append to the last piece (it must be the last bytes of
+ * buf); empty the list; free it. */
+lt_status lt_tok_pieces_push(lt_tok_pieces *p, const void *b, size_t n);
+lt_status lt_tok_pieces_append(lt_tok_pieces *p, const void *b, size_t n);
+void lt_tok_pieces_clear(lt_tok_pieces *p);
+void lt_tok_pieces_free(lt_tok_pieces *p);
+
+/* Regular expressions (PCRE2, UTF-8 with Unicode properties; invalid
+ * UTF-8 never matches). literal: the pattern is a plain string. On error
+ * LT_ERR_FORMAT with a message naming what (e.g. "pre_tokenizer Split"). */
+lt_status lt_tok_re_compile(const char *pat, size_t len, bool literal,
+                            const char *what, void **re);
+void lt_tok_re_free(void *re);
+/* The non-empty matches of re in s[0..n), leftmost first, as start/end
+ * pairs in *spans (malloc'd, 2 * *n_spans values). */
+lt_status lt_tok_re_matches(const void *re, const uint8_t *s, size_t n,
+                            size_t **spans, size_t *n_spans);
+
+/* JSON readers of the components (tokenizer_norm.c, tokenizer_split.c,
+ * tokenizer_decode.c); o is the component's cJSON object (NULL or null:
+ * none); name is the file, for messages. */
+lt_status lt_tok_parse_normalizer(lt_tokenizer *t, const struct cJSON *o,
+                                  const char *name);
+lt_status lt_tok_parse_pretokenizer(lt_tokenizer *t, const struct cJSON *o,
+                                    const char *name);
+lt_status lt_tok_parse_decoder(lt_tokenizer *t, const struct cJSON *o,
+                               const char *name);
+/* The post-processor needs the vocab (special tokens by name). */
+lt_status lt_tok_parse_postprocessor(lt_tokenizer *t, const struct cJSON *o,
+                                     const char *name);
+
+/* Normalize s[0..n) into out (cleared first). */
+lt_status lt_tok_normalize(const lt_tokenizer *t, const uint8_t *s, size_t n,
+                           lt_tok_pieces *out);
+/* Pre-tokenize s[0..n) into out (cleared first); first: s starts the
+ * input (Metaspace's prepend_scheme "first"); tmp is scratch. */
+lt_status lt_tok_pretokenize(const lt_tokenizer *t, const uint8_t *s,
+                             size_t n, bool first, lt_tok_pieces *out,
+                             lt_tok_pieces *tmp);
+/* Run the decoder steps over the token strings in toks (in place). */
+lt_status lt_tok_run_decoders(const lt_tokenizer *t, lt_tok_pieces *toks,
+                              lt_tok_pieces *tmp);
+
 struct lt_tokenizer {
     int32_t n, cap;       /* ids 0..n-1 */
     uint64_t *off;        /* token bytes at pool + off[id] */
@@ -81,8 +189,30 @@ struct lt_tokenizer {
     lt_tok_imap merge_map; /* left << 32 | right -> rank */
     int32_t *added;       /* added-token ids, longest content first */
     int n_added;
-    uint8_t added_first[32]; /* bitmap of first bytes of added tokens */
+    /* Matching added tokens in text, in two groups: 0 those matched in
+     * the raw text, 1 (normalized: true, when there is a normalizer) those
+     * matched in the normalized text by their normalized content. Each
+     * group: its content strings (pool offsets) in match_map with the
+     * group as tag, its distinct lengths longest first, and a bitmap of
+     * first bytes. */
+    lt_tok_smap match_map;
+    uint32_t *match_len[2];
+    int n_match_len[2];
+    uint8_t added_first[2][32];
     bool add_prefix_space, use_regex, ignore_merges;
+    /* byte_level: tokens are byte strings written as GPT-2 byte-level
+     * characters and the model starts from bytes (a ByteLevel
+     * pre-tokenizer, or none read from a file); else tokens are UTF-8
+     * strings and the model starts from characters (SentencePiece style). */
+    bool byte_level, byte_fallback, fuse_unk;
+    int32_t byte_fallback_id[256]; /* "<0xXX>" tokens, or -1 */
+    lt_tok_steps norm, pre, dec;
+    bool has_decoder;     /* a decoder was read (else tokens join with " "
+                             when not byte_level) */
+    int32_t *tmpl;        /* post-processor: ids, -1 marks the text */
+    int n_tmpl;
+    /* the components as read (compact JSON), written back on save */
+    char *json_norm, *json_pre, *json_post, *json_dec;
     int32_t role[LT_TOK_N_ROLES];
 };
 
@@ -102,10 +232,11 @@ lt_status lt_tok_finish(lt_tokenizer *t);
 /* The id of (bytes, literal), or -1. */
 int32_t lt_tok_lookup(const lt_tokenizer *t, const void *bytes, size_t len,
                       bool literal);
-/* The leftmost, longest added token in s[pos..n): its id and start in
- * *at; -1 (and *at = n) if none. */
-int32_t lt_tok_find_added(const lt_tokenizer *t, const uint8_t *s, size_t n,
-                          size_t pos, size_t *at);
+/* The leftmost, longest added token of group (0 raw, 1 normalized) in
+ * s[pos..n): its id, start in *at and matched length in *len (with the
+ * white space its lstrip/rstrip options take); -1 (and *at = n) if none. */
+int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
+                          size_t n, size_t pos, size_t *at, size_t *len);
 
 /* GPT-2 byte-level characters: the code point that stands for byte b, and
  * the byte a code point stands for (-1 if none). */

@@ -1,11 +1,14 @@
 /*
  * tokenizer_json.c - reading Hugging Face tokenizer.json files into the
- * byte-level BPE tokenizer (parsed with cJSON; the writer is in
- * tokenizer_save.c). Token strings in the file are GPT-2 byte-level
- * characters; a string with a character outside that alphabet (and every
- * added token) is kept verbatim as UTF-8. Every field is checked before it
- * is trusted; messages name the file, and a JSON syntax error gives its
- * line and column.
+ * BPE tokenizer (parsed with cJSON; the writer is in tokenizer_save.c):
+ * the model, added tokens, and the pipeline around them (normalizer,
+ * pre_tokenizer, post_processor, decoder: read by tokenizer_norm.c,
+ * tokenizer_split.c and tokenizer_decode.c, kept as JSON for saving).
+ * With a ByteLevel pre-tokenizer token strings are GPT-2 byte-level
+ * characters (a string with a character outside that alphabet, and every
+ * added token, is kept verbatim as UTF-8); otherwise every token is its
+ * UTF-8 string. Every field is checked before it is trusted; messages
+ * name the file, and a JSON syntax error gives its line and column.
  */
 #include "lethe/io.h"
 #include "tokenizer_internal.h"
@@ -20,12 +23,19 @@
 
 /* ---- token strings ------------------------------------------------------ */
 
-/* Bytes of a JSON token string: its byte-level reading when every
- * character is one of GPT-2's 256, else (literal) its UTF-8. buf holds at
- * least strlen(s) bytes. Returns the length. */
-static size_t lt_tj_bytes(const char *s, uint8_t *buf, bool *literal)
+/* Bytes of a JSON token string: its byte-level reading when the
+ * tokenizer is byte-level and every character is one of GPT-2's 256, else
+ * (literal) its UTF-8. buf holds at least strlen(s) bytes. Returns the
+ * length. */
+static size_t lt_tj_bytes(const lt_tokenizer *t, const char *s, uint8_t *buf,
+                          bool *literal)
 {
     size_t n = strlen(s), k = 0;
+    if (!t->byte_level) {
+        memcpy(buf, s, n);
+        *literal = true;
+        return n;
+    }
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         i += (size_t)lt_tok_utf8_next((const uint8_t *)s + i, n - i, &cp);
@@ -45,7 +55,7 @@ static size_t lt_tj_bytes(const char *s, uint8_t *buf, bool *literal)
 static int32_t lt_tj_find(const lt_tokenizer *t, const char *s, uint8_t *buf)
 {
     bool literal;
-    size_t n = lt_tj_bytes(s, buf, &literal);
+    size_t n = lt_tj_bytes(t, s, buf, &literal);
     int32_t id = lt_tok_lookup(t, buf, n, literal);
     if (id < 0 && !literal)
         id = lt_tok_lookup(t, s, strlen(s), true);
@@ -127,7 +137,8 @@ static lt_status lt_tj_added(lt_tj_load *L, const cJSON *arr)
         f |= lt_tj_flag(a, "lstrip", false) ? LT_TOKF_LSTRIP : 0;
         f |= lt_tj_flag(a, "rstrip", false) ? LT_TOKF_RSTRIP : 0;
         f |= lt_tj_flag(a, "single_word", false) ? LT_TOKF_SINGLE_WORD : 0;
-        f |= lt_tj_flag(a, "normalized", false) ? LT_TOKF_NORMALIZED : 0;
+        f |= lt_tj_flag(a, "normalized", !(f & LT_TOKF_SPECIAL))
+                 ? LT_TOKF_NORMALIZED : 0;
         const char *s = c->valuestring;
         if (lt_tok_lookup(L->t, s, strlen(s), true) >= 0 ||
             (id < L->t->n && (L->t->flags[id] & LT_TOKF_USED)))
@@ -162,7 +173,7 @@ static lt_status lt_tj_vocab(lt_tj_load *L, const cJSON *vocab)
         if (!buf)
             return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", L->name);
         bool literal;
-        size_t n = lt_tj_bytes(v->string, buf, &literal);
+        size_t n = lt_tj_bytes(L->t, v->string, buf, &literal);
         if (lt_tok_lookup(L->t, buf, n, literal) >= 0)
             return lt_set_error(LT_ERR_FORMAT,
                                 "%s: model.vocab has '%s' twice", L->name,
@@ -246,35 +257,44 @@ static lt_status lt_tj_merges(lt_tj_load *L, const cJSON *merges)
     return st;
 }
 
-/* The "type" of an optional component, or NULL when it is null/absent. */
-static const char *lt_tj_type(const cJSON *o)
+/* Keep component key of root as compact JSON in *out (NULL when null). */
+static lt_status lt_tj_keep(const lt_tj_load *L, const cJSON *o, char **out)
 {
-    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "type");
-    return cJSON_IsString(ty) ? ty->valuestring : "(no type)";
+    *out = NULL;
+    if (!o || cJSON_IsNull(o))
+        return LT_OK;
+    *out = cJSON_PrintUnformatted(o);
+    return *out ? LT_OK : lt_set_error(LT_ERR_NOMEM, "%s: out of memory",
+                                       L->name);
 }
 
+/* normalizer, pre_tokenizer and decoder (before the vocab: the
+ * pre-tokenizer says how token strings read). */
 static lt_status lt_tj_components(lt_tj_load *L, const cJSON *root)
 {
+    lt_tokenizer *t = L->t;
     const cJSON *nz = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (nz && !cJSON_IsNull(nz))
-        return lt_set_error(LT_ERR_FORMAT,
-                            "%s: normalizer '%s' is not supported (only null)",
-                            L->name, lt_tj_type(nz));
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    if (!pt || !cJSON_IsObject(pt) || strcmp(lt_tj_type(pt), "ByteLevel"))
-        return lt_set_error(LT_ERR_FORMAT,
-                            "%s: pre_tokenizer '%s' is not supported (only "
-                            "ByteLevel)", L->name,
-                            cJSON_IsObject(pt) ? lt_tj_type(pt) : "null");
-    L->t->add_prefix_space = lt_tj_flag(pt, "add_prefix_space", true);
-    L->t->use_regex = lt_tj_flag(pt, "use_regex", true);
     const cJSON *de = cJSON_GetObjectItemCaseSensitive(root, "decoder");
-    if (de && !cJSON_IsNull(de) &&
-        (!cJSON_IsObject(de) || strcmp(lt_tj_type(de), "ByteLevel")))
-        return lt_set_error(LT_ERR_FORMAT,
-                            "%s: decoder '%s' is not supported (only "
-                            "ByteLevel or null)", L->name, lt_tj_type(de));
-    return LT_OK;
+    lt_status st = lt_tok_parse_normalizer(t, nz, L->name);
+    if (st == LT_OK)
+        st = lt_tok_parse_pretokenizer(t, pt, L->name);
+    if (st == LT_OK)
+        st = lt_tok_parse_decoder(t, de, L->name);
+    if (st == LT_OK)
+        st = lt_tj_keep(L, nz, &t->json_norm);
+    if (st == LT_OK)
+        st = lt_tj_keep(L, pt, &t->json_pre);
+    if (st == LT_OK)
+        st = lt_tj_keep(L, de, &t->json_dec);
+    return st;
+}
+
+static lt_status lt_tj_post(lt_tj_load *L, const cJSON *root)
+{
+    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
+    lt_status st = lt_tok_parse_postprocessor(L->t, pp, L->name);
+    return st == LT_OK ? lt_tj_keep(L, pp, &L->t->json_post) : st;
 }
 
 static lt_status lt_tj_model_type(lt_tj_load *L, const cJSON *model)
@@ -302,6 +322,8 @@ static lt_status lt_tj_model_type(lt_tj_load *L, const cJSON *model)
 static lt_status lt_tj_model(lt_tj_load *L, const cJSON *model)
 {
     L->t->ignore_merges = lt_tj_flag(model, "ignore_merges", false);
+    L->t->byte_fallback = lt_tj_flag(model, "byte_fallback", false);
+    L->t->fuse_unk = lt_tj_flag(model, "fuse_unk", false);
     lt_status st = lt_tj_vocab(L, cJSON_GetObjectItemCaseSensitive(model, "vocab"));
     if (st == LT_OK)
         st = lt_tj_merges(L, cJSON_GetObjectItemCaseSensitive(model, "merges"));
@@ -396,6 +418,8 @@ lt_status lt_tokenizer_load_json(const char *json, size_t len,
         st = lt_tok_finish(L.t);
     if (st == LT_OK)
         st = lt_tj_unk(&L, model);
+    if (st == LT_OK)
+        st = lt_tj_post(&L, root);
     cJSON_Delete(root);
     free(L.buf);
     if (st != LT_OK) {

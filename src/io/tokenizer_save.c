@@ -1,11 +1,13 @@
 /*
  * tokenizer_save.c - writing a tokenizer as a Hugging Face tokenizer.json
- * (built and printed with cJSON): added_tokens, a ByteLevel pre-tokenizer,
- * post-processor and decoder, and a BPE model whose vocab lists tokens in
- * id order and whose merges are "a b" strings (["a", "b"] pairs when a
- * token holds a space). Token strings use GPT-2's byte-level characters;
- * added and literal tokens are written verbatim. lt_tokenizer_save writes
- * it atomically (lt_write_file_atomic).
+ * (built and printed with cJSON): added_tokens, the pipeline (a loaded
+ * tokenizer writes back the normalizer, pre-tokenizer, post-processor and
+ * decoder it was read with; a trained one ByteLevel ones), and a BPE
+ * model whose vocab lists tokens in id order and whose merges are "a b"
+ * strings (["a", "b"] pairs when a token holds a space). Byte-level token
+ * strings use GPT-2's byte-level characters; added and literal tokens are
+ * written verbatim. lt_tokenizer_save writes it atomically
+ * (lt_write_file_atomic).
  */
 #include "tokenizer_internal.h"
 #include "lethe/io.h"
@@ -146,8 +148,8 @@ static cJSON *lt_tj_model_json(const lt_tokenizer *t)
                      : cJSON_AddNullToObject(m, "unk_token") != NULL) &&
               cJSON_AddNullToObject(m, "continuing_subword_prefix") &&
               cJSON_AddNullToObject(m, "end_of_word_suffix") &&
-              cJSON_AddFalseToObject(m, "fuse_unk") &&
-              cJSON_AddFalseToObject(m, "byte_fallback") &&
+              cJSON_AddBoolToObject(m, "fuse_unk", t->fuse_unk) &&
+              cJSON_AddBoolToObject(m, "byte_fallback", t->byte_fallback) &&
               (!t->ignore_merges || cJSON_AddTrueToObject(m, "ignore_merges")) &&
               lt_tj_add_vocab(t, m) && lt_tj_add_merges(t, m);
     free(unk_s);
@@ -156,6 +158,20 @@ static cJSON *lt_tj_model_json(const lt_tokenizer *t)
         return NULL;
     }
     return m;
+}
+
+/* A pipeline component: as read (json), else the ByteLevel default of a
+ * trained tokenizer (dflt), else null; added to root under key. */
+static bool lt_tj_component(cJSON *root, const char *key, const char *json,
+                            cJSON *dflt, bool loaded)
+{
+    cJSON *x = json ? cJSON_Parse(json) : loaded ? cJSON_CreateNull() : dflt;
+    if (x != dflt)
+        cJSON_Delete(dflt);
+    if (x && cJSON_AddItemToObject(root, key, x))
+        return true;
+    cJSON_Delete(x);
+    return false;
 }
 
 char *lt_tokenizer_to_json(const lt_tokenizer *t)
@@ -170,13 +186,16 @@ char *lt_tokenizer_to_json(const lt_tokenizer *t)
               cJSON_AddNullToObject(root, "padding");
     ok = ok && (x = lt_tj_added_json(t)) &&
          cJSON_AddItemToObject(root, "added_tokens", x);
-    ok = ok && cJSON_AddNullToObject(root, "normalizer");
-    ok = ok && (x = lt_tj_bytelevel(t->add_prefix_space, true, t->use_regex)) &&
-         cJSON_AddItemToObject(root, "pre_tokenizer", x);
-    ok = ok && (x = lt_tj_bytelevel(true, false, true)) &&
-         cJSON_AddItemToObject(root, "post_processor", x);
-    ok = ok && (x = lt_tj_bytelevel(true, true, true)) &&
-         cJSON_AddItemToObject(root, "decoder", x);
+    bool loaded = t->json_pre || !t->byte_level;
+    ok = ok && lt_tj_component(root, "normalizer", t->json_norm,
+                               cJSON_CreateNull(), loaded);
+    ok = ok && lt_tj_component(root, "pre_tokenizer", t->json_pre,
+                               lt_tj_bytelevel(t->add_prefix_space, true,
+                                               t->use_regex), loaded);
+    ok = ok && lt_tj_component(root, "post_processor", t->json_post,
+                               lt_tj_bytelevel(true, false, true), loaded);
+    ok = ok && lt_tj_component(root, "decoder", t->json_dec,
+                               lt_tj_bytelevel(true, true, true), loaded);
     ok = ok && (x = lt_tj_model_json(t)) &&
          cJSON_AddItemToObject(root, "model", x);
     char *s = ok ? cJSON_Print(root) : NULL;

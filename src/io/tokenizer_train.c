@@ -105,8 +105,8 @@ static lt_status lt_trn_add_word(lt_trn *r, const uint8_t *w, size_t n)
 static lt_status lt_trn_count(lt_trn *r, const uint8_t *s, size_t n)
 {
     for (size_t pos = 0; pos < n;) {
-        size_t at;
-        int32_t id = lt_tok_find_added(r->t, s, n, pos, &at);
+        size_t at, len;
+        int32_t id = lt_tok_find_added(r->t, 0, s, n, pos, &at, &len);
         while (pos < at) {
             size_t end = lt_tok_pretok_next(s, at, pos);
             if (lt_trn_add_word(r, s + pos, end - pos) != LT_OK)
@@ -115,7 +115,7 @@ static lt_status lt_trn_count(lt_trn *r, const uint8_t *s, size_t n)
         }
         if (id < 0)
             break;
-        pos = at + r->t->len[id];
+        pos = at + len;
     }
     return LT_OK;
 }

@@ -7,7 +7,9 @@
  *     point after one round trip), with the same vocabulary, tokens,
  *     merges and special roles;
  *   - both tokenizers encode a sample (fixed text plus the input's first
- *     bytes) to the same status and ids, and every id decodes;
+ *     bytes) to the same status and ids, and every id decodes; with the
+ *     post-processor's special tokens too, which only add ids around
+ *     those of the plain encoding;
  *   - lt_tokenizer_token_id finds every token's bytes (that id or another
  *     with the same bytes).
  */
@@ -107,6 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_encode(u, text, len, &s2, &i2, &n2);
     FZ_CHECK(s1 == s2 && n1 == n2 && (n1 == 0 || !memcmp(i1, i2, n1 * 4)),
              "the reloaded tokenizer encodes differently");
+    int32_t *i3 = NULL;
+    size_t n3 = 0;
+    lt_status s3 = lt_tokenizer_encode_special(u, text, len, &i3, &n3);
+    FZ_CHECK(s3 == s1, "encode_special status differs");
+    bool inside = false;
+    for (size_t off = 0; s3 == LT_OK && off + n1 <= n3 && !inside; off++)
+        inside = n1 == 0 || !memcmp(i3 + off, i1, n1 * 4);
+    FZ_CHECK(s3 != LT_OK || inside, "encode_special does not hold encode");
+    free(i3);
     free(i1);
     free(i2);
     free(text);

@@ -137,6 +137,86 @@ put("tokenizer", "minimal.json",
     '{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[]},'
     '"normalizer":null,"decoder":null}')
 
+# The Hugging Face pipeline around the model (tokenizer_norm.c,
+# tokenizer_split.c, tokenizer_decode.c): SentencePiece-style (characters,
+# byte fallback, Llama 2's normalizer and decoder), Llama 3 style (a
+# Split regex before ByteLevel), and the other components.
+sp = "\u2581"
+sp_vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, sp: 3, "a": 4, "b": 5,
+            sp + "a": 6, "ab": 7, "1": 8, ",": 9}
+for b in range(256):
+    sp_vocab["<0x%02X>" % b] = len(sp_vocab)
+sp_special = [{"id": 1, "content": "<s>", "special": True, "normalized": False},
+              {"id": 2, "content": "</s>", "special": True,
+               "normalized": False}]
+template = {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [], "special_tokens": {"<s>": {"id": "<s>", "ids": [1],
+                                                   "tokens": ["<s>"]}}}
+put("tokenizer", "sentencepiece.json", json.dumps({
+    "added_tokens": sp_special,
+    "normalizer": {"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": sp},
+        {"type": "Replace", "pattern": {"String": " "}, "content": sp}]},
+    "pre_tokenizer": None, "post_processor": template,
+    "decoder": {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": sp}, "content": " "},
+        {"type": "ByteFallback"}, {"type": "Fuse"},
+        {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+    "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": True,
+              "byte_fallback": True, "vocab": sp_vocab,
+              "merges": [[sp, "a"], ["a", "b"]]}}, ensure_ascii=False))
+llama3_re = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+             "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+             "\\s+(?!\\S)|\\s+").replace("\\\\", "\\")
+full3 = json.loads(json.dumps(full))
+full3["normalizer"] = {"type": "NFC"}
+full3["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+    {"type": "Split", "pattern": {"Regex": llama3_re}, "behavior": "Isolated",
+     "invert": False},
+    {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+     "use_regex": False}]}
+full3["post_processor"] = {"type": "Sequence", "processors": [
+    {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False,
+     "use_regex": True},
+    {"type": "TemplateProcessing",
+     "single": [{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}},
+                {"Sequence": {"id": "A", "type_id": 0}}],
+     "special_tokens": {"<|endoftext|>": {"ids": [0]}}}]}
+full3["model"]["ignore_merges"] = True
+put("tokenizer", "llama3_style.json", json.dumps(full3, ensure_ascii=False))
+put("tokenizer", "pipeline_misc.json", json.dumps({
+    "added_tokens": sp_special + [{"id": 7, "content": "ab", "special": False,
+                                   "normalized": True}],
+    "normalizer": {"type": "Sequence", "normalizers": [
+        {"type": "NFKC"}, {"type": "Lowercase"},
+        {"type": "Strip", "strip_left": True, "strip_right": True},
+        {"type": "Replace", "pattern": {"Regex": "\\s{2,}"}, "content": " "}]},
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+        {"type": "Digits", "individual_digits": True},
+        {"type": "Split", "pattern": {"String": ","},
+         "behavior": "MergedWithNext", "invert": True},
+        {"type": "Metaspace", "replacement": sp, "prepend_scheme": "first",
+         "split": True}]},
+    "post_processor": {"type": "BertProcessing", "sep": ["</s>", 2],
+                       "cls": ["<s>", 1]},
+    "decoder": {"type": "Sequence", "decoders": [
+        {"type": "Metaspace", "replacement": sp, "prepend_scheme": "always"},
+        {"type": "ByteFallback"}, {"type": "Strip", "content": "a",
+                                   "start": 2, "stop": 1}]},
+    "model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": True,
+              "vocab": sp_vocab, "merges": ["a b"]}}, ensure_ascii=False))
+put("tokenizer", "whitespace_unk.json", json.dumps({
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+        {"type": "WhitespaceSplit"}, {"type": "Whitespace"},
+        {"type": "Split", "pattern": {"Regex": "b+"}, "behavior": "Contiguous",
+         "invert": False}]},
+    "decoder": None,
+    "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": True,
+              "vocab": {"<unk>": 0, "a": 1, "b": 2, "ab": 3},
+              "merges": ["a b"]}}, ensure_ascii=False))
+
 # ---- Llama config.json -------------------------------------------------------
 llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
          "vocab_size": 32000, "hidden_size": 64, "intermediate_size": 172,
