@@ -215,6 +215,22 @@ LT_TEST(nll_losses_match_hand_values)
     fx_close(&x);
 }
 
+/* SimNPO's official TOFU commands (Unlearn-Simple TOFU/README.md):
+ * forget05 npo_coeff 0.1375 beta 2.5, forget10 npo_coeff 0.125 beta 4.5. */
+LT_TEST(simnpo_tofu_split_settings)
+{
+    lt_llm_loss_cfg c = lt_llm_loss_defaults(LT_LLM_SIMNPO);
+    lt_llm_loss_tofu_split(&c, 10);
+    LT_CHECK(c.beta == 4.5f && c.forget_weight == 0.125f, "forget10: beta %g "
+             "weight %g", c.beta, c.forget_weight);
+    lt_llm_loss_tofu_split(&c, 5);
+    LT_CHECK(c.beta == 2.5f && c.forget_weight == 0.1375f, "forget05: beta %g"
+             " weight %g", c.beta, c.forget_weight);
+    lt_llm_loss_cfg n = lt_llm_loss_defaults(LT_LLM_NPO);
+    lt_llm_loss_tofu_split(&n, 10);
+    LT_CHECK(n.beta == 0.1f && n.forget_weight == 1.0f, "npo untouched");
+}
+
 LT_TEST(npo_against_itself_is_two_over_beta_log_two)
 {
     fixture x;

@@ -121,6 +121,11 @@ typedef struct {
  * states of the model before unlearning over the forget set's tokens
  * (lt_llm_rmu_auto_coeff); a positive rmu_coeff is used as is. */
 LT_API lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
+/* SimNPO's per-split TOFU settings (OPTML-Group/Unlearn-Simple, TOFU
+ * README commands): forget10 (forget_pct >= 10) beta 4.5, npo_coeff 0.125;
+ * otherwise (forget05) beta 2.5, npo_coeff 0.1375. Other methods: c is
+ * left alone. */
+LT_API void lt_llm_loss_tofu_split(lt_llm_loss_cfg *c, int forget_pct);
 
 /* A padded batch with its own buffers (grown by lt_llm_batch_fill). */
 typedef struct {

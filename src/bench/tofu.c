@@ -290,8 +290,7 @@ static lt_llm_unlearn_cfg lt_tb_cfg(const lt_tb *b, lt_llm_method k,
     cfg.optim.lr = cfg.optim.kind == LT_OPT_SOPHIA && lr_set <= 0
                    ? lr * b->o->sophia_scale : lr;
     cfg.optim.weight_decay = 0.01f;
-    if (k == LT_LLM_SIMNPO) /* SimNPO's TOFU configs */
-        cfg.loss.beta = b->o->forget_pct >= 10 ? 4.5f : 2.5f;
+    lt_llm_loss_tofu_split(&cfg.loss, b->o->forget_pct); /* SimNPO's */
     cfg.epochs = b->o->epochs;
     cfg.batch = b->o->batch;
     cfg.seed = b->o->seed;

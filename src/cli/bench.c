@@ -218,8 +218,9 @@ static int cli_bench_muse(int argc, char **argv)
     lt_report r;
     lt_status st = lt_bench_muse(&c, &r);
     if (st == LT_OK)
-        printf("PrivLeak > 0: forget texts still look like members (retrain "
-               "Min-K%% AUC %s)\n", lt_report_get(&r, "auc_retrain"));
+        printf("PrivLeak (MUSE's orientation) < 0: forget texts still look "
+               "like members (retrain Min-K%% AUC, forget as member, %s)\n",
+               lt_report_get(&r, "auc_retrain"));
     return cli_bench_finish("bench muse", st, &r, &out);
 }
 

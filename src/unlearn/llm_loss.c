@@ -64,6 +64,15 @@ lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m)
     return c;
 }
 
+void lt_llm_loss_tofu_split(lt_llm_loss_cfg *c, int forget_pct)
+{
+    if (!c || c->method != LT_LLM_SIMNPO)
+        return;
+    bool f10 = forget_pct >= 10;
+    c->beta = f10 ? 4.5f : 2.5f;
+    c->forget_weight = f10 ? 0.125f : 0.1375f;
+}
+
 /* ---- batches ------------------------------------------------------------------ */
 
 static lt_status lt_llm_batch_grow(lt_llm_batch *b, int64_t cells, int64_t B)
