@@ -162,6 +162,9 @@ typedef struct {
     int seeds;               /* seeds 1..N: forget set, Retrain, methods */
     int train_epochs;        /* original and Retrain */
     float train_lr;          /* their base rate (cosine schedule) */
+    bool be_drop_shadow;     /* be: evaluate the K-way weights (the shadow
+                                class dropped; row "be-drop") instead of the
+                                OPTML code's K+1-way model (row "be") */
     const char *command;     /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;

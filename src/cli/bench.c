@@ -73,6 +73,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--lr-grid", CLI_OPT_STR, &c.lr_grid, "per-method grids, m=v1:v2:...,...", 0, 0},
         {"--optim", CLI_OPT_STR, &c.optim, "optimizer of every method (each method's default)", 0, 0},
         {"--mask", CLI_OPT_STR, &c.mask, "mask of every method (each method's default)", 0, 0},
+        {"--be-drop-shadow", CLI_OPT_FLAG, &c.be_drop_shadow, "be: evaluate the K-way weights (row be-drop), not the OPTML code's K+1-way model", 0, 0},
         {"--train-epochs", CLI_OPT_INT, &c.train_epochs, "epochs of original and Retrain", 1, 1000},
         {"--train-lr", CLI_OPT_FLOAT, &c.train_lr, "their base lr, cosine", 1e-9, 100},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
