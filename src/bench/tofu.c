@@ -289,7 +289,9 @@ static lt_llm_unlearn_cfg lt_tb_cfg(const lt_tb *b, lt_llm_method k,
     lt_llm_mask_parse(mask, &cfg.mask);
     cfg.optim.lr = cfg.optim.kind == LT_OPT_SOPHIA && lr_set <= 0
                    ? lr * b->o->sophia_scale : lr;
-    cfg.optim.weight_decay = 0.01f;
+    /* TOFU's forget.py: 0.01; SOUL's TOFU configs (sophia-soul): 0.1 */
+    cfg.optim.weight_decay = cfg.optim.kind == LT_OPT_SOPHIA &&
+        cfg.optim.hessian_mode == LT_SOPHIA_SOUL ? 0.1f : 0.01f;
     lt_llm_loss_tofu_split(&cfg.loss, b->o->forget_pct); /* SimNPO's */
     cfg.epochs = b->o->epochs;
     cfg.batch = b->o->batch;

@@ -61,11 +61,35 @@ typedef struct {
     int64_t *fperm, *rperm, *ridx, rpos, rcycle;
     float *mask;       /* NULL: every weight trains */
     float *snap;       /* theta of the last good point */
+    float *wd_mask;    /* sophia-soul: 0 on bias and norm weights */
     int32_t *sampled;  /* Sophia GNB labels */
     int64_t step, total, per_epoch;
     double t0, first;  /* first: |loss| of step 1 (rmu's max_loss scale) */
     lt_llm_loss_cfg loss; /* cfg->loss with rmu's c resolved */
 } lt_llm_state;
+
+/* SOUL's optimizer groups (SOUL src/optim/__init__.py): weight decay on
+ * every trainable weight except biases and the RMSNorm weights (names
+ * holding "norm" or "bias"). */
+static lt_status lt_llm_soul_decay(lt_llm_state *st, const lt_llama *m)
+{
+    int64_t n = m->params.n_train;
+    if (!(st->wd_mask = malloc((size_t)n * sizeof *st->wd_mask)))
+        return lt_set_error(LT_ERR_NOMEM, "llm unlearn: out of memory");
+    for (int64_t i = 0; i < n; i++)
+        st->wd_mask[i] = 1.0f;
+    for (int i = 0; i < m->params.count; i++) {
+        const lt_param *p = &m->params.p[i];
+        if (!p->trainable || (!strstr(p->name, "norm") &&
+                              !strstr(p->name, "bias")))
+            continue;
+        int64_t k = lt_shape_numel(p->t.ndim, p->t.shape);
+        for (int64_t j = 0; j < k && p->offset + j < n; j++)
+            st->wd_mask[p->offset + j] = 0.0f;
+    }
+    st->opt.wd_mask = st->wd_mask;
+    return LT_OK;
+}
 
 /* ---- one step ----------------------------------------------------------------- */
 
@@ -333,8 +357,12 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
     }
     if (s == LT_OK)
         s = lt_llm_make_mask(st, m, f, r, cfg, kept);
-    return s == LT_OK ? lt_optim_init(&st->opt, &cfg->optim,
-                                      m->params.n_train) : s;
+    if (s == LT_OK)
+        s = lt_optim_init(&st->opt, &cfg->optim, m->params.n_train);
+    if (s == LT_OK && cfg->optim.kind == LT_OPT_SOPHIA &&
+        cfg->optim.hessian_mode == LT_SOPHIA_SOUL)
+        s = lt_llm_soul_decay(st, m);
+    return s;
 }
 
 static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
@@ -350,6 +378,7 @@ static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
     free(st->ridx);
     free(st->mask);
     free(st->snap);
+    free(st->wd_mask);
     free(st->sampled);
 }
 
