@@ -198,6 +198,20 @@ LT_TEST(nll_losses_match_hand_values)
     c.lambda = 2.0f;
     NEAR(step_loss(&x, ref, &c, &x.f, &p), npo + 2 * rmean, 1e-5, "npo-gd");
     NEAR(p.forget, npo, 1e-5, "npo-gd forget part");
+    /* --npo-nll mean, WAGLE's and SOUL's NPO.py: one log ratio of the
+     * batch's token-weighted mean NLLs (Hugging Face outputs.loss) */
+    c.method = LT_LLM_NPO;
+    c.npo_mean = true;
+    double sf = 0, sr = 0, nt = 0;
+    for (int i = 0; i < NF; i++) {
+        sf += fn[i];
+        sr += refn[i];
+        nt += fc[i];
+    }
+    double npo_mean = -2.0 / 0.3 * log_sigmoid(0.3 * (sf / nt - sr / nt));
+    NEAR(step_loss(&x, ref, &c, &x.f, &p), npo_mean, 1e-5, "npo mean-token");
+    LT_CHECK(fabs(npo_mean - npo) > 1e-3, "the two forms differ here");
+    c.npo_mean = false;
     /* simnpo: length-normalised, gamma inside beta's product, weight */
     c = lt_llm_loss_defaults(LT_LLM_SIMNPO);
     c.beta = 1.5f;

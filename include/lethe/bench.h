@@ -235,6 +235,9 @@ typedef struct {
     int epochs, batch;       /* unlearning */
     int max_items;           /* evaluated items per split (0: all) */
     float sophia_scale;      /* rate factor of Sophia rows */
+    bool npo_mean;           /* npo(-gd): the mean-token NLL log ratio of
+                                WAGLE's and SOUL's code (rows "npo[mean]")
+                                instead of NPO's per-sequence sums */
     const char *command;
     lt_bench_progress progress;
     void *ud;

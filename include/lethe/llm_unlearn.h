@@ -96,6 +96,12 @@ typedef struct {
     float gamma;          /* simnpo: 0 */
     float lambda;         /* retain weight: 1 */
     float forget_weight;  /* simnpo: 1 */
+    bool npo_mean;        /* npo, npo-gd: false (default, NPO's own repo):
+                             the log ratio of per-sequence summed answer
+                             NLLs, one per example; true ("--npo-nll
+                             mean", WAGLE's and SOUL's NPO.py): of the
+                             batch's token-weighted mean NLL (the Hugging
+                             Face outputs.loss), one ratio per batch */
     int rmu_layer;        /* 1..n_layers; 0: n_layers / 2 (at least 1) */
     float rmu_coeff;      /* c (> 0 in lt_llm_step_loss); 0: auto in the
                              loop, see lt_llm_loss_defaults */

@@ -293,6 +293,7 @@ static lt_llm_unlearn_cfg lt_tb_cfg(const lt_tb *b, lt_llm_method k,
     cfg.optim.weight_decay = cfg.optim.kind == LT_OPT_SOPHIA &&
         cfg.optim.hessian_mode == LT_SOPHIA_SOUL ? 0.1f : 0.01f;
     lt_llm_loss_tofu_split(&cfg.loss, b->o->forget_pct); /* SimNPO's */
+    cfg.loss.npo_mean = b->o->npo_mean;
     cfg.epochs = b->o->epochs;
     cfg.batch = b->o->batch;
     cfg.seed = b->o->seed;
@@ -308,7 +309,11 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
                            const char *optim, float lr)
 {
     lt_llm_unlearn_cfg cfg = lt_tb_cfg(b, k, mask, optim, lr);
-    lt_table_row *row = lt_tb_row(b, lt_llm_method_name(k), mask, optim);
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", lt_llm_method_name(k),
+             cfg.loss.npo_mean && (k == LT_LLM_NPO || k == LT_LLM_NPO_GD) ?
+             "[mean]" : "");
+    lt_table_row *row = lt_tb_row(b, name, mask, optim);
     lt_llama *m = row ? lt_llama_clone(b->full) : NULL;
     if (!m)
         return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
@@ -425,7 +430,16 @@ static lt_status lt_tb_settings(const lt_tb *b, lt_report *r)
         {"optims", o->optims}, {"baseline_masks", o->baseline},
         {"lr", o->lr ? o->lr : ""}, {"lr_grid", o->lr_grid ? o->lr_grid : ""},
         {"full_model", b->setup.full_model},
-        {"retain_model", b->setup.retain_model}};
+        {"retain_model", b->setup.retain_model},
+        {"variants", o->npo_mean ?
+         "npo[mean]: NPO on the batch's mean-token NLL (WAGLE, SOUL); "
+         "simnpo: forget05 beta 2.5 w 0.1375, forget10 beta 4.5 w 0.125; "
+         "sophia-soul: SOUL's SophiaG (wd 0.1); generation up to 200 "
+         "tokens in all" :
+         "npo: NPO on per-sequence summed NLL (NPO's repo); simnpo: "
+         "forget05 beta 2.5 w 0.1375, forget10 beta 4.5 w 0.125; "
+         "sophia-soul: SOUL's SophiaG (wd 0.1); generation up to 200 "
+         "tokens in all"}};
     for (size_t i = 0; st == LT_OK && i < sizeof text / sizeof *text; i++)
         st = lt_report_set(r, text[i][0], text[i][1]);
     const char *keys[] = {"authors", "forget_pct", "train_epochs", "epochs",

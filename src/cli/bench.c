@@ -137,6 +137,7 @@ static int cli_bench_tofu(int argc, char **argv)
         {"--lr", CLI_OPT_STR, &c.lr, "per-method learning rates, m=v,...", 0, 0},
         {"--lr-grid", CLI_OPT_STR, &c.lr_grid, "search mode: only rows m=v1:v2:... (no mask, first optimizer)", 0, 0},
         {"--sophia-scale", CLI_OPT_FLOAT, &c.sophia_scale, "rate factor of sophia rows", 1e-6, 1e6},
+        {"--npo-mean", CLI_OPT_FLAG, &c.npo_mean, "npo(-gd): mean-token NLL log ratio (WAGLE/SOUL) instead of per-sequence sums (NPO)", 0, 0},
         {"--max-items", CLI_OPT_INT, &c.max_items, "evaluate at most N items per split (TOFU's 300; 0: all)", 0, 1000000},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI", 0, 0},
         CLI_BENCH_OUT_OPTS(out),

@@ -337,6 +337,9 @@ static lt_tensor *lt_llm_forget_term(lt_ctx *c, lt_llama *m, lt_llama *ref,
         return mean;
     case LT_LLM_NPO:
     case LT_LLM_NPO_GD:
+        if (cfg->npo_mean) /* WAGLE's and SOUL's NPO: outputs.loss */
+            return lt_llm_npo(c, mean, lt_llm_mean_tok(
+                c, lt_llm_ref_nll(c, ref, f), f), cfg->beta);
         return lt_llm_npo(c, nll, lt_llm_ref_nll(c, ref, f), cfg->beta);
     case LT_LLM_SIMNPO:
         return lt_llm_simnpo(c, nll, f, cfg);

@@ -77,6 +77,8 @@ static cJSON *lt_llm_options_json(const lt_llm_unlearn_cfg *c,
         cJSON_AddNumberToObject(j, "lambda", lt_typed(c->loss.lambda)) &&
         cJSON_AddNumberToObject(j, "forget_weight",
                                 lt_typed(c->loss.forget_weight)) &&
+        cJSON_AddStringToObject(j, "npo_nll", c->loss.npo_mean ? "mean" :
+                                "sum") &&
         cJSON_AddNumberToObject(j, "epochs", c->epochs) &&
         cJSON_AddNumberToObject(j, "lr", lt_typed(c->optim.lr)) &&
         cJSON_AddNumberToObject(j, "batch", c->batch) &&
