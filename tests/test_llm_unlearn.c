@@ -461,7 +461,15 @@ LT_TEST(mask_parse)
     LT_CHECK(lt_llm_mask_parse("none", &s) == LT_OK &&
                  s.kind == LT_LLM_MASK_NONE, "none");
     LT_CHECK(lt_llm_mask_parse("random:1", &s) == LT_OK, "random:1");
-    const char *bad[] = {"wagle", "wagle:0", "snip:1.5", "snip:x",
+    LT_CHECK(lt_llm_mask_parse("wagle", &s) == LT_OK && s.ratio == 0,
+             "wagle alone: the method's ratio");
+    lt_llm_mask_text(&s, buf, sizeof buf);
+    LT_CHECK(!strcmp(buf, "wagle"), "text %s", buf);
+    LT_CHECK(lt_llm_mask_default_ratio(LT_LLM_GRADDIFF) == 0.95 &&
+             lt_llm_mask_default_ratio(LT_LLM_NPO) == 0.95 &&
+             lt_llm_mask_default_ratio(LT_LLM_REFUSAL) == 0.8,
+             "WAGLE's TOFU configs: 0.95 GradDiff/NPO, 0.8 PO");
+    const char *bad[] = {"wagle:", "wagle:0", "snip:1.5", "snip:x",
                          "foo:0.5", "gradient:0.5x", ""};
     for (int i = 0; i < 7; i++)
         LT_CHECK(lt_llm_mask_parse(bad[i], &s) == LT_ERR_ARG, "'%s' refused",
@@ -525,7 +533,43 @@ LT_TEST(mask_scores_and_selection_by_hand)
              "ratio 0 refused");
 }
 
-LT_TEST(mask_compute_uses_summed_nll_gradients)
+/* WAGLE's score and selection against a transcription of
+ * generate_mask.py (tests/golden/gen_wagle_mask.py): the same int(n *
+ * ratio) weights kept at WAGLE's ratios 0.95 and 0.8, mu 1e-6. */
+LT_TEST(wagle_mask_matches_generate_mask_golden)
+{
+    lt_golden *g = lt_golden_load("wagle_mask.bin");
+    if (!g)
+        return;
+    const lt_golden_entry *th = lt_golden_get(g, "theta");
+    int64_t n = th->numel;
+    float *sc = malloc((size_t)n * 4), *mk = malloc((size_t)n * 4);
+    LT_CHECK(lt_llm_mask_scores(LT_LLM_MASK_WAGLE, th->data,
+                                lt_golden_get(g, "gf")->data,
+                                lt_golden_get(g, "gr")->data, n, 1e-6, 0,
+                                sc) == LT_OK, "%s", lt_last_error());
+    const char *names[2] = {"mask.95", "mask.80"};
+    double ratios[2] = {0.95, 0.8};
+    for (int k = 0; k < 2; k++) {
+        LT_CHECK(lt_llm_mask_select(sc, n, ratios[k], mk, NULL) == LT_OK,
+                 "select");
+        const float *want = lt_golden_get(g, names[k])->data;
+        int64_t diff = 0, on = 0, won = 0;
+        for (int64_t i = 0; i < n; i++) {
+            diff += mk[i] != want[i];
+            on += mk[i] != 0;
+            won += want[i] != 0;
+        }
+        LT_CHECK(on == won && diff == 0, "%s: %lld kept (want %lld), %lld "
+                 "differ", names[k], (long long)on, (long long)won,
+                 (long long)diff);
+    }
+    free(sc);
+    free(mk);
+    lt_golden_free(g);
+}
+
+LT_TEST(mask_compute_uses_per_example_mean_nll_gradients)
 {
     fixture x;
     fx_open(&x);
@@ -533,7 +577,8 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
     float *gf = malloc((size_t)n * sizeof *gf), *gr = malloc((size_t)n * 4);
     float *sc = malloc((size_t)n * 4), *want = malloc((size_t)n * 4);
     float *got = malloc((size_t)n * 4);
-    /* hand gradients: the summed NLL of all examples in one batch */
+    /* hand gradients: sum over examples of each one's mean-token NLL
+     * (WAGLE's generate_mask.py: outputs.loss at batch 1, summed) */
     const lt_lm_data *ds[2] = {&x.f, &x.r};
     float *gs[2] = {gf, gr};
     for (int k = 0; k < 2; k++) {
@@ -541,8 +586,16 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
         lt_llm_batch b = {0};
         all_batch(&b, ds[k]);
         lt_params_zero_grad(&x.m->params);
-        lt_backward(c, lt_sum_all(c, lt_llama_seq_nll(c, x.m, b.ids, b.labels,
-                                                      b.mask, b.B, b.T)));
+        float inv[64];
+        for (int64_t r = 0; r < b.B && r < 64; r++) {
+            int cnt = 0;
+            for (int64_t t = 0; t < b.T; t++)
+                cnt += b.mask[r * b.T + t] != 0;
+            inv[r] = 1.0f / (float)(cnt > 0 ? cnt : 1);
+        }
+        lt_backward(c, lt_sum_all(c, lt_mul(c, lt_llama_seq_nll(
+            c, x.m, b.ids, b.labels, b.mask, b.B, b.T),
+            lt_from_data(c, 1, (int64_t[]){b.B}, inv))));
         memcpy(gs[k], x.m->params.grad, (size_t)n * 4);
         lt_llm_batch_free(&b);
         lt_ctx_free(c);
@@ -566,7 +619,7 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
         /* batches of 2 sum in another order: a few near-ties may swap */
         LT_CHECK(diff <= n / 1000, "kind %d: %lld of %lld differ", k,
                  (long long)diff, (long long)n);
-        LT_CHECK(on == llround(0.4 * (double)n) &&
+        LT_CHECK(on == (int64_t)(0.4 * (double)n) &&
                      kept == (double)on / (double)n,
                  "kind %d keeps 40%%: %lld", k, (long long)on);
     }
@@ -597,9 +650,29 @@ LT_TEST(masked_weights_do_not_move)
     memcpy(start, x.m->params.theta, (size_t)n * 4);
     lt_llm_unlearn_cfg c = quick_cfg(LT_LLM_GRADDIFF, 1e-3f);
     lt_llm_mask_parse("snip:0.3", &c.mask);
-    lt_llm_mask_opts o = {c.mask, c.mu, 0, c.batch, 0, c.seed};
+    /* the run's g_r: as many retain examples as forget ones (WAGLE) */
+    lt_llm_mask_opts o = {c.mask, c.mu, x.f.n, c.batch, 0, c.seed};
     lt_llm_mask_compute(x.m, &x.f, &x.r, &o, mk, NULL);
     lt_llm_report rep;
+    /* default, WAGLE's trainer: masked weights get zero gradients but the
+     * optimizer (AdamW, decoupled decay) still decays them: each ends at
+     * start x the same product of (1 - lr_t wd) */
+    LT_CHECK(lt_llm_unlearn(x.m, &x.f, &x.r, &c, &rep) == LT_OK, "run: %s",
+             lt_last_error());
+    double factor = NAN;
+    int64_t off = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (mk[i] != 0 || fabsf(start[i]) < 1e-3f)
+            continue;
+        double f = (double)x.m->params.theta[i] / start[i];
+        if (isnan(factor))
+            factor = f;
+        off += fabs(f - factor) > 1e-5;
+    }
+    LT_CHECK(factor < 1 && factor > 0.99 && off == 0, "masked weights only "
+             "decay: factor %.9f, %lld off it", factor, (long long)off);
+    memcpy(x.m->params.theta, start, (size_t)n * 4);
+    c.mask_freeze = true; /* Lethe's exact freeze */
     LT_CHECK(lt_llm_unlearn(x.m, &x.f, &x.r, &c, &rep) == LT_OK, "run: %s",
              lt_last_error());
     int64_t frozen_moved = 0, moved = 0, on = 0;

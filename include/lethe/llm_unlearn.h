@@ -210,9 +210,13 @@ typedef struct {
     double ratio;         /* fraction of weights kept trainable, (0, 1] */
 } lt_llm_mask_spec;
 
-/* "none" or "KIND:R" with 0 < R <= 1. */
+/* "none", "KIND:R" with 0 < R <= 1, or "KIND" alone: ratio 0, resolved by
+ * lt_llm_mask_default_ratio when the run starts. */
 LT_API lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out);
-/* "none", "wagle:0.5", ... */
+/* WAGLE's TOFU configs: keep 0.95 of the weights for GradDiff and NPO
+ * (and every other method), 0.8 for PO (refusal). */
+LT_API double lt_llm_mask_default_ratio(lt_llm_method m);
+/* "none", "wagle:0.5", "wagle" (the method's default ratio) ... */
 LT_API void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
 
 /* Scores of n weights for kind (gf, gr may be NULL where the kind does not
@@ -220,8 +224,8 @@ LT_API void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
 LT_API lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
                                     const float *gf, const float *gr, int64_t n,
                                     double mu, uint64_t seed, float *score);
-/* mask[i] = 1 for the round(ratio * n) (at least 1) highest scores, ties to
- * the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
+/* mask[i] = 1 for the int(ratio * n) (at least 1; WAGLE's threshold_idx)
+ * highest scores, ties to the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
  * score); *kept (may be NULL) gets the kept fraction. */
 LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
                                     float *mask, double *kept);
@@ -229,8 +233,8 @@ LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
 typedef struct {
     lt_llm_mask_spec spec;
     double mu;            /* wagle: 1e-6 */
-    int64_t max_retain;   /* retain examples for g_r: 0 all, else the first
-                             N of a seeded permutation */
+    int64_t max_retain;   /* retain examples for g_r: <= 0 all, else the
+                             first N of a seeded permutation */
     int batch;            /* examples per gradient pass */
     int32_t pad_id;
     uint64_t seed;
@@ -269,7 +273,16 @@ typedef struct {
     int32_t pad_id;
     lt_llm_mask_spec mask;    /* none */
     double mu;                /* wagle (1e-6) */
-    int64_t mask_samples;     /* retain examples for g_r (0: all) */
+    int64_t mask_samples;     /* retain examples for g_r: 0 (default) as
+                                 many as the forget set has (WAGLE's
+                                 paired loader), < 0 all, else N */
+    bool mask_freeze;         /* false (default, WAGLE's trainer): clip the
+                                 gradient, then zero the masked entries;
+                                 the optimizer still decays masked weights
+                                 (AdamW / Sophia weight decay). true: mask
+                                 before clipping and freeze masked weights
+                                 exactly (Lethe's earlier form; RMU's
+                                 trainable set always freezes) */
     const lt_lm_data *mask_forget; /* forget data for g_f (NULL: forget;
                                       refusal passes the true answers) */
     void (*progress)(void *ud, const lt_llm_event *ev);

@@ -24,7 +24,7 @@ lt_bench_tofu_cfg lt_bench_tofu_defaults(void)
         .forget_pct = 10, .world_facts = 100, .real_authors = 100,
         .train_epochs = 50, .train_batch = 8, .vocab = 2048,
         .train_lr = 3e-3f, .seed = 1, .methods = "all",
-        .masks = "none,wagle:0.5", .optims = "adamw,sophia,sophia-soul",
+        .masks = "none,wagle", .optims = "adamw,sophia,sophia-soul",
         .baseline = "npo-gd,simnpo", .epochs = 5, .batch = 8,
         .max_items = 300, .sophia_scale = 1.0f};
 }
@@ -36,7 +36,7 @@ void lt_bench_tofu_quick(lt_bench_tofu_cfg *c)
     c->world_facts = c->real_authors = 20;
     c->train_epochs = 40;
     c->methods = "ga,npo,simnpo";
-    c->masks = "none,wagle:0.5";
+    c->masks = "none,wagle";
     c->optims = "adamw";
     c->baseline = "none";
     c->epochs = 5;
@@ -376,13 +376,14 @@ static lt_status lt_tb_grid(lt_tb *b)
 }
 
 /* The baseline masks at WAGLE's ratio (the first wagle:R of masks, else
- * 0.5) under the first optimizer, for the baseline methods. */
+ * WAGLE's per-method default, lt_llm_mask_default_ratio) under the first
+ * optimizer, for the baseline methods. */
 static lt_status lt_tb_baselines(lt_tb *b)
 {
     const char *kinds[4] = {"gradient", "magnitude", "snip", "random"};
     char name[64], mask[64], optim[64] = "adamw";
-    const char *w = strstr(b->o->masks, "wagle:");
-    double ratio = w ? atof(w + 6) : 0.5;
+    const char *w = strstr(b->o->masks, "wagle");
+    double ratio = w && w[5] == ':' ? atof(w + 6) : 0; /* 0: WAGLE's */
     lt_list_item(b->o->optims, 0, optim, sizeof optim);
     if (!strcmp(b->o->baseline, "none"))
         return LT_OK;
@@ -392,7 +393,10 @@ static lt_status lt_tb_baselines(lt_tb *b)
                     lt_list_item(b->o->baseline, i, name, sizeof name); i++) {
         lt_tofu_method(name, &k);
         for (int j = 0; st == LT_OK && j < 4; j++) {
-            snprintf(mask, sizeof mask, "%s:%g", kinds[j], ratio);
+            if (ratio > 0)
+                snprintf(mask, sizeof mask, "%s:%g", kinds[j], ratio);
+            else
+                snprintf(mask, sizeof mask, "%s", kinds[j]);
             st = lt_tb_run(b, k, mask, optim, 0);
         }
     }

@@ -60,6 +60,8 @@ typedef struct {
     lt_llm_batch fb, rb;
     int64_t *fperm, *rperm, *ridx, rpos, rcycle;
     float *mask;       /* NULL: every weight trains */
+    bool freeze;       /* mask before clipping, frozen in the optimizer
+                          (RMU, mask_freeze); else WAGLE's clip-then-mask */
     float *snap;       /* theta of the last good point */
     float *wd_mask;    /* sophia-soul: 0 on bias and norm weights */
     int32_t *sampled;  /* Sophia GNB labels */
@@ -210,15 +212,20 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
     if (s != LT_OK)
         return s;
     int64_t n = m->params.n_train;
-    for (int64_t i = 0; st->mask && i < n; i++)
+    for (int64_t i = 0; st->mask && st->freeze && i < n; i++)
         m->params.grad[i] *= st->mask[i];
     double norm = lt_clip_grad_norm(m->params.grad, n,
                                     cfg->clip > 0 ? cfg->clip : INFINITY);
     if (!isfinite(norm))
         return lt_llm_diverged(st, epoch, "the gradient norm is not finite:",
                                norm);
+    /* WAGLE's trainer: clip, then grad *= mask, then the optimizer over
+     * every weight (masked ones keep zero moments and only decay) */
+    for (int64_t i = 0; st->mask && !st->freeze && i < n; i++)
+        m->params.grad[i] *= st->mask[i];
     float lr = lt_schedule_lr(&st->sched, st->step);
-    s = lt_optim_step(&st->opt, m->params.theta, m->params.grad, st->mask, lr);
+    s = lt_optim_step(&st->opt, m->params.theta, m->params.grad,
+                      st->freeze ? st->mask : NULL, lr);
     if (s != LT_OK)
         return s == LT_ERR_NAN ? lt_llm_diverged(st, epoch, "a gradient is "
                                                  "not finite: loss", p.loss)
@@ -302,11 +309,15 @@ static lt_status lt_llm_make_mask(lt_llm_state *st, lt_llama *m,
         free(rm);
         return lt_set_error(LT_ERR_NOMEM, "llm unlearn: out of memory");
     }
-    lt_llm_mask_opts o = {cfg->mask, cfg->mu, cfg->mask_samples, cfg->batch,
-                          cfg->pad_id, cfg->seed};
-    lt_status s = lt_llm_mask_compute(m, cfg->mask_forget ? cfg->mask_forget
-                                                          : f, r, &o,
-                                      st->mask, kept);
+    const lt_lm_data *mf = cfg->mask_forget ? cfg->mask_forget : f;
+    lt_llm_mask_opts o = {cfg->mask, cfg->mu,
+                          cfg->mask_samples == 0 ? mf->n /* WAGLE: paired */
+                          : cfg->mask_samples < 0 ? 0 : cfg->mask_samples,
+                          cfg->batch, cfg->pad_id, cfg->seed};
+    if (!(o.spec.ratio > 0))
+        o.spec.ratio = lt_llm_mask_default_ratio(cfg->loss.method);
+    st->freeze = rmu || cfg->mask_freeze;
+    lt_status s = lt_llm_mask_compute(m, mf, r, &o, st->mask, kept);
     int L = cfg->loss.rmu_layer > 0 ? cfg->loss.rmu_layer
                                     : m->cfg.n_layers / 2;
     if (s == LT_OK && rmu)
