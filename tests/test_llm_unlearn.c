@@ -225,6 +225,70 @@ LT_TEST(nll_losses_match_hand_values)
     NEAR(step_loss(&x, NULL, &c, &x.f, &p), sim + 0.5 * rmean, 1e-5,
          "simnpo");
     LT_CHECK(fabs(sim) > 0.05, "simnpo term is not trivial");
+    /* TOFU's idk (dataloader.py): outputs.loss of the concatenated IDK +
+     * retain batch, one token-weighted mean; lambda plays no part */
+    double rs[16];
+    int rc[16];
+    score(x.m, &x.r, rs, rc);
+    double sum = 0, tok = 0;
+    for (int i = 0; i < NF; i++)
+        sum += fn[i], tok += fc[i];
+    for (int64_t i = 0; i < x.r.n; i++)
+        sum += rs[i], tok += rc[i];
+    c = lt_llm_loss_defaults(LT_LLM_IDK);
+    c.lambda = 7.0f;
+    NEAR(step_loss(&x, NULL, &c, &x.f, &p), sum / tok, 1e-5, "idk");
+    /* TOFU's dpo (IdkPO): IDK answers preferred over the forget answers
+     * against the frozen reference, summed NLLs, beta 0.1 */
+    lt_lm_data idk = {0}; /* short IDK answers: the tiny model's context */
+    for (int i = 0; i < NF; i++)
+        LT_CHECK(lt_lm_data_add_qa(&idk, x.tok, x.fset.qa[i].question,
+                                   i % 2 ? "No idea." : "I don't know.", 0)
+                 == LT_OK, "idk data: %s", lt_last_error());
+    double in[16], rin[16];
+    score(x.m, &idk, in, NULL);
+    score(ref, &idk, rin, NULL);
+    double dpo = 0;
+    for (int i = 0; i < NF; i++)
+        dpo -= log_sigmoid(0.1 * ((fn[i] - in[i]) - (refn[i] - rin[i])));
+    dpo /= NF;
+    c = lt_llm_loss_defaults(LT_LLM_IDKPO);
+    LT_CHECK(c.beta == 0.1f && !lt_llm_uses_retain(&c), "idkpo defaults");
+    {
+        lt_ctx *cx = lt_ctx_new((size_t)256 << 20);
+        lt_llm_batch ib = {0}, pb = {0};
+        all_batch(&ib, &idk);
+        all_batch(&pb, &x.f);
+        ib.pair = &pb;
+        lt_tensor *loss = NULL;
+        LT_CHECK(lt_llm_step_loss(cx, x.m, ref, &c, &ib, NULL, &loss, &p) ==
+                 LT_OK && loss, "idkpo: %s", lt_last_error());
+        if (loss)
+            NEAR(loss->data[0], dpo, 1e-5, "idkpo");
+        lt_llm_batch_free(&ib);
+        lt_llm_batch_free(&pb);
+        lt_ctx_free(cx);
+    }
+    lt_lm_data_free(&idk);
+    /* lt_llm_idk_data: every forget question, an answer redrawn per epoch
+     * (TOFU draws one per __getitem__), the same for the same epoch */
+    lt_lm_data e1, e2, e1b;
+    LT_CHECK(lt_llm_idk_data(x.tok, &x.fset, 5, 1, &e1) == LT_OK &&
+             lt_llm_idk_data(x.tok, &x.fset, 5, 2, &e2) == LT_OK &&
+             lt_llm_idk_data(x.tok, &x.fset, 5, 1, &e1b) == LT_OK &&
+             e1.n == NF && e2.n == NF, "idk data: %s", lt_last_error());
+    LT_CHECK(e1.n_tokens == e1b.n_tokens && !memcmp(e1.tokens, e1b.tokens,
+             (size_t)e1.n_tokens * 4), "same epoch, same answers");
+    LT_CHECK(e1.n_tokens != e2.n_tokens || memcmp(e1.tokens, e2.tokens,
+             (size_t)e1.n_tokens * 4), "another epoch, other answers");
+    lt_lm_data_free(&e1);
+    lt_lm_data_free(&e2);
+    lt_lm_data_free(&e1b);
+    char l0[160], l99[160];
+    lt_llm_idk_text(0, l0, sizeof l0);
+    lt_llm_idk_text(99, l99, sizeof l99);
+    LT_CHECK(strcmp(l0, l99) && strlen(l0) > 5, "100 IDK lines: '%s' '%s'",
+             l0, l99);
     lt_llama_free(ref);
     fx_close(&x);
 }
@@ -639,6 +703,37 @@ static lt_llm_unlearn_cfg quick_cfg(lt_llm_method m, float lr)
     c.batch = 2;
     c.warmup = 0;
     return c;
+}
+
+/* idk and idkpo through the loop: one IDK data set per epoch, idkpo's
+ * forget answers paired row for row (short answers: the tiny context). */
+LT_TEST(idk_and_idkpo_run_per_epoch_data)
+{
+    fixture x;
+    fx_open(&x);
+    const char *ans[3] = {"I don't know.", "No idea.", "Not sure."};
+    lt_lm_data ep[3] = {{0}};
+    for (int e = 0; e < 3; e++)
+        for (int i = 0; i < NF; i++)
+            LT_CHECK(lt_lm_data_add_qa(&ep[e], x.tok, x.fset.qa[i].question,
+                                       ans[(i + e) % 3], 0) == LT_OK, "data");
+    lt_llm_method ms[2] = {LT_LLM_IDK, LT_LLM_IDKPO};
+    for (int k = 0; k < 2; k++) {
+        lt_llm_unlearn_cfg c = quick_cfg(ms[k], 1e-3f);
+        c.forget_epochs = ep;
+        c.pair = ms[k] == LT_LLM_IDKPO ? &x.f : NULL;
+        lt_llm_report rep;
+        LT_CHECK(lt_llm_unlearn(x.m, &ep[0], &x.r, &c, &rep) == LT_OK &&
+                 rep.steps == 6, "%s: %s (%lld steps)", lt_llm_method_name(
+                 ms[k]), lt_last_error(), (long long)rep.steps);
+        c.pair = NULL;
+        if (ms[k] == LT_LLM_IDKPO)
+            LT_CHECK(lt_llm_unlearn(x.m, &ep[0], &x.r, &c, &rep) ==
+                     LT_ERR_ARG, "idkpo without its pair is refused");
+    }
+    for (int e = 0; e < 3; e++)
+        lt_lm_data_free(&ep[e]);
+    fx_close(&x);
 }
 
 LT_TEST(masked_weights_do_not_move)

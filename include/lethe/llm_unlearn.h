@@ -24,6 +24,17 @@
  *   refusal   mean token NLL on F, where F holds the forget questions with
  *             refusal answers (lt_llm_refusal_data), + lambda * (mean token
  *             NLL on R)
+ *   idk       TOFU's `idk` loss (locuslab/tofu dataloader.py): ONE
+ *             token-weighted mean NLL over the concatenation of the IDK
+ *             batch (forget questions with "I don't know"-style answers,
+ *             resampled per item every epoch from lt_llm_idk_text's 100
+ *             lines) and the retain batch: (sum NLL_F + sum NLL_R) /
+ *             (tokens_F + tokens_R); lambda is not used
+ *   idkpo     TOFU's DPO loss (`dpo`): -mean_b log sigmoid(beta ((S_f -
+ *             S_idk) - (S_f_ref - S_idk_ref))), S = per-sequence summed
+ *             answer NLL, idk = the IDK answer, f = the true forget answer
+ *             of the same question, ref the frozen model before
+ *             unlearning, beta 0.1; no retain term (as TOFU's code)
  *   rmu       at decoder layer L (lt_llama_hidden, 1-based), forget term =
  *             mean over the non-pad tokens of F and the d dims of
  *             (h_theta - c u)^2, u a fixed unit vector (seeded uniform
@@ -81,13 +92,17 @@ typedef enum {
     LT_LLM_NPO_GD,
     LT_LLM_SIMNPO,
     LT_LLM_REFUSAL,
-    LT_LLM_RMU
+    LT_LLM_RMU,
+    LT_LLM_IDK,
+    LT_LLM_IDKPO
 } lt_llm_method;
 
-/* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu". */
+/* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu", "idk",
+ * "idkpo". */
 LT_API lt_status lt_llm_method_parse(const char *name, lt_llm_method *out);
 LT_API const char *lt_llm_method_name(lt_llm_method m);
-/* True for npo, npo-gd and rmu (they need the frozen reference model). */
+/* True for npo, npo-gd, rmu and idkpo (they need the frozen reference
+ * model). */
 LT_API bool lt_llm_method_needs_ref(lt_llm_method m);
 
 typedef struct {
@@ -134,13 +149,15 @@ LT_API lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
 LT_API void lt_llm_loss_tofu_split(lt_llm_loss_cfg *c, int forget_pct);
 
 /* A padded batch with its own buffers (grown by lt_llm_batch_fill). */
-typedef struct {
+typedef struct lt_llm_batch_s {
     int32_t *ids, *labels;  /* B*T */
     uint8_t *mask;          /* B*T: scored positions */
     int32_t *lens;          /* B: real (non-pad) tokens of each row */
     int64_t B, T, cap;
     int64_t n_scored;       /* scored positions in all */
     int64_t n_real;         /* non-pad tokens in all */
+    const struct lt_llm_batch_s *pair; /* idkpo: the forget answers of the
+                                          same questions, row for row */
 } lt_llm_batch;
 
 /* Examples idx[0..B) of d, right-padded with pad_id (lt_lm_batch). */
@@ -193,6 +210,17 @@ LT_API lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
 /* The built-in refusal answers. */
 LT_API int lt_llm_refusal_count(void);
 LT_API const char *lt_llm_refusal_text(int i);
+/* idk / idkpo: the 100 "I don't know"-style answers, in the style of
+ * TOFU's data/idontknow.jsonl (Lethe's own lines: 10 openings x 10
+ * endings), and the data of one epoch: every forget question with an answer
+ * drawn uniformly from them, afresh per item and per epoch (TOFU's
+ * TextForgetDatasetQA draws one per __getitem__); seeded by (seed, epoch);
+ * out is zeroed first. */
+#define LT_LLM_IDK_LINES 100
+LT_API void lt_llm_idk_text(int i, char *buf, size_t n);
+LT_API lt_status lt_llm_idk_data(const lt_tokenizer *tok,
+                                 const lt_tofu_set *forget, uint64_t seed,
+                                 int epoch, lt_lm_data *out);
 
 /* ---- masks (src/unlearn/llm_mask.c) ---------------------------------------- */
 
@@ -285,6 +313,11 @@ typedef struct {
                                  trainable set always freezes) */
     const lt_lm_data *mask_forget; /* forget data for g_f (NULL: forget;
                                       refusal passes the true answers) */
+    const lt_lm_data *forget_epochs; /* idk, idkpo: one forget data set per
+                                        epoch (epochs of them, the IDK
+                                        answers resampled), NULL: forget */
+    const lt_lm_data *pair;   /* idkpo: the true forget answers, example
+                                 for example with the forget data */
     void (*progress)(void *ud, const lt_llm_event *ev);
     void *ud;
 } lt_llm_unlearn_cfg;
@@ -321,6 +354,9 @@ typedef struct {
     lt_tofu_set forget_qa, retain_qa;
     lt_lm_data forget, retain;  /* retain: empty without a retain file */
     lt_lm_data refusal;         /* refusal only: lt_llm_refusal_data */
+    lt_lm_data *idk;            /* idk, idkpo: one data set per epoch
+                                   (lt_llm_idk_data), n_idk of them */
+    int n_idk;
     bool have_retain;           /* a retain file was loaded */
 } lt_llm_unlearn_data;
 

@@ -42,7 +42,8 @@ void lt_bench_tofu_quick(lt_bench_tofu_cfg *c)
     c->epochs = 5;
 }
 
-static const char *lt_tofu_all = "ga,graddiff,npo,npo-gd,simnpo,refusal,rmu";
+static const char *lt_tofu_all =
+    "ga,graddiff,npo,npo-gd,simnpo,refusal,idk,idkpo,rmu";
 
 enum { C_METHOD, C_MASK, C_OPTIM, C_LR, C_FQ, C_MU, C_FR, C_FP, C_FT, C_RR,
        C_T, C_N };
@@ -130,6 +131,8 @@ typedef struct {
     lt_tofu_set forget_qa, retain_qa;           /* unlearning data */
     lt_tofu_set ev_forget, ev_retain, ev_ra, ev_wf; /* evaluation files */
     lt_lm_data forget_d, retain_d, refusal_d;   /* tokenized for unlearning */
+    lt_lm_data *idk_d;                          /* idk(po): one per epoch */
+    int n_idk;
     int32_t pad_id;
     lt_tofu_split_eval ref_forget;              /* retain model, forget split */
     lt_table *table;
@@ -177,6 +180,10 @@ static void lt_tb_close(lt_tb *b)
     lt_lm_data_free(&b->forget_d);
     lt_lm_data_free(&b->retain_d);
     lt_lm_data_free(&b->refusal_d);
+    for (int e = 0; b->idk_d && e < b->n_idk; e++)
+        lt_lm_data_free(&b->idk_d[e]);
+    free(b->idk_d);
+    b->idk_d = NULL;
 }
 
 /* The forget, retain and refusal examples the methods train on. */
@@ -190,6 +197,12 @@ static lt_status lt_tb_tokenize(lt_tb *b)
     if (st == LT_OK)
         st = lt_llm_refusal_data(b->tok, &b->forget_qa, b->o->seed,
                                  &b->refusal_d);
+    if (st == LT_OK && !(b->idk_d = calloc((size_t)b->o->epochs,
+                                           sizeof *b->idk_d)))
+        st = lt_set_error(LT_ERR_NOMEM, "out of memory");
+    for (int e = 0; st == LT_OK && e < b->o->epochs; e++, b->n_idk++)
+        st = lt_llm_idk_data(b->tok, &b->forget_qa, b->o->seed, e + 1,
+                             &b->idk_d[e]);
     return st == LT_OK ? LT_OK : lt_set_error(st, "tokenizing the forget/"
                                               "retain sets: %s",
                                               lt_last_error());
@@ -298,8 +311,12 @@ static lt_llm_unlearn_cfg lt_tb_cfg(const lt_tb *b, lt_llm_method k,
     cfg.batch = b->o->batch;
     cfg.seed = b->o->seed;
     cfg.pad_id = b->pad_id;
-    if (k == LT_LLM_REFUSAL)
+    if (k == LT_LLM_REFUSAL || k == LT_LLM_IDK || k == LT_LLM_IDKPO)
         cfg.mask_forget = &b->forget_d;
+    if (k == LT_LLM_IDK || k == LT_LLM_IDKPO) /* IDK redrawn per epoch */
+        cfg.forget_epochs = b->idk_d;
+    if (k == LT_LLM_IDKPO)
+        cfg.pair = &b->forget_d;
     return cfg;
 }
 
@@ -324,7 +341,8 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     cfg.progress = lt_bench_fwd_llm;
     cfg.ud = &fwd;
     lt_llm_report rep = {0};
-    const lt_lm_data *f = k == LT_LLM_REFUSAL ? &b->refusal_d : &b->forget_d;
+    const lt_lm_data *f = k == LT_LLM_REFUSAL ? &b->refusal_d :
+        k == LT_LLM_IDK || k == LT_LLM_IDKPO ? &b->idk_d[0] : &b->forget_d;
     lt_status st = lt_llm_unlearn(m, f, &b->retain_d, &cfg, &rep);
     double v[LT_TABLE_MAX_COLS];
     lt_tb_nan(v);

@@ -41,7 +41,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--tokenizer", CLI_OPT_STR, &o->tok, "tokenizer.json (default: beside the model)", 0, 0},
         {"--forget", CLI_OPT_STR, &o->forget, "TOFU forget split (forget10.json)", 0, 0},
         {"--retain", CLI_OPT_STR, &o->retain, "TOFU retain split (retain90.json)", 0, 0},
-        {"--method", CLI_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu|idk|idkpo", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "unlearned checkpoint (.safetensors or folder)", 0, 0},
         {"--beta", CLI_OPT_FLOAT, &c->loss.beta, "npo/simnpo beta (0: the method's, npo 0.1, simnpo 2.5)", 1e-6, 1e6},
         {"--gamma", CLI_OPT_FLOAT, &c->loss.gamma, "simnpo margin", -1e6, 1e6},
@@ -69,7 +69,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
     };
     int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
                            "--forget forget10.json --retain retain90.json "
-                           "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu "
+                           "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu|idk|idkpo "
                            "--out unlearned.safetensors [options]\nUnlearn a "
                            "forget split from a language model.", opts,
                            CLI_NOPTS(opts), argc, argv);

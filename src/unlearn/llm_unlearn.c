@@ -30,6 +30,8 @@ float lt_llm_default_lr(lt_llm_method m)
     case LT_LLM_SIMNPO: return 5e-3f;
     case LT_LLM_REFUSAL: return 3e-3f;
     case LT_LLM_RMU: return 5e-3f;
+    case LT_LLM_IDK: return 3e-3f;   /* not searched: refusal's */
+    case LT_LLM_IDKPO: return 3e-3f; /* not searched */
     }
     return 1e-3f;
 }
@@ -57,7 +59,7 @@ typedef struct {
     lt_llama *ref;
     lt_optim opt;
     lt_schedule sched;
-    lt_llm_batch fb, rb;
+    lt_llm_batch fb, rb, pb; /* pb: idkpo's forget answers */
     int64_t *fperm, *rperm, *ridx, rpos, rcycle;
     float *mask;       /* NULL: every weight trains */
     bool freeze;       /* mask before clipping, frozen in the optimizer
@@ -204,6 +206,10 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
                              const int64_t *idx, int64_t B, lt_llm_event *ev)
 {
     lt_status s = lt_llm_batch_fill(&st->fb, f, idx, B, cfg->pad_id);
+    if (s == LT_OK && cfg->pair) { /* idkpo: the same questions' answers */
+        s = lt_llm_batch_fill(&st->pb, cfg->pair, idx, B, cfg->pad_id);
+        st->fb.pair = &st->pb;
+    }
     if (s == LT_OK && lt_llm_uses_retain(&st->loss))
         s = lt_llm_next_retain(st, r, cfg, B);
     lt_llm_parts p;
@@ -246,6 +252,8 @@ static lt_status lt_llm_epoch(lt_llm_state *st, lt_llama *m,
                               const lt_llm_unlearn_cfg *cfg, int epoch,
                               lt_llm_report *rep)
 {
+    if (cfg->forget_epochs) /* idk, idkpo: this epoch's IDK answers */
+        f = &cfg->forget_epochs[epoch - 1];
     lt_permutation(st->fperm, f->n, cfg->seed * 1000003u + (uint64_t)epoch);
     for (int64_t i = 0; i < f->n; i += cfg->batch) {
         int64_t B = f->n - i < cfg->batch ? f->n - i : cfg->batch;
@@ -262,6 +270,19 @@ static lt_status lt_llm_epoch(lt_llm_state *st, lt_llama *m,
             cfg->progress(cfg->ud, &ev);
     }
     return LT_OK;
+}
+
+/* The longest forget-side example: f, every epoch's data, the pair. */
+static int64_t lt_llm_forget_len(const lt_lm_data *f,
+                                 const lt_llm_unlearn_cfg *cfg)
+{
+    int64_t T = f->max_len;
+    for (int e = 0; cfg->forget_epochs && e < cfg->epochs; e++)
+        T = cfg->forget_epochs[e].max_len > T ? cfg->forget_epochs[e].max_len
+                                              : T;
+    if (cfg->pair && cfg->pair->max_len > T)
+        T = cfg->pair->max_len;
+    return T;
 }
 
 static lt_status lt_llm_check(const lt_llama *m, const lt_lm_data *f,
@@ -282,7 +303,18 @@ static lt_status lt_llm_check(const lt_llama *m, const lt_lm_data *f,
                             cfg->mask.kind == LT_LLM_MASK_WAGLE ?
                             "the wagle mask" :
                             lt_llm_method_name(cfg->loss.method));
-    int64_t T = f->max_len > (r ? r->max_len : 0) ? f->max_len : r->max_len;
+    for (int e = 0; cfg->forget_epochs && e < cfg->epochs; e++)
+        if (cfg->forget_epochs[e].n != f->n)
+            return lt_set_error(LT_ERR_ARG, "llm unlearn: epoch %d's forget "
+                                "data has %lld examples, not %lld", e + 1,
+                                (long long)cfg->forget_epochs[e].n,
+                                (long long)f->n);
+    if (cfg->loss.method == LT_LLM_IDKPO && (!cfg->pair ||
+                                             cfg->pair->n != f->n))
+        return lt_set_error(LT_ERR_ARG, "llm unlearn: idkpo needs the forget "
+                            "answers paired with the IDK data (cfg.pair)");
+    int64_t T = lt_llm_forget_len(f, cfg);
+    T = T > (r ? r->max_len : 0) ? T : r->max_len;
     if (T > m->cfg.max_position_embeddings)
         return lt_set_error(LT_ERR_ARG, "llm unlearn: examples of %lld tokens "
                             "exceed the model's %d positions", (long long)T,
@@ -336,14 +368,18 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
                               const lt_lm_data *f, const lt_lm_data *r,
                               const lt_llm_unlearn_cfg *cfg, double *kept)
 {
-    int64_t T = f->max_len > (r ? r->max_len : 0) ? f->max_len : r->max_len;
+    int64_t T = lt_llm_forget_len(f, cfg);
+    T = T > (r ? r->max_len : 0) ? T : r->max_len;
     st->per_epoch = (f->n + cfg->batch - 1) / cfg->batch;
     st->total = st->per_epoch * cfg->epochs;
     st->sched = (lt_schedule){.kind = LT_SCHED_LINEAR,
                               .base_lr = cfg->optim.lr, .total = st->total,
                               .warmup = cfg->warmup < 0 ? st->per_epoch
                                                         : cfg->warmup};
-    st->c = lt_ctx_new(lt_llm_step_arena_bytes(&m->cfg, cfg->batch, T));
+    /* idkpo runs the model and the reference on two batches */
+    st->c = lt_ctx_new(lt_llm_step_arena_bytes(
+        &m->cfg, cfg->loss.method == LT_LLM_IDKPO ? 2 * (int64_t)cfg->batch
+                                                  : cfg->batch, T));
     st->fperm = malloc((size_t)f->n * sizeof *st->fperm);
     st->rperm = r ? malloc((size_t)r->n * sizeof *st->rperm) : NULL;
     st->ridx = malloc((size_t)cfg->batch * sizeof *st->ridx);
@@ -384,6 +420,7 @@ static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
     lt_llama_free(st->ref);
     lt_llm_batch_free(&st->fb);
     lt_llm_batch_free(&st->rb);
+    lt_llm_batch_free(&st->pb);
     free(st->fperm);
     free(st->rperm);
     free(st->ridx);
