@@ -630,10 +630,11 @@ static lt_status lt_wc_select(lt_cls *b, char *path, size_t n)
     if (st != LT_OK)
         return lt_set_error(st, "forget: %s", lt_last_error());
     char key[256];
-    snprintf(key, sizeof key, "worst|v1|%016llx|%lld|%d|%d|%g|%g|%g",
+    snprintf(key, sizeof key, "worst|v2|%016llx|%lld|%d|%d|%d|%g|%g|%g|%d%d",
              (unsigned long long)b->orig_key, (long long)c.m, c.upper_epochs,
-             c.lower_steps, (double)c.lower_lr, (double)c.upper_lr,
-             (double)c.gamma);
+             c.lower_epochs, c.lower_steps, (double)c.lower_lr,
+             (double)c.upper_lr, (double)c.gamma, (int)c.init_uniform,
+             (int)c.eval_losses);
     snprintf(path, n, "%s/worst-%016llx.idx", b->c->cache,
              (unsigned long long)lt_bench_fnv(key));
     if (lt_bench_exists(path)) {
