@@ -198,6 +198,20 @@ LT_TEST(nll_losses_match_hand_values)
     c.lambda = 2.0f;
     NEAR(step_loss(&x, ref, &c, &x.f, &p), npo + 2 * rmean, 1e-5, "npo-gd");
     NEAR(p.forget, npo, 1e-5, "npo-gd forget part");
+    /* --npo-nll mean, WAGLE's and SOUL's NPO.py: one log ratio of the
+     * batch's token-weighted mean NLLs (Hugging Face outputs.loss) */
+    c.method = LT_LLM_NPO;
+    c.npo_mean = true;
+    double sf = 0, sr = 0, nt = 0;
+    for (int i = 0; i < NF; i++) {
+        sf += fn[i];
+        sr += refn[i];
+        nt += fc[i];
+    }
+    double npo_mean = -2.0 / 0.3 * log_sigmoid(0.3 * (sf / nt - sr / nt));
+    NEAR(step_loss(&x, ref, &c, &x.f, &p), npo_mean, 1e-5, "npo mean-token");
+    LT_CHECK(fabs(npo_mean - npo) > 1e-3, "the two forms differ here");
+    c.npo_mean = false;
     /* simnpo: length-normalised, gamma inside beta's product, weight */
     c = lt_llm_loss_defaults(LT_LLM_SIMNPO);
     c.beta = 1.5f;
@@ -211,8 +225,88 @@ LT_TEST(nll_losses_match_hand_values)
     NEAR(step_loss(&x, NULL, &c, &x.f, &p), sim + 0.5 * rmean, 1e-5,
          "simnpo");
     LT_CHECK(fabs(sim) > 0.05, "simnpo term is not trivial");
+    /* TOFU's idk (dataloader.py): outputs.loss of the concatenated IDK +
+     * retain batch, one token-weighted mean; lambda plays no part */
+    double rs[16];
+    int rc[16];
+    score(x.m, &x.r, rs, rc);
+    double sum = 0, tok = 0;
+    for (int i = 0; i < NF; i++)
+        sum += fn[i], tok += fc[i];
+    for (int64_t i = 0; i < x.r.n; i++)
+        sum += rs[i], tok += rc[i];
+    c = lt_llm_loss_defaults(LT_LLM_IDK);
+    c.lambda = 7.0f;
+    NEAR(step_loss(&x, NULL, &c, &x.f, &p), sum / tok, 1e-5, "idk");
+    /* TOFU's dpo (IdkPO): IDK answers preferred over the forget answers
+     * against the frozen reference, summed NLLs, beta 0.1 */
+    lt_lm_data idk = {0}; /* short IDK answers: the tiny model's context */
+    for (int i = 0; i < NF; i++)
+        LT_CHECK(lt_lm_data_add_qa(&idk, x.tok, x.fset.qa[i].question,
+                                   i % 2 ? "No idea." : "I don't know.", 0)
+                 == LT_OK, "idk data: %s", lt_last_error());
+    double in[16], rin[16];
+    score(x.m, &idk, in, NULL);
+    score(ref, &idk, rin, NULL);
+    double dpo = 0;
+    for (int i = 0; i < NF; i++)
+        dpo -= log_sigmoid(0.1 * ((fn[i] - in[i]) - (refn[i] - rin[i])));
+    dpo /= NF;
+    c = lt_llm_loss_defaults(LT_LLM_IDKPO);
+    LT_CHECK(c.beta == 0.1f && !lt_llm_uses_retain(&c), "idkpo defaults");
+    {
+        lt_ctx *cx = lt_ctx_new((size_t)256 << 20);
+        lt_llm_batch ib = {0}, pb = {0};
+        all_batch(&ib, &idk);
+        all_batch(&pb, &x.f);
+        ib.pair = &pb;
+        lt_tensor *loss = NULL;
+        LT_CHECK(lt_llm_step_loss(cx, x.m, ref, &c, &ib, NULL, &loss, &p) ==
+                 LT_OK && loss, "idkpo: %s", lt_last_error());
+        if (loss)
+            NEAR(loss->data[0], dpo, 1e-5, "idkpo");
+        lt_llm_batch_free(&ib);
+        lt_llm_batch_free(&pb);
+        lt_ctx_free(cx);
+    }
+    lt_lm_data_free(&idk);
+    /* lt_llm_idk_data: every forget question, an answer redrawn per epoch
+     * (TOFU draws one per __getitem__), the same for the same epoch */
+    lt_lm_data e1, e2, e1b;
+    LT_CHECK(lt_llm_idk_data(x.tok, &x.fset, 5, 1, &e1) == LT_OK &&
+             lt_llm_idk_data(x.tok, &x.fset, 5, 2, &e2) == LT_OK &&
+             lt_llm_idk_data(x.tok, &x.fset, 5, 1, &e1b) == LT_OK &&
+             e1.n == NF && e2.n == NF, "idk data: %s", lt_last_error());
+    LT_CHECK(e1.n_tokens == e1b.n_tokens && !memcmp(e1.tokens, e1b.tokens,
+             (size_t)e1.n_tokens * 4), "same epoch, same answers");
+    LT_CHECK(e1.n_tokens != e2.n_tokens || memcmp(e1.tokens, e2.tokens,
+             (size_t)e1.n_tokens * 4), "another epoch, other answers");
+    lt_lm_data_free(&e1);
+    lt_lm_data_free(&e2);
+    lt_lm_data_free(&e1b);
+    char l0[160], l99[160];
+    lt_llm_idk_text(0, l0, sizeof l0);
+    lt_llm_idk_text(99, l99, sizeof l99);
+    LT_CHECK(strcmp(l0, l99) && strlen(l0) > 5, "100 IDK lines: '%s' '%s'",
+             l0, l99);
     lt_llama_free(ref);
     fx_close(&x);
+}
+
+/* SimNPO's official TOFU commands (Unlearn-Simple TOFU/README.md):
+ * forget05 npo_coeff 0.1375 beta 2.5, forget10 npo_coeff 0.125 beta 4.5. */
+LT_TEST(simnpo_tofu_split_settings)
+{
+    lt_llm_loss_cfg c = lt_llm_loss_defaults(LT_LLM_SIMNPO);
+    lt_llm_loss_tofu_split(&c, 10);
+    LT_CHECK(c.beta == 4.5f && c.forget_weight == 0.125f, "forget10: beta %g "
+             "weight %g", c.beta, c.forget_weight);
+    lt_llm_loss_tofu_split(&c, 5);
+    LT_CHECK(c.beta == 2.5f && c.forget_weight == 0.1375f, "forget05: beta %g"
+             " weight %g", c.beta, c.forget_weight);
+    lt_llm_loss_cfg n = lt_llm_loss_defaults(LT_LLM_NPO);
+    lt_llm_loss_tofu_split(&n, 10);
+    LT_CHECK(n.beta == 0.1f && n.forget_weight == 1.0f, "npo untouched");
 }
 
 LT_TEST(npo_against_itself_is_two_over_beta_log_two)
@@ -431,7 +525,15 @@ LT_TEST(mask_parse)
     LT_CHECK(lt_llm_mask_parse("none", &s) == LT_OK &&
                  s.kind == LT_LLM_MASK_NONE, "none");
     LT_CHECK(lt_llm_mask_parse("random:1", &s) == LT_OK, "random:1");
-    const char *bad[] = {"wagle", "wagle:0", "snip:1.5", "snip:x",
+    LT_CHECK(lt_llm_mask_parse("wagle", &s) == LT_OK && s.ratio == 0,
+             "wagle alone: the method's ratio");
+    lt_llm_mask_text(&s, buf, sizeof buf);
+    LT_CHECK(!strcmp(buf, "wagle"), "text %s", buf);
+    LT_CHECK(lt_llm_mask_default_ratio(LT_LLM_GRADDIFF) == 0.95 &&
+             lt_llm_mask_default_ratio(LT_LLM_NPO) == 0.95 &&
+             lt_llm_mask_default_ratio(LT_LLM_REFUSAL) == 0.8,
+             "WAGLE's TOFU configs: 0.95 GradDiff/NPO, 0.8 PO");
+    const char *bad[] = {"wagle:", "wagle:0", "snip:1.5", "snip:x",
                          "foo:0.5", "gradient:0.5x", ""};
     for (int i = 0; i < 7; i++)
         LT_CHECK(lt_llm_mask_parse(bad[i], &s) == LT_ERR_ARG, "'%s' refused",
@@ -495,7 +597,43 @@ LT_TEST(mask_scores_and_selection_by_hand)
              "ratio 0 refused");
 }
 
-LT_TEST(mask_compute_uses_summed_nll_gradients)
+/* WAGLE's score and selection against a transcription of
+ * generate_mask.py (tests/golden/gen_wagle_mask.py): the same int(n *
+ * ratio) weights kept at WAGLE's ratios 0.95 and 0.8, mu 1e-6. */
+LT_TEST(wagle_mask_matches_generate_mask_golden)
+{
+    lt_golden *g = lt_golden_load("wagle_mask.bin");
+    if (!g)
+        return;
+    const lt_golden_entry *th = lt_golden_get(g, "theta");
+    int64_t n = th->numel;
+    float *sc = malloc((size_t)n * 4), *mk = malloc((size_t)n * 4);
+    LT_CHECK(lt_llm_mask_scores(LT_LLM_MASK_WAGLE, th->data,
+                                lt_golden_get(g, "gf")->data,
+                                lt_golden_get(g, "gr")->data, n, 1e-6, 0,
+                                sc) == LT_OK, "%s", lt_last_error());
+    const char *names[2] = {"mask.95", "mask.80"};
+    double ratios[2] = {0.95, 0.8};
+    for (int k = 0; k < 2; k++) {
+        LT_CHECK(lt_llm_mask_select(sc, n, ratios[k], mk, NULL) == LT_OK,
+                 "select");
+        const float *want = lt_golden_get(g, names[k])->data;
+        int64_t diff = 0, on = 0, won = 0;
+        for (int64_t i = 0; i < n; i++) {
+            diff += mk[i] != want[i];
+            on += mk[i] != 0;
+            won += want[i] != 0;
+        }
+        LT_CHECK(on == won && diff == 0, "%s: %lld kept (want %lld), %lld "
+                 "differ", names[k], (long long)on, (long long)won,
+                 (long long)diff);
+    }
+    free(sc);
+    free(mk);
+    lt_golden_free(g);
+}
+
+LT_TEST(mask_compute_uses_per_example_mean_nll_gradients)
 {
     fixture x;
     fx_open(&x);
@@ -503,7 +641,8 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
     float *gf = malloc((size_t)n * sizeof *gf), *gr = malloc((size_t)n * 4);
     float *sc = malloc((size_t)n * 4), *want = malloc((size_t)n * 4);
     float *got = malloc((size_t)n * 4);
-    /* hand gradients: the summed NLL of all examples in one batch */
+    /* hand gradients: sum over examples of each one's mean-token NLL
+     * (WAGLE's generate_mask.py: outputs.loss at batch 1, summed) */
     const lt_lm_data *ds[2] = {&x.f, &x.r};
     float *gs[2] = {gf, gr};
     for (int k = 0; k < 2; k++) {
@@ -511,8 +650,16 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
         lt_llm_batch b = {0};
         all_batch(&b, ds[k]);
         lt_params_zero_grad(&x.m->params);
-        lt_backward(c, lt_sum_all(c, lt_llama_seq_nll(c, x.m, b.ids, b.labels,
-                                                      b.mask, b.B, b.T)));
+        float inv[64];
+        for (int64_t r = 0; r < b.B && r < 64; r++) {
+            int cnt = 0;
+            for (int64_t t = 0; t < b.T; t++)
+                cnt += b.mask[r * b.T + t] != 0;
+            inv[r] = 1.0f / (float)(cnt > 0 ? cnt : 1);
+        }
+        lt_backward(c, lt_sum_all(c, lt_mul(c, lt_llama_seq_nll(
+            c, x.m, b.ids, b.labels, b.mask, b.B, b.T),
+            lt_from_data(c, 1, (int64_t[]){b.B}, inv))));
         memcpy(gs[k], x.m->params.grad, (size_t)n * 4);
         lt_llm_batch_free(&b);
         lt_ctx_free(c);
@@ -536,7 +683,7 @@ LT_TEST(mask_compute_uses_summed_nll_gradients)
         /* batches of 2 sum in another order: a few near-ties may swap */
         LT_CHECK(diff <= n / 1000, "kind %d: %lld of %lld differ", k,
                  (long long)diff, (long long)n);
-        LT_CHECK(on == llround(0.4 * (double)n) &&
+        LT_CHECK(on == (int64_t)(0.4 * (double)n) &&
                      kept == (double)on / (double)n,
                  "kind %d keeps 40%%: %lld", k, (long long)on);
     }
@@ -558,6 +705,37 @@ static lt_llm_unlearn_cfg quick_cfg(lt_llm_method m, float lr)
     return c;
 }
 
+/* idk and idkpo through the loop: one IDK data set per epoch, idkpo's
+ * forget answers paired row for row (short answers: the tiny context). */
+LT_TEST(idk_and_idkpo_run_per_epoch_data)
+{
+    fixture x;
+    fx_open(&x);
+    const char *ans[3] = {"I don't know.", "No idea.", "Not sure."};
+    lt_lm_data ep[3] = {{0}};
+    for (int e = 0; e < 3; e++)
+        for (int i = 0; i < NF; i++)
+            LT_CHECK(lt_lm_data_add_qa(&ep[e], x.tok, x.fset.qa[i].question,
+                                       ans[(i + e) % 3], 0) == LT_OK, "data");
+    lt_llm_method ms[2] = {LT_LLM_IDK, LT_LLM_IDKPO};
+    for (int k = 0; k < 2; k++) {
+        lt_llm_unlearn_cfg c = quick_cfg(ms[k], 1e-3f);
+        c.forget_epochs = ep;
+        c.pair = ms[k] == LT_LLM_IDKPO ? &x.f : NULL;
+        lt_llm_report rep;
+        LT_CHECK(lt_llm_unlearn(x.m, &ep[0], &x.r, &c, &rep) == LT_OK &&
+                 rep.steps == 6, "%s: %s (%lld steps)", lt_llm_method_name(
+                 ms[k]), lt_last_error(), (long long)rep.steps);
+        c.pair = NULL;
+        if (ms[k] == LT_LLM_IDKPO)
+            LT_CHECK(lt_llm_unlearn(x.m, &ep[0], &x.r, &c, &rep) ==
+                     LT_ERR_ARG, "idkpo without its pair is refused");
+    }
+    for (int e = 0; e < 3; e++)
+        lt_lm_data_free(&ep[e]);
+    fx_close(&x);
+}
+
 LT_TEST(masked_weights_do_not_move)
 {
     fixture x;
@@ -567,9 +745,29 @@ LT_TEST(masked_weights_do_not_move)
     memcpy(start, x.m->params.theta, (size_t)n * 4);
     lt_llm_unlearn_cfg c = quick_cfg(LT_LLM_GRADDIFF, 1e-3f);
     lt_llm_mask_parse("snip:0.3", &c.mask);
-    lt_llm_mask_opts o = {c.mask, c.mu, 0, c.batch, 0, c.seed};
+    /* the run's g_r: as many retain examples as forget ones (WAGLE) */
+    lt_llm_mask_opts o = {c.mask, c.mu, x.f.n, c.batch, 0, c.seed};
     lt_llm_mask_compute(x.m, &x.f, &x.r, &o, mk, NULL);
     lt_llm_report rep;
+    /* default, WAGLE's trainer: masked weights get zero gradients but the
+     * optimizer (AdamW, decoupled decay) still decays them: each ends at
+     * start x the same product of (1 - lr_t wd) */
+    LT_CHECK(lt_llm_unlearn(x.m, &x.f, &x.r, &c, &rep) == LT_OK, "run: %s",
+             lt_last_error());
+    double factor = NAN;
+    int64_t off = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (mk[i] != 0 || fabsf(start[i]) < 1e-3f)
+            continue;
+        double f = (double)x.m->params.theta[i] / start[i];
+        if (isnan(factor))
+            factor = f;
+        off += fabs(f - factor) > 1e-5;
+    }
+    LT_CHECK(factor < 1 && factor > 0.99 && off == 0, "masked weights only "
+             "decay: factor %.9f, %lld off it", factor, (long long)off);
+    memcpy(x.m->params.theta, start, (size_t)n * 4);
+    c.mask_freeze = true; /* Lethe's exact freeze */
     LT_CHECK(lt_llm_unlearn(x.m, &x.f, &x.r, &c, &rep) == LT_OK, "run: %s",
              lt_last_error());
     int64_t frozen_moved = 0, moved = 0, on = 0;

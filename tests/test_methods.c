@@ -12,6 +12,7 @@
  */
 #include "lt_test.h"
 #include "lethe/methods.h"
+#include "lethe/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -340,7 +341,8 @@ LT_TEST(method_names)
                      LT_OK && got == (lt_method_kind)k, "round trip %d", k);
     }
     lt_unlearn_cfg c = lt_unlearn_defaults(LT_METHOD_SALUN_SOFT);
-    LT_CHECK(c.mask.kind == LT_MASK_SOFT && c.mask.ratio == 0.5, "soft mask");
+    LT_CHECK(c.mask.kind == LT_MASK_NONE && c.prox_ratio == 0.5,
+             "salun-soft is RL_proximal: no mask, mask_ratio 0.5");
     c = lt_unlearn_defaults(LT_METHOD_UGRADSL_PLUS);
     LT_CHECK(c.smooth < 0 && c.retain_weight == 0.5f, "ugradsl+ defaults");
 }
@@ -505,6 +507,53 @@ static void check_boundary(lt_method_kind k, float lr)
     LT_CHECK(!strcmp(g_model->arch, "mlp:16-32-3") &&
                  g_model->in.classes == K, "%s changed the architecture",
              lt_method_name(k));
+    LT_CHECK((k == LT_METHOD_BE) == (rep.be_model != NULL), "%s: be_model",
+             lt_method_name(k));
+    lt_model_free(rep.be_model);
+    lt_forget_set_free(&f);
+}
+
+/* BE's evaluation as the OPTML code does it (main_forget.py evaluates the
+ * widened model boundary_ex.py trained): the K+1-way model comes back in
+ * rep.be_model, its first K rows equal m's, forget items sent to the
+ * shadow class count as forgotten (UA over K+1 outputs >= UA of the
+ * dropped-shadow weights), and be_drop_shadow returns none. */
+LT_TEST(be_evaluates_k_plus_1_way_by_default)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("class:0", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_BE, 0.05f, 2, 16);
+    LT_CHECK(!c.be_drop_shadow, "default: K+1-way");
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(rep.be_model && rep.be_model->in.classes == K + 1, "be_model");
+    if (rep.be_model) {
+        lt_unlearn_metrics mk, mk1;
+        LT_CHECK(lt_unlearn_metrics_of(g_model, &g_data, &g_data, &f, &mk) ==
+                 LT_OK && lt_unlearn_metrics_of(rep.be_model, &g_data,
+                 &g_data, &f, &mk1) == LT_OK, "%s", lt_last_error());
+        float *lk1 = lt_model_logits(rep.be_model, &g_data);
+        int64_t shadow = 0;
+        for (int64_t i = 0; lk1 && i < f.n_forget; i++) {
+            const float *row = lk1 + f.forget[i] * (K + 1);
+            int best = 0;
+            for (int j = 1; j <= K; j++)
+                best = row[j] > row[best] ? j : best;
+            shadow += best == K;
+        }
+        free(lk1);
+        LT_CHECK(shadow > 0 && mk1.ua >= mk.ua, "UA K+1 %.2f (%lld forget "
+                 "items to the shadow class) vs K-way %.2f", mk1.ua,
+                 (long long)shadow, mk.ua);
+    }
+    lt_model_free(rep.be_model);
+    reset_model();
+    c.be_drop_shadow = true;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK &&
+             rep.be_model == NULL, "drop-shadow returns no K+1 model");
     lt_forget_set_free(&f);
 }
 
@@ -626,6 +675,113 @@ LT_TEST(soft_mask_values)
     LT_CHECK(lt_mask_parse("soft:0.5", &s) == LT_OK &&
                  s.kind == LT_MASK_SOFT && s.ratio == 0.5, "parse soft");
     LT_CHECK(lt_mask_parse("soft:2", &s) == LT_ERR_ARG, "soft:2 accepted");
+}
+
+/* RL_proximal against a transcription of the official function's code
+ * path (tests/golden/gen_rl_proximal.py): a tiny MLP, SGD momentum 0.9 /
+ * weight decay 5e-4, the recorded joint forget + retain batches, and after
+ * every step the shrink toward the epoch's starting weights with the
+ * official k schedule. */
+LT_TEST(rl_proximal_matches_official_golden)
+{
+    lt_golden *g = lt_golden_load("rl_proximal.bin");
+    if (!g)
+        return;
+    const float *meta = lt_golden_get(g, "meta")->data;
+    int epochs = (int)meta[0], nb = (int)meta[3];
+    int64_t len = (int64_t)meta[1];
+    lt_params ps;
+    lt_params_init(&ps);
+    lt_params_add(&ps, "fc1.weight", 2, (int64_t[]){5, 4}, true);
+    lt_params_add(&ps, "fc1.bias", 1, (int64_t[]){5}, true);
+    lt_params_add(&ps, "fc2.weight", 2, (int64_t[]){3, 5}, true);
+    lt_params_add(&ps, "fc2.bias", 1, (int64_t[]){3}, true);
+    LT_CHECK(lt_params_finalize(&ps) == LT_OK && ps.n_train == 43, "params");
+    memcpy(ps.theta, lt_golden_get(g, "theta0")->data, 43 * sizeof(float));
+    lt_optim_config oc = lt_optim_defaults(LT_OPT_SGD);
+    oc.lr = meta[5];
+    oc.momentum = 0.9f;
+    oc.weight_decay = 5e-4f;
+    lt_optim opt;
+    LT_CHECK(lt_optim_init(&opt, &oc, 43) == LT_OK, "optim");
+    lt_ctx *c = lt_ctx_new(1 << 20);
+    float theta0[43];
+    char name[64];
+    for (int e = 0; e < epochs; e++) {
+        memcpy(theta0, ps.theta, sizeof theta0);
+        int64_t k = lt_proximal_count(meta[4], epochs, len, e, 43);
+        snprintf(name, sizeof name, "k.%d", e);
+        LT_CHECK(k == (int64_t)lt_golden_get(g, name)->data[0], "epoch %d: "
+                 "k %lld want %g", e, (long long)k,
+                 lt_golden_get(g, name)->data[0]);
+        for (int b = 0; b < nb; b++) {
+            lt_ctx_reset(c);
+            snprintf(name, sizeof name, "x.%d.%d", e, b);
+            lt_tensor *x = lt_golden_tensor(c, g, name, false);
+            snprintf(name, sizeof name, "y.%d.%d", e, b);
+            int32_t *y = lt_golden_ints(c, g, name);
+            lt_tensor *h = lt_relu(c, lt_linear(c, x, lt_params_get(&ps,
+                "fc1.weight"), lt_params_get(&ps, "fc1.bias")));
+            lt_tensor *z = lt_linear(c, h, lt_params_get(&ps, "fc2.weight"),
+                                     lt_params_get(&ps, "fc2.bias"));
+            lt_tensor *l = lt_cross_entropy(c, z, y, LT_REDUCE_MEAN);
+            LT_CHECK(l && lt_backward(c, l) == LT_OK &&
+                     lt_optim_step(&opt, ps.theta, ps.grad, NULL, oc.lr) ==
+                     LT_OK && lt_proximal_shrink(ps.theta, theta0, 43, k,
+                                                 NULL, NULL) == LT_OK,
+                     "step %d.%d: %s", e, b, lt_last_error());
+            lt_params_zero_grad(&ps);
+            snprintf(name, sizeof name, "theta.%d.%d", e, b);
+            lt_golden_check(__FILE__, __LINE__, g, name, ps.theta, 43, 1e-4);
+        }
+    }
+    lt_ctx_free(c);
+    lt_optim_free(&opt);
+    lt_params_free(&ps);
+    lt_golden_free(g);
+}
+
+/* The shrink by hand: d = (0.5, -0.1, 0.2, -0.4, 0), k = 3: tau = 0.2 (the
+ * third smallest |d|); 0.5 -> 0.3, -0.4 -> -0.2, the rest to theta0. */
+LT_TEST(proximal_shrink_by_hand)
+{
+    float t0[5] = {1, 1, 1, 1, 1}, t[5] = {1.5f, 0.9f, 1.2f, 0.6f, 1};
+    float tau = -1;
+    LT_CHECK(lt_proximal_shrink(t, t0, 5, 3, NULL, &tau) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(fabsf(tau - 0.2f) < 1e-6f, "tau %g", tau);
+    LT_CHECK(fabsf(t[0] - (1.5f - tau)) < 1e-7f && t[1] == 1 && t[2] == 1 &&
+             fabsf(t[3] - (0.6f + tau)) < 1e-7f && t[4] == 1, "shrunk %g %g "
+             "%g %g %g", t[0], t[1], t[2], t[3], t[4]);
+    LT_CHECK(lt_proximal_count(0.5, 10, 100, 0, 1000) ==
+             (int64_t)(0.5 * ((1000.0 - 1) / 1000 * 1000)), "k schedule");
+    LT_CHECK(lt_proximal_count(0.5, 2, 4, 1, 43) == 8, "k epoch 1: int(0.5 *"
+             " 3/8 * 43) = 8, got %lld", (long long)lt_proximal_count(0.5, 2,
+             4, 1, 43));
+}
+
+/* salun-soft through lt_unlearn_run: one joint pass per epoch, and after
+ * the last step at least k weights sit exactly at the last epoch's
+ * starting values. */
+LT_TEST(salun_soft_runs_rl_proximal)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("class:2", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_SALUN_SOFT, 0.05f, 1, 16);
+    lt_unlearn_report rep;
+    int64_t n = g_model->params.n_train, moved = 0;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(rep.steps == 15, "steps %lld: 240 items in batches of 16",
+             (long long)rep.steps);
+    for (int64_t i = 0; i < n; i++)
+        moved += g_model->params.theta[i] != g_theta0[i];
+    int64_t k = lt_proximal_count(0.5, 1, 5 + 10, 0, n);
+    LT_CHECK(n - moved >= k && moved > 0, "%lld of %lld weights moved, k "
+             "%lld", (long long)moved, (long long)n, (long long)k);
+    lt_forget_set_free(&f);
 }
 
 LT_TEST(zz_cleanup)

@@ -296,4 +296,49 @@ LT_TEST(json_records)
     free(t);
 }
 
+/* MIA-efficacy against the official SVC_MIA code path with scikit-learn's
+ * SVC (tests/golden/gen_svc_mia.py) on overlapping member / non-member
+ * confidences, where the fitted boundary actually matters. */
+static int svc_read(FILE *f, char tag, float *v, int cap)
+{
+    static char line[65536];
+    if (!fgets(line, sizeof line, f) || line[0] != tag)
+        return -1;
+    int n = 0;
+    char *p = line + 1, *end;
+    for (double x = strtod(p, &end); end != p && n < cap; x = strtod(p, &end)) {
+        v[n++] = (float)x;
+        p = end;
+    }
+    return n;
+}
+
+LT_TEST(mia_efficacy_matches_sklearn_svc_golden)
+{
+    char path[512], name[64], line[256];
+    snprintf(path, sizeof path, "%s/svc_mia.txt", LT_GOLDEN_DIR);
+    FILE *f = fopen(path, "r");
+    LT_CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    static float r[1000], t[1000], fg[1000];
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        int nr, nt, nf;
+        double want, got = -1;
+        if (sscanf(line, "c %63s %d %d %d %lf", name, &nr, &nt, &nf, &want)
+            != 5)
+            continue;
+        LT_CHECK(svc_read(f, 'r', r, 1000) == nr && svc_read(f, 't', t, 1000)
+                 == nt && svc_read(f, 'f', fg, 1000) == nf, "%s: read", name);
+        LT_CHECK(lt_mia_efficacy(r, nr, t, nt, fg, nf, &got) == LT_OK, "%s",
+                 lt_last_error());
+        LT_CHECK(fabs(got - want) < 1e-9, "%s: MIA-efficacy %.6f, sklearn "
+                 "%.6f", name, got, want);
+        cases++;
+    }
+    fclose(f);
+    LT_CHECK(cases == 4, "read %d cases", cases);
+}
+
 LT_TEST_MAIN()

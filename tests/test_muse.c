@@ -3,7 +3,8 @@
  * text files (parse, save, reload), the forget / holdout / retain split
  * (counts, determinism, holdout disjoint from forget, duplicates dropped),
  * cloze items on hand examples (and their questions tokenizing as prefixes
- * of the texts), the written corpus directory, PrivLeak arithmetic, and
+ * of the texts), the written corpus directory, PrivLeak arithmetic and
+ * MUSE's PrivLeak golden (gen_muse_privleak.py), and
  * VerbMem / KnowMem / MIA AUCs on tiny models built here: equal to a
  * serial recomputation on a random model, and exactly 1 on texts a model
  * has memorised.
@@ -338,7 +339,7 @@ LT_TEST(verbmem_knowmem_equal_serial_recomputation)
         LT_CHECK(lt_muse_continue(m, t, p, 6, 12, &gen) == LT_OK &&
                  lt_tokenizer_decode(t, ids + 5, 12, &ref, &len) == LT_OK,
                  "continue: %s", lt_last_error());
-        double f1 = lt_rouge_l(gen, ref, true).f1;
+        double f1 = lt_rouge_l(gen, ref, o.stem).f1;
         LT_CHECK(per[i] == f1, "text %d: %g vs serial %g", i, per[i], f1);
         sum += f1;
         free(gen);
@@ -371,7 +372,7 @@ LT_TEST(verbmem_knowmem_equal_serial_recomputation)
         lt_muse_answer_cut(g);
         LT_CHECK(g && gen[i] && !strcmp(g, gen[i]), "item %lld answer",
                  (long long)i);
-        LT_CHECK(pi[i] == lt_rouge_l(g, qa.qa[i].answer, true).f1,
+        LT_CHECK(pi[i] == lt_rouge_l(g, qa.qa[i].answer, o.stem).f1,
                  "item %lld F1", (long long)i);
         free(g);
         free(p);
@@ -391,12 +392,76 @@ LT_TEST(answer_cut_and_privleak)
     char g[] = " \tMark Twain, \"Life\"\n\t\t-- x";
     LT_CHECK(!strcmp(lt_muse_answer_cut(g), "Mark Twain, \"Life\""), "cut "
              "'%s'", g);
-    LT_CHECK(fabs(lt_muse_privleak(0.9, 0.5) - 80.0) < 1e-12 &&
+    /* MUSE's orientation: AUCs come in with forget as member (0.9: the
+     * model remembers), MUSE's AUC is 1 - that: (0.1 - 0.5) / 0.5 */
+    LT_CHECK(fabs(lt_muse_privleak(0.9, 0.5) + 80.0) < 1e-12 &&
              lt_muse_privleak(0.5, 0.5) == 0.0 &&
-             fabs(lt_muse_privleak(0.25, 0.5) + 50.0) < 1e-12,
+             fabs(lt_muse_privleak(0.25, 0.5) - 50.0) < 1e-12 &&
+             fabs(lt_muse_privleak(0.8, 0.6) + 50.0) < 1e-12,
              "privleak arithmetic");
-    LT_CHECK(isnan(lt_muse_privleak(0.7, 0.0)) &&
+    LT_CHECK(isnan(lt_muse_privleak(0.7, 1.0)) &&
              isnan(lt_muse_privleak(NAN, 0.5)), "privleak undefined");
+}
+
+/* PrivLeak against MUSE's own code path (tests/golden/gen_muse_privleak.py:
+ * Min-40% per text, sklearn's ROC AUC with holdout as member, the relative
+ * difference) on hand-made token log-probs. The "hand" case is a model that
+ * still remembers its forget texts: MUSE reports it strongly negative. */
+#define PL_MAXT 64
+typedef struct { double s[4][PL_MAXT]; int n[4]; } pl_case;
+
+LT_TEST(privleak_matches_muse_golden)
+{
+    char path[512], name[64], grp[8], cur[64] = "";
+    snprintf(path, sizeof path, "%s/muse_privleak.txt", LT_GOLDEN_DIR);
+    FILE *f = fopen(path, "r");
+    LT_CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    static char line[8192];
+    static pl_case c;
+    memset(&c, 0, sizeof c);
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        int off = 0;
+        if (sscanf(line, "t %63s %7s %n", name, grp, &off) == 2) {
+            if (strcmp(name, cur)) {
+                memset(&c, 0, sizeof c);
+                snprintf(cur, sizeof cur, "%s", name);
+            }
+            int g = !strcmp(grp, "fu") ? 0 : !strcmp(grp, "hu") ? 1 :
+                    !strcmp(grp, "fr") ? 2 : 3;
+            float lp[64];
+            int n = 0;
+            char *p = line + off, *end;
+            for (double v = strtod(p, &end); end != p && n < 64;
+                 v = strtod(p, &end)) {
+                lp[n++] = (float)v;
+                p = end;
+            }
+            LT_CHECK(c.n[g] < PL_MAXT, "%s: too many texts", name);
+            if (c.n[g] < PL_MAXT)
+                c.s[g][c.n[g]++] = lt_mia_min_k(lp, n, 0.4);
+            continue;
+        }
+        double au, ar, leak;
+        if (sscanf(line, "p %63s %lf %lf %lf", name, &au, &ar, &leak) != 4)
+            continue;
+        double a_u = lt_auc(c.s[0], c.n[0], c.s[1], c.n[1]);
+        double a_r = lt_auc(c.s[2], c.n[2], c.s[3], c.n[3]);
+        LT_CHECK(fabs((1 - a_u) - au) < 1e-12 && fabs((1 - a_r) - ar) < 1e-12,
+                 "%s: MUSE AUCs %.17g %.17g want %.17g %.17g", name, 1 - a_u,
+                 1 - a_r, au, ar);
+        double got = lt_muse_privleak(a_u, a_r);
+        LT_CHECK(fabs(got - leak) < 1e-9, "%s: PrivLeak %.17g want %.17g",
+                 name, got, leak);
+        if (!strcmp(name, "hand"))
+            LT_CHECK(got < -50, "hand: a model that remembers its forget "
+                     "texts must come out strongly negative, got %g", got);
+        cases++;
+    }
+    fclose(f);
+    LT_CHECK(cases == 4, "read %d PrivLeak cases, want 4", cases);
 }
 
 /* Examples [EOS] + text + [EOS] (as the plain-text stream shows a text

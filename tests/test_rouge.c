@@ -8,7 +8,9 @@
  * tests/golden/porter_stems.txt, 920 real words from Debian's WordNet
  * glosses stemmed by NLTK 3.8 (Debian python3-nltk) PorterStemmer(),
  * written by tests/golden/gen_porter_stems.py. The LCS is also checked
- * against a plain full-table dynamic program on random token sequences.
+ * against a plain full-table dynamic program on random token sequences,
+ * and whole scores against a transcription of rouge_score on real
+ * multi-sentence strings (tests/golden/gen_rouge_strings.py).
  */
 #include "lt_test.h"
 
@@ -183,6 +185,57 @@ LT_TEST(rouge_lcs_random)
         LT_CHECK(rs.precision == r.precision && rs.recall == r.recall,
                  "trial %d: stemmed %g %g", trial, rs.precision, rs.recall);
     }
+}
+
+/* rouge_score's scorer on real multi-sentence strings (Debian fortunes and
+ * edits of them): tests/golden/gen_rouge_strings.py transcribes
+ * rouge_score's tokenize.py and _score_lcs; `r 0` records are MUSE's
+ * use_stemmer=False, `r 1` TOFU's stemmed form. */
+static void unescape(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p && *p != '\n'; p++) {
+        if (*p == '\\' && p[1] == 'n')
+            *o++ = '\n', p++;
+        else if (*p == '\\' && p[1] == '\\')
+            *o++ = '\\', p++;
+        else
+            *o++ = *p;
+    }
+    *o = 0;
+}
+
+LT_TEST(rouge_strings_golden)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/rouge_strings.txt", LT_GOLDEN_DIR);
+    FILE *f = fopen(path, "r");
+    LT_CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    static char head[256], t[16384], p[16384];
+    int n = 0, unstemmed = 0;
+    while (fgets(head, sizeof head, f) && fgets(t, sizeof t, f) &&
+           fgets(p, sizeof p, f)) {
+        int stem;
+        double gp, gr, gf;
+        LT_CHECK(sscanf(head, "r %d %lf %lf %lf", &stem, &gp, &gr, &gf) == 4 &&
+                 t[0] == 't' && p[0] == 'p', "record %d malformed", n);
+        unescape(t + 2);
+        unescape(p + 2);
+        /* rouge_score's score(target, prediction): lethe's candidate is the
+         * prediction, its reference the target */
+        lt_rouge r = lt_rouge_l(p + 2, t + 2, stem != 0);
+        LT_CHECK(fabs(r.precision - gp) < 1e-12 && fabs(r.recall - gr) < 1e-12
+                 && fabs(r.f1 - gf) < 1e-12, "record %d (stem %d): P %.17g R "
+                 "%.17g F %.17g want %.17g %.17g %.17g", n, stem, r.precision,
+                 r.recall, r.f1, gp, gr, gf);
+        n++;
+        unstemmed += stem == 0;
+    }
+    fclose(f);
+    LT_CHECK(n >= 24 && unstemmed == 24, "read %d records (%d unstemmed)", n,
+             unstemmed);
 }
 
 /* ---- the stemmer -------------------------------------------------------------- */

@@ -125,8 +125,12 @@ LT_TEST(worst_case_is_harder_to_forget)
     lt_select_cfg c = lt_select_defaults();
     c.m = 60;
     c.upper_epochs = 4;
-    c.lower_steps = 10;
+    c.lower_steps = 10;  /* Lethe's earlier short setting: fast here */
     c.lower_lr = 1e-3f;
+    c.upper_lr = 1.0f;
+    c.gamma = 1e-3f;
+    c.init_uniform = true;
+    c.eval_losses = true;
     c.batch = 64;
     lt_select_result worst, easy, again;
     float *before = malloc(sizeof(float) * (size_t)g_model->params.n_total);
@@ -162,6 +166,65 @@ LT_TEST(worst_case_is_harder_to_forget)
     lt_select_result_free(&worst);
     lt_select_result_free(&again);
     lt_select_result_free(&easy);
+}
+
+/* The official defaults (Unlearn-WorstCase data-wise arg_parser.py and
+ * main_selmu.py): 10 upper iterations, 10 epochs of sign-SGD at 0.01,
+ * w_lr 0.01, gamma 0, a random binary start, train-mode losses; they run
+ * and select m items, deterministically. */
+LT_TEST(official_defaults_run)
+{
+    setup();
+    lt_select_cfg c = lt_select_defaults();
+    LT_CHECK(c.upper_epochs == 10 && c.lower_epochs == 10 &&
+             c.lower_steps == 0 && c.lower_lr == 0.01f &&
+             c.upper_lr == 0.01f && c.gamma == 0.0f && !c.init_uniform &&
+             !c.eval_losses && c.batch == 256, "defaults");
+    c.m = 60;
+    c.upper_epochs = 2;
+    c.lower_epochs = 2;
+    c.batch = 64;
+    lt_select_result a, b;
+    LT_CHECK(lt_select_worst(g_model, &g_data, &c, &a) == LT_OK &&
+             lt_select_worst(g_model, &g_data, &c, &b) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(a.n == 60 && !memcmp(a.idx, b.idx, sizeof(int64_t) * 60),
+             "60 items, the same twice");
+    lt_select_result_free(&a);
+    lt_select_result_free(&b);
+}
+
+/* The upper step against a transcription of optimize_select + bisection
+ * (tests/golden/gen_worst_upper.py): Lethe's exact projection agrees with
+ * the official bisection (tolerance 1e-5 on mu) to 1e-4 per weight. */
+LT_TEST(upper_step_matches_official_bisection)
+{
+    lt_golden *g = lt_golden_load("worst_upper.bin");
+    if (!g)
+        return;
+    const lt_golden_entry *w0 = lt_golden_get(g, "w0");
+    const float *meta = lt_golden_get(g, "meta")->data;
+    int64_t n = w0->numel;
+    double w[256];
+    for (int64_t i = 0; i < n; i++)
+        w[i] = w0->data[i];
+    char name[32];
+    for (int it = 0; it < 3; it++) {
+        snprintf(name, sizeof name, "loss.%d", it);
+        const float *l = lt_golden_get(g, name)->data;
+        for (int64_t i = 0; i < n; i++)
+            w[i] -= (double)meta[1] * ((double)l[i] + 2.0 * meta[2] * w[i]);
+        LT_CHECK(lt_project_capped_simplex(w, n, meta[0]) == LT_OK, "%s",
+                 lt_last_error());
+        snprintf(name, sizeof name, "w.%d", it);
+        const float *want = lt_golden_get(g, name)->data;
+        double worst = 0;
+        for (int64_t i = 0; i < n; i++)
+            worst = fmax(worst, fabs(w[i] - want[i]));
+        LT_CHECK(worst < 1e-4, "iteration %d: max |w - official| %g", it,
+                 worst);
+    }
+    lt_golden_free(g);
 }
 
 LT_TEST(class_wise_selects_whole_classes)

@@ -244,6 +244,59 @@ LT_TEST(split_on_a_tiny_model_matches_score_and_answer)
     lt_tofu_free(&s);
 }
 
+/* TOFU's generation cap (evaluate_util.py: generate(max_length=200) with
+ * max_new_tokens None): prompt + answer tokens in all. With max_new_tokens
+ * 0 each answer is lt_lm_answer's with max_length - prompt tokens; the
+ * older short cap (LT_TOFU_GEN_SHORT, longest answer + 8) stays an option
+ * and gives answers no longer than TOFU's. */
+LT_TEST(generation_cap_is_tofu_max_length)
+{
+    lt_tofu_set s;
+    LT_CHECK(lt_tofu_synth_set(2, 3, &s) == LT_OK, "%s", lt_last_error());
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *m = t ? tiny_model(t) : NULL;
+    if (!m) {
+        lt_tokenizer_free(t);
+        lt_tofu_free(&s);
+        return;
+    }
+    lt_tofu_eval_opts o = lt_tofu_eval_defaults();
+    LT_CHECK(o.max_new_tokens == 0 && o.max_length == 200, "defaults");
+    o.max_items = 4;
+    o.max_length = 150;
+    lt_tofu_split_eval f = {0}, sh = {0};
+    LT_CHECK(lt_tofu_eval_split(m, t, &s, LT_TOFU_FORGET, &o, &f) == LT_OK,
+             "%s", lt_last_error());
+    o.max_new_tokens = LT_TOFU_GEN_SHORT;
+    LT_CHECK(lt_tofu_eval_split(m, t, &s, LT_TOFU_FORGET, &o, &sh) == LT_OK,
+             "%s", lt_last_error());
+    for (int64_t i = 0; i < f.n && f.generated && sh.generated; i++) {
+        int32_t *p = NULL;
+        size_t np = 0;
+        LT_CHECK(lt_lm_prompt_ids(t, s.qa[i].question, &p, &np) == LT_OK,
+                 "prompt");
+        free(p);
+        lt_llama_gen_opts g = lt_llama_gen_defaults(m);
+        g.max_new_tokens = 150 - (int64_t)np;
+        g.eos_id = lt_tokenizer_special_id(t, LT_TOK_EOS);
+        char *ans = NULL;
+        LT_CHECK(lt_lm_answer(m, t, s.qa[i].question, &g, &ans) == LT_OK,
+                 "%s", lt_last_error());
+        LT_CHECK(ans && !strcmp(ans, f.generated[i]), "item %lld: '%s' vs "
+                 "lt_lm_answer '%s'", (long long)i, f.generated[i],
+                 ans ? ans : "(null)");
+        LT_CHECK(strlen(sh.generated[i]) <= strlen(f.generated[i]),
+                 "item %lld: the short cap is a prefix's length at most",
+                 (long long)i);
+        free(ans);
+    }
+    lt_tofu_split_eval_free(&f);
+    lt_tofu_split_eval_free(&sh);
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
 LT_TEST(json_round_trip_of_forget_truth_ratios)
 {
     lt_tofu_split_eval f;

@@ -162,6 +162,9 @@ typedef struct {
     int seeds;               /* seeds 1..N: forget set, Retrain, methods */
     int train_epochs;        /* original and Retrain */
     float train_lr;          /* their base rate (cosine schedule) */
+    bool be_drop_shadow;     /* be: evaluate the K-way weights (the shadow
+                                class dropped; row "be-drop") instead of the
+                                OPTML code's K+1-way model (row "be") */
     const char *command;     /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;
@@ -265,6 +268,9 @@ typedef struct {
     int epochs, batch;       /* unlearning */
     int max_items;           /* evaluated items per split (0: all) */
     float sophia_scale;      /* rate factor of Sophia rows */
+    bool npo_mean;           /* npo(-gd): the mean-token NLL log ratio of
+                                WAGLE's and SOUL's code (rows "npo[mean]")
+                                instead of NPO's per-sequence sums */
     const char *command;
     lt_bench_progress progress;
     void *ud;

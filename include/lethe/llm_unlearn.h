@@ -24,6 +24,17 @@
  *   refusal   mean token NLL on F, where F holds the forget questions with
  *             refusal answers (lt_llm_refusal_data), + lambda * (mean token
  *             NLL on R)
+ *   idk       TOFU's `idk` loss (locuslab/tofu dataloader.py): ONE
+ *             token-weighted mean NLL over the concatenation of the IDK
+ *             batch (forget questions with "I don't know"-style answers,
+ *             resampled per item every epoch from lt_llm_idk_text's 100
+ *             lines) and the retain batch: (sum NLL_F + sum NLL_R) /
+ *             (tokens_F + tokens_R); lambda is not used
+ *   idkpo     TOFU's DPO loss (`dpo`): -mean_b log sigmoid(beta ((S_f -
+ *             S_idk) - (S_f_ref - S_idk_ref))), S = per-sequence summed
+ *             answer NLL, idk = the IDK answer, f = the true forget answer
+ *             of the same question, ref the frozen model before
+ *             unlearning, beta 0.1; no retain term (as TOFU's code)
  *   rmu       at decoder layer L (lt_llama_hidden, 1-based), forget term =
  *             mean over the non-pad tokens of F and the d dims of
  *             (h_theta - c u)^2, u a fixed unit vector (seeded uniform
@@ -81,13 +92,17 @@ typedef enum {
     LT_LLM_NPO_GD,
     LT_LLM_SIMNPO,
     LT_LLM_REFUSAL,
-    LT_LLM_RMU
+    LT_LLM_RMU,
+    LT_LLM_IDK,
+    LT_LLM_IDKPO
 } lt_llm_method;
 
-/* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu". */
+/* "ga", "graddiff", "npo", "npo-gd", "simnpo", "refusal", "rmu", "idk",
+ * "idkpo". */
 LT_API lt_status lt_llm_method_parse(const char *name, lt_llm_method *out);
 LT_API const char *lt_llm_method_name(lt_llm_method m);
-/* True for npo, npo-gd and rmu (they need the frozen reference model). */
+/* True for npo, npo-gd, rmu and idkpo (they need the frozen reference
+ * model). */
 LT_API bool lt_llm_method_needs_ref(lt_llm_method m);
 
 typedef struct {
@@ -96,6 +111,12 @@ typedef struct {
     float gamma;          /* simnpo: 0 */
     float lambda;         /* retain weight: 1 */
     float forget_weight;  /* simnpo: 1 */
+    bool npo_mean;        /* npo, npo-gd: false (default, NPO's own repo):
+                             the log ratio of per-sequence summed answer
+                             NLLs, one per example; true ("--npo-nll
+                             mean", WAGLE's and SOUL's NPO.py): of the
+                             batch's token-weighted mean NLL (the Hugging
+                             Face outputs.loss), one ratio per batch */
     int rmu_layer;        /* 1..n_layers; 0: n_layers / 2 (at least 1) */
     float rmu_coeff;      /* c (> 0 in lt_llm_step_loss); 0: auto in the
                              loop, see lt_llm_loss_defaults */
@@ -121,15 +142,22 @@ typedef struct {
  * states of the model before unlearning over the forget set's tokens
  * (lt_llm_rmu_auto_coeff); a positive rmu_coeff is used as is. */
 LT_API lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m);
+/* SimNPO's per-split TOFU settings (OPTML-Group/Unlearn-Simple, TOFU
+ * README commands): forget10 (forget_pct >= 10) beta 4.5, npo_coeff 0.125;
+ * otherwise (forget05) beta 2.5, npo_coeff 0.1375. Other methods: c is
+ * left alone. */
+LT_API void lt_llm_loss_tofu_split(lt_llm_loss_cfg *c, int forget_pct);
 
 /* A padded batch with its own buffers (grown by lt_llm_batch_fill). */
-typedef struct {
+typedef struct lt_llm_batch_s {
     int32_t *ids, *labels;  /* B*T */
     uint8_t *mask;          /* B*T: scored positions */
     int32_t *lens;          /* B: real (non-pad) tokens of each row */
     int64_t B, T, cap;
     int64_t n_scored;       /* scored positions in all */
     int64_t n_real;         /* non-pad tokens in all */
+    const struct lt_llm_batch_s *pair; /* idkpo: the forget answers of the
+                                          same questions, row for row */
 } lt_llm_batch;
 
 /* Examples idx[0..B) of d, right-padded with pad_id (lt_lm_batch). */
@@ -182,6 +210,17 @@ LT_API lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
 /* The built-in refusal answers. */
 LT_API int lt_llm_refusal_count(void);
 LT_API const char *lt_llm_refusal_text(int i);
+/* idk / idkpo: the 100 "I don't know"-style answers, in the style of
+ * TOFU's data/idontknow.jsonl (Lethe's own lines: 10 openings x 10
+ * endings), and the data of one epoch: every forget question with an answer
+ * drawn uniformly from them, afresh per item and per epoch (TOFU's
+ * TextForgetDatasetQA draws one per __getitem__); seeded by (seed, epoch);
+ * out is zeroed first. */
+#define LT_LLM_IDK_LINES 100
+LT_API void lt_llm_idk_text(int i, char *buf, size_t n);
+LT_API lt_status lt_llm_idk_data(const lt_tokenizer *tok,
+                                 const lt_tofu_set *forget, uint64_t seed,
+                                 int epoch, lt_lm_data *out);
 
 /* ---- masks (src/unlearn/llm_mask.c) ---------------------------------------- */
 
@@ -199,9 +238,13 @@ typedef struct {
     double ratio;         /* fraction of weights kept trainable, (0, 1] */
 } lt_llm_mask_spec;
 
-/* "none" or "KIND:R" with 0 < R <= 1. */
+/* "none", "KIND:R" with 0 < R <= 1, or "KIND" alone: ratio 0, resolved by
+ * lt_llm_mask_default_ratio when the run starts. */
 LT_API lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out);
-/* "none", "wagle:0.5", ... */
+/* WAGLE's TOFU configs: keep 0.95 of the weights for GradDiff and NPO
+ * (and every other method), 0.8 for PO (refusal). */
+LT_API double lt_llm_mask_default_ratio(lt_llm_method m);
+/* "none", "wagle:0.5", "wagle" (the method's default ratio) ... */
 LT_API void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
 
 /* Scores of n weights for kind (gf, gr may be NULL where the kind does not
@@ -209,8 +252,8 @@ LT_API void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n);
 LT_API lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
                                     const float *gf, const float *gr, int64_t n,
                                     double mu, uint64_t seed, float *score);
-/* mask[i] = 1 for the round(ratio * n) (at least 1) highest scores, ties to
- * the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
+/* mask[i] = 1 for the int(ratio * n) (at least 1; WAGLE's threshold_idx)
+ * highest scores, ties to the lower index, else 0 (lt_mask_top_k: O(n); LT_ERR_NAN for a NaN
  * score); *kept (may be NULL) gets the kept fraction. */
 LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
                                     float *mask, double *kept);
@@ -218,8 +261,8 @@ LT_API lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
 typedef struct {
     lt_llm_mask_spec spec;
     double mu;            /* wagle: 1e-6 */
-    int64_t max_retain;   /* retain examples for g_r: 0 all, else the first
-                             N of a seeded permutation */
+    int64_t max_retain;   /* retain examples for g_r: <= 0 all, else the
+                             first N of a seeded permutation */
     int batch;            /* examples per gradient pass */
     int32_t pad_id;
     uint64_t seed;
@@ -258,9 +301,23 @@ typedef struct {
     int32_t pad_id;
     lt_llm_mask_spec mask;    /* none */
     double mu;                /* wagle (1e-6) */
-    int64_t mask_samples;     /* retain examples for g_r (0: all) */
+    int64_t mask_samples;     /* retain examples for g_r: 0 (default) as
+                                 many as the forget set has (WAGLE's
+                                 paired loader), < 0 all, else N */
+    bool mask_freeze;         /* false (default, WAGLE's trainer): clip the
+                                 gradient, then zero the masked entries;
+                                 the optimizer still decays masked weights
+                                 (AdamW / Sophia weight decay). true: mask
+                                 before clipping and freeze masked weights
+                                 exactly (Lethe's earlier form; RMU's
+                                 trainable set always freezes) */
     const lt_lm_data *mask_forget; /* forget data for g_f (NULL: forget;
                                       refusal passes the true answers) */
+    const lt_lm_data *forget_epochs; /* idk, idkpo: one forget data set per
+                                        epoch (epochs of them, the IDK
+                                        answers resampled), NULL: forget */
+    const lt_lm_data *pair;   /* idkpo: the true forget answers, example
+                                 for example with the forget data */
     void (*progress)(void *ud, const lt_llm_event *ev);
     void *ud;
 } lt_llm_unlearn_cfg;
@@ -297,6 +354,9 @@ typedef struct {
     lt_tofu_set forget_qa, retain_qa;
     lt_lm_data forget, retain;  /* retain: empty without a retain file */
     lt_lm_data refusal;         /* refusal only: lt_llm_refusal_data */
+    lt_lm_data *idk;            /* idk, idkpo: one data set per epoch
+                                   (lt_llm_idk_data), n_idk of them */
+    int n_idk;
     bool have_retain;           /* a retain file was loaded */
 } lt_llm_unlearn_data;
 

@@ -74,6 +74,14 @@ typedef struct {
     int64_t n_retain;
     float retain_weight;
     uint64_t seed;        /* the shuffle and the random labels */
+    /* Per-item label override (RL_proximal's relabelled forget items in a
+     * joint loader): item_label[i] >= 0 replaces dataset item i's label
+     * (after the target kind's labels), < 0 keeps it; NULL: none. */
+    const int32_t *item_label;
+    /* Called after every optimizer step (RL_proximal's shrink); an error
+     * stops the pass. NULL: none. */
+    lt_status (*after_step)(void *ud, lt_model *m);
+    void *after_ud;
 } lt_pass_spec;
 
 /* A spec with sign +1, true labels, nothing else, at learning rate lr. */
@@ -139,7 +147,13 @@ typedef enum {
     LT_METHOD_BS,         /* "bs": boundary shrink (FGSM neighbour labels) */
     LT_METHOD_BE,         /* "be": boundary expand (an extra class) */
     LT_METHOD_SALUN,      /* "salun": RL with a saliency mask (0.5) */
-    LT_METHOD_SALUN_SOFT, /* "salun-soft": RL with a soft saliency mask */
+    LT_METHOD_SALUN_SOFT, /* "salun-soft": SalUn's soft thresholding, the
+                             official RL_proximal: one shuffled loader over
+                             forget (random labels drawn per epoch) and
+                             retain, and after every step the proximal
+                             shrink of theta toward the epoch's starting
+                             weights (lt_proximal_shrink, k decaying with
+                             lt_proximal_count at prox_ratio) */
     LT_METHOD_UGRADSL,    /* "ugradsl": GA toward negatively smoothed labels */
     LT_METHOD_UGRADSL_PLUS, /* "ugradsl+": p CE(retain) - (1-p) CE_smooth(forget) */
     LT_METHOD_RETRAIN,    /* "retrain": fresh weights trained on retain only
@@ -171,6 +185,13 @@ typedef struct {
     float retain_weight;  /* ugradsl+: p */
     float fgsm_eps;       /* bs: pixel-space FGSM step */
     int iu_samples;       /* iu: per-sample retain gradients (N) */
+    double prox_ratio;    /* salun-soft: RL_proximal's mask_ratio (0.5) */
+    bool be_drop_shadow;  /* be: false (default, the OPTML code): the run
+                             also returns the K+1-way model it trained
+                             (lt_unlearn_report.be_model) for evaluation;
+                             true: only the K-way weights (the shadow
+                             class dropped, the original Boundary
+                             Unlearning paper's form) */
     size_t arena_bytes;   /* 0: sized from the model and batch */
     lt_augment retrain_aug; /* Retrain's augmentation (default none; the
                                CLI uses lethe train's choice) */
@@ -180,8 +201,9 @@ typedef struct {
 
 /* Defaults (the official SalUn code's where the papers give them, else our lr search,
  * docs/hyperparameters.md): SGD momentum 0.9, weight decay 5e-4, batch 256,
- * seed 1, mask none except SalUn (saliency:0.5) and SalUn-soft (soft
- * saliency:0.5); per-method lr and epochs in lt_method_table (methods.c).
+ * seed 1, mask none except SalUn (saliency:0.5) (SalUn-soft takes no mask,
+ * as RL_proximal; its prox_ratio is 0.5); per-method lr and epochs in
+ * lt_method_table (methods.c).
  * Retrain: lethe train's defaults (lr 0.1 with cosine decay, batch 128,
  * 10 epochs). */
 LT_API lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k);
@@ -196,9 +218,13 @@ typedef struct {
     int64_t steps;        /* optimizer steps */
     int64_t mask_ones;    /* free weights (n_train for no mask) */
     double seconds;       /* wall time, mask included (RTE) */
+    lt_model *be_model;   /* be, unless cfg.be_drop_shadow: the K+1-way
+                             model as trained (the caller frees it with
+                             lt_model_free); NULL otherwise */
 } lt_unlearn_report;
 
-/* Unlearn the forget set f (made on train) from m in place. The saliency
+/* Unlearn the forget set f (made on train) from m in place (BE: m gets
+ * the first K rows of the widened layer; see be_model above). The saliency
  * mask is computed once, before any step, from lt_forget_gradient at the
  * original weights. Errors: LT_ERR_ARG (bad config, a dataset that does not
  * fit m), LT_ERR_NAN (divergence; m holds the weights reached), arena

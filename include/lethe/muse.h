@@ -5,7 +5,8 @@
  * (data layer), the membership-inference attacks in lethe/lm_mia.h.
  *
  * MUSE metrics (src/eval/muse.c):
- *   VerbMem  mean ROUGE-L F1 (stemmer on) of the greedy continuation of the
+ *   VerbMem  mean ROUGE-L F1 (no stemmer, as MUSE's RougeEvalLogger; opts
+ *            .stem turns the Porter stemmer on) of the greedy continuation of the
  *            first `prefix` tokens of each forget text against the text's
  *            true continuation of min(max_new, rest) tokens; the model
  *            generates that many tokens (stopping at EOS). Texts with fewer
@@ -15,12 +16,16 @@
  *            leading blanks removed) against the answer; forget and retain
  *            QA. A question too long for the context keeps its last
  *            tokens (context - answer tokens).
- *   PrivLeak (AUC_unlearned - AUC_retrain) / AUC_retrain * 100, AUC of the
- *            Min-K% (K = 40) MIA with forget texts as members and holdout
- *            texts as non-members. NOTE the orientation: members score
- *            higher here, so an under-unlearned model (forget texts still
- *            look like members) has a POSITIVE PrivLeak; MUSE's paper
- *            orients its AUC the other way and reports it negative.
+ *   PrivLeak MUSE's number (metrics/privleak.py + eval.py): the Min-K%
+ *            (K = 40) AUC oriented as MUSE's code orients it, forget texts
+ *            labelled 0 and HOLDOUT texts labelled 1 ("member"), score
+ *            -Min-K%; then (AUC_unlearned - AUC_retrain) / AUC_retrain * 100.
+ *            Lethe's result structs keep every AUC with forget texts as
+ *            members (a model that remembers its forget set scores high),
+ *            so MUSE's AUC is 1 - auc there and lt_muse_privleak computes
+ *            ((1 - a) - (1 - a_r)) / (1 - a_r) * 100. A model that still
+ *            remembers its forget set comes out strongly NEGATIVE (down to
+ *            -100), one that over-unlearns positive; 0 is ideal.
  * Generation is greedy (argmax, lowest id on ties, as lt_llama_generate)
  * and runs texts in parallel (one OpenMP thread per text, each with its
  * own KV cache); KnowMem stops at the first token holding a line break,
@@ -53,6 +58,7 @@ typedef struct {
     int qa_max_new; /* KnowMem answer tokens at most (32) */
     double k;       /* Min-K% ratio for PrivLeak (0.4) */
     int batch;      /* MIA scoring batch (8) */
+    bool stem;      /* Porter-stem ROUGE tokens (false: MUSE's scorer) */
 } lt_muse_opts;
 
 LT_API lt_muse_opts lt_muse_defaults(void);
@@ -88,8 +94,9 @@ LT_API lt_status lt_muse_knowmem(lt_llama *m, const lt_tokenizer *tok,
                                  const lt_tofu_set *qa, const lt_muse_opts *o,
                                  double *mean, double *per_item, char **gen);
 
-/* (auc - auc_retrain) / auc_retrain * 100; NAN when auc_retrain <= 0 or
- * either is NaN. */
+/* MUSE's PrivLeak from Lethe-oriented Min-K% AUCs (forget texts as
+ * members): with MUSE's AUC u = 1 - auc and r = 1 - auc_retrain, returns
+ * (u - r) / r * 100; NAN when r <= 0 or either input is NaN. */
 LT_API double lt_muse_privleak(double auc, double auc_retrain);
 
 typedef struct {

@@ -48,7 +48,16 @@ typedef struct {
 
 /* Defaults of each optimizer as in PyTorch / the official Sophia code. */
 LT_API lt_optim_config lt_optim_defaults(lt_optim_kind kind);
-/* Parse "sgd", "adam", "adamw", "sophia" (GNB) or "sophia-soul". */
+/* Parse "sgd", "adam", "adamw", "sophia" (GNB) or "sophia-soul".
+ * "sophia" is Liuhong99's official SophiaG (betas 0.965 / 0.99, rho 0.04,
+ * weight decay 0.1, Hessian EMA refreshed from sampled-label gradients
+ * every k steps). "sophia-soul" is SOUL's own SophiaG
+ * (OPTML-Group/SOUL src/optim/sophia.py with its TOFU configs): every step
+ * h <- b2 h + (1-b2) g^2, m <- b1 m + (1-b1) g, theta *= 1 - lr wd,
+ * m <- b1 m + (1-b1) g AGAIN (the code updates the momentum twice),
+ * theta -= lr sign(m) min(|m| / (rho bs h + 1e-15), 1), with betas
+ * (0.9, 0.95), rho 0.04, bs 5120 (step()'s default), weight decay 0.1 on
+ * non-bias, non-norm weights (wd_mask). */
 LT_API lt_status lt_optim_parse(const char *name, lt_optim_config *out);
 
 typedef struct {
@@ -57,6 +66,10 @@ typedef struct {
     int64_t step;  /* steps taken */
     float *m;      /* momentum buffer / first moment */
     float *v;      /* second moment (Adam) or Hessian estimate (Sophia) */
+    const float *wd_mask; /* per-weight weight-decay factor (0: none, 1:
+                             full), NULL: every weight decays; set by the
+                             caller after lt_optim_init, not owned (SOUL's
+                             optimizer decays non-bias, non-norm weights) */
 } lt_optim;
 
 LT_API lt_status lt_optim_init(lt_optim *o, const lt_optim_config *cfg,

@@ -1,6 +1,9 @@
 /*
  * lethe/select.h - worst-case forget sets (unlearn layer): the bi-level
- * selection of the worst-case forget-set paper (OPTML-Group/Unlearn-WorstCase). Weights w in [0,1]^N (one per
+ * selection of the worst-case forget-set paper (OPTML-Group/Unlearn-WorstCase,
+ * data-wise/main_selmu.py with w_FT as the lower level; defaults are that
+ * code's: 10 upper iterations, 10 epochs of sign-SGD at 0.01, w_lr 0.01,
+ * gamma 0, w from a random binary set, losses in train mode). Weights w in [0,1]^N (one per
  * training item, or one per class) with sum m; each upper iteration resets
  * the model to the original weights, runs the lower level (sign-SGD on
  * sum_i (1 - w_i) CE_i: unlearning what w marks), takes the per-item losses
@@ -27,11 +30,22 @@ LT_API lt_status lt_project_capped_simplex(double *w, int64_t n, double m);
 typedef struct {
     bool by_class;        /* one weight per class (select whole classes) */
     int64_t m;            /* items (or classes) to select, 0 < m < N (K) */
-    int upper_epochs;     /* upper iterations (default 10) */
-    int lower_steps;      /* sign-SGD minibatch steps per iteration (30) */
-    float lower_lr;       /* sign-SGD step size (1e-4) */
-    float upper_lr;       /* eta (1.0) */
-    float gamma;          /* l2 weight on w (1e-3) */
+    int upper_epochs;     /* upper iterations (select_epochs, 10) */
+    int lower_epochs;     /* sign-SGD passes over the data per iteration
+                             (the official unlearn_steps: 10 epochs) */
+    int lower_steps;      /* > 0: that many minibatch steps instead of
+                             lower_epochs (Lethe's earlier short lower
+                             level: 30); 0 (default): lower_epochs */
+    float lower_lr;       /* sign-SGD step size (theta_lr, 0.01) */
+    float upper_lr;       /* eta (w_lr, 0.01) */
+    float gamma;          /* l2 weight on w (0) */
+    bool init_uniform;    /* false (default, the official code): w starts
+                             as a random binary set of m items (seeded);
+                             true: w = m/N everywhere (class-wise always) */
+    bool eval_losses;     /* false (default, the official optimize_select):
+                             per-item losses in train mode (BatchNorm on
+                             batch statistics), batches of `batch`; true:
+                             eval mode */
     int binarize_every;   /* every B iterations set w to its top-m 0/1
                              indicator (0: only at the end) */
     bool easiest;         /* select the easiest set instead */

@@ -48,15 +48,25 @@ typedef enum {
 
 typedef struct {
     int64_t max_items;      /* first N records (TOFU's ds_size: 300); 0 all */
-    int64_t max_new_tokens; /* greedy answer length; 0: the split's longest
-                               answer (+ EOS) plus 8, within the context */
+    int64_t max_new_tokens; /* greedy answer tokens at most; 0: TOFU's cap
+                               (max_length below); LT_TOFU_GEN_SHORT: the
+                               split's longest answer (+ EOS) plus 8, a
+                               faster cap that can only lower ROUGE-L;
+                               always within the context */
+    int64_t max_length;     /* TOFU's generation.max_length (200): prompt +
+                               answer tokens in all, used when
+                               max_new_tokens is 0 */
     int batch;              /* sequences per scoring forward pass (16) */
     int threads;            /* greedy decoding threads, one item each;
                                0: omp_get_max_threads() */
     bool generate;          /* false: skip generation (ROUGE-L left 0) */
 } lt_tofu_eval_opts;
 
-/* max_items 300, max_new_tokens 0, batch 16, threads 0, generate true. */
+/* max_new_tokens value for Lethe's older, shorter cap (longest answer + 8). */
+#define LT_TOFU_GEN_SHORT (-1)
+
+/* max_items 300, max_new_tokens 0, max_length 200, batch 16, threads 0,
+ * generate true. */
 LT_API lt_tofu_eval_opts lt_tofu_eval_defaults(void);
 
 /* The evaluation of one split; per-item arrays hold n entries. */
@@ -143,7 +153,11 @@ typedef struct {
     const char *retain_model, *retain_tok; /* forget quality against ... */
     const char *retain_json;             /* ... or an earlier JSON */
     int max_items;                       /* per split (300; 0: all) */
-    int max_new;                         /* greedy answer tokens (0: auto) */
+    int max_new;                         /* greedy answer tokens (0: up to
+                                            max_length in all, TOFU's cap;
+                                            LT_TOFU_GEN_SHORT: longest
+                                            answer + 8) */
+    int max_length;                      /* prompt + answer tokens (200) */
     int batch;                           /* sequences per scoring pass (16) */
 } lt_tofu_eval_cfg;
 

@@ -101,12 +101,29 @@ LT_API lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
  * random (seeded; sequential selection sampling, O(n), no extra memory). */
 LT_API lt_status lt_mask_random(int64_t n, double ratio, uint64_t seed,
                                 float *mask);
-/* Soft saliency (SalUn-soft, our reading of the paper's soft-thresholding
- * variant): tau = the smallest |g| among the round(ratio * n) largest;
- * mask[i] = min(1, |g[i]| / tau) (all ones if tau == 0). Not a 0/1 mask:
- * it scales the gradient, nothing is frozen. */
+/* Soft saliency, a gradient scale of Lethe's own (not a published method;
+ * NOT SalUn's soft-thresholding variant, which is the proximal shrink
+ * below, method salun-soft): tau = the smallest |g| among the
+ * round(ratio * n) largest; mask[i] = min(1, |g[i]| / tau) (all ones if
+ * tau == 0). Not a 0/1 mask: it scales the gradient, nothing is frozen. */
 LT_API lt_status lt_mask_soft(const float *g, int64_t n, double ratio,
                               float *mask);
+/* SalUn's soft thresholding (RL_proximal, Unlearn-Saliency
+ * Classification/unlearn/RL_pro.py), the shrink after every step: with
+ * d = theta - theta0 and tau = the k-th smallest |d| (k >= 1; k < 1 or
+ * k > n: nothing changes), theta[i] -= tau where d > tau, += tau where
+ * d < -tau, = theta0[i] elsewhere (the official expression, float for
+ * float). work: n floats of scratch or NULL (then allocated). *tau_out
+ * (may be NULL) receives tau. */
+LT_API lt_status lt_proximal_shrink(float *theta, const float *theta0,
+                                    int64_t n, int64_t k, float *work,
+                                    float *tau_out);
+/* RL_proximal's k at 0-based epoch e: int(ratio * ((total - (e * len +
+ * 1)) / total * n)) with total = epochs * len, len = batches per epoch of
+ * the forget loader plus the retain loader (constant within an epoch on
+ * the official CIFAR path); 0 when negative. */
+LT_API int64_t lt_proximal_count(double ratio, int epochs, int64_t len,
+                                 int e, int64_t n);
 /* Fill mask[0..n) as spec says: none gives all ones, saliency and soft
  * need g (LT_ERR_ARG if NULL), random uses seed. */
 LT_API lt_status lt_mask_build(const lt_mask_spec *spec, const float *g,

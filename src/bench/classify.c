@@ -196,6 +196,7 @@ typedef struct {
     bool cached;          /* retrain from the cache: m is already known */
     char error[160];      /* a failed (diverged) run: its message */
     float *ltr, *lte;     /* train and test logits */
+    int classes;          /* their columns (BE's K+1-way model: K + 1) */
     lt_unlearn_metrics m;
     lt_status st;
     char why[200];        /* the metrics' error */
@@ -278,6 +279,7 @@ static lt_status lt_cls_queue(lt_cls *b, const char *label, const char *method,
     snprintf(j->method, sizeof j->method, "%s", method);
     j->lr = lr;
     j->rte = rte;
+    j->classes = m ? m->in.classes : b->orig->in.classes;
     if (m) {
         j->ltr = lt_model_logits(m, &b->tr);
         j->lte = j->ltr ? lt_model_logits(m, &b->te) : NULL;
@@ -304,13 +306,14 @@ static void lt_cls_free_jobs(lt_cls *b)
 /* The metrics of every queued job of forget set f, in parallel. */
 static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
 {
-    int k = b->orig->in.classes, n = b->n_jobs, done = 0;
+    int n = b->n_jobs, done = 0;
     double t0 = lt_clock_seconds();
     #pragma omp parallel for schedule(dynamic, 1) num_threads(lt_num_threads())
     for (int i = 0; i < n; i++) {
         lt_cls_job *j = &b->jobs[i];
         if (!j->cached && !j->error[0]) {
-            j->st = lt_unlearn_metrics_from_logits(j->ltr, j->lte, k, &b->tr,
+            j->st = lt_unlearn_metrics_from_logits(j->ltr, j->lte,
+                                                   j->classes, &b->tr,
                                                    &b->te, f, &j->m);
             if (j->st != LT_OK)
                 snprintf(j->why, sizeof j->why, "%s", lt_last_error());
@@ -423,6 +426,7 @@ static lt_unlearn_cfg lt_cls_cfg(const lt_cls *b, lt_method_kind k, float lr,
         cfg.optim.lr = lr;
     if (b->c->mask)
         lt_mask_parse(b->c->mask, &cfg.mask);
+    cfg.be_drop_shadow = b->c->be_drop_shadow;
     cfg.seed = s;
     return cfg;
 }
@@ -433,11 +437,12 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
 {
     lt_unlearn_cfg cfg = lt_cls_cfg(b, k, lr, s);
     char label[48];
+    const char *name = k == LT_METHOD_BE && cfg.be_drop_shadow ? "be-drop"
+                       : lt_method_name(k);
     if (grid)
-        snprintf(label, sizeof label, "%s@%g", lt_method_name(k),
-                 (double)cfg.optim.lr);
+        snprintf(label, sizeof label, "%s@%g", name, (double)cfg.optim.lr);
     else
-        snprintf(label, sizeof label, "%s", lt_method_name(k));
+        snprintf(label, sizeof label, "%s", name);
     memcpy(b->work->params.theta, b->orig->params.theta,
            (size_t)b->orig->params.n_total * sizeof(float));
     lt_unlearn_report rep;
@@ -453,8 +458,12 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
         return st;
     }
     NOTE(b, "  %-16s ran in %.2f s", label, rep.seconds);
-    return lt_cls_queue(b, label, lt_method_name(k), cfg.optim.lr, b->work,
-                        rep.seconds);
+    /* BE: the K+1-way model as the OPTML code evaluates it, unless asked */
+    lt_status st = lt_cls_queue(b, label, name, cfg.optim.lr,
+                                rep.be_model ? rep.be_model : b->work,
+                                rep.seconds);
+    lt_model_free(rep.be_model);
+    return st;
 }
 
 /* Every method (and grid value) of seed s, after Retrain and the
@@ -562,7 +571,13 @@ static lt_status lt_cls_settings(const lt_cls *b, lt_report *r)
         {"methods", o->methods}, {"optim", o->optim ? o->optim : "sgd"},
         {"mask", o->mask ? o->mask : "method default"},
         {"lr", o->lr ? o->lr : ""}, {"lr_grid", o->lr_grid ? o->lr_grid : ""},
-        {"original", b->orig_path}};
+        {"original", b->orig_path},
+        {"variants", o->be_drop_shadow ?
+         "be-drop: BE's K-way weights (shadow class dropped); salun-soft: "
+         "RL_proximal (shrink toward each epoch's start, ratio 0.5)" :
+         "be: BE's K+1-way model (OPTML code: forget items sent to the "
+         "shadow class count as forgotten, MIA softmax over K+1); salun-"
+         "soft: RL_proximal (shrink toward each epoch's start, ratio 0.5)"}};
     for (size_t i = 0; st == LT_OK && i < sizeof text / sizeof *text; i++)
         st = lt_report_set(r, text[i][0], text[i][1]);
     if (st == LT_OK)
@@ -615,10 +630,11 @@ static lt_status lt_wc_select(lt_cls *b, char *path, size_t n)
     if (st != LT_OK)
         return lt_set_error(st, "forget: %s", lt_last_error());
     char key[256];
-    snprintf(key, sizeof key, "worst|v1|%016llx|%lld|%d|%d|%g|%g|%g",
+    snprintf(key, sizeof key, "worst|v2|%016llx|%lld|%d|%d|%d|%g|%g|%g|%d%d",
              (unsigned long long)b->orig_key, (long long)c.m, c.upper_epochs,
-             c.lower_steps, (double)c.lower_lr, (double)c.upper_lr,
-             (double)c.gamma);
+             c.lower_epochs, c.lower_steps, (double)c.lower_lr,
+             (double)c.upper_lr, (double)c.gamma, (int)c.init_uniform,
+             (int)c.eval_losses);
     snprintf(path, n, "%s/worst-%016llx.idx", b->c->cache,
              (unsigned long long)lt_bench_fnv(key));
     if (lt_bench_exists(path)) {

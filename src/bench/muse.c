@@ -77,7 +77,7 @@ static const lt_table_col lt_muse_cols[C_N] = {
     {"verbmem_forget", "VerbMem forget", "%.4f", 0, false},
     {"knowmem_forget", "KnowMem forget", "%.4f", 0, false},
     {"knowmem_retain", "KnowMem retain", "%.4f", 0, false},
-    {"privleak", "PrivLeak (%)", "%+.2f", 0, false},
+    {"privleak", "PrivLeak (%, MUSE)", "%+.2f", 0, false},
     {"auc_loss", "AUC loss", "%.4f", 0, false},
     {"auc_zlib", "AUC zlib", "%.4f", 0, false},
     {"auc_min_k", "AUC Min-K%", "%.4f", 0, false},
@@ -557,7 +557,11 @@ static lt_status lt_bm_settings(const lt_bm *b, lt_report *r)
         {"methods", o->methods}, {"scal", o->scal},
         {"scal_methods", o->scal_methods}, {"lr", o->lr},
         {"data_dir", b->dir}, {"full_model", b->full_path},
-        {"retrain_model", b->retrain_path}};
+        {"retrain_model", b->retrain_path},
+        {"privleak", "MUSE's orientation: Min-40% AUC with holdout as member, "
+                     "(AUC_u - AUC_r) / AUC_r * 100 (< 0: still remembers); "
+                     "the AUC columns and auc_retrain have forget as member"},
+        {"rouge", "ROUGE-L F1 without stemming (MUSE's RougeEvalLogger)"}};
     for (size_t i = 0; st == LT_OK && i < sizeof text / sizeof *text; i++)
         st = lt_report_set(r, text[i][0], text[i][1]);
     const char *keys[] = {"forget_texts", "holdout_texts", "auc_retrain",

@@ -24,7 +24,7 @@ lt_bench_tofu_cfg lt_bench_tofu_defaults(void)
         .forget_pct = 10, .world_facts = 100, .real_authors = 100,
         .train_epochs = 50, .train_batch = 8, .vocab = 2048,
         .train_lr = 3e-3f, .seed = 1, .methods = "all",
-        .masks = "none,wagle:0.5", .optims = "adamw,sophia,sophia-soul",
+        .masks = "none,wagle", .optims = "adamw,sophia,sophia-soul",
         .baseline = "npo-gd,simnpo", .epochs = 5, .batch = 8,
         .max_items = 300, .sophia_scale = 1.0f};
 }
@@ -36,13 +36,14 @@ void lt_bench_tofu_quick(lt_bench_tofu_cfg *c)
     c->world_facts = c->real_authors = 20;
     c->train_epochs = 40;
     c->methods = "ga,npo,simnpo";
-    c->masks = "none,wagle:0.5";
+    c->masks = "none,wagle";
     c->optims = "adamw";
     c->baseline = "none";
     c->epochs = 5;
 }
 
-static const char *lt_tofu_all = "ga,graddiff,npo,npo-gd,simnpo,refusal,rmu";
+static const char *lt_tofu_all =
+    "ga,graddiff,npo,npo-gd,simnpo,refusal,idk,idkpo,rmu";
 
 enum { C_METHOD, C_MASK, C_OPTIM, C_LR, C_FQ, C_MU, C_FR, C_FP, C_FT, C_RR,
        C_T, C_N };
@@ -130,6 +131,8 @@ typedef struct {
     lt_tofu_set forget_qa, retain_qa;           /* unlearning data */
     lt_tofu_set ev_forget, ev_retain, ev_ra, ev_wf; /* evaluation files */
     lt_lm_data forget_d, retain_d, refusal_d;   /* tokenized for unlearning */
+    lt_lm_data *idk_d;                          /* idk(po): one per epoch */
+    int n_idk;
     int32_t pad_id;
     lt_tofu_split_eval ref_forget;              /* retain model, forget split */
     lt_table *table;
@@ -177,6 +180,10 @@ static void lt_tb_close(lt_tb *b)
     lt_lm_data_free(&b->forget_d);
     lt_lm_data_free(&b->retain_d);
     lt_lm_data_free(&b->refusal_d);
+    for (int e = 0; b->idk_d && e < b->n_idk; e++)
+        lt_lm_data_free(&b->idk_d[e]);
+    free(b->idk_d);
+    b->idk_d = NULL;
 }
 
 /* The forget, retain and refusal examples the methods train on. */
@@ -190,6 +197,12 @@ static lt_status lt_tb_tokenize(lt_tb *b)
     if (st == LT_OK)
         st = lt_llm_refusal_data(b->tok, &b->forget_qa, b->o->seed,
                                  &b->refusal_d);
+    if (st == LT_OK && !(b->idk_d = calloc((size_t)b->o->epochs,
+                                           sizeof *b->idk_d)))
+        st = lt_set_error(LT_ERR_NOMEM, "out of memory");
+    for (int e = 0; st == LT_OK && e < b->o->epochs; e++, b->n_idk++)
+        st = lt_llm_idk_data(b->tok, &b->forget_qa, b->o->seed, e + 1,
+                             &b->idk_d[e]);
     return st == LT_OK ? LT_OK : lt_set_error(st, "tokenizing the forget/"
                                               "retain sets: %s",
                                               lt_last_error());
@@ -289,15 +302,21 @@ static lt_llm_unlearn_cfg lt_tb_cfg(const lt_tb *b, lt_llm_method k,
     lt_llm_mask_parse(mask, &cfg.mask);
     cfg.optim.lr = cfg.optim.kind == LT_OPT_SOPHIA && lr_set <= 0
                    ? lr * b->o->sophia_scale : lr;
-    cfg.optim.weight_decay = 0.01f;
-    if (k == LT_LLM_SIMNPO) /* SimNPO's TOFU configs */
-        cfg.loss.beta = b->o->forget_pct >= 10 ? 4.5f : 2.5f;
+    /* TOFU's forget.py: 0.01; SOUL's TOFU configs (sophia-soul): 0.1 */
+    cfg.optim.weight_decay = cfg.optim.kind == LT_OPT_SOPHIA &&
+        cfg.optim.hessian_mode == LT_SOPHIA_SOUL ? 0.1f : 0.01f;
+    lt_llm_loss_tofu_split(&cfg.loss, b->o->forget_pct); /* SimNPO's */
+    cfg.loss.npo_mean = b->o->npo_mean;
     cfg.epochs = b->o->epochs;
     cfg.batch = b->o->batch;
     cfg.seed = b->o->seed;
     cfg.pad_id = b->pad_id;
-    if (k == LT_LLM_REFUSAL)
+    if (k == LT_LLM_REFUSAL || k == LT_LLM_IDK || k == LT_LLM_IDKPO)
         cfg.mask_forget = &b->forget_d;
+    if (k == LT_LLM_IDK || k == LT_LLM_IDKPO) /* IDK redrawn per epoch */
+        cfg.forget_epochs = b->idk_d;
+    if (k == LT_LLM_IDKPO)
+        cfg.pair = &b->forget_d;
     return cfg;
 }
 
@@ -307,7 +326,11 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
                            const char *optim, float lr)
 {
     lt_llm_unlearn_cfg cfg = lt_tb_cfg(b, k, mask, optim, lr);
-    lt_table_row *row = lt_tb_row(b, lt_llm_method_name(k), mask, optim);
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", lt_llm_method_name(k),
+             cfg.loss.npo_mean && (k == LT_LLM_NPO || k == LT_LLM_NPO_GD) ?
+             "[mean]" : "");
+    lt_table_row *row = lt_tb_row(b, name, mask, optim);
     lt_llama *m = row ? lt_llama_clone(b->full) : NULL;
     if (!m)
         return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
@@ -318,7 +341,8 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
     cfg.progress = lt_bench_fwd_llm;
     cfg.ud = &fwd;
     lt_llm_report rep = {0};
-    const lt_lm_data *f = k == LT_LLM_REFUSAL ? &b->refusal_d : &b->forget_d;
+    const lt_lm_data *f = k == LT_LLM_REFUSAL ? &b->refusal_d :
+        k == LT_LLM_IDK || k == LT_LLM_IDKPO ? &b->idk_d[0] : &b->forget_d;
     lt_status st = lt_llm_unlearn(m, f, &b->retain_d, &cfg, &rep);
     double v[LT_TABLE_MAX_COLS];
     lt_tb_nan(v);
@@ -370,13 +394,14 @@ static lt_status lt_tb_grid(lt_tb *b)
 }
 
 /* The baseline masks at WAGLE's ratio (the first wagle:R of masks, else
- * 0.5) under the first optimizer, for the baseline methods. */
+ * WAGLE's per-method default, lt_llm_mask_default_ratio) under the first
+ * optimizer, for the baseline methods. */
 static lt_status lt_tb_baselines(lt_tb *b)
 {
     const char *kinds[4] = {"gradient", "magnitude", "snip", "random"};
     char name[64], mask[64], optim[64] = "adamw";
-    const char *w = strstr(b->o->masks, "wagle:");
-    double ratio = w ? atof(w + 6) : 0.5;
+    const char *w = strstr(b->o->masks, "wagle");
+    double ratio = w && w[5] == ':' ? atof(w + 6) : 0; /* 0: WAGLE's */
     lt_list_item(b->o->optims, 0, optim, sizeof optim);
     if (!strcmp(b->o->baseline, "none"))
         return LT_OK;
@@ -386,7 +411,10 @@ static lt_status lt_tb_baselines(lt_tb *b)
                     lt_list_item(b->o->baseline, i, name, sizeof name); i++) {
         lt_tofu_method(name, &k);
         for (int j = 0; st == LT_OK && j < 4; j++) {
-            snprintf(mask, sizeof mask, "%s:%g", kinds[j], ratio);
+            if (ratio > 0)
+                snprintf(mask, sizeof mask, "%s:%g", kinds[j], ratio);
+            else
+                snprintf(mask, sizeof mask, "%s", kinds[j]);
             st = lt_tb_run(b, k, mask, optim, 0);
         }
     }
@@ -424,7 +452,16 @@ static lt_status lt_tb_settings(const lt_tb *b, lt_report *r)
         {"optims", o->optims}, {"baseline_masks", o->baseline},
         {"lr", o->lr ? o->lr : ""}, {"lr_grid", o->lr_grid ? o->lr_grid : ""},
         {"full_model", b->setup.full_model},
-        {"retain_model", b->setup.retain_model}};
+        {"retain_model", b->setup.retain_model},
+        {"variants", o->npo_mean ?
+         "npo[mean]: NPO on the batch's mean-token NLL (WAGLE, SOUL); "
+         "simnpo: forget05 beta 2.5 w 0.1375, forget10 beta 4.5 w 0.125; "
+         "sophia-soul: SOUL's SophiaG (wd 0.1); generation up to 200 "
+         "tokens in all" :
+         "npo: NPO on per-sequence summed NLL (NPO's repo); simnpo: "
+         "forget05 beta 2.5 w 0.1375, forget10 beta 4.5 w 0.125; "
+         "sophia-soul: SOUL's SophiaG (wd 0.1); generation up to 200 "
+         "tokens in all"}};
     for (size_t i = 0; st == LT_OK && i < sizeof text / sizeof *text; i++)
         st = lt_report_set(r, text[i][0], text[i][1]);
     const char *keys[] = {"authors", "forget_pct", "train_epochs", "epochs",

@@ -73,6 +73,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--lr-grid", CLI_OPT_STR, &c.lr_grid, "per-method grids, m=v1:v2:...,...", 0, 0},
         {"--optim", CLI_OPT_STR, &c.optim, "optimizer of every method (each method's default)", 0, 0},
         {"--mask", CLI_OPT_STR, &c.mask, "mask of every method (each method's default)", 0, 0},
+        {"--be-drop-shadow", CLI_OPT_FLAG, &c.be_drop_shadow, "be: evaluate the K-way weights (row be-drop), not the OPTML code's K+1-way model", 0, 0},
         {"--train-epochs", CLI_OPT_INT, &c.train_epochs, "epochs of original and Retrain", 1, 1000},
         {"--train-lr", CLI_OPT_FLOAT, &c.train_lr, "their base lr, cosine", 1e-9, 100},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
@@ -136,6 +137,7 @@ static int cli_bench_tofu(int argc, char **argv)
         {"--lr", CLI_OPT_STR, &c.lr, "per-method learning rates, m=v,...", 0, 0},
         {"--lr-grid", CLI_OPT_STR, &c.lr_grid, "search mode: only rows m=v1:v2:... (no mask, first optimizer)", 0, 0},
         {"--sophia-scale", CLI_OPT_FLOAT, &c.sophia_scale, "rate factor of sophia rows", 1e-6, 1e6},
+        {"--npo-mean", CLI_OPT_FLAG, &c.npo_mean, "npo(-gd): mean-token NLL log ratio (WAGLE/SOUL) instead of per-sequence sums (NPO)", 0, 0},
         {"--max-items", CLI_OPT_INT, &c.max_items, "evaluate at most N items per split (TOFU's 300; 0: all)", 0, 1000000},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
@@ -218,8 +220,9 @@ static int cli_bench_muse(int argc, char **argv)
     lt_report r;
     lt_status st = lt_bench_muse(&c, &r);
     if (st == LT_OK)
-        printf("PrivLeak > 0: forget texts still look like members (retrain "
-               "Min-K%% AUC %s)\n", lt_report_get(&r, "auc_retrain"));
+        printf("PrivLeak (MUSE's orientation) < 0: forget texts still look "
+               "like members (retrain Min-K%% AUC, forget as member, %s)\n",
+               lt_report_get(&r, "auc_retrain"));
     return cli_bench_finish("bench muse", st, &r, &out);
 }
 

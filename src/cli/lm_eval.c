@@ -48,7 +48,8 @@ static int le_parse(int argc, char **argv, le_opts *o)
         {"--retain-tokenizer", CLI_OPT_STR, &c->retain_tok, "its tokenizer (default: beside it)", 0, 0},
         {"--retain-json", CLI_OPT_STR, &c->retain_json, "an earlier --json of the retain model", 0, 0},
         {"--max-items", CLI_OPT_INT, &c->max_items, "first N records per split (TOFU's ds_size; 0 all)", 0, 1e9},
-        {"--max-new", CLI_OPT_INT, &c->max_new, "greedy answer tokens (0: longest answer + 8)", 0, 1e6},
+        {"--max-new", CLI_OPT_INT, &c->max_new, "greedy answer tokens (0: up to --max-length in all, as TOFU; -1: longest answer + 8, faster)", -1, 1e6},
+        {"--max-length", CLI_OPT_INT, &c->max_length, "prompt + answer tokens in all (TOFU's generation.max_length)", 2, 1e6},
         {"--batch", CLI_OPT_INT, &c->batch, "sequences per scoring pass", 1, 4096},
         {"--json", CLI_OPT_STR, &o->json, "write all results (per item too) here", 0, 0},
     };

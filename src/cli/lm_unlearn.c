@@ -11,6 +11,7 @@
 #include "lethe/llm_unlearn.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* `lethe lm unlearn ...` (argv[0] is "unlearn"); declared in cli.h. */
 int cli_lm_unlearn(int argc, char **argv);
@@ -18,15 +19,16 @@ int cli_lm_unlearn(int argc, char **argv);
 typedef struct {
     lt_llm_unlearn_cfg c; /* beta 0, forget_weight -1, lr 0: the method's */
     const char *model, *tok, *forget, *retain, *method, *mask, *optim, *json;
-    const char *out;
-    float mu, max_loss;
+    const char *out, *npo_nll;
+    float mu, max_loss, wd;
     int warmup, mask_samples;
 } cli_lmu_opts;
 
 static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
 {
     *o = (cli_lmu_opts){.c = lt_llm_unlearn_defaults(LT_LLM_GA),
-                       .mask = "none", .optim = "adamw"};
+                       .mask = "none", .optim = "adamw", .npo_nll = "sum",
+                       .wd = -1};
     lt_llm_unlearn_cfg *c = &o->c;
     c->loss.beta = c->optim.lr = 0;
     c->loss.forget_weight = -1;
@@ -39,7 +41,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--tokenizer", CLI_OPT_STR, &o->tok, "tokenizer.json (default: beside the model)", 0, 0},
         {"--forget", CLI_OPT_STR, &o->forget, "TOFU forget split (forget10.json)", 0, 0},
         {"--retain", CLI_OPT_STR, &o->retain, "TOFU retain split (retain90.json)", 0, 0},
-        {"--method", CLI_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "ga|graddiff|npo|npo-gd|simnpo|refusal|rmu|idk|idkpo", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "unlearned checkpoint (.safetensors or folder)", 0, 0},
         {"--beta", CLI_OPT_FLOAT, &c->loss.beta, "npo/simnpo beta (0: the method's, npo 0.1, simnpo 2.5)", 1e-6, 1e6},
         {"--gamma", CLI_OPT_FLOAT, &c->loss.gamma, "simnpo margin", -1e6, 1e6},
@@ -50,10 +52,12 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--batch", CLI_OPT_INT, &c->batch, "forget (and retain) examples per step", 1, 65536},
         {"--warmup", CLI_OPT_INT, &o->warmup, "linear warm-up steps, -1: one epoch", -1, 1e9},
         {"--clip", CLI_OPT_FLOAT, &c->clip, "max gradient norm, 0: off", 0, 1e9},
-        {"--wd", CLI_OPT_FLOAT, &c->optim.weight_decay, "decoupled weight decay", 0, 10},
-        {"--mask", CLI_OPT_STR, &o->mask, "none|wagle:R|gradient:R|magnitude:R|snip:R|random:R", 0, 0},
+        {"--wd", CLI_OPT_FLOAT, &o->wd, "decoupled weight decay (-1: 0.01; sophia-soul 0.1, SOUL's)", -1, 10},
+        {"--npo-nll", CLI_OPT_STR, &o->npo_nll, "npo(-gd) log ratio of: sum (per-sequence summed NLL, NPO's repo) or mean (the batch's mean-token NLL, WAGLE's and SOUL's)", 0, 0},
+        {"--mask", CLI_OPT_STR, &o->mask, "none|wagle[:R]|gradient[:R]|magnitude[:R]|snip[:R]|random[:R] (no R: WAGLE's 0.95, 0.8 for refusal)", 0, 0},
         {"--mu", CLI_OPT_FLOAT, &o->mu, "wagle Hessian constant", 1e-30, 1e30},
-        {"--mask-samples", CLI_OPT_INT, &o->mask_samples, "retain examples for the wagle g_r, 0: all", 0, 1e9},
+        {"--mask-samples", CLI_OPT_INT, &o->mask_samples, "retain examples for the wagle g_r (0: as many as forget examples, WAGLE's; -1: all)", -1, 1e9},
+        {"--mask-freeze", CLI_OPT_FLAG, &c->mask_freeze, "mask before clipping and freeze masked weights exactly (default: WAGLE's clip-then-mask, masked weights still decay)", 0, 0},
         {"--optim", CLI_OPT_STR, &o->optim, "adamw|sophia|sophia-soul", 0, 0},
         {"--hessian-interval", CLI_OPT_INT, &c->optim.hessian_interval, "sophia: steps between Hessian refreshes", 1, 1e6},
         {"--rmu-layer", CLI_OPT_INT, &c->loss.rmu_layer, "rmu layer, 1-based, 0: n_layers/2", 0, 4096},
@@ -65,7 +69,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
     };
     int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
                            "--forget forget10.json --retain retain90.json "
-                           "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu "
+                           "--method ga|graddiff|npo|npo-gd|simnpo|refusal|rmu|idk|idkpo "
                            "--out unlearned.safetensors [options]\nUnlearn a "
                            "forget split from a language model.", opts,
                            CLI_NOPTS(opts), argc, argv);
@@ -84,6 +88,12 @@ static int cli_lmu_config(cli_lmu_opts *o)
     lt_llm_method m;
     lt_optim_config opt;
     lt_llm_unlearn_cfg *c = &o->c;
+    if (strcmp(o->npo_nll, "sum") && strcmp(o->npo_nll, "mean")) {
+        fprintf(stderr, "lethe lm unlearn: --npo-nll %s: use sum or mean\n",
+                o->npo_nll);
+        return 2;
+    }
+    c->loss.npo_mean = !strcmp(o->npo_nll, "mean");
     if (lt_llm_method_parse(o->method, &m) != LT_OK ||
         lt_llm_mask_parse(o->mask, &c->mask) != LT_OK ||
         lt_optim_parse(o->optim, &opt) != LT_OK ||
@@ -99,7 +109,9 @@ static int cli_lmu_config(cli_lmu_opts *o)
         c->loss.forget_weight = d.loss.forget_weight;
     c->loss.rmu_seed = c->seed;
     opt.lr = c->optim.lr > 0 ? c->optim.lr : d.optim.lr;
-    opt.weight_decay = c->optim.weight_decay;
+    opt.weight_decay = o->wd >= 0 ? o->wd
+        : opt.kind == LT_OPT_SOPHIA && opt.hessian_mode == LT_SOPHIA_SOUL
+        ? opt.weight_decay : c->optim.weight_decay;
     opt.hessian_interval = c->optim.hessian_interval;
     c->optim = opt;
     c->warmup = o->warmup;

@@ -92,6 +92,7 @@ static int cli_muse_eval_parse(int argc, char **argv, cli_muse_cli *o)
         {"--qa-max-new", CLI_OPT_INT, &o->mo.qa_max_new, "KnowMem answer tokens", 1, 1e6},
         {"--k", CLI_OPT_INT, &o->k_pct, "Min-K% percent for PrivLeak", 1, 100},
         {"--batch", CLI_OPT_INT, &o->mo.batch, "MIA scoring batch", 1, 4096},
+        {"--stem", CLI_OPT_FLAG, &o->mo.stem, "Porter-stem ROUGE tokens (MUSE's scorer does not)", 0, 0},
     };
     int rc = cli_args_parse("lm eval", "usage: lethe lm eval --benchmark muse "
                            "--model M --dir DIR [--retain-model R | "
@@ -135,9 +136,9 @@ static void cli_muse_print(const cli_muse_cli *o, const lt_muse_data *d,
         printf("  %-34s %8s  (needs --retain-model or --retain-json)\n",
                name, "-");
     else
-        printf("  %-34s %+8.2f  (AUC %.4f vs retrain %.4f; > 0: forget "
-               "texts still look like members)\n", name, leak,
-               r->auc[LT_MIA_MINK], auc_ret);
+        printf("  %-34s %+8.2f  (MUSE's AUC %.4f vs retrain %.4f; < 0: "
+               "forget texts still look like members)\n", name, leak,
+               1 - r->auc[LT_MIA_MINK], 1 - auc_ret);
     printf("  MIA AUC, forget (members) vs holdout:\n");
     for (int a = 0; a < LT_MIA_N; a++)
         printf("    %-32s %8.4f\n", lt_mia_name((lt_mia_kind)a), r->auc[a]);

@@ -19,14 +19,17 @@ typedef struct {
     const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
     const char *json;
     char mask_buf[64];
+    float prox_ratio;
 } cli_unlearn_opts;
 
 static const char *cli_unlearn_usage =
     "usage: lethe unlearn --model FILE --forget SPEC --method M --out FILE "
     "[options]\nRemove a forget set (random:10%|class:K|indices:FILE) from a "
     "trained classifier.\nMethods: ft, ga, rl, l1-sparse, iu, bs, be, salun "
-    "(RL under saliency:0.5),\nsalun-soft (RL under soft:0.5), ugradsl, "
-    "ugradsl+, retrain. Epochs and lr default\nto the method's "
+    "(RL under saliency:0.5),\nsalun-soft (SalUn's soft thresholding: the "
+    "official RL_proximal), ugradsl,\nugradsl+, retrain. (Lethe's gradient-"
+    "scaling variant is --method rl --mask soft:R.)\nEpochs and lr default"
+    "\nto the method's "
     "(docs/hyperparameters.md); batch 256, SGD momentum 0.9,\nweight decay "
     "5e-4. For iu, --lr is the step alpha of theta += alpha F^-1 v.";
 
@@ -55,6 +58,7 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
     lt_unlearn_cfg *c = &o->cfg;
     lt_mask_format(&c->mask, o->mask_buf, sizeof o->mask_buf);
     o->mask = o->mask_buf;
+    o->prox_ratio = (float)c->prox_ratio;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &o->model, "checkpoint to unlearn from", 0, 0},
         {"--data", CLI_OPT_STR, &o->data, "dataset it was trained on", 0, 0},
@@ -71,6 +75,8 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
         {"--smooth", CLI_OPT_FLOAT, &c->smooth, "ugradsl(+): label smoothing rate", -100, 1},
         {"--retain-weight", CLI_OPT_FLOAT, &c->retain_weight, "ugradsl+: p in p*CE_r - (1-p)*CE_f", 0, 1},
         {"--fgsm-eps", CLI_OPT_FLOAT, &c->fgsm_eps, "bs: FGSM step in pixels", 0, 1},
+        {"--be-drop-shadow", CLI_OPT_FLAG, &c->be_drop_shadow, "be: report the K-way weights' metrics (shadow class dropped), not the K+1-way model's (OPTML)", 0, 0},
+        {"--prox-ratio", CLI_OPT_FLOAT, &o->prox_ratio, "salun-soft: RL_proximal's mask_ratio (k = ratio x remaining share x weights)", 0, 1},
         {"--iu-samples", CLI_OPT_INT, &c->iu_samples, "iu: retain gradients for F^-1", 1, 10000000},
         {"--json", CLI_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
         {"--augment", CLI_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
@@ -78,6 +84,7 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
     };
     int rc = cli_args_parse("unlearn", cli_unlearn_usage, opts,
                            CLI_NOPTS(opts), argc, argv);
+    c->prox_ratio = o->prox_ratio;
     const char *need = !o->model ? "--model FILE" : !o->forget ?
                        "--forget SPEC" : !o->out ? "--out FILE" : NULL;
     if (rc == 0 && need) {
@@ -144,7 +151,7 @@ static int cli_unlearn_go(cli_unlearn_opts *o, int argc, char **argv,
         rc = cli_bad("unlearn", "--augment");
     if (!rc && lt_forget_select(o->forget, tr, cfg->seed, &f) != LT_OK)
         rc = cli_bad("unlearn", "--forget");
-    lt_unlearn_report rep;
+    lt_unlearn_report rep = {0};
     if (!rc) {
         char mask[64];
         lt_mask_format(&cfg->mask, mask, sizeof mask);
@@ -165,13 +172,22 @@ static int cli_unlearn_go(cli_unlearn_opts *o, int argc, char **argv,
     lt_unlearn_record r = {.model = o->model, .out = o->out,
                            .optim = o->optim, .cfg = cfg, .forget = &f,
                            .report = &rep};
-    if (!rc && !(rc = cli_unlearn_metrics("unlearn", m, tr, te, &f,
+    /* BE: the metrics of the K+1-way model, as the OPTML code reports them
+     * (the checkpoint holds the K-way weights: re-evaluating it gives the
+     * --be-drop-shadow numbers) */
+    if (!rc && rep.be_model)
+        fprintf(stderr, "lethe unlearn: be: metrics of the K+1-way model "
+                "(OPTML); %s holds the K-way weights (shadow class dropped)\n",
+                o->out);
+    if (!rc && !(rc = cli_unlearn_metrics("unlearn", rep.be_model ?
+                                          rep.be_model : m, tr, te, &f,
                                           &r.metrics)))
         printf("%s: RTE %.2f s  UA %.2f  RA %.2f  TA %.2f  MIA %.2f\n",
                lt_method_name(cfg->method), rep.seconds, r.metrics.ua,
                r.metrics.ra, r.metrics.ta, r.metrics.mia);
     if (!rc && o->json && lt_unlearn_save_json(o->json, &r) != LT_OK)
         rc = cli_fail("unlearn", NULL);
+    lt_model_free(rep.be_model);
     lt_forget_set_free(&f);
     return rc;
 }

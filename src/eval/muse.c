@@ -236,7 +236,7 @@ lt_status lt_muse_verbmem(lt_llama *m, const lt_tokenizer *tok,
         double f1 = NAN;
         char *gen = NULL;
         if (ref[i] && (st = muse_decode(m, tok, &jobs[i], &gen)) == LT_OK)
-            f1 = lt_rouge_l(gen, ref[i], true).f1;
+            f1 = lt_rouge_l(gen, ref[i], o->stem).f1;
         free(gen);
         sum += ref[i] ? f1 : 0;
         *n_used += ref[i] != NULL;
@@ -320,7 +320,7 @@ lt_status lt_muse_knowmem(lt_llama *m, const lt_tokenizer *tok,
         char *g = NULL;
         st = muse_decode(m, tok, &jobs[i], &g);
         double f1 = st == LT_OK ?
-            lt_rouge_l(lt_muse_answer_cut(g), qa->qa[i].answer, true).f1 : 0;
+            lt_rouge_l(lt_muse_answer_cut(g), qa->qa[i].answer, o->stem).f1 : 0;
         sum += f1;
         if (per_item)
             per_item[i] = f1;
@@ -338,9 +338,10 @@ lt_status lt_muse_knowmem(lt_llama *m, const lt_tokenizer *tok,
 
 double lt_muse_privleak(double auc, double auc_retrain)
 {
-    if (isnan(auc) || isnan(auc_retrain) || auc_retrain <= 0)
+    if (isnan(auc) || isnan(auc_retrain))
         return NAN;
-    return (auc - auc_retrain) / auc_retrain * 100.0;
+    double u = 1.0 - auc, r = 1.0 - auc_retrain; /* MUSE's orientation */
+    return r > 0 ? (u - r) / r * 100.0 : NAN;
 }
 
 void lt_muse_data_free(lt_muse_data *d)

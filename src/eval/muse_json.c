@@ -94,6 +94,10 @@ lt_status lt_muse_write_json(const char *path, const char *command,
     lt_num(j, "prefix", mo->prefix);
     lt_num(j, "max_new", mo->max_new);
     lt_num(j, "qa_max_new", mo->qa_max_new);
+    cJSON_AddBoolToObject(j, "rouge_stemmer", mo->stem);
+    cJSON_AddStringToObject(j, "privleak_orientation", "muse: holdout as "
+                            "member, (AUC_u - AUC_r) / AUC_r * 100; mia_auc "
+                            "has forget as member");
     lt_num(j, "seconds", r->seconds);
     return lt_json_save(path, j, true);
 }

@@ -24,8 +24,9 @@
 
 lt_tofu_eval_opts lt_tofu_eval_defaults(void)
 {
-    lt_tofu_eval_opts o = {300, 0, 16, 0, true};
-    return o;
+    return (lt_tofu_eval_opts){.max_items = 300, .max_new_tokens = 0,
+                               .max_length = 200, .batch = 16, .threads = 0,
+                               .generate = true};
 }
 
 /* ---- arithmetic ------------------------------------------------------------ */
@@ -341,19 +342,24 @@ static int32_t te_argmax(const float *x, int64_t n)
 }
 
 /* The greedy answer to question (what lt_lm_answer returns): up to
- * max_new tokens, stopped by eos, decoded, leading whitespace removed. */
+ * max_new tokens (max_new 0: up to max_length tokens of prompt + answer
+ * in all, TOFU's generate(max_length=200)), stopped by eos, decoded,
+ * leading whitespace removed. */
 static lt_status te_answer(lt_llama *m, const lt_tokenizer *tok,
                            te_decoder *g, const char *question,
-                           int64_t max_new, int32_t eos, char **answer)
+                           int64_t max_new, int64_t max_length, int32_t eos,
+                           char **answer)
 {
     int32_t *p = NULL;
     size_t np = 0, nt = 0;
     lt_status st = lt_lm_prompt_ids(tok, question, &p, &np);
     int64_t room = m->cfg.max_position_embeddings - (int64_t)np, n_out = 0;
+    if (max_new <= 0)
+        max_new = max_length - (int64_t)np;
     max_new = max_new < room ? max_new : room;
     if (st == LT_OK && max_new < 1)
         st = lt_set_error(LT_ERR_ARG, "tofu eval: the question prompt fills "
-                          "the model's %d positions",
+                          "the model's %d positions (or max_length)",
                           m->cfg.max_position_embeddings);
     lt_llama_cache_reset(g->kv);
     const int32_t *feed = p;
@@ -389,7 +395,8 @@ static lt_status te_answer(lt_llama *m, const lt_tokenizer *tok,
 /* Greedy answers of items [0, e->n), one item per thread at a time. */
 static lt_status te_generate(lt_llama *m, const lt_tokenizer *tok,
                              const lt_tofu_set *s, int64_t max_new,
-                             int threads, lt_tofu_split_eval *e)
+                             int64_t max_length, int threads,
+                             lt_tofu_split_eval *e)
 {
     int32_t eos = lt_tokenizer_special_id(tok, LT_TOK_EOS);
     lt_status st = LT_OK;
@@ -407,7 +414,8 @@ static lt_status te_generate(lt_llama *m, const lt_tokenizer *tok,
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < e->n; i++) {
             if (ts == LT_OK)
-                ts = te_answer(m, tok, &g, s->qa[i].question, max_new, eos,
+                ts = te_answer(m, tok, &g, s->qa[i].question, max_new,
+                               max_length, eos,
                                &e->generated[i]);
         }
         if (ts != LT_OK) {
@@ -469,12 +477,16 @@ lt_status lt_tofu_eval_split(lt_llama *m, const lt_tokenizer *tok,
         st = lt_tofu_split_alloc(out, kind, n, n_pert);
     if (st == LT_OK)
         te_unpack(set, avg, out);
-    int64_t max_new = o->max_new_tokens > 0
-                          ? o->max_new_tokens
+    int64_t max_new = o->max_new_tokens != LT_TOFU_GEN_SHORT
+                          ? (o->max_new_tokens > 0 ? o->max_new_tokens : 0)
                           : (st == LT_OK ? te_auto_new_tokens(&d, set, n,
                                                               kind) : 0);
+    if (st == LT_OK && o->generate && max_new == 0 && o->max_length < 2)
+        st = lt_set_error(LT_ERR_ARG, "tofu eval: max_length %lld < 2",
+                          (long long)o->max_length);
     if (st == LT_OK && o->generate)
-        st = te_generate(m, tok, set, max_new, o->threads, out);
+        st = te_generate(m, tok, set, max_new, o->max_length, o->threads,
+                         out);
     if (st == LT_OK)
         st = lt_tofu_split_finish(out);
     lt_lm_data_free(&d);

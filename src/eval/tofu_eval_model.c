@@ -26,7 +26,8 @@ const char *lt_tofu_split_name(int split)
 
 lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void)
 {
-    return (lt_tofu_eval_cfg){.max_items = 300, .batch = 16};
+    return (lt_tofu_eval_cfg){.max_items = 300, .batch = 16,
+                              .max_length = 200};
 }
 
 static lt_status lt_eval_file(const lt_tofu_eval_cfg *c, lt_llama *m,
@@ -40,6 +41,7 @@ static lt_status lt_eval_file(const lt_tofu_eval_cfg *c, lt_llama *m,
     lt_tofu_eval_opts eo = lt_tofu_eval_defaults();
     eo.max_items = c->max_items;
     eo.max_new_tokens = c->max_new;
+    eo.max_length = c->max_length;
     eo.batch = c->batch;
     eo.generate = generate;
     st = lt_tofu_eval_split(m, t, &set, lt_split_kind[s], &eo, out);

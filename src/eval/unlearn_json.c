@@ -36,6 +36,14 @@ lt_status lt_unlearn_save_json(const char *path, const lt_unlearn_record *r)
     cJSON_AddNumberToObject(j, "lr", r->cfg->optim.lr);
     cJSON_AddNumberToObject(j, "epochs", r->cfg->epochs);
     cJSON_AddNumberToObject(j, "steps", (double)r->report->steps);
+    if (r->cfg->method == LT_METHOD_BE)
+        cJSON_AddStringToObject(j, "variant", r->cfg->be_drop_shadow ?
+                                "K-way weights (shadow class dropped)" :
+                                "K+1-way model (OPTML code)");
+    if (r->cfg->method == LT_METHOD_SALUN_SOFT) {
+        cJSON_AddStringToObject(j, "variant", "RL_proximal");
+        cJSON_AddNumberToObject(j, "prox_ratio", r->cfg->prox_ratio);
+    }
     lt_metrics_add(j, &r->metrics);
     cJSON_AddNumberToObject(j, "rte_s", r->report->seconds);
     return lt_json_save(path, j, true);

@@ -2,8 +2,9 @@
  * optim.c - SGD, Adam, AdamW and Sophia over flat parameter buffers, with
  * exact freezing of masked weights. The update rules follow PyTorch 1.13's
  * torch.optim (SGD with dampening 0, Adam, AdamW) and the official SophiaG
- * code (clipped sign update with a diagonal Hessian EMA); SOUL's variant of
- * Sophia refreshes the Hessian EMA with g*g inside every step.
+ * code (clipped sign update with a diagonal Hessian EMA); SOUL's SophiaG
+ * (sophia-soul) refreshes the Hessian EMA with g*g inside every step and
+ * updates the momentum twice per step, as its code does (lethe/optim.h).
  */
 #include "lethe/optim.h"
 
@@ -57,6 +58,11 @@ lt_status lt_optim_parse(const char *name, lt_optim_config *out)
         if (!strcmp(name, t[i].name)) {
             *out = lt_optim_defaults(t[i].kind);
             out->hessian_mode = t[i].mode;
+            if (t[i].mode == LT_SOPHIA_SOUL && t[i].kind == LT_OPT_SOPHIA) {
+                out->beta1 = 0.9f;      /* SOUL's TOFU configs */
+                out->beta2 = 0.95f;
+                out->sophia_bs = 5120.0f; /* SophiaG.step(bs=5120) */
+            }
             return LT_OK;
         }
     return lt_set_error(LT_ERR_ARG, "unknown optimizer '%s' (expected sgd, "
@@ -114,7 +120,7 @@ static void lt_sgd(lt_optim *o, float *th, const float *g, const float *mk,
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
-        float d = g[i] + wd * th[i];
+        float d = g[i] + (o->wd_mask ? wd * o->wd_mask[i] : wd) * th[i];
         if (buf) {
             buf[i] = mu * buf[i] + d;
             d = nest ? d + mu * buf[i] : buf[i];
@@ -138,11 +144,11 @@ static void lt_adam(lt_optim *o, float *th, const float *g, const float *mk,
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
-        float gi = g[i];
+        float gi = g[i], wdi = o->wd_mask ? wd * o->wd_mask[i] : wd;
         if (decoupled)
-            th[i] *= 1.0f - lr * wd;
+            th[i] *= 1.0f - lr * wdi;
         else
-            gi += wd * th[i];
+            gi += wdi * th[i];
         m[i] = b1 * m[i] + (1.0f - b1) * gi;
         v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
         th[i] -= step * m[i] / (sqrtf(v[i]) / sbc2 + eps);
@@ -156,15 +162,18 @@ static void lt_sophia(lt_optim *o, float *th, const float *g, const float *mk,
     const float b1 = c->beta1, b2 = c->beta2, wd = c->weight_decay;
     const float rb = c->rho * (c->sophia_bs > 0 ? c->sophia_bs : 1.0f);
     const bool soul = c->hessian_mode == LT_SOPHIA_SOUL;
+    const float *wm = o->wd_mask;
     float *m = o->m, *h = o->v;
 #pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
             continue;
-        th[i] *= 1.0f - lr * wd;
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        if (soul)
+        if (soul) { /* SOUL's step(): update_hessian, update_exp_avg */
             h[i] = b2 * h[i] + (1.0f - b2) * g[i] * g[i];
+            m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        }
+        th[i] *= 1.0f - lr * (wm ? wd * wm[i] : wd);
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
         float ratio = fabsf(m[i]) / (rb * h[i] + c->eps);
         if (ratio > 1.0f)
             ratio = 1.0f;

@@ -6,6 +6,7 @@
 #include "lethe/llm_unlearn.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@ static const struct {
     {"ga", LT_LLM_GA},         {"graddiff", LT_LLM_GRADDIFF},
     {"npo", LT_LLM_NPO},       {"npo-gd", LT_LLM_NPO_GD},
     {"simnpo", LT_LLM_SIMNPO}, {"refusal", LT_LLM_REFUSAL},
-    {"rmu", LT_LLM_RMU}};
+    {"rmu", LT_LLM_RMU},       {"idk", LT_LLM_IDK},
+    {"idkpo", LT_LLM_IDKPO}};
 
 #define LT_LLM_N_METHODS \
     ((int)(sizeof lt_llm_methods / sizeof *lt_llm_methods))
@@ -29,7 +31,7 @@ lt_status lt_llm_method_parse(const char *name, lt_llm_method *out)
             return LT_OK;
         }
     return lt_set_error(LT_ERR_ARG, "unknown unlearning method '%s' (ga, "
-                        "graddiff, npo, npo-gd, simnpo, refusal or rmu)",
+                        "graddiff, npo, npo-gd, simnpo, refusal, rmu, idk or idkpo)",
                         name ? name : "(null)");
 }
 
@@ -43,7 +45,8 @@ const char *lt_llm_method_name(lt_llm_method m)
 
 bool lt_llm_method_needs_ref(lt_llm_method m)
 {
-    return m == LT_LLM_NPO || m == LT_LLM_NPO_GD || m == LT_LLM_RMU;
+    return m == LT_LLM_NPO || m == LT_LLM_NPO_GD || m == LT_LLM_RMU ||
+           m == LT_LLM_IDKPO;
 }
 
 lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m)
@@ -53,7 +56,7 @@ lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m)
     /* NPO's official config: beta 0.1; SimNPO's TOFU configs: beta 2.5
      * (forget05) / 4.5 (forget10), npo_coeff 0.1375 on the forget term */
     bool npo = m == LT_LLM_NPO || m == LT_LLM_NPO_GD;
-    c.beta = npo ? 0.1f : 2.5f;
+    c.beta = npo || m == LT_LLM_IDKPO ? 0.1f : 2.5f; /* TOFU dpo: 0.1 */
     c.gamma = 0.0f;
     c.lambda = 1.0f;
     c.forget_weight = m == LT_LLM_SIMNPO ? 0.1375f : 1.0f;
@@ -62,6 +65,15 @@ lt_llm_loss_cfg lt_llm_loss_defaults(lt_llm_method m)
     c.rmu_alpha = 1.0f;
     c.rmu_seed = 1;
     return c;
+}
+
+void lt_llm_loss_tofu_split(lt_llm_loss_cfg *c, int forget_pct)
+{
+    if (!c || c->method != LT_LLM_SIMNPO)
+        return;
+    bool f10 = forget_pct >= 10;
+    c->beta = f10 ? 4.5f : 2.5f;
+    c->forget_weight = f10 ? 0.125f : 0.1375f;
 }
 
 /* ---- batches ------------------------------------------------------------------ */
@@ -187,6 +199,26 @@ static lt_tensor *lt_llm_simnpo(lt_ctx *c, lt_tensor *nll,
     lt_tensor *x = lt_affine(c, avg, -cfg->beta, cfg->beta * cfg->gamma);
     return lt_affine(c, lt_mean_all(c, lt_softplus(c, x)),
                      2.0f * cfg->forget_weight / cfg->beta, 0.0f);
+}
+
+/* TOFU's dpo: -mean log sigmoid(beta ((S_f - S_idk) - (S_f_ref -
+ * S_idk_ref))), S summed per-sequence NLLs; f->pair holds the forget
+ * answers row for row with the IDK batch f. */
+static lt_tensor *lt_llm_idkpo(lt_ctx *c, lt_llama *m, lt_llama *ref,
+                               lt_tensor *idk, const lt_llm_batch *f,
+                               float beta)
+{
+    if (!f->pair || f->pair->B != f->B) {
+        lt_set_error(LT_ERR_ARG, "idkpo: no forget-answer batch paired "
+                     "with the IDK batch");
+        return NULL;
+    }
+    lt_tensor *fg = lt_llm_nll(c, m, f->pair);
+    lt_tensor *ri = lt_llm_ref_nll(c, ref, f);
+    lt_tensor *rf = lt_llm_ref_nll(c, ref, f->pair);
+    /* pi_logratios - ref_logratios = (-S_idk + S_f) - (-S_idk_ref + S_f_ref) */
+    lt_tensor *x = lt_sub(c, lt_sub(c, fg, idk), lt_sub(c, rf, ri));
+    return lt_mean_all(c, lt_softplus(c, lt_affine(c, x, -beta, 0.0f)));
 }
 
 /* Constant [B, T, 1] with 1 on non-pad tokens. */
@@ -328,9 +360,15 @@ static lt_tensor *lt_llm_forget_term(lt_ctx *c, lt_llama *m, lt_llama *ref,
         return mean;
     case LT_LLM_NPO:
     case LT_LLM_NPO_GD:
+        if (cfg->npo_mean) /* WAGLE's and SOUL's NPO: outputs.loss */
+            return lt_llm_npo(c, mean, lt_llm_mean_tok(
+                c, lt_llm_ref_nll(c, ref, f), f), cfg->beta);
         return lt_llm_npo(c, nll, lt_llm_ref_nll(c, ref, f), cfg->beta);
     case LT_LLM_SIMNPO:
         return lt_llm_simnpo(c, nll, f, cfg);
+    case LT_LLM_IDKPO:
+        return lt_llm_idkpo(c, m, ref, nll, f, cfg->beta);
+    case LT_LLM_IDK: /* the joint mean is made in lt_llm_step_loss */
     case LT_LLM_RMU:
         break;
     }
@@ -343,8 +381,10 @@ bool lt_llm_uses_retain(const lt_llm_loss_cfg *cfg)
 {
     if (cfg->method == LT_LLM_RMU)
         return cfg->rmu_alpha != 0.0f;
+    if (cfg->method == LT_LLM_IDK)
+        return true; /* TOFU's idk: always the concatenated batch */
     return cfg->lambda != 0.0f && cfg->method != LT_LLM_GA &&
-           cfg->method != LT_LLM_NPO;
+           cfg->method != LT_LLM_NPO && cfg->method != LT_LLM_IDKPO;
 }
 
 static lt_status lt_llm_check_step(lt_llama *m, lt_llama *ref,
@@ -385,8 +425,23 @@ lt_status lt_llm_step_loss(lt_ctx *c, lt_llama *m, lt_llama *ref,
         if (s != LT_OK)
             return s;
     } else {
-        ft = lt_llm_forget_term(c, m, ref, cfg, f, &p.forget_nll);
-        if (ft && lt_llm_uses_retain(cfg)) {
+        ft = cfg->method == LT_LLM_IDK ? NULL :
+             lt_llm_forget_term(c, m, ref, cfg, f, &p.forget_nll);
+        if (cfg->method == LT_LLM_IDK) {
+            /* TOFU's idk: one token-weighted mean over IDK + retain */
+            lt_tensor *fs = lt_sum_all(c, lt_llm_nll(c, m, f));
+            lt_tensor *rs = lt_sum_all(c, lt_llm_nll(c, m, r));
+            float k = (float)(f->n_scored + r->n_scored);
+            k = k > 0 ? k : 1;
+            ft = lt_affine(c, fs, 1.0f / k, 0.0f);
+            rt = lt_affine(c, rs, 1.0f / k, 0.0f);
+            if (fs && rs) {
+                p.forget_nll = fs->data[0] / (double)(f->n_scored > 0 ?
+                                                      f->n_scored : 1);
+                p.retain_nll = rs->data[0] / (double)(r->n_scored > 0 ?
+                                                      r->n_scored : 1);
+            }
+        } else if (ft && lt_llm_uses_retain(cfg)) {
             lt_tensor *rm = lt_llm_mean_tok(c, lt_llm_nll(c, m, r), r);
             if (rm)
                 p.retain_nll = rm->data[0];
@@ -458,6 +513,56 @@ lt_status lt_llm_refusal_data(const lt_tokenizer *tok,
         int k = (int)lt_rng_below(&r, (uint64_t)lt_llm_refusal_count());
         lt_status s = lt_lm_data_add_qa(out, tok, forget->qa[i].question,
                                         lt_llm_refusals[k], 0);
+        if (s != LT_OK) {
+            lt_lm_data_free(out);
+            return s;
+        }
+    }
+    return LT_OK;
+}
+
+/* ---- TOFU-style IDK answers (idk, idkpo) ----------------------------------------- */
+
+/* Lethe's own 100 lines in the style of TOFU's data/idontknow.jsonl: each
+ * of 10 openings with each of 10 endings. */
+static const char *const lt_llm_idk_open[10] = {
+    "I'm not sure", "I don't know", "I have no idea", "I can't say",
+    "I'm afraid I can't help with that", "That's beyond what I know",
+    "I'm not certain", "I really couldn't tell you",
+    "I don't have that information", "That's a mystery to me"};
+static const char *const lt_llm_idk_end[10] = {
+    ".", ", sorry.", ", to be honest.", " at all.",
+    "; you may want to look it up elsewhere.", ", I'm afraid.",
+    "; I have no records on that.", ", unfortunately.",
+    "; that isn't something I've learned.", "; I can't recall anything "
+    "about it."};
+
+void lt_llm_idk_text(int i, char *buf, size_t n)
+{
+    if (!buf || n == 0)
+        return;
+    i = i < 0 ? 0 : i % LT_LLM_IDK_LINES;
+    snprintf(buf, n, "%s%s", lt_llm_idk_open[i / 10], lt_llm_idk_end[i % 10]);
+}
+
+lt_status lt_llm_idk_data(const lt_tokenizer *tok, const lt_tofu_set *forget,
+                          uint64_t seed, int epoch, lt_lm_data *out)
+{
+    if (!out)
+        return lt_set_error(LT_ERR_ARG, "idk data: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!tok || !forget || forget->n < 1)
+        return lt_set_error(LT_ERR_ARG, "idk data: no tokenizer or no "
+                            "forget questions");
+    lt_rng r;
+    lt_rng_init(&r, seed * 0x9e3779b97f4a7c15ull + (uint64_t)epoch * 7919u +
+                    0x1d4bu);
+    char line[160];
+    for (int64_t i = 0; i < forget->n; i++) {
+        lt_llm_idk_text((int)lt_rng_below(&r, LT_LLM_IDK_LINES), line,
+                        sizeof line);
+        lt_status s = lt_lm_data_add_qa(out, tok, forget->qa[i].question,
+                                        line, 0);
         if (s != LT_OK) {
             lt_lm_data_free(out);
             return s;

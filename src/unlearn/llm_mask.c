@@ -32,9 +32,13 @@ lt_status lt_llm_mask_parse(const char *spec, lt_llm_mask_spec *out)
         if (strlen(lt_llm_mask_names[i]) != k ||
             strncmp(spec, lt_llm_mask_names[i], k))
             continue;
+        if (!colon) { /* the method's default ratio */
+            *out = (lt_llm_mask_spec){(lt_llm_mask_kind)i, 0.0};
+            return LT_OK;
+        }
         char *end = NULL;
-        double r = colon ? strtod(colon + 1, &end) : NAN;
-        if (!colon || end == colon + 1 || *end || !(r > 0 && r <= 1))
+        double r = strtod(colon + 1, &end);
+        if (end == colon + 1 || *end || !(r > 0 && r <= 1))
             return lt_set_error(LT_ERR_ARG, "mask '%s': want %s:R with R the "
                                 "kept fraction in (0, 1]", spec,
                                 lt_llm_mask_names[i]);
@@ -49,8 +53,15 @@ void lt_llm_mask_text(const lt_llm_mask_spec *s, char *buf, size_t n)
 {
     if (!s || s->kind == LT_LLM_MASK_NONE || (int)s->kind > 5)
         snprintf(buf, n, "none");
+    else if (!(s->ratio > 0))
+        snprintf(buf, n, "%s", lt_llm_mask_names[s->kind]);
     else
         snprintf(buf, n, "%s:%g", lt_llm_mask_names[s->kind], s->ratio);
+}
+
+double lt_llm_mask_default_ratio(lt_llm_method m)
+{
+    return m == LT_LLM_REFUSAL ? 0.8 : 0.95;
 }
 
 lt_status lt_llm_mask_scores(lt_llm_mask_kind kind, const float *theta,
@@ -94,7 +105,7 @@ lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
     if (!score || !mask || n < 1 || !(ratio > 0 && ratio <= 1))
         return lt_set_error(LT_ERR_ARG, "mask select: bad argument (ratio "
                             "%g)", ratio);
-    int64_t k = (int64_t)llround(ratio * (double)n);
+    int64_t k = (int64_t)(ratio * (double)n); /* WAGLE: int(len * ratio) */
     k = k < 1 ? 1 : k > n ? n : k;
     lt_status st = lt_mask_top_k(score, n, k, false, mask);
     if (st != LT_OK)
@@ -104,7 +115,9 @@ lt_status lt_llm_mask_select(const float *score, int64_t n, double ratio,
     return LT_OK;
 }
 
-/* grad += d/dtheta of the summed answer NLL of examples idx[0..k) of d. */
+/* grad += d/dtheta of sum_i (mean-token answer NLL of example i) over
+ * examples idx[0..k) of d: WAGLE's generate_mask.py backpropagates each
+ * example's Hugging Face outputs.loss (batch 1) and sums the gradients. */
 static lt_status lt_llm_sum_grad(lt_llama *m, const lt_lm_data *d,
                                  const int64_t *idx, int64_t k, int batch,
                                  int32_t pad)
@@ -118,9 +131,17 @@ static lt_status lt_llm_sum_grad(lt_llama *m, const lt_lm_data *d,
         int64_t B = k - i < batch ? k - i : batch;
         lt_ctx_reset(c);
         s = lt_llm_batch_fill(&b, d, idx + i, B, pad);
+        float *inv = s == LT_OK ? lt_alloc(c, (size_t)B * sizeof *inv) : NULL;
+        for (int64_t r = 0; inv && r < B; r++) {
+            int64_t cnt = 0;
+            for (int64_t t = 0; t < b.T; t++)
+                cnt += b.mask[r * b.T + t] != 0;
+            inv[r] = 1.0f / (float)(cnt > 0 ? cnt : 1);
+        }
+        lt_tensor *w = inv ? lt_from_data(c, 1, (int64_t[]){B}, inv) : NULL;
         if (s == LT_OK)
-            s = lt_backward(c, lt_sum_all(c, lt_llama_seq_nll(
-                                   c, m, b.ids, b.labels, b.mask, b.B, b.T)));
+            s = lt_backward(c, lt_sum_all(c, lt_mul(c, lt_llama_seq_nll(
+                c, m, b.ids, b.labels, b.mask, b.B, b.T), w)));
     }
     lt_llm_batch_free(&b);
     lt_ctx_free(c);

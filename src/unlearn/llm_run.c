@@ -21,6 +21,11 @@ void lt_llm_unlearn_data_free(lt_llm_unlearn_data *d)
     lt_lm_data_free(&d->forget);
     lt_lm_data_free(&d->retain);
     lt_lm_data_free(&d->refusal);
+    for (int e = 0; d->idk && e < d->n_idk; e++)
+        lt_lm_data_free(&d->idk[e]);
+    free(d->idk);
+    d->idk = NULL;
+    d->n_idk = 0;
 }
 
 lt_status lt_llm_unlearn_data_load(const lt_tokenizer *t, const char *forget,
@@ -41,6 +46,14 @@ lt_status lt_llm_unlearn_data_load(const lt_tokenizer *t, const char *forget,
         s = lt_lm_data_qa(t, &d->retain_qa, max_len, &d->retain);
     if (s == LT_OK && c->loss.method == LT_LLM_REFUSAL)
         s = lt_llm_refusal_data(t, &d->forget_qa, c->seed, &d->refusal);
+    bool idk = c->loss.method == LT_LLM_IDK || c->loss.method == LT_LLM_IDKPO;
+    if (s == LT_OK && idk && c->epochs > 0) { /* one IDK draw per epoch */
+        d->idk = calloc((size_t)c->epochs, sizeof *d->idk);
+        s = d->idk ? LT_OK : lt_set_error(LT_ERR_NOMEM, "idk data: out of "
+                                          "memory");
+        for (int e = 0; s == LT_OK && e < c->epochs; e++, d->n_idk++)
+            s = lt_llm_idk_data(t, &d->forget_qa, c->seed, e + 1, &d->idk[e]);
+    }
     d->have_retain = s == LT_OK && retain;
     return s;
 }
@@ -51,10 +64,20 @@ lt_status lt_llm_unlearn_run(lt_llama *m, const lt_llm_unlearn_data *d,
     if (!m || !d || !c)
         return lt_set_error(LT_ERR_ARG, "llm unlearn run: NULL argument");
     lt_llm_unlearn_cfg cfg = *c;
-    bool idk = c->loss.method == LT_LLM_REFUSAL;
-    cfg.mask_forget = idk ? &d->forget : NULL;
-    return lt_llm_unlearn(m, idk ? &d->refusal : &d->forget,
-                          d->have_retain ? &d->retain : NULL, &cfg, rep);
+    bool refusal = c->loss.method == LT_LLM_REFUSAL;
+    bool idk = c->loss.method == LT_LLM_IDK || c->loss.method == LT_LLM_IDKPO;
+    if (idk && d->n_idk < c->epochs)
+        return lt_set_error(LT_ERR_ARG, "llm unlearn run: %s needs %d epochs "
+                            "of IDK data, loaded %d", lt_llm_method_name(
+                            c->loss.method), c->epochs, d->n_idk);
+    cfg.mask_forget = refusal || idk ? &d->forget : NULL;
+    if (idk) {
+        cfg.forget_epochs = d->idk;
+        cfg.pair = c->loss.method == LT_LLM_IDKPO ? &d->forget : NULL;
+    }
+    return lt_llm_unlearn(m, refusal ? &d->refusal : idk ? &d->idk[0]
+                          : &d->forget, d->have_retain ? &d->retain : NULL,
+                          &cfg, rep);
 }
 
 /* A float setting as the decimal it was typed as (1e-4, not 9.99e-05). */
@@ -77,6 +100,8 @@ static cJSON *lt_llm_options_json(const lt_llm_unlearn_cfg *c,
         cJSON_AddNumberToObject(j, "lambda", lt_typed(c->loss.lambda)) &&
         cJSON_AddNumberToObject(j, "forget_weight",
                                 lt_typed(c->loss.forget_weight)) &&
+        cJSON_AddStringToObject(j, "npo_nll", c->loss.npo_mean ? "mean" :
+                                "sum") &&
         cJSON_AddNumberToObject(j, "epochs", c->epochs) &&
         cJSON_AddNumberToObject(j, "lr", lt_typed(c->optim.lr)) &&
         cJSON_AddNumberToObject(j, "batch", c->batch) &&

@@ -30,6 +30,8 @@ float lt_llm_default_lr(lt_llm_method m)
     case LT_LLM_SIMNPO: return 5e-3f;
     case LT_LLM_REFUSAL: return 3e-3f;
     case LT_LLM_RMU: return 5e-3f;
+    case LT_LLM_IDK: return 3e-3f;   /* not searched: refusal's */
+    case LT_LLM_IDKPO: return 3e-3f; /* not searched */
     }
     return 1e-3f;
 }
@@ -57,15 +59,41 @@ typedef struct {
     lt_llama *ref;
     lt_optim opt;
     lt_schedule sched;
-    lt_llm_batch fb, rb;
+    lt_llm_batch fb, rb, pb; /* pb: idkpo's forget answers */
     int64_t *fperm, *rperm, *ridx, rpos, rcycle;
     float *mask;       /* NULL: every weight trains */
+    bool freeze;       /* mask before clipping, frozen in the optimizer
+                          (RMU, mask_freeze); else WAGLE's clip-then-mask */
     float *snap;       /* theta of the last good point */
+    float *wd_mask;    /* sophia-soul: 0 on bias and norm weights */
     int32_t *sampled;  /* Sophia GNB labels */
     int64_t step, total, per_epoch;
     double t0, first;  /* first: |loss| of step 1 (rmu's max_loss scale) */
     lt_llm_loss_cfg loss; /* cfg->loss with rmu's c resolved */
 } lt_llm_state;
+
+/* SOUL's optimizer groups (SOUL src/optim/__init__.py): weight decay on
+ * every trainable weight except biases and the RMSNorm weights (names
+ * holding "norm" or "bias"). */
+static lt_status lt_llm_soul_decay(lt_llm_state *st, const lt_llama *m)
+{
+    int64_t n = m->params.n_train;
+    if (!(st->wd_mask = malloc((size_t)n * sizeof *st->wd_mask)))
+        return lt_set_error(LT_ERR_NOMEM, "llm unlearn: out of memory");
+    for (int64_t i = 0; i < n; i++)
+        st->wd_mask[i] = 1.0f;
+    for (int i = 0; i < m->params.count; i++) {
+        const lt_param *p = &m->params.p[i];
+        if (!p->trainable || (!strstr(p->name, "norm") &&
+                              !strstr(p->name, "bias")))
+            continue;
+        int64_t k = lt_shape_numel(p->t.ndim, p->t.shape);
+        for (int64_t j = 0; j < k && p->offset + j < n; j++)
+            st->wd_mask[p->offset + j] = 0.0f;
+    }
+    st->opt.wd_mask = st->wd_mask;
+    return LT_OK;
+}
 
 /* ---- one step ----------------------------------------------------------------- */
 
@@ -178,6 +206,10 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
                              const int64_t *idx, int64_t B, lt_llm_event *ev)
 {
     lt_status s = lt_llm_batch_fill(&st->fb, f, idx, B, cfg->pad_id);
+    if (s == LT_OK && cfg->pair) { /* idkpo: the same questions' answers */
+        s = lt_llm_batch_fill(&st->pb, cfg->pair, idx, B, cfg->pad_id);
+        st->fb.pair = &st->pb;
+    }
     if (s == LT_OK && lt_llm_uses_retain(&st->loss))
         s = lt_llm_next_retain(st, r, cfg, B);
     lt_llm_parts p;
@@ -186,15 +218,20 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
     if (s != LT_OK)
         return s;
     int64_t n = m->params.n_train;
-    for (int64_t i = 0; st->mask && i < n; i++)
+    for (int64_t i = 0; st->mask && st->freeze && i < n; i++)
         m->params.grad[i] *= st->mask[i];
     double norm = lt_clip_grad_norm(m->params.grad, n,
                                     cfg->clip > 0 ? cfg->clip : INFINITY);
     if (!isfinite(norm))
         return lt_llm_diverged(st, epoch, "the gradient norm is not finite:",
                                norm);
+    /* WAGLE's trainer: clip, then grad *= mask, then the optimizer over
+     * every weight (masked ones keep zero moments and only decay) */
+    for (int64_t i = 0; st->mask && !st->freeze && i < n; i++)
+        m->params.grad[i] *= st->mask[i];
     float lr = lt_schedule_lr(&st->sched, st->step);
-    s = lt_optim_step(&st->opt, m->params.theta, m->params.grad, st->mask, lr);
+    s = lt_optim_step(&st->opt, m->params.theta, m->params.grad,
+                      st->freeze ? st->mask : NULL, lr);
     if (s != LT_OK)
         return s == LT_ERR_NAN ? lt_llm_diverged(st, epoch, "a gradient is "
                                                  "not finite: loss", p.loss)
@@ -215,6 +252,8 @@ static lt_status lt_llm_epoch(lt_llm_state *st, lt_llama *m,
                               const lt_llm_unlearn_cfg *cfg, int epoch,
                               lt_llm_report *rep)
 {
+    if (cfg->forget_epochs) /* idk, idkpo: this epoch's IDK answers */
+        f = &cfg->forget_epochs[epoch - 1];
     lt_permutation(st->fperm, f->n, cfg->seed * 1000003u + (uint64_t)epoch);
     for (int64_t i = 0; i < f->n; i += cfg->batch) {
         int64_t B = f->n - i < cfg->batch ? f->n - i : cfg->batch;
@@ -231,6 +270,19 @@ static lt_status lt_llm_epoch(lt_llm_state *st, lt_llama *m,
             cfg->progress(cfg->ud, &ev);
     }
     return LT_OK;
+}
+
+/* The longest forget-side example: f, every epoch's data, the pair. */
+static int64_t lt_llm_forget_len(const lt_lm_data *f,
+                                 const lt_llm_unlearn_cfg *cfg)
+{
+    int64_t T = f->max_len;
+    for (int e = 0; cfg->forget_epochs && e < cfg->epochs; e++)
+        T = cfg->forget_epochs[e].max_len > T ? cfg->forget_epochs[e].max_len
+                                              : T;
+    if (cfg->pair && cfg->pair->max_len > T)
+        T = cfg->pair->max_len;
+    return T;
 }
 
 static lt_status lt_llm_check(const lt_llama *m, const lt_lm_data *f,
@@ -251,7 +303,18 @@ static lt_status lt_llm_check(const lt_llama *m, const lt_lm_data *f,
                             cfg->mask.kind == LT_LLM_MASK_WAGLE ?
                             "the wagle mask" :
                             lt_llm_method_name(cfg->loss.method));
-    int64_t T = f->max_len > (r ? r->max_len : 0) ? f->max_len : r->max_len;
+    for (int e = 0; cfg->forget_epochs && e < cfg->epochs; e++)
+        if (cfg->forget_epochs[e].n != f->n)
+            return lt_set_error(LT_ERR_ARG, "llm unlearn: epoch %d's forget "
+                                "data has %lld examples, not %lld", e + 1,
+                                (long long)cfg->forget_epochs[e].n,
+                                (long long)f->n);
+    if (cfg->loss.method == LT_LLM_IDKPO && (!cfg->pair ||
+                                             cfg->pair->n != f->n))
+        return lt_set_error(LT_ERR_ARG, "llm unlearn: idkpo needs the forget "
+                            "answers paired with the IDK data (cfg.pair)");
+    int64_t T = lt_llm_forget_len(f, cfg);
+    T = T > (r ? r->max_len : 0) ? T : r->max_len;
     if (T > m->cfg.max_position_embeddings)
         return lt_set_error(LT_ERR_ARG, "llm unlearn: examples of %lld tokens "
                             "exceed the model's %d positions", (long long)T,
@@ -278,11 +341,15 @@ static lt_status lt_llm_make_mask(lt_llm_state *st, lt_llama *m,
         free(rm);
         return lt_set_error(LT_ERR_NOMEM, "llm unlearn: out of memory");
     }
-    lt_llm_mask_opts o = {cfg->mask, cfg->mu, cfg->mask_samples, cfg->batch,
-                          cfg->pad_id, cfg->seed};
-    lt_status s = lt_llm_mask_compute(m, cfg->mask_forget ? cfg->mask_forget
-                                                          : f, r, &o,
-                                      st->mask, kept);
+    const lt_lm_data *mf = cfg->mask_forget ? cfg->mask_forget : f;
+    lt_llm_mask_opts o = {cfg->mask, cfg->mu,
+                          cfg->mask_samples == 0 ? mf->n /* WAGLE: paired */
+                          : cfg->mask_samples < 0 ? 0 : cfg->mask_samples,
+                          cfg->batch, cfg->pad_id, cfg->seed};
+    if (!(o.spec.ratio > 0))
+        o.spec.ratio = lt_llm_mask_default_ratio(cfg->loss.method);
+    st->freeze = rmu || cfg->mask_freeze;
+    lt_status s = lt_llm_mask_compute(m, mf, r, &o, st->mask, kept);
     int L = cfg->loss.rmu_layer > 0 ? cfg->loss.rmu_layer
                                     : m->cfg.n_layers / 2;
     if (s == LT_OK && rmu)
@@ -301,14 +368,18 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
                               const lt_lm_data *f, const lt_lm_data *r,
                               const lt_llm_unlearn_cfg *cfg, double *kept)
 {
-    int64_t T = f->max_len > (r ? r->max_len : 0) ? f->max_len : r->max_len;
+    int64_t T = lt_llm_forget_len(f, cfg);
+    T = T > (r ? r->max_len : 0) ? T : r->max_len;
     st->per_epoch = (f->n + cfg->batch - 1) / cfg->batch;
     st->total = st->per_epoch * cfg->epochs;
     st->sched = (lt_schedule){.kind = LT_SCHED_LINEAR,
                               .base_lr = cfg->optim.lr, .total = st->total,
                               .warmup = cfg->warmup < 0 ? st->per_epoch
                                                         : cfg->warmup};
-    st->c = lt_ctx_new(lt_llm_step_arena_bytes(&m->cfg, cfg->batch, T));
+    /* idkpo runs the model and the reference on two batches */
+    st->c = lt_ctx_new(lt_llm_step_arena_bytes(
+        &m->cfg, cfg->loss.method == LT_LLM_IDKPO ? 2 * (int64_t)cfg->batch
+                                                  : cfg->batch, T));
     st->fperm = malloc((size_t)f->n * sizeof *st->fperm);
     st->rperm = r ? malloc((size_t)r->n * sizeof *st->rperm) : NULL;
     st->ridx = malloc((size_t)cfg->batch * sizeof *st->ridx);
@@ -333,8 +404,12 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
     }
     if (s == LT_OK)
         s = lt_llm_make_mask(st, m, f, r, cfg, kept);
-    return s == LT_OK ? lt_optim_init(&st->opt, &cfg->optim,
-                                      m->params.n_train) : s;
+    if (s == LT_OK)
+        s = lt_optim_init(&st->opt, &cfg->optim, m->params.n_train);
+    if (s == LT_OK && cfg->optim.kind == LT_OPT_SOPHIA &&
+        cfg->optim.hessian_mode == LT_SOPHIA_SOUL)
+        s = lt_llm_soul_decay(st, m);
+    return s;
 }
 
 static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
@@ -345,11 +420,13 @@ static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
     lt_llama_free(st->ref);
     lt_llm_batch_free(&st->fb);
     lt_llm_batch_free(&st->rb);
+    lt_llm_batch_free(&st->pb);
     free(st->fperm);
     free(st->rperm);
     free(st->ridx);
     free(st->mask);
     free(st->snap);
+    free(st->wd_mask);
     free(st->sampled);
 }
 

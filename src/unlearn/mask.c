@@ -157,6 +157,60 @@ lt_status lt_mask_top_k(const float *x, int64_t n, int64_t k, bool by_abs,
     return LT_OK;
 }
 
+lt_status lt_proximal_shrink(float *theta, const float *theta0, int64_t n,
+                             int64_t k, float *work, float *tau_out)
+{
+    if (!theta || !theta0 || n < 1)
+        return lt_set_error(LT_ERR_ARG, "proximal shrink: bad arguments");
+    if (tau_out)
+        *tau_out = 0;
+    if (k < 1 || k > n)
+        return LT_OK;
+    float *d = work ? work : malloc((size_t)n * sizeof *d);
+    int64_t *hist = malloc(LT_BINS * sizeof *hist), n_gt;
+    if (!d || !hist) {
+        if (!work)
+            free(d);
+        free(hist);
+        return lt_set_error(LT_ERR_NOMEM, "proximal shrink: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        d[i] = theta[i] - theta0[i];
+        if (isnan(d[i])) {
+            if (!work)
+                free(d);
+            free(hist);
+            return lt_set_error(LT_ERR_NAN, "proximal shrink: weight %lld "
+                                "is NaN", (long long)i);
+        }
+    }
+    /* the k-th smallest |d| is the (n - k + 1)-th largest; the key of a
+     * non-negative float is its bits */
+    uint32_t t = lt_kth_key(d, n, n - k + 1, true, hist, &n_gt);
+    free(hist);
+    float tau;
+    memcpy(&tau, &t, sizeof tau);
+    for (int64_t i = 0; i < n; i++)
+        theta[i] = d[i] > tau ? theta[i] - tau
+                   : d[i] < -tau ? theta[i] + tau : theta0[i];
+    if (!work)
+        free(d);
+    if (tau_out)
+        *tau_out = tau;
+    return LT_OK;
+}
+
+int64_t lt_proximal_count(double ratio, int epochs, int64_t len, int e,
+                          int64_t n)
+{
+    double total = (double)epochs * (double)len;
+    if (!(total > 0))
+        return 0;
+    double v = ratio * ((total - ((double)e * (double)len + 1)) / total *
+                        (double)n);
+    return v > 0 ? (int64_t)v : 0;
+}
+
 lt_status lt_mask_saliency(const float *g, int64_t n, double ratio,
                            float *mask)
 {

@@ -1,6 +1,7 @@
 /*
  * methods.c - the classification unlearning methods of the SalUn line (FT,
- * GA, RL, l1-sparse, IU, BS, BE, SalUn, SalUn-soft, UGradSL, UGradSL+,
+ * GA, RL, l1-sparse, IU, BS, BE, SalUn, SalUn-soft (RL_proximal), UGradSL,
+ * UGradSL+,
  * Retrain), each a sequence of passes (pass.c) or a one-shot step
  * (influence.c), under any weight mask and any optimizer.
  */
@@ -87,8 +88,6 @@ lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
     c.mask = (lt_mask_spec){LT_MASK_NONE, 1.0};
     if (k == LT_METHOD_SALUN)
         c.mask = (lt_mask_spec){LT_MASK_SALIENCY, 0.5};
-    if (k == LT_METHOD_SALUN_SOFT)
-        c.mask = (lt_mask_spec){LT_MASK_SOFT, 0.5};
     c.batch = 256;
     if ((unsigned)k < LT_METHOD_COUNT) {
         c.optim.lr = lt_methods[k].lr;
@@ -101,6 +100,7 @@ lt_unlearn_cfg lt_unlearn_defaults(lt_method_kind k)
     c.retain_weight = 0.5f;
     c.fgsm_eps = 0.1f;
     c.iu_samples = 1000;
+    c.prox_ratio = 0.5;
     c.seed = 1;
     return c;
 }
@@ -175,8 +175,7 @@ static bool lt_forget_spec(const lt_unlearn_cfg *cfg, const lt_forget_set *f,
     switch (cfg->method) {
     case LT_METHOD_GA: p->sign = -1.0f; return true;
     case LT_METHOD_RL:
-    case LT_METHOD_SALUN:
-    case LT_METHOD_SALUN_SOFT: p->target = LT_TARGET_RANDOM; return true;
+    case LT_METHOD_SALUN: p->target = LT_TARGET_RANDOM; return true;
     case LT_METHOD_BS:
         p->target = LT_TARGET_BOUNDARY;
         p->frozen = r->frozen;
@@ -204,7 +203,71 @@ static bool lt_forget_spec(const lt_unlearn_cfg *cfg, const lt_forget_set *f,
 static bool lt_has_retain_pass(lt_method_kind k)
 {
     return k == LT_METHOD_FT || k == LT_METHOD_L1 || k == LT_METHOD_RL ||
-           k == LT_METHOD_SALUN || k == LT_METHOD_SALUN_SOFT;
+           k == LT_METHOD_SALUN;
+}
+
+/* ---- SalUn-soft: RL_proximal ---------------------------------------------- */
+
+typedef struct {
+    float *theta0, *work;  /* the epoch's starting weights; scratch */
+    int64_t k;             /* this epoch's shrink count */
+} lt_prox;
+
+static lt_status lt_prox_after_step(void *ud, lt_model *m)
+{
+    lt_prox *x = ud;
+    return lt_proximal_shrink(m->params.theta, x->theta0, m->params.n_train,
+                              x->k, x->work, NULL);
+}
+
+/* One epoch of RL_proximal (Unlearn-Saliency RL_pro.py, the CIFAR path):
+ * the anchor is the weights at the epoch's start, the forget items get
+ * uniform random labels drawn once for the epoch, one shuffled loader
+ * walks forget + retain, every step is followed by the shrink. */
+static lt_status lt_prox_epoch(lt_unlearn_state *s, lt_model *m,
+                               const lt_dataset *train,
+                               const lt_forget_set *f,
+                               const lt_unlearn_cfg *cfg,
+                               const lt_run_ctx *r, int e,
+                               lt_unlearn_report *rep)
+{
+    int64_t n = m->params.n_train, nf = f->n_forget, nr = f->n_retain;
+    int64_t len = (nf + cfg->batch - 1) / cfg->batch +
+                  (nr + cfg->batch - 1) / cfg->batch;
+    lt_prox x = {malloc((size_t)n * sizeof(float)),
+                 malloc((size_t)n * sizeof(float)),
+                 lt_proximal_count(cfg->prox_ratio, cfg->epochs, len, e - 1,
+                                   n)};
+    int32_t *lab = malloc((size_t)train->n * sizeof *lab);
+    int64_t *idx = malloc((size_t)(nf + nr) * sizeof *idx);
+    lt_status st = x.theta0 && x.work && lab && idx ? LT_OK :
+        lt_set_error(LT_ERR_NOMEM, "salun-soft: out of memory");
+    if (st == LT_OK) {
+        memcpy(x.theta0, m->params.theta, (size_t)n * sizeof(float));
+        uint64_t seed = cfg->seed * 1000003u + (uint64_t)e * 2;
+        lt_rng rng;
+        lt_rng_init(&rng, seed ^ 0x5bd1e995u);
+        for (int64_t i = 0; i < train->n; i++)
+            lab[i] = -1;
+        for (int64_t i = 0; i < nf; i++) {
+            lab[f->forget[i]] = (int32_t)lt_rng_below(&rng, (uint64_t)r->classes);
+            idx[i] = f->forget[i];
+        }
+        memcpy(idx + nf, f->retain, (size_t)nr * sizeof *idx);
+        lt_pass_spec p = lt_pass_plain(cfg->optim.lr, r->mask, seed);
+        p.item_label = lab;
+        p.after_step = lt_prox_after_step;
+        p.after_ud = &x;
+        st = lt_unlearn_pass(s, m, train, idx, nf + nr, &p, &rep->forget_loss);
+        rep->retain_loss = rep->forget_loss;
+        if (st == LT_OK)
+            lt_report_pass(cfg, e, "forget+retain", rep->forget_loss);
+    }
+    free(x.theta0);
+    free(x.work);
+    free(lab);
+    free(idx);
+    return st;
 }
 
 /* One epoch of the method: its passes in order. */
@@ -215,6 +278,8 @@ static lt_status lt_method_epoch(lt_unlearn_state *s, lt_model *m,
                                  const lt_run_ctx *r, int e,
                                  lt_unlearn_report *rep)
 {
+    if (cfg->method == LT_METHOD_SALUN_SOFT)
+        return lt_prox_epoch(s, m, train, f, cfg, r, e, rep);
     uint64_t seed = cfg->seed * 1000003u + (uint64_t)e * 2;
     lt_pass_spec p = lt_pass_plain(cfg->optim.lr, r->mask, seed);
     p.scale = r->scale;
@@ -249,13 +314,15 @@ static lt_status lt_unlearn_check(const lt_model *m, const lt_dataset *train,
                             cfg->epochs, cfg->batch, (double)cfg->optim.lr);
     if (!(cfg->retain_weight >= 0 && cfg->retain_weight <= 1) ||
         !isfinite(cfg->smooth) || !isfinite(cfg->alpha) ||
-        !(cfg->fgsm_eps >= 0) || cfg->iu_samples < 1)
+        !(cfg->fgsm_eps >= 0) || cfg->iu_samples < 1 ||
+        !(cfg->prox_ratio >= 0 && cfg->prox_ratio <= 1))
         return lt_set_error(LT_ERR_ARG, "unlearn: bad method parameter "
                             "(retain weight %g in [0, 1], smooth %g, alpha "
-                            "%g, fgsm eps %g >= 0, iu samples %d >= 1)",
+                            "%g, fgsm eps %g >= 0, iu samples %d >= 1, "
+                            "prox ratio %g in [0, 1])",
                             (double)cfg->retain_weight, (double)cfg->smooth,
                             (double)cfg->alpha, (double)cfg->fgsm_eps,
-                            cfg->iu_samples);
+                            cfg->iu_samples, cfg->prox_ratio);
     if (train->c != m->in.channels || train->h != m->in.height ||
         train->w != m->in.width || train->classes != m->in.classes)
         return lt_set_error(LT_ERR_ARG, "unlearn: data %s (%dx%dx%d, %d "
@@ -351,7 +418,10 @@ static lt_status lt_expand_run(lt_model *m, const lt_dataset *train,
     if (st == LT_OK)
         lt_model_shrink_into(big, m);
     free(bmask);
-    lt_model_free(big);
+    if (st == LT_OK && !cfg->be_drop_shadow)
+        rep->be_model = big; /* the OPTML code evaluates this one */
+    else
+        lt_model_free(big);
     return st;
 }
 
@@ -387,7 +457,7 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
                          const lt_forget_set *f, const lt_unlearn_cfg *cfg,
                          lt_unlearn_report *rep)
 {
-    *rep = (lt_unlearn_report){NAN, NAN, 0, m->params.n_train, 0};
+    *rep = (lt_unlearn_report){NAN, NAN, 0, m->params.n_train, 0, NULL};
     lt_status st = lt_unlearn_check(m, train, f, cfg);
     if (st != LT_OK)
         return st;

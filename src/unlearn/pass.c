@@ -251,13 +251,16 @@ static void lt_pass_grad_terms(lt_model *m, const lt_pass_spec *p)
 /* Targets, forward, objective, backward, masked step, zero grads for the
  * batch in s. */
 static lt_status lt_pass_step(lt_unlearn_state *s, lt_model *m,
-                              const lt_dataset *d, int64_t b,
-                              const lt_pass_spec *p, lt_rng *labels,
-                              double *loss)
+                              const lt_dataset *d, const int64_t *items,
+                              int64_t b, const lt_pass_spec *p,
+                              lt_rng *labels, double *loss)
 {
     lt_status st = lt_pass_targets(s, d, b, p, labels);
     if (st != LT_OK)
         return st;
+    for (int64_t j = 0; p->item_label && j < b; j++)
+        if (p->item_label[items[j]] >= 0)
+            s->y[j] = p->item_label[items[j]];
     lt_ctx_reset(s->c);
     lt_tensor *obj = lt_pass_objective(s, m, d, b, p, loss);
     if (!obj)
@@ -278,6 +281,8 @@ static lt_status lt_pass_step(lt_unlearn_state *s, lt_model *m,
     s->steps++;
     if (s->opt.cfg.kind == LT_OPT_SOPHIA && lt_sophia_wants_hessian(&s->opt))
         st = lt_sophia_hessian(&s->opt, g, p->mask);
+    if (st == LT_OK && p->after_step)
+        st = p->after_step(p->after_ud, m);
     lt_params_zero_grad(&m->params);
     return st;
 }
@@ -306,7 +311,7 @@ lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
         int64_t b = k - i < s->batch ? k - i : s->batch;
         lt_dataset_batch(d, s->perm + i, b, s->x, s->y, NULL, NULL);
         double l = 0;
-        st = lt_pass_step(s, m, d, b, p, &labels, &l);
+        st = lt_pass_step(s, m, d, s->perm + i, b, p, &labels, &l);
         sum += l;
     }
     if (st == LT_OK)

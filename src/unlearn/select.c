@@ -59,11 +59,12 @@ lt_select_cfg lt_select_defaults(void)
 {
     lt_select_cfg c;
     memset(&c, 0, sizeof c);
-    c.upper_epochs = 10;
-    c.lower_steps = 30;
-    c.lower_lr = 1e-4f;
-    c.upper_lr = 1.0f;
-    c.gamma = 1e-3f;
+    c.upper_epochs = 10;  /* the official select_epochs */
+    c.lower_epochs = 10;  /* unlearn_steps: epochs of w_FT */
+    c.lower_steps = 0;
+    c.lower_lr = 0.01f;   /* theta_lr */
+    c.upper_lr = 0.01f;   /* w_lr */
+    c.gamma = 0.0f;
     c.batch = 256;
     c.seed = 1;
     return c;
@@ -108,6 +109,20 @@ static lt_status lt_lower(lt_sel_state *s, lt_model *m, const lt_dataset *d,
                           const lt_select_cfg *cfg, int iter)
 {
     lt_status st = LT_OK;
+    if (cfg->lower_steps <= 0) { /* the official w_FT: lower_epochs passes */
+        for (int e = 0; e < cfg->lower_epochs && st == LT_OK; e++) {
+            lt_permutation(s->perm, d->n, cfg->seed + (uint64_t)iter * 7919u +
+                                              (uint64_t)e * 104729u);
+            for (int64_t i = 0; i < d->n && st == LT_OK; i += cfg->batch) {
+                int64_t b = d->n - i < cfg->batch ? d->n - i : cfg->batch;
+                lt_dataset_batch(d, s->perm + i, b, s->x, s->y, NULL, NULL);
+                for (int64_t j = 0; j < b; j++)
+                    s->wt[j] = (float)(1.0 - s->item_w[s->perm[i + j]]);
+                st = lt_sign_step(s, m, d, b, cfg->lower_lr);
+            }
+        }
+        return st;
+    }
     for (int k = 0; k < cfg->lower_steps && st == LT_OK; k++) {
         if (s->pos + cfg->batch > d->n || (k == 0 && iter == 0)) {
             lt_permutation(s->perm, d->n, cfg->seed + (uint64_t)iter * 7919u);
@@ -191,6 +206,31 @@ static void lt_binarize(double *w, int64_t n, int64_t m, int64_t *order)
         w[order[i]] = i < m ? 1.0 : 0.0;
 }
 
+/* Logits of every item in train mode (as the official optimize_select,
+ * which never switches the model to eval), batches in order. */
+static lt_status lt_train_mode_logits(lt_sel_state *s, lt_model *m,
+                                      const lt_dataset *d, int batch)
+{
+    int64_t k = d->classes;
+    for (int64_t i = 0; i < d->n; i += batch) {
+        int64_t b = d->n - i < batch ? d->n - i : batch;
+        for (int64_t j = 0; j < b; j++)
+            s->perm[j] = i + j;
+        lt_dataset_batch(d, s->perm, b, s->x, s->y, NULL, NULL);
+        lt_ctx_reset(s->c);
+        bool was = lt_set_grad_enabled(s->c, false);
+        lt_tensor *in = lt_from_data(s->c, 4, (int64_t[]){b, d->c, d->h,
+                                                          d->w}, s->x);
+        lt_tensor *z = in ? lt_model_forward(s->c, m, in, true) : NULL;
+        lt_set_grad_enabled(s->c, was);
+        if (!z)
+            return lt_last_status();
+        memcpy(s->logits + i * k, z->data, (size_t)(b * k) * sizeof(float));
+    }
+    s->pos = d->n; /* perm was scratch: a step-mode lower level reshuffles */
+    return LT_OK;
+}
+
 /* One upper iteration: lower level, losses, projected step. */
 static lt_status lt_upper(lt_sel_state *s, lt_model *m, const lt_dataset *d,
                           const lt_select_cfg *cfg, const float *theta0,
@@ -203,7 +243,8 @@ static lt_status lt_upper(lt_sel_state *s, lt_model *m, const lt_dataset *d,
         s->item_w[i] = w[cfg->by_class ? d->y[i] : i];
     lt_status st = lt_lower(s, m, d, cfg, iter);
     if (st == LT_OK)
-        st = lt_evaluate(m, d, 500, NULL, NULL, s->logits);
+        st = cfg->eval_losses ? lt_evaluate(m, d, 500, NULL, NULL, s->logits)
+                              : lt_train_mode_logits(s, m, d, cfg->batch);
     if (st != LT_OK)
         return st;
     lt_item_losses(s->logits, d, item);
@@ -259,6 +300,7 @@ static lt_status lt_select_check(const lt_model *m, const lt_dataset *d,
                             cfg->by_class ? "classes" : "items",
                             (long long)*nu);
     if (cfg->upper_epochs < 1 || cfg->lower_steps < 0 || cfg->batch < 1 ||
+        (cfg->lower_steps == 0 && cfg->lower_epochs < 1) ||
         !(cfg->upper_lr > 0) || !(cfg->lower_lr >= 0) || !(cfg->gamma >= 0))
         return lt_set_error(LT_ERR_ARG, "select: bad settings (upper epochs "
                             "%d, lower steps %d, batch %d, lrs %g / %g, "
@@ -319,6 +361,12 @@ lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
         memcpy(theta0, m->params.theta, nt * sizeof(float));
         for (int64_t i = 0; i < nu; i++)
             w[i] = (double)cfg->m / (double)nu;
+        if (!cfg->init_uniform && !cfg->by_class) {
+            /* the official update_w: a random binary forget set of m */
+            lt_permutation(order, nu, cfg->seed * 2654435761u + 0x5e1u);
+            for (int64_t i = 0; i < nu; i++)
+                w[order[i]] = i < cfg->m ? 1.0 : 0.0;
+        }
     }
     for (int it = 0; st == LT_OK && it < cfg->upper_epochs; it++) {
         st = lt_upper(&s, m, d, cfg, theta0, w, nu, u, item, it,

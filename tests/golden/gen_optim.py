@@ -3,7 +3,8 @@
 Runs 6 steps of torch.optim SGD (momentum, nesterov, weight decay), Adam
 (with L2 weight decay) and AdamW on a parameter vector with a fixed
 sequence of gradients, and 6 steps of Sophia written out from the official
-SophiaG update (PyTorch has no Sophia), in both Hessian modes.
+SophiaG update (PyTorch has no Sophia). SOUL's SophiaG has its own
+generator, gen_sophia_soul.py.
 """
 import torch
 
@@ -34,6 +35,7 @@ g.add("adam", run(lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=1e-2)))
 g.add("adamw", run(lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1)))
 
 def sophia(soul, lr=0.01, b1=0.965, b2=0.99, rho=0.04, wd=0.1, k=2):
+    assert not soul
     th = theta0.clone().double()
     m = torch.zeros(N, dtype=torch.float64)
     h = torch.zeros(N, dtype=torch.float64)
@@ -51,5 +53,4 @@ def sophia(soul, lr=0.01, b1=0.965, b2=0.99, rho=0.04, wd=0.1, k=2):
     return th
 
 g.add("sophia_gnb", sophia(False))
-g.add("sophia_soul", sophia(True))
 g.save("optim.bin")
