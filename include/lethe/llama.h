@@ -59,6 +59,10 @@ LT_API const char *lt_llama_preset_names(void);
 /* LT_ERR_ARG naming the first inconsistent field (what names the source). */
 LT_API lt_status lt_llama_config_check(const lt_llama_config *cfg,
                                        const char *what);
+/* The number of parameters (floats) a model of cfg holds, computed without
+ * allocating (in double: a hostile config cannot overflow it). Loaders
+ * compare it with the weight file before lt_llama_create allocates. */
+LT_API double lt_llama_config_numel(const lt_llama_config *cfg);
 
 /* Hugging Face config.json: parse text (what names it in errors: a file
  * name), read a file, write a file atomically. Unsupported features
@@ -204,7 +208,10 @@ LT_API lt_status lt_llama_save(const lt_llama *m, const char *path,
 /* Load a model saved by lt_llama_save or by Hugging Face: a directory
  * (config.json, then model.safetensors or model.safetensors.index.json) or
  * a .safetensors file (config from its metadata, else config.json beside
- * it). F32, F16 and BF16 tensors are accepted. */
+ * it). F32, F16 and BF16 tensors are accepted. Before the model is
+ * allocated, the config's parameter count is checked against the values the
+ * weight file holds (a sharded index: its metadata total_size in bytes), so
+ * a config that does not fit its weights is refused naming both files. */
 LT_API lt_status lt_llama_load(const char *path, lt_llama **out);
 /* Copy weights from a directory or .safetensors file into m: every
  * parameter exactly once with the shape the config implies; unknown

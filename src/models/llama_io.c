@@ -246,31 +246,105 @@ lt_status lt_llama_load_weights(lt_llama *m, const char *path)
 
 /* ---- loading a model -------------------------------------------------------- */
 
-/* The config of a single .safetensors file: its metadata, else
- * config.json in the same directory. */
-static lt_status file_config(const char *path, lt_llama_config *cfg)
+/* The config of the loaded single .safetensors file f: its metadata, else
+ * config.json in the same directory; cfg_what gets the config's source. */
+static lt_status file_config(const lt_st_file *f, const char *path,
+                             lt_llama_config *cfg, char *what, size_t n)
+{
+    const char *meta = lt_st_meta(f, META_CONFIG);
+    if (meta) {
+        snprintf(what, n, "%s (metadata %s)", path, META_CONFIG);
+        return lt_llama_config_parse(meta, what, cfg);
+    }
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path) : 1;
+    snprintf(what, n, "%.*s/%s", dlen, slash ? path : ".", CONFIG_NAME);
+    return exists(what) ? lt_llama_config_load(what, cfg)
+                        : lt_set_error(LT_ERR_FORMAT, "%s: no metadata %s "
+                                       "and no %s beside it", path,
+                                       META_CONFIG, what);
+}
+
+/* Refuse a config that needs more parameters than the weights can hold
+ * (have: values in the file, or bytes of a sharded checkpoint, each value
+ * at least one byte), before anything of the config's size is allocated. */
+static lt_status check_fits(const lt_llama_config *cfg, const char *cfg_what,
+                            double have, const char *unit,
+                            const char *weights)
+{
+    if (lt_llama_config_check(cfg, cfg_what) != LT_OK)
+        return lt_last_status();
+    double need = lt_llama_config_numel(cfg);
+    double head = (double)cfg->vocab_size * cfg->hidden_size;
+    bool tied_file = !cfg->tie_word_embeddings && need - head <= have;
+    if (need > have)
+        return lt_set_error(LT_ERR_FORMAT, "%s: the config (%d layers, "
+                            "hidden_size %d, intermediate_size %d, vocab %d) "
+                            "needs %.0f parameters, but the weights %s hold "
+                            "%.0f %s%s", cfg_what, cfg->n_layers,
+                            cfg->hidden_size, cfg->intermediate_size,
+                            cfg->vocab_size, need, weights, have, unit,
+                            tied_file ? " (the config says "
+                            "tie_word_embeddings is false: is lm_head.weight "
+                            "missing?)" : "");
+    return LT_OK;
+}
+
+/* A single .safetensors file (Lethe's form or a folder's
+ * model.safetensors), read once: config, size check, model, weights. */
+static lt_status load_one_file(const char *path, const lt_llama_config *dcfg,
+                               const char *dcfg_what, lt_llama **out)
 {
     lt_st_file *f = NULL;
     if (lt_st_load(path, &f) != LT_OK)
         return lt_last_status();
-    const char *meta = lt_st_meta(f, META_CONFIG);
+    lt_llama_config cfg;
     char what[4200];
-    lt_status s;
-    if (meta) {
-        snprintf(what, sizeof what, "%s (metadata %s)", path, META_CONFIG);
-        s = lt_llama_config_parse(meta, what, cfg);
+    lt_status s = LT_OK;
+    if (dcfg) {
+        cfg = *dcfg;
+        snprintf(what, sizeof what, "%s", dcfg_what);
     } else {
-        const char *slash = strrchr(path, '/');
-        int dlen = slash ? (int)(slash - path) : 1;
-        snprintf(what, sizeof what, "%.*s/%s", dlen, slash ? path : ".",
-                 CONFIG_NAME);
-        s = exists(what) ? lt_llama_config_load(what, cfg)
-                         : lt_set_error(LT_ERR_FORMAT, "%s: no metadata %s "
-                                        "and no %s beside it", path,
-                                        META_CONFIG, what);
+        s = file_config(f, path, &cfg, what, sizeof what);
     }
+    double have = 0;
+    for (int i = 0; i < lt_st_count(f); i++)
+        have += (double)lt_st_at(f, i)->numel;
+    if (s == LT_OK)
+        s = check_fits(&cfg, what, have, "values", path);
+    lt_llama *m = NULL;
+    uint8_t *seen = NULL;
+    if (s == LT_OK)
+        s = lt_llama_create(&cfg, &m);
+    if (s == LT_OK && !(seen = calloc((size_t)m->params.count + 1, 1)))
+        s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    if (s == LT_OK)
+        s = apply_file(m, f, path, seen);
+    if (s == LT_OK)
+        s = check_all_seen(m, seen, path);
+    free(seen);
     lt_st_free(f);
-    return s;
+    if (s != LT_OK) {
+        lt_llama_free(m);
+        return s;
+    }
+    *out = m;
+    return LT_OK;
+}
+
+/* The index's metadata total_size (bytes), or -1 when it has none. */
+static double index_total_size(const char *index)
+{
+    char *text = NULL;
+    if (lt_read_file(index, &text, NULL) != LT_OK)
+        return -1;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(meta, "total_size");
+    double v = cJSON_IsNumber(t) && t->valuedouble >= 0 ? t->valuedouble : -1;
+    cJSON_Delete(root);
+    return v;
 }
 
 lt_status lt_llama_load(const char *path, lt_llama **out)
@@ -278,14 +352,22 @@ lt_status lt_llama_load(const char *path, lt_llama **out)
     if (!out || !path)
         return lt_set_error(LT_ERR_ARG, "llama_load: NULL argument");
     *out = NULL;
+    if (!is_dir(path))
+        return load_one_file(path, NULL, NULL, out);
     lt_llama_config cfg;
-    char file[4200];
-    lt_status s;
-    if (is_dir(path))
-        s = join(file, sizeof file, path, CONFIG_NAME)
-                ? lt_llama_config_load(file, &cfg) : lt_last_status();
-    else
-        s = file_config(path, &cfg);
+    char conf[4200], file[4200];
+    if (!join(conf, sizeof conf, path, CONFIG_NAME) ||
+        lt_llama_config_load(conf, &cfg) != LT_OK ||
+        !join(file, sizeof file, path, SINGLE_NAME))
+        return lt_last_status();
+    if (exists(file))
+        return load_one_file(file, &cfg, conf, out);
+    lt_status s = LT_OK;
+    if (join(file, sizeof file, path, INDEX_NAME) && exists(file)) {
+        double bytes = index_total_size(file);
+        if (bytes >= 0) /* malformed indexes are reported by the loader */
+            s = check_fits(&cfg, conf, bytes, "bytes", file);
+    }
     lt_llama *m = NULL;
     if (s == LT_OK)
         s = lt_llama_create(&cfg, &m);
