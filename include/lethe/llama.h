@@ -91,6 +91,10 @@ typedef struct {
     lt_params params;  /* Hugging Face names; optimizers use theta/grad */
     lt_tensor *embed, *norm, *lm_head; /* lm_head == embed when tied */
     lt_llama_layer *layers;
+    /* the SHA-256 (hex) of the tokenizer file the model was saved with
+     * (metadata lethe.tokenizer_sha256, written by lt_lm_save); "" when the
+     * checkpoint does not record one (older or foreign checkpoints) */
+    char tokenizer_sha256[65];
 } lt_llama;
 
 /* Declare and allocate (zeroed) the parameters of cfg. */
@@ -205,6 +209,11 @@ LT_API lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
  * place. Tied models store no lm_head.weight. */
 LT_API lt_status lt_llama_save(const lt_llama *m, const char *path,
                                int64_t max_shard_bytes);
+/* lt_llama_save with n_meta extra metadata pairs (meta[2i] = key,
+ * meta[2i+1] = value) in every safetensors file written. */
+LT_API lt_status lt_llama_save_meta(const lt_llama *m, const char *path,
+                                    int64_t max_shard_bytes,
+                                    const char *const *meta, int n_meta);
 /* Load a model saved by lt_llama_save or by Hugging Face: a directory
  * (config.json, then model.safetensors or model.safetensors.index.json) or
  * a .safetensors file (config from its metadata, else config.json beside

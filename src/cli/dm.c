@@ -377,7 +377,8 @@ static int cli_dm_sample(int argc, char **argv)
     fprintf(stderr, "lethe dm sample: %s, %s\n", u->arch, desc);
     double t0 = lt_clock_seconds();
     rc = cli_dm_sample_run(&o, u, &s, &x, &n);
-    if (!rc && !(rc = cli_dm_sample_write(&o, u, x, n)))
+    if (!rc && !(rc = cli_outputs_begin("dm sample")) && /* both or none */
+        !(rc = cli_outputs_end("dm sample", cli_dm_sample_write(&o, u, x, n))))
         printf("wrote %s: %lld samples (%s) in %.1f s\n", o.out,
                (long long)n, desc, lt_clock_seconds() - t0);
     free(x);

@@ -148,8 +148,8 @@ int cli_select(int argc, char **argv)
     lt_model *m = NULL;
     lt_dataset d[1];
     rc = cli_open("select", o.model, o.data, splits, 1, &m, d);
-    if (!rc)
-        rc = cli_select_go(&o, m, &d[0]);
+    if (!rc && !(rc = cli_outputs_begin("select"))) /* both files or none */
+        rc = cli_outputs_end("select", cli_select_go(&o, m, &d[0]));
     cli_close(m, d, 1);
     return rc;
 }

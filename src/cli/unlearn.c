@@ -196,8 +196,9 @@ int cli_unlearn(int argc, char **argv)
     lt_model *m = NULL;
     lt_dataset d[2];
     rc = cli_open("unlearn", o.model, o.data, splits, 2, &m, d);
-    if (!rc)
-        rc = cli_unlearn_go(&o, argc, argv, m, &d[0], &d[1]);
+    if (!rc && !(rc = cli_outputs_begin("unlearn"))) /* all outputs or none */
+        rc = cli_outputs_end("unlearn",
+                             cli_unlearn_go(&o, argc, argv, m, &d[0], &d[1]));
     cli_close(m, d, 2);
     return rc;
 }

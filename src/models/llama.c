@@ -175,6 +175,8 @@ lt_llama *lt_llama_clone(const lt_llama *m)
         return NULL;
     memcpy(c->params.theta, m->params.theta,
            (size_t)m->params.n_total * sizeof(float));
+    memcpy(c->tokenizer_sha256, m->tokenizer_sha256,
+           sizeof c->tokenizer_sha256);
     return c;
 }
 

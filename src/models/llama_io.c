@@ -24,6 +24,8 @@
 #define SINGLE_NAME "model.safetensors"
 #define INDEX_NAME "model.safetensors.index.json"
 #define META_CONFIG "lethe.llama_config"
+#define META_TOKENIZER "lethe.tokenizer_sha256"
+#define MAX_EXTRA_META 8
 
 /* ---- small file helpers ----------------------------------------------------- */
 
@@ -109,6 +111,9 @@ static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
 static lt_status apply_file(lt_llama *m, const lt_st_file *f,
                             const char *path, uint8_t *seen)
 {
+    const char *tok = lt_st_meta(f, META_TOKENIZER);
+    if (tok && strlen(tok) == 64)
+        memcpy(m->tokenizer_sha256, tok, 65);
     for (int i = 0; i < lt_st_count(f); i++)
         if (apply_tensor(m, lt_st_at(f, i), path, seen) != LT_OK)
             return lt_last_status();
@@ -383,8 +388,15 @@ lt_status lt_llama_load(const char *path, lt_llama **out)
 
 /* ---- saving ------------------------------------------------------------------ */
 
+/* Extra metadata pairs for every file written (lt_llama_save_meta). */
+typedef struct {
+    const char *const *kv;
+    int n;
+} save_meta;
+
 static lt_status save_file(const lt_llama *m, const char *path, int first,
-                           int count, const char *config_json)
+                           int count, const char *config_json,
+                           const save_meta *x)
 {
     lt_st_tensor *t = calloc((size_t)count + 1, sizeof *t);
     if (!t)
@@ -392,8 +404,17 @@ static lt_status save_file(const lt_llama *m, const char *path, int first,
     for (int i = 0; i < count; i++)
         t[i] = lt_st_entry(m->params.p[first + i].name,
                            &m->params.p[first + i].t);
-    const char *meta[4] = {"format", "pt", META_CONFIG, config_json};
-    lt_status s = lt_st_save(path, t, count, meta, config_json ? 2 : 1);
+    const char *meta[2 * (2 + MAX_EXTRA_META)] = {"format", "pt"};
+    int n = 1;
+    if (config_json) {
+        meta[2 * n] = META_CONFIG;
+        meta[2 * n++ + 1] = config_json;
+    }
+    for (int i = 0; i < x->n; i++, n++) {
+        meta[2 * n] = x->kv[2 * i];
+        meta[2 * n + 1] = x->kv[2 * i + 1];
+    }
+    lt_status s = lt_st_save(path, t, count, meta, n);
     free(t);
     return s;
 }
@@ -446,7 +467,8 @@ static lt_status save_index(const lt_llama *m, const char *dir,
     return s;
 }
 
-static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
+static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max,
+                              const save_meta *x)
 {
     int n = plan_shards(m, max, NULL);
     int *first = calloc((size_t)n + 1, sizeof *first);
@@ -459,7 +481,8 @@ static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
         snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", k + 1,
                  n);
         s = join(path, sizeof path, dir, name)
-                ? save_file(m, path, first[k], first[k + 1] - first[k], NULL)
+                ? save_file(m, path, first[k], first[k + 1] - first[k], NULL,
+                            x)
                 : lt_last_status();
     }
     if (s == LT_OK)
@@ -468,35 +491,50 @@ static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
     return s;
 }
 
-static lt_status save_dir(const lt_llama *m, const char *dir, int64_t max)
+static lt_status save_dir(const lt_llama *m, const char *dir, int64_t max,
+                          const save_meta *x)
 {
-    if (!is_dir(dir) && mkdir(dir, 0777) != 0)
-        return lt_set_error(LT_ERR_IO, "%s: cannot create directory: %s", dir,
-                            strerror(errno));
+    if (!is_dir(dir)) {
+        if (mkdir(dir, 0777) != 0)
+            return lt_set_error(LT_ERR_IO, "%s: cannot create directory: %s",
+                                dir, strerror(errno));
+        lt_commit_note_dir(dir);
+    }
     char single[4200], index[4200], config[4200];
     if (!join(single, sizeof single, dir, SINGLE_NAME) ||
         !join(index, sizeof index, dir, INDEX_NAME) ||
         !join(config, sizeof config, dir, CONFIG_NAME))
         return lt_last_status();
     bool shard = max > 0 && 4 * m->params.n_total > max;
-    lt_status s = shard ? save_sharded(m, dir, max)
-                        : save_file(m, single, 0, m->params.count, NULL);
+    lt_status s = shard ? save_sharded(m, dir, max, x)
+                        : save_file(m, single, 0, m->params.count, NULL, x);
     if (s == LT_OK) /* the loader prefers model.safetensors: drop stale */
-        remove(shard ? single : index);
+        s = lt_remove_output(shard ? single : index);
     return s == LT_OK ? lt_llama_config_save(&m->cfg, config) : s;
+}
+
+lt_status lt_llama_save_meta(const lt_llama *m, const char *path,
+                             int64_t max_shard_bytes, const char *const *meta,
+                             int n_meta)
+{
+    if (!m || !path || !*path || n_meta < 0 || (n_meta && !meta))
+        return lt_set_error(LT_ERR_ARG, "llama_save: NULL argument");
+    if (n_meta > MAX_EXTRA_META)
+        return lt_set_error(LT_ERR_ARG, "%s: more than %d extra metadata "
+                            "pairs", path, MAX_EXTRA_META);
+    save_meta x = {meta, n_meta};
+    if (!ends_with(path, ".safetensors"))
+        return save_dir(m, path, max_shard_bytes, &x);
+    char *cfg = lt_llama_config_json(&m->cfg, false);
+    if (!cfg)
+        return lt_last_status();
+    lt_status s = save_file(m, path, 0, m->params.count, cfg, &x);
+    cJSON_free(cfg);
+    return s;
 }
 
 lt_status lt_llama_save(const lt_llama *m, const char *path,
                         int64_t max_shard_bytes)
 {
-    if (!m || !path || !*path)
-        return lt_set_error(LT_ERR_ARG, "llama_save: NULL argument");
-    if (!ends_with(path, ".safetensors"))
-        return save_dir(m, path, max_shard_bytes);
-    char *cfg = lt_llama_config_json(&m->cfg, false);
-    if (!cfg)
-        return lt_last_status();
-    lt_status s = save_file(m, path, 0, m->params.count, cfg);
-    cJSON_free(cfg);
-    return s;
+    return lt_llama_save_meta(m, path, max_shard_bytes, NULL, 0);
 }
