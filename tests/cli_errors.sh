@@ -574,6 +574,39 @@ expect_error "lm: torn model/tokenizer pair" "tokenizer $T/torn.tokenizer.json i
 if "$LETHE" lm generate --model "$T/torn.safetensors" --tokenizer "$T/torn.tokenizer.json" \
      --question "Who?" --max-new 2 >"$T/out" 2>"$T/err"
 then ok "lm: a named --tokenizer is not hash-checked"; else bad "lm: named tokenizer"; cat "$T/err"; fi
+# Deterministic artefacts (issue #20 point 8): the same command twice gives
+# a byte-identical checkpoint (no timings in it: they go to --json); runs
+# that differ only in their --out give the same `lethe hash`.
+det_train() {
+  "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-16-10 --epochs 1 \
+    --augment none --batch 64 --out "$1" --json "$2" >/dev/null 2>"$T/err"
+}
+if det_train "$T/det.safetensors" "$T/det.json" && mv "$T/det.safetensors" "$T/det1.safetensors" &&
+   det_train "$T/det.safetensors" "$T/det.json" && cmp -s "$T/det.safetensors" "$T/det1.safetensors"
+then ok "train: the same command twice, byte-identical checkpoints"; else bad "train: not byte-identical"; cat "$T/err"; fi
+grep -q '"train_seconds"' "$T/det.json" && ! grep -aq 'seconds' "$T/det.safetensors" &&
+  ok "train: timings in --json, not in the checkpoint" || bad "train: timings placement"
+if det_train "$T/det2.safetensors" "$T/det2.json" && ! cmp -s "$T/det.safetensors" "$T/det2.safetensors" &&
+   [ "$("$LETHE" hash "$T/det.safetensors" | cut -d' ' -f1)" = "$("$LETHE" hash "$T/det2.safetensors" | cut -d' ' -f1)" ]
+then ok "hash: same weights, other --out, same hash"; else bad "hash of the same weights differs"; fi
+[ "$("$LETHE" hash "$T/det.safetensors" | cut -d' ' -f1)" != "$("$LETHE" hash "$T/small.safetensors" | cut -d' ' -f1)" ] &&
+  ok "hash: other weights, other hash" || bad "hash: other weights, same hash"
+expect_error "hash: missing file" "$T/none.safetensors" "$LETHE" hash "$T/none.safetensors"
+grep -aq '"lethe.command"' "$T/dm.safetensors" && grep -aq '"lethe.commit"' "$T/dm.safetensors" &&
+  ok "dm train records its command and commit" || bad "dm train: no command/commit in its metadata"
+# --data NAME:DIR files are inputs (issue #20 point 6).
+expect_refused "train --out a file of --data" "is the same file as --data's train-images-idx3-ubyte" \
+  "$T/fm/train-images-idx3-ubyte" \
+  "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-16-10 --epochs 1 \
+  --out "$T/fm/train-images-idx3-ubyte"
+expect_refused "eval --json a file of --data" "is the same file as --data's t10k-labels-idx1-ubyte" \
+  "$T/fm/t10k-labels-idx1-ubyte" \
+  "$LETHE" eval --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --json "$T/fm/t10k-labels-idx1-ubyte"
+expect_refused "unlearn --out a file of --data (via a symlink)" "is the same file as --data's" \
+  "$T/fm/train-labels-idx1-ubyte" sh -c "ln -sf '$T/fm/train-labels-idx1-ubyte' '$T/lnk' &&
+  '$LETHE' unlearn --model '$T/small.safetensors' --data 'fashion-mnist:$T/fm' \
+  --forget random:5% --method ft --epochs 1 --out '$T/lnk'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -671,4 +671,38 @@ LT_TEST(st_failed_save_leaves_old_file)
     unlink(p);
 }
 
+/* Issue #20 point 8: lethe hash identifies the weights, not the metadata
+ * nor the order tensors were written in. */
+LT_TEST(st_weights_hash_ignores_metadata)
+{
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {-1, 0.5f};
+    lt_st_tensor t[2] = {
+        {.name = "w", .ndim = 2, .shape = {2, 3}, .data = a},
+        {.name = "b", .ndim = 1, .shape = {2}, .data = b}};
+    lt_st_tensor r[2] = {t[1], t[0]};
+    const char *m1[2] = {"lethe.command", "lethe train --out x"};
+    const char *m2[2] = {"lethe.command", "lethe train --out y"};
+    char p1b[ST_PATH], p2b[ST_PATH], h1[65], h2[65], h3[65];
+    const char *p1 = st_path(p1b, "h1.safetensors");
+    const char *p2 = st_path(p2b, "h2.safetensors");
+    LT_CHECK(lt_st_save(p1, t, 2, m1, 1) == LT_OK &&
+                 lt_st_save(p2, r, 2, m2, 1) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_st_weights_sha256(p1, h1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h2) == LT_OK && !strcmp(h1, h2) &&
+                 strlen(h1) == 64, "same weights: %s vs %s", h1, h2);
+    a[5] = 6.0000005f; /* one ulp away */
+    LT_CHECK(lt_st_save(p2, t, 2, m1, 1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h3) == LT_OK && strcmp(h1, h3),
+             "a changed value hashes the same");
+    t[0].shape[0] = 3, t[0].shape[1] = 2; /* same bytes, other shape */
+    a[5] = 6;
+    LT_CHECK(lt_st_save(p2, t, 2, m1, 1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h3) == LT_OK && strcmp(h1, h3),
+             "a reshaped tensor hashes the same");
+    LT_CHECK(lt_st_weights_sha256("/nonexistent.safetensors", h3) == LT_ERR_IO,
+             "missing file");
+    unlink(p1);
+    unlink(p2);
+}
+
 LT_TEST_MAIN()

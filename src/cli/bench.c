@@ -100,6 +100,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         return cli_bad(cmd, NULL);
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(c.forget));
+    lt_dataset_fileset_add(&p, "--data", c.data);
     if ((rc = cli_bench_paths(cmd, &p, &out)))
         return rc;
     cli_join_args(argc, argv, out.command, sizeof out.command);

@@ -166,6 +166,15 @@ static int cli_dm_train(int argc, char **argv)
     int rc = cli_dm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    cli_join_args(argc + 1, argv - 1, o.command, sizeof o.command);
+    snprintf(o.seed, sizeof o.seed, "%llu", (unsigned long long)o.c.seed);
+    const char *meta[8] = {"lethe.command", o.command,
+                           "lethe.commit", lt_bench_commit(),
+                           "lethe.version", LETHE_VERSION,
+                           "lethe.seed", o.seed};
+    memcpy(o.meta, meta, sizeof meta);
+    o.c.meta = o.meta;
+    o.c.n_meta = 4;
     lt_unet *u = NULL;
     lt_dm_schedule s = {0};
     if (lt_unet_create(o.model, &u) != LT_OK)
@@ -186,6 +195,7 @@ static int cli_dm_train(int argc, char **argv)
     lt_dm_state_path(o.out, state, sizeof state);
     if (o.init)
         lt_fileset_add(&fs, false, "--init", o.init);
+    lt_dataset_fileset_add(&fs, "--data", o.data);
     lt_fileset_add(&fs, true, "--out", o.out);
     lt_fileset_add(&fs, true, "the training state", state);
     rc = cli_files_check("dm train", &fs);
@@ -434,6 +444,7 @@ static int cli_dm_eval(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.c.model);
     lt_fileset_add(&fs, false, "--classifier", o.c.classifier);
+    lt_dataset_fileset_add(&fs, "--data", o.c.data);
     cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;

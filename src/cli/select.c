@@ -137,6 +137,7 @@ int cli_select(int argc, char **argv)
     snprintf(json, sizeof json, "%s.json", o.out); /* the default summary */
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--model", o.model);
+    lt_dataset_fileset_add(&p, "--data", o.data);
     lt_fileset_add(&p, true, "--out", o.out);
     lt_fileset_add(&p, true, o.json ? "--json" : "--out's summary",
                   o.json ? o.json : json);

@@ -10,6 +10,7 @@
  * handled explicitly, so files are portable across hosts. The writer is in
  * safetensors_write.c.
  */
+#include "lethe/io.h"
 #include "lethe/safetensors.h"
 
 #include <cjson/cJSON.h>
@@ -714,4 +715,48 @@ const char *lt_st_meta(const lt_st_file *f, const char *key)
     const st_kv *kv = bsearch(&k, f->meta, (size_t)f->n_meta, sizeof k,
                               st_cmp_kv);
     return kv ? kv->value : NULL;
+}
+
+/* ---- identity of the weights ---------------------------------------------- */
+
+static void st_hash_le64(lt_sha256_ctx *h, int64_t v)
+{
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++)
+        b[k] = (uint8_t)((uint64_t)v >> (8 * k));
+    lt_sha256_update(h, b, 8);
+}
+
+lt_status lt_st_weights_sha256(const char *path, char hex[65])
+{
+    if (!hex)
+        return lt_set_error(LT_ERR_ARG, "weights hash: hex is NULL");
+    lt_st_file *f = NULL;
+    lt_status s = lt_st_load(path, &f);
+    if (s != LT_OK)
+        return s;
+    lt_sha256_ctx h;
+    lt_sha256_init(&h);
+    uint8_t buf[4096];
+    for (int i = 0; i < f->count; i++) { /* f->t is sorted by name */
+        const lt_st_tensor *t = &f->t[i];
+        lt_sha256_update(&h, t->name, strlen(t->name) + 1);
+        st_hash_le64(&h, t->ndim);
+        for (int d = 0; d < t->ndim; d++)
+            st_hash_le64(&h, t->shape[d]);
+        size_t k = 0;
+        for (int64_t j = 0; j < t->numel; j++) {
+            uint32_t u;
+            memcpy(&u, &t->data[j], 4);
+            for (int b = 0; b < 4; b++)
+                buf[k++] = (uint8_t)(u >> (8 * b));
+            if (k == sizeof buf || j + 1 == t->numel) {
+                lt_sha256_update(&h, buf, k);
+                k = 0;
+            }
+        }
+    }
+    lt_sha256_hex(&h, hex);
+    lt_st_free(f);
+    return LT_OK;
 }
