@@ -337,19 +337,31 @@ static lt_status load_one_file(const char *path, const lt_llama_config *dcfg,
     return LT_OK;
 }
 
-/* The index's metadata total_size (bytes), or -1 when it has none. */
-static double index_total_size(const char *index)
+/* The index's metadata total_size (bytes) into *bytes, -1 when it has
+ * none; errors name the index. */
+static lt_status index_total_size(const char *index, double *bytes)
 {
     char *text = NULL;
+    *bytes = -1;
     if (lt_read_file(index, &text, NULL) != LT_OK)
-        return -1;
-    cJSON *root = cJSON_Parse(text);
+        return lt_last_status();
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
+    if (!root) {
+        int line = 1;
+        for (const char *p = text; end && p < end; p++)
+            line += *p == '\n';
+        free(text);
+        return lt_set_error(LT_ERR_FORMAT, "%s: malformed JSON at line %d",
+                            index, line);
+    }
     free(text);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(meta, "total_size");
-    double v = cJSON_IsNumber(t) && t->valuedouble >= 0 ? t->valuedouble : -1;
+    if (cJSON_IsNumber(t) && t->valuedouble >= 0)
+        *bytes = t->valuedouble;
     cJSON_Delete(root);
-    return v;
+    return LT_OK;
 }
 
 lt_status lt_llama_load(const char *path, lt_llama **out)
@@ -369,8 +381,9 @@ lt_status lt_llama_load(const char *path, lt_llama **out)
         return load_one_file(file, &cfg, conf, out);
     lt_status s = LT_OK;
     if (join(file, sizeof file, path, INDEX_NAME) && exists(file)) {
-        double bytes = index_total_size(file);
-        if (bytes >= 0) /* malformed indexes are reported by the loader */
+        double bytes;
+        s = index_total_size(file, &bytes);
+        if (s == LT_OK && bytes >= 0)
             s = check_fits(&cfg, conf, bytes, "bytes", file);
     }
     lt_llama *m = NULL;
