@@ -516,5 +516,97 @@ if "$LETHE" dm sample --model "$T/tdm.safetensors" --n 1 --steps 1 --prompt "a d
      --out "$T/tdm1.npy" >"$T/out" 2>"$T/err" && grep -q "guidance sd s=7.5" "$T/err"
 then ok "dm sample: text models default to sd 7.5"; else bad "dm sample text default guidance"; cat "$T/out" "$T/err"; fi
 [ -e "$T/tx.png" ] || [ -e "$T/tx.safetensors" ] || [ -e "$T/tx.json" ] && bad "dm text left output" || ok "dm text: no output after errors"
+# A failed command leaves no outputs (issue #20 point 4): every output is
+# staged and renamed only when the whole command succeeded.
+# expect_none NAME FILE...: none of the files exists, and no temporary is
+# left in $T.
+expect_none() {
+  name=$1
+  shift
+  for f in "$@"; do
+    if [ -e "$f" ]; then bad "$name: $f was left"; return; fi
+  done
+  if ls "$T" | grep -q '\.tmp\.'; then bad "$name: a temporary was left"; return; fi
+  ok "$name: nothing left"
+}
+expect_error "unlearn: --json in a missing folder" "$T/nodir/x.json" \
+  "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --forget random:5% --method ft --epochs 1 --out "$T/f1.safetensors" --json "$T/nodir/x.json"
+expect_none "unlearn after --json failed" "$T/f1.safetensors" "$T/f1.safetensors.forget.txt"
+expect_error "select: --json in a missing folder" "$T/nodir/s.json" \
+  "$LETHE" select --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --size 5% --worst-case --upper-epochs 1 --lower-steps 1 --out "$T/f2.idx" --json "$T/nodir/s.json"
+expect_none "select after --json failed" "$T/f2.idx"
+mkdir -p "$T/fmuse/knowmem_retain.json"
+expect_error "data muse: the last file cannot be written" "knowmem_retain.json: cannot write" \
+  "$LETHE" data muse --forget literature --retain science --out "$T/fmuse"
+[ "$(ls -A "$T/fmuse")" = "knowmem_retain.json" ] && ok "data muse: failed run wrote none of its files" ||
+  bad "data muse: failed run left $(ls -A "$T/fmuse")"
+mkdir -p "$T/ftofu/full.json"
+expect_error "data tofu-synth: one file cannot be written" "full.json: cannot write" \
+  "$LETHE" data tofu-synth --authors 2 --out "$T/ftofu"
+[ "$(ls -A "$T/ftofu")" = "full.json" ] && ok "data tofu-synth: failed run wrote none of its files" ||
+  bad "data tofu-synth: failed run left $(ls -A "$T/ftofu")"
+"$LETHE" data tofu-synth --authors 2 --out "$T/ftofu2/a/b" >/dev/null 2>&1 &&
+  [ -s "$T/ftofu2/a/b/full.json" ] && ok "data tofu-synth: creates nested folders" ||
+  bad "data tofu-synth into a new nested folder"
+expect_error "lm unlearn: --json in a missing folder" "$T/nodir/u.json" \
+  "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+  --retain "$T/tofu/retain90.json" --method ga --epochs 1 --out "$T/f3.safetensors" \
+  --json "$T/nodir/u.json"
+expect_none "lm unlearn after --json failed" "$T/f3.safetensors" "$T/f3.tokenizer.json"
+# A diverged LLM run (issue #20 point 7) writes no model: exit 2, only the
+# --json report, which says "diverged": true.
+"$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+  --retain "$T/tofu/retain90.json" --method ga --epochs 1 --max-loss 1e-9 \
+  --out "$T/f4.safetensors" --json "$T/f4.json" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "diverged: .*no model written" "$T/err" &&
+   grep -q '"diverged":	true' "$T/f4.json"
+then ok "lm unlearn: divergence exits 2 with a marked report"; else bad "lm unlearn divergence (exit $rc)"; cat "$T/err"; fi
+expect_none "lm unlearn diverged" "$T/f4.safetensors" "$T/f4.tokenizer.json"
+# A torn LM pair (issue #20 point 3): the tokenizer beside a model is not
+# the file it was saved with; a named --tokenizer is the user's choice.
+cp "$T/lm.safetensors" "$T/torn.safetensors" && cp "$T/lm.tokenizer.json" "$T/torn.tokenizer.json" &&
+  printf '\n' >>"$T/torn.tokenizer.json"
+expect_error "lm: torn model/tokenizer pair" "tokenizer $T/torn.tokenizer.json is not the one model $T/torn.safetensors" \
+  "$LETHE" lm generate --model "$T/torn.safetensors" --question "Who?" --max-new 2
+if "$LETHE" lm generate --model "$T/torn.safetensors" --tokenizer "$T/torn.tokenizer.json" \
+     --question "Who?" --max-new 2 >"$T/out" 2>"$T/err"
+then ok "lm: a named --tokenizer is not hash-checked"; else bad "lm: named tokenizer"; cat "$T/err"; fi
+# Deterministic artefacts (issue #20 point 8): the same command twice gives
+# a byte-identical checkpoint (no timings in it: they go to --json); runs
+# that differ only in their --out give the same `lethe hash`.
+det_train() {
+  "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-16-10 --epochs 1 \
+    --augment none --batch 64 --out "$1" --json "$2" >/dev/null 2>"$T/err"
+}
+if det_train "$T/det.safetensors" "$T/det.json" && mv "$T/det.safetensors" "$T/det1.safetensors" &&
+   det_train "$T/det.safetensors" "$T/det.json" && cmp -s "$T/det.safetensors" "$T/det1.safetensors"
+then ok "train: the same command twice, byte-identical checkpoints"; else bad "train: not byte-identical"; cat "$T/err"; fi
+grep -q '"train_seconds"' "$T/det.json" && ! grep -aq 'seconds' "$T/det.safetensors" &&
+  ok "train: timings in --json, not in the checkpoint" || bad "train: timings placement"
+if det_train "$T/det2.safetensors" "$T/det2.json" && ! cmp -s "$T/det.safetensors" "$T/det2.safetensors" &&
+   [ "$("$LETHE" hash "$T/det.safetensors" | cut -d' ' -f1)" = "$("$LETHE" hash "$T/det2.safetensors" | cut -d' ' -f1)" ]
+then ok "hash: same weights, other --out, same hash"; else bad "hash of the same weights differs"; fi
+[ "$("$LETHE" hash "$T/det.safetensors" | cut -d' ' -f1)" != "$("$LETHE" hash "$T/small.safetensors" | cut -d' ' -f1)" ] &&
+  ok "hash: other weights, other hash" || bad "hash: other weights, same hash"
+expect_error "hash: missing file" "$T/none.safetensors" "$LETHE" hash "$T/none.safetensors"
+grep -aq '"lethe.command"' "$T/dm.safetensors" && grep -aq '"lethe.commit"' "$T/dm.safetensors" &&
+  ok "dm train records its command and commit" || bad "dm train: no command/commit in its metadata"
+# --data NAME:DIR files are inputs (issue #20 point 6).
+expect_refused "train --out a file of --data" "is the same file as --data's train-images-idx3-ubyte" \
+  "$T/fm/train-images-idx3-ubyte" \
+  "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-16-10 --epochs 1 \
+  --out "$T/fm/train-images-idx3-ubyte"
+expect_refused "eval --json a file of --data" "is the same file as --data's t10k-labels-idx1-ubyte" \
+  "$T/fm/t10k-labels-idx1-ubyte" \
+  "$LETHE" eval --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --json "$T/fm/t10k-labels-idx1-ubyte"
+expect_refused "unlearn --out a file of --data (via a symlink)" "is the same file as --data's" \
+  "$T/fm/train-labels-idx1-ubyte" sh -c "ln -sf '$T/fm/train-labels-idx1-ubyte' '$T/lnk' &&
+  '$LETHE' unlearn --model '$T/small.safetensors' --data 'fashion-mnist:$T/fm' \
+  --forget random:5% --method ft --epochs 1 --out '$T/lnk'"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -115,4 +115,29 @@ LT_TEST(idx_checks_file_size_before_allocating)
     unlink(p);
 }
 
+/* FIPS 180-4 test vectors, and the streaming form over odd splits. */
+LT_TEST(sha256_known_answers)
+{
+    char hex[65];
+    lt_sha256("", 0, hex);
+    LT_CHECK(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+                          "a495991b7852b855"), "empty: %s", hex);
+    lt_sha256("abc", 3, hex);
+    LT_CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9c"
+                          "b410ff61f20015ad"), "abc: %s", hex);
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    lt_sha256(m, strlen(m), hex);
+    LT_CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167"
+                          "f6ecedd419db06c1"), "448 bits: %s", hex);
+    lt_sha256_ctx s;
+    lt_sha256_init(&s);
+    char a[1001];
+    memset(a, 'a', sizeof a);
+    for (int i = 0; i < 1000; i++)
+        lt_sha256_update(&s, a, i % 2 ? 999 : 1001); /* 10^6 in all */
+    lt_sha256_hex(&s, hex);
+    LT_CHECK(!strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e"
+                          "046d39ccc7112cd0"), "a x 10^6: %s", hex);
+}
+
 LT_TEST_MAIN()

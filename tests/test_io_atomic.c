@@ -6,7 +6,8 @@
  * target is never followed, a write into an unwritable or missing folder
  * fails naming the path and leaves nothing, a write that fails midway
  * (file size limit) keeps the old target, the file mode honours the umask,
- * and a SIGTERM during a write removes the temporary.
+ * and a SIGTERM during a write removes the temporary; a commit set
+ * (lt_commit_begin/end) renames all its files or none.
  */
 #include "lt_test.h"
 
@@ -262,6 +263,99 @@ LT_TEST(atomic_sigterm_removes_the_temporary)
         fflush(lt_atomic_stream(a));
         raise(SIGTERM);
         _exit(5); /* not reached: the default action ends the process */
+    }
+    int status = 0;
+    LT_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork/wait");
+    LT_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+             "child did not die of SIGTERM (status %d)", status);
+    char first[256];
+    LT_CHECK(lt_count(d, first, sizeof first) == 0, "left behind: %s", first);
+}
+
+/* Issue #20 point 4: the outputs of a command, all or none. */
+LT_TEST(commit_set_abort_leaves_every_target_as_it_was)
+{
+    const char *d = lt_dir();
+    char a[128], b[128], sub[128], c[160], gone[128];
+    snprintf(a, sizeof a, "%s/a.txt", d);
+    snprintf(b, sizeof b, "%s/b.txt", d);
+    snprintf(sub, sizeof sub, "%s/new/deeper", d);
+    snprintf(c, sizeof c, "%s/c.txt", sub);
+    snprintf(gone, sizeof gone, "%s/gone.txt", d);
+    lt_put(a, "old a");
+    lt_put(gone, "stays");
+    LT_CHECK(lt_commit_begin() == LT_OK && lt_commit_active(), "begin");
+    LT_CHECK(lt_commit_begin() == LT_ERR_STATE, "nested begin accepted");
+    LT_CHECK(lt_write_text_atomic(a, "new a") == LT_OK &&
+                 lt_write_text_atomic(b, "new b") == LT_OK &&
+                 lt_mkdirs(sub) == LT_OK &&
+                 lt_write_text_atomic(c, "new c") == LT_OK &&
+                 lt_remove_output(gone) == LT_OK,
+             "staging: %s", lt_last_error());
+    /* staged, not yet visible */
+    char *ta = lt_slurp(a), *tb = lt_slurp(b);
+    LT_CHECK(!strcmp(ta, "old a") && !*tb && access(gone, F_OK) == 0,
+             "visible before the end: a '%s' b '%s'", ta, tb);
+    free(ta);
+    free(tb);
+    LT_CHECK(lt_commit_end(false) == LT_OK && !lt_commit_active(), "abort");
+    ta = lt_slurp(a);
+    LT_CHECK(!strcmp(ta, "old a"), "a changed: '%s'", ta);
+    free(ta);
+    char first[256], newdir[140];
+    snprintf(newdir, sizeof newdir, "%s/new", d);
+    LT_CHECK(access(b, F_OK) != 0 && access(newdir, F_OK) != 0 &&
+                 access(gone, F_OK) == 0,
+             "an aborted set left b, the new folders or removed gone.txt");
+    LT_CHECK(lt_count(d, first, sizeof first) == 2, "left behind: %s", first);
+}
+
+LT_TEST(commit_set_commit_renames_all_later_content_wins)
+{
+    const char *d = lt_dir();
+    char a[128], b[128], gone[128];
+    snprintf(a, sizeof a, "%s/a.txt", d);
+    snprintf(b, sizeof b, "%s/b.txt", d);
+    snprintf(gone, sizeof gone, "%s/gone.txt", d);
+    lt_put(a, "old a");
+    lt_put(gone, "goes");
+    LT_CHECK(lt_commit_begin() == LT_OK, "begin");
+    LT_CHECK(lt_write_text_atomic(a, "first a") == LT_OK &&
+                 lt_write_text_atomic(b, "new b") == LT_OK &&
+                 lt_write_text_atomic(a, "second a") == LT_OK &&
+                 lt_remove_output(gone) == LT_OK,
+             "staging: %s", lt_last_error());
+    LT_CHECK(lt_commit_end(true) == LT_OK, "commit: %s", lt_last_error());
+    char *ta = lt_slurp(a), *tb = lt_slurp(b);
+    LT_CHECK(!strcmp(ta, "second a\n") && !strcmp(tb, "new b\n"),
+             "after commit: a '%s' b '%s'", ta, tb);
+    free(ta);
+    free(tb);
+    char first[256];
+    LT_CHECK(access(gone, F_OK) != 0, "deferred removal not done");
+    LT_CHECK(lt_count(d, first, sizeof first) == 2, "left behind: %s", first);
+    LT_CHECK(lt_commit_end(true) == LT_ERR_STATE, "end without a set");
+    /* with no set open, writes are renamed at once, as before */
+    LT_CHECK(lt_write_text_atomic(b, "direct") == LT_OK, "direct write");
+    tb = lt_slurp(b);
+    LT_CHECK(!strcmp(tb, "direct\n"), "direct: '%s'", tb);
+    free(tb);
+}
+
+/* A staged temporary is still removed by SIGTERM. */
+LT_TEST(commit_set_sigterm_removes_staged_temporaries)
+{
+    const char *d = lt_dir();
+    char p[128];
+    snprintf(p, sizeof p, "%s/out.txt", d);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (lt_install_cleanup_handlers() != LT_OK ||
+            lt_commit_begin() != LT_OK ||
+            lt_write_text_atomic(p, "staged") != LT_OK)
+            _exit(3);
+        raise(SIGTERM);
+        _exit(5);
     }
     int status = 0;
     LT_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork/wait");

@@ -530,12 +530,21 @@ static void expect_load_error(const char *config, lt_status code,
 
 LT_TEST(config_and_shape_errors)
 {
+    /* a config larger than its weights is refused before the model is
+     * allocated (issue #20), naming the config and the weight file */
     expect_load_error(CFG_HEAD ", \"num_attention_heads\": 4, \"hidden_size\""
-                      ": 48}", LT_ERR_SHAPE,
-                      "'lm_head.weight' has shape [64, 32]",
-                      "model.safetensors");
+                      ": 48}", LT_ERR_FORMAT,
+                      "config.json: the config (2 layers, hidden_size 48",
+                      "needs 38640 parameters, but the weights ");
     expect_load_error(CFG_HEAD ", \"hidden_size\": 32, \"num_attention_heads\""
-                      ": 4}", LT_ERR_SHAPE, "k_proj.weight", "[16, 32]");
+                      ": 4}", LT_ERR_FORMAT, "needs 21664 parameters",
+                      "model.safetensors hold 19616 values");
+    /* one that fits in size but not in shape: the tensor is named */
+    expect_load_error("{\"vocab_size\": 64, \"num_hidden_layers\": 2, "
+                      "\"intermediate_size\": 40, \"max_position_embeddings\""
+                      ": 64, \"num_attention_heads\": 4, \"num_key_value_heads"
+                      "\": 2, \"hidden_size\": 32}", LT_ERR_SHAPE,
+                      "mlp.down_proj.weight' has shape [32, 48]", "[32, 40]");
     expect_load_error(CFG_HEAD ", \"num_attention_heads\": 4}", LT_ERR_FORMAT,
                       "missing key 'hidden_size'", "config.json");
     expect_load_error(CFG_HEAD ", \"num_attention_heads\": 4, \"hidden_size\""
@@ -564,8 +573,44 @@ LT_TEST(config_and_shape_errors)
     copy_file(LT_GOLDEN_DIR "/llama_tied/model.safetensors", p);
     lt_llama *m = NULL;
     LT_CHECK(lt_llama_load(dir, &m) == LT_ERR_FORMAT &&
-                 strstr(lt_last_error(), "no tensor 'lm_head.weight'"),
+                 strstr(lt_last_error(), "needs 19616 parameters") &&
+                 strstr(lt_last_error(), "tie_word_embeddings is false"),
              "missing lm_head: %s", lt_last_error());
+    rm_tree(dir);
+}
+
+/* Issue #20: a single-file checkpoint whose metadata config claims a model
+ * far larger than its weights (here ~3.4e12 parameters) is refused from
+ * the sizes alone, before anything is allocated, naming the file. */
+LT_TEST(config_checked_against_weights_before_allocation)
+{
+    lt_llama_config cfg;
+    LT_CHECK(lt_llama_preset("micro", 100, &cfg) == LT_OK, "preset");
+    cfg.n_layers = 4096;
+    cfg.hidden_size = 8192;
+    cfg.n_heads = 64;
+    cfg.n_kv_heads = 64;
+    cfg.head_dim = 128;
+    cfg.intermediate_size = 28672;
+    LT_CHECK(lt_llama_config_numel(&cfg) > 3e12, "numel %g",
+             lt_llama_config_numel(&cfg));
+    char *json = lt_llama_config_json(&cfg, false);
+    float x[4] = {1, 2, 3, 4};
+    lt_tensor t;
+    LT_CHECK(json && lt_tensor_wrap(&t, x, NULL, 1, (int64_t[]){4}) == LT_OK,
+             "setup: %s", lt_last_error());
+    lt_st_tensor e = lt_st_entry("model.norm.weight", &t);
+    const char *meta[2] = {"lethe.llama_config", json};
+    char dir[64], path[256];
+    tmp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/bomb.safetensors", dir);
+    LT_CHECK(lt_st_save(path, &e, 1, meta, 1) == LT_OK, "%s", lt_last_error());
+    lt_llama *m = (lt_llama *)1;
+    lt_status s = lt_llama_load(path, &m);
+    LT_CHECK(s == LT_ERR_FORMAT && !m && strstr(lt_last_error(), path) &&
+                 strstr(lt_last_error(), "hold 4 values"),
+             "got %s: %s", lt_status_name(s), lt_last_error());
+    free(json);
     rm_tree(dir);
 }
 

@@ -436,6 +436,83 @@ LT_TEST(lm_save_leaves_no_half_pair)
     lt_tofu_free(&s);
 }
 
+/* Append text to the file at path. */
+static void append_to(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "ab");
+    LT_CHECK(f && fputs(text, f) >= 0, "append to %s", path);
+    if (f)
+        fclose(f);
+}
+
+/* Issue #20 point 3: the model records its tokenizer's SHA-256 and a torn
+ * pair (the tokenizer beside it replaced) is refused naming both files;
+ * an explicit --tokenizer and older checkpoints without the field load. */
+LT_TEST(lm_pair_records_and_checks_the_tokenizer_hash)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s), *t2 = NULL;
+    lt_llama *m = tiny_model(t, 5), *m2 = NULL;
+    char dir[] = "/tmp/lethe_lmpair_XXXXXX", out[256], tok[300], hf[256];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(out, sizeof out, "%s/a.safetensors", dir);
+    LT_CHECK(lt_lm_save(m, t, out, tok, sizeof tok) == LT_OK, "save: %s",
+             lt_last_error());
+    char *text = NULL, hex[65];
+    size_t len = 0;
+    LT_CHECK(lt_read_file(tok, &text, &len) == LT_OK, "read %s", tok);
+    lt_sha256(text, len, hex);
+    free(text);
+    LT_CHECK(lt_lm_open(out, NULL, &m2, &t2) == LT_OK &&
+                 !strcmp(m2->tokenizer_sha256, hex),
+             "reopen: %s (recorded '%s', file %s)", lt_last_error(),
+             m2 ? m2->tokenizer_sha256 : "", hex);
+    lt_llama_free(m2);
+    lt_tokenizer_free(t2);
+    /* the same vocabulary, other bytes: a torn pair */
+    append_to(tok, "\n");
+    lt_status st = lt_lm_open(out, NULL, &m2, &t2);
+    LT_CHECK(st == LT_ERR_FORMAT && !m2 && !t2 &&
+                 strstr(lt_last_error(), tok) && strstr(lt_last_error(), out) &&
+                 strstr(lt_last_error(), "is not the one model"),
+             "torn pair: %s %s", lt_status_name(st), lt_last_error());
+    /* a tokenizer named by the caller is not checked */
+    LT_CHECK(lt_lm_open(out, tok, &m2, &t2) == LT_OK, "explicit: %s",
+             lt_last_error());
+    lt_llama_free(m2);
+    lt_tokenizer_free(t2);
+    /* an older checkpoint (no field) loads with any tokenizer beside it */
+    LT_CHECK(lt_llama_save(m, out, 0) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_lm_open(out, NULL, &m2, &t2) == LT_OK &&
+                 !m2->tokenizer_sha256[0], "old checkpoint: %s",
+             lt_last_error());
+    lt_llama_free(m2);
+    lt_tokenizer_free(t2);
+    /* a Hugging Face folder records it too */
+    snprintf(hf, sizeof hf, "%s/hf", dir);
+    LT_CHECK(lt_lm_save(m, t, hf, tok, sizeof tok) == LT_OK, "folder: %s",
+             lt_last_error());
+    LT_CHECK(lt_lm_open(hf, NULL, &m2, &t2) == LT_OK &&
+                 !strcmp(m2->tokenizer_sha256, hex), "folder reopen: %s",
+             lt_last_error());
+    lt_llama_free(m2);
+    lt_tokenizer_free(t2);
+    append_to(tok, " ");
+    LT_CHECK(lt_lm_open(hf, NULL, &m2, &t2) == LT_ERR_FORMAT,
+             "torn folder pair loaded");
+    const char *left[] = {"a.safetensors", "a.tokenizer.json",
+                          "hf/config.json", "hf/model.safetensors",
+                          "hf/tokenizer.json", "hf", ""};
+    for (int i = 0; i < 7; i++) {
+        char p[300];
+        snprintf(p, sizeof p, "%s/%s", dir, left[i]);
+        remove(p);
+    }
+    lt_llama_free(m);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
 LT_TEST(lm_config_fits_the_tokenizer)
 {
     lt_tofu_set s = qa_set();

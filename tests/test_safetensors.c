@@ -414,6 +414,10 @@ LT_TEST(st_rejects_bad_headers)
         "needs 16");
     BAD("{\"a\":{\"dtype\":\"F16\",\"shape\":[4294967296,4294967296,"
         "4294967296],\"data_offsets\":[0,8]}}", 8, "needs more than");
+    /* numel fits int64 but numel * 8 bytes does not: "more than", no
+     * overflowing product in the message (UBSan) */
+    BAD("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483648,2147483648],"
+        "\"data_offsets\":[0,8]}}", 8, "F64 needs more than");
     BAD("{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],"
         "\"data_offsets\":[0,0]}}", 8, "holds 0 bytes");
     BAD("{" T1 ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],"
@@ -449,6 +453,47 @@ LT_TEST(st_rejects_bad_headers)
     unlink(p);
     char bad_buf[ST_PATH];
     unlink(st_path(bad_buf, "bad.safetensors"));
+}
+
+/* A header of n_tensors zero-size U8 entries (each one valid), then
+ * extra_dims zeros appended to the last entry's shape. */
+static void st_write_many(const char *path, int n_tensors, int extra_dims)
+{
+    size_t cap = (size_t)n_tensors * 64 + (size_t)extra_dims * 2 + 64, n = 0;
+    char *j = malloc(cap);
+    n += (size_t)snprintf(j + n, cap - n, "{");
+    for (int i = 0; i < n_tensors; i++)
+        n += (size_t)snprintf(j + n, cap - n, "%s\"t%d\":{\"dtype\":\"U8\","
+                              "\"data_offsets\":[0,0],\"shape\":[0%s",
+                              i ? "," : "", i, i < n_tensors - 1 ? "]}" : "");
+    for (int i = 0; i < extra_dims; i++)
+        n += (size_t)snprintf(j + n, cap - n, ",0");
+    n += (size_t)snprintf(j + n, cap - n, "]}}");
+    st_write_json(path, j, 0);
+    free(j);
+}
+
+/* Issue #20: a huge header of tiny entries cost 1.5 GB and 12 s in cJSON
+ * before anything refused it; the raw-text scan caps the tensor count and
+ * the JSON value count first. */
+LT_TEST(st_caps_tensor_count_before_parsing)
+{
+    char p_buf[ST_PATH];
+    const char *p = st_path(p_buf, "many.safetensors");
+    lt_st_file *f = NULL;
+    st_write_many(p, 1000, 0); /* many, but fine */
+    LT_CHECK(lt_st_load(p, &f) == LT_OK && lt_st_count(f) == 1000,
+             "1000 tensors: %s", lt_last_error());
+    lt_st_free(f);
+    st_write_many(p, (1 << 17) + 2, 0);
+    st_expect_format(__LINE__, p, "more than 131072 tensors");
+    st_write_many(p, 1, 3 << 20); /* one tensor with millions of dims */
+    st_expect_format(__LINE__, p, "JSON values");
+    /* braces and commas inside strings are not counted */
+    st_write_json(p, "{\"__metadata__\":{\"k\":\"{[,:\\\"\"}}", 0);
+    LT_CHECK(lt_st_load(p, &f) == LT_OK, "strings: %s", lt_last_error());
+    lt_st_free(f);
+    unlink(p);
 }
 
 LT_TEST(st_missing_file_is_io_error)
@@ -624,6 +669,40 @@ LT_TEST(st_failed_save_leaves_old_file)
     rmdir(dir);
     free(before);
     unlink(p);
+}
+
+/* Issue #20 point 8: lethe hash identifies the weights, not the metadata
+ * nor the order tensors were written in. */
+LT_TEST(st_weights_hash_ignores_metadata)
+{
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {-1, 0.5f};
+    lt_st_tensor t[2] = {
+        {.name = "w", .ndim = 2, .shape = {2, 3}, .data = a},
+        {.name = "b", .ndim = 1, .shape = {2}, .data = b}};
+    lt_st_tensor r[2] = {t[1], t[0]};
+    const char *m1[2] = {"lethe.command", "lethe train --out x"};
+    const char *m2[2] = {"lethe.command", "lethe train --out y"};
+    char p1b[ST_PATH], p2b[ST_PATH], h1[65], h2[65], h3[65];
+    const char *p1 = st_path(p1b, "h1.safetensors");
+    const char *p2 = st_path(p2b, "h2.safetensors");
+    LT_CHECK(lt_st_save(p1, t, 2, m1, 1) == LT_OK &&
+                 lt_st_save(p2, r, 2, m2, 1) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_st_weights_sha256(p1, h1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h2) == LT_OK && !strcmp(h1, h2) &&
+                 strlen(h1) == 64, "same weights: %s vs %s", h1, h2);
+    a[5] = 6.0000005f; /* one ulp away */
+    LT_CHECK(lt_st_save(p2, t, 2, m1, 1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h3) == LT_OK && strcmp(h1, h3),
+             "a changed value hashes the same");
+    t[0].shape[0] = 3, t[0].shape[1] = 2; /* same bytes, other shape */
+    a[5] = 6;
+    LT_CHECK(lt_st_save(p2, t, 2, m1, 1) == LT_OK &&
+                 lt_st_weights_sha256(p2, h3) == LT_OK && strcmp(h1, h3),
+             "a reshaped tensor hashes the same");
+    LT_CHECK(lt_st_weights_sha256("/nonexistent.safetensors", h3) == LT_ERR_IO,
+             "missing file");
+    unlink(p1);
+    unlink(p2);
 }
 
 LT_TEST_MAIN()

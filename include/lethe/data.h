@@ -9,6 +9,7 @@
 #define LETHE_DATA_H
 
 #include "lethe/core.h"
+#include "lethe/fileset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +42,12 @@ LT_API void lt_dataset_free(lt_dataset *d);
  * canvas-object, the style's folder name for canvas-style), or NULL when
  * the set has no names or k is out of range. */
 LT_API const char *lt_dataset_class_name(const lt_dataset *d, int k);
+/* The files lt_dataset_load reads for spec (both splits; IDX files raw and
+ * gzipped; a canvas set's index.json), as inputs of s named "WHAT's FILE", so that no output of a
+ * command can be one of them. A spec that is not an image dataset, or
+ * whose folder does not exist, adds nothing (loading reports it). */
+LT_API void lt_dataset_fileset_add(lt_fileset *s, const char *what,
+                                   const char *spec);
 /* The per-channel normalisation x = (p - mean) / std, p in [0, 1], that
  * lt_dataset_load applies to dataset name ("fashion-mnist", ...), and its
  * channel count; the unused entries of mean/std are 0. */

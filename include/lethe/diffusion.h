@@ -314,6 +314,10 @@ typedef struct {
     int64_t ckpt_every;  /* save model + state every K steps (500) */
     uint64_t seed;       /* data order, timesteps, noise, dropout (1) */
     bool hflip;          /* random horizontal flips (off) */
+    /* extra metadata pairs (meta[2i] key, meta[2i+1] value) for the model
+     * file, e.g. the command line and commit (at most 8 pairs; none) */
+    const char *const *meta;
+    int n_meta;
 } lt_dm_train_config;
 
 LT_API lt_dm_train_config lt_dm_train_defaults(void);

@@ -40,6 +40,45 @@ LT_API lt_status lt_atomic_write(lt_atomic_file *a, const void *data,
 LT_API lt_status lt_atomic_commit(lt_atomic_file *a);
 /* Remove the temporary and free a (NULL is a no-op). */
 LT_API void lt_atomic_abort(lt_atomic_file *a);
+/* ---- SHA-256 (sha256.c): identities recorded in artefacts --------------
+ * lt_sha256 writes the 64 lowercase hex digits of data's hash and a NUL to
+ * hex; the streaming form is init, update (any number), hex (once). */
+typedef struct {
+    uint32_t h[8];
+    uint64_t n;
+    size_t fill;
+    uint8_t buf[64];
+} lt_sha256_ctx;
+LT_API void lt_sha256(const void *data, size_t n, char hex[65]);
+LT_API void lt_sha256_init(lt_sha256_ctx *s);
+LT_API void lt_sha256_update(lt_sha256_ctx *s, const void *data, size_t n);
+LT_API void lt_sha256_hex(lt_sha256_ctx *s, char hex[65]);
+
+/* ---- commit sets: all the outputs of a command, or none ----------------
+ * Between lt_commit_begin and lt_commit_end, lt_atomic_commit (so every
+ * writer of Lethe) stages each finished file: written, flushed and fsynced
+ * under its temporary name, but not renamed; lt_remove_output defers a
+ * removal, and lt_mkdirs notes the folders it creates. lt_commit_end(true)
+ * then renames every staged file over its target in the order staged (and
+ * does the removals); lt_commit_end(false) removes every staged temporary
+ * and the (empty) folders made, so every target keeps its old content.
+ * A path staged twice keeps the later content. A file staged is not
+ * visible under its name until the end: open a set only around the final
+ * writes of a command, never around writes it reads back (caches, resume
+ * checkpoints). One set per process, used from one thread; staged
+ * temporaries are still removed by the signal handlers. lt_commit_begin:
+ * LT_ERR_STATE if a set is open; lt_commit_end(true): LT_ERR_IO naming the
+ * first file that could not be renamed (those staged after it are removed;
+ * a rename fails only if the folder changed under the command). */
+LT_API lt_status lt_commit_begin(void);
+LT_API lt_status lt_commit_end(bool commit);
+LT_API bool lt_commit_active(void);
+/* Remove path (missing is fine) now, or at lt_commit_end(true) while a
+ * commit set is open. LT_ERR_IO naming path. */
+LT_API lt_status lt_remove_output(const char *path);
+/* For lt_mkdirs: note a folder it created, removed (if empty) when the open
+ * commit set is abandoned. A no-op with no set open. */
+LT_API void lt_commit_note_dir(const char *dir);
 /* For programs (the lethe command calls it first): on SIGINT, SIGTERM and
  * SIGHUP, unlink every temporary in flight, then let the signal's default
  * action run (the handler is async-signal-safe: unlink from a fixed table,

@@ -59,6 +59,10 @@ LT_API const char *lt_llama_preset_names(void);
 /* LT_ERR_ARG naming the first inconsistent field (what names the source). */
 LT_API lt_status lt_llama_config_check(const lt_llama_config *cfg,
                                        const char *what);
+/* The number of parameters (floats) a model of cfg holds, computed without
+ * allocating (in double: a hostile config cannot overflow it). Loaders
+ * compare it with the weight file before lt_llama_create allocates. */
+LT_API double lt_llama_config_numel(const lt_llama_config *cfg);
 
 /* Hugging Face config.json: parse text (what names it in errors: a file
  * name), read a file, write a file atomically. Unsupported features
@@ -87,6 +91,10 @@ typedef struct {
     lt_params params;  /* Hugging Face names; optimizers use theta/grad */
     lt_tensor *embed, *norm, *lm_head; /* lm_head == embed when tied */
     lt_llama_layer *layers;
+    /* the SHA-256 (hex) of the tokenizer file the model was saved with
+     * (metadata lethe.tokenizer_sha256, written by lt_lm_save); "" when the
+     * checkpoint does not record one (older or foreign checkpoints) */
+    char tokenizer_sha256[65];
 } lt_llama;
 
 /* Declare and allocate (zeroed) the parameters of cfg. */
@@ -201,10 +209,18 @@ LT_API lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
  * place. Tied models store no lm_head.weight. */
 LT_API lt_status lt_llama_save(const lt_llama *m, const char *path,
                                int64_t max_shard_bytes);
+/* lt_llama_save with n_meta extra metadata pairs (meta[2i] = key,
+ * meta[2i+1] = value) in every safetensors file written. */
+LT_API lt_status lt_llama_save_meta(const lt_llama *m, const char *path,
+                                    int64_t max_shard_bytes,
+                                    const char *const *meta, int n_meta);
 /* Load a model saved by lt_llama_save or by Hugging Face: a directory
  * (config.json, then model.safetensors or model.safetensors.index.json) or
  * a .safetensors file (config from its metadata, else config.json beside
- * it). F32, F16 and BF16 tensors are accepted. */
+ * it). F32, F16 and BF16 tensors are accepted. Before the model is
+ * allocated, the config's parameter count is checked against the values the
+ * weight file holds (a sharded index: its metadata total_size in bytes), so
+ * a config that does not fit its weights is refused naming both files. */
 LT_API lt_status lt_llama_load(const char *path, lt_llama **out);
 /* Copy weights from a directory or .safetensors file into m: every
  * parameter exactly once with the shape the config implies; unknown

@@ -207,9 +207,17 @@ LT_API lt_status lt_lm_continue(lt_llama *m, const lt_tokenizer *tok,
  * ".tokenizer.json", or M/tokenizer.json for a Hugging Face folder. */
 LT_API void lt_lm_tokenizer_path(const char *model, char *buf, size_t n);
 /* Load a model and its tokenizer (tok NULL: the one beside the model) and
- * check their vocabularies agree; on error both are NULL. */
+ * check their vocabularies agree; for the tokenizer beside the model, also
+ * that it is the file the model was saved with (lt_lm_check_pair); on
+ * error both are NULL. */
 LT_API lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
                      lt_tokenizer **t);
+/* LT_OK when m records no tokenizer hash (a checkpoint older than the
+ * field, or not from lt_lm_save) or when the SHA-256 of the file tok equals
+ * it; else LT_ERR_FORMAT naming both files (the pair is torn: one was
+ * replaced without the other). */
+LT_API lt_status lt_lm_check_pair(const lt_llama *m, const char *model,
+                                  const char *tok);
 /* A language model in a file set (lethe/fileset.h), read (out false) or
  * written: the .safetensors file, or a Hugging Face folder and its files,
  * and its tokenizer: tok (named by tok_what) or, when tok is NULL, the
@@ -224,7 +232,10 @@ LT_API int32_t lt_lm_pad_id(const lt_tokenizer *t);
  * gets that path, n bytes at most). For a file the tokenizer is written
  * first: when it fails no model is written, and when the model then fails
  * a tokenizer file this call created is removed, so a new model is never
- * left without its tokenizer nor a new tokenizer without its model. */
+ * left without its tokenizer nor a new tokenizer without its model. The
+ * model's metadata records the tokenizer file's SHA-256
+ * (lethe.tokenizer_sha256), which lt_lm_open checks. Inside a commit set
+ * (lethe/io.h) both files are renamed together at its end. */
 LT_API lt_status lt_lm_save(const lt_llama *m, const lt_tokenizer *t,
                             const char *out, char *tok_path, size_t n);
 /* The model config spec names for tokenizer t: a preset (lt_llama_preset,

@@ -70,6 +70,13 @@ LT_API int lt_st_meta_count(const lt_st_file *f);
 LT_API const char *lt_st_meta_key(const lt_st_file *f, int i);
 LT_API const char *lt_st_meta_value(const lt_st_file *f, int i);
 LT_API const char *lt_st_meta(const lt_st_file *f, const char *key);
+/* The identity of a checkpoint's weights, whatever its metadata (command
+ * line, paths, commit): the SHA-256 (64 hex digits) of every tensor in
+ * name order - its name and a NUL, its number of dims and its shape as
+ * little-endian int64, its values as little-endian float32 - written to
+ * hex. A file converted to another dtype hashes the same when its values
+ * are exact in float32. Errors as lt_st_load. `lethe hash` prints it. */
+LT_API lt_status lt_st_weights_sha256(const char *path, char hex[65]);
 
 /* A tensor entry for lt_st_save that describes t under name (no copy). */
 LT_API lt_st_tensor lt_st_entry(const char *name, const lt_tensor *t);

@@ -40,6 +40,19 @@ typedef struct {
     size_t arena_peak;
 } lt_train_report;
 
+/* What `lethe train --json` records of a run: the run-time figures that
+ * are kept out of the checkpoint (so the same command gives the same
+ * bytes), beside the settings that identify it. */
+typedef struct {
+    const char *command, *model, *data, *out, *commit, *version;
+    uint64_t seed;
+    int epochs, threads;
+    const lt_train_report *report;
+} lt_train_record;
+
+/* Write r as a JSON object to path atomically (LT_ERR_IO naming path). */
+LT_API lt_status lt_train_save_json(const char *path, const lt_train_record *r);
+
 /* Arena bytes for one training step of m at this batch size: activations
  * are a few times the batch times the widest layer; the bound is generous
  * and the arena itself reports exhaustion. */

@@ -30,10 +30,14 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
         printf("\n");
         lt_report_markdown(r, stdout);
         printf("total %.0f s\n", r->seconds);
-        if (o->markdown && lt_report_write_markdown(r, o->markdown) != LT_OK)
-            rc = cli_fail(cmd, o->markdown);
-        if (o->json && lt_report_write_json(r, o->json) != LT_OK)
-            rc = cli_fail(cmd, o->json);
+        int wrc = cli_outputs_begin(cmd); /* both files or neither */
+        if (!wrc && o->markdown &&
+            lt_report_write_markdown(r, o->markdown) != LT_OK)
+            wrc = cli_fail(cmd, o->markdown);
+        if (!wrc && o->json && lt_report_write_json(r, o->json) != LT_OK)
+            wrc = cli_fail(cmd, o->json);
+        if (cli_outputs_end(cmd, wrc))
+            rc = 1;
     }
     lt_report_free(r);
     return rc;
@@ -97,6 +101,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         return cli_bad(cmd, NULL);
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(c.forget));
+    lt_dataset_fileset_add(&p, "--data", c.data);
     if ((rc = cli_bench_paths(cmd, &p, &out)))
         return rc;
     cli_join_args(argc, argv, out.command, sizeof out.command);

@@ -153,3 +153,15 @@ void cli_bench_progress(void *ud, const lt_bench_event *ev)
         break;
     }
 }
+
+int cli_outputs_begin(const char *cmd)
+{
+    return lt_commit_begin() == LT_OK ? 0 : cli_fail(cmd, NULL);
+}
+
+int cli_outputs_end(const char *cmd, int rc)
+{
+    if (lt_commit_end(rc == 0) != LT_OK && rc == 0)
+        rc = cli_fail(cmd, NULL);
+    return rc;
+}

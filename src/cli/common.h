@@ -41,6 +41,13 @@ int cli_files_check(const char *cmd, lt_fileset *s);
 /* Fortune collection name (lt_fortune_path) as an input of s. */
 void cli_files_fortune(lt_fileset *s, const char *what, const char *dir,
                        const char *name);
+/* All the outputs of a command, or none (lt_commit_begin/end of
+ * lethe/io.h): cli_outputs_begin opens the commit set before a command's
+ * final writes (0, or 1 with the message printed); cli_outputs_end(cmd,
+ * rc) renames every staged file when rc is 0 and removes them otherwise,
+ * returning rc, or 1 with the message printed when a rename fails. */
+int cli_outputs_begin(const char *cmd);
+int cli_outputs_end(const char *cmd, int rc);
 /* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
 int cli_fail(const char *cmd, const char *what);
 /* "lethe CMD: MSG" on stderr (a usage error); returns 2. */

@@ -49,8 +49,11 @@ static int cli_data_tofu(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     if (!out)
         return cli_usage("data tofu-synth", "--out DIR is required");
-    if (lt_tofu_synth(authors, seed, out) != LT_OK)
-        return cli_fail("data tofu-synth", NULL);
+    if (cli_outputs_begin("data tofu-synth") || /* every file, or none */
+        cli_outputs_end("data tofu-synth",
+                        lt_tofu_synth(authors, seed, out) != LT_OK
+                            ? cli_fail("data tofu-synth", NULL) : 0))
+        return 1;
     printf("wrote %s: %d authors, %d QA pairs (full.json), forget10 = last "
            "%d authors\n", out, authors, authors * LT_TOFU_QA_PER_AUTHOR,
            lt_tofu_forget_authors(authors, 10));

@@ -166,6 +166,15 @@ static int cli_dm_train(int argc, char **argv)
     int rc = cli_dm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    cli_join_args(argc + 1, argv - 1, o.command, sizeof o.command);
+    snprintf(o.seed, sizeof o.seed, "%llu", (unsigned long long)o.c.seed);
+    const char *meta[8] = {"lethe.command", o.command,
+                           "lethe.commit", lt_bench_commit(),
+                           "lethe.version", LETHE_VERSION,
+                           "lethe.seed", o.seed};
+    memcpy(o.meta, meta, sizeof meta);
+    o.c.meta = o.meta;
+    o.c.n_meta = 4;
     lt_unet *u = NULL;
     lt_dm_schedule s = {0};
     if (lt_unet_create(o.model, &u) != LT_OK)
@@ -186,6 +195,7 @@ static int cli_dm_train(int argc, char **argv)
     lt_dm_state_path(o.out, state, sizeof state);
     if (o.init)
         lt_fileset_add(&fs, false, "--init", o.init);
+    lt_dataset_fileset_add(&fs, "--data", o.data);
     lt_fileset_add(&fs, true, "--out", o.out);
     lt_fileset_add(&fs, true, "the training state", state);
     rc = cli_files_check("dm train", &fs);
@@ -377,7 +387,8 @@ static int cli_dm_sample(int argc, char **argv)
     fprintf(stderr, "lethe dm sample: %s, %s\n", u->arch, desc);
     double t0 = lt_clock_seconds();
     rc = cli_dm_sample_run(&o, u, &s, &x, &n);
-    if (!rc && !(rc = cli_dm_sample_write(&o, u, x, n)))
+    if (!rc && !(rc = cli_outputs_begin("dm sample")) && /* both or none */
+        !(rc = cli_outputs_end("dm sample", cli_dm_sample_write(&o, u, x, n))))
         printf("wrote %s: %lld samples (%s) in %.1f s\n", o.out,
                (long long)n, desc, lt_clock_seconds() - t0);
     free(x);
@@ -433,6 +444,7 @@ static int cli_dm_eval(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.c.model);
     lt_fileset_add(&fs, false, "--classifier", o.c.classifier);
+    lt_dataset_fileset_add(&fs, "--data", o.c.data);
     cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
@@ -441,8 +453,11 @@ static int cli_dm_eval(int argc, char **argv)
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};
+    if ((rc = cli_outputs_begin("dm eval"))) /* grid and reports, or none */
+        return rc;
     lt_status st = lt_bench_dm_eval(&o.c, &r, NULL);
-    return cli_dm_report_out(st, &r, o.json, o.markdown);
+    return cli_outputs_end("dm eval",
+                           cli_dm_report_out(st, &r, o.json, o.markdown));
 }
 
 void cli_dm_eval_outputs(lt_fileset *fs, const char *json,

@@ -14,6 +14,10 @@ typedef struct {
     const char *model, *data, *out, *schedule, *clip, *init;
     int T, exclude;
     bool resume;
+    /* the provenance recorded in the model file (o->c.meta points here):
+     * lethe.command, lethe.commit, lethe.version, lethe.seed */
+    char command[2048], seed[32];
+    const char *meta[8];
 } cli_dm_train_opts;
 
 typedef struct {

@@ -321,6 +321,9 @@ int cli_dm_eval_text(int argc, char **argv)
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};
+    if ((rc = cli_outputs_begin("dm eval"))) /* grid and reports, or none */
+        return rc;
     lt_status st = lt_bench_dm_text_eval(&o.c, &r, NULL);
-    return cli_dm_report_out(st, &r, o.json, o.markdown);
+    return cli_outputs_end("dm eval",
+                           cli_dm_report_out(st, &r, o.json, o.markdown));
 }

@@ -147,6 +147,7 @@ int cli_eval(int argc, char **argv)
     lt_fileset_add(&p, false, "--model", model);
     lt_fileset_add(&p, false, "--retrain", retrain);
     lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(forget));
+    lt_dataset_fileset_add(&p, "--data", data);
     lt_fileset_add(&p, true, "--json", json);
     if ((rc = cli_files_check("eval", &p)))
         return rc;
@@ -186,6 +187,7 @@ int cli_predict(int argc, char **argv)
         return cli_usage("predict", "--out FILE is required");
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--model", model);
+    lt_dataset_fileset_add(&p, "--data", data);
     lt_fileset_add(&p, true, "--out", out);
     if ((rc = cli_files_check("predict", &p)))
         return rc;

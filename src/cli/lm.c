@@ -150,8 +150,14 @@ static int cli_lm_train_run(const cli_lm_train_opts *o, lt_llama *m,
     lt_status s = lt_lm_train(m, d, &cfg, &rep);
     cli_bar_end();
     char tok_path[4200];
-    if (s != LT_OK || lt_lm_save(m, t, o->out, tok_path, sizeof tok_path))
+    if (s != LT_OK)
         return cli_fail("lm train", NULL);
+    /* model and tokenizer: both renamed, or neither */
+    if (cli_outputs_begin("lm train") ||
+        cli_outputs_end("lm train",
+                        lt_lm_save(m, t, o->out, tok_path, sizeof tok_path)
+                            ? cli_fail("lm train", NULL) : 0))
+        return 1;
     printf("saved %s (tokenizer %s): loss %.4f -> %.4f (last epoch mean "
            "%.4f), %lld steps in %.1f s, %.0f tokens/s\n", o->out, tok_path,
            rep.first_loss, rep.last_loss, rep.epoch_loss, (long long)rep.steps,

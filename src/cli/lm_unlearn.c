@@ -3,8 +3,8 @@
  * trained language model (GA, GradDiff, NPO, NPO+GD, SimNPO, refusal,
  * RMU; optional WAGLE / baseline weight masks; AdamW, Sophia or SOUL's
  * Sophia) and save the result with its tokenizer beside it. On divergence
- * the last good weights (end of the last completed epoch, or the start)
- * are saved and the exit status is 2.
+ * no model is written (only the --json report, marked "diverged": true)
+ * and the exit status is 2.
  */
 #include "cli/args.h"
 #include "cli/common.h"
@@ -166,21 +166,34 @@ static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
     cli_bar_end();
     if (s != LT_OK && !rep.diverged)
         return cli_fail("lm unlearn", NULL);
-    if (rep.diverged)
-        fprintf(stderr, "lethe lm unlearn: diverged: %s; saving those "
-                "weights\n", rep.message);
     char tok_path[4200];
     lt_llm_run_info info = {cmdline, o->model, o->forget, o->retain, o->out,
                             o->optim};
-    if (lt_lm_save(m, t, o->out, tok_path, sizeof tok_path) != LT_OK ||
-        (o->json && lt_llm_unlearn_write_json(c, &rep, &info, o->json)))
-        return cli_fail("lm unlearn", NULL);
+    /* A diverged run writes no model (issue #20: an --out must never look
+     * like a success); its --json report, marked "diverged": true with the
+     * reason, is the one output it leaves. Model, tokenizer and report are
+     * renamed together, or none of them. */
+    if (cli_outputs_begin("lm unlearn"))
+        return 1;
+    int rc = 0;
+    if (!rep.diverged &&
+        lt_lm_save(m, t, o->out, tok_path, sizeof tok_path) != LT_OK)
+        rc = cli_fail("lm unlearn", NULL);
+    if (!rc && o->json && lt_llm_unlearn_write_json(c, &rep, &info, o->json))
+        rc = cli_fail("lm unlearn", NULL);
+    if ((rc = cli_outputs_end("lm unlearn", rc)))
+        return rc;
+    if (rep.diverged) {
+        fprintf(stderr, "lethe lm unlearn: diverged: %s; no model written%s%s"
+                "\n", rep.message, o->json ? ", report in " : "",
+                o->json ? o->json : "");
+        return 2;
+    }
     printf("saved %s (tokenizer %s): %s, loss %.4f -> %.4f, %lld steps in "
-           "%.1f s, %.1f%% of weights trained%s\n", o->out, tok_path,
+           "%.1f s, %.1f%% of weights trained\n", o->out, tok_path,
            o->method, rep.first_loss, rep.last_loss, (long long)rep.steps,
-           rep.seconds, 100.0 * rep.mask_kept,
-           rep.diverged ? " (diverged: last good weights)" : "");
-    return rep.diverged ? 2 : 0;
+           rep.seconds, 100.0 * rep.mask_kept);
+    return 0;
 }
 
 int cli_lm_unlearn(int argc, char **argv)

@@ -55,8 +55,10 @@ int cli_data_muse(int argc, char **argv)
     c.holdout_frac = frac;
     c.qa_max = qa_max;
     lt_muse_build_info n;
-    if (lt_muse_build(&c, out, &n) != LT_OK)
-        return cli_fail("data muse", NULL);
+    if (cli_outputs_begin("data muse") || /* every file, or none */
+        cli_outputs_end("data muse", lt_muse_build(&c, out, &n) != LT_OK
+                                         ? cli_fail("data muse", NULL) : 0))
+        return 1;
     printf("wrote %s: forget %lld texts (%s), holdout %lld (%s, unseen), "
            "retain %lld (%s); cloze QA: %lld forget, %lld retain\n", out,
            (long long)n.forget, c.forget, (long long)n.holdout, c.forget,

@@ -140,6 +140,7 @@ int cli_select(int argc, char **argv)
     snprintf(json, sizeof json, "%s.json", o.out); /* the default summary */
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--model", o.model);
+    lt_dataset_fileset_add(&p, "--data", o.data);
     lt_fileset_add(&p, true, "--out", o.out);
     lt_fileset_add(&p, true, o.json ? "--json" : "--out's summary",
                   o.json ? o.json : json);
@@ -151,8 +152,8 @@ int cli_select(int argc, char **argv)
     lt_model *m = NULL;
     lt_dataset d[1];
     rc = cli_open("select", o.model, o.data, splits, 1, &m, d);
-    if (!rc)
-        rc = cli_select_go(&o, m, &d[0]);
+    if (!rc && !(rc = cli_outputs_begin("select"))) /* both files or none */
+        rc = cli_outputs_end("select", cli_select_go(&o, m, &d[0]));
     cli_close(m, d, 1);
     return rc;
 }

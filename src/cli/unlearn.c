@@ -117,20 +117,21 @@ static int cli_unlearn_save(const cli_unlearn_opts *o, int argc, char **argv,
                            const lt_forget_set *f,
                            const lt_unlearn_report *rep)
 {
-    char cmd[2048], seed[32], rte[32], mask[64], path[4200];
+    (void)rep; /* its run time goes to --json: the checkpoint holds only
+                  what the same command reproduces */
+    char cmd[2048], seed[32], mask[64], path[4200];
     cli_join_args(argc, argv, cmd, sizeof cmd);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->cfg.seed);
-    snprintf(rte, sizeof rte, "%.3f", rep->seconds);
     lt_mask_format(&o->cfg.mask, mask, sizeof mask);
     const char *meta[] = {"lethe.command", cmd, "lethe.data", tr->name,
                           "lethe.method", lt_method_name(o->cfg.method),
                           "lethe.forget", f->spec, "lethe.seed", seed,
                           "lethe.mask", mask, "lethe.optim", o->optim,
-                          "lethe.rte_s", rte, "lethe.source", o->model,
+                          "lethe.source", o->model,
                           "lethe.commit", lt_bench_commit(),
                           "lethe.version", LETHE_VERSION};
     cli_unlearn_forget_path(o->out, path, sizeof path);
-    if (lt_model_save(m, o->out, meta, 11) != LT_OK ||
+    if (lt_model_save(m, o->out, meta, 10) != LT_OK ||
         lt_forget_save(f, path) != LT_OK)
         return cli_fail("unlearn", NULL);
     printf("saved %s and %s (%lld forget indices)\n", o->out, path,
@@ -203,6 +204,7 @@ int cli_unlearn(int argc, char **argv)
     lt_fileset p = {0};
     lt_fileset_add(&p, false, "--model", o.model);
     lt_fileset_add(&p, false, "--forget", lt_forget_spec_file(o.forget));
+    lt_dataset_fileset_add(&p, "--data", o.data);
     lt_fileset_add(&p, true, "--out", o.out);
     lt_fileset_add(&p, true, "--out's forget list", forget_txt);
     lt_fileset_add(&p, true, "--json", o.json);
@@ -212,8 +214,9 @@ int cli_unlearn(int argc, char **argv)
     lt_model *m = NULL;
     lt_dataset d[2];
     rc = cli_open("unlearn", o.model, o.data, splits, 2, &m, d);
-    if (!rc)
-        rc = cli_unlearn_go(&o, argc, argv, m, &d[0], &d[1]);
+    if (!rc && !(rc = cli_outputs_begin("unlearn"))) /* all outputs or none */
+        rc = cli_outputs_end("unlearn",
+                             cli_unlearn_go(&o, argc, argv, m, &d[0], &d[1]));
     cli_close(m, d, 2);
     return rc;
 }

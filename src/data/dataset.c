@@ -281,6 +281,31 @@ const char *lt_dataset_class_name(const lt_dataset *d, int k)
     return k >= 0 && k < 10 ? lt_canvas_object_at(k)->label : NULL;
 }
 
+void lt_dataset_fileset_add(lt_fileset *s, const char *what,
+                            const char *spec)
+{
+    static const char *const idx[] = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", NULL};
+    static const char *const c10[] = {
+        "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+        "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin", NULL};
+    static const char *const c100[] = {"train.bin", "test.bin", NULL};
+    static const char *const canvas[] = {"index.json", NULL};
+    char dir[4096], name[64];
+    if (!s || !spec ||
+        lt_dataset_dir(spec, dir, sizeof dir, name, sizeof name) != LT_OK) {
+        lt_clear_error();
+        return;
+    }
+    const lt_dataset_info *inf = lt_info(name);
+    lt_fileset_add_dir(s, false, what, dir,
+                       !strncmp(name, "canvas-", 7) ? canvas :
+                       inf->c == 1 ? idx : inf->classes == 100 ? c100 : c10);
+}
+
 void lt_dataset_free(lt_dataset *d)
 {
     free(d->x);

@@ -8,6 +8,11 @@
  * table, which the handlers installed by lt_install_cleanup_handlers()
  * empty (unlink) on SIGINT/SIGTERM/SIGHUP before the signal's default
  * action runs.
+ *
+ * A commit set (lt_commit_begin / lt_commit_end) makes the outputs of one
+ * command all-or-nothing: while it is open, lt_atomic_commit stages the
+ * finished temporary instead of renaming it, and lt_commit_end renames all
+ * of them (success) or removes all of them (failure).
  */
 #include "lethe/io.h"
 
@@ -238,6 +243,158 @@ static void lt_sync_dir(const char *path)
     free(dir);
 }
 
+/* ---- the commit set -------------------------------------------------------
+ * One per process, used from one thread (a command writes its outputs in
+ * sequence). Staged temporaries stay in the signal table until renamed or
+ * removed, so Ctrl-C while a set is open still leaves no temporary. */
+
+typedef struct {
+    char *path, *tmp; /* tmp NULL: a deferred removal of path */
+    int slot;
+} lt_staged;
+
+static struct {
+    bool open;
+    int n, cap;
+    lt_staged *e;
+    int n_dirs, cap_dirs;
+    char **dirs; /* folders lt_mkdirs created while open, in order */
+} lt_set;
+
+bool lt_commit_active(void) { return lt_set.open; }
+
+lt_status lt_commit_begin(void)
+{
+    if (lt_set.open)
+        return lt_set_error(LT_ERR_STATE, "commit set: one is open already");
+    lt_set.open = true;
+    lt_set.n = lt_set.n_dirs = 0;
+    return LT_OK;
+}
+
+static bool lt_set_grow(void **p, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    int nc = *cap ? 2 * *cap : 16;
+    void *q = realloc(*p, (size_t)nc * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = nc;
+    return true;
+}
+
+static char *lt_set_dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, s, n) : NULL;
+}
+
+/* Add an entry (tmp NULL: a removal); an earlier entry for the same path
+ * is dropped (its temporary removed): the later content wins. Takes over
+ * path and tmp. */
+static lt_status lt_set_add(char *path, char *tmp, int slot)
+{
+    for (int i = 0; i < lt_set.n; i++)
+        if (!strcmp(lt_set.e[i].path, path)) {
+            lt_staged *e = &lt_set.e[i];
+            if (e->tmp) {
+                unlink(e->tmp);
+                lt_tmp_unregister(e->slot);
+            }
+            free(e->path);
+            free(e->tmp);
+            memmove(e, e + 1, (size_t)(lt_set.n - i - 1) * sizeof *e);
+            lt_set.n--;
+            break;
+        }
+    if (!lt_set_grow((void **)&lt_set.e, &lt_set.cap, lt_set.n,
+                     sizeof *lt_set.e)) {
+        lt_status st = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+        if (tmp)
+            unlink(tmp);
+        lt_tmp_unregister(slot);
+        free(path);
+        free(tmp);
+        return st;
+    }
+    lt_set.e[lt_set.n++] = (lt_staged){path, tmp, slot};
+    return LT_OK;
+}
+
+void lt_commit_note_dir(const char *dir)
+{
+    if (!lt_set.open || !lt_set_grow((void **)&lt_set.dirs, &lt_set.cap_dirs,
+                                     lt_set.n_dirs, sizeof *lt_set.dirs))
+        return;
+    char *d = lt_set_dup(dir);
+    if (d)
+        lt_set.dirs[lt_set.n_dirs++] = d;
+}
+
+lt_status lt_remove_output(const char *path)
+{
+    if (!path)
+        return lt_set_error(LT_ERR_ARG, "remove: NULL path");
+    if (!lt_set.open) {
+        if (remove(path) != 0 && errno != ENOENT)
+            return lt_set_error(LT_ERR_IO, "%s: cannot remove: %s", path,
+                                strerror(errno));
+        return LT_OK;
+    }
+    char *p = lt_set_dup(path);
+    if (!p)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    return lt_set_add(p, NULL, -1);
+}
+
+lt_status lt_commit_end(bool commit)
+{
+    if (!lt_set.open)
+        return commit ? lt_set_error(LT_ERR_STATE, "commit set: none is "
+                                     "open") : LT_OK;
+    lt_status st = LT_OK;
+    /* the one way a rename can fail in a folder the temporary was made in:
+     * a folder in the target's place. Refuse before renaming anything. */
+    for (int i = 0; commit && st == LT_OK && i < lt_set.n; i++) {
+        struct stat sb;
+        if (lt_set.e[i].tmp && lstat(lt_set.e[i].path, &sb) == 0 &&
+            S_ISDIR(sb.st_mode))
+            st = lt_set_error(LT_ERR_IO, "%s: cannot write: it is a folder",
+                              lt_set.e[i].path);
+    }
+    for (int i = 0; i < lt_set.n; i++) {
+        lt_staged *e = &lt_set.e[i];
+        if (commit && st == LT_OK) {
+            if (e->tmp && rename(e->tmp, e->path) != 0)
+                st = lt_set_error(LT_ERR_IO, "%s: cannot write: %s", e->path,
+                                  strerror(errno));
+            else if (!e->tmp && remove(e->path) != 0 && errno != ENOENT)
+                st = lt_set_error(LT_ERR_IO, "%s: cannot remove: %s",
+                                  e->path, strerror(errno));
+            else
+                lt_sync_dir(e->path);
+        }
+        if (e->tmp && (!commit || st != LT_OK))
+            unlink(e->tmp); /* gone already when it was renamed */
+        lt_tmp_unregister(e->slot);
+        free(e->path);
+        free(e->tmp);
+    }
+    /* folders made for a failed command: empty ones go, newest first */
+    for (int i = lt_set.n_dirs - 1; i >= 0; i--) {
+        if (!commit || st != LT_OK)
+            rmdir(lt_set.dirs[i]);
+        free(lt_set.dirs[i]);
+    }
+    free(lt_set.e);
+    free(lt_set.dirs);
+    memset(&lt_set, 0, sizeof lt_set);
+    return st;
+}
+
 lt_status lt_atomic_commit(lt_atomic_file *a)
 {
     if (!a)
@@ -251,6 +408,11 @@ lt_status lt_atomic_commit(lt_atomic_file *a)
     if (fclose(a->f) != 0 && !err)
         err = errno ? errno : EIO;
     a->f = NULL;
+    if (!err && lt_set.open) { /* staged: renamed by lt_commit_end */
+        lt_status st = lt_set_add(a->path, a->tmp, a->slot);
+        free(a);
+        return st;
+    }
     if (!err && rename(a->tmp, a->path) != 0)
         err = errno;
     lt_status st = LT_OK;

@@ -103,7 +103,9 @@ lt_status lt_mkdirs(const char *dir)
             continue;
         char c = *s;
         *s = '\0';
-        if (mkdir(p, 0777) != 0 && (errno != EEXIST || !file_is_dir(p)))
+        if (mkdir(p, 0777) == 0)
+            lt_commit_note_dir(p);
+        else if (errno != EEXIST || !file_is_dir(p))
             return lt_set_error(LT_ERR_IO, "%s: cannot create folder %s: %s",
                                 dir, p, errno == EEXIST ? "not a folder"
                                                         : strerror(errno));

@@ -10,6 +10,7 @@
  * handled explicitly, so files are portable across hosts. The writer is in
  * safetensors_write.c.
  */
+#include "lethe/io.h"
 #include "lethe/safetensors.h"
 
 #include <cjson/cJSON.h>
@@ -24,6 +25,14 @@
 #include <unistd.h>
 
 #define ST_MAX_HEADER 100000000LL        /* as the reference implementation */
+/* The most tensors one file may list, and the most JSON values its header
+ * may hold (ST_MAX_VALUES_PER per tensor: object, dtype, shape, offsets,
+ * dims). Checked by a scan of the raw header before cJSON parses it, so a
+ * hostile header of millions of tiny entries (about 15 bytes of cJSON tree
+ * per byte of header) is refused in milliseconds instead of gigabytes. The
+ * largest real checkpoints list a few thousand tensors per file. */
+#define ST_MAX_TENSORS (1 << 17)
+#define ST_MAX_VALUES_PER 16
 #define ST_STAGE_BYTES ((size_t)1 << 20) /* staging buffer for conversion */
 #define ST_META_KEY "__metadata__"
 
@@ -240,14 +249,15 @@ static lt_status st_parse_offsets(const st_header *h, st_info *e,
     int64_t bytes = e->end - e->begin, size = st_types[e->dtype].size;
     if (e->numel < 0 || e->numel > bytes / size || e->numel * size != bytes) {
         char sb[160];
+        bool huge = e->numel < 0 || e->numel > INT64_MAX / size;
         return lt_set_error(LT_ERR_FORMAT, "%s: tensor '%.100s' holds %lld "
                             "bytes, but shape %s of dtype %s needs %s%lld",
                             h->path, e->name, (long long)bytes,
                             lt_shape_fmt(e->ndim, e->shape, sb, sizeof sb),
                             st_types[e->dtype].name,
-                            e->numel < 0 ? "more than " : "",
-                            e->numel < 0 ? (long long)INT64_MAX
-                                         : (long long)(e->numel * size));
+                            huge ? "more than " : "",
+                            huge ? (long long)INT64_MAX
+                                 : (long long)(e->numel * size));
     }
     return LT_OK;
 }
@@ -502,6 +512,48 @@ static lt_status st_read_header(const char *path, int *fd, char **hdr,
     return LT_OK;
 }
 
+/* Count the header's tensors (keys of the root object) and JSON values on
+ * the raw text, without allocating, and refuse a header over the caps. The
+ * counts are upper bounds for valid JSON (every ',' counts as a value);
+ * invalid JSON is left to the parser. */
+static lt_status st_prescan(const char *path, const char *hdr, int64_t n)
+{
+    const int64_t max_values = (int64_t)ST_MAX_TENSORS * ST_MAX_VALUES_PER;
+    int64_t depth = 0, keys = 0, values = 1;
+    bool in_str = false, esc = false;
+    for (int64_t i = 0; i < n; i++) {
+        char c = hdr[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        switch (c) {
+        case '"': in_str = true; break;
+        case '{': case '[': depth++; values++; break;
+        case '}': case ']': depth--; break;
+        case ',': values++; break;
+        case ':': keys += depth == 1; break;
+        default: break;
+        }
+        if (keys > ST_MAX_TENSORS + 1) /* + 1: __metadata__ */
+            return lt_set_error(LT_ERR_FORMAT, "%s: header lists more than "
+                                "%d tensors (the limit; damaged or hostile "
+                                "file?)", path, ST_MAX_TENSORS);
+        if (values > max_values)
+            return lt_set_error(LT_ERR_FORMAT, "%s: header holds more than "
+                                "%lld JSON values (the limit is %d per "
+                                "tensor for %d tensors; damaged or hostile "
+                                "file?)", path, (long long)max_values,
+                                ST_MAX_VALUES_PER, ST_MAX_TENSORS);
+    }
+    return LT_OK;
+}
+
 /* Parse the JSON text; anything but whitespace after it is an error. */
 static lt_status st_parse_json(const char *path, const char *hdr,
                                int64_t hlen, cJSON **root)
@@ -540,6 +592,8 @@ lt_status lt_st_load(const char *path, lt_st_file **out)
     lt_status s = f && (f->path = st_strdup(path))
                       ? st_read_header(path, &fd, &hdr, &hlen, &h.buf_len)
                       : lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    if (s == LT_OK)
+        s = st_prescan(path, hdr, hlen);
     if (s == LT_OK)
         s = st_parse_json(path, hdr, hlen, &root);
     if (s == LT_OK)
@@ -661,4 +715,48 @@ const char *lt_st_meta(const lt_st_file *f, const char *key)
     const st_kv *kv = bsearch(&k, f->meta, (size_t)f->n_meta, sizeof k,
                               st_cmp_kv);
     return kv ? kv->value : NULL;
+}
+
+/* ---- identity of the weights ---------------------------------------------- */
+
+static void st_hash_le64(lt_sha256_ctx *h, int64_t v)
+{
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++)
+        b[k] = (uint8_t)((uint64_t)v >> (8 * k));
+    lt_sha256_update(h, b, 8);
+}
+
+lt_status lt_st_weights_sha256(const char *path, char hex[65])
+{
+    if (!hex)
+        return lt_set_error(LT_ERR_ARG, "weights hash: hex is NULL");
+    lt_st_file *f = NULL;
+    lt_status s = lt_st_load(path, &f);
+    if (s != LT_OK)
+        return s;
+    lt_sha256_ctx h;
+    lt_sha256_init(&h);
+    uint8_t buf[4096];
+    for (int i = 0; i < f->count; i++) { /* f->t is sorted by name */
+        const lt_st_tensor *t = &f->t[i];
+        lt_sha256_update(&h, t->name, strlen(t->name) + 1);
+        st_hash_le64(&h, t->ndim);
+        for (int d = 0; d < t->ndim; d++)
+            st_hash_le64(&h, t->shape[d]);
+        size_t k = 0;
+        for (int64_t j = 0; j < t->numel; j++) {
+            uint32_t u;
+            memcpy(&u, &t->data[j], 4);
+            for (int b = 0; b < 4; b++)
+                buf[k++] = (uint8_t)(u >> (8 * b));
+            if (k == sizeof buf || j + 1 == t->numel) {
+                lt_sha256_update(&h, buf, k);
+                k = 0;
+            }
+        }
+    }
+    lt_sha256_hex(&h, hex);
+    lt_st_free(f);
+    return LT_OK;
 }

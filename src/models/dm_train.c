@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define DM_MAX_META 8 /* extra metadata pairs of lt_dm_train_config */
+
 lt_dm_train_config lt_dm_train_defaults(void)
 {
     return (lt_dm_train_config){.steps = 5000, .batch = 64, .lr = 2e-4f,
@@ -216,10 +218,14 @@ static lt_status save_all(trainer *t, const char *out, const char *state)
 {
     char step[32];
     snprintf(step, sizeof step, "%lld", (long long)t->step);
-    const char *meta[] = {"lethe.dm.steps", step, "lethe.dm.weights", "ema"};
+    const char *meta[2 * (2 + DM_MAX_META)] = {"lethe.dm.steps", step,
+                                               "lethe.dm.weights", "ema"};
+    int n = t->cfg->meta ? t->cfg->n_meta : 0;
+    for (int i = 0; i < 2 * n; i++)
+        meta[4 + i] = t->cfg->meta[i];
     if (save_state(t, state) != LT_OK)
         return lt_last_status();
-    return lt_unet_save_theta(t->u, t->ema, out, t->s, meta, 2);
+    return lt_unet_save_theta(t->u, t->ema, out, t->s, meta, 2 + n);
 }
 
 /* ---- one step --------------------------------------------------------------------- */
@@ -379,6 +385,9 @@ static lt_status check_common(const lt_unet *u, const lt_dm_schedule *s,
         !(cfg->ema < 1))
         return lt_set_error(LT_ERR_ARG, "dm train: lr %g must be > 0 and ema "
                             "%g in [0, 1)", (double)cfg->lr, (double)cfg->ema);
+    if (cfg->meta && (cfg->n_meta < 0 || cfg->n_meta > DM_MAX_META))
+        return lt_set_error(LT_ERR_ARG, "dm train: %d metadata pairs (at "
+                            "most %d)", cfg->n_meta, DM_MAX_META);
     return LT_OK;
 }
 

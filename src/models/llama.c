@@ -59,6 +59,17 @@ static lt_status llama_declare(lt_llama *m, int *idx)
     return lt_params_finalize(&m->params);
 }
 
+double lt_llama_config_numel(const lt_llama_config *c)
+{
+    /* the tensors llama_declare lists, counted the same way */
+    double d = c->hidden_size, f = c->intermediate_size, v = c->vocab_size;
+    double qd = (double)c->n_heads * c->head_dim;
+    double kd = (double)c->n_kv_heads * c->head_dim;
+    double layer = qd * d + 2 * kd * d + d * qd + 3 * f * d + 2 * d;
+    return v * d + (double)c->n_layers * layer + d +
+           (c->tie_word_embeddings ? 0 : v * d);
+}
+
 /* A view of the adjacent weights a, b (and c, may be NULL) as one
  * matrix [rows(a) + rows(b) + rows(c), cols]. */
 static lt_status fuse(lt_tensor *out, const lt_tensor *a, const lt_tensor *b,
@@ -164,6 +175,8 @@ lt_llama *lt_llama_clone(const lt_llama *m)
         return NULL;
     memcpy(c->params.theta, m->params.theta,
            (size_t)m->params.n_total * sizeof(float));
+    memcpy(c->tokenizer_sha256, m->tokenizer_sha256,
+           sizeof c->tokenizer_sha256);
     return c;
 }
 

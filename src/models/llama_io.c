@@ -24,6 +24,8 @@
 #define SINGLE_NAME "model.safetensors"
 #define INDEX_NAME "model.safetensors.index.json"
 #define META_CONFIG "lethe.llama_config"
+#define META_TOKENIZER "lethe.tokenizer_sha256"
+#define MAX_EXTRA_META 8
 
 /* ---- small file helpers ----------------------------------------------------- */
 
@@ -109,6 +111,9 @@ static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
 static lt_status apply_file(lt_llama *m, const lt_st_file *f,
                             const char *path, uint8_t *seen)
 {
+    const char *tok = lt_st_meta(f, META_TOKENIZER);
+    if (tok && strlen(tok) == 64)
+        memcpy(m->tokenizer_sha256, tok, 65);
     for (int i = 0; i < lt_st_count(f); i++)
         if (apply_tensor(m, lt_st_at(f, i), path, seen) != LT_OK)
             return lt_last_status();
@@ -246,31 +251,117 @@ lt_status lt_llama_load_weights(lt_llama *m, const char *path)
 
 /* ---- loading a model -------------------------------------------------------- */
 
-/* The config of a single .safetensors file: its metadata, else
- * config.json in the same directory. */
-static lt_status file_config(const char *path, lt_llama_config *cfg)
+/* The config of the loaded single .safetensors file f: its metadata, else
+ * config.json in the same directory; cfg_what gets the config's source. */
+static lt_status file_config(const lt_st_file *f, const char *path,
+                             lt_llama_config *cfg, char *what, size_t n)
+{
+    const char *meta = lt_st_meta(f, META_CONFIG);
+    if (meta) {
+        snprintf(what, n, "%s (metadata %s)", path, META_CONFIG);
+        return lt_llama_config_parse(meta, what, cfg);
+    }
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path) : 1;
+    snprintf(what, n, "%.*s/%s", dlen, slash ? path : ".", CONFIG_NAME);
+    return exists(what) ? lt_llama_config_load(what, cfg)
+                        : lt_set_error(LT_ERR_FORMAT, "%s: no metadata %s "
+                                       "and no %s beside it", path,
+                                       META_CONFIG, what);
+}
+
+/* Refuse a config that needs more parameters than the weights can hold
+ * (have: values in the file, or bytes of a sharded checkpoint, each value
+ * at least one byte), before anything of the config's size is allocated. */
+static lt_status check_fits(const lt_llama_config *cfg, const char *cfg_what,
+                            double have, const char *unit,
+                            const char *weights)
+{
+    if (lt_llama_config_check(cfg, cfg_what) != LT_OK)
+        return lt_last_status();
+    double need = lt_llama_config_numel(cfg);
+    double head = (double)cfg->vocab_size * cfg->hidden_size;
+    bool tied_file = !cfg->tie_word_embeddings && need - head <= have;
+    if (need > have)
+        return lt_set_error(LT_ERR_FORMAT, "%s: the config (%d layers, "
+                            "hidden_size %d, intermediate_size %d, vocab %d) "
+                            "needs %.0f parameters, but the weights %s hold "
+                            "%.0f %s%s", cfg_what, cfg->n_layers,
+                            cfg->hidden_size, cfg->intermediate_size,
+                            cfg->vocab_size, need, weights, have, unit,
+                            tied_file ? " (the config says "
+                            "tie_word_embeddings is false: is lm_head.weight "
+                            "missing?)" : "");
+    return LT_OK;
+}
+
+/* A single .safetensors file (Lethe's form or a folder's
+ * model.safetensors), read once: config, size check, model, weights. */
+static lt_status load_one_file(const char *path, const lt_llama_config *dcfg,
+                               const char *dcfg_what, lt_llama **out)
 {
     lt_st_file *f = NULL;
     if (lt_st_load(path, &f) != LT_OK)
         return lt_last_status();
-    const char *meta = lt_st_meta(f, META_CONFIG);
+    lt_llama_config cfg;
     char what[4200];
-    lt_status s;
-    if (meta) {
-        snprintf(what, sizeof what, "%s (metadata %s)", path, META_CONFIG);
-        s = lt_llama_config_parse(meta, what, cfg);
+    lt_status s = LT_OK;
+    if (dcfg) {
+        cfg = *dcfg;
+        snprintf(what, sizeof what, "%s", dcfg_what);
     } else {
-        const char *slash = strrchr(path, '/');
-        int dlen = slash ? (int)(slash - path) : 1;
-        snprintf(what, sizeof what, "%.*s/%s", dlen, slash ? path : ".",
-                 CONFIG_NAME);
-        s = exists(what) ? lt_llama_config_load(what, cfg)
-                         : lt_set_error(LT_ERR_FORMAT, "%s: no metadata %s "
-                                        "and no %s beside it", path,
-                                        META_CONFIG, what);
+        s = file_config(f, path, &cfg, what, sizeof what);
     }
+    double have = 0;
+    for (int i = 0; i < lt_st_count(f); i++)
+        have += (double)lt_st_at(f, i)->numel;
+    if (s == LT_OK)
+        s = check_fits(&cfg, what, have, "values", path);
+    lt_llama *m = NULL;
+    uint8_t *seen = NULL;
+    if (s == LT_OK)
+        s = lt_llama_create(&cfg, &m);
+    if (s == LT_OK && !(seen = calloc((size_t)m->params.count + 1, 1)))
+        s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
+    if (s == LT_OK)
+        s = apply_file(m, f, path, seen);
+    if (s == LT_OK)
+        s = check_all_seen(m, seen, path);
+    free(seen);
     lt_st_free(f);
-    return s;
+    if (s != LT_OK) {
+        lt_llama_free(m);
+        return s;
+    }
+    *out = m;
+    return LT_OK;
+}
+
+/* The index's metadata total_size (bytes) into *bytes, -1 when it has
+ * none; errors name the index. */
+static lt_status index_total_size(const char *index, double *bytes)
+{
+    char *text = NULL;
+    *bytes = -1;
+    if (lt_read_file(index, &text, NULL) != LT_OK)
+        return lt_last_status();
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
+    if (!root) {
+        int line = 1;
+        for (const char *p = text; end && p < end; p++)
+            line += *p == '\n';
+        free(text);
+        return lt_set_error(LT_ERR_FORMAT, "%s: malformed JSON at line %d",
+                            index, line);
+    }
+    free(text);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(meta, "total_size");
+    if (cJSON_IsNumber(t) && t->valuedouble >= 0)
+        *bytes = t->valuedouble;
+    cJSON_Delete(root);
+    return LT_OK;
 }
 
 lt_status lt_llama_load(const char *path, lt_llama **out)
@@ -278,14 +369,23 @@ lt_status lt_llama_load(const char *path, lt_llama **out)
     if (!out || !path)
         return lt_set_error(LT_ERR_ARG, "llama_load: NULL argument");
     *out = NULL;
+    if (!is_dir(path))
+        return load_one_file(path, NULL, NULL, out);
     lt_llama_config cfg;
-    char file[4200];
-    lt_status s;
-    if (is_dir(path))
-        s = join(file, sizeof file, path, CONFIG_NAME)
-                ? lt_llama_config_load(file, &cfg) : lt_last_status();
-    else
-        s = file_config(path, &cfg);
+    char conf[4200], file[4200];
+    if (!join(conf, sizeof conf, path, CONFIG_NAME) ||
+        lt_llama_config_load(conf, &cfg) != LT_OK ||
+        !join(file, sizeof file, path, SINGLE_NAME))
+        return lt_last_status();
+    if (exists(file))
+        return load_one_file(file, &cfg, conf, out);
+    lt_status s = LT_OK;
+    if (join(file, sizeof file, path, INDEX_NAME) && exists(file)) {
+        double bytes;
+        s = index_total_size(file, &bytes);
+        if (s == LT_OK && bytes >= 0)
+            s = check_fits(&cfg, conf, bytes, "bytes", file);
+    }
     lt_llama *m = NULL;
     if (s == LT_OK)
         s = lt_llama_create(&cfg, &m);
@@ -301,8 +401,15 @@ lt_status lt_llama_load(const char *path, lt_llama **out)
 
 /* ---- saving ------------------------------------------------------------------ */
 
+/* Extra metadata pairs for every file written (lt_llama_save_meta). */
+typedef struct {
+    const char *const *kv;
+    int n;
+} save_meta;
+
 static lt_status save_file(const lt_llama *m, const char *path, int first,
-                           int count, const char *config_json)
+                           int count, const char *config_json,
+                           const save_meta *x)
 {
     lt_st_tensor *t = calloc((size_t)count + 1, sizeof *t);
     if (!t)
@@ -310,8 +417,17 @@ static lt_status save_file(const lt_llama *m, const char *path, int first,
     for (int i = 0; i < count; i++)
         t[i] = lt_st_entry(m->params.p[first + i].name,
                            &m->params.p[first + i].t);
-    const char *meta[4] = {"format", "pt", META_CONFIG, config_json};
-    lt_status s = lt_st_save(path, t, count, meta, config_json ? 2 : 1);
+    const char *meta[2 * (2 + MAX_EXTRA_META)] = {"format", "pt"};
+    int n = 1;
+    if (config_json) {
+        meta[2 * n] = META_CONFIG;
+        meta[2 * n++ + 1] = config_json;
+    }
+    for (int i = 0; i < x->n; i++, n++) {
+        meta[2 * n] = x->kv[2 * i];
+        meta[2 * n + 1] = x->kv[2 * i + 1];
+    }
+    lt_status s = lt_st_save(path, t, count, meta, n);
     free(t);
     return s;
 }
@@ -364,7 +480,8 @@ static lt_status save_index(const lt_llama *m, const char *dir,
     return s;
 }
 
-static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
+static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max,
+                              const save_meta *x)
 {
     int n = plan_shards(m, max, NULL);
     int *first = calloc((size_t)n + 1, sizeof *first);
@@ -377,7 +494,8 @@ static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
         snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", k + 1,
                  n);
         s = join(path, sizeof path, dir, name)
-                ? save_file(m, path, first[k], first[k + 1] - first[k], NULL)
+                ? save_file(m, path, first[k], first[k + 1] - first[k], NULL,
+                            x)
                 : lt_last_status();
     }
     if (s == LT_OK)
@@ -386,35 +504,50 @@ static lt_status save_sharded(const lt_llama *m, const char *dir, int64_t max)
     return s;
 }
 
-static lt_status save_dir(const lt_llama *m, const char *dir, int64_t max)
+static lt_status save_dir(const lt_llama *m, const char *dir, int64_t max,
+                          const save_meta *x)
 {
-    if (!is_dir(dir) && mkdir(dir, 0777) != 0)
-        return lt_set_error(LT_ERR_IO, "%s: cannot create directory: %s", dir,
-                            strerror(errno));
+    if (!is_dir(dir)) {
+        if (mkdir(dir, 0777) != 0)
+            return lt_set_error(LT_ERR_IO, "%s: cannot create directory: %s",
+                                dir, strerror(errno));
+        lt_commit_note_dir(dir);
+    }
     char single[4200], index[4200], config[4200];
     if (!join(single, sizeof single, dir, SINGLE_NAME) ||
         !join(index, sizeof index, dir, INDEX_NAME) ||
         !join(config, sizeof config, dir, CONFIG_NAME))
         return lt_last_status();
     bool shard = max > 0 && 4 * m->params.n_total > max;
-    lt_status s = shard ? save_sharded(m, dir, max)
-                        : save_file(m, single, 0, m->params.count, NULL);
+    lt_status s = shard ? save_sharded(m, dir, max, x)
+                        : save_file(m, single, 0, m->params.count, NULL, x);
     if (s == LT_OK) /* the loader prefers model.safetensors: drop stale */
-        remove(shard ? single : index);
+        s = lt_remove_output(shard ? single : index);
     return s == LT_OK ? lt_llama_config_save(&m->cfg, config) : s;
+}
+
+lt_status lt_llama_save_meta(const lt_llama *m, const char *path,
+                             int64_t max_shard_bytes, const char *const *meta,
+                             int n_meta)
+{
+    if (!m || !path || !*path || n_meta < 0 || (n_meta && !meta))
+        return lt_set_error(LT_ERR_ARG, "llama_save: NULL argument");
+    if (n_meta > MAX_EXTRA_META)
+        return lt_set_error(LT_ERR_ARG, "%s: more than %d extra metadata "
+                            "pairs", path, MAX_EXTRA_META);
+    save_meta x = {meta, n_meta};
+    if (!ends_with(path, ".safetensors"))
+        return save_dir(m, path, max_shard_bytes, &x);
+    char *cfg = lt_llama_config_json(&m->cfg, false);
+    if (!cfg)
+        return lt_last_status();
+    lt_status s = save_file(m, path, 0, m->params.count, cfg, &x);
+    cJSON_free(cfg);
+    return s;
 }
 
 lt_status lt_llama_save(const lt_llama *m, const char *path,
                         int64_t max_shard_bytes)
 {
-    if (!m || !path || !*path)
-        return lt_set_error(LT_ERR_ARG, "llama_save: NULL argument");
-    if (!ends_with(path, ".safetensors"))
-        return save_dir(m, path, max_shard_bytes);
-    char *cfg = lt_llama_config_json(&m->cfg, false);
-    if (!cfg)
-        return lt_last_status();
-    lt_status s = save_file(m, path, 0, m->params.count, cfg);
-    cJSON_free(cfg);
-    return s;
+    return lt_llama_save_meta(m, path, max_shard_bytes, NULL, 0);
 }

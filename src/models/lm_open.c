@@ -1,13 +1,17 @@
 /*
  * lm_open.c - a language model with the tokenizer saved beside it
  * (lethe/lm.h): where that tokenizer lives, loading the pair with a check
- * that their vocabularies agree, the padding id with its EOS fallback,
- * saving the pair, and a model config that fits a tokenizer.
+ * that their vocabularies agree and that the tokenizer is the very file
+ * the model was saved with (its SHA-256 in the model's metadata), the
+ * padding id with its EOS fallback, saving the pair, and a model config
+ * that fits a tokenizer.
  */
 #include "lethe/fileset.h"
+#include "lethe/io.h"
 #include "lethe/lm.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +30,29 @@ void lt_lm_tokenizer_path(const char *model, char *buf, size_t n)
         snprintf(buf, n, "%s/tokenizer.json", model);
 }
 
+lt_status lt_lm_check_pair(const lt_llama *m, const char *model,
+                           const char *tok)
+{
+    if (!m || !model || !tok)
+        return lt_set_error(LT_ERR_ARG, "lm pair: NULL argument");
+    if (!m->tokenizer_sha256[0])
+        return LT_OK; /* an older checkpoint: nothing recorded */
+    char *text = NULL, hex[65];
+    size_t len = 0;
+    if (lt_read_file(tok, &text, &len) != LT_OK)
+        return lt_last_status();
+    lt_sha256(text, len, hex);
+    free(text);
+    if (strcmp(hex, m->tokenizer_sha256))
+        return lt_set_error(LT_ERR_FORMAT, "tokenizer %s is not the one "
+                            "model %s was saved with (its SHA-256 is "
+                            "%.16s..., the model records %.16s...): save "
+                            "the model and its tokenizer again together, or "
+                            "name a tokenizer with --tokenizer", tok, model,
+                            hex, m->tokenizer_sha256);
+    return LT_OK;
+}
+
 lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
                      lt_tokenizer **t)
 {
@@ -39,6 +66,11 @@ lt_status lt_lm_open(const char *model, const char *tok, lt_llama **m,
     lt_status st = lt_llama_load(model, m);
     if (st == LT_OK)
         st = lt_tokenizer_load(tok, t);
+    /* the pair beside each other must be the one saved together (a crash
+     * between the two renames, or a file copied over one of them); a
+     * tokenizer named by the caller is the caller's choice */
+    if (st == LT_OK && tok == def && (*m)->tokenizer_sha256[0])
+        st = lt_lm_check_pair(*m, model, tok);
     if (st == LT_OK && lt_tokenizer_vocab_size(*t) != (*m)->cfg.vocab_size)
         st = lt_set_error(LT_ERR_FORMAT, "tokenizer %s has %d tokens but "
                           "model %s has a vocabulary of %d", tok,
@@ -70,15 +102,29 @@ lt_status lt_lm_save(const lt_llama *m, const lt_tokenizer *t,
         n = sizeof buf;
     }
     lt_lm_tokenizer_path(out, tok_path, n);
+    /* the tokenizer's exact bytes (those lt_tokenizer_save writes), whose
+     * hash goes into the model's metadata */
+    char *json = lt_tokenizer_to_json(t), hex[65];
+    if (!json)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", tok_path);
+    size_t len = strlen(json);
+    lt_sha256(json, len, hex);
+    const char *meta[2] = {"lethe.tokenizer_sha256", hex};
+    lt_status st;
     if (!lm_ends_with(out, ".safetensors")) { /* a folder: the model makes it */
-        lt_status st = lt_llama_save(m, out, 0);
-        return st == LT_OK ? lt_tokenizer_save(t, tok_path) : st;
+        st = lt_llama_save_meta(m, out, 0, meta, 1);
+        if (st == LT_OK)
+            st = lt_write_file_atomic(tok_path, json, len);
+        free(json);
+        return st;
     }
     /* A file: the tokenizer first, so that a model file is never there
      * without its tokenizer (not even after a crash between the two). */
     bool had = access(tok_path, F_OK) == 0;
-    lt_status st = lt_tokenizer_save(t, tok_path);
-    if (st == LT_OK && (st = lt_llama_save(m, out, 0)) != LT_OK && !had)
+    st = lt_write_file_atomic(tok_path, json, len);
+    free(json);
+    if (st == LT_OK && (st = lt_llama_save_meta(m, out, 0, meta, 1)) != LT_OK &&
+        !had && !lt_commit_active())
         remove(tok_path); /* keeps the error */
     return st;
 }

@@ -1,11 +1,16 @@
 /*
  * trainer.c - the supervised training loop of the classifiers (shuffled
  * minibatches, augmentation, cross-entropy, backward, optional clipping, an
- * optimizer step under a learning-rate schedule) and evaluation.
+ * optimizer step under a learning-rate schedule) and evaluation, and the
+ * JSON record of a training run (lt_train_save_json).
  */
+#include "lethe/io.h"
 #include "lethe/train.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,4 +173,29 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     free(st.y);
     free(st.perm);
     return rc;
+}
+
+lt_status lt_train_save_json(const char *path, const lt_train_record *r)
+{
+    if (!path || !r || !r->report)
+        return lt_set_error(LT_ERR_ARG, "train json: NULL argument");
+    cJSON *j = cJSON_CreateObject();
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+    bool ok = j && cJSON_AddStringToObject(j, "command", r->command ? r->command : "") &&
+              cJSON_AddStringToObject(j, "model", r->model ? r->model : "") &&
+              cJSON_AddStringToObject(j, "data", r->data ? r->data : "") &&
+              cJSON_AddStringToObject(j, "out", r->out ? r->out : "") &&
+              cJSON_AddStringToObject(j, "seed", seed) &&
+              cJSON_AddNumberToObject(j, "epochs", r->epochs) &&
+              cJSON_AddNumberToObject(j, "threads", r->threads) &&
+              cJSON_AddNumberToObject(j, "train_loss", r->report->train_loss) &&
+              cJSON_AddNumberToObject(j, "test_loss", r->report->test_loss) &&
+              cJSON_AddNumberToObject(j, "test_accuracy", r->report->test_acc) &&
+              cJSON_AddNumberToObject(j, "train_seconds", r->report->seconds) &&
+              cJSON_AddNumberToObject(j, "arena_peak_bytes",
+                                      (double)r->report->arena_peak) &&
+              cJSON_AddStringToObject(j, "commit", r->commit ? r->commit : "") &&
+              cJSON_AddStringToObject(j, "version", r->version ? r->version : "");
+    return lt_json_save(path, j, ok);
 }

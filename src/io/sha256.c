@@ -1,0 +1,102 @@
+/*
+ * sha256.c - SHA-256 (FIPS 180-4) of a byte buffer, for the identities
+ * Lethe records in its artefacts: the hash of the tokenizer a language
+ * model was saved with (checked when the pair is loaded) and `lethe hash`
+ * of a checkpoint's tensors. Small and portable; not for secrets.
+ */
+#include "lethe/io.h"
+
+#include <string.h>
+
+static const uint32_t lt_sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+    0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static uint32_t lt_ror(uint32_t x, int n) { return x >> n | x << (32 - n); }
+
+static void lt_sha_block(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = lt_ror(w[i - 15], 7) ^ lt_ror(w[i - 15], 18) ^
+                      w[i - 15] >> 3;
+        uint32_t s1 = lt_ror(w[i - 2], 17) ^ lt_ror(w[i - 2], 19) ^
+                      w[i - 2] >> 10;
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5],
+             g = h[6], k = h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = k + (lt_ror(e, 6) ^ lt_ror(e, 11) ^ lt_ror(e, 25)) +
+                      ((e & f) ^ (~e & g)) + lt_sha_k[i] + w[i];
+        uint32_t t2 = (lt_ror(a, 2) ^ lt_ror(a, 13) ^ lt_ror(a, 22)) +
+                      ((a & b) ^ (a & c) ^ (b & c));
+        k = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d;
+    h[4] += e, h[5] += f, h[6] += g, h[7] += k;
+}
+
+void lt_sha256_init(lt_sha256_ctx *s)
+{
+    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+                                   0xa54ff53a, 0x510e527f, 0x9b05688c,
+                                   0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, h0, sizeof h0);
+    s->n = 0;
+    s->fill = 0;
+}
+
+void lt_sha256_update(lt_sha256_ctx *s, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    s->n += n;
+    while (n) {
+        size_t k = 64 - s->fill < n ? 64 - s->fill : n;
+        memcpy(s->buf + s->fill, p, k);
+        s->fill += k, p += k, n -= k;
+        if (s->fill == 64) {
+            lt_sha_block(s->h, s->buf);
+            s->fill = 0;
+        }
+    }
+}
+
+void lt_sha256_hex(lt_sha256_ctx *s, char hex[65])
+{
+    uint64_t bits = s->n * 8;
+    uint8_t pad = 0x80, zero = 0, len[8];
+    lt_sha256_update(s, &pad, 1);
+    while (s->fill != 56)
+        lt_sha256_update(s, &zero, 1);
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)(bits >> (56 - 8 * i));
+    lt_sha256_update(s, len, 8);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        uint8_t b = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+        hex[2 * i] = digits[b >> 4];
+        hex[2 * i + 1] = digits[b & 15];
+    }
+    hex[64] = '\0';
+}
+
+void lt_sha256(const void *data, size_t n, char hex[65])
+{
+    lt_sha256_ctx s;
+    lt_sha256_init(&s);
+    lt_sha256_update(&s, data, n);
+    lt_sha256_hex(&s, hex);
+}
