@@ -103,7 +103,8 @@ LT_API void lt_report_free(lt_report *r);
 LT_API lt_table_row *lt_table_add_row(lt_table *t);
 /* The row whose text column col equals text, or NULL. */
 LT_API lt_table_row *lt_table_find(const lt_table *t, int col, const char *text);
-/* Append one run (v[c] for every column; text columns ignored). */
+/* Append one run: v has LT_TABLE_MAX_COLS entries, v[c] for column c
+ * (text columns and those past the table's last are ignored). */
 LT_API lt_status lt_table_row_add_run(lt_table_row *row, const double *v);
 /* Mean and sample std (n - 1; 0 for one run) of column c over the runs
  * whose value is not NaN; NaN when there are none. */

@@ -244,7 +244,7 @@ static lt_status per_class_table(dm_eval *e, lt_report *r, bool *all_pass)
     for (int k = 0; t && k < e->K; k++) {
         lt_class_sample_metrics m;
         int64_t pc = e->c->per_class;
-        double v[9] = {NAN}, fd = NAN, fl = NAN;
+        double v[LT_TABLE_MAX_COLS] = {NAN}, fd = NAN, fl = NAN;
         int32_t cl = k;
         float *rf = NULL;
         lt_status st = lt_class_sample_metrics_compute(
@@ -265,7 +265,7 @@ static lt_status per_class_table(dm_eval *e, lt_report *r, bool *all_pass)
         snprintf(row->text[8], LT_TABLE_TEXT, "%s", pass ? "yes" : "NO");
         double w[9] = {NAN, m.accuracy, real[k], m.accuracy / real[k],
                        m.entropy, m.target_prob, fd, fl, NAN};
-        memcpy(v, w, sizeof v);
+        memcpy(v, w, sizeof w);
         lt_table_row_add_run(row, v);
     }
     return t ? LT_OK : lt_last_status();
@@ -291,7 +291,9 @@ lt_status lt_bench_dm_check_row(lt_table *t, const char *name, double v,
         return lt_last_status();
     snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
     snprintf(row->text[4], LT_TABLE_TEXT, "%s", pass);
-    double w[5] = {NAN, v, ref, ref != 0 && !isnan(ref) ? v / ref : NAN, NAN};
+    double w[LT_TABLE_MAX_COLS] = {NAN, v, ref,
+                                   ref != 0 && !isnan(ref) ? v / ref : NAN,
+                                   NAN};
     return lt_table_row_add_run(row, w);
 }
 

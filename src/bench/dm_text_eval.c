@@ -323,8 +323,9 @@ static lt_status class_table(dm_text_eval *e, int j, lt_report *r,
                  j ? lt_canvas_object_at(k)->label
                    : lt_canvas_style_at(k)->name);
         snprintf(row->text[5], LT_TABLE_TEXT, "%s", pass ? "yes" : "NO");
-        double v[6] = {NAN, fake[k], real[k], fake[k] / real[k],
-                       cnt ? ent / (double)cnt : NAN, NAN};
+        double v[LT_TABLE_MAX_COLS] = {NAN, fake[k], real[k],
+                                       fake[k] / real[k],
+                                       cnt ? ent / (double)cnt : NAN, NAN};
         s = lt_table_row_add_run(row, v);
     }
     if (s == LT_OK && !t)

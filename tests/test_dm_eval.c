@@ -1,12 +1,15 @@
 /*
- * test_dm_text_eval.c - the acceptance report of text diffusion models
+ * test_dm_eval.c - the acceptance reports of diffusion models; for text
  * (lt_bench_dm_text_eval) on a small FashionCanvas with untrained models:
  * its tables have a row per style, per object and per check; the real
  * accuracies it reports equal those of the classification-set path
  * (lt_dataset_load "canvas-object:DIR" + lt_evaluate); the sample it
  * returns for a pair is the sampler's output for that pair's canonical
  * prompt at that index (so prompts and order are as documented); an
- * untrained model is not accepted; bad settings are refused.
+ * untrained model is not accepted; bad settings are refused. And the
+ * class models' report (lt_bench_dm_eval) on an untrained cond:xs: its
+ * tables are complete and its real accuracies are the committed
+ * evaluator B's, as models/README.md lists them.
  */
 #include "lt_test.h"
 
@@ -29,7 +32,7 @@ static void save_classifier(const char *what, int classes, const char *path)
         return;
     lt_model_init(m, 3);
     const char *meta[] = {"lethe.data", what};
-    LT_CHECK(lt_model_save(m, path, meta, 2) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_model_save(m, path, meta, 1) == LT_OK, "%s", lt_last_error());
     lt_model_free(m);
 }
 
@@ -217,6 +220,43 @@ LT_TEST(dm_text_eval_refuses)
     LT_CHECK(lt_bench_dm_text_eval(&c, &r, NULL) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "object classifier"), "%s",
              lt_last_error());
+    lt_report_free(&r);
+}
+
+LT_TEST(dm_class_eval_report)
+{
+    static const double real_b[10] = {86.4, 97.7, 88.2, 89.8, 86.2,
+                                      96.9, 68.7, 97.3, 98.3, 95.5};
+    char path[600];
+    snprintf(path, sizeof path, "%s/cond.safetensors", lt_test_tmpdir());
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    LT_CHECK(lt_unet_create("cond:xs", &u) == LT_OK &&
+                 lt_dm_schedule_make("linear", 1000, &s) == LT_OK,
+             "%s", lt_last_error());
+    if (!u)
+        return;
+    lt_unet_init(u, 2);
+    LT_CHECK(lt_unet_save(u, path, &s, NULL, 0) == LT_OK, "%s",
+             lt_last_error());
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    lt_bench_dm_cfg c = lt_bench_dm_defaults();
+    c.model = path;
+    c.classifier = LT_GOLDEN_DIR "/../../" LT_FMNIST_EVAL_B;
+    c.per_class = 4;
+    c.sample.steps = 1;
+    lt_report r = {0};
+    LT_CHECK(lt_bench_dm_eval(&c, &r, NULL) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(r.n_tables == 2 && r.tables[0].n_rows == 10 &&
+                 r.tables[1].n_rows == 5 &&
+                 !strcmp(lt_report_get(&r, "accepted"), "no"),
+             "tables %d, accepted '%s'", r.n_tables,
+             lt_report_get(&r, "accepted"));
+    for (int k = 0; r.n_tables == 2 && k < 10; k++)
+        LT_CHECK(fabs(r.tables[0].rows[k].v[0][2] - real_b[k]) < 0.05 + 1e-9,
+                 "class %d: real accuracy %g, models/README.md says %g", k,
+                 r.tables[0].rows[k].v[0][2], real_b[k]);
     lt_report_free(&r);
 }
 
