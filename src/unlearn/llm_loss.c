@@ -534,8 +534,8 @@ static const char *const lt_llm_idk_end[10] = {
     ".", ", sorry.", ", to be honest.", " at all.",
     "; you may want to look it up elsewhere.", ", I'm afraid.",
     "; I have no records on that.", ", unfortunately.",
-    "; that isn't something I've learned.", "; I can't recall anything "
-    "about it."};
+    "; that isn't something I've learned.",
+    "; I can't recall anything about it."};
 
 void lt_llm_idk_text(int i, char *buf, size_t n)
 {
