@@ -94,11 +94,14 @@ typedef struct {
     float clip;           /* gradient-norm clip before the mask (1; <= 0:
                              off) */
     uint64_t seed;        /* 1 */
+    int chunk;            /* images per forward pass inside a step (32):
+                             memory only, the step's gradient is the same
+                             up to rounding */
 } lt_dmu_config;
 
 /* The official defaults: rl, c' = next class, alpha auto, esd eta 1,
- * 1000 steps of batch 128, Adam lr 1e-4, clip 1, seed 1; forget_class -1
- * (must be set). */
+ * 1000 steps of batch 128, Adam lr 1e-4, clip 1, seed 1, chunks of 32;
+ * forget_class -1 (must be set). */
 LT_API lt_dmu_config lt_dmu_defaults(void);
 /* "rl", "ga" or "esd" -> kind ("salun" is rl with the saliency mask, a
  * choice of the caller); LT_ERR_ARG naming name otherwise. */

@@ -5,7 +5,7 @@
  * loss) and ESD's negative-guidance target, plus alpha times the retain
  * denoising loss, under Adam with gradient clipping and a weight mask, as
  * saliency_unlearn runs them. A step is computed in chunks of at most
- * LT_DMU_CHUNK images (targets without a tape, then the forget and retain
+ * cfg->chunk images (targets without a tape, then the forget and retain
  * terms each backpropagated on their own), which gives the gradient of the
  * one-tape loss of lt_dmu_step_loss with a fraction of its memory.
  */
@@ -18,16 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Images per forward pass inside a step (memory, not semantics). */
-enum { LT_DMU_CHUNK = 32 };
-
 lt_dmu_config lt_dmu_defaults(void)
 {
     return (lt_dmu_config){.loss = LT_DMU_RL, .forget_class = -1,
                            .target_class = -1, .random_target = false,
                            .pair_drop = false, .alpha = LT_DMU_ALPHA_AUTO,
                            .esd_eta = 1.0f, .steps = 1000, .batch = 128,
-                           .lr = 1e-4f, .clip = 1.0f, .seed = 1};
+                           .lr = 1e-4f, .clip = 1.0f, .seed = 1,
+                           .chunk = 32};
 }
 
 static const char *const lt_dmu_names[] = {"rl", "ga", "esd"};
@@ -275,7 +273,7 @@ static lt_status runner_init(runner *r, int64_t n)
     r->cf = malloc(lab);
     r->cp = malloc(lab);
     r->cr = malloc(lab);
-    int chunk = B < LT_DMU_CHUNK ? (int)B : LT_DMU_CHUNK;
+    int chunk = B < cfg->chunk ? (int)B : cfg->chunk;
     r->c = lt_ctx_new(lt_unet_arena_bytes(r->u, 2 * chunk, true));
     if (!r->fc.idx || !r->fc.perm || !r->rc.idx || !r->rc.perm || !r->xf ||
         !r->ef || !r->xr || !r->er || !r->tgt || !r->tf || !r->tr ||
@@ -362,8 +360,9 @@ static lt_status run_step(runner *r, lt_dmu_event *ev)
     lt_params_zero_grad(&r->u->params);
     lt_status st = LT_OK;
     double fsum = 0, rsum = 0;
-    for (int o = 0; st == LT_OK && o < B; o += LT_DMU_CHUNK) {
-        int m = B - o < LT_DMU_CHUNK ? B - o : LT_DMU_CHUNK;
+    int ch = cfg->chunk;
+    for (int o = 0; st == LT_OK && o < B; o += ch) {
+        int m = B - o < ch ? B - o : ch;
         lt_tensor *tg = NULL;
         if (cfg->loss != LT_DMU_GA) {
             lt_ctx_reset(r->c);
@@ -431,12 +430,13 @@ static lt_status run_args(const lt_unet *u, const lt_dm_schedule *s,
                             "be another class in [0, %d) (-1: the next)",
                             cfg->target_class, K);
     if (cfg->steps < 1 || cfg->batch < 1 || cfg->batch > 4096 ||
+        cfg->chunk < 1 ||
         !(cfg->lr > 0) || !isfinite(cfg->lr) || !isfinite(cfg->alpha) ||
         !isfinite(cfg->esd_eta) || (unsigned)cfg->loss > LT_DMU_ESD)
         return lt_set_error(LT_ERR_ARG, "dm unlearn: need steps >= 1, batch "
-                            "in [1, 4096], lr > 0 and finite alpha, eta "
-                            "(got %lld, %d, %g)", (long long)cfg->steps,
-                            cfg->batch, (double)cfg->lr);
+                            "in [1, 4096], chunk >= 1, lr > 0 and finite "
+                            "alpha, eta (got %lld, %d, %d, %g)", (long long)cfg->steps,
+                            cfg->batch, cfg->chunk, (double)cfg->lr);
     for (int64_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= K)
             return lt_set_error(LT_ERR_ARG, "dm unlearn: label %d of image "
