@@ -4,9 +4,8 @@
  * transcription of the official code (tests/golden/gen_dm_unlearn.py) on
  * the UNet twin of gen_unet.py; the saliency mask against a direct
  * recomputation (one tape per batch, torch's clip rule, a sort for the
- * top half); masked weights bit-identical after unlearning; determinism;
- * the bad-argument errors; and a short run that raises the forgotten
- * class's loss more than the retained classes'.
+ * top half); chunked steps equal one pass; masked weights bit-identical
+ * after unlearning; determinism; the bad-argument errors.
  */
 #include "dm_test.h"
 #include "lethe/dm_unlearn.h"
