@@ -34,14 +34,14 @@
  *      summed, batch mean, 10% null-class dropout as the code's loss
  *      function does by default);
  *   esd: MSE_mean(e(x_t | c_f), e*(x_t | null) - eta (e*(x_t | c_f) -
- *      e*(x_t | null))) with e* a frozen copy of the starting weights and
- *      x_t from forget-class images noised to a random t (see
- *      docs/diffusion-unlearning.md: the official ESD samples x_t with
- *      the model itself);
- *   plus alpha times the official denoising loss on a retain batch
- *   (pixel-summed, batch mean, 10% null-class dropout, the training loss)
- *   for rl and ga (esd has no retain term in the code; alpha applies to
- *   it too when set > 0 explicitly... see lt_dmu_defaults).
+ *      e*(x_t | null))) with e* a frozen copy of the starting weights, on
+ *      forget-class images noised to antithetic t (the official train_esd
+ *      reaches x_t by partial DDIM sampling with the model itself: see
+ *      docs/diffusion-unlearning.md);
+ *   plus, for rl and ga, alpha times the official denoising loss on a
+ *   retain batch (pixel-summed, batch mean, the model's 10% null-class
+ *   dropout: the training loss). esd has no retain term (nor has
+ *   train_esd).
  * Then: gradient norm clipped to clip (1), the gradient multiplied by the
  * mask, Adam (lr 1e-4, betas 0.9/0.999, eps 1e-8, no weight decay; a
  * masked weight and its Adam moments never change: lt_optim_step's

@@ -179,7 +179,7 @@ lt_tensor *lt_dmu_step_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
     lt_tensor *l = forget_term(c, u, s, cfg, b, 0, b->B, target, training);
     if (l && forget)
         *forget = l->data[0];
-    float alpha = lt_dmu_alpha(cfg, u);
+    float alpha = cfg->loss == LT_DMU_ESD ? 0 : lt_dmu_alpha(cfg, u);
     if (l && retain)
         *retain = 0;
     if (l && has_retain(b, alpha)) {
