@@ -70,6 +70,13 @@ static int parse(int argc, char **argv, opts *o)
                 "salun, rl, ga, esd)\n", o->method);
         return 2;
     }
+    if (c->loss != LT_DMU_RL &&
+        (c->random_target || c->pair_drop || c->target_class >= 0)) {
+        fprintf(stderr, "lethe dm unlearn: --target-class, --random-target "
+                "and --pair-drop shape the rl loss (salun, rl), not "
+                "--method %s\n", o->method);
+        return 2;
+    }
     if (!o->mask)
         o->mask = salun ? "saliency:0.5" : "none";
     c->forget_class = o->forget;
