@@ -103,7 +103,8 @@ expect_error "dm unlearn needs a class" "--forget-class K and --out FILE are req
 expect_error "dm unlearn target is the forgotten class" "--target-class 3: expected another class" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --target-class 3 --out "$T/dmx.safetensors"
 expect_error "dm unlearn rl options with ga" "shape the rl loss (salun, rl), not --method ga" \
-  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method ga --pair-drop --out "$T/dmx.safetensors"
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method ga --pair-drop \
+  --data "fashion-mnist:$T/fmdm" --steps 1 --batch 2 --out "$T/dmx.safetensors"
 expect_error "dm unlearn bad mask" "mask half: unknown" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --data "fashion-mnist:$T/fmdm" --forget-class 3 \
   --mask half --out "$T/dmx.safetensors"
