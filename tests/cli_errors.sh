@@ -88,6 +88,33 @@ expect_error "dm sample unknown guidance" "guidance 'cfg': unknown" \
 expect_error "dm sample output is the model" "is the same file as --model" \
   "$LETHE" dm sample --model "$T/dm.safetensors" --out "$T/dm.safetensors.npy" \
   --npy "$T/dm.safetensors"
+if "$LETHE" dm unlearn --model "$T/dm.safetensors" --data "fashion-mnist:$T/fmdm" \
+     --forget-class 3 --method salun --steps 2 --batch 4 --mask-batch 8 \
+     --out "$T/dmu.safetensors" >"$T/out" 2>"$T/err" && [ -s "$T/dmu.safetensors" ] &&
+   grep -q "mask saliency:0.5, class 3 forgotten" "$T/out" &&
+   grep -q "lethe.dmu.method" "$T/dmu.safetensors"
+then ok "dm unlearn salun (2 steps)"; else bad "dm unlearn"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn unknown method" "--method sa: unknown (known: salun, rl, ga, esd)" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa --out "$T/dmx.safetensors"
+expect_error "dm unlearn class out of range" "--forget-class 10: expected 0..9" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 10 --out "$T/dmx.safetensors"
+expect_error "dm unlearn needs a class" "--forget-class K and --out FILE are required" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --out "$T/dmx.safetensors"
+expect_error "dm unlearn target is the forgotten class" "--target-class 3: expected another class" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --target-class 3 --out "$T/dmx.safetensors"
+expect_error "dm unlearn rl options with ga" "shape the rl loss (salun, rl), not --method ga" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method ga --pair-drop \
+  --data "fashion-mnist:$T/fmdm" --steps 1 --batch 2 --out "$T/dmx.safetensors"
+expect_error "dm unlearn bad mask" "mask half: unknown" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --data "fashion-mnist:$T/fmdm" --forget-class 3 \
+  --mask half --out "$T/dmx.safetensors"
+expect_error "dm unlearn soft mask" "takes saliency:R, random:R or none" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --data "fashion-mnist:$T/fmdm" --forget-class 3 \
+  --mask soft:0.5 --out "$T/dmx.safetensors"
+expect_error "dm unlearn missing model" "$T/none.safetensors" \
+  "$LETHE" dm unlearn --model "$T/none.safetensors" --forget-class 3 --out "$T/dmx.safetensors"
+expect_error "dm unlearn output is the model" "same file" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --out "$T/dm.safetensors"
 [ -e "$T/dmx.npy" ] || [ -e "$T/dmx.safetensors" ] && bad "dm left output after an error" || ok "dm: no output after errors"
 
 # A real (short) run: MLP, one epoch on Fashion-MNIST.
@@ -496,6 +523,8 @@ if "$LETHE" dm clip --data "$T/canvas" --out "$T/enc.safetensors" --preset xs \
      --prompt "An dress image in Neon style." --out "$T/tdm.png" >>"$T/out" 2>>"$T/err" &&
    head -c 8 "$T/tdm.png" | od -c | grep -q "P   N   G"
 then ok "dm clip, text train, prompt sample"; else bad "dm text path"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn: a text model" "is a text-conditioned model" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --forget-class 0 --out "$T/tx.safetensors"
 expect_error "dm text: unknown word" "unknown word 'shoe'" \
   "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "a shoe" --out "$T/tx.png"
 expect_error "dm text: train without encoder" "text models need --encoder" \

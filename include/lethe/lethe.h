@@ -36,6 +36,7 @@
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"
 #include "lethe/diffusion.h"
+#include "lethe/dm_unlearn.h"
 #include "lethe/dm_canvas.h"
 #include "lethe/bench.h"
 

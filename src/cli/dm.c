@@ -23,7 +23,7 @@
 #include <string.h>
 
 const char *const cli_dm_usage_text =
-    "usage: lethe dm <train|sample|eval|clip> [options]\n"
+    "usage: lethe dm <train|sample|eval|clip|unlearn> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
     "          [--data fashion-mnist] [--steps N] [--resume] [--init M]\n"
     "          --model text:xs|text:s --data canvas:DIR --encoder C.safetensors\n"
@@ -35,7 +35,8 @@ const char *const cli_dm_usage_text =
     "          text models: --data canvas:DIR [--per-pair 2]\n"
     "          [--style-classifier C] [--object-classifier C]\n"
     "  clip    --data DIR --out C.safetensors [--preset tiny] [--steps N]\n"
-    "          (pretrain the text encoder on a FashionCanvas folder)";
+    "          (pretrain the text encoder on a FashionCanvas folder)\n"
+    "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U";
 
 /* ---- data ------------------------------------------------------------------------ */
 
@@ -521,6 +522,8 @@ int cli_dm(int argc, char **argv)
                    : cli_dm_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "clip"))
         return cli_dm_clip(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "unlearn"))
+        return cli_dm_unlearn(argc - 1, argv + 1);
     fprintf(stderr, "lethe dm: unknown subcommand '%s'\n%s\n", argv[1],
             cli_dm_usage_text);
     return 2;

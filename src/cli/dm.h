@@ -51,6 +51,8 @@ void cli_dm_eval_outputs(lt_fileset *fs, const char *json,
  * --markdown when given, free it; the exit code. */
 int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
                       const char *markdown);
+/* lethe dm unlearn: forget a class (dm_unlearn.c). */
+int cli_dm_unlearn(int argc, char **argv);
 /* The usage text of lethe dm. */
 extern const char *const cli_dm_usage_text;
 
