@@ -106,15 +106,8 @@ static lt_status lt_td_one(lt_tokenizer *t, const cJSON *o, const char *name,
     lt_tok_step st;
     memset(&st, 0, sizeof st);
     lt_status s = lt_td_read(o, ty->valuestring, &st);
-    if (s != LT_OK) {
-        free(st.str);
-        free(st.content);
-        lt_tok_re_free(st.re);
-        char msg[400];
-        strncpy(msg, lt_last_error(), sizeof msg - 1);
-        msg[sizeof msg - 1] = 0;
-        return lt_set_error(lt_last_status(), "%s: %s", name, msg);
-    }
+    if (s != LT_OK)
+        return lt_tok_step_failed(&st, name);
     return lt_tok_steps_add(&t->dec, &st);
 }
 

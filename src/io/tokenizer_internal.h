@@ -114,6 +114,9 @@ typedef struct {
 void lt_tok_steps_free(lt_tok_steps *s);
 /* Append a step (taking over its strings and pattern, freed on error). */
 lt_status lt_tok_steps_add(lt_tok_steps *s, lt_tok_step *st);
+/* A step that failed to read: free what it holds and prefix the current
+ * error with name ("tokenizer.json: ..."); returns that status. */
+lt_status lt_tok_step_failed(lt_tok_step *st, const char *name);
 /* A pattern object {"String": s} or {"Regex": r}: its text (malloc'd copy
  * in st->str/len) and compiled form (st->re). */
 lt_status lt_tok_parse_pattern(const struct cJSON *p, const char *what,

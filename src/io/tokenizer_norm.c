@@ -87,15 +87,8 @@ static lt_status lt_tn_one(lt_tokenizer *t, const cJSON *o, const char *name,
     } else {
         return lt_tn_unsupported(name, type);
     }
-    if (s != LT_OK) {
-        free(st.str);
-        free(st.content);
-        lt_tok_re_free(st.re);
-        char msg[400];
-        strncpy(msg, lt_last_error(), sizeof msg - 1);
-        msg[sizeof msg - 1] = 0;
-        return lt_set_error(lt_last_status(), "%s: %s", name, msg);
-    }
+    if (s != LT_OK)
+        return lt_tok_step_failed(&st, name);
     return lt_tok_steps_add(&t->norm, &st);
 }
 

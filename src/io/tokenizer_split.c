@@ -11,6 +11,7 @@
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,16 @@ void lt_tok_steps_free(lt_tok_steps *s)
     free(s->step);
     s->step = NULL;
     s->n = 0;
+}
+
+lt_status lt_tok_step_failed(lt_tok_step *st, const char *name)
+{
+    free(st->str);
+    free(st->content);
+    lt_tok_re_free(st->re);
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s", lt_last_error());
+    return lt_set_error(lt_last_status(), "%s: %s", name, msg);
 }
 
 lt_status lt_tok_steps_add(lt_tok_steps *s, lt_tok_step *st)
@@ -275,14 +286,8 @@ static lt_status lt_ts_one(lt_tokenizer *t, const cJSON *o, const char *name,
     lt_tok_step st;
     memset(&st, 0, sizeof st);
     lt_status s = lt_ts_read(t, o, type, &st);
-    if (s != LT_OK) {
-        free(st.str);
-        lt_tok_re_free(st.re);
-        char msg[400];
-        strncpy(msg, lt_last_error(), sizeof msg - 1);
-        msg[sizeof msg - 1] = 0;
-        return lt_set_error(lt_last_status(), "%s: %s", name, msg);
-    }
+    if (s != LT_OK)
+        return lt_tok_step_failed(&st, name);
     return lt_tok_steps_add(&t->pre, &st);
 }
 
