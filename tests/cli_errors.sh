@@ -637,5 +637,14 @@ expect_refused "unlearn --out a file of --data (via a symlink)" "is the same fil
   '$LETHE' unlearn --model '$T/small.safetensors' --data 'fashion-mnist:$T/fm' \
   --forget random:5% --method ft --epochs 1 --out '$T/lnk'"
 
+# tokenizer encode --special / --decode on a committed SentencePiece-style
+# file whose TemplateProcessing adds <s> (id 1).
+SP="$(dirname "$0")/fuzz/corpus/tokenizer/sentencepiece.json"
+if [ "$("$LETHE" tokenizer encode --tokenizer "$SP" --text ab 2>/dev/null)" = "6 5" ] &&
+   "$LETHE" tokenizer encode --tokenizer "$SP" --text ab --special --decode \
+     >"$T/out" 2>/dev/null && [ "$(head -1 "$T/out")" = "1 6 5" ] &&
+   grep -q "^decoded: <s> ab$" "$T/out"
+then ok "tokenizer encode --special adds the template's <s>; --decode"
+else bad "tokenizer encode --special/--decode"; cat "$T/out"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

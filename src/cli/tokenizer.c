@@ -79,11 +79,13 @@ static int cli_tok_train(int argc, char **argv)
 static int cli_tok_encode(int argc, char **argv)
 {
     const char *path = NULL, *text = NULL;
-    bool tokens = false;
+    bool tokens = false, special = false, decode = false;
     cli_opt opts[] = {
         {"--tokenizer", CLI_OPT_STR, &path, "tokenizer.json", 0, 0},
         {"--text", CLI_OPT_STR, &text, "text to encode", 0, 0},
         {"--tokens", CLI_OPT_FLAG, &tokens, "also print each token's text", 0, 0},
+        {"--special", CLI_OPT_FLAG, &special, "add the post-processor's special tokens (HF add_special_tokens=True)", 0, 0},
+        {"--decode", CLI_OPT_FLAG, &decode, "also print the decoded text of the ids", 0, 0},
     };
     int rc = cli_args_parse("tokenizer encode", "usage: lethe tokenizer encode "
                            "--tokenizer FILE --text TEXT\nPrint the token ids "
@@ -100,7 +102,9 @@ static int cli_tok_encode(int argc, char **argv)
     int32_t *ids = NULL;
     size_t n = 0;
     if (lt_tokenizer_load(path, &t) != LT_OK ||
-        lt_tokenizer_encode(t, text, strlen(text), &ids, &n) != LT_OK) {
+        (special ? lt_tokenizer_encode_special(t, text, strlen(text), &ids, &n)
+                 : lt_tokenizer_encode(t, text, strlen(text), &ids, &n))
+            != LT_OK) {
         lt_tokenizer_free(t);
         return cli_fail("tokenizer encode", NULL);
     }
@@ -112,10 +116,17 @@ static int cli_tok_encode(int argc, char **argv)
         const char *s = lt_tokenizer_token(t, ids[i], &len);
         printf("%d\t'%.*s'\n", ids[i], (int)len, s ? s : "");
     }
+    char *back = NULL;
+    size_t blen = 0;
+    if (decode && lt_tokenizer_decode(t, ids, n, &back, &blen) != LT_OK)
+        rc = cli_fail("tokenizer encode", "--decode");
+    else if (decode)
+        printf("decoded: %.*s\n", (int)blen, back);
+    free(back);
     fprintf(stderr, "%zu tokens\n", n);
     free(ids);
     lt_tokenizer_free(t);
-    return 0;
+    return rc;
 }
 
 int cli_tokenizer(int argc, char **argv)
