@@ -113,12 +113,15 @@ static lt_status dm_text_eval_open(dm_text_eval *e)
     e->n = (int64_t)NP * c->per_pair;
     e->per = 3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE;
     e->x = malloc((size_t)(e->n * e->per) * sizeof *e->x);
-    if (e->x) { /* enough real pictures of every pair? (before sampling) */
-        int64_t *idx = (int64_t *)e->x;
-        if (pair_subset(&e->te, c->per_pair, c->seed, idx) != LT_OK ||
-            pair_subset(&e->tr, c->per_pair, c->seed + 1, idx) != LT_OK)
-            return lt_last_status();
-    }
+    int64_t *idx = malloc((size_t)e->n * sizeof *idx);
+    /* enough real pictures of every pair? (checked before sampling) */
+    lt_status st = !idx ? lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory")
+                   : pair_subset(&e->te, c->per_pair, c->seed, idx);
+    if (st == LT_OK)
+        st = pair_subset(&e->tr, c->per_pair, c->seed + 1, idx);
+    free(idx);
+    if (st != LT_OK)
+        return st;
     for (int j = 0; j < 2; j++) {
         int64_t k = e->ic[j].model->in.classes;
         e->probs[j] = malloc((size_t)(e->n * k) * sizeof(float));
