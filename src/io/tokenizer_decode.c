@@ -137,22 +137,8 @@ static lt_status lt_td_replace(const lt_tok_step *p, lt_tok_pieces *in,
                                lt_tok_pieces *out)
 {
     lt_status st = LT_OK;
-    for (size_t k = 0; k < in->np && st == LT_OK; k++) {
-        const uint8_t *s = in->buf + in->off[k];
-        size_t n = in->len[k], *sp = NULL, m = 0, pos = 0;
-        st = lt_tok_re_matches(p->re, s, n, &sp, &m);
-        if (st == LT_OK)
-            st = lt_tok_pieces_push(out, NULL, 0);
-        for (size_t i = 0; i < m && st == LT_OK; i++) {
-            st = lt_tok_pieces_append(out, s + pos, sp[2 * i] - pos);
-            if (st == LT_OK)
-                st = lt_tok_pieces_append(out, p->content, p->content_len);
-            pos = sp[2 * i + 1];
-        }
-        if (st == LT_OK)
-            st = lt_tok_pieces_append(out, s + pos, n - pos);
-        free(sp);
-    }
+    for (size_t k = 0; k < in->np && st == LT_OK; k++)
+        st = lt_tok_replace(p, in->buf + in->off[k], in->len[k], out);
     return st;
 }
 

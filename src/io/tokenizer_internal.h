@@ -135,6 +135,11 @@ typedef struct {
     size_t np, pcap;
 } lt_tok_pieces;
 
+/* A Replace step (pattern r->re, replacement r->content) applied to s[0..n):
+ * one new piece of out (normalizer and decoder alike). */
+lt_status lt_tok_replace(const lt_tok_step *r, const uint8_t *s, size_t n,
+                         lt_tok_pieces *out);
+
 /* Add a new piece; append to the last piece (it must be the last bytes of
  * buf); empty the list; free it. */
 lt_status lt_tok_pieces_push(lt_tok_pieces *p, const void *b, size_t n);

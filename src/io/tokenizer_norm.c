@@ -180,8 +180,8 @@ static lt_status lt_tn_lower(const uint8_t *s, size_t n, lt_tok_pieces *out)
     return st;
 }
 
-static lt_status lt_tn_replace(const lt_tok_step *r, const uint8_t *s,
-                               size_t n, lt_tok_pieces *out)
+lt_status lt_tok_replace(const lt_tok_step *r, const uint8_t *s, size_t n,
+                         lt_tok_pieces *out)
 {
     size_t *sp = NULL, m = 0, pos = 0;
     lt_status st = lt_tok_re_matches(r->re, s, n, &sp, &m);
@@ -228,7 +228,7 @@ static lt_status lt_tn_apply(const lt_tok_step *p, const uint8_t *s, size_t n,
         return st == LT_OK ? lt_tok_pieces_append(out, s, n) : st;
     }
     case LT_TS_REPLACE:
-        return lt_tn_replace(p, s, n, out);
+        return lt_tok_replace(p, s, n, out);
     case LT_TS_STRIP: {
         size_t a = p->a ? lt_tn_space_run(s, n, false) : 0;
         size_t b = p->b && a < n ? lt_tn_space_run(s + a, n - a, true) : 0;
