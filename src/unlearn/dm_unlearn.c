@@ -110,6 +110,16 @@ static lt_tensor *target_of(lt_ctx *c, lt_unet *u, lt_unet *frozen,
     return out;
 }
 
+/* e(x_t | cls) of m images x0 with noise e at timesteps t (a chunk). */
+static lt_tensor *chunk_eps(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                            const float *x0, const float *e, const int32_t *t,
+                            const int32_t *cls, int m, bool training)
+{
+    float *tf = NULL;
+    lt_tensor *xt = noised(c, u, s, x0, e, t, m, &tf);
+    return xt ? lt_unet_forward(c, u, xt, tf, cls, training) : NULL;
+}
+
 /* The forget term of the chunk's m images, scaled as its share of the
  * batch's: rl / esd sum((e(c_f) - target)^2) / (B * pixels); ga
  * -sum((e - e(c_f))^2) / B. target: [m, ...] (rl, esd). */
@@ -118,11 +128,8 @@ static lt_tensor *forget_term(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
                               int o, int m, lt_tensor *target, bool training)
 {
     int64_t per = img_size(u);
-    float *tf = NULL;
-    lt_tensor *xt = noised(c, u, s, b->xf + o * per, b->ef + o * per,
-                           b->tf + o, m, &tf);
-    lt_tensor *eps = xt ? lt_unet_forward(c, u, xt, tf, b->cls_f + o,
-                                          training) : NULL;
+    lt_tensor *eps = chunk_eps(c, u, s, b->xf + o * per, b->ef + o * per,
+                               b->tf + o, b->cls_f + o, m, training);
     if (!eps)
         return NULL;
     if (cfg->loss == LT_DMU_GA) {
@@ -143,11 +150,8 @@ static lt_tensor *retain_term(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
                               float alpha, bool training)
 {
     int64_t per = img_size(u);
-    float *tf = NULL;
-    lt_tensor *xt = noised(c, u, s, b->xr + o * per, b->er + o * per,
-                           b->tr + o, m, &tf);
-    lt_tensor *eps = xt ? lt_unet_forward(c, u, xt, tf, b->cls_r + o,
-                                          training) : NULL;
+    lt_tensor *eps = chunk_eps(c, u, s, b->xr + o * per, b->er + o * per,
+                               b->tr + o, b->cls_r + o, m, training);
     if (!eps)
         return NULL;
     lt_tensor *e = lt_from_data(c, eps->ndim, eps->shape,
