@@ -223,11 +223,14 @@ LT_TEST(split_on_a_tiny_model_matches_score_and_answer)
         LT_CHECK(!strcmp(f.generated[i], f1.generated[i]) &&
                  close_rel(f.truth_ratio[i], f1.truth_ratio[i], 1e-5),
                  "thread/batch invariance, item %d", i);
-    /* forget quality of a sample against itself: D 0, p 1 */
+    /* forget quality of two separated samples of 5: D 1 and scipy's exact
+     * two-sided p, 2 / C(10, 5) = 2/252 (ks_2samp, method 'auto') */
     double fq, ks;
-    LT_CHECK(lt_tofu_forget_quality(f.truth_ratio, 5, f.truth_ratio, 5, &fq,
-                                    &ks) == LT_OK && fq == 1.0 && ks == 0.0,
-             "fq %g ks %g", fq, ks);
+    const double lo[5] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    const double hi[5] = {0.6, 0.7, 0.8, 0.9, 1.0};
+    LT_CHECK(lt_tofu_forget_quality(lo, 5, hi, 5, &fq, &ks) == LT_OK &&
+                 fabs(fq - 2.0 / 252.0) < 1e-12 && ks == 1.0,
+             "fq %.17g ks %g", fq, ks);
     lt_tofu_split_eval_free(&f);
     lt_tofu_split_eval_free(&u);
     lt_tofu_split_eval_free(&f1);
