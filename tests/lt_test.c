@@ -6,6 +6,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <glob.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #define LT_MAX_TESTS 512
 
@@ -404,4 +406,58 @@ const char *lt_test_tmpdir(void)
             lt_tmpdir[0] = 0;
     }
     return lt_tmpdir;
+}
+
+/* ---- a small real data set ---------------------------------------------- */
+
+/* The first n items of a real Fashion-MNIST IDX file (gzip) as a raw IDX
+ * file: header skip bytes, n records of rec bytes. */
+static bool lt_idx_head(const char *src, const char *dst, int magic, int n,
+                        int skip, int rec)
+{
+    gzFile in = gzopen(src, "rb");
+    FILE *out = fopen(dst, "wb");
+    unsigned char hdr[16], *buf = malloc((size_t)n * (size_t)rec);
+    bool ok = in && out && buf && gzread(in, hdr, (unsigned)skip) == skip &&
+              gzread(in, buf, (unsigned)(n * rec)) == n * rec;
+    unsigned be[4] = {(unsigned)magic, (unsigned)n, 28, 28};
+    for (int i = 0; ok && i < skip / 4; i++) {
+        unsigned char b[4] = {be[i] >> 24, be[i] >> 16, be[i] >> 8, be[i]};
+        ok = fwrite(b, 1, 4, out) == 4;
+    }
+    ok = ok && fwrite(buf, 1, (size_t)n * (size_t)rec, out) ==
+               (size_t)n * (size_t)rec;
+    if (in)
+        gzclose(in);
+    if (out)
+        ok = fclose(out) == 0 && ok;
+    free(buf);
+    return ok;
+}
+
+/* fashion-mnist:DIR with the first 1000 training and 300 test items (the
+ * MIA's SVM scales with the set sizes). */
+const char *lt_test_small_fmnist(char *spec, size_t n)
+{
+    const char *env = getenv("LETHE_DATA");
+    char src[256], dir[128], a[512], b[512];
+    snprintf(src, sizeof src, "%s/fashion-mnist",
+             env ? env : "/usr/share/datasets");
+    snprintf(dir, sizeof dir, "%s/fm", lt_test_tmpdir());
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return NULL;
+    const char *names[2] = {"train", "t10k"};
+    int counts[2] = {1000, 300};
+    for (int i = 0; i < 2; i++) {
+        snprintf(a, sizeof a, "%s/%s-images-idx3-ubyte.gz", src, names[i]);
+        snprintf(b, sizeof b, "%s/%s-images-idx3-ubyte", dir, names[i]);
+        if (!lt_idx_head(a, b, 0x803, counts[i], 16, 784))
+            return NULL;
+        snprintf(a, sizeof a, "%s/%s-labels-idx1-ubyte.gz", src, names[i]);
+        snprintf(b, sizeof b, "%s/%s-labels-idx1-ubyte", dir, names[i]);
+        if (!lt_idx_head(a, b, 0x801, counts[i], 8, 1))
+            return NULL;
+    }
+    snprintf(spec, n, "fashion-mnist:%s", dir);
+    return spec;
 }

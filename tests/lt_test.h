@@ -42,6 +42,11 @@ void lt_test_fail(const char *file, int line, const char *fmt, ...)
  * holds when the binary exits); "" if it could not be made. */
 const char *lt_test_tmpdir(void);
 
+/* A fashion-mnist:DIR spec (into spec) naming a copy of the first 1000
+ * training and 300 test items of the real Fashion-MNIST (in this binary's
+ * temporary folder); NULL if it could not be written. */
+const char *lt_test_small_fmnist(char *spec, size_t n);
+
 /* True when a temporary of an atomic write of path ("<path>.tmp*", any
  * suffix) exists beside it. */
 bool lt_test_tmp_left(const char *path);

@@ -19,59 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-/* The first n items of a real Fashion-MNIST IDX file (gzip) as a raw IDX
- * file: header skip bytes, n records of rec bytes. */
-static bool lt_idx_head(const char *src, const char *dst, int magic, int n,
-                        int skip, int rec)
-{
-    gzFile in = gzopen(src, "rb");
-    FILE *out = fopen(dst, "wb");
-    unsigned char hdr[16], *buf = malloc((size_t)n * (size_t)rec);
-    bool ok = in && out && buf && gzread(in, hdr, (unsigned)skip) == skip &&
-              gzread(in, buf, (unsigned)(n * rec)) == n * rec;
-    unsigned be[4] = {(unsigned)magic, (unsigned)n, 28, 28};
-    for (int i = 0; ok && i < skip / 4; i++) {
-        unsigned char b[4] = {be[i] >> 24, be[i] >> 16, be[i] >> 8, be[i]};
-        ok = fwrite(b, 1, 4, out) == 4;
-    }
-    ok = ok && fwrite(buf, 1, (size_t)n * (size_t)rec, out) ==
-               (size_t)n * (size_t)rec;
-    if (in)
-        gzclose(in);
-    if (out)
-        ok = fclose(out) == 0 && ok;
-    free(buf);
-    return ok;
-}
-
-/* fashion-mnist:DIR with the first 1000 training and 300 test items (the
- * MIA's SVM scales with the set sizes). */
-static const char *lt_small_fm(char *spec, size_t n)
-{
-    const char *env = getenv("LETHE_DATA");
-    char src[256], dir[128], a[512], b[512];
-    snprintf(src, sizeof src, "%s/fashion-mnist",
-             env ? env : "/usr/share/datasets");
-    snprintf(dir, sizeof dir, "%s/fm", lt_test_tmpdir());
-    if (mkdir(dir, 0777) && errno != EEXIST)
-        return NULL;
-    const char *names[2] = {"train", "t10k"};
-    int counts[2] = {1000, 300};
-    for (int i = 0; i < 2; i++) {
-        snprintf(a, sizeof a, "%s/%s-images-idx3-ubyte.gz", src, names[i]);
-        snprintf(b, sizeof b, "%s/%s-images-idx3-ubyte", dir, names[i]);
-        if (!lt_idx_head(a, b, 0x803, counts[i], 16, 784))
-            return NULL;
-        snprintf(a, sizeof a, "%s/%s-labels-idx1-ubyte.gz", src, names[i]);
-        snprintf(b, sizeof b, "%s/%s-labels-idx1-ubyte", dir, names[i]);
-        if (!lt_idx_head(a, b, 0x801, counts[i], 8, 1))
-            return NULL;
-    }
-    snprintf(spec, n, "fashion-mnist:%s", dir);
-    return spec;
-}
 
 /* Every metric of every run of t is finite, or the row failed (rate, time
  * and text count are not measured for reference models). */
@@ -154,7 +102,7 @@ LT_TEST(table_stats_and_writers)
 LT_TEST(classify_protocol_micro)
 {
     char data[256], cache[256], md[256];
-    if (!lt_small_fm(data, sizeof data)) {
+    if (!lt_test_small_fmnist(data, sizeof data)) {
         LT_CHECK(0, "could not write the small Fashion-MNIST copy");
         return;
     }

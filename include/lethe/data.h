@@ -61,6 +61,12 @@ LT_API lt_status lt_dataset_subset(const lt_dataset *src, const int64_t *idx,
  * (d's normalisation undone) into out [n, c, h, w]. */
 LT_API void lt_dataset_pixels(const lt_dataset *d, const int64_t *idx,
                               int64_t n, float *out);
+/* The items of d whose label is not `exclude` (-1: every item) as pixels
+ * mapped to [-1, 1] (2p - 1: what the diffusion models take), in order,
+ * into *x [*n, c, h, w] and their labels into *y [*n] (both malloc'ed;
+ * NULL on error). */
+LT_API lt_status lt_dataset_images_pm1(const lt_dataset *d, int exclude,
+                                       float **x, int32_t **y, int64_t *n);
 
 /* A seeded permutation of 0..n-1 (Fisher-Yates on the counter RNG). */
 LT_API void lt_permutation(int64_t *perm, int64_t n, uint64_t seed);

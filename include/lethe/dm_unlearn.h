@@ -140,6 +140,16 @@ LT_API lt_status lt_dmu_mask(lt_unet *u, const lt_dm_schedule *s,
                              const lt_dmu_mask_config *cfg, float *mask,
                              float *sal);
 
+/* The mask spec names for forgetting forget_class from u, into *mask
+ * [n_train] (malloc'ed; NULL for "none"): "saliency:R" is lt_dmu_mask on
+ * every image of that class in x [n, C, R, R] / y [n] with cfg (its ratio
+ * replaced by R), "random:R" lt_mask_random with cfg->seed. LT_ERR_ARG
+ * for an unknown spec or a soft mask. */
+LT_API lt_status lt_dmu_mask_spec(lt_unet *u, const lt_dm_schedule *s,
+                                  const float *x, const int32_t *y, int64_t n,
+                                  int forget_class, const char *spec,
+                                  const lt_dmu_mask_config *cfg, float **mask);
+
 /* What the caller supplies to one step's loss: the forget batch xf
  * [B, C, R, R] with its noise ef and timesteps tf, the retain batch xr,
  * yr, er, tr, and for every pass its classes after any null-class

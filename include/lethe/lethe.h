@@ -39,6 +39,7 @@
 #include "lethe/dm_unlearn.h"
 #include "lethe/dm_canvas.h"
 #include "lethe/bench.h"
+#include "lethe/bench_dm.h"
 
 #define LETHE_VERSION "0.1.0"
 

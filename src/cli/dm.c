@@ -47,22 +47,8 @@ static int cli_dm_data(const char *spec, int exclude, lt_dataset *d,
 {
     if (lt_dataset_load(spec, "train", d) != LT_OK)
         return cli_fail("dm train", "--data");
-    int64_t per = (int64_t)d->c * d->h * d->w, k = 0;
-    *x = malloc((size_t)(d->n * per) * sizeof **x);
-    *y = malloc((size_t)d->n * sizeof **y);
-    if (!*x || !*y) {
-        lt_set_error(LT_ERR_NOMEM, "out of memory");
-        return cli_fail("dm train", NULL);
-    }
-    for (int64_t i = 0; i < d->n; i++) {
-        if (d->y[i] == exclude)
-            continue;
-        lt_dataset_pixels(d, &i, 1, *x + k * per);
-        for (int64_t j = 0; j < per; j++)
-            (*x)[k * per + j] = 2 * (*x)[k * per + j] - 1;
-        (*y)[k++] = d->y[i];
-    }
-    *n = k;
+    if (lt_dataset_images_pm1(d, exclude, x, y, n) != LT_OK)
+        return cli_fail("dm train", "--data");
     return 0;
 }
 

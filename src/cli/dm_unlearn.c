@@ -92,7 +92,6 @@ static int load_data(const char *spec, const lt_unet *u, float **x,
     if (lt_dataset_load(spec, "train", &d) != LT_OK)
         return cli_fail("dm unlearn", "--data");
     int rc = 0;
-    int64_t per = (int64_t)d.c * d.h * d.w;
     if (d.c != u->cfg.in_ch || d.h != u->cfg.res ||
         d.classes != u->cfg.classes) {
         fprintf(stderr, "lethe dm unlearn: --data %s has %dx%dx%d images of "
@@ -100,26 +99,14 @@ static int load_data(const char *spec, const lt_unet *u, float **x,
                 d.w, d.classes, u->arch, u->cfg.in_ch, u->cfg.res, u->cfg.res,
                 u->cfg.classes);
         rc = 2;
-    } else {
-        *x = malloc((size_t)(d.n * per) * sizeof **x);
-        *y = malloc((size_t)d.n * sizeof **y);
-        if (!*x || !*y) {
-            lt_set_error(LT_ERR_NOMEM, "out of memory");
-            rc = cli_fail("dm unlearn", NULL);
-        }
-        for (int64_t i = 0; !rc && i < d.n; i++) {
-            lt_dataset_pixels(&d, &i, 1, *x + i * per);
-            for (int64_t j = 0; j < per; j++)
-                (*x)[i * per + j] = 2 * (*x)[i * per + j] - 1;
-            (*y)[i] = d.y[i];
-        }
-        *n = d.n;
+    } else if (lt_dataset_images_pm1(&d, -1, x, y, n) != LT_OK) {
+        rc = cli_fail("dm unlearn", "--data");
     }
     lt_dataset_free(&d);
     return rc;
 }
 
-/* The mask of spec (NULL for none) into *mask. */
+/* The mask of o->mask (NULL for none) into *mask. */
 static int make_mask(const opts *o, lt_unet *u, const lt_dm_schedule *s,
                      const float *x, const int32_t *y, int64_t n,
                      float **mask)
@@ -127,43 +114,18 @@ static int make_mask(const opts *o, lt_unet *u, const lt_dm_schedule *s,
     lt_mask_spec ms;
     if (lt_mask_parse(o->mask, &ms) != LT_OK)
         return cli_bad("dm unlearn", "--mask");
-    if (ms.kind == LT_MASK_NONE)
-        return 0;
-    if (ms.kind == LT_MASK_SOFT) {
-        fprintf(stderr, "lethe dm unlearn: --mask %s: diffusion unlearning "
-                "takes saliency:R, random:R or none\n", o->mask);
-        return 2;
-    }
-    int64_t ntr = u->params.n_train, per = (int64_t)u->cfg.in_ch *
-                                             u->cfg.res * u->cfg.res, nf = 0;
-    *mask = malloc((size_t)ntr * sizeof **mask);
-    float *xf = ms.kind == LT_MASK_SALIENCY
-                    ? malloc((size_t)(n * per) * sizeof *xf) : NULL;
-    if (!*mask || (ms.kind == LT_MASK_SALIENCY && !xf)) {
-        free(xf);
-        lt_set_error(LT_ERR_NOMEM, "out of memory");
+    if (ms.kind == LT_MASK_SALIENCY)
+        fprintf(stderr, "lethe dm unlearn: saliency of the images of class "
+                "%d (guided w=%g, batches of %d)...\n", o->forget,
+                (double)o->mc.w, o->mc.batch);
+    double t0 = lt_clock_seconds();
+    if (lt_dmu_mask_spec(u, s, x, y, n, o->forget, o->mask, &o->mc, mask) !=
+        LT_OK)
         return cli_fail("dm unlearn", "--mask");
-    }
-    lt_status st;
-    if (ms.kind == LT_MASK_RANDOM) {
-        st = lt_mask_random(ntr, ms.ratio, o->c.seed, *mask);
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            if (y[i] == o->forget)
-                memcpy(xf + nf++ * per, x + i * per,
-                       (size_t)per * sizeof *xf);
-        lt_dmu_mask_config mc = o->mc;
-        mc.ratio = ms.ratio;
-        fprintf(stderr, "lethe dm unlearn: saliency of %lld images of class "
-                "%d (guided w=%g, batches of %d)...\n", (long long)nf,
-                o->forget, (double)mc.w, mc.batch);
-        double t0 = lt_clock_seconds();
-        st = lt_dmu_mask(u, s, xf, nf, o->forget, &mc, *mask, NULL);
+    if (ms.kind == LT_MASK_SALIENCY)
         fprintf(stderr, "lethe dm unlearn: mask in %.1f s\n",
                 lt_clock_seconds() - t0);
-    }
-    free(xf);
-    return st == LT_OK ? 0 : cli_fail("dm unlearn", "--mask");
+    return 0;
 }
 
 static void progress(const lt_dmu_event *e, void *ud)

@@ -422,3 +422,30 @@ void lt_dataset_pixels(const lt_dataset *d, const int64_t *idx, int64_t n,
             out[i * per + j] = src[j] * d->std[j / hw] + d->mean[j / hw];
     }
 }
+
+lt_status lt_dataset_images_pm1(const lt_dataset *d, int exclude, float **x,
+                                int32_t **y, int64_t *n)
+{
+    int64_t per = (int64_t)d->c * d->h * d->w, k = 0;
+    *x = malloc((size_t)(d->n * per) * sizeof **x);
+    *y = malloc((size_t)(d->n > 0 ? d->n : 1) * sizeof **y);
+    *n = 0;
+    if (!*x || !*y) {
+        free(*x);
+        free(*y);
+        *x = NULL;
+        *y = NULL;
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory for %lld "
+                            "images", d->name, (long long)d->n);
+    }
+    for (int64_t i = 0; i < d->n; i++) {
+        if (d->y[i] == exclude)
+            continue;
+        lt_dataset_pixels(d, &i, 1, *x + k * per);
+        for (int64_t j = 0; j < per; j++)
+            (*x)[k * per + j] = 2 * (*x)[k * per + j] - 1;
+        (*y)[k++] = d->y[i];
+    }
+    *n = k;
+    return LT_OK;
+}

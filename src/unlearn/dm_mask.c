@@ -153,3 +153,56 @@ lt_status lt_dmu_mask(lt_unet *u, const lt_dm_schedule *s, const float *xf,
         free(g);
     return st;
 }
+
+/* The images of class k in x [n, per] (malloc'ed into *xf; *nf of them). */
+static lt_status class_images(const float *x, const int32_t *y, int64_t n,
+                              int64_t per, int k, float **xf, int64_t *nf)
+{
+    *nf = 0;
+    *xf = malloc((size_t)(n * per) * sizeof **xf);
+    if (!*xf)
+        return lt_set_error(LT_ERR_NOMEM, "dm mask: out of memory");
+    for (int64_t i = 0; i < n; i++)
+        if (y[i] == k)
+            memcpy(*xf + (*nf)++ * per, x + i * per,
+                   (size_t)per * sizeof **xf);
+    return LT_OK;
+}
+
+lt_status lt_dmu_mask_spec(lt_unet *u, const lt_dm_schedule *s,
+                           const float *x, const int32_t *y, int64_t n,
+                           int forget_class, const char *spec,
+                           const lt_dmu_mask_config *cfg, float **mask)
+{
+    *mask = NULL;
+    lt_mask_spec ms;
+    if (lt_mask_parse(spec, &ms) != LT_OK)
+        return lt_last_status();
+    if (ms.kind == LT_MASK_NONE)
+        return LT_OK;
+    if (ms.kind == LT_MASK_SOFT)
+        return lt_set_error(LT_ERR_ARG, "mask %s: diffusion unlearning takes "
+                            "saliency:R, random:R or none", spec);
+    int64_t ntr = u->params.n_train, nf = 0;
+    *mask = malloc((size_t)ntr * sizeof **mask);
+    if (!*mask)
+        return lt_set_error(LT_ERR_NOMEM, "dm mask: out of memory");
+    lt_status st;
+    if (ms.kind == LT_MASK_RANDOM) {
+        st = lt_mask_random(ntr, ms.ratio, cfg->seed, *mask);
+    } else {
+        float *xf = NULL;
+        lt_dmu_mask_config mc = *cfg;
+        mc.ratio = ms.ratio;
+        st = class_images(x, y, n, (int64_t)u->cfg.in_ch * u->cfg.res *
+                          u->cfg.res, forget_class, &xf, &nf);
+        if (st == LT_OK)
+            st = lt_dmu_mask(u, s, xf, nf, forget_class, &mc, *mask, NULL);
+        free(xf);
+    }
+    if (st != LT_OK) {
+        free(*mask);
+        *mask = NULL;
+    }
+    return st;
+}

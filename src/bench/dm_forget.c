@@ -1,0 +1,663 @@
+/*
+ * dm_forget.c - the class-wise diffusion-unlearning protocol
+ * (lt_bench_dm_forget, lethe/bench_dm.h): for every forgotten class,
+ * method and seed, unlearn a fresh copy of the base UNet, sample the
+ * forgotten class and the retained classes, and judge the samples with
+ * the independent evaluator (UA, P(c_f), entropy, the predicted-class
+ * histogram; FD of the retained classes with its real-vs-real floor).
+ * Retrain models and the quick setting's base model are trained here with
+ * lethe/diffusion.h's recipe and cached by everything that shapes them.
+ */
+#include "lethe/bench_dm.h"
+#include "lethe/image_metrics.h"
+#include "lethe/io.h"
+
+#include "bench_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define DMF_MAX_CLASSES 16
+
+lt_bench_dm_forget_cfg lt_bench_dm_forget_defaults(void)
+{
+    lt_bench_dm_forget_cfg c = {
+        .model = "models/fmnist-cond-s-v1.safetensors",
+        .base_arch = "cond:xs", .base_steps = 60, .data = "fashion-mnist",
+        .classifier = LT_FMNIST_EVAL_B, .classes = "1",
+        .methods = "salun,rl,rl-random,ga,esd", .seeds = 3,
+        .unlearn = lt_dmu_defaults(), .mask = lt_dmu_mask_defaults(),
+        .retrain_steps = 3000, .ua_samples = 500, .fd_per_class = 500,
+        .sample = lt_dm_sample_defaults(), .eval_seed = 1};
+    c.sample.steps = 50;
+    c.sample.eta = 0;
+    return c;
+}
+
+void lt_bench_dm_forget_quick(lt_bench_dm_forget_cfg *c)
+{
+    c->model = NULL;
+    c->base_arch = "cond:xs";
+    c->base_steps = 60;
+    c->methods = "original,salun,rl";
+    c->seeds = 1;
+    c->unlearn.steps = 3;
+    c->unlearn.batch = 8;
+    c->unlearn.chunk = 8;
+    c->mask.batch = 64;
+    c->retrain_steps = 20;
+    c->ua_samples = 8;
+    c->fd_per_class = 8;
+    c->sample.steps = 4;
+}
+
+/* ---- methods ----------------------------------------------------------------- */
+
+typedef struct {
+    char name[LT_TABLE_TEXT];
+    bool original, retrain;
+    lt_dmu_loss loss;
+    char mask[32];
+    bool no_retain;       /* alpha 0 */
+} dmf_method;
+
+static const struct {
+    const char *name, *loss, *mask;
+    bool no_retain;
+} dmf_aliases[] = {
+    {"salun", "rl", "saliency:0.5", false},
+    {"rl", "rl", "none", false},
+    {"rl-random", "rl", "random:0.5", false},
+    {"ga", "ga", "none", false},
+    {"ga-saliency", "ga", "saliency:0.5", false},
+    {"esd", "esd", "none", false},
+    {"salun-noretain", "rl", "saliency:0.5", true},
+};
+
+#define DMF_ALL "original,retrain,salun,rl,rl-random,ga,ga-saliency,esd," \
+                "salun-noretain"
+
+static lt_status dmf_method_parse(const char *name, dmf_method *m)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->original = !strcmp(name, "original");
+    m->retrain = !strcmp(name, "retrain");
+    if (m->original || m->retrain)
+        return LT_OK;
+    const char *loss = NULL, *mask = "none";
+    char buf[64];
+    for (size_t i = 0; i < sizeof dmf_aliases / sizeof *dmf_aliases; i++)
+        if (!strcmp(name, dmf_aliases[i].name)) {
+            loss = dmf_aliases[i].loss;
+            mask = dmf_aliases[i].mask;
+            m->no_retain = dmf_aliases[i].no_retain;
+        }
+    const char *plus = strchr(name, '+');
+    if (!loss && plus && (size_t)(plus - name) < sizeof buf) {
+        snprintf(buf, sizeof buf, "%.*s", (int)(plus - name), name);
+        loss = buf;
+        mask = plus + 1;
+    }
+    lt_mask_spec ms;
+    if (!loss || lt_dmu_loss_parse(loss, &m->loss) != LT_OK ||
+        lt_mask_parse(mask, &ms) != LT_OK || ms.kind == LT_MASK_SOFT)
+        return lt_set_error(LT_ERR_ARG, "bench dm: method '%s' unknown "
+                            "(known: %s, or LOSS+MASK with LOSS rl|ga|esd "
+                            "and MASK none|saliency:R|random:R)", name,
+                            DMF_ALL);
+    snprintf(m->mask, sizeof m->mask, "%s", mask);
+    return LT_OK;
+}
+
+static const char *dmf_methods(const lt_bench_dm_forget_cfg *c)
+{
+    return strcmp(c->methods, "all") ? c->methods : DMF_ALL;
+}
+
+/* The forgotten classes into cls (n of them). */
+static lt_status dmf_classes(const char *list, int *cls, int *n)
+{
+    char buf[32];
+    *n = 0;
+    for (int i = 0; lt_list_item(list, i, buf, sizeof buf); i++) {
+        char *end;
+        long k = strtol(buf, &end, 10);
+        if (end == buf || *end || k < 0 || k > 100000 ||
+            *n >= DMF_MAX_CLASSES)
+            return lt_set_error(LT_ERR_ARG, "bench dm: classes '%s': "
+                                "expected up to %d class numbers, e.g. 1,8",
+                                list, DMF_MAX_CLASSES);
+        cls[(*n)++] = (int)k;
+    }
+    return *n ? LT_OK : lt_set_error(LT_ERR_ARG, "bench dm: no class to "
+                                     "forget");
+}
+
+lt_status lt_bench_dm_forget_check(const lt_bench_dm_forget_cfg *c)
+{
+    if (!c || !c->data || !c->classifier || !c->classes || !c->methods)
+        return lt_set_error(LT_ERR_ARG, "bench dm: data, classifier, "
+                            "classes and methods are required");
+    if (c->seeds < 1 || c->seeds > LT_TABLE_MAX_SEEDS)
+        return lt_set_error(LT_ERR_ARG, "bench dm: seeds %d outside [1, %d]",
+                            c->seeds, LT_TABLE_MAX_SEEDS);
+    if (c->ua_samples < 2 || c->fd_per_class < 2 || c->ua_samples > 1000 ||
+        c->fd_per_class > 1000)
+        return lt_set_error(LT_ERR_ARG, "bench dm: ua_samples %d and "
+                            "fd_per_class %d must lie in [2, 1000] (the test "
+                            "split has 1000 images per class)",
+                            c->ua_samples, c->fd_per_class);
+    if (c->unlearn.steps < 1 || c->unlearn.batch < 1)
+        return lt_set_error(LT_ERR_ARG, "bench dm: unlearning steps and "
+                            "batch must be >= 1");
+    int cls[DMF_MAX_CLASSES], n;
+    if (dmf_classes(c->classes, cls, &n) != LT_OK)
+        return lt_last_status();
+    char buf[LT_TABLE_TEXT];
+    dmf_method m;
+    bool retrain = false;
+    for (int i = 0; lt_list_item(dmf_methods(c), i, buf, sizeof buf); i++) {
+        if (dmf_method_parse(buf, &m) != LT_OK)
+            return lt_last_status();
+        retrain |= m.retrain;
+    }
+    if ((retrain || !c->model) && !c->cache)
+        return lt_set_error(LT_ERR_ARG, "bench dm: %s needs a cache folder",
+                            retrain ? "retrain" : "a base model trained here "
+                            "(no model given)");
+    if (retrain && c->retrain_steps < 1)
+        return lt_set_error(LT_ERR_ARG, "bench dm: retrain needs "
+                            "retrain_steps >= 1");
+    return LT_OK;
+}
+
+/* ---- the run's shared state --------------------------------------------------- */
+
+typedef struct {
+    const lt_bench_dm_forget_cfg *c;
+    char base[1024];          /* the base model's file */
+    lt_dm_schedule s;
+    lt_unet_config ucfg;
+    char arch[160];
+    lt_image_classifier ic;
+    lt_dataset tr, te;
+    float *x;                 /* training images in [-1, 1] */
+    int32_t *y;
+    int64_t n, per;
+    int K;
+    lt_table *metrics, *hist;
+} dmf;
+
+static void dmf_free(dmf *d)
+{
+    lt_dm_schedule_free(&d->s);
+    lt_image_classifier_free(&d->ic);
+    lt_dataset_free(&d->tr);
+    lt_dataset_free(&d->te);
+    free(d->x);
+    free(d->y);
+}
+
+static void dmf_train_note(const lt_dm_train_event *e, void *ud)
+{
+    const dmf *d = ud;
+    if (e->step == e->steps || e->step % 100 == 0)
+        lt_bench_note(d->c->progress, d->c->ud, "  dm train %lld/%lld loss "
+                      "%.2f", (long long)e->step, (long long)e->steps,
+                      (double)e->loss);
+}
+
+/* Train (or resume into) a model of arch on the training images without
+ * class exclude (-1: all) into path. */
+static lt_status dmf_train(dmf *d, const char *arch, int exclude,
+                           int64_t steps, uint64_t seed, const char *path)
+{
+    lt_unet *u = NULL;
+    float *x = NULL;
+    int32_t *y = NULL;
+    int64_t n = 0;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(arch, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 1000, &s);
+    if (st == LT_OK)
+        st = lt_dataset_images_pm1(&d->tr, exclude, &x, &y, &n);
+    if (st == LT_OK) {
+        lt_unet_init(u, seed);
+        lt_dm_train_config tc = lt_dm_train_defaults();
+        tc.steps = steps;
+        tc.seed = seed;
+        lt_bench_note(d->c->progress, d->c->ud, "bench dm: training %s "
+                      "(%lld steps%s) -> %s", arch, (long long)steps,
+                      exclude >= 0 ? ", Retrain" : "", path);
+        st = lt_dm_train(u, &s, x, y, n, &tc, path, true, dmf_train_note, d);
+    }
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    free(x);
+    free(y);
+    return st;
+}
+
+/* The base model: the given file, or one trained into the cache. */
+static lt_status dmf_base(dmf *d)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    if (c->model) {
+        snprintf(d->base, sizeof d->base, "%s", c->model);
+        return LT_OK;
+    }
+    uint64_t h = lt_bench_fnv(c->base_arch);
+    h = lt_bench_fnv_bytes(h, &c->base_steps, sizeof c->base_steps);
+    h = lt_bench_fnv_bytes(h, c->data, strlen(c->data));
+    snprintf(d->base, sizeof d->base, "%s/dm-base-%016llx.safetensors",
+             c->cache, (unsigned long long)h);
+    if (lt_bench_exists(d->base))
+        return LT_OK;
+    return dmf_train(d, c->base_arch, -1, c->base_steps, 1, d->base);
+}
+
+static lt_status dmf_open(dmf *d)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    lt_unet *u = NULL;
+    lt_status st = c->cache ? lt_mkdirs(c->cache) : LT_OK;
+    if (st == LT_OK)
+        st = lt_dataset_load(c->data, "train", &d->tr);
+    if (st == LT_OK)
+        st = lt_dataset_load(c->data, "test", &d->te);
+    if (st == LT_OK)
+        st = lt_image_classifier_load(c->classifier, &d->ic);
+    if (st == LT_OK)
+        st = dmf_base(d);
+    if (st == LT_OK)
+        st = lt_unet_load(d->base, &u, &d->s);
+    if (st == LT_OK && u->cfg.kind != LT_UNET_CLASS)
+        st = lt_set_error(LT_ERR_ARG, "bench dm: %s is a text-conditioned "
+                          "model (%s); class-wise forgetting needs a "
+                          "class-conditional one", d->base, u->arch);
+    if (st == LT_OK && (d->tr.classes != u->cfg.classes ||
+                        d->tr.c != u->cfg.in_ch || d->tr.h != u->cfg.res))
+        st = lt_set_error(LT_ERR_ARG, "bench dm: %s (%d classes of %dx%d) "
+                          "does not match the model %s", c->data,
+                          d->tr.classes, d->tr.h, d->tr.w, u->arch);
+    if (st == LT_OK) {
+        d->ucfg = u->cfg;
+        snprintf(d->arch, sizeof d->arch, "%s", u->arch);
+        d->K = u->cfg.classes;
+        d->per = (int64_t)d->tr.c * d->tr.h * d->tr.w;
+        st = lt_dataset_images_pm1(&d->tr, -1, &d->x, &d->y, &d->n);
+    }
+    lt_unet_free(u);
+    return st;
+}
+
+/* ---- tables --------------------------------------------------------------------- */
+
+static const lt_table_col dmf_cols[] = {
+    {"method", "Method", NULL, 0, false},
+    {"loss", "Loss", NULL, 0, false},
+    {"mask", "Mask", NULL, 0, false},
+    {"class", "Class", NULL, 0, false},
+    {"UA", "UA (%)", "%.1f", 0, false},
+    {"p_forget", "P(c_f)", "%.3f", 0, false},
+    {"entropy", "Entropy", "%.3f", 0, false},
+    {"FD", "FD retained", "%.2f", 0, false},
+    {"FD_floor", "FD floor", "%.2f", 0, false},
+    {"seconds", "Time (s)", "%.1f", 0, false},
+    {"rss_mb", "Peak RSS (MB)", "%.0f", 0, false},
+};
+#define DMF_NUM0 4 /* the first number column */
+
+static lt_status dmf_tables(dmf *d, lt_report *r)
+{
+    char title[256];
+    snprintf(title, sizeof title, "Class-wise forgetting: UA by the "
+             "evaluator on %d samples of the forgotten class; FD on %d "
+             "samples of each retained class", d->c->ua_samples,
+             d->c->fd_per_class);
+    d->metrics = lt_report_table(r, title, dmf_cols,
+                                 (int)(sizeof dmf_cols / sizeof *dmf_cols));
+    if (!d->metrics || d->K > LT_TABLE_MAX_COLS - 2)
+        return d->metrics ? LT_OK : lt_last_status();
+    static lt_table_col hc[LT_TABLE_MAX_COLS];
+    static char keys[LT_TABLE_MAX_COLS][8];
+    hc[0] = (lt_table_col){"method", "Method", NULL, 0, false};
+    hc[1] = (lt_table_col){"class", "Class", NULL, 0, false};
+    for (int k = 0; k < d->K; k++) {
+        snprintf(keys[k], sizeof keys[k], "p%d", k);
+        hc[2 + k] = (lt_table_col){keys[k], keys[k], "%.1f", 0, false};
+    }
+    d->hist = lt_report_table(r, "Predicted classes of the forgotten "
+                              "class's samples (% of samples, pK = "
+                              "evaluator says class K)", hc, 2 + d->K);
+    return d->hist ? LT_OK : lt_last_status();
+}
+
+/* The row of t whose first nt text cells are text[], added if new. */
+static lt_table_row *dmf_row(lt_table *t, const char *const *text, int nt)
+{
+    for (int i = 0; i < t->n_rows; i++) {
+        bool same = true;
+        for (int j = 0; j < nt; j++)
+            same = same && !strcmp(t->rows[i].text[j], text[j]);
+        if (same)
+            return &t->rows[i];
+    }
+    lt_table_row *row = lt_table_add_row(t);
+    for (int j = 0; row && j < nt; j++)
+        snprintf(row->text[j], LT_TABLE_TEXT, "%s", text[j]);
+    return row;
+}
+
+/* ---- one run -------------------------------------------------------------------- */
+
+typedef struct {
+    int cf;                   /* the forgotten class */
+    int32_t retained[DMF_MAX_CLASSES * 64];
+    int n_ret;
+    lt_fd_stats real;         /* real test images of the retained classes */
+    double floor;
+} dmf_class;
+
+static lt_status dmf_class_open(dmf *d, int cf, dmf_class *k)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    memset(k, 0, sizeof *k);
+    k->cf = cf;
+    if (d->K > (int)(sizeof k->retained / sizeof *k->retained))
+        return lt_set_error(LT_ERR_ARG, "bench dm: %d classes is too many",
+                            d->K);
+    for (int j = 0; j < d->K; j++)
+        if (j != cf)
+            k->retained[k->n_ret++] = j;
+    lt_fd_terms fl = {.fd = NAN};
+    lt_status st = lt_fd_stats_of_dataset(&d->ic, &d->te, k->retained,
+                                          k->n_ret, c->fd_per_class,
+                                          c->eval_seed, &k->real);
+    if (st == LT_OK)
+        st = lt_fd_floor(&d->ic, &d->tr, &d->te, k->retained, k->n_ret,
+                         c->fd_per_class, c->eval_seed + 1, &fl);
+    k->floor = fl.fd;
+    return st;
+}
+
+static void dmf_unlearn_note(const lt_dmu_event *e, void *ud)
+{
+    const dmf *d = ud;
+    int64_t every = e->steps / 10 > 0 ? e->steps / 10 : 1;
+    if (e->step == e->steps || e->step % every == 0)
+        lt_bench_note(d->c->progress, d->c->ud, "  unlearn %lld/%lld loss "
+                      "%.4f (forget %.4f, retain %.2f)", (long long)e->step,
+                      (long long)e->steps, (double)e->loss,
+                      (double)e->forget, (double)e->retain);
+}
+
+/* The Retrain model of class cf and seed (trained and cached if new). */
+static lt_status dmf_retrain(dmf *d, int cf, uint64_t seed, lt_unet **u,
+                             lt_dm_schedule *s)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    uint64_t h = lt_bench_fnv(d->arch);
+    h = lt_bench_fnv_bytes(h, c->data, strlen(c->data));
+    h = lt_bench_fnv_bytes(h, &cf, sizeof cf);
+    h = lt_bench_fnv_bytes(h, &seed, sizeof seed);
+    h = lt_bench_fnv_bytes(h, &c->retrain_steps, sizeof c->retrain_steps);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/dm-retrain-c%d-s%llu-%016llx.safetensors",
+             c->cache, cf, (unsigned long long)seed, (unsigned long long)h);
+    lt_status st = LT_OK;
+    if (!lt_bench_exists(path))
+        st = dmf_train(d, d->arch, cf, c->retrain_steps, seed, path);
+    return st == LT_OK ? lt_unet_load(path, u, s) : st;
+}
+
+/* The model of method m for class cf and seed into *u (mask + unlearning
+ * time in *secs). */
+static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
+                           lt_unet **u, lt_dm_schedule *s, double *secs)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    double t0 = lt_clock_seconds();
+    *secs = 0;
+    if (m->retrain) {
+        lt_status st = dmf_retrain(d, cf, seed, u, s);
+        *secs = NAN; /* cached trainings are not timed here */
+        return st;
+    }
+    lt_status st = lt_unet_load(d->base, u, s);
+    if (st != LT_OK || m->original)
+        return st;
+    lt_dmu_config uc = c->unlearn;
+    uc.loss = m->loss;
+    uc.forget_class = cf;
+    uc.seed = seed;
+    if (m->no_retain)
+        uc.alpha = 0;
+    lt_dmu_mask_config mc = c->mask;
+    mc.seed = seed;
+    float *mask = NULL;
+    st = lt_dmu_mask_spec(*u, s, d->x, d->y, d->n, cf, m->mask, &mc, &mask);
+    if (st == LT_OK)
+        st = lt_dmu_run(*u, s, d->x, d->y, d->n, &uc, mask, dmf_unlearn_note,
+                        d);
+    free(mask);
+    *secs = lt_clock_seconds() - t0;
+    return st;
+}
+
+/* Samples of classes cls[n] with seed offset off; probs and feats of the
+ * evaluator (either may be NULL). */
+static lt_status dmf_judge(dmf *d, lt_unet *u, const lt_dm_schedule *s,
+                           const int32_t *cls, int64_t n, uint64_t off,
+                           float *probs, float *feats)
+{
+    lt_dm_sample_config sc = d->c->sample;
+    sc.seed += off;
+    float *x = malloc((size_t)(n * d->per) * sizeof *x);
+    if (!x)
+        return lt_set_error(LT_ERR_NOMEM, "bench dm: out of memory");
+    lt_status st = lt_dm_sample(u, s, &sc, n, cls, x, NULL, NULL);
+    if (st == LT_OK)
+        st = lt_image_classify(&d->ic, x, n, LT_PIXELS_PM1, probs, feats);
+    free(x);
+    return st;
+}
+
+/* UA, P(c_f), entropy and the histogram (hist[K], %) of the forgotten
+ * class's samples. */
+static lt_status dmf_forget_metrics(dmf *d, lt_unet *u,
+                                    const lt_dm_schedule *s, int cf,
+                                    uint64_t seed, double *v, double *hist)
+{
+    int64_t n = d->c->ua_samples;
+    float *p = malloc((size_t)(n * d->K) * sizeof *p);
+    int32_t *cls = malloc((size_t)n * sizeof *cls);
+    lt_status st = p && cls ? LT_OK : lt_set_error(LT_ERR_NOMEM, "bench dm: "
+                                                   "out of memory");
+    for (int64_t i = 0; st == LT_OK && i < n; i++)
+        cls[i] = cf;
+    if (st == LT_OK)
+        st = dmf_judge(d, u, s, cls, n, 1000 * seed, p, NULL);
+    lt_class_sample_metrics m;
+    if (st == LT_OK)
+        st = lt_class_sample_metrics_compute(p, n, d->K, cf, &m);
+    if (st == LT_OK) {
+        v[DMF_NUM0] = 100.0 - m.accuracy;
+        v[DMF_NUM0 + 1] = m.target_prob;
+        v[DMF_NUM0 + 2] = m.entropy;
+        for (int k = 0; k < d->K; k++)
+            hist[k] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int best = 0;
+            for (int k = 1; k < d->K; k++)
+                if (p[i * d->K + k] > p[i * d->K + best])
+                    best = k;
+            hist[best] += 100.0 / (double)n;
+        }
+    }
+    free(p);
+    free(cls);
+    return st;
+}
+
+/* FD of fd_per_class samples of every retained class to the real ones. */
+static lt_status dmf_retain_fd(dmf *d, lt_unet *u, const lt_dm_schedule *s,
+                               const dmf_class *k, uint64_t seed, double *fd)
+{
+    int64_t pc = d->c->fd_per_class, n = pc * k->n_ret;
+    int64_t D = lt_model_feature_dim(d->ic.model);
+    float *f = malloc((size_t)(n * D) * sizeof *f);
+    int32_t *cls = malloc((size_t)n * sizeof *cls);
+    lt_status st = f && cls ? LT_OK : lt_set_error(LT_ERR_NOMEM, "bench dm: "
+                                                   "out of memory");
+    for (int64_t i = 0; st == LT_OK && i < n; i++)
+        cls[i] = k->retained[i / pc];
+    if (st == LT_OK)
+        st = dmf_judge(d, u, s, cls, n, 1000 * seed + 500, NULL, f);
+    lt_fd_stats a = {0};
+    if (st == LT_OK)
+        st = lt_fd_stats_compute(f, n, (int)D, &a);
+    if (st == LT_OK)
+        st = lt_fd(&a, &k->real, fd);
+    lt_fd_stats_free(&a);
+    free(f);
+    free(cls);
+    return st;
+}
+
+static double dmf_peak_rss_mb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : NAN;
+}
+
+/* One method x class x seed: a run of its rows, or the row marked failed
+ * when the method itself fails (other errors stop the protocol). */
+static lt_status dmf_run(dmf *d, const dmf_method *m, const dmf_class *k,
+                         uint64_t seed)
+{
+    char cls[16];
+    snprintf(cls, sizeof cls, "%d", k->cf);
+    const char *loss = m->original || m->retrain ? "-"
+                                                 : lt_dmu_loss_name(m->loss);
+    const char *mask = m->original || m->retrain ? "-" : m->mask;
+    const char *mt[4] = {m->name, loss, mask, cls}, *ht[2] = {m->name, cls};
+    lt_table_row *row = dmf_row(d->metrics, mt, 4);
+    if (!row)
+        return lt_last_status();
+    lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s, class %d, seed "
+                  "%llu", m->name, k->cf, (unsigned long long)seed);
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    double v[LT_TABLE_MAX_COLS], hist[LT_TABLE_MAX_COLS] = {0}, secs = NAN;
+    for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
+        v[i] = NAN;
+    lt_status st = dmf_model(d, m, k->cf, seed, &u, &s, &secs);
+    if (st == LT_ERR_NAN) { /* the method diverged: a failed row */
+        row->failed = row->diverged = true;
+        snprintf(row->message, sizeof row->message, "%s class %d seed %llu: "
+                 "%s", m->name, k->cf, (unsigned long long)seed,
+                 lt_last_error());
+        lt_unet_free(u);
+        lt_dm_schedule_free(&s);
+        return LT_OK;
+    }
+    if (st == LT_OK)
+        st = dmf_forget_metrics(d, u, &s, k->cf, seed, v, hist);
+    if (st == LT_OK)
+        st = dmf_retain_fd(d, u, &s, k, seed, &v[DMF_NUM0 + 3]);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    if (st != LT_OK)
+        return st;
+    v[DMF_NUM0 + 4] = k->floor;
+    v[DMF_NUM0 + 5] = secs;
+    v[DMF_NUM0 + 6] = dmf_peak_rss_mb();
+    st = lt_table_row_add_run(row, v);
+    if (st == LT_OK && d->hist) {
+        lt_table_row *h = dmf_row(d->hist, ht, 2);
+        double w[LT_TABLE_MAX_COLS];
+        for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
+            w[i] = i >= 2 && i < 2 + d->K ? hist[i - 2] : NAN;
+        st = h ? lt_table_row_add_run(h, w) : lt_last_status();
+    }
+    return st;
+}
+
+/* ---- the protocol ---------------------------------------------------------------- */
+
+static lt_status dmf_settings(dmf *d, lt_report *r)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    char desc[160], buf[64];
+    lt_dm_sample_describe(&c->sample, d->s.T, desc, sizeof desc);
+    snprintf(r->title, sizeof r->title, "Class-wise forgetting on the "
+             "class-conditional DDPM %.300s (%.100s)", d->base, d->arch);
+    lt_status st = lt_bench_common_settings(r, c->command);
+    const char *kv[][2] = {{"model", d->base}, {"arch", d->arch},
+                           {"data", c->data}, {"classifier", c->classifier},
+                           {"classes", c->classes},
+                           {"methods", dmf_methods(c)}, {"sampler", desc}};
+    for (size_t i = 0; st == LT_OK && i < sizeof kv / sizeof *kv; i++)
+        st = lt_report_set(r, kv[i][0], kv[i][1]);
+    snprintf(buf, sizeof buf, "%lld x (%d + %d), Adam lr %g, clip %g",
+             (long long)c->unlearn.steps, c->unlearn.batch, c->unlearn.batch,
+             (double)c->unlearn.lr, (double)c->unlearn.clip);
+    if (st == LT_OK)
+        st = lt_report_set(r, "unlearning", buf);
+    lt_unet probe = {.cfg = d->ucfg};
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "alpha", lt_dmu_alpha(&c->unlearn, &probe));
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "seeds", c->seeds);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "retrain_steps", (double)c->retrain_steps);
+    return st;
+}
+
+static lt_status dmf_class_runs(dmf *d, int cf)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    if (cf >= d->K)
+        return lt_set_error(LT_ERR_ARG, "bench dm: class %d: the model has "
+                            "classes 0..%d", cf, d->K - 1);
+    dmf_class k;
+    lt_status st = dmf_class_open(d, cf, &k);
+    char buf[LT_TABLE_TEXT];
+    for (int i = 0; st == LT_OK && lt_list_item(dmf_methods(c), i, buf,
+                                                sizeof buf); i++) {
+        dmf_method m;
+        st = dmf_method_parse(buf, &m);
+        for (int sd = 1; st == LT_OK && sd <= c->seeds; sd++)
+            st = dmf_run(d, &m, &k, (uint64_t)sd);
+    }
+    lt_fd_stats_free(&k.real);
+    return st;
+}
+
+lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
+{
+    memset(out, 0, sizeof *out);
+    if (lt_bench_dm_forget_check(c) != LT_OK)
+        return lt_last_status();
+    double t0 = lt_clock_seconds();
+    dmf d = {.c = c};
+    int cls[DMF_MAX_CLASSES], nc = 0;
+    lt_status st = dmf_classes(c->classes, cls, &nc);
+    if (st == LT_OK)
+        st = dmf_open(&d);
+    if (st == LT_OK)
+        st = dmf_settings(&d, out);
+    if (st == LT_OK)
+        st = dmf_tables(&d, out);
+    for (int i = 0; st == LT_OK && i < nc; i++)
+        st = dmf_class_runs(&d, cls[i]);
+    out->seconds = lt_clock_seconds() - t0;
+    dmf_free(&d);
+    return st;
+}

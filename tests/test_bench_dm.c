@@ -1,0 +1,123 @@
+/*
+ * test_bench_dm.c - the class-wise diffusion-unlearning protocol
+ * (lethe/bench_dm.h) at its quick setting through the library: a cond:xs
+ * base trained into the cache, original / salun / rl rows with the
+ * metrics and histogram tables complete and finite, UA the complement of
+ * the histogram's forgotten-class share, the floor printed (on the first
+ * 1000 + 300 images of Fashion-MNIST); a second run
+ * reuses the cached base; and the options it refuses.
+ */
+#include "lt_test.h"
+
+#include "lethe/bench_dm.h"
+#include "lethe/image_metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define EVAL_B LT_GOLDEN_DIR "/../../" LT_FMNIST_EVAL_B
+
+static double col(const lt_table *t, int row, const char *key)
+{
+    int c = lt_table_col_index(t, key);
+    return c >= 0 && row < t->n_rows ? t->rows[row].v[0][c] : NAN;
+}
+
+LT_TEST(quick_protocol_rows_and_invariants)
+{
+    char cache[600], data[256];
+    snprintf(cache, sizeof cache, "%s/dmcache", lt_test_tmpdir());
+    if (!lt_test_small_fmnist(data, sizeof data)) {
+        LT_CHECK(0, "could not write the small Fashion-MNIST copy");
+        return;
+    }
+    lt_bench_dm_forget_cfg c = lt_bench_dm_forget_defaults();
+    lt_bench_dm_forget_quick(&c);
+    c.base_steps = 8;
+    c.data = data;
+    c.classifier = EVAL_B;
+    c.classes = "1";
+    c.cache = cache;
+    lt_report r;
+    LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(r.n_tables == 2, "tables %d", r.n_tables);
+    if (r.n_tables == 2) {
+        const lt_table *t = &r.tables[0], *h = &r.tables[1];
+        const char *want[3] = {"original", "salun", "rl"};
+        LT_CHECK(t->n_rows == 3 && h->n_rows == 3, "rows %d / %d",
+                 t->n_rows, h->n_rows);
+        for (int i = 0; i < 3 && i < t->n_rows && i < h->n_rows; i++) {
+            LT_CHECK(!strcmp(t->rows[i].text[0], want[i]) &&
+                         !strcmp(t->rows[i].text[3], "1") &&
+                         t->rows[i].n == 1 && !t->rows[i].failed,
+                     "row %d: %s class %s, %d runs", i, t->rows[i].text[0],
+                     t->rows[i].text[3], t->rows[i].n);
+            double ua = col(t, i, "UA"), sum = 0;
+            for (int k = 0; k < 10; k++)
+                sum += h->rows[i].v[0][2 + k];
+            LT_CHECK(fabs(sum - 100) < 1e-9, "histogram sums to %g", sum);
+            LT_CHECK(fabs(ua - (100 - h->rows[i].v[0][2 + 1])) < 1e-9,
+                     "UA %g = 100 - share of class 1 %g", ua,
+                     h->rows[i].v[0][3]);
+            double p = col(t, i, "p_forget"), fd = col(t, i, "FD");
+            double fl = col(t, i, "FD_floor");
+            LT_CHECK(p >= 0 && p <= 1 && fd > 0 && fl > 0 && isfinite(fd),
+                     "p %g fd %g floor %g", p, fd, fl);
+        }
+        LT_CHECK(t->n_rows == 3 && !strcmp(t->rows[1].text[2],
+                                           "saliency:0.5") &&
+                     !strcmp(t->rows[2].text[2], "none") &&
+                     col(t, 0, "seconds") == 0 && col(t, 1, "seconds") > 0,
+                 "masks and times");
+        LT_CHECK(strstr(lt_report_get(&r, "sampler"), "DDIM-4") &&
+                     strlen(lt_report_get(&r, "commit")) > 0,
+                 "settings: sampler '%s'", lt_report_get(&r, "sampler"));
+    }
+    char base[700];
+    snprintf(base, sizeof base, "%s", lt_report_get(&r, "model"));
+    lt_report_free(&r);
+    /* the cached base is reused: the same model file, the same numbers */
+    c.methods = "original";
+    LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK &&
+                 !strcmp(lt_report_get(&r, "model"), base),
+             "second run: %s", lt_last_error());
+    lt_report_free(&r);
+}
+
+LT_TEST(bad_options_are_refused)
+{
+    lt_bench_dm_forget_cfg c = lt_bench_dm_forget_defaults();
+    lt_report r;
+    c.methods = "salun,nope";
+    LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "'nope' unknown"), "%s",
+             lt_last_error());
+    c.methods = "rl+soft:0.5";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "soft mask");
+    c.methods = "ga+random:0.3,esd";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_OK, "%s", lt_last_error());
+    c.methods = "retrain";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "cache"), "%s", lt_last_error());
+    c.methods = "salun";
+    c.classes = "1,x";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "classes '1,x'"), "%s",
+             lt_last_error());
+    c.classes = "1";
+    c.ua_samples = 1;
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "ua_samples 1");
+    c.ua_samples = 8;
+    char data[256];
+    c.data = lt_test_small_fmnist(data, sizeof data);
+    c.classifier = EVAL_B;
+    c.classes = "12";
+    c.model = LT_GOLDEN_DIR "/../../models/fmnist-cond-s-v1.safetensors";
+    c.methods = "original";
+    LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "class 12"), "%s", lt_last_error());
+    lt_report_free(&r);
+}
+
+LT_TEST_MAIN()
