@@ -5,10 +5,12 @@
  * (Mistral with a sliding window that truncates, Qwen2 with q/k/v biases,
  * tied, from shards); the windowed attention op (goldens and finite
  * differences); the KV cache and greedy generation past the window;
- * config.json read and written with Hugging Face's keys; init of biases.
+ * config.json read and written with Hugging Face's keys; init of biases;
+ * memory-mapped safetensors loading (lt_st_open) against lt_st_load.
  */
 #include "lethe/io.h"
 #include "lethe/llama.h"
+#include "lethe/safetensors.h"
 #include "lt_test.h"
 
 #include <math.h>
@@ -423,6 +425,62 @@ LT_TEST(qwen2_init_and_numel)
                  m->layers[0].input_norm->data[0] == 1.0f,
              "bias init");
     lt_llama_free(m);
+}
+
+/* ---- mapped loading (lt_st_open) ------------------------------------------------ */
+
+/* Every tensor of the golden safetensors files (F32, F16, BF16, mixed
+ * dtypes) comes out of the mapping with the bits lt_st_load gives. */
+LT_TEST(mapped_open_equals_load)
+{
+    static const char *const files[] = {"st_ref", "st_f16", "st_bf16",
+                                        "st_mixed"};
+    for (int k = 0; k < 4; k++) {
+        char path[512];
+        snprintf(path, sizeof path, LT_GOLDEN_DIR "/%s.safetensors",
+                 files[k]);
+        lt_st_file *a = NULL, *b = NULL;
+        LT_CHECK(lt_st_load(path, &a) == LT_OK &&
+                     lt_st_open(path, &b) == LT_OK,
+                 "%s: %s", path, lt_last_error());
+        if (!a || !b) {
+            lt_st_free(a);
+            lt_st_free(b);
+            continue;
+        }
+        LT_CHECK(lt_st_count(a) == lt_st_count(b) && lt_st_count(a) > 0,
+                 "%s: tensor count", path);
+        for (int i = 0; i < lt_st_count(a); i++) {
+            const lt_st_tensor *x = lt_st_at(a, i), *y = lt_st_at(b, i);
+            float *v = calloc((size_t)y->numel + 1, sizeof *v);
+            LT_CHECK(v && !y->data && !strcmp(x->name, y->name) &&
+                         lt_st_copy_f32(b, y, v) == LT_OK,
+                     "%s: %s", path, x->name);
+            LT_CHECK(v && !memcmp(v, x->data, (size_t)x->numel * 4),
+                     "%s: %s differs when mapped", path, x->name);
+            free(v);
+        }
+        /* a tensor of another file is refused */
+        float one[1];
+        lt_clear_error();
+        LT_CHECK(lt_st_copy_f32(b, lt_st_at(a, 0), one) == LT_ERR_ARG,
+                 "foreign tensor accepted");
+        lt_st_free(a);
+        lt_st_free(b);
+    }
+    /* a damaged file fails the same way */
+    char dir[64] = "/tmp/lt_hfm_XXXXXX", bad[128], cmd[300];
+    LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(bad, sizeof bad, "%s/cut.safetensors", dir);
+    snprintf(cmd, sizeof cmd, "head -c 100 '%s' > '%s'",
+             LT_GOLDEN_DIR "/st_ref.safetensors", bad);
+    LT_CHECK(system(cmd) == 0, "cut");
+    lt_st_file *c = NULL;
+    LT_CHECK(lt_st_open(bad, &c) == LT_ERR_FORMAT && !c &&
+                 strstr(lt_last_error(), bad),
+             "truncated file: %s", lt_last_error());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    LT_CHECK(system(cmd) == 0, "rm");
 }
 
 LT_TEST_MAIN()
