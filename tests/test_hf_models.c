@@ -376,6 +376,10 @@ LT_TEST(config_families_and_errors)
                  strstr(lt_last_error(), "e.json") &&
                  strstr(lt_last_error(), "'use_sliding_window'"),
              "qwen2 window: %s", lt_last_error());
+    LT_CHECK(lt_llama_config_parse(CFG_BASE ", \"model_type\": \"mistral\", "
+                                   "\"use_sliding_window\": true}", "h.json",
+                                   &c) == LT_OK,
+             "use_sliding_window is Qwen2's key: %s", lt_last_error());
     LT_CHECK(lt_llama_config_parse(CFG_BASE ", \"model_type\": \"qwen3\"}",
                                    "f.json", &c) == LT_ERR_FORMAT &&
                  strstr(lt_last_error(), "qwen2"),

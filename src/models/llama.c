@@ -1,6 +1,7 @@
 /*
- * llama.c - the Llama-family decoder LM: parameter declaration with
- * Hugging Face names, initialisation, the forward pass on token ids (with
+ * llama.c - the Llama-family decoder LM (also Mistral's sliding window and
+ * Qwen2's q/k/v biases): parameter declaration with Hugging Face names,
+ * initialisation, the forward pass on token ids (with
  * the autograd tape, for training), the causal-LM losses (mean
  * cross-entropy, per-sequence NLL with label masks) and per-token
  * log-probabilities for scoring. The q|k|v and gate|up projections each

@@ -209,10 +209,12 @@ static bool check_unsupported(const cJSON *o, const char *what,
         return false;
     }
     /* Qwen2's biases are fixed by the architecture (q/k/v on, the rest
-     * off); Llama's keys would add them elsewhere too */
+     * off) and only Qwen2 reads use_sliding_window; Llama's bias keys
+     * would add biases elsewhere too */
     static const char *const bias[3] = {"attention_bias", "mlp_bias",
                                         "use_sliding_window"};
-    for (int i = fam == LT_LLAMA_FAMILY_QWEN2 ? 1 : 0; i < 3; i++) {
+    bool qwen = fam == LT_LLAMA_FAMILY_QWEN2;
+    for (int i = qwen ? 1 : 0; i < (qwen ? 3 : 2); i++) {
         bool b;
         if (!get_bool(o, bias[i], what, &b))
             return false;
