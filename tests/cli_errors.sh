@@ -278,6 +278,36 @@ expect_error "lm unlearn: missing forget file" "$T/none.json" \
 expect_error "lm eval: corrupt retain json" "$T/bad.json" \
   "$LETHE" lm eval --benchmark tofu --model "$T/u.safetensors" \
   --forget "$T/tofu/forget10_perturbed.json" --retain-json "$T/bad.json"
+# The Mistral (sliding window shorter than the texts) and Qwen2 (q/k/v
+# biases, tied) families through train, generate, score, unlearn and eval.
+"$LETHE" tokenizer train --corpus "$T/tofu/full.json" --vocab 300 --out "$T/tok300.json" >/dev/null 2>&1
+printf '{"model_type": "mistral", "sliding_window": 4,' >"$T/mistral.json"
+printf '{"model_type": "qwen2", "tie_word_embeddings": true,' >"$T/qwen2.json"
+for fam in mistral qwen2; do
+  printf ' "vocab_size": 300, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+   "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 128}\n' >>"$T/$fam.json"
+  if "$LETHE" lm train --config "$T/$fam.json" --tokenizer "$T/tok300.json" --data "$T/tofu/full.json" \
+       --epochs 1 --batch 8 --out "$T/$fam" >"$T/out" 2>"$T/err" &&
+     grep -q "\"model_type\":.*\"$fam\"" "$T/$fam/config.json" &&
+     "$LETHE" lm generate --model "$T/$fam" --question "Who?" --max-new 4 >"$T/out" 2>"$T/err" &&
+     "$LETHE" lm score --model "$T/$fam" --data "$T/tofu/forget10.json" --json "$T/$fam.s.json" \
+       >"$T/out" 2>"$T/err" && grep -q "rouge_l_recall" "$T/$fam.s.json" &&
+     "$LETHE" lm unlearn --model "$T/$fam" --forget "$T/tofu/forget10.json" \
+       --retain "$T/tofu/retain90.json" --method npo-gd --epochs 1 --out "$T/$fam.u" \
+       >"$T/out" 2>"$T/err" && grep -q "\"model_type\":.*\"$fam\"" "$T/$fam.u/config.json" &&
+     "$LETHE" lm eval --benchmark tofu --model "$T/$fam.u" --forget "$T/tofu/forget10_perturbed.json" \
+       --retain "$T/tofu/retain_perturbed.json" --retain-model "$T/$fam" --json "$T/$fam.e.json" \
+       >"$T/out" 2>"$T/err" && grep -q "forget_quality" "$T/$fam.e.json"
+  then ok "lm $fam: train, generate, score, unlearn, eval"; else bad "lm $fam pipeline"; cat "$T/out" "$T/err"; fi
+done
+grep -aq "self_attn.v_proj.bias" "$T/qwen2.u/model.safetensors" && ok "lm qwen2: biases saved" ||
+  bad "lm qwen2: no v_proj.bias in the saved model"
+printf '{"model_type": "qwen2", "use_sliding_window": true, "vocab_size": 300, "hidden_size": 32,
+ "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 64}\n' >"$T/qwen2w.json"
+expect_error "lm train: qwen2 sliding window" "use_sliding_window" \
+  "$LETHE" lm train --config "$T/qwen2w.json" --tokenizer "$T/tok300.json" --data "$T/tofu/full.json" \
+  --out "$T/q2w"
+[ -e "$T/q2w" ] && bad "lm train left output after a refused config" || ok "lm train: no output after a refused config"
 expect_error "bench tofu: unknown method, before any training" "npx" \
   "$LETHE" bench tofu --methods ga,npx --cache "$T/tc"
 expect_error "bench tofu: bad mask" "wagle:2" \

@@ -353,7 +353,8 @@ static bool same_config(const lt_llama_config *a, const lt_llama_config *b)
            a->tie_word_embeddings == b->tie_word_embeddings &&
            a->bos_token_id == b->bos_token_id &&
            a->eos_token_id == b->eos_token_id &&
-           a->sliding_window == b->sliding_window;
+           a->sliding_window == b->sliding_window &&
+           a->family == b->family;
 }
 
 static bool same_weights(const lt_llama *a, const lt_llama *b)

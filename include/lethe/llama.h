@@ -7,8 +7,10 @@
  * torch.nn.Linear) and numerics are Hugging Face's LlamaForCausalLM, so a
  * Hugging Face checkpoint (config.json + model.safetensors, or shards with
  * model.safetensors.index.json) loads unchanged and computes what
- * transformers computes. Mistral/Zephyr checkpoints (model_type "mistral")
- * load too; their sliding window is honoured by refusing longer inputs.
+ * transformers computes. Two more Hugging Face families share the code:
+ * Mistral (model_type "mistral", Zephyr: a causal sliding window, see
+ * lt_attention_window for its exact extent) and Qwen2 (model_type
+ * "qwen2": q_proj, k_proj and v_proj carry biases, o_proj does not).
  *
  * Token ids, labels and masks are int32 / uint8 arrays of B*T entries
  * (row b, position t at b*T + t). Labels follow Hugging Face: labels[b, t]
@@ -32,6 +34,13 @@ extern "C" {
 
 /* ---- configuration (src/models/llama_io.c) ------------------------------- */
 
+/* The Hugging Face model_type of a config (read and written as such). */
+typedef enum {
+    LT_LLAMA_FAMILY_LLAMA = 0, /* "llama", LlamaForCausalLM */
+    LT_LLAMA_FAMILY_MISTRAL,   /* "mistral": optional sliding window */
+    LT_LLAMA_FAMILY_QWEN2      /* "qwen2": q/k/v projection biases */
+} lt_llama_family;
+
 typedef struct {
     int vocab_size;
     int hidden_size;          /* d */
@@ -45,7 +54,10 @@ typedef struct {
     int max_position_embeddings;
     bool tie_word_embeddings;
     int bos_token_id, eos_token_id; /* -1 when unknown */
-    int sliding_window;       /* Mistral; 0 = none */
+    /* Mistral only (0 = none): the query at position p sees the keys at
+     * positions p - sliding_window < j <= p, transformers' mask */
+    int sliding_window;
+    lt_llama_family family;   /* 0: Llama */
 } lt_llama_config;
 
 /* Presets for this machine's 2 cores: "micro" (2 layers, d 128, 4 heads,
@@ -56,6 +68,9 @@ LT_API lt_status lt_llama_preset(const char *name, int vocab_size,
                                  lt_llama_config *out);
 /* "micro, tiny, small". */
 LT_API const char *lt_llama_preset_names(void);
+/* "llama", "mistral" or "qwen2" (the config's model_type); NULL if
+ * unknown. */
+LT_API const char *lt_llama_family_name(lt_llama_family f);
 /* LT_ERR_ARG naming the first inconsistent field (what names the source). */
 LT_API lt_status lt_llama_config_check(const lt_llama_config *cfg,
                                        const char *what);
@@ -65,10 +80,13 @@ LT_API lt_status lt_llama_config_check(const lt_llama_config *cfg,
 LT_API double lt_llama_config_numel(const lt_llama_config *cfg);
 
 /* Hugging Face config.json: parse text (what names it in errors: a file
- * name), read a file, write a file atomically. Unsupported features
- * (rope_scaling, attention or MLP biases, an activation other than silu,
- * another model_type) are LT_ERR_FORMAT naming the file and the key;
- * malformed JSON names its line. */
+ * name), read a file, write a file atomically. model_type "llama",
+ * "mistral" or "qwen2" (absent: "llama", or "mistral" when the config
+ * sets a sliding_window); a sliding_window key counts for Mistral only,
+ * as in transformers. Unsupported features (rope_scaling, Llama's
+ * attention or MLP biases, Qwen2's use_sliding_window, an activation other
+ * than silu, another model_type) are LT_ERR_FORMAT naming the file and the
+ * key; malformed JSON names its line. */
 LT_API lt_status lt_llama_config_parse(const char *text, const char *what,
                                        lt_llama_config *out);
 LT_API lt_status lt_llama_config_load(const char *path, lt_llama_config *out);
@@ -84,6 +102,10 @@ typedef struct {
     /* views of the adjacent q|k|v and gate|up weights (and gradients) as
      * one matrix each, so each block runs one product */
     lt_tensor qkv, gate_up;
+    /* Qwen2: the q/k/v biases and their adjacent view (NULL / unused
+     * otherwise) */
+    lt_tensor *q_bias, *k_bias, *v_bias;
+    lt_tensor qkv_bias;
 } lt_llama_layer;
 
 typedef struct {
@@ -101,7 +123,7 @@ typedef struct {
 LT_API lt_status lt_llama_create(const lt_llama_config *cfg, lt_llama **out);
 LT_API void lt_llama_free(lt_llama *m);
 /* Hugging Face initialisation, seeded: every Linear and the embedding
- * N(0, 0.02^2), norms 1. */
+ * N(0, 0.02^2), norms 1, biases 0. */
 LT_API void lt_llama_init(lt_llama *m, uint64_t seed);
 /* A new model with the same config and a copy of the weights (e.g. the
  * frozen reference of NPO); NULL on error. */

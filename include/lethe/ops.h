@@ -187,6 +187,14 @@ LT_API lt_tensor *lt_concat(lt_ctx *c, int n, lt_tensor *const *xs, int axis);
  * Returns [B, H, Tq, D]. Cross-attention: Tk != Tq, causal = false. */
 LT_API lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k,
                                lt_tensor *v, bool causal, float scale);
+/* lt_attention with a causal sliding window of `window` keys (0: none):
+ * query row i, at absolute position p = i + (Tk - Tq), sees the keys j
+ * with p - window < j <= p (itself and the window - 1 before it), as
+ * transformers' sliding_window_overlay (kv_idx > q_idx - sliding_window)
+ * does for Mistral. A window needs causal. */
+LT_API lt_tensor *lt_attention_window(lt_ctx *c, lt_tensor *q, lt_tensor *k,
+                                      lt_tensor *v, bool causal, float scale,
+                                      int64_t window);
 /* Hugging Face rotate-half RoPE on x [B, H, T, D] (D even): position of
  * row t is pos0 + t; inv_freq_i = theta^(-2i/D). */
 LT_API lt_tensor *lt_rope(lt_ctx *c, lt_tensor *x, int64_t pos0, float theta);

@@ -33,7 +33,8 @@ extern "C" {
 #endif
 
 /* One named float32 tensor. For a loaded file every field is owned by the
- * lt_st_file (valid until lt_st_free; data may be modified in place). For
+ * lt_st_file (valid until lt_st_free; data may be modified in place; data
+ * is NULL for a file opened with lt_st_open). For
  * lt_st_save the caller fills name, ndim, shape and data (numel is
  * ignored there: it is computed from the shape). */
 typedef struct {
@@ -51,6 +52,17 @@ typedef struct lt_st_file lt_st_file;
  * float32. On success *out is a new file (free with lt_st_free); on error
  * *out is NULL. */
 LT_API lt_status lt_st_load(const char *path, lt_st_file **out);
+/* Open a file without reading its data: the header is checked as by
+ * lt_st_load, the file is memory-mapped read-only and every tensor's data
+ * is NULL; lt_st_copy_f32 (or lt_st_read_into) converts one tensor from
+ * the mapping into the caller's memory and releases the pages it read, so
+ * loading N bytes of weights into their destination needs no second copy
+ * of them (float32 or raw). The file must not change while it is open. */
+LT_API lt_status lt_st_open(const char *path, lt_st_file **out);
+/* The values of tensor t of f (a pointer from lt_st_at / lt_st_get) as
+ * float32 into dst (t->numel floats), from memory or from the mapping. */
+LT_API lt_status lt_st_copy_f32(const lt_st_file *f, const lt_st_tensor *t,
+                                float *dst);
 LT_API void lt_st_free(lt_st_file *f);
 
 /* Tensors, sorted by name (byte order, as strcmp). lt_st_at returns NULL

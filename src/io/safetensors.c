@@ -7,9 +7,14 @@
  * ranges, full and non-overlapping coverage of the data buffer) and then
  * streams the data section, tensor by tensor in file order, converting each
  * element to float32 through a bounded staging buffer. Byte order is
- * handled explicitly, so files are portable across hosts. The writer is in
+ * handled explicitly, so files are portable across hosts. lt_st_open
+ * checks the header the same way but maps the file instead of reading it:
+ * each tensor is converted from the mapping straight into the caller's
+ * memory (lt_st_copy_f32), and its pages are released right after, so a
+ * large checkpoint is never held twice. The writer is in
  * safetensors_write.c.
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include "lethe/io.h"
 #include "lethe/safetensors.h"
 
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,13 +46,25 @@ typedef struct {
     char *key, *value;
 } st_kv;
 
+/* Where a mapped file's tensor lies: dtype and first byte of its data. */
+typedef struct {
+    int dtype;
+    int64_t begin;
+} st_src;
+
 struct lt_st_file {
     char *path;
     int count;
     lt_st_tensor *t; /* sorted by name */
-    float *data;     /* every tensor's floats, in name order */
+    float *data;     /* every tensor's floats, in name order; NULL if mapped */
     int n_meta;
     st_kv *meta;     /* sorted by key */
+    /* lt_st_open: the mapping of the whole file, the data buffer in it and
+     * each tensor's source (t[i] <-> src[i]) */
+    uint8_t *map;
+    size_t map_len;
+    const uint8_t *buf;
+    st_src *src;
 };
 
 /* ---- dtypes ------------------------------------------------------------ */
@@ -432,8 +450,9 @@ static lt_status st_fill_meta(lt_st_file *f, const cJSON *meta)
     return LT_OK;
 }
 
-/* Build the tensors of f from the checked header and read their data. */
-static lt_status st_build(lt_st_file *f, int fd, st_header *h)
+/* Build the tensors of f from the checked header and read their data
+ * (mapped: record where each lies instead; the caller maps the file). */
+static lt_status st_build(lt_st_file *f, int fd, st_header *h, bool mapped)
 {
     int64_t total = 0;
     for (int i = 0; i < h->count; i++) {
@@ -441,12 +460,15 @@ static lt_status st_build(lt_st_file *f, int fd, st_header *h)
         total += h->info[i].numel;
     }
     f->t = calloc((size_t)h->count + 1, sizeof *f->t);
-    f->data = malloc((size_t)total * sizeof(float) + 1);
+    if (mapped)
+        f->src = calloc((size_t)h->count + 1, sizeof *f->src);
+    else
+        f->data = malloc((size_t)total * sizeof(float) + 1);
     st_info **by_off = calloc((size_t)h->count + 1, sizeof *by_off);
     lt_status s = LT_OK;
-    if (!f->t || !f->data || !by_off)
+    if (!f->t || !(mapped ? (void *)f->src : (void *)f->data) || !by_off)
         s = lt_set_error(LT_ERR_NOMEM, "%s: cannot allocate %lld floats",
-                         h->path, (long long)total);
+                         h->path, mapped ? 0LL : (long long)total);
     for (int i = 0; s == LT_OK && i < h->count; i++) {
         const st_info *e = &h->info[i];
         lt_st_tensor *t = &f->t[i];
@@ -455,7 +477,9 @@ static lt_status st_build(lt_st_file *f, int fd, st_header *h)
         t->ndim = e->ndim;
         memcpy(t->shape, e->shape, sizeof t->shape);
         t->numel = e->numel;
-        t->data = f->data + e->foff;
+        t->data = mapped ? NULL : f->data + e->foff;
+        if (mapped)
+            f->src[i] = (st_src){(int)e->dtype, e->begin};
         by_off[i] = &h->info[i];
         if (!t->name)
             s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", h->path);
@@ -466,10 +490,26 @@ static lt_status st_build(lt_st_file *f, int fd, st_header *h)
     }
     if (s == LT_OK)
         s = st_fill_meta(f, h->meta);
-    if (s == LT_OK)
+    if (s == LT_OK && !mapped)
         s = st_read_data(fd, h, by_off, f->data);
     free(by_off);
     return s;
+}
+
+/* Map the whole file read-only; the data buffer starts after the header. */
+static lt_status st_map(lt_st_file *f, int fd, int64_t hlen, int64_t buf_len)
+{
+    f->map_len = (size_t)(8 + hlen + buf_len);
+    void *p = mmap(NULL, f->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        f->map_len = 0;
+        return lt_set_error(LT_ERR_IO, "%s: cannot map: %s", f->path,
+                            strerror(errno));
+    }
+    f->map = p;
+    f->buf = f->map + 8 + hlen;
+    madvise(p, f->map_len, MADV_SEQUENTIAL);
+    return LT_OK;
 }
 
 /* Open path; read and check the header length; return the header bytes. */
@@ -576,7 +616,8 @@ static lt_status st_parse_json(const char *path, const char *hdr,
     return LT_OK;
 }
 
-lt_status lt_st_load(const char *path, lt_st_file **out)
+/* lt_st_load (mapped false) or lt_st_open (true). */
+static lt_status st_open(const char *path, bool mapped, lt_st_file **out)
 {
     if (!out)
         return lt_set_error(LT_ERR_ARG, "lt_st_load: out is NULL");
@@ -599,7 +640,9 @@ lt_status lt_st_load(const char *path, lt_st_file **out)
     if (s == LT_OK)
         s = st_parse_entries(&h, root);
     if (s == LT_OK)
-        s = st_build(f, fd, &h);
+        s = st_build(f, fd, &h, mapped);
+    if (s == LT_OK && mapped)
+        s = st_map(f, fd, hlen, h.buf_len);
     if (fd >= 0)
         close(fd);
     cJSON_Delete(root);
@@ -613,10 +656,50 @@ lt_status lt_st_load(const char *path, lt_st_file **out)
     return LT_OK;
 }
 
+lt_status lt_st_load(const char *path, lt_st_file **out)
+{
+    return st_open(path, false, out);
+}
+
+lt_status lt_st_open(const char *path, lt_st_file **out)
+{
+    return st_open(path, true, out);
+}
+
+lt_status lt_st_copy_f32(const lt_st_file *f, const lt_st_tensor *t,
+                         float *dst)
+{
+    if (!f || !t || !dst || t < f->t || t >= f->t + f->count)
+        return lt_set_error(LT_ERR_ARG, "lt_st_copy_f32: NULL argument or a "
+                            "tensor of another file");
+    if (!f->map) {
+        memcpy(dst, t->data, (size_t)t->numel * sizeof(float));
+        return LT_OK;
+    }
+    const st_src *src = &f->src[t - f->t];
+    const uint8_t *b = f->buf + src->begin;
+    st_convert((st_dtype)src->dtype, b, dst, (size_t)t->numel);
+    /* drop the pages just read from this process (they stay in the page
+     * cache); a neighbour sharing an edge page faults it in again */
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t lo = (size_t)(b - f->map) / pg * pg;
+    size_t hi = (size_t)(b - f->map) +
+                (size_t)t->numel * (size_t)st_types[src->dtype].size;
+    hi = (hi + pg - 1) / pg * pg;
+    if (hi > f->map_len)
+        hi = f->map_len;
+    if (hi > lo)
+        madvise(f->map + lo, hi - lo, MADV_DONTNEED);
+    return LT_OK;
+}
+
 void lt_st_free(lt_st_file *f)
 {
     if (!f)
         return;
+    if (f->map)
+        munmap(f->map, f->map_len);
+    free(f->src);
     for (int i = 0; i < f->count; i++)
         free((char *)f->t[i].name);
     for (int i = 0; i < f->n_meta; i++) {
@@ -688,8 +771,7 @@ lt_status lt_st_read_into(const lt_st_file *f, const char *name,
                             lt_shape_fmt(t->ndim, t->shape, a, sizeof a),
                             lt_shape_fmt(dst->ndim, dst->shape, b, sizeof b));
     }
-    memcpy(dst->data, t->data, (size_t)t->numel * sizeof(float));
-    return LT_OK;
+    return lt_st_copy_f32(f, t, dst->data);
 }
 
 int lt_st_meta_count(const lt_st_file *f)

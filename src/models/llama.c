@@ -1,6 +1,7 @@
 /*
- * llama.c - the Llama-family decoder LM: parameter declaration with
- * Hugging Face names, initialisation, the forward pass on token ids (with
+ * llama.c - the Llama-family decoder LM (also Mistral's sliding window and
+ * Qwen2's q/k/v biases): parameter declaration with Hugging Face names,
+ * initialisation, the forward pass on token ids (with
  * the autograd tape, for training), the causal-LM losses (mean
  * cross-entropy, per-sequence NLL with label masks) and per-token
  * log-probabilities for scoring. The q|k|v and gate|up projections each
@@ -38,15 +39,20 @@ static lt_status llama_declare(lt_llama *m, int *idx)
     int n = 0;
     decl(m, &idx[n++], "model.embed_tokens.weight", v, d);
     for (int l = 0; l < c->n_layers; l++) {
-        static const char *const leaf[9] = {
-            "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-            "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj",
-            "mlp.down_proj", "input_layernorm", "post_attention_layernorm"};
-        const int64_t rows[9] = {qd, kd, kd, d, f, f, d, d, d};
-        const int64_t cols[9] = {d, d, d, qd, d, d, f, 0, 0};
-        for (int j = 0; j < 9; j++) {
-            snprintf(name, sizeof name, "model.layers.%d.%s.weight", l,
-                     leaf[j]);
+        /* Qwen2's biases follow the three weights (each group adjacent) */
+        static const char *const leaf[12] = {
+            "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+            "self_attn.v_proj.weight", "self_attn.q_proj.bias",
+            "self_attn.k_proj.bias", "self_attn.v_proj.bias",
+            "self_attn.o_proj.weight", "mlp.gate_proj.weight",
+            "mlp.up_proj.weight", "mlp.down_proj.weight",
+            "input_layernorm.weight", "post_attention_layernorm.weight"};
+        const int64_t rows[12] = {qd, kd, kd, qd, kd, kd, d, f, f, d, d, d};
+        const int64_t cols[12] = {d, d, d, 0, 0, 0, qd, d, d, f, 0, 0};
+        for (int j = 0; j < 12; j++) {
+            if (j >= 3 && j < 6 && !lt_llama_qkv_bias(c))
+                continue;
+            snprintf(name, sizeof name, "model.layers.%d.%s", l, leaf[j]);
             decl(m, &idx[n++], name, rows[j], cols[j]);
         }
     }
@@ -65,13 +71,14 @@ double lt_llama_config_numel(const lt_llama_config *c)
     double d = c->hidden_size, f = c->intermediate_size, v = c->vocab_size;
     double qd = (double)c->n_heads * c->head_dim;
     double kd = (double)c->n_kv_heads * c->head_dim;
-    double layer = qd * d + 2 * kd * d + d * qd + 3 * f * d + 2 * d;
+    double layer = qd * d + 2 * kd * d + d * qd + 3 * f * d + 2 * d +
+                   (lt_llama_qkv_bias(c) ? qd + 2 * kd : 0);
     return v * d + (double)c->n_layers * layer + d +
            (c->tie_word_embeddings ? 0 : v * d);
 }
 
 /* A view of the adjacent weights a, b (and c, may be NULL) as one
- * matrix [rows(a) + rows(b) + rows(c), cols]. */
+ * matrix [rows(a) + rows(b) + rows(c), cols] (biases: one vector). */
 static lt_status fuse(lt_tensor *out, const lt_tensor *a, const lt_tensor *b,
                       const lt_tensor *c)
 {
@@ -82,8 +89,9 @@ static lt_status fuse(lt_tensor *out, const lt_tensor *a, const lt_tensor *b,
     if (!adj)
         return lt_set_error(LT_ERR_STATE, "llama_create: projection weights "
                             "are not adjacent in the parameter store");
-    return lt_tensor_wrap(out, a->data, a->grad, 2,
-                          (int64_t[]){rows, a->shape[1]});
+    return a->ndim == 1 ? lt_tensor_wrap(out, a->data, a->grad, 1, &rows)
+                        : lt_tensor_wrap(out, a->data, a->grad, 2,
+                                         (int64_t[]){rows, a->shape[1]});
 }
 
 /* Points the model's shortcuts at the parameter views. */
@@ -93,12 +101,17 @@ static lt_status llama_bind(lt_llama *m, const int *idx)
     m->embed = lt_params_at(&m->params, idx[n++]);
     for (int l = 0; l < m->cfg.n_layers; l++) {
         lt_llama_layer *L = &m->layers[l];
-        lt_tensor **slot[9] = {&L->q, &L->k, &L->v, &L->o, &L->gate, &L->up,
-                               &L->down, &L->input_norm, &L->post_norm};
-        for (int j = 0; j < 9; j++)
-            *slot[j] = lt_params_at(&m->params, idx[n++]);
+        lt_tensor **slot[12] = {&L->q, &L->k, &L->v, &L->q_bias, &L->k_bias,
+                                &L->v_bias, &L->o, &L->gate, &L->up,
+                                &L->down, &L->input_norm, &L->post_norm};
+        bool bias = lt_llama_qkv_bias(&m->cfg);
+        for (int j = 0; j < 12; j++)
+            if (bias || j < 3 || j >= 6)
+                *slot[j] = lt_params_at(&m->params, idx[n++]);
         if (fuse(&L->qkv, L->q, L->k, L->v) != LT_OK ||
-            fuse(&L->gate_up, L->gate, L->up, NULL) != LT_OK)
+            fuse(&L->gate_up, L->gate, L->up, NULL) != LT_OK ||
+            (bias && fuse(&L->qkv_bias, L->q_bias, L->k_bias, L->v_bias) !=
+                         LT_OK))
             return lt_last_status();
     }
     m->norm = lt_params_at(&m->params, idx[n++]);
@@ -118,7 +131,7 @@ lt_status lt_llama_create(const lt_llama_config *cfg, lt_llama **out)
     if (lt_llama_config_check(cfg, "llama config") != LT_OK)
         return lt_last_status();
     lt_llama *m = calloc(1, sizeof *m);
-    int *idx = calloc((size_t)(9 * cfg->n_layers + 3), sizeof *idx);
+    int *idx = calloc((size_t)(12 * cfg->n_layers + 3), sizeof *idx);
     if (m)
         m->layers = calloc((size_t)cfg->n_layers, sizeof *m->layers);
     if (!m || !idx || !m->layers) {
@@ -155,9 +168,12 @@ void lt_llama_init(lt_llama *m, uint64_t seed)
     lt_rng_init(&r, seed);
     for (int i = 0; i < m->params.count; i++) {
         lt_tensor *t = &m->params.p[i].t;
+        const char *nm = m->params.p[i].name;
+        size_t len = strlen(nm);
+        bool bias = len > 5 && !strcmp(nm + len - 5, ".bias");
         if (t->ndim == 1)
             for (int64_t j = 0; j < t->numel; j++)
-                t->data[j] = 1.0f;
+                t->data[j] = bias ? 0.0f : 1.0f;
         else
             lt_rng_fill_normal(&r, t->data, t->numel, 0.0f, 0.02f);
     }
@@ -208,14 +224,10 @@ bool lt_llama_check_ids(const lt_llama *m, const int32_t *ids, int64_t B,
                      "T %lld)", op, (long long)B, (long long)T);
         return false;
     }
-    if (pos0 + T > c->max_position_embeddings ||
-        (c->sliding_window > 0 && pos0 + T > c->sliding_window)) {
+    if (pos0 + T > c->max_position_embeddings) {
         lt_set_error(LT_ERR_ARG, "%s: %lld positions exceed the model's "
                      "context of %d", op, (long long)(pos0 + T),
-                     c->sliding_window > 0 &&
-                             c->sliding_window < c->max_position_embeddings
-                         ? c->sliding_window
-                         : c->max_position_embeddings);
+                     c->max_position_embeddings);
         return false;
     }
     for (int64_t i = 0; i < B * T; i++)
@@ -239,7 +251,8 @@ static lt_tensor *attn_block(lt_ctx *c, lt_llama *m, int l, lt_tensor *h,
     lt_llama_layer *L = &m->layers[l];
     float theta = (float)cf->rope_theta;
     int64_t hd = cf->head_dim, qd = cf->n_heads * hd, kd = cf->n_kv_heads * hd;
-    lt_tensor *p = lt_linear(c, h, &L->qkv, NULL);
+    lt_tensor *p = lt_linear(c, h, &L->qkv,
+                             lt_llama_qkv_bias(cf) ? &L->qkv_bias : NULL);
     lt_tensor *q = lt_llama_heads(c, p, B, T, 0, cf->n_heads, hd, pos0, theta,
                                   true);
     lt_tensor *k = lt_llama_heads(c, p, B, T, qd, cf->n_kv_heads, hd, pos0,
@@ -250,7 +263,8 @@ static lt_tensor *attn_block(lt_ctx *c, lt_llama *m, int l, lt_tensor *h,
         k = lt_llama_cache_append(c, kv, l, k, true);
         v = lt_llama_cache_append(c, kv, l, v, false);
     }
-    lt_tensor *a = lt_attention(c, q, k, v, true, 0.0f);
+    lt_tensor *a = lt_attention_window(c, q, k, v, true, 0.0f,
+                                       cf->sliding_window);
     return lt_linear(c, lt_llama_merge_heads(c, a), L->o, NULL);
 }
 

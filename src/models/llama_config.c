@@ -2,9 +2,11 @@
  * llama_config.c - configuration of the Llama LM: the presets for this
  * machine, the consistency check, and Hugging Face's config.json (parse
  * with cJSON, naming the file and the key or the line of malformed JSON;
- * write atomically). Features Lethe does not implement (rope_scaling,
- * biases, other activations or model types) are refused, not ignored, so
- * a checkpoint never silently computes something else.
+ * write atomically) for the model types "llama", "mistral" (sliding
+ * window) and "qwen2" (q/k/v biases). Features Lethe does not implement
+ * (rope_scaling, Llama's biases, Qwen2's sliding window, other
+ * activations or model types) are refused, not ignored, so a checkpoint
+ * never silently computes something else.
  */
 #include "lethe/io.h"
 #include "lethe/llama.h"
@@ -18,6 +20,16 @@
 /* ---- presets ------------------------------------------------------------------ */
 
 const char *lt_llama_preset_names(void) { return "micro, tiny, small"; }
+
+static const char *const family_names[] = {"llama", "mistral", "qwen2"};
+static const char *const family_archs[] = {
+    "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM"};
+#define N_FAMILIES 3
+
+const char *lt_llama_family_name(lt_llama_family f)
+{
+    return (int)f >= 0 && (int)f < N_FAMILIES ? family_names[f] : NULL;
+}
 
 lt_status lt_llama_preset(const char *name, int vocab_size,
                           lt_llama_config *out)
@@ -75,8 +87,12 @@ lt_status lt_llama_config_check(const lt_llama_config *c, const char *what)
     else if (c->bos_token_id < -1 || c->bos_token_id >= c->vocab_size ||
              c->eos_token_id < -1 || c->eos_token_id >= c->vocab_size)
         why = "bos_token_id and eos_token_id must be token ids (or unset)";
-    else if (c->sliding_window < 0)
-        why = "sliding_window must be >= 0";
+    else if (!lt_llama_family_name(c->family))
+        why = "unknown model family";
+    else if (c->sliding_window < 0 ||
+             (c->sliding_window > 0 && c->family != LT_LLAMA_FAMILY_MISTRAL))
+        why = "sliding_window must be >= 0, and 0 unless the model type is "
+              "mistral";
     if (why)
         return lt_set_error(LT_ERR_ARG, "%s: %s", what ? what : "llama config",
                             why);
@@ -155,17 +171,32 @@ static bool get_bool(const cJSON *o, const char *key, const char *what,
     return true;
 }
 
-/* Keys whose presence means an architecture Lethe does not compute. */
-static bool check_unsupported(const cJSON *o, const char *what)
+/* The family of model_type; absent: Llama, or Mistral when the config
+ * sets a sliding window (Lethe's configs before model families). */
+static bool get_family(const cJSON *o, const char *what, lt_llama_family *f)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "model_type");
-    if (v && !(cJSON_IsString(v) && (!strcmp(v->valuestring, "llama") ||
-                                     !strcmp(v->valuestring, "mistral")))) {
-        lt_set_error(LT_ERR_FORMAT, "%s: key 'model_type' must be \"llama\" "
-                     "or \"mistral\"", what);
-        return false;
+    if (!v) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "sliding_window");
+        *f = cJSON_IsNumber(w) && w->valuedouble > 0 ? LT_LLAMA_FAMILY_MISTRAL
+                                                     : LT_LLAMA_FAMILY_LLAMA;
+        return true;
     }
-    v = cJSON_GetObjectItemCaseSensitive(o, "hidden_act");
+    for (int i = 0; cJSON_IsString(v) && i < N_FAMILIES; i++)
+        if (!strcmp(v->valuestring, family_names[i])) {
+            *f = (lt_llama_family)i;
+            return true;
+        }
+    lt_set_error(LT_ERR_FORMAT, "%s: key 'model_type' must be \"llama\", "
+                 "\"mistral\" or \"qwen2\"", what);
+    return false;
+}
+
+/* Keys whose presence means an architecture Lethe does not compute. */
+static bool check_unsupported(const cJSON *o, const char *what,
+                              lt_llama_family fam)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "hidden_act");
     if (v && !(cJSON_IsString(v) && !strcmp(v->valuestring, "silu"))) {
         lt_set_error(LT_ERR_FORMAT, "%s: key 'hidden_act': only \"silu\" is "
                      "supported", what);
@@ -177,14 +208,20 @@ static bool check_unsupported(const cJSON *o, const char *what)
                      "(only plain RoPE with rope_theta)", what);
         return false;
     }
-    static const char *const bias[2] = {"attention_bias", "mlp_bias"};
-    for (int i = 0; i < 2; i++) {
+    /* Qwen2's biases are fixed by the architecture (q/k/v on, the rest
+     * off) and only Qwen2 reads use_sliding_window; Llama's bias keys
+     * would add biases elsewhere too */
+    static const char *const bias[3] = {"attention_bias", "mlp_bias",
+                                        "use_sliding_window"};
+    bool qwen = fam == LT_LLAMA_FAMILY_QWEN2;
+    for (int i = qwen ? 1 : 0; i < (qwen ? 3 : 2); i++) {
         bool b;
         if (!get_bool(o, bias[i], what, &b))
             return false;
         if (b) {
-            lt_set_error(LT_ERR_FORMAT, "%s: key '%s': biases are not "
-                         "supported", what, bias[i]);
+            lt_set_error(LT_ERR_FORMAT, "%s: key '%s' is not supported%s",
+                         what, bias[i], i < 2 ? " (biases)" :
+                         " (Qwen2's per-layer sliding window)");
             return false;
         }
     }
@@ -194,7 +231,8 @@ static bool check_unsupported(const cJSON *o, const char *what)
 static bool parse_fields(const cJSON *o, const char *what, lt_llama_config *c)
 {
     memset(c, 0, sizeof *c);
-    if (!check_unsupported(o, what) ||
+    if (!get_family(o, what, &c->family) ||
+        !check_unsupported(o, what, c->family) ||
         !get_int(o, "vocab_size", what, true, 0, 1, &c->vocab_size) ||
         !get_int(o, "hidden_size", what, true, 0, 1, &c->hidden_size) ||
         !get_int(o, "num_hidden_layers", what, true, 0, 1, &c->n_layers) ||
@@ -221,6 +259,10 @@ static bool parse_fields(const cJSON *o, const char *what, lt_llama_config *c)
                      c->hidden_size, c->n_heads);
         return false;
     }
+    /* transformers reads sliding_window for Mistral only (Qwen2's needs
+     * use_sliding_window, refused above) */
+    if (c->family != LT_LLAMA_FAMILY_MISTRAL)
+        c->sliding_window = 0;
     return true;
 }
 
@@ -286,12 +328,11 @@ static void add_exact(cJSON *o, const char *key, double v)
 
 static void add_fields(cJSON *o, const lt_llama_config *c)
 {
-    bool mistral = c->sliding_window > 0;
+    lt_llama_family fam = c->family;
     cJSON *arch = cJSON_AddArrayToObject(o, "architectures");
     if (arch)
-        cJSON_AddItemToArray(arch, cJSON_CreateString(
-            mistral ? "MistralForCausalLM" : "LlamaForCausalLM"));
-    cJSON_AddStringToObject(o, "model_type", mistral ? "mistral" : "llama");
+        cJSON_AddItemToArray(arch, cJSON_CreateString(family_archs[fam]));
+    cJSON_AddStringToObject(o, "model_type", family_names[fam]);
     cJSON_AddNumberToObject(o, "vocab_size", c->vocab_size);
     cJSON_AddNumberToObject(o, "hidden_size", c->hidden_size);
     cJSON_AddNumberToObject(o, "intermediate_size", c->intermediate_size);
@@ -305,13 +346,21 @@ static void add_fields(cJSON *o, const lt_llama_config *c)
     add_exact(o, "rms_norm_eps", c->rms_norm_eps);
     add_exact(o, "rope_theta", c->rope_theta);
     cJSON_AddNullToObject(o, "rope_scaling");
-    cJSON_AddBoolToObject(o, "attention_bias", false);
-    cJSON_AddBoolToObject(o, "mlp_bias", false);
+    if (fam == LT_LLAMA_FAMILY_LLAMA) {
+        cJSON_AddBoolToObject(o, "attention_bias", false);
+        cJSON_AddBoolToObject(o, "mlp_bias", false);
+    }
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_word_embeddings);
     add_id(o, "bos_token_id", c->bos_token_id);
     add_id(o, "eos_token_id", c->eos_token_id);
-    if (mistral)
-        cJSON_AddNumberToObject(o, "sliding_window", c->sliding_window);
+    if (fam == LT_LLAMA_FAMILY_MISTRAL)
+        add_id(o, "sliding_window", c->sliding_window > 0 ? c->sliding_window
+                                                          : -1);
+    if (fam == LT_LLAMA_FAMILY_QWEN2) {
+        cJSON_AddBoolToObject(o, "use_sliding_window", false);
+        cJSON_AddNullToObject(o, "sliding_window");
+        cJSON_AddNumberToObject(o, "max_window_layers", c->n_layers);
+    }
     cJSON_AddNumberToObject(o, "initializer_range", 0.02);
     cJSON_AddStringToObject(o, "torch_dtype", "float32");
     cJSON_AddBoolToObject(o, "use_cache", true);

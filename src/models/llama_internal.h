@@ -9,6 +9,12 @@
 
 #include "lethe/llama.h"
 
+/* Whether q/k/v projections carry biases (Qwen2). */
+static inline bool lt_llama_qkv_bias(const lt_llama_config *c)
+{
+    return c->family == LT_LLAMA_FAMILY_QWEN2;
+}
+
 /* The KV cache (llama_cache.c). */
 struct lt_llama_cache {
     int64_t batch, max_len, len;

@@ -5,7 +5,10 @@
  * ({"metadata": {"total_size": bytes}, "weight_map": {name: shard}}), and
  * Lethe's single-file form (the config in the safetensors metadata).
  * Every tensor is checked against the shape the config implies and errors
- * name the tensor and the file; every file is written atomically.
+ * name the tensor and the file; every file is written atomically. Weight
+ * files are memory-mapped (lt_st_open) and each tensor converted (F32,
+ * F16, BF16 -> float32) straight into its parameter, so loading holds no
+ * second copy of the weights beside the model.
  */
 #include "lethe/io.h"
 #include "lethe/llama.h"
@@ -74,8 +77,9 @@ static bool ignorable(const lt_llama *m, const char *name)
            (m->cfg.tie_word_embeddings && !strcmp(name, "lm_head.weight"));
 }
 
-static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
-                              const char *path, uint8_t *seen)
+static lt_status apply_tensor(lt_llama *m, const lt_st_file *f,
+                              const lt_st_tensor *t, const char *path,
+                              uint8_t *seen)
 {
     int i = find_param(m, t->name);
     if (i < 0) {
@@ -103,7 +107,8 @@ static lt_status apply_tensor(lt_llama *m, const lt_st_tensor *t,
                             m->cfg.n_kv_heads, m->cfg.head_dim,
                             m->cfg.vocab_size, want);
     }
-    memcpy(p->data, t->data, (size_t)p->numel * sizeof(float));
+    if (lt_st_copy_f32(f, t, p->data) != LT_OK)
+        return lt_last_status();
     seen[i] = 1;
     return LT_OK;
 }
@@ -115,7 +120,7 @@ static lt_status apply_file(lt_llama *m, const lt_st_file *f,
     if (tok && strlen(tok) == 64)
         memcpy(m->tokenizer_sha256, tok, 65);
     for (int i = 0; i < lt_st_count(f); i++)
-        if (apply_tensor(m, lt_st_at(f, i), path, seen) != LT_OK)
+        if (apply_tensor(m, f, lt_st_at(f, i), path, seen) != LT_OK)
             return lt_last_status();
     return LT_OK;
 }
@@ -137,7 +142,7 @@ static lt_status check_all_seen(const lt_llama *m, const uint8_t *seen,
 static lt_status load_single(lt_llama *m, const char *path, uint8_t *seen)
 {
     lt_st_file *f = NULL;
-    if (lt_st_load(path, &f) != LT_OK)
+    if (lt_st_open(path, &f) != LT_OK)
         return lt_last_status();
     lt_status s = apply_file(m, f, path, seen);
     lt_st_free(f);
@@ -159,7 +164,7 @@ static lt_status load_shard(lt_llama *m, const char *dir, const char *file,
     if (!join(path, sizeof path, dir, file))
         return lt_last_status();
     lt_st_file *f = NULL;
-    if (lt_st_load(path, &f) != LT_OK)
+    if (lt_st_open(path, &f) != LT_OK)
         return lt_last_status();
     lt_status s = apply_file(m, f, path, seen);
     for (const cJSON *e = map->child; s == LT_OK && e; e = e->next)
@@ -301,7 +306,7 @@ static lt_status load_one_file(const char *path, const lt_llama_config *dcfg,
                                const char *dcfg_what, lt_llama **out)
 {
     lt_st_file *f = NULL;
-    if (lt_st_load(path, &f) != LT_OK)
+    if (lt_st_open(path, &f) != LT_OK)
         return lt_last_status();
     lt_llama_config cfg;
     char what[4200];

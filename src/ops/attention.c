@@ -1,12 +1,15 @@
 /*
  * attention.c - fused scaled dot-product attention (grouped KV heads,
- * causal mask aligned to the end of the key sequence for KV caches) and
- * Hugging Face rotate-half rotary position embeddings.
+ * causal mask aligned to the end of the key sequence for KV caches, an
+ * optional sliding window of the last W keys) and Hugging Face
+ * rotate-half rotary position embeddings.
  *
  * Attention works per (batch, head) on blocks of query rows: scores
  * S = scale Q K^T with sgemm, a masked softmax in place, O = P V with
  * sgemm. Only the row logsumexp is saved; backward recomputes P block by
- * block, so memory stays O(T) per head instead of O(Tq * Tk).
+ * block, so memory stays O(T) per head instead of O(Tq * Tk). With a
+ * sliding window a block's products start at the first key any of its
+ * rows sees, so the work is O(Tq * (W + block)) rather than O(Tq * Tk).
  */
 #include "lethe/ops.h"
 
@@ -24,6 +27,7 @@ typedef struct {
     int64_t B, H, Hkv, Tq, Tk, D;
     float scale;
     bool causal;
+    int64_t window; /* causal only: keys older than the last window; 0 none */
 } att_dims;
 
 static int att_thread(void)
@@ -44,6 +48,13 @@ static int64_t att_len(const att_dims *d, int64_t i)
     return l < 0 ? 0 : (l > d->Tk ? d->Tk : l);
 }
 
+/* First key visible to query row i (the window's start; 0 without one). */
+static int64_t att_lo(const att_dims *d, int64_t i)
+{
+    int64_t lo = d->window > 0 ? att_len(d, i) - d->window : 0;
+    return lo > 0 ? lo : 0;
+}
+
 static void att_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                      float alpha, const float *a, int64_t lda, const float *b,
                      int64_t ldb, float beta, float *cm, int64_t ldc)
@@ -54,23 +65,22 @@ static void att_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                 (blasint)ldc);
 }
 
-/* Row softmax over the first len of kmax scores (the rest set to 0);
- * returns the logsumexp (-inf for an empty row, which becomes all 0). */
-static float att_softmax_row(float *s, int64_t len, int64_t kmax)
+/* Row softmax over scores [lo, len) of a row of width kmax (the rest set
+ * to 0); returns the logsumexp (-inf for an empty row, which becomes all
+ * 0). */
+static float att_softmax_row(float *s, int64_t lo, int64_t len, int64_t kmax)
 {
     float mx = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < len; j++)
+    for (int64_t j = lo; j < len; j++)
         mx = s[j] > mx ? s[j] : mx;
-    for (int64_t j = 0; j < len; j++) {
+    for (int64_t j = lo; j < len; j++) {
         s[j] = expf(s[j] - mx);
         sum += s[j];
     }
-    float inv = len ? 1.0f / sum : 0;
-    for (int64_t j = 0; j < len; j++)
-        s[j] *= inv;
-    for (int64_t j = len; j < kmax; j++)
-        s[j] = 0;
-    return len ? mx + logf(sum) : -INFINITY;
+    float inv = len > lo ? 1.0f / sum : 0;
+    for (int64_t j = 0; j < kmax; j++)
+        s[j] = j >= lo && j < len ? s[j] * inv : 0.0f;
+    return len > lo ? mx + logf(sum) : -INFINITY;
 }
 
 /* One (b, h): q, o [Tq, D]; k, v [Tk, D]; lse [Tq] or NULL; s scratch. */
@@ -80,21 +90,23 @@ static void att_fwd_head(const att_dims *d, const float *q, const float *k,
     int64_t D = d->D;
     for (int64_t i0 = 0; i0 < d->Tq; i0 += ATT_BQ) {
         int64_t nb = d->Tq - i0 < ATT_BQ ? d->Tq - i0 : ATT_BQ;
-        int64_t kmax = att_len(d, i0 + nb - 1);
-        if (kmax == 0) { /* every row of the block is fully masked */
+        /* keys [k0, k0 + w) cover every row of the block */
+        int64_t k0 = att_lo(d, i0), w = att_len(d, i0 + nb - 1) - k0;
+        if (w <= 0) { /* every row of the block is fully masked */
             memset(o + i0 * D, 0, (size_t)(nb * D) * sizeof(float));
             for (int64_t r = 0; lse && r < nb; r++)
                 lse[i0 + r] = -INFINITY;
             continue;
         }
-        att_gemm(false, true, nb, kmax, D, d->scale, q + i0 * D, D, k, D,
-                 0.0f, s, kmax);
+        att_gemm(false, true, nb, w, D, d->scale, q + i0 * D, D, k + k0 * D,
+                 D, 0.0f, s, w);
         for (int64_t r = 0; r < nb; r++) {
-            float l = att_softmax_row(s + r * kmax, att_len(d, i0 + r), kmax);
+            float l = att_softmax_row(s + r * w, att_lo(d, i0 + r) - k0,
+                                      att_len(d, i0 + r) - k0, w);
             if (lse)
                 lse[i0 + r] = l;
         }
-        att_gemm(false, false, nb, D, kmax, 1.0f, s, kmax, v, D, 0.0f,
+        att_gemm(false, false, nb, D, w, 1.0f, s, w, v + k0 * D, D, 0.0f,
                  o + i0 * D, D);
     }
 }
@@ -119,29 +131,29 @@ typedef struct {
     float *dq, *dk, *dv;
 } att_head_io;
 
+/* Rows [i0, i0 + nb) against keys [k0, k0 + kmax). */
 static void att_bwd_block(const att_dims *d, const att_head_io *h,
-                          int64_t i0, int64_t nb, int64_t kmax, float *s,
-                          float *dp)
+                          int64_t i0, int64_t nb, int64_t k0, int64_t kmax,
+                          float *s, float *dp)
 {
     int64_t D = d->D;
     const float *qb = h->q + i0 * D, *gob = h->dout + i0 * D;
-    att_gemm(false, true, nb, kmax, D, d->scale, qb, D, h->k, D, 0.0f, s,
+    const float *kb = h->k + k0 * D, *vb = h->v + k0 * D;
+    att_gemm(false, true, nb, kmax, D, d->scale, qb, D, kb, D, 0.0f, s,
              kmax);
     for (int64_t r = 0; r < nb; r++) {
-        int64_t len = att_len(d, i0 + r);
+        int64_t lo = att_lo(d, i0 + r) - k0, len = att_len(d, i0 + r) - k0;
         float *row = s + r * kmax, l = h->lse[i0 + r];
-        for (int64_t j = 0; j < len; j++)
-            row[j] = expf(row[j] - l);
-        for (int64_t j = len; j < kmax; j++)
-            row[j] = 0;
+        for (int64_t j = 0; j < kmax; j++)
+            row[j] = j >= lo && j < len ? expf(row[j] - l) : 0.0f;
     }
     if (h->dv) /* dV += P^T dO */
-        att_gemm(true, false, kmax, D, nb, 1.0f, s, kmax, gob, D, 1.0f, h->dv,
-                 D);
+        att_gemm(true, false, kmax, D, nb, 1.0f, s, kmax, gob, D, 1.0f,
+                 h->dv + k0 * D, D);
     if (!h->dq && !h->dk)
         return;
     /* dP = dO V^T; dS = P * (dP - rowsum(dP * P)) */
-    att_gemm(false, true, nb, kmax, D, 1.0f, gob, D, h->v, D, 0.0f, dp, kmax);
+    att_gemm(false, true, nb, kmax, D, 1.0f, gob, D, vb, D, 0.0f, dp, kmax);
     for (int64_t r = 0; r < nb; r++) {
         float *pr = s + r * kmax, *gr = dp + r * kmax, dot = 0;
         for (int64_t j = 0; j < kmax; j++)
@@ -150,11 +162,11 @@ static void att_bwd_block(const att_dims *d, const att_head_io *h,
             gr[j] = pr[j] * (gr[j] - dot);
     }
     if (h->dq) /* dQ += scale dS K */
-        att_gemm(false, false, nb, D, kmax, d->scale, dp, kmax, h->k, D, 1.0f,
+        att_gemm(false, false, nb, D, kmax, d->scale, dp, kmax, kb, D, 1.0f,
                  h->dq + i0 * D, D);
     if (h->dk) /* dK += scale dS^T Q */
         att_gemm(true, false, kmax, D, nb, d->scale, dp, kmax, qb, D, 1.0f,
-                 h->dk, D);
+                 h->dk + k0 * D, D);
 }
 
 static void att_bwd_head(const att_dims *d, const att_head_io *h, float *s,
@@ -162,9 +174,9 @@ static void att_bwd_head(const att_dims *d, const att_head_io *h, float *s,
 {
     for (int64_t i0 = 0; i0 < d->Tq; i0 += ATT_BQ) {
         int64_t nb = d->Tq - i0 < ATT_BQ ? d->Tq - i0 : ATT_BQ;
-        int64_t kmax = att_len(d, i0 + nb - 1);
-        if (kmax > 0)
-            att_bwd_block(d, h, i0, nb, kmax, s, dp);
+        int64_t k0 = att_lo(d, i0), w = att_len(d, i0 + nb - 1) - k0;
+        if (w > 0)
+            att_bwd_block(d, h, i0, nb, k0, w, s, dp);
     }
 }
 
@@ -225,12 +237,24 @@ static bool att_check(const lt_tensor *q, const lt_tensor *k,
 lt_tensor *lt_attention(lt_ctx *c, lt_tensor *q, lt_tensor *k, lt_tensor *v,
                         bool causal, float scale)
 {
+    return lt_attention_window(c, q, k, v, causal, scale, 0);
+}
+
+lt_tensor *lt_attention_window(lt_ctx *c, lt_tensor *q, lt_tensor *k,
+                               lt_tensor *v, bool causal, float scale,
+                               int64_t window)
+{
     if (!q || !k || !v)
         return NULL;
     if (!att_check(q, k, v))
         return NULL;
+    if (window < 0 || (window > 0 && !causal)) {
+        lt_set_error(LT_ERR_ARG, "attention: a window (%lld) must be >= 0 "
+                     "and needs the causal mask", (long long)window);
+        return NULL;
+    }
     att_dims d = {q->shape[0], q->shape[1], k->shape[1], q->shape[2],
-                  k->shape[2], q->shape[3], scale, causal};
+                  k->shape[2], q->shape[3], scale, causal, window};
     if (!(scale > 0))
         d.scale = 1.0f / sqrtf((float)d.D);
     lt_tensor *y = lt_new_like(c, q);

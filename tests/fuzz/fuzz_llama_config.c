@@ -19,7 +19,8 @@ static void fz_same(const lt_llama_config *a, const lt_llama_config *b)
              a->tie_word_embeddings == b->tie_word_embeddings &&
              a->bos_token_id == b->bos_token_id &&
              a->eos_token_id == b->eos_token_id &&
-             a->sliding_window == b->sliding_window,
+             a->sliding_window == b->sliding_window &&
+             a->family == b->family,
              "an integer field changes in the round trip");
     FZ_CHECK(!memcmp(&a->rms_norm_eps, &b->rms_norm_eps, sizeof(double)) &&
              !memcmp(&a->rope_theta, &b->rope_theta, sizeof(double)),

@@ -8,7 +8,9 @@
  *   - lt_st_save of everything loaded, then lt_st_load, gives the same
  *     names, shapes, float bits and metadata (a loaded name the writer
  *     refuses - not UTF-8 - is tolerated only as LT_ERR_ARG);
- *   - saving the reloaded file again gives a byte-identical file.
+ *   - saving the reloaded file again gives a byte-identical file;
+ *   - lt_st_open (mapped) accepts exactly the inputs lt_st_load accepts,
+ *     and lt_st_copy_f32 gives the same float bits for every tensor.
  */
 #include "fuzz.h"
 
@@ -87,11 +89,30 @@ static void fz_check_loaded(const lt_st_file *f)
                  "lt_st_meta(%s)", lt_st_meta_key(f, i));
 }
 
+/* The mapped open of path agrees with the load f (NULL: it failed). */
+static void fz_check_mapped(const char *path, const lt_st_file *f)
+{
+    lt_st_file *m = NULL;
+    lt_status s = lt_st_open(path, &m);
+    FZ_CHECK((s == LT_OK) == (f != NULL), "lt_st_open %s where lt_st_load "
+             "%s", lt_status_name(s), f ? "succeeded" : "failed");
+    for (int i = 0; m && f && i < lt_st_count(f); i++) {
+        const lt_st_tensor *t = lt_st_at(m, i);
+        float *x = malloc((size_t)t->numel * sizeof(float) + 1);
+        FZ_CHECK(x && lt_st_copy_f32(m, t, x) == LT_OK, "copy %s", t->name);
+        FZ_CHECK(fz_same_floats(x, lt_st_at(f, i)->data, t->numel),
+                 "tensor %s: mapped values differ", t->name);
+        free(x);
+    }
+    lt_st_free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *in = fz_write("in.safetensors", data, size);
     lt_st_file *f = NULL;
     lt_status s = lt_st_load(in, &f);
+    fz_check_mapped(in, f);
     FZ_CHECK((s == LT_OK) == (f != NULL), "status %d with file %p", s,
              (void *)f);
     if (s != LT_OK) {

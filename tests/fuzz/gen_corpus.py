@@ -230,6 +230,12 @@ put("llama_config", "llama.json", json.dumps(llama, indent=2))
 mistral = dict(llama, model_type="mistral", architectures=["MistralForCausalLM"],
                sliding_window=128, head_dim=32, bos_token_id=None)
 put("llama_config", "mistral.json", json.dumps(mistral))
+qwen2 = {k: v for k, v in llama.items()
+         if k not in ("attention_bias", "mlp_bias")}
+qwen2.update(model_type="qwen2", architectures=["Qwen2ForCausalLM"],
+             use_sliding_window=False, sliding_window=4096,
+             max_window_layers=2, rope_theta=1000000.0, attention_dropout=0.0)
+put("llama_config", "qwen2.json", json.dumps(qwen2))
 put("llama_config", "minimal.json",
     '{"vocab_size":8,"hidden_size":4,"num_hidden_layers":1,'
     '"num_attention_heads":1,"intermediate_size":4}')
