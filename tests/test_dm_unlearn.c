@@ -364,6 +364,103 @@ out:
 
 /* A step in chunks computes the one-tape gradient (dropout 0 here, so
  * the chunking draws nothing differently). */
+/* train_esd's starting points: t_enc 0 leaves the noise; one step from
+ * t = 0 is the x0 estimate (x - sqrt(1 - abar_0) e~) / sqrt(abar_0); two
+ * steps with eta 1 draw their extra noise from the given stream; the
+ * loop's esd runs from sampled x_t and from data, masked weights frozen. */
+LT_TEST(esd_starting_points_follow_train_esd)
+{
+    lt_unet *u = golden_unet();
+    lt_dm_schedule s;
+    lt_dm_schedule_make("linear", 1000, &s);
+    int64_t per = u ? (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res : 0;
+    float *x = images(3, per, 5), *ref = images(3, per, 5);
+    lt_ctx *c = lt_ctx_new((size_t)64 << 20);
+    if (!u || !x || !ref || !c)
+        goto out;
+    int32_t te[3] = {0, 1, 2};
+    lt_rng g, h;
+    lt_rng_init(&g, 9);
+    h = g;
+    LT_CHECK(lt_dmu_esd_start(u, &s, 3, 1, te, 2.0f, 1.0f, &g, x) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(!memcmp(x, ref, (size_t)per * sizeof *x), "t_enc 0 moved x");
+    /* by hand: sample 1 (one step, t = 0: c1 = c2 = 0, no noise drawn),
+     * then sample 2 (t = 1 then t = 0; noise only at t = 1) */
+    lt_set_grad_enabled(c, false);
+    int one = 1;
+    double worst = 0;
+    for (int i = 1; i < 3; i++) {
+        float *xi = ref + i * per;
+        for (int k = te[i] - 1; k >= 0; k--) {
+            lt_ctx_reset(c);
+            float tk = (float)k;
+            lt_tensor *e = lt_dm_guided_eps(
+                c, u, lt_from_data(c, 4, (int64_t[]){1, u->cfg.in_ch,
+                                                     u->cfg.res, u->cfg.res},
+                                   xi), &tk, &one, LT_GUIDE_SALUN, 2.0f);
+            double at = s.abar[k], an = k ? s.abar[k - 1] : 1.0;
+            double c1 = sqrt((1 - at / an) * (1 - an) / (1 - at));
+            double c2 = sqrt(fmax(0, (1 - an) - c1 * c1));
+            for (int64_t j = 0; e && j < per; j++) {
+                double z = c1 != 0 ? lt_rng_normal(&h) : 0;
+                double x0 = (xi[j] - e->data[j] * sqrt(1 - at)) / sqrt(at);
+                xi[j] = (float)(sqrt(an) * x0 + c1 * z + c2 * e->data[j]);
+            }
+        }
+    }
+    for (int64_t j = per; j < 3 * per; j++)
+        worst = fmax(worst, fabs(x[j] - ref[j]) / (1 + fabs(ref[j])));
+    LT_CHECK(worst < 1e-5, "esd start vs by hand: worst %g", worst);
+    te[0] = 1001;
+    LT_CHECK(lt_dmu_esd_start(u, &s, 1, 1, te, 2.0f, 1.0f, &g, x) ==
+                 LT_ERR_ARG, "t_enc 1001 accepted");
+    float *xs = NULL;
+    int32_t *ys = NULL;
+    tiny_set(30, &xs, &ys);
+    int64_t ntr = u->params.n_train;
+    float *mask = malloc((size_t)ntr * sizeof *mask);
+    float *orig = malloc((size_t)ntr * sizeof *orig);
+    for (int from_data = 0; xs && ys && mask && orig && from_data < 2;
+         from_data++) {
+        lt_dmu_config cfg = tiny_cfg(LT_DMU_ESD);
+        cfg.esd_from_data = from_data;
+        memcpy(orig, u->params.theta, (size_t)ntr * sizeof *orig);
+        lt_mask_random(ntr, 0.5, 3, mask);
+        LT_CHECK(lt_dmu_run(u, &s, xs, ys, 30, &cfg, mask, NULL, NULL) ==
+                     LT_OK, "esd (from data %d): %s", from_data,
+                 lt_last_error());
+        int64_t broke = 0, moved = 0;
+        for (int64_t i = 0; i < ntr; i++) {
+            bool same = !memcmp(&u->params.theta[i], &orig[i], sizeof(float));
+            broke += mask[i] == 0 && !same;
+            moved += mask[i] != 0 && !same;
+        }
+        LT_CHECK(broke == 0 && moved > ntr / 4, "esd (from data %d): %lld "
+                 "masked changed, %lld free moved", from_data,
+                 (long long)broke, (long long)moved);
+    }
+    int64_t st;
+    int bt;
+    lt_dmu_recipe(LT_DMU_ESD, false, &st, &bt);
+    LT_CHECK(st == 10000 && bt == 1, "esd recipe %lld x %d", (long long)st,
+             bt);
+    lt_dmu_recipe(LT_DMU_ESD, true, &st, &bt);
+    LT_CHECK(st == 1000 && bt == 128, "esd-data recipe %lld x %d",
+             (long long)st, bt);
+    LT_CHECK(lt_dmu_defaults().esd_eta == 7.5f, "eta default");
+    free(xs);
+    free(ys);
+    free(mask);
+    free(orig);
+out:
+    lt_ctx_free(c);
+    free(x);
+    free(ref);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+}
+
 LT_TEST(chunked_steps_equal_one_pass)
 {
     lt_unet *u = golden_unet(), *v = golden_unet();

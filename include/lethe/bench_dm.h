@@ -22,7 +22,8 @@
  * and the predicted-class histograms (%).
  *
  * Method names: original, retrain, salun (rl + saliency:0.5), rl,
- * rl-random (rl + random:0.5), ga, ga-saliency (ga + saliency:0.5), esd,
+ * rl-random (rl + random:0.5), ga, ga-saliency (ga + saliency:0.5), esd
+ * (train_esd's partial sampling), esd-data (esd_from_data),
  * salun-noretain (salun with alpha 0), or LOSS+MASK for any loss (rl, ga,
  * esd) and mask spec (none, saliency:R, random:R), e.g. "ga+random:0.3".
  */
@@ -49,7 +50,9 @@ typedef struct {
     const char *cache;        /* folder for Retrain and quick base models
                                  (NULL: retrain and model NULL are errors) */
     int seeds;                /* 3 */
-    lt_dmu_config unlearn;    /* lt_dmu_defaults(): the official recipe */
+    lt_dmu_config unlearn;    /* lt_dmu_defaults() with steps and batch 0:
+                                 each loss's official loop (lt_dmu_recipe:
+                                 rl/ga 1000 x 128, esd 10000 x 1) */
     lt_dmu_mask_config mask;  /* lt_dmu_mask_defaults() */
     int64_t retrain_steps;    /* Retrain's steps with lt_dm_train's recipe
                                  (3000: the base model's) */

@@ -34,10 +34,17 @@
  *      summed, batch mean, 10% null-class dropout as the code's loss
  *      function does by default);
  *   esd: MSE_mean(e(x_t | c_f), e*(x_t | null) - eta (e*(x_t | c_f) -
- *      e*(x_t | null))) with e* a frozen copy of the starting weights, on
- *      forget-class images noised to antithetic t (the official train_esd
- *      reaches x_t by partial DDIM sampling with the model itself: see
- *      docs/diffusion-unlearning.md);
+ *      e*(x_t | null))) with e* a frozen copy of the starting weights and
+ *      eta 7.5 (train.py's --negative_guidance default). x_t as the
+ *      official train_esd reaches it (lt_dmu_esd_start): per sample,
+ *      t_enc uniform in {0, ..., 50}; pure noise is denoised by the
+ *      model being trained (no tape, guidance w = 2, generalized steps
+ *      with eta 1, train.py's defaults) over the timesteps t_enc - 1, ...,
+ *      0; the loss is then taken at a DDPM timestep uniform in
+ *      [round(20 t_enc), round(20 (t_enc + 1))) (which reaches past T - 1
+ *      for t_enc = 50, as in the code: only the time embedding sees it).
+ *      esd_from_data instead noises forget-class training images to
+ *      antithetic t (Lethe's cheaper variant, "esd-data");
  *   plus, for rl and ga, alpha times the official denoising loss on a
  *   retain batch (pixel-summed, batch mean, the model's 10% null-class
  *   dropout: the training loss). esd has no retain term (nor has
@@ -87,7 +94,11 @@ typedef struct {
     bool pair_drop;       /* rl: the code's null-class dropout (cond_drop)
                              inside the pair (off) */
     float alpha;          /* retain weight (LT_DMU_ALPHA_AUTO) */
-    float esd_eta;        /* esd: negative guidance (1) */
+    float esd_eta;        /* esd: negative guidance (7.5) */
+    bool esd_from_data;   /* esd: x_t from noised training images instead
+                             of partial sampling (off) */
+    float esd_w;          /* esd sampling: guidance w, salun form (2) */
+    float esd_sample_eta; /* esd sampling: generalized-steps eta (1) */
     int64_t steps;        /* iterations (1000) */
     int batch;            /* forget and retain images per step (128) */
     float lr;             /* Adam (1e-4) */
@@ -99,10 +110,16 @@ typedef struct {
                              up to rounding */
 } lt_dmu_config;
 
-/* The official defaults: rl, c' = next class, alpha auto, esd eta 1,
+/* The official defaults: rl, c' = next class, alpha auto, esd eta 7.5
+ * (x_t by partial sampling with w 2 and eta 1),
  * 1000 steps of batch 128, Adam lr 1e-4, clip 1, seed 1, chunks of 32;
  * forget_class -1 (must be set). */
 LT_API lt_dmu_config lt_dmu_defaults(void);
+/* The official loop length of a loss: rl and ga 1000 steps of 128
+ * (saliency_unlearn), esd by sampling 10,000 steps of 1 (train_esd's
+ * loop), esd from data as rl. */
+LT_API void lt_dmu_recipe(lt_dmu_loss k, bool esd_from_data, int64_t *steps,
+                          int *batch);
 /* "rl", "ga" or "esd" -> kind ("salun" is rl with the saliency mask, a
  * choice of the caller); LT_ERR_ARG naming name otherwise. */
 LT_API lt_status lt_dmu_loss_parse(const char *name, lt_dmu_loss *out);
@@ -158,6 +175,9 @@ LT_API lt_status lt_dmu_mask_spec(lt_unet *u, const lt_dm_schedule *s,
  * retain arrays (or alpha 0) mean no retain term. */
 typedef struct {
     int B;
+    const float *xt_f;   /* esd by sampling: the forget x_t itself
+                            [B, C, R, R] (xf and ef then unused; tf may
+                            exceed T - 1); NULL: xf noised with ef at tf */
     const float *xf, *ef;
     const int32_t *tf, *cls_f, *cls_p;
     int Br;
@@ -174,6 +194,16 @@ LT_API lt_tensor *lt_dmu_step_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
                                    const lt_dmu_config *cfg,
                                    const lt_dmu_batch *b, bool training,
                                    float *forget, float *retain);
+
+/* The official train_esd's starting points for n samples of class cls:
+ * x [n, C, R, R] holds pure noise on entry and, on return, that noise
+ * denoised over the timesteps t_enc[i] - 1, ..., 0 (t_enc[i] in [0, T];
+ * 0 leaves it as is) by u without a tape, guided as SalUn's sampler does
+ * (w, salun form) and with generalized steps of eta (its extra noise from
+ * rng). Layer dropout is off (the code samples in training mode). */
+LT_API lt_status lt_dmu_esd_start(lt_unet *u, const lt_dm_schedule *s,
+                                  int64_t n, int cls, const int32_t *t_enc,
+                                  float w, float eta, lt_rng *rng, float *x);
 
 typedef struct {
     int64_t step, steps;

@@ -32,6 +32,8 @@ lt_bench_dm_forget_cfg lt_bench_dm_forget_defaults(void)
         .unlearn = lt_dmu_defaults(), .mask = lt_dmu_mask_defaults(),
         .retrain_steps = 3000, .ua_samples = 500, .fd_per_class = 500,
         .sample = lt_dm_sample_defaults(), .eval_seed = 1};
+    c.unlearn.steps = 0; /* each loss's official loop (lt_dmu_recipe) */
+    c.unlearn.batch = 0;
     c.sample.steps = 50;
     c.sample.eta = 0;
     return c;
@@ -62,23 +64,25 @@ typedef struct {
     lt_dmu_loss loss;
     char mask[32];
     bool no_retain;       /* alpha 0 */
+    bool esd_data;        /* esd from noised data (esd_from_data) */
 } dmf_method;
 
 static const struct {
     const char *name, *loss, *mask;
-    bool no_retain;
+    bool no_retain, esd_data;
 } dmf_aliases[] = {
-    {"salun", "rl", "saliency:0.5", false},
-    {"rl", "rl", "none", false},
-    {"rl-random", "rl", "random:0.5", false},
-    {"ga", "ga", "none", false},
-    {"ga-saliency", "ga", "saliency:0.5", false},
-    {"esd", "esd", "none", false},
-    {"salun-noretain", "rl", "saliency:0.5", true},
+    {"salun", "rl", "saliency:0.5", false, false},
+    {"rl", "rl", "none", false, false},
+    {"rl-random", "rl", "random:0.5", false, false},
+    {"ga", "ga", "none", false, false},
+    {"ga-saliency", "ga", "saliency:0.5", false, false},
+    {"esd", "esd", "none", false, false},
+    {"esd-data", "esd", "none", false, true},
+    {"salun-noretain", "rl", "saliency:0.5", true, false},
 };
 
 #define DMF_ALL "original,retrain,salun,rl,rl-random,ga,ga-saliency,esd," \
-                "salun-noretain"
+                "esd-data,salun-noretain"
 
 static lt_status dmf_method_parse(const char *name, dmf_method *m)
 {
@@ -95,6 +99,7 @@ static lt_status dmf_method_parse(const char *name, dmf_method *m)
             loss = dmf_aliases[i].loss;
             mask = dmf_aliases[i].mask;
             m->no_retain = dmf_aliases[i].no_retain;
+            m->esd_data = dmf_aliases[i].esd_data;
         }
     const char *plus = strchr(name, '+');
     if (!loss && plus && (size_t)(plus - name) < sizeof buf) {
@@ -151,9 +156,10 @@ lt_status lt_bench_dm_forget_check(const lt_bench_dm_forget_cfg *c)
                             "fd_per_class %d must lie in [2, 1000] (the test "
                             "split has 1000 images per class)",
                             c->ua_samples, c->fd_per_class);
-    if (c->unlearn.steps < 1 || c->unlearn.batch < 1)
+    if (c->unlearn.steps < 0 || c->unlearn.batch < 0)
         return lt_set_error(LT_ERR_ARG, "bench dm: unlearning steps and "
-                            "batch must be >= 1");
+                            "batch must be >= 0 (0: each loss's official "
+                            "loop)");
     int cls[DMF_MAX_CLASSES], n;
     if (dmf_classes(c->classes, cls, &n) != LT_OK)
         return lt_last_status();
@@ -434,6 +440,12 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
         return st;
     lt_dmu_config uc = c->unlearn;
     uc.loss = m->loss;
+    uc.esd_from_data = uc.esd_from_data || m->esd_data;
+    int64_t steps;
+    int batch;
+    lt_dmu_recipe(uc.loss, uc.esd_from_data, &steps, &batch);
+    uc.steps = uc.steps > 0 ? uc.steps : steps;
+    uc.batch = uc.batch > 0 ? uc.batch : batch;
     uc.forget_class = cf;
     uc.seed = seed;
     if (m->no_retain)
@@ -594,7 +606,7 @@ static lt_status dmf_run(dmf *d, const dmf_method *m, const dmf_class *k,
 static lt_status dmf_settings(dmf *d, lt_report *r)
 {
     const lt_bench_dm_forget_cfg *c = d->c;
-    char desc[160], buf[64];
+    char desc[160], buf[192];
     lt_dm_sample_describe(&c->sample, d->s.T, desc, sizeof desc);
     snprintf(r->title, sizeof r->title, "Class-wise forgetting on the "
              "class-conditional DDPM %.300s (%.100s)", d->base, d->arch);
@@ -605,9 +617,15 @@ static lt_status dmf_settings(dmf *d, lt_report *r)
                            {"methods", dmf_methods(c)}, {"sampler", desc}};
     for (size_t i = 0; st == LT_OK && i < sizeof kv / sizeof *kv; i++)
         st = lt_report_set(r, kv[i][0], kv[i][1]);
-    snprintf(buf, sizeof buf, "%lld x (%d + %d), Adam lr %g, clip %g",
-             (long long)c->unlearn.steps, c->unlearn.batch, c->unlearn.batch,
-             (double)c->unlearn.lr, (double)c->unlearn.clip);
+    if (c->unlearn.steps > 0 && c->unlearn.batch > 0)
+        snprintf(buf, sizeof buf, "%lld steps of %d (+ %d retain), Adam lr "
+                 "%g, clip %g", (long long)c->unlearn.steps, c->unlearn.batch,
+                 c->unlearn.batch, (double)c->unlearn.lr,
+                 (double)c->unlearn.clip);
+    else
+        snprintf(buf, sizeof buf, "official loops: rl/ga 1000 steps of 128 "
+                 "(+ 128 retain), esd 10000 of 1; Adam lr %g, clip %g",
+                 (double)c->unlearn.lr, (double)c->unlearn.clip);
     if (st == LT_OK)
         st = lt_report_set(r, "unlearning", buf);
     lt_unet probe = {.cfg = d->ucfg};

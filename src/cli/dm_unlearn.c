@@ -23,8 +23,8 @@ static const char *const usage =
     "usage: lethe dm unlearn --model M.safetensors --forget-class K "
     "--out U.safetensors\n"
     "       [--method salun|rl|ga|esd] [--mask saliency:0.5|random:0.5|none]\n"
-    "       [--steps 1000] [--batch 128] [--lr 1e-4] [--alpha A] "
-    "[--data fashion-mnist]";
+    "       [--steps N] [--batch N] [--lr 1e-4] [--alpha A] "
+    "[--data fashion-mnist] [--esd-from-data]";
 
 typedef struct {
     lt_dmu_config c;
@@ -38,6 +38,8 @@ static int parse(int argc, char **argv, opts *o)
     *o = (opts){.c = lt_dmu_defaults(), .mc = lt_dmu_mask_defaults(),
                 .data = "fashion-mnist", .method = "salun", .forget = -1};
     lt_dmu_config *c = &o->c;
+    c->steps = 0; /* 0: the method's official loop (lt_dmu_recipe) */
+    c->batch = 0;
     cli_opt t[] = {
         {"--model", CLI_OPT_STR, &o->model, "the class-conditional model (a dm train file)", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "the unlearned model", 0, 0},
@@ -45,8 +47,8 @@ static int parse(int argc, char **argv, opts *o)
         {"--method", CLI_OPT_STR, &o->method, "salun (rl + saliency mask) | rl | ga | esd", 0, 0},
         {"--mask", CLI_OPT_STR, &o->mask, "saliency:R | random:R | none (default: saliency:0.5 for salun, else none)", 0, 0},
         {"--data", CLI_OPT_STR, &o->data, "the training set (its train split)", 0, 0},
-        {"--steps", CLI_OPT_INT, &c->steps, "iterations", 1, 1e9},
-        {"--batch", CLI_OPT_INT, &c->batch, "forget and retain images per step", 1, 4096},
+        {"--steps", CLI_OPT_INT, &c->steps, "iterations (0: the method's: 1000, esd 10000)", 0, 1e9},
+        {"--batch", CLI_OPT_INT, &c->batch, "forget and retain images per step (0: 128, esd 1)", 0, 4096},
         {"--lr", CLI_OPT_FLOAT, &c->lr, "Adam learning rate", 1e-12, 1},
         {"--clip", CLI_OPT_FLOAT, &c->clip, "gradient-norm clip before the mask (0: off)", 0, 1e9},
         {"--alpha", CLI_OPT_FLOAT, &c->alpha, "retain-loss weight (-1: 1e-3 * 3072 / pixels, 3.918e-3 on 28x28)", -1, 1e6},
@@ -54,6 +56,9 @@ static int parse(int argc, char **argv, opts *o)
         {"--random-target", CLI_OPT_FLAG, &c->random_target, "rl: c' uniform over the other classes per sample", 0, 0},
         {"--pair-drop", CLI_OPT_FLAG, &c->pair_drop, "rl: the official code's 10% null-class dropout inside the pair", 0, 0},
         {"--eta", CLI_OPT_FLOAT, &c->esd_eta, "esd: negative guidance", 0, 1e3},
+        {"--esd-from-data", CLI_OPT_FLAG, &c->esd_from_data, "esd: x_t from noised training images (Lethe's cheap variant) instead of train_esd's partial sampling", 0, 0},
+        {"--esd-w", CLI_OPT_FLOAT, &c->esd_w, "esd sampling: guidance w", -1e3, 1e3},
+        {"--esd-sample-eta", CLI_OPT_FLOAT, &c->esd_sample_eta, "esd sampling: generalized-steps eta", 0, 10},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of batches, noise, dropout and the mask", 0, 0},
         {"--mask-batch", CLI_OPT_INT, &o->mc.batch, "saliency: images per clipped gradient", 1, 4096},
         {"--mask-w", CLI_OPT_FLOAT, &o->mc.w, "saliency: guidance w of the loss", 0, 1e3},
@@ -77,6 +82,18 @@ static int parse(int argc, char **argv, opts *o)
                 "--method %s\n", o->method);
         return 2;
     }
+    if (c->loss != LT_DMU_ESD &&
+        (c->esd_from_data || c->esd_w != lt_dmu_defaults().esd_w ||
+         c->esd_sample_eta != lt_dmu_defaults().esd_sample_eta)) {
+        fprintf(stderr, "lethe dm unlearn: --esd-from-data, --esd-w and "
+                "--esd-sample-eta shape esd, not --method %s\n", o->method);
+        return 2;
+    }
+    int64_t steps;
+    int batch;
+    lt_dmu_recipe(c->loss, c->esd_from_data, &steps, &batch);
+    c->steps = c->steps ? c->steps : steps;
+    c->batch = c->batch ? c->batch : batch;
     if (!o->mask)
         o->mask = salun ? "saliency:0.5" : "none";
     c->forget_class = o->forget;

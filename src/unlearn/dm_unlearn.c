@@ -23,9 +23,19 @@ lt_dmu_config lt_dmu_defaults(void)
     return (lt_dmu_config){.loss = LT_DMU_RL, .forget_class = -1,
                            .target_class = -1, .random_target = false,
                            .pair_drop = false, .alpha = LT_DMU_ALPHA_AUTO,
-                           .esd_eta = 1.0f, .steps = 1000, .batch = 128,
+                           .esd_eta = 7.5f, .esd_from_data = false,
+                           .esd_w = 2.0f, .esd_sample_eta = 1.0f,
+                           .steps = 1000, .batch = 128,
                            .lr = 1e-4f, .clip = 1.0f, .seed = 1,
                            .chunk = 32};
+}
+
+void lt_dmu_recipe(lt_dmu_loss k, bool esd_from_data, int64_t *steps,
+                   int *batch)
+{
+    bool sampled = k == LT_DMU_ESD && !esd_from_data;
+    *steps = sampled ? 10000 : 1000;
+    *batch = sampled ? 1 : 128;
 }
 
 static const char *const lt_dmu_names[] = {"rl", "ga", "esd"};
@@ -78,6 +88,26 @@ static lt_tensor *noised(lt_ctx *c, const lt_unet *u, const lt_dm_schedule *s,
     return lt_dm_q_sample(c, s, x, ee, t);
 }
 
+/* x_t of forget-chunk images [o, o + m): b->xt_f as given, or xf noised
+ * with ef at tf (no tape for the noising); *tf gets the timesteps. */
+static lt_tensor *forget_xt(lt_ctx *c, const lt_unet *u,
+                            const lt_dm_schedule *s, const lt_dmu_batch *b,
+                            int o, int m, float **tf)
+{
+    int64_t per = img_size(u);
+    if (!b->xt_f)
+        return noised(c, u, s, b->xf + o * per, b->ef + o * per, b->tf + o,
+                      m, tf);
+    *tf = lt_alloc(c, (size_t)m * sizeof **tf);
+    if (!*tf)
+        return NULL;
+    for (int i = 0; i < m; i++)
+        (*tf)[i] = (float)b->tf[o + i];
+    return lt_from_data(c, 4, (int64_t[]){m, u->cfg.in_ch, u->cfg.res,
+                                          u->cfg.res},
+                        (float *)b->xt_f + o * per);
+}
+
 /* The regression target of rl (e(x_t | c') of u) or esd (e*(null) -
  * eta (e*(c_f) - e*(null)) of the frozen copy), without a tape. */
 static lt_tensor *target_of(lt_ctx *c, lt_unet *u, lt_unet *frozen,
@@ -85,11 +115,9 @@ static lt_tensor *target_of(lt_ctx *c, lt_unet *u, lt_unet *frozen,
                             const lt_dmu_batch *b, int o, int m,
                             bool training)
 {
-    int64_t per = img_size(u);
     bool was = lt_set_grad_enabled(c, false);
     float *tf = NULL;
-    lt_tensor *xt = noised(c, u, s, b->xf + o * per, b->ef + o * per,
-                           b->tf + o, m, &tf), *out = NULL;
+    lt_tensor *xt = forget_xt(c, u, s, b, o, m, &tf), *out = NULL;
     if (xt && cfg->loss == LT_DMU_RL) {
         out = lt_unet_forward(c, u, xt, tf, b->cls_p + o, training);
     } else if (xt) {
@@ -128,8 +156,10 @@ static lt_tensor *forget_term(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
                               int o, int m, lt_tensor *target, bool training)
 {
     int64_t per = img_size(u);
-    lt_tensor *eps = chunk_eps(c, u, s, b->xf + o * per, b->ef + o * per,
-                               b->tf + o, b->cls_f + o, m, training);
+    float *tf = NULL;
+    lt_tensor *xt = forget_xt(c, u, s, b, o, m, &tf);
+    lt_tensor *eps = xt ? lt_unet_forward(c, u, xt, tf, b->cls_f + o,
+                                          training) : NULL;
     if (!eps)
         return NULL;
     if (cfg->loss == LT_DMU_GA) {
@@ -170,7 +200,9 @@ lt_tensor *lt_dmu_step_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
                             const lt_dmu_batch *b, bool training,
                             float *forget, float *retain)
 {
-    if (!c || !u || !s || !cfg || !b || b->B < 1 || !b->xf || !b->ef ||
+    bool have_x = b && (b->xt_f ? cfg && cfg->loss == LT_DMU_ESD
+                                : b->xf && b->ef);
+    if (!c || !u || !s || !cfg || !b || b->B < 1 || !have_x ||
         !b->tf || !b->cls_f || (cfg->loss == LT_DMU_RL && !b->cls_p) ||
         (cfg->loss == LT_DMU_ESD && !frozen)) {
         lt_set_error(LT_ERR_ARG, "dm unlearn loss: missing arguments");
@@ -193,6 +225,61 @@ lt_tensor *lt_dmu_step_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
         l = r ? lt_add(c, l, r) : NULL;
     }
     return l;
+}
+
+/* ---- ESD's starting points (train_esd) --------------------------------------------- */
+
+/* One generalized step of x (one sample) from timestep k to k - 1 with
+ * the guided noise e. */
+static void esd_step(float *x, const float *e, int64_t per, float at,
+                     float an, float eta, lt_rng *rng)
+{
+    float c1 = eta * sqrtf((1 - at / an) * (1 - an) / (1 - at));
+    float c2 = sqrtf(fmaxf(0.0f, (1 - an) - c1 * c1));
+    float sa = sqrtf(at), sb = sqrtf(1 - at), sn = sqrtf(an);
+    for (int64_t j = 0; j < per; j++) {
+        float z = c1 != 0 ? (float)lt_rng_normal(rng) : 0.0f;
+        float x0 = (x[j] - e[j] * sb) / sa;
+        x[j] = sn * x0 + c1 * z + c2 * e[j];
+    }
+}
+
+lt_status lt_dmu_esd_start(lt_unet *u, const lt_dm_schedule *s, int64_t n,
+                           int cls, const int32_t *t_enc, float w, float eta,
+                           lt_rng *rng, float *x)
+{
+    if (!u || !s || !t_enc || !rng || !x || n < 1 ||
+        u->cfg.kind != LT_UNET_CLASS || !isfinite(w) || !(eta >= 0))
+        return lt_set_error(LT_ERR_ARG, "esd start: bad argument");
+    for (int64_t i = 0; i < n; i++)
+        if (t_enc[i] < 0 || t_enc[i] > s->T)
+            return lt_set_error(LT_ERR_ARG, "esd start: t_enc %d outside "
+                                "[0, %d]", t_enc[i], s->T);
+    int64_t per = img_size(u);
+    int64_t shape[4] = {1, u->cfg.in_ch, u->cfg.res, u->cfg.res};
+    lt_ctx *c = lt_ctx_new(lt_unet_arena_bytes(u, 2, false));
+    if (!c)
+        return lt_set_error(LT_ERR_NOMEM, "esd start: out of memory");
+    lt_set_grad_enabled(c, false);
+    lt_status st = LT_OK;
+    for (int64_t i = 0; st == LT_OK && i < n; i++) {
+        float *xi = x + i * per;
+        for (int k = t_enc[i] - 1; st == LT_OK && k >= 0; k--) {
+            lt_ctx_reset(c);
+            float tk = (float)k;
+            lt_tensor *xt = lt_from_data(c, 4, shape, xi);
+            lt_tensor *e = lt_dm_guided_eps(c, u, xt, &tk, &cls,
+                                            LT_GUIDE_SALUN, w);
+            if (!e) {
+                st = lt_last_status();
+                break;
+            }
+            esd_step(xi, e->data, per, s->abar[k], k > 0 ? s->abar[k - 1]
+                                                         : 1.0f, eta, rng);
+        }
+    }
+    lt_ctx_free(c);
+    return st;
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -222,7 +309,7 @@ typedef struct {
     cycler fc, rc;
     lt_optim opt;
     lt_ctx *c;
-    float *xf, *ef, *xr, *er, *tgt, alpha;
+    float *xf, *ef, *xr, *er, *tgt, *xs, alpha; /* xs: esd's sampled x_t */
     int32_t *tf, *tr, *cf, *cp, *cr;
     int64_t step;
 } runner;
@@ -240,6 +327,7 @@ static void runner_free(runner *r)
     free(r->xr);
     free(r->er);
     free(r->tgt);
+    free(r->xs);
     free(r->tf);
     free(r->tr);
     free(r->cf);
@@ -290,6 +378,8 @@ static lt_status runner_init(runner *r, int64_t n)
             r->rc.idx[b++] = i;
     }
     if (cfg->loss == LT_DMU_ESD) {
+        if (!cfg->esd_from_data && !(r->xs = malloc(img)))
+            return lt_set_error(LT_ERR_NOMEM, "dm unlearn: out of memory");
         if (lt_unet_create(r->u->arch, &r->frozen) != LT_OK)
             return lt_last_status();
         memcpy(r->frozen->params.theta, r->u->params.theta,
@@ -340,6 +430,27 @@ static void draw(runner *r, lt_rng *g)
     }
 }
 
+/* ESD's x_t for the step (train_esd): t_enc uniform in {0, ..., 50},
+ * pure noise denoised by the model over t_enc - 1, ..., 0, the DDPM
+ * timestep uniform in [round(20 t_enc), round(20 (t_enc + 1))) (the
+ * code's 50 DDIM steps of 1000). */
+static lt_status esd_sampled_batch(runner *r, lt_rng *g)
+{
+    const lt_dmu_config *cfg = r->cfg;
+    int B = cfg->batch, T = r->s->T, S = 50;
+    int64_t per = img_size(r->u);
+    int32_t *t_enc = r->cp; /* unused by esd: scratch */
+    for (int i = 0; i < B; i++) {
+        t_enc[i] = (int32_t)lt_rng_below(g, (uint64_t)S + 1);
+        int lo = (int)lround((double)t_enc[i] / S * T);
+        int hi = (int)lround((double)(t_enc[i] + 1) / S * T);
+        r->tf[i] = lo + (int32_t)lt_rng_below(g, (uint64_t)(hi - lo));
+    }
+    lt_rng_fill_normal(g, r->xs, B * per, 0, 1);
+    return lt_dmu_esd_start(r->u, r->s, B, cfg->forget_class, t_enc,
+                            cfg->esd_w, cfg->esd_sample_eta, g, r->xs);
+}
+
 /* Backpropagate one chunk's term (the gradient accumulates). */
 static lt_status backprop(lt_ctx *c, lt_tensor *l, double *sum)
 {
@@ -355,10 +466,14 @@ static lt_status run_step(runner *r, lt_dmu_event *ev)
     lt_rng g;
     lt_rng_init(&g, lt_hash3(cfg->seed, 43, (uint64_t)r->step));
     draw(r, &g);
+    if (r->xs && esd_sampled_batch(r, &g) != LT_OK)
+        return lt_set_error(lt_last_status(), "dm unlearn step %lld: %s",
+                            (long long)r->step + 1, lt_last_error());
     lt_rng_init(lt_ctx_rng(r->c), lt_hash3(cfg->seed, 44, (uint64_t)r->step));
     int B = cfg->batch;
     int64_t per = img_size(r->u);
-    lt_dmu_batch b = {.B = B, .xf = r->xf, .ef = r->ef, .tf = r->tf,
+    lt_dmu_batch b = {.B = B, .xt_f = r->xs, .xf = r->xf, .ef = r->ef,
+                      .tf = r->tf,
                       .cls_f = r->cf, .cls_p = r->cp, .Br = B, .xr = r->xr,
                       .er = r->er, .tr = r->tr, .cls_r = r->cr};
     lt_params_zero_grad(&r->u->params);
