@@ -1,0 +1,238 @@
+/*
+ * test_mesh_ma.c - the Monge-Ampere relaxation mover: positions and residual
+ * history against the SciPy reference (tests/golden/gen_mesh_ma.py), a
+ * constant monitor leaving the mesh as it is after one iteration,
+ * equidistribution of UM2N's Helmholtz monitor improving, boundary vertices
+ * sliding only along their sides with the corners fixed (or all fixed),
+ * and the errors: a NaN monitor, an inverted mesh, a slanted side,
+ * divergence.
+ */
+#include "lt_test.h"
+
+#include "lethe/mesh.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MESH_DIR LT_GOLDEN_DIR "/../data/mesh/"
+
+/* The analytic monitor of gen_mesh_ma.py, at the moved vertices. */
+static lt_status bump_monitor(void *ud, const lt_mesh *x, double *m)
+{
+    (void)ud;
+    for (int i = 0; i < x->nv; i++) {
+        double dx = x->xy[2 * i] - 0.35, dy = x->xy[2 * i + 1] - 0.6;
+        m[i] = 1 + 5 * exp(-(dx * dx / 0.02 + dy * dy / 0.05));
+    }
+    return LT_OK;
+}
+
+static lt_status const_monitor(void *ud, const lt_mesh *x, double *m)
+{
+    for (int i = 0; i < x->nv; i++)
+        m[i] = *(const double *)ud;
+    return LT_OK;
+}
+
+static lt_status nan_monitor(void *ud, const lt_mesh *x, double *m)
+{
+    (void)ud;
+    for (int i = 0; i < x->nv; i++)
+        m[i] = i == 5 ? NAN : 1;
+    return LT_OK;
+}
+
+static bool load(const char *name, lt_mesh *m)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", MESH_DIR, name);
+    lt_status s = lt_mesh_read_msh(path, m);
+    LT_CHECK(s == LT_OK, "%s", lt_last_error());
+    return s == LT_OK;
+}
+
+LT_TEST(scipy_reference)
+{
+    lt_mesh m, x;
+    if (!load("square_lc0.2.msh", &m))
+        return;
+    char *text = NULL;
+    LT_CHECK(lt_read_file(LT_GOLDEN_DIR "/mesh_ma.txt", &text, NULL) == LT_OK,
+             "%s", lt_last_error());
+    if (!text) {
+        lt_mesh_free(&m);
+        return;
+    }
+    char *p = strchr(text, '\n') + 1; /* the comment line */
+    int iters = (int)strtol(p, &p, 10), nv = (int)strtol(p, &p, 10);
+    lt_ma_opts o;
+    lt_ma_opts_default(&o);
+    lt_ma_result r;
+    LT_CHECK(lt_ma_move(&m, bump_monitor, NULL, &o, &x, &r) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(r.converged && r.iters == iters, "iterations %d, SciPy %d",
+             r.iters, iters);
+    LT_CHECK(nv == m.nv, "vertices %d, SciPy %d", m.nv, nv);
+    for (int i = 0; i < iters && i < r.iters; i++) {
+        double want = strtod(p, &p);
+        LT_CHECK(fabs(r.residual[i] - want) <= 1e-10 * want, "residual %d: "
+                 "%.17g, SciPy %.17g", i, r.residual[i], want);
+    }
+    double worst = 0, moved = 0;
+    for (int i = 0; i < 2 * nv && i < 2 * m.nv; i++) {
+        double want = strtod(p, &p);
+        worst = fmax(worst, fabs(x.xy[i] - want));
+        moved = fmax(moved, fabs(x.xy[i] - m.xy[i]));
+    }
+    LT_CHECK(worst < 1e-10, "positions differ from SciPy's by up to %g", worst);
+    LT_CHECK(moved > 0.02, "the mesh barely moved (%g): a weak reference", moved);
+    LT_CHECK(r.tangled == 0, "tangled cells %d", r.tangled);
+    free(text);
+    lt_ma_result_free(&r);
+    lt_mesh_free(&x);
+    lt_mesh_free(&m);
+}
+
+LT_TEST(constant_monitor_keeps_mesh)
+{
+    lt_mesh m, x;
+    if (!load("square_lc0.1.msh", &m))
+        return;
+    double c = 3.7;
+    lt_ma_opts o;
+    lt_ma_opts_default(&o);
+    lt_ma_result r;
+    LT_CHECK(lt_ma_move(&m, const_monitor, &c, &o, &x, &r) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(r.converged && r.iters == 1, "iterations %d", r.iters);
+    LT_CHECK(r.iters >= 1 && r.residual[0] < 1e-12, "residual %g",
+             r.iters ? r.residual[0] : -1.0);
+    LT_CHECK(x.xy && !memcmp(x.xy, m.xy, sizeof(double) * 2 * m.nv),
+             "a constant monitor moved the mesh");
+    lt_ma_result_free(&r);
+    lt_mesh_free(&x);
+    lt_mesh_free(&m);
+}
+
+/* Equidistribution of UM2N's monitor of the field on mesh x. */
+static double helmholtz_cv(const lt_mesh *x, lt_gauss_field *f)
+{
+    double *mon = malloc(sizeof(double) * x->nv);
+    LT_CHECK(lt_um2n_monitor(x, f, mon, NULL, NULL) == LT_OK, "%s",
+             lt_last_error());
+    double cv = lt_mesh_equidistribution_cv(x, mon);
+    free(mon);
+    return cv;
+}
+
+static void check_boundary(const lt_mesh *m, const lt_mesh *x, bool all)
+{
+    int moved_side = 0, off_side = 0, corner_moved = 0;
+    for (int e = 0; e < m->nb; e++)
+        for (int end = 0; end < 2; end++) {
+            int v = m->bedge[2 * e + end];
+            const double *a = m->xy + 2 * v, *b = x->xy + 2 * v;
+            bool corner = (a[0] == 0 || a[0] == 1) && (a[1] == 0 || a[1] == 1);
+            bool same = a[0] == b[0] && a[1] == b[1];
+            /* sides 1, 3 keep y; sides 2, 4 keep x, exactly */
+            int keep = m->btag[e] == 1 || m->btag[e] == 3 ? 1 : 0;
+            off_side += a[keep] != b[keep];
+            corner_moved += corner && !same;
+            moved_side += !same;
+        }
+    LT_CHECK(off_side == 0, "%d boundary vertices left their side", off_side);
+    LT_CHECK(corner_moved == 0, "%d corners moved", corner_moved);
+    if (all)
+        LT_CHECK(moved_side == 0, "fixed boundary: %d vertices moved", moved_side);
+    else
+        LT_CHECK(moved_side > 0, "no boundary vertex slid along its side");
+}
+
+LT_TEST(helmholtz_equidistributes)
+{
+    lt_mesh m;
+    if (!load("square_lc0.1.msh", &m))
+        return;
+    lt_gauss_field f = {.n = 1};
+    f.mx[0] = 0.3, f.my[0] = 0.4, f.sx[0] = 0.15, f.sy[0] = 0.25, f.z[0] = 1;
+    for (int all = 0; all < 2; all++) {
+        lt_ma_opts o;
+        lt_ma_opts_default(&o);
+        o.fix_boundary = all;
+        lt_mesh x;
+        lt_ma_result r;
+        LT_CHECK(lt_ma_move(&m, lt_um2n_monitor_fn, &f, &o, &x, &r) == LT_OK,
+                 "%s", lt_last_error());
+        if (!x.xy)
+            continue;
+        LT_CHECK(r.converged && r.tangled == 0, "converged %d, tangled %d",
+                 r.converged, r.tangled);
+        double cv0 = helmholtz_cv(&m, &f), cv1 = helmholtz_cv(&x, &f);
+        LT_CHECK(cv1 < 0.8 * cv0, "variation of m|K|: %.4f -> %.4f", cv0, cv1);
+        for (int i = 1; i < r.iters; i++) /* relaxation: mostly downhill */
+            LT_CHECK(r.residual[i] < 2 * r.residual[0], "residual %d", i);
+        check_boundary(&m, &x, all);
+        double e0, e1;
+        lt_helmholtz_error(&m, &f, &e0, NULL);
+        lt_helmholtz_error(&x, &f, &e1, NULL);
+        LT_CHECK(e1 < e0, "L2 error %g on the moved mesh, %g uniform", e1, e0);
+        lt_ma_result_free(&r);
+        lt_mesh_free(&x);
+    }
+    lt_mesh_free(&m);
+}
+
+LT_TEST(bad_inputs)
+{
+    lt_mesh m, x;
+    if (!load("square_lc0.2.msh", &m))
+        return;
+    lt_ma_opts o;
+    lt_ma_opts_default(&o);
+    lt_status s = lt_ma_move(&m, nan_monitor, NULL, &o, &x, NULL);
+    LT_CHECK(s == LT_ERR_NAN && strstr(lt_last_error(), "monitor value nan at "
+             "vertex 5"), "NaN monitor: %d %s", (int)s, lt_last_error());
+    lt_mesh_free(&x);
+    /* an inverted input mesh */
+    lt_mesh bad;
+    lt_mesh_copy(&bad, &m);
+    int t = bad.tri[1];
+    bad.tri[1] = bad.tri[2];
+    bad.tri[2] = t;
+    s = lt_ma_move(&bad, bump_monitor, NULL, &o, &x, NULL);
+    LT_CHECK(s == LT_ERR_ARG && strstr(lt_last_error(), "inverted"),
+             "inverted: %d %s", (int)s, lt_last_error());
+    lt_mesh_free(&x);
+    lt_mesh_free(&bad);
+    /* the square turned by 30 degrees: no axis-aligned side to slide on */
+    lt_mesh_copy(&bad, &m);
+    for (int i = 0; i < bad.nv; i++) {
+        double a = bad.xy[2 * i], b = bad.xy[2 * i + 1];
+        bad.xy[2 * i] = cos(0.5236) * a - sin(0.5236) * b;
+        bad.xy[2 * i + 1] = sin(0.5236) * a + cos(0.5236) * b;
+    }
+    s = lt_ma_move(&bad, bump_monitor, NULL, &o, &x, NULL);
+    LT_CHECK(s == LT_ERR_ARG && strstr(lt_last_error(), "not one axis-aligned"),
+             "slanted: %d %s", (int)s, lt_last_error());
+    lt_mesh_free(&x);
+    o.fix_boundary = true; /* pinned, it is fine */
+    s = lt_ma_move(&bad, bump_monitor, NULL, &o, &x, NULL);
+    LT_CHECK(s == LT_OK, "slanted, fixed: %s", lt_last_error());
+    lt_mesh_free(&x);
+    lt_mesh_free(&bad);
+    /* too long a pseudo-timestep diverges, and says so */
+    lt_ma_opts_default(&o);
+    o.pseudo_dt = 50;
+    lt_ma_result r;
+    s = lt_ma_move(&m, bump_monitor, NULL, &o, &x, &r);
+    LT_CHECK(s == LT_ERR_STATE && strstr(lt_last_error(), "diverged"),
+             "dt 50: %d %s", (int)s, lt_last_error());
+    LT_CHECK(r.iters >= 2 && r.residual[r.iters - 1] > 2 * r.residual[0],
+             "history of the divergence: %d iterations", r.iters);
+    lt_ma_result_free(&r);
+    lt_mesh_free(&x);
+    lt_mesh_free(&m);
+}
+
+LT_TEST_MAIN()
