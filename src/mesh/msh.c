@@ -21,7 +21,20 @@ typedef struct {
     const char *path;
     const char *p;
     int line;
+    size_t len; /* bytes in the file: bounds the counts a header may claim */
 } msh_reader;
+
+/* A count the rest of the file cannot hold (each item takes at least
+ * min_bytes) is a truncated file, caught before anything is allocated. */
+static lt_status rd_fits(msh_reader *r, long n, size_t min_bytes,
+                         const char *what)
+{
+    if ((size_t)n > r->len / min_bytes)
+        return lt_set_error(LT_ERR_FORMAT, "%s:%d: truncated: %ld %s cannot "
+                            "fit in a file of %zu bytes", r->path, r->line, n,
+                            what, r->len);
+    return LT_OK;
+}
 
 /* Skip blanks and newlines (counting lines). */
 static void rd_space(msh_reader *r)
@@ -145,6 +158,7 @@ static lt_status rd_entities(msh_reader *r, msh_curves *c)
     TRY(rd_long(r, &nc, 0, MSH_MAX_TAG, "numCurves"));
     TRY(rd_long(r, &ns, 0, MSH_MAX_TAG, "numSurfaces"));
     TRY(rd_long(r, &nvol, 0, 0, "numVolumes (a 2-D mesh has none)"));
+    TRY(rd_fits(r, nc, 8, "curves"));
     for (long i = 0; i < np; i++) {
         TRY(rd_long(r, &tag, 1, MSH_MAX_TAG, "point tag"));
         for (int j = 0; j < 3; j++)
@@ -193,6 +207,11 @@ static lt_status rd_nodes(msh_reader *r, msh_nodes *nd)
     TRY(rd_long(r, &nnodes, 3, MSH_MAX_TAG, "numNodes"));
     TRY(rd_long(r, &mintag, 1, MSH_MAX_TAG, "minNodeTag"));
     TRY(rd_long(r, &maxtag, mintag, MSH_MAX_TAG, "maxNodeTag"));
+    TRY(rd_fits(r, nnodes, 8, "nodes"));
+    if (maxtag - mintag > 16 * nnodes + 1024)
+        return lt_set_error(LT_ERR_FORMAT, "%s:%d: node tags %ld..%ld are too "
+                            "sparse for %ld nodes (renumber the mesh)", r->path,
+                            r->line, mintag, maxtag, nnodes);
     nd->maxtag = maxtag;
     nd->tag2idx = malloc(sizeof(long) * (size_t)(maxtag + 1));
     nd->xy = malloc(sizeof(double) * 2 * (size_t)nnodes);
@@ -276,6 +295,7 @@ static lt_status rd_elements(msh_reader *r, const msh_nodes *nd,
     TRY(rd_long(r, &nel, 1, MSH_MAX_TAG, "numElements"));
     TRY(rd_long(r, &mintag, 0, MSH_MAX_TAG, "minElementTag"));
     TRY(rd_long(r, &maxtag, 0, MSH_MAX_TAG, "maxElementTag"));
+    TRY(rd_fits(r, nel, 4, "elements"));
     el->tri = malloc(sizeof(long) * 3 * (size_t)nel);
     el->edge = malloc(sizeof(long) * 2 * (size_t)nel);
     el->etag = malloc(sizeof(long) * (size_t)nel);
@@ -399,8 +419,9 @@ lt_status lt_mesh_read_msh(const char *path, lt_mesh *m)
 {
     memset(m, 0, sizeof *m);
     char *text;
-    TRY(lt_read_file(path, &text, NULL));
-    msh_reader r = {path, text, 1};
+    size_t len;
+    TRY(lt_read_file(path, &text, &len));
+    msh_reader r = {path, text, 1, len};
     msh_curves cv = {0};
     msh_nodes nd = {0};
     msh_elems el = {0};
