@@ -204,6 +204,7 @@ typedef struct lt_ma_result {
     bool converged;
     double *residual; /* [iters] the residual ratio of each iteration */
     int tangled;      /* tangled cells of the moved mesh */
+    double seconds;   /* wall time of lt_ma_move (monitor calls included) */
 } lt_ma_result;
 LT_API void lt_ma_result_free(lt_ma_result *r);
 

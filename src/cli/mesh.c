@@ -117,10 +117,10 @@ static int mesh_solve(int argc, char **argv)
 static void mesh_print_ma(const lt_ma_result *r, bool history)
 {
     printf("monge-ampere: %d iteration%s, %s, residual %.3e -> %.3e, %d "
-           "tangled cells\n", r->iters, r->iters == 1 ? "" : "s",
+           "tangled cells, %.3f s\n", r->iters, r->iters == 1 ? "" : "s",
            r->converged ? "converged" : "not converged",
            r->iters ? r->residual[0] : 0.0,
-           r->iters ? r->residual[r->iters - 1] : 0.0, r->tangled);
+           r->iters ? r->residual[r->iters - 1] : 0.0, r->tangled, r->seconds);
     for (int i = 0; history && i < r->iters; i++)
         printf("  %4d  residual %.6e\n", i, r->residual[i]);
 }

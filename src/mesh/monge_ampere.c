@@ -291,6 +291,7 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
     if (!res)
         res = &local;
     memset(res, 0, sizeof *res);
+    double t0 = lt_clock_seconds();
     memset(moved, 0, sizeof *moved);
     lt_status s = ma_check(mesh, o);
     if (s != LT_OK)
@@ -318,6 +319,7 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
         s = ma_loop(&st, monitor, ud, o, res);
     if (moved->xy)
         res->tangled = lt_mesh_count_tangled(moved);
+    res->seconds = lt_clock_seconds() - t0;
     lt_sparse_free(&st.K);
     lt_spchol_free(st.Kp);
     lt_spchol_free(st.M);
