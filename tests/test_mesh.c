@@ -2,8 +2,9 @@
  * test_mesh.c - the mesh layer's foundation: .msh 4.1 reading and writing
  * (and every kind of bad file rejected with a clear message), orientation
  * and tangling, P1 Helmholtz convergence rates on refined meshes (the
- * committed gmsh squares and structured grids), the L2 Hessian recovery,
- * the random fields' distributions and the per-sample normalisation.
+ * committed gmsh squares and structured grids) and Poisson rates, the L2
+ * Hessian recovery, the random fields' distributions and the per-sample
+ * normalisation.
  */
 #include "lt_test.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #define MESH_DIR LT_GOLDEN_DIR "/../data/mesh/"
+#define M_PI_ 3.14159265358979323846
 
 static void tmp_path(char *buf, size_t n, const char *name)
 {
@@ -233,6 +235,61 @@ LT_TEST(helmholtz_rates_gmsh)
         LT_CHECK(r0 > 1.7 && r0 < 2.4, "L2 rate %.3f", r0);
         LT_CHECK(r1 > 0.85 && r1 < 1.3, "H1 rate %.3f", r1);
     }
+}
+
+/* Poisson -lap u = f with u = sin(pi x) sin(pi y), zero on the boundary. */
+static double sin_u(void *ud, double x, double y, double *g)
+{
+    (void)ud;
+    if (g) {
+        g[0] = M_PI_ * cos(M_PI_ * x) * sin(M_PI_ * y);
+        g[1] = M_PI_ * sin(M_PI_ * x) * cos(M_PI_ * y);
+    }
+    return sin(M_PI_ * x) * sin(M_PI_ * y);
+}
+
+static double sin_f(void *ud, double x, double y, double *g)
+{
+    return 2 * M_PI_ * M_PI_ * sin_u(ud, x, y, g);
+}
+
+static void poisson_errors(const lt_mesh *m, double *l2, double *h1)
+{
+    lt_sparse K;
+    lt_spchol *L = NULL;
+    double *b = malloc(sizeof(double) * 2 * m->nv);
+    uint8_t *fixed = malloc(m->nv);
+    LT_CHECK(lt_sparse_p1(m, &K) == LT_OK && lt_fem_assemble(m, 0, 1, &K) == LT_OK,
+             "%s", lt_last_error());
+    lt_fem_load(m, sin_f, NULL, b);
+    lt_mesh_boundary_mask(m, fixed);
+    lt_sparse_dirichlet(&K, fixed, NULL, b);
+    LT_CHECK(lt_spchol_factor(&K, &L) == LT_OK, "%s", lt_last_error());
+    if (L) {
+        lt_spchol_solve(L, b, b + m->nv);
+        lt_fem_errors(m, b + m->nv, sin_u, NULL, l2, h1);
+    }
+    lt_spchol_free(L);
+    lt_sparse_free(&K);
+    free(b);
+    free(fixed);
+}
+
+LT_TEST(poisson_rates)
+{
+    double l2[3] = {1, 1, 1}, h1[3] = {1, 1, 1};
+    for (int i = 0; i < 3; i++) {
+        lt_mesh m;
+        LT_CHECK(lt_mesh_square_grid(&m, 8 << i) == LT_OK, "%s", lt_last_error());
+        poisson_errors(&m, &l2[i], &h1[i]);
+        lt_mesh_free(&m);
+    }
+    for (int i = 0; i < 2; i++) {
+        double r0 = log2(l2[i] / l2[i + 1]), r1 = log2(h1[i] / h1[i + 1]);
+        LT_CHECK(r0 > 1.9 && r0 < 2.1, "L2 rate %.3f", r0);
+        LT_CHECK(r1 > 0.95 && r1 < 1.1, "H1 rate %.3f", r1);
+    }
+    LT_CHECK(l2[2] < 2e-3, "L2 error on the 32 x 32 grid %g", l2[2]);
 }
 
 /* u = a x^2 + b xy + c y^2 + d x + e y */
