@@ -66,8 +66,9 @@ LT_API void lt_mesh_boundary_mask(const lt_mesh *m, uint8_t *on);
  * malformed section, a dangling node reference or an inverted mesh is
  * LT_ERR_FORMAT naming the file and what is wrong; the result is finalised. */
 LT_API lt_status lt_mesh_read_msh(const char *path, lt_mesh *m);
-/* Write m as .msh 4.1 ASCII (one curve entity per boundary tag, carrying
- * that physical tag; one surface), atomically. */
+/* Write m as .msh 4.1 ASCII, atomically: the boundary edges in their order,
+ * one curve entity per run of equal tags carrying that physical tag, and
+ * one surface; reading it back gives the same mesh. */
 LT_API lt_status lt_mesh_write_msh(const char *path, const lt_mesh *m);
 
 /* gmsh's 2-D algorithms (Mesh.Algorithm): UM2N's data sets use 6. */

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The physical tag the writer gives the surface (gmsh's own squares use 5,
+ * after the four sides). */
+#define LT_MSH_SURFACE_TAG 5
 /* The largest node tag accepted (tags index a lookup table). */
 #define MSH_MAX_TAG 50000000L
 
@@ -439,29 +442,17 @@ lt_status lt_mesh_read_msh(const char *path, lt_mesh *m)
 
 /* ---- writer ------------------------------------------------------------- */
 
-static int int_cmp(const void *a, const void *b)
+/* Boundary edges are written in their order, one curve entity per run of
+ * equal tags (so a read gives back the same edges in the same order). */
+static int msh_runs(const lt_mesh *m)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    int n = 0;
+    for (int e = 0; e < m->nb; e++)
+        n += e == 0 || m->btag[e] != m->btag[e - 1];
+    return n;
 }
 
-/* The distinct boundary tags of m, sorted (caller frees). */
-static int *msh_tags(const lt_mesh *m, int *n)
-{
-    int *t = malloc(sizeof(int) * (size_t)(m->nb ? m->nb : 1));
-    if (!t)
-        return NULL;
-    memcpy(t, m->btag, sizeof(int) * (size_t)m->nb);
-    qsort(t, (size_t)m->nb, sizeof(int), int_cmp);
-    int k = 0;
-    for (int i = 0; i < m->nb; i++)
-        if (i == 0 || t[i] != t[k - 1])
-            t[k++] = t[i];
-    *n = k;
-    return t;
-}
-
-static void msh_write_body(FILE *f, const lt_mesh *m, const int *tags, int nt)
+static void msh_write_body(FILE *f, const lt_mesh *m)
 {
     double lo[2] = {m->xy[0], m->xy[1]}, hi[2] = {m->xy[0], m->xy[1]};
     for (int i = 0; i < m->nv; i++)
@@ -469,13 +460,15 @@ static void msh_write_body(FILE *f, const lt_mesh *m, const int *tags, int nt)
             lo[d] = fmin(lo[d], m->xy[2 * i + d]);
             hi[d] = fmax(hi[d], m->xy[2 * i + d]);
         }
-    fprintf(f, "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Entities\n0 %d 1 0\n", nt);
-    for (int i = 0; i < nt; i++)
-        fprintf(f, "%d %.17g %.17g 0 %.17g %.17g 0 1 %d 0\n", i + 1, lo[0],
-                lo[1], hi[0], hi[1], tags[i]);
-    fprintf(f, "1 %.17g %.17g 0 %.17g %.17g 0 1 1 %d", lo[0], lo[1], hi[0],
-            hi[1], nt);
-    for (int i = 0; i < nt; i++)
+    int nr = msh_runs(m);
+    fprintf(f, "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Entities\n0 %d 1 0\n", nr);
+    for (int e = 0, c = 0; e < m->nb; e++)
+        if (e == 0 || m->btag[e] != m->btag[e - 1])
+            fprintf(f, "%d %.17g %.17g 0 %.17g %.17g 0 1 %d 0\n", ++c, lo[0],
+                    lo[1], hi[0], hi[1], m->btag[e]);
+    fprintf(f, "1 %.17g %.17g 0 %.17g %.17g 0 1 %d %d", lo[0], lo[1], hi[0],
+            hi[1], LT_MSH_SURFACE_TAG, nr);
+    for (int i = 0; i < nr; i++)
         fprintf(f, " %d", i + 1);
     fprintf(f, "\n$EndEntities\n$Nodes\n1 %d 1 %d\n2 1 0 %d\n", m->nv, m->nv,
             m->nv);
@@ -483,18 +476,18 @@ static void msh_write_body(FILE *f, const lt_mesh *m, const int *tags, int nt)
         fprintf(f, "%d\n", i + 1);
     for (int i = 0; i < m->nv; i++)
         fprintf(f, "%.17g %.17g 0\n", m->xy[2 * i], m->xy[2 * i + 1]);
-    fprintf(f, "$EndNodes\n$Elements\n%d %d 1 %d\n", nt + 1, m->nb + m->nt,
+    fprintf(f, "$EndNodes\n$Elements\n%d %d 1 %d\n", nr + 1, m->nb + m->nt,
             m->nb + m->nt);
     int id = 1;
-    for (int c = 0; c < nt; c++) {
-        int cnt = 0;
-        for (int e = 0; e < m->nb; e++)
-            cnt += m->btag[e] == tags[c];
-        fprintf(f, "1 %d 1 %d\n", c + 1, cnt);
-        for (int e = 0; e < m->nb; e++)
-            if (m->btag[e] == tags[c])
-                fprintf(f, "%d %d %d\n", id++, m->bedge[2 * e] + 1,
-                        m->bedge[2 * e + 1] + 1);
+    for (int e = 0, c = 0; e < m->nb;) {
+        int len = 1;
+        while (e + len < m->nb && m->btag[e + len] == m->btag[e])
+            len++;
+        fprintf(f, "1 %d 1 %d\n", ++c, len);
+        for (int k = e; k < e + len; k++)
+            fprintf(f, "%d %d %d\n", id++, m->bedge[2 * k] + 1,
+                    m->bedge[2 * k + 1] + 1);
+        e += len;
     }
     fprintf(f, "2 1 2 %d\n", m->nt);
     for (int k = 0; k < m->nt; k++)
@@ -505,16 +498,11 @@ static void msh_write_body(FILE *f, const lt_mesh *m, const int *tags, int nt)
 
 lt_status lt_mesh_write_msh(const char *path, const lt_mesh *m)
 {
-    int nt;
-    int *tags = msh_tags(m, &nt);
-    if (!tags)
-        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
     lt_atomic_file *a;
     lt_status s = lt_atomic_open(path, &a);
     if (s == LT_OK) {
-        msh_write_body(lt_atomic_stream(a), m, tags, nt);
+        msh_write_body(lt_atomic_stream(a), m);
         s = lt_atomic_commit(a);
     }
-    free(tags);
     return s;
 }
