@@ -212,13 +212,15 @@ LT_API void lt_ma_result_free(lt_ma_result *r);
 /* Move mesh by movement's MongeAmpereMover_Relaxation: the potential phi
  * (mean zero) of -d/dtau lap phi = m det(I + H(phi)) - theta on the fixed
  * mesh, x = xi + grad phi with grad phi L2-projected (normal component zero
- * on axis-aligned sides, corners fixed; or all boundary fixed), the monitor
- * evaluated on the moved mesh every iteration, the four matrices of the
- * computational mesh factorised once. moved gets the result (also on
- * failure, with res filled): LT_ERR_STATE when the residual diverges or
- * maxiter passes, LT_ERR_NAN for a monitor value that is not finite
- * (values <= 0 are used as they come, as movement does), LT_ERR_ARG for a boundary side that is neither axis-aligned
- * nor fixed. res may be NULL. */
+ * on axis-aligned sides; on other sides the vertices slide: their values
+ * are the boundary L2 projection of the tangential part of grad phi; corners
+ * fixed; or the whole boundary fixed), the monitor evaluated on the moved
+ * mesh every iteration, the matrices of the computational mesh factorised
+ * once. moved gets the result (also on failure, with res filled):
+ * LT_ERR_STATE when the residual diverges or maxiter passes, LT_ERR_NAN for
+ * a monitor value that is not finite (values <= 0 are used as they come,
+ * as movement does), LT_ERR_ARG for an inverted input mesh. res may be
+ * NULL. */
 LT_API lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor,
                             void *ud, const lt_ma_opts *o, lt_mesh *moved,
                             lt_ma_result *res);

@@ -90,8 +90,7 @@ lt_status fem_boundary_tris(const lt_mesh *m, int *tri_of)
     return s;
 }
 
-/* Position of (i, j) in column j of a (the pattern must hold it). */
-static int sp_find(const lt_sparse *a, int i, int j)
+int fem_sp_find(const lt_sparse *a, int i, int j)
 {
     int lo = a->colptr[j], hi = a->colptr[j + 1] - 1;
     while (lo <= hi) {
@@ -120,7 +119,7 @@ lt_status lt_fem_assemble(const lt_mesh *m, double alpha, double beta,
             for (int j = 0; j < 3; j++) {
                 double v = alpha * area / 12 * (i == j ? 2 : 1) +
                            beta * area * (g[i][0] * g[j][0] + g[i][1] * g[j][1]);
-                int p = sp_find(a, t[i], t[j]);
+                int p = fem_sp_find(a, t[i], t[j]);
                 if (p < 0)
                     return lt_set_error(LT_ERR_SHAPE, "fem: the matrix lacks "
                                         "the coupling (%d, %d)", t[i], t[j]);

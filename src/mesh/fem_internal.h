@@ -27,6 +27,8 @@ double fem_geom(const lt_mesh *m, int k, double grad[3][2]);
 double fem_edge_normal(const lt_mesh *m, int e, double n[2]);
 /* The triangle holding boundary edge e, found once per mesh: tri_of[e]. */
 lt_status fem_boundary_tris(const lt_mesh *m, int *tri_of);
+/* Position of (i, j) in column j of a, or -1 when the pattern lacks it. */
+int fem_sp_find(const lt_sparse *a, int i, int j);
 /* The four right-hand sides of the L2 Hessian recovery of the P1 function
  * u, rhs[4i + 2a + b] = -int d_b(psi_i) d_a(u) + int_boundary g_a psi_i n_b
  * with g = grad u, or (tangential) its part along the boundary. */

@@ -20,6 +20,7 @@
 #include "fem_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,39 +48,91 @@ typedef struct {
     const lt_mesh *xi;
     lt_mesh *x;
     int n;
-    lt_sparse K;
-    lt_spchol *Kp, *M, *Mc[2];
-    uint8_t *fix[2];
+    lt_sparse K, Mfull;
+    lt_spchol *Kp, *M, *Mc[2], *B;
+    uint8_t *fix[2]; /* component pinned to zero */
+    uint8_t *slide;  /* on a side that is not axis-aligned (not a corner) */
+    uint8_t *known[2]; /* fix[c] or slide: rows not of the domain mass */
+    int *tri_of;     /* the triangle of each boundary edge */
+    int nslide;
     double area;
     double *phi, *phi_old, *grad[2], *mon, *r, *tmp, *sigma, *sigma_old;
 } ma_state;
 
-/* Which vertices have each component of grad phi pinned to zero. */
-static lt_status ma_fixed(ma_state *st, bool fix_all)
+/* Whether boundary tag `tag` is an axis-aligned side; which component of
+ * the normal is non-zero goes to *axis. */
+static bool ma_axis_side(const lt_mesh *m, int tag, int *axis)
+{
+    double s[2] = {0, 0}, n[2];
+    for (int f = 0; f < m->nb; f++)
+        if (m->btag[f] == tag) {
+            double len = fem_edge_normal(m, f, n);
+            s[0] += fabs(n[0]) * len;
+            s[1] += fabs(n[1]) * len;
+        }
+    bool z0 = s[0] <= MA_AXIS_ATOL, z1 = s[1] <= MA_AXIS_ATOL;
+    *axis = z0 ? 1 : 0;
+    return z0 != z1;
+}
+
+/* The boundary conditions of movement's L2 projector, per vertex: on an
+ * axis-aligned side the normal component is pinned (DirichletBC on that
+ * component); on any other side the vertex slides (its rows become the
+ * boundary projection of the tangential gradient, EquationBC), except at
+ * corners (vertices of two tags), which are pinned; fix_all pins every
+ * boundary vertex. */
+static void ma_fixed(ma_state *st, bool fix_all)
 {
     const lt_mesh *m = st->xi;
-    memset(st->fix[0], 0, (size_t)m->nv);
-    memset(st->fix[1], 0, (size_t)m->nv);
+    int *first = (int *)st->tmp; /* a tag of each vertex, n ints of scratch */
+    for (int i = 0; i < m->nv; i++)
+        first[i] = INT32_MIN;
     for (int e = 0; e < m->nb; e++) {
-        int tag = m->btag[e];
-        double s[2] = {0, 0}, n[2];
-        for (int f = 0; f < m->nb; f++)
-            if (m->btag[f] == tag) {
-                double len = fem_edge_normal(m, f, n);
-                s[0] += fabs(n[0]) * len;
-                s[1] += fabs(n[1]) * len;
-            }
-        bool z0 = s[0] <= MA_AXIS_ATOL, z1 = s[1] <= MA_AXIS_ATOL;
-        if (!fix_all && z0 == z1)
-            return lt_set_error(LT_ERR_ARG, "monge-ampere: boundary tag %d is "
-                                "not one axis-aligned straight side; sliding "
-                                "along it is not implemented (fix the "
-                                "boundary instead)", tag);
-        for (int c = 0; c < 2; c++)
-            if (fix_all || (c == 0 ? !z0 : !z1))
-                st->fix[c][m->bedge[2 * e]] = st->fix[c][m->bedge[2 * e + 1]] = 1;
+        int axis, tag = m->btag[e];
+        bool aligned = ma_axis_side(m, tag, &axis);
+        for (int end = 0; end < 2; end++) {
+            int v = m->bedge[2 * e + end];
+            bool corner = first[v] != INT32_MIN && first[v] != tag;
+            first[v] = tag;
+            if (fix_all)
+                st->fix[0][v] = st->fix[1][v] = 1;
+            else if (aligned)
+                st->fix[axis][v] = 1;
+            else
+                st->slide[v] = 1;
+            if (corner)
+                st->slide[v] |= 2; /* mark: a corner */
+        }
     }
-    return LT_OK;
+    st->nslide = 0;
+    for (int v = 0; v < m->nv; v++) {
+        if (st->slide[v] == 3) /* a corner of a sliding side: pinned */
+            st->fix[0][v] = st->fix[1][v] = 1;
+        st->slide[v] = st->slide[v] == 1;
+        st->nslide += st->slide[v];
+        for (int c = 0; c < 2; c++)
+            st->known[c][v] = st->fix[c][v] || st->slide[v];
+    }
+}
+
+/* The boundary mass matrix on the sliding vertices (identity elsewhere). */
+static lt_status ma_boundary_mass(ma_state *st, lt_sparse *A)
+{
+    const lt_mesh *m = st->xi;
+    memset(A->val, 0, sizeof(double) * (size_t)A->colptr[A->n]);
+    for (int v = 0; v < m->nv; v++)
+        if (!st->slide[v])
+            A->val[fem_sp_find(A, v, v)] = 1;
+    for (int e = 0; e < m->nb; e++) {
+        double n[2], len = fem_edge_normal(m, e, n);
+        const int *ab = m->bedge + 2 * e;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                if (st->slide[ab[i]] && st->slide[ab[j]])
+                    A->val[fem_sp_find(A, ab[i], ab[j])] +=
+                        len / 6 * (i == j ? 2 : 1);
+    }
+    return lt_spchol_factor(A, &st->B);
 }
 
 /* Factorise K (one vertex pinned), M and the two constrained masses. */
@@ -103,12 +156,64 @@ static lt_status ma_factor(ma_state *st)
     for (int c = -1; c < 2 && s == LT_OK; c++) {
         s = lt_fem_assemble(m, 1, 0, &A);
         if (s == LT_OK && c >= 0)
-            lt_sparse_dirichlet(&A, st->fix[c], NULL, NULL);
+            lt_sparse_dirichlet(&A, st->known[c], NULL, NULL);
         if (s == LT_OK)
             s = lt_spchol_factor(&A, c < 0 ? &st->M : &st->Mc[c]);
     }
+    if (s == LT_OK && st->nslide) {
+        s = lt_sparse_p1(m, &st->Mfull);
+        if (s == LT_OK)
+            s = lt_fem_assemble(m, 1, 0, &st->Mfull);
+        if (s == LT_OK)
+            s = ma_boundary_mass(st, &A);
+    }
     lt_sparse_free(&A);
     return s;
+}
+
+/* The values of component c of the projection at the sliding vertices
+ * (zero elsewhere): B g = int_boundary psi (tangential part of grad
+ * phi_old)_c, as movement's two EquationBCs add up to on a side. */
+static lt_status ma_slide_values(ma_state *st, int c, double *g)
+{
+    const lt_mesh *m = st->xi;
+    memset(g, 0, sizeof(double) * (size_t)st->n);
+    if (!st->nslide)
+        return LT_OK;
+    for (int e = 0; e < m->nb; e++) {
+        const int *ab = m->bedge + 2 * e;
+        if (!st->slide[ab[0]] && !st->slide[ab[1]])
+            continue;
+        double gr[3][2], n[2], gp[2] = {0, 0};
+        fem_geom(m, st->tri_of[e], gr);
+        const int *t = m->tri + 3 * st->tri_of[e];
+        for (int j = 0; j < 3; j++)
+            for (int d = 0; d < 2; d++)
+                gp[d] += st->phi_old[t[j]] * gr[j][d];
+        double len = fem_edge_normal(m, e, n), gn = gp[0] * n[0] + gp[1] * n[1];
+        for (int end = 0; end < 2; end++)
+            if (st->slide[ab[end]])
+                g[ab[end]] += 0.5 * len * (gp[c] - gn * n[c]);
+    }
+    return lt_spchol_solve(st->B, g, g);
+}
+
+/* Impose the known values g of component c (zero where pinned) on the
+ * projection's right-hand side b: the domain rows lose their couplings to
+ * the known vertices (the matrix's columns were cleared). */
+static void ma_lift(const ma_state *st, int c, const double *g, double *b)
+{
+    const uint8_t *known = st->known[c];
+    for (int j = 0; j < st->n && st->nslide; j++) {
+        if (!st->slide[j] || g[j] == 0)
+            continue;
+        for (int p = st->Mfull.colptr[j]; p < st->Mfull.colptr[j + 1]; p++)
+            if (!known[st->Mfull.row[p]])
+                b[st->Mfull.row[p]] -= st->Mfull.val[p] * g[j];
+    }
+    for (int i = 0; i < st->n; i++)
+        if (known[i])
+            b[i] = g[i];
 }
 
 /* Step 1: grad phi_old projected, x = xi + grad. */
@@ -128,10 +233,11 @@ static lt_status ma_project(ma_state *st)
                 st->grad[c][t[j]] += area / 3 * gp[c];
     }
     for (int c = 0; c < 2; c++) {
-        for (int i = 0; i < st->n; i++)
-            if (st->fix[c][i])
-                st->grad[c][i] = 0;
-        lt_status s = lt_spchol_solve(st->Mc[c], st->grad[c], st->grad[c]);
+        lt_status s = ma_slide_values(st, c, st->r);
+        if (s != LT_OK)
+            return s;
+        ma_lift(st, c, st->r, st->grad[c]);
+        s = lt_spchol_solve(st->Mc[c], st->grad[c], st->grad[c]);
         if (s != LT_OK)
             return s;
     }
@@ -300,18 +406,21 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
     ma_state st = {.xi = mesh, .x = moved, .n = n};
     s = lt_mesh_copy(moved, mesh);
     double *buf = calloc(16 * (size_t)n, sizeof(double));
-    uint8_t *fix = calloc(2 * (size_t)n, 1);
+    uint8_t *fix = calloc(5 * (size_t)n, 1);
+    st.tri_of = malloc(sizeof(int) * (size_t)(mesh->nb ? mesh->nb : 1));
     res->residual = calloc((size_t)o->maxiter, sizeof(double));
-    if (s == LT_OK && (!buf || !fix || !res->residual))
+    if (s == LT_OK && (!buf || !fix || !res->residual || !st.tri_of))
         s = lt_set_error(LT_ERR_NOMEM, "monge-ampere: out of memory");
     if (s == LT_OK) {
         st.phi = buf, st.phi_old = buf + n, st.grad[0] = buf + 2 * n;
         st.grad[1] = buf + 3 * n, st.mon = buf + 4 * n, st.r = buf + 5 * n;
         st.tmp = buf + 6 * n, st.sigma = buf + 8 * n, st.sigma_old = buf + 12 * n;
-        st.fix[0] = fix, st.fix[1] = fix + n;
+        st.fix[0] = fix, st.fix[1] = fix + n, st.slide = fix + 2 * n;
+        st.known[0] = fix + 3 * n, st.known[1] = fix + 4 * n;
         for (int k = 0; k < mesh->nt; k++)
             st.area += lt_mesh_tri_area(mesh, k);
-        s = ma_fixed(&st, o->fix_boundary);
+        ma_fixed(&st, o->fix_boundary);
+        s = fem_boundary_tris(mesh, st.tri_of);
     }
     if (s == LT_OK)
         s = ma_factor(&st);
@@ -321,6 +430,9 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
         res->tangled = lt_mesh_count_tangled(moved);
     res->seconds = lt_clock_seconds() - t0;
     lt_sparse_free(&st.K);
+    lt_sparse_free(&st.Mfull);
+    lt_spchol_free(st.B);
+    free(st.tri_of);
     lt_spchol_free(st.Kp);
     lt_spchol_free(st.M);
     lt_spchol_free(st.Mc[0]);
