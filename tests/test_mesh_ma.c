@@ -5,8 +5,8 @@
  * constant monitor leaving the mesh as it is after one iteration,
  * equidistribution of UM2N's Helmholtz monitor improving, boundary vertices
  * sliding only along their sides with the corners fixed (or all fixed),
- * sliding along slanted sides (a turned square), and the errors: a NaN
- * monitor, an inverted mesh, divergence.
+ * sliding along slanted sides (a turned square), pinned tags, and the
+ * errors: a NaN monitor, an inverted mesh, divergence.
  */
 #include "lt_test.h"
 
@@ -274,6 +274,38 @@ LT_TEST(scipy_reference_turned)
         turn(p, m.xy + 2 * i, TURN);
     }
     check_scipy("mesh_ma_turned.txt", &m, turned_monitor);
+    lt_mesh_free(&m);
+}
+
+LT_TEST(pinned_tags)
+{
+    lt_mesh m, x;
+    if (!load("square_lc0.1.msh", &m))
+        return;
+    lt_ma_opts o;
+    lt_ma_opts_default(&o);
+    const int pin[1] = {1}; /* the bottom side */
+    o.pin_tags = pin;
+    o.npin_tags = 1;
+    LT_CHECK(lt_ma_move(&m, bump_monitor, NULL, &o, &x, NULL) == LT_OK, "%s",
+             lt_last_error());
+    if (!x.xy)
+        return;
+    int bottom_moved = 0, others_slid = 0;
+    for (int e = 0; e < m.nb; e++)
+        for (int end = 0; end < 2; end++) {
+            int v = m.bedge[2 * e + end];
+            bool same = x.xy[2 * v] == m.xy[2 * v] &&
+                        x.xy[2 * v + 1] == m.xy[2 * v + 1];
+            if (m.btag[e] == 1)
+                bottom_moved += !same;
+            else
+                others_slid += !same;
+        }
+    LT_CHECK(bottom_moved == 0, "%d vertices of the pinned side moved",
+             bottom_moved);
+    LT_CHECK(others_slid > 0, "the other sides did not slide");
+    lt_mesh_free(&x);
     lt_mesh_free(&m);
 }
 

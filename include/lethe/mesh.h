@@ -195,9 +195,13 @@ typedef struct lt_ma_opts {
     double dtol;      /* fail when it exceeds dtol times the first one */
     int maxiter;
     bool fix_boundary; /* pin every boundary vertex (else slide on sides) */
+    /* A Lethe variant (movement pins all or none): the vertices of these
+     * boundary tags are pinned, the other sides slide; NULL / 0: none. */
+    const int *pin_tags;
+    int npin_tags;
 } lt_ma_opts;
 /* UM2N's call of movement's relaxation mover: pseudo_dt 0.1, rtol 1e-3,
- * dtol 2, maxiter 500, sliding boundary. */
+ * dtol 2, maxiter 500, sliding boundary, no tag pinned. */
 LT_API void lt_ma_opts_default(lt_ma_opts *o);
 
 typedef struct lt_ma_result {

@@ -61,11 +61,13 @@ static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
                f->mx[i], f->my[i], f->sx[i], f->sy[i], f->z[i], f->w[i]);
 }
 
+#define MESH_MAX_PIN_TAGS 16
+
 typedef struct {
-    const char *mesh, *out, *png, *method;
+    const char *mesh, *out, *png, *method, *pin;
     uint64_t seed;
     bool iso, fix, history;
-    int maxiter;
+    int maxiter, npin, pin_tags[MESH_MAX_PIN_TAGS];
     float rtol;
 } mesh_opts;
 
@@ -125,6 +127,22 @@ static void mesh_print_ma(const lt_ma_result *r, bool history)
         printf("  %4d  residual %.6e\n", i, r->residual[i]);
 }
 
+/* "1,3" -> tags; the count, or -1 for a malformed list. */
+static int mesh_parse_tags(const char *s, int *tags)
+{
+    int n = 0;
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || (*end && *end != ',') || n == MESH_MAX_PIN_TAGS ||
+            v < -1000000000L || v > 1000000000L)
+            return -1;
+        tags[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    return n;
+}
+
 static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
 {
     lt_mesh moved = {0};
@@ -136,6 +154,8 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
         lt_ma_opts mo;
         lt_ma_opts_default(&mo);
         mo.fix_boundary = o->fix;
+        mo.pin_tags = o->pin_tags;
+        mo.npin_tags = o->npin;
         if (o->maxiter)
             mo.maxiter = o->maxiter;
         if (o->rtol > 0)
@@ -176,6 +196,7 @@ static int mesh_move(int argc, char **argv)
         {"--out", CLI_OPT_STR, &o.out, "moved mesh (.msh)", 0, 0},
         {"--png", CLI_OPT_STR, &o.png, "picture of the moved mesh", 0, 0},
         {"--fix-boundary", CLI_OPT_FLAG, &o.fix, "pin every boundary vertex", 0, 0},
+        {"--pin-tags", CLI_OPT_STR, &o.pin, "pin the vertices of these boundary tags (T,T,...; a Lethe variant)", 0, 0},
         {"--maxiter", CLI_OPT_INT, &o.maxiter, "MA iterations at most (500)", 1, 100000},
         {"--rtol", CLI_OPT_FLOAT, &o.rtol, "MA residual tolerance (1e-3)", 1e-12, 1},
         {"--history", CLI_OPT_FLAG, &o.history, "print every residual", 0, 0},
@@ -188,6 +209,9 @@ static int mesh_move(int argc, char **argv)
     if (strcmp(o.method, "ma") && strcmp(o.method, "uniform"))
         return cli_usage("mesh move", "--method: expected ma or uniform (the "
                          "networks um2n, m2n are not built yet)");
+    if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
+        return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
+                         "list of at most 16 tags");
     lt_mesh m;
     lt_gauss_field f;
     if ((rc = mesh_load_field("mesh move", &o, &m, &f)))

@@ -34,6 +34,16 @@ void lt_ma_opts_default(lt_ma_opts *o)
     o->dtol = 2.0;
     o->maxiter = 500;
     o->fix_boundary = false;
+    o->pin_tags = NULL;
+    o->npin_tags = 0;
+}
+
+static bool ma_pinned_tag(const lt_ma_opts *o, int tag)
+{
+    for (int i = 0; i < o->npin_tags; i++)
+        if (o->pin_tags[i] == tag)
+            return true;
+    return o->fix_boundary;
 }
 
 void lt_ma_result_free(lt_ma_result *r)
@@ -79,9 +89,9 @@ static bool ma_axis_side(const lt_mesh *m, int tag, int *axis)
  * axis-aligned side the normal component is pinned (DirichletBC on that
  * component); on any other side the vertex slides (its rows become the
  * boundary projection of the tangential gradient, EquationBC), except at
- * corners (vertices of two tags), which are pinned; fix_all pins every
- * boundary vertex. */
-static void ma_fixed(ma_state *st, bool fix_all)
+ * corners (vertices of two tags), which are pinned; the vertices of pinned
+ * tags (all with fix_boundary) are pinned. */
+static void ma_fixed(ma_state *st, const lt_ma_opts *o)
 {
     const lt_mesh *m = st->xi;
     int *first = (int *)st->tmp; /* a tag of each vertex, n ints of scratch */
@@ -94,7 +104,7 @@ static void ma_fixed(ma_state *st, bool fix_all)
             int v = m->bedge[2 * e + end];
             bool corner = first[v] != INT32_MIN && first[v] != tag;
             first[v] = tag;
-            if (fix_all)
+            if (ma_pinned_tag(o, tag))
                 st->fix[0][v] = st->fix[1][v] = 1;
             else if (aligned)
                 st->fix[axis][v] = 1;
@@ -378,7 +388,7 @@ static lt_status ma_loop(ma_state *st, lt_monitor_fn fn, void *ud,
 static lt_status ma_check(const lt_mesh *mesh, const lt_ma_opts *o)
 {
     if (!(o->pseudo_dt > 0) || !(o->rtol > 0) || !(o->dtol > 0) ||
-        o->maxiter < 1)
+        o->maxiter < 1 || o->npin_tags < 0 || (o->npin_tags && !o->pin_tags))
         return lt_set_error(LT_ERR_ARG, "monge-ampere: bad options (dt %g, "
                             "rtol %g, dtol %g, maxiter %d)", o->pseudo_dt,
                             o->rtol, o->dtol, o->maxiter);
@@ -419,7 +429,7 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
         st.known[0] = fix + 3 * n, st.known[1] = fix + 4 * n;
         for (int k = 0; k < mesh->nt; k++)
             st.area += lt_mesh_tri_area(mesh, k);
-        ma_fixed(&st, o->fix_boundary);
+        ma_fixed(&st, o);
         s = fem_boundary_tris(mesh, st.tri_of);
     }
     if (s == LT_OK)
