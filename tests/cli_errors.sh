@@ -678,5 +678,7 @@ expect_error "mesh gen: gmsh missing (PATH)" "apt-get install gmsh" \
   bad "mesh gen: wrote a mesh without gmsh"
 expect_error "mesh move: unknown method" "expected ma or uniform" \
   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n
+expect_error "mesh move: bad --pin-tags" "--pin-tags: expected a comma-separated list" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --pin-tags 1,x
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
