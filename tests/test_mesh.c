@@ -151,6 +151,11 @@ LT_TEST(msh_bad_files)
     expect_bad("untagged.msh", replace(untagged, "1 1 1 4\n1 1 2\n", "1 1 1 3\n"),
                "have no tag");
     expect_bad("notmsh.msh", "hello\n", "not a gmsh .msh file");
+    char twice[4096];
+    snprintf(twice, sizeof twice, "%s", replace(msh_ok, "$Nodes\n",
+             "$Entities\n0 1 1 0\n1 0 0 0 1 1 0 1 7 0\n1 0 0 0 1 1 0 1 1 1 1\n"
+             "$EndEntities\n$Nodes\n"));
+    expect_bad("entities2.msh", twice, "a second $Entities section");
     expect_bad("nan.msh", replace(msh_ok, "1 1 0\n0 1 0", "1 nan 0\n0 1 0"),
                "finite number");
 }

@@ -251,8 +251,10 @@ static lt_status rd_nodes(msh_reader *r, msh_nodes *nd)
                 s = lt_set_error(LT_ERR_FORMAT, "%s:%d: node %ld has z = %g: "
                                  "only planar 2-D meshes are supported",
                                  r->path, r->line, tags[i], c[2]);
-            nd->xy[2 * (seen + i)] = c[0];
-            nd->xy[2 * (seen + i) + 1] = c[1];
+            if (s == LT_OK) {
+                nd->xy[2 * (seen + i)] = c[0];
+                nd->xy[2 * (seen + i) + 1] = c[1];
+            }
         }
         free(tags);
         TRY(s);
@@ -395,6 +397,9 @@ static lt_status msh_parse(msh_reader *r, lt_mesh *m, msh_curves *cv,
             return lt_set_error(LT_ERR_FORMAT, "%s:%d: expected a section, "
                                 "found '%s'", r->path, r->line, word);
         if (!strcmp(word, "$Entities")) {
+            if (cv->ent || have_nodes)
+                return rd_bad(r, "a second $Entities section, or one after "
+                              "$Nodes");
             TRY(rd_entities(r, cv));
         } else if (!strcmp(word, "$Nodes")) {
             if (have_nodes)
