@@ -6,13 +6,15 @@
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
 #   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
 #   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
+#   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
 set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev"
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
+    --gmsh) pkgs="$pkgs gmsh" ;;
   esac
 done
 missing=""

@@ -676,5 +676,39 @@ if [ "$("$LETHE" tokenizer encode --tokenizer "$SP" --text ab 2>/dev/null)" = "6
    grep -q "^decoded: <s> ab$" "$T/out"
 then ok "tokenizer encode --special adds the template's <s>; --decode"
 else bad "tokenizer encode --special/--decode"; cat "$T/out"; fi
+# Meshes (issue #18): the committed gmsh square moved by Monge-Ampere, then
+# the bad inputs; a failed command leaves an existing --out as it was.
+MESHD="$(dirname "$0")/data/mesh"
+if "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --seed 1 \
+     --out "$T/moved.msh" --png "$T/moved.png" >"$T/out" 2>"$T/err" &&
+   grep -q "converged" "$T/out" && grep -q "error reduction" "$T/out" &&
+   "$LETHE" mesh png --mesh "$T/moved.msh" --out "$T/again.png" >/dev/null 2>&1 &&
+   [ -s "$T/moved.png" ] && [ -s "$T/again.png" ]
+then ok "mesh move --method ma writes a moved mesh that reads back"
+else bad "mesh move"; cat "$T/out" "$T/err"; fi
+printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n' >"$T/v22.msh"
+expect_error "mesh solve: .msh 2.2" "$T/v22.msh: unsupported .msh version 2.2" \
+  "$LETHE" mesh solve --mesh "$T/v22.msh"
+head -c 700 "$MESHD/square_lc0.2.msh" >"$T/cut.msh"
+expect_error "mesh solve: truncated .msh" "truncated" \
+  "$LETHE" mesh solve --mesh "$T/cut.msh"
+awk '/^\$EndElements/ { $0 = p[1] " " p[2] " " p[4] " " p[3] "\n" $0; print; q = 1; next }
+     { if (NR > 1 && !q) print prev; prev = $0; split($0, p, " ") }' \
+  "$MESHD/square_lc0.2.msh" >"$T/inverted.msh"
+cp "$T/moved.msh" "$T/keep.msh"
+expect_error "mesh move: inverted mesh" "inverted mesh" \
+  "$LETHE" mesh move --mesh "$T/inverted.msh" --out "$T/moved.msh"
+cmp -s "$T/moved.msh" "$T/keep.msh" && ok "mesh move: failed run keeps --out" ||
+  bad "mesh move: failed run changed --out"
+expect_error "mesh gen: gmsh missing (LETHE_GMSH)" "gmsh not found" \
+  env LETHE_GMSH=/nonexistent/gmsh "$LETHE" mesh gen --out "$T/new.msh"
+expect_error "mesh gen: gmsh missing (PATH)" "apt-get install gmsh" \
+  env PATH=/nonexistent "$LETHE" mesh gen --out "$T/new.msh"
+[ ! -e "$T/new.msh" ] && ok "mesh gen: no mesh without gmsh" ||
+  bad "mesh gen: wrote a mesh without gmsh"
+expect_error "mesh move: unknown method" "expected ma or uniform" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n
+expect_error "mesh move: bad --pin-tags" "--pin-tags: expected a comma-separated list" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --pin-tags 1,x
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -33,6 +33,7 @@
 #include "lethe/llm_unlearn.h"
 #include "lethe/fortunes.h"
 #include "lethe/canvas.h"
+#include "lethe/mesh.h"
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"
 #include "lethe/diffusion.h"

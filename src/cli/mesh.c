@@ -1,0 +1,272 @@
+/*
+ * mesh.c - `lethe mesh gen|solve|move|png`: a gmsh square, a seeded random
+ * Helmholtz problem solved with P1 elements (errors against the exact
+ * field), a mesh moved by the Monge-Ampere relaxation (or left uniform)
+ * under UM2N's Hessian monitor, and a PNG picture of a mesh. The command
+ * parses and prints; the mesh layer (lethe/mesh.h) does the work.
+ */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MESH_PNG_SIZE 800
+#define MESH_DEFAULT_LC 0.05f
+
+static const char *mesh_usage =
+    "usage: lethe mesh gen|solve|move|png [options]\n"
+    "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A)\n"
+    "  solve  P1 Helmholtz on a seeded random Gaussian field (--mesh F.msh)\n"
+    "  move   move a mesh (--method ma|uniform) under UM2N's monitor\n"
+    "  png    draw a mesh's edges (--mesh F.msh --out F.png)";
+
+static int mesh_gen(int argc, char **argv)
+{
+    const char *out = NULL;
+    float lc = MESH_DEFAULT_LC;
+    int algo = LT_GMSH_FRONTAL_DELAUNAY;
+    cli_opt opts[] = {
+        {"--out", CLI_OPT_STR, &out, ".msh file to write", 0, 0},
+        {"--lc", CLI_OPT_FLOAT, &lc, "characteristic length (UM2N: 0.05, 0.055)", 1e-3, 1},
+        {"--algo", CLI_OPT_INT, &algo, "gmsh Mesh.Algorithm (6 Frontal-Delaunay, UM2N's data)", 1, 11},
+    };
+    int rc = cli_args_parse("mesh gen", "usage: lethe mesh gen --out F.msh "
+                            "[--lc 0.05] [--algo 6]", opts, CLI_NOPTS(opts),
+                            argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (!out)
+        return cli_usage("mesh gen", "--out FILE.msh is required");
+    if (lt_mesh_gmsh_square(out, 1.0, lc, algo) != LT_OK)
+        return cli_fail("mesh gen", NULL);
+    lt_mesh m;
+    if (lt_mesh_read_msh(out, &m) != LT_OK)
+        return cli_fail("mesh gen", NULL);
+    printf("%s: %d vertices, %d triangles, %d boundary edges (gmsh algorithm "
+           "%d, lc %g)\n", out, m.nv, m.nt, m.nb, algo, (double)lc);
+    lt_mesh_free(&m);
+    return 0;
+}
+
+static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
+{
+    printf("field (seed %llu): %d %s Gaussian bump%s\n",
+           (unsigned long long)seed, f->n, f->iso ? "isotropic" : "anisotropic",
+           f->n > 1 ? "s" : "");
+    for (int i = 0; i < f->n; i++)
+        printf("  mu (%.3f, %.3f)  sigma (%.3f, %.3f)  z %.3f  w %.3f\n",
+               f->mx[i], f->my[i], f->sx[i], f->sy[i], f->z[i], f->w[i]);
+}
+
+#define MESH_MAX_PIN_TAGS 16
+
+typedef struct {
+    const char *mesh, *out, *png, *method, *pin;
+    uint64_t seed;
+    bool iso, fix, history;
+    int maxiter, npin, pin_tags[MESH_MAX_PIN_TAGS];
+    float rtol;
+} mesh_opts;
+
+static int mesh_load_field(const char *cmd, const mesh_opts *o, lt_mesh *m,
+                           lt_gauss_field *f)
+{
+    if (!o->mesh)
+        return cli_usage(cmd, "--mesh FILE.msh is required");
+    if (lt_mesh_read_msh(o->mesh, m) != LT_OK)
+        return cli_fail(cmd, NULL);
+    lt_rng r;
+    lt_rng_init(&r, o->seed);
+    if (lt_gauss_field_random(f, &r, LT_FIELD_MAX_BUMPS, 0, o->iso) != LT_OK) {
+        lt_mesh_free(m);
+        return cli_fail(cmd, NULL);
+    }
+    return 0;
+}
+
+static int mesh_solve(int argc, char **argv)
+{
+    mesh_opts o = {0};
+    cli_opt opts[] = {
+        {"--mesh", CLI_OPT_STR, &o.mesh, ".msh file (4.1 ASCII)", 0, 0},
+        {"--seed", CLI_OPT_U64, &o.seed, "draws the random field", 0, 0},
+        {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps (UM2N's iso data)", 0, 0},
+    };
+    int rc = cli_args_parse("mesh solve", "usage: lethe mesh solve --mesh F.msh "
+                            "[--seed S] [--iso]", opts, CLI_NOPTS(opts), argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    lt_mesh m;
+    lt_gauss_field f;
+    if ((rc = mesh_load_field("mesh solve", &o, &m, &f)))
+        return rc;
+    double l2, h1;
+    if (lt_helmholtz_error(&m, &f, &l2, &h1) != LT_OK) {
+        lt_mesh_free(&m);
+        return cli_fail("mesh solve", o.mesh);
+    }
+    mesh_print_field(&f, o.seed);
+    printf("%s: %d vertices, %d triangles\n", o.mesh, m.nv, m.nt);
+    printf("P1 Helmholtz -lap u + u = f: L2 error %.6e  H1-seminorm error "
+           "%.6e\n", l2, h1);
+    lt_mesh_free(&m);
+    return 0;
+}
+
+static void mesh_print_ma(const lt_ma_result *r, bool history)
+{
+    printf("monge-ampere: %d iteration%s, %s, residual %.3e -> %.3e, %d "
+           "tangled cells, %.3f s\n", r->iters, r->iters == 1 ? "" : "s",
+           r->converged ? "converged" : "not converged",
+           r->iters ? r->residual[0] : 0.0,
+           r->iters ? r->residual[r->iters - 1] : 0.0, r->tangled, r->seconds);
+    for (int i = 0; history && i < r->iters; i++)
+        printf("  %4d  residual %.6e\n", i, r->residual[i]);
+}
+
+/* "1,3" -> tags; the count, or -1 for a malformed list. */
+static int mesh_parse_tags(const char *s, int *tags)
+{
+    int n = 0;
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || (*end && *end != ',') || n == MESH_MAX_PIN_TAGS ||
+            v < -1000000000L || v > 1000000000L)
+            return -1;
+        tags[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
+{
+    lt_mesh moved = {0};
+    lt_ma_result res = {0};
+    lt_status s;
+    if (!strcmp(o->method, "uniform")) {
+        s = lt_mesh_copy(&moved, m);
+    } else {
+        lt_ma_opts mo;
+        lt_ma_opts_default(&mo);
+        mo.fix_boundary = o->fix;
+        mo.pin_tags = o->pin_tags;
+        mo.npin_tags = o->npin;
+        if (o->maxiter)
+            mo.maxiter = o->maxiter;
+        if (o->rtol > 0)
+            mo.rtol = o->rtol;
+        s = lt_ma_move(m, lt_um2n_monitor_fn, f, &mo, &moved, &res);
+        mesh_print_ma(&res, o->history);
+    }
+    double e0, e1;
+    int rc = 0;
+    if (s != LT_OK)
+        rc = cli_fail("mesh move", NULL);
+    else if (lt_helmholtz_error(m, f, &e0, NULL) != LT_OK ||
+             lt_helmholtz_error(&moved, f, &e1, NULL) != LT_OK)
+        rc = cli_fail("mesh move", "error on the moved mesh");
+    else
+        printf("L2 error: uniform %.6e  moved %.6e  error reduction %.2f%%\n",
+               e0, e1, 100 * (e0 - e1) / e0);
+    if (!rc && (rc = cli_outputs_begin("mesh move")) == 0) {
+        if (o->out && lt_mesh_write_msh(o->out, &moved) != LT_OK)
+            rc = cli_fail("mesh move", NULL);
+        if (!rc && o->png && lt_mesh_png(o->png, &moved, MESH_PNG_SIZE) != LT_OK)
+            rc = cli_fail("mesh move", NULL);
+        rc = cli_outputs_end("mesh move", rc);
+    }
+    lt_ma_result_free(&res);
+    lt_mesh_free(&moved);
+    return rc;
+}
+
+static int mesh_move(int argc, char **argv)
+{
+    mesh_opts o = {.method = "ma"};
+    cli_opt opts[] = {
+        {"--mesh", CLI_OPT_STR, &o.mesh, ".msh file to move", 0, 0},
+        {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere) or uniform", 0, 0},
+        {"--seed", CLI_OPT_U64, &o.seed, "draws the Helmholtz field", 0, 0},
+        {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps", 0, 0},
+        {"--out", CLI_OPT_STR, &o.out, "moved mesh (.msh)", 0, 0},
+        {"--png", CLI_OPT_STR, &o.png, "picture of the moved mesh", 0, 0},
+        {"--fix-boundary", CLI_OPT_FLAG, &o.fix, "pin every boundary vertex", 0, 0},
+        {"--pin-tags", CLI_OPT_STR, &o.pin, "pin the vertices of these boundary tags (T,T,...; a Lethe variant)", 0, 0},
+        {"--maxiter", CLI_OPT_INT, &o.maxiter, "MA iterations at most (500)", 1, 100000},
+        {"--rtol", CLI_OPT_FLOAT, &o.rtol, "MA residual tolerance (1e-3)", 1e-12, 1},
+        {"--history", CLI_OPT_FLAG, &o.history, "print every residual", 0, 0},
+    };
+    int rc = cli_args_parse("mesh move", "usage: lethe mesh move --mesh F.msh "
+                            "[--method ma|uniform] [--seed S] [--out G.msh] "
+                            "[--png G.png]", opts, CLI_NOPTS(opts), argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (strcmp(o.method, "ma") && strcmp(o.method, "uniform"))
+        return cli_usage("mesh move", "--method: expected ma or uniform (the "
+                         "networks um2n, m2n are not built yet)");
+    if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
+        return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
+                         "list of at most 16 tags");
+    lt_mesh m;
+    lt_gauss_field f;
+    if ((rc = mesh_load_field("mesh move", &o, &m, &f)))
+        return rc;
+    mesh_print_field(&f, o.seed);
+    rc = mesh_move_run(&o, &m, &f);
+    lt_mesh_free(&m);
+    return rc;
+}
+
+static int mesh_png(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL;
+    int size = MESH_PNG_SIZE;
+    cli_opt opts[] = {
+        {"--mesh", CLI_OPT_STR, &in, ".msh file", 0, 0},
+        {"--out", CLI_OPT_STR, &out, "PNG to write", 0, 0},
+        {"--size", CLI_OPT_INT, &size, "picture side in pixels", 16, 8192},
+    };
+    int rc = cli_args_parse("mesh png", "usage: lethe mesh png --mesh F.msh "
+                            "--out F.png [--size 800]", opts, CLI_NOPTS(opts),
+                            argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (!in || !out)
+        return cli_usage("mesh png", "--mesh FILE.msh and --out FILE.png are "
+                         "required");
+    lt_mesh m;
+    if (lt_mesh_read_msh(in, &m) != LT_OK)
+        return cli_fail("mesh png", NULL);
+    if ((rc = cli_outputs_begin("mesh png")) == 0) {
+        if (lt_mesh_png(out, &m, size) != LT_OK)
+            rc = cli_fail("mesh png", NULL);
+        rc = cli_outputs_end("mesh png", rc);
+    }
+    lt_mesh_free(&m);
+    return rc;
+}
+
+int cli_mesh(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        printf("%s\n", mesh_usage);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "gen"))
+        return mesh_gen(argc - 1, argv + 1);
+    if (!strcmp(sub, "solve"))
+        return mesh_solve(argc - 1, argv + 1);
+    if (!strcmp(sub, "move"))
+        return mesh_move(argc - 1, argv + 1);
+    if (!strcmp(sub, "png"))
+        return mesh_png(argc - 1, argv + 1);
+    fprintf(stderr, "lethe mesh: unknown subcommand '%s'\n%s\n", sub,
+            mesh_usage);
+    return 2;
+}
