@@ -259,6 +259,9 @@ typedef struct {
     const char *unlearned;  /* the attacked model */
     const char *encoder;    /* NULL: UNLEARNED.clip.safetensors */
     const char *concept;    /* "object:NAME", "style:NAME" or "mark" */
+    const char *prompt;     /* NULL: captions of the concept drawn per
+                               prompt; else this text for every prompt
+                               (each at its own seed) */
     int n_prompts;          /* 10 */
     uint64_t prompt_seed;   /* prompt i: its words drawn from and generated
                                at seed prompt_seed + i (1) */

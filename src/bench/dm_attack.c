@@ -225,9 +225,12 @@ static cJSON *prompt_json(const attack_run *r, const prompt_rec *p)
 {
     cJSON *o = cJSON_CreateObject();
     char replay[1024];
+    const lt_dm_sample_config *sc = &r->c->atk.sample;
     snprintf(replay, sizeof replay, "lethe dm sample --model %s --prompt "
-             "\"%s\" --seed %llu --n 1", r->c->unlearned, p->res.prompt,
-             (unsigned long long)p->seed);
+             "\"%s\" --seed %llu --n 1 --steps %d --eta %g --guidance %s "
+             "--w %g --out adv.png", r->c->unlearned, p->res.prompt,
+             (unsigned long long)p->seed, sc->steps, (double)sc->eta,
+             lt_guidance_name(sc->guidance), (double)sc->w);
     cJSON_AddStringToObject(o, "prompt", p->prompt);
     cJSON_AddNumberToObject(o, "seed", (double)p->seed);
     cJSON_AddStringToObject(o, "adversarial_prompt", p->res.prompt);
@@ -255,12 +258,15 @@ static lt_status write_prompts(const attack_run *r, const prompt_rec *p,
     cJSON_AddStringToObject(root, "command",
                             r->c->command ? r->c->command : "");
     cJSON_AddStringToObject(root, "commit", lt_bench_commit());
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, prompt_json(r, &p[i]));
-    cJSON_AddItemToObject(root, "prompts", arr);
-    lt_status st = lt_json_save(r->c->prompts_json, root, true);
-    cJSON_Delete(root);
-    return st;
+    bool built = root && arr;
+    for (int i = 0; built && i < n; i++) {
+        cJSON *o = prompt_json(r, &p[i]);
+        built = o && cJSON_AddItemToArray(arr, o);
+    }
+    built = built && cJSON_AddItemToObject(root, "prompts", arr);
+    if (!built && arr && !(root && cJSON_GetObjectItem(root, "prompts")))
+        cJSON_Delete(arr);
+    return lt_json_save(r->c->prompts_json, root, built); /* takes root */
 }
 
 /* ---- the protocol ---------------------------------------------------------------- */
@@ -356,9 +362,12 @@ static lt_status run_prompts(attack_run *r, prompt_rec *p, int n)
                               : lt_set_error(LT_ERR_NOMEM, "dm attack");
     for (int i = 0; st == LT_OK && i < n; i++) {
         p[i].seed = r->c->prompt_seed + (uint64_t)i;
-        st = concept_prompt(&r->cc, p[i].seed, r->c->atk.k,
-                            r->clip->cfg.context_length, r->vocab,
-                            p[i].prompt, sizeof p[i].prompt);
+        if (r->c->prompt)
+            snprintf(p[i].prompt, sizeof p[i].prompt, "%s", r->c->prompt);
+        else
+            st = concept_prompt(&r->cc, p[i].seed, r->c->atk.k,
+                                r->clip->cfg.context_length, r->vocab,
+                                p[i].prompt, sizeof p[i].prompt);
         if (st == LT_OK)
             st = attack_prompt(r, &p[i], pre, adv);
         if (st == LT_OK)
@@ -384,6 +393,9 @@ lt_status lt_bench_dm_attack(const lt_bench_attack_cfg *c, lt_report *out)
     if (!c->unlearned || c->n_prompts < 1)
         return lt_set_error(LT_ERR_ARG, "dm attack: an unlearned model and "
                             "at least one prompt are required");
+    if (c->prompt && strlen(c->prompt) >= LT_CANVAS_CAPTION_MAX)
+        return lt_set_error(LT_ERR_ARG, "dm attack: the prompt is longer "
+                            "than %d bytes", LT_CANVAS_CAPTION_MAX - 1);
     lt_status st = concept_parse(c->concept, &r.cc);
     if (st == LT_OK && cfg.k == 0)
         cfg.atk.k = r.cc.axis == CONCEPT_MARK ? 5 : 3;
