@@ -188,7 +188,7 @@ static lt_atk_config tiny_cfg(lt_atk_method m)
     lt_atk_config c = lt_atk_defaults();
     c.method = m;
     c.k = 2;
-    c.sample.steps = 10;
+    c.sample.steps = 5;
     return c;
 }
 
