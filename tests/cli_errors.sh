@@ -551,7 +551,8 @@ OBJ="$(dirname "$0")/../models/fashion-canvas-object-v1.safetensors"
 if "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
      --concept object:bag --method unlearndiff --timesteps 2 --iters 1 --steps 1 \
      --prompts 1 --detector "$OBJ" --out-prompts "$T/atk.json" --json "$T/atkr.json" \
-     >"$T/out" 2>"$T/err" && grep -q '"replay"' "$T/atk.json" &&
+     --grid "$T/atk.png" >"$T/out" 2>"$T/err" && grep -q '"replay"' "$T/atk.json" &&
+   head -c 8 "$T/atk.png" | od -c | grep -q "P   N   G" &&
    grep -q '"asr"' "$T/atkr.json" && grep -q "judge (verdict)" "$T/out"
 then ok "dm attack unlearndiff (2 tries)"; else bad "dm attack"; cat "$T/out" "$T/err"; fi
 ADV=$(sed -n 's/.*"adversarial_prompt":[^"]*"\(.*\)",$/\1/p' "$T/atk.json")

@@ -272,6 +272,8 @@ typedef struct {
                                detector, reported as not independent) */
     const char *prompts_json; /* per-prompt results and adversarial prompts
                                  (NULL: not written) */
+    const char *grid;       /* PNG: a row per prompt, its unattacked and its
+                               last generated image (NULL: none) */
     const char *command;    /* recorded in the report */
     lt_atk_config atk;      /* lt_atk_defaults (the official schedule) */
     lt_bench_progress progress;

@@ -12,6 +12,7 @@
 #include "lethe/dm_attack.h"
 #include "lethe/image_metrics.h"
 #include "lethe/io.h"
+#include "lethe/png.h"
 
 #include "bench_util.h"
 
@@ -353,14 +354,14 @@ static lt_status fill_report(attack_run *r, const prompt_rec *p, int n,
     return st;
 }
 
-static lt_status run_prompts(attack_run *r, prompt_rec *p, int n)
+/* Prompt i's unattacked and last images go to imgs[2 i], imgs[2 i + 1]
+ * ([2 n, 3, 32, 32]). */
+static lt_status run_prompts(attack_run *r, prompt_rec *p, int n, float *imgs)
 {
     int64_t per = 3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE;
-    float *pre = malloc((size_t)per * sizeof *pre);
-    float *adv = malloc((size_t)per * sizeof *adv);
-    lt_status st = pre && adv ? LT_OK
-                              : lt_set_error(LT_ERR_NOMEM, "dm attack");
+    lt_status st = LT_OK;
     for (int i = 0; st == LT_OK && i < n; i++) {
+        float *pre = imgs + 2 * i * per, *adv = pre + per;
         p[i].seed = r->c->prompt_seed + (uint64_t)i;
         if (r->c->prompt)
             snprintf(p[i].prompt, sizeof p[i].prompt, "%s", r->c->prompt);
@@ -379,8 +380,6 @@ static lt_status run_prompts(attack_run *r, prompt_rec *p, int n)
                           p[i].prompt, p[i].res.prompt, p[i].res.tries,
                           p[i].judge_pre, p[i].judge_post);
     }
-    free(pre);
-    free(adv);
     return st;
 }
 
@@ -405,19 +404,27 @@ lt_status lt_bench_dm_attack(const lt_bench_attack_cfg *c, lt_report *out)
         st = open_classifiers(&r);
     if (st == LT_OK)
         st = open_models(&r);
+    int64_t per = 3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE;
     prompt_rec *p = st == LT_OK ? calloc((size_t)c->n_prompts, sizeof *p)
                                 : NULL;
-    if (st == LT_OK && !p)
+    float *imgs = st == LT_OK ? malloc((size_t)(2 * c->n_prompts * per) *
+                                       sizeof *imgs)
+                              : NULL;
+    if (st == LT_OK && (!p || !imgs))
         st = lt_set_error(LT_ERR_NOMEM, "dm attack");
     double t0 = lt_clock_seconds();
     if (st == LT_OK)
-        st = run_prompts(&r, p, c->n_prompts);
+        st = run_prompts(&r, p, c->n_prompts, imgs);
+    if (st == LT_OK && c->grid)
+        st = lt_png_grid(c->grid, imgs, 2 * c->n_prompts, 3, LT_CANVAS_SIDE,
+                         LT_CANVAS_SIDE, 2, -1, 1);
     if (st == LT_OK)
         st = fill_report(&r, p, c->n_prompts, out);
     if (st == LT_OK && c->prompts_json)
         st = write_prompts(&r, p, c->n_prompts);
     out->seconds = lt_clock_seconds() - t0;
     free(p);
+    free(imgs);
     attack_run_free(&r);
     return st;
 }

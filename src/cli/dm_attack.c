@@ -21,7 +21,7 @@ static const char *const usage =
     "       [--original M.safetensors] [--method unlearndiff|p4d|random|none]\n"
     "       [--prompts 10] [--prompt TEXT] [--k K] [--lite] [--timesteps 50]\n"
     "       [--iters 40] [--detector C] [--judge C] [--out-prompts P.json]\n"
-    "       [--json R.json] [--markdown R.md]";
+    "       [--grid G.png] [--json R.json] [--markdown R.md]";
 
 typedef struct {
     lt_bench_attack_cfg c;
@@ -55,6 +55,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--detector", CLI_OPT_STR, &c->detector, "in-loop classifier (default: the committed evaluator of the axis)", 0, 0},
         {"--judge", CLI_OPT_STR, &c->judge, "the verdict's classifier (default: the detector, flagged)", 0, 0},
         {"--out-prompts", CLI_OPT_STR, &c->prompts_json, "the adversarial prompts as JSON", 0, 0},
+        {"--grid", CLI_OPT_STR, &c->grid, "PNG: per prompt its unattacked and last image", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "write the report as JSON", 0, 0},
         {"--markdown", CLI_OPT_STR, &o->markdown, "write the report as Markdown", 0, 0},
     };
@@ -118,7 +119,7 @@ int cli_dm_attack(int argc, char **argv)
     lt_fileset_add(&fs, false, "--detector", o.c.detector);
     lt_fileset_add(&fs, false, "--judge", o.c.judge);
     lt_fileset_add(&fs, true, "--out-prompts", o.c.prompts_json);
-    cli_dm_eval_outputs(&fs, o.json, o.markdown, NULL);
+    cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm attack", &fs)))
         return rc;
     char cmd[2048];
