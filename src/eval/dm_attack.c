@@ -530,8 +530,7 @@ static lt_status ensure_orig_context(lt_atk *a)
     return st;
 }
 
-lt_status lt_atk_step(lt_atk *a, int t, const float *noise,
-                      const int32_t *idx, float *loss, float *grad)
+static lt_status step_check(const lt_atk *a, int t, const int32_t *idx)
 {
     bool opt = a->cfg.method == LT_ATK_UNLEARNDIFF ||
                a->cfg.method == LT_ATK_P4D;
@@ -545,14 +544,42 @@ lt_status lt_atk_step(lt_atk *a, int t, const float *noise,
         if (idx[i] < 0 || idx[i] >= a->W)
             return lt_set_error(LT_ERR_ARG, "dm attack: word index %d outside "
                                 "[0, %d)", (int)idx[i], a->W);
-    lt_status st = LT_OK;
-    if (a->cfg.method == LT_ATK_P4D && a->opt.step == 0)
+    return LT_OK;
+}
+
+/* The step's loss (into *loss) and its gradient at the adversarial
+ * variable (into a->grad), with every model frozen. */
+static lt_status step_gradient(lt_atk *a, int t, const float *e,
+                               const int32_t *idx, float *loss)
+{
+    lt_ctx_reset(a->c);
+    models_freeze(a, true);
+    lt_tensor *leaf = NULL;
+    lt_tensor *l = step_loss(a, t, e, idx, &leaf);
+    lt_status st = l ? lt_backward(a->c, l) : lt_last_status();
+    models_freeze(a, false);
+    if (st == LT_OK && (!leaf || !leaf->grad))
+        st = lt_set_error(LT_ERR_ARG, "dm attack: no gradient reached the "
+                          "adversarial tokens");
+    if (st == LT_OK) {
+        memcpy(a->grad, leaf->grad, (size_t)leaf->numel * sizeof *a->grad);
+        *loss = l->data[0];
+    }
+    return st;
+}
+
+lt_status lt_atk_step(lt_atk *a, int t, const float *noise,
+                      const int32_t *idx, float *loss, float *grad)
+{
+    lt_status st = step_check(a, t, idx);
+    if (st == LT_OK && a->cfg.method == LT_ATK_P4D && a->opt.step == 0)
         st = ensure_orig_context(a);
     int64_t npx = atk_image_numel(a->m.unlearned);
     int64_t nv = (int64_t)a->cfg.k * atk_cols(a);
-    float *e = malloc((size_t)npx * sizeof *e);
+    float *e = st == LT_OK ? malloc((size_t)npx * sizeof *e) : NULL;
     int32_t draw[64];
-    if (!e)
+    float l = 0;
+    if (st == LT_OK && !e)
         st = lt_set_error(LT_ERR_NOMEM, "dm attack: noise");
     if (st == LT_OK) {
         if (noise)
@@ -563,24 +590,14 @@ lt_status lt_atk_step(lt_atk *a, int t, const float *noise,
             sample_rows(a, draw);
             idx = draw;
         }
-        lt_ctx_reset(a->c);
-        models_freeze(a, true);
-        lt_tensor *leaf = NULL;
-        lt_tensor *l = step_loss(a, t, e, idx, &leaf);
-        st = l ? lt_backward(a->c, l) : lt_last_status();
-        models_freeze(a, false);
-        if (st == LT_OK && (!leaf || !leaf->grad))
-            st = lt_set_error(LT_ERR_ARG, "dm attack: no gradient reached "
-                              "the adversarial tokens");
-        if (st == LT_OK) {
-            memcpy(a->grad, leaf->grad, (size_t)nv * sizeof *a->grad);
-            if (loss)
-                *loss = l->data[0];
-            if (grad)
-                memcpy(grad, a->grad, (size_t)nv * sizeof *grad);
-            st = lt_optim_step(&a->opt, a->var, a->grad, NULL, a->cfg.lr);
-        }
+        st = step_gradient(a, t, e, idx, &l);
     }
+    if (st == LT_OK && loss)
+        *loss = l;
+    if (st == LT_OK && grad)
+        memcpy(grad, a->grad, (size_t)nv * sizeof *grad);
+    if (st == LT_OK)
+        st = lt_optim_step(&a->opt, a->var, a->grad, NULL, a->cfg.lr);
     for (int i = 0; st == LT_OK && a->cfg.method == LT_ATK_UNLEARNDIFF &&
                     i < a->cfg.k; i++)
         st = lt_simplex_project(a->var + (int64_t)i * a->W, a->W, a->cfg.xi);
