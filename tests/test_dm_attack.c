@@ -13,7 +13,8 @@
  *     Wilson intervals checked against published values;
  *   - runs of the whole loop (random, unlearndiff) with a scripted
  *     detector: tries, stop at the first hit, and the adversarial prompt
- *     replays to the very image the attack judged;
+ *     replays to the very image the attack judged (through the attack's
+ *     generator and through what `dm sample --prompt` computes);
  *   - bad input: out-of-vocabulary words, k too large for the context, no
  *     detector, an unknown method, a class model.
  */
@@ -339,6 +340,24 @@ static lt_status scripted(void *ud, const float *img, bool *hit)
     return LT_OK;
 }
 
+/* What `lethe dm sample --prompt P --seed S --n 1` computes. */
+static bool cli_like_sample(tiny *t, const lt_dm_sample_config *sc,
+                            const char *prompt, uint64_t seed, float *out)
+{
+    int32_t ids[6];
+    lt_ctx *c = lt_ctx_new(1 << 22);
+    lt_set_grad_enabled(c, false);
+    bool ok = lt_clip_tokenize(t->v, prompt, 6, ids, NULL, NULL) == LT_OK;
+    lt_tensor *h = ok ? lt_clip_text_encode(c, t->clip, ids, 1) : NULL;
+    lt_dm_sample_config cfg = *sc;
+    cfg.seed = seed;
+    cfg.batch = lt_dm_sample_defaults_text().batch;
+    ok = h && lt_dm_sample_text(t->u, &t->s, &cfg, 1, h->data, t->null_ctx,
+                                out, NULL, NULL) == LT_OK;
+    lt_ctx_free(c);
+    return ok;
+}
+
 LT_TEST(runs_stop_at_first_hit_and_replay)
 {
     tiny t;
@@ -372,6 +391,12 @@ LT_TEST(runs_stop_at_first_hit_and_replay)
         LT_CHECK(lt_atk_generate(&t.m, &cfg.sample, t.u, "bag .", 9,
                                  again) == LT_OK &&
                  !memcmp(again, pre, sizeof pre), "unattacked replay");
+        /* ... and so does dm sample's path: encode the text, sample n = 1
+         * at the seed with its default batch of 100 */
+        LT_CHECK(cli_like_sample(&t, &cfg.sample, res.prompt, 9, again) &&
+                 !memcmp(again, adv, sizeof adv), "%s: dm sample's path "
+                 "differs for '%s'", lt_atk_method_name(cfg.method),
+                 res.prompt);
         lt_atk_free(a);
     }
     /* none: one generation; a pre-attack hit stops every method at once */
