@@ -575,6 +575,45 @@ if "$LETHE" dm sample --model "$T/tdm.safetensors" --n 1 --steps 1 --prompt "a d
      --out "$T/tdm1.npy" >"$T/out" 2>"$T/err" && grep -q "guidance sd s=7.5" "$T/err"
 then ok "dm sample: text models default to sd 7.5"; else bad "dm sample text default guidance"; cat "$T/out" "$T/err"; fi
 [ -e "$T/tx.png" ] || [ -e "$T/tx.safetensors" ] || [ -e "$T/tx.json" ] && bad "dm text left output" || ok "dm text: no output after errors"
+# dm attack on the one-step text model (as both the original and the
+# attacked model): a tiny UnlearnDiff run whose prompt replays, then errors.
+OBJ="$(dirname "$0")/../models/fashion-canvas-object-v1.safetensors"
+if "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
+     --concept object:bag --method unlearndiff --timesteps 2 --iters 1 --steps 1 \
+     --prompts 1 --detector "$OBJ" --out-prompts "$T/atk.json" --json "$T/atkr.json" \
+     --grid "$T/atk.png" >"$T/out" 2>"$T/err" && grep -q '"replay"' "$T/atk.json" &&
+   head -c 8 "$T/atk.png" | od -c | grep -q "P   N   G" &&
+   grep -q '"asr"' "$T/atkr.json" && grep -q "judge (verdict)" "$T/out"
+then ok "dm attack unlearndiff (2 tries)"; else bad "dm attack"; cat "$T/out" "$T/err"; fi
+ADV=$(sed -n 's/.*"adversarial_prompt":[^"]*"\(.*\)",$/\1/p' "$T/atk.json")
+if [ -n "$ADV" ] && "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "$ADV" \
+     --seed 1 --n 1 --steps 1 --out "$T/adv.npy" >"$T/out" 2>"$T/err"
+then ok "dm attack: the adversarial prompt replays with dm sample"
+else bad "dm attack replay of '$ADV'"; cat "$T/err"; fi
+expect_error "dm attack: word not in the vocabulary" "unknown word 'spaceship'" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag \
+  --method none --prompt "a spaceship" --prompts 1 --steps 1 --detector "$OBJ" \
+  --out-prompts "$T/atkx.json"
+expect_error "dm attack: k larger than the context" "exceed the context of 16 tokens" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag \
+  --method random --prompt "a bag" --k 14 --prompts 1 --steps 1 --detector "$OBJ" \
+  --out-prompts "$T/atkx.json"
+expect_error "dm attack: no detector for the mark" "no concept detector for the mark" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept mark --method none \
+  --out-prompts "$T/atkx.json"
+expect_error "dm attack: detector of the wrong axis" "must have 10 classes" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag --method none \
+  --detector "$(dirname "$0")/../models/fashion-canvas-style-v1.safetensors" \
+  --out-prompts "$T/atkx.json"
+expect_error "dm attack: unknown concept" "unknown concept 'object:spaceship'" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:spaceship \
+  --method none --out-prompts "$T/atkx.json"
+expect_error "dm attack: unlearndiff without the original" "need --original" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag
+expect_error "dm attack: unknown method" "unknown attack 'gcg'" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag --method gcg
+[ -e "$T/atkx.json" ] && bad "dm attack: a failed run left its prompts file" ||
+  ok "dm attack: failed runs write nothing"
 # A failed command leaves no outputs (issue #20 point 4): every output is
 # staged and renamed only when the whole command succeeded.
 # expect_none NAME FILE...: none of the files exists, and no temporary is

@@ -39,7 +39,7 @@ header_layer() {
     mesh.h) echo mesh ;;
     models.h | llama.h | lm.h | train.h | clip.h | diffusion.h | dm_canvas.h) echo models ;;
     unlearn.h | methods.h | select.h | llm_unlearn.h | dm_unlearn.h) echo unlearn ;;
-    metrics.h | rouge.h | stats.h | tofu_eval.h | lm_mia.h | muse.h | lm_score.h | image_metrics.h) echo eval ;;
+    metrics.h | rouge.h | stats.h | tofu_eval.h | lm_mia.h | muse.h | lm_score.h | image_metrics.h | dm_attack.h) echo eval ;;
     bench.h) echo bench ;;
     lethe.h) echo bench ;; # the umbrella: everything up to the protocols
     *) echo "" ;;

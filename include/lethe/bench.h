@@ -28,6 +28,7 @@
 #include "lethe/core.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/diffusion.h"
+#include "lethe/dm_attack.h"
 #include "lethe/lm.h"
 #include "lethe/train.h"
 
@@ -245,6 +246,47 @@ LT_API lt_status lt_bench_dm_text_check(const lt_bench_dm_text_cfg *c);
  * the images [n, 3, 32, 32] in [-1, 1], pair-major (free them). */
 LT_API lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c,
                                        lt_report *out, float **samples);
+
+/* ---- prompt attacks on text diffusion models: lt_bench_dm_attack --------- */
+
+/* One attack run (lethe dm attack; src/bench/dm_attack.c): the concept's
+ * prompts, each attacked with lt_atk_run (lethe/dm_attack.h) against the
+ * unlearned model with the in-loop detector, then the unattacked and the
+ * final image of every prompt judged by the second classifier. */
+typedef struct {
+    const char *original;   /* the model before unlearning (required by
+                               unlearndiff and p4d; target images) */
+    const char *unlearned;  /* the attacked model */
+    const char *encoder;    /* NULL: UNLEARNED.clip.safetensors */
+    const char *concept;    /* "object:NAME", "style:NAME" or "mark" */
+    const char *prompt;     /* NULL: captions of the concept drawn per
+                               prompt; else this text for every prompt
+                               (each at its own seed) */
+    int n_prompts;          /* 10 */
+    uint64_t prompt_seed;   /* prompt i: its words drawn from and generated
+                               at seed prompt_seed + i (1) */
+    int k;                  /* 0: 3, or 5 for the mark */
+    const char *detector;   /* in-loop classifier (NULL: the committed
+                               evaluator of the concept's axis) */
+    const char *judge;      /* the verdict's classifier (NULL: the
+                               detector, reported as not independent) */
+    const char *prompts_json; /* per-prompt results and adversarial prompts
+                                 (NULL: not written) */
+    const char *grid;       /* PNG: a row per prompt, its unattacked and its
+                               last generated image (NULL: none) */
+    const char *command;    /* recorded in the report */
+    lt_atk_config atk;      /* lt_atk_defaults (the official schedule) */
+    lt_bench_progress progress;
+    void *ud;
+} lt_bench_attack_cfg;
+
+LT_API lt_bench_attack_cfg lt_bench_attack_defaults(void);
+/* The report: settings, and a table of pre-ASR and ASR (percent, 95%
+ * Wilson intervals) by the in-loop detector and by the judge. Errors:
+ * LT_ERR_ARG for an unknown concept, no detector for the mark, classifiers
+ * of the wrong class count; the files' loaders' errors. */
+LT_API lt_status lt_bench_dm_attack(const lt_bench_attack_cfg *c,
+                                    lt_report *out);
 
 /* ---- LLM unlearning on synthetic TOFU: lt_bench_tofu --------------------- */
 

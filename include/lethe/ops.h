@@ -166,6 +166,14 @@ LT_API lt_tensor *lt_scatter_add(lt_ctx *c, lt_tensor *src,
 LT_API lt_tensor *lt_segment_softmax(lt_ctx *c, lt_tensor *x,
                                      const int32_t *seg, int64_t n_seg);
 
+/* ---- straight-through estimators (src/ops/ste.c) ------------------------ */
+
+/* p [k, V] (rows on the probability simplex) and sampled ids idx[k] in
+ * [0, V) -> the one-hot rows [k, V] of idx (forward). Backward is straight
+ * through with hardtanh, as UnlearnDiff's STERandSelect: dp += clamp(dy,
+ * -1, 1). idx is copied; LT_ERR_ARG names an id out of range. */
+LT_API lt_tensor *lt_onehot_st(lt_ctx *c, lt_tensor *p, const int32_t *idx);
+
 /* ---- shape ops (src/ops/shape.c) ---------------------------------------- */
 
 /* One entry of shape may be -1 (inferred). The result shares no storage

@@ -50,6 +50,13 @@ LT_API double lt_kolmogorov_sf(double x);
  * negative). NAN when n < 1, x is NULL, or a value is negative or NaN. */
 LT_API double lt_harmonic_mean(const double *x, int64_t n);
 
+/* The Wilson score interval of a proportion: k successes of n trials at
+ * normal quantile z (1.959964 for 95%) -> [*lo, *hi] (centre (k + z^2/2)
+ * / (n + z^2), half-width z sqrt(k (n - k) / n + z^2 / 4) / (n + z^2)).
+ * LT_ERR_ARG for n < 1, k outside [0, n] or z <= 0. */
+LT_API lt_status lt_wilson_interval(int64_t k, int64_t n, double z,
+                                    double *lo, double *hi);
+
 #ifdef __cplusplus
 }
 #endif

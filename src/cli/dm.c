@@ -23,7 +23,7 @@
 #include <string.h>
 
 const char *const cli_dm_usage_text =
-    "usage: lethe dm <train|sample|eval|clip|unlearn> [options]\n"
+    "usage: lethe dm <train|sample|eval|clip|unlearn|attack> [options]\n"
     "  train   --model cond:xs|cond:s[,ch=..,blocks=..] --out M.safetensors\n"
     "          [--data fashion-mnist] [--steps N] [--resume] [--init M]\n"
     "          --model text:xs|text:s --data canvas:DIR --encoder C.safetensors\n"
@@ -36,7 +36,9 @@ const char *const cli_dm_usage_text =
     "          [--style-classifier C] [--object-classifier C]\n"
     "  clip    --data DIR --out C.safetensors [--preset tiny] [--steps N]\n"
     "          (pretrain the text encoder on a FashionCanvas folder)\n"
-    "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U";
+    "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U\n"
+    "  attack  --unlearned U --original M --concept object:bag|style:neon\n"
+    "          [--method unlearndiff|p4d|random|none] [--prompts 10] [--lite]";
 
 /* ---- data ------------------------------------------------------------------------ */
 
@@ -510,6 +512,8 @@ int cli_dm(int argc, char **argv)
         return cli_dm_clip(argc - 1, argv + 1);
     if (!strcmp(argv[1], "unlearn"))
         return cli_dm_unlearn(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "attack"))
+        return cli_dm_attack(argc - 1, argv + 1);
     fprintf(stderr, "lethe dm: unknown subcommand '%s'\n%s\n", argv[1],
             cli_dm_usage_text);
     return 2;

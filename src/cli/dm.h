@@ -53,6 +53,8 @@ int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
                       const char *markdown);
 /* lethe dm unlearn: forget a class (dm_unlearn.c). */
 int cli_dm_unlearn(int argc, char **argv);
+/* lethe dm attack: prompt attacks on a text model (dm_attack.c). */
+int cli_dm_attack(int argc, char **argv);
 /* The usage text of lethe dm. */
 extern const char *const cli_dm_usage_text;
 

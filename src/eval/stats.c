@@ -1,7 +1,8 @@
 /*
  * stats.c - the two-sample Kolmogorov-Smirnov test as scipy.stats.ks_2samp
  * computes it by default, the limiting Kolmogorov distribution and the
- * harmonic mean (TOFU's forget quality and model utility). See
+ * harmonic mean (TOFU's forget quality and model utility), and the
+ * Wilson score interval of a proportion (attack success rates). See
  * lethe/stats.h.
  */
 #include "lethe/stats.h"
@@ -200,4 +201,20 @@ double lt_harmonic_mean(const double *x, int64_t n)
             s += 1.0 / x[i];
     }
     return zero ? 0.0 : (double)n / s;
+}
+
+lt_status lt_wilson_interval(int64_t k, int64_t n, double z, double *lo,
+                             double *hi)
+{
+    if (n < 1 || k < 0 || k > n || !(z > 0))
+        return lt_set_error(LT_ERR_ARG, "wilson interval: %lld of %lld "
+                            "trials at z %g", (long long)k, (long long)n, z);
+    double nn = (double)n, kk = (double)k, z2 = z * z;
+    double centre = (kk + z2 / 2) / (nn + z2);
+    double half = z * sqrt(kk * (nn - kk) / nn + z2 / 4) / (nn + z2);
+    if (lo)
+        *lo = centre - half < 0 ? 0 : centre - half;
+    if (hi)
+        *hi = centre + half > 1 ? 1 : centre + half;
+    return LT_OK;
 }
