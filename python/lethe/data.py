@@ -122,7 +122,7 @@ class Dataset:
             self.classes)
 
     def __del__(self):
-        if getattr(self, "_owned", False):
+        if getattr(self, "_owned", False) and lib is not None:
             lib.lt_dataset_free(ctypes.byref(self._s))
             self._owned = False
 
@@ -181,5 +181,5 @@ class ForgetSet:
             self.spec, self._s.n_forget, self._s.n)
 
     def __del__(self):
-        if hasattr(self, "_s"):
+        if hasattr(self, "_s") and lib is not None:
             lib.lt_forget_set_free(ctypes.byref(self._s))

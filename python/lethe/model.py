@@ -140,7 +140,7 @@ class Model:
             self.classes)
 
     def __del__(self):
-        if getattr(self, "_p", None):
+        if getattr(self, "_p", None) and lib is not None:
             lib.lt_model_free(self._p)
             self._p = None
 

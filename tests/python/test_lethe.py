@@ -121,6 +121,15 @@ class LetheTest(unittest.TestCase):
         pred_acc = 100.0 * np.mean(lg.argmax(1) == self.raw["test"][1])
         self.assertAlmostEqual(pred_acc, acc, places=9)
 
+    def test_dataset_from_arrays(self):
+        d = lethe.Dataset.from_arrays(self.te.x.copy(), self.te.y.copy(), 10)
+        self.assertEqual((len(d), d.shape, d.classes), (N_TEST, (1, 28, 28),
+                                                         10))
+        np.testing.assert_array_equal(self.model.logits(d),
+                                      self.model.logits(self.te))
+        with self.assertRaises(lethe.LetheError):
+            lethe.Dataset.from_arrays(self.te.x, self.te.y[:5])
+
     def test_logits_equal_numpy_forward(self):
         ref = mlp_logits(self.model.state_dict(), self.te.x)
         np.testing.assert_allclose(self.model.logits(self.te), ref,
@@ -242,6 +251,24 @@ class LetheTest(unittest.TestCase):
         with self.assertRaises(lethe.LetheError) as e:
             self.model.save(os.path.join(self.tmp, "no-dir", "m.safetensors"))
         self.assertIn("no-dir", str(e.exception))
+        # The struct-size check's entry point refuses a name it lacks.
+        lib = lethe._ffi.lib
+        self.assertEqual(lib.lt_abi_sizeof(b"lt_no_such_struct"), 0)
+        self.assertIn("lt_no_such_struct", lethe._ffi.last_error())
+        self.assertEqual(lib.lt_abi_sizeof(b"lt_unlearn_metrics"), 32)
+
+    @unittest.skipUnless(os.environ.get("LETHE_PY_SLOW"),
+                         "set LETHE_PY_SLOW=1 for the TOFU protocol (minutes)")
+    def test_bench_tofu_quick(self):
+        r = lethe.bench_tofu(quick=True, cache=os.path.join(self.tmp, "tofu"))
+        methods = r.table.column("method")
+        self.assertEqual(methods[:2], ["retain model", "original"])
+        self.assertGreater(len(methods), 2)
+        self.assertEqual(r.table.row("retain model", "method")
+                         ["forget_quality"], 1.0)
+        for row in r.table:
+            self.assertFalse(row["failed"], row.get("message"))
+            self.assertTrue(0.0 <= row["model_utility"] <= 1.0)
 
 
 if __name__ == "__main__":
