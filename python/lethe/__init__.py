@@ -15,7 +15,8 @@ Errors raise lethe.LetheError with Lethe's message (naming the file or
 option at fault). See docs/python.md.
 """
 from ._ffi import LIB_PATH, LetheError, lib as _lib
-from .bench import (Report, Table, bench_classify, bench_muse, bench_tofu,
+from .bench import (Report, Table, bench_classify, bench_dm_eval,
+                    bench_dm_text_eval, bench_muse, bench_tofu,
                     bench_worst_case)
 from .data import Dataset, ForgetSet
 from .model import Model, avg_gap, checkpoint_metadata
@@ -45,5 +46,6 @@ def commit():
 
 __all__ = ["LetheError", "Dataset", "ForgetSet", "Model", "Report", "Table",
            "bench_classify", "bench_worst_case", "bench_tofu", "bench_muse",
+           "bench_dm_eval", "bench_dm_text_eval",
            "checkpoint_metadata", "avg_gap", "set_threads", "threads",
            "commit", "METHODS", "ARCHS", "LIB_PATH"]

@@ -46,6 +46,9 @@ class LetheError(Exception):
                             if 0 <= status < len(STATUS_NAMES) else "?")
 
 
+LetheError.__module__ = "lethe"  # shown as lethe.LetheError
+
+
 # ---- the structs --------------------------------------------------------
 
 class Tensor(Structure):          # lt_tensor (core.h)
@@ -215,6 +218,28 @@ class BenchMuseCfg(Structure):    # lt_bench_muse_cfg (bench.h)
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 
+class DmSampleConfig(Structure):  # lt_dm_sample_config (diffusion.h)
+    _fields_ = [("steps", c_int), ("eta", c_float), ("guidance", c_int),
+                ("w", c_float), ("seed", c_uint64), ("batch", c_int)]
+
+
+class BenchDmCfg(Structure):      # lt_bench_dm_cfg (bench.h)
+    _fields_ = [("model", c_char_p), ("classifier", c_char_p),
+                ("data", c_char_p), ("per_class", c_int),
+                ("sample", DmSampleConfig), ("seed", c_uint64),
+                ("grid", c_char_p), ("command", c_char_p),
+                ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
+
+
+class BenchDmTextCfg(Structure):  # lt_bench_dm_text_cfg (bench.h)
+    _fields_ = [("model", c_char_p), ("encoder", c_char_p),
+                ("canvas", c_char_p), ("style_classifier", c_char_p),
+                ("object_classifier", c_char_p), ("per_pair", c_int),
+                ("sample", DmSampleConfig), ("seed", c_uint64),
+                ("grid", c_char_p), ("command", c_char_p),
+                ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
+
+
 class TableCol(Structure):        # lt_table_col (bench.h)
     _fields_ = [("key", c_char_p), ("head", c_char_p), ("fmt", c_char_p),
                 ("sci_below", c_double), ("json_only", c_bool)]
@@ -245,7 +270,8 @@ ABI = {
     "lt_unlearn_report": UnlearnReport, "lt_unlearn_metrics": UnlearnMetrics,
     "lt_bench_event": BenchEvent, "lt_bench_classify_cfg": BenchClassifyCfg,
     "lt_bench_tofu_cfg": BenchTofuCfg, "lt_bench_muse_cfg": BenchMuseCfg,
-    "lt_report": ReportStruct,
+    "lt_report": ReportStruct, "lt_dm_sample_config": DmSampleConfig,
+    "lt_bench_dm_cfg": BenchDmCfg, "lt_bench_dm_text_cfg": BenchDmTextCfg,
 }
 
 # ---- prototypes ---------------------------------------------------------
@@ -320,6 +346,14 @@ PROTOTYPES = {
     "lt_bench_muse_quick": (None, [_P(BenchMuseCfg)]),
     "lt_bench_muse_check": (c_int, [_P(BenchMuseCfg)]),
     "lt_bench_muse": (c_int, [_P(BenchMuseCfg), _P(ReportStruct)]),
+    "lt_bench_dm_defaults": (BenchDmCfg, []),
+    "lt_bench_dm_check": (c_int, [_P(BenchDmCfg)]),
+    "lt_bench_dm_eval": (c_int, [_P(BenchDmCfg), _P(ReportStruct),
+                                 _P(_P(c_float))]),
+    "lt_bench_dm_text_defaults": (BenchDmTextCfg, []),
+    "lt_bench_dm_text_check": (c_int, [_P(BenchDmTextCfg)]),
+    "lt_bench_dm_text_eval": (c_int, [_P(BenchDmTextCfg), _P(ReportStruct),
+                                      _P(_P(c_float))]),
     "lt_report_free": (None, [_P(ReportStruct)]),
     "lt_report_write_json": (c_int, [_P(ReportStruct), c_char_p]),
     "lt_report_write_markdown": (c_int, [_P(ReportStruct), c_char_p]),

@@ -90,7 +90,7 @@ def _print_note(kind, text):
         print(text, file=sys.stderr)
 
 
-def _run(fn, cfg, progress, command):
+def _run(fn, cfg, progress, command, extra=()):
     """Run protocol fn on cfg; the Report, or LetheError."""
     if progress is True:
         progress = _print_note
@@ -103,7 +103,7 @@ def _run(fn, cfg, progress, command):
     cfg.command = enc(command)
     rep = _ffi.ReportStruct()
     try:
-        check(fn(ctypes.byref(cfg), ctypes.byref(rep)))
+        check(fn(ctypes.byref(cfg), ctypes.byref(rep), *extra))
         cols = [_columns(rep.tables[i]) for i in range(rep.n_tables)]
         with tempfile.TemporaryDirectory(prefix="lethe-py-") as d:
             jp, mp = os.path.join(d, "r.json"), os.path.join(d, "r.md")
@@ -122,12 +122,17 @@ def _run(fn, cfg, progress, command):
 
 
 def _configure(cfg, options, what):
+    """Set the fields of cfg named by options; a dict value sets the
+    fields of a nested struct (sample={"steps": 10})."""
     names = {f[0] for f in cfg._fields_} - {"progress", "ud", "command"}
     for k, v in options.items():
         if k not in names:
             raise LetheError("%s: unknown option %r (known: %s)"
                              % (what, k, ", ".join(sorted(names))), 1)
-        setattr(cfg, k, enc(v) if isinstance(v, str) else v)
+        if isinstance(v, dict):
+            _configure(getattr(cfg, k), v, "%s: %s" % (what, k))
+        else:
+            setattr(cfg, k, enc(v) if isinstance(v, str) else v)
 
 
 def _command(name, quick, options):
@@ -193,3 +198,30 @@ def bench_muse(quick=False, progress=None, **options):
     check(lib.lt_bench_muse_check(ctypes.byref(cfg)))
     return _run(lib.lt_bench_muse, cfg, progress,
                 _command("bench_muse", quick, options))
+
+
+def bench_dm_eval(progress=None, **options):
+    """The acceptance report of a class-conditional diffusion model
+    (`lethe dm eval`): per-class evaluator accuracy on samples against real
+    images, FD with its floor, precision/recall, the copying check, and
+    the setting "accepted". Options are the fields of lt_bench_dm_cfg
+    (model is required; per_class, classifier, data, seed, grid) and
+    sample={steps, eta, guidance (0 salun, 1 sd), w, seed, batch}."""
+    cfg = lib.lt_bench_dm_defaults()
+    _configure(cfg, options, "bench_dm_eval")
+    check(lib.lt_bench_dm_check(ctypes.byref(cfg)))
+    return _run(lib.lt_bench_dm_eval, cfg, progress,
+                _command("bench_dm_eval", False, options), (None,))
+
+
+def bench_dm_text_eval(progress=None, **options):
+    """The acceptance report of a text-conditioned diffusion model on a
+    FashionCanvas folder (`lethe dm eval` on a text model). Options are
+    the fields of lt_bench_dm_text_cfg (model and canvas are required;
+    encoder, style_classifier, object_classifier, per_pair, seed, grid)
+    and sample={...} as bench_dm_eval."""
+    cfg = lib.lt_bench_dm_text_defaults()
+    _configure(cfg, options, "bench_dm_text_eval")
+    check(lib.lt_bench_dm_text_check(ctypes.byref(cfg)))
+    return _run(lib.lt_bench_dm_text_eval, cfg, progress,
+                _command("bench_dm_text_eval", False, options), (None,))

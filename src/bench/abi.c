@@ -38,6 +38,9 @@ static const struct {
     LT_ABI_TYPE(lt_bench_tofu_cfg),
     LT_ABI_TYPE(lt_bench_muse_cfg),
     LT_ABI_TYPE(lt_report),
+    LT_ABI_TYPE(lt_dm_sample_config),
+    LT_ABI_TYPE(lt_bench_dm_cfg),
+    LT_ABI_TYPE(lt_bench_dm_text_cfg),
 };
 
 size_t lt_abi_sizeof(const char *type)

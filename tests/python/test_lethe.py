@@ -258,6 +258,24 @@ class LetheTest(unittest.TestCase):
         self.assertEqual(lib.lt_abi_sizeof(b"lt_unlearn_metrics"), 32)
 
     @unittest.skipUnless(os.environ.get("LETHE_PY_SLOW"),
+                         "set LETHE_PY_SLOW=1 for the diffusion report")
+    def test_bench_dm_eval(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..")
+        r = lethe.bench_dm_eval(
+            model=os.path.join(root, "models/fmnist-cond-s-v1.safetensors"),
+            classifier=os.path.join(root,
+                                    "models/fmnist-eval-b-v1.safetensors"),
+            data=self.spec.split(":")[0], per_class=4,
+            sample={"steps": 5, "batch": 20})
+        self.assertEqual(len(r.tables), 2)
+        self.assertEqual(len(r.tables[0]), 10)       # one row per class
+        self.assertIn(r.settings["accepted"], ("yes", "no"))
+        with self.assertRaises(lethe.LetheError) as e:
+            lethe.bench_dm_eval(model="x.safetensors", per_class=2)
+        self.assertIn("per_class", str(e.exception))
+
+    @unittest.skipUnless(os.environ.get("LETHE_PY_SLOW"),
                          "set LETHE_PY_SLOW=1 for the TOFU protocol (minutes)")
     def test_bench_tofu_quick(self):
         r = lethe.bench_tofu(quick=True, cache=os.path.join(self.tmp, "tofu"))
