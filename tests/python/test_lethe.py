@@ -111,6 +111,14 @@ class LetheTest(unittest.TestCase):
 
     def test_train(self):
         r = self.train_report
+        events = []
+        m = lethe.Model.create("mlp:784-32-10", self.tr, seed=3)
+        r2 = m.train(self.tr, self.te, epochs=1, batch=600, lr=0.05, seed=3,
+                     progress=events.append)
+        ends = [e for e in events if e["epoch_end"]]
+        self.assertEqual(len(ends), 1)
+        self.assertAlmostEqual(ends[0]["test_acc"], r2["test_acc"], places=9)
+        self.assertEqual(max(e["steps"] for e in events), 2)  # 1200 / 600
         self.assertGreater(r["test_acc"], 60.0)  # chance is 10%
         loss, acc = self.model.evaluate(self.te)
         self.assertAlmostEqual(acc, r["test_acc"], places=9)
@@ -160,7 +168,12 @@ class LetheTest(unittest.TestCase):
         self.assertEqual(len(f.retain), N_TRAIN - 120)
         ga, rl = self.model.copy(), self.model.copy()
         before = self.model.theta.copy()
-        rga = ga.unlearn(self.tr, f, "ga", lr=1e-3, epochs=2)
+        events = []
+        rga = ga.unlearn(self.tr, f, "ga", lr=1e-3, epochs=2,
+                         progress=events.append)
+        self.assertEqual([(e["epoch"], e["epochs"], e["phase"])
+                          for e in events], [(1, 2, "forget"), (2, 2, "forget")])
+        self.assertEqual(events[-1]["loss"], rga["forget_loss"])
         rrl = rl.unlearn(self.tr, f, "rl", mask="saliency:0.5",
                          optim="adam", lr=1e-3, epochs=1)
         self.assertEqual((rga["method"], rga["mask"]), ("ga", "none"))
