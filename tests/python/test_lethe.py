@@ -8,7 +8,8 @@ checkpoint's save/load round trip, value for value; the logits against a
 NumPy forward pass of the same weights; training; two unlearning methods
 giving different models, a 0/1 mask freezing the weights it says; the
 metrics against NumPy; the quick classify benchmark's table (rows,
-columns, and its original row recomputed through the module); errors as
+columns, and its original row recomputed through the module) and the
+worst-case protocol's three tables; errors as
 LetheError with Lethe's message naming the file or option.
 
 Run by hand: PYTHONPATH=python LETHE_LIB=build/liblethe.so \
@@ -232,6 +233,19 @@ class LetheTest(unittest.TestCase):
         m = orig.metrics(self.tr, self.te, f)
         for k in ("UA", "RA", "TA", "MIA"):
             self.assertAlmostEqual(t.row("original")[k], m[k], places=9)
+
+    def test_bench_worst_case_quick(self):
+        r = lethe.bench_worst_case(quick=True, data=self.spec,
+                                   cache=os.path.join(self.tmp, "wc"))
+        self.assertEqual(len(r.tables), 3)
+        labels = ["retrain", "original", "ft", "ga", "salun"]
+        for t in r.tables:
+            self.assertEqual(t.column("label"), labels, t.title)
+        # The side-by-side table: "a → b (+d)" of the other two's means.
+        a = r.tables[0].row("ga")["UA"]
+        b = r.tables[1].row("ga")["UA"]
+        self.assertEqual(r.tables[2].row("ga")["UA"],
+                         "%.2f → %.2f (%+.2f)" % (a, b, b - a))
 
     def test_errors(self):
         missing = os.path.join(self.tmp, "no-such.safetensors")
