@@ -173,7 +173,8 @@ class LetheTest(unittest.TestCase):
         rga = ga.unlearn(self.tr, f, "ga", lr=1e-3, epochs=2,
                          progress=events.append)
         self.assertEqual([(e["epoch"], e["epochs"], e["phase"])
-                          for e in events], [(1, 2, "forget"), (2, 2, "forget")])
+                          for e in events],
+                         [(1, 2, "forget"), (2, 2, "forget")])
         self.assertEqual(events[-1]["loss"], rga["forget_loss"])
         rrl = rl.unlearn(self.tr, f, "rl", mask="saliency:0.5",
                          optim="adam", lr=1e-3, epochs=1)
