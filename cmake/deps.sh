@@ -2,13 +2,13 @@
 # deps.sh - make sure the Debian packages Lethe builds and tests with are
 # installed. As root it installs what is missing with apt-get; otherwise it
 # prints the exact command and fails.
-#   cmake/deps.sh          build dependencies
+#   cmake/deps.sh          build dependencies (and NumPy for the Python module)
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
 #   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
 #   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
 #   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
 set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev"
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;

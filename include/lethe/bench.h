@@ -173,6 +173,11 @@ typedef struct {
 } lt_bench_classify_cfg;
 
 LT_API lt_bench_classify_cfg lt_bench_classify_defaults(void);
+/* The small setting of `lethe bench classify --quick` (and of the Python
+ * module's tests, on a 1,200-item subset): a 32-unit MLP trained one
+ * epoch, one seed, the methods ft, ga and salun. On the full Fashion-MNIST
+ * it takes minutes, most of them the MIA's SVM fits over 60,000 items. */
+LT_API void lt_bench_classify_quick(lt_bench_classify_cfg *c);
 /* Check every option that can be checked before any training. */
 LT_API lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c);
 /* Train or reuse the original (cache) and, per seed, the Retrain model;
@@ -364,6 +369,14 @@ LT_API lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out);
  * epochs, batch 8): below the TOFU-tuned library defaults for the
  * methods that wipe KnowMem retain at those. */
 LT_API float lt_bench_muse_default_lr(lt_llm_method k);
+
+/* ---- bindings ------------------------------------------------------------ */
+
+/* sizeof the public struct named type ("lt_unlearn_cfg", ...; the list is
+ * in src/bench/abi.c), or 0 with LT_ERR_ARG for a name not listed. A
+ * binding that mirrors the structs (python/lethe) checks its layout with
+ * it when it loads the library. */
+LT_API size_t lt_abi_sizeof(const char *type);
 
 /* ---- helpers shared with the command line ------------------------------- */
 

@@ -29,6 +29,14 @@ lt_bench_classify_cfg lt_bench_classify_defaults(void)
         .seeds = 3, .train_epochs = 5, .train_lr = 0.05f};
 }
 
+void lt_bench_classify_quick(lt_bench_classify_cfg *c)
+{
+    c->model = "mlp:784-32-10";
+    c->methods = "ft,ga,salun";
+    c->seeds = 1;
+    c->train_epochs = 1;
+}
+
 /* The columns of the table. */
 enum { C_LABEL, C_METHOD, C_LR, C_UA, C_RA, C_TA, C_MIA, C_GAP, C_RTE,
        C_N };

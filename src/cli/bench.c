@@ -66,6 +66,10 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
     const char *cmd = worst ? "bench worst-case" : "bench classify";
     lt_bench_classify_cfg c = lt_bench_classify_defaults();
     cli_bench_out out = {0};
+    bool quick = false;
+    for (int i = 1; i < argc; i++) /* --quick first: explicit flags win */
+        if (!strcmp(argv[i], "--quick"))
+            lt_bench_classify_quick(&c);
     cli_opt opts[] = {
         {"--data", CLI_OPT_STR, &c.data, "dataset", 0, 0},
         {"--model", CLI_OPT_STR, &c.model, "architecture", 0, 0},
@@ -81,6 +85,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--train-epochs", CLI_OPT_INT, &c.train_epochs, "epochs of original and Retrain", 1, 1000},
         {"--train-lr", CLI_OPT_FLOAT, &c.train_lr, "their base lr, cosine", 1e-9, 100},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
+        {"--quick", CLI_OPT_FLAG, &quick, "small setting (mlp:784-32-10, 1 epoch, 1 seed, ft,ga,salun)", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
     const char *usage = worst ?
