@@ -313,6 +313,14 @@ expect_error "bench tofu: unknown method, before any training" "npx" \
 expect_error "bench tofu: bad mask" "wagle:2" \
   "$LETHE" bench tofu --masks none,wagle:2 --cache "$T/tc"
 [ -e "$T/tc" ] && bad "bench tofu trained before checking its options" || ok "bench tofu: options checked first"
+expect_error "bench dm: unknown method, before any training" "'nope' unknown" \
+  "$LETHE" bench dm --methods salun,nope --cache "$T/dc" --json "$T/dc.json"
+expect_error "bench dm: bad class list" "classes '1,x'" \
+  "$LETHE" bench dm --classes 1,x --cache "$T/dc"
+expect_error "bench dm: retrain without a cache" "cache" \
+  "$LETHE" bench dm --methods retrain
+[ -e "$T/dc" ] || [ -e "$T/dc.json" ] && bad "bench dm wrote before checking its options" ||
+  ok "bench dm: options checked first"
 expect_error "bench muse: unknown method, before any training" "npx" \
   "$LETHE" bench muse --methods ga,npx --cache "$T/mc"
 [ -e "$T/mc" ] && bad "bench muse built data before checking its options" || ok "bench muse: options checked first"

@@ -1,5 +1,5 @@
 /*
- * bench.c - `lethe bench classify|worst-case|tofu|muse`: parse options
+ * bench.c - `lethe bench classify|worst-case|tofu|muse|dm`: parse options
  * into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
  * write it with --markdown / --json. The protocols live in src/bench.
@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "lethe/bench.h"
+#include "lethe/bench_dm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -236,6 +237,67 @@ static int cli_bench_muse(int argc, char **argv)
     return cli_bench_finish("bench muse", st, &r, &out);
 }
 
+/* ---- dm ------------------------------------------------------------------- */
+
+static int cli_bench_dm(int argc, char **argv)
+{
+    lt_bench_dm_forget_cfg c = lt_bench_dm_forget_defaults();
+    cli_bench_out out = {0};
+    bool quick = false;
+    for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
+        if (!strcmp(argv[i], "--quick"))
+            lt_bench_dm_forget_quick(&c);
+    int steps = (int)c.unlearn.steps, base_steps = (int)c.base_steps;
+    int retrain_steps = (int)c.retrain_steps;
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &c.model, "base class-conditional UNet (a dm train file)", 0, 0},
+        {"--data", CLI_OPT_STR, &c.data, "its data set", 0, 0},
+        {"--classifier", CLI_OPT_STR, &c.classifier, "the independent evaluator (evaluator B)", 0, 0},
+        {"--classes", CLI_OPT_STR, &c.classes, "classes to forget, a comma list", 0, 0},
+        {"--methods", CLI_OPT_STR, &c.methods, "comma list or all (original, retrain, salun, rl, rl-random, ga, ga-saliency, esd, esd-data, salun-noretain, LOSS+MASK)", 0, 0},
+        {"--seeds", CLI_OPT_INT, &c.seeds, "seeds 1..N of unlearning and sampling", 1, LT_TABLE_MAX_SEEDS},
+        {"--steps", CLI_OPT_INT, &steps, "unlearning steps (0: each loss's official loop)", 0, 1e9},
+        {"--batch", CLI_OPT_INT, &c.unlearn.batch, "images per step (0: each loss's official batch)", 0, 4096},
+        {"--lr", CLI_OPT_FLOAT, &c.unlearn.lr, "Adam learning rate", 1e-12, 1},
+        {"--alpha", CLI_OPT_FLOAT, &c.unlearn.alpha, "retain weight (-1: 1e-3 * 3072 / pixels)", -1, 1e6},
+        {"--retrain-steps", CLI_OPT_INT, &retrain_steps, "Retrain's training steps", 1, 1e9},
+        {"--ua-samples", CLI_OPT_INT, &c.ua_samples, "samples of the forgotten class", 2, 1000},
+        {"--fd-per-class", CLI_OPT_INT, &c.fd_per_class, "samples of each retained class", 2, 1000},
+        {"--sample-steps", CLI_OPT_INT, &c.sample.steps, "DDIM steps of the samples", 1, 1000},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder for Retrain and quick base models", 0, 0},
+        {"--base-steps", CLI_OPT_INT, &base_steps, "without --model: steps of the base trained here", 1, 1e9},
+        {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a cond:xs base trained here; minutes)", 0, 0},
+        CLI_BENCH_OUT_OPTS(out),
+    };
+    int rc = cli_args_parse("bench dm", "usage: lethe bench dm [options]\n"
+        "Class-wise forgetting on the class-conditional DDPM: unlearn each "
+        "class with each\nmethod and seed, then judge samples with the "
+        "independent evaluator (UA, P(c_f),\nentropy, the predicted-class "
+        "histogram) and the retained classes' FD with its\nfloor "
+        "(docs/diffusion-unlearning.md).", opts, CLI_NOPTS(opts), argc,
+        argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    c.unlearn.steps = steps;
+    c.base_steps = base_steps;
+    c.retrain_steps = retrain_steps;
+    if (quick && !c.cache)
+        c.cache = "lethe-bench-dm-cache";
+    if (lt_bench_dm_forget_check(&c) != LT_OK)
+        return cli_bad("bench dm", NULL);
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", c.model);
+    lt_fileset_add(&p, false, "--classifier", c.classifier);
+    if ((rc = cli_bench_paths("bench dm", &p, &out)))
+        return rc;
+    cli_join_args(argc, argv, out.command, sizeof out.command);
+    c.command = out.command;
+    c.progress = cli_bench_progress;
+    lt_report r;
+    lt_status st = lt_bench_dm_forget(&c, &r);
+    return cli_bench_finish("bench dm", st, &r, &out);
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *sub = argc >= 2 ? argv[1] : "";
@@ -245,10 +307,12 @@ int cli_bench(int argc, char **argv)
         return cli_bench_tofu(argc - 1, argv + 1);
     if (!strcmp(sub, "muse"))
         return cli_bench_muse(argc - 1, argv + 1);
+    if (!strcmp(sub, "dm"))
+        return cli_bench_dm(argc - 1, argv + 1);
     bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
     FILE *f = help ? stdout : stderr;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n       lethe bench tofu|muse "
+            "worst-case [the same options]\n       lethe bench tofu|muse|dm "
             "[options]\n(run any with --help for the options)\n");
     return help ? 0 : 2;
 }
