@@ -7,6 +7,7 @@
 #define LETHE_TRAIN_H
 
 #include "lethe/data.h"
+#include "lethe/dist.h"
 #include "lethe/models.h"
 #include "lethe/optim.h"
 
@@ -31,6 +32,14 @@ typedef struct {
     uint64_t seed;
     lt_augment aug;
     size_t arena_bytes;     /* 0: sized from the model and batch */
+    /* Data parallelism (docs/mpi.md): with dist != LT_DIST_OFF every batch
+     * is cut into `shards` equal parts (0: one per rank; a multiple of the
+     * number of ranks), each rank computes the gradients of its parts and
+     * the ranks combine them (the mean over the whole batch) before every
+     * step. One rank with shards > 1 computes the parts in turn: the same
+     * bits as that many ranks in LT_DIST_ORDERED. */
+    lt_dist_mode dist;
+    int shards;
     void (*progress)(void *ud, const lt_train_event *ev);
     void *ud;
 } lt_train_cfg;
