@@ -338,8 +338,12 @@ static bool lt_cls_claim(lt_cls *b, const char *label, const char *method,
     int64_t unit = b->unit++;
     snprintf(b->row, sizeof b->row, "%s (seed %llu)", label,
              (unsigned long long)b->seed);
-    if (lt_bench_mine(unit))
+    if (lt_bench_mine(unit)) {
+        if (lt_dist_size() > 1) /* names the row if this rank is killed */
+            NOTE(b, "  %-16s running (seed %llu)", label,
+                 (unsigned long long)b->seed);
         return true;
+    }
     if ((*st = lt_cls_queue(b, label, method, lr, NULL, 0)) == LT_OK) {
         b->jobs[b->n_jobs - 1].remote = true;
         b->jobs[b->n_jobs - 1].owner = (int)(unit % lt_dist_size());
@@ -390,6 +394,8 @@ static lt_status lt_cls_keep(lt_cls *b)
         const lt_cls_job *j = &b->jobs[i];
         if (j->remote || j->cached || j->st != LT_OK)
             continue;
+        snprintf(b->row, sizeof b->row, "%s (seed %llu)", j->label,
+                 (unsigned long long)b->seed);
         if (!j->key) {
             if (b->retrain_fresh)
                 st = lt_metrics_save(b->retrain_stem, &j->m, j->rte);
@@ -402,6 +408,18 @@ static lt_status lt_cls_keep(lt_cls *b)
         st = lt_bench_unit_save(b->c->cache, j->key, &u);
     }
     return st;
+}
+
+/* lt_cls_keep when a run failed: the failure's row and message stay. */
+static void lt_cls_keep_after_failure(lt_cls *b)
+{
+    char row[sizeof b->row], msg[512];
+    lt_status st = lt_last_status();
+    snprintf(row, sizeof row, "%s", b->row);
+    snprintf(msg, sizeof msg, "%s", lt_last_error());
+    lt_cls_keep(b);
+    snprintf(b->row, sizeof b->row, "%s", row);
+    lt_set_error(st, "%s", msg);
 }
 
 /* Every rank's runs of the seed to every rank. */
@@ -629,12 +647,13 @@ static lt_status lt_cls_seed(lt_cls *b, uint64_t s)
     b->fhash = lt_bench_fnv_bytes(LT_FNV_INIT, f.forget,
                                   (size_t)f.n_forget * sizeof *f.forget);
     lt_status st = lt_cls_runs(b, &f, s);
-    if (st == LT_OK) {
-        NOTE(b, "  metrics of %d models (MIA: libsvm, %d in parallel)",
-             b->n_jobs, lt_num_threads());
-        lt_cls_metrics(b, &f);
+    NOTE(b, "  metrics of %d models (MIA: libsvm, %d in parallel)",
+         b->n_jobs, lt_num_threads());
+    lt_cls_metrics(b, &f);
+    if (st == LT_OK)
         st = lt_cls_keep(b);
-    }
+    else /* the runs that finished before the failure are kept */
+        lt_cls_keep_after_failure(b);
     /* every rank's runs of the seed, or the first failure, to all */
     st = lt_bench_agree(st, b->row);
     if (st == LT_OK)
