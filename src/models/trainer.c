@@ -72,25 +72,13 @@ lt_status lt_evaluate(lt_model *m, const lt_dataset *d, int batch,
     return s;
 }
 
-/* The data-parallel part of the state: shards [first, first + count) of
- * `shards` are this rank's; a slot holds one shard's gradient, batch-norm
- * buffers and loss (n floats), weighted by the shard's share of the
- * batch. */
-typedef struct {
-    int shards, first, count;
-    int64_t n;
-    float *slots;        /* [count][n] */
-    float *all;          /* [shards][n] (ordered) or [n] (sum) */
-    float *buf0;         /* the buffers at the start of the step */
-} lt_dp;
-
 typedef struct {
     lt_ctx *c;
     lt_optim opt;
     float *x;
     int32_t *y;
     int64_t *perm;
-    lt_dp dp;
+    lt_dp *dp;           /* data parallel (cfg->dist), else NULL */
 } lt_train_state;
 
 /* Forward and backward of items [lo, hi) of the batch in st->x / st->y,
@@ -110,102 +98,29 @@ static int lt_train_grad(lt_train_state *st, lt_model *m, const lt_dataset *tr,
     return 0;
 }
 
-static void lt_dp_free(lt_dp *dp)
-{
-    free(dp->slots);
-    free(dp->all);
-    free(dp->buf0);
-    memset(dp, 0, sizeof *dp);
-}
-
-/* Check the sharding and allocate the slots (0, or 1 with the error). */
-static int lt_dp_init(lt_dp *dp, const lt_model *m, const lt_train_cfg *cfg)
-{
-    int size = lt_dist_size(), s = cfg->shards ? cfg->shards : size;
-    if (s < 1 || s % size || s > cfg->batch) {
-        lt_set_error(LT_ERR_ARG, "train: %d shards do not split a batch of "
-                     "%d over %d ranks (a multiple of the ranks, at most the "
-                     "batch)", s, cfg->batch, size);
-        return 1;
-    }
-    int64_t nt = m->params.n_train, nb = m->params.n_total - nt;
-    dp->shards = s;
-    dp->count = s / size;
-    dp->first = lt_dist_rank() * dp->count;
-    dp->n = nt + nb + 1;
-    size_t slot = (size_t)dp->n * sizeof(float);
-    dp->slots = malloc(slot * (size_t)dp->count);
-    dp->all = malloc(slot * (cfg->dist == LT_DIST_ORDERED ? (size_t)s : 1));
-    dp->buf0 = malloc(nb ? (size_t)nb * sizeof(float) : 1);
-    if (!dp->slots || !dp->all || !dp->buf0) {
-        lt_set_error(LT_ERR_NOMEM, "train: data-parallel buffers");
-        return 1;
-    }
-    return 0;
-}
-
-/* This rank's shards: each from the buffers at the step's start and zero
- * gradients, into its slot. */
-static int lt_dp_shards(lt_train_state *st, lt_model *m, const lt_dataset *tr,
-                        const lt_train_cfg *cfg)
-{
-    lt_dp *dp = &st->dp;
-    int64_t nt = m->params.n_train, nb = m->params.n_total - nt, B = cfg->batch;
-    float *buf = m->params.theta + nt;
-    memcpy(dp->buf0, buf, (size_t)nb * sizeof(float));
-    for (int j = 0; j < dp->count; j++) {
-        int64_t s = dp->first + j, lo = B * s / dp->shards,
-                hi = B * (s + 1) / dp->shards;
-        float *slot = dp->slots + (int64_t)j * dp->n;
-        double l;
-        memcpy(buf, dp->buf0, (size_t)nb * sizeof(float));
-        lt_params_zero_grad(&m->params);
-        if (lt_train_grad(st, m, tr, lo, hi, &l))
-            return 1;
-        /* the shard's share of the batch mean (exact for 2^k shards) */
-        float w = (float)((double)(hi - lo) / (double)B);
-        for (int64_t i = 0; i < nt; i++)
-            slot[i] = m->params.grad[i] * w;
-        memcpy(slot + nt, buf, (size_t)nb * sizeof(float));
-        slot[nt + nb] = (float)l * w;
-    }
-    return 0;
-}
-
-/* dst += src over n floats. */
-static void lt_dp_add(float *dst, const float *src, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++)
-        dst[i] += src[i];
-}
-
 /* The gradient of the whole batch on every rank (data parallel): this
- * rank's shards, then one collective; buffers become the shards' mean. */
+ * rank's shards, each's mean loss weighted by its share of the batch,
+ * then the collective. */
 static int lt_dp_step(lt_train_state *st, lt_model *m, const lt_dataset *tr,
                       const lt_train_cfg *cfg, double *loss)
 {
-    lt_dp *dp = &st->dp;
-    if (lt_dp_shards(st, m, tr, cfg))
-        return 1;
-    size_t slot = (size_t)dp->n * sizeof(float);
-    const float *sum = dp->all;
-    if (cfg->dist == LT_DIST_ORDERED) { /* every shard, summed in order */
-        if (lt_dist_allgather(dp->slots, dp->all, slot * (size_t)dp->count))
+    int first, count = lt_dp_local(st->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        double l;
+        lt_dp_range(st->dp, first + j, cfg->batch, &lo, &hi);
+        lt_dp_shard_begin(st->dp, m, j);
+        if (lt_train_grad(st, m, tr, lo, hi, &l))
             return 1;
-        for (int j = 1; j < dp->shards; j++)
-            lt_dp_add(dp->all, dp->all + (int64_t)j * dp->n, dp->n);
-    } else { /* this rank's shards in order, then MPI's sum of the ranks */
-        memcpy(dp->all, dp->slots, slot);
-        for (int j = 1; j < dp->count; j++)
-            lt_dp_add(dp->all, dp->slots + (int64_t)j * dp->n, dp->n);
-        if (lt_dist_allreduce_sum(dp->all, dp->n))
-            return 1;
+        /* the shard's share of the batch mean (exact for 2^k shards) */
+        float w = (float)((double)(hi - lo) / (double)cfg->batch);
+        float vals[LT_DP_VALS] = {(float)l * w, 0};
+        lt_dp_shard_end(st->dp, m, j, w, w, vals);
     }
-    int64_t nt = m->params.n_train, nb = m->params.n_total - nt;
-    memcpy(m->params.grad, sum, (size_t)nt * sizeof(float));
-    for (int64_t i = 0; i < nb; i++)
-        m->params.theta[nt + i] = sum[nt + i] / (float)dp->shards;
-    *loss = sum[nt + nb];
+    float vals[LT_DP_VALS] = {0};
+    if (lt_dp_reduce(st->dp, m, vals) != LT_OK)
+        return 1;
+    *loss = vals[0];
     return 0;
 }
 
@@ -279,7 +194,8 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     st.perm = malloc((size_t)tr->n * sizeof(int64_t));
     int rc = !st.c || !st.x || !st.y || !st.perm ||
              lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK ||
-             (cfg->dist != LT_DIST_OFF && lt_dp_init(&st.dp, m, cfg));
+             (cfg->dist != LT_DIST_OFF &&
+              !(st.dp = lt_dp_new(m, cfg->dist, cfg->shards, cfg->batch)));
     double t0 = lt_clock_seconds();
     lt_params_zero_grad(&m->params);
     for (int e = 1; e <= cfg->epochs && !rc; e++) {
@@ -296,7 +212,7 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     rep->seconds = lt_clock_seconds() - t0;
     rep->arena_peak = st.c ? lt_ctx_peak(st.c) : 0;
     lt_optim_free(&st.opt);
-    lt_dp_free(&st.dp);
+    lt_dp_free(st.dp);
     lt_ctx_free(st.c);
     free(st.x);
     free(st.y);
