@@ -283,6 +283,8 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = lt_test_run_all(argc, argv);
+    if (rc && lt_dist_size() > 1)
+        lt_dist_abort(rc);
     lt_dist_finalize();
     return rc;
 }

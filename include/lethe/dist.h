@@ -67,7 +67,8 @@ LT_API lt_status lt_dist_bcast(void *buf, size_t bytes, int root);
 LT_API lt_status lt_dist_barrier(void);
 
 /* Stop every rank of the run with exit status code (after a message): the
- * way out when one rank fails and the others would wait forever. */
+ * way out when one rank fails and the others may be waiting in a
+ * collective (MPI_Finalize would wait for them forever). */
 LT_API void lt_dist_abort(int code);
 
 #ifdef __cplusplus

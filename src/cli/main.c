@@ -86,6 +86,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
         if (!strcmp(argv[1], cli_commands[i].name)) {
             int rc = cli_commands[i].run(argc - 1, argv + 1);
+            if (rc && lt_dist_size() > 1) /* other ranks may be waiting */
+                lt_dist_abort(rc);
             lt_dist_finalize();
             return rc;
         }

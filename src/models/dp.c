@@ -23,7 +23,8 @@ struct lt_dp {
     float *buf0;         /* the buffers at the start of the step */
 };
 
-lt_dp *lt_dp_new(const lt_model *m, lt_dist_mode mode, int shards, int batch)
+lt_dp *lt_dp_new(const lt_params *ps, lt_dist_mode mode, int shards,
+                 int batch)
 {
     int size = lt_dist_size(), s = shards ? shards : size;
     if (mode == LT_DIST_OFF || s < 1 || s % size || s > batch) {
@@ -41,8 +42,8 @@ lt_dp *lt_dp_new(const lt_model *m, lt_dist_mode mode, int shards, int batch)
     dp->shards = s;
     dp->count = s / size;
     dp->first = lt_dist_rank() * dp->count;
-    dp->nt = m->params.n_train;
-    dp->nb = m->params.n_total - dp->nt;
+    dp->nt = ps->n_train;
+    dp->nb = ps->n_total - dp->nt;
     dp->n = dp->nt + dp->nb + LT_DP_VALS;
     size_t slot = (size_t)dp->n * sizeof(float);
     dp->slots = malloc(slot * (size_t)dp->count);
@@ -79,22 +80,22 @@ void lt_dp_range(const lt_dp *dp, int s, int64_t b, int64_t *lo, int64_t *hi)
     *hi = b * (s + 1) / dp->shards;
 }
 
-void lt_dp_shard_begin(lt_dp *dp, lt_model *m, int j)
+void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j)
 {
-    float *buf = m->params.theta + dp->nt;
+    float *buf = ps->theta + dp->nt;
     size_t bytes = (size_t)dp->nb * sizeof(float);
     if (j == 0)
         memcpy(dp->buf0, buf, bytes);
     else
         memcpy(buf, dp->buf0, bytes);
-    lt_params_zero_grad(&m->params);
+    lt_params_zero_grad(ps);
 }
 
-void lt_dp_shard_end(lt_dp *dp, const lt_model *m, int j, float gw, float bw,
-                     const float *vals)
+void lt_dp_shard_end(lt_dp *dp, const lt_params *ps, int j, float gw,
+                     float bw, const float *vals)
 {
     float *slot = dp->slots + (int64_t)j * dp->n;
-    const float *g = m->params.grad, *buf = m->params.theta + dp->nt;
+    const float *g = ps->grad, *buf = ps->theta + dp->nt;
     if (gw == 1.0f)
         memcpy(slot, g, (size_t)dp->nt * sizeof(float));
     else
@@ -112,7 +113,7 @@ static void lt_dp_add(float *dst, const float *src, int64_t n)
         dst[i] += src[i];
 }
 
-lt_status lt_dp_reduce(lt_dp *dp, lt_model *m, float *vals)
+lt_status lt_dp_reduce(lt_dp *dp, lt_params *ps, float *vals)
 {
     size_t slot = (size_t)dp->n * sizeof(float);
     lt_status st;
@@ -128,8 +129,8 @@ lt_status lt_dp_reduce(lt_dp *dp, lt_model *m, float *vals)
     }
     if (st != LT_OK)
         return st;
-    memcpy(m->params.grad, dp->all, (size_t)dp->nt * sizeof(float));
-    memcpy(m->params.theta + dp->nt, dp->all + dp->nt,
+    memcpy(ps->grad, dp->all, (size_t)dp->nt * sizeof(float));
+    memcpy(ps->theta + dp->nt, dp->all + dp->nt,
            (size_t)dp->nb * sizeof(float));
     memcpy(vals, dp->all + dp->nt + dp->nb, LT_DP_VALS * sizeof(float));
     return LT_OK;

@@ -88,8 +88,8 @@ static int lt_train_grad(lt_train_state *st, lt_model *m, const lt_dataset *tr,
 {
     int64_t item = (int64_t)tr->c * tr->h * tr->w;
     lt_ctx_reset(st->c);
-    lt_tensor *x = lt_from_data(st->c, 4, (int64_t[]){hi - lo, tr->c, tr->h,
-                                                      tr->w}, st->x + lo * item);
+    int64_t shape[4] = {hi - lo, tr->c, tr->h, tr->w};
+    lt_tensor *x = lt_from_data(st->c, 4, shape, st->x + lo * item);
     lt_tensor *l = lt_cross_entropy(st->c, lt_model_forward(st->c, m, x, true),
                                     st->y + lo, LT_REDUCE_MEAN);
     if (!l || lt_backward(st->c, l) != LT_OK)
@@ -101,24 +101,25 @@ static int lt_train_grad(lt_train_state *st, lt_model *m, const lt_dataset *tr,
 /* The gradient of the whole batch on every rank (data parallel): this
  * rank's shards, each's mean loss weighted by its share of the batch,
  * then the collective. */
-static int lt_dp_step(lt_train_state *st, lt_model *m, const lt_dataset *tr,
-                      const lt_train_cfg *cfg, double *loss)
+static int lt_train_dp_step(lt_train_state *st, lt_model *m,
+                            const lt_dataset *tr, const lt_train_cfg *cfg,
+                            double *loss)
 {
     int first, count = lt_dp_local(st->dp, &first);
     for (int j = 0; j < count; j++) {
         int64_t lo, hi;
         double l;
         lt_dp_range(st->dp, first + j, cfg->batch, &lo, &hi);
-        lt_dp_shard_begin(st->dp, m, j);
+        lt_dp_shard_begin(st->dp, &m->params, j);
         if (lt_train_grad(st, m, tr, lo, hi, &l))
             return 1;
         /* the shard's share of the batch mean (exact for 2^k shards) */
         float w = (float)((double)(hi - lo) / (double)cfg->batch);
         float vals[LT_DP_VALS] = {(float)l * w, 0};
-        lt_dp_shard_end(st->dp, m, j, w, w, vals);
+        lt_dp_shard_end(st->dp, &m->params, j, w, w, vals);
     }
     float vals[LT_DP_VALS] = {0};
-    if (lt_dp_reduce(st->dp, m, vals) != LT_OK)
+    if (lt_dp_reduce(st->dp, &m->params, vals) != LT_OK)
         return 1;
     *loss = vals[0];
     return 0;
@@ -128,7 +129,7 @@ static int lt_train_step(lt_train_state *st, lt_model *m, const lt_dataset *tr,
                          const lt_train_cfg *cfg, float lr, double *loss)
 {
     if (cfg->dist == LT_DIST_OFF ? lt_train_grad(st, m, tr, 0, cfg->batch, loss)
-                                 : lt_dp_step(st, m, tr, cfg, loss))
+                                 : lt_train_dp_step(st, m, tr, cfg, loss))
         return 1;
     if (cfg->clip > 0 &&
         isnan(lt_clip_grad_norm(m->params.grad, m->params.n_train, cfg->clip))) {
@@ -195,7 +196,8 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     int rc = !st.c || !st.x || !st.y || !st.perm ||
              lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK ||
              (cfg->dist != LT_DIST_OFF &&
-              !(st.dp = lt_dp_new(m, cfg->dist, cfg->shards, cfg->batch)));
+              !(st.dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
+                                  cfg->batch)));
     double t0 = lt_clock_seconds();
     lt_params_zero_grad(&m->params);
     for (int e = 1; e <= cfg->epochs && !rc; e++) {

@@ -388,7 +388,8 @@ static lt_status lt_iterate(lt_model *t, const lt_dataset *train,
     lt_status st = lt_unlearn_state_init(&s, t, train, &cfg->optim,
                                          cfg->batch, arena);
     if (st == LT_OK && cfg->dist != LT_DIST_OFF &&
-        !(s.dp = lt_dp_new(t, cfg->dist, cfg->shards, cfg->batch)))
+        !(s.dp = lt_dp_new(&t->params, cfg->dist, cfg->shards,
+                           cfg->batch)))
         st = lt_last_status();
     for (int e = 1; e <= cfg->epochs && st == LT_OK; e++)
         st = lt_method_epoch(&s, t, train, f, cfg, r, e, rep);

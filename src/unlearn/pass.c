@@ -270,7 +270,7 @@ static lt_status lt_pass_shards(lt_unlearn_state *s, lt_model *m,
         lt_dp_range(s->dp, first + j, b, &q.lo, &q.hi);
         if (rb > 0)
             lt_dp_range(s->dp, first + j, rb, &q.rlo, &q.rhi);
-        lt_dp_shard_begin(s->dp, m, j);
+        lt_dp_shard_begin(s->dp, &m->params, j);
         lt_ctx_reset(s->c);
         double l = 0;
         lt_tensor *o = lt_pass_objective(s, m, d, &q, p, &l);
@@ -280,11 +280,11 @@ static lt_status lt_pass_shards(lt_unlearn_state *s, lt_model *m,
         if (o && isfinite(o->data[0]) && lt_backward(s->c, o) != LT_OK)
             return lt_last_status();
         float vals[LT_DP_VALS] = {(float)l, o ? o->data[0] : 0};
-        lt_dp_shard_end(s->dp, m, j, 1.0f,
+        lt_dp_shard_end(s->dp, &m->params, j, 1.0f,
                         (float)((double)(q.hi - q.lo) / (double)b), vals);
     }
     float vals[LT_DP_VALS] = {0};
-    lt_status st = lt_dp_reduce(s->dp, m, vals);
+    lt_status st = lt_dp_reduce(s->dp, &m->params, vals);
     *loss = vals[0];
     *obj = vals[1];
     return st;
