@@ -122,17 +122,19 @@ say "a failing rank: $(grep -o 'rank [01] failed on row rl (seed [0-9])' \
     e4.txt | head -n 1)"
 
 # ---- 5. a rank killed mid-sweep; --resume --------------------------------
-$MPI $L $B --cache c5 --markdown t5.md > /dev/null 2> e5.txt &
+tag=$$-$(date +%s)
+MPI_CHECK_TAG=$tag $MPI $L $B --cache c5 --markdown t5.md > /dev/null 2> e5.txt &
 job=$!
 n=0 # wait for the first kept runs, then kill rank 1
 while [ "$(ls c5/runs 2>/dev/null | wc -l)" -lt 1 ] && [ $n -lt 600 ]; do
   sleep 0.05; n=$((n + 1))
 done
-victim=""
-for p in $(pgrep -P $job) $(for c in $(pgrep -P $job); do pgrep -P $c; done)
-do
-  tr '\0' '\n' < /proc/$p/environ 2>/dev/null |
-    grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
+victim="" # this job's rank 1: its environment holds the tag and its rank
+for e in /proc/[0-9]*/environ; do
+  env=$({ tr '\0' '\n' < "$e"; } 2>/dev/null) || continue
+  case "$env" in *"MPI_CHECK_TAG=$tag"*) ;; *) continue ;; esac
+  echo "$env" | grep -qx 'OMPI_COMM_WORLD_RANK=1' || continue
+  p=${e#/proc/}; victim=${p%/environ}
 done
 [ -n "$victim" ] || fail "rank 1 not found (the sweep ended before the kill)"
 kill -9 "$victim"
