@@ -10,7 +10,8 @@
 #      one process computing the same 2 shards in turn, with 2 and with 4
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
-#      (salun, ugradsl+) on 2 ranks gives the bits of 1 process, 2 shards;
+#      (salun, ugradsl+) and `lethe lm train` on 2 ranks give the bits of
+#      1 process with 2 shards;
 #   3. `lethe bench classify` on 2 ranks prints the 1-rank table exactly
 #      (every column but RTE, a wall-clock time);
 #   4. a rank that fails (its run file cannot be written) stops the sweep
@@ -95,6 +96,24 @@ for m in salun ugradsl+; do
   [ "$a" = "$b" ] || fail "unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
 done
 say "unlearn (salun, ugradsl+): 2 ranks = 1 process with the same shards"
+# a micro language model on 6 kB of Debian's fortunes (cmake/deps.sh
+# --data installs them)
+for f in /usr/share/games/fortunes/fortunes /usr/share/games/fortunes/art; do
+  [ -f "$f" ] && head -c 6000 "$f" > lm.txt && break
+done
+if [ -s lm.txt ]; then
+  LM="lm train --config micro --text lm.txt --epochs 1 --batch 8 --max-len 64 --vocab 300 --threads 1 --dp ordered"
+  $L $LM --shards 2 --out ls.safetensors > /dev/null 2>&1 ||
+    fail "lethe lm train --shards 2 (1 process)"
+  $MPI $L $LM --out lmm.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe lm train"
+  a=$($L hash ls.safetensors | cut -d' ' -f1)
+  b=$($L hash lmm.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "lm train --dp ordered: 2 ranks $b, 1 process $a"
+  say "lm train: 2 ranks = 1 process with the same shards"
+else
+  say "lm train: skipped (no fortunes text)"
+fi
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"
