@@ -1,15 +1,17 @@
 # Thin wrapper around CMake. `make` builds, `make test` runs the unit tests,
 # `make asan` runs them under AddressSanitizer + UBSan, `make bench` runs
 # the benchmarks side by side with PyTorch, `make demo` runs the main job,
-# `make fuzz` runs every libFuzzer harness FUZZ_SECONDS each (clang).
+# `make fuzz` runs every libFuzzer harness FUZZ_SECONDS each (clang),
+# `make mpi-test` the Open MPI checks (docs/mpi.md).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+MPI_BUILD ?= build-mpi
 FUZZ_SECONDS ?= 10
 JOBS ?= 2
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure test asan fuzz bench demo install golden clean
+.PHONY: all deps configure test asan fuzz mpi mpi-test bench demo install golden clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
@@ -40,6 +42,17 @@ fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Open MPI scale-out (docs/mpi.md): a separate build folder with
+# -DLETHE_MPI=ON; mpi-test runs tests/mpi_check.sh (2 ranks, loopback).
+mpi:
+	@sh cmake/deps.sh --mpi
+	@test -f $(MPI_BUILD)/CMakeCache.txt || cmake -S . -B $(MPI_BUILD) -DLETHE_MPI=ON >/dev/null
+	cmake --build $(MPI_BUILD) -j $(JOBS) --target lethe test_dist -- --no-print-directory -s
+
+mpi-test: mpi
+	@sh cmake/deps.sh --data
+	sh tests/mpi_check.sh $(MPI_BUILD)
+
 bench: all
 	@sh cmake/deps.sh --ref
 	sh bench/run.sh $(BUILD)
@@ -61,4 +74,4 @@ install: all
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MPI_BUILD)

@@ -7,6 +7,7 @@
 #   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
 #   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
 #   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
+#   cmake/deps.sh --mpi    also Open MPI (make mpi, make mpi-test; docs/mpi.md)
 set -e
 pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy"
 for a in "$@"; do
@@ -15,6 +16,7 @@ for a in "$@"; do
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
     --gmsh) pkgs="$pkgs gmsh" ;;
+    --mpi) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
   esac
 done
 missing=""

@@ -133,6 +133,9 @@ if "$LETHE" predict --model "$T/mlp.safetensors" --out "$T/l.npy" >"$T/out" 2>"$
    head -c 128 "$T/l.npy" | grep -q "'shape': (10000, 10)" &&
    [ "$(wc -c <"$T/l.npy")" -eq $((128 + 10000 * 10 * 4)) ]
 then ok "predict .npy"; else bad "predict .npy"; cat "$T/err"; fi
+expect_error "train --dp unknown" "not a data-parallel reduction" \
+  "$LETHE" train --model mlp:784-64-10 --epochs 1 --dp fast --out "$T/dp.safetensors"
+[ -e "$T/dp.safetensors" ] && bad "train --dp left output" || ok "train --dp: no output"
 
 # Unlearning metrics of a checkpoint (the model against itself as Retrain:
 # the Avg. Gap must be exactly 0).

@@ -30,7 +30,7 @@ rank() {
 # Layer of each public header (include/lethe/<name>.h).
 header_layer() {
     case $1 in
-    core.h) echo core ;;
+    core.h | dist.h) echo core ;;
     ops.h) echo ops ;;
     nn.h) echo nn ;;
     optim.h) echo optim ;;

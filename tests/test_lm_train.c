@@ -638,4 +638,46 @@ LT_TEST(qa_scores_and_their_json)
     lt_tofu_free(&s);
 }
 
+/* Data parallel (docs/mpi.md; here one process computing the shards in
+ * turn, as tests/mpi_check.sh runs them on 2 ranks): a step of 4
+ * examples cut into 2 shards equals the single-process step, the token
+ * losses normalised by the whole step's scored tokens; 6 AdamW steps
+ * stay within 1e-5. */
+LT_TEST(data_parallel_shards_equal_one_process)
+{
+    lt_tofu_set s = qa_set();
+    lt_tokenizer *t = tiny_tokenizer(&s);
+    lt_llama *a = tiny_model(t, 5), *b = lt_llama_clone(a);
+    lt_llama *init = lt_llama_clone(a);
+    lt_lm_data d;
+    LT_CHECK(lt_lm_data_qa(t, &s, 64, &d) == LT_OK, "%s", lt_last_error());
+    lt_lm_train_cfg cfg = lt_lm_train_defaults();
+    cfg.optim.lr = 1e-2f;
+    cfg.epochs = 3;
+    cfg.batch = 4;
+    lt_lm_report ra, rb;
+    LT_CHECK(lt_lm_train(a, &d, &cfg, &ra) == LT_OK, "%s", lt_last_error());
+    cfg.dist = LT_DIST_SUM;
+    cfg.shards = 2;
+    LT_CHECK(lt_lm_train(b, &d, &cfg, &rb) == LT_OK, "%s", lt_last_error());
+    int64_t n = a->params.n_train;
+    double moved = 0;
+    for (int64_t i = 0; i < n; i++)
+        moved += fabs(a->params.theta[i] - init->params.theta[i]);
+    LT_CHECK(moved > 1e-2, "training changed the weights (%g)", moved);
+    LT_CHECK(ra.steps == 6 && rb.steps == 6 && ra.tokens == rb.tokens,
+             "steps %lld / %lld, tokens %lld / %lld", (long long)ra.steps,
+             (long long)rb.steps, (long long)ra.tokens, (long long)rb.tokens);
+    LT_CHECK_REL_L2("2 shards vs one batch", b->params.theta,
+                    a->params.theta, n, 1e-5);
+    LT_CHECK(fabs(rb.last_loss - ra.last_loss) <= 1e-5 * ra.last_loss,
+             "last loss %g vs %g", rb.last_loss, ra.last_loss);
+    lt_lm_data_free(&d);
+    lt_llama_free(a);
+    lt_llama_free(b);
+    lt_llama_free(init);
+    lt_tokenizer_free(t);
+    lt_tofu_free(&s);
+}
+
 LT_TEST_MAIN()

@@ -167,6 +167,8 @@ typedef struct {
     bool be_drop_shadow;     /* be: evaluate the K-way weights (the shadow
                                 class dropped; row "be-drop") instead of the
                                 OPTML code's K+1-way model (row "be") */
+    bool resume;             /* reuse the runs already saved in
+                                <cache>/runs (docs/mpi.md) */
     const char *command;     /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;

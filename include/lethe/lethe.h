@@ -5,6 +5,7 @@
 #define LETHE_H
 
 #include "lethe/core.h"
+#include "lethe/dist.h"
 #include "lethe/ops.h"
 #include "lethe/io.h"
 #include "lethe/fileset.h"

@@ -34,6 +34,7 @@
 #ifndef LETHE_LM_H
 #define LETHE_LM_H
 
+#include "lethe/dist.h"
 #include "lethe/fileset.h"
 #include "lethe/llama.h"
 #include "lethe/optim.h"
@@ -145,6 +146,13 @@ typedef struct {
     int group;               /* > 1: length grouping (see below); 0/1 off */
     int32_t pad_id;          /* token written in pad positions (masked) */
     size_t arena_bytes;      /* 0: lt_llama_arena_bytes of one micro-batch */
+    /* Data parallel over MPI ranks (docs/mpi.md): the examples of a step
+     * are cut into `shards` (0: one per rank; a multiple of the ranks),
+     * each run in micro-batches of `batch` on its rank, and the gradients
+     * summed before the step; one process with shards > 1 runs them in
+     * turn. */
+    lt_dist_mode dist;
+    int shards;
     void (*progress)(void *ud, const lt_lm_event *ev);
     void *ud;
 } lt_lm_train_cfg;

@@ -10,6 +10,7 @@
 #ifndef LETHE_METHODS_H
 #define LETHE_METHODS_H
 
+#include "lethe/dist.h"
 #include "lethe/optim.h"
 #include "lethe/unlearn.h"
 
@@ -31,6 +32,8 @@ typedef struct {
     int64_t rperm_n, rpos;
     int batch;
     int64_t steps;        /* optimizer steps taken, all passes together */
+    struct lt_dp *dp;     /* data parallel (lethe/train.h; set by the
+                             caller, freed with the state), else NULL */
 } lt_unlearn_state;
 
 /* Allocate the state for model m on items shaped like d, batches of batch
@@ -195,6 +198,9 @@ typedef struct {
     size_t arena_bytes;   /* 0: sized from the model and batch */
     lt_augment retrain_aug; /* Retrain's augmentation (default none; the
                                CLI uses lethe train's choice) */
+    lt_dist_mode dist;    /* data parallel over MPI ranks (docs/mpi.md):
+                             the passes' steps and Retrain's training */
+    int shards;           /* shards of a batch (0: one per rank) */
     void (*progress)(void *ud, const lt_unlearn_event *ev); /* per pass */
     void *ud;
 } lt_unlearn_cfg;

@@ -7,6 +7,7 @@
 #define LETHE_TRAIN_H
 
 #include "lethe/data.h"
+#include "lethe/dist.h"
 #include "lethe/models.h"
 #include "lethe/optim.h"
 
@@ -31,6 +32,14 @@ typedef struct {
     uint64_t seed;
     lt_augment aug;
     size_t arena_bytes;     /* 0: sized from the model and batch */
+    /* Data parallelism (docs/mpi.md): with dist != LT_DIST_OFF every batch
+     * is cut into `shards` equal parts (0: one per rank; a multiple of the
+     * number of ranks), each rank computes the gradients of its parts and
+     * the ranks combine them (the mean over the whole batch) before every
+     * step. One rank with shards > 1 computes the parts in turn: the same
+     * bits as that many ranks in LT_DIST_ORDERED. */
+    lt_dist_mode dist;
+    int shards;
     void (*progress)(void *ud, const lt_train_event *ev);
     void *ud;
 } lt_train_cfg;
@@ -57,6 +66,40 @@ LT_API lt_status lt_train_save_json(const char *path, const lt_train_record *r);
  * are a few times the batch times the widest layer; the bound is generous
  * and the arena itself reports exhaustion. */
 LT_API size_t lt_arena_bytes_for(const lt_model *m, int batch);
+
+/* ---- data parallelism (docs/mpi.md) --------------------------------------
+ * The reducer behind lt_train_cfg.dist, for any loop that trains the
+ * flat parameters ps of a model (trainable, then buffers: lethe/nn.h): a
+ * step calls, for each of this rank's shards j (lt_dp_local), shard_begin,
+ * forward and backward of the shard's items (lt_dp_range), shard_end; then
+ * lt_dp_reduce leaves in ps the combined gradient, the shards' buffers
+ * (batch-norm running statistics) weighted by bw, and the sums of the
+ * shards' values (e.g. their share of the loss). Every rank then takes the
+ * same step. */
+typedef struct lt_dp lt_dp;
+#define LT_DP_VALS 2
+
+/* A reducer for ps with batches of `batch` items cut into `shards` (0: one
+ * per rank; a multiple of the ranks, at most batch); NULL with LT_ERR_ARG
+ * or LT_ERR_NOMEM set. */
+LT_API lt_dp *lt_dp_new(const lt_params *ps, lt_dist_mode mode, int shards,
+                        int batch);
+LT_API void lt_dp_free(lt_dp *dp);
+/* This rank's shard count; its first shard into *first. */
+LT_API int lt_dp_local(const lt_dp *dp, int *first);
+/* Items [*lo, *hi) of a batch of b that shard s holds (may be empty). */
+LT_API void lt_dp_range(const lt_dp *dp, int s, int64_t b, int64_t *lo,
+                        int64_t *hi);
+/* Before this rank's j-th shard: the buffers of the step's start (recorded
+ * at j == 0), zero gradients. */
+LT_API void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j);
+/* After its backward: gradient times gw, buffers times bw and
+ * vals[0, LT_DP_VALS) into the shard's slot. */
+LT_API void lt_dp_shard_end(lt_dp *dp, const lt_params *ps, int j,
+                            float gw, float bw, const float *vals);
+/* The collective (every rank, once per step): the sums over all shards
+ * into ps's gradient, ps's buffers and vals. */
+LT_API lt_status lt_dp_reduce(lt_dp *dp, lt_params *ps, float *vals);
 
 /* Train m on tr (te may be NULL; else evaluated after every epoch).
  * Returns 0, or non-zero with the error set (NaN loss, arena...). */

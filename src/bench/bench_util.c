@@ -3,6 +3,7 @@
  * list/rate parsers lethe/bench.h shares with the command line.
  */
 #include "bench/bench_util.h"
+#include "lethe/dist.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,9 +36,11 @@ void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt, ...)
     if (!progress)
         return;
     char line[1024];
+    int at = lt_dist_size() > 1 ? /* whose news, under mpirun */
+             snprintf(line, sizeof line, "[rank %d] ", lt_dist_rank()) : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + at, sizeof line - (size_t)at, fmt, ap);
     va_end(ap);
     lt_bench_event ev = {.kind = LT_BENCH_NOTE, .text = line};
     progress(ud, &ev);

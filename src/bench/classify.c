@@ -7,9 +7,13 @@
  * (UA, RA, TA, MIA, Avg. Gap to Retrain, RTE; a run per seed). The metrics
  * of all the models of a seed are computed together, in parallel: the
  * MIA's SVM is single-threaded. lt_bench_worst_case runs the same for a
- * random forget set and for the worst-case set of the same size.
+ * random forget set and for the worst-case set of the same size. Under
+ * mpirun the runs of each seed are spread over the ranks and every run is
+ * kept in <cache>/runs, so --resume skips it (bench_dist.h, docs/mpi.md).
  */
+#include "bench/bench_dist.h"
 #include "bench/bench_util.h"
+#include "lethe/dist.h"
 #include "lethe/io.h"
 #include "lethe/methods.h"
 #include "lethe/metrics.h"
@@ -208,6 +212,9 @@ typedef struct {
     lt_unlearn_metrics m;
     lt_status st;
     char why[200];        /* the metrics' error */
+    bool remote;          /* another rank's run: filled in by lt_cls_share */
+    int owner;            /* the rank that runs it */
+    uint64_t key;         /* its file in <cache>/runs (0: Retrain's cache) */
 } lt_cls_job;
 
 #define LT_CLS_MAX_JOBS 64
@@ -225,12 +232,15 @@ typedef struct {
     lt_cls_job jobs[LT_CLS_MAX_JOBS];
     int n_jobs;
     const char *forget;   /* the forget spec of the table being run */
+    int64_t unit;         /* runs claimed so far (their owners: bench_dist.h) */
+    uint64_t seed, fhash; /* the seed being run, hash of its forget set */
+    char row[96];         /* the run under way (for a failure's message) */
 } lt_cls;
 
 #define NOTE(b, ...) lt_bench_note((b)->c->progress, (b)->c->ud, __VA_ARGS__)
 
 /* The original model: loaded from the cache or trained and saved there. */
-static lt_status lt_cls_original(lt_cls *b)
+static lt_status lt_cls_original_make(lt_cls *b)
 {
     const lt_bench_classify_cfg *o = b->c;
     char key[512];
@@ -274,6 +284,16 @@ static lt_status lt_cls_original(lt_cls *b)
                                               lt_last_error());
 }
 
+/* The original model; under mpirun rank 0 trains it into the cache while
+ * the others wait, then they load it. */
+static lt_status lt_cls_original(lt_cls *b)
+{
+    bool lead = lt_dist_rank() == 0;
+    lt_status st = lt_bench_agree(lead ? lt_cls_original_make(b) : LT_OK,
+                                  "original (training)");
+    return st == LT_OK && !lead ? lt_cls_original_make(b) : st;
+}
+
 /* Queue m's outputs for the metrics of this seed (row label). */
 static lt_status lt_cls_queue(lt_cls *b, const char *label, const char *method,
                               float lr, lt_model *m, double rte)
@@ -287,6 +307,7 @@ static lt_status lt_cls_queue(lt_cls *b, const char *label, const char *method,
     snprintf(j->method, sizeof j->method, "%s", method);
     j->lr = lr;
     j->rte = rte;
+    j->owner = lt_dist_rank();
     j->classes = m ? m->in.classes : b->orig->in.classes;
     if (m) {
         j->ltr = lt_model_logits(m, &b->tr);
@@ -301,14 +322,122 @@ static lt_status lt_cls_queue(lt_cls *b, const char *label, const char *method,
     return LT_OK;
 }
 
-static void lt_cls_free_jobs(lt_cls *b)
+/* Free the queued logits (the metrics are computed). */
+static void lt_cls_free_logits(lt_cls *b)
 {
     for (int i = 0; i < b->n_jobs; i++) {
         free(b->jobs[i].ltr);
         free(b->jobs[i].lte);
         b->jobs[i].ltr = b->jobs[i].lte = NULL;
     }
+}
+
+static void lt_cls_free_jobs(lt_cls *b)
+{
+    lt_cls_free_logits(b);
     b->n_jobs = 0;
+}
+
+/* Claim the next run (row label): true when it is this rank's; else queue
+ * the placeholder its owner fills in (*st: the queue's status). */
+static bool lt_cls_claim(lt_cls *b, const char *label, const char *method,
+                         float lr, lt_status *st)
+{
+    int64_t unit = b->unit++;
+    snprintf(b->row, sizeof b->row, "%s (seed %llu)", label,
+             (unsigned long long)b->seed);
+    if (lt_bench_mine(unit)) {
+        if (lt_dist_size() > 1) /* names the row if this rank is killed */
+            NOTE(b, "  %-16s running (seed %llu)", label,
+                 (unsigned long long)b->seed);
+        return true;
+    }
+    if ((*st = lt_cls_queue(b, label, method, lr, NULL, 0)) == LT_OK) {
+        b->jobs[b->n_jobs - 1].remote = true;
+        b->jobs[b->n_jobs - 1].owner = (int)(unit % lt_dist_size());
+    }
+    return false;
+}
+
+/* The key of run label (at rate lr) for this seed's forget set: every
+ * setting that changes its result, and the commit. */
+static uint64_t lt_cls_run_key(const lt_cls *b, const lt_forget_set *f,
+                               const char *label, float lr)
+{
+    const lt_bench_classify_cfg *o = b->c;
+    char key[1024];
+    snprintf(key, sizeof key, "run|v1|%s|%016llx|%s|%016llx|%llu|%s|%a|%s|"
+             "%s|%d", lt_bench_commit(), (unsigned long long)b->orig_key,
+             f->spec, (unsigned long long)b->fhash,
+             (unsigned long long)b->seed, label, (double)lr,
+             o->optim ? o->optim : "", o->mask ? o->mask : "",
+             (int)o->be_drop_shadow);
+    return lt_bench_fnv(key);
+}
+
+/* With --resume, run key already saved: queue its result; true if so. */
+static bool lt_cls_resumed(lt_cls *b, uint64_t key, lt_status *st)
+{
+    lt_bench_unit u;
+    if (!b->c->resume || !lt_bench_unit_load(b->c->cache, key, &u))
+        return false;
+    NOTE(b, "  %-16s done before (--resume)", u.label);
+    if ((*st = lt_cls_queue(b, u.label, u.method, (float)u.lr, NULL,
+                            u.rte)) == LT_OK) {
+        lt_cls_job *j = &b->jobs[b->n_jobs - 1];
+        j->cached = true;
+        j->key = key;
+        j->m = u.m;
+        snprintf(j->error, sizeof j->error, "%s", u.error);
+    }
+    return true;
+}
+
+/* Save this rank's finished runs of the seed (Retrain: its metrics cache),
+ * so a stopped sweep keeps them. */
+static lt_status lt_cls_keep(lt_cls *b)
+{
+    lt_status st = LT_OK;
+    for (int i = 0; st == LT_OK && i < b->n_jobs; i++) {
+        const lt_cls_job *j = &b->jobs[i];
+        if (j->remote || j->cached || j->st != LT_OK)
+            continue;
+        snprintf(b->row, sizeof b->row, "%s (seed %llu)", j->label,
+                 (unsigned long long)b->seed);
+        if (!j->key) {
+            if (b->retrain_fresh)
+                st = lt_metrics_save(b->retrain_stem, &j->m, j->rte);
+            continue;
+        }
+        lt_bench_unit u = {.lr = j->lr, .rte = j->rte, .m = j->m};
+        snprintf(u.label, sizeof u.label, "%s", j->label);
+        snprintf(u.method, sizeof u.method, "%s", j->method);
+        snprintf(u.error, sizeof u.error, "%s", j->error);
+        st = lt_bench_unit_save(b->c->cache, j->key, &u);
+    }
+    return st;
+}
+
+/* lt_cls_keep when a run failed: the failure's row and message stay. */
+static void lt_cls_keep_after_failure(lt_cls *b)
+{
+    char row[sizeof b->row], msg[512];
+    lt_status st = lt_last_status();
+    snprintf(row, sizeof row, "%s", b->row);
+    snprintf(msg, sizeof msg, "%s", lt_last_error());
+    lt_cls_keep(b);
+    snprintf(b->row, sizeof b->row, "%s", row);
+    lt_set_error(st, "%s", msg);
+}
+
+/* Every rank's runs of the seed to every rank. */
+static lt_status lt_cls_share(lt_cls *b)
+{
+    int owner[LT_CLS_MAX_JOBS];
+    lt_cls_free_logits(b); /* no pointers travel */
+    for (int i = 0; i < b->n_jobs; i++)
+        owner[i] = b->jobs[i].owner;
+    return lt_bench_share(b->jobs, sizeof *b->jobs, b->n_jobs, owner);
 }
 
 /* The metrics of every queued job of forget set f, in parallel. */
@@ -319,6 +448,8 @@ static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
     #pragma omp parallel for schedule(dynamic, 1) num_threads(lt_num_threads())
     for (int i = 0; i < n; i++) {
         lt_cls_job *j = &b->jobs[i];
+        if (j->remote)
+            continue;
         if (!j->cached && !j->error[0]) {
             j->st = lt_unlearn_metrics_from_logits(j->ltr, j->lte,
                                                    j->classes, &b->tr,
@@ -335,11 +466,10 @@ static void lt_cls_metrics(lt_cls *b, const lt_forget_set *f)
     }
 }
 
-/* Metrics of every queued run, then the rows in queue order; job 0 is
- * Retrain, the reference of the gaps. */
-static lt_status lt_cls_flush(lt_cls *b, const lt_forget_set *f)
+/* The rows of every run in queue order (their metrics computed); job 0
+ * is Retrain, the reference of the gaps. */
+static lt_status lt_cls_flush(lt_cls *b)
 {
-    lt_cls_metrics(b, f);
     for (int i = 0; i < b->n_jobs; i++) {
         lt_cls_job *j = &b->jobs[i];
         if (j->st != LT_OK)
@@ -389,6 +519,9 @@ static lt_status lt_cls_retrain(lt_cls *b, const lt_forget_set *f, uint64_t s)
     snprintf(b->retrain_stem, sizeof b->retrain_stem, "%s/retrain-%016llx",
              o->cache, (unsigned long long)lt_bench_fnv(key));
     snprintf(path, sizeof path, "%s.safetensors", b->retrain_stem);
+    lt_status st = LT_OK;
+    if (!lt_cls_claim(b, "retrain", "retrain", NAN, &st))
+        return st;
     lt_unlearn_metrics ref;
     double rte;
     lt_model *m = NULL;
@@ -406,7 +539,7 @@ static lt_status lt_cls_retrain(lt_cls *b, const lt_forget_set *f, uint64_t s)
     cfg.epochs = o->train_epochs;
     cfg.seed = s;
     lt_unlearn_report rep;
-    lt_status st = lt_model_create(b->orig->arch, b->orig->in, &m);
+    st = lt_model_create(b->orig->arch, b->orig->in, &m);
     if (st == LT_OK)
         st = lt_unlearn_run(m, &b->tr, f, &cfg, &rep);
     const char *meta[] = {"lethe.role", "bench retrain", "lethe.key", key};
@@ -451,6 +584,11 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
         snprintf(label, sizeof label, "%s@%g", name, (double)cfg.optim.lr);
     else
         snprintf(label, sizeof label, "%s", name);
+    lt_status st = LT_OK;
+    uint64_t key = lt_cls_run_key(b, f, label, cfg.optim.lr);
+    if (!lt_cls_claim(b, label, lt_method_name(k), cfg.optim.lr, &st) ||
+        lt_cls_resumed(b, key, &st))
+        return st;
     memcpy(b->work->params.theta, b->orig->params.theta,
            (size_t)b->orig->params.n_total * sizeof(float));
     lt_unlearn_report rep;
@@ -459,17 +597,20 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
         snprintf(err, sizeof err, "seed %llu: %s", (unsigned long long)s,
                  lt_last_error());
         NOTE(b, "  %-16s failed: %s", label, err);
-        lt_status st = lt_cls_queue(b, label, lt_method_name(k),
-                                    cfg.optim.lr, NULL, rep.seconds);
-        if (st == LT_OK) /* a diverged method is a result, not a crash */
+        st = lt_cls_queue(b, label, lt_method_name(k), cfg.optim.lr, NULL,
+                          rep.seconds);
+        if (st == LT_OK) { /* a diverged method is a result, not a crash */
             snprintf(b->jobs[b->n_jobs - 1].error, 160, "%s", err);
+            b->jobs[b->n_jobs - 1].key = key;
+        }
         return st;
     }
     NOTE(b, "  %-16s ran in %.2f s", label, rep.seconds);
     /* BE: the K+1-way model as the OPTML code evaluates it, unless asked */
-    lt_status st = lt_cls_queue(b, label, name, cfg.optim.lr,
-                                rep.be_model ? rep.be_model : b->work,
-                                rep.seconds);
+    st = lt_cls_queue(b, label, name, cfg.optim.lr,
+                      rep.be_model ? rep.be_model : b->work, rep.seconds);
+    if (st == LT_OK)
+        b->jobs[b->n_jobs - 1].key = key;
     lt_model_free(rep.be_model);
     return st;
 }
@@ -479,8 +620,12 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
 static lt_status lt_cls_runs(lt_cls *b, const lt_forget_set *f, uint64_t s)
 {
     lt_status st = lt_cls_retrain(b, f, s);
-    if (st == LT_OK)
-        st = lt_cls_queue(b, "original", "original", NAN, b->orig, 0);
+    uint64_t key = lt_cls_run_key(b, f, "original", NAN);
+    if (st == LT_OK && lt_cls_claim(b, "original", "original", NAN, &st) &&
+        !lt_cls_resumed(b, key, &st) &&
+        (st = lt_cls_queue(b, "original", "original", NAN, b->orig, 0)) ==
+        LT_OK)
+        b->jobs[b->n_jobs - 1].key = key;
     for (int i = 0; st == LT_OK && i < b->nk; i++) {
         const char *name = lt_method_name(b->ks[i]);
         float v[16];
@@ -506,14 +651,23 @@ static lt_status lt_cls_seed(lt_cls *b, uint64_t s)
     NOTE(b, "seed %llu: forget %s (%lld of %lld)", (unsigned long long)s,
          f.spec, (long long)f.n_forget, (long long)f.n);
     b->retrain_fresh = false;
+    b->seed = s;
+    b->fhash = lt_bench_fnv_bytes(LT_FNV_INIT, f.forget,
+                                  (size_t)f.n_forget * sizeof *f.forget);
     lt_status st = lt_cls_runs(b, &f, s);
-    if (st == LT_OK) {
-        NOTE(b, "  metrics of %d models (MIA: libsvm, %d in parallel)",
-             b->n_jobs, lt_num_threads());
-        st = lt_cls_flush(b, &f);
-    }
-    if (st == LT_OK && b->retrain_fresh)
-        st = lt_metrics_save(b->retrain_stem, &b->jobs[0].m, b->jobs[0].rte);
+    NOTE(b, "  metrics of %d models (MIA: libsvm, %d in parallel)",
+         b->n_jobs, lt_num_threads());
+    lt_cls_metrics(b, &f);
+    if (st == LT_OK)
+        st = lt_cls_keep(b);
+    else /* the runs that finished before the failure are kept */
+        lt_cls_keep_after_failure(b);
+    /* every rank's runs of the seed, or the first failure, to all */
+    st = lt_bench_agree(st, b->row);
+    if (st == LT_OK)
+        st = lt_cls_share(b);
+    if (st == LT_OK)
+        st = lt_cls_flush(b);
     lt_cls_free_jobs(b);
     lt_forget_set_free(&f);
     return st;
@@ -717,7 +871,10 @@ lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
                  c->model, c->forget, c->seeds, c->seeds > 1 ? "s" : "");
         st = lt_cls_settings(b, out);
     }
-    if (st == LT_OK)
+    if (st == LT_OK) /* under mpirun: rank 0 selects, the others load */
+        st = lt_bench_agree(lt_dist_rank() == 0 ? lt_wc_select(b, path,
+                            sizeof path) : LT_OK, "worst-case selection");
+    if (st == LT_OK && lt_dist_rank() != 0)
         st = lt_wc_select(b, path, sizeof path);
     if (st == LT_OK)
         st = lt_cls_table(b, out, "random forget set");

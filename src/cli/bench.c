@@ -24,8 +24,8 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
 {
     int rc = st == LT_OK ? 0 : cli_fail(cmd, NULL);
     cli_bar_end();
-    bool rows = false;
-    for (int i = 0; i < r->n_tables; i++)
+    bool rows = false; /* under mpirun rank 0 prints and writes */
+    for (int i = 0; i < r->n_tables && lt_dist_rank() == 0; i++)
         rows |= r->tables[i].n_rows > 0;
     if (rows) { /* a partial table is still worth keeping */
         printf("\n");
@@ -87,6 +87,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--train-lr", CLI_OPT_FLOAT, &c.train_lr, "their base lr, cosine", 1e-9, 100},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting (mlp:784-32-10, 1 epoch, 1 seed, ft,ga,salun)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the runs kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
     const char *usage = worst ?

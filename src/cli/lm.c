@@ -35,7 +35,7 @@ static const char *cli_lm_usage =
 
 typedef struct {
     lt_lm_train_cfg c;
-    const char *config, *tok, *data, *text, *out, *init;
+    const char *config, *tok, *data, *text, *out, *init, *dp;
     int warmup, vocab, max_len;
 } cli_lm_train_opts;
 
@@ -67,6 +67,8 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
         {"--max-len", CLI_OPT_INT, &o->max_len, "text window / QA cut (model context)", 2, 1e7},
         {"--vocab", CLI_OPT_INT, &o->vocab, "vocab of a tokenizer trained here", 257, 1 << 22},
         {"--seed", CLI_OPT_U64, &c->seed, "init and order seed", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every step's examples (a multiple of the ranks; default one per rank)", 0, 65536},
     };
     int rc = cli_args_parse("lm train", "usage: lethe lm train --config "
                            "micro|tiny|small|config.json --data QA.json|--text FILE "
@@ -79,6 +81,12 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
         rc = 2;
     }
     c->warmup = o->warmup;
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        rc = cli_bad("lm train", "--dp");
+    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        rc = cli_usage("lm train", "--dp off under mpirun: every rank would "
+                       "train the same model");
     return rc;
 }
 
@@ -136,22 +144,28 @@ static int cli_lm_train_run(const cli_lm_train_opts *o, lt_llama *m,
                            const lt_lm_data *d, const lt_tokenizer *t)
 {
     lt_lm_train_cfg cfg = o->c;
+    bool lead = lt_dist_rank() == 0; /* under mpirun: reports and saves */
     cfg.pad_id = lt_lm_pad_id(t);
-    cfg.progress = cli_lm_train_progress;
+    cfg.progress = lead ? cli_lm_train_progress : NULL;
     if (!o->init)
         lt_llama_init(m, cfg.seed);
-    fprintf(stderr, "lethe lm train: %s model, %.2fM parameters, %lld examples "
-            "(%lld tokens, longest %lld), %lld steps, %d threads\n", o->config,
-            (double)m->params.n_train / 1e6, (long long)d->n,
-            (long long)d->n_tokens, (long long)d->max_len,
-            (long long)(cfg.epochs * lt_lm_steps_per_epoch(&cfg, d->n)),
-            lt_num_threads());
+    if (lead)
+        fprintf(stderr, "lethe lm train: %s model, %.2fM parameters, %lld "
+                "examples (%lld tokens, longest %lld), %lld steps, %d "
+                "threads, %d rank%s\n", o->config,
+                (double)m->params.n_train / 1e6, (long long)d->n,
+                (long long)d->n_tokens, (long long)d->max_len,
+                (long long)(cfg.epochs * lt_lm_steps_per_epoch(&cfg, d->n)),
+                lt_num_threads(), lt_dist_size(),
+                lt_dist_size() > 1 ? "s" : "");
     lt_lm_report rep;
     lt_status s = lt_lm_train(m, d, &cfg, &rep);
     cli_bar_end();
     char tok_path[4200];
     if (s != LT_OK)
         return cli_fail("lm train", NULL);
+    if (!lead)
+        return 0;
     /* model and tokenizer: both renamed, or neither */
     if (cli_outputs_begin("lm train") ||
         cli_outputs_end("lm train",

@@ -80,9 +80,20 @@ int main(int argc, char **argv)
         printf("lethe %s\n", LETHE_VERSION);
         return 0;
     }
+    /* under mpirun: join the ranks (docs/mpi.md); else a group of one */
+    if (lt_dist_init(&argc, &argv) != LT_OK) {
+        fprintf(stderr, "lethe: %s\n", lt_last_error());
+        return 1;
+    }
     for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
-        if (!strcmp(argv[1], cli_commands[i].name))
-            return cli_commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cli_commands[i].name)) {
+            int rc = cli_commands[i].run(argc - 1, argv + 1);
+            if (rc && lt_dist_size() > 1) /* other ranks may be waiting */
+                lt_dist_abort(rc);
+            lt_dist_finalize();
+            return rc;
+        }
+    lt_dist_finalize();
     fprintf(stderr, "lethe: unknown command '%s'\n", argv[1]);
     cli_usage(stderr);
     return 2;

@@ -3,7 +3,8 @@
  * it as a self-describing safetensors checkpoint (architecture, input
  * shape, data, seed, command line, commit and test accuracy in the
  * metadata; nothing that changes from run to run, so the same command
- * gives the same bytes). Timings go to --json.
+ * gives the same bytes). Timings go to --json. Under mpirun the training
+ * is data-parallel (--dp, docs/mpi.md) and rank 0 alone reports and saves.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -14,8 +15,8 @@
 #include <string.h>
 
 typedef struct {
-    const char *model, *data, *out, *optim, *sched, *augment, *json;
-    int epochs, batch, warmup;
+    const char *model, *data, *out, *optim, *sched, *augment, *json, *dp;
+    int epochs, batch, warmup, shards;
     float lr, wd, momentum, clip;
     uint64_t seed;
 } cli_train_opts;
@@ -65,6 +66,8 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
         {"--clip", CLI_OPT_FLOAT, &o->clip, "clip the gradient norm (0: off)", 0, 1e9},
         {"--augment", CLI_OPT_STR, &o->augment, "auto|none|crop|crop+flip", 0, 0},
         {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun)", 0, 0},
+        {"--shards", CLI_OPT_INT, &o->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 65536},
     };
     int rc = cli_args_parse("train", cli_train_usage, opts,
                            CLI_NOPTS(opts), argc, argv);
@@ -87,6 +90,13 @@ static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
     cfg->batch = o->batch;
     cfg->clip = o->clip;
     cfg->seed = o->seed;
+    cfg->dist = lt_dist_size() > 1 || o->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    cfg->shards = o->shards;
+    if (o->dp && lt_dist_mode_parse(o->dp, &cfg->dist) != LT_OK)
+        return cli_bad("train", "--dp");
+    if (cfg->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        return cli_usage("train", "--dp off under mpirun: every rank would "
+                         "train the same model");
     if (lt_schedule_parse(o->sched, o->lr, o->warmup, &cfg->sched) != LT_OK)
         return cli_bad("train", "--schedule");
     if (lt_augment_parse(o->augment, tr, &cfg->aug) != LT_OK)
@@ -121,20 +131,24 @@ int cli_train(int argc, char **argv)
         rc = 2;
     }
     lt_train_report rep = {0};
+    bool lead = lt_dist_rank() == 0; /* reports and saves */
     if (!rc) {
         lt_model_init(m, o.seed);
-        fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), %d "
-                "epochs, %s, %d threads\n", o.model, tr.name, (long long)tr.n,
-                (long long)te.n, o.epochs, o.optim, lt_num_threads());
+        if (lead)
+            fprintf(stderr, "lethe train: %s on %s (%lld train, %lld test), "
+                    "%d epochs, %s, %d threads, %d rank%s\n", o.model,
+                    tr.name, (long long)tr.n, (long long)te.n, o.epochs,
+                    o.optim, lt_num_threads(), lt_dist_size(),
+                    lt_dist_size() > 1 ? "s" : "");
         double t0 = lt_clock_seconds();
-        cfg.progress = cli_train_progress;
+        cfg.progress = lead ? cli_train_progress : NULL;
         cfg.ud = &t0;
         rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);
         cli_bar_end();
         if (rc)
             rc = cli_fail("train", NULL);
     }
-    if (!rc && !(rc = cli_outputs_begin("train"))) { /* both, or none */
+    if (!rc && lead && !(rc = cli_outputs_begin("train"))) { /* both, or none */
         char cmd[2048], acc[32], seed[32];
         cli_join_args(argc, argv, cmd, sizeof cmd);
         snprintf(acc, sizeof acc, "%.4f", rep.test_acc);

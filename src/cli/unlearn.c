@@ -3,7 +3,9 @@
  * set, run an unlearning method (any of lt_method_names(); any mask, any
  * optimizer), time it (RTE), save the result with its settings in the
  * metadata and the forget indices beside it, and print UA, RA, TA and MIA
- * (also as JSON with --json).
+ * (also as JSON with --json). Under mpirun the method's passes (and
+ * Retrain) are data-parallel (--dp, docs/mpi.md); rank 0 alone reports
+ * and saves.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -17,7 +19,7 @@
 typedef struct {
     lt_unlearn_cfg cfg;
     const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
-    const char *json;
+    const char *json, *dp;
     char mask_buf[64];
     float prox_ratio;
 } cli_unlearn_opts;
@@ -81,6 +83,8 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
         {"--json", CLI_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
         {"--augment", CLI_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
         {"--seed", CLI_OPT_U64, &c->seed, "forget set, shuffles, labels, random mask", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 65536},
     };
     int rc = cli_args_parse("unlearn", cli_unlearn_usage, opts,
                            CLI_NOPTS(opts), argc, argv);
@@ -96,6 +100,12 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
                      LT_OK) || lt_mask_parse(o->mask, &c->mask) != LT_OK))
         rc = cli_bad("unlearn", bad_method ? "--method" : bad_optim ?
                      "--optim" : "--mask");
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        rc = cli_bad("unlearn", "--dp");
+    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        rc = cli_usage("unlearn", "--dp off under mpirun: every rank would "
+                       "run the same method");
     return rc;
 }
 
@@ -153,20 +163,28 @@ static int cli_unlearn_go(cli_unlearn_opts *o, int argc, char **argv,
     if (!rc && lt_forget_select(o->forget, tr, cfg->seed, &f) != LT_OK)
         rc = cli_bad("unlearn", "--forget");
     lt_unlearn_report rep = {0};
+    bool lead = lt_dist_rank() == 0; /* reports and saves */
     if (!rc) {
         char mask[64];
         lt_mask_format(&cfg->mask, mask, sizeof mask);
-        fprintf(stderr, "lethe unlearn: %s on %s, forget %s (%lld of %lld), "
-                "mask %s, %s lr %g, %d epochs, batch %d, %d threads\n",
-                lt_method_name(cfg->method), o->model, f.spec,
-                (long long)f.n_forget, (long long)f.n, mask, o->optim,
-                (double)cfg->optim.lr, cfg->epochs, cfg->batch,
-                lt_num_threads());
+        if (lead)
+            fprintf(stderr, "lethe unlearn: %s on %s, forget %s (%lld of "
+                    "%lld), mask %s, %s lr %g, %d epochs, batch %d, %d "
+                    "threads, %d rank%s\n", lt_method_name(cfg->method),
+                    o->model, f.spec, (long long)f.n_forget, (long long)f.n,
+                    mask, o->optim, (double)cfg->optim.lr, cfg->epochs,
+                    cfg->batch, lt_num_threads(), lt_dist_size(),
+                    lt_dist_size() > 1 ? "s" : "");
         double t0 = lt_clock_seconds();
-        cfg->progress = cli_unlearn_progress;
+        cfg->progress = lead ? cli_unlearn_progress : NULL;
         cfg->ud = &t0;
         if (lt_unlearn_run(m, tr, &f, cfg, &rep) != LT_OK)
             rc = cli_fail("unlearn", NULL);
+    }
+    if (!rc && !lead) { /* rank 0 evaluates and writes */
+        lt_model_free(rep.be_model);
+        lt_forget_set_free(&f);
+        return 0;
     }
     if (!rc)
         rc = cli_unlearn_save(o, argc, argv, m, tr, &f, &rep);

@@ -2,10 +2,12 @@
  * lm_train.c - the language model's training loop (AdamW + warm-up/cosine,
  * gradient accumulation, clipping, NaN stop), batched answer scoring and
  * greedy answers. The data pipeline is lm_data.c; see lethe/lm.h for the
- * conventions.
+ * conventions. With cfg->dist set a step's examples are cut into shards
+ * computed on the MPI ranks (lt_dp, lethe/train.h; docs/mpi.md).
  */
 #include "lethe/lm.h"
 #include "lethe/data.h"
+#include "lethe/train.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -56,6 +58,7 @@ typedef struct {
     int64_t *perm;
     int64_t step, total, tokens;
     double t0;
+    lt_dp *dp;           /* data parallel (cfg->dist), else NULL */
 } lm_state;
 
 /* Forward + backward of one micro-batch; its NLL sum is scaled by scale. */
@@ -83,6 +86,37 @@ static lt_status lm_micro(lm_state *st, lt_llama *m, const lt_lm_data *d,
     return lt_backward(st->c, lt_affine(st->c, sum, scale, 0.0f));
 }
 
+/* The gradient of examples perm[0..n) (token losses times scale) from
+ * this rank's shards of them, summed over the ranks into m's gradient;
+ * their NLL sum into *nll. */
+static lt_status lm_dp_grad(lm_state *st, lt_llama *m, const lt_lm_data *d,
+                            const lt_lm_train_cfg *cfg, const int64_t *perm,
+                            int64_t n, float scale, double *nll)
+{
+    int first, count = lt_dp_local(st->dp, &first);
+    int64_t tokens = st->tokens;
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi, t0 = st->tokens;
+        double part = 0;
+        lt_dp_range(st->dp, first + j, n, &lo, &hi);
+        lt_dp_shard_begin(st->dp, &m->params, j);
+        for (int64_t i = lo; i < hi; i += cfg->batch) {
+            int64_t b = hi - i < cfg->batch ? hi - i : cfg->batch;
+            lt_status s = lm_micro(st, m, d, cfg, perm + i, b, scale, &part);
+            if (s != LT_OK)
+                return s;
+        }
+        float vals[LT_DP_VALS] = {(float)part, (float)(st->tokens - t0)};
+        lt_dp_shard_end(st->dp, &m->params, j, 1.0f,
+                        (float)((double)(hi - lo) / (double)n), vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status s = lt_dp_reduce(st->dp, &m->params, vals);
+    *nll = vals[0];
+    st->tokens = tokens + (int64_t)vals[1];
+    return s;
+}
+
 /* One optimizer step over examples perm[0..n). */
 static lt_status lm_step(lm_state *st, lt_llama *m, const lt_lm_data *d,
                          const lt_lm_train_cfg *cfg, const int64_t *perm,
@@ -94,9 +128,14 @@ static lt_status lm_step(lm_state *st, lt_llama *m, const lt_lm_data *d,
     float scale = 1.0f / (float)(scored > 0 ? scored : 1);
     double nll = 0;
     lt_params_zero_grad(&m->params);
-    for (int64_t i = 0; i < n; i += cfg->batch) {
+    for (int64_t i = 0; !st->dp && i < n; i += cfg->batch) {
         int64_t b = n - i < cfg->batch ? n - i : cfg->batch;
         lt_status s = lm_micro(st, m, d, cfg, perm + i, b, scale, &nll);
+        if (s != LT_OK)
+            return s;
+    }
+    if (st->dp) {
+        lt_status s = lm_dp_grad(st, m, d, cfg, perm, n, scale, &nll);
         if (s != LT_OK)
             return s;
     }
@@ -252,6 +291,10 @@ lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
         s = lt_set_error(LT_ERR_NOMEM, "lm train: out of memory");
     if (s == LT_OK)
         s = lt_optim_init(&st.opt, &cfg->optim, m->params.n_train);
+    if (s == LT_OK && cfg->dist != LT_DIST_OFF &&
+        !(st.dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
+                            cfg->batch * cfg->accum)))
+        s = lt_last_status();
     st.t0 = lt_clock_seconds();
     for (int e = 1; e <= cfg->epochs && s == LT_OK && st.step < st.total; e++)
         s = lm_epoch(&st, m, d, cfg, e, rep);
@@ -263,6 +306,7 @@ lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
     rep->arena_peak = st.c ? lt_ctx_peak(st.c) : 0;
     lt_params_zero_grad(&m->params);
     lt_optim_free(&st.opt);
+    lt_dp_free(st.dp);
     lt_ctx_free(st.c);
     free(st.ids);
     free(st.labels);

@@ -2,7 +2,11 @@
  * trainer.c - the supervised training loop of the classifiers (shuffled
  * minibatches, augmentation, cross-entropy, backward, optional clipping, an
  * optimizer step under a learning-rate schedule) and evaluation, and the
- * JSON record of a training run (lt_train_save_json).
+ * JSON record of a training run (lt_train_save_json). With cfg->dist set
+ * the loop is data-parallel (docs/mpi.md): every rank builds the same
+ * batch, computes the gradients of its shards of it, and the ranks combine
+ * gradients, batch-norm running statistics and loss in one collective
+ * before the (identical) optimizer step on every rank.
  */
 #include "lethe/io.h"
 #include "lethe/train.h"
@@ -74,20 +78,59 @@ typedef struct {
     float *x;
     int32_t *y;
     int64_t *perm;
+    lt_dp *dp;           /* data parallel (cfg->dist), else NULL */
 } lt_train_state;
+
+/* Forward and backward of items [lo, hi) of the batch in st->x / st->y,
+ * the mean loss over them into *loss (gradients accumulate). */
+static int lt_train_grad(lt_train_state *st, lt_model *m, const lt_dataset *tr,
+                         int64_t lo, int64_t hi, double *loss)
+{
+    int64_t item = (int64_t)tr->c * tr->h * tr->w;
+    lt_ctx_reset(st->c);
+    int64_t shape[4] = {hi - lo, tr->c, tr->h, tr->w};
+    lt_tensor *x = lt_from_data(st->c, 4, shape, st->x + lo * item);
+    lt_tensor *l = lt_cross_entropy(st->c, lt_model_forward(st->c, m, x, true),
+                                    st->y + lo, LT_REDUCE_MEAN);
+    if (!l || lt_backward(st->c, l) != LT_OK)
+        return 1;
+    *loss = l->data[0];
+    return 0;
+}
+
+/* The gradient of the whole batch on every rank (data parallel): this
+ * rank's shards, each's mean loss weighted by its share of the batch,
+ * then the collective. */
+static int lt_train_dp_step(lt_train_state *st, lt_model *m,
+                            const lt_dataset *tr, const lt_train_cfg *cfg,
+                            double *loss)
+{
+    int first, count = lt_dp_local(st->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        double l;
+        lt_dp_range(st->dp, first + j, cfg->batch, &lo, &hi);
+        lt_dp_shard_begin(st->dp, &m->params, j);
+        if (lt_train_grad(st, m, tr, lo, hi, &l))
+            return 1;
+        /* the shard's share of the batch mean (exact for 2^k shards) */
+        float w = (float)((double)(hi - lo) / (double)cfg->batch);
+        float vals[LT_DP_VALS] = {(float)l * w, 0};
+        lt_dp_shard_end(st->dp, &m->params, j, w, w, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    if (lt_dp_reduce(st->dp, &m->params, vals) != LT_OK)
+        return 1;
+    *loss = vals[0];
+    return 0;
+}
 
 static int lt_train_step(lt_train_state *st, lt_model *m, const lt_dataset *tr,
                          const lt_train_cfg *cfg, float lr, double *loss)
 {
-    int b = cfg->batch;
-    lt_ctx_reset(st->c);
-    lt_tensor *x = lt_from_data(st->c, 4, (int64_t[]){b, tr->c, tr->h, tr->w},
-                                st->x);
-    lt_tensor *l = lt_cross_entropy(st->c, lt_model_forward(st->c, m, x, true),
-                                    st->y, LT_REDUCE_MEAN);
-    if (!l || lt_backward(st->c, l) != LT_OK)
+    if (cfg->dist == LT_DIST_OFF ? lt_train_grad(st, m, tr, 0, cfg->batch, loss)
+                                 : lt_train_dp_step(st, m, tr, cfg, loss))
         return 1;
-    *loss = l->data[0];
     if (cfg->clip > 0 &&
         isnan(lt_clip_grad_norm(m->params.grad, m->params.n_train, cfg->clip))) {
         lt_set_error(LT_ERR_NAN, "gradient norm is not finite");
@@ -151,7 +194,10 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     st.y = malloc((size_t)cfg->batch * sizeof(int32_t));
     st.perm = malloc((size_t)tr->n * sizeof(int64_t));
     int rc = !st.c || !st.x || !st.y || !st.perm ||
-             lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK;
+             lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK ||
+             (cfg->dist != LT_DIST_OFF &&
+              !(st.dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
+                                  cfg->batch)));
     double t0 = lt_clock_seconds();
     lt_params_zero_grad(&m->params);
     for (int e = 1; e <= cfg->epochs && !rc; e++) {
@@ -168,6 +214,7 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     rep->seconds = lt_clock_seconds() - t0;
     rep->arena_peak = st.c ? lt_ctx_peak(st.c) : 0;
     lt_optim_free(&st.opt);
+    lt_dp_free(st.dp);
     lt_ctx_free(st.c);
     free(st.x);
     free(st.y);

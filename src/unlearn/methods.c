@@ -354,6 +354,8 @@ static lt_status lt_retrain(lt_model *m, const lt_dataset *train,
     t.seed = cfg->seed;
     t.aug = cfg->retrain_aug;
     t.arena_bytes = cfg->arena_bytes;
+    t.dist = cfg->dist;
+    t.shards = cfg->shards;
     lt_model_init(m, cfg->seed);
     lt_train_report tr;
     int rc = lt_train_classifier(m, &sub, NULL, &t, &tr);
@@ -385,6 +387,10 @@ static lt_status lt_iterate(lt_model *t, const lt_dataset *train,
         arena = 2 * lt_arena_bytes_for(t, cfg->batch);
     lt_status st = lt_unlearn_state_init(&s, t, train, &cfg->optim,
                                          cfg->batch, arena);
+    if (st == LT_OK && cfg->dist != LT_DIST_OFF &&
+        !(s.dp = lt_dp_new(&t->params, cfg->dist, cfg->shards,
+                           cfg->batch)))
+        st = lt_last_status();
     for (int e = 1; e <= cfg->epochs && st == LT_OK; e++)
         st = lt_method_epoch(&s, t, train, f, cfg, r, e, rep);
     rep->steps = s.steps;

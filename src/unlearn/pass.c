@@ -3,7 +3,10 @@
  * items, the building block of every iterative unlearning method: the
  * targets (true, random, FGSM-boundary or a fixed class, optionally label
  * smoothed), the signed cross-entropy, an optional l1 term and joint retain
- * term, the soft-mask gradient scale, and the divergence checks.
+ * term, the soft-mask gradient scale, and the divergence checks. With a
+ * data-parallel reducer in the state (s->dp) every batch's objective is
+ * computed shard by shard on the ranks and combined before the step
+ * (lethe/train.h, docs/mpi.md).
  */
 #include "lethe/methods.h"
 #include "lethe/train.h"
@@ -46,6 +49,7 @@ lt_status lt_unlearn_state_init(lt_unlearn_state *s, const lt_model *m,
 void lt_unlearn_state_free(lt_unlearn_state *s)
 {
     lt_optim_free(&s->opt);
+    lt_dp_free(s->dp);
     lt_ctx_free(s->c);
     free(s->x);
     free(s->x2);
@@ -211,27 +215,79 @@ static lt_status lt_next_retain(lt_unlearn_state *s, const lt_dataset *d,
     return LT_OK;
 }
 
-/* The objective of one batch: sign * CE(batch) [+ w * CE(retain batch)]. */
+/* The part of a batch (and of its retain batch) one objective covers:
+ * items [lo, hi) of the b in s->x, [rlo, rhi) of the rb in s->x2. */
+typedef struct {
+    int64_t lo, hi, b, rlo, rhi, rb;
+} lt_pass_part;
+
+/* The objective of a part: sign * CE(items) [+ w * CE(retain items)],
+ * each mean scaled by the part's share of its batch (1 for a whole batch);
+ * NULL with the error set, or with none for an empty part. */
 static lt_tensor *lt_pass_objective(lt_unlearn_state *s, lt_model *m,
-                                    const lt_dataset *d, int64_t b,
+                                    const lt_dataset *d, const lt_pass_part *q,
                                     const lt_pass_spec *p, double *loss)
 {
-    lt_tensor *l = lt_pass_ce(s->c, m, d, s->x, s->y, b, p->smooth);
-    if (!l)
-        return NULL;
-    *loss = l->data[0];
-    lt_tensor *obj = p->sign == 1.0f ? l : lt_affine(s->c, l, p->sign, 0.0f);
-    if (!obj || p->n_retain < 1)
+    int64_t item = (int64_t)d->c * d->h * d->w, nf = q->hi - q->lo,
+            nr = q->rhi - q->rlo;
+    float fs = (float)((double)nf / (double)q->b),
+          rs = nr ? (float)((double)nr / (double)q->rb) : 0;
+    lt_tensor *obj = NULL;
+    *loss = 0;
+    if (nf > 0) {
+        lt_tensor *l = lt_pass_ce(s->c, m, d, s->x + q->lo * item,
+                                  s->y + q->lo, nf, p->smooth);
+        if (!l)
+            return NULL;
+        *loss = l->data[0] * fs;
+        obj = p->sign * fs == 1.0f ? l
+              : lt_affine(s->c, l, p->sign * fs, 0.0f);
+        if (!obj)
+            return NULL;
+    }
+    if (nr < 1)
         return obj;
-    int64_t rb = b < p->n_retain ? b : p->n_retain;
-    if (lt_next_retain(s, d, rb, p) != LT_OK)
-        return NULL;
-    lt_tensor *r = lt_pass_ce(s->c, m, d, s->x2, s->y2, rb, 0);
+    lt_tensor *r = lt_pass_ce(s->c, m, d, s->x2 + q->rlo * item,
+                              s->y2 + q->rlo, nr, 0);
     if (!r)
         return NULL;
     if (!isfinite(r->data[0]))
         *loss = r->data[0];
-    return lt_add(s->c, obj, lt_affine(s->c, r, p->retain_weight, 0.0f));
+    r = lt_affine(s->c, r, p->retain_weight * rs, 0.0f);
+    return obj && r ? lt_add(s->c, obj, r) : r;
+}
+
+/* The objective of this rank's shards of the batch, combined over the
+ * ranks: gradient in m, *loss and *obj the whole batch's (data parallel). */
+static lt_status lt_pass_shards(lt_unlearn_state *s, lt_model *m,
+                                const lt_dataset *d, int64_t b, int64_t rb,
+                                const lt_pass_spec *p, double *loss,
+                                double *obj)
+{
+    int first, count = lt_dp_local(s->dp, &first);
+    for (int j = 0; j < count; j++) {
+        lt_pass_part q = {0, 0, b, 0, 0, rb};
+        lt_dp_range(s->dp, first + j, b, &q.lo, &q.hi);
+        if (rb > 0)
+            lt_dp_range(s->dp, first + j, rb, &q.rlo, &q.rhi);
+        lt_dp_shard_begin(s->dp, &m->params, j);
+        lt_ctx_reset(s->c);
+        double l = 0;
+        lt_tensor *o = lt_pass_objective(s, m, d, &q, p, &l);
+        if (!o && (q.hi > q.lo || q.rhi > q.rlo)) /* else: empty shard */
+            return lt_last_status();
+        /* a non-finite value travels in the sum to every rank */
+        if (o && isfinite(o->data[0]) && lt_backward(s->c, o) != LT_OK)
+            return lt_last_status();
+        float vals[LT_DP_VALS] = {(float)l, o ? o->data[0] : 0};
+        lt_dp_shard_end(s->dp, &m->params, j, 1.0f,
+                        (float)((double)(q.hi - q.lo) / (double)b), vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status st = lt_dp_reduce(s->dp, &m->params, vals);
+    *loss = vals[0];
+    *obj = vals[1];
+    return st;
 }
 
 /* The l1 subgradient and the soft-mask scale, added to / applied on g. */
@@ -261,14 +317,26 @@ static lt_status lt_pass_step(lt_unlearn_state *s, lt_model *m,
     for (int64_t j = 0; p->item_label && j < b; j++)
         if (p->item_label[items[j]] >= 0)
             s->y[j] = p->item_label[items[j]];
-    lt_ctx_reset(s->c);
-    lt_tensor *obj = lt_pass_objective(s, m, d, b, p, loss);
-    if (!obj)
-        return lt_last_status();
-    if (!isfinite(*loss) || !isfinite(obj->data[0]))
-        return lt_nan_loss(s, isfinite(*loss) ? obj->data[0] : *loss);
-    if (lt_backward(s->c, obj) != LT_OK)
-        return lt_last_status();
+    int64_t rb = p->n_retain < 1 ? 0 : b < p->n_retain ? b : p->n_retain;
+    if (rb > 0 && (st = lt_next_retain(s, d, rb, p)) != LT_OK)
+        return st;
+    if (s->dp) {
+        double o = 0;
+        if ((st = lt_pass_shards(s, m, d, b, rb, p, loss, &o)) != LT_OK)
+            return st;
+        if (!isfinite(*loss) || !isfinite(o))
+            return lt_nan_loss(s, isfinite(*loss) ? o : *loss);
+    } else {
+        lt_ctx_reset(s->c);
+        lt_pass_part q = {0, b, b, 0, rb, rb};
+        lt_tensor *obj = lt_pass_objective(s, m, d, &q, p, loss);
+        if (!obj)
+            return lt_last_status();
+        if (!isfinite(*loss) || !isfinite(obj->data[0]))
+            return lt_nan_loss(s, isfinite(*loss) ? obj->data[0] : *loss);
+        if (lt_backward(s->c, obj) != LT_OK)
+            return lt_last_status();
+    }
     lt_pass_grad_terms(m, p);
     float *g = m->params.grad;
     st = lt_optim_step(&s->opt, m->params.theta, g, p->mask, p->lr);

@@ -1,0 +1,137 @@
+/*
+ * dp.c - the reducer of data-parallel training steps (lethe/train.h,
+ * docs/mpi.md). A batch is cut into shards; every rank computes the
+ * gradients of its shards, one at a time, each from zeroed gradients and
+ * from the batch-norm running statistics of the step's start, and keeps
+ * them in a slot (gradient, buffers, a few values such as the loss). Then
+ * one collective combines every shard's slot: an MPI_Allreduce sum
+ * (LT_DIST_SUM) or an all-gather summed in shard order (LT_DIST_ORDERED,
+ * the same bits for any number of ranks). Without MPI the shards run in
+ * turn in this one process.
+ */
+#include "lethe/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lt_dp {
+    lt_dist_mode mode;
+    int shards, first, count;
+    int64_t nt, nb, n;   /* trainable, buffer and slot floats */
+    float *slots;        /* [count][n] */
+    float *all;          /* [shards][n] (ordered) or [n] (sum) */
+    float *buf0;         /* the buffers at the start of the step */
+};
+
+lt_dp *lt_dp_new(const lt_params *ps, lt_dist_mode mode, int shards,
+                 int batch)
+{
+    int size = lt_dist_size(), s = shards ? shards : size;
+    if (mode == LT_DIST_OFF || s < 1 || s % size || s > batch) {
+        lt_set_error(LT_ERR_ARG, "data parallel: %d shards do not split a "
+                     "batch of %d over %d ranks (a multiple of the ranks, "
+                     "at most the batch)", s, batch, size);
+        return NULL;
+    }
+    lt_dp *dp = calloc(1, sizeof *dp);
+    if (!dp) {
+        lt_set_error(LT_ERR_NOMEM, "data parallel: state");
+        return NULL;
+    }
+    dp->mode = mode;
+    dp->shards = s;
+    dp->count = s / size;
+    dp->first = lt_dist_rank() * dp->count;
+    dp->nt = ps->n_train;
+    dp->nb = ps->n_total - dp->nt;
+    dp->n = dp->nt + dp->nb + LT_DP_VALS;
+    size_t slot = (size_t)dp->n * sizeof(float);
+    dp->slots = malloc(slot * (size_t)dp->count);
+    dp->all = malloc(slot * (mode == LT_DIST_ORDERED ? (size_t)s : 1));
+    dp->buf0 = malloc(dp->nb ? (size_t)dp->nb * sizeof(float) : 1);
+    if (!dp->slots || !dp->all || !dp->buf0) {
+        lt_dp_free(dp);
+        lt_set_error(LT_ERR_NOMEM, "data parallel: %d slots of %lld floats",
+                     s, (long long)dp->n);
+        return NULL;
+    }
+    return dp;
+}
+
+void lt_dp_free(lt_dp *dp)
+{
+    if (!dp)
+        return;
+    free(dp->slots);
+    free(dp->all);
+    free(dp->buf0);
+    free(dp);
+}
+
+int lt_dp_local(const lt_dp *dp, int *first)
+{
+    *first = dp->first;
+    return dp->count;
+}
+
+void lt_dp_range(const lt_dp *dp, int s, int64_t b, int64_t *lo, int64_t *hi)
+{
+    *lo = b * s / dp->shards;
+    *hi = b * (s + 1) / dp->shards;
+}
+
+void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j)
+{
+    float *buf = ps->theta + dp->nt;
+    size_t bytes = (size_t)dp->nb * sizeof(float);
+    if (j == 0)
+        memcpy(dp->buf0, buf, bytes);
+    else
+        memcpy(buf, dp->buf0, bytes);
+    lt_params_zero_grad(ps);
+}
+
+void lt_dp_shard_end(lt_dp *dp, const lt_params *ps, int j, float gw,
+                     float bw, const float *vals)
+{
+    float *slot = dp->slots + (int64_t)j * dp->n;
+    const float *g = ps->grad, *buf = ps->theta + dp->nt;
+    if (gw == 1.0f)
+        memcpy(slot, g, (size_t)dp->nt * sizeof(float));
+    else
+        for (int64_t i = 0; i < dp->nt; i++)
+            slot[i] = g[i] * gw;
+    for (int64_t i = 0; i < dp->nb; i++)
+        slot[dp->nt + i] = buf[i] * bw;
+    memcpy(slot + dp->nt + dp->nb, vals, LT_DP_VALS * sizeof(float));
+}
+
+/* dst += src over n floats. */
+static void lt_dp_add(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+lt_status lt_dp_reduce(lt_dp *dp, lt_params *ps, float *vals)
+{
+    size_t slot = (size_t)dp->n * sizeof(float);
+    lt_status st;
+    if (dp->mode == LT_DIST_ORDERED) { /* every shard, summed in order */
+        st = lt_dist_allgather(dp->slots, dp->all, slot * (size_t)dp->count);
+        for (int j = 1; st == LT_OK && j < dp->shards; j++)
+            lt_dp_add(dp->all, dp->all + (int64_t)j * dp->n, dp->n);
+    } else { /* this rank's shards in order, then MPI's sum of the ranks */
+        memcpy(dp->all, dp->slots, slot);
+        for (int j = 1; j < dp->count; j++)
+            lt_dp_add(dp->all, dp->slots + (int64_t)j * dp->n, dp->n);
+        st = lt_dist_allreduce_sum(dp->all, dp->n);
+    }
+    if (st != LT_OK)
+        return st;
+    memcpy(ps->grad, dp->all, (size_t)dp->nt * sizeof(float));
+    memcpy(ps->theta + dp->nt, dp->all + dp->nt,
+           (size_t)dp->nb * sizeof(float));
+    memcpy(vals, dp->all + dp->nt + dp->nb, LT_DP_VALS * sizeof(float));
+    return LT_OK;
+}

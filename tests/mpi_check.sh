@@ -1,0 +1,172 @@
+#!/bin/sh
+# mpi_check.sh - the Open MPI checks of docs/mpi.md, on loopback with two
+# ranks (`make mpi-test`; CI runs it from .ci/run). Needs an MPI build of
+# lethe (cmake -DLETHE_MPI=ON; `make mpi` makes build-mpi) and Debian's
+# Fashion-MNIST, of which it cuts a small subset (1024 training, 256 test
+# items) so every run takes seconds:
+#   1. test_dist under mpirun -n 2 (collectives, DP gradient mean,
+#      tolerance, batch norm, identical weights on every rank);
+#   2. `lethe train`: 2 ranks (--dp ordered) give the same weight bits as
+#      one process computing the same 2 shards in turn, with 2 and with 4
+#      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
+#      single-process training in train and test loss; `lethe unlearn`
+#      (salun, ugradsl+) and `lethe lm train` on 2 ranks give the bits of
+#      1 process with 2 shards;
+#   3. `lethe bench classify` on 2 ranks prints the 1-rank table exactly
+#      (every column but RTE, a wall-clock time);
+#   4. a rank that fails (its run file cannot be written) stops the sweep
+#      with "rank R failed on row ROW", and the runs that finished stay;
+#   5. a rank killed mid-sweep stops the job, its finished runs stay in
+#      CACHE/runs, and `--resume` completes the same table from them.
+# Usage: sh tests/mpi_check.sh [build folder]   (default build-mpi)
+set -eu
+build=$(cd "${1:-build-mpi}" && pwd)
+L="$build/lethe"
+src=/usr/share/datasets/fashion-mnist
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+# containers often forbid the cross-process memory copy of Open MPI's
+# shared-memory transport: copy through the shared segment instead
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+MPI="mpirun -n 2 --oversubscribe --allow-run-as-root"
+fail() { echo "mpi_check: FAIL: $*" >&2; exit 1; }
+say() { echo "mpi_check: $*"; }
+
+# big-endian 32-bit integer as 4 bytes
+be32() {
+  printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) \
+    $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"
+}
+# the first $2 items of split $1 of Fashion-MNIST, as IDX files in $work/fm
+cut_split() {
+  { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28
+    zcat "$src/$1-images-idx3-ubyte.gz" | tail -c +17 | head -c $(($2 * 784))
+  } > "$work/fm/$1-images-idx3-ubyte"
+  { printf '\000\000\010\001'; be32 "$2"
+    zcat "$src/$1-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$2"
+  } > "$work/fm/$1-labels-idx1-ubyte"
+}
+mkdir -p "$work/fm"
+cut_split train 1024
+cut_split t10k 256
+data="fashion-mnist:$work/fm"
+
+# ---- 1. the unit test on two ranks -------------------------------------
+$MPI "$build/test_dist" > "$work/unit.log" 2>&1 ||
+  { cat "$work/unit.log"; fail "test_dist on 2 ranks"; }
+[ "$(grep -c ' passed, 0 failed' "$work/unit.log")" = 2 ] ||
+  { cat "$work/unit.log"; fail "test_dist: not every rank passed"; }
+say "test_dist passes on 2 ranks"
+
+# ---- 2. data-parallel lethe train ----------------------------------------
+T="train --model mlp:784-64-10 --data $data --epochs 2 --batch 64 --lr 0.05 --threads 1"
+cd "$work"
+$L $T --out one.safetensors --json one.json > /dev/null 2>&1 ||
+  fail "lethe train (1 process)"
+for s in 2 4; do
+  $L $T --dp ordered --shards $s --out s$s.safetensors > /dev/null 2>&1 ||
+    fail "lethe train --shards $s (1 process)"
+  $MPI $L $T --dp ordered --shards $s --out m$s.safetensors > /dev/null \
+    2>&1 || fail "mpirun -n 2 lethe train --dp ordered --shards $s"
+  a=$($L hash s$s.safetensors | cut -d' ' -f1)
+  b=$($L hash m$s.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "--dp ordered, $s shards: 2 ranks $b, 1 process $a"
+done
+$MPI $L $T --out sum.safetensors --json sum.json > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe train (sum)"
+for k in train_loss test_loss; do
+  x=$(sed -n "s/.*\"$k\":[^0-9-]*\([-0-9.e]*\).*/\1/p" one.json)
+  y=$(sed -n "s/.*\"$k\":[^0-9-]*\([-0-9.e]*\).*/\1/p" sum.json)
+  awk -v x="$x" -v y="$y" 'BEGIN { d = x - y; if (d < 0) d = -d;
+    exit !(x != "" && d <= 1e-5 * (x < 0 ? -x : x)) }' ||
+    fail "--dp sum $k $y vs 1 process $x (tolerance 1e-5 relative)"
+done
+say "train: 2 ranks = 1 process with the same shards (ordered: same bits)"
+say "train: 2 ranks (sum) within 1e-5 of 1 process in train and test loss"
+# unlearning passes: a mask (salun), a joint retain term (ugradsl+)
+for m in salun ugradsl+; do
+  U="unlearn --model one.safetensors --data $data --forget random:10% --method $m --threads 1 --dp ordered"
+  $L $U --shards 2 --out us.safetensors > /dev/null 2>&1 ||
+    fail "lethe unlearn --method $m --shards 2 (1 process)"
+  $MPI $L $U --out um.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe unlearn --method $m"
+  a=$($L hash us.safetensors | cut -d' ' -f1)
+  b=$($L hash um.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
+done
+say "unlearn (salun, ugradsl+): 2 ranks = 1 process with the same shards"
+# a micro language model on 6 kB of Debian's fortunes (cmake/deps.sh
+# --data installs them)
+for f in /usr/share/games/fortunes/fortunes /usr/share/games/fortunes/art; do
+  [ -f "$f" ] && head -c 6000 "$f" > lm.txt && break
+done
+if [ -s lm.txt ]; then
+  LM="lm train --config micro --text lm.txt --epochs 1 --batch 8 --max-len 64 --vocab 300 --threads 1 --dp ordered"
+  $L $LM --shards 2 --out ls.safetensors > /dev/null 2>&1 ||
+    fail "lethe lm train --shards 2 (1 process)"
+  $MPI $L $LM --out lmm.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe lm train"
+  a=$($L hash ls.safetensors | cut -d' ' -f1)
+  b=$($L hash lmm.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "lm train --dp ordered: 2 ranks $b, 1 process $a"
+  say "lm train: 2 ranks = 1 process with the same shards"
+else
+  say "lm train: skipped (no fortunes text)"
+fi
+
+# ---- 3. bench classify: the same table -----------------------------------
+B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"
+# the table rows without the last column (RTE, a time)
+rows() { grep '^|' "$1" | sed 's/| [^|]* |$/|/'; }
+$L $B --cache c1 --markdown t1.md > /dev/null 2>&1 || fail "1-rank sweep"
+$MPI $L $B --cache c2 --markdown t2.md > o2.txt 2> e2.txt ||
+  { tail e2.txt; fail "2-rank sweep"; }
+[ "$(rows t1.md | wc -l)" -ge 10 ] || fail "the 1-rank table is short"
+rows t1.md > r1
+rows t2.md > r2
+cmp -s r1 r2 || { diff r1 r2; fail "2-rank table differs from 1-rank"; }
+grep -q '\[rank 1\] .* ran in' o2.txt || fail "rank 1 ran nothing"
+say "bench classify: the 2-rank table equals the 1-rank table"
+
+# ---- 4. a failing rank names itself and the row --------------------------
+# the run file of one row made unwritable (a folder in its place)
+key=$(grep -l '"label":[[:space:]]*"rl"' c1/runs/*.json | head -n 1)
+[ -n "$key" ] || fail "no run file of row rl"
+mkdir -p c4/runs/"$(basename "$key")"
+if $MPI $L $B --cache c4 --markdown t4.md > o4.txt 2> e4.txt; then
+  fail "the sweep with an unwritable run file succeeded"
+fi
+grep -q 'rank [01] failed on row rl (seed [0-9])' e4.txt ||
+  { tail e4.txt; fail "no message naming the rank and the row"; }
+[ "$(ls c4/runs | wc -l)" -ge 2 ] || fail "no finished run was kept"
+say "a failing rank: $(grep -o 'rank [01] failed on row rl (seed [0-9])' \
+    e4.txt | head -n 1)"
+
+# ---- 5. a rank killed mid-sweep; --resume --------------------------------
+tag=$$-$(date +%s)
+MPI_CHECK_TAG=$tag $MPI $L $B --cache c5 --markdown t5.md > /dev/null 2> e5.txt &
+job=$!
+n=0 # wait for the first kept runs, then kill rank 1
+while [ "$(ls c5/runs 2>/dev/null | wc -l)" -lt 1 ] && [ $n -lt 600 ]; do
+  sleep 0.05; n=$((n + 1))
+done
+victim="" # this job's rank 1: its environment holds the tag and its rank
+for e in /proc/[0-9]*/environ; do
+  env=$({ tr '\0' '\n' < "$e"; } 2>/dev/null) || continue
+  case "$env" in *"MPI_CHECK_TAG=$tag"*) ;; *) continue ;; esac
+  echo "$env" | grep -qx 'OMPI_COMM_WORLD_RANK=1' || continue
+  p=${e#/proc/}; victim=${p%/environ}
+done
+[ -n "$victim" ] || fail "rank 1 not found (the sweep ended before the kill)"
+kill -9 "$victim"
+if wait $job; then fail "the sweep survived the kill of rank 1"; fi
+kept=$(ls c5/runs | wc -l)
+[ "$kept" -ge 1 ] || fail "no finished run kept after the kill"
+$MPI $L $B --cache c5 --resume --markdown t5.md > o5r.txt 2> e5r.txt ||
+  { tail e5r.txt; fail "the resumed sweep"; }
+grep -q 'done before (--resume)' o5r.txt || fail "--resume reran everything"
+rows t5.md > r5
+cmp -s r1 r5 || { diff r1 r5; fail "the resumed table differs"; }
+say "killed rank 1: $kept runs kept; --resume gives the same table"
+say "all MPI checks passed"
