@@ -24,8 +24,13 @@
  *   - Threads: lt_set_num_threads() sets OpenMP's thread count
  *     (omp_set_num_threads, for every OpenMP user of the process) and
  *     OpenBLAS's (the OpenMP build shares OpenMP's pool). Library loops run
- *     in OpenMP parallel regions on that pool; results do not depend on
- *     the thread count (see the RNG below), speed does.
+ *     in OpenMP parallel regions on that pool. Random draws do not depend
+ *     on the thread count (see the RNG below), but floating-point sums do
+ *     in their last bits: OpenBLAS and the parallel reductions split them
+ *     per thread. The same seed and thread count give identical numbers;
+ *     another thread count can differ by rounding (measured: weights by up
+ *     to 3e-7 after a few unlearning epochs, enough to move a Fashion-MNIST
+ *     UA by about one point after FT's epochs).
  *   - libsvm: the first MIA-efficacy fit (lt_mia_efficacy) installs a
  *     silent print function with svm_set_print_string_function, so libsvm
  *     stays quiet for the rest of the process, other callers included.
