@@ -40,7 +40,7 @@ header_layer() {
     models.h | llama.h | lm.h | train.h | clip.h | diffusion.h | dm_canvas.h) echo models ;;
     unlearn.h | methods.h | select.h | llm_unlearn.h | dm_unlearn.h) echo unlearn ;;
     metrics.h | rouge.h | stats.h | tofu_eval.h | lm_mia.h | muse.h | lm_score.h | image_metrics.h | dm_attack.h) echo eval ;;
-    bench.h) echo bench ;;
+    bench.h|bench_dm.h) echo bench ;;
     lethe.h) echo bench ;; # the umbrella: everything up to the protocols
     *) echo "" ;;
     esac
