@@ -2,7 +2,8 @@
  * bench.c - `lethe bench classify|worst-case|tofu|muse`: parse options
  * into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
- * write it with --markdown / --json. The protocols live in src/bench.
+ * write it with --markdown / --json (and its trade-off plot with --plot).
+ * The protocols live in src/bench.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -13,7 +14,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *json, *markdown;
+    const char *json, *markdown, *plot;
     char command[2048];
 } cli_bench_out;
 
@@ -36,6 +37,8 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
             wrc = cli_fail(cmd, o->markdown);
         if (!wrc && o->json && lt_report_write_json(r, o->json) != LT_OK)
             wrc = cli_fail(cmd, o->json);
+        if (!wrc && o->plot && lt_report_plot_tradeoff(r, o->plot) != LT_OK)
+            wrc = cli_fail(cmd, o->plot);
         if (cli_outputs_end(cmd, wrc))
             rc = 1;
     }
@@ -48,6 +51,10 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
     {"--json", CLI_OPT_STR, &(out).json, "write the report as JSON", 0, 0},  \
     {"--markdown", CLI_OPT_STR, &(out).markdown,                             \
      "write the report as Markdown", 0, 0}
+/* ... and the trade-off plot of classify, worst-case and tofu. */
+#define CLI_BENCH_PLOT_OPT(out)                                              \
+    {"--plot", CLI_OPT_STR, &(out).plot, "write the trade-off plot as PNG "  \
+     "(UA against TA; TOFU: forget quality against model utility)", 0, 0}
 
 /* The output discipline (lethe/fileset.h) with the report files as outputs and
  * in (the files the protocol reads) as inputs; 0 or 2. */
@@ -56,6 +63,7 @@ static int cli_bench_paths(const char *cmd, lt_fileset *in,
 {
     lt_fileset_add(in, true, "--json", out->json);
     lt_fileset_add(in, true, "--markdown", out->markdown);
+    lt_fileset_add(in, true, "--plot", out->plot);
     return cli_files_check(cmd, in);
 }
 
@@ -81,7 +89,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--train-epochs", CLI_OPT_INT, &c.train_epochs, "epochs of original and Retrain", 1, 1000},
         {"--train-lr", CLI_OPT_FLOAT, &c.train_lr, "their base lr, cosine", 1e-9, 100},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
-        CLI_BENCH_OUT_OPTS(out),
+        CLI_BENCH_OUT_OPTS(out), CLI_BENCH_PLOT_OPT(out),
     };
     const char *usage = worst ?
         "usage: lethe bench worst-case [options]\n"
@@ -145,7 +153,7 @@ static int cli_bench_tofu(int argc, char **argv)
         {"--npo-mean", CLI_OPT_FLAG, &c.npo_mean, "npo(-gd): mean-token NLL log ratio (WAGLE/SOUL) instead of per-sequence sums (NPO)", 0, 0},
         {"--max-items", CLI_OPT_INT, &c.max_items, "evaluate at most N items per split (TOFU's 300; 0: all)", 0, 1000000},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI", 0, 0},
-        CLI_BENCH_OUT_OPTS(out),
+        CLI_BENCH_OUT_OPTS(out), CLI_BENCH_PLOT_OPT(out),
     };
     int rc = cli_args_parse("bench tofu", "usage: lethe bench tofu [options]\n"
         "LLM unlearning on synthetic TOFU data: train (or reuse) the model "
