@@ -6,6 +6,8 @@
 #   cmake/deps.sh --ref    also the PyTorch reference (goldens, benchmarks)
 #   cmake/deps.sh --data   also the data sets (Fashion-MNIST, WordNet, fortunes)
 #   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
+#   cmake/deps.sh --browser also Chromium (about 300 MB; the report_browser
+#                          test opens lethe report's page in it, else skips)
 set -e
 pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libcairo2-dev"
 for a in "$@"; do
@@ -13,6 +15,7 @@ for a in "$@"; do
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
+    --browser) pkgs="$pkgs chromium" ;;
   esac
 done
 missing=""

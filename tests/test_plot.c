@@ -140,7 +140,7 @@ LT_TEST(plot_log_axis)
     p.log_x = true;
     p.series = &s;
     p.n_series = 1;
-    double a, b, c, py;
+    double a = 0, b = 0, c = 0, py;
     /* decades are equally spaced: 1e-5 .. 1e-3 is twice 1e-3 .. 1e-2 */
     LT_CHECK(lt_plot_locate(&p, 1e-5, 1, &a, &py) &&
              lt_plot_locate(&p, 1e-3, 1, &b, &py) &&

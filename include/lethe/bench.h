@@ -29,6 +29,7 @@
 #include "lethe/llm_unlearn.h"
 #include "lethe/diffusion.h"
 #include "lethe/lm.h"
+#include "lethe/methods.h"
 #include "lethe/train.h"
 
 #include <stdbool.h>
@@ -170,7 +171,8 @@ typedef enum {
     LT_BENCH_NOTE,      /* text: one line of news */
     LT_BENCH_TRAIN,     /* a classifier trains: train */
     LT_BENCH_LM,        /* a language model trains: lm */
-    LT_BENCH_LLM        /* a language model unlearns: llm */
+    LT_BENCH_LLM,       /* a language model unlearns: llm */
+    LT_BENCH_UNLEARN    /* a classifier unlearns: unlearn */
 } lt_bench_event_kind;
 
 typedef struct {
@@ -180,6 +182,7 @@ typedef struct {
     const lt_train_event *train;
     const lt_lm_event *lm;
     const lt_llm_event *llm;
+    const lt_unlearn_event *unlearn;
 } lt_bench_event;
 
 typedef void (*lt_bench_progress)(void *ud, const lt_bench_event *ev);

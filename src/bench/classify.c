@@ -446,6 +446,9 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
     memcpy(b->work->params.theta, b->orig->params.theta,
            (size_t)b->orig->params.n_total * sizeof(float));
     lt_unlearn_report rep;
+    lt_bench_fwd fwd = {b->c->progress, b->c->ud, label};
+    cfg.progress = lt_bench_fwd_unlearn;
+    cfg.ud = &fwd;
     if (lt_unlearn_run(b->work, &b->tr, f, &cfg, &rep) != LT_OK) {
         char err[160];
         snprintf(err, sizeof err, "seed %llu: %s", (unsigned long long)s,

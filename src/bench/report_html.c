@@ -139,9 +139,18 @@ static const char *lt_page_style =
     "th{background:#f0f0f0}td.t{text-align:left}\n"
     "tr.failed td{background:#fde8e8}\n"
     "table.settings td{text-align:left;font-family:monospace}\n"
-    "details{font-size:90%}img{max-width:100%;border:1px solid #ddd}\n"
+    "details{font-size:90%}img{max-width:100%;min-width:320px;"
+    "image-rendering:pixelated;border:1px solid #ddd}\n"
     "figure{margin:1em 0}figcaption{color:#555;font-size:90%}\n"
     "</style>\n</head>\n<body>\n<h1>Lethe report: ";
+
+/* The end of the page: once loaded, every picture records the width it
+ * decoded to (data-loaded; 0 when broken), for a browser test to read. */
+static const char *lt_page_tail =
+    "<script>window.addEventListener(\"load\", function () {\n"
+    "  for (const im of document.images)\n"
+    "    im.setAttribute(\"data-loaded\", im.naturalWidth);\n"
+    "});</script>\n</body>\n</html>\n";
 
 /* ---- one result file -------------------------------------------------------- */
 
@@ -411,7 +420,7 @@ lt_status lt_report_html(const char *dir, const char *out,
     lt_esc(f, lt_bench_commit());
     fputs("</code>) from the files of this folder.</p>\n", f);
     st = lt_page_body(f, dir, &d, used, &pg);
-    fputs("</body>\n</html>\n", f);
+    fputs(lt_page_tail, f);
     fclose(f);
     if (st == LT_OK && !pg.reports && !pg.images)
         st = lt_set_error(LT_ERR_ARG, "%s: no benchmark results in the folder "
