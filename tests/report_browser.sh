@@ -1,7 +1,8 @@
 #!/bin/sh
 # report_browser.sh - `lethe report` in a real browser: the page of the
 # committed results folder tests/data/report (a real, small `lethe bench
-# classify --plot` run plus a sample grid) is opened by headless Chromium
+# classify --plot` run, described in tests/data/report/README) plus a sample
+# grid is opened by headless Chromium
 # (Debian's chromium; cmake/deps.sh --browser installs it). Chromium's DOM
 # must hold every results table and every picture decoded (the page marks
 # each <img> with the width it decoded to, data-loaded), and a screenshot
@@ -22,8 +23,11 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$tmp/chromium.log" ] && tail -5 "$tmp/chromium.log"; exit 1; }
 
-mkdir "$tmp/results" && cp "$root"/tests/data/report/* "$tmp/results/" ||
-  fail "cannot copy tests/data/report"
+# the committed results, and a real sample grid (lethe dm eval --grid) kept
+# in docs/img as a picture with no result file of its own
+mkdir "$tmp/results" && cp "$root"/tests/data/report/* "$tmp/results/" &&
+  cp "$root/docs/img/fmnist-cond-s-v1-samples.png" "$tmp/results/samples.png" ||
+  fail "cannot copy tests/data/report and the sample grid"
 "$lethe" report "$tmp/results" --out "$tmp/page.html" || fail "lethe report"
 tables=$(grep -c '<table class="results">' "$tmp/page.html")
 pictures=$(ls "$tmp/results"/*.png | wc -l)

@@ -397,6 +397,9 @@ static lt_status lt_cls_retrain(lt_cls *b, const lt_forget_set *f, uint64_t s)
     cfg.optim.lr = o->train_lr;
     cfg.epochs = o->train_epochs;
     cfg.seed = s;
+    lt_bench_fwd fwd = {o->progress, o->ud, "retrain"};
+    cfg.progress = lt_bench_fwd_unlearn;
+    cfg.ud = &fwd;
     lt_unlearn_report rep;
     lt_status st = lt_model_create(b->orig->arch, b->orig->in, &m);
     if (st == LT_OK)

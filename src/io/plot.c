@@ -114,7 +114,7 @@ static int lt_pl_log_ticks(double lo, double hi, double *t)
 }
 
 /* Find the axis range of one direction (fixed ends kept; free ends padded
- * by 4% and widened to the outer ticks). */
+ * by 4%, not across 0, and widened to the outer ticks). */
 static bool lt_pl_axis_fit(lt_pl_axis *a, double lo, double hi, double fmin_,
                            double fmax_)
 {
@@ -125,11 +125,11 @@ static bool lt_pl_axis_fit(lt_pl_axis *a, double lo, double hi, double fmin_,
         hi = fhi;
     if (!isfinite(lo) || !isfinite(hi) || lo > hi)
         return false;
-    double pad = 0.04 * (hi - lo); /* points off the frame's edges */
-    if (!isfinite(flo))
-        lo -= pad;
+    double pad = 0.04 * (hi - lo); /* points off the frame's edges, but */
+    if (!isfinite(flo))            /* no crossing of 0 on a linear axis */
+        lo = !a->log && lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
     if (!isfinite(fhi))
-        hi += pad;
+        hi = !a->log && hi <= 0 && hi + pad > 0 ? 0 : hi + pad;
     double t[LT_PLOT_MAX_TICKS];
     int n = a->log ? lt_pl_log_ticks(lo, hi, t) : lt_plot_ticks(lo, hi, 8, t);
     if (n < 2)
@@ -321,8 +321,52 @@ static void lt_pl_errbars(cairo_t *cr, const lt_pl_frame *f,
     }
 }
 
+/* The boxes of the point labels drawn so far (x0, y0, x1, y1), so a new
+ * label can move to where it overlaps the fewest. */
+typedef struct {
+    double (*box)[4];
+    int n;
+} lt_pl_taken;
+
+static int lt_pl_overlaps(const lt_pl_taken *t, const double *b)
+{
+    int n = 0;
+    for (int i = 0; i < t->n; i++)
+        n += b[0] < t->box[i][2] && t->box[i][0] < b[2] &&
+             b[1] < t->box[i][3] && t->box[i][1] < b[3];
+    return n;
+}
+
+/* Label s beside the point at (x, y): right above, right below, left
+ * above, left below, then further up or down; the first free place, else
+ * the least crowded. */
+static void lt_pl_label(cairo_t *cr, lt_pl_taken *t, double x, double y,
+                        const char *s)
+{
+    static const double off[6][2] = {{6, -4}, {6, 4}, {-6, -4}, {-6, 4},
+                                     {6, -18}, {6, 18}};
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    double best[4] = {0}, w = e.width + 2, h = e.height + 2;
+    int least = -1;
+    for (int k = 0; k < 6 && least != 0; k++) {
+        double bx = off[k][0] > 0 ? x + off[k][0] : x + off[k][0] - w;
+        double by = off[k][1] < 0 ? y + off[k][1] - h : y + off[k][1];
+        double b[4] = {bx, by, bx + w, by + h};
+        int c = t ? lt_pl_overlaps(t, b) : 0;
+        if (least < 0 || c < least) {
+            least = c;
+            memcpy(best, b, sizeof best);
+        }
+    }
+    lt_pl_text(cr, best[0] + 1, best[1] + 1, 0, 0, s);
+    if (t)
+        memcpy(t->box[t->n++], best, sizeof best);
+}
+
 static void lt_pl_series(cairo_t *cr, const lt_pl_frame *f,
-                         const lt_plot_series *S, const double *rgb)
+                         const lt_plot_series *S, const double *rgb,
+                         lt_pl_taken *taken)
 {
     cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
     if (S->line) {
@@ -354,14 +398,29 @@ static void lt_pl_series(cairo_t *cr, const lt_pl_frame *f,
             lt_pl_marker(cr, x, y);
         if (S->point_labels && S->point_labels[i]) {
             cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-            lt_pl_text(cr, x + 6, y - 4, 0, 1, S->point_labels[i]);
+            lt_pl_label(cr, taken, x, y, S->point_labels[i]);
             cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
         }
     }
 }
 
-/* The legend: a box in the plot area's top right corner, one line per
- * labelled series. */
+/* The points of p inside the box (x, y, w, h), in pixels. */
+static int lt_pl_covered(const lt_plot *p, const lt_pl_frame *f, double x,
+                         double y, double w, double h)
+{
+    int n = 0;
+    for (int s = 0; s < p->n_series; s++)
+        for (int i = 0; i < p->series[s].n; i++) {
+            double px = lt_pl_px(f, lt_pl_unit(&f->ax, p->series[s].x[i]));
+            double py = lt_pl_py(f, lt_pl_unit(&f->ay, p->series[s].y[i]));
+            n += px >= x - 8 && px <= x + w + 8 && py >= y - 8 &&
+                 py <= y + h + 8;
+        }
+    return n;
+}
+
+/* The legend: a box in the corner of the plot area that covers the
+ * fewest points (top right first), one line per labelled series. */
 static void lt_pl_legend(cairo_t *cr, const lt_plot *p, const lt_pl_frame *f)
 {
     double w = 0, line = lt_pl_font + 6;
@@ -378,7 +437,17 @@ static void lt_pl_legend(cairo_t *cr, const lt_plot *p, const lt_pl_frame *f)
     if (!n)
         return;
     double bw = w + 40, bh = n * line + 8;
-    double bx = f->x1 - bw - 8, by = f->y0 + 8;
+    double cx[4] = {f->x1 - bw - 8, f->x0 + 8, f->x1 - bw - 8, f->x0 + 8};
+    double cy[4] = {f->y0 + 8, f->y0 + 8, f->y1 - bh - 8, f->y1 - bh - 8};
+    int best = 0, least = -1;
+    for (int k = 0; k < 4; k++) {
+        int c = lt_pl_covered(p, f, cx[k], cy[k], bw, bh);
+        if (least < 0 || c < least) {
+            least = c;
+            best = k;
+        }
+    }
+    double bx = cx[best], by = cy[best];
     cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
     cairo_rectangle(cr, bx, by, bw, bh);
     cairo_fill_preserve(cr);
@@ -446,8 +515,15 @@ lt_status lt_plot_render(const lt_plot *p, uint8_t *pix)
     cairo_save(cr);
     cairo_rectangle(cr, f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0);
     cairo_clip(cr);
+    int points = 0;
     for (int i = 0; i < p->n_series; i++)
-        lt_pl_series(cr, &f, &p->series[i], lt_pl_colors[i % 10]);
+        points += p->series[i].point_labels ? p->series[i].n : 0;
+    lt_pl_taken taken = {points ? malloc((size_t)points * sizeof *taken.box)
+                         : NULL, 0};
+    for (int i = 0; i < p->n_series; i++) /* labels crowd: best effort */
+        lt_pl_series(cr, &f, &p->series[i], lt_pl_colors[i % 10],
+                     taken.box ? &taken : NULL);
+    free(taken.box);
     cairo_restore(cr);
     lt_pl_legend(cr, p, &f);
     st = cairo_status(cr) == CAIRO_STATUS_SUCCESS ? LT_OK :
