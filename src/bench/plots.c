@@ -33,14 +33,16 @@ static void lt_pts_free(lt_pts *p)
     free(p->labels);
 }
 
-/* The row's visible text cells joined by spaces ("npo none adamw"). */
+/* The row's visible text cells joined by spaces ("npo none adamw"),
+ * placeholders left out. */
 static void lt_row_label(const lt_table *t, const lt_table_row *r, char *buf,
                          size_t n)
 {
     size_t k = 0;
     buf[0] = '\0';
     for (int c = 0; c < t->n_cols && k + 1 < n; c++) {
-        if (t->cols[c].fmt || t->cols[c].json_only || !r->text[c][0])
+        if (t->cols[c].fmt || t->cols[c].json_only || !r->text[c][0] ||
+            !strcmp(r->text[c], "-")) /* the "-" of reference rows */
             continue;
         int w = snprintf(buf + k, n - k, "%s%s", k ? " " : "", r->text[c]);
         k = w < 0 ? n : k + (size_t)w;
