@@ -235,16 +235,16 @@ if "$LETHE" bench worst-case --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
    grep -q "| ft | .* → .* (" "$T/wc.md" && grep -q '"worst-case forget set"' "$T/wc.json"
 then ok "bench worst-case"; else bad "bench worst-case"; cat "$T/out" "$T/err"; fi
 # lethe report of those results: a page with both tables and the plot.
-mkdir "$T/rep" && cp "$T/b.json" "$T/b.png" "$T/rep/"
-if "$LETHE" report "$T/rep" >"$T/out" 2>"$T/err" &&
+mkdir "$T/page" && cp "$T/b.json" "$T/b.png" "$T/page/"
+if "$LETHE" report "$T/page" >"$T/out" 2>"$T/err" &&
    grep -q "1 result file (1 tables, 5 rows), 1 picture" "$T/out" &&
-   grep -q '<td class="t">ga@0.001</td>' "$T/rep/report.html" &&
-   grep -q 'data-file="b.png" src="data:image/png;base64,' "$T/rep/report.html"
+   grep -q '<td class="t">ga@0.001</td>' "$T/page/report.html" &&
+   grep -q 'data-file="b.png" src="data:image/png;base64,' "$T/page/report.html"
 then ok "report of a bench folder"; else bad "report"; cat "$T/out" "$T/err"; fi
 expect_error "report: no folder" "cannot open the folder" \
   "$LETHE" report "$T/nonexistent"
 expect_error "report: --out not a page" "must be an .html file" \
-  "$LETHE" report "$T/rep" --out "$T/rep/b.json"
+  "$LETHE" report "$T/page" --out "$T/page/b.json"
 expect_error "bench worst-case: class forget set" "must be random" \
   "$LETHE" bench worst-case --forget class:1 --data "fashion-mnist:$T/fm" \
   --model mlp:784-16-10 --train-epochs 1 --cache "$T/cache"
