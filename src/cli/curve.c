@@ -2,7 +2,8 @@
  * curve.c - loss curves of the command line: the points a command's
  * progress callback sees (one per step, in named series such as "forget"
  * and "retain") kept in memory and drawn at the end as a line plot
- * (lethe/plot.h) for --loss-plot.
+ * (lethe/plot.h) for --loss-plot; a series of few points (a forget pass
+ * of one minibatch per epoch) also gets markers, so it shows.
  */
 #include "cli/common.h"
 #include "lethe/plot.h"
@@ -77,7 +78,7 @@ int cli_curve_write(const char *cmd, const cli_curve *c, const char *path,
         int n = cli_curve_pick(c, k, xs + used, ys + used);
         s[k] = (lt_plot_series){.label = c->n_names > 1 ? c->names[k] : NULL,
                                 .x = xs + used, .y = ys + used, .n = n,
-                                .line = true};
+                                .line = true, .markers = n <= 40};
         used += n;
     }
     lt_plot p = lt_plot_defaults();
