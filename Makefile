@@ -3,6 +3,7 @@
 # the benchmarks side by side with PyTorch, `make demo` runs the main job,
 # `make fuzz` runs every libFuzzer harness FUZZ_SECONDS each (clang),
 # `make mpi-test` the Open MPI checks (docs/mpi.md).
+# `make browser-test` opens lethe report's page in headless Chromium.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -11,7 +12,7 @@ FUZZ_SECONDS ?= 10
 JOBS ?= 2
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure test asan fuzz mpi mpi-test bench demo install golden clean
+.PHONY: all deps configure test asan fuzz mpi mpi-test bench demo install golden clean browser-test
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
@@ -59,12 +60,21 @@ bench: all
 
 # The main job: the classification unlearning benchmark on Fashion-MNIST
 # (every method, 3 seeds, random 10% forgetting; the table goes to
-# out/classify.md and .json). DEMO_ARGS adds `lethe bench classify` flags.
+# out/classify.md and .json, the UA-TA plot to out/classify.png, and
+# `lethe report` makes out/report.html of them). DEMO_ARGS adds `lethe bench
+# classify` flags.
 DEMO_ARGS ?=
 demo: all
 	@sh cmake/deps.sh --data
 	@mkdir -p out
-	./$(BUILD)/lethe bench classify --markdown out/classify.md --json out/classify.json $(DEMO_ARGS)
+	./$(BUILD)/lethe bench classify --markdown out/classify.md --json out/classify.json --plot out/classify.png $(DEMO_ARGS)
+	./$(BUILD)/lethe report out
+
+# The report page in headless Chromium (about 300 MB, so not part of make
+# test, where the test is skipped without it): installs it and runs it.
+browser-test: all
+	@sh cmake/deps.sh --browser
+	cd $(BUILD) && ctest -R report_browser --output-on-failure
 
 golden:
 	@sh cmake/deps.sh --ref

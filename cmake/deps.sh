@@ -8,15 +8,21 @@
 #   cmake/deps.sh --fuzz   also clang with libFuzzer and LLVM's OpenMP (make fuzz)
 #   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
 #   cmake/deps.sh --mpi    also Open MPI (make mpi, make mpi-test; docs/mpi.md)
+#   cmake/deps.sh --browser also Chromium (about 300 MB; the report_browser
+#                          test opens lethe report's page in it, else skips)
 set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy"
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy libcairo2-dev"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
-    --gmsh) pkgs="$pkgs gmsh" ;;
-    --mpi) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
+#   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
+#   cmake/deps.sh --mpi    also Open MPI (make mpi, make mpi-test; docs/mpi.md)
+#   cmake/deps.sh --browser also Chromium (about 300 MB; the report_browser
+#                          test opens lethe report's page in it, else skips)
+set -e
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy libcairo2-dev"
   esac
 done
 missing=""

@@ -166,8 +166,23 @@ then ok "class-wise retrain has UA 100"; else bad "retrain"; cat "$T/out" "$T/er
 # Every other method, one epoch each, with --json, on 2000 + 500 items.
 small_fm "$T/fm" 2000 500
 if "$LETHE" train --data "fashion-mnist:$T/fm" --model mlp:784-32-10 --epochs 2 \
-     --augment none --out "$T/small.safetensors" >"$T/out" 2>"$T/err"
-then ok "train on a 2000-item IDX subset"; else bad "small train"; cat "$T/err"; fi
+     --augment none --out "$T/small.safetensors" --loss-plot "$T/train.png" \
+     >"$T/out" 2>"$T/err" &&
+   [ "$(head -c 4 "$T/train.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ]
+then ok "train on a 2000-item IDX subset (and its loss plot)"; else bad "small train"; cat "$T/err"; fi
+# Unlearning's progress on a terminal (script(1) gives it one): a bar per
+# pass over its minibatches; and the loss of every minibatch as a plot.
+if script -qec "'$LETHE' unlearn --model '$T/small.safetensors' \
+     --data 'fashion-mnist:$T/fm' --forget random:5% --method rl --epochs 1 \
+     --batch 64 --out '$T/lp.safetensors' --loss-plot '$T/unlearn.png'" \
+     /dev/null >"$T/out" 2>&1 &&
+   grep -q "epoch 1/1 forget \[#*\] 2/2 " "$T/out" &&
+   grep -q "epoch 1/1 retain \[#*\] 30/30 " "$T/out" &&
+   [ "$(head -c 4 "$T/unlearn.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ]
+then ok "unlearn: progress bars and --loss-plot"; else bad "unlearn progress"; cat "$T/out"; fi
+expect_error "unlearn: --loss-plot over --model" "same file" \
+  "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+  --forget random:5% --method rl --out "$T/lp2.safetensors" --loss-plot "$T/small.safetensors"
 for m in ft ga rl l1-sparse iu bs be salun-soft ugradsl ugradsl+; do
   if "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
        --forget random:5% \
@@ -197,7 +212,8 @@ expect_error "select: size out of range" "--size '0%'" \
 if "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
      --data "fashion-mnist:$T/fm" \
      --methods ga,rl --lr-grid ga=1e-4:1e-3 --cache "$T/cache" \
-     --json "$T/b.json" --markdown "$T/b.md" >"$T/out" 2>"$T/err" &&
+     --json "$T/b.json" --markdown "$T/b.md" --plot "$T/b.png" >"$T/out" 2>"$T/err" &&
+   [ "$(head -c 4 "$T/b.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] &&
    grep -q "| ga@0.001 |" "$T/b.md" && grep -q "| rl |" "$T/b.md" &&
    grep -q "| retrain | .* | 0.00 |" "$T/b.md" && grep -q '"avg_gap_std"' "$T/b.json" &&
    "$LETHE" bench classify --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
@@ -221,6 +237,17 @@ if "$LETHE" bench worst-case --model mlp:784-16-10 --train-epochs 1 --seeds 1 \
      --markdown "$T/wc.md" --json "$T/wc.json" >"$T/out" 2>"$T/err" &&
    grep -q "| ft | .* → .* (" "$T/wc.md" && grep -q '"worst-case forget set"' "$T/wc.json"
 then ok "bench worst-case"; else bad "bench worst-case"; cat "$T/out" "$T/err"; fi
+# lethe report of those results: a page with both tables and the plot.
+mkdir "$T/page" && cp "$T/b.json" "$T/b.png" "$T/page/"
+if "$LETHE" report "$T/page" >"$T/out" 2>"$T/err" &&
+   grep -q "1 result file (1 tables, 5 rows), 1 picture" "$T/out" &&
+   grep -q '<td class="t">ga@0.001</td>' "$T/page/report.html" &&
+   grep -q 'data-file="b.png" src="data:image/png;base64,' "$T/page/report.html"
+then ok "report of a bench folder"; else bad "report"; cat "$T/out" "$T/err"; fi
+expect_error "report: no folder" "cannot open the folder" \
+  "$LETHE" report "$T/nonexistent"
+expect_error "report: --out not a page" "must be an .html file" \
+  "$LETHE" report "$T/page" --out "$T/page/b.json"
 expect_error "bench worst-case: class forget set" "must be random" \
   "$LETHE" bench worst-case --forget class:1 --data "fashion-mnist:$T/fm" \
   --model mlp:784-16-10 --train-epochs 1 --cache "$T/cache"

@@ -34,7 +34,7 @@ header_layer() {
     ops.h) echo ops ;;
     nn.h) echo nn ;;
     optim.h) echo optim ;;
-    io.h | npy.h | safetensors.h | tokenizer.h | fileset.h | png.h) echo io ;;
+    io.h | npy.h | safetensors.h | tokenizer.h | fileset.h | png.h | plot.h) echo io ;;
     data.h | tofu.h | fortunes.h | canvas.h) echo data ;;
     mesh.h) echo mesh ;;
     models.h | llama.h | lm.h | train.h | clip.h | diffusion.h | dm_canvas.h) echo models ;;

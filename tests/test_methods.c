@@ -199,6 +199,67 @@ LT_TEST(rl_lowers_forget_accuracy)
     lt_forget_set_free(&f);
 }
 
+/* What the progress callback saw: every event, in order. */
+typedef struct {
+    lt_unlearn_event ev[64];
+    char phase[64][16];
+    int n;
+} news_log;
+
+static void log_news(void *ud, const lt_unlearn_event *ev)
+{
+    news_log *l = ud;
+    if (l->n < 64) {
+        l->ev[l->n] = *ev;
+        snprintf(l->phase[l->n++], 16, "%s", ev->phase);
+    }
+}
+
+/* RL, 3 epochs of a 5-step forget pass and a 10-step retain pass: an event
+ * per minibatch (step 1..steps) then one at the pass's end whose loss is
+ * the mean of the pass's minibatch losses. */
+LT_TEST(progress_per_minibatch_and_pass)
+{
+    reset_model();
+    lt_forget_set f = {0};
+    LT_CHECK(lt_forget_select("class:2", &g_data, 1, &f) == LT_OK, "%s",
+             lt_last_error());
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_RL, 0.05f, 3, 16);
+    news_log log = {0};
+    c.progress = log_news;
+    c.ud = &log;
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(g_model, &g_data, &f, &c, &rep) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(log.n == 3 * (5 + 1 + 10 + 1), "%d events", log.n);
+    int k = 0;
+    for (int e = 1; e <= 3 && k < log.n; e++)
+        for (int pass = 0; pass < 2; pass++) {
+            const char *ph = pass ? "retain" : "forget";
+            int steps = pass ? 10 : 5;
+            double sum = 0;
+            for (int s = 1; s <= steps && k < log.n; s++, k++) {
+                const lt_unlearn_event *v = &log.ev[k];
+                LT_CHECK(v->epoch == e && v->epochs == 3 && !v->pass_end &&
+                         v->step == s && v->steps == steps &&
+                         !strcmp(log.phase[k], ph) && isfinite(v->loss),
+                         "event %d: epoch %d %s step %lld/%lld end %d", k,
+                         v->epoch, log.phase[k], (long long)v->step,
+                         (long long)v->steps, v->pass_end);
+                sum += v->loss;
+            }
+            const lt_unlearn_event *end = &log.ev[k < log.n ? k++ : 0];
+            LT_CHECK(end->pass_end && end->epoch == e && end->step == steps &&
+                     end->steps == steps && end->loss == sum / steps,
+                     "pass end of epoch %d %s: loss %.17g, mean %.17g", e, ph,
+                     end->loss, sum / steps);
+        }
+    LT_CHECK(rep.forget_loss == log.ev[3 * 17 - 12].loss &&
+             rep.retain_loss == log.ev[3 * 17 - 1].loss,
+             "the report's losses are the last passes'");
+    lt_forget_set_free(&f);
+}
+
 /* SalUn with the saliency:0.5 mask under optimizer name: every weight the
  * mask (recomputed here at the original weights) freezes is bit-identical
  * afterwards, and some free weights moved. */

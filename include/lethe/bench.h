@@ -30,6 +30,7 @@
 #include "lethe/diffusion.h"
 #include "lethe/dm_attack.h"
 #include "lethe/lm.h"
+#include "lethe/methods.h"
 #include "lethe/train.h"
 
 #include <stdbool.h>
@@ -125,13 +126,54 @@ LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
  * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
 LT_API lt_status lt_report_write_json(const lt_report *r, const char *path);
 
+/* The trade-off plot of a report (src/bench/plots.c): for every table
+ * whose columns xkey and ykey are numbers, one series (named by the table's
+ * title) with a point per row at the mean of the two columns, sample-std
+ * error bars (rows of several runs), labelled by the row's visible text
+ * columns; rows without both values are left out. log_x: a log x axis
+ * (p-values such as TOFU's forget quality; rows with x <= 0 left out).
+ * Written to path as PNG (lethe/plot.h), atomically. LT_ERR_ARG when no
+ * table has both columns or no row a point. */
+LT_API lt_status lt_report_plot(const lt_report *r, const char *xkey,
+                                const char *ykey, bool log_x,
+                                const char *path);
+/* The trade-off plot each protocol names by its report's title: UA against
+ * TA for the classification tables, forget quality (log) against model
+ * utility for TOFU; LT_ERR_ARG for a report with neither. */
+LT_API lt_status lt_report_plot_tradeoff(const lt_report *r, const char *path);
+
+/* ---- the report page: lt_report_html (src/bench/report_html.c) ----------- */
+
+/* What a report page shows. */
+typedef struct {
+    int reports;       /* result files (lt_report_write_json's JSON) */
+    int tables, rows;  /* their tables and rows */
+    int images;        /* PNG pictures (plots, sample grids) */
+    int skipped;       /* other JSON files, listed but not shown */
+} lt_report_page;
+
+/* One static, self-contained HTML page for the results folder dir (the
+ * files directly in it, by name): per result JSON its title, settings
+ * (command, commit, seeds, threads, ...), total time and tables (text
+ * cells, then each number as mean ± sample std, the per-seed runs of
+ * every row, failures with their message), the PNG of the same name just
+ * after it (the trade-off plot), then every other PNG; pictures are
+ * embedded as data: URIs, so the page opens without a server or the
+ * folder. Written atomically to out. LT_ERR_IO naming dir or a file that
+ * cannot be read, LT_ERR_FORMAT naming a .json file that is not JSON,
+ * LT_ERR_ARG when dir holds no result file and no picture. page (may be
+ * NULL) receives the counts. */
+LT_API lt_status lt_report_html(const char *dir, const char *out,
+                                lt_report_page *page);
+
 /* ---- progress ------------------------------------------------------------ */
 
 typedef enum {
     LT_BENCH_NOTE,      /* text: one line of news */
     LT_BENCH_TRAIN,     /* a classifier trains: train */
     LT_BENCH_LM,        /* a language model trains: lm */
-    LT_BENCH_LLM        /* a language model unlearns: llm */
+    LT_BENCH_LLM,       /* a language model unlearns: llm */
+    LT_BENCH_UNLEARN    /* a classifier unlearns: unlearn */
 } lt_bench_event_kind;
 
 typedef struct {
@@ -141,6 +183,7 @@ typedef struct {
     const lt_train_event *train;
     const lt_lm_event *lm;
     const lt_llm_event *llm;
+    const lt_unlearn_event *unlearn;
 } lt_bench_event;
 
 typedef void (*lt_bench_progress)(void *ud, const lt_bench_event *ev);

@@ -12,6 +12,7 @@
 #include "lethe/safetensors.h"
 #include "lethe/npy.h"
 #include "lethe/png.h"
+#include "lethe/plot.h"
 #include "lethe/optim.h"
 #include "lethe/nn.h"
 #include "lethe/models.h"

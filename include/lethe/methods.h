@@ -85,6 +85,10 @@ typedef struct {
      * stops the pass. NULL: none. */
     lt_status (*after_step)(void *ud, lt_model *m);
     void *after_ud;
+    /* Told after every minibatch: steps done, steps of the pass, the
+     * minibatch's loss (progress). NULL: none. */
+    void (*on_batch)(void *ud, int64_t step, int64_t steps, double loss);
+    void *batch_ud;
 } lt_pass_spec;
 
 /* A spec with sign +1, true labels, nothing else, at learning rate lr. */
@@ -171,10 +175,15 @@ LT_API const char *lt_method_name(lt_method_kind k);
 /* "ft,ga,rl,..." - every method name, in enum order. */
 LT_API const char *lt_method_names(void);
 
+/* Progress of a run: one event per minibatch (step of steps in the pass,
+ * loss of that minibatch), then one at the end of the pass (pass_end,
+ * loss the pass's mean). */
 typedef struct {
     int epoch, epochs;
-    const char *phase;    /* "forget" or "retain" */
-    double loss;          /* mean CE of the pass */
+    const char *phase;    /* "forget", "retain" or "forget+retain" */
+    double loss;          /* the minibatch's CE; at pass_end the pass's mean */
+    int64_t step, steps;  /* minibatches of the pass done, in all */
+    bool pass_end;
 } lt_unlearn_event;
 
 typedef struct {
@@ -201,7 +210,8 @@ typedef struct {
     lt_dist_mode dist;    /* data parallel over MPI ranks (docs/mpi.md):
                              the passes' steps and Retrain's training */
     int shards;           /* shards of a batch (0: one per rank) */
-    void (*progress)(void *ud, const lt_unlearn_event *ev); /* per pass */
+    void (*progress)(void *ud, const lt_unlearn_event *ev); /* per step
+                                                                and pass */
     void *ud;
 } lt_unlearn_cfg;
 

@@ -76,6 +76,15 @@ void lt_bench_fwd_train(void *ud, const lt_train_event *ev)
         f->progress(f->ud, &e);
 }
 
+void lt_bench_fwd_unlearn(void *ud, const lt_unlearn_event *ev)
+{
+    const lt_bench_fwd *f = ud;
+    lt_bench_event e = {.kind = LT_BENCH_UNLEARN, .text = f->label,
+                        .unlearn = ev};
+    if (f->progress)
+        f->progress(f->ud, &e);
+}
+
 lt_status lt_bench_common_settings(lt_report *r, const char *command)
 {
     lt_status st = lt_report_set(r, "command", command ? command : "");

@@ -23,8 +23,9 @@ void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt,
 /* path exists. */
 bool lt_bench_exists(const char *path);
 
-/* Forwards lt_lm_train / lt_llm_unlearn events to a protocol callback as
- * LT_BENCH_LM / LT_BENCH_LLM events labelled label. */
+/* Forwards lt_lm_train / lt_llm_unlearn / lt_train / lt_unlearn_run events
+ * to a protocol callback as LT_BENCH_LM / LLM / TRAIN / UNLEARN events
+ * labelled label. */
 typedef struct {
     lt_bench_progress progress;
     void *ud;
@@ -33,6 +34,7 @@ typedef struct {
 void lt_bench_fwd_lm(void *ud, const lt_lm_event *ev);
 void lt_bench_fwd_llm(void *ud, const lt_llm_event *ev);
 void lt_bench_fwd_train(void *ud, const lt_train_event *ev);
+void lt_bench_fwd_unlearn(void *ud, const lt_unlearn_event *ev);
 
 /* The recipe of the LLM protocols' reference models (lm_ref.c). */
 typedef struct {

@@ -538,6 +538,9 @@ static lt_status lt_cls_retrain(lt_cls *b, const lt_forget_set *f, uint64_t s)
     cfg.optim.lr = o->train_lr;
     cfg.epochs = o->train_epochs;
     cfg.seed = s;
+    lt_bench_fwd fwd = {o->progress, o->ud, "retrain"};
+    cfg.progress = lt_bench_fwd_unlearn;
+    cfg.ud = &fwd;
     lt_unlearn_report rep;
     st = lt_model_create(b->orig->arch, b->orig->in, &m);
     if (st == LT_OK)
@@ -592,6 +595,9 @@ static lt_status lt_cls_method(lt_cls *b, lt_method_kind k, float lr,
     memcpy(b->work->params.theta, b->orig->params.theta,
            (size_t)b->orig->params.n_total * sizeof(float));
     lt_unlearn_report rep;
+    lt_bench_fwd fwd = {b->c->progress, b->c->ud, label};
+    cfg.progress = lt_bench_fwd_unlearn;
+    cfg.ud = &fwd;
     if (lt_unlearn_run(b->work, &b->tr, f, &cfg, &rep) != LT_OK) {
         char err[160];
         snprintf(err, sizeof err, "seed %llu: %s", (unsigned long long)s,

@@ -161,13 +161,24 @@ void cli_progress_start(cli_progress *p, const char *label, int64_t total)
     p->total = total;
     p->t0 = p->last = lt_clock_seconds();
     p->tty = isatty(2);
+    p->printed = false;
 }
+
+/* When the last plain (not terminal) progress line was written, any bar. */
+static double cli_progress_last_line = -1e30;
 
 void cli_progress_update(cli_progress *p, int64_t done, const char *extra)
 {
     double now = lt_clock_seconds();
-    if (done < p->total && now - p->last < (p->tty ? 0.2 : 10.0))
+    if (p->tty && done < p->total && now - p->last < 0.2)
         return;
+    if (!p->tty) {
+        bool due = now - cli_progress_last_line >= 10.0;
+        if (!due && !(done >= p->total && p->printed))
+            return;
+        cli_progress_last_line = now;
+        p->printed = true;
+    }
     p->last = now;
     double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(p->total - done) / rate : 0;

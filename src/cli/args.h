@@ -34,13 +34,15 @@ typedef struct {
 int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                   int argc, char **argv);
 
-/* Progress on stderr: a self-rewriting line on a terminal, a plain line
- * every few seconds otherwise. */
+/* Progress on stderr: a self-rewriting line on a terminal; otherwise a
+ * plain line at most every 10 s over all bars (a log gets periodic news,
+ * not a line per short pass), and a closing line for a bar that printed. */
 typedef struct {
     const char *label;
     int64_t total;
     double t0, last;
     bool tty;
+    bool printed;      /* not a terminal: this bar wrote a line */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, const char *label, int64_t total);

@@ -2,7 +2,8 @@
  * bench.c - `lethe bench classify|worst-case|tofu|muse|dm`: parse options
  * into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
- * write it with --markdown / --json. The protocols live in src/bench.
+ * write it with --markdown / --json (and its trade-off plot with --plot).
+ * The protocols live in src/bench.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -14,7 +15,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *json, *markdown;
+    const char *json, *markdown, *plot;
     char command[2048];
 } cli_bench_out;
 
@@ -37,6 +38,8 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
             wrc = cli_fail(cmd, o->markdown);
         if (!wrc && o->json && lt_report_write_json(r, o->json) != LT_OK)
             wrc = cli_fail(cmd, o->json);
+        if (!wrc && o->plot && lt_report_plot_tradeoff(r, o->plot) != LT_OK)
+            wrc = cli_fail(cmd, o->plot);
         if (cli_outputs_end(cmd, wrc))
             rc = 1;
     }
@@ -49,6 +52,10 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
     {"--json", CLI_OPT_STR, &(out).json, "write the report as JSON", 0, 0},  \
     {"--markdown", CLI_OPT_STR, &(out).markdown,                             \
      "write the report as Markdown", 0, 0}
+/* ... and the trade-off plot of classify, worst-case and tofu. */
+#define CLI_BENCH_PLOT_OPT(out)                                              \
+    {"--plot", CLI_OPT_STR, &(out).plot, "write the trade-off plot as PNG "  \
+     "(UA against TA; TOFU: forget quality against model utility)", 0, 0}
 
 /* The output discipline (lethe/fileset.h) with the report files as outputs and
  * in (the files the protocol reads) as inputs; 0 or 2. */
@@ -57,6 +64,7 @@ static int cli_bench_paths(const char *cmd, lt_fileset *in,
 {
     lt_fileset_add(in, true, "--json", out->json);
     lt_fileset_add(in, true, "--markdown", out->markdown);
+    lt_fileset_add(in, true, "--plot", out->plot);
     return cli_files_check(cmd, in);
 }
 
@@ -88,7 +96,7 @@ static int cli_bench_classify(int argc, char **argv, bool worst)
         {"--cache", CLI_OPT_STR, &c.cache, "folder for trained models", 0, 0},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting (mlp:784-32-10, 1 epoch, 1 seed, ft,ga,salun)", 0, 0},
         {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the runs kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
-        CLI_BENCH_OUT_OPTS(out),
+        CLI_BENCH_OUT_OPTS(out), CLI_BENCH_PLOT_OPT(out),
     };
     const char *usage = worst ?
         "usage: lethe bench worst-case [options]\n"
@@ -152,7 +160,7 @@ static int cli_bench_tofu(int argc, char **argv)
         {"--npo-mean", CLI_OPT_FLAG, &c.npo_mean, "npo(-gd): mean-token NLL log ratio (WAGLE/SOUL) instead of per-sequence sums (NPO)", 0, 0},
         {"--max-items", CLI_OPT_INT, &c.max_items, "evaluate at most N items per split (TOFU's 300; 0: all)", 0, 1000000},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI", 0, 0},
-        CLI_BENCH_OUT_OPTS(out),
+        CLI_BENCH_OUT_OPTS(out), CLI_BENCH_PLOT_OPT(out),
     };
     int rc = cli_args_parse("bench tofu", "usage: lethe bench tofu [options]\n"
         "LLM unlearning on synthetic TOFU data: train (or reuse) the model "

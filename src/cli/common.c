@@ -135,9 +135,23 @@ void cli_bench_progress(void *ud, const lt_bench_event *ev)
         printf("%s\n", ev->text);
         break;
     case LT_BENCH_TRAIN:
-        if (ev->train->epoch_end)
+        if (ev->train->epoch_end) {
+            cli_bar_end();
             fprintf(stderr, "  %s: epoch %d/%d loss %.4f\n", ev->text,
                     ev->train->epoch, ev->train->epochs, ev->train->loss);
+            break;
+        }
+        snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f",
+                 ev->train->epoch, ev->train->epochs, ev->train->loss);
+        cli_bar(ev->text, ev->train->step, ev->train->steps, extra);
+        break;
+    case LT_BENCH_UNLEARN:
+        if (ev->unlearn->pass_end)
+            break;
+        snprintf(extra, sizeof extra, "epoch %d/%d %s loss %.4f",
+                 ev->unlearn->epoch, ev->unlearn->epochs, ev->unlearn->phase,
+                 ev->unlearn->loss);
+        cli_bar(ev->text, ev->unlearn->step, ev->unlearn->steps, extra);
         break;
     case LT_BENCH_LM:
         snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f %.0f tok/s",

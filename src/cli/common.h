@@ -64,4 +64,21 @@ void cli_bench_progress(void *ud, const lt_bench_event *ev);
 void cli_bar(const char *label, int64_t step, int64_t total,
              const char *extra);
 void cli_bar_end(void);
+
+/* A loss curve for --loss-plot (curve.c): points in up to CLI_CURVE_MAX
+ * named series, drawn as one line plot. */
+#define CLI_CURVE_MAX 8
+typedef struct {
+    double *x, *y;
+    int *series;
+    int n, cap;
+    char names[CLI_CURVE_MAX][32];
+    int n_names;
+    bool failed;        /* out of memory on the way */
+} cli_curve;
+void cli_curve_add(cli_curve *c, const char *series, double x, double y);
+/* The plot to path (PNG, atomically): 0, or 1 with the message printed. */
+int cli_curve_write(const char *cmd, const cli_curve *c, const char *path,
+                    const char *title, const char *xlabel, const char *ylabel);
+void cli_curve_free(cli_curve *c);
 #endif

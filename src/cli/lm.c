@@ -37,6 +37,7 @@ typedef struct {
     lt_lm_train_cfg c;
     const char *config, *tok, *data, *text, *out, *init, *dp;
     int warmup, vocab, max_len;
+    const char *loss_plot;
 } cli_lm_train_opts;
 
 static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
@@ -69,6 +70,7 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
         {"--seed", CLI_OPT_U64, &c->seed, "init and order seed", 0, 0},
         {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
         {"--shards", CLI_OPT_INT, &c->shards, "parts of every step's examples (a multiple of the ranks; default one per rank)", 0, 65536},
+        {"--loss-plot", CLI_OPT_STR, &o->loss_plot, "also draw the loss of every step (PNG)", 0, 0},
     };
     int rc = cli_args_parse("lm train", "usage: lethe lm train --config "
                            "micro|tiny|small|config.json --data QA.json|--text FILE "
@@ -133,7 +135,7 @@ static int cli_lm_train_data(const cli_lm_train_opts *o, const lt_tokenizer *t,
 
 static void cli_lm_train_progress(void *ud, const lt_lm_event *ev)
 {
-    (void)ud;
+    cli_curve_add(ud, "loss", (double)ev->step, ev->loss);
     char extra[96];
     snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f lr %.2e %.0f tok/s",
              ev->epoch, ev->epochs, ev->loss, ev->lr, ev->tokens_per_s);
@@ -146,7 +148,9 @@ static int cli_lm_train_run(const cli_lm_train_opts *o, lt_llama *m,
     lt_lm_train_cfg cfg = o->c;
     bool lead = lt_dist_rank() == 0; /* under mpirun: reports and saves */
     cfg.pad_id = lt_lm_pad_id(t);
+    cli_curve curve = {0};
     cfg.progress = lead ? cli_lm_train_progress : NULL;
+    cfg.ud = &curve;
     if (!o->init)
         lt_llama_init(m, cfg.seed);
     if (lead)
@@ -162,15 +166,26 @@ static int cli_lm_train_run(const cli_lm_train_opts *o, lt_llama *m,
     lt_status s = lt_lm_train(m, d, &cfg, &rep);
     cli_bar_end();
     char tok_path[4200];
-    if (s != LT_OK)
+    if (s != LT_OK) {
+        cli_curve_free(&curve);
         return cli_fail("lm train", NULL);
-    if (!lead)
+    }
+    if (!lead) {
+        cli_curve_free(&curve);
         return 0;
-    /* model and tokenizer: both renamed, or neither */
-    if (cli_outputs_begin("lm train") ||
-        cli_outputs_end("lm train",
-                        lt_lm_save(m, t, o->out, tok_path, sizeof tok_path)
-                            ? cli_fail("lm train", NULL) : 0))
+    }
+    /* model, tokenizer (and loss plot): all renamed, or none */
+    if (cli_outputs_begin("lm train")) {
+        cli_curve_free(&curve);
+        return 1;
+    }
+    int rc = lt_lm_save(m, t, o->out, tok_path, sizeof tok_path) ?
+        cli_fail("lm train", NULL) : 0;
+    if (!rc && o->loss_plot)
+        rc = cli_curve_write("lm train", &curve, o->loss_plot, o->config,
+                             "step", "training loss");
+    cli_curve_free(&curve);
+    if (cli_outputs_end("lm train", rc))
         return 1;
     printf("saved %s (tokenizer %s): loss %.4f -> %.4f (last epoch mean "
            "%.4f), %lld steps in %.1f s, %.0f tokens/s\n", o->out, tok_path,
@@ -195,6 +210,7 @@ static int cli_lm_train_cmd(int argc, char **argv)
     lt_fileset_add_list(&p, "--data", o.data);
     lt_fileset_add(&p, false, "--text", o.text);
     lt_lm_fileset_add(&p, true, "--out", o.out, NULL, NULL);
+    lt_fileset_add(&p, true, "--loss-plot", o.loss_plot);
     if ((rc = cli_files_check("lm train", &p)))
         return rc;
     lt_tofu_set qa = {0};

@@ -19,6 +19,7 @@ int cli_lm_unlearn(int argc, char **argv);
 typedef struct {
     lt_llm_unlearn_cfg c; /* beta 0, forget_weight -1, lr 0: the method's */
     const char *model, *tok, *forget, *retain, *method, *mask, *optim, *json;
+    const char *loss_plot;
     const char *out, *npo_nll;
     float mu, max_loss, wd;
     int warmup, mask_samples;
@@ -66,6 +67,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--max-loss", CLI_OPT_FLOAT, &o->max_loss, "|loss| above it is divergence", 1e-9, 1e30},
         {"--seed", CLI_OPT_U64, &c->seed, "batch order, refusal picks, masks", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "write a run summary here", 0, 0},
+        {"--loss-plot", CLI_OPT_STR, &o->loss_plot, "draw the loss and the forget / retain NLL of every step (PNG)", 0, 0},
     };
     int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
                            "--forget forget10.json --retain retain90.json "
@@ -143,7 +145,10 @@ static int cli_lmu_load(const cli_lmu_opts *o, const lt_llama *m,
 
 static void cli_lmu_progress(void *ud, const lt_llm_event *ev)
 {
-    (void)ud;
+    cli_curve *curve = ud;
+    cli_curve_add(curve, "loss", (double)ev->step, ev->loss);
+    cli_curve_add(curve, "forget NLL", (double)ev->step, ev->forget_nll);
+    cli_curve_add(curve, "retain NLL", (double)ev->step, ev->retain_nll);
     char extra[128];
     snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f forget NLL %.3f "
              "retain NLL %.3f lr %.2e", ev->epoch, ev->epochs, ev->loss,
@@ -155,7 +160,9 @@ static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
                       lt_llama *m, const lt_tokenizer *t,
                       const lt_llm_unlearn_data *d, const char *cmdline)
 {
+    cli_curve curve = {0};
     c->progress = cli_lmu_progress;
+    c->ud = &curve;
     c->pad_id = lt_lm_pad_id(t);
     fprintf(stderr, "lethe lm unlearn: %s on %lld forget / %lld retain "
             "examples, %d epochs, lr %.2e, %s, %d threads\n", o->method,
@@ -164,8 +171,10 @@ static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
     lt_llm_report rep;
     lt_status s = lt_llm_unlearn_run(m, d, c, &rep);
     cli_bar_end();
-    if (s != LT_OK && !rep.diverged)
+    if (s != LT_OK && !rep.diverged) {
+        cli_curve_free(&curve);
         return cli_fail("lm unlearn", NULL);
+    }
     char tok_path[4200];
     lt_llm_run_info info = {cmdline, o->model, o->forget, o->retain, o->out,
                             o->optim};
@@ -173,9 +182,15 @@ static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
      * like a success); its --json report, marked "diverged": true with the
      * reason, is the one output it leaves. Model, tokenizer and report are
      * renamed together, or none of them. */
-    if (cli_outputs_begin("lm unlearn"))
+    if (cli_outputs_begin("lm unlearn")) {
+        cli_curve_free(&curve);
         return 1;
+    }
     int rc = 0;
+    if (o->loss_plot && curve.n)
+        rc = cli_curve_write("lm unlearn", &curve, o->loss_plot, o->method,
+                             "step", "loss, token NLL");
+    cli_curve_free(&curve);
     if (!rep.diverged &&
         lt_lm_save(m, t, o->out, tok_path, sizeof tok_path) != LT_OK)
         rc = cli_fail("lm unlearn", NULL);
@@ -210,6 +225,7 @@ int cli_lm_unlearn(int argc, char **argv)
     lt_fileset_add(&p, false, "--retain", o.retain);
     lt_lm_fileset_add(&p, true, "--out", o.out, NULL, NULL);
     lt_fileset_add(&p, true, "--json", o.json);
+    lt_fileset_add(&p, true, "--loss-plot", o.loss_plot);
     if ((rc = cli_files_check("lm unlearn", &p)))
         return rc;
     lt_llama *m;

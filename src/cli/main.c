@@ -52,6 +52,7 @@ static const cli_command cli_commands[] = {
      cli_mesh},
     {"hash", "the SHA-256 of a checkpoint's weights, its metadata left out",
      cli_hash},
+    {"report", "one static HTML page of a benchmark's results folder", cli_report},
 };
 
 static void cli_usage(FILE *f)

@@ -3,8 +3,9 @@
  * it as a self-describing safetensors checkpoint (architecture, input
  * shape, data, seed, command line, commit and test accuracy in the
  * metadata; nothing that changes from run to run, so the same command
- * gives the same bytes). Timings go to --json. Under mpirun the training
- * is data-parallel (--dp, docs/mpi.md) and rank 0 alone reports and saves.
+ * gives the same bytes). Timings go to --json, the loss curve to
+ * --loss-plot. Under mpirun the training is data-parallel (--dp,
+ * docs/mpi.md) and rank 0 alone reports and saves.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -16,6 +17,7 @@
 
 typedef struct {
     const char *model, *data, *out, *optim, *sched, *augment, *json, *dp;
+    const char *loss_plot;
     int epochs, batch, warmup, shards;
     float lr, wd, momentum, clip;
     uint64_t seed;
@@ -28,17 +30,26 @@ static const char *cli_train_usage =
     "(NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
     "(a FashionCanvas folder labelled by style or by object).";
 
+/* What the progress callback keeps: the start time, the loss curve. */
+typedef struct {
+    double t0;
+    cli_curve curve;
+} cli_train_news;
+
 /* A progress bar per epoch on stderr, one summary line per epoch on stdout. */
 static void cli_train_progress(void *ud, const lt_train_event *ev)
 {
+    cli_train_news *n = ud;
     char label[32], extra[64];
     if (ev->epoch_end) {
         cli_bar_end();
         printf("epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n",
                ev->epoch, ev->epochs, ev->loss, ev->test_acc,
-               lt_clock_seconds() - *(double *)ud);
+               lt_clock_seconds() - n->t0);
         return;
     }
+    cli_curve_add(&n->curve, "train", (double)(ev->epoch - 1) +
+                  (double)ev->step / (double)ev->steps, ev->loss);
     snprintf(label, sizeof label, "epoch %d/%d", ev->epoch, ev->epochs);
     snprintf(extra, sizeof extra, "loss %.4f", ev->loss);
     cli_bar(label, ev->step, ev->steps, extra);
@@ -55,6 +66,7 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
         {"--data", CLI_OPT_STR, &o->data, "dataset", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "checkpoint to write (.safetensors)", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "also write the run's record (timings included) as JSON", 0, 0},
+        {"--loss-plot", CLI_OPT_STR, &o->loss_plot, "also draw the training loss curve (PNG)", 0, 0},
         {"--epochs", CLI_OPT_INT, &o->epochs, "passes over the data", 1, 10000},
         {"--batch", CLI_OPT_INT, &o->batch, "minibatch size", 1, 65536},
         {"--lr", CLI_OPT_FLOAT, &o->lr, "base learning rate", 1e-9, 100},
@@ -114,6 +126,7 @@ int cli_train(int argc, char **argv)
     lt_dataset_fileset_add(&p, "--data", o.data);
     lt_fileset_add(&p, true, "--out", o.out);
     lt_fileset_add(&p, true, "--json", o.json);
+    lt_fileset_add(&p, true, "--loss-plot", o.loss_plot);
     if ((rc = cli_files_check("train", &p)))
         return rc;
     lt_dataset tr, te;
@@ -132,6 +145,7 @@ int cli_train(int argc, char **argv)
     }
     lt_train_report rep = {0};
     bool lead = lt_dist_rank() == 0; /* reports and saves */
+    cli_train_news news = {0};
     if (!rc) {
         lt_model_init(m, o.seed);
         if (lead)
@@ -140,9 +154,9 @@ int cli_train(int argc, char **argv)
                     tr.name, (long long)tr.n, (long long)te.n, o.epochs,
                     o.optim, lt_num_threads(), lt_dist_size(),
                     lt_dist_size() > 1 ? "s" : "");
-        double t0 = lt_clock_seconds();
+        news.t0 = lt_clock_seconds();
         cfg.progress = lead ? cli_train_progress : NULL;
-        cfg.ud = &t0;
+        cfg.ud = &news;
         rc = lt_train_classifier(m, &tr, &te, &cfg, &rep);
         cli_bar_end();
         if (rc)
@@ -163,10 +177,15 @@ int cli_train(int argc, char **argv)
         if (lt_model_save(m, o.out, meta, 6) != LT_OK ||
             (o.json && lt_train_save_json(o.json, &r) != LT_OK))
             rc = cli_fail("train", NULL);
+        if (!rc && o.loss_plot)
+            rc = cli_curve_write("train", &news.curve, o.loss_plot, o.model,
+                                 "epoch", "training loss (running mean of "
+                                 "the epoch)");
         if (!(rc = cli_outputs_end("train", rc)))
             printf("saved %s: test accuracy %.2f%% after %d epochs in %.1f s\n",
                    o.out, rep.test_acc, o.epochs, rep.seconds);
     }
+    cli_curve_free(&news.curve);
     lt_model_free(m);
     lt_dataset_free(&tr);
     lt_dataset_free(&te);

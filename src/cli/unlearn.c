@@ -3,9 +3,9 @@
  * set, run an unlearning method (any of lt_method_names(); any mask, any
  * optimizer), time it (RTE), save the result with its settings in the
  * metadata and the forget indices beside it, and print UA, RA, TA and MIA
- * (also as JSON with --json). Under mpirun the method's passes (and
- * Retrain) are data-parallel (--dp, docs/mpi.md); rank 0 alone reports
- * and saves.
+ * (also as JSON with --json; the loss curve as PNG with --loss-plot).
+ * Under mpirun the method's passes (and Retrain) are data-parallel (--dp,
+ * docs/mpi.md); rank 0 alone reports and saves.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -19,7 +19,7 @@
 typedef struct {
     lt_unlearn_cfg cfg;
     const char *model, *data, *forget, *method, *out, *mask, *optim, *augment;
-    const char *json, *dp;
+    const char *json, *dp, *loss_plot;
     char mask_buf[64];
     float prox_ratio;
 } cli_unlearn_opts;
@@ -81,6 +81,7 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
         {"--prox-ratio", CLI_OPT_FLOAT, &o->prox_ratio, "salun-soft: RL_proximal's mask_ratio (k = ratio x remaining share x weights)", 0, 1},
         {"--iu-samples", CLI_OPT_INT, &c->iu_samples, "iu: retain gradients for F^-1", 1, 10000000},
         {"--json", CLI_OPT_STR, &o->json, "also write the settings and metrics here", 0, 0},
+        {"--loss-plot", CLI_OPT_STR, &o->loss_plot, "also draw the loss of every minibatch (PNG)", 0, 0},
         {"--augment", CLI_OPT_STR, &o->augment, "retrain only: auto|none|crop|crop+flip, as lethe train", 0, 0},
         {"--seed", CLI_OPT_U64, &c->seed, "forget set, shuffles, labels, random mask", 0, 0},
         {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun)", 0, 0},
@@ -109,10 +110,29 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
     return rc;
 }
 
+/* What the progress callback keeps: the start time, the loss curve. */
+typedef struct {
+    double t0;
+    int64_t steps;       /* minibatches so far, all passes */
+    cli_curve curve;
+} cli_unlearn_news;
+
+/* A bar per pass on stderr, a line per pass on stdout. */
 static void cli_unlearn_progress(void *ud, const lt_unlearn_event *ev)
 {
-    printf("epoch %d/%d  %s loss %.4f  (%.1f s)\n", ev->epoch, ev->epochs,
-           ev->phase, ev->loss, lt_clock_seconds() - *(double *)ud);
+    cli_unlearn_news *n = ud;
+    if (ev->pass_end) {
+        cli_bar_end();
+        printf("epoch %d/%d  %s loss %.4f  (%.1f s)\n", ev->epoch,
+               ev->epochs, ev->phase, ev->loss, lt_clock_seconds() - n->t0);
+        return;
+    }
+    cli_curve_add(&n->curve, ev->phase, (double)++n->steps, ev->loss);
+    char label[64], extra[48];
+    snprintf(label, sizeof label, "epoch %d/%d %s", ev->epoch, ev->epochs,
+             ev->phase);
+    snprintf(extra, sizeof extra, "loss %.4f", ev->loss);
+    cli_bar(label, ev->step, ev->steps, extra);
 }
 
 /* OUT.forget.txt, the forget indices saved beside checkpoint out. */
@@ -175,11 +195,21 @@ static int cli_unlearn_go(cli_unlearn_opts *o, int argc, char **argv,
                     mask, o->optim, (double)cfg->optim.lr, cfg->epochs,
                     cfg->batch, lt_num_threads(), lt_dist_size(),
                     lt_dist_size() > 1 ? "s" : "");
-        double t0 = lt_clock_seconds();
+        cli_unlearn_news news = {.t0 = lt_clock_seconds()};
         cfg->progress = lead ? cli_unlearn_progress : NULL;
-        cfg->ud = &t0;
+        cfg->ud = &news;
         if (lt_unlearn_run(m, tr, &f, cfg, &rep) != LT_OK)
             rc = cli_fail("unlearn", NULL);
+        cli_bar_end();
+        if (!rc && o->loss_plot && news.curve.n)
+            rc = cli_curve_write("unlearn", &news.curve, o->loss_plot,
+                                 lt_method_name(cfg->method), "minibatch",
+                                 "cross-entropy of the minibatch");
+        else if (!rc && o->loss_plot)
+            fprintf(stderr, "lethe unlearn: --loss-plot: %s ran no "
+                    "minibatch passes; no curve written\n",
+                    lt_method_name(cfg->method));
+        cli_curve_free(&news.curve);
     }
     if (!rc && !lead) { /* rank 0 evaluates and writes */
         lt_model_free(rep.be_model);
@@ -226,6 +256,7 @@ int cli_unlearn(int argc, char **argv)
     lt_fileset_add(&p, true, "--out", o.out);
     lt_fileset_add(&p, true, "--out's forget list", forget_txt);
     lt_fileset_add(&p, true, "--json", o.json);
+    lt_fileset_add(&p, true, "--loss-plot", o.loss_plot);
     if ((rc = cli_files_check("unlearn", &p)))
         return rc;
     static const char *const splits[2] = {"train", "test"};

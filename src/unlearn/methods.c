@@ -158,13 +158,45 @@ typedef struct {
     int classes;
 } lt_run_ctx;
 
-static void lt_report_pass(const lt_unlearn_cfg *cfg, int e, const char *ph,
-                           double loss)
+/* Where a pass is, for its per-minibatch progress events. */
+typedef struct {
+    const lt_unlearn_cfg *cfg;
+    int epoch;
+    const char *phase;
+    int64_t steps;
+} lt_pass_news;
+
+static void lt_pass_batch(void *ud, int64_t step, int64_t steps, double loss)
 {
+    lt_pass_news *n = ud;
+    n->steps = steps;
+    lt_unlearn_event ev = {.epoch = n->epoch, .epochs = n->cfg->epochs,
+                           .phase = n->phase, .loss = loss, .step = step,
+                           .steps = steps};
+    n->cfg->progress(n->cfg->ud, &ev);
+}
+
+/* lt_unlearn_pass with cfg's progress told of every minibatch and of the
+ * pass's end (phase ph of epoch e). */
+static lt_status lt_method_pass(lt_unlearn_state *s, lt_model *m,
+                                const lt_dataset *d, const int64_t *idx,
+                                int64_t k, lt_pass_spec *p,
+                                const lt_unlearn_cfg *cfg, int e,
+                                const char *ph, double *loss)
+{
+    lt_pass_news n = {cfg, e, ph, 0};
     if (cfg->progress) {
-        lt_unlearn_event ev = {e, cfg->epochs, ph, loss};
+        p->on_batch = lt_pass_batch;
+        p->batch_ud = &n;
+    }
+    lt_status st = lt_unlearn_pass(s, m, d, idx, k, p, loss);
+    if (st == LT_OK && cfg->progress) {
+        lt_unlearn_event ev = {.epoch = e, .epochs = cfg->epochs, .phase = ph,
+                               .loss = *loss, .step = n.steps,
+                               .steps = n.steps, .pass_end = true};
         cfg->progress(cfg->ud, &ev);
     }
+    return st;
 }
 
 /* The forget pass of method k at epoch e (GA, RL, SalUn(-soft), BS, BE,
@@ -258,10 +290,9 @@ static lt_status lt_prox_epoch(lt_unlearn_state *s, lt_model *m,
         p.item_label = lab;
         p.after_step = lt_prox_after_step;
         p.after_ud = &x;
-        st = lt_unlearn_pass(s, m, train, idx, nf + nr, &p, &rep->forget_loss);
+        st = lt_method_pass(s, m, train, idx, nf + nr, &p, cfg, e,
+                            "forget+retain", &rep->forget_loss);
         rep->retain_loss = rep->forget_loss;
-        if (st == LT_OK)
-            lt_report_pass(cfg, e, "forget+retain", rep->forget_loss);
     }
     free(x.theta0);
     free(x.work);
@@ -285,20 +316,16 @@ static lt_status lt_method_epoch(lt_unlearn_state *s, lt_model *m,
     p.scale = r->scale;
     lt_status st = LT_OK;
     if (lt_forget_spec(cfg, f, r, &p)) {
-        st = lt_unlearn_pass(s, m, train, f->forget, f->n_forget, &p,
-                             &rep->forget_loss);
-        if (st == LT_OK)
-            lt_report_pass(cfg, e, "forget", rep->forget_loss);
+        st = lt_method_pass(s, m, train, f->forget, f->n_forget, &p, cfg, e,
+                            "forget", &rep->forget_loss);
     }
     if (st == LT_OK && lt_has_retain_pass(cfg->method)) {
         p = lt_pass_plain(cfg->optim.lr, r->mask, seed + 1);
         p.scale = r->scale;
         if (cfg->method == LT_METHOD_L1) /* alpha decays linearly to 0 */
             p.l1 = cfg->alpha * (1.0f - (float)(e - 1) / (float)cfg->epochs);
-        st = lt_unlearn_pass(s, m, train, f->retain, f->n_retain, &p,
-                             &rep->retain_loss);
-        if (st == LT_OK)
-            lt_report_pass(cfg, e, "retain", rep->retain_loss);
+        st = lt_method_pass(s, m, train, f->retain, f->n_retain, &p, cfg, e,
+                            "retain", &rep->retain_loss);
     }
     return st;
 }
@@ -336,6 +363,18 @@ static lt_status lt_unlearn_check(const lt_model *m, const lt_dataset *train,
     return LT_OK;
 }
 
+/* Retrain's training events told as unlearning events of the "retain"
+ * phase (an epoch is a pass; the loss is the epoch's running mean). */
+static void lt_retrain_news(void *ud, const lt_train_event *ev)
+{
+    const lt_unlearn_cfg *cfg = ud;
+    lt_unlearn_event u = {.epoch = ev->epoch, .epochs = ev->epochs,
+                          .phase = "retain", .loss = ev->loss,
+                          .step = ev->step, .steps = ev->steps,
+                          .pass_end = ev->epoch_end};
+    cfg->progress(cfg->ud, &u);
+}
+
 /* Retrain: new weights (seeded), trained on the retain items alone with
  * cosine decay and cfg->retrain_aug. */
 static lt_status lt_retrain(lt_model *m, const lt_dataset *train,
@@ -356,6 +395,10 @@ static lt_status lt_retrain(lt_model *m, const lt_dataset *train,
     t.arena_bytes = cfg->arena_bytes;
     t.dist = cfg->dist;
     t.shards = cfg->shards;
+    if (cfg->progress) {
+        t.progress = lt_retrain_news;
+        t.ud = (void *)cfg;
+    }
     lt_model_init(m, cfg->seed);
     lt_train_report tr;
     int rc = lt_train_classifier(m, &sub, NULL, &t, &tr);

@@ -381,6 +381,9 @@ lt_status lt_unlearn_pass(lt_unlearn_state *s, lt_model *m,
         double l = 0;
         st = lt_pass_step(s, m, d, s->perm + i, b, p, &labels, &l);
         sum += l;
+        if (st == LT_OK && p->on_batch)
+            p->on_batch(p->batch_ud, batches + 1,
+                        (k + s->batch - 1) / s->batch, l);
     }
     if (st == LT_OK)
         *mean_loss = sum / (double)batches;
