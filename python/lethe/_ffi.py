@@ -121,7 +121,8 @@ class TrainCfg(Structure):        # lt_train_cfg (train.h)
     _fields_ = [("optim", OptimConfig), ("sched", Schedule),
                 ("epochs", c_int), ("batch", c_int), ("clip", c_float),
                 ("seed", c_uint64), ("aug", Augment),
-                ("arena_bytes", c_size_t), ("progress", TRAIN_PROGRESS),
+                ("arena_bytes", c_size_t), ("dist", c_int),
+                ("shards", c_int), ("progress", TRAIN_PROGRESS),
                 ("ud", c_void_p)]
 
 
@@ -143,7 +144,8 @@ class MaskSpec(Structure):        # lt_mask_spec (unlearn.h)
 
 class UnlearnEvent(Structure):    # lt_unlearn_event (methods.h)
     _fields_ = [("epoch", c_int), ("epochs", c_int), ("phase", c_char_p),
-                ("loss", c_double)]
+                ("loss", c_double), ("step", c_int64), ("steps", c_int64),
+                ("pass_end", c_bool)]
 
 
 UNLEARN_PROGRESS = ctypes.CFUNCTYPE(None, c_void_p, POINTER(UnlearnEvent))
@@ -156,7 +158,8 @@ class UnlearnCfg(Structure):      # lt_unlearn_cfg (methods.h)
                 ("retain_weight", c_float), ("fgsm_eps", c_float),
                 ("iu_samples", c_int), ("prox_ratio", c_double),
                 ("be_drop_shadow", c_bool), ("arena_bytes", c_size_t),
-                ("retrain_aug", Augment), ("progress", UNLEARN_PROGRESS),
+                ("retrain_aug", Augment), ("dist", c_int),
+                ("shards", c_int), ("progress", UNLEARN_PROGRESS),
                 ("ud", c_void_p)]
 
 
@@ -173,7 +176,7 @@ class UnlearnMetrics(Structure):  # lt_unlearn_metrics (metrics.h)
 
 class BenchEvent(Structure):      # lt_bench_event (bench.h)
     _fields_ = [("kind", c_int), ("text", c_char_p), ("train", c_void_p),
-                ("lm", c_void_p), ("llm", c_void_p)]
+                ("lm", c_void_p), ("llm", c_void_p), ("unlearn", c_void_p)]
 
 
 BENCH_PROGRESS = ctypes.CFUNCTYPE(None, c_void_p, POINTER(BenchEvent))
@@ -185,7 +188,8 @@ class BenchClassifyCfg(Structure):  # lt_bench_classify_cfg (bench.h)
                 ("lr", c_char_p), ("lr_grid", c_char_p), ("optim", c_char_p),
                 ("mask", c_char_p), ("cache", c_char_p), ("seeds", c_int),
                 ("train_epochs", c_int), ("train_lr", c_float),
-                ("be_drop_shadow", c_bool), ("command", c_char_p),
+                ("be_drop_shadow", c_bool), ("resume", c_bool),
+                ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 

@@ -234,7 +234,8 @@ class Model:
                 e = ev.contents
                 progress({"epoch": e.epoch, "epochs": e.epochs,
                           "phase": (e.phase or b"").decode(),
-                          "loss": e.loss})
+                          "loss": e.loss, "step": e.step, "steps": e.steps,
+                          "pass_end": e.pass_end})
             cfg.progress = _ffi.UNLEARN_PROGRESS(on_event)
         rep = _ffi.UnlearnReport()
         check(lib.lt_unlearn_run(self._p, ctypes.byref(train._s),

@@ -172,10 +172,15 @@ class LetheTest(unittest.TestCase):
         events = []
         rga = ga.unlearn(self.tr, f, "ga", lr=1e-3, epochs=2,
                          progress=events.append)
+        ends = [e for e in events if e["pass_end"]]
         self.assertEqual([(e["epoch"], e["epochs"], e["phase"])
-                          for e in events],
+                          for e in ends],
                          [(1, 2, "forget"), (2, 2, "forget")])
-        self.assertEqual(events[-1]["loss"], rga["forget_loss"])
+        self.assertEqual(ends[-1]["loss"], rga["forget_loss"])
+        for ep in (1, 2):  # one event per minibatch, numbered 1..steps
+            steps = [e["step"] for e in events
+                     if not e["pass_end"] and e["epoch"] == ep]
+            self.assertEqual(steps, list(range(1, ends[ep - 1]["steps"] + 1)))
         rrl = rl.unlearn(self.tr, f, "rl", mask="saliency:0.5",
                          optim="adam", lr=1e-3, epochs=1)
         self.assertEqual((rga["method"], rga["mask"]), ("ga", "none"))
