@@ -24,6 +24,8 @@ static void cli_args_default(const cli_opt *o, char *buf, size_t n)
         snprintf(buf, n, "%s", *(const char **)o->ptr);
     else if (o->type == CLI_OPT_INT)
         snprintf(buf, n, "%d", *(const int *)o->ptr);
+    else if (o->type == CLI_OPT_I64)
+        snprintf(buf, n, "%lld", (long long)*(const int64_t *)o->ptr);
     else if (o->type == CLI_OPT_FLOAT && !isnan(*(const float *)o->ptr))
         snprintf(buf, n, "%g", (double)*(const float *)o->ptr); /* NaN: the
                                                     default depends on input */
@@ -92,11 +94,13 @@ static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
                 cmd, o->name, v);
         return 2;
     }
-    bool is_int = o->type == CLI_OPT_INT;
+    bool is_int = o->type == CLI_OPT_INT || o->type == CLI_OPT_I64;
     double lo = o->lo, hi = o->hi;
-    if (lo == hi) { /* no range of its own: the type's */
-        lo = is_int ? INT_MIN : -FLT_MAX;
-        hi = is_int ? INT_MAX : FLT_MAX;
+    if (lo == hi) { /* no range of its own: the type's (I64: exact doubles) */
+        lo = o->type == CLI_OPT_I64 ? -9007199254740992.0
+             : is_int ? INT_MIN : -FLT_MAX;
+        hi = o->type == CLI_OPT_I64 ? 9007199254740992.0
+             : is_int ? INT_MAX : FLT_MAX;
     }
     if (x < lo || x > hi) {
         fprintf(stderr, "lethe %s: %s %s is out of range [%g, %g]\n", cmd,
@@ -108,7 +112,9 @@ static int cli_args_value(const char *cmd, cli_opt *o, const char *v)
                 cmd, o->name, v);
         return 2;
     }
-    if (is_int)
+    if (o->type == CLI_OPT_I64)
+        *(int64_t *)o->ptr = (int64_t)x;
+    else if (is_int)
         *(int *)o->ptr = (int)x;
     else
         *(float *)o->ptr = (float)x;
@@ -180,17 +186,23 @@ void cli_progress_update(cli_progress *p, int64_t done, const char *extra)
         p->printed = true;
     }
     p->last = now;
-    double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
-    double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
+    /* the rate (and ETA) once half a second has passed: earlier it is
+     * noise (a first update after microseconds reads as 1e5/s); slow steps
+     * as seconds per step */
+    double el = now - p->t0, rate = el >= 0.5 && done > 0 ? done / el : 0;
+    char speed[48] = "-/s  ETA -";
+    if (rate > 0)
+        snprintf(speed, sizeof speed, rate >= 1 ? "%.3g/s  ETA %.0fs"
+                 : "%.3gs/step  ETA %.0fs", rate >= 1 ? rate : 1 / rate,
+                 (double)(p->total - done) / rate);
     int width = 24, fill = p->total ? (int)(width * done / p->total) : width;
     char bar[32];
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "%s%s [%s] %lld/%lld  %.0f/s  ETA %.0fs  %s%s",
-            p->tty ? "\r" : "", p->label, bar, (long long)done,
-            (long long)p->total, rate, eta, extra ? extra : "",
-            p->tty ? "\033[K" : "\n");
+    fprintf(stderr, "%s%s [%s] %lld/%lld  %s  %s%s", p->tty ? "\r" : "",
+            p->label, bar, (long long)done, (long long)p->total, speed,
+            extra ? extra : "", p->tty ? "\033[K" : "\n");
     fflush(stderr);
 }
 

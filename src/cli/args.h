@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { CLI_OPT_STR, CLI_OPT_INT, CLI_OPT_FLOAT, CLI_OPT_U64, CLI_OPT_FLAG }
-    cli_opt_type;
+typedef enum { CLI_OPT_STR, CLI_OPT_INT, CLI_OPT_FLOAT, CLI_OPT_U64, CLI_OPT_FLAG,
+               CLI_OPT_I64 } cli_opt_type;
 
 /* The entries of an option table. */
 #define CLI_NOPTS(opts) ((int)(sizeof(opts) / sizeof *(opts)))
@@ -18,7 +18,8 @@ typedef enum { CLI_OPT_STR, CLI_OPT_INT, CLI_OPT_FLOAT, CLI_OPT_U64, CLI_OPT_FLA
 typedef struct {
     const char *name;  /* "--lr" */
     cli_opt_type type;
-    void *ptr;         /* const char **, int *, float *, uint64_t *, bool * */
+    void *ptr;         /* const char **, int *, float *, uint64_t *, bool *,
+                          int64_t * (CLI_OPT_I64: a whole number, as INT) */
     const char *help;
     double lo, hi;     /* accepted range for numbers (lo == hi: any value
                         * the type holds; U64 always within [0, 2^64)) */

@@ -256,8 +256,6 @@ static int cli_bench_dm(int argc, char **argv)
     for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
         if (!strcmp(argv[i], "--quick"))
             lt_bench_dm_forget_quick(&c);
-    int steps = (int)c.unlearn.steps, base_steps = (int)c.base_steps;
-    int retrain_steps = (int)c.retrain_steps;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &c.model, "base class-conditional UNet (a dm train file)", 0, 0},
         {"--data", CLI_OPT_STR, &c.data, "its data set", 0, 0},
@@ -265,16 +263,16 @@ static int cli_bench_dm(int argc, char **argv)
         {"--classes", CLI_OPT_STR, &c.classes, "classes to forget, a comma list", 0, 0},
         {"--methods", CLI_OPT_STR, &c.methods, "comma list or all (original, retrain, salun, rl, rl-random, ga, ga-saliency, esd, esd-data, salun-noretain, LOSS+MASK)", 0, 0},
         {"--seeds", CLI_OPT_INT, &c.seeds, "seeds 1..N of unlearning and sampling", 1, LT_TABLE_MAX_SEEDS},
-        {"--steps", CLI_OPT_INT, &steps, "unlearning steps (0: each loss's official loop)", 0, 1e9},
+        {"--steps", CLI_OPT_I64, &c.unlearn.steps, "unlearning steps (0: each loss's official loop)", 0, 1e9},
         {"--batch", CLI_OPT_INT, &c.unlearn.batch, "images per step (0: each loss's official batch)", 0, 4096},
         {"--lr", CLI_OPT_FLOAT, &c.unlearn.lr, "Adam learning rate", 1e-12, 1},
         {"--alpha", CLI_OPT_FLOAT, &c.unlearn.alpha, "retain weight (-1: 1e-3 * 3072 / pixels)", -1, 1e6},
-        {"--retrain-steps", CLI_OPT_INT, &retrain_steps, "Retrain's training steps", 1, 1e9},
+        {"--retrain-steps", CLI_OPT_I64, &c.retrain_steps, "Retrain's training steps", 1, 1e9},
         {"--ua-samples", CLI_OPT_INT, &c.ua_samples, "samples of the forgotten class", 2, 1000},
         {"--fd-per-class", CLI_OPT_INT, &c.fd_per_class, "samples of each retained class", 2, 1000},
         {"--sample-steps", CLI_OPT_INT, &c.sample.steps, "DDIM steps of the samples", 1, 1000},
         {"--cache", CLI_OPT_STR, &c.cache, "folder for Retrain and quick base models", 0, 0},
-        {"--base-steps", CLI_OPT_INT, &base_steps, "without --model: steps of the base trained here", 1, 1e9},
+        {"--base-steps", CLI_OPT_I64, &c.base_steps, "without --model: steps of the base trained here", 1, 1e9},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a cond:xs base trained here; minutes)", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
@@ -287,9 +285,6 @@ static int cli_bench_dm(int argc, char **argv)
         argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    c.unlearn.steps = steps;
-    c.base_steps = base_steps;
-    c.retrain_steps = retrain_steps;
     if (quick && !c.cache)
         c.cache = "lethe-bench-dm-cache";
     if (lt_bench_dm_forget_check(&c) != LT_OK)

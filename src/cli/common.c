@@ -28,8 +28,21 @@ void cli_close(lt_model *m, lt_dataset *sets, int n)
         lt_dataset_free(&sets[i]);
 }
 
+static int cli_argc;
+static char **cli_argv;
+
+void cli_record_args(int argc, char **argv)
+{
+    cli_argc = argc;
+    cli_argv = argv;
+}
+
 void cli_join_args(int argc, char **argv, char *buf, size_t n)
 {
+    if (cli_argv) { /* the whole line, not the subcommand's slice */
+        argc = cli_argc - 1;
+        argv = cli_argv + 1;
+    }
     size_t k = (size_t)snprintf(buf, n, "lethe");
     for (int i = 0; i < argc && k < n; i++)
         k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);

@@ -67,12 +67,12 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--data", CLI_OPT_STR, &o->data, "image set (its train split)", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "model file (EMA weights); state in OUT.state", 0, 0},
         {"--resume", CLI_OPT_FLAG, &o->resume, "continue from OUT.state if it exists", 0, 0},
-        {"--steps", CLI_OPT_INT, &c->steps, "total optimizer steps", 1, 1e9},
+        {"--steps", CLI_OPT_I64, &c->steps, "total optimizer steps", 1, 1e9},
         {"--batch", CLI_OPT_INT, &c->batch, "images per step", 1, 4096},
         {"--lr", CLI_OPT_FLOAT, &c->lr, "Adam learning rate", 1e-9, 1},
         {"--clip", CLI_OPT_FLOAT, &c->clip, "gradient-norm clip (0: off)", 0, 1e9},
         {"--ema", CLI_OPT_FLOAT, &c->ema, "EMA decay of the weights", 0, 0.999999},
-        {"--ckpt-every", CLI_OPT_INT, &c->ckpt_every, "save every K steps", 1, 1e9},
+        {"--ckpt-every", CLI_OPT_I64, &c->ckpt_every, "save every K steps", 1, 1e9},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of init, order, noise", 0, 0},
         {"--hflip", CLI_OPT_FLAG, &c->hflip, "random horizontal flips", 0, 0},
         {"--schedule", CLI_OPT_STR, &o->schedule, "linear|scaled_linear", 0, 0},
@@ -155,7 +155,7 @@ static int cli_dm_train(int argc, char **argv)
     int rc = cli_dm_train_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    cli_join_args(argc + 1, argv - 1, o.command, sizeof o.command);
+    cli_join_args(argc, argv, o.command, sizeof o.command);
     snprintf(o.seed, sizeof o.seed, "%llu", (unsigned long long)o.c.seed);
     const char *meta[8] = {"lethe.command", o.command,
                            "lethe.commit", lt_bench_commit(),
@@ -438,7 +438,7 @@ static int cli_dm_eval(int argc, char **argv)
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
     char cmd[2048];
-    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "lethe dm eval" */
+    cli_join_args(argc, argv, cmd, sizeof cmd); /* "lethe dm eval" */
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};

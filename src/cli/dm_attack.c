@@ -123,7 +123,7 @@ int cli_dm_attack(int argc, char **argv)
     if ((rc = cli_files_check("dm attack", &fs)))
         return rc;
     char cmd[2048];
-    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "lethe dm attack" */
+    cli_join_args(argc, argv, cmd, sizeof cmd); /* "lethe dm attack" */
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     fprintf(stderr, "lethe dm attack: %s on %s (%s), %d prompts, %d "

@@ -52,7 +52,7 @@ static int cli_dm_clip_parse(int argc, char **argv, cli_dm_clip_opts *o)
         {"--data", CLI_OPT_STR, &o->data, "FashionCanvas folder (lethe data canvas)", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "encoder checkpoint (weights, vocabulary, optimizer state)", 0, 0},
         {"--preset", CLI_OPT_STR, &o->preset, "xs|tiny|small (tiny: width 64, the text UNets' ctx_dim)", 0, 0},
-        {"--steps", CLI_OPT_INT, &c->steps, "optimizer steps", 1, 1e9},
+        {"--steps", CLI_OPT_I64, &c->steps, "optimizer steps", 1, 1e9},
         {"--batch", CLI_OPT_INT, &c->batch, "pairs per step", 2, 4096},
         {"--lr", CLI_OPT_FLOAT, &c->optim.lr, "AdamW peak learning rate", 1e-9, 1},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of init and batches", 0, 0},
@@ -317,7 +317,7 @@ int cli_dm_eval_text(int argc, char **argv)
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
     char cmd[2048];
-    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "lethe dm eval" */
+    cli_join_args(argc, argv, cmd, sizeof cmd); /* "lethe dm eval" */
     o.c.command = cmd;
     o.c.progress = cli_bench_progress;
     lt_report r = {0};

@@ -47,7 +47,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--method", CLI_OPT_STR, &o->method, "salun (rl + saliency mask) | rl | ga | esd", 0, 0},
         {"--mask", CLI_OPT_STR, &o->mask, "saliency:R | random:R | none (default: saliency:0.5 for salun, else none)", 0, 0},
         {"--data", CLI_OPT_STR, &o->data, "the training set (its train split)", 0, 0},
-        {"--steps", CLI_OPT_INT, &c->steps, "iterations (0: the method's: 1000, esd 10000)", 0, 1e9},
+        {"--steps", CLI_OPT_I64, &c->steps, "iterations (0: the method's: 1000, esd 10000)", 0, 1e9},
         {"--batch", CLI_OPT_INT, &c->batch, "forget and retain images per step (0: 128, esd 1)", 0, 4096},
         {"--lr", CLI_OPT_FLOAT, &c->lr, "Adam learning rate", 1e-12, 1},
         {"--clip", CLI_OPT_FLOAT, &c->clip, "gradient-norm clip before the mask (0: off)", 0, 1e9},

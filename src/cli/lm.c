@@ -343,7 +343,7 @@ static int cli_lm_score_cmd(int argc, char **argv)
     lt_status s = lt_lm_qa_score(m, t, &qa, &so, &sc);
     cli_bar_end();
     char cmd[4096]; /* argv[-1] is "lm" (the cli_lm dispatcher's argv) */
-    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd);
+    cli_join_args(argc, argv, cmd, sizeof cmd);
     if (s == LT_OK) {
         printf("%lld QA pairs: mean token NLL %.4f, probability %.4f",
                (long long)qa.n, sc.mean_nll, sc.prob);

@@ -235,7 +235,7 @@ int cli_lm_unlearn(int argc, char **argv)
     lt_llm_unlearn_data d;
     rc = cli_lmu_load(&o, m, t, &o.c, &d);
     char cmd[4096]; /* argv[-1] is "lm" (the cli_lm dispatcher's argv) */
-    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd);
+    cli_join_args(argc, argv, cmd, sizeof cmd);
     if (!rc)
         rc = cli_lmu_run(&o, &o.c, m, t, &d, cmd);
     lt_llm_unlearn_data_free(&d);

@@ -3,6 +3,7 @@
  * files in this folder.
  */
 #include "cli/cli.h"
+#include "cli/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lethe: %s\n", lt_last_error());
         return 1;
     }
+    cli_record_args(argc, argv); /* the command line result files keep */
     for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
         if (!strcmp(argv[1], cli_commands[i].name)) {
             int rc = cli_commands[i].run(argc - 1, argv + 1);
