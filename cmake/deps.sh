@@ -17,12 +17,9 @@ for a in "$@"; do
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;
     --data) pkgs="$pkgs dataset-fashion-mnist wordnet-base fortunes" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-dev libomp-dev" ;;
-#   cmake/deps.sh --gmsh   also the gmsh mesher (new meshes: lethe mesh gen)
-#   cmake/deps.sh --mpi    also Open MPI (make mpi, make mpi-test; docs/mpi.md)
-#   cmake/deps.sh --browser also Chromium (about 300 MB; the report_browser
-#                          test opens lethe report's page in it, else skips)
-set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy libcairo2-dev"
+    --gmsh) pkgs="$pkgs gmsh" ;;
+    --mpi) pkgs="$pkgs libopenmpi-dev openmpi-bin" ;;
+    --browser) pkgs="$pkgs chromium" ;;
   esac
 done
 missing=""
