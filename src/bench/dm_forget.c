@@ -331,7 +331,7 @@ static lt_status dmf_tables(dmf *d, lt_report *r)
     if (!d->metrics || d->K > LT_TABLE_MAX_COLS - 2)
         return d->metrics ? LT_OK : lt_last_status();
     static lt_table_col hc[LT_TABLE_MAX_COLS];
-    static char keys[LT_TABLE_MAX_COLS][8];
+    static char keys[LT_TABLE_MAX_COLS][16];
     hc[0] = (lt_table_col){"method", "Method", NULL, 0, false};
     hc[1] = (lt_table_col){"class", "Class", NULL, 0, false};
     for (int k = 0; k < d->K; k++) {

@@ -17,6 +17,8 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_unlearn(int argc, char **argv);
+/* Remember the process's command line for result files (cli_join_args). */
+void cli_record_args(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_lm(int argc, char **argv);
 int cli_tokenizer(int argc, char **argv);

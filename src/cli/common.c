@@ -4,6 +4,7 @@
  * result files, error-printing wrappers of library calls, atomic text
  * output, and the terminal view of progress (benchmarks, training).
  */
+#include "cli/cli.h"
 #include "cli/common.h"
 
 #include <stdio.h>

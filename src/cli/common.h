@@ -21,9 +21,9 @@ int cli_open(const char *cmd, const char *model, const char *data,
 /* Free what cli_open loaded (safe after a failed cli_open). */
 void cli_close(lt_model *m, lt_dataset *sets, int n);
 /* The whole command line ("lethe bench dm --quick ...") for result files:
- * the one main() recorded with cli_record_args, whatever subcommand slice
- * argc/argv is; argc/argv themselves only when nothing was recorded. */
-void cli_record_args(int argc, char **argv);
+ * the one main() recorded with cli_record_args (cli.h), whatever
+ * subcommand slice argc/argv is; argc/argv themselves only when nothing
+ * was recorded. */
 void cli_join_args(int argc, char **argv, char *buf, size_t n);
 /* UA, RA, TA and MIA-efficacy (%) of m for forget set f of tr; te is the
  * test split. 0, or 1 with the message printed. */

@@ -3,7 +3,6 @@
  * files in this folder.
  */
 #include "cli/cli.h"
-#include "cli/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
