@@ -54,6 +54,8 @@ void lt_tokenizer_free(lt_tokenizer *t)
     free(t->json_pre);
     free(t->json_post);
     free(t->json_dec);
+    free(t->wp_prefix);
+    free(t->score);
     free(t);
 }
 
