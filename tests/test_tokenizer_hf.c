@@ -195,6 +195,7 @@ LT_TEST(hf_variant_bytelevel_nfkc_lower)
 }
 
 LT_TEST(hf_wordpiece) { hf_check("wordpiece"); }
+LT_TEST(hf_variant_wordpiece_cased) { hf_check("variant_wordpiece_cased"); }
 LT_TEST(hf_unigram) { hf_check("unigram"); }
 
 LT_TEST_MAIN()

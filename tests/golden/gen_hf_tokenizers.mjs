@@ -125,6 +125,11 @@ function derived(name, tj) {
     const bare = w.startsWith("##") ? w.slice(2) : w;
     if (bare && !/\s/.test(bare) && inTexts(bare) && !(w in vocab)) vocab[w] = Object.keys(vocab).length;
   }
+  // every letter and digit of the texts, alone and as a continuation (as
+  // BERT's vocab has them); symbols and emoji stay [UNK]
+  for (const ch of new Set([...low.join("")]))
+    for (const w of [ch, "##" + ch])
+      if (/[\p{L}\p{N}]/u.test(ch) && !(w in vocab)) vocab[w] = Object.keys(vocab).length;
   const special = (content, id) => ({ id, content, single_word: false, lstrip: false,
     rstrip: false, normalized: false, special: true });
   derived("wordpiece", {
@@ -145,6 +150,14 @@ function derived(name, tj) {
     model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##",
              max_input_chars_per_word: 100, vocab },
   });
+  // the same file cased, without accent stripping nor CJK spacing
+  const { tj: wp } = { tj: JSON.parse(fs.readFileSync(path.join(root, "tests/data/tokenizer_wordpiece.json"))) };
+  const override = { normalizer: { type: "BertNormalizer", clean_text: true,
+    handle_chinese_chars: false, strip_accents: false, lowercase: false } };
+  Object.assign(wp, override);
+  write("variant_wordpiece_cased.json", `{"tokenizer": "tests/data/tokenizer_wordpiece.json", ` +
+        `"override": ${JSON.stringify(override)},\n"skip": [], `, cases(new Tokenizer(wp, {})));
+  console.log(`variant wordpiece_cased: ${texts.length} texts`);
   // Unigram: the pieces that occur in the texts as Metaspace sees them
   // (after NFKC), scored -log(1 + Llama 2 id) rounded to quarters, so
   // that equal scores (and Viterbi's tie rule) occur.
