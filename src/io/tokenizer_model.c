@@ -105,7 +105,6 @@ lt_status lt_tok_parse_unigram(lt_tokenizer *t, const cJSON *model,
             return lt_set_error(LT_ERR_FORMAT, "%s: model.unk_id is not an id "
                                 "of the vocab", name);
         t->role[LT_TOK_UNK] = (int32_t)u->valuedouble;
-        t->score[t->role[LT_TOK_UNK]] = t->unk_score;
     }
     return LT_OK;
 }
@@ -231,7 +230,10 @@ static lt_status lt_tm_viterbi(const lt_tokenizer *t, const uint8_t *w,
         for (size_t e = s + cl; e <= s + lim;) {
             int32_t id = lt_tm_vocab_id(t, w + s, e - s);
             single = single || (id >= 0 && e == s + cl);
-            double sc = id >= 0 ? best[s] + t->score[id] : 0;
+            /* the unk token's own entry scores as an unknown does */
+            double sc = id < 0 ? 0 : best[s] + (id == t->role[LT_TOK_UNK]
+                                                    ? t->unk_score
+                                                    : t->score[id]);
             if (id >= 0 && (!reached[e] || sc > best[e])) {
                 reached[e] = true;
                 best[e] = sc;
