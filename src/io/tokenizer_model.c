@@ -58,10 +58,12 @@ static lt_status lt_tm_piece(lt_tokenizer *t, const cJSON *p, int32_t id,
         return lt_set_error(LT_ERR_FORMAT, "%s: model.vocab[%d] is not "
                             "[piece, score]", name, (int)id);
     t->score[id] = sc->valuedouble;
+    size_t len = strlen(s->valuestring);
+    if (len > t->max_tok_len)
+        t->max_tok_len = (uint32_t)len;
     if (id < t->n && (t->flags[id] & LT_TOKF_ADDED))
         return LT_OK; /* the added token with this id wins */
     const char *str = s->valuestring;
-    size_t len = strlen(str);
     if (lt_tok_lookup(t, str, len, true) >= 0)
         return lt_set_error(LT_ERR_FORMAT, "%s: model.vocab has '%s' twice",
                             name, str);
@@ -70,8 +72,6 @@ static lt_status lt_tm_piece(lt_tokenizer *t, const cJSON *p, int32_t id,
         snprintf(msg, sizeof msg, "%s", lt_last_error());
         return lt_set_error(lt_last_status(), "%s: model.vocab: %s", name, msg);
     }
-    if (len > t->max_tok_len)
-        t->max_tok_len = (uint32_t)len;
     return LT_OK;
 }
 
