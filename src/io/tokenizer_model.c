@@ -197,10 +197,14 @@ static int32_t lt_tm_vocab_id(const lt_tokenizer *t, const uint8_t *s,
     return id >= 0 && id < t->n_score ? id : -1;
 }
 
-/* Emit a run of unknown text: fused into one unk, or its byte tokens. */
+/* Emit a run of unknown text, fused: its piece if the run is one (as
+ * "<unk>" itself is), else its byte tokens, else the unk token. */
 static lt_status lt_tm_unknown(const lt_tokenizer *t, const uint8_t *s,
                                size_t n, lt_tok_emit_fn emit, void *ctx)
 {
+    int32_t id = lt_tm_vocab_id(t, s, n);
+    if (id >= 0)
+        return emit(ctx, id);
     bool fb = t->byte_fallback;
     for (size_t i = 0; fb && i < n; i++)
         fb = t->byte_fallback_id[s[i]] >= 0;
@@ -230,10 +234,9 @@ static lt_status lt_tm_viterbi(const lt_tokenizer *t, const uint8_t *w,
         for (size_t e = s + cl; e <= s + lim;) {
             int32_t id = lt_tm_vocab_id(t, w + s, e - s);
             single = single || (id >= 0 && e == s + cl);
-            /* the unk token's own entry scores as an unknown does */
-            double sc = id < 0 ? 0 : best[s] + (id == t->role[LT_TOK_UNK]
-                                                    ? t->unk_score
-                                                    : t->score[id]);
+            /* the unk piece itself scores its vocab score, as in Rust
+             * (the JavaScript port gives it the unknown score) */
+            double sc = id < 0 ? 0 : best[s] + t->score[id];
             if (id >= 0 && (!reached[e] || sc > best[e])) {
                 reached[e] = true;
                 best[e] = sc;
