@@ -65,8 +65,9 @@
  * Unicode's simple mapping (plus final sigma and U+0130), NFC etc. come
  * from utf8proc's Unicode tables; PCRE2's \s is Unicode's space
  * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085). The
- * JavaScript port ignores Unigram's byte_fallback (unknowns stay unk);
- * Lethe follows Rust there too. Unigram looks pieces up by hash, not a
+ * JavaScript port ignores Unigram's byte_fallback (unknowns stay unk)
+ * and scores the unk piece itself as an unknown character; Lethe follows
+ * Rust there too. Unigram looks pieces up by hash, not a
  * trie: a word of n bytes costs n times the longest piece lookups.
  *
  * Training (lt_tokenizer_train): ids 0..k-1 are the k special tokens, then
