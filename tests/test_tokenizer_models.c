@@ -7,7 +7,8 @@
  * max_input_chars_per_word; BertNormalizer's cleaning, CJK spacing,
  * accent stripping and lowercasing; BertPreTokenizer; the WordPiece
  * decoder with and without cleanup; Unigram's best path, its tie rule,
- * fused unknowns and byte_fallback; a save/load round trip of each
+ * fused unknowns and byte_fallback, a file without a model type; a
+ * save/load round trip of each
  * model; and the errors for what is not supported. (Real-size files are
  * checked against Hugging Face in test_tokenizer_hf.)
  */
@@ -141,6 +142,12 @@ LT_TEST(unigram_model)
     t = tm_unigram("-2", "");
     if (t)
         TM_IDS(t, "ab", 3); /* a tie again: the node that starts first */
+    lt_tokenizer_free(t);
+    /* older files leave the type out: a vocab array is Unigram's */
+    t = tm_load("{\"model\": {\"unk_id\": 0, \"vocab\": [[\"<unk>\", 0], "
+                "[\"a\", -1], [\"aa\", -3]]}}");
+    if (t)
+        TM_IDS(t, "aaxa", 1, 1, 0, 1);
     lt_tokenizer_free(t);
     t = tm_unigram("-2.5", ", \"byte_fallback\": true");
     if (t) {

@@ -304,7 +304,16 @@ static lt_status lt_tj_model_type(lt_tj_load *L, const cJSON *model)
     const cJSON *ty = cJSON_GetObjectItemCaseSensitive(model, "type");
     if (ty && !cJSON_IsString(ty))
         return lt_tj_bad(L, "model.type is not a string");
-    if (ty && !strcmp(ty->valuestring, "WordPiece"))
+    /* older files leave "type" out: a vocab array is Unigram's, and a
+     * model without merges but with a subword prefix is WordPiece */
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (!ty && cJSON_IsArray(vocab))
+        L->t->model = LT_TOK_MODEL_UNIGRAM;
+    else if (!ty && !cJSON_GetObjectItemCaseSensitive(model, "merges") &&
+             cJSON_GetObjectItemCaseSensitive(model,
+                                              "continuing_subword_prefix"))
+        L->t->model = LT_TOK_MODEL_WORDPIECE;
+    else if (ty && !strcmp(ty->valuestring, "WordPiece"))
         L->t->model = LT_TOK_MODEL_WORDPIECE;
     else if (ty && !strcmp(ty->valuestring, "Unigram"))
         L->t->model = LT_TOK_MODEL_UNIGRAM;
