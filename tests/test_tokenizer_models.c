@@ -201,7 +201,9 @@ LT_TEST(models_refused)
                "{\"type\": \"WordPiece\", \"vocab\": {\"a\": 0}}}",
                "ByteLevel");
     tm_refused("{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\"]]}}",
-               "[piece, score]");
+               "[piece, finite score]");
+    tm_refused("{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\", "
+               "-1e999]]}}", "[piece, finite score]");
     tm_refused("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 5, "
                "\"vocab\": [[\"a\", 0]]}}", "unk_id");
     tm_refused("{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}",

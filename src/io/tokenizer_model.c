@@ -16,6 +16,7 @@
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,10 @@ static lt_status lt_tm_piece(lt_tokenizer *t, const cJSON *p, int32_t id,
 {
     const cJSON *s = cJSON_IsArray(p) ? p->child : NULL;
     const cJSON *sc = s ? s->next : NULL;
-    if (!cJSON_IsString(s) || !cJSON_IsNumber(sc) || sc->next)
+    if (!cJSON_IsString(s) || !cJSON_IsNumber(sc) || sc->next ||
+        !isfinite(sc->valuedouble))
         return lt_set_error(LT_ERR_FORMAT, "%s: model.vocab[%d] is not "
-                            "[piece, score]", name, (int)id);
+                            "[piece, finite score]", name, (int)id);
     t->score[id] = sc->valuedouble;
     size_t len = strlen(s->valuestring);
     if (len > t->max_tok_len)
