@@ -1,13 +1,13 @@
 /*
- * tokenizer_internal.h - what the files of the byte-level BPE tokenizer
- * share (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash
+ * tokenizer_internal.h - what the files of the tokenizer share (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash
  * maps, byte-level characters, UTF-8; tokenizer_encode.c: encode;
  * tokenizer_pretok.c: the GPT-2 pre-tokenizer; tokenizer_unicode.c:
  * Unicode class tables; tokenizer_train.c: training; tokenizer_json.c and
  * tokenizer_save.c: reading and writing tokenizer.json; the rest of the
  * Hugging Face pipeline: tokenizer_regex.c (PCRE2), tokenizer_norm.c
  * (normalizers), tokenizer_split.c (pre-tokenizers), tokenizer_decode.c
- * (decoders and post-processors)). Not a public header.
+ * (decoders and post-processors), tokenizer_model.c (the WordPiece and
+ * Unigram models)). Not a public header.
  */
 #ifndef LT_TOKENIZER_INTERNAL_H
 #define LT_TOKENIZER_INTERNAL_H
