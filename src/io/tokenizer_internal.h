@@ -1,6 +1,7 @@
 /*
- * tokenizer_internal.h - what the files of the tokenizer share (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash
- * maps, byte-level characters, UTF-8; tokenizer_encode.c: encode;
+ * tokenizer_internal.h - what the files of the tokenizer share
+ * (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash maps,
+ * byte-level characters, UTF-8; tokenizer_encode.c: encode;
  * tokenizer_pretok.c: the GPT-2 pre-tokenizer; tokenizer_unicode.c:
  * Unicode class tables; tokenizer_train.c: training; tokenizer_json.c and
  * tokenizer_save.c: reading and writing tokenizer.json; the rest of the
