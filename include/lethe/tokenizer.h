@@ -67,8 +67,7 @@
  * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085). The
  * JavaScript port ignores Unigram's byte_fallback (unknowns stay unk)
  * and scores the unk piece itself as an unknown character; Lethe follows
- * Rust there too. Unigram looks pieces up by hash, not a
- * trie: a word of n bytes costs n times the longest piece lookups.
+ * Rust there too.
  *
  * Training (lt_tokenizer_train): ids 0..k-1 are the k special tokens, then
  * the 256 byte tokens (ordered by their byte-level character, as GPT-2 and

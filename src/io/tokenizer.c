@@ -56,6 +56,8 @@ void lt_tokenizer_free(lt_tokenizer *t)
     free(t->json_dec);
     free(t->wp_prefix);
     free(t->score);
+    lt_tok_imap_free(&t->trie);
+    free(t->trie_id);
     free(t);
 }
 

@@ -238,7 +238,10 @@ struct lt_tokenizer {
     double *score;        /* Unigram: the score of ids 0..n_score-1 */
     int32_t n_score;
     double unk_score;     /* Unigram: of an unknown character */
-    uint32_t max_tok_len; /* Unigram: the longest token in bytes */
+    lt_tok_imap trie;     /* Unigram: its pieces' bytes as a trie, node
+                             << 8 | byte -> child node (root 0) */
+    int32_t *trie_id;     /* the piece id that ends at each node, or -1 */
+    int32_t trie_n, trie_cap;
     /* the components as read (compact JSON), written back on save */
     char *json_norm, *json_pre, *json_post, *json_dec;
     int32_t role[LT_TOK_N_ROLES];

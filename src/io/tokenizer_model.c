@@ -7,7 +7,8 @@
  * ("##") in front; a word with a part that has no entry is the unk token
  * as a whole. Unigram (SentencePiece): the pieces of a word are the path
  * of highest total score through the lattice of its vocab substrings
- * (Viterbi; among equal scores the predecessor that starts first wins),
+ * (Viterbi over a byte trie of the pieces; among equal scores the
+ * predecessor that starts first wins),
  * where a character that starts no one-character piece is an unknown
  * node scored ten below the lowest score; consecutive unknowns fuse into
  * one unk token, or under byte_fallback become the "<0xXX>" tokens of
@@ -50,6 +51,41 @@ lt_status lt_tok_parse_wordpiece(lt_tokenizer *t, const cJSON *model,
     return LT_OK;
 }
 
+/* A new trie node (ending no piece); its index, or -1. */
+static int32_t lt_tm_node(lt_tokenizer *t)
+{
+    if (t->trie_n == t->trie_cap) {
+        int32_t cap = t->trie_cap ? 2 * t->trie_cap : 1024;
+        int32_t *p = cap > 0 ? realloc(t->trie_id, (size_t)cap * sizeof *p)
+                             : NULL;
+        if (!p)
+            return -1;
+        t->trie_id = p;
+        t->trie_cap = cap;
+    }
+    t->trie_id[t->trie_n] = -1;
+    return t->trie_n++;
+}
+
+/* Put piece s[0..n) with id into the trie (the first of equal pieces
+ * keeps it). */
+static lt_status lt_tm_trie_add(lt_tokenizer *t, const uint8_t *s, size_t n,
+                                int32_t id)
+{
+    int32_t node = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = (uint64_t)(uint32_t)node << 8 | s[i];
+        int32_t c = lt_tok_imap_get(&t->trie, key);
+        if (c < 0 && ((c = lt_tm_node(t)) < 0 ||
+                      lt_tok_imap_put(&t->trie, key, c) != LT_OK))
+            return lt_set_error(LT_ERR_NOMEM, "tokenizer: out of memory");
+        node = c;
+    }
+    if (n && t->trie_id[node] < 0)
+        t->trie_id[node] = id;
+    return LT_OK;
+}
+
 static lt_status lt_tm_piece(lt_tokenizer *t, const cJSON *p, int32_t id,
                              const char *name)
 {
@@ -60,12 +96,12 @@ static lt_status lt_tm_piece(lt_tokenizer *t, const cJSON *p, int32_t id,
         return lt_set_error(LT_ERR_FORMAT, "%s: model.vocab[%d] is not "
                             "[piece, finite score]", name, (int)id);
     t->score[id] = sc->valuedouble;
-    size_t len = strlen(s->valuestring);
-    if (len > t->max_tok_len)
-        t->max_tok_len = (uint32_t)len;
+    const char *str = s->valuestring;
+    size_t len = strlen(str);
+    if (lt_tm_trie_add(t, (const uint8_t *)str, len, id) != LT_OK)
+        return LT_ERR_NOMEM;
     if (id < t->n && (t->flags[id] & LT_TOKF_ADDED))
         return LT_OK; /* the added token with this id wins */
-    const char *str = s->valuestring;
     if (lt_tok_lookup(t, str, len, true) >= 0)
         return lt_set_error(LT_ERR_FORMAT, "%s: model.vocab has '%s' twice",
                             name, str);
@@ -90,6 +126,8 @@ lt_status lt_tok_parse_unigram(lt_tokenizer *t, const cJSON *model,
     if (!t->score)
         return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", name);
     t->n_score = n;
+    if (lt_tm_node(t) != 0)
+        return lt_set_error(LT_ERR_NOMEM, "%s: out of memory", name);
     int32_t id = 0;
     double lo = 0;
     for (const cJSON *p = v->child; p; p = p->next, id++) {
@@ -191,12 +229,14 @@ lt_status lt_tok_wordpiece_word(const lt_tokenizer *t, const uint8_t *w,
 
 /* ---- Unigram ------------------------------------------------------------ */
 
-/* A vocab piece of the model (not an added token outside the vocab). */
+/* The id of vocab piece s[0..n), or -1 (a walk down the trie). */
 static int32_t lt_tm_vocab_id(const lt_tokenizer *t, const uint8_t *s,
                               size_t n)
 {
-    int32_t id = lt_tok_lookup(t, s, n, true);
-    return id >= 0 && id < t->n_score ? id : -1;
+    int32_t node = 0;
+    for (size_t i = 0; i < n && node >= 0; i++)
+        node = lt_tok_imap_get(&t->trie, (uint64_t)(uint32_t)node << 8 | s[i]);
+    return node > 0 ? t->trie_id[node] : -1;
 }
 
 /* Emit a run of unknown text, fused: its piece if the run is one (as
@@ -232,22 +272,23 @@ static lt_status lt_tm_viterbi(const lt_tokenizer *t, const uint8_t *w,
         uint32_t cp;
         size_t cl = (size_t)lt_tok_utf8_next(w + s, n - s, &cp);
         bool single = false;
-        size_t lim = n - s < t->max_tok_len ? n - s : t->max_tok_len;
-        for (size_t e = s + cl; e <= s + lim;) {
-            int32_t id = lt_tm_vocab_id(t, w + s, e - s);
-            single = single || (id >= 0 && e == s + cl);
-            /* the unk piece itself scores its vocab score, as in Rust
-             * (the JavaScript port gives it the unknown score) */
-            double sc = id < 0 ? 0 : best[s] + t->score[id];
-            if (id >= 0 && (!reached[e] || sc > best[e])) {
-                reached[e] = true;
-                best[e] = sc;
-                from[e] = s;
-                tok[e] = id;
-            }
-            if (e == n)
+        int32_t node = 0;
+        for (size_t e = s; e < n; e++) { /* the pieces that start at s */
+            node = lt_tok_imap_get(&t->trie,
+                                   (uint64_t)(uint32_t)node << 8 | w[e]);
+            if (node < 0)
                 break;
-            e += (size_t)lt_tok_utf8_next(w + e, n - e, &cp);
+            int32_t id = t->trie_id[node];
+            if (id < 0)
+                continue;
+            single = single || e + 1 == s + cl;
+            double sc = best[s] + t->score[id];
+            if (!reached[e + 1] || sc > best[e + 1]) {
+                reached[e + 1] = true;
+                best[e + 1] = sc;
+                from[e + 1] = s;
+                tok[e + 1] = id;
+            }
         }
         double sc = best[s] + t->unk_score;
         if (!single && (!reached[s + cl] || sc > best[s + cl])) {
