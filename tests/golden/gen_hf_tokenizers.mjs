@@ -10,7 +10,10 @@
 // of the four uses (NFKC, Lowercase, Strip, Digits, Split, Metaspace,
 // TemplateProcessing with two tokens); "skip" lists texts where the
 // JavaScript port is known to differ from the Rust `tokenizers` library,
-// which Lethe follows. Run by tests/golden/gen_hf_tokenizers.sh.
+// which Lethe follows. It also writes the WordPiece and Unigram files
+// tests/data/tokenizer_{wordpiece,unigram}.json (built from Llama 2's
+// vocab, see below) and their goldens. Run by
+// tests/golden/gen_hf_tokenizers.sh.
 //   node gen_hf_tokenizers.mjs NPM_DIR REPO_ROOT
 import fs from "node:fs";
 import path from "node:path";
