@@ -8,11 +8,11 @@
  * as a whole. Unigram (SentencePiece): the pieces of a word are the path
  * of highest total score through the lattice of its vocab substrings
  * (Viterbi over a byte trie of the pieces; among equal scores the
- * predecessor that starts first wins),
- * where a character that starts no one-character piece is an unknown
- * node scored ten below the lowest score; consecutive unknowns fuse into
- * one unk token, or under byte_fallback become the "<0xXX>" tokens of
- * their bytes (the unk token if one is missing).
+ * predecessor that starts first wins), where a character that starts no
+ * one-character piece is an unknown node scored ten below the lowest
+ * score; consecutive unknowns fuse into one unk token, or under
+ * byte_fallback become the "<0xXX>" tokens of their bytes (the unk token
+ * if one is missing).
  */
 #include "tokenizer_internal.h"
 
@@ -32,8 +32,8 @@
 lt_status lt_tok_parse_wordpiece(lt_tokenizer *t, const cJSON *model,
                                  const char *name)
 {
-    const cJSON *mx = cJSON_GetObjectItemCaseSensitive(model,
-                                                       "max_input_chars_per_word");
+    const cJSON *mx = cJSON_GetObjectItemCaseSensitive(
+        model, "max_input_chars_per_word");
     t->model = LT_TOK_MODEL_WORDPIECE;
     t->wp_max_chars = LT_WORDPIECE_MAX_CHARS;
     if (mx && !cJSON_IsNull(mx)) {
@@ -43,12 +43,14 @@ lt_status lt_tok_parse_wordpiece(lt_tokenizer *t, const cJSON *model,
                                 "per_word is not a non-negative integer", name);
         t->wp_max_chars = (int)mx->valuedouble;
     }
-    lt_status st = lt_tok_json_str(model, "continuing_subword_prefix", "##",
-                                   "model WordPiece", &t->wp_prefix,
-                                   &t->wp_prefix_len);
-    if (st != LT_OK)
-        return lt_tok_step_failed(&(lt_tok_step){0}, name);
-    return LT_OK;
+    const cJSON *px = cJSON_GetObjectItemCaseSensitive(
+        model, "continuing_subword_prefix");
+    if (px && !cJSON_IsNull(px) && !cJSON_IsString(px))
+        return lt_set_error(LT_ERR_FORMAT, "%s: model.continuing_subword_"
+                            "prefix is not a string", name);
+    return lt_tok_json_str(model, "continuing_subword_prefix", "##",
+                           "model WordPiece", &t->wp_prefix,
+                           &t->wp_prefix_len);
 }
 
 /* A new trie node (ending no piece); its index, or -1. */
