@@ -505,22 +505,20 @@ static void tk_expect_load_error(const char *json, lt_status want,
 
 LT_TEST(errors_model_type_and_components)
 {
-    tk_expect_load_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": "
-                         "{\"a\": 0}}}", LT_ERR_FORMAT, "WordPiece", "BPE");
-    tk_expect_load_error("{\"model\": {\"type\": \"Unigram\", \"vocab\": "
-                         "[[\"a\", -1.0]]}}", LT_ERR_FORMAT, "Unigram", NULL);
+    tk_expect_load_error("{\"model\": {\"type\": \"WordLevel\", \"vocab\": "
+                         "{\"a\": 0}}}", LT_ERR_FORMAT, "WordLevel", "BPE");
     tk_expect_load_error("{" TK_PRE "\"normalizer\": {\"type\": \"Sequence\", "
                          "\"normalizers\": [{\"type\": \"NFC\"}, {\"type\": "
-                         "\"BertNormalizer\"}]}, \"model\": {\"type\": \"BPE\", "
+                         "\"Precompiled\"}]}, \"model\": {\"type\": \"BPE\", "
                          "\"vocab\": {}, \"merges\": []}}", LT_ERR_FORMAT,
-                         "normalizer 'BertNormalizer' is not supported", NULL);
+                         "normalizer 'Precompiled' is not supported", NULL);
     tk_expect_load_error("{\"pre_tokenizer\": {\"type\": \"Punctuation\"}, "
                          "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
                          "\"merges\": []}}", LT_ERR_FORMAT, "Punctuation", NULL);
-    tk_expect_load_error("{\"decoder\": {\"type\": \"WordPiece\"}, "
+    tk_expect_load_error("{\"decoder\": {\"type\": \"CTC\"}, "
                          "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
                          "\"merges\": []}}", LT_ERR_FORMAT,
-                         "decoder 'WordPiece' is not supported", NULL);
+                         "decoder 'CTC' is not supported", NULL);
     tk_expect_load_error("{\"post_processor\": {\"type\": \"Foo\"}, "
                          "\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
                          "\"merges\": []}}", LT_ERR_FORMAT,

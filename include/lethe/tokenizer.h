@@ -1,8 +1,9 @@
 /*
- * lethe/tokenizer.h - BPE tokenizers (io layer): train a byte-level one
+ * lethe/tokenizer.h - tokenizers (io layer): train a byte-level BPE one
  * (the kind GPT-2 uses) on a corpus, or load a Hugging Face
- * tokenizer.json (Llama 3, Qwen 2/3, Llama 2 / Mistral, Gemma, GPT-2 and
- * the like); encode text to int32 ids, decode ids to text, save
+ * tokenizer.json (BPE: Llama 3, Qwen 2/3, Llama 2 / Mistral, Gemma, GPT-2
+ * and the like; WordPiece: BERT-style; Unigram: SentencePiece-style files
+ * without a Precompiled normalizer); encode text to int32 ids, decode ids to text, save
  * tokenizer.json files that the `tokenizers` library loads.
  *
  * Encoding follows Hugging Face's pipeline, and gives the ids and text of
@@ -11,17 +12,29 @@
  *   1. Added (special) tokens are matched whole in the raw text first
  *      (leftmost, longest match wins); the text between them goes on.
  *   2. The normalizer: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace
- *      (a string or a regex), Strip, Sequence. Added tokens marked
+ *      (a string or a regex), Strip, BertNormalizer (clean_text,
+ *      handle_chinese_chars, strip_accents, lowercase), Sequence.
+ *      Precompiled (SentencePiece's charsmap, used by T5, ALBERT, XLM-R)
+ *      is refused by name. Added tokens marked
  *      "normalized" are then matched in the normalized text.
  *   3. The pre-tokenizer splits the text into words: ByteLevel (with or
  *      without GPT-2's regex, written out by hand), Split (a string or a
  *      Unicode regex run by PCRE2: \p{L}, \p{N}, lookahead, (?i:...);
  *      behaviors Removed, Isolated, MergedWithPrevious, MergedWithNext,
  *      Contiguous; invert), Metaspace, Whitespace, WhitespaceSplit,
- *      Digits, Sequence.
- *   4. The BPE model encodes each word. With a ByteLevel pre-tokenizer a
- *      word starts as its bytes (one token per byte: token strings in the
- *      file are GPT-2's printable "byte-level" characters, space is "Ġ");
+ *      Digits, BertPreTokenizer, Sequence.
+ *   4. The model encodes each word: BPE, WordPiece or Unigram (below).
+ *      WordPiece takes the longest vocab entry from the word's start,
+ *      then the longest "##"-prefixed one (continuing_subword_prefix)
+ *      from there on; a word with a part no entry covers, or longer than
+ *      max_input_chars_per_word characters, is the unk token. Unigram
+ *      picks the segmentation of highest total score (Viterbi; a
+ *      character no one-character piece covers is unknown, scored ten
+ *      below the lowest score; consecutive unknowns are one unk token, or
+ *      their "<0xXX>" tokens under byte_fallback). BPE: with a ByteLevel
+ *      pre-tokenizer a word starts as its bytes (one token per byte:
+ *      token strings in the file are GPT-2's printable "byte-level"
+ *      characters, space is "Ġ");
  *      otherwise (SentencePiece style) as its characters, a character
  *      without a token becoming its "<0xXX>" tokens (byte_fallback) or the
  *      unk token (consecutive ones fused under fuse_unk). Merges apply by
@@ -32,7 +45,7 @@
  *      RobertaProcessing; ByteLevel and Sequence too); lt_tokenizer_encode
  *      never does (callers add BOS/EOS).
  * Decoding runs the decoder (ByteLevel, Metaspace, ByteFallback, Fuse,
- * Strip, Replace, Sequence) over the token strings; byte-level tokens
+ * Strip, Replace, WordPiece (with its cleanup), Sequence) over the token strings; byte-level tokens
  * decode to their bytes, so decode(encode(x)) == x for every byte string
  * x of a trained tokenizer (Hugging Face would replace invalid UTF-8 by
  * U+FFFD; Lethe keeps the bytes). A file with no decoder joins the token
@@ -51,7 +64,10 @@
  * its content; Lowercase is
  * Unicode's simple mapping (plus final sigma and U+0130), NFC etc. come
  * from utf8proc's Unicode tables; PCRE2's \s is Unicode's space
- * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085).
+ * separators plus \t\n\v\f\r (Oniguruma's also holds U+0085). The
+ * JavaScript port ignores Unigram's byte_fallback (unknowns stay unk)
+ * and scores the unk piece itself as an unknown character; Lethe follows
+ * Rust there too.
  *
  * Training (lt_tokenizer_train): ids 0..k-1 are the k special tokens, then
  * the 256 byte tokens (ordered by their byte-level character, as GPT-2 and

@@ -54,6 +54,10 @@ void lt_tokenizer_free(lt_tokenizer *t)
     free(t->json_pre);
     free(t->json_post);
     free(t->json_dec);
+    free(t->wp_prefix);
+    free(t->score);
+    lt_tok_imap_free(&t->trie);
+    free(t->trie_id);
     free(t);
 }
 

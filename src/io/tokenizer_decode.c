@@ -2,8 +2,10 @@
  * tokenizer_decode.c - the decoders and post-processors of tokenizer.json,
  * read from JSON and applied. Decoders turn token strings back into text:
  * ByteLevel (byte-level tokens are kept as their bytes, so decoding joins
- * them), Metaspace, ByteFallback, Fuse, Strip, Replace and Sequence
- * (flattened). Post-processors say which special tokens encoding with
+ * them), Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece (the
+ * continuing-subword prefix joins a token to the one before, any other
+ * token gets a space; then tokenizers' cleanup of spaces before
+ * punctuation and contractions) and Sequence (flattened). Post-processors say which special tokens encoding with
  * them (lt_tokenizer_encode_special) puts around the text:
  * TemplateProcessing (its "single" template), BertProcessing,
  * RobertaProcessing, ByteLevel (no ids of its own) and Sequence.
@@ -75,6 +77,11 @@ static lt_status lt_td_read(const cJSON *o, const char *type, lt_tok_step *st)
             s = lt_set_error(LT_ERR_FORMAT, "decoder Strip: needs one "
                              "character of content and start, stop >= 0");
         return s;
+    } else if (!strcmp(type, "WordPiece")) {
+        st->kind = LT_TS_DEC_WORDPIECE;
+        st->a = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "cleanup"));
+        return lt_tok_json_str(o, "prefix", "##", "decoder WordPiece",
+                               &st->str, &st->len);
     } else if (!strcmp(type, "Replace")) {
         st->kind = LT_TS_DEC_REPLACE;
         lt_status s = lt_tok_parse_pattern(
@@ -86,7 +93,7 @@ static lt_status lt_td_read(const cJSON *o, const char *type, lt_tok_step *st)
     } else {
         return lt_set_error(LT_ERR_FORMAT, "decoder '%s' is not supported "
                             "(supported: ByteLevel, Metaspace, ByteFallback, "
-                            "Fuse, Strip, Replace, Sequence)", type);
+                            "Fuse, Strip, Replace, WordPiece, Sequence)", type);
     }
     return LT_OK;
 }
@@ -117,7 +124,7 @@ lt_status lt_tok_parse_decoder(lt_tokenizer *t, const cJSON *o,
     t->has_decoder = o && !cJSON_IsNull(o);
     lt_status st = t->has_decoder ? lt_td_one(t, o, name, 0) : LT_OK;
     static const char *const names[] = {"ByteLevel", "Metaspace",
-        "ByteFallback", "Fuse", "Strip", "Replace"};
+        "ByteFallback", "Fuse", "Strip", "Replace", "WordPiece"};
     for (int i = 0; i < t->dec.n && st == LT_OK; i++) {
         int k = (int)t->dec.step[i].kind - (int)LT_TS_DEC_BYTELEVEL;
         if ((k == 0) != t->byte_level)
@@ -244,6 +251,62 @@ static lt_status lt_td_metaspace(const lt_tok_step *p, lt_tok_pieces *in,
     return st;
 }
 
+/* tokenizers' cleanup of decoded WordPiece tokens: these replacements,
+ * each over the whole token in turn. */
+static lt_status lt_td_cleanup(const uint8_t *s, size_t n, lt_tok_pieces *out,
+                               lt_tok_pieces *tmp)
+{
+    static const char *const from[] = {" .", " ?", " !", " ,", " ' ", " n't",
+        " 'm", " do not", " 's", " 've", " 're"};
+    static const char *const to[] = {".", "?", "!", ",", "'", "n't", "'m",
+        " don't", "'s", "'ve", "'re"};
+    lt_tok_pieces_clear(tmp);
+    lt_status st = lt_tok_pieces_push(tmp, s, n);
+    for (size_t r = 0; r < sizeof from / sizeof *from && st == LT_OK; r++) {
+        size_t fl = strlen(from[r]), m = tmp->n, at = out->n;
+        st = lt_tok_pieces_push(out, NULL, 0);
+        for (size_t i = 0; i < m && st == LT_OK;) {
+            bool hit = i + fl <= m && !memcmp(tmp->buf + i, from[r], fl);
+            st = hit ? lt_tok_pieces_append(out, to[r], strlen(to[r]))
+                     : lt_tok_pieces_append(out, tmp->buf + i, 1);
+            i += hit ? fl : 1;
+        }
+        lt_tok_pieces_clear(tmp);
+        if (st == LT_OK)
+            st = lt_tok_pieces_push(tmp, out->buf + at, out->n - at);
+        out->n = at; /* drop the pass from out again */
+        out->np--;
+    }
+    return st == LT_OK ? lt_tok_pieces_push(out, tmp->buf, tmp->n) : st;
+}
+
+/* WordPiece: a token after the first loses its prefix, or gets a space. */
+static lt_status lt_td_wordpiece(const lt_tok_step *p, lt_tok_pieces *in,
+                                 lt_tok_pieces *out)
+{
+    lt_tok_pieces a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    lt_status st = LT_OK;
+    for (size_t k = 0; k < in->np && st == LT_OK; k++) {
+        const uint8_t *s = in->buf + in->off[k];
+        size_t n = in->len[k];
+        bool pre = k && n >= p->len && !memcmp(s, p->str, p->len);
+        lt_tok_pieces_clear(&a);
+        st = lt_tok_pieces_push(&a, k && !pre ? " " : NULL, k && !pre);
+        if (st == LT_OK)
+            st = lt_tok_pieces_append(&a, s + (pre ? p->len : 0),
+                                      n - (pre ? p->len : 0));
+        if (st == LT_OK && p->a)
+            st = lt_td_cleanup(a.buf, a.n, out, &b);
+        else if (st == LT_OK)
+            st = lt_tok_pieces_push(out, a.buf, a.n);
+    }
+    lt_tok_pieces_free(&a);
+    lt_tok_pieces_free(&b);
+    return st;
+}
+
 static lt_status lt_td_apply(const lt_tok_step *p, lt_tok_pieces *in,
                              lt_tok_pieces *out)
 {
@@ -257,6 +320,8 @@ static lt_status lt_td_apply(const lt_tok_step *p, lt_tok_pieces *in,
         return lt_td_strip(p, in, out);
     case LT_TS_DEC_METASPACE:
         return lt_td_metaspace(p, in, out);
+    case LT_TS_DEC_WORDPIECE:
+        return lt_td_wordpiece(p, in, out);
     case LT_TS_DEC_FUSE:
         st = lt_tok_pieces_push(out, NULL, 0);
         for (size_t k = 0; k < in->np && st == LT_OK; k++)

@@ -9,7 +9,8 @@
  * byte_fallback, else the unk token, consecutive unks fused under
  * fuse_unk); merges apply lowest rank first (leftmost first among equal
  * ranks) with a per-word min-heap of candidate pairs over a linked list
- * of symbols. lt_tokenizer_encode_special adds the post-processor's
+ * of symbols (WordPiece and Unigram words: tokenizer_model.c).
+ * lt_tokenizer_encode_special adds the post-processor's
  * special tokens.
  */
 #include "tokenizer_internal.h"
@@ -184,11 +185,20 @@ static lt_status lt_tok_word_syms(const lt_tokenizer *t, lt_tok_enc *e,
     return LT_OK;
 }
 
+static lt_status lt_tok_emit_cb(void *ctx, int32_t id)
+{
+    return lt_tok_emit(ctx, id);
+}
+
 static lt_status lt_tok_encode_word(const lt_tokenizer *t, lt_tok_enc *e,
                                     const uint8_t *w, size_t n)
 {
     if (n == 0)
         return LT_OK;
+    if (t->model == LT_TOK_MODEL_WORDPIECE)
+        return lt_tok_wordpiece_word(t, w, n, lt_tok_emit_cb, e);
+    if (t->model == LT_TOK_MODEL_UNIGRAM)
+        return lt_tok_unigram_word(t, w, n, lt_tok_emit_cb, e);
     if (t->ignore_merges) {
         int32_t id = lt_tok_lookup(t, w, n, !t->byte_level);
         if (id >= 0)

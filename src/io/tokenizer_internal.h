@@ -1,13 +1,14 @@
 /*
- * tokenizer_internal.h - what the files of the byte-level BPE tokenizer
- * share (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash
- * maps, byte-level characters, UTF-8; tokenizer_encode.c: encode;
+ * tokenizer_internal.h - what the files of the tokenizer share
+ * (tokenizer.c: tables, decode, accessors; tokenizer_map.c: hash maps,
+ * byte-level characters, UTF-8; tokenizer_encode.c: encode;
  * tokenizer_pretok.c: the GPT-2 pre-tokenizer; tokenizer_unicode.c:
  * Unicode class tables; tokenizer_train.c: training; tokenizer_json.c and
  * tokenizer_save.c: reading and writing tokenizer.json; the rest of the
  * Hugging Face pipeline: tokenizer_regex.c (PCRE2), tokenizer_norm.c
  * (normalizers), tokenizer_split.c (pre-tokenizers), tokenizer_decode.c
- * (decoders and post-processors)). Not a public header.
+ * (decoders and post-processors), tokenizer_model.c (the WordPiece and
+ * Unigram models)). Not a public header.
  */
 #ifndef LT_TOKENIZER_INTERNAL_H
 #define LT_TOKENIZER_INTERNAL_H
@@ -80,8 +81,15 @@ typedef enum {
     LT_TS_BYTELEVEL, LT_TS_SPLIT, LT_TS_METASPACE, /* pre-tokenizers */
     LT_TS_WHITESPACE, LT_TS_WHITESPACE_SPLIT, LT_TS_DIGITS,
     LT_TS_DEC_BYTELEVEL, LT_TS_DEC_METASPACE, LT_TS_DEC_BYTEFALLBACK, /* decoders */
-    LT_TS_DEC_FUSE, LT_TS_DEC_STRIP, LT_TS_DEC_REPLACE
+    LT_TS_DEC_FUSE, LT_TS_DEC_STRIP, LT_TS_DEC_REPLACE,
+    LT_TS_DEC_WORDPIECE,
+    LT_TS_BERT_NORM, LT_TS_BERT_PRE /* BertNormalizer, BertPreTokenizer */
 } lt_tok_step_kind;
+
+/* The model of a tokenizer.json (tokenizer_model.c for the last two). */
+typedef enum {
+    LT_TOK_MODEL_BPE, LT_TOK_MODEL_WORDPIECE, LT_TOK_MODEL_UNIGRAM
+} lt_tok_model;
 
 /* How Split keeps the pieces the pattern matches (tokenizers'
  * SplitDelimiterBehavior). */
@@ -101,7 +109,10 @@ typedef struct {
     lt_tok_split_how how;
     bool invert;        /* Split */
     bool a, b;          /* Strip: left, right; ByteLevel: add_prefix_space,
-                           use_regex; Metaspace: split */
+                           use_regex; Metaspace: split; WordPiece decoder:
+                           a = cleanup; BertNormalizer: a = clean_text,
+                           b = handle_chinese_chars */
+    bool c, d;          /* BertNormalizer: strip_accents, lowercase */
     int prepend;        /* Metaspace: 0 never, 1 first, 2 always */
     int start, stop;    /* Strip decoder */
 } lt_tok_step;
@@ -219,6 +230,18 @@ struct lt_tokenizer {
                              when not byte_level) */
     int32_t *tmpl;        /* post-processor: ids, -1 marks the text */
     int n_tmpl;
+    /* WordPiece and Unigram (tokenizer_model.c) */
+    lt_tok_model model;
+    char *wp_prefix;      /* WordPiece continuing_subword_prefix */
+    size_t wp_prefix_len;
+    int wp_max_chars;     /* WordPiece max_input_chars_per_word */
+    double *score;        /* Unigram: the score of ids 0..n_score-1 */
+    int32_t n_score;
+    double unk_score;     /* Unigram: of an unknown character */
+    lt_tok_imap trie;     /* Unigram: its pieces' bytes as a trie, node
+                             << 8 | byte -> child node (root 0) */
+    int32_t *trie_id;     /* the piece id that ends at each node, or -1 */
+    int32_t trie_n, trie_cap;
     /* the components as read (compact JSON), written back on save */
     char *json_norm, *json_pre, *json_post, *json_dec;
     int32_t role[LT_TOK_N_ROLES];
@@ -245,6 +268,20 @@ int32_t lt_tok_lookup(const lt_tokenizer *t, const void *bytes, size_t len,
  * white space its lstrip/rstrip options take); -1 (and *at = n) if none. */
 int32_t lt_tok_find_added(const lt_tokenizer *t, int group, const uint8_t *s,
                           size_t n, size_t pos, size_t *at, size_t *len);
+
+/* The ids of one pre-tokenized word by the WordPiece or Unigram model
+ * (tokenizer_model.c), each passed to emit(ctx, id). */
+typedef lt_status (*lt_tok_emit_fn)(void *ctx, int32_t id);
+lt_status lt_tok_wordpiece_word(const lt_tokenizer *t, const uint8_t *w,
+                                size_t n, lt_tok_emit_fn emit, void *ctx);
+lt_status lt_tok_unigram_word(const lt_tokenizer *t, const uint8_t *w,
+                              size_t n, lt_tok_emit_fn emit, void *ctx);
+/* Read the WordPiece / Unigram specific fields of model (the vocab of
+ * Unigram too); name is the file, for messages. */
+lt_status lt_tok_parse_wordpiece(lt_tokenizer *t, const struct cJSON *model,
+                                 const char *name);
+lt_status lt_tok_parse_unigram(lt_tokenizer *t, const struct cJSON *model,
+                               const char *name);
 
 /* GPT-2 byte-level characters: the code point that stands for byte b, and
  * the byte a code point stands for (-1 if none). */

@@ -304,10 +304,26 @@ static lt_status lt_tj_model_type(lt_tj_load *L, const cJSON *model)
     const cJSON *ty = cJSON_GetObjectItemCaseSensitive(model, "type");
     if (ty && !cJSON_IsString(ty))
         return lt_tj_bad(L, "model.type is not a string");
-    if (ty && strcmp(ty->valuestring, "BPE"))
+    /* older files leave "type" out: a vocab array is Unigram's, and a
+     * model without merges but with a subword prefix is WordPiece */
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (!ty && cJSON_IsArray(vocab))
+        L->t->model = LT_TOK_MODEL_UNIGRAM;
+    else if (!ty && !cJSON_GetObjectItemCaseSensitive(model, "merges") &&
+             cJSON_GetObjectItemCaseSensitive(model,
+                                              "continuing_subword_prefix"))
+        L->t->model = LT_TOK_MODEL_WORDPIECE;
+    else if (ty && !strcmp(ty->valuestring, "WordPiece"))
+        L->t->model = LT_TOK_MODEL_WORDPIECE;
+    else if (ty && !strcmp(ty->valuestring, "Unigram"))
+        L->t->model = LT_TOK_MODEL_UNIGRAM;
+    else if (ty && strcmp(ty->valuestring, "BPE"))
         return lt_set_error(LT_ERR_FORMAT,
                             "%s: tokenizer model type '%s' is not supported "
-                            "(only BPE)", L->name, ty->valuestring);
+                            "(supported: BPE, WordPiece, Unigram)", L->name,
+                            ty->valuestring);
+    if (L->t->model != LT_TOK_MODEL_BPE)
+        return LT_OK;
     static const char *const affix[] = {"continuing_subword_prefix",
                                         "end_of_word_suffix"};
     for (int i = 0; i < 2; i++) {
@@ -321,10 +337,20 @@ static lt_status lt_tj_model_type(lt_tj_load *L, const cJSON *model)
 
 static lt_status lt_tj_model(lt_tj_load *L, const cJSON *model)
 {
-    L->t->ignore_merges = lt_tj_flag(model, "ignore_merges", false);
     L->t->byte_fallback = lt_tj_flag(model, "byte_fallback", false);
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (L->t->model != LT_TOK_MODEL_BPE && L->t->byte_level)
+        return lt_tj_bad(L, "a ByteLevel pre_tokenizer is supported with a "
+                            "BPE model only");
+    if (L->t->model == LT_TOK_MODEL_UNIGRAM)
+        return lt_tok_parse_unigram(L->t, model, L->name);
+    if (L->t->model == LT_TOK_MODEL_WORDPIECE) {
+        lt_status st = lt_tok_parse_wordpiece(L->t, model, L->name);
+        return st == LT_OK ? lt_tj_vocab(L, vocab) : st;
+    }
+    L->t->ignore_merges = lt_tj_flag(model, "ignore_merges", false);
     L->t->fuse_unk = lt_tj_flag(model, "fuse_unk", false);
-    lt_status st = lt_tj_vocab(L, cJSON_GetObjectItemCaseSensitive(model, "vocab"));
+    lt_status st = lt_tj_vocab(L, vocab);
     if (st == LT_OK)
         st = lt_tj_merges(L, cJSON_GetObjectItemCaseSensitive(model, "merges"));
     return st;

@@ -1,8 +1,9 @@
 /*
  * tokenizer_norm.c - the normalizers of tokenizer.json, read from JSON and
  * applied to text: NFC, NFD, NFKC, NFKD (utf8proc), Lowercase, Prepend,
- * Replace (a string or a PCRE2 regex), Strip, and Sequence (flattened
- * into its steps). The text between added tokens is normalized before
+ * Replace (a string or a PCRE2 regex), Strip, BertNormalizer (BERT's
+ * clean_text, spaces around CJK ideographs, strip_accents, lowercase, in
+ * the Rust library's order) and Sequence (flattened into its steps). The text between added tokens is normalized before
  * pre-tokenization. Invalid UTF-8 is kept as it is: the Unicode forms
  * apply to the valid runs around it.
  */
@@ -20,7 +21,7 @@ static lt_status lt_tn_unsupported(const char *name, const char *type)
     return lt_set_error(LT_ERR_FORMAT,
                         "%s: normalizer '%s' is not supported (supported: "
                         "NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, "
-                        "Strip, Sequence)", name, type);
+                        "Strip, BertNormalizer, Sequence)", name, type);
 }
 
 static lt_status lt_tn_one(lt_tokenizer *t, const cJSON *o, const char *name,
@@ -84,6 +85,14 @@ static lt_status lt_tn_one(lt_tokenizer *t, const cJSON *o, const char *name,
         st.kind = LT_TS_STRIP;
         st.a = cJSON_IsTrue(l);
         st.b = cJSON_IsTrue(r);
+    } else if (!strcmp(type, "BertNormalizer")) {
+        const cJSON *sa = cJSON_GetObjectItemCaseSensitive(o, "strip_accents");
+        st.kind = LT_TS_BERT_NORM;
+        st.a = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "clean_text"));
+        st.b = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+            o, "handle_chinese_chars"));
+        st.d = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "lowercase"));
+        st.c = cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : st.d;
     } else {
         return lt_tn_unsupported(name, type);
     }
@@ -216,11 +225,98 @@ static size_t lt_tn_space_run(const uint8_t *s, size_t n, bool end)
     return end ? n - run : n;
 }
 
+/* BERT's control characters (Rust `tokenizers`: Unicode's Other
+ * categories, but tab, newline and carriage return). */
+static bool lt_tn_bert_control(uint32_t cp)
+{
+    if (cp == '\t' || cp == '\n' || cp == '\r')
+        return false;
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF ||
+           c == UTF8PROC_CATEGORY_CN || c == UTF8PROC_CATEGORY_CO ||
+           c == UTF8PROC_CATEGORY_CS;
+}
+
+/* The CJK ideograph blocks BERT puts spaces around. */
+static bool lt_tn_bert_cjk(uint32_t cp)
+{
+    return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+           (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2b73f) ||
+           (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+           (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+}
+
+/* One character-wise pass of BertNormalizer: stage 0 clean_text, 1 CJK
+ * spaces, 2 drop nonspacing marks. */
+static lt_status lt_tn_bert_pass(int stage, const uint8_t *s, size_t n,
+                                 lt_tok_pieces *out)
+{
+    lt_status st = lt_tok_pieces_push(out, NULL, 0);
+    for (size_t i = 0; i < n && st == LT_OK;) {
+        uint32_t cp;
+        size_t l = (size_t)lt_tok_utf8_next(s + i, n - i, &cp);
+        bool ok = cp != LT_TOK_BADCP;
+        bool drop = ok && ((stage == 0 && (cp == 0 || cp == 0xfffd ||
+                                           lt_tn_bert_control(cp))) ||
+                           (stage == 2 && utf8proc_category(
+                               (utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN));
+        bool cjk = ok && stage == 1 && lt_tn_bert_cjk(cp);
+        if (ok && !drop && stage == 0 && lt_tok_is_space(cp))
+            st = lt_tok_pieces_append(out, " ", 1);
+        else if (!drop) {
+            st = cjk ? lt_tok_pieces_append(out, " ", 1) : LT_OK;
+            if (st == LT_OK)
+                st = lt_tok_pieces_append(out, s + i, l);
+            if (st == LT_OK && cjk)
+                st = lt_tok_pieces_append(out, " ", 1);
+        }
+        i += l;
+    }
+    return st;
+}
+
+static lt_status lt_tn_bert(const lt_tok_step *p, const uint8_t *s, size_t n,
+                            lt_tok_pieces *out)
+{
+    lt_tok_pieces a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    lt_status st = lt_tok_pieces_push(&a, s, n);
+    bool on[4] = {p->a, p->b, p->c, p->d};
+    for (int k = 0; k < 4 && st == LT_OK; k++) {
+        if (!on[k])
+            continue;
+        lt_tok_pieces_clear(&b);
+        if (k < 2) {
+            st = lt_tn_bert_pass(k, a.buf, a.n, &b);
+        } else if (k == 3) {
+            st = lt_tn_lower(a.buf, a.n, &b);
+        } else {
+            lt_tok_pieces d;
+            memset(&d, 0, sizeof d);
+            st = lt_tn_form(LT_TS_NFD, a.buf, a.n, &d);
+            if (st == LT_OK)
+                st = lt_tn_bert_pass(2, d.buf, d.n, &b);
+            lt_tok_pieces_free(&d);
+        }
+        lt_tok_pieces x = a;
+        a = b;
+        b = x;
+    }
+    if (st == LT_OK)
+        st = lt_tok_pieces_push(out, a.buf, a.n);
+    lt_tok_pieces_free(&a);
+    lt_tok_pieces_free(&b);
+    return st;
+}
+
 static lt_status lt_tn_apply(const lt_tok_step *p, const uint8_t *s, size_t n,
                              lt_tok_pieces *out)
 {
     lt_tok_pieces_clear(out);
     switch (p->kind) {
+    case LT_TS_BERT_NORM:
+        return lt_tn_bert(p, s, n, out);
     case LT_TS_LOWERCASE:
         return lt_tn_lower(s, n, out);
     case LT_TS_PREPEND: {

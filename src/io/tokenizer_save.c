@@ -4,7 +4,8 @@
  * tokenizer writes back the normalizer, pre-tokenizer, post-processor and
  * decoder it was read with; a trained one ByteLevel ones), and a BPE
  * model whose vocab lists tokens in id order and whose merges are "a b"
- * strings (["a", "b"] pairs when a token holds a space). Byte-level token
+ * strings (["a", "b"] pairs when a token holds a space), or the WordPiece
+ * or Unigram model it was read with. Byte-level token
  * strings use GPT-2's byte-level characters; added and literal tokens are
  * written verbatim. lt_tokenizer_save writes it atomically
  * (lt_write_file_atomic).
@@ -136,11 +137,65 @@ static bool lt_tj_add_merges(const lt_tokenizer *t, cJSON *model)
     return arr != NULL;
 }
 
+/* Unigram's vocab: [piece, score] pairs in id order. */
+static bool lt_tj_add_pieces(const lt_tokenizer *t, cJSON *model)
+{
+    cJSON *v = cJSON_AddArrayToObject(model, "vocab");
+    for (int32_t id = 0; v && id < t->n_score; id++) {
+        char *s = lt_tj_string(t, id);
+        cJSON *p = cJSON_CreateArray();
+        bool ok = s && p && cJSON_AddItemToArray(p, cJSON_CreateString(s)) &&
+                  cJSON_AddItemToArray(p, cJSON_CreateNumber(t->score[id])) &&
+                  cJSON_AddItemToArray(v, p);
+        free(s);
+        if (!ok) {
+            cJSON_Delete(p);
+            return false;
+        }
+    }
+    return v != NULL;
+}
+
+/* The WordPiece and Unigram models (their fields as tokenizer_model.c
+ * reads them). */
+static cJSON *lt_tj_model_other(const lt_tokenizer *t, const char *unk_s)
+{
+    cJSON *m = cJSON_CreateObject();
+    int32_t unk = t->role[LT_TOK_UNK];
+    bool ok = m;
+    if (ok && t->model == LT_TOK_MODEL_WORDPIECE)
+        ok = cJSON_AddStringToObject(m, "type", "WordPiece") &&
+             (unk_s ? cJSON_AddStringToObject(m, "unk_token", unk_s) != NULL
+                    : cJSON_AddNullToObject(m, "unk_token") != NULL) &&
+             cJSON_AddStringToObject(m, "continuing_subword_prefix",
+                                     t->wp_prefix) &&
+             cJSON_AddNumberToObject(m, "max_input_chars_per_word",
+                                     t->wp_max_chars) &&
+             lt_tj_add_vocab(t, m);
+    else if (ok)
+        ok = cJSON_AddStringToObject(m, "type", "Unigram") &&
+             (unk >= 0 ? cJSON_AddNumberToObject(m, "unk_id", unk) != NULL
+                       : cJSON_AddNullToObject(m, "unk_id") != NULL) &&
+             lt_tj_add_pieces(t, m) &&
+             cJSON_AddBoolToObject(m, "byte_fallback", t->byte_fallback);
+    if (!ok) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
+}
+
 static cJSON *lt_tj_model_json(const lt_tokenizer *t)
 {
     cJSON *m = cJSON_CreateObject();
     int32_t unk = t->role[LT_TOK_UNK];
     char *unk_s = unk >= 0 ? lt_tj_string(t, unk) : NULL;
+    if (t->model != LT_TOK_MODEL_BPE) {
+        cJSON_Delete(m);
+        m = unk < 0 || unk_s ? lt_tj_model_other(t, unk_s) : NULL;
+        free(unk_s);
+        return m;
+    }
     bool ok = m && (unk < 0 || unk_s) &&
               cJSON_AddStringToObject(m, "type", "BPE") &&
               cJSON_AddNullToObject(m, "dropout") &&

@@ -2,7 +2,9 @@
  * tokenizer_split.c - the pre-tokenizers of tokenizer.json, read from JSON
  * and applied: ByteLevel (with or without GPT-2's regex), Split (a string
  * or a PCRE2 regex, with every SplitDelimiterBehavior and invert),
- * Metaspace, Whitespace, WhitespaceSplit, Digits and Sequence (flattened).
+ * Metaspace, Whitespace, WhitespaceSplit, Digits, BertPreTokenizer (split
+ * at white space, which goes, and around each punctuation character) and
+ * Sequence (flattened).
  * A pre-tokenizer turns a list of pieces of text into a finer list; the
  * model then encodes each piece on its own. Also the small helpers the
  * pipeline files share: piece lists, step lists, patterns and strings
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* ---- piece lists --------------------------------------------------------- */
 
@@ -253,6 +256,10 @@ static lt_status lt_ts_read(lt_tokenizer *t, const cJSON *o, const char *type,
     }
     if (!strcmp(type, "Metaspace"))
         return lt_ts_metaspace(o, st);
+    if (!strcmp(type, "BertPreTokenizer")) {
+        st->kind = LT_TS_BERT_PRE;
+        return LT_OK;
+    }
     return lt_ts_fixed(type, o, st);
 }
 
@@ -260,7 +267,7 @@ static lt_status lt_ts_one(lt_tokenizer *t, const cJSON *o, const char *name,
                            int depth)
 {
     static const char *const known[] = {"ByteLevel", "Split", "Metaspace",
-        "Whitespace", "WhitespaceSplit", "Digits", NULL};
+        "Whitespace", "WhitespaceSplit", "Digits", "BertPreTokenizer", NULL};
     const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "type");
     if (!cJSON_IsObject(o) || !cJSON_IsString(ty))
         return lt_set_error(LT_ERR_FORMAT, "%s: a pre_tokenizer without a "
@@ -278,7 +285,7 @@ static lt_status lt_ts_one(lt_tokenizer *t, const cJSON *o, const char *name,
         return lt_set_error(LT_ERR_FORMAT, "%s: pre_tokenizer '%s' is not "
                             "supported (supported: ByteLevel, Split, "
                             "Metaspace, Whitespace, WhitespaceSplit, Digits, "
-                            "Sequence)", name, type);
+                            "BertPreTokenizer, Sequence)", name, type);
     if (t->pre.n && t->pre.step[t->pre.n - 1].kind == LT_TS_BYTELEVEL)
         return lt_set_error(LT_ERR_FORMAT, "%s: pre_tokenizer '%s' after "
                             "ByteLevel is not supported (ByteLevel must come "
@@ -442,10 +449,45 @@ static lt_status lt_ts_bytelevel(bool prefix, bool regex, const uint8_t *s,
     return st;
 }
 
+/* BERT's punctuation: ASCII punctuation and Unicode's P categories. */
+static bool lt_ts_bert_punct(uint32_t cp)
+{
+    if (cp < 128)
+        return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) ||
+               (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
+}
+
+static lt_status lt_ts_bert(const uint8_t *s, size_t n, lt_tok_pieces *out)
+{
+    lt_status st = LT_OK;
+    bool open = false; /* the last piece of out is a word still growing */
+    for (size_t i = 0; i < n && st == LT_OK;) {
+        uint32_t cp;
+        size_t l = (size_t)lt_tok_utf8_next(s + i, n - i, &cp);
+        bool ok = cp != LT_TOK_BADCP;
+        if (ok && lt_tok_is_space(cp)) {
+            open = false;
+        } else if (ok && lt_ts_bert_punct(cp)) {
+            st = lt_tok_pieces_push(out, s + i, l);
+            open = false;
+        } else {
+            st = open ? lt_tok_pieces_append(out, s + i, l)
+                      : lt_tok_pieces_push(out, s + i, l);
+            open = true;
+        }
+        i += l;
+    }
+    return st;
+}
+
 static lt_status lt_ts_apply(const lt_tok_step *p, const uint8_t *s, size_t n,
                              bool first, lt_tok_pieces *out,
                              lt_tok_pieces *scratch)
 {
+    if (p->kind == LT_TS_BERT_PRE)
+        return lt_ts_bert(s, n, out);
     if (p->kind == LT_TS_BYTELEVEL)
         return lt_ts_bytelevel(p->a, p->b, s, n, out);
     if (p->kind == LT_TS_METASPACE)

@@ -216,6 +216,27 @@ put("tokenizer", "whitespace_unk.json", json.dumps({
     "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": True,
               "vocab": {"<unk>": 0, "a": 1, "b": 2, "ab": 3},
               "merges": ["a b"]}}, ensure_ascii=False))
+put("tokenizer", "wordpiece.json", json.dumps({
+    "added_tokens": [{"id": 0, "content": "[UNK]", "special": True}],
+    "normalizer": {"type": "BertNormalizer", "lowercase": True},
+    "pre_tokenizer": {"type": "BertPreTokenizer"},
+    "post_processor": {"type": "BertProcessing", "cls": ["[UNK]", 0],
+                       "sep": ["[UNK]", 0]},
+    "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+    "model": {"type": "WordPiece", "unk_token": "[UNK]",
+              "max_input_chars_per_word": 9,
+              "vocab": {"[UNK]": 0, "un": 1, "##aff": 2, "##able": 3, "a": 4,
+                        "##b": 5, ",": 6, "\u65e5": 7}}}, ensure_ascii=False))
+put("tokenizer", "unigram.json", json.dumps({
+    "normalizer": {"type": "NFKC"},
+    "pre_tokenizer": {"type": "Metaspace", "replacement": sp,
+                      "prepend_scheme": "always", "split": True},
+    "decoder": {"type": "Metaspace", "replacement": sp,
+                "prepend_scheme": "always"},
+    "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": True,
+              "vocab": [["<unk>", 0], ["a", -1], ["b", -1], ["ab", -2],
+                        [sp + "a", -1.5], ["<0x78>", -5]]}},
+    ensure_ascii=False))
 
 # ---- Llama config.json -------------------------------------------------------
 llama = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
