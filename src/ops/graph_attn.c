@@ -103,47 +103,46 @@ static void forward_node(gat_saved *s, const float *x, const float *as,
     }
 }
 
+/* Gradients of destination i, head h. The score gradient is
+ * p_e * g . (x_e - y_i) (the softmax's p_e (g . x_e - sum_f p_f g . x_f)
+ * written with the output y_i = sum_f p_f x_f), summed in double: the
+ * difference is taken per channel, where neighbouring rows are close, so
+ * the usual cancellation of two nearly equal dot products is avoided. */
+static void backward_node(const gat_saved *s, lt_node *n, float *gx,
+                          float *gas, float *gad, int64_t i, int64_t h)
+{
+    const float *x = n->in[0]->data, *as = n->in[1]->data;
+    const float *ad = n->in[2]->data;
+    const float *g = n->out->grad + (i * s->h + h) * s->ch;
+    const float *y = n->out->data + (i * s->h + h) * s->ch;
+    for (int64_t k = s->start[i]; k < s->start[i + 1]; k++) {
+        int64_t e = s->order[k], sr = s->src[e];
+        const float *xr = x + (sr * s->hx + (s->hx > 1 ? h : 0)) * s->ch;
+        float pe = s->p[e * s->h + h];
+        double gd = 0;
+        for (int64_t j = 0; j < s->ch; j++) {
+            gd += (double)g[j] * ((double)xr[j] - y[j]);
+            if (gx)
+                gx[(xr - x) + j] += pe * g[j];
+        }
+        float z = s->scale * (as[sr * s->h + h] + ad[i * s->h + h]);
+        float dz = (float)(pe * gd) * act_deriv(s->act, z, s->slope) *
+                   s->scale;
+        if (gas)
+            gas[sr * s->h + h] += dz;
+        if (gad)
+            gad[i * s->h + h] += dz;
+    }
+}
+
 static lt_status gat_backward(lt_ctx *c, lt_node *n)
 {
     const gat_saved *s = n->saved;
-    const float *gy = n->out->grad, *x = n->in[0]->data;
-    const float *as = n->in[1]->data, *ad = n->in[2]->data;
     float *gx = lt_in_grad(c, n, 0), *gas = lt_in_grad(c, n, 1);
     float *gad = lt_in_grad(c, n, 2);
     for (int64_t i = 0; i < s->n; i++)
-        for (int64_t h = 0; h < s->h; h++) {
-            const float *g = gy + (i * s->h + h) * s->ch;
-            int64_t lo = s->start[i], hi = s->start[i + 1];
-            double dot = 0; /* sum_e p_e (g . x_e) */
-            for (int64_t k = lo; k < hi; k++) {
-                int64_t e = s->order[k];
-                int64_t row = (int64_t)s->src[e] * s->hx + (s->hx > 1 ? h : 0);
-                float pe = s->p[e * s->h + h], gdx = 0;
-                for (int64_t j = 0; j < s->ch; j++) {
-                    gdx += g[j] * x[row * s->ch + j];
-                    if (gx)
-                        gx[row * s->ch + j] += pe * g[j];
-                }
-                dot += pe * gdx;
-            }
-            if (!gas && !gad)
-                continue;
-            for (int64_t k = lo; k < hi; k++) {
-                int64_t e = s->order[k];
-                int64_t row = (int64_t)s->src[e] * s->hx + (s->hx > 1 ? h : 0);
-                float pe = s->p[e * s->h + h], gdx = 0;
-                for (int64_t j = 0; j < s->ch; j++)
-                    gdx += g[j] * x[row * s->ch + j];
-                float z = s->scale * (as[(int64_t)s->src[e] * s->h + h] +
-                                      ad[i * s->h + h]);
-                float dz = pe * (gdx - (float)dot) *
-                           act_deriv(s->act, z, s->slope) * s->scale;
-                if (gas)
-                    gas[(int64_t)s->src[e] * s->h + h] += dz;
-                if (gad)
-                    gad[i * s->h + h] += dz;
-            }
-        }
+        for (int64_t h = 0; h < s->h; h++)
+            backward_node(s, n, gx, gas, gad, i, h);
     return LT_OK;
 }
 

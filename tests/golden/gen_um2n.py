@@ -118,7 +118,7 @@ def propagate_add(msg, dst, n):
 def pyg_softmax(a, dst, n):
     """torch_geometric.utils.softmax over the edges entering each node."""
     amax = torch.full((n,) + a.shape[1:], -math.inf)
-    amax = amax.scatter_reduce(0, dst.view(-1, 1).expand_as(a), a, "amax",
+    amax = amax.scatter_reduce(0, dst.view(-1, 1).expand_as(a), a.detach(), "amax",
                                include_self=True)
     e = (a - amax[dst]).exp()
     s = propagate_add(e, dst, n)
