@@ -12,6 +12,7 @@
 
 #include "lethe/core.h"
 #include "lethe/nn.h"
+#include "lethe/optim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,9 @@ typedef struct {
     const int32_t *faces;    /* [F, 3] (the loss) */
     int64_t n_faces;
     const float *target;     /* [N, 2] MA positions (the loss) */
+    int64_t loss_batch;      /* the area loss's divisor; 0: n_graphs (the
+                                official loop divides by loader.batch_size,
+                                5 even for a short last batch) */
 } lt_um2n_batch;
 
 /* Declare the parameters and draw PyTorch's default initialisation
@@ -67,6 +71,50 @@ LT_API lt_status lt_um2n_edges(const int32_t *faces, int64_t n_faces,
 /* safetensors with the state_dict names. */
 LT_API lt_status lt_um2n_save(const lt_um2n *m, const char *path);
 LT_API lt_status lt_um2n_load(lt_um2n *m, const char *path);
+
+/* ---- training (src/models/um2n_train.c) ------------------------------- */
+
+/* One training sample: a mesh graph with its features and MA target. */
+typedef struct {
+    int64_t n_nodes;
+    const float *x, *mesh_feat, *target; /* [n, 3], [n, 3], [n, 2] */
+    const int32_t *faces;                /* [n_faces, 3] */
+    int64_t n_faces;
+    const int32_t *src, *dst;            /* [n_edges] */
+    int64_t n_edges;
+} lt_um2n_sample;
+
+#define LT_UM2N_LR 5e-5f
+#define LT_UM2N_WEIGHT_DECAY 5e-4f /* coupled (torch Adam's L2) */
+#define LT_UM2N_BATCH 5
+
+/* run_train_baselines' loop: Adam (betas 0.9/0.999, eps 1e-8), lr 5e-5,
+ * weight decay 5e-4 added to the gradient, batches of 5 in order (no
+ * shuffling), dropout on. Dropout is drawn from seed and the step, so a
+ * resumed run repeats an uninterrupted one bit for bit. */
+typedef struct {
+    lt_um2n *model;
+    lt_optim opt;
+    int64_t epoch;  /* epochs completed */
+    int batch;
+    uint64_t seed;
+} lt_um2n_trainer;
+
+LT_API lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m,
+                                      uint64_t seed);
+LT_API void lt_um2n_trainer_free(lt_um2n_trainer *t);
+/* One epoch over samples[0..n) (all with the same node count, as the
+ * transformer's per-graph view needs); *mean_loss: the mean batch loss.
+ * c is reset before every batch. */
+LT_API lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
+                                     const lt_um2n_sample *samples,
+                                     int64_t n, double *mean_loss);
+/* The weights (state_dict names), the Adam moments ("optimizer.m",
+ * "optimizer.v") and the counters, written atomically; load restores them
+ * into a trainer made by lt_um2n_trainer_init (nothing changes on error). */
+LT_API lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t,
+                                      const char *path);
+LT_API lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path);
 
 #ifdef __cplusplus
 }

@@ -453,7 +453,8 @@ lt_tensor *lt_um2n_area_loss(lt_ctx *c, lt_tensor *out, const lt_um2n_batch *b,
     a = lt_add(c, a, lt_mul(c, x[2], lt_sub(c, y[0], y[1])));
     a = lt_mul(c, lt_affine(c, a, 0.5f, 0), sgn);
     lt_tensor *d = lt_sum_all(c, lt_abs(c, lt_sub(c, tar, a)));
-    return lt_affine(c, d, 1.0f / (float)b->n_graphs, 0);
+    int64_t div = b->loss_batch > 0 ? b->loss_batch : b->n_graphs;
+    return lt_affine(c, d, 1.0f / (float)div, 0);
 }
 
 lt_tensor *lt_um2n_loss(lt_ctx *c, lt_tensor *out, const lt_um2n_batch *b)
@@ -579,7 +580,8 @@ static bool has_param(const lt_um2n *m, const char *name)
     return false;
 }
 
-/* Every parameter from f, and every other tensor of f an alias. */
+/* Every parameter from f; every other tensor of f must be an alias or
+ * training state ("optimizer.*", skipped). */
 static lt_status load_all(lt_um2n *m, const lt_st_file *f, const char *path)
 {
     for (int i = 0; i < m->params.count; i++)
@@ -588,7 +590,8 @@ static lt_status load_all(lt_um2n *m, const lt_st_file *f, const char *path)
                                 lt_last_error());
     for (int i = 0; i < lt_st_count(f); i++) {
         const lt_st_tensor *t = lt_st_at(f, i);
-        if (!has_param(m, t->name) && check_alias(f, t, m, path) != LT_OK)
+        if (!has_param(m, t->name) && strncmp(t->name, "optimizer.", 10) &&
+            check_alias(f, t, m, path) != LT_OK)
             return lt_last_status();
     }
     return LT_OK;
