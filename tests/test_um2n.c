@@ -375,6 +375,23 @@ LT_TEST(um2n_bad_batch)
              lt_last_status() == LT_ERR_ARG &&
              strstr(lt_last_error(), "multiple"), "3 nodes in 2 graphs");
     b.n_graphs = 1;
+    const int32_t e[2] = {0, 3};
+    b.src = e;
+    b.dst = e + 1;
+    b.n_edges = 1;
+    LT_CHECK(!lt_um2n_forward(c, &m, &b, false, NULL) &&
+             strstr(lt_last_error(), "dst[0] = 3"), "edge out of range: %s",
+             lt_last_error());
+    const int32_t face[3] = {0, 1, 5};
+    float tgt[6] = {0};
+    b.faces = face;
+    b.n_faces = 1;
+    b.target = tgt;
+    lt_tensor *o3 = lt_from_data(c, 2, (int64_t[]){3, 2}, x);
+    LT_CHECK(!lt_um2n_area_loss(c, o3, &b, 300) &&
+             strstr(lt_last_error(), "faces[2] = 5"), "face out of range: %s",
+             lt_last_error());
+    b.target = NULL;
     lt_tensor *out = lt_from_data(c, 2, (int64_t[]){3, 2}, x);
     LT_CHECK(!lt_um2n_loss(c, out, &b) && strstr(lt_last_error(), "target"),
              "loss without target");

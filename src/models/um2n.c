@@ -326,10 +326,9 @@ static lt_tensor *deform_gat(lt_ctx *c, lt_um2n *m, int k, lt_tensor *coords,
                              lt_tensor **feat_out)
 {
     int64_t n = b->n_nodes, ch = gat_out[k];
-    lt_tensor *xl = lin(c, m, feat, k == 0 ? "deformer.gat_1.lin_l." :
-                        k == 1 ? "deformer.gat_2.lin_l." :
-                        k == 2 ? "deformer.gat_3.lin_l." :
-                        "deformer.gat_4.lin_l.");
+    char pre[32];
+    snprintf(pre, sizeof pre, "deformer.gat_%d.lin_l.", k + 1);
+    lt_tensor *xl = lin(c, m, feat, pre);
     xl = lt_reshape(c, xl, 3, (int64_t[]){n, GAT_HEADS, ch});
     lt_tensor *al = lt_sum(c, lt_mul(c, xl, P(m, "deformer.gat_%d.att_l", k + 1)),
                            -1, false);
@@ -375,6 +374,24 @@ static lt_tensor *deformer(lt_ctx *c, lt_um2n *m, lt_tensor *data,
     return cs[LT_UM2N_GAT_LAYERS];
 }
 
+/* Indices idx[0..n) in [0, limit); what names the array in the error. */
+static bool indices_ok(const int32_t *idx, int64_t n, int64_t limit,
+                       const char *what)
+{
+    if (n > 0 && !idx) {
+        lt_set_error(LT_ERR_ARG, "um2n: the batch has no %s", what);
+        return false;
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= limit) {
+            lt_set_error(LT_ERR_ARG, "um2n: %s[%lld] = %d is not a node "
+                         "(%lld nodes)", what, (long long)i, (int)idx[i],
+                         (long long)limit);
+            return false;
+        }
+    return true;
+}
+
 static bool batch_ok(const lt_um2n_batch *b)
 {
     if (!b || !b->x || !b->mesh_feat || b->n_nodes < 1 || b->n_graphs < 1 ||
@@ -385,7 +402,8 @@ static bool batch_ok(const lt_um2n_batch *b)
                      b ? (long long)b->n_graphs : 0LL);
         return false;
     }
-    return true;
+    return indices_ok(b->src, b->n_edges, b->n_nodes, "src") &&
+           indices_ok(b->dst, b->n_edges, b->n_nodes, "dst");
 }
 
 lt_tensor *lt_um2n_forward(lt_ctx *c, lt_um2n *m, const lt_um2n_batch *b,
@@ -428,6 +446,13 @@ lt_tensor *lt_um2n_area_loss(lt_ctx *c, lt_tensor *out, const lt_um2n_batch *b,
 {
     if (!out)
         return NULL;
+    if (!b || !b->target || b->n_faces < 1 ||
+        !indices_ok(b->faces, 3 * b->n_faces, b->n_nodes, "faces")) {
+        if (!b || !b->target || b->n_faces < 1)
+            lt_set_error(LT_ERR_ARG, "um2n_loss: the batch has no target "
+                         "or faces");
+        return NULL;
+    }
     int64_t nf = b->n_faces;
     int32_t *v[3];
     lt_tensor *sgn = lt_new2(c, nf, 1), *tar = lt_new2(c, nf, 1);
@@ -461,7 +486,7 @@ lt_tensor *lt_um2n_loss(lt_ctx *c, lt_tensor *out, const lt_um2n_batch *b)
 {
     if (!out)
         return NULL;
-    if (!b || !b->target || !b->faces) {
+    if (!b || !b->target || !b->faces || b->n_faces < 1) {
         lt_set_error(LT_ERR_ARG, "um2n_loss: the batch has no target or "
                      "faces");
         return NULL;
