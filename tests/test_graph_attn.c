@@ -1,9 +1,10 @@
 /*
  * test_graph_attn.c - tests of the fused graph-attention aggregation
  * (src/ops/graph_attn.c) and the Chamfer distance (src/ops/chamfer.c):
- * finite differences, the fused op against the same computation composed
- * of gather, segment softmax, mul and scatter ops (forward and every
- * gradient), Chamfer values worked out by hand, segments, and errors.
+ * PyTorch goldens (tests/golden/gen_graph_attn.py), finite differences,
+ * the fused op against the same computation composed of gather, segment
+ * softmax, mul and scatter ops (forward and every gradient), Chamfer
+ * values worked out by hand, segments, and errors.
  */
 #include "lt_test.h"
 
@@ -25,6 +26,56 @@ static lt_tensor *gc_gat(lt_ctx *c, lt_tensor **in, void *ud)
 {
     gat_ud *u = ud;
     return lt_graph_attn(c, in[0], in[1], in[2], g_src, g_dst, G_E, &u->o);
+}
+
+LT_TEST(graph_attn_golden)
+{
+    lt_golden *g = lt_golden_load("graph_attn.bin");
+    lt_ctx *c = lt_ctx_new(1 << 22);
+    const lt_golden_entry *e = lt_golden_get(g, "src");
+    int32_t *src = lt_golden_ints(c, g, "src");
+    int32_t *dst = lt_golden_ints(c, g, "dst");
+    const char *tags[2] = {"c", "f"};
+    const float scales[2] = {0.2f, 1.0f};
+    for (int t = 0; t < 2 && e; t++) {
+        char nm[32];
+        lt_tensor *in[3];
+        const char *names[3] = {"x", "al", "ar"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(nm, sizeof nm, "%s.%s", tags[t], names[i]);
+            in[i] = lt_golden_tensor(c, g, nm, true);
+        }
+        lt_graph_attn_opts o = {scales[t], LT_GAT_SELU, 0};
+        lt_tensor *y = lt_graph_attn(c, in[0], in[1], in[2], src, dst,
+                                     e->numel, &o);
+        LT_CHECK_OK(y);
+        if (!y)
+            continue;
+        snprintf(nm, sizeof nm, "%s.y", tags[t]);
+        LT_GOLDEN_CHECK(g, nm, y->data, y->numel);
+        snprintf(nm, sizeof nm, "%s.r", tags[t]);
+        lt_tensor *r = lt_golden_tensor(c, g, nm, false);
+        LT_CHECK(r && lt_backward_with(c, y, r->data) == LT_OK, "%s",
+                 lt_last_error());
+        const char *gn[3] = {"gx", "gal", "gar"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(nm, sizeof nm, "%s.%s", tags[t], gn[i]);
+            LT_GOLDEN_CHECK(g, nm, in[i]->grad, in[i]->numel);
+        }
+    }
+    lt_tensor *x = lt_golden_tensor(c, g, "ch.x", true);
+    lt_tensor *y = lt_golden_tensor(c, g, "ch.y", true);
+    const int64_t xo[3] = {0, 6, 11}, yo[3] = {0, 3, 8};
+    lt_tensor *d = lt_chamfer(c, x, y, xo, yo, 2);
+    LT_CHECK_OK(d);
+    if (d) {
+        LT_GOLDEN_CHECK(g, "ch.d", d->data, 1);
+        LT_CHECK(lt_backward(c, d) == LT_OK, "%s", lt_last_error());
+        LT_GOLDEN_CHECK(g, "ch.gx", x->grad, x->numel);
+        LT_GOLDEN_CHECK(g, "ch.gy", y->grad, y->numel);
+    }
+    lt_ctx_free(c);
+    lt_golden_free(g);
 }
 
 LT_TEST(graph_attn_gradcheck)
