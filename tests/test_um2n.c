@@ -470,4 +470,67 @@ LT_TEST(um2n_train_resume)
     fixture_close(&f);
 }
 
+/* One step of the training loop (dropout 0) against torch.optim.Adam on
+ * the twin: the loss (area loss / 5) and every weight update (the
+ * shift-invariant tensors, whose gradient is noise, only to |step| <= lr). */
+LT_TEST(um2n_train_step_matches_torch_adam)
+{
+    fixture f;
+    LT_CHECK(fixture_open(&f, "um2n_soft.bin"), "fixture");
+    lt_golden *g = lt_golden_load("um2n_adam.bin");
+    lt_um2n_sample s[2];
+    make_samples(&f, s, 2);
+    lt_ctx *c = lt_ctx_new((size_t)256 << 20);
+    lt_um2n m;
+    lt_um2n_trainer t;
+    LT_CHECK(lt_um2n_init(&m, 1) == LT_OK, "%s", lt_last_error());
+    formula_weights(&m, 0.01);
+    m.dropout = 0;
+    float *before = malloc((size_t)m.params.n_total * sizeof(float));
+    memcpy(before, m.params.theta, (size_t)m.params.n_total * sizeof(float));
+    double loss = 0;
+    LT_CHECK(lt_um2n_trainer_init(&t, &m, 1) == LT_OK &&
+             lt_um2n_train_epoch(c, &t, s, 2, &loss) == LT_OK, "%s",
+             lt_last_error());
+    float lf = (float)loss;
+    LT_GOLDEN_CHECK(g, "loss", &lf, 1);
+    double worst = 0;
+    for (int i = 0; i < m.params.count && g; i++) {
+        const lt_param *p = &m.params.p[i];
+        char nm[160];
+        float u[2048];
+        snprintf(nm, sizeof nm, "u.%s", p->name);
+        const lt_golden_entry *e = find(g, nm);
+        int64_t stride = 1;
+        if (!e) {
+            snprintf(nm, sizeof nm, "v.%s", p->name);
+            e = find(g, nm);
+            stride = p->t.numel / 256;
+        }
+        LT_CHECK(e && e->numel <= 2048, "no update for %s", p->name);
+        if (!e || e->numel > 2048)
+            continue;
+        for (int64_t k = 0; k < e->numel; k++)
+            u[k] = p->t.data[k * stride] - before[p->offset + k * stride];
+        if (shift_invariant(&m, p->name) > 0) {
+            /* a noise gradient: Adam's first step is +-lr, any sign */
+            float top = 0;
+            for (int64_t k = 0; k < e->numel; k++)
+                top = fmaxf(top, fabsf(u[k]));
+            LT_CHECK(top <= LT_UM2N_LR * 1.001f, "%s: step %g > lr", nm, top);
+            continue;
+        }
+        double r = rel_err(u, e->data, e->numel, 0);
+        LT_CHECK(r <= 1e-3, "%s: update rel-L2 error %g", nm, r);
+        worst = fmax(worst, r);
+    }
+    printf("  Adam step: worst update rel-L2 error %.2g\n", worst);
+    free(before);
+    lt_um2n_trainer_free(&t);
+    lt_um2n_free(&m);
+    lt_ctx_free(c);
+    lt_golden_free(g);
+    fixture_close(&f);
+}
+
 LT_TEST_MAIN()
