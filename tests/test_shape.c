@@ -124,6 +124,24 @@ static lt_tensor *gc_cat5(lt_ctx *c, lt_tensor **in, void *ud)
     return lt_concat(c, 5, in, -1);
 }
 
+/* The 5-input concat inside a graph: its two tape nodes share the output,
+ * whose gradient must survive until both have run. */
+static lt_tensor *gc_cat5_inner(lt_ctx *c, lt_tensor **in, void *ud)
+{
+    (void)ud;
+    return lt_affine(c, lt_concat(c, 5, in, -1), 2.0f, 0.0f);
+}
+
+LT_TEST(concat5_intermediate_gradcheck)
+{
+    lt_tensor *in[5];
+    for (int i = 0; i < 5; i++)
+        in[i] = lt_gc_input(2, (int64_t[]){3, i + 1}, true, 40 + i, -1, 1);
+    LT_GRADCHECK("concat5 inner", gc_cat5_inner, NULL, 5, in, 1e-2, 1e-2);
+    for (int i = 0; i < 5; i++)
+        lt_gc_input_free(in[i]);
+}
+
 LT_TEST(shape_gradcheck)
 {
     struct {

@@ -36,6 +36,7 @@
 #include "lethe/fortunes.h"
 #include "lethe/canvas.h"
 #include "lethe/mesh.h"
+#include "lethe/um2n.h"
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"
 #include "lethe/diffusion.h"

@@ -166,6 +166,32 @@ LT_API lt_tensor *lt_scatter_add(lt_ctx *c, lt_tensor *src,
 LT_API lt_tensor *lt_segment_softmax(lt_ctx *c, lt_tensor *x,
                                      const int32_t *seg, int64_t n_seg);
 
+/* Fused graph-attention aggregation (src/ops/graph_attn.c). Edge e runs
+ * src[e] -> dst[e]; per head h its score is act(scale * (a_src[src[e], h]
+ * + a_dst[dst[e], h])), softmax over the edges entering each node, and
+ * y[i, h, :] = sum of p[e, h] * x[src[e], h, :] (x [N, H, C]) or
+ * x[src[e], 0, :] (x [N, 1, C], shared by all heads). a_src, a_dst [N, H];
+ * y [N, H, C]; a node with no incoming edge gets zeros. Gradients flow to
+ * x, a_src and a_dst; the edge arrays are copied. opts NULL: scale 1, no
+ * activation. */
+enum { LT_GAT_IDENTITY = 0, LT_GAT_SELU = 1, LT_GAT_LEAKY_RELU = 2 };
+typedef struct {
+    float scale; /* multiplies a_src + a_dst before the activation */
+    int act;     /* LT_GAT_* */
+    float slope; /* negative slope of LT_GAT_LEAKY_RELU */
+} lt_graph_attn_opts;
+LT_API lt_tensor *lt_graph_attn(lt_ctx *c, lt_tensor *x, lt_tensor *a_src,
+                                lt_tensor *a_dst, const int32_t *src,
+                                const int32_t *dst, int64_t n_edges,
+                                const lt_graph_attn_opts *opts);
+/* Chamfer distance (src/ops/chamfer.c), pytorch3d's defaults: squared
+ * distances, mean_i min_j |x_i - y_j|^2 + mean_j min_i |y_j - x_i|^2,
+ * averaged over nb segments given by offsets xoff, yoff [nb + 1] (NULL
+ * and nb = 1: the whole clouds). x [N, D], y [M, D] -> [1]. */
+LT_API lt_tensor *lt_chamfer(lt_ctx *c, lt_tensor *x, lt_tensor *y,
+                             const int64_t *xoff, const int64_t *yoff,
+                             int64_t nb);
+
 /* ---- straight-through estimators (src/ops/ste.c) ------------------------ */
 
 /* p [k, V] (rows on the probability simplex) and sampled ids idx[k] in

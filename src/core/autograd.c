@@ -65,7 +65,8 @@ static lt_status lt_ensure_grad(lt_ctx *c, lt_tensor *t)
 /* Memory: arena memory a backward function takes (scratch) is dead when it
  * returns, so the arena goes back to where it was before the call. The
  * gradient of an op output is dead once its own node has run (every
- * consumer was recorded later, so it ran earlier): the buffer is released
+ * consumer was recorded later, so it ran earlier; an output made by several
+ * consecutive nodes lives until the last of them): the buffer is released
  * for reuse and out->grad set to NULL. Leaves, parameters (LT_EXTERNAL) and
  * the tensor backward started from keep their gradients. */
 static lt_status lt_run_tape(lt_ctx *c, const lt_tensor *start)
@@ -85,7 +86,10 @@ static lt_status lt_run_tape(lt_ctx *c, const lt_tensor *start)
             return s;
         c->used = mark;
         lt_tensor *o = n->out;
-        if (o != start && !(o->flags & LT_EXTERNAL)) {
+        /* an op with more inputs than a node holds (lt_concat) records
+         * consecutive nodes for one output: keep it for the next one */
+        bool shared = n->prev && n->prev->out == o;
+        if (o != start && !(o->flags & LT_EXTERNAL) && !shared) {
             lt_arena_release(c, o->grad, (size_t)o->numel * sizeof(float));
             o->grad = NULL;
         }

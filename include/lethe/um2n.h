@@ -1,0 +1,122 @@
+/*
+ * lethe/um2n.h - M2N_T, the released UM2N mesh-movement network, on
+ * Lethe's ops (models layer): the transformer encoder over all nodes, the
+ * local edge-feature network, four DeformGAT layers, and UM2N's training
+ * loss (element-area loss + 100 x Chamfer). Parameter names are those of
+ * PyTorch's state_dict() of the official M2N_T module, so a converted
+ * official checkpoint loads (lt_um2n_load; the aliases "...gat_k.lin_.*"
+ * that the official state_dict repeats are accepted and checked).
+ */
+#ifndef LETHE_UM2N_H
+#define LETHE_UM2N_H
+
+#include "lethe/core.h"
+#include "lethe/nn.h"
+#include "lethe/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LT_UM2N_GAT_LAYERS 4
+#define LT_UM2N_AREA_SCALE 300.0f   /* run_train_baselines' scaler */
+#define LT_UM2N_CHAMFER_WEIGHT 100.0f /* train_util: 100 * chamfer */
+
+typedef struct {
+    lt_params params;
+    float dropout; /* transformer dropout, 0.1 (official) */
+} lt_um2n;
+
+/* A batch of n_graphs meshes with the same number of nodes each (the
+ * transformer views the nodes as [n_graphs, n_nodes / n_graphs, 3], as
+ * the official data.view does), nodes numbered graph by graph. */
+typedef struct {
+    int64_t n_nodes, n_graphs;
+    const float *x;          /* [N, 3]: x, y, boundary flag (1 or 0) */
+    const float *mesh_feat;  /* [N, 3]: x, y, monitor / max monitor */
+    const int32_t *src, *dst; /* edges src -> dst (both directions) */
+    int64_t n_edges;
+    const int32_t *faces;    /* [F, 3] (the loss) */
+    int64_t n_faces;
+    const float *target;     /* [N, 2] MA positions (the loss) */
+    int64_t loss_batch;      /* the area loss's divisor; 0: n_graphs (the
+                                official loop divides by loader.batch_size,
+                                5 even for a short last batch) */
+} lt_um2n_batch;
+
+/* Declare the parameters and draw PyTorch's default initialisation
+ * (Linear: U(+-1/sqrt(fan_in)); attention in_proj Xavier, biases 0;
+ * DeformGAT glorot; LayerNorm 1/0; c_attn and residual_weight 1). */
+LT_API lt_status lt_um2n_init(lt_um2n *m, uint64_t seed);
+LT_API void lt_um2n_free(lt_um2n *m);
+/* Predicted coordinates [N, 2]. training turns dropout on. layer_coords,
+ * when non-NULL, receives the coordinates after each DeformGAT layer. */
+LT_API lt_tensor *lt_um2n_forward(lt_ctx *c, lt_um2n *m,
+                                  const lt_um2n_batch *b, bool training,
+                                  lt_tensor **layer_coords);
+/* train_util.get_area_loss: sum over faces of |s a_t - s sign(a_t) a_o|
+ * / batch, s = scale, a = signed face areas of target and output. */
+LT_API lt_tensor *lt_um2n_area_loss(lt_ctx *c, lt_tensor *out,
+                                    const lt_um2n_batch *b, float scale);
+/* The training loss of the released model: area loss (scale 300) + 100 x
+ * Chamfer of the whole batch merged into one cloud. */
+LT_API lt_tensor *lt_um2n_loss(lt_ctx *c, lt_tensor *out,
+                               const lt_um2n_batch *b);
+/* UM2N's graph of a mesh: its edges, sorted by (i, j) with i < j, then
+ * the same reversed (processor.find_edges). *src and *dst are malloc'd
+ * (2 * edges each); free them. */
+LT_API lt_status lt_um2n_edges(const int32_t *faces, int64_t n_faces,
+                               int64_t n_nodes, int32_t **src, int32_t **dst,
+                               int64_t *n_edges);
+/* safetensors with the state_dict names. */
+LT_API lt_status lt_um2n_save(const lt_um2n *m, const char *path);
+LT_API lt_status lt_um2n_load(lt_um2n *m, const char *path);
+
+/* ---- training (src/models/um2n_train.c) ------------------------------- */
+
+/* One training sample: a mesh graph with its features and MA target. */
+typedef struct {
+    int64_t n_nodes;
+    const float *x, *mesh_feat, *target; /* [n, 3], [n, 3], [n, 2] */
+    const int32_t *faces;                /* [n_faces, 3] */
+    int64_t n_faces;
+    const int32_t *src, *dst;            /* [n_edges] */
+    int64_t n_edges;
+} lt_um2n_sample;
+
+#define LT_UM2N_LR 5e-5f
+#define LT_UM2N_WEIGHT_DECAY 5e-4f /* coupled (torch Adam's L2) */
+#define LT_UM2N_BATCH 5
+
+/* run_train_baselines' loop: Adam (betas 0.9/0.999, eps 1e-8), lr 5e-5,
+ * weight decay 5e-4 added to the gradient, batches of 5 in order (no
+ * shuffling), dropout on. Dropout is drawn from seed and the step, so a
+ * resumed run repeats an uninterrupted one bit for bit. */
+typedef struct {
+    lt_um2n *model;
+    lt_optim opt;
+    int64_t epoch;  /* epochs completed */
+    int batch;
+    uint64_t seed;
+} lt_um2n_trainer;
+
+LT_API lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m,
+                                      uint64_t seed);
+LT_API void lt_um2n_trainer_free(lt_um2n_trainer *t);
+/* One epoch over samples[0..n) (all with the same node count, as the
+ * transformer's per-graph view needs); *mean_loss: the mean batch loss.
+ * c is reset before every batch. */
+LT_API lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
+                                     const lt_um2n_sample *samples,
+                                     int64_t n, double *mean_loss);
+/* The weights (state_dict names), the Adam moments ("optimizer.m",
+ * "optimizer.v") and the counters, written atomically; load restores them
+ * into a trainer made by lt_um2n_trainer_init (nothing changes on error). */
+LT_API lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t,
+                                      const char *path);
+LT_API lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,212 @@
+/*
+ * um2n_train.c - the training loop of the released UM2N model, as
+ * run_train_baselines.py drives train_util.train for M2N_T: Adam with
+ * coupled weight decay, batches of 5 samples in data-set order, the loss
+ * of lt_um2n_loss (area loss divided by the loader's batch size, 5, also
+ * for a short last batch), dropout on. Checkpoints hold the weights, the
+ * Adam moments and the counters, so a run resumes exactly.
+ */
+#include "lethe/um2n.h"
+
+#include "lethe/safetensors.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m, uint64_t seed)
+{
+    if (!t || !m || !m->params.theta)
+        return lt_set_error(LT_ERR_ARG, "um2n_trainer_init: no model");
+    memset(t, 0, sizeof *t);
+    t->model = m;
+    t->batch = LT_UM2N_BATCH;
+    t->seed = seed;
+    lt_optim_config cfg = lt_optim_defaults(LT_OPT_ADAM);
+    cfg.lr = LT_UM2N_LR;
+    cfg.weight_decay = LT_UM2N_WEIGHT_DECAY;
+    return lt_optim_init(&t->opt, &cfg, m->params.n_train);
+}
+
+void lt_um2n_trainer_free(lt_um2n_trainer *t)
+{
+    if (t)
+        lt_optim_free(&t->opt);
+}
+
+/* The arrays of one merged batch (node and face indices offset). */
+typedef struct {
+    float *x, *feat, *target;
+    int32_t *faces, *src, *dst;
+} merged;
+
+static bool merge(lt_ctx *c, const lt_um2n_sample *s, int64_t k,
+                  lt_um2n_batch *b, merged *m)
+{
+    int64_t nn = 0, nf = 0, ne = 0;
+    for (int64_t i = 0; i < k; i++) {
+        nn += s[i].n_nodes;
+        nf += s[i].n_faces;
+        ne += s[i].n_edges;
+    }
+    m->x = lt_alloc(c, (size_t)nn * 3 * sizeof(float));
+    m->feat = lt_alloc(c, (size_t)nn * 3 * sizeof(float));
+    m->target = lt_alloc(c, (size_t)nn * 2 * sizeof(float));
+    m->faces = lt_alloc(c, (size_t)(nf > 0 ? nf : 1) * 3 * sizeof(int32_t));
+    m->src = lt_alloc(c, (size_t)(ne > 0 ? ne : 1) * sizeof(int32_t));
+    m->dst = lt_alloc(c, (size_t)(ne > 0 ? ne : 1) * sizeof(int32_t));
+    if (!m->x || !m->feat || !m->target || !m->faces || !m->src || !m->dst)
+        return false;
+    int64_t on = 0, of = 0, oe = 0;
+    for (int64_t i = 0; i < k; i++) {
+        memcpy(m->x + 3 * on, s[i].x, (size_t)s[i].n_nodes * 3 * sizeof(float));
+        memcpy(m->feat + 3 * on, s[i].mesh_feat,
+               (size_t)s[i].n_nodes * 3 * sizeof(float));
+        memcpy(m->target + 2 * on, s[i].target,
+               (size_t)s[i].n_nodes * 2 * sizeof(float));
+        for (int64_t j = 0; j < 3 * s[i].n_faces; j++)
+            m->faces[3 * of + j] = (int32_t)(s[i].faces[j] + on);
+        for (int64_t j = 0; j < s[i].n_edges; j++) {
+            m->src[oe + j] = (int32_t)(s[i].src[j] + on);
+            m->dst[oe + j] = (int32_t)(s[i].dst[j] + on);
+        }
+        on += s[i].n_nodes;
+        of += s[i].n_faces;
+        oe += s[i].n_edges;
+    }
+    *b = (lt_um2n_batch){nn, k, m->x, m->feat, m->src, m->dst, ne,
+                         m->faces, nf, m->target, LT_UM2N_BATCH};
+    return true;
+}
+
+/* Forward, loss, backward and one Adam step on samples [0, k). */
+static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
+                            const lt_um2n_sample *s, int64_t k, double *loss)
+{
+    lt_ctx_reset(c);
+    lt_rng_init(lt_ctx_rng(c), t->seed ^ (0x9e3779b97f4a7c15ULL *
+                                          (uint64_t)(t->opt.step + 1)));
+    lt_um2n_batch b;
+    merged m;
+    if (!merge(c, s, k, &b, &m))
+        return lt_last_status();
+    b.loss_batch = t->batch;
+    lt_tensor *l = lt_um2n_loss(c, lt_um2n_forward(c, t->model, &b, true,
+                                                   NULL), &b);
+    if (!l)
+        return lt_last_status();
+    lt_params_zero_grad(&t->model->params);
+    lt_status st = lt_backward(c, l);
+    if (st != LT_OK)
+        return st;
+    *loss = l->data[0];
+    lt_params *p = &t->model->params;
+    return lt_optim_step(&t->opt, p->theta, p->grad, NULL, t->opt.cfg.lr);
+}
+
+lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
+                              const lt_um2n_sample *samples, int64_t n,
+                              double *mean_loss)
+{
+    if (!c || !t || !samples || n < 1)
+        return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: no samples");
+    for (int64_t i = 1; i < n; i++)
+        if (samples[i].n_nodes != samples[0].n_nodes)
+            return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: sample %lld "
+                                "has %lld nodes, sample 0 %lld",
+                                (long long)i, (long long)samples[i].n_nodes,
+                                (long long)samples[0].n_nodes);
+    double total = 0;
+    int64_t batches = 0;
+    for (int64_t i = 0; i < n; i += t->batch) {
+        int64_t k = n - i < t->batch ? n - i : t->batch;
+        double l = 0;
+        lt_status st = train_step(c, t, samples + i, k, &l);
+        if (st != LT_OK)
+            return st;
+        total += l;
+        batches++;
+    }
+    t->epoch++;
+    if (mean_loss)
+        *mean_loss = total / (double)batches;
+    return LT_OK;
+}
+
+lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t, const char *path)
+{
+    if (!t || !path)
+        return lt_set_error(LT_ERR_ARG, "um2n_trainer_save: NULL argument");
+    const lt_params *p = &t->model->params;
+    int n = p->count;
+    lt_st_tensor *e = malloc((size_t)(n + 2) * sizeof *e);
+    if (!e)
+        return lt_set_error(LT_ERR_NOMEM, "um2n_trainer_save: out of memory");
+    for (int i = 0; i < n; i++)
+        e[i] = lt_st_entry(p->p[i].name, &p->p[i].t);
+    lt_tensor m, v;
+    lt_tensor_wrap(&m, t->opt.m, NULL, 1, (int64_t[]){t->opt.n});
+    lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
+    e[n] = lt_st_entry("optimizer.m", &m);
+    e[n + 1] = lt_st_entry("optimizer.v", &v);
+    char ep[32], st[32];
+    snprintf(ep, sizeof ep, "%" PRId64, t->epoch);
+    snprintf(st, sizeof st, "%" PRId64, t->opt.step);
+    const char *meta[6] = {"format", "lethe-um2n-train", "epoch", ep,
+                           "step", st};
+    lt_status s = lt_st_save(path, e, n + 2, meta, 3);
+    free(e);
+    return s;
+}
+
+/* The counters of a trainer checkpoint. */
+static lt_status read_counters(const lt_st_file *f, const char *path,
+                               int64_t *epoch, int64_t *step)
+{
+    const char *ep = lt_st_meta(f, "epoch"), *st = lt_st_meta(f, "step");
+    char *end1 = NULL, *end2 = NULL;
+    if (ep && st) {
+        *epoch = strtoll(ep, &end1, 10);
+        *step = strtoll(st, &end2, 10);
+    }
+    if (!ep || !st || *end1 || *end2 || *epoch < 0 || *step < 0)
+        return lt_set_error(LT_ERR_FORMAT, "%s: not a UM2N training "
+                            "checkpoint (no epoch/step metadata)", path);
+    return LT_OK;
+}
+
+lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path)
+{
+    if (!t || !path)
+        return lt_set_error(LT_ERR_ARG, "um2n_trainer_load: NULL argument");
+    lt_st_file *f;
+    if (lt_st_load(path, &f) != LT_OK)
+        return lt_last_status();
+    int64_t epoch = 0, step = 0;
+    lt_tensor m, v;
+    lt_tensor_wrap(&m, t->opt.m, NULL, 1, (int64_t[]){t->opt.n});
+    lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
+    lt_status s = read_counters(f, path, &epoch, &step);
+    /* check the moments before anything changes */
+    const lt_st_tensor *fm = s == LT_OK ? lt_st_get(f, "optimizer.m") : NULL;
+    const lt_st_tensor *fv = s == LT_OK ? lt_st_get(f, "optimizer.v") : NULL;
+    if (s == LT_OK && (!fm || !fv || fm->numel != t->opt.n ||
+                       fv->numel != t->opt.n))
+        s = lt_set_error(LT_ERR_FORMAT, "%s: optimizer state missing or "
+                         "of the wrong size", path);
+    lt_st_free(f);
+    if (s == LT_OK)
+        s = lt_um2n_load(t->model, path); /* weights; unchanged on error */
+    if (s == LT_OK && lt_st_load(path, &f) == LT_OK) {
+        s = lt_st_read_into(f, "optimizer.m", &m);
+        if (s == LT_OK)
+            s = lt_st_read_into(f, "optimizer.v", &v);
+        lt_st_free(f);
+    }
+    if (s == LT_OK) {
+        t->epoch = epoch;
+        t->opt.step = step;
+    }
+    return s;
+}
