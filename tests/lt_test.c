@@ -461,3 +461,18 @@ const char *lt_test_small_fmnist(char *spec, size_t n)
     snprintf(spec, n, "fashion-mnist:%s", dir);
     return spec;
 }
+
+const char *lt_test_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    char *p = buf[k++ & 7];
+    snprintf(p, sizeof buf[0], "%s/%s", lt_test_tmpdir(), name);
+    return p;
+}
+
+bool lt_test_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}

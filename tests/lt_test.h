@@ -47,6 +47,11 @@ const char *lt_test_tmpdir(void);
  * temporary folder); NULL if it could not be written. */
 const char *lt_test_small_fmnist(char *spec, size_t n);
 
+/* "<tmpdir>/name" in one of 8 rotating buffers (so a few can be used at
+ * once); and whether a path exists. */
+const char *lt_test_path(const char *name);
+bool lt_test_exists(const char *path);
+
 /* True when a temporary of an atomic write of path ("<path>.tmp*", any
  * suffix) exists beside it. */
 bool lt_test_tmp_left(const char *path);

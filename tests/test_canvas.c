@@ -19,15 +19,6 @@
 #define SIDE LT_CANVAS_SIDE
 #define NPIX (3 * SIDE * SIDE)
 
-static const char *tpath(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, sizeof buf[0], "%s/%s", lt_test_tmpdir(), name);
-    return p;
-}
-
 static lt_canvas_config small_config(uint64_t seed)
 {
     lt_canvas_config c = lt_canvas_defaults();
@@ -42,7 +33,7 @@ static lt_canvas_config small_config(uint64_t seed)
 static const char *canvas_dir(void)
 {
     static int made;
-    const char *d = tpath("cv");
+    const char *d = lt_test_path("cv");
     if (!made++) {
         lt_canvas_config c = small_config(7);
         LT_CHECK(lt_canvas_generate(&c, d, NULL, NULL) == LT_OK, "%s",
@@ -86,7 +77,7 @@ static int compare_one(const char *path, const struct stat *st, int type,
 LT_TEST(canvas_same_seed_same_bytes)
 {
     lt_canvas_config c = small_config(7);
-    const char *a = canvas_dir(), *b = tpath("cv2");
+    const char *a = canvas_dir(), *b = lt_test_path("cv2");
     LT_CHECK(lt_canvas_generate(&c, b, NULL, NULL) == LT_OK, "%s",
              lt_last_error());
     root_a = a;
@@ -98,7 +89,7 @@ LT_TEST(canvas_same_seed_same_bytes)
     LT_CHECK(n_differ == 0, "%d files differ", n_differ);
     /* another seed gives other pictures */
     c.seed = 8;
-    const char *d = tpath("cv3");
+    const char *d = lt_test_path("cv3");
     LT_CHECK(lt_canvas_generate(&c, d, NULL, NULL) == LT_OK, "%s",
              lt_last_error());
     char p1[700], p2[700];
@@ -467,8 +458,8 @@ static void expect_load_error(const char *dir, lt_status want,
 LT_TEST(canvas_load_errors)
 {
     char p[700], d[600];
-    expect_load_error(tpath("nothing-here"), LT_ERR_IO, "nothing-here");
-    snprintf(d, sizeof d, "%s", tpath("bad1"));
+    expect_load_error(lt_test_path("nothing-here"), LT_ERR_IO, "nothing-here");
+    snprintf(d, sizeof d, "%s", lt_test_path("bad1"));
     copy_canvas(d);
     snprintf(p, sizeof p, "%s/index.json", d);
     unlink(p);
@@ -477,7 +468,7 @@ LT_TEST(canvas_load_errors)
     expect_load_error(d, LT_ERR_FORMAT, p);
     put(p, "{\"format\": \"something-else\"}");
     expect_load_error(d, LT_ERR_FORMAT, "not a FashionCanvas index");
-    snprintf(d, sizeof d, "%s", tpath("bad2"));
+    snprintf(d, sizeof d, "%s", lt_test_path("bad2"));
     copy_canvas(d);
     snprintf(p, sizeof p, "%s/train/pop/coat_0001.png", d);
     char *png;
@@ -517,7 +508,7 @@ LT_TEST(canvas_generate_errors)
     c.per_class = 1;
     c.test_per_class = 0;
     /* a folder holding something else: refused, untouched */
-    const char *d = tpath("foreign");
+    const char *d = lt_test_path("foreign");
     LT_CHECK(lt_mkdirs(d) == LT_OK, "mkdir");
     char p[600];
     snprintf(p, sizeof p, "%s/notes.txt", d);
@@ -532,18 +523,18 @@ LT_TEST(canvas_generate_errors)
              lt_last_error());
     /* bad configs, another data set, the Fashion-MNIST folder itself */
     c.per_class = 0;
-    LT_CHECK(lt_canvas_generate(&c, tpath("x1"), NULL, NULL) == LT_ERR_ARG &&
+    LT_CHECK(lt_canvas_generate(&c, lt_test_path("x1"), NULL, NULL) == LT_ERR_ARG &&
              strstr(lt_last_error(), "per_class"), "per_class 0");
     c.per_class = 1;
     c.shift = 3;
-    LT_CHECK(lt_canvas_generate(&c, tpath("x1"), NULL, NULL) == LT_ERR_ARG,
+    LT_CHECK(lt_canvas_generate(&c, lt_test_path("x1"), NULL, NULL) == LT_ERR_ARG,
              "shift 3");
     c.shift = 2;
     c.data = "mnist:/tmp";
-    LT_CHECK(lt_canvas_generate(&c, tpath("x1"), NULL, NULL) == LT_ERR_ARG,
+    LT_CHECK(lt_canvas_generate(&c, lt_test_path("x1"), NULL, NULL) == LT_ERR_ARG,
              "mnist accepted");
     c.data = "fashion-mnist:/nonexistent/fm";
-    LT_CHECK(lt_canvas_generate(&c, tpath("x1"), NULL, NULL) == LT_ERR_IO &&
+    LT_CHECK(lt_canvas_generate(&c, lt_test_path("x1"), NULL, NULL) == LT_ERR_IO &&
              strstr(lt_last_error(), "/nonexistent/fm"), "%s",
              lt_last_error());
     char fm[512], name[32];
@@ -554,7 +545,7 @@ LT_TEST(canvas_generate_errors)
              strstr(lt_last_error(), "Fashion-MNIST folder"), "%s",
              lt_last_error());
     struct stat st;
-    LT_CHECK(stat(tpath("x1"), &st) != 0, "a failed run made its folder");
+    LT_CHECK(stat(lt_test_path("x1"), &st) != 0, "a failed run made its folder");
 }
 
 LT_TEST_MAIN()

@@ -8,6 +8,7 @@
  */
 #include "lethe/llama.h"
 #include "lethe/optim.h"
+#include "llama_test.h"
 #include "lt_test.h"
 
 #include <math.h>
@@ -79,27 +80,8 @@ static void check_golden(lt_llama *m, const lt_golden *g, const char *prefix,
     golden_ids(g, ids, labels);
     char name[160];
     lt_ctx *c = lt_ctx_new(lt_llama_arena_bytes(&m->cfg, GB, GT, true));
-    lt_params_zero_grad(&m->params);
-    lt_tensor *logits = lt_llama_forward(c, m, ids, GB, GT);
-    LT_CHECK_OK(logits);
-    lt_tensor *loss = lt_llama_loss_logits(c, m, logits, ids, labels, NULL);
-    lt_tensor *nll = lt_llama_seq_nll_logits(c, m, logits, ids, labels, NULL);
-    LT_CHECK_OK(loss);
-    LT_CHECK_OK(nll);
-    if (!logits || !loss || !nll)
+    if (!llama_check_forward_grads(c, m, g, prefix, ids, labels, GB, GT))
         goto done;
-    snprintf(name, sizeof name, "%slogits", prefix);
-    LT_GOLDEN_CHECK(g, name, logits->data, logits->numel);
-    snprintf(name, sizeof name, "%sloss", prefix);
-    LT_GOLDEN_CHECK(g, name, loss->data, 1);
-    snprintf(name, sizeof name, "%sseq_nll", prefix);
-    LT_GOLDEN_CHECK(g, name, nll->data, GB);
-    LT_CHECK(lt_backward(c, loss) == LT_OK, "backward: %s", lt_last_error());
-    for (int i = 0; i < m->params.count; i++) {
-        snprintf(name, sizeof name, "%sgrad.%s", prefix, m->params.p[i].name);
-        LT_GOLDEN_CHECK(g, name, m->params.p[i].t.grad,
-                        m->params.p[i].t.numel);
-    }
     if (adamw) {
         lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAMW);
         oc.weight_decay = 0.1f;

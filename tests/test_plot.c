@@ -13,13 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *tpath(const char *name)
-{
-    static char buf[512];
-    snprintf(buf, sizeof buf, "%s/%s", lt_test_tmpdir(), name);
-    return buf;
-}
-
 static void check_ticks(double lo, double hi, int max, const double *want,
                         int n_want)
 {
@@ -167,7 +160,7 @@ LT_TEST(plot_png_written_and_errors)
     p.series = &s;
     p.n_series = 1;
     char path[512];
-    snprintf(path, sizeof path, "%s", tpath("loss.png"));
+    snprintf(path, sizeof path, "%s", lt_test_path("loss.png"));
     LT_CHECK(lt_plot_write_png(&p, path) == LT_OK, "%s", lt_last_error());
     int w, h, ch;
     uint8_t *pix = NULL;
@@ -175,7 +168,7 @@ LT_TEST(plot_png_written_and_errors)
              h == 480 && ch == 3, "read back %dx%dx%d", w, h, ch);
     free(pix);
     p.width = 10;
-    snprintf(path, sizeof path, "%s", tpath("small.png"));
+    snprintf(path, sizeof path, "%s", lt_test_path("small.png"));
     LT_CHECK(lt_plot_write_png(&p, path) == LT_ERR_ARG &&
              strstr(lt_last_error(), "size"), "%s", lt_last_error());
     struct stat st;

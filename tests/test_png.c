@@ -13,28 +13,13 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    char *p = buf[k++ & 3];
-    snprintf(p, sizeof buf[0], "%s/%s", lt_test_tmpdir(), name);
-    return p;
-}
-
-static bool exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 static void round_trip(int w, int h, int c)
 {
     size_t n = (size_t)w * h * c;
     uint8_t *pix = malloc(n);
     for (size_t i = 0; i < n; i++)
         pix[i] = (uint8_t)(i * 37 + i / 7);
-    const char *p = tpath("rt.png");
+    const char *p = lt_test_path("rt.png");
     LT_CHECK(lt_png_write(p, w, h, c, pix) == LT_OK, "%s", lt_last_error());
     int rw, rh, rc;
     uint8_t *back = NULL;
@@ -61,7 +46,7 @@ LT_TEST(png_deterministic_bytes)
     uint8_t pix[4 * 3 * 3];
     for (int i = 0; i < 36; i++)
         pix[i] = (uint8_t)(i * 7);
-    const char *a = tpath("da.png"), *b = tpath("db.png");
+    const char *a = lt_test_path("da.png"), *b = lt_test_path("db.png");
     LT_CHECK(lt_png_write(a, 4, 3, 3, pix) == LT_OK, "%s", lt_last_error());
     LT_CHECK(lt_png_write(b, 4, 3, 3, pix) == LT_OK, "%s", lt_last_error());
     char *da, *db;
@@ -142,8 +127,8 @@ LT_TEST(png_formats_become_grey_or_rgb)
     const uint8_t trns[3] = {0, 128, 255};
     const uint8_t praw[4] = {0, 2, 0, 1};
     size_t n = make_png(buf, 3, 1, 8, 3, plte, 3, trns, 3, praw, 4);
-    write_raw(tpath("pal.png"), buf, n);
-    LT_CHECK(lt_png_read(tpath("pal.png"), &w, &h, &c, &pix) == LT_OK, "%s",
+    write_raw(lt_test_path("pal.png"), buf, n);
+    LT_CHECK(lt_png_read(lt_test_path("pal.png"), &w, &h, &c, &pix) == LT_OK, "%s",
              lt_last_error());
     const uint8_t want_pal[9] = {70, 80, 90, 10, 20, 30, 40, 50, 60};
     LT_CHECK(w == 3 && h == 1 && c == 3 && !memcmp(pix, want_pal, 9),
@@ -152,8 +137,8 @@ LT_TEST(png_formats_become_grey_or_rgb)
     /* 16-bit grey + alpha, 2x1: high bytes kept, alpha dropped */
     const uint8_t graw[9] = {0, 0x12, 0x34, 0xff, 0xff, 0xab, 0xcd, 0x00, 0x01};
     n = make_png(buf, 2, 1, 16, 4, NULL, 0, NULL, 0, graw, 9);
-    write_raw(tpath("ga16.png"), buf, n);
-    LT_CHECK(lt_png_read(tpath("ga16.png"), &w, &h, &c, &pix) == LT_OK, "%s",
+    write_raw(lt_test_path("ga16.png"), buf, n);
+    LT_CHECK(lt_png_read(lt_test_path("ga16.png"), &w, &h, &c, &pix) == LT_OK, "%s",
              lt_last_error());
     LT_CHECK(w == 2 && c == 1 && pix[0] == 0x12 && pix[1] == 0xab,
              "16-bit grey+alpha read wrong: %d %d", pix ? pix[0] : -1,
@@ -162,8 +147,8 @@ LT_TEST(png_formats_become_grey_or_rgb)
     /* 1-bit grey, 10x2: bits 1010000011 / 0101111100 -> 0 or 255 */
     const uint8_t braw[6] = {0, 0xa0, 0xc0, 0, 0x5f, 0x00};
     n = make_png(buf, 10, 2, 1, 0, NULL, 0, NULL, 0, braw, 6);
-    write_raw(tpath("g1.png"), buf, n);
-    LT_CHECK(lt_png_read(tpath("g1.png"), &w, &h, &c, &pix) == LT_OK, "%s",
+    write_raw(lt_test_path("g1.png"), buf, n);
+    LT_CHECK(lt_png_read(lt_test_path("g1.png"), &w, &h, &c, &pix) == LT_OK, "%s",
              lt_last_error());
     LT_CHECK(w == 10 && h == 2 && c == 1, "1-bit grey is %dx%dx%d", w, h, c);
     const uint8_t want_bits[20] = {255, 0, 255, 0, 0, 0, 0, 0, 255, 255,
@@ -173,8 +158,8 @@ LT_TEST(png_formats_become_grey_or_rgb)
     /* RGBA 8-bit, 1x1 -> RGB */
     const uint8_t araw[5] = {0, 1, 2, 3, 4};
     n = make_png(buf, 1, 1, 8, 6, NULL, 0, NULL, 0, araw, 5);
-    write_raw(tpath("rgba.png"), buf, n);
-    LT_CHECK(lt_png_read(tpath("rgba.png"), &w, &h, &c, &pix) == LT_OK, "%s",
+    write_raw(lt_test_path("rgba.png"), buf, n);
+    LT_CHECK(lt_png_read(lt_test_path("rgba.png"), &w, &h, &c, &pix) == LT_OK, "%s",
              lt_last_error());
     LT_CHECK(c == 3 && pix[0] == 1 && pix[1] == 2 && pix[2] == 3,
              "RGBA read wrong");
@@ -193,7 +178,7 @@ LT_TEST(png_grid_layout_and_values)
                 x[(i * 3 + k) * 6 + p] = -1.0f + 0.1f * (float)(i * 10 + k * 3 + p);
     x[0] = -5.0f;                     /* clamped to 0 */
     x[(2 * 3 + 2) * 6 + 5] = 7.0f;   /* clamped to 255 */
-    const char *p = tpath("grid.png");
+    const char *p = lt_test_path("grid.png");
     LT_CHECK(lt_png_grid(p, x, 3, 3, 2, 3, 2, -1.0f, 1.0f) == LT_OK, "%s",
              lt_last_error());
     int w, h, c;
@@ -235,7 +220,7 @@ LT_TEST(png_grid_layout_and_values)
 
 static void expect_format_error(const char *name, const void *d, size_t n)
 {
-    const char *p = tpath(name);
+    const char *p = lt_test_path(name);
     write_raw(p, d, n);
     int w = 1, h = 1, c = 1;
     uint8_t *pix = (uint8_t *)1;
@@ -252,7 +237,7 @@ LT_TEST(png_read_errors)
     uint8_t pix[40 * 30 * 3];
     for (size_t i = 0; i < sizeof pix; i++)
         pix[i] = (uint8_t)(i * 13 + (i >> 5));
-    const char *p = tpath("good.png");
+    const char *p = lt_test_path("good.png");
     LT_CHECK(lt_png_write(p, 40, 30, 3, pix) == LT_OK, "%s", lt_last_error());
     char *good;
     size_t n;
@@ -282,7 +267,7 @@ LT_TEST(png_read_errors)
     expect_format_error("forged.png", buf, m);
     int w, h, c;
     uint8_t *q;
-    LT_CHECK(lt_png_read(tpath("absent.png"), &w, &h, &c, &q) == LT_ERR_IO,
+    LT_CHECK(lt_png_read(lt_test_path("absent.png"), &w, &h, &c, &q) == LT_ERR_IO,
              "missing file not LT_ERR_IO");
     LT_CHECK(strstr(lt_last_error(), "absent.png") != NULL, "message '%s'",
              lt_last_error());
@@ -291,13 +276,13 @@ LT_TEST(png_read_errors)
 LT_TEST(png_write_errors_leave_nothing)
 {
     uint8_t pix[12] = {0};
-    const char *p = tpath("nothing.png");
+    const char *p = lt_test_path("nothing.png");
     LT_CHECK(lt_png_write(p, 2, 2, 2, pix) == LT_ERR_ARG, "2 channels");
     LT_CHECK(lt_png_write(p, 0, 2, 1, pix) == LT_ERR_ARG, "width 0");
     LT_CHECK(lt_png_write(p, LT_PNG_MAX_SIDE + 1, 1, 1, pix) == LT_ERR_ARG,
              "too wide");
-    LT_CHECK(!exists(p) && !lt_test_tmp_left(p), "a file was left behind");
-    const char *q = tpath("no-such-folder/x.png");
+    LT_CHECK(!lt_test_exists(p) && !lt_test_tmp_left(p), "a file was left behind");
+    const char *q = lt_test_path("no-such-folder/x.png");
     LT_CHECK(lt_png_write(q, 2, 2, 3, pix) == LT_ERR_IO, "missing folder");
     LT_CHECK(strstr(lt_last_error(), "no-such-folder/x.png") != NULL,
              "message '%s'", lt_last_error());

@@ -14,21 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    char *p = buf[k++ & 3];
-    snprintf(p, sizeof buf[0], "%s/%s", lt_test_tmpdir(), name);
-    return p;
-}
-
-static bool exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
 static int count(const char *hay, const char *needle)
 {
     int n = 0;
@@ -74,7 +59,7 @@ LT_TEST(report_tradeoff_plot)
 {
     lt_report r;
     make_report(&r);
-    const char *p = tpath("plot.png");
+    const char *p = lt_test_path("plot.png");
     LT_CHECK(lt_report_plot_tradeoff(&r, p) == LT_OK, "%s", lt_last_error());
     int w, h, c;
     uint8_t *pix = NULL;
@@ -82,9 +67,9 @@ LT_TEST(report_tradeoff_plot)
              h == 560, "plot %dx%d", w, h);
     free(pix);
     /* no such columns: an error, no file */
-    const char *q = tpath("none.png");
+    const char *q = lt_test_path("none.png");
     LT_CHECK(lt_report_plot(&r, "UA", "forget_quality", false, q) ==
-             LT_ERR_ARG && !exists(q), "plot of a missing column");
+             LT_ERR_ARG && !lt_test_exists(q), "plot of a missing column");
     /* a log x axis leaves out rows at x <= 0; none left: an error */
     r.tables[0].rows[0].v[0][1] = r.tables[0].rows[0].v[1][1] = 0;
     r.tables[0].rows[1].v[0][1] = -1;
@@ -98,7 +83,7 @@ LT_TEST(report_tradeoff_plot)
 static const char *make_folder(void)
 {
     static char dir[512];
-    snprintf(dir, sizeof dir, "%s", tpath("results"));
+    snprintf(dir, sizeof dir, "%s", lt_test_path("results"));
     mkdir(dir, 0755);
     lt_report r;
     make_report(&r);
@@ -125,7 +110,7 @@ static const char *make_folder(void)
 LT_TEST(report_page_tables_and_pictures)
 {
     const char *dir = make_folder();
-    const char *out = tpath("page.html");
+    const char *out = lt_test_path("page.html");
     lt_report_page pg;
     LT_CHECK(lt_report_html(dir, out, &pg) == LT_OK, "%s", lt_last_error());
     LT_CHECK(pg.reports == 1 && pg.tables == 1 && pg.rows == 3 &&
@@ -179,10 +164,10 @@ LT_TEST(report_page_tables_and_pictures)
 
 LT_TEST(report_page_errors)
 {
-    const char *out = tpath("bad.html");
-    LT_CHECK(lt_report_html(tpath("no-such-dir"), out, NULL) == LT_ERR_IO &&
+    const char *out = lt_test_path("bad.html");
+    LT_CHECK(lt_report_html(lt_test_path("no-such-dir"), out, NULL) == LT_ERR_IO &&
              strstr(lt_last_error(), "no-such-dir"), "%s", lt_last_error());
-    const char *empty = tpath("empty");
+    const char *empty = lt_test_path("empty");
     mkdir(empty, 0755);
     LT_CHECK(lt_report_html(empty, out, NULL) == LT_ERR_ARG &&
              strstr(lt_last_error(), "no benchmark results"), "%s",
@@ -192,7 +177,7 @@ LT_TEST(report_page_errors)
     lt_write_text_atomic(p, "{\"tables\": [");
     LT_CHECK(lt_report_html(empty, out, NULL) == LT_ERR_FORMAT &&
              strstr(lt_last_error(), "broken.json"), "%s", lt_last_error());
-    LT_CHECK(!exists(out) && !lt_test_tmp_left(out), "a page was left");
+    LT_CHECK(!lt_test_exists(out) && !lt_test_tmp_left(out), "a page was left");
 }
 
 LT_TEST_MAIN()

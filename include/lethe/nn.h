@@ -41,6 +41,9 @@ LT_API int lt_params_add(lt_params *ps, const char *name, int ndim,
 LT_API lt_status lt_params_finalize(lt_params *ps);
 /* The view of a parameter by name, or NULL (error set). */
 LT_API lt_tensor *lt_params_get(lt_params *ps, const char *name);
+/* lt_params_get of a printf-formatted name ("layers.%d.weight", i). */
+LT_API lt_tensor *lt_params_getf(lt_params *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 LT_API lt_tensor *lt_params_at(lt_params *ps, int index);
 LT_API void lt_params_zero_grad(lt_params *ps);
 

@@ -23,17 +23,8 @@ const char *lt_model_names(void)
     return "mlp:IN-H1-...-K, cnn, resnet8, resnet18";
 }
 
-static lt_tensor *P(lt_model *m, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static lt_tensor *P(lt_model *m, const char *fmt, ...)
-{
-    char name[LT_PARAM_NAME_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    return lt_params_get(&m->params, name);
-}
+/* The parameter of m named by a printf format. */
+#define P(m, ...) lt_params_getf(&(m)->params, __VA_ARGS__)
 
 /* ---- declaration helpers ---------------------------------------------- */
 

@@ -175,15 +175,8 @@ void lt_um2n_free(lt_um2n *m)
 
 /* ---- forward ------------------------------------------------------------ */
 
-static lt_tensor *P(lt_um2n *m, const char *fmt, ...)
-{
-    char name[LT_PARAM_NAME_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    return lt_params_get(&m->params, name);
-}
+/* The parameter of m named by a printf format. */
+#define P(m, ...) lt_params_getf(&(m)->params, __VA_ARGS__)
 
 static lt_tensor *lin(lt_ctx *c, lt_um2n *m, lt_tensor *x, const char *pre)
 {

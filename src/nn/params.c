@@ -5,6 +5,8 @@
  */
 #include "lethe/nn.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +102,16 @@ lt_tensor *lt_params_get(lt_params *ps, const char *name)
         return NULL;
     }
     return &ps->p[i].t;
+}
+
+lt_tensor *lt_params_getf(lt_params *ps, const char *fmt, ...)
+{
+    char name[LT_PARAM_NAME_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return lt_params_get(ps, name);
 }
 
 lt_tensor *lt_params_at(lt_params *ps, int index)
