@@ -53,6 +53,11 @@ int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
                       const char *markdown);
 /* lethe dm unlearn: forget a class (dm_unlearn.c). */
 int cli_dm_unlearn(int argc, char **argv);
+/* lethe dm unlearn on a text model: ESD of --concept
+ * (dm_unlearn_text.c), and whether argv asks for it (--concept, or
+ * --method esd-x / esd-u / another ESD parameter set). */
+int cli_dm_unlearn_text(int argc, char **argv);
+bool cli_dm_unlearn_is_text(int argc, char **argv);
 /* lethe dm attack: prompt attacks on a text model (dm_attack.c). */
 int cli_dm_attack(int argc, char **argv);
 /* The usage text of lethe dm. */

@@ -1,0 +1,237 @@
+/*
+ * dm_unlearn_text.c - `lethe dm unlearn --concept "..." --method
+ * esd-x|esd-u`: erase a prompt from a text-conditioned diffusion model
+ * with ESD (lethe/dm_text_unlearn.h). The concept is encoded by the
+ * model's text encoder (MODEL.clip.safetensors unless --encoder names
+ * one); the unlearned weights go to --out and the encoder beside it as
+ * OUT.clip.safetensors (both or neither), with the method, concept,
+ * iterations and command in the metadata, so `lethe dm sample --prompt`
+ * and `lethe dm attack` read the result as they read a trained model.
+ */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/dm.h"
+#include "lethe/dm_text_unlearn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const usage =
+    "usage: lethe dm unlearn --model TEXT.safetensors --concept PROMPT "
+    "--method esd-x|esd-u --out U.safetensors\n"
+    "       [--encoder C.safetensors] [--steps 1000] [--lr 1e-5] [--eta 1]\n"
+    "       [--start-guidance 3] [--ddim-steps 50] [--seed 1]";
+
+typedef struct {
+    lt_esd_config c;
+    const char *model, *out, *concept, *method, *encoder;
+    int steps; /* CLI_OPT_INT writes an int */
+} opts;
+
+static int parse(int argc, char **argv, opts *o)
+{
+    *o = (opts){.c = lt_esd_defaults(), .method = "esd-x"};
+    o->steps = (int)o->c.steps;
+    lt_esd_config *c = &o->c;
+    cli_opt t[] = {
+        {"--model", CLI_OPT_STR, &o->model, "the text-conditioned model (text:...)", 0, 0},
+        {"--out", CLI_OPT_STR, &o->out, "the unlearned model (its encoder goes to OUT.clip.safetensors)", 0, 0},
+        {"--concept", CLI_OPT_STR, &o->concept, "the prompt to erase, in the encoder's vocabulary", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "esd-x (cross-attention) | esd-u (all but cross-attention, time embedding, output) | selfattn | full | notime", 0, 0},
+        {"--encoder", CLI_OPT_STR, &o->encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
+        {"--steps", CLI_OPT_INT, &o->steps, "iterations (1000)", 1, 1e9},
+        {"--lr", CLI_OPT_FLOAT, &c->lr, "Adam learning rate (1e-5)", 1e-12, 1},
+        {"--eta", CLI_OPT_FLOAT, &c->eta, "negative guidance (1)", 0, 1e3},
+        {"--start-guidance", CLI_OPT_FLOAT, &c->start_guidance, "guidance of the partial sampling (3)", -1e3, 1e3},
+        {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "DDIM steps of the partial sampling (50)", 1, 100000},
+        {"--seed", CLI_OPT_U64, &c->seed, "seed of t_enc, t and the start noise", 0, 0},
+    };
+    int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
+    if (rc)
+        return rc;
+    c->steps = o->steps;
+    if (!o->model || !o->out || !o->concept)
+        return cli_usage("dm unlearn", "--model FILE, --concept PROMPT and "
+                         "--out FILE are required");
+    const char *p = o->concept;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!*p)
+        return cli_usage("dm unlearn", "--concept is empty: name the prompt "
+                         "to erase (e.g. \"neon\")");
+    if (lt_esd_params_parse(o->method, &c->params) != LT_OK) {
+        fprintf(stderr, "lethe dm unlearn: --method %s: a text model's "
+                "concept is erased with esd-x or esd-u (also selfattn, full, "
+                "notime); salun, rl, ga and esd forget a class of a "
+                "class-conditional model (--forget-class)\n", o->method);
+        return 2;
+    }
+    return 0;
+}
+
+/* The concept's and the empty caption's contexts [L, D]. */
+static int contexts(const opts *o, lt_clip *clip, const lt_clip_vocab *v,
+                    const lt_unet *u, float *ctx, float *null_ctx)
+{
+    int L = clip->cfg.context_length, D = clip->cfg.width;
+    if (L != u->cfg.ctx_len || D != u->cfg.ctx_dim) {
+        fprintf(stderr, "lethe dm unlearn: the encoder gives %dx%d contexts, "
+                "%s takes %dx%d\n", L, D, u->arch, u->cfg.ctx_len,
+                u->cfg.ctx_dim);
+        return 2;
+    }
+    int32_t *ids = malloc((size_t)L * sizeof *ids);
+    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&clip->cfg, 1, 32, 32, false));
+    int rc = ids && c ? 0 : cli_fail("dm unlearn", NULL);
+    bool cut = false;
+    if (!rc && lt_clip_tokenize(v, o->concept, L, ids, NULL, &cut) != LT_OK)
+        rc = cli_bad("dm unlearn", "--concept");
+    if (!rc && cut)
+        fprintf(stderr, "lethe dm unlearn: --concept truncated to its first "
+                "%d words\n", L - 2);
+    lt_tensor *h = NULL;
+    if (!rc) {
+        lt_set_grad_enabled(c, false);
+        h = lt_clip_text_encode(c, clip, ids, 1);
+        if (!h || lt_dm_empty_context(clip, null_ctx) != LT_OK)
+            rc = cli_fail("dm unlearn", "--concept");
+    }
+    if (!rc)
+        memcpy(ctx, h->data, (size_t)L * D * sizeof *ctx);
+    lt_ctx_free(c);
+    free(ids);
+    return rc;
+}
+
+static void progress(const lt_esd_event *e, void *ud)
+{
+    char extra[96];
+    snprintf(extra, sizeof extra, "loss %.5f (t_enc %d, t %d)", e->loss,
+             e->t_enc, e->t_ddpm);
+    cli_progress_update(ud, e->step, extra);
+}
+
+static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
+                const lt_clip *clip, const lt_clip_vocab *v,
+                const char *side, int argc, char **argv)
+{
+    char steps[32], lr[32], eta[32], sg[32], ds[32], seed[32], cmd[2048];
+    snprintf(steps, sizeof steps, "%lld", (long long)o->c.steps);
+    snprintf(lr, sizeof lr, "%.9g", (double)o->c.lr);
+    snprintf(eta, sizeof eta, "%.9g", (double)o->c.eta);
+    snprintf(sg, sizeof sg, "%.9g", (double)o->c.start_guidance);
+    snprintf(ds, sizeof ds, "%d", o->c.ddim_steps);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->c.seed);
+    cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "dm unlearn ..." */
+    const char *meta[] = {
+        "lethe.dmu.method", lt_esd_params_name(o->c.params),
+        "lethe.dmu.concept", o->concept, "lethe.dmu.steps", steps,
+        "lethe.dmu.lr", lr, "lethe.dmu.eta", eta,
+        "lethe.dmu.start_guidance", sg, "lethe.dmu.ddim_steps", ds,
+        "lethe.dmu.seed", seed, "lethe.dmu.base", o->model,
+        "lethe.command", cmd};
+    int rc = cli_outputs_begin("dm unlearn");
+    if (rc)
+        return rc;
+    if (lt_clip_save(clip, v, side, NULL, 0) != LT_OK)
+        rc = cli_fail("dm unlearn", "the encoder copy");
+    else if (lt_unet_save(u, o->out, s, meta, 10) != LT_OK)
+        rc = cli_fail("dm unlearn", "--out");
+    return cli_outputs_end("dm unlearn", rc);
+}
+
+/* Load, check, erase, save; the exit code. */
+static int run(const opts *o, int argc, char **argv)
+{
+    char side[4096], own[4096];
+    snprintf(side, sizeof side, "%s.clip.safetensors", o->out);
+    snprintf(own, sizeof own, "%s.clip.safetensors", o->model);
+    const char *enc = o->encoder ? o->encoder : own;
+    lt_fileset fs;
+    memset(&fs, 0, sizeof fs);
+    lt_fileset_add(&fs, false, "--model", o->model);
+    lt_fileset_add(&fs, true, "--out", o->out);
+    lt_fileset_add(&fs, true, "the encoder copy", side);
+    int rc = cli_files_check("dm unlearn", &fs);
+    if (rc)
+        return rc;
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    if (lt_unet_load(o->model, &u, &s) != LT_OK)
+        return cli_fail("dm unlearn", "--model");
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    float *ctx = NULL, *nul = NULL;
+    if (u->cfg.kind != LT_UNET_TEXT) {
+        fprintf(stderr, "lethe dm unlearn: --model %s is a class-conditional "
+                "model (%s); --method %s erases a prompt from a text-"
+                "conditioned one (text:...); forget a class with --method "
+                "salun|rl|ga|esd --forget-class K\n", o->model, u->arch,
+                o->method);
+        rc = 2;
+    } else if (lt_clip_load(enc, &clip, &v) != LT_OK) {
+        rc = cli_fail("dm unlearn", o->encoder ? "--encoder"
+                                                : "the model's encoder");
+    }
+    size_t n = (size_t)u->cfg.ctx_len * (size_t)u->cfg.ctx_dim;
+    if (!rc && (!(ctx = malloc(n * sizeof *ctx)) ||
+                !(nul = malloc(n * sizeof *nul))))
+        rc = cli_fail("dm unlearn", NULL);
+    if (!rc)
+        rc = contexts(o, clip, v, u, ctx, nul);
+    if (!rc) {
+        fprintf(stderr, "lethe dm unlearn: %s on \"%s\" from %s (%s), %lld "
+                "iterations, lr %g, eta %g, start guidance %g, DDIM %d, %d "
+                "threads\n", lt_esd_params_name(o->c.params), o->concept,
+                o->model, u->arch, (long long)o->c.steps, (double)o->c.lr,
+                (double)o->c.eta, (double)o->c.start_guidance,
+                o->c.ddim_steps, lt_num_threads());
+        cli_progress bar;
+        cli_progress_start(&bar, "dm unlearn", o->c.steps);
+        double t0 = lt_clock_seconds();
+        lt_status st = lt_esd_run(u, &s, ctx, nul, &o->c, progress, &bar);
+        cli_progress_end(&bar);
+        rc = st == LT_OK ? save(o, u, &s, clip, v, side, argc, argv)
+                         : cli_fail("dm unlearn", NULL);
+        if (!rc)
+            printf("saved %s (%s, \"%s\" erased, %lld iterations) in %.1f s\n",
+                   o->out, lt_esd_params_name(o->c.params), o->concept,
+                   (long long)o->c.steps, lt_clock_seconds() - t0);
+    }
+    free(ctx);
+    free(nul);
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return rc;
+}
+
+int cli_dm_unlearn_text(int argc, char **argv)
+{
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    return run(&o, argc, argv);
+}
+
+bool cli_dm_unlearn_is_text(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--concept") ||
+            !strncmp(argv[i], "--concept=", 10))
+            return true;
+        const char *m = !strncmp(argv[i], "--method=", 9) ? argv[i] + 9
+                        : !strcmp(argv[i], "--method") && i + 1 < argc
+                            ? argv[i + 1]
+                            : NULL;
+        lt_esd_params k;
+        if (m && !strncmp(m, "esd-", 4) && strcmp(m, "esd-data") &&
+            lt_esd_params_parse(m, &k) == LT_OK)
+            return true;
+    }
+    return false;
+}
