@@ -119,7 +119,7 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
 {
     char steps[32], lr[32], eta[32], sg[32], ds[32], seed[32], cmd[2048];
     snprintf(steps, sizeof steps, "%lld", (long long)o->c.steps);
-    snprintf(lr, sizeof lr, "%.9g", (double)o->c.lr);
+    snprintf(lr, sizeof lr, "%.6g", (double)o->c.lr);
     snprintf(eta, sizeof eta, "%.9g", (double)o->c.eta);
     snprintf(sg, sizeof sg, "%.9g", (double)o->c.start_guidance);
     snprintf(ds, sizeof ds, "%d", o->c.ddim_steps);
