@@ -22,6 +22,7 @@
 #include "lethe/train.h"
 #include "lethe/metrics.h"
 #include "lethe/image_metrics.h"
+#include "lethe/canvas_metrics.h"
 #include "lethe/rouge.h"
 #include "lethe/unlearn.h"
 #include "lethe/methods.h"
