@@ -7,10 +7,13 @@
  * gen_unet_text.py; the parameter filters against the script's rules run
  * on the twin's names, plus named cases; the till_T quirk (t_enc 0 and 1
  * sample the same); frozen weights bit-identical; the same seed, the same
- * weights; the bad-argument errors.
+ * weights; the bad-argument errors. FMN: the attention probe, the loss,
+ * its gradients and the AdamW step against train_attn.py's controller on
+ * the same twin; the token marks; the loop's frozen weights and seed.
  */
 #include "dm_test.h"
 #include "lethe/dm_text_unlearn.h"
+#include "lethe/optim.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -337,6 +340,160 @@ LT_TEST(esd_bad_arguments)
              lt_esd_defaults().params == LT_ESD_X, "train-esd.py defaults");
 out:
     lt_unet_free(u);
+    lt_unet_free(k);
+    lt_dm_schedule_free(&s);
+}
+
+/* FMN: the probe, the loss and its gradients, and the AdamW step of
+ * train_attn.py against the golden; the probed forward equals the fused
+ * one. */
+LT_TEST(fmn_loss_and_step_match_train_attn)
+{
+    lt_golden *g = lt_golden_load("dm_text_unlearn.bin");
+    lt_unet *u = golden_unet(g);
+    lt_dm_schedule s;
+    lt_dm_schedule_make("scaled_linear", 1000, &s);
+    lt_ctx *c = lt_ctx_new(lt_unet_arena_bytes(u, 4, true));
+    if (!g || !u || !c)
+        goto out;
+    const float *x0 = lt_golden_get(g, "fmn.x0")->data;
+    const float *e = lt_golden_get(g, "fmn.e")->data;
+    const float *ctx = lt_golden_get(g, "fmn.ctx")->data;
+    const float *mask = lt_golden_get(g, "fmn.mask")->data;
+    int32_t t = (int32_t)lt_golden_get(g, "fmn.t")->data[0];
+    /* the probe directly: its layer count, and the forward unchanged */
+    float tf = (float)t, plain[192];
+    lt_set_grad_enabled(c, false);
+    lt_tensor *x = lt_from_data(c, 4, (int64_t[]){1, 3, 8, 8}, (float *)x0);
+    lt_tensor *k = lt_from_data(c, 3, (int64_t[]){1, 5, 12}, (float *)ctx);
+    lt_tensor *o = lt_unet_forward_text(c, u, x, &tf, k, false);
+    LT_CHECK_OK(o);
+    if (o)
+        memcpy(plain, o->data, sizeof plain);
+    lt_unet_probe pr = {.mask = mask};
+    u->probe = &pr;
+    o = lt_unet_forward_text(c, u, x, &tf, k, false);
+    u->probe = NULL;
+    LT_CHECK(o && pr.sumsq, "probed forward: %s", lt_last_error());
+    if (o)
+        LT_CHECK_REL_L2("probed forward", o->data, plain, 192, 1e-5);
+    LT_CHECK(pr.layers == (int)lt_golden_get(g, "fmn.layers")->data[0],
+             "probe saw %d attn2 layers", pr.layers);
+    lt_set_grad_enabled(c, true);
+    lt_ctx_reset(c);
+    lt_params_zero_grad(&u->params);
+    lt_tensor *l = lt_fmn_loss(c, u, &s, x0, e, &t, ctx, mask, 1, true);
+    LT_CHECK(l && lt_backward(c, l) == LT_OK, "%s", lt_last_error());
+    if (!l)
+        goto out;
+    LT_CHECK_CLOSE("fmn.loss", l->data, lt_golden_get(g, "fmn.loss")->data,
+                   1, 1e-4);
+    const char *names[5] = {SOME[0], SOME[1], SOME[2], OTHER[0], OTHER[1]};
+    float *before = malloc((size_t)u->params.n_train * sizeof *before);
+    memcpy(before, u->params.theta, (size_t)u->params.n_train * 4);
+    char nm[160];
+    for (int i = 0; i < 5; i++) {
+        lt_tensor *p = lt_params_get(&u->params, names[i]);
+        snprintf(nm, sizeof nm, "fmn.grad.%s", names[i]);
+        LT_CHECK_REL_L2(nm, p->grad, lt_golden_get(g, nm)->data, p->numel,
+                        1e-3);
+    }
+    /* the script's step: AdamW (weight decay 0.01) over the whole UNet,
+     * nothing clipped */
+    lt_fmn_config fc = lt_fmn_defaults();
+    lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAMW);
+    oc.lr = lt_golden_get(g, "lr")->data[0];
+    oc.weight_decay = fc.weight_decay;
+    lt_optim opt;
+    LT_CHECK(lt_optim_init(&opt, &oc, u->params.n_train) == LT_OK &&
+             lt_optim_step(&opt, u->params.theta, u->params.grad, NULL,
+                           oc.lr) == LT_OK, "%s", lt_last_error());
+    lt_optim_free(&opt);
+    for (int i = 0; i < 5; i++) {
+        lt_tensor *p = lt_params_get(&u->params, names[i]);
+        int64_t off = p->data - u->params.theta;
+        snprintf(nm, sizeof nm, "fmn.after.%s", names[i]);
+        const float *want = lt_golden_get(g, nm)->data;
+        float dg[256], dw[256];
+        for (int64_t j = 0; j < p->numel; j++) {
+            dg[j] = p->data[j] - before[off + j];
+            dw[j] = want[j] - before[off + j];
+        }
+        LT_CHECK_REL_L2(nm, dg, dw, p->numel, 2e-2);
+    }
+    free(before);
+out:
+    lt_ctx_free(c);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    lt_golden_free(g);
+}
+
+LT_TEST(fmn_positions_loop_and_errors)
+{
+    /* <bos> w5 w6 <eos> <pad>, the concept w5 w6 */
+    const int32_t ids[5] = {LT_CLIP_BOS, 5, 6, LT_CLIP_EOS, LT_CLIP_PAD};
+    const int32_t cid[2] = {5, 6}, other[1] = {7};
+    float m[5];
+    int marked = 0;
+    LT_CHECK(lt_fmn_positions(ids, 5, cid, 2, true, m, &marked) == LT_OK &&
+             marked == 3 && m[0] == 0 && m[1] == 1 && m[2] == 1 &&
+             m[3] == 1 && m[4] == 0, "positions with the pooler (%d)",
+             marked);
+    LT_CHECK(lt_fmn_positions(ids, 5, cid, 2, false, m, &marked) == LT_OK &&
+             marked == 2 && m[3] == 0, "positions without the pooler");
+    LT_CHECK(lt_fmn_positions(ids, 5, other, 1, true, m, NULL) ==
+                 LT_ERR_ARG && strstr(lt_last_error(), "do not occur"),
+             "absent concept");
+    LT_CHECK(lt_fmn_defaults().steps == 35 && lt_fmn_defaults().lr == 2e-6f &&
+             lt_fmn_defaults().weight_decay == 0.01f &&
+             !lt_fmn_defaults().only_ca, "attn.yaml defaults");
+    lt_unet *u = golden_unet(NULL), *v = golden_unet(NULL), *k = NULL;
+    lt_unet_create("cond:xs,res=8,ch=8,groups=4,classes=3", &k);
+    lt_dm_schedule s;
+    lt_dm_schedule_make("scaled_linear", 1000, &s);
+    float x[2 * 192], ctx[2 * 60], mask[10] = {0, 1, 1, 1, 0, 0, 1, 0, 1, 0};
+    lt_rng r;
+    lt_rng_init(&r, 9);
+    lt_rng_fill_normal(&r, x, 2 * 192, 0, 0.5f);
+    lt_rng_fill_normal(&r, ctx, 2 * 60, 0, 1);
+    if (!u || !v || !k)
+        goto out;
+    lt_fmn_config fc = lt_fmn_defaults();
+    fc.steps = 3;
+    fc.lr = 1e-3f;
+    fc.only_ca = true;
+    int64_t n = u->params.n_total;
+    float *theta0 = malloc((size_t)n * sizeof *theta0);
+    memcpy(theta0, u->params.theta, (size_t)n * sizeof *theta0);
+    LT_CHECK(lt_fmn_run(u, &s, x, ctx, mask, 2, &fc, NULL, NULL) == LT_OK &&
+             lt_fmn_run(v, &s, x, ctx, mask, 2, &fc, NULL, NULL) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(!memcmp(u->params.theta, v->params.theta,
+                     (size_t)n * sizeof(float)), "same seed, other weights");
+    int64_t broke = 0, moved = 0;
+    for (int j = 0; j < u->params.count; j++) {
+        const lt_param *p = &u->params.p[j];
+        bool sel = strstr(p->name, "attn2") != NULL;
+        for (int64_t i = 0; i < p->t.numel; i++) {
+            bool same = !memcmp(&p->t.data[i], &theta0[p->offset + i], 4);
+            broke += !sel && !same;
+            moved += sel && !same;
+        }
+    }
+    LT_CHECK(broke == 0 && moved > 9000, "fmn only_ca: %lld frozen weights "
+             "moved, %lld attn2", (long long)broke, (long long)moved);
+    free(theta0);
+    LT_CHECK(lt_fmn_run(k, &s, x, ctx, mask, 2, &fc, NULL, NULL) ==
+                 LT_ERR_ARG && strstr(lt_last_error(), "class-conditional"),
+             "class model: %s", lt_last_error());
+    float none[10] = {0, 1, 1, 1, 0, 0, 0, 0, 0, 0};
+    LT_CHECK(lt_fmn_run(u, &s, x, ctx, none, 2, &fc, NULL, NULL) ==
+                 LT_ERR_ARG && strstr(lt_last_error(), "image 1"),
+             "empty mask: %s", lt_last_error());
+out:
+    lt_unet_free(u);
+    lt_unet_free(v);
     lt_unet_free(k);
     lt_dm_schedule_free(&s);
 }

@@ -1,7 +1,8 @@
 /*
  * lethe/dm_text_unlearn.h - concept erasure on a text-conditioned
- * diffusion UNet (unlearn layer): ESD, "Erasing Concepts from Diffusion
- * Models", as the paper-era official script computes it
+ * diffusion UNet (unlearn layer): ESD and FMN (Forget-Me-Not, at the
+ * end). ESD, "Erasing Concepts from Diffusion Models", as the paper-era
+ * official script computes it
  * (rohitgandikota/erasing, train-scripts/train-esd.py, with the CompVis
  * DDIM sampler of that repository), on Lethe's "text:" UNets.
  *
@@ -138,6 +139,71 @@ LT_API void lt_esd_free(lt_esd *r);
 LT_API lt_status lt_esd_run(lt_unet *u, const lt_dm_schedule *s,
                             const float *ctx, const float *null_ctx,
                             const lt_esd_config *cfg, lt_esd_fn cb, void *ud);
+
+/* ---- FMN: Forget-Me-Not's attention resteering ---------------------------------
+ * As SHI-Labs/Forget-Me-Not src/train_attn.py computes it with
+ * configs/attn.yaml, minus its textual-inversion stage (use_ti: the
+ * concept is its own words here): each step takes one image of the
+ * concept (a seeded shuffle per epoch, DataLoader(shuffle=True) with
+ * batch 1), noises it at t uniform in [0, T) (DDPMScheduler.add_noise),
+ * runs the UNet on it with the prompt's context (the output is unused)
+ * and minimises the L2 norm (not squared) of the concatenated attn2
+ * probabilities at the marked tokens, over every attn2 layer, head and
+ * query (AttnController.loss); AdamW (lr 2e-6, betas 0.9/0.999, eps
+ * 1e-8, weight decay 0.01), 35 steps. only_ca (only_optimize_ca, off)
+ * trains the attn2 weights only. Gradient clipping: the script clips
+ * `params_to_optimize`, which with only_optimize_ca false is a generator
+ * the optimizer has already consumed, so nothing is clipped; with
+ * only_ca it is a list and the attn2 gradient is clipped to norm 1. Lethe
+ * does the same (clip applies with only_ca). */
+
+typedef struct {
+    bool only_ca;        /* attn2 only (off: the whole UNet) */
+    int64_t steps;       /* 35 */
+    float lr;            /* 2e-6 */
+    float weight_decay;  /* 0.01 */
+    float clip;          /* 1, applied with only_ca (see above) */
+    uint64_t seed;       /* 1 */
+} lt_fmn_config;
+
+LT_API lt_fmn_config lt_fmn_defaults(void);
+
+/* mask[L] for a prompt's ids[L]: 1 at every run of the concept's ids
+ * cid[n] (the script's subsequence match) and, with pooler (use_pooler,
+ * on in the script), at the <eos> (Lethe pads with <pad>, not with <eos>
+ * as SD's CLIP tokenizer does, so only the one <eos> is marked). *marked
+ * (may be NULL) gets the count. LT_ERR_ARG when the concept does not
+ * occur in the prompt. */
+LT_API lt_status lt_fmn_positions(const int32_t *ids, int L,
+                                  const int32_t *cid, int n, bool pooler,
+                                  float *mask, int *marked);
+
+/* The FMN loss of B images x0 [B, C, R, R] noised with e at timesteps t,
+ * prompts' contexts ctx [B, L, D] and marks mask [B, L], on the tape of c
+ * (a scalar [1]; gradients reach u). */
+LT_API lt_tensor *lt_fmn_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                              const float *x0, const float *e,
+                              const int32_t *t, const float *ctx,
+                              const float *mask, int B, bool training);
+
+typedef struct {
+    int64_t step, steps;
+    float loss;
+    double grad_norm; /* of the trained gradient, before any clipping */
+    double seconds;
+} lt_fmn_event;
+
+typedef void (*lt_fmn_fn)(const lt_fmn_event *e, void *ud);
+
+/* FMN on u in place from the n concept images x [n, C, R, R] in [-1, 1]
+ * with their prompts' contexts ctx [n, L, D] and marks mask [n, L].
+ * LT_ERR_ARG for a class model, n < 1, a bad config or a mask marking
+ * nothing; LT_ERR_NAN naming the step on a non-finite loss (u then holds
+ * the previous step's weights). */
+LT_API lt_status lt_fmn_run(lt_unet *u, const lt_dm_schedule *s,
+                            const float *x, const float *ctx,
+                            const float *mask, int64_t n,
+                            const lt_fmn_config *cfg, lt_fmn_fn cb, void *ud);
 
 #ifdef __cplusplus
 }

@@ -4,9 +4,13 @@
  * name, the partial CompVis-DDIM sampling that gives each iteration's
  * starting point from the model being trained, the negative-guidance
  * regression onto a frozen copy, and the seeded Adam loop over the chosen
- * parameters only (the rest masked, so bit-identical).
+ * parameters only (the rest masked, so bit-identical); and FMN's
+ * attention-resteering loss (the norm of the cross-attention
+ * probabilities at the concept's tokens, read through the UNet's probe)
+ * with its AdamW loop.
  */
 #include "lethe/dm_text_unlearn.h"
+#include "lethe/data.h"
 #include "lethe/optim.h"
 
 #include <math.h>
@@ -376,5 +380,204 @@ lt_status lt_esd_run(lt_unet *u, const lt_dm_schedule *s, const float *ctx,
             cb(&ev, ud);
     }
     lt_esd_free(r);
+    return st;
+}
+
+/* ---- FMN ------------------------------------------------------------------------ */
+
+lt_fmn_config lt_fmn_defaults(void)
+{
+    return (lt_fmn_config){.only_ca = false, .steps = 35, .lr = 2e-6f,
+                           .weight_decay = 0.01f, .clip = 1.0f, .seed = 1};
+}
+
+lt_status lt_fmn_positions(const int32_t *ids, int L, const int32_t *cid,
+                           int n, bool pooler, float *mask, int *marked)
+{
+    if (!ids || !cid || !mask || L < 1 || n < 1)
+        return lt_set_error(LT_ERR_ARG, "fmn positions: bad argument");
+    int hits = 0, count = 0;
+    for (int i = 0; i < L; i++)
+        mask[i] = 0;
+    for (int i = 0; i + n <= L; i++)
+        if (!memcmp(ids + i, cid, (size_t)n * sizeof *cid)) {
+            for (int j = 0; j < n; j++)
+                mask[i + j] = 1;
+            hits++;
+        }
+    for (int i = 0; pooler && i < L; i++)
+        if (ids[i] == LT_CLIP_EOS)
+            mask[i] = 1;
+    for (int i = 0; i < L; i++)
+        count += mask[i] != 0;
+    if (marked)
+        *marked = count;
+    if (!hits)
+        return lt_set_error(LT_ERR_ARG, "fmn positions: the concept's %d "
+                            "token(s) do not occur in the prompt", n);
+    return LT_OK;
+}
+
+lt_tensor *lt_fmn_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                       const float *x0, const float *e, const int32_t *t,
+                       const float *ctx, const float *mask, int B,
+                       bool training)
+{
+    if (!c || !u || !s || !x0 || !e || !t || !ctx || !mask || B < 1 ||
+        u->cfg.kind != LT_UNET_TEXT) {
+        lt_set_error(LT_ERR_ARG, "fmn loss: bad argument");
+        return NULL;
+    }
+    int64_t shape[4] = {B, u->cfg.in_ch, u->cfg.res, u->cfg.res};
+    int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
+    float *tf = lt_alloc(c, (size_t)B * sizeof *tf);
+    lt_tensor *x = lt_from_data(c, 4, shape, (float *)x0);
+    lt_tensor *n = lt_from_data(c, 4, shape, (float *)e);
+    lt_tensor *k = lt_from_data(c, 3, (int64_t[]){B, L, D}, (float *)ctx);
+    if (!tf || !x || !n || !k)
+        return NULL;
+    for (int i = 0; i < B; i++)
+        tf[i] = (float)t[i];
+    bool was = lt_set_grad_enabled(c, false);
+    lt_tensor *xt = lt_dm_q_sample(c, s, x, n, t);
+    lt_set_grad_enabled(c, was);
+    lt_unet_probe pr = {.mask = mask};
+    u->probe = &pr;
+    lt_tensor *out = xt ? lt_unet_forward_text(c, u, xt, tf, k, training)
+                        : NULL;
+    u->probe = NULL;
+    if (!out)
+        return NULL;
+    if (!pr.sumsq) {
+        lt_set_error(LT_ERR_ARG, "fmn loss: unet %s has no cross-attention",
+                     u->arch);
+        return NULL;
+    }
+    return lt_sqrt(c, pr.sumsq);
+}
+
+typedef struct {
+    lt_unet *u;
+    const lt_dm_schedule *s;
+    const float *x, *ctx, *mask;
+    int64_t n;
+    const lt_fmn_config *cfg;
+    float *sel, *e;      /* sel: the trained entries (only_ca), else NULL */
+    int64_t *perm, epoch;
+    lt_optim opt;
+    lt_ctx *c;
+} fmn_runner;
+
+static void fmn_free(fmn_runner *r)
+{
+    free(r->sel);
+    free(r->e);
+    free(r->perm);
+    lt_optim_free(&r->opt);
+    lt_ctx_free(r->c);
+}
+
+static lt_status fmn_init(fmn_runner *r)
+{
+    const lt_fmn_config *cfg = r->cfg;
+    lt_unet *u = r->u;
+    if (u->cfg.kind != LT_UNET_TEXT)
+        return lt_set_error(LT_ERR_ARG, "fmn: unet %s is class-conditional; "
+                            "FMN resteers a text model's cross-attention "
+                            "(text:...)", u->arch);
+    if (r->n < 1 || cfg->steps < 1 || !(cfg->lr > 0) || !isfinite(cfg->lr) ||
+        !(cfg->weight_decay >= 0) || !isfinite(cfg->weight_decay))
+        return lt_set_error(LT_ERR_ARG, "fmn: need images >= 1, steps >= 1, "
+                            "lr > 0 and weight decay >= 0 (got %lld, %lld, "
+                            "%g, %g)", (long long)r->n, (long long)cfg->steps,
+                            (double)cfg->lr, (double)cfg->weight_decay);
+    for (int64_t i = 0; i < r->n; i++) {
+        double m = 0;
+        for (int j = 0; j < u->cfg.ctx_len; j++)
+            m += r->mask[i * u->cfg.ctx_len + j];
+        if (!(m > 0))
+            return lt_set_error(LT_ERR_ARG, "fmn: the mask of image %lld "
+                                "marks no token", (long long)i);
+    }
+    int64_t per = img_size(u);
+    r->e = malloc((size_t)per * sizeof *r->e);
+    r->perm = malloc((size_t)r->n * sizeof *r->perm);
+    r->c = lt_ctx_new(lt_unet_arena_bytes(u, 2, true));
+    if (!r->e || !r->perm || !r->c)
+        return lt_set_error(LT_ERR_NOMEM, "fmn: out of memory");
+    r->epoch = -1;
+    if (cfg->only_ca) {
+        r->sel = malloc((size_t)u->params.n_train * sizeof *r->sel);
+        if (!r->sel)
+            return lt_set_error(LT_ERR_NOMEM, "fmn: out of memory");
+        if (lt_esd_mask(u, LT_ESD_X, r->sel, NULL) != LT_OK)
+            return lt_last_status();
+    }
+    lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAMW);
+    oc.lr = cfg->lr;
+    oc.weight_decay = cfg->weight_decay;
+    return lt_optim_init(&r->opt, &oc, u->params.n_train);
+}
+
+static lt_status fmn_step(fmn_runner *r, int64_t k, lt_fmn_event *ev)
+{
+    lt_unet *u = r->u;
+    int64_t ep = k / r->n, per = img_size(u);
+    int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
+    if (ep != r->epoch) {
+        lt_permutation(r->perm, r->n, lt_hash3(r->cfg->seed, 71,
+                                               (uint64_t)ep));
+        r->epoch = ep;
+    }
+    int64_t i = r->perm[k % r->n];
+    lt_rng g;
+    lt_rng_init(&g, lt_hash3(r->cfg->seed, 72, (uint64_t)k));
+    int32_t t = (int32_t)lt_rng_below(&g, (uint64_t)r->s->T);
+    lt_rng_fill_normal(&g, r->e, per, 0, 1);
+    lt_ctx_reset(r->c);
+    lt_params_zero_grad(&u->params);
+    lt_tensor *l = lt_fmn_loss(r->c, u, r->s, r->x + i * per, r->e, &t,
+                               r->ctx + i * L * D, r->mask + i * L, 1, true);
+    if (!l || lt_backward(r->c, l) != LT_OK)
+        return lt_set_error(lt_last_status(), "fmn step %lld: %s",
+                            (long long)k + 1, lt_last_error());
+    float *gr = u->params.grad;
+    int64_t ntr = u->params.n_train;
+    if (r->sel)
+        for (int64_t j = 0; j < ntr; j++)
+            gr[j] *= r->sel[j];
+    double norm = lt_clip_grad_norm(gr, ntr, r->sel && r->cfg->clip > 0
+                                                 ? r->cfg->clip
+                                                 : INFINITY);
+    if (!isfinite(l->data[0]) || !isfinite(norm))
+        return lt_set_error(LT_ERR_NAN, "fmn step %lld: loss %g, gradient "
+                            "norm %g", (long long)k + 1, (double)l->data[0],
+                            norm);
+    if (lt_optim_step(&r->opt, u->params.theta, gr, r->sel, r->cfg->lr) !=
+        LT_OK)
+        return lt_last_status();
+    *ev = (lt_fmn_event){.step = k + 1, .steps = r->cfg->steps,
+                         .loss = l->data[0], .grad_norm = norm};
+    return LT_OK;
+}
+
+lt_status lt_fmn_run(lt_unet *u, const lt_dm_schedule *s, const float *x,
+                     const float *ctx, const float *mask, int64_t n,
+                     const lt_fmn_config *cfg, lt_fmn_fn cb, void *ud)
+{
+    if (!u || !s || !x || !ctx || !mask || !cfg)
+        return lt_set_error(LT_ERR_ARG, "fmn: NULL argument");
+    fmn_runner r = {.u = u, .s = s, .x = x, .ctx = ctx, .mask = mask,
+                    .n = n, .cfg = cfg};
+    lt_status st = fmn_init(&r);
+    double t0 = lt_clock_seconds();
+    for (int64_t k = 0; st == LT_OK && k < cfg->steps; k++) {
+        lt_fmn_event ev;
+        st = fmn_step(&r, k, &ev);
+        ev.seconds = lt_clock_seconds() - t0;
+        if (st == LT_OK && cb)
+            cb(&ev, ud);
+    }
+    fmn_free(&r);
     return st;
 }

@@ -1,6 +1,6 @@
 """gen_dm_text_unlearn.py - golden values for src/unlearn/dm_text_unlearn.c:
-ESD as the paper-era train-esd.py of rohitgandikota/erasing computes it,
-transcribed on the text UNet twin of gen_unet_text.py (name-hash weights):
+ESD (and FMN, below) as the paper-era train-esd.py of
+rohitgandikota/erasing computes it, transcribed on the text UNet twin of gen_unet_text.py (name-hash weights):
   - the parameter filters of train_esd (train_method 'xattn': 'attn2' in
     name; 'noxattn': not (name.startswith('out.') or 'attn2' in name or
     'time_embed' in name); 'selfattn', 'full', 'notime'), counted over the
@@ -15,7 +15,9 @@ transcribed on the text UNet twin of gen_unet_text.py (name-hash weights):
   - torch.optim.Adam(lr) on the 'xattn' parameters only, two iterations
     with fixed draws (t_enc, t_ddpm, start code), the second sampled by the
     once-updated model.
-S is 10 here (50 in the script) to keep the file and the test small; the
+And one step of Forget-Me-Not's train_attn.py (the attention controller's
+loss through MyCrossAttnProcessor, AdamW over the whole UNet) from the
+same weights. S is 10 here (50 in the script) to keep the file and the test small; the
 schedule is Stable Diffusion's scaled_linear, and the cross-attention
 weights are random (stored as w.*) so the prompt visibly moves the
 prediction of the name-hash-filled twin."""
@@ -118,7 +120,74 @@ def main():
         opt.step()
         for n in SOME + OTHER:
             g.add(f"s{k}.after.{n}", named[n].detach())
+    fmn(g, frozen, abar)
     g.save("dm_text_unlearn.bin")
+
+
+class AttnController:
+    """train_attn.py's controller for batch 1: the attention probabilities
+    [heads, queries, L] at the concept positions, concatenated, L2 norm."""
+
+    def __init__(self, positions):
+        self.positions, self.probs = positions, []
+
+    def __call__(self, p):
+        heads = p.shape[0]
+        sel = p.masked_select(self.positions[:, None, :].repeat(heads, 1, 1))
+        self.probs.append(sel.reshape(-1, int(self.positions[0].sum())))
+
+    def loss(self):
+        return torch.cat(self.probs).norm()
+
+
+def probed_forward(ctl):
+    """MyCrossAttnProcessor on the twin's CrossAttention."""
+    def forward(self, x, context=None):
+        h = self.heads
+
+        def split(t):
+            b, n, hd = t.shape
+            return t.reshape(b, n, h, hd // h).permute(0, 2, 1, 3).reshape(b * h, n, hd // h)
+
+        q, k, v = split(self.to_q(x)), split(self.to_k(context)), split(self.to_v(context))
+        attn = (torch.einsum("bid,bjd->bij", q, k) * self.scale).softmax(dim=-1)
+        ctl(attn)
+        out = torch.einsum("bij,bjd->bid", attn, v)
+        bh, n, d = out.shape
+        out = out.reshape(bh // h, h, n, d).permute(0, 2, 1, 3).reshape(bh // h, n, h * d)
+        return self.to_out(out)
+    return forward
+
+
+def fmn(g, base, abar):
+    """One FMN step of train_attn.py (batch 1, the whole UNet, AdamW with
+    weight decay 0.01, no effective clipping) on a copy of the twin."""
+    import types
+    m = copy.deepcopy(base).train()
+    pos = torch.tensor([[False, True, True, False, True]])
+    ctl = AttnController(pos)
+    for n, mod in m.named_modules():
+        if n.endswith("attn2"):
+            mod.forward = types.MethodType(probed_forward(ctl), mod)
+    x0, e = torch.rand(1, 3, RES, RES) * 2 - 1, torch.randn(1, 3, RES, RES)
+    ctx = torch.randn(1, CTX_LEN, CTX_DIM)
+    t = torch.tensor([500])
+    a = abar[t].view(-1, 1, 1, 1)
+    xt = a.sqrt() * x0 + (1 - a).sqrt() * e
+    opt = torch.optim.AdamW(m.parameters(), lr=LR, weight_decay=0.01)
+    m(xt, t.float(), ctx)
+    loss = ctl.loss()
+    loss.backward()
+    for n, v in [("fmn.x0", x0), ("fmn.e", e), ("fmn.ctx", ctx), ("fmn.t", t),
+                 ("fmn.mask", pos.float()), ("fmn.loss", loss.item()),
+                 ("fmn.layers", len(ctl.probs))]:
+        g.add(n, v)
+    named = dict(m.named_parameters())
+    for n in SOME + OTHER:
+        g.add("fmn.grad." + n, named[n].grad)
+    opt.step()
+    for n in SOME + OTHER:
+        g.add("fmn.after." + n, named[n].detach())
 
 
 if __name__ == "__main__":
