@@ -574,6 +574,28 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method es
      --steps 1 --ddim-steps 5 --out "$T/tesdu.safetensors" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn esd-x / esd-u (text), sampled and attacked"
 else bad "dm unlearn esd"; cat "$T/out" "$T/err"; fi
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
+     --data "canvas:$T/canvas" --steps 2 --out "$T/tfmn.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/tfmn.safetensors.clip.safetensors" ] &&
+   head -c 4096 "$T/tfmn.safetensors" | grep -q '"lethe.dmu.method":"fmn"' &&
+   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept object:bag --method fmn \
+     --only-ca --data "$T/canvas" --steps 1 --out "$T/tfmn2.safetensors" >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm sample --model "$T/tfmn.safetensors" --n 1 --steps 1 \
+     --prompt "a dress in neon style" --out "$T/tfmn.npy" >>"$T/out" 2>>"$T/err"
+then ok "dm unlearn fmn (style, object --only-ca), sampled"
+else bad "dm unlearn fmn"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn fmn: a plain concept" "fmn takes style:NAME or object:NAME" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method fmn \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn fmn: unknown style" "'style:nosuch'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:nosuch --method fmn \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn fmn: no data" "--method fmn needs --data canvas:DIR" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: fmn's options" "--data and --only-ca are fmn's" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --only-ca --out "$T/tx.safetensors"
 expect_error "dm unlearn esd: unknown word" "unknown word 'spaceship'" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "a spaceship" \
   --method esd-x --out "$T/tx.safetensors"
@@ -583,7 +605,7 @@ expect_error "dm unlearn esd: empty concept" "--concept is empty" \
 expect_error "dm unlearn esd: a class model" "is a class-conditional model" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --concept "neon" --method esd-x \
   --out "$T/tx.safetensors"
-expect_error "dm unlearn esd: class-wise method with a concept" "erased with esd-x or esd-u" \
+expect_error "dm unlearn esd: class-wise method with a concept" "erased with esd-x, esd-u" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "neon" --method salun \
   --out "$T/tx.safetensors"
 expect_error "dm unlearn esd: no concept" "--concept PROMPT and --out FILE are required" \

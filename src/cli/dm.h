@@ -58,6 +58,19 @@ int cli_dm_unlearn(int argc, char **argv);
  * --method esd-x / esd-u / another ESD parameter set). */
 int cli_dm_unlearn_text(int argc, char **argv);
 bool cli_dm_unlearn_is_text(int argc, char **argv);
+/* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one
+ * style / object (x [n, 3, 32, 32] in [-1, 1]), their canonical captions'
+ * contexts ctx [n, L, D] and the marks of the concept word and <eos>
+ * mask [n, L]. */
+typedef struct {
+    int64_t n;
+    float *x, *ctx, *mask;
+} cli_dm_fmn_set;
+/* concept "style:NAME" | "object:NAME", data "canvas:DIR" | "DIR"; an
+ * exit code. */
+int cli_dm_fmn_data(const char *concept, const char *data, lt_clip *clip,
+                    const lt_clip_vocab *v, cli_dm_fmn_set *out);
+void cli_dm_fmn_free(cli_dm_fmn_set *s);
 /* lethe dm attack: prompt attacks on a text model (dm_attack.c). */
 int cli_dm_attack(int argc, char **argv);
 /* The usage text of lethe dm. */

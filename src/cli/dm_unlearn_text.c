@@ -1,7 +1,8 @@
 /*
  * dm_unlearn_text.c - `lethe dm unlearn --concept "..." --method
- * esd-x|esd-u`: erase a prompt from a text-conditioned diffusion model
- * with ESD (lethe/dm_text_unlearn.h). The concept is encoded by the
+ * esd-x|esd-u|fmn`: erase a prompt from a text-conditioned diffusion
+ * model with ESD or, on FashionCanvas pictures of a style or object, FMN
+ * (lethe/dm_text_unlearn.h; FMN's data: dm_unlearn_fmn.c). The concept is encoded by the
  * model's text encoder (MODEL.clip.safetensors unless --encoder names
  * one); the unlearned weights go to --out and the encoder beside it as
  * OUT.clip.safetensors (both or neither), with the method, concept,
@@ -22,36 +23,49 @@ static const char *const usage =
     "usage: lethe dm unlearn --model TEXT.safetensors --concept PROMPT "
     "--method esd-x|esd-u --out U.safetensors\n"
     "       [--encoder C.safetensors] [--steps 1000] [--lr 1e-5] [--eta 1]\n"
-    "       [--start-guidance 3] [--ddim-steps 50] [--seed 1]";
+    "       [--start-guidance 3] [--ddim-steps 50] [--seed 1]\n"
+    "       lethe dm unlearn --model TEXT.safetensors --concept style:NAME|"
+    "object:NAME\n"
+    "       --method fmn --data canvas:DIR --out U.safetensors [--steps 35] "
+    "[--lr 2e-6] [--only-ca]";
 
 typedef struct {
     lt_esd_config c;
-    const char *model, *out, *concept, *method, *encoder;
-    int steps; /* CLI_OPT_INT writes an int */
+    lt_fmn_config f;
+    const char *model, *out, *concept, *method, *encoder, *data;
+    bool fmn;
+    int steps; /* CLI_OPT_INT writes an int; 0: the method's */
+    float lr;  /* 0: the method's */
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.c = lt_esd_defaults(), .method = "esd-x"};
-    o->steps = (int)o->c.steps;
+    *o = (opts){.c = lt_esd_defaults(), .f = lt_fmn_defaults(),
+                .method = "esd-x"};
     lt_esd_config *c = &o->c;
     cli_opt t[] = {
         {"--model", CLI_OPT_STR, &o->model, "the text-conditioned model (text:...)", 0, 0},
         {"--out", CLI_OPT_STR, &o->out, "the unlearned model (its encoder goes to OUT.clip.safetensors)", 0, 0},
         {"--concept", CLI_OPT_STR, &o->concept, "the prompt to erase, in the encoder's vocabulary", 0, 0},
-        {"--method", CLI_OPT_STR, &o->method, "esd-x (cross-attention) | esd-u (all but cross-attention, time embedding, output) | selfattn | full | notime", 0, 0},
+        {"--method", CLI_OPT_STR, &o->method, "esd-x (cross-attention) | esd-u (all but cross-attention, time embedding, output) | selfattn | full | notime | fmn", 0, 0},
+        {"--data", CLI_OPT_STR, &o->data, "fmn: canvas:DIR, the FashionCanvas folder (its pictures of the concept)", 0, 0},
+        {"--only-ca", CLI_OPT_FLAG, &o->f.only_ca, "fmn: train the cross-attention only (only_optimize_ca)", 0, 0},
         {"--encoder", CLI_OPT_STR, &o->encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
-        {"--steps", CLI_OPT_INT, &o->steps, "iterations (1000)", 1, 1e9},
-        {"--lr", CLI_OPT_FLOAT, &c->lr, "Adam learning rate (1e-5)", 1e-12, 1},
+        {"--steps", CLI_OPT_INT, &o->steps, "iterations (0: esd 1000, fmn 35)", 0, 1e9},
+        {"--lr", CLI_OPT_FLOAT, &o->lr, "learning rate (0: esd Adam 1e-5, fmn AdamW 2e-6)", 0, 1},
         {"--eta", CLI_OPT_FLOAT, &c->eta, "negative guidance (1)", 0, 1e3},
         {"--start-guidance", CLI_OPT_FLOAT, &c->start_guidance, "guidance of the partial sampling (3)", -1e3, 1e3},
         {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "DDIM steps of the partial sampling (50)", 1, 100000},
-        {"--seed", CLI_OPT_U64, &c->seed, "seed of t_enc, t and the start noise", 0, 0},
+        {"--seed", CLI_OPT_U64, &c->seed, "seed of t_enc, t and the start noise (fmn: the image order, t, noise)", 0, 0},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
         return rc;
-    c->steps = o->steps;
+    if (o->steps)
+        c->steps = o->f.steps = o->steps;
+    if (o->lr > 0)
+        c->lr = o->f.lr = o->lr;
+    o->f.seed = c->seed;
     if (!o->model || !o->out || !o->concept)
         return cli_usage("dm unlearn", "--model FILE, --concept PROMPT and "
                          "--out FILE are required");
@@ -61,13 +75,16 @@ static int parse(int argc, char **argv, opts *o)
     if (!*p)
         return cli_usage("dm unlearn", "--concept is empty: name the prompt "
                          "to erase (e.g. \"neon\")");
-    if (lt_esd_params_parse(o->method, &c->params) != LT_OK) {
+    o->fmn = !strcmp(o->method, "fmn");
+    if (!o->fmn && lt_esd_params_parse(o->method, &c->params) != LT_OK) {
         fprintf(stderr, "lethe dm unlearn: --method %s: a text model's "
-                "concept is erased with esd-x or esd-u (also selfattn, full, "
-                "notime); salun, rl, ga and esd forget a class of a "
+                "concept is erased with esd-x, esd-u (also selfattn, full, "
+                "notime) or fmn; salun, rl, ga and esd forget a class of a "
                 "class-conditional model (--forget-class)\n", o->method);
         return 2;
     }
+    if (!o->fmn && (o->data || o->f.only_ca))
+        return cli_usage("dm unlearn", "--data and --only-ca are fmn's");
     return 0;
 }
 
@@ -113,23 +130,73 @@ static void progress(const lt_esd_event *e, void *ud)
     cli_progress_update(ud, e->step, extra);
 }
 
+static const char *method_name(const opts *o)
+{
+    return o->fmn ? (o->f.only_ca ? "fmn (only-ca)" : "fmn")
+                  : lt_esd_params_name(o->c.params);
+}
+
+static void fmn_progress(const lt_fmn_event *e, void *ud)
+{
+    char extra[64];
+    snprintf(extra, sizeof extra, "attention norm %.5f", e->loss);
+    cli_progress_update(ud, e->step, extra);
+}
+
+/* FMN on u from the canvas pictures of the concept. */
+static lt_status run_fmn(const opts *o, lt_unet *u, const lt_dm_schedule *s,
+                         lt_clip *clip, const lt_clip_vocab *v, int *rc)
+{
+    cli_dm_fmn_set set;
+    if (u->cfg.in_ch != 3 || u->cfg.res != 32) {
+        fprintf(stderr, "lethe dm unlearn: fmn needs a 32x32x3 model (the "
+                "canvas pictures); %s takes %dx%dx%d\n", u->arch,
+                u->cfg.res, u->cfg.res, u->cfg.in_ch);
+        *rc = 2;
+        return LT_ERR_ARG;
+    }
+    if ((*rc = cli_dm_fmn_data(o->concept, o->data, clip, v, &set)))
+        return LT_ERR_ARG;
+    fprintf(stderr, "lethe dm unlearn: fmn on %s from %s (%s), %lld "
+            "pictures, %lld steps, AdamW lr %g, weight decay %g%s, %d "
+            "threads\n", o->concept, o->model, u->arch, (long long)set.n,
+            (long long)o->f.steps, (double)o->f.lr,
+            (double)o->f.weight_decay, o->f.only_ca ? ", attn2 only" : "",
+            lt_num_threads());
+    cli_progress bar;
+    cli_progress_start(&bar, "dm unlearn", o->f.steps);
+    lt_status st = lt_fmn_run(u, s, set.x, set.ctx, set.mask, set.n, &o->f,
+                              fmn_progress, &bar);
+    cli_progress_end(&bar);
+    cli_dm_fmn_free(&set);
+    return st;
+}
+
 static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
                 const lt_clip *clip, const lt_clip_vocab *v,
                 const char *side, int argc, char **argv)
 {
-    char steps[32], lr[32], eta[32], sg[32], ds[32], seed[32], cmd[2048];
-    snprintf(steps, sizeof steps, "%lld", (long long)o->c.steps);
-    snprintf(lr, sizeof lr, "%.6g", (double)o->c.lr);
+    char steps[32], lr[32], eta[32], sg[32], ds[1024], seed[32], cmd[2048];
+    snprintf(steps, sizeof steps, "%lld",
+             (long long)(o->fmn ? o->f.steps : o->c.steps));
+    snprintf(lr, sizeof lr, "%.6g", (double)(o->fmn ? o->f.lr : o->c.lr));
     snprintf(eta, sizeof eta, "%.9g", (double)o->c.eta);
     snprintf(sg, sizeof sg, "%.9g", (double)o->c.start_guidance);
     snprintf(ds, sizeof ds, "%d", o->c.ddim_steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->c.seed);
     cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "dm unlearn ..." */
+    if (o->fmn) { /* FMN's own settings in ESD's three slots */
+        snprintf(eta, sizeof eta, "%.6g", (double)o->f.weight_decay);
+        snprintf(sg, sizeof sg, "%s", o->f.only_ca ? "attn2" : "all");
+        snprintf(ds, sizeof ds, "%s", o->data);
+    }
     const char *meta[] = {
-        "lethe.dmu.method", lt_esd_params_name(o->c.params),
+        "lethe.dmu.method", method_name(o),
         "lethe.dmu.concept", o->concept, "lethe.dmu.steps", steps,
-        "lethe.dmu.lr", lr, "lethe.dmu.eta", eta,
-        "lethe.dmu.start_guidance", sg, "lethe.dmu.ddim_steps", ds,
+        "lethe.dmu.lr", lr,
+        o->fmn ? "lethe.dmu.weight_decay" : "lethe.dmu.eta", eta,
+        o->fmn ? "lethe.dmu.trained" : "lethe.dmu.start_guidance", sg,
+        o->fmn ? "lethe.dmu.data" : "lethe.dmu.ddim_steps", ds,
         "lethe.dmu.seed", seed, "lethe.dmu.base", o->model,
         "lethe.command", cmd};
     int rc = cli_outputs_begin("dm unlearn");
@@ -176,12 +243,23 @@ static int run(const opts *o, int argc, char **argv)
                                                 : "the model's encoder");
     }
     size_t n = (size_t)u->cfg.ctx_len * (size_t)u->cfg.ctx_dim;
-    if (!rc && (!(ctx = malloc(n * sizeof *ctx)) ||
-                !(nul = malloc(n * sizeof *nul))))
+    if (!rc && o->fmn) {
+        double t0 = lt_clock_seconds();
+        lt_status st = run_fmn(o, u, &s, clip, v, &rc);
+        if (!rc)
+            rc = st == LT_OK ? save(o, u, &s, clip, v, side, argc, argv)
+                             : cli_fail("dm unlearn", NULL);
+        if (!rc)
+            printf("saved %s (fmn, %s resteered, %lld steps) in %.1f s\n",
+                   o->out, o->concept, (long long)o->f.steps,
+                   lt_clock_seconds() - t0);
+    }
+    if (!rc && !o->fmn && (!(ctx = malloc(n * sizeof *ctx)) ||
+                           !(nul = malloc(n * sizeof *nul))))
         rc = cli_fail("dm unlearn", NULL);
-    if (!rc)
+    if (!rc && !o->fmn)
         rc = contexts(o, clip, v, u, ctx, nul);
-    if (!rc) {
+    if (!rc && !o->fmn) {
         fprintf(stderr, "lethe dm unlearn: %s on \"%s\" from %s (%s), %lld "
                 "iterations, lr %g, eta %g, start guidance %g, DDIM %d, %d "
                 "threads\n", lt_esd_params_name(o->c.params), o->concept,
@@ -229,8 +307,9 @@ bool cli_dm_unlearn_is_text(int argc, char **argv)
                             ? argv[i + 1]
                             : NULL;
         lt_esd_params k;
-        if (m && !strncmp(m, "esd-", 4) && strcmp(m, "esd-data") &&
-            lt_esd_params_parse(m, &k) == LT_OK)
+        if (m && ((!strncmp(m, "esd-", 4) && strcmp(m, "esd-data") &&
+                   lt_esd_params_parse(m, &k) == LT_OK) ||
+                  !strcmp(m, "fmn")))
             return true;
     }
     return false;
