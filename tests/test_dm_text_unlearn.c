@@ -209,6 +209,19 @@ LT_TEST(esd_filters_select_what_train_esd_selects)
         {"out.2.bias", false, false},
         {"conv_in.weight", false, true},
     };
+    /* the presets: esd-x is the 35 cross-attention tensors, 43,232
+     * parameters of text:xs (docs/diffusion.md): 7 transformers of width
+     * 32 (16x16, 8x8, middle) on a 64-wide context, each 32*32 (to_q) +
+     * 2 * 64*32 (to_k, to_v) + 32*32 + 32 (to_out.0) = 6176 */
+    lt_unet *xs = NULL;
+    LT_CHECK(lt_unet_create("text:xs", &xs) == LT_OK, "%s", lt_last_error());
+    float *mx = xs ? malloc((size_t)xs->params.n_train * sizeof *mx) : NULL;
+    int64_t nx = 0;
+    if (mx)
+        LT_CHECK(lt_esd_mask(xs, LT_ESD_X, mx, &nx) == LT_OK && nx == 43232,
+                 "text:xs esd-x selects %lld", (long long)nx);
+    free(mx);
+    lt_unet_free(xs);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         LT_CHECK(lt_params_get(&u->params, cases[i].name) != NULL,
                  "%s not a parameter", cases[i].name);
