@@ -593,6 +593,64 @@ if "$LETHE" dm clip --data "$T/canvas" --out "$T/enc.safetensors" --preset xs \
 then ok "dm clip, text train, prompt sample"; else bad "dm text path"; cat "$T/out" "$T/err"; fi
 expect_error "dm unlearn: a text model" "is a text-conditioned model" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --forget-class 0 --out "$T/tx.safetensors"
+# ESD on the one-step text model: esd-x and esd-u runs whose output the
+# sampler and the attack read, then the errors.
+OBJ="$(dirname "$0")/../models/fashion-canvas-object-v1.safetensors"
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method esd-x \
+     --steps 2 --ddim-steps 5 --out "$T/tesd.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/tesd.safetensors.clip.safetensors" ] &&
+   head -c 4096 "$T/tesd.safetensors" | grep -q '"lethe.dmu.method":"esd-x"' &&
+   head -c 4096 "$T/tesd.safetensors" | grep -q '"lethe.dmu.concept":"Neon"' &&
+   head -c 4096 "$T/tesd.safetensors" | grep -q '"lethe.command":"lethe dm unlearn' &&
+   "$LETHE" dm sample --model "$T/tesd.safetensors" --n 1 --steps 1 \
+     --prompt "a dress in neon style" --out "$T/tesd.npy" >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm attack --unlearned "$T/tesd.safetensors" --concept style:neon \
+     --method none --prompts 1 --steps 1 --out-prompts "$T/tesd.json" \
+     --detector "$(dirname "$0")/../models/fashion-canvas-style-v1.safetensors" \
+     >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "dress" --method esd-u \
+     --steps 1 --ddim-steps 5 --out "$T/tesdu.safetensors" >>"$T/out" 2>>"$T/err"
+then ok "dm unlearn esd-x / esd-u (text), sampled and attacked"
+else bad "dm unlearn esd"; cat "$T/out" "$T/err"; fi
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
+     --data "canvas:$T/canvas" --steps 2 --out "$T/tfmn.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/tfmn.safetensors.clip.safetensors" ] &&
+   head -c 4096 "$T/tfmn.safetensors" | grep -q '"lethe.dmu.method":"fmn"' &&
+   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept object:bag --method fmn \
+     --only-ca --data "$T/canvas" --steps 1 --out "$T/tfmn2.safetensors" >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm sample --model "$T/tfmn.safetensors" --n 1 --steps 1 \
+     --prompt "a dress in neon style" --out "$T/tfmn.npy" >>"$T/out" 2>>"$T/err"
+then ok "dm unlearn fmn (style, object --only-ca), sampled"
+else bad "dm unlearn fmn"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn fmn: a plain concept" "fmn takes style:NAME or object:NAME" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method fmn \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn fmn: unknown style" "'style:nosuch'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:nosuch --method fmn \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn fmn: no data" "--method fmn needs --data canvas:DIR" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: fmn's options" "--data and --only-ca are fmn's" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --only-ca --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: unknown word" "unknown word 'spaceship'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "a spaceship" \
+  --method esd-x --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: empty concept" "--concept is empty" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept " " --method esd-x \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: a class model" "is a class-conditional model" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --concept "neon" --method esd-x \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: class-wise method with a concept" "erased with esd-x, esd-u" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "neon" --method salun \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: no concept" "--concept PROMPT and --out FILE are required" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --method esd-u --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: a forget class" "--forget-class" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "neon" --method esd-x \
+  --forget-class 1 --out "$T/tx.safetensors"
 expect_error "dm text: unknown word" "unknown word 'shoe'" \
   "$LETHE" dm sample --model "$T/tdm.safetensors" --prompt "a shoe" --out "$T/tx.png"
 expect_error "dm text: train without encoder" "text models need --encoder" \

@@ -128,11 +128,26 @@ typedef struct {
     int ctx_len;                   /* text: context length L */
 } lt_unet_config;
 
+/* A probe on the cross-attentions of a text model (Forget-Me-Not's
+ * attention controller): while lt_unet.probe points to one, every attn2
+ * computes its probabilities explicitly, p = softmax(Q K^T / sqrt(d))
+ * [B, heads, queries, L], and adds the sum of p^2 over the batch, heads,
+ * queries and the keys marked in mask [B, L] (1: watch this token) to
+ * sumsq, a scalar on the tape (NULL until the first attn2 runs); layers
+ * counts the attn2 passes. The forward's output is the same up to
+ * rounding. */
+typedef struct {
+    const float *mask;
+    lt_tensor *sumsq;
+    int layers;
+} lt_unet_probe;
+
 typedef struct {
     char arch[160];   /* the spec it was made from, e.g. "cond:s" */
     lt_unet_config cfg;
     lt_params params;
     int temb_ch;      /* 4 * ch */
+    lt_unet_probe *probe; /* text models: see lt_unet_probe (NULL) */
 } lt_unet;
 
 /* The presets: "cond:xs" (ch 16, 1 block per level) and "cond:s" (ch 32,

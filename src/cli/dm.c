@@ -37,6 +37,8 @@ const char *const cli_dm_usage_text =
     "  clip    --data DIR --out C.safetensors [--preset tiny] [--steps N]\n"
     "          (pretrain the text encoder on a FashionCanvas folder)\n"
     "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U\n"
+    "  unlearn --model TEXT --concept PROMPT --method esd-x|esd-u --out U\n"
+    "  unlearn --model TEXT --concept style:NAME --method fmn --data canvas:DIR --out U\n"
     "  attack  --unlearned U --original M --concept object:bag|style:neon\n"
     "          [--method unlearndiff|p4d|random|none] [--prompts 10] [--lite]";
 

@@ -53,6 +53,24 @@ int cli_dm_report_out(lt_status st, lt_report *r, const char *json,
                       const char *markdown);
 /* lethe dm unlearn: forget a class (dm_unlearn.c). */
 int cli_dm_unlearn(int argc, char **argv);
+/* lethe dm unlearn on a text model: ESD of --concept
+ * (dm_unlearn_text.c), and whether argv asks for it (--concept, or
+ * --method esd-x / esd-u / another ESD parameter set). */
+int cli_dm_unlearn_text(int argc, char **argv);
+bool cli_dm_unlearn_is_text(int argc, char **argv);
+/* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one
+ * style / object (x [n, 3, 32, 32] in [-1, 1]), their canonical captions'
+ * contexts ctx [n, L, D] and the marks of the concept word and <eos>
+ * mask [n, L]. */
+typedef struct {
+    int64_t n;
+    float *x, *ctx, *mask;
+} cli_dm_fmn_set;
+/* concept "style:NAME" | "object:NAME", data "canvas:DIR" | "DIR"; an
+ * exit code. */
+int cli_dm_fmn_data(const char *concept, const char *data, lt_clip *clip,
+                    const lt_clip_vocab *v, cli_dm_fmn_set *out);
+void cli_dm_fmn_free(cli_dm_fmn_set *s);
 /* lethe dm attack: prompt attacks on a text model (dm_attack.c). */
 int cli_dm_attack(int argc, char **argv);
 /* The usage text of lethe dm. */

@@ -6,7 +6,8 @@
  * --mask names one (saliency:R, random:R or none), so any loss x mask
  * combination runs. The unlearned weights go to --out (atomically), with
  * the method, mask, class and command in the metadata. Retrain, the
- * reference, is `lethe dm train --exclude K`.
+ * reference, is `lethe dm train --exclude K`. Text models (--concept,
+ * --method esd-x|esd-u) go to dm_unlearn_text.c.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -174,6 +175,8 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
 
 int cli_dm_unlearn(int argc, char **argv)
 {
+    if (cli_dm_unlearn_is_text(argc, argv))
+        return cli_dm_unlearn_text(argc, argv);
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)
@@ -194,7 +197,8 @@ int cli_dm_unlearn(int argc, char **argv)
     if (u->cfg.kind != LT_UNET_CLASS) {
         fprintf(stderr, "lethe dm unlearn: --model %s is a text-conditioned "
                 "model (%s); class-wise forgetting needs a class-conditional "
-                "one (cond:...)\n", o.model, u->arch);
+                "one (cond:...); erase a prompt from it with --concept "
+                "PROMPT --method esd-x|esd-u\n", o.model, u->arch);
         rc = 2;
     } else if (o.forget >= u->cfg.classes) {
         fprintf(stderr, "lethe dm unlearn: --forget-class %d: expected "

@@ -11,8 +11,13 @@
  *                                       a * gelu(gate), ff.net.2 back to C
  * Attention projections to_q, to_k, to_v have no bias, to_out.0 has one;
  * heads split the width (head width C / heads, scale its -1/2 power).
+ * With a probe set (lt_unet_probe), attn2 runs with explicit
+ * probabilities and reports those at the marked tokens.
  */
 #include "dm_internal.h"
+
+#include <math.h>
+#include <string.h>
 
 #define XF_LN_EPS 1e-5f /* nn.LayerNorm's default, as SD */
 #define XF_FF_MULT 4    /* FeedForward(mult=4) */
@@ -79,6 +84,35 @@ static lt_tensor *merge_heads(lt_ctx *c, lt_tensor *x)
                       (int64_t[]){B, T, H * dh});
 }
 
+/* Attention of Q [B, H, T, d] over K, V [B, H, S, d] with the
+ * probabilities explicit, their squares at the probe's marked keys added
+ * to probe->sumsq. */
+static lt_tensor *probed_attention(lt_ctx *c, lt_unet_probe *pr,
+                                   lt_tensor *Q, lt_tensor *K, lt_tensor *V)
+{
+    if (!Q || !K || !V)
+        return NULL;
+    int64_t B = K->shape[0], S = K->shape[2], d = Q->shape[3];
+    lt_tensor *sc = lt_affine(c, lt_bmm(c, Q, K, false, true),
+                              (float)(1.0 / sqrt((double)d)), 0);
+    lt_tensor *P = lt_softmax(c, sc, -1);
+    lt_tensor *m = lt_from_data(c, 4, (int64_t[]){B, 1, 1, S},
+                                (float *)pr->mask);
+    lt_tensor *pm = P && m ? lt_mul(c, P, m) : NULL;
+    lt_tensor *sq = pm ? lt_sum_all(c, lt_mul(c, pm, pm)) : NULL;
+    if (!sq)
+        return NULL;
+    pr->sumsq = pr->sumsq ? lt_add(c, pr->sumsq, sq) : sq;
+    pr->layers++;
+    return lt_bmm(c, P, V, false, false);
+}
+
+static bool is_attn2(const char *p)
+{
+    size_t n = strlen(p);
+    return n >= 5 && !strcmp(p + n - 5, "attn2");
+}
+
 /* CrossAttention p: queries from x [B, T, C], keys and values from kv
  * [B, S, kv_dim] (x itself for self-attention). */
 static lt_tensor *cross_attention(lt_ctx *c, lt_unet *u, lt_tensor *x,
@@ -93,7 +127,10 @@ static lt_tensor *cross_attention(lt_ctx *c, lt_unet *u, lt_tensor *x,
                                                  false), heads);
     lt_tensor *V = split_heads(c, lt_unet_linear(c, u, kv, SUB("to_v"),
                                                  false), heads);
-    lt_tensor *o = merge_heads(c, lt_attention(c, Q, K, V, false, 0));
+    lt_tensor *a = u->probe && is_attn2(p)
+                       ? probed_attention(c, u->probe, Q, K, V)
+                       : lt_attention(c, Q, K, V, false, 0);
+    lt_tensor *o = merge_heads(c, a);
     return lt_unet_linear(c, u, o, SUB("to_out.0"), true);
 #undef SUB
 }

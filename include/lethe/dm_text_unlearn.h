@@ -1,0 +1,211 @@
+/*
+ * lethe/dm_text_unlearn.h - concept erasure on a text-conditioned
+ * diffusion UNet (unlearn layer): ESD and FMN (Forget-Me-Not, at the
+ * end). ESD, "Erasing Concepts from Diffusion Models", as the paper-era
+ * official script computes it
+ * (rohitgandikota/erasing, train-scripts/train-esd.py, with the CompVis
+ * DDIM sampler of that repository), on Lethe's "text:" UNets.
+ *
+ * The concept is a prompt c (its CLIP context, computed by the caller);
+ * the null condition is the empty caption's context. Each iteration, as
+ * train_esd does with its defaults (batch 1, ddim_steps 50, ddim_eta 0):
+ *   t_enc uniform in {0, ..., S - 1} (S = ddim_steps);
+ *   t_ddpm uniform in [round(t_enc / S * T), round((t_enc + 1) / S * T));
+ *   z = pure noise denoised by the model BEING TRAINED (no tape), guided
+ *       as SD does (e_u + g (e_c - e_u), g = start_guidance 3), with
+ *       CompVis DDIM (eta 0) on its timesteps tau_i = i * (T / S) + 1,
+ *       i = S - 1 down to the index the code's till_T stops at: it breaks
+ *       after index t_enc - 1, so t_enc 0 and 1 both run the whole chain
+ *       (the code's `index + 1 == till` never holds for till 0). The step
+ *       from index i goes to abar[tau_{i-1}], abar[0] for i = 0;
+ *   loss = MSE_mean(e_theta(z, t_ddpm | c),
+ *                   e*(z, t_ddpm | null) - eta (e*(z, t_ddpm | c)
+ *                                                - e*(z, t_ddpm | null)))
+ *       with e* a frozen copy of the starting weights (eval mode; the
+ *       trained pass in training mode), eta = negative_guidance (1);
+ *   Adam (lr 1e-5, betas 0.9/0.999, eps 1e-8, no weight decay, no
+ *   gradient clipping) on the selected parameters only: every other
+ *   weight, and its Adam moments, stays bit-identical (lt_optim_step's
+ *   mask). 1000 iterations.
+ * The parameter sets (train_method) select by name, as the script does on
+ * the SD UNet's names, which Lethe's text UNets share where it matters:
+ *   esd-x  ("xattn"):   names containing "attn2" (the cross-attentions);
+ *   esd-u  ("noxattn"): every name except those starting with "out.",
+ *                       containing "attn2" or containing "time_embed";
+ *   selfattn: names containing "attn1"; full: all; notime: all but "out."
+ *   and "time_embed". (The SD-specific xlayer / selflayer are not offered.)
+ * The learning rate: 1e-5 is the script's default for SD v1.4; it is kept
+ * as the default here and not tuned for the small text:xs / text:s models
+ * (docs/canvas-unlearning.md).
+ * Everything random in iteration k (t_enc, t_ddpm, the start noise) is a
+ * function of (seed, k): the same seed gives the same weights.
+ */
+#ifndef LETHE_DM_TEXT_UNLEARN_H
+#define LETHE_DM_TEXT_UNLEARN_H
+
+#include "lethe/diffusion.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The trained parameter set (train_method of the script). */
+typedef enum {
+    LT_ESD_X = 0,     /* "esd-x" = "xattn" */
+    LT_ESD_U,         /* "esd-u" = "noxattn" */
+    LT_ESD_SELFATTN,  /* "selfattn" */
+    LT_ESD_FULL,      /* "full" */
+    LT_ESD_NOTIME     /* "notime" */
+} lt_esd_params;
+
+/* "esd-x", "xattn", "esd-u", "noxattn", "selfattn", "full", "notime" ->
+ * set; LT_ERR_ARG naming name otherwise. */
+LT_API lt_status lt_esd_params_parse(const char *name, lt_esd_params *out);
+/* "esd-x", "esd-u", "selfattn", "full", "notime". */
+LT_API const char *lt_esd_params_name(lt_esd_params k);
+/* Whether set k trains the parameter called name. */
+LT_API bool lt_esd_selects(lt_esd_params k, const char *name);
+/* mask[n_train]: 1 on the trainable entries of the parameters k selects,
+ * 0 elsewhere; *n_selected (may be NULL) gets their count. LT_ERR_ARG for
+ * a class-conditional model or a set that selects nothing. */
+LT_API lt_status lt_esd_mask(const lt_unet *u, lt_esd_params k, float *mask,
+                             int64_t *n_selected);
+
+typedef struct {
+    lt_esd_params params;  /* esd-x */
+    float eta;             /* negative_guidance (1) */
+    float start_guidance;  /* guidance of the partial sampling (3) */
+    int ddim_steps;        /* S (50) */
+    int64_t steps;         /* iterations (1000) */
+    float lr;              /* Adam (1e-5) */
+    uint64_t seed;         /* 1 */
+} lt_esd_config;
+
+/* The script's defaults above. */
+LT_API lt_esd_config lt_esd_defaults(void);
+
+/* The starting point of an iteration: x [C, R, R] holds the start noise
+ * on entry and z on return, denoised by u (no tape) as described at the
+ * top for t_enc in [0, S). ctx and null_ctx [L, ctx_dim]. LT_ERR_ARG for
+ * a class model, t_enc or S out of range. */
+LT_API lt_status lt_esd_start(lt_unet *u, const lt_dm_schedule *s, int S,
+                              int t_enc, float guidance, const float *ctx,
+                              const float *null_ctx, float *x);
+
+/* The ESD loss at z [C, R, R] and DDPM timestep t on the tape of c (a
+ * scalar [1]; gradients reach u only): frozen gives e*, u the trained
+ * pass (training mode when training). */
+LT_API lt_tensor *lt_esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
+                              const float *z, int t, const float *ctx,
+                              const float *null_ctx, float eta,
+                              bool training);
+
+/* One iteration's random draws. start: [C, R, R] (the caller's buffer). */
+typedef struct {
+    int t_enc, t_ddpm;
+    float *start;
+} lt_esd_draw;
+
+/* The draws of iteration k (0-based) for cfg on u's image shape (T from
+ * s): what lt_esd_step uses when given no draws. */
+LT_API void lt_esd_draws(const lt_esd_config *cfg, const lt_unet *u,
+                         const lt_dm_schedule *s, int64_t k, lt_esd_draw *d);
+
+typedef struct {
+    int64_t step, steps;
+    float loss;
+    int t_enc, t_ddpm;
+    double seconds;
+} lt_esd_event;
+
+typedef void (*lt_esd_fn)(const lt_esd_event *e, void *ud);
+
+/* A run in progress: the frozen copy, the mask and Adam's state. */
+typedef struct lt_esd lt_esd;
+
+/* Start unlearning the concept of context ctx [L, ctx_dim] from u (which
+ * is updated in place; s, ctx and null_ctx must outlive the run).
+ * LT_ERR_ARG for a class model, a bad config or non-finite contexts. */
+LT_API lt_status lt_esd_new(lt_unet *u, const lt_dm_schedule *s,
+                            const float *ctx, const float *null_ctx,
+                            const lt_esd_config *cfg, lt_esd **out);
+/* One iteration with draws d (NULL: lt_esd_draws of the next step).
+ * LT_ERR_NAN naming the step on a non-finite loss (u unchanged). */
+LT_API lt_status lt_esd_step(lt_esd *r, const lt_esd_draw *d,
+                             lt_esd_event *ev);
+LT_API void lt_esd_free(lt_esd *r);
+
+/* cfg->steps iterations of lt_esd_step, cb after each (may be NULL). */
+LT_API lt_status lt_esd_run(lt_unet *u, const lt_dm_schedule *s,
+                            const float *ctx, const float *null_ctx,
+                            const lt_esd_config *cfg, lt_esd_fn cb, void *ud);
+
+/* ---- FMN: Forget-Me-Not's attention resteering ---------------------------------
+ * As SHI-Labs/Forget-Me-Not src/train_attn.py computes it with
+ * configs/attn.yaml, minus its textual-inversion stage (use_ti: the
+ * concept is its own words here): each step takes one image of the
+ * concept (a seeded shuffle per epoch, DataLoader(shuffle=True) with
+ * batch 1), noises it at t uniform in [0, T) (DDPMScheduler.add_noise),
+ * runs the UNet on it with the prompt's context (the output is unused)
+ * and minimises the L2 norm (not squared) of the concatenated attn2
+ * probabilities at the marked tokens, over every attn2 layer, head and
+ * query (AttnController.loss); AdamW (lr 2e-6, betas 0.9/0.999, eps
+ * 1e-8, weight decay 0.01), 35 steps. only_ca (only_optimize_ca, off)
+ * trains the attn2 weights only. Gradient clipping: the script clips
+ * `params_to_optimize`, which with only_optimize_ca false is a generator
+ * the optimizer has already consumed, so nothing is clipped; with
+ * only_ca it is a list and the attn2 gradient is clipped to norm 1. Lethe
+ * does the same (clip applies with only_ca). */
+
+typedef struct {
+    bool only_ca;        /* attn2 only (off: the whole UNet) */
+    int64_t steps;       /* 35 */
+    float lr;            /* 2e-6 */
+    float weight_decay;  /* 0.01 */
+    float clip;          /* 1, applied with only_ca (see above) */
+    uint64_t seed;       /* 1 */
+} lt_fmn_config;
+
+LT_API lt_fmn_config lt_fmn_defaults(void);
+
+/* mask[L] for a prompt's ids[L]: 1 at every run of the concept's ids
+ * cid[n] (the script's subsequence match) and, with pooler (use_pooler,
+ * on in the script), at the <eos> (Lethe pads with <pad>, not with <eos>
+ * as SD's CLIP tokenizer does, so only the one <eos> is marked). *marked
+ * (may be NULL) gets the count. LT_ERR_ARG when the concept does not
+ * occur in the prompt. */
+LT_API lt_status lt_fmn_positions(const int32_t *ids, int L,
+                                  const int32_t *cid, int n, bool pooler,
+                                  float *mask, int *marked);
+
+/* The FMN loss of B images x0 [B, C, R, R] noised with e at timesteps t,
+ * prompts' contexts ctx [B, L, D] and marks mask [B, L], on the tape of c
+ * (a scalar [1]; gradients reach u). */
+LT_API lt_tensor *lt_fmn_loss(lt_ctx *c, lt_unet *u, const lt_dm_schedule *s,
+                              const float *x0, const float *e,
+                              const int32_t *t, const float *ctx,
+                              const float *mask, int B, bool training);
+
+typedef struct {
+    int64_t step, steps;
+    float loss;
+    double grad_norm; /* of the trained gradient, before any clipping */
+    double seconds;
+} lt_fmn_event;
+
+typedef void (*lt_fmn_fn)(const lt_fmn_event *e, void *ud);
+
+/* FMN on u in place from the n concept images x [n, C, R, R] in [-1, 1]
+ * with their prompts' contexts ctx [n, L, D] and marks mask [n, L].
+ * LT_ERR_ARG for a class model, n < 1, a bad config or a mask marking
+ * nothing; LT_ERR_NAN naming the step on a non-finite loss (u then holds
+ * the previous step's weights). */
+LT_API lt_status lt_fmn_run(lt_unet *u, const lt_dm_schedule *s,
+                            const float *x, const float *ctx,
+                            const float *mask, int64_t n,
+                            const lt_fmn_config *cfg, lt_fmn_fn cb, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
