@@ -23,14 +23,13 @@ Writes dm_attack.bin:
                            original model is the attacked one with every
                            attn2 weight scaled by 1.1)
 """
-import math
 
 import torch
 import torch.nn.functional as F
 
 import gen_clip
 import gen_unet_text
-from gen_unet import betas_linear, fill, fnv1a
+from gen_unet import betas_linear, fill, fill_named
 from ltgolden import Golden
 
 WORDS = ["an", "bag", "image", "in", "neon", "style", ".", "red", "blue",
@@ -45,17 +44,7 @@ PROMPT_IDS = [3 + WORDS.index("bag"), 3 + WORDS.index(".")]
 def fill_dict(p):
     """gen_unet.fill's formula on a dict of named tensors."""
     with torch.no_grad():
-        for name, t in p.items():
-            n = t.numel()
-            h = (torch.arange(n, dtype=torch.int64) * 2654435761 + 97531 * fnv1a(name)) % 4294967296
-            u = h.to(torch.float64) / 2147483648.0 - 1.0
-            if t.dim() >= 2:
-                v = u / math.sqrt(n // t.shape[0])
-            elif name.endswith(".weight"):
-                v = 1 + 0.1 * u
-            else:
-                v = 0.1 * u
-            t.copy_(v.to(torch.float32).view_as(t))
+        fill_named(p.items())
 
 
 class STERandSelect(torch.autograd.Function):

@@ -29,7 +29,12 @@ def fill(model):
     """Parameter `name`, element k: u = h / 2^31 - 1 with h = (2654435761 k
     + 97531 fnv1a(name)) mod 2^32; weights of >= 2 dims u / sqrt(fan_in);
     1-D names ending '.weight' (norm scales) 1 + 0.1 u; others 0.1 u."""
-    for name, t in model.state_dict().items():
+    fill_named(model.state_dict().items())
+
+
+def fill_named(items):
+    """fill's formula on (name, tensor) pairs (tensors written in place)."""
+    for name, t in items:
         n = t.numel()
         h = (torch.arange(n, dtype=torch.int64) * 2654435761 + 97531 * fnv1a(name)) % 4294967296
         u = h.to(torch.float64) / 2147483648.0 - 1.0
