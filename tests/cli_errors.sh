@@ -347,6 +347,8 @@ expect_error "bench dm: unknown method, before any training" "'nope' unknown" \
   "$LETHE" bench dm --methods salun,nope --cache "$T/dc" --json "$T/dc.json"
 expect_error "bench dm: bad class list" "classes '1,x'" \
   "$LETHE" bench dm --classes 1,x --cache "$T/dc"
+expect_error "bench dm: --json in a missing folder, before any work" "does not exist" \
+  "$LETHE" bench dm --json "$T/no/such/dir/r.json" --cache "$T/dc"
 expect_error "bench dm: retrain without a cache" "cache" \
   "$LETHE" bench dm --methods retrain
 [ -e "$T/dc" ] || [ -e "$T/dc.json" ] && bad "bench dm wrote before checking its options" ||

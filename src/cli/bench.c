@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     const char *json, *markdown, *plot;
@@ -62,9 +63,26 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
 static int cli_bench_paths(const char *cmd, lt_fileset *in,
                            const cli_bench_out *out)
 {
-    lt_fileset_add(in, true, "--json", out->json);
-    lt_fileset_add(in, true, "--markdown", out->markdown);
-    lt_fileset_add(in, true, "--plot", out->plot);
+    const char *flag[3] = {"--json", "--markdown", "--plot"};
+    const char *path[3] = {out->json, out->markdown, out->plot};
+    for (int i = 0; i < 3; i++) {
+        lt_fileset_add(in, true, flag[i], path[i]);
+        /* a run can take hours: a missing folder is an error now, not
+         * after it */
+        const char *slash = path[i] ? strrchr(path[i], '/') : NULL;
+        struct stat st;
+        char dir[4096];
+        if (slash && slash > path[i] &&
+            (size_t)(slash - path[i]) < sizeof dir) {
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - path[i]),
+                     path[i]);
+            if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "lethe %s: %s %s: the folder %s does not "
+                        "exist\n", cmd, flag[i], path[i], dir);
+                return 2;
+            }
+        }
+    }
     return cli_files_check(cmd, in);
 }
 
