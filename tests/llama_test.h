@@ -3,7 +3,8 @@
  * model's forward values (logits, loss, per-sequence NLL) and of the
  * gradient of every parameter, against entries "<prefix>logits",
  * "<prefix>loss", "<prefix>seq_nll" and "<prefix>grad.<name>" of a file
- * written by tests/golden/gen_llama.py or gen_hf_models.py.
+ * written by tests/golden/gen_llama.py or gen_hf_models.py, and loading a
+ * checkpoint as a checked step.
  */
 #ifndef LT_LLAMA_TEST_H
 #define LT_LLAMA_TEST_H
@@ -12,6 +13,15 @@
 #include "lt_test.h"
 
 #include <stdio.h>
+
+/* The checkpoint at path (a failed load is a test failure; NULL then). */
+static inline lt_llama *llama_test_load(const char *path)
+{
+    lt_llama *m = NULL;
+    lt_status s = lt_llama_load(path, &m);
+    LT_CHECK(s == LT_OK, "load %s: %s", path, lt_last_error());
+    return m;
+}
 
 /* The check on ids / labels [B, T] with the arena c (gradients zeroed
  * first, left in m's buffer); false when the forward failed. */

@@ -24,14 +24,6 @@
 #define DIR_MISTRAL LT_GOLDEN_DIR "/mistral_tiny"
 #define DIR_QWEN2 LT_GOLDEN_DIR "/qwen2_tiny"
 
-static lt_llama *load(const char *path)
-{
-    lt_llama *m = NULL;
-    lt_status s = lt_llama_load(path, &m);
-    LT_CHECK(s == LT_OK, "load %s: %s", path, lt_last_error());
-    return m;
-}
-
 static void golden_ids(const lt_golden *g, const char *prefix, int32_t *ids,
                        int32_t *labels)
 {
@@ -68,7 +60,7 @@ done:
 LT_TEST(mistral_golden_sliding_window)
 {
     lt_golden *g = lt_golden_load("hf_models.bin");
-    lt_llama *m = load(DIR_MISTRAL);
+    lt_llama *m = llama_test_load(DIR_MISTRAL);
     if (g && m) {
         LT_CHECK(m->cfg.family == LT_LLAMA_FAMILY_MISTRAL &&
                      m->cfg.sliding_window == 3 &&
@@ -97,7 +89,7 @@ LT_TEST(mistral_golden_sliding_window)
 LT_TEST(qwen2_golden_biases_tied_sharded)
 {
     lt_golden *g = lt_golden_load("hf_models.bin");
-    lt_llama *m = load(DIR_QWEN2);
+    lt_llama *m = llama_test_load(DIR_QWEN2);
     if (g && m) {
         LT_CHECK(m->cfg.family == LT_LLAMA_FAMILY_QWEN2 &&
                      m->cfg.sliding_window == 0 &&
@@ -202,7 +194,7 @@ LT_TEST(attention_window_gradcheck)
 static void cache_matches(const char *dir, const char *prefix)
 {
     lt_golden *g = lt_golden_load("hf_models.bin");
-    lt_llama *m = load(dir);
+    lt_llama *m = llama_test_load(dir);
     int32_t ids[GB * GT], labels[GB * GT], step[GB], pre[GB * 4];
     lt_llama_cache *kv = NULL;
     if (!g || !m)
@@ -246,7 +238,7 @@ LT_TEST(kv_cache_equals_full_forward)
  * forward on the growing sequence. */
 LT_TEST(generate_past_the_window)
 {
-    lt_llama *m = load(DIR_MISTRAL);
+    lt_llama *m = llama_test_load(DIR_MISTRAL);
     if (!m)
         return;
     int32_t prompt[5] = {5, 9, 3, 17, 40}, out[12], seq[17];
@@ -291,7 +283,7 @@ static bool same_weights(const lt_llama *a, const lt_llama *b)
 static void round_trip(const char *dir, const char *want1, const char *want2,
                        const char *absent)
 {
-    lt_llama *m = load(dir), *r = NULL;
+    lt_llama *m = llama_test_load(dir), *r = NULL;
     char tmp[64] = "/tmp/lt_hfm_XXXXXX", path[256], cfgp[300], cmd[320];
     LT_CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
     snprintf(path, sizeof path, "%s/hf", tmp);

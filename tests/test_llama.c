@@ -21,14 +21,6 @@
 #define GT 8
 #define DIR_TINY LT_GOLDEN_DIR "/llama_tiny"
 
-static lt_llama *load(const char *path)
-{
-    lt_llama *m = NULL;
-    lt_status s = lt_llama_load(path, &m);
-    LT_CHECK(s == LT_OK, "load %s: %s", path, lt_last_error());
-    return m;
-}
-
 static void golden_ids(const lt_golden *g, int32_t *ids, int32_t *labels)
 {
     const lt_golden_entry *a = lt_golden_get(g, "ids");
@@ -104,7 +96,7 @@ done:
 LT_TEST(golden_untied_logits_loss_grads_adamw)
 {
     lt_golden *g = lt_golden_load("llama.bin");
-    lt_llama *m = load(DIR_TINY);
+    lt_llama *m = llama_test_load(DIR_TINY);
     if (g && m) {
         LT_CHECK(m->cfg.n_kv_heads == 2 && m->cfg.n_heads == 4 &&
                      m->cfg.rope_theta == 500.0 &&
@@ -119,7 +111,7 @@ LT_TEST(golden_untied_logits_loss_grads_adamw)
 LT_TEST(golden_tied_logits_loss_grads)
 {
     lt_golden *g = lt_golden_load("llama.bin");
-    lt_llama *m = load(LT_GOLDEN_DIR "/llama_tied");
+    lt_llama *m = llama_test_load(LT_GOLDEN_DIR "/llama_tied");
     if (g && m) {
         LT_CHECK(m->lm_head == m->embed && m->cfg.tie_word_embeddings,
                  "tied head");
@@ -135,7 +127,7 @@ LT_TEST(golden_tied_logits_loss_grads)
 LT_TEST(golden_token_logprobs_hidden_and_padding)
 {
     lt_golden *g = lt_golden_load("llama.bin");
-    lt_llama *m = load(DIR_TINY);
+    lt_llama *m = llama_test_load(DIR_TINY);
     int32_t ids[GB * GT], labels[GB * GT];
     float lp[GB * (GT - 1)];
     if (!g || !m)
@@ -171,7 +163,7 @@ done:
 LT_TEST(mask_equals_ignore_labels)
 {
     lt_golden *g = lt_golden_load("llama.bin");
-    lt_llama *m = load(DIR_TINY);
+    lt_llama *m = llama_test_load(DIR_TINY);
     int32_t ids[GB * GT], labels[GB * GT], tg[GB * GT];
     uint8_t mask[GB * GT];
     if (!g || !m)
@@ -208,7 +200,7 @@ done:
 LT_TEST(kv_cache_equals_full_forward)
 {
     lt_golden *g = lt_golden_load("llama.bin");
-    lt_llama *m = load(DIR_TINY);
+    lt_llama *m = llama_test_load(DIR_TINY);
     int32_t ids[GB * GT], labels[GB * GT], step[GB];
     lt_llama_cache *kv = NULL;
     if (!g || !m)
@@ -273,7 +265,7 @@ static int64_t greedy_reference(lt_llama *m, const int32_t *prompt, int np,
 
 LT_TEST(generate_greedy_sampling_eos)
 {
-    lt_llama *m = load(DIR_TINY);
+    lt_llama *m = llama_test_load(DIR_TINY);
     if (!m)
         return;
     const int32_t prompt[3] = {5, 17, 33};
@@ -348,9 +340,9 @@ static bool same_weights(const lt_llama *a, const lt_llama *b)
 
 LT_TEST(hf_sharded_and_bf16_load)
 {
-    lt_llama *a = load(DIR_TINY);
-    lt_llama *b = load(LT_GOLDEN_DIR "/llama_tiny_sharded");
-    lt_llama *h = load(LT_GOLDEN_DIR "/llama_tiny_bf16");
+    lt_llama *a = llama_test_load(DIR_TINY);
+    lt_llama *b = llama_test_load(LT_GOLDEN_DIR "/llama_tiny_sharded");
+    lt_llama *h = llama_test_load(LT_GOLDEN_DIR "/llama_tiny_bf16");
     LT_CHECK(same_weights(a, b), "sharded load differs from single load");
     for (int64_t i = 0; a && h && i < a->params.n_total; i++) {
         /* round to nearest even on the upper 16 bits */
@@ -620,7 +612,7 @@ LT_TEST(index_and_argument_errors)
     rm_tree(dir);
     LT_CHECK(lt_llama_load("/nonexistent/lm", &m) != LT_OK && !m,
              "missing path");
-    m = load(DIR_TINY);
+    m = llama_test_load(DIR_TINY);
     if (m) {
         lt_ctx *c = lt_ctx_new(1 << 20);
         int32_t ids[70] = {0};
