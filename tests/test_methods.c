@@ -845,6 +845,165 @@ LT_TEST(salun_soft_runs_rl_proximal)
     lt_forget_set_free(&f);
 }
 
+/* ---- BE against the official code path (gen_be_expand.py) ------------- */
+
+/* A dataset of n items [n, 4] (1 x 2 x 2 "images", K classes) from the
+ * golden's entries xname / yname. */
+static void be_dataset(const lt_golden *g, const char *xname,
+                       const char *yname, lt_dataset *d)
+{
+    const lt_golden_entry *x = lt_golden_get(g, xname),
+                          *y = lt_golden_get(g, yname);
+    memset(d, 0, sizeof *d);
+    strcpy(d->name, "golden");
+    d->n = y->numel;
+    d->c = 1;
+    d->h = d->w = 2;
+    d->classes = K;
+    d->std[0] = 1.0f;
+    d->x = malloc(sizeof(float) * (size_t)(4 * d->n));
+    d->y = malloc(sizeof(int32_t) * (size_t)d->n);
+    memcpy(d->x, x->data, sizeof(float) * (size_t)(4 * d->n));
+    for (int64_t i = 0; i < d->n; i++)
+        d->y[i] = (int32_t)lrintf(y->data[i]);
+}
+
+/* boundary_ex.py's loop on the widened model big, replayed step by step:
+ * SGD(lr, momentum 0.9, weight decay 5e-4) built on big's parameters, each
+ * epoch one step on the 4 forget items (rows 0..3 of tr) with every target
+ * K. After epoch e, theta is compared with the golden's theta.E when g is
+ * given. */
+static void be_replay(lt_model *big, const lt_dataset *tr, int epochs,
+                      float lr, const lt_golden *g)
+{
+    lt_optim_config oc = lt_optim_defaults(LT_OPT_SGD);
+    oc.lr = lr;
+    oc.momentum = 0.9f;
+    oc.weight_decay = 5e-4f;
+    lt_params *ps = &big->params;
+    lt_optim opt;
+    LT_CHECK(lt_optim_init(&opt, &oc, ps->n_train) == LT_OK, "optim");
+    lt_ctx *c = lt_ctx_new(1 << 20);
+    int32_t shadow[4] = {K, K, K, K};
+    char name[32];
+    for (int e = 0; e < epochs; e++) {
+        lt_ctx_reset(c);
+        lt_tensor *x = lt_from_data(c, 4, (int64_t[]){4, 1, 2, 2}, tr->x);
+        lt_tensor *l = lt_cross_entropy(c, lt_model_forward(c, big, x, true),
+                                        shadow, LT_REDUCE_MEAN);
+        LT_CHECK(l && lt_backward(c, l) == LT_OK &&
+                 lt_optim_step(&opt, ps->theta, ps->grad, NULL, lr) == LT_OK,
+                 "epoch %d: %s", e, lt_last_error());
+        lt_params_zero_grad(ps);
+        snprintf(name, sizeof name, "theta.%d", e);
+        if (g)
+            lt_golden_check(__FILE__, __LINE__, g, name, ps->theta, 49, 1e-5);
+    }
+    lt_ctx_free(c);
+    lt_optim_free(&opt);
+}
+
+/* The golden's original model, its data and the forget set rows 0..3. */
+typedef struct {
+    lt_golden *g;
+    lt_dataset tr, te;
+    lt_model *m;
+    lt_forget_set f;
+} be_case;
+
+static bool be_case_open(be_case *b)
+{
+    memset(b, 0, sizeof *b);
+    if (!(b->g = lt_golden_load("be_expand.bin")))
+        return false;
+    be_dataset(b->g, "x", "y", &b->tr);
+    be_dataset(b->g, "xt", "yt", &b->te);
+    LT_CHECK(lt_model_create("mlp:4-5-3", (lt_input_spec){1, 2, 2, K},
+                             &b->m) == LT_OK && b->m->params.n_total == 43,
+             "%s", lt_last_error());
+    memcpy(b->m->params.theta, lt_golden_get(b->g, "theta0")->data,
+           43 * sizeof(float));
+    LT_CHECK(lt_forget_from_list((int64_t[]){0, 1, 2, 3}, 4, b->tr.n,
+                                 LT_FORGET_INDICES, "rows 0..3", &b->f) ==
+             LT_OK, "%s", lt_last_error());
+    return true;
+}
+
+static void be_case_close(be_case *b)
+{
+    lt_forget_set_free(&b->f);
+    lt_model_free(b->m);
+    lt_dataset_free(&b->tr);
+    lt_dataset_free(&b->te);
+    lt_golden_free(b->g);
+}
+
+/* Boundary expanding as the OPTML code runs and evaluates it: the widened
+ * head keeps the old rows, the new row (nn.Linear's own init in the golden)
+ * is put in, three SGD steps toward the shadow class follow the official
+ * weights, and the K+1-way model's UA / RA / TA / MIA-efficacy equal
+ * main_forget.py's (top-1 over K+1 outputs; SVC on the K+1 softmax). */
+LT_TEST(be_matches_official_golden)
+{
+    be_case b;
+    if (!be_case_open(&b))
+        return;
+    const float *meta = lt_golden_get(b.g, "meta")->data;
+    lt_model *big = NULL;
+    LT_CHECK(lt_model_expand(b.m, 7, &big) == LT_OK &&
+             big->params.n_total == 49, "%s", lt_last_error());
+    lt_tensor *w = lt_params_get(&big->params, "layers.2.weight");
+    lt_tensor *bias = lt_params_get(&big->params, "layers.2.bias");
+    LT_CHECK(w && bias && w->shape[0] == K + 1, "widened head");
+    memcpy(w->data + K * 5, lt_golden_get(b.g, "new_w")->data,
+           5 * sizeof(float));
+    bias->data[K] = lt_golden_get(b.g, "new_b")->data[0];
+    be_replay(big, &b.tr, (int)meta[0], meta[1], b.g);
+    lt_unlearn_metrics got;
+    LT_CHECK(lt_unlearn_metrics_of(big, &b.tr, &b.te, &b.f, &got) == LT_OK,
+             "%s", lt_last_error());
+    const float *want = lt_golden_get(b.g, "metrics")->data;
+    LT_CHECK(fabs(got.ua - want[0]) < 1e-4 && fabs(got.ra - want[1]) < 1e-4 &&
+             fabs(got.ta - want[2]) < 1e-4 && fabs(got.mia - want[3]) < 1e-4,
+             "UA/RA/TA/MIA %.2f %.2f %.2f %.2f, official %.2f %.2f %.2f %.2f",
+             got.ua, got.ra, got.ta, got.mia, want[0], want[1], want[2],
+             want[3]);
+    lt_model_free(big);
+    be_case_close(&b);
+}
+
+/* lt_unlearn_run's BE is the procedure checked above: its K+1-way model
+ * equals the replay started from the same widened copy (Lethe's own new
+ * row, seed cfg.seed), weight for weight, and its metrics agree. */
+LT_TEST(be_run_is_the_official_procedure)
+{
+    be_case b;
+    if (!be_case_open(&b))
+        return;
+    const float *meta = lt_golden_get(b.g, "meta")->data;
+    lt_unlearn_cfg c = small_cfg(LT_METHOD_BE, meta[1], (int)meta[0], 16);
+    lt_model *big = NULL;
+    LT_CHECK(lt_model_expand(b.m, c.seed, &big) == LT_OK, "%s",
+             lt_last_error());
+    be_replay(big, &b.tr, c.epochs, c.optim.lr, NULL);
+    lt_unlearn_report rep;
+    LT_CHECK(lt_unlearn_run(b.m, &b.tr, &b.f, &c, &rep) == LT_OK &&
+             rep.be_model && rep.steps == c.epochs, "%s", lt_last_error());
+    double worst = 0;
+    for (int64_t i = 0; rep.be_model && i < 49; i++)
+        worst = fmax(worst, fabs(rep.be_model->params.theta[i] -
+                                 big->params.theta[i]));
+    LT_CHECK(worst < 1e-6, "lt_unlearn_run's BE is %g from the replay", worst);
+    lt_unlearn_metrics a, r;
+    LT_CHECK(rep.be_model && lt_unlearn_metrics_of(rep.be_model, &b.tr, &b.te,
+             &b.f, &a) == LT_OK && lt_unlearn_metrics_of(big, &b.tr, &b.te,
+             &b.f, &r) == LT_OK && a.ua == r.ua && a.mia == r.mia,
+             "metrics of the run vs the replay");
+    lt_model_free(rep.be_model);
+    lt_model_free(big);
+    be_case_close(&b);
+}
+
 LT_TEST(zz_cleanup)
 {
     lt_model_free(g_model);
