@@ -17,11 +17,12 @@
 #define MESH_DEFAULT_LC 0.05f
 
 static const char *mesh_usage =
-    "usage: lethe mesh gen|solve|move|png [options]\n"
+    "usage: lethe mesh gen|solve|move|png|swirl [options]\n"
     "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A)\n"
     "  solve  P1 Helmholtz on a seeded random Gaussian field (--mesh F.msh)\n"
     "  move   move a mesh (--method ma|uniform) under UM2N's monitor\n"
-    "  png    draw a mesh's edges (--mesh F.msh --out F.png)";
+    "  png    draw a mesh's edges (--mesh F.msh --out F.png)\n"
+    "  swirl  UM2N's swirl advection, uniform or MA-moved (--out DIR)";
 
 static int mesh_gen(int argc, char **argv)
 {
@@ -266,6 +267,8 @@ int cli_mesh(int argc, char **argv)
         return mesh_move(argc - 1, argv + 1);
     if (!strcmp(sub, "png"))
         return mesh_png(argc - 1, argv + 1);
+    if (!strcmp(sub, "swirl"))
+        return cli_mesh_swirl(argc - 1, argv + 1);
     fprintf(stderr, "lethe mesh: unknown subcommand '%s'\n%s\n", sub,
             mesh_usage);
     return 2;
