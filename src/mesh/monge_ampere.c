@@ -14,7 +14,9 @@
  *      side made mean-free, phi mean-free), then sigma = the L2 recovered
  *      Hessian of phi with the tangential boundary term.
  * The stiffness matrix and the three mass matrices (plain, x-fixed,
- * y-fixed) of xi are factorised once. Integrals of products of P1 fields
+ * y-fixed) of xi are factorised once. A warm state (lt_ma_warm) carries
+ * phi and sigma from one move to the next, as a movement mover object
+ * keeps them between its move() calls. Integrals of products of P1 fields
  * use the degree-4 rule, exact for them.
  */
 #include "fem_internal.h"
