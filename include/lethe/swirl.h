@@ -32,9 +32,10 @@ LT_API double lt_dg1_integral(const lt_mesh *m, const double *u);
 LT_API double lt_dg1_l2_error(const lt_mesh *m, const double *u,
                               lt_field_fn f, void *ud);
 
-/* Advection u_t + div(c u) = 0 with the upwind flux, zero inflow, the
- * velocity c a P1 field given at the vertices (as the official code
- * interpolates it). A context keeps the neighbours of one mesh topology;
+/* Advection with the upwind flux, zero inflow, the velocity c a P1 field
+ * given at the vertices (as the official code interpolates it). The
+ * volume term int u div(phi c) makes it the advective form
+ * u_t + c . grad u = 0 (the two agree for a divergence-free c). A context keeps the neighbours of one mesh topology;
  * every call may pass that mesh with its vertices anywhere. */
 typedef struct lt_dg1_adv lt_dg1_adv;
 LT_API lt_status lt_dg1_adv_new(const lt_mesh *m, lt_dg1_adv **out);

@@ -1,6 +1,6 @@
 /*
  * dg.c - discontinuous P1 fields: nodal interpolation, integrals and L2
- * errors, and the upwind DG1 discretisation of u_t + div(c u) = 0 with
+ * errors, and the upwind DG1 discretisation of u_t + c . grad u = 0 with
  * SSPRK3 time steps, written after the weak form of UM2N's SwirlSolver:
  * the volume term int u div(phi c) exactly (u and c linear on a cell), the
  * facet terms with a 3-point Gauss rule on each edge, the upwind value
