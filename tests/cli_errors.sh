@@ -813,6 +813,44 @@ if [ "$("$LETHE" tokenizer encode --tokenizer "$SP" --text ab 2>/dev/null)" = "6
    grep -q "^decoded: <s> ab$" "$T/out"
 then ok "tokenizer encode --special adds the template's <s>; --decode"
 else bad "tokenizer encode --special/--decode"; cat "$T/out"; fi
+# The swirl case and the square with a hole (issue #18, 5b-c): a short
+# swirl run writes its summary, pictures and final mesh; bad arguments are
+# refused before any output.
+SWD="$(dirname "$0")/data/mesh"
+if "$LETHE" mesh swirl --mesh "$SWD/square_lc0.2.msh" --steps 2 --method ma \
+     --out "$T/swirl" >"$T/out" 2>"$T/err" &&
+   grep -q "L2 error at T" "$T/swirl/summary.txt" &&
+   [ -f "$T/swirl/field_0002.png" ] && [ -f "$T/swirl/mesh_0000.png" ] &&
+   "$LETHE" mesh png --mesh "$T/swirl/mesh_final.msh" --out "$T/sw.png" >/dev/null 2>&1
+then ok "mesh swirl writes a summary, pictures and the final mesh"
+else bad "mesh swirl"; cat "$T/out" "$T/err"; fi
+expect_error "mesh swirl: odd --steps" "must be even" \
+  "$LETHE" mesh swirl --mesh "$SWD/square_lc0.2.msh" --steps 3 --out "$T/sw_odd"
+expect_error "mesh swirl: unknown method" "--method: expected ma or uniform" \
+  "$LETHE" mesh swirl --mesh "$SWD/square_lc0.2.msh" --method um3n --out "$T/sw_m"
+expect_error "mesh swirl: no --out" "--out DIR is required" \
+  "$LETHE" mesh swirl --mesh "$SWD/square_lc0.2.msh"
+expect_error "mesh swirl: --steps 0" "--steps" \
+  "$LETHE" mesh swirl --mesh "$SWD/square_lc0.2.msh" --steps 0 --out "$T/sw_0"
+expect_error "mesh swirl: missing --mesh" "$T/none.msh" \
+  "$LETHE" mesh swirl --mesh "$T/none.msh" --out "$T/sw_none"
+[ ! -e "$T/sw_odd" ] && [ ! -e "$T/sw_m" ] && [ ! -e "$T/sw_none" ] &&
+  ok "mesh swirl: refused runs leave no --out folder" ||
+  bad "mesh swirl: a refused run left an --out folder"
+expect_error "mesh swirl: gmsh missing" "gmsh not found" \
+  env LETHE_GMSH=/nonexistent/gmsh "$LETHE" mesh swirl --lc 0.2 --out "$T/sw_g"
+expect_error "mesh gen: bad --geometry" "--geometry: expected square or hole" \
+  "$LETHE" mesh gen --geometry disc --out "$T/g.msh"
+expect_error "mesh gen: hole radius too large" "gmsh hole: radius" \
+  "$LETHE" mesh gen --geometry hole --radius 0.49 --lc 0.1 --out "$T/g.msh"
+[ ! -e "$T/g.msh" ] && ok "mesh gen: refused holes write nothing" ||
+  bad "mesh gen: a refused hole wrote a mesh"
+if "$LETHE" mesh move --mesh "$SWD/hole_lc0.1.msh" --seed 1 --pin-tags 5 \
+     --out "$T/hole_moved.msh" >"$T/out" 2>"$T/err" &&
+   grep -q "0 tangled cells" "$T/out"
+then ok "mesh move on the hole with its tag pinned"
+else bad "mesh move on the hole"; cat "$T/out" "$T/err"; fi
+
 # Meshes (issue #18): the committed gmsh square moved by Monge-Ampere, then
 # the bad inputs; a failed command leaves an existing --out as it was.
 MESHD="$(dirname "$0")/data/mesh"

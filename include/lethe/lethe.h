@@ -37,6 +37,7 @@
 #include "lethe/fortunes.h"
 #include "lethe/canvas.h"
 #include "lethe/mesh.h"
+#include "lethe/swirl.h"
 #include "lethe/um2n.h"
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"

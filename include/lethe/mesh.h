@@ -85,6 +85,14 @@ LT_API lt_status lt_mesh_write_msh(const char *path, const lt_mesh *m);
  * fails, saying how to install it. */
 LT_API lt_status lt_mesh_gmsh_square(const char *path, double scale,
                                      double lc, int algo);
+/* UM2N's non-convex case as Lethe sets it up: the unit square (sides tagged
+ * 1..4 as above) with a circular hole of radius r at (0.5, 0.5), its four
+ * arcs tagged LT_MESH_HOLE_TAG, points of size lc, gmsh algorithm algo;
+ * written as lt_mesh_gmsh_square writes. */
+#define LT_MESH_HOLE_TAG 5
+#define LT_MESH_HOLE_RADIUS 0.2 /* lethe mesh gen --geometry hole's default */
+LT_API lt_status lt_mesh_gmsh_hole(const char *path, double lc, double r,
+                                   int algo);
 
 /* ---- sparse matrices and CHOLMOD ------------------------------------------ */
 
@@ -189,6 +197,19 @@ LT_API void lt_features_normalise(double *x, int n, int ncols);
 /* A monitor function: m[i] at each vertex of the moved mesh. */
 typedef lt_status (*lt_monitor_fn)(void *ud, const lt_mesh *moved, double *m);
 
+/* The state a movement mover object keeps between its move() calls: the
+ * potential phi and its recovered Hessian sigma on the computational mesh.
+ * Passed through lt_ma_opts.warm, an empty one (n = 0, zero-initialised)
+ * is a cold start and is filled by the move; a filled one starts the
+ * relaxation from its phi and sigma (the previous mesh) and receives the
+ * final ones, also after a failed move, as movement's attributes do. */
+typedef struct lt_ma_warm {
+    int n;         /* vertices, 0 while empty */
+    double *phi;   /* [n] */
+    double *sigma; /* [4 n], row-major 2 x 2 per vertex */
+} lt_ma_warm;
+LT_API void lt_ma_warm_free(lt_ma_warm *w);
+
 typedef struct lt_ma_opts {
     double pseudo_dt; /* relaxation pseudo-timestep */
     double rtol;      /* stop when the residual ratio falls below */
@@ -199,9 +220,10 @@ typedef struct lt_ma_opts {
      * boundary tags are pinned, the other sides slide; NULL / 0: none. */
     const int *pin_tags;
     int npin_tags;
+    lt_ma_warm *warm; /* NULL: a cold start from the computational mesh */
 } lt_ma_opts;
 /* UM2N's call of movement's relaxation mover: pseudo_dt 0.1, rtol 1e-3,
- * dtol 2, maxiter 500, sliding boundary, no tag pinned. */
+ * dtol 2, maxiter 500, sliding boundary, no tag pinned, a cold start. */
 LT_API void lt_ma_opts_default(lt_ma_opts *o);
 
 typedef struct lt_ma_result {
@@ -239,6 +261,13 @@ LT_API double lt_mesh_equidistribution_cv(const lt_mesh *mesh,
 /* Draw the edges of m (boundary edges in red) on a size x size white RGB
  * PNG, the bounding box scaled to fit with a margin. */
 LT_API lt_status lt_mesh_png(const char *path, const lt_mesh *m, int size);
+/* Draw a field on m, each triangle filled with the linear interpolant of
+ * its corner values through a colour ramp from the smallest value (dark
+ * blue) to the largest (yellow): val holds nv vertex values, or with dg 3
+ * per triangle (DG1, val[3k + j] at vertex j of triangle k). A value that
+ * is not finite is LT_ERR_NAN. */
+LT_API lt_status lt_mesh_png_field(const char *path, const lt_mesh *m,
+                                   const double *val, bool dg, int size);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@ int cli_dm(int argc, char **argv);
 int cli_select(int argc, char **argv);
 int cli_hash(int argc, char **argv);
 int cli_mesh(int argc, char **argv);
+int cli_mesh_swirl(int argc, char **argv);
 int cli_report(int argc, char **argv);
 /* lm / data subcommands living in their own files */
 int cli_lm_unlearn(int argc, char **argv);

@@ -48,7 +48,7 @@ static const cli_command cli_commands[] = {
     {"tokenizer", "byte-level BPE tokenizers: train, encode", cli_tokenizer},
     {"data", "make data sets: tofu-synth, wordnet-qa, muse", cli_data},
     {"dm", "diffusion models: train, sample", cli_dm},
-    {"mesh", "triangle meshes: gen (gmsh), solve (P1 Helmholtz), move (Monge-Ampere), png",
+    {"mesh", "triangle meshes: gen (gmsh), solve (P1 Helmholtz), move (Monge-Ampere), png, swirl",
      cli_mesh},
     {"hash", "the SHA-256 of a checkpoint's weights, its metadata left out",
      cli_hash},

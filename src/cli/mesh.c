@@ -17,36 +17,46 @@
 #define MESH_DEFAULT_LC 0.05f
 
 static const char *mesh_usage =
-    "usage: lethe mesh gen|solve|move|png [options]\n"
-    "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A)\n"
+    "usage: lethe mesh gen|solve|move|png|swirl [options]\n"
+    "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A\n"
+    "         [--geometry square|hole])\n"
     "  solve  P1 Helmholtz on a seeded random Gaussian field (--mesh F.msh)\n"
     "  move   move a mesh (--method ma|uniform) under UM2N's monitor\n"
-    "  png    draw a mesh's edges (--mesh F.msh --out F.png)";
+    "  png    draw a mesh's edges (--mesh F.msh --out F.png)\n"
+    "  swirl  UM2N's swirl advection, uniform or MA-moved (--out DIR)";
 
 static int mesh_gen(int argc, char **argv)
 {
-    const char *out = NULL;
-    float lc = MESH_DEFAULT_LC;
+    const char *out = NULL, *geometry = "square";
+    float lc = MESH_DEFAULT_LC, radius = LT_MESH_HOLE_RADIUS;
     int algo = LT_GMSH_FRONTAL_DELAUNAY;
     cli_opt opts[] = {
         {"--out", CLI_OPT_STR, &out, ".msh file to write", 0, 0},
         {"--lc", CLI_OPT_FLOAT, &lc, "characteristic length (UM2N: 0.05, 0.055)", 1e-3, 1},
         {"--algo", CLI_OPT_INT, &algo, "gmsh Mesh.Algorithm (6 Frontal-Delaunay, UM2N's data)", 1, 11},
+        {"--geometry", CLI_OPT_STR, &geometry, "square, or hole (the unit square less a disc at its centre, tag 5)", 0, 0},
+        {"--radius", CLI_OPT_FLOAT, &radius, "the hole's radius", 1e-3, 0.5f},
     };
     int rc = cli_args_parse("mesh gen", "usage: lethe mesh gen --out F.msh "
-                            "[--lc 0.05] [--algo 6]", opts, CLI_NOPTS(opts),
-                            argc, argv);
+                            "[--lc 0.05] [--algo 6] [--geometry square|hole "
+                            "[--radius 0.2]]", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;
     if (!out)
         return cli_usage("mesh gen", "--out FILE.msh is required");
-    if (lt_mesh_gmsh_square(out, 1.0, lc, algo) != LT_OK)
+    bool hole = !strcmp(geometry, "hole");
+    if (!hole && strcmp(geometry, "square"))
+        return cli_usage("mesh gen", "--geometry: expected square or hole");
+    lt_status s = hole ? lt_mesh_gmsh_hole(out, lc, radius, algo)
+                       : lt_mesh_gmsh_square(out, 1.0, lc, algo);
+    if (s != LT_OK)
         return cli_fail("mesh gen", NULL);
     lt_mesh m;
     if (lt_mesh_read_msh(out, &m) != LT_OK)
         return cli_fail("mesh gen", NULL);
-    printf("%s: %d vertices, %d triangles, %d boundary edges (gmsh algorithm "
-           "%d, lc %g)\n", out, m.nv, m.nt, m.nb, algo, (double)lc);
+    printf("%s: %d vertices, %d triangles, %d boundary edges (%s, gmsh "
+           "algorithm %d, lc %g)\n", out, m.nv, m.nt, m.nb, geometry, algo,
+           (double)lc);
     lt_mesh_free(&m);
     return 0;
 }
@@ -266,6 +276,8 @@ int cli_mesh(int argc, char **argv)
         return mesh_move(argc - 1, argv + 1);
     if (!strcmp(sub, "png"))
         return mesh_png(argc - 1, argv + 1);
+    if (!strcmp(sub, "swirl"))
+        return cli_mesh_swirl(argc - 1, argv + 1);
     fprintf(stderr, "lethe mesh: unknown subcommand '%s'\n%s\n", sub,
             mesh_usage);
     return 2;

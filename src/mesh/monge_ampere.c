@@ -14,7 +14,9 @@
  *      side made mean-free, phi mean-free), then sigma = the L2 recovered
  *      Hessian of phi with the tangential boundary term.
  * The stiffness matrix and the three mass matrices (plain, x-fixed,
- * y-fixed) of xi are factorised once. Integrals of products of P1 fields
+ * y-fixed) of xi are factorised once. A warm state (lt_ma_warm) carries
+ * phi and sigma from one move to the next, as a movement mover object
+ * keeps them between its move() calls. Integrals of products of P1 fields
  * use the degree-4 rule, exact for them.
  */
 #include "fem_internal.h"
@@ -36,6 +38,7 @@ void lt_ma_opts_default(lt_ma_opts *o)
     o->fix_boundary = false;
     o->pin_tags = NULL;
     o->npin_tags = 0;
+    o->warm = NULL;
 }
 
 static bool ma_pinned_tag(const lt_ma_opts *o, int tag)
@@ -68,6 +71,47 @@ typedef struct {
     double area;
     double *phi, *phi_old, *grad[2], *mon, *r, *tmp, *sigma, *sigma_old;
 } ma_state;
+
+void lt_ma_warm_free(lt_ma_warm *w)
+{
+    if (!w)
+        return;
+    free(w->phi);
+    free(w->sigma);
+    memset(w, 0, sizeof *w);
+}
+
+/* Start from a filled warm state (its n must be the mesh's). */
+static lt_status ma_warm_load(const lt_ma_warm *w, ma_state *st)
+{
+    if (!w || !w->n)
+        return LT_OK;
+    if (w->n != st->n || !w->phi || !w->sigma)
+        return lt_set_error(LT_ERR_ARG, "monge-ampere: the warm start holds "
+                            "%d vertices, the mesh %d", w->n, st->n);
+    memcpy(st->phi_old, w->phi, sizeof(double) * (size_t)st->n);
+    memcpy(st->sigma_old, w->sigma, sizeof(double) * 4 * (size_t)st->n);
+    return LT_OK;
+}
+
+/* Keep phi_old and sigma_old for the next move. */
+static lt_status ma_warm_save(lt_ma_warm *w, const ma_state *st)
+{
+    if (!w)
+        return LT_OK;
+    if (!w->n) {
+        w->phi = malloc(sizeof(double) * (size_t)st->n);
+        w->sigma = malloc(sizeof(double) * 4 * (size_t)st->n);
+        if (!w->phi || !w->sigma) {
+            lt_ma_warm_free(w);
+            return lt_set_error(LT_ERR_NOMEM, "monge-ampere: out of memory");
+        }
+        w->n = st->n;
+    }
+    memcpy(w->phi, st->phi_old, sizeof(double) * (size_t)st->n);
+    memcpy(w->sigma, st->sigma_old, sizeof(double) * 4 * (size_t)st->n);
+    return LT_OK;
+}
 
 /* Whether boundary tag `tag` is an axis-aligned side; which component of
  * the normal is non-zero goes to *axis. */
@@ -433,9 +477,14 @@ lt_status lt_ma_move(const lt_mesh *mesh, lt_monitor_fn monitor, void *ud,
         s = fem_boundary_tris(mesh, st.tri_of);
     }
     if (s == LT_OK)
-        s = ma_factor(&st);
+        s = ma_warm_load(o->warm, &st);
     if (s == LT_OK)
+        s = ma_factor(&st);
+    if (s == LT_OK) {
         s = ma_loop(&st, monitor, ud, o, res);
+        lt_status w = ma_warm_save(o->warm, &st);
+        s = s != LT_OK ? s : w;
+    }
     if (moved->xy)
         res->tangled = lt_mesh_count_tangled(moved);
     res->seconds = lt_clock_seconds() - t0;
