@@ -94,8 +94,27 @@ if "$LETHE" dm unlearn --model "$T/dm.safetensors" --data "fashion-mnist:$T/fmdm
    grep -q "mask saliency:0.5, class 3 forgotten" "$T/out" &&
    grep -q "lethe.dmu.method" "$T/dmu.safetensors"
 then ok "dm unlearn salun (2 steps)"; else bad "dm unlearn"; cat "$T/out" "$T/err"; fi
-expect_error "dm unlearn unknown method" "--method sa: unknown (known: salun, rl, ga, esd)" \
-  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa --out "$T/dmx.safetensors"
+expect_error "dm unlearn unknown method" "--method sb: unknown (known: salun, rl, ga, esd, sa)" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sb --out "$T/dmx.safetensors"
+SA="--replay-per-class 1 --replay-steps 2 --fim-timesteps 2 --steps 2 --batch 4"
+# shellcheck disable=SC2086
+if "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa $SA \
+     --fim "$T/sa.fim" --out "$T/dmsa.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/dmsa.safetensors" ] && [ -s "$T/sa.fim" ] && grep -q "sa, class 3 forgotten" "$T/out" &&
+   "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa $SA \
+     --fim "$T/sa.fim" --out "$T/dmsa2.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "Fisher from $T/sa.fim" "$T/err" &&
+   [ "$("$LETHE" hash "$T/dmsa.safetensors" | cut -c1-64)" = "$("$LETHE" hash "$T/dmsa2.safetensors" | cut -c1-64)" ]
+then ok "dm unlearn sa (2 steps, --fim written then reused)"; else bad "dm unlearn sa"; cat "$T/out" "$T/err"; fi
+# shellcheck disable=SC2086
+expect_error "dm unlearn sa --fim of other settings" "$T/sa.fim: made for lethe.sa.key" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa $SA --fim-pm1 \
+  --fim "$T/sa.fim" --out "$T/dmx.safetensors"
+expect_error "dm unlearn sa class out of range" "--forget-class 10: expected 0..9" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 10 --method sa --out "$T/dmx.safetensors"
+expect_error "dm unlearn sa --fim is the model" "same file" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa \
+  --fim "$T/dm.safetensors" --out "$T/dmx.safetensors"
 expect_error "dm unlearn class out of range" "--forget-class 10: expected 0..9" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 10 --out "$T/dmx.safetensors"
 expect_error "dm unlearn needs a class" "--forget-class K and --out FILE are required" \
@@ -595,6 +614,8 @@ if "$LETHE" dm clip --data "$T/canvas" --out "$T/enc.safetensors" --preset xs \
 then ok "dm clip, text train, prompt sample"; else bad "dm text path"; cat "$T/out" "$T/err"; fi
 expect_error "dm unlearn: a text model" "is a text-conditioned model" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --forget-class 0 --out "$T/tx.safetensors"
+expect_error "dm unlearn sa: a text model" "--method sa needs a class-conditional one" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --forget-class 0 --method sa --out "$T/tx.safetensors"
 # ESD on the one-step text model: esd-x and esd-u runs whose output the
 # sampler and the attack read, then the errors.
 OBJ="$(dirname "$0")/../models/fashion-canvas-object-v1.safetensors"

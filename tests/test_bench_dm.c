@@ -12,6 +12,7 @@
 #include "lethe/bench_dm.h"
 #include "lethe/image_metrics.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,12 +78,27 @@ LT_TEST(quick_protocol_rows_and_invariants)
     char base[700];
     snprintf(base, sizeof base, "%s", lt_report_get(&r, "model"));
     lt_report_free(&r);
-    /* the cached base is reused: the same model file, the same numbers */
-    c.methods = "original";
+    /* the cached base is reused: the same model file; Selective Amnesia
+     * makes its replay set and Fisher once (timed apart) and caches them */
+    c.methods = "sa";
     LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK &&
                  !strcmp(lt_report_get(&r, "model"), base),
              "second run: %s", lt_last_error());
+    const lt_table *t = r.n_tables ? &r.tables[0] : NULL;
+    LT_CHECK(t && t->n_rows == 1 && !strcmp(t->rows[0].text[0], "sa") &&
+                 !strcmp(t->rows[0].text[1], "sa") && !t->rows[0].failed &&
+                 col(t, 0, "seconds") > 0 && isfinite(col(t, 0, "FD")) &&
+                 lt_report_get(&r, "sa_prep_seconds")[0] &&
+                 strstr(lt_report_get(&r, "sa"), "lambda 10"),
+             "sa row");
     lt_report_free(&r);
+    int sa_files = 0;
+    DIR *dir = opendir(cache);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        sa_files += !strncmp(e->d_name, "dm-sa-", 6);
+    if (dir)
+        closedir(dir);
+    LT_CHECK(sa_files == 1, "%d SA cache files in %s", sa_files, cache);
 }
 
 LT_TEST(bad_options_are_refused)
@@ -97,6 +113,10 @@ LT_TEST(bad_options_are_refused)
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "soft mask");
     c.methods = "ga+random:0.3,esd";
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_OK, "%s", lt_last_error());
+    c.methods = "sa,sa+random:0.5";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_OK, "%s", lt_last_error());
+    c.methods = "sa+soft:0.5";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "sa soft mask");
     c.methods = "retrain";
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "cache"), "%s", lt_last_error());

@@ -24,13 +24,16 @@
  * Method names: original, retrain, salun (rl + saliency:0.5), rl,
  * rl-random (rl + random:0.5), ga, ga-saliency (ga + saliency:0.5), esd
  * (train_esd's partial sampling), esd-data (esd_from_data),
- * salun-noretain (salun with alpha 0), or LOSS+MASK for any loss (rl, ga,
- * esd) and mask spec (none, saliency:R, random:R), e.g. "ga+random:0.3".
+ * salun-noretain (salun with alpha 0), sa (Selective Amnesia,
+ * lethe/dm_sa.h; "sa+MASK" under a mask), or LOSS+MASK for any loss (rl,
+ * ga, esd) and mask spec (none, saliency:R, random:R), e.g.
+ * "ga+random:0.3".
  */
 #ifndef LETHE_BENCH_DM_H
 #define LETHE_BENCH_DM_H
 
 #include "lethe/bench.h"
+#include "lethe/dm_sa.h"
 #include "lethe/dm_unlearn.h"
 
 #ifdef __cplusplus
@@ -54,6 +57,12 @@ typedef struct {
                                  each loss's official loop (lt_dmu_recipe:
                                  rl/ga 1000 x 128, esd 10000 x 1) */
     lt_dmu_mask_config mask;  /* lt_dmu_mask_defaults() */
+    lt_dmu_sa_config sa;      /* Selective Amnesia (lt_dmu_sa_defaults());
+                                 its steps, batch and chunk are unlearn's
+                                 when those are > 0 */
+    lt_dmu_sa_prep_config sa_prep; /* its replay set and Fisher
+                                 (lt_dmu_sa_prep_defaults()), made once
+                                 per base model and cached */
     int64_t retrain_steps;    /* Retrain's steps with lt_dm_train's recipe
                                  (3000: the base model's) */
     int ua_samples;           /* samples of the forgotten class (500) */
@@ -69,7 +78,8 @@ typedef struct {
 LT_API lt_bench_dm_forget_cfg lt_bench_dm_forget_defaults(void);
 /* The small setting CI runs: a cond:xs base trained 60 steps into the
  * cache, 1 seed, 3 unlearning steps of 8 images, 8 + 8 x 9 samples of
- * DDIM-4, methods original,salun,rl; minutes at most on 2 cores. */
+ * DDIM-4, methods original,salun,rl; SA's replay set 2 samples per class
+ * of 4 steps, its Fisher over 4 timesteps; minutes at most on 2 cores. */
 LT_API void lt_bench_dm_forget_quick(lt_bench_dm_forget_cfg *c);
 /* Check every option that can be checked before any work (names, ranges,
  * classes against the model's). */

@@ -42,6 +42,7 @@
 #include "lethe/lm_mia.h"
 #include "lethe/muse.h"
 #include "lethe/diffusion.h"
+#include "lethe/dm_sa.h"
 #include "lethe/dm_unlearn.h"
 #include "lethe/dm_text_unlearn.h"
 #include "lethe/dm_canvas.h"

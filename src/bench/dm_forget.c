@@ -11,6 +11,7 @@
 #include "lethe/bench_dm.h"
 #include "lethe/image_metrics.h"
 #include "lethe/io.h"
+#include "lethe/safetensors.h"
 
 #include "bench_util.h"
 
@@ -30,6 +31,7 @@ lt_bench_dm_forget_cfg lt_bench_dm_forget_defaults(void)
         .classifier = LT_FMNIST_EVAL_B, .classes = "1",
         .methods = "salun,rl,rl-random,ga,esd", .seeds = 3,
         .unlearn = lt_dmu_defaults(), .mask = lt_dmu_mask_defaults(),
+        .sa = lt_dmu_sa_defaults(), .sa_prep = lt_dmu_sa_prep_defaults(),
         .retrain_steps = 3000, .ua_samples = 500, .fd_per_class = 500,
         .sample = lt_dm_sample_defaults(), .eval_seed = 1};
     c.unlearn.steps = 0; /* each loss's official loop (lt_dmu_recipe) */
@@ -54,6 +56,9 @@ void lt_bench_dm_forget_quick(lt_bench_dm_forget_cfg *c)
     c->ua_samples = 8;
     c->fd_per_class = 8;
     c->sample.steps = 4;
+    c->sa_prep.per_class = 2;
+    c->sa_prep.sample.steps = 4;
+    c->sa_prep.fim_timesteps = 4;
 }
 
 /* ---- methods ----------------------------------------------------------------- */
@@ -65,6 +70,7 @@ typedef struct {
     char mask[32];
     bool no_retain;       /* alpha 0 */
     bool esd_data;        /* esd from noised data (esd_from_data) */
+    bool sa;              /* Selective Amnesia (lethe/dm_sa.h) */
 } dmf_method;
 
 static const struct {
@@ -82,7 +88,7 @@ static const struct {
 };
 
 #define DMF_ALL "original,retrain,salun,rl,rl-random,ga,ga-saliency,esd," \
-                "esd-data,salun-noretain"
+                "esd-data,salun-noretain,sa"
 
 static lt_status dmf_method_parse(const char *name, dmf_method *m)
 {
@@ -94,6 +100,9 @@ static lt_status dmf_method_parse(const char *name, dmf_method *m)
         return LT_OK;
     const char *loss = NULL, *mask = "none";
     char buf[64];
+    m->sa = !strcmp(name, "sa") || !strncmp(name, "sa+", 3);
+    if (m->sa)
+        loss = "rl"; /* not used: SA has its own loss */
     for (size_t i = 0; i < sizeof dmf_aliases / sizeof *dmf_aliases; i++)
         if (!strcmp(name, dmf_aliases[i].name)) {
             loss = dmf_aliases[i].loss;
@@ -102,16 +111,16 @@ static lt_status dmf_method_parse(const char *name, dmf_method *m)
             m->esd_data = dmf_aliases[i].esd_data;
         }
     const char *plus = strchr(name, '+');
-    if (!loss && plus && (size_t)(plus - name) < sizeof buf) {
+    if (plus && (!loss || m->sa) && (size_t)(plus - name) < sizeof buf) {
         snprintf(buf, sizeof buf, "%.*s", (int)(plus - name), name);
-        loss = buf;
+        loss = m->sa ? "rl" : buf;
         mask = plus + 1;
     }
     lt_mask_spec ms;
     if (!loss || lt_dmu_loss_parse(loss, &m->loss) != LT_OK ||
         lt_mask_parse(mask, &ms) != LT_OK || ms.kind == LT_MASK_SOFT)
         return lt_set_error(LT_ERR_ARG, "bench dm: method '%s' unknown "
-                            "(known: %s, or LOSS+MASK with LOSS rl|ga|esd "
+                            "(known: %s, or LOSS+MASK with LOSS rl|ga|esd|sa "
                             "and MASK none|saliency:R|random:R)", name,
                             DMF_ALL);
     snprintf(m->mask, sizeof m->mask, "%s", mask);
@@ -121,6 +130,16 @@ static lt_status dmf_method_parse(const char *name, dmf_method *m)
 static const char *dmf_methods(const lt_bench_dm_forget_cfg *c)
 {
     return strcmp(c->methods, "all") ? c->methods : DMF_ALL;
+}
+
+/* Whether a method of the run is Selective Amnesia. */
+static bool dmf_has_sa(const lt_bench_dm_forget_cfg *c)
+{
+    char buf[LT_TABLE_TEXT];
+    for (int i = 0; lt_list_item(dmf_methods(c), i, buf, sizeof buf); i++)
+        if (!strcmp(buf, "sa") || !strncmp(buf, "sa+", 3))
+            return true;
+    return false;
 }
 
 /* The forgotten classes into cls (n of them). */
@@ -196,6 +215,8 @@ typedef struct {
     int64_t n, per;
     int K;
     lt_table *metrics, *hist;
+    lt_dmu_sa_data sa;        /* SA's replay set and Fisher (once) */
+    lt_report *r;
 } dmf;
 
 static void dmf_free(dmf *d)
@@ -206,6 +227,7 @@ static void dmf_free(dmf *d)
     lt_dataset_free(&d->te);
     free(d->x);
     free(d->y);
+    lt_dmu_sa_data_free(&d->sa);
 }
 
 static void dmf_train_note(const lt_dm_train_event *e, void *ud)
@@ -422,6 +444,71 @@ static lt_status dmf_retrain(dmf *d, int cf, uint64_t seed, lt_unet **u,
     return st == LT_OK ? lt_unet_load(path, u, s) : st;
 }
 
+static void dmf_sa_note(const lt_dmu_sa_event *e, void *ud)
+{
+    const dmf *d = ud;
+    int64_t every = e->steps / 10 > 0 ? e->steps / 10 : 1;
+    if (e->step == e->steps || e->step % every == 0)
+        lt_bench_note(d->c->progress, d->c->ud, "  sa %lld/%lld loss %.2f "
+                      "(forget %.2f, replay %.2f, ewc %.4f)",
+                      (long long)e->step, (long long)e->steps,
+                      (double)e->loss, (double)e->forget, (double)e->replay,
+                      (double)e->ewc);
+}
+
+/* SA's replay set and Fisher of the base model into d->sa: made once per
+ * run (they do not depend on the class) and cached by the base weights
+ * and the settings. Their time is recorded apart (sa_prep_seconds). */
+static lt_status dmf_sa_data(dmf *d)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    if (d->sa.fisher)
+        return LT_OK;
+    char hex[65], desc[512], key[640], path[1200] = "";
+    lt_status st = lt_st_weights_sha256(d->base, hex);
+    if (st != LT_OK)
+        return st;
+    lt_dmu_sa_prep_describe(&c->sa_prep, desc, sizeof desc);
+    snprintf(key, sizeof key, "%s; %s", hex, desc);
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    st = lt_unet_load(d->base, &u, &s);
+    if (st == LT_OK && c->cache)
+        snprintf(path, sizeof path, "%s/dm-sa-%016llx.safetensors", c->cache,
+                 (unsigned long long)lt_bench_fnv(key));
+    if (st == LT_OK && path[0] && lt_bench_exists(path)) {
+        st = lt_dmu_sa_load(path, u, "lethe.sa.key", key, &d->sa);
+    } else if (st == LT_OK) {
+        lt_bench_note(c->progress, c->ud, "bench dm: SA replay set and "
+                      "Fisher (%s)", desc);
+        double t0 = lt_clock_seconds();
+        st = lt_dmu_sa_prepare(u, &s, &c->sa_prep, NULL, NULL, &d->sa);
+        if (st == LT_OK)
+            st = lt_report_set_num(d->r, "sa_prep_seconds",
+                                   lt_clock_seconds() - t0);
+        const char *meta[] = {"lethe.sa.key", key, "lethe.sa.base", d->base};
+        if (st == LT_OK && path[0])
+            st = lt_dmu_sa_save(path, &d->sa, meta, 2);
+    }
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+/* SA on *u (the base) for class cf and seed with mask (NULL: none). */
+static lt_status dmf_sa_run(dmf *d, int cf, uint64_t seed, lt_unet *u,
+                            const lt_dm_schedule *s, const float *mask)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    lt_dmu_sa_config sc = c->sa;
+    sc.forget_class = cf;
+    sc.seed = seed;
+    sc.steps = c->unlearn.steps > 0 ? c->unlearn.steps : sc.steps;
+    sc.batch = c->unlearn.batch > 0 ? c->unlearn.batch : sc.batch;
+    sc.chunk = c->unlearn.chunk;
+    return lt_dmu_sa_run(u, s, &d->sa, &sc, mask, dmf_sa_note, d);
+}
+
 /* The model of method m for class cf and seed into *u (mask + unlearning
  * time in *secs). */
 static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
@@ -435,7 +522,10 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
         *secs = NAN; /* cached trainings are not timed here */
         return st;
     }
-    lt_status st = lt_unet_load(d->base, u, s);
+    lt_status st = m->sa ? dmf_sa_data(d) : LT_OK;
+    t0 = lt_clock_seconds(); /* SA's shared preparation is not timed here */
+    if (st == LT_OK)
+        st = lt_unet_load(d->base, u, s);
     if (st != LT_OK || m->original)
         return st;
     lt_dmu_config uc = c->unlearn;
@@ -454,7 +544,9 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
     mc.seed = seed;
     float *mask = NULL;
     st = lt_dmu_mask_spec(*u, s, d->x, d->y, d->n, cf, m->mask, &mc, &mask);
-    if (st == LT_OK)
+    if (st == LT_OK && m->sa)
+        st = dmf_sa_run(d, cf, seed, *u, s, mask);
+    else if (st == LT_OK)
         st = lt_dmu_run(*u, s, d->x, d->y, d->n, &uc, mask, dmf_unlearn_note,
                         d);
     free(mask);
@@ -556,6 +648,7 @@ static lt_status dmf_run(dmf *d, const dmf_method *m, const dmf_class *k,
     char cls[16];
     snprintf(cls, sizeof cls, "%d", k->cf);
     const char *loss = m->original || m->retrain ? "-"
+                       : m->sa                   ? "sa"
                                                  : lt_dmu_loss_name(m->loss);
     const char *mask = m->original || m->retrain ? "-" : m->mask;
     const char *mt[4] = {m->name, loss, mask, cls}, *ht[2] = {m->name, cls};
@@ -624,13 +717,23 @@ static lt_status dmf_settings(dmf *d, lt_report *r)
                  (double)c->unlearn.clip);
     else
         snprintf(buf, sizeof buf, "official loops: rl/ga 1000 steps of 128 "
-                 "(+ 128 retain), esd 10000 of 1; Adam lr %g, clip %g",
+                 "(+ 128 retain), esd 10000 of 1, sa 20000 of 128 (+ 128 "
+                 "noise images); Adam lr %g, clip %g",
                  (double)c->unlearn.lr, (double)c->unlearn.clip);
     if (st == LT_OK)
         st = lt_report_set(r, "unlearning", buf);
     lt_unet probe = {.cfg = d->ucfg};
     if (st == LT_OK)
         st = lt_report_set_num(r, "alpha", lt_dmu_alpha(&c->unlearn, &probe));
+    if (st == LT_OK && dmf_has_sa(c)) {
+        char sa[768], prep[512];
+        lt_dmu_sa_prep_describe(&c->sa_prep, prep, sizeof prep);
+        snprintf(sa, sizeof sa, "lambda %g, gamma %g, Adam lr %g, ema %s; "
+                 "%s", (double)c->sa.lambda, (double)c->sa.gamma,
+                 (double)c->sa.lr, c->sa.ema == LT_DMU_SA_EMA_AUTO
+                 ? "0.9999^(20000/steps)" : "as given", prep);
+        st = lt_report_set(r, "sa", sa);
+    }
     if (st == LT_OK)
         st = lt_report_set_num(r, "seeds", c->seeds);
     if (st == LT_OK)
@@ -664,7 +767,7 @@ lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
     if (lt_bench_dm_forget_check(c) != LT_OK)
         return lt_last_status();
     double t0 = lt_clock_seconds();
-    dmf d = {.c = c};
+    dmf d = {.c = c, .r = out};
     int cls[DMF_MAX_CLASSES], nc = 0;
     lt_status st = dmf_classes(c->classes, cls, &nc);
     if (st == LT_OK)

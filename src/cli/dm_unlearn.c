@@ -7,7 +7,8 @@
  * combination runs. The unlearned weights go to --out (atomically), with
  * the method, mask, class and command in the metadata. Retrain, the
  * reference, is `lethe dm train --exclude K`. Text models (--concept,
- * --method esd-x|esd-u) go to dm_unlearn_text.c.
+ * --method esd-x|esd-u) go to dm_unlearn_text.c, --method sa (Selective
+ * Amnesia) to dm_unlearn_sa.c.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -23,7 +24,7 @@
 static const char *const usage =
     "usage: lethe dm unlearn --model M.safetensors --forget-class K "
     "--out U.safetensors\n"
-    "       [--method salun|rl|ga|esd] [--mask saliency:0.5|random:0.5|none]\n"
+    "       [--method salun|rl|ga|esd|sa] [--mask saliency:0.5|random:0.5|none]\n"
     "       [--steps N] [--batch N] [--lr 1e-4] [--alpha A] "
     "[--data fashion-mnist] [--esd-from-data]";
 
@@ -73,7 +74,7 @@ static int parse(int argc, char **argv, opts *o)
     bool salun = !strcmp(o->method, "salun");
     if (lt_dmu_loss_parse(salun ? "rl" : o->method, &c->loss) != LT_OK) {
         fprintf(stderr, "lethe dm unlearn: --method %s: unknown (known: "
-                "salun, rl, ga, esd)\n", o->method);
+                "salun, rl, ga, esd, sa)\n", o->method);
         return 2;
     }
     if (c->loss != LT_DMU_RL &&
@@ -177,6 +178,8 @@ int cli_dm_unlearn(int argc, char **argv)
 {
     if (cli_dm_unlearn_is_text(argc, argv))
         return cli_dm_unlearn_text(argc, argv);
+    if (cli_dm_unlearn_is_sa(argc, argv))
+        return cli_dm_unlearn_sa(argc, argv);
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)
