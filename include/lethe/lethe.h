@@ -43,6 +43,7 @@
 #include "lethe/diffusion.h"
 #include "lethe/dm_unlearn.h"
 #include "lethe/dm_text_unlearn.h"
+#include "lethe/dm_advunlearn.h"
 #include "lethe/dm_canvas.h"
 #include "lethe/bench.h"
 #include "lethe/bench_dm.h"
