@@ -12,6 +12,8 @@
  *     UNet bit-identical;
  *   - the text_encoder_full filter selects exactly the transformer layers
  *     and the final LayerNorm; --train unet leaves the encoder untouched;
+ *   - whole runs: warm-up then adversarial iterations, the same seed
+ *     gives the same encoder bit for bit, another seed another;
  *   - bad input: k too large for the context, gamma without retain
  *     prompts, a class model, bad config values.
  */
@@ -331,6 +333,63 @@ LT_TEST(advunlearn_unet_variant_keeps_encoder)
     LT_CHECK(o->data[0] == o0, "conv_in moved under esd-x");
     free(before);
     tiny_free(&t);
+}
+
+typedef struct {
+    int n;
+    lt_adv_event e[4];
+} events;
+
+static void collect(const lt_adv_event *e, void *ud)
+{
+    events *ev = ud;
+    if (ev->n < 4)
+        ev->e[ev->n++] = *e;
+}
+
+/* Whole runs: warm-up then adversarial steps; the same seed gives the
+ * same encoder bit for bit, another seed another one. */
+static bool run_encoder(uint64_t seed, float *theta, events *ev)
+{
+    tiny t;
+    if (!tiny_make(&t, NULL))
+        return false;
+    lt_adv_config cfg = tiny_cfg(1);
+    cfg.steps = 3;
+    cfg.attack_steps = 2;
+    cfg.seed = seed;
+    memset(ev, 0, sizeof *ev);
+    bool ok = lt_adv_run(&t.d, &cfg, collect, ev) == LT_OK;
+    LT_CHECK(ok, "run: %s", lt_last_error());
+    memcpy(theta, t.clip->params.theta,
+           (size_t)t.clip->params.n_total * sizeof *theta);
+    tiny_free(&t);
+    return ok;
+}
+
+LT_TEST(advunlearn_run_schedule_and_seed)
+{
+    events ea, eb, ec;
+    tiny t;
+    if (!tiny_make(&t, NULL))
+        return;
+    size_t n = (size_t)t.clip->params.n_total;
+    tiny_free(&t);
+    float *a = malloc(3 * n * sizeof *a), *b = a + n, *c = b + n;
+    if (!run_encoder(1, a, &ea) || !run_encoder(1, b, &eb) ||
+        !run_encoder(2, c, &ec)) {
+        free(a);
+        return;
+    }
+    LT_CHECK(ea.n == 3 && !ea.e[0].adversarial && isnan(ea.e[0].attack_loss)
+             && ea.e[1].adversarial && ea.e[2].adversarial &&
+             isfinite(ea.e[1].attack_loss) && ea.e[1].retain_loss > 0,
+             "schedule: %d events, adversarial %d %d %d", ea.n,
+             ea.e[0].adversarial, ea.e[1].adversarial, ea.e[2].adversarial);
+    LT_CHECK(!memcmp(a, b, n * sizeof *a), "same seed, other weights");
+    LT_CHECK(memcmp(a, c, n * sizeof *a), "another seed, same weights");
+    LT_CHECK(ea.e[2].loss == eb.e[2].loss, "same seed, other loss");
+    free(a);
 }
 
 LT_TEST(advunlearn_rejects_bad_input)
