@@ -59,7 +59,7 @@ int cli_dm_unlearn(int argc, char **argv);
 int cli_dm_unlearn_text(int argc, char **argv);
 bool cli_dm_unlearn_is_text(int argc, char **argv);
 /* lethe dm unlearn --method advunlearn (dm_unlearn_adv.c), and whether
- * argv asks for it. */
+ * argv asks for it (cli_dm_unlearn dispatches to it first). */
 int cli_dm_unlearn_adv(int argc, char **argv);
 bool cli_dm_unlearn_is_adv(int argc, char **argv);
 /* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one

@@ -289,8 +289,6 @@ static int run(const opts *o, int argc, char **argv)
 
 int cli_dm_unlearn_text(int argc, char **argv)
 {
-    if (cli_dm_unlearn_is_adv(argc, argv))
-        return cli_dm_unlearn_adv(argc, argv);
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)
