@@ -13,7 +13,8 @@
  *   - the text_encoder_full filter selects exactly the transformer layers
  *     and the final LayerNorm; --train unet leaves the encoder untouched;
  *   - whole runs: warm-up then adversarial iterations, the same seed
- *     gives the same encoder bit for bit, another seed another;
+ *     gives the same encoder bit for bit, another seed another; a run
+ *     resumed from its state ends bit-identical to an uninterrupted one;
  *   - bad input: k too large for the context, gamma without retain
  *     prompts, a class model, bad config values.
  */
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const WORDS[] = {
     "an", "bag", "image", "in", "neon", "style", ".", "red", "blue",
@@ -390,6 +392,57 @@ LT_TEST(advunlearn_run_schedule_and_seed)
     LT_CHECK(memcmp(a, c, n * sizeof *a), "another seed, same weights");
     LT_CHECK(ea.e[2].loss == eb.e[2].loss, "same seed, other loss");
     free(a);
+}
+
+/* A run of 3 iterations killed after 2 and resumed from its state ends
+ * with the uninterrupted run's encoder, bit for bit; a state of another
+ * seed is refused by name. */
+LT_TEST(advunlearn_resume_is_exact)
+{
+    events ea;
+    tiny t;
+    if (!tiny_make(&t, NULL))
+        return;
+    size_t n = (size_t)t.clip->params.n_total;
+    float *want = malloc(n * sizeof *want);
+    bool ok = run_encoder(1, want, &ea);
+    lt_adv_config cfg = tiny_cfg(1);
+    cfg.steps = 3;
+    cfg.attack_steps = 2;
+    cfg.retain_batch = 2;
+    char path[] = "/tmp/lethe_advstate_XXXXXX";
+    int fd = mkstemp(path);
+    LT_CHECK(fd >= 0, "mkstemp");
+    if (fd >= 0)
+        close(fd);
+    lt_adv *r = NULL;
+    lt_adv_event ev;
+    ok = ok && fd >= 0 && lt_adv_new(&t.d, &cfg, &r) == LT_OK &&
+         lt_adv_step(r, &ev) == LT_OK && lt_adv_step(r, &ev) == LT_OK &&
+         lt_adv_save_state(r, path) == LT_OK;
+    LT_CHECK(ok, "first part: %s", lt_last_error());
+    lt_adv_free(r);
+    r = NULL;
+    tiny_free(&t);
+    if (ok && tiny_make(&t, NULL)) { /* a fresh process: the start weights */
+        ok = lt_adv_new(&t.d, &cfg, &r) == LT_OK &&
+             lt_adv_load_state(r, path) == LT_OK &&
+             lt_adv_steps_done(r) == 2 && lt_adv_step(r, &ev) == LT_OK;
+        LT_CHECK(ok, "resumed part: %s", lt_last_error());
+        lt_adv_free(r);
+        LT_CHECK(ok && !memcmp(want, t.clip->params.theta, n * sizeof *want),
+                 "resumed run differs from the uninterrupted one");
+        cfg.seed = 2;
+        r = NULL;
+        LT_CHECK(lt_adv_new(&t.d, &cfg, &r) == LT_OK &&
+                 lt_adv_load_state(r, path) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "its seed is '1'"),
+                 "state of another seed: %s", lt_last_error());
+        lt_adv_free(r);
+        tiny_free(&t);
+    }
+    remove(path);
+    free(want);
 }
 
 LT_TEST(advunlearn_rejects_bad_input)

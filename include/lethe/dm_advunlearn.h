@@ -181,6 +181,19 @@ LT_API lt_status lt_adv_train_step(lt_adv *r, const lt_adv_draw *d,
 /* One whole iteration: the attack round when due, then the outer step. */
 LT_API lt_status lt_adv_step(lt_adv *r, lt_adv_event *ev);
 
+/* Iterations done so far. */
+LT_API int64_t lt_adv_steps_done(const lt_adv *r);
+/* The run's state to path (safetensors, atomic): the trained weights,
+ * Adam's moments and step, the prefix, the iteration, the attack round
+ * and the position in the retain prompts, so a run killed and resumed
+ * from it ends with the weights of an uninterrupted one. */
+LT_API lt_status lt_adv_save_state(const lt_adv *r, const char *path);
+/* Resume from a state lt_adv_save_state wrote for the same setting:
+ * LT_ERR_ARG naming the field when the trained part, parameter set,
+ * model size, k, seed, learning rate or retain prompts differ;
+ * LT_ERR_FORMAT for a damaged file. */
+LT_API lt_status lt_adv_load_state(lt_adv *r, const char *path);
+
 /* cfg->steps iterations, cb after each (may be NULL). */
 LT_API lt_status lt_adv_run(const lt_adv_data *d, const lt_adv_config *cfg,
                             lt_adv_fn cb, void *ud);

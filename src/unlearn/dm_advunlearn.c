@@ -14,6 +14,7 @@
 #include "lethe/dm_advunlearn.h"
 #include "lethe/data.h"
 #include "lethe/optim.h"
+#include "lethe/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -709,6 +710,137 @@ lt_status lt_adv_step(lt_adv *r, lt_adv_event *ev)
         return lt_set_error(lt_last_status(), "advunlearn step %lld: %s",
                             (long long)r->step + 1, lt_last_error());
     return lt_adv_train_step(r, NULL, ev);
+}
+
+/* ---- state ---------------------------------------------------------------------- */
+
+int64_t lt_adv_steps_done(const lt_adv *r)
+{
+    return r ? r->step : 0;
+}
+
+/* The settings a state must share with the run that loads it. */
+static void state_keys(const lt_adv *r, char v[][64])
+{
+    const lt_adv_config *c = &r->cfg;
+    snprintf(v[0], 64, "%s", lt_adv_target_name(c->train));
+    snprintf(v[1], 64, "%s", c->train == LT_ADV_TRAIN_UNET
+                                 ? lt_esd_params_name(c->unet_params)
+                                 : "text_encoder_full");
+    snprintf(v[2], 64, "%lld", (long long)r->trained->n_total);
+    snprintf(v[3], 64, "%d", c->k);
+    snprintf(v[4], 64, "%llu", (unsigned long long)c->seed);
+    snprintf(v[5], 64, "%.9g", (double)c->lr);
+    snprintf(v[6], 64, "%lld", (long long)(r->rb ? r->d.n_retain : 0));
+}
+
+static const char *const STATE_KEYS[] = {"trained", "params", "size", "k",
+                                         "seed", "lr", "retain_prompts"};
+#define N_STATE_KEYS 7
+
+lt_status lt_adv_save_state(const lt_adv *r, const char *path)
+{
+    if (!r || !path)
+        return lt_set_error(LT_ERR_ARG, "advunlearn state: NULL argument");
+    int64_t nt = r->trained->n_total, ntr = r->trained->n_train;
+    lt_st_tensor ts[4] = {
+        {.name = "adam.m", .ndim = 1, .shape = {ntr}, .data = r->opt.m},
+        {.name = "adam.v", .ndim = 1, .shape = {ntr}, .data = r->opt.v},
+        {.name = "prefix", .ndim = 1, .shape = {(int64_t)r->cfg.k * r->D},
+         .data = r->prefix},
+        {.name = "theta", .ndim = 1, .shape = {nt},
+         .data = r->trained->theta}};
+    char v[N_STATE_KEYS][64], cnt[5][32];
+    state_keys(r, v);
+    int64_t counters[5] = {r->step, r->opt.step, r->round, r->epoch,
+                           r->perm_left * 2 + r->have_prefix};
+    const char *meta[2 * (N_STATE_KEYS + 5)];
+    static const char *const names[5] = {"step", "adam_step", "round",
+                                         "epoch", "left_prefix"};
+    for (int i = 0; i < N_STATE_KEYS; i++) {
+        meta[2 * i] = STATE_KEYS[i];
+        meta[2 * i + 1] = v[i];
+    }
+    for (int i = 0; i < 5; i++) {
+        snprintf(cnt[i], sizeof cnt[i], "%lld", (long long)counters[i]);
+        meta[2 * (N_STATE_KEYS + i)] = names[i];
+        meta[2 * (N_STATE_KEYS + i) + 1] = cnt[i];
+    }
+    return lt_st_save(path, ts, 4, meta, N_STATE_KEYS + 5);
+}
+
+static lt_status read_vec(const lt_st_file *f, const char *path,
+                          const char *name, float *dst, int64_t n)
+{
+    lt_tensor t;
+    lt_tensor_wrap(&t, dst, NULL, 1, (int64_t[]){n});
+    if (lt_st_read_into(f, name, &t) != LT_OK)
+        return lt_set_error(LT_ERR_FORMAT, "%s: %s", path, lt_last_error());
+    return LT_OK;
+}
+
+/* The counters of the state; LT_ERR_FORMAT when one is missing. */
+static lt_status read_counters(const lt_st_file *f, const char *path,
+                               int64_t *out)
+{
+    static const char *const names[5] = {"step", "adam_step", "round",
+                                         "epoch", "left_prefix"};
+    for (int i = 0; i < 5; i++) {
+        const char *s = lt_st_meta(f, names[i]);
+        char *end = NULL;
+        out[i] = s ? strtoll(s, &end, 10) : -1;
+        if (!s || *end || out[i] < 0)
+            return lt_set_error(LT_ERR_FORMAT, "%s: no valid '%s' in the "
+                                "metadata", path, names[i]);
+    }
+    return LT_OK;
+}
+
+lt_status lt_adv_load_state(lt_adv *r, const char *path)
+{
+    if (!r || !path)
+        return lt_set_error(LT_ERR_ARG, "advunlearn state: NULL argument");
+    lt_st_file *f = NULL;
+    if (lt_st_load(path, &f) != LT_OK)
+        return lt_last_status();
+    char v[N_STATE_KEYS][64];
+    state_keys(r, v);
+    lt_status st = LT_OK;
+    for (int i = 0; st == LT_OK && i < N_STATE_KEYS; i++) {
+        const char *got = lt_st_meta(f, STATE_KEYS[i]);
+        if (!got || strcmp(got, v[i]))
+            st = lt_set_error(LT_ERR_ARG, "%s: cannot resume: its %s is "
+                              "'%s', this run's is '%s'", path,
+                              STATE_KEYS[i], got ? got : "(missing)", v[i]);
+    }
+    int64_t c[5];
+    int64_t nt = r->trained->n_total, ntr = r->trained->n_train;
+    if (st == LT_OK)
+        st = read_counters(f, path, c);
+    if (st == LT_OK && c[4] / 2 > (r->rb ? r->d.n_retain : 0))
+        st = lt_set_error(LT_ERR_FORMAT, "%s: bad retain position", path);
+    if (st == LT_OK)
+        st = read_vec(f, path, "theta", r->trained->theta, nt);
+    if (st == LT_OK)
+        st = read_vec(f, path, "adam.m", r->opt.m, ntr);
+    if (st == LT_OK)
+        st = read_vec(f, path, "adam.v", r->opt.v, ntr);
+    if (st == LT_OK)
+        st = read_vec(f, path, "prefix", r->prefix,
+                      (int64_t)r->cfg.k * r->D);
+    lt_st_free(f);
+    if (st != LT_OK)
+        return st;
+    r->step = c[0];
+    r->opt.step = c[1];
+    r->round = c[2];
+    r->epoch = c[3];
+    r->perm_left = c[4] / 2;
+    r->have_prefix = c[4] % 2;
+    if (r->rb && r->epoch > 0)
+        lt_permutation(r->perm, r->d.n_retain,
+                       lt_hash3(r->cfg.seed, 84, (uint64_t)(r->epoch - 1)));
+    return LT_OK;
 }
 
 lt_status lt_adv_run(const lt_adv_data *d, const lt_adv_config *cfg,
