@@ -3,11 +3,12 @@
  * AdvUnlearn (lethe/dm_advunlearn.h) on a text-conditioned model. Parses
  * the options, builds the retain prompts (FashionCanvas prompts of the
  * other styles / objects / unmarked pictures, or the lines of a file),
- * runs the library loop and saves the robust encoder as
- * OUT.clip.safetensors beside the UNet at --out (both or neither; with
- * --train encoder the UNet is the model's own, so `lethe dm sample
- * --encoder OUT.clip.safetensors` plugs the encoder into any UNet trained
- * with the same frozen encoder).
+ * runs the iterations (the state saved to OUT.state every
+ * --checkpoint-every iterations; --resume continues from it) and saves
+ * the robust encoder as OUT.clip.safetensors beside the UNet at --out
+ * (both or neither; with --train encoder the UNet is the model's own, so
+ * `lethe dm sample --encoder OUT.clip.safetensors` plugs the encoder into
+ * any UNet trained with the same frozen encoder).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -34,14 +35,17 @@ static const char *const usage =
     "       [--update-every 1] [--retain-weight W] [--retain-batch 5] "
     "[--retain-n 100]\n"
     "       [--steps 1000] [--lr 1e-5] [--eta 1] [--start-guidance 3] "
-    "[--ddim-steps 50] [--seed 1]";
+    "[--ddim-steps 50] [--seed 1]\n"
+    "       [--checkpoint-every 50] [--resume]";
 
 typedef struct {
     lt_adv_config c;
     const char *model, *out, *concept, *encoder, *retain, *train, *attack;
     const char *init, *unet_params, *method;
-    int retain_n;
+    int retain_n, every;  /* every: iterations between state saves */
+    bool resume;
     float weight; /* < 0: by --retain (lt_adv_retain_weight) */
+    char state[4096];     /* OUT.state */
 } opts;
 
 bool cli_dm_unlearn_is_adv(int argc, char **argv)
@@ -77,7 +81,7 @@ static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.c = lt_adv_defaults(), .train = "encoder", .attack = "pgd",
                 .init = "latest", .unet_params = "esd-u", .retain_n = 100,
-                .weight = -1};
+                .every = 50, .weight = -1};
     lt_adv_config *c = &o->c;
     int steps = (int)c->steps, warmup = (int)c->warmup;
     int every = (int)c->update_every;
@@ -107,6 +111,8 @@ static int parse(int argc, char **argv, opts *o)
         {"--start-guidance", CLI_OPT_FLOAT, &c->start_guidance, "guidance of the partial sampling (3)", -1e3, 1e3},
         {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "DDIM steps of the partial sampling (50)", 1, 100000},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of every draw (1)", 0, 0},
+        {"--checkpoint-every", CLI_OPT_INT, &o->every, "save the run's state (OUT.state) every N iterations (50)", 1, 1e9},
+        {"--resume", CLI_OPT_FLAG, &o->resume, "continue from OUT.state when it exists", 0, 0},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
@@ -286,6 +292,41 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
     return cli_outputs_end("dm unlearn", rc);
 }
 
+/* The iterations, resumed from o->state with --resume when it exists,
+ * the state saved every o->every iterations and at the end. */
+static int loop(const opts *o, const lt_adv_data *d)
+{
+    lt_adv *r = NULL;
+    if (lt_adv_new(d, &o->c, &r) != LT_OK)
+        return cli_fail("dm unlearn", NULL);
+    FILE *f = o->resume ? fopen(o->state, "rb") : NULL;
+    int rc = 0;
+    if (f) {
+        fclose(f);
+        if (lt_adv_load_state(r, o->state) != LT_OK)
+            rc = cli_fail("dm unlearn", "the state to resume");
+        else
+            fprintf(stderr, "lethe dm unlearn: resumed from %s at iteration "
+                    "%lld\n", o->state, (long long)lt_adv_steps_done(r));
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, "dm unlearn", o->c.steps);
+    while (!rc && lt_adv_steps_done(r) < o->c.steps) {
+        lt_adv_event ev;
+        if (lt_adv_step(r, &ev) != LT_OK) {
+            rc = cli_fail("dm unlearn", NULL);
+            break;
+        }
+        progress(&ev, &bar);
+        if ((ev.step % o->every == 0 || ev.step == o->c.steps) &&
+            lt_adv_save_state(r, o->state) != LT_OK)
+            rc = cli_fail("dm unlearn", "the state");
+    }
+    cli_progress_end(&bar);
+    lt_adv_free(r);
+    return rc;
+}
+
 /* Retain prompts, ids, the loop, the files. */
 static int train(const opts *o, lt_unet *u, lt_dm_schedule *s, lt_clip *clip,
                  const lt_clip_vocab *v, const char *side, int argc,
@@ -313,13 +354,10 @@ static int train(const opts *o, lt_unet *u, lt_dm_schedule *s, lt_clip *clip,
                 lt_adv_attack_name(o->c.attack), o->concept, o->model,
                 u->arch, (long long)o->c.steps, (double)o->c.lr, r.n,
                 (double)o->c.retain_weight, lt_num_threads());
-        cli_progress bar;
-        cli_progress_start(&bar, "dm unlearn", o->c.steps);
         double t0 = lt_clock_seconds();
-        lt_status st = lt_adv_run(&d, &o->c, progress, &bar);
-        cli_progress_end(&bar);
-        rc = st == LT_OK ? save(o, u, s, clip, v, side, argc, argv)
-                         : cli_fail("dm unlearn", NULL);
+        rc = loop(o, &d);
+        if (!rc)
+            rc = save(o, u, s, clip, v, side, argc, argv);
         if (!rc)
             printf("saved %s and its robust encoder %s (advunlearn, \"%s\" "
                    "erased, %lld iterations) in %.1f s\n", o->out, side,
@@ -341,11 +379,13 @@ int cli_dm_unlearn_adv(int argc, char **argv)
     char side[4096], own[4096];
     snprintf(side, sizeof side, "%s.clip.safetensors", o.out);
     snprintf(own, sizeof own, "%s.clip.safetensors", o.model);
+    lt_dm_state_path(o.out, o.state, sizeof o.state);
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.model);
     lt_fileset_add(&fs, true, "--out", o.out);
     lt_fileset_add(&fs, true, "the encoder copy", side);
+    lt_fileset_add(&fs, true, "the run's state", o.state);
     if ((rc = cli_files_check("dm unlearn", &fs)))
         return rc;
     lt_unet *u = NULL;
