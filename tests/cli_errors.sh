@@ -645,6 +645,76 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --metho
      --prompt "a dress in neon style" --out "$T/tfmn.npy" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn fmn (style, object --only-ca), sampled"
 else bad "dm unlearn fmn"; cat "$T/out" "$T/err"; fi
+# AdvUnlearn on a three-step text model (the one-step model's UNet still
+# ignores its context, so no gradient would reach the encoder): a
+# two-iteration encoder run (warm-up, then one adversarial step), the same
+# run killed after one iteration and resumed (same weights, and not the
+# starting ones), its encoder plugged in with dm sample --encoder, the UNet
+# variant with fast-AT and no retain term; then the errors (none leaves a
+# file).
+ADVU="--concept Neon --method advunlearn --retain style:neon --warmup 1 --attack-steps 1 --retain-batch 1 --ddim-steps 2"
+if "$LETHE" dm train --model text:xs,ctx_dim=32 --data "canvas:$T/canvas" \
+     --encoder "$T/enc.safetensors" --steps 3 --batch 2 --lr 1e-2 \
+     --out "$T/tdm3.safetensors" >"$T/out" 2>"$T/err" &&
+   "$LETHE" dm unlearn --model "$T/tdm3.safetensors" $ADVU --steps 2 \
+     --out "$T/tadv.safetensors" >>"$T/out" 2>>"$T/err" &&
+   head -c 16384 "$T/tadv.safetensors.clip.safetensors" | grep -q '"lethe.dmu.method":"advunlearn"' &&
+   head -c 4096 "$T/tadv.safetensors" | grep -q '"lethe.dmu.trained":"encoder"' &&
+   head -c 4096 "$T/tadv.safetensors" | grep -q '"lethe.dmu.attack":"pgd k 1, 1 steps' &&
+   "$LETHE" dm unlearn --model "$T/tdm3.safetensors" $ADVU --steps 1 \
+     --out "$T/tadv2.safetensors" >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm unlearn --model "$T/tdm3.safetensors" $ADVU --steps 2 --resume \
+     --out "$T/tadv2.safetensors" >>"$T/out" 2>>"$T/err" &&
+   grep -q "resumed from .*tadv2.safetensors.state at iteration 1" "$T/err" &&
+   "$LETHE" hash "$T/tadv.safetensors.clip.safetensors" "$T/tadv2.safetensors.clip.safetensors" \
+     "$T/tdm3.safetensors.clip.safetensors" >"$T/hash" 2>>"$T/err" &&
+   [ "$(cut -d' ' -f1 "$T/hash" | sort -u | wc -l)" -eq 2 ] &&
+   [ "$(head -1 "$T/hash" | cut -d' ' -f1)" = "$(sed -n 2p "$T/hash" | cut -d' ' -f1)" ] &&
+   "$LETHE" dm sample --model "$T/tdm.safetensors" --encoder "$T/tadv.safetensors.clip.safetensors" \
+     --prompt "a dress in neon style" --n 1 --steps 1 --out "$T/tadv.npy" >>"$T/out" 2>>"$T/err" &&
+   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "a dress" --method advunlearn \
+     --train unet --unet-params esd-x --attack fast-at --retain none --steps 1 --warmup 0 \
+     --attack-steps 1 --ddim-steps 2 --out "$T/tadvu.safetensors" >>"$T/out" 2>>"$T/err" &&
+   head -c 4096 "$T/tadvu.safetensors" | grep -q '"lethe.dmu.trained":"esd-x"'
+then ok "dm unlearn advunlearn (encoder, resumed exactly; unet + fast-at), robust encoder plugged in"
+else bad "dm unlearn advunlearn"; cat "$T/out" "$T/err"; fi
+expect_error "advunlearn: no retain prompts named" "--retain SPEC" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --out "$T/tx.safetensors"
+expect_error "advunlearn: unknown trained part" "unknown (encoder, unet)" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain none --retain-weight 0 --train vae --out "$T/tx.safetensors"
+expect_error "advunlearn: unknown attack" "unknown (pgd, fast-at)" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain mark --attack fgsm --out "$T/tx.safetensors"
+expect_error "advunlearn: attack init" "--attack-init takes latest" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain mark --attack-init zero --out "$T/tx.safetensors"
+expect_error "advunlearn: retain none with a weight" "--retain-weight must then be 0" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain none --retain-weight 0.5 --out "$T/tx.safetensors"
+expect_error "advunlearn: unknown retain style" "no such FashionCanvas style" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain style:nosuch --out "$T/tx.safetensors"
+expect_error "advunlearn: missing retain file" "$T/none.txt" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain "$T/none.txt" --out "$T/tx.safetensors"
+printf 'a dress\na spaceship\n' >"$T/retain.txt"
+expect_error "advunlearn: retain word not in the vocabulary" "unknown word 'spaceship'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method advunlearn \
+  --retain "$T/retain.txt" --out "$T/tx.safetensors"
+expect_error "advunlearn: concept word not in the vocabulary" "unknown word 'spaceship'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "a spaceship" \
+  --method advunlearn --retain mark --out "$T/tx.safetensors"
+expect_error "advunlearn: k larger than the context" "do not fit the context of 16" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "a dress" --method advunlearn \
+  --retain mark --k 13 --out "$T/tx.safetensors"
+expect_error "advunlearn: a class model" "is a class-conditional model" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --concept neon --method advunlearn \
+  --retain mark --out "$T/tx.safetensors"
+[ -e "$T/tx.safetensors" ] || [ -e "$T/tx.safetensors.clip.safetensors" ] ||
+  [ -e "$T/tx.safetensors.state" ] &&
+  bad "advunlearn left output" || ok "advunlearn: no output after errors"
 expect_error "dm unlearn fmn: a plain concept" "fmn takes style:NAME or object:NAME" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method fmn \
   --data "$T/canvas" --out "$T/tx.safetensors"

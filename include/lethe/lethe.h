@@ -45,6 +45,7 @@
 #include "lethe/dm_sa.h"
 #include "lethe/dm_unlearn.h"
 #include "lethe/dm_text_unlearn.h"
+#include "lethe/dm_advunlearn.h"
 #include "lethe/dm_canvas.h"
 #include "lethe/bench.h"
 #include "lethe/bench_dm.h"

@@ -39,6 +39,8 @@ const char *const cli_dm_usage_text =
     "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U\n"
     "  unlearn --model TEXT --concept PROMPT --method esd-x|esd-u --out U\n"
     "  unlearn --model TEXT --concept style:NAME --method fmn --data canvas:DIR --out U\n"
+    "  unlearn --model TEXT --concept PROMPT --method advunlearn --retain style:NAME|\n"
+    "          object:NAME|mark|FILE|none --out U  (robust encoder: U.clip.safetensors)\n"
     "  attack  --unlearned U --original M --concept object:bag|style:neon\n"
     "          [--method unlearndiff|p4d|random|none] [--prompts 10] [--lite]";
 

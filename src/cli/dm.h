@@ -62,6 +62,10 @@ bool cli_dm_unlearn_is_text(int argc, char **argv);
  * whether argv asks for it. */
 int cli_dm_unlearn_sa(int argc, char **argv);
 bool cli_dm_unlearn_is_sa(int argc, char **argv);
+/* lethe dm unlearn --method advunlearn (dm_unlearn_adv.c), and whether
+ * argv asks for it (cli_dm_unlearn dispatches to it first). */
+int cli_dm_unlearn_adv(int argc, char **argv);
+bool cli_dm_unlearn_is_adv(int argc, char **argv);
 /* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one
  * style / object (x [n, 3, 32, 32] in [-1, 1]), their canonical captions'
  * contexts ctx [n, L, D] and the marks of the concept word and <eos>

@@ -176,6 +176,8 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
 
 int cli_dm_unlearn(int argc, char **argv)
 {
+    if (cli_dm_unlearn_is_adv(argc, argv))
+        return cli_dm_unlearn_adv(argc, argv);
     if (cli_dm_unlearn_is_text(argc, argv))
         return cli_dm_unlearn_text(argc, argv);
     if (cli_dm_unlearn_is_sa(argc, argv))
