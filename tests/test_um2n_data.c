@@ -133,6 +133,19 @@ LT_TEST(um2n_data_sample_contents)
         if (on[i] && (m.xy[2 * i] == 0 || m.xy[2 * i] == 1))
             LT_CHECK(it.target[2 * i] == (float)m.xy[2 * i], "vertex %d left "
                      "its side", i);
+    /* M2N's 20 x 20 monitor grid: its corners are the corner vertices */
+    lt_st_file *sf;
+    if (lt_st_load(path, &sf) == LT_OK) {
+        const lt_st_tensor *cv = lt_st_get(sf, "conv_monitor_val");
+        LT_CHECK(cv && cv->ndim == 3 && cv->numel == 400, "conv_monitor_val");
+        for (int i = 0; cv && i < n; i++) {
+            double x = m.xy[2 * i], y = m.xy[2 * i + 1];
+            if ((x == 0 || x == 1) && (y == 0 || y == 1))
+                LT_CHECK(cv->data[(x == 1 ? 380 : 0) + (y == 1 ? 19 : 0)] ==
+                             it.monitor[i], "conv corner (%g, %g)", x, y);
+        }
+        lt_st_free(sf);
+    }
     lt_mesh_free(&moved);
     free(on);
     lt_um2n_item_free(&it);

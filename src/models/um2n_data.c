@@ -24,6 +24,8 @@
 #define SAMPLE_FORMAT "lethe-um2n-sample"
 #define SET_FORMAT "lethe-um2n-data 1"
 #define GEN_MAX_TRIES 20
+#define CONV_GRID 20 /* processor.get_conv_feat's fixed 20 x 20 sampling */
+#define CONV_TOL 1e-9
 
 void lt_um2n_split(int64_t n, int64_t *train, int64_t *test, int64_t *val)
 {
@@ -67,11 +69,48 @@ static uint64_t sample_seed(uint64_t seed, int64_t index, int t)
     return z ^ (z >> 29);
 }
 
+/* The P1 function v at (x, y) (the first triangle holding the point,
+ * barycentric weights >= -CONV_TOL; 0 outside the mesh). */
+static double p1_at(const lt_mesh *m, const double *v, double x, double y)
+{
+    for (int k = 0; k < m->nt; k++) {
+        const int *t = m->tri + 3 * k;
+        const double *a = m->xy + 2 * t[0], *b = m->xy + 2 * t[1],
+                     *c = m->xy + 2 * t[2];
+        double det = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
+        double l1 = ((x - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (y - a[1])) / det;
+        double l2 = ((b[0] - a[0]) * (y - a[1]) - (x - a[0]) * (b[1] - a[1])) / det;
+        double l0 = 1 - l1 - l2;
+        if (l0 >= -CONV_TOL && l1 >= -CONV_TOL && l2 >= -CONV_TOL)
+            return l0 * v[t[0]] + l1 * v[t[1]] + l2 * v[t[2]];
+    }
+    return 0;
+}
+
+/* The monitor sampled on the 20 x 20 grid of the bounding box, entry
+ * [i][j] at (x_i, y_j) (M2N's conv_monitor_val, before normalisation). */
+static void conv_sample(const lt_mesh *m, const double *mon, float *out)
+{
+    double lo[2] = {m->xy[0], m->xy[1]}, hi[2] = {m->xy[0], m->xy[1]};
+    for (int i = 0; i < m->nv; i++)
+        for (int d = 0; d < 2; d++) {
+            lo[d] = fmin(lo[d], m->xy[2 * i + d]);
+            hi[d] = fmax(hi[d], m->xy[2 * i + d]);
+        }
+    for (int i = 0; i < CONV_GRID; i++)
+        for (int j = 0; j < CONV_GRID; j++) {
+            double x = lo[0] + (hi[0] - lo[0]) * i / (CONV_GRID - 1);
+            double y = lo[1] + (hi[1] - lo[1]) * j / (CONV_GRID - 1);
+            out[CONV_GRID * i + j] = (float)p1_at(m, mon, x, y);
+        }
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 typedef struct {
     float *x, *feat, *y, *face, *edge, *bedge, *btag, *mon, *uh, *uh_ma;
     float field[LT_FIELD_MAX_BUMPS * FIELD_COLS];
+    float conv[CONV_GRID * CONV_GRID];
 } sample_bufs;
 
 static void bufs_free(sample_bufs *b)
@@ -132,6 +171,7 @@ static lt_status save_sample(const char *path, const lt_mesh *m,
         b.bedge[2 * e + 1] = (float)m->bedge[2 * e + 1];
         b.btag[e] = (float)m->btag[e];
     }
+    conv_sample(m, mon, b.conv);
     for (int k = 0; k < f->n; k++) {
         float *r = b.field + FIELD_COLS * k;
         r[0] = (float)f->mx[k], r[1] = (float)f->my[k];
@@ -150,6 +190,7 @@ static lt_status save_sample(const char *path, const lt_mesh *m,
         {"uh", 1, {n}, 0, b.uh},
         {"uh_ma", 1, {n}, 0, b.uh_ma},
         {"field", 2, {f->n, FIELD_COLS}, 0, b.field},
+        {"conv_monitor_val", 3, {1, CONV_GRID, CONV_GRID}, 0, b.conv},
     };
     char idx[32], tries[16], iters[16], tangled[16], e0[40], e1[40], sec[40];
     snprintf(idx, sizeof idx, "%" PRId64, index);
