@@ -873,6 +873,13 @@ if "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 1 --no-test \
    "$LETHE" mesh png --mesh "$U/moved.msh" --out "$U/moved.png" >/dev/null 2>&1
 then ok "um2n train (resumed) and mesh move --method um2n"
 else bad "um2n train / mesh move --method um2n"; cat "$T/out" "$T/err"; fi
+if "$LETHE" um2n eval --data "$U/set" --split train \
+     --model "$U/run/model.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "train, 4 samples): UM2N mean ER" "$T/out" && grep -q "MA mean ER" "$T/out"
+then ok "um2n eval over a split"
+else bad "um2n eval"; cat "$T/out" "$T/err"; fi
+expect_error "um2n eval: unknown split" "unknown split 'dev'" \
+  "$LETHE" um2n eval --data "$U/set" --split dev --model "$U/run/model.safetensors"
 expect_error "um2n train: existing run without --resume" "pass --resume" \
   "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 3
 expect_error "um2n train: --resume without a checkpoint" "--resume: .*missing" \

@@ -152,8 +152,8 @@ LT_API void lt_um2n_features(const lt_mesh *m, const double *mon, float *x,
                              float *mesh_feat);
 
 /* How samples are drawn: seed and index choose the random field; when MA
- * does not converge a new field is drawn (as the build script's retry),
- * at most max_tries times. */
+ * does not converge, or the field is flat (no monitor), a new field is
+ * drawn (as the build script's retry), at most max_tries times. */
 typedef struct {
     uint64_t seed;
     bool iso;      /* isotropic bumps (UM2N's "iso" data) */

@@ -50,7 +50,7 @@ static const cli_command cli_commands[] = {
     {"dm", "diffusion models: train, sample", cli_dm},
     {"mesh", "triangle meshes: gen (gmsh), solve (P1 Helmholtz), move (Monge-Ampere, UM2N), data (UM2N data sets), png",
      cli_mesh},
-    {"um2n", "the UM2N mesh-movement network: train", cli_um2n},
+    {"um2n", "the UM2N mesh-movement network: train, eval", cli_um2n},
     {"hash", "the SHA-256 of a checkpoint's weights, its metadata left out",
      cli_hash},
     {"report", "one static HTML page of a benchmark's results folder", cli_report},

@@ -3,7 +3,9 @@
  * data sets made by `lethe mesh data`, as run_train_baselines.py trains it
  * (lt_um2n_train_epoch: Adam 5e-5, coupled weight decay 5e-4, batches of 5
  * in order), with the test loss after every epoch, resumable checkpoints
- * and the loss curve (CSV and PNG); and cli_um2n_move, the network's
+ * and the loss curve (CSV and PNG); `lethe um2n eval`, the error
+ * reduction, tangles and forward time of a trained network over a split
+ * against the MA meshes of the data set; and cli_um2n_move, the network's
  * forward pass on one mesh for `lethe mesh move --method um2n`.
  */
 #include "cli/args.h"
@@ -21,7 +23,8 @@
 
 static const char *um2n_usage =
     "usage: lethe um2n train --data DIR[,DIR2] --out DIR --epochs N "
-    "[--resume] [--loss area-chamfer|coord]";
+    "[--resume] [--loss area-chamfer|coord]\n"
+    "       lethe um2n eval --data DIR --model F [--split test]";
 
 int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
                   lt_mesh *moved)
@@ -306,6 +309,101 @@ done:
     return rc;
 }
 
+/* The network on one sample: tangled cells, forward seconds, and the L2
+ * errors on the uniform and the moved mesh (e1 < 0 when tangled). */
+static int um2n_eval_item(lt_ctx *c, lt_um2n *net, const lt_um2n_item *it,
+                          int *tangled, double *sec, double *e0, double *e1)
+{
+    const lt_um2n_sample *s = &it->s;
+    lt_um2n_batch b = {s->n_nodes, 1, s->x, s->mesh_feat, s->src, s->dst,
+                       s->n_edges, s->faces, s->n_faces, NULL, 0};
+    lt_ctx_reset(c);
+    double t0 = lt_clock_seconds();
+    lt_tensor *out = lt_um2n_forward(c, net, &b, false, NULL);
+    *sec = lt_clock_seconds() - t0;
+    lt_mesh moved;
+    if (!out || lt_mesh_copy(&moved, &it->mesh) != LT_OK)
+        return cli_fail("um2n eval", NULL);
+    for (int64_t i = 0; i < 2 * s->n_nodes; i++)
+        moved.xy[i] = out->data[i];
+    *tangled = lt_mesh_count_tangled(&moved);
+    *e1 = -1;
+    lt_status st = lt_helmholtz_error(&it->mesh, &it->field, e0, NULL);
+    if (st == LT_OK && !*tangled)
+        st = lt_helmholtz_error(&moved, &it->field, e1, NULL);
+    lt_mesh_free(&moved);
+    return st == LT_OK ? 0 : cli_fail("um2n eval", NULL);
+}
+
+static int um2n_eval(int argc, char **argv)
+{
+    const char *data = NULL, *split = "test", *model = NULL;
+    bool verbose = false;
+    cli_opt opts[] = {
+        {"--data", CLI_OPT_STR, &data, "data set folder", 0, 0},
+        {"--split", CLI_OPT_STR, &split, "train, test (default), val or all", 0, 0},
+        {"--model", CLI_OPT_STR, &model, "UM2N weights (safetensors)", 0, 0},
+        {"--verbose", CLI_OPT_FLAG, &verbose, "one line per sample", 0, 0},
+    };
+    int rc = cli_args_parse("um2n eval", "usage: lethe um2n eval --data DIR "
+                            "--model F [--split test]", opts, CLI_NOPTS(opts),
+                            argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (!data || !model)
+        return cli_usage("um2n eval", "--data and --model are required");
+    lt_um2n_data d = {0};
+    lt_um2n net = {0};
+    lt_ctx *c = NULL;
+    if (lt_um2n_data_open(data, split, &d) != LT_OK ||
+        lt_um2n_init(&net, 0) != LT_OK || lt_um2n_load(&net, model) != LT_OK ||
+        !(c = lt_ctx_new(UM2N_MOVE_ARENA)))
+        rc = cli_fail("um2n eval", NULL);
+    double er_net = 0, er_ma = 0, t_net = 0, t_ma = 0;
+    int64_t ok = 0, bad = 0;
+    for (int64_t i = 0; !rc && i < d.n; i++) {
+        const lt_um2n_item *it = &d.items[i];
+        int tg = 0;
+        double sec = 0, e0 = 0, e1 = 0;
+        if ((rc = um2n_eval_item(c, &net, it, &tg, &sec, &e0, &e1)))
+            break;
+        double ma = (it->err_uniform - it->err_ma) / it->err_uniform;
+        er_ma += ma;
+        t_net += sec;
+        if (tg)
+            bad++;
+        else
+            ok++, er_net += (e0 - e1) / e0;
+        if (verbose)
+            printf("sample %lld: um2n %d tangled, ER %.2f%%  MA ER %.2f%%\n",
+                   (long long)it->index, tg, tg ? 0.0 : 100 * (e0 - e1) / e0,
+                   100 * ma);
+    }
+    if (!rc && d.n > 0) {
+        for (int64_t i = 0; i < d.n; i++) {
+            lt_st_file *f; /* MA's time, from the sample's metadata */
+            char p[4096];
+            lt_um2n_sample_path(data, d.items[i].index, p, sizeof p);
+            if (lt_st_open(p, &f) == LT_OK) {
+                const char *v = lt_st_meta(f, "ma_seconds");
+                t_ma += v ? atof(v) : 0;
+                lt_st_free(f);
+            }
+        }
+        printf("%s (%s, %lld samples): UM2N mean ER %.2f%% over %lld meshes "
+               "without tangles, %lld tangled; MA mean ER %.2f%%\n"
+               "time per mesh: network forward %.4f s, MA %.4f s (as "
+               "generated)\n", data, split, (long long)d.n,
+               ok ? 100 * er_net / (double)ok : 0.0, (long long)ok,
+               (long long)bad, 100 * er_ma / (double)d.n,
+               t_net / (double)d.n, t_ma / (double)d.n);
+    }
+    lt_ctx_free(c);
+    lt_um2n_free(&net);
+    lt_um2n_data_free(&d);
+    return rc;
+}
+
 int cli_um2n(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -314,6 +412,8 @@ int cli_um2n(int argc, char **argv)
     }
     if (!strcmp(argv[1], "train"))
         return um2n_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval"))
+        return um2n_eval(argc - 1, argv + 1);
     fprintf(stderr, "lethe um2n: unknown subcommand '%s'\n%s\n", argv[1],
             um2n_usage);
     return 2;

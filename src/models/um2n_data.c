@@ -242,16 +242,20 @@ lt_status lt_um2n_sample_generate(const lt_mesh *m, const lt_um2n_gen_opts *o,
     lt_gauss_field f;
     lt_mesh moved = {0};
     lt_status s = LT_ERR_STATE;
-    for (int t = 0; t < o->max_tries && s == LT_ERR_STATE; t++) {
+    /* LT_ERR_STATE: MA diverged or ran out of iterations; LT_ERR_NAN: the
+     * monitor could not be formed (a flat field, every height 0), where
+     * the original's NaN monitor fails its solver in the same way */
+    for (int t = 0; t < o->max_tries && (s == LT_ERR_STATE || s == LT_ERR_NAN);
+         t++) {
         lt_rng r;
         lt_rng_init(&r, sample_seed(o->seed, index, t));
         lt_mesh_free(&moved);
         info->tries = t + 1;
         s = try_sample(m, o, &r, &f, &moved, info);
     }
-    if (s == LT_ERR_STATE)
-        s = lt_set_error(LT_ERR_STATE, "%s: Monge-Ampere did not converge "
-                         "for %d fields in a row", path, o->max_tries);
+    if (s == LT_ERR_STATE || s == LT_ERR_NAN)
+        s = lt_set_error(s, "%s: %d fields in a row failed, the last with: "
+                         "%s", path, o->max_tries, lt_last_error());
     double *mon = malloc((size_t)m->nv * 3 * sizeof(double));
     if (s == LT_OK && !mon)
         s = lt_set_error(LT_ERR_NOMEM, "%s: out of memory", path);
