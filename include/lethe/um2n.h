@@ -148,8 +148,8 @@ LT_API void lt_um2n_split(int64_t n, int64_t *train, int64_t *test,
  * loader builds them (x_feat coord, bd_mask; mesh_feat coord, monitor_val,
  * then normalise): x = [x, y, boundary flag], mesh_feat = [x, y,
  * mon / max |mon|] (n = m->nv rows of 3 floats each). */
-LT_API void lt_um2n_features(const lt_mesh *m, const double *mon, float *x,
-                             float *mesh_feat);
+LT_API lt_status lt_um2n_features(const lt_mesh *m, const double *mon,
+                                  float *x, float *mesh_feat);
 
 /* How samples are drawn: seed and index choose the random field; when MA
  * does not converge, or the field is flat (no monitor), a new field is

@@ -51,8 +51,7 @@ int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
     if (s == LT_OK && !(c = lt_ctx_new(UM2N_MOVE_ARENA)))
         s = lt_set_error(LT_ERR_NOMEM, "cannot make a context");
     lt_tensor *out = NULL;
-    if (s == LT_OK) {
-        lt_um2n_features(m, mon, x, x + 3 * n);
+    if (s == LT_OK && (s = lt_um2n_features(m, mon, x, x + 3 * n)) == LT_OK) {
         lt_um2n_batch b = {n, 1, x, x + 3 * n, src, dst, ne, faces, m->nt,
                            NULL, 0};
         if (!(out = lt_um2n_forward(c, &net, &b, false, NULL)))

@@ -35,22 +35,24 @@ void lt_um2n_split(int64_t n, int64_t *train, int64_t *test, int64_t *val)
     *val = (int64_t)((double)n * 0.1);
 }
 
-void lt_um2n_features(const lt_mesh *m, const double *mon, float *x,
-                      float *mesh_feat)
+lt_status lt_um2n_features(const lt_mesh *m, const double *mon, float *x,
+                           float *mesh_feat)
 {
     uint8_t *on = calloc((size_t)m->nv, 1);
-    if (on)
-        lt_mesh_boundary_mask(m, on);
+    if (!on)
+        return lt_set_error(LT_ERR_NOMEM, "um2n_features: out of memory");
+    lt_mesh_boundary_mask(m, on);
     double top = 0;
     for (int i = 0; i < m->nv; i++)
         top = fmax(top, fabs(mon[i]));
     for (int i = 0; i < m->nv; i++) {
         x[3 * i] = mesh_feat[3 * i] = (float)m->xy[2 * i];
         x[3 * i + 1] = mesh_feat[3 * i + 1] = (float)m->xy[2 * i + 1];
-        x[3 * i + 2] = on && on[i] ? 1.0f : 0.0f;
+        x[3 * i + 2] = on[i] ? 1.0f : 0.0f;
         mesh_feat[3 * i + 2] = (float)(top > 0 ? mon[i] / top : mon[i]);
     }
     free(on);
+    return LT_OK;
 }
 
 void lt_um2n_gen_opts_default(lt_um2n_gen_opts *o)
@@ -158,7 +160,8 @@ static lt_status save_sample(const char *path, const lt_mesh *m,
         b.edge[e] = (float)src[e];
         b.edge[ne + e] = (float)dst[e];
     }
-    lt_um2n_features(m, mon, b.x, b.feat);
+    if ((s = lt_um2n_features(m, mon, b.x, b.feat)) != LT_OK)
+        goto done;
     for (int64_t i = 0; i < n; i++) {
         b.y[2 * i] = (float)moved->xy[2 * i];
         b.y[2 * i + 1] = (float)moved->xy[2 * i + 1];
