@@ -287,10 +287,14 @@ LT_TEST(um2n_data_train_end_to_end)
     LT_CHECK(!memcmp(m.params.theta, m2.params.theta,
                      (size_t)m.params.n_total * sizeof(float)),
              "resumed weights differ");
-    /* the coordinate-loss checkpoint is refused by an area-chamfer run */
+    /* a checkpoint of the other loss kind or seed is refused */
     t2.loss = LT_UM2N_LOSS_COORD;
     LT_CHECK(lt_um2n_trainer_load(&t2, ck) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "area-chamfer"), "loss kind");
+    t2.loss = LT_UM2N_LOSS_AREA_CHAMFER;
+    t2.seed = 2;
+    LT_CHECK(lt_um2n_trainer_load(&t2, ck) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "seed 1"), "seed: %s", lt_last_error());
     /* the trained network keeps boundary nodes bit-identical */
     const lt_um2n_sample *s = &d.samples[0];
     lt_um2n_batch b = {s->n_nodes, 1, s->x, s->mesh_feat, s->src, s->dst,

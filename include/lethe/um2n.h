@@ -125,8 +125,10 @@ LT_API lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
                                      const lt_um2n_sample *samples,
                                      int64_t n, double *mean_loss);
 /* The weights (state_dict names), the Adam moments ("optimizer.m",
- * "optimizer.v") and the counters, written atomically; load restores them
- * into a trainer made by lt_um2n_trainer_init (nothing changes on error). */
+ * "optimizer.v"), the counters, the loss kind and the seed, written
+ * atomically; load restores them into a trainer made by
+ * lt_um2n_trainer_init with the same loss kind and seed (LT_ERR_ARG
+ * otherwise; nothing changes on error). */
 LT_API lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t,
                                       const char *path);
 LT_API lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path);

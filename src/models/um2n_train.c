@@ -205,12 +205,14 @@ lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t, const char *path)
     lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
     e[n] = lt_st_entry("optimizer.m", &m);
     e[n + 1] = lt_st_entry("optimizer.v", &v);
-    char ep[32], st[32];
+    char ep[32], st[32], sd[32];
     snprintf(ep, sizeof ep, "%" PRId64, t->epoch);
     snprintf(st, sizeof st, "%" PRId64, t->opt.step);
-    const char *meta[8] = {"format", "lethe-um2n-train", "epoch", ep,
-                           "step", st, "loss", loss_name(t->loss)};
-    lt_status s = lt_st_save(path, e, n + 2, meta, 4);
+    snprintf(sd, sizeof sd, "%" PRIu64, t->seed);
+    const char *meta[10] = {"format", "lethe-um2n-train", "epoch", ep,
+                            "step", st, "loss", loss_name(t->loss),
+                            "seed", sd};
+    lt_status s = lt_st_save(path, e, n + 2, meta, 5);
     free(e);
     return s;
 }
@@ -243,10 +245,16 @@ lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path)
     lt_tensor_wrap(&m, t->opt.m, NULL, 1, (int64_t[]){t->opt.n});
     lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
     lt_status s = read_counters(f, path, &epoch, &step);
-    const char *lk = lt_st_meta(f, "loss");
+    const char *lk = lt_st_meta(f, "loss"), *sd = lt_st_meta(f, "seed");
+    char mine[32];
+    snprintf(mine, sizeof mine, "%" PRIu64, t->seed);
     if (s == LT_OK && lk && strcmp(lk, loss_name(t->loss)))
         s = lt_set_error(LT_ERR_ARG, "%s: trained with the %s loss, this "
                          "run uses %s", path, lk, loss_name(t->loss));
+    /* the seed draws dropout: another one would not continue the run */
+    if (s == LT_OK && sd && strcmp(sd, mine))
+        s = lt_set_error(LT_ERR_ARG, "%s: trained with seed %s, this run "
+                         "uses %s", path, sd, mine);
     /* check the moments before anything changes */
     const lt_st_tensor *fm = s == LT_OK ? lt_st_get(f, "optimizer.m") : NULL;
     const lt_st_tensor *fv = s == LT_OK ? lt_st_get(f, "optimizer.v") : NULL;
