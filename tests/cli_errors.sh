@@ -972,8 +972,60 @@ expect_error "mesh gen: gmsh missing (PATH)" "apt-get install gmsh" \
   env PATH=/nonexistent "$LETHE" mesh gen --out "$T/new.msh"
 [ ! -e "$T/new.msh" ] && ok "mesh gen: no mesh without gmsh" ||
   bad "mesh gen: wrote a mesh without gmsh"
-expect_error "mesh move: unknown method" "expected ma or uniform" \
+expect_error "mesh move: unknown method" "expected ma, um2n or uniform" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method m2n
+expect_error "mesh move: um2n without --model" "--method um2n needs --model" \
   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n
+# UM2N data sets, training and the network's move (issue #18): six samples
+# on the lc 0.2 square, resumed; two epochs; the trained model moves a mesh.
+U="$T/um2n"
+if "$LETHE" mesh data --mesh "$MESHD/square_lc0.2.msh" --n 6 --seed 2 \
+     --out "$U/set" >"$T/out" 2>"$T/err" &&
+   [ "$(ls "$U/set/data" | wc -l)" -eq 6 ] &&
+   grep -q "^split 4 0 0$" "$U/set/dataset.txt" &&
+   rm "$U/set/data/data_0003.safetensors" &&
+   "$LETHE" mesh data --mesh "$MESHD/square_lc0.2.msh" --n 6 --seed 2 \
+     --out "$U/set" >"$T/out" 2>"$T/err" &&
+   grep -q "(1 made now, 5 already there" "$T/out"
+then ok "mesh data writes six samples and resumes a deleted one"
+else bad "mesh data"; cat "$T/out" "$T/err"; fi
+expect_error "mesh data: other settings in the folder" "describes another data set" \
+  "$LETHE" mesh data --mesh "$MESHD/square_lc0.2.msh" --n 6 --seed 3 --out "$U/set"
+if "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 1 --no-test \
+     >"$T/out" 2>"$T/err" &&
+   "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 2 --no-test \
+     --resume >"$T/out" 2>"$T/err" && grep -q "resumed at epoch 1" "$T/out" &&
+   [ "$(wc -l <"$U/run/loss.csv")" -eq 3 ] && [ -s "$U/run/loss.png" ] &&
+   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --seed 4 --method um2n \
+     --model "$U/run/model.safetensors" --out "$U/moved.msh" >"$T/out" 2>"$T/err" &&
+   grep -q "network forward" "$T/out" && grep -q "error reduction" "$T/out" &&
+   "$LETHE" mesh png --mesh "$U/moved.msh" --out "$U/moved.png" >/dev/null 2>&1
+then ok "um2n train (resumed) and mesh move --method um2n"
+else bad "um2n train / mesh move --method um2n"; cat "$T/out" "$T/err"; fi
+if "$LETHE" um2n eval --data "$U/set" --split train \
+     --model "$U/run/model.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "train, 4 samples): UM2N mean ER" "$T/out" && grep -q "MA mean ER" "$T/out"
+then ok "um2n eval over a split"
+else bad "um2n eval"; cat "$T/out" "$T/err"; fi
+expect_error "um2n eval: unknown split" "unknown split 'dev'" \
+  "$LETHE" um2n eval --data "$U/set" --split dev --model "$U/run/model.safetensors"
+expect_error "um2n train: existing run without --resume" "pass --resume" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 3
+expect_error "um2n train: --resume without a checkpoint" "--resume: .*missing" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/run2" --epochs 3 --resume
+expect_error "um2n train: --resume with another loss" "trained with the area-chamfer loss" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/run" --epochs 3 --resume --loss coord
+expect_error "um2n train: missing data folder" "$U/none/dataset.txt: cannot read" \
+  "$LETHE" um2n train --data "$U/none" --out "$U/run3" --epochs 1
+head -c 3000 "$U/set/data/data_0002.safetensors" >"$T/cut.st"
+mv "$T/cut.st" "$U/set/data/data_0002.safetensors"
+expect_error "um2n train: corrupt sample" "data_0002.safetensors" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/run3" --epochs 1
+[ ! -e "$U/run3/train.safetensors" ] && ok "um2n train: no checkpoint from a bad set" ||
+  bad "um2n train: wrote a checkpoint from a bad set"
+expect_error "mesh move: um2n with a missing model" "$U/none.safetensors" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n --model "$U/none.safetensors"
+expect_error "um2n: unknown subcommand" "unknown subcommand 'fly'" "$LETHE" um2n fly
 expect_error "mesh move: bad --pin-tags" "--pin-tags: expected a comma-separated list" \
   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --pin-tags 1,x
 echo "$pass passed, $fail failed"

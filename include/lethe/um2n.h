@@ -11,6 +11,7 @@
 #define LETHE_UM2N_H
 
 #include "lethe/core.h"
+#include "lethe/mesh.h"
 #include "lethe/nn.h"
 #include "lethe/optim.h"
 
@@ -62,6 +63,12 @@ LT_API lt_tensor *lt_um2n_area_loss(lt_ctx *c, lt_tensor *out,
  * Chamfer of the whole batch merged into one cloud. */
 LT_API lt_tensor *lt_um2n_loss(lt_ctx *c, lt_tensor *out,
                                const lt_um2n_batch *b);
+/* The coordinate loss of train_util (weight_deform_loss): 1000 x the mean
+ * absolute difference of the output and target coordinates
+ * (torch.nn.L1Loss); alone it is the UM2N-coord ablation's loss. */
+#define LT_UM2N_COORD_SCALE 1000.0f
+LT_API lt_tensor *lt_um2n_coord_loss(lt_ctx *c, lt_tensor *out,
+                                     const lt_um2n_batch *b);
 /* UM2N's graph of a mesh: its edges, sorted by (i, j) with i < j, then
  * the same reversed (processor.find_edges). *src and *dst are malloc'd
  * (2 * edges each); free them. */
@@ -88,6 +95,11 @@ typedef struct {
 #define LT_UM2N_WEIGHT_DECAY 5e-4f /* coupled (torch Adam's L2) */
 #define LT_UM2N_BATCH 5
 
+/* The training loss: the released model's (area + Chamfer) or the
+ * coordinate loss of the UM2N-coord ablation. */
+typedef enum { LT_UM2N_LOSS_AREA_CHAMFER = 0, LT_UM2N_LOSS_COORD = 1 }
+    lt_um2n_loss_kind;
+
 /* run_train_baselines' loop: Adam (betas 0.9/0.999, eps 1e-8), lr 5e-5,
  * weight decay 5e-4 added to the gradient, batches of 5 in order (no
  * shuffling), dropout on. Dropout is drawn from seed and the step, so a
@@ -98,23 +110,110 @@ typedef struct {
     int64_t epoch;  /* epochs completed */
     int batch;
     uint64_t seed;
+    lt_um2n_loss_kind loss; /* LT_UM2N_LOSS_AREA_CHAMFER after init */
 } lt_um2n_trainer;
 
 LT_API lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m,
                                       uint64_t seed);
 LT_API void lt_um2n_trainer_free(lt_um2n_trainer *t);
-/* One epoch over samples[0..n) (all with the same node count, as the
- * transformer's per-graph view needs); *mean_loss: the mean batch loss.
+/* One epoch over samples[0..n) (the samples of one batch must have one
+ * node count, as the transformer's per-graph view needs; batches are cut
+ * every 5 samples in order, so a concatenation of data sets of 225
+ * samples each never mixes two sizes); *mean_loss: the mean batch loss.
  * c is reset before every batch. */
 LT_API lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
                                      const lt_um2n_sample *samples,
                                      int64_t n, double *mean_loss);
 /* The weights (state_dict names), the Adam moments ("optimizer.m",
- * "optimizer.v") and the counters, written atomically; load restores them
- * into a trainer made by lt_um2n_trainer_init (nothing changes on error). */
+ * "optimizer.v"), the counters, the loss kind and the seed, written
+ * atomically; load restores them into a trainer made by
+ * lt_um2n_trainer_init with the same loss kind and seed (LT_ERR_ARG
+ * otherwise; nothing changes on error). */
 LT_API lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t,
                                       const char *path);
 LT_API lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path);
+
+/* The mean loss (the trainer's loss kind, dropout off, no update) over
+ * samples[0..n) in batches of 5, as train_util.evaluate. */
+LT_API lt_status lt_um2n_eval_loss(lt_ctx *c, lt_um2n_trainer *t,
+                                   const lt_um2n_sample *samples, int64_t n,
+                                   double *mean_loss);
+
+/* ---- UM2N's data sets (src/models/um2n_data.c) ------------------------- */
+
+/* The split of n samples as build_helmholtz_square.py: the first
+ * int(0.75 n) train, the next int(0.15 n) test, the next int(0.1 n) val
+ * (300: 225/45/30; 101: 75/15/10, the last sample in none). */
+LT_API void lt_um2n_split(int64_t n, int64_t *train, int64_t *test,
+                          int64_t *val);
+/* The network's inputs for mesh m with vertex monitor mon, as UM2N's
+ * loader builds them (x_feat coord, bd_mask; mesh_feat coord, monitor_val,
+ * then normalise): x = [x, y, boundary flag], mesh_feat = [x, y,
+ * mon / max |mon|] (n = m->nv rows of 3 floats each). */
+LT_API lt_status lt_um2n_features(const lt_mesh *m, const double *mon,
+                                  float *x, float *mesh_feat);
+
+/* How samples are drawn: seed and index choose the random field; when MA
+ * does not converge, or the field is flat (no monitor), a new field is
+ * drawn (as the build script's retry), at most max_tries times. */
+typedef struct {
+    uint64_t seed;
+    bool iso;      /* isotropic bumps (UM2N's "iso" data) */
+    int max_tries; /* 20 */
+    lt_ma_opts ma; /* lt_ma_opts_default */
+} lt_um2n_gen_opts;
+LT_API void lt_um2n_gen_opts_default(lt_um2n_gen_opts *o);
+
+typedef struct {
+    int tries;          /* fields drawn (1 when MA converged at once) */
+    int ma_iters, tangled;
+    double ma_seconds;
+    double err_uniform, err_ma; /* L2 error vs the exact field */
+} lt_um2n_gen_info;
+
+/* Make sample index of a data set on mesh m and write it to path
+ * atomically (safetensors; docs/um2n.md lists the tensors): the random
+ * field, UM2N's monitor, the MA mesh (the target), the P1 Helmholtz
+ * solutions on both meshes and their errors. */
+LT_API lt_status lt_um2n_sample_generate(const lt_mesh *m,
+                                         const lt_um2n_gen_opts *o,
+                                         int64_t index, const char *path,
+                                         lt_um2n_gen_info *info);
+
+/* A sample read back: the network's sample (arrays owned here), the
+ * uniform mesh (float32 coordinates), the field and the stored results. */
+typedef struct {
+    lt_um2n_sample s;
+    float *x, *mesh_feat, *target;
+    int32_t *faces, *src, *dst; /* dst points into src's allocation */
+    lt_mesh mesh;
+    lt_gauss_field field;
+    float *monitor, *uh, *uh_ma; /* [n] */
+    int64_t index;
+    double err_uniform, err_ma;
+} lt_um2n_item;
+/* Read and check one sample file: a file that is not a sample, a missing
+ * or misshapen tensor, an index out of range, a non-finite value or a
+ * truncated file is LT_ERR_FORMAT naming the file and the tensor. */
+LT_API lt_status lt_um2n_item_read(const char *path, lt_um2n_item *it);
+LT_API void lt_um2n_item_free(lt_um2n_item *it);
+
+/* A split of a data set folder made by `lethe mesh data`. */
+typedef struct {
+    int64_t n;
+    lt_um2n_item *items;
+    lt_um2n_sample *samples; /* [n] views of items[i].s, for training */
+} lt_um2n_data;
+/* The path of sample index in folder dir (dir/data/data_NNNN.safetensors). */
+LT_API void lt_um2n_sample_path(const char *dir, int64_t index, char *out,
+                                size_t n);
+/* Open split ("train", "test", "val" or "all") of the data set in dir
+ * (dir/dataset.txt says its size and split). A missing folder or
+ * dataset.txt is LT_ERR_IO, a missing sample (an unfinished set) or a
+ * corrupt one LT_ERR_FORMAT, each naming the file. */
+LT_API lt_status lt_um2n_data_open(const char *dir, const char *split,
+                                   lt_um2n_data *d);
+LT_API void lt_um2n_data_free(lt_um2n_data *d);
 
 #ifdef __cplusplus
 }

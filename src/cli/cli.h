@@ -28,6 +28,13 @@ int cli_select(int argc, char **argv);
 int cli_hash(int argc, char **argv);
 int cli_mesh(int argc, char **argv);
 int cli_mesh_swirl(int argc, char **argv);
+int cli_mesh_data(int argc, char **argv);
+int cli_um2n(int argc, char **argv);
+/* The network of the checkpoint model (um2n.c) moves m under the monitor of
+ * field f into moved (a copy of m with new coordinates); 0, or the exit
+ * status with the message printed. */
+int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
+                  lt_mesh *moved);
 int cli_report(int argc, char **argv);
 /* lm / data subcommands living in their own files */
 int cli_lm_unlearn(int argc, char **argv);

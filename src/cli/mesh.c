@@ -17,11 +17,12 @@
 #define MESH_DEFAULT_LC 0.05f
 
 static const char *mesh_usage =
-    "usage: lethe mesh gen|solve|move|png|swirl [options]\n"
+    "usage: lethe mesh gen|solve|move|data|png|swirl [options]\n"
     "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A\n"
     "         [--geometry square|hole])\n"
     "  solve  P1 Helmholtz on a seeded random Gaussian field (--mesh F.msh)\n"
-    "  move   move a mesh (--method ma|uniform) under UM2N's monitor\n"
+    "  move   move a mesh (--method ma|um2n|uniform) under UM2N's monitor\n"
+    "  data   make a UM2N data set (--out DIR --lc L --n N --seed S)\n"
     "  png    draw a mesh's edges (--mesh F.msh --out F.png)\n"
     "  swirl  UM2N's swirl advection, uniform or MA-moved (--out DIR)";
 
@@ -74,7 +75,7 @@ static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
 #define MESH_MAX_PIN_TAGS 16
 
 typedef struct {
-    const char *mesh, *out, *png, *method, *pin;
+    const char *mesh, *out, *png, *method, *pin, *model;
     uint64_t seed;
     bool iso, fix, history;
     int maxiter, npin, pin_tags[MESH_MAX_PIN_TAGS];
@@ -160,6 +161,10 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
     lt_status s;
     if (!strcmp(o->method, "uniform")) {
         s = lt_mesh_copy(&moved, m);
+    } else if (!strcmp(o->method, "um2n")) {
+        if (cli_um2n_move(o->model, m, f, &moved))
+            return 1;
+        s = LT_OK;
     } else {
         lt_ma_opts mo;
         lt_ma_opts_default(&mo);
@@ -200,7 +205,8 @@ static int mesh_move(int argc, char **argv)
     mesh_opts o = {.method = "ma"};
     cli_opt opts[] = {
         {"--mesh", CLI_OPT_STR, &o.mesh, ".msh file to move", 0, 0},
-        {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere) or uniform", 0, 0},
+        {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere), um2n (the network of --model) or uniform", 0, 0},
+        {"--model", CLI_OPT_STR, &o.model, "UM2N weights (safetensors) for --method um2n", 0, 0},
         {"--seed", CLI_OPT_U64, &o.seed, "draws the Helmholtz field", 0, 0},
         {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps", 0, 0},
         {"--out", CLI_OPT_STR, &o.out, "moved mesh (.msh)", 0, 0},
@@ -212,13 +218,17 @@ static int mesh_move(int argc, char **argv)
         {"--history", CLI_OPT_FLAG, &o.history, "print every residual", 0, 0},
     };
     int rc = cli_args_parse("mesh move", "usage: lethe mesh move --mesh F.msh "
-                            "[--method ma|uniform] [--seed S] [--out G.msh] "
+                            "[--method ma|um2n|uniform] [--model F] [--seed S] "
+                            "[--out G.msh] "
                             "[--png G.png]", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;
-    if (strcmp(o.method, "ma") && strcmp(o.method, "uniform"))
-        return cli_usage("mesh move", "--method: expected ma or uniform (the "
-                         "networks um2n, m2n are not built yet)");
+    if (strcmp(o.method, "ma") && strcmp(o.method, "uniform") &&
+        strcmp(o.method, "um2n"))
+        return cli_usage("mesh move", "--method: expected ma, um2n or uniform "
+                         "(the M2N baseline, m2n, is not built yet)");
+    if (!strcmp(o.method, "um2n") && !o.model)
+        return cli_usage("mesh move", "--method um2n needs --model F");
     if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
         return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
                          "list of at most 16 tags");
@@ -278,6 +288,8 @@ int cli_mesh(int argc, char **argv)
         return mesh_png(argc - 1, argv + 1);
     if (!strcmp(sub, "swirl"))
         return cli_mesh_swirl(argc - 1, argv + 1);
+    if (!strcmp(sub, "data"))
+        return cli_mesh_data(argc - 1, argv + 1);
     fprintf(stderr, "lethe mesh: unknown subcommand '%s'\n%s\n", sub,
             mesh_usage);
     return 2;

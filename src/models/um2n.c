@@ -490,6 +490,20 @@ lt_tensor *lt_um2n_loss(lt_ctx *c, lt_tensor *out, const lt_um2n_batch *b)
                   lt_affine(c, ch, LT_UM2N_CHAMFER_WEIGHT, 0));
 }
 
+lt_tensor *lt_um2n_coord_loss(lt_ctx *c, lt_tensor *out,
+                              const lt_um2n_batch *b)
+{
+    if (!out)
+        return NULL;
+    if (!b || !b->target) {
+        lt_set_error(LT_ERR_ARG, "um2n_coord_loss: the batch has no target");
+        return NULL;
+    }
+    lt_tensor *y = lt_from_data(c, 2, (int64_t[]){b->n_nodes, 2}, b->target);
+    return lt_affine(c, lt_mean_all(c, lt_abs(c, lt_sub(c, out, y))),
+                     LT_UM2N_COORD_SCALE, 0);
+}
+
 /* ---- graph -------------------------------------------------------------- */
 
 static int cmp_i64(const void *a, const void *b)

@@ -80,6 +80,15 @@ static bool merge(lt_ctx *c, const lt_um2n_sample *s, int64_t k,
     return true;
 }
 
+/* The trainer's loss of the batch b (forward included). */
+static lt_tensor *batch_loss(lt_ctx *c, lt_um2n_trainer *t,
+                             const lt_um2n_batch *b, bool training)
+{
+    lt_tensor *out = lt_um2n_forward(c, t->model, b, training, NULL);
+    return t->loss == LT_UM2N_LOSS_COORD ? lt_um2n_coord_loss(c, out, b)
+                                         : lt_um2n_loss(c, out, b);
+}
+
 /* Forward, loss, backward and one Adam step on samples [0, k). */
 static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
                             const lt_um2n_sample *s, int64_t k, double *loss)
@@ -92,8 +101,7 @@ static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
     if (!merge(c, s, k, &b, &m))
         return lt_last_status();
     b.loss_batch = t->batch;
-    lt_tensor *l = lt_um2n_loss(c, lt_um2n_forward(c, t->model, &b, true,
-                                                   NULL), &b);
+    lt_tensor *l = batch_loss(c, t, &b, true);
     if (!l)
         return lt_last_status();
     lt_params_zero_grad(&t->model->params);
@@ -105,24 +113,36 @@ static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
     return lt_optim_step(&t->opt, p->theta, p->grad, NULL, t->opt.cfg.lr);
 }
 
+/* Every batch of t->batch samples in order must have one node count. */
+static lt_status check_batches(const lt_um2n_trainer *t,
+                               const lt_um2n_sample *s, int64_t n,
+                               const char *what)
+{
+    for (int64_t i = 1; i < n; i++)
+        if (i % t->batch && s[i].n_nodes != s[i - 1].n_nodes)
+            return lt_set_error(LT_ERR_ARG, "%s: sample %lld has %lld nodes, "
+                                "sample %lld of its batch %lld", what,
+                                (long long)i, (long long)s[i].n_nodes,
+                                (long long)(i - 1),
+                                (long long)s[i - 1].n_nodes);
+    return LT_OK;
+}
+
 lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
                               const lt_um2n_sample *samples, int64_t n,
                               double *mean_loss)
 {
     if (!c || !t || !samples || n < 1)
         return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: no samples");
-    for (int64_t i = 1; i < n; i++)
-        if (samples[i].n_nodes != samples[0].n_nodes)
-            return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: sample %lld "
-                                "has %lld nodes, sample 0 %lld",
-                                (long long)i, (long long)samples[i].n_nodes,
-                                (long long)samples[0].n_nodes);
+    lt_status st = check_batches(t, samples, n, "um2n_train_epoch");
+    if (st != LT_OK)
+        return st;
     double total = 0;
     int64_t batches = 0;
     for (int64_t i = 0; i < n; i += t->batch) {
         int64_t k = n - i < t->batch ? n - i : t->batch;
         double l = 0;
-        lt_status st = train_step(c, t, samples + i, k, &l);
+        st = train_step(c, t, samples + i, k, &l);
         if (st != LT_OK)
             return st;
         total += l;
@@ -132,6 +152,41 @@ lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
     if (mean_loss)
         *mean_loss = total / (double)batches;
     return LT_OK;
+}
+
+lt_status lt_um2n_eval_loss(lt_ctx *c, lt_um2n_trainer *t,
+                            const lt_um2n_sample *samples, int64_t n,
+                            double *mean_loss)
+{
+    if (!c || !t || !samples || n < 1 || !mean_loss)
+        return lt_set_error(LT_ERR_ARG, "um2n_eval_loss: no samples");
+    lt_status st = check_batches(t, samples, n, "um2n_eval_loss");
+    if (st != LT_OK)
+        return st;
+    double total = 0;
+    int64_t batches = 0;
+    for (int64_t i = 0; i < n; i += t->batch) {
+        int64_t k = n - i < t->batch ? n - i : t->batch;
+        lt_ctx_reset(c);
+        lt_um2n_batch b;
+        merged m;
+        if (!merge(c, samples + i, k, &b, &m))
+            return lt_last_status();
+        b.loss_batch = t->batch;
+        lt_tensor *l = batch_loss(c, t, &b, false);
+        if (!l)
+            return lt_last_status();
+        total += l->data[0];
+        batches++;
+    }
+    lt_ctx_reset(c);
+    *mean_loss = total / (double)batches;
+    return LT_OK;
+}
+
+static const char *loss_name(lt_um2n_loss_kind k)
+{
+    return k == LT_UM2N_LOSS_COORD ? "coord" : "area-chamfer";
 }
 
 lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t, const char *path)
@@ -150,12 +205,14 @@ lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t, const char *path)
     lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
     e[n] = lt_st_entry("optimizer.m", &m);
     e[n + 1] = lt_st_entry("optimizer.v", &v);
-    char ep[32], st[32];
+    char ep[32], st[32], sd[32];
     snprintf(ep, sizeof ep, "%" PRId64, t->epoch);
     snprintf(st, sizeof st, "%" PRId64, t->opt.step);
-    const char *meta[6] = {"format", "lethe-um2n-train", "epoch", ep,
-                           "step", st};
-    lt_status s = lt_st_save(path, e, n + 2, meta, 3);
+    snprintf(sd, sizeof sd, "%" PRIu64, t->seed);
+    const char *meta[10] = {"format", "lethe-um2n-train", "epoch", ep,
+                            "step", st, "loss", loss_name(t->loss),
+                            "seed", sd};
+    lt_status s = lt_st_save(path, e, n + 2, meta, 5);
     free(e);
     return s;
 }
@@ -188,6 +245,16 @@ lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path)
     lt_tensor_wrap(&m, t->opt.m, NULL, 1, (int64_t[]){t->opt.n});
     lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
     lt_status s = read_counters(f, path, &epoch, &step);
+    const char *lk = lt_st_meta(f, "loss"), *sd = lt_st_meta(f, "seed");
+    char mine[32];
+    snprintf(mine, sizeof mine, "%" PRIu64, t->seed);
+    if (s == LT_OK && lk && strcmp(lk, loss_name(t->loss)))
+        s = lt_set_error(LT_ERR_ARG, "%s: trained with the %s loss, this "
+                         "run uses %s", path, lk, loss_name(t->loss));
+    /* the seed draws dropout: another one would not continue the run */
+    if (s == LT_OK && sd && strcmp(sd, mine))
+        s = lt_set_error(LT_ERR_ARG, "%s: trained with seed %s, this run "
+                         "uses %s", path, sd, mine);
     /* check the moments before anything changes */
     const lt_st_tensor *fm = s == LT_OK ? lt_st_get(f, "optimizer.m") : NULL;
     const lt_st_tensor *fv = s == LT_OK ? lt_st_get(f, "optimizer.v") : NULL;
