@@ -58,6 +58,8 @@ int cli_dm_unlearn(int argc, char **argv);
  * --method esd-x / esd-u / another ESD parameter set). */
 int cli_dm_unlearn_text(int argc, char **argv);
 bool cli_dm_unlearn_is_text(int argc, char **argv);
+/* --method salun with --concept (dm_unlearn_salun.c). */
+int cli_dm_unlearn_salun(int argc, char **argv);
 /* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one
  * style / object (x [n, 3, 32, 32] in [-1, 1]), their canonical captions'
  * contexts ctx [n, L, D] and the marks of the concept word and <eos>
