@@ -655,6 +655,18 @@ expect_error "dm unlearn salun: too few pictures" "1 picture(s) of Neon tshirt, 
 expect_error "dm unlearn esd: a mask that is not one" "holds" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
   --steps 1 --mask "$T/tdm.safetensors" --out "$T/tx.safetensors"
+STY="$(dirname "$0")/../models/fashion-canvas-style-v1.safetensors"
+expect_error "bench canvas: unknown style, before any work" "no FashionCanvas style is called 'nosuch'" \
+  "$LETHE" bench canvas --targets style:nosuch --cache "$T/cc" --json "$T/cc.json"
+expect_error "bench canvas: empty target" "the name is empty" \
+  "$LETHE" bench canvas --targets object: --cache "$T/cc"
+expect_error "bench canvas: unknown method" "'nope'" \
+  "$LETHE" bench canvas --methods esd-x,nope --cache "$T/cc"
+expect_error "bench canvas: a class model" "not a text-conditioned model" \
+  "$LETHE" bench canvas --model "$T/dm.safetensors" --data "canvas:$T/canvas" \
+  --targets style:neon --style-classifier "$STY" --object-classifier "$OBJ"
+[ -e "$T/cc" ] || [ -e "$T/cc.json" ] && bad "bench canvas wrote before checking its inputs" ||
+  ok "bench canvas: inputs checked first"
 expect_error "dm unlearn fmn: a plain concept" "fmn takes style:NAME or object:NAME" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method fmn \
   --data "$T/canvas" --out "$T/tx.safetensors"
