@@ -6,7 +6,8 @@
  * CRA in range with the original's UA at most ESD's, FD finite with both
  * floors recorded, storage equal to the full weights and within the
  * bound of esd-x's parameter set (4 bytes per weight + 1 bit per entry),
- * the base cached in the cache folder; and the inputs it refuses
+ * the base cached in the cache folder, both answer-set grids written; and
+ * the inputs it refuses
  * (unknown style / object, an empty target, a class model).
  */
 #include "lt_test.h"
@@ -34,6 +35,7 @@ static lt_bench_canvas_cfg micro(char *cache, size_t n)
     lt_bench_canvas_quick(&c);
     c.base_steps = 8;
     c.cache = cache;
+    c.grid_dir = lt_test_tmpdir();
     c.targets = "style:neon";
     c.methods = "original,esd-x";
     c.sample.steps = 1;
@@ -106,6 +108,19 @@ LT_TEST(micro_protocol_rows_and_invariants)
                  strlen(lt_report_get(&r, "commit")) > 0,
              "settings: answer set %s, sampler '%s'",
              lt_report_get(&r, "answer_set"), lt_report_get(&r, "sampler"));
+    /* the grids of both answer sets */
+    for (int i = 0; i < 2; i++) {
+        char png[700];
+        snprintf(png, sizeof png, "%s/%s.png", lt_test_tmpdir(),
+                 i ? "neon-esd-x" : "original");
+        FILE *g = fopen(png, "rb");
+        unsigned char sig[4] = {0};
+        LT_CHECK(g && fread(sig, 1, 4, g) == 4 && sig[1] == 'P' &&
+                     sig[2] == 'N' && sig[3] == 'G',
+                 "grid %s", png);
+        if (g)
+            fclose(g);
+    }
     /* the base is cached under the cache folder for the next run */
     const char *base = lt_report_get(&r, "model");
     FILE *f = fopen(base, "rb");
@@ -121,6 +136,11 @@ LT_TEST(bad_inputs_are_refused)
     char cache[600];
     lt_bench_canvas_cfg c = micro(cache, sizeof cache);
     lt_report r;
+    c.grid_dir = "/nonexistent/grids";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "/nonexistent/grids"), "%s",
+             lt_last_error());
+    c.grid_dir = NULL;
     c.targets = "style:nosuch";
     LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "no FashionCanvas style is called "

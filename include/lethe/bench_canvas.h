@@ -69,6 +69,10 @@ typedef struct {
     bool cra_without_target;
     lt_dm_sample_config sample; /* DDIM-50, eta 0, sd w 9, seed 1234 */
     uint64_t eval_seed;    /* the real subsets of FD and floor (1) */
+    const char *grid_dir;  /* NULL, or a folder (it must exist) for the
+                              answer sets' grids: the first sample of every
+                              prompt, a row per style, a column per object,
+                              as TARGET-METHOD.png (original.png once) */
     const char *command;   /* recorded in the report */
     lt_bench_progress progress;
     void *ud;

@@ -13,6 +13,7 @@
 #include "lethe/dm_canvas_unlearn.h"
 #include "lethe/image_metrics.h"
 #include "lethe/io.h"
+#include "lethe/png.h"
 
 #include "bench_util.h"
 
@@ -180,6 +181,9 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
                             "%d], per-pair and per-class counts >= 1 (got "
                             "%d, %d, %d)", LT_TABLE_MAX_SEEDS, c->seeds,
                             c->salun_per_pair, c->quick_per_class);
+    if (c->grid_dir && !lt_bench_exists(c->grid_dir))
+        return lt_set_error(LT_ERR_ARG, "bench canvas: grid folder %s does "
+                            "not exist", c->grid_dir);
     cv_target t[CV_MAX_TARGETS];
     int n = 0;
     if (cv_targets(c, t, &n) != LT_OK)
@@ -541,6 +545,26 @@ static lt_status cvb_answer(cvb *d, lt_unet *u, cv_counts *cnt, double fd[2])
     return st;
 }
 
+/* The grid of the answer set in d->x (first sample of every prompt) as
+ * grid_dir/NAME.png. */
+static lt_status cvb_grid(cvb *d, const char *name)
+{
+    if (!d->c->grid_dir)
+        return LT_OK;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s.png", d->c->grid_dir, name);
+    float *g = malloc((size_t)NP * PIX * sizeof *g);
+    if (!g)
+        return lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
+    for (int p = 0; p < NP; p++)
+        memcpy(g + (int64_t)p * PIX, d->x + (int64_t)p * d->c->seeds * PIX,
+               PIX * sizeof *g);
+    lt_status st = lt_png_grid(path, g, NP, 3, LT_CANVAS_SIDE, LT_CANVAS_SIDE,
+                               NO, -1.0f, 1.0f);
+    free(g);
+    return st;
+}
+
 /* ---- unlearning ------------------------------------------------------------------ */
 
 static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
@@ -725,6 +749,10 @@ static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t)
         }
         if (st == LT_OK)
             st = cvb_answer(d, u, &cnt, fd);
+        char gname[2 * LT_TABLE_TEXT + 2];
+        snprintf(gname, sizeof gname, "%s-%s", row->text[0], m->name);
+        if (st == LT_OK)
+            st = cvb_grid(d, m->kind == CV_ORIGINAL ? "original" : gname);
         if (st == LT_OK && m->kind == CV_ORIGINAL) {
             d->orig = cnt;
             d->orig_fd[0] = fd[0];

@@ -354,6 +354,7 @@ static int cli_bench_canvas(int argc, char **argv)
         {"--salun-lr", CLI_OPT_FLOAT, &c.salun.lr, "SalUn Adam lr", 1e-12, 1},
         {"--salun-per-pair", CLI_OPT_INT, &c.salun_per_pair, "pictures per pair of SalUn's sets", 1, 1000},
         {"--mask-ratio", CLI_OPT_FLOAT, &c.salun.mask_ratio, "share the saliency mask keeps", 1e-6, 1},
+        {"--grid", CLI_OPT_STR, &c.grid_dir, "folder for the answer sets' PNG grids (TARGET-METHOD.png, original.png)", 0, 0},
         {"--cra-without-target", CLI_OPT_FLAG, &c.cra_without_target, "CRA leaves out the target's images", 0, 0},
         {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick base and canvas", 0, 0},
         {"--base-arch", CLI_OPT_STR, &c.base_arch, "without --model: the base's arch", 0, 0},
