@@ -38,7 +38,8 @@ const char *const cli_dm_usage_text =
     "          (pretrain the text encoder on a FashionCanvas folder)\n"
     "  unlearn --model M --forget-class K --method salun|rl|ga|esd --out U\n"
     "  unlearn --model TEXT --concept PROMPT --method esd-x|esd-u --out U\n"
-    "  unlearn --model TEXT --concept style:NAME --method fmn --data canvas:DIR --out U\n"
+    "  unlearn --model TEXT --concept style:NAME --method fmn|salun --data canvas:DIR --out U\n"
+    "          (esd-x, esd-u, fmn: [--mask FILE]; salun: [--mask-out FILE])\n"
     "  attack  --unlearned U --original M --concept object:bag|style:neon\n"
     "          [--method unlearndiff|p4d|random|none] [--prompts 10] [--lite]";
 
