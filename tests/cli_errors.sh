@@ -715,6 +715,49 @@ expect_error "advunlearn: a class model" "is a class-conditional model" \
 [ -e "$T/tx.safetensors" ] || [ -e "$T/tx.safetensors.clip.safetensors" ] ||
   [ -e "$T/tx.safetensors.state" ] &&
   bad "advunlearn left output" || ok "advunlearn: no output after errors"
+# SalUn for canvas (the target replaced by Photo): its mask file drives
+# esd-x, then the errors.
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method salun \
+     --data "canvas:$T/canvas" --per-pair 1 --epochs 1 --out "$T/tsal.safetensors" \
+     --mask-out "$T/tsal-mask.safetensors" >"$T/out" 2>"$T/err" &&
+   [ -s "$T/tsal.safetensors.clip.safetensors" ] && [ -s "$T/tsal-mask.safetensors" ] &&
+   head -c 4096 "$T/tsal.safetensors" | grep -q '"lethe.dmu.method":"salun"' &&
+   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+     --steps 1 --ddim-steps 5 --mask "$T/tsal-mask.safetensors" \
+     --out "$T/tesdm.safetensors" >>"$T/out" 2>>"$T/err" &&
+   head -c 4096 "$T/tesdm.safetensors" | grep -q 'tsal-mask.safetensors"'
+then ok "dm unlearn salun (canvas) with --mask-out, esd-x with that --mask"
+else bad "dm unlearn salun"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn salun: unknown style" "no FashionCanvas style is called 'nosuch'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:nosuch --method salun \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn salun: unknown object" "no FashionCanvas object is called 'car'" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept object:car --method salun \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn salun: empty target" "the name is empty" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style: --method salun \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn salun: a class model" "needs a text-conditioned 32x32x3 model" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --concept style:neon --method salun \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn salun: too few pictures" "1 picture(s) of Neon tshirt, 3 wanted" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method salun \
+  --data "$T/canvas" --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: a mask that is not one" "holds" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --steps 1 --mask "$T/tdm.safetensors" --out "$T/tx.safetensors"
+STY="$(dirname "$0")/../models/fashion-canvas-style-v1.safetensors"
+expect_error "bench canvas: unknown style, before any work" "no FashionCanvas style is called 'nosuch'" \
+  "$LETHE" bench canvas --targets style:nosuch --cache "$T/cc" --json "$T/cc.json"
+expect_error "bench canvas: empty target" "the name is empty" \
+  "$LETHE" bench canvas --targets object: --cache "$T/cc"
+expect_error "bench canvas: unknown method" "'nope'" \
+  "$LETHE" bench canvas --methods esd-x,nope --cache "$T/cc"
+expect_error "bench canvas: a class model" "not a text-conditioned model" \
+  "$LETHE" bench canvas --model "$T/dm.safetensors" --data "canvas:$T/canvas" \
+  --targets style:neon --style-classifier "$STY" --object-classifier "$OBJ"
+[ -e "$T/cc" ] || [ -e "$T/cc.json" ] && bad "bench canvas wrote before checking its inputs" ||
+  ok "bench canvas: inputs checked first"
 expect_error "dm unlearn fmn: a plain concept" "fmn takes style:NAME or object:NAME" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method fmn \
   --data "$T/canvas" --out "$T/tx.safetensors"
@@ -737,7 +780,7 @@ expect_error "dm unlearn esd: a class model" "is a class-conditional model" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --concept "neon" --method esd-x \
   --out "$T/tx.safetensors"
 expect_error "dm unlearn esd: class-wise method with a concept" "erased with esd-x, esd-u" \
-  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "neon" --method salun \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "neon" --method rl \
   --out "$T/tx.safetensors"
 expect_error "dm unlearn esd: no concept" "--concept PROMPT and --out FILE are required" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --method esd-u --out "$T/tx.safetensors"

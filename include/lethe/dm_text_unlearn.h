@@ -79,6 +79,10 @@ typedef struct {
     int64_t steps;         /* iterations (1000) */
     float lr;              /* Adam (1e-5) */
     uint64_t seed;         /* 1 */
+    const float *mask;     /* NULL, or a 0/1 mask [n_train] multiplied
+                              into the parameter set's (any mask, e.g. a
+                              saliency mask; not owned, must outlive the
+                              run) */
 } lt_esd_config;
 
 /* The script's defaults above. */
@@ -164,6 +168,8 @@ typedef struct {
     float weight_decay;  /* 0.01 */
     float clip;          /* 1, applied with only_ca (see above) */
     uint64_t seed;       /* 1 */
+    const float *mask;   /* NULL, or a 0/1 mask [n_train] on the trained
+                            weights (as lt_esd_config.mask) */
 } lt_fmn_config;
 
 LT_API lt_fmn_config lt_fmn_defaults(void);

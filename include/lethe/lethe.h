@@ -46,9 +46,12 @@
 #include "lethe/dm_unlearn.h"
 #include "lethe/dm_text_unlearn.h"
 #include "lethe/dm_advunlearn.h"
+#include "lethe/dm_text_salun.h"
 #include "lethe/dm_canvas.h"
+#include "lethe/dm_canvas_unlearn.h"
 #include "lethe/bench.h"
 #include "lethe/bench_dm.h"
+#include "lethe/bench_canvas.h"
 
 #define LETHE_VERSION "0.1.0"
 

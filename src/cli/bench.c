@@ -1,5 +1,6 @@
 /*
- * bench.c - `lethe bench classify|worst-case|tofu|muse|dm`: parse options
+ * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas`: parse
+ * options
  * into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
  * write it with --markdown / --json (and its trade-off plot with --plot).
@@ -9,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "lethe/bench.h"
+#include "lethe/bench_canvas.h"
 #include "lethe/bench_dm.h"
 
 #include <stdio.h>
@@ -324,6 +326,73 @@ static int cli_bench_dm(int argc, char **argv)
     return cli_bench_finish("bench dm", st, &r, &out);
 }
 
+/* ---- canvas --------------------------------------------------------------- */
+
+static int cli_bench_canvas(int argc, char **argv)
+{
+    lt_bench_canvas_cfg c = lt_bench_canvas_defaults();
+    cli_bench_out out = {0};
+    bool quick = false;
+    for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
+        if (!strcmp(argv[i], "--quick"))
+            lt_bench_canvas_quick(&c);
+    cli_opt opts[] = {
+        {"--model", CLI_OPT_STR, &c.model, "base text-conditioned UNet (a dm train file; its encoder MODEL.clip.safetensors)", 0, 0},
+        {"--encoder", CLI_OPT_STR, &c.encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
+        {"--data", CLI_OPT_STR, &c.canvas, "canvas:DIR, the FashionCanvas folder", 0, 0},
+        {"--style-classifier", CLI_OPT_STR, &c.style_classifier, "the style evaluator", 0, 0},
+        {"--object-classifier", CLI_OPT_STR, &c.object_classifier, "the object evaluator", 0, 0},
+        {"--targets", CLI_OPT_STR, &c.targets, "comma list of style:NAME / object:NAME, all, or subset (a seeded draw)", 0, 0},
+        {"--subset-styles", CLI_OPT_INT, &c.subset_styles, "styles of the subset", 0, LT_CANVAS_STYLES},
+        {"--subset-objects", CLI_OPT_INT, &c.subset_objects, "objects of the subset", 0, LT_CANVAS_OBJECTS},
+        {"--subset-seed", CLI_OPT_U64, &c.subset_seed, "seed of the subset draw", 0, 0},
+        {"--methods", CLI_OPT_STR, &c.methods, "comma list: original, esd-x, esd-u, fmn, salun, each with +saliency or +none", 0, 0},
+        {"--seeds", CLI_OPT_INT, &c.seeds, "answer-set samples per prompt", 1, LT_TABLE_MAX_SEEDS},
+        {"--sample-steps", CLI_OPT_INT, &c.sample.steps, "DDIM steps of the answer set", 1, 1000},
+        {"--guidance", CLI_OPT_FLOAT, &c.sample.w, "SD-convention guidance of the answer set", 0, 100},
+        {"--esd-steps", CLI_OPT_I64, &c.esd.steps, "ESD iterations", 1, 1e9},
+        {"--esd-lr", CLI_OPT_FLOAT, &c.esd.lr, "ESD Adam lr", 1e-12, 1},
+        {"--fmn-steps", CLI_OPT_I64, &c.fmn.steps, "FMN steps", 1, 1e9},
+        {"--fmn-lr", CLI_OPT_FLOAT, &c.fmn.lr, "FMN AdamW lr", 1e-12, 1},
+        {"--salun-epochs", CLI_OPT_INT, &c.salun.epochs, "SalUn epochs", 1, 1000000},
+        {"--salun-lr", CLI_OPT_FLOAT, &c.salun.lr, "SalUn Adam lr", 1e-12, 1},
+        {"--salun-per-pair", CLI_OPT_INT, &c.salun_per_pair, "pictures per pair of SalUn's sets", 1, 1000},
+        {"--mask-ratio", CLI_OPT_FLOAT, &c.salun.mask_ratio, "share the saliency mask keeps", 1e-6, 1},
+        {"--grid", CLI_OPT_STR, &c.grid_dir, "folder for the answer sets' PNG grids (TARGET-METHOD.png, original.png)", 0, 0},
+        {"--cra-without-target", CLI_OPT_FLAG, &c.cra_without_target, "CRA leaves out the target's images", 0, 0},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick base and canvas", 0, 0},
+        {"--base-arch", CLI_OPT_STR, &c.base_arch, "without --model: the base's arch", 0, 0},
+        {"--base-steps", CLI_OPT_I64, &c.base_steps, "without --model: steps of the base trained here", 1, 1e9},
+        {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a tiny text UNet and canvas made here; minutes)", 0, 0},
+        CLI_BENCH_OUT_OPTS(out),
+    };
+    int rc = cli_args_parse("bench canvas", "usage: lethe bench canvas "
+        "[options]\nUnlearnCanvas on FashionCanvas: unlearn each target "
+        "style or object with each\nmethod, draw the answer set (every "
+        "style x object prompt x seeds), judge it\nwith the style and "
+        "object classifiers: UA, IRA, CRA, FD, time, memory, storage\n"
+        "(docs/canvas-unlearning.md).", opts, CLI_NOPTS(opts), argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (quick && !c.cache)
+        c.cache = "lethe-bench-canvas-cache";
+    if (lt_bench_canvas_check(&c) != LT_OK)
+        return cli_bad("bench canvas", NULL);
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--model", c.model);
+    lt_fileset_add(&p, false, "--encoder", c.encoder);
+    lt_fileset_add(&p, false, "--style-classifier", c.style_classifier);
+    lt_fileset_add(&p, false, "--object-classifier", c.object_classifier);
+    if ((rc = cli_bench_paths("bench canvas", &p, &out)))
+        return rc;
+    cli_join_args(argc, argv, out.command, sizeof out.command);
+    c.command = out.command;
+    c.progress = cli_bench_progress;
+    lt_report r;
+    lt_status st = lt_bench_canvas(&c, &r);
+    return cli_bench_finish("bench canvas", st, &r, &out);
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *sub = argc >= 2 ? argv[1] : "";
@@ -335,10 +404,12 @@ int cli_bench(int argc, char **argv)
         return cli_bench_muse(argc - 1, argv + 1);
     if (!strcmp(sub, "dm"))
         return cli_bench_dm(argc - 1, argv + 1);
+    if (!strcmp(sub, "canvas"))
+        return cli_bench_canvas(argc - 1, argv + 1);
     bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
     FILE *f = help ? stdout : stderr;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n       lethe bench tofu|muse|dm "
+            "worst-case [the same options]\n       lethe bench tofu|muse|dm|canvas "
             "[options]\n(run any with --help for the options)\n");
     return help ? 0 : 2;
 }

@@ -66,6 +66,8 @@ bool cli_dm_unlearn_is_sa(int argc, char **argv);
  * argv asks for it (cli_dm_unlearn dispatches to it first). */
 int cli_dm_unlearn_adv(int argc, char **argv);
 bool cli_dm_unlearn_is_adv(int argc, char **argv);
+/* --method salun with --concept (dm_unlearn_salun.c). */
+int cli_dm_unlearn_salun(int argc, char **argv);
 /* FMN's data (dm_unlearn_fmn.c): the n canvas training pictures of one
  * style / object (x [n, 3, 32, 32] in [-1, 1]), their canonical captions'
  * contexts ctx [n, L, D] and the marks of the concept word and <eos>

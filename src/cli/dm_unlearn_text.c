@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/dm.h"
+#include "lethe/dm_canvas_unlearn.h"
 #include "lethe/dm_text_unlearn.h"
 
 #include <stdio.h>
@@ -27,12 +28,16 @@ static const char *const usage =
     "       lethe dm unlearn --model TEXT.safetensors --concept style:NAME|"
     "object:NAME\n"
     "       --method fmn --data canvas:DIR --out U.safetensors [--steps 35] "
-    "[--lr 2e-6] [--only-ca]";
+    "[--lr 2e-6] [--only-ca]\n"
+    "       [--mask FILE]  (esd and fmn: a 0/1 weight mask, e.g. salun's "
+    "--mask-out)\n"
+    "       lethe dm unlearn ... --method salun: see lethe dm unlearn "
+    "--method salun --help";
 
 typedef struct {
     lt_esd_config c;
     lt_fmn_config f;
-    const char *model, *out, *concept, *method, *encoder, *data;
+    const char *model, *out, *concept, *method, *encoder, *data, *mask;
     bool fmn;
     int steps; /* CLI_OPT_INT writes an int; 0: the method's */
     float lr;  /* 0: the method's */
@@ -51,6 +56,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--data", CLI_OPT_STR, &o->data, "fmn: canvas:DIR, the FashionCanvas folder (its pictures of the concept)", 0, 0},
         {"--only-ca", CLI_OPT_FLAG, &o->f.only_ca, "fmn: train the cross-attention only (only_optimize_ca)", 0, 0},
         {"--encoder", CLI_OPT_STR, &o->encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
+        {"--mask", CLI_OPT_STR, &o->mask, "a 0/1 weight mask file (lt_unet_mask_save; salun --mask-out) on the trained weights", 0, 0},
         {"--steps", CLI_OPT_INT, &o->steps, "iterations (0: esd 1000, fmn 35)", 0, 1e9},
         {"--lr", CLI_OPT_FLOAT, &o->lr, "learning rate (0: esd Adam 1e-5, fmn AdamW 2e-6)", 0, 1},
         {"--eta", CLI_OPT_FLOAT, &c->eta, "negative guidance (1)", 0, 1e3},
@@ -79,8 +85,9 @@ static int parse(int argc, char **argv, opts *o)
     if (!o->fmn && lt_esd_params_parse(o->method, &c->params) != LT_OK) {
         fprintf(stderr, "lethe dm unlearn: --method %s: a text model's "
                 "concept is erased with esd-x, esd-u (also selfattn, full, "
-                "notime) or fmn; salun, rl, ga and esd forget a class of a "
-                "class-conditional model (--forget-class)\n", o->method);
+                "notime), fmn or salun (style:NAME / object:NAME with --data);"
+                " rl, ga and esd forget a class of a class-conditional model "
+                "(--forget-class)\n", o->method);
         return 2;
     }
     if (!o->fmn && (o->data || o->f.only_ca))
@@ -198,13 +205,14 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
         o->fmn ? "lethe.dmu.trained" : "lethe.dmu.start_guidance", sg,
         o->fmn ? "lethe.dmu.data" : "lethe.dmu.ddim_steps", ds,
         "lethe.dmu.seed", seed, "lethe.dmu.base", o->model,
+        "lethe.dmu.mask", o->mask ? o->mask : "none",
         "lethe.command", cmd};
     int rc = cli_outputs_begin("dm unlearn");
     if (rc)
         return rc;
     if (lt_clip_save(clip, v, side, NULL, 0) != LT_OK)
         rc = cli_fail("dm unlearn", "the encoder copy");
-    else if (lt_unet_save(u, o->out, s, meta, 10) != LT_OK)
+    else if (lt_unet_save(u, o->out, s, meta, 11) != LT_OK)
         rc = cli_fail("dm unlearn", "--out");
     return cli_outputs_end("dm unlearn", rc);
 }
@@ -219,6 +227,8 @@ static int run(const opts *o, int argc, char **argv)
     lt_fileset fs;
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o->model);
+    if (o->mask)
+        lt_fileset_add(&fs, false, "--mask", o->mask);
     lt_fileset_add(&fs, true, "--out", o->out);
     lt_fileset_add(&fs, true, "the encoder copy", side);
     int rc = cli_files_check("dm unlearn", &fs);
@@ -242,6 +252,14 @@ static int run(const opts *o, int argc, char **argv)
         rc = cli_fail("dm unlearn", o->encoder ? "--encoder"
                                                 : "the model's encoder");
     }
+    float *wmask = NULL;
+    if (!rc && o->mask &&
+        (!(wmask = malloc((size_t)u->params.n_train * sizeof *wmask)) ||
+         lt_unet_mask_load(u, o->mask, wmask) != LT_OK))
+        rc = cli_fail("dm unlearn", "--mask");
+    opts with = *o; /* the configs with the mask */
+    with.c.mask = with.f.mask = wmask;
+    o = &with;
     size_t n = (size_t)u->cfg.ctx_len * (size_t)u->cfg.ctx_dim;
     if (!rc && o->fmn) {
         double t0 = lt_clock_seconds();
@@ -280,6 +298,7 @@ static int run(const opts *o, int argc, char **argv)
     }
     free(ctx);
     free(nul);
+    free(wmask);
     lt_clip_free(clip);
     lt_clip_vocab_free(v);
     lt_unet_free(u);
@@ -287,8 +306,23 @@ static int run(const opts *o, int argc, char **argv)
     return rc;
 }
 
+/* The value of --method in argv, or NULL. */
+static const char *method_of(int argc, char **argv)
+{
+    const char *m = NULL;
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--method=", 9))
+            m = argv[i] + 9;
+        else if (!strcmp(argv[i], "--method") && i + 1 < argc)
+            m = argv[i + 1];
+    return m;
+}
+
 int cli_dm_unlearn_text(int argc, char **argv)
 {
+    const char *m = method_of(argc, argv);
+    if (m && !strcmp(m, "salun"))
+        return cli_dm_unlearn_salun(argc, argv);
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc)

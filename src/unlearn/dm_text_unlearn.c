@@ -307,6 +307,9 @@ lt_status lt_esd_new(lt_unet *u, const lt_dm_schedule *s, const float *ctx,
                        : lt_set_error(LT_ERR_NOMEM, "esd: out of memory");
     if (st == LT_OK)
         st = lt_esd_mask(u, cfg->params, r->mask, NULL);
+    for (int64_t j = 0; st == LT_OK && cfg->mask && j < u->params.n_train;
+         j++)
+        r->mask[j] *= cfg->mask[j] != 0;
     if (st == LT_OK)
         st = lt_unet_create(u->arch, &r->frozen);
     if (st == LT_OK) {
@@ -462,7 +465,7 @@ typedef struct {
     const float *x, *ctx, *mask;
     int64_t n;
     const lt_fmn_config *cfg;
-    float *sel, *e;      /* sel: the trained entries (only_ca), else NULL */
+    float *sel, *e; /* sel: the trained entries (only_ca, mask), else NULL */
     int64_t *perm, epoch;
     lt_optim opt;
     lt_ctx *c;
@@ -506,12 +509,17 @@ static lt_status fmn_init(fmn_runner *r)
     if (!r->e || !r->perm || !r->c)
         return lt_set_error(LT_ERR_NOMEM, "fmn: out of memory");
     r->epoch = -1;
-    if (cfg->only_ca) {
-        r->sel = malloc((size_t)u->params.n_train * sizeof *r->sel);
+    if (cfg->only_ca || cfg->mask) {
+        int64_t nt = u->params.n_train;
+        r->sel = malloc((size_t)nt * sizeof *r->sel);
         if (!r->sel)
             return lt_set_error(LT_ERR_NOMEM, "fmn: out of memory");
-        if (lt_esd_mask(u, LT_ESD_X, r->sel, NULL) != LT_OK)
+        for (int64_t j = 0; j < nt; j++)
+            r->sel[j] = 1;
+        if (cfg->only_ca && lt_esd_mask(u, LT_ESD_X, r->sel, NULL) != LT_OK)
             return lt_last_status();
+        for (int64_t j = 0; cfg->mask && j < nt; j++)
+            r->sel[j] *= cfg->mask[j] != 0;
     }
     lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAMW);
     oc.lr = cfg->lr;
@@ -546,7 +554,8 @@ static lt_status fmn_step(fmn_runner *r, int64_t k, lt_fmn_event *ev)
     if (r->sel)
         for (int64_t j = 0; j < ntr; j++)
             gr[j] *= r->sel[j];
-    double norm = lt_clip_grad_norm(gr, ntr, r->sel && r->cfg->clip > 0
+    double norm = lt_clip_grad_norm(gr, ntr, r->cfg->only_ca &&
+                                                     r->cfg->clip > 0
                                                  ? r->cfg->clip
                                                  : INFINITY);
     if (!isfinite(l->data[0]) || !isfinite(norm))

@@ -1,0 +1,870 @@
+/*
+ * canvas.c - UnlearnCanvas on FashionCanvas (lt_bench_canvas,
+ * lethe/bench_canvas.h): per target and method, unlearn a copy of the
+ * text UNet, draw the answer set of every style x object prompt, judge it
+ * with the fixed style and object classifiers, and report UA / IRA / CRA
+ * (lt_canvas_scores_of), FD in each classifier's features with its floor,
+ * time, peak memory and storage. The quick setting trains its own tiny
+ * base on a generated canvas in the cache, as bench dm's does.
+ */
+#include "lethe/bench_canvas.h"
+#include "lethe/canvas_metrics.h"
+#include "lethe/dm_canvas.h"
+#include "lethe/dm_canvas_unlearn.h"
+#include "lethe/image_metrics.h"
+#include "lethe/io.h"
+#include "lethe/png.h"
+
+#include "bench_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define NS LT_CANVAS_STYLES
+#define NO LT_CANVAS_OBJECTS
+#define NP (NS * NO)
+#define PIX (3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE)
+#define CV_MAX_TARGETS (NS + NO)
+
+lt_bench_canvas_cfg lt_bench_canvas_defaults(void)
+{
+    lt_bench_canvas_cfg c = {
+        .base_arch = "text:xs", .base_steps = 200,
+        .quick_encoder = "models/fashion-canvas-clip-tiny-v1.safetensors",
+        .quick_per_class = 3, .style_classifier = LT_CANVAS_EVAL_STYLE,
+        .object_classifier = LT_CANVAS_EVAL_OBJECT, .targets = "subset",
+        .subset_styles = 6, .subset_objects = 4, .subset_seed = 1,
+        .methods = "original,esd-x,esd-u,fmn,salun", .seeds = 5,
+        .esd = lt_esd_defaults(), .fmn = lt_fmn_defaults(),
+        .salun = lt_salun_text_defaults(), .salun_per_pair = 3,
+        .sample = lt_dm_sample_defaults_text(), .eval_seed = 1};
+    c.sample.w = 9.0f; /* UnlearnCanvas' cfg 9, SD convention */
+    return c;
+}
+
+void lt_bench_canvas_quick(lt_bench_canvas_cfg *c)
+{
+    c->model = NULL;
+    c->canvas = NULL;
+    c->base_arch = "text:xs,ch=8,groups=4,blocks=1";
+    c->base_steps = 30;
+    c->quick_per_class = 1;
+    c->targets = "style:neon,object:bag";
+    c->methods = "original,esd-x,fmn,salun";
+    c->seeds = 1;
+    c->esd.steps = 2;
+    c->esd.ddim_steps = 2;
+    c->fmn.steps = 2;
+    c->salun.epochs = 1;
+    c->salun_per_pair = 1;
+    c->sample.steps = 2;
+}
+
+/* ---- methods and targets ------------------------------------------------------- */
+
+typedef enum { CV_ORIGINAL, CV_ESD, CV_FMN, CV_SALUN } cv_kind;
+typedef enum { CV_MASK_NONE, CV_MASK_SALIENCY } cv_mask;
+
+typedef struct {
+    char name[LT_TABLE_TEXT];
+    cv_kind kind;
+    lt_esd_params params;
+    cv_mask mask;
+} cv_method;
+
+static lt_status cv_method_parse(const char *spec, cv_method *m)
+{
+    char base[LT_TABLE_TEXT];
+    snprintf(m->name, sizeof m->name, "%s", spec);
+    snprintf(base, sizeof base, "%s", spec);
+    char *plus = strchr(base, '+');
+    if (plus)
+        *plus++ = 0;
+    m->params = LT_ESD_X;
+    if (!strcmp(base, "original"))
+        m->kind = CV_ORIGINAL;
+    else if (!strcmp(base, "fmn"))
+        m->kind = CV_FMN;
+    else if (!strcmp(base, "salun"))
+        m->kind = CV_SALUN;
+    else if (!strcmp(base, "esd-x") || !strcmp(base, "esd-u"))
+        m->kind = CV_ESD, m->params = base[4] == 'x' ? LT_ESD_X : LT_ESD_U;
+    else
+        return lt_set_error(LT_ERR_ARG, "bench canvas: method '%s': "
+                            "unknown (known: original, esd-x, esd-u, fmn, "
+                            "salun, each with +saliency or +none)", spec);
+    m->mask = m->kind == CV_SALUN ? CV_MASK_SALIENCY : CV_MASK_NONE;
+    if (plus && m->kind == CV_ORIGINAL)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: method '%s': the "
+                            "original takes no mask", spec);
+    if (plus && !strcmp(plus, "saliency"))
+        m->mask = CV_MASK_SALIENCY;
+    else if (plus && !strcmp(plus, "none"))
+        m->mask = CV_MASK_NONE;
+    else if (plus)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: method '%s': mask "
+                            "'%s' unknown (saliency, none)", spec, plus);
+    return LT_OK;
+}
+
+typedef struct {
+    bool is_style;
+    int index;
+} cv_target;
+
+/* A seeded draw of k of the n classes from first on, into t. */
+static int cv_draw(int first, int n, int k, bool is_style, uint64_t seed,
+                   cv_target *t)
+{
+    int64_t perm[NS];
+    lt_permutation(perm, n - first, seed);
+    k = k < n - first ? k : n - first;
+    for (int i = 0; i < k; i++)
+        t[i] = (cv_target){is_style, first + (int)perm[i]};
+    return k;
+}
+
+static lt_status cv_targets(const lt_bench_canvas_cfg *c, cv_target *t,
+                            int *n)
+{
+    *n = 0;
+    if (!c->targets || !*c->targets)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: no target (a comma "
+                            "list of style:NAME / object:NAME, all or "
+                            "subset)");
+    if (!strcmp(c->targets, "all") || !strcmp(c->targets, "subset")) {
+        bool all = c->targets[0] == 'a';
+        *n = cv_draw(1, NS, all ? NS : c->subset_styles, true,
+                     c->subset_seed, t);
+        *n += cv_draw(0, NO, all ? NO : c->subset_objects, false,
+                      c->subset_seed + 1, t + *n);
+        return *n > 0 ? LT_OK
+                      : lt_set_error(LT_ERR_ARG, "bench canvas: the subset "
+                                     "is empty");
+    }
+    char buf[LT_TABLE_TEXT];
+    for (int i = 0; lt_list_item(c->targets, i, buf, sizeof buf); i++) {
+        if (*n == CV_MAX_TARGETS)
+            return lt_set_error(LT_ERR_ARG, "bench canvas: more than %d "
+                                "targets", CV_MAX_TARGETS);
+        if (lt_canvas_target_parse(buf, &t[*n].is_style, &t[*n].index) !=
+            LT_OK)
+            return lt_set_error(LT_ERR_ARG, "bench canvas: %s",
+                                lt_last_error());
+        (*n)++;
+    }
+    return *n > 0 ? LT_OK
+                  : lt_set_error(LT_ERR_ARG, "bench canvas: no target in "
+                                 "'%s'", c->targets);
+}
+
+lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
+{
+    if (!c || !c->style_classifier || !c->object_classifier || !c->methods)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: classifiers and "
+                            "methods are required");
+    if ((!c->model || !c->canvas) && !c->cache)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: without --model and "
+                            "--data a cache folder is needed (the quick "
+                            "base and canvas go there)");
+    if (!c->model && (!c->base_arch || !c->quick_encoder ||
+                      c->base_steps < 1))
+        return lt_set_error(LT_ERR_ARG, "bench canvas: a quick base needs "
+                            "an arch, an encoder and steps >= 1");
+    if (c->seeds < 1 || c->seeds > LT_TABLE_MAX_SEEDS ||
+        c->salun_per_pair < 1 || c->quick_per_class < 1 ||
+        c->subset_styles < 0 || c->subset_objects < 0)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: need seeds in [1, "
+                            "%d], per-pair and per-class counts >= 1 (got "
+                            "%d, %d, %d)", LT_TABLE_MAX_SEEDS, c->seeds,
+                            c->salun_per_pair, c->quick_per_class);
+    if (c->grid_dir && !lt_bench_exists(c->grid_dir))
+        return lt_set_error(LT_ERR_ARG, "bench canvas: grid folder %s does "
+                            "not exist", c->grid_dir);
+    cv_target t[CV_MAX_TARGETS];
+    int n = 0;
+    if (cv_targets(c, t, &n) != LT_OK)
+        return lt_last_status();
+    char buf[LT_TABLE_TEXT];
+    int k = 0;
+    for (; lt_list_item(c->methods, k, buf, sizeof buf); k++) {
+        cv_method m;
+        if (cv_method_parse(buf, &m) != LT_OK)
+            return lt_last_status();
+    }
+    return k > 0 ? LT_OK
+                 : lt_set_error(LT_ERR_ARG, "bench canvas: no method");
+}
+
+/* ---- the run's state ------------------------------------------------------------- */
+
+typedef struct {
+    int64_t n[NP], s[NP], o[NP];
+} cv_counts;
+
+typedef struct {
+    const lt_bench_canvas_cfg *c;
+    char base[1100], enc[1200], canvas[1100];
+    lt_unet *u0;
+    lt_dm_schedule s;
+    lt_clip *clip;
+    lt_clip_vocab *v;
+    lt_image_classifier ic[2]; /* 0 style, 1 object */
+    lt_canvas tr, te;
+    int64_t n;                 /* answer-set size: NP * seeds */
+    float *ctx, *null_ctx, *x, *probs[2], *feats[2];
+    int32_t *sty, *obj, *pred[2];
+    lt_fd_stats real[2];
+    double floor[2];
+    cv_counts orig;
+    double orig_fd[2];
+    bool have_orig;
+    lt_table *t;
+} cvb;
+
+static void cvb_free(cvb *d)
+{
+    lt_unet_free(d->u0);
+    lt_dm_schedule_free(&d->s);
+    lt_clip_free(d->clip);
+    lt_clip_vocab_free(d->v);
+    lt_canvas_free(&d->tr);
+    lt_canvas_free(&d->te);
+    free(d->ctx);
+    free(d->null_ctx);
+    free(d->x);
+    free(d->sty);
+    free(d->obj);
+    for (int j = 0; j < 2; j++) {
+        lt_image_classifier_free(&d->ic[j]);
+        free(d->probs[j]);
+        free(d->feats[j]);
+        free(d->pred[j]);
+        lt_fd_stats_free(&d->real[j]);
+    }
+}
+
+/* The quick canvas: generated into the cache once. */
+static lt_status cvb_canvas(cvb *d)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    if (c->canvas) {
+        snprintf(d->canvas, sizeof d->canvas, "%s",
+                 !strncmp(c->canvas, "canvas:", 7) ? c->canvas + 7
+                                                   : c->canvas);
+        return LT_OK;
+    }
+    lt_canvas_config g = lt_canvas_defaults();
+    g.per_class = g.test_per_class = c->quick_per_class;
+    snprintf(d->canvas, sizeof d->canvas, "%s/canvas-q%d", c->cache,
+             c->quick_per_class);
+    char idx[1200];
+    snprintf(idx, sizeof idx, "%s/index.json", d->canvas);
+    if (lt_bench_exists(idx))
+        return LT_OK;
+    lt_bench_note(c->progress, c->ud, "bench canvas: generating a canvas of "
+                  "%d picture(s) per class -> %s", c->quick_per_class,
+                  d->canvas);
+    return lt_canvas_generate(&g, d->canvas, NULL, NULL);
+}
+
+static void cvb_train_note(const lt_dm_train_event *e, void *ud)
+{
+    const cvb *d = ud;
+    if (e->step == e->steps || e->step % 50 == 0)
+        lt_bench_note(d->c->progress, d->c->ud, "  dm train %lld/%lld loss "
+                      "%.2f", (long long)e->step, (long long)e->steps,
+                      (double)e->loss);
+}
+
+/* The base: the given model, or a quick one trained into the cache. */
+static lt_status cvb_base(cvb *d)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    if (c->model) {
+        snprintf(d->base, sizeof d->base, "%s", c->model);
+        snprintf(d->enc, sizeof d->enc, "%s", c->encoder ? c->encoder : "");
+        if (!c->encoder)
+            snprintf(d->enc, sizeof d->enc, "%s.clip.safetensors", c->model);
+        return LT_OK;
+    }
+    snprintf(d->enc, sizeof d->enc, "%s",
+             c->encoder ? c->encoder : c->quick_encoder);
+    uint64_t h = lt_bench_fnv(c->base_arch);
+    h = lt_bench_fnv_bytes(h, &c->base_steps, sizeof c->base_steps);
+    h = lt_bench_fnv_bytes(h, d->enc, strlen(d->enc));
+    h = lt_bench_fnv_bytes(h, d->canvas, strlen(d->canvas));
+    snprintf(d->base, sizeof d->base, "%s/canvas-base-%016llx.safetensors",
+             c->cache, (unsigned long long)h);
+    if (lt_bench_exists(d->base))
+        return LT_OK;
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(c->base_arch, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 1000, &s);
+    if (st == LT_OK) {
+        lt_unet_init(u, 1);
+        lt_dm_train_config tc = lt_dm_train_defaults();
+        tc.steps = c->base_steps;
+        tc.batch = 16;
+        lt_bench_note(c->progress, c->ud, "bench canvas: training %s (%lld "
+                      "steps of 16) -> %s", c->base_arch,
+                      (long long)c->base_steps, d->base);
+        st = lt_canvas_dm_train(u, &s, d->clip, d->v, &d->tr, &tc, d->base,
+                                true, cvb_train_note, d);
+    }
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+/* Indices of a seeded subset of cv with k pictures of every pair, pair
+ * order (pair p = style * NO + object). */
+static lt_status pair_subset(const lt_canvas *cv, int k, uint64_t seed,
+                             int64_t *idx)
+{
+    int64_t *perm = malloc((size_t)cv->n * sizeof *perm);
+    int got[NP] = {0};
+    if (!perm)
+        return lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
+    lt_permutation(perm, cv->n, seed);
+    for (int64_t j = 0; j < cv->n; j++) {
+        int64_t i = perm[j];
+        int p = cv->style[i] * NO + cv->object[i];
+        if (got[p] < k)
+            idx[(int64_t)p * k + got[p]++] = i;
+    }
+    free(perm);
+    for (int p = 0; p < NP; p++)
+        if (got[p] < k)
+            return lt_set_error(LT_ERR_ARG, "bench canvas: the canvas has %d "
+                                "%s picture(s) of %s %s, fewer than the %d "
+                                "seeds", got[p], cv->split ? "test" : "train",
+                                lt_canvas_style_at(p / NO)->name,
+                                lt_canvas_object_at(p % NO)->word, k);
+    return LT_OK;
+}
+
+/* FD statistics of classifier j on the k-per-pair subset of cv. */
+static lt_status real_stats(cvb *d, const lt_canvas *cv, int j, uint64_t seed,
+                            lt_fd_stats *out)
+{
+    int k = d->c->seeds;
+    int64_t m = (int64_t)NP * k;
+    int64_t *idx = malloc((size_t)m * sizeof *idx);
+    float *img = malloc((size_t)(m * PIX) * sizeof *img);
+    lt_status st = idx && img ? pair_subset(cv, k, seed, idx)
+                              : lt_set_error(LT_ERR_NOMEM, "bench canvas: "
+                                             "out of memory");
+    for (int64_t i = 0; st == LT_OK && i < m; i++)
+        memcpy(img + i * PIX, cv->x + idx[i] * PIX, PIX * sizeof *img);
+    if (st == LT_OK)
+        st = lt_fd_stats_of_images(&d->ic[j], img, m, LT_PIXELS_01, out);
+    free(idx);
+    free(img);
+    return st;
+}
+
+/* Real test statistics and the floor (test vs train at the same N). */
+static lt_status cvb_real(cvb *d)
+{
+    lt_status st = LT_OK;
+    for (int j = 0; st == LT_OK && j < 2; j++) {
+        lt_fd_stats tr = {0};
+        st = real_stats(d, &d->te, j, d->c->eval_seed, &d->real[j]);
+        if (st == LT_OK)
+            st = real_stats(d, &d->tr, j, d->c->eval_seed + 1, &tr);
+        if (st == LT_OK)
+            st = lt_fd(&d->real[j], &tr, &d->floor[j]);
+        lt_fd_stats_free(&tr);
+    }
+    return st;
+}
+
+/* The answer set's prompts (pair-major, seeds per pair) and contexts. */
+static lt_status cvb_prompts(cvb *d)
+{
+    int L = d->clip->cfg.context_length, D = d->clip->cfg.width;
+    int64_t k = d->c->seeds;
+    d->n = NP * k;
+    float *pc = malloc((size_t)NP * L * D * sizeof *pc);
+    char(*cap)[LT_CANVAS_CAPTION_MAX] = malloc(NP * sizeof *cap);
+    const char **texts = malloc(NP * sizeof *texts);
+    d->ctx = malloc((size_t)(d->n * L * D) * sizeof *d->ctx);
+    d->null_ctx = malloc((size_t)L * D * sizeof *d->null_ctx);
+    d->sty = malloc((size_t)d->n * sizeof *d->sty);
+    d->obj = malloc((size_t)d->n * sizeof *d->obj);
+    d->x = malloc((size_t)(d->n * PIX) * sizeof *d->x);
+    lt_status st = pc && cap && texts && d->ctx && d->null_ctx && d->sty &&
+                           d->obj && d->x
+                       ? LT_OK
+                       : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
+                                      "memory");
+    for (int p = 0; st == LT_OK && p < NP; p++) {
+        st = lt_canvas_prompt(p % NO, p / NO, false, 0, 0, cap[p],
+                              sizeof cap[p]);
+        texts[p] = cap[p];
+    }
+    if (st == LT_OK)
+        st = lt_canvas_contexts(d->clip, d->v, texts, NP, pc);
+    if (st == LT_OK)
+        st = lt_dm_empty_context(d->clip, d->null_ctx);
+    for (int64_t i = 0; st == LT_OK && i < d->n; i++) {
+        int p = (int)(i / k);
+        memcpy(d->ctx + i * L * D, pc + (int64_t)p * L * D,
+               (size_t)L * D * sizeof *pc);
+        d->sty[i] = p / NO;
+        d->obj[i] = p % NO;
+    }
+    for (int j = 0; st == LT_OK && j < 2; j++) {
+        int64_t K = d->ic[j].model->in.classes;
+        d->probs[j] = malloc((size_t)(d->n * K) * sizeof(float));
+        d->feats[j] = malloc((size_t)(d->n * lt_model_feature_dim(
+                                  d->ic[j].model)) * sizeof(float));
+        d->pred[j] = malloc((size_t)d->n * sizeof(int32_t));
+        if (!d->probs[j] || !d->feats[j] || !d->pred[j])
+            st = lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
+    }
+    free(pc);
+    free(cap);
+    free(texts);
+    return st;
+}
+
+/* The loaded base must be a text model of canvas pictures. */
+static lt_status cvb_check_base(const cvb *d)
+{
+    if (d->u0->cfg.kind == LT_UNET_TEXT && d->u0->cfg.in_ch == 3 &&
+        d->u0->cfg.res == LT_CANVAS_SIDE)
+        return LT_OK;
+    return lt_set_error(LT_ERR_ARG, "bench canvas: %s (%s) is not a text-"
+                        "conditioned model of 32x32 RGB pictures; "
+                        "UnlearnCanvas needs one (text:...)", d->base,
+                        d->u0->arch);
+}
+
+static lt_status cvb_open(cvb *d)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    lt_status st = LT_OK;
+    if (c->model) { /* a wrong model is refused before any other work */
+        st = cvb_base(d);
+        if (st == LT_OK)
+            st = lt_unet_load(d->base, &d->u0, &d->s);
+        if (st == LT_OK)
+            st = cvb_check_base(d);
+    }
+    if (st == LT_OK && c->cache)
+        st = lt_mkdirs(c->cache);
+    if (st == LT_OK)
+        st = cvb_canvas(d);
+    if (st == LT_OK)
+        st = lt_canvas_load(d->canvas, "train", &d->tr);
+    if (st == LT_OK)
+        st = lt_canvas_load(d->canvas, "test", &d->te);
+    if (st == LT_OK)
+        st = lt_clip_load(c->model ? d->enc
+                          : c->encoder ? c->encoder : c->quick_encoder,
+                          &d->clip, &d->v);
+    if (st == LT_OK && !c->model) {
+        st = cvb_base(d);
+        if (st == LT_OK)
+            st = lt_unet_load(d->base, &d->u0, &d->s);
+        if (st == LT_OK)
+            st = cvb_check_base(d);
+    }
+    if (st == LT_OK && (d->clip->cfg.context_length != d->u0->cfg.ctx_len ||
+                        d->clip->cfg.width != d->u0->cfg.ctx_dim))
+        st = lt_set_error(LT_ERR_ARG, "bench canvas: the encoder %s gives "
+                          "%dx%d contexts, %s takes %dx%d", d->enc,
+                          d->clip->cfg.context_length, d->clip->cfg.width,
+                          d->u0->arch, d->u0->cfg.ctx_len,
+                          d->u0->cfg.ctx_dim);
+    if (st == LT_OK)
+        st = lt_image_classifier_load(c->style_classifier, &d->ic[0]);
+    if (st == LT_OK)
+        st = lt_image_classifier_load(c->object_classifier, &d->ic[1]);
+    if (st == LT_OK && (d->ic[0].model->in.classes != NS ||
+                        d->ic[1].model->in.classes != NO))
+        st = lt_set_error(LT_ERR_ARG, "bench canvas: the style classifier "
+                          "needs %d classes and the object classifier %d",
+                          NS, NO);
+    if (st == LT_OK)
+        st = cvb_prompts(d);
+    if (st == LT_OK)
+        st = cvb_real(d);
+    return st;
+}
+
+/* ---- one model's answer set ------------------------------------------------------ */
+
+static void cvb_sample_note(int64_t done, int64_t total, void *ud)
+{
+    const cvb *d = ud;
+    if (done == total)
+        lt_bench_note(d->c->progress, d->c->ud, "  answer set %lld/%lld",
+                      (long long)done, (long long)total);
+}
+
+static int32_t argmax(const float *p, int64_t K)
+{
+    int32_t b = 0;
+    for (int64_t k = 1; k < K; k++)
+        if (p[k] > p[b])
+            b = (int32_t)k;
+    return b;
+}
+
+/* Sample u's answer set, classify it: the verdict counts and FD. */
+static lt_status cvb_answer(cvb *d, lt_unet *u, cv_counts *cnt, double fd[2])
+{
+    lt_status st = lt_dm_sample_text(u, &d->s, &d->c->sample, d->n, d->ctx,
+                                     d->null_ctx, d->x, cvb_sample_note, d);
+    for (int j = 0; st == LT_OK && j < 2; j++) {
+        int64_t K = d->ic[j].model->in.classes;
+        st = lt_image_classify(&d->ic[j], d->x, d->n, LT_PIXELS_PM1,
+                               d->probs[j], d->feats[j]);
+        for (int64_t i = 0; st == LT_OK && i < d->n; i++)
+            d->pred[j][i] = argmax(d->probs[j] + i * K, K);
+        lt_fd_stats fs = {0};
+        if (st == LT_OK)
+            st = lt_fd_stats_compute(d->feats[j], d->n,
+                                     (int)lt_model_feature_dim(
+                                         d->ic[j].model), &fs);
+        if (st == LT_OK)
+            st = lt_fd(&fs, &d->real[j], &fd[j]);
+        lt_fd_stats_free(&fs);
+    }
+    if (st == LT_OK)
+        st = lt_canvas_count(NS, NO, d->n, d->sty, d->obj, d->pred[0],
+                             d->pred[1], cnt->n, cnt->s, cnt->o);
+    return st;
+}
+
+/* The grid of the answer set in d->x (first sample of every prompt) as
+ * grid_dir/NAME.png. */
+static lt_status cvb_grid(cvb *d, const char *name)
+{
+    if (!d->c->grid_dir)
+        return LT_OK;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s.png", d->c->grid_dir, name);
+    float *g = malloc((size_t)NP * PIX * sizeof *g);
+    if (!g)
+        return lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
+    for (int p = 0; p < NP; p++)
+        memcpy(g + (int64_t)p * PIX, d->x + (int64_t)p * d->c->seeds * PIX,
+               PIX * sizeof *g);
+    lt_status st = lt_png_grid(path, g, NP, 3, LT_CANVAS_SIDE, LT_CANVAS_SIDE,
+                               NO, -1.0f, 1.0f);
+    free(g);
+    return st;
+}
+
+/* ---- unlearning ------------------------------------------------------------------ */
+
+static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
+{
+    const cvb *d = ud;
+    if (e->step == e->steps)
+        lt_bench_note(d->c->progress, d->c->ud, "  salun %lld/%lld loss %.4f",
+                      (long long)e->step, (long long)e->steps,
+                      (double)e->loss);
+}
+
+/* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
+ * "An image of {object}". */
+static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
+                         const float *mask)
+{
+    int64_t LD = (int64_t)u->cfg.ctx_len * u->cfg.ctx_dim;
+    char prompt[96];
+    if (t.is_style)
+        snprintf(prompt, sizeof prompt, "%s Style",
+                 lt_canvas_style_at(t.index)->name);
+    else
+        snprintf(prompt, sizeof prompt, "An image of %s",
+                 lt_canvas_object_at(t.index)->word);
+    const char *texts[1] = {prompt};
+    float *ctx = malloc((size_t)LD * sizeof *ctx);
+    float *nul = malloc((size_t)LD * sizeof *nul);
+    lt_status st = ctx && nul ? lt_canvas_contexts(d->clip, d->v, texts, 1,
+                                                   ctx)
+                              : lt_set_error(LT_ERR_NOMEM, "bench canvas: "
+                                             "out of memory");
+    if (st == LT_OK)
+        st = lt_dm_empty_context(d->clip, nul);
+    lt_esd_config e = d->c->esd;
+    e.params = m->params;
+    e.mask = mask;
+    if (st == LT_OK)
+        st = lt_esd_run(u, &d->s, ctx, nul, &e, NULL, NULL);
+    free(ctx);
+    free(nul);
+    return st;
+}
+
+static lt_status cvb_fmn(cvb *d, lt_unet *u, cv_target t, const float *mask)
+{
+    lt_fmn_canvas_set set;
+    lt_status st = lt_fmn_canvas_data(&d->tr, d->clip, d->v, t.is_style,
+                                      t.index, &set);
+    lt_fmn_config f = d->c->fmn;
+    f.mask = mask;
+    if (st == LT_OK)
+        st = lt_fmn_run(u, &d->s, set.x, set.ctx, set.mask, set.n, &f, NULL,
+                        NULL);
+    lt_fmn_canvas_free(&set);
+    return st;
+}
+
+/* Method m on u for target t (the SalUn mask pass first when asked). */
+static lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
+                             cv_target t)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    lt_salun_canvas_set set = {0};
+    float *mask = NULL, *g = NULL;
+    int64_t n = u->params.n_train;
+    lt_status st = LT_OK;
+    if (m->mask == CV_MASK_SALIENCY || m->kind == CV_SALUN)
+        st = lt_salun_canvas_data(&d->tr, d->clip, d->v, t.is_style, t.index,
+                                  c->salun_per_pair, false, &set);
+    lt_salun_text_data sd = lt_salun_canvas_view(&set);
+    if (st == LT_OK && m->mask == CV_MASK_SALIENCY) {
+        mask = malloc((size_t)n * sizeof *mask);
+        g = malloc((size_t)n * sizeof *g);
+        st = mask && g ? lt_salun_text_saliency(u, &d->s, &sd, &c->salun,
+                                                NULL, g)
+                       : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
+                                      "memory");
+        if (st == LT_OK)
+            st = lt_salun_text_mask(g, n, c->salun.mask_ratio,
+                                    c->salun.mask_bottom, mask);
+    }
+    if (st == LT_OK && m->kind == CV_ESD)
+        st = cvb_esd(d, u, m, t, mask);
+    else if (st == LT_OK && m->kind == CV_FMN)
+        st = cvb_fmn(d, u, t, mask);
+    else if (st == LT_OK && m->kind == CV_SALUN)
+        st = lt_salun_text_run(u, &d->s, &sd, mask, &c->salun, NULL,
+                               cvb_salun_note, d);
+    free(mask);
+    free(g);
+    lt_salun_canvas_free(&set);
+    return st;
+}
+
+/* Bytes of the full weights and of a sparse delta against the base. */
+static void storage(const lt_unet *base, const lt_unet *u, double *full,
+                    double *delta)
+{
+    const lt_params *p0 = &base->params, *p1 = &u->params;
+    int64_t changed = 0, touched = 0;
+    for (int j = 0; j < p1->count; j++) {
+        const lt_param *p = &p1->p[j];
+        int64_t c = 0;
+        for (int64_t i = 0; i < p->t.numel; i++)
+            c += memcmp(&p1->theta[p->offset + i], &p0->theta[p->offset + i],
+                        sizeof(float)) != 0;
+        changed += c;
+        touched += c ? p->t.numel : 0;
+    }
+    *full = 4.0 * (double)p1->n_total / 1e6;
+    *delta = (4.0 * (double)changed + (double)((touched + 7) / 8)) / 1e6;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : NAN;
+}
+
+/* ---- tables and the protocol --------------------------------------------------- */
+
+static const lt_table_col cv_cols[] = {
+    {"target", "Target", NULL, 0, false},
+    {"axis", "Axis", NULL, 0, false},
+    {"method", "Method", NULL, 0, false},
+    {"UA", "UA (%)", "%.1f", 0, false},
+    {"IRA", "IRA (%)", "%.1f", 0, false},
+    {"CRA", "CRA (%)", "%.1f", 0, false},
+    {"FD_style", "FD (style feats)", "%.2f", 0, false},
+    {"FD_object", "FD (object feats)", "%.2f", 0, false},
+    {"seconds", "Time (s)", "%.1f", 0, false},
+    {"rss_mb", "Peak RSS (MB)", "%.0f", 0, false},
+    {"full_mb", "Storage full (MB)", "%.3f", 0, false},
+    {"delta_mb", "Storage delta (MB)", "%.3f", 0, false},
+};
+#define CV_NUM0 3
+
+static const char *target_name(cv_target t)
+{
+    return t.is_style ? lt_canvas_style_at(t.index)->slug
+                      : lt_canvas_object_at(t.index)->slug;
+}
+
+/* One target x method: a row (failed when the method diverges). */
+static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t)
+{
+    lt_table_row *row = lt_table_add_row(d->t);
+    if (!row)
+        return lt_last_status();
+    snprintf(row->text[0], LT_TABLE_TEXT, "%s", target_name(t));
+    snprintf(row->text[1], LT_TABLE_TEXT, "%s", t.is_style ? "style"
+                                                           : "object");
+    snprintf(row->text[2], LT_TABLE_TEXT, "%s", m->name);
+    lt_bench_note(d->c->progress, d->c->ud, "bench canvas: %s on %s:%s",
+                  m->name, row->text[1], row->text[0]);
+    double v[LT_TABLE_MAX_COLS];
+    for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
+        v[i] = NAN;
+    cv_counts cnt, *use = &cnt;
+    double fd[2] = {NAN, NAN}, secs = 0;
+    lt_unet *u = NULL;
+    lt_status st = LT_OK;
+    if (m->kind == CV_ORIGINAL && d->have_orig) {
+        use = &d->orig;
+        fd[0] = d->orig_fd[0];
+        fd[1] = d->orig_fd[1];
+    } else {
+        st = lt_unet_create(d->u0->arch, &u);
+        if (st == LT_OK) {
+            memcpy(u->params.theta, d->u0->params.theta,
+                   (size_t)u->params.n_total * sizeof(float));
+            double t0 = lt_clock_seconds();
+            st = m->kind == CV_ORIGINAL ? LT_OK : cvb_unlearn(d, u, m, t);
+            secs = lt_clock_seconds() - t0;
+        }
+        if (st == LT_ERR_NAN) {
+            row->failed = row->diverged = true;
+            snprintf(row->message, sizeof row->message, "%s on %s: %s",
+                     m->name, row->text[0], lt_last_error());
+            lt_unet_free(u);
+            return LT_OK;
+        }
+        if (st == LT_OK)
+            st = cvb_answer(d, u, &cnt, fd);
+        char gname[2 * LT_TABLE_TEXT + 2];
+        snprintf(gname, sizeof gname, "%s-%s", row->text[0], m->name);
+        if (st == LT_OK)
+            st = cvb_grid(d, m->kind == CV_ORIGINAL ? "original" : gname);
+        if (st == LT_OK && m->kind == CV_ORIGINAL) {
+            d->orig = cnt;
+            d->orig_fd[0] = fd[0];
+            d->orig_fd[1] = fd[1];
+            d->have_orig = true;
+        }
+    }
+    lt_canvas_table tab = {NS, NO, use->n, use->s, use->o};
+    lt_canvas_scores sc = {0};
+    if (st == LT_OK)
+        st = lt_canvas_scores_of(&tab, t.is_style ? LT_CANVAS_STYLE
+                                                  : LT_CANVAS_OBJECT,
+                                 t.index, d->c->cra_without_target, &sc);
+    if (st == LT_OK) {
+        double full = 4.0 * (double)d->u0->params.n_total / 1e6, delta = 0;
+        if (u)
+            storage(d->u0, u, &full, &delta);
+        v[CV_NUM0 + 0] = 100 * sc.ua;
+        v[CV_NUM0 + 1] = 100 * sc.ira;
+        v[CV_NUM0 + 2] = 100 * sc.cra;
+        v[CV_NUM0 + 3] = fd[0];
+        v[CV_NUM0 + 4] = fd[1];
+        v[CV_NUM0 + 5] = m->kind == CV_ORIGINAL ? 0 : secs;
+        v[CV_NUM0 + 6] = peak_rss_mb();
+        v[CV_NUM0 + 7] = full;
+        v[CV_NUM0 + 8] = delta;
+        st = lt_table_row_add_run(row, v);
+    }
+    lt_unet_free(u);
+    return st;
+}
+
+static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
+                              int nt)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    char desc[160], targets[CV_MAX_TARGETS * 24] = "", buf[256];
+    lt_dm_sample_describe(&c->sample, d->s.T, desc, sizeof desc);
+    for (int i = 0; i < nt; i++) {
+        size_t l = strlen(targets);
+        snprintf(targets + l, sizeof targets - l, "%s%s:%s", i ? "," : "",
+                 t[i].is_style ? "style" : "object", target_name(t[i]));
+    }
+    snprintf(r->title, sizeof r->title, "UnlearnCanvas on FashionCanvas: "
+             "%.300s (%.100s)", d->base, d->u0->arch);
+    lt_status st = lt_bench_common_settings(r, c->command);
+    const char *kv[][2] = {{"model", d->base}, {"arch", d->u0->arch},
+                           {"encoder", d->enc}, {"canvas", d->canvas},
+                           {"style_classifier", c->style_classifier},
+                           {"object_classifier", c->object_classifier},
+                           {"targets", targets}, {"methods", c->methods},
+                           {"sampler", desc}};
+    for (size_t i = 0; st == LT_OK && i < sizeof kv / sizeof *kv; i++)
+        st = lt_report_set(r, kv[i][0], kv[i][1]);
+    snprintf(buf, sizeof buf, "esd: %lld iterations, lr %g, eta %g, DDIM "
+             "%d; fmn: %lld steps, lr %g; salun: %d epochs of batch %d, lr "
+             "%g, alpha %g, mask %g%s, %d picture(s) per pair",
+             (long long)c->esd.steps, (double)c->esd.lr, (double)c->esd.eta,
+             c->esd.ddim_steps, (long long)c->fmn.steps, (double)c->fmn.lr,
+             c->salun.epochs, c->salun.batch, (double)c->salun.lr,
+             (double)c->salun.alpha, (double)c->salun.mask_ratio,
+             c->salun.mask_bottom ? " (bottom)" : "", c->salun_per_pair);
+    if (st == LT_OK)
+        st = lt_report_set(r, "unlearning", buf);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "seeds", c->seeds);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "answer_set", (double)d->n);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "fd_floor_style", d->floor[0]);
+    if (st == LT_OK)
+        st = lt_report_set_num(r, "fd_floor_object", d->floor[1]);
+    if (st == LT_OK)
+        st = lt_report_set(r, "cra", c->cra_without_target
+                                         ? "without the target's images"
+                                         : "every image (accuracy.py)");
+    return st;
+}
+
+lt_status lt_bench_canvas(const lt_bench_canvas_cfg *c, lt_report *out)
+{
+    memset(out, 0, sizeof *out);
+    if (lt_bench_canvas_check(c) != LT_OK)
+        return lt_last_status();
+    double t0 = lt_clock_seconds();
+    cvb d = {.c = c};
+    cv_target t[CV_MAX_TARGETS];
+    int nt = 0;
+    lt_status st = cv_targets(c, t, &nt);
+    if (st == LT_OK)
+        st = cvb_open(&d);
+    if (st == LT_OK)
+        st = cvb_settings(&d, out, t, nt);
+    char title[256];
+    snprintf(title, sizeof title, "UA / IRA / CRA on %lld answer-set "
+             "images (%d per prompt); FD against as many real test "
+             "pictures (floor: %.2f style, %.2f object)", (long long)d.n,
+             c->seeds, d.floor[0], d.floor[1]);
+    if (st == LT_OK && !(d.t = lt_report_table(out, title, cv_cols,
+                                               (int)(sizeof cv_cols /
+                                                     sizeof *cv_cols))))
+        st = lt_last_status();
+    char buf[LT_TABLE_TEXT];
+    for (int i = 0; st == LT_OK && i < nt; i++)
+        for (int k = 0; st == LT_OK && lt_list_item(c->methods, k, buf,
+                                                    sizeof buf); k++) {
+            cv_method m;
+            st = cv_method_parse(buf, &m);
+            if (st == LT_OK)
+                st = cvb_run(&d, &m, t[i]);
+        }
+    out->seconds = lt_clock_seconds() - t0;
+    cvb_free(&d);
+    return st;
+}

@@ -1,0 +1,180 @@
+/*
+ * test_bench_canvas.c - UnlearnCanvas on FashionCanvas (lethe/
+ * bench_canvas.h) at a micro setting through the library: a tiny text
+ * UNet trained 8 steps on a canvas of one picture per class, both made in
+ * the cache; original and esd-x rows on style:neon complete, UA / IRA /
+ * CRA in range with the original's UA at most ESD's, FD finite with both
+ * floors recorded, storage equal to the full weights and within the
+ * bound of esd-x's parameter set (4 bytes per weight + 1 bit per entry),
+ * the base cached in the cache folder, both answer-set grids written; and
+ * the inputs it refuses
+ * (unknown style / object, an empty target, a class model).
+ */
+#include "lt_test.h"
+
+#include "lethe/bench_canvas.h"
+#include "lethe/image_metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPO LT_GOLDEN_DIR "/../../"
+
+static double col(const lt_table *t, int row, const char *key)
+{
+    int c = lt_table_col_index(t, key);
+    return c >= 0 && row < t->n_rows ? t->rows[row].v[0][c] : NAN;
+}
+
+static lt_bench_canvas_cfg micro(char *cache, size_t n)
+{
+    snprintf(cache, n, "%s/cvcache", lt_test_tmpdir());
+    lt_bench_canvas_cfg c = lt_bench_canvas_defaults();
+    lt_bench_canvas_quick(&c);
+    c.base_steps = 8;
+    c.cache = cache;
+    c.grid_dir = lt_test_tmpdir();
+    c.targets = "style:neon";
+    c.methods = "original,esd-x";
+    c.sample.steps = 1;
+    c.quick_encoder = REPO "models/fashion-canvas-clip-tiny-v1.safetensors";
+    c.style_classifier = REPO LT_CANVAS_EVAL_STYLE;
+    c.object_classifier = REPO LT_CANVAS_EVAL_OBJECT;
+    return c;
+}
+
+LT_TEST(micro_protocol_rows_and_invariants)
+{
+    char cache[600];
+    lt_bench_canvas_cfg c = micro(cache, sizeof cache);
+    lt_report r;
+    LT_CHECK(lt_bench_canvas(&c, &r) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(r.n_tables == 1, "tables %d", r.n_tables);
+    if (r.n_tables != 1)
+        goto out;
+    const lt_table *t = &r.tables[0];
+    LT_CHECK(t->n_rows == 2, "rows %d", t->n_rows);
+    if (t->n_rows != 2)
+        goto out;
+    const char *want[2] = {"original", "esd-x"};
+    for (int i = 0; i < 2; i++) {
+        LT_CHECK(!strcmp(t->rows[i].text[0], "neon") &&
+                     !strcmp(t->rows[i].text[1], "style") &&
+                     !strcmp(t->rows[i].text[2], want[i]) &&
+                     t->rows[i].n == 1 && !t->rows[i].failed,
+                 "row %d: %s %s %s", i, t->rows[i].text[0],
+                 t->rows[i].text[1], t->rows[i].text[2]);
+        static const char *const pct[] = {"UA", "IRA", "CRA"};
+        for (int k = 0; k < 3; k++) {
+            double v = col(t, i, pct[k]);
+            LT_CHECK(v >= 0 && v <= 100, "row %d %s %g", i, pct[k], v);
+        }
+        double fs = col(t, i, "FD_style"), fo = col(t, i, "FD_object");
+        LT_CHECK(isfinite(fs) && fs >= 0 && isfinite(fo) && fo >= 0,
+                 "row %d FD %g %g", i, fs, fo);
+        double full = col(t, i, "full_mb");
+        LT_CHECK(full > 0 && col(t, i, "rss_mb") > 0, "row %d full %g", i,
+                 full);
+    }
+    LT_CHECK(col(t, 0, "UA") <= col(t, 1, "UA"), "UA original %g > esd-x %g",
+             col(t, 0, "UA"), col(t, 1, "UA"));
+    LT_CHECK(col(t, 0, "seconds") == 0 && col(t, 1, "seconds") > 0 &&
+                 col(t, 0, "delta_mb") == 0,
+             "times and the original's delta");
+    /* esd-x changes attn2 weights only: at most 4 bytes + 1 bit each */
+    lt_unet *u = NULL;
+    LT_CHECK(lt_unet_create(c.base_arch, &u) == LT_OK, "%s", lt_last_error());
+    if (u) {
+        float *m = malloc((size_t)u->params.n_train * sizeof *m);
+        int64_t sel = 0;
+        LT_CHECK(lt_esd_mask(u, LT_ESD_X, m, &sel) == LT_OK, "mask");
+        double d = col(t, 1, "delta_mb"), bound = (4.0 * sel + sel / 8) / 1e6;
+        LT_CHECK(d > 0 && d <= bound + 1e-6, "esd-x delta %g, bound %g", d,
+                 bound);
+        LT_CHECK(fabs(col(t, 1, "full_mb") - 4.0 * u->params.n_total / 1e6) <
+                     1e-9,
+                 "full %g", col(t, 1, "full_mb"));
+        free(m);
+        lt_unet_free(u);
+    }
+    double fl = atof(lt_report_get(&r, "fd_floor_style"));
+    double fo = atof(lt_report_get(&r, "fd_floor_object"));
+    LT_CHECK(fl > 0 && fo > 0 && isfinite(fl) && isfinite(fo),
+             "floors %g %g", fl, fo);
+    LT_CHECK(atof(lt_report_get(&r, "answer_set")) == 220 &&
+                 strstr(lt_report_get(&r, "sampler"), "DDIM-1") &&
+                 strlen(lt_report_get(&r, "commit")) > 0,
+             "settings: answer set %s, sampler '%s'",
+             lt_report_get(&r, "answer_set"), lt_report_get(&r, "sampler"));
+    /* the grids of both answer sets */
+    for (int i = 0; i < 2; i++) {
+        char png[700];
+        snprintf(png, sizeof png, "%s/%s.png", lt_test_tmpdir(),
+                 i ? "neon-esd-x" : "original");
+        FILE *g = fopen(png, "rb");
+        unsigned char sig[4] = {0};
+        LT_CHECK(g && fread(sig, 1, 4, g) == 4 && sig[1] == 'P' &&
+                     sig[2] == 'N' && sig[3] == 'G',
+                 "grid %s", png);
+        if (g)
+            fclose(g);
+    }
+    /* the base is cached under the cache folder for the next run */
+    const char *base = lt_report_get(&r, "model");
+    FILE *f = fopen(base, "rb");
+    LT_CHECK(f && !strncmp(base, cache, strlen(cache)), "base %s", base);
+    if (f)
+        fclose(f);
+out:
+    lt_report_free(&r);
+}
+
+LT_TEST(bad_inputs_are_refused)
+{
+    char cache[600];
+    lt_bench_canvas_cfg c = micro(cache, sizeof cache);
+    lt_report r;
+    c.grid_dir = "/nonexistent/grids";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "/nonexistent/grids"), "%s",
+             lt_last_error());
+    c.grid_dir = NULL;
+    c.targets = "style:nosuch";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "no FashionCanvas style is called "
+                                         "'nosuch'"),
+             "%s", lt_last_error());
+    c.targets = "style:neon,object:car";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "object is called 'car'"), "%s",
+             lt_last_error());
+    c.targets = "object:";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "empty"), "%s", lt_last_error());
+    c.targets = "";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "no target"), "%s",
+             lt_last_error());
+    c.targets = "neon";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "style:NAME or object:NAME"), "%s",
+             lt_last_error());
+    c.targets = "subset";
+    c.methods = "esd-x,nope";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "'nope'"), "%s", lt_last_error());
+    c.methods = "original+saliency";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG, "original + mask");
+    c.methods = "esd-u+saliency,salun+none,fmn";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_OK, "%s", lt_last_error());
+    c.model = REPO "models/fmnist-cond-s-v1.safetensors";
+    c.canvas = "/nonexistent"; /* refused before the canvas is read */
+    LT_CHECK(lt_bench_canvas(&c, &r) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "not a text-conditioned model"),
+             "%s", lt_last_error());
+    lt_report_free(&r);
+}
+
+LT_TEST_MAIN()
