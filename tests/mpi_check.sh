@@ -4,14 +4,16 @@
 # lethe (cmake -DLETHE_MPI=ON; `make mpi` makes build-mpi) and Debian's
 # Fashion-MNIST, of which it cuts a small subset (1024 training, 256 test
 # items) so every run takes seconds:
-#   1. test_dist under mpirun -n 2 (collectives, DP gradient mean,
-#      tolerance, batch norm, identical weights on every rank);
+#   1. test_dist and test_dist_models under mpirun -n 2 (collectives, DP
+#      gradient mean, tolerance of classifier, diffusion and LLM-unlearning
+#      training, batch norm, identical weights on every rank);
 #   2. `lethe train`: 2 ranks (--dp ordered) give the same weight bits as
 #      one process computing the same 2 shards in turn, with 2 and with 4
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
-#      (salun, ugradsl+) and `lethe lm train` on 2 ranks give the bits of
-#      1 process with 2 shards;
+#      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
+#      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
+#      on 2 ranks give the bits of 1 process with 2 shards;
 #   3. `lethe bench classify` on 2 ranks prints the 1-rank table exactly
 #      (every column but RTE, a wall-clock time);
 #   4. a rank that fails (its run file cannot be written) stops the sweep
@@ -57,7 +59,11 @@ $MPI "$build/test_dist" > "$work/unit.log" 2>&1 ||
   { cat "$work/unit.log"; fail "test_dist on 2 ranks"; }
 [ "$(grep -c ' passed, 0 failed' "$work/unit.log")" = 2 ] ||
   { cat "$work/unit.log"; fail "test_dist: not every rank passed"; }
-say "test_dist passes on 2 ranks"
+$MPI "$build/test_dist_models" > "$work/models.log" 2>&1 ||
+  { cat "$work/models.log"; fail "test_dist_models on 2 ranks"; }
+[ "$(grep -c ' passed, 0 failed' "$work/models.log")" = 2 ] ||
+  { cat "$work/models.log"; fail "test_dist_models: not every rank passed"; }
+say "test_dist and test_dist_models pass on 2 ranks"
 
 # ---- 2. data-parallel lethe train ----------------------------------------
 T="train --model mlp:784-64-10 --data $data --epochs 2 --batch 64 --lr 0.05 --threads 1"
@@ -114,6 +120,41 @@ if [ -s lm.txt ]; then
 else
   say "lm train: skipped (no fortunes text)"
 fi
+# a diffusion UNet (cond:xs, dropout 0.1: each shard's dropout is seeded by
+# its number), also stopped after 2 steps and resumed on 2 ranks
+D="dm train --model cond:xs --data $data --batch 8 --ckpt-every 2 --threads 1 --dp ordered"
+$L $D --steps 4 --shards 2 --out ds.safetensors > /dev/null 2>&1 ||
+  fail "lethe dm train --shards 2 (1 process)"
+$MPI $L $D --steps 4 --out dm.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train"
+$MPI $L $D --steps 2 --out dr.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --steps 2"
+a=$($L hash ds.safetensors | cut -d' ' -f1)
+[ "$($L hash dr.safetensors | cut -d' ' -f1)" != "$a" ] ||
+  fail "dm train: 2 steps gave the weights of 4"
+$MPI $L $D --steps 4 --resume --out dr.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --resume"
+for f in dm dr; do
+  b=$($L hash $f.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "dm train --dp ordered: 2 ranks ($f) $b, 1 process $a"
+done
+say "dm train: 2 ranks (and resumed) = 1 process with the same shards"
+# LLM unlearning of a micro model trained on 4 synthetic TOFU authors
+$L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
+  $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \
+    --vocab 300 --threads 1 --out tl.safetensors > /dev/null 2>&1 ||
+  fail "the TOFU model for lm unlearn"
+for m in graddiff npo rmu; do
+  U="lm unlearn --model tl.safetensors --forget tofu/forget10.json --retain tofu/retain90.json --method $m --epochs 1 --batch 4 --threads 1 --dp ordered"
+  $L $U --shards 2 --out lus.safetensors > /dev/null 2>&1 ||
+    fail "lethe lm unlearn --method $m --shards 2 (1 process)"
+  $MPI $L $U --out lum.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe lm unlearn --method $m"
+  a=$($L hash lus.safetensors | cut -d' ' -f1)
+  b=$($L hash lum.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "lm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
+done
+say "lm unlearn (graddiff, npo, rmu): 2 ranks = 1 process with the same shards"
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"
