@@ -14,8 +14,9 @@
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
 #      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
 #      on 2 ranks give the bits of 1 process with 2 shards;
-#   3. `lethe bench classify` on 2 ranks prints the 1-rank table exactly
-#      (every column but RTE, a wall-clock time);
+#   3. `lethe bench classify` and `lethe bench tofu` on 2 ranks print the
+#      1-rank table exactly (every column but the last, a wall-clock time);
+#      a resumed tofu sweep reruns no row and prints the same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -169,6 +170,24 @@ rows t2.md > r2
 cmp -s r1 r2 || { diff r1 r2; fail "2-rank table differs from 1-rank"; }
 grep -q '\[rank 1\] .* ran in' o2.txt || fail "rank 1 ran nothing"
 say "bench classify: the 2-rank table equals the 1-rank table"
+# bench tofu at a size smaller than --quick; the 2-rank sweep reuses the
+# models the 1-rank one trained (rank 0 checks the cache, the others wait)
+TQ="bench tofu --quick --train-epochs 8 --methods ga,npo,simnpo --masks none --epochs 2 --max-items 8 --threads 1 --cache ct"
+$L $TQ --markdown q1.md > /dev/null 2>&1 || fail "1-rank bench tofu"
+$MPI $L $TQ --markdown q2.md > oq2.txt 2> eq2.txt ||
+  { tail eq2.txt; fail "2-rank bench tofu"; }
+[ "$(rows q1.md | wc -l)" -ge 7 ] || fail "the 1-rank tofu table is short"
+rows q1.md > rq1
+rows q2.md > rq2
+cmp -s rq1 rq2 || { diff rq1 rq2; fail "2-rank tofu table differs"; }
+grep -q '\[rank 1\] .* running' oq2.txt || fail "tofu: rank 1 ran nothing"
+$MPI $L $TQ --resume --markdown q3.md > oq3.txt 2> eq3.txt ||
+  { tail eq3.txt; fail "resumed bench tofu"; }
+[ "$(grep -c 'done before (--resume)' oq3.txt)" -eq 4 ] ||
+  fail "tofu --resume: not every row was kept"
+rows q3.md > rq3
+cmp -s rq1 rq3 || { diff rq1 rq3; fail "the resumed tofu table differs"; }
+say "bench tofu: the 2-rank table equals the 1-rank table; --resume reruns no row"
 
 # ---- 4. a failing rank names itself and the row --------------------------
 # the run file of one row made unwritable (a folder in its place)
