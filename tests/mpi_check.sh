@@ -14,9 +14,11 @@
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
 #      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
 #      on 2 ranks give the bits of 1 process with 2 shards;
-#   3. `lethe bench classify` and `lethe bench tofu` on 2 ranks print the
-#      1-rank table exactly (every column but the last, a wall-clock time);
-#      a resumed tofu sweep reruns no row and prints the same table;
+#   3. `lethe bench classify`, `bench tofu` and `bench dm` on 2 ranks
+#      print the 1-rank table exactly (classify and tofu: every column but
+#      the last, a wall-clock time; dm: its number columns but time and
+#      peak memory); resumed tofu and dm sweeps rerun nothing and print the
+#      same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -24,6 +26,7 @@
 # Usage: sh tests/mpi_check.sh [build folder]   (default build-mpi)
 set -eu
 build=$(cd "${1:-build-mpi}" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 L="$build/lethe"
 src=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d)
@@ -188,6 +191,27 @@ $MPI $L $TQ --resume --markdown q3.md > oq3.txt 2> eq3.txt ||
 rows q3.md > rq3
 cmp -s rq1 rq3 || { diff rq1 rq3; fail "the resumed tofu table differs"; }
 say "bench tofu: the 2-rank table equals the 1-rank table; --resume reruns no row"
+# bench dm smaller than --quick on the subset, 2 seeds (6 runs: the
+# original, Retrain, rl); the 2-rank sweep reuses the base and Retrain
+# models the 1-rank one trained
+DQ="bench dm --quick --base-steps 10 --retrain-steps 10 --data $data --classifier $root/models/fmnist-eval-b-v1.safetensors --seeds 2 --methods original,retrain,rl --threads 1 --cache cd"
+# the metrics table without its last two columns (time, peak memory)
+dmrows() { sed -n '/^| Method/,/^$/p' "$1" | grep '^|' |
+  sed 's/| [^|]* | [^|]* |$/|/'; }
+$L $DQ --markdown d1.md > /dev/null 2>&1 || fail "1-rank bench dm"
+$MPI $L $DQ --markdown d2.md > od2.txt 2> ed2.txt ||
+  { tail ed2.txt; fail "2-rank bench dm"; }
+[ "$(dmrows d1.md | wc -l)" -ge 5 ] || fail "the 1-rank dm table is short"
+dmrows d1.md > rd1
+dmrows d2.md > rd2
+cmp -s rd1 rd2 || { diff rd1 rd2; fail "2-rank dm table differs"; }
+grep -q '\[rank 1\] .* running' od2.txt || fail "dm: rank 1 ran nothing"
+$MPI $L $DQ --resume --markdown d3.md > od3.txt 2> ed3.txt ||
+  { tail ed3.txt; fail "resumed bench dm"; }
+[ "$(grep -c 'done before (--resume)' od3.txt)" -eq 6 ] ||
+  fail "dm --resume: not every run was kept"
+cmp -s d2.md d3.md || { diff d2.md d3.md; fail "the resumed dm table differs"; }
+say "bench dm: the 2-rank table equals the 1-rank table; --resume reruns no run"
 
 # ---- 4. a failing rank names itself and the row --------------------------
 # the run file of one row made unwritable (a folder in its place)

@@ -1,7 +1,8 @@
 /*
  * test_dist_models.c - data-parallel training of the other model families
- * (docs/mpi.md): a diffusion UNet (lt_dm_train with cfg.dist) and LLM
- * unlearning (lt_llm_unlearn with cfg.dist) on tiny models built here.
+ * (docs/mpi.md): diffusion UNets (lt_dm_train and lt_dm_train_text with
+ * cfg.dist) and LLM unlearning (lt_llm_unlearn with cfg.dist) on tiny
+ * models built here.
  * In the plain build it runs as one rank, the shards computed in turn;
  * under `mpirun -n 2` (tests/mpi_check.sh) the shards are on two ranks.
  * Each case checks every step's loss and gradient norm (which would be
@@ -150,6 +151,77 @@ LT_TEST(dm_train_dp_within_tolerance)
     lt_unet_free(u0);
     lt_unet_free(u1);
     lt_unet_free(u2);
+}
+
+/* A text UNet on contexts from a callback (the path of FashionCanvas
+ * training): images and contexts of step k drawn from (seed, k). */
+#define DMT_SPEC                                                            \
+    "text:xs,res=8,ch=8,groups=4,mult=1-2,blocks=1,attn=4,ctx_dim=8,"      \
+    "ctx_len=3"
+
+static lt_status dmt_batch(void *ud, int64_t step, uint64_t seed, int B,
+                           lt_dm_text_batch *out)
+{
+    (void)ud;
+    lt_rng r;
+    lt_rng_init(&r, lt_hash3(seed, 77, (uint64_t)step));
+    lt_rng_fill_normal(&r, out->x0, (int64_t)B * 3 * 64, 0, 0.5f);
+    lt_rng_fill_normal(&r, out->ctx, (int64_t)B * 3 * 8, 0, 1);
+    out->have_ids = false;
+    return LT_OK;
+}
+
+static lt_unet *dmt_trained(lt_dist_mode dist, int sh, trace *tr)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    LT_CHECK(lt_unet_create(DMT_SPEC, &u) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_dm_schedule_make("linear", 100, &s) == LT_OK, "schedule");
+    if (!u)
+        return NULL;
+    lt_unet_init(u, 6);
+    float null_ctx[3 * 8] = {0};
+    lt_dm_text_source src = {.batch = dmt_batch, .null_ctx = null_ctx};
+    lt_dm_train_config c = lt_dm_train_defaults();
+    c.steps = 4;
+    c.batch = 8;
+    c.lr = 1e-3f;
+    c.ckpt_every = 100;
+    c.dist = dist;
+    c.shards = sh;
+    char out[256], state[300];
+    snprintf(out, sizeof out, "/tmp/lethe_test_dist_models_t%d_%d"
+             ".safetensors", (int)getpid(), lt_dist_rank());
+    lt_dm_state_path(out, state, sizeof state);
+    memset(tr, 0, sizeof *tr);
+    lt_status st = lt_dm_train_text(u, &s, &src, &c, out, false, dm_trace_fn,
+                                    tr);
+    LT_CHECK(st == LT_OK, "dm train text: %s", lt_last_error());
+    remove(out);
+    remove(state);
+    lt_dm_schedule_free(&s);
+    if (st != LT_OK) {
+        lt_unet_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+LT_TEST(dm_train_text_dp_within_tolerance)
+{
+    trace t0, t1;
+    lt_unet *u0 = dmt_trained(LT_DIST_OFF, 0, &t0);
+    lt_unet *u1 = dmt_trained(LT_DIST_ORDERED, shards(), &t1);
+    if (u0 && u1) {
+        int64_t n = u0->params.n_total;
+        check_traces("dm text", &t1, &t0, 1e-5);
+        LT_CHECK(t0.norm[0] > 1e-3, "a gradient (%g)", t0.norm[0]);
+        LT_CHECK_REL_L2("dm text", u1->params.theta, u0->params.theta, n,
+                        1e-5);
+        check_same_on_ranks("dm text", u1->params.theta, n);
+    }
+    lt_unet_free(u0);
+    lt_unet_free(u1);
 }
 
 /* ---- LLM unlearning -------------------------------------------------------- */
