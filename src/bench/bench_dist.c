@@ -58,6 +58,18 @@ bool lt_bench_unit_load(const char *dir, uint64_t key, lt_bench_unit *u)
     return ok;
 }
 
+/* x as a JSON number that reads back to the same bits (17 significant
+ * digits; cJSON's own printing may drop the last one), null when it is
+ * not finite (NaN: not measured). */
+static cJSON *lt_bench_exact(double x)
+{
+    char buf[40];
+    if (!isfinite(x))
+        return cJSON_CreateNull();
+    snprintf(buf, sizeof buf, "%.17g", x);
+    return cJSON_CreateRaw(buf);
+}
+
 lt_status lt_bench_unit_save(const char *dir, uint64_t key,
                              const lt_bench_unit *u)
 {
@@ -72,8 +84,8 @@ lt_status lt_bench_unit_save(const char *dir, uint64_t key,
     bool ok = j && cJSON_AddStringToObject(j, "label", u->label) &&
               cJSON_AddStringToObject(j, "method", u->method) &&
               cJSON_AddStringToObject(j, "error", u->error);
-    for (int i = 0; ok && i < 6; i++) /* cJSON writes NaN as null */
-        ok = cJSON_AddNumberToObject(j, lt_unit_keys[i], v[i]) != NULL;
+    for (int i = 0; ok && i < 6; i++)
+        ok = cJSON_AddItemToObject(j, lt_unit_keys[i], lt_bench_exact(v[i]));
     return lt_json_save(path, j, ok);
 }
 
@@ -91,12 +103,12 @@ lt_status lt_bench_row_save(const char *dir, uint64_t key,
     if (!ok)
         cJSON_Delete(runs);
     for (int s = 0; ok && s < r->n; s++) {
-        cJSON *v = cJSON_CreateArray(); /* cJSON writes NaN as null */
+        cJSON *v = cJSON_CreateArray();
         ok = v && cJSON_AddItemToArray(runs, v);
         if (!ok)
             cJSON_Delete(v);
         for (int c = 0; ok && c < n_cols; c++)
-            ok = cJSON_AddItemToArray(v, cJSON_CreateNumber(r->v[s][c]));
+            ok = cJSON_AddItemToArray(v, lt_bench_exact(r->v[s][c]));
     }
     ok = ok && cJSON_AddBoolToObject(j, "failed", r->failed) &&
          cJSON_AddBoolToObject(j, "diverged", r->diverged) &&
