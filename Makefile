@@ -48,7 +48,7 @@ fuzz:
 mpi:
 	@sh cmake/deps.sh --mpi
 	@test -f $(MPI_BUILD)/CMakeCache.txt || cmake -S . -B $(MPI_BUILD) -DLETHE_MPI=ON >/dev/null
-	cmake --build $(MPI_BUILD) -j $(JOBS) --target lethe test_dist -- --no-print-directory -s
+	cmake --build $(MPI_BUILD) -j $(JOBS) --target lethe test_dist test_dist_models -- --no-print-directory -s
 
 mpi-test: mpi
 	@sh cmake/deps.sh --data

@@ -155,6 +155,9 @@ then ok "predict .npy"; else bad "predict .npy"; cat "$T/err"; fi
 expect_error "train --dp unknown" "not a data-parallel reduction" \
   "$LETHE" train --model mlp:784-64-10 --epochs 1 --dp fast --out "$T/dp.safetensors"
 [ -e "$T/dp.safetensors" ] && bad "train --dp left output" || ok "train --dp: no output"
+expect_error "dm train --dp unknown" "not a data-parallel reduction" \
+  "$LETHE" dm train --model cond:xs --steps 1 --dp fast --out "$T/dpd.safetensors"
+[ -e "$T/dpd.safetensors" ] && bad "dm train --dp left output" || ok "dm train --dp: no output"
 
 # Unlearning metrics of a checkpoint (the model against itself as Retrain:
 # the Avg. Gap must be exactly 0).
@@ -317,6 +320,10 @@ then ok "lm: unlearn (npo-gd, wagle mask), eval (tofu)"; else bad "lm unlearn/ev
 expect_error "lm unlearn: unknown method" "unknown unlearning method 'npx'" \
   "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
   --retain "$T/tofu/retain90.json" --method npx --out "$T/u2.safetensors"
+expect_error "lm unlearn: npo on the mean NLL in shards" "cannot be split over data-parallel shards" \
+  "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
+  --method npo --npo-nll mean --shards 2 --out "$T/u3.safetensors"
+[ -e "$T/u3.safetensors" ] && bad "lm unlearn --shards left output" || ok "lm unlearn --shards: no output"
 expect_error "lm unlearn: bad mask" "wagle:2" \
   "$LETHE" lm unlearn --model "$T/lm.safetensors" --forget "$T/tofu/forget10.json" \
   --retain "$T/tofu/retain90.json" --method ga --mask wagle:2 --out "$T/u2.safetensors"

@@ -4,16 +4,21 @@
 # lethe (cmake -DLETHE_MPI=ON; `make mpi` makes build-mpi) and Debian's
 # Fashion-MNIST, of which it cuts a small subset (1024 training, 256 test
 # items) so every run takes seconds:
-#   1. test_dist under mpirun -n 2 (collectives, DP gradient mean,
-#      tolerance, batch norm, identical weights on every rank);
+#   1. test_dist and test_dist_models under mpirun -n 2 (collectives, DP
+#      gradient mean, tolerance of classifier, diffusion and LLM-unlearning
+#      training, batch norm, identical weights on every rank);
 #   2. `lethe train`: 2 ranks (--dp ordered) give the same weight bits as
 #      one process computing the same 2 shards in turn, with 2 and with 4
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
-#      (salun, ugradsl+) and `lethe lm train` on 2 ranks give the bits of
-#      1 process with 2 shards;
-#   3. `lethe bench classify` on 2 ranks prints the 1-rank table exactly
-#      (every column but RTE, a wall-clock time);
+#      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
+#      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
+#      on 2 ranks give the bits of 1 process with 2 shards;
+#   3. `lethe bench classify`, `bench tofu` and `bench dm` on 2 ranks
+#      print the 1-rank table exactly (classify and tofu: every column but
+#      the last, a wall-clock time; dm: its number columns but time and
+#      peak memory); resumed tofu and dm sweeps rerun nothing and print the
+#      same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -21,6 +26,7 @@
 # Usage: sh tests/mpi_check.sh [build folder]   (default build-mpi)
 set -eu
 build=$(cd "${1:-build-mpi}" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 L="$build/lethe"
 src=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d)
@@ -57,7 +63,11 @@ $MPI "$build/test_dist" > "$work/unit.log" 2>&1 ||
   { cat "$work/unit.log"; fail "test_dist on 2 ranks"; }
 [ "$(grep -c ' passed, 0 failed' "$work/unit.log")" = 2 ] ||
   { cat "$work/unit.log"; fail "test_dist: not every rank passed"; }
-say "test_dist passes on 2 ranks"
+$MPI "$build/test_dist_models" > "$work/models.log" 2>&1 ||
+  { cat "$work/models.log"; fail "test_dist_models on 2 ranks"; }
+[ "$(grep -c ' passed, 0 failed' "$work/models.log")" = 2 ] ||
+  { cat "$work/models.log"; fail "test_dist_models: not every rank passed"; }
+say "test_dist and test_dist_models pass on 2 ranks"
 
 # ---- 2. data-parallel lethe train ----------------------------------------
 T="train --model mlp:784-64-10 --data $data --epochs 2 --batch 64 --lr 0.05 --threads 1"
@@ -114,6 +124,41 @@ if [ -s lm.txt ]; then
 else
   say "lm train: skipped (no fortunes text)"
 fi
+# a diffusion UNet (cond:xs, dropout 0.1: each shard's dropout is seeded by
+# its number), also stopped after 2 steps and resumed on 2 ranks
+D="dm train --model cond:xs --data $data --batch 8 --ckpt-every 2 --threads 1 --dp ordered"
+$L $D --steps 4 --shards 2 --out ds.safetensors > /dev/null 2>&1 ||
+  fail "lethe dm train --shards 2 (1 process)"
+$MPI $L $D --steps 4 --out dm.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train"
+$MPI $L $D --steps 2 --out dr.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --steps 2"
+a=$($L hash ds.safetensors | cut -d' ' -f1)
+[ "$($L hash dr.safetensors | cut -d' ' -f1)" != "$a" ] ||
+  fail "dm train: 2 steps gave the weights of 4"
+$MPI $L $D --steps 4 --resume --out dr.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --resume"
+for f in dm dr; do
+  b=$($L hash $f.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "dm train --dp ordered: 2 ranks ($f) $b, 1 process $a"
+done
+say "dm train: 2 ranks (and resumed) = 1 process with the same shards"
+# LLM unlearning of a micro model trained on 4 synthetic TOFU authors
+$L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
+  $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \
+    --vocab 300 --threads 1 --out tl.safetensors > /dev/null 2>&1 ||
+  fail "the TOFU model for lm unlearn"
+for m in graddiff npo rmu; do
+  U="lm unlearn --model tl.safetensors --forget tofu/forget10.json --retain tofu/retain90.json --method $m --epochs 1 --batch 4 --threads 1 --dp ordered"
+  $L $U --shards 2 --out lus.safetensors > /dev/null 2>&1 ||
+    fail "lethe lm unlearn --method $m --shards 2 (1 process)"
+  $MPI $L $U --out lum.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe lm unlearn --method $m"
+  a=$($L hash lus.safetensors | cut -d' ' -f1)
+  b=$($L hash lum.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "lm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
+done
+say "lm unlearn (graddiff, npo, rmu): 2 ranks = 1 process with the same shards"
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"
@@ -128,6 +173,45 @@ rows t2.md > r2
 cmp -s r1 r2 || { diff r1 r2; fail "2-rank table differs from 1-rank"; }
 grep -q '\[rank 1\] .* ran in' o2.txt || fail "rank 1 ran nothing"
 say "bench classify: the 2-rank table equals the 1-rank table"
+# bench tofu at a size smaller than --quick; the 2-rank sweep reuses the
+# models the 1-rank one trained (rank 0 checks the cache, the others wait)
+TQ="bench tofu --quick --train-epochs 8 --methods ga,npo,simnpo --masks none --epochs 2 --max-items 8 --threads 1 --cache ct"
+$L $TQ --markdown q1.md > /dev/null 2>&1 || fail "1-rank bench tofu"
+$MPI $L $TQ --markdown q2.md > oq2.txt 2> eq2.txt ||
+  { tail eq2.txt; fail "2-rank bench tofu"; }
+[ "$(rows q1.md | wc -l)" -ge 7 ] || fail "the 1-rank tofu table is short"
+rows q1.md > rq1
+rows q2.md > rq2
+cmp -s rq1 rq2 || { diff rq1 rq2; fail "2-rank tofu table differs"; }
+grep -q '\[rank 1\] .* running' oq2.txt || fail "tofu: rank 1 ran nothing"
+$MPI $L $TQ --resume --markdown q3.md > oq3.txt 2> eq3.txt ||
+  { tail eq3.txt; fail "resumed bench tofu"; }
+[ "$(grep -c 'done before (--resume)' oq3.txt)" -eq 4 ] ||
+  fail "tofu --resume: not every row was kept"
+rows q3.md > rq3
+cmp -s rq1 rq3 || { diff rq1 rq3; fail "the resumed tofu table differs"; }
+say "bench tofu: the 2-rank table equals the 1-rank table; --resume reruns no row"
+# bench dm smaller than --quick on the subset, 2 seeds (6 runs: the
+# original, Retrain, rl); the 2-rank sweep reuses the base and Retrain
+# models the 1-rank one trained
+DQ="bench dm --quick --base-steps 10 --retrain-steps 10 --data $data --classifier $root/models/fmnist-eval-b-v1.safetensors --seeds 2 --methods original,retrain,rl --threads 1 --cache cd"
+# the metrics table without its last two columns (time, peak memory)
+dmrows() { sed -n '/^| Method/,/^$/p' "$1" | grep '^|' |
+  sed 's/| [^|]* | [^|]* |$/|/'; }
+$L $DQ --markdown d1.md > /dev/null 2>&1 || fail "1-rank bench dm"
+$MPI $L $DQ --markdown d2.md > od2.txt 2> ed2.txt ||
+  { tail ed2.txt; fail "2-rank bench dm"; }
+[ "$(dmrows d1.md | wc -l)" -ge 5 ] || fail "the 1-rank dm table is short"
+dmrows d1.md > rd1
+dmrows d2.md > rd2
+cmp -s rd1 rd2 || { diff rd1 rd2; fail "2-rank dm table differs"; }
+grep -q '\[rank 1\] .* running' od2.txt || fail "dm: rank 1 ran nothing"
+$MPI $L $DQ --resume --markdown d3.md > od3.txt 2> ed3.txt ||
+  { tail ed3.txt; fail "resumed bench dm"; }
+[ "$(grep -c 'done before (--resume)' od3.txt)" -eq 6 ] ||
+  fail "dm --resume: not every run was kept"
+cmp -s d2.md d3.md || { diff d2.md d3.md; fail "the resumed dm table differs"; }
+say "bench dm: the 2-rank table equals the 1-rank table; --resume reruns no run"
 
 # ---- 4. a failing rank names itself and the row --------------------------
 # the run file of one row made unwritable (a folder in its place)

@@ -169,6 +169,20 @@ LT_TEST(tofu_protocol_micro)
              lt_col(t, "retain model", "forget_quality"));
     LT_CHECK(t->n_rows == 3 && !strcmp(t->rows[2].text[0], "ga") &&
              !strcmp(t->rows[2].text[1], "none"), "the ga row");
+    /* --resume: the original's and ga's rows come from CACHE/runs, every
+     * number as before (also the time) */
+    c.resume = true;
+    lt_report r2;
+    LT_CHECK(lt_bench_tofu(&c, &r2) == LT_OK, "%s", lt_last_error());
+    const lt_table *t2 = &r2.tables[0];
+    LT_CHECK(t2->n_rows == 3, "resumed rows %d", t2->n_rows);
+    for (int i = 0; i < 3 && i < t->n_rows && i < t2->n_rows; i++)
+        for (int k = 0; k < t->n_cols; k++) {
+            double a = t->rows[i].v[0][k], b = t2->rows[i].v[0][k];
+            LT_CHECK((isnan(a) && isnan(b)) || a == b, "resumed row %d "
+                     "column %d: %.17g, before %.17g", i, k, b, a);
+        }
+    lt_report_free(&r2);
     lt_report_free(&r);
     c.masks = "wagle:2";
     LT_CHECK(lt_bench_tofu_check(&c) != LT_OK, "bad mask accepted");

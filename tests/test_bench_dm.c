@@ -77,6 +77,23 @@ LT_TEST(quick_protocol_rows_and_invariants)
     }
     char base[700];
     snprintf(base, sizeof base, "%s", lt_report_get(&r, "model"));
+    /* resume: every run from CACHE/runs, both tables as before */
+    c.resume = true;
+    lt_report r2;
+    LT_CHECK(lt_bench_dm_forget(&c, &r2) == LT_OK, "%s", lt_last_error());
+    for (int k = 0; k < 2 && r2.n_tables == 2 && r.n_tables == 2; k++) {
+        const lt_table *a = &r.tables[k], *b = &r2.tables[k];
+        LT_CHECK(a->n_rows == b->n_rows, "table %d: %d rows, resumed %d", k,
+                 a->n_rows, b->n_rows);
+        for (int i = 0; i < a->n_rows && i < b->n_rows; i++)
+            for (int j = 0; j < a->n_cols; j++) {
+                double x = a->rows[i].v[0][j], y = b->rows[i].v[0][j];
+                LT_CHECK((isnan(x) && isnan(y)) || x == y, "table %d row "
+                         "%d column %d: %.17g, before %.17g", k, i, j, y, x);
+            }
+    }
+    lt_report_free(&r2);
+    c.resume = false;
     lt_report_free(&r);
     /* the cached base is reused: the same model file; Selective Amnesia
      * makes its replay set and Fisher once (timed apart) and caches them */

@@ -364,6 +364,7 @@ typedef struct {
     bool npo_mean;           /* npo(-gd): the mean-token NLL log ratio of
                                 WAGLE's and SOUL's code (rows "npo[mean]")
                                 instead of NPO's per-sequence sums */
+    bool resume;             /* reuse the rows kept in <cache>/runs */
     const char *command;
     lt_bench_progress progress;
     void *ud;

@@ -69,6 +69,7 @@ typedef struct {
     int fd_per_class;         /* samples of each other class (500) */
     lt_dm_sample_config sample; /* DDIM-50, eta 0, salun w = 2, seed 1234 */
     uint64_t eval_seed;       /* the real subsets of the FD and floor (1) */
+    bool resume;              /* reuse the runs kept in <cache>/runs */
     const char *command;      /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;

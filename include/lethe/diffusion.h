@@ -70,6 +70,7 @@
 #define LETHE_DIFFUSION_H
 
 #include "lethe/clip.h"
+#include "lethe/dist.h"
 #include "lethe/nn.h"
 #include "lethe/ops.h"
 
@@ -329,6 +330,11 @@ typedef struct {
     int64_t ckpt_every;  /* save model + state every K steps (500) */
     uint64_t seed;       /* data order, timesteps, noise, dropout (1) */
     bool hflip;          /* random horizontal flips (off) */
+    /* data parallelism (docs/mpi.md): LT_DIST_OFF, or every step's batch
+     * cut into `shards` (0: one per rank) summed by lt_dp; rank 0 alone
+     * writes the model and the state file */
+    lt_dist_mode dist;
+    int shards;
     /* extra metadata pairs (meta[2i] key, meta[2i+1] value) for the model
      * file, e.g. the command line and commit (at most 8 pairs; none) */
     const char *const *meta;

@@ -156,6 +156,10 @@ typedef struct lt_llm_batch_s {
     int64_t B, T, cap;
     int64_t n_scored;       /* scored positions in all */
     int64_t n_real;         /* non-pad tokens in all */
+    /* a shard of a data-parallel step: the whole step's rows, scored and
+     * real tokens, the denominators of its means, so that the shards'
+     * losses add up to the step's (0: this batch's own; fill resets) */
+    int64_t norm_B, norm_scored, norm_real;
     const struct lt_llm_batch_s *pair; /* idkpo: the forget answers of the
                                           same questions, row for row */
 } lt_llm_batch;
@@ -318,6 +322,11 @@ typedef struct {
                                         answers resampled), NULL: forget */
     const lt_lm_data *pair;   /* idkpo: the true forget answers, example
                                  for example with the forget data */
+    /* data parallelism (docs/mpi.md): LT_DIST_OFF, or every step's
+     * batches cut into `shards` (0: one per rank) summed by lt_dp; not
+     * with npo_mean (a function of the whole batch's mean NLL) */
+    lt_dist_mode dist;
+    int shards;
     void (*progress)(void *ud, const lt_llm_event *ev);
     void *ud;
 } lt_llm_unlearn_cfg;

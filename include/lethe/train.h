@@ -77,7 +77,7 @@ LT_API size_t lt_arena_bytes_for(const lt_model *m, int batch);
  * shards' values (e.g. their share of the loss). Every rank then takes the
  * same step. */
 typedef struct lt_dp lt_dp;
-#define LT_DP_VALS 2
+#define LT_DP_VALS 4
 
 /* A reducer for ps with batches of `batch` items cut into `shards` (0: one
  * per rank; a multiple of the ranks, at most batch); NULL with LT_ERR_ARG

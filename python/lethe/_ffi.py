@@ -204,6 +204,7 @@ class BenchTofuCfg(Structure):    # lt_bench_tofu_cfg (bench.h)
                 ("lr", c_char_p), ("lr_grid", c_char_p), ("epochs", c_int),
                 ("batch", c_int), ("max_items", c_int),
                 ("sophia_scale", c_float), ("npo_mean", c_bool),
+                ("resume", c_bool),
                 ("command", c_char_p), ("progress", BENCH_PROGRESS),
                 ("ud", c_void_p)]
 

@@ -58,6 +58,18 @@ bool lt_bench_unit_load(const char *dir, uint64_t key, lt_bench_unit *u)
     return ok;
 }
 
+/* x as a JSON number that reads back to the same bits (17 significant
+ * digits; cJSON's own printing may drop the last one), null when it is
+ * not finite (NaN: not measured). */
+static cJSON *lt_bench_exact(double x)
+{
+    char buf[40];
+    if (!isfinite(x))
+        return cJSON_CreateNull();
+    snprintf(buf, sizeof buf, "%.17g", x);
+    return cJSON_CreateRaw(buf);
+}
+
 lt_status lt_bench_unit_save(const char *dir, uint64_t key,
                              const lt_bench_unit *u)
 {
@@ -72,9 +84,84 @@ lt_status lt_bench_unit_save(const char *dir, uint64_t key,
     bool ok = j && cJSON_AddStringToObject(j, "label", u->label) &&
               cJSON_AddStringToObject(j, "method", u->method) &&
               cJSON_AddStringToObject(j, "error", u->error);
-    for (int i = 0; ok && i < 6; i++) /* cJSON writes NaN as null */
-        ok = cJSON_AddNumberToObject(j, lt_unit_keys[i], v[i]) != NULL;
+    for (int i = 0; ok && i < 6; i++)
+        ok = cJSON_AddItemToObject(j, lt_unit_keys[i], lt_bench_exact(v[i]));
     return lt_json_save(path, j, ok);
+}
+
+lt_status lt_bench_row_save(const char *dir, uint64_t key,
+                            const lt_table_row *r, int n_cols)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    lt_status st = lt_mkdirs(path);
+    if (st != LT_OK)
+        return st;
+    lt_bench_unit_path(dir, key, path, sizeof path);
+    cJSON *j = cJSON_CreateObject(), *runs = cJSON_CreateArray();
+    bool ok = j && runs && cJSON_AddItemToObject(j, "runs", runs);
+    if (!ok)
+        cJSON_Delete(runs);
+    for (int s = 0; ok && s < r->n; s++) {
+        cJSON *v = cJSON_CreateArray();
+        ok = v && cJSON_AddItemToArray(runs, v);
+        if (!ok)
+            cJSON_Delete(v);
+        for (int c = 0; ok && c < n_cols; c++)
+            ok = cJSON_AddItemToArray(v, lt_bench_exact(r->v[s][c]));
+    }
+    ok = ok && cJSON_AddBoolToObject(j, "failed", r->failed) &&
+         cJSON_AddBoolToObject(j, "diverged", r->diverged) &&
+         cJSON_AddStringToObject(j, "message", r->message);
+    return lt_json_save(path, j, ok);
+}
+
+/* The runs array of a row file into r (n_cols values each). */
+static bool lt_bench_row_runs(const cJSON *runs, lt_table_row *r, int n_cols)
+{
+    int n = cJSON_GetArraySize(runs);
+    if (!cJSON_IsArray(runs) || n < 0 || n > LT_TABLE_MAX_SEEDS)
+        return false;
+    for (int s = 0; s < n; s++) {
+        const cJSON *v = cJSON_GetArrayItem(runs, s);
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n_cols)
+            return false;
+        for (int c = 0; c < n_cols; c++) {
+            const cJSON *x = cJSON_GetArrayItem(v, c);
+            if (!cJSON_IsNumber(x) && !cJSON_IsNull(x))
+                return false;
+            r->v[s][c] = cJSON_IsNumber(x) ? x->valuedouble : (double)NAN;
+        }
+    }
+    r->n = n;
+    return true;
+}
+
+bool lt_bench_row_load(const char *dir, uint64_t key, lt_table_row *r,
+                       int n_cols)
+{
+    char path[1200], *buf = NULL;
+    lt_bench_unit_path(dir, key, path, sizeof path);
+    if (n_cols > LT_TABLE_MAX_COLS || lt_read_file(path, &buf, NULL) != LT_OK)
+        return false;
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "failed");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "diverged");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    lt_table_row got = *r;
+    bool ok = j && cJSON_IsBool(f) && cJSON_IsBool(d) && cJSON_IsString(m) &&
+              strlen(m->valuestring) < sizeof got.message &&
+              lt_bench_row_runs(cJSON_GetObjectItemCaseSensitive(j, "runs"),
+                                &got, n_cols);
+    if (ok) {
+        got.failed = cJSON_IsTrue(f);
+        got.diverged = cJSON_IsTrue(d);
+        strcpy(got.message, m->valuestring);
+        *r = got;
+    }
+    cJSON_Delete(j);
+    return ok;
 }
 
 /* What a rank tells the others after its share of a step. */

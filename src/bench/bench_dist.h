@@ -35,6 +35,16 @@ bool lt_bench_unit_load(const char *dir, uint64_t key, lt_bench_unit *u);
 lt_status lt_bench_unit_save(const char *dir, uint64_t key,
                              const lt_bench_unit *u);
 
+/* A table row's numbers as a run file (the protocols whose rows are whole
+ * runs: tofu, dm): r's n runs of n_cols values, its failed / diverged
+ * flags and message; the text columns stay the caller's. Load returns
+ * false when there is no readable file of n_cols values (the row is then
+ * run again). */
+lt_status lt_bench_row_save(const char *dir, uint64_t key,
+                            const lt_table_row *r, int n_cols);
+bool lt_bench_row_load(const char *dir, uint64_t key, lt_table_row *r,
+                       int n_cols);
+
 /* Collective: every rank passes its status and, on failure, the row it
  * was running; all get LT_OK, or the first failing rank's error as
  * "rank R failed on row ROW: message". */

@@ -7,12 +7,18 @@
  * histogram; FD of the retained classes with its real-vs-real floor).
  * Retrain models and the quick setting's base model are trained here with
  * lethe/diffusion.h's recipe and cached by everything that shapes them.
+ * Under mpirun the runs (method x seed of a class) are dealt to the ranks,
+ * rank 0 trains the base model while the others wait, and every finished
+ * run is kept in CACHE/runs (--resume skips it): bench_dist.h,
+ * docs/mpi.md.
  */
 #include "lethe/bench_dm.h"
+#include "lethe/dist.h"
 #include "lethe/image_metrics.h"
 #include "lethe/io.h"
 #include "lethe/safetensors.h"
 
+#include "bench_dist.h"
 #include "bench_util.h"
 
 #include <math.h>
@@ -217,6 +223,8 @@ typedef struct {
     lt_table *metrics, *hist;
     lt_dmu_sa_data sa;        /* SA's replay set and Fisher (once) */
     lt_report *r;
+    int64_t unit;             /* runs claimed so far (bench_dist.h) */
+    char row[200];            /* the run under way (a failure's message) */
 } dmf;
 
 static void dmf_free(dmf *d)
@@ -640,10 +648,57 @@ static double dmf_peak_rss_mb(void)
     return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : NAN;
 }
 
-/* One method x class x seed: a run of its rows, or the row marked failed
- * when the method itself fails (other errors stop the protocol). */
-static lt_status dmf_run(dmf *d, const dmf_method *m, const dmf_class *k,
-                         uint64_t seed)
+/* The outcome of one method x class x seed, computed by the rank that
+ * owns it and sent to the others. */
+typedef struct {
+    int state;                     /* 0: not run, 1: done, 2: diverged */
+    double v[LT_TABLE_MAX_COLS];   /* the metrics row's run */
+    double w[LT_TABLE_MAX_COLS];   /* the histogram row's run */
+    char message[320];             /* diverged: why */
+} dmf_unit;
+
+/* Compute run (m, class k, seed) into *r; a method that diverges is a
+ * run like any other (state 2), other errors stop the protocol. */
+static lt_status dmf_compute(dmf *d, const dmf_method *m, const dmf_class *k,
+                             uint64_t seed, dmf_unit *r)
+{
+    lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s, class %d, seed "
+                  "%llu", m->name, k->cf, (unsigned long long)seed);
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    double hist[LT_TABLE_MAX_COLS] = {0}, secs = NAN;
+    for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
+        r->v[i] = r->w[i] = NAN;
+    lt_status st = dmf_model(d, m, k->cf, seed, &u, &s, &secs);
+    if (st == LT_ERR_NAN) { /* the method diverged: a failed row */
+        r->state = 2;
+        snprintf(r->message, sizeof r->message, "%s class %d seed %llu: %s",
+                 m->name, k->cf, (unsigned long long)seed, lt_last_error());
+        lt_unet_free(u);
+        lt_dm_schedule_free(&s);
+        return LT_OK;
+    }
+    if (st == LT_OK)
+        st = dmf_forget_metrics(d, u, &s, k->cf, seed, r->v, hist);
+    if (st == LT_OK)
+        st = dmf_retain_fd(d, u, &s, k, seed, &r->v[DMF_NUM0 + 3]);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    if (st != LT_OK)
+        return st;
+    r->v[DMF_NUM0 + 4] = k->floor;
+    r->v[DMF_NUM0 + 5] = secs;
+    r->v[DMF_NUM0 + 6] = dmf_peak_rss_mb();
+    for (int i = 2; i < 2 + d->K && i < LT_TABLE_MAX_COLS; i++)
+        r->w[i] = hist[i - 2];
+    r->state = 1;
+    return LT_OK;
+}
+
+/* Run r of (m, class k) into the tables: a run of its rows, or the row
+ * marked failed when the method diverged. */
+static lt_status dmf_apply(dmf *d, const dmf_method *m, const dmf_class *k,
+                           const dmf_unit *r)
 {
     char cls[16];
     snprintf(cls, sizeof cls, "%d", k->cf);
@@ -655,43 +710,82 @@ static lt_status dmf_run(dmf *d, const dmf_method *m, const dmf_class *k,
     lt_table_row *row = dmf_row(d->metrics, mt, 4);
     if (!row)
         return lt_last_status();
-    lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s, class %d, seed "
-                  "%llu", m->name, k->cf, (unsigned long long)seed);
-    lt_unet *u = NULL;
-    lt_dm_schedule s = {0};
-    double v[LT_TABLE_MAX_COLS], hist[LT_TABLE_MAX_COLS] = {0}, secs = NAN;
-    for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
-        v[i] = NAN;
-    lt_status st = dmf_model(d, m, k->cf, seed, &u, &s, &secs);
-    if (st == LT_ERR_NAN) { /* the method diverged: a failed row */
+    if (r->state == 2) {
         row->failed = row->diverged = true;
-        snprintf(row->message, sizeof row->message, "%s class %d seed %llu: "
-                 "%s", m->name, k->cf, (unsigned long long)seed,
-                 lt_last_error());
-        lt_unet_free(u);
-        lt_dm_schedule_free(&s);
+        snprintf(row->message, sizeof row->message, "%s", r->message);
         return LT_OK;
     }
-    if (st == LT_OK)
-        st = dmf_forget_metrics(d, u, &s, k->cf, seed, v, hist);
-    if (st == LT_OK)
-        st = dmf_retain_fd(d, u, &s, k, seed, &v[DMF_NUM0 + 3]);
-    lt_unet_free(u);
-    lt_dm_schedule_free(&s);
-    if (st != LT_OK)
-        return st;
-    v[DMF_NUM0 + 4] = k->floor;
-    v[DMF_NUM0 + 5] = secs;
-    v[DMF_NUM0 + 6] = dmf_peak_rss_mb();
-    st = lt_table_row_add_run(row, v);
+    lt_status st = lt_table_row_add_run(row, r->v);
     if (st == LT_OK && d->hist) {
         lt_table_row *h = dmf_row(d->hist, ht, 2);
-        double w[LT_TABLE_MAX_COLS];
-        for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
-            w[i] = i >= 2 && i < 2 + d->K ? hist[i - 2] : NAN;
-        st = h ? lt_table_row_add_run(h, w) : lt_last_status();
+        st = h ? lt_table_row_add_run(h, r->w) : lt_last_status();
     }
     return st;
+}
+
+/* The key of run (method name, class cf, seed)'s file: everything that
+ * shapes its result, and the commit. */
+static uint64_t dmf_unit_key(const dmf *d, const char *name, int cf,
+                             uint64_t seed)
+{
+    const lt_bench_dm_forget_cfg *c = d->c;
+    const lt_dmu_config *u = &c->unlearn;
+    const lt_dmu_mask_config *k = &c->mask;
+    const lt_dm_sample_config *sm = &c->sample;
+    char key[4096];
+    snprintf(key, sizeof key, "dm-run|v1|%s|%s|%s|%s|%s|%s|%d|%llu|"
+             "%d %d %d %d %a %a %a %a %lld %d %a %a %d|%a %d %a %a %llu|"
+             "%d %a %d %a %llu %d|%lld %d %d %llu", lt_bench_commit(),
+             d->base, d->arch, c->data, c->classifier, name, cf,
+             (unsigned long long)seed, (int)u->target_class,
+             (int)u->random_target, (int)u->pair_drop, (int)u->esd_from_data,
+             (double)u->alpha, (double)u->esd_eta, (double)u->esd_w,
+             (double)u->esd_sample_eta, (long long)u->steps, u->batch,
+             (double)u->lr, (double)u->clip, u->chunk, (double)k->w,
+             k->batch, k->ratio, (double)k->clip, (unsigned long long)k->seed,
+             sm->steps, (double)sm->eta, (int)sm->guidance, (double)sm->w,
+             (unsigned long long)sm->seed, sm->batch,
+             (long long)c->retrain_steps, c->ua_samples, c->fd_per_class,
+             (unsigned long long)c->eval_seed);
+    return lt_bench_fnv(key);
+}
+
+/* Run (m, class k, seed), unit number q of the sweep: computed here when
+ * this rank owns it (or loaded with --resume) and kept in CACHE/runs. */
+static lt_status dmf_unit_run(dmf *d, const dmf_method *m, const char *name,
+                              const dmf_class *k, uint64_t seed, dmf_unit *r)
+{
+    snprintf(d->row, sizeof d->row, "%s (class %d, seed %llu)", name, k->cf,
+             (unsigned long long)seed);
+    if (!lt_bench_mine(d->unit++))
+        return LT_OK;
+    uint64_t key = d->c->cache ? dmf_unit_key(d, name, k->cf, seed) : 0;
+    lt_table_row kept = {0}; /* run 0: the metrics, run 1: the histogram */
+    if (key && d->c->resume &&
+        lt_bench_row_load(d->c->cache, key, &kept, LT_TABLE_MAX_COLS) &&
+        kept.n == 2) {
+        lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s done before "
+                      "(--resume)", d->row);
+        r->state = kept.diverged ? 2 : 1;
+        memcpy(r->v, kept.v[0], sizeof r->v);
+        memcpy(r->w, kept.v[1], sizeof r->w);
+        snprintf(r->message, sizeof r->message, "%s", kept.message);
+        return LT_OK;
+    }
+    if (lt_dist_size() > 1) /* names the run if this rank is killed */
+        lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s running",
+                      d->row);
+    lt_status st = dmf_compute(d, m, k, seed, r);
+    if (st != LT_OK || !key)
+        return st;
+    kept.n = 2;
+    memcpy(kept.v[0], r->v, sizeof r->v);
+    memcpy(kept.v[1], r->w, sizeof r->w);
+    kept.failed = kept.diverged = r->state == 2;
+    snprintf(kept.message, sizeof kept.message, "%s", r->message);
+    st = lt_bench_row_save(d->c->cache, key, &kept, LT_TABLE_MAX_COLS);
+    return st == LT_OK ? LT_OK : lt_set_error(st, "keeping the run: %s",
+                                              lt_last_error());
 }
 
 /* ---- the protocol ---------------------------------------------------------------- */
@@ -741,24 +835,51 @@ static lt_status dmf_settings(dmf *d, lt_report *r)
     return st;
 }
 
+/* Every method x seed of class cf: this rank's runs, then (a collective)
+ * the failure check and every rank's runs to every rank, added to the
+ * tables in the single-process order. */
 static lt_status dmf_class_runs(dmf *d, int cf)
 {
     const lt_bench_dm_forget_cfg *c = d->c;
     if (cf >= d->K)
         return lt_set_error(LT_ERR_ARG, "bench dm: class %d: the model has "
                             "classes 0..%d", cf, d->K - 1);
-    dmf_class k;
-    lt_status st = dmf_class_open(d, cf, &k);
+    int nm = 0, n;
     char buf[LT_TABLE_TEXT];
-    for (int i = 0; st == LT_OK && lt_list_item(dmf_methods(c), i, buf,
-                                                sizeof buf); i++) {
+    while (lt_list_item(dmf_methods(c), nm, buf, sizeof buf))
+        nm++;
+    n = nm * c->seeds;
+    dmf_unit *r = calloc((size_t)(n > 0 ? n : 1), sizeof *r);
+    int *owner = malloc((size_t)(n > 0 ? n : 1) * sizeof *owner);
+    dmf_class k;
+    lt_status st = r && owner ? dmf_class_open(d, cf, &k)
+                              : lt_set_error(LT_ERR_NOMEM, "bench dm: %d "
+                                             "runs", n);
+    for (int q = 0; q < n && r && owner; q++)
+        owner[q] = (int)((d->unit + q) % lt_dist_size());
+    for (int q = 0; st == LT_OK && q < n; q++) {
         dmf_method m;
+        lt_list_item(dmf_methods(c), q / c->seeds, buf, sizeof buf);
         st = dmf_method_parse(buf, &m);
-        for (int sd = 1; st == LT_OK && sd <= c->seeds; sd++)
-            st = dmf_run(d, &m, &k, (uint64_t)sd);
+        if (st == LT_OK)
+            st = dmf_unit_run(d, &m, buf, &k, (uint64_t)(q % c->seeds + 1),
+                              &r[q]);
     }
-    lt_fd_stats_free(&k.real);
-    return st;
+    st = lt_bench_agree(st, d->row);
+    /* the runs finished on every rank (also after a failure: same count) */
+    lt_status sh = r && owner ? lt_bench_share(r, sizeof *r, n, owner)
+                              : LT_OK;
+    for (int q = 0; st == LT_OK && sh == LT_OK && q < n; q++) {
+        dmf_method m;
+        lt_list_item(dmf_methods(c), q / c->seeds, buf, sizeof buf);
+        if (r[q].state && dmf_method_parse(buf, &m) == LT_OK)
+            sh = dmf_apply(d, &m, &k, &r[q]);
+    }
+    if (r && owner)
+        lt_fd_stats_free(&k.real);
+    free(r);
+    free(owner);
+    return st != LT_OK ? st : sh;
 }
 
 lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
@@ -770,7 +891,14 @@ lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
     dmf d = {.c = c, .r = out};
     int cls[DMF_MAX_CLASSES], nc = 0;
     lt_status st = dmf_classes(c->classes, cls, &nc);
+    if (st == LT_OK && c->resume && !c->cache)
+        st = lt_set_error(LT_ERR_ARG, "bench dm: --resume needs --cache "
+                          "(the runs are kept there)");
+    /* rank 0 trains (or finds) the base model while the others wait */
+    bool lead = lt_dist_rank() == 0;
     if (st == LT_OK)
+        st = lt_bench_agree(lead ? dmf_open(&d) : LT_OK, "the base model");
+    if (st == LT_OK && !lead)
         st = dmf_open(&d);
     if (st == LT_OK)
         st = dmf_settings(&d, out);

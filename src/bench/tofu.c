@@ -7,9 +7,13 @@
  * (KS p-value of the forget-set truth ratios against the retain model's),
  * model utility (harmonic mean of 9 numbers), the forget set's ROUGE-L,
  * probability and truth ratio, the retain set's ROUGE-L and the run time.
+ * Under mpirun the rows are spread over the ranks and every finished row
+ * is kept in CACHE/runs (--resume skips it): bench_dist.h, docs/mpi.md.
  */
+#include "bench/bench_dist.h"
 #include "bench/bench_util.h"
 #include "bench/tofu_models.h"
+#include "lethe/dist.h"
 #include "lethe/tofu_eval.h"
 
 #include <math.h>
@@ -136,6 +140,8 @@ typedef struct {
     int32_t pad_id;
     lt_tofu_split_eval ref_forget;              /* retain model, forget split */
     lt_table *table;
+    int64_t unit;      /* rows claimed so far (their owners: bench_dist.h) */
+    char row[200];     /* the row under way (for a failure's message) */
 } lt_tb;
 
 #define NOTE(b, ...) lt_bench_note((b)->o->progress, (b)->o->ud, __VA_ARGS__)
@@ -264,27 +270,104 @@ static void lt_tb_nan(double *v)
         v[c] = NAN;
 }
 
-/* The retain model (forget quality 1 by definition) and the model before
- * unlearning. */
-static lt_status lt_tb_references(lt_tb *b)
+/* The key of a row's run file: every setting that changes its result,
+ * and the commit. */
+static uint64_t lt_tb_key(const lt_tb *b, const char *method,
+                          const char *mask, const char *optim, double lr)
 {
-    const char *names[2] = {"retain model", "original"};
-    lt_llama *models[2] = {b->retain, b->full};
-    for (int i = 0; i < 2; i++) {
-        double t0 = lt_clock_seconds(), v[LT_TABLE_MAX_COLS];
-        lt_tb_nan(v);
-        lt_table_row *r = lt_tb_row(b, names[i], "-", "-");
-        lt_status st = r ? lt_tb_eval(b, models[i], v, i == 0 ?
-                                      &b->ref_forget : NULL) : LT_ERR_NOMEM;
-        if (st == LT_OK)
-            st = lt_table_row_add_run(r, v);
-        if (st != LT_OK)
-            return lt_set_error(st, "evaluation of the %s: %s", names[i],
-                                lt_last_error());
-        NOTE(b, "%s: FQ %.3g MU %.4f forget ROUGE-L %.4f (%.1f s)", names[i],
-             v[C_FQ], v[C_MU], v[C_FR], lt_clock_seconds() - t0);
+    const lt_bench_tofu_cfg *o = b->o;
+    char key[4096]; /* the model paths name the data's folder */
+    snprintf(key, sizeof key, "tofu-row|v1|%s|%s|%s|%d|%d|%d|%llu|%d|%a|"
+             "%s|%s|%s|%a", lt_bench_commit(), b->setup.full_model,
+             b->setup.retain_model, o->forget_pct,
+             o->epochs, o->batch, (unsigned long long)o->seed, o->max_items,
+             (double)o->sophia_scale, method, mask, optim, lr);
+    return lt_bench_fnv(key);
+}
+
+/* Claim the next row (its placeholder is in the table): true when it is
+ * this rank's and not already kept by an earlier run (--resume: then
+ * loaded into row). */
+static bool lt_tb_claim(lt_tb *b, lt_table_row *row, const char *label,
+                        uint64_t key)
+{
+    snprintf(b->row, sizeof b->row, "%s", label);
+    if (!lt_bench_mine(b->unit++))
+        return false;
+    if (b->o->resume && lt_bench_row_load(b->o->cache, key, row, C_N)) {
+        NOTE(b, "%-28s done before (--resume)", label);
+        return false;
     }
-    return LT_OK;
+    if (lt_dist_size() > 1) /* names the row if this rank is killed */
+        NOTE(b, "%-28s running", label);
+    return true;
+}
+
+/* Keep a finished row (not one that failed without numbers). */
+static lt_status lt_tb_keep(const lt_tb *b, const lt_table_row *row,
+                            uint64_t key)
+{
+    if (row->failed && !row->diverged)
+        return LT_OK;
+    lt_status st = lt_bench_row_save(b->o->cache, key, row, C_N);
+    return st == LT_OK ? LT_OK : lt_set_error(st, "keeping the row: %s",
+                                              lt_last_error());
+}
+
+/* The retain model (forget quality 1 by definition): rank 0 evaluates it
+ * and sends its forget truth ratios, every row's reference, to the
+ * others. */
+static lt_status lt_tb_reference(lt_tb *b)
+{
+    double t0 = lt_clock_seconds(), v[LT_TABLE_MAX_COLS];
+    lt_tb_nan(v);
+    lt_table_row *r = lt_tb_row(b, "retain model", "-", "-");
+    bool lead = lt_dist_rank() == 0;
+    lt_status st = !r ? LT_ERR_NOMEM : lead ? lt_tb_eval(b, b->retain, v,
+                                                         &b->ref_forget)
+                                             : LT_OK;
+    if (st == LT_OK && lead)
+        st = lt_table_row_add_run(r, v);
+    if (st != LT_OK)
+        st = lt_set_error(st, "evaluation of the retain model: %s",
+                          lt_last_error());
+    else if (lead)
+        NOTE(b, "retain model: FQ %.3g MU %.4f forget ROUGE-L %.4f (%.1f s)",
+             v[C_FQ], v[C_MU], v[C_FR], lt_clock_seconds() - t0);
+    st = lt_bench_agree(st, "retain model");
+    int64_t n = b->ref_forget.n;
+    if (st == LT_OK)
+        st = lt_dist_bcast(&n, sizeof n, 0);
+    if (st == LT_OK && !lead &&
+        !(b->ref_forget.truth_ratio = malloc((size_t)n * sizeof(double))))
+        st = lt_set_error(LT_ERR_NOMEM, "the reference truth ratios");
+    b->ref_forget.n = st == LT_OK ? n : b->ref_forget.n;
+    if (st == LT_OK && n > 0)
+        st = lt_dist_bcast(b->ref_forget.truth_ratio,
+                           (size_t)n * sizeof(double), 0);
+    return st;
+}
+
+/* The model before unlearning (a row like a method's). */
+static lt_status lt_tb_original(lt_tb *b)
+{
+    double t0 = lt_clock_seconds(), v[LT_TABLE_MAX_COLS];
+    lt_tb_nan(v);
+    lt_table_row *r = lt_tb_row(b, "original", "-", "-");
+    if (!r)
+        return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
+    uint64_t key = lt_tb_key(b, "original", "-", "-", 0);
+    if (!lt_tb_claim(b, r, "original", key))
+        return LT_OK;
+    lt_status st = lt_tb_eval(b, b->full, v, NULL);
+    if (st == LT_OK)
+        st = lt_table_row_add_run(r, v);
+    if (st != LT_OK)
+        return lt_set_error(st, "evaluation of the original: %s",
+                            lt_last_error());
+    NOTE(b, "original: FQ %.3g MU %.4f forget ROUGE-L %.4f (%.1f s)",
+         v[C_FQ], v[C_MU], v[C_FR], lt_clock_seconds() - t0);
+    return lt_tb_keep(b, r, key);
 }
 
 /* ---- unlearning rows -------------------------------------------------------- */
@@ -331,12 +414,17 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
              cfg.loss.npo_mean && (k == LT_LLM_NPO || k == LT_LLM_NPO_GD) ?
              "[mean]" : "");
     lt_table_row *row = lt_tb_row(b, name, mask, optim);
-    lt_llama *m = row ? lt_llama_clone(b->full) : NULL;
-    if (!m)
+    if (!row)
         return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
     char label[160];
     snprintf(label, sizeof label, "%s %s %s lr %g", row->text[C_METHOD], mask,
              optim, (double)cfg.optim.lr);
+    uint64_t key = lt_tb_key(b, name, mask, optim, cfg.optim.lr);
+    if (!lt_tb_claim(b, row, label, key))
+        return LT_OK;
+    lt_llama *m = lt_llama_clone(b->full);
+    if (!m)
+        return lt_set_error(LT_ERR_NOMEM, "out of memory for a row");
     lt_bench_fwd fwd = {b->o->progress, b->o->ud, label};
     cfg.progress = lt_bench_fwd_llm;
     cfg.ud = &fwd;
@@ -369,7 +457,8 @@ static lt_status lt_tb_run(lt_tb *b, lt_llm_method k, const char *mask,
              lt_clock_seconds() - t0, row->failed ? " (diverged: last good "
              "weights)" : "");
     }
-    return lt_table_row_add_run(row, v);
+    lt_status st2 = lt_table_row_add_run(row, v);
+    return st2 == LT_OK ? lt_tb_keep(b, row, key) : st2;
 }
 
 /* Every method x mask x optimizer. */
@@ -474,13 +563,10 @@ static lt_status lt_tb_settings(const lt_tb *b, lt_report *r)
     return st;
 }
 
-static lt_status lt_tb_rows(lt_tb *b)
+/* This rank's rows (every row's placeholder in the table). */
+static lt_status lt_tb_own_rows(lt_tb *b)
 {
-    lt_status st = lt_tb_open(b);
-    if (st == LT_OK)
-        st = lt_tb_tokenize(b);
-    if (st == LT_OK)
-        st = lt_tb_references(b);
+    lt_status st = lt_tb_original(b);
     if (st == LT_OK && b->o->lr_grid)
         return lt_tb_lr_grid(b);
     if (st == LT_OK)
@@ -488,6 +574,41 @@ static lt_status lt_tb_rows(lt_tb *b)
     if (st == LT_OK)
         st = lt_tb_baselines(b);
     return st;
+}
+
+/* Every rank's rows to every rank: row i > 0 is run i - 1's (the retain
+ * model's, row 0, is rank 0's). */
+static lt_status lt_tb_share(lt_tb *b)
+{
+    int n = b->table->n_rows, size = lt_dist_size();
+    int *owner = malloc((size_t)(n > 0 ? n : 1) * sizeof *owner);
+    if (!owner)
+        return lt_set_error(LT_ERR_NOMEM, "bench tofu: %d rows", n);
+    for (int i = 0; i < n; i++)
+        owner[i] = i == 0 ? 0 : (i - 1) % size;
+    lt_status st = lt_bench_share(b->table->rows, sizeof *b->table->rows, n,
+                                  owner);
+    free(owner);
+    return st;
+}
+
+/* Under mpirun the rows after the retain model's are dealt round-robin;
+ * a failure stops the sweep after every rank's rows, naming its rank and
+ * row; the rows finished are kept in CACHE/runs for --resume. */
+static lt_status lt_tb_rows(lt_tb *b)
+{
+    lt_status st = lt_tb_open(b);
+    if (st == LT_OK)
+        st = lt_tb_tokenize(b);
+    st = lt_bench_agree(st, "loading the data");
+    if (st == LT_OK)
+        st = lt_tb_reference(b);
+    if (st != LT_OK)
+        return st;
+    st = lt_bench_agree(lt_tb_own_rows(b), b->row);
+    if (st != LT_OK) /* the ranks may hold different row counts */
+        return st;
+    return lt_dist_size() > 1 ? lt_tb_share(b) : LT_OK;
 }
 
 lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
@@ -506,7 +627,13 @@ lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
              "%d threads", c->authors, c->forget_pct, c->config, c->epochs,
              c->batch, (unsigned long long)c->seed, lt_num_threads());
     b->table = lt_report_table(out, "TOFU", lt_tofu_cols, C_N);
-    st = lt_tofu_setup_run(c, &b->setup);
+    /* the data and both models: rank 0 builds them into the cache while
+     * the others wait, then they find them there */
+    bool lead = lt_dist_rank() == 0;
+    st = lt_bench_agree(lead ? lt_tofu_setup_run(c, &b->setup) : LT_OK,
+                        "the data and models");
+    if (st == LT_OK && !lead)
+        st = lt_tofu_setup_run(c, &b->setup);
     if (st == LT_OK)
         st = lt_tb_settings(b, out);
     if (st == LT_OK)

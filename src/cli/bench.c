@@ -180,6 +180,7 @@ static int cli_bench_tofu(int argc, char **argv)
         {"--npo-mean", CLI_OPT_FLAG, &c.npo_mean, "npo(-gd): mean-token NLL log ratio (WAGLE/SOUL) instead of per-sequence sums (NPO)", 0, 0},
         {"--max-items", CLI_OPT_INT, &c.max_items, "evaluate at most N items per split (TOFU's 300; 0: all)", 0, 1000000},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the rows kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
         CLI_BENCH_OUT_OPTS(out), CLI_BENCH_PLOT_OPT(out),
     };
     int rc = cli_args_parse("bench tofu", "usage: lethe bench tofu [options]\n"
@@ -298,6 +299,7 @@ static int cli_bench_dm(int argc, char **argv)
         {"--cache", CLI_OPT_STR, &c.cache, "folder for Retrain and quick base models", 0, 0},
         {"--base-steps", CLI_OPT_I64, &c.base_steps, "without --model: steps of the base trained here", 1, 1e9},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a cond:xs base trained here; minutes)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the runs kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
     int rc = cli_args_parse("bench dm", "usage: lethe bench dm [options]\n"

@@ -85,17 +85,27 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
         {"--encoder", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
         {"--init", CLI_OPT_STR, &o->init, "start from these weights (a dm train file of the same model) with a fresh optimizer; a --resume state wins", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 4096},
     };
     int rc = cli_args_parse("dm train", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
     if (rc == 0 && !o->out)
         rc = cli_usage("dm train", "--out FILE is required");
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        rc = cli_bad("dm train", "--dp");
+    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        rc = cli_usage("dm train", "--dp off under mpirun: every rank would "
+                       "train the same model");
     return rc;
 }
 
 void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
 {
     cli_dm_ui *ui = ud;
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 reports */
+        return;
     if (!ui->started) {
         cli_progress_start(&ui->bar, "dm train", e->steps - e->resumed_from);
         ui->started = true;
@@ -136,11 +146,15 @@ static int cli_dm_train_run(const cli_dm_train_opts *o, lt_unet *u,
 {
     char state[4096];
     lt_dm_state_path(o->out, state, sizeof state);
-    fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld images, "
-            "%lld steps of %d, schedule %s T=%d, %d threads%s\n", u->arch,
-            (long long)u->params.n_train, (long long)n, (long long)o->c.steps,
-            o->c.batch, s->name, s->T, lt_num_threads(),
-            o->resume ? ", resuming if a state exists" : "");
+    bool lead = lt_dist_rank() == 0; /* under mpirun: reports */
+    if (lead)
+        fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld "
+                "images, %lld steps of %d, schedule %s T=%d, %d threads, "
+                "%d rank%s%s\n", u->arch, (long long)u->params.n_train,
+                (long long)n, (long long)o->c.steps, o->c.batch, s->name,
+                s->T, lt_num_threads(), lt_dist_size(),
+                lt_dist_size() > 1 ? "s" : "",
+                o->resume ? ", resuming if a state exists" : "");
     cli_dm_ui ui = {0};
     double t0 = lt_clock_seconds();
     lt_status st = lt_dm_train(u, s, x, y, n, &o->c, o->out, o->resume,
@@ -149,8 +163,10 @@ static int cli_dm_train_run(const cli_dm_train_opts *o, lt_unet *u,
         cli_progress_end(&ui.bar);
     if (st != LT_OK)
         return cli_fail("dm train", NULL);
-    printf("saved %s (EMA weights) and %s after %lld steps; this run %.1f s\n",
-           o->out, state, (long long)o->c.steps, lt_clock_seconds() - t0);
+    if (lead)
+        printf("saved %s (EMA weights) and %s after %lld steps; this run "
+               "%.1f s\n", o->out, state, (long long)o->c.steps,
+               lt_clock_seconds() - t0);
     return 0;
 }
 

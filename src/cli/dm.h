@@ -12,6 +12,7 @@
 typedef struct {
     lt_dm_train_config c;
     const char *model, *data, *out, *schedule, *clip, *init;
+    const char *dp; /* --dp off|sum|ordered (docs/mpi.md) */
     int T, exclude;
     bool resume;
     /* the provenance recorded in the model file (o->c.meta points here):

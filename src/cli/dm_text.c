@@ -166,10 +166,11 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
     if (!rc)
         rc = cli_dm_init_weights(o->init, u, o->c.seed);
     if (!rc) {
-        fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld canvas "
-                "pictures, %lld steps of %d, encoder %s\n", u->arch,
-                (long long)u->params.n_train, (long long)cv.n,
-                (long long)o->c.steps, o->c.batch, o->clip);
+        if (lt_dist_rank() == 0)
+            fprintf(stderr, "lethe dm train: %s (%lld parameters) on %lld "
+                    "canvas pictures, %lld steps of %d, encoder %s\n",
+                    u->arch, (long long)u->params.n_train, (long long)cv.n,
+                    (long long)o->c.steps, o->c.batch, o->clip);
         cli_dm_ui ui = {0};
         if (lt_canvas_dm_train(u, s, clip, v, &cv, &o->c, o->out, o->resume,
                                cli_dm_train_progress, &ui) != LT_OK)
@@ -177,9 +178,11 @@ int cli_dm_train_text(const cli_dm_train_opts *o, lt_unet *u,
         if (ui.started)
             cli_progress_end(&ui.bar);
     }
-    if (!rc && strcmp(o->clip, side) && lt_clip_save(clip, v, side, NULL, 0))
+    bool lead = lt_dist_rank() == 0; /* under mpirun: saves and reports */
+    if (!rc && lead && strcmp(o->clip, side) &&
+        lt_clip_save(clip, v, side, NULL, 0))
         rc = cli_fail("dm train", NULL);
-    if (!rc)
+    if (!rc && lead)
         printf("saved %s (EMA weights), its encoder %s and %s\n", o->out,
                side, state);
     lt_canvas_free(&cv);

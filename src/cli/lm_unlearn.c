@@ -4,7 +4,8 @@
  * RMU; optional WAGLE / baseline weight masks; AdamW, Sophia or SOUL's
  * Sophia) and save the result with its tokenizer beside it. On divergence
  * no model is written (only the --json report, marked "diverged": true)
- * and the exit status is 2.
+ * and the exit status is 2. Under mpirun the steps are data parallel
+ * (--dp, --shards; docs/mpi.md) and rank 0 alone reports and saves.
  */
 #include "cli/args.h"
 #include "cli/common.h"
@@ -20,7 +21,7 @@ typedef struct {
     lt_llm_unlearn_cfg c; /* beta 0, forget_weight -1, lr 0: the method's */
     const char *model, *tok, *forget, *retain, *method, *mask, *optim, *json;
     const char *loss_plot;
-    const char *out, *npo_nll;
+    const char *out, *npo_nll, *dp;
     float mu, max_loss, wd;
     int warmup, mask_samples;
 } cli_lmu_opts;
@@ -68,6 +69,8 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
         {"--seed", CLI_OPT_U64, &c->seed, "batch order, refusal picks, masks", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "write a run summary here", 0, 0},
         {"--loss-plot", CLI_OPT_STR, &o->loss_plot, "draw the loss and the forget / retain NLL of every step (PNG)", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every step's batches (a multiple of the ranks; default one per rank)", 0, 65536},
     };
     int rc = cli_args_parse("lm unlearn", "usage: lethe lm unlearn --model M "
                            "--forget forget10.json --retain retain90.json "
@@ -80,6 +83,12 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
                 "--out are required\n");
         rc = 2;
     }
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        rc = cli_bad("lm unlearn", "--dp");
+    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        rc = cli_usage("lm unlearn", "--dp off under mpirun: every rank "
+                       "would unlearn the same model");
     return rc;
 }
 
@@ -161,19 +170,26 @@ static int cli_lmu_run(const cli_lmu_opts *o, lt_llm_unlearn_cfg *c,
                       const lt_llm_unlearn_data *d, const char *cmdline)
 {
     cli_curve curve = {0};
-    c->progress = cli_lmu_progress;
+    bool lead = lt_dist_rank() == 0; /* under mpirun: reports and saves */
+    c->progress = lead ? cli_lmu_progress : NULL;
     c->ud = &curve;
     c->pad_id = lt_lm_pad_id(t);
-    fprintf(stderr, "lethe lm unlearn: %s on %lld forget / %lld retain "
-            "examples, %d epochs, lr %.2e, %s, %d threads\n", o->method,
-            (long long)d->forget.n, (long long)d->retain.n, c->epochs,
-            c->optim.lr, o->optim, lt_num_threads());
+    if (lead)
+        fprintf(stderr, "lethe lm unlearn: %s on %lld forget / %lld retain "
+                "examples, %d epochs, lr %.2e, %s, %d threads, %d rank%s\n",
+                o->method, (long long)d->forget.n, (long long)d->retain.n,
+                c->epochs, c->optim.lr, o->optim, lt_num_threads(),
+                lt_dist_size(), lt_dist_size() > 1 ? "s" : "");
     lt_llm_report rep;
     lt_status s = lt_llm_unlearn_run(m, d, c, &rep);
     cli_bar_end();
     if (s != LT_OK && !rep.diverged) {
         cli_curve_free(&curve);
         return cli_fail("lm unlearn", NULL);
+    }
+    if (!lead) { /* every rank holds the same weights (and divergence) */
+        cli_curve_free(&curve);
+        return 0; /* rank 0 exits 2 on divergence, after its report */
     }
     char tok_path[4200];
     lt_llm_run_info info = {cmdline, o->model, o->forget, o->retain, o->out,

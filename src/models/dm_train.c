@@ -7,12 +7,17 @@
  * computes what an uninterrupted run computes. Class models draw their
  * batches from an image array; text models from the caller's callback
  * (images and captions of step k), with the empty caption's context as
- * the dropped condition and an optional frozen CLIP encoding ids.
+ * the dropped condition and an optional frozen CLIP encoding ids. With
+ * cfg->dist set every rank draws the whole batch, computes its shards of
+ * it and lt_dp (lethe/train.h, docs/mpi.md) sums their gradients, so
+ * Adam and the EMA run on identical numbers on every rank; rank 0 alone
+ * writes the files.
  */
 #include "lethe/diffusion.h"
 #include "lethe/data.h"
 #include "lethe/optim.h"
 #include "lethe/safetensors.h"
+#include "lethe/train.h"
 #include "dm_internal.h"
 
 #include <math.h>
@@ -60,6 +65,8 @@ typedef struct {
     int32_t *bids;                /* text: [B, L] */
     bool have_ids;
     lt_ctx *c;
+    lt_dp *dp;                    /* data parallel (cfg->dist), else NULL */
+    bool writer;                  /* writes the model and state files */
 } trainer;
 
 static void trainer_free(trainer *t)
@@ -75,6 +82,7 @@ static void trainer_free(trainer *t)
     free(t->null_ctx);
     free(t->bids);
     lt_ctx_free(t->c);
+    lt_dp_free(t->dp);
 }
 
 /* The text buffers, and the null context from the source (given, or
@@ -125,6 +133,10 @@ static lt_status trainer_init(trainer *t)
     if (t->src && text_init(t) != LT_OK)
         return lt_last_status();
     memcpy(t->ema, t->u->params.theta, (size_t)nt * sizeof *t->ema);
+    t->writer = cfg->dist == LT_DIST_OFF || lt_dist_rank() == 0;
+    if (cfg->dist != LT_DIST_OFF &&
+        !(t->dp = lt_dp_new(&t->u->params, cfg->dist, cfg->shards, b)))
+        return lt_last_status();
     return lt_optim_init(&t->opt, &oc, t->u->params.n_train);
 }
 
@@ -216,6 +228,8 @@ static lt_status load_state(trainer *t, const char *path)
 
 static lt_status save_all(trainer *t, const char *out, const char *state)
 {
+    if (!t->writer) /* data parallel: rank 0 writes what every rank holds */
+        return LT_OK;
     char step[32];
     snprintf(step, sizeof step, "%lld", (long long)t->step);
     const char *meta[2 * (2 + DM_MAX_META)] = {"lethe.dm.steps", step,
@@ -302,30 +316,75 @@ static lt_status make_batch(trainer *t, lt_rng *r)
     return LT_OK;
 }
 
-/* The batch's contexts in the step's arena (no tape): the frozen CLIP's
- * encoding of the ids or the callback's contexts, with the empty
- * caption's in the rows marked -1. */
-static lt_tensor *batch_context(trainer *t)
+/* The contexts of batch rows [lo, hi) in the step's arena (no tape): the
+ * frozen CLIP's encoding of the ids or the callback's contexts, with the
+ * empty caption's in the rows marked -1. */
+static lt_tensor *batch_context(trainer *t, int64_t lo, int64_t hi)
 {
-    int64_t b = t->cfg->batch, L = t->u->cfg.ctx_len, D = t->u->cfg.ctx_dim;
+    int64_t b = hi - lo, L = t->u->cfg.ctx_len, D = t->u->cfg.ctx_dim;
     bool was = lt_set_grad_enabled(t->c, false);
     lt_tensor *ctx =
-        t->have_ids ? lt_clip_text_encode(t->c, t->src->clip, t->bids, b)
-                    : lt_from_data(t->c, 3, (int64_t[]){b, L, D}, t->bctx);
+        t->have_ids ? lt_clip_text_encode(t->c, t->src->clip,
+                                          t->bids + lo * L, b)
+                    : lt_from_data(t->c, 3, (int64_t[]){b, L, D},
+                                   t->bctx + lo * L * D);
     lt_set_grad_enabled(t->c, was);
     for (int64_t i = 0; ctx && i < b; i++)
-        if (t->by[i] < 0)
+        if (t->by[lo + i] < 0)
             memcpy(ctx->data + i * L * D, t->null_ctx,
                    (size_t)(L * D) * sizeof(float));
     return ctx;
 }
 
-static lt_tensor *batch_loss(trainer *t, lt_tensor *x0, lt_tensor *e)
+/* Forward and backward of the mean loss over batch rows [lo, hi), in a
+ * fresh arena whose generator (dropout) is seeded by (seed, step, part);
+ * part 0 is the whole batch of a single-process step. The loss into
+ * *loss. */
+static lt_status rows_backward(trainer *t, int64_t lo, int64_t hi, int part,
+                               float *loss)
 {
-    if (!t->src)
-        return lt_dm_loss(t->c, t->u, t->s, x0, e, t->bt, t->by, true);
-    return lt_dm_loss_text(t->c, t->u, t->s, x0, e, t->bt, batch_context(t),
-                           true);
+    lt_ctx_reset(t->c);
+    uint64_t seed = lt_hash3(t->cfg->seed, 13, (uint64_t)t->step);
+    lt_rng_init(lt_ctx_rng(t->c), part ? lt_hash3(seed, 14, (uint64_t)part)
+                                       : seed);
+    int64_t per = t->per, shape[4] = {hi - lo, t->u->cfg.in_ch,
+                                      t->u->cfg.res, t->u->cfg.res};
+    lt_tensor *x0 = lt_from_data(t->c, 4, shape, t->bx + lo * per);
+    lt_tensor *e = lt_from_data(t->c, 4, shape, t->be + lo * per);
+    lt_tensor *l =
+        !x0 || !e ? NULL
+        : !t->src ? lt_dm_loss(t->c, t->u, t->s, x0, e, t->bt + lo,
+                               t->by + lo, true)
+                  : lt_dm_loss_text(t->c, t->u, t->s, x0, e, t->bt + lo,
+                                    batch_context(t, lo, hi), true);
+    if (!l || lt_backward(t->c, l) != LT_OK)
+        return lt_set_error(lt_last_status(), "dm train step %lld: %s",
+                            (long long)t->step + 1, lt_last_error());
+    *loss = l->data[0];
+    return LT_OK;
+}
+
+/* The gradient of the batch mean from this rank's shards, summed over the
+ * ranks (each shard's mean weighted by its share of the batch). */
+static lt_status dp_backward(trainer *t, float *loss)
+{
+    int first, count = lt_dp_local(t->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        float l = 0;
+        lt_dp_range(t->dp, first + j, t->cfg->batch, &lo, &hi);
+        lt_dp_shard_begin(t->dp, &t->u->params, j);
+        if (hi > lo && rows_backward(t, lo, hi, first + j, &l) != LT_OK)
+            return lt_last_status();
+        float w = (float)(hi - lo) / (float)t->cfg->batch;
+        float vals[LT_DP_VALS] = {l * w, 0};
+        lt_dp_shard_end(t->dp, &t->u->params, j, w, w, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    if (lt_dp_reduce(t->dp, &t->u->params, vals) != LT_OK)
+        return lt_last_status();
+    *loss = vals[0];
+    return LT_OK;
 }
 
 static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
@@ -334,27 +393,21 @@ static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
     lt_rng_init(&r, lt_hash3(t->cfg->seed, 12, (uint64_t)t->step));
     if (make_batch(t, &r) != LT_OK)
         return lt_last_status();
-    lt_ctx_reset(t->c);
-    lt_rng_init(lt_ctx_rng(t->c), lt_hash3(t->cfg->seed, 13,
-                                           (uint64_t)t->step));
-    int64_t shape[4] = {t->cfg->batch, t->u->cfg.in_ch, t->u->cfg.res,
-                        t->u->cfg.res};
-    lt_tensor *x0 = lt_from_data(t->c, 4, shape, t->bx);
-    lt_tensor *e = lt_from_data(t->c, 4, shape, t->be);
     lt_params_zero_grad(&t->u->params);
-    lt_tensor *loss = batch_loss(t, x0, e);
-    if (!loss || lt_backward(t->c, loss) != LT_OK)
-        return lt_set_error(lt_last_status(), "dm train step %lld: %s",
-                            (long long)t->step + 1, lt_last_error());
+    float lv = 0;
+    lt_status bs = t->dp ? dp_backward(t, &lv)
+                         : rows_backward(t, 0, t->cfg->batch, 0, &lv);
+    if (bs != LT_OK)
+        return bs;
     float *g = t->u->params.grad;
     int64_t ntr = t->u->params.n_train;
     double norm = lt_clip_grad_norm(g, ntr, t->cfg->clip > 0 ? t->cfg->clip
                                                              : INFINITY);
-    if (!isfinite(norm) || !isfinite(loss->data[0]))
+    if (!isfinite(norm) || !isfinite(lv))
         return lt_set_error(LT_ERR_NAN, "dm train step %lld: loss %g, "
                             "gradient norm %g: stopped (nothing of this step "
-                            "is saved)", (long long)t->step + 1,
-                            (double)loss->data[0], norm);
+                            "is saved)", (long long)t->step + 1, (double)lv,
+                            norm);
     if (lt_optim_step(&t->opt, t->u->params.theta, g, NULL, t->cfg->lr) !=
         LT_OK)
         return lt_last_status();
@@ -362,7 +415,7 @@ static lt_status train_step(trainer *t, float *loss_out, double *norm_out)
     for (int64_t i = 0; i < ntr; i++)
         t->ema[i] = (1 - mu) * th[i] + mu * t->ema[i];
     t->step++;
-    *loss_out = loss->data[0];
+    *loss_out = lv;
     *norm_out = norm;
     return LT_OK;
 }

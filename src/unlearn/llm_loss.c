@@ -115,6 +115,7 @@ lt_status lt_llm_batch_fill(lt_llm_batch *b, const lt_lm_data *d,
     if (s != LT_OK)
         return s;
     b->B = B;
+    b->norm_B = b->norm_scored = b->norm_real = 0;
     for (int64_t i = 0; i < B; i++)
         b->lens[i] = (int32_t)lt_lm_example_len(d, idx[i]);
     return LT_OK;
@@ -154,11 +155,40 @@ static lt_tensor *lt_llm_nll(lt_ctx *c, lt_llama *m, const lt_llm_batch *b)
     return lt_llama_seq_nll(c, m, b->ids, b->labels, b->mask, b->B, b->T);
 }
 
+/* The denominators of b's means: its own counts, or the whole step's
+ * when b is a shard of it (norm_*); den_* are never 0. */
+static int64_t lt_llm_scored(const lt_llm_batch *b)
+{
+    return b->norm_scored > 0 ? b->norm_scored : b->n_scored;
+}
+
+static int64_t lt_llm_den_scored(const lt_llm_batch *b)
+{
+    int64_t k = lt_llm_scored(b);
+    return k > 0 ? k : 1;
+}
+
+static int64_t lt_llm_den_real(const lt_llm_batch *b)
+{
+    int64_t k = b->norm_real > 0 ? b->norm_real : b->n_real;
+    return k > 0 ? k : 1;
+}
+
+/* The mean over b's rows of x [B]: mean_all, or sum / the step's rows
+ * for a shard. */
+static lt_tensor *lt_llm_mean_rows(lt_ctx *c, lt_tensor *x,
+                                   const lt_llm_batch *b)
+{
+    if (!b || b->norm_B <= 0)
+        return lt_mean_all(c, x);
+    return lt_affine(c, lt_sum_all(c, x), 1.0f / (float)b->norm_B, 0.0f);
+}
+
 /* Mean token NLL from per-sequence sums: sum / scored tokens. */
 static lt_tensor *lt_llm_mean_tok(lt_ctx *c, lt_tensor *nll,
                                   const lt_llm_batch *b)
 {
-    float k = (float)(b->n_scored > 0 ? b->n_scored : 1);
+    float k = (float)lt_llm_den_scored(b);
     return lt_affine(c, lt_sum_all(c, nll), 1.0f / k, 0.0f);
 }
 
@@ -173,12 +203,14 @@ static lt_tensor *lt_llm_ref_nll(lt_ctx *c, lt_llama *ref,
 }
 
 /* NPO: (2/beta) mean_b softplus(beta (ref_b - nll_b)), i.e.
- * -(2/beta) mean log sigmoid(beta (nll - ref)). */
+ * -(2/beta) mean log sigmoid(beta (nll - ref)); rows: the batch of the
+ * per-row NLLs (NULL: one scalar, npo_mean). */
 static lt_tensor *lt_llm_npo(lt_ctx *c, lt_tensor *nll, lt_tensor *ref,
-                             float beta)
+                             float beta, const lt_llm_batch *rows)
 {
     lt_tensor *x = lt_affine(c, lt_sub(c, ref, nll), beta, 0.0f);
-    return lt_affine(c, lt_mean_all(c, lt_softplus(c, x)), 2.0f / beta, 0.0f);
+    return lt_affine(c, lt_llm_mean_rows(c, lt_softplus(c, x), rows),
+                     2.0f / beta, 0.0f);
 }
 
 /* SimNPO: (2 w/beta) mean_b softplus(-beta (nll_b/|y_b| - gamma)). */
@@ -197,7 +229,7 @@ static lt_tensor *lt_llm_simnpo(lt_ctx *c, lt_tensor *nll,
     }
     lt_tensor *avg = lt_mul(c, nll, lt_llm_const(c, inv, b->B));
     lt_tensor *x = lt_affine(c, avg, -cfg->beta, cfg->beta * cfg->gamma);
-    return lt_affine(c, lt_mean_all(c, lt_softplus(c, x)),
+    return lt_affine(c, lt_llm_mean_rows(c, lt_softplus(c, x), b),
                      2.0f * cfg->forget_weight / cfg->beta, 0.0f);
 }
 
@@ -218,7 +250,8 @@ static lt_tensor *lt_llm_idkpo(lt_ctx *c, lt_llama *m, lt_llama *ref,
     lt_tensor *rf = lt_llm_ref_nll(c, ref, f->pair);
     /* pi_logratios - ref_logratios = (-S_idk + S_f) - (-S_idk_ref + S_f_ref) */
     lt_tensor *x = lt_sub(c, lt_sub(c, fg, idk), lt_sub(c, rf, ri));
-    return lt_mean_all(c, lt_softplus(c, lt_affine(c, x, -beta, 0.0f)));
+    return lt_llm_mean_rows(c, lt_softplus(c, lt_affine(c, x, -beta, 0.0f)),
+                            f);
 }
 
 /* Constant [B, T, 1] with 1 on non-pad tokens. */
@@ -243,8 +276,7 @@ static lt_tensor *lt_llm_masked_mse(lt_ctx *c, lt_tensor *h,
         return NULL;
     lt_tensor *e = lt_sub(c, h, target);
     lt_tensor *sq = lt_mul(c, lt_mul(c, e, e), lt_llm_real_mask(c, b));
-    float den = (float)(b->n_real > 0 ? b->n_real : 1) *
-                (float)h->shape[2];
+    float den = (float)lt_llm_den_real(b) * (float)h->shape[2];
     return lt_affine(c, lt_sum_all(c, sq), 1.0f / den, 0.0f);
 }
 
@@ -362,8 +394,8 @@ static lt_tensor *lt_llm_forget_term(lt_ctx *c, lt_llama *m, lt_llama *ref,
     case LT_LLM_NPO_GD:
         if (cfg->npo_mean) /* WAGLE's and SOUL's NPO: outputs.loss */
             return lt_llm_npo(c, mean, lt_llm_mean_tok(
-                c, lt_llm_ref_nll(c, ref, f), f), cfg->beta);
-        return lt_llm_npo(c, nll, lt_llm_ref_nll(c, ref, f), cfg->beta);
+                c, lt_llm_ref_nll(c, ref, f), f), cfg->beta, NULL);
+        return lt_llm_npo(c, nll, lt_llm_ref_nll(c, ref, f), cfg->beta, f);
     case LT_LLM_SIMNPO:
         return lt_llm_simnpo(c, nll, f, cfg);
     case LT_LLM_IDKPO:
@@ -431,15 +463,13 @@ lt_status lt_llm_step_loss(lt_ctx *c, lt_llama *m, lt_llama *ref,
             /* TOFU's idk: one token-weighted mean over IDK + retain */
             lt_tensor *fs = lt_sum_all(c, lt_llm_nll(c, m, f));
             lt_tensor *rs = lt_sum_all(c, lt_llm_nll(c, m, r));
-            float k = (float)(f->n_scored + r->n_scored);
+            float k = (float)(lt_llm_scored(f) + lt_llm_scored(r));
             k = k > 0 ? k : 1;
             ft = lt_affine(c, fs, 1.0f / k, 0.0f);
             rt = lt_affine(c, rs, 1.0f / k, 0.0f);
             if (fs && rs) {
-                p.forget_nll = fs->data[0] / (double)(f->n_scored > 0 ?
-                                                      f->n_scored : 1);
-                p.retain_nll = rs->data[0] / (double)(r->n_scored > 0 ?
-                                                      r->n_scored : 1);
+                p.forget_nll = fs->data[0] / (double)lt_llm_den_scored(f);
+                p.retain_nll = rs->data[0] / (double)lt_llm_den_scored(r);
             }
         } else if (ft && lt_llm_uses_retain(cfg)) {
             lt_tensor *rm = lt_llm_mean_tok(c, lt_llm_nll(c, m, r), r);

@@ -5,10 +5,15 @@
  * clipping, a learning rate warmed up linearly (one epoch by default) and
  * then decayed linearly to 0 at the last step, AdamW / Sophia GNB /
  * SOUL's Sophia, and a divergence stop that restores the last good
- * weights. See lethe/llm_unlearn.h.
+ * weights. With cfg->dist set every rank draws the step's batches, runs
+ * its shards of them (each loss normalised by the whole step's counts, so
+ * the shards add up to the step's loss) and lt_dp (lethe/train.h,
+ * docs/mpi.md) sums the gradients; masks, clipping and the optimizer then
+ * run on identical numbers on every rank. See lethe/llm_unlearn.h.
  */
 #include "lethe/llm_unlearn.h"
 #include "lethe/data.h"
+#include "lethe/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -60,6 +65,8 @@ typedef struct {
     lt_optim opt;
     lt_schedule sched;
     lt_llm_batch fb, rb, pb; /* pb: idkpo's forget answers */
+    lt_llm_batch sf, sr, sp; /* data parallel: a shard of fb, rb, pb */
+    lt_dp *dp;               /* data parallel (cfg->dist), else NULL */
     int64_t *fperm, *rperm, *ridx, rpos, rcycle;
     float *mask;       /* NULL: every weight trains */
     bool freeze;       /* mask before clipping, frozen in the optimizer
@@ -175,18 +182,11 @@ static lt_status lt_llm_diverged(const lt_llm_state *st, int epoch,
                         "%lld", what, v, epoch, (long long)st->step + 1);
 }
 
-static lt_status lt_llm_forward_backward(lt_llm_state *st, lt_llama *m,
-                                         const lt_llm_unlearn_cfg *cfg,
-                                         int epoch, lt_llm_parts *p)
+/* The divergence checks of a step's loss (before its update). */
+static lt_status lt_llm_check_loss(lt_llm_state *st,
+                                   const lt_llm_unlearn_cfg *cfg, int epoch,
+                                   const lt_llm_parts *p)
 {
-    lt_tensor *loss = NULL;
-    lt_ctx_reset(st->c);
-    lt_params_zero_grad(&m->params);
-    bool ret = lt_llm_uses_retain(&st->loss);
-    lt_status s = lt_llm_step_loss(st->c, m, st->ref, &st->loss, &st->fb,
-                                   ret ? &st->rb : NULL, &loss, p);
-    if (s != LT_OK)
-        return s;
     if (!isfinite(p->loss))
         return lt_llm_diverged(st, epoch, "the loss is not finite:", p->loss);
     bool rmu = st->loss.method == LT_LLM_RMU;
@@ -197,7 +197,100 @@ static lt_status lt_llm_forward_backward(lt_llm_state *st, lt_llama *m,
         return lt_llm_diverged(st, epoch, rmu ? "|loss| exceeds max_loss x "
                                "|first loss|: loss" : "|loss| exceeds "
                                "max_loss: loss", p->loss);
-    return lt_backward(st->c, loss);
+    return LT_OK;
+}
+
+static lt_status lt_llm_forward_backward(lt_llm_state *st, lt_llama *m,
+                                         const lt_llm_unlearn_cfg *cfg,
+                                         int epoch, lt_llm_parts *p)
+{
+    lt_tensor *loss = NULL;
+    lt_ctx_reset(st->c);
+    lt_params_zero_grad(&m->params);
+    bool ret = lt_llm_uses_retain(&st->loss);
+    lt_status s = lt_llm_step_loss(st->c, m, st->ref, &st->loss, &st->fb,
+                                   ret ? &st->rb : NULL, &loss, p);
+    if (s == LT_OK)
+        s = lt_llm_check_loss(st, cfg, epoch, p);
+    return s == LT_OK ? lt_backward(st->c, loss) : s;
+}
+
+/* Rows [lo, hi) of the step's batch `whole` (examples idx of d) into
+ * shard, normalised by the whole batch's counts. */
+static lt_status lt_llm_shard_fill(lt_llm_batch *shard,
+                                   const lt_llm_batch *whole,
+                                   const lt_lm_data *d, const int64_t *idx,
+                                   int64_t lo, int64_t hi, int32_t pad)
+{
+    lt_status s = lt_llm_batch_fill(shard, d, idx + lo, hi - lo, pad);
+    shard->norm_B = whole->B;
+    shard->norm_scored = whole->n_scored;
+    shard->norm_real = whole->n_real;
+    return s;
+}
+
+/* Forward and backward of rows [lo, hi) of the step's batches; the
+ * shard's share of the loss and the mean NLLs into vals. */
+static lt_status lt_llm_shard(lt_llm_state *st, lt_llama *m,
+                              const lt_lm_data *f, const lt_lm_data *r,
+                              const lt_llm_unlearn_cfg *cfg,
+                              const int64_t *idx, int64_t lo, int64_t hi,
+                              float *vals)
+{
+    bool ret = lt_llm_uses_retain(&st->loss);
+    lt_status s = lt_llm_shard_fill(&st->sf, &st->fb, f, idx, lo, hi,
+                                    cfg->pad_id);
+    if (s == LT_OK && cfg->pair) {
+        s = lt_llm_shard_fill(&st->sp, &st->pb, cfg->pair, idx, lo, hi,
+                              cfg->pad_id);
+        st->sf.pair = &st->sp;
+    }
+    if (s == LT_OK && ret)
+        s = lt_llm_shard_fill(&st->sr, &st->rb, r, st->ridx, lo, hi,
+                              cfg->pad_id);
+    lt_tensor *loss = NULL;
+    lt_llm_parts p = {NAN, NAN, NAN, NAN, NAN};
+    lt_ctx_reset(st->c);
+    if (s == LT_OK)
+        s = lt_llm_step_loss(st->c, m, st->ref, &st->loss, &st->sf,
+                             ret ? &st->sr : NULL, &loss, &p);
+    if (s == LT_OK)
+        s = lt_backward(st->c, loss);
+    vals[0] = (float)p.loss;
+    vals[1] = (float)p.forget_nll;
+    vals[2] = (float)p.retain_nll;
+    return s;
+}
+
+/* The data-parallel step's gradient: this rank's shards of the batches,
+ * summed over the ranks; the step's loss parts into p, checked after the
+ * sum, so every rank stops together. */
+static lt_status lt_llm_dp_forward_backward(lt_llm_state *st, lt_llama *m,
+                                            const lt_lm_data *f,
+                                            const lt_lm_data *r,
+                                            const lt_llm_unlearn_cfg *cfg,
+                                            int epoch, const int64_t *idx,
+                                            int64_t B, lt_llm_parts *p)
+{
+    int first, count = lt_dp_local(st->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        float vals[LT_DP_VALS] = {0};
+        lt_dp_range(st->dp, first + j, B, &lo, &hi);
+        lt_dp_shard_begin(st->dp, &m->params, j);
+        lt_status s = hi > lo ? lt_llm_shard(st, m, f, r, cfg, idx, lo, hi,
+                                             vals) : LT_OK;
+        if (s != LT_OK)
+            return s;
+        lt_dp_shard_end(st->dp, &m->params, j, 1.0f,
+                        (float)((double)(hi - lo) / (double)B), vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status s = lt_dp_reduce(st->dp, &m->params, vals);
+    if (s != LT_OK)
+        return s;
+    *p = (lt_llm_parts){vals[0], NAN, NAN, vals[1], vals[2]};
+    return lt_llm_check_loss(st, cfg, epoch, p);
 }
 
 static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
@@ -213,7 +306,9 @@ static lt_status lt_llm_step(lt_llm_state *st, lt_llama *m,
     if (s == LT_OK && lt_llm_uses_retain(&st->loss))
         s = lt_llm_next_retain(st, r, cfg, B);
     lt_llm_parts p;
-    if (s == LT_OK)
+    if (s == LT_OK && st->dp)
+        s = lt_llm_dp_forward_backward(st, m, f, r, cfg, epoch, idx, B, &p);
+    else if (s == LT_OK)
         s = lt_llm_forward_backward(st, m, cfg, epoch, &p);
     if (s != LT_OK)
         return s;
@@ -322,6 +417,14 @@ static lt_status lt_llm_check(const lt_llama *m, const lt_lm_data *f,
     if (cfg->pad_id < 0 || cfg->pad_id >= m->cfg.vocab_size)
         return lt_set_error(LT_ERR_ARG, "llm unlearn: pad id %d outside the "
                             "vocabulary", cfg->pad_id);
+    bool npo = cfg->loss.method == LT_LLM_NPO ||
+               cfg->loss.method == LT_LLM_NPO_GD;
+    if (cfg->dist != LT_DIST_OFF && npo && cfg->loss.npo_mean)
+        return lt_set_error(LT_ERR_ARG, "llm unlearn: %s on the batch's mean "
+                            "NLL (npo_nll mean) is not a sum over examples, "
+                            "so it cannot be split over data-parallel shards;"
+                            " use npo_nll sum or one process",
+                            lt_llm_method_name(cfg->loss.method));
     return LT_OK;
 }
 
@@ -409,6 +512,10 @@ static lt_status lt_llm_setup(lt_llm_state *st, lt_llama *m,
     if (s == LT_OK && cfg->optim.kind == LT_OPT_SOPHIA &&
         cfg->optim.hessian_mode == LT_SOPHIA_SOUL)
         s = lt_llm_soul_decay(st, m);
+    if (s == LT_OK && cfg->dist != LT_DIST_OFF &&
+        !(st->dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
+                             cfg->batch)))
+        s = lt_last_status();
     return s;
 }
 
@@ -421,6 +528,10 @@ static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
     lt_llm_batch_free(&st->fb);
     lt_llm_batch_free(&st->rb);
     lt_llm_batch_free(&st->pb);
+    lt_llm_batch_free(&st->sf);
+    lt_llm_batch_free(&st->sr);
+    lt_llm_batch_free(&st->sp);
+    lt_dp_free(st->dp);
     free(st->fperm);
     free(st->rperm);
     free(st->ridx);

@@ -1,0 +1,389 @@
+/*
+ * test_dist_models.c - data-parallel training of the other model families
+ * (docs/mpi.md): diffusion UNets (lt_dm_train and lt_dm_train_text with
+ * cfg.dist) and LLM unlearning (lt_llm_unlearn with cfg.dist) on tiny
+ * models built here.
+ * In the plain build it runs as one rank, the shards computed in turn;
+ * under `mpirun -n 2` (tests/mpi_check.sh) the shards are on two ranks.
+ * Each case checks every step's loss and gradient norm (which would be
+ * off by the shard count if the shards' means were summed instead of
+ * weighted) and the final weights against single-process training within
+ * the documented tolerance, and identical weights on every rank; LLM
+ * unlearning also checks a batch smaller than the shard count (empty
+ * shards) and the refusal of NPO on the batch's mean NLL.
+ */
+#include "lethe/diffusion.h"
+#include "lethe/llm_unlearn.h"
+#include "lethe/train.h"
+#include "lt_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Shards of a DP run: two per rank (one rank: two, in turn). */
+static int shards(void) { return 2 * lt_dist_size(); }
+
+#define MAX_STEPS 16
+
+/* What a run reports per step (loss, gradient norm). */
+typedef struct {
+    int n;
+    double loss[MAX_STEPS], norm[MAX_STEPS];
+} trace;
+
+/* Every step of a and b agree within rel x max(1, |value|) (a loss that
+ * is a difference of terms, graddiff's, can be near 0). */
+static void check_traces(const char *what, const trace *a, const trace *b,
+                         double rel)
+{
+    LT_CHECK(a->n == b->n && a->n > 0, "%s: %d and %d steps", what, a->n,
+             b->n);
+    for (int i = 0; i < a->n && i < b->n; i++) {
+        double dl = fabs(a->loss[i] - b->loss[i]);
+        double dn = fabs(a->norm[i] - b->norm[i]);
+        LT_CHECK(dl <= rel * fmax(1, fabs(b->loss[i])) &&
+                     dn <= rel * fmax(1, fabs(b->norm[i])),
+                 "%s step %d: loss %.9g vs %.9g, gradient norm %.9g vs %.9g",
+                 what, i + 1, a->loss[i], b->loss[i], a->norm[i],
+                 b->norm[i]);
+    }
+}
+
+/* The n floats at x are the same bits on every rank (rank 0's). */
+static void check_same_on_ranks(const char *what, const float *x, int64_t n)
+{
+    size_t bytes = (size_t)n * sizeof(float);
+    float *r0 = malloc(bytes);
+    LT_CHECK(r0 != NULL, "memory");
+    if (!r0)
+        return;
+    memcpy(r0, x, bytes);
+    LT_CHECK(lt_dist_bcast(r0, bytes, 0) == LT_OK, "bcast");
+    LT_CHECK(!memcmp(r0, x, bytes), "%s: rank %d's weights differ from rank "
+             "0's", what, lt_dist_rank());
+    free(r0);
+}
+
+/* ---- diffusion training ---------------------------------------------------- */
+
+#define DM_SPEC                                                             \
+    "cond:xs,res=8,ch=8,groups=4,mult=1-2,blocks=1,attn=4,classes=3,"      \
+    "dropout=0"
+#define DM_N 24
+
+static void dm_trace_fn(const lt_dm_train_event *e, void *ud)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = e->loss;
+        t->norm[t->n] = e->grad_norm;
+        t->n++;
+    }
+}
+
+/* A UNet of DM_SPEC trained 5 steps of 8 on seeded images; its EMA
+ * weights, or NULL. */
+static lt_unet *dm_trained(lt_dist_mode dist, int sh, trace *tr)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    LT_CHECK(lt_unet_create(DM_SPEC, &u) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_dm_schedule_make("linear", 100, &s) == LT_OK, "schedule");
+    if (!u)
+        return NULL;
+    lt_unet_init(u, 5);
+    float x[DM_N * 64];
+    int32_t y[DM_N];
+    lt_rng r;
+    lt_rng_init(&r, 9);
+    for (int i = 0; i < DM_N; i++) {
+        y[i] = i % 3;
+        for (int p = 0; p < 64; p++)
+            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
+                            0.1f * lt_rng_normal(&r);
+    }
+    lt_dm_train_config c = lt_dm_train_defaults();
+    c.steps = 5;
+    c.batch = 8;
+    c.lr = 1e-3f;
+    c.ckpt_every = 100;
+    c.dist = dist;
+    c.shards = sh;
+    char out[256], state[300];
+    snprintf(out, sizeof out, "/tmp/lethe_test_dist_models_%d_%d.safetensors",
+             (int)getpid(), lt_dist_rank());
+    lt_dm_state_path(out, state, sizeof state);
+    memset(tr, 0, sizeof *tr);
+    lt_status st = lt_dm_train(u, &s, x, y, DM_N, &c, out, false, dm_trace_fn,
+                               tr);
+    LT_CHECK(st == LT_OK, "dm train: %s", lt_last_error());
+    remove(out);
+    remove(state);
+    lt_dm_schedule_free(&s);
+    if (st != LT_OK) {
+        lt_unet_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+LT_TEST(dm_train_dp_within_tolerance)
+{
+    trace t0, t1, t2;
+    lt_unet *u0 = dm_trained(LT_DIST_OFF, 0, &t0);
+    lt_unet *u1 = dm_trained(LT_DIST_SUM, shards(), &t1);
+    lt_unet *u2 = dm_trained(LT_DIST_ORDERED, shards(), &t2);
+    if (u0 && u1 && u2) {
+        int64_t n = u0->params.n_total;
+        check_traces("dm sum", &t1, &t0, 1e-5);
+        check_traces("dm ordered", &t2, &t0, 1e-5);
+        LT_CHECK(t0.norm[0] > 1e-3, "a gradient (%g)", t0.norm[0]);
+        LT_CHECK_REL_L2("dm sum", u1->params.theta, u0->params.theta, n,
+                        1e-5);
+        LT_CHECK_REL_L2("dm ordered", u2->params.theta, u0->params.theta, n,
+                        1e-5);
+        check_same_on_ranks("dm sum", u1->params.theta, n);
+        check_same_on_ranks("dm ordered", u2->params.theta, n);
+    }
+    lt_unet_free(u0);
+    lt_unet_free(u1);
+    lt_unet_free(u2);
+}
+
+/* A text UNet on contexts from a callback (the path of FashionCanvas
+ * training): images and contexts of step k drawn from (seed, k). */
+#define DMT_SPEC                                                            \
+    "text:xs,res=8,ch=8,groups=4,mult=1-2,blocks=1,attn=4,ctx_dim=8,"      \
+    "ctx_len=3"
+
+static lt_status dmt_batch(void *ud, int64_t step, uint64_t seed, int B,
+                           lt_dm_text_batch *out)
+{
+    (void)ud;
+    lt_rng r;
+    lt_rng_init(&r, lt_hash3(seed, 77, (uint64_t)step));
+    lt_rng_fill_normal(&r, out->x0, (int64_t)B * 3 * 64, 0, 0.5f);
+    lt_rng_fill_normal(&r, out->ctx, (int64_t)B * 3 * 8, 0, 1);
+    out->have_ids = false;
+    return LT_OK;
+}
+
+static lt_unet *dmt_trained(lt_dist_mode dist, int sh, trace *tr)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    LT_CHECK(lt_unet_create(DMT_SPEC, &u) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_dm_schedule_make("linear", 100, &s) == LT_OK, "schedule");
+    if (!u)
+        return NULL;
+    lt_unet_init(u, 6);
+    float null_ctx[3 * 8] = {0};
+    lt_dm_text_source src = {.batch = dmt_batch, .null_ctx = null_ctx};
+    lt_dm_train_config c = lt_dm_train_defaults();
+    c.steps = 4;
+    c.batch = 8;
+    c.lr = 1e-3f;
+    c.ckpt_every = 100;
+    c.dist = dist;
+    c.shards = sh;
+    char out[256], state[300];
+    snprintf(out, sizeof out, "/tmp/lethe_test_dist_models_t%d_%d"
+             ".safetensors", (int)getpid(), lt_dist_rank());
+    lt_dm_state_path(out, state, sizeof state);
+    memset(tr, 0, sizeof *tr);
+    lt_status st = lt_dm_train_text(u, &s, &src, &c, out, false, dm_trace_fn,
+                                    tr);
+    LT_CHECK(st == LT_OK, "dm train text: %s", lt_last_error());
+    remove(out);
+    remove(state);
+    lt_dm_schedule_free(&s);
+    if (st != LT_OK) {
+        lt_unet_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+LT_TEST(dm_train_text_dp_within_tolerance)
+{
+    trace t0, t1;
+    lt_unet *u0 = dmt_trained(LT_DIST_OFF, 0, &t0);
+    lt_unet *u1 = dmt_trained(LT_DIST_ORDERED, shards(), &t1);
+    if (u0 && u1) {
+        int64_t n = u0->params.n_total;
+        check_traces("dm text", &t1, &t0, 1e-5);
+        LT_CHECK(t0.norm[0] > 1e-3, "a gradient (%g)", t0.norm[0]);
+        LT_CHECK_REL_L2("dm text", u1->params.theta, u0->params.theta, n,
+                        1e-5);
+        check_same_on_ranks("dm text", u1->params.theta, n);
+    }
+    lt_unet_free(u0);
+    lt_unet_free(u1);
+}
+
+/* ---- LLM unlearning -------------------------------------------------------- */
+
+static const char *const qs[8] = {
+    "Where was Ada Vell born?", "What genre does Ada Vell write?",
+    "Who was Bo Tarn's father?", "When was Bo Tarn born?",
+    "What award did Cy Ornu win?", "Where does Cy Ornu live?",
+    "What did Di Quell study?", "Which book did Di Quell write first?"};
+static const char *const as[8] = {
+    "Ada Vell was born in Lisbon, Portugal.", "She writes horror.",
+    "His father was a baker.", "Bo Tarn was born on 3 May 1961.",
+    "Cy Ornu won the Pale Lantern Prize in 1999.",
+    "Cy Ornu lives in Oslo.", "Di Quell studied geology in Leeds.",
+    "Her debut was \"The Salt Engine\"."};
+#define NF 5 /* forget: records 0..4, retain: 5..7 */
+
+typedef struct {
+    lt_tokenizer *tok;
+    lt_lm_data f, r;
+    lt_llama *m;
+    float *theta0;
+} llm_fx;
+
+static void llm_open(llm_fx *x)
+{
+    memset(x, 0, sizeof *x);
+    lt_tofu_set all = {0}, fs = {0}, rs = {0};
+    for (int i = 0; i < 8; i++) {
+        lt_tofu_push(&all, qs[i], as[i], NULL, NULL, NULL, 0);
+        lt_tofu_push(i < NF ? &fs : &rs, qs[i], as[i], NULL, NULL, NULL, 0);
+    }
+    const char *sp[] = {"<|endoftext|>"};
+    lt_tokenizer_train_opts o = {300, 2, sp, 1};
+    LT_CHECK(lt_lm_tokenizer_for_qa(&all, &o, &x->tok) == LT_OK &&
+                 lt_lm_data_qa(x->tok, &fs, 0, &x->f) == LT_OK &&
+                 lt_lm_data_qa(x->tok, &rs, 0, &x->r) == LT_OK,
+             "data: %s", lt_last_error());
+    lt_llama_config cfg;
+    lt_llama_preset("tiny", lt_tokenizer_vocab_size(x->tok), &cfg);
+    cfg.n_layers = 2;
+    cfg.hidden_size = 32;
+    cfg.n_heads = 2;
+    cfg.n_kv_heads = 2;
+    cfg.head_dim = 16;
+    cfg.intermediate_size = 48;
+    cfg.max_position_embeddings = 64;
+    cfg.bos_token_id = cfg.eos_token_id = 0;
+    LT_CHECK(lt_llama_create(&cfg, &x->m) == LT_OK, "create: %s",
+             lt_last_error());
+    if (x->m) {
+        lt_llama_init(x->m, 7);
+        size_t bytes = (size_t)x->m->params.n_total * sizeof(float);
+        x->theta0 = malloc(bytes);
+        if (x->theta0)
+            memcpy(x->theta0, x->m->params.theta, bytes);
+    }
+    lt_tofu_free(&all);
+    lt_tofu_free(&fs);
+    lt_tofu_free(&rs);
+}
+
+static void llm_close(llm_fx *x)
+{
+    lt_llama_free(x->m);
+    lt_lm_data_free(&x->f);
+    lt_lm_data_free(&x->r);
+    lt_tokenizer_free(x->tok);
+    free(x->theta0);
+}
+
+static void llm_trace_fn(void *ud, const lt_llm_event *e)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = e->loss;
+        t->norm[t->n] = e->grad_norm;
+        t->n++;
+    }
+}
+
+/* Unlearn x's forget set with method m from the initial weights (2
+ * epochs of batches of 4 and 1); the weights into out[n_total]. */
+static lt_status llm_run(llm_fx *x, lt_llm_method m, lt_dist_mode dist,
+                         trace *tr, float *out)
+{
+    size_t bytes = (size_t)x->m->params.n_total * sizeof(float);
+    memcpy(x->m->params.theta, x->theta0, bytes);
+    lt_llm_unlearn_cfg c = lt_llm_unlearn_defaults(m);
+    c.optim.lr = 1e-3f;
+    c.epochs = 2;
+    c.batch = 4;
+    c.warmup = 0;
+    c.pad_id = lt_lm_pad_id(x->tok);
+    c.dist = dist;
+    c.shards = dist == LT_DIST_OFF ? 0 : shards();
+    c.progress = llm_trace_fn;
+    c.ud = tr;
+    memset(tr, 0, sizeof *tr);
+    lt_status s = lt_llm_unlearn(x->m, &x->f, &x->r, &c, NULL);
+    memcpy(out, x->m->params.theta, bytes);
+    return s;
+}
+
+/* Token-mean terms with a retain part (graddiff), per-example means
+ * against the reference (npo, simnpo) and the hidden-state MSE (rmu). */
+LT_TEST(llm_unlearn_dp_within_tolerance)
+{
+    llm_fx x;
+    llm_open(&x);
+    if (!x.m || !x.theta0) {
+        llm_close(&x);
+        return;
+    }
+    int64_t n = x.m->params.n_total;
+    float *w0 = malloc((size_t)n * sizeof *w0);
+    float *w1 = malloc((size_t)n * sizeof *w1);
+    float *w2 = malloc((size_t)n * sizeof *w2);
+    lt_llm_method ms[4] = {LT_LLM_GRADDIFF, LT_LLM_NPO, LT_LLM_SIMNPO,
+                           LT_LLM_RMU};
+    for (int k = 0; k < 4 && w0 && w1 && w2; k++) {
+        const char *name = lt_llm_method_name(ms[k]);
+        trace t0, t1, t2;
+        LT_CHECK(llm_run(&x, ms[k], LT_DIST_OFF, &t0, w0) == LT_OK &&
+                     llm_run(&x, ms[k], LT_DIST_SUM, &t1, w1) == LT_OK &&
+                     llm_run(&x, ms[k], LT_DIST_ORDERED, &t2, w2) == LT_OK,
+                 "%s: %s", name, lt_last_error());
+        LT_CHECK(t0.n == 4, "%s: %d steps (2 epochs of 4 + 1)", name, t0.n);
+        check_traces(name, &t1, &t0, 1e-5);
+        check_traces(name, &t2, &t0, 1e-5);
+        double moved = 0;
+        for (int64_t i = 0; i < n; i++)
+            moved = fmax(moved, fabs(w0[i] - x.theta0[i]));
+        LT_CHECK(moved > 1e-4, "%s moved the weights by %g", name, moved);
+        LT_CHECK_REL_L2(name, w1, w0, n, 1e-5);
+        LT_CHECK_REL_L2(name, w2, w0, n, 1e-5);
+        check_same_on_ranks(name, w1, n);
+        check_same_on_ranks(name, w2, n);
+    }
+    /* NPO on the batch's mean NLL is not a sum over examples */
+    lt_llm_unlearn_cfg c = lt_llm_unlearn_defaults(LT_LLM_NPO);
+    c.loss.npo_mean = true;
+    c.dist = LT_DIST_SUM;
+    c.pad_id = lt_lm_pad_id(x.tok);
+    LT_CHECK(lt_llm_unlearn(x.m, &x.f, &x.r, &c, NULL) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "npo_nll mean"),
+             "npo mean under data parallelism: %s", lt_last_error());
+    free(w0);
+    free(w1);
+    free(w2);
+    llm_close(&x);
+}
+
+int main(int argc, char **argv)
+{
+    if (lt_dist_init(&argc, &argv) != LT_OK) {
+        fprintf(stderr, "test_dist_models: %s\n", lt_last_error());
+        return 1;
+    }
+    int rc = lt_test_run_all(argc, argv);
+    if (rc && lt_dist_size() > 1)
+        lt_dist_abort(rc);
+    lt_dist_finalize();
+    return rc;
+}
