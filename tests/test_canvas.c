@@ -143,6 +143,44 @@ LT_TEST(canvas_every_pair_present)
     lt_canvas_free(&cv);
 }
 
+/* lt_canvas_pair_subset: with k = 2 on a split of exactly 2 pictures per
+ * pair every picture is taken once, each in its pair's slots; the same
+ * seed gives the same order, another seed another; k = 3 is refused with
+ * the pair named. */
+LT_TEST(canvas_pair_subset)
+{
+    lt_canvas cv;
+    LT_CHECK(lt_canvas_load(canvas_dir(), "train", &cv) == LT_OK, "%s",
+             lt_last_error());
+    enum { K = 2, N = LT_CANVAS_STYLES * LT_CANVAS_OBJECTS * K };
+    int64_t a[N], b[N], c[N];
+    int seen[N] = {0};
+    LT_CHECK(lt_canvas_pair_subset(&cv, K, 1, a) == LT_OK &&
+             lt_canvas_pair_subset(&cv, K, 1, b) == LT_OK &&
+             lt_canvas_pair_subset(&cv, K, 2, c) == LT_OK, "%s",
+             lt_last_error());
+    int differ = 0;
+    for (int j = 0; j < N; j++) {
+        int p = j / K;
+        LT_CHECK(a[j] >= 0 && a[j] < cv.n && cv.style[a[j]] ==
+                 p / LT_CANVAS_OBJECTS && cv.object[a[j]] ==
+                 p % LT_CANVAS_OBJECTS, "slot %d: picture %lld", j,
+                 (long long)a[j]);
+        seen[a[j]]++;
+        LT_CHECK(a[j] == b[j], "slot %d differs under the same seed", j);
+        differ += a[j] != c[j];
+    }
+    for (int i = 0; i < N; i++)
+        LT_CHECK(seen[i] == 1, "picture %d taken %d times", i, seen[i]);
+    LT_CHECK(differ > 0, "seed 2 drew the same order as seed 1");
+    int64_t *big = malloc(sizeof(int64_t) * N * 2);
+    LT_CHECK(lt_canvas_pair_subset(&cv, 3, 1, big) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "fewer than the 3"), "k = 3: %s",
+             lt_last_error());
+    free(big);
+    lt_canvas_free(&cv);
+}
+
 /* The canvas as a classification set (lt_dataset_load "canvas-style:DIR"
  * and "canvas-object:DIR"): labels are the canvas's style / object, and
  * undoing the set's normalisation gives back the canvas's pixels. */

@@ -212,7 +212,7 @@ LT_TEST(dm_text_eval_refuses)
     c.per_pair = 2; /* the small canvas has 1 test picture per pair */
     lt_report r = {0};
     LT_CHECK(lt_bench_dm_text_eval(&c, &r, NULL) == LT_ERR_ARG &&
-                 strstr(lt_last_error(), "fewer than 2"), "%s",
+                 strstr(lt_last_error(), "fewer than the 2"), "%s",
              lt_last_error());
     lt_report_free(&r);
     c = small_cfg();

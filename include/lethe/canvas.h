@@ -143,6 +143,15 @@ LT_API lt_status lt_canvas_load(const char *dir, const char *split,
                                 lt_canvas *out);
 LT_API void lt_canvas_free(lt_canvas *cv);
 
+/* Indices of a seeded subset with k pictures of every (style, object)
+ * pair, in pair order: idx[p * k + j] for pair p = style *
+ * LT_CANVAS_OBJECTS + object (idx has LT_CANVAS_STYLES * LT_CANVAS_OBJECTS
+ * * k entries). The pictures of a pair are the first k met in
+ * lt_permutation(cv->n, seed). LT_ERR_ARG, naming the pair, when the
+ * split has fewer than k pictures of one. */
+LT_API lt_status lt_canvas_pair_subset(const lt_canvas *cv, int k,
+                                       uint64_t seed, int64_t *idx);
+
 /* ---- captions ------------------------------------------------------------ */
 
 /* Number of caption templates; template 0 is the canonical caption

@@ -322,32 +322,6 @@ static lt_status cvb_base(cvb *d)
     return st;
 }
 
-/* Indices of a seeded subset of cv with k pictures of every pair, pair
- * order (pair p = style * NO + object). */
-static lt_status pair_subset(const lt_canvas *cv, int k, uint64_t seed,
-                             int64_t *idx)
-{
-    int64_t *perm = malloc((size_t)cv->n * sizeof *perm);
-    int got[NP] = {0};
-    if (!perm)
-        return lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
-    lt_permutation(perm, cv->n, seed);
-    for (int64_t j = 0; j < cv->n; j++) {
-        int64_t i = perm[j];
-        int p = cv->style[i] * NO + cv->object[i];
-        if (got[p] < k)
-            idx[(int64_t)p * k + got[p]++] = i;
-    }
-    free(perm);
-    for (int p = 0; p < NP; p++)
-        if (got[p] < k)
-            return lt_set_error(LT_ERR_ARG, "bench canvas: the canvas has %d "
-                                "%s picture(s) of %s %s, fewer than the %d "
-                                "seeds", got[p], cv->split ? "test" : "train",
-                                lt_canvas_style_at(p / NO)->name,
-                                lt_canvas_object_at(p % NO)->word, k);
-    return LT_OK;
-}
 
 /* FD statistics of classifier j on the k-per-pair subset of cv. */
 static lt_status real_stats(cvb *d, const lt_canvas *cv, int j, uint64_t seed,
@@ -357,7 +331,7 @@ static lt_status real_stats(cvb *d, const lt_canvas *cv, int j, uint64_t seed,
     int64_t m = (int64_t)NP * k;
     int64_t *idx = malloc((size_t)m * sizeof *idx);
     float *img = malloc((size_t)(m * PIX) * sizeof *img);
-    lt_status st = idx && img ? pair_subset(cv, k, seed, idx)
+    lt_status st = idx && img ? lt_canvas_pair_subset(cv, k, seed, idx)
                               : lt_set_error(LT_ERR_NOMEM, "bench canvas: "
                                              "out of memory");
     for (int64_t i = 0; st == LT_OK && i < m; i++)

@@ -87,9 +87,6 @@ static void dm_text_eval_free(dm_text_eval *e)
     free(e->x);
 }
 
-static lt_status pair_subset(const lt_canvas *cv, int k, uint64_t seed,
-                             int64_t *idx);
-
 static lt_status dm_text_eval_open(dm_text_eval *e)
 {
     const lt_bench_dm_text_cfg *c = e->c;
@@ -116,9 +113,9 @@ static lt_status dm_text_eval_open(dm_text_eval *e)
     int64_t *idx = malloc((size_t)e->n * sizeof *idx);
     /* enough real pictures of every pair? (checked before sampling) */
     lt_status st = !idx ? lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory")
-                   : pair_subset(&e->te, c->per_pair, c->seed, idx);
+                   : lt_canvas_pair_subset(&e->te, c->per_pair, c->seed, idx);
     if (st == LT_OK)
-        st = pair_subset(&e->tr, c->per_pair, c->seed + 1, idx);
+        st = lt_canvas_pair_subset(&e->tr, c->per_pair, c->seed + 1, idx);
     free(idx);
     if (st != LT_OK)
         return st;
@@ -219,30 +216,6 @@ static lt_status dm_text_sample(dm_text_eval *e)
     return s;
 }
 
-/* Indices of a seeded subset of cv with k pictures of every pair, in pair
- * order (as the samples). */
-static lt_status pair_subset(const lt_canvas *cv, int k, uint64_t seed,
-                             int64_t *idx)
-{
-    int64_t *perm = malloc((size_t)cv->n * sizeof *perm);
-    int got[NP] = {0};
-    if (!perm)
-        return lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
-    lt_permutation(perm, cv->n, seed);
-    for (int64_t j = 0; j < cv->n; j++) {
-        int64_t i = perm[j];
-        int p = cv->style[i] * NO + cv->object[i];
-        if (got[p] < k)
-            idx[(int64_t)p * k + got[p]++] = i;
-    }
-    free(perm);
-    for (int p = 0; p < NP; p++)
-        if (got[p] < k)
-            return lt_set_error(LT_ERR_ARG, "dm eval: the canvas has %d "
-                                "pictures of style %d and object %d, fewer "
-                                "than %d", got[p], p / NO, p % NO, k);
-    return LT_OK;
-}
 
 /* Pixels [m, 3, 32, 32] in [0, 1] of the pictures idx[0..m) of cv. */
 static float *canvas_pixels(const lt_canvas *cv, const int64_t *idx,
@@ -384,9 +357,10 @@ static lt_status overall_table(dm_text_eval *e, lt_report *r, bool *all_pass)
     int64_t *ib = malloc((size_t)e->n * sizeof *ib);
     float *test = NULL, *train = NULL, *real = NULL;
     lt_status s = t && ia && ib ? LT_OK : lt_last_status();
-    if (s == LT_OK && (s = pair_subset(&e->te, e->c->per_pair, e->c->seed,
-                                       ia)) == LT_OK)
-        s = pair_subset(&e->tr, e->c->per_pair, e->c->seed + 1, ib);
+    if (s == LT_OK && (s = lt_canvas_pair_subset(&e->te, e->c->per_pair,
+                                                 e->c->seed, ia)) == LT_OK)
+        s = lt_canvas_pair_subset(&e->tr, e->c->per_pair, e->c->seed + 1,
+                                  ib);
     if (s == LT_OK && (!(test = canvas_pixels(&e->te, ia, e->n, e->per)) ||
                        !(train = canvas_pixels(&e->tr, ib, e->n, e->per))))
         s = lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");

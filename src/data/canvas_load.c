@@ -2,9 +2,11 @@
  * canvas_load.c - reading a FashionCanvas split back (lt_canvas_load):
  * index.json is checked (format, version, the style and object tables must
  * be this library's, every image entry well formed), then each listed PNG
- * of the split is read and must be a 32x32 RGB picture.
+ * of the split is read and must be a 32x32 RGB picture. Also the seeded
+ * per-pair subsets the evaluations draw (lt_canvas_pair_subset).
  */
 #include "canvas_internal.h"
+#include "lethe/data.h"
 #include "lethe/io.h"
 #include "lethe/png.h"
 
@@ -27,6 +29,33 @@ void lt_canvas_free(lt_canvas *cv)
     free(cv->mark);
     free(cv->source);
     memset(cv, 0, sizeof *cv);
+}
+
+lt_status lt_canvas_pair_subset(const lt_canvas *cv, int k, uint64_t seed,
+                                int64_t *idx)
+{
+    enum { NO = LT_CANVAS_OBJECTS, NP = LT_CANVAS_STYLES * LT_CANVAS_OBJECTS };
+    int64_t *perm = malloc((size_t)cv->n * sizeof *perm + 8);
+    int got[NP] = {0};
+    if (!perm)
+        return lt_set_error(LT_ERR_NOMEM, "canvas: out of memory for a "
+                            "subset of %lld pictures", (long long)cv->n);
+    lt_permutation(perm, cv->n, seed);
+    for (int64_t j = 0; j < cv->n; j++) {
+        int64_t i = perm[j];
+        int p = cv->style[i] * NO + cv->object[i];
+        if (got[p] < k)
+            idx[(int64_t)p * k + got[p]++] = i;
+    }
+    free(perm);
+    for (int p = 0; p < NP; p++)
+        if (got[p] < k)
+            return lt_set_error(LT_ERR_ARG, "canvas: the %s split has %d "
+                                "picture(s) of %s %s, fewer than the %d "
+                                "asked for", cv->split ? "test" : "train",
+                                got[p], lt_canvas_style_at(p / NO)->name,
+                                lt_canvas_object_at(p % NO)->word, k);
+    return LT_OK;
 }
 
 /* The index's style and object names must be this library's tables. */
