@@ -255,7 +255,14 @@ int main(int argc, char **argv)
             model = argv[++i];
         else if (!strcmp(argv[i], "--arena-mb") && i + 1 < argc)
             arena_mb = atol(argv[++i]);
-        else {
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            lt_precision p;
+            if (lt_precision_parse(argv[++i], &p) != LT_OK) {
+                fprintf(stderr, "bench_train: %s\n", lt_last_error());
+                return 2;
+            }
+            lt_set_default_precision(p);
+        } else {
             usage(argv[0]);
             return 2;
         }

@@ -11,7 +11,7 @@
 #   cmake/deps.sh --browser also Chromium (about 300 MB; the report_browser
 #                          test opens lethe report's page in it, else skips)
 set -e
-pkgs="cmake make gcc pkg-config libopenblas-openmp-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy libcairo2-dev"
+pkgs="cmake make gcc pkg-config libopenblas-openmp-dev libdnnl-dev zlib1g-dev libcjson-dev libsvm-dev libpng-dev libpcre2-dev libutf8proc-dev libsuitesparse-dev python3-numpy libcairo2-dev"
 for a in "$@"; do
   case "$a" in
     --ref) pkgs="$pkgs python3-torch python3-numpy python3-regex python3-scipy" ;;

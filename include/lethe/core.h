@@ -248,6 +248,33 @@ LT_API lt_rng *lt_ctx_rng(lt_ctx *c);
  * origin: the one clock for durations (run times in reports, progress). */
 LT_API double lt_clock_seconds(void);
 
+/* ---- precision ------------------------------------------------------- */
+
+/* The arithmetic of the matrix products (lt_matmul, lt_linear, lt_bmm, the
+ * convolutions, attention's products). LT_PRECISION_FP32: fp32 throughout.
+ * LT_PRECISION_BF16: mixed precision as autocast does it: the operands of
+ * every matrix product are rounded to bfloat16 (round to nearest even) and
+ * multiplied with fp32 accumulation into fp32 results; weights, gradients,
+ * optimizer state, masks, losses and every other op stay fp32. With oneDNN
+ * (the default build) the bf16 products run on AMX or AVX512-BF16 where the
+ * CPU has them; elsewhere oneDNN's fallback or the OpenBLAS build's
+ * emulation (round, then sgemm) computes the same products. */
+typedef enum { LT_PRECISION_FP32 = 0, LT_PRECISION_BF16 = 1 } lt_precision;
+
+/* The precision of contexts created from now on (lt_ctx_new); the process
+ * default starts as LT_PRECISION_FP32. Set it once at start-up. */
+LT_API void lt_set_default_precision(lt_precision p);
+LT_API lt_precision lt_default_precision(void);
+/* The precision of one context's ops; returns the previous setting. */
+LT_API lt_precision lt_set_precision(lt_ctx *c, lt_precision p);
+LT_API lt_precision lt_ctx_precision(const lt_ctx *c);
+/* "fp32" / "bf16". lt_precision_parse returns LT_ERR_ARG (message naming
+ * the value) for anything else. */
+LT_API const char *lt_precision_name(lt_precision p);
+LT_API lt_status lt_precision_parse(const char *name, lt_precision *out);
+/* The matrix-product backend compiled in: "onednn" or "openblas". */
+LT_API const char *lt_backend_name(void);
+
 /* ---- threads ---------------------------------------------------------- */
 
 LT_API void lt_set_num_threads(int n);

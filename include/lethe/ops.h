@@ -21,6 +21,10 @@ extern "C" {
 
 /* ---- matmul family (src/ops/matmul.c) ----------------------------------- */
 
+/* x rounded to the nearest bfloat16 (ties to even; NaN stays NaN), as an
+ * fp32 value: the operand rounding of LT_PRECISION_BF16 (core.h). */
+LT_API float lt_bf16_round(float x);
+
 /* a [M, K] @ b [K, N] -> [M, N]. */
 LT_API lt_tensor *lt_matmul(lt_ctx *c, lt_tensor *a, lt_tensor *b);
 /* x [..., in] @ w[out, in]^T + b[out] -> [..., out]; b may be NULL. */

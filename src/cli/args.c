@@ -127,12 +127,17 @@ int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
                    int argc, char **argv)
 {
     int threads = 0, rc = 0;
-    cli_opt all[CLI_MAX_OPTS + 1]; /* the command's options, then --threads */
-    bool seen[CLI_MAX_OPTS + 1] = {0};
+    const char *precision = NULL;
+    /* the command's options, then --threads and --precision */
+    cli_opt all[CLI_MAX_OPTS + 2];
+    bool seen[CLI_MAX_OPTS + 2] = {0};
     n = n < CLI_MAX_OPTS ? n : CLI_MAX_OPTS;
     memcpy(all, opts, (size_t)n * sizeof *all);
     all[n++] = (cli_opt){"--threads", CLI_OPT_INT, &threads,
                          "threads (0: all cores)", 0, 1024};
+    all[n++] = (cli_opt){"--precision", CLI_OPT_STR, &precision,
+                         "matrix products: fp32 or bf16 (bf16 operands, "
+                         "fp32 accumulation; docs/performance.md)", 0, 0};
     for (int i = 1; i < argc && !rc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             cli_args_help(usage, all, n);
@@ -158,6 +163,15 @@ int cli_args_parse(const char *cmd, const char *usage, cli_opt *opts, int n,
     }
     if (!rc && threads)
         lt_set_num_threads(threads);
+    if (!rc && precision) {
+        lt_precision p;
+        if (lt_precision_parse(precision, &p) != LT_OK) {
+            fprintf(stderr, "lethe %s: --precision: %s\n", cmd,
+                    lt_last_error());
+            return 2;
+        }
+        lt_set_default_precision(p);
+    }
     return rc;
 }
 

@@ -31,6 +31,7 @@ lt_ctx *lt_ctx_new(size_t arena_bytes)
     }
     c->cap = arena_bytes;
     c->grad_enabled = true;
+    c->precision = lt_default_precision();
     lt_rng_init(&c->rng, 0);
     return c;
 }

@@ -22,6 +22,7 @@ struct lt_ctx {
     int n_free;
     lt_node *tape;       /* last recorded node; ->prev walks back */
     bool grad_enabled;
+    lt_precision precision; /* of the matrix products (core.h) */
     lt_rng rng;
 };
 

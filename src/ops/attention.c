@@ -12,8 +12,8 @@
  * rows sees, so the work is O(Tq * (W + block)) rather than O(Tq * Tk).
  */
 #include "lethe/ops.h"
+#include "ops/gemm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -28,6 +28,7 @@ typedef struct {
     float scale;
     bool causal;
     int64_t window; /* causal only: keys older than the last window; 0 none */
+    lt_precision prec; /* of the products (core.h) */
 } att_dims;
 
 static int att_thread(void)
@@ -55,14 +56,12 @@ static int64_t att_lo(const att_dims *d, int64_t i)
     return lo > 0 ? lo : 0;
 }
 
-static void att_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                     float alpha, const float *a, int64_t lda, const float *b,
-                     int64_t ldb, float beta, float *cm, int64_t ldc)
+static void att_gemm(const att_dims *d, bool ta, bool tb, int64_t m,
+                     int64_t n, int64_t k, float alpha, const float *a,
+                     int64_t lda, const float *b, int64_t ldb, float beta,
+                     float *cm, int64_t ldc)
 {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
-                (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, cm,
-                (blasint)ldc);
+    lt_gemm(d->prec, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc);
 }
 
 /* Row softmax over scores [lo, len) of a row of width kmax (the rest set
@@ -98,7 +97,7 @@ static void att_fwd_head(const att_dims *d, const float *q, const float *k,
                 lse[i0 + r] = -INFINITY;
             continue;
         }
-        att_gemm(false, true, nb, w, D, d->scale, q + i0 * D, D, k + k0 * D,
+        att_gemm(d, false, true, nb, w, D, d->scale, q + i0 * D, D, k + k0 * D,
                  D, 0.0f, s, w);
         for (int64_t r = 0; r < nb; r++) {
             float l = att_softmax_row(s + r * w, att_lo(d, i0 + r) - k0,
@@ -106,7 +105,7 @@ static void att_fwd_head(const att_dims *d, const float *q, const float *k,
             if (lse)
                 lse[i0 + r] = l;
         }
-        att_gemm(false, false, nb, D, w, 1.0f, s, w, v + k0 * D, D, 0.0f,
+        att_gemm(d, false, false, nb, D, w, 1.0f, s, w, v + k0 * D, D, 0.0f,
                  o + i0 * D, D);
     }
 }
@@ -139,7 +138,7 @@ static void att_bwd_block(const att_dims *d, const att_head_io *h,
     int64_t D = d->D;
     const float *qb = h->q + i0 * D, *gob = h->dout + i0 * D;
     const float *kb = h->k + k0 * D, *vb = h->v + k0 * D;
-    att_gemm(false, true, nb, kmax, D, d->scale, qb, D, kb, D, 0.0f, s,
+    att_gemm(d, false, true, nb, kmax, D, d->scale, qb, D, kb, D, 0.0f, s,
              kmax);
     for (int64_t r = 0; r < nb; r++) {
         int64_t lo = att_lo(d, i0 + r) - k0, len = att_len(d, i0 + r) - k0;
@@ -148,12 +147,12 @@ static void att_bwd_block(const att_dims *d, const att_head_io *h,
             row[j] = j >= lo && j < len ? expf(row[j] - l) : 0.0f;
     }
     if (h->dv) /* dV += P^T dO */
-        att_gemm(true, false, kmax, D, nb, 1.0f, s, kmax, gob, D, 1.0f,
+        att_gemm(d, true, false, kmax, D, nb, 1.0f, s, kmax, gob, D, 1.0f,
                  h->dv + k0 * D, D);
     if (!h->dq && !h->dk)
         return;
     /* dP = dO V^T; dS = P * (dP - rowsum(dP * P)) */
-    att_gemm(false, true, nb, kmax, D, 1.0f, gob, D, vb, D, 0.0f, dp, kmax);
+    att_gemm(d, false, true, nb, kmax, D, 1.0f, gob, D, vb, D, 0.0f, dp, kmax);
     for (int64_t r = 0; r < nb; r++) {
         float *pr = s + r * kmax, *gr = dp + r * kmax, dot = 0;
         for (int64_t j = 0; j < kmax; j++)
@@ -162,10 +161,10 @@ static void att_bwd_block(const att_dims *d, const att_head_io *h,
             gr[j] = pr[j] * (gr[j] - dot);
     }
     if (h->dq) /* dQ += scale dS K */
-        att_gemm(false, false, nb, D, kmax, d->scale, dp, kmax, kb, D, 1.0f,
+        att_gemm(d, false, false, nb, D, kmax, d->scale, dp, kmax, kb, D, 1.0f,
                  h->dq + i0 * D, D);
     if (h->dk) /* dK += scale dS^T Q */
-        att_gemm(true, false, kmax, D, nb, d->scale, dp, kmax, qb, D, 1.0f,
+        att_gemm(d, true, false, kmax, D, nb, d->scale, dp, kmax, qb, D, 1.0f,
                  h->dk + k0 * D, D);
 }
 
@@ -254,7 +253,8 @@ lt_tensor *lt_attention_window(lt_ctx *c, lt_tensor *q, lt_tensor *k,
         return NULL;
     }
     att_dims d = {q->shape[0], q->shape[1], k->shape[1], q->shape[2],
-                  k->shape[2], q->shape[3], scale, causal, window};
+                  k->shape[2], q->shape[3], scale, causal, window,
+                  lt_ctx_precision(c)};
     if (!(scale > 0))
         d.scale = 1.0f / sqrtf((float)d.D);
     lt_tensor *y = lt_new_like(c, q);

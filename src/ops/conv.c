@@ -24,7 +24,6 @@
  */
 #include "conv_internal.h"
 
-#include <cblas.h>
 #include <string.h>
 
 
@@ -257,14 +256,11 @@ static void fwd_unit(const cgeom *q, const float *A, const float *w,
         if (u->nb == 1) {
             float *dst = B + at(u->n0, q->O, g * q->Og, q->P,
                                 u->r0 * q->OW);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                        (int)q->Og, (int)u->pc, (int)q->K, 1.0f, wg,
-                        (int)q->K, src, (int)lds, accumulate ? 1.0f : 0.0f,
-                        dst, (int)q->P);
+            lt_gemm(q->prec, false, false, q->Og, u->pc, q->K, 1.0f, wg, q->K,
+                    src, lds, accumulate ? 1.0f : 0.0f, dst, q->P);
         } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                        (int)q->Og, (int)u->ld, (int)q->K, 1.0f, wg,
-                        (int)q->K, src, (int)lds, 0.0f, tmp, (int)u->ld);
+            lt_gemm(q->prec, false, false, q->Og, u->ld, q->K, 1.0f, wg, q->K,
+                    src, lds, 0.0f, tmp, u->ld);
             scatter_out(q, tmp, u, g, B, accumulate);
         }
     }
@@ -332,14 +328,12 @@ static void adj_unit(const cgeom *q, float *A, const float *w,
         if (q->direct && u->nb == 1) {
             float *dst = A + at(u->n0, q->C, g * q->Cg, q->HW,
                                 u->r0 * q->OW);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q->K,
-                        (int)u->pc, (int)q->Og, 1.0f, wg, (int)q->K, src,
-                        (int)lds, 1.0f, dst, (int)q->HW);
+            lt_gemm(q->prec, true, false, q->K, u->pc, q->Og, 1.0f, wg, q->K,
+                    src, lds, 1.0f, dst, q->HW);
             continue;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q->K,
-                    (int)u->ld, (int)q->Og, 1.0f, wg, (int)q->K, src,
-                    (int)lds, 0.0f, cols, (int)u->ld);
+        lt_gemm(q->prec, true, false, q->K, u->ld, q->Og, 1.0f, wg, q->K, src,
+                lds, 0.0f, cols, u->ld);
         for (int64_t b = 0; b < u->nb; b++)
             col2im(q, cols + b * u->pc, u->ld,
                    A + at(u->n0 + b, q->C, g * q->Cg, q->HW, 0), u->r0,
@@ -382,9 +376,8 @@ static void wgrad_unit(const cgeom *q, const float *A, const float *B,
         } else {
             gather_out(q, B, u, g, tmp);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q->Og,
-                    (int)q->K, (int)u->ld, 1.0f, dy, (int)ldy, src, (int)lds,
-                    1.0f, gw + g * q->Og * q->K, (int)q->K);
+        lt_gemm(q->prec, false, true, q->Og, q->K, u->ld, 1.0f, dy, ldy, src,
+                lds, 1.0f, gw + g * q->Og * q->K, q->K);
     }
 }
 
@@ -593,6 +586,7 @@ lt_tensor *lt_conv2d(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b,
     cgeom gq;
     if (!conv2d_geom(x, w, b, &a, &gq))
         return NULL;
+    gq.prec = lt_ctx_precision(c);
     lt_tensor *y = lt_new4(c, gq.N, gq.O, gq.OH, gq.OW);
     if (!y || conv_forward(c, &gq, x->data, w->data, b ? b->data : NULL,
                            y->data, false) != LT_OK)
@@ -675,6 +669,7 @@ lt_tensor *lt_conv_transpose2d(lt_ctx *c, lt_tensor *x, lt_tensor *w,
     cgeom gq;
     if (!convt_geom(x, w, b, &a, &gq))
         return NULL;
+    gq.prec = lt_ctx_precision(c);
     lt_tensor *y = lt_zeros(c, 4, (int64_t[]){gq.N, gq.C, gq.H, gq.W});
     if (!y || conv_adjoint(c, &gq, y->data, w->data, x->data) != LT_OK)
         return NULL;

@@ -7,6 +7,7 @@
 #define LETHE_OPS_CONV_INTERNAL_H
 
 #include "lethe/ops.h"
+#include "ops/gemm.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -22,6 +23,7 @@ typedef struct {
     int64_t nb;             /* images per unit (> 1 only when nrb == 1) */
     int64_t rb, nrb;        /* output rows per unit, row bands per image */
     bool direct;            /* 1x1, stride 1, no padding: cols == A */
+    lt_precision prec;      /* of the GEMMs: the context's at the forward */
 } cgeom;
 
 static inline int tid(void)

@@ -20,12 +20,12 @@
  */
 #include "conv_internal.h"
 
-#include <cblas.h>
 #include <string.h>
 
 typedef struct {
     int64_t N, C, H, W, O, OH, OW, kh, kw, ph, pw, dh, dw, T;
     int64_t zh, zw, Hs, Ws, nb, L0; /* L0: strip length, nb */
+    lt_precision prec;
 } sgeom;
 
 #ifndef SHIFT_BYTES
@@ -82,7 +82,7 @@ static bool sgeom_finish(sgeom *s)
 static bool sgeom_fwd(const cgeom *q, sgeom *s)
 {
     *s = (sgeom){q->N, q->C, q->H, q->W, q->O, q->OH, q->OW, q->kh, q->kw,
-                 q->ph, q->pw, q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0};
+                 q->ph, q->pw, q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0, q->prec};
     return sgeom_finish(s);
 }
 
@@ -91,7 +91,7 @@ static bool sgeom_adj(const cgeom *q, sgeom *s)
 {
     *s = (sgeom){q->N, q->O, q->OH, q->OW, q->C, q->H, q->W, q->kh, q->kw,
                  (q->kh - 1) * q->dh - q->ph, (q->kw - 1) * q->dw - q->pw,
-                 q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0};
+                 q->dh, q->dw, 0, 0, 0, 0, 0, 0, 0, q->prec};
     return s->ph >= 0 && s->pw >= 0 && sgeom_finish(s);
 }
 
@@ -231,11 +231,9 @@ static lt_status shift_conv(lt_ctx *c, const sgeom *s, const float *x,
         float *xs = k.xs + t * k.nx, *ys = k.ys + t * k.ny;
         strip_in(s, x + n0 * s->C * s->H * s->W, nb, xs, s->L0);
         for (int64_t tap = 0; tap < s->T; tap++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                        (int)s->O, (int)nc, (int)s->C, 1.0f,
-                        wt + tap * s->O * s->C, (int)s->C,
-                        xs + s_off(s, tap), (int)s->L0,
-                        tap ? 1.0f : 0.0f, ys, (int)nc);
+            lt_gemm(s->prec, false, false, s->O, nc, s->C, 1.0f,
+                    wt + tap * s->O * s->C, s->C, xs + s_off(s, tap), s->L0,
+                    tap ? 1.0f : 0.0f, ys, nc);
         strip_out(s, ys, nc, y + n0 * s->O * s->OH * s->OW, nb, accumulate);
     }
     return LT_OK;
@@ -295,10 +293,9 @@ lt_status lt_conv_shift_wgrad(lt_ctx *c, const cgeom *q, const float *A,
         strip_in(&s, A + n0 * s.C * s.H * s.W, nb, xs, s.L0);
         strip_grid(&s, B + n0 * s.O * s.OH * s.OW, nb, ys, nc);
         for (int64_t tap = 0; tap < s.T; tap++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s.O,
-                        (int)s.C, (int)nc, 1.0f, ys, (int)nc,
-                        xs + s_off(&s, tap), (int)s.L0, 1.0f,
-                        part + t * nw + tap * s.O * s.C, (int)s.C);
+            lt_gemm(s.prec, false, true, s.O, s.C, nc, 1.0f, ys, nc,
+                    xs + s_off(&s, tap), s.L0, 1.0f,
+                    part + t * nw + tap * s.O * s.C, s.C);
     }
     for (int64_t o = 0; o < s.O; o++)
         for (int64_t ch = 0; ch < s.C; ch++)

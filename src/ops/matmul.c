@@ -1,12 +1,12 @@
 /*
  * matmul.c - the matrix-product ops: lt_matmul (2-D), lt_linear (x W^T + b
  * over any number of leading dims) and lt_bmm (batched, with optional
- * transposes). Forward and both backward products go through cblas_sgemm;
+ * transposes). Forward and both backward products go through lt_gemm (gemm.h);
  * the bias gradient is a column sum of the output gradient.
  */
 #include "lethe/ops.h"
+#include "ops/gemm.h"
 
-#include <cblas.h>
 #include <stdio.h>
 
 #ifdef _OPENMP
@@ -17,22 +17,18 @@
  * threads rather than handed to BLAS one matrix at a time. */
 #define MM_SMALL_WORK ((int64_t)1 << 21)
 
-static CBLAS_TRANSPOSE mm_tr(bool t)
+/* C [m, n] = alpha * op(A) op(B) + beta * C, row-major, op(A) [m, k], in
+ * the context's precision (gemm.h). */
+static void mm_gemm(lt_precision pr, bool ta, bool tb, int64_t m, int64_t n,
+                    int64_t k, float alpha, const float *a, const float *b,
+                    float beta, float *cm)
 {
-    return t ? CblasTrans : CblasNoTrans;
+    lt_gemm(pr, ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta,
+            cm, n);
 }
 
-/* C [m, n] = alpha * op(A) op(B) + beta * C, row-major, op(A) [m, k]. */
-static void mm_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                    float alpha, const float *a, const float *b, float beta,
-                    float *cm)
-{
-    cblas_sgemm(CblasRowMajor, mm_tr(ta), mm_tr(tb), (blasint)m, (blasint)n,
-                (blasint)k, alpha, a, (blasint)(ta ? m : k), b,
-                (blasint)(tb ? k : n), beta, cm, (blasint)n);
-}
-
-/* ---- lt_matmul ------------------------------------------------------------ */
+/* ---- lt_matmul ------------------------------------------------------------
+ */
 
 static lt_status matmul_backward(lt_ctx *c, lt_node *n)
 {
@@ -41,9 +37,11 @@ static lt_status matmul_backward(lt_ctx *c, lt_node *n)
     const float *gy = n->out->grad;
     float *ga = lt_in_grad(c, n, 0), *gb = lt_in_grad(c, n, 1);
     if (ga) /* dA [M,K] += dY [M,N] B^T */
-        mm_gemm(false, true, m, k, nn, 1.0f, gy, b->data, 1.0f, ga);
+        mm_gemm(lt_ctx_precision(c), false, true, m, k, nn, 1.0f, gy, b->data,
+                1.0f, ga);
     if (gb) /* dB [K,N] += A^T dY */
-        mm_gemm(true, false, k, nn, m, 1.0f, a->data, gy, 1.0f, gb);
+        mm_gemm(lt_ctx_precision(c), true, false, k, nn, m, 1.0f, a->data, gy,
+                1.0f, gb);
     return LT_OK;
 }
 
@@ -62,7 +60,8 @@ lt_tensor *lt_matmul(lt_ctx *c, lt_tensor *a, lt_tensor *b)
     lt_tensor *y = lt_new2(c, m, nn);
     if (!y)
         return NULL;
-    mm_gemm(false, false, m, nn, k, 1.0f, a->data, b->data, 0.0f, y->data);
+    mm_gemm(lt_ctx_precision(c), false, false, m, nn, k, 1.0f, a->data, b->data,
+            0.0f, y->data);
     lt_tensor *in[2] = {a, b};
     if (lt_needs_grad(c, 2, in) &&
         !lt_record(c, y, matmul_backward, "matmul", 2, in))
@@ -70,7 +69,8 @@ lt_tensor *lt_matmul(lt_ctx *c, lt_tensor *a, lt_tensor *b)
     return y;
 }
 
-/* ---- lt_linear ------------------------------------------------------------ */
+/* ---- lt_linear ------------------------------------------------------------
+ */
 
 /* gb[j] += sum over rows i of gy[i, j]; columns split among threads so the
  * summation order is fixed. */
@@ -100,9 +100,11 @@ static lt_status linear_backward(lt_ctx *c, lt_node *n)
     float *gx = lt_in_grad(c, n, 0), *gw = lt_in_grad(c, n, 1);
     float *gb = n->in[2] ? lt_in_grad(c, n, 2) : NULL;
     if (gx) /* dX [rows,in] += dY [rows,out] W [out,in] */
-        mm_gemm(false, false, rows, in, out, 1.0f, gy, w->data, 1.0f, gx);
+        mm_gemm(lt_ctx_precision(c), false, false, rows, in, out, 1.0f, gy,
+                w->data, 1.0f, gx);
     if (gw) /* dW [out,in] += dY^T X */
-        mm_gemm(true, false, out, in, rows, 1.0f, gy, x->data, 1.0f, gw);
+        mm_gemm(lt_ctx_precision(c), true, false, out, in, rows, 1.0f, gy,
+                x->data, 1.0f, gw);
     if (gb)
         mm_colsum(gy, rows, out, gb);
     return LT_OK;
@@ -148,8 +150,8 @@ lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b)
             for (int64_t j = 0; j < out; j++)
                 y->data[i * out + j] = b->data[j];
     }
-    mm_gemm(false, true, rows, out, in, 1.0f, x->data, w->data,
-            b ? 1.0f : 0.0f, y->data);
+    mm_gemm(lt_ctx_precision(c), false, true, rows, out, in, 1.0f, x->data,
+            w->data, b ? 1.0f : 0.0f, y->data);
     lt_tensor *inp[3] = {x, w, b};
     if (lt_needs_grad(c, 3, inp) &&
         !lt_record(c, y, linear_backward, "linear", 3, inp))
@@ -157,7 +159,8 @@ lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b)
     return y;
 }
 
-/* ---- lt_bmm --------------------------------------------------------------- */
+/* ---- lt_bmm ---------------------------------------------------------------
+ */
 
 typedef struct {
     int64_t nb, m, n, k; /* batch count; op(A) [m,k], op(B) [k,n] */
@@ -168,16 +171,17 @@ typedef struct {
  * with element strides sa, sb, sc between batch entries. Many small
  * matrices: OpenMP over the batch (sgemm is then single-threaded); few
  * large ones: a plain loop so BLAS threads each product. */
-static void mm_batched(int64_t nb, bool ta, bool tb, int64_t m, int64_t n,
-                       int64_t k, const float *a, int64_t sa, const float *b,
-                       int64_t sb, float beta, float *cm, int64_t sc)
+static void mm_batched(lt_precision pr, int64_t nb, bool ta, bool tb, int64_t m,
+                       int64_t n, int64_t k, const float *a, int64_t sa,
+                       const float *b, int64_t sb, float beta, float *cm,
+                       int64_t sc)
 {
     int nt = lt_num_threads();
     bool small = m * n * k < MM_SMALL_WORK;
     bool par = nt > 1 && nb > 1 && (small || nb >= 4 * (int64_t)nt);
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t i = 0; i < nb; i++)
-        mm_gemm(ta, tb, m, n, k, 1.0f, a + i * sa, b + i * sb, beta,
+        mm_gemm(pr, ta, tb, m, n, k, 1.0f, a + i * sa, b + i * sb, beta,
                 cm + i * sc);
 }
 
@@ -190,17 +194,17 @@ static lt_status bmm_backward(lt_ctx *c, lt_node *n)
     const float *gy = n->out->grad;
     float *ga = lt_in_grad(c, n, 0), *gb = lt_in_grad(c, n, 1);
     if (ga && !p->ta) /* dA [m,k] += dY op(B)^T */
-        mm_batched(p->nb, false, !p->tb, m, k, nn, gy, sy, b->data, sb, 1.0f,
-                   ga, sa);
+        mm_batched(lt_ctx_precision(c), p->nb, false, !p->tb, m, k, nn, gy, sy,
+                   b->data, sb, 1.0f, ga, sa);
     if (ga && p->ta)  /* dA [k,m] += op(B) dY^T */
-        mm_batched(p->nb, p->tb, true, k, m, nn, b->data, sb, gy, sy, 1.0f,
-                   ga, sa);
+        mm_batched(lt_ctx_precision(c), p->nb, p->tb, true, k, m, nn, b->data,
+                   sb, gy, sy, 1.0f, ga, sa);
     if (gb && !p->tb) /* dB [k,n] += op(A)^T dY */
-        mm_batched(p->nb, !p->ta, false, k, nn, m, a->data, sa, gy, sy, 1.0f,
-                   gb, sb);
+        mm_batched(lt_ctx_precision(c), p->nb, !p->ta, false, k, nn, m, a->data,
+                   sa, gy, sy, 1.0f, gb, sb);
     if (gb && p->tb)  /* dB [n,k] += dY^T op(A) */
-        mm_batched(p->nb, true, p->ta, nn, k, m, gy, sy, a->data, sa, 1.0f,
-                   gb, sb);
+        mm_batched(lt_ctx_precision(c), p->nb, true, p->ta, nn, k, m, gy, sy,
+                   a->data, sa, 1.0f, gb, sb);
     return LT_OK;
 }
 
@@ -245,8 +249,9 @@ lt_tensor *lt_bmm(lt_ctx *c, lt_tensor *a, lt_tensor *b, bool trans_a,
     lt_tensor *y = lt_new(c, nd, shape);
     if (!y)
         return NULL;
-    mm_batched(p.nb, trans_a, trans_b, p.m, p.n, p.k, a->data, p.m * p.k,
-               b->data, p.k * p.n, 0.0f, y->data, p.m * p.n);
+    mm_batched(lt_ctx_precision(c), p.nb, trans_a, trans_b, p.m, p.n, p.k,
+               a->data, p.m * p.k, b->data, p.k * p.n, 0.0f, y->data,
+               p.m * p.n);
     lt_tensor *in[2] = {a, b};
     if (lt_needs_grad(c, 2, in)) {
         lt_node *node = lt_record(c, y, bmm_backward, "bmm", 2, in);
