@@ -80,6 +80,39 @@ LT_TEST(bf16_rounding_is_round_to_nearest_even)
     /* A NaN whose payload sits in the low 16 bits only stays a NaN. */
     LT_CHECK(isnan(lt_bf16_round(bits_to_float(0x7f800001u))), "low NaN");
     LT_CHECK(isinf(lt_bf16_round(3.4028235e38f)), "FLT_MAX rounds to inf");
+    /* Denormal inputs become signed zeros, as vcvtneps2bf16 makes them. */
+    LT_CHECK(lt_bf16_round(1e-40f) == 0.0f, "denormal");
+    LT_CHECK(signbit(lt_bf16_round(-1e-40f)), "negative denormal");
+    LT_CHECK(lt_bf16_round(1.2e-38f) > 0.0f, "smallest normals stay");
+}
+
+/* A [64, 64] of awkward values (ties, denormals, large) times the identity:
+ * the bf16 product must be lt_bf16_round(A) exactly, on whichever path
+ * converts the operands (the AVX512-BF16 instruction or the portable
+ * rounding). */
+LT_TEST(gemm_rounds_operands_as_lt_bf16_round)
+{
+    enum { N = 64 };
+    static float a[N * N], id[N * N];
+    const float special[] = {1.0f + 0x1p-8f, 1.0f + 0x3p-8f, -1e-40f, 1e-39f,
+                             3.0e38f, -2.5e-38f, 0.1f, -7.3e5f};
+    fill(a, N * N, 11);
+    for (int i = 0; i < N * N; i++) {
+        if (i % 5 == 0)
+            a[i] = special[(i / 5) % 8];
+        id[i] = (i / N == i % N) ? 1.0f : 0.0f;
+    }
+    lt_ctx *c = lt_ctx_new(1 << 20);
+    lt_set_precision(c, LT_PRECISION_BF16);
+    lt_tensor *y = lt_matmul(c, lt_from_data(c, 2, (int64_t[]){N, N}, a),
+                             lt_from_data(c, 2, (int64_t[]){N, N}, id));
+    LT_CHECK(y != NULL, "matmul: %s", lt_last_error());
+    int bad = 0;
+    for (int i = 0; y && i < N * N; i++)
+        bad += y->data[i] != lt_bf16_round(a[i]);
+    LT_CHECK(bad == 0, "%d of %d products differ from lt_bf16_round", bad,
+             N * N);
+    lt_ctx_free(c);
 }
 
 LT_TEST(precision_names_and_context)

@@ -5,31 +5,46 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 char *openblas_get_corename(void);
 
-/* Debian's OpenBLAS picks its kernels when it loads, from the CPU model;
- * on CPUs it does not know (common on virtual machines) it falls back to
- * "Prescott" kernels that run SGEMM several times slower. The choice can
- * only be changed before the library loads, so when that happened on a CPU
- * with AVX-512 or AVX2, run this program again with OPENBLAS_CORETYPE set.
- * LETHE_BLAS_DETECT=1 keeps OpenBLAS's own choice. */
-static void cli_fix_blas_core(char **argv)
+/* Two settings can only be made before OpenBLAS and OpenMP load, so when
+ * either is needed this program runs itself again with them in the
+ * environment (one execv; it returns only on failure, then carry on):
+ * - Debian's OpenBLAS picks its kernels from the CPU model; on CPUs it does
+ *   not know (common on virtual machines) it falls back to "Prescott"
+ *   kernels that run SGEMM several times slower: set OPENBLAS_CORETYPE on
+ *   a CPU with AVX-512 or AVX2 (LETHE_BLAS_DETECT=1 keeps OpenBLAS's own
+ *   choice).
+ * - OpenMP threads that spin while they wait make a busy machine many
+ *   times slower (a 2-thread training step measured 7.5 ms passive against
+ *   73 ms spinning beside another job; docs/performance.md): set
+ *   OMP_WAIT_POLICY=passive unless the user chose a policy. */
+static void cli_fix_env(char **argv)
 {
+    bool again = false;
     const char *core = openblas_get_corename();
-    if (getenv("OPENBLAS_CORETYPE") || getenv("LETHE_BLAS_DETECT") || !core ||
-        strcmp(core, "Prescott"))
-        return;
-    __builtin_cpu_init();
-    const char *want = __builtin_cpu_supports("avx512f") ? "SkylakeX" :
-                       __builtin_cpu_supports("avx2") ? "Haswell" : NULL;
-    if (!want)
-        return;
-    setenv("OPENBLAS_CORETYPE", want, 1);
-    execv("/proc/self/exe", argv); /* returns only on failure: carry on */
+    if (!getenv("OPENBLAS_CORETYPE") && !getenv("LETHE_BLAS_DETECT") &&
+        core && !strcmp(core, "Prescott")) {
+        __builtin_cpu_init();
+        const char *want = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                           : __builtin_cpu_supports("avx2") ? "Haswell"
+                                                             : NULL;
+        if (want) {
+            setenv("OPENBLAS_CORETYPE", want, 1);
+            again = true;
+        }
+    }
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        again = true;
+    }
+    if (again)
+        execv("/proc/self/exe", argv);
 }
 
 static const cli_command cli_commands[] = {
@@ -67,7 +82,7 @@ static void cli_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    cli_fix_blas_core(argv);
+    cli_fix_env(argv);
     /* result lines interleave with progress on stderr: keep them in order
      * when both go to a log file */
     setvbuf(stdout, NULL, _IOLBF, 0);

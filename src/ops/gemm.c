@@ -20,6 +20,9 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#ifdef __AVX512BF16__
+#include <immintrin.h>
+#endif
 #include <string.h>
 
 #ifdef _OPENMP
@@ -36,12 +39,17 @@
 
 /* ---- bfloat16 rounding ---------------------------------------------------- */
 
+/* Round to nearest even, as the AVX512-BF16 instruction (vcvtneps2bf16)
+ * does, including its treatment of denormal inputs as zero, so that the
+ * emulated and the native paths round alike. */
 static inline uint16_t bf16_bits(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN stays a (quiet) NaN */
         return (uint16_t)((u >> 16) | 0x40u);
+    if ((u & 0x7f800000u) == 0) /* zero or denormal: signed zero */
+        return (uint16_t)((u >> 16) & 0x8000u);
     u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest, ties to even */
     return (uint16_t)(u >> 16);
 }
@@ -52,6 +60,21 @@ float lt_bf16_round(float x)
     float r;
     memcpy(&r, &u, sizeof r);
     return r;
+}
+
+/* n floats to bf16 bits: the AVX512-BF16 instruction where the build
+ * targets it (-march=native on such a CPU), else the portable rounding. */
+static void row_to_bf16(const float *s, int64_t n, uint16_t *d)
+{
+    int64_t j = 0;
+#ifdef __AVX512BF16__
+    for (; j + 16 <= n; j += 16) {
+        __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + j));
+        _mm256_storeu_si256((__m256i *)(void *)(d + j), (__m256i)h);
+    }
+#endif
+    for (; j < n; j++)
+        d[j] = bf16_bits(s[j]);
 }
 
 static bool in_parallel(void)
@@ -90,9 +113,7 @@ static void pack_round(const float *src, int64_t rows, int64_t cols,
     for (int64_t r = 0; r < rows; r++) {
         const float *s = src + r * ld;
         if (bits) {
-            uint16_t *d = bits + r * cols;
-            for (int64_t j = 0; j < cols; j++)
-                d[j] = bf16_bits(s[j]);
+            row_to_bf16(s, cols, bits + r * cols);
         } else {
             float *d = vals + r * cols;
             for (int64_t j = 0; j < cols; j++)
@@ -284,8 +305,9 @@ static bool run_primitive(gemm_entry *e, void *pa, void *pb, float *c)
 
 static bool gemm_bf16_dnnl(bool ta, bool tb, int64_t m, int64_t n,
                            int64_t k, float alpha, const float *a,
-                           int64_t lda, const float *b, int64_t ldb,
-                           float beta, float *c, int64_t ldc)
+                           int64_t lda, const uint16_t *a16, const float *b,
+                           int64_t ldb, const uint16_t *b16, float beta,
+                           float *c, int64_t ldc)
 {
     gemm_key q = {ta, tb, m, n, k, ldc, alpha, beta};
     gemm_entry tmp, *e;
@@ -294,13 +316,18 @@ static bool gemm_bf16_dnnl(bool ta, bool tb, int64_t m, int64_t n,
         return false;
     int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k,
             bc = tb ? k : n;
-    uint16_t *pa = scratch(0, (size_t)(ar * ac) * sizeof(uint16_t));
-    uint16_t *pb = scratch(1, (size_t)(br * bc) * sizeof(uint16_t));
-    bool ok = pa && pb;
+    uint16_t *pa = a16 ? NULL
+                       : scratch(0, (size_t)(ar * ac) * sizeof(uint16_t));
+    uint16_t *pb = b16 ? NULL
+                       : scratch(1, (size_t)(br * bc) * sizeof(uint16_t));
+    bool ok = (a16 || pa) && (b16 || pb);
     if (ok) {
-        pack_round(a, ar, ac, lda, pa, NULL);
-        pack_round(b, br, bc, ldb, pb, NULL);
-        ok = run_primitive(e, pa, pb, c);
+        if (pa)
+            pack_round(a, ar, ac, lda, pa, NULL);
+        if (pb)
+            pack_round(b, br, bc, ldb, pb, NULL);
+        ok = run_primitive(e, a16 ? (void *)(uintptr_t)a16 : pa,
+                           b16 ? (void *)(uintptr_t)b16 : pb, c);
     }
     if (temp)
         dnnl_primitive_destroy(e->prim);
@@ -329,26 +356,37 @@ const char *lt_backend_name(void)
 #endif
 }
 
-void lt_gemm(lt_precision p, bool ta, bool tb, int64_t m, int64_t n,
-             int64_t k, float alpha, const float *a, int64_t lda,
-             const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+void lt_gemm_pack_bf16(const float *src, int64_t rows, int64_t cols,
+                       int64_t ld, uint16_t *dst)
+{
+    pack_round(src, rows, cols, ld, dst, NULL);
+}
+
+void lt_gemm_bf16(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                  float alpha, const float *a, int64_t lda, const uint16_t *a16,
+                  const float *b, int64_t ldb, const uint16_t *b16, float beta,
+                  float *c, int64_t ldc)
 {
     if (m <= 0 || n <= 0)
         return;
-    if (p != LT_PRECISION_BF16 || k <= 0) {
+    if (k <= 0) {
         sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
 #ifdef LETHE_HAVE_DNNL
     if (m * n * k >= GEMM_DNNL_MIN_WORK && !force_emulation() &&
-        gemm_bf16_dnnl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+        gemm_bf16_dnnl(ta, tb, m, n, k, alpha, a, lda, a16, b, ldb, b16, beta,
+                       c, ldc))
         return;
+#else
+    (void)a16;
+    (void)b16;
 #endif
     if (gemm_bf16_emulated(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
                            ldc))
         return;
     /* No memory for the rounded copies: the product in fp32 would be a
-     * silent change of arithmetic; row by row keeps bf16 semantics. */
+     * silent change of arithmetic; element by element keeps bf16. */
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = 0; j < n; j++) {
             float s = 0.0f;
@@ -361,4 +399,15 @@ void lt_gemm(lt_precision p, bool ta, bool tb, int64_t m, int64_t n,
             *cij = alpha * s + (beta != 0.0f ? beta * *cij : 0.0f);
         }
     }
+}
+
+void lt_gemm(lt_precision p, bool ta, bool tb, int64_t m, int64_t n,
+             int64_t k, float alpha, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    if (p == LT_PRECISION_BF16)
+        lt_gemm_bf16(ta, tb, m, n, k, alpha, a, lda, NULL, b, ldb, NULL, beta,
+                     c, ldc);
+    else if (m > 0 && n > 0)
+        sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

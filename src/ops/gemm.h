@@ -21,4 +21,18 @@ void lt_gemm(lt_precision p, bool ta, bool tb, int64_t m, int64_t n,
              int64_t k, float alpha, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/* Mixed precision with operands packed ahead of time, so that an op that
+ * uses one operand in several products (lt_linear: the weight forward and
+ * in the data gradient) rounds it once. a16 is A as stored ([m, k], or
+ * [k, m] when ta) rounded to bf16 by lt_gemm_pack_bf16 with no row gaps;
+ * likewise b16; either may be NULL (then packed here). a and b are always
+ * given: the fallback path uses them. */
+void lt_gemm_bf16(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                  float alpha, const float *a, int64_t lda, const uint16_t *a16,
+                  const float *b, int64_t ldb, const uint16_t *b16, float beta,
+                  float *c, int64_t ldc);
+/* rows x cols of src (leading dimension ld) as packed bf16 bits. */
+void lt_gemm_pack_bf16(const float *src, int64_t rows, int64_t cols,
+                       int64_t ld, uint16_t *dst);
+
 #endif

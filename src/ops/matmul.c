@@ -92,19 +92,39 @@ static void mm_colsum(const float *gy, int64_t rows, int64_t cols, float *gb)
     }
 }
 
+/* bf16 copies of a linear's operands made in the forward pass, for the
+ * gradients (the weight in dX, the input in dW): each rounded once. */
+typedef struct {
+    uint16_t *x16, *w16;
+} linear_saved;
+
 static lt_status linear_backward(lt_ctx *c, lt_node *n)
 {
     const lt_tensor *x = n->in[0], *w = n->in[1];
+    const linear_saved *sv = n->saved;
     int64_t out = w->shape[0], in = w->shape[1], rows = x->numel / in;
     const float *gy = n->out->grad;
     float *gx = lt_in_grad(c, n, 0), *gw = lt_in_grad(c, n, 1);
     float *gb = n->in[2] ? lt_in_grad(c, n, 2) : NULL;
-    if (gx) /* dX [rows,in] += dY [rows,out] W [out,in] */
-        mm_gemm(lt_ctx_precision(c), false, false, rows, in, out, 1.0f, gy,
-                w->data, 1.0f, gx);
-    if (gw) /* dW [out,in] += dY^T X */
-        mm_gemm(lt_ctx_precision(c), true, false, out, in, rows, 1.0f, gy,
-                x->data, 1.0f, gw);
+    if (sv && (gx || gw)) { /* bf16: dY rounded once for both products */
+        uint16_t *gy16 = lt_alloc(c, (size_t)(rows * out) * sizeof *gy16);
+        if (!gy16)
+            return lt_last_status();
+        lt_gemm_pack_bf16(gy, rows, out, out, gy16);
+        if (gx)
+            lt_gemm_bf16(false, false, rows, in, out, 1.0f, gy, out, gy16,
+                         w->data, in, sv->w16, 1.0f, gx, in);
+        if (gw)
+            lt_gemm_bf16(true, false, out, in, rows, 1.0f, gy, out, gy16,
+                         x->data, in, sv->x16, 1.0f, gw, in);
+    } else {
+        if (gx) /* dX [rows,in] += dY [rows,out] W [out,in] */
+            mm_gemm(lt_ctx_precision(c), false, false, rows, in, out, 1.0f,
+                    gy, w->data, 1.0f, gx);
+        if (gw) /* dW [out,in] += dY^T X */
+            mm_gemm(lt_ctx_precision(c), true, false, out, in, rows, 1.0f,
+                    gy, x->data, 1.0f, gw);
+    }
     if (gb)
         mm_colsum(gy, rows, out, gb);
     return LT_OK;
@@ -150,12 +170,28 @@ lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b)
             for (int64_t j = 0; j < out; j++)
                 y->data[i * out + j] = b->data[j];
     }
-    mm_gemm(lt_ctx_precision(c), false, true, rows, out, in, 1.0f, x->data,
-            w->data, b ? 1.0f : 0.0f, y->data);
     lt_tensor *inp[3] = {x, w, b};
-    if (lt_needs_grad(c, 3, inp) &&
-        !lt_record(c, y, linear_backward, "linear", 3, inp))
-        return NULL;
+    bool grad = lt_needs_grad(c, 3, inp);
+    linear_saved *sv = NULL;
+    if (grad && lt_ctx_precision(c) == LT_PRECISION_BF16) {
+        sv = lt_alloc(c, sizeof *sv);
+        if (!sv || !(sv->x16 = lt_alloc(c, (size_t)x->numel * 2)) ||
+            !(sv->w16 = lt_alloc(c, (size_t)w->numel * 2)))
+            return NULL;
+        lt_gemm_pack_bf16(x->data, rows, in, in, sv->x16);
+        lt_gemm_pack_bf16(w->data, out, in, in, sv->w16);
+        lt_gemm_bf16(false, true, rows, out, in, 1.0f, x->data, in, sv->x16,
+                     w->data, in, sv->w16, b ? 1.0f : 0.0f, y->data, out);
+    } else {
+        mm_gemm(lt_ctx_precision(c), false, true, rows, out, in, 1.0f,
+                x->data, w->data, b ? 1.0f : 0.0f, y->data);
+    }
+    if (grad) {
+        lt_node *n = lt_record(c, y, linear_backward, "linear", 3, inp);
+        if (!n)
+            return NULL;
+        n->saved = sv;
+    }
     return y;
 }
 

@@ -9,6 +9,7 @@
 #include "lethe/optim.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,18 +97,41 @@ void lt_optim_free(lt_optim *o)
     o->m = o->v = NULL;
 }
 
+/* The first non-finite gradient (a masked-out entry does not count): a
+ * vectorised pass over the exponent bits finds whether there is one, and
+ * only then a second pass finds which. */
 static lt_status lt_check_grads(const float *g, const float *mask, int64_t n)
 {
-    int64_t bad = -1;
-#pragma omp parallel for schedule(static) reduction(max : bad) if (n > 16384)
-    for (int64_t i = 0; i < n; i++)
-        if ((!mask || mask[i] != 0) && !isfinite(g[i]) && i > bad)
-            bad = i;
-    if (bad >= 0)
-        return lt_set_error(LT_ERR_NAN, "optimizer step: gradient %lld is %s; "
-                            "the parameters were not changed", (long long)bad,
-                            isnan(g[bad]) ? "NaN" : "infinite");
-    return LT_OK;
+    int any = 0;
+#pragma omp parallel for simd schedule(static) reduction(| : any) \
+    if (n > 16384)
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &g[i], sizeof u);
+        any |= (u & 0x7f800000u) == 0x7f800000u && (!mask || mask[i] != 0);
+    }
+    if (!any)
+        return LT_OK;
+    int64_t bad = 0;
+    while (bad < n && ((mask && mask[bad] == 0) || isfinite(g[bad])))
+        bad++;
+    return lt_set_error(LT_ERR_NAN, "optimizer step: gradient %lld is %s; "
+                        "the parameters were not changed", (long long)bad,
+                        isnan(g[bad]) ? "NaN" : "infinite");
+}
+
+/* The common case, no mask, one weight decay, momentum without Nesterov:
+ * a loop the compiler vectorises. */
+static void lt_sgd_plain(lt_optim *o, float *th, const float *g, float lr)
+{
+    const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+    float *buf = o->m;
+#pragma omp parallel for simd schedule(static) if (o->n > 16384)
+    for (int64_t i = 0; i < o->n; i++) {
+        float d = g[i] + wd * th[i];
+        buf[i] = mu * buf[i] + d;
+        th[i] -= lr * buf[i];
+    }
 }
 
 static void lt_sgd(lt_optim *o, float *th, const float *g, const float *mk,
@@ -116,6 +140,10 @@ static void lt_sgd(lt_optim *o, float *th, const float *g, const float *mk,
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
     const bool nest = o->cfg.nesterov;
     float *buf = o->m;
+    if (!mk && !o->wd_mask && buf && !nest) {
+        lt_sgd_plain(o, th, g, lr);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         if (mk && mk[i] == 0)
