@@ -26,6 +26,7 @@ int cli_data(int argc, char **argv);
 int cli_dm(int argc, char **argv);
 int cli_select(int argc, char **argv);
 int cli_hash(int argc, char **argv);
+int cli_plot(int argc, char **argv);
 int cli_mesh(int argc, char **argv);
 int cli_mesh_swirl(int argc, char **argv);
 int cli_mesh_data(int argc, char **argv);

@@ -3,9 +3,12 @@
  * progress callback sees (one per step, in named series such as "forget"
  * and "retain") kept in memory and drawn at the end as a line plot
  * (lethe/plot.h) for --loss-plot; a series of few points (a forget pass
- * of one minibatch per epoch) also gets markers, so it shows.
+ * of one minibatch per epoch) also gets markers, so it shows. A path that
+ * ends in .csv gets the points instead ("series,x,y" lines), which
+ * `lethe plot` overlays with other runs' (plot.c).
  */
 #include "cli/common.h"
+#include "lethe/io.h"
 #include "lethe/plot.h"
 
 #include <stdlib.h>
@@ -58,6 +61,21 @@ static int cli_curve_pick(const cli_curve *c, int s, double *x, double *y)
     return n;
 }
 
+/* The points as CSV, atomically: a header, then "series,x,y" per point. */
+static int cli_curve_csv(const char *cmd, const cli_curve *c,
+                         const char *path)
+{
+    lt_atomic_file *a;
+    if (lt_atomic_open(path, &a) != LT_OK)
+        return cli_fail(cmd, NULL);
+    FILE *f = lt_atomic_stream(a);
+    fprintf(f, "series,x,y\n");
+    for (int i = 0; i < c->n; i++)
+        fprintf(f, "%s,%.17g,%.9g\n", c->names[c->series[i]], c->x[i],
+                c->y[i]);
+    return lt_atomic_commit(a) == LT_OK ? 0 : cli_fail(cmd, NULL);
+}
+
 int cli_curve_write(const char *cmd, const cli_curve *c, const char *path,
                     const char *title, const char *xlabel, const char *ylabel)
 {
@@ -66,6 +84,8 @@ int cli_curve_write(const char *cmd, const cli_curve *c, const char *path,
                 cmd, path);
         return 1;
     }
+    if (cli_ends_with(path, ".csv"))
+        return cli_curve_csv(cmd, c, path);
     lt_plot_series s[CLI_CURVE_MAX];
     double *xs = malloc((size_t)(c->n + 1) * sizeof *xs * 2);
     if (!xs) {

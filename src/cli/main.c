@@ -68,6 +68,7 @@ static const cli_command cli_commands[] = {
     {"um2n", "the UM2N mesh-movement network: train, eval", cli_um2n},
     {"hash", "the SHA-256 of a checkpoint's weights, its metadata left out",
      cli_hash},
+    {"plot", "overlay loss curves written by --loss-plot FILE.csv", cli_plot},
     {"report", "one static HTML page of a benchmark's results folder", cli_report},
 };
 
