@@ -58,7 +58,7 @@ OTHER_ROWS = (("lm", "generate", "LM tiny generation, 128 tokens"),
               ("dm", "sample", "UNet DDIM sampling"))
 
 
-# ---- running -------------------------------------------------------------------
+# ---- running ---------------------------------------------------------------
 
 def python():
     return os.environ.get("PYTHON") or "/usr/bin/python3"
@@ -187,7 +187,10 @@ def header(o, argv):
     commit = sh(["git", "rev-parse", "--short", "HEAD"]) or "?"
     if sh(["git", "status", "--porcelain", "--untracked-files=no"]):
         commit += " (with uncommitted changes)"
-    return {"type": "header", "command": " ".join(argv), "commit": commit,
+    env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                   if k.startswith("BENCH_") and k != "BENCH_CORE_NOTE")
+    return {"type": "header", "command": " ".join(argv), "env": env,
+            "commit": commit,
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "cpu": model or platform.processor() or "?",
             "amx_bf16": "amx_bf16" in flags,
@@ -226,10 +229,17 @@ def parse_run_args(args):
     if bad:
         raise SystemExit(f"perf.py run: --part {','.join(bad)}: not one of "
                          f"{', '.join(PARTS)}")
-    if int(o["threads"]) < 1:
-        raise SystemExit("perf.py run: --threads must be >= 1")
     o["min_time"] = o["min_time"] or ("0.3" if o["quick"] else "0.5")
     o["train_time"] = o["train_time"] or ("0.3" if o["quick"] else "3")
+    for key, conv, least in (("threads", int, 1), ("min_time", float, 0),
+                             ("train_time", float, 0)):
+        try:
+            ok = conv(o[key]) >= least
+        except ValueError:
+            ok = False
+        if not ok:
+            raise SystemExit(f"perf.py run: --{key.replace('_', '-')} "
+                             f"'{o[key]}' is not a number >= {least}")
     if o["quick"] and not o["only"]:
         o["only"] = QUICK_OPS
     return o
@@ -242,8 +252,9 @@ def cmd_run(args):
     if not have_torch:
         log(f"PyTorch not found with {python()}: Lethe side only")
     lines = [header(o, ["bench/perf.py", "run"] + args)]
-    models = [m for m in (QUICK_MODELS if o["quick"] else MODELS)
-              if not o["train_only"] or o["train_only"] in m]
+    models = ([m for m in MODELS if o["train_only"] in m]
+              if o["train_only"] else
+              list(QUICK_MODELS if o["quick"] else MODELS))
     with tempfile.TemporaryDirectory() as tmp:
         lines += run_peaks(o, tmp, have_torch, "start")
         for part in PARTS:
@@ -274,7 +285,7 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-# ---- the tables ----------------------------------------------------------------
+# ---- the tables ------------------------------------------------------------
 
 def pick(lines, part, side, run, typ, key=None, keyfield="name"):
     for d in lines:
@@ -493,6 +504,7 @@ def header_md(h, lines, pk, sg, bf):
     th, torch_v, backend, core = infos(lines)
     s = ["# Lethe vs PyTorch: issue #15 benchmark", "",
          f"- command: `{h.get('command')}`"
+         + (f" (environment: `{h['env']}`)" if h.get("env") else "")
          + (" (quick mode: for checking the output, not for numbers)"
             if h.get("quick") else ""),
          f"- commit: {h.get('commit')}; date: {h.get('date')}",
