@@ -188,7 +188,8 @@ def header(o, argv):
     if sh(["git", "status", "--porcelain", "--untracked-files=no"]):
         commit += " (with uncommitted changes)"
     env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
-                   if k.startswith("BENCH_") and k != "BENCH_CORE_NOTE")
+                   if (k.startswith("BENCH_") and k != "BENCH_CORE_NOTE")
+                   or k == "LETHE_BF16_BACKEND")
     return {"type": "header", "command": " ".join(argv), "env": env,
             "commit": commit,
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -529,11 +530,14 @@ def header_md(h, lines, pk, sg, bf):
          f"count means other work ran: noisy numbers)"]
     if h.get("note"):
         s.append("- note: " + h["note"])
+    impl = next((d["dnnl_impl"] for d in lines if d.get("dnnl_impl")),
+                "?")
     peaks_s = ", ".join(f"{k} {i} {v:.1f}" for (k, i), v in sorted(pk.items()))
     s.append(f"- GEMM peaks (1024³, best of 16 calls, every run's best): "
              f"{peaks_s or 'not measured'}; SGEMM peak = "
              f"{fmt(sg, '.1f')} GFLOP/s (best fp32), bf16 peak = "
-             f"{fmt(bf, '.1f')} GFLOP/s (oneDNN bf16 matmul)")
+             f"{fmt(bf, '.1f')} GFLOP/s (oneDNN bf16 matmul, implementation "
+             f"{impl})")
     return "\n".join(s) + "\n"
 
 
