@@ -2,8 +2,10 @@
 """torch_dm.py - the PyTorch side of the diffusion benchmark, and its table.
 
   torch_dm.py bench BUILD/bench_dm [--threads N] [--min-time S] [--cpu NAME]
-      run Lethe's bench_dm, then the PyTorch twin the same way, and print
-      the joined table with ratios
+                   [--precision fp32|bf16]
+      run Lethe's bench_dm, then the PyTorch twin the same way (bf16:
+      Lethe bf16 against PyTorch bf16 autocast), and print the joined
+      table with ratios
   torch_dm.py run [--threads N] [--min-time S] [--batch B] [--samples N]
                   [--steps K] [--autocast bf16]
       time the PyTorch twin only; JSON lines ("info", then one "dm" line
@@ -162,7 +164,7 @@ def cmd_run(argv):
 
 
 def cmd_bench(argv):
-    binary, threads, min_time, cpu = argv[0], 1, 3.0, None
+    binary, threads, min_time, cpu, prec = argv[0], 1, 3.0, None, "fp32"
     it = iter(argv[1:])
     for a in it:
         if a == "--threads":
@@ -171,8 +173,14 @@ def cmd_bench(argv):
             min_time = float(next(it))
         elif a == "--cpu":
             cpu = next(it)
+        elif a == "--precision":
+            prec = next(it)
+            if prec not in ("fp32", "bf16"):
+                raise SystemExit(f"torch_dm.py bench: --precision '{prec}' "
+                                 f"is not fp32 or bf16")
     out = subprocess.run([binary, "--threads", str(threads), "--min-time",
-                          str(min_time)], capture_output=True, text=True)
+                          str(min_time), "--precision", prec],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         return 1
@@ -180,11 +188,12 @@ def cmd_bench(argv):
     info = lines[0]
     lethe = {d["part"]: d for d in lines[1:]}
     try:
-        tor = {d["part"]: d for d in torch_side(threads, min_time)}
+        tor = {d["part"]: d for d in torch_side(
+            threads, min_time, autocast=prec if prec == "bf16" else None)}
     except ImportError:
         tor = {}
     print(f"Diffusion UNet {info['spec']} ({info['params']} parameters), "
-          f"{threads} thread(s){', ' + cpu if cpu else ''}")
+          f"{threads} thread(s), {prec}{', ' + cpu if cpu else ''}")
     print("| part | Lethe images/s | PyTorch fp32 images/s | Lethe / PyTorch |")
     print("|---|---|---|---|")
     names = {"train": "training step, batch 64",

@@ -3,7 +3,9 @@
 item 7), its table, and a driver that runs both sides.
 
   torch_lm.py bench BUILD/bench_lm [--threads N] [--min-time S] [--cpu NAME]
-      run Lethe's bench_lm, then the PyTorch twin with the model and sizes
+                   [--precision fp32|bf16]
+      run Lethe's bench_lm (at that precision; PyTorch with bf16 autocast
+      for bf16), then the PyTorch twin with the model and sizes
       bench_lm reported (in a fresh Python process), then print the table;
       with BENCH_KEEP set, copy both JSON files there. Lethe-only when
       PyTorch cannot be imported.
@@ -410,7 +412,7 @@ def cmd_bench(args):
     if not args:
         raise SystemExit("torch_lm.py bench: need the path of bench_lm")
     binary, rest = args[0], args[1:]
-    threads, min_time, cpu = None, None, None
+    threads, min_time, cpu, prec = None, None, None, "fp32"
     it = iter(rest)
     for a in it:
         if a == "--threads":
@@ -419,6 +421,11 @@ def cmd_bench(args):
             min_time = next(it)
         elif a == "--cpu":
             cpu = next(it)
+        elif a == "--precision":
+            prec = next(it)
+            if prec not in ("fp32", "bf16"):
+                raise SystemExit(f"torch_lm.py bench: --precision '{prec}' "
+                                 f"is not fp32 or bf16")
         else:
             raise SystemExit("torch_lm.py bench: unknown option " + a)
     if not os.access(binary, os.X_OK):
@@ -432,6 +439,7 @@ def cmd_bench(args):
             cmd += ["--threads", threads]
         if min_time:
             cmd += ["--min-time", min_time]
+        cmd += ["--precision", prec]
         sys.stderr.write(f"bench: language model, Lethe ({binary}, "
                          f"{threads or 'default'} threads)...\n")
         with open(lpath, "w") as f:
@@ -445,7 +453,7 @@ def cmd_bench(args):
                 sys.stderr.write(f"bench: language model, PyTorch "
                                  f"({threads or 'default'} threads)...\n")
                 tcmd = [sys.executable, os.path.abspath(__file__), "run",
-                        lpath]
+                        "--autocast", prec, lpath]
                 if threads:
                     tcmd += ["--threads", threads]
                 if subprocess.run(tcmd, stdout=f).returncode != 0:
