@@ -54,9 +54,12 @@ mpi-test: mpi
 	@sh cmake/deps.sh --data
 	sh tests/mpi_check.sh $(MPI_BUILD)
 
+# `make bench` writes out/bench/perf.md and perf.jsonl (docs/performance.md,
+# "## Benchmarks"); BENCH_QUICK=1 is the quick mode (checks the output),
+# BENCH_THREADS the thread count of both sides (default nproc).
 bench: all
 	@sh cmake/deps.sh --ref
-	sh bench/run.sh $(BUILD)
+	BENCH_QUICK=$(BENCH_QUICK) sh bench/run.sh $(BUILD) $(BENCH_THREADS)
 
 # The main job: the classification unlearning benchmark on Fashion-MNIST
 # (every method, 3 seeds, random 10% forgetting; the table goes to

@@ -6,7 +6,7 @@
  * same way and prints the joined table (torch_dm.py bench runs both).
  *
  *   bench_dm [--threads N] [--min-time S] [--spec SPEC] [--batch B]
- *            [--samples N] [--steps K]
+ *            [--samples N] [--steps K] [--precision fp32|bf16]
  *
  * Both sides run with dropout 0 (the twin has none), so the work is equal.
  * One training step = lt_ctx_reset, lt_params_zero_grad, lt_dm_loss (the
@@ -16,7 +16,10 @@
  * (two UNet evaluations per step, batched together). Time: wall clock;
  * after a warm-up (>= 1 run and >= 0.5 s) the median of the runs made in
  * >= min-time (at least 3). Output: one "info" JSON line, then one "dm"
- * line per part.
+ * line per part, each naming the precision (--precision, default fp32:
+ * the precision of the matrix products, lt_set_default_precision) and the
+ * peak RSS so far (the training step runs first, so its line has the
+ * training step's own peak).
  */
 #include <lethe/lethe.h>
 
@@ -38,6 +41,10 @@ static int parse(int argc, char **argv, bench_opts *o)
 {
     *o = (bench_opts){.spec = "cond:s,dropout=0", .batch = 64, .samples = 16,
                       .steps = 50, .threads = 1, .min_time = 3};
+    if (argc % 2 == 0) {
+        fprintf(stderr, "bench_dm: %s needs a value\n", argv[argc - 1]);
+        return 2;
+    }
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--threads"))
@@ -52,6 +59,10 @@ static int parse(int argc, char **argv, bench_opts *o)
             o->samples = atoi(v);
         else if (!strcmp(k, "--steps"))
             o->steps = atoi(v);
+        else if (!strcmp(k, "--precision")) {
+            if (bench_set_precision("bench_dm", v) != 0)
+                return 2;
+        }
         else {
             fprintf(stderr, "bench_dm: unknown option %s\n", k);
             return 2;
@@ -163,19 +174,29 @@ int main(int argc, char **argv)
     if (setup(&b, &o))
         return 1;
     printf("{\"type\":\"info\",\"side\":\"lethe\",\"threads\":%d,\"spec\":"
-           "\"%s\",\"params\":%lld}\n", o.threads, o.spec,
-           (long long)b.u->params.n_train);
+           "\"%s\",\"params\":%lld,\"precision\":\"%s\",\"backend\":\"%s\","
+           "\"min_time\":%g}\n", o.threads, o.spec,
+           (long long)b.u->params.n_train, bench_precision(),
+           lt_backend_name(), o.min_time);
+    fflush(stdout);
     int n1 = 0, n2 = 0;
     double tt = time_runs(train_step, &b, o.min_time, &n1);
-    double ts = time_runs(sample_pass, &b, o.min_time, &n2);
-    if (tt < 0 || ts < 0)
+    if (tt < 0)
         return 1;
-    printf("{\"type\":\"dm\",\"part\":\"train\",\"batch\":%d,\"seconds\":%.6f,"
-           "\"runs\":%d,\"images_per_s\":%.2f,\"arena_peak_mb\":%.1f}\n",
-           o.batch, tt, n1, o.batch / tt, lt_ctx_peak(b.c) / 1048576.0);
-    printf("{\"type\":\"dm\",\"part\":\"sample\",\"samples\":%d,\"steps\":%d,"
-           "\"seconds\":%.6f,\"runs\":%d,\"images_per_s\":%.3f}\n", o.samples,
-           o.steps, ts, n2, o.samples / ts);
+    printf("{\"type\":\"dm\",\"part\":\"train\",\"precision\":\"%s\","
+           "\"batch\":%d,\"seconds\":%.6f,\"runs\":%d,\"images_per_s\":%.2f,"
+           "\"arena_peak_mb\":%.1f,\"rss_peak_mb\":%.1f}\n",
+           bench_precision(), o.batch, tt, n1, o.batch / tt,
+           lt_ctx_peak(b.c) / 1048576.0, peak_rss_mb());
+    fflush(stdout);
+    double ts = time_runs(sample_pass, &b, o.min_time, &n2);
+    if (ts < 0)
+        return 1;
+    printf("{\"type\":\"dm\",\"part\":\"sample\",\"precision\":\"%s\","
+           "\"samples\":%d,\"steps\":%d,\"seconds\":%.6f,\"runs\":%d,"
+           "\"images_per_s\":%.3f,\"rss_peak_mb\":%.1f}\n",
+           bench_precision(), o.samples, o.steps, ts, n2, o.samples / ts,
+           peak_rss_mb());
     lt_optim_free(&b.opt);
     lt_ctx_free(b.c);
     lt_unet_free(b.u);

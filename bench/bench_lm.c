@@ -6,11 +6,14 @@
  *
  *   bench_lm [--threads N] [--min-time S] [--config tiny] [--vocab V]
  *            [--batch B] [--seq T] [--prompt P] [--new N] [--lr LR]
+ *            [--precision fp32|bf16]
  *
  * Defaults: the "tiny" preset (4 layers, d 256, 4 heads, SwiGLU 688,
  * untied head) with a vocabulary of 4096; training on batches of 16 x 128
  * random tokens; generation from a 16-token random prompt, 128 new tokens,
- * batch 1, greedy, no EOS.
+ * batch 1, greedy, no EOS. --precision (default fp32) sets the precision
+ * of the matrix products (lt_set_default_precision), training and
+ * generation alike; every JSON line names it.
  *
  * One training step = lt_ctx_reset, lt_params_zero_grad, lt_llama_loss
  * (mean next-token cross-entropy over all B*(T-1) scored positions, the
@@ -24,7 +27,9 @@
  *
  * Output: JSON lines: "info" (threads, BLAS, the model config), then one
  * "lm" line per part ("train", "generate") with the timings, the loss of
- * the first and last step, the arena peak and the peak RSS.
+ * the first and last step, the arena peak and the peak RSS; "train" also
+ * gets gemm_flop (the FLOPs of the linear layers' matrix products, see
+ * gemm_flop) and gemm_gflops (gemm_flop / median step time).
  */
 #include <lethe/lethe.h>
 
@@ -45,17 +50,22 @@ typedef struct {
     double min_time, lr;
 } bench_opts;
 
-static double peak_rss_mb(void)
+/* FLOPs of the matrix products of the linear layers in one training step
+ * on tokens positions: q, k, v, o, gate, up, down per layer and the LM
+ * head, 3 GEMMs (forward, input gradient, weight gradient) of 2 * tokens *
+ * in * out each. Attention's own products (QK^T, PV) are not counted. */
+static double gemm_flop(const lt_llama_config *c, double tokens)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return -1;
-    return (double)ru.ru_maxrss / 1024.0;
+    double d = c->hidden_size, q = (double)c->n_heads * c->head_dim;
+    double kv = (double)c->n_kv_heads * c->head_dim;
+    double layer = d * q + 2 * d * kv + q * d + 3 * d * c->intermediate_size;
+    return 6.0 * tokens * (c->n_layers * layer + d * c->vocab_size);
 }
 
 static void print_error(const char *name, const char *msg)
 {
-    printf("{\"type\":\"lm\",\"name\":\"%s\",\"error\":\"", name);
+    printf("{\"type\":\"lm\",\"name\":\"%s\",\"precision\":\"%s\","
+           "\"error\":\"", name, bench_precision());
     for (const char *m = msg; m && *m; m++)
         if (*m != '"' && *m != '\\' && *m != '\n')
             putchar(*m);
@@ -160,11 +170,15 @@ static int run_train(lt_llama *m, const bench_opts *o)
     }
     double med, best, mean;
     stats(tot, n, &med, &best, &mean);
-    printf("{\"type\":\"lm\",\"name\":\"train\",\"batch\":%lld,\"seq\":%lld,"
+    double gf = gemm_flop(&m->cfg, (double)(s.B * s.T));
+    printf("{\"type\":\"lm\",\"name\":\"train\",\"precision\":\"%s\","
+           "\"gemm_flop\":%.6g,\"gemm_gflops\":%.6g,"
+           "\"batch\":%lld,\"seq\":%lld,"
            "\"tokens\":%lld,\"warmup\":%d,\"reps\":%d,\"ms\":%.6g,"
            "\"ms_min\":%.6g,\"ms_mean\":%.6g,\"tokens_s\":%.6g,"
            "\"loss_first\":%.6g,\"loss_last\":%.6g,\"arena_mb\":%.1f,"
            "\"rss_peak_mb\":%.1f}\n",
+           bench_precision(), gf, gf / med * 1e-9,
            (long long)s.B, (long long)s.T, (long long)(s.B * s.T), warm, n,
            1e3 * med, 1e3 * best, 1e3 * mean, (double)(s.B * s.T) / med,
            s.loss_first, s.loss, (double)lt_ctx_peak(s.c) / (1 << 20),
@@ -228,11 +242,13 @@ static int run_generate(lt_llama *m, const bench_opts *o)
         goto done;
     double med, best, mean;
     stats(tot, n, &med, &best, &mean);
-    printf("{\"type\":\"lm\",\"name\":\"generate\",\"batch\":1,"
+    printf("{\"type\":\"lm\",\"name\":\"generate\",\"precision\":\"%s\","
+           "\"batch\":1,"
            "\"prompt\":%d,\"new\":%d,\"tokens\":%d,\"warmup\":%d,\"reps\":%d,"
            "\"ms\":%.6g,\"ms_min\":%.6g,\"ms_mean\":%.6g,\"tokens_s\":%.6g,"
            "\"first_ids\":[%d,%d,%d,%d],\"rss_peak_mb\":%.1f}\n",
-           o->prompt, o->new_tokens, o->new_tokens, warm, n, 1e3 * med,
+           bench_precision(), o->prompt, o->new_tokens, o->new_tokens, warm,
+           n, 1e3 * med,
            1e3 * best, 1e3 * mean, o->new_tokens / med, g.out[0],
            o->new_tokens > 1 ? g.out[1] : -1, o->new_tokens > 2 ? g.out[2] : -1,
            o->new_tokens > 3 ? g.out[3] : -1, peak_rss_mb());
@@ -252,7 +268,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr, "usage: %s [--threads N] [--min-time S] [--config NAME] "
             "[--vocab V] [--batch B] [--seq T] [--prompt P] [--new N] "
-            "[--lr LR]\n", prog);
+            "[--lr LR] [--precision fp32|bf16]\n", prog);
 }
 
 static int parse(int argc, char **argv, bench_opts *o)
@@ -260,7 +276,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     *o = (bench_opts){.config = "tiny", .vocab = 4096, .batch = 16,
                       .seq = 128, .prompt = 16, .new_tokens = 128,
                       .min_time = 3.0, .lr = 1e-3};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* options come in pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return -1;
@@ -282,9 +298,11 @@ static int parse(int argc, char **argv, bench_opts *o)
             o->new_tokens = atoi(v);
         else if (!strcmp(a, "--lr"))
             o->lr = atof(v);
-        else
+        else if (!strcmp(a, "--precision")) {
+            if (bench_set_precision("bench_lm", v) != 0)
+                return -1;
+        } else
             return -1;
-        i++;
     }
     if (o->vocab < 2 || o->batch < 1 || o->seq < 2 || o->prompt < 1 ||
         o->new_tokens < 1)
@@ -297,13 +315,15 @@ static void print_info(const lt_llama *m, const bench_opts *o)
     const lt_llama_config *c = &m->cfg;
     printf("{\"type\":\"info\",\"threads\":%d,\"blas_threads\":%d,"
            "\"blas_core\":\"%s\",\"min_time\":%g,\"lethe\":\"%s\","
+           "\"precision\":\"%s\",\"backend\":\"%s\","
            "\"optim\":\"AdamW lr %g betas 0.9/0.999 eps 1e-8 weight_decay "
            "0.01\",\"lr\":%g,\"config\":\"%s\",\"vocab\":%d,\"hidden\":%d,"
            "\"layers\":%d,\"heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,"
            "\"ffn\":%d,\"rope_theta\":%g,\"rms_eps\":%g,\"tied\":%s,"
            "\"max_pos\":%d,\"params\":%lld}\n",
            lt_num_threads(), openblas_get_num_threads(),
-           openblas_get_corename(), o->min_time, LETHE_VERSION, o->lr, o->lr,
+           openblas_get_corename(), o->min_time, LETHE_VERSION,
+           bench_precision(), lt_backend_name(), o->lr, o->lr,
            o->config, c->vocab_size, c->hidden_size, c->n_layers, c->n_heads,
            c->n_kv_heads, c->head_dim, c->intermediate_size, c->rope_theta,
            c->rms_norm_eps, c->tie_word_embeddings ? "true" : "false",

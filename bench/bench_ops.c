@@ -1,14 +1,28 @@
 /*
  * bench_ops.c - forward+backward timing of Lethe's heavy ops (linear,
  * conv2d, attention) at the shapes of Lethe's models, next to this
- * machine's OpenBLAS SGEMM peak measured in the same run.
+ * machine's GEMM peaks measured in the same run: OpenBLAS SGEMM and (in
+ * the oneDNN build) a oneDNN bf16 matmul primitive, both 1024^3.
  *
- * Prints one JSON object per line (an "info" line, a "peak" line, then one
- * "case" line per op and shape); bench/torch_ops.py reads those lines,
- * times PyTorch on the same cases and bench/run.sh prints the joined table.
+ * Prints one JSON object per line (an "info" line, two "peak" lines, one
+ * "case" line per op and shape, then the two peaks again); bench/perf.py
+ * runs it next to bench/torch_ops.py, which times PyTorch on the same
+ * cases, and writes the joined table.
  *
- *   bench_ops [--threads N] [--min-time SECONDS] [--only NAME] [--info]
- * (--info: print the info line only, e.g. to see OpenBLAS's kernel choice).
+ *   bench_ops [--threads N] [--min-time SECONDS] [--only NAME]
+ *             [--precision fp32|bf16] [--info | --peaks]
+ * (--info: print the info line only, e.g. to see OpenBLAS's kernel choice;
+ * --peaks: the info line and the peak lines only; --only: the cases whose
+ * name contains NAME, or one of a comma-separated list of names;
+ * --precision, default fp32: the precision of the ops' matrix products,
+ * lt_set_default_precision; the info and case lines name it.)
+ *
+ * Peak lines: {"type":"peak","kind":"sgemm"|"bf16","impl":"openblas"|
+ * "onednn","n":1024,"gflops":G} (best of 16 calls after 2 warm-up calls;
+ * the bf16 one has bf16 inputs and an fp32 result, as Lethe's products,
+ * and names oneDNN's implementation in "dnnl_impl", e.g.
+ * brg:avx512_core_amx_bf16 where AMX runs it; gflops is null in a build
+ * without oneDNN).
  *
  * One measured step = lt_ctx_reset, zero the parameter gradients, the op
  * (inputs require a gradient, parameters are wrapped with lt_tensor_wrap),
@@ -29,6 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef LETHE_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 #define MAX_REPS 2000
 #define MAX_IN 3
@@ -207,8 +225,9 @@ static void print_case_head(const bench_state *s)
 {
     static const char *kinds[] = {"linear", "conv2d", "attention"};
     const bench_case *bc = s->bc;
-    printf("{\"type\":\"case\",\"name\":\"%s\",\"op\":\"%s\"", bc->name,
-           kinds[bc->kind]);
+    printf("{\"type\":\"case\",\"name\":\"%s\",\"op\":\"%s\","
+           "\"precision\":\"%s\"", bc->name, kinds[bc->kind],
+           bench_precision());
     print_shape("x", bc->ndim, bc->x);
     if (bc->kind == OP_LINEAR) {
         printf(",\"w\":[%lld,%lld]", (long long)bc->out, (long long)bc->x[1]);
@@ -293,12 +312,155 @@ static double sgemm_peak(int n, int reps)
     return 2.0 * n * (double)n * n / best * 1e-9;
 }
 
+#ifdef LETHE_HAVE_DNNL
+/* One n x n x n oneDNN matmul, bf16 A and B, fp32 C (row-major). */
+typedef struct {
+    dnnl_engine_t eng;
+    dnnl_stream_t str;
+    dnnl_primitive_t prim;
+    dnnl_memory_t mem[3];
+    void *buf[3];
+    char impl[64]; /* oneDNN's implementation name, e.g. brg:avx512_core_amx */
+} dnnl_mm;
+
+static void dnnl_mm_free(dnnl_mm *d)
+{
+    for (int i = 0; i < 3; i++) {
+        if (d->mem[i])
+            dnnl_memory_destroy(d->mem[i]);
+        free(d->buf[i]);
+    }
+    if (d->prim)
+        dnnl_primitive_destroy(d->prim);
+    if (d->str)
+        dnnl_stream_destroy(d->str);
+    if (d->eng)
+        dnnl_engine_destroy(d->eng);
+}
+
+static bool dnnl_mm_init(dnnl_mm *d, int n)
+{
+    memset(d, 0, sizeof *d);
+    dnnl_dims_t dims = {n, n};
+    dnnl_memory_desc_t md[3];
+    dnnl_data_type_t dt[3] = {dnnl_bf16, dnnl_bf16, dnnl_f32};
+    size_t esz[3] = {2, 2, 4};
+    bool ok = dnnl_engine_create(&d->eng, dnnl_cpu, 0) == dnnl_success &&
+              dnnl_stream_create(&d->str, d->eng,
+                                 dnnl_stream_default_flags) == dnnl_success;
+    for (int i = 0; ok && i < 3; i++)
+        ok = dnnl_memory_desc_init_by_tag(&md[i], 2, dims, dt[i], dnnl_ab) ==
+                 dnnl_success &&
+             (d->buf[i] = calloc((size_t)n * (size_t)n, esz[i])) != NULL &&
+             dnnl_memory_create(&d->mem[i], &md[i], d->eng, d->buf[i]) ==
+                 dnnl_success;
+    dnnl_matmul_desc_t mm;
+    dnnl_primitive_desc_t pd = NULL;
+    ok = ok && dnnl_matmul_desc_init(&mm, &md[0], &md[1], NULL, &md[2]) ==
+                   dnnl_success &&
+         dnnl_primitive_desc_create(&pd, &mm, NULL, d->eng, NULL) ==
+             dnnl_success &&
+         dnnl_primitive_create(&d->prim, pd) == dnnl_success;
+    const char *impl = NULL;
+    if (ok && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0,
+                                        (void *)&impl) == dnnl_success &&
+        impl)
+        snprintf(d->impl, sizeof d->impl, "%s", impl);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (!ok)
+        return false;
+    lt_rng r; /* bf16 bits of uniform [-1, 1) values (truncated) */
+    lt_rng_init(&r, 11);
+    float v;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < (size_t)n * (size_t)n; i++) {
+            lt_rng_fill_uniform(&r, &v, 1, -1, 1);
+            uint32_t u;
+            memcpy(&u, &v, sizeof u);
+            ((uint16_t *)d->buf[k])[i] = (uint16_t)(u >> 16);
+        }
+    return true;
+}
+
+static char bf16_impl[64] = "-"; /* of the last bf16_peak */
+
+/* Best-of oneDNN bf16 matmul GFLOP/s at n x n x n; 0 when it fails. */
+static double bf16_peak(int n, int reps)
+{
+    dnnl_mm d;
+    double best = 1e30;
+    if (!dnnl_mm_init(&d, n)) {
+        dnnl_mm_free(&d);
+        return 0;
+    }
+    snprintf(bf16_impl, sizeof bf16_impl, "%s", d.impl[0] ? d.impl : "-");
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, d.mem[0]},
+                               {DNNL_ARG_WEIGHTS, d.mem[1]},
+                               {DNNL_ARG_DST, d.mem[2]}};
+    for (int i = 0; i < reps + 2; i++) {
+        double t = now_s();
+        if (dnnl_primitive_execute(d.prim, d.str, 3, args) != dnnl_success ||
+            dnnl_stream_wait(d.str) != dnnl_success) {
+            best = 1e30;
+            break;
+        }
+        t = now_s() - t;
+        if (i >= 2 && t < best) /* two warm-up calls */
+            best = t;
+    }
+    dnnl_mm_free(&d);
+    return best < 1e30 ? 2.0 * n * (double)n * n / best * 1e-9 : 0;
+}
+#else
+static const char bf16_impl[] = "-";
+
+static double bf16_peak(int n, int reps)
+{
+    (void)n, (void)reps;
+    return 0; /* no oneDNN in this build */
+}
+#endif
+
+/* The two peak lines; returns the SGEMM peak. */
+static double print_peaks(void)
+{
+    double sg = sgemm_peak(1024, 16), bf = bf16_peak(1024, 16);
+    printf("{\"type\":\"peak\",\"kind\":\"sgemm\",\"impl\":\"openblas\","
+           "\"n\":1024,\"gflops\":%.6g}\n", sg);
+    printf("{\"type\":\"peak\",\"kind\":\"bf16\",\"impl\":\"onednn\","
+           "\"dnnl_impl\":\"%s\",\"n\":1024,\"gflops\":", bf16_impl);
+    if (bf > 0)
+        printf("%.6g}\n", bf);
+    else
+        printf("null}\n");
+    fflush(stdout);
+    return sg;
+}
+
+/* Whether name contains one of the comma-separated parts of list. */
+static bool name_matches(const char *name, const char *list)
+{
+    char part[64];
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (n > 0 && n < sizeof part) {
+            memcpy(part, list, n);
+            part[n] = '\0';
+            if (strstr(name, part))
+                return true;
+        }
+        list += n + (list[n] == ',');
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     int threads = 0;
     double min_time = 0.5;
     const char *only = NULL;
-    int info_only = 0;
+    int info_only = 0, peaks_only = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -308,24 +470,33 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--info"))
             info_only = 1;
-        else {
+        else if (!strcmp(argv[i], "--peaks"))
+            peaks_only = 1;
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            if (bench_set_precision("bench_ops", argv[++i]) != 0)
+                return 2;
+        } else {
             fprintf(stderr, "usage: %s [--threads N] [--min-time S] "
-                    "[--only NAME] [--info]\n", argv[0]);
+                    "[--only NAME] [--precision fp32|bf16] [--info | "
+                    "--peaks]\n",
+                    argv[0]);
             return 2;
         }
     }
     if (threads > 0)
         lt_set_num_threads(threads);
     printf("{\"type\":\"info\",\"threads\":%d,\"blas_threads\":%d,"
-           "\"blas_core\":\"%s\",\"min_time\":%g,\"flop_convention\":"
+           "\"blas_core\":\"%s\",\"min_time\":%g,\"precision\":\"%s\","
+           "\"backend\":\"%s\",\"flop_convention\":"
            "\"gemm/conv fwd 2MNK, bwd 2x fwd; attention fwd 4BHTqTkD full "
            "square (causal too), bwd 2.5x fwd\"}\n", lt_num_threads(),
-           openblas_get_num_threads(), openblas_get_corename(), min_time);
+           openblas_get_num_threads(), openblas_get_corename(), min_time,
+           bench_precision(), lt_backend_name());
     if (info_only)
         return 0;
-    double peak = sgemm_peak(1024, 16);
-    printf("{\"type\":\"peak\",\"n\":1024,\"gflops\":%.6g}\n", peak);
-    fflush(stdout);
+    double peak = print_peaks();
+    if (peaks_only)
+        return 0;
     lt_ctx *c = lt_ctx_new((size_t)3 << 30); /* pages touched on use only */
     if (!c) {
         fprintf(stderr, "bench_ops: %s\n", lt_last_error());
@@ -333,7 +504,7 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     for (int i = 0; i < N_CASES; i++) {
-        if (only && !strstr(CASES[i].name, only))
+        if (only && !name_matches(CASES[i].name, only))
             continue;
         bench_state s;
         if (state_init(&s, &CASES[i], 1000 + (uint64_t)i) != 0) {
@@ -345,8 +516,6 @@ int main(int argc, char **argv)
         state_free(&s);
     }
     lt_ctx_free(c);
-    /* Again at the end: the table uses the better of the two. */
-    printf("{\"type\":\"peak\",\"n\":1024,\"gflops\":%.6g}\n",
-           sgemm_peak(1024, 16));
+    print_peaks(); /* again at the end: the table uses the best */
     return rc;
 }

@@ -6,8 +6,12 @@
  * (tests/golden/gen_models.py) the same way and prints the joined table;
  * bench/run.sh runs both.
  *
- *   bench_train [--threads N] [--min-time S] [--only NAME]
+ *   bench_train [--threads N] [--min-time S] [--only NAME] [--precision P]
  *   bench_train --model NAME [--threads N] [--min-time S] [--arena-mb MB]
+ *               [--precision P]
+ *
+ * --precision fp32|bf16 (default fp32): the precision of the matrix
+ * products (lt_set_default_precision); printed in every JSON line.
  *
  * Without --model it prints an "info" line and then runs every model (or
  * those whose name contains --only) in a fresh child process of its own
@@ -23,6 +27,8 @@
  * (at least 3). Memory: the arena peak (lt_ctx_peak), parameter bytes
  * (theta + gradients), optimizer state (momentum), and the process's peak
  * RSS (getrusage ru_maxrss) before the first step and at the end.
+ * MLPs also get "gemm_flop" (the FLOPs of the step's matrix products, see
+ * gemm_flop) and "gemm_gflops" (gemm_flop / median step time).
  */
 #include <lethe/lethe.h>
 
@@ -54,20 +60,30 @@ static const bench_model MODELS[] = {
 };
 #define N_MODELS (int)(sizeof MODELS / sizeof MODELS[0])
 
-/* Peak resident set of this process so far, MiB (Linux: ru_maxrss in KiB). */
-static double peak_rss_mb(void)
+/* FLOPs of the matrix products of one training step of an "mlp:D0-D1-..."
+ * model on a batch: 3 GEMMs (forward, input gradient, weight gradient) of
+ * 2*B*in*out each per linear layer; 0 for other architectures (conv-bound). */
+static double gemm_flop(const bench_model *bm)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return -1;
-    return (double)ru.ru_maxrss / 1024.0;
+    if (strncmp(bm->arch, "mlp:", 4) != 0)
+        return 0;
+    double sum = 0;
+    const char *p = bm->arch + 4;
+    long prev = strtol(p, (char **)&p, 10);
+    while (*p == '-') {
+        long next = strtol(p + 1, (char **)&p, 10);
+        sum += (double)prev * (double)next;
+        prev = next;
+    }
+    return 6.0 * bm->batch * sum;
 }
 
 static double mb(double bytes) { return bytes / (1024.0 * 1024.0); }
 
 static void print_error(const char *name, const char *msg)
 {
-    printf("{\"type\":\"model\",\"name\":\"%s\",\"error\":\"", name);
+    printf("{\"type\":\"model\",\"name\":\"%s\",\"precision\":\"%s\","
+           "\"error\":\"", name, bench_precision());
     for (const char *m = msg; m && *m; m++)
         if (*m != '"' && *m != '\\' && *m != '\n')
             putchar(*m);
@@ -169,14 +185,18 @@ static int run_model(const bench_model *bm, double min_time, size_t arena)
     double param_mb = mb(4.0 * (double)(s.m->params.n_total +
                                         s.m->params.n_train));
     double optim_mb = mb(4.0 * (double)s.m->params.n_train);
-    printf("{\"type\":\"model\",\"name\":\"%s\",\"arch\":\"%s\","
+    double gf = gemm_flop(bm);
+    printf("{\"type\":\"model\",\"name\":\"%s\",\"precision\":\"%s\","
+           "\"backend\":\"%s\",\"gemm_flop\":%.6g,\"gemm_gflops\":%.6g,"
+           "\"arch\":\"%s\","
            "\"input\":[%d,%d,%d],\"classes\":%d,\"batch\":%d,"
            "\"params\":%lld,\"warmup\":%d,\"reps\":%d,\"ms\":%.6g,"
            "\"ms_min\":%.6g,\"ms_mean\":%.6g,\"samples_s\":%.6g,"
            "\"arena_mb\":%.2f,\"param_mb\":%.2f,\"optim_mb\":%.2f,"
            "\"lethe_mb\":%.2f,\"rss_base_mb\":%.1f,\"rss_peak_mb\":%.1f,"
            "\"loss_first\":%.5g,\"loss_last\":%.5g}\n",
-           bm->name, bm->arch, bm->in.channels, bm->in.height, bm->in.width,
+           bm->name, bench_precision(), lt_backend_name(), gf,
+           gf / med * 1e-9, bm->arch, bm->in.channels, bm->in.height, bm->in.width,
            bm->in.classes, bm->batch, (long long)s.m->params.n_train, warm, n,
            1e3 * med, 1e3 * best, 1e3 * sum / n, bm->batch / med, arena_mb,
            param_mb, optim_mb, arena_mb + param_mb + optim_mb, rss_base,
@@ -198,10 +218,11 @@ fail:
 static int spawn_model(const char *argv0, const bench_model *bm,
                        int threads, double min_time, long arena_mb)
 {
-    char th[32], mt[64], am[32];
+    char th[32], mt[64], am[32], pr[16];
     snprintf(th, sizeof th, "%d", threads);
     snprintf(mt, sizeof mt, "%.17g", min_time);
     snprintf(am, sizeof am, "%ld", arena_mb);
+    snprintf(pr, sizeof pr, "%s", bench_precision());
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
@@ -211,7 +232,7 @@ static int spawn_model(const char *argv0, const bench_model *bm,
     if (pid == 0) {
         char *argv[] = {(char *)argv0, "--model", (char *)bm->name,
                         "--threads", th, "--min-time", mt, "--arena-mb", am,
-                        NULL};
+                        "--precision", pr, NULL};
         execv("/proc/self/exe", argv); /* Linux; else the path we ran as */
         execvp(argv0, argv);
         _exit(127);
@@ -232,7 +253,8 @@ static int spawn_model(const char *argv0, const bench_model *bm,
 static void usage(const char *prog)
 {
     fprintf(stderr, "usage: %s [--threads N] [--min-time S] [--only NAME] "
-            "[--model NAME] [--arena-mb MB]\nmodels:", prog);
+            "[--model NAME] [--arena-mb MB] [--precision fp32|bf16]\n"
+            "models:", prog);
     for (int i = 0; i < N_MODELS; i++)
         fprintf(stderr, " %s", MODELS[i].name);
     fprintf(stderr, "\n");
@@ -256,12 +278,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--arena-mb") && i + 1 < argc)
             arena_mb = atol(argv[++i]);
         else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
-            lt_precision p;
-            if (lt_precision_parse(argv[++i], &p) != LT_OK) {
-                fprintf(stderr, "bench_train: %s\n", lt_last_error());
+            if (bench_set_precision("bench_train", argv[++i]) != 0)
                 return 2;
-            }
-            lt_set_default_precision(p);
         } else {
             usage(argv[0]);
             return 2;
@@ -281,9 +299,11 @@ int main(int argc, char **argv)
     }
     printf("{\"type\":\"info\",\"threads\":%d,\"blas_threads\":%d,"
            "\"blas_core\":\"%s\",\"min_time\":%g,\"lethe\":\"%s\","
+           "\"precision\":\"%s\",\"backend\":\"%s\","
            "\"optim\":\"SGD lr 0.01 momentum 0.9 weight_decay 5e-4\"}\n",
            lt_num_threads(), openblas_get_num_threads(),
-           openblas_get_corename(), min_time, LETHE_VERSION);
+           openblas_get_corename(), min_time, LETHE_VERSION,
+           bench_precision(), lt_backend_name());
     int rc = 0;
     for (int i = 0; i < N_MODELS; i++) {
         if (only && !strstr(MODELS[i].name, only))

@@ -1,14 +1,16 @@
 /*
- * bench_util.h - timing helpers shared by the benchmark programs
- * (bench_ops.c, bench_train.c): the library's monotonic clock
- * (lt_clock_seconds) and the median.
+ * bench_util.h - helpers shared by the benchmark programs (bench_ops.c,
+ * bench_train.c, bench_lm.c, bench_dm.c): the library's monotonic clock
+ * (lt_clock_seconds), the median, the peak RSS and the --precision option.
  */
 #ifndef LETHE_BENCH_UTIL_H
 #define LETHE_BENCH_UTIL_H
 
 #include "lethe/core.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 static inline double now_s(void) { return lt_clock_seconds(); }
 
@@ -23,6 +25,35 @@ static inline double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Peak resident set of this process so far, MiB (Linux: ru_maxrss in KiB). */
+static inline double peak_rss_mb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* --precision VALUE: makes it the process default (the precision of every
+ * context created afterwards). Returns 0, or -1 after a message naming the
+ * program and the value. */
+static inline int bench_set_precision(const char *prog, const char *value)
+{
+    lt_precision p;
+    if (lt_precision_parse(value, &p) != LT_OK) {
+        fprintf(stderr, "%s: --precision: %s\n", prog, lt_last_error());
+        return -1;
+    }
+    lt_set_default_precision(p);
+    return 0;
+}
+
+/* The process default precision's name, for the JSON lines. */
+static inline const char *bench_precision(void)
+{
+    return lt_precision_name(lt_default_precision());
 }
 
 #endif

@@ -1,18 +1,23 @@
 #!/bin/sh
-# run.sh - `make bench`: time Lethe's heavy ops (BUILD/bench_ops) and
-# PyTorch's on the same cases (bench/torch_ops.py) with one thread count,
-# then print the joined table; then the same for whole training steps of
-# the models (BUILD/bench_train, bench/torch_train.py), then the language
-# model (BUILD/bench_lm, bench/torch_lm.py).
-# Last, the diffusion UNet (BUILD/bench_dm, bench/torch_dm.py): a training
-# step and a DDIM-50 sampling pass.
+# run.sh - `make bench`: Lethe in fp32 and bf16 next to PyTorch fp32 and
+# PyTorch bf16 autocast, with one thread count, in one run (bench/perf.py
+# drives it): the heavy ops (BUILD/bench_ops, bench/torch_ops.py) with the
+# same-run SGEMM and oneDNN bf16 GEMM peaks, the training steps of the
+# classifiers (BUILD/bench_train, bench/torch_train.py), the language model
+# (BUILD/bench_lm, bench/torch_lm.py) and the diffusion UNet (BUILD/bench_dm,
+# bench/torch_dm.py). Writes BENCH_OUT/perf.md (the tables, also printed)
+# and BENCH_OUT/perf.jsonl (every side's JSON lines); docs/performance.md
+# ("## Benchmarks") explains the columns and the targets.
 #   sh bench/run.sh BUILD [THREADS]     THREADS defaults to nproc
-# Environment: PYTHON (default /usr/bin/python3), BENCH_MIN_TIME (seconds of
-# timed steps per op and side, default 0.5), BENCH_ONLY (case-name filter),
-# BENCH_TRAIN_TIME (seconds of timed steps per model and side, default 3;
-# at least 3 steps), BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8,
-# resnet18), BENCH_PART (ops, train, lm or dm: run that part only), BENCH_KEEP (a
-# folder to copy the raw JSON lines into).
+# Environment: PYTHON (default /usr/bin/python3), BENCH_QUICK=1 (quick
+# mode: 0.3 s per case and side, fewer cases; for checking the output),
+# BENCH_MIN_TIME (seconds of timed steps per op and side, default 0.5),
+# BENCH_ONLY (ops case-name filter, comma-separated), BENCH_TRAIN_TIME
+# (seconds of timed steps per model and side, default 3; at least 3 steps),
+# BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8, resnet18), BENCH_PART
+# (ops, train, lm or dm, or several comma-separated: run those parts only),
+# BENCH_OUT (output folder, default out/bench), BENCH_KEEP (a folder to
+# copy perf.jsonl and perf.md into).
 # OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic
 # Prescott (SSE3) kernels, 5-6x slower than the AVX-512 ones. When it does
 # so on an AVX-512 (AVX2) CPU and OPENBLAS_CORETYPE is unset, this script
@@ -25,10 +30,16 @@ PY=${PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || PY=python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$BUILD/bench_ops
-if [ ! -x "$BIN" ]; then
-  echo "run.sh: $BIN not found (build first: make)" >&2
-  exit 1
-fi
+for b in bench_ops bench_train bench_lm bench_dm; do
+  if [ ! -x "$BUILD/$b" ]; then
+    echo "run.sh: $BUILD/$b not found (build first: make)" >&2
+    exit 1
+  fi
+done
+case "$THREADS" in
+  ''|*[!0-9]*|0) echo "run.sh: THREADS '$THREADS' is not a positive number" >&2
+       exit 2 ;;
+esac
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
 CORE=$("$BIN" --info | sed -n 's/.*"blas_core":"\([^"]*\)".*/\1/p')
 FLAGS=$(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null || true)
@@ -45,92 +56,16 @@ if [ -z "$OPENBLAS_CORETYPE" ] && [ -z "$BENCH_BLAS_DETECT" ] &&
 (BENCH_BLAS_DETECT=1 keeps $CORE)"
   fi
 fi
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
-
-HAVE_TORCH=
-if "$PY" -c 'import torch' 2>/dev/null; then
-  HAVE_TORCH=1
-else
-  echo "bench: PyTorch not found with $PY: Lethe side only" >&2
-fi
-cpuinfo() {
-  sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo 2>/dev/null | head -n 1
-}
-CPU="$(cpuinfo 'model name'), family $(cpuinfo 'cpu family')"
-CPU="$CPU model $(cpuinfo model)"
-CPU="${CPU:-unknown} ($(getconf _NPROCESSORS_ONLN) logical CPUs)"
-
-case "${BENCH_PART:-all}" in
-  ops) RUN_OPS=1 RUN_TRAIN= ;;
-  train) RUN_OPS= RUN_TRAIN=1 ;;
-  lm) RUN_OPS= RUN_TRAIN= RUN_LM=1 ;;
-  dm) RUN_OPS= RUN_TRAIN= RUN_DM=1 ;;
-  *) RUN_OPS=1 RUN_TRAIN=1 RUN_LM=1 RUN_DM=1 ;;
-esac
-
-# ---- ops --------------------------------------------------------------------
-if [ -n "$RUN_OPS" ]; then
-  set -- --threads "$THREADS" --min-time "${BENCH_MIN_TIME:-0.5}"
-  [ -n "$BENCH_ONLY" ] && set -- "$@" --only "$BENCH_ONLY"
-  echo "bench: Lethe ($BIN, $THREADS threads)..." >&2
-  "$BIN" "$@" >"$TMP/lethe.jsonl"
-
-  : >"$TMP/torch.jsonl"
-  if [ -n "$HAVE_TORCH" ]; then
-    echo "bench: PyTorch ($THREADS threads)..." >&2
-    "$PY" "$HERE/torch_ops.py" run --threads "$THREADS" "$TMP/lethe.jsonl" \
-      >"$TMP/torch.jsonl" || echo "bench: the PyTorch side failed" >&2
-  fi
-  echo
-  "$PY" "$HERE/torch_ops.py" table "$TMP/lethe.jsonl" "$TMP/torch.jsonl" \
-    --cpu "$CPU"
-  if [ -n "$BENCH_KEEP" ]; then
-    cp "$TMP/lethe.jsonl" "$TMP/torch.jsonl" "$BENCH_KEEP"/
-  fi
-fi
-
-# ---- training steps -----------------------------------------------------------
-TBIN=$BUILD/bench_train
-if [ -n "$RUN_TRAIN" ]; then
-  if [ ! -x "$TBIN" ]; then
-    echo "run.sh: $TBIN not found (build first: make)" >&2
-    exit 1
-  fi
-  set -- --threads "$THREADS" --min-time "${BENCH_TRAIN_TIME:-3}"
-  [ -n "$BENCH_TRAIN_ONLY" ] && set -- "$@" --only "$BENCH_TRAIN_ONLY"
-  echo "bench: training, Lethe ($TBIN, $THREADS threads)..." >&2
-  "$TBIN" "$@" >"$TMP/lethe_train.jsonl" ||
-    echo "bench: a Lethe training run failed" >&2
-
-  : >"$TMP/torch_train.jsonl"
-  if [ -n "$HAVE_TORCH" ]; then
-    echo "bench: training, PyTorch ($THREADS threads)..." >&2
-    "$PY" "$HERE/torch_train.py" run --threads "$THREADS" \
-      "$TMP/lethe_train.jsonl" >"$TMP/torch_train.jsonl" ||
-      echo "bench: the PyTorch training side failed" >&2
-  fi
-  echo
-  "$PY" "$HERE/torch_train.py" table "$TMP/lethe_train.jsonl" \
-    "$TMP/torch_train.jsonl" --cpu "$CPU"
-  if [ -n "$BENCH_KEEP" ]; then
-    cp "$TMP/lethe_train.jsonl" "$TMP/torch_train.jsonl" "$BENCH_KEEP"/
-  fi
-fi
-
-# The language model (issue 6): training tokens/s of a 4-layer d=256 Llama
-# (T=128, batch 16) and greedy generation tokens/s with a KV cache.
-if [ -n "$RUN_LM" ]; then
-  "$PY" "$HERE/torch_lm.py" bench "$BUILD/bench_lm" --threads "$THREADS" \
-    --min-time "${BENCH_TRAIN_TIME:-3}" --cpu "$CPU" ||
-    echo "bench: the LM benchmark failed" >&2
-fi
-
-# The diffusion UNet (issue 14): images/s of a cond:s training step (batch
-# 64) and of DDIM-50 sampling with guidance, Lethe and its PyTorch twin.
-if [ -n "$RUN_DM" ]; then
-  echo
-  "$PY" "$HERE/torch_dm.py" bench "$BUILD/bench_dm" --threads "$THREADS" \
-    --min-time "${BENCH_TRAIN_TIME:-3}" --cpu "$CPU" ||
-    echo "bench: the diffusion benchmark failed" >&2
+OUT=${BENCH_OUT:-out/bench}
+set -- "$BUILD" --threads "$THREADS" --out "$OUT"
+[ -n "$BENCH_QUICK" ] && [ "$BENCH_QUICK" != 0 ] && set -- "$@" --quick
+[ -n "$BENCH_PART" ] && [ "$BENCH_PART" != all ] && set -- "$@" --part "$BENCH_PART"
+[ -n "$BENCH_ONLY" ] && set -- "$@" --only "$BENCH_ONLY"
+[ -n "$BENCH_TRAIN_ONLY" ] && set -- "$@" --train-only "$BENCH_TRAIN_ONLY"
+[ -n "$BENCH_MIN_TIME" ] && set -- "$@" --min-time "$BENCH_MIN_TIME"
+[ -n "$BENCH_TRAIN_TIME" ] && set -- "$@" --train-time "$BENCH_TRAIN_TIME"
+export PYTHON="$PY"
+"$PY" "$HERE/perf.py" run "$@"
+if [ -n "$BENCH_KEEP" ]; then
+  cp "$OUT/perf.jsonl" "$OUT/perf.md" "$BENCH_KEEP"/
 fi

@@ -2,8 +2,14 @@
 """torch_dm.py - the PyTorch side of the diffusion benchmark, and its table.
 
   torch_dm.py bench BUILD/bench_dm [--threads N] [--min-time S] [--cpu NAME]
-      run Lethe's bench_dm, then the PyTorch twin the same way, and print
-      the joined table with ratios
+                   [--precision fp32|bf16]
+      run Lethe's bench_dm, then the PyTorch twin the same way (bf16:
+      Lethe bf16 against PyTorch bf16 autocast), and print the joined
+      table with ratios
+  torch_dm.py run [--threads N] [--min-time S] [--batch B] [--samples N]
+                  [--steps K] [--autocast bf16]
+      time the PyTorch twin only; JSON lines ("info", then one "dm" line
+      per part, as bench_dm prints them), for bench/perf.py
 
 The twin is tests/golden/gen_unet.py's UNet (the structure of SalUn's DDPM
 Conditional_Model) at the cond:s preset: ch 32, ch_mult 1,2,2, one block per
@@ -14,10 +20,18 @@ backward, torch.optim.Adam(lr 2e-4).step(). One sampling pass: 16 samples,
 DDIM-50 (eta 0) with guidance (1+w)e(c) - w e(null), w = 2, the conditional
 and unconditional passes batched together as Lethe does. Time: wall clock;
 after a warm-up (>= 1 run and >= 0.5 s) the median of the runs made in
->= min-time (at least 3).
+>= min-time (at least 3). With --autocast bf16 the training step's
+forward and loss run under torch.autocast("cpu", dtype=torch.bfloat16),
+its backward and Adam step outside (PyTorch's recipe), and sampling runs
+wholly under autocast; the model and data stay fp32; GroupNorm runs in
+fp32 (see fp32_group_norms: PyTorch 1.13 cannot run it on bf16 inputs
+with fp32 weights). Memory: the peak RSS
+(getrusage) after the training runs and at the end.
 """
+import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,14 +56,43 @@ def time_runs(fn, min_time):
     return statistics.median(v), len(v)
 
 
-def torch_side(threads, min_time, batch=64, samples=16, steps=50):
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def fp32_group_norms(torch, model):
+    """GroupNorm in fp32 under autocast. PyTorch 1.13's CPU autocast leaves
+    group_norm off its lists and its kernel rejects a bf16 input with fp32
+    weights; later versions run it in fp32, which this does (the input is
+    cast up, the result stays fp32, the next conv casts it down again)."""
+    F = torch.nn.functional
+
+    def patch(mod):
+        def forward(x):
+            with torch.autocast("cpu", enabled=False):
+                return F.group_norm(x.float(), mod.num_groups, mod.weight,
+                                    mod.bias, mod.eps)
+        mod.forward = forward
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.GroupNorm):
+            patch(mod)
+
+
+def torch_side(threads, min_time, batch=64, samples=16, steps=50,
+               autocast=None):
     import numpy as np
     import torch
     import gen_unet as gu
     torch.set_num_threads(threads)
+
+    def fwd_ctx():
+        return (torch.autocast("cpu", dtype=torch.bfloat16) if autocast
+                else contextlib.nullcontext())
     gu.GROUPS = 8
     torch.manual_seed(0)
     m = gu.UNet(32, (1, 2, 2), 1, (7,), 28, 10)
+    if autocast:
+        fp32_group_norms(torch, m)
     b = torch.from_numpy(np.linspace(1e-4, 0.02, 1000)).float()
     abar = (1 - b).cumprod(0)
     x0 = torch.rand(batch, 1, 28, 28) * 2 - 1
@@ -62,7 +105,9 @@ def torch_side(threads, min_time, batch=64, samples=16, steps=50):
         opt.zero_grad(set_to_none=True)
         a = abar.index_select(0, t).view(-1, 1, 1, 1)
         xt = x0 * a.sqrt() + e * (1 - a).sqrt()
-        loss = (e - m(xt, t.float(), c)).square().sum(dim=(1, 2, 3)).mean()
+        with fwd_ctx():
+            loss = (e - m(xt, t.float(), c)).square().sum(dim=(1, 2, 3)) \
+                .mean()
         loss.backward()
         opt.step()
 
@@ -70,27 +115,56 @@ def torch_side(threads, min_time, batch=64, samples=16, steps=50):
     seq = list(range(0, 1000, 1000 // steps))
 
     def sample_pass():
-        with torch.no_grad():
+        with torch.no_grad(), fwd_ctx():
             x = torch.randn(samples, 1, 28, 28)
             cc = torch.cat([cs, torch.full_like(cs, -1)])
             for k, i in enumerate(reversed(seq)):
                 j = i - 1000 // steps
                 at, an = abar[i], (abar[j] if j >= 0 else torch.tensor(1.0))
-                ee = m(torch.cat([x, x]), torch.full((2 * samples,), float(i)), cc)
+                ee = m(torch.cat([x, x]), torch.full((2 * samples,), float(i)),
+                       cc).float()
                 et = 3 * ee[:samples] - 2 * ee[samples:]
                 x0p = (x - et * (1 - at).sqrt()) / at.sqrt()
                 x = an.sqrt() * x0p + (1 - an).sqrt() * et
 
+    prec = autocast or "fp32"
     tt, n1 = time_runs(train_step, min_time)
+    rss_train = rss_mb()
     ts, n2 = time_runs(sample_pass, min_time)
-    return [{"type": "dm", "part": "train", "seconds": tt, "runs": n1,
-             "images_per_s": batch / tt},
-            {"type": "dm", "part": "sample", "seconds": ts, "runs": n2,
-             "images_per_s": samples / ts}]
+    return [{"type": "dm", "part": "train", "precision": prec,
+             "batch": batch, "seconds": tt, "runs": n1,
+             "images_per_s": batch / tt, "rss_peak_mb": rss_train},
+            {"type": "dm", "part": "sample", "precision": prec,
+             "samples": samples, "steps": steps, "seconds": ts, "runs": n2,
+             "images_per_s": samples / ts, "rss_peak_mb": rss_mb()}]
+
+
+def cmd_run(argv):
+    opt = {"--threads": "1", "--min-time": "3", "--batch": "64",
+           "--samples": "16", "--steps": "50", "--autocast": None}
+    it = iter(argv)
+    for a in it:
+        if a not in opt:
+            raise SystemExit("torch_dm.py run: unknown option " + a)
+        opt[a] = next(it)
+    ac = opt["--autocast"]
+    if ac not in (None, "bf16", "fp32", "none"):
+        raise SystemExit(f"torch_dm.py run: --autocast '{ac}' is not bf16")
+    ac = ac if ac == "bf16" else None
+    import torch
+    print(json.dumps({"type": "info", "side": "torch",
+                      "torch": torch.__version__,
+                      "threads": int(opt["--threads"]),
+                      "precision": ac or "fp32", "autocast": ac}), flush=True)
+    for d in torch_side(int(opt["--threads"]), float(opt["--min-time"]),
+                        int(opt["--batch"]), int(opt["--samples"]),
+                        int(opt["--steps"]), ac):
+        print(json.dumps(d), flush=True)
+    return 0
 
 
 def cmd_bench(argv):
-    binary, threads, min_time, cpu = argv[0], 1, 3.0, None
+    binary, threads, min_time, cpu, prec = argv[0], 1, 3.0, None, "fp32"
     it = iter(argv[1:])
     for a in it:
         if a == "--threads":
@@ -99,8 +173,14 @@ def cmd_bench(argv):
             min_time = float(next(it))
         elif a == "--cpu":
             cpu = next(it)
+        elif a == "--precision":
+            prec = next(it)
+            if prec not in ("fp32", "bf16"):
+                raise SystemExit(f"torch_dm.py bench: --precision '{prec}' "
+                                 f"is not fp32 or bf16")
     out = subprocess.run([binary, "--threads", str(threads), "--min-time",
-                          str(min_time)], capture_output=True, text=True)
+                          str(min_time), "--precision", prec],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         return 1
@@ -108,11 +188,12 @@ def cmd_bench(argv):
     info = lines[0]
     lethe = {d["part"]: d for d in lines[1:]}
     try:
-        tor = {d["part"]: d for d in torch_side(threads, min_time)}
+        tor = {d["part"]: d for d in torch_side(
+            threads, min_time, autocast=prec if prec == "bf16" else None)}
     except ImportError:
         tor = {}
     print(f"Diffusion UNet {info['spec']} ({info['params']} parameters), "
-          f"{threads} thread(s){', ' + cpu if cpu else ''}")
+          f"{threads} thread(s), {prec}{', ' + cpu if cpu else ''}")
     print("| part | Lethe images/s | PyTorch fp32 images/s | Lethe / PyTorch |")
     print("|---|---|---|---|")
     names = {"train": "training step, batch 64",
@@ -127,6 +208,8 @@ def cmd_bench(argv):
 
 
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "run":
+        return cmd_run(sys.argv[2:])
     if len(sys.argv) < 3 or sys.argv[1] != "bench":
         sys.stderr.write(__doc__)
         return 2

@@ -3,11 +3,13 @@
 item 7), its table, and a driver that runs both sides.
 
   torch_lm.py bench BUILD/bench_lm [--threads N] [--min-time S] [--cpu NAME]
-      run Lethe's bench_lm, then the PyTorch twin with the model and sizes
+                   [--precision fp32|bf16]
+      run Lethe's bench_lm (at that precision; PyTorch with bf16 autocast
+      for bf16), then the PyTorch twin with the model and sizes
       bench_lm reported (in a fresh Python process), then print the table;
       with BENCH_KEEP set, copy both JSON files there. Lethe-only when
       PyTorch cannot be imported.
-  torch_lm.py run --threads N LETHE.jsonl
+  torch_lm.py run --threads N [--autocast bf16] LETHE.jsonl
       time the PyTorch twin of the model bench_lm printed; JSON lines
   torch_lm.py table LETHE.jsonl [TORCH.jsonl] [--cpu NAME]
       print the joined table (and one closing line with the two ratios)
@@ -30,8 +32,11 @@ per-layer key/value buffers (made inside each timed call, as bench_lm's
 lt_llama_generate makes its cache), the prompt in one forward, then one
 token per forward, greedy (argmax), no EOS; tokens/s = new tokens / call
 time. Time: wall clock; after a warm-up (>= 1 run and >= 0.5 s) the median
-of N runs lasting >= min-time (at least 3). PyTorch is used here only,
-never by the library.
+of N runs lasting >= min-time (at least 3). With --autocast bf16 (`run`
+only) the train step's forward and loss run under torch.autocast("cpu",
+dtype=torch.bfloat16), its backward and AdamW step outside (PyTorch's
+recipe), and generation runs wholly under autocast; the model stays fp32.
+PyTorch is used here only, never by the library.
 """
 import json
 import math
@@ -220,11 +225,17 @@ def timing_fields(warm, tot):
 
 
 def cmd_run(args):
-    threads, path = None, None
+    threads, path, autocast = None, None, None
     it = iter(args)
     for a in it:
         if a == "--threads":
             threads = int(next(it))
+        elif a == "--autocast":
+            autocast = next(it)
+            if autocast not in ("bf16", "fp32", "none"):
+                raise SystemExit(f"torch_lm.py run: --autocast '{autocast}'"
+                                 f" is not bf16")
+            autocast = autocast if autocast == "bf16" else None
         else:
             path = a
     lines = read_jsonl(path)
@@ -233,12 +244,19 @@ def cmd_run(args):
         raise SystemExit("torch_lm.py run: no model info line in " + path)
     parts = {d["name"]: d for d in lines if d.get("type") == "lm"}
     min_time = info.get("min_time", 3.0)
+    import contextlib
     import torch
     import torch.nn.functional as F
     if threads:
         torch.set_num_threads(threads)
+    prec = autocast or "fp32"
+
+    def fwd_ctx():
+        return (torch.autocast("cpu", dtype=torch.bfloat16) if autocast
+                else contextlib.nullcontext())
     print(json.dumps({"type": "info", "torch": torch.__version__,
                       "threads": torch.get_num_threads(),
+                      "precision": prec, "autocast": autocast,
                       "min_time": min_time}), flush=True)
     torch.manual_seed(0)
     model = build_model(info)
@@ -255,9 +273,10 @@ def cmd_run(args):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            logits = model(ids)
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, v),
-                                   ids[:, 1:].reshape(-1))
+            with fwd_ctx():
+                logits = model(ids)
+                loss = F.cross_entropy(logits[:, :-1].reshape(-1, v),
+                                       ids[:, 1:].reshape(-1))
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -267,7 +286,8 @@ def cmd_run(args):
         if not math.isfinite(losses[-1]):
             raise SystemExit("torch_lm.py: the loss is not finite")
         print(json.dumps(dict(
-            {"type": "lm", "name": "train", "batch": b, "seq": t,
+            {"type": "lm", "name": "train", "precision": prec, "batch": b,
+             "seq": t,
              "tokens": b * t, "params": params},
             **timing_fields(warm, tot),
             tokens_s=b * t / statistics.median(tot), loss_first=losses[0],
@@ -281,10 +301,14 @@ def cmd_run(args):
         prompt = torch.randint(0, info["vocab"], (1, gen["prompt"]))
         n_new = gen["new"]
         res = []
-        warm, tot = time_runs(lambda: res.append(generate(model, prompt,
-                                                          n_new)), min_time)
+
+        def gen_once():
+            with fwd_ctx():
+                res.append(generate(model, prompt, n_new))
+        warm, tot = time_runs(gen_once, min_time)
         print(json.dumps(dict(
-            {"type": "lm", "name": "generate", "batch": 1,
+            {"type": "lm", "name": "generate", "precision": prec,
+             "batch": 1,
              "prompt": gen["prompt"], "new": n_new, "tokens": n_new,
              "params": params},
             **timing_fields(warm, tot),
@@ -388,7 +412,7 @@ def cmd_bench(args):
     if not args:
         raise SystemExit("torch_lm.py bench: need the path of bench_lm")
     binary, rest = args[0], args[1:]
-    threads, min_time, cpu = None, None, None
+    threads, min_time, cpu, prec = None, None, None, "fp32"
     it = iter(rest)
     for a in it:
         if a == "--threads":
@@ -397,6 +421,11 @@ def cmd_bench(args):
             min_time = next(it)
         elif a == "--cpu":
             cpu = next(it)
+        elif a == "--precision":
+            prec = next(it)
+            if prec not in ("fp32", "bf16"):
+                raise SystemExit(f"torch_lm.py bench: --precision '{prec}' "
+                                 f"is not fp32 or bf16")
         else:
             raise SystemExit("torch_lm.py bench: unknown option " + a)
     if not os.access(binary, os.X_OK):
@@ -410,6 +439,7 @@ def cmd_bench(args):
             cmd += ["--threads", threads]
         if min_time:
             cmd += ["--min-time", min_time]
+        cmd += ["--precision", prec]
         sys.stderr.write(f"bench: language model, Lethe ({binary}, "
                          f"{threads or 'default'} threads)...\n")
         with open(lpath, "w") as f:
@@ -423,7 +453,7 @@ def cmd_bench(args):
                 sys.stderr.write(f"bench: language model, PyTorch "
                                  f"({threads or 'default'} threads)...\n")
                 tcmd = [sys.executable, os.path.abspath(__file__), "run",
-                        lpath]
+                        "--autocast", prec, lpath]
                 if threads:
                     tcmd += ["--threads", threads]
                 if subprocess.run(tcmd, stdout=f).returncode != 0:

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """torch_ops.py - the PyTorch side of `make bench`, and the table.
 
-  torch_ops.py run --threads N LETHE.jsonl   time PyTorch on the cases that
+  torch_ops.py run --threads N [--autocast bf16] LETHE.jsonl
+                                             time PyTorch on the cases that
                                              bench_ops printed (same shapes,
                                              same step), one JSON line each
+  torch_ops.py peaks [--threads N]            PyTorch's fp32 and bf16 matmul
+                                             peaks only (JSON lines)
   torch_ops.py table LETHE.jsonl [TORCH.jsonl] [--cpu NAME]
                                              print the joined table
 
@@ -11,8 +14,12 @@ The PyTorch step mirrors bench_ops.c: gradients set to None, forward,
 y.backward(ones); median wall time of N steps after a warm-up, N chosen so
 the steps last >= min_time. Attention is written out as PyTorch 1.13 users
 write it (q @ k^T * scale, causal masked_fill, softmax, @ v): 1.13 has no
-fused scaled_dot_product_attention. PyTorch is used here only, never by the
-library.
+fused scaled_dot_product_attention. With --autocast bf16 the forward runs
+under torch.autocast("cpu", dtype=torch.bfloat16) and the backward outside
+it (as PyTorch recommends); the tensors and parameters stay fp32. `run`
+also prints two "peak" lines: PyTorch's fp32 matmul and its bf16 matmul
+(bf16 tensors), 1024^3, best of 16 after 2 warm-up calls. PyTorch is used
+here only, never by the library.
 """
 import json
 import math
@@ -64,15 +71,25 @@ def build(case, torch):
     raise ValueError("unknown op " + op)
 
 
-def time_case(case, torch, min_time):
+def autocast_ctx(torch, autocast):
+    """The context of a forward pass: bf16 autocast, or nothing."""
+    import contextlib
+    if autocast == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def time_case(case, torch, min_time, autocast=None):
     fwd, leaves = build(case, torch)
-    ones = torch.ones_like(fwd().detach())
+    with autocast_ctx(torch, autocast):
+        ones = torch.ones_like(fwd().detach())
 
     def step():
         t0 = time.perf_counter()
         for t in leaves:
             t.grad = None
-        y = fwd()
+        with autocast_ctx(torch, autocast):
+            y = fwd()
         tf = time.perf_counter() - t0
         y.backward(ones)
         return tf
@@ -90,17 +107,48 @@ def time_case(case, torch, min_time):
         fw.append(step())
         tot.append(time.perf_counter() - t)
     ms = 1e3 * statistics.median(tot)
-    return {"type": "case", "name": case["name"], "reps": n, "ms": ms,
+    return {"type": "case", "name": case["name"],
+            "precision": autocast or "fp32", "reps": n, "ms": ms,
             "ms_min": 1e3 * min(tot), "ms_fwd": 1e3 * statistics.median(fw),
             "gflops": case["flop_total"] / ms * 1e-6}
 
 
+def matmul_peak(torch, dtype, n=1024, reps=16):
+    """Best-of GFLOP/s of an n x n x n torch.matmul in dtype."""
+    g = torch.Generator().manual_seed(7)
+    a = (torch.rand((n, n), generator=g) * 2 - 1).to(dtype)
+    b = (torch.rand((n, n), generator=g) * 2 - 1).to(dtype)
+    best = float("inf")
+    for i in range(reps + 2):
+        t = time.perf_counter()
+        torch.matmul(a, b)
+        t = time.perf_counter() - t
+        if i >= 2:
+            best = min(best, t)
+    return 2.0 * n ** 3 / best * 1e-9
+
+
+def print_peaks(torch):
+    for kind, dtype in (("sgemm", torch.float32), ("bf16", torch.bfloat16)):
+        print(json.dumps({"type": "peak", "kind": kind, "impl": "torch",
+                          "n": 1024, "gflops": matmul_peak(torch, dtype)}),
+              flush=True)
+
+
+def parse_autocast(value):
+    if value not in ("bf16", "fp32", "none"):
+        raise SystemExit(f"--autocast: '{value}' is not bf16 (or fp32/none)")
+    return value if value == "bf16" else None
+
+
 def cmd_run(args):
-    threads, path = None, None
+    threads, path, autocast = None, None, None
     it = iter(args)
     for a in it:
         if a == "--threads":
             threads = int(next(it))
+        elif a == "--autocast":
+            autocast = parse_autocast(next(it))
         else:
             path = a
     import torch
@@ -110,15 +158,21 @@ def cmd_run(args):
     info = next((d for d in lines if d.get("type") == "info"), {})
     min_time = info.get("min_time", 0.5)
     print(json.dumps({"type": "info", "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}), flush=True)
+                      "threads": torch.get_num_threads(),
+                      "precision": autocast or "fp32",
+                      "autocast": autocast}), flush=True)
+    print_peaks(torch)
     for case in lines:
         if case.get("type") != "case":
             continue
         try:
-            print(json.dumps(time_case(case, torch, min_time)), flush=True)
+            print(json.dumps(time_case(case, torch, min_time, autocast)),
+                  flush=True)
         except Exception as e:  # report and go on with the next case
             print(json.dumps({"type": "case", "name": case["name"],
+                              "precision": autocast or "fp32",
                               "error": str(e)}), flush=True)
+    print_peaks(torch)
 
 
 # ---- table -----------------------------------------------------------------
@@ -148,7 +202,8 @@ def cpu_flags():
 
 def cmd_table(args):
     cpu, lethe, tor, info, tinfo = table_args(args)
-    peaks = [d["gflops"] for d in lethe if d.get("type") == "peak"]
+    peaks = [d["gflops"] for d in lethe if d.get("type") == "peak"
+             and d.get("kind", "sgemm") == "sgemm" and d.get("gflops")]
     tcase = {d["name"]: d for d in tor if d.get("type") == "case"}
     print(f"CPU: {cpu or '?'}")
     print(f"threads: Lethe {info.get('threads')} (OpenBLAS "
@@ -209,11 +264,23 @@ def cmd_table(args):
               f"{len(ratios)} cases")
 
 
+def cmd_peaks(args):
+    import torch
+    if len(args) == 2 and args[0] == "--threads":
+        torch.set_num_threads(int(args[1]))
+    elif args:
+        raise SystemExit("torch_ops.py peaks: usage: peaks [--threads N]")
+    print(json.dumps({"type": "info", "torch": torch.__version__,
+                      "threads": torch.get_num_threads()}), flush=True)
+    print_peaks(torch)
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("run", "table"):
+    cmds = {"run": cmd_run, "table": cmd_table, "peaks": cmd_peaks}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2
-    (cmd_run if sys.argv[1] == "run" else cmd_table)(sys.argv[2:])
+    cmds[sys.argv[1]](sys.argv[2:])
     return 0
 
 

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """torch_train.py - the PyTorch side of the training benchmark, and its table.
 
-  torch_train.py run --threads N LETHE.jsonl
+  torch_train.py run --threads N [--autocast bf16] LETHE.jsonl
       time the PyTorch twins of the models that bench_train printed (same
       architecture, input, batch), each in a fresh Python process of its own
       so that its peak RSS is its own; one JSON line per model
   torch_train.py one --arch ARCH --input C,H,W --classes K --batch B
                      [--name NAME] [--threads N] [--min-time S]
+                     [--autocast bf16]
       time one model in this process (what `run` starts per model)
   torch_train.py table LETHE.jsonl [TORCH.jsonl] [--cpu NAME]
       print the joined table
@@ -19,7 +20,10 @@ on a fixed random batch (no data loading). Time: wall clock per step; after
 a warm-up (>= 1 step and >= 0.5 s) the median of N steps, N chosen so the
 steps last >= min-time (at least 3). Memory: resource.getrusage(RUSAGE_SELF)
 .ru_maxrss before the first step (after import torch, model and batch) and
-at the end. PyTorch is used here only, never by the library.
+at the end. With --autocast bf16 the forward and the loss run under
+torch.autocast("cpu", dtype=torch.bfloat16), the backward and the optimizer
+step outside it (PyTorch's recipe); the model and batch stay fp32.
+PyTorch is used here only, never by the library.
 """
 import json
 import math
@@ -61,14 +65,25 @@ def make_twin(arch, c, h, w, k):
 
 def cmd_one(args):
     opt = {"--name": None, "--arch": None, "--input": None, "--classes": "10",
-           "--batch": None, "--threads": None, "--min-time": "3"}
+           "--batch": None, "--threads": None, "--min-time": "3",
+           "--autocast": None}
     it = iter(args)
     for a in it:
         if a not in opt:
             raise SystemExit("torch_train.py one: unknown option " + a)
         opt[a] = next(it)
+    import contextlib
     import torch
     import torch.nn.functional as F
+    autocast = opt["--autocast"]
+    if autocast not in (None, "bf16", "fp32", "none"):
+        raise SystemExit(f"torch_train.py one: --autocast '{autocast}' is "
+                         f"not bf16")
+    autocast = autocast if autocast == "bf16" else None
+
+    def fwd_ctx():
+        return (torch.autocast("cpu", dtype=torch.bfloat16) if autocast
+                else contextlib.nullcontext())
     if opt["--threads"]:
         torch.set_num_threads(int(opt["--threads"]))
     c, h, w = (int(v) for v in opt["--input"].split(","))
@@ -85,7 +100,8 @@ def cmd_one(args):
 
     def step():
         sgd.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with fwd_ctx():
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         sgd.step()
         return loss.item()
@@ -108,7 +124,7 @@ def cmd_one(args):
     med = statistics.median(tot)
     print(json.dumps({
         "type": "model", "name": opt["--name"] or opt["--arch"],
-        "arch": opt["--arch"], "batch": batch, "threads":
+        "precision": autocast or "fp32", "arch": opt["--arch"], "batch": batch, "threads":
         torch.get_num_threads(), "params": sum(p.numel() for p in
                                                model.parameters()),
         "warmup": warm, "reps": n, "ms": 1e3 * med, "ms_min": 1e3 * min(tot),
@@ -120,11 +136,13 @@ def cmd_one(args):
 # ---- all models, one process each --------------------------------------------
 
 def cmd_run(args):
-    threads, path = None, None
+    threads, path, autocast = None, None, None
     it = iter(args)
     for a in it:
         if a == "--threads":
             threads = int(next(it))
+        elif a == "--autocast":
+            autocast = next(it)
         else:
             path = a
     lines = read_jsonl(path)
@@ -133,7 +151,9 @@ def cmd_run(args):
     import torch
     print(json.dumps({"type": "info", "torch": torch.__version__,
                       "threads": threads or torch.get_num_threads(),
-                      "min_time": min_time}), flush=True)
+                      "precision": autocast or "fp32",
+                      "autocast": autocast, "min_time": min_time}),
+          flush=True)
     for m in lines:
         if m.get("type") != "model" or "error" in m:
             continue
@@ -144,6 +164,8 @@ def cmd_run(args):
                "--min-time", str(min_time)]
         if threads:
             cmd += ["--threads", str(threads)]
+        if autocast:
+            cmd += ["--autocast", autocast]
         p = subprocess.run(cmd, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
         got = [json.loads(l) for l in p.stdout.splitlines()
@@ -153,6 +175,7 @@ def cmd_run(args):
         else:
             err = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])
             print(json.dumps({"type": "model", "name": m["name"],
+                              "precision": autocast or "fp32",
                               "error": err[-1]}), flush=True)
 
 
