@@ -21,6 +21,10 @@
  * OpenBLAS uses its own threads. 1x1, stride-1, unpadded convolutions of
  * single images read the input directly (no im2col). Stride-1 convolutions
  * with several taps and channels take the strip path of conv_shift.c.
+ * Built with oneDNN, the three kernels first try oneDNN's convolution
+ * primitives (conv_dnnl.c): always in bf16, in fp32 for the shapes where
+ * they are faster (lt_conv_dnnl_wanted); LETHE_CONV_BACKEND=im2col keeps
+ * the path above.
  */
 #include "conv_internal.h"
 
@@ -289,6 +293,9 @@ static lt_status conv_forward(lt_ctx *c, const cgeom *q, const float *A,
                               const float *w, const float *bias, float *B,
                               bool accumulate)
 {
+    if (lt_conv_dnnl_wanted(q) &&
+        lt_conv_dnnl(LT_CONV_FWD, q, A, w, bias, B, accumulate))
+        return LT_OK;
     if (lt_conv_shift_ok(q, false)) {
         if (lt_conv_shift_forward(c, q, A, w, B, accumulate) != LT_OK)
             return lt_last_status();
@@ -341,10 +348,14 @@ static void adj_unit(const cgeom *q, float *A, const float *w,
     }
 }
 
-/* A += W^T (*) B. */
+/* A += W^T (*) B; zeroed: A is all zeros (the oneDNN path then writes it
+ * instead of adding). */
 static lt_status conv_adjoint(lt_ctx *c, const cgeom *q, float *A,
-                              const float *w, const float *B)
+                              const float *w, const float *B, bool zeroed)
 {
+    if (lt_conv_dnnl_wanted(q) &&
+        lt_conv_dnnl(LT_CONV_BWD_DATA, q, B, w, NULL, A, !zeroed))
+        return LT_OK;
     if (lt_conv_shift_ok(q, true))
         return lt_conv_shift_adjoint(c, q, A, w, B);
     scratch s;
@@ -386,6 +397,9 @@ static void wgrad_unit(const cgeom *q, const float *A, const float *B,
 static lt_status conv_wgrad(lt_ctx *c, const cgeom *q, const float *A,
                             const float *B, float *gw)
 {
+    if (lt_conv_dnnl_wanted(q) &&
+        lt_conv_dnnl(LT_CONV_BWD_WEIGHTS, q, A, B, NULL, gw, true))
+        return LT_OK;
     if (lt_conv_shift_ok(q, false))
         return lt_conv_shift_wgrad(c, q, A, B, gw);
     scratch s;
@@ -534,7 +548,7 @@ static lt_status conv2d_backward(lt_ctx *c, lt_node *n)
         bias_grad(gy, q->N, q->O, q->P, gb);
     if (gw && conv_wgrad(c, q, n->in[0]->data, gy, gw) != LT_OK)
         return lt_last_status();
-    if (gx && conv_adjoint(c, q, gx, n->in[1]->data, gy) != LT_OK)
+    if (gx && conv_adjoint(c, q, gx, n->in[1]->data, gy, false) != LT_OK)
         return lt_last_status();
     return LT_OK;
 }
@@ -671,7 +685,7 @@ lt_tensor *lt_conv_transpose2d(lt_ctx *c, lt_tensor *x, lt_tensor *w,
         return NULL;
     gq.prec = lt_ctx_precision(c);
     lt_tensor *y = lt_zeros(c, 4, (int64_t[]){gq.N, gq.C, gq.H, gq.W});
-    if (!y || conv_adjoint(c, &gq, y->data, w->data, x->data) != LT_OK)
+    if (!y || conv_adjoint(c, &gq, y->data, w->data, x->data, true) != LT_OK)
         return NULL;
     if (b) {
         int64_t planes = gq.N * gq.C;
