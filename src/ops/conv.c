@@ -546,11 +546,14 @@ static lt_status conv2d_backward(lt_ctx *c, lt_node *n)
     float *gb = lt_in_grad(c, n, 2);
     if (gb)
         bias_grad(gy, q->N, q->O, q->P, gb);
-    if (gw && conv_wgrad(c, q, n->in[0]->data, gy, gw) != LT_OK)
-        return lt_last_status();
-    if (gx && conv_adjoint(c, q, gx, n->in[1]->data, gy, false) != LT_OK)
-        return lt_last_status();
-    return LT_OK;
+    lt_conv_dnnl_share(true); /* gy: one reorder for both gradients */
+    lt_status s = LT_OK;
+    if (gw)
+        s = conv_wgrad(c, q, n->in[0]->data, gy, gw);
+    if (s == LT_OK && gx)
+        s = conv_adjoint(c, q, gx, n->in[1]->data, gy, false);
+    lt_conv_dnnl_share(false);
+    return s;
 }
 
 static bool conv2d_geom(const lt_tensor *x, const lt_tensor *w,
@@ -630,11 +633,14 @@ static lt_status convt_backward(lt_ctx *c, lt_node *n)
     float *gb = lt_in_grad(c, n, 2);
     if (gb)
         bias_grad(gy, q->N, q->C, q->HW, gb);
-    if (gw && conv_wgrad(c, q, gy, n->in[0]->data, gw) != LT_OK)
-        return lt_last_status();
-    if (gx && conv_forward(c, q, gy, n->in[1]->data, NULL, gx, true) != LT_OK)
-        return lt_last_status();
-    return LT_OK;
+    lt_conv_dnnl_share(true); /* gy: one reorder for both gradients */
+    lt_status s = LT_OK;
+    if (gw)
+        s = conv_wgrad(c, q, gy, n->in[0]->data, gw);
+    if (s == LT_OK && gx)
+        s = conv_forward(c, q, gy, n->in[1]->data, NULL, gx, true);
+    lt_conv_dnnl_share(false);
+    return s;
 }
 
 static bool convt_geom(const lt_tensor *x, const lt_tensor *w,

@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fp32 shapes that oneDNN serves (see lt_conv_dnnl_wanted). */
+/* fp32 convolutions with fewer input or output channels per group than
+ * this stay on conv.c's path (measured: docs/performance.md). */
 #define CONV_DNNL_FP32_MIN_CHANNELS 8
 
 /* LETHE_CONV_BACKEND: 0 unset (automatic), 1 "im2col", 2 "onednn". Read
@@ -46,7 +47,9 @@ bool lt_conv_dnnl_wanted(const cgeom *q)
         return env == 2;
     if (q->prec == LT_PRECISION_BF16)
         return true;
-    return q->Cg >= CONV_DNNL_FP32_MIN_CHANNELS &&
+    /* fp32: 1x1 kernels are plain GEMMs on conv.c's path already, and
+     * with few channels per group oneDNN's layouts do not pay. */
+    return q->kh * q->kw > 1 && q->Cg >= CONV_DNNL_FP32_MIN_CHANNELS &&
            q->Og >= CONV_DNNL_FP32_MIN_CHANNELS;
 #else
     (void)q;
@@ -65,6 +68,8 @@ bool lt_conv_dnnl(lt_conv_kind kind, const cgeom *q, const float *in0,
     (void)accumulate;
     return false;
 }
+
+void lt_conv_dnnl_share(bool on) { (void)on; }
 
 #else
 #include <oneapi/dnnl/dnnl.h>
@@ -112,14 +117,55 @@ static bool plain_layouts(void)
 static _Thread_local void *tl_buf[4];
 static _Thread_local size_t tl_cap[4];
 
+static void *grow(void **buf, size_t *cap, size_t bytes)
+{
+    if (bytes > *cap) {
+        free(*buf);
+        *buf = malloc(bytes);
+        *cap = *buf ? bytes : 0;
+    }
+    return *buf;
+}
+
 static void *buffer(int which, size_t bytes)
 {
-    if (bytes > tl_cap[which]) {
-        free(tl_buf[which]);
-        tl_buf[which] = malloc(bytes);
-        tl_cap[which] = tl_buf[which] ? bytes : 0;
-    }
-    return tl_buf[which];
+    return grow(&tl_buf[which], &tl_cap[which], bytes);
+}
+
+/* Reordered inputs kept between lt_conv_dnnl_share(true) and (false), so
+ * that the two gradients of one node reorder their common input once:
+ * the user pointer and both descriptors identify a slot. */
+#define MEMO_SLOTS 2
+static _Thread_local struct {
+    bool on;
+    int n;
+    const void *src[MEMO_SLOTS];
+    dnnl_memory_desc_t from[MEMO_SLOTS], to[MEMO_SLOTS];
+    void *buf[MEMO_SLOTS];
+    size_t cap[MEMO_SLOTS];
+} tl_memo;
+
+void lt_conv_dnnl_share(bool on)
+{
+    tl_memo.on = on;
+    tl_memo.n = 0;
+}
+
+/* The memo slot holding src as to (*hit), or a free one, or -1. */
+static int memo_slot(const void *src, const dnnl_memory_desc_t *from,
+                     const dnnl_memory_desc_t *to, bool *hit)
+{
+    *hit = false;
+    if (!tl_memo.on)
+        return -1;
+    for (int i = 0; i < tl_memo.n; i++)
+        if (tl_memo.src[i] == src && dnnl_memory_desc_equal(&tl_memo.from[i],
+                                                            from) &&
+            dnnl_memory_desc_equal(&tl_memo.to[i], to)) {
+            *hit = true;
+            return i;
+        }
+    return tl_memo.n < MEMO_SLOTS ? tl_memo.n : -1;
 }
 
 static void key_make(cd_key *k, lt_conv_kind kind, const cgeom *q,
@@ -398,18 +444,35 @@ static bool reorder(const cd_entry *e, int i, const dnnl_memory_desc_t *a,
     return run(e->p[i], &e->scr[i], 2, args);
 }
 
+/* Input i of e in the convolution's layout: reordered into a per-thread
+ * buffer, or found in / added to the memo. NULL on failure. */
+static const void *reordered_input(const cd_entry *e, int i, const void *u)
+{
+    bool hit;
+    int m = memo_slot(u, &e->uin[i], &e->in[i], &hit);
+    if (hit)
+        return tl_memo.buf[m];
+    size_t bytes = dnnl_memory_desc_get_size(&e->in[i]);
+    void *b = m >= 0 ? grow(&tl_memo.buf[m], &tl_memo.cap[m], bytes)
+                     : buffer(i, bytes);
+    if (!b || !reorder(e, i, &e->uin[i], u, &e->in[i], b))
+        return NULL;
+    if (m >= 0) {
+        tl_memo.src[m] = u;
+        tl_memo.from[m] = e->uin[i];
+        tl_memo.to[m] = e->in[i];
+        tl_memo.n = m + 1;
+    }
+    return b;
+}
+
 static bool execute(const cd_entry *e, const float *u0, const float *u1,
                     const float *bias, float *uout)
 {
     const void *in[2] = {u0, u1};
-    for (int i = 0; i < 2; i++) {
-        if (!e->p[i])
-            continue;
-        void *b = buffer(i, dnnl_memory_desc_get_size(&e->in[i]));
-        if (!b || !reorder(e, i, &e->uin[i], in[i], &e->in[i], b))
+    for (int i = 0; i < 2; i++)
+        if (e->p[i] && !(in[i] = reordered_input(e, i, in[i])))
             return false;
-        in[i] = b;
-    }
     void *out = uout;
     if (e->p[3] && !(out = buffer(2, dnnl_memory_desc_get_size(&e->out))))
         return false;

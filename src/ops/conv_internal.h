@@ -67,5 +67,9 @@ bool lt_conv_dnnl_wanted(const cgeom *q);
 bool lt_conv_dnnl(lt_conv_kind kind, const cgeom *q, const float *in0,
                   const float *in1, const float *bias, float *out,
                   bool accumulate);
+/* Between lt_conv_dnnl_share(true) and (false) the calling thread's
+ * lt_conv_dnnl calls reorder an input they share (same pointer, same
+ * layouts) once; its data must not change in between. */
+void lt_conv_dnnl_share(bool on);
 
 #endif
