@@ -6,8 +6,8 @@
  * of |a||b|), with groups, strides, dilations and paddings; the fp32
  * results must NOT match those sums (a bf16 mode that silently ran fp32
  * fails). Also: repeated runs give identical results and 1 and 2 threads
- * agree. CMake runs it on the default backend and with
- * LETHE_CONV_BACKEND=im2col.
+ * agree. CMake runs it on the default choice of path, and with
+ * LETHE_CONV_BACKEND=onednn and =im2col (every kernel on one path).
  */
 #include "lt_test.h"
 

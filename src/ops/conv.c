@@ -293,7 +293,7 @@ static lt_status conv_forward(lt_ctx *c, const cgeom *q, const float *A,
                               const float *w, const float *bias, float *B,
                               bool accumulate)
 {
-    if (lt_conv_dnnl_wanted(q) &&
+    if (lt_conv_dnnl_wanted(q, LT_CONV_FWD) &&
         lt_conv_dnnl(LT_CONV_FWD, q, A, w, bias, B, accumulate))
         return LT_OK;
     if (lt_conv_shift_ok(q, false)) {
@@ -353,7 +353,7 @@ static void adj_unit(const cgeom *q, float *A, const float *w,
 static lt_status conv_adjoint(lt_ctx *c, const cgeom *q, float *A,
                               const float *w, const float *B, bool zeroed)
 {
-    if (lt_conv_dnnl_wanted(q) &&
+    if (lt_conv_dnnl_wanted(q, LT_CONV_BWD_DATA) &&
         lt_conv_dnnl(LT_CONV_BWD_DATA, q, B, w, NULL, A, !zeroed))
         return LT_OK;
     if (lt_conv_shift_ok(q, true))
@@ -397,7 +397,7 @@ static void wgrad_unit(const cgeom *q, const float *A, const float *B,
 static lt_status conv_wgrad(lt_ctx *c, const cgeom *q, const float *A,
                             const float *B, float *gw)
 {
-    if (lt_conv_dnnl_wanted(q) &&
+    if (lt_conv_dnnl_wanted(q, LT_CONV_BWD_WEIGHTS) &&
         lt_conv_dnnl(LT_CONV_BWD_WEIGHTS, q, A, B, NULL, gw, true))
         return LT_OK;
     if (lt_conv_shift_ok(q, false))

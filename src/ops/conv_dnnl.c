@@ -24,6 +24,11 @@
 /* fp32 convolutions with fewer input or output channels per group than
  * this stay on conv.c's path (measured: docs/performance.md). */
 #define CONV_DNNL_FP32_MIN_CHANNELS 8
+/* bf16 backward kernels (data and weight gradients) with fewer output
+ * positions per image than these (stride 1 / strided) stay on conv.c's
+ * path; the forward always runs on oneDNN. */
+#define CONV_DNNL_BF16_MIN_P 32
+#define CONV_DNNL_BF16_STRIDED_MIN_P 128
 
 /* LETHE_CONV_BACKEND: 0 unset (automatic), 1 "im2col", 2 "onednn". Read
  * once; a race between threads reads the same value twice. */
@@ -39,20 +44,29 @@ static int backend_env(void)
     return cached;
 }
 
-bool lt_conv_dnnl_wanted(const cgeom *q)
+/* bf16: oneDNN 2.6's AMX backward kernels are slow on small maps and
+ * strided 1x1 kernels, where conv.c's GEMMs (AMX matmuls) win. */
+static bool bf16_backward_pays(const cgeom *q)
+{
+    bool strided = q->sh > 1 || q->sw > 1;
+    return strided ? q->kh * q->kw > 1 && q->P >= CONV_DNNL_BF16_STRIDED_MIN_P
+                   : q->P >= CONV_DNNL_BF16_MIN_P;
+}
+
+bool lt_conv_dnnl_wanted(const cgeom *q, lt_conv_kind kind)
 {
 #ifdef LETHE_HAVE_DNNL
     int env = backend_env();
     if (env)
         return env == 2;
     if (q->prec == LT_PRECISION_BF16)
-        return true;
+        return kind == LT_CONV_FWD || bf16_backward_pays(q);
     /* fp32: 1x1 kernels are plain GEMMs on conv.c's path already, and
      * with few channels per group oneDNN's layouts do not pay. */
     return q->kh * q->kw > 1 && q->Cg >= CONV_DNNL_FP32_MIN_CHANNELS &&
            q->Og >= CONV_DNNL_FP32_MIN_CHANNELS;
 #else
-    (void)q;
+    (void)q, (void)kind, (void)bf16_backward_pays;
     (void)backend_env;
     return false;
 #endif

@@ -60,10 +60,10 @@ typedef enum {
     LT_CONV_BWD_DATA,
     LT_CONV_BWD_WEIGHTS
 } lt_conv_kind;
-/* Whether conv.c should try the oneDNN path for q: always in bf16, in fp32
- * for the shapes where it is faster; LETHE_CONV_BACKEND=im2col|onednn in
- * the environment forces either. */
-bool lt_conv_dnnl_wanted(const cgeom *q);
+/* Whether conv.c should try the oneDNN path for kernel kind of q (the
+ * measured choice, conv_dnnl.c); LETHE_CONV_BACKEND=im2col|onednn in the
+ * environment forces either. */
+bool lt_conv_dnnl_wanted(const cgeom *q, lt_conv_kind kind);
 bool lt_conv_dnnl(lt_conv_kind kind, const cgeom *q, const float *in0,
                   const float *in1, const float *bias, float *out,
                   bool accumulate);
