@@ -22,9 +22,9 @@
  * single images read the input directly (no im2col). Stride-1 convolutions
  * with several taps and channels take the strip path of conv_shift.c.
  * Built with oneDNN, the three kernels first try oneDNN's convolution
- * primitives (conv_dnnl.c): always in bf16, in fp32 for the shapes where
- * they are faster (lt_conv_dnnl_wanted); LETHE_CONV_BACKEND=im2col keeps
- * the path above.
+ * primitives (conv_dnnl.c) where they measured faster (lt_conv_dnnl_wanted:
+ * most bf16 and multi-tap fp32 shapes); LETHE_CONV_BACKEND=im2col keeps the
+ * path above for every shape.
  */
 #include "conv_internal.h"
 
