@@ -21,6 +21,10 @@
  * OpenBLAS uses its own threads. 1x1, stride-1, unpadded convolutions of
  * single images read the input directly (no im2col). Stride-1 convolutions
  * with several taps and channels take the strip path of conv_shift.c.
+ * Built with oneDNN, the three kernels first try oneDNN's convolution
+ * primitives (conv_dnnl.c) where they measured faster (lt_conv_dnnl_wanted:
+ * most bf16 and multi-tap fp32 shapes); LETHE_CONV_BACKEND=im2col keeps the
+ * path above for every shape.
  */
 #include "conv_internal.h"
 
@@ -289,6 +293,9 @@ static lt_status conv_forward(lt_ctx *c, const cgeom *q, const float *A,
                               const float *w, const float *bias, float *B,
                               bool accumulate)
 {
+    if (lt_conv_dnnl_wanted(q, LT_CONV_FWD) &&
+        lt_conv_dnnl(LT_CONV_FWD, q, A, w, bias, B, accumulate))
+        return LT_OK;
     if (lt_conv_shift_ok(q, false)) {
         if (lt_conv_shift_forward(c, q, A, w, B, accumulate) != LT_OK)
             return lt_last_status();
@@ -341,10 +348,14 @@ static void adj_unit(const cgeom *q, float *A, const float *w,
     }
 }
 
-/* A += W^T (*) B. */
+/* A += W^T (*) B; zeroed: A is all zeros (the oneDNN path then writes it
+ * instead of adding). */
 static lt_status conv_adjoint(lt_ctx *c, const cgeom *q, float *A,
-                              const float *w, const float *B)
+                              const float *w, const float *B, bool zeroed)
 {
+    if (lt_conv_dnnl_wanted(q, LT_CONV_BWD_DATA) &&
+        lt_conv_dnnl(LT_CONV_BWD_DATA, q, B, w, NULL, A, !zeroed))
+        return LT_OK;
     if (lt_conv_shift_ok(q, true))
         return lt_conv_shift_adjoint(c, q, A, w, B);
     scratch s;
@@ -386,6 +397,9 @@ static void wgrad_unit(const cgeom *q, const float *A, const float *B,
 static lt_status conv_wgrad(lt_ctx *c, const cgeom *q, const float *A,
                             const float *B, float *gw)
 {
+    if (lt_conv_dnnl_wanted(q, LT_CONV_BWD_WEIGHTS) &&
+        lt_conv_dnnl(LT_CONV_BWD_WEIGHTS, q, A, B, NULL, gw, true))
+        return LT_OK;
     if (lt_conv_shift_ok(q, false))
         return lt_conv_shift_wgrad(c, q, A, B, gw);
     scratch s;
@@ -532,11 +546,14 @@ static lt_status conv2d_backward(lt_ctx *c, lt_node *n)
     float *gb = lt_in_grad(c, n, 2);
     if (gb)
         bias_grad(gy, q->N, q->O, q->P, gb);
-    if (gw && conv_wgrad(c, q, n->in[0]->data, gy, gw) != LT_OK)
-        return lt_last_status();
-    if (gx && conv_adjoint(c, q, gx, n->in[1]->data, gy) != LT_OK)
-        return lt_last_status();
-    return LT_OK;
+    lt_conv_dnnl_share(true); /* gy: one reorder for both gradients */
+    lt_status s = LT_OK;
+    if (gw)
+        s = conv_wgrad(c, q, n->in[0]->data, gy, gw);
+    if (s == LT_OK && gx)
+        s = conv_adjoint(c, q, gx, n->in[1]->data, gy, false);
+    lt_conv_dnnl_share(false);
+    return s;
 }
 
 static bool conv2d_geom(const lt_tensor *x, const lt_tensor *w,
@@ -616,11 +633,14 @@ static lt_status convt_backward(lt_ctx *c, lt_node *n)
     float *gb = lt_in_grad(c, n, 2);
     if (gb)
         bias_grad(gy, q->N, q->C, q->HW, gb);
-    if (gw && conv_wgrad(c, q, gy, n->in[0]->data, gw) != LT_OK)
-        return lt_last_status();
-    if (gx && conv_forward(c, q, gy, n->in[1]->data, NULL, gx, true) != LT_OK)
-        return lt_last_status();
-    return LT_OK;
+    lt_conv_dnnl_share(true); /* gy: one reorder for both gradients */
+    lt_status s = LT_OK;
+    if (gw)
+        s = conv_wgrad(c, q, gy, n->in[0]->data, gw);
+    if (s == LT_OK && gx)
+        s = conv_forward(c, q, gy, n->in[1]->data, NULL, gx, true);
+    lt_conv_dnnl_share(false);
+    return s;
 }
 
 static bool convt_geom(const lt_tensor *x, const lt_tensor *w,
@@ -671,7 +691,7 @@ lt_tensor *lt_conv_transpose2d(lt_ctx *c, lt_tensor *x, lt_tensor *w,
         return NULL;
     gq.prec = lt_ctx_precision(c);
     lt_tensor *y = lt_zeros(c, 4, (int64_t[]){gq.N, gq.C, gq.H, gq.W});
-    if (!y || conv_adjoint(c, &gq, y->data, w->data, x->data) != LT_OK)
+    if (!y || conv_adjoint(c, &gq, y->data, w->data, x->data, true) != LT_OK)
         return NULL;
     if (b) {
         int64_t planes = gq.N * gq.C;
