@@ -783,7 +783,8 @@ static lt_status lt_bench_classify_body(const lt_bench_classify_cfg *c,
 /* The run in the precision its config asks for (core.h). */
 lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
 {
-    lt_precision old = lt_precision_enter(c->precision);
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_bench_classify_body(c, out);
     lt_set_default_precision(old);
     return r;
@@ -914,7 +915,8 @@ static lt_status lt_bench_worst_case_body(const lt_bench_classify_cfg *c,
 /* The run in the precision its config asks for (core.h). */
 lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
 {
-    lt_precision old = lt_precision_enter(c->precision);
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_bench_worst_case_body(c, out);
     lt_set_default_precision(old);
     return r;

@@ -442,7 +442,8 @@ static lt_status lt_bench_dm_eval_body(const lt_bench_dm_cfg *c,
 lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
                            float **samples)
 {
-    lt_precision old = lt_precision_enter(c->precision);
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_bench_dm_eval_body(c, out, samples);
     lt_set_default_precision(old);
     return r;

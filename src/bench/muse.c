@@ -614,7 +614,8 @@ static lt_status lt_bench_muse_body(const lt_bench_muse_cfg *c, lt_report *out)
 /* The run in the precision its config asks for (core.h). */
 lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
 {
-    lt_precision old = lt_precision_enter(c->precision);
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_bench_muse_body(c, out);
     lt_set_default_precision(old);
     return r;

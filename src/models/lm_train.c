@@ -319,7 +319,8 @@ static lt_status lt_lm_train_body(lt_llama *m, const lt_lm_data *d,
 lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
                       const lt_lm_train_cfg *cfg, lt_lm_report *rep)
 {
-    lt_precision old = lt_precision_enter(cfg->precision);
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_lm_train_body(m, d, cfg, rep);
     lt_set_default_precision(old);
     return r;

@@ -226,7 +226,8 @@ static int lt_train_classifier_body(lt_model *m, const lt_dataset *tr,
 int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
                         const lt_train_cfg *cfg, lt_train_report *rep)
 {
-    lt_precision old = lt_precision_enter(cfg->precision);
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
     int r = lt_train_classifier_body(m, tr, te, cfg, rep);
     lt_set_default_precision(old);
     return r;

@@ -588,7 +588,8 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
                          const lt_lm_data *retain,
                          const lt_llm_unlearn_cfg *cfg, lt_llm_report *rep)
 {
-    lt_precision old = lt_precision_enter(cfg->precision);
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_llm_unlearn_body(m, forget, retain, cfg, rep);
     lt_set_default_precision(old);
     return r;

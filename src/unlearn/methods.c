@@ -533,7 +533,8 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
                          const lt_forget_set *f, const lt_unlearn_cfg *cfg,
                          lt_unlearn_report *rep)
 {
-    lt_precision old = lt_precision_enter(cfg->precision);
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
     lt_status r = lt_unlearn_run_body(m, train, f, cfg, rep);
     lt_set_default_precision(old);
     return r;
