@@ -539,6 +539,11 @@ expect_error "bad number" "expects a number" \
   "$LETHE" train --epochs ten --out "$T/x.safetensors"
 expect_error "nan threads" "--threads expects a finite number" \
   "$LETHE" train --threads nan --out "$T/x.safetensors"
+expect_error "bad precision" "--precision: unknown precision 'fp16' (use fp32 or bf16)" \
+  "$LETHE" train --precision fp16 --out "$T/x.safetensors"
+[ -e "$T/x.safetensors" ] && bad "bad precision left a checkpoint" || ok "bad precision: no output"
+expect_error "bench tofu: bad precision" "--precision: unknown precision 'half'" \
+  "$LETHE" bench tofu --quick --precision half --cache "$T/tc"
 expect_error "nan lr" "--lr expects a finite number" \
   "$LETHE" train --lr nan --out "$T/x.safetensors"
 expect_error "infinite lr" "--lr expects a finite number" \

@@ -115,9 +115,11 @@ LT_API void lt_table_row_stats(const lt_table_row *row, int c, double *mean,
 /* The column keyed key, or -1. */
 LT_API int lt_table_col_index(const lt_table *t, const char *key);
 
-/* The report as Markdown: title, then each table (its title as a "###"
- * heading when there are several) with "mean ± std" cells when a row has
- * several runs, then the failure messages. */
+/* The report as Markdown: title, the line "Matrix products: PRECISION
+ * (BACKEND)." when the settings have "precision" (every benchmark's do),
+ * then each table (its title as a "###" heading when there are several)
+ * with "mean ± std" cells when a row has several runs, then the failure
+ * messages. */
 LT_API void lt_report_markdown(const lt_report *r, FILE *f);
 /* The same, written atomically to path. */
 LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
@@ -212,6 +214,8 @@ typedef struct {
                                 OPTML code's K+1-way model (row "be") */
     bool resume;             /* reuse the runs already saved in
                                 <cache>/runs (docs/mpi.md) */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;     /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;
@@ -247,6 +251,8 @@ typedef struct {
     uint64_t seed;            /* the real subsets of the FD and floors (1) */
     const char *grid;         /* PNG grid of the first 10 samples of each
                                  class, a class per row (NULL: none) */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;      /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;
@@ -280,6 +286,8 @@ typedef struct {
     uint64_t seed;            /* the real subsets (1) */
     const char *grid;         /* PNG: the first sample of every pair, a row
                                  per style, a column per object (NULL: none) */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;      /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;
@@ -365,6 +373,8 @@ typedef struct {
                                 WAGLE's and SOUL's code (rows "npo[mean]")
                                 instead of NPO's per-sequence sums */
     bool resume;             /* reuse the rows kept in <cache>/runs */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;
     lt_bench_progress progress;
     void *ud;
@@ -398,6 +408,8 @@ typedef struct {
     int seq;                 /* sustainability requests (0: off) */
     const char *scal_methods;
     int prefix, max_new;     /* VerbMem prompt and continuation tokens */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;
     lt_bench_progress progress;
     void *ud;

@@ -73,6 +73,8 @@ typedef struct {
                               answer sets' grids: the first sample of every
                               prompt, a row per style, a column per object,
                               as TARGET-METHOD.png (original.png once) */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;   /* recorded in the report */
     lt_bench_progress progress;
     void *ud;

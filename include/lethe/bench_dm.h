@@ -70,6 +70,8 @@ typedef struct {
     lt_dm_sample_config sample; /* DDIM-50, eta 0, salun w = 2, seed 1234 */
     uint64_t eval_seed;       /* the real subsets of the FD and floor (1) */
     bool resume;              /* reuse the runs kept in <cache>/runs */
+    lt_precision precision;  /* of the run's matrix products (core.h): 0,
+                                LT_PRECISION_DEFAULT, the process default */
     const char *command;      /* recorded in the report (NULL: none) */
     lt_bench_progress progress;
     void *ud;

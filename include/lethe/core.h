@@ -259,17 +259,39 @@ LT_API double lt_clock_seconds(void);
  * (the default build) the bf16 products run on AMX or AVX512-BF16 where the
  * CPU has them; elsewhere oneDNN's fallback or the OpenBLAS build's
  * emulation (round, then sgemm) computes the same products. */
-typedef enum { LT_PRECISION_FP32 = 0, LT_PRECISION_BF16 = 1 } lt_precision;
+/* LT_PRECISION_DEFAULT (0, what a zeroed config struct holds) means "the
+ * process default": the `precision` field of the library's run configs
+ * (lt_train_cfg, lt_unlearn_cfg, lt_bench_classify_cfg, ...) left at 0
+ * runs in lt_default_precision(), which `--precision` on the command line
+ * sets; a config naming FP32 or BF16 runs in that precision whatever the
+ * default (the run makes it the process default while it runs and then
+ * restores the old one, so two runs of different precisions must not run
+ * at the same time in one process). A context's own precision is never
+ * LT_PRECISION_DEFAULT. */
+typedef enum {
+    LT_PRECISION_DEFAULT = 0,
+    LT_PRECISION_FP32 = 1,
+    LT_PRECISION_BF16 = 2
+} lt_precision;
 
 /* The precision of contexts created from now on (lt_ctx_new); the process
- * default starts as LT_PRECISION_FP32. Set it once at start-up. */
+ * default starts as LT_PRECISION_FP32 (LT_PRECISION_DEFAULT sets that
+ * again). Set it once at start-up. */
 LT_API void lt_set_default_precision(lt_precision p);
 LT_API lt_precision lt_default_precision(void);
-/* The precision of one context's ops; returns the previous setting. */
+/* p, with LT_PRECISION_DEFAULT replaced by the process default. */
+LT_API lt_precision lt_precision_resolve(lt_precision p);
+/* The start of a library run configured with precision p: makes
+ * lt_precision_resolve(p) the process default and returns the previous
+ * default, which the run hands back to lt_set_default_precision at its
+ * end. */
+LT_API lt_precision lt_precision_enter(lt_precision p);
+/* The precision of one context's ops (LT_PRECISION_DEFAULT: the process
+ * default); returns the previous setting. */
 LT_API lt_precision lt_set_precision(lt_ctx *c, lt_precision p);
 LT_API lt_precision lt_ctx_precision(const lt_ctx *c);
-/* "fp32" / "bf16". lt_precision_parse returns LT_ERR_ARG (message naming
- * the value) for anything else. */
+/* "fp32" / "bf16" ("default" for LT_PRECISION_DEFAULT). lt_precision_parse
+ * returns LT_ERR_ARG (message naming the value) for anything else. */
 LT_API const char *lt_precision_name(lt_precision p);
 LT_API lt_status lt_precision_parse(const char *name, lt_precision *out);
 /* The matrix-product backend compiled in: "onednn" or "openblas". */

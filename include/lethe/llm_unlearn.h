@@ -327,6 +327,8 @@ typedef struct {
      * with npo_mean (a function of the whole batch's mean NLL) */
     lt_dist_mode dist;
     int shards;
+    lt_precision precision; /* of the run's matrix products (core.h): 0,
+                               LT_PRECISION_DEFAULT, the process default */
     void (*progress)(void *ud, const lt_llm_event *ev);
     void *ud;
 } lt_llm_unlearn_cfg;
@@ -395,7 +397,7 @@ typedef struct {
 /* {"command", "method", "model", "forget", ["retain",] "out", "options":
  * {the settings of c}, "steps", "epochs_done", "seconds", "first_loss",
  * "last_loss", "diverged", ["restored_epoch", "message",] "mask_fraction",
- * ["rmu_coeff_used"]} atomically to path. Float settings are written as
+ * "precision", "backend", ["rmu_coeff_used"]} atomically to path. Float settings are written as
  * the shortest decimal of their float value (1e-4, not 9.99e-05). */
 LT_API lt_status lt_llm_unlearn_write_json(const lt_llm_unlearn_cfg *c,
                                            const lt_llm_report *rep,

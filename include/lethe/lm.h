@@ -153,6 +153,8 @@ typedef struct {
      * turn. */
     lt_dist_mode dist;
     int shards;
+    lt_precision precision; /* of the run's matrix products (core.h): 0,
+                               LT_PRECISION_DEFAULT, the process default */
     void (*progress)(void *ud, const lt_lm_event *ev);
     void *ud;
 } lt_lm_train_cfg;

@@ -210,6 +210,8 @@ typedef struct {
     lt_dist_mode dist;    /* data parallel over MPI ranks (docs/mpi.md):
                              the passes' steps and Retrain's training */
     int shards;           /* shards of a batch (0: one per rank) */
+    lt_precision precision; /* of the run's matrix products (core.h): 0,
+                               LT_PRECISION_DEFAULT, the process default */
     void (*progress)(void *ud, const lt_unlearn_event *ev); /* per step
                                                                 and pass */
     void *ud;

@@ -126,7 +126,8 @@ typedef struct {
 
 /* The run as JSON, atomically to path (what `lethe unlearn --json`
  * writes): method, model, out, forget, n_forget, seed, mask, optim, lr,
- * epochs, steps, UA, RA, TA, MIA and rte_s (the run time). */
+ * epochs, steps, UA, RA, TA, MIA, rte_s (the run time), precision (the
+ * cfg's, LT_PRECISION_DEFAULT read as the process default) and backend. */
 LT_API lt_status lt_unlearn_save_json(const char *path,
                                       const lt_unlearn_record *r);
 
@@ -146,10 +147,12 @@ typedef struct {
     uint64_t forget_seed;
     lt_unlearn_metrics metrics, retrain;
     bool has_retrain;
+    lt_precision precision; /* of the evaluation (0: the process default) */
 } lt_checkpoint_eval;
 
 /* The evaluation as JSON, atomically to path (what `lethe eval --json`
- * writes): model, data, then train {n, loss, accuracy}, arch and test, or
+ * writes): model, data, precision, backend, then train {n, loss,
+ * accuracy}, arch and test, or
  * forget, forget_seed, n_forget, metrics {UA, RA, TA, MIA} and with a
  * Retrain retrain {...} and avg_gap. */
 LT_API lt_status lt_checkpoint_eval_save_json(const char *path,

@@ -40,6 +40,8 @@ typedef struct {
      * bits as that many ranks in LT_DIST_ORDERED. */
     lt_dist_mode dist;
     int shards;
+    lt_precision precision; /* of the run's matrix products (core.h): 0,
+                               LT_PRECISION_DEFAULT, the process default */
     void (*progress)(void *ud, const lt_train_event *ev);
     void *ud;
 } lt_train_cfg;
@@ -56,6 +58,7 @@ typedef struct {
     const char *command, *model, *data, *out, *commit, *version;
     uint64_t seed;
     int epochs, threads;
+    lt_precision precision; /* the run's (0: the process default) */
     const lt_train_report *report;
 } lt_train_record;
 

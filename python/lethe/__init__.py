@@ -39,6 +39,27 @@ def threads():
     return _lib.lt_num_threads()
 
 
+def set_precision(name):
+    """The process default precision of the matrix products: "fp32" (the
+    start) or "bf16" (bf16 operands, fp32 accumulation; docs/performance.md).
+    Runs whose precision= is None use it; like `--precision` on the
+    command line."""
+    from ._ffi import precision_value
+    v = precision_value(name, "set_precision")
+    _lib.lt_set_default_precision(v)
+
+
+def precision():
+    """The process default precision: "fp32" or "bf16"."""
+    return _lib.lt_precision_name(_lib.lt_default_precision()).decode()
+
+
+def backend():
+    """The matrix-product backend liblethe was built with: "onednn" or
+    "openblas"."""
+    return _lib.lt_backend_name().decode()
+
+
 def commit():
     """The commit liblethe was built from."""
     return _lib.lt_bench_commit().decode()
@@ -48,4 +69,5 @@ __all__ = ["LetheError", "Dataset", "ForgetSet", "Model", "Report", "Table",
            "bench_classify", "bench_worst_case", "bench_tofu", "bench_muse",
            "bench_dm_eval", "bench_dm_text_eval",
            "checkpoint_metadata", "avg_gap", "set_threads", "threads",
-           "commit", "METHODS", "ARCHS", "LIB_PATH"]
+           "commit", "set_precision", "precision", "backend", "METHODS",
+           "ARCHS", "LIB_PATH"]

@@ -27,6 +27,9 @@ LT_TABLE_MAX_SEEDS = 16
 LT_TABLE_TEXT = 48
 LT_REPORT_MAX_TABLES = 4
 
+# lt_precision (core.h): 0 = the process default.
+PRECISIONS = {"default": 0, "fp32": 1, "bf16": 2}
+
 # lt_status (core.h), in enum order.
 STATUS_NAMES = ["ok", "arg", "shape", "arena", "nomem", "grad", "nan", "io",
                 "format", "state"]
@@ -122,7 +125,8 @@ class TrainCfg(Structure):        # lt_train_cfg (train.h)
                 ("epochs", c_int), ("batch", c_int), ("clip", c_float),
                 ("seed", c_uint64), ("aug", Augment),
                 ("arena_bytes", c_size_t), ("dist", c_int),
-                ("shards", c_int), ("progress", TRAIN_PROGRESS),
+                ("shards", c_int), ("precision", c_int),
+                ("progress", TRAIN_PROGRESS),
                 ("ud", c_void_p)]
 
 
@@ -159,7 +163,8 @@ class UnlearnCfg(Structure):      # lt_unlearn_cfg (methods.h)
                 ("iu_samples", c_int), ("prox_ratio", c_double),
                 ("be_drop_shadow", c_bool), ("arena_bytes", c_size_t),
                 ("retrain_aug", Augment), ("dist", c_int),
-                ("shards", c_int), ("progress", UNLEARN_PROGRESS),
+                ("shards", c_int), ("precision", c_int),
+                ("progress", UNLEARN_PROGRESS),
                 ("ud", c_void_p)]
 
 
@@ -189,7 +194,7 @@ class BenchClassifyCfg(Structure):  # lt_bench_classify_cfg (bench.h)
                 ("mask", c_char_p), ("cache", c_char_p), ("seeds", c_int),
                 ("train_epochs", c_int), ("train_lr", c_float),
                 ("be_drop_shadow", c_bool), ("resume", c_bool),
-                ("command", c_char_p),
+                ("precision", c_int), ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 
@@ -204,7 +209,7 @@ class BenchTofuCfg(Structure):    # lt_bench_tofu_cfg (bench.h)
                 ("lr", c_char_p), ("lr_grid", c_char_p), ("epochs", c_int),
                 ("batch", c_int), ("max_items", c_int),
                 ("sophia_scale", c_float), ("npo_mean", c_bool),
-                ("resume", c_bool),
+                ("resume", c_bool), ("precision", c_int),
                 ("command", c_char_p), ("progress", BENCH_PROGRESS),
                 ("ud", c_void_p)]
 
@@ -219,7 +224,8 @@ class BenchMuseCfg(Structure):    # lt_bench_muse_cfg (bench.h)
                 ("methods", c_char_p), ("lr", c_char_p), ("epochs", c_int),
                 ("batch", c_int), ("scal", c_char_p), ("seq", c_int),
                 ("scal_methods", c_char_p), ("prefix", c_int),
-                ("max_new", c_int), ("command", c_char_p),
+                ("max_new", c_int), ("precision", c_int),
+                ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 
@@ -232,7 +238,8 @@ class BenchDmCfg(Structure):      # lt_bench_dm_cfg (bench.h)
     _fields_ = [("model", c_char_p), ("classifier", c_char_p),
                 ("data", c_char_p), ("per_class", c_int),
                 ("sample", DmSampleConfig), ("seed", c_uint64),
-                ("grid", c_char_p), ("command", c_char_p),
+                ("grid", c_char_p), ("precision", c_int),
+                ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 
@@ -241,7 +248,8 @@ class BenchDmTextCfg(Structure):  # lt_bench_dm_text_cfg (bench.h)
                 ("canvas", c_char_p), ("style_classifier", c_char_p),
                 ("object_classifier", c_char_p), ("per_pair", c_int),
                 ("sample", DmSampleConfig), ("seed", c_uint64),
-                ("grid", c_char_p), ("command", c_char_p),
+                ("grid", c_char_p), ("precision", c_int),
+                ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]
 
 
@@ -293,6 +301,10 @@ PROTOTYPES = {
     "lt_set_num_threads": (None, [c_int]),
     "lt_num_threads": (c_int, []),
     "lt_bench_commit": (c_char_p, []),
+    "lt_set_default_precision": (None, [c_int]),
+    "lt_default_precision": (c_int, []),
+    "lt_precision_name": (c_char_p, [c_int]),
+    "lt_backend_name": (c_char_p, []),
     # data
     "lt_dataset_load": (c_int, [c_char_p, c_char_p, _DP]),
     "lt_dataset_free": (None, [_DP]),
@@ -435,6 +447,17 @@ def check(status):
     """Raise LetheError (Lethe's message) unless status is LT_OK."""
     if status != 0:
         raise fail(status)
+
+
+def precision_value(name, what="precision"):
+    """The lt_precision of "fp32", "bf16", or None / "default" (0: the
+    process default); LetheError (status 1) for anything else."""
+    if name is None:
+        return 0
+    if name not in PRECISIONS:
+        raise LetheError("%s: unknown precision %r (use fp32 or bf16)"
+                         % (what, name), 1)
+    return PRECISIONS[name]
 
 
 def enc(s):

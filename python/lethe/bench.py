@@ -2,7 +2,9 @@
 protocol (lethe/bench.h) from its library defaults, with keyword options
 named as the fields of its config struct, and returns a Report of Table
 objects (rows as dicts), read from the report's JSON writer so Python sees
-exactly what `lethe bench ... --json` writes."""
+exactly what `lethe bench ... --json` writes. Every protocol also takes
+precision="fp32" or "bf16" (None: the process default, lethe.set_precision);
+the report's settings record the precision and backend that ran."""
 import ctypes
 import json
 import os
@@ -131,6 +133,8 @@ def _configure(cfg, options, what):
                              % (what, k, ", ".join(sorted(names))), 1)
         if isinstance(v, dict):
             _configure(getattr(cfg, k), v, "%s: %s" % (what, k))
+        elif k == "precision":  # "fp32" / "bf16" / None: lt_precision
+            cfg.precision = _ffi.precision_value(v, what)
         else:
             setattr(cfg, k, enc(v) if isinstance(v, str) else v)
 

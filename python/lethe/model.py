@@ -148,9 +148,12 @@ class Model:
 
     def train(self, train, test=None, epochs=10, batch=128, lr=0.1,
               optim="sgd", momentum=0.9, wd=5e-4, schedule="cosine",
-              warmup=0, clip=0.0, augment="auto", seed=1, progress=None):
+              warmup=0, clip=0.0, augment="auto", seed=1, progress=None,
+              precision=None):
         """Train on train (evaluating on test after every epoch when
-        given), with the options and defaults of `lethe train`. progress,
+        given), with the options and defaults of `lethe train`. precision:
+        "fp32" or "bf16" (None: the process default, lethe.set_precision;
+        docs/performance.md). progress,
         when given, is called with a dict per step and per epoch end.
         Returns {train_loss, test_loss, test_acc, seconds}."""
         _fits(self, train, "train")
@@ -163,6 +166,7 @@ class Model:
         if cfg.optim.kind == 0:  # LT_OPT_SGD
             cfg.optim.momentum = momentum
         cfg.epochs, cfg.batch, cfg.clip, cfg.seed = epochs, batch, clip, seed
+        cfg.precision = _ffi.precision_value(precision, "train")
         check(lib.lt_schedule_parse(enc(schedule), lr, warmup,
                                     ctypes.byref(cfg.sched)))
         check(lib.lt_augment_parse(enc(augment), ctypes.byref(train._s),
@@ -204,12 +208,13 @@ class Model:
 
     def unlearn(self, train, forget, method="salun", mask=None, optim=None,
                 lr=None, epochs=None, batch=None, seed=None, progress=None,
-                **options):
+                precision=None, **options):
         """Unlearn the ForgetSet forget (made on train) in place with
         method (lethe.METHODS) under mask ("none", "saliency:R",
         "random:R", "soft:R") and optimizer ("sgd", "adam", "adamw",
         "sophia", "sophia-soul"). Anything left None takes the method's
-        library default (lt_unlearn_defaults). Other options set fields of
+        library default (lt_unlearn_defaults); precision "fp32" or "bf16"
+        (None: the process default). Other options set fields of
         lt_unlearn_cfg by name: alpha, smooth, retain_weight, fgsm_eps,
         iu_samples, prox_ratio, be_drop_shadow. Returns {forget_loss,
         retain_loss, steps, mask_ones, seconds, method, mask, lr, epochs}
@@ -229,6 +234,7 @@ class Model:
             if v is not None:
                 setattr(cfg, name, v)
         _set_fields(cfg, options, "unlearn")
+        cfg.precision = _ffi.precision_value(precision, "unlearn")
         if progress is not None:
             def on_event(_ud, ev):
                 e = ev.contents

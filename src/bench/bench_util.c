@@ -31,6 +31,17 @@ uint64_t lt_bench_fnv(const char *s)
     return lt_bench_fnv_bytes(LT_FNV_INIT, s, strlen(s));
 }
 
+const char *lt_bench_precision_key(void)
+{
+    return lt_default_precision() == LT_PRECISION_BF16 ? "|bf16" : "";
+}
+
+uint64_t lt_bench_fnv_precision(uint64_t h)
+{
+    const char *k = lt_bench_precision_key();
+    return lt_bench_fnv_bytes(h, k, strlen(k));
+}
+
 void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt, ...)
 {
     if (!progress)
@@ -92,6 +103,11 @@ lt_status lt_bench_common_settings(lt_report *r, const char *command)
         st = lt_report_set(r, "commit", lt_bench_commit());
     if (st == LT_OK)
         st = lt_report_set_num(r, "threads", lt_num_threads());
+    if (st == LT_OK) /* the run's: lt_bench_* runs in its config's */
+        st = lt_report_set(r, "precision",
+                           lt_precision_name(lt_default_precision()));
+    if (st == LT_OK)
+        st = lt_report_set(r, "backend", lt_backend_name());
     return st;
 }
 

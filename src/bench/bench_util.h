@@ -15,6 +15,13 @@
 #define LT_FNV_INIT 1469598103934665603ull
 uint64_t lt_bench_fnv_bytes(uint64_t h, const void *p, size_t n);
 uint64_t lt_bench_fnv(const char *s);
+/* The part of a cached model's key that names the precision of the run
+ * under way (lt_default_precision(): a lt_bench_* run sets it from its
+ * config): "" for fp32, so the keys of fp32 caches are those from before
+ * bf16 existed, and "|bf16" for bf16, so neither precision is handed the
+ * other's models. lt_bench_fnv_precision(h) continues h with it. */
+const char *lt_bench_precision_key(void);
+uint64_t lt_bench_fnv_precision(uint64_t h);
 
 /* One line of news to progress (printf-style; nothing if progress NULL). */
 void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt,
@@ -56,7 +63,9 @@ lt_status lt_bench_lm_fit(const lt_bench_lm_recipe *r, lt_llama *m,
                           lt_bench_fwd *fwd, const char *out,
                           lt_lm_report *rep);
 
-/* The settings every report carries: command, commit, threads. */
+/* The settings every report carries: command, commit, threads, and the
+ * precision (of the run under way: lt_default_precision()) and backend of
+ * the matrix products. */
 lt_status lt_bench_common_settings(lt_report *r, const char *command);
 
 #endif

@@ -297,6 +297,7 @@ static lt_status cvb_base(cvb *d)
     h = lt_bench_fnv_bytes(h, &c->base_steps, sizeof c->base_steps);
     h = lt_bench_fnv_bytes(h, d->enc, strlen(d->enc));
     h = lt_bench_fnv_bytes(h, d->canvas, strlen(d->canvas));
+    h = lt_bench_fnv_precision(h); /* a bf16 run's is its own */
     snprintf(d->base, sizeof d->base, "%s/canvas-base-%016llx.safetensors",
              c->cache, (unsigned long long)h);
     if (lt_bench_exists(d->base))
@@ -806,7 +807,8 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
     return st;
 }
 
-lt_status lt_bench_canvas(const lt_bench_canvas_cfg *c, lt_report *out)
+static lt_status lt_bench_canvas_body(const lt_bench_canvas_cfg *c,
+    lt_report *out)
 {
     memset(out, 0, sizeof *out);
     if (lt_bench_canvas_check(c) != LT_OK)
@@ -841,4 +843,14 @@ lt_status lt_bench_canvas(const lt_bench_canvas_cfg *c, lt_report *out)
     out->seconds = lt_clock_seconds() - t0;
     cvb_free(&d);
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_canvas(const lt_bench_canvas_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_canvas_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }

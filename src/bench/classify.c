@@ -244,8 +244,10 @@ static lt_status lt_cls_original_make(lt_cls *b)
 {
     const lt_bench_classify_cfg *o = b->c;
     char key[512];
-    snprintf(key, sizeof key, "orig|v1|%s|%s|%d|%g", b->tr.name, o->model,
-             o->train_epochs, (double)o->train_lr);
+    /* bf16 runs get models of their own (fp32 keys are as before it);
+     * Retrain's, the runs' and the worst-case set's keys build on this */
+    snprintf(key, sizeof key, "orig|v1|%s|%s|%d|%g%s", b->tr.name, o->model,
+             o->train_epochs, (double)o->train_lr, lt_bench_precision_key());
     b->orig_key = lt_bench_fnv(key);
     snprintf(b->orig_path, sizeof b->orig_path, "%s/orig-%016llx.safetensors",
              o->cache, (unsigned long long)b->orig_key);
@@ -757,7 +759,8 @@ static lt_status lt_cls_settings(const lt_cls *b, lt_report *r)
     return st;
 }
 
-lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
+static lt_status lt_bench_classify_body(const lt_bench_classify_cfg *c,
+    lt_report *out)
 {
     double t0 = lt_clock_seconds();
     *out = (lt_report){0};
@@ -775,6 +778,16 @@ lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
     lt_cls_close(b);
     out->seconds = lt_clock_seconds() - t0;
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_classify_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }
 
 /* ---- worst-case forget sets ------------------------------------------------- */
@@ -861,7 +874,8 @@ static lt_status lt_wc_compare(lt_report *r)
     return t ? LT_OK : LT_ERR_ARG;
 }
 
-lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
+static lt_status lt_bench_worst_case_body(const lt_bench_classify_cfg *c,
+    lt_report *out)
 {
     double t0 = lt_clock_seconds();
     *out = (lt_report){0};
@@ -896,4 +910,14 @@ lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
     lt_cls_close(b);
     out->seconds = lt_clock_seconds() - t0;
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_worst_case(const lt_bench_classify_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_worst_case_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }

@@ -392,6 +392,8 @@ void lt_bench_dm_settings(lt_report *r, const char *model, const char *arch,
     lt_report_set(r, "sampler", desc);
     lt_report_set(r, "commit", lt_bench_commit());
     lt_report_set_num(r, "threads", lt_num_threads());
+    lt_report_set(r, "precision", lt_precision_name(lt_default_precision()));
+    lt_report_set(r, "backend", lt_backend_name());
     if (command)
         lt_report_set(r, "command", command);
 }
@@ -407,8 +409,8 @@ static void dm_eval_settings(dm_eval *e, lt_report *r)
     lt_report_set_num(r, "samples", (double)e->n);
 }
 
-lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
-                           float **samples)
+static lt_status lt_bench_dm_eval_body(const lt_bench_dm_cfg *c,
+    lt_report *out, float **samples)
 {
     if (lt_bench_dm_check(c) != LT_OK)
         return lt_last_status();
@@ -434,4 +436,15 @@ lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
     }
     dm_eval_free(&e);
     return s;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_dm_eval(const lt_bench_dm_cfg *c, lt_report *out,
+                           float **samples)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_dm_eval_body(c, out, samples);
+    lt_set_default_precision(old);
+    return r;
 }

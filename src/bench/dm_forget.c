@@ -112,6 +112,7 @@ static lt_status dmf_base(dmf *d)
     uint64_t h = lt_bench_fnv(c->base_arch);
     h = lt_bench_fnv_bytes(h, &c->base_steps, sizeof c->base_steps);
     h = lt_bench_fnv_bytes(h, c->data, strlen(c->data));
+    h = lt_bench_fnv_precision(h); /* a bf16 run's is its own */
     snprintf(d->base, sizeof d->base, "%s/dm-base-%016llx.safetensors",
              c->cache, (unsigned long long)h);
     if (lt_bench_exists(d->base))
@@ -265,6 +266,7 @@ static lt_status dmf_retrain(dmf *d, int cf, uint64_t seed, lt_unet **u,
     h = lt_bench_fnv_bytes(h, &cf, sizeof cf);
     h = lt_bench_fnv_bytes(h, &seed, sizeof seed);
     h = lt_bench_fnv_bytes(h, &c->retrain_steps, sizeof c->retrain_steps);
+    h = lt_bench_fnv_precision(h);
     char path[1200];
     snprintf(path, sizeof path, "%s/dm-retrain-c%d-s%llu-%016llx.safetensors",
              c->cache, cf, (unsigned long long)seed, (unsigned long long)h);
@@ -299,7 +301,8 @@ static lt_status dmf_sa_data(dmf *d)
     if (st != LT_OK)
         return st;
     lt_dmu_sa_prep_describe(&c->sa_prep, desc, sizeof desc);
-    snprintf(key, sizeof key, "%s; %s", hex, desc);
+    snprintf(key, sizeof key, "%s; %s%s", hex, desc,
+             lt_bench_precision_key());
     lt_unet *u = NULL;
     lt_dm_schedule s = {0};
     st = lt_unet_load(d->base, &u, &s);
@@ -704,7 +707,8 @@ static lt_status dmf_class_runs(dmf *d, int cf)
     return st != LT_OK ? st : sh;
 }
 
-lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
+static lt_status lt_bench_dm_forget_body(const lt_bench_dm_forget_cfg *c,
+    lt_report *out)
 {
     memset(out, 0, sizeof *out);
     if (lt_bench_dm_forget_check(c) != LT_OK)
@@ -731,4 +735,14 @@ lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
     out->seconds = lt_clock_seconds() - t0;
     dmf_free(&d);
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_dm_forget(const lt_bench_dm_forget_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_dm_forget_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }

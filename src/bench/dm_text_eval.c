@@ -404,8 +404,8 @@ static void dm_text_settings(dm_text_eval *e, lt_report *r)
     lt_report_set_num(r, "samples", (double)e->n);
 }
 
-lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c, lt_report *out,
-                                float **samples)
+static lt_status lt_bench_dm_text_eval_body(const lt_bench_dm_text_cfg *c,
+    lt_report *out, float **samples)
 {
     if (lt_bench_dm_text_check(c) != LT_OK)
         return lt_last_status();
@@ -431,4 +431,15 @@ lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c, lt_report *out,
     }
     dm_text_eval_free(&e);
     return s;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c, lt_report *out,
+                                float **samples)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_dm_text_eval_body(c, out, samples);
+    lt_set_default_precision(old);
+    return r;
 }

@@ -262,9 +262,9 @@ static lt_status lt_bm_setup(lt_bm *b)
         return st;
     char key[512], tok[1200];
     snprintf(key, sizeof key, "config=%s epochs=%d batch=%d lr=%g vocab=%d "
-             "window=%d seed=%llu docs v2", o->config, o->train_epochs,
+             "window=%d seed=%llu docs v2%s", o->config, o->train_epochs,
              o->train_batch, (double)o->train_lr, o->vocab, o->window,
-             (unsigned long long)o->seed);
+             (unsigned long long)o->seed, lt_bench_precision_key());
     unsigned long long h = (unsigned long long)lt_bench_fnv(key);
     snprintf(tok, sizeof tok, "%s/tokenizer-%d.json", b->dir, o->vocab);
     snprintf(b->full_path, sizeof b->full_path, "%s/full-%016llx.safetensors",
@@ -576,7 +576,7 @@ static lt_status lt_bm_settings(const lt_bm *b, lt_report *r)
     return st;
 }
 
-lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
+static lt_status lt_bench_muse_body(const lt_bench_muse_cfg *c, lt_report *out)
 {
     double t0 = lt_clock_seconds();
     *out = (lt_report){0};
@@ -609,4 +609,14 @@ lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
     free(b);
     out->seconds = lt_clock_seconds() - t0;
     return st == LT_OK ? sst : st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_muse(const lt_bench_muse_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_muse_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }

@@ -222,6 +222,10 @@ void lt_report_markdown(const lt_report *r, FILE *f)
 {
     if (r->title[0])
         fprintf(f, "%s\n\n", r->title);
+    const char *prec = lt_report_get(r, "precision"); /* the benchmarks' */
+    if (prec[0])
+        fprintf(f, "Matrix products: %s (%s).\n\n", prec,
+                lt_report_get(r, "backend"));
     for (int i = 0; i < r->n_tables; i++) {
         const lt_table *t = &r->tables[i];
         if (!t->n_rows)

@@ -611,7 +611,7 @@ static lt_status lt_tb_rows(lt_tb *b)
     return lt_dist_size() > 1 ? lt_tb_share(b) : LT_OK;
 }
 
-lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
+static lt_status lt_bench_tofu_body(const lt_bench_tofu_cfg *c, lt_report *out)
 {
     double t0 = lt_clock_seconds();
     *out = (lt_report){0};
@@ -642,4 +642,14 @@ lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
     free(b);
     out->seconds = lt_clock_seconds() - t0;
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_bench_tofu(const lt_bench_tofu_cfg *c, lt_report *out)
+{
+    lt_precision old =
+        lt_precision_enter(c ? c->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_bench_tofu_body(c, out);
+    lt_set_default_precision(old);
+    return r;
 }

@@ -150,6 +150,8 @@ lt_status lt_tofu_setup_run(const lt_bench_tofu_cfg *o, lt_tofu_setup *out)
              o->vocab);
     unsigned long long h = (unsigned long long)lt_bench_fnv(key);
     snprintf(tok, sizeof tok, "%s/tokenizer-%016llx.json", out->dir, h);
+    /* the models of a bf16 run are its own (the tokenizer is shared) */
+    h = (unsigned long long)lt_bench_fnv_precision(h);
     snprintf(out->full_model, sizeof out->full_model,
              "%s/full-%016llx.safetensors", out->dir, h);
     snprintf(out->retain_model, sizeof out->retain_model,

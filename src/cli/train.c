@@ -173,7 +173,7 @@ int cli_train(int argc, char **argv)
                               "lethe.version", LETHE_VERSION};
         lt_train_record r = {cmd, o.model, tr.name, o.out, lt_bench_commit(),
                              LETHE_VERSION, o.seed, o.epochs,
-                             lt_num_threads(), &rep};
+                             lt_num_threads(), lt_default_precision(), &rep};
         if (lt_model_save(m, o.out, meta, 6) != LT_OK ||
             (o.json && lt_train_save_json(o.json, &r) != LT_OK))
             rc = cli_fail("train", NULL);

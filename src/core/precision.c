@@ -1,7 +1,9 @@
 /*
  * precision.c - the precision setting of the matrix products (core.h):
  * the process default new contexts start from, each context's own setting,
- * and the names "fp32" / "bf16" the command line and result files use.
+ * the resolution of LT_PRECISION_DEFAULT (a run config's "the process
+ * default") and the names "fp32" / "bf16" the command line and result
+ * files use.
  */
 #include "core/internal.h"
 
@@ -16,10 +18,23 @@ void lt_set_default_precision(lt_precision p)
 
 lt_precision lt_default_precision(void) { return default_precision; }
 
+lt_precision lt_precision_resolve(lt_precision p)
+{
+    return p == LT_PRECISION_DEFAULT ? default_precision :
+           p == LT_PRECISION_BF16 ? p : LT_PRECISION_FP32;
+}
+
+lt_precision lt_precision_enter(lt_precision p)
+{
+    lt_precision old = default_precision;
+    default_precision = lt_precision_resolve(p);
+    return old;
+}
+
 lt_precision lt_set_precision(lt_ctx *c, lt_precision p)
 {
     lt_precision old = c->precision;
-    c->precision = p == LT_PRECISION_BF16 ? p : LT_PRECISION_FP32;
+    c->precision = lt_precision_resolve(p);
     return old;
 }
 
@@ -27,7 +42,8 @@ lt_precision lt_ctx_precision(const lt_ctx *c) { return c->precision; }
 
 const char *lt_precision_name(lt_precision p)
 {
-    return p == LT_PRECISION_BF16 ? "bf16" : "fp32";
+    return p == LT_PRECISION_DEFAULT ? "default" :
+           p == LT_PRECISION_BF16 ? "bf16" : "fp32";
 }
 
 lt_status lt_precision_parse(const char *name, lt_precision *out)

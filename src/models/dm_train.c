@@ -495,8 +495,8 @@ static bool file_exists(const char *path)
 }
 
 /* The loop of both families, from a trainer holding its data source. */
-static lt_status run(trainer *t, const char *out, bool resume,
-                     lt_dm_train_fn cb, void *ud)
+static lt_status run_steps(trainer *t, const char *out, bool resume,
+                           lt_dm_train_fn cb, void *ud)
 {
     const lt_dm_train_config *cfg = t->cfg;
     char state[4096];
@@ -525,6 +525,16 @@ static lt_status run(trainer *t, const char *out, bool resume,
         memcpy(t->u->params.theta, t->ema,
                (size_t)t->u->params.n_total * sizeof *t->ema);
     trainer_free(t);
+    return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+static lt_status run(trainer *t, const char *out, bool resume,
+                     lt_dm_train_fn cb, void *ud)
+{
+    lt_precision old = lt_precision_enter(t->cfg->precision);
+    lt_status st = run_steps(t, out, resume, cb, ud);
+    lt_set_default_precision(old);
     return st;
 }
 

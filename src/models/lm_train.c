@@ -265,8 +265,8 @@ static lt_status lm_check_cfg(const lt_llama *m, const lt_lm_data *d,
     return LT_OK;
 }
 
-lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
-                      const lt_lm_train_cfg *cfg, lt_lm_report *rep)
+static lt_status lt_lm_train_body(lt_llama *m, const lt_lm_data *d,
+    const lt_lm_train_cfg *cfg, lt_lm_report *rep)
 {
     lt_lm_report local;
     rep = rep ? rep : &local;
@@ -313,6 +313,17 @@ lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
     free(st.mask);
     free(st.perm);
     return s;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_lm_train(lt_llama *m, const lt_lm_data *d,
+                      const lt_lm_train_cfg *cfg, lt_lm_report *rep)
+{
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_lm_train_body(m, d, cfg, rep);
+    lt_set_default_precision(old);
+    return r;
 }
 
 /* ---- scoring ---------------------------------------------------------------- */

@@ -169,8 +169,8 @@ static int lt_train_epoch(lt_train_state *st, lt_model *m,
     return 0;
 }
 
-int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
-                        const lt_train_cfg *cfg, lt_train_report *rep)
+static int lt_train_classifier_body(lt_model *m, const lt_dataset *tr,
+    const lt_dataset *te, const lt_train_cfg *cfg, lt_train_report *rep)
 {
     memset(rep, 0, sizeof *rep);
     if (cfg->batch < 1 || cfg->batch > tr->n || cfg->epochs < 1) {
@@ -222,6 +222,17 @@ int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
     return rc;
 }
 
+/* The run in the precision its config asks for (core.h). */
+int lt_train_classifier(lt_model *m, const lt_dataset *tr, const lt_dataset *te,
+                        const lt_train_cfg *cfg, lt_train_report *rep)
+{
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
+    int r = lt_train_classifier_body(m, tr, te, cfg, rep);
+    lt_set_default_precision(old);
+    return r;
+}
+
 lt_status lt_train_save_json(const char *path, const lt_train_record *r)
 {
     if (!path || !r || !r->report)
@@ -236,6 +247,9 @@ lt_status lt_train_save_json(const char *path, const lt_train_record *r)
               cJSON_AddStringToObject(j, "seed", seed) &&
               cJSON_AddNumberToObject(j, "epochs", r->epochs) &&
               cJSON_AddNumberToObject(j, "threads", r->threads) &&
+              cJSON_AddStringToObject(j, "precision", lt_precision_name(
+                  lt_precision_resolve(r->precision))) &&
+              cJSON_AddStringToObject(j, "backend", lt_backend_name()) &&
               cJSON_AddNumberToObject(j, "train_loss", r->report->train_loss) &&
               cJSON_AddNumberToObject(j, "test_loss", r->report->test_loss) &&
               cJSON_AddNumberToObject(j, "test_accuracy", r->report->test_acc) &&

@@ -541,9 +541,9 @@ static void lt_llm_teardown(lt_llm_state *st, lt_llama *m)
     free(st->sampled);
 }
 
-lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
-                         const lt_lm_data *retain,
-                         const lt_llm_unlearn_cfg *cfg, lt_llm_report *rep)
+static lt_status lt_llm_unlearn_body(lt_llama *m, const lt_lm_data *forget,
+    const lt_lm_data *retain, const lt_llm_unlearn_cfg *cfg,
+    lt_llm_report *rep)
 {
     lt_llm_report local;
     rep = rep ? rep : &local;
@@ -581,4 +581,16 @@ lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
     rep->steps = st.step;
     lt_llm_teardown(&st, m);
     return s;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_llm_unlearn(lt_llama *m, const lt_lm_data *forget,
+                         const lt_lm_data *retain,
+                         const lt_llm_unlearn_cfg *cfg, lt_llm_report *rep)
+{
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_llm_unlearn_body(m, forget, retain, cfg, rep);
+    lt_set_default_precision(old);
+    return r;
 }

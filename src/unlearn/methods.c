@@ -502,9 +502,8 @@ static lt_status lt_unlearn_with_mask(lt_model *m, const lt_dataset *train,
     return st;
 }
 
-lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
-                         const lt_forget_set *f, const lt_unlearn_cfg *cfg,
-                         lt_unlearn_report *rep)
+static lt_status lt_unlearn_run_body(lt_model *m, const lt_dataset *train,
+    const lt_forget_set *f, const lt_unlearn_cfg *cfg, lt_unlearn_report *rep)
 {
     *rep = (lt_unlearn_report){NAN, NAN, 0, m->params.n_train, 0, NULL};
     lt_status st = lt_unlearn_check(m, train, f, cfg);
@@ -527,4 +526,16 @@ lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
     rep->seconds = lt_clock_seconds() - t0;
     free(mask);
     return st;
+}
+
+/* The run in the precision its config asks for (core.h). */
+lt_status lt_unlearn_run(lt_model *m, const lt_dataset *train,
+                         const lt_forget_set *f, const lt_unlearn_cfg *cfg,
+                         lt_unlearn_report *rep)
+{
+    lt_precision old =
+        lt_precision_enter(cfg ? cfg->precision : LT_PRECISION_DEFAULT);
+    lt_status r = lt_unlearn_run_body(m, train, f, cfg, rep);
+    lt_set_default_precision(old);
+    return r;
 }

@@ -224,6 +224,8 @@ class LetheTest(unittest.TestCase):
                                   "MIA", "avg_gap", "rte_s"])
         self.assertEqual(r.settings["model"], "mlp:784-32-10")
         self.assertEqual(r.settings["seeds"], 1)
+        self.assertEqual(r.settings["precision"], "fp32")
+        self.assertEqual(r.settings["backend"], lethe.backend())
         self.assertIn("quick=True", r.settings["command"])
         self.assertTrue(notes)
         self.assertIn("| salun |", r.markdown)
@@ -239,6 +241,36 @@ class LetheTest(unittest.TestCase):
         m = orig.metrics(self.tr, self.te, f)
         for k in ("UA", "RA", "TA", "MIA"):
             self.assertAlmostEqual(t.row("original")[k], m[k], places=9)
+
+    def test_precision(self):
+        self.assertEqual(lethe.precision(), "fp32")
+        self.assertIn(lethe.backend(), ("onednn", "openblas"))
+        with self.assertRaises(lethe.LetheError) as e:
+            lethe.set_precision("fp16")
+        self.assertIn("'fp16'", str(e.exception))
+        with self.assertRaises(lethe.LetheError):
+            lethe.Model.create("mlp:784-32-10", self.tr).train(
+                self.tr, epochs=1, precision="half")
+        m = [lethe.Model.create("mlp:784-32-10", self.tr, seed=3)
+             for _ in range(3)]
+        kw = dict(epochs=1, batch=600, lr=0.05, seed=3)
+        m[0].train(self.tr, **kw)
+        m[1].train(self.tr, precision="bf16", **kw)
+        self.assertEqual(lethe.precision(), "fp32")  # the run's own only
+        f = lethe.ForgetSet(self.tr, "random:10%")
+        u = [m[0].copy() for _ in range(3)]
+        lethe.set_precision("bf16")
+        try:
+            self.assertEqual(lethe.precision(), "bf16")
+            m[2].train(self.tr, **kw)  # None: the process default
+            for x, p in zip(u, (None, "bf16", "fp32")):
+                x.unlearn(self.tr, f, method="ga", epochs=1, precision=p)
+        finally:
+            lethe.set_precision("fp32")
+        self.assertFalse(np.array_equal(m[0].theta, m[1].theta))
+        np.testing.assert_array_equal(m[2].theta, m[1].theta)
+        np.testing.assert_array_equal(u[0].theta, u[1].theta)
+        self.assertFalse(np.array_equal(u[0].theta, u[2].theta))
 
     def test_bench_worst_case_quick(self):
         r = lethe.bench_worst_case(quick=True, data=self.spec,
