@@ -202,6 +202,28 @@ if script -qec "'$LETHE' unlearn --model '$T/small.safetensors' \
    grep -q "epoch 1/1 retain \[#*\] 30/30 " "$T/out" &&
    [ "$(head -c 4 "$T/unlearn.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ]
 then ok "unlearn: progress bars and --loss-plot"; else bad "unlearn progress"; cat "$T/out"; fi
+# --loss-plot FILE.csv keeps the points; lethe plot overlays two runs.
+if "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
+     --forget random:5% --method rl --epochs 1 --batch 64 \
+     --out "$T/lpc.safetensors" --loss-plot "$T/unlearn.csv" >"$T/out" 2>"$T/err" &&
+   [ "$(head -n 1 "$T/unlearn.csv")" = "series,x,y" ] &&
+   [ "$(grep -c '^forget,' "$T/unlearn.csv")" -eq 2 ] &&
+   [ "$(grep -c '^retain,' "$T/unlearn.csv")" -eq 30 ] &&
+   printf 'series,x,y\nloss,1,2.5\nloss,2,2.25\n' >"$T/other.csv" &&
+   "$LETHE" plot --curves "$T/unlearn.csv=rl,$T/other.csv=ref" \
+     --out "$T/both.png" >"$T/out" 2>"$T/err" &&
+   [ "$(head -c 4 "$T/both.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] &&
+   "$LETHE" plot --curves "$T/unlearn.csv=rl,$T/other.csv=ref" \
+     --out "$T/both.csv" >"$T/out" 2>"$T/err" &&
+   [ "$(grep -c '^ref,2,2.25$' "$T/both.csv")" -eq 1 ] &&
+   [ "$(grep -c '^rl forget,' "$T/both.csv")" -eq 2 ]
+then ok "--loss-plot X.csv and lethe plot"; else bad "loss csv / plot"; cat "$T/out" "$T/err"; fi
+printf 'series,x,y\nloss,1,abc\n' >"$T/badcurve.csv"
+expect_error "plot: malformed curve" "badcurve.csv:2: not a" \
+  "$LETHE" plot --curves "$T/badcurve.csv" --out "$T/bad.png"
+[ -e "$T/bad.png" ] && bad "plot: wrote a picture from a bad curve" || ok "plot: no picture from a bad curve"
+expect_error "plot: missing curve file" "$T/nocurve.csv" \
+  "$LETHE" plot --curves "$T/nocurve.csv" --out "$T/bad.png"
 expect_error "unlearn: --loss-plot over --model" "same file" \
   "$LETHE" unlearn --model "$T/small.safetensors" --data "fashion-mnist:$T/fm" \
   --forget random:5% --method rl --out "$T/lp2.safetensors" --loss-plot "$T/small.safetensors"
