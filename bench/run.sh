@@ -67,5 +67,5 @@ set -- "$BUILD" --threads "$THREADS" --out "$OUT"
 export PYTHON="$PY"
 "$PY" "$HERE/perf.py" run "$@"
 if [ -n "$BENCH_KEEP" ]; then
-  cp "$OUT/perf.jsonl" "$OUT/perf.md" "$BENCH_KEEP"/
+  mkdir -p "$BENCH_KEEP" && cp "$OUT/perf.jsonl" "$OUT/perf.md" "$BENCH_KEEP"/
 fi

@@ -20,10 +20,11 @@ char *openblas_get_corename(void);
  *   kernels that run SGEMM several times slower: set OPENBLAS_CORETYPE on
  *   a CPU with AVX-512 or AVX2 (LETHE_BLAS_DETECT=1 keeps OpenBLAS's own
  *   choice).
- * - OpenMP threads that spin while they wait make a busy machine many
- *   times slower (a 2-thread training step measured 7.5 ms passive against
- *   73 ms spinning beside another job; docs/performance.md): set
- *   OMP_WAIT_POLICY=passive unless the user chose a policy. */
+ * - OpenMP threads that spin while they wait make a busy machine several
+ *   times slower, and threads that sleep at once slow an idle one: run
+ *   with a short spin (GOMP_SPINCOUNT=3000, then sleep) unless the user
+ *   set OMP_WAIT_POLICY or GOMP_SPINCOUNT (measurements in
+ *   docs/performance.md, "Busy machines"). */
 static void cli_fix_env(char **argv)
 {
     bool again = false;
@@ -39,8 +40,8 @@ static void cli_fix_env(char **argv)
             again = true;
         }
     }
-    if (!getenv("OMP_WAIT_POLICY")) {
-        setenv("OMP_WAIT_POLICY", "passive", 1);
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
+        setenv("GOMP_SPINCOUNT", "3000", 1);
         again = true;
     }
     if (again)

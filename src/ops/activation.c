@@ -36,7 +36,9 @@ static const char *const unary_name[] = {
     "relu", "gelu", "gelu_tanh", "silu", "selu", "leaky_relu", "sigmoid",
     "tanh", "softplus", "exp", "log", "abs", "neg", "sqrt", "affine"};
 
-static inline float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
+/* vexpf, not expf: the SiLU of the diffusion UNet spent a sixth of a
+ * training step in scalar expf calls. */
+static inline float sigmoidf(float v) { return 1.0f / (1.0f + vexpf(-v)); }
 
 static inline float gelu_tanh_inner(float v)
 {
