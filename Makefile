@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 10
 JOBS ?= 2
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure test asan fuzz mpi mpi-test bench demo install golden clean browser-test
+.PHONY: all deps configure test asan fuzz mpi mpi-test openblas-test bench demo install golden clean browser-test
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
@@ -53,6 +53,15 @@ mpi:
 mpi-test: mpi
 	@sh cmake/deps.sh --data
 	sh tests/mpi_check.sh $(MPI_BUILD)
+
+# The OpenBLAS-only build (-DLETHE_ONEDNN=OFF, docs/performance.md): the
+# tests of the products, convolutions and precision on the fallback path.
+OPENBLAS_BUILD ?= build-openblas
+OPENBLAS_TESTS = test_precision test_matmul test_conv test_conv_bf16 test_attention test_models
+openblas-test: deps
+	@test -f $(OPENBLAS_BUILD)/CMakeCache.txt || cmake -S . -B $(OPENBLAS_BUILD) -DLETHE_ONEDNN=OFF >/dev/null
+	cmake --build $(OPENBLAS_BUILD) -j $(JOBS) --target $(OPENBLAS_TESTS) -- --no-print-directory -s
+	cd $(OPENBLAS_BUILD) && ctest --output-on-failure -R "^($(shell echo $(OPENBLAS_TESTS) | tr ' ' '|'))$$"
 
 # `make bench` writes out/bench/perf.md and perf.jsonl (docs/performance.md,
 # "## Benchmarks"); BENCH_QUICK=1 is the quick mode (checks the output),

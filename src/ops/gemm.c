@@ -303,6 +303,18 @@ static bool run_primitive(gemm_entry *e, void *pa, void *pb, float *c)
     return ok;
 }
 
+/* Whether LETHE_BF16_BACKEND=emulate asks for the fallback path (read
+ * once; a race between threads reads the same value twice). */
+static bool force_emulation(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        const char *e = getenv("LETHE_BF16_BACKEND");
+        cached = e && strcmp(e, "emulate") == 0;
+    }
+    return cached == 1;
+}
+
 static bool gemm_bf16_dnnl(bool ta, bool tb, int64_t m, int64_t n,
                            int64_t k, float alpha, const float *a,
                            int64_t lda, const uint16_t *a16, const float *b,
@@ -334,18 +346,6 @@ static bool gemm_bf16_dnnl(bool ta, bool tb, int64_t m, int64_t n,
     return ok;
 }
 #endif /* LETHE_HAVE_DNNL */
-
-/* Whether LETHE_BF16_BACKEND=emulate asks for the fallback path (read
- * once; a race between threads reads the same value twice). */
-static bool force_emulation(void)
-{
-    static int cached = -1;
-    if (cached < 0) {
-        const char *e = getenv("LETHE_BF16_BACKEND");
-        cached = e && strcmp(e, "emulate") == 0;
-    }
-    return cached == 1;
-}
 
 const char *lt_backend_name(void)
 {
