@@ -397,4 +397,47 @@ LT_TEST(attention_bf16_close_to_fp32)
     free(v);
 }
 
+/* Frozen weights: a parameter's bf16 copy is rounded once and kept; the
+ * products equal those of rounding at every call, a change made while
+ * frozen is not seen (the promise), and unfreezing drops the copy. */
+LT_TEST(frozen_weights_keep_the_rounded_weight)
+{
+    enum { R = 32, I = 48, O = 40 };
+    static float x[R * I], w[O * I], y1[R * O], y2[R * O];
+    fill(x, R * I, 21);
+    fill(w, O * I, 22);
+    lt_tensor wt;
+    LT_CHECK(lt_tensor_wrap(&wt, w, NULL, 2, (int64_t[]){O, I}) == LT_OK,
+             "wrap");
+    lt_ctx *c = lt_ctx_new(8 << 20);
+    lt_set_precision(c, LT_PRECISION_BF16);
+    lt_set_grad_enabled(c, false);
+    bool fresh = true;
+    LT_CHECK(lt_ctx_keep(c, w, 16, &fresh) == NULL && !fresh,
+             "nothing kept while not frozen");
+    lt_tensor *xt = lt_from_data(c, 2, (int64_t[]){R, I}, x);
+    lt_tensor *y = lt_linear(c, xt, &wt, NULL);
+    memcpy(y1, y->data, sizeof y1);
+    LT_CHECK(!lt_set_frozen_weights(c, true), "was off");
+    for (int step = 0; step < 2; step++) { /* first rounds, second reuses */
+        lt_ctx_reset(c);
+        xt = lt_from_data(c, 2, (int64_t[]){R, I}, x);
+        y = lt_linear(c, xt, &wt, NULL);
+        LT_CHECK(memcmp(y->data, y1, sizeof y1) == 0, "frozen step %d "
+                 "differs from rounding at every call", step);
+    }
+    float w0 = w[0];
+    w[0] += 0.5f; /* breaks the promise: the kept copy is used */
+    lt_ctx_reset(c);
+    y = lt_linear(c, lt_from_data(c, 2, (int64_t[]){R, I}, x), &wt, NULL);
+    LT_CHECK(memcmp(y->data, y1, sizeof y1) == 0, "kept copy not used");
+    LT_CHECK(lt_set_frozen_weights(c, false), "was on");
+    lt_ctx_reset(c);
+    y = lt_linear(c, lt_from_data(c, 2, (int64_t[]){R, I}, x), &wt, NULL);
+    memcpy(y2, y->data, sizeof y2);
+    LT_CHECK(memcmp(y2, y1, sizeof y1) != 0, "unfrozen: the change is seen");
+    w[0] = w0;
+    lt_ctx_free(c);
+}
+
 LT_TEST_MAIN()

@@ -127,6 +127,21 @@ LT_API size_t lt_ctx_capacity(const lt_ctx *c);
 LT_API bool lt_set_grad_enabled(lt_ctx *c, bool enabled);
 LT_API bool lt_grad_enabled(const lt_ctx *c);
 
+/* Frozen weights: the caller promises that caller-owned tensors (the
+ * parameters, LT_EXTERNAL) keep their values while this is on, so that
+ * bf16 mode rounds each weight once per context and keeps the rounded copy
+ * across steps instead of rounding it at every call (generation and
+ * sampling turn it on; a weight changed while it is on is not seen).
+ * Turning it off, or lt_ctx_free, drops the copies. Off by default.
+ * Returns the previous setting. */
+LT_API bool lt_set_frozen_weights(lt_ctx *c, bool frozen);
+LT_API bool lt_frozen_weights(const lt_ctx *c);
+/* While frozen weights are on: the buffer of `bytes` kept for key (made
+ * on first use, when *fresh is set and the caller fills it); NULL when
+ * off or out of memory. */
+LT_API void *lt_ctx_keep(lt_ctx *c, const void *key, size_t bytes,
+                         bool *fresh);
+
 /* Raw arena memory, 64-byte aligned, uninitialised (or zeroed). */
 LT_API void *lt_alloc(lt_ctx *c, size_t bytes);
 LT_API void *lt_alloc_zero(lt_ctx *c, size_t bytes);

@@ -36,10 +36,55 @@ lt_ctx *lt_ctx_new(size_t arena_bytes)
     return c;
 }
 
+static void kept_drop(lt_ctx *c)
+{
+    for (int i = 0; i < c->n_kept; i++)
+        free(c->kept[i].p);
+    free(c->kept);
+    c->kept = NULL;
+    c->n_kept = c->cap_kept = 0;
+}
+
+bool lt_set_frozen_weights(lt_ctx *c, bool frozen)
+{
+    bool old = c->frozen;
+    c->frozen = frozen;
+    if (!frozen)
+        kept_drop(c);
+    return old;
+}
+
+bool lt_frozen_weights(const lt_ctx *c) { return c->frozen; }
+
+void *lt_ctx_keep(lt_ctx *c, const void *key, size_t bytes, bool *fresh)
+{
+    *fresh = false;
+    if (!c->frozen)
+        return NULL;
+    for (int i = 0; i < c->n_kept; i++)
+        if (c->kept[i].key == key && c->kept[i].bytes == bytes)
+            return c->kept[i].p;
+    if (c->n_kept == c->cap_kept) {
+        int cap = c->cap_kept ? 2 * c->cap_kept : 64;
+        lt_kept *k = realloc(c->kept, (size_t)cap * sizeof *k);
+        if (!k)
+            return NULL;
+        c->kept = k;
+        c->cap_kept = cap;
+    }
+    void *p = malloc(bytes);
+    if (!p)
+        return NULL;
+    c->kept[c->n_kept++] = (lt_kept){key, bytes, p};
+    *fresh = true;
+    return p;
+}
+
 void lt_ctx_free(lt_ctx *c)
 {
     if (!c)
         return;
+    kept_drop(c);
     free(c->base);
     free(c);
 }

@@ -15,6 +15,13 @@ typedef struct {
 
 #define LT_FREE_MAX 128
 
+/* A buffer kept across steps while frozen weights are on (lt_ctx_keep). */
+typedef struct {
+    const void *key;
+    size_t bytes;
+    void *p;
+} lt_kept;
+
 struct lt_ctx {
     unsigned char *base; /* arena block */
     size_t cap, used, peak;
@@ -23,6 +30,9 @@ struct lt_ctx {
     lt_node *tape;       /* last recorded node; ->prev walks back */
     bool grad_enabled;
     lt_precision precision; /* of the matrix products (core.h) */
+    bool frozen;            /* lt_set_frozen_weights */
+    lt_kept *kept;          /* lt_ctx_keep's buffers */
+    int n_kept, cap_kept;
     lt_rng rng;
 };
 

@@ -440,6 +440,7 @@ static lt_status denoise_all(lt_unet *u, const lt_dm_schedule *s,
     if (!c)
         return lt_set_error(LT_ERR_NOMEM, "sample: no memory for the arena");
     lt_set_grad_enabled(c, false);
+    lt_set_frozen_weights(c, true); /* bf16: weights rounded once */
     lt_status st = LT_OK;
     for (int64_t i0 = 0; i0 < n && st == LT_OK; i0 += b) {
         int64_t nb = n - i0 < b ? n - i0 : b;

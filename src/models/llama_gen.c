@@ -166,8 +166,10 @@ lt_status lt_llama_generate(lt_llama *m, const int32_t *prompt,
     lt_status s = c && buf ? lt_llama_cache_new(m, 1, total, &kv)
                            : lt_set_error(LT_ERR_NOMEM, "llama_generate: out "
                                           "of memory");
-    if (s == LT_OK)
+    if (s == LT_OK) {
+        lt_set_frozen_weights(c, true); /* bf16: weights rounded once */
         s = gen_loop(c, m, kv, prompt, n_prompt, o, out, n_out, buf);
+    }
     lt_llama_cache_free(kv);
     lt_ctx_free(c);
     free(buf);

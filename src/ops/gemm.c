@@ -132,11 +132,28 @@ static void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                 (blasint)ldc);
 }
 
+/* A packed operand as fp32 values: from its bf16 bits when the caller
+ * packed it (exact), else rounded from src. */
+static void unpack_or_round(const float *src, int64_t rows, int64_t cols,
+                            int64_t ld, const uint16_t *bits, float *dst)
+{
+    if (!bits) {
+        pack_round(src, rows, cols, ld, NULL, dst);
+        return;
+    }
+    for (int64_t i = 0; i < rows * cols; i++) {
+        uint32_t u = (uint32_t)bits[i] << 16;
+        memcpy(&dst[i], &u, sizeof u);
+    }
+}
+
 /* bf16 operands, fp32 accumulation, through sgemm on rounded copies. */
 static bool gemm_bf16_emulated(bool ta, bool tb, int64_t m, int64_t n,
                                int64_t k, float alpha, const float *a,
-                               int64_t lda, const float *b, int64_t ldb,
-                               float beta, float *c, int64_t ldc)
+                               int64_t lda, const uint16_t *a16,
+                               const float *b, int64_t ldb,
+                               const uint16_t *b16, float beta, float *c,
+                               int64_t ldc)
 {
     int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k,
             bc = tb ? k : n;
@@ -144,8 +161,8 @@ static bool gemm_bf16_emulated(bool ta, bool tb, int64_t m, int64_t n,
     float *pb = scratch(1, (size_t)(br * bc) * sizeof(float));
     if (!pa || !pb)
         return false;
-    pack_round(a, ar, ac, lda, NULL, pa);
-    pack_round(b, br, bc, ldb, NULL, pb);
+    unpack_or_round(a, ar, ac, lda, a16, pa);
+    unpack_or_round(b, br, bc, ldb, b16, pb);
     sgemm(ta, tb, m, n, k, alpha, pa, ac, pb, bc, beta, c, ldc);
     return true;
 }
@@ -378,12 +395,9 @@ void lt_gemm_bf16(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
         gemm_bf16_dnnl(ta, tb, m, n, k, alpha, a, lda, a16, b, ldb, b16, beta,
                        c, ldc))
         return;
-#else
-    (void)a16;
-    (void)b16;
 #endif
-    if (gemm_bf16_emulated(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                           ldc))
+    if (gemm_bf16_emulated(ta, tb, m, n, k, alpha, a, lda, a16, b, ldb, b16,
+                           beta, c, ldc))
         return;
     /* No memory for the rounded copies: the product in fp32 would be a
      * silent change of arithmetic; element by element keeps bf16. */

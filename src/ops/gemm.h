@@ -26,7 +26,7 @@ void lt_gemm(lt_precision p, bool ta, bool tb, int64_t m, int64_t n,
  * in the data gradient) rounds it once. a16 is A as stored ([m, k], or
  * [k, m] when ta) rounded to bf16 by lt_gemm_pack_bf16 with no row gaps;
  * likewise b16; either may be NULL (then packed here). a and b are always
- * given: the fallback path uses them. */
+ * given (the last-resort path without scratch memory rounds them). */
 void lt_gemm_bf16(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                   float alpha, const float *a, int64_t lda, const uint16_t *a16,
                   const float *b, int64_t ldb, const uint16_t *b16, float beta,

@@ -130,6 +130,20 @@ static lt_status linear_backward(lt_ctx *c, lt_node *n)
     return LT_OK;
 }
 
+/* With frozen weights (core.h) a parameter's bf16 copy, rounded once and
+ * kept by the context; NULL otherwise. */
+static uint16_t *linear_kept_weight(lt_ctx *c, const lt_tensor *w)
+{
+    if (!(w->flags & LT_EXTERNAL) || !lt_frozen_weights(c))
+        return NULL;
+    bool fresh;
+    uint16_t *w16 = lt_ctx_keep(c, w->data, (size_t)w->numel * 2, &fresh);
+    if (w16 && fresh)
+        lt_gemm_pack_bf16(w->data, w->shape[0], w->shape[1], w->shape[1],
+                          w16);
+    return w16;
+}
+
 static bool linear_check(const lt_tensor *x, const lt_tensor *w,
                          const lt_tensor *b)
 {
@@ -172,14 +186,17 @@ lt_tensor *lt_linear(lt_ctx *c, lt_tensor *x, lt_tensor *w, lt_tensor *b)
     }
     lt_tensor *inp[3] = {x, w, b};
     bool grad = lt_needs_grad(c, 3, inp);
+    bool bf16 = lt_ctx_precision(c) == LT_PRECISION_BF16;
+    uint16_t *w16 = bf16 ? linear_kept_weight(c, w) : NULL;
     linear_saved *sv = NULL;
-    if (grad && lt_ctx_precision(c) == LT_PRECISION_BF16) {
+    if (bf16 && (grad || w16)) {
         sv = lt_alloc(c, sizeof *sv);
         if (!sv || !(sv->x16 = lt_alloc(c, (size_t)x->numel * 2)) ||
-            !(sv->w16 = lt_alloc(c, (size_t)w->numel * 2)))
+            !(sv->w16 = w16 ? w16 : lt_alloc(c, (size_t)w->numel * 2)))
             return NULL;
         lt_gemm_pack_bf16(x->data, rows, in, in, sv->x16);
-        lt_gemm_pack_bf16(w->data, out, in, in, sv->w16);
+        if (!w16)
+            lt_gemm_pack_bf16(w->data, out, in, in, sv->w16);
         lt_gemm_bf16(false, true, rows, out, in, 1.0f, x->data, in, sv->x16,
                      w->data, in, sv->w16, b ? 1.0f : 0.0f, y->data, out);
     } else {
