@@ -6,7 +6,9 @@
  * and the loss curve (CSV and PNG); `lethe um2n eval`, the error
  * reduction, tangles and forward time of a trained network over a split
  * against the MA meshes of the data set; and cli_um2n_move, the network's
- * forward pass on one mesh for `lethe mesh move --method um2n`.
+ * forward pass on one mesh for `lethe mesh move --method um2n`. The M2N
+ * baseline goes through the same paths (`um2n train --arch m2n`, eval
+ * reading the checkpoint's architecture, `mesh move --method m2n`).
  */
 #include "cli/args.h"
 #include "cli/cli.h"

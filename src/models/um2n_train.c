@@ -24,7 +24,7 @@ lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m, uint64_t seed)
     t->batch = LT_UM2N_BATCH;
     t->seed = seed;
     lt_optim_config cfg = lt_optim_defaults(LT_OPT_ADAM);
-    cfg.lr = LT_UM2N_LR;
+    cfg.lr = m->arch == LT_UM2N_ARCH_M2N ? LT_M2N_LR : LT_UM2N_LR;
     cfg.weight_decay = LT_UM2N_WEIGHT_DECAY;
     return lt_optim_init(&t->opt, &cfg, m->params.n_train);
 }
