@@ -1049,9 +1049,9 @@ expect_error "mesh gen: gmsh missing (PATH)" "apt-get install gmsh" \
   env PATH=/nonexistent "$LETHE" mesh gen --out "$T/new.msh"
 [ ! -e "$T/new.msh" ] && ok "mesh gen: no mesh without gmsh" ||
   bad "mesh gen: wrote a mesh without gmsh"
-expect_error "mesh move: unknown method" "expected ma, um2n or uniform" \
-  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method m2n
-expect_error "mesh move: um2n without --model" "--method um2n needs --model" \
+expect_error "mesh move: unknown method" "expected ma, um2n, m2n or uniform" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method mrn
+expect_error "mesh move: um2n without --model" "--method um2n / m2n needs --model" \
   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n
 # UM2N data sets, training and the network's move (issue #18): six samples
 # on the lc 0.2 square, resumed; two epochs; the trained model moves a mesh.
@@ -1084,6 +1084,26 @@ if "$LETHE" um2n eval --data "$U/set" --split train \
    grep -q "train, 4 samples): UM2N mean ER" "$T/out" && grep -q "MA mean ER" "$T/out"
 then ok "um2n eval over a split"
 else bad "um2n eval"; cat "$T/out" "$T/err"; fi
+# the M2N baseline: trained (coord loss by default), moves a mesh, and a
+# checkpoint of one kind is refused as the other
+if "$LETHE" um2n train --data "$U/set" --out "$U/m2n" --epochs 1 --no-test \
+     --arch m2n >"$T/out" 2>"$T/err" && grep -q "m2n, 4 train.*coord loss" "$T/out" &&
+   "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --seed 4 --method m2n \
+     --model "$U/m2n/model.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "^m2n: .*network forward" "$T/out" &&
+   "$LETHE" um2n eval --data "$U/set" --split train \
+     --model "$U/m2n/model.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "train, 4 samples): M2N mean ER" "$T/out"
+then ok "um2n train --arch m2n, mesh move --method m2n, eval of M2N"
+else bad "M2N train / move / eval"; cat "$T/out" "$T/err"; fi
+expect_error "mesh move: UM2N checkpoint as M2N" "is a UM2N (M2N_T) checkpoint, the model is an M2N" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method m2n --model "$U/run/model.safetensors"
+expect_error "mesh move: M2N checkpoint as UM2N" "is an M2N (m2n) checkpoint, the model is a UM2N" \
+  "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --method um2n --model "$U/m2n/model.safetensors"
+expect_error "um2n train: --resume of another arch" "architecture m2n, this run trains m2n_t" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/m2n" --epochs 2 --resume --loss coord --no-test
+expect_error "um2n train: bad --arch" "--arch: expected um2n or m2n" \
+  "$LETHE" um2n train --data "$U/set" --out "$U/m2n2" --epochs 1 --arch mrn
 expect_error "um2n eval: unknown split" "unknown split 'dev'" \
   "$LETHE" um2n eval --data "$U/set" --split dev --model "$U/run/model.safetensors"
 expect_error "um2n train: existing run without --resume" "pass --resume" \

@@ -6,6 +6,8 @@
  * nodes bit-identical to the input after every layer; every other output
  * coordinate inside the convex hull of its neighbours; UM2N's edge order;
  * the checkpoint round trip and the official lin_ aliases; bad batches.
+ * The M2N baseline against its twin (gen_m2n.py, m2n.bin): the 20 x 20
+ * grid, layers, coordinate loss, gradients; the checkpoint's architecture.
  */
 #include "lt_test.h"
 
@@ -531,6 +533,128 @@ LT_TEST(um2n_train_step_matches_torch_adam)
     lt_ctx_free(c);
     lt_golden_free(g);
     fixture_close(&f);
+}
+
+/* M2N's inputs of graph gi against the twin's grid and side masks. */
+static void check_m2n_inputs(const fixture *f, int gi)
+{
+    int64_t per = f->b.n_nodes / 2, nf = f->b.n_faces / 2;
+    int32_t lf[3 * 50];
+    float grid[LT_M2N_GRID * LT_M2N_GRID], side[4 * 36];
+    LT_CHECK(per == 36 && nf == 50, "mesh size");
+    if (per != 36 || nf != 50)
+        return;
+    for (int64_t k = 0; k < 3 * nf; k++)
+        lf[k] = (int32_t)(f->b.faces[3 * (gi * nf) + k] - gi * per);
+    LT_CHECK(lt_m2n_inputs(f->b.mesh_feat + 3 * gi * per, per, lf, nf, grid,
+                           side) == LT_OK, "%s", lt_last_error());
+    const lt_golden_entry *g = lt_golden_get(f->g, "conv");
+    const lt_golden_entry *sd = lt_golden_get(f->g, "side");
+    if (!g || !sd)
+        return;
+    double worst = 0;
+    for (int k = 0; k < LT_M2N_GRID * LT_M2N_GRID; k++)
+        worst = fmax(worst, fabs(grid[k] - g->data[gi * 400 + k]));
+    LT_CHECK(worst < 1e-5, "graph %d: grid differs by %g", gi, worst);
+    LT_CHECK(!memcmp(side, sd->data + 4 * gi * per, sizeof side),
+             "graph %d: side masks differ", gi);
+}
+
+/* The M2N baseline against its twin (gen_m2n.py): the resampled grid,
+ * every layer, the coordinate loss and every gradient (measured worst
+ * gradient error printed; tolerance as M2N_T's). */
+LT_TEST(m2n_twin)
+{
+    fixture f;
+    LT_CHECK(fixture_open(&f, "m2n.bin"), "fixture: %s", lt_last_error());
+    check_m2n_inputs(&f, 0);
+    check_m2n_inputs(&f, 1);
+    lt_um2n m;
+    LT_CHECK(lt_um2n_init_arch(&m, LT_UM2N_ARCH_M2N, 1) == LT_OK, "%s",
+             lt_last_error());
+    formula_weights(&m, 0.01);
+    lt_tensor *cs[LT_UM2N_GAT_LAYERS];
+    lt_tensor *out = lt_um2n_forward(f.c, &m, &f.b, false, cs);
+    LT_CHECK_OK(out);
+    lt_tensor *loss = out ? lt_um2n_coord_loss(f.c, out, &f.b) : NULL;
+    LT_CHECK_OK(loss);
+    if (!loss)
+        goto done;
+    for (int k = 0; k < LT_UM2N_GAT_LAYERS; k++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "coords%d", k + 1);
+        LT_GOLDEN_CHECK(f.g, nm, cs[k]->data, cs[k]->numel);
+    }
+    LT_GOLDEN_CHECK(f.g, "loss", loss->data, 1);
+    lt_params_zero_grad(&m.params);
+    LT_CHECK(lt_backward(f.c, loss) == LT_OK, "%s", lt_last_error());
+    double worst = 0;
+    for (int i = 0; i < m.params.count; i++) {
+        double fl = shift_invariant(&m, m.params.p[i].name);
+        double r = check_grad(f.g, &m.params.p[i], 1e-4, fl);
+        if (fl == 0)
+            worst = fmax(worst, r);
+    }
+    printf("  m2n.bin: worst gradient rel-L2 error %.2g over %d tensors\n",
+           worst, m.params.count);
+    int golden_params = 0;
+    for (int i = 0; i < f.g->count; i++) {
+        const char *n = f.g->e[i].name;
+        golden_params += !strncmp(n, "g.", 2) || !strncmp(n, "s.", 2);
+    }
+    LT_CHECK(golden_params == m.params.count, "%d parameters, twin has %d",
+             m.params.count, golden_params);
+    /* no faces: the grid cannot be sampled */
+    lt_um2n_batch nb = f.b;
+    nb.faces = NULL;
+    nb.n_faces = 0;
+    LT_CHECK(!lt_um2n_forward(f.c, &m, &nb, false, NULL) &&
+             strstr(lt_last_error(), "faces"), "no faces: %s",
+             lt_last_error());
+done:
+    lt_um2n_free(&m);
+    fixture_close(&f);
+}
+
+/* Checkpoints record their architecture; the wrong kind is refused. */
+LT_TEST(m2n_checkpoint_arch)
+{
+    lt_um2n a, b, t;
+    LT_CHECK(lt_um2n_init_arch(&a, LT_UM2N_ARCH_M2N, 3) == LT_OK &&
+             lt_um2n_init_arch(&b, LT_UM2N_ARCH_M2N, 4) == LT_OK &&
+             lt_um2n_init(&t, 5) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(lt_params_get(&a.params, "gfe.conv2.weight") &&
+             lt_params_get(&a.params, "gfe.conv2.weight")->shape[2] == 5 &&
+             lt_params_get(&a.params, "deformer.lin.weight")->shape[1] == 39,
+             "M2N's shapes");
+    char pa[256], pt[256];
+    snprintf(pa, sizeof pa, "%s/m2n_ck.safetensors", lt_test_tmpdir());
+    snprintf(pt, sizeof pt, "%s/m2n_t_ck.safetensors", lt_test_tmpdir());
+    LT_CHECK(lt_um2n_save(&a, pa) == LT_OK && lt_um2n_save(&t, pt) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(lt_um2n_load(&b, pa) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(!memcmp(a.params.theta, b.params.theta,
+                     (size_t)a.params.n_total * sizeof(float)), "round trip");
+    lt_um2n_arch k = LT_UM2N_ARCH_M2N_T;
+    LT_CHECK(lt_um2n_file_arch(pa, &k) == LT_OK && k == LT_UM2N_ARCH_M2N,
+             "file arch m2n");
+    LT_CHECK(lt_um2n_file_arch(pt, &k) == LT_OK && k == LT_UM2N_ARCH_M2N_T,
+             "file arch m2n_t");
+    float before = t.params.theta[0];
+    LT_CHECK(lt_um2n_load(&t, pa) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "an M2N (m2n) checkpoint"),
+             "M2N into UM2N: %s", lt_last_error());
+    LT_CHECK(t.params.theta[0] == before, "refused load changed the model");
+    LT_CHECK(lt_um2n_load(&a, pt) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "a UM2N (M2N_T) checkpoint"),
+             "UM2N into M2N: %s", lt_last_error());
+    LT_CHECK(lt_um2n_arch_parse("m2n", &k) == LT_OK && k == LT_UM2N_ARCH_M2N &&
+             lt_um2n_arch_parse("um2n", &k) == LT_OK &&
+             k == LT_UM2N_ARCH_M2N_T &&
+             lt_um2n_arch_parse("mrn", &k) == LT_ERR_ARG, "arch names");
+    lt_um2n_free(&a);
+    lt_um2n_free(&b);
+    lt_um2n_free(&t);
 }
 
 LT_TEST_MAIN()

@@ -6,6 +6,9 @@
  * PyTorch's state_dict() of the official M2N_T module, so a converted
  * official checkpoint loads (lt_um2n_load; the aliases "...gat_k.lin_.*"
  * that the official state_dict repeats are accepted and checked).
+ * The same type also holds the M2N baseline (UM2N/model/M2N.py): a CNN
+ * global feature extractor on the monitor resampled onto a 20 x 20 grid
+ * in place of the transformer, the same local features and deformer.
  */
 #ifndef LETHE_UM2N_H
 #define LETHE_UM2N_H
@@ -23,10 +26,20 @@ extern "C" {
 #define LT_UM2N_AREA_SCALE 300.0f   /* run_train_baselines' scaler */
 #define LT_UM2N_CHAMFER_WEIGHT 100.0f /* train_util: 100 * chamfer */
 
+/* The architecture: M2N_T (UM2N's released network) or the M2N
+ * baseline. Checkpoints record it ("arch" metadata); loading one into a
+ * model of the other kind is LT_ERR_ARG naming both. */
+typedef enum { LT_UM2N_ARCH_M2N_T = 0, LT_UM2N_ARCH_M2N = 1 } lt_um2n_arch;
+
 typedef struct {
     lt_params params;
     float dropout; /* transformer dropout, 0.1 (official) */
+    lt_um2n_arch arch;
 } lt_um2n;
+
+/* M2N's conv_feat grid: the monitor sampled at GRID x GRID points of the
+ * mesh's bounding box (processor.get_conv_feat, fix_reso 20). */
+#define LT_M2N_GRID 20
 
 /* A batch of n_graphs meshes with the same number of nodes each (the
  * transformer views the nodes as [n_graphs, n_nodes / n_graphs, 3], as
@@ -49,6 +62,26 @@ typedef struct {
  * (Linear: U(+-1/sqrt(fan_in)); attention in_proj Xavier, biases 0;
  * DeformGAT glorot; LayerNorm 1/0; c_attn and residual_weight 1). */
 LT_API lt_status lt_um2n_init(lt_um2n *m, uint64_t seed);
+/* The same for either architecture (lt_um2n_init is M2N_T). M2N's conv
+ * layers draw PyTorch's Conv2d default, U(+-1/sqrt(in * k * k)). */
+LT_API lt_status lt_um2n_init_arch(lt_um2n *m, lt_um2n_arch arch,
+                                   uint64_t seed);
+/* "m2n_t" or "m2n"; lt_um2n_arch_parse accepts those and "um2n". */
+LT_API const char *lt_um2n_arch_name(lt_um2n_arch a);
+LT_API lt_status lt_um2n_arch_parse(const char *s, lt_um2n_arch *a);
+/* The architecture of a checkpoint: its "arch" metadata, else its
+ * tensors (gfe.conv1.weight: M2N). */
+LT_API lt_status lt_um2n_file_arch(const char *path, lt_um2n_arch *a);
+/* M2N's inputs for one graph of n nodes (mesh_feat rows [x, y, m]) and
+ * its faces (indices local to the graph): grid [GRID * GRID] holds the P1
+ * interpolant of m at (x_i, y_j), i the row (the official [1, x, y]
+ * layout), 0 outside every triangle, divided by its largest absolute
+ * value (the loader's normalise; an all-zero grid stays zero); side
+ * [n, 4] the masks x == min x, x == max x, y == min y, y == max y
+ * (bd_left/right/down/up_mask). */
+LT_API lt_status lt_m2n_inputs(const float *mesh_feat, int64_t n,
+                               const int32_t *faces, int64_t n_faces,
+                               float *grid, float *side);
 LT_API void lt_um2n_free(lt_um2n *m);
 /* Predicted coordinates [N, 2]. training turns dropout on. layer_coords,
  * when non-NULL, receives the coordinates after each DeformGAT layer. */
@@ -92,6 +125,7 @@ typedef struct {
 } lt_um2n_sample;
 
 #define LT_UM2N_LR 5e-5f
+#define LT_M2N_LR 1e-3f /* the M2N configs' learning_rate */
 #define LT_UM2N_WEIGHT_DECAY 5e-4f /* coupled (torch Adam's L2) */
 #define LT_UM2N_BATCH 5
 
@@ -100,7 +134,9 @@ typedef struct {
 typedef enum { LT_UM2N_LOSS_AREA_CHAMFER = 0, LT_UM2N_LOSS_COORD = 1 }
     lt_um2n_loss_kind;
 
-/* run_train_baselines' loop: Adam (betas 0.9/0.999, eps 1e-8), lr 5e-5,
+/* run_train_baselines' loop: Adam (betas 0.9/0.999, eps 1e-8), lr 5e-5
+ * (M2N: 1e-3, its configs' rate; its batch of 10 is kept at 5, since a
+ * batch must hold meshes of one size and the sets have 225 samples),
  * weight decay 5e-4 added to the gradient, batches of 5 in order (no
  * shuffling), dropout on. Dropout is drawn from seed and the step, so a
  * resumed run repeats an uninterrupted one bit for bit. */

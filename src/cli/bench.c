@@ -1,5 +1,5 @@
 /*
- * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas`: parse
+ * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas|um2n`: parse
  * options
  * into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
@@ -12,6 +12,7 @@
 #include "lethe/bench.h"
 #include "lethe/bench_canvas.h"
 #include "lethe/bench_dm.h"
+#include "lethe/bench_um2n.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -395,6 +396,50 @@ static int cli_bench_canvas(int argc, char **argv)
     return cli_bench_finish("bench canvas", st, &r, &out);
 }
 
+/* ---- um2n ------------------------------------------------------------------ */
+
+static int cli_bench_um2n(int argc, char **argv)
+{
+    lt_bench_um2n_cfg c = lt_bench_um2n_defaults();
+    cli_bench_out out = {0};
+    cli_opt opts[] = {
+        {"--data", CLI_OPT_STR, &c.data, "Helmholtz data set folder (lethe mesh data)", 0, 0},
+        {"--split", CLI_OPT_STR, &c.split, "train, test (default), val or all", 0, 0},
+        {"--um2n", CLI_OPT_STR, &c.um2n, "UM2N checkpoint (M2N_T, area + Chamfer loss)", 0, 0},
+        {"--m2n", CLI_OPT_STR, &c.m2n, "M2N checkpoint (um2n train --arch m2n)", 0, 0},
+        {"--um2n-coord", CLI_OPT_STR, &c.um2n_coord, "UM2N-coord checkpoint (M2N_T, coordinate loss)", 0, 0},
+        {"--quick", CLI_OPT_FLAG, &c.quick, "CI smoke test: a tiny set and tiny networks trained here (seconds)", 0, 0},
+        {"--quick-epochs", CLI_OPT_INT, &c.quick_epochs, "with --quick: epochs of each network", 1, 100000},
+        {"--seed", CLI_OPT_U64, &c.seed, "with --quick: data and network seed", 0, 0},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples", 0, 0},
+        CLI_BENCH_OUT_OPTS(out),
+    };
+    int rc = cli_args_parse("bench um2n", "usage: lethe bench um2n --data DIR "
+        "[--um2n F] [--m2n F] [--um2n-coord F] [--split test]\n"
+        "       lethe bench um2n --quick\nuniform, MA and the trained mesh "
+        "movers on a Helmholtz split: ER mean and std,\ntangled meshes and "
+        "cells, time per mesh (docs/um2n.md).", opts, CLI_NOPTS(opts),
+        argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (c.quick && !c.cache)
+        c.cache = "lethe-bench-um2n-cache";
+    if (lt_bench_um2n_check(&c) != LT_OK)
+        return cli_bad("bench um2n", NULL);
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--um2n", c.um2n);
+    lt_fileset_add(&p, false, "--m2n", c.m2n);
+    lt_fileset_add(&p, false, "--um2n-coord", c.um2n_coord);
+    if ((rc = cli_bench_paths("bench um2n", &p, &out)))
+        return rc;
+    cli_join_args(argc, argv, out.command, sizeof out.command);
+    c.command = out.command;
+    c.progress = cli_bench_progress;
+    lt_report r;
+    lt_status st = lt_bench_um2n(&c, &r);
+    return cli_bench_finish("bench um2n", st, &r, &out);
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *sub = argc >= 2 ? argv[1] : "";
@@ -408,10 +453,12 @@ int cli_bench(int argc, char **argv)
         return cli_bench_dm(argc - 1, argv + 1);
     if (!strcmp(sub, "canvas"))
         return cli_bench_canvas(argc - 1, argv + 1);
+    if (!strcmp(sub, "um2n"))
+        return cli_bench_um2n(argc - 1, argv + 1);
     bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
     FILE *f = help ? stdout : stderr;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n       lethe bench tofu|muse|dm|canvas "
+            "worst-case [the same options]\n       lethe bench tofu|muse|dm|canvas|um2n "
             "[options]\n(run any with --help for the options)\n");
     return help ? 0 : 2;
 }

@@ -31,11 +31,12 @@ int cli_mesh(int argc, char **argv);
 int cli_mesh_swirl(int argc, char **argv);
 int cli_mesh_data(int argc, char **argv);
 int cli_um2n(int argc, char **argv);
-/* The network of the checkpoint model (um2n.c) moves m under the monitor of
- * field f into moved (a copy of m with new coordinates); 0, or the exit
- * status with the message printed. */
-int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
-                  lt_mesh *moved);
+/* The network of the checkpoint model (um2n.c; arch M2N_T for --method
+ * um2n, M2N for --method m2n: a checkpoint of the other kind is refused)
+ * moves m under the monitor of field f into moved (a copy of m with new
+ * coordinates); 0, or the exit status with the message printed. */
+int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
+                  lt_gauss_field *f, lt_mesh *moved);
 int cli_report(int argc, char **argv);
 /* lm / data subcommands living in their own files */
 int cli_lm_unlearn(int argc, char **argv);

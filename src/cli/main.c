@@ -58,7 +58,7 @@ static const cli_command cli_commands[] = {
      cli_predict},
     {"select", "pick a worst-case (or easiest) forget set by bi-level selection",
      cli_select},
-    {"bench", "benchmarks: classify, worst-case (image unlearning tables), tofu (LLM unlearning)",
+    {"bench", "benchmarks: classify, worst-case (image unlearning tables), tofu (LLM unlearning), um2n (mesh movers)",
      cli_bench},
     {"lm", "language models: train, generate, score, unlearn, eval", cli_lm},
     {"tokenizer", "byte-level BPE tokenizers: train, encode", cli_tokenizer},

@@ -21,7 +21,7 @@ static const char *mesh_usage =
     "  gen    mesh the unit square with gmsh (--out F.msh --lc L --algo A\n"
     "         [--geometry square|hole])\n"
     "  solve  P1 Helmholtz on a seeded random Gaussian field (--mesh F.msh)\n"
-    "  move   move a mesh (--method ma|um2n|uniform) under UM2N's monitor\n"
+    "  move   move a mesh (--method ma|um2n|m2n|uniform) under UM2N's monitor\n"
     "  data   make a UM2N data set (--out DIR --lc L --n N --seed S)\n"
     "  png    draw a mesh's edges (--mesh F.msh --out F.png)\n"
     "  swirl  UM2N's swirl advection, uniform or MA-moved (--out DIR)";
@@ -161,8 +161,11 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
     lt_status s;
     if (!strcmp(o->method, "uniform")) {
         s = lt_mesh_copy(&moved, m);
-    } else if (!strcmp(o->method, "um2n")) {
-        if (cli_um2n_move(o->model, m, f, &moved))
+    } else if (!strcmp(o->method, "um2n") || !strcmp(o->method, "m2n")) {
+        if (cli_um2n_move(o->model, strcmp(o->method, "m2n")
+                                        ? LT_UM2N_ARCH_M2N_T
+                                        : LT_UM2N_ARCH_M2N,
+                          m, f, &moved))
             return 1;
         s = LT_OK;
     } else {
@@ -205,8 +208,8 @@ static int mesh_move(int argc, char **argv)
     mesh_opts o = {.method = "ma"};
     cli_opt opts[] = {
         {"--mesh", CLI_OPT_STR, &o.mesh, ".msh file to move", 0, 0},
-        {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere), um2n (the network of --model) or uniform", 0, 0},
-        {"--model", CLI_OPT_STR, &o.model, "UM2N weights (safetensors) for --method um2n", 0, 0},
+        {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere), um2n or m2n (the network of --model) or uniform", 0, 0},
+        {"--model", CLI_OPT_STR, &o.model, "UM2N or M2N weights (safetensors) for --method um2n / m2n", 0, 0},
         {"--seed", CLI_OPT_U64, &o.seed, "draws the Helmholtz field", 0, 0},
         {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps", 0, 0},
         {"--out", CLI_OPT_STR, &o.out, "moved mesh (.msh)", 0, 0},
@@ -218,17 +221,17 @@ static int mesh_move(int argc, char **argv)
         {"--history", CLI_OPT_FLAG, &o.history, "print every residual", 0, 0},
     };
     int rc = cli_args_parse("mesh move", "usage: lethe mesh move --mesh F.msh "
-                            "[--method ma|um2n|uniform] [--model F] [--seed S] "
+                            "[--method ma|um2n|m2n|uniform] [--model F] [--seed S] "
                             "[--out G.msh] "
                             "[--png G.png]", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;
     if (strcmp(o.method, "ma") && strcmp(o.method, "uniform") &&
-        strcmp(o.method, "um2n"))
-        return cli_usage("mesh move", "--method: expected ma, um2n or uniform "
-                         "(the M2N baseline, m2n, is not built yet)");
-    if (!strcmp(o.method, "um2n") && !o.model)
-        return cli_usage("mesh move", "--method um2n needs --model F");
+        strcmp(o.method, "um2n") && strcmp(o.method, "m2n"))
+        return cli_usage("mesh move", "--method: expected ma, um2n, m2n or "
+                         "uniform");
+    if ((!strcmp(o.method, "um2n") || !strcmp(o.method, "m2n")) && !o.model)
+        return cli_usage("mesh move", "--method um2n / m2n needs --model F");
     if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
         return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
                          "list of at most 16 tags");

@@ -6,7 +6,9 @@
  * and the loss curve (CSV and PNG); `lethe um2n eval`, the error
  * reduction, tangles and forward time of a trained network over a split
  * against the MA meshes of the data set; and cli_um2n_move, the network's
- * forward pass on one mesh for `lethe mesh move --method um2n`.
+ * forward pass on one mesh for `lethe mesh move --method um2n`. The M2N
+ * baseline goes through the same paths (`um2n train --arch m2n`, eval
+ * reading the checkpoint's architecture, `mesh move --method m2n`).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -23,11 +25,11 @@
 
 static const char *um2n_usage =
     "usage: lethe um2n train --data DIR[,DIR2] --out DIR --epochs N "
-    "[--resume] [--loss area-chamfer|coord]\n"
+    "[--resume] [--arch um2n|m2n] [--loss area-chamfer|coord]\n"
     "       lethe um2n eval --data DIR --model F [--split test]";
 
-int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
-                  lt_mesh *moved)
+int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
+                  lt_gauss_field *f, lt_mesh *moved)
 {
     lt_um2n net = {0};
     lt_ctx *c = NULL;
@@ -38,7 +40,7 @@ int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
     float *x = malloc((size_t)n * 6 * sizeof *x);
     lt_status s = faces && mon && x ? LT_OK
                                     : lt_set_error(LT_ERR_NOMEM, "out of memory");
-    if (s == LT_OK && (s = lt_um2n_init(&net, 0)) == LT_OK)
+    if (s == LT_OK && (s = lt_um2n_init_arch(&net, arch, 0)) == LT_OK)
         s = lt_um2n_load(&net, model);
     double t0 = lt_clock_seconds();
     if (s == LT_OK)
@@ -62,8 +64,9 @@ int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
         for (int64_t i = 0; i < 2 * n; i++)
             moved->xy[i] = out->data[i];
     if (s == LT_OK)
-        printf("um2n: monitor %.3f s, network forward %.3f s, %d tangled "
-               "cells\n", t1 - t0, t2 - t1, lt_mesh_count_tangled(moved));
+        printf("%s: monitor %.3f s, network forward %.3f s, %d tangled "
+               "cells\n", arch == LT_UM2N_ARCH_M2N ? "m2n" : "um2n", t1 - t0,
+               t2 - t1, lt_mesh_count_tangled(moved));
     lt_ctx_free(c);
     lt_um2n_free(&net);
     free(faces), free(src), free(dst), free(mon), free(x);
@@ -71,7 +74,7 @@ int cli_um2n_move(const char *model, const lt_mesh *m, lt_gauss_field *f,
 }
 
 typedef struct {
-    const char *data, *out, *loss, *init;
+    const char *data, *out, *loss, *init, *arch;
     int64_t epochs, save_every;
     uint64_t seed;
     bool resume, no_test;
@@ -247,13 +250,14 @@ static int um2n_epochs(const train_opts *o, lt_um2n_trainer *t, um2n_log *g,
 
 static int um2n_train(int argc, char **argv)
 {
-    train_opts o = {.loss = "area-chamfer", .epochs = 0, .save_every = 1};
+    train_opts o = {.arch = "um2n", .epochs = 0, .save_every = 1};
     cli_opt opts[] = {
         {"--data", CLI_OPT_STR, &o.data, "data set folders (comma-separated; their train splits, in order)", 0, 0},
         {"--out", CLI_OPT_STR, &o.out, "run folder: train.safetensors, model.safetensors, loss.csv, loss.png", 0, 0},
         {"--epochs", CLI_OPT_I64, &o.epochs, "train until this many epochs are done (UM2N: 1000)", 1, 1000000},
         {"--resume", CLI_OPT_FLAG, &o.resume, "go on from --out/train.safetensors", 0, 0},
-        {"--loss", CLI_OPT_STR, &o.loss, "area-chamfer (UM2N) or coord (the UM2N-coord ablation)", 0, 0},
+        {"--arch", CLI_OPT_STR, &o.arch, "um2n (M2N_T, default) or m2n (the M2N baseline)", 0, 0},
+        {"--loss", CLI_OPT_STR, &o.loss, "area-chamfer (UM2N's default) or coord (the UM2N-coord ablation; M2N's default)", 0, 0},
         {"--seed", CLI_OPT_U64, &o.seed, "initialisation and dropout", 0, 0},
         {"--init", CLI_OPT_STR, &o.init, "start from these weights", 0, 0},
         {"--save-every", CLI_OPT_I64, &o.save_every, "checkpoint every K epochs (1)", 1, 1000000},
@@ -266,6 +270,11 @@ static int um2n_train(int argc, char **argv)
     if (!o.data || !o.out || !o.epochs)
         return cli_usage("um2n train", "--data, --out and --epochs are "
                          "required");
+    lt_um2n_arch arch;
+    if (lt_um2n_arch_parse(o.arch, &arch) != LT_OK)
+        return cli_usage("um2n train", "--arch: expected um2n or m2n");
+    if (!o.loss)
+        o.loss = arch == LT_UM2N_ARCH_M2N ? "coord" : "area-chamfer";
     bool coord = !strcmp(o.loss, "coord");
     if (!coord && strcmp(o.loss, "area-chamfer"))
         return cli_usage("um2n train", "--loss: expected area-chamfer or "
@@ -285,15 +294,16 @@ static int um2n_train(int argc, char **argv)
         rc = cli_usage("um2n train", "--data: the train split is empty");
         goto done;
     }
-    if (lt_mkdirs(o.out) != LT_OK || lt_um2n_init(&net, o.seed) != LT_OK ||
+    if (lt_mkdirs(o.out) != LT_OK ||
+        lt_um2n_init_arch(&net, arch, o.seed) != LT_OK ||
         lt_um2n_trainer_init(&t, &net, o.seed) != LT_OK) {
         rc = cli_fail("um2n train", NULL);
         goto done;
     }
     t.loss = coord ? LT_UM2N_LOSS_COORD : LT_UM2N_LOSS_AREA_CHAMFER;
-    printf("um2n train: %lld train and %lld test samples, %s loss, %lld "
-           "parameters\n", (long long)n_tr, (long long)n_te, o.loss,
-           (long long)net.params.n_train);
+    printf("um2n train: %s, %lld train and %lld test samples, %s loss, "
+           "%lld parameters\n", lt_um2n_arch_name(arch), (long long)n_tr,
+           (long long)n_te, o.loss, (long long)net.params.n_train);
     if (!(rc = um2n_start(&o, &t, &g)))
         rc = um2n_epochs(&o, &t, &g, str, n_tr, ste, n_te);
 done:
@@ -341,7 +351,7 @@ static int um2n_eval(int argc, char **argv)
     cli_opt opts[] = {
         {"--data", CLI_OPT_STR, &data, "data set folder", 0, 0},
         {"--split", CLI_OPT_STR, &split, "train, test (default), val or all", 0, 0},
-        {"--model", CLI_OPT_STR, &model, "UM2N weights (safetensors)", 0, 0},
+        {"--model", CLI_OPT_STR, &model, "UM2N or M2N weights (safetensors; the kind is read from the file)", 0, 0},
         {"--verbose", CLI_OPT_FLAG, &verbose, "one line per sample", 0, 0},
     };
     int rc = cli_args_parse("um2n eval", "usage: lethe um2n eval --data DIR "
@@ -354,8 +364,11 @@ static int um2n_eval(int argc, char **argv)
     lt_um2n_data d = {0};
     lt_um2n net = {0};
     lt_ctx *c = NULL;
+    lt_um2n_arch arch = LT_UM2N_ARCH_M2N_T;
     if (lt_um2n_data_open(data, split, &d) != LT_OK ||
-        lt_um2n_init(&net, 0) != LT_OK || lt_um2n_load(&net, model) != LT_OK ||
+        lt_um2n_file_arch(model, &arch) != LT_OK ||
+        lt_um2n_init_arch(&net, arch, 0) != LT_OK ||
+        lt_um2n_load(&net, model) != LT_OK ||
         !(c = lt_ctx_new(UM2N_MOVE_ARENA)))
         rc = cli_fail("um2n eval", NULL);
     double er_net = 0, er_ma = 0, t_net = 0, t_ma = 0;
@@ -389,10 +402,11 @@ static int um2n_eval(int argc, char **argv)
                 lt_st_free(f);
             }
         }
-        printf("%s (%s, %lld samples): UM2N mean ER %.2f%% over %lld meshes "
+        printf("%s (%s, %lld samples): %s mean ER %.2f%% over %lld meshes "
                "without tangles, %lld tangled; MA mean ER %.2f%%\n"
                "time per mesh: network forward %.4f s, MA %.4f s (as "
                "generated)\n", data, split, (long long)d.n,
+               arch == LT_UM2N_ARCH_M2N ? "M2N" : "UM2N",
                ok ? 100 * er_net / (double)ok : 0.0, (long long)ok,
                (long long)bad, 100 * er_ma / (double)d.n,
                t_net / (double)d.n, t_ma / (double)d.n);

@@ -15,6 +15,11 @@
  *        all earlier coordinates, each ending with the boundary clamp.
  * The training loss is train_util's element-area loss (scale 300) plus
  * 100 x the Chamfer distance of the merged batch (pytorch3d's defaults).
+ * The M2N baseline (UM2N/model/M2N.py, extractor.GlobalFeatExtractor with
+ * use_drop False) swaps gfe for a CNN on the monitor resampled onto a
+ * 20 x 20 grid (conv 1->32 k3 p1, 32->64 k5 p2, 64->32 k3 p2, 32->16 k3
+ * p2, SELU after each, global mean), repeats that per node, and feeds the
+ * deformer [x, y, boundary, left, right, down, up, local, global] (39).
  */
 #include "lethe/um2n.h"
 
@@ -38,9 +43,15 @@
 #define GAT_COORD_SCALE 0.2f
 #define TF "gfe.transformer_encoder."
 #define BLK TF "attn_layers.0."
+#define M2N_X 7 /* coord, bd_mask, bd_left/right/down/up_mask */
+#define M2N_CONVS 4
 
 static const int64_t gat_in[LT_UM2N_GAT_LAYERS] = {256, 512, 256, 128};
 static const int64_t gat_out[LT_UM2N_GAT_LAYERS] = {508, 250, 120, 20};
+/* GlobalFeatExtractor: channels, kernel and padding of conv1..conv4. */
+static const int64_t conv_ch[M2N_CONVS + 1] = {1, 32, 64, 32, GFE_OUT};
+static const int conv_k[M2N_CONVS] = {3, 5, 3, 3};
+static const int conv_pad[M2N_CONVS] = {1, 2, 2, 2};
 
 /* ---- parameters -------------------------------------------------------- */
 
@@ -124,13 +135,30 @@ static void gfe_params(builder *b)
     linear_params(b, DENSE, EMBED, BLK "dense_2.");
 }
 
+static void cnn_params(builder *b)
+{
+    for (int k = 0; k < M2N_CONVS; k++) {
+        int64_t fan = conv_ch[k] * conv_k[k] * conv_k[k];
+        param(b, INIT_LINEAR_W, fan, 4,
+              (int64_t[]){conv_ch[k + 1], conv_ch[k], conv_k[k], conv_k[k]},
+              "gfe.conv%d.weight", k + 1);
+        param(b, INIT_LINEAR_B, fan, 1, (int64_t[]){conv_ch[k + 1]},
+              "gfe.conv%d.bias", k + 1);
+    }
+}
+
 static void all_params(builder *b)
 {
-    gfe_params(b);
+    bool m2n = b->m->arch == LT_UM2N_ARCH_M2N;
+    if (m2n)
+        cnn_params(b);
+    else
+        gfe_params(b);
     linear_params(b, 5, LFE_HIDDEN, "lfe.lin_1.");
     linear_params(b, LFE_HIDDEN, LFE_HIDDEN, "lfe.lin_2.");
     linear_params(b, LFE_HIDDEN, LFE_OUT - 1, "lfe.lin_3.");
-    linear_params(b, 3 + GFE_OUT + LFE_OUT, 254, "deformer.lin.");
+    linear_params(b, (m2n ? M2N_X : 3) + GFE_OUT + LFE_OUT, 254,
+                  "deformer.lin.");
     for (int k = 0; k < LT_UM2N_GAT_LAYERS; k++) {
         char p[64];
         snprintf(p, sizeof p, "deformer.gat_%d.lin_l.", k + 1);
@@ -146,11 +174,35 @@ static void all_params(builder *b)
 
 lt_status lt_um2n_init(lt_um2n *m, uint64_t seed)
 {
-    if (!m)
-        return lt_set_error(LT_ERR_ARG, "um2n_init: NULL model");
+    return lt_um2n_init_arch(m, LT_UM2N_ARCH_M2N_T, seed);
+}
+
+const char *lt_um2n_arch_name(lt_um2n_arch a)
+{
+    return a == LT_UM2N_ARCH_M2N ? "m2n" : "m2n_t";
+}
+
+lt_status lt_um2n_arch_parse(const char *s, lt_um2n_arch *a)
+{
+    if (s && (!strcmp(s, "m2n_t") || !strcmp(s, "um2n")))
+        *a = LT_UM2N_ARCH_M2N_T;
+    else if (s && !strcmp(s, "m2n"))
+        *a = LT_UM2N_ARCH_M2N;
+    else
+        return lt_set_error(LT_ERR_ARG, "unknown architecture '%s' (um2n, "
+                            "m2n_t or m2n)", s ? s : "(null)");
+    return LT_OK;
+}
+
+lt_status lt_um2n_init_arch(lt_um2n *m, lt_um2n_arch arch, uint64_t seed)
+{
+    if (!m || (arch != LT_UM2N_ARCH_M2N_T && arch != LT_UM2N_ARCH_M2N))
+        return lt_set_error(LT_ERR_ARG, "um2n_init: NULL model or unknown "
+                            "architecture");
     memset(m, 0, sizeof *m);
     lt_params_init(&m->params);
     m->dropout = 0.1f;
+    m->arch = arch;
     builder b = {m, {0, 0}, true, false};
     lt_rng_init(&b.rng, seed);
     all_params(&b);
@@ -399,6 +451,143 @@ static bool batch_ok(const lt_um2n_batch *b)
            indices_ok(b->dst, b->n_edges, b->n_nodes, "dst");
 }
 
+/* ---- M2N's inputs ------------------------------------------------------ */
+
+/* The P1 interpolant at (px, py) of values v over the triangles, or 0
+ * outside all of them (barycentric tolerance for points on edges). */
+static float p1_at(const float *mf, const int32_t *faces, int64_t nf,
+                   double px, double py)
+{
+    for (int64_t t = 0; t < nf; t++) {
+        const float *a = mf + 3 * (int64_t)faces[3 * t];
+        const float *b = mf + 3 * (int64_t)faces[3 * t + 1];
+        const float *q = mf + 3 * (int64_t)faces[3 * t + 2];
+        double det = ((double)b[0] - a[0]) * ((double)q[1] - a[1]) -
+                     ((double)q[0] - a[0]) * ((double)b[1] - a[1]);
+        if (det == 0)
+            continue;
+        double l1 = ((px - a[0]) * ((double)q[1] - a[1]) -
+                     ((double)q[0] - a[0]) * (py - a[1])) / det;
+        double l2 = (((double)b[0] - a[0]) * (py - a[1]) -
+                     (px - a[0]) * ((double)b[1] - a[1])) / det;
+        double l0 = 1 - l1 - l2, eps = 1e-9;
+        if (l0 >= -eps && l1 >= -eps && l2 >= -eps)
+            return (float)(l0 * a[2] + l1 * b[2] + l2 * q[2]);
+    }
+    return 0.0f;
+}
+
+lt_status lt_m2n_inputs(const float *mf, int64_t n, const int32_t *faces,
+                        int64_t nf, float *grid, float *side)
+{
+    if (!mf || n < 1 || (nf > 0 && !faces) || !grid || !side)
+        return lt_set_error(LT_ERR_ARG, "m2n_inputs: NULL or empty input");
+    for (int64_t i = 0; i < 3 * nf; i++)
+        if (faces[i] < 0 || faces[i] >= n)
+            return lt_set_error(LT_ERR_ARG, "m2n_inputs: face vertex %d out "
+                                "of range (%lld nodes)", (int)faces[i],
+                                (long long)n);
+    float lo[2] = {mf[0], mf[1]}, hi[2] = {mf[0], mf[1]};
+    for (int64_t i = 0; i < n; i++)
+        for (int d = 0; d < 2; d++) {
+            lo[d] = fminf(lo[d], mf[3 * i + d]);
+            hi[d] = fmaxf(hi[d], mf[3 * i + d]);
+        }
+    for (int64_t i = 0; i < n; i++) {
+        side[4 * i] = mf[3 * i] == lo[0];
+        side[4 * i + 1] = mf[3 * i] == hi[0];
+        side[4 * i + 2] = mf[3 * i + 1] == lo[1];
+        side[4 * i + 3] = mf[3 * i + 1] == hi[1];
+    }
+    const int g = LT_M2N_GRID;
+    float big = 0;
+    for (int i = 0; i < g; i++)
+        for (int j = 0; j < g; j++) { /* np.linspace(start, end, 20) */
+            double px = lo[0] + ((double)hi[0] - lo[0]) * i / (g - 1);
+            double py = lo[1] + ((double)hi[1] - lo[1]) * j / (g - 1);
+            float v = p1_at(mf, faces, nf, px, py);
+            grid[i * g + j] = v;
+            big = fmaxf(big, fabsf(v));
+        }
+    for (int k = 0; big > 0 && k < g * g; k++)
+        grid[k] /= big;
+    return LT_OK;
+}
+
+/* The faces of graph gi (nodes [gi * per, (gi + 1) * per)) renumbered
+ * from 0 into out; returns their count. */
+static int64_t graph_faces(const lt_um2n_batch *b, int64_t gi, int64_t per,
+                           int32_t *out)
+{
+    int64_t k = 0;
+    for (int64_t t = 0; t < b->n_faces; t++)
+        if (b->faces[3 * t] / per == gi) {
+            for (int v = 0; v < 3; v++)
+                out[3 * k + v] = (int32_t)(b->faces[3 * t + v] - gi * per);
+            k++;
+        }
+    return k;
+}
+
+/* M2N's conv_feat [G, 1, 20, 20] and node inputs [N, 7] for batch b. */
+static bool m2n_batch_inputs(lt_ctx *c, const lt_um2n_batch *b,
+                             lt_tensor **conv, lt_tensor **x)
+{
+    int64_t n = b->n_nodes, ng = b->n_graphs, per = n / ng;
+    const int64_t gg = LT_M2N_GRID * LT_M2N_GRID;
+    if (!b->faces || b->n_faces < 1) {
+        lt_set_error(LT_ERR_ARG, "m2n: the batch needs its faces (the "
+                     "20 x 20 monitor grid is sampled on them)");
+        return false;
+    }
+    *conv = lt_new(c, 4, (int64_t[]){ng, 1, LT_M2N_GRID, LT_M2N_GRID});
+    *x = lt_new2(c, n, M2N_X);
+    float *side = malloc((size_t)per * 4 * sizeof *side);
+    int32_t *lf = malloc((size_t)b->n_faces * 3 * sizeof *lf);
+    bool ok = *conv && *x && side && lf;
+    if (!ok)
+        lt_set_error(LT_ERR_NOMEM, "m2n: out of memory");
+    for (int64_t gi = 0; ok && gi < ng; gi++) {
+        int64_t nf = graph_faces(b, gi, per, lf);
+        ok = lt_m2n_inputs(b->mesh_feat + 3 * gi * per, per, lf, nf,
+                           (*conv)->data + gi * gg, side) == LT_OK;
+        for (int64_t i = 0; ok && i < per; i++) {
+            float *r = (*x)->data + M2N_X * (gi * per + i);
+            memcpy(r, b->x + 3 * (gi * per + i), 3 * sizeof(float));
+            memcpy(r + 3, side + 4 * i, 4 * sizeof(float));
+        }
+    }
+    free(side);
+    free(lf);
+    return ok;
+}
+
+/* GlobalFeatExtractor (no dropout, as M2N builds it), one row per graph,
+ * repeated for every node of the graph (repeat_interleave). */
+static lt_tensor *m2n_global(lt_ctx *c, lt_um2n *m, lt_tensor *conv,
+                             const lt_um2n_batch *b)
+{
+    lt_tensor *h = conv;
+    for (int k = 0; k < M2N_CONVS; k++) {
+        lt_conv_args a = {0};
+        a.pad_h = a.pad_w = conv_pad[k];
+        h = lt_selu(c, lt_conv2d(c, h, P(m, "gfe.conv%d.weight", k + 1),
+                                 P(m, "gfe.conv%d.bias", k + 1), a));
+    }
+    h = lt_global_avg_pool(c, h);
+    int64_t per = b->n_nodes / b->n_graphs;
+    int32_t *ids = malloc((size_t)b->n_nodes * sizeof *ids);
+    if (!ids) {
+        lt_set_error(LT_ERR_NOMEM, "m2n: out of memory");
+        return NULL;
+    }
+    for (int64_t i = 0; i < b->n_nodes; i++)
+        ids[i] = (int32_t)(i / per);
+    lt_tensor *r = h ? lt_embedding(c, h, ids, b->n_nodes) : NULL;
+    free(ids);
+    return r;
+}
+
 lt_tensor *lt_um2n_forward(lt_ctx *c, lt_um2n *m, const lt_um2n_batch *b,
                            bool training, lt_tensor **layer_coords)
 {
@@ -412,7 +601,15 @@ lt_tensor *lt_um2n_forward(lt_ctx *c, lt_um2n *m, const lt_um2n_batch *b,
     lt_tensor *x = lt_from_data(c, 2, (int64_t[]){n, 3}, b->x);
     if (!feat || !x)
         return NULL;
-    lt_tensor *g = global_features(c, m, feat, b->n_graphs, training);
+    lt_tensor *g;
+    if (m->arch == LT_UM2N_ARCH_M2N) {
+        lt_tensor *conv = NULL;
+        if (!m2n_batch_inputs(c, b, &conv, &x))
+            return NULL;
+        g = m2n_global(c, m, conv, b);
+    } else {
+        g = global_features(c, m, feat, b->n_graphs, training);
+    }
     lt_tensor *l = local_features(c, m, b);
     lt_tensor *data = lt_concat(c, 3, (lt_tensor *[]){x, l, g}, 1);
     return deformer(c, m, data, b, layer_coords);
@@ -571,8 +768,10 @@ lt_status lt_um2n_save(const lt_um2n *m, const char *path)
         return lt_set_error(LT_ERR_NOMEM, "um2n_save: out of memory");
     for (int i = 0; i < n; i++)
         t[i] = lt_st_entry(m->params.p[i].name, &m->params.p[i].t);
-    const char *meta[2] = {"format", "lethe-um2n-m2n_t"};
-    lt_status s = lt_st_save(path, t, n, meta, 1);
+    const char *meta[4] = {"format", m->arch == LT_UM2N_ARCH_M2N
+                                         ? "lethe-um2n-m2n" : "lethe-um2n-m2n_t",
+                           "arch", lt_um2n_arch_name(m->arch)};
+    lt_status s = lt_st_save(path, t, n, meta, 2);
     free(t);
     return s;
 }
@@ -629,10 +828,50 @@ static lt_status load_all(lt_um2n *m, const lt_st_file *f, const char *path)
     return LT_OK;
 }
 
+/* The architecture recorded in (or implied by the tensors of) f. */
+static lt_status st_arch(const lt_st_file *f, const char *path,
+                         lt_um2n_arch *a)
+{
+    const char *s = lt_st_meta(f, "arch");
+    if (s)
+        return lt_um2n_arch_parse(s, a) == LT_OK
+                   ? LT_OK
+                   : lt_set_error(LT_ERR_FORMAT, "%s: unknown arch '%s'",
+                                  path, s);
+    *a = lt_st_get(f, "gfe.conv1.weight") ? LT_UM2N_ARCH_M2N
+                                          : LT_UM2N_ARCH_M2N_T;
+    return LT_OK;
+}
+
+static const char *arch_title(lt_um2n_arch a)
+{
+    return a == LT_UM2N_ARCH_M2N ? "an M2N (m2n)" : "a UM2N (M2N_T)";
+}
+
+lt_status lt_um2n_file_arch(const char *path, lt_um2n_arch *a)
+{
+    if (!path || !a)
+        return lt_set_error(LT_ERR_ARG, "um2n_file_arch: NULL argument");
+    lt_st_file *f;
+    lt_status s = lt_st_load(path, &f);
+    if (s == LT_OK) {
+        s = st_arch(f, path, a);
+        lt_st_free(f);
+    }
+    return s;
+}
+
 lt_status lt_um2n_load(lt_um2n *m, const char *path)
 {
     if (!m || !path || !m->params.theta)
         return lt_set_error(LT_ERR_ARG, "um2n_load: NULL model or path");
+    lt_um2n_arch fa;
+    if (lt_um2n_file_arch(path, &fa) != LT_OK)
+        return lt_last_status();
+    if (fa != m->arch)
+        return lt_set_error(LT_ERR_ARG, "%s is %s checkpoint, the model is "
+                            "%s one", path, arch_title(fa),
+                            arch_title(m->arch));
     size_t bytes = (size_t)m->params.n_total * sizeof(float);
     float *keep = malloc(bytes);
     if (!keep)

@@ -24,7 +24,7 @@ lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m, uint64_t seed)
     t->batch = LT_UM2N_BATCH;
     t->seed = seed;
     lt_optim_config cfg = lt_optim_defaults(LT_OPT_ADAM);
-    cfg.lr = LT_UM2N_LR;
+    cfg.lr = m->arch == LT_UM2N_ARCH_M2N ? LT_M2N_LR : LT_UM2N_LR;
     cfg.weight_decay = LT_UM2N_WEIGHT_DECAY;
     return lt_optim_init(&t->opt, &cfg, m->params.n_train);
 }
@@ -209,10 +209,11 @@ lt_status lt_um2n_trainer_save(const lt_um2n_trainer *t, const char *path)
     snprintf(ep, sizeof ep, "%" PRId64, t->epoch);
     snprintf(st, sizeof st, "%" PRId64, t->opt.step);
     snprintf(sd, sizeof sd, "%" PRIu64, t->seed);
-    const char *meta[10] = {"format", "lethe-um2n-train", "epoch", ep,
+    const char *meta[12] = {"format", "lethe-um2n-train", "epoch", ep,
                             "step", st, "loss", loss_name(t->loss),
-                            "seed", sd};
-    lt_status s = lt_st_save(path, e, n + 2, meta, 5);
+                            "seed", sd, "arch",
+                            lt_um2n_arch_name(t->model->arch)};
+    lt_status s = lt_st_save(path, e, n + 2, meta, 6);
     free(e);
     return s;
 }
@@ -245,6 +246,12 @@ lt_status lt_um2n_trainer_load(lt_um2n_trainer *t, const char *path)
     lt_tensor_wrap(&m, t->opt.m, NULL, 1, (int64_t[]){t->opt.n});
     lt_tensor_wrap(&v, t->opt.v, NULL, 1, (int64_t[]){t->opt.n});
     lt_status s = read_counters(f, path, &epoch, &step);
+    lt_um2n_arch fa;
+    if (s == LT_OK && lt_um2n_file_arch(path, &fa) == LT_OK &&
+        fa != t->model->arch)
+        s = lt_set_error(LT_ERR_ARG, "%s: a checkpoint of architecture %s, "
+                         "this run trains %s", path, lt_um2n_arch_name(fa),
+                         lt_um2n_arch_name(t->model->arch));
     const char *lk = lt_st_meta(f, "loss"), *sd = lt_st_meta(f, "seed");
     char mine[32];
     snprintf(mine, sizeof mine, "%" PRIu64, t->seed);
