@@ -315,7 +315,11 @@ typedef struct {
     const char *original;   /* the model before unlearning (required by
                                unlearndiff and p4d; target images) */
     const char *unlearned;  /* the attacked model */
-    const char *encoder;    /* NULL: UNLEARNED.clip.safetensors */
+    const char *encoder;    /* the attacked model's encoder (NULL:
+                               UNLEARNED.clip.safetensors) */
+    const char *original_encoder; /* the original model's encoder (target
+                               images, P4D's reference; NULL: the attacked
+                               model's, as before AdvUnlearn) */
     const char *concept;    /* "object:NAME", "style:NAME" or "mark" */
     const char *prompt;     /* NULL: captions of the concept drawn per
                                prompt; else this text for every prompt
