@@ -127,6 +127,12 @@ LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
  * [{text keys, "seeds", key, key_std, ..., "runs": [...], "failed",
  * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
 LT_API lt_status lt_report_write_json(const lt_report *r, const char *path);
+struct cJSON;
+/* The same with extra (taken, may be NULL) added to the top object under
+ * key (the runs' records of bench attack). */
+LT_API lt_status lt_report_write_json_with(const lt_report *r,
+                                           const char *path, const char *key,
+                                           struct cJSON *extra);
 
 /* The trade-off plot of a report (src/bench/plots.c): for every table
  * whose columns xkey and ykey are numbers, one series (named by the table's
