@@ -879,6 +879,13 @@ if "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safete
    grep -q '"original_encoder":.*tdm.safetensors.clip.safetensors (weights sha256 [0-9a-f]\{64\})"' "$T/atke.json"
 then ok "dm attack --original-encoder: recorded with its weights hash"
 else bad "dm attack --original-encoder"; cat "$T/out" "$T/err" "$T/atke.json"; fi
+expect_error "bench attack: bad --model" "NAME=FILE or NAME=FILE:ENCODER" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" --model "$T/tesd.safetensors"
+expect_error "bench attack: unknown concept" "unknown concept 'object:spaceship'" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" --concepts object:spaceship
+expect_error "bench attack: missing encoder" "encoder of model 'adv' ($T/no-such-encoder.safetensors) does not exist" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" \
+  --model "adv=$T/tdm.safetensors:$T/no-such-encoder.safetensors"
 expect_error "dm attack: no detector for the mark" "no concept detector for the mark" \
   "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept mark --method none \
   --out-prompts "$T/atkx.json"

@@ -13,7 +13,8 @@
  *   - resume: the records are reused (a verdict edited in a record shows
  *     in its row), nothing is run again;
  *   - bad input: unknown concept / method, no original, duplicate model
- *     names, a bad --model spec, a missing encoder named in the error.
+ *     names, a bad --model spec, a missing encoder named in the error
+ *     (and no cache folder made).
  */
 #include "lt_test.h"
 
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REPO LT_GOLDEN_DIR "/../../"
 #define QUICK_ENC REPO "models/fashion-canvas-clip-tiny-v1.safetensors"
@@ -218,9 +220,13 @@ LT_TEST(bad_input_is_a_clear_error)
     c.models[0] = (lt_bench_asr_model){"x", c.original,
                                        "/nonexistent/enc.safetensors"};
     c.n_models = 1;
+    char bad_cache[700];
+    snprintf(bad_cache, sizeof bad_cache, "%s/atkbad", lt_test_tmpdir());
+    c.cache = bad_cache; /* nothing made before the inputs are checked */
     lt_report r;
     LT_CHECK(lt_bench_asr(&c, &r, NULL) != LT_OK &&
-             strstr(lt_last_error(), "/nonexistent/enc.safetensors"),
+             strstr(lt_last_error(), "/nonexistent/enc.safetensors") &&
+             access(bad_cache, F_OK) != 0,
              "missing encoder: %s", lt_last_error());
     lt_report_free(&r);
 }

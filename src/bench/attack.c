@@ -636,6 +636,26 @@ static lt_status models_open(asr_run *r)
     return st;
 }
 
+/* Every model's file and encoder is there (before any folder is made). */
+static lt_status inputs_exist(const asr_run *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        const asr_model *m = &r->m[i];
+        const char *what = !lt_bench_exists(m->file) ? "file"
+                           : !lt_bench_exists(m->enc) ? "encoder"
+                                                      : NULL;
+        if (what)
+            return lt_set_error(LT_ERR_IO, "bench attack: the %s of model "
+                                "'%s' (%s) does not exist", what, m->name,
+                                what[0] == 'f' ? m->file : m->enc);
+    }
+    if (!lt_bench_exists(r->orig.file) || !lt_bench_exists(r->orig.enc))
+        return lt_set_error(LT_ERR_IO, "bench attack: the original model %s "
+                            "or its encoder %s does not exist", r->orig.file,
+                            r->orig.enc);
+    return LT_OK;
+}
+
 lt_status lt_bench_asr(const lt_bench_asr_cfg *c, lt_report *out,
                        struct cJSON **attacks)
 {
@@ -654,10 +674,15 @@ lt_status lt_bench_asr(const lt_bench_asr_cfg *c, lt_report *out,
     char runs[PATH_N + 16];
     snprintf(runs, sizeof runs, "%s/attack-runs", r->cache);
     r->attacks = cJSON_CreateArray();
-    lt_status st = r->attacks ? lt_mkdirs(runs)
-                              : lt_set_error(LT_ERR_NOMEM, "bench attack");
+    lt_status st = !r->attacks ? lt_set_error(LT_ERR_NOMEM, "bench attack")
+                   : c->quick  ? lt_mkdirs(r->cache) /* the quick models' */
+                               : LT_OK;
     if (st == LT_OK)
         st = models_open(r);
+    if (st == LT_OK)
+        st = inputs_exist(r);
+    if (st == LT_OK)
+        st = lt_mkdirs(runs);
     if (st == LT_OK)
         st = settings(r, out);
     if (st == LT_OK && !(r->t = lt_report_table(out, "Attack success rate "
