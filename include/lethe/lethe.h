@@ -52,6 +52,7 @@
 #include "lethe/bench.h"
 #include "lethe/bench_dm.h"
 #include "lethe/bench_canvas.h"
+#include "lethe/bench_attack.h"
 
 #define LETHE_VERSION "0.1.0"
 
