@@ -864,6 +864,28 @@ expect_error "dm attack: k larger than the context" "exceed the context of 16 to
   "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag \
   --method random --prompt "a bag" --k 14 --prompts 1 --steps 1 --detector "$OBJ" \
   --out-prompts "$T/atkx.json"
+expect_error "dm attack: missing original encoder" "--original-encoder" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
+  --original-encoder "$T/no-such-encoder.safetensors" --concept object:bag \
+  --prompts 1 --steps 1 --detector "$OBJ" --out-prompts "$T/atkx.json"
+expect_error "dm attack: original encoder of another shape" "original-encoder $T/enc64.safetensors" \
+  "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
+  --original-encoder "$T/enc64.safetensors" --concept object:bag --method p4d \
+  --prompts 1 --steps 1 --timesteps 1 --iters 1 --detector "$OBJ" --out-prompts "$T/atkx.json"
+if "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
+     --original-encoder "$T/tdm.safetensors.clip.safetensors" --concept object:bag \
+     --method p4d --timesteps 1 --iters 1 --steps 1 --prompts 1 --detector "$OBJ" \
+     --json "$T/atke.json" >"$T/out" 2>"$T/err" &&
+   grep -q '"original_encoder":.*tdm.safetensors.clip.safetensors (weights sha256 [0-9a-f]\{64\})"' "$T/atke.json"
+then ok "dm attack --original-encoder: recorded with its weights hash"
+else bad "dm attack --original-encoder"; cat "$T/out" "$T/err" "$T/atke.json"; fi
+expect_error "bench attack: bad --model" "NAME=FILE or NAME=FILE:ENCODER" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" --model "$T/tesd.safetensors"
+expect_error "bench attack: unknown concept" "unknown concept 'object:spaceship'" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" --concepts object:spaceship
+expect_error "bench attack: missing encoder" "encoder of model 'adv' ($T/no-such-encoder.safetensors) does not exist" \
+  "$LETHE" bench attack --original "$T/tdm.safetensors" \
+  --model "adv=$T/tdm.safetensors:$T/no-such-encoder.safetensors"
 expect_error "dm attack: no detector for the mark" "no concept detector for the mark" \
   "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept mark --method none \
   --out-prompts "$T/atkx.json"

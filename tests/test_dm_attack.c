@@ -15,6 +15,9 @@
  *     detector: tries, stop at the first hit, and the adversarial prompt
  *     replays to the very image the attack judged (through the attack's
  *     generator and through what `dm sample --prompt` computes);
+ *   - a separate encoder of the original model (AdvUnlearn's case): the
+ *     target and P4D's reference go through it, the attacked generations
+ *     through the attacked one; an equal one changes nothing;
  *   - bad input: out-of-vocabulary words, k too large for the context, no
  *     detector, an unknown method, a class model.
  */
@@ -409,6 +412,125 @@ LT_TEST(runs_stop_at_first_hit_and_replay)
              res.pre_success && res.success && res.tries == 0 &&
              sc.calls == 1, "none: %s", lt_last_error());
     lt_atk_free(a);
+    tiny_free(&t);
+}
+
+/* ---- the original model's own encoder -------------------------------------------------- */
+
+static lt_status never(void *ud, const float *img, bool *hit)
+{
+    (void)ud;
+    (void)img;
+    *hit = false;
+    return LT_OK;
+}
+
+/* The loss of one fixed step after a one-try run (whose target comes from
+ * the original model through m's original encoder): uniform variable,
+ * fixed noise and words. */
+static float loss_after_run(const lt_atk_models *m, lt_atk_method method)
+{
+    lt_atk_config cfg = tiny_cfg(method);
+    cfg.n_t = 1;
+    cfg.iters = 1;
+    lt_atk *a = NULL;
+    lt_atk_result res;
+    float e[3 * 64], loss = NAN;
+    for (int i = 0; i < 3 * 64; i++)
+        e[i] = 0.01f * (float)(i % 17) - 0.08f;
+    int32_t idx[2] = {1, 4};
+    bool ok = lt_atk_new(m, &cfg, "bag .", 7, &a) == LT_OK &&
+              lt_atk_run(a, never, NULL, &res, NULL, NULL) == LT_OK;
+    int rows = 0, cols = 0;
+    float *var = ok ? lt_atk_variable(a, &rows, &cols) : NULL;
+    for (int i = 0; var && method == LT_ATK_UNLEARNDIFF && i < rows * cols;
+         i++)
+        var[i] = 1.0f / (float)cols;
+    for (int i = 0; var && method == LT_ATK_P4D && i < rows * cols; i++)
+        var[i] = 0.05f * (float)(i % 7) - 0.1f;
+    ok = var && lt_atk_step(a, 30, e, method == LT_ATK_UNLEARNDIFF ? idx
+                                                                 : NULL,
+                            &loss, NULL) == LT_OK;
+    LT_CHECK(ok, "%s: %s", lt_atk_method_name(method), lt_last_error());
+    lt_atk_free(a);
+    return loss;
+}
+
+LT_TEST(original_encoder_changes_target_and_reference)
+{
+    tiny t;
+    if (!tiny_make(&t))
+        return;
+    lt_clip *robust = NULL;
+    float null2[6 * 12];
+    LT_CHECK(lt_clip_create(&t.clip->cfg, &robust) == LT_OK, "%s",
+             lt_last_error());
+    if (!robust) {
+        tiny_free(&t);
+        return;
+    }
+    /* the unlearned model's (robust) encoder: the original's, perturbed */
+    dm_fill(&robust->params);
+    for (int j = 0; j < robust->params.count; j++)
+        for (int64_t i = 0; i < robust->params.p[j].t.numel; i++)
+            robust->params.p[j].t.data[i] *= 1.3f;
+    LT_CHECK(lt_dm_empty_context(robust, null2) == LT_OK, "%s",
+             lt_last_error());
+    /* today's single-encoder models, and an explicit equal original */
+    lt_atk_models one = t.m, same = t.m, two = t.m;
+    same.clip_original = t.clip;
+    same.null_ctx_original = t.null_ctx;
+    /* AdvUnlearn: attacked through robust, original through t.clip */
+    two.clip = robust;
+    two.null_ctx = null2;
+    two.clip_original = t.clip;
+    two.null_ctx_original = t.null_ctx;
+    lt_atk_models two_wrong = two; /* the old behaviour: robust for both */
+    two_wrong.clip_original = NULL;
+    two_wrong.null_ctx_original = NULL;
+    lt_atk_method ms[2] = {LT_ATK_UNLEARNDIFF, LT_ATK_P4D};
+    for (int k = 0; k < 2; k++) {
+        float l1 = loss_after_run(&one, ms[k]);
+        float ls = loss_after_run(&same, ms[k]);
+        float l2 = loss_after_run(&two, ms[k]);
+        float lw = loss_after_run(&two_wrong, ms[k]);
+        const char *n = lt_atk_method_name(ms[k]);
+        LT_CHECK(isfinite(l1) && l1 == ls, "%s: explicit same encoder "
+                 "changed the loss: %g vs %g", n, l1, ls);
+        /* the target (and P4D's reference) come through the original's
+         * encoder: the loss differs from using the robust one for both */
+        LT_CHECK(isfinite(l2) && isfinite(lw) && fabsf(l2 - lw) > 1e-6f *
+                 fabsf(lw), "%s: the original encoder changed nothing "
+                 "(%g vs %g)", n, l2, lw);
+    }
+    /* the original model's generation goes through its own encoder, the
+     * attacked model's through the attacked one */
+    float g1[3 * 64], g2[3 * 64];
+    lt_dm_sample_config sc = tiny_cfg(LT_ATK_NONE).sample;
+    LT_CHECK(lt_atk_generate(&two, &sc, t.orig, "bag .", 3, g1) == LT_OK &&
+             lt_atk_generate(&one, &sc, t.orig, "bag .", 3, g2) == LT_OK &&
+             !memcmp(g1, g2, sizeof g1), "original generation: not through "
+             "the original encoder");
+    LT_CHECK(lt_atk_generate(&two, &sc, t.u, "bag .", 3, g1) == LT_OK &&
+             lt_atk_generate(&two_wrong, &sc, t.u, "bag .", 3, g2) == LT_OK &&
+             !memcmp(g1, g2, sizeof g1) &&
+             lt_atk_generate(&one, &sc, t.u, "bag .", 3, g2) == LT_OK &&
+             memcmp(g1, g2, sizeof g1), "attacked generation: not through "
+             "the attacked encoder");
+    /* an original encoder of another shape is refused, naming it */
+    lt_clip_config wide = t.clip->cfg;
+    wide.width = 16;
+    wide.embed_dim = 16;
+    lt_clip *other = NULL;
+    lt_atk *a = NULL;
+    lt_atk_config cfg = tiny_cfg(LT_ATK_P4D);
+    LT_CHECK(lt_clip_create(&wide, &other) == LT_OK, "%s", lt_last_error());
+    two.clip_original = other;
+    LT_CHECK(lt_atk_new(&two, &cfg, "bag .", 1, &a) == LT_ERR_ARG && !a &&
+             strstr(lt_last_error(), "original encoder"), "wide original "
+             "encoder: %s", lt_last_error());
+    lt_clip_free(other);
+    lt_clip_free(robust);
     tiny_free(&t);
 }
 

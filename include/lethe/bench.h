@@ -127,6 +127,12 @@ LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
  * [{text keys, "seeds", key, key_std, ..., "runs": [...], "failed",
  * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
 LT_API lt_status lt_report_write_json(const lt_report *r, const char *path);
+struct cJSON;
+/* The same with extra (taken, may be NULL) added to the top object under
+ * key (the runs' records of bench attack). */
+LT_API lt_status lt_report_write_json_with(const lt_report *r,
+                                           const char *path, const char *key,
+                                           struct cJSON *extra);
 
 /* The trade-off plot of a report (src/bench/plots.c): for every table
  * whose columns xkey and ykey are numbers, one series (named by the table's
@@ -315,7 +321,11 @@ typedef struct {
     const char *original;   /* the model before unlearning (required by
                                unlearndiff and p4d; target images) */
     const char *unlearned;  /* the attacked model */
-    const char *encoder;    /* NULL: UNLEARNED.clip.safetensors */
+    const char *encoder;    /* the attacked model's encoder (NULL:
+                               UNLEARNED.clip.safetensors) */
+    const char *original_encoder; /* the original model's encoder (target
+                               images, P4D's reference; NULL: the attacked
+                               model's, as before AdvUnlearn) */
     const char *concept;    /* "object:NAME", "style:NAME" or "mark" */
     const char *prompt;     /* NULL: captions of the concept drawn per
                                prompt; else this text for every prompt

@@ -102,10 +102,17 @@ LT_API int lt_atk_timestep(int T, int n_t, int i);
 /* ---- one prompt ------------------------------------------------------------------- */
 
 /* The models an attack needs: the attacked (unlearned) UNet, the original
- * one (target images; P4D's reference), their schedule, the text encoder
- * both were trained with and its vocabulary, and the empty caption's
- * context [L, D] (lt_dm_empty_context). original may be NULL for none
- * and random. */
+ * one (target images; P4D's reference), their schedule, the attacked
+ * model's text encoder and its vocabulary, and the empty caption's context
+ * [L, D] of that encoder (lt_dm_empty_context). original may be NULL for
+ * none and random.
+ * clip_original / null_ctx_original: the encoder the ORIGINAL model is
+ * conditioned by and its empty context, for a model whose unlearning
+ * changed the encoder (AdvUnlearn ships a robust one): the target image
+ * and P4D's reference are computed through it, every attacked generation
+ * and gradient through clip. NULL: clip / null_ctx (one encoder for both).
+ * It must have clip's text shape (vocabulary size, context, width, layers,
+ * heads, mlp) and read the same vocabulary. */
 typedef struct {
     lt_unet *unlearned;
     lt_unet *original;
@@ -113,6 +120,8 @@ typedef struct {
     lt_clip *clip;
     const lt_clip_vocab *vocab;
     const float *null_ctx;
+    lt_clip *clip_original;
+    const float *null_ctx_original;
 } lt_atk_models;
 
 /* The concept detector: *hit = whether the image [C, R, R] (values in
@@ -169,7 +178,8 @@ LT_API lt_status lt_atk_run(lt_atk *a, lt_atk_detect_fn detect, void *ud,
 
 /* Generate prompt with u at seed with the attack's sampler into out
  * [C, R, R] (what a try does, and what `lethe dm sample --prompt P --seed
- * S` computes for sample 0). */
+ * S` computes for sample 0). u == m->original is conditioned through the
+ * original's encoder (clip_original when set), any other u through clip. */
 LT_API lt_status lt_atk_generate(const lt_atk_models *m,
                                  const lt_dm_sample_config *sc, lt_unet *u,
                                  const char *prompt, uint64_t seed,

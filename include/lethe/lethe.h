@@ -53,6 +53,7 @@
 #include "lethe/bench_dm.h"
 #include "lethe/bench_canvas.h"
 #include "lethe/bench_um2n.h"
+#include "lethe/bench_attack.h"
 
 #define LETHE_VERSION "0.1.0"
 

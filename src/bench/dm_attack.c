@@ -13,6 +13,7 @@
 #include "lethe/image_metrics.h"
 #include "lethe/io.h"
 #include "lethe/png.h"
+#include "lethe/safetensors.h"
 
 #include "bench_util.h"
 
@@ -100,9 +101,10 @@ typedef struct {
     concept cc;
     lt_unet *u, *orig;
     lt_dm_schedule s, s_orig;
-    lt_clip *clip;
+    lt_clip *clip, *clip_orig;
     lt_clip_vocab *vocab;
-    float *null_ctx;
+    float *null_ctx, *null_orig;
+    char enc_path[4096];
     lt_image_classifier det, judge;
     bool same_judge;
     lt_atk_models m;
@@ -144,16 +146,55 @@ static lt_status open_classifiers(attack_run *r)
                        : lt_set_error(LT_ERR_NOMEM, "dm attack");
 }
 
+/* The original model's own encoder (--original-encoder): loaded with its
+ * empty context; its vocabulary must be the attacked encoder's. */
+static lt_status open_original_encoder(attack_run *r)
+{
+    const char *path = r->c->original_encoder;
+    lt_clip_vocab *v = NULL;
+    lt_status st = lt_clip_load(path, &r->clip_orig, &v);
+    if (st != LT_OK)
+        return lt_set_error(st, "dm attack: --original-encoder %s: %s", path,
+                            lt_last_error());
+    int n = v ? lt_clip_vocab_size(v) : 0;
+    bool same = v && n == lt_clip_vocab_size(r->vocab);
+    for (int i = LT_CLIP_N_SPECIAL; same && i < n; i++)
+        same = !strcmp(lt_clip_vocab_token(v, i),
+                       lt_clip_vocab_token(r->vocab, i));
+    lt_clip_vocab_free(v);
+    const lt_clip_config *a = &r->clip->cfg, *b = &r->clip_orig->cfg;
+    if (a->context_length != b->context_length || a->width != b->width ||
+        a->layers != b->layers || a->heads != b->heads || a->mlp != b->mlp)
+        return lt_set_error(LT_ERR_ARG, "dm attack: --original-encoder %s "
+                            "(%dx%d, %d layers) differs in shape from the "
+                            "attacked model's encoder %s (%dx%d, %d layers)",
+                            path, b->context_length, b->width, b->layers,
+                            r->enc_path, a->context_length, a->width,
+                            a->layers);
+    if (!same)
+        return lt_set_error(LT_ERR_ARG, "dm attack: --original-encoder %s "
+                            "does not read the attacked encoder's (%s) "
+                            "vocabulary", path, r->enc_path);
+    int64_t ld = (int64_t)r->clip_orig->cfg.context_length *
+                 r->clip_orig->cfg.width;
+    if (!(r->null_orig = malloc((size_t)ld * sizeof(float))))
+        return lt_set_error(LT_ERR_NOMEM, "dm attack");
+    return lt_dm_empty_context(r->clip_orig, r->null_orig);
+}
+
 static lt_status open_models(attack_run *r)
 {
     const lt_bench_attack_cfg *c = r->c;
-    char enc[4096];
-    snprintf(enc, sizeof enc, "%s.clip.safetensors", c->unlearned);
+    if (c->encoder)
+        snprintf(r->enc_path, sizeof r->enc_path, "%s", c->encoder);
+    else
+        snprintf(r->enc_path, sizeof r->enc_path, "%s.clip.safetensors",
+                 c->unlearned);
     lt_status st = lt_unet_load(c->unlearned, &r->u, &r->s);
     if (st == LT_OK && c->original)
         st = lt_unet_load(c->original, &r->orig, &r->s_orig);
     if (st == LT_OK)
-        st = lt_clip_load(c->encoder ? c->encoder : enc, &r->clip, &r->vocab);
+        st = lt_clip_load(r->enc_path, &r->clip, &r->vocab);
     if (st == LT_OK && !r->vocab)
         st = lt_set_error(LT_ERR_FORMAT, "dm attack: the encoder has no "
                           "vocabulary");
@@ -165,14 +206,19 @@ static lt_status open_models(attack_run *r)
         (r->s.T != r->s_orig.T || strcmp(r->s.name, r->s_orig.name)))
         st = lt_set_error(LT_ERR_ARG, "dm attack: the two models have "
                           "different noise schedules");
-    int64_t ld = (int64_t)r->clip->cfg.context_length * r->clip->cfg.width;
+    int64_t ld = st != LT_OK ? 0
+                 : (int64_t)r->clip->cfg.context_length * r->clip->cfg.width;
     if (st == LT_OK && !(r->null_ctx = malloc((size_t)ld * sizeof(float))))
         st = lt_set_error(LT_ERR_NOMEM, "dm attack");
     if (st == LT_OK)
         st = lt_dm_empty_context(r->clip, r->null_ctx);
+    if (st == LT_OK && c->original_encoder)
+        st = open_original_encoder(r);
     r->m = (lt_atk_models){.unlearned = r->u, .original = r->orig,
                            .s = &r->s, .clip = r->clip, .vocab = r->vocab,
-                           .null_ctx = r->null_ctx};
+                           .null_ctx = r->null_ctx,
+                           .clip_original = r->clip_orig,
+                           .null_ctx_original = r->null_orig};
     return st;
 }
 
@@ -185,8 +231,10 @@ static void attack_run_free(attack_run *r)
     if (r->orig)
         lt_dm_schedule_free(&r->s_orig);
     lt_clip_free(r->clip);
+    lt_clip_free(r->clip_orig);
     lt_clip_vocab_free(r->vocab);
     free(r->null_ctx);
+    free(r->null_orig);
     if (r->det.model)
         lt_image_classifier_free(&r->det);
     if (r->judge.model)
@@ -225,13 +273,14 @@ typedef struct {
 static cJSON *prompt_json(const attack_run *r, const prompt_rec *p)
 {
     cJSON *o = cJSON_CreateObject();
-    char replay[1024];
+    char replay[8192];
     const lt_dm_sample_config *sc = &r->c->atk.sample;
-    snprintf(replay, sizeof replay, "lethe dm sample --model %s --prompt "
-             "\"%s\" --seed %llu --n 1 --steps %d --eta %g --guidance %s "
-             "--w %g --out adv.png", r->c->unlearned, p->res.prompt,
-             (unsigned long long)p->seed, sc->steps, (double)sc->eta,
-             lt_guidance_name(sc->guidance), (double)sc->w);
+    snprintf(replay, sizeof replay, "lethe dm sample --model %s --encoder "
+             "%s --prompt \"%s\" --seed %llu --n 1 --steps %d --eta %g "
+             "--guidance %s --w %g --out adv.png", r->c->unlearned,
+             r->enc_path, p->res.prompt, (unsigned long long)p->seed,
+             sc->steps, (double)sc->eta, lt_guidance_name(sc->guidance),
+             (double)sc->w);
     cJSON_AddStringToObject(o, "prompt", p->prompt);
     cJSON_AddNumberToObject(o, "seed", (double)p->seed);
     cJSON_AddStringToObject(o, "adversarial_prompt", p->res.prompt);
@@ -256,6 +305,10 @@ static lt_status write_prompts(const attack_run *r, const prompt_rec *p,
                             lt_atk_method_name(r->c->atk.method));
     cJSON_AddStringToObject(root, "concept", r->c->concept);
     cJSON_AddStringToObject(root, "unlearned", r->c->unlearned);
+    cJSON_AddStringToObject(root, "encoder", r->enc_path);
+    if (r->c->original_encoder)
+        cJSON_AddStringToObject(root, "original_encoder",
+                                r->c->original_encoder);
     cJSON_AddStringToObject(root, "command",
                             r->c->command ? r->c->command : "");
     cJSON_AddStringToObject(root, "commit", lt_bench_commit());
@@ -315,6 +368,32 @@ static lt_status asr_row(lt_table *t, const char *who, const bool *pre,
     return lt_table_row_add_run(row, v);
 }
 
+/* "PATH (weights sha256 HEX)" of an encoder file into buf. */
+static lt_status encoder_id(const char *path, char *buf, size_t n)
+{
+    char hex[65];
+    lt_status st = lt_st_weights_sha256(path, hex);
+    if (st == LT_OK)
+        snprintf(buf, n, "%s (weights sha256 %s)", path, hex);
+    return st;
+}
+
+/* The two encoders (attacked, original) as settings. */
+static lt_status record_encoders(const attack_run *r, lt_report *out)
+{
+    char id[4200];
+    lt_status st = encoder_id(r->enc_path, id, sizeof id);
+    if (st == LT_OK)
+        st = lt_report_set(out, "encoder", id);
+    if (st == LT_OK && r->c->original_encoder)
+        st = encoder_id(r->c->original_encoder, id, sizeof id);
+    if (st == LT_OK)
+        st = lt_report_set(out, "original_encoder",
+                           r->c->original_encoder ? id
+                                                  : "the attacked model's");
+    return st;
+}
+
 static lt_status fill_report(attack_run *r, const prompt_rec *p, int n,
                              lt_report *out)
 {
@@ -328,6 +407,8 @@ static lt_status fill_report(attack_run *r, const prompt_rec *p, int n,
              (double)c->atk.lr, (double)c->atk.weight_decay);
     if (st == LT_OK)
         st = lt_report_set(out, "schedule", sched);
+    if (st == LT_OK)
+        st = record_encoders(r, out);
     if (st == LT_OK)
         st = lt_report_set(out, "independent_judge",
                            r->same_judge ? "no (judge = detector)" : "yes");

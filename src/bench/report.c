@@ -324,3 +324,15 @@ lt_status lt_report_write_json(const lt_report *r, const char *path)
     cJSON *root = lt_json_report(r);
     return lt_json_save(path, root, true);
 }
+
+lt_status lt_report_write_json_with(const lt_report *r, const char *path,
+                                    const char *key, cJSON *extra)
+{
+    cJSON *root = lt_json_report(r);
+    bool ok = root != NULL;
+    if (extra && (!ok || !key || !cJSON_AddItemToObject(root, key, extra))) {
+        cJSON_Delete(extra);
+        ok = false;
+    }
+    return lt_json_save(path, root, ok); /* takes root */
+}

@@ -1,7 +1,6 @@
 /*
- * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas|um2n`: parse
- * options
- * into the protocol's config (lethe/bench.h, starting from its defaults),
+ * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas|um2n|attack`:
+ * parse options into the protocol's config (lethe/bench.h, starting from its defaults),
  * run it with progress on the terminal, print the report as Markdown and
  * write it with --markdown / --json (and its trade-off plot with --plot).
  * The protocols live in src/bench.
@@ -10,17 +9,22 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "lethe/bench.h"
+#include "lethe/bench_attack.h"
 #include "lethe/bench_canvas.h"
 #include "lethe/bench_dm.h"
 #include "lethe/bench_um2n.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 typedef struct {
     const char *json, *markdown, *plot;
     char command[2048];
+    struct cJSON *extra;   /* taken: added to the JSON under extra_key */
+    const char *extra_key;
 } cli_bench_out;
 
 /* Print the report, write its files; the exit status of the run. */
@@ -29,7 +33,7 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
 {
     int rc = st == LT_OK ? 0 : cli_fail(cmd, NULL);
     cli_bar_end();
-    bool rows = false; /* under mpirun rank 0 prints and writes */
+    bool rows = false, taken = false; /* under mpirun rank 0 prints and writes */
     for (int i = 0; i < r->n_tables && lt_dist_rank() == 0; i++)
         rows |= r->tables[i].n_rows > 0;
     if (rows) { /* a partial table is still worth keeping */
@@ -40,13 +44,19 @@ static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
         if (!wrc && o->markdown &&
             lt_report_write_markdown(r, o->markdown) != LT_OK)
             wrc = cli_fail(cmd, o->markdown);
-        if (!wrc && o->json && lt_report_write_json(r, o->json) != LT_OK)
-            wrc = cli_fail(cmd, o->json);
+        if (!wrc && o->json) {
+            taken = true; /* extra goes with the report, written or not */
+            if (lt_report_write_json_with(r, o->json, o->extra_key,
+                                          o->extra) != LT_OK)
+                wrc = cli_fail(cmd, o->json);
+        }
         if (!wrc && o->plot && lt_report_plot_tradeoff(r, o->plot) != LT_OK)
             wrc = cli_fail(cmd, o->plot);
         if (cli_outputs_end(cmd, wrc))
             rc = 1;
     }
+    if (!taken)
+        cJSON_Delete(o->extra);
     lt_report_free(r);
     return rc;
 }
@@ -438,6 +448,107 @@ static int cli_bench_um2n(int argc, char **argv)
     lt_report r;
     lt_status st = lt_bench_um2n(&c, &r);
     return cli_bench_finish("bench um2n", st, &r, &out);
+/* ---- attack -------------------------------------------------------------- */
+
+/* Take every "--model NAME=FILE[:ENCODER]" out of argv (the others stay,
+ * in order, in rest) into c; the exit status of a bad one. */
+static int cli_attack_models(int argc, char **argv, char **rest, int *nrest,
+                             lt_bench_asr_cfg *c, char (*buf)[4096])
+{
+    *nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--model")) {
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage("bench attack", "--model needs NAME=FILE or "
+                             "NAME=FILE:ENCODER");
+        if (c->n_models >= LT_BENCH_ASR_MAX_MODELS)
+            return cli_usage("bench attack", "at most 8 --model");
+        if (lt_bench_asr_model_parse(argv[++i], buf[c->n_models], 4096,
+                                     &c->models[c->n_models]) != LT_OK)
+            return cli_bad("bench attack", "--model");
+        c->n_models++;
+    }
+    return 0;
+}
+
+static int cli_bench_attack_run(int argc, char **argv, char **rest,
+                                lt_bench_asr_cfg *c, char (*mbuf)[4096])
+{
+    cli_bench_out out = {.extra_key = "attacks"};
+    bool quick = false, no_original = false;
+    int steps = -1, nrest = 0;
+    for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
+        if (!strcmp(argv[i], "--quick"))
+            lt_bench_asr_quick(c);
+    int rc = cli_attack_models(argc, argv, rest, &nrest, c, mbuf);
+    if (rc)
+        return rc;
+    cli_opt opts[] = {
+        {"--original", CLI_OPT_STR, &c->original, "the model before unlearning (target images; P4D's reference)", 0, 0},
+        {"--original-encoder", CLI_OPT_STR, &c->original_encoder, "its encoder (default ORIGINAL.clip.safetensors)", 0, 0},
+        {"--concepts", CLI_OPT_STR, &c->concepts, "comma list of object:NAME / style:NAME", 0, 0},
+        {"--methods", CLI_OPT_STR, &c->methods, "comma list: unlearndiff, random, p4d, none", 0, 0},
+        {"--prompts", CLI_OPT_INT, &c->n_prompts, "prompts per concept", 1, 100000},
+        {"--prompt-seed", CLI_OPT_U64, &c->prompt_seed, "seed of the first prompt", 0, 0},
+        {"--k", CLI_OPT_INT, &c->k, "adversarial tokens (0: 3)", 0, 64},
+        {"--timesteps", CLI_OPT_INT, &c->atk.n_t, "timesteps = tries of every attack", 1, 1000},
+        {"--iters", CLI_OPT_INT, &c->atk.iters, "steps per timestep", 1, 100000},
+        {"--steps", CLI_OPT_INT, &steps, "sampling steps of every generation (50)", 1, 100000},
+        {"--seed", CLI_OPT_U64, &c->atk.seed, "the attacks' draws", 0, 0},
+        {"--object-detector", CLI_OPT_STR, &c->object_detector, "in-loop object classifier", 0, 0},
+        {"--style-detector", CLI_OPT_STR, &c->style_detector, "in-loop style classifier", 0, 0},
+        {"--object-judge", CLI_OPT_STR, &c->object_judge, "the objects' verdict classifier (default: the detector)", 0, 0},
+        {"--style-judge", CLI_OPT_STR, &c->style_judge, "the styles' verdict classifier (default: the detector)", 0, 0},
+        {"--no-original", CLI_OPT_FLAG, &no_original, "no rows of the original model", 0, 0},
+        {"--cache", CLI_OPT_STR, &c->cache, "run records (and quick models)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c->resume, "reuse the run records found in the cache", 0, 0},
+        {"--quick-encoder", CLI_OPT_STR, &c->quick_encoder, "--quick: the encoder of the micro models", 0, 0},
+        {"--quick", CLI_OPT_FLAG, &quick, "micro models trained here in seconds (CI; not a measurement)", 0, 0},
+        CLI_BENCH_OUT_OPTS(out),
+    };
+    rc = cli_args_parse("bench attack", "usage: lethe bench attack "
+        "--original M --model NAME=FILE[:ENCODER] ... [options]\n"
+        "Pre-ASR and ASR (95% Wilson) of UnlearnDiff, random prefixes and "
+        "P4D with equal\ntries against the original and each unlearned text "
+        "model, per FashionCanvas\nconcept, judged by the second classifier "
+        "(docs/unlearndiff.md).", opts, CLI_NOPTS(opts), nrest, rest);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (steps > 0)
+        c->atk.sample.steps = steps;
+    c->attack_original = !no_original;
+    if (lt_bench_asr_check(c) != LT_OK)
+        return cli_bad("bench attack", NULL);
+    lt_fileset p = {0};
+    lt_fileset_add(&p, false, "--original", c->original);
+    lt_fileset_add(&p, false, "--original-encoder", c->original_encoder);
+    for (int i = 0; i < c->n_models; i++) {
+        lt_fileset_add(&p, false, "--model", c->models[i].file);
+        lt_fileset_add(&p, false, "--model", c->models[i].encoder);
+    }
+    if ((rc = cli_bench_paths("bench attack", &p, &out)))
+        return rc;
+    cli_join_args(argc, argv, out.command, sizeof out.command);
+    c->command = out.command;
+    c->progress = cli_bench_progress;
+    lt_report r;
+    lt_status st = lt_bench_asr(c, &r, &out.extra);
+    return cli_bench_finish("bench attack", st, &r, &out);
+}
+
+static int cli_bench_attack(int argc, char **argv)
+{
+    lt_bench_asr_cfg c = lt_bench_asr_defaults();
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    char (*mbuf)[4096] = calloc(LT_BENCH_ASR_MAX_MODELS, sizeof *mbuf);
+    int rc = rest && mbuf ? cli_bench_attack_run(argc, argv, rest, &c, mbuf)
+                          : cli_fail("bench attack", NULL);
+    free(rest);
+    free(mbuf);
+    return rc;
 }
 
 int cli_bench(int argc, char **argv)
@@ -455,10 +566,13 @@ int cli_bench(int argc, char **argv)
         return cli_bench_canvas(argc - 1, argv + 1);
     if (!strcmp(sub, "um2n"))
         return cli_bench_um2n(argc - 1, argv + 1);
+    if (!strcmp(sub, "attack"))
+        return cli_bench_attack(argc - 1, argv + 1);
     bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
     FILE *f = help ? stdout : stderr;
     fprintf(f, "usage: lethe bench classify [options]\n       lethe bench "
-            "worst-case [the same options]\n       lethe bench tofu|muse|dm|canvas|um2n "
+            "worst-case [the same options]\n       lethe bench "
+            "tofu|muse|dm|canvas|um2n|attack "
             "[options]\n(run any with --help for the options)\n");
     return help ? 0 : 2;
 }

@@ -18,7 +18,8 @@
 static const char *const usage =
     "usage: lethe dm attack --unlearned U.safetensors --concept "
     "object:NAME|style:NAME|mark\n"
-    "       [--original M.safetensors] [--method unlearndiff|p4d|random|none]\n"
+    "       [--original M.safetensors] [--encoder E] [--original-encoder E0]\n"
+    "       [--method unlearndiff|p4d|random|none]\n"
     "       [--prompts 10] [--prompt TEXT] [--k K] [--lite] [--timesteps 50]\n"
     "       [--iters 40] [--detector C] [--judge C] [--out-prompts P.json]\n"
     "       [--grid G.png] [--json R.json] [--markdown R.md]";
@@ -38,7 +39,8 @@ static int parse(int argc, char **argv, opts *o)
     cli_opt t[] = {
         {"--unlearned", CLI_OPT_STR, &c->unlearned, "the attacked text model", 0, 0},
         {"--original", CLI_OPT_STR, &c->original, "the model before unlearning (target images; unlearndiff and p4d)", 0, 0},
-        {"--encoder", CLI_OPT_STR, &c->encoder, "text encoder (default UNLEARNED.clip.safetensors)", 0, 0},
+        {"--encoder", CLI_OPT_STR, &c->encoder, "the attacked model's text encoder (default UNLEARNED.clip.safetensors)", 0, 0},
+        {"--original-encoder", CLI_OPT_STR, &c->original_encoder, "the original model's encoder (default: the attacked model's; give it for AdvUnlearn models)", 0, 0},
         {"--concept", CLI_OPT_STR, &c->concept, "object:NAME, style:NAME or mark", 0, 0},
         {"--method", CLI_OPT_STR, &o->method, "unlearndiff | p4d | random | none", 0, 0},
         {"--prompts", CLI_OPT_INT, &c->n_prompts, "prompts attacked", 1, 100000},
@@ -116,6 +118,7 @@ int cli_dm_attack(int argc, char **argv)
     lt_fileset_add(&fs, false, "--unlearned", o.c.unlearned);
     lt_fileset_add(&fs, false, "--original", o.c.original);
     lt_fileset_add(&fs, false, "--encoder", o.c.encoder ? o.c.encoder : side);
+    lt_fileset_add(&fs, false, "--original-encoder", o.c.original_encoder);
     lt_fileset_add(&fs, false, "--detector", o.c.detector);
     lt_fileset_add(&fs, false, "--judge", o.c.judge);
     lt_fileset_add(&fs, true, "--out-prompts", o.c.prompts_json);

@@ -143,6 +143,41 @@ static int64_t atk_image_numel(const lt_unet *u)
     return (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
 }
 
+/* The encoder and empty context the original model is conditioned by. */
+static lt_clip *orig_clip(const lt_atk_models *m)
+{
+    return m->clip_original ? m->clip_original : m->clip;
+}
+
+static const float *orig_null(const lt_atk_models *m)
+{
+    return m->clip_original && m->null_ctx_original ? m->null_ctx_original
+                                                    : m->null_ctx;
+}
+
+/* A separate original encoder: the attacked one's text shape. */
+static lt_status check_original_encoder(const lt_atk_models *m)
+{
+    const lt_clip_config *a = &m->clip->cfg;
+    if (!m->clip_original)
+        return LT_OK;
+    const lt_clip_config *b = &m->clip_original->cfg;
+    if (!m->null_ctx_original)
+        return lt_set_error(LT_ERR_ARG, "dm attack: the original encoder "
+                            "needs its own empty context");
+    if (a->vocab_size != b->vocab_size ||
+        a->context_length != b->context_length || a->width != b->width ||
+        a->layers != b->layers || a->heads != b->heads || a->mlp != b->mlp)
+        return lt_set_error(LT_ERR_ARG, "dm attack: the original encoder "
+                            "(vocabulary %d, %dx%d, %d layers) differs in "
+                            "shape from the attacked model's (vocabulary %d, "
+                            "%dx%d, %d layers)", b->vocab_size,
+                            b->context_length, b->width, b->layers,
+                            a->vocab_size, a->context_length, a->width,
+                            a->layers);
+    return LT_OK;
+}
+
 static lt_status check_models(const lt_atk_models *m, const lt_atk_config *cfg)
 {
     if (!m || !m->unlearned || !m->s || !m->clip || !m->vocab || !m->null_ctx)
@@ -168,7 +203,7 @@ static lt_status check_models(const lt_atk_models *m, const lt_atk_config *cfg)
         return lt_set_error(LT_ERR_ARG, "dm attack: the original model is "
                             "%s, the attacked one %s", m->original->arch,
                             m->unlearned->arch);
-    return LT_OK;
+    return check_original_encoder(m);
 }
 
 static lt_status check_config(const lt_atk_config *cfg, int T)
@@ -372,6 +407,8 @@ static void models_freeze(lt_atk *a, bool frozen)
     if (a->m.original)
         params_freeze(&a->m.original->params, frozen);
     params_freeze(&a->m.clip->params, frozen);
+    if (a->m.clip_original && a->m.clip_original != a->m.clip)
+        params_freeze(&a->m.clip_original->params, frozen);
 }
 
 /* Rows [from, to) of the token table for ids[from, to) (plain tensor). */
@@ -504,12 +541,13 @@ static lt_tensor *step_loss(lt_atk *a, int t, const float *e,
     return lt_mse(a->c, eps, ref, LT_REDUCE_MEAN);
 }
 
-/* The context [L, D] of text's ids (no tape) into out. */
-static lt_status encode_ids(lt_atk *a, const int32_t *ids, float *out)
+/* The context [L, D] of text's ids by encoder clip (no tape) into out. */
+static lt_status encode_ids(lt_atk *a, lt_clip *clip, const int32_t *ids,
+                            float *out)
 {
     lt_ctx_reset(a->c);
     bool was = lt_set_grad_enabled(a->c, false);
-    lt_tensor *h = lt_clip_text_encode(a->c, a->m.clip, ids, 1);
+    lt_tensor *h = lt_clip_text_encode(a->c, clip, ids, 1);
     lt_set_grad_enabled(a->c, was);
     if (!h)
         return lt_last_status();
@@ -525,7 +563,7 @@ static lt_status ensure_orig_context(lt_atk *a)
     lt_status st = lt_clip_tokenize(a->m.vocab, a->prompt, a->L, ids, NULL,
                                     NULL);
     if (st == LT_OK)
-        st = encode_ids(a, ids, a->ctx_orig);
+        st = encode_ids(a, orig_clip(&a->m), ids, a->ctx_orig);
     free(ids);
     return st;
 }
@@ -648,10 +686,13 @@ lt_status lt_atk_generate(const lt_atk_models *m,
                           const lt_dm_sample_config *sc, lt_unet *u,
                           const char *prompt, uint64_t seed, float *out)
 {
-    int L = m->clip->cfg.context_length, D = m->clip->cfg.width;
+    bool orig = u && u == m->original && u != m->unlearned;
+    lt_clip *clip = orig ? orig_clip(m) : m->clip;
+    const float *null_ctx = orig ? orig_null(m) : m->null_ctx;
+    int L = clip->cfg.context_length, D = clip->cfg.width;
     int32_t *ids = calloc((size_t)L, sizeof *ids);
     float *ctx = malloc((size_t)L * D * sizeof *ctx);
-    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&m->clip->cfg, 1, 32, 32,
+    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&clip->cfg, 1, 32, 32,
                                                false));
     lt_status st = ids && ctx && c ? LT_OK
                                    : lt_set_error(LT_ERR_NOMEM, "dm attack");
@@ -659,7 +700,7 @@ lt_status lt_atk_generate(const lt_atk_models *m,
         st = lt_clip_tokenize(m->vocab, prompt, L, ids, NULL, NULL);
     if (st == LT_OK) {
         lt_set_grad_enabled(c, false);
-        lt_tensor *h = lt_clip_text_encode(c, m->clip, ids, 1);
+        lt_tensor *h = lt_clip_text_encode(c, clip, ids, 1);
         if (h)
             memcpy(ctx, h->data, (size_t)L * D * sizeof *ctx);
         else
@@ -669,7 +710,7 @@ lt_status lt_atk_generate(const lt_atk_models *m,
         lt_dm_sample_config s = *sc;
         s.seed = seed;
         s.batch = 1;
-        st = lt_dm_sample_text(u, m->s, &s, 1, ctx, m->null_ctx, out, NULL,
+        st = lt_dm_sample_text(u, m->s, &s, 1, ctx, null_ctx, out, NULL,
                                NULL);
     }
     lt_ctx_free(c);

@@ -103,8 +103,7 @@ void lt_optim_free(lt_optim *o)
 static lt_status lt_check_grads(const float *g, const float *mask, int64_t n)
 {
     int any = 0;
-#pragma omp parallel for simd schedule(static) reduction(| : any) \
-    if (n > 16384)
+#pragma omp parallel for schedule(static) reduction(| : any) if (n > 16384)
     for (int64_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &g[i], sizeof u);
@@ -126,7 +125,7 @@ static void lt_sgd_plain(lt_optim *o, float *th, const float *g, float lr)
 {
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
     float *buf = o->m;
-#pragma omp parallel for simd schedule(static) if (o->n > 16384)
+#pragma omp parallel for schedule(static) if (o->n > 16384)
     for (int64_t i = 0; i < o->n; i++) {
         float d = g[i] + wd * th[i];
         buf[i] = mu * buf[i] + d;
