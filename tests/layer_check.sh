@@ -40,7 +40,7 @@ header_layer() {
     models.h | llama.h | lm.h | train.h | clip.h | diffusion.h | dm_canvas.h | um2n.h) echo models ;;
     unlearn.h | methods.h | select.h | llm_unlearn.h | dm_unlearn.h | dm_text_unlearn.h | dm_sa.h | dm_advunlearn.h | dm_text_salun.h | dm_canvas_unlearn.h) echo unlearn ;;
     metrics.h | rouge.h | stats.h | tofu_eval.h | lm_mia.h | muse.h | lm_score.h | image_metrics.h | dm_attack.h | canvas_metrics.h) echo eval ;;
-    bench.h | bench_dm.h | bench_canvas.h | bench_um2n.h) echo bench ;;
+    bench.h | bench_dm.h | bench_canvas.h | bench_um2n.h | bench_attack.h) echo bench ;;
     lethe.h) echo bench ;; # the umbrella: everything up to the protocols
     *) echo "" ;;
     esac

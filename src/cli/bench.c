@@ -1,8 +1,9 @@
 /*
  * bench.c - `lethe bench classify|worst-case|tofu|muse|dm|canvas|um2n|attack`:
- * parse options into the protocol's config (lethe/bench.h, starting from its defaults),
- * run it with progress on the terminal, print the report as Markdown and
- * write it with --markdown / --json (and its trade-off plot with --plot).
+ * parse options into the protocol's config (lethe/bench.h, starting from
+ * its defaults), run it with progress on the terminal, print the report
+ * as Markdown and write it with --markdown / --json (and its trade-off
+ * plot with --plot).
  * The protocols live in src/bench.
  */
 #include "cli/args.h"
@@ -448,6 +449,8 @@ static int cli_bench_um2n(int argc, char **argv)
     lt_report r;
     lt_status st = lt_bench_um2n(&c, &r);
     return cli_bench_finish("bench um2n", st, &r, &out);
+}
+
 /* ---- attack -------------------------------------------------------------- */
 
 /* Take every "--model NAME=FILE[:ENCODER]" out of argv (the others stay,
