@@ -86,7 +86,8 @@ bool lt_conv_dnnl(lt_conv_kind kind, const cgeom *q, const float *in0,
 void lt_conv_dnnl_share(bool on) { (void)on; }
 
 #else
-#include <oneapi/dnnl/dnnl.h>
+#include "ops/dnnl_rt.h"
+
 #include <pthread.h>
 
 typedef struct {
@@ -110,11 +111,7 @@ static struct {
     pthread_mutex_t lock;
     cd_entry *e[CD_CACHE_MAX];
     int n;
-    dnnl_engine_t engine;
-    bool engine_failed;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static _Thread_local dnnl_stream_t tl_stream;
 
 /* LETHE_CONV_LAYOUT=plain: the convolutions on NCHW / OIHW directly
  * instead of the layouts oneDNN prefers (for measurements). */
@@ -127,9 +124,10 @@ static bool plain_layouts(void)
     }
     return cached == 1;
 }
-/* Per-thread buffers: reordered inputs [0], [1], result [2], scratch [3]. */
-static _Thread_local void *tl_buf[4];
-static _Thread_local size_t tl_cap[4];
+/* Per-thread buffers: reordered inputs [0], [1], result [2] (oneDNN's
+ * scratchpad is dnnl_rt.c's). */
+static _Thread_local void *tl_buf[3];
+static _Thread_local size_t tl_cap[3];
 
 static void *grow(void **buf, size_t *cap, size_t bytes)
 {
@@ -300,7 +298,7 @@ static bool make_reorder(const dnnl_memory_desc_t *from,
     dnnl_primitive_attr_t attr = make_attr(sum);
     dnnl_primitive_desc_t pd = NULL;
     bool ok = attr && dnnl_reorder_primitive_desc_create(
-                          &pd, from, cache.engine, to, cache.engine,
+                          &pd, from, lt_dnnl_engine(), to, lt_dnnl_engine(),
                           attr) == dnnl_success;
     if (attr)
         dnnl_primitive_attr_destroy(attr);
@@ -318,9 +316,9 @@ static dnnl_primitive_desc_t conv_pd(lt_conv_kind kind, const cgeom *q,
     bool ok = attr && conv_desc(kind, q, bias, &d);
     if (ok && kind != LT_CONV_FWD)
         ok = conv_desc(LT_CONV_FWD, q, false, &fd) &&
-             dnnl_primitive_desc_create(&hint, &fd, NULL, cache.engine,
+             dnnl_primitive_desc_create(&hint, &fd, NULL, lt_dnnl_engine(),
                                         NULL) == dnnl_success;
-    if (ok && dnnl_primitive_desc_create(&pd, &d, attr, cache.engine,
+    if (ok && dnnl_primitive_desc_create(&pd, &d, attr, lt_dnnl_engine(),
                                          hint) != dnnl_success)
         pd = NULL;
     if (hint)
@@ -388,15 +386,11 @@ static cd_entry *lookup(const cd_key *k, const cgeom *q, bool *temp)
     cd_entry *hit = NULL;
     *temp = false;
     pthread_mutex_lock(&cache.lock);
-    if (!cache.engine && !cache.engine_failed &&
-        dnnl_engine_create(&cache.engine, dnnl_cpu, 0) != dnnl_success) {
-        cache.engine = NULL;
-        cache.engine_failed = true;
-    }
-    for (int i = 0; cache.engine && !hit && i < cache.n; i++)
+    bool engine = lt_dnnl_engine() != NULL;
+    for (int i = 0; engine && !hit && i < cache.n; i++)
         if (memcmp(&cache.e[i]->key, k, sizeof *k) == 0)
             hit = cache.e[i];
-    if (cache.engine && !hit) {
+    if (engine && !hit) {
         cd_entry *e = calloc(1, sizeof *e);
         if (e && make_entry(k, q, e)) {
             hit = e;
@@ -412,35 +406,20 @@ static cd_entry *lookup(const cd_key *k, const cgeom *q, bool *temp)
     return hit;
 }
 
-/* Run primitive p with args plus a scratchpad of descriptor scr. */
+/* Run primitive p with args plus a scratchpad of descriptor scr; the
+ * memory objects of args are destroyed. */
 static bool run(dnnl_primitive_t p, const dnnl_memory_desc_t *scr, int n,
                 dnnl_exec_arg_t *args)
 {
-    size_t sbytes = dnnl_memory_desc_get_size(scr);
-    void *sp = sbytes ? buffer(3, sbytes) : NULL;
-    dnnl_memory_t sm = NULL;
-    bool ok = (!sbytes || sp) &&
-              dnnl_memory_create(&sm, scr, cache.engine, sp) == dnnl_success;
-    if (ok) {
-        args[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, sm};
-        ok = dnnl_primitive_execute(p, tl_stream, n + 1, args) ==
-                 dnnl_success &&
-             dnnl_stream_wait(tl_stream) == dnnl_success;
-    }
+    bool ok = lt_dnnl_execute(p, scr, n, args);
     for (int i = 0; i < n; i++)
         dnnl_memory_destroy(args[i].memory);
-    if (sm)
-        dnnl_memory_destroy(sm);
     return ok;
 }
 
 static dnnl_memory_t mem(const dnnl_memory_desc_t *md, const void *ptr)
 {
-    dnnl_memory_t m = NULL;
-    if (dnnl_memory_create(&m, md, cache.engine, (void *)ptr) !=
-        dnnl_success)
-        return NULL;
-    return m;
+    return lt_dnnl_memory(md, ptr);
 }
 
 /* Reorder primitive i of e from src (descriptor a) to dst (b). */
@@ -520,11 +499,7 @@ bool lt_conv_dnnl(lt_conv_kind kind, const cgeom *q, const float *in0,
     cd_entry *e = lookup(&k, q, &temp);
     if (!e)
         return false;
-    bool ok = (tl_stream ||
-               dnnl_stream_create(&tl_stream, cache.engine,
-                                  dnnl_stream_default_flags) ==
-                   dnnl_success) &&
-              execute(e, in0, in1, bias, out);
+    bool ok = execute(e, in0, in1, bias, out);
     if (temp)
         entry_free(e);
     return ok;

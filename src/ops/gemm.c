@@ -30,7 +30,8 @@
 #endif
 
 #ifdef LETHE_HAVE_DNNL
-#include <oneapi/dnnl/dnnl.h>
+#include "ops/dnnl_rt.h"
+
 #include <pthread.h>
 #endif
 
@@ -86,10 +87,10 @@ static bool in_parallel(void)
 #endif
 }
 
-/* Per-thread scratch: [0], [1] for the two operands, [2] for oneDNN's
- * own scratchpad (user-managed, so that threads never share one). */
-static _Thread_local void *tl_buf[3];
-static _Thread_local size_t tl_cap[3];
+/* Per-thread scratch for the two packed operands (oneDNN's scratchpad is
+ * dnnl_rt.c's). */
+static _Thread_local void *tl_buf[2];
+static _Thread_local size_t tl_cap[2];
 
 static void *scratch(int which, size_t bytes)
 {
@@ -188,11 +189,7 @@ static struct {
     pthread_mutex_t lock;
     gemm_entry e[GEMM_CACHE_MAX];
     int n;
-    dnnl_engine_t engine;
-    bool engine_failed;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static _Thread_local dnnl_stream_t tl_stream;
 
 static bool key_eq(const gemm_key *x, const gemm_key *y)
 {
@@ -238,7 +235,7 @@ static bool make_primitive(const gemm_key *q, gemm_entry *e)
              dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
     }
     dnnl_primitive_desc_t pd = NULL;
-    ok = ok && dnnl_primitive_desc_create(&pd, &mm, attr, cache.engine,
+    ok = ok && dnnl_primitive_desc_create(&pd, &mm, attr, lt_dnnl_engine(),
                                           NULL) == dnnl_success;
     const dnnl_memory_desc_t *smd =
         ok ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
@@ -264,15 +261,11 @@ static gemm_entry *lookup(const gemm_key *q, gemm_entry *tmp, bool *temp)
     gemm_entry *hit = NULL;
     *temp = false;
     pthread_mutex_lock(&cache.lock);
-    if (!cache.engine && !cache.engine_failed &&
-        dnnl_engine_create(&cache.engine, dnnl_cpu, 0) != dnnl_success) {
-        cache.engine = NULL;
-        cache.engine_failed = true;
-    }
-    for (int i = 0; cache.engine && !hit && i < cache.n; i++)
+    bool engine = lt_dnnl_engine() != NULL;
+    for (int i = 0; engine && !hit && i < cache.n; i++)
         if (key_eq(&cache.e[i].key, q))
             hit = &cache.e[i];
-    if (cache.engine && !hit) {
+    if (engine && !hit) {
         bool room = cache.n < GEMM_CACHE_MAX;
         gemm_entry *e = room ? &cache.e[cache.n] : tmp;
         memset(e, 0, sizeof *e);
@@ -290,33 +283,15 @@ static gemm_entry *lookup(const gemm_key *q, gemm_entry *tmp, bool *temp)
 
 static bool run_primitive(gemm_entry *e, void *pa, void *pb, float *c)
 {
-    if (!tl_stream && dnnl_stream_create(&tl_stream, cache.engine,
-                                         dnnl_stream_default_flags) !=
-                          dnnl_success) {
-        tl_stream = NULL;
-        return false;
-    }
-    size_t sbytes = dnnl_memory_desc_get_size(&e->md[3]);
-    void *ptr[4] = {pa, pb, c, sbytes ? scratch(2, sbytes) : NULL};
-    if (sbytes && !ptr[3])
-        return false;
-    dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
-    bool ok = true;
-    for (int i = 0; i < 4 && ok; i++)
-        ok = dnnl_memory_create(&mem[i], &e->md[i], cache.engine, ptr[i]) ==
-             dnnl_success;
-    if (ok) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, mem[0]},
-                                   {DNNL_ARG_WEIGHTS, mem[1]},
-                                   {DNNL_ARG_DST, mem[2]},
-                                   {DNNL_ARG_SCRATCHPAD, mem[3]}};
-        ok = dnnl_primitive_execute(e->prim, tl_stream, 4, args) ==
-                 dnnl_success &&
-             dnnl_stream_wait(tl_stream) == dnnl_success;
-    }
-    for (int i = 0; i < 4; i++)
-        if (mem[i])
-            dnnl_memory_destroy(mem[i]);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, lt_dnnl_memory(&e->md[0], pa)},
+                               {DNNL_ARG_WEIGHTS,
+                                lt_dnnl_memory(&e->md[1], pb)},
+                               {DNNL_ARG_DST, lt_dnnl_memory(&e->md[2], c)}};
+    bool ok = args[0].memory && args[1].memory && args[2].memory &&
+              lt_dnnl_execute(e->prim, &e->md[3], 3, args);
+    for (int i = 0; i < 3; i++)
+        if (args[i].memory)
+            dnnl_memory_destroy(args[i].memory);
     return ok;
 }
 
