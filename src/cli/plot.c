@@ -16,42 +16,9 @@
 
 #define PLOT_LINE 512
 
-/* One CSV's points, kept until the file is known to be whole. */
-typedef struct {
-    char (*name)[32];
-    double *x, *y;
-    int n, cap;
-} plot_points;
-
-static bool plot_push(plot_points *p, const char *name, double x, double y)
-{
-    if (p->n == p->cap) {
-        int cap = p->cap ? 2 * p->cap : 1024;
-        char(*n2)[32] = realloc(p->name, (size_t)cap * sizeof *n2);
-        if (n2)
-            p->name = n2;
-        double *x2 = realloc(p->x, (size_t)cap * sizeof *x2);
-        if (x2)
-            p->x = x2;
-        double *y2 = realloc(p->y, (size_t)cap * sizeof *y2);
-        if (y2)
-            p->y = y2;
-        if (!n2 || !x2 || !y2)
-            return false;
-        p->cap = cap;
-    }
-    size_t len = strlen(name);
-    len = len < sizeof p->name[0] - 1 ? len : sizeof p->name[0] - 1;
-    memcpy(p->name[p->n], name, len);
-    p->name[p->n][len] = '\0';
-    p->x[p->n] = x;
-    p->y[p->n++] = y;
-    return true;
-}
-
 /* One "series,x,y" line into p; false (message printed) when malformed. */
 static bool plot_parse_line(char *line, const char *path, int ln,
-                            plot_points *p)
+                            cli_curve *p)
 {
     char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
     char *end1 = NULL, *end2 = NULL;
@@ -62,17 +29,19 @@ static bool plot_parse_line(char *line, const char *path, int ln,
         while (end2 && (*end2 == '\n' || *end2 == '\r'))
             end2++;
         if (*line && end1 != c1 + 1 && *end1 == '\0' && end2 != c2 + 1 &&
-            *end2 == '\0' && errno == 0)
-            return plot_push(p, line, x, y) ||
-                   (fprintf(stderr, "lethe plot: %s: out of memory\n", path),
-                    false);
+            *end2 == '\0' && errno == 0) {
+            cli_curve_add(p, line, x, y);
+            if (p->failed)
+                fprintf(stderr, "lethe plot: %s: out of memory\n", path);
+            return !p->failed;
+        }
     }
     fprintf(stderr, "lethe plot: %s:%d: not a \"series,x,y\" line (write "
             "curves with --loss-plot FILE.csv)\n", path, ln);
     return false;
 }
 
-static bool plot_read(const char *path, plot_points *p)
+static bool plot_read(const char *path, cli_curve *p)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -98,21 +67,19 @@ static bool plot_read(const char *path, plot_points *p)
     return ok;
 }
 
-/* Every point of one file into the curve, as "LABEL" when the file holds
- * one series, else "LABEL SERIES". */
-static void plot_add_file(cli_curve *c, const plot_points *p,
+/* Every point of one file's curve f into c, as "LABEL" when the file
+ * holds one series, else "LABEL SERIES". */
+static void plot_add_file(cli_curve *c, const cli_curve *f,
                           const char *label)
 {
-    bool one = true;
-    for (int i = 1; i < p->n && one; i++)
-        one = !strcmp(p->name[i], p->name[0]);
-    for (int i = 0; i < p->n; i++) {
+    for (int i = 0; i < f->n; i++) {
         char name[32];
-        if (one)
+        if (f->n_names == 1)
             snprintf(name, sizeof name, "%s", label);
         else
-            snprintf(name, sizeof name, "%.15s %.15s", label, p->name[i]);
-        cli_curve_add(c, name, p->x[i], p->y[i]);
+            snprintf(name, sizeof name, "%.15s %.15s", label,
+                     f->names[f->series[i]]);
+        cli_curve_add(c, name, f->x[i], f->y[i]);
     }
 }
 
@@ -132,13 +99,11 @@ static int plot_load(const char *list, cli_curve *c)
             *eq = '\0';
             label = eq + 1;
         }
-        plot_points p = {0};
-        rc = plot_read(item, &p) ? 0 : 1;
+        cli_curve f = {0};
+        rc = plot_read(item, &f) ? 0 : 1;
         if (!rc)
-            plot_add_file(c, &p, label);
-        free(p.name);
-        free(p.x);
-        free(p.y);
+            plot_add_file(c, &f, label);
+        cli_curve_free(&f);
         files++;
     }
     free(copy);
