@@ -417,17 +417,12 @@ static bool run(dnnl_primitive_t p, const dnnl_memory_desc_t *scr, int n,
     return ok;
 }
 
-static dnnl_memory_t mem(const dnnl_memory_desc_t *md, const void *ptr)
-{
-    return lt_dnnl_memory(md, ptr);
-}
-
 /* Reorder primitive i of e from src (descriptor a) to dst (b). */
 static bool reorder(const cd_entry *e, int i, const dnnl_memory_desc_t *a,
                     const void *src, const dnnl_memory_desc_t *b, void *dst)
 {
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, mem(a, src)},
-                               {DNNL_ARG_TO, mem(b, dst)}};
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, lt_dnnl_memory(a, src)},
+                               {DNNL_ARG_TO, lt_dnnl_memory(b, dst)}};
     if (!args[0].memory || !args[1].memory) {
         for (int j = 0; j < 2; j++)
             if (args[j].memory)
@@ -472,10 +467,13 @@ static bool execute(const cd_entry *e, const float *u0, const float *u1,
     int kind = e->key.kind, n = 0;
     dnnl_exec_arg_t args[5];
     for (int i = 0; i < 2; i++)
-        args[n++] = (dnnl_exec_arg_t){in_arg[kind][i], mem(&e->in[i], in[i])};
-    args[n++] = (dnnl_exec_arg_t){out_arg[kind], mem(&e->out, out)};
+        args[n++] = (dnnl_exec_arg_t){in_arg[kind][i],
+                                      lt_dnnl_memory(&e->in[i], in[i])};
+    args[n++] =
+        (dnnl_exec_arg_t){out_arg[kind], lt_dnnl_memory(&e->out, out)};
     if (e->key.bias)
-        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mem(&e->bias, bias)};
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS,
+                                      lt_dnnl_memory(&e->bias, bias)};
     bool ok = true;
     for (int i = 0; i < n; i++)
         ok = ok && args[i].memory;
