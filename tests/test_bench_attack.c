@@ -9,7 +9,8 @@
  *   - the runs' records: the adversarial prompts (the prompt with k words
  *     in front, every word in the vocabulary) and replay commands naming
  *     the attacked model's encoder; AdvUnlearn's encoder differs from the
- *     original's and is recorded as such;
+ *     original's and is recorded as such; each names the run's precision
+ *     (fp32, the report's) and the backend;
  *   - resume: the records are reused (a verdict edited in a record shows
  *     in its row), nothing is run again;
  *   - bad input: unknown concept / method, no original, duplicate model
@@ -123,6 +124,34 @@ static void check_records(const cJSON *attacks, const lt_clip_vocab *v)
     LT_CHECK(adv == 3, "advunlearn records %d", adv);
 }
 
+/* Every run's record (lt_bench_dm_attack's prompts JSON) names the
+ * precision the run had, the report's setting (want), and the backend. */
+static void check_record_precision(const cJSON *attacks, const char *want)
+{
+    const cJSON *a;
+    int n = 0;
+    cJSON_ArrayForEach(a, attacks)
+    {
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(
+            a, "record"));
+        char *buf = NULL;
+        cJSON *root = path && lt_read_file(path, &buf, NULL) == LT_OK
+                      ? cJSON_Parse(buf) : NULL;
+        free(buf);
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(
+            root, "precision"));
+        const char *b = cJSON_GetStringValue(cJSON_GetObjectItem(root,
+                                                                 "backend"));
+        LT_CHECK(p && want && !strcmp(p, want) && b &&
+                 !strcmp(b, lt_backend_name()), "record %s: precision %s "
+                 "(want %s), backend %s", path ? path : "(none)",
+                 p ? p : "(none)", want ? want : "(none)", b ? b : "(none)");
+        cJSON_Delete(root);
+        n++;
+    }
+    LT_CHECK(n == 9, "%d records", n);
+}
+
 /* Mark prompt 0 of the record of row 4 (esd, random) judged. */
 static bool edit_record(const cJSON *attacks)
 {
@@ -159,6 +188,9 @@ LT_TEST(quick_table_records_and_resume)
                         "weights sha256 ") &&
                  strstr(lt_report_get(&r, "judges"), "not independent") &&
                  *lt_report_get(&r, "precision"), "settings");
+        LT_CHECK(!strcmp(lt_report_get(&r, "precision"), "fp32"),
+                 "precision %s", lt_report_get(&r, "precision"));
+        check_record_precision(attacks, lt_report_get(&r, "precision"));
         /* resume: reuses the records, the edited verdict shows */
         LT_CHECK(edit_record(attacks), "editing a record");
         double before = col(&r.tables[0], 4, "asr");

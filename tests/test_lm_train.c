@@ -612,17 +612,27 @@ LT_TEST(qa_scores_and_their_json)
     char dir[] = "/tmp/lethe_lmscore_XXXXXX", path[256];
     LT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(path, sizeof path, "%s/s.json", dir);
+    /* the run's precision is the process default (--precision sets it) */
+    lt_precision old = lt_default_precision();
+    lt_set_default_precision(LT_PRECISION_BF16);
     LT_CHECK(lt_lm_qa_scores_write_json(&sc, &s, "lethe lm score", path) ==
              LT_OK, "json: %s", lt_last_error());
+    lt_set_default_precision(old);
     char *text = NULL;
     size_t len = 0;
     LT_CHECK(lt_read_file(path, &text, &len) == LT_OK, "read back");
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     cJSON *items = cJSON_GetObjectItem(j, "items");
+    const char *prec = cJSON_GetStringValue(cJSON_GetObjectItem(j,
+                                                                 "precision"));
+    const char *be = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
     LT_CHECK(cJSON_GetArraySize(items) == 8 &&
              cJSON_GetObjectItem(j, "exact_match") &&
              cJSON_GetObjectItem(cJSON_GetArrayItem(items, 2), "generated"),
              "json document");
+    LT_CHECK(prec && !strcmp(prec, "bf16") && be &&
+             !strcmp(be, lt_backend_name()), "precision %s, backend %s",
+             prec ? prec : "(none)", be ? be : "(none)");
     cJSON_Delete(j);
     free(text);
     remove(path);

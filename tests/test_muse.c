@@ -7,7 +7,8 @@
  * MUSE's PrivLeak golden (gen_muse_privleak.py), and
  * VerbMem / KnowMem / MIA AUCs on tiny models built here: equal to a
  * serial recomputation on a random model, and exactly 1 on texts a model
- * has memorised.
+ * has memorised; the evaluation's JSON (PrivLeak, the run's precision and
+ * backend).
  */
 #include "lethe/lm.h"
 #include "lethe/muse.h"
@@ -401,6 +402,44 @@ LT_TEST(answer_cut_and_privleak)
              "privleak arithmetic");
     LT_CHECK(isnan(lt_muse_privleak(0.7, 1.0)) &&
              isnan(lt_muse_privleak(NAN, 0.5)), "privleak undefined");
+}
+
+/* The JSON of `lethe lm eval --benchmark muse --json`: PrivLeak from the
+ * Min-K% AUC, and the precision (the process default, as --precision sets
+ * it) and backend of the run. */
+LT_TEST(result_json_records_privleak_precision_and_backend)
+{
+    lt_muse_result r;
+    memset(&r, 0, sizeof r);
+    for (int a = 0; a < LT_MIA_N; a++)
+        r.auc[a] = 0.9;
+    lt_muse_opts o = lt_muse_defaults();
+    char path[] = "/tmp/lt_muse_XXXXXX";
+    int fd = mkstemp(path);
+    LT_CHECK(fd >= 0, "temp file");
+    if (fd < 0)
+        return;
+    close(fd);
+    lt_precision old = lt_default_precision();
+    lt_set_default_precision(LT_PRECISION_BF16);
+    LT_CHECK(lt_muse_write_json(path, "lethe lm eval", "m.safetensors", "d",
+                                &r, &o, 0.5) == LT_OK, "%s", lt_last_error());
+    lt_set_default_precision(old);
+    char *text = NULL;
+    LT_CHECK(lt_read_file(path, &text, NULL) == LT_OK, "%s", lt_last_error());
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    const char *prec = cJSON_GetStringValue(cJSON_GetObjectItem(j,
+                                                                 "precision"));
+    const char *be = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
+    LT_CHECK(prec && !strcmp(prec, "bf16") && be &&
+             !strcmp(be, lt_backend_name()), "precision %s, backend %s",
+             prec ? prec : "(none)", be ? be : "(none)");
+    const cJSON *pl = cJSON_GetObjectItem(j, "privleak");
+    LT_CHECK(cJSON_IsNumber(pl) && fabs(pl->valuedouble + 80.0) < 1e-9,
+             "privleak %g", cJSON_IsNumber(pl) ? pl->valuedouble : NAN);
+    cJSON_Delete(j);
+    free(text);
+    unlink(path);
 }
 
 /* PrivLeak against MUSE's own code path (tests/golden/gen_muse_privleak.py:

@@ -260,8 +260,9 @@ LT_TEST(zz_cleanup)
     lt_dataset_free(&g_data);
 }
 
-/* The summary JSON: settings, class histogram of the selected items and
- * the objective per iteration. */
+/* The summary JSON: settings, class histogram of the selected items, the
+ * objective per iteration, and the precision (the process default: fp32,
+ * then bf16 as --precision bf16 sets it) and backend of the run. */
 LT_TEST(select_summary_json)
 {
     int32_t y[6] = {0, 1, 1, 2, 2, 2};
@@ -276,14 +277,26 @@ LT_TEST(select_summary_json)
     int fd = mkstemp(path);
     LT_CHECK(fd >= 0, "mkstemp");
     close(fd);
-    char *t = NULL;
+    char *t = NULL, backend[64];
+    snprintf(backend, sizeof backend, "\"backend\":\t\"%s\"",
+             lt_backend_name());
     LT_CHECK(lt_select_save_json(path, "m.st", &d, &c, &r) == LT_OK &&
                  lt_read_file(path, &t, NULL) == LT_OK, "%s", lt_last_error());
     LT_CHECK(t && strstr(t, "\"objective_kind\":\t\"easiest\"") &&
                  strstr(t, "\"by\":\t\"item\"") &&
                  strstr(t, "\"class_histogram\":\t[0, 1, 2]") &&
-                 strstr(t, "\"objective\":\t[0.75, 0.25]"), "%s",
-             t ? t : "");
+                 strstr(t, "\"objective\":\t[0.75, 0.25]") &&
+                 strstr(t, "\"precision\":\t\"fp32\"") && strstr(t, backend),
+             "%s", t ? t : "");
+    free(t);
+    t = NULL;
+    lt_precision old = lt_default_precision();
+    lt_set_default_precision(LT_PRECISION_BF16);
+    LT_CHECK(lt_select_save_json(path, "m.st", &d, &c, &r) == LT_OK &&
+                 lt_read_file(path, &t, NULL) == LT_OK, "%s", lt_last_error());
+    lt_set_default_precision(old);
+    LT_CHECK(t && strstr(t, "\"precision\":\t\"bf16\"") && strstr(t, backend),
+             "bf16: %s", t ? t : "");
     free(t);
     unlink(path);
 }

@@ -2,7 +2,9 @@
  * test_tofu_eval.c - TOFU evaluation: the truth-ratio / probability
  * arithmetic on hand-built NLLs, model utility, a split evaluated on a tiny
  * model checked against lt_lm_score and lt_lm_answer item by item, the JSON
- * round trip of the forget truth ratios, and the WordNet real-authors set.
+ * round trip of the forget truth ratios, the evaluation's JSON (the
+ * precision and backend of the run, the truth ratios read back), and the
+ * WordNet real-authors set.
  */
 #include "lt_test.h"
 #include "lethe/lm.h"
@@ -340,6 +342,56 @@ LT_TEST(json_round_trip_of_forget_truth_ratios)
     free(text);
     cJSON_Delete(root);
     lt_tofu_split_eval_free(&f);
+}
+
+/* The document `lethe lm eval --benchmark tofu --json` writes records the
+ * run's precision (the process default, as --precision sets it) and the
+ * backend, and its forget truth ratios read back. */
+LT_TEST(eval_json_records_precision_and_backend)
+{
+    lt_tofu_eval_cfg c = lt_tofu_eval_cfg_defaults();
+    c.model = "m.safetensors";
+    c.file[LT_TOFU_SPLIT_FORGET] = "forget.json";
+    lt_tofu_eval_result r;
+    memset(&r, 0, sizeof r);
+    hand_split(&r.split[LT_TOFU_SPLIT_FORGET], LT_TOFU_FORGET);
+    r.have[LT_TOFU_SPLIT_FORGET] = true;
+    r.fq = r.ks = r.mu = NAN;
+    char path[] = "/tmp/lt_tofu_eval_XXXXXX";
+    int fd = mkstemp(path);
+    LT_CHECK(fd >= 0, "temp file");
+    if (fd < 0) {
+        lt_tofu_eval_result_free(&r);
+        return;
+    }
+    close(fd);
+    lt_precision old = lt_default_precision();
+    lt_set_default_precision(LT_PRECISION_BF16);
+    LT_CHECK(lt_tofu_eval_write_json(&c, &r, "lethe lm eval", path) == LT_OK,
+             "%s", lt_last_error());
+    lt_set_default_precision(old);
+    char *text = NULL;
+    LT_CHECK(lt_read_file(path, &text, NULL) == LT_OK, "%s", lt_last_error());
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    const char *prec = cJSON_GetStringValue(cJSON_GetObjectItem(j,
+                                                                 "precision"));
+    const char *be = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
+    LT_CHECK(prec && !strcmp(prec, "bf16") && be &&
+             !strcmp(be, lt_backend_name()), "precision %s, backend %s",
+             prec ? prec : "(none)", be ? be : "(none)");
+    LT_CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "forget_quality")),
+             "forget_quality not null");
+    cJSON_Delete(j);
+    free(text);
+    double *tr = NULL;
+    int64_t n = 0;
+    const lt_tofu_split_eval *f = &r.split[LT_TOFU_SPLIT_FORGET];
+    LT_CHECK(lt_tofu_eval_json_forget_tr(path, &tr, &n) == LT_OK && n == 2 &&
+             tr[0] == f->truth_ratio[0] && tr[1] == f->truth_ratio[1],
+             "read back: %s", lt_last_error());
+    free(tr);
+    unlink(path);
+    lt_tofu_eval_result_free(&r);
 }
 
 /* ---- the WordNet real-authors set ------------------------------------------ */

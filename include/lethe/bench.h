@@ -338,7 +338,8 @@ typedef struct {
                                evaluator of the concept's axis) */
     const char *judge;      /* the verdict's classifier (NULL: the
                                detector, reported as not independent) */
-    const char *prompts_json; /* per-prompt results and adversarial prompts
+    const char *prompts_json; /* per-prompt results and adversarial prompts,
+                                 with the run's precision and backend
                                  (NULL: not written) */
     const char *grid;       /* PNG: a row per prompt, its unattacked and its
                                last generated image (NULL: none) */

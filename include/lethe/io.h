@@ -96,6 +96,11 @@ LT_API lt_status lt_write_file_atomic(const char *path, const void *data,
 struct cJSON;
 LT_API lt_status lt_json_save(const char *path, struct cJSON *root,
                               bool built);
+/* Add "precision" (of p resolved: LT_PRECISION_DEFAULT is the process
+ * default, "fp32" or "bf16") and "backend" (lt_backend_name()) to the
+ * object o: the two fields every result file records of the run that made
+ * it. False when o is NULL or out of memory. */
+LT_API bool lt_json_add_precision(struct cJSON *o, lt_precision p);
 /* The NUL-terminated text plus a final newline to path, atomically (as
  * lt_write_file_atomic). */
 LT_API lt_status lt_write_text_atomic(const char *path, const char *text);

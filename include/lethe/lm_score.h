@@ -48,7 +48,8 @@ LT_API lt_status lt_lm_qa_score(lt_llama *m, const lt_tokenizer *t,
                                 const lt_lm_qa_score_opts *o,
                                 lt_lm_qa_scores *out);
 LT_API void lt_lm_qa_scores_free(lt_lm_qa_scores *s);
-/* {"command", "n", "mean_token_nll", "probability", ["rouge_l_recall",
+/* {"command", "precision", "backend" (the process default precision: the
+ * one the scores ran in under the CLI), "n", "mean_token_nll", "probability", ["rouge_l_recall",
  * "exact_match",] "items": [{"question", "answer", "nll_sum", "nll_mean",
  * "n_tokens"[, "generated", "rouge_l_recall"]}]} atomically to path. */
 LT_API lt_status lt_lm_qa_scores_write_json(const lt_lm_qa_scores *s,

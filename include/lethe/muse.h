@@ -115,7 +115,8 @@ LT_API lt_status lt_muse_eval(lt_llama *m, const lt_tokenizer *tok,
                               lt_muse_result *r);
 
 /* The JSON of one evaluation (muse_json.c): metrics, MIA AUCs, options,
- * PrivLeak against auc_retrain (NaN: unknown); atomically to path. */
+ * PrivLeak against auc_retrain (NaN: unknown), the process default
+ * precision and the backend; atomically to path. */
 LT_API lt_status lt_muse_write_json(const char *path, const char *command,
                              const char *model, const char *dir,
                              const lt_muse_result *r, const lt_muse_opts *mo,

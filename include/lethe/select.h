@@ -75,7 +75,9 @@ LT_API lt_status lt_select_worst(lt_model *m, const lt_dataset *d,
 LT_API void lt_select_result_free(lt_select_result *r);
 /* The summary of a selection as JSON, atomically to path: the model's
  * path, d's name, the objective (worst-case or easiest), item or class,
- * m, the settings, the time, the threads, the class histogram of the
+ * m, the settings, the time, the threads, "precision" (the process
+ * default: the one the selection ran in) and "backend", the class
+ * histogram of the
  * selected items and the objective per upper iteration. */
 LT_API lt_status lt_select_save_json(const char *path, const char *model,
                                      const lt_dataset *d,

@@ -176,7 +176,9 @@ LT_API lt_tofu_eval_cfg lt_tofu_eval_cfg_defaults(void);
 LT_API lt_status lt_tofu_eval_model(const lt_tofu_eval_cfg *c,
                              lt_tofu_eval_result *r);
 LT_API void lt_tofu_eval_result_free(lt_tofu_eval_result *r);
-/* {"benchmark", "command", "model", "splits": {name: per-item JSON},
+/* {"benchmark", "command", "model", "precision", "backend" (the process
+ * default precision: the one the evaluation ran in), "splits": {name:
+ * per-item JSON},
  * "forget_quality", "ks_statistic", "model_utility"} atomically to path. */
 LT_API lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
                                   const lt_tofu_eval_result *r,

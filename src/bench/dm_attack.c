@@ -312,7 +312,7 @@ static lt_status write_prompts(const attack_run *r, const prompt_rec *p,
     cJSON_AddStringToObject(root, "command",
                             r->c->command ? r->c->command : "");
     cJSON_AddStringToObject(root, "commit", lt_bench_commit());
-    bool built = root && arr;
+    bool built = arr && lt_json_add_precision(root, LT_PRECISION_DEFAULT);
     for (int i = 0; built && i < n; i++) {
         cJSON *o = prompt_json(r, &p[i]);
         built = o && cJSON_AddItemToArray(arr, o);

@@ -113,6 +113,7 @@ lt_status lt_lm_qa_scores_write_json(const lt_lm_qa_scores *s,
     cJSON *j = cJSON_CreateObject(), *items = cJSON_CreateArray();
     bool ok = j && items &&
               cJSON_AddStringToObject(j, "command", command ? command : "") &&
+              lt_json_add_precision(j, LT_PRECISION_DEFAULT) &&
               cJSON_AddNumberToObject(j, "n", (double)s->n) &&
               cJSON_AddNumberToObject(j, "mean_token_nll", s->mean_nll) &&
               cJSON_AddNumberToObject(j, "probability", s->prob);

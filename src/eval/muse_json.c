@@ -78,6 +78,7 @@ lt_status lt_muse_write_json(const char *path, const char *command,
     cJSON_AddStringToObject(j, "benchmark", "muse");
     cJSON_AddStringToObject(j, "model", model);
     cJSON_AddStringToObject(j, "dir", dir);
+    lt_json_add_precision(j, LT_PRECISION_DEFAULT);
     lt_num(j, "verbmem_forget", r->verbmem);
     lt_num(j, "verbmem_n", (double)r->verbmem_n);
     lt_num(j, "verbmem_skipped", (double)r->verbmem_skipped);

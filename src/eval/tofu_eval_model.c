@@ -132,7 +132,8 @@ lt_status lt_tofu_eval_write_json(const lt_tofu_eval_cfg *c,
         cJSON_Delete(sp);
     ok = ok && cJSON_AddStringToObject(j, "benchmark", "tofu") &&
          cJSON_AddStringToObject(j, "command", command ? command : "") &&
-         cJSON_AddStringToObject(j, "model", c->model);
+         cJSON_AddStringToObject(j, "model", c->model) &&
+         lt_json_add_precision(j, LT_PRECISION_DEFAULT);
     for (int s = 0; ok && s < LT_TOFU_SPLITS; s++) {
         if (!r->have[s])
             continue;

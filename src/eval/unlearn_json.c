@@ -18,14 +18,6 @@ static void lt_metrics_add(cJSON *o, const lt_unlearn_metrics *m)
     cJSON_AddNumberToObject(o, "MIA", m->mia);
 }
 
-/* The precision the run had (0: the process default) and the backend. */
-static void lt_precision_add(cJSON *o, lt_precision p)
-{
-    cJSON_AddStringToObject(o, "precision",
-                            lt_precision_name(lt_precision_resolve(p)));
-    cJSON_AddStringToObject(o, "backend", lt_backend_name());
-}
-
 lt_status lt_unlearn_save_json(const char *path, const lt_unlearn_record *r)
 {
     if (!path || !r || !r->cfg || !r->forget || !r->report)
@@ -54,7 +46,7 @@ lt_status lt_unlearn_save_json(const char *path, const lt_unlearn_record *r)
     }
     lt_metrics_add(j, &r->metrics);
     cJSON_AddNumberToObject(j, "rte_s", r->report->seconds);
-    lt_precision_add(j, r->cfg->precision);
+    lt_json_add_precision(j, r->cfg->precision);
     return lt_json_save(path, j, true);
 }
 
@@ -74,7 +66,7 @@ lt_status lt_checkpoint_eval_save_json(const char *path,
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "model", e->model ? e->model : "");
     cJSON_AddStringToObject(j, "data", e->data ? e->data : "");
-    lt_precision_add(j, e->precision);
+    lt_json_add_precision(j, e->precision);
     if (!e->forget) {
         lt_split_add(j, "train", &e->train);
         cJSON_AddStringToObject(j, "arch", e->arch ? e->arch : "");

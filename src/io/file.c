@@ -2,8 +2,8 @@
  * file.c - whole-file reads and atomic whole-file writes (through
  * lt_atomic_open of atomic.c: a safe temporary, fsync, rename), shared by
  * every reader and writer of small text files (JSON configs, tokenizers,
- * corpora, result tables), and
- * "mkdir -p" for the folders they go to.
+ * corpora, result tables), the precision and backend every result file
+ * records, and "mkdir -p" for the folders they go to.
  */
 #include "lethe/io.h"
 
@@ -113,6 +113,13 @@ lt_status lt_mkdirs(const char *dir)
         if (!c)
             return LT_OK;
     }
+}
+
+bool lt_json_add_precision(cJSON *o, lt_precision p)
+{
+    return o && cJSON_AddStringToObject(o, "precision", lt_precision_name(
+                   lt_precision_resolve(p))) &&
+           cJSON_AddStringToObject(o, "backend", lt_backend_name());
 }
 
 lt_status lt_json_save(const char *path, struct cJSON *root, bool built)

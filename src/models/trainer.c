@@ -247,9 +247,7 @@ lt_status lt_train_save_json(const char *path, const lt_train_record *r)
               cJSON_AddStringToObject(j, "seed", seed) &&
               cJSON_AddNumberToObject(j, "epochs", r->epochs) &&
               cJSON_AddNumberToObject(j, "threads", r->threads) &&
-              cJSON_AddStringToObject(j, "precision", lt_precision_name(
-                  lt_precision_resolve(r->precision))) &&
-              cJSON_AddStringToObject(j, "backend", lt_backend_name()) &&
+              lt_json_add_precision(j, r->precision) &&
               cJSON_AddNumberToObject(j, "train_loss", r->report->train_loss) &&
               cJSON_AddNumberToObject(j, "test_loss", r->report->test_loss) &&
               cJSON_AddNumberToObject(j, "test_accuracy", r->report->test_acc) &&

@@ -160,9 +160,7 @@ lt_status lt_llm_unlearn_write_json(const lt_llm_unlearn_cfg *c,
                                      rep->restored_epoch) &&
              cJSON_AddStringToObject(j, "message", rep->message);
     ok = ok && cJSON_AddNumberToObject(j, "mask_fraction", rep->mask_kept) &&
-         cJSON_AddStringToObject(j, "precision", lt_precision_name(
-             lt_precision_resolve(c->precision))) &&
-         cJSON_AddStringToObject(j, "backend", lt_backend_name());
+         lt_json_add_precision(j, c->precision);
     if (ok && c->loss.method == LT_LLM_RMU)
         ok = cJSON_AddNumberToObject(j, "rmu_coeff_used",
                                      rep->rmu_coeff) != NULL;

@@ -426,6 +426,7 @@ lt_status lt_select_save_json(const char *path, const char *model,
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
     cJSON_AddNumberToObject(j, "threads", lt_num_threads());
+    lt_json_add_precision(j, LT_PRECISION_DEFAULT);
     cJSON *h = cJSON_AddArrayToObject(j, "class_histogram");
     for (int k = 0; k < d->classes; k++) {
         int64_t cnt = 0;
