@@ -63,6 +63,11 @@ bool cli_dm_unlearn_is_text(int argc, char **argv);
  * whether argv asks for it. */
 int cli_dm_unlearn_sa(int argc, char **argv);
 bool cli_dm_unlearn_is_sa(int argc, char **argv);
+/* The prologue of the class-model dm unlearn commands (dm_unlearn.c):
+ * --model readable, --out and --fim (NULL: none) writable, then the model
+ * loaded into *u and *s. 0, or the exit code after the message. */
+int cli_dm_unlearn_open(const char *model, const char *out, const char *fim,
+                        lt_unet **u, lt_dm_schedule *s);
 /* lethe dm unlearn --method advunlearn (dm_unlearn_adv.c), and whether
  * argv asks for it (cli_dm_unlearn dispatches to it first). */
 int cli_dm_unlearn_adv(int argc, char **argv);

@@ -174,6 +174,20 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
     return 0;
 }
 
+int cli_dm_unlearn_open(const char *model, const char *out, const char *fim,
+                        lt_unet **u, lt_dm_schedule *s)
+{
+    lt_fileset fs;
+    memset(&fs, 0, sizeof fs);
+    lt_fileset_add(&fs, false, "--model", model);
+    lt_fileset_add(&fs, true, "--out", out);
+    lt_fileset_add(&fs, true, "--fim", fim);
+    int rc = cli_files_check("dm unlearn", &fs);
+    if (!rc && lt_unet_load(model, u, s) != LT_OK)
+        rc = cli_fail("dm unlearn", "--model");
+    return rc;
+}
+
 int cli_dm_unlearn(int argc, char **argv)
 {
     if (cli_dm_unlearn_is_adv(argc, argv))
@@ -186,16 +200,10 @@ int cli_dm_unlearn(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    lt_fileset fs;
-    memset(&fs, 0, sizeof fs);
-    lt_fileset_add(&fs, false, "--model", o.model);
-    lt_fileset_add(&fs, true, "--out", o.out);
-    if ((rc = cli_files_check("dm unlearn", &fs)))
-        return rc;
     lt_unet *u = NULL;
     lt_dm_schedule s = {0};
-    if (lt_unet_load(o.model, &u, &s) != LT_OK)
-        return cli_fail("dm unlearn", "--model");
+    if ((rc = cli_dm_unlearn_open(o.model, o.out, NULL, &u, &s)))
+        return rc;
     float *x = NULL, *mask = NULL;
     int32_t *y = NULL;
     int64_t n = 0;

@@ -258,17 +258,10 @@ int cli_dm_unlearn_sa(int argc, char **argv)
     int rc = sa_parse(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    lt_fileset fs;
-    memset(&fs, 0, sizeof fs);
-    lt_fileset_add(&fs, false, "--model", o.model);
-    lt_fileset_add(&fs, true, "--out", o.out);
-    lt_fileset_add(&fs, true, "--fim", o.fim);
-    if ((rc = cli_files_check("dm unlearn", &fs)))
-        return rc;
     lt_unet *u = NULL;
     lt_dm_schedule s = {0};
-    if (lt_unet_load(o.model, &u, &s) != LT_OK)
-        return cli_fail("dm unlearn", "--model");
+    if ((rc = cli_dm_unlearn_open(o.model, o.out, o.fim, &u, &s)))
+        return rc;
     rc = sa_check_model(&o, u);
     if (!rc)
         rc = sa_unlearn(&o, u, &s, argc, argv);
