@@ -1,11 +1,12 @@
 /*
  * lt_test.c - implementation of the unit-test harness declared in
  * lt_test.h: registry and runner, closeness checks, the finite-difference
- * gradient checker and the golden-file reader.
+ * gradient checker, the golden-file reader and small file helpers.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "lt_test.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
@@ -475,4 +476,21 @@ bool lt_test_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+const char *lt_test_json_precision(const char *path, const char *want)
+{
+    static char why[768];
+    char *text = NULL;
+    cJSON *j = lt_read_file(path, &text, NULL) == LT_OK ? cJSON_Parse(text)
+                                                        : NULL;
+    free(text);
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(j, "precision"));
+    const char *b = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
+    bool ok = p && b && !strcmp(p, want) && !strcmp(b, lt_backend_name());
+    snprintf(why, sizeof why, "%s: precision %s (want %s), backend %s "
+             "(want %s)", path, p ? p : "(none)", want, b ? b : "(none)",
+             lt_backend_name());
+    cJSON_Delete(j);
+    return ok ? NULL : why;
 }

@@ -52,6 +52,11 @@ const char *lt_test_small_fmnist(char *spec, size_t n);
 const char *lt_test_path(const char *name);
 bool lt_test_exists(const char *path);
 
+/* NULL when the JSON file at path has "precision": want and "backend":
+ * lt_backend_name() at its top level, else what is wrong (a static
+ * buffer): the two fields every result file records. */
+const char *lt_test_json_precision(const char *path, const char *want);
+
 /* True when a temporary of an atomic write of path ("<path>.tmp*", any
  * suffix) exists beside it. */
 bool lt_test_tmp_left(const char *path);

@@ -4,8 +4,10 @@
  * keep: Retrain's gap to itself is 0 and the original's is not, the retain
  * model's forget quality is 1, the retrain model's PrivLeak is 0, every
  * requested row is present with finite numbers (or marked failed with a
- * reason), and the report writers produce the files. Also the table
- * statistics and the Markdown / JSON writers on a hand-made report.
+ * reason), and the report writers produce the files; the classify cache
+ * keys the original model by the data's content (the same files in
+ * another folder reuse it, one changed label trains another). Also the
+ * table statistics and the Markdown / JSON writers on a hand-made report.
  */
 #include "lt_test.h"
 
@@ -99,6 +101,19 @@ LT_TEST(table_stats_and_writers)
     lt_report_free(&r);
 }
 
+/* bench classify at a micro setting on data spec: one epoch, caching in
+ * cache. */
+static lt_bench_classify_cfg lt_classify_micro(const char *data,
+                                               const char *cache)
+{
+    lt_bench_classify_cfg c = lt_bench_classify_defaults();
+    c.data = data;
+    c.model = "mlp:784-16-10";
+    c.train_epochs = 1;
+    c.cache = cache;
+    return c;
+}
+
 LT_TEST(classify_protocol_micro)
 {
     char data[256], cache[256], md[256];
@@ -107,13 +122,9 @@ LT_TEST(classify_protocol_micro)
         return;
     }
     snprintf(cache, sizeof cache, "%s/cache", lt_test_tmpdir());
-    lt_bench_classify_cfg c = lt_bench_classify_defaults();
-    c.data = data;
-    c.model = "mlp:784-16-10";
+    lt_bench_classify_cfg c = lt_classify_micro(data, cache);
     c.methods = "ft,ga";
     c.seeds = 2;
-    c.train_epochs = 1;
-    c.cache = cache;
     lt_report r;
     LT_CHECK(lt_bench_classify(&c, &r) == LT_OK, "%s", lt_last_error());
     LT_CHECK(r.n_tables == 1, "tables %d", r.n_tables);
@@ -143,6 +154,73 @@ LT_TEST(classify_protocol_micro)
     LT_CHECK(lt_bench_classify_check(&c) == LT_ERR_ARG &&
              strstr(lt_last_error(), "nope"), "unknown method: %s",
              lt_last_error());
+}
+
+/* The four IDX files of folder src copied to folder dst; with flip, the
+ * first training label changed to the next class. */
+static bool lt_copy_fmnist(const char *src, const char *dst, bool flip)
+{
+    const char *names[4] = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    if (mkdir(dst, 0777) && errno != EEXIST)
+        return false;
+    bool ok = true;
+    for (int i = 0; ok && i < 4; i++) {
+        char a[512], b[512], *buf = NULL;
+        size_t n = 0;
+        snprintf(a, sizeof a, "%s/%s", src, names[i]);
+        snprintf(b, sizeof b, "%s/%s", dst, names[i]);
+        ok = lt_read_file(a, &buf, &n) == LT_OK;
+        if (ok && flip && i == 1)
+            buf[8] = (char)((buf[8] + 1) % 10); /* after the 8-byte header */
+        ok = ok && lt_write_file_atomic(b, buf, n) == LT_OK;
+        free(buf);
+    }
+    return ok;
+}
+
+/* The original model bench classify uses (its cache file) for data spec. */
+static bool lt_original_of(const char *spec, const char *cache, char *out,
+                           size_t n)
+{
+    lt_bench_classify_cfg c = lt_classify_micro(spec, cache);
+    c.methods = "ft";
+    c.seeds = 1;
+    lt_report r;
+    bool ok = lt_bench_classify(&c, &r) == LT_OK;
+    LT_CHECK(ok, "%s: %s", spec, lt_last_error());
+    const char *o = ok ? lt_report_get(&r, "original") : NULL;
+    snprintf(out, n, "%s", o ? o : "");
+    lt_report_free(&r);
+    return ok && o && *o;
+}
+
+LT_TEST(classify_cache_keyed_by_the_data)
+{
+    char data[256], cache[256], same[256], other[256];
+    char o1[1100], o2[1100], o3[1100];
+    if (!lt_test_small_fmnist(data, sizeof data)) {
+        LT_CHECK(0, "could not write the small Fashion-MNIST copy");
+        return;
+    }
+    const char *dir = strchr(data, ':') + 1;
+    snprintf(cache, sizeof cache, "%s/keycache", lt_test_tmpdir());
+    snprintf(same, sizeof same, "%s/fm-same", lt_test_tmpdir());
+    snprintf(other, sizeof other, "%s/fm-other", lt_test_tmpdir());
+    LT_CHECK(lt_copy_fmnist(dir, same, false) &&
+             lt_copy_fmnist(dir, other, true), "copies: %s", lt_last_error());
+    char s_same[300], s_other[300];
+    snprintf(s_same, sizeof s_same, "fashion-mnist:%s", same);
+    snprintf(s_other, sizeof s_other, "fashion-mnist:%s", other);
+    if (!lt_original_of(data, cache, o1, sizeof o1) ||
+        !lt_original_of(s_other, cache, o2, sizeof o2) ||
+        !lt_original_of(s_same, cache, o3, sizeof o3))
+        return;
+    LT_CHECK(strcmp(o1, o2) != 0, "a folder with one other label got the "
+             "cached original %s", o2);
+    LT_CHECK(!strcmp(o1, o3), "the same files in another folder: %s, not "
+             "%s", o3, o1);
 }
 
 LT_TEST(tofu_protocol_micro)

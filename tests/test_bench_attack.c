@@ -134,19 +134,9 @@ static void check_record_precision(const cJSON *attacks, const char *want)
     {
         const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(
             a, "record"));
-        char *buf = NULL;
-        cJSON *root = path && lt_read_file(path, &buf, NULL) == LT_OK
-                      ? cJSON_Parse(buf) : NULL;
-        free(buf);
-        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(
-            root, "precision"));
-        const char *b = cJSON_GetStringValue(cJSON_GetObjectItem(root,
-                                                                 "backend"));
-        LT_CHECK(p && want && !strcmp(p, want) && b &&
-                 !strcmp(b, lt_backend_name()), "record %s: precision %s "
-                 "(want %s), backend %s", path ? path : "(none)",
-                 p ? p : "(none)", want ? want : "(none)", b ? b : "(none)");
-        cJSON_Delete(root);
+        const char *why = path ? lt_test_json_precision(path, want)
+                               : "a run without a record";
+        LT_CHECK(!why, "%s", why);
         n++;
     }
     LT_CHECK(n == 9, "%d records", n);

@@ -623,16 +623,12 @@ LT_TEST(qa_scores_and_their_json)
     LT_CHECK(lt_read_file(path, &text, &len) == LT_OK, "read back");
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     cJSON *items = cJSON_GetObjectItem(j, "items");
-    const char *prec = cJSON_GetStringValue(cJSON_GetObjectItem(j,
-                                                                 "precision"));
-    const char *be = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
     LT_CHECK(cJSON_GetArraySize(items) == 8 &&
              cJSON_GetObjectItem(j, "exact_match") &&
              cJSON_GetObjectItem(cJSON_GetArrayItem(items, 2), "generated"),
              "json document");
-    LT_CHECK(prec && !strcmp(prec, "bf16") && be &&
-             !strcmp(be, lt_backend_name()), "precision %s, backend %s",
-             prec ? prec : "(none)", be ? be : "(none)");
+    const char *why = lt_test_json_precision(path, "bf16");
+    LT_CHECK(!why, "%s", why);
     cJSON_Delete(j);
     free(text);
     remove(path);

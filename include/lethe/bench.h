@@ -238,7 +238,11 @@ LT_API lt_status lt_bench_classify_check(const lt_bench_classify_cfg *c);
 /* Train or reuse the original (cache) and, per seed, the Retrain model;
  * run every method from the original weights; one table: UA, RA, TA, MIA,
  * Avg. Gap to Retrain, RTE (s), a row per method (and grid value) with a
- * run per seed. A method that fails (diverges) is a row marked failed. */
+ * run per seed. A method that fails (diverges) is a row marked failed.
+ * The cache keys hold the model, epochs, rate, precision and a hash of
+ * the loaded data (shape, images and labels of both splits): another data
+ * folder with other files trains its own models, the same files in any
+ * folder share them (caches from before this key trains again). */
 LT_API lt_status lt_bench_classify(const lt_bench_classify_cfg *c, lt_report *out);
 /* The same for the random set c->forget (must be random:...) and for the
  * worst-case set of the same size chosen by bi-level selection on the

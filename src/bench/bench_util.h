@@ -17,9 +17,8 @@ uint64_t lt_bench_fnv_bytes(uint64_t h, const void *p, size_t n);
 uint64_t lt_bench_fnv(const char *s);
 /* The part of a cached model's key that names the precision of the run
  * under way (lt_default_precision(): a lt_bench_* run sets it from its
- * config): "" for fp32, so the keys of fp32 caches are those from before
- * bf16 existed, and "|bf16" for bf16, so neither precision is handed the
- * other's models. lt_bench_fnv_precision(h) continues h with it. */
+ * config): "" for fp32, so fp32 keys did not change when bf16 came, and
+ * "|bf16" for bf16, so neither precision is handed the other's models. lt_bench_fnv_precision(h) continues h with it. */
 const char *lt_bench_precision_key(void);
 uint64_t lt_bench_fnv_precision(uint64_t h);
 

@@ -199,14 +199,34 @@ static lt_status lt_metrics_save(const char *stem, const lt_unlearn_metrics *m,
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* The identity of the data the run loaded: the shape and every image and
+ * label of both splits, so a cache never hands a model trained on one
+ * data folder to a run on another (the same files anywhere share it). */
+static uint64_t lt_cls_data_hash(const lt_cls *b)
+{
+    uint64_t h = LT_FNV_INIT;
+    const lt_dataset *d[2] = {&b->tr, &b->te};
+    for (int i = 0; i < 2; i++) {
+        int64_t dims[5] = {d[i]->n, d[i]->c, d[i]->h, d[i]->w,
+                           d[i]->classes};
+        size_t px = (size_t)(d[i]->n * d[i]->c * d[i]->h * d[i]->w);
+        h = lt_bench_fnv_bytes(h, dims, sizeof dims);
+        h = lt_bench_fnv_bytes(h, d[i]->x, px * sizeof *d[i]->x);
+        h = lt_bench_fnv_bytes(h, d[i]->y, (size_t)d[i]->n * sizeof *d[i]->y);
+    }
+    return h;
+}
+
 /* The original model: loaded from the cache or trained and saved there. */
 static lt_status lt_cls_original_make(lt_cls *b)
 {
     const lt_bench_classify_cfg *o = b->c;
     char key[512];
-    /* bf16 runs get models of their own (fp32 keys are as before it);
-     * Retrain's, the runs' and the worst-case set's keys build on this */
-    snprintf(key, sizeof key, "orig|v1|%s|%s|%d|%g%s", b->tr.name, o->model,
+    /* v2: the data's content is in the key (v1 had only the set's name);
+     * bf16 runs get models of their own ("" for fp32); Retrain's, the
+     * runs' and the worst-case set's keys build on this */
+    snprintf(key, sizeof key, "orig|v2|%s|%016llx|%s|%d|%g%s", b->tr.name,
+             (unsigned long long)lt_cls_data_hash(b), o->model,
              o->train_epochs, (double)o->train_lr, lt_bench_precision_key());
     b->orig_key = lt_bench_fnv(key);
     snprintf(b->orig_path, sizeof b->orig_path, "%s/orig-%016llx.safetensors",
