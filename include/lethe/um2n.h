@@ -189,6 +189,15 @@ LT_API void lt_um2n_split(int64_t n, int64_t *train, int64_t *test,
 LT_API lt_status lt_um2n_features(const lt_mesh *m, const double *mon,
                                   float *x, float *mesh_feat);
 
+/* Move mesh m with the network once (dropout off): the inputs of
+ * lt_um2n_features for the vertex monitor mon [nv], UM2N's edges of m's
+ * faces, one forward pass in context c (reset first); the output
+ * coordinates into xy [2 nv], the forward pass's wall time into *seconds
+ * (when non-NULL; building the inputs is not counted). */
+LT_API lt_status lt_um2n_move_mesh(lt_ctx *c, lt_um2n *net, const lt_mesh *m,
+                                   const double *mon, double *xy,
+                                   double *seconds);
+
 /* How samples are drawn: seed and index choose the random field; when MA
  * does not converge, or the field is flat (no monitor), a new field is
  * drawn (as the build script's retry), at most max_tries times. */

@@ -72,13 +72,12 @@ static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
                f->mx[i], f->my[i], f->sx[i], f->sy[i], f->z[i], f->w[i]);
 }
 
-#define MESH_MAX_PIN_TAGS 16
 
 typedef struct {
     const char *mesh, *out, *png, *method, *pin, *model;
     uint64_t seed;
     bool iso, fix, history;
-    int maxiter, npin, pin_tags[MESH_MAX_PIN_TAGS];
+    int maxiter, npin, pin_tags[CLI_MAX_TAGS];
     float rtol;
 } mesh_opts;
 
@@ -139,21 +138,6 @@ static void mesh_print_ma(const lt_ma_result *r, bool history)
 }
 
 /* "1,3" -> tags; the count, or -1 for a malformed list. */
-static int mesh_parse_tags(const char *s, int *tags)
-{
-    int n = 0;
-    while (s && *s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || (*end && *end != ',') || n == MESH_MAX_PIN_TAGS ||
-            v < -1000000000L || v > 1000000000L)
-            return -1;
-        tags[n++] = (int)v;
-        s = *end ? end + 1 : end;
-    }
-    return n;
-}
-
 static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
 {
     lt_mesh moved = {0};
@@ -232,7 +216,7 @@ static int mesh_move(int argc, char **argv)
                          "uniform");
     if ((!strcmp(o.method, "um2n") || !strcmp(o.method, "m2n")) && !o.model)
         return cli_usage("mesh move", "--method um2n / m2n needs --model F");
-    if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
+    if ((o.npin = cli_parse_tags(o.pin, o.pin_tags)) < 0)
         return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
                          "list of at most 16 tags");
     lt_mesh m;
