@@ -1057,6 +1057,9 @@ expect_error "bench um2n: unknown --case" "--case swirly" \
   "$LETHE" bench um2n --case swirly --quick
 expect_error "bench um2n: swirl without a mesh" "--swirl-mesh" \
   "$LETHE" bench um2n --case swirl --data "$T/hole_set"
+expect_error "mesh move: bad --m2n-grid" "--m2n-grid: expected square or poly" \
+  "$LETHE" mesh move --mesh "$SWD/hole_lc0.1.msh" --method m2n --model x \
+  --m2n-grid hull
 expect_error "mesh data: bad --pin-tags" "--pin-tags" \
   "$LETHE" mesh data --mesh "$SWD/hole_lc0.1.msh" --n 2 --pin-tags 5x \
   --out "$T/hole_bad"

@@ -21,6 +21,7 @@
 
 #define U2_ARENA ((size_t)1 << 30)
 #define U2_HOLE_TAG 5 /* LT_MESH_HOLE_TAG: pinned by MA on the hole */
+#define U2_SIDES 4    /* the square's sides, tags 1-4 */
 
 lt_bench_um2n_cfg lt_bench_um2n_defaults(void)
 {
@@ -315,18 +316,24 @@ static lt_status rows_reference(const char *dir, const lt_um2n_data *d,
     return s == LT_OK ? row_put(t, "MA", "MA solve (stored)", &ma) : s;
 }
 
-/* One network over the split. */
+/* One network over the split (poly: M2N samples its grid in the corner
+ * polygon of sides 1-4, the official path for a domain that is not the
+ * square). */
 static lt_status row_net(const lt_bench_um2n_cfg *c, const char *name,
-                         lt_um2n *m, const lt_um2n_data *d, lt_ctx *ctx,
-                         lt_table *t)
+                         lt_um2n *m, const lt_um2n_data *d, bool poly,
+                         lt_ctx *ctx, lt_table *t)
 {
     u2_acc a = {0};
     lt_status s = LT_OK;
+    float corners[2 * U2_SIDES];
     for (int64_t i = 0; s == LT_OK && i < d->n; i++) {
         const lt_um2n_item *it = &d->items[i];
         const lt_um2n_sample *p = &it->s;
+        if (poly && (s = lt_m2n_corners(&it->mesh, U2_SIDES, corners)) != LT_OK)
+            break;
         lt_um2n_batch b = {p->n_nodes, 1, p->x, p->mesh_feat, p->src, p->dst,
-                           p->n_edges, p->faces, p->n_faces, NULL, 0};
+                           p->n_edges, p->faces, p->n_faces, NULL, 0,
+                           poly ? corners : NULL, poly ? U2_SIDES : 0};
         lt_ctx_reset(ctx);
         double t0 = lt_clock_seconds();
         lt_tensor *out = lt_um2n_forward(ctx, m, &b, false, NULL);
@@ -353,7 +360,8 @@ static lt_status row_net(const lt_bench_um2n_cfg *c, const char *name,
 /* One Helmholtz table (the square or the hole) over split d of dir. */
 static lt_status table_helmholtz(const lt_bench_um2n_cfg *c, const char *what,
                                  const char *dir, const lt_um2n_data *d,
-                                 u2_nets *ns, lt_ctx *ctx, lt_report *r)
+                                 bool poly, u2_nets *ns, lt_ctx *ctx,
+                                 lt_report *r)
 {
     char title[256];
     snprintf(title, sizeof title, "Mesh movers on %lld %s meshes (ER over "
@@ -363,7 +371,7 @@ static lt_status table_helmholtz(const lt_bench_um2n_cfg *c, const char *what,
     lt_status s = t ? rows_reference(dir, d, t) : lt_last_status();
     for (int i = 0; s == LT_OK && i < U2_NETS; i++)
         if (ns->have[i])
-            s = row_net(c, ns->spec[i].name, &ns->model[i], d, ctx, t);
+            s = row_net(c, ns->spec[i].name, &ns->model[i], d, poly, ctx, t);
     return s;
 }
 
@@ -424,7 +432,10 @@ static lt_status case_hole(const lt_bench_um2n_cfg *c, u2_nets *ns,
     if (s == LT_OK)
         s = lt_report_set(r, "hole_data", dir);
     if (s == LT_OK)
-        s = table_helmholtz(c, "hole (Helmholtz)", dir, &d, ns, ctx, r);
+        s = lt_report_set(r, "hole_m2n_grid", "32 x 32 in the corner polygon "
+                          "(get_conv_feat_poly), 0 in the hole");
+    if (s == LT_OK)
+        s = table_helmholtz(c, "hole (Helmholtz)", dir, &d, true, ns, ctx, r);
     lt_um2n_data_free(&d);
     return s;
 }
@@ -454,7 +465,7 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
     if (s == LT_OK)
         s = nets_get(c, &d, ctx, &ns);
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HELMHOLTZ))
-        s = table_helmholtz(c, "Helmholtz", dir, &d, &ns, ctx, out);
+        s = table_helmholtz(c, "Helmholtz", dir, &d, false, &ns, ctx, out);
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HOLE))
         s = case_hole(c, &ns, ctx, out);
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_SWIRL))

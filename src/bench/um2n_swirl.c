@@ -60,7 +60,7 @@ static lt_status sw_net_move(void *ud, const lt_mesh *xi, const double *mon,
                              double *xy, double *seconds)
 {
     sw_net *n = ud;
-    return lt_um2n_move_mesh(n->ctx, n->net, xi, mon, xy, seconds);
+    return lt_um2n_move_mesh(n->ctx, n->net, xi, mon, false, xy, seconds);
 }
 
 /* The swirl's mesh: the given file, or (quick) a structured square. */

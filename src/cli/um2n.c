@@ -29,7 +29,7 @@ static const char *um2n_usage =
     "       lethe um2n eval --data DIR --model F [--split test]";
 
 int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
-                  lt_gauss_field *f, lt_mesh *moved)
+                  lt_gauss_field *f, bool poly, lt_mesh *moved)
 {
     lt_um2n net = {0};
     lt_ctx *c = NULL;
@@ -46,7 +46,7 @@ int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
     if (s == LT_OK)
         s = lt_mesh_copy(moved, m);
     if (s == LT_OK &&
-        (s = lt_um2n_move_mesh(c, &net, m, mon, moved->xy, &t_fwd)) != LT_OK)
+        (s = lt_um2n_move_mesh(c, &net, m, mon, poly, moved->xy, &t_fwd)) != LT_OK)
         lt_mesh_free(moved);
     if (s == LT_OK)
         printf("%s: monitor %.3f s, network forward %.3f s, %d tangled "
@@ -310,7 +310,7 @@ static int um2n_eval_item(lt_ctx *c, lt_um2n *net, const lt_um2n_item *it,
 {
     const lt_um2n_sample *s = &it->s;
     lt_um2n_batch b = {s->n_nodes, 1, s->x, s->mesh_feat, s->src, s->dst,
-                       s->n_edges, s->faces, s->n_faces, NULL, 0};
+                       s->n_edges, s->faces, s->n_faces, NULL, 0, NULL, 0};
     lt_ctx_reset(c);
     double t0 = lt_clock_seconds();
     lt_tensor *out = lt_um2n_forward(c, net, &b, false, NULL);
