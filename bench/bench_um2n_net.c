@@ -113,17 +113,6 @@ static int pass_train(pass_state *p)
                : -1;
 }
 
-static void print_error(const char *name, const char *msg)
-{
-    printf("{\"type\":\"um2n\",\"name\":\"%s\",\"precision\":\"%s\","
-           "\"error\":\"", name, bench_precision());
-    for (const char *m = msg; m && *m; m++)
-        if (*m != '"' && *m != '\\' && *m != '\n')
-            putchar(*m);
-    printf("\"}\n");
-    fflush(stdout);
-}
-
 /* Time one pass kind; prints its line. */
 static int run_pass(const char *name, int (*fn)(pass_state *), pass_state *p,
                     double min_time, int graphs)
@@ -133,7 +122,7 @@ static int run_pass(const char *name, int (*fn)(pass_state *), pass_state *p,
     int warm = 0;
     do {
         if (fn(p) != 0) {
-            print_error(name, lt_last_error());
+            bench_print_error("um2n", name, lt_last_error());
             return 1;
         }
         warm++;
@@ -144,7 +133,7 @@ static int run_pass(const char *name, int (*fn)(pass_state *), pass_state *p,
     for (int i = 0; i < n; i++) {
         double t = now_s();
         if (fn(p) != 0) {
-            print_error(name, lt_last_error());
+            bench_print_error("um2n", name, lt_last_error());
             return 1;
         }
         tot[i] = now_s() - t;
@@ -195,7 +184,7 @@ int main(int argc, char **argv)
     pass_state p = {lt_ctx_new((size_t)4 << 30), &m, &t, &k, 0};
     if (case_make(&k, grid) != 0 || !p.c || lt_um2n_init(&m, 1) != LT_OK ||
         lt_um2n_trainer_init(&t, &m, 1) != LT_OK) {
-        print_error("setup", lt_last_error());
+        bench_print_error("um2n", "setup", lt_last_error());
         goto done;
     }
     printf("{\"type\":\"info\",\"threads\":%d,\"min_time\":%g,"

@@ -28,15 +28,13 @@ import json
 import math
 import os
 import resource
-import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "tests", "golden")
 sys.path.insert(0, HERE)
 sys.path.insert(0, GOLDEN)
-from benchlib import read_jsonl  # noqa: E402
+from benchlib import read_jsonl, time_runs, timing_fields  # noqa: E402
 
 N_MESH = 5
 
@@ -85,22 +83,6 @@ def make_case(g):
     one = (xs[0], feats[0], edges[0], edges[1])
     batch = (torch.cat(xs), torch.cat(feats), src, dst, face, torch.cat(tars))
     return n, one, batch
-
-
-def timed(fn, min_time):
-    t0 = time.perf_counter()
-    warm = 0
-    while warm < 1 or time.perf_counter() - t0 < 0.5:
-        fn()
-        warm += 1
-    per = (time.perf_counter() - t0) / warm
-    n = min(max(int(min_time / per) + 1, 3), 1000)
-    tot = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        tot.append(time.perf_counter() - t)
-    return warm, n, tot
 
 
 def cmd_run(args):
@@ -171,15 +153,14 @@ def cmd_run(args):
     for name, fn, graphs in (("forward", forward, 1),
                              ("train", train, N_MESH)):
         try:
-            warm, reps, tot = timed(fn, min_time)
+            warm, tot = time_runs(fn, min_time)
         except RuntimeError as e:
             print(json.dumps({"type": "um2n", "name": name, "precision": prec,
                               "error": str(e).splitlines()[0]}), flush=True)
             continue
         print(json.dumps({
             "type": "um2n", "name": name, "precision": prec, "nodes": n,
-            "graphs": graphs, "params": params, "warmup": warm, "reps": reps,
-            "ms": 1e3 * statistics.median(tot), "ms_min": 1e3 * min(tot),
+            "graphs": graphs, "params": params, **timing_fields(warm, tot),
             "threads": torch.get_num_threads(), "rss_peak_mb": rss_mb()}),
             flush=True)
 
