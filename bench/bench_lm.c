@@ -62,17 +62,6 @@ static double gemm_flop(const lt_llama_config *c, double tokens)
     return 6.0 * tokens * (c->n_layers * layer + d * c->vocab_size);
 }
 
-static void print_error(const char *name, const char *msg)
-{
-    printf("{\"type\":\"lm\",\"name\":\"%s\",\"precision\":\"%s\","
-           "\"error\":\"", name, bench_precision());
-    for (const char *m = msg; m && *m; m++)
-        if (*m != '"' && *m != '\\' && *m != '\n')
-            putchar(*m);
-    printf("\"}\n");
-    fflush(stdout);
-}
-
 /* Runs fn until >= 0.5 s and >= 1 run have passed, then N timed runs;
  * tot gets the times. Returns N, or -1 if fn failed. */
 typedef int (*bench_fn)(void *ud);
@@ -187,7 +176,7 @@ static int run_train(lt_llama *m, const bench_opts *o)
     rc = 0;
 done:
     if (rc)
-        print_error("train", lt_last_error());
+        bench_print_error("lm", "train", lt_last_error());
     lt_ctx_free(s.c);
     lt_optim_free(&s.opt);
     free(s.ids);
@@ -256,7 +245,7 @@ static int run_generate(lt_llama *m, const bench_opts *o)
     rc = 0;
 done:
     if (rc)
-        print_error("generate", lt_last_error());
+        bench_print_error("lm", "generate", lt_last_error());
     free(g.prompt);
     free(g.out);
     return rc;
@@ -344,7 +333,7 @@ int main(int argc, char **argv)
     lt_llama *m = NULL;
     if (lt_llama_preset(o.config, o.vocab, &cfg) != LT_OK ||
         lt_llama_create(&cfg, &m) != LT_OK) {
-        print_error("train", lt_last_error());
+        bench_print_error("lm", "train", lt_last_error());
         return 1;
     }
     if (o.prompt + o.new_tokens > cfg.max_position_embeddings ||

@@ -80,17 +80,6 @@ static double gemm_flop(const bench_model *bm)
 
 static double mb(double bytes) { return bytes / (1024.0 * 1024.0); }
 
-static void print_error(const char *name, const char *msg)
-{
-    printf("{\"type\":\"model\",\"name\":\"%s\",\"precision\":\"%s\","
-           "\"error\":\"", name, bench_precision());
-    for (const char *m = msg; m && *m; m++)
-        if (*m != '"' && *m != '\\' && *m != '\n')
-            putchar(*m);
-    printf("\"}\n");
-    fflush(stdout);
-}
-
 typedef struct {
     lt_ctx *c;
     lt_model *m;
@@ -205,7 +194,7 @@ static int run_model(const bench_model *bm, double min_time, size_t arena)
     rc = 0;
 fail:
     if (rc)
-        print_error(bm->name, lt_last_error());
+        bench_print_error("model", bm->name, lt_last_error());
     lt_ctx_free(s.c);
     lt_optim_free(&s.opt);
     lt_model_free(s.m);
@@ -226,7 +215,7 @@ static int spawn_model(const char *argv0, const bench_model *bm,
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
-        print_error(bm->name, "fork failed");
+        bench_print_error("model", bm->name, "fork failed");
         return 1;
     }
     if (pid == 0) {
@@ -244,7 +233,7 @@ static int spawn_model(const char *argv0, const bench_model *bm,
         /* a child that ran printed its own error line; this one is for a
          * crash or a failed exec */
         if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-            print_error(bm->name, msg);
+            bench_print_error("model", bm->name, msg);
         return 1;
     }
     return 0;

@@ -1,7 +1,8 @@
 /*
  * bench_util.h - helpers shared by the benchmark programs (bench_ops.c,
- * bench_train.c, bench_lm.c, bench_dm.c): the library's monotonic clock
- * (lt_clock_seconds), the median, the peak RSS and the --precision option.
+ * bench_train.c, bench_lm.c, bench_dm.c, bench_um2n_net.c): the
+ * library's monotonic clock (lt_clock_seconds), the median, the peak RSS,
+ * the --precision option and the JSON line of a failed case.
  */
 #ifndef LETHE_BENCH_UTIL_H
 #define LETHE_BENCH_UTIL_H
@@ -54,6 +55,20 @@ static inline int bench_set_precision(const char *prog, const char *value)
 static inline const char *bench_precision(void)
 {
     return lt_precision_name(lt_default_precision());
+}
+
+/* {"type":TYPE,"name":NAME,"precision":...,"error":MSG} (quotes,
+ * backslashes and newlines of msg dropped). */
+static inline void bench_print_error(const char *type, const char *name,
+                                     const char *msg)
+{
+    printf("{\"type\":\"%s\",\"name\":\"%s\",\"precision\":\"%s\","
+           "\"error\":\"", type, name, bench_precision());
+    for (const char *m = msg; m && *m; m++)
+        if (*m != '"' && *m != '\\' && *m != '\n')
+            putchar(*m);
+    printf("\"}\n");
+    fflush(stdout);
 }
 
 #endif

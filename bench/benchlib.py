@@ -1,7 +1,36 @@
-"""benchlib.py - helpers shared by bench/torch_ops.py and
-bench/torch_train.py: reading the JSON lines the C benchmarks print,
-number formatting and the table scripts' argument parsing."""
+"""benchlib.py - helpers shared by the PyTorch sides of the benchmarks
+(bench/torch_*.py): reading the JSON lines the C benchmarks print, number
+formatting, the table scripts' argument parsing and the timing loop of
+torch_lm.py and torch_um2n.py."""
 import json
+import statistics
+import time
+
+
+def time_runs(fn, min_time):
+    """Runs fn until >= 0.5 s and >= 1 run have passed (the warm-up), then
+    N timed runs lasting >= min_time (3 <= N <= 1000); (warm-up runs,
+    seconds of each timed run)."""
+    t0 = time.perf_counter()
+    warm = 0
+    while warm < 1 or time.perf_counter() - t0 < 0.5:
+        fn()
+        warm += 1
+    per = (time.perf_counter() - t0) / warm
+    n = min(max(int(min_time / per) + 1, 3), 1000)
+    tot = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        tot.append(time.perf_counter() - t)
+    return warm, tot
+
+
+def timing_fields(warm, tot):
+    """The JSON fields of a time_runs result."""
+    return {"warmup": warm, "reps": len(tot),
+            "ms": 1e3 * statistics.median(tot), "ms_min": 1e3 * min(tot),
+            "ms_mean": 1e3 * sum(tot) / len(tot)}
 
 
 def read_jsonl(path):

@@ -16,7 +16,8 @@
 
 Parts: ops (bench_ops / torch_ops.py), train (bench_train /
 torch_train.py: mlp, resnet8, resnet18), lm (bench_lm / torch_lm.py), dm
-(bench_dm / torch_dm.py). Each workload runs four times in this order:
+(bench_dm / torch_dm.py), um2n (bench_um2n_net / torch_um2n.py: UM2N's
+M2N_T forward on one mesh and training step on five). Each workload runs four times in this order:
 Lethe fp32, PyTorch fp32, Lethe bf16, PyTorch bf16 (alternating the sides,
 so that drift in the machine's load hits both); every run is a fresh
 process with the same thread count. --quick: min-time 0.3 s, ops cases
@@ -40,7 +41,7 @@ sys.path.insert(0, HERE)
 from benchlib import fmt, read_jsonl  # noqa: E402
 from torch_ops import shape_str  # noqa: E402
 
-PARTS = ("ops", "train", "lm", "dm")
+PARTS = ("ops", "train", "lm", "dm", "um2n")
 MODELS = ("mlp", "resnet8", "resnet18")
 RUNS = (("lethe", "fp32"), ("torch", "fp32"), ("lethe", "bf16"),
         ("torch", "bf16"))
@@ -55,7 +56,9 @@ TRAIN_ROWS = (("train", "mlp", "MLP 784-512-512-10, b256"),
               ("lm", "train", "LM tiny, T 128, b16"),
               ("dm", "train", "diffusion UNet cond:s, b64"))
 OTHER_ROWS = (("lm", "generate", "LM tiny generation, 128 tokens"),
-              ("dm", "sample", "UNet DDIM sampling"))
+              ("dm", "sample", "UNet DDIM sampling"),
+              ("um2n", "forward", "UM2N (M2N_T) forward, 1 mesh"),
+              ("um2n", "train", "UM2N (M2N_T) train step (Adam), 5 meshes"))
 
 
 # ---- running ---------------------------------------------------------------
@@ -118,6 +121,17 @@ def dm_cmds(o, prec, lpath):
     torch = [python(), os.path.join(HERE, "torch_dm.py"), "run",
              "--threads", o["threads"], "--min-time", o["train_time"],
              "--autocast", prec] + extra
+    return lethe, torch
+
+
+def um2n_cmds(o, prec, lpath):
+    extra = ["--grid", "8"] if o["quick"] else []
+    lethe = [os.path.join(o["build"], "bench_um2n_net"), "--threads",
+             o["threads"], "--min-time", o["train_time"], "--precision",
+             prec] + extra
+    torch = [python(), os.path.join(HERE, "torch_um2n.py"), "run",
+             "--threads", o["threads"], "--min-time", o["train_time"],
+             "--autocast", prec] + extra + [lpath]
     return lethe, torch
 
 
@@ -267,7 +281,8 @@ def cmd_run(args):
                         o, part, m, lambda p, lp, m=m:
                         train_cmds(o, p, lp, m), tmp, have_torch)
                 continue
-            make = {"ops": ops_cmds, "lm": lm_cmds, "dm": dm_cmds}[part]
+            make = {"ops": ops_cmds, "lm": lm_cmds, "dm": dm_cmds,
+                    "um2n": um2n_cmds}[part]
             lines += run_workload(o, part, part,
                                   lambda p, lp, make=make: make(o, p, lp),
                                   tmp, have_torch)
@@ -307,7 +322,7 @@ def step_ms(d):
 
 
 def row_lines(lines, part, key):
-    typ = {"train": "model", "lm": "lm", "dm": "dm"}[part]
+    typ = {"train": "model", "lm": "lm", "dm": "dm", "um2n": "um2n"}[part]
     field = "part" if part == "dm" else "name"
     return {(side, run): pick(lines, part, side, run, typ, key, field)
             for side, run in RUNS}
@@ -338,6 +353,9 @@ def row_label(label, d):
     if label.startswith("UNet DDIM") and v:
         return (f"UNet DDIM-{v['steps']} sampling, {v['samples']} images, "
                 f"guidance")
+    n = next((x["nodes"] for x in d.values() if x and "nodes" in x), None)
+    if label.startswith("UM2N") and n:
+        return f"{label} of {n} nodes"
     return label
 
 

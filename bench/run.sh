@@ -15,7 +15,7 @@
 # BENCH_ONLY (ops case-name filter, comma-separated), BENCH_TRAIN_TIME
 # (seconds of timed steps per model and side, default 3; at least 3 steps),
 # BENCH_TRAIN_ONLY (model-name filter: mlp, resnet8, resnet18), BENCH_PART
-# (ops, train, lm or dm, or several comma-separated: run those parts only),
+# (ops, train, lm, dm or um2n, or several comma-separated: run those parts only),
 # BENCH_OUT (output folder, default out/bench), BENCH_KEEP (a folder to
 # copy perf.jsonl and perf.md into).
 # OpenBLAS 0.3.21 does not know recent Xeons and falls back to its generic

@@ -47,10 +47,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import fmt, read_jsonl, table_args  # noqa: E402
+from benchlib import (fmt, read_jsonl, table_args, time_runs,  # noqa: E402
+                      timing_fields)
 
 
 def rss_mb():
@@ -198,30 +198,6 @@ def generate(model, prompt, n_new):
                 logits = model(nxt.view(1, 1), caches, pos)
                 pos += 1
     return out
-
-
-# ---- timing ----------------------------------------------------------------------
-
-def time_runs(fn, min_time):
-    t0 = time.perf_counter()
-    warm = 0
-    while warm < 1 or time.perf_counter() - t0 < 0.5:
-        fn()
-        warm += 1
-    per = (time.perf_counter() - t0) / warm
-    n = min(max(int(min_time / per) + 1, 3), 1000)
-    tot = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        tot.append(time.perf_counter() - t)
-    return warm, tot
-
-
-def timing_fields(warm, tot):
-    return {"warmup": warm, "reps": len(tot),
-            "ms": 1e3 * statistics.median(tot), "ms_min": 1e3 * min(tot),
-            "ms_mean": 1e3 * sum(tot) / len(tot)}
 
 
 def cmd_run(args):

@@ -1040,6 +1040,29 @@ if "$LETHE" mesh move --mesh "$SWD/hole_lc0.1.msh" --seed 1 --pin-tags 5 \
    grep -q "0 tangled cells" "$T/out"
 then ok "mesh move on the hole with its tag pinned"
 else bad "mesh move on the hole"; cat "$T/out" "$T/err"; fi
+# The benchmark's hole and swirl cases (uniform and MA rows: no network
+# given): a hole set made with the hole pinned, a 2-step swirl.
+if "$LETHE" mesh data --mesh "$SWD/hole_lc0.1.msh" --n 2 --seed 3 \
+     --pin-tags 5 --out "$T/hole_set" >"$T/out" 2>"$T/err" &&
+   grep -q "pinned 5" "$T/hole_set/dataset.txt" &&
+   "$LETHE" bench um2n --case hole,swirl --hole-data "$T/hole_set" \
+     --split all --swirl-mesh "$SWD/square_lc0.2.msh" --swirl-steps 2 \
+     --markdown "$T/u2.md" --json "$T/u2.json" >"$T/out" 2>"$T/err" &&
+   grep -q "2 hole (Helmholtz) meshes" "$T/u2.md" &&
+   grep -q "swirl (.* 2 steps" "$T/u2.md" && grep -q "| MA |" "$T/u2.md" &&
+   grep -q '"swirl_steps"' "$T/u2.json"
+then ok "bench um2n --case hole,swirl (a hole set made with --pin-tags 5)"
+else bad "bench um2n hole/swirl"; cat "$T/out" "$T/err"; fi
+expect_error "bench um2n: unknown --case" "--case swirly" \
+  "$LETHE" bench um2n --case swirly --quick
+expect_error "bench um2n: swirl without a mesh" "--swirl-mesh" \
+  "$LETHE" bench um2n --case swirl --data "$T/hole_set"
+expect_error "mesh move: bad --m2n-grid" "--m2n-grid: expected square or poly" \
+  "$LETHE" mesh move --mesh "$SWD/hole_lc0.1.msh" --method m2n --model x \
+  --m2n-grid hull
+expect_error "mesh data: bad --pin-tags" "--pin-tags" \
+  "$LETHE" mesh data --mesh "$SWD/hole_lc0.1.msh" --n 2 --pin-tags 5x \
+  --out "$T/hole_bad"
 
 # Meshes (issue #18): the committed gmsh square moved by Monge-Ampere, then
 # the bad inputs; a failed command leaves an existing --out as it was.

@@ -8,7 +8,9 @@
  * returns a particle to its start at the RK4 rate, and a short DG run
  * returns the ring; the monitor of a linear field and of the ring, the
  * cell size; a short MA run (warm start fewer iterations than the cold
- * first step, boundary on its sides); bad settings.
+ * first step, boundary on its sides); a mesh mover in MA's place (what it
+ * sees, the identity and a tangling mover reproduce the uniform run, a
+ * smooth mover's meshes are used); bad settings.
  */
 #include "lt_test.h"
 
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #define MESH_DIR LT_GOLDEN_DIR "/../data/mesh/"
+#define PI 3.14159265358979323846
 
 static double one_fn(void *ud, double x, double y, double *g)
 {
@@ -456,6 +459,118 @@ LT_TEST(swirl_bad_settings)
     c.steps = 2;
     LT_CHECK(lt_swirl_run(&c, &m, NULL, NULL, &r) == LT_OK, "%s", lt_last_error());
     lt_swirl_result_free(&r);
+    lt_mesh_free(&m);
+}
+
+/* ---- a mover in place of MA ------------------------------------------- */
+
+typedef struct {
+    int calls, tangle_every;  /* tangle: swap two vertices of cell 0 */
+    double amp;               /* a smooth interior displacement */
+    double mon_diff;          /* first call: |mon - expected| */
+    const lt_swirl_cfg *c;
+} test_mover;
+
+static lt_status mover_fn(void *ud, const lt_mesh *xi, const double *mon,
+                          double *xy, double *seconds)
+{
+    test_mover *t = ud;
+    if (t->calls++ == 0) { /* the monitor of u0 advanced one step on xi */
+        int nd = 3 * xi->nt;
+        double *u = malloc(sizeof(double) * nd), *vel =
+            malloc(sizeof(double) * 2 * xi->nv), *m2 =
+            malloc(sizeof(double) * xi->nv), h = 0;
+        lt_dg1_adv *a = NULL;
+        lt_dg1_interpolate(xi, lt_swirl_u0, (void *)t->c, u);
+        lt_swirl_velocity(t->c, 0, xi, vel);
+        lt_status s = lt_dg1_adv_new(xi, &a);
+        if (s == LT_OK)
+            s = lt_dg1_ssprk3(a, xi, vel, t->c->dt, u);
+        if (s == LT_OK)
+            s = lt_mesh_cell_size_mean(xi, &h);
+        if (s == LT_OK)
+            s = lt_swirl_monitor(t->c, xi, u, h, m2);
+        t->mon_diff = s == LT_OK ? 0 : INFINITY;
+        for (int i = 0; s == LT_OK && i < xi->nv; i++)
+            t->mon_diff = fmax(t->mon_diff, fabs(m2[i] - mon[i]));
+        lt_dg1_adv_free(a);
+        free(u), free(vel), free(m2);
+    }
+    memcpy(xy, xi->xy, sizeof(double) * 2 * xi->nv);
+    for (int i = 0; i < xi->nv; i++) { /* zero on the unit square's sides */
+        double x = xi->xy[2 * i], y = xi->xy[2 * i + 1];
+        xy[2 * i] += t->amp * sin(PI * x) * sin(PI * y);
+    }
+    if (t->tangle_every && t->calls % t->tangle_every == 0) {
+        const int *v = xi->tri;
+        for (int d = 0; d < 2; d++) {
+            double k = xy[2 * v[0] + d];
+            xy[2 * v[0] + d] = xy[2 * v[1] + d];
+            xy[2 * v[1] + d] = k;
+        }
+    }
+    *seconds = 0.25;
+    return LT_OK;
+}
+
+LT_TEST(swirl_run_mover)
+{
+    lt_mesh m;
+    if (!load(MESH_DIR "square_lc0.1.msh", &m))
+        return;
+    lt_swirl_cfg c;
+    lt_swirl_cfg_default(&c);
+    c.sigma = 0.05;
+    c.steps = 4;
+    lt_swirl_result ru = {0}, ri = {0}, rt = {0}, rs = {0};
+    c.move = false;
+    LT_CHECK(lt_swirl_run(&c, &m, NULL, NULL, &ru) == LT_OK, "%s", lt_last_error());
+    c.move = true; /* ignored by the mover's run */
+    test_mover id = {.c = &c};
+    LT_CHECK(lt_swirl_run_mover(&c, &m, mover_fn, &id, NULL, NULL, &ri) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(id.calls == 4 && ri.moves == 4 && ri.move_seconds == 1.0 &&
+             ri.ma_iters == 0, "calls %d moves %d seconds %g", id.calls,
+             ri.moves, ri.move_seconds);
+    /* (the run remaps onto the mover's mesh even when it is the same one:
+     * the identity to rounding) */
+    LT_CHECK(id.mon_diff < 1e-12, "the mover's monitor differs by %.3g from "
+             "u0's advanced one step on the mesh", id.mon_diff);
+    /* the identity mover: the uniform run */
+    double du = 0;
+    for (int i = 0; i < 3 * m.nt; i++)
+        du = fmax(du, fabs(ri.u[i] - ru.u[i]));
+    LT_CHECK(fabs(ri.l2_error - ru.l2_error) < 1e-12 * ru.l2_error &&
+             du < 1e-12, "identity mover %.17g vs uniform %.17g (field %.3g)",
+             ri.l2_error, ru.l2_error, du);
+    /* a mover whose every mesh tangles: not used, the uniform run again */
+    test_mover tg = {.c = &c, .tangle_every = 1};
+    LT_CHECK(lt_swirl_run_mover(&c, &m, mover_fn, &tg, NULL, NULL, &rt) == LT_OK,
+             "%s", lt_last_error());
+    LT_CHECK(rt.tangled_steps == 4 && rt.tangled_cells >= 4 &&
+             rt.tangled_max >= 1 && rt.l2_error == ru.l2_error &&
+             memcmp(rt.mesh.xy, m.xy, sizeof(double) * 2 * m.nv) == 0,
+             "tangled moves %d cells %lld, error %.17g", rt.tangled_steps,
+             (long long)rt.tangled_cells, rt.l2_error);
+    /* a smooth mover: its mesh is used, mass kept by the remaps */
+    test_mover sm = {.c = &c, .amp = 0.02};
+    LT_CHECK(lt_swirl_run_mover(&c, &m, mover_fn, &sm, NULL, NULL, &rs) == LT_OK,
+             "%s", lt_last_error());
+    double worst = 0;
+    for (int i = 0; i < m.nv; i++) {
+        double x = m.xy[2 * i], y = m.xy[2 * i + 1];
+        worst = fmax(worst, fabs(rs.mesh.xy[2 * i] - x -
+                                 0.02 * sin(PI * x) * sin(PI * y)));
+    }
+    LT_CHECK(worst < 1e-15 && rs.tangled_steps == 0, "the moved mesh was not "
+             "used (%.3g)", worst);
+    LT_CHECK(fabs(rs.l2_error - ru.l2_error) > 1e-6 && isfinite(rs.l2_error),
+             "errors %.6g %.6g", rs.l2_error, ru.l2_error);
+    lt_swirl_result r;
+    LT_CHECK(lt_swirl_run_mover(&c, &m, NULL, NULL, NULL, NULL, &r) ==
+             LT_ERR_ARG, "no mover");
+    lt_swirl_result_free(&ru), lt_swirl_result_free(&ri);
+    lt_swirl_result_free(&rt), lt_swirl_result_free(&rs);
     lt_mesh_free(&m);
 }
 

@@ -372,7 +372,7 @@ LT_TEST(um2n_bad_batch)
     lt_um2n m;
     LT_CHECK(lt_um2n_init(&m, 1) == LT_OK, "%s", lt_last_error());
     float x[9] = {0}, feat[9] = {0};
-    lt_um2n_batch b = {3, 2, x, feat, NULL, NULL, 0, NULL, 0, NULL, 0};
+    lt_um2n_batch b = {3, 2, x, feat, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     LT_CHECK(!lt_um2n_forward(c, &m, &b, false, NULL) &&
              lt_last_status() == LT_ERR_ARG &&
              strstr(lt_last_error(), "multiple"), "3 nodes in 2 graphs");

@@ -298,7 +298,7 @@ LT_TEST(um2n_data_train_end_to_end)
     /* the trained network keeps boundary nodes bit-identical */
     const lt_um2n_sample *s = &d.samples[0];
     lt_um2n_batch b = {s->n_nodes, 1, s->x, s->mesh_feat, s->src, s->dst,
-                       s->n_edges, s->faces, s->n_faces, s->target, 0};
+                       s->n_edges, s->faces, s->n_faces, s->target, 0, NULL, 0};
     lt_ctx_reset(c);
     lt_tensor *out = lt_um2n_forward(c, &m, &b, false, NULL);
     int moved = 0, inner = 0;

@@ -114,6 +114,9 @@ typedef struct lt_swirl_result {
     double ma_seconds;    /* wall time in lt_ma_move, all steps */
     lt_mesh mesh;         /* the last mesh */
     double *u;            /* the DG1 field at T on it */
+    int moves;            /* steps that called a mesh mover (lt_swirl_run_mover) */
+    int64_t tangled_cells; /* tangled cells of the movers' meshes, summed */
+    double move_seconds;  /* wall time the mover reported, all steps */
 } lt_swirl_result;
 LT_API void lt_swirl_result_free(lt_swirl_result *r);
 
@@ -127,6 +130,30 @@ LT_API void lt_swirl_result_free(lt_swirl_result *r);
 LT_API lt_status lt_swirl_run(const lt_swirl_cfg *c, const lt_mesh *mesh,
                               lt_swirl_snap_fn snap, void *ud,
                               lt_swirl_result *res);
+
+/* A mesh mover in place of MA (a trained network): given the
+ * computational mesh xi and the monitor mon [nv] of the current field on
+ * it, write the moved vertex coordinates into xy [2 nv] and the wall time
+ * of the move into *seconds. */
+typedef lt_status (*lt_swirl_mover_fn)(void *ud, const lt_mesh *xi,
+                                       const double *mon, double *xy,
+                                       double *seconds);
+
+/* The swirl run with a mover in place of MA (c->move and c->ma are not
+ * used). Before step n the field of the previous mesh is remapped onto the
+ * computational mesh and advanced one step there, and its monitor
+ * (lt_swirl_monitor) is what the mover sees: the analogue, on the run's
+ * own field, of the monitor UM2N's data set stores for each saved step
+ * (monitor_function_on_coarse_mesh). The mover moves the mesh every step;
+ * the field is then remapped from the previous mesh onto the moved one and
+ * advanced there. A moved mesh with a tangled cell is not used: the step
+ * keeps the previous mesh and is counted in tangled_steps, its cells in
+ * tangled_cells (the official evaluation solves on it anyway; a remap
+ * onto a tangled mesh is undefined). */
+LT_API lt_status lt_swirl_run_mover(const lt_swirl_cfg *c, const lt_mesh *mesh,
+                                    lt_swirl_mover_fn mover, void *mover_ud,
+                                    lt_swirl_snap_fn snap, void *ud,
+                                    lt_swirl_result *res);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,12 @@ typedef struct {
 /* M2N's conv_feat grid: the monitor sampled at GRID x GRID points of the
  * mesh's bounding box (processor.get_conv_feat, fix_reso 20). */
 #define LT_M2N_GRID 20
+/* ... and on a polygon domain (the processor's poly_mesh path,
+ * get_conv_feat_poly): POLY_GRID x POLY_GRID points of the corners'
+ * bounding box, those outside the corner polygon shrunk by POLY_SCALE
+ * towards its mean left 0. */
+#define LT_M2N_POLY_GRID 32
+#define LT_M2N_POLY_SCALE 0.95
 
 /* A batch of n_graphs meshes with the same number of nodes each (the
  * transformer views the nodes as [n_graphs, n_nodes / n_graphs, 3], as
@@ -56,6 +62,11 @@ typedef struct {
     int64_t loss_batch;      /* the area loss's divisor; 0: n_graphs (the
                                 official loop divides by loader.batch_size,
                                 5 even for a short last batch) */
+    const float *m2n_corners; /* M2N only: NULL, the square's 20 x 20 grid;
+                                else [m2n_ncorners, 2] domain corners (every
+                                graph's, lt_m2n_corners) and the polygon
+                                path's 32 x 32 grid (lt_m2n_poly_grid) */
+    int m2n_ncorners;
 } lt_um2n_batch;
 
 /* Declare the parameters and draw PyTorch's default initialisation
@@ -76,12 +87,34 @@ LT_API lt_status lt_um2n_file_arch(const char *path, lt_um2n_arch *a);
  * its faces (indices local to the graph): grid [GRID * GRID] holds the P1
  * interpolant of m at (x_i, y_j), i the row (the official [1, x, y]
  * layout), 0 outside every triangle, divided by its largest absolute
- * value (the loader's normalise; an all-zero grid stays zero); side
- * [n, 4] the masks x == min x, x == max x, y == min y, y == max y
+ * value (the loader's normalise; an all-zero grid stays zero; NULL: not
+ * sampled); side [n, 4] the masks x == min x, x == max x, y == min y, y == max y
  * (bd_left/right/down/up_mask). */
 LT_API lt_status lt_m2n_inputs(const float *mesh_feat, int64_t n,
                                const int32_t *faces, int64_t n_faces,
                                float *grid, float *side);
+/* The polygon path's grid (processor.get_conv_feat_poly with
+ * judge_in_hull): the points (x_j, y_i) with x_j = linspace(min x, max x,
+ * 32)[j] and y_i = linspace(min y, max y, 32)[31 - i] of the corners
+ * [nc, 2] (the image layout: row i from the top), grid[32 i + j] the P1
+ * interpolant of m (mesh_feat's third column) at the points that lie on
+ * the inner side of every edge of the corner polygon shrunk by 0.95
+ * towards the corners' mean (edge k from corner k to k + 1; counter-
+ * clockwise corners), else 0; then divided by its largest absolute value.
+ * A point inside that polygon but in no triangle (a hole) is 0: the
+ * official Function.at would raise there. */
+LT_API lt_status lt_m2n_poly_grid(const float *mesh_feat, int64_t n,
+                                  const int32_t *faces, int64_t n_faces,
+                                  const float *corners, int nc, float *grid);
+/* The corners of a polygon domain as the processor finds them: for
+ * k = 1..num_boundary the vertices on both side k and side k + 1 (side
+ * num_boundary + 1 being side 1), the sides being the boundary edges
+ * tagged k. Each pair must share exactly one vertex (LT_ERR_ARG
+ * otherwise). corners: [num_boundary, 2]. On the unit square and the
+ * square with a hole (sides 1-4: bottom, right, top, left): (1, 0),
+ * (1, 1), (0, 1), (0, 0). */
+LT_API lt_status lt_m2n_corners(const lt_mesh *m, int num_boundary,
+                                float *corners);
 LT_API void lt_um2n_free(lt_um2n *m);
 /* Predicted coordinates [N, 2]. training turns dropout on. layer_coords,
  * when non-NULL, receives the coordinates after each DeformGAT layer. */
@@ -188,6 +221,18 @@ LT_API void lt_um2n_split(int64_t n, int64_t *train, int64_t *test,
  * mon / max |mon|] (n = m->nv rows of 3 floats each). */
 LT_API lt_status lt_um2n_features(const lt_mesh *m, const double *mon,
                                   float *x, float *mesh_feat);
+
+/* Move mesh m with the network once (dropout off): the inputs of
+ * lt_um2n_features for the vertex monitor mon [nv], UM2N's edges of m's
+ * faces, one forward pass in context c (reset first); the output
+ * coordinates into xy [2 nv], the forward pass's wall time into *seconds
+ * (when non-NULL; building the inputs is not counted). poly: an M2N
+ * samples the polygon path's grid over the corners of sides 1-4
+ * (lt_m2n_corners), as for a domain that is not the square (the square
+ * with a hole); else the square's. */
+LT_API lt_status lt_um2n_move_mesh(lt_ctx *c, lt_um2n *net, const lt_mesh *m,
+                                   const double *mon, bool poly, double *xy,
+                                   double *seconds);
 
 /* How samples are drawn: seed and index choose the random field; when MA
  * does not converge, or the field is flat (no monitor), a new field is

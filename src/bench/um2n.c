@@ -1,14 +1,17 @@
 /*
  * um2n.c - `lethe bench um2n` (lethe/bench_um2n.h): uniform, MA, M2N,
- * UM2N and UM2N-coord on a Helmholtz test split: mean and std of the
- * error reduction, failed (tangled) meshes, tangled cells and the wall
- * time per mesh, as one Markdown/JSON table. --quick makes a tiny set and
- * tiny networks itself so that a ctest runs it in seconds.
+ * UM2N and UM2N-coord on a Helmholtz test split of the square and of the
+ * square with a hole: mean and std of the error reduction, failed
+ * (tangled) meshes, tangled cells and the wall time per mesh, one
+ * Markdown/JSON table per case; the swirl case's table is um2n_swirl.c's.
+ * --quick makes tiny sets and tiny networks itself so that a ctest runs it
+ * in seconds.
  */
 #include "lethe/bench_um2n.h"
 
 #include "bench_util.h"
 #include "lethe/io.h"
+#include "um2n_bench.h"
 #include "lethe/safetensors.h"
 
 #include <math.h>
@@ -17,7 +20,8 @@
 #include <string.h>
 
 #define U2_ARENA ((size_t)1 << 30)
-#define U2_NETS 3
+#define U2_HOLE_TAG 5 /* LT_MESH_HOLE_TAG: pinned by MA on the hole */
+#define U2_SIDES 4    /* the square's sides, tags 1-4 */
 
 lt_bench_um2n_cfg lt_bench_um2n_defaults(void)
 {
@@ -27,6 +31,8 @@ lt_bench_um2n_cfg lt_bench_um2n_defaults(void)
     c.quick_samples = 4;
     c.quick_grid = 5;
     c.quick_epochs = 2;
+    c.quick_swirl_grid = 8;
+    c.cases = LT_BENCH_UM2N_HELMHOLTZ;
     c.seed = 1;
     c.precision = LT_PRECISION_DEFAULT;
     return c;
@@ -36,10 +42,31 @@ lt_status lt_bench_um2n_check(const lt_bench_um2n_cfg *c)
 {
     if (!c)
         return lt_set_error(LT_ERR_ARG, "bench um2n: NULL config");
-    if (!c->quick && !c->data)
+    if (c->cases < 1 || c->cases > LT_BENCH_UM2N_ALL)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --case: expected "
+                            "helmholtz, swirl, hole or all");
+    bool hz = c->cases & LT_BENCH_UM2N_HELMHOLTZ,
+         ho = c->cases & LT_BENCH_UM2N_HOLE, sw = c->cases & LT_BENCH_UM2N_SWIRL;
+    if (!c->quick && hz && !c->data)
         return lt_set_error(LT_ERR_ARG, "bench um2n: --data DIR (a set made "
                             "by lethe mesh data) is required without --quick");
-    if (c->quick && !c->data && !c->cache)
+    if (!c->quick && ho && !c->hole_data)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --case hole needs "
+                            "--hole-data DIR (lethe mesh data --mesh hole.msh "
+                            "--pin-tags 5) without --quick");
+    if (ho && c->quick && !c->hole_data && !c->hole_mesh)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --quick --case hole "
+                            "needs --hole-mesh F.msh (or --hole-data)");
+    if (sw && !c->quick && !c->swirl_mesh)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --case swirl needs "
+                            "--swirl-mesh F.msh without --quick");
+    if (sw && (c->swirl_steps < 0 || c->swirl_steps % 2 ||
+               (c->quick && (c->quick_swirl_grid < 2 ||
+                             c->quick_swirl_grid > 256))))
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --swirl-steps must be "
+                            "even (0: the default), the quick swirl grid "
+                            "2..256");
+    if (c->quick && !c->cache)
         return lt_set_error(LT_ERR_ARG, "bench um2n: --quick needs --cache");
     if (c->quick && (c->quick_samples < 1 || c->quick_samples > 64 ||
                      c->quick_grid < 2 || c->quick_grid > 64 ||
@@ -50,30 +77,48 @@ lt_status lt_bench_um2n_check(const lt_bench_um2n_cfg *c)
                       strcmp(c->split, "val") && strcmp(c->split, "all")))
         return lt_set_error(LT_ERR_ARG, "bench um2n: --split: expected "
                             "train, test, val or all");
-    const char *ck[U2_NETS] = {c->um2n, c->m2n, c->um2n_coord};
-    for (int i = 0; i < U2_NETS; i++)
+    const char *ck[] = {c->um2n, c->m2n, c->um2n_coord, c->swirl_mesh,
+                        c->hole_mesh};
+    for (size_t i = 0; i < sizeof ck / sizeof *ck; i++)
         if (ck[i] && !lt_bench_exists(ck[i]))
             return lt_set_error(LT_ERR_IO, "bench um2n: %s: no such file",
                                 ck[i]);
     return LT_OK;
 }
 
+lt_status lt_bench_um2n_cases(const char *s, int *cases)
+{
+    static const struct { const char *name; int bit; } k[] = {
+        {"helmholtz", LT_BENCH_UM2N_HELMHOLTZ}, {"swirl", LT_BENCH_UM2N_SWIRL},
+        {"hole", LT_BENCH_UM2N_HOLE}, {"all", LT_BENCH_UM2N_ALL}};
+    *cases = 0;
+    while (s && *s) {
+        size_t len = strcspn(s, ",");
+        int bit = 0;
+        for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+            if (strlen(k[i].name) == len && !strncmp(s, k[i].name, len))
+                bit = k[i].bit;
+        if (!bit)
+            break;
+        *cases |= bit;
+        s += len + (s[len] == ',');
+    }
+    if (!s || *s || !*cases)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --case %s: expected "
+                            "helmholtz, swirl, hole, all or a comma-separated "
+                            "list", s ? s : "(none)");
+    return LT_OK;
+}
+
 /* ---- the networks ------------------------------------------------------- */
 
-typedef struct {
-    const char *name, *file;
-    lt_um2n_arch arch;
-    lt_um2n_loss_kind loss;
-} u2_net;
-
-static const u2_net *nets(const lt_bench_um2n_cfg *c, u2_net out[U2_NETS])
+static void nets_spec(const lt_bench_um2n_cfg *c, u2_net out[U2_NETS])
 {
     out[0] = (u2_net){"M2N", c->m2n, LT_UM2N_ARCH_M2N, LT_UM2N_LOSS_COORD};
     out[1] = (u2_net){"UM2N", c->um2n, LT_UM2N_ARCH_M2N_T,
                       LT_UM2N_LOSS_AREA_CHAMFER};
     out[2] = (u2_net){"UM2N-coord", c->um2n_coord, LT_UM2N_ARCH_M2N_T,
                       LT_UM2N_LOSS_COORD};
-    return out;
 }
 
 /* The network of n: its checkpoint, or (quick) trained here on d. */
@@ -97,23 +142,59 @@ static lt_status net_get(const lt_bench_um2n_cfg *c, const u2_net *n,
     return s;
 }
 
+/* Every network with a row: loaded, or (quick) trained on d. */
+static lt_status nets_get(const lt_bench_um2n_cfg *c, const lt_um2n_data *d,
+                          lt_ctx *ctx, u2_nets *ns)
+{
+    lt_status s = LT_OK;
+    nets_spec(c, ns->spec);
+    for (int i = 0; s == LT_OK && i < U2_NETS; i++) {
+        if (!ns->spec[i].file && !c->quick)
+            continue;
+        ns->have[i] = true;
+        s = net_get(c, &ns->spec[i], d, ctx, &ns->model[i]);
+        if (s != LT_OK)
+            s = lt_set_error(s, "bench um2n: %s: %s", ns->spec[i].name,
+                             lt_last_error());
+    }
+    return s;
+}
+
+static void nets_free(u2_nets *ns)
+{
+    for (int i = 0; i < U2_NETS; i++)
+        if (ns->have[i])
+            lt_um2n_free(&ns->model[i]);
+}
+
 /* ---- the data ----------------------------------------------------------- */
 
-/* quick: samples on a structured square, written into the cache. */
-static lt_status quick_data(const lt_bench_um2n_cfg *c, char *dir, size_t len,
-                            lt_um2n_data *d)
+/* quick: samples on a structured square (hole: on c->hole_mesh, the
+ * hole pinned), written into the cache. */
+static lt_status quick_data(const lt_bench_um2n_cfg *c, bool hole, char *dir,
+                            size_t len, lt_um2n_data *d)
 {
-    snprintf(dir, len, "%s/um2n-quick-g%d-s%llu", c->cache, c->quick_grid,
-             (unsigned long long)c->seed);
+    lt_mesh m = {0};
+    lt_status s = hole ? lt_mesh_read_msh(c->hole_mesh, &m)
+                       : lt_mesh_square_grid(&m, c->quick_grid);
+    if (hole)
+        snprintf(dir, len, "%s/um2n-quick-hole-n%d-s%llu", c->cache,
+                 s == LT_OK ? m.nv : 0, (unsigned long long)c->seed);
+    else
+        snprintf(dir, len, "%s/um2n-quick-g%d-s%llu", c->cache, c->quick_grid,
+                 (unsigned long long)c->seed);
     char sub[4200], path[4200];
     snprintf(sub, sizeof sub, "%s/data", dir);
-    lt_mesh m = {0};
-    lt_status s = lt_mkdirs(sub);
     if (s == LT_OK)
-        s = lt_mesh_square_grid(&m, c->quick_grid);
+        s = lt_mkdirs(sub);
+    static const int pin[1] = {U2_HOLE_TAG};
     lt_um2n_gen_opts g;
     lt_um2n_gen_opts_default(&g);
     g.seed = c->seed;
+    if (hole) {
+        g.ma.pin_tags = pin;
+        g.ma.npin_tags = 1;
+    }
     memset(d, 0, sizeof *d);
     d->items = calloc((size_t)c->quick_samples, sizeof *d->items);
     d->samples = calloc((size_t)c->quick_samples, sizeof *d->samples);
@@ -235,21 +316,27 @@ static lt_status rows_reference(const char *dir, const lt_um2n_data *d,
     return s == LT_OK ? row_put(t, "MA", "MA solve (stored)", &ma) : s;
 }
 
-/* One network over the split. */
-static lt_status row_net(const lt_bench_um2n_cfg *c, const u2_net *n,
-                         const lt_um2n_data *d, lt_ctx *ctx, lt_table *t)
+/* One network over the split (poly: M2N samples its grid in the corner
+ * polygon of sides 1-4, the official path for a domain that is not the
+ * square). */
+static lt_status row_net(const lt_bench_um2n_cfg *c, const char *name,
+                         lt_um2n *m, const lt_um2n_data *d, bool poly,
+                         lt_ctx *ctx, lt_table *t)
 {
-    lt_um2n m = {0};
     u2_acc a = {0};
-    lt_status s = net_get(c, n, d, ctx, &m);
+    lt_status s = LT_OK;
+    float corners[2 * U2_SIDES];
     for (int64_t i = 0; s == LT_OK && i < d->n; i++) {
         const lt_um2n_item *it = &d->items[i];
         const lt_um2n_sample *p = &it->s;
+        if (poly && (s = lt_m2n_corners(&it->mesh, U2_SIDES, corners)) != LT_OK)
+            break;
         lt_um2n_batch b = {p->n_nodes, 1, p->x, p->mesh_feat, p->src, p->dst,
-                           p->n_edges, p->faces, p->n_faces, NULL, 0};
+                           p->n_edges, p->faces, p->n_faces, NULL, 0,
+                           poly ? corners : NULL, poly ? U2_SIDES : 0};
         lt_ctx_reset(ctx);
         double t0 = lt_clock_seconds();
-        lt_tensor *out = lt_um2n_forward(ctx, &m, &b, false, NULL);
+        lt_tensor *out = lt_um2n_forward(ctx, m, &b, false, NULL);
         double sec = lt_clock_seconds() - t0;
         lt_mesh mm;
         if (!out || (s = moved_mesh(it, out->data, &mm)) != LT_OK) {
@@ -263,40 +350,93 @@ static lt_status row_net(const lt_bench_um2n_cfg *c, const u2_net *n,
         lt_mesh_free(&mm);
         acc_add(&a, (it->err_uniform - e1) / it->err_uniform, tg, sec);
     }
-    lt_um2n_free(&m);
     if (s != LT_OK)
-        return lt_set_error(s, "bench um2n: %s: %s", n->name, lt_last_error());
-    lt_bench_note(c->progress, c->ud, "%s: %lld meshes, %lld tangled",
-                  n->name, (long long)a.meshes, (long long)a.failed);
-    return row_put(t, n->name, "forward", &a);
+        return lt_set_error(s, "bench um2n: %s: %s", name, lt_last_error());
+    lt_bench_note(c->progress, c->ud, "%s: %lld meshes, %lld tangled", name,
+                  (long long)a.meshes, (long long)a.failed);
+    return row_put(t, name, "forward", &a);
 }
 
-static lt_status u2_settings(const lt_bench_um2n_cfg *c, const char *dir,
-                             const lt_um2n_data *d, lt_report *r)
+/* One Helmholtz table (the square or the hole) over split d of dir. */
+static lt_status table_helmholtz(const lt_bench_um2n_cfg *c, const char *what,
+                                 const char *dir, const lt_um2n_data *d,
+                                 bool poly, u2_nets *ns, lt_ctx *ctx,
+                                 lt_report *r)
+{
+    char title[256];
+    snprintf(title, sizeof title, "Mesh movers on %lld %s meshes (ER over "
+             "the meshes that did not tangle)", (long long)d->n, what);
+    lt_table *t = lt_report_table(r, title, u2_cols,
+                                  (int)(sizeof u2_cols / sizeof *u2_cols));
+    lt_status s = t ? rows_reference(dir, d, t) : lt_last_status();
+    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
+        if (ns->have[i])
+            s = row_net(c, ns->spec[i].name, &ns->model[i], d, poly, ctx, t);
+    return s;
+}
+
+static const char *net_setting(const lt_bench_um2n_cfg *c, const char *f)
+{
+    return f ? f : c->quick ? "trained here (quick)" : "";
+}
+
+static lt_status u2_settings(const lt_bench_um2n_cfg *c, lt_report *r)
 {
     lt_status s = lt_bench_common_settings(r, c->command);
+    char cases[64];
+    snprintf(cases, sizeof cases, "%s%s%s",
+             c->cases & LT_BENCH_UM2N_HELMHOLTZ ? "helmholtz " : "",
+             c->cases & LT_BENCH_UM2N_HOLE ? "hole " : "",
+             c->cases & LT_BENCH_UM2N_SWIRL ? "swirl" : "");
     if (s == LT_OK)
-        s = lt_report_set(r, "data", dir);
+        s = lt_report_set(r, "cases", cases);
     if (s == LT_OK)
         s = lt_report_set(r, "split", c->quick && !c->data ? "all (quick)"
                                                            : c->split);
     if (s == LT_OK)
-        s = lt_report_set_num(r, "meshes", (double)d->n);
+        s = lt_report_set(r, "um2n", net_setting(c, c->um2n));
     if (s == LT_OK)
-        s = lt_report_set(r, "um2n", c->um2n ? c->um2n : c->quick
-                                         ? "trained here (quick)" : "");
+        s = lt_report_set(r, "m2n", net_setting(c, c->m2n));
     if (s == LT_OK)
-        s = lt_report_set(r, "m2n", c->m2n ? c->m2n : c->quick
-                                       ? "trained here (quick)" : "");
-    if (s == LT_OK)
-        s = lt_report_set(r, "um2n_coord", c->um2n_coord ? c->um2n_coord
-                                           : c->quick ? "trained here (quick)"
-                                                      : "");
+        s = lt_report_set(r, "um2n_coord", net_setting(c, c->um2n_coord));
     if (s == LT_OK && c->quick)
         s = lt_report_set_num(r, "quick_epochs", c->quick_epochs);
+    return s;
+}
+
+/* Open the split of dir, or (quick, no dir) make the quick samples. */
+static lt_status data_get(const lt_bench_um2n_cfg *c, const char *given,
+                          bool hole, char *dir, size_t len, lt_um2n_data *d)
+{
+    lt_status s;
+    memset(d, 0, sizeof *d);
+    if (given) {
+        snprintf(dir, len, "%s", given);
+        s = lt_um2n_data_open(given, c->split, d);
+    } else {
+        s = quick_data(c, hole, dir, len, d);
+    }
+    if (s == LT_OK && d->n < 1)
+        s = lt_set_error(LT_ERR_ARG, "bench um2n: %s: the %s split is empty",
+                         dir, c->split);
+    return s;
+}
+
+/* The hole table: its data set (or quick samples) and every row. */
+static lt_status case_hole(const lt_bench_um2n_cfg *c, u2_nets *ns,
+                           lt_ctx *ctx, lt_report *r)
+{
+    char dir[4096];
+    lt_um2n_data d;
+    lt_status s = data_get(c, c->hole_data, true, dir, sizeof dir, &d);
     if (s == LT_OK)
-        s = lt_report_set(r, "cases", "Helmholtz square only (swirl and "
-                          "hole not wired in)");
+        s = lt_report_set(r, "hole_data", dir);
+    if (s == LT_OK)
+        s = lt_report_set(r, "hole_m2n_grid", "32 x 32 in the corner polygon "
+                          "(get_conv_feat_poly), 0 in the hole");
+    if (s == LT_OK)
+        s = table_helmholtz(c, "hole (Helmholtz)", dir, &d, true, ns, ctx, r);
+    lt_um2n_data_free(&d);
     return s;
 }
 
@@ -308,38 +448,29 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
         return lt_last_status();
     double t0 = lt_clock_seconds();
     snprintf(out->title, sizeof out->title, "UM2N benchmark");
-    char dir[4096];
+    char dir[4096] = "";
     lt_um2n_data d = {0};
-    lt_status s;
-    if (c->data) {
-        snprintf(dir, sizeof dir, "%s", c->data);
-        s = lt_um2n_data_open(c->data, c->split, &d);
-    } else {
-        s = quick_data(c, dir, sizeof dir, &d);
-    }
-    if (s == LT_OK && d.n < 1)
-        s = lt_set_error(LT_ERR_ARG, "bench um2n: %s: the %s split is empty",
-                         dir, c->split);
-    lt_ctx *ctx = s == LT_OK ? lt_ctx_new(U2_ARENA) : NULL;
-    if (s == LT_OK && !ctx)
-        s = lt_set_error(LT_ERR_NOMEM, "bench um2n: cannot make a context");
+    u2_nets ns;
+    memset(&ns, 0, sizeof ns);
+    lt_ctx *ctx = lt_ctx_new(U2_ARENA);
+    lt_status s = ctx ? u2_settings(c, out)
+                      : lt_set_error(LT_ERR_NOMEM, "bench um2n: cannot make "
+                                     "a context");
+    /* the square's set: its table, and the quick networks' training set */
+    bool square = c->quick || (c->cases & LT_BENCH_UM2N_HELMHOLTZ);
+    if (s == LT_OK && square)
+        s = data_get(c, c->data, false, dir, sizeof dir, &d);
+    if (s == LT_OK && square)
+        s = lt_report_set(out, "data", dir);
     if (s == LT_OK)
-        s = u2_settings(c, dir, &d, out);
-    char title[256];
-    snprintf(title, sizeof title, "Mesh movers on %lld Helmholtz meshes "
-             "(ER over the meshes that did not tangle)", (long long)d.n);
-    lt_table *t = NULL;
-    if (s == LT_OK && !(t = lt_report_table(out, title, u2_cols,
-                                            (int)(sizeof u2_cols /
-                                                  sizeof *u2_cols))))
-        s = lt_last_status();
-    if (s == LT_OK)
-        s = rows_reference(dir, &d, t);
-    u2_net ns[U2_NETS];
-    nets(c, ns);
-    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
-        if (ns[i].file || c->quick)
-            s = row_net(c, &ns[i], &d, ctx, t);
+        s = nets_get(c, &d, ctx, &ns);
+    if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HELMHOLTZ))
+        s = table_helmholtz(c, "Helmholtz", dir, &d, false, &ns, ctx, out);
+    if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HOLE))
+        s = case_hole(c, &ns, ctx, out);
+    if (s == LT_OK && (c->cases & LT_BENCH_UM2N_SWIRL))
+        s = lt_bench_um2n_swirl(c, &ns, ctx, out);
+    nets_free(&ns);
     lt_ctx_free(ctx);
     lt_um2n_data_free(&d);
     out->seconds = lt_clock_seconds() - t0;

@@ -413,8 +413,14 @@ static int cli_bench_um2n(int argc, char **argv)
 {
     lt_bench_um2n_cfg c = lt_bench_um2n_defaults();
     cli_bench_out out = {0};
+    const char *cases = "helmholtz";
     cli_opt opts[] = {
+        {"--case", CLI_OPT_STR, &cases, "helmholtz (default), swirl, hole, all, or a comma-separated list", 0, 0},
         {"--data", CLI_OPT_STR, &c.data, "Helmholtz data set folder (lethe mesh data)", 0, 0},
+        {"--hole-data", CLI_OPT_STR, &c.hole_data, "hole data set folder (lethe mesh data --mesh hole.msh --pin-tags 5)", 0, 0},
+        {"--hole-mesh", CLI_OPT_STR, &c.hole_mesh, "with --quick: the hole mesh the quick hole samples are made on", 0, 0},
+        {"--swirl-mesh", CLI_OPT_STR, &c.swirl_mesh, "the swirl's mesh (.msh; UM2N's: gmsh square lc 0.028)", 0, 0},
+        {"--swirl-steps", CLI_OPT_INT, &c.swirl_steps, "swirl steps, even (1000; --quick 4)", 2, 1000000},
         {"--split", CLI_OPT_STR, &c.split, "train, test (default), val or all", 0, 0},
         {"--um2n", CLI_OPT_STR, &c.um2n, "UM2N checkpoint (M2N_T, area + Chamfer loss)", 0, 0},
         {"--m2n", CLI_OPT_STR, &c.m2n, "M2N checkpoint (um2n train --arch m2n)", 0, 0},
@@ -425,14 +431,20 @@ static int cli_bench_um2n(int argc, char **argv)
         {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
-    int rc = cli_args_parse("bench um2n", "usage: lethe bench um2n --data DIR "
-        "[--um2n F] [--m2n F] [--um2n-coord F] [--split test]\n"
-        "       lethe bench um2n --quick\nuniform, MA and the trained mesh "
-        "movers on a Helmholtz split: ER mean and std,\ntangled meshes and "
-        "cells, time per mesh (docs/um2n.md).", opts, CLI_NOPTS(opts),
-        argc, argv);
+    int rc = cli_args_parse("bench um2n", "usage: lethe bench um2n "
+        "[--case helmholtz|swirl|hole|all] --data DIR [--hole-data DIR]\n"
+        "       [--swirl-mesh F.msh] [--um2n F] [--m2n F] [--um2n-coord F] "
+        "[--split test]\n"
+        "       lethe bench um2n --quick [--case all --hole-mesh F.msh]\n"
+        "uniform, MA and the trained mesh movers: on Helmholtz splits of the "
+        "square and\nthe hole, ER mean and std, tangled meshes and cells, "
+        "time per mesh; on the\nswirl, the mesh moved every step: L2 error "
+        "and ER at T, tangled moves, time\nper move (docs/um2n.md).", opts,
+        CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
+    if (lt_bench_um2n_cases(cases, &c.cases) != LT_OK)
+        return cli_bad("bench um2n", NULL);
     if (c.quick && !c.cache)
         c.cache = "lethe-bench-um2n-cache";
     if (lt_bench_um2n_check(&c) != LT_OK)
@@ -441,6 +453,8 @@ static int cli_bench_um2n(int argc, char **argv)
     lt_fileset_add(&p, false, "--um2n", c.um2n);
     lt_fileset_add(&p, false, "--m2n", c.m2n);
     lt_fileset_add(&p, false, "--um2n-coord", c.um2n_coord);
+    lt_fileset_add(&p, false, "--swirl-mesh", c.swirl_mesh);
+    lt_fileset_add(&p, false, "--hole-mesh", c.hole_mesh);
     if ((rc = cli_bench_paths("bench um2n", &p, &out)))
         return rc;
     cli_join_args(argc, argv, out.command, sizeof out.command);

@@ -34,9 +34,10 @@ int cli_um2n(int argc, char **argv);
 /* The network of the checkpoint model (um2n.c; arch M2N_T for --method
  * um2n, M2N for --method m2n: a checkpoint of the other kind is refused)
  * moves m under the monitor of field f into moved (a copy of m with new
- * coordinates); 0, or the exit status with the message printed. */
+ * coordinates); 0, or the exit status with the message printed. poly:
+ * M2N's grid is the polygon path's (lt_um2n_move_mesh). */
 int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
-                  lt_gauss_field *f, lt_mesh *moved);
+                  lt_gauss_field *f, bool poly, lt_mesh *moved);
 int cli_report(int argc, char **argv);
 /* lm / data subcommands living in their own files */
 int cli_lm_unlearn(int argc, char **argv);

@@ -100,6 +100,21 @@ int cli_fail(const char *cmd, const char *what)
     return 1;
 }
 
+int cli_parse_tags(const char *s, int *tags)
+{
+    int n = 0;
+    while (s && *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || (*end && *end != ',') || n == CLI_MAX_TAGS ||
+            v < -1000000000L || v > 1000000000L)
+            return -1;
+        tags[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    return n;
+}
+
 int cli_usage(const char *cmd, const char *msg)
 {
     fprintf(stderr, "lethe %s: %s\n", cmd, msg);

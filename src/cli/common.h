@@ -53,6 +53,10 @@ int cli_outputs_begin(const char *cmd);
 int cli_outputs_end(const char *cmd, int rc);
 /* "lethe CMD: WHAT: <last error>" on stderr (what may be NULL); returns 1. */
 int cli_fail(const char *cmd, const char *what);
+/* A comma-separated list of mesh boundary tags ("5" or "1,3") into tags
+ * (at most CLI_MAX_TAGS): their count, 0 for NULL or "", -1 if bad. */
+#define CLI_MAX_TAGS 16
+int cli_parse_tags(const char *s, int *tags);
 /* "lethe CMD: MSG" on stderr (a usage error); returns 2. */
 int cli_usage(const char *cmd, const char *msg);
 /* The same for a bad value of option opt: "lethe CMD: OPT: <last error>";

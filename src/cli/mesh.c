@@ -72,13 +72,12 @@ static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
                f->mx[i], f->my[i], f->sx[i], f->sy[i], f->z[i], f->w[i]);
 }
 
-#define MESH_MAX_PIN_TAGS 16
 
 typedef struct {
-    const char *mesh, *out, *png, *method, *pin, *model;
+    const char *mesh, *out, *png, *method, *pin, *model, *grid;
     uint64_t seed;
     bool iso, fix, history;
-    int maxiter, npin, pin_tags[MESH_MAX_PIN_TAGS];
+    int maxiter, npin, pin_tags[CLI_MAX_TAGS];
     float rtol;
 } mesh_opts;
 
@@ -139,21 +138,6 @@ static void mesh_print_ma(const lt_ma_result *r, bool history)
 }
 
 /* "1,3" -> tags; the count, or -1 for a malformed list. */
-static int mesh_parse_tags(const char *s, int *tags)
-{
-    int n = 0;
-    while (s && *s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || (*end && *end != ',') || n == MESH_MAX_PIN_TAGS ||
-            v < -1000000000L || v > 1000000000L)
-            return -1;
-        tags[n++] = (int)v;
-        s = *end ? end + 1 : end;
-    }
-    return n;
-}
-
 static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
 {
     lt_mesh moved = {0};
@@ -165,7 +149,7 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
         if (cli_um2n_move(o->model, strcmp(o->method, "m2n")
                                         ? LT_UM2N_ARCH_M2N_T
                                         : LT_UM2N_ARCH_M2N,
-                          m, f, &moved))
+                          m, f, !strcmp(o->grid, "poly"), &moved))
             return 1;
         s = LT_OK;
     } else {
@@ -205,7 +189,7 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
 
 static int mesh_move(int argc, char **argv)
 {
-    mesh_opts o = {.method = "ma"};
+    mesh_opts o = {.method = "ma", .grid = "square"};
     cli_opt opts[] = {
         {"--mesh", CLI_OPT_STR, &o.mesh, ".msh file to move", 0, 0},
         {"--method", CLI_OPT_STR, &o.method, "ma (Monge-Ampere), um2n or m2n (the network of --model) or uniform", 0, 0},
@@ -219,6 +203,7 @@ static int mesh_move(int argc, char **argv)
         {"--maxiter", CLI_OPT_INT, &o.maxiter, "MA iterations at most (500)", 1, 100000},
         {"--rtol", CLI_OPT_FLOAT, &o.rtol, "MA residual tolerance (1e-3)", 1e-12, 1},
         {"--history", CLI_OPT_FLAG, &o.history, "print every residual", 0, 0},
+        {"--m2n-grid", CLI_OPT_STR, &o.grid, "M2N's monitor grid: square (20 x 20 over the bounding box) or poly (32 x 32 in the corner polygon, for the hole)", 0, 0},
     };
     int rc = cli_args_parse("mesh move", "usage: lethe mesh move --mesh F.msh "
                             "[--method ma|um2n|m2n|uniform] [--model F] [--seed S] "
@@ -232,7 +217,9 @@ static int mesh_move(int argc, char **argv)
                          "uniform");
     if ((!strcmp(o.method, "um2n") || !strcmp(o.method, "m2n")) && !o.model)
         return cli_usage("mesh move", "--method um2n / m2n needs --model F");
-    if ((o.npin = mesh_parse_tags(o.pin, o.pin_tags)) < 0)
+    if (strcmp(o.grid, "square") && strcmp(o.grid, "poly"))
+        return cli_usage("mesh move", "--m2n-grid: expected square or poly");
+    if ((o.npin = cli_parse_tags(o.pin, o.pin_tags)) < 0)
         return cli_usage("mesh move", "--pin-tags: expected a comma-separated "
                          "list of at most 16 tags");
     lt_mesh m;

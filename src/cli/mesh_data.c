@@ -6,6 +6,8 @@
  * safetensors file (lt_um2n_sample_generate). The folder's dataset.txt
  * records the settings and the train/test/val split; a second run with the
  * same options skips the samples already written, so generation resumes.
+ * --pin-tags keeps the vertices of chosen boundary tags fixed under MA (the
+ * square with a hole: --mesh hole.msh --pin-tags 5).
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -19,10 +21,10 @@
 #define DATA_DEFAULT_LC 0.05f
 
 typedef struct {
-    const char *out, *mesh;
+    const char *out, *mesh, *pin;
     float lc;
     int64_t n;
-    int algo, max_tries;
+    int algo, max_tries, npin, pin_tags[CLI_MAX_TAGS];
     uint64_t seed;
     bool iso, test_set;
 } data_opts;
@@ -41,11 +43,15 @@ static void data_describe(const data_opts *o, const lt_mesh *m, char *buf,
     else
         snprintf(mesh, sizeof mesh, "gmsh lc %g algo %d", (double)o->lc,
                  o->algo);
-    snprintf(buf, len, "lethe-um2n-data 1\nsamples %lld\nsplit %lld %lld "
-             "%lld\nseed %llu\nfield %s\nmesh %s\nnodes %d\nfaces %d",
-             (long long)o->n, (long long)tr, (long long)te, (long long)va,
-             (unsigned long long)o->seed, o->iso ? "iso" : "aniso", mesh,
-             m->nv, m->nt);
+    int k = snprintf(buf, len, "lethe-um2n-data 1\nsamples %lld\nsplit %lld "
+                     "%lld %lld\nseed %llu\nfield %s\nmesh %s\nnodes %d\n"
+                     "faces %d", (long long)o->n, (long long)tr, (long long)te,
+                     (long long)va, (unsigned long long)o->seed,
+                     o->iso ? "iso" : "aniso", mesh, m->nv, m->nt);
+    /* a set without pinned tags keeps the description it always had */
+    for (int i = 0; i < o->npin && k > 0 && (size_t)k < len; i++)
+        k += snprintf(buf + k, len - (size_t)k, "%s%d", i ? "," : "\npinned ",
+                      o->pin_tags[i]);
 }
 
 /* The mesh of the set: DIR/mesh.msh when it exists (a resumed run), else
@@ -88,7 +94,7 @@ static int data_check_set(const data_opts *o, const char *desc)
         free(old);
         if (!same) {
             fprintf(stderr, "lethe mesh data: %s describes another data set "
-                    "(other --n, --seed, --lc, --mesh, --iso or --test-set); "
+                    "(other --n, --seed, --lc, --mesh, --iso, --test-set or --pin-tags); "
                     "rerun with its options or choose another --out\n", path);
             return 1;
         }
@@ -125,6 +131,8 @@ static int data_run(const data_opts *o, const lt_mesh *m)
     g.seed = o->seed;
     g.iso = o->iso;
     g.max_tries = o->max_tries;
+    g.ma.pin_tags = o->pin_tags;
+    g.ma.npin_tags = o->npin;
     int64_t made = 0;
     double er_sum = 0, t0 = lt_clock_seconds();
     for (int64_t i = 0; i < o->n; i++) {
@@ -168,14 +176,19 @@ int cli_mesh_data(int argc, char **argv)
         {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps", 0, 0},
         {"--test-set", CLI_OPT_FLAG, &o.test_set, "every sample in the test split (the 101-sample test set)", 0, 0},
         {"--max-tries", CLI_OPT_INT, &o.max_tries, "fields drawn per sample until MA converges (20)", 1, 1000},
+        {"--pin-tags", CLI_OPT_STR, &o.pin, "MA pins the vertices of these boundary tags (the hole: 5; a Lethe variant)", 0, 0},
     };
     int rc = cli_args_parse("mesh data", "usage: lethe mesh data --out DIR "
                             "[--lc 0.05 | --mesh F.msh] [--n 300] [--seed S] "
-                            "[--test-set]", opts, CLI_NOPTS(opts), argc, argv);
+                            "[--test-set] [--pin-tags T,...]", opts,
+                            CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;
     if (!o.out)
         return cli_usage("mesh data", "--out DIR is required");
+    if ((o.npin = cli_parse_tags(o.pin, o.pin_tags)) < 0)
+        return cli_usage("mesh data", "--pin-tags: expected a comma-separated "
+                         "list of at most 16 tags");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/data", o.out);
     if (lt_mkdirs(dir) != LT_OK)

@@ -29,47 +29,32 @@ static const char *um2n_usage =
     "       lethe um2n eval --data DIR --model F [--split test]";
 
 int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
-                  lt_gauss_field *f, lt_mesh *moved)
+                  lt_gauss_field *f, bool poly, lt_mesh *moved)
 {
     lt_um2n net = {0};
     lt_ctx *c = NULL;
-    int64_t n = m->nv, ne = 0;
-    int32_t *faces = malloc((size_t)m->nt * 3 * sizeof *faces), *src = NULL,
-            *dst = NULL;
-    double *mon = malloc((size_t)n * sizeof *mon);
-    float *x = malloc((size_t)n * 6 * sizeof *x);
-    lt_status s = faces && mon && x ? LT_OK
-                                    : lt_set_error(LT_ERR_NOMEM, "out of memory");
+    double *mon = malloc((size_t)m->nv * sizeof *mon), t_fwd = 0;
+    lt_status s = mon ? LT_OK : lt_set_error(LT_ERR_NOMEM, "out of memory");
     if (s == LT_OK && (s = lt_um2n_init_arch(&net, arch, 0)) == LT_OK)
         s = lt_um2n_load(&net, model);
     double t0 = lt_clock_seconds();
     if (s == LT_OK)
         s = lt_um2n_monitor(m, f, mon, NULL, NULL);
     double t1 = lt_clock_seconds();
-    for (int64_t i = 0; s == LT_OK && i < 3 * m->nt; i++)
-        faces[i] = m->tri[i];
-    if (s == LT_OK)
-        s = lt_um2n_edges(faces, m->nt, n, &src, &dst, &ne);
     if (s == LT_OK && !(c = lt_ctx_new(UM2N_MOVE_ARENA)))
         s = lt_set_error(LT_ERR_NOMEM, "cannot make a context");
-    lt_tensor *out = NULL;
-    if (s == LT_OK && (s = lt_um2n_features(m, mon, x, x + 3 * n)) == LT_OK) {
-        lt_um2n_batch b = {n, 1, x, x + 3 * n, src, dst, ne, faces, m->nt,
-                           NULL, 0};
-        if (!(out = lt_um2n_forward(c, &net, &b, false, NULL)))
-            s = lt_last_status();
-    }
-    double t2 = lt_clock_seconds();
-    if (s == LT_OK && (s = lt_mesh_copy(moved, m)) == LT_OK)
-        for (int64_t i = 0; i < 2 * n; i++)
-            moved->xy[i] = out->data[i];
+    if (s == LT_OK)
+        s = lt_mesh_copy(moved, m);
+    if (s == LT_OK &&
+        (s = lt_um2n_move_mesh(c, &net, m, mon, poly, moved->xy, &t_fwd)) != LT_OK)
+        lt_mesh_free(moved);
     if (s == LT_OK)
         printf("%s: monitor %.3f s, network forward %.3f s, %d tangled "
                "cells\n", arch == LT_UM2N_ARCH_M2N ? "m2n" : "um2n", t1 - t0,
-               t2 - t1, lt_mesh_count_tangled(moved));
+               t_fwd, lt_mesh_count_tangled(moved));
     lt_ctx_free(c);
     lt_um2n_free(&net);
-    free(faces), free(src), free(dst), free(mon), free(x);
+    free(mon);
     return s == LT_OK ? 0 : cli_fail("mesh move", model);
 }
 
@@ -325,7 +310,7 @@ static int um2n_eval_item(lt_ctx *c, lt_um2n *net, const lt_um2n_item *it,
 {
     const lt_um2n_sample *s = &it->s;
     lt_um2n_batch b = {s->n_nodes, 1, s->x, s->mesh_feat, s->src, s->dst,
-                       s->n_edges, s->faces, s->n_faces, NULL, 0};
+                       s->n_edges, s->faces, s->n_faces, NULL, 0, NULL, 0};
     lt_ctx_reset(c);
     double t0 = lt_clock_seconds();
     lt_tensor *out = lt_um2n_forward(c, net, &b, false, NULL);

@@ -6,7 +6,10 @@
  * candidate mesh its monitor remaps the field of the previous mesh onto
  * the candidate, advances it one step there and takes the monitor of the
  * result; the field is then remapped onto the accepted mesh and advanced.
- * Without moving, the field is advanced on the fixed mesh.
+ * Without moving, the field is advanced on the fixed mesh. With a mover
+ * in place of MA (lt_swirl_run_mover, a trained network), the mover sees
+ * the monitor of the field advanced on the computational mesh and moves
+ * the mesh once per step.
  */
 #include "lethe/swirl.h"
 
@@ -22,6 +25,9 @@ typedef struct {
     double *vel;    /* [2 nv] */
     double h;       /* the smoother's cell size, of the initial mesh */
     int step;
+    lt_swirl_mover_fn mover; /* in place of MA (NULL: MA or fixed) */
+    void *mover_ud;
+    double *mon;    /* [nv] the mover's monitor */
 } sw_run;
 
 /* The field of the previous mesh carried onto mesh and advanced one step. */
@@ -86,6 +92,7 @@ static lt_status sw_move(sw_run *r, const lt_mesh *xi, lt_ma_warm *warm,
     res->ma_seconds += mr.seconds;
     res->tangled_max = mr.tangled > res->tangled_max ? mr.tangled : res->tangled_max;
     res->tangled_steps += mr.tangled > 0;
+    res->tangled_cells += mr.tangled;
     lt_ma_result_free(&mr);
     *next = moved;
     if (s == LT_ERR_STATE) {
@@ -94,6 +101,33 @@ static lt_status sw_move(sw_run *r, const lt_mesh *xi, lt_ma_warm *warm,
         s = sw_warm_copy(warm, keep);
     }
     return s;
+}
+
+/* One move by r->mover: the monitor of the field advanced on xi, the
+ * moved mesh; a tangled one keeps the previous mesh (*next = &r->x). */
+static lt_status sw_mover_move(sw_run *r, const lt_mesh *xi, lt_mesh *moved,
+                               lt_swirl_result *res, const lt_mesh **next)
+{
+    *next = &r->x;
+    lt_status s = sw_advance(r, xi, r->tmp);
+    if (s == LT_OK)
+        s = lt_swirl_monitor(r->c, xi, r->tmp, r->h, r->mon);
+    if (s == LT_OK)
+        s = lt_mesh_copy(moved, xi);
+    double sec = 0;
+    if (s == LT_OK)
+        s = r->mover(r->mover_ud, xi, r->mon, moved->xy, &sec);
+    if (s != LT_OK)
+        return s;
+    res->moves++;
+    res->move_seconds += sec;
+    int tg = lt_mesh_count_tangled(moved);
+    res->tangled_cells += tg;
+    res->tangled_max = tg > res->tangled_max ? tg : res->tangled_max;
+    res->tangled_steps += tg > 0;
+    if (!tg)
+        *next = moved;
+    return LT_OK;
 }
 
 static lt_status sw_check(const lt_swirl_cfg *c, const lt_mesh *mesh)
@@ -119,7 +153,9 @@ static lt_status sw_loop(sw_run *r, const lt_mesh *xi, lt_swirl_snap_fn snap,
     lt_status s = LT_OK;
     for (r->step = 0; r->step < r->c->steps && s == LT_OK; r->step++) {
         const lt_mesh *next = &r->x;
-        if (r->c->move)
+        if (r->mover)
+            s = sw_mover_move(r, xi, &moved, res, &next);
+        else if (r->c->move)
             s = sw_move(r, xi, &warm, &keep, &moved, res, &next);
         if (s == LT_OK)
             s = sw_advance(r, next, r->tmp);
@@ -136,20 +172,23 @@ static lt_status sw_loop(sw_run *r, const lt_mesh *xi, lt_swirl_snap_fn snap,
     return s;
 }
 
-lt_status lt_swirl_run(const lt_swirl_cfg *c, const lt_mesh *mesh,
-                       lt_swirl_snap_fn snap, void *ud, lt_swirl_result *res)
+static lt_status sw_run_any(const lt_swirl_cfg *c, const lt_mesh *mesh,
+                            lt_swirl_mover_fn mover, void *mover_ud,
+                            lt_swirl_snap_fn snap, void *ud,
+                            lt_swirl_result *res)
 {
     memset(res, 0, sizeof *res);
     lt_status s = sw_check(c, mesh);
     if (s != LT_OK)
         return s;
-    sw_run r = {.c = c};
+    sw_run r = {.c = c, .mover = mover, .mover_ud = mover_ud};
     size_t nd = 3 * (size_t)mesh->nt;
     r.u = malloc(sizeof(double) * nd);
     r.tmp = malloc(sizeof(double) * nd);
     r.vel = malloc(sizeof(double) * 2 * (size_t)mesh->nv);
+    r.mon = malloc(sizeof(double) * (size_t)mesh->nv);
     s = lt_mesh_copy(&r.x, mesh);
-    if (s == LT_OK && (!r.u || !r.tmp || !r.vel))
+    if (s == LT_OK && (!r.u || !r.tmp || !r.vel || !r.mon))
         s = lt_set_error(LT_ERR_NOMEM, "swirl: out of memory");
     if (s == LT_OK)
         s = lt_dg1_adv_new(mesh, &r.adv);
@@ -173,7 +212,26 @@ lt_status lt_swirl_run(const lt_swirl_cfg *c, const lt_mesh *mesh,
     free(r.u);
     free(r.tmp);
     free(r.vel);
+    free(r.mon);
     return s;
+}
+
+lt_status lt_swirl_run(const lt_swirl_cfg *c, const lt_mesh *mesh,
+                       lt_swirl_snap_fn snap, void *ud, lt_swirl_result *res)
+{
+    return sw_run_any(c, mesh, NULL, NULL, snap, ud, res);
+}
+
+lt_status lt_swirl_run_mover(const lt_swirl_cfg *c, const lt_mesh *mesh,
+                             lt_swirl_mover_fn mover, void *mover_ud,
+                             lt_swirl_snap_fn snap, void *ud,
+                             lt_swirl_result *res)
+{
+    if (!mover) {
+        memset(res, 0, sizeof *res);
+        return lt_set_error(LT_ERR_ARG, "swirl: no mesh mover");
+    }
+    return sw_run_any(c, mesh, mover, mover_ud, snap, ud, res);
 }
 
 void lt_swirl_result_free(lt_swirl_result *r)

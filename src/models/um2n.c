@@ -480,7 +480,7 @@ static float p1_at(const float *mf, const int32_t *faces, int64_t nf,
 lt_status lt_m2n_inputs(const float *mf, int64_t n, const int32_t *faces,
                         int64_t nf, float *grid, float *side)
 {
-    if (!mf || n < 1 || (nf > 0 && !faces) || !grid || !side)
+    if (!mf || n < 1 || (nf > 0 && !faces) || !side)
         return lt_set_error(LT_ERR_ARG, "m2n_inputs: NULL or empty input");
     for (int64_t i = 0; i < 3 * nf; i++)
         if (faces[i] < 0 || faces[i] >= n)
@@ -501,11 +501,65 @@ lt_status lt_m2n_inputs(const float *mf, int64_t n, const int32_t *faces,
     }
     const int g = LT_M2N_GRID;
     float big = 0;
-    for (int i = 0; i < g; i++)
+    for (int i = 0; grid && i < g; i++)
         for (int j = 0; j < g; j++) { /* np.linspace(start, end, 20) */
             double px = lo[0] + ((double)hi[0] - lo[0]) * i / (g - 1);
             double py = lo[1] + ((double)hi[1] - lo[1]) * j / (g - 1);
             float v = p1_at(mf, faces, nf, px, py);
+            grid[i * g + j] = v;
+            big = fmaxf(big, fabsf(v));
+        }
+    for (int k = 0; grid && big > 0 && k < g * g; k++)
+        grid[k] /= big;
+    return LT_OK;
+}
+
+/* judge_in_hull: p on the inner side (or on) every edge of the polygon h
+ * (nc corners), i.e. no cross product (h_k - h_k+1) x (p - h_k) > 0. */
+static bool in_hull(const double *h, int nc, double px, double py)
+{
+    for (int k = 0; k < nc; k++) {
+        int k1 = (k + 1) % nc;
+        double ex = h[2 * k] - h[2 * k1], ey = h[2 * k + 1] - h[2 * k1 + 1];
+        if (ex * (py - h[2 * k + 1]) - ey * (px - h[2 * k]) > 0)
+            return false;
+    }
+    return true;
+}
+
+lt_status lt_m2n_poly_grid(const float *mf, int64_t n, const int32_t *faces,
+                           int64_t nf, const float *corners, int nc,
+                           float *grid)
+{
+    if (!mf || n < 1 || (nf > 0 && !faces) || !grid || !corners || nc < 3 ||
+        nc > 64)
+        return lt_set_error(LT_ERR_ARG, "m2n_poly_grid: NULL or empty input "
+                            "(%d corners, at least 3)", nc);
+    for (int64_t i = 0; i < 3 * nf; i++)
+        if (faces[i] < 0 || faces[i] >= n)
+            return lt_set_error(LT_ERR_ARG, "m2n_poly_grid: face vertex %d "
+                                "out of range (%lld nodes)", (int)faces[i],
+                                (long long)n);
+    double h[128], mean[2] = {0, 0}, lo[2], hi[2];
+    lo[0] = hi[0] = corners[0], lo[1] = hi[1] = corners[1];
+    for (int k = 0; k < nc; k++)
+        for (int d = 0; d < 2; d++) {
+            mean[d] += corners[2 * k + d] / (double)nc;
+            lo[d] = fmin(lo[d], corners[2 * k + d]);
+            hi[d] = fmax(hi[d], corners[2 * k + d]);
+        }
+    for (int k = 0; k < nc; k++) /* h - (1 - scale) (h - mean) */
+        for (int d = 0; d < 2; d++)
+            h[2 * k + d] = corners[2 * k + d] -
+                           (1 - LT_M2N_POLY_SCALE) * (corners[2 * k + d] - mean[d]);
+    const int g = LT_M2N_POLY_GRID;
+    float big = 0;
+    for (int i = 0; i < g; i++)
+        for (int j = 0; j < g; j++) {
+            double px = lo[0] + (hi[0] - lo[0]) * j / (g - 1);
+            double py = lo[1] + (hi[1] - lo[1]) * (g - 1 - i) / (g - 1);
+            float v = in_hull(h, nc, px, py) ? p1_at(mf, faces, nf, px, py)
+                                              : 0.0f;
             grid[i * g + j] = v;
             big = fmaxf(big, fabsf(v));
         }
@@ -529,18 +583,20 @@ static int64_t graph_faces(const lt_um2n_batch *b, int64_t gi, int64_t per,
     return k;
 }
 
-/* M2N's conv_feat [G, 1, 20, 20] and node inputs [N, 7] for batch b. */
+/* M2N's conv_feat [G, 1, 20, 20] (polygon: [G, 1, 32, 32]) and node
+ * inputs [N, 7] for batch b. */
 static bool m2n_batch_inputs(lt_ctx *c, const lt_um2n_batch *b,
                              lt_tensor **conv, lt_tensor **x)
 {
     int64_t n = b->n_nodes, ng = b->n_graphs, per = n / ng;
-    const int64_t gg = LT_M2N_GRID * LT_M2N_GRID;
+    const int64_t gs = b->m2n_corners ? LT_M2N_POLY_GRID : LT_M2N_GRID,
+                  gg = gs * gs;
     if (!b->faces || b->n_faces < 1) {
         lt_set_error(LT_ERR_ARG, "m2n: the batch needs its faces (the "
-                     "20 x 20 monitor grid is sampled on them)");
+                     "monitor grid is sampled on them)");
         return false;
     }
-    *conv = lt_new(c, 4, (int64_t[]){ng, 1, LT_M2N_GRID, LT_M2N_GRID});
+    *conv = lt_new(c, 4, (int64_t[]){ng, 1, gs, gs});
     *x = lt_new2(c, n, M2N_X);
     float *side = malloc((size_t)per * 4 * sizeof *side);
     int32_t *lf = malloc((size_t)b->n_faces * 3 * sizeof *lf);
@@ -549,8 +605,13 @@ static bool m2n_batch_inputs(lt_ctx *c, const lt_um2n_batch *b,
         lt_set_error(LT_ERR_NOMEM, "m2n: out of memory");
     for (int64_t gi = 0; ok && gi < ng; gi++) {
         int64_t nf = graph_faces(b, gi, per, lf);
-        ok = lt_m2n_inputs(b->mesh_feat + 3 * gi * per, per, lf, nf,
-                           (*conv)->data + gi * gg, side) == LT_OK;
+        const float *mf = b->mesh_feat + 3 * gi * per;
+        ok = lt_m2n_inputs(mf, per, lf, nf, b->m2n_corners ? NULL
+                           : (*conv)->data + gi * gg, side) == LT_OK;
+        if (ok && b->m2n_corners)
+            ok = lt_m2n_poly_grid(mf, per, lf, nf, b->m2n_corners,
+                                  b->m2n_ncorners, (*conv)->data + gi * gg) ==
+                 LT_OK;
         for (int64_t i = 0; ok && i < per; i++) {
             float *r = (*x)->data + M2N_X * (gi * per + i);
             memcpy(r, b->x + 3 * (gi * per + i), 3 * sizeof(float));

@@ -76,7 +76,7 @@ static bool merge(lt_ctx *c, const lt_um2n_sample *s, int64_t k,
         oe += s[i].n_edges;
     }
     *b = (lt_um2n_batch){nn, k, m->x, m->feat, m->src, m->dst, ne,
-                         m->faces, nf, m->target, LT_UM2N_BATCH};
+                         m->faces, nf, m->target, LT_UM2N_BATCH, NULL, 0};
     return true;
 }
 
