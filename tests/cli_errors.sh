@@ -669,6 +669,22 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method es
      --steps 1 --ddim-steps 5 --out "$T/tesdu.safetensors" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn esd-x / esd-u (text), sampled and attacked"
 else bad "dm unlearn esd"; cat "$T/out" "$T/err"; fi
+# the sd variant (esd_sd.py): esd-x-strict, then its refusals
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method esd-x-strict \
+     --esd-variant sd --steps 2 --ddim-steps 5 --out "$T/tesdsd.safetensors" \
+     >"$T/out" 2>"$T/err" &&
+   head -c 4096 "$T/tesdsd.safetensors" |
+     grep -q '"lethe.dmu.method":"esd-x-strict (esd_sd.py)"' &&
+   grep -q "eta 2, start guidance 3, PLMS 5" "$T/err"
+then ok "dm unlearn --esd-variant sd (esd-x-strict)"
+else bad "dm unlearn esd sd"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn esd: sd-only set under paper" "paper variant's script has no such set" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-all \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: unknown variant" "--esd-variant" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --esd-variant xl --out "$T/tx.safetensors"
+[ ! -e "$T/tx.safetensors" ] || bad "dm unlearn esd variant errors left an output"
 if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
      --data "canvas:$T/canvas" --steps 2 --out "$T/tfmn.safetensors" >"$T/out" 2>"$T/err" &&
    [ -s "$T/tfmn.safetensors.clip.safetensors" ] &&

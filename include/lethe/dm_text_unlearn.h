@@ -39,6 +39,25 @@
  * (docs/canvas-unlearning.md).
  * Everything random in iteration k (t_enc, t_ddpm, the start noise) is a
  * function of (seed, k): the same seed gives the same weights.
+ *
+ * The "sd" variant (variant LT_ESD_SD, lt_esd_defaults_for) is today's
+ * script, esd_sd.py with utils/sd_utils.py (diffusers), instead:
+ *   run_till uniform in {0, ..., S - 1}; x_t = the FROZEN model's pipeline
+ *       run (guidance e_u + g (e_c - e_u), g 3) over the first run_till
+ *       timesteps of SD v1.4's default scheduler, PNDM with
+ *       skip_prk_steps (PLMS, steps_offset 1, set_alpha_to_one false);
+ *   the loss at that scheduler's timesteps[run_till], the noise level of
+ *       x_t (t_ddpm = timesteps[t_enc]);
+ *   loss = MSE_mean(e_theta(x_t | c), e*(x_t | c) - eta (e*(x_t | c)
+ *                                                 - e*(x_t | null))),
+ *       eta 2 (which equals the paper's form with eta 1), the trained
+ *       pass in eval mode;
+ *   the parameter sets pick Linear / Conv2d modules by name, so no norm
+ *       is trained: esd-x (attn2), esd-u (all but attn2: time embedding
+ *       and output conv included), esd-all, esd-x-strict (attn2.to_k and
+ *       attn2.to_v);
+ *   200 iterations of Adam at lr 5e-5 (the script trains in bfloat16;
+ *       Lethe in float32).
  */
 #ifndef LETHE_DM_TEXT_UNLEARN_H
 #define LETHE_DM_TEXT_UNLEARN_H
@@ -55,38 +74,85 @@ typedef enum {
     LT_ESD_U,         /* "esd-u" = "noxattn" */
     LT_ESD_SELFATTN,  /* "selfattn" */
     LT_ESD_FULL,      /* "full" */
-    LT_ESD_NOTIME     /* "notime" */
+    LT_ESD_NOTIME,    /* "notime" */
+    LT_ESD_ALL,       /* "esd-all" (sd variant only) */
+    LT_ESD_X_STRICT   /* "esd-x-strict" (sd variant only) */
 } lt_esd_params;
 
-/* "esd-x", "xattn", "esd-u", "noxattn", "selfattn", "full", "notime" ->
- * set; LT_ERR_ARG naming name otherwise. */
+/* Which official script a run follows. */
+typedef enum {
+    LT_ESD_PAPER = 0, /* train-esd.py (the default) */
+    LT_ESD_SD         /* esd_sd.py */
+} lt_esd_variant;
+
+/* "paper" | "sd" -> variant; LT_ERR_ARG naming name otherwise. */
+LT_API lt_status lt_esd_variant_parse(const char *name, lt_esd_variant *out);
+LT_API const char *lt_esd_variant_name(lt_esd_variant v);
+/* Whether variant v's script has parameter set k (paper: esd-x, esd-u,
+ * selfattn, full, notime; sd: esd-x, esd-u, esd-all, esd-x-strict). */
+LT_API bool lt_esd_variant_has(lt_esd_variant v, lt_esd_params k);
+
+/* "esd-x", "xattn", "esd-u", "noxattn", "selfattn", "full", "notime",
+ * "esd-all", "esd-x-strict" -> set; LT_ERR_ARG naming name otherwise. */
 LT_API lt_status lt_esd_params_parse(const char *name, lt_esd_params *out);
-/* "esd-x", "esd-u", "selfattn", "full", "notime". */
+/* "esd-x", "esd-u", "selfattn", "full", "notime", "esd-all",
+ * "esd-x-strict". */
 LT_API const char *lt_esd_params_name(lt_esd_params k);
-/* Whether set k trains the parameter called name. */
+/* Whether set k trains the parameter called name (the paper's rules;
+ * false for the sd-only sets). */
 LT_API bool lt_esd_selects(lt_esd_params k, const char *name);
-/* mask[n_train]: 1 on the trainable entries of the parameters k selects,
- * 0 elsewhere; *n_selected (may be NULL) gets their count. LT_ERR_ARG for
- * a class-conditional model or a set that selects nothing. */
+/* Whether set k of esd_sd.py trains the parameter called name: a Linear
+ * or Conv2d weight or bias (not a norm's: a module whose last name part
+ * starts with "norm", or "out.0") and the set's rule on the module name;
+ * false for the paper-only sets. */
+LT_API bool lt_esd_sd_selects(lt_esd_params k, const char *name);
+/* mask[n_train]: 1 on the trainable entries of the parameters k selects
+ * (the paper's rules), 0 elsewhere; *n_selected (may be NULL) gets their
+ * count. LT_ERR_ARG for a class-conditional model or a set that selects
+ * nothing. */
 LT_API lt_status lt_esd_mask(const lt_unet *u, lt_esd_params k, float *mask,
                              int64_t *n_selected);
+/* lt_esd_mask under variant v's rules; LT_ERR_ARG for a set the variant's
+ * script does not have. */
+LT_API lt_status lt_esd_mask_of(const lt_unet *u, lt_esd_variant v,
+                                lt_esd_params k, float *mask,
+                                int64_t *n_selected);
 
 typedef struct {
     lt_esd_params params;  /* esd-x */
-    float eta;             /* negative_guidance (1) */
+    float eta;             /* negative_guidance (1; sd 2) */
     float start_guidance;  /* guidance of the partial sampling (3) */
-    int ddim_steps;        /* S (50) */
-    int64_t steps;         /* iterations (1000) */
-    float lr;              /* Adam (1e-5) */
+    int ddim_steps;        /* S (50; sd: num_inference_steps 50) */
+    int64_t steps;         /* iterations (1000; sd 200) */
+    float lr;              /* Adam (1e-5; sd 5e-5) */
     uint64_t seed;         /* 1 */
     const float *mask;     /* NULL, or a 0/1 mask [n_train] multiplied
                               into the parameter set's (any mask, e.g. a
                               saliency mask; not owned, must outlive the
                               run) */
+    lt_esd_variant variant; /* LT_ESD_PAPER */
 } lt_esd_config;
 
-/* The script's defaults above. */
+/* The paper-era script's defaults above. */
 LT_API lt_esd_config lt_esd_defaults(void);
+/* The defaults of variant v's script (LT_ESD_SD: esd_sd.py's argparse). */
+LT_API lt_esd_config lt_esd_defaults_for(lt_esd_variant v);
+
+/* The sd variant's scheduler timesteps (PNDMScheduler.set_timesteps(S)
+ * with skip_prk_steps and steps_offset 1, on T training steps) into
+ * ts[S + 1]; returns their count (S + 1, or 1 for S = 1), 0 when S does
+ * not fit T. */
+LT_API int lt_esd_sd_timesteps(int T, int S, int *ts);
+
+/* The sd variant's x_t: x [C, R, R] holds the start latent on entry and,
+ * on return, the result of the first run_till PLMS steps (fresh scheduler
+ * state) of frozen's guided prediction, as esd_sd_call(run_till_timestep)
+ * computes it. LT_ERR_ARG for a class model, run_till or S out of
+ * range. */
+LT_API lt_status lt_esd_sd_start(lt_unet *frozen, const lt_dm_schedule *s,
+                                 int S, int run_till, float guidance,
+                                 const float *ctx, const float *null_ctx,
+                                 float *x);
 
 /* The starting point of an iteration: x [C, R, R] holds the start noise
  * on entry and z on return, denoised by u (no tape) as described at the
@@ -104,7 +170,8 @@ LT_API lt_tensor *lt_esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
                               const float *null_ctx, float eta,
                               bool training);
 
-/* One iteration's random draws. start: [C, R, R] (the caller's buffer). */
+/* One iteration's random draws. start: [C, R, R] (the caller's buffer).
+ * In the sd variant t_enc is run_till and t_ddpm its scheduler timestep. */
 typedef struct {
     int t_enc, t_ddpm;
     float *start;

@@ -25,6 +25,9 @@ static const char *const usage =
     "--method esd-x|esd-u --out U.safetensors\n"
     "       [--encoder C.safetensors] [--steps 1000] [--lr 1e-5] [--eta 1]\n"
     "       [--start-guidance 3] [--ddim-steps 50] [--seed 1]\n"
+    "       [--esd-variant paper|sd]  (sd: esd_sd.py; its defaults --steps "
+    "200 --lr 5e-5 --eta 2;\n"
+    "        --method esd-x|esd-u|esd-all|esd-x-strict)\n"
     "       lethe dm unlearn --model TEXT.safetensors --concept style:NAME|"
     "object:NAME\n"
     "       --method fmn --data canvas:DIR --out U.safetensors [--steps 35] "
@@ -38,15 +41,17 @@ typedef struct {
     lt_esd_config c;
     lt_fmn_config f;
     const char *model, *out, *concept, *method, *encoder, *data, *mask;
+    const char *variant; /* --esd-variant */
     bool fmn;
     int steps; /* CLI_OPT_INT writes an int; 0: the method's */
     float lr;  /* 0: the method's */
+    float eta; /* -1: the variant's */
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.c = lt_esd_defaults(), .f = lt_fmn_defaults(),
-                .method = "esd-x"};
+                .method = "esd-x", .variant = "paper", .eta = -1};
     lt_esd_config *c = &o->c;
     cli_opt t[] = {
         {"--model", CLI_OPT_STR, &o->model, "the text-conditioned model (text:...)", 0, 0},
@@ -59,14 +64,23 @@ static int parse(int argc, char **argv, opts *o)
         {"--mask", CLI_OPT_STR, &o->mask, "a 0/1 weight mask file (lt_unet_mask_save; salun --mask-out) on the trained weights", 0, 0},
         {"--steps", CLI_OPT_INT, &o->steps, "iterations (0: esd 1000, fmn 35)", 0, 1e9},
         {"--lr", CLI_OPT_FLOAT, &o->lr, "learning rate (0: esd Adam 1e-5, fmn AdamW 2e-6)", 0, 1},
-        {"--eta", CLI_OPT_FLOAT, &c->eta, "negative guidance (1)", 0, 1e3},
+        {"--esd-variant", CLI_OPT_STR, &o->variant, "paper (train-esd.py, the default) | sd (today's esd_sd.py: frozen-model PLMS x_t, loss at its timestep, Linear/Conv sets)", 0, 0},
+        {"--eta", CLI_OPT_FLOAT, &o->eta, "negative guidance (paper 1, sd 2)", 0, 1e3},
         {"--start-guidance", CLI_OPT_FLOAT, &c->start_guidance, "guidance of the partial sampling (3)", -1e3, 1e3},
-        {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "DDIM steps of the partial sampling (50)", 1, 100000},
+        {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "steps of the partial sampling (50; paper DDIM, sd the PLMS num_inference_steps)", 1, 100000},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of t_enc, t and the start noise (fmn: the image order, t, noise)", 0, 0},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
         return rc;
+    lt_esd_variant v;
+    if (lt_esd_variant_parse(o->variant, &v) != LT_OK)
+        return cli_bad("dm unlearn", "--esd-variant");
+    lt_esd_config d = lt_esd_defaults_for(v); /* the variant's defaults */
+    c->variant = v;
+    c->eta = o->eta >= 0 ? o->eta : d.eta;
+    c->steps = d.steps;
+    c->lr = d.lr;
     if (o->steps)
         c->steps = o->f.steps = o->steps;
     if (o->lr > 0)
@@ -92,6 +106,15 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (!o->fmn && (o->data || o->f.only_ca))
         return cli_usage("dm unlearn", "--data and --only-ca are fmn's");
+    if (o->fmn && v != LT_ESD_PAPER)
+        return cli_usage("dm unlearn", "--esd-variant is esd's");
+    if (!o->fmn && !lt_esd_variant_has(v, c->params)) {
+        fprintf(stderr, "lethe dm unlearn: --method %s: the %s variant's "
+                "script has no such set (paper: esd-x, esd-u, selfattn, "
+                "full, notime; sd: esd-x, esd-u, esd-all, esd-x-strict)\n",
+                o->method, o->variant);
+        return 2;
+    }
     return 0;
 }
 
@@ -139,8 +162,10 @@ static void progress(const lt_esd_event *e, void *ud)
 
 static const char *method_name(const opts *o)
 {
-    return o->fmn ? (o->f.only_ca ? "fmn (only-ca)" : "fmn")
-                  : lt_esd_params_name(o->c.params);
+    static char esd[48];
+    snprintf(esd, sizeof esd, "%s%s", lt_esd_params_name(o->c.params),
+             o->c.variant == LT_ESD_SD ? " (esd_sd.py)" : "");
+    return o->fmn ? (o->f.only_ca ? "fmn (only-ca)" : "fmn") : esd;
 }
 
 static void fmn_progress(const lt_fmn_event *e, void *ud)
@@ -279,11 +304,12 @@ static int run(const opts *o, int argc, char **argv)
         rc = contexts(o, clip, v, u, ctx, nul);
     if (!rc && !o->fmn) {
         fprintf(stderr, "lethe dm unlearn: %s on \"%s\" from %s (%s), %lld "
-                "iterations, lr %g, eta %g, start guidance %g, DDIM %d, %d "
-                "threads\n", lt_esd_params_name(o->c.params), o->concept,
+                "iterations, lr %g, eta %g, start guidance %g, %s %d, %d "
+                "threads\n", method_name(o), o->concept,
                 o->model, u->arch, (long long)o->c.steps, (double)o->c.lr,
                 (double)o->c.eta, (double)o->c.start_guidance,
-                o->c.ddim_steps, lt_num_threads());
+                o->c.variant == LT_ESD_SD ? "PLMS" : "DDIM", o->c.ddim_steps,
+                lt_num_threads());
         cli_progress bar;
         cli_progress_start(&bar, "dm unlearn", o->c.steps);
         double t0 = lt_clock_seconds();
@@ -293,7 +319,7 @@ static int run(const opts *o, int argc, char **argv)
                          : cli_fail("dm unlearn", NULL);
         if (!rc)
             printf("saved %s (%s, \"%s\" erased, %lld iterations) in %.1f s\n",
-                   o->out, lt_esd_params_name(o->c.params), o->concept,
+                   o->out, method_name(o), o->concept,
                    (long long)o->c.steps, lt_clock_seconds() - t0);
     }
     free(ctx);
