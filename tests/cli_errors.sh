@@ -695,6 +695,17 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --metho
      --prompt "a dress in neon style" --out "$T/tfmn.npy" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn fmn (style, object --only-ca), sampled"
 else bad "dm unlearn fmn"; cat "$T/out" "$T/err"; fi
+# FMN with its textual-inversion stage first (--fmn-ti)
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept object:bag --method fmn \
+     --fmn-ti --ti-steps 2 --data "canvas:$T/canvas" --steps 1 --out "$T/tfti.safetensors" \
+     >"$T/out" 2>"$T/err" &&
+   head -c 4096 "$T/tfti.safetensors" | grep -q '"lethe.dmu.method":"fmn+ti"' &&
+   head -c 4096 "$T/tfti.safetensors" | grep -q '"lethe.dmu.ti":"3 tokens, 2 steps' &&
+   grep -q "textual inversion of 3 tokens" "$T/err"
+then ok "dm unlearn fmn --fmn-ti"; else bad "dm unlearn fmn --fmn-ti"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn esd: --fmn-ti" "--fmn-ti is fmn's" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --fmn-ti --out "$T/tx.safetensors"
 # AdvUnlearn on a three-step text model (the one-step model's UNet still
 # ignores its context, so no gradient would reach the encoder): a
 # two-iteration encoder run (warm-up, then one adversarial step), the same

@@ -62,6 +62,7 @@
 #ifndef LETHE_DM_TEXT_UNLEARN_H
 #define LETHE_DM_TEXT_UNLEARN_H
 
+#include "lethe/clip.h"
 #include "lethe/diffusion.h"
 
 #ifdef __cplusplus
@@ -213,8 +214,10 @@ LT_API lt_status lt_esd_run(lt_unet *u, const lt_dm_schedule *s,
 
 /* ---- FMN: Forget-Me-Not's attention resteering ---------------------------------
  * As SHI-Labs/Forget-Me-Not src/train_attn.py computes it with
- * configs/attn.yaml, minus its textual-inversion stage (use_ti: the
- * concept is its own words here): each step takes one image of the
+ * configs/attn.yaml. By default without its textual-inversion stage
+ * (use_ti: the concept is its own words); lt_fmn_ti_* below is that
+ * stage, whose contexts and marks (lt_fmn_ti_contexts) this loop then
+ * takes (--fmn-ti). Each step takes one image of the
  * concept (a seeded shuffle per epoch, DataLoader(shuffle=True) with
  * batch 1), noises it at t uniform in [0, T) (DDPMScheduler.add_noise),
  * runs the UNet on it with the prompt's context (the output is unused)
@@ -277,6 +280,115 @@ LT_API lt_status lt_fmn_run(lt_unet *u, const lt_dm_schedule *s,
                             const float *x, const float *ctx,
                             const float *mask, int64_t n,
                             const lt_fmn_config *cfg, lt_fmn_fn cb, void *ud);
+
+/* ---- FMN's first stage: textual inversion (--fmn-ti) ----------------------------
+ * As SHI-Labs/Forget-Me-Not src/train_ti.py computes it with configs/
+ * ti.yaml, on Lethe's CLIP-like encoder and text UNet: K new tokens (rows
+ * [K, D] beside the encoder's table; in ids an id < 0 is placeholder
+ * -1 - id) stand for the concept in the prompts. Each step takes one
+ * image (a seeded shuffle per epoch, batch 1), flips it horizontally with
+ * probability 0.5 (the dataset's h_flip), noises it at t uniform in
+ * [0, T) and computes loss = MSE_mean(e(x_t, t | E(prompt)), noise) with
+ * the UNet frozen in eval mode; only the K rows train, by AdamW (lr 1e-3,
+ * betas 0.9/0.999, eps 1e-8, weight decay 0.1, constant lr), 500 steps.
+ * After each step clip_ti_decay rescales each row to norm
+ * pre + lambda (target - pre), lambda = min(1, 100 lr), keeping its
+ * direction. The script's target is 0.4 for SD's CLIP; Lethe's default
+ * (norm_target 0, LT_FMN_TI_NORM_AUTO) is the mean norm of the encoder's
+ * own token rows (docs/canvas-unlearning.md). The rows start as the
+ * concept's word embeddings followed by n_rand rows N(0, rand_sigma^2)
+ * (ti.yaml: "taylor|swift|<rand-1>|<rand-1>": the words, then two
+ * random rows of sigma 1). */
+
+#define LT_FMN_TI_NORM_AUTO 0.0f
+
+typedef struct {
+    int n_rand;          /* random rows after the word rows (2) */
+    float rand_sigma;    /* <rand-1>: 1 */
+    int64_t steps;       /* max_train_steps_ti (500) */
+    float lr;            /* learning_rate_ti (1e-3) */
+    float weight_decay;  /* weight_decay_ti (0.1) */
+    bool decay;          /* clip_ti_decay (on) */
+    float norm_target;   /* its target: LT_FMN_TI_NORM_AUTO (see above) */
+    bool flip;           /* h_flip (on) */
+    uint64_t seed;       /* 1 */
+} lt_fmn_ti_config;
+
+LT_API lt_fmn_ti_config lt_fmn_ti_defaults(void);
+
+/* The context [1, L, D] of ids [L] (id < 0: row -1 - id of emb [K, D], a
+ * tensor that may be on c's tape) through the encoder: the embedded
+ * sequence into lt_clip_text_hidden. NULL with the error set. */
+LT_API lt_tensor *lt_fmn_ti_context(lt_ctx *c, lt_clip *clip,
+                                    const int32_t *ids, int L,
+                                    lt_tensor *emb);
+
+/* ids [L] with every occurrence of the token word replaced by the K
+ * placeholders -1 .. -K (the rest shifted right) into out [L].
+ * LT_ERR_ARG when word does not occur or the result (up to its <eos>)
+ * does not fit L. */
+LT_API lt_status lt_fmn_ti_ids(const int32_t *ids, int L, int32_t word,
+                               int K, int32_t *out);
+
+/* The starting rows emb [n_words + cfg->n_rand, D]: the token rows of
+ * word_ids[n_words], then N(0, rand_sigma^2) rows (seeded by cfg->seed). */
+LT_API lt_status lt_fmn_ti_init(const lt_clip *clip, const int32_t *word_ids,
+                                int n_words, const lt_fmn_ti_config *cfg,
+                                float *emb);
+
+/* clip_ti_decay's target for clip under cfg (norm_target, or the mean
+ * norm of the token rows when it is LT_FMN_TI_NORM_AUTO). */
+LT_API float lt_fmn_ti_norm_target(const lt_clip *clip,
+                                   const lt_fmn_ti_config *cfg);
+
+/* One step's draws: the image, its flip, t and the noise [C, R, R]. */
+typedef struct {
+    int64_t index;
+    bool flip;
+    int32_t t;
+    float *noise;
+} lt_fmn_ti_draw;
+
+typedef struct {
+    int64_t step, steps;
+    float loss;
+    float norm; /* the mean norm of the rows after the step */
+    double seconds;
+} lt_fmn_ti_event;
+
+typedef void (*lt_fmn_ti_fn)(const lt_fmn_ti_event *e, void *ud);
+
+typedef struct lt_fmn_ti lt_fmn_ti;
+
+/* Start TI of the K rows emb [K, D] (updated in place; must outlive the
+ * run) on the n images x [n, C, R, R] in [-1, 1] with their ids [n, L]
+ * (placeholders negative). u and clip are not changed. LT_ERR_ARG for a
+ * class model, a bad config, an id out of range or an image whose ids
+ * hold no placeholder. */
+LT_API lt_status lt_fmn_ti_new(lt_unet *u, const lt_dm_schedule *s,
+                               lt_clip *clip, const float *x,
+                               const int32_t *ids, int64_t n, int K,
+                               float *emb, const lt_fmn_ti_config *cfg,
+                               lt_fmn_ti **out);
+/* One step with draws d (NULL: the seeded draws of the next step). */
+LT_API lt_status lt_fmn_ti_step(lt_fmn_ti *r, const lt_fmn_ti_draw *d,
+                                lt_fmn_ti_event *ev);
+/* The gradient [K, D] of the last step's loss w.r.t. the rows. */
+LT_API const float *lt_fmn_ti_grad(const lt_fmn_ti *r);
+LT_API void lt_fmn_ti_free(lt_fmn_ti *r);
+/* cfg->steps steps, cb after each (may be NULL). */
+LT_API lt_status lt_fmn_ti_run(lt_unet *u, const lt_dm_schedule *s,
+                               lt_clip *clip, const float *x,
+                               const int32_t *ids, int64_t n, int K,
+                               float *emb, const lt_fmn_ti_config *cfg,
+                               lt_fmn_ti_fn cb, void *ud);
+
+/* FMN's second stage with the learned tokens (train_attn.py, use_ti):
+ * the contexts ctx [n, L, D] of ids [n, L] with the rows emb [K, D], and
+ * the marks mask [n, L]: every placeholder and the <eos> (use_pooler). */
+LT_API lt_status lt_fmn_ti_contexts(lt_clip *clip, const int32_t *ids,
+                                    int64_t n, int K, const float *emb,
+                                    float *ctx, float *mask);
 
 #ifdef __cplusplus
 }
