@@ -106,6 +106,18 @@ if "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa 
    grep -q "Fisher from $T/sa.fim" "$T/err" &&
    [ "$("$LETHE" hash "$T/dmsa.safetensors" | cut -c1-64)" = "$("$LETHE" hash "$T/dmsa2.safetensors" | cut -c1-64)" ]
 then ok "dm unlearn sa (2 steps, --fim written then reused)"; else bad "dm unlearn sa"; cat "$T/out" "$T/err"; fi
+# the short preset: a variant, named so in the output
+# shellcheck disable=SC2086
+if "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa \
+     --sa-recipe short $SA --out "$T/dmsas.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "sa-short, class 3 forgotten" "$T/out" && grep -q "sa (short recipe)" "$T/err" &&
+   head -c 4096 "$T/dmsas.safetensors" | grep -q '"lethe.dmu.method":"sa-short"'
+then ok "dm unlearn sa --sa-recipe short"; else bad "dm unlearn sa short"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn sa unknown recipe" "--sa-recipe" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa \
+  --sa-recipe week --out "$T/dmx.safetensors"
+expect_error "bench dm: one spot sample" "spot_samples 1" \
+  "$LETHE" bench dm --quick --spot 1 --cache "$T/dmx-cache"
 # shellcheck disable=SC2086
 expect_error "dm unlearn sa --fim of other settings" "$T/sa.fim: made for lethe.sa.key" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa $SA --fim-pm1 \

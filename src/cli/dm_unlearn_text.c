@@ -384,21 +384,9 @@ static int run(const opts *o, int argc, char **argv)
     return rc;
 }
 
-/* The value of --method in argv, or NULL. */
-static const char *method_of(int argc, char **argv)
-{
-    const char *m = NULL;
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], "--method=", 9))
-            m = argv[i] + 9;
-        else if (!strcmp(argv[i], "--method") && i + 1 < argc)
-            m = argv[i + 1];
-    return m;
-}
-
 int cli_dm_unlearn_text(int argc, char **argv)
 {
-    const char *m = method_of(argc, argv);
+    const char *m = cli_arg_value(argc, argv, "--method");
     if (m && !strcmp(m, "salun"))
         return cli_dm_unlearn_salun(argc, argv);
     opts o;
