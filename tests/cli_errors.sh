@@ -106,6 +106,18 @@ if "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa 
    grep -q "Fisher from $T/sa.fim" "$T/err" &&
    [ "$("$LETHE" hash "$T/dmsa.safetensors" | cut -c1-64)" = "$("$LETHE" hash "$T/dmsa2.safetensors" | cut -c1-64)" ]
 then ok "dm unlearn sa (2 steps, --fim written then reused)"; else bad "dm unlearn sa"; cat "$T/out" "$T/err"; fi
+# the short preset: a variant, named so in the output
+# shellcheck disable=SC2086
+if "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa \
+     --sa-recipe short $SA --out "$T/dmsas.safetensors" >"$T/out" 2>"$T/err" &&
+   grep -q "sa-short, class 3 forgotten" "$T/out" && grep -q "sa (short recipe)" "$T/err" &&
+   head -c 4096 "$T/dmsas.safetensors" | grep -q '"lethe.dmu.method":"sa-short"'
+then ok "dm unlearn sa --sa-recipe short"; else bad "dm unlearn sa short"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn sa unknown recipe" "--sa-recipe" \
+  "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa \
+  --sa-recipe week --out "$T/dmx.safetensors"
+expect_error "bench dm: one spot sample" "spot_samples 1" \
+  "$LETHE" bench dm --quick --spot 1 --cache "$T/dmx-cache"
 # shellcheck disable=SC2086
 expect_error "dm unlearn sa --fim of other settings" "$T/sa.fim: made for lethe.sa.key" \
   "$LETHE" dm unlearn --model "$T/dm.safetensors" --forget-class 3 --method sa $SA --fim-pm1 \
@@ -669,6 +681,22 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method es
      --steps 1 --ddim-steps 5 --out "$T/tesdu.safetensors" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn esd-x / esd-u (text), sampled and attacked"
 else bad "dm unlearn esd"; cat "$T/out" "$T/err"; fi
+# the sd variant (esd_sd.py): esd-x-strict, then its refusals
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept "Neon" --method esd-x-strict \
+     --esd-variant sd --steps 2 --ddim-steps 5 --out "$T/tesdsd.safetensors" \
+     >"$T/out" 2>"$T/err" &&
+   head -c 4096 "$T/tesdsd.safetensors" |
+     grep -q '"lethe.dmu.method":"esd-x-strict (esd_sd.py)"' &&
+   grep -q "eta 2, start guidance 3, PLMS 5" "$T/err"
+then ok "dm unlearn --esd-variant sd (esd-x-strict)"
+else bad "dm unlearn esd sd"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn esd: sd-only set under paper" "paper variant's script has no such set" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-all \
+  --out "$T/tx.safetensors"
+expect_error "dm unlearn esd: unknown variant" "--esd-variant" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --esd-variant xl --out "$T/tx.safetensors"
+[ ! -e "$T/tx.safetensors" ] || bad "dm unlearn esd variant errors left an output"
 if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --method fmn \
      --data "canvas:$T/canvas" --steps 2 --out "$T/tfmn.safetensors" >"$T/out" 2>"$T/err" &&
    [ -s "$T/tfmn.safetensors.clip.safetensors" ] &&
@@ -679,6 +707,17 @@ if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept style:neon --metho
      --prompt "a dress in neon style" --out "$T/tfmn.npy" >>"$T/out" 2>>"$T/err"
 then ok "dm unlearn fmn (style, object --only-ca), sampled"
 else bad "dm unlearn fmn"; cat "$T/out" "$T/err"; fi
+# FMN with its textual-inversion stage first (--fmn-ti)
+if "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept object:bag --method fmn \
+     --fmn-ti --ti-steps 2 --data "canvas:$T/canvas" --steps 1 --out "$T/tfti.safetensors" \
+     >"$T/out" 2>"$T/err" &&
+   head -c 4096 "$T/tfti.safetensors" | grep -q '"lethe.dmu.method":"fmn+ti"' &&
+   head -c 4096 "$T/tfti.safetensors" | grep -q '"lethe.dmu.ti":"3 tokens, 2 steps' &&
+   grep -q "textual inversion of 3 tokens" "$T/err"
+then ok "dm unlearn fmn --fmn-ti"; else bad "dm unlearn fmn --fmn-ti"; cat "$T/out" "$T/err"; fi
+expect_error "dm unlearn esd: --fmn-ti" "--fmn-ti is fmn's" \
+  "$LETHE" dm unlearn --model "$T/tdm.safetensors" --concept neon --method esd-x \
+  --fmn-ti --out "$T/tx.safetensors"
 # AdvUnlearn on a three-step text model (the one-step model's UNet still
 # ignores its context, so no gradient would reach the encoder): a
 # two-iteration encoder run (warm-up, then one adversarial step), the same

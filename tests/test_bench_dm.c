@@ -5,7 +5,9 @@
  * metrics and histogram tables complete and finite, UA the complement of
  * the histogram's forgotten-class share, the floor printed (on the first
  * 1000 + 300 images of Fashion-MNIST); a second run
- * reuses the cached base; and the options it refuses.
+ * reuses the cached base; SA and its short preset (sa-short) as named
+ * rows; the spot check's table under SalUn's own sampler, also resumed;
+ * and the options it refuses.
  */
 #include "lt_test.h"
 
@@ -97,17 +99,25 @@ LT_TEST(quick_protocol_rows_and_invariants)
     lt_report_free(&r);
     /* the cached base is reused: the same model file; Selective Amnesia
      * makes its replay set and Fisher once (timed apart) and caches them */
-    c.methods = "sa";
+    c.methods = "sa,sa-short";
     LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK &&
                  !strcmp(lt_report_get(&r, "model"), base),
              "second run: %s", lt_last_error());
     const lt_table *t = r.n_tables ? &r.tables[0] : NULL;
-    LT_CHECK(t && t->n_rows == 1 && !strcmp(t->rows[0].text[0], "sa") &&
+    LT_CHECK(t && t->n_rows == 2 && !strcmp(t->rows[0].text[0], "sa") &&
                  !strcmp(t->rows[0].text[1], "sa") && !t->rows[0].failed &&
                  col(t, 0, "seconds") > 0 && isfinite(col(t, 0, "FD")) &&
                  lt_report_get(&r, "sa_prep_seconds")[0] &&
                  strstr(lt_report_get(&r, "sa"), "lambda 10"),
              "sa row");
+    /* the short preset: its own row, named as a variant everywhere */
+    LT_CHECK(t && t->n_rows == 2 && !strcmp(t->rows[1].text[0], "sa-short") &&
+                 !strcmp(t->rows[1].text[1], "sa (short preset)") &&
+                 !t->rows[1].failed && isfinite(col(t, 1, "FD")) &&
+                 lt_report_get(&r, "sa_short_prep_seconds")[0] &&
+                 strstr(lt_report_get(&r, "sa-short"), "NOT the official") &&
+                 strstr(lt_report_get(&r, "sa-short"), "eta 0"),
+             "sa-short row: %s", lt_report_get(&r, "sa-short"));
     lt_report_free(&r);
     int sa_files = 0;
     DIR *dir = opendir(cache);
@@ -115,7 +125,37 @@ LT_TEST(quick_protocol_rows_and_invariants)
         sa_files += !strncmp(e->d_name, "dm-sa-", 6);
     if (dir)
         closedir(dir);
-    LT_CHECK(sa_files == 1, "%d SA cache files in %s", sa_files, cache);
+    LT_CHECK(sa_files == 2, "%d SA cache files in %s", sa_files, cache);
+    /* the spot check: a third table, the forgotten class under SalUn's
+     * own (stochastic) sampler beside the main sampler's UA; resumed
+     * runs keep it */
+    c.methods = "original,rl";
+    c.spot_samples = 4;
+    for (int pass = 0; pass < 2; pass++) {
+        c.resume = pass == 1;
+        LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK, "spot: %s",
+                 lt_last_error());
+        const lt_table *m = r.n_tables == 3 ? &r.tables[0] : NULL;
+        const lt_table *z = r.n_tables == 3 ? &r.tables[2] : NULL;
+        LT_CHECK(m && z && z->n_rows == 2 && m->n_rows == 2 &&
+                     strstr(z->title, "SalUn's own sampler") &&
+                     strstr(z->title, "generalized-10 of 1000 (eta 1)") &&
+                     strstr(lt_report_get(&r, "spot_check"), "4 samples"),
+                 "spot table (pass %d): %d tables", pass, r.n_tables);
+        for (int i = 0; m && z && i < 2 && z->n_rows == 2; i++) {
+            double ua = col(z, i, "UA_spot"), q = col(z, i, "p_forget_spot");
+            LT_CHECK(!strcmp(z->rows[i].text[0], m->rows[i].text[0]) &&
+                         fabs(ua / 25 - round(ua / 25)) < 1e-9 && ua >= 0 &&
+                         ua <= 100 && q >= 0 && q <= 1 &&
+                         col(z, i, "UA_main") == col(m, i, "UA"),
+                     "spot row %d: UA %g, P %g, main %g vs %g", i, ua, q,
+                     col(z, i, "UA_main"), col(m, i, "UA"));
+        }
+        lt_report_free(&r);
+    }
+    c.spot_samples = 1;
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "spot_samples"), "spot 1");
 }
 
 LT_TEST(bad_options_are_refused)
@@ -130,8 +170,10 @@ LT_TEST(bad_options_are_refused)
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "soft mask");
     c.methods = "ga+random:0.3,esd";
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_OK, "%s", lt_last_error());
-    c.methods = "sa,sa+random:0.5";
+    c.methods = "sa,sa+random:0.5,sa-short,sa-short+saliency:0.5";
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_OK, "%s", lt_last_error());
+    c.methods = "sa-long";
+    LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "sa-long");
     c.methods = "sa+soft:0.5";
     LT_CHECK(lt_bench_dm_forget_check(&c) == LT_ERR_ARG, "sa soft mask");
     c.methods = "retrain";

@@ -58,36 +58,18 @@ typedef struct {
 static bool tiny_make(tiny *t, const lt_golden *g)
 {
     memset(t, 0, sizeof *t);
-    lt_clip_config cc;
     bool ok = lt_clip_vocab_new(WORDS, N_WORDS, &t->v) == LT_OK &&
-              lt_clip_preset("xs", N_WORDS + 3, &cc) == LT_OK;
-    if (ok) {
-        cc.context_length = L_CTX;
-        cc.width = D_CTX;
-        cc.heads = 2;
-        cc.mlp = 32;
-        cc.embed_dim = 12;
-        ok = lt_clip_create(&cc, &t->clip) == LT_OK &&
-             lt_unet_create(UNET_SPEC, &t->u) == LT_OK &&
-             lt_dm_schedule_make("scaled_linear", 1000, &t->s) == LT_OK &&
-             lt_clip_tokenize(t->v, "bag .", L_CTX, t->concept, NULL,
-                              NULL) == LT_OK;
-    }
+              (t->clip = dm_tiny_clip(N_WORDS + 3, L_CTX, D_CTX)) &&
+              (t->u = dm_golden_unet(UNET_SPEC, g)) &&
+              lt_dm_schedule_make("scaled_linear", 1000, &t->s) == LT_OK &&
+              lt_clip_tokenize(t->v, "bag .", L_CTX, t->concept, NULL,
+                               NULL) == LT_OK;
     for (int i = 0; ok && i < 3; i++)
         ok = lt_clip_tokenize(t->v, RETAIN[i], L_CTX, t->retain + i * L_CTX,
                               NULL, NULL) == LT_OK;
     LT_CHECK(ok, "tiny models: %s", lt_last_error());
     if (!ok)
         return false;
-    dm_fill(&t->clip->params);
-    dm_fill(&t->u->params);
-    for (int i = 0; g && i < g->count; i++) {
-        lt_tensor *p = strncmp(g->e[i].name, "w.", 2)
-                           ? NULL
-                           : lt_params_get(&t->u->params, g->e[i].name + 2);
-        if (p && p->numel == g->e[i].numel)
-            memcpy(p->data, g->e[i].data, (size_t)p->numel * sizeof(float));
-    }
     t->d = (lt_adv_data){.clip = t->clip, .u = t->u, .s = &t->s,
                          .concept_ids = t->concept, .retain_ids = t->retain,
                          .n_retain = 3};

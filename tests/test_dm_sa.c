@@ -458,6 +458,30 @@ LT_TEST(ema_auto_keeps_the_official_share_of_the_start)
     LT_CHECK(lt_dmu_sa_ema(&c) == 0.5f, "a given decay is kept");
 }
 
+LT_TEST(recipes_official_and_short)
+{
+    lt_dmu_sa_prep_config p, p0 = lt_dmu_sa_prep_defaults();
+    lt_dmu_sa_config c, c0 = lt_dmu_sa_defaults();
+    LT_CHECK(lt_dmu_sa_recipe("official", &p, &c) == LT_OK &&
+                 p.per_class == p0.per_class &&
+                 p.sample.steps == p0.sample.steps &&
+                 p.sample.eta == p0.sample.eta &&
+                 p.fim_timesteps == p0.fim_timesteps && c.steps == c0.steps &&
+                 c.batch == c0.batch && p0.per_class == 500 &&
+                 p0.sample.steps == 1000 && c0.steps == 20000,
+             "official = the defaults");
+    LT_CHECK(lt_dmu_sa_recipe("short", &p, &c) == LT_OK &&
+                 p.per_class == 20 && p.sample.steps == 50 &&
+                 p.sample.eta == 0 && p.fim_timesteps == 20 &&
+                 c.steps == 200 && c.batch == 16 && c.lambda == c0.lambda &&
+                 c.lr == c0.lr && c.ema == LT_DMU_SA_EMA_AUTO && p.png &&
+                 !p.fim_pm1, "the short preset");
+    double share = pow(lt_dmu_sa_ema(&c), 200.0);
+    LT_CHECK(fabs(share - exp(-2.0)) < 1e-3, "short: share %g", share);
+    LT_CHECK(lt_dmu_sa_recipe("week", &p, NULL) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "week"), "unknown recipe");
+}
+
 LT_TEST(bad_arguments_are_refused)
 {
     lt_unet *u = golden_unet();

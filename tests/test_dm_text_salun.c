@@ -59,20 +59,7 @@ static float V(const lt_golden *g, const char *name)
 /* The twin: name-hash fill, then the golden's random attn2 weights. */
 static lt_unet *twin(const lt_golden *g)
 {
-    lt_unet *u = NULL;
-    LT_CHECK(lt_unet_create(SPEC, &u) == LT_OK, "%s", lt_last_error());
-    if (!u)
-        return NULL;
-    dm_fill(&u->params);
-    for (int i = 0; i < g->count; i++) {
-        if (strncmp(g->e[i].name, "w.", 2))
-            continue;
-        lt_tensor *p = lt_params_get(&u->params, g->e[i].name + 2);
-        LT_CHECK(p && p->numel == g->e[i].numel, "%s", g->e[i].name);
-        if (p && p->numel == g->e[i].numel)
-            memcpy(p->data, g->e[i].data, (size_t)p->numel * sizeof(float));
-    }
-    return u;
+    return dm_golden_unet(SPEC, g);
 }
 
 static lt_salun_text_config golden_cfg(const lt_golden *g)

@@ -26,23 +26,9 @@
 /* The golden's model: name-hash fill, then its random attn2 weights. */
 static lt_unet *golden_unet(const lt_golden *g)
 {
-    lt_unet *u = NULL;
-    LT_CHECK(lt_unet_create(GOLDEN_SPEC, &u) == LT_OK, "%s", lt_last_error());
-    if (!u)
-        return NULL;
-    dm_fill(&u->params);
-    int copied = 0;
-    for (int i = 0; g && i < g->count; i++) {
-        if (strncmp(g->e[i].name, "w.", 2))
-            continue;
-        lt_tensor *p = lt_params_get(&u->params, g->e[i].name + 2);
-        LT_CHECK(p && p->numel == g->e[i].numel, "%s", g->e[i].name);
-        if (p && p->numel == g->e[i].numel) {
-            memcpy(p->data, g->e[i].data, (size_t)p->numel * sizeof(float));
-            copied++;
-        }
-    }
-    LT_CHECK(!g || copied > 0, "no attn2 weights in the golden");
+    lt_unet *u = dm_golden_unet(GOLDEN_SPEC, NULL);
+    LT_CHECK(!g || !u || dm_golden_weights(&u->params, g) > 0,
+             "no attn2 weights in the golden");
     return u;
 }
 
@@ -104,13 +90,8 @@ static void check_iteration(const lt_golden *g, lt_unet *u,
                         1e-3);
         /* the Adam update itself (the weights are O(1), it is 1e-3) */
         snprintf(nm, sizeof nm, "s%d.after.%s", k, SOME[i]);
-        const float *want = lt_golden_get(g, nm)->data;
-        float dg[256], dw[256];
-        for (int64_t j = 0; j < p->numel; j++) {
-            dg[j] = p->data[j] - before[i][j];
-            dw[j] = want[j] - before[i][j];
-        }
-        LT_CHECK_REL_L2(nm, dg, dw, p->numel, 2e-2);
+        DM_CHECK_UPDATE(nm, p->data, before[i], lt_golden_get(g, nm)->data,
+                        p->numel, 2e-2);
     }
     for (int i = 0; i < 2; i++) {
         lt_tensor *p = lt_params_get(&u->params, OTHER[i]);

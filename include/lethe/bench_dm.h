@@ -25,7 +25,9 @@
  * rl-random (rl + random:0.5), ga, ga-saliency (ga + saliency:0.5), esd
  * (train_esd's partial sampling), esd-data (esd_from_data),
  * salun-noretain (salun with alpha 0), sa (Selective Amnesia,
- * lethe/dm_sa.h; "sa+MASK" under a mask), or LOSS+MASK for any loss (rl,
+ * lethe/dm_sa.h; "sa+MASK" under a mask), sa-short (SA with Lethe's
+ * short preset, a variant, not the official method; "sa-short+MASK"),
+ * or LOSS+MASK for any loss (rl,
  * ga, esd) and mask spec (none, saliency:R, random:R), e.g.
  * "ga+random:0.3".
  */
@@ -63,11 +65,23 @@ typedef struct {
     lt_dmu_sa_prep_config sa_prep; /* its replay set and Fisher
                                  (lt_dmu_sa_prep_defaults()), made once
                                  per base model and cached */
+    lt_dmu_sa_config sa_short; /* the method "sa-short": SA with Lethe's
+                                 short preset (lt_dmu_sa_recipe "short";
+                                 steps, batch, chunk as for sa) */
+    lt_dmu_sa_prep_config sa_short_prep; /* its replay set and Fisher */
     int64_t retrain_steps;    /* Retrain's steps with lt_dm_train's recipe
                                  (3000: the base model's) */
     int ua_samples;           /* samples of the forgotten class (500) */
     int fd_per_class;         /* samples of each other class (500) */
     lt_dm_sample_config sample; /* DDIM-50, eta 0, salun w = 2, seed 1234 */
+    int spot_samples;         /* the spot check (0: off): this many
+                                 samples of the forgotten class from each
+                                 unlearned model with spot_sample, their
+                                 UA, P(c_f) and entropy in a third table
+                                 beside the main sampler's UA */
+    lt_dm_sample_config spot_sample; /* SalUn's own sampler: sample.py's
+                                 1000 stochastic steps (generalized, eta
+                                 1), w = 2 (lt_dm_sample_defaults()) */
     uint64_t eval_seed;       /* the real subsets of the FD and floor (1) */
     bool resume;              /* reuse the runs kept in <cache>/runs */
     lt_precision precision;  /* of the run's matrix products (core.h): 0,

@@ -28,6 +28,7 @@
 #include "lethe/canvas.h"
 #include "lethe/clip.h"
 #include "lethe/dm_text_salun.h"
+#include "lethe/dm_text_unlearn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,16 +66,30 @@ LT_API lt_salun_text_data lt_salun_canvas_view(const lt_salun_canvas_set *s);
 LT_API void lt_salun_canvas_free(lt_salun_canvas_set *s);
 
 /* FMN's set: every training picture of the target with its canonical
- * caption, the marks of the target's word and <eos> (lt_fmn_positions). */
+ * caption, the marks of the target's word and <eos> (lt_fmn_positions),
+ * the caption's token ids (for --fmn-ti's placeholders) and the word's
+ * id. */
 typedef struct {
     int64_t n;
     float *x, *ctx, *mask;
+    int32_t *ids; /* [n, L] */
+    int32_t word;
 } lt_fmn_canvas_set;
 
 LT_API lt_status lt_fmn_canvas_data(const lt_canvas *cv, lt_clip *clip,
                                     const lt_clip_vocab *v, bool is_style,
                                     int index, lt_fmn_canvas_set *out);
 LT_API void lt_fmn_canvas_free(lt_fmn_canvas_set *s);
+/* --fmn-ti: textual inversion (lt_fmn_ti_run) of 1 + cfg->n_rand tokens
+ * that replace the set's word in every caption, started from the word's
+ * row and cfg->n_rand random rows, on the set's pictures; then the set's
+ * contexts and marks rebuilt with the learned tokens for the attention
+ * stage (lt_fmn_ti_contexts). LT_ERR_ARG when a caption with the tokens
+ * does not fit the context. */
+LT_API lt_status lt_fmn_ti_canvas(lt_unet *u, const lt_dm_schedule *s,
+                                  lt_clip *clip, lt_fmn_canvas_set *set,
+                                  const lt_fmn_ti_config *cfg,
+                                  lt_fmn_ti_fn cb, void *ud);
 
 /* mask [n_train] of u to path (atomic; meta pairs as lt_st_save). */
 LT_API lt_status lt_unet_mask_save(const lt_unet *u, const float *mask,

@@ -140,6 +140,16 @@ typedef struct {
 } lt_dmu_sa_config;
 
 LT_API lt_dmu_sa_config lt_dmu_sa_defaults(void);
+/* A named recipe into p and c (either may be NULL): "official" (the
+ * defaults above: 500 replay samples per class from 1000 generalized
+ * steps, the Fisher over all T timesteps, 20000 steps of 128) or "short",
+ * Lethe's preset for benchmarks, which is NOT the official method and is
+ * reported as "sa-short": 20 replay samples per class from DDIM-50
+ * (eta 0), the Fisher over 20 timesteps (every T/20-th, scaled), 200
+ * steps of 16 (+ 16 noise images); the EMA rule keeps the official e^-2.
+ * LT_ERR_ARG for another name. */
+LT_API lt_status lt_dmu_sa_recipe(const char *name, lt_dmu_sa_prep_config *p,
+                                  lt_dmu_sa_config *c);
 /* The EMA decay a config means (resolves LT_DMU_SA_EMA_AUTO). */
 LT_API float lt_dmu_sa_ema(const lt_dmu_sa_config *cfg);
 

@@ -42,8 +42,9 @@ typedef struct {
     int32_t *y;
     int64_t n, per;
     int K;
-    lt_table *metrics, *hist;
-    lt_dmu_sa_data sa;        /* SA's replay set and Fisher (once) */
+    lt_table *metrics, *hist, *spot; /* spot: only with spot_samples */
+    lt_dmu_sa_data sa[2];     /* SA's replay set and Fisher (once; [1]:
+                                 sa-short's) */
     lt_report *r;
     int64_t unit;             /* runs claimed so far (bench_dist.h) */
     char row[200];            /* the run under way (a failure's message) */
@@ -57,7 +58,8 @@ static void dmf_free(dmf *d)
     lt_dataset_free(&d->te);
     free(d->x);
     free(d->y);
-    lt_dmu_sa_data_free(&d->sa);
+    lt_dmu_sa_data_free(&d->sa[0]);
+    lt_dmu_sa_data_free(&d->sa[1]);
 }
 
 static void dmf_train_note(const lt_dm_train_event *e, void *ud)
@@ -172,6 +174,30 @@ static const lt_table_col dmf_cols[] = {
 };
 #define DMF_NUM0 4 /* the first number column */
 
+/* The spot check's table: the forgotten class under SalUn's own sampler
+ * beside the main sampler's UA of the same run. */
+static lt_status dmf_spot_table(dmf *d, lt_report *r)
+{
+    static const lt_table_col sc[] = {
+        {"method", "Method", NULL, 0, false},
+        {"class", "Class", NULL, 0, false},
+        {"UA_spot", "UA (%), spot sampler", "%.1f", 0, false},
+        {"p_forget_spot", "P(c_f), spot sampler", "%.3f", 0, false},
+        {"entropy_spot", "Entropy, spot sampler", "%.3f", 0, false},
+        {"UA_main", "UA (%), main sampler", "%.1f", 0, false},
+    };
+    char title[512], smp[160], msmp[160];
+    lt_dm_sample_describe(&d->c->spot_sample, d->s.T, smp, sizeof smp);
+    lt_dm_sample_describe(&d->c->sample, d->s.T, msmp, sizeof msmp);
+    snprintf(title, sizeof title, "Spot check: the forgotten class under "
+             "SalUn's own sampler (%.150s) on %d samples, beside UA of the "
+             "main sampler (%.150s, %d samples) of the same model; do the "
+             "rankings hold?", smp, d->c->spot_samples, msmp,
+             d->c->ua_samples);
+    d->spot = lt_report_table(r, title, sc, (int)(sizeof sc / sizeof *sc));
+    return d->spot ? LT_OK : lt_last_status();
+}
+
 static lt_status dmf_tables(dmf *d, lt_report *r)
 {
     char title[256];
@@ -194,7 +220,9 @@ static lt_status dmf_tables(dmf *d, lt_report *r)
     d->hist = lt_report_table(r, "Predicted classes of the forgotten "
                               "class's samples (% of samples, pK = "
                               "evaluator says class K)", hc, 2 + d->K);
-    return d->hist ? LT_OK : lt_last_status();
+    if (!d->hist)
+        return lt_last_status();
+    return d->c->spot_samples > 0 ? dmf_spot_table(d, r) : LT_OK;
 }
 
 /* The row of t whose first nt text cells are text[], added if new. */
@@ -288,19 +316,22 @@ static void dmf_sa_note(const lt_dmu_sa_event *e, void *ud)
                       (double)e->ewc);
 }
 
-/* SA's replay set and Fisher of the base model into d->sa: made once per
- * run (they do not depend on the class) and cached by the base weights
- * and the settings. Their time is recorded apart (sa_prep_seconds). */
-static lt_status dmf_sa_data(dmf *d)
+/* SA's replay set and Fisher of the base model into d->sa[k] (k 1: the
+ * short preset's): made once per run (they do not depend on the class)
+ * and cached by the base weights and the settings. Their time is
+ * recorded apart (sa_prep_seconds, sa_short_prep_seconds). */
+static lt_status dmf_sa_data(dmf *d, int k)
 {
     const lt_bench_dm_forget_cfg *c = d->c;
-    if (d->sa.fisher)
+    const lt_dmu_sa_prep_config *prep = k ? &c->sa_short_prep : &c->sa_prep;
+    lt_dmu_sa_data *sa = &d->sa[k];
+    if (sa->fisher)
         return LT_OK;
     char hex[65], desc[512], key[640], path[1200] = "";
     lt_status st = lt_st_weights_sha256(d->base, hex);
     if (st != LT_OK)
         return st;
-    lt_dmu_sa_prep_describe(&c->sa_prep, desc, sizeof desc);
+    lt_dmu_sa_prep_describe(prep, desc, sizeof desc);
     snprintf(key, sizeof key, "%s; %s%s", hex, desc,
              lt_bench_precision_key());
     lt_unet *u = NULL;
@@ -310,36 +341,39 @@ static lt_status dmf_sa_data(dmf *d)
         snprintf(path, sizeof path, "%s/dm-sa-%016llx.safetensors", c->cache,
                  (unsigned long long)lt_bench_fnv(key));
     if (st == LT_OK && path[0] && lt_bench_exists(path)) {
-        st = lt_dmu_sa_load(path, u, "lethe.sa.key", key, &d->sa);
+        st = lt_dmu_sa_load(path, u, "lethe.sa.key", key, sa);
     } else if (st == LT_OK) {
-        lt_bench_note(c->progress, c->ud, "bench dm: SA replay set and "
-                      "Fisher (%s)", desc);
+        lt_bench_note(c->progress, c->ud, "bench dm: %s replay set and "
+                      "Fisher (%s)", k ? "sa-short" : "SA", desc);
         double t0 = lt_clock_seconds();
-        st = lt_dmu_sa_prepare(u, &s, &c->sa_prep, NULL, NULL, &d->sa);
+        st = lt_dmu_sa_prepare(u, &s, prep, NULL, NULL, sa);
         if (st == LT_OK)
-            st = lt_report_set_num(d->r, "sa_prep_seconds",
+            st = lt_report_set_num(d->r, k ? "sa_short_prep_seconds"
+                                           : "sa_prep_seconds",
                                    lt_clock_seconds() - t0);
         const char *meta[] = {"lethe.sa.key", key, "lethe.sa.base", d->base};
         if (st == LT_OK && path[0])
-            st = lt_dmu_sa_save(path, &d->sa, meta, 2);
+            st = lt_dmu_sa_save(path, sa, meta, 2);
     }
     lt_unet_free(u);
     lt_dm_schedule_free(&s);
     return st;
 }
 
-/* SA on *u (the base) for class cf and seed with mask (NULL: none). */
-static lt_status dmf_sa_run(dmf *d, int cf, uint64_t seed, lt_unet *u,
-                            const lt_dm_schedule *s, const float *mask)
+/* SA (k 1: the short preset) on *u (the base) for class cf and seed with
+ * mask (NULL: none). */
+static lt_status dmf_sa_run(dmf *d, int k, int cf, uint64_t seed,
+                            lt_unet *u, const lt_dm_schedule *s,
+                            const float *mask)
 {
     const lt_bench_dm_forget_cfg *c = d->c;
-    lt_dmu_sa_config sc = c->sa;
+    lt_dmu_sa_config sc = k ? c->sa_short : c->sa;
     sc.forget_class = cf;
     sc.seed = seed;
     sc.steps = c->unlearn.steps > 0 ? c->unlearn.steps : sc.steps;
     sc.batch = c->unlearn.batch > 0 ? c->unlearn.batch : sc.batch;
     sc.chunk = c->unlearn.chunk;
-    return lt_dmu_sa_run(u, s, &d->sa, &sc, mask, dmf_sa_note, d);
+    return lt_dmu_sa_run(u, s, &d->sa[k], &sc, mask, dmf_sa_note, d);
 }
 
 /* The model of method m for class cf and seed into *u (mask + unlearning
@@ -355,7 +389,7 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
         *secs = NAN; /* cached trainings are not timed here */
         return st;
     }
-    lt_status st = m->sa ? dmf_sa_data(d) : LT_OK;
+    lt_status st = m->sa ? dmf_sa_data(d, m->sa_short) : LT_OK;
     t0 = lt_clock_seconds(); /* SA's shared preparation is not timed here */
     if (st == LT_OK)
         st = lt_unet_load(d->base, u, s);
@@ -378,7 +412,7 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
     float *mask = NULL;
     st = lt_dmu_mask_spec(*u, s, d->x, d->y, d->n, cf, m->mask, &mc, &mask);
     if (st == LT_OK && m->sa)
-        st = dmf_sa_run(d, cf, seed, *u, s, mask);
+        st = dmf_sa_run(d, m->sa_short, cf, seed, *u, s, mask);
     else if (st == LT_OK)
         st = lt_dmu_run(*u, s, d->x, d->y, d->n, &uc, mask, dmf_unlearn_note,
                         d);
@@ -387,13 +421,14 @@ static lt_status dmf_model(dmf *d, const dmf_method *m, int cf, uint64_t seed,
     return st;
 }
 
-/* Samples of classes cls[n] with seed offset off; probs and feats of the
- * evaluator (either may be NULL). */
+/* Samples of classes cls[n] from sampler smp with seed offset off; probs
+ * and feats of the evaluator (either may be NULL). */
 static lt_status dmf_judge(dmf *d, lt_unet *u, const lt_dm_schedule *s,
+                           const lt_dm_sample_config *smp,
                            const int32_t *cls, int64_t n, uint64_t off,
                            float *probs, float *feats)
 {
-    lt_dm_sample_config sc = d->c->sample;
+    lt_dm_sample_config sc = *smp;
     sc.seed += off;
     float *x = malloc((size_t)(n * d->per) * sizeof *x);
     if (!x)
@@ -405,13 +440,15 @@ static lt_status dmf_judge(dmf *d, lt_unet *u, const lt_dm_schedule *s,
     return st;
 }
 
-/* UA, P(c_f), entropy and the histogram (hist[K], %) of the forgotten
- * class's samples. */
+/* UA, P(c_f) and entropy (v[0..2]) and the histogram (hist[K], %; may
+ * be NULL) of n samples of the forgotten class from sampler smp with seed
+ * offset off. */
 static lt_status dmf_forget_metrics(dmf *d, lt_unet *u,
-                                    const lt_dm_schedule *s, int cf,
-                                    uint64_t seed, double *v, double *hist)
+                                    const lt_dm_schedule *s,
+                                    const lt_dm_sample_config *smp,
+                                    int64_t n, int cf, uint64_t off,
+                                    double *v, double *hist)
 {
-    int64_t n = d->c->ua_samples;
     float *p = malloc((size_t)(n * d->K) * sizeof *p);
     int32_t *cls = malloc((size_t)n * sizeof *cls);
     lt_status st = p && cls ? LT_OK : lt_set_error(LT_ERR_NOMEM, "bench dm: "
@@ -419,17 +456,17 @@ static lt_status dmf_forget_metrics(dmf *d, lt_unet *u,
     for (int64_t i = 0; st == LT_OK && i < n; i++)
         cls[i] = cf;
     if (st == LT_OK)
-        st = dmf_judge(d, u, s, cls, n, 1000 * seed, p, NULL);
+        st = dmf_judge(d, u, s, smp, cls, n, off, p, NULL);
     lt_class_sample_metrics m;
     if (st == LT_OK)
         st = lt_class_sample_metrics_compute(p, n, d->K, cf, &m);
     if (st == LT_OK) {
-        v[DMF_NUM0] = 100.0 - m.accuracy;
-        v[DMF_NUM0 + 1] = m.target_prob;
-        v[DMF_NUM0 + 2] = m.entropy;
-        for (int k = 0; k < d->K; k++)
+        v[0] = 100.0 - m.accuracy;
+        v[1] = m.target_prob;
+        v[2] = m.entropy;
+        for (int k = 0; hist && k < d->K; k++)
             hist[k] = 0;
-        for (int64_t i = 0; i < n; i++) {
+        for (int64_t i = 0; hist && i < n; i++) {
             int best = 0;
             for (int k = 1; k < d->K; k++)
                 if (p[i * d->K + k] > p[i * d->K + best])
@@ -455,7 +492,8 @@ static lt_status dmf_retain_fd(dmf *d, lt_unet *u, const lt_dm_schedule *s,
     for (int64_t i = 0; st == LT_OK && i < n; i++)
         cls[i] = k->retained[i / pc];
     if (st == LT_OK)
-        st = dmf_judge(d, u, s, cls, n, 1000 * seed + 500, NULL, f);
+        st = dmf_judge(d, u, s, &d->c->sample, cls, n, 1000 * seed + 500,
+                       NULL, f);
     lt_fd_stats a = {0};
     if (st == LT_OK)
         st = lt_fd_stats_compute(f, n, (int)D, &a);
@@ -479,6 +517,7 @@ typedef struct {
     int state;                     /* 0: not run, 1: done, 2: diverged */
     double v[LT_TABLE_MAX_COLS];   /* the metrics row's run */
     double w[LT_TABLE_MAX_COLS];   /* the histogram row's run */
+    double z[LT_TABLE_MAX_COLS];   /* the spot-check row's run */
     char message[320];             /* diverged: why */
 } dmf_unit;
 
@@ -493,7 +532,7 @@ static lt_status dmf_compute(dmf *d, const dmf_method *m, const dmf_class *k,
     lt_dm_schedule s = {0};
     double hist[LT_TABLE_MAX_COLS] = {0}, secs = NAN;
     for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
-        r->v[i] = r->w[i] = NAN;
+        r->v[i] = r->w[i] = r->z[i] = NAN;
     lt_status st = dmf_model(d, m, k->cf, seed, &u, &s, &secs);
     if (st == LT_ERR_NAN) { /* the method diverged: a failed row */
         r->state = 2;
@@ -503,8 +542,15 @@ static lt_status dmf_compute(dmf *d, const dmf_method *m, const dmf_class *k,
         lt_dm_schedule_free(&s);
         return LT_OK;
     }
+    const lt_bench_dm_forget_cfg *c = d->c;
     if (st == LT_OK)
-        st = dmf_forget_metrics(d, u, &s, k->cf, seed, r->v, hist);
+        st = dmf_forget_metrics(d, u, &s, &c->sample, c->ua_samples, k->cf,
+                                1000 * seed, &r->v[DMF_NUM0], hist);
+    if (st == LT_OK && c->spot_samples > 0) { /* SalUn's own sampler */
+        st = dmf_forget_metrics(d, u, &s, &c->spot_sample, c->spot_samples,
+                                k->cf, 1000 * seed + 700, &r->z[2], NULL);
+        r->z[5] = r->v[DMF_NUM0];
+    }
     if (st == LT_OK)
         st = dmf_retain_fd(d, u, &s, k, seed, &r->v[DMF_NUM0 + 3]);
     lt_unet_free(u);
@@ -528,6 +574,7 @@ static lt_status dmf_apply(dmf *d, const dmf_method *m, const dmf_class *k,
     char cls[16];
     snprintf(cls, sizeof cls, "%d", k->cf);
     const char *loss = m->original || m->retrain ? "-"
+                       : m->sa_short             ? "sa (short preset)"
                        : m->sa                   ? "sa"
                                                  : lt_dmu_loss_name(m->loss);
     const char *mask = m->original || m->retrain ? "-" : m->mask;
@@ -545,6 +592,10 @@ static lt_status dmf_apply(dmf *d, const dmf_method *m, const dmf_class *k,
         lt_table_row *h = dmf_row(d->hist, ht, 2);
         st = h ? lt_table_row_add_run(h, r->w) : lt_last_status();
     }
+    if (st == LT_OK && d->spot) {
+        lt_table_row *z = dmf_row(d->spot, ht, 2);
+        st = z ? lt_table_row_add_run(z, r->z) : lt_last_status();
+    }
     return st;
 }
 
@@ -560,7 +611,8 @@ static uint64_t dmf_unit_key(const dmf *d, const char *name, int cf,
     char key[4096];
     snprintf(key, sizeof key, "dm-run|v1|%s|%s|%s|%s|%s|%s|%d|%llu|"
              "%d %d %d %d %a %a %a %a %lld %d %a %a %d|%a %d %a %a %llu|"
-             "%d %a %d %a %llu %d|%lld %d %d %llu", lt_bench_commit(),
+             "%d %a %d %a %llu %d|%lld %d %d %llu|%d %d %a %d %a %llu",
+             lt_bench_commit(),
              d->base, d->arch, c->data, c->classifier, name, cf,
              (unsigned long long)seed, (int)u->target_class,
              (int)u->random_target, (int)u->pair_drop, (int)u->esd_from_data,
@@ -571,7 +623,10 @@ static uint64_t dmf_unit_key(const dmf *d, const char *name, int cf,
              sm->steps, (double)sm->eta, (int)sm->guidance, (double)sm->w,
              (unsigned long long)sm->seed, sm->batch,
              (long long)c->retrain_steps, c->ua_samples, c->fd_per_class,
-             (unsigned long long)c->eval_seed);
+             (unsigned long long)c->eval_seed, c->spot_samples,
+             c->spot_sample.steps, (double)c->spot_sample.eta,
+             (int)c->spot_sample.guidance, (double)c->spot_sample.w,
+             (unsigned long long)c->spot_sample.seed);
     return lt_bench_fnv(key);
 }
 
@@ -585,15 +640,19 @@ static lt_status dmf_unit_run(dmf *d, const dmf_method *m, const char *name,
     if (!lt_bench_mine(d->unit++))
         return LT_OK;
     uint64_t key = d->c->cache ? dmf_unit_key(d, name, k->cf, seed) : 0;
-    lt_table_row kept = {0}; /* run 0: the metrics, run 1: the histogram */
+    /* run 0: the metrics, 1: the histogram, 2: the spot check (if on) */
+    lt_table_row kept = {0};
+    int runs = d->c->spot_samples > 0 ? 3 : 2;
     if (key && d->c->resume &&
         lt_bench_row_load(d->c->cache, key, &kept, LT_TABLE_MAX_COLS) &&
-        kept.n == 2) {
+        kept.n == runs) {
         lt_bench_note(d->c->progress, d->c->ud, "bench dm: %s done before "
                       "(--resume)", d->row);
         r->state = kept.diverged ? 2 : 1;
         memcpy(r->v, kept.v[0], sizeof r->v);
         memcpy(r->w, kept.v[1], sizeof r->w);
+        if (runs == 3)
+            memcpy(r->z, kept.v[2], sizeof r->z);
         snprintf(r->message, sizeof r->message, "%s", kept.message);
         return LT_OK;
     }
@@ -603,14 +662,31 @@ static lt_status dmf_unit_run(dmf *d, const dmf_method *m, const char *name,
     lt_status st = dmf_compute(d, m, k, seed, r);
     if (st != LT_OK || !key)
         return st;
-    kept.n = 2;
+    kept.n = runs;
     memcpy(kept.v[0], r->v, sizeof r->v);
     memcpy(kept.v[1], r->w, sizeof r->w);
+    memcpy(kept.v[2], r->z, sizeof r->z);
     kept.failed = kept.diverged = r->state == 2;
     snprintf(kept.message, sizeof kept.message, "%s", r->message);
     st = lt_bench_row_save(d->c->cache, key, &kept, LT_TABLE_MAX_COLS);
     return st == LT_OK ? LT_OK : lt_set_error(st, "keeping the run: %s",
                                               lt_last_error());
+}
+
+/* The settings line key of an SA method: what it computes. */
+static lt_status dmf_sa_setting(lt_report *r, const char *key,
+                                const char *note, const lt_dmu_sa_config *sa,
+                                const lt_dmu_sa_prep_config *p)
+{
+    char line[896], prep[512];
+    lt_dmu_sa_prep_describe(p, prep, sizeof prep);
+    snprintf(line, sizeof line, "%s%lld steps of %d (unless the run's "
+             "steps and batch are set), lambda %g, gamma %g, Adam lr %g, "
+             "ema %s; %s", note, (long long)sa->steps, sa->batch,
+             (double)sa->lambda, (double)sa->gamma, (double)sa->lr,
+             sa->ema == LT_DMU_SA_EMA_AUTO ? "0.9999^(20000/steps)"
+                                           : "as given", prep);
+    return lt_report_set(r, key, line);
 }
 
 /* ---- the protocol ---------------------------------------------------------------- */
@@ -644,14 +720,19 @@ static lt_status dmf_settings(dmf *d, lt_report *r)
     lt_unet probe = {.cfg = d->ucfg};
     if (st == LT_OK)
         st = lt_report_set_num(r, "alpha", lt_dmu_alpha(&c->unlearn, &probe));
-    if (st == LT_OK && dmf_has_sa(c)) {
-        char sa[768], prep[512];
-        lt_dmu_sa_prep_describe(&c->sa_prep, prep, sizeof prep);
-        snprintf(sa, sizeof sa, "lambda %g, gamma %g, Adam lr %g, ema %s; "
-                 "%s", (double)c->sa.lambda, (double)c->sa.gamma,
-                 (double)c->sa.lr, c->sa.ema == LT_DMU_SA_EMA_AUTO
-                 ? "0.9999^(20000/steps)" : "as given", prep);
-        st = lt_report_set(r, "sa", sa);
+    if (st == LT_OK && dmf_has_sa(c, false))
+        st = dmf_sa_setting(r, "sa", "", &c->sa, &c->sa_prep);
+    if (st == LT_OK && dmf_has_sa(c, true))
+        st = dmf_sa_setting(r, "sa-short", "Lethe's short preset, NOT the "
+                            "official SA: ", &c->sa_short,
+                            &c->sa_short_prep);
+    if (st == LT_OK && c->spot_samples > 0) {
+        char smp[160], line[224];
+        lt_dm_sample_describe(&c->spot_sample, d->s.T, smp, sizeof smp);
+        snprintf(line, sizeof line, "%d samples of the forgotten class, %s, "
+                 "seed %llu + offset", c->spot_samples, smp,
+                 (unsigned long long)c->spot_sample.seed);
+        st = lt_report_set(r, "spot_check", line);
     }
     if (st == LT_OK)
         st = lt_report_set_num(r, "seeds", c->seeds);

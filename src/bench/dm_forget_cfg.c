@@ -23,7 +23,9 @@ lt_bench_dm_forget_cfg lt_bench_dm_forget_defaults(void)
         .unlearn = lt_dmu_defaults(), .mask = lt_dmu_mask_defaults(),
         .sa = lt_dmu_sa_defaults(), .sa_prep = lt_dmu_sa_prep_defaults(),
         .retrain_steps = 3000, .ua_samples = 500, .fd_per_class = 500,
-        .sample = lt_dm_sample_defaults(), .eval_seed = 1};
+        .sample = lt_dm_sample_defaults(), .eval_seed = 1,
+        .spot_sample = lt_dm_sample_defaults()};
+    lt_dmu_sa_recipe("short", &c.sa_short_prep, &c.sa_short);
     c.unlearn.steps = 0; /* each loss's official loop (lt_dmu_recipe) */
     c.unlearn.batch = 0;
     c.sample.steps = 50;
@@ -49,6 +51,10 @@ void lt_bench_dm_forget_quick(lt_bench_dm_forget_cfg *c)
     c->sa_prep.per_class = 2;
     c->sa_prep.sample.steps = 4;
     c->sa_prep.fim_timesteps = 4;
+    c->sa_short_prep.per_class = 2;
+    c->sa_short_prep.sample.steps = 4;
+    c->sa_short_prep.fim_timesteps = 4;
+    c->spot_sample.steps = 10; /* the spot check (off unless asked) */
 }
 
 /* ---- methods ----------------------------------------------------------------- */
@@ -69,7 +75,15 @@ static const struct {
 };
 
 #define DMF_ALL "original,retrain,salun,rl,rl-random,ga,ga-saliency,esd," \
-                "esd-data,salun-noretain,sa"
+                "esd-data,salun-noretain,sa,sa-short"
+
+/* 1 for "sa" / "sa+MASK", 2 for "sa-short" / "sa-short+MASK", else 0. */
+static int sa_kind(const char *name)
+{
+    if (!strcmp(name, "sa-short") || !strncmp(name, "sa-short+", 9))
+        return 2;
+    return !strcmp(name, "sa") || !strncmp(name, "sa+", 3);
+}
 
 lt_status dmf_method_parse(const char *name, dmf_method *m)
 {
@@ -81,7 +95,8 @@ lt_status dmf_method_parse(const char *name, dmf_method *m)
         return LT_OK;
     const char *loss = NULL, *mask = "none";
     char buf[64];
-    m->sa = !strcmp(name, "sa") || !strncmp(name, "sa+", 3);
+    m->sa = sa_kind(name) > 0;
+    m->sa_short = sa_kind(name) == 2;
     if (m->sa)
         loss = "rl"; /* not used: SA has its own loss */
     for (size_t i = 0; i < sizeof dmf_aliases / sizeof *dmf_aliases; i++)
@@ -101,7 +116,8 @@ lt_status dmf_method_parse(const char *name, dmf_method *m)
     if (!loss || lt_dmu_loss_parse(loss, &m->loss) != LT_OK ||
         lt_mask_parse(mask, &ms) != LT_OK || ms.kind == LT_MASK_SOFT)
         return lt_set_error(LT_ERR_ARG, "bench dm: method '%s' unknown "
-                            "(known: %s, or LOSS+MASK with LOSS rl|ga|esd|sa "
+                            "(known: %s, or LOSS+MASK with LOSS rl|ga|esd|"
+                            "sa|sa-short "
                             "and MASK none|saliency:R|random:R)", name,
                             DMF_ALL);
     snprintf(m->mask, sizeof m->mask, "%s", mask);
@@ -113,12 +129,11 @@ const char *dmf_methods(const lt_bench_dm_forget_cfg *c)
     return strcmp(c->methods, "all") ? c->methods : DMF_ALL;
 }
 
-/* Whether a method of the run is Selective Amnesia. */
-bool dmf_has_sa(const lt_bench_dm_forget_cfg *c)
+bool dmf_has_sa(const lt_bench_dm_forget_cfg *c, bool short_recipe)
 {
     char buf[LT_TABLE_TEXT];
     for (int i = 0; lt_list_item(dmf_methods(c), i, buf, sizeof buf); i++)
-        if (!strcmp(buf, "sa") || !strncmp(buf, "sa+", 3))
+        if (sa_kind(buf) == 1 + short_recipe)
             return true;
     return false;
 }
@@ -156,6 +171,11 @@ lt_status lt_bench_dm_forget_check(const lt_bench_dm_forget_cfg *c)
                             "fd_per_class %d must lie in [2, 1000] (the test "
                             "split has 1000 images per class)",
                             c->ua_samples, c->fd_per_class);
+    if (c->spot_samples < 0 || c->spot_samples == 1 ||
+        c->spot_samples > 1000 || c->spot_sample.steps < 1)
+        return lt_set_error(LT_ERR_ARG, "bench dm: spot_samples %d must be 0 "
+                            "(off) or lie in [2, 1000], with sampler steps "
+                            ">= 1", c->spot_samples);
     if (c->unlearn.steps < 0 || c->unlearn.batch < 0)
         return lt_set_error(LT_ERR_ARG, "bench dm: unlearning steps and "
                             "batch must be >= 0 (0: each loss's official "

@@ -72,6 +72,18 @@ bool cli_ends_with(const char *s, const char *suffix)
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+const char *cli_arg_value(int argc, char **argv, const char *name)
+{
+    size_t k = strlen(name);
+    const char *v = NULL;
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], name, k) && argv[i][k] == '=')
+            v = argv[i] + k + 1;
+        else if (!strcmp(argv[i], name) && i + 1 < argc)
+            v = argv[i + 1];
+    return v;
+}
+
 int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t)
 {

@@ -35,6 +35,9 @@ int cli_unlearn_metrics(const char *cmd, lt_model *m, const lt_dataset *tr,
 int cli_write_text(const char *path, const char *text);
 /* s ends with suffix. */
 bool cli_ends_with(const char *s, const char *suffix);
+/* The value of the last "--name X" or "--name=X" in argv, or NULL (for
+ * an option that must be known before the rest are parsed). */
+const char *cli_arg_value(int argc, char **argv, const char *name);
 /* lt_lm_open with the message printed: 0 or 1. */
 int cli_lm_open(const char *cmd, const char *model, const char *tok,
                 lt_llama **m, lt_tokenizer **t);

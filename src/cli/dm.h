@@ -81,6 +81,8 @@ int cli_dm_unlearn_salun(int argc, char **argv);
 typedef struct {
     int64_t n;
     float *x, *ctx, *mask;
+    int32_t *ids; /* [n, L] the captions' ids */
+    int32_t word; /* the concept's token */
 } cli_dm_fmn_set;
 /* concept "style:NAME" | "object:NAME", data "canvas:DIR" | "DIR"; an
  * exit code. */

@@ -59,7 +59,8 @@ int cli_dm_fmn_data(const char *concept, const char *data, lt_clip *clip,
     if (lt_fmn_canvas_data(&cv, clip, v, is_style, idx, &set) != LT_OK)
         rc = cli_fail("dm unlearn", "--data");
     else
-        *out = (cli_dm_fmn_set){set.n, set.x, set.ctx, set.mask};
+        *out = (cli_dm_fmn_set){set.n, set.x, set.ctx, set.mask, set.ids,
+                                set.word};
     lt_canvas_free(&cv);
     return rc;
 }
@@ -69,5 +70,6 @@ void cli_dm_fmn_free(cli_dm_fmn_set *s)
     free(s->x);
     free(s->ctx);
     free(s->mask);
+    free(s->ids);
     memset(s, 0, sizeof *s);
 }

@@ -27,22 +27,28 @@ static const char *const usage =
     "       [--lr 1e-4] [--sa-ema -1] [--replay-per-class 500] "
     "[--replay-steps 1000]\n"
     "       [--fim-timesteps 0] [--fim-pm1] [--no-png] "
-    "[--mask none|random:R|saliency:R]";
+    "[--mask none|random:R|saliency:R]\n"
+    "       [--sa-recipe official|short]  (short: Lethe's preset, not the "
+    "official method; the options above still override it)";
 
 typedef struct {
     lt_dmu_sa_config c;
     lt_dmu_sa_prep_config p;
     lt_dmu_mask_config mc;
-    const char *model, *out, *fim, *method, *mask, *data;
+    const char *model, *out, *fim, *method, *mask, *data, *recipe;
     int forget;
     bool no_png;
 } sa_opts;
 
 static int sa_parse(int argc, char **argv, sa_opts *o)
 {
-    *o = (sa_opts){.c = lt_dmu_sa_defaults(), .p = lt_dmu_sa_prep_defaults(),
-                   .mc = lt_dmu_mask_defaults(), .mask = "none",
-                   .data = "fashion-mnist", .forget = -1};
+    *o = (sa_opts){.mc = lt_dmu_mask_defaults(), .mask = "none",
+                   .data = "fashion-mnist", .forget = -1,
+                   .recipe = "official"};
+    /* the recipe first: the other options override its values */
+    const char *rv = cli_arg_value(argc, argv, "--sa-recipe");
+    if (lt_dmu_sa_recipe(rv ? rv : o->recipe, &o->p, &o->c) != LT_OK)
+        return cli_bad("dm unlearn", "--sa-recipe");
     lt_dmu_sa_config *c = &o->c;
     lt_dmu_sa_prep_config *p = &o->p;
     cli_opt t[] = {
@@ -50,6 +56,7 @@ static int sa_parse(int argc, char **argv, sa_opts *o)
         {"--out", CLI_OPT_STR, &o->out, "the unlearned model (EMA weights)", 0, 0},
         {"--forget-class", CLI_OPT_INT, &o->forget, "the class to forget", -1, 100000},
         {"--method", CLI_OPT_STR, &o->method, "sa", 0, 0},
+        {"--sa-recipe", CLI_OPT_STR, &o->recipe, "official (clear-nus/selective-amnesia's) | short (Lethe's preset: 20 replay samples per class by DDIM-50, Fisher over 20 timesteps, 200 steps of 16)", 0, 0},
         {"--fim", CLI_OPT_STR, &o->fim, "replay set + Fisher file: read if made for this model and settings, else written", 0, 0},
         {"--sa-lambda", CLI_OPT_FLOAT, &c->lambda, "EWC weight lambda (the config's lmbda)", 0, 1e12},
         {"--sa-gamma", CLI_OPT_FLOAT, &c->gamma, "replay-loss weight gamma", 0, 1e6},
@@ -184,7 +191,9 @@ static int sa_save(const sa_opts *o, const lt_unet *u,
     snprintf(lam, sizeof lam, "%.9g", (double)o->c.lambda);
     snprintf(ema, sizeof ema, "%.9g", (double)lt_dmu_sa_ema(&o->c));
     cli_join_args(argc, argv, cmd, sizeof cmd);
-    const char *meta[] = {"lethe.dmu.method", "sa", "lethe.dmu.mask",
+    bool official = !strcmp(o->recipe, "official");
+    const char *meta[] = {"lethe.dmu.method", official ? "sa" : "sa-short",
+                          "lethe.dmu.mask",
                           o->mask, "lethe.dmu.forget_class", cls,
                           "lethe.dmu.steps", steps, "lethe.dmu.sa_lambda",
                           lam, "lethe.dmu.sa_ema", ema, "lethe.dmu.base",
@@ -219,9 +228,11 @@ static int sa_unlearn(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
     if (!rc)
         rc = sa_data(o, u, s, &d);
     if (!rc) {
-        fprintf(stderr, "lethe dm unlearn: sa from %s (%s), class %d, %lld "
+        fprintf(stderr, "lethe dm unlearn: sa (%s recipe) from %s (%s), "
+                "class %d, %lld "
                 "steps of %d, lambda %g, gamma %g, ema %g, mask %s, %lld "
-                "replay samples, %d threads\n", o->model, u->arch, o->forget,
+                "replay samples, %d threads\n", o->recipe, o->model, u->arch,
+                o->forget,
                 (long long)o->c.steps, o->c.batch, (double)o->c.lambda,
                 (double)o->c.gamma, (double)lt_dmu_sa_ema(&o->c), o->mask,
                 (long long)d.n, lt_num_threads());
@@ -234,7 +245,8 @@ static int sa_unlearn(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
         rc = st == LT_OK ? sa_save(o, u, s, argc, argv)
                          : cli_fail("dm unlearn", NULL);
         if (!rc)
-            printf("saved %s (sa, class %d forgotten) in %.1f s\n", o->out,
+            printf("saved %s (%s, class %d forgotten) in %.1f s\n", o->out,
+                   strcmp(o->recipe, "official") ? "sa-short" : "sa",
                    o->forget, lt_clock_seconds() - t0);
     }
     free(mask);

@@ -25,10 +25,15 @@ static const char *const usage =
     "--method esd-x|esd-u --out U.safetensors\n"
     "       [--encoder C.safetensors] [--steps 1000] [--lr 1e-5] [--eta 1]\n"
     "       [--start-guidance 3] [--ddim-steps 50] [--seed 1]\n"
+    "       [--esd-variant paper|sd]  (sd: esd_sd.py; its defaults --steps "
+    "200 --lr 5e-5 --eta 2;\n"
+    "        --method esd-x|esd-u|esd-all|esd-x-strict)\n"
     "       lethe dm unlearn --model TEXT.safetensors --concept style:NAME|"
     "object:NAME\n"
     "       --method fmn --data canvas:DIR --out U.safetensors [--steps 35] "
     "[--lr 2e-6] [--only-ca]\n"
+    "       [--fmn-ti [--ti-steps 500] [--ti-lr 1e-3] [--ti-norm 0]]  "
+    "(textual inversion first)\n"
     "       [--mask FILE]  (esd and fmn: a 0/1 weight mask, e.g. salun's "
     "--mask-out)\n"
     "       lethe dm unlearn ... --method salun: see lethe dm unlearn "
@@ -37,16 +42,21 @@ static const char *const usage =
 typedef struct {
     lt_esd_config c;
     lt_fmn_config f;
+    lt_fmn_ti_config ti;
+    bool fmn_ti; /* --fmn-ti */
     const char *model, *out, *concept, *method, *encoder, *data, *mask;
+    const char *variant; /* --esd-variant */
     bool fmn;
     int steps; /* CLI_OPT_INT writes an int; 0: the method's */
     float lr;  /* 0: the method's */
+    float eta; /* -1: the variant's */
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.c = lt_esd_defaults(), .f = lt_fmn_defaults(),
-                .method = "esd-x"};
+                .ti = lt_fmn_ti_defaults(),
+                .method = "esd-x", .variant = "paper", .eta = -1};
     lt_esd_config *c = &o->c;
     cli_opt t[] = {
         {"--model", CLI_OPT_STR, &o->model, "the text-conditioned model (text:...)", 0, 0},
@@ -55,23 +65,36 @@ static int parse(int argc, char **argv, opts *o)
         {"--method", CLI_OPT_STR, &o->method, "esd-x (cross-attention) | esd-u (all but cross-attention, time embedding, output) | selfattn | full | notime | fmn", 0, 0},
         {"--data", CLI_OPT_STR, &o->data, "fmn: canvas:DIR, the FashionCanvas folder (its pictures of the concept)", 0, 0},
         {"--only-ca", CLI_OPT_FLAG, &o->f.only_ca, "fmn: train the cross-attention only (only_optimize_ca)", 0, 0},
+        {"--fmn-ti", CLI_OPT_FLAG, &o->fmn_ti, "fmn: learn the concept's tokens by textual inversion first (train_ti.py), then resteer them", 0, 0},
+        {"--ti-steps", CLI_OPT_I64, &o->ti.steps, "fmn-ti: inversion steps (500)", 1, 1e9},
+        {"--ti-lr", CLI_OPT_FLOAT, &o->ti.lr, "fmn-ti: AdamW lr of the tokens (1e-3)", 1e-12, 10},
+        {"--ti-norm", CLI_OPT_FLOAT, &o->ti.norm_target, "fmn-ti: clip_ti_decay's norm target (0: the encoder's mean token norm; the script's SD value 0.4)", 0, 100},
         {"--encoder", CLI_OPT_STR, &o->encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
         {"--mask", CLI_OPT_STR, &o->mask, "a 0/1 weight mask file (lt_unet_mask_save; salun --mask-out) on the trained weights", 0, 0},
         {"--steps", CLI_OPT_INT, &o->steps, "iterations (0: esd 1000, fmn 35)", 0, 1e9},
         {"--lr", CLI_OPT_FLOAT, &o->lr, "learning rate (0: esd Adam 1e-5, fmn AdamW 2e-6)", 0, 1},
-        {"--eta", CLI_OPT_FLOAT, &c->eta, "negative guidance (1)", 0, 1e3},
+        {"--esd-variant", CLI_OPT_STR, &o->variant, "paper (train-esd.py, the default) | sd (today's esd_sd.py: frozen-model PLMS x_t, loss at its timestep, Linear/Conv sets)", 0, 0},
+        {"--eta", CLI_OPT_FLOAT, &o->eta, "negative guidance (paper 1, sd 2)", 0, 1e3},
         {"--start-guidance", CLI_OPT_FLOAT, &c->start_guidance, "guidance of the partial sampling (3)", -1e3, 1e3},
-        {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "DDIM steps of the partial sampling (50)", 1, 100000},
+        {"--ddim-steps", CLI_OPT_INT, &c->ddim_steps, "steps of the partial sampling (50; paper DDIM, sd the PLMS num_inference_steps)", 1, 100000},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of t_enc, t and the start noise (fmn: the image order, t, noise)", 0, 0},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
         return rc;
+    lt_esd_variant v;
+    if (lt_esd_variant_parse(o->variant, &v) != LT_OK)
+        return cli_bad("dm unlearn", "--esd-variant");
+    lt_esd_config d = lt_esd_defaults_for(v); /* the variant's defaults */
+    c->variant = v;
+    c->eta = o->eta >= 0 ? o->eta : d.eta;
+    c->steps = d.steps;
+    c->lr = d.lr;
     if (o->steps)
         c->steps = o->f.steps = o->steps;
     if (o->lr > 0)
         c->lr = o->f.lr = o->lr;
-    o->f.seed = c->seed;
+    o->f.seed = o->ti.seed = c->seed;
     if (!o->model || !o->out || !o->concept)
         return cli_usage("dm unlearn", "--model FILE, --concept PROMPT and "
                          "--out FILE are required");
@@ -92,6 +115,17 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (!o->fmn && (o->data || o->f.only_ca))
         return cli_usage("dm unlearn", "--data and --only-ca are fmn's");
+    if (!o->fmn && o->fmn_ti)
+        return cli_usage("dm unlearn", "--fmn-ti is fmn's");
+    if (o->fmn && v != LT_ESD_PAPER)
+        return cli_usage("dm unlearn", "--esd-variant is esd's");
+    if (!o->fmn && !lt_esd_variant_has(v, c->params)) {
+        fprintf(stderr, "lethe dm unlearn: --method %s: the %s variant's "
+                "script has no such set (paper: esd-x, esd-u, selfattn, "
+                "full, notime; sd: esd-x, esd-u, esd-all, esd-x-strict)\n",
+                o->method, o->variant);
+        return 2;
+    }
     return 0;
 }
 
@@ -139,8 +173,39 @@ static void progress(const lt_esd_event *e, void *ud)
 
 static const char *method_name(const opts *o)
 {
-    return o->fmn ? (o->f.only_ca ? "fmn (only-ca)" : "fmn")
-                  : lt_esd_params_name(o->c.params);
+    static char esd[48];
+    snprintf(esd, sizeof esd, "%s%s", lt_esd_params_name(o->c.params),
+             o->c.variant == LT_ESD_SD ? " (esd_sd.py)" : "");
+    static const char *const fmn[2][2] = {{"fmn", "fmn (only-ca)"},
+                                          {"fmn+ti", "fmn+ti (only-ca)"}};
+    return o->fmn ? fmn[o->fmn_ti][o->f.only_ca] : esd;
+}
+
+static void ti_progress(const lt_fmn_ti_event *e, void *ud)
+{
+    char extra[64];
+    snprintf(extra, sizeof extra, "ti loss %.5f, token norm %.4f", e->loss,
+             e->norm);
+    cli_progress_update(ud, e->step, extra);
+}
+
+/* --fmn-ti: the inversion, then set's contexts and marks rebuilt. */
+static lt_status run_ti(const opts *o, lt_unet *u, const lt_dm_schedule *s,
+                        lt_clip *clip, cli_dm_fmn_set *set)
+{
+    lt_fmn_canvas_set view = {set->n, set->x, set->ctx, set->mask, set->ids,
+                              set->word};
+    fprintf(stderr, "lethe dm unlearn: textual inversion of %d tokens, %lld "
+            "steps, AdamW lr %g, weight decay %g, norm target %g\n",
+            1 + o->ti.n_rand, (long long)o->ti.steps, (double)o->ti.lr,
+            (double)o->ti.weight_decay,
+            (double)lt_fmn_ti_norm_target(clip, &o->ti));
+    cli_progress bar;
+    cli_progress_start(&bar, "dm unlearn", o->ti.steps);
+    lt_status st = lt_fmn_ti_canvas(u, s, clip, &view, &o->ti, ti_progress,
+                                    &bar);
+    cli_progress_end(&bar);
+    return st;
 }
 
 static void fmn_progress(const lt_fmn_event *e, void *ud)
@@ -164,6 +229,10 @@ static lt_status run_fmn(const opts *o, lt_unet *u, const lt_dm_schedule *s,
     }
     if ((*rc = cli_dm_fmn_data(o->concept, o->data, clip, v, &set)))
         return LT_ERR_ARG;
+    if (o->fmn_ti && run_ti(o, u, s, clip, &set) != LT_OK) {
+        cli_dm_fmn_free(&set);
+        return lt_last_status();
+    }
     fprintf(stderr, "lethe dm unlearn: fmn on %s from %s (%s), %lld "
             "pictures, %lld steps, AdamW lr %g, weight decay %g%s, %d "
             "threads\n", o->concept, o->model, u->arch, (long long)set.n,
@@ -192,6 +261,13 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
     snprintf(ds, sizeof ds, "%d", o->c.ddim_steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->c.seed);
     cli_join_args(argc + 1, argv - 1, cmd, sizeof cmd); /* "dm unlearn ..." */
+    char ti[160] = "none";
+    if (o->fmn && o->fmn_ti)
+        snprintf(ti, sizeof ti, "%d tokens, %lld steps, lr %g, weight decay "
+                 "%g, norm target %g", 1 + o->ti.n_rand,
+                 (long long)o->ti.steps, (double)o->ti.lr,
+                 (double)o->ti.weight_decay,
+                 (double)lt_fmn_ti_norm_target(clip, &o->ti));
     if (o->fmn) { /* FMN's own settings in ESD's three slots */
         snprintf(eta, sizeof eta, "%.6g", (double)o->f.weight_decay);
         snprintf(sg, sizeof sg, "%s", o->f.only_ca ? "attn2" : "all");
@@ -206,13 +282,14 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
         o->fmn ? "lethe.dmu.data" : "lethe.dmu.ddim_steps", ds,
         "lethe.dmu.seed", seed, "lethe.dmu.base", o->model,
         "lethe.dmu.mask", o->mask ? o->mask : "none",
+        "lethe.dmu.ti", ti,
         "lethe.command", cmd};
     int rc = cli_outputs_begin("dm unlearn");
     if (rc)
         return rc;
     if (lt_clip_save(clip, v, side, NULL, 0) != LT_OK)
         rc = cli_fail("dm unlearn", "the encoder copy");
-    else if (lt_unet_save(u, o->out, s, meta, 11) != LT_OK)
+    else if (lt_unet_save(u, o->out, s, meta, 12) != LT_OK)
         rc = cli_fail("dm unlearn", "--out");
     return cli_outputs_end("dm unlearn", rc);
 }
@@ -268,8 +345,8 @@ static int run(const opts *o, int argc, char **argv)
             rc = st == LT_OK ? save(o, u, &s, clip, v, side, argc, argv)
                              : cli_fail("dm unlearn", NULL);
         if (!rc)
-            printf("saved %s (fmn, %s resteered, %lld steps) in %.1f s\n",
-                   o->out, o->concept, (long long)o->f.steps,
+            printf("saved %s (%s, %s resteered, %lld steps) in %.1f s\n",
+                   o->out, method_name(o), o->concept, (long long)o->f.steps,
                    lt_clock_seconds() - t0);
     }
     if (!rc && !o->fmn && (!(ctx = malloc(n * sizeof *ctx)) ||
@@ -279,11 +356,12 @@ static int run(const opts *o, int argc, char **argv)
         rc = contexts(o, clip, v, u, ctx, nul);
     if (!rc && !o->fmn) {
         fprintf(stderr, "lethe dm unlearn: %s on \"%s\" from %s (%s), %lld "
-                "iterations, lr %g, eta %g, start guidance %g, DDIM %d, %d "
-                "threads\n", lt_esd_params_name(o->c.params), o->concept,
+                "iterations, lr %g, eta %g, start guidance %g, %s %d, %d "
+                "threads\n", method_name(o), o->concept,
                 o->model, u->arch, (long long)o->c.steps, (double)o->c.lr,
                 (double)o->c.eta, (double)o->c.start_guidance,
-                o->c.ddim_steps, lt_num_threads());
+                o->c.variant == LT_ESD_SD ? "PLMS" : "DDIM", o->c.ddim_steps,
+                lt_num_threads());
         cli_progress bar;
         cli_progress_start(&bar, "dm unlearn", o->c.steps);
         double t0 = lt_clock_seconds();
@@ -293,7 +371,7 @@ static int run(const opts *o, int argc, char **argv)
                          : cli_fail("dm unlearn", NULL);
         if (!rc)
             printf("saved %s (%s, \"%s\" erased, %lld iterations) in %.1f s\n",
-                   o->out, lt_esd_params_name(o->c.params), o->concept,
+                   o->out, method_name(o), o->concept,
                    (long long)o->c.steps, lt_clock_seconds() - t0);
     }
     free(ctx);
@@ -306,21 +384,9 @@ static int run(const opts *o, int argc, char **argv)
     return rc;
 }
 
-/* The value of --method in argv, or NULL. */
-static const char *method_of(int argc, char **argv)
-{
-    const char *m = NULL;
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], "--method=", 9))
-            m = argv[i] + 9;
-        else if (!strcmp(argv[i], "--method") && i + 1 < argc)
-            m = argv[i + 1];
-    return m;
-}
-
 int cli_dm_unlearn_text(int argc, char **argv)
 {
-    const char *m = method_of(argc, argv);
+    const char *m = cli_arg_value(argc, argv, "--method");
     if (m && !strcmp(m, "salun"))
         return cli_dm_unlearn_salun(argc, argv);
     opts o;

@@ -223,6 +223,7 @@ void lt_fmn_canvas_free(lt_fmn_canvas_set *s)
     free(s->x);
     free(s->ctx);
     free(s->mask);
+    free(s->ids);
     memset(s, 0, sizeof *s);
 }
 
@@ -250,10 +251,11 @@ lt_status lt_fmn_canvas_data(const lt_canvas *cv, lt_clip *clip,
     out->x = malloc((size_t)(n * PIX) * sizeof *out->x);
     out->ctx = malloc((size_t)(n * L * D) * sizeof *out->ctx);
     out->mask = malloc((size_t)(n * L) * sizeof *out->mask);
-    int32_t *ids = malloc((size_t)L * sizeof *ids);
+    out->ids = malloc((size_t)(n * L) * sizeof *out->ids);
+    out->word = cid;
     char cap[LT_CANVAS_CAPTION_MAX];
     const char *texts[1] = {cap};
-    lt_status st = out->x && out->ctx && out->mask && ids
+    lt_status st = out->x && out->ctx && out->mask && out->ids
                        ? LT_OK
                        : lt_set_error(LT_ERR_NOMEM, "fmn set: out of memory");
     for (int64_t i = 0, k = 0; st == LT_OK && i < cv->n; i++) {
@@ -261,6 +263,7 @@ lt_status lt_fmn_canvas_data(const lt_canvas *cv, lt_clip *clip,
             continue;
         for (int64_t q = 0; q < PIX; q++)
             out->x[k * PIX + q] = 2 * cv->x[i * PIX + q] - 1;
+        int32_t *ids = out->ids + k * L;
         st = lt_canvas_caption_canonical(cv, i, cap, sizeof cap);
         if (st == LT_OK)
             st = lt_clip_tokenize(v, cap, L, ids, NULL, NULL);
@@ -271,10 +274,38 @@ lt_status lt_fmn_canvas_data(const lt_canvas *cv, lt_clip *clip,
             st = lt_canvas_contexts(clip, v, texts, 1, out->ctx + k * L * D);
         k++;
     }
-    free(ids);
     out->n = n;
     if (st != LT_OK)
         lt_fmn_canvas_free(out);
+    return st;
+}
+
+lt_status lt_fmn_ti_canvas(lt_unet *u, const lt_dm_schedule *s,
+                           lt_clip *clip, lt_fmn_canvas_set *set,
+                           const lt_fmn_ti_config *cfg, lt_fmn_ti_fn cb,
+                           void *ud)
+{
+    if (!u || !s || !clip || !set || !set->ids || !cfg || cfg->n_rand < 0)
+        return lt_set_error(LT_ERR_ARG, "fmn ti: bad argument");
+    int L = clip->cfg.context_length, K = 1 + cfg->n_rand;
+    int64_t D = clip->cfg.width;
+    int32_t *ids = malloc((size_t)(set->n * L) * sizeof *ids);
+    float *emb = malloc((size_t)(K * D) * sizeof *emb);
+    lt_status st = ids && emb ? LT_OK
+                              : lt_set_error(LT_ERR_NOMEM, "fmn ti: out of "
+                                             "memory");
+    for (int64_t i = 0; st == LT_OK && i < set->n; i++)
+        st = lt_fmn_ti_ids(set->ids + i * L, L, set->word, K, ids + i * L);
+    if (st == LT_OK)
+        st = lt_fmn_ti_init(clip, &set->word, 1, cfg, emb);
+    if (st == LT_OK)
+        st = lt_fmn_ti_run(u, s, clip, set->x, ids, set->n, K, emb, cfg, cb,
+                           ud);
+    if (st == LT_OK)
+        st = lt_fmn_ti_contexts(clip, ids, set->n, K, emb, set->ctx,
+                                set->mask);
+    free(ids);
+    free(emb);
     return st;
 }
 

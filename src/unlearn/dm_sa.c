@@ -369,6 +369,30 @@ lt_dmu_sa_config lt_dmu_sa_defaults(void)
                               .chunk = 32};
 }
 
+lt_status lt_dmu_sa_recipe(const char *name, lt_dmu_sa_prep_config *p,
+                           lt_dmu_sa_config *c)
+{
+    bool official = name && !strcmp(name, "official");
+    if (!official && !(name && !strcmp(name, "short")))
+        return lt_set_error(LT_ERR_ARG, "sa recipe '%s': unknown (known: "
+                            "official, short)", name ? name : "(null)");
+    lt_dmu_sa_prep_config pp = lt_dmu_sa_prep_defaults();
+    lt_dmu_sa_config cc = lt_dmu_sa_defaults();
+    if (!official) { /* Lethe's short preset (docs/diffusion-unlearning.md) */
+        pp.per_class = 20;
+        pp.sample.steps = 50; /* DDIM-50 */
+        pp.sample.eta = 0;
+        pp.fim_timesteps = 20;
+        cc.steps = 200;
+        cc.batch = 16;
+    }
+    if (p)
+        *p = pp;
+    if (c)
+        *c = cc;
+    return LT_OK;
+}
+
 float lt_dmu_sa_ema(const lt_dmu_sa_config *cfg)
 {
     if (cfg->ema != LT_DMU_SA_EMA_AUTO)

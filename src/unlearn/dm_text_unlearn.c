@@ -9,7 +9,7 @@
  * probabilities at the concept's tokens, read through the UNet's probe)
  * with its AdamW loop.
  */
-#include "lethe/dm_text_unlearn.h"
+#include "esd_internal.h"
 #include "lethe/data.h"
 #include "lethe/optim.h"
 
@@ -21,13 +21,14 @@
 /* ---- parameter sets ------------------------------------------------------------- */
 
 static const char *const esd_names[] = {"esd-x", "esd-u", "selfattn", "full",
-                                        "notime"};
+                                        "notime", "esd-all", "esd-x-strict"};
 static const char *const esd_aliases[] = {"xattn", "noxattn", "selfattn",
-                                          "full", "notime"};
+                                          "full", "notime", "esd-all",
+                                          "esd-x-strict"};
 
 lt_status lt_esd_params_parse(const char *name, lt_esd_params *out)
 {
-    for (int k = 0; k <= LT_ESD_NOTIME; k++)
+    for (int k = 0; k <= LT_ESD_X_STRICT; k++)
         if (name && (!strcmp(name, esd_names[k]) ||
                      !strcmp(name, esd_aliases[k]))) {
             *out = (lt_esd_params)k;
@@ -35,12 +36,39 @@ lt_status lt_esd_params_parse(const char *name, lt_esd_params *out)
         }
     return lt_set_error(LT_ERR_ARG, "esd parameter set '%s': unknown (known: "
                         "esd-x (xattn), esd-u (noxattn), selfattn, full, "
-                        "notime)", name ? name : "(null)");
+                        "notime; sd variant: esd-all, esd-x-strict)",
+                        name ? name : "(null)");
 }
 
 const char *lt_esd_params_name(lt_esd_params k)
 {
-    return (unsigned)k <= LT_ESD_NOTIME ? esd_names[k] : "?";
+    return (unsigned)k <= LT_ESD_X_STRICT ? esd_names[k] : "?";
+}
+
+lt_status lt_esd_variant_parse(const char *name, lt_esd_variant *out)
+{
+    if (name && !strcmp(name, "paper"))
+        *out = LT_ESD_PAPER;
+    else if (name && !strcmp(name, "sd"))
+        *out = LT_ESD_SD;
+    else
+        return lt_set_error(LT_ERR_ARG, "esd variant '%s': unknown (known: "
+                            "paper (train-esd.py), sd (esd_sd.py))",
+                            name ? name : "(null)");
+    return LT_OK;
+}
+
+const char *lt_esd_variant_name(lt_esd_variant v)
+{
+    return v == LT_ESD_SD ? "sd" : v == LT_ESD_PAPER ? "paper" : "?";
+}
+
+bool lt_esd_variant_has(lt_esd_variant v, lt_esd_params k)
+{
+    if (v == LT_ESD_SD)
+        return k == LT_ESD_X || k == LT_ESD_U || k == LT_ESD_ALL ||
+               k == LT_ESD_X_STRICT;
+    return v == LT_ESD_PAPER && (unsigned)k <= LT_ESD_NOTIME;
 }
 
 static bool starts(const char *s, const char *p)
@@ -63,6 +91,9 @@ bool lt_esd_selects(lt_esd_params k, const char *name)
         return true;
     case LT_ESD_NOTIME:
         return !(out || time);
+    case LT_ESD_ALL: /* the sd variant's (lt_esd_sd_selects) */
+    case LT_ESD_X_STRICT:
+        return false;
     }
     return false;
 }
@@ -70,8 +101,20 @@ bool lt_esd_selects(lt_esd_params k, const char *name)
 lt_status lt_esd_mask(const lt_unet *u, lt_esd_params k, float *mask,
                       int64_t *n_selected)
 {
-    if (!u || !mask || (unsigned)k > LT_ESD_NOTIME)
+    return lt_esd_mask_of(u, LT_ESD_PAPER, k, mask, n_selected);
+}
+
+lt_status lt_esd_mask_of(const lt_unet *u, lt_esd_variant v, lt_esd_params k,
+                         float *mask, int64_t *n_selected)
+{
+    if (!u || !mask || (unsigned)k > LT_ESD_X_STRICT)
         return lt_set_error(LT_ERR_ARG, "esd mask: bad argument");
+    if (!lt_esd_variant_has(v, k))
+        return lt_set_error(LT_ERR_ARG, "esd: the %s variant's script has "
+                            "no parameter set %s (paper: esd-x, esd-u, "
+                            "selfattn, full, notime; sd: esd-x, esd-u, "
+                            "esd-all, esd-x-strict)", lt_esd_variant_name(v),
+                            lt_esd_params_name(k));
     if (u->cfg.kind != LT_UNET_TEXT)
         return lt_set_error(LT_ERR_ARG, "esd: unet %s is class-conditional; "
                             "ESD erases a prompt from a text-conditioned "
@@ -81,7 +124,8 @@ lt_status lt_esd_mask(const lt_unet *u, lt_esd_params k, float *mask,
     int64_t n = 0;
     for (int j = 0; j < ps->count; j++) {
         const lt_param *p = &ps->p[j];
-        if (!p->trainable || !lt_esd_selects(k, p->name))
+        if (!p->trainable || !(v == LT_ESD_SD ? lt_esd_sd_selects(k, p->name)
+                                              : lt_esd_selects(k, p->name)))
             continue;
         for (int64_t i = 0; i < p->t.numel; i++)
             mask[p->offset + i] = 1;
@@ -98,14 +142,26 @@ lt_status lt_esd_mask(const lt_unet *u, lt_esd_params k, float *mask,
 
 lt_esd_config lt_esd_defaults(void)
 {
-    return (lt_esd_config){.params = LT_ESD_X, .eta = 1.0f,
-                           .start_guidance = 3.0f, .ddim_steps = 50,
-                           .steps = 1000, .lr = 1e-5f, .seed = 1};
+    return lt_esd_defaults_for(LT_ESD_PAPER);
+}
+
+lt_esd_config lt_esd_defaults_for(lt_esd_variant v)
+{
+    lt_esd_config c = {.params = LT_ESD_X, .eta = 1.0f,
+                       .start_guidance = 3.0f, .ddim_steps = 50,
+                       .steps = 1000, .lr = 1e-5f, .seed = 1,
+                       .variant = v};
+    if (v == LT_ESD_SD) { /* esd_sd.py's argparse */
+        c.eta = 2.0f;
+        c.steps = 200;
+        c.lr = 5e-5f;
+    }
+    return c;
 }
 
 /* ---- the starting point: CompVis DDIM until till_T ------------------------------ */
 
-static int64_t img_size(const lt_unet *u)
+int64_t lt_esd_img_size(const lt_unet *u)
 {
     return (int64_t)u->cfg.in_ch * u->cfg.res * u->cfg.res;
 }
@@ -124,8 +180,7 @@ static lt_status check_S(int T, int S)
     return LT_OK;
 }
 
-/* The guided eps of the single image x at DDPM timestep t. */
-static lt_tensor *guided1(lt_ctx *c, lt_unet *u, const float *x, float t,
+lt_tensor *lt_esd_guided1(lt_ctx *c, lt_unet *u, const float *x, float t,
                           const float *ctx, const float *null_ctx, float g)
 {
     int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
@@ -153,7 +208,7 @@ lt_status lt_esd_start(lt_unet *u, const lt_dm_schedule *s, int S,
     if (t_enc < 0 || t_enc >= S)
         return lt_set_error(LT_ERR_ARG, "esd start: t_enc %d outside [0, %d)",
                             t_enc, S);
-    int64_t per = img_size(u);
+    int64_t per = lt_esd_img_size(u);
     lt_ctx *c = lt_ctx_new(lt_unet_arena_bytes(u, 2, false));
     if (!c)
         return lt_set_error(LT_ERR_NOMEM, "esd start: out of memory");
@@ -163,7 +218,8 @@ lt_status lt_esd_start(lt_unet *u, const lt_dm_schedule *s, int S,
     for (int i = S - 1; i >= last; i--) {
         lt_ctx_reset(c);
         int ti = ddim_tau(s->T, S, i);
-        lt_tensor *e = guided1(c, u, x, (float)ti, ctx, null_ctx, guidance);
+        lt_tensor *e = lt_esd_guided1(c, u, x, (float)ti, ctx, null_ctx,
+                                      guidance);
         if (!e) {
             st = lt_last_status();
             break;
@@ -183,9 +239,12 @@ lt_status lt_esd_start(lt_unet *u, const lt_dm_schedule *s, int S,
 
 /* ---- the loss ------------------------------------------------------------------- */
 
-lt_tensor *lt_esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
-                       const float *z, int t, const float *ctx,
-                       const float *null_ctx, float eta, bool training)
+/* The loss with the target base - eta (e*(c) - e*(null)): base is
+ * e*(null) in the paper-era script, e*(c) in esd_sd.py (sd). */
+static lt_tensor *esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
+                           const float *z, int t, const float *ctx,
+                           const float *null_ctx, float eta, bool training,
+                           bool sd)
 {
     if (!c || !u || !frozen || !z || !ctx || !null_ctx ||
         u->cfg.kind != LT_UNET_TEXT) {
@@ -205,12 +264,20 @@ lt_tensor *lt_esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
     lt_tensor *e0 = lt_unet_forward_text(c, frozen, x, &tf, n, false);
     lt_tensor *ep = e0 ? lt_unet_forward_text(c, frozen, x, &tf, k, false)
                        : NULL;
-    lt_tensor *tg = ep ? lt_sub(c, e0, lt_affine(c, lt_sub(c, ep, e0), eta,
-                                                 0)) : NULL;
+    lt_tensor *tg = ep ? lt_sub(c, sd ? ep : e0,
+                                lt_affine(c, lt_sub(c, ep, e0), eta, 0))
+                       : NULL;
     lt_set_grad_enabled(c, was);
     lt_tensor *en = tg ? lt_unet_forward_text(c, u, x, &tf, k, training)
                        : NULL;
     return en ? lt_mse(c, en, tg, LT_REDUCE_MEAN) : NULL;
+}
+
+lt_tensor *lt_esd_loss(lt_ctx *c, lt_unet *u, lt_unet *frozen,
+                       const float *z, int t, const float *ctx,
+                       const float *null_ctx, float eta, bool training)
+{
+    return esd_loss(c, u, frozen, z, t, ctx, null_ctx, eta, training, false);
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -234,13 +301,21 @@ void lt_esd_draws(const lt_esd_config *cfg, const lt_unet *u,
     lt_rng_init(&g, lt_hash3(cfg->seed, 61, (uint64_t)k));
     int S = cfg->ddim_steps, T = s->T;
     d->t_enc = (int)lt_rng_below(&g, (uint64_t)S);
+    if (cfg->variant == LT_ESD_SD) { /* the loss at timesteps[run_till] */
+        int *ts = malloc(((size_t)S + 1) * sizeof *ts);
+        d->t_ddpm = ts && lt_esd_sd_timesteps(T, S, ts) ? ts[d->t_enc] : -1;
+        free(ts);
+        if (d->start)
+            lt_rng_fill_normal(&g, d->start, lt_esd_img_size(u), 0, 1);
+        return;
+    }
     int lo = (int)lround((double)d->t_enc / S * T);
     int hi = (int)lround((double)(d->t_enc + 1) / S * T);
     hi = hi > T ? T : hi;
     d->t_ddpm = lo + (hi > lo ? (int)lt_rng_below(&g, (uint64_t)(hi - lo))
                               : 0);
     if (d->start)
-        lt_rng_fill_normal(&g, d->start, img_size(u), 0, 1);
+        lt_rng_fill_normal(&g, d->start, lt_esd_img_size(u), 0, 1);
 }
 
 static lt_status check_config(const lt_unet *u, const lt_dm_schedule *s,
@@ -252,11 +327,16 @@ static lt_status check_config(const lt_unet *u, const lt_dm_schedule *s,
                             "model (text:...)", u->arch);
     if (cfg->steps < 1 || !(cfg->lr > 0) || !isfinite(cfg->lr) ||
         !isfinite(cfg->eta) || !isfinite(cfg->start_guidance) ||
-        (unsigned)cfg->params > LT_ESD_NOTIME)
+        (unsigned)cfg->variant > LT_ESD_SD)
         return lt_set_error(LT_ERR_ARG, "esd: need steps >= 1, lr > 0 and "
                             "finite eta and start guidance (got %lld, %g, "
                             "%g, %g)", (long long)cfg->steps, (double)cfg->lr,
                             (double)cfg->eta, (double)cfg->start_guidance);
+    if (!lt_esd_variant_has(cfg->variant, cfg->params))
+        return lt_set_error(LT_ERR_ARG, "esd: the %s variant has no "
+                            "parameter set %s",
+                            lt_esd_variant_name(cfg->variant),
+                            lt_esd_params_name(cfg->params));
     return check_S(s->T, cfg->ddim_steps);
 }
 
@@ -300,13 +380,13 @@ lt_status lt_esd_new(lt_unet *u, const lt_dm_schedule *s, const float *ctx,
     *r = (lt_esd){.u = u, .s = s, .ctx = ctx, .null_ctx = null_ctx,
                   .cfg = *cfg, .t0 = lt_clock_seconds()};
     r->mask = malloc((size_t)u->params.n_train * sizeof *r->mask);
-    r->z = malloc((size_t)img_size(u) * sizeof *r->z);
+    r->z = malloc((size_t)lt_esd_img_size(u) * sizeof *r->z);
     r->c = lt_ctx_new(lt_unet_arena_bytes(u, 3, true));
     lt_status st = r->mask && r->z && r->c
                        ? LT_OK
                        : lt_set_error(LT_ERR_NOMEM, "esd: out of memory");
     if (st == LT_OK)
-        st = lt_esd_mask(u, cfg->params, r->mask, NULL);
+        st = lt_esd_mask_of(u, cfg->variant, cfg->params, r->mask, NULL);
     for (int64_t j = 0; st == LT_OK && cfg->mask && j < u->params.n_train;
          j++)
         r->mask[j] *= cfg->mask[j] != 0;
@@ -338,21 +418,27 @@ lt_status lt_esd_step(lt_esd *r, const lt_esd_draw *d, lt_esd_event *ev)
     } else {
         own.t_enc = d->t_enc;
         own.t_ddpm = d->t_ddpm;
-        memcpy(r->z, d->start, (size_t)img_size(r->u) * sizeof *r->z);
+        memcpy(r->z, d->start, (size_t)lt_esd_img_size(r->u) * sizeof *r->z);
     }
     long long k = (long long)r->step + 1;
     if (own.t_ddpm < 0 || own.t_ddpm >= r->s->T)
         return lt_set_error(LT_ERR_ARG, "esd step %lld: t_ddpm %d outside "
                             "[0, %d)", k, own.t_ddpm, r->s->T);
-    if (lt_esd_start(r->u, r->s, r->cfg.ddim_steps, own.t_enc,
-                     r->cfg.start_guidance, r->ctx, r->null_ctx, r->z) !=
-        LT_OK)
+    bool sd = r->cfg.variant == LT_ESD_SD;
+    lt_status st =
+        sd ? lt_esd_sd_start(r->frozen, r->s, r->cfg.ddim_steps, own.t_enc,
+                             r->cfg.start_guidance, r->ctx, r->null_ctx,
+                             r->z)
+           : lt_esd_start(r->u, r->s, r->cfg.ddim_steps, own.t_enc,
+                          r->cfg.start_guidance, r->ctx, r->null_ctx, r->z);
+    if (st != LT_OK)
         return lt_set_error(lt_last_status(), "esd step %lld: %s", k,
                             lt_last_error());
     lt_ctx_reset(r->c);
     lt_params_zero_grad(&r->u->params);
-    lt_tensor *l = lt_esd_loss(r->c, r->u, r->frozen, r->z, own.t_ddpm,
-                               r->ctx, r->null_ctx, r->cfg.eta, true);
+    /* esd_sd.py's model is in eval mode (from_pretrained) */
+    lt_tensor *l = esd_loss(r->c, r->u, r->frozen, r->z, own.t_ddpm, r->ctx,
+                            r->null_ctx, r->cfg.eta, !sd, sd);
     if (!l || lt_backward(r->c, l) != LT_OK)
         return lt_set_error(lt_last_status(), "esd step %lld: %s", k,
                             lt_last_error());
@@ -502,7 +588,7 @@ static lt_status fmn_init(fmn_runner *r)
             return lt_set_error(LT_ERR_ARG, "fmn: the mask of image %lld "
                                 "marks no token", (long long)i);
     }
-    int64_t per = img_size(u);
+    int64_t per = lt_esd_img_size(u);
     r->e = malloc((size_t)per * sizeof *r->e);
     r->perm = malloc((size_t)r->n * sizeof *r->perm);
     r->c = lt_ctx_new(lt_unet_arena_bytes(u, 2, true));
@@ -530,7 +616,7 @@ static lt_status fmn_init(fmn_runner *r)
 static lt_status fmn_step(fmn_runner *r, int64_t k, lt_fmn_event *ev)
 {
     lt_unet *u = r->u;
-    int64_t ep = k / r->n, per = img_size(u);
+    int64_t ep = k / r->n, per = lt_esd_img_size(u);
     int64_t L = u->cfg.ctx_len, D = u->cfg.ctx_dim;
     if (ep != r->epoch) {
         lt_permutation(r->perm, r->n, lt_hash3(r->cfg->seed, 71,
