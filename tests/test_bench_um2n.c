@@ -2,10 +2,13 @@
  * test_bench_um2n.c - `lethe bench um2n` (src/bench/um2n.c) in its quick
  * setting: a tiny Helmholtz set and tiny networks made here; the table's
  * rows and values (uniform ER 0, MA's ER from the stored errors, every
- * network row over every mesh), the settings every bench records, a given
+ * network row over every mesh), the settings every bench records, a
+ * resumed sweep that reruns no row and gives the same bits, a given
  * checkpoint used in place of training, and the errors: a checkpoint of
- * the wrong architecture, no data without --quick, a bad split.
+ * the wrong architecture, no data without --quick, a bad split, --resume
+ * without a cache.
  */
+#include "bench_resume.h"
 #include "lt_test.h"
 
 #include "lethe/bench_um2n.h"
@@ -60,6 +63,18 @@ LT_TEST(bench_um2n_quick)
              *lt_report_get(&r, "backend") &&
              !strcmp(lt_report_get(&r, "m2n"), "trained here (quick)"),
              "settings");
+    /* --resume: every row from CACHE/runs, every number as before (also
+     * the times) */
+    int resumed = 0;
+    lt_report r2;
+    c.resume = true;
+    c.progress = lt_test_count_resumed;
+    c.ud = &resumed;
+    LT_CHECK(lt_bench_um2n(&c, &r2) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(resumed == 5, "%d rows resumed, not 5", resumed);
+    if (r2.n_tables == 1)
+        lt_test_same_table(t, &r2.tables[0]);
+    lt_report_free(&r2);
 done:
     lt_report_free(&r);
 }
@@ -95,6 +110,11 @@ LT_TEST(bench_um2n_checkpoints)
     LT_CHECK(lt_bench_um2n_check(&d) == LT_ERR_ARG &&
              strstr(lt_last_error(), "--split"), "bad split");
     d.split = "test";
+    d.resume = true;
+    LT_CHECK(lt_bench_um2n_check(&d) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "--resume needs --cache"), "resume: %s",
+             lt_last_error());
+    d.resume = false;
     d.um2n = "/nonexistent/um2n.safetensors";
     LT_CHECK(lt_bench_um2n_check(&d) == LT_ERR_IO &&
              strstr(lt_last_error(), "/nonexistent/um2n.safetensors"),

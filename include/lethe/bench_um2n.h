@@ -45,7 +45,11 @@ typedef struct {
     int quick_grid;         /* 5 (36 vertices) */
     int quick_epochs;       /* 2 */
     uint64_t seed;          /* quick data and network seeds (1) */
-    const char *cache;      /* folder of the quick samples */
+    const char *cache;      /* folder of the quick samples and of every
+                               finished row (CACHE/runs; NULL: rows not
+                               kept) */
+    bool resume;            /* reuse the rows kept in CACHE/runs by an
+                               earlier (stopped) sweep (needs cache) */
     lt_precision precision; /* of the run's matrix products (core.h) */
     const char *command;    /* recorded in the report */
     lt_bench_progress progress;
@@ -56,7 +60,9 @@ LT_API lt_bench_um2n_cfg lt_bench_um2n_defaults(void);
 /* Every check possible before any work. */
 LT_API lt_status lt_bench_um2n_check(const lt_bench_um2n_cfg *c);
 /* Run the protocol into out (one table, settings with command, commit,
- * precision and backend). */
+ * precision and backend). Under mpirun the rows are dealt to the ranks,
+ * rank 0 makes the quick samples first, and every rank ends with the
+ * whole table (docs/mpi.md). */
 LT_API lt_status lt_bench_um2n(const lt_bench_um2n_cfg *c, lt_report *out);
 
 #ifdef __cplusplus

@@ -3,11 +3,15 @@
  * UM2N and UM2N-coord on a Helmholtz test split: mean and std of the
  * error reduction, failed (tangled) meshes, tangled cells and the wall
  * time per mesh, as one Markdown/JSON table. --quick makes a tiny set and
- * tiny networks itself so that a ctest runs it in seconds.
+ * tiny networks itself so that a ctest runs it in seconds. Under mpirun
+ * the rows are spread over the ranks and every finished row is kept in
+ * CACHE/runs (--resume skips it): bench_dist.h, docs/mpi.md.
  */
 #include "lethe/bench_um2n.h"
 
+#include "bench_dist.h"
 #include "bench_util.h"
+#include "lethe/dist.h"
 #include "lethe/io.h"
 #include "lethe/safetensors.h"
 
@@ -41,6 +45,9 @@ lt_status lt_bench_um2n_check(const lt_bench_um2n_cfg *c)
                             "by lethe mesh data) is required without --quick");
     if (c->quick && !c->data && !c->cache)
         return lt_set_error(LT_ERR_ARG, "bench um2n: --quick needs --cache");
+    if (c->resume && !c->cache)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: --resume needs --cache "
+                            "(the rows are kept in CACHE/runs)");
     if (c->quick && (c->quick_samples < 1 || c->quick_samples > 64 ||
                      c->quick_grid < 2 || c->quick_grid > 64 ||
                      c->quick_epochs < 1))
@@ -99,9 +106,10 @@ static lt_status net_get(const lt_bench_um2n_cfg *c, const u2_net *n,
 
 /* ---- the data ----------------------------------------------------------- */
 
-/* quick: samples on a structured square, written into the cache. */
-static lt_status quick_data(const lt_bench_um2n_cfg *c, char *dir, size_t len,
-                            lt_um2n_data *d)
+/* quick: samples on a structured square, written into the cache (make),
+ * or read from there (a rank after rank 0 made them). */
+static lt_status quick_data(const lt_bench_um2n_cfg *c, bool make, char *dir,
+                            size_t len, lt_um2n_data *d)
 {
     snprintf(dir, len, "%s/um2n-quick-g%d-s%llu", c->cache, c->quick_grid,
              (unsigned long long)c->seed);
@@ -121,7 +129,8 @@ static lt_status quick_data(const lt_bench_um2n_cfg *c, char *dir, size_t len,
         s = lt_set_error(LT_ERR_NOMEM, "bench um2n: out of memory");
     for (int i = 0; s == LT_OK && i < c->quick_samples; i++) {
         lt_um2n_sample_path(dir, i, path, sizeof path);
-        s = lt_um2n_sample_generate(&m, &g, i, path, NULL);
+        if (make)
+            s = lt_um2n_sample_generate(&m, &g, i, path, NULL);
         if (s == LT_OK && (s = lt_um2n_item_read(path, &d->items[i])) == LT_OK)
             d->samples[d->n++] = d->items[i].s;
     }
@@ -176,14 +185,9 @@ static const lt_table_col u2_cols[] = {
 };
 #define U2_NUM0 2
 
-static lt_status row_put(lt_table *t, const char *name, const char *timed,
-                         const u2_acc *a)
+/* a's numbers into row (named name). */
+static lt_status row_put(lt_table_row *row, const char *name, const u2_acc *a)
 {
-    lt_table_row *row = lt_table_add_row(t);
-    if (!row)
-        return lt_last_status();
-    snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
-    snprintf(row->text[1], LT_TABLE_TEXT, "%s", timed);
     int64_t ok = a->meshes - a->failed;
     double mean = ok ? a->er_sum / (double)ok : 0, var = 0;
     if (ok > 1)
@@ -213,31 +217,34 @@ static lt_status moved_mesh(const lt_um2n_item *it, const float *xy,
     return s;
 }
 
-/* uniform and MA rows. */
-static lt_status rows_reference(const char *dir, const lt_um2n_data *d,
-                                lt_table *t)
+/* The uniform mesh (ma false: ER 0, nothing tangles) or the MA meshes
+ * stored with the samples into row. */
+static lt_status row_reference(const char *dir, const lt_um2n_data *d,
+                               bool ma, lt_table_row *row)
 {
-    u2_acc un = {0}, ma = {0};
+    u2_acc a = {0};
     lt_status s = LT_OK;
     for (int64_t i = 0; s == LT_OK && i < d->n; i++) {
         const lt_um2n_item *it = &d->items[i];
         lt_mesh mm;
+        if (!ma) {
+            acc_add(&a, 0.0, 0, 0.0);
+            continue;
+        }
         if ((s = moved_mesh(it, it->target, &mm)) != LT_OK)
             break;
         int tg = lt_mesh_count_tangled(&mm);
         lt_mesh_free(&mm);
-        acc_add(&un, 0.0, 0, 0.0);
-        acc_add(&ma, (it->err_uniform - it->err_ma) / it->err_uniform, tg,
+        acc_add(&a, (it->err_uniform - it->err_ma) / it->err_uniform, tg,
                 ma_seconds(dir, it->index));
     }
-    if (s == LT_OK)
-        s = row_put(t, "uniform", "-", &un);
-    return s == LT_OK ? row_put(t, "MA", "MA solve (stored)", &ma) : s;
+    return s == LT_OK ? row_put(row, ma ? "MA" : "uniform", &a) : s;
 }
 
-/* One network over the split. */
+/* One network over the split into row. */
 static lt_status row_net(const lt_bench_um2n_cfg *c, const u2_net *n,
-                         const lt_um2n_data *d, lt_ctx *ctx, lt_table *t)
+                         const lt_um2n_data *d, lt_ctx *ctx,
+                         lt_table_row *row)
 {
     lt_um2n m = {0};
     u2_acc a = {0};
@@ -268,7 +275,90 @@ static lt_status row_net(const lt_bench_um2n_cfg *c, const u2_net *n,
         return lt_set_error(s, "bench um2n: %s: %s", n->name, lt_last_error());
     lt_bench_note(c->progress, c->ud, "%s: %lld meshes, %lld tangled",
                   n->name, (long long)a.meshes, (long long)a.failed);
-    return row_put(t, n->name, "forward", &a);
+    return row_put(row, n->name, &a);
+}
+
+/* ---- rows over the ranks, kept rows ------------------------------------- */
+
+typedef struct {
+    const lt_bench_um2n_cfg *c;
+    const char *dir;
+    const lt_um2n_data *d;
+    lt_ctx *ctx;
+    lt_table *t;
+    int n;             /* rows so far */
+    char row[64];      /* the row under way (for a failure's message) */
+} u2_rows;
+
+/* The key of a row's run file: the commit, the data, the row's network
+ * (its file, or the quick training) and the precision. */
+static uint64_t row_key(const u2_rows *r, const char *name, const char *file)
+{
+    const lt_bench_um2n_cfg *c = r->c;
+    char key[9000];
+    snprintf(key, sizeof key, "um2n-row|v1|%s|%s|%s|%s|%s|%d|%d|%d|%d|%llu",
+             lt_bench_commit(), r->dir, c->data ? c->split : "all (quick)",
+             name, file ? file : c->quick ? "quick" : "", c->quick,
+             c->quick_samples, c->quick_grid, c->quick_epochs,
+             (unsigned long long)c->seed);
+    return lt_bench_fnv_precision(lt_bench_fnv(key));
+}
+
+/* The next row (net NULL: uniform or MA): its placeholder in the table,
+ * computed here when this rank owns it (or loaded with --resume) and
+ * kept. */
+static lt_status row_unit(u2_rows *r, const char *name, const char *timed,
+                          const u2_net *net)
+{
+    const lt_bench_um2n_cfg *c = r->c;
+    lt_table_row *row = lt_table_add_row(r->t);
+    if (!row)
+        return lt_last_status();
+    snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
+    snprintf(row->text[1], LT_TABLE_TEXT, "%s", timed);
+    snprintf(r->row, sizeof r->row, "%s", name);
+    if (!lt_bench_mine(r->n++))
+        return LT_OK;
+    uint64_t key = c->cache ? row_key(r, name, net ? net->file : NULL) : 0;
+    if (key && c->resume &&
+        lt_bench_row_load(c->cache, key, row, LT_TABLE_MAX_COLS)) {
+        lt_bench_note(c->progress, c->ud, "%s: done before (--resume)",
+                      name);
+        return LT_OK;
+    }
+    if (lt_dist_size() > 1) /* names the row if this rank is killed */
+        lt_bench_note(c->progress, c->ud, "%s: running", name);
+    lt_status s = net ? row_net(c, net, r->d, r->ctx, row)
+                      : row_reference(r->dir, r->d, !strcmp(name, "MA"), row);
+    if (s == LT_OK && key &&
+        (s = lt_bench_row_save(c->cache, key, row, LT_TABLE_MAX_COLS)) !=
+            LT_OK)
+        s = lt_set_error(s, "bench um2n: keeping the row: %s",
+                         lt_last_error());
+    return s;
+}
+
+/* Every row: row q is rank q mod K's; a failure stops the sweep after
+ * every rank's rows, naming its rank and row; then every rank receives
+ * the others' rows. */
+static lt_status rows_all(u2_rows *r)
+{
+    lt_status s = row_unit(r, "uniform", "-", NULL);
+    if (s == LT_OK)
+        s = row_unit(r, "MA", "MA solve (stored)", NULL);
+    u2_net ns[U2_NETS];
+    nets(r->c, ns);
+    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
+        if (ns[i].file || r->c->quick)
+            s = row_unit(r, ns[i].name, "forward", &ns[i]);
+    s = lt_bench_agree(s, r->row);
+    int n = r->t->n_rows, size = lt_dist_size();
+    if (s != LT_OK || size == 1) /* the ranks may hold different counts */
+        return s;
+    int owner[2 + U2_NETS];
+    for (int i = 0; i < n; i++)
+        owner[i] = i % size;
+    return lt_bench_share(r->t->rows, sizeof *r->t->rows, n, owner);
 }
 
 static lt_status u2_settings(const lt_bench_um2n_cfg *c, const char *dir,
@@ -313,9 +403,16 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
     lt_status s;
     if (c->data) {
         snprintf(dir, sizeof dir, "%s", c->data);
-        s = lt_um2n_data_open(c->data, c->split, &d);
-    } else {
-        s = quick_data(c, dir, sizeof dir, &d);
+        s = lt_bench_agree(lt_um2n_data_open(c->data, c->split, &d),
+                           "reading the data");
+    } else { /* rank 0 makes the samples while the others wait */
+        bool lead = lt_dist_rank() == 0;
+        s = lt_bench_agree(lead ? quick_data(c, true, dir, sizeof dir, &d)
+                                : LT_OK, "the quick samples");
+        if (s == LT_OK)
+            s = lt_bench_agree(lead ? LT_OK : quick_data(c, false, dir,
+                                                         sizeof dir, &d),
+                               "reading the quick samples");
     }
     if (s == LT_OK && d.n < 1)
         s = lt_set_error(LT_ERR_ARG, "bench um2n: %s: the %s split is empty",
@@ -333,13 +430,9 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
                                             (int)(sizeof u2_cols /
                                                   sizeof *u2_cols))))
         s = lt_last_status();
+    u2_rows rows = {c, dir, &d, ctx, t, 0, ""};
     if (s == LT_OK)
-        s = rows_reference(dir, &d, t);
-    u2_net ns[U2_NETS];
-    nets(c, ns);
-    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
-        if (ns[i].file || c->quick)
-            s = row_net(c, &ns[i], &d, ctx, t);
+        s = rows_all(&rows);
     lt_ctx_free(ctx);
     lt_um2n_data_free(&d);
     out->seconds = lt_clock_seconds() - t0;

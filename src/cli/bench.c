@@ -374,7 +374,8 @@ static int cli_bench_canvas(int argc, char **argv)
         {"--mask-ratio", CLI_OPT_FLOAT, &c.salun.mask_ratio, "share the saliency mask keeps", 1e-6, 1},
         {"--grid", CLI_OPT_STR, &c.grid_dir, "folder for the answer sets' PNG grids (TARGET-METHOD.png, original.png)", 0, 0},
         {"--cra-without-target", CLI_OPT_FLAG, &c.cra_without_target, "CRA leaves out the target's images", 0, 0},
-        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick base and canvas", 0, 0},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick base and canvas, and of the finished rows (CACHE/runs)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the rows kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
         {"--base-arch", CLI_OPT_STR, &c.base_arch, "without --model: the base's arch", 0, 0},
         {"--base-steps", CLI_OPT_I64, &c.base_steps, "without --model: steps of the base trained here", 1, 1e9},
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a tiny text UNet and canvas made here; minutes)", 0, 0},
@@ -388,7 +389,7 @@ static int cli_bench_canvas(int argc, char **argv)
         "(docs/canvas-unlearning.md).", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (quick && !c.cache)
+    if (!c.cache) /* the quick models and the kept rows */
         c.cache = "lethe-bench-canvas-cache";
     if (lt_bench_canvas_check(&c) != LT_OK)
         return cli_bad("bench canvas", NULL);
@@ -422,7 +423,8 @@ static int cli_bench_um2n(int argc, char **argv)
         {"--quick", CLI_OPT_FLAG, &c.quick, "CI smoke test: a tiny set and tiny networks trained here (seconds)", 0, 0},
         {"--quick-epochs", CLI_OPT_INT, &c.quick_epochs, "with --quick: epochs of each network", 1, 100000},
         {"--seed", CLI_OPT_U64, &c.seed, "with --quick: data and network seed", 0, 0},
-        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples", 0, 0},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples and of the finished rows (CACHE/runs)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the rows kept in CACHE/runs by an earlier (stopped) sweep", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
     int rc = cli_args_parse("bench um2n", "usage: lethe bench um2n --data DIR "
@@ -433,7 +435,7 @@ static int cli_bench_um2n(int argc, char **argv)
         argc, argv);
     if (rc)
         return rc == 1 ? 0 : rc;
-    if (c.quick && !c.cache)
+    if (!c.cache) /* the quick samples and the kept rows */
         c.cache = "lethe-bench-um2n-cache";
     if (lt_bench_um2n_check(&c) != LT_OK)
         return cli_bad("bench um2n", NULL);
