@@ -12,13 +12,14 @@
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
-#      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
-#      on 2 ranks give the bits of 1 process with 2 shards;
-#   3. `lethe bench classify`, `bench tofu` and `bench dm` on 2 ranks
-#      print the 1-rank table exactly (classify and tofu: every column but
-#      the last, a wall-clock time; dm: its number columns but time and
-#      peak memory); resumed tofu and dm sweeps rerun nothing and print the
-#      same table;
+#      dropout, and resumed), `lethe lm unlearn` (graddiff, npo, rmu) and
+#      `lethe um2n train --loss coord` (with its dropout) on 2 ranks give
+#      the bits of 1 process with 2 shards;
+#   3. `lethe bench classify`, `bench tofu`, `bench dm` and `bench um2n`
+#      on 2 ranks print the 1-rank table exactly (classify, tofu, um2n:
+#      every column but the last, a wall-clock time; dm: its number
+#      columns but time and peak memory); resumed tofu, dm and um2n sweeps
+#      rerun nothing and print the same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -159,6 +160,23 @@ for m in graddiff npo rmu; do
   [ "$a" = "$b" ] || fail "lm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
 done
 say "lm unlearn (graddiff, npo, rmu): 2 ranks = 1 process with the same shards"
+# UM2N with the coordinate loss (transformer dropout 0.1: each shard's
+# seeded by its number) on the 4 training meshes of a 6-sample set
+$L mesh data --mesh "$root/tests/data/mesh/square_lc0.2.msh" --n 6 --seed 2 \
+  --out u2set --threads 1 > /dev/null 2>&1 || fail "mesh data for um2n train"
+UT="um2n train --data u2set --loss coord --epochs 2 --no-test --threads 1 --dp ordered"
+$L $UT --shards 2 --out u2s > /dev/null 2>&1 ||
+  fail "lethe um2n train --shards 2 (1 process)"
+$MPI $L $UT --out u2m > /dev/null 2>&1 || fail "mpirun -n 2 lethe um2n train"
+a=$($L hash u2s/model.safetensors | cut -d' ' -f1)
+b=$($L hash u2m/model.safetensors | cut -d' ' -f1)
+[ "$a" = "$b" ] || fail "um2n train --dp ordered: 2 ranks $b, 1 process $a"
+if $MPI $L um2n train --data u2set --epochs 1 --no-test --threads 1 \
+    --out u2c > /dev/null 2> eu2.txt; then
+  fail "mpirun -n 2 um2n train with the area + Chamfer loss ran"
+fi
+grep -q "needs --loss coord" eu2.txt || fail "um2n train: no reason for the refusal"
+say "um2n train (coord): 2 ranks = 1 process with the same shards; area + Chamfer refused"
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"
@@ -212,6 +230,26 @@ $MPI $L $DQ --resume --markdown d3.md > od3.txt 2> ed3.txt ||
   fail "dm --resume: not every run was kept"
 cmp -s d2.md d3.md || { diff d2.md d3.md; fail "the resumed dm table differs"; }
 say "bench dm: the 2-rank table equals the 1-rank table; --resume reruns no run"
+# bench um2n --quick (its tiny networks trained by the ranks that own
+# their rows)
+UQ="bench um2n --quick --quick-epochs 1 --threads 1 --cache cu"
+$L $UQ --markdown u1.md > /dev/null 2>&1 || fail "1-rank bench um2n"
+$MPI $L $UQ --markdown u2.md > ou2.txt 2> eu2.txt ||
+  { tail eu2.txt; fail "2-rank bench um2n"; }
+[ "$(rows u1.md | wc -l)" -ge 7 ] || fail "the 1-rank um2n table is short"
+rows u1.md > ru1
+rows u2.md > ru2
+cmp -s ru1 ru2 || { diff ru1 ru2; fail "2-rank um2n table differs"; }
+grep -q '\[rank 1\] .* running' ou2.txt || fail "um2n: rank 1 ran nothing"
+$MPI $L $UQ --resume --markdown u3.md > ou3.txt 2> eu3.txt ||
+  { tail eu3.txt; fail "resumed bench um2n"; }
+[ "$(grep -c 'done before (--resume)' ou3.txt)" -eq 5 ] ||
+  fail "um2n --resume: not every row was kept"
+# every column, the kept times included
+grep '^|' u2.md > ru2all
+grep '^|' u3.md > ru3all
+cmp -s ru2all ru3all || { diff ru2all ru3all; fail "the resumed um2n table differs"; }
+say "bench um2n: the 2-rank table equals the 1-rank table; --resume reruns no row"
 
 # ---- 4. a failing rank names itself and the row --------------------------
 # the run file of one row made unwritable (a folder in its place)
