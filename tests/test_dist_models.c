@@ -1,7 +1,8 @@
 /*
  * test_dist_models.c - data-parallel training of the other model families
  * (docs/mpi.md): diffusion UNets (lt_dm_train and lt_dm_train_text with
- * cfg.dist), LLM unlearning (lt_llm_unlearn with cfg.dist) and UM2N
+ * cfg.dist), class-wise diffusion unlearning (lt_dmu_run: rl with a
+ * mask, ga, esd), LLM unlearning (lt_llm_unlearn with cfg.dist) and UM2N
  * training (lt_um2n_train_epoch with the coordinate loss) on tiny models
  * built here.
  * In the plain build it runs as one rank, the shards computed in turn;
@@ -15,6 +16,7 @@
  * refusal of the area + Chamfer loss.
  */
 #include "lethe/diffusion.h"
+#include "lethe/dm_unlearn.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/train.h"
 #include "lethe/um2n.h"
@@ -155,6 +157,108 @@ LT_TEST(dm_train_dp_within_tolerance)
     lt_unet_free(u0);
     lt_unet_free(u1);
     lt_unet_free(u2);
+}
+
+/* ---- class-wise diffusion unlearning ----------------------------------------- */
+
+static void dmu_trace_fn(const lt_dmu_event *e, void *ud)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = e->loss;
+        t->norm[t->n] = e->grad_norm;
+        t->n++;
+    }
+}
+
+/* A fresh DM_SPEC UNet (seed 5) unlearning class 1 of DM_N seeded
+ * images: 3 steps of 8 in chunks of 3 (shards cut chunks); its weights
+ * into w (n floats). */
+static lt_status dmu_run(lt_dmu_loss k, const float *mask, lt_dist_mode dist,
+                         int sh, trace *tr, float *w, int64_t n)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(DM_SPEC, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 100, &s);
+    float x[DM_N * 64];
+    int32_t y[DM_N];
+    lt_rng r;
+    lt_rng_init(&r, 9);
+    for (int i = 0; i < DM_N; i++) {
+        y[i] = i % 3;
+        for (int p = 0; p < 64; p++)
+            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
+                            0.1f * lt_rng_normal(&r);
+    }
+    lt_dmu_config c = lt_dmu_defaults();
+    c.loss = k;
+    c.forget_class = 1;
+    c.steps = 3;
+    c.batch = 8;
+    c.chunk = 3;
+    c.lr = 1e-3f;
+    c.dist = dist;
+    c.shards = sh;
+    memset(tr, 0, sizeof *tr);
+    if (st == LT_OK) {
+        lt_unet_init(u, 5);
+        st = lt_dmu_run(u, &s, x, y, DM_N, &c, mask, dmu_trace_fn, tr);
+    }
+    if (st == LT_OK && u->params.n_total == n)
+        memcpy(w, u->params.theta, (size_t)n * sizeof *w);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+LT_TEST(dm_unlearn_dp_within_tolerance)
+{
+    lt_unet *probe = NULL;
+    LT_CHECK(lt_unet_create(DM_SPEC, &probe) == LT_OK, "%s",
+             lt_last_error());
+    if (!probe)
+        return;
+    int64_t n = probe->params.n_total, nt = probe->params.n_train;
+    lt_unet_init(probe, 5);
+    float *w0 = malloc((size_t)n * sizeof *w0);
+    float *w1 = malloc((size_t)n * sizeof *w1);
+    float *w2 = malloc((size_t)n * sizeof *w2);
+    float *mask = malloc((size_t)nt * sizeof *mask);
+    for (int64_t i = 0; mask && i < nt; i++) /* a weight mask (salun's path) */
+        mask[i] = (float)(i % 3 != 0);
+    lt_dmu_loss ks[3] = {LT_DMU_RL, LT_DMU_GA, LT_DMU_ESD};
+    const char *names[3] = {"dm unlearn rl+mask", "dm unlearn ga",
+                            "dm unlearn esd"};
+    for (int k = 0; k < 3 && w0 && w1 && w2 && mask; k++) {
+        const float *m = k == 0 ? mask : NULL;
+        trace t0, t1, t2;
+        LT_CHECK(dmu_run(ks[k], m, LT_DIST_OFF, 0, &t0, w0, n) == LT_OK &&
+                     dmu_run(ks[k], m, LT_DIST_SUM, shards(), &t1, w1, n) ==
+                         LT_OK &&
+                     dmu_run(ks[k], m, LT_DIST_ORDERED, shards(), &t2, w2,
+                             n) == LT_OK,
+                 "%s: %s", names[k], lt_last_error());
+        LT_CHECK(t0.n == 3, "%s: %d steps", names[k], t0.n);
+        check_traces(names[k], &t1, &t0, 1e-5);
+        check_traces(names[k], &t2, &t0, 1e-5);
+        LT_CHECK(t0.norm[0] > 1e-4, "%s: a gradient (%g)", names[k],
+                 t0.norm[0]);
+        double moved = 0;
+        for (int64_t i = 0; i < n; i++)
+            moved = fmax(moved, fabs(w0[i] - probe->params.theta[i]));
+        LT_CHECK(moved > 1e-5, "%s moved the weights by %g", names[k], moved);
+        LT_CHECK_REL_L2(names[k], w1, w0, n, 1e-5);
+        LT_CHECK_REL_L2(names[k], w2, w0, n, 1e-5);
+        check_same_on_ranks(names[k], w1, n);
+        check_same_on_ranks(names[k], w2, n);
+    }
+    free(w0);
+    free(w1);
+    free(w2);
+    free(mask);
+    lt_unet_free(probe);
 }
 
 /* A text UNet on contexts from a callback (the path of FashionCanvas
