@@ -12,9 +12,10 @@
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
-#      dropout, and resumed), `lethe lm unlearn` (graddiff, npo, rmu) and
-#      `lethe um2n train --loss coord` (with its dropout) on 2 ranks give
-#      the bits of 1 process with 2 shards;
+#      dropout, and resumed), `lethe dm unlearn` (salun, ga), `lethe lm
+#      unlearn` (graddiff, npo, rmu) and `lethe um2n train --loss coord`
+#      (with its dropout) on 2 ranks give the bits of 1 process with 2
+#      shards;
 #   3. `lethe bench classify`, `bench tofu`, `bench dm` and `bench um2n`
 #      on 2 ranks print the 1-rank table exactly (classify, tofu, um2n:
 #      every column but the last, a wall-clock time; dm: its number
@@ -144,6 +145,19 @@ for f in dm dr; do
   [ "$a" = "$b" ] || fail "dm train --dp ordered: 2 ranks ($f) $b, 1 process $a"
 done
 say "dm train: 2 ranks (and resumed) = 1 process with the same shards"
+# class-wise unlearning of that model (salun: its saliency mask computed
+# in full on every rank)
+for m in salun ga; do
+  U="dm unlearn --model ds.safetensors --forget-class 0 --method $m --steps 2 --batch 8 --data $data --threads 1 --dp ordered"
+  $L $U --shards 2 --out dus.safetensors > /dev/null 2>&1 ||
+    fail "lethe dm unlearn --method $m --shards 2 (1 process)"
+  $MPI $L $U --out dum.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe dm unlearn --method $m"
+  a=$($L hash dus.safetensors | cut -d' ' -f1)
+  b=$($L hash dum.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "dm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
+done
+say "dm unlearn (salun, ga): 2 ranks = 1 process with the same shards"
 # LLM unlearning of a micro model trained on 4 synthetic TOFU authors
 $L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
   $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \
