@@ -90,6 +90,19 @@ static void dm_trace_fn(const lt_dm_train_event *e, void *ud)
     }
 }
 
+/* DM_N seeded 8 x 8 images of 3 classes (a stripe per class). */
+static void dm_images(float *x, int32_t *y)
+{
+    lt_rng r;
+    lt_rng_init(&r, 9);
+    for (int i = 0; i < DM_N; i++) {
+        y[i] = i % 3;
+        for (int p = 0; p < 64; p++)
+            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
+                            0.1f * lt_rng_normal(&r);
+    }
+}
+
 /* A UNet of DM_SPEC trained 5 steps of 8 on seeded images; its EMA
  * weights, or NULL. */
 static lt_unet *dm_trained(lt_dist_mode dist, int sh, trace *tr)
@@ -103,14 +116,7 @@ static lt_unet *dm_trained(lt_dist_mode dist, int sh, trace *tr)
     lt_unet_init(u, 5);
     float x[DM_N * 64];
     int32_t y[DM_N];
-    lt_rng r;
-    lt_rng_init(&r, 9);
-    for (int i = 0; i < DM_N; i++) {
-        y[i] = i % 3;
-        for (int p = 0; p < 64; p++)
-            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
-                            0.1f * lt_rng_normal(&r);
-    }
+    dm_images(x, y);
     lt_dm_train_config c = lt_dm_train_defaults();
     c.steps = 5;
     c.batch = 8;
@@ -184,14 +190,7 @@ static lt_status dmu_run(lt_dmu_loss k, const float *mask, lt_dist_mode dist,
         st = lt_dm_schedule_make("linear", 100, &s);
     float x[DM_N * 64];
     int32_t y[DM_N];
-    lt_rng r;
-    lt_rng_init(&r, 9);
-    for (int i = 0; i < DM_N; i++) {
-        y[i] = i % 3;
-        for (int p = 0; p < 64; p++)
-            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
-                            0.1f * lt_rng_normal(&r);
-    }
+    dm_images(x, y);
     lt_dmu_config c = lt_dmu_defaults();
     c.loss = k;
     c.forget_class = 1;
