@@ -3,8 +3,9 @@
  * model's forward values (logits, loss, per-sequence NLL) and of the
  * gradient of every parameter, against entries "<prefix>logits",
  * "<prefix>loss", "<prefix>seq_nll" and "<prefix>grad.<name>" of a file
- * written by tests/golden/gen_llama.py or gen_hf_models.py, and loading a
- * checkpoint as a checked step.
+ * written by tests/golden/gen_llama.py or gen_hf_models.py, loading a
+ * checkpoint as a checked step, and the tiny seeded Llama of the
+ * unlearning tests.
  */
 #ifndef LT_LLAMA_TEST_H
 #define LT_LLAMA_TEST_H
@@ -20,6 +21,30 @@ static inline lt_llama *llama_test_load(const char *path)
     lt_llama *m = NULL;
     lt_status s = lt_llama_load(path, &m);
     LT_CHECK(s == LT_OK, "load %s: %s", path, lt_last_error());
+    return m;
+}
+
+/* A seeded Llama of n_layers tiny layers (hidden 32, 2 heads of 16, MLP
+ * 48, context 64, bos = eos = 0) over vocab (a failed create is a test
+ * failure; NULL then). */
+static inline lt_llama *llama_test_tiny(int vocab, int n_layers,
+                                        uint64_t seed)
+{
+    lt_llama_config cfg;
+    lt_llama_preset("tiny", vocab, &cfg);
+    cfg.n_layers = n_layers;
+    cfg.hidden_size = 32;
+    cfg.n_heads = 2;
+    cfg.n_kv_heads = 2;
+    cfg.head_dim = 16;
+    cfg.intermediate_size = 48;
+    cfg.max_position_embeddings = 64;
+    cfg.bos_token_id = cfg.eos_token_id = 0;
+    lt_llama *m = NULL;
+    LT_CHECK(lt_llama_create(&cfg, &m) == LT_OK, "create: %s",
+             lt_last_error());
+    if (m)
+        lt_llama_init(m, seed);
     return m;
 }
 

@@ -12,13 +12,15 @@
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
 #      single-process training in train and test loss; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
-#      dropout, and resumed) and `lethe lm unlearn` (graddiff, npo, rmu)
-#      on 2 ranks give the bits of 1 process with 2 shards;
-#   3. `lethe bench classify`, `bench tofu` and `bench dm` on 2 ranks
-#      print the 1-rank table exactly (classify and tofu: every column but
-#      the last, a wall-clock time; dm: its number columns but time and
-#      peak memory); resumed tofu and dm sweeps rerun nothing and print the
-#      same table;
+#      dropout, and resumed), `lethe dm unlearn` (salun, ga), `lethe lm
+#      unlearn` (graddiff, npo, rmu) and `lethe um2n train --loss coord`
+#      (with its dropout) on 2 ranks give the bits of 1 process with 2
+#      shards;
+#   3. `lethe bench classify`, `bench tofu` and `bench dm`
+#      on 2 ranks print the 1-rank table exactly (classify, tofu:
+#      every column but the last, a wall-clock time; dm: its number
+#      columns but time and peak memory); resumed tofu and dm sweeps
+#      rerun nothing and print the same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -143,6 +145,19 @@ for f in dm dr; do
   [ "$a" = "$b" ] || fail "dm train --dp ordered: 2 ranks ($f) $b, 1 process $a"
 done
 say "dm train: 2 ranks (and resumed) = 1 process with the same shards"
+# class-wise unlearning of that model (salun: its saliency mask computed
+# in full on every rank)
+for m in salun ga; do
+  U="dm unlearn --model ds.safetensors --forget-class 0 --method $m --steps 2 --batch 8 --data $data --threads 1 --dp ordered"
+  $L $U --shards 2 --out dus.safetensors > /dev/null 2>&1 ||
+    fail "lethe dm unlearn --method $m --shards 2 (1 process)"
+  $MPI $L $U --out dum.safetensors > /dev/null 2>&1 ||
+    fail "mpirun -n 2 lethe dm unlearn --method $m"
+  a=$($L hash dus.safetensors | cut -d' ' -f1)
+  b=$($L hash dum.safetensors | cut -d' ' -f1)
+  [ "$a" = "$b" ] || fail "dm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
+done
+say "dm unlearn (salun, ga): 2 ranks = 1 process with the same shards"
 # LLM unlearning of a micro model trained on 4 synthetic TOFU authors
 $L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
   $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \
@@ -159,6 +174,23 @@ for m in graddiff npo rmu; do
   [ "$a" = "$b" ] || fail "lm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
 done
 say "lm unlearn (graddiff, npo, rmu): 2 ranks = 1 process with the same shards"
+# UM2N with the coordinate loss (transformer dropout 0.1: each shard's
+# seeded by its number) on the 4 training meshes of a 6-sample set
+$L mesh data --mesh "$root/tests/data/mesh/square_lc0.2.msh" --n 6 --seed 2 \
+  --out u2set --threads 1 > /dev/null 2>&1 || fail "mesh data for um2n train"
+UT="um2n train --data u2set --loss coord --epochs 2 --no-test --threads 1 --dp ordered"
+$L $UT --shards 2 --out u2s > /dev/null 2>&1 ||
+  fail "lethe um2n train --shards 2 (1 process)"
+$MPI $L $UT --out u2m > /dev/null 2>&1 || fail "mpirun -n 2 lethe um2n train"
+a=$($L hash u2s/model.safetensors | cut -d' ' -f1)
+b=$($L hash u2m/model.safetensors | cut -d' ' -f1)
+[ "$a" = "$b" ] || fail "um2n train --dp ordered: 2 ranks $b, 1 process $a"
+if $MPI $L um2n train --data u2set --epochs 1 --no-test --threads 1 \
+    --out u2c > /dev/null 2> eu2.txt; then
+  fail "mpirun -n 2 um2n train with the area + Chamfer loss ran"
+fi
+grep -q "needs --loss coord" eu2.txt || fail "um2n train: no reason for the refusal"
+say "um2n train (coord): 2 ranks = 1 process with the same shards; area + Chamfer refused"
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"

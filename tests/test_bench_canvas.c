@@ -6,10 +6,12 @@
  * CRA in range with the original's UA at most ESD's, FD finite with both
  * floors recorded, storage equal to the full weights and within the
  * bound of esd-x's parameter set (4 bytes per weight + 1 bit per entry),
- * the base cached in the cache folder, both answer-set grids written; and
+ * the base cached in the cache folder, both answer-set grids written, a
+ * resumed sweep that reruns no row and gives the same bits; and
  * the inputs it refuses
  * (unknown style / object, an empty target, a class model).
  */
+#include "bench_resume.h"
 #include "lt_test.h"
 
 #include "lethe/bench_canvas.h"
@@ -127,6 +129,18 @@ LT_TEST(micro_protocol_rows_and_invariants)
     LT_CHECK(f && !strncmp(base, cache, strlen(cache)), "base %s", base);
     if (f)
         fclose(f);
+    /* --resume: both rows from CACHE/runs, every number as before (also
+     * the time and memory) */
+    int resumed = 0;
+    lt_report r2;
+    c.resume = true;
+    c.progress = lt_test_count_resumed;
+    c.ud = &resumed;
+    LT_CHECK(lt_bench_canvas(&c, &r2) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(resumed == 2, "%d rows resumed, not 2", resumed);
+    if (r2.n_tables == 1)
+        lt_test_same_table(t, &r2.tables[0]);
+    lt_report_free(&r2);
 out:
     lt_report_free(&r);
 }
@@ -141,6 +155,14 @@ LT_TEST(bad_inputs_are_refused)
                  strstr(lt_last_error(), "/nonexistent/grids"), "%s",
              lt_last_error());
     c.grid_dir = NULL;
+    c.resume = true;
+    c.cache = NULL;
+    c.model = "m.safetensors";
+    c.canvas = "canvas";
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "--resume needs --cache"), "%s",
+             lt_last_error());
+    c = micro(cache, sizeof cache);
     c.targets = "style:nosuch";
     LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
                  strstr(lt_last_error(), "no FashionCanvas style is called "

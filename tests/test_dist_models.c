@@ -1,8 +1,10 @@
 /*
  * test_dist_models.c - data-parallel training of the other model families
  * (docs/mpi.md): diffusion UNets (lt_dm_train and lt_dm_train_text with
- * cfg.dist) and LLM unlearning (lt_llm_unlearn with cfg.dist) on tiny
- * models built here.
+ * cfg.dist), class-wise diffusion unlearning (lt_dmu_run: rl with a
+ * mask, ga, esd), LLM unlearning (lt_llm_unlearn with cfg.dist) and UM2N
+ * training (lt_um2n_train_epoch with the coordinate loss) on tiny models
+ * built here.
  * In the plain build it runs as one rank, the shards computed in turn;
  * under `mpirun -n 2` (tests/mpi_check.sh) the shards are on two ranks.
  * Each case checks every step's loss and gradient norm (which would be
@@ -10,11 +12,15 @@
  * weighted) and the final weights against single-process training within
  * the documented tolerance, and identical weights on every rank; LLM
  * unlearning also checks a batch smaller than the shard count (empty
- * shards) and the refusal of NPO on the batch's mean NLL.
+ * shards) and the refusal of NPO on the batch's mean NLL; UM2N the
+ * refusal of the area + Chamfer loss.
  */
 #include "lethe/diffusion.h"
+#include "lethe/dm_unlearn.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/train.h"
+#include "lethe/um2n.h"
+#include "llama_test.h"
 #include "lt_test.h"
 
 #include <math.h>
@@ -84,6 +90,19 @@ static void dm_trace_fn(const lt_dm_train_event *e, void *ud)
     }
 }
 
+/* DM_N seeded 8 x 8 images of 3 classes (a stripe per class). */
+static void dm_images(float *x, int32_t *y)
+{
+    lt_rng r;
+    lt_rng_init(&r, 9);
+    for (int i = 0; i < DM_N; i++) {
+        y[i] = i % 3;
+        for (int p = 0; p < 64; p++)
+            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
+                            0.1f * lt_rng_normal(&r);
+    }
+}
+
 /* A UNet of DM_SPEC trained 5 steps of 8 on seeded images; its EMA
  * weights, or NULL. */
 static lt_unet *dm_trained(lt_dist_mode dist, int sh, trace *tr)
@@ -97,14 +116,7 @@ static lt_unet *dm_trained(lt_dist_mode dist, int sh, trace *tr)
     lt_unet_init(u, 5);
     float x[DM_N * 64];
     int32_t y[DM_N];
-    lt_rng r;
-    lt_rng_init(&r, 9);
-    for (int i = 0; i < DM_N; i++) {
-        y[i] = i % 3;
-        for (int p = 0; p < 64; p++)
-            x[i * 64 + p] = (p % 3 == y[i] ? 0.8f : -0.8f) +
-                            0.1f * lt_rng_normal(&r);
-    }
+    dm_images(x, y);
     lt_dm_train_config c = lt_dm_train_defaults();
     c.steps = 5;
     c.batch = 8;
@@ -151,6 +163,101 @@ LT_TEST(dm_train_dp_within_tolerance)
     lt_unet_free(u0);
     lt_unet_free(u1);
     lt_unet_free(u2);
+}
+
+/* ---- class-wise diffusion unlearning ----------------------------------------- */
+
+static void dmu_trace_fn(const lt_dmu_event *e, void *ud)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = e->loss;
+        t->norm[t->n] = e->grad_norm;
+        t->n++;
+    }
+}
+
+/* A fresh DM_SPEC UNet (seed 5) unlearning class 1 of DM_N seeded
+ * images: 3 steps of 8 in chunks of 3 (shards cut chunks); its weights
+ * into w (n floats). */
+static lt_status dmu_run(lt_dmu_loss k, const float *mask, lt_dist_mode dist,
+                         int sh, trace *tr, float *w, int64_t n)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(DM_SPEC, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 100, &s);
+    float x[DM_N * 64];
+    int32_t y[DM_N];
+    dm_images(x, y);
+    lt_dmu_config c = lt_dmu_defaults();
+    c.loss = k;
+    c.forget_class = 1;
+    c.steps = 3;
+    c.batch = 8;
+    c.chunk = 3;
+    c.lr = 1e-3f;
+    c.dist = dist;
+    c.shards = sh;
+    memset(tr, 0, sizeof *tr);
+    if (st == LT_OK) {
+        lt_unet_init(u, 5);
+        st = lt_dmu_run(u, &s, x, y, DM_N, &c, mask, dmu_trace_fn, tr);
+    }
+    if (st == LT_OK && u->params.n_total == n)
+        memcpy(w, u->params.theta, (size_t)n * sizeof *w);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+LT_TEST(dm_unlearn_dp_within_tolerance)
+{
+    lt_unet *probe = NULL;
+    LT_CHECK(lt_unet_create(DM_SPEC, &probe) == LT_OK, "%s",
+             lt_last_error());
+    if (!probe)
+        return;
+    int64_t n = probe->params.n_total, nt = probe->params.n_train;
+    lt_unet_init(probe, 5);
+    float *w0 = malloc((size_t)n * sizeof *w0);
+    float *w1 = malloc((size_t)n * sizeof *w1);
+    float *w2 = malloc((size_t)n * sizeof *w2);
+    float *mask = malloc((size_t)nt * sizeof *mask);
+    for (int64_t i = 0; mask && i < nt; i++) /* a weight mask (salun's path) */
+        mask[i] = (float)(i % 3 != 0);
+    lt_dmu_loss ks[3] = {LT_DMU_RL, LT_DMU_GA, LT_DMU_ESD};
+    const char *names[3] = {"dm unlearn rl+mask", "dm unlearn ga",
+                            "dm unlearn esd"};
+    for (int k = 0; k < 3 && w0 && w1 && w2 && mask; k++) {
+        const float *m = k == 0 ? mask : NULL;
+        trace t0, t1, t2;
+        LT_CHECK(dmu_run(ks[k], m, LT_DIST_OFF, 0, &t0, w0, n) == LT_OK &&
+                     dmu_run(ks[k], m, LT_DIST_SUM, shards(), &t1, w1, n) ==
+                         LT_OK &&
+                     dmu_run(ks[k], m, LT_DIST_ORDERED, shards(), &t2, w2,
+                             n) == LT_OK,
+                 "%s: %s", names[k], lt_last_error());
+        LT_CHECK(t0.n == 3, "%s: %d steps", names[k], t0.n);
+        check_traces(names[k], &t1, &t0, 1e-5);
+        check_traces(names[k], &t2, &t0, 1e-5);
+        LT_CHECK(t0.norm[0] > 1e-4, "%s: a gradient (%g)", names[k],
+                 t0.norm[0]);
+        double moved = 0;
+        for (int64_t i = 0; i < n; i++)
+            moved = fmax(moved, fabs(w0[i] - probe->params.theta[i]));
+        LT_CHECK(moved > 1e-5, "%s moved the weights by %g", names[k], moved);
+        LT_CHECK_REL_L2(names[k], w1, w0, n, 1e-5);
+        LT_CHECK_REL_L2(names[k], w2, w0, n, 1e-5);
+        check_same_on_ranks(names[k], w1, n);
+        check_same_on_ranks(names[k], w2, n);
+    }
+    free(w0);
+    free(w1);
+    free(w2);
+    free(mask);
+    lt_unet_free(probe);
 }
 
 /* A text UNet on contexts from a callback (the path of FashionCanvas
@@ -260,20 +367,8 @@ static void llm_open(llm_fx *x)
                  lt_lm_data_qa(x->tok, &fs, 0, &x->f) == LT_OK &&
                  lt_lm_data_qa(x->tok, &rs, 0, &x->r) == LT_OK,
              "data: %s", lt_last_error());
-    lt_llama_config cfg;
-    lt_llama_preset("tiny", lt_tokenizer_vocab_size(x->tok), &cfg);
-    cfg.n_layers = 2;
-    cfg.hidden_size = 32;
-    cfg.n_heads = 2;
-    cfg.n_kv_heads = 2;
-    cfg.head_dim = 16;
-    cfg.intermediate_size = 48;
-    cfg.max_position_embeddings = 64;
-    cfg.bos_token_id = cfg.eos_token_id = 0;
-    LT_CHECK(lt_llama_create(&cfg, &x->m) == LT_OK, "create: %s",
-             lt_last_error());
+    x->m = llama_test_tiny(lt_tokenizer_vocab_size(x->tok), 2, 7);
     if (x->m) {
-        lt_llama_init(x->m, 7);
         size_t bytes = (size_t)x->m->params.n_total * sizeof(float);
         x->theta0 = malloc(bytes);
         if (x->theta0)
@@ -373,6 +468,141 @@ LT_TEST(llm_unlearn_dp_within_tolerance)
     free(w1);
     free(w2);
     llm_close(&x);
+}
+
+/* ---- UM2N training ---------------------------------------------------------- */
+
+#define U2_N 7 /* samples: batches of 5 and 2 */
+
+/* U2_N samples on a 4 x 4 square grid: features and MA-like targets
+ * drawn from the sample's number. */
+typedef struct {
+    lt_mesh m;
+    int32_t *faces, *src, *dst;
+    int64_t ne;
+    float *x, *feat, *target;
+    lt_um2n_sample s[U2_N];
+} u2_fx;
+
+static bool u2_open(u2_fx *f)
+{
+    memset(f, 0, sizeof *f);
+    LT_CHECK(lt_mesh_square_grid(&f->m, 4) == LT_OK, "%s", lt_last_error());
+    int64_t nv = f->m.nv, nt = f->m.nt;
+    f->faces = malloc((size_t)(3 * nt) * sizeof *f->faces);
+    f->x = malloc((size_t)(U2_N * nv * 3) * sizeof *f->x);
+    f->feat = malloc((size_t)(U2_N * nv * 3) * sizeof *f->feat);
+    f->target = malloc((size_t)(U2_N * nv * 2) * sizeof *f->target);
+    if (!f->faces || !f->x || !f->feat || !f->target)
+        return false;
+    for (int64_t i = 0; i < 3 * nt; i++)
+        f->faces[i] = f->m.tri[i];
+    LT_CHECK(lt_um2n_edges(f->faces, nt, nv, &f->src, &f->dst, &f->ne) ==
+             LT_OK, "%s", lt_last_error());
+    for (int k = 0; k < U2_N; k++)
+        for (int64_t v = 0; v < nv; v++) {
+            double px = f->m.xy[2 * v], py = f->m.xy[2 * v + 1];
+            bool edge = px < 1e-9 || py < 1e-9 || px > 1 - 1e-9 ||
+                        py > 1 - 1e-9;
+            float *x = f->x + (k * nv + v) * 3, *ft = f->feat + (k * nv + v) * 3;
+            float *y = f->target + (k * nv + v) * 2;
+            x[0] = ft[0] = (float)px;
+            x[1] = ft[1] = (float)py;
+            x[2] = edge;
+            ft[2] = (float)(0.5 + 0.5 * sin(3 * px + k) * cos(2 * py - k));
+            y[0] = (float)(px + (edge ? 0 : 0.03 * sin(5 * py + k)));
+            y[1] = (float)(py + (edge ? 0 : 0.03 * cos(4 * px - k)));
+        }
+    for (int k = 0; k < U2_N; k++)
+        f->s[k] = (lt_um2n_sample){nv, f->x + k * nv * 3,
+                                   f->feat + k * nv * 3,
+                                   f->target + k * nv * 2, f->faces, nt,
+                                   f->src, f->dst, f->ne};
+    return f->src != NULL;
+}
+
+static void u2_close(u2_fx *f)
+{
+    lt_mesh_free(&f->m);
+    free(f->faces);
+    free(f->src);
+    free(f->dst);
+    free(f->x);
+    free(f->feat);
+    free(f->target);
+}
+
+/* A tiny UM2N (dropout off) trained 2 epochs with the coordinate loss;
+ * its epochs' mean losses into tr, its weights into w (n floats). */
+static lt_status u2_run(const u2_fx *f, lt_dist_mode dist, int sh,
+                        lt_um2n_loss_kind loss, trace *tr, float *w,
+                        int64_t n)
+{
+    lt_um2n net = {0};
+    lt_um2n_trainer t;
+    lt_ctx *c = lt_ctx_new((size_t)256 << 20);
+    lt_status st = c ? lt_um2n_init(&net, 3) : LT_ERR_NOMEM;
+    if (st == LT_OK)
+        st = lt_um2n_trainer_init(&t, &net, 3);
+    net.dropout = 0;
+    memset(tr, 0, sizeof *tr);
+    if (st == LT_OK) {
+        t.loss = loss;
+        t.dist = dist;
+        t.shards = sh;
+        for (int e = 0; st == LT_OK && e < 2; e++, tr->n++)
+            st = lt_um2n_train_epoch(c, &t, f->s, U2_N, &tr->loss[e]);
+        lt_um2n_trainer_free(&t);
+    }
+    if (st == LT_OK && net.params.n_total == n)
+        memcpy(w, net.params.theta, (size_t)n * sizeof *w);
+    lt_um2n_free(&net);
+    lt_ctx_free(c);
+    return st;
+}
+
+LT_TEST(um2n_train_dp_within_tolerance)
+{
+    u2_fx f;
+    lt_um2n probe = {0};
+    bool ok = u2_open(&f) && lt_um2n_init(&probe, 3) == LT_OK;
+    int64_t n = probe.params.n_total;
+    float *w[3], *w_init = NULL;
+    for (int k = 0; k < 3; k++)
+        w[k] = ok ? malloc((size_t)n * sizeof(float)) : NULL;
+    if (ok && (w_init = malloc((size_t)n * sizeof(float))))
+        memcpy(w_init, probe.params.theta, (size_t)n * sizeof(float));
+    lt_um2n_free(&probe);
+    if (!w[0] || !w[1] || !w[2] || !w_init) {
+        LT_CHECK(false, "fixture: %s", lt_last_error());
+        goto done;
+    }
+    trace t[3];
+    lt_dist_mode modes[3] = {LT_DIST_OFF, LT_DIST_SUM, LT_DIST_ORDERED};
+    for (int k = 0; k < 3; k++)
+        LT_CHECK(u2_run(&f, modes[k], k ? shards() : 0, LT_UM2N_LOSS_COORD,
+                        &t[k], w[k], n) == LT_OK,
+                 "um2n run %d: %s", k, lt_last_error());
+    check_traces("um2n sum", &t[1], &t[0], 1e-5);
+    check_traces("um2n ordered", &t[2], &t[0], 1e-5);
+    double moved = 0;
+    for (int64_t i = 0; i < n; i++)
+        moved = fmax(moved, fabs(w[0][i] - w_init[i]));
+    LT_CHECK(moved > 1e-5, "training moved the weights by %g", moved);
+    LT_CHECK_REL_L2("um2n sum", w[1], w[0], n, 1e-5);
+    LT_CHECK_REL_L2("um2n ordered", w[2], w[0], n, 1e-5);
+    check_same_on_ranks("um2n sum", w[1], n);
+    check_same_on_ranks("um2n ordered", w[2], n);
+    /* the area + Chamfer loss is not a sum over meshes */
+    LT_CHECK(u2_run(&f, LT_DIST_SUM, shards(), LT_UM2N_LOSS_AREA_CHAMFER,
+                    &t[1], w[1], n) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "not data-parallel"),
+             "area + Chamfer under data parallelism: %s", lt_last_error());
+done:
+    for (int k = 0; k < 3; k++)
+        free(w[k]);
+    free(w_init);
+    u2_close(&f);
 }
 
 int main(int argc, char **argv)

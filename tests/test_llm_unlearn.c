@@ -10,6 +10,7 @@
  * refusal data, the retain set only when given) and its JSON summary.
  */
 #include "lethe/llm_unlearn.h"
+#include "llama_test.h"
 #include "lt_test.h"
 
 #include <cjson/cJSON.h>
@@ -44,22 +45,7 @@ typedef struct {
 
 static lt_llama *tiny_model(int vocab, uint64_t seed)
 {
-    lt_llama_config cfg;
-    lt_llama_preset("tiny", vocab, &cfg);
-    cfg.n_layers = 3;
-    cfg.hidden_size = 32;
-    cfg.n_heads = 2;
-    cfg.n_kv_heads = 2;
-    cfg.head_dim = 16;
-    cfg.intermediate_size = 48;
-    cfg.max_position_embeddings = 64;
-    cfg.bos_token_id = cfg.eos_token_id = 0;
-    lt_llama *m = NULL;
-    LT_CHECK(lt_llama_create(&cfg, &m) == LT_OK, "create: %s",
-             lt_last_error());
-    if (m)
-        lt_llama_init(m, seed);
-    return m;
+    return llama_test_tiny(vocab, 3, seed);
 }
 
 static void fx_open(fixture *x)

@@ -60,7 +60,10 @@ typedef struct {
     int subset_styles, subset_objects; /* 6, 4 */
     uint64_t subset_seed;  /* 1 */
     const char *methods;   /* "original,esd-x,esd-u,fmn,salun" */
-    const char *cache;     /* folder of quick models and canvas */
+    const char *cache;     /* folder of quick models and canvas, and of
+                              every finished row (CACHE/runs) */
+    bool resume;           /* reuse the rows kept in CACHE/runs by an
+                              earlier (stopped) sweep (needs cache) */
     int seeds;             /* answer-set samples per prompt (5) */
     lt_esd_config esd;     /* lt_esd_defaults (params set per method) */
     lt_fmn_config fmn;     /* lt_fmn_defaults */
@@ -88,7 +91,10 @@ LT_API lt_bench_canvas_cfg lt_bench_canvas_defaults(void);
 LT_API void lt_bench_canvas_quick(lt_bench_canvas_cfg *c);
 /* Every check possible before any work (names, ranges, targets). */
 LT_API lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c);
-/* Run the protocol into out. A method that diverges is a failed row. */
+/* Run the protocol into out. A method that diverges is a failed row.
+ * Under mpirun the target x method rows are dealt to the ranks, rank 0
+ * makes the quick canvas and base first, and every rank ends with the
+ * whole table (docs/mpi.md). */
 LT_API lt_status lt_bench_canvas(const lt_bench_canvas_cfg *c,
                                  lt_report *out);
 

@@ -87,7 +87,9 @@ LT_API lt_bench_um2n_cfg lt_bench_um2n_defaults(void);
 /* Every check possible before any work. */
 LT_API lt_status lt_bench_um2n_check(const lt_bench_um2n_cfg *c);
 /* Run the protocol into out (one table, settings with command, commit,
- * precision and backend). */
+ * precision and backend). Under mpirun the rows are dealt to the ranks,
+ * rank 0 makes the quick samples first, and every rank ends with the
+ * whole table (docs/mpi.md). */
 LT_API lt_status lt_bench_um2n(const lt_bench_um2n_cfg *c, lt_report *out);
 
 #ifdef __cplusplus

@@ -108,6 +108,16 @@ typedef struct {
     int chunk;            /* images per forward pass inside a step (32):
                              memory only, the step's gradient is the same
                              up to rounding */
+    lt_dist_mode dist;    /* data parallel (docs/mpi.md; LT_DIST_OFF):
+                             every rank draws the whole step, shard j
+                             runs images [B j / S, B (j + 1) / S) of the
+                             forget and the retain batch (its dropout
+                             drawn from (seed, step, j); shard 0: the
+                             single-process draws), lt_dp (lethe/train.h)
+                             sums the gradients before clipping, the mask
+                             and Adam, which every rank runs */
+    int shards;           /* 0: one per rank; a multiple of the ranks, at
+                             most batch */
 } lt_dmu_config;
 
 /* The official defaults: rl, c' = next class, alpha auto, esd eta 7.5

@@ -14,6 +14,7 @@
 #define LETHE_UM2N_H
 
 #include "lethe/core.h"
+#include "lethe/dist.h"
 #include "lethe/mesh.h"
 #include "lethe/nn.h"
 #include "lethe/optim.h"
@@ -172,7 +173,16 @@ typedef enum { LT_UM2N_LOSS_AREA_CHAMFER = 0, LT_UM2N_LOSS_COORD = 1 }
  * batch must hold meshes of one size and the sets have 225 samples),
  * weight decay 5e-4 added to the gradient, batches of 5 in order (no
  * shuffling), dropout on. Dropout is drawn from seed and the step, so a
- * resumed run repeats an uninterrupted one bit for bit. */
+ * resumed run repeats an uninterrupted one bit for bit.
+ * Data parallel (dist, docs/mpi.md): every batch is cut into `shards`
+ * parts of whole meshes (0: one per rank; a multiple of the ranks, at
+ * most the batch), shard j's dropout drawn from (seed, step, j) (shard 0:
+ * the single-process draws), each shard's mean loss weighted by its share
+ * of the batch's meshes and the gradients summed over the shards by
+ * lt_dp (lethe/train.h) before the Adam step every rank takes. Only the
+ * coordinate loss is a sum over meshes; the area + Chamfer loss takes the
+ * Chamfer distance of the whole batch's nodes as one cloud, so it is
+ * refused (LT_ERR_ARG). */
 typedef struct {
     lt_um2n *model;
     lt_optim opt;
@@ -180,6 +190,8 @@ typedef struct {
     int batch;
     uint64_t seed;
     lt_um2n_loss_kind loss; /* LT_UM2N_LOSS_AREA_CHAMFER after init */
+    lt_dist_mode dist;      /* LT_DIST_OFF after init */
+    int shards;             /* 0 after init: one per rank */
 } lt_um2n_trainer;
 
 LT_API lt_status lt_um2n_trainer_init(lt_um2n_trainer *t, lt_um2n *m,

@@ -4,7 +4,9 @@
  * original and the unlearned text models, per FashionCanvas concept, each
  * run one lt_bench_dm_attack (src/bench/dm_attack.c) whose per-prompt
  * record is kept in the cache (and reused by --resume); the quick setting
- * trains its micro models here.
+ * trains its micro models here. Under mpirun the runs are dealt to the
+ * ranks, and every rank then builds the table from the records in the
+ * cache (which every rank must see): docs/mpi.md.
  */
 #include "lethe/bench_attack.h"
 #include "lethe/canvas.h"
@@ -16,7 +18,9 @@
 #include "lethe/io.h"
 #include "lethe/safetensors.h"
 
+#include "bench_dist.h"
 #include "bench_util.h"
+#include "lethe/dist.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -498,8 +502,11 @@ static void attack_entry(asr_run *r, const asr_model *m,
     cJSON_AddItemToArray(r->attacks, o);
 }
 
-static lt_status run_one(asr_run *r, const asr_model *m, const char *cc,
-                         lt_atk_method method)
+/* The run of model m, concept cc and method into a, its record's path
+ * (the key of everything it depends on) into path. */
+static void run_cfg(const asr_run *r, const asr_model *m, const char *cc,
+                    lt_atk_method method, lt_bench_attack_cfg *out,
+                    char *path, size_t n)
 {
     const lt_bench_asr_cfg *c = r->c;
     lt_bench_attack_cfg a = lt_bench_attack_defaults();
@@ -516,24 +523,43 @@ static lt_status run_one(asr_run *r, const asr_model *m, const char *cc,
     a.atk = c->atk;
     a.atk.method = method;
     a.command = c->command;
+    run_key(r, &a, path, n);
+    *out = a;
+}
+
+/* Run the attack (its record written into the cache), unless --resume
+ * finds its record. */
+static lt_status run_attack(asr_run *r, const asr_model *m, const char *cc,
+                            lt_atk_method method)
+{
+    const lt_bench_asr_cfg *c = r->c;
+    lt_bench_attack_cfg a;
     char path[PATH_N + 64];
-    run_key(r, &a, path, sizeof path);
+    run_cfg(r, m, cc, method, &a, path, sizeof path);
     a.prompts_json = path;
-    lt_status st = LT_OK;
     if (c->resume && lt_bench_exists(path)) {
         lt_bench_note(c->progress, c->ud, "  %s / %s / %s: done before "
                       "(--resume)", m->name, cc, lt_atk_method_name(method));
-    } else {
-        lt_bench_note(c->progress, c->ud, "  %s / %s / %s ...", m->name, cc,
-                      lt_atk_method_name(method));
-        lt_report sub;
-        memset(&sub, 0, sizeof sub);
-        st = lt_bench_dm_attack(&a, &sub);
-        lt_report_free(&sub);
+        return LT_OK;
     }
+    lt_bench_note(c->progress, c->ud, "  %s / %s / %s ...", m->name, cc,
+                  lt_atk_method_name(method));
+    lt_report sub;
+    memset(&sub, 0, sizeof sub);
+    lt_status st = lt_bench_dm_attack(&a, &sub);
+    lt_report_free(&sub);
+    return st;
+}
+
+/* The run's row and its entry of the attacks list, from its record. */
+static lt_status run_row(asr_run *r, const asr_model *m, const char *cc,
+                         lt_atk_method method)
+{
+    lt_bench_attack_cfg a;
+    char path[PATH_N + 64];
+    run_cfg(r, m, cc, method, &a, path, sizeof path);
     cJSON *root = NULL;
-    if (st == LT_OK)
-        st = record_load(path, &root);
+    lt_status st = record_load(path, &root);
     if (st == LT_OK)
         st = row_of(r, m->name, cc, lt_atk_method_name(method),
                     cJSON_GetObjectItem(root, "prompts"));
@@ -597,11 +623,15 @@ static lt_status settings(asr_run *r, lt_report *out)
     return st;
 }
 
-static lt_status run_table(asr_run *r)
+/* Every model x concept x method, in the table's order: run (own only:
+ * run q is rank q mod K's, the failing one named in label) or read its
+ * record into the table. */
+static lt_status run_each(asr_run *r, bool run, char *label, size_t n)
 {
     const lt_bench_asr_cfg *c = r->c;
     char cc[LT_TABLE_TEXT], mb[LT_TABLE_TEXT];
     lt_status st = LT_OK;
+    int64_t q = 0;
     for (int i = 0; st == LT_OK && i < r->n; i++)
         for (int j = 0; st == LT_OK && lt_list_item(c->concepts, j, cc,
                                                     sizeof cc); j++)
@@ -609,10 +639,25 @@ static lt_status run_table(asr_run *r)
                                                         sizeof mb); k++) {
                 lt_atk_method m;
                 st = lt_atk_method_parse(mb, &m);
-                if (st == LT_OK)
-                    st = run_one(r, &r->m[i], cc, m);
+                snprintf(label, n, "%s / %s / %s", r->m[i].name, cc, mb);
+                if (st == LT_OK && !run)
+                    st = run_row(r, &r->m[i], cc, m);
+                else if (st == LT_OK && lt_bench_mine(q))
+                    st = run_attack(r, &r->m[i], cc, m);
+                q++;
             }
     return st;
+}
+
+/* The runs dealt to the ranks; once every rank has written its records
+ * (a failure stops every rank, naming its rank and run), every rank
+ * builds the table from them in the single-process order. */
+static lt_status run_table(asr_run *r)
+{
+    char label[4 * LT_TABLE_TEXT] = "";
+    lt_status st = lt_bench_agree(run_each(r, true, label, sizeof label),
+                                  label);
+    return st == LT_OK ? run_each(r, false, label, sizeof label) : st;
 }
 
 /* The rows' models: the original first (attack_original), the given ones
@@ -677,8 +722,13 @@ lt_status lt_bench_asr(const lt_bench_asr_cfg *c, lt_report *out,
     lt_status st = !r->attacks ? lt_set_error(LT_ERR_NOMEM, "bench attack")
                    : c->quick  ? lt_mkdirs(r->cache) /* the quick models' */
                                : LT_OK;
+    /* the quick models: rank 0 trains them into the cache while the
+     * others wait, then they find them there */
+    bool lead = lt_dist_rank() == 0;
+    st = lt_bench_agree(st == LT_OK && lead ? models_open(r) : st,
+                        "the models");
     if (st == LT_OK)
-        st = models_open(r);
+        st = lt_bench_agree(lead ? LT_OK : models_open(r), "the models");
     if (st == LT_OK)
         st = inputs_exist(r);
     if (st == LT_OK)

@@ -5,7 +5,9 @@
  * with the fixed style and object classifiers, and report UA / IRA / CRA
  * (lt_canvas_scores_of), FD in each classifier's features with its floor,
  * time, peak memory and storage. The quick setting trains its own tiny
- * base on a generated canvas in the cache, as bench dm's does.
+ * base on a generated canvas in the cache, as bench dm's does. Under
+ * mpirun the rows are spread over the ranks and every finished row is
+ * kept in CACHE/runs (--resume skips it): bench_dist.h, docs/mpi.md.
  */
 #include "lethe/bench_canvas.h"
 #include "lethe/canvas_metrics.h"
@@ -15,7 +17,9 @@
 #include "lethe/io.h"
 #include "lethe/png.h"
 
+#include "bench_dist.h"
 #include "bench_util.h"
+#include "lethe/dist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -181,6 +185,9 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
                             "%d], per-pair and per-class counts >= 1 (got "
                             "%d, %d, %d)", LT_TABLE_MAX_SEEDS, c->seeds,
                             c->salun_per_pair, c->quick_per_class);
+    if (c->resume && !c->cache)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: --resume needs "
+                            "--cache (the rows are kept in CACHE/runs)");
     if (c->grid_dir && !lt_bench_exists(c->grid_dir))
         return lt_set_error(LT_ERR_ARG, "bench canvas: grid folder %s does "
                             "not exist", c->grid_dir);
@@ -683,16 +690,10 @@ static const char *target_name(cv_target t)
                       : lt_canvas_object_at(t.index)->slug;
 }
 
-/* One target x method: a row (failed when the method diverges). */
-static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t)
+/* One target x method into its row (failed when the method diverges). */
+static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
+                         lt_table_row *row)
 {
-    lt_table_row *row = lt_table_add_row(d->t);
-    if (!row)
-        return lt_last_status();
-    snprintf(row->text[0], LT_TABLE_TEXT, "%s", target_name(t));
-    snprintf(row->text[1], LT_TABLE_TEXT, "%s", t.is_style ? "style"
-                                                           : "object");
-    snprintf(row->text[2], LT_TABLE_TEXT, "%s", m->name);
     lt_bench_note(d->c->progress, d->c->ud, "bench canvas: %s on %s:%s",
                   m->name, row->text[1], row->text[0]);
     double v[LT_TABLE_MAX_COLS];
@@ -760,6 +761,98 @@ static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t)
     return st;
 }
 
+/* ---- rows over the ranks, kept rows ------------------------------------------------- */
+
+/* The key of a row's run file: the commit, the inputs and every setting
+ * that changes the row's numbers. */
+static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    const lt_esd_config *e = &c->esd;
+    const lt_fmn_config *f = &c->fmn;
+    const lt_salun_text_config *sl = &c->salun;
+    const lt_dm_sample_config *sp = &c->sample;
+    const char *text[] = {lt_bench_commit(), d->base, d->enc, d->canvas,
+                          c->style_classifier, c->object_classifier,
+                          m->name, t.is_style ? "style" : "object"};
+    double num[] = {t.index, c->seeds, c->salun_per_pair,
+                    c->cra_without_target, e->eta, e->start_guidance,
+                    e->ddim_steps, (double)e->steps, e->lr, f->only_ca,
+                    (double)f->steps, f->lr, f->weight_decay, f->clip,
+                    sl->params, sl->alpha, sl->lr, sl->batch, sl->epochs,
+                    sl->cycle, sl->mask_ratio, sl->mask_bottom,
+                    sl->mask_guidance, sl->mask_lr, sp->steps, sp->eta,
+                    sp->guidance, sp->w, sp->batch};
+    uint64_t seeds[] = {c->eval_seed, e->seed, f->seed, sl->seed, sp->seed};
+    uint64_t h = lt_bench_fnv("canvas-row|v1");
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        h = lt_bench_fnv_bytes(h, text[i], strlen(text[i]) + 1);
+    h = lt_bench_fnv_bytes(h, num, sizeof num);
+    h = lt_bench_fnv_bytes(h, seeds, sizeof seeds);
+    return lt_bench_fnv_precision(h);
+}
+
+/* Row number q (target t, method m): its placeholder in the table, run
+ * here when this rank owns it (or loaded with --resume) and kept. */
+static lt_status cvb_unit(cvb *d, const cv_method *m, cv_target t, int q,
+                          char *label, size_t n)
+{
+    lt_table_row *row = lt_table_add_row(d->t);
+    if (!row)
+        return lt_last_status();
+    snprintf(row->text[0], LT_TABLE_TEXT, "%s", target_name(t));
+    snprintf(row->text[1], LT_TABLE_TEXT, "%s", t.is_style ? "style"
+                                                           : "object");
+    snprintf(row->text[2], LT_TABLE_TEXT, "%s", m->name);
+    snprintf(label, n, "%s on %s:%s", m->name, row->text[1], row->text[0]);
+    if (!lt_bench_mine(q))
+        return LT_OK;
+    uint64_t key = d->c->cache ? cvb_key(d, m, t) : 0;
+    if (key && d->c->resume &&
+        lt_bench_row_load(d->c->cache, key, row, LT_TABLE_MAX_COLS)) {
+        lt_bench_note(d->c->progress, d->c->ud, "bench canvas: %s done "
+                      "before (--resume)", label);
+        return LT_OK;
+    }
+    lt_status st = cvb_run(d, m, t, row);
+    if (st == LT_OK && key &&
+        (st = lt_bench_row_save(d->c->cache, key, row, LT_TABLE_MAX_COLS)) !=
+            LT_OK)
+        st = lt_set_error(st, "keeping the row: %s", lt_last_error());
+    return st;
+}
+
+/* Every target x method: row q is rank q mod K's; a failure stops the
+ * sweep after every rank's rows, naming its rank and row; then every
+ * rank receives the others' rows. */
+static lt_status cvb_rows(cvb *d, const cv_target *t, int nt)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    char buf[LT_TABLE_TEXT], label[4 * LT_TABLE_TEXT] = "";
+    lt_status st = LT_OK;
+    int q = 0;
+    for (int i = 0; st == LT_OK && i < nt; i++)
+        for (int k = 0; st == LT_OK && lt_list_item(c->methods, k, buf,
+                                                    sizeof buf); k++, q++) {
+            cv_method m;
+            st = cv_method_parse(buf, &m);
+            if (st == LT_OK)
+                st = cvb_unit(d, &m, t[i], q, label, sizeof label);
+        }
+    st = lt_bench_agree(st, label);
+    int n = d->t->n_rows, size = lt_dist_size();
+    if (st != LT_OK || size == 1) /* the ranks may hold different counts */
+        return st;
+    int *owner = malloc((size_t)(n > 0 ? n : 1) * sizeof *owner);
+    if (!owner)
+        return lt_set_error(LT_ERR_NOMEM, "bench canvas: %d rows", n);
+    for (int i = 0; i < n; i++)
+        owner[i] = i % size;
+    st = lt_bench_share(d->t->rows, sizeof *d->t->rows, n, owner);
+    free(owner);
+    return st;
+}
+
 static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
                               int nt)
 {
@@ -818,8 +911,13 @@ static lt_status lt_bench_canvas_body(const lt_bench_canvas_cfg *c,
     cv_target t[CV_MAX_TARGETS];
     int nt = 0;
     lt_status st = cv_targets(c, t, &nt);
+    /* the quick canvas and base: rank 0 makes them in the cache while the
+     * others wait, then they find them there */
+    bool lead = lt_dist_rank() == 0;
     if (st == LT_OK)
-        st = cvb_open(&d);
+        st = lt_bench_agree(lead ? cvb_open(&d) : LT_OK, "the base model");
+    if (st == LT_OK)
+        st = lt_bench_agree(lead ? LT_OK : cvb_open(&d), "opening the data");
     if (st == LT_OK)
         st = cvb_settings(&d, out, t, nt);
     char title[256];
@@ -831,15 +929,8 @@ static lt_status lt_bench_canvas_body(const lt_bench_canvas_cfg *c,
                                                (int)(sizeof cv_cols /
                                                      sizeof *cv_cols))))
         st = lt_last_status();
-    char buf[LT_TABLE_TEXT];
-    for (int i = 0; st == LT_OK && i < nt; i++)
-        for (int k = 0; st == LT_OK && lt_list_item(c->methods, k, buf,
-                                                    sizeof buf); k++) {
-            cv_method m;
-            st = cv_method_parse(buf, &m);
-            if (st == LT_OK)
-                st = cvb_run(&d, &m, t[i]);
-        }
+    if (st == LT_OK)
+        st = cvb_rows(&d, t, nt);
     out->seconds = lt_clock_seconds() - t0;
     cvb_free(&d);
     return st;

@@ -8,7 +8,8 @@
  * the method, mask, class and command in the metadata. Retrain, the
  * reference, is `lethe dm train --exclude K`. Text models (--concept,
  * --method esd-x|esd-u) go to dm_unlearn_text.c, --method sa (Selective
- * Amnesia) to dm_unlearn_sa.c.
+ * Amnesia) to dm_unlearn_sa.c. Under mpirun salun, rl, ga and esd are
+ * data-parallel (--dp, --shards; docs/mpi.md): rank 0 reports and writes.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -26,12 +27,13 @@ static const char *const usage =
     "--out U.safetensors\n"
     "       [--method salun|rl|ga|esd|sa] [--mask saliency:0.5|random:0.5|none]\n"
     "       [--steps N] [--batch N] [--lr 1e-4] [--alpha A] "
-    "[--data fashion-mnist] [--esd-from-data]";
+    "[--data fashion-mnist] [--esd-from-data]\n"
+    "       [--dp off|sum|ordered] [--shards S]";
 
 typedef struct {
     lt_dmu_config c;
     lt_dmu_mask_config mc;
-    const char *model, *out, *data, *method, *mask;
+    const char *model, *out, *data, *method, *mask, *dp;
     int forget;
 } opts;
 
@@ -64,6 +66,8 @@ static int parse(int argc, char **argv, opts *o)
         {"--seed", CLI_OPT_U64, &c->seed, "seed of batches, noise, dropout and the mask", 0, 0},
         {"--mask-batch", CLI_OPT_INT, &o->mc.batch, "saliency: images per clipped gradient", 1, 4096},
         {"--mask-w", CLI_OPT_FLOAT, &o->mc.w, "saliency: guidance w of the loss", 0, 1e3},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 4096},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
@@ -100,6 +104,12 @@ static int parse(int argc, char **argv, opts *o)
         o->mask = salun ? "saliency:0.5" : "none";
     c->forget_class = o->forget;
     o->mc.seed = c->seed;
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        return cli_bad("dm unlearn", "--dp");
+    if (c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        return cli_usage("dm unlearn", "--dp off under mpirun: every rank "
+                         "would unlearn the same model");
     return 0;
 }
 
@@ -150,6 +160,8 @@ static int make_mask(const opts *o, lt_unet *u, const lt_dm_schedule *s,
 static void progress(const lt_dmu_event *e, void *ud)
 {
     cli_progress *bar = ud;
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 reports */
+        return;
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f (forget %.4f, retain %.2f) "
              "|g| %.2f", e->loss, e->forget, e->retain, e->grad_norm);
@@ -160,6 +172,8 @@ static int save(const opts *o, const lt_unet *u, const lt_dm_schedule *s,
                 int argc, char **argv)
 {
     char cls[16], steps[32], alpha[32], cmd[2048];
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 writes */
+        return 0;
     snprintf(cls, sizeof cls, "%d", o->forget);
     snprintf(steps, sizeof steps, "%lld", (long long)o->c.steps);
     snprintf(alpha, sizeof alpha, "%.9g", (double)lt_dmu_alpha(&o->c, u));
@@ -228,20 +242,25 @@ int cli_dm_unlearn(int argc, char **argv)
         rc = load_data(o.data, u, &x, &y, &n);
     if (!rc)
         rc = make_mask(&o, u, &s, x, y, n, &mask);
+    bool lead = lt_dist_rank() == 0;
     if (!rc) {
-        fprintf(stderr, "lethe dm unlearn: %s from %s (%s), loss %s, mask %s, "
-                "class %d, %lld steps of %d + %d, alpha %g, %d threads\n",
-                o.method, o.model, u->arch, lt_dmu_loss_name(o.c.loss),
-                o.mask, o.forget, (long long)o.c.steps, o.c.batch, o.c.batch,
-                (double)lt_dmu_alpha(&o.c, u), lt_num_threads());
+        if (lead)
+            fprintf(stderr, "lethe dm unlearn: %s from %s (%s), loss %s, "
+                    "mask %s, class %d, %lld steps of %d + %d, alpha %g, %d "
+                    "threads\n", o.method, o.model, u->arch,
+                    lt_dmu_loss_name(o.c.loss), o.mask, o.forget,
+                    (long long)o.c.steps, o.c.batch, o.c.batch,
+                    (double)lt_dmu_alpha(&o.c, u), lt_num_threads());
         cli_progress bar;
-        cli_progress_start(&bar, "dm unlearn", o.c.steps);
+        if (lead)
+            cli_progress_start(&bar, "dm unlearn", o.c.steps);
         double t0 = lt_clock_seconds();
         lt_status st = lt_dmu_run(u, &s, x, y, n, &o.c, mask, progress, &bar);
-        cli_progress_end(&bar);
+        if (lead)
+            cli_progress_end(&bar);
         rc = st == LT_OK ? save(&o, u, &s, argc, argv)
                          : cli_fail("dm unlearn", NULL);
-        if (!rc)
+        if (!rc && lead)
             printf("saved %s (%s, mask %s, class %d forgotten) in %.1f s\n",
                    o.out, o.method, o.mask, o.forget,
                    lt_clock_seconds() - t0);

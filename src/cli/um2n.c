@@ -9,6 +9,8 @@
  * forward pass on one mesh for `lethe mesh move --method um2n`. The M2N
  * baseline goes through the same paths (`um2n train --arch m2n`, eval
  * reading the checkpoint's architecture, `mesh move --method m2n`).
+ * Under mpirun `um2n train --loss coord` is data-parallel (--dp,
+ * --shards; docs/mpi.md): rank 0 prints and writes the run folder.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -26,6 +28,7 @@
 static const char *um2n_usage =
     "usage: lethe um2n train --data DIR[,DIR2] --out DIR --epochs N "
     "[--resume] [--arch um2n|m2n] [--loss area-chamfer|coord]\n"
+    "       [--dp off|sum|ordered] [--shards S]\n"
     "       lethe um2n eval --data DIR --model F [--split test]";
 
 int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
@@ -59,8 +62,9 @@ int cli_um2n_move(const char *model, lt_um2n_arch arch, const lt_mesh *m,
 }
 
 typedef struct {
-    const char *data, *out, *loss, *init, *arch;
+    const char *data, *out, *loss, *init, *arch, *dp;
     int64_t epochs, save_every;
+    int shards;
     uint64_t seed;
     bool resume, no_test;
 } train_opts;
@@ -141,6 +145,8 @@ static int um2n_save(const train_opts *o, const lt_um2n_trainer *t,
                      const um2n_log *g)
 {
     char p[4096];
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 writes */
+        return 0;
     snprintf(p, sizeof p, "%s/train.safetensors", o->out);
     if (lt_um2n_trainer_save(t, p) != LT_OK)
         return cli_fail("um2n train", NULL);
@@ -194,7 +200,8 @@ static int um2n_start(const train_opts *o, lt_um2n_trainer *t, um2n_log *g)
                 return free(old), 1;
         }
         free(old);
-        printf("resumed at epoch %lld (step %lld)\n", (long long)t->epoch,
+        if (lt_dist_rank() == 0)
+            printf("resumed at epoch %lld (step %lld)\n", (long long)t->epoch,
                (long long)t->opt.step);
     } else if (o->init && lt_um2n_load(t->model, o->init) != LT_OK) {
         return cli_fail("um2n train", NULL);
@@ -217,11 +224,12 @@ static int um2n_epochs(const train_opts *o, lt_um2n_trainer *t, um2n_log *g,
             rc = cli_fail("um2n train", NULL);
             break;
         }
-        if (nte)
+        bool say = lt_dist_rank() == 0; /* data parallel: rank 0 */
+        if (say && nte)
             printf("epoch %lld/%lld: train loss %.6f  test loss %.6f  (%.1f "
                    "s)\n", (long long)t->epoch, (long long)o->epochs, ltr,
                    lte, lt_clock_seconds() - t0);
-        else
+        else if (say)
             printf("epoch %lld/%lld: train loss %.6f  (%.1f s)\n",
                    (long long)t->epoch, (long long)o->epochs, ltr,
                    lt_clock_seconds() - t0);
@@ -247,6 +255,8 @@ static int um2n_train(int argc, char **argv)
         {"--init", CLI_OPT_STR, &o.init, "start from these weights", 0, 0},
         {"--save-every", CLI_OPT_I64, &o.save_every, "checkpoint every K epochs (1)", 1, 1000000},
         {"--no-test", CLI_OPT_FLAG, &o.no_test, "skip the test loss", 0, 0},
+        {"--dp", CLI_OPT_STR, &o.dp, "data-parallel reduction off|sum|ordered (sum under mpirun; --loss coord only; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &o.shards, "parts of every batch of 5 meshes (a multiple of the ranks; default one per rank)", 0, LT_UM2N_BATCH},
     };
     int rc = cli_args_parse("um2n train", um2n_usage, opts, CLI_NOPTS(opts),
                             argc, argv);
@@ -264,6 +274,17 @@ static int um2n_train(int argc, char **argv)
     if (!coord && strcmp(o.loss, "area-chamfer"))
         return cli_usage("um2n train", "--loss: expected area-chamfer or "
                          "coord");
+    lt_dist_mode dist = lt_dist_size() > 1 || o.shards > 1 ? LT_DIST_SUM
+                                                           : LT_DIST_OFF;
+    if (o.dp && lt_dist_mode_parse(o.dp, &dist) != LT_OK)
+        return cli_bad("um2n train", "--dp");
+    if (dist == LT_DIST_OFF && lt_dist_size() > 1)
+        return cli_usage("um2n train", "--dp off under mpirun: every rank "
+                         "would train the same model");
+    if (dist != LT_DIST_OFF && !coord)
+        return cli_usage("um2n train", "data parallel (--dp, --shards, "
+                         "mpirun) needs --loss coord: the area + Chamfer "
+                         "loss is not a sum over meshes (docs/mpi.md)");
     lt_um2n_data tr[UM2N_MAX_SETS] = {{0}}, te[UM2N_MAX_SETS] = {{0}};
     int ntr = 0, nte = 0;
     lt_um2n_sample *str = NULL, *ste = NULL;
@@ -286,7 +307,10 @@ static int um2n_train(int argc, char **argv)
         goto done;
     }
     t.loss = coord ? LT_UM2N_LOSS_COORD : LT_UM2N_LOSS_AREA_CHAMFER;
-    printf("um2n train: %s, %lld train and %lld test samples, %s loss, "
+    t.dist = dist;
+    t.shards = o.shards;
+    if (lt_dist_rank() == 0)
+        printf("um2n train: %s, %lld train and %lld test samples, %s loss, "
            "%lld parameters\n", lt_um2n_arch_name(arch), (long long)n_tr,
            (long long)n_te, o.loss, (long long)net.params.n_train);
     if (!(rc = um2n_start(&o, &t, &g)))

@@ -4,11 +4,14 @@
  * coupled weight decay, batches of 5 samples in data-set order, the loss
  * of lt_um2n_loss (area loss divided by the loader's batch size, 5, also
  * for a short last batch), dropout on. Checkpoints hold the weights, the
- * Adam moments and the counters, so a run resumes exactly.
+ * Adam moments and the counters, so a run resumes exactly. With
+ * t->dist a batch's meshes are cut into shards whose gradients lt_dp
+ * (lethe/train.h, docs/mpi.md) sums over the ranks.
  */
 #include "lethe/um2n.h"
 
 #include "lethe/safetensors.h"
+#include "lethe/train.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -89,13 +92,18 @@ static lt_tensor *batch_loss(lt_ctx *c, lt_um2n_trainer *t,
                                          : lt_um2n_loss(c, out, b);
 }
 
-/* Forward, loss, backward and one Adam step on samples [0, k). */
-static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
-                            const lt_um2n_sample *s, int64_t k, double *loss)
+/* Forward, loss and backward of samples [0, k) in a fresh arena whose
+ * generator (dropout) is the step's, or with part > 0 shard part's; the
+ * gradient adds to the parameters'. */
+static lt_status rows_backward(lt_ctx *c, lt_um2n_trainer *t,
+                               const lt_um2n_sample *s, int64_t k, int part,
+                               double *loss)
 {
     lt_ctx_reset(c);
-    lt_rng_init(lt_ctx_rng(c), t->seed ^ (0x9e3779b97f4a7c15ULL *
-                                          (uint64_t)(t->opt.step + 1)));
+    uint64_t seed = t->seed ^ (0x9e3779b97f4a7c15ULL *
+                               (uint64_t)(t->opt.step + 1));
+    lt_rng_init(lt_ctx_rng(c), part ? lt_hash3(seed, 15, (uint64_t)part)
+                                    : seed);
     lt_um2n_batch b;
     merged m;
     if (!merge(c, s, k, &b, &m))
@@ -104,13 +112,66 @@ static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t,
     lt_tensor *l = batch_loss(c, t, &b, true);
     if (!l)
         return lt_last_status();
-    lt_params_zero_grad(&t->model->params);
     lt_status st = lt_backward(c, l);
     if (st != LT_OK)
         return st;
     *loss = l->data[0];
+    return LT_OK;
+}
+
+/* The gradient of the batch's mean loss from this rank's shards, summed
+ * over the ranks (the coordinate loss is a mean over the batch's nodes,
+ * and every mesh of a batch has as many: a shard's mean is weighted by
+ * its share of the meshes). */
+static lt_status dp_backward(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
+                             const lt_um2n_sample *s, int64_t k, double *loss)
+{
     lt_params *p = &t->model->params;
-    return lt_optim_step(&t->opt, p->theta, p->grad, NULL, t->opt.cfg.lr);
+    int first, count = lt_dp_local(dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        double l = 0;
+        lt_dp_range(dp, first + j, k, &lo, &hi);
+        lt_dp_shard_begin(dp, p, j);
+        if (hi > lo &&
+            rows_backward(c, t, s + lo, hi - lo, first + j, &l) != LT_OK)
+            return lt_last_status();
+        float w = (float)(hi - lo) / (float)k;
+        float vals[LT_DP_VALS] = {(float)l * w, 0};
+        lt_dp_shard_end(dp, p, j, w, w, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status st = lt_dp_reduce(dp, p, vals);
+    *loss = vals[0];
+    return st;
+}
+
+/* One Adam step on samples [0, k) (dp: data parallel, else NULL). */
+static lt_status train_step(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
+                            const lt_um2n_sample *s, int64_t k, double *loss)
+{
+    lt_params *p = &t->model->params;
+    lt_params_zero_grad(p);
+    lt_status st = dp ? dp_backward(c, t, dp, s, k, loss)
+                      : rows_backward(c, t, s, k, 0, loss);
+    return st != LT_OK ? st : lt_optim_step(&t->opt, p->theta, p->grad, NULL,
+                                            t->opt.cfg.lr);
+}
+
+/* The reducer of a data-parallel trainer (NULL and LT_OK without). */
+static lt_status dp_make(const lt_um2n_trainer *t, lt_dp **dp)
+{
+    *dp = NULL;
+    if (t->dist == LT_DIST_OFF)
+        return LT_OK;
+    if (t->loss != LT_UM2N_LOSS_COORD)
+        return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: the area + "
+                            "Chamfer loss is not data-parallel (its Chamfer "
+                            "distance takes the whole batch's nodes as one "
+                            "cloud, not a sum over meshes); use the "
+                            "coordinate loss or one process");
+    *dp = lt_dp_new(&t->model->params, t->dist, t->shards, t->batch);
+    return *dp ? LT_OK : lt_last_status();
 }
 
 /* Every batch of t->batch samples in order must have one node count. */
@@ -137,17 +198,21 @@ lt_status lt_um2n_train_epoch(lt_ctx *c, lt_um2n_trainer *t,
     lt_status st = check_batches(t, samples, n, "um2n_train_epoch");
     if (st != LT_OK)
         return st;
+    lt_dp *dp;
+    if ((st = dp_make(t, &dp)) != LT_OK)
+        return st;
     double total = 0;
     int64_t batches = 0;
-    for (int64_t i = 0; i < n; i += t->batch) {
+    for (int64_t i = 0; st == LT_OK && i < n; i += t->batch) {
         int64_t k = n - i < t->batch ? n - i : t->batch;
         double l = 0;
-        st = train_step(c, t, samples + i, k, &l);
-        if (st != LT_OK)
-            return st;
+        st = train_step(c, t, dp, samples + i, k, &l);
         total += l;
         batches++;
     }
+    lt_dp_free(dp);
+    if (st != LT_OK)
+        return st;
     t->epoch++;
     if (mean_loss)
         *mean_loss = total / (double)batches;

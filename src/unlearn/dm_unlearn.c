@@ -8,10 +8,14 @@
  * cfg->chunk images (targets without a tape, then the forget and retain
  * terms each backpropagated on their own), which gives the gradient of the
  * one-tape loss of lt_dmu_step_loss with a fraction of its memory.
+ * With cfg->dist the step's images are cut into shards (each a run of
+ * chunks) whose gradients lt_dp (lethe/train.h, docs/mpi.md) sums over
+ * the ranks; the terms are already scaled by the whole batch.
  */
 #include "lethe/dm_unlearn.h"
 #include "lethe/data.h"
 #include "lethe/optim.h"
+#include "lethe/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -312,6 +316,7 @@ typedef struct {
     float *xf, *ef, *xr, *er, *tgt, *xs, alpha; /* xs: esd's sampled x_t */
     int32_t *tf, *tr, *cf, *cp, *cr;
     int64_t step;
+    lt_dp *dp;          /* data parallel (cfg->dist), else NULL */
 } runner;
 
 static void runner_free(runner *r)
@@ -334,6 +339,7 @@ static void runner_free(runner *r)
     free(r->cp);
     free(r->cr);
     lt_unet_free(r->frozen);
+    lt_dp_free(r->dp);
 }
 
 static lt_status runner_init(runner *r, int64_t n)
@@ -386,6 +392,10 @@ static lt_status runner_init(runner *r, int64_t n)
                (size_t)r->u->params.n_total * sizeof(float));
     }
     r->alpha = cfg->loss == LT_DMU_ESD ? 0 : lt_dmu_alpha(cfg, r->u);
+    if (cfg->dist != LT_DIST_OFF &&
+        !(r->dp = lt_dp_new(&r->u->params, cfg->dist, cfg->shards,
+                            cfg->batch)))
+        return lt_last_status();
     lt_optim_config oc = lt_optim_defaults(LT_OPT_ADAM);
     oc.lr = cfg->lr;
     oc.weight_decay = 0;
@@ -460,28 +470,22 @@ static lt_status backprop(lt_ctx *c, lt_tensor *l, double *sum)
     return LT_OK;
 }
 
-static lt_status run_step(runner *r, lt_dmu_event *ev)
+/* The gradient of images [lo, hi) of the step's batch b, chunk by chunk
+ * (it accumulates), its dropout drawn from the step's generator (part 0)
+ * or shard part's; their forget and retain terms add to *fsum, *rsum. */
+static lt_status rows_backward(runner *r, const lt_dmu_batch *bp, int lo,
+                               int hi, int part, double *fsum, double *rsum)
 {
     const lt_dmu_config *cfg = r->cfg;
-    lt_rng g;
-    lt_rng_init(&g, lt_hash3(cfg->seed, 43, (uint64_t)r->step));
-    draw(r, &g);
-    if (r->xs && esd_sampled_batch(r, &g) != LT_OK)
-        return lt_set_error(lt_last_status(), "dm unlearn step %lld: %s",
-                            (long long)r->step + 1, lt_last_error());
-    lt_rng_init(lt_ctx_rng(r->c), lt_hash3(cfg->seed, 44, (uint64_t)r->step));
-    int B = cfg->batch;
+    const lt_dmu_batch b = *bp;
+    uint64_t seed = lt_hash3(cfg->seed, 44, (uint64_t)r->step);
+    lt_rng_init(lt_ctx_rng(r->c), part ? lt_hash3(seed, 45, (uint64_t)part)
+                                       : seed);
     int64_t per = img_size(r->u);
-    lt_dmu_batch b = {.B = B, .xt_f = r->xs, .xf = r->xf, .ef = r->ef,
-                      .tf = r->tf,
-                      .cls_f = r->cf, .cls_p = r->cp, .Br = B, .xr = r->xr,
-                      .er = r->er, .tr = r->tr, .cls_r = r->cr};
-    lt_params_zero_grad(&r->u->params);
     lt_status st = LT_OK;
-    double fsum = 0, rsum = 0;
     int ch = cfg->chunk;
-    for (int o = 0; st == LT_OK && o < B; o += ch) {
-        int m = B - o < ch ? B - o : ch;
+    for (int o = lo; st == LT_OK && o < hi; o += ch) {
+        int m = hi - o < ch ? hi - o : ch;
         lt_tensor *tg = NULL;
         if (cfg->loss != LT_DMU_GA) {
             lt_ctx_reset(r->c);
@@ -497,13 +501,59 @@ static lt_status run_step(runner *r, lt_dmu_event *ev)
                                                    r->u->cfg.res,
                                                    r->u->cfg.res}, r->tgt);
         st = backprop(r->c, forget_term(r->c, r->u, r->s, cfg, &b, o, m, tg,
-                                        true), &fsum);
+                                        true), fsum);
         if (st == LT_OK && r->alpha != 0) {
             lt_ctx_reset(r->c);
             st = backprop(r->c, retain_term(r->c, r->u, r->s, &b, o, m,
-                                            r->alpha, true), &rsum);
+                                            r->alpha, true), rsum);
         }
     }
+    return st;
+}
+
+/* This rank's shards of the step, summed over the ranks (the terms are
+ * scaled by the whole batch already: the shards' gradients add up). */
+static lt_status dp_backward(runner *r, const lt_dmu_batch *b, double *fsum,
+                             double *rsum)
+{
+    int B = r->cfg->batch, first, count = lt_dp_local(r->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        double f = 0, q = 0;
+        lt_dp_range(r->dp, first + j, B, &lo, &hi);
+        lt_dp_shard_begin(r->dp, &r->u->params, j);
+        if (hi > lo && rows_backward(r, b, (int)lo, (int)hi, first + j, &f,
+                                     &q) != LT_OK)
+            return lt_last_status();
+        float vals[LT_DP_VALS] = {(float)f, (float)q};
+        lt_dp_shard_end(r->dp, &r->u->params, j, 1.0f,
+                        (float)(hi - lo) / (float)B, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status st = lt_dp_reduce(r->dp, &r->u->params, vals);
+    *fsum = vals[0];
+    *rsum = vals[1];
+    return st;
+}
+
+static lt_status run_step(runner *r, lt_dmu_event *ev)
+{
+    const lt_dmu_config *cfg = r->cfg;
+    lt_rng g;
+    lt_rng_init(&g, lt_hash3(cfg->seed, 43, (uint64_t)r->step));
+    draw(r, &g);
+    if (r->xs && esd_sampled_batch(r, &g) != LT_OK)
+        return lt_set_error(lt_last_status(), "dm unlearn step %lld: %s",
+                            (long long)r->step + 1, lt_last_error());
+    int B = cfg->batch;
+    lt_dmu_batch b = {.B = B, .xt_f = r->xs, .xf = r->xf, .ef = r->ef,
+                      .tf = r->tf,
+                      .cls_f = r->cf, .cls_p = r->cp, .Br = B, .xr = r->xr,
+                      .er = r->er, .tr = r->tr, .cls_r = r->cr};
+    lt_params_zero_grad(&r->u->params);
+    double fsum = 0, rsum = 0;
+    lt_status st = r->dp ? dp_backward(r, &b, &fsum, &rsum)
+                         : rows_backward(r, &b, 0, B, 0, &fsum, &rsum);
     if (st != LT_OK)
         return lt_set_error(lt_last_status(), "dm unlearn step %lld: %s",
                             (long long)r->step + 1, lt_last_error());
