@@ -192,8 +192,8 @@ static bool lt_original_of(const char *spec, const char *cache, char *out,
     LT_CHECK(ok, "%s: %s", spec, lt_last_error());
     const char *o = ok ? lt_report_get(&r, "original") : NULL;
     snprintf(out, n, "%s", o ? o : "");
-    lt_report_free(&r);
-    return ok && o && *o;
+    lt_report_free(&r); /* o pointed into r: use the copy in out */
+    return ok && *out;
 }
 
 LT_TEST(classify_cache_keyed_by_the_data)
