@@ -277,8 +277,7 @@ LT_TEST(init_zeroes_what_stable_diffusion_zeroes)
                           "mid.attn_1.proj_out.weight"};
     const char *nonzero[] = {"out.0.weight", "down.1.block.0.conv1.weight",
                              "mid.attn_1.proj_in.weight",
-                             "mid.attn_1.transformer_blocks.0.attn2.to_k."
-                             "weight"};
+                             "mid.attn_1.transformer_blocks.0.attn2.to_k.weight"};
     for (int i = 0; i < 4; i++) {
         lt_tensor *z = lt_params_get(&u->params, zero[i]);
         lt_tensor *n = lt_params_get(&u->params, nonzero[i]);

@@ -29,8 +29,9 @@ static const char *const as[8] = {
     "Ada Vell was born in Lisbon, Portugal.", "She writes horror.",
     "His father was a baker.", "Bo Tarn was born on 3 May 1961.",
     "Cy Ornu won the Pale Lantern Prize in 1999.",
-    "Cy Ornu lives in Oslo.", "Di Quell studied geology at the University "
-    "of Leeds.", "Her debut was \"The Salt Engine\"."};
+    "Cy Ornu lives in Oslo.",
+    "Di Quell studied geology at the University of Leeds.",
+    "Her debut was \"The Salt Engine\"."};
 
 static lt_tofu_set qa_set(void)
 {

@@ -254,8 +254,7 @@ LT_TEST(cloze_items_by_hand)
 
 static const char *const texts[6] = {
     "A is for Apple, said the teacher to the class.\n\t\t-- Hester Pryne",
-    "Brevity is the soul of wit, and tediousness the limbs.\n\t\t-- "
-    "Wm. Shakespeare",
+    "Brevity is the soul of wit, and tediousness the limbs.\n\t\t-- Wm. Shakespeare",
     "The cat sat on the mat and looked at the moon again tonight.",
     "Time flies like an arrow; fruit flies like a banana.\n\t\t-- Groucho",
     "All that glitters is not gold, often have you heard that told.",
