@@ -119,6 +119,35 @@ static inline lt_clip *dm_tiny_clip(int vocab, int L, int D)
         free(dm_a_);                                                         \
     } while (0)
 
+/* Golden step k of an ESD-like loop (the ESD tests): for each name in
+ * train, its gradient and its update from before[i] against
+ * s<k>.grad.NAME / s<k>.after.NAME; each name in frozen must hold
+ * s<k>.after.NAME to the bit. */
+static inline void dm_check_step(const lt_golden *g, lt_params *ps, int k,
+                                 const char *const *train, int n_train,
+                                 float before[][256],
+                                 const char *const *frozen, int n_frozen)
+{
+    char nm[160];
+    for (int i = 0; i < n_train; i++) {
+        lt_tensor *p = lt_params_get(ps, train[i]);
+        snprintf(nm, sizeof nm, "s%d.grad.%s", k, train[i]);
+        LT_CHECK_REL_L2(nm, p->grad, lt_golden_get(g, nm)->data, p->numel,
+                        1e-3);
+        /* the Adam update itself (the weights are O(1), it is 1e-3) */
+        snprintf(nm, sizeof nm, "s%d.after.%s", k, train[i]);
+        DM_CHECK_UPDATE(nm, p->data, before[i], lt_golden_get(g, nm)->data,
+                        p->numel, 2e-2);
+    }
+    for (int i = 0; i < n_frozen; i++) {
+        lt_tensor *p = lt_params_get(ps, frozen[i]);
+        snprintf(nm, sizeof nm, "s%d.after.%s", k, frozen[i]);
+        LT_CHECK(!memcmp(p->data, lt_golden_get(g, nm)->data,
+                         (size_t)p->numel * sizeof(float)),
+                 "%s moved", nm);
+    }
+}
+
 /* True when the files a and b hold the same bytes. */
 static inline bool dm_same_bytes(const char *a, const char *b)
 {

@@ -69,22 +69,7 @@ static void check_iteration(const lt_golden *g, lt_unet *u, lt_unet *base,
     LT_CHECK(lt_esd_step(r, &d, &ev) == LT_OK, "%s", lt_last_error());
     snprintf(nm, sizeof nm, "s%d.loss", k);
     LT_CHECK_CLOSE(nm, &ev.loss, lt_golden_get(g, nm)->data, 1, 1e-3);
-    for (int i = 0; i < 3; i++) {
-        lt_tensor *p = lt_params_get(&u->params, SOME[i]);
-        snprintf(nm, sizeof nm, "s%d.grad.%s", k, SOME[i]);
-        LT_CHECK_REL_L2(nm, p->grad, lt_golden_get(g, nm)->data, p->numel,
-                        1e-3);
-        snprintf(nm, sizeof nm, "s%d.after.%s", k, SOME[i]);
-        DM_CHECK_UPDATE(nm, p->data, before[i], lt_golden_get(g, nm)->data,
-                        p->numel, 2e-2);
-    }
-    for (int i = 0; i < 3; i++) {
-        lt_tensor *p = lt_params_get(&u->params, OTHER[i]);
-        snprintf(nm, sizeof nm, "s%d.after.%s", k, OTHER[i]);
-        LT_CHECK(!memcmp(p->data, lt_golden_get(g, nm)->data,
-                         (size_t)p->numel * sizeof(float)),
-                 "%s moved", nm);
-    }
+    dm_check_step(g, &u->params, k, SOME, 3, before, OTHER, 3);
 }
 
 LT_TEST(esd_sd_iterations_match_esd_sd_py)

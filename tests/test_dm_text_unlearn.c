@@ -83,23 +83,7 @@ static void check_iteration(const lt_golden *g, lt_unet *u,
     LT_CHECK(ev.t_enc == d.t_enc && ev.t_ddpm == d.t_ddpm &&
              ev.step == k + 1, "event %d %d %lld", ev.t_enc, ev.t_ddpm,
              (long long)ev.step);
-    for (int i = 0; i < 3; i++) {
-        lt_tensor *p = lt_params_get(&u->params, SOME[i]);
-        snprintf(nm, sizeof nm, "s%d.grad.%s", k, SOME[i]);
-        LT_CHECK_REL_L2(nm, p->grad, lt_golden_get(g, nm)->data, p->numel,
-                        1e-3);
-        /* the Adam update itself (the weights are O(1), it is 1e-3) */
-        snprintf(nm, sizeof nm, "s%d.after.%s", k, SOME[i]);
-        DM_CHECK_UPDATE(nm, p->data, before[i], lt_golden_get(g, nm)->data,
-                        p->numel, 2e-2);
-    }
-    for (int i = 0; i < 2; i++) {
-        lt_tensor *p = lt_params_get(&u->params, OTHER[i]);
-        snprintf(nm, sizeof nm, "s%d.after.%s", k, OTHER[i]);
-        LT_CHECK(!memcmp(p->data, lt_golden_get(g, nm)->data,
-                         (size_t)p->numel * sizeof(float)),
-                 "%s moved", nm);
-    }
+    dm_check_step(g, &u->params, k, SOME, 3, before, OTHER, 2);
 }
 
 LT_TEST(esd_iterations_match_train_esd)
