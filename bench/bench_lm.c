@@ -62,32 +62,6 @@ static double gemm_flop(const lt_llama_config *c, double tokens)
     return 6.0 * tokens * (c->n_layers * layer + d * c->vocab_size);
 }
 
-/* Runs fn until >= 0.5 s and >= 1 run have passed, then N timed runs;
- * tot gets the times. Returns N, or -1 if fn failed. */
-typedef int (*bench_fn)(void *ud);
-static int time_runs(bench_fn fn, void *ud, double min_time, double *tot,
-                     int *warm_out)
-{
-    double t0 = now_s();
-    int warm = 0;
-    do {
-        if (fn(ud) != 0)
-            return -1;
-        warm++;
-    } while (now_s() - t0 < 0.5);
-    double per = (now_s() - t0) / warm;
-    int n = (int)(min_time / per) + 1;
-    n = n < 3 ? 3 : n > MAX_REPS ? MAX_REPS : n;
-    for (int i = 0; i < n; i++) {
-        double t = now_s();
-        if (fn(ud) != 0)
-            return -1;
-        tot[i] = now_s() - t;
-    }
-    *warm_out = warm;
-    return n;
-}
-
 static void stats(double *tot, int n, double *med, double *best, double *mean)
 {
     double sum = 0;
@@ -150,7 +124,8 @@ static int run_train(lt_llama *m, const bench_opts *o)
     for (int64_t i = 0; i < s.B * s.T; i++)
         s.ids[i] = (int32_t)lt_rng_below(&r, (uint64_t)m->cfg.vocab_size);
     int warm = 0;
-    int n = time_runs(train_step, &s, o->min_time, tot, &warm);
+    int n = bench_time_runs(train_step, &s, o->min_time, MAX_REPS, tot,
+                            &warm);
     if (n < 0)
         goto done;
     if (!isfinite(s.loss)) {
@@ -226,7 +201,8 @@ static int run_generate(lt_llama *m, const bench_opts *o)
     for (int i = 0; i < o->prompt; i++)
         g.prompt[i] = (int32_t)lt_rng_below(&r, (uint64_t)m->cfg.vocab_size);
     int warm = 0;
-    int n = time_runs(gen_once, &g, o->min_time, tot, &warm);
+    int n = bench_time_runs(gen_once, &g, o->min_time, MAX_REPS, tot,
+                            &warm);
     if (n < 0)
         goto done;
     double med, best, mean;

@@ -113,30 +113,29 @@ static int pass_train(pass_state *p)
                : -1;
 }
 
+/* A pass kind and its state, for bench_time_runs. */
+typedef struct {
+    int (*fn)(pass_state *);
+    pass_state *p;
+} pass_call;
+
+static int pass_run(void *ud)
+{
+    pass_call *c = ud;
+    return c->fn(c->p);
+}
+
 /* Time one pass kind; prints its line. */
 static int run_pass(const char *name, int (*fn)(pass_state *), pass_state *p,
                     double min_time, int graphs)
 {
     static double tot[MAX_REPS];
-    double t0 = now_s();
+    pass_call call = {fn, p};
     int warm = 0;
-    do {
-        if (fn(p) != 0) {
-            bench_print_error("um2n", name, lt_last_error());
-            return 1;
-        }
-        warm++;
-    } while (now_s() - t0 < 0.5);
-    double per = (now_s() - t0) / warm;
-    int n = (int)(min_time / per) + 1;
-    n = n < 3 ? 3 : n > MAX_REPS ? MAX_REPS : n;
-    for (int i = 0; i < n; i++) {
-        double t = now_s();
-        if (fn(p) != 0) {
-            bench_print_error("um2n", name, lt_last_error());
-            return 1;
-        }
-        tot[i] = now_s() - t;
+    int n = bench_time_runs(pass_run, &call, min_time, MAX_REPS, tot, &warm);
+    if (n < 0) {
+        bench_print_error("um2n", name, lt_last_error());
+        return 1;
     }
     double med = median(tot, n);
     printf("{\"type\":\"um2n\",\"name\":\"%s\",\"precision\":\"%s\","

@@ -57,6 +57,34 @@ static inline const char *bench_precision(void)
     return lt_precision_name(lt_default_precision());
 }
 
+/* Runs fn(ud) for 0.5 s of warm-up (the count in *warm_out), then enough
+ * times to fill min_time seconds (at least 3, at most max_reps), each
+ * timed run's seconds in tot. Returns the number of timed runs, or -1
+ * as soon as a run returns non-zero. */
+typedef int (*bench_fn)(void *ud);
+static inline int bench_time_runs(bench_fn fn, void *ud, double min_time,
+                                  int max_reps, double *tot, int *warm_out)
+{
+    double t0 = now_s();
+    int warm = 0;
+    do {
+        if (fn(ud) != 0)
+            return -1;
+        warm++;
+    } while (now_s() - t0 < 0.5);
+    double per = (now_s() - t0) / warm;
+    int n = (int)(min_time / per) + 1;
+    n = n < 3 ? 3 : n > max_reps ? max_reps : n;
+    for (int i = 0; i < n; i++) {
+        double t = now_s();
+        if (fn(ud) != 0)
+            return -1;
+        tot[i] = now_s() - t;
+    }
+    *warm_out = warm;
+    return n;
+}
+
 /* {"type":TYPE,"name":NAME,"precision":...,"error":MSG} (quotes,
  * backslashes and newlines of msg dropped). */
 static inline void bench_print_error(const char *type, const char *name,
