@@ -89,6 +89,9 @@ typedef struct {
     lt_report_setting *settings;
     int n_settings;
     double seconds;        /* wall time of the protocol */
+    void *owned;           /* column names and formats of a report read
+                              from a file (lt_report_read_json); freed by
+                              lt_report_free */
 } lt_report;
 
 /* A new table of r with these columns (NULL when r is full). */
@@ -123,9 +126,12 @@ LT_API int lt_table_col_index(const lt_table *t, const char *key);
 LT_API void lt_report_markdown(const lt_report *r, FILE *f);
 /* The same, written atomically to path. */
 LT_API lt_status lt_report_write_markdown(const lt_report *r, const char *path);
-/* {"title", "settings": {...}, "seconds", "tables": [{"title", "rows":
+/* {"title", "settings": {...}, "seconds", "tables": [{"title", "columns":
+ * [{"key", "head", "number", "fmt", "sci_below", "json_only"}], "rows":
  * [{text keys, "seeds", key, key_std, ..., "runs": [...], "failed",
- * "diverged", "message"}]}]}, NaN written as null; atomically to path. */
+ * "diverged", "message"}]}]}, NaN written as null; atomically to path.
+ * "runs" lists every run's numbers when a row has several (empty for one
+ * run: its numbers are the row's). */
 LT_API lt_status lt_report_write_json(const lt_report *r, const char *path);
 struct cJSON;
 /* The same with extra (taken, may be NULL) added to the top object under
@@ -133,6 +139,36 @@ struct cJSON;
 LT_API lt_status lt_report_write_json_with(const lt_report *r,
                                            const char *path, const char *key,
                                            struct cJSON *extra);
+
+/* ---- reading and merging reports (src/bench/report_merge.c) ------------- */
+
+/* Read a report written by lt_report_write_json back into out: title,
+ * settings, total time, and each table's columns and rows with every
+ * per-seed run (a row of one run: its values). The columns, with their
+ * Markdown heads and formats, come from the table's "columns"; files
+ * written before that key existed get them from the rows (string keys:
+ * text columns, number or null keys: numbers printed "%.4g", headed by
+ * their key). LT_ERR_IO naming path when it cannot be read, LT_ERR_FORMAT
+ * naming it when it is not a report (not JSON, no "tables" array, a table
+ * without "rows") or holds more tables, columns or runs than lt_report
+ * can; out is left empty then. */
+LT_API lt_status lt_report_read_json(const char *path, lt_report *out);
+/* One report from n reports of the same benchmark that differ only in
+ * their seed (the runs of one sweep made apart: one after another, on
+ * several machines): tables matched by position (same count and columns),
+ * rows by all their text cells (the first report's rows in its order, then
+ * rows only later reports have); each row gets every run of every report
+ * (so the writers print mean ± sample std over them), and is failed or
+ * diverged if it was in any report (message: the first). Settings equal in
+ * every report are kept; the others become "a | b | ..." in report order;
+ * "seeds" is the sum of the reports' "seeds" (1 for a report without it);
+ * seconds the sum. The title (and each table's) is the first report's
+ * with its "seed N" turned into "seeds N1, N2, ... (mean ± std)" when
+ * the titles differ only there, else the first title plus "(N reports
+ * merged, mean ± std)". LT_ERR_ARG naming the report and table that do
+ * not match, n outside 1..LT_TABLE_MAX_SEEDS, or a row that would exceed
+ * LT_TABLE_MAX_SEEDS runs; out is left empty on error. */
+LT_API lt_status lt_report_merge(const lt_report *in, int n, lt_report *out);
 
 /* The trade-off plot of a report (src/bench/plots.c): for every table
  * whose columns xkey and ykey are numbers, one series (named by the table's

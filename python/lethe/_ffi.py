@@ -268,7 +268,8 @@ class ReportStruct(Structure):    # lt_report (bench.h)
     _fields_ = [("title", c_char * 512),
                 ("tables", TableStruct * LT_REPORT_MAX_TABLES),
                 ("n_tables", c_int), ("settings", c_void_p),
-                ("n_settings", c_int), ("seconds", c_double)]
+                ("n_settings", c_int), ("seconds", c_double),
+                ("owned", c_void_p)]
 
 
 # The C name of every mirrored struct, checked against lt_abi_sizeof.

@@ -5,6 +5,7 @@
  * notes under the table) and JSON through cJSON (settings, per-row means,
  * stds and per-seed runs; NaN as null). Files are written atomically.
  */
+#include "bench/bench_util.h"
 #include "lethe/bench.h"
 #include "lethe/io.h"
 
@@ -83,6 +84,7 @@ void lt_report_free(lt_report *r)
     for (int i = 0; i < r->n_tables; i++)
         free(r->tables[i].rows);
     free(r->settings);
+    lt_report_owned_free(r->owned);
     *r = (lt_report){0};
 }
 
@@ -293,6 +295,26 @@ static cJSON *lt_json_row(const lt_table *t, const lt_table_row *r)
     return o;
 }
 
+/* The columns of t: key, Markdown head, and for numbers their format. */
+static cJSON *lt_json_cols(const lt_table *t)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int c = 0; a && c < t->n_cols; c++) {
+        const lt_table_col *col = &t->cols[c];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "key", col->key);
+        cJSON_AddStringToObject(o, "head", col->head);
+        cJSON_AddBoolToObject(o, "number", col->fmt != NULL);
+        if (col->fmt) {
+            cJSON_AddStringToObject(o, "fmt", col->fmt);
+            cJSON_AddNumberToObject(o, "sci_below", col->sci_below);
+        }
+        cJSON_AddBoolToObject(o, "json_only", col->json_only);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
 static cJSON *lt_json_report(const lt_report *r)
 {
     cJSON *root = cJSON_CreateObject();
@@ -311,6 +333,7 @@ static cJSON *lt_json_report(const lt_report *r)
         const lt_table *t = &r->tables[i];
         cJSON *o = cJSON_CreateObject(), *rows;
         cJSON_AddStringToObject(o, "title", t->title);
+        cJSON_AddItemToObject(o, "columns", lt_json_cols(t));
         rows = cJSON_AddArrayToObject(o, "rows");
         for (int j = 0; rows && j < t->n_rows; j++)
             cJSON_AddItemToArray(rows, lt_json_row(t, &t->rows[j]));

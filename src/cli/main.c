@@ -70,7 +70,7 @@ static const cli_command cli_commands[] = {
     {"hash", "the SHA-256 of a checkpoint's weights, its metadata left out",
      cli_hash},
     {"plot", "overlay loss curves written by --loss-plot FILE.csv", cli_plot},
-    {"report", "one static HTML page of a benchmark's results folder", cli_report},
+    {"report", "one static HTML page of a results folder; merge: per-seed reports into one", cli_report},
 };
 
 static void cli_usage(FILE *f)

@@ -1,7 +1,9 @@
 /*
  * report.c - `lethe report DIR`: turn a benchmark's results folder into
- * one static HTML page (lt_report_html in src/bench/report_html.c); this
- * file only parses the options and prints what the page holds.
+ * one static HTML page (lt_report_html in src/bench/report_html.c), and
+ * `lethe report merge A.json B.json ...`: one mean ± std report from the
+ * per-seed reports of a sweep run apart (lt_report_merge in
+ * src/bench/report_merge.c); this file parses the options and prints.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -10,8 +12,92 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Is argv[i] the value of an option of opts (rather than a file)? */
+static bool cli_is_value(char **argv, int i, const cli_opt *opts, int n)
+{
+    for (int k = 0; i > 1 && k < n; k++)
+        if (opts[k].type != CLI_OPT_FLAG && !strcmp(argv[i - 1], opts[k].name))
+            return true;
+    return false;
+}
+
+static int cli_report_write(const lt_report *r, const char *json,
+                            const char *md, const char *plot)
+{
+    if (json && lt_report_write_json(r, json) != LT_OK)
+        return cli_fail("report merge", json);
+    if (md && lt_report_write_markdown(r, md) != LT_OK)
+        return cli_fail("report merge", md);
+    if (plot && lt_report_plot_tradeoff(r, plot) != LT_OK)
+        return cli_fail("report merge", plot);
+    lt_report_markdown(r, stdout);
+    return 0;
+}
+
+/* lethe report merge FILE... : the reports read, merged, written. */
+static int cli_report_merge(int argc, char **argv)
+{
+    const char *json = NULL, *md = NULL, *plot = NULL, *title = NULL;
+    cli_opt opts[] = {
+        {"--json", CLI_OPT_STR, &json, "write the merged report as JSON", 0, 0},
+        {"--markdown", CLI_OPT_STR, &md, "write it as Markdown", 0, 0},
+        {"--plot", CLI_OPT_STR, &plot, "write its trade-off plot as PNG", 0, 0},
+        {"--title", CLI_OPT_STR, &title, "its title (default: the first "
+         "report's, \"seed N\" made \"seeds N1, N2, ...\")", 0, 0},
+    };
+    const char *files[LT_TABLE_MAX_SEEDS + 1];
+    char *rest[64];
+    int nf = 0, n = 0;
+    for (int i = 0; i < argc && n < 64; i++) {
+        if (i > 0 && argv[i][0] != '-' &&
+            !cli_is_value(argv, i, opts, CLI_NOPTS(opts)) &&
+            nf <= LT_TABLE_MAX_SEEDS)
+            files[nf++] = argv[i];
+        else
+            rest[n++] = argv[i];
+    }
+    int rc = cli_args_parse("report merge", "usage: lethe report merge "
+        "A.json B.json ... [--json F] [--markdown F] [--plot F]\n"
+        "One report from the reports (lethe bench --json) of one benchmark "
+        "run once per seed:\nrows matched by their text cells, every seed "
+        "a run, cells mean ± sample std.\nSettings that differ become "
+        "\"a | b | ...\". Prints the Markdown.", opts, CLI_NOPTS(opts), n,
+        rest);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (nf < 1 || nf > LT_TABLE_MAX_SEEDS)
+        return cli_usage("report merge", "give 1 to 16 report files "
+                         "(lethe bench --json)");
+    static lt_report in[LT_TABLE_MAX_SEEDS];
+    lt_report out;
+    memset(in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    int k = 0;
+    while (k < nf && lt_report_read_json(files[k], &in[k]) == LT_OK)
+        k++;
+    rc = k < nf ? cli_fail("report merge", NULL) : 0;
+    if (!rc && lt_report_merge(in, nf, &out) != LT_OK)
+        rc = cli_fail("report merge", NULL);
+    char from[1024] = "";
+    for (int i = 0, used = 0; !rc && i < nf && used < (int)sizeof from; i++)
+        used += snprintf(from + used, sizeof from - (size_t)used, "%s%s",
+                         i ? ", " : "", files[i]);
+    if (!rc && (lt_report_set(&out, "merged_from", from) != LT_OK))
+        rc = cli_fail("report merge", NULL);
+    if (!rc && title)
+        snprintf(out.title, sizeof out.title, "%s", title);
+    if (!rc)
+        rc = cli_report_write(&out, json, md, plot);
+    for (int i = 0; i < k; i++)
+        lt_report_free(&in[i]);
+    lt_report_free(&out);
+    return rc;
+}
+
 int cli_report(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return cli_report_merge(argc - 1, argv + 1);
     const char *out = NULL;
     cli_opt opts[] = {
         {"--out", CLI_OPT_STR, &out, "the page to write (DIR/report.html)", 0, 0},
@@ -28,6 +114,7 @@ int cli_report(int argc, char **argv)
             rest[n++] = argv[i];
     }
     int rc = cli_args_parse("report", "usage: lethe report DIR [--out FILE]\n"
+        "       lethe report merge A.json B.json ... (see lethe report merge --help)\n"
         "One static HTML page (no server needed) of a results folder: the "
         "tables of every\nresult JSON (lethe bench --json) with their "
         "command, commit, seeds and timings,\nand every PNG in it (trade-off "
