@@ -16,11 +16,11 @@
 #      unlearn` (graddiff, npo, rmu) and `lethe um2n train --loss coord`
 #      (with its dropout) on 2 ranks give the bits of 1 process with 2
 #      shards;
-#   3. `lethe bench classify`, `bench tofu` and `bench dm`
-#      on 2 ranks print the 1-rank table exactly (classify, tofu:
+#   3. `lethe bench classify`, `bench tofu`, `bench dm` and `bench um2n`
+#      on 2 ranks print the 1-rank table exactly (classify, tofu, um2n:
 #      every column but the last, a wall-clock time; dm: its number
-#      columns but time and peak memory); resumed tofu and dm sweeps
-#      rerun nothing and print the same table;
+#      columns but time and peak memory); resumed tofu, dm and um2n
+#      sweeps rerun nothing and print the same table;
 #   4. a rank that fails (its run file cannot be written) stops the sweep
 #      with "rank R failed on row ROW", and the runs that finished stay;
 #   5. a rank killed mid-sweep stops the job, its finished runs stay in
@@ -244,6 +244,27 @@ $MPI $L $DQ --resume --markdown d3.md > od3.txt 2> ed3.txt ||
   fail "dm --resume: not every run was kept"
 cmp -s d2.md d3.md || { diff d2.md d3.md; fail "the resumed dm table differs"; }
 say "bench dm: the 2-rank table equals the 1-rank table; --resume reruns no run"
+# bench um2n --quick, Helmholtz and swirl: every rank trains the quick
+# networks and runs the uniform swirl; the network rows and the swirl's MA
+# row (7 units) are spread; the tables compared without their last column
+# (a wall-clock time)
+UQ="bench um2n --quick --case helmholtz,swirl --threads 1 --cache cu"
+u2rows() { grep '^| ' "$1" | grep -v '^| Method' | sed 's/| [^|]* |$/|/'; }
+$L $UQ --markdown u1.md > /dev/null 2>&1 || fail "1-rank bench um2n"
+$MPI $L $UQ --markdown u2.md > ou2.txt 2> eu2b.txt ||
+  { tail eu2b.txt; fail "2-rank bench um2n"; }
+[ "$(u2rows u1.md | wc -l)" -ge 10 ] || fail "the 1-rank um2n tables are short"
+u2rows u1.md > ru1
+u2rows u2.md > ru2
+cmp -s ru1 ru2 || { diff ru1 ru2; fail "2-rank um2n tables differ"; }
+grep -q '\[rank 1\] .*tangled' ou2.txt || fail "um2n: rank 1 ran nothing"
+$MPI $L $UQ --resume --markdown u3.md > ou3.txt 2> eu3.txt ||
+  { tail eu3.txt; fail "resumed bench um2n"; }
+[ "$(grep -c 'done before (--resume)' ou3.txt)" -eq 7 ] ||
+  fail "um2n --resume: not every row was kept"
+u2rows u3.md > ru3 # (the quick MA times are remade on every run)
+cmp -s ru1 ru3 || { diff ru1 ru3; fail "the resumed um2n table differs"; }
+say "bench um2n: the 2-rank tables equal the 1-rank tables; --resume reruns no row"
 
 # ---- 4. a failing rank names itself and the row --------------------------
 # the run file of one row made unwritable (a folder in its place)

@@ -75,7 +75,11 @@ typedef struct {
     int quick_grid;         /* 5 (36 vertices) */
     int quick_epochs;       /* 2 */
     uint64_t seed;          /* quick data and network seeds (1) */
-    const char *cache;      /* folder of the quick samples */
+    const char *cache;      /* folder of the quick samples, and of the
+                               network rows kept as they finish
+                               (CACHE/runs; NULL: none kept) */
+    bool resume;            /* reuse the rows kept in CACHE/runs by an
+                               earlier (stopped) run */
     lt_precision precision; /* of the run's matrix products (core.h) */
     const char *command;    /* recorded in the report */
     lt_bench_progress progress;

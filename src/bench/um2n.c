@@ -5,11 +5,15 @@
  * (tangled) meshes, tangled cells and the wall time per mesh, one
  * Markdown/JSON table per case; the swirl case's table is um2n_swirl.c's.
  * --quick makes tiny sets and tiny networks itself so that a ctest runs it
- * in seconds.
+ * in seconds. Under mpirun the network rows (and the swirl's MA row) are
+ * spread over the ranks and kept in CACHE/runs as they finish (--resume
+ * skips them): u2_claim and friends below, bench_dist.h, docs/mpi.md.
  */
 #include "lethe/bench_um2n.h"
 
+#include "bench_dist.h"
 #include "bench_util.h"
+#include "lethe/dist.h"
 #include "lethe/io.h"
 #include "um2n_bench.h"
 #include "lethe/safetensors.h"
@@ -108,6 +112,82 @@ lt_status lt_bench_um2n_cases(const char *s, int *cases)
                             "helmholtz, swirl, hole, all or a comma-separated "
                             "list", s ? s : "(none)");
     return LT_OK;
+}
+
+/* ---- rows spread over the ranks ----------------------------------------- */
+
+/* The key of a row in CACHE/runs: everything that shapes it. */
+static uint64_t u2_key(const lt_bench_um2n_cfg *c, const char *title,
+                       const char *name)
+{
+    char k[8192];
+    const char *none = "-";
+    snprintf(k, sizeof k, "um2n-row|v1|%s|%s|%s|%s|%s|%s|%s|%s|%d|%d|%d|%d|"
+             "%d|%d|%llu|%s|%s|%s|%s", lt_bench_commit(), title, name,
+             c->split, c->data ? c->data : none,
+             c->hole_data ? c->hole_data : none,
+             c->hole_mesh ? c->hole_mesh : none,
+             c->swirl_mesh ? c->swirl_mesh : none, c->swirl_steps, c->quick,
+             c->quick_samples, c->quick_grid, c->quick_epochs,
+             c->quick_swirl_grid, (unsigned long long)c->seed,
+             c->um2n ? c->um2n : none, c->m2n ? c->m2n : none,
+             c->um2n_coord ? c->um2n_coord : none, lt_bench_precision_key());
+    return lt_bench_fnv(k);
+}
+
+void u2_table_begin(u2_units *u)
+{
+    memset(u->owner, 0, sizeof u->owner);
+    u->row[0] = 0;
+}
+
+bool u2_claim(const lt_bench_um2n_cfg *c, u2_units *u, lt_table *t,
+              const char *name, const char *timed, uint64_t *key)
+{
+    int64_t unit = u->unit++;
+    int at = t->n_rows;
+    if (at < U2_MAX_ROWS)
+        u->owner[at] = (int)(unit % lt_dist_size());
+    snprintf(u->row, sizeof u->row, "%s", name);
+    *key = u2_key(c, t->title, name);
+    bool mine = lt_bench_mine(unit);
+    if (mine && !(c->resume && c->cache))
+        return true;
+    lt_table_row *row = lt_table_add_row(t);
+    if (!row || !mine) /* another rank's: filled by u2_table_done */
+        return false;
+    snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
+    snprintf(row->text[1], LT_TABLE_TEXT, "%s", timed);
+    if (lt_bench_row_load(c->cache, *key, row, t->n_cols)) {
+        lt_bench_note(c->progress, c->ud, "%s: done before (--resume)", name);
+        return false;
+    }
+    t->n_rows--; /* not kept: computed now, its row added then */
+    return true;
+}
+
+lt_status u2_keep(const lt_bench_um2n_cfg *c, const lt_table *t,
+                  uint64_t key)
+{
+    if (!c->cache || !t->n_rows)
+        return LT_OK;
+    lt_status s = lt_mkdirs(c->cache);
+    if (s == LT_OK)
+        s = lt_bench_row_save(c->cache, key, &t->rows[t->n_rows - 1],
+                              t->n_cols);
+    return s == LT_OK ? LT_OK : lt_set_error(s, "bench um2n: keeping the "
+                                             "row: %s", lt_last_error());
+}
+
+lt_status u2_table_done(u2_units *u, lt_table *t, lt_status st)
+{
+    st = lt_bench_agree(st, u->row);
+    if (st != LT_OK || lt_dist_size() == 1)
+        return st;
+    if (t->n_rows > U2_MAX_ROWS)
+        return lt_set_error(LT_ERR_ARG, "bench um2n: %d rows in a table",
+                            t->n_rows);
+    return lt_bench_share(t->rows, sizeof *t->rows, t->n_rows, u->owner);
 }
 
 /* ---- the networks ------------------------------------------------------- */
@@ -357,22 +437,31 @@ static lt_status row_net(const lt_bench_um2n_cfg *c, const char *name,
     return row_put(t, name, "forward", &a);
 }
 
-/* One Helmholtz table (the square or the hole) over split d of dir. */
+/* One Helmholtz table (the square or the hole) over split d of dir: the
+ * reference rows on every rank, each network's row on its rank. */
 static lt_status table_helmholtz(const lt_bench_um2n_cfg *c, const char *what,
                                  const char *dir, const lt_um2n_data *d,
                                  bool poly, u2_nets *ns, lt_ctx *ctx,
-                                 lt_report *r)
+                                 u2_units *u, lt_report *r)
 {
     char title[256];
     snprintf(title, sizeof title, "Mesh movers on %lld %s meshes (ER over "
              "the meshes that did not tangle)", (long long)d->n, what);
     lt_table *t = lt_report_table(r, title, u2_cols,
                                   (int)(sizeof u2_cols / sizeof *u2_cols));
-    lt_status s = t ? rows_reference(dir, d, t) : lt_last_status();
-    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
-        if (ns->have[i])
-            s = row_net(c, ns->spec[i].name, &ns->model[i], d, poly, ctx, t);
-    return s;
+    if (!t)
+        return lt_last_status();
+    u2_table_begin(u);
+    lt_status s = rows_reference(dir, d, t);
+    for (int i = 0; s == LT_OK && i < U2_NETS; i++) {
+        uint64_t key;
+        if (ns->have[i] &&
+            u2_claim(c, u, t, ns->spec[i].name, "forward", &key) &&
+            (s = row_net(c, ns->spec[i].name, &ns->model[i], d, poly, ctx,
+                         t)) == LT_OK)
+            s = u2_keep(c, t, key);
+    }
+    return u2_table_done(u, t, s);
 }
 
 static const char *net_setting(const lt_bench_um2n_cfg *c, const char *f)
@@ -424,18 +513,20 @@ static lt_status data_get(const lt_bench_um2n_cfg *c, const char *given,
 
 /* The hole table: its data set (or quick samples) and every row. */
 static lt_status case_hole(const lt_bench_um2n_cfg *c, u2_nets *ns,
-                           lt_ctx *ctx, lt_report *r)
+                           lt_ctx *ctx, u2_units *u, lt_report *r)
 {
     char dir[4096];
     lt_um2n_data d;
-    lt_status s = data_get(c, c->hole_data, true, dir, sizeof dir, &d);
+    lt_status s = lt_bench_agree(data_get(c, c->hole_data, true, dir,
+                                          sizeof dir, &d), "the hole data");
     if (s == LT_OK)
         s = lt_report_set(r, "hole_data", dir);
     if (s == LT_OK)
         s = lt_report_set(r, "hole_m2n_grid", "32 x 32 in the corner polygon "
                           "(get_conv_feat_poly), 0 in the hole");
     if (s == LT_OK)
-        s = table_helmholtz(c, "hole (Helmholtz)", dir, &d, true, ns, ctx, r);
+        s = table_helmholtz(c, "hole (Helmholtz)", dir, &d, true, ns, ctx, u,
+                            r);
     lt_um2n_data_free(&d);
     return s;
 }
@@ -452,6 +543,7 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
     lt_um2n_data d = {0};
     u2_nets ns;
     memset(&ns, 0, sizeof ns);
+    u2_units u = {0};
     lt_ctx *ctx = lt_ctx_new(U2_ARENA);
     lt_status s = ctx ? u2_settings(c, out)
                       : lt_set_error(LT_ERR_NOMEM, "bench um2n: cannot make "
@@ -464,12 +556,14 @@ static lt_status lt_bench_um2n_body(const lt_bench_um2n_cfg *c,
         s = lt_report_set(out, "data", dir);
     if (s == LT_OK)
         s = nets_get(c, &d, ctx, &ns);
+    s = lt_bench_agree(s, "the data and networks");
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HELMHOLTZ))
-        s = table_helmholtz(c, "Helmholtz", dir, &d, false, &ns, ctx, out);
+        s = table_helmholtz(c, "Helmholtz", dir, &d, false, &ns, ctx, &u,
+                            out);
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_HOLE))
-        s = case_hole(c, &ns, ctx, out);
+        s = case_hole(c, &ns, ctx, &u, out);
     if (s == LT_OK && (c->cases & LT_BENCH_UM2N_SWIRL))
-        s = lt_bench_um2n_swirl(c, &ns, ctx, out);
+        s = lt_bench_um2n_swirl(c, &ns, ctx, &u, out);
     nets_free(&ns);
     lt_ctx_free(ctx);
     lt_um2n_data_free(&d);

@@ -5,8 +5,11 @@
  * each trained network moving it at every step in MA's place
  * (lt_swirl_run_mover); per row the L2 error at T against the exact
  * state, ER at T against the uniform run, tangled moves and cells, MA's
- * failed moves and the time per move.
+ * failed moves and the time per move. Under mpirun every rank runs the
+ * uniform mesh (each row's ER needs its error); the MA row and the
+ * networks' rows are spread over the ranks (u2_claim, um2n.c).
  */
+#include "bench_dist.h"
 #include "bench_util.h"
 #include "lethe/swirl.h"
 #include "um2n_bench.h"
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #define SW_STEPS_DEFAULT 1000 /* the official T = 1 with dt 1e-3 */
+#define SW_MA_TIMED "MA relaxation (with its monitor)"
 
 static const lt_table_col sw_cols[] = {
     {"method", "Method", NULL, 0, false},
@@ -71,10 +75,10 @@ static lt_status sw_mesh(const lt_bench_um2n_cfg *c, lt_mesh *m)
     return lt_mesh_square_grid(m, c->quick_swirl_grid);
 }
 
-/* The uniform and MA rows; *e0 the uniform run's error. */
-static lt_status sw_reference(const lt_bench_um2n_cfg *c,
-                              const lt_swirl_cfg *sc, const lt_mesh *m,
-                              lt_table *t, double *e0)
+/* The uniform row (every rank); *e0 its error. */
+static lt_status sw_uniform(const lt_bench_um2n_cfg *c,
+                            const lt_swirl_cfg *sc, const lt_mesh *m,
+                            lt_table *t, double *e0)
 {
     lt_swirl_cfg fixed = *sc;
     fixed.move = false;
@@ -88,20 +92,64 @@ static lt_status sw_reference(const lt_bench_um2n_cfg *c,
     lt_swirl_result_free(&r);
     lt_bench_note(c->progress, c->ud, "swirl uniform: L2 error at T %.4e",
                   *e0);
-    if (s == LT_OK && (s = lt_swirl_run(sc, m, NULL, NULL, &r)) != LT_OK)
+    return s;
+}
+
+/* The MA row (e0: the uniform run's error). */
+static lt_status sw_ma(const lt_bench_um2n_cfg *c, const lt_swirl_cfg *sc,
+                       const lt_mesh *m, lt_table *t, double e0)
+{
+    lt_swirl_result r;
+    lt_status s = lt_swirl_run(sc, m, NULL, NULL, &r);
+    if (s != LT_OK)
         return lt_set_error(s, "bench um2n: swirl, MA: %s", lt_last_error());
     r.moves = sc->steps;
-    if (s == LT_OK)
-        s = sw_row(t, "MA", "MA relaxation (with its monitor)", &r, *e0,
-                   r.ma_seconds);
+    s = sw_row(t, "MA", SW_MA_TIMED, &r, e0, r.ma_seconds);
     lt_bench_note(c->progress, c->ud, "swirl MA: L2 error at T %.4e, %d "
                   "failed moves", r.l2_error, r.ma_failures);
     lt_swirl_result_free(&r);
     return s;
 }
 
+/* Network i's row. */
+static lt_status sw_net_row(const lt_bench_um2n_cfg *c, const lt_swirl_cfg *sc,
+                            const lt_mesh *m, u2_nets *ns, int i,
+                            lt_ctx *ctx, lt_table *t, double e0)
+{
+    sw_net n = {ctx, &ns->model[i]};
+    lt_swirl_result r;
+    lt_status s = lt_swirl_run_mover(sc, m, sw_net_move, &n, NULL, NULL, &r);
+    if (s != LT_OK)
+        return lt_set_error(s, "bench um2n: swirl, %s: %s", ns->spec[i].name,
+                            lt_last_error());
+    s = sw_row(t, ns->spec[i].name, "forward", &r, e0, r.move_seconds);
+    lt_bench_note(c->progress, c->ud, "swirl %s: L2 error at T %.4e, %d "
+                  "tangled moves", ns->spec[i].name, r.l2_error,
+                  r.tangled_steps);
+    lt_swirl_result_free(&r);
+    return s;
+}
+
+/* Every row after the uniform one, each on its rank. */
+static lt_status sw_units(const lt_bench_um2n_cfg *c, const lt_swirl_cfg *sc,
+                          const lt_mesh *m, u2_nets *ns, lt_ctx *ctx,
+                          u2_units *u, lt_table *t, double e0)
+{
+    uint64_t key;
+    lt_status s = LT_OK;
+    if (u2_claim(c, u, t, "MA", SW_MA_TIMED, &key) &&
+        (s = sw_ma(c, sc, m, t, e0)) == LT_OK)
+        s = u2_keep(c, t, key);
+    for (int i = 0; s == LT_OK && i < U2_NETS; i++)
+        if (ns->have[i] &&
+            u2_claim(c, u, t, ns->spec[i].name, "forward", &key) &&
+            (s = sw_net_row(c, sc, m, ns, i, ctx, t, e0)) == LT_OK)
+            s = u2_keep(c, t, key);
+    return s;
+}
+
 lt_status lt_bench_um2n_swirl(const lt_bench_um2n_cfg *c, u2_nets *ns,
-                              lt_ctx *ctx, lt_report *rep)
+                              lt_ctx *ctx, u2_units *u, lt_report *rep)
 {
     lt_swirl_cfg sc;
     lt_swirl_cfg_default(&sc);
@@ -124,25 +172,11 @@ lt_status lt_bench_um2n_swirl(const lt_bench_um2n_cfg *c, u2_nets *ns,
     if (s == LT_OK)
         s = lt_report_set_num(rep, "swirl_steps", sc.steps);
     double e0 = 0;
+    u2_table_begin(u);
     if (s == LT_OK)
-        s = sw_reference(c, &sc, &m, t, &e0);
-    for (int i = 0; s == LT_OK && i < U2_NETS; i++) {
-        if (!ns->have[i])
-            continue;
-        sw_net n = {ctx, &ns->model[i]};
-        lt_swirl_result r;
-        s = lt_swirl_run_mover(&sc, &m, sw_net_move, &n, NULL, NULL, &r);
-        if (s != LT_OK) {
-            s = lt_set_error(s, "bench um2n: swirl, %s: %s", ns->spec[i].name,
-                             lt_last_error());
-            break;
-        }
-        s = sw_row(t, ns->spec[i].name, "forward", &r, e0, r.move_seconds);
-        lt_bench_note(c->progress, c->ud, "swirl %s: L2 error at T %.4e, %d "
-                      "tangled moves", ns->spec[i].name, r.l2_error,
-                      r.tangled_steps);
-        lt_swirl_result_free(&r);
-    }
+        s = sw_uniform(c, &sc, &m, t, &e0);
+    if (s == LT_OK)
+        s = sw_units(c, &sc, &m, ns, ctx, u, t, e0);
     lt_mesh_free(&m);
-    return s;
+    return t ? u2_table_done(u, t, s) : lt_bench_agree(s, "the swirl mesh");
 }

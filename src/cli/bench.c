@@ -430,7 +430,8 @@ static int cli_bench_um2n(int argc, char **argv)
         {"--quick", CLI_OPT_FLAG, &c.quick, "CI smoke test: a tiny set and tiny networks trained here (seconds)", 0, 0},
         {"--quick-epochs", CLI_OPT_INT, &c.quick_epochs, "with --quick: epochs of each network", 1, 100000},
         {"--seed", CLI_OPT_U64, &c.seed, "with --quick: data and network seed", 0, 0},
-        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples", 0, 0},
+        {"--cache", CLI_OPT_STR, &c.cache, "folder of the quick samples and of the finished rows (runs/)", 0, 0},
+        {"--resume", CLI_OPT_FLAG, &c.resume, "reuse the rows kept in CACHE/runs by an earlier (stopped) run", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
     int rc = cli_args_parse("bench um2n", "usage: lethe bench um2n "
@@ -449,6 +450,9 @@ static int cli_bench_um2n(int argc, char **argv)
         return cli_bad("bench um2n", NULL);
     if (c.quick && !c.cache)
         c.cache = "lethe-bench-um2n-cache";
+    if (c.resume && !c.cache)
+        return cli_usage("bench um2n", "--resume needs --cache (the folder "
+                         "whose runs/ holds the kept rows)");
     if (lt_bench_um2n_check(&c) != LT_OK)
         return cli_bad("bench um2n", NULL);
     lt_fileset p = {0};
