@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 10
 JOBS ?= 2
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure test asan fuzz mpi mpi-test openblas-test bench demo install golden clean browser-test
+.PHONY: all deps configure test asan fuzz mpi mpi-bench mpi-test openblas-test bench demo install golden clean browser-test
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory -s
@@ -50,6 +50,12 @@ mpi:
 	@test -f $(MPI_BUILD)/CMakeCache.txt || cmake -S . -B $(MPI_BUILD) -DLETHE_MPI=ON >/dev/null
 	cmake --build $(MPI_BUILD) -j $(JOBS) --target lethe test_dist test_dist_models -- --no-print-directory -s
 
+# the scaling of DP training and of a sweep at 1 and 2 ranks on this
+# machine, and a cluster projection (bench/mpi_scaling.sh; idle machine)
+mpi-bench: mpi
+	@sh cmake/deps.sh --data
+	sh bench/mpi_scaling.sh $(MPI_BUILD) out/bench
+
 mpi-test: mpi
 	@sh cmake/deps.sh --data
 	sh tests/mpi_check.sh $(MPI_BUILD)
@@ -69,6 +75,8 @@ openblas-test: deps
 bench: all
 	@sh cmake/deps.sh --ref
 	BENCH_QUICK=$(BENCH_QUICK) sh bench/run.sh $(BUILD) $(BENCH_THREADS)
+	@if [ -x $(MPI_BUILD)/lethe ]; then sh bench/mpi_scaling.sh $(MPI_BUILD) out/bench; \
+	else echo "make bench: no MPI build in $(MPI_BUILD): make mpi-bench measures the MPI scaling"; fi
 
 # The main job: the classification unlearning benchmark on Fashion-MNIST
 # (every method, 3 seeds, random 10% forgetting; the table goes to

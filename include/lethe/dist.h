@@ -63,6 +63,17 @@ LT_API lt_status lt_dist_allgather(const void *mine, void *all, size_t bytes);
 /* root's `bytes` bytes at buf, to every rank. */
 LT_API lt_status lt_dist_bcast(void *buf, size_t bytes, int root);
 
+/* What this process spent in lt_dist_allreduce_sum and lt_dist_allgather
+ * since lt_dist_init (zeros in a group of one): the calls, the wall time
+ * inside them (moving the data and waiting for slower ranks) and the
+ * bytes this rank contributed. */
+typedef struct {
+    int64_t calls;
+    double seconds;
+    double bytes;
+} lt_dist_stats;
+LT_API lt_dist_stats lt_dist_get_stats(void);
+
 /* Wait for every rank. */
 LT_API lt_status lt_dist_barrier(void);
 

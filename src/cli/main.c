@@ -82,6 +82,19 @@ static void cli_usage(FILE *f)
     fprintf(f, "\nRun `lethe <command> --help` for a command's options.\n");
 }
 
+/* Under mpirun, each rank's share of time in the collectives that move
+ * data (gradients, sweep rows), on stderr: bench/mpi_scaling.sh reads it. */
+static void cli_dist_stats(double wall)
+{
+    if (lt_dist_size() < 2)
+        return;
+    lt_dist_stats s = lt_dist_get_stats();
+    fprintf(stderr, "[rank %d] collectives: %.3f s of %.3f s (%.1f%%), %lld "
+            "calls, %.3f MB sent\n", lt_dist_rank(), s.seconds, wall,
+            wall > 0 ? 100 * s.seconds / wall : 0, (long long)s.calls,
+            s.bytes / 1e6);
+}
+
 int main(int argc, char **argv)
 {
     cli_fix_env(argv);
@@ -107,9 +120,11 @@ int main(int argc, char **argv)
     cli_record_args(argc, argv); /* the command line result files keep */
     for (size_t i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++)
         if (!strcmp(argv[1], cli_commands[i].name)) {
+            double t0 = lt_clock_seconds();
             int rc = cli_commands[i].run(argc - 1, argv + 1);
             if (rc && lt_dist_size() > 1) /* other ranks may be waiting */
                 lt_dist_abort(rc);
+            cli_dist_stats(lt_clock_seconds() - t0);
             lt_dist_finalize();
             return rc;
         }

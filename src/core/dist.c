@@ -18,7 +18,11 @@
 static struct {
     int rank, size;
     bool mpi;             /* this process called MPI_Init */
-} lt_dist = {0, 1, false};
+    lt_dist_stats stats;  /* of the collectives that move data */
+} lt_dist = {0, 1, false, {0, 0, 0}};
+
+lt_dist_stats lt_dist_get_stats(void) { return lt_dist.stats; }
+
 
 lt_status lt_dist_mode_parse(const char *s, lt_dist_mode *mode)
 {
@@ -45,6 +49,14 @@ int lt_dist_rank(void) { return lt_dist.rank; }
 int lt_dist_size(void) { return lt_dist.size; }
 
 #ifdef LETHE_HAVE_MPI
+
+/* Count one data-moving collective that began at t0 and moved bytes. */
+static void lt_dist_count(double t0, double bytes)
+{
+    lt_dist.stats.calls++;
+    lt_dist.stats.seconds += lt_clock_seconds() - t0;
+    lt_dist.stats.bytes += bytes;
+}
 
 /* An MPI error code as an lt_status naming the call. */
 static lt_status lt_dist_check(int rc, const char *what)
@@ -95,6 +107,7 @@ lt_status lt_dist_allreduce_sum(float *buf, int64_t n)
 {
     if (!lt_dist.mpi)
         return LT_OK;
+    double t0 = lt_clock_seconds();
     for (int64_t i = 0; i < n; i += INT_MAX / 2) {
         int len = n - i < INT_MAX / 2 ? (int)(n - i) : INT_MAX / 2;
         int rc = MPI_Allreduce(MPI_IN_PLACE, buf + i, len, MPI_FLOAT, MPI_SUM,
@@ -102,6 +115,7 @@ lt_status lt_dist_allreduce_sum(float *buf, int64_t n)
         if (rc != MPI_SUCCESS)
             return lt_dist_check(rc, "MPI_Allreduce");
     }
+    lt_dist_count(t0, 4.0 * (double)n);
     return LT_OK;
 }
 
@@ -122,9 +136,13 @@ lt_status lt_dist_allgather(const void *mine, void *all, size_t bytes)
     if (bytes > INT_MAX)
         return lt_set_error(LT_ERR_ARG, "allgather: %zu bytes per rank is "
                             "more than MPI's int count", bytes);
-    return lt_dist_check(MPI_Allgather(mine, (int)bytes, MPI_BYTE, all,
-                                       (int)bytes, MPI_BYTE, MPI_COMM_WORLD),
-                         "MPI_Allgather");
+    double t0 = lt_clock_seconds();
+    lt_status st = lt_dist_check(MPI_Allgather(mine, (int)bytes, MPI_BYTE,
+                                               all, (int)bytes, MPI_BYTE,
+                                               MPI_COMM_WORLD),
+                                 "MPI_Allgather");
+    lt_dist_count(t0, (double)bytes);
+    return st;
 }
 
 lt_status lt_dist_bcast(void *buf, size_t bytes, int root)
