@@ -231,4 +231,46 @@ LT_TEST(report_merge_errors)
     lt_report_free(&in[1]);
 }
 
+/* Heads and formats from another report of the same benchmark. */
+LT_TEST(report_use_columns)
+{
+    char p[512];
+    tmp_path(p, sizeof p, "cols.json");
+    lt_write_text_atomic(p,
+        "{\"title\": \"t\", \"tables\": [{\"title\": \"TOFU\", \"rows\": ["
+        "{\"method\": \"ga\", \"mask\": \"none\", \"seeds\": 1,"
+        " \"forget_quality\": 0.0001234, \"forget_quality_std\": 0,"
+        " \"seconds\": 2.25, \"seconds_std\": 0, \"runs\": [],"
+        " \"failed\": false, \"diverged\": false}]}]}");
+    lt_report old, like;
+    LT_CHECK(lt_report_read_json(p, &old) == LT_OK, "%s", lt_last_error());
+    make(&like, 1, 0.5, 1, false, false);
+    LT_CHECK(lt_report_use_columns(&old, &like) == LT_OK, "%s",
+             lt_last_error());
+    const lt_table *t = &old.tables[0];
+    LT_CHECK(!strcmp(t->cols[2].head, "Forget quality") &&
+             !strcmp(t->cols[2].fmt, "%.4f") && t->cols[2].sci_below == 1e-3 &&
+             !strcmp(t->cols[3].fmt, "%.1f"), "heads and formats taken");
+    char md[512];
+    tmp_path(md, sizeof md, "cols.md");
+    lt_report_write_markdown(&old, md);
+    char *text = slurp(md);
+    LT_CHECK(text && strstr(text, "| Method | Mask | Forget quality | Time (s) |")
+             && strstr(text, "| ga | none | 1.23e-04 | 2.2 |"), "%s",
+             text ? text : "(none)");
+    free(text);
+    like.tables[0].cols[3].key = "other";
+    LT_CHECK(lt_report_use_columns(&old, &like) == LT_ERR_ARG &&
+             strstr(lt_last_error(), "other column keys"), "%s",
+             lt_last_error());
+    like.tables[0].cols[3].key = "seconds";
+    like.n_tables = 0;
+    LT_CHECK(lt_report_use_columns(&old, &like) == LT_ERR_ARG, "fewer tables");
+    like.n_tables = 1;
+    lt_report_free(&like);
+    lt_report_free(&old);
+    remove(p);
+    remove(md);
+}
+
 LT_TEST_MAIN()

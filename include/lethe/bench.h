@@ -169,6 +169,13 @@ LT_API lt_status lt_report_read_json(const char *path, lt_report *out);
  * not match, n outside 1..LT_TABLE_MAX_SEEDS, or a row that would exceed
  * LT_TABLE_MAX_SEEDS runs; out is left empty on error. */
 LT_API lt_status lt_report_merge(const lt_report *in, int n, lt_report *out);
+/* Give r's columns the Markdown heads, formats and json_only flags of the
+ * same-keyed columns of like's table at the same position (a report of
+ * the same benchmark that names its columns: files written before
+ * "columns" existed are read with their keys as heads and "%.4g").
+ * LT_ERR_ARG naming the table when like has fewer tables or a table whose
+ * column keys differ; r is unchanged then. */
+LT_API lt_status lt_report_use_columns(lt_report *r, const lt_report *like);
 
 /* The trade-off plot of a report (src/bench/plots.c): for every table
  * whose columns xkey and ykey are numbers, one series (named by the table's

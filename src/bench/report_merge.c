@@ -456,3 +456,41 @@ lt_status lt_report_merge(const lt_report *in, int n, lt_report *out)
         lt_report_free(out);
     return st;
 }
+
+/* ---- columns from another report ------------------------------------------------ */
+
+static lt_status lt_rm_same_keys(const lt_table *a, const lt_table *b, int i)
+{
+    bool same = a->n_cols == b->n_cols;
+    for (int c = 0; same && c < a->n_cols; c++)
+        same = !strcmp(a->cols[c].key, b->cols[c].key) &&
+               !a->cols[c].fmt == !b->cols[c].fmt;
+    return same ? LT_OK : lt_set_error(LT_ERR_ARG, "columns: table %d ('%s') "
+                                       "has other column keys than '%s'",
+                                       i + 1, a->title, b->title);
+}
+
+lt_status lt_report_use_columns(lt_report *r, const lt_report *like)
+{
+    if (like->n_tables < r->n_tables)
+        return lt_set_error(LT_ERR_ARG, "columns: %d tables to name, the "
+                            "report given has %d", r->n_tables,
+                            like->n_tables);
+    for (int i = 0; i < r->n_tables; i++)
+        if (lt_rm_same_keys(&r->tables[i], &like->tables[i], i) != LT_OK)
+            return LT_ERR_ARG;
+    for (int i = 0; i < r->n_tables; i++)
+        for (int c = 0; c < r->tables[i].n_cols; c++) {
+            lt_table_col *to = &r->tables[i].cols[c];
+            const lt_table_col *from = &like->tables[i].cols[c];
+            const char *head = lt_report_keep(r, from->head);
+            const char *fmt = from->fmt ? lt_report_keep(r, from->fmt) : NULL;
+            if (!head || (from->fmt && !fmt))
+                return lt_set_error(LT_ERR_NOMEM, "columns: out of memory");
+            to->head = head;
+            to->fmt = fmt;
+            to->sci_below = from->sci_below;
+            to->json_only = from->json_only;
+        }
+    return LT_OK;
+}

@@ -34,16 +34,31 @@ static int cli_report_write(const lt_report *r, const char *json,
     return 0;
 }
 
+/* The heads and formats of the report file like, for r. */
+static int cli_report_columns(lt_report *r, const char *like)
+{
+    lt_report l;
+    if (lt_report_read_json(like, &l) != LT_OK)
+        return cli_fail("report merge", NULL);
+    lt_status st = lt_report_use_columns(r, &l);
+    lt_report_free(&l);
+    return st == LT_OK ? 0 : cli_fail("report merge", like);
+}
+
 /* lethe report merge FILE... : the reports read, merged, written. */
 static int cli_report_merge(int argc, char **argv)
 {
-    const char *json = NULL, *md = NULL, *plot = NULL, *title = NULL;
+    const char *json = NULL, *md = NULL, *plot = NULL, *title = NULL,
+               *like = NULL;
     cli_opt opts[] = {
         {"--json", CLI_OPT_STR, &json, "write the merged report as JSON", 0, 0},
         {"--markdown", CLI_OPT_STR, &md, "write it as Markdown", 0, 0},
         {"--plot", CLI_OPT_STR, &plot, "write its trade-off plot as PNG", 0, 0},
         {"--title", CLI_OPT_STR, &title, "its title (default: the first "
          "report's, \"seed N\" made \"seeds N1, N2, ...\")", 0, 0},
+        {"--columns", CLI_OPT_STR, &like, "a report of the same benchmark whose "
+         "column heads and formats to use (for files written before result "
+         "files named their columns)", 0, 0},
     };
     const char *files[LT_TABLE_MAX_SEEDS + 1];
     char *rest[64];
@@ -86,6 +101,8 @@ static int cli_report_merge(int argc, char **argv)
         rc = cli_fail("report merge", NULL);
     if (!rc && title)
         snprintf(out.title, sizeof out.title, "%s", title);
+    if (!rc && like)
+        rc = cli_report_columns(&out, like);
     if (!rc)
         rc = cli_report_write(&out, json, md, plot);
     for (int i = 0; i < k; i++)
