@@ -304,6 +304,22 @@ expect_error "report: no folder" "cannot open the folder" \
   "$LETHE" report "$T/nonexistent"
 expect_error "report: --out not a page" "must be an .html file" \
   "$LETHE" report "$T/page" --out "$T/page/b.json"
+# report merge: the bench report with itself is two runs of every row.
+if "$LETHE" report merge "$T/b.json" "$T/b.json" --json "$T/m.json" \
+     --markdown "$T/m.md" >"$T/out" 2>"$T/err" &&
+   grep -q '"seeds":[[:space:]]*2' "$T/m.json" && grep -q ' ± ' "$T/m.md"
+then ok "report merge"; else bad "report merge"; cat "$T/out" "$T/err"; fi
+expect_error "report merge: no file" "cannot open" \
+  "$LETHE" report merge "$T/b.json" "$T/nonexistent.json"
+echo '{"rows": []}' > "$T/notreport.json"
+expect_error "report merge: not a report" "not a Lethe report" \
+  "$LETHE" report merge "$T/wc.json" "$T/notreport.json"
+expect_error "report merge: not JSON" "not JSON" \
+  "$LETHE" report merge "$T/page/report.html"
+expect_error "report merge: no files" "give 1 to 16 report files" \
+  "$LETHE" report merge --json "$T/m2.json"
+expect_error "report merge: other tables" "report 2 has" \
+  "$LETHE" report merge "$T/b.json" "$T/wc.json"
 expect_error "bench worst-case: class forget set" "must be random" \
   "$LETHE" bench worst-case --forget class:1 --data "fashion-mnist:$T/fm" \
   --model mlp:784-16-10 --train-epochs 1 --cache "$T/cache"

@@ -357,17 +357,14 @@ static lt_status lt_rm_merge_settings(const lt_report *in, int n,
     return st == LT_OK ? lt_report_set_num(out, "seeds", seeds) : st;
 }
 
-/* Table i of report k has the columns of table i of report 0. */
-static lt_status lt_rm_same_cols(const lt_table *t0, const lt_table *t,
-                                 int k)
+/* a and b have the same column keys, text and number alike. */
+static bool lt_rm_same_cols(const lt_table *a, const lt_table *b)
 {
-    bool same = t->n_cols == t0->n_cols;
-    for (int c = 0; same && c < t->n_cols; c++)
-        same = !strcmp(t->cols[c].key, t0->cols[c].key) &&
-               !t->cols[c].fmt == !t0->cols[c].fmt;
-    return same ? LT_OK : lt_set_error(LT_ERR_ARG, "report %d: table '%s' "
-                                       "has other columns than report 1's",
-                                       k + 1, t->title);
+    bool same = a->n_cols == b->n_cols;
+    for (int c = 0; same && c < a->n_cols; c++)
+        same = !strcmp(a->cols[c].key, b->cols[c].key) &&
+               !a->cols[c].fmt == !b->cols[c].fmt;
+    return same;
 }
 
 /* The row of t whose text cells all equal r's, or NULL. */
@@ -425,7 +422,9 @@ static lt_status lt_rm_merge_table(const lt_report *in, int n, int i,
     }
     for (int k = 0; st == LT_OK && k < n; k++) {
         const lt_table *tk = &in[k].tables[i];
-        st = lt_rm_same_cols(t0, tk, k);
+        if (!lt_rm_same_cols(t0, tk))
+            st = lt_set_error(LT_ERR_ARG, "report %d: table '%s' has other "
+                              "columns than report 1's", k + 1, tk->title);
         for (int j = 0; st == LT_OK && j < tk->n_rows; j++)
             st = lt_rm_merge_row(t, &tk->rows[j], k);
     }
@@ -459,17 +458,6 @@ lt_status lt_report_merge(const lt_report *in, int n, lt_report *out)
 
 /* ---- columns from another report ------------------------------------------------ */
 
-static lt_status lt_rm_same_keys(const lt_table *a, const lt_table *b, int i)
-{
-    bool same = a->n_cols == b->n_cols;
-    for (int c = 0; same && c < a->n_cols; c++)
-        same = !strcmp(a->cols[c].key, b->cols[c].key) &&
-               !a->cols[c].fmt == !b->cols[c].fmt;
-    return same ? LT_OK : lt_set_error(LT_ERR_ARG, "columns: table %d ('%s') "
-                                       "has other column keys than '%s'",
-                                       i + 1, a->title, b->title);
-}
-
 lt_status lt_report_use_columns(lt_report *r, const lt_report *like)
 {
     if (like->n_tables < r->n_tables)
@@ -477,8 +465,10 @@ lt_status lt_report_use_columns(lt_report *r, const lt_report *like)
                             "report given has %d", r->n_tables,
                             like->n_tables);
     for (int i = 0; i < r->n_tables; i++)
-        if (lt_rm_same_keys(&r->tables[i], &like->tables[i], i) != LT_OK)
-            return LT_ERR_ARG;
+        if (!lt_rm_same_cols(&r->tables[i], &like->tables[i]))
+            return lt_set_error(LT_ERR_ARG, "columns: table %d ('%s') has "
+                                "other column keys than '%s'", i + 1,
+                                r->tables[i].title, like->tables[i].title);
     for (int i = 0; i < r->n_tables; i++)
         for (int c = 0; c < r->tables[i].n_cols; c++) {
             lt_table_col *to = &r->tables[i].cols[c];

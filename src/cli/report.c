@@ -21,6 +21,26 @@ static bool cli_is_value(char **argv, int i, const cli_opt *opts, int n)
     return false;
 }
 
+/* argv split into files (arguments that are neither an option nor an
+ * option's value; the first max, *nf of them) and the rest (argv[0] first,
+ * then every other argument, for cli_args_parse to parse or refuse, at
+ * most 64); returns the rest's count. */
+static int cli_split_files(int argc, char **argv, const cli_opt *opts,
+                           int nopts, const char **files, int max, int *nf,
+                           char **rest)
+{
+    int n = 0;
+    *nf = 0;
+    for (int i = 0; i < argc && n < 64; i++) {
+        if (i > 0 && argv[i][0] != '-' && !cli_is_value(argv, i, opts, nopts)
+            && *nf < max)
+            files[(*nf)++] = argv[i];
+        else
+            rest[n++] = argv[i];
+    }
+    return n;
+}
+
 static int cli_report_write(const lt_report *r, const char *json,
                             const char *md, const char *plot)
 {
@@ -62,15 +82,8 @@ static int cli_report_merge(int argc, char **argv)
     };
     const char *files[LT_TABLE_MAX_SEEDS + 1];
     char *rest[64];
-    int nf = 0, n = 0;
-    for (int i = 0; i < argc && n < 64; i++) {
-        if (i > 0 && argv[i][0] != '-' &&
-            !cli_is_value(argv, i, opts, CLI_NOPTS(opts)) &&
-            nf <= LT_TABLE_MAX_SEEDS)
-            files[nf++] = argv[i];
-        else
-            rest[n++] = argv[i];
-    }
+    int nf, n = cli_split_files(argc, argv, opts, CLI_NOPTS(opts), files,
+                                LT_TABLE_MAX_SEEDS + 1, &nf, rest);
     int rc = cli_args_parse("report merge", "usage: lethe report merge "
         "A.json B.json ... [--json F] [--markdown F] [--plot F]\n"
         "One report from the reports (lethe bench --json) of one benchmark "
@@ -122,14 +135,10 @@ int cli_report(int argc, char **argv)
     /* DIR is the one argument that is not an option or its value */
     const char *dir = NULL;
     char *rest[64];
-    int n = 0;
-    for (int i = 0; i < argc && n < 64; i++) {
-        bool value = i > 1 && !strcmp(argv[i - 1], "--out");
-        if (i > 0 && argv[i][0] != '-' && !value && !dir)
-            dir = argv[i];
-        else
-            rest[n++] = argv[i];
-    }
+    const char *files[1];
+    int nf, n = cli_split_files(argc, argv, opts, CLI_NOPTS(opts), files, 1,
+                                &nf, rest);
+    dir = nf ? files[0] : NULL;
     int rc = cli_args_parse("report", "usage: lethe report DIR [--out FILE]\n"
         "       lethe report merge A.json B.json ... (see lethe report merge --help)\n"
         "One static HTML page (no server needed) of a results folder: the "
