@@ -7,8 +7,9 @@
  * floors recorded, storage equal to the full weights and within the
  * bound of esd-x's parameter set (4 bytes per weight + 1 bit per entry),
  * the base cached in the cache folder, both answer-set grids written, a
- * resumed sweep that reruns no row and gives the same bits; and
- * the inputs it refuses
+ * resumed sweep that reruns no row and gives the same bits; ESD's sd
+ * variant and FMN with its textual inversion, named in the settings and
+ * kept under their own keys; and the inputs it refuses
  * (unknown style / object, an empty target, a class model).
  */
 #include "bench_resume.h"
@@ -142,6 +143,43 @@ LT_TEST(micro_protocol_rows_and_invariants)
         lt_test_same_table(t, &r2.tables[0]);
     lt_report_free(&r2);
 out:
+    lt_report_free(&r);
+}
+
+/* --esd-variant sd and --fmn-ti: both rows complete, the settings name
+ * the variants, and their rows are kept under keys of their own (a
+ * resumed run reuses them; the paper rows of the test above are not). */
+LT_TEST(variants_run_and_are_named)
+{
+    char cache[600];
+    lt_bench_canvas_cfg c = micro(cache, sizeof cache);
+    c.esd = lt_esd_defaults_for(LT_ESD_SD);
+    c.esd.steps = 2;
+    c.esd.ddim_steps = 2;
+    c.fmn_ti = true;
+    c.ti.steps = 2;
+    c.methods = "esd-x,fmn";
+    c.grid_dir = NULL;
+    c.resume = true;
+    int resumed = 0;
+    c.progress = lt_test_count_resumed;
+    c.ud = &resumed;
+    lt_report r;
+    LT_CHECK(lt_bench_canvas(&c, &r) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(resumed == 0, "%d rows taken from other settings' runs",
+             resumed);
+    const lt_table *t = r.n_tables == 1 ? &r.tables[0] : NULL;
+    LT_CHECK(t && t->n_rows == 2 && !t->rows[0].failed &&
+                 !t->rows[1].failed && col(t, 1, "seconds") > 0,
+             "rows");
+    const char *u = lt_report_get(&r, "unlearning");
+    LT_CHECK(strstr(u, "esd (sd variant, esd_sd.py)") && strstr(u, "PLMS 2") &&
+                 strstr(u, "after textual inversion of 3 tokens (2 steps"),
+             "settings '%s'", u);
+    lt_report r2;
+    LT_CHECK(lt_bench_canvas(&c, &r2) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(resumed == 2, "%d rows resumed, not 2", resumed);
+    lt_report_free(&r2);
     lt_report_free(&r);
 }
 

@@ -65,8 +65,15 @@ typedef struct {
     bool resume;           /* reuse the rows kept in CACHE/runs by an
                               earlier (stopped) sweep (needs cache) */
     int seeds;             /* answer-set samples per prompt (5) */
-    lt_esd_config esd;     /* lt_esd_defaults (params set per method) */
+    lt_esd_config esd;     /* lt_esd_defaults (params set per method);
+                              lt_esd_defaults_for(LT_ESD_SD) for today's
+                              esd_sd.py (--esd-variant sd) */
     lt_fmn_config fmn;     /* lt_fmn_defaults */
+    bool fmn_ti;           /* fmn: FMN's textual-inversion stage first
+                              (train_ti.py), its learned tokens in place of
+                              the concept's word (--fmn-ti; off: the word
+                              itself, Lethe's documented shortcut) */
+    lt_fmn_ti_config ti;   /* lt_fmn_ti_defaults */
     lt_salun_text_config salun; /* lt_salun_text_defaults */
     int salun_per_pair;    /* pictures per pair of SalUn's sets (3) */
     bool cra_without_target;

@@ -43,6 +43,7 @@ lt_bench_canvas_cfg lt_bench_canvas_defaults(void)
         .subset_styles = 6, .subset_objects = 4, .subset_seed = 1,
         .methods = "original,esd-x,esd-u,fmn,salun", .seeds = 5,
         .esd = lt_esd_defaults(), .fmn = lt_fmn_defaults(),
+        .ti = lt_fmn_ti_defaults(),
         .salun = lt_salun_text_defaults(), .salun_per_pair = 3,
         .sample = lt_dm_sample_defaults_text(), .eval_seed = 1};
     c.sample.w = 9.0f; /* UnlearnCanvas' cfg 9, SD convention */
@@ -62,6 +63,7 @@ void lt_bench_canvas_quick(lt_bench_canvas_cfg *c)
     c->esd.steps = 2;
     c->esd.ddim_steps = 2;
     c->fmn.steps = 2;
+    c->ti.steps = 2;
     c->salun.epochs = 1;
     c->salun_per_pair = 1;
     c->sample.steps = 2;
@@ -201,6 +203,10 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
         cv_method m;
         if (cv_method_parse(buf, &m) != LT_OK)
             return lt_last_status();
+        if (m.kind == CV_ESD && !lt_esd_variant_has(c->esd.variant, m.params))
+            return lt_set_error(LT_ERR_ARG, "bench canvas: method '%s': the "
+                                "%s ESD variant has no such parameter set",
+                                buf, lt_esd_variant_name(c->esd.variant));
     }
     return k > 0 ? LT_OK
                  : lt_set_error(LT_ERR_ARG, "bench canvas: no method");
@@ -597,6 +603,8 @@ static lt_status cvb_fmn(cvb *d, lt_unet *u, cv_target t, const float *mask)
                                       t.index, &set);
     lt_fmn_config f = d->c->fmn;
     f.mask = mask;
+    if (st == LT_OK && d->c->fmn_ti) /* the concept's tokens learned first */
+        st = lt_fmn_ti_canvas(u, &d->s, d->clip, &set, &d->c->ti, NULL, NULL);
     if (st == LT_OK)
         st = lt_fmn_run(u, &d->s, set.x, set.ctx, set.mask, set.n, &f, NULL,
                         NULL);
@@ -770,6 +778,7 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
     const lt_bench_canvas_cfg *c = d->c;
     const lt_esd_config *e = &c->esd;
     const lt_fmn_config *f = &c->fmn;
+    const lt_fmn_ti_config *ti = &c->ti;
     const lt_salun_text_config *sl = &c->salun;
     const lt_dm_sample_config *sp = &c->sample;
     const char *text[] = {lt_bench_commit(), d->base, d->enc, d->canvas,
@@ -782,9 +791,12 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
                     sl->params, sl->alpha, sl->lr, sl->batch, sl->epochs,
                     sl->cycle, sl->mask_ratio, sl->mask_bottom,
                     sl->mask_guidance, sl->mask_lr, sp->steps, sp->eta,
-                    sp->guidance, sp->w, sp->batch};
-    uint64_t seeds[] = {c->eval_seed, e->seed, f->seed, sl->seed, sp->seed};
-    uint64_t h = lt_bench_fnv("canvas-row|v1");
+                    sp->guidance, sp->w, sp->batch, e->variant, c->fmn_ti,
+                    (double)ti->steps, ti->lr, ti->weight_decay, ti->n_rand,
+                    ti->rand_sigma, ti->decay, ti->norm_target, ti->flip};
+    uint64_t seeds[] = {c->eval_seed, e->seed, f->seed, sl->seed, sp->seed,
+                        ti->seed};
+    uint64_t h = lt_bench_fnv("canvas-row|v2");
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         h = lt_bench_fnv_bytes(h, text[i], strlen(text[i]) + 1);
     h = lt_bench_fnv_bytes(h, num, sizeof num);
@@ -857,7 +869,7 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
                               int nt)
 {
     const lt_bench_canvas_cfg *c = d->c;
-    char desc[160], targets[CV_MAX_TARGETS * 24] = "", buf[256];
+    char desc[160], targets[CV_MAX_TARGETS * 24] = "", buf[512];
     lt_dm_sample_describe(&c->sample, d->s.T, desc, sizeof desc);
     for (int i = 0; i < nt; i++) {
         size_t l = strlen(targets);
@@ -875,11 +887,19 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
                            {"sampler", desc}};
     for (size_t i = 0; st == LT_OK && i < sizeof kv / sizeof *kv; i++)
         st = lt_report_set(r, kv[i][0], kv[i][1]);
-    snprintf(buf, sizeof buf, "esd: %lld iterations, lr %g, eta %g, DDIM "
-             "%d; fmn: %lld steps, lr %g; salun: %d epochs of batch %d, lr "
-             "%g, alpha %g, mask %g%s, %d picture(s) per pair",
-             (long long)c->esd.steps, (double)c->esd.lr, (double)c->esd.eta,
-             c->esd.ddim_steps, (long long)c->fmn.steps, (double)c->fmn.lr,
+    char ti[96] = "";
+    if (c->fmn_ti)
+        snprintf(ti, sizeof ti, " after textual inversion of %d tokens (%lld "
+                 "steps, lr %g)", 1 + c->ti.n_rand, (long long)c->ti.steps,
+                 (double)c->ti.lr);
+    snprintf(buf, sizeof buf, "esd (%s): %lld iterations, lr %g, eta "
+             "%g, %s %d; fmn: %lld steps, lr %g%s; salun: %d epochs of batch "
+             "%d, lr %g, alpha %g, mask %g%s, %d picture(s) per pair",
+             c->esd.variant == LT_ESD_SD ? "sd variant, esd_sd.py" :
+             "paper variant, train-esd.py", (long long)c->esd.steps,
+             (double)c->esd.lr, (double)c->esd.eta,
+             c->esd.variant == LT_ESD_SD ? "PLMS" : "DDIM", c->esd.ddim_steps,
+             (long long)c->fmn.steps, (double)c->fmn.lr, ti,
              c->salun.epochs, c->salun.batch, (double)c->salun.lr,
              (double)c->salun.alpha, (double)c->salun.mask_ratio,
              c->salun.mask_bottom ? " (bottom)" : "", c->salun_per_pair);

@@ -349,6 +349,15 @@ static int cli_bench_canvas(int argc, char **argv)
     lt_bench_canvas_cfg c = lt_bench_canvas_defaults();
     cli_bench_out out = {0};
     bool quick = false;
+    const char *variant = "paper";
+    /* the ESD variant's defaults, then --quick's, then the flags */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--esd-variant"))
+            variant = argv[i + 1];
+    lt_esd_variant v;
+    if (lt_esd_variant_parse(variant, &v) != LT_OK)
+        return cli_bad("bench canvas", "--esd-variant");
+    c.esd = lt_esd_defaults_for(v);
     for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
         if (!strcmp(argv[i], "--quick"))
             lt_bench_canvas_quick(&c);
@@ -368,7 +377,10 @@ static int cli_bench_canvas(int argc, char **argv)
         {"--guidance", CLI_OPT_FLOAT, &c.sample.w, "SD-convention guidance of the answer set", 0, 100},
         {"--esd-steps", CLI_OPT_I64, &c.esd.steps, "ESD iterations", 1, 1e9},
         {"--esd-lr", CLI_OPT_FLOAT, &c.esd.lr, "ESD Adam lr", 1e-12, 1},
+        {"--esd-variant", CLI_OPT_STR, &variant, "paper (train-esd.py, the default) | sd (today's esd_sd.py, with its defaults)", 0, 0},
         {"--fmn-steps", CLI_OPT_I64, &c.fmn.steps, "FMN steps", 1, 1e9},
+        {"--fmn-ti", CLI_OPT_FLAG, &c.fmn_ti, "fmn: learn the concept's tokens by textual inversion first (train_ti.py)", 0, 0},
+        {"--ti-steps", CLI_OPT_I64, &c.ti.steps, "with --fmn-ti: textual-inversion steps", 1, 1e9},
         {"--fmn-lr", CLI_OPT_FLOAT, &c.fmn.lr, "FMN AdamW lr", 1e-12, 1},
         {"--salun-epochs", CLI_OPT_INT, &c.salun.epochs, "SalUn epochs", 1, 1000000},
         {"--salun-lr", CLI_OPT_FLOAT, &c.salun.lr, "SalUn Adam lr", 1e-12, 1},
