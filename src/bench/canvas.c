@@ -8,6 +8,8 @@
  * base on a generated canvas in the cache, as bench dm's does. Under
  * mpirun the rows are spread over the ranks and every finished row is
  * kept in CACHE/runs (--resume skips it): bench_dist.h, docs/mpi.md.
+ * The unlearning methods are canvas_unlearn.c's; the types both share
+ * are canvas_bench.h's.
  */
 #include "lethe/bench_canvas.h"
 #include "lethe/canvas_metrics.h"
@@ -19,6 +21,7 @@
 
 #include "bench_dist.h"
 #include "bench_util.h"
+#include "canvas_bench.h"
 #include "lethe/dist.h"
 
 #include <math.h>
@@ -26,12 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-#define NS LT_CANVAS_STYLES
-#define NO LT_CANVAS_OBJECTS
-#define NP (NS * NO)
-#define PIX (3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE)
-#define CV_MAX_TARGETS (NS + NO)
 
 lt_bench_canvas_cfg lt_bench_canvas_defaults(void)
 {
@@ -71,16 +68,6 @@ void lt_bench_canvas_quick(lt_bench_canvas_cfg *c)
 
 /* ---- methods and targets ------------------------------------------------------- */
 
-typedef enum { CV_ORIGINAL, CV_ESD, CV_FMN, CV_SALUN } cv_kind;
-typedef enum { CV_MASK_NONE, CV_MASK_SALIENCY } cv_mask;
-
-typedef struct {
-    char name[LT_TABLE_TEXT];
-    cv_kind kind;
-    lt_esd_params params;
-    cv_mask mask;
-} cv_method;
-
 static lt_status cv_method_parse(const char *spec, cv_method *m)
 {
     char base[LT_TABLE_TEXT];
@@ -115,11 +102,6 @@ static lt_status cv_method_parse(const char *spec, cv_method *m)
                             "'%s' unknown (saliency, none)", spec, plus);
     return LT_OK;
 }
-
-typedef struct {
-    bool is_style;
-    int index;
-} cv_target;
 
 /* A seeded draw of k of the n classes from first on, into t. */
 static int cv_draw(int first, int n, int k, bool is_style, uint64_t seed,
@@ -213,30 +195,6 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
 }
 
 /* ---- the run's state ------------------------------------------------------------- */
-
-typedef struct {
-    int64_t n[NP], s[NP], o[NP];
-} cv_counts;
-
-typedef struct {
-    const lt_bench_canvas_cfg *c;
-    char base[1100], enc[1200], canvas[1100];
-    lt_unet *u0;
-    lt_dm_schedule s;
-    lt_clip *clip;
-    lt_clip_vocab *v;
-    lt_image_classifier ic[2]; /* 0 style, 1 object */
-    lt_canvas tr, te;
-    int64_t n;                 /* answer-set size: NP * seeds */
-    float *ctx, *null_ctx, *x, *probs[2], *feats[2];
-    int32_t *sty, *obj, *pred[2];
-    lt_fd_stats real[2];
-    double floor[2];
-    cv_counts orig;
-    double orig_fd[2];
-    bool have_orig;
-    lt_table *t;
-} cvb;
 
 static void cvb_free(cvb *d)
 {
@@ -550,102 +508,6 @@ static lt_status cvb_grid(cvb *d, const char *name)
     lt_status st = lt_png_grid(path, g, NP, 3, LT_CANVAS_SIDE, LT_CANVAS_SIDE,
                                NO, -1.0f, 1.0f);
     free(g);
-    return st;
-}
-
-/* ---- unlearning ------------------------------------------------------------------ */
-
-static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
-{
-    const cvb *d = ud;
-    if (e->step == e->steps)
-        lt_bench_note(d->c->progress, d->c->ud, "  salun %lld/%lld loss %.4f",
-                      (long long)e->step, (long long)e->steps,
-                      (double)e->loss);
-}
-
-/* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
- * "An image of {object}". */
-static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
-                         const float *mask)
-{
-    int64_t LD = (int64_t)u->cfg.ctx_len * u->cfg.ctx_dim;
-    char prompt[96];
-    if (t.is_style)
-        snprintf(prompt, sizeof prompt, "%s Style",
-                 lt_canvas_style_at(t.index)->name);
-    else
-        snprintf(prompt, sizeof prompt, "An image of %s",
-                 lt_canvas_object_at(t.index)->word);
-    const char *texts[1] = {prompt};
-    float *ctx = malloc((size_t)LD * sizeof *ctx);
-    float *nul = malloc((size_t)LD * sizeof *nul);
-    lt_status st = ctx && nul ? lt_canvas_contexts(d->clip, d->v, texts, 1,
-                                                   ctx)
-                              : lt_set_error(LT_ERR_NOMEM, "bench canvas: "
-                                             "out of memory");
-    if (st == LT_OK)
-        st = lt_dm_empty_context(d->clip, nul);
-    lt_esd_config e = d->c->esd;
-    e.params = m->params;
-    e.mask = mask;
-    if (st == LT_OK)
-        st = lt_esd_run(u, &d->s, ctx, nul, &e, NULL, NULL);
-    free(ctx);
-    free(nul);
-    return st;
-}
-
-static lt_status cvb_fmn(cvb *d, lt_unet *u, cv_target t, const float *mask)
-{
-    lt_fmn_canvas_set set;
-    lt_status st = lt_fmn_canvas_data(&d->tr, d->clip, d->v, t.is_style,
-                                      t.index, &set);
-    lt_fmn_config f = d->c->fmn;
-    f.mask = mask;
-    if (st == LT_OK && d->c->fmn_ti) /* the concept's tokens learned first */
-        st = lt_fmn_ti_canvas(u, &d->s, d->clip, &set, &d->c->ti, NULL, NULL);
-    if (st == LT_OK)
-        st = lt_fmn_run(u, &d->s, set.x, set.ctx, set.mask, set.n, &f, NULL,
-                        NULL);
-    lt_fmn_canvas_free(&set);
-    return st;
-}
-
-/* Method m on u for target t (the SalUn mask pass first when asked). */
-static lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
-                             cv_target t)
-{
-    const lt_bench_canvas_cfg *c = d->c;
-    lt_salun_canvas_set set = {0};
-    float *mask = NULL, *g = NULL;
-    int64_t n = u->params.n_train;
-    lt_status st = LT_OK;
-    if (m->mask == CV_MASK_SALIENCY || m->kind == CV_SALUN)
-        st = lt_salun_canvas_data(&d->tr, d->clip, d->v, t.is_style, t.index,
-                                  c->salun_per_pair, false, &set);
-    lt_salun_text_data sd = lt_salun_canvas_view(&set);
-    if (st == LT_OK && m->mask == CV_MASK_SALIENCY) {
-        mask = malloc((size_t)n * sizeof *mask);
-        g = malloc((size_t)n * sizeof *g);
-        st = mask && g ? lt_salun_text_saliency(u, &d->s, &sd, &c->salun,
-                                                NULL, g)
-                       : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
-                                      "memory");
-        if (st == LT_OK)
-            st = lt_salun_text_mask(g, n, c->salun.mask_ratio,
-                                    c->salun.mask_bottom, mask);
-    }
-    if (st == LT_OK && m->kind == CV_ESD)
-        st = cvb_esd(d, u, m, t, mask);
-    else if (st == LT_OK && m->kind == CV_FMN)
-        st = cvb_fmn(d, u, t, mask);
-    else if (st == LT_OK && m->kind == CV_SALUN)
-        st = lt_salun_text_run(u, &d->s, &sd, mask, &c->salun, NULL,
-                               cvb_salun_note, d);
-    free(mask);
-    free(g);
-    lt_salun_canvas_free(&set);
     return st;
 }
 

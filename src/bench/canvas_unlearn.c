@@ -1,0 +1,113 @@
+/*
+ * canvas_unlearn.c - the unlearning of one target by one method for
+ * `lethe bench canvas` (src/bench/canvas.c): ESD with the UnlearnCanvas
+ * scripts' prompts (either variant), FMN from the target's canvas
+ * pictures (after its textual inversion with --fmn-ti), SalUn on the
+ * canvas pairs, and the saliency mask any of them can run under.
+ */
+#include "canvas_bench.h"
+#include "lethe/dm_canvas.h"
+#include "lethe/dm_canvas_unlearn.h"
+
+#include "bench_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- unlearning ------------------------------------------------------------------ */
+
+static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
+{
+    const cvb *d = ud;
+    if (e->step == e->steps)
+        lt_bench_note(d->c->progress, d->c->ud, "  salun %lld/%lld loss %.4f",
+                      (long long)e->step, (long long)e->steps,
+                      (double)e->loss);
+}
+
+/* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
+ * "An image of {object}". */
+static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
+                         const float *mask)
+{
+    int64_t LD = (int64_t)u->cfg.ctx_len * u->cfg.ctx_dim;
+    char prompt[96];
+    if (t.is_style)
+        snprintf(prompt, sizeof prompt, "%s Style",
+                 lt_canvas_style_at(t.index)->name);
+    else
+        snprintf(prompt, sizeof prompt, "An image of %s",
+                 lt_canvas_object_at(t.index)->word);
+    const char *texts[1] = {prompt};
+    float *ctx = malloc((size_t)LD * sizeof *ctx);
+    float *nul = malloc((size_t)LD * sizeof *nul);
+    lt_status st = ctx && nul ? lt_canvas_contexts(d->clip, d->v, texts, 1,
+                                                   ctx)
+                              : lt_set_error(LT_ERR_NOMEM, "bench canvas: "
+                                             "out of memory");
+    if (st == LT_OK)
+        st = lt_dm_empty_context(d->clip, nul);
+    lt_esd_config e = d->c->esd;
+    e.params = m->params;
+    e.mask = mask;
+    if (st == LT_OK)
+        st = lt_esd_run(u, &d->s, ctx, nul, &e, NULL, NULL);
+    free(ctx);
+    free(nul);
+    return st;
+}
+
+static lt_status cvb_fmn(cvb *d, lt_unet *u, cv_target t, const float *mask)
+{
+    lt_fmn_canvas_set set;
+    lt_status st = lt_fmn_canvas_data(&d->tr, d->clip, d->v, t.is_style,
+                                      t.index, &set);
+    lt_fmn_config f = d->c->fmn;
+    f.mask = mask;
+    if (st == LT_OK && d->c->fmn_ti) /* the concept's tokens learned first */
+        st = lt_fmn_ti_canvas(u, &d->s, d->clip, &set, &d->c->ti, NULL, NULL);
+    if (st == LT_OK)
+        st = lt_fmn_run(u, &d->s, set.x, set.ctx, set.mask, set.n, &f, NULL,
+                        NULL);
+    lt_fmn_canvas_free(&set);
+    return st;
+}
+
+/* Method m on u for target t (the SalUn mask pass first when asked). */
+lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
+                             cv_target t)
+{
+    const lt_bench_canvas_cfg *c = d->c;
+    lt_salun_canvas_set set = {0};
+    float *mask = NULL, *g = NULL;
+    int64_t n = u->params.n_train;
+    lt_status st = LT_OK;
+    if (m->mask == CV_MASK_SALIENCY || m->kind == CV_SALUN)
+        st = lt_salun_canvas_data(&d->tr, d->clip, d->v, t.is_style, t.index,
+                                  c->salun_per_pair, false, &set);
+    lt_salun_text_data sd = lt_salun_canvas_view(&set);
+    if (st == LT_OK && m->mask == CV_MASK_SALIENCY) {
+        mask = malloc((size_t)n * sizeof *mask);
+        g = malloc((size_t)n * sizeof *g);
+        st = mask && g ? lt_salun_text_saliency(u, &d->s, &sd, &c->salun,
+                                                NULL, g)
+                       : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
+                                      "memory");
+        if (st == LT_OK)
+            st = lt_salun_text_mask(g, n, c->salun.mask_ratio,
+                                    c->salun.mask_bottom, mask);
+    }
+    if (st == LT_OK && m->kind == CV_ESD)
+        st = cvb_esd(d, u, m, t, mask);
+    else if (st == LT_OK && m->kind == CV_FMN)
+        st = cvb_fmn(d, u, t, mask);
+    else if (st == LT_OK && m->kind == CV_SALUN)
+        st = lt_salun_text_run(u, &d->s, &sd, mask, &c->salun, NULL,
+                               cvb_salun_note, d);
+    free(mask);
+    free(g);
+    lt_salun_canvas_free(&set);
+    return st;
+}
+
