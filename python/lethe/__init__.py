@@ -17,7 +17,7 @@ option at fault). See docs/python.md.
 from ._ffi import LIB_PATH, LetheError, lib as _lib
 from .bench import (Report, Table, bench_classify, bench_dm_eval,
                     bench_dm_text_eval, bench_muse, bench_tofu,
-                    bench_worst_case)
+                    bench_worst_case, merge_reports)
 from .data import Dataset, ForgetSet
 from .model import Model, avg_gap, checkpoint_metadata
 

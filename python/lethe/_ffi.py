@@ -373,6 +373,9 @@ PROTOTYPES = {
     "lt_bench_dm_text_eval": (c_int, [_P(BenchDmTextCfg), _P(ReportStruct),
                                       _P(_P(c_float))]),
     "lt_report_free": (None, [_P(ReportStruct)]),
+    "lt_report_read_json": (c_int, [c_char_p, _P(ReportStruct)]),
+    "lt_report_merge": (c_int, [_P(ReportStruct), c_int, _P(ReportStruct)]),
+    "lt_report_use_columns": (c_int, [_P(ReportStruct), _P(ReportStruct)]),
     "lt_report_write_json": (c_int, [_P(ReportStruct), c_char_p]),
     "lt_report_write_markdown": (c_int, [_P(ReportStruct), c_char_p]),
 }

@@ -106,21 +106,54 @@ def _run(fn, cfg, progress, command, extra=()):
     rep = _ffi.ReportStruct()
     try:
         check(fn(ctypes.byref(cfg), ctypes.byref(rep), *extra))
-        cols = [_columns(rep.tables[i]) for i in range(rep.n_tables)]
-        with tempfile.TemporaryDirectory(prefix="lethe-py-") as d:
-            jp, mp = os.path.join(d, "r.json"), os.path.join(d, "r.md")
-            check(lib.lt_report_write_json(ctypes.byref(rep), enc(jp)))
-            check(lib.lt_report_write_markdown(ctypes.byref(rep), enc(mp)))
-            with open(jp, encoding="utf-8") as f:
-                data = json.load(f)
-            with open(mp, encoding="utf-8") as f:
-                md = f.read()
+        return _report_of(rep)
     finally:
         lib.lt_report_free(ctypes.byref(rep))
         del keep
+
+
+def _report_of(rep):
+    """The Report of a filled lt_report (its JSON and Markdown writers)."""
+    cols = [_columns(rep.tables[i]) for i in range(rep.n_tables)]
+    with tempfile.TemporaryDirectory(prefix="lethe-py-") as d:
+        jp, mp = os.path.join(d, "r.json"), os.path.join(d, "r.md")
+        check(lib.lt_report_write_json(ctypes.byref(rep), enc(jp)))
+        check(lib.lt_report_write_markdown(ctypes.byref(rep), enc(mp)))
+        with open(jp, encoding="utf-8") as f:
+            data = json.load(f)
+        with open(mp, encoding="utf-8") as f:
+            md = f.read()
     for t, c in zip(data.get("tables", []), cols):
         t["columns"] = c
     return Report(data, md)
+
+
+def merge_reports(paths, columns=None):
+    """One Report from the JSON reports (`lethe bench --json`) of one
+    benchmark run once per seed, as `lethe report merge` makes it: rows
+    matched by their text cells, every file's runs in each row (mean and
+    sample std), differing settings joined by " | " (lt_report_merge).
+    columns: a newer report of the same benchmark whose column heads and
+    formats to use for files written before reports named them."""
+    paths = list(paths)
+    ins = (_ffi.ReportStruct * max(len(paths), 1))()
+    out, like = _ffi.ReportStruct(), _ffi.ReportStruct()
+    n = 0
+    try:
+        for p in paths:
+            check(lib.lt_report_read_json(enc(p), ctypes.byref(ins[n])))
+            n += 1
+        check(lib.lt_report_merge(ins, len(paths), ctypes.byref(out)))
+        if columns is not None:
+            check(lib.lt_report_read_json(enc(columns), ctypes.byref(like)))
+            check(lib.lt_report_use_columns(ctypes.byref(out),
+                                            ctypes.byref(like)))
+        return _report_of(out)
+    finally:
+        for i in range(n):
+            lib.lt_report_free(ctypes.byref(ins[i]))
+        lib.lt_report_free(ctypes.byref(out))
+        lib.lt_report_free(ctypes.byref(like))
 
 
 def _configure(cfg, options, what):

@@ -285,6 +285,34 @@ class LetheTest(unittest.TestCase):
         self.assertEqual(r.tables[2].row("ga")["UA"],
                          "%.2f → %.2f (%+.2f)" % (a, b, b - a))
 
+    def test_merge_reports(self):
+        # Two one-seed reports of a quick classify run (seeds 1 and 2 as
+        # two files) merged: each row has both runs, mean and sample std
+        # of the two files' values.
+        paths = []
+        for s in (1, 2):
+            p = os.path.join(self.tmp, "r%d.json" % s)
+            with open(p, "w") as f:
+                f.write('{"title": "t, seed %d", "settings": {"seed": %d}, '
+                        '"tables": [{"title": "u", "columns": [{"key": '
+                        '"label", "head": "Method", "number": false}, '
+                        '{"key": "UA", "head": "UA", "number": true, '
+                        '"fmt": "%%.2f", "sci_below": 0}], "rows": [{"label":'
+                        ' "ft", "seeds": 1, "UA": %d, "runs": []}]}]}'
+                        % (s, s, 4 + s))
+            paths.append(p)
+        r = lethe.merge_reports(paths)
+        row = r.table.row("ft")
+        self.assertEqual(row["seeds"], 2)
+        self.assertEqual(row["UA"], 5.5)
+        self.assertAlmostEqual(row["UA_std"], 0.5 ** 0.5, places=12)
+        self.assertEqual(r.title, "t, seeds 1, 2 (mean ± std)")
+        self.assertEqual(r.settings["seed"], "1 | 2")
+        self.assertIn("| ft | 5.50 ± 0.71 |", r.markdown)
+        with self.assertRaises(lethe.LetheError) as e:
+            lethe.merge_reports([paths[0], os.path.join(self.tmp, "x.json")])
+        self.assertIn("x.json", str(e.exception))
+
     def test_errors(self):
         missing = os.path.join(self.tmp, "no-such.safetensors")
         with self.assertRaises(lethe.LetheError) as e:
