@@ -114,6 +114,8 @@ LT_TEST(report_merge_two_seeds)
     LT_CHECK(!strcmp(m.title, "TOFU (synthetic), forget10, seeds 1, 2 "
                      "(mean ± std), 1 threads"), "title '%s'", m.title);
     LT_CHECK(!strcmp(lt_report_get(&m, "config"), "micro"), "equal kept");
+    LT_CHECK(!strcmp(m.tables[0].title, "TOFU"), "equal table titles kept: "
+             "'%s'", m.tables[0].title);
     LT_CHECK(!strcmp(lt_report_get(&m, "seed"), "1 | 2"), "seed '%s'",
              lt_report_get(&m, "seed"));
     const lt_table *t = &m.tables[0];
@@ -271,6 +273,32 @@ LT_TEST(report_use_columns)
     lt_report_free(&old);
     remove(p);
     remove(md);
+}
+
+/* A signed format ("%+.2f", PrivLeak's) prints the mean signed, the
+ * std without a sign. */
+LT_TEST(report_std_unsigned)
+{
+    static const lt_table_col c2[] = {
+        {"method", "Method", NULL, 0, false},
+        {"privleak", "PrivLeak", "%+.2f", 0, false},
+    };
+    lt_report r = {0};
+    lt_table *t = lt_report_table(&r, "t", c2, 2);
+    lt_table_row *row = lt_table_add_row(t);
+    snprintf(row->text[0], LT_TABLE_TEXT, "npo");
+    double a[LT_TABLE_MAX_COLS] = {0, -1}, b[LT_TABLE_MAX_COLS] = {0, -3};
+    lt_table_row_add_run(row, a);
+    lt_table_row_add_run(row, b);
+    char p[512];
+    tmp_path(p, sizeof p, "std.md");
+    lt_report_write_markdown(&r, p);
+    char *md = slurp(p);
+    LT_CHECK(md && strstr(md, "| npo | -2.00 ± 1.41 |"), "%s",
+             md ? md : "(none)");
+    free(md);
+    lt_report_free(&r);
+    remove(p);
 }
 
 LT_TEST_MAIN()

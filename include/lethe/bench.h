@@ -164,8 +164,8 @@ LT_API lt_status lt_report_read_json(const char *path, lt_report *out);
  * "seeds" is the sum of the reports' "seeds" (1 for a report without it);
  * seconds the sum. The title (and each table's) is the first report's
  * with its "seed N" turned into "seeds N1, N2, ... (mean ± std)" when
- * the titles differ only there, else the first title plus "(N reports
- * merged, mean ± std)". LT_ERR_ARG naming the report and table that do
+ * the titles differ only there, kept when all are equal, else the first
+ * title plus "(N reports merged, mean ± std)". LT_ERR_ARG naming the report and table that do
  * not match, n outside 1..LT_TABLE_MAX_SEEDS, or a row that would exceed
  * LT_TABLE_MAX_SEEDS runs; out is left empty on error. */
 LT_API lt_status lt_report_merge(const lt_report *in, int n, lt_report *out);

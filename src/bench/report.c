@@ -160,6 +160,21 @@ static void lt_num_text(const lt_table_col *col, double v, char *buf,
         snprintf(buf, n, col->fmt, v);
 }
 
+/* A std in col's format less any '+' flag (a spread has no sign). */
+static void lt_std_text(const lt_table_col *col, double v, char *buf,
+                        size_t n)
+{
+    char fmt[32];
+    size_t k = 0;
+    for (const char *p = col->fmt; *p && k + 1 < sizeof fmt; p++)
+        if (*p != '+')
+            fmt[k++] = *p;
+    fmt[k] = 0;
+    lt_table_col plain = *col;
+    plain.fmt = fmt;
+    lt_num_text(&plain, v, buf, n);
+}
+
 static void lt_md_cell(FILE *f, const lt_table *t, const lt_table_row *r,
                        int c, bool first)
 {
@@ -175,7 +190,7 @@ static void lt_md_cell(FILE *f, const lt_table *t, const lt_table_row *r,
     lt_table_row_stats(r, c, &mean, &std);
     lt_num_text(col, mean, a, sizeof a);
     if (r->n > 1 && !isnan(std)) {
-        lt_num_text(col, std, b, sizeof b);
+        lt_std_text(col, std, b, sizeof b);
         fprintf(f, " %s ± %s |", a, b);
     } else {
         fprintf(f, " %s |", a);

@@ -268,7 +268,9 @@ static int lt_rm_seed_at(const char *title, long *num, int *len)
     return -1;
 }
 
-/* The merged title of the n titles into out. */
+/* The merged title of the n titles into out: the first, its "seed N"
+ * made "seeds N1, N2, ..." when the titles differ only there; unchanged
+ * when all are equal; else with a note that reports were merged. */
 static void lt_rm_title(const char *const *titles, int n, char *out,
                         size_t cap)
 {
@@ -288,10 +290,13 @@ static void lt_rm_title(const char *const *titles, int n, char *out,
             used += (size_t)snprintf(seeds + used, sizeof seeds - used,
                                      "%s%ld", i ? ", " : "", ni);
     }
+    bool equal = true;
+    for (int i = 1; i < n && equal; i++)
+        equal = !strcmp(titles[i], t0);
     if (same)
         snprintf(out, cap, "%.*sseeds %s (mean ± std)%s", at, t0, seeds,
                  t0 + at + len);
-    else if (n > 1)
+    else if (n > 1 && !equal)
         snprintf(out, cap, "%s (%d reports merged, mean ± std)", t0, n);
     else
         snprintf(out, cap, "%s", t0);
