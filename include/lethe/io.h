@@ -96,6 +96,10 @@ LT_API lt_status lt_write_file_atomic(const char *path, const void *data,
 struct cJSON;
 LT_API lt_status lt_json_save(const char *path, struct cJSON *root,
                               bool built);
+/* Parse the JSON file path into *root (the caller's, cJSON_Delete).
+ * LT_ERR_IO naming path when it cannot be read, LT_ERR_FORMAT "PATH: not
+ * JSON" when it does not parse; *root is NULL then. */
+LT_API lt_status lt_json_load(const char *path, struct cJSON **root);
 /* Add "precision" (of p resolved: LT_PRECISION_DEFAULT is the process
  * default, "fp32" or "bf16") and "backend" (lt_backend_name()) to the
  * object o: the two fields every result file records of the run that made

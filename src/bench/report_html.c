@@ -333,20 +333,16 @@ static int lt_image_of(const lt_dir_list *d, const char *json)
 
 /* Parse dir/name: *root is a result (a "tables" array) or NULL for other
  * JSON; a file that is not JSON is an error. */
-static lt_status lt_json_load(const char *dir, const char *name, cJSON **root)
+static lt_status lt_result_load(const char *dir, const char *name,
+                                cJSON **root)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text;
-    size_t n;
+    cJSON *j;
     *root = NULL;
-    lt_status st = lt_read_file(path, &text, &n);
+    lt_status st = lt_json_load(path, &j);
     if (st != LT_OK)
         return st;
-    cJSON *j = cJSON_ParseWithLength(text, n);
-    free(text);
-    if (!j)
-        return lt_set_error(LT_ERR_FORMAT, "%s: not JSON", path);
     if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "tables")))
         *root = j;
     else
@@ -363,7 +359,7 @@ static lt_status lt_page_body(FILE *f, const char *dir, const lt_dir_list *d,
         if (!lt_has_ext(d->names[i], ".json"))
             continue;
         cJSON *root;
-        if ((st = lt_json_load(dir, d->names[i], &root)) != LT_OK)
+        if ((st = lt_result_load(dir, d->names[i], &root)) != LT_OK)
             break;
         if (!root) {
             pg->skipped++;

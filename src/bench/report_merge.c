@@ -232,15 +232,10 @@ static lt_status lt_rm_read_root(const cJSON *root, const char *path,
 lt_status lt_report_read_json(const char *path, lt_report *out)
 {
     *out = (lt_report){0};
-    char *text;
-    size_t n;
-    lt_status st = lt_read_file(path, &text, &n);
+    cJSON *root;
+    lt_status st = lt_json_load(path, &root);
     if (st != LT_OK)
         return st;
-    cJSON *root = cJSON_ParseWithLength(text, n);
-    free(text);
-    if (!root)
-        return lt_set_error(LT_ERR_FORMAT, "%s: not JSON", path);
     st = lt_rm_read_root(root, path, out);
     cJSON_Delete(root);
     if (st != LT_OK)

@@ -122,6 +122,19 @@ bool lt_json_add_precision(cJSON *o, lt_precision p)
            cJSON_AddStringToObject(o, "backend", lt_backend_name());
 }
 
+lt_status lt_json_load(const char *path, struct cJSON **root)
+{
+    char *text;
+    size_t n;
+    *root = NULL;
+    lt_status st = lt_read_file(path, &text, &n);
+    if (st != LT_OK)
+        return st;
+    *root = cJSON_ParseWithLength(text, n);
+    free(text);
+    return *root ? LT_OK : lt_set_error(LT_ERR_FORMAT, "%s: not JSON", path);
+}
+
 lt_status lt_json_save(const char *path, struct cJSON *root, bool built)
 {
     char *text = root && built ? cJSON_Print(root) : NULL;
