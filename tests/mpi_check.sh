@@ -205,23 +205,34 @@ rows t2.md > r2
 cmp -s r1 r2 || { diff r1 r2; fail "2-rank table differs from 1-rank"; }
 grep -q '\[rank 1\] .* ran in' o2.txt || fail "rank 1 ran nothing"
 say "bench classify: the 2-rank table equals the 1-rank table"
+# sweep_check NAME ROWS MIN RAN KEPT ARGS...: `lethe ARGS` as 1 rank and
+# as 2 ranks give the same rows (ROWS: a function printing a Markdown
+# file's compared rows; at least MIN of them), rank 1 printed a line
+# matching RAN, and a resumed 2-rank run reruns none of its KEPT rows and
+# gives the same rows
+sweep_check() {
+  n=$1 rowsof=$2 min=$3 ran=$4 kept=$5
+  shift 5
+  $L "$@" --markdown $n-1.md > /dev/null 2>&1 || fail "1-rank bench $n"
+  $MPI $L "$@" --markdown $n-2.md > o$n-2.txt 2> e$n-2.txt ||
+    { tail e$n-2.txt; fail "2-rank bench $n"; }
+  [ "$($rowsof $n-1.md | wc -l)" -ge "$min" ] || fail "the 1-rank $n table is short"
+  $rowsof $n-1.md > r$n-1
+  $rowsof $n-2.md > r$n-2
+  cmp -s r$n-1 r$n-2 || { diff r$n-1 r$n-2; fail "2-rank $n table differs"; }
+  grep -q "\[rank 1\] .*$ran" o$n-2.txt || fail "$n: rank 1 ran nothing"
+  $MPI $L "$@" --resume --markdown $n-3.md > o$n-3.txt 2> e$n-3.txt ||
+    { tail e$n-3.txt; fail "resumed bench $n"; }
+  [ "$(grep -c 'done before (--resume)' o$n-3.txt)" -eq "$kept" ] ||
+    fail "$n --resume: not every row was kept"
+  $rowsof $n-3.md > r$n-3
+  cmp -s r$n-1 r$n-3 || { diff r$n-1 r$n-3; fail "the resumed $n table differs"; }
+}
 # bench tofu at a size smaller than --quick; the 2-rank sweep reuses the
 # models the 1-rank one trained (rank 0 checks the cache, the others wait)
-TQ="bench tofu --quick --train-epochs 8 --methods ga,npo,simnpo --masks none --epochs 2 --max-items 8 --threads 1 --cache ct"
-$L $TQ --markdown q1.md > /dev/null 2>&1 || fail "1-rank bench tofu"
-$MPI $L $TQ --markdown q2.md > oq2.txt 2> eq2.txt ||
-  { tail eq2.txt; fail "2-rank bench tofu"; }
-[ "$(rows q1.md | wc -l)" -ge 7 ] || fail "the 1-rank tofu table is short"
-rows q1.md > rq1
-rows q2.md > rq2
-cmp -s rq1 rq2 || { diff rq1 rq2; fail "2-rank tofu table differs"; }
-grep -q '\[rank 1\] .* running' oq2.txt || fail "tofu: rank 1 ran nothing"
-$MPI $L $TQ --resume --markdown q3.md > oq3.txt 2> eq3.txt ||
-  { tail eq3.txt; fail "resumed bench tofu"; }
-[ "$(grep -c 'done before (--resume)' oq3.txt)" -eq 4 ] ||
-  fail "tofu --resume: not every row was kept"
-rows q3.md > rq3
-cmp -s rq1 rq3 || { diff rq1 rq3; fail "the resumed tofu table differs"; }
+sweep_check tofu rows 7 running 4 bench tofu --quick --train-epochs 8 \
+  --methods ga,npo,simnpo --masks none --epochs 2 --max-items 8 --threads 1 \
+  --cache ct
 say "bench tofu: the 2-rank table equals the 1-rank table; --resume reruns no row"
 # bench dm smaller than --quick on the subset, 2 seeds (6 runs: the
 # original, Retrain, rl); the 2-rank sweep reuses the base and Retrain
@@ -247,23 +258,10 @@ say "bench dm: the 2-rank table equals the 1-rank table; --resume reruns no run"
 # bench um2n --quick, Helmholtz and swirl: every rank trains the quick
 # networks and runs the uniform swirl; the network rows and the swirl's MA
 # row (7 units) are spread; the tables compared without their last column
-# (a wall-clock time)
-UQ="bench um2n --quick --case helmholtz,swirl --threads 1 --cache cu"
+# (a wall-clock time; the quick MA times are remade on every run)
 u2rows() { grep '^| ' "$1" | grep -v '^| Method' | sed 's/| [^|]* |$/|/'; }
-$L $UQ --markdown u1.md > /dev/null 2>&1 || fail "1-rank bench um2n"
-$MPI $L $UQ --markdown u2.md > ou2.txt 2> eu2b.txt ||
-  { tail eu2b.txt; fail "2-rank bench um2n"; }
-[ "$(u2rows u1.md | wc -l)" -ge 10 ] || fail "the 1-rank um2n tables are short"
-u2rows u1.md > ru1
-u2rows u2.md > ru2
-cmp -s ru1 ru2 || { diff ru1 ru2; fail "2-rank um2n tables differ"; }
-grep -q '\[rank 1\] .*tangled' ou2.txt || fail "um2n: rank 1 ran nothing"
-$MPI $L $UQ --resume --markdown u3.md > ou3.txt 2> eu3.txt ||
-  { tail eu3.txt; fail "resumed bench um2n"; }
-[ "$(grep -c 'done before (--resume)' ou3.txt)" -eq 7 ] ||
-  fail "um2n --resume: not every row was kept"
-u2rows u3.md > ru3 # (the quick MA times are remade on every run)
-cmp -s ru1 ru3 || { diff ru1 ru3; fail "the resumed um2n table differs"; }
+sweep_check um2n u2rows 10 tangled 7 bench um2n --quick \
+  --case helmholtz,swirl --threads 1 --cache cu
 say "bench um2n: the 2-rank tables equal the 1-rank tables; --resume reruns no row"
 
 # ---- 4. a failing rank names itself and the row --------------------------

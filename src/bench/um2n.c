@@ -150,20 +150,22 @@ bool u2_claim(const lt_bench_um2n_cfg *c, u2_units *u, lt_table *t,
         u->owner[at] = (int)(unit % lt_dist_size());
     snprintf(u->row, sizeof u->row, "%s", name);
     *key = u2_key(c, t->title, name);
-    bool mine = lt_bench_mine(unit);
-    if (mine && !(c->resume && c->cache))
-        return true;
-    lt_table_row *row = lt_table_add_row(t);
-    if (!row || !mine) /* another rank's: filled by u2_table_done */
-        return false;
-    snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
-    snprintf(row->text[1], LT_TABLE_TEXT, "%s", timed);
-    if (lt_bench_row_load(c->cache, *key, row, t->n_cols)) {
-        lt_bench_note(c->progress, c->ud, "%s: done before (--resume)", name);
+    if (!lt_bench_mine(unit)) { /* another rank's: u2_table_done fills it */
+        lt_table_add_row(t);
         return false;
     }
-    t->n_rows--; /* not kept: computed now, its row added then */
-    return true;
+    lt_table_row kept = {0};
+    if (!c->resume || !c->cache ||
+        !lt_bench_row_load(c->cache, *key, &kept, t->n_cols))
+        return true; /* computed now; its row is added then */
+    lt_table_row *row = lt_table_add_row(t);
+    if (row) {
+        *row = kept;
+        snprintf(row->text[0], LT_TABLE_TEXT, "%s", name);
+        snprintf(row->text[1], LT_TABLE_TEXT, "%s", timed);
+    }
+    lt_bench_note(c->progress, c->ud, "%s: done before (--resume)", name);
+    return false;
 }
 
 lt_status u2_keep(const lt_bench_um2n_cfg *c, const lt_table *t,
