@@ -16,7 +16,8 @@ from ._ffi import LetheError, check, enc, lib
 
 
 class Table:
-    """One result table: `columns` (dicts with key and head), `rows` (one
+    """One result table: `columns` (the JSON's: key, head, number, fmt,
+    sci_below, json_only), `rows` (one
     dict per row: the text cells by key, each number column's mean by key
     and sample std as key + "_std", "seeds", "runs", "failed",
     "diverged", "message")."""
@@ -77,16 +78,6 @@ class Report:
         return "<lethe.Report %r: %d tables>" % (self.title, len(self.tables))
 
 
-def _columns(t):
-    """The columns of an lt_table as dicts."""
-    out = []
-    for i in range(t.n_cols):
-        c = t.cols[i]
-        out.append({"key": c.key.decode(), "head": c.head.decode(),
-                    "number": bool(c.fmt), "json_only": bool(c.json_only)})
-    return out
-
-
 def _print_note(kind, text):
     if kind == 0:  # LT_BENCH_NOTE
         print(text, file=sys.stderr)
@@ -113,8 +104,8 @@ def _run(fn, cfg, progress, command, extra=()):
 
 
 def _report_of(rep):
-    """The Report of a filled lt_report (its JSON and Markdown writers)."""
-    cols = [_columns(rep.tables[i]) for i in range(rep.n_tables)]
+    """The Report of a filled lt_report (its JSON and Markdown writers;
+    the JSON names each table's columns)."""
     with tempfile.TemporaryDirectory(prefix="lethe-py-") as d:
         jp, mp = os.path.join(d, "r.json"), os.path.join(d, "r.md")
         check(lib.lt_report_write_json(ctypes.byref(rep), enc(jp)))
@@ -123,8 +114,6 @@ def _report_of(rep):
             data = json.load(f)
         with open(mp, encoding="utf-8") as f:
             md = f.read()
-    for t, c in zip(data.get("tables", []), cols):
-        t["columns"] = c
     return Report(data, md)
 
 
