@@ -21,46 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct {
-    const char *json, *markdown, *plot;
-    char command[2048];
-    struct cJSON *extra;   /* taken: added to the JSON under extra_key */
-    const char *extra_key;
-} cli_bench_out;
-
-/* Print the report, write its files; the exit status of the run. */
-static int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
-                            const cli_bench_out *o)
-{
-    int rc = st == LT_OK ? 0 : cli_fail(cmd, NULL);
-    cli_bar_end();
-    bool rows = false, taken = false; /* under mpirun rank 0 prints and writes */
-    for (int i = 0; i < r->n_tables && lt_dist_rank() == 0; i++)
-        rows |= r->tables[i].n_rows > 0;
-    if (rows) { /* a partial table is still worth keeping */
-        printf("\n");
-        lt_report_markdown(r, stdout);
-        printf("total %.0f s\n", r->seconds);
-        int wrc = cli_outputs_begin(cmd); /* both files or neither */
-        if (!wrc && o->markdown &&
-            lt_report_write_markdown(r, o->markdown) != LT_OK)
-            wrc = cli_fail(cmd, o->markdown);
-        if (!wrc && o->json) {
-            taken = true; /* extra goes with the report, written or not */
-            if (lt_report_write_json_with(r, o->json, o->extra_key,
-                                          o->extra) != LT_OK)
-                wrc = cli_fail(cmd, o->json);
-        }
-        if (!wrc && o->plot && lt_report_plot_tradeoff(r, o->plot) != LT_OK)
-            wrc = cli_fail(cmd, o->plot);
-        if (cli_outputs_end(cmd, wrc))
-            rc = 1;
-    }
-    if (!taken)
-        cJSON_Delete(o->extra);
-    lt_report_free(r);
-    return rc;
-}
 
 /* The options every bench command has. */
 #define CLI_BENCH_OUT_OPTS(out)                                              \

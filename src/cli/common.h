@@ -75,6 +75,22 @@ void cli_bar(const char *label, int64_t step, int64_t total,
              const char *extra);
 void cli_bar_end(void);
 
+/* Where a benchmark (or a merged report) goes: --json, --markdown,
+ * --plot, the command line it records, and JSON to add under extra_key. */
+typedef struct {
+    const char *json, *markdown, *plot;
+    char command[2048];
+    struct cJSON *extra;   /* taken: added to the JSON under extra_key */
+    const char *extra_key;
+} cli_bench_out;
+
+/* Print the report (rank 0 under mpirun) and write its files, all or
+ * none (cli_outputs_begin); frees r and o->extra. The exit status: st's,
+ * or 1 when a file could not be written. */
+int cli_bench_finish(const char *cmd, lt_status st, lt_report *r,
+                     const cli_bench_out *o);
+
+
 /* A loss curve for --loss-plot (curve.c): points in up to CLI_CURVE_MAX
  * named series, drawn as one line plot. */
 #define CLI_CURVE_MAX 8

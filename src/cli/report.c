@@ -41,19 +41,6 @@ static int cli_split_files(int argc, char **argv, const cli_opt *opts,
     return n;
 }
 
-static int cli_report_write(const lt_report *r, const char *json,
-                            const char *md, const char *plot)
-{
-    if (json && lt_report_write_json(r, json) != LT_OK)
-        return cli_fail("report merge", json);
-    if (md && lt_report_write_markdown(r, md) != LT_OK)
-        return cli_fail("report merge", md);
-    if (plot && lt_report_plot_tradeoff(r, plot) != LT_OK)
-        return cli_fail("report merge", plot);
-    lt_report_markdown(r, stdout);
-    return 0;
-}
-
 /* The heads and formats of the report file like, for r. */
 static int cli_report_columns(lt_report *r, const char *like)
 {
@@ -116,12 +103,14 @@ static int cli_report_merge(int argc, char **argv)
         snprintf(out.title, sizeof out.title, "%s", title);
     if (!rc && like)
         rc = cli_report_columns(&out, like);
-    if (!rc)
-        rc = cli_report_write(&out, json, md, plot);
     for (int i = 0; i < k; i++)
         lt_report_free(&in[i]);
-    lt_report_free(&out);
-    return rc;
+    if (rc) {
+        lt_report_free(&out);
+        return rc;
+    }
+    cli_bench_out o = {.json = json, .markdown = md, .plot = plot};
+    return cli_bench_finish("report merge", LT_OK, &out, &o); /* frees out */
 }
 
 int cli_report(int argc, char **argv)
