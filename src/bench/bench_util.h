@@ -26,6 +26,9 @@ uint64_t lt_bench_fnv_precision(uint64_t h);
 void lt_bench_note(lt_bench_progress progress, void *ud, const char *fmt,
                    ...) __attribute__((format(printf, 3, 4)));
 
+/* r's setting key, or NULL. */
+const lt_report_setting *lt_report_setting_of(const lt_report *r,
+                                              const char *key);
 /* A copy of s kept with r (r->owned, freed by lt_report_free), or NULL
  * when out of memory: the column names of a report read from a file. */
 const char *lt_report_keep(lt_report *r, const char *s);

@@ -32,11 +32,20 @@ lt_table *lt_report_table(lt_report *r, const char *title,
     return t;
 }
 
-static lt_report_setting *lt_report_slot(lt_report *r, const char *key)
+const lt_report_setting *lt_report_setting_of(const lt_report *r,
+                                              const char *key)
 {
     for (int i = 0; i < r->n_settings; i++)
         if (!strcmp(r->settings[i].key, key))
             return &r->settings[i];
+    return NULL;
+}
+
+static lt_report_setting *lt_report_slot(lt_report *r, const char *key)
+{
+    const lt_report_setting *had = lt_report_setting_of(r, key);
+    if (had)
+        return &r->settings[had - r->settings];
     lt_report_setting *s = realloc(r->settings, (size_t)(r->n_settings + 1) *
                                    sizeof *s);
     if (!s) {
@@ -73,10 +82,8 @@ lt_status lt_report_set_num(lt_report *r, const char *key, double v)
 
 const char *lt_report_get(const lt_report *r, const char *key)
 {
-    for (int i = 0; i < r->n_settings; i++)
-        if (!strcmp(r->settings[i].key, key))
-            return r->settings[i].text;
-    return "";
+    const lt_report_setting *s = lt_report_setting_of(r, key);
+    return s ? s->text : "";
 }
 
 void lt_report_free(lt_report *r)

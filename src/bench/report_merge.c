@@ -309,27 +309,18 @@ static void lt_rm_setting_text(const lt_report_setting *s, char *buf,
         snprintf(buf, n, "%s", s->text);
 }
 
-static const lt_report_setting *lt_rm_setting(const lt_report *r,
-                                              const char *key)
-{
-    for (int i = 0; i < r->n_settings; i++)
-        if (!strcmp(r->settings[i].key, key))
-            return &r->settings[i];
-    return NULL;
-}
-
 /* Setting key of the n reports into out: kept when every report has the
  * same, else the reports' values joined by " | ". */
 static lt_status lt_rm_merge_setting(const lt_report *in, int n,
                                      const char *key, lt_report *out)
 {
-    const lt_report_setting *s0 = lt_rm_setting(&in[0], key);
+    const lt_report_setting *s0 = lt_report_setting_of(&in[0], key);
     char a[1024], b[1024], joined[1024] = "";
     lt_rm_setting_text(s0, a, sizeof a);
     bool same = true;
     size_t used = 0;
     for (int i = 0; i < n; i++) {
-        const lt_report_setting *s = lt_rm_setting(&in[i], key);
+        const lt_report_setting *s = lt_report_setting_of(&in[i], key);
         lt_rm_setting_text(s, b, sizeof b);
         same = same && s && s0 && s->is_num == s0->is_num && !strcmp(a, b);
         if (used < sizeof joined)
@@ -349,9 +340,9 @@ static lt_status lt_rm_merge_settings(const lt_report *in, int n,
     double seeds = 0;
     for (int i = 0; i < n; i++) {
         for (int j = 0; st == LT_OK && j < in[i].n_settings; j++)
-            if (!lt_rm_setting(out, in[i].settings[j].key))
+            if (!lt_report_setting_of(out, in[i].settings[j].key))
                 st = lt_rm_merge_setting(in, n, in[i].settings[j].key, out);
-        const lt_report_setting *s = lt_rm_setting(&in[i], "seeds");
+        const lt_report_setting *s = lt_report_setting_of(&in[i], "seeds");
         seeds += s && s->is_num && s->num >= 1 ? s->num : 1;
     }
     return st == LT_OK ? lt_report_set_num(out, "seeds", seeds) : st;
