@@ -10,7 +10,8 @@
 #   2. `lethe train`: 2 ranks (--dp ordered) give the same weight bits as
 #      one process computing the same 2 shards in turn, with 2 and with 4
 #      shards; 2 ranks --dp sum stay within 1e-5 (relative) of
-#      single-process training in train and test loss; `lethe unlearn`
+#      single-process training in train and test loss, and with
+#      --dp-overlap (train, dm train) give the bits of --dp sum; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
 #      dropout, and resumed), `lethe dm unlearn` (salun, ga), `lethe lm
 #      unlearn` (graddiff, npo, rmu) and `lethe um2n train --loss coord`
@@ -96,6 +97,14 @@ for k in train_loss test_loss; do
 done
 say "train: 2 ranks = 1 process with the same shards (ordered: same bits)"
 say "train: 2 ranks (sum) within 1e-5 of 1 process in train and test loss"
+# the all-reduce overlapped with backward, in buckets: the same bits as one
+# all-reduce after it (2 ranks: every float is a + b either way)
+$MPI $L $T --dp-overlap --out ov.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe train --dp-overlap"
+[ "$($L hash ov.safetensors | cut -d' ' -f1)" = \
+  "$($L hash sum.safetensors | cut -d' ' -f1)" ] ||
+  fail "train --dp-overlap: not the bits of --dp sum"
+say "train: 2 ranks, all-reduce overlapped with backward = one all-reduce after it"
 # unlearning passes: a mask (salun), a joint retain term (ugradsl+)
 for m in salun ugradsl+; do
   U="unlearn --model one.safetensors --data $data --forget random:10% --method $m --threads 1 --dp ordered"
@@ -145,6 +154,15 @@ for f in dm dr; do
   [ "$a" = "$b" ] || fail "dm train --dp ordered: 2 ranks ($f) $b, 1 process $a"
 done
 say "dm train: 2 ranks (and resumed) = 1 process with the same shards"
+DS="dm train --model cond:xs --data $data --batch 8 --steps 3 --threads 1 --dp sum"
+$MPI $L $DS --out dsum.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --dp sum"
+$MPI $L $DS --dp-overlap --out dov.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm train --dp-overlap"
+[ "$($L hash dov.safetensors | cut -d' ' -f1)" = \
+  "$($L hash dsum.safetensors | cut -d' ' -f1)" ] ||
+  fail "dm train --dp-overlap: not the bits of --dp sum"
+say "dm train: all-reduce overlapped with backward = one all-reduce after it"
 # class-wise unlearning of that model (salun: its saliency mask computed
 # in full on every rank)
 for m in salun ga; do

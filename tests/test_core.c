@@ -141,6 +141,81 @@ LT_TEST(backward_fills_marked_inputs)
     lt_ctx_free(c);
 }
 
+/* What a gradient hook saw: the events in order and, at each, the
+ * tensor's two gradient values. */
+typedef struct {
+    int n;
+    lt_tensor *t[8];
+    lt_grad_event ev[8];
+    float g[8][2];
+} hook_log;
+
+static void log_hook(void *ud, lt_tensor *t, lt_grad_event ev)
+{
+    hook_log *h = ud;
+    if (h->n < 8) {
+        h->t[h->n] = t;
+        h->ev[h->n] = ev;
+        h->g[h->n][0] = t->grad[0];
+        h->g[h->n][1] = t->grad[1];
+    }
+    h->n++;
+}
+
+/* loss = sum(a * x * b) + sum(a^2), plus d * f off the loss path: the hook
+ * expects a, b, d (oldest use first; f is frozen) and reports each final
+ * once, a only after its oldest use (its gradient then holds both terms,
+ * x * b + 2a, not just 2a), d even though its node is skipped. */
+LT_TEST(grad_hook_reports_final_gradients)
+{
+    lt_ctx *c = lt_ctx_new(1 << 16);
+    float a[2] = {1, 2}, ga[2] = {0}, b[2] = {3, -1}, gb[2] = {0};
+    float d[2] = {1, 1}, gd[2] = {0}, f[2] = {5, 5};
+    lt_tensor A, B, D, F;
+    const int64_t sh[1] = {2};
+    lt_tensor_wrap(&A, a, ga, 1, sh);
+    lt_tensor_wrap(&B, b, gb, 1, sh);
+    lt_tensor_wrap(&D, d, gd, 1, sh);
+    lt_tensor_wrap(&F, f, NULL, 1, sh);
+    hook_log h = {0};
+    lt_ctx_set_grad_hook(c, log_hook, &h);
+    lt_tensor *x = lt_from_data(c, 1, sh, (float[]){0.5f, -2});
+    lt_tensor *v = lt_mul(c, lt_mul(c, &A, x), &B);
+    LT_CHECK_OK(lt_mul(c, &D, &F));
+    lt_tensor *tv = total(c, v);
+    lt_tensor *loss = lt_add(c, tv, total(c, sq(c, &A)));
+    LT_CHECK(lt_backward(c, loss) == LT_OK, "%s", lt_last_error());
+    lt_tensor *want_t[6] = {&A, &B, &D, &D, &B, &A};
+    lt_grad_event want_ev[6] = {LT_GRAD_EXPECTED, LT_GRAD_EXPECTED,
+                                LT_GRAD_EXPECTED, LT_GRAD_FINAL,
+                                LT_GRAD_FINAL, LT_GRAD_FINAL};
+    LT_CHECK(h.n == 6, "%d events", h.n);
+    for (int i = 0; i < 6 && i < h.n; i++)
+        LT_CHECK(h.t[i] == want_t[i] && h.ev[i] == want_ev[i],
+                 "event %d: tensor %p (%s)", i, (void *)h.t[i],
+                 h.ev[i] == LT_GRAD_FINAL ? "final" : "expected");
+    if (h.n == 6) {
+        LT_CHECK(h.g[5][0] == 3.5f && h.g[5][1] == 6.0f,
+                 "a at its final event: %g %g", h.g[5][0], h.g[5][1]);
+        LT_CHECK(h.g[4][0] == 0.5f && h.g[4][1] == -4.0f,
+                 "b at its final event: %g %g", h.g[4][0], h.g[4][1]);
+        LT_CHECK(h.g[3][0] == 0 && h.g[3][1] == 0, "d: %g %g", h.g[3][0],
+                 h.g[3][1]);
+    }
+    LT_CHECK(ga[0] == 3.5f && ga[1] == 6.0f, "a's gradient %g %g", ga[0],
+             ga[1]);
+    LT_CHECK(A.flags == (LT_EXTERNAL | LT_REQUIRES_GRAD) &&
+                 F.flags == LT_EXTERNAL,
+             "flags left as they were: %#x %#x", A.flags, F.flags);
+    lt_ctx_reset(c);
+    lt_ctx_set_grad_hook(c, NULL, NULL);
+    h.n = 0;
+    LT_CHECK(lt_backward(c, total(c, sq(c, &A))) == LT_OK, "%s",
+             lt_last_error());
+    LT_CHECK(h.n == 0, "%d events after the hook was removed", h.n);
+    lt_ctx_free(c);
+}
+
 LT_TEST(backward_errors)
 {
     lt_ctx *c = lt_ctx_new(1 << 16);

@@ -231,6 +231,20 @@ LT_API lt_status lt_backward(lt_ctx *c, lt_tensor *loss);
 LT_API lt_status lt_backward_with(lt_ctx *c, lt_tensor *out,
                                   const float *grad_out);
 
+/* Gradient-ready events, for work that can start on a parameter's gradient
+ * while the rest of the backward pass runs (data parallelism overlaps its
+ * all-reduce with backward so: lt_dp_overlap in lethe/train.h). With a hook
+ * set, each backward pass first calls fn(ud, t, LT_GRAD_EXPECTED) once for
+ * every distinct caller-owned tensor (LT_EXTERNAL and LT_REQUIRES_GRAD)
+ * that a recorded node takes as input, then, while it runs,
+ * fn(ud, t, LT_GRAD_FINAL) once per such tensor as soon as its gradient is
+ * complete (the oldest node that uses it has run or was skipped). The
+ * calls come from the calling thread. fn NULL removes the hook;
+ * lt_ctx_reset keeps it. */
+typedef enum { LT_GRAD_EXPECTED, LT_GRAD_FINAL } lt_grad_event;
+typedef void (*lt_grad_hook)(void *ud, lt_tensor *t, lt_grad_event ev);
+LT_API void lt_ctx_set_grad_hook(lt_ctx *c, lt_grad_hook fn, void *ud);
+
 /* ---- RNG (counter-based: value i of stream s depends only on seed, s, i) -- */
 
 typedef struct {

@@ -335,6 +335,8 @@ typedef struct {
      * writes the model and the state file */
     lt_dist_mode dist;
     int shards;
+    bool dp_overlap;     /* sum the gradient in buckets during backward
+                            (lt_dp_enable_overlap in lethe/train.h) */
     lt_precision precision; /* of the run's matrix products (core.h): 0,
                                LT_PRECISION_DEFAULT, the process default */
     /* extra metadata pairs (meta[2i] key, meta[2i+1] value) for the model

@@ -53,6 +53,17 @@ LT_API bool lt_dist_built_with_mpi(void);
 /* In-place sum of buf[0, n) over all ranks; every rank gets the sum. */
 LT_API lt_status lt_dist_allreduce_sum(float *buf, int64_t n);
 
+/* Nonblocking sums, to overlap communication with computation (the
+ * data-parallel reducer's overlap, lethe/train.h). isum_start begins an
+ * in-place sum of buf[0, n) over all ranks: leave buf alone until
+ * isum_wait, which completes every started sum. MPI moves the data only
+ * inside MPI calls, so call isum_progress now and then in between. Every
+ * rank must start the same sums in the same order; at most
+ * LT_DIST_MAX_ISUM are outstanding. Without MPI they do nothing. */
+#define LT_DIST_MAX_ISUM 1024
+LT_API lt_status lt_dist_isum_start(float *buf, int64_t n);
+LT_API lt_status lt_dist_isum_progress(void);
+LT_API lt_status lt_dist_isum_wait(void);
 /* The largest of every rank's v (e.g. a failure flag), on every rank. */
 LT_API lt_status lt_dist_allreduce_max(int *v);
 
@@ -63,10 +74,12 @@ LT_API lt_status lt_dist_allgather(const void *mine, void *all, size_t bytes);
 /* root's `bytes` bytes at buf, to every rank. */
 LT_API lt_status lt_dist_bcast(void *buf, size_t bytes, int root);
 
-/* What this process spent in lt_dist_allreduce_sum and lt_dist_allgather
- * since lt_dist_init (zeros in a group of one): the calls, the wall time
- * inside them (moving the data and waiting for slower ranks) and the
- * bytes this rank contributed. */
+/* What this process spent in lt_dist_allreduce_sum, lt_dist_allgather and
+ * the nonblocking sums since lt_dist_init (zeros in a group of one): the
+ * calls (a nonblocking sum counts once), the wall time inside them (moving
+ * the data and waiting for slower ranks; for a nonblocking sum only the
+ * time not hidden behind computation) and the bytes this rank
+ * contributed. */
 typedef struct {
     int64_t calls;
     double seconds;

@@ -40,6 +40,9 @@ typedef struct {
      * bits as that many ranks in LT_DIST_ORDERED. */
     lt_dist_mode dist;
     int shards;
+    bool dp_overlap;        /* sum the gradient in buckets during backward
+                               (lt_dp_enable_overlap; LT_DIST_SUM, one
+                               shard per rank) */
     lt_precision precision; /* of the run's matrix products (core.h): 0,
                                LT_PRECISION_DEFAULT, the process default */
     void (*progress)(void *ud, const lt_train_event *ev);
@@ -103,6 +106,22 @@ LT_API void lt_dp_shard_end(lt_dp *dp, const lt_params *ps, int j,
 /* The collective (every rank, once per step): the sums over all shards
  * into ps's gradient, ps's buffers and vals. */
 LT_API lt_status lt_dp_reduce(lt_dp *dp, lt_params *ps, float *vals);
+
+/* Overlap of the collective with backward (docs/mpi.md), for loops whose
+ * shard is one backward pass: the gradient is summed over the ranks in
+ * buckets of `bucket` floats (0: LT_DP_BUCKET_FLOATS), each started as
+ * soon as backward has finished every parameter in it, from the last
+ * bucket to the first on every rank. enable (once, after lt_dp_new) needs
+ * LT_DIST_SUM and one shard per rank (LT_ERR_ARG otherwise). Then, each
+ * step, lt_dp_watch(dp, ps, c, gw) after shard_begin and before the
+ * shard's backward on c, with the gw that shard_end will get; shard_end
+ * waits for the sums and lt_dp_reduce sums only the rest (buffers,
+ * values). Errors of the sums come back from lt_dp_reduce. Without
+ * enable, lt_dp_watch does nothing. */
+#define LT_DP_BUCKET_FLOATS (1 << 18)
+LT_API lt_status lt_dp_enable_overlap(lt_dp *dp, int64_t bucket);
+LT_API void lt_dp_watch(lt_dp *dp, const lt_params *ps, lt_ctx *c,
+                        float gw);
 
 /* Train m on tr (te may be NULL; else evaluated after every epoch).
  * Returns 0, or non-zero with the error set (NaN loss, arena...). */

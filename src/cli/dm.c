@@ -87,6 +87,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--init", CLI_OPT_STR, &o->init, "start from these weights (a dm train file of the same model) with a fresh optimizer; a --resume state wins", 0, 0},
         {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
         {"--shards", CLI_OPT_INT, &c->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 4096},
+        {"--dp-overlap", CLI_OPT_FLAG, &c->dp_overlap, "sum the gradient in buckets while backward runs (--dp sum, one shard per rank)", 0, 0},
     };
     int rc = cli_args_parse("dm train", cli_dm_usage_text, opts, CLI_NOPTS(opts),
                             argc, argv);
@@ -98,6 +99,9 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
     if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
         rc = cli_usage("dm train", "--dp off under mpirun: every rank would "
                        "train the same model");
+    if (rc == 0 && c->dp_overlap && c->dist == LT_DIST_OFF)
+        rc = cli_usage("dm train", "--dp-overlap needs data parallelism "
+                       "(mpirun, or --shards)");
     return rc;
 }
 

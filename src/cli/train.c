@@ -21,6 +21,7 @@ typedef struct {
     int epochs, batch, warmup, shards;
     float lr, wd, momentum, clip;
     uint64_t seed;
+    bool dp_overlap;
 } cli_train_opts;
 
 static const char *cli_train_usage =
@@ -80,6 +81,7 @@ static int cli_train_parse(int argc, char **argv, cli_train_opts *o)
         {"--seed", CLI_OPT_U64, &o->seed, "seed of init, order, augmentation", 0, 0},
         {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun)", 0, 0},
         {"--shards", CLI_OPT_INT, &o->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 65536},
+        {"--dp-overlap", CLI_OPT_FLAG, &o->dp_overlap, "sum the gradient in buckets while backward runs (--dp sum, one shard per rank)", 0, 0},
     };
     int rc = cli_args_parse("train", cli_train_usage, opts,
                            CLI_NOPTS(opts), argc, argv);
@@ -109,6 +111,10 @@ static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
     if (cfg->dist == LT_DIST_OFF && lt_dist_size() > 1)
         return cli_usage("train", "--dp off under mpirun: every rank would "
                          "train the same model");
+    cfg->dp_overlap = o->dp_overlap;
+    if (o->dp_overlap && cfg->dist == LT_DIST_OFF)
+        return cli_usage("train", "--dp-overlap needs data parallelism "
+                         "(mpirun, or --shards)");
     if (lt_schedule_parse(o->sched, o->lr, o->warmup, &cfg->sched) != LT_OK)
         return cli_bad("train", "--schedule");
     if (lt_augment_parse(o->augment, tr, &cfg->aug) != LT_OK)

@@ -69,32 +69,92 @@ static lt_status lt_ensure_grad(lt_ctx *c, lt_tensor *t)
  * consecutive nodes lives until the last of them): the buffer is released
  * for reuse and out->grad set to NULL. Leaves, parameters (LT_EXTERNAL) and
  * the tensor backward started from keep their gradients. */
-static lt_status lt_run_tape(lt_ctx *c, const lt_tensor *start)
+static lt_status lt_run_node(lt_ctx *c, lt_node *n, const lt_tensor *start)
 {
-    for (lt_node *n = c->tape; n; n = n->prev) {
-        if (!n->out->grad)
-            continue; /* not on a path to the loss */
-        for (int i = 0; i < n->n_in; i++) {
-            lt_tensor *t = n->in[i];
-            if (t && (t->flags & LT_REQUIRES_GRAD) &&
-                lt_ensure_grad(c, t) != LT_OK)
-                return lt_last_status();
-        }
-        const size_t mark = c->used;
-        lt_status s = n->backward(c, n);
-        if (s != LT_OK)
-            return s;
-        c->used = mark;
-        lt_tensor *o = n->out;
-        /* an op with more inputs than a node holds (lt_concat) records
-         * consecutive nodes for one output: keep it for the next one */
-        bool shared = n->prev && n->prev->out == o;
-        if (o != start && !(o->flags & LT_EXTERNAL) && !shared) {
-            lt_arena_release(c, o->grad, (size_t)o->numel * sizeof(float));
-            o->grad = NULL;
-        }
+    for (int i = 0; i < n->n_in; i++) {
+        lt_tensor *t = n->in[i];
+        if (t && (t->flags & LT_REQUIRES_GRAD) && lt_ensure_grad(c, t) != LT_OK)
+            return lt_last_status();
+    }
+    const size_t mark = c->used;
+    lt_status s = n->backward(c, n);
+    if (s != LT_OK)
+        return s;
+    c->used = mark;
+    lt_tensor *o = n->out;
+    /* an op with more inputs than a node holds (lt_concat) records
+     * consecutive nodes for one output: keep it for the next one */
+    bool shared = n->prev && n->prev->out == o;
+    if (o != start && !(o->flags & LT_EXTERNAL) && !shared) {
+        lt_arena_release(c, o->grad, (size_t)o->numel * sizeof(float));
+        o->grad = NULL;
     }
     return LT_OK;
+}
+
+/* Input i of n is a caller-owned tensor whose gradient the hook reports. */
+static bool lt_hooked_input(const lt_node *n, int i)
+{
+    const lt_tensor *t = n->in[i];
+    return t && (t->flags & LT_EXTERNAL) && (t->flags & LT_REQUIRES_GRAD);
+}
+
+/* For the gradient hook: one byte per tape node (newest first) with a bit
+ * per input that is the oldest use of a hooked tensor, after which its
+ * gradient is final; reports every such tensor as expected. NULL when the
+ * arena is full. */
+static uint8_t *lt_final_uses(lt_ctx *c)
+{
+    int64_t k = 0;
+    for (lt_node *n = c->tape; n; n = n->prev)
+        k++;
+    lt_node **nodes = lt_alloc(c, (size_t)(k ? k : 1) * sizeof *nodes);
+    uint8_t *bits = lt_alloc_zero(c, (size_t)(k ? k : 1));
+    if (!nodes || !bits)
+        return NULL;
+    k = 0;
+    for (lt_node *n = c->tape; n; n = n->prev)
+        nodes[k++] = n;
+    for (int64_t j = k - 1; j >= 0; j--) /* oldest first */
+        for (int i = 0; i < nodes[j]->n_in; i++) {
+            lt_tensor *t = nodes[j]->in[i];
+            if (!lt_hooked_input(nodes[j], i) || (t->flags & LT_FLAG_SEEN))
+                continue;
+            t->flags |= LT_FLAG_SEEN;
+            bits[j] |= (uint8_t)(1u << i);
+            c->grad_hook(c->grad_hook_ud, t, LT_GRAD_EXPECTED);
+        }
+    for (int64_t j = 0; j < k; j++)
+        for (int i = 0; i < nodes[j]->n_in; i++)
+            if (bits[j] >> i & 1u)
+                nodes[j]->in[i]->flags &= ~LT_FLAG_SEEN;
+    return bits;
+}
+
+static lt_status lt_run_tape(lt_ctx *c, const lt_tensor *start)
+{
+    uint8_t *final = NULL;
+    if (c->grad_hook && !(final = lt_final_uses(c)))
+        return lt_last_status();
+    int64_t k = 0;
+    for (lt_node *n = c->tape; n; n = n->prev, k++) {
+        /* a node whose output has no gradient is not on a path to the loss */
+        if (n->out->grad) {
+            lt_status s = lt_run_node(c, n, start);
+            if (s != LT_OK)
+                return s;
+        }
+        for (int i = 0; final && i < n->n_in; i++)
+            if (final[k] >> i & 1u)
+                c->grad_hook(c->grad_hook_ud, n->in[i], LT_GRAD_FINAL);
+    }
+    return LT_OK;
+}
+
+void lt_ctx_set_grad_hook(lt_ctx *c, lt_grad_hook fn, void *ud)
+{
+    c->grad_hook = fn;
+    c->grad_hook_ud = fn ? ud : NULL;
 }
 
 lt_status lt_backward_with(lt_ctx *c, lt_tensor *out, const float *grad_out)

@@ -119,6 +119,56 @@ lt_status lt_dist_allreduce_sum(float *buf, int64_t n)
     return LT_OK;
 }
 
+/* The outstanding nonblocking sums. */
+static MPI_Request lt_dist_req[LT_DIST_MAX_ISUM];
+static int lt_dist_n_req;
+
+lt_status lt_dist_isum_start(float *buf, int64_t n)
+{
+    if (!lt_dist.mpi)
+        return LT_OK;
+    double t0 = lt_clock_seconds();
+    for (int64_t i = 0; i < n; i += INT_MAX / 2) {
+        int len = n - i < INT_MAX / 2 ? (int)(n - i) : INT_MAX / 2;
+        if (lt_dist_n_req == LT_DIST_MAX_ISUM)
+            return lt_set_error(LT_ERR_ARG, "nonblocking sum: more than %d "
+                                "outstanding", LT_DIST_MAX_ISUM);
+        int rc = MPI_Iallreduce(MPI_IN_PLACE, buf + i, len, MPI_FLOAT,
+                                MPI_SUM, MPI_COMM_WORLD,
+                                &lt_dist_req[lt_dist_n_req]);
+        if (rc != MPI_SUCCESS)
+            return lt_dist_check(rc, "MPI_Iallreduce");
+        lt_dist_n_req++;
+    }
+    lt_dist_count(t0, 4.0 * (double)n);
+    return LT_OK;
+}
+
+lt_status lt_dist_isum_progress(void)
+{
+    if (!lt_dist.mpi || lt_dist_n_req == 0)
+        return LT_OK;
+    double t0 = lt_clock_seconds();
+    int done = 0;
+    int rc = MPI_Testall(lt_dist_n_req, lt_dist_req, &done,
+                         MPI_STATUSES_IGNORE);
+    lt_dist.stats.seconds += lt_clock_seconds() - t0;
+    if (done)
+        lt_dist_n_req = 0;
+    return lt_dist_check(rc, "MPI_Testall");
+}
+
+lt_status lt_dist_isum_wait(void)
+{
+    if (!lt_dist.mpi || lt_dist_n_req == 0)
+        return LT_OK;
+    double t0 = lt_clock_seconds();
+    int rc = MPI_Waitall(lt_dist_n_req, lt_dist_req, MPI_STATUSES_IGNORE);
+    lt_dist.stats.seconds += lt_clock_seconds() - t0;
+    lt_dist_n_req = 0;
+    return lt_dist_check(rc, "MPI_Waitall");
+}
+
 lt_status lt_dist_allreduce_max(int *v)
 {
     if (!lt_dist.mpi)
@@ -187,6 +237,16 @@ lt_status lt_dist_allreduce_sum(float *buf, int64_t n)
     (void)n;
     return LT_OK;
 }
+
+lt_status lt_dist_isum_start(float *buf, int64_t n)
+{
+    (void)buf;
+    (void)n;
+    return LT_OK;
+}
+
+lt_status lt_dist_isum_progress(void) { return LT_OK; }
+lt_status lt_dist_isum_wait(void) { return LT_OK; }
 
 lt_status lt_dist_allreduce_max(int *v)
 {

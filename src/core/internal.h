@@ -34,7 +34,12 @@ struct lt_ctx {
     lt_kept *kept;          /* lt_ctx_keep's buffers */
     int n_kept, cap_kept;
     lt_rng rng;
+    lt_grad_hook grad_hook; /* lt_ctx_set_grad_hook */
+    void *grad_hook_ud;
 };
+
+/* A tensor flag that only autograd.c uses, for the span of one call. */
+#define LT_FLAG_SEEN (1u << 30)
 
 /* Arena blocks made free during backward (autograd.c): a released block
  * is reused by lt_alloc_grad, best fit first. */

@@ -135,7 +135,8 @@ static lt_status trainer_init(trainer *t)
     memcpy(t->ema, t->u->params.theta, (size_t)nt * sizeof *t->ema);
     t->writer = cfg->dist == LT_DIST_OFF || lt_dist_rank() == 0;
     if (cfg->dist != LT_DIST_OFF &&
-        !(t->dp = lt_dp_new(&t->u->params, cfg->dist, cfg->shards, b)))
+        (!(t->dp = lt_dp_new(&t->u->params, cfg->dist, cfg->shards, b)) ||
+         (cfg->dp_overlap && lt_dp_enable_overlap(t->dp, 0) != LT_OK)))
         return lt_last_status();
     return lt_optim_init(&t->opt, &oc, t->u->params.n_train);
 }
@@ -373,10 +374,11 @@ static lt_status dp_backward(trainer *t, float *loss)
         int64_t lo, hi;
         float l = 0;
         lt_dp_range(t->dp, first + j, t->cfg->batch, &lo, &hi);
+        float w = (float)(hi - lo) / (float)t->cfg->batch;
         lt_dp_shard_begin(t->dp, &t->u->params, j);
+        lt_dp_watch(t->dp, &t->u->params, t->c, w);
         if (hi > lo && rows_backward(t, lo, hi, first + j, &l) != LT_OK)
             return lt_last_status();
-        float w = (float)(hi - lo) / (float)t->cfg->batch;
         float vals[LT_DP_VALS] = {l * w, 0};
         lt_dp_shard_end(t->dp, &t->u->params, j, w, w, vals);
     }

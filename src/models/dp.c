@@ -7,7 +7,10 @@
  * one collective combines every shard's slot: an MPI_Allreduce sum
  * (LT_DIST_SUM) or an all-gather summed in shard order (LT_DIST_ORDERED,
  * the same bits for any number of ranks). Without MPI the shards run in
- * turn in this one process.
+ * turn in this one process. With overlap (one shard per rank, sum), the
+ * gradient's buckets are summed by nonblocking all-reduces that start
+ * during the shard's backward pass, as the autograd hook reports the
+ * parameters finished (lt_ctx_set_grad_hook).
  */
 #include "lethe/train.h"
 
@@ -21,6 +24,15 @@ struct lt_dp {
     float *slots;        /* [count][n] */
     float *all;          /* [shards][n] (ordered) or [n] (sum) */
     float *buf0;         /* the buffers at the start of the step */
+    /* overlap (lt_dp_enable_overlap): bucket b holds gradient floats
+     * [b * bucket, (b + 1) * bucket) */
+    int64_t bucket;      /* 0: no overlap */
+    int nbk, next;       /* buckets; the next to start (counting down) */
+    int *pending;        /* per bucket: watched tensors not yet final */
+    float *grad, gw;     /* the watched step's gradient and its weight */
+    lt_ctx *c;           /* the watched context (NULL: not watching) */
+    bool summed;         /* this step's gradient is already summed */
+    lt_status err;       /* the first error of a nonblocking sum */
 };
 
 lt_dp *lt_dp_new(const lt_params *ps, lt_dist_mode mode, int shards,
@@ -65,6 +77,7 @@ void lt_dp_free(lt_dp *dp)
     free(dp->slots);
     free(dp->all);
     free(dp->buf0);
+    free(dp->pending);
     free(dp);
 }
 
@@ -91,11 +104,105 @@ void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j)
     lt_params_zero_grad(ps);
 }
 
+lt_status lt_dp_enable_overlap(lt_dp *dp, int64_t bucket)
+{
+    if (dp->mode != LT_DIST_SUM || dp->count != 1)
+        return lt_set_error(LT_ERR_ARG, "data parallel: overlapping the "
+                            "all-reduce with backward needs the sum reduction "
+                            "and one shard per rank (here %s, %d per rank)",
+                            dp->mode == LT_DIST_SUM ? "sum" : "ordered",
+                            dp->count);
+    dp->bucket = bucket > 0 ? bucket : LT_DP_BUCKET_FLOATS;
+    dp->nbk = (int)((dp->nt + dp->bucket - 1) / dp->bucket);
+    if (dp->nbk > LT_DIST_MAX_ISUM)
+        return lt_set_error(LT_ERR_ARG, "data parallel: %d buckets of %lld "
+                            "floats (at most %d)", dp->nbk,
+                            (long long)dp->bucket, LT_DIST_MAX_ISUM);
+    free(dp->pending);
+    dp->pending = calloc((size_t)(dp->nbk ? dp->nbk : 1), sizeof(int));
+    if (!dp->pending) {
+        dp->bucket = 0;
+        return lt_set_error(LT_ERR_NOMEM, "data parallel: %d buckets",
+                            dp->nbk);
+    }
+    return LT_OK;
+}
+
+/* Start the sum of bucket b (times the shard's weight). */
+static void dp_start(lt_dp *dp, int b)
+{
+    int64_t lo = b * dp->bucket, hi = lo + dp->bucket;
+    if (hi > dp->nt)
+        hi = dp->nt;
+    if (dp->gw != 1.0f)
+        for (int64_t i = lo; i < hi; i++)
+            dp->grad[i] *= dp->gw;
+    lt_status st = lt_dist_isum_start(dp->grad + lo, hi - lo);
+    if (st != LT_OK && dp->err == LT_OK)
+        dp->err = st;
+}
+
+/* Start, in order, the buckets whose gradients are final. */
+static void dp_start_ready(lt_dp *dp)
+{
+    while (dp->next >= 0 && dp->pending[dp->next] == 0)
+        dp_start(dp, dp->next--);
+    lt_status st = lt_dist_isum_progress();
+    if (st != LT_OK && dp->err == LT_OK)
+        dp->err = st;
+}
+
+/* The autograd hook: counts the parameter tensors of every bucket that
+ * backward will finish, then starts buckets as they are finished. */
+static void dp_grad_event(void *ud, lt_tensor *t, lt_grad_event ev)
+{
+    lt_dp *dp = ud;
+    uintptr_t g = (uintptr_t)dp->grad, p = (uintptr_t)t->grad;
+    if (p < g || p >= g + (uintptr_t)dp->nt * sizeof(float))
+        return; /* not this model's gradient */
+    int64_t lo = (int64_t)((p - g) / sizeof(float)), hi = lo + t->numel;
+    int b1 = (int)((hi - 1) / dp->bucket);
+    for (int b = (int)(lo / dp->bucket); b <= b1 && b < dp->nbk; b++)
+        dp->pending[b] += ev == LT_GRAD_EXPECTED ? 1 : -1;
+    if (ev == LT_GRAD_FINAL)
+        dp_start_ready(dp);
+}
+
+void lt_dp_watch(lt_dp *dp, const lt_params *ps, lt_ctx *c, float gw)
+{
+    if (!dp->bucket)
+        return;
+    memset(dp->pending, 0, (size_t)dp->nbk * sizeof(int));
+    dp->next = dp->nbk - 1;
+    dp->grad = ps->grad;
+    dp->gw = gw;
+    dp->c = c;
+    lt_ctx_set_grad_hook(c, dp_grad_event, dp);
+}
+
+/* After a watched backward: the buckets not started yet (in order), then
+ * the wait; the gradient is then the weighted sum over the ranks. */
+static void dp_finish_watch(lt_dp *dp)
+{
+    lt_ctx_set_grad_hook(dp->c, NULL, NULL);
+    dp->c = NULL;
+    while (dp->next >= 0)
+        dp_start(dp, dp->next--);
+    lt_status st = lt_dist_isum_wait();
+    if (st != LT_OK && dp->err == LT_OK)
+        dp->err = st;
+    dp->summed = true;
+}
+
 void lt_dp_shard_end(lt_dp *dp, const lt_params *ps, int j, float gw,
                      float bw, const float *vals)
 {
     float *slot = dp->slots + (int64_t)j * dp->n;
     const float *g = ps->grad, *buf = ps->theta + dp->nt;
+    if (dp->c) { /* watched: already weighted and summed */
+        dp_finish_watch(dp);
+        gw = 1.0f;
+    }
     if (gw == 1.0f)
         memcpy(slot, g, (size_t)dp->nt * sizeof(float));
     else
@@ -125,7 +232,13 @@ lt_status lt_dp_reduce(lt_dp *dp, lt_params *ps, float *vals)
         memcpy(dp->all, dp->slots, slot);
         for (int j = 1; j < dp->count; j++)
             lt_dp_add(dp->all, dp->slots + (int64_t)j * dp->n, dp->n);
-        st = lt_dist_allreduce_sum(dp->all, dp->n);
+        int64_t from = dp->summed ? dp->nt : 0; /* overlapped: the rest */
+        st = lt_dist_allreduce_sum(dp->all + from, dp->n - from);
+    }
+    dp->summed = false;
+    if (st == LT_OK && dp->err != LT_OK) {
+        st = dp->err;
+        dp->err = LT_OK;
     }
     if (st != LT_OK)
         return st;

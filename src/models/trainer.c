@@ -110,11 +110,12 @@ static int lt_train_dp_step(lt_train_state *st, lt_model *m,
         int64_t lo, hi;
         double l;
         lt_dp_range(st->dp, first + j, cfg->batch, &lo, &hi);
-        lt_dp_shard_begin(st->dp, &m->params, j);
-        if (lt_train_grad(st, m, tr, lo, hi, &l))
-            return 1;
         /* the shard's share of the batch mean (exact for 2^k shards) */
         float w = (float)((double)(hi - lo) / (double)cfg->batch);
+        lt_dp_shard_begin(st->dp, &m->params, j);
+        lt_dp_watch(st->dp, &m->params, st->c, w);
+        if (lt_train_grad(st, m, tr, lo, hi, &l))
+            return 1;
         float vals[LT_DP_VALS] = {(float)l * w, 0};
         lt_dp_shard_end(st->dp, &m->params, j, w, w, vals);
     }
@@ -196,8 +197,9 @@ static int lt_train_classifier_body(lt_model *m, const lt_dataset *tr,
     int rc = !st.c || !st.x || !st.y || !st.perm ||
              lt_optim_init(&st.opt, &cfg->optim, m->params.n_train) != LT_OK ||
              (cfg->dist != LT_DIST_OFF &&
-              !(st.dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
-                                  cfg->batch)));
+              (!(st.dp = lt_dp_new(&m->params, cfg->dist, cfg->shards,
+                                   cfg->batch)) ||
+               (cfg->dp_overlap && lt_dp_enable_overlap(st.dp, 0) != LT_OK)));
     double t0 = lt_clock_seconds();
     lt_params_zero_grad(&m->params);
     for (int e = 1; e <= cfg->epochs && !rc; e++) {
