@@ -5,7 +5,8 @@
 #      (mlp:784-512-512-10, one epoch of Fashion-MNIST, batch 128) as one
 #      process with 1 thread, one process with 2 threads, and 2 ranks of 1
 #      thread (--dp sum, the same global batch), with the all-reduce after
-#      backward and overlapped with it (--dp-overlap);
+#      backward and overlapped with it (--dp-overlap), and the same pair
+#      for 12 steps of `lethe dm train --model cond:s` (batch 64);
 #   2. a sweep: `lethe bench classify` (small: --seeds 2, methods
 #      ft,ga,rl,salun, 1 training epoch) as 1 rank and as 2 ranks of 1
 #      thread, the reference models trained once beforehand into the cache
@@ -55,6 +56,9 @@ run train-2r1t $MPI -x OMP_NUM_THREADS=1 "$L" $T --threads 1 --dp sum \
   --out c.safetensors
 run train-2r1t-ov $MPI -x OMP_NUM_THREADS=1 "$L" $T --threads 1 --dp sum \
   --dp-overlap --out d.safetensors
+D="dm train --model cond:s --data $DATA --steps 12 --batch 64 --seed 1 --ckpt-every 1000 --threads 1 --dp sum"
+run dm-2r1t $MPI -x OMP_NUM_THREADS=1 "$L" $D --out e.safetensors
+run dm-2r1t-ov $MPI -x OMP_NUM_THREADS=1 "$L" $D --dp-overlap --out f.safetensors
 
 S="bench classify --data $DATA --seeds 2 --methods ft,ga,rl,salun --train-epochs 1 --cache cc"
 run sweep-warm env OMP_NUM_THREADS=1 "$L" $S --threads 1 --markdown w.md
@@ -98,9 +102,20 @@ for k, label in [("train-1p1t", "train: 1 process, 1 thread"),
                  ("sweep-2r", "bench classify sweep: 2 ranks x 1 thread")]:
     base = t["train-1p1t"] if k.startswith("train") else t["sweep-1r"]
     lines.append("| %s | %.2f | %.2fx |" % (label, t[k], base / t[k]))
+lines += ["", "All-reduce after backward vs overlapped with it (--dp-overlap), "
+          "2 ranks x 1 thread:", "",
+          "| Run | After (s) | Overlapped (s) | Overlapped / after |",
+          "|---|---|---|---|"]
+for k, label in [("train-2r1t", "train, MLP, 1 epoch"),
+                 ("dm-2r1t", "dm train, cond:s, 12 steps")]:
+    lines.append("| %s | %.2f | %.2f | %.3f |" % (
+        label, t[k], t[k + "-ov"], t[k + "-ov"] / t[k]))
 lines += ["", "| 2-rank run | Rank | In collectives (s) | Share of wall | Calls | MB sent |",
           "|---|---|---|---|---|---|"]
-for name, rows in [("train", tr), ("train, overlapped", tro), ("sweep", sw)]:
+for name, rows in [("train", tr), ("train, overlapped", tro),
+                   ("dm train", coll("dm-2r1t")),
+                   ("dm train, overlapped", coll("dm-2r1t-ov")),
+                   ("sweep", sw)]:
     for r in rows:
         lines.append("| %s | %d | %.3f | %.1f%% | %d | %.1f |" % (
             name, r[0], r[1], r[3], r[4], r[5]))

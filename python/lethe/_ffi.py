@@ -125,7 +125,8 @@ class TrainCfg(Structure):        # lt_train_cfg (train.h)
                 ("epochs", c_int), ("batch", c_int), ("clip", c_float),
                 ("seed", c_uint64), ("aug", Augment),
                 ("arena_bytes", c_size_t), ("dist", c_int),
-                ("shards", c_int), ("precision", c_int),
+                ("shards", c_int), ("dp_overlap", c_bool),
+                ("precision", c_int),
                 ("progress", TRAIN_PROGRESS),
                 ("ud", c_void_p)]
 
