@@ -27,6 +27,16 @@ static double col(const lt_table *t, int row, const char *key)
     return c >= 0 && row < t->n_rows ? t->rows[row].v[0][c] : NAN;
 }
 
+/* Counts the runs a resumed sweep kept, by method (sa, sa-short). */
+static void count_kept(void *ud, const lt_bench_event *ev)
+{
+    int *kept = ud;
+    if (ev->kind != LT_BENCH_NOTE || !strstr(ev->text, "done before"))
+        return;
+    kept[strstr(ev->text, "dm: sa-short (") ? 1 : 0] +=
+        strstr(ev->text, "dm: sa (") || strstr(ev->text, "dm: sa-short (");
+}
+
 LT_TEST(quick_protocol_rows_and_invariants)
 {
     char cache[600], data[256];
@@ -119,6 +129,22 @@ LT_TEST(quick_protocol_rows_and_invariants)
                  strstr(lt_report_get(&r, "sa-short"), "eta 0"),
              "sa-short row: %s", lt_report_get(&r, "sa-short"));
     lt_report_free(&r);
+    /* a resumed sweep keeps an SA run only under the same SA settings: a
+     * new lambda for the short preset reruns sa-short, not sa */
+    int kept[2] = {0, 0};
+    float lambda = c.sa_short.lambda;
+    c.sa_short.lambda = lambda / 2;
+    c.resume = true;
+    c.progress = count_kept;
+    c.ud = kept;
+    LT_CHECK(lt_bench_dm_forget(&c, &r) == LT_OK, "%s", lt_last_error());
+    LT_CHECK(kept[0] == 1 && kept[1] == 0, "kept: sa %d, sa-short %d",
+             kept[0], kept[1]);
+    lt_report_free(&r);
+    c.sa_short.lambda = lambda;
+    c.resume = false;
+    c.progress = NULL;
+    c.ud = NULL;
     int sa_files = 0;
     DIR *dir = opendir(cache);
     for (struct dirent *e; dir && (e = readdir(dir));)

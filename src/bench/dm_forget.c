@@ -599,19 +599,39 @@ static lt_status dmf_apply(dmf *d, const dmf_method *m, const dmf_class *k,
     return st;
 }
 
-/* The key of run (method name, class cf, seed)'s file: everything that
- * shapes its result, and the commit. */
-static uint64_t dmf_unit_key(const dmf *d, const char *name, int cf,
-                             uint64_t seed)
+/* The part of a run's key that only Selective Amnesia has: its loop's
+ * settings and those of its replay set and Fisher (empty for the other
+ * methods, so their keys stay as they were). */
+static void dmf_sa_key(const dmf *d, const dmf_method *m, char *buf,
+                       size_t n)
+{
+    buf[0] = '\0';
+    if (!m->sa && !m->sa_short)
+        return;
+    const lt_dmu_sa_config *a = m->sa_short ? &d->c->sa_short : &d->c->sa;
+    char prep[512];
+    lt_dmu_sa_prep_describe(m->sa_short ? &d->c->sa_short_prep
+                                        : &d->c->sa_prep, prep, sizeof prep);
+    snprintf(buf, n, "|sa %a %a %lld %d %a %a %a %llu %d|%s",
+             (double)a->lambda, (double)a->gamma, (long long)a->steps,
+             a->batch, (double)a->lr, (double)a->clip, (double)a->ema,
+             (unsigned long long)a->seed, a->chunk, prep);
+}
+
+/* The key of run (method m named name, class cf, seed)'s file: everything
+ * that shapes its result, and the commit. */
+static uint64_t dmf_unit_key(const dmf *d, const dmf_method *m,
+                             const char *name, int cf, uint64_t seed)
 {
     const lt_bench_dm_forget_cfg *c = d->c;
     const lt_dmu_config *u = &c->unlearn;
     const lt_dmu_mask_config *k = &c->mask;
     const lt_dm_sample_config *sm = &c->sample;
-    char key[4096];
+    char key[4096], sa[768];
+    dmf_sa_key(d, m, sa, sizeof sa);
     snprintf(key, sizeof key, "dm-run|v1|%s|%s|%s|%s|%s|%s|%d|%llu|"
              "%d %d %d %d %a %a %a %a %lld %d %a %a %d|%a %d %a %a %llu|"
-             "%d %a %d %a %llu %d|%lld %d %d %llu|%d %d %a %d %a %llu",
+             "%d %a %d %a %llu %d|%lld %d %d %llu|%d %d %a %d %a %llu%s",
              lt_bench_commit(),
              d->base, d->arch, c->data, c->classifier, name, cf,
              (unsigned long long)seed, (int)u->target_class,
@@ -626,7 +646,7 @@ static uint64_t dmf_unit_key(const dmf *d, const char *name, int cf,
              (unsigned long long)c->eval_seed, c->spot_samples,
              c->spot_sample.steps, (double)c->spot_sample.eta,
              (int)c->spot_sample.guidance, (double)c->spot_sample.w,
-             (unsigned long long)c->spot_sample.seed);
+             (unsigned long long)c->spot_sample.seed, sa);
     return lt_bench_fnv(key);
 }
 
@@ -639,7 +659,7 @@ static lt_status dmf_unit_run(dmf *d, const dmf_method *m, const char *name,
              (unsigned long long)seed);
     if (!lt_bench_mine(d->unit++))
         return LT_OK;
-    uint64_t key = d->c->cache ? dmf_unit_key(d, name, k->cf, seed) : 0;
+    uint64_t key = d->c->cache ? dmf_unit_key(d, m, name, k->cf, seed) : 0;
     /* run 0: the metrics, 1: the histogram, 2: the spot check (if on) */
     lt_table_row kept = {0};
     int runs = d->c->spot_samples > 0 ? 3 : 2;
