@@ -14,9 +14,9 @@
 #      --dp-overlap (train, dm train) give the bits of --dp sum; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
 #      dropout, and resumed), `lethe dm unlearn` (salun, ga), `lethe lm
-#      unlearn` (graddiff, npo, rmu) and `lethe um2n train --loss coord`
-#      (with its dropout) on 2 ranks give the bits of 1 process with 2
-#      shards;
+#      unlearn` (graddiff, npo, rmu) and `lethe um2n train` (coordinate
+#      and area + Chamfer loss, with dropout) on 2 ranks give the bits of
+#      1 process with 2 shards;
 #   3. `lethe bench classify`, `bench tofu`, `bench dm` and `bench um2n`
 #      on 2 ranks print the 1-rank table exactly (classify, tofu, um2n:
 #      every column but the last, a wall-clock time; dm: its number
@@ -203,12 +203,18 @@ $MPI $L $UT --out u2m > /dev/null 2>&1 || fail "mpirun -n 2 lethe um2n train"
 a=$($L hash u2s/model.safetensors | cut -d' ' -f1)
 b=$($L hash u2m/model.safetensors | cut -d' ' -f1)
 [ "$a" = "$b" ] || fail "um2n train --dp ordered: 2 ranks $b, 1 process $a"
-if $MPI $L um2n train --data u2set --epochs 1 --no-test --threads 1 \
-    --out u2c > /dev/null 2> eu2.txt; then
-  fail "mpirun -n 2 um2n train with the area + Chamfer loss ran"
-fi
-grep -q "needs --loss coord" eu2.txt || fail "um2n train: no reason for the refusal"
-say "um2n train (coord): 2 ranks = 1 process with the same shards; area + Chamfer refused"
+say "um2n train (coord): 2 ranks = 1 process with the same shards"
+# the area + Chamfer loss (UM2N's default): the Chamfer term on the
+# gathered cloud of the whole batch
+UC="um2n train --data u2set --epochs 2 --no-test --threads 1 --dp ordered"
+$L $UC --shards 2 --out u2cs > /dev/null 2>&1 ||
+  fail "lethe um2n train (area + Chamfer) --shards 2 (1 process)"
+$MPI $L $UC --out u2cm > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe um2n train (area + Chamfer)"
+a=$($L hash u2cs/model.safetensors | cut -d' ' -f1)
+b=$($L hash u2cm/model.safetensors | cut -d' ' -f1)
+[ "$a" = "$b" ] || fail "um2n train (area + Chamfer) --dp ordered: 2 ranks $b, 1 process $a"
+say "um2n train (area + Chamfer): 2 ranks = 1 process with the same shards"
 
 # ---- 3. bench classify: the same table -----------------------------------
 B="bench classify --data $data --model mlp:784-32-10 --train-epochs 1 --seeds 3 --threads 1"

@@ -12,8 +12,8 @@
  * weighted) and the final weights against single-process training within
  * the documented tolerance, and identical weights on every rank; LLM
  * unlearning also checks a batch smaller than the shard count (empty
- * shards) and the refusal of NPO on the batch's mean NLL; UM2N the
- * refusal of the area + Chamfer loss.
+ * shards) and the refusal of NPO on the batch's mean NLL; UM2N both
+ * losses (the area + Chamfer loss's Chamfer term on the gathered cloud).
  */
 #include "lethe/diffusion.h"
 #include "lethe/dm_unlearn.h"
@@ -532,7 +532,7 @@ static void u2_close(u2_fx *f)
     free(f->target);
 }
 
-/* A tiny UM2N (dropout off) trained 2 epochs with the coordinate loss;
+/* A tiny UM2N (dropout off) trained 2 epochs with the loss given;
  * its epochs' mean losses into tr, its weights into w (n floats). */
 static lt_status u2_run(const u2_fx *f, lt_dist_mode dist, int sh,
                         lt_um2n_loss_kind loss, trace *tr, float *w,
@@ -593,11 +593,22 @@ LT_TEST(um2n_train_dp_within_tolerance)
     LT_CHECK_REL_L2("um2n ordered", w[2], w[0], n, 1e-5);
     check_same_on_ranks("um2n sum", w[1], n);
     check_same_on_ranks("um2n ordered", w[2], n);
-    /* the area + Chamfer loss is not a sum over meshes */
-    LT_CHECK(u2_run(&f, LT_DIST_SUM, shards(), LT_UM2N_LOSS_AREA_CHAMFER,
-                    &t[1], w[1], n) == LT_ERR_ARG &&
-                 strstr(lt_last_error(), "not data-parallel"),
-             "area + Chamfer under data parallelism: %s", lt_last_error());
+    /* the area + Chamfer loss: its Chamfer term is taken on the gathered
+     * cloud of the whole batch, so sharded training is one process's */
+    for (int k = 0; k < 3; k++)
+        LT_CHECK(u2_run(&f, modes[k], k ? shards() : 0,
+                        LT_UM2N_LOSS_AREA_CHAMFER, &t[k], w[k], n) == LT_OK,
+                 "um2n area-chamfer run %d: %s", k, lt_last_error());
+    check_traces("um2n area-chamfer sum", &t[1], &t[0], 1e-5);
+    check_traces("um2n area-chamfer ordered", &t[2], &t[0], 1e-5);
+    moved = 0;
+    for (int64_t i = 0; i < n; i++)
+        moved = fmax(moved, fabs(w[0][i] - w_init[i]));
+    LT_CHECK(moved > 1e-5, "area-chamfer training moved the weights by %g",
+             moved);
+    LT_CHECK_REL_L2("um2n area-chamfer sum", w[1], w[0], n, 1e-5);
+    LT_CHECK_REL_L2("um2n area-chamfer ordered", w[2], w[0], n, 1e-5);
+    check_same_on_ranks("um2n area-chamfer sum", w[1], n);
 done:
     for (int k = 0; k < 3; k++)
         free(w[k]);

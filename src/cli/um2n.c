@@ -9,7 +9,7 @@
  * forward pass on one mesh for `lethe mesh move --method um2n`. The M2N
  * baseline goes through the same paths (`um2n train --arch m2n`, eval
  * reading the checkpoint's architecture, `mesh move --method m2n`).
- * Under mpirun `um2n train --loss coord` is data-parallel (--dp,
+ * Under mpirun `um2n train` is data-parallel with either loss (--dp,
  * --shards; docs/mpi.md): rank 0 prints and writes the run folder.
  */
 #include "cli/args.h"
@@ -255,7 +255,7 @@ static int um2n_train(int argc, char **argv)
         {"--init", CLI_OPT_STR, &o.init, "start from these weights", 0, 0},
         {"--save-every", CLI_OPT_I64, &o.save_every, "checkpoint every K epochs (1)", 1, 1000000},
         {"--no-test", CLI_OPT_FLAG, &o.no_test, "skip the test loss", 0, 0},
-        {"--dp", CLI_OPT_STR, &o.dp, "data-parallel reduction off|sum|ordered (sum under mpirun; --loss coord only; docs/mpi.md)", 0, 0},
+        {"--dp", CLI_OPT_STR, &o.dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
         {"--shards", CLI_OPT_INT, &o.shards, "parts of every batch of 5 meshes (a multiple of the ranks; default one per rank)", 0, LT_UM2N_BATCH},
     };
     int rc = cli_args_parse("um2n train", um2n_usage, opts, CLI_NOPTS(opts),
@@ -281,10 +281,6 @@ static int um2n_train(int argc, char **argv)
     if (dist == LT_DIST_OFF && lt_dist_size() > 1)
         return cli_usage("um2n train", "--dp off under mpirun: every rank "
                          "would train the same model");
-    if (dist != LT_DIST_OFF && !coord)
-        return cli_usage("um2n train", "data parallel (--dp, --shards, "
-                         "mpirun) needs --loss coord: the area + Chamfer "
-                         "loss is not a sum over meshes (docs/mpi.md)");
     lt_um2n_data tr[UM2N_MAX_SETS] = {{0}}, te[UM2N_MAX_SETS] = {{0}};
     int ntr = 0, nte = 0;
     lt_um2n_sample *str = NULL, *ste = NULL;

@@ -6,7 +6,9 @@
  * for a short last batch), dropout on. Checkpoints hold the weights, the
  * Adam moments and the counters, so a run resumes exactly. With
  * t->dist a batch's meshes are cut into shards whose gradients lt_dp
- * (lethe/train.h, docs/mpi.md) sums over the ranks.
+ * (lethe/train.h, docs/mpi.md) sums over the ranks; the area + Chamfer
+ * loss's Chamfer term, which takes the whole batch as one cloud, is taken
+ * on the gathered outputs of every shard (dp_chamfer).
  */
 #include "lethe/um2n.h"
 
@@ -92,24 +94,36 @@ static lt_tensor *batch_loss(lt_ctx *c, lt_um2n_trainer *t,
                                          : lt_um2n_loss(c, out, b);
 }
 
-/* Forward, loss and backward of samples [0, k) in a fresh arena whose
- * generator (dropout) is the step's, or with part > 0 shard part's; the
- * gradient adds to the parameters'. */
-static lt_status rows_backward(lt_ctx *c, lt_um2n_trainer *t,
+/* The training forward pass of samples [0, k) in a fresh arena whose
+ * generator (dropout) is the step's, or with part > 0 shard part's: the
+ * output coordinates (NULL on error) and the merged batch in *b. */
+static lt_tensor *rows_forward(lt_ctx *c, lt_um2n_trainer *t,
                                const lt_um2n_sample *s, int64_t k, int part,
-                               double *loss)
+                               lt_um2n_batch *b)
 {
     lt_ctx_reset(c);
     uint64_t seed = t->seed ^ (0x9e3779b97f4a7c15ULL *
                                (uint64_t)(t->opt.step + 1));
     lt_rng_init(lt_ctx_rng(c), part ? lt_hash3(seed, 15, (uint64_t)part)
                                     : seed);
-    lt_um2n_batch b;
     merged m;
-    if (!merge(c, s, k, &b, &m))
-        return lt_last_status();
-    b.loss_batch = t->batch;
-    lt_tensor *l = batch_loss(c, t, &b, true);
+    if (!merge(c, s, k, b, &m))
+        return NULL;
+    b->loss_batch = t->batch;
+    return lt_um2n_forward(c, t->model, b, true, NULL);
+}
+
+/* Forward, loss and backward of samples [0, k) (rows_forward's arena and
+ * generator); the gradient adds to the parameters'. */
+static lt_status rows_backward(lt_ctx *c, lt_um2n_trainer *t,
+                               const lt_um2n_sample *s, int64_t k, int part,
+                               double *loss)
+{
+    lt_um2n_batch b;
+    lt_tensor *out = rows_forward(c, t, s, k, part, &b);
+    lt_tensor *l = !out ? NULL
+                   : t->loss == LT_UM2N_LOSS_COORD ? lt_um2n_coord_loss(c, out, &b)
+                                                  : lt_um2n_loss(c, out, &b);
     if (!l)
         return lt_last_status();
     lt_status st = lt_backward(c, l);
@@ -119,27 +133,162 @@ static lt_status rows_backward(lt_ctx *c, lt_um2n_trainer *t,
     return LT_OK;
 }
 
-/* The gradient of the batch's mean loss from this rank's shards, summed
- * over the ranks (the coordinate loss is a mean over the batch's nodes,
- * and every mesh of a batch has as many: a shard's mean is weighted by
- * its share of the meshes). */
+/* ---- data parallelism ---------------------------------------------------------- */
+
+/* The nodes of samples [lo, hi). */
+static int64_t nodes_of(const lt_um2n_sample *s, int64_t lo, int64_t hi)
+{
+    int64_t n = 0;
+    for (int64_t i = lo; i < hi; i++)
+        n += s[i].n_nodes;
+    return n;
+}
+
+/* 100 x the Chamfer distance of the clouds x and y [n, 2] into *cd and
+ * its gradient with respect to x into g [n, 2]. */
+static lt_status chamfer_grad(const float *x, const float *y, int64_t n,
+                              float *g, double *cd)
+{
+    lt_ctx *c = lt_ctx_new((size_t)n * 64 + ((size_t)1 << 20));
+    if (!c)
+        return lt_set_error(LT_ERR_NOMEM, "um2n: the Chamfer term of %lld "
+                            "nodes", (long long)n);
+    const int64_t sh[2] = {n, 2};
+    lt_tensor *xt = lt_requires_grad(lt_from_data(c, 2, sh, x));
+    lt_tensor *ch = lt_chamfer(c, xt, lt_from_data(c, 2, sh, y), NULL, NULL,
+                               1);
+    lt_tensor *l = lt_affine(c, ch, LT_UM2N_CHAMFER_WEIGHT, 0);
+    lt_status st = l ? lt_backward(c, l) : lt_last_status();
+    if (st == LT_OK) {
+        memcpy(g, xt->grad, (size_t)n * 2 * sizeof(float));
+        *cd = l->data[0];
+    }
+    lt_ctx_free(c);
+    return st;
+}
+
+/* The area + Chamfer loss's Chamfer term for a data-parallel step: the
+ * outputs of this rank's shards (an unrecorded forward pass each, with
+ * the shard's generator), one all-gather, then on every rank the term
+ * of the whole batch's cloud (as one process takes it) into *cd and its
+ * gradient for every node of the batch into g [nodes, 2]. */
+static lt_status dp_chamfer(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
+                            const lt_um2n_sample *s, int64_t k, float *g,
+                            double *cd)
+{
+    int first, count = lt_dp_local(dp, &first), S = count * lt_dist_size();
+    int64_t slot = 0, lo, hi, n = nodes_of(s, 0, k);
+    for (int q = 0; q < S; q++) {
+        lt_dp_range(dp, q, k, &lo, &hi);
+        int64_t f = 2 * nodes_of(s, lo, hi);
+        slot = f > slot ? f : slot;
+    }
+    float *mine = calloc((size_t)(count * slot + 1), sizeof(float));
+    float *all = malloc((size_t)(S * slot + 1) * sizeof(float));
+    float *x = malloc((size_t)(2 * n + 1) * sizeof(float));
+    float *y = malloc((size_t)(2 * n + 1) * sizeof(float));
+    lt_status st = mine && all && x && y ? LT_OK
+                   : lt_set_error(LT_ERR_NOMEM, "um2n: gathered outputs");
+    bool was = lt_set_grad_enabled(c, false);
+    for (int j = 0; st == LT_OK && j < count; j++) {
+        lt_um2n_batch b;
+        lt_dp_range(dp, first + j, k, &lo, &hi);
+        lt_tensor *out = hi > lo ? rows_forward(c, t, s + lo, hi - lo,
+                                                first + j, &b) : NULL;
+        if (hi > lo && !out)
+            st = lt_last_status();
+        else if (out)
+            memcpy(mine + j * slot, out->data, (size_t)out->numel *
+                   sizeof(float));
+    }
+    lt_set_grad_enabled(c, was);
+    if (st == LT_OK)
+        st = lt_dist_allgather(mine, all, (size_t)(count * slot) *
+                               sizeof(float));
+    for (int64_t q = 0, at = 0; st == LT_OK && q < S; q++) {
+        lt_dp_range(dp, (int)q, k, &lo, &hi);
+        int64_t f = 2 * nodes_of(s, lo, hi);
+        memcpy(x + at, all + q * slot, (size_t)f * sizeof(float));
+        at += f;
+    }
+    for (int64_t i = 0, at = 0; st == LT_OK && i < k; i++) {
+        memcpy(y + at, s[i].target, (size_t)(2 * s[i].n_nodes) *
+               sizeof(float));
+        at += 2 * s[i].n_nodes;
+    }
+    if (st == LT_OK)
+        st = chamfer_grad(x, y, n, g, cd);
+    free(mine);
+    free(all);
+    free(x);
+    free(y);
+    return st;
+}
+
+/* Shard samples [0, k) (shard part) with the area loss plus the Chamfer
+ * term's part, <out, g> with g its slice of the batch's Chamfer gradient
+ * (the gradient of the whole term with respect to this shard's nodes):
+ * backward adds the shard's share of the batch's gradient. The area loss
+ * into *area. */
+static lt_status rows_backward_chamfer(lt_ctx *c, lt_um2n_trainer *t,
+                                       const lt_um2n_sample *s, int64_t k,
+                                       int part, const float *g,
+                                       double *area)
+{
+    lt_um2n_batch b;
+    lt_tensor *out = rows_forward(c, t, s, k, part, &b);
+    lt_tensor *a = out ? lt_um2n_area_loss(c, out, &b, LT_UM2N_AREA_SCALE)
+                       : NULL;
+    lt_tensor *gt = out ? lt_from_data(c, 2, out->shape, g) : NULL;
+    lt_tensor *l = a && gt ? lt_add(c, a, lt_sum_all(c, lt_mul(c, out, gt)))
+                           : NULL;
+    if (!l || lt_backward(c, l) != LT_OK)
+        return lt_last_status();
+    *area = a->data[0];
+    return LT_OK;
+}
+
+/* The gradient of the batch's loss from this rank's shards, summed over
+ * the ranks. The coordinate loss is a mean over the batch's nodes, and
+ * every mesh of a batch has as many: a shard's mean is weighted by its
+ * share of the meshes. The area loss is a sum over the meshes (divided by
+ * the fixed loader batch): no weight; the Chamfer term comes from
+ * dp_chamfer, its value counted once (by shard 0). */
 static lt_status dp_backward(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
                              const lt_um2n_sample *s, int64_t k, double *loss)
 {
     lt_params *p = &t->model->params;
     int first, count = lt_dp_local(dp, &first);
+    bool coord = t->loss == LT_UM2N_LOSS_COORD;
+    float *g = coord ? NULL : malloc((size_t)(2 * nodes_of(s, 0, k)) *
+                                     sizeof(float));
+    double cd = 0;
+    if (!coord && (!g || dp_chamfer(c, t, dp, s, k, g, &cd) != LT_OK)) {
+        free(g);
+        return g ? lt_last_status()
+                 : lt_set_error(LT_ERR_NOMEM, "um2n: Chamfer gradient");
+    }
     for (int j = 0; j < count; j++) {
         int64_t lo, hi;
         double l = 0;
         lt_dp_range(dp, first + j, k, &lo, &hi);
         lt_dp_shard_begin(dp, p, j);
-        if (hi > lo &&
-            rows_backward(c, t, s + lo, hi - lo, first + j, &l) != LT_OK)
-            return lt_last_status();
-        float w = (float)(hi - lo) / (float)k;
-        float vals[LT_DP_VALS] = {(float)l * w, 0};
+        lt_status st = hi <= lo ? LT_OK
+            : coord ? rows_backward(c, t, s + lo, hi - lo, first + j, &l)
+                    : rows_backward_chamfer(c, t, s + lo, hi - lo, first + j,
+                                            g + 2 * nodes_of(s, 0, lo), &l);
+        if (st != LT_OK) {
+            free(g);
+            return st;
+        }
+        /* coordinate loss: a mean, weighted by the shard's meshes; area:
+         * a sum over meshes, and the Chamfer term counted once */
+        float w = coord ? (float)(hi - lo) / (float)k : 1.0f;
+        float vals[LT_DP_VALS] = {(float)l * w +
+                                  (first + j == 0 ? (float)cd : 0.0f), 0};
         lt_dp_shard_end(dp, p, j, w, w, vals);
     }
+    free(g);
     float vals[LT_DP_VALS] = {0};
     lt_status st = lt_dp_reduce(dp, p, vals);
     *loss = vals[0];
@@ -164,12 +313,6 @@ static lt_status dp_make(const lt_um2n_trainer *t, lt_dp **dp)
     *dp = NULL;
     if (t->dist == LT_DIST_OFF)
         return LT_OK;
-    if (t->loss != LT_UM2N_LOSS_COORD)
-        return lt_set_error(LT_ERR_ARG, "um2n_train_epoch: the area + "
-                            "Chamfer loss is not data-parallel (its Chamfer "
-                            "distance takes the whole batch's nodes as one "
-                            "cloud, not a sum over meshes); use the "
-                            "coordinate loss or one process");
     *dp = lt_dp_new(&t->model->params, t->dist, t->shards, t->batch);
     return *dp ? LT_OK : lt_last_status();
 }
