@@ -13,7 +13,7 @@
 #      single-process training in train and test loss, and with
 #      --dp-overlap (train, dm train) give the bits of --dp sum; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
-#      dropout, and resumed), `lethe dm unlearn` (salun, ga), `lethe lm
+#      dropout, and resumed), `lethe dm unlearn` (salun, ga, sa), `lethe lm
 #      unlearn` (graddiff, npo, rmu) and `lethe um2n train` (coordinate
 #      and area + Chamfer loss, with dropout) on 2 ranks give the bits of
 #      1 process with 2 shards;
@@ -176,6 +176,22 @@ for m in salun ga; do
   [ "$a" = "$b" ] || fail "dm unlearn $m --dp ordered: 2 ranks $b, 1 process $a"
 done
 say "dm unlearn (salun, ga): 2 ranks = 1 process with the same shards"
+# Selective Amnesia: 2 ranks share the replay sampling and the Fisher
+# (spread), then the loop is data-parallel; with the replay set and Fisher
+# of one process (--fim) the loop gives the bits of 1 process, 2 shards
+SA="dm unlearn --model ds.safetensors --forget-class 0 --method sa --sa-recipe short --replay-per-class 2 --replay-steps 4 --fim-timesteps 5 --steps 2 --batch 4 --threads 1 --dp ordered"
+$L $SA --shards 2 --fim fim1.safetensors --out sas.safetensors > /dev/null 2>&1 ||
+  fail "lethe dm unlearn --method sa --shards 2 (1 process)"
+$MPI $L $SA --fim fim1.safetensors --out sam.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm unlearn --method sa --fim"
+a=$($L hash sas.safetensors | cut -d' ' -f1)
+b=$($L hash sam.safetensors | cut -d' ' -f1)
+[ "$a" = "$b" ] || fail "dm unlearn sa --dp ordered: 2 ranks $b, 1 process $a"
+$MPI $L $SA --fim fim2.safetensors --out sa2.safetensors > /dev/null 2>&1 ||
+  fail "mpirun -n 2 lethe dm unlearn --method sa (spread replay and Fisher)"
+[ -s fim2.safetensors ] && [ -s sa2.safetensors ] ||
+  fail "dm unlearn sa on 2 ranks wrote no Fisher file or model"
+say "dm unlearn (sa): 2 ranks = 1 process with the same shards; spread replay and Fisher run"
 # LLM unlearning of a micro model trained on 4 synthetic TOFU authors
 $L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
   $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \

@@ -16,6 +16,7 @@
  * losses (the area + Chamfer loss's Chamfer term on the gathered cloud).
  */
 #include "lethe/diffusion.h"
+#include "lethe/dm_sa.h"
 #include "lethe/dm_unlearn.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/train.h"
@@ -258,6 +259,124 @@ LT_TEST(dm_unlearn_dp_within_tolerance)
     free(w2);
     free(mask);
     lt_unet_free(probe);
+}
+
+/* ---- Selective Amnesia ------------------------------------------------------------ */
+
+static void sa_trace_fn(const lt_dmu_sa_event *e, void *ud)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = e->loss;
+        t->norm[t->n] = e->grad_norm;
+        t->n++;
+    }
+}
+
+/* SA's replay set and Fisher for a fresh DM_SPEC UNet (seed 5): 3 samples
+ * per class by DDIM-4 in batches of 2, the Fisher over 5 timesteps;
+ * spread: each rank makes its share. */
+static lt_status sa_prep(bool spread, lt_dmu_sa_data *d)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(DM_SPEC, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 100, &s);
+    lt_dmu_sa_prep_config p = lt_dmu_sa_prep_defaults();
+    p.per_class = 3;
+    p.sample.steps = 4;
+    p.sample.batch = 2;
+    p.fim_timesteps = 5;
+    p.spread = spread;
+    if (st == LT_OK) {
+        lt_unet_init(u, 5);
+        st = lt_dmu_sa_prepare(u, &s, &p, NULL, NULL, d);
+    }
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+/* 4 SA steps of 6 (chunks of 4: shards cut them) forgetting class 1 with
+ * d, from a fresh DM_SPEC UNet (seed 5); its weights into w (n floats). */
+static lt_status sa_run(const lt_dmu_sa_data *d, lt_dist_mode dist, int sh,
+                        trace *tr, float *w, int64_t n)
+{
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_status st = lt_unet_create(DM_SPEC, &u);
+    if (st == LT_OK)
+        st = lt_dm_schedule_make("linear", 100, &s);
+    lt_dmu_sa_config c = lt_dmu_sa_defaults();
+    c.forget_class = 1;
+    c.steps = 4;
+    c.batch = 6;
+    c.chunk = 4;
+    c.lr = 1e-3f;
+    c.ema = 0;
+    c.dist = dist;
+    c.shards = sh;
+    memset(tr, 0, sizeof *tr);
+    if (st == LT_OK) {
+        lt_unet_init(u, 5);
+        st = lt_dmu_sa_run(u, &s, d, &c, NULL, sa_trace_fn, tr);
+    }
+    if (st == LT_OK && u->params.n_total == n)
+        memcpy(w, u->params.theta, (size_t)n * sizeof *w);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    return st;
+}
+
+/* The spread preparation gives one process's replay set (the same bits)
+ * and Fisher (up to the order of the sum); the SA loop on shards stays
+ * within the tolerance of one process (EWC term, clipping and Adam after
+ * the reduction). */
+LT_TEST(dm_sa_dp_within_tolerance)
+{
+    lt_dmu_sa_data d0 = {0}, d1 = {0};
+    LT_CHECK(sa_prep(false, &d0) == LT_OK && sa_prep(true, &d1) == LT_OK,
+             "sa data: %s", lt_last_error());
+    if (!d0.fisher || !d1.fisher)
+        goto done;
+    LT_CHECK(d0.n == 9 && d1.n == 9 && !memcmp(d0.y, d1.y, 9 * sizeof *d0.y)
+                 && !memcmp(d0.x, d1.x, (size_t)(9 * d0.per) * sizeof *d0.x),
+             "spread replay set differs");
+    LT_CHECK_REL_L2("sa fisher spread", d1.fisher, d0.fisher, d0.n_train,
+                    1e-6);
+    int64_t n = 0;
+    lt_unet *probe = NULL;
+    if (lt_unet_create(DM_SPEC, &probe) == LT_OK)
+        n = probe->params.n_total;
+    lt_unet_init(probe, 5);
+    float *w[3];
+    trace t[3];
+    lt_dist_mode modes[3] = {LT_DIST_OFF, LT_DIST_SUM, LT_DIST_ORDERED};
+    for (int k = 0; k < 3; k++) {
+        w[k] = malloc((size_t)n * sizeof(float));
+        LT_CHECK(w[k] && sa_run(&d0, modes[k], k ? shards() : 0, &t[k],
+                                w[k], n) == LT_OK,
+                 "sa run %d: %s", k, lt_last_error());
+    }
+    if (w[0] && w[1] && w[2]) {
+        LT_CHECK(t[0].n == 4, "%d steps", t[0].n);
+        check_traces("sa sum", &t[1], &t[0], 1e-5);
+        check_traces("sa ordered", &t[2], &t[0], 1e-5);
+        double moved = 0;
+        for (int64_t i = 0; i < n; i++)
+            moved = fmax(moved, fabs(w[0][i] - probe->params.theta[i]));
+        LT_CHECK(moved > 1e-5, "sa moved the weights by %g", moved);
+        LT_CHECK_REL_L2("sa sum", w[1], w[0], n, 1e-5);
+        LT_CHECK_REL_L2("sa ordered", w[2], w[0], n, 1e-5);
+        check_same_on_ranks("sa sum", w[1], n);
+    }
+    for (int k = 0; k < 3; k++)
+        free(w[k]);
+    lt_unet_free(probe);
+done:
+    lt_dmu_sa_data_free(&d0);
+    lt_dmu_sa_data_free(&d1);
 }
 
 /* A text UNet on contexts from a callback (the path of FashionCanvas

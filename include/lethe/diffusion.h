@@ -269,6 +269,16 @@ LT_API lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
                               const lt_dm_sample_config *cfg, int64_t n,
                               const int32_t *cls, float *out,
                               lt_dm_progress_fn progress, void *ud);
+/* Samples first .. first + n - 1 of such a run (classes cls[n], into
+ * out [n, C, R, R]): each one's noise is that sample's, so the run cut
+ * into ranges gives the same samples (the same bits when every range
+ * starts at a multiple of cfg->batch, as the batches are then the
+ * same). */
+LT_API lt_status lt_dm_sample_range(lt_unet *u, const lt_dm_schedule *s,
+                                    const lt_dm_sample_config *cfg,
+                                    int64_t first, int64_t n,
+                                    const int32_t *cls, float *out,
+                                    lt_dm_progress_fn progress, void *ud);
 /* The reverse chain from given starting noise: x [n, C, R, R] holds x_T
  * on entry and the samples on return (step noise, when eta > 0, drawn as
  * lt_dm_sample draws it for samples 0..n-1). */

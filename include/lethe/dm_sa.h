@@ -60,6 +60,13 @@ typedef struct {
     float fim_cond_drop;        /* null-class dropout in the Fisher (0.1) */
     uint64_t seed;              /* Fisher noise and dropout (1) */
     int chunk;                  /* timesteps per forward pass (32): memory */
+    bool spread;                /* in a distributed run (mpirun), each rank
+                                   makes a share of the replay samples
+                                   (whole sampler batches: the same
+                                   samples) and of the Fisher's samples
+                                   (the sum in another order: the same up
+                                   to rounding), and every rank gets the
+                                   whole set (off: each makes all of it) */
 } lt_dmu_sa_prep_config;
 
 LT_API lt_dmu_sa_prep_config lt_dmu_sa_prep_defaults(void);
@@ -137,6 +144,13 @@ typedef struct {
                          no EMA, the raw weights are the output */
     uint64_t seed;    /* 1 */
     int chunk;        /* images per forward pass (32): memory */
+    /* data parallelism (docs/mpi.md): LT_DIST_OFF, or every step's images
+     * (forget and replay alike) cut into `shards` (0: one per rank) whose
+     * gradients lt_dp sums; the EWC term, clipping, the mask, Adam and
+     * the EMA follow on every rank. Shard j's dropout draws from (seed,
+     * step, j), shard 0's as one process's. */
+    lt_dist_mode dist;
+    int shards;
 } lt_dmu_sa_config;
 
 LT_API lt_dmu_sa_config lt_dmu_sa_defaults(void);

@@ -4,7 +4,9 @@
  * the Fisher are made from the model (or read from --fim FILE, made for
  * the same weights and settings, and written there when absent), then the
  * forgetting loop runs and its EMA weights go to --out atomically, with
- * the method, class, settings and command in the metadata.
+ * the method, class, settings and command in the metadata. Under mpirun
+ * the ranks share the replay sampling and the Fisher and the loop is
+ * data-parallel (--dp, --shards; docs/mpi.md): rank 0 reports and writes.
  */
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -29,13 +31,14 @@ static const char *const usage =
     "       [--fim-timesteps 0] [--fim-pm1] [--no-png] "
     "[--mask none|random:R|saliency:R]\n"
     "       [--sa-recipe official|short]  (short: Lethe's preset, not the "
-    "official method; the options above still override it)";
+    "official method; the options above still override it)\n"
+    "       [--dp off|sum|ordered] [--shards S]";
 
 typedef struct {
     lt_dmu_sa_config c;
     lt_dmu_sa_prep_config p;
     lt_dmu_mask_config mc;
-    const char *model, *out, *fim, *method, *mask, *data, *recipe;
+    const char *model, *out, *fim, *method, *mask, *data, *recipe, *dp;
     int forget;
     bool no_png;
 } sa_opts;
@@ -75,6 +78,8 @@ static int sa_parse(int argc, char **argv, sa_opts *o)
         {"--no-png", CLI_OPT_FLAG, &o->no_png, "keep the replay samples as floats (the code stores 8-bit PNGs)", 0, 0},
         {"--mask", CLI_OPT_STR, &o->mask, "none | random:R | saliency:R (saliency reads --data)", 0, 0},
         {"--data", CLI_OPT_STR, &o->data, "the training set, for a saliency mask only", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every step's images (a multiple of the ranks; default one per rank)", 0, 4096},
     };
     int rc = cli_args_parse("dm unlearn", usage, t, CLI_NOPTS(t), argc, argv);
     if (rc)
@@ -85,6 +90,13 @@ static int sa_parse(int argc, char **argv, sa_opts *o)
     c->forget_class = o->forget;
     p->png = !o->no_png;
     o->mc.seed = c->seed;
+    p->spread = lt_dist_size() > 1;
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        return cli_bad("dm unlearn", "--dp");
+    if (c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        return cli_usage("dm unlearn", "--dp off under mpirun: every rank "
+                         "would unlearn the same model");
     return 0;
 }
 
@@ -107,6 +119,8 @@ static bool sa_exists(const char *path)
 
 static void sa_prep_progress(int64_t done, int64_t total, void *ud)
 {
+    if (lt_dist_rank() != 0) /* distributed: rank 0 reports its share */
+        return;
     cli_progress_update(ud, done, NULL);
     (void)total;
 }
@@ -127,20 +141,26 @@ static int sa_data(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
             return cli_bad("dm unlearn", "--fim");
         return 0;
     }
+    /* spread over R ranks, rank 0 (the one that reports) makes the first
+     * 1/R of the sampler's batches and of the Fisher's samples */
+    int64_t n = (int64_t)o->p.per_class * u->cfg.classes, R = lt_dist_size();
+    int64_t b = o->p.sample.batch > 0 ? o->p.sample.batch : 1;
+    int64_t nr = o->p.spread ? (n + b - 1) / b / R * b : n;
     cli_progress bar;
-    cli_progress_start(&bar, "sa replay samples",
-                       (int64_t)o->p.per_class * u->cfg.classes);
+    cli_progress_start(&bar, "sa replay samples", nr < n ? nr : n);
     lt_status st = lt_dmu_sa_replay(u, s, &o->p, sa_prep_progress, &bar, d);
     cli_progress_end(&bar);
     if (st == LT_OK) {
-        cli_progress_start(&bar, "sa fisher samples", d->n);
+        cli_progress_start(&bar, "sa fisher samples",
+                           o->p.spread ? d->n / R : d->n);
         st = lt_dmu_sa_fisher(u, s, &o->p, sa_prep_progress, &bar, d);
         cli_progress_end(&bar);
     }
     if (st != LT_OK)
         return cli_fail("dm unlearn", "sa");
     const char *meta[] = {"lethe.sa.key", key, "lethe.sa.base", o->model};
-    if (o->fim && lt_dmu_sa_save(o->fim, d, meta, 2) != LT_OK)
+    if (o->fim && lt_dist_rank() == 0 && /* every rank holds the same */
+        lt_dmu_sa_save(o->fim, d, meta, 2) != LT_OK)
         return cli_fail("dm unlearn", "--fim");
     return 0;
 }
@@ -175,6 +195,8 @@ static int sa_mask(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
 
 static void sa_progress(const lt_dmu_sa_event *e, void *ud)
 {
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 reports */
+        return;
     char extra[112];
     snprintf(extra, sizeof extra, "loss %.2f (forget %.2f, replay %.2f, "
              "ewc %.4f) |g| %.2f", e->loss, e->forget, e->replay, e->ewc,
@@ -185,6 +207,8 @@ static void sa_progress(const lt_dmu_sa_event *e, void *ud)
 static int sa_save(const sa_opts *o, const lt_unet *u,
                    const lt_dm_schedule *s, int argc, char **argv)
 {
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 writes */
+        return 0;
     char cls[16], steps[32], lam[32], ema[32], cmd[2048];
     snprintf(cls, sizeof cls, "%d", o->forget);
     snprintf(steps, sizeof steps, "%lld", (long long)o->c.steps);
@@ -227,15 +251,18 @@ static int sa_unlearn(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
     int rc = sa_mask(o, u, s, &mask);
     if (!rc)
         rc = sa_data(o, u, s, &d);
-    if (!rc) {
+    bool lead = lt_dist_rank() == 0;
+    if (!rc && lead)
         fprintf(stderr, "lethe dm unlearn: sa (%s recipe) from %s (%s), "
                 "class %d, %lld "
                 "steps of %d, lambda %g, gamma %g, ema %g, mask %s, %lld "
-                "replay samples, %d threads\n", o->recipe, o->model, u->arch,
-                o->forget,
+                "replay samples, %d threads, %d rank%s\n", o->recipe,
+                o->model, u->arch, o->forget,
                 (long long)o->c.steps, o->c.batch, (double)o->c.lambda,
                 (double)o->c.gamma, (double)lt_dmu_sa_ema(&o->c), o->mask,
-                (long long)d.n, lt_num_threads());
+                (long long)d.n, lt_num_threads(), lt_dist_size(),
+                lt_dist_size() > 1 ? "s" : "");
+    if (!rc) {
         cli_progress bar;
         cli_progress_start(&bar, "dm unlearn sa", o->c.steps);
         double t0 = lt_clock_seconds();
@@ -244,7 +271,7 @@ static int sa_unlearn(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
         cli_progress_end(&bar);
         rc = st == LT_OK ? sa_save(o, u, s, argc, argv)
                          : cli_fail("dm unlearn", NULL);
-        if (!rc)
+        if (!rc && lead)
             printf("saved %s (%s, class %d forgotten) in %.1f s\n", o->out,
                    strcmp(o->recipe, "official") ? "sa-short" : "sa",
                    o->forget, lt_clock_seconds() - t0);

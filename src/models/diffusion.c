@@ -344,6 +344,7 @@ typedef struct {
     const int32_t *cls;    /* class models: [n] */
     const float *ctx;      /* text models: [n, L, D] */
     const float *null_ctx; /* text models: [L, D] */
+    int64_t first;         /* the number of sample 0 (its noise's index) */
 } sample_cond;
 
 /* The guided noise of samples [i0, i0 + nb) at x. */
@@ -393,13 +394,14 @@ static lt_status denoise_batch(lt_unet *u, const lt_dm_schedule *s,
             break;
         }
         float a = s->abar[ti], an = tn >= 0 ? s->abar[tn] : 1.0f;
-        step_update(x, et->data, nb, per, a, an, cfg->eta, cfg->seed, i0, k,
-                    z);
+        step_update(x, et->data, nb, per, a, an, cfg->eta, cfg->seed,
+                    cond->first + i0, k, z);
     }
     for (int64_t j = 0; st == LT_OK && j < nb * per; j++)
         if (!isfinite(x[j]))
             st = lt_set_error(LT_ERR_NAN, "sample: sample %lld became "
-                              "non-finite", (long long)(i0 + j / per));
+                              "non-finite",
+                              (long long)(cond->first + i0 + j / per));
     free(z);
     free(t);
     return st;
@@ -445,7 +447,8 @@ static lt_status denoise_all(lt_unet *u, const lt_dm_schedule *s,
     for (int64_t i0 = 0; i0 < n && st == LT_OK; i0 += b) {
         int64_t nb = n - i0 < b ? n - i0 : b;
         for (int64_t i = 0; fill_noise && i < nb; i++)
-            sample_noise(cfg->seed, i0 + i, 0, x + (i0 + i) * per, per);
+            sample_noise(cfg->seed, k->first + i0 + i, 0, x + (i0 + i) * per,
+                         per);
         st = denoise_batch(u, s, cfg, c, i0, nb, k, x + i0 * per);
         if (st == LT_OK && progress)
             progress(i0 + nb, n, ud);
@@ -469,6 +472,19 @@ lt_status lt_dm_sample(lt_unet *u, const lt_dm_schedule *s,
 {
     return denoise_all(u, s, cfg, n, &(sample_cond){.cls = cls}, out, true,
                        progress, ud);
+}
+
+lt_status lt_dm_sample_range(lt_unet *u, const lt_dm_schedule *s,
+                             const lt_dm_sample_config *cfg, int64_t first,
+                             int64_t n, const int32_t *cls, float *out,
+                             lt_dm_progress_fn progress, void *ud)
+{
+    if (first < 0)
+        return lt_set_error(LT_ERR_ARG, "sample: first sample %lld < 0",
+                            (long long)first);
+    return denoise_all(u, s, cfg, n, &(sample_cond){.cls = cls,
+                                                    .first = first},
+                       out, true, progress, ud);
 }
 
 lt_status lt_dm_denoise_text(lt_unet *u, const lt_dm_schedule *s,

@@ -12,6 +12,7 @@
 #include "lethe/data.h"
 #include "lethe/optim.h"
 #include "lethe/safetensors.h"
+#include "lethe/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,6 +87,50 @@ static void as_png(float *x, int64_t per)
     }
 }
 
+/* Rank r's share [lo, hi) of n items in blocks of b: whole blocks, the
+ * blocks dealt out as evenly as they go. */
+static void share(int64_t n, int64_t b, int r, int R, int64_t *lo,
+                  int64_t *hi)
+{
+    int64_t nb = (n + b - 1) / b;
+    *lo = nb * r / R * b;
+    *hi = nb * (r + 1) / R * b;
+    *lo = *lo < n ? *lo : n;
+    *hi = *hi < n ? *hi : n;
+}
+
+/* The replay samples made by the ranks, each its share of whole sampler
+ * batches (so the batches, and the bits, are one process's), then one
+ * all-gather: every rank holds all n in d->x. */
+static lt_status replay_spread(lt_unet *u, const lt_dm_schedule *s,
+                               const lt_dmu_sa_prep_config *cfg, int64_t n,
+                               lt_dm_progress_fn progress, void *ud,
+                               lt_dmu_sa_data *d)
+{
+    int R = lt_dist_size();
+    int64_t per = d->per, b = cfg->sample.batch > 0 ? cfg->sample.batch : 1;
+    int64_t most = ((n + b - 1) / b + R - 1) / R * b, lo, hi;
+    share(n, b, lt_dist_rank(), R, &lo, &hi);
+    float *mine = calloc((size_t)(most * per), sizeof *mine);
+    float *all = malloc((size_t)(R * most * per) * sizeof *all);
+    lt_status st = mine && all ? LT_OK
+                   : lt_set_error(LT_ERR_NOMEM, "sa replay: out of memory");
+    if (st == LT_OK && hi > lo)
+        st = lt_dm_sample_range(u, s, &cfg->sample, lo, hi - lo, d->y + lo,
+                                mine, progress, ud);
+    if (st == LT_OK)
+        st = lt_dist_allgather(mine, all, (size_t)(most * per) *
+                               sizeof *mine);
+    for (int q = 0; st == LT_OK && q < R; q++) {
+        share(n, b, q, R, &lo, &hi);
+        memcpy(d->x + lo * per, all + q * most * per,
+               (size_t)((hi - lo) * per) * sizeof *all);
+    }
+    free(mine);
+    free(all);
+    return st;
+}
+
 lt_status lt_dmu_sa_replay(lt_unet *u, const lt_dm_schedule *s,
                            const lt_dmu_sa_prep_config *cfg,
                            lt_dm_progress_fn progress, void *ud,
@@ -108,8 +153,10 @@ lt_status lt_dmu_sa_replay(lt_unet *u, const lt_dm_schedule *s,
         return lt_set_error(LT_ERR_NOMEM, "sa replay: out of memory");
     for (int64_t i = 0; i < n; i++)
         d->y[i] = (int32_t)(i / cfg->per_class);
-    lt_status st = lt_dm_sample(u, s, &cfg->sample, n, d->y, d->x, progress,
-                                ud);
+    lt_status st = cfg->spread && lt_dist_size() > 1
+                       ? replay_spread(u, s, cfg, n, progress, ud, d)
+                       : lt_dm_sample(u, s, &cfg->sample, n, d->y, d->x,
+                                      progress, ud);
     if (st != LT_OK)
         return lt_set_error(st, "sa replay: %s", lt_last_error());
     for (int64_t i = 0; cfg->png && i < n; i++)
@@ -213,6 +260,24 @@ static void fisher_draw(const lt_dmu_sa_prep_config *cfg, int64_t i, int nt,
                  lt_rng_uniform(&r) < cfg->fim_cond_drop ? -1 : y;
 }
 
+/* The ranks' partial sums acc [n] (double), added in rank order into acc
+ * on every rank. */
+static lt_status fisher_gather(double *acc, int64_t n)
+{
+    int R = lt_dist_size();
+    double *all = malloc((size_t)(R * n) * sizeof *all);
+    if (!all)
+        return lt_set_error(LT_ERR_NOMEM, "sa fisher: out of memory");
+    lt_status st = lt_dist_allgather(acc, all, (size_t)n * sizeof *acc);
+    for (int64_t j = 0; st == LT_OK && j < n; j++) {
+        acc[j] = all[j];
+        for (int q = 1; q < R; q++)
+            acc[j] += all[q * n + j];
+    }
+    free(all);
+    return st;
+}
+
 lt_status lt_dmu_sa_fisher(lt_unet *u, const lt_dm_schedule *s,
                            const lt_dmu_sa_prep_config *cfg,
                            lt_dm_progress_fn progress, void *ud,
@@ -238,7 +303,10 @@ lt_status lt_dmu_sa_fisher(lt_unet *u, const lt_dm_schedule *s,
     lt_status st = c && e && x && g && cls && acc
                        ? LT_OK
                        : lt_set_error(LT_ERR_NOMEM, "sa fisher: out of memory");
-    for (int64_t i = 0; st == LT_OK && i < d->n; i++) {
+    int64_t lo = 0, hi = d->n; /* spread: this rank's samples */
+    if (cfg->spread)
+        share(d->n, 1, lt_dist_rank(), lt_dist_size(), &lo, &hi);
+    for (int64_t i = lo; st == LT_OK && i < hi; i++) {
         for (int64_t j = 0; j < per; j++) /* ToTensor's [0, 1] */
             x[j] = cfg->fim_pm1 ? d->x[i * per + j]
                                 : (d->x[i * per + j] + 1.0f) / 2.0f;
@@ -247,8 +315,10 @@ lt_status lt_dmu_sa_fisher(lt_unet *u, const lt_dm_schedule *s,
         for (int64_t j = 0; st == LT_OK && j < ntr; j++)
             acc[j] += (double)g[j] * g[j];
         if (st == LT_OK && progress)
-            progress(i + 1, d->n, ud);
+            progress(i + 1 - lo, hi - lo, ud);
     }
+    if (st == LT_OK && cfg->spread && lt_dist_size() > 1)
+        st = fisher_gather(acc, ntr);
     if (st == LT_OK) {
         free(d->fisher);
         d->fisher = malloc((size_t)ntr * sizeof *d->fisher);
@@ -485,6 +555,7 @@ typedef struct {
     float *star, *ema, *xf, *ef, *xr, *er, decay;
     int32_t *t, *yr;
     int64_t step;
+    lt_dp *dp; /* data parallel (cfg->dist), else NULL */
 } sa_runner;
 
 static void sa_free(sa_runner *r)
@@ -501,6 +572,7 @@ static void sa_free(sa_runner *r)
     free(r->er);
     free(r->t);
     free(r->yr);
+    lt_dp_free(r->dp);
 }
 
 static lt_status sa_init(sa_runner *r)
@@ -531,6 +603,10 @@ static lt_status sa_init(sa_runner *r)
     if (r->n == 0)
         return lt_set_error(LT_ERR_ARG, "sa: the replay set has no sample "
                             "of a class other than %d", cfg->forget_class);
+    if (cfg->dist != LT_DIST_OFF &&
+        !(r->dp = lt_dp_new(&r->u->params, cfg->dist, cfg->shards,
+                            (int)B)))
+        return lt_last_status();
     memcpy(r->star, r->u->params.theta, (size_t)ntr * sizeof *r->star);
     memcpy(r->ema, r->star, (size_t)ntr * sizeof *r->ema);
     r->decay = lt_dmu_sa_ema(cfg);
@@ -560,15 +636,16 @@ static int sa_replay_batch(sa_runner *r)
     return (int)m;
 }
 
-/* The denoising terms of step's batch b in chunks, backpropagated. */
-static lt_status sa_backprop(sa_runner *r, const lt_dmu_sa_batch *b,
-                             double *fsum, double *rsum)
+/* The denoising terms of images [lo, hi) of step's batch b in chunks
+ * (each scaled by the whole batch), backpropagated. */
+static lt_status sa_backprop(sa_runner *r, const lt_dmu_sa_batch *b, int lo,
+                             int hi, double *fsum, double *rsum)
 {
     const lt_dmu_sa_config *cfg = r->cfg;
     int64_t per = r->d->per;
     float inv = 1.0f / (float)b->B;
-    for (int o = 0; o < b->B; o += cfg->chunk) {
-        int m = b->B - o < cfg->chunk ? b->B - o : cfg->chunk;
+    for (int o = lo; o < hi; o += cfg->chunk) {
+        int m = hi - o < cfg->chunk ? hi - o : cfg->chunk;
         for (int term = 0; term < 2; term++) {
             lt_ctx_reset(r->c);
             const int32_t *cls = term ? b->yr + o
@@ -590,6 +667,35 @@ static lt_status sa_backprop(sa_runner *r, const lt_dmu_sa_batch *b,
     return LT_OK;
 }
 
+/* The gradient of step's batch b from this rank's shards, summed over
+ * the ranks (the terms are already scaled by the whole batch: no
+ * weight); shard j's dropout from (seed, step, j). */
+static lt_status sa_dp_backprop(sa_runner *r, const lt_dmu_sa_batch *b,
+                                uint64_t seed, double *fsum, double *rsum)
+{
+    lt_params *ps = &r->u->params;
+    int first, count = lt_dp_local(r->dp, &first);
+    for (int j = 0; j < count; j++) {
+        int64_t lo, hi;
+        double f = 0, g = 0;
+        int part = first + j;
+        lt_dp_range(r->dp, part, b->B, &lo, &hi);
+        lt_dp_shard_begin(r->dp, ps, j);
+        lt_rng_init(lt_ctx_rng(r->c), part ? lt_hash3(seed, 64,
+                                                      (uint64_t)part)
+                                           : seed);
+        if (hi > lo && sa_backprop(r, b, (int)lo, (int)hi, &f, &g) != LT_OK)
+            return lt_last_status();
+        float vals[LT_DP_VALS] = {(float)f, (float)g, 0, 0};
+        lt_dp_shard_end(r->dp, ps, j, 1.0f, 1.0f, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    lt_status st = lt_dp_reduce(r->dp, ps, vals);
+    *fsum = vals[0];
+    *rsum = vals[1];
+    return st;
+}
+
 static lt_status sa_step(sa_runner *r, lt_dmu_sa_event *ev)
 {
     const lt_dmu_sa_config *cfg = r->cfg;
@@ -601,12 +707,14 @@ static lt_status sa_step(sa_runner *r, lt_dmu_sa_event *ev)
     lt_rng_fill_normal(&g, r->er, B * per, 0, 1);
     lt_rng_fill_normal(&g, r->ef, B * per, 0, 1);
     lt_dm_timesteps(&g, r->s->T, B, r->t);
-    lt_rng_init(lt_ctx_rng(r->c), lt_hash3(cfg->seed, 63, (uint64_t)r->step));
+    uint64_t seed = lt_hash3(cfg->seed, 63, (uint64_t)r->step);
+    lt_rng_init(lt_ctx_rng(r->c), seed);
     lt_dmu_sa_batch b = {.B = B, .xf = r->xf, .ef = r->ef, .xr = r->xr,
                          .er = r->er, .t = r->t, .yr = r->yr};
     lt_params_zero_grad(&r->u->params);
     double fsum = 0, rsum = 0;
-    lt_status st = sa_backprop(r, &b, &fsum, &rsum);
+    lt_status st = r->dp ? sa_dp_backprop(r, &b, seed, &fsum, &rsum)
+                         : sa_backprop(r, &b, 0, B, &fsum, &rsum);
     if (st != LT_OK)
         return lt_set_error(st, "sa step %lld: %s", (long long)r->step + 1,
                             lt_last_error());
