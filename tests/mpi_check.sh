@@ -13,7 +13,8 @@
 #      single-process training in train and test loss, and with
 #      --dp-overlap (train, dm train) give the bits of --dp sum; `lethe unlearn`
 #      (salun, ugradsl+), `lethe lm train`, `lethe dm train` (with its
-#      dropout, and resumed), `lethe dm unlearn` (salun, ga, sa), `lethe lm
+#      dropout, and resumed), `lethe dm unlearn` (salun, ga, sa), `lethe
+#      dm clip`, `lethe lm
 #      unlearn` (graddiff, npo, rmu) and `lethe um2n train` (coordinate
 #      and area + Chamfer loss, with dropout) on 2 ranks give the bits of
 #      1 process with 2 shards;
@@ -192,6 +193,18 @@ $MPI $L $SA --fim fim2.safetensors --out sa2.safetensors > /dev/null 2>&1 ||
 [ -s fim2.safetensors ] && [ -s sa2.safetensors ] ||
   fail "dm unlearn sa on 2 ranks wrote no Fisher file or model"
 say "dm unlearn (sa): 2 ranks = 1 process with the same shards; spread replay and Fisher run"
+# the text encoder's contrastive pretraining on a small canvas: InfoNCE on
+# the gathered embeddings of every shard
+$L data canvas --out cv --per-class 1 --test-per-class 1 --data $data \
+  --threads 1 > /dev/null 2>&1 || fail "lethe data canvas"
+C="dm clip --data cv --preset xs --steps 3 --batch 8 --seed 1 --threads 1 --dp ordered"
+$L $C --shards 2 --out cs.safetensors > /dev/null 2>&1 ||
+  fail "lethe dm clip --shards 2 (1 process)"
+$MPI $L $C --out cm.safetensors > /dev/null 2>&1 || fail "mpirun -n 2 lethe dm clip"
+a=$($L hash cs.safetensors | cut -d' ' -f1)
+b=$($L hash cm.safetensors | cut -d' ' -f1)
+[ "$a" = "$b" ] || fail "dm clip --dp ordered: 2 ranks $b, 1 process $a"
+say "dm clip: 2 ranks = 1 process with the same shards"
 # LLM unlearning of a micro model trained on 4 synthetic TOFU authors
 $L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
   $L lm train --config micro --data tofu/full.json --epochs 1 --batch 8 \

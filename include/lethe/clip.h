@@ -32,6 +32,7 @@
 #ifndef LETHE_CLIP_H
 #define LETHE_CLIP_H
 
+#include "lethe/dist.h"
 #include "lethe/nn.h"
 #include "lethe/ops.h"
 #include "lethe/optim.h"
@@ -270,6 +271,14 @@ typedef struct {
     void *batch_ud;
     void (*progress)(void *ud, const lt_clip_event *ev); /* may be NULL */
     void *ud;
+    /* data parallelism (docs/mpi.md): LT_DIST_OFF, or every batch cut into
+     * `shards` (0: one per rank). The InfoNCE loss scores every pair of
+     * the batch, so it is taken on the gathered embeddings of all the
+     * shards (an unrecorded forward pass each, one all-gather), and each
+     * shard backpropagates its slice of the loss's embedding gradient
+     * (lt_dp sums them); one extra forward pass per shard. */
+    lt_dist_mode dist;
+    int shards;
 } lt_clip_train_cfg;
 
 typedef struct {

@@ -32,11 +32,13 @@ static void cli_clip_side_path(const char *model, char *buf, size_t n)
 
 typedef struct {
     lt_clip_train_cfg c;
-    const char *data, *out, *preset;
+    const char *data, *out, *preset, *dp;
 } cli_dm_clip_opts;
 
 static void cli_dm_clip_progress(void *ud, const lt_clip_event *e)
 {
+    if (lt_dist_rank() != 0) /* data parallel: rank 0 reports */
+        return;
     (void)ud;
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.3f t2i %.2f i2t %.2f", e->loss,
@@ -57,12 +59,20 @@ static int cli_dm_clip_parse(int argc, char **argv, cli_dm_clip_opts *o)
         {"--lr", CLI_OPT_FLOAT, &c->optim.lr, "AdamW peak learning rate", 1e-9, 1},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of init and batches", 0, 0},
         {"--resume", CLI_OPT_FLAG, &c->resume, "continue from --out if it exists", 0, 0},
+        {"--dp", CLI_OPT_STR, &o->dp, "data-parallel reduction off|sum|ordered (sum under mpirun; docs/mpi.md)", 0, 0},
+        {"--shards", CLI_OPT_INT, &c->shards, "parts of every batch (a multiple of the ranks; default one per rank)", 0, 4096},
     };
     int rc = cli_args_parse("dm clip", "usage: lethe dm clip --data DIR --out "
                             "C.safetensors [options]", opts, CLI_NOPTS(opts),
                             argc, argv);
     if (rc == 0 && (!o->data || !o->out))
         rc = cli_usage("dm clip", "--data and --out are required");
+    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
+        rc = cli_bad("dm clip", "--dp");
+    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
+        rc = cli_usage("dm clip", "--dp off under mpirun: every rank would "
+                       "train the same encoder");
     return rc;
 }
 
@@ -109,23 +119,26 @@ int cli_dm_clip(int argc, char **argv)
         o.c.checkpoint = o.out;
         o.c.checkpoint_every = 250;
         o.c.progress = cli_dm_clip_progress;
-        fprintf(stderr, "lethe dm clip: %s encoder on %lld canvas pictures, "
-                "%lld steps of %d\n", o.preset, (long long)cv.n,
-                (long long)o.c.steps, o.c.batch);
+        if (lt_dist_rank() == 0)
+            fprintf(stderr, "lethe dm clip: %s encoder on %lld canvas "
+                    "pictures, %lld steps of %d, %d rank%s\n", o.preset,
+                    (long long)cv.n, (long long)o.c.steps, o.c.batch,
+                    lt_dist_size(), lt_dist_size() > 1 ? "s" : "");
         lt_clip_report rep = {0};
         if (lt_canvas_clip_pretrain(m, v, &cv, &o.c, &rep) != LT_OK)
             rc = cli_fail("dm clip", NULL);
         cli_bar_end();
-        if (!rc && rep.steps_run == 0)
+        bool lead = lt_dist_rank() == 0; /* data parallel: rank 0 reports */
+        if (!rc && lead && rep.steps_run == 0)
             printf("%s: already trained for %lld steps\n", o.out,
                    (long long)rep.start_step);
-        else if (!rc)
+        else if (!rc && lead)
             printf("saved %s: loss %.3f -> %.3f, batch retrieval t2i %.2f "
                    "i2t %.2f (last 10%% of steps), %.1f s\n", o.out,
                    rep.first_loss, rep.mean_loss_tail, rep.t2i_tail,
                    rep.i2t_tail, rep.seconds);
     }
-    if (!rc)
+    if (!rc && lt_dist_rank() == 0)
         rc = cli_dm_clip_zeroshot(m, v, &cv, o.data);
     lt_clip_free(m);
     lt_clip_vocab_free(v);

@@ -7,6 +7,7 @@
  * InfoNCE loss and top-1 retrieval. Checkpoints are in clip_io.c, the
  * vocabulary and tokenizer in clip_vocab.c, pretraining in clip_train.c.
  */
+#include "clip_internal.h"
 #include "lethe/clip.h"
 #include "llama_internal.h"
 
@@ -479,6 +480,14 @@ lt_tensor *lt_clip_loss(lt_ctx *c, lt_clip *m, lt_tensor *t, lt_tensor *v,
 {
     if (!t || !v || !check_model(c, m, "clip_loss"))
         return NULL;
+    return lt_clip_loss_scaled(c, t, v, m->logit_scale, logits_out);
+}
+
+lt_tensor *lt_clip_loss_scaled(lt_ctx *c, lt_tensor *t, lt_tensor *v,
+                               lt_tensor *log_scale, lt_tensor **logits_out)
+{
+    if (!t || !v || !log_scale)
+        return NULL;
     if (t->ndim != 2 || !lt_same_shape(t, v)) {
         char a[64], b[64];
         lt_set_error(LT_ERR_SHAPE, "clip_loss: text %s and image %s embeddings"
@@ -494,7 +503,7 @@ lt_tensor *lt_clip_loss(lt_ctx *c, lt_clip *m, lt_tensor *t, lt_tensor *v,
         labels[i] = (int32_t)i;
     lt_tensor *sim = lt_matmul(c, l2_normalize(c, t),
                                lt_transpose(c, l2_normalize(c, v), 0, 1));
-    lt_tensor *logits = lt_mul(c, sim, lt_exp(c, m->logit_scale));
+    lt_tensor *logits = lt_mul(c, sim, lt_exp(c, log_scale));
     lt_tensor *lt = lt_cross_entropy(c, logits, labels, LT_REDUCE_MEAN);
     lt_tensor *li = lt_cross_entropy(c, lt_transpose(c, logits, 0, 1), labels,
                                      LT_REDUCE_MEAN);

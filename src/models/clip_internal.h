@@ -25,6 +25,12 @@ lt_status lt_clip_save_with(const lt_clip *m, const lt_clip_vocab *v,
 lt_status lt_clip_read_weights(lt_clip *m, const lt_st_file *f,
                                const char *path);
 
+/* lt_clip_loss with the log logit scale given as a tensor [1] (the
+ * pretraining loop's data-parallel step takes the loss on gathered
+ * embeddings with a copy of the scale). */
+lt_tensor *lt_clip_loss_scaled(lt_ctx *c, lt_tensor *t, lt_tensor *v,
+                               lt_tensor *log_scale, lt_tensor **logits_out);
+
 /* The config in f's metadata, checked; LT_ERR_FORMAT naming path. */
 lt_status lt_clip_read_config(const lt_st_file *f, const char *path,
                               lt_clip_config *out);

@@ -6,8 +6,12 @@
  * flat buffer), warm-up + cosine learning rate, gradient clipping, CLIP's
  * clamp of the logit scale, progress by callback and checkpoints that
  * carry the optimizer state, so a resumed run is the uninterrupted one.
+ * Data parallel (cfg->dist), the loss is taken on the gathered embeddings
+ * of every shard and each shard backpropagates its slice of their
+ * gradient (dp_backward).
  */
 #include "clip_internal.h"
+#include "lethe/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -51,6 +55,7 @@ typedef struct {
     int32_t *ids, *eos;
     const char **captions;
     int64_t step;         /* steps done */
+    lt_dp *dp;            /* data parallel (cfg->dist), else NULL */
 } clip_run;
 
 static lt_status check_cfg(const lt_clip *m, const lt_clip_train_cfg *cfg)
@@ -83,6 +88,7 @@ static void run_free(clip_run *r)
     free(r->ids);
     free(r->eos);
     free(r->captions);
+    lt_dp_free(r->dp);
 }
 
 static lt_status run_init(clip_run *r)
@@ -106,6 +112,9 @@ static lt_status run_init(clip_run *r)
     if (lt_optim_init(&r->decay, &cfg->optim, m->n_decay) != LT_OK ||
         lt_optim_init(&r->rest, &nd, m->params.n_train - m->n_decay) != LT_OK)
         return lt_last_status();
+    if (cfg->dist != LT_DIST_OFF &&
+        !(r->dp = lt_dp_new(&m->params, cfg->dist, cfg->shards, (int)B)))
+        return lt_last_status();
     r->sched = (lt_schedule){.kind = LT_SCHED_COSINE,
                              .base_lr = cfg->optim.lr,
                              .warmup = cfg->warmup,
@@ -119,6 +128,8 @@ static lt_status run_init(clip_run *r)
 /* The AdamW moments of both halves as one [n_train] array each. */
 static lt_status save_checkpoint(clip_run *r)
 {
+    if (r->dp && lt_dist_rank() != 0) /* data parallel: rank 0 writes */
+        return LT_OK;
     int64_t n = r->m->params.n_train, nd = r->m->n_decay;
     float *mv = malloc((size_t)(2 * n) * sizeof(float));
     if (!mv)
@@ -227,29 +238,172 @@ static lt_status fetch_batch(clip_run *r)
     return lt_clip_eos_positions(r->ids, B, L, r->eos);
 }
 
+/* The text and image embeddings [hi - lo, P] of pairs [lo, hi) of the
+ * batch, in a fresh arena (recorded when gradients are on). */
+static lt_status embed_rows(clip_run *r, int64_t lo, int64_t hi,
+                            lt_tensor **t, lt_tensor **v)
+{
+    lt_clip *m = r->m;
+    const lt_clip_train_cfg *cfg = r->cfg;
+    int64_t L = m->cfg.context_length, n = hi - lo;
+    int64_t img = 3 * (int64_t)cfg->image_h * cfg->image_w;
+    lt_ctx_reset(r->c);
+    lt_tensor *x = lt_from_data(r->c, 4, (int64_t[]){n, 3, cfg->image_h,
+                                                     cfg->image_w},
+                                r->images + lo * img);
+    *t = lt_clip_text_project(r->c, m,
+                              lt_clip_text_encode(r->c, m, r->ids + lo * L,
+                                                  n),
+                              r->eos + lo);
+    *v = lt_clip_image_embeds(r->c, m, x);
+    return *t && *v ? LT_OK : lt_last_status();
+}
+
+/* The loss of the whole batch's embeddings T, V [B, P] (gathered): its
+ * value and retrieval into ev, its gradients with respect to T, V and the
+ * log logit scale into gt, gv, *gs. */
+static lt_status gathered_loss(clip_run *r, const float *T, const float *V,
+                               float *gt, float *gv, float *gs,
+                               lt_clip_event *ev)
+{
+    lt_clip *m = r->m;
+    int64_t B = r->cfg->batch, P = m->cfg.embed_dim;
+    lt_ctx *c = lt_ctx_new((size_t)(64 * B * (B + P)) * sizeof(float) +
+                           ((size_t)1 << 20));
+    if (!c)
+        return lt_set_error(LT_ERR_NOMEM, "clip_pretrain: loss arena");
+    const int64_t sh[2] = {B, P};
+    lt_tensor *t = lt_requires_grad(lt_from_data(c, 2, sh, T));
+    lt_tensor *v = lt_requires_grad(lt_from_data(c, 2, sh, V));
+    lt_tensor *s = lt_requires_grad(lt_from_data(c, 1, (int64_t[]){1},
+                                                 m->logit_scale->data));
+    lt_tensor *logits = NULL;
+    lt_tensor *loss = lt_clip_loss_scaled(c, t, v, s, &logits);
+    lt_status st = loss ? lt_backward(c, loss) : lt_last_status();
+    if (st == LT_OK) {
+        memcpy(gt, t->grad, (size_t)(B * P) * sizeof *gt);
+        memcpy(gv, v->grad, (size_t)(B * P) * sizeof *gv);
+        *gs = s->grad[0];
+        ev->loss = loss->data[0];
+        lt_clip_retrieval_acc(logits->data, r->ids, B, m->cfg.context_length,
+                              &ev->t2i, &ev->i2t);
+    }
+    lt_ctx_free(c);
+    return st;
+}
+
+/* This rank's shards' embeddings (unrecorded), gathered from every rank
+ * into T and V [B, P] in batch order. */
+static lt_status gather_embeds(clip_run *r, float *T, float *V)
+{
+    int first, count = lt_dp_local(r->dp, &first), S = count * lt_dist_size();
+    int64_t B = r->cfg->batch, P = r->m->cfg.embed_dim;
+    int64_t rows = (B + S - 1) / S, slot = 2 * rows * P, lo, hi;
+    float *mine = calloc((size_t)(count * slot), sizeof *mine);
+    float *all = malloc((size_t)(S * slot) * sizeof *all);
+    lt_status st = mine && all ? LT_OK
+                   : lt_set_error(LT_ERR_NOMEM, "clip_pretrain: embeddings");
+    bool was = lt_set_grad_enabled(r->c, false);
+    for (int j = 0; st == LT_OK && j < count; j++) {
+        lt_tensor *t, *v;
+        lt_dp_range(r->dp, first + j, B, &lo, &hi);
+        if (hi > lo && (st = embed_rows(r, lo, hi, &t, &v)) == LT_OK) {
+            memcpy(mine + j * slot, t->data, (size_t)t->numel * sizeof(float));
+            memcpy(mine + j * slot + rows * P, v->data,
+                   (size_t)v->numel * sizeof(float));
+        }
+    }
+    lt_set_grad_enabled(r->c, was);
+    if (st == LT_OK)
+        st = lt_dist_allgather(mine, all, (size_t)(count * slot) *
+                               sizeof *mine);
+    for (int q = 0; st == LT_OK && q < S; q++) {
+        lt_dp_range(r->dp, q, B, &lo, &hi);
+        memcpy(T + lo * P, all + q * slot, (size_t)((hi - lo) * P) *
+               sizeof *T);
+        memcpy(V + lo * P, all + q * slot + rows * P,
+               (size_t)((hi - lo) * P) * sizeof *V);
+    }
+    free(mine);
+    free(all);
+    return st;
+}
+
+/* Shard part's pairs [lo, hi) recorded again, with the loss <t, gt> +
+ * <v, gv> (their rows of the batch loss's embedding gradient), plus, for
+ * shard 0 alone, log_scale * gs: backward adds the shard's part of the
+ * batch's gradient. */
+static lt_status shard_backward(clip_run *r, int part, int64_t lo,
+                                int64_t hi, const float *gt, const float *gv,
+                                float gs)
+{
+    lt_tensor *t, *v;
+    int64_t P = r->m->cfg.embed_dim;
+    if (embed_rows(r, lo, hi, &t, &v) != LT_OK)
+        return lt_last_status();
+    lt_ctx *c = r->c;
+    lt_tensor *a = lt_from_data(c, 2, t->shape, gt + lo * P);
+    lt_tensor *b = lt_from_data(c, 2, v->shape, gv + lo * P);
+    lt_tensor *l = lt_add(c, lt_sum_all(c, lt_mul(c, t, a)),
+                          lt_sum_all(c, lt_mul(c, v, b)));
+    if (part == 0 && l)
+        l = lt_add(c, l, lt_mul(c, r->m->logit_scale,
+                                lt_from_data(c, 1, (int64_t[]){1}, &gs)));
+    return l ? lt_backward(c, l) : lt_last_status();
+}
+
+/* The batch's gradient on every rank, data parallel. */
+static lt_status dp_backward(clip_run *r, lt_clip_event *ev)
+{
+    int64_t B = r->cfg->batch, P = r->m->cfg.embed_dim, lo, hi;
+    float *buf = malloc((size_t)(4 * B * P) * sizeof *buf), gs = 0;
+    if (!buf)
+        return lt_set_error(LT_ERR_NOMEM, "clip_pretrain: embeddings");
+    float *T = buf, *V = T + B * P, *gt = V + B * P, *gv = gt + B * P;
+    lt_status st = gather_embeds(r, T, V);
+    if (st == LT_OK)
+        st = gathered_loss(r, T, V, gt, gv, &gs, ev);
+    int first, count = lt_dp_local(r->dp, &first);
+    lt_params *ps = &r->m->params;
+    for (int j = 0; st == LT_OK && j < count; j++) {
+        lt_dp_range(r->dp, first + j, B, &lo, &hi);
+        lt_dp_shard_begin(r->dp, ps, j);
+        if (hi > lo)
+            st = shard_backward(r, first + j, lo, hi, gt, gv, gs);
+        float vals[LT_DP_VALS] = {0};
+        lt_dp_shard_end(r->dp, ps, j, 1.0f, 1.0f, vals);
+    }
+    float vals[LT_DP_VALS] = {0};
+    if (st == LT_OK)
+        st = lt_dp_reduce(r->dp, ps, vals);
+    free(buf);
+    return st;
+}
+
+/* Forward and backward of the whole batch in one process. */
+static lt_status one_backward(clip_run *r, lt_clip_event *ev)
+{
+    lt_tensor *t, *v, *logits = NULL;
+    if (embed_rows(r, 0, r->cfg->batch, &t, &v) != LT_OK)
+        return lt_last_status();
+    lt_tensor *loss = lt_clip_loss(r->c, r->m, t, v, &logits);
+    if (!loss || lt_backward(r->c, loss) != LT_OK)
+        return lt_last_status();
+    ev->loss = loss->data[0];
+    lt_clip_retrieval_acc(logits->data, r->ids, r->cfg->batch,
+                          r->m->cfg.context_length, &ev->t2i, &ev->i2t);
+    return LT_OK;
+}
+
 /* Forward, backward and the optimizer step; ev gets the numbers. */
 static lt_status train_step(clip_run *r, lt_clip_event *ev)
 {
     lt_clip *m = r->m;
-    lt_ctx *c = r->c;
     const lt_clip_train_cfg *cfg = r->cfg;
-    int64_t B = cfg->batch;
-    lt_ctx_reset(c);
     lt_params_zero_grad(&m->params);
-    lt_tensor *x = lt_from_data(c, 4, (int64_t[]){B, 3, cfg->image_h,
-                                                  cfg->image_w}, r->images);
-    lt_tensor *t = lt_clip_text_project(c, m, lt_clip_text_encode(c, m,
-                                                                  r->ids, B),
-                                        r->eos);
-    lt_tensor *logits = NULL;
-    lt_tensor *loss = lt_clip_loss(c, m, t, lt_clip_image_embeds(c, m, x),
-                                   &logits);
-    if (!loss || lt_backward(c, loss) != LT_OK)
+    if ((r->dp ? dp_backward(r, ev) : one_backward(r, ev)) != LT_OK)
         return lt_set_error(lt_last_status(), "clip_pretrain: step %lld: %s",
                             (long long)r->step + 1, lt_last_error());
-    ev->loss = loss->data[0];
-    lt_clip_retrieval_acc(logits->data, r->ids, B, m->cfg.context_length,
-                          &ev->t2i, &ev->i2t);
     ev->grad_norm = cfg->clip > 0
         ? lt_clip_grad_norm(m->params.grad, m->params.n_train, cfg->clip)
         : lt_clip_grad_norm(m->params.grad, m->params.n_train, INFINITY);
