@@ -42,6 +42,11 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPI="mpirun -n 2 --oversubscribe --allow-run-as-root"
 fail() { echo "mpi_check: FAIL: $*" >&2; exit 1; }
 say() { echo "mpi_check: $*"; }
+# same_bits A B MESSAGE: the two checkpoints hold the same weights, bit for bit
+same_bits() {
+  [ "$($L hash "$1" | cut -d' ' -f1)" = "$($L hash "$2" | cut -d' ' -f1)" ] ||
+    fail "$3"
+}
 
 # big-endian 32-bit integer as 4 bytes
 be32() {
@@ -102,9 +107,7 @@ say "train: 2 ranks (sum) within 1e-5 of 1 process in train and test loss"
 # all-reduce after it (2 ranks: every float is a + b either way)
 $MPI $L $T --dp-overlap --out ov.safetensors > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe train --dp-overlap"
-[ "$($L hash ov.safetensors | cut -d' ' -f1)" = \
-  "$($L hash sum.safetensors | cut -d' ' -f1)" ] ||
-  fail "train --dp-overlap: not the bits of --dp sum"
+same_bits ov.safetensors sum.safetensors "train --dp-overlap: not the bits of --dp sum"
 say "train: 2 ranks, all-reduce overlapped with backward = one all-reduce after it"
 # unlearning passes: a mask (salun), a joint retain term (ugradsl+)
 for m in salun ugradsl+; do
@@ -160,9 +163,7 @@ $MPI $L $DS --out dsum.safetensors > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe dm train --dp sum"
 $MPI $L $DS --dp-overlap --out dov.safetensors > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe dm train --dp-overlap"
-[ "$($L hash dov.safetensors | cut -d' ' -f1)" = \
-  "$($L hash dsum.safetensors | cut -d' ' -f1)" ] ||
-  fail "dm train --dp-overlap: not the bits of --dp sum"
+same_bits dov.safetensors dsum.safetensors "dm train --dp-overlap: not the bits of --dp sum"
 say "dm train: all-reduce overlapped with backward = one all-reduce after it"
 # class-wise unlearning of that model (salun: its saliency mask computed
 # in full on every rank)
@@ -185,9 +186,7 @@ $L $SA --shards 2 --fim fim1.safetensors --out sas.safetensors > /dev/null 2>&1 
   fail "lethe dm unlearn --method sa --shards 2 (1 process)"
 $MPI $L $SA --fim fim1.safetensors --out sam.safetensors > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe dm unlearn --method sa --fim"
-a=$($L hash sas.safetensors | cut -d' ' -f1)
-b=$($L hash sam.safetensors | cut -d' ' -f1)
-[ "$a" = "$b" ] || fail "dm unlearn sa --dp ordered: 2 ranks $b, 1 process $a"
+same_bits sas.safetensors sam.safetensors "dm unlearn sa --dp ordered: 2 ranks differ from 1 process"
 $MPI $L $SA --fim fim2.safetensors --out sa2.safetensors > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe dm unlearn --method sa (spread replay and Fisher)"
 [ -s fim2.safetensors ] && [ -s sa2.safetensors ] ||
@@ -201,9 +200,7 @@ C="dm clip --data cv --preset xs --steps 3 --batch 8 --seed 1 --threads 1 --dp o
 $L $C --shards 2 --out cs.safetensors > /dev/null 2>&1 ||
   fail "lethe dm clip --shards 2 (1 process)"
 $MPI $L $C --out cm.safetensors > /dev/null 2>&1 || fail "mpirun -n 2 lethe dm clip"
-a=$($L hash cs.safetensors | cut -d' ' -f1)
-b=$($L hash cm.safetensors | cut -d' ' -f1)
-[ "$a" = "$b" ] || fail "dm clip --dp ordered: 2 ranks $b, 1 process $a"
+same_bits cs.safetensors cm.safetensors "dm clip --dp ordered: 2 ranks differ from 1 process"
 say "dm clip: 2 ranks = 1 process with the same shards"
 # LLM unlearning of a micro model trained on 4 synthetic TOFU authors
 $L data tofu-synth --authors 4 --out tofu --threads 1 > /dev/null 2>&1 &&
@@ -240,9 +237,8 @@ $L $UC --shards 2 --out u2cs > /dev/null 2>&1 ||
   fail "lethe um2n train (area + Chamfer) --shards 2 (1 process)"
 $MPI $L $UC --out u2cm > /dev/null 2>&1 ||
   fail "mpirun -n 2 lethe um2n train (area + Chamfer)"
-a=$($L hash u2cs/model.safetensors | cut -d' ' -f1)
-b=$($L hash u2cm/model.safetensors | cut -d' ' -f1)
-[ "$a" = "$b" ] || fail "um2n train (area + Chamfer) --dp ordered: 2 ranks $b, 1 process $a"
+same_bits u2cs/model.safetensors u2cm/model.safetensors \
+  "um2n train (area + Chamfer) --dp ordered: 2 ranks differ from 1 process"
 say "um2n train (area + Chamfer): 2 ranks = 1 process with the same shards"
 
 # ---- 3. bench classify: the same table -----------------------------------

@@ -75,6 +75,28 @@ static void check_same_on_ranks(const char *what, const float *x, int64_t n)
     free(r0);
 }
 
+/* Runs 1 (sum) and 2 (ordered) against run 0 (one process): every step's
+ * loss and gradient norm and the weights w[k] (n floats) within 1e-5,
+ * identical weights on every rank; run 0 moved the weights from init by
+ * more than 1e-5. */
+static void check_runs(const char *what, const trace t[3], float *const w[3],
+                       const float *init, int64_t n)
+{
+    char a[96], b[96];
+    snprintf(a, sizeof a, "%s sum", what);
+    snprintf(b, sizeof b, "%s ordered", what);
+    check_traces(a, &t[1], &t[0], 1e-5);
+    check_traces(b, &t[2], &t[0], 1e-5);
+    double moved = 0;
+    for (int64_t i = 0; i < n; i++)
+        moved = fmax(moved, fabs(w[0][i] - init[i]));
+    LT_CHECK(moved > 1e-5, "%s moved the weights by %g", what, moved);
+    LT_CHECK_REL_L2(a, w[1], w[0], n, 1e-5);
+    LT_CHECK_REL_L2(b, w[2], w[0], n, 1e-5);
+    check_same_on_ranks(a, w[1], n);
+    check_same_on_ranks(b, w[2], n);
+}
+
 /* ---- diffusion training ---------------------------------------------------- */
 
 #define DM_SPEC                                                             \
@@ -223,41 +245,29 @@ LT_TEST(dm_unlearn_dp_within_tolerance)
         return;
     int64_t n = probe->params.n_total, nt = probe->params.n_train;
     lt_unet_init(probe, 5);
-    float *w0 = malloc((size_t)n * sizeof *w0);
-    float *w1 = malloc((size_t)n * sizeof *w1);
-    float *w2 = malloc((size_t)n * sizeof *w2);
+    float *w[3] = {malloc((size_t)n * sizeof(float)),
+                   malloc((size_t)n * sizeof(float)),
+                   malloc((size_t)n * sizeof(float))};
     float *mask = malloc((size_t)nt * sizeof *mask);
     for (int64_t i = 0; mask && i < nt; i++) /* a weight mask (salun's path) */
         mask[i] = (float)(i % 3 != 0);
     lt_dmu_loss ks[3] = {LT_DMU_RL, LT_DMU_GA, LT_DMU_ESD};
     const char *names[3] = {"dm unlearn rl+mask", "dm unlearn ga",
                             "dm unlearn esd"};
-    for (int k = 0; k < 3 && w0 && w1 && w2 && mask; k++) {
+    lt_dist_mode modes[3] = {LT_DIST_OFF, LT_DIST_SUM, LT_DIST_ORDERED};
+    for (int k = 0; k < 3 && w[0] && w[1] && w[2] && mask; k++) {
         const float *m = k == 0 ? mask : NULL;
-        trace t0, t1, t2;
-        LT_CHECK(dmu_run(ks[k], m, LT_DIST_OFF, 0, &t0, w0, n) == LT_OK &&
-                     dmu_run(ks[k], m, LT_DIST_SUM, shards(), &t1, w1, n) ==
-                         LT_OK &&
-                     dmu_run(ks[k], m, LT_DIST_ORDERED, shards(), &t2, w2,
-                             n) == LT_OK,
-                 "%s: %s", names[k], lt_last_error());
-        LT_CHECK(t0.n == 3, "%s: %d steps", names[k], t0.n);
-        check_traces(names[k], &t1, &t0, 1e-5);
-        check_traces(names[k], &t2, &t0, 1e-5);
-        LT_CHECK(t0.norm[0] > 1e-4, "%s: a gradient (%g)", names[k],
-                 t0.norm[0]);
-        double moved = 0;
-        for (int64_t i = 0; i < n; i++)
-            moved = fmax(moved, fabs(w0[i] - probe->params.theta[i]));
-        LT_CHECK(moved > 1e-5, "%s moved the weights by %g", names[k], moved);
-        LT_CHECK_REL_L2(names[k], w1, w0, n, 1e-5);
-        LT_CHECK_REL_L2(names[k], w2, w0, n, 1e-5);
-        check_same_on_ranks(names[k], w1, n);
-        check_same_on_ranks(names[k], w2, n);
+        trace t[3];
+        for (int r = 0; r < 3; r++)
+            LT_CHECK(dmu_run(ks[k], m, modes[r], r ? shards() : 0, &t[r],
+                             w[r], n) == LT_OK,
+                     "%s run %d: %s", names[k], r, lt_last_error());
+        LT_CHECK(t[0].n == 3 && t[0].norm[0] > 1e-4, "%s: %d steps, a "
+                 "gradient (%g)", names[k], t[0].n, t[0].norm[0]);
+        check_runs(names[k], t, w, probe->params.theta, n);
     }
-    free(w0);
-    free(w1);
-    free(w2);
+    for (int r = 0; r < 3; r++)
+        free(w[r]);
     free(mask);
     lt_unet_free(probe);
 }
@@ -362,15 +372,7 @@ LT_TEST(dm_sa_dp_within_tolerance)
     }
     if (w[0] && w[1] && w[2]) {
         LT_CHECK(t[0].n == 4, "%d steps", t[0].n);
-        check_traces("sa sum", &t[1], &t[0], 1e-5);
-        check_traces("sa ordered", &t[2], &t[0], 1e-5);
-        double moved = 0;
-        for (int64_t i = 0; i < n; i++)
-            moved = fmax(moved, fabs(w[0][i] - probe->params.theta[i]));
-        LT_CHECK(moved > 1e-5, "sa moved the weights by %g", moved);
-        LT_CHECK_REL_L2("sa sum", w[1], w[0], n, 1e-5);
-        LT_CHECK_REL_L2("sa ordered", w[2], w[0], n, 1e-5);
-        check_same_on_ranks("sa sum", w[1], n);
+        check_runs("sa", t, w, probe->params.theta, n);
     }
     for (int k = 0; k < 3; k++)
         free(w[k]);
@@ -682,15 +684,7 @@ LT_TEST(clip_pretrain_dp_within_tolerance)
     if (m && w[0] && w[1] && w[2]) {
         LT_CHECK(t[0].n == 5 && t[0].norm[0] > 1e-4, "%d steps, |g| %g",
                  t[0].n, t[0].norm[0]);
-        check_traces("clip sum", &t[1], &t[0], 1e-5);
-        check_traces("clip ordered", &t[2], &t[0], 1e-5);
-        double moved = 0;
-        for (int64_t i = 0; i < n; i++)
-            moved = fmax(moved, fabs(w[0][i] - m->params.theta[i]));
-        LT_CHECK(moved > 1e-5, "pretraining moved the weights by %g", moved);
-        LT_CHECK_REL_L2("clip sum", w[1], w[0], n, 1e-5);
-        LT_CHECK_REL_L2("clip ordered", w[2], w[0], n, 1e-5);
-        check_same_on_ranks("clip sum", w[1], n);
+        check_runs("clip", t, w, m->params.theta, n);
     }
     for (int k = 0; k < 3; k++)
         free(w[k]);
@@ -810,32 +804,14 @@ LT_TEST(um2n_train_dp_within_tolerance)
         LT_CHECK(u2_run(&f, modes[k], k ? shards() : 0, LT_UM2N_LOSS_COORD,
                         &t[k], w[k], n) == LT_OK,
                  "um2n run %d: %s", k, lt_last_error());
-    check_traces("um2n sum", &t[1], &t[0], 1e-5);
-    check_traces("um2n ordered", &t[2], &t[0], 1e-5);
-    double moved = 0;
-    for (int64_t i = 0; i < n; i++)
-        moved = fmax(moved, fabs(w[0][i] - w_init[i]));
-    LT_CHECK(moved > 1e-5, "training moved the weights by %g", moved);
-    LT_CHECK_REL_L2("um2n sum", w[1], w[0], n, 1e-5);
-    LT_CHECK_REL_L2("um2n ordered", w[2], w[0], n, 1e-5);
-    check_same_on_ranks("um2n sum", w[1], n);
-    check_same_on_ranks("um2n ordered", w[2], n);
+    check_runs("um2n", t, w, w_init, n);
     /* the area + Chamfer loss: its Chamfer term is taken on the gathered
      * cloud of the whole batch, so sharded training is one process's */
     for (int k = 0; k < 3; k++)
         LT_CHECK(u2_run(&f, modes[k], k ? shards() : 0,
                         LT_UM2N_LOSS_AREA_CHAMFER, &t[k], w[k], n) == LT_OK,
                  "um2n area-chamfer run %d: %s", k, lt_last_error());
-    check_traces("um2n area-chamfer sum", &t[1], &t[0], 1e-5);
-    check_traces("um2n area-chamfer ordered", &t[2], &t[0], 1e-5);
-    moved = 0;
-    for (int64_t i = 0; i < n; i++)
-        moved = fmax(moved, fabs(w[0][i] - w_init[i]));
-    LT_CHECK(moved > 1e-5, "area-chamfer training moved the weights by %g",
-             moved);
-    LT_CHECK_REL_L2("um2n area-chamfer sum", w[1], w[0], n, 1e-5);
-    LT_CHECK_REL_L2("um2n area-chamfer ordered", w[2], w[0], n, 1e-5);
-    check_same_on_ranks("um2n area-chamfer sum", w[1], n);
+    check_runs("um2n area-chamfer", t, w, w_init, n);
 done:
     for (int k = 0; k < 3; k++)
         free(w[k]);

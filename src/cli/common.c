@@ -142,6 +142,18 @@ int cli_bad(const char *cmd, const char *opt)
     return 2;
 }
 
+int cli_dp_mode(const char *cmd, const char *dp, int shards,
+                lt_dist_mode *mode)
+{
+    *mode = lt_dist_size() > 1 || shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
+    if (dp && lt_dist_mode_parse(dp, mode) != LT_OK)
+        return cli_bad(cmd, "--dp");
+    if (*mode == LT_DIST_OFF && lt_dist_size() > 1)
+        return cli_usage(cmd, "--dp off under mpirun: every rank would do "
+                         "the whole job");
+    return 0;
+}
+
 /* ---- benchmark progress ----------------------------------------------------- */
 
 static struct {

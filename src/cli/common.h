@@ -65,6 +65,12 @@ int cli_usage(const char *cmd, const char *msg);
 /* The same for a bad value of option opt: "lethe CMD: OPT: <last error>";
  * returns 2 (a usage error). */
 int cli_bad(const char *cmd, const char *opt);
+/* The data-parallel reduction of a training command into *mode: sum under
+ * mpirun or with shards > 1, else off; dp (--dp: off, sum or ordered;
+ * NULL: that default) overrides it. Off under mpirun is refused: every
+ * rank would do the whole job. 0, or the exit code after the message. */
+int cli_dp_mode(const char *cmd, const char *dp, int shards,
+                lt_dist_mode *mode);
 
 /* The progress of a benchmark protocol (lt_bench_event): notes on stdout,
  * a bar per training or unlearning run on stderr. */

@@ -93,12 +93,8 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
                             argc, argv);
     if (rc == 0 && !o->out)
         rc = cli_usage("dm train", "--out FILE is required");
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        rc = cli_bad("dm train", "--dp");
-    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        rc = cli_usage("dm train", "--dp off under mpirun: every rank would "
-                       "train the same model");
+    if (rc == 0)
+        rc = cli_dp_mode("dm train", o->dp, c->shards, &c->dist);
     if (rc == 0 && c->dp_overlap && c->dist == LT_DIST_OFF)
         rc = cli_usage("dm train", "--dp-overlap needs data parallelism "
                        "(mpirun, or --shards)");

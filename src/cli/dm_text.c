@@ -67,13 +67,7 @@ static int cli_dm_clip_parse(int argc, char **argv, cli_dm_clip_opts *o)
                             argc, argv);
     if (rc == 0 && (!o->data || !o->out))
         rc = cli_usage("dm clip", "--data and --out are required");
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        rc = cli_bad("dm clip", "--dp");
-    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        rc = cli_usage("dm clip", "--dp off under mpirun: every rank would "
-                       "train the same encoder");
-    return rc;
+    return rc ? rc : cli_dp_mode("dm clip", o->dp, c->shards, &c->dist);
 }
 
 /* Zero-shot object / style accuracy on the train split cv and the test

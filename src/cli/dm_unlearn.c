@@ -104,13 +104,7 @@ static int parse(int argc, char **argv, opts *o)
         o->mask = salun ? "saliency:0.5" : "none";
     c->forget_class = o->forget;
     o->mc.seed = c->seed;
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        return cli_bad("dm unlearn", "--dp");
-    if (c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        return cli_usage("dm unlearn", "--dp off under mpirun: every rank "
-                         "would unlearn the same model");
-    return 0;
+    return cli_dp_mode("dm unlearn", o->dp, c->shards, &c->dist);
 }
 
 /* The training split as images in [-1, 1] with labels. */

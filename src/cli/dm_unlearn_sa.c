@@ -91,13 +91,7 @@ static int sa_parse(int argc, char **argv, sa_opts *o)
     p->png = !o->no_png;
     o->mc.seed = c->seed;
     p->spread = lt_dist_size() > 1;
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        return cli_bad("dm unlearn", "--dp");
-    if (c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        return cli_usage("dm unlearn", "--dp off under mpirun: every rank "
-                         "would unlearn the same model");
-    return 0;
+    return cli_dp_mode("dm unlearn", o->dp, c->shards, &c->dist);
 }
 
 /* The cache key: the base weights' hash and the data settings. */

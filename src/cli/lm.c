@@ -83,13 +83,7 @@ static int cli_lm_train_parse(int argc, char **argv, cli_lm_train_opts *o)
         rc = 2;
     }
     c->warmup = o->warmup;
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        rc = cli_bad("lm train", "--dp");
-    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        rc = cli_usage("lm train", "--dp off under mpirun: every rank would "
-                       "train the same model");
-    return rc;
+    return rc ? rc : cli_dp_mode("lm train", o->dp, c->shards, &c->dist);
 }
 
 /* The tokenizer (--tokenizer, else trained on the data) and the model

@@ -83,13 +83,7 @@ static int cli_lmu_parse(int argc, char **argv, cli_lmu_opts *o)
                 "--out are required\n");
         rc = 2;
     }
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        rc = cli_bad("lm unlearn", "--dp");
-    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        rc = cli_usage("lm unlearn", "--dp off under mpirun: every rank "
-                       "would unlearn the same model");
-    return rc;
+    return rc ? rc : cli_dp_mode("lm unlearn", o->dp, c->shards, &c->dist);
 }
 
 /* The config of the run: the method's defaults where the options leave

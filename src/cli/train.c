@@ -104,13 +104,10 @@ static int cli_train_config(const cli_train_opts *o, const lt_dataset *tr,
     cfg->batch = o->batch;
     cfg->clip = o->clip;
     cfg->seed = o->seed;
-    cfg->dist = lt_dist_size() > 1 || o->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
     cfg->shards = o->shards;
-    if (o->dp && lt_dist_mode_parse(o->dp, &cfg->dist) != LT_OK)
-        return cli_bad("train", "--dp");
-    if (cfg->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        return cli_usage("train", "--dp off under mpirun: every rank would "
-                         "train the same model");
+    int rc = cli_dp_mode("train", o->dp, o->shards, &cfg->dist);
+    if (rc)
+        return rc;
     cfg->dp_overlap = o->dp_overlap;
     if (o->dp_overlap && cfg->dist == LT_DIST_OFF)
         return cli_usage("train", "--dp-overlap needs data parallelism "

@@ -274,13 +274,9 @@ static int um2n_train(int argc, char **argv)
     if (!coord && strcmp(o.loss, "area-chamfer"))
         return cli_usage("um2n train", "--loss: expected area-chamfer or "
                          "coord");
-    lt_dist_mode dist = lt_dist_size() > 1 || o.shards > 1 ? LT_DIST_SUM
-                                                           : LT_DIST_OFF;
-    if (o.dp && lt_dist_mode_parse(o.dp, &dist) != LT_OK)
-        return cli_bad("um2n train", "--dp");
-    if (dist == LT_DIST_OFF && lt_dist_size() > 1)
-        return cli_usage("um2n train", "--dp off under mpirun: every rank "
-                         "would train the same model");
+    lt_dist_mode dist;
+    if ((rc = cli_dp_mode("um2n train", o.dp, o.shards, &dist)))
+        return rc;
     lt_um2n_data tr[UM2N_MAX_SETS] = {{0}}, te[UM2N_MAX_SETS] = {{0}};
     int ntr = 0, nte = 0;
     lt_um2n_sample *str = NULL, *ste = NULL;

@@ -101,13 +101,7 @@ static int cli_unlearn_parse(int argc, char **argv, cli_unlearn_opts *o)
                      LT_OK) || lt_mask_parse(o->mask, &c->mask) != LT_OK))
         rc = cli_bad("unlearn", bad_method ? "--method" : bad_optim ?
                      "--optim" : "--mask");
-    c->dist = lt_dist_size() > 1 || c->shards > 1 ? LT_DIST_SUM : LT_DIST_OFF;
-    if (rc == 0 && o->dp && lt_dist_mode_parse(o->dp, &c->dist) != LT_OK)
-        rc = cli_bad("unlearn", "--dp");
-    if (rc == 0 && c->dist == LT_DIST_OFF && lt_dist_size() > 1)
-        rc = cli_usage("unlearn", "--dp off under mpirun: every rank would "
-                       "run the same method");
-    return rc;
+    return rc ? rc : cli_dp_mode("unlearn", o->dp, c->shards, &c->dist);
 }
 
 /* What the progress callback keeps: the start time, the loss curve. */
