@@ -42,6 +42,17 @@ typedef struct {
     double loss[MAX_STEPS], norm[MAX_STEPS];
 } trace;
 
+/* One step's loss and gradient norm, appended to trace t (ud). */
+static void trace_add(void *ud, double loss, double norm)
+{
+    trace *t = ud;
+    if (t->n < MAX_STEPS) {
+        t->loss[t->n] = loss;
+        t->norm[t->n] = norm;
+        t->n++;
+    }
+}
+
 /* Every step of a and b agree within rel x max(1, |value|) (a loss that
  * is a difference of terms, graddiff's, can be near 0). */
 static void check_traces(const char *what, const trace *a, const trace *b,
@@ -106,12 +117,7 @@ static void check_runs(const char *what, const trace t[3], float *const w[3],
 
 static void dm_trace_fn(const lt_dm_train_event *e, void *ud)
 {
-    trace *t = ud;
-    if (t->n < MAX_STEPS) {
-        t->loss[t->n] = e->loss;
-        t->norm[t->n] = e->grad_norm;
-        t->n++;
-    }
+    trace_add(ud, e->loss, e->grad_norm);
 }
 
 /* DM_N seeded 8 x 8 images of 3 classes (a stripe per class). */
@@ -193,12 +199,7 @@ LT_TEST(dm_train_dp_within_tolerance)
 
 static void dmu_trace_fn(const lt_dmu_event *e, void *ud)
 {
-    trace *t = ud;
-    if (t->n < MAX_STEPS) {
-        t->loss[t->n] = e->loss;
-        t->norm[t->n] = e->grad_norm;
-        t->n++;
-    }
+    trace_add(ud, e->loss, e->grad_norm);
 }
 
 /* A fresh DM_SPEC UNet (seed 5) unlearning class 1 of DM_N seeded
@@ -276,12 +277,7 @@ LT_TEST(dm_unlearn_dp_within_tolerance)
 
 static void sa_trace_fn(const lt_dmu_sa_event *e, void *ud)
 {
-    trace *t = ud;
-    if (t->n < MAX_STEPS) {
-        t->loss[t->n] = e->loss;
-        t->norm[t->n] = e->grad_norm;
-        t->n++;
-    }
+    trace_add(ud, e->loss, e->grad_norm);
 }
 
 /* SA's replay set and Fisher for a fresh DM_SPEC UNet (seed 5): 3 samples
@@ -512,12 +508,7 @@ static void llm_close(llm_fx *x)
 
 static void llm_trace_fn(void *ud, const lt_llm_event *e)
 {
-    trace *t = ud;
-    if (t->n < MAX_STEPS) {
-        t->loss[t->n] = e->loss;
-        t->norm[t->n] = e->grad_norm;
-        t->n++;
-    }
+    trace_add(ud, e->loss, e->grad_norm);
 }
 
 /* Unlearn x's forget set with method m from the initial weights (2
@@ -617,12 +608,7 @@ static lt_status clipdp_batch(void *ud, int64_t index, uint64_t seed,
 
 static void clipdp_trace(void *ud, const lt_clip_event *e)
 {
-    trace *t = ud;
-    if (t->n < MAX_STEPS) {
-        t->loss[t->n] = e->loss;
-        t->norm[t->n] = e->grad_norm;
-        t->n++;
-    }
+    trace_add(ud, e->loss, e->grad_norm);
 }
 
 /* A tiny CLIP (seed 7) pretrained 5 steps of 6 pairs; its weights into w
