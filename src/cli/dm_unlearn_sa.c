@@ -111,12 +111,14 @@ static bool sa_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* total is this rank's share when the preparation is spread */
 static void sa_prep_progress(int64_t done, int64_t total, void *ud)
 {
     if (lt_dist_rank() != 0) /* distributed: rank 0 reports its share */
         return;
-    cli_progress_update(ud, done, NULL);
-    (void)total;
+    cli_progress *bar = ud;
+    bar->total = total;
+    cli_progress_update(bar, done, NULL);
 }
 
 /* Replay set and Fisher: from --fim when it exists, else computed (and
@@ -135,18 +137,13 @@ static int sa_data(const sa_opts *o, lt_unet *u, const lt_dm_schedule *s,
             return cli_bad("dm unlearn", "--fim");
         return 0;
     }
-    /* spread over R ranks, rank 0 (the one that reports) makes the first
-     * 1/R of the sampler's batches and of the Fisher's samples */
-    int64_t n = (int64_t)o->p.per_class * u->cfg.classes, R = lt_dist_size();
-    int64_t b = o->p.sample.batch > 0 ? o->p.sample.batch : 1;
-    int64_t nr = o->p.spread ? (n + b - 1) / b / R * b : n;
     cli_progress bar;
-    cli_progress_start(&bar, "sa replay samples", nr < n ? nr : n);
+    cli_progress_start(&bar, "sa replay samples",
+                       (int64_t)o->p.per_class * u->cfg.classes);
     lt_status st = lt_dmu_sa_replay(u, s, &o->p, sa_prep_progress, &bar, d);
     cli_progress_end(&bar);
     if (st == LT_OK) {
-        cli_progress_start(&bar, "sa fisher samples",
-                           o->p.spread ? d->n / R : d->n);
+        cli_progress_start(&bar, "sa fisher samples", d->n);
         st = lt_dmu_sa_fisher(u, s, &o->p, sa_prep_progress, &bar, d);
         cli_progress_end(&bar);
     }

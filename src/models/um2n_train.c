@@ -85,13 +85,19 @@ static bool merge(lt_ctx *c, const lt_um2n_sample *s, int64_t k,
     return true;
 }
 
+/* The trainer's loss of the output coordinates out of batch b. */
+static lt_tensor *loss_of(lt_ctx *c, const lt_um2n_trainer *t,
+                          lt_tensor *out, const lt_um2n_batch *b)
+{
+    return t->loss == LT_UM2N_LOSS_COORD ? lt_um2n_coord_loss(c, out, b)
+                                         : lt_um2n_loss(c, out, b);
+}
+
 /* The trainer's loss of the batch b (forward included). */
 static lt_tensor *batch_loss(lt_ctx *c, lt_um2n_trainer *t,
                              const lt_um2n_batch *b, bool training)
 {
-    lt_tensor *out = lt_um2n_forward(c, t->model, b, training, NULL);
-    return t->loss == LT_UM2N_LOSS_COORD ? lt_um2n_coord_loss(c, out, b)
-                                         : lt_um2n_loss(c, out, b);
+    return loss_of(c, t, lt_um2n_forward(c, t->model, b, training, NULL), b);
 }
 
 /* The training forward pass of samples [0, k) in a fresh arena whose
@@ -121,9 +127,7 @@ static lt_status rows_backward(lt_ctx *c, lt_um2n_trainer *t,
 {
     lt_um2n_batch b;
     lt_tensor *out = rows_forward(c, t, s, k, part, &b);
-    lt_tensor *l = !out ? NULL
-                   : t->loss == LT_UM2N_LOSS_COORD ? lt_um2n_coord_loss(c, out, &b)
-                                                  : lt_um2n_loss(c, out, &b);
+    lt_tensor *l = out ? loss_of(c, t, out, &b) : NULL;
     if (!l)
         return lt_last_status();
     lt_status st = lt_backward(c, l);
