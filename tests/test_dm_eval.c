@@ -6,7 +6,10 @@
  * (lt_dataset_load "canvas-object:DIR" + lt_evaluate); the sample it
  * returns for a pair is the sampler's output for that pair's canonical
  * prompt at that index (so prompts and order are as documented); an
- * untrained model is not accepted; bad settings are refused. And the
+ * untrained model is not accepted; bad settings are refused. The prompt
+ * check (the model as a diffusion classifier): a model that cannot see its
+ * context (SD's zeroed proj_out) gets no error cut from the prompt, and
+ * one that can gets the accuracy and cut of a direct recount. And the
  * class models' report (lt_bench_dm_eval) on an untrained cond:xs: its
  * tables are complete and its real accuracies are the committed
  * evaluator B's, as models/README.md lists them.
@@ -177,15 +180,16 @@ LT_TEST(dm_text_eval_report)
     float *x = NULL;
     LT_CHECK(lt_bench_dm_text_eval(&c, &r, &x) == LT_OK, "%s",
              lt_last_error());
-    LT_CHECK(r.n_tables == 3 && r.tables[0].n_rows == LT_CANVAS_STYLES &&
-                 r.tables[1].n_rows == 10 && r.tables[2].n_rows == 6,
-             "tables %d (rows %d %d %d)", r.n_tables, r.tables[0].n_rows,
-             r.tables[1].n_rows, r.tables[2].n_rows);
+    LT_CHECK(r.n_tables == 5 && r.tables[0].n_rows == LT_CANVAS_STYLES &&
+                 r.tables[1].n_rows == 10 && r.tables[2].n_rows == 6 &&
+                 r.tables[3].n_rows == 2 && r.tables[4].n_rows == 5,
+             "tables %d (rows %d %d %d %d)", r.n_tables, r.tables[0].n_rows,
+             r.tables[1].n_rows, r.tables[2].n_rows, r.tables[3].n_rows);
     LT_CHECK(!strcmp(lt_report_get(&r, "accepted"), "no"),
              "an untrained model accepted");
     double real[10];
     real_object_accuracy(real);
-    for (int k = 0; r.n_tables == 3 && k < 10; k++)
+    for (int k = 0; r.n_tables == 5 && k < 10; k++)
         LT_CHECK(fabs(r.tables[1].rows[k].v[0][2] - real[k]) < 1e-9,
                  "object %d: real accuracy %g, the classification path %g",
                  k, r.tables[1].rows[k].v[0][2], real[k]);
@@ -198,6 +202,154 @@ LT_TEST(dm_text_eval_report)
              diff);
     free(x);
     lt_report_free(&r);
+}
+
+/* The object axis of the prompt check recounted for k = 1 (picture of
+ * object o: the pair (style o, object o); the documented noise; the same
+ * 11-row batches), into acc[k] and gain[k] (%) for timestep k alone and
+ * acc[5], gain[5] for the errors summed over them. */
+static void recount_objects(lt_unet *u, const lt_dm_schedule *s,
+                            lt_clip *clip, const lt_clip_vocab *v,
+                            const lt_canvas *te, uint64_t seed, double acc[6],
+                            double gain[6])
+{
+    int L = clip->cfg.context_length, D = clip->cfg.width, n = 11;
+    int hits[6] = {0};
+    int64_t idx[LT_CANVAS_STYLES * 10];
+    int32_t ids[11 * 64];
+    float *ctx = malloc((size_t)n * L * D * sizeof *ctx);
+    float *xt = malloc((size_t)n * PER * sizeof *xt), e[PER], t[11];
+    lt_ctx *c = lt_ctx_new(lt_unet_arena_bytes(u, n, false) +
+                           lt_clip_arena_bytes(&clip->cfg, n, 32, 32, false));
+    LT_CHECK(ctx && xt && c && lt_canvas_pair_subset(te, 1, seed, idx) ==
+                 LT_OK, "%s", lt_last_error());
+    memset(gain, 0, 6 * sizeof *gain);
+    for (int o = 0; ctx && xt && c && o < 10; o++) {
+        int64_t i = idx[o * 10 + o];
+        char buf[LT_CANVAS_CAPTION_MAX];
+        for (int j = 0; j < 10; j++)
+            LT_CHECK(lt_canvas_prompt(j, o, false, 0, 0, buf, sizeof buf) ==
+                         LT_OK && lt_clip_tokenize(v, buf, L, ids + j * L,
+                                                   NULL, NULL) == LT_OK,
+                     "%s", lt_last_error());
+        lt_ctx_reset(c);
+        lt_set_grad_enabled(c, false);
+        lt_tensor *h = lt_clip_text_encode(c, clip, ids, 10);
+        memcpy(ctx, h->data, (size_t)10 * L * D * sizeof *ctx);
+        lt_dm_empty_context(clip, ctx + (int64_t)10 * L * D);
+        double err[6][11] = {{0}};
+        for (int k = 0; k < 5; k++) {
+            int ti = (2 * k + 1) * s->T / 10;
+            lt_rng r;
+            lt_rng_init(&r, lt_hash3(lt_hash3(seed, 72, (uint64_t)i), 71,
+                                     (uint64_t)k));
+            lt_rng_fill_normal(&r, e, PER, 0, 1);
+            for (int row = 0; row < n; row++) {
+                t[row] = (float)ti;
+                for (int q = 0; q < PER; q++)
+                    xt[row * PER + q] =
+                        (float)(sqrt(s->abar[ti]) *
+                                    (2 * te->x[i * PER + q] - 1) +
+                                sqrt(1 - s->abar[ti]) * e[q]);
+            }
+            lt_ctx_reset(c);
+            lt_set_grad_enabled(c, false);
+            lt_tensor *eps = lt_unet_forward_text(
+                c, u, lt_from_data(c, 4, (int64_t[]){n, 3, 32, 32}, xt), t,
+                lt_from_data(c, 3, (int64_t[]){n, L, D}, ctx), false);
+            for (int row = 0; eps && row < n; row++)
+                for (int q = 0; q < PER; q++) {
+                    double d = e[q] - eps->data[row * PER + q];
+                    err[k][row] += d * d;
+                }
+        }
+        for (int k = 0; k < 6; k++) {
+            for (int row = 0; k < 5 && row < n; row++)
+                err[5][row] += err[k][row];
+            int best = 0;
+            for (int j = 1; j < 10; j++)
+                best = err[k][j] < err[k][best] ? j : best;
+            hits[k] += best == o;
+            gain[k] += 100.0 * (err[k][10] - err[k][o]) / err[k][10] / 10;
+        }
+    }
+    for (int k = 0; k < 6; k++)
+        acc[k] = 100.0 * hits[k] / 10;
+    lt_ctx_free(c);
+    free(ctx);
+    free(xt);
+}
+
+/* Fill the weights whose names contain what with a fixed pattern; their
+ * count. */
+static int set_weights(lt_unet *u, const char *what)
+{
+    int n = 0;
+    for (int i = 0; i < u->params.count; i++) {
+        lt_param *p = &u->params.p[i];
+        if (!strstr(p->name, what))
+            continue;
+        for (int64_t q = 0; q < p->t.numel; q++)
+            p->t.data[q] = 0.3f * (float)sin(0.7 * (double)q + i);
+        n++;
+    }
+    return n;
+}
+
+LT_TEST(dm_text_prompt_check)
+{
+    make_fixture();
+    lt_unet *u = NULL;
+    lt_dm_schedule s = {0};
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    lt_canvas te = {0};
+    LT_CHECK(lt_unet_load(model, &u, &s) == LT_OK &&
+                 lt_clip_load(enc, &clip, &v) == LT_OK &&
+                 lt_canvas_load(dir, "test", &te) == LT_OK,
+             "%s", lt_last_error());
+    if (!u || !clip || !te.n)
+        return;
+    /* SD's init zeroes every ResNet conv2, transformer proj_out and the
+     * output conv: give the ResNets and the output weights, so eps
+     * depends on the picture, but keep proj_out zero, so the context
+     * still cannot change it */
+    LT_CHECK(set_weights(u, "conv2.weight") > 0 &&
+                 set_weights(u, "out.2.weight") == 1,
+             "text:xs has no conv2 or out.2 weights");
+    lt_bench_prompt_check pc;
+    LT_CHECK(lt_bench_dm_text_prompt_check(u, &s, clip, v, &te, 1, 9, &pc) ==
+                 LT_OK, "%s", lt_last_error());
+    LT_CHECK(pc.style.pictures == LT_CANVAS_STYLES &&
+                 pc.style.candidates == LT_CANVAS_STYLES &&
+                 pc.object.pictures == 10 && pc.object.candidates == 10 &&
+                 fabs(pc.object.chance - 10) < 1e-12 &&
+                 fabs(pc.style.all.gain) < 1e-4 &&
+                 fabs(pc.object.all.gain) < 1e-4 &&
+                 fabs(pc.object.by_t[4].gain) < 1e-4,
+             "blind model: %d/%d pictures, gains %g %g", pc.style.pictures,
+             pc.object.pictures, pc.style.all.gain, pc.object.all.gain);
+    int touched = set_weights(u, "proj_out.weight");
+    LT_CHECK(touched > 0, "no proj_out weights in text:xs");
+    LT_CHECK(lt_bench_dm_text_prompt_check(u, &s, clip, v, &te, 1, 9, &pc) ==
+                 LT_OK, "%s", lt_last_error());
+    double acc[6], gain[6];
+    recount_objects(u, &s, clip, v, &te, 9, acc, gain);
+    LT_CHECK(fabs(pc.object.all.gain) > 1e-3 &&
+                 pc.object.all.accuracy == acc[5] &&
+                 fabs(pc.object.all.gain - gain[5]) < 1e-4 &&
+                 pc.object.by_t[2].accuracy == acc[2] &&
+                 fabs(pc.object.by_t[2].gain - gain[2]) < 1e-4,
+             "seeing model: accuracy %g (recount %g), gain %.12g (recount "
+             "%.12g)",
+             pc.object.all.accuracy, acc[5], pc.object.all.gain, gain[5]);
+    LT_CHECK(lt_bench_dm_text_prompt_check(u, &s, clip, v, &te, 11, 9, &pc) ==
+                 LT_ERR_ARG, "11 pictures per class accepted");
+    lt_canvas_free(&te);
+    lt_unet_free(u);
+    lt_dm_schedule_free(&s);
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
 }
 
 LT_TEST(dm_text_eval_refuses)

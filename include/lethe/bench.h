@@ -25,6 +25,7 @@
 #ifndef LETHE_BENCH_H
 #define LETHE_BENCH_H
 
+#include "lethe/canvas.h"
 #include "lethe/core.h"
 #include "lethe/llm_unlearn.h"
 #include "lethe/diffusion.h"
@@ -41,7 +42,7 @@
 #define LT_TABLE_MAX_COLS 16
 #define LT_TABLE_MAX_SEEDS 16
 #define LT_TABLE_TEXT 48          /* bytes of one text cell */
-#define LT_REPORT_MAX_TABLES 4
+#define LT_REPORT_MAX_TABLES 6
 
 /* One column. fmt NULL: a text column; otherwise the printf format of one
  * number ("%.2f"), with values whose magnitude is below sci_below (and not
@@ -337,6 +338,10 @@ typedef struct {
     lt_dm_sample_config sample; /* lt_dm_sample_defaults_text: DDIM-50,
                                    sd guidance 7.5, seed 1234 */
     uint64_t seed;            /* the real subsets (1) */
+    int prompt_check;         /* pictures per style and per object of the
+                                 prompt check below (2; 0: off) */
+    bool prompt_only;         /* the prompt check alone: no samples, no
+                                 acceptance verdict */
     const char *grid;         /* PNG: the first sample of every pair, a row
                                  per style, a column per object (NULL: none) */
     lt_precision precision;  /* of the run's matrix products (core.h): 0,
@@ -357,6 +362,44 @@ LT_API lt_status lt_bench_dm_text_check(const lt_bench_dm_text_cfg *c);
  * the images [n, 3, 32, 32] in [-1, 1], pair-major (free them). */
 LT_API lt_status lt_bench_dm_text_eval(const lt_bench_dm_text_cfg *c,
                                        lt_report *out, float **samples);
+
+/* Does a text model use its prompt? (dm_text_prompt.c) The model as a
+ * diffusion classifier on real test pictures, nothing sampled: a picture
+ * noised at t = (2k + 1) T / 10, k = 0..4 (one noise per picture and t,
+ * shared by the candidates) is given the candidate prompt with the lowest
+ * summed denoising error. Style axis: k pictures per style, candidates
+ * the picture's object in every style; object axis: k pictures per
+ * object, the picture's style with every object (canonical prompts). */
+#define LT_BENCH_PROMPT_STEPS 5
+
+typedef struct {
+    double accuracy;  /* % of pictures whose own prompt wins */
+    double gain;      /* mean % reduction of the denoising error by the
+                         true prompt over the empty caption */
+} lt_bench_prompt_score;
+
+typedef struct {
+    int pictures, candidates;
+    double chance;                /* 100 / candidates */
+    lt_bench_prompt_score all;    /* errors summed over the timesteps */
+    lt_bench_prompt_score by_t[LT_BENCH_PROMPT_STEPS]; /* at each alone */
+} lt_bench_prompt_axis;
+
+typedef struct {
+    lt_bench_prompt_axis style, object;
+} lt_bench_prompt_check;
+
+/* Timestep k (0..LT_BENCH_PROMPT_STEPS-1) of the check: (2k + 1) T / 10. */
+LT_API int lt_bench_prompt_timestep(int T, int k);
+/* k pictures per class (1..10) from a seeded one-per-pair subset of the
+ * test split te (pixels in [0, 1]). LT_ERR_ARG for a class model. */
+LT_API lt_status lt_bench_dm_text_prompt_check(lt_unet *u,
+                                               const lt_dm_schedule *s,
+                                               lt_clip *clip,
+                                               const lt_clip_vocab *v,
+                                               const lt_canvas *te, int k,
+                                               uint64_t seed,
+                                               lt_bench_prompt_check *out);
 
 /* ---- prompt attacks on text diffusion models: lt_bench_dm_attack --------- */
 

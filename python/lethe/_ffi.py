@@ -25,7 +25,7 @@ LT_MAX_DIMS = 6
 LT_TABLE_MAX_COLS = 16
 LT_TABLE_MAX_SEEDS = 16
 LT_TABLE_TEXT = 48
-LT_REPORT_MAX_TABLES = 4
+LT_REPORT_MAX_TABLES = 6
 
 # lt_precision (core.h): 0 = the process default.
 PRECISIONS = {"default": 0, "fp32": 1, "bf16": 2}
@@ -249,6 +249,7 @@ class BenchDmTextCfg(Structure):  # lt_bench_dm_text_cfg (bench.h)
                 ("canvas", c_char_p), ("style_classifier", c_char_p),
                 ("object_classifier", c_char_p), ("per_pair", c_int),
                 ("sample", DmSampleConfig), ("seed", c_uint64),
+                ("prompt_check", c_int), ("prompt_only", c_bool),
                 ("grid", c_char_p), ("precision", c_int),
                 ("command", c_char_p),
                 ("progress", BENCH_PROGRESS), ("ud", c_void_p)]

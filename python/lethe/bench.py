@@ -244,7 +244,8 @@ def bench_dm_text_eval(progress=None, **options):
     """The acceptance report of a text-conditioned diffusion model on a
     FashionCanvas folder (`lethe dm eval` on a text model). Options are
     the fields of lt_bench_dm_text_cfg (model and canvas are required;
-    encoder, style_classifier, object_classifier, per_pair, seed, grid)
+    encoder, style_classifier, object_classifier, per_pair, seed,
+    prompt_check, prompt_only, grid)
     and sample={...} as bench_dm_eval."""
     cfg = lib.lt_bench_dm_text_defaults()
     _configure(cfg, options, "bench_dm_text_eval")

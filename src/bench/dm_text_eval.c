@@ -14,7 +14,10 @@
  *     of the same size and balance; pass: <= 5x in the object classifier's
  *     features), precision/recall, and the copying check of dm_eval.c
  *     (nearest-training-picture distance of samples vs of test pictures).
- * Thresholds are the class model's (LT_DM_ACCEPT_*, dm_accept.h).
+ * Thresholds are the class model's (LT_DM_ACCEPT_*, dm_accept.h). A last
+ * table, not part of the verdict, says whether the model uses its prompt
+ * at all (the diffusion-classifier check of dm_text_prompt.c); with
+ * prompt_only it is the whole report.
  */
 #include "lethe/bench.h"
 #include "lethe/canvas.h"
@@ -40,6 +43,7 @@ lt_bench_dm_text_cfg lt_bench_dm_text_defaults(void)
     lt_bench_dm_text_cfg c = {.style_classifier = LT_CANVAS_EVAL_STYLE,
                               .object_classifier = LT_CANVAS_EVAL_OBJECT,
                               .per_pair = 2,
+                              .prompt_check = 2,
                               .sample = lt_dm_sample_defaults_text(),
                               .seed = 1};
     return c;
@@ -51,6 +55,11 @@ lt_status lt_bench_dm_text_check(const lt_bench_dm_text_cfg *c)
         !c->object_classifier)
         return lt_set_error(LT_ERR_ARG, "dm eval: model, canvas and both "
                             "classifiers are required");
+    if (c->prompt_check < 0 || c->prompt_check > LT_CANVAS_OBJECTS ||
+        (c->prompt_only && c->prompt_check < 1))
+        return lt_set_error(LT_ERR_ARG, "dm eval: prompt check of %d pictures "
+                            "per class outside [%d, %d]", c->prompt_check,
+                            c->prompt_only ? 1 : 0, LT_CANVAS_OBJECTS);
     if (c->per_pair < 1 || c->per_pair > 10)
         return lt_set_error(LT_ERR_ARG, "dm eval: per_pair %d outside [1, 10] "
                             "(a default canvas has 10 test pictures per "
@@ -390,6 +399,75 @@ static lt_status overall_table(dm_text_eval *e, lt_report *r, bool *all_pass)
     return s;
 }
 
+/* The prompt check's second table: one row per timestep. */
+static lt_status prompt_t_table(dm_text_eval *e, const lt_bench_prompt_check *pc,
+                                lt_report *r)
+{
+    static const lt_table_col cols[] = {
+        {"t", "t", "%.0f", 0, false},
+        {"style_accuracy", "Style: own prompt wins (%)", "%.1f", 0, false},
+        {"style_gain", "Style: error cut (%)", "%.2f", 0, false},
+        {"object_accuracy", "Object: own prompt wins (%)", "%.1f", 0, false},
+        {"object_gain", "Object: error cut (%)", "%.2f", 0, false},
+    };
+    lt_table *t = lt_report_table(r, "Prompt check by timestep (each "
+                                  "timestep's error alone)", cols, 5);
+    lt_status s = t ? LT_OK : lt_last_status();
+    for (int k = 0; s == LT_OK && k < LT_BENCH_PROMPT_STEPS; k++) {
+        lt_table_row *row = lt_table_add_row(t);
+        if (!row)
+            return lt_last_status();
+        double v[LT_TABLE_MAX_COLS] = {
+            lt_bench_prompt_timestep(e->s.T, k), pc->style.by_t[k].accuracy,
+            pc->style.by_t[k].gain, pc->object.by_t[k].accuracy,
+            pc->object.by_t[k].gain};
+        s = lt_table_row_add_run(row, v);
+    }
+    return s;
+}
+
+/* The prompt check (dm_text_prompt.c): two rows over all timesteps, then
+ * a row per timestep. */
+static lt_status prompt_table(dm_text_eval *e, lt_report *r)
+{
+    static const lt_table_col cols[] = {
+        {"axis", "Axis", NULL, 0, false},
+        {"pictures", "Pictures", "%.0f", 0, false},
+        {"candidates", "Candidate prompts", "%.0f", 0, false},
+        {"accuracy", "Own prompt wins (%)", "%.1f", 0, false},
+        {"chance", "Chance (%)", "%.1f", 0, false},
+        {"gain", "Error cut by the prompt vs empty (%)", "%.2f", 0, false},
+    };
+    lt_bench_prompt_check pc;
+    lt_bench_note(e->c->progress, e->c->ud, "dm eval: prompt check (the "
+                  "model as a diffusion classifier on %d real pictures per "
+                  "style and object)", e->c->prompt_check);
+    lt_status s = lt_bench_dm_text_prompt_check(e->u, &e->s, e->clip,
+                                                e->vocab, &e->te,
+                                                e->c->prompt_check,
+                                                e->c->seed, &pc);
+    lt_table *t = s == LT_OK ? lt_report_table(r, "Prompt check (the model "
+                                               "as a diffusion classifier on "
+                                               "real test pictures, errors "
+                                               "summed over 5 timesteps; not "
+                                               "sampled)", cols, 6)
+                             : NULL;
+    for (int j = 0; t && j < 2; j++) {
+        const lt_bench_prompt_axis *a = j ? &pc.object : &pc.style;
+        lt_table_row *row = lt_table_add_row(t);
+        if (!row)
+            break;
+        snprintf(row->text[0], LT_TABLE_TEXT, "%s", j ? "object" : "style");
+        double v[LT_TABLE_MAX_COLS] = {NAN, a->pictures, a->candidates,
+                                       a->all.accuracy, a->chance,
+                                       a->all.gain};
+        s = lt_table_row_add_run(row, v);
+    }
+    if (s == LT_OK && !t)
+        s = lt_last_status();
+    return s == LT_OK ? prompt_t_table(e, &pc, r) : s;
+}
+
 static void dm_text_settings(dm_text_eval *e, lt_report *r)
 {
     const lt_bench_dm_text_cfg *c = e->c;
@@ -401,7 +479,8 @@ static void dm_text_settings(dm_text_eval *e, lt_report *r)
     lt_report_set(r, "object_classifier", c->object_classifier);
     lt_report_set(r, "canvas", c->canvas);
     lt_report_set_num(r, "per_pair", c->per_pair);
-    lt_report_set_num(r, "samples", (double)e->n);
+    lt_report_set_num(r, "samples", c->prompt_only ? 0 : (double)e->n);
+    lt_report_set_num(r, "prompt_check_pictures", c->prompt_check);
 }
 
 static lt_status lt_bench_dm_text_eval_body(const lt_bench_dm_text_cfg *c,
@@ -413,16 +492,19 @@ static lt_status lt_bench_dm_text_eval_body(const lt_bench_dm_text_cfg *c,
     dm_text_eval e = {.c = c};
     bool pass = true;
     lt_status s = dm_text_eval_open(&e);
-    if (s == LT_OK)
+    if (s == LT_OK && !c->prompt_only)
         s = dm_text_sample(&e);
     if (s == LT_OK)
         dm_text_settings(&e, out);
-    for (int j = 0; s == LT_OK && j < 2; j++)
+    for (int j = 0; s == LT_OK && !c->prompt_only && j < 2; j++)
         s = class_table(&e, j, out, &pass);
-    if (s == LT_OK)
+    if (s == LT_OK && !c->prompt_only)
         s = overall_table(&e, out, &pass);
+    if (s == LT_OK && c->prompt_check > 0)
+        s = prompt_table(&e, out);
     if (s == LT_OK) {
-        lt_report_set(out, "accepted", pass ? "yes" : "no");
+        lt_report_set(out, "accepted", c->prompt_only ? "not judged (prompt "
+                      "check only)" : pass ? "yes" : "no");
         out->seconds = lt_clock_seconds() - t0;
         if (samples) {
             *samples = e.x;
