@@ -9,7 +9,8 @@
  * the base cached in the cache folder, both answer-set grids written, a
  * resumed sweep that reruns no row and gives the same bits; ESD's sd
  * variant and FMN with its textual inversion, named in the settings and
- * kept under their own keys; and the inputs it refuses
+ * kept under their own keys; two unlearning runs per row, the first the
+ * single run's numbers, the second another seed's; and the inputs it refuses
  * (unknown style / object, an empty target, a class model).
  */
 #include "bench_resume.h"
@@ -181,6 +182,42 @@ LT_TEST(variants_run_and_are_named)
     LT_CHECK(resumed == 2, "%d rows resumed, not 2", resumed);
     lt_report_free(&r2);
     lt_report_free(&r);
+}
+
+/* runs = 2: every row holds two runs; run 0 is the runs = 1 row's (the
+ * same seeds), run 1 another seed's answer set and unlearning. */
+LT_TEST(unlearning_runs_are_seeded)
+{
+    char cache[600];
+    lt_bench_canvas_cfg c = micro(cache, sizeof cache);
+    c.grid_dir = NULL;
+    lt_report one, two;
+    LT_CHECK(lt_bench_canvas(&c, &one) == LT_OK, "%s", lt_last_error());
+    c.runs = 2;
+    LT_CHECK(lt_bench_canvas(&c, &two) == LT_OK, "%s", lt_last_error());
+    const lt_table *a = one.n_tables == 1 ? &one.tables[0] : NULL;
+    const lt_table *b = two.n_tables == 1 ? &two.tables[0] : NULL;
+    LT_CHECK(a && b && a->n_rows == 2 && b->n_rows == 2, "tables");
+    int fs = a ? lt_table_col_index(a, "FD_style") : -1;
+    int ua = a ? lt_table_col_index(a, "UA") : -1;
+    for (int i = 0; a && b && fs >= 0 && i < a->n_rows && i < b->n_rows;
+         i++) {
+        const lt_table_row *x = &a->rows[i], *y = &b->rows[i];
+        LT_CHECK(x->n == 1 && y->n == 2 && !y->failed, "row %d: runs %d %d",
+                 i, x->n, y->n);
+        LT_CHECK(y->v[0][fs] == x->v[0][fs] && y->v[0][ua] == x->v[0][ua],
+                 "row %d: run 0 FD %.17g, the single run's %.17g", i,
+                 y->v[0][fs], x->v[0][fs]);
+        LT_CHECK(y->v[1][fs] != y->v[0][fs], "row %d: run 1 repeats run 0 "
+                 "(FD %g)", i, y->v[1][fs]);
+    }
+    LT_CHECK(strstr(lt_report_get(&two, "unlearning_runs"), "2 (run r"),
+             "setting '%s'", lt_report_get(&two, "unlearning_runs"));
+    c.runs = 0;
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "runs 0"), "%s", lt_last_error());
+    lt_report_free(&one);
+    lt_report_free(&two);
 }
 
 LT_TEST(bad_inputs_are_refused)

@@ -65,6 +65,10 @@ typedef struct {
     bool resume;           /* reuse the rows kept in CACHE/runs by an
                               earlier (stopped) sweep (needs cache) */
     int seeds;             /* answer-set samples per prompt (5) */
+    int runs;              /* unlearning runs per target and method (1):
+                              run r adds r to the seed of every method and
+                              to the answer set's sampling seed, and the
+                              row holds mean +- std over the runs */
     lt_esd_config esd;     /* lt_esd_defaults (params set per method);
                               lt_esd_defaults_for(LT_ESD_SD) for today's
                               esd_sd.py (--esd-variant sd) */

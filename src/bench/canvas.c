@@ -38,7 +38,7 @@ lt_bench_canvas_cfg lt_bench_canvas_defaults(void)
         .quick_per_class = 3, .style_classifier = LT_CANVAS_EVAL_STYLE,
         .object_classifier = LT_CANVAS_EVAL_OBJECT, .targets = "subset",
         .subset_styles = 6, .subset_objects = 4, .subset_seed = 1,
-        .methods = "original,esd-x,esd-u,fmn,salun", .seeds = 5,
+        .methods = "original,esd-x,esd-u,fmn,salun", .seeds = 5, .runs = 1,
         .esd = lt_esd_defaults(), .fmn = lt_fmn_defaults(),
         .ti = lt_fmn_ti_defaults(),
         .salun = lt_salun_text_defaults(), .salun_per_pair = 3,
@@ -162,6 +162,9 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
                       c->base_steps < 1))
         return lt_set_error(LT_ERR_ARG, "bench canvas: a quick base needs "
                             "an arch, an encoder and steps >= 1");
+    if (c->runs < 1 || c->runs > LT_TABLE_MAX_SEEDS)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: runs %d outside [1, "
+                            "%d]", c->runs, LT_TABLE_MAX_SEEDS);
     if (c->seeds < 1 || c->seeds > LT_TABLE_MAX_SEEDS ||
         c->salun_per_pair < 1 || c->quick_per_class < 1 ||
         c->subset_styles < 0 || c->subset_objects < 0)
@@ -468,7 +471,9 @@ static int32_t argmax(const float *p, int64_t K)
 /* Sample u's answer set, classify it: the verdict counts and FD. */
 static lt_status cvb_answer(cvb *d, lt_unet *u, cv_counts *cnt, double fd[2])
 {
-    lt_status st = lt_dm_sample_text(u, &d->s, &d->c->sample, d->n, d->ctx,
+    lt_dm_sample_config sp = d->c->sample;
+    sp.seed = cvb_seed(d, sp.seed);
+    lt_status st = lt_dm_sample_text(u, &d->s, &sp, d->n, d->ctx,
                                      d->null_ctx, d->x, cvb_sample_note, d);
     for (int j = 0; st == LT_OK && j < 2; j++) {
         int64_t K = d->ic[j].model->in.classes;
@@ -560,23 +565,25 @@ static const char *target_name(cv_target t)
                       : lt_canvas_object_at(t.index)->slug;
 }
 
-/* One target x method into its row (failed when the method diverges). */
-static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
-                         lt_table_row *row)
+uint64_t cvb_seed(const cvb *d, uint64_t seed)
 {
-    lt_bench_note(d->c->progress, d->c->ud, "bench canvas: %s on %s:%s",
-                  m->name, row->text[1], row->text[0]);
-    double v[LT_TABLE_MAX_COLS];
-    for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
-        v[i] = NAN;
+    return seed + (uint64_t)d->run;
+}
+
+/* Run d->run of target x method into v (its columns from CV_NUM0);
+ * *diverged when the method diverges (row message set). */
+static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
+                              lt_table_row *row, double *v, bool *diverged)
+{
+    const int r = d->run;
     cv_counts cnt, *use = &cnt;
     double fd[2] = {NAN, NAN}, secs = 0;
     lt_unet *u = NULL;
     lt_status st = LT_OK;
-    if (m->kind == CV_ORIGINAL && d->have_orig) {
-        use = &d->orig;
-        fd[0] = d->orig_fd[0];
-        fd[1] = d->orig_fd[1];
+    if (m->kind == CV_ORIGINAL && d->have_orig[r]) {
+        use = &d->orig[r];
+        fd[0] = d->orig_fd[r][0];
+        fd[1] = d->orig_fd[r][1];
     } else {
         st = lt_unet_create(d->u0->arch, &u);
         if (st == LT_OK) {
@@ -587,9 +594,9 @@ static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
             secs = lt_clock_seconds() - t0;
         }
         if (st == LT_ERR_NAN) {
-            row->failed = row->diverged = true;
-            snprintf(row->message, sizeof row->message, "%s on %s: %s",
-                     m->name, row->text[0], lt_last_error());
+            *diverged = true;
+            snprintf(row->message, sizeof row->message, "%s on %s (run %d): "
+                     "%s", m->name, row->text[0], r + 1, lt_last_error());
             lt_unet_free(u);
             return LT_OK;
         }
@@ -597,13 +604,13 @@ static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
             st = cvb_answer(d, u, &cnt, fd);
         char gname[2 * LT_TABLE_TEXT + 2];
         snprintf(gname, sizeof gname, "%s-%s", row->text[0], m->name);
-        if (st == LT_OK)
+        if (st == LT_OK && r == 0) /* the grids show the first run */
             st = cvb_grid(d, m->kind == CV_ORIGINAL ? "original" : gname);
         if (st == LT_OK && m->kind == CV_ORIGINAL) {
-            d->orig = cnt;
-            d->orig_fd[0] = fd[0];
-            d->orig_fd[1] = fd[1];
-            d->have_orig = true;
+            d->orig[r] = cnt;
+            d->orig_fd[r][0] = fd[0];
+            d->orig_fd[r][1] = fd[1];
+            d->have_orig[r] = true;
         }
     }
     lt_canvas_table tab = {NS, NO, use->n, use->s, use->o};
@@ -625,9 +632,35 @@ static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
         v[CV_NUM0 + 6] = peak_rss_mb();
         v[CV_NUM0 + 7] = full;
         v[CV_NUM0 + 8] = delta;
-        st = lt_table_row_add_run(row, v);
     }
     lt_unet_free(u);
+    return st;
+}
+
+/* One target x method into its row, a run per unlearning seed (failed
+ * when the method diverges in any run). */
+static lt_status cvb_run(cvb *d, const cv_method *m, cv_target t,
+                         lt_table_row *row)
+{
+    lt_status st = LT_OK;
+    for (int r = 0; st == LT_OK && r < d->c->runs; r++) {
+        lt_bench_note(d->c->progress, d->c->ud, "bench canvas: %s on %s:%s"
+                      " (run %d of %d)", m->name, row->text[1], row->text[0],
+                      r + 1, d->c->runs);
+        double v[LT_TABLE_MAX_COLS];
+        for (int i = 0; i < LT_TABLE_MAX_COLS; i++)
+            v[i] = NAN;
+        bool diverged = false;
+        d->run = r;
+        st = cvb_run_once(d, m, t, row, v, &diverged);
+        if (st == LT_OK && diverged) {
+            row->failed = row->diverged = true;
+            break;
+        }
+        if (st == LT_OK)
+            st = lt_table_row_add_run(row, v);
+    }
+    d->run = 0;
     return st;
 }
 
@@ -646,7 +679,7 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
     const char *text[] = {lt_bench_commit(), d->base, d->enc, d->canvas,
                           c->style_classifier, c->object_classifier,
                           m->name, t.is_style ? "style" : "object"};
-    double num[] = {t.index, c->seeds, c->salun_per_pair,
+    double num[] = {t.index, c->seeds, c->runs, c->salun_per_pair,
                     c->cra_without_target, e->eta, e->start_guidance,
                     e->ddim_steps, (double)e->steps, e->lr, f->only_ca,
                     (double)f->steps, f->lr, f->weight_decay, f->clip,
@@ -658,7 +691,7 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
                     ti->rand_sigma, ti->decay, ti->norm_target, ti->flip};
     uint64_t seeds[] = {c->eval_seed, e->seed, f->seed, sl->seed, sp->seed,
                         ti->seed};
-    uint64_t h = lt_bench_fnv("canvas-row|v2");
+    uint64_t h = lt_bench_fnv("canvas-row|v3");
     for (size_t i = 0; i < sizeof text / sizeof *text; i++)
         h = lt_bench_fnv_bytes(h, text[i], strlen(text[i]) + 1);
     h = lt_bench_fnv_bytes(h, num, sizeof num);
@@ -769,6 +802,12 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
         st = lt_report_set(r, "unlearning", buf);
     if (st == LT_OK)
         st = lt_report_set_num(r, "seeds", c->seeds);
+    char runs[160];
+    snprintf(runs, sizeof runs, "%d (run r = 0..%d adds r to every method's "
+             "seed and to the sampling seed; rows are mean +- std)", c->runs,
+             c->runs - 1);
+    if (st == LT_OK)
+        st = lt_report_set(r, "unlearning_runs", runs);
     if (st == LT_OK)
         st = lt_report_set_num(r, "answer_set", (double)d->n);
     if (st == LT_OK)
@@ -805,8 +844,9 @@ static lt_status lt_bench_canvas_body(const lt_bench_canvas_cfg *c,
     char title[256];
     snprintf(title, sizeof title, "UA / IRA / CRA on %lld answer-set "
              "images (%d per prompt); FD against as many real test "
-             "pictures (floor: %.2f style, %.2f object)", (long long)d.n,
-             c->seeds, d.floor[0], d.floor[1]);
+             "pictures (floor: %.2f style, %.2f object); %d run%s",
+             (long long)d.n, c->seeds, d.floor[0], d.floor[1], c->runs,
+             c->runs == 1 ? "" : "s, mean +- std");
     if (st == LT_OK && !(d.t = lt_report_table(out, title, cv_cols,
                                                (int)(sizeof cv_cols /
                                                      sizeof *cv_cols))))

@@ -51,11 +51,15 @@ typedef struct {
     int32_t *sty, *obj, *pred[2];
     lt_fd_stats real[2];
     double floor[2];
-    cv_counts orig;
-    double orig_fd[2];
-    bool have_orig;
+    int run;                   /* the run being made (0..runs-1) */
+    cv_counts orig[LT_TABLE_MAX_SEEDS]; /* the original's, per run */
+    double orig_fd[LT_TABLE_MAX_SEEDS][2];
+    bool have_orig[LT_TABLE_MAX_SEEDS];
     lt_table *t;
 } cvb;
+
+/* A configured seed as run d->run uses it. */
+uint64_t cvb_seed(const cvb *d, uint64_t seed);
 
 /* Method m on u for target t (the SalUn mask pass first when asked). */
 lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m, cv_target t);

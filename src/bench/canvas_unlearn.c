@@ -49,6 +49,7 @@ static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
     if (st == LT_OK)
         st = lt_dm_empty_context(d->clip, nul);
     lt_esd_config e = d->c->esd;
+    e.seed = cvb_seed(d, e.seed);
     e.params = m->params;
     e.mask = mask;
     if (st == LT_OK)
@@ -64,9 +65,12 @@ static lt_status cvb_fmn(cvb *d, lt_unet *u, cv_target t, const float *mask)
     lt_status st = lt_fmn_canvas_data(&d->tr, d->clip, d->v, t.is_style,
                                       t.index, &set);
     lt_fmn_config f = d->c->fmn;
+    lt_fmn_ti_config ti = d->c->ti;
     f.mask = mask;
+    f.seed = cvb_seed(d, f.seed);
+    ti.seed = cvb_seed(d, ti.seed);
     if (st == LT_OK && d->c->fmn_ti) /* the concept's tokens learned first */
-        st = lt_fmn_ti_canvas(u, &d->s, d->clip, &set, &d->c->ti, NULL, NULL);
+        st = lt_fmn_ti_canvas(u, &d->s, d->clip, &set, &ti, NULL, NULL);
     if (st == LT_OK)
         st = lt_fmn_run(u, &d->s, set.x, set.ctx, set.mask, set.n, &f, NULL,
                         NULL);
@@ -79,6 +83,8 @@ lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
                              cv_target t)
 {
     const lt_bench_canvas_cfg *c = d->c;
+    lt_salun_text_config sc = c->salun;
+    sc.seed = cvb_seed(d, sc.seed);
     lt_salun_canvas_set set = {0};
     float *mask = NULL, *g = NULL;
     int64_t n = u->params.n_train;
@@ -90,20 +96,19 @@ lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
     if (st == LT_OK && m->mask == CV_MASK_SALIENCY) {
         mask = malloc((size_t)n * sizeof *mask);
         g = malloc((size_t)n * sizeof *g);
-        st = mask && g ? lt_salun_text_saliency(u, &d->s, &sd, &c->salun,
+        st = mask && g ? lt_salun_text_saliency(u, &d->s, &sd, &sc,
                                                 NULL, g)
                        : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
                                       "memory");
         if (st == LT_OK)
-            st = lt_salun_text_mask(g, n, c->salun.mask_ratio,
-                                    c->salun.mask_bottom, mask);
+            st = lt_salun_text_mask(g, n, sc.mask_ratio, sc.mask_bottom, mask);
     }
     if (st == LT_OK && m->kind == CV_ESD)
         st = cvb_esd(d, u, m, t, mask);
     else if (st == LT_OK && m->kind == CV_FMN)
         st = cvb_fmn(d, u, t, mask);
     else if (st == LT_OK && m->kind == CV_SALUN)
-        st = lt_salun_text_run(u, &d->s, &sd, mask, &c->salun, NULL,
+        st = lt_salun_text_run(u, &d->s, &sd, mask, &sc, NULL,
                                cvb_salun_note, d);
     free(mask);
     free(g);
