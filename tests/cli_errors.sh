@@ -674,6 +674,18 @@ if "$LETHE" dm clip --data "$T/canvas" --out "$T/enc.safetensors" --preset xs \
      --prompt "An dress image in Neon style." --out "$T/tdm.png" >>"$T/out" 2>>"$T/err" &&
    head -c 8 "$T/tdm.png" | od -c | grep -q "P   N   G"
 then ok "dm clip, text train, prompt sample"; else bad "dm text path"; cat "$T/out" "$T/err"; fi
+# the schedule: SD's for a new text model, an --init model's own otherwise
+sched() { head -c 4096 "$1" | grep -a -o '"lethe.dm.schedule":"[a-z_]*"'; }
+if [ "$(sched "$T/tdm.safetensors")" = '"lethe.dm.schedule":"scaled_linear"' ] &&
+   "$LETHE" dm train --model text:xs,ctx_dim=32 --data "canvas:$T/canvas" \
+     --encoder "$T/enc.safetensors" --steps 1 --batch 2 --schedule linear \
+     --out "$T/tlin.safetensors" >"$T/out" 2>"$T/err" &&
+   "$LETHE" dm train --model text:xs,ctx_dim=32 --data "canvas:$T/canvas" \
+     --encoder "$T/enc.safetensors" --steps 1 --batch 2 --init "$T/tlin.safetensors" \
+     --out "$T/tlin2.safetensors" >>"$T/out" 2>>"$T/err" &&
+   [ "$(sched "$T/tlin2.safetensors")" = '"lethe.dm.schedule":"linear"' ]
+then ok "dm train: text models default to scaled_linear, --init keeps its schedule"
+else bad "dm train schedule defaults"; cat "$T/out" "$T/err"; fi
 expect_error "dm unlearn: a text model" "is a text-conditioned model" \
   "$LETHE" dm unlearn --model "$T/tdm.safetensors" --forget-class 0 --out "$T/tx.safetensors"
 expect_error "dm unlearn sa: a text model" "--method sa needs a class-conditional one" \

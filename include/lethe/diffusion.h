@@ -92,6 +92,10 @@ typedef struct {
 LT_API lt_status lt_dm_schedule_make(const char *name, int T,
                                      lt_dm_schedule *out);
 LT_API void lt_dm_schedule_free(lt_dm_schedule *s);
+/* The schedule a new model of this kind trains on unless told otherwise:
+ * "linear" for class models (SalUn's DDPM), "scaled_linear" for text
+ * models (Stable Diffusion's, whose place they take). */
+LT_API const char *lt_dm_schedule_default(int unet_kind);
 
 /* ---- the UNet ---------------------------------------------------------------- */
 

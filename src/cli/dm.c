@@ -65,7 +65,7 @@ static int cli_dm_data(const char *spec, int exclude, lt_dataset *d,
 static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
 {
     *o = (cli_dm_train_opts){.c = lt_dm_train_defaults(), .model = "cond:s",
-                            .data = "fashion-mnist", .schedule = "linear",
+                            .data = "fashion-mnist",
                             .T = 1000, .exclude = -1};
     lt_dm_train_config *c = &o->c;
     cli_opt opts[] = {
@@ -81,7 +81,7 @@ static int cli_dm_train_parse(int argc, char **argv, cli_dm_train_opts *o)
         {"--ckpt-every", CLI_OPT_I64, &c->ckpt_every, "save every K steps", 1, 1e9},
         {"--seed", CLI_OPT_U64, &c->seed, "seed of init, order, noise", 0, 0},
         {"--hflip", CLI_OPT_FLAG, &c->hflip, "random horizontal flips", 0, 0},
-        {"--schedule", CLI_OPT_STR, &o->schedule, "linear|scaled_linear", 0, 0},
+        {"--schedule", CLI_OPT_STR, &o->schedule, "linear|scaled_linear (default: --init's, else linear for class and scaled_linear for text models)", 0, 0},
         {"--T", CLI_OPT_INT, &o->T, "diffusion steps", 2, 100000},
         {"--exclude", CLI_OPT_INT, &o->exclude, "leave this class out (Retrain); -1: none", -1, 100000},
         {"--encoder", CLI_OPT_STR, &o->clip, "text models: the pretrained text encoder (lethe dm clip)", 0, 0},
@@ -116,6 +116,20 @@ void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
              (long long)e->step, (long long)e->steps, e->loss, e->grad_norm,
              e->saved ? " (saved)" : "");
     cli_progress_update(&ui->bar, e->step - e->resumed_from, extra);
+}
+
+/* The schedule name of the dm train file init into name (n bytes); 0 or
+ * an exit code. */
+static int cli_dm_init_schedule(const char *init, char *name, size_t n)
+{
+    lt_unet *v = NULL;
+    lt_dm_schedule s = {0};
+    if (lt_unet_load(init, &v, &s) != LT_OK)
+        return cli_fail("dm train", "--init");
+    snprintf(name, n, "%s", s.name);
+    lt_unet_free(v);
+    lt_dm_schedule_free(&s);
+    return 0;
 }
 
 int cli_dm_init_weights(const char *init, lt_unet *u, uint64_t seed)
@@ -190,6 +204,16 @@ static int cli_dm_train(int argc, char **argv)
     lt_dm_schedule s = {0};
     if (lt_unet_create(o.model, &u) != LT_OK)
         return cli_bad("dm train", "--model");
+    /* no --schedule: an --init model's own, else the kind's default */
+    char init_sched[sizeof s.name] = "";
+    if (!o.schedule && o.init &&
+        (rc = cli_dm_init_schedule(o.init, init_sched, sizeof init_sched))) {
+        lt_unet_free(u);
+        return rc;
+    }
+    if (!o.schedule)
+        o.schedule = init_sched[0] ? init_sched
+                                   : lt_dm_schedule_default(u->cfg.kind);
     if (lt_dm_schedule_make(o.schedule, o.T, &s) != LT_OK) {
         lt_unet_free(u);
         return cli_bad("dm train", "--schedule");

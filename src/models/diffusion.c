@@ -49,6 +49,11 @@ lt_status lt_dm_schedule_make(const char *name, int T, lt_dm_schedule *out)
     return LT_OK;
 }
 
+const char *lt_dm_schedule_default(int unet_kind)
+{
+    return unet_kind == LT_UNET_TEXT ? "scaled_linear" : "linear";
+}
+
 void lt_dm_schedule_free(lt_dm_schedule *s)
 {
     if (!s)
