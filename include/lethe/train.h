@@ -96,6 +96,16 @@ LT_API int lt_dp_local(const lt_dp *dp, int *first);
 /* Items [*lo, *hi) of a batch of b that shard s holds (may be empty). */
 LT_API void lt_dp_range(const lt_dp *dp, int s, int64_t b, int64_t *lo,
                         int64_t *hi);
+/* Shard-wise values gathered to every rank, for losses that take the
+ * whole batch at once (UM2N's Chamfer term, CLIP's InfoNCE): fill(ud, s,
+ * out) writes at most slot floats of this rank's shard s into out (zeroed
+ * beforehand); after the call, all[q * slot, (q + 1) * slot) holds shard
+ * q's, for every shard q of every rank (all: shards * slot floats). One
+ * all-gather; every rank must call it. A fill error stops the call before
+ * the collective (on this rank only: the caller agrees on errors). */
+typedef lt_status (*lt_dp_fill_fn)(void *ud, int s, float *out);
+LT_API lt_status lt_dp_gather(const lt_dp *dp, int64_t slot, lt_dp_fill_fn fill,
+                              void *ud, float *all);
 /* Before this rank's j-th shard: the buffers of the step's start (recorded
  * at j == 0), zero gradients. */
 LT_API void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j);

@@ -292,31 +292,39 @@ static lt_status gathered_loss(clip_run *r, const float *T, const float *V,
     return st;
 }
 
-/* This rank's shards' embeddings (unrecorded), gathered from every rank
- * into T and V [B, P] in batch order. */
+/* A shard's text and image embeddings (unrecorded) for lt_dp_gather:
+ * rows * P text floats, then rows * P image floats. */
+static lt_status fill_embeds(void *ud, int shard, float *out)
+{
+    clip_run *r = ud;
+    int64_t B = r->cfg->batch, P = r->m->cfg.embed_dim, lo, hi;
+    int first, S = lt_dp_local(r->dp, &first) * lt_dist_size();
+    int64_t rows = (B + S - 1) / S;
+    lt_dp_range(r->dp, shard, B, &lo, &hi);
+    if (hi == lo)
+        return LT_OK;
+    lt_tensor *t, *v;
+    bool was = lt_set_grad_enabled(r->c, false);
+    lt_status st = embed_rows(r, lo, hi, &t, &v);
+    lt_set_grad_enabled(r->c, was);
+    if (st == LT_OK) {
+        memcpy(out, t->data, (size_t)t->numel * sizeof(float));
+        memcpy(out + rows * P, v->data, (size_t)v->numel * sizeof(float));
+    }
+    return st;
+}
+
+/* Every shard's embeddings, gathered to every rank into T and V [B, P] in
+ * batch order. */
 static lt_status gather_embeds(clip_run *r, float *T, float *V)
 {
-    int first, count = lt_dp_local(r->dp, &first), S = count * lt_dist_size();
+    int first, S = lt_dp_local(r->dp, &first) * lt_dist_size();
     int64_t B = r->cfg->batch, P = r->m->cfg.embed_dim;
     int64_t rows = (B + S - 1) / S, slot = 2 * rows * P, lo, hi;
-    float *mine = calloc((size_t)(count * slot), sizeof *mine);
     float *all = malloc((size_t)(S * slot) * sizeof *all);
-    lt_status st = mine && all ? LT_OK
-                   : lt_set_error(LT_ERR_NOMEM, "clip_pretrain: embeddings");
-    bool was = lt_set_grad_enabled(r->c, false);
-    for (int j = 0; st == LT_OK && j < count; j++) {
-        lt_tensor *t, *v;
-        lt_dp_range(r->dp, first + j, B, &lo, &hi);
-        if (hi > lo && (st = embed_rows(r, lo, hi, &t, &v)) == LT_OK) {
-            memcpy(mine + j * slot, t->data, (size_t)t->numel * sizeof(float));
-            memcpy(mine + j * slot + rows * P, v->data,
-                   (size_t)v->numel * sizeof(float));
-        }
-    }
-    lt_set_grad_enabled(r->c, was);
-    if (st == LT_OK)
-        st = lt_dist_allgather(mine, all, (size_t)(count * slot) *
-                               sizeof *mine);
+    lt_status st = all ? lt_dp_gather(r->dp, slot, fill_embeds, r, all)
+                       : lt_set_error(LT_ERR_NOMEM, "clip_pretrain: "
+                                      "embeddings");
     for (int q = 0; st == LT_OK && q < S; q++) {
         lt_dp_range(r->dp, q, B, &lo, &hi);
         memcpy(T + lo * P, all + q * slot, (size_t)((hi - lo) * P) *
@@ -324,7 +332,6 @@ static lt_status gather_embeds(clip_run *r, float *T, float *V)
         memcpy(V + lo * P, all + q * slot + rows * P,
                (size_t)((hi - lo) * P) * sizeof *V);
     }
-    free(mine);
     free(all);
     return st;
 }

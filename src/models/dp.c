@@ -93,6 +93,25 @@ void lt_dp_range(const lt_dp *dp, int s, int64_t b, int64_t *lo, int64_t *hi)
     *hi = b * (s + 1) / dp->shards;
 }
 
+lt_status lt_dp_gather(const lt_dp *dp, int64_t slot, lt_dp_fill_fn fill,
+                       void *ud, float *all)
+{
+    if (!dp || !fill || !all || slot < 0)
+        return lt_set_error(LT_ERR_ARG, "lt_dp_gather: NULL input or slot "
+                            "%lld", (long long)slot);
+    float *mine = calloc((size_t)(dp->count * slot + 1), sizeof *mine);
+    lt_status st = mine ? LT_OK : lt_set_error(LT_ERR_NOMEM, "lt_dp_gather: "
+                                               "%d x %lld floats", dp->count,
+                                               (long long)slot);
+    for (int j = 0; st == LT_OK && j < dp->count; j++)
+        st = fill(ud, dp->first + j, mine + j * slot);
+    if (st == LT_OK)
+        st = lt_dist_allgather(mine, all, (size_t)(dp->count * slot) *
+                               sizeof *mine);
+    free(mine);
+    return st;
+}
+
 void lt_dp_shard_begin(lt_dp *dp, lt_params *ps, int j)
 {
     float *buf = ps->theta + dp->nt;

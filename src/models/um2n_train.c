@@ -171,44 +171,56 @@ static lt_status chamfer_grad(const float *x, const float *y, int64_t n,
     return st;
 }
 
+/* A shard's outputs for lt_dp_gather: an unrecorded forward pass with
+ * the shard's generator. */
+typedef struct {
+    lt_ctx *c;
+    lt_um2n_trainer *t;
+    lt_dp *dp;
+    const lt_um2n_sample *s;
+    int64_t k;
+} chamfer_fill;
+
+static lt_status fill_outputs(void *ud, int shard, float *out)
+{
+    chamfer_fill *f = ud;
+    int64_t lo, hi;
+    lt_dp_range(f->dp, shard, f->k, &lo, &hi);
+    if (hi == lo)
+        return LT_OK;
+    lt_um2n_batch b;
+    bool was = lt_set_grad_enabled(f->c, false);
+    lt_tensor *o = rows_forward(f->c, f->t, f->s + lo, hi - lo, shard, &b);
+    lt_set_grad_enabled(f->c, was);
+    if (!o)
+        return lt_last_status();
+    memcpy(out, o->data, (size_t)o->numel * sizeof(float));
+    return LT_OK;
+}
+
 /* The area + Chamfer loss's Chamfer term for a data-parallel step: the
- * outputs of this rank's shards (an unrecorded forward pass each, with
- * the shard's generator), one all-gather, then on every rank the term
- * of the whole batch's cloud (as one process takes it) into *cd and its
- * gradient for every node of the batch into g [nodes, 2]. */
+ * outputs of every shard gathered to every rank (lt_dp_gather), then on
+ * every rank the term of the whole batch's cloud (as one process takes
+ * it) into *cd and its gradient for every node of the batch into
+ * g [nodes, 2]. */
 static lt_status dp_chamfer(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
                             const lt_um2n_sample *s, int64_t k, float *g,
                             double *cd)
 {
-    int first, count = lt_dp_local(dp, &first), S = count * lt_dist_size();
+    int first, S = lt_dp_local(dp, &first) * lt_dist_size();
     int64_t slot = 0, lo, hi, n = nodes_of(s, 0, k);
     for (int q = 0; q < S; q++) {
         lt_dp_range(dp, q, k, &lo, &hi);
         int64_t f = 2 * nodes_of(s, lo, hi);
         slot = f > slot ? f : slot;
     }
-    float *mine = calloc((size_t)(count * slot + 1), sizeof(float));
     float *all = malloc((size_t)(S * slot + 1) * sizeof(float));
     float *x = malloc((size_t)(2 * n + 1) * sizeof(float));
     float *y = malloc((size_t)(2 * n + 1) * sizeof(float));
-    lt_status st = mine && all && x && y ? LT_OK
+    chamfer_fill fill = {c, t, dp, s, k};
+    lt_status st = all && x && y ? lt_dp_gather(dp, slot, fill_outputs,
+                                                &fill, all)
                    : lt_set_error(LT_ERR_NOMEM, "um2n: gathered outputs");
-    bool was = lt_set_grad_enabled(c, false);
-    for (int j = 0; st == LT_OK && j < count; j++) {
-        lt_um2n_batch b;
-        lt_dp_range(dp, first + j, k, &lo, &hi);
-        lt_tensor *out = hi > lo ? rows_forward(c, t, s + lo, hi - lo,
-                                                first + j, &b) : NULL;
-        if (hi > lo && !out)
-            st = lt_last_status();
-        else if (out)
-            memcpy(mine + j * slot, out->data, (size_t)out->numel *
-                   sizeof(float));
-    }
-    lt_set_grad_enabled(c, was);
-    if (st == LT_OK)
-        st = lt_dist_allgather(mine, all, (size_t)(count * slot) *
-                               sizeof(float));
     for (int64_t q = 0, at = 0; st == LT_OK && q < S; q++) {
         lt_dp_range(dp, (int)q, k, &lo, &hi);
         int64_t f = 2 * nodes_of(s, lo, hi);
@@ -222,7 +234,6 @@ static lt_status dp_chamfer(lt_ctx *c, lt_um2n_trainer *t, lt_dp *dp,
     }
     if (st == LT_OK)
         st = chamfer_grad(x, y, n, g, cd);
-    free(mine);
     free(all);
     free(x);
     free(y);
