@@ -91,6 +91,7 @@ static lt_bench_dm_text_cfg small_cfg(void)
     c.style_classifier = cls_style;
     c.object_classifier = cls_object;
     c.per_pair = 1;
+    c.prompt_check = 1;
     c.sample.steps = 1;
     return c;
 }
