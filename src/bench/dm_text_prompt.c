@@ -19,6 +19,7 @@
 #include "lethe/canvas.h"
 #include "lethe/clip.h"
 #include "lethe/diffusion.h"
+#include "lethe/dm_canvas_unlearn.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,41 +27,54 @@
 
 #define PC_STEPS LT_BENCH_PROMPT_STEPS
 #define PC_PIXELS (3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE)
+#define NS LT_CANVAS_STYLES
+#define NO LT_CANVAS_OBJECTS
+#define NP (NS * NO)
 
 typedef struct {
     lt_unet *u;
     const lt_dm_schedule *s;
-    lt_clip *clip;
-    const lt_clip_vocab *v;
     int L, D;
-    float *ctx;   /* [NS + 1, L, D]: the candidates' contexts, then empty */
+    float *pairs; /* [NP, L, D]: every pair's canonical prompt, pair-major */
+    float *null_ctx; /* [L, D]: the empty caption */
+    float *ctx;   /* [NS + 1, L, D]: a picture's candidates, then empty */
+    float *xt;    /* [NS + 1, 3, 32, 32]: the noised picture, repeated */
     lt_ctx *c;
 } prompt_check;
 
-/* Contexts of the canonical prompts of (object, style) for every
- * candidate of the axis (style axis: every style; object axis: every
- * object), then the empty caption's. */
-static lt_status candidate_contexts(prompt_check *p, int axis, int object,
-                                    int style, int n_cand)
+/* The contexts of every pair's canonical prompt and of the empty caption,
+ * encoded once. */
+static lt_status encode_prompts(prompt_check *p, lt_clip *clip,
+                                const lt_clip_vocab *v)
 {
-    int32_t ids[(LT_CANVAS_STYLES + 1) * 64];
-    char buf[LT_CANVAS_CAPTION_MAX];
-    lt_status st = LT_OK;
-    for (int j = 0; st == LT_OK && j < n_cand; j++) {
-        st = lt_canvas_prompt(axis ? j : object, axis ? style : j, false, 0, 0,
-                              buf, sizeof buf);
-        if (st == LT_OK)
-            st = lt_clip_tokenize(p->v, buf, p->L, ids + j * p->L, NULL, NULL);
+    char (*text)[LT_CANVAS_CAPTION_MAX] = malloc(NP * sizeof *text);
+    const char *texts[NP];
+    lt_status st = text ? LT_OK : lt_set_error(LT_ERR_NOMEM, "prompt check: "
+                                               "out of memory");
+    for (int q = 0; st == LT_OK && q < NP; q++) {
+        texts[q] = text[q];
+        st = lt_canvas_prompt(q % NO, q / NO, false, 0, 0, text[q],
+                              sizeof text[q]);
     }
-    if (st != LT_OK)
-        return st;
-    lt_ctx_reset(p->c);
-    lt_set_grad_enabled(p->c, false);
-    lt_tensor *h = lt_clip_text_encode(p->c, p->clip, ids, n_cand);
-    if (!h)
-        return lt_last_status();
-    memcpy(p->ctx, h->data, (size_t)n_cand * p->L * p->D * sizeof(float));
-    return lt_dm_empty_context(p->clip, p->ctx + (int64_t)n_cand * p->L * p->D);
+    if (st == LT_OK)
+        st = lt_canvas_contexts(clip, v, texts, NP, p->pairs);
+    free(text);
+    return st == LT_OK ? lt_dm_empty_context(clip, p->null_ctx) : st;
+}
+
+/* A picture's candidate contexts into p->ctx: the pairs (every style,
+ * object) on the style axis, (style, every object) on the object axis,
+ * then the empty caption. */
+static void candidate_contexts(prompt_check *p, int axis, int object,
+                               int style, int n_cand)
+{
+    const int64_t LD = (int64_t)p->L * p->D;
+    for (int j = 0; j < n_cand; j++) {
+        int pair = axis ? style * NO + j : j * NO + object;
+        memcpy(p->ctx + j * LD, p->pairs + pair * LD,
+               (size_t)LD * sizeof(float));
+    }
+    memcpy(p->ctx + n_cand * LD, p->null_ctx, (size_t)LD * sizeof(float));
 }
 
 /* err[k][j] = the denoising error of candidate j (n_cand + 1 rows, the
@@ -71,10 +85,7 @@ static lt_status picture_errors(prompt_check *p, const float *x0, int n_cand,
                                 double err[][LT_CANVAS_STYLES + 1])
 {
     const int n = n_cand + 1;
-    float *xt = malloc((size_t)n * PC_PIXELS * sizeof *xt);
-    float e[PC_PIXELS], t[LT_CANVAS_STYLES + 1];
-    if (!xt)
-        return lt_set_error(LT_ERR_NOMEM, "prompt check: out of memory");
+    float *xt = p->xt, e[PC_PIXELS], t[LT_CANVAS_STYLES + 1];
     lt_status st = LT_OK;
     for (int k = 0; st == LT_OK && k < PC_STEPS; k++) {
         int ti = lt_bench_prompt_timestep(p->s->T, k);
@@ -110,7 +121,6 @@ static lt_status picture_errors(prompt_check *p, const float *x0, int n_cand,
             err[k][j] = s2;
         }
     }
-    free(xt);
     return st;
 }
 
@@ -155,7 +165,6 @@ static lt_status check_axis(prompt_check *p, const lt_canvas *te,
                             const int64_t *idx, int axis, int k,
                             uint64_t seed, lt_bench_prompt_axis *out)
 {
-    const int NS = LT_CANVAS_STYLES, NO = LT_CANVAS_OBJECTS;
     const int n_cls = axis ? NO : NS;
     float x0[PC_PIXELS];
     lt_status st = LT_OK;
@@ -168,10 +177,9 @@ static lt_status check_axis(prompt_check *p, const lt_canvas *te,
             for (int q = 0; q < PC_PIXELS; q++)
                 x0[q] = 2 * te->x[i * PC_PIXELS + q] - 1;
             double err[PC_STEPS][LT_CANVAS_STYLES + 1];
-            st = candidate_contexts(p, axis, object, style, n_cls);
-            if (st == LT_OK)
-                st = picture_errors(p, x0, n_cls,
-                                    lt_hash3(seed, 72, (uint64_t)i), err);
+            candidate_contexts(p, axis, object, style, n_cls);
+            st = picture_errors(p, x0, n_cls, lt_hash3(seed, 72, (uint64_t)i),
+                                err);
             if (st == LT_OK) {
                 score_picture(err, n_cls, cls, out);
                 out->pictures++;
@@ -192,26 +200,32 @@ lt_status lt_bench_dm_text_prompt_check(lt_unet *u, const lt_dm_schedule *s,
         return lt_set_error(LT_ERR_ARG, "prompt check: NULL input or %d "
                             "pictures per class outside [1, %d]", k,
                             LT_CANVAS_OBJECTS);
-    if (u->cfg.kind != LT_UNET_TEXT || clip->cfg.context_length > 64)
-        return lt_set_error(LT_ERR_ARG, "prompt check: needs a text model "
-                            "and a context of at most 64 tokens");
-    prompt_check p = {.u = u, .s = s, .clip = clip, .v = v,
-                      .L = clip->cfg.context_length, .D = clip->cfg.width};
-    const int n = LT_CANVAS_STYLES + 1;
-    size_t bytes = lt_unet_arena_bytes(u, n, false) +
-                   lt_clip_arena_bytes(&clip->cfg, n, 32, 32, false);
-    int64_t *idx = malloc(LT_CANVAS_STYLES * LT_CANVAS_OBJECTS * sizeof *idx);
-    p.ctx = malloc((size_t)n * p.L * p.D * sizeof *p.ctx);
-    p.c = lt_ctx_new(bytes);
-    lt_status st = idx && p.ctx && p.c
+    if (u->cfg.kind != LT_UNET_TEXT)
+        return lt_set_error(LT_ERR_ARG, "prompt check: needs a text model");
+    prompt_check p = {.u = u, .s = s, .L = clip->cfg.context_length,
+                      .D = clip->cfg.width};
+    const int n = NS + 1;
+    const int64_t LD = (int64_t)p.L * p.D;
+    int64_t *idx = malloc(NP * sizeof *idx);
+    p.pairs = malloc((size_t)(NP * LD) * sizeof *p.pairs);
+    p.null_ctx = malloc((size_t)LD * sizeof *p.null_ctx);
+    p.ctx = malloc((size_t)(n * LD) * sizeof *p.ctx);
+    p.xt = malloc((size_t)n * PC_PIXELS * sizeof *p.xt);
+    p.c = lt_ctx_new(lt_unet_arena_bytes(u, n, false));
+    lt_status st = idx && p.pairs && p.null_ctx && p.ctx && p.xt && p.c
                        ? lt_canvas_pair_subset(te, 1, seed, idx)
                        : lt_set_error(LT_ERR_NOMEM, "prompt check: out of "
                                       "memory");
+    if (st == LT_OK)
+        st = encode_prompts(&p, clip, v);
     for (int axis = 0; st == LT_OK && axis < 2; axis++)
         st = check_axis(&p, te, idx, axis, k, seed,
                         axis ? &out->object : &out->style);
     lt_ctx_free(p.c);
+    free(p.pairs);
+    free(p.null_ctx);
     free(p.ctx);
+    free(p.xt);
     free(idx);
     return st;
 }
