@@ -16,6 +16,7 @@
 #include "cli/dm.h"
 #include "lethe/diffusion.h"
 #include "lethe/png.h"
+#include "lethe/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -118,18 +119,24 @@ void cli_dm_train_progress(const lt_dm_train_event *e, void *ud)
     cli_progress_update(&ui->bar, e->step - e->resumed_from, extra);
 }
 
-/* The schedule name of the dm train file init into name (n bytes); 0 or
- * an exit code. */
+/* The schedule name of the dm train file init into name (n bytes), from
+ * its header alone; 0 or an exit code. */
 static int cli_dm_init_schedule(const char *init, char *name, size_t n)
 {
-    lt_unet *v = NULL;
-    lt_dm_schedule s = {0};
-    if (lt_unet_load(init, &v, &s) != LT_OK)
+    lt_st_file *f = NULL;
+    if (lt_st_open(init, &f) != LT_OK)
         return cli_fail("dm train", "--init");
-    snprintf(name, n, "%s", s.name);
-    lt_unet_free(v);
-    lt_dm_schedule_free(&s);
-    return 0;
+    const char *v = lt_st_meta(f, "lethe.dm.schedule");
+    int rc = 0;
+    if (v)
+        snprintf(name, n, "%s", v);
+    else {
+        fprintf(stderr, "lethe dm train: --init %s has no lethe.dm.schedule "
+                "(not a dm train file)\n", init);
+        rc = 2;
+    }
+    lt_st_free(f);
+    return rc;
 }
 
 int cli_dm_init_weights(const char *init, lt_unet *u, uint64_t seed)
