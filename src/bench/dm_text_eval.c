@@ -96,28 +96,20 @@ static void dm_text_eval_free(dm_text_eval *e)
     free(e->x);
 }
 
-static lt_status dm_text_eval_open(dm_text_eval *e)
+/* What the samples are judged with (not needed by the prompt check
+ * alone): both classifiers, the train split, the samples' buffers, and
+ * the check that every pair has per_pair real pictures. */
+static lt_status dm_text_eval_open_judges(dm_text_eval *e)
 {
     const lt_bench_dm_text_cfg *c = e->c;
-    char enc[4096];
-    snprintf(enc, sizeof enc, "%s.clip.safetensors", c->model);
-    if (lt_unet_load(c->model, &e->u, &e->s) != LT_OK ||
-        lt_clip_load(c->encoder ? c->encoder : enc, &e->clip,
-                     &e->vocab) != LT_OK ||
-        lt_image_classifier_load(c->style_classifier, &e->ic[0]) != LT_OK ||
+    if (lt_image_classifier_load(c->style_classifier, &e->ic[0]) != LT_OK ||
         lt_image_classifier_load(c->object_classifier, &e->ic[1]) != LT_OK ||
-        lt_canvas_load(c->canvas, "train", &e->tr) != LT_OK ||
-        lt_canvas_load(c->canvas, "test", &e->te) != LT_OK)
+        lt_canvas_load(c->canvas, "train", &e->tr) != LT_OK)
         return lt_last_status();
-    if (e->u->cfg.kind != LT_UNET_TEXT || e->u->cfg.res != LT_CANVAS_SIDE ||
-        e->u->cfg.in_ch != 3)
-        return lt_set_error(LT_ERR_ARG, "dm eval: %s (%s) is not a text model "
-                            "of 32x32 RGB pictures", c->model, e->u->arch);
     if (e->ic[0].model->in.classes != NS || e->ic[1].model->in.classes != NO)
         return lt_set_error(LT_ERR_ARG, "dm eval: the style classifier needs "
                             "%d classes and the object classifier %d", NS, NO);
     e->n = (int64_t)NP * c->per_pair;
-    e->per = 3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE;
     e->x = malloc((size_t)(e->n * e->per) * sizeof *e->x);
     int64_t *idx = malloc((size_t)e->n * sizeof *idx);
     /* enough real pictures of every pair? (checked before sampling) */
@@ -137,6 +129,24 @@ static lt_status dm_text_eval_open(dm_text_eval *e)
             return lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
     }
     return e->x ? LT_OK : lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
+}
+
+static lt_status dm_text_eval_open(dm_text_eval *e)
+{
+    const lt_bench_dm_text_cfg *c = e->c;
+    char enc[4096];
+    snprintf(enc, sizeof enc, "%s.clip.safetensors", c->model);
+    if (lt_unet_load(c->model, &e->u, &e->s) != LT_OK ||
+        lt_clip_load(c->encoder ? c->encoder : enc, &e->clip,
+                     &e->vocab) != LT_OK ||
+        lt_canvas_load(c->canvas, "test", &e->te) != LT_OK)
+        return lt_last_status();
+    if (e->u->cfg.kind != LT_UNET_TEXT || e->u->cfg.res != LT_CANVAS_SIDE ||
+        e->u->cfg.in_ch != 3)
+        return lt_set_error(LT_ERR_ARG, "dm eval: %s (%s) is not a text model "
+                            "of 32x32 RGB pictures", c->model, e->u->arch);
+    e->per = 3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE;
+    return c->prompt_only ? LT_OK : dm_text_eval_open_judges(e);
 }
 
 /* Text contexts [n, L, D] of the canonical prompts, pair-major (sample i
@@ -479,7 +489,7 @@ static void dm_text_settings(dm_text_eval *e, lt_report *r)
     lt_report_set(r, "object_classifier", c->object_classifier);
     lt_report_set(r, "canvas", c->canvas);
     lt_report_set_num(r, "per_pair", c->per_pair);
-    lt_report_set_num(r, "samples", c->prompt_only ? 0 : (double)e->n);
+    lt_report_set_num(r, "samples", (double)e->n);
     lt_report_set_num(r, "prompt_check_pictures", c->prompt_check);
 }
 

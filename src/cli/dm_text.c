@@ -323,8 +323,11 @@ int cli_dm_eval_text(int argc, char **argv)
     memset(&fs, 0, sizeof fs);
     lt_fileset_add(&fs, false, "--model", o.c.model);
     lt_fileset_add(&fs, false, "--encoder", o.c.encoder ? o.c.encoder : side);
-    lt_fileset_add(&fs, false, "--style-classifier", o.c.style_classifier);
-    lt_fileset_add(&fs, false, "--object-classifier", o.c.object_classifier);
+    if (!o.c.prompt_only) { /* the prompt check judges nothing */
+        lt_fileset_add(&fs, false, "--style-classifier", o.c.style_classifier);
+        lt_fileset_add(&fs, false, "--object-classifier",
+                       o.c.object_classifier);
+    }
     cli_dm_eval_outputs(&fs, o.json, o.markdown, o.c.grid);
     if ((rc = cli_files_check("dm eval", &fs)))
         return rc;
