@@ -8,6 +8,7 @@
 #define LETHE_DM_ACCEPT_H
 
 #include "lethe/bench.h"
+#include "lethe/clip.h"
 
 #define LT_DM_ACCEPT_ACC 0.9   /* sample accuracy >= 0.9 x real accuracy */
 #define LT_DM_ACCEPT_FD 5.0    /* FD <= 5 x the real-vs-real floor */
@@ -35,5 +36,11 @@ lt_status lt_bench_dm_copying_rows(lt_table *t, const float *samples,
                                    int64_t ns, const float *real, int64_t nr,
                                    const float *train, int64_t nt,
                                    int64_t per, bool *all_pass);
+
+/* The canonical prompt's context of every (style, object) pair of
+ * FashionCanvas, pair-major (p = style * objects + object): pairs
+ * [pairs, L, D]; the empty caption's context: null_ctx [L, D]. */
+lt_status lt_bench_canvas_pair_contexts(lt_clip *clip, const lt_clip_vocab *v,
+                                        float *pairs, float *null_ctx);
 
 #endif

@@ -155,32 +155,18 @@ static lt_status dm_text_eval_open(dm_text_eval *e)
 static lt_status dm_text_contexts(dm_text_eval *e, float **ctx,
                                   float *null_ctx)
 {
-    const int L = e->clip->cfg.context_length, D = e->clip->cfg.width;
-    int32_t *ids = malloc((size_t)NP * L * sizeof *ids);
-    lt_ctx *c = lt_ctx_new(lt_clip_arena_bytes(&e->clip->cfg, NP, 32, 32,
-                                               false));
-    *ctx = malloc((size_t)(e->n * L * D) * sizeof **ctx);
-    lt_status s = ids && c && *ctx ? LT_OK
-                                   : lt_set_error(LT_ERR_NOMEM, "dm eval: "
-                                                  "out of memory");
-    char buf[LT_CANVAS_CAPTION_MAX];
-    for (int p = 0; s == LT_OK && p < NP; p++) {
-        s = lt_canvas_prompt(p % NO, p / NO, false, 0, 0, buf, sizeof buf);
-        if (s == LT_OK)
-            s = lt_clip_tokenize(e->vocab, buf, L, ids + (int64_t)p * L, NULL,
-                                 NULL);
-    }
-    lt_tensor *h = NULL;
-    if (s == LT_OK) {
-        lt_set_grad_enabled(c, false);
-        h = lt_clip_text_encode(c, e->clip, ids, NP);
-        s = h ? lt_dm_empty_context(e->clip, null_ctx) : lt_last_status();
-    }
+    const int64_t LD = (int64_t)e->clip->cfg.context_length *
+                       e->clip->cfg.width;
+    float *pairs = malloc((size_t)(NP * LD) * sizeof *pairs);
+    *ctx = malloc((size_t)(e->n * LD) * sizeof **ctx);
+    lt_status s = pairs && *ctx
+                      ? lt_bench_canvas_pair_contexts(e->clip, e->vocab, pairs,
+                                                      null_ctx)
+                      : lt_set_error(LT_ERR_NOMEM, "dm eval: out of memory");
     for (int64_t i = 0; s == LT_OK && i < e->n; i++)
-        memcpy(*ctx + i * L * D, h->data + (i / e->c->per_pair) * L * D,
-               (size_t)L * D * sizeof **ctx);
-    lt_ctx_free(c);
-    free(ids);
+        memcpy(*ctx + i * LD, pairs + (i / e->c->per_pair) * LD,
+               (size_t)LD * sizeof **ctx);
+    free(pairs);
     return s;
 }
 

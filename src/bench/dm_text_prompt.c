@@ -21,6 +21,8 @@
 #include "lethe/diffusion.h"
 #include "lethe/dm_canvas_unlearn.h"
 
+#include "dm_accept.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +44,25 @@ typedef struct {
     lt_ctx *c;
 } prompt_check;
 
-/* The contexts of every pair's canonical prompt and of the empty caption,
- * encoded once. */
-static lt_status encode_prompts(prompt_check *p, lt_clip *clip,
-                                const lt_clip_vocab *v)
+/* The contexts [NP, L, D] of every (style, object) pair's canonical prompt,
+ * pair p = style * NO + object, and the empty caption's [L, D], each
+ * encoded once (dm_accept.h). */
+lt_status lt_bench_canvas_pair_contexts(lt_clip *clip, const lt_clip_vocab *v,
+                                        float *pairs, float *null_ctx)
 {
     char (*text)[LT_CANVAS_CAPTION_MAX] = malloc(NP * sizeof *text);
     const char *texts[NP];
-    lt_status st = text ? LT_OK : lt_set_error(LT_ERR_NOMEM, "prompt check: "
-                                               "out of memory");
+    lt_status st = text ? LT_OK : lt_set_error(LT_ERR_NOMEM, "canvas "
+                                               "prompts: out of memory");
     for (int q = 0; st == LT_OK && q < NP; q++) {
         texts[q] = text[q];
         st = lt_canvas_prompt(q % NO, q / NO, false, 0, 0, text[q],
                               sizeof text[q]);
     }
     if (st == LT_OK)
-        st = lt_canvas_contexts(clip, v, texts, NP, p->pairs);
+        st = lt_canvas_contexts(clip, v, texts, NP, pairs);
     free(text);
-    return st == LT_OK ? lt_dm_empty_context(clip, p->null_ctx) : st;
+    return st == LT_OK ? lt_dm_empty_context(clip, null_ctx) : st;
 }
 
 /* A picture's candidate contexts into p->ctx: the pairs (every style,
@@ -217,7 +220,7 @@ lt_status lt_bench_dm_text_prompt_check(lt_unet *u, const lt_dm_schedule *s,
                        : lt_set_error(LT_ERR_NOMEM, "prompt check: out of "
                                       "memory");
     if (st == LT_OK)
-        st = encode_prompts(&p, clip, v);
+        st = lt_bench_canvas_pair_contexts(clip, v, p.pairs, p.null_ctx);
     for (int axis = 0; st == LT_OK && axis < 2; axis++)
         st = check_axis(&p, te, idx, axis, k, seed,
                         axis ? &out->object : &out->style);
