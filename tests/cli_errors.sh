@@ -953,9 +953,17 @@ expect_error "bench attack: unknown concept" "unknown concept 'object:spaceship'
 expect_error "bench attack: missing encoder" "encoder of model 'adv' ($T/no-such-encoder.safetensors) does not exist" \
   "$LETHE" bench attack --original "$T/tdm.safetensors" \
   --model "adv=$T/tdm.safetensors:$T/no-such-encoder.safetensors"
-expect_error "dm attack: no detector for the mark" "no concept detector for the mark" \
+expect_error "dm attack: a mark detector of the wrong axis" "must have 2 classes" \
   "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept mark --method none \
-  --out-prompts "$T/atkx.json"
+  --detector "$OBJ" --out-prompts "$T/atkx.json"
+MARK="$(dirname "$0")/../models/fashion-canvas-mark-v1.safetensors"
+MARKJ="$(dirname "$0")/../models/fashion-canvas-mark-judge-v1.safetensors"
+if "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --original "$T/tdm.safetensors" \
+     --concept mark --method none --prompts 1 --steps 1 --detector "$MARK" \
+     --judge "$MARKJ" --json "$T/atkm.json" >"$T/out" 2>"$T/err" &&
+   grep -q '"independent_judge":[[:space:]]*"yes"' "$T/atkm.json"
+then ok "dm attack --concept mark: the committed detector and judge"
+else bad "dm attack --concept mark"; cat "$T/out" "$T/err" "$T/atkm.json"; fi
 expect_error "dm attack: detector of the wrong axis" "must have 10 classes" \
   "$LETHE" dm attack --unlearned "$T/tdm.safetensors" --concept object:bag --method none \
   --detector "$(dirname "$0")/../models/fashion-canvas-style-v1.safetensors" \

@@ -13,6 +13,8 @@
  *     (fp32, the report's) and the backend;
  *   - resume: the records are reused (a verdict edited in a record shows
  *     in its row), nothing is run again;
+ *   - the mark: its own prompt count, 5 adversarial words, the committed
+ *     independent judge named in the settings;
  *   - bad input: unknown concept / method, no original, duplicate model
  *     names, a bad --model spec, a missing encoder named in the error
  *     (and no cache folder made).
@@ -198,6 +200,52 @@ LT_TEST(quick_table_records_and_resume)
     cJSON_Delete(attacks);
     lt_clip_free(clip);
     lt_clip_vocab_free(v);
+    lt_report_free(&r);
+}
+
+/* The mark as a concept: its own prompt count, k = 5 random words in
+ * front of each prompt, and the committed independent judge. */
+LT_TEST(quick_table_of_the_mark)
+{
+    char cache[600];
+    lt_bench_asr_cfg c = micro(cache, sizeof cache);
+    c.concepts = "mark";
+    c.methods = "random";
+    c.n_mark_prompts = 3;
+    c.mark_detector = REPO LT_CANVAS_EVAL_MARK;
+    c.mark_judge = REPO LT_CANVAS_JUDGE_MARK;
+    lt_report r;
+    cJSON *attacks = NULL;
+    LT_CHECK(lt_bench_asr(&c, &r, &attacks) == LT_OK, "%s", lt_last_error());
+    const lt_table *t = r.n_tables == 1 ? &r.tables[0] : NULL;
+    LT_CHECK(t && t->n_rows == 3, "rows %d", t ? t->n_rows : -1);
+    for (int i = 0; t && i < t->n_rows; i++)
+        LT_CHECK(!strcmp(t->rows[i].text[1], "mark") && col(t, i, "n") == 3,
+                 "row %d: %s, n %g", i, t->rows[i].text[1], col(t, i, "n"));
+    const char *j = t ? lt_report_get(&r, "judges") : NULL;
+    const char *mj = j ? strstr(j, "mark " REPO LT_CANVAS_JUDGE_MARK) : NULL;
+    LT_CHECK(mj && !strstr(mj, "not independent") &&
+                 strstr(lt_report_get(&r, "schedule"), "k 3 (5 for the mark)"),
+             "judges '%s'", j);
+    const cJSON *a;
+    int n = 0, records = 0;
+    cJSON_ArrayForEach(a, attacks)
+    {
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(
+            a, "record"));
+        char *buf = NULL;
+        cJSON *rec = path && lt_read_file(path, &buf, NULL) == LT_OK
+                         ? cJSON_Parse(buf)
+                         : NULL;
+        free(buf);
+        LT_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(rec, "k")) == 5,
+                 "record %s: k", path ? path : "(none)");
+        records += rec != NULL;
+        cJSON_Delete(rec);
+        n += cJSON_GetArraySize(cJSON_GetObjectItem(a, "prompts"));
+    }
+    LT_CHECK(records == 3 && n == 9, "%d records, %d prompts", records, n);
+    cJSON_Delete(attacks);
     lt_report_free(&r);
 }
 

@@ -181,39 +181,55 @@ LT_TEST(canvas_pair_subset)
     lt_canvas_free(&cv);
 }
 
-/* The canvas as a classification set (lt_dataset_load "canvas-style:DIR"
- * and "canvas-object:DIR"): labels are the canvas's style / object, and
- * undoing the set's normalisation gives back the canvas's pixels. */
+/* The canvas as a classification set (lt_dataset_load "canvas-style:DIR",
+ * "canvas-object:DIR" and "canvas-mark:DIR"): labels are the canvas's
+ * style / object / mark, and undoing the set's normalisation gives back
+ * the canvas's pixels. */
+static int canvas_label(const lt_canvas *cv, int kind, int64_t i)
+{
+    return kind == 0 ? cv->object[i] : kind == 1 ? cv->style[i] : cv->mark[i];
+}
+
 LT_TEST(canvas_as_classification_sets)
 {
+    static const char *const kinds[3] = {"object", "style", "mark"};
+    static const int classes[3] = {10, LT_CANVAS_STYLES, 2};
     lt_canvas cv;
     LT_CHECK(lt_canvas_load(canvas_dir(), "test", &cv) == LT_OK, "%s",
              lt_last_error());
+    int64_t marked = 0;
+    for (int64_t i = 0; cv.mark && i < cv.n; i++)
+        marked += cv.mark[i];
+    LT_CHECK(marked > 0 && marked < cv.n, "the test canvas has %lld of %lld "
+             "pictures marked: the mark set needs both", (long long)marked,
+             (long long)cv.n);
     char spec[600];
-    for (int by_style = 0; by_style < 2; by_style++) {
+    for (int kind = 0; kind < 3; kind++) {
         lt_dataset d;
-        snprintf(spec, sizeof spec, "canvas-%s:%s",
-                 by_style ? "style" : "object", canvas_dir());
+        snprintf(spec, sizeof spec, "canvas-%s:%s", kinds[kind],
+                 canvas_dir());
         LT_CHECK(lt_dataset_load(spec, "test", &d) == LT_OK, "%s: %s", spec,
                  lt_last_error());
         if (!d.x)
             continue;
         LT_CHECK(d.n == cv.n && d.c == 3 && d.h == SIDE && d.w == SIDE &&
-                     d.classes == (by_style ? LT_CANVAS_STYLES : 10),
+                     d.classes == classes[kind],
                  "%s: n %lld classes %d", spec, (long long)d.n, d.classes);
         int64_t bad = 0;
         float *px = malloc((size_t)d.n * NPIX * sizeof(float));
         lt_dataset_pixels(&d, NULL, d.n, px);
         for (int64_t i = 0; i < d.n; i++) {
-            bad += d.y[i] != (by_style ? cv.style[i] : cv.object[i]);
+            bad += d.y[i] != canvas_label(&cv, kind, i);
             for (int64_t p = 0; p < NPIX; p++)
                 bad += fabsf(px[i * NPIX + p] - cv.x[i * NPIX + p]) > 1e-5f;
         }
         LT_CHECK(bad == 0, "%s: %lld labels or pixels differ", spec,
                  (long long)bad);
-        LT_CHECK(!strcmp(lt_dataset_class_name(&d, 9),
-                         by_style ? lt_canvas_style_at(9)->slug
-                                  : "Ankle boot") &&
+        const char *want = kind == 0   ? "Ankle boot"
+                           : kind == 1 ? lt_canvas_style_at(9)->slug
+                                       : NULL;
+        const char *got = lt_dataset_class_name(&d, want ? 9 : 1);
+        LT_CHECK(got && !strcmp(got, want ? want : "marked") &&
                      lt_dataset_class_name(&d, d.classes) == NULL,
                  "%s: class names", spec);
         free(px);

@@ -57,9 +57,11 @@ typedef struct {
     int n_models;
     bool attack_original;         /* rows of the original model (true) */
     const char *concepts;         /* comma list of object:NAME / style:NAME
-                                     ("object:bag,style:neon") */
+                                     / mark ("object:bag,style:neon") */
     const char *methods;          /* comma list ("unlearndiff,random,p4d") */
-    int n_prompts;                /* per concept (50) */
+    int n_prompts;                /* per object or style concept (50) */
+    int n_mark_prompts;           /* of the mark (142, as the official
+                                     nudity set) */
     uint64_t prompt_seed;         /* 1 */
     int k;                        /* 0: 3 */
     const char *object_detector, *style_detector; /* NULL: the committed
@@ -67,6 +69,8 @@ typedef struct {
     const char *object_judge, *style_judge; /* NULL: the detector (the
                                      report says the judge is not
                                      independent) */
+    const char *mark_detector, *mark_judge; /* NULL: the committed mark
+                                     detector and its independent judge */
     lt_atk_config atk;            /* lt_atk_defaults (method set per run) */
     const char *cache;            /* run records (and quick models); NULL:
                                      "lethe-bench-attack-cache" */
@@ -83,7 +87,8 @@ typedef struct {
 
 /* The defaults above (no models, original NULL). */
 LT_API lt_bench_asr_cfg lt_bench_asr_defaults(void);
-/* The quick setting: quick on, concepts "object:bag", 2 prompts, 2
+/* The quick setting: quick on, concepts "object:bag", 2 prompts (the
+ * mark's too), 2
  * timesteps x 1 step, DDIM-2 generations. */
 LT_API void lt_bench_asr_quick(lt_bench_asr_cfg *c);
 /* Parse "NAME=FILE" or "NAME=FILE:ENCODER" into m (pointers into spec's

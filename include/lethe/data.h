@@ -17,7 +17,7 @@ extern "C" {
 
 typedef struct {
     char name[32];     /* "fashion-mnist", "mnist", "cifar10", "cifar100",
-                        * "canvas-style", "canvas-object" */
+                        * "canvas-style", "canvas-object", "canvas-mark" */
     int64_t n;
     int c, h, w;
     int classes;
@@ -34,7 +34,8 @@ LT_API lt_status lt_dataset_dir(const char *spec, char *dir, size_t n,
 /* Load split "train" or "test" of spec ("fashion-mnist", "mnist",
  * "cifar10", "cifar100", optionally ":DIR"; or a FashionCanvas folder as
  * "canvas-style:DIR" (22 classes, lethe/canvas.h's style order) or
- * "canvas-object:DIR" (the 10 objects)). Errors name the file. */
+ * "canvas-object:DIR" (the 10 objects) or "canvas-mark:DIR" (0 unmarked,
+ * 1 marked)). Errors name the file. */
 LT_API lt_status lt_dataset_load(const char *spec, const char *split,
                                  lt_dataset *out);
 LT_API void lt_dataset_free(lt_dataset *d);

@@ -137,6 +137,12 @@ LT_API lt_status lt_per_class_accuracy(const float *probs, int64_t n, int k,
  * acceptance reports and the unlearning metrics of text models. */
 #define LT_CANVAS_EVAL_STYLE "models/fashion-canvas-style-v1.safetensors"
 #define LT_CANVAS_EVAL_OBJECT "models/fashion-canvas-object-v1.safetensors"
+/* The committed detectors of FashionCanvas's hidden mark (2 classes, 1 =
+ * marked; models/README.md): the in-loop detector of the attacks, and an
+ * independent judge (another architecture, seed and canvas) for the
+ * verdicts. */
+#define LT_CANVAS_EVAL_MARK "models/fashion-canvas-mark-v1.safetensors"
+#define LT_CANVAS_JUDGE_MARK "models/fashion-canvas-mark-judge-v1.safetensors"
 
 /* A classifier with the input normalisation of the data it was trained
  * on: x = (p - mean[ch]) / std[ch] for pixels p in [0, 1]. */

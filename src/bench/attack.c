@@ -35,6 +35,7 @@ lt_bench_asr_cfg lt_bench_asr_defaults(void)
     return (lt_bench_asr_cfg){
         .attack_original = true, .concepts = "object:bag,style:neon",
         .methods = "unlearndiff,random,p4d", .n_prompts = 50,
+        .n_mark_prompts = 142,
         .prompt_seed = 1, .atk = lt_atk_defaults(),
         .quick_encoder = "models/fashion-canvas-clip-tiny-v1.safetensors",
         .base_arch = "text:xs,ch=8,groups=4,blocks=1", .base_steps = 8};
@@ -45,6 +46,7 @@ void lt_bench_asr_quick(lt_bench_asr_cfg *c)
     c->quick = true;
     c->concepts = "object:bag";
     c->n_prompts = 2;
+    c->n_mark_prompts = 2;
     c->atk.n_t = 2;
     c->atk.iters = 1;
     c->atk.sample.steps = 2;
@@ -79,11 +81,12 @@ lt_status lt_bench_asr_model_parse(const char *spec, char *buf, size_t n,
 static lt_status check_concept(const char *s)
 {
     bool ok = (!strncmp(s, "object:", 7) && lt_canvas_object_find(s + 7) >= 0)
-              || (!strncmp(s, "style:", 6) && lt_canvas_style_find(s + 6) >= 0);
+              || (!strncmp(s, "style:", 6) && lt_canvas_style_find(s + 6) >= 0)
+              || !strcmp(s, "mark");
     return ok ? LT_OK
               : lt_set_error(LT_ERR_ARG, "bench attack: unknown concept "
                              "'%s' (object:NAME or style:NAME of "
-                             "FashionCanvas)", s);
+                             "FashionCanvas, or mark)", s);
 }
 
 static lt_status check_lists(const lt_bench_asr_cfg *c)
@@ -119,10 +122,12 @@ lt_status lt_bench_asr_check(const lt_bench_asr_cfg *c)
         return lt_set_error(LT_ERR_ARG, "bench attack: %d models (at most "
                             "%d, at least one row)", c->n_models,
                             LT_BENCH_ASR_MAX_MODELS);
-    if (c->n_prompts < 1 || c->atk.n_t < 1 || c->atk.iters < 1)
-        return lt_set_error(LT_ERR_ARG, "bench attack: %d prompts, %d "
-                            "timesteps of %d steps (each at least 1)",
-                            c->n_prompts, c->atk.n_t, c->atk.iters);
+    if (c->n_prompts < 1 || c->n_mark_prompts < 1 || c->atk.n_t < 1 ||
+        c->atk.iters < 1)
+        return lt_set_error(LT_ERR_ARG, "bench attack: %d prompts (%d of "
+                            "the mark), %d timesteps of %d steps (each at "
+                            "least 1)", c->n_prompts, c->n_mark_prompts,
+                            c->atk.n_t, c->atk.iters);
     for (int i = 0; i < c->n_models; i++) {
         const lt_bench_asr_model *m = &c->models[i];
         if (!m->name || !m->file || !*m->name ||
@@ -294,11 +299,16 @@ static lt_status quick_adv(asr_run *r, quick *q, const char *base,
     return st;
 }
 
-/* The unlearned concept: the first of the list. */
+/* The unlearned concept: the first object or style of the list (the mark
+ * has no words to erase; a list of the mark alone erases object:bag). */
 static void quick_concept(const lt_bench_asr_cfg *c, quick *q)
 {
     char buf[LT_TABLE_TEXT] = "object:bag";
-    lt_list_item(c->concepts, 0, buf, sizeof buf);
+    for (int j = 0; lt_list_item(c->concepts, j, buf, sizeof buf); j++)
+        if (strcmp(buf, "mark"))
+            break;
+    if (!strcmp(buf, "mark"))
+        snprintf(buf, sizeof buf, "object:bag");
     q->is_style = !strncmp(buf, "style:", 6);
     if (q->is_style) {
         q->index = lt_canvas_style_find(buf + 6);
@@ -393,15 +403,51 @@ static void run_key(const asr_run *r, const lt_bench_attack_cfg *a,
              (unsigned long long)h);
 }
 
+static bool has_mark(const lt_bench_asr_cfg *c)
+{
+    char cc[LT_TABLE_TEXT];
+    for (int j = 0; lt_list_item(c->concepts, j, cc, sizeof cc); j++)
+        if (!strcmp(cc, "mark"))
+            return true;
+    return false;
+}
+
 static const char *detector_of(const lt_bench_asr_cfg *c, const char *cc,
                                bool judge)
 {
+    if (!strcmp(cc, "mark")) {
+        const char *det = c->mark_detector ? c->mark_detector
+                                           : LT_CANVAS_EVAL_MARK;
+        return !judge          ? det
+               : c->mark_judge ? c->mark_judge
+               : c->mark_detector ? det
+                                  : LT_CANVAS_JUDGE_MARK;
+    }
     bool style = !strncmp(cc, "style:", 6);
     const char *det = style ? c->style_detector : c->object_detector;
     if (!det)
         det = style ? LT_CANVAS_EVAL_STYLE : LT_CANVAS_EVAL_OBJECT;
     const char *j = style ? c->style_judge : c->object_judge;
     return judge ? (j ? j : det) : det;
+}
+
+/* The judges of the report's settings, flagged where a judge is the
+ * detector. */
+static lt_status judges_setting(const lt_bench_asr_cfg *c, lt_report *out)
+{
+    char buf[1024], mark[400] = "";
+    const char *mj = detector_of(c, "mark", true);
+    if (has_mark(c))
+        snprintf(mark, sizeof mark, ", mark %s%s", mj,
+                 strcmp(mj, detector_of(c, "mark", false))
+                     ? ""
+                     : " (the detector: not independent)");
+    bool indep = c->object_judge && c->style_judge;
+    snprintf(buf, sizeof buf, "object %s, style %s%s%s",
+             detector_of(c, "object:", true), detector_of(c, "style:", true),
+             indep ? "" : " (a judge not given is the detector: not "
+                          "independent)", mark);
+    return lt_report_set(out, "judges", buf);
 }
 
 /* A boolean field of every prompt of a record into out[n]. */
@@ -515,7 +561,7 @@ static void run_cfg(const asr_run *r, const asr_model *m, const char *cc,
     a.unlearned = m->file;
     a.encoder = m->enc;
     a.concept = cc;
-    a.n_prompts = c->n_prompts;
+    a.n_prompts = strcmp(cc, "mark") ? c->n_prompts : c->n_mark_prompts;
     a.prompt_seed = c->prompt_seed;
     a.k = c->k;
     a.detector = detector_of(c, cc, false);
@@ -600,23 +646,21 @@ static lt_status settings(asr_run *r, lt_report *out)
         if (strcmp(r->m[i].name, "original"))
             st = model_setting(out, key, &r->m[i]);
     }
+    char k[32];
+    snprintf(k, sizeof k, c->k ? "%d" : "3 (5 for the mark)", c->k);
     snprintf(buf, sizeof buf, "%d timesteps x %d steps (%d tries per "
-             "attack), k %d, lr %g, weight decay %g, seed %llu; %d DDIM "
-             "steps, guidance %g", c->atk.n_t, c->atk.iters, c->atk.n_t,
-             c->k ? c->k : 3, (double)c->atk.lr,
+             "attack), k %s, lr %g, weight decay %g, seed %llu; %d DDIM "
+             "steps, guidance %g", c->atk.n_t, c->atk.iters, c->atk.n_t, k,
+             (double)c->atk.lr,
              (double)c->atk.weight_decay, (unsigned long long)c->atk.seed,
              c->atk.sample.steps, (double)c->atk.sample.w);
     if (st == LT_OK)
         st = lt_report_set(out, "schedule", buf);
     if (st == LT_OK)
         st = lt_report_set_num(out, "prompts_per_concept", c->n_prompts);
-    bool indep = c->object_judge && c->style_judge;
-    snprintf(buf, sizeof buf, "object %s, style %s%s",
-             detector_of(c, "object:", true), detector_of(c, "style:", true),
-             indep ? "" : " (a judge not given is the detector: not "
-                          "independent)");
-    if (st == LT_OK)
-        st = lt_report_set(out, "judges", buf);
+    if (st == LT_OK && has_mark(c))
+        st = lt_report_set_num(out, "prompts_of_the_mark", c->n_mark_prompts);
+    st = st == LT_OK ? judges_setting(c, out) : st;
     if (st == LT_OK && c->quick)
         st = lt_report_set(out, "quick", "micro models trained in seconds: "
                            "the path, not a measurement");

@@ -113,21 +113,25 @@ typedef struct {
 
 static const char *default_detector(const concept *cc)
 {
-    return cc->axis == CONCEPT_OBJECT ? LT_CANVAS_EVAL_OBJECT
+    return cc->axis == CONCEPT_OBJECT  ? LT_CANVAS_EVAL_OBJECT
            : cc->axis == CONCEPT_STYLE ? LT_CANVAS_EVAL_STYLE
-                                       : NULL;
+                                       : LT_CANVAS_EVAL_MARK;
+}
+
+/* The mark has an independent judge by default; objects and styles do
+ * not (their judge defaults to the detector, and the report says so). */
+static const char *default_judge(const concept *cc, const char *det)
+{
+    return cc->axis == CONCEPT_MARK && !strcmp(det, LT_CANVAS_EVAL_MARK)
+               ? LT_CANVAS_JUDGE_MARK
+               : det;
 }
 
 static lt_status open_classifiers(attack_run *r)
 {
     const char *det = r->c->detector ? r->c->detector
                                      : default_detector(&r->cc);
-    if (!det)
-        return lt_set_error(LT_ERR_ARG, "dm attack: no concept detector for "
-                            "the mark (none is trained yet): give --detector "
-                            "and --judge, classifiers of 2 classes with "
-                            "class 1 = marked");
-    const char *judge = r->c->judge ? r->c->judge : det;
+    const char *judge = r->c->judge ? r->c->judge : default_judge(&r->cc, det);
     r->same_judge = !strcmp(judge, det);
     lt_status st = lt_image_classifier_load(det, &r->det);
     if (st == LT_OK)
@@ -304,6 +308,7 @@ static lt_status write_prompts(const attack_run *r, const prompt_rec *p,
     cJSON_AddStringToObject(root, "method",
                             lt_atk_method_name(r->c->atk.method));
     cJSON_AddStringToObject(root, "concept", r->c->concept);
+    cJSON_AddNumberToObject(root, "k", r->c->atk.k); /* adversarial tokens */
     cJSON_AddStringToObject(root, "unlearned", r->c->unlearned);
     cJSON_AddStringToObject(root, "encoder", r->enc_path);
     if (r->c->original_encoder)

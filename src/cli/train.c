@@ -29,7 +29,8 @@ static const char *cli_train_usage =
     "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, resnet8 or\n"
     "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
     "(NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
-    "(a FashionCanvas folder labelled by style or by object).";
+    "/ canvas-mark:DIR (a FashionCanvas folder labelled by style, by object or\n"
+    "by the hidden mark).";
 
 /* What the progress callback keeps: the start time, the loss curve. */
 typedef struct {

@@ -3,7 +3,8 @@
  * Fashion-MNIST and MNIST, the binary format for CIFAR-10/100), subsets,
  * permutations, augmentation names and augmented minibatches. See
  * lethe/data.h. FashionCanvas folders load as classification sets too
- * ("canvas-style:DIR", "canvas-object:DIR"), for its evaluators.
+ * ("canvas-style:DIR", "canvas-object:DIR", "canvas-mark:DIR"), for its
+ * evaluators and the mark detector.
  */
 #include "lethe/canvas.h"
 #include "lethe/data.h"
@@ -36,9 +37,12 @@ static const lt_dataset_info lt_sets[] = {
      {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
     {"canvas-object", 3, 32, 32, 10,
      {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
+    /* labelled by the hidden mark: 0 unmarked, 1 marked */
+    {"canvas-mark", 3, 32, 32, 2,
+     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
 };
 #define LT_KNOWN_SETS "fashion-mnist, mnist, cifar10, cifar100, " \
-                      "canvas-style, canvas-object"
+                      "canvas-style, canvas-object, canvas-mark"
 
 static const lt_dataset_info *lt_info(const char *name)
 {
@@ -231,7 +235,8 @@ static lt_status lt_load_cifar(const lt_dataset_info *inf, const char *dir,
     return s;
 }
 
-/* A FashionCanvas split labelled by style ("canvas-style") or object. */
+/* A FashionCanvas split labelled by style ("canvas-style"), object
+ * ("canvas-object") or the hidden mark ("canvas-mark": 1 = marked). */
 static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
                                     const char *dir, const char *split,
                                     lt_dataset *out)
@@ -241,9 +246,12 @@ static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
         return lt_last_status();
     lt_status s = lt_alloc_set(out, inf, cv.n);
     const bool by_style = !strcmp(inf->name, "canvas-style");
+    const bool by_mark = !strcmp(inf->name, "canvas-mark");
     const int64_t plane = (int64_t)inf->h * inf->w;
     for (int64_t i = 0; s == LT_OK && i < cv.n; i++) {
-        out->y[i] = by_style ? cv.style[i] : cv.object[i];
+        out->y[i] = by_style  ? cv.style[i]
+                    : by_mark ? cv.mark[i]
+                              : cv.object[i];
         for (int ch = 0; ch < 3; ch++) {
             const float *src = cv.x + (i * 3 + ch) * plane;
             float *dst = out->x + (i * 3 + ch) * plane;
@@ -276,6 +284,8 @@ const char *lt_dataset_class_name(const lt_dataset *d, int k)
     if (!strcmp(d->name, "canvas-style"))
         return k >= 0 && k < LT_CANVAS_STYLES ? lt_canvas_style_at(k)->slug
                                               : NULL;
+    if (!strcmp(d->name, "canvas-mark"))
+        return k == 0 ? "unmarked" : k == 1 ? "marked" : NULL;
     if (strcmp(d->name, "fashion-mnist") && strcmp(d->name, "canvas-object"))
         return NULL;
     return k >= 0 && k < 10 ? lt_canvas_object_at(k)->label : NULL;
