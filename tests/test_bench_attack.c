@@ -203,8 +203,9 @@ LT_TEST(quick_table_records_and_resume)
     lt_report_free(&r);
 }
 
-/* The mark as a concept: its own prompt count, k = 5 random words in
- * front of each prompt, and the committed independent judge. */
+/* The mark as a concept: its own prompt count, k = 5 adversarial tokens
+ * (the records' k), and in the settings the committed independent judges
+ * of the mark and of styles, the object's judge flagged as the detector. */
 LT_TEST(quick_table_of_the_mark)
 {
     char cache[600];
@@ -214,6 +215,7 @@ LT_TEST(quick_table_of_the_mark)
     c.n_mark_prompts = 3;
     c.mark_detector = REPO LT_CANVAS_EVAL_MARK;
     c.mark_judge = REPO LT_CANVAS_JUDGE_MARK;
+    c.style_detector = NULL; /* the settings name the committed style judge */
     lt_report r;
     cJSON *attacks = NULL;
     LT_CHECK(lt_bench_asr(&c, &r, &attacks) == LT_OK, "%s", lt_last_error());
@@ -224,7 +226,10 @@ LT_TEST(quick_table_of_the_mark)
                  "row %d: %s, n %g", i, t->rows[i].text[1], col(t, i, "n"));
     const char *j = t ? lt_report_get(&r, "judges") : NULL;
     const char *mj = j ? strstr(j, "mark " REPO LT_CANVAS_JUDGE_MARK) : NULL;
-    LT_CHECK(mj && !strstr(mj, "not independent") &&
+    const char *sj = j ? strstr(j, "style " LT_CANVAS_JUDGE_STYLE ",") : NULL;
+    LT_CHECK(mj && !strstr(mj, "not independent") && sj &&
+                 strstr(j, "object " REPO LT_CANVAS_EVAL_OBJECT
+                           " (the detector: not independent)") &&
                  strstr(lt_report_get(&r, "schedule"), "k 3 (5 for the mark)"),
              "judges '%s'", j);
     const cJSON *a;

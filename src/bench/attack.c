@@ -425,9 +425,11 @@ static const char *detector_of(const lt_bench_asr_cfg *c, const char *cc,
     }
     bool style = !strncmp(cc, "style:", 6);
     const char *det = style ? c->style_detector : c->object_detector;
+    const char *j = style ? c->style_judge : c->object_judge;
+    if (!j && style && !det) /* the committed style judge */
+        j = LT_CANVAS_JUDGE_STYLE;
     if (!det)
         det = style ? LT_CANVAS_EVAL_STYLE : LT_CANVAS_EVAL_OBJECT;
-    const char *j = style ? c->style_judge : c->object_judge;
     return judge ? (j ? j : det) : det;
 }
 
@@ -435,18 +437,19 @@ static const char *detector_of(const lt_bench_asr_cfg *c, const char *cc,
  * detector. */
 static lt_status judges_setting(const lt_bench_asr_cfg *c, lt_report *out)
 {
-    char buf[1024], mark[400] = "";
-    const char *mj = detector_of(c, "mark", true);
-    if (has_mark(c))
-        snprintf(mark, sizeof mark, ", mark %s%s", mj,
-                 strcmp(mj, detector_of(c, "mark", false))
-                     ? ""
-                     : " (the detector: not independent)");
-    bool indep = c->object_judge && c->style_judge;
-    snprintf(buf, sizeof buf, "object %s, style %s%s%s",
-             detector_of(c, "object:", true), detector_of(c, "style:", true),
-             indep ? "" : " (a judge not given is the detector: not "
-                          "independent)", mark);
+    static const char *const axes[3] = {"object:", "style:", "mark"};
+    char buf[1500] = "";
+    size_t n = 0;
+    for (int a = 0; a < 3 && n < sizeof buf; a++) {
+        if (a == 2 && !has_mark(c))
+            break;
+        const char *j = detector_of(c, axes[a], true);
+        bool same = !strcmp(j, detector_of(c, axes[a], false));
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.*s %s%s",
+                              a ? ", " : "", a == 2 ? 4 : (int)strlen(axes[a]) - 1,
+                              axes[a], j,
+                              same ? " (the detector: not independent)" : "");
+    }
     return lt_report_set(out, "judges", buf);
 }
 

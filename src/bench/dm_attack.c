@@ -118,13 +118,16 @@ static const char *default_detector(const concept *cc)
                                        : LT_CANVAS_EVAL_MARK;
 }
 
-/* The mark has an independent judge by default; objects and styles do
- * not (their judge defaults to the detector, and the report says so). */
+/* The mark and styles have an independent judge by default (when the
+ * detector is the committed one); objects do not (their judge defaults to
+ * the detector, and the report says so). */
 static const char *default_judge(const concept *cc, const char *det)
 {
-    return cc->axis == CONCEPT_MARK && !strcmp(det, LT_CANVAS_EVAL_MARK)
-               ? LT_CANVAS_JUDGE_MARK
-               : det;
+    if (cc->axis == CONCEPT_MARK && !strcmp(det, LT_CANVAS_EVAL_MARK))
+        return LT_CANVAS_JUDGE_MARK;
+    if (cc->axis == CONCEPT_STYLE && !strcmp(det, LT_CANVAS_EVAL_STYLE))
+        return LT_CANVAS_JUDGE_STYLE;
+    return det;
 }
 
 static lt_status open_classifiers(attack_run *r)
