@@ -28,6 +28,21 @@ static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
 
 /* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
  * "An image of {object}". */
+/* ESD's progress: every 50 iterations and the last, with the elapsed
+ * time and an estimate of the rest. */
+static void cvb_esd_note(const lt_esd_event *e, void *ud)
+{
+    const cvb *d = ud;
+    if (e->step != e->steps && e->step % 50 != 0)
+        return;
+    double eta = e->step > 0 ? e->seconds / (double)e->step *
+                                   (double)(e->steps - e->step)
+                             : 0.0;
+    lt_bench_note(d->c->progress, d->c->ud, "  esd %lld/%lld loss %.4g "
+                  "(%.0f s, about %.0f s left)", (long long)e->step,
+                  (long long)e->steps, (double)e->loss, e->seconds, eta);
+}
+
 static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
                          const float *mask)
 {
@@ -53,7 +68,7 @@ static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
     e.params = m->params;
     e.mask = mask;
     if (st == LT_OK)
-        st = lt_esd_run(u, &d->s, ctx, nul, &e, NULL, NULL);
+        st = lt_esd_run(u, &d->s, ctx, nul, &e, cvb_esd_note, d);
     free(ctx);
     free(nul);
     return st;
