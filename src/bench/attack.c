@@ -303,12 +303,12 @@ static lt_status quick_adv(asr_run *r, quick *q, const char *base,
  * has no words to erase; a list of the mark alone erases object:bag). */
 static void quick_concept(const lt_bench_asr_cfg *c, quick *q)
 {
-    char buf[LT_TABLE_TEXT] = "object:bag";
-    for (int j = 0; lt_list_item(c->concepts, j, buf, sizeof buf); j++)
-        if (strcmp(buf, "mark"))
+    char buf[LT_TABLE_TEXT] = "object:bag", item[LT_TABLE_TEXT];
+    for (int j = 0; lt_list_item(c->concepts, j, item, sizeof item); j++)
+        if (strcmp(item, "mark")) {
+            memcpy(buf, item, sizeof buf);
             break;
-    if (!strcmp(buf, "mark"))
-        snprintf(buf, sizeof buf, "object:bag");
+        }
     q->is_style = !strncmp(buf, "style:", 6);
     if (q->is_style) {
         q->index = lt_canvas_style_find(buf + 6);
@@ -415,39 +415,33 @@ static bool has_mark(const lt_bench_asr_cfg *c)
 static const char *detector_of(const lt_bench_asr_cfg *c, const char *cc,
                                bool judge)
 {
-    if (!strcmp(cc, "mark")) {
-        const char *det = c->mark_detector ? c->mark_detector
-                                           : LT_CANVAS_EVAL_MARK;
-        return !judge          ? det
-               : c->mark_judge ? c->mark_judge
-               : c->mark_detector ? det
-                                  : LT_CANVAS_JUDGE_MARK;
-    }
-    bool style = !strncmp(cc, "style:", 6);
-    const char *det = style ? c->style_detector : c->object_detector;
-    const char *j = style ? c->style_judge : c->object_judge;
-    if (!j && style && !det) /* the committed style judge */
-        j = LT_CANVAS_JUDGE_STYLE;
-    if (!det)
-        det = style ? LT_CANVAS_EVAL_STYLE : LT_CANVAS_EVAL_OBJECT;
-    return judge ? (j ? j : det) : det;
+    bool mark = !strcmp(cc, "mark"), style = !strncmp(cc, "style:", 6);
+    const char *det, *jdg;
+    lt_bench_attack_classifiers(cc,
+                                mark    ? c->mark_detector
+                                : style ? c->style_detector
+                                        : c->object_detector,
+                                mark    ? c->mark_judge
+                                : style ? c->style_judge
+                                        : c->object_judge,
+                                &det, &jdg);
+    return judge ? jdg : det;
 }
 
 /* The judges of the report's settings, flagged where a judge is the
  * detector. */
 static lt_status judges_setting(const lt_bench_asr_cfg *c, lt_report *out)
 {
-    static const char *const axes[3] = {"object:", "style:", "mark"};
+    static const char *const names[3] = {"object", "style", "mark"};
+    static const char *const concepts[3] = {"object:", "style:", "mark"};
+    const int axes = has_mark(c) ? 3 : 2;
     char buf[1500] = "";
     size_t n = 0;
-    for (int a = 0; a < 3 && n < sizeof buf; a++) {
-        if (a == 2 && !has_mark(c))
-            break;
-        const char *j = detector_of(c, axes[a], true);
-        bool same = !strcmp(j, detector_of(c, axes[a], false));
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.*s %s%s",
-                              a ? ", " : "", a == 2 ? 4 : (int)strlen(axes[a]) - 1,
-                              axes[a], j,
+    for (int a = 0; a < axes && n < sizeof buf; a++) {
+        const char *j = detector_of(c, concepts[a], true);
+        bool same = !strcmp(j, detector_of(c, concepts[a], false));
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s %s%s",
+                              a ? ", " : "", names[a], j,
                               same ? " (the detector: not independent)" : "");
     }
     return lt_report_set(out, "judges", buf);

@@ -26,8 +26,6 @@ static void cvb_salun_note(const lt_salun_text_event *e, void *ud)
                       (double)e->loss);
 }
 
-/* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
- * "An image of {object}". */
 /* ESD's progress: every 50 iterations and the last, with the elapsed
  * time and an estimate of the rest. */
 static void cvb_esd_note(const lt_esd_event *e, void *ud)
@@ -43,6 +41,8 @@ static void cvb_esd_note(const lt_esd_event *e, void *ud)
                   (long long)e->steps, (double)e->loss, e->seconds, eta);
 }
 
+/* ESD on u: the UnlearnCanvas ESD scripts' prompts, "{Style} Style" and
+ * "An image of {object}". */
 static lt_status cvb_esd(cvb *d, lt_unet *u, const cv_method *m, cv_target t,
                          const float *mask)
 {

@@ -111,30 +111,31 @@ typedef struct {
     float *probs;
 } attack_run;
 
-static const char *default_detector(const concept *cc)
+/* Objects have no committed judge: theirs defaults to the detector, and
+ * the reports say so (bench_util.h). */
+void lt_bench_attack_classifiers(const char *concept, const char *detector,
+                                 const char *judge, const char **det_out,
+                                 const char **judge_out)
 {
-    return cc->axis == CONCEPT_OBJECT  ? LT_CANVAS_EVAL_OBJECT
-           : cc->axis == CONCEPT_STYLE ? LT_CANVAS_EVAL_STYLE
-                                       : LT_CANVAS_EVAL_MARK;
-}
-
-/* The mark and styles have an independent judge by default (when the
- * detector is the committed one); objects do not (their judge defaults to
- * the detector, and the report says so). */
-static const char *default_judge(const concept *cc, const char *det)
-{
-    if (cc->axis == CONCEPT_MARK && !strcmp(det, LT_CANVAS_EVAL_MARK))
-        return LT_CANVAS_JUDGE_MARK;
-    if (cc->axis == CONCEPT_STYLE && !strcmp(det, LT_CANVAS_EVAL_STYLE))
-        return LT_CANVAS_JUDGE_STYLE;
-    return det;
+    bool mark = !strcmp(concept, "mark");
+    bool style = !strncmp(concept, "style:", 6);
+    const char *eval = mark    ? LT_CANVAS_EVAL_MARK
+                       : style ? LT_CANVAS_EVAL_STYLE
+                               : LT_CANVAS_EVAL_OBJECT;
+    const char *second = mark    ? LT_CANVAS_JUDGE_MARK
+                         : style ? LT_CANVAS_JUDGE_STYLE
+                                 : NULL;
+    *det_out = detector ? detector : eval;
+    *judge_out = judge                                 ? judge
+                 : second && !strcmp(*det_out, eval) ? second
+                                                       : *det_out;
 }
 
 static lt_status open_classifiers(attack_run *r)
 {
-    const char *det = r->c->detector ? r->c->detector
-                                     : default_detector(&r->cc);
-    const char *judge = r->c->judge ? r->c->judge : default_judge(&r->cc, det);
+    const char *det, *judge;
+    lt_bench_attack_classifiers(r->c->concept, r->c->detector, r->c->judge,
+                                &det, &judge);
     r->same_judge = !strcmp(judge, det);
     lt_status st = lt_image_classifier_load(det, &r->det);
     if (st == LT_OK)

@@ -23,6 +23,10 @@ typedef struct {
     const char *debian_dir;
 } lt_dataset_info;
 
+/* FashionCanvas's per-channel mean and std, measured on the default
+ * canvas's training split (seed 1). */
+#define CANVAS_NORM {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}
+
 static const lt_dataset_info lt_sets[] = {
     {"fashion-mnist", 1, 28, 28, 10, {0.2860f}, {0.3530f},
      "/usr/share/datasets/fashion-mnist"},
@@ -31,15 +35,11 @@ static const lt_dataset_info lt_sets[] = {
      {0.2470f, 0.2435f, 0.2616f}, NULL},
     {"cifar100", 3, 32, 32, 100, {0.5071f, 0.4865f, 0.4409f},
      {0.2673f, 0.2564f, 0.2762f}, NULL},
-    /* FashionCanvas pictures labelled by style or by object; mean and std
-     * measured on the default canvas's training split (seed 1). */
-    {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES,
-     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
-    {"canvas-object", 3, 32, 32, 10,
-     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
-    /* labelled by the hidden mark: 0 unmarked, 1 marked */
-    {"canvas-mark", 3, 32, 32, 2,
-     {0.4870f, 0.4411f, 0.4239f}, {0.3573f, 0.3307f, 0.3469f}, NULL},
+    /* FashionCanvas pictures labelled by style, by object or by the hidden
+     * mark (0 unmarked, 1 marked), all with CANVAS_NORM. */
+    {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES, CANVAS_NORM, NULL},
+    {"canvas-object", 3, 32, 32, 10, CANVAS_NORM, NULL},
+    {"canvas-mark", 3, 32, 32, 2, CANVAS_NORM, NULL},
 };
 #define LT_KNOWN_SETS "fashion-mnist, mnist, cifar10, cifar100, " \
                       "canvas-style, canvas-object, canvas-mark"
