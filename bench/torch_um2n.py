@@ -19,8 +19,11 @@ by 5) + 100 x Chamfer on the batch of five, backward,
 torch.optim.Adam(lr 5e-5, weight_decay 5e-4).step(). Time: wall clock; after
 a warm-up (>= 1 pass and >= 0.5 s) the median of N passes lasting
 >= min-time (at least 3). With --autocast bf16 the forward and the loss run
-under torch.autocast("cpu", dtype=torch.bfloat16); a pass the twin cannot
-run so prints an "error" line. PyTorch is used here only, never by the
+under torch.autocast("cpu", dtype=torch.bfloat16), with LayerNorm in fp32
+(fp32_layer_norms: PyTorch 1.13's CPU autocast leaves layer_norm off its
+lists and its kernel rejects a bf16 input with fp32 weights, as
+torch_dm.py's GroupNorm); a pass the twin cannot run so prints an "error"
+line. PyTorch is used here only, never by the
 library.
 """
 import contextlib
@@ -126,6 +129,8 @@ def cmd_run(args):
     torch.manual_seed(1)
     n, one, batch = make_case(g)
     model = gu.M2N_T()
+    if autocast:
+        fp32_layer_norms(torch, model)
     opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.9, 0.999),
                            eps=1e-08, weight_decay=5e-4)
 
@@ -163,6 +168,22 @@ def cmd_run(args):
             "graphs": graphs, "params": params, **timing_fields(warm, tot),
             "threads": torch.get_num_threads(), "rss_peak_mb": rss_mb()}),
             flush=True)
+
+
+def fp32_layer_norms(torch, model):
+    """LayerNorm in fp32 under autocast (input cast up, result fp32; the
+    next linear layer casts it down again), as later PyTorch versions do."""
+    F = torch.nn.functional
+
+    def patch(mod):
+        def forward(x):
+            with torch.autocast("cpu", enabled=False):
+                return F.layer_norm(x.float(), mod.normalized_shape,
+                                    mod.weight, mod.bias, mod.eps)
+        mod.forward = forward
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.LayerNorm):
+            patch(mod)
 
 
 def main():
