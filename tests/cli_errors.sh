@@ -1143,10 +1143,12 @@ expect_error "mesh data: bad --pin-tags" "--pin-tags" \
 # the bad inputs; a failed command leaves an existing --out as it was.
 MESHD="$(dirname "$0")/data/mesh"
 if "$LETHE" mesh move --mesh "$MESHD/square_lc0.2.msh" --seed 1 \
-     --out "$T/moved.msh" --png "$T/moved.png" >"$T/out" 2>"$T/err" &&
+     --out "$T/moved.msh" --png "$T/moved.png" --field-png "$T/field.png" \
+     >"$T/out" 2>"$T/err" &&
    grep -q "converged" "$T/out" && grep -q "error reduction" "$T/out" &&
    "$LETHE" mesh png --mesh "$T/moved.msh" --out "$T/again.png" >/dev/null 2>&1 &&
-   [ -s "$T/moved.png" ] && [ -s "$T/again.png" ]
+   [ -s "$T/moved.png" ] && [ -s "$T/again.png" ] &&
+   [ "$(head -c 4 "$T/field.png" | od -An -c | tr -d ' ')" = "211PNG" ]
 then ok "mesh move --method ma writes a moved mesh that reads back"
 else bad "mesh move"; cat "$T/out" "$T/err"; fi
 printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n' >"$T/v22.msh"

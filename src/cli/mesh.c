@@ -74,7 +74,7 @@ static void mesh_print_field(const lt_gauss_field *f, uint64_t seed)
 
 
 typedef struct {
-    const char *mesh, *out, *png, *method, *pin, *model, *grid;
+    const char *mesh, *out, *png, *field_png, *method, *pin, *model, *grid;
     uint64_t seed;
     bool iso, fix, history;
     int maxiter, npin, pin_tags[CLI_MAX_TAGS];
@@ -137,7 +137,21 @@ static void mesh_print_ma(const lt_ma_result *r, bool history)
         printf("  %4d  residual %.6e\n", i, r->residual[i]);
 }
 
-/* "1,3" -> tags; the count, or -1 for a malformed list. */
+/* --field-png: the P1 Helmholtz solution drawn on the moved mesh. */
+static lt_status mesh_field_png(const char *path, const lt_mesh *m,
+                                const lt_gauss_field *f)
+{
+    double *u = malloc((size_t)m->nv * sizeof *u);
+    if (!u)
+        return LT_ERR_NOMEM;
+    lt_status s = lt_helmholtz_solve(m, f, u);
+    if (s == LT_OK)
+        s = lt_mesh_png_field(path, m, u, false, MESH_PNG_SIZE);
+    free(u);
+    return s;
+}
+
+/* Move m by o->method, print the error reduction, write the outputs. */
 static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
 {
     lt_mesh moved = {0};
@@ -180,6 +194,9 @@ static int mesh_move_run(const mesh_opts *o, lt_mesh *m, lt_gauss_field *f)
             rc = cli_fail("mesh move", NULL);
         if (!rc && o->png && lt_mesh_png(o->png, &moved, MESH_PNG_SIZE) != LT_OK)
             rc = cli_fail("mesh move", NULL);
+        if (!rc && o->field_png &&
+            mesh_field_png(o->field_png, &moved, f) != LT_OK)
+            rc = cli_fail("mesh move", o->field_png);
         rc = cli_outputs_end("mesh move", rc);
     }
     lt_ma_result_free(&res);
@@ -198,6 +215,7 @@ static int mesh_move(int argc, char **argv)
         {"--iso", CLI_OPT_FLAG, &o.iso, "isotropic bumps", 0, 0},
         {"--out", CLI_OPT_STR, &o.out, "moved mesh (.msh)", 0, 0},
         {"--png", CLI_OPT_STR, &o.png, "picture of the moved mesh", 0, 0},
+        {"--field-png", CLI_OPT_STR, &o.field_png, "picture of the P1 Helmholtz solution on the moved mesh", 0, 0},
         {"--fix-boundary", CLI_OPT_FLAG, &o.fix, "pin every boundary vertex", 0, 0},
         {"--pin-tags", CLI_OPT_STR, &o.pin, "pin the vertices of these boundary tags (T,T,...; a Lethe variant)", 0, 0},
         {"--maxiter", CLI_OPT_INT, &o.maxiter, "MA iterations at most (500)", 1, 100000},
@@ -208,7 +226,7 @@ static int mesh_move(int argc, char **argv)
     int rc = cli_args_parse("mesh move", "usage: lethe mesh move --mesh F.msh "
                             "[--method ma|um2n|m2n|uniform] [--model F] [--seed S] "
                             "[--out G.msh] "
-                            "[--png G.png]", opts, CLI_NOPTS(opts), argc, argv);
+                            "[--png G.png] [--field-png U.png]", opts, CLI_NOPTS(opts), argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;
     if (strcmp(o.method, "ma") && strcmp(o.method, "uniform") &&
