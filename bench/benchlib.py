@@ -1,7 +1,8 @@
 """benchlib.py - helpers shared by the PyTorch sides of the benchmarks
 (bench/torch_*.py): reading the JSON lines the C benchmarks print, number
-formatting, the table scripts' argument parsing and the timing loop of
-torch_lm.py and torch_um2n.py."""
+formatting, the table scripts' argument parsing, the timing loop of
+torch_lm.py and torch_um2n.py, and the twins' normalisations in fp32 under
+bf16 autocast (torch_dm.py, torch_um2n.py)."""
 import json
 import statistics
 import time
@@ -63,3 +64,25 @@ def table_args(args):
     info = next((d for d in lethe if d.get("type") == "info"), {})
     tinfo = next((d for d in tor if d.get("type") == "info"), None)
     return cpu, lethe, tor, info, tinfo
+
+
+def fp32_norms(torch, model):
+    """GroupNorm and LayerNorm in fp32 under autocast. PyTorch 1.13's CPU
+    autocast leaves group_norm and layer_norm off its lists and their
+    kernels reject a bf16 input with fp32 weights; later versions run them
+    in fp32, which this does (the input is cast up, the result stays fp32,
+    the next layer casts it down again)."""
+    F = torch.nn.functional
+
+    def patch(mod):
+        def forward(x):
+            with torch.autocast("cpu", enabled=False):
+                if isinstance(mod, torch.nn.GroupNorm):
+                    return F.group_norm(x.float(), mod.num_groups,
+                                        mod.weight, mod.bias, mod.eps)
+                return F.layer_norm(x.float(), mod.normalized_shape,
+                                    mod.weight, mod.bias, mod.eps)
+        mod.forward = forward
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
+            patch(mod)

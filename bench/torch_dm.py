@@ -24,7 +24,7 @@ after a warm-up (>= 1 run and >= 0.5 s) the median of the runs made in
 forward and loss run under torch.autocast("cpu", dtype=torch.bfloat16),
 its backward and Adam step outside (PyTorch's recipe), and sampling runs
 wholly under autocast; the model and data stay fp32; GroupNorm runs in
-fp32 (see fp32_group_norms: PyTorch 1.13 cannot run it on bf16 inputs
+fp32 (see benchlib.fp32_norms: PyTorch 1.13 cannot run it on bf16 inputs
 with fp32 weights). Memory: the peak RSS
 (getrusage) after the training runs and at the end.
 """
@@ -39,6 +39,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "golden"))
+from benchlib import fp32_norms  # noqa: E402
 
 
 def time_runs(fn, min_time):
@@ -60,24 +61,6 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def fp32_group_norms(torch, model):
-    """GroupNorm in fp32 under autocast. PyTorch 1.13's CPU autocast leaves
-    group_norm off its lists and its kernel rejects a bf16 input with fp32
-    weights; later versions run it in fp32, which this does (the input is
-    cast up, the result stays fp32, the next conv casts it down again)."""
-    F = torch.nn.functional
-
-    def patch(mod):
-        def forward(x):
-            with torch.autocast("cpu", enabled=False):
-                return F.group_norm(x.float(), mod.num_groups, mod.weight,
-                                    mod.bias, mod.eps)
-        mod.forward = forward
-    for mod in model.modules():
-        if isinstance(mod, torch.nn.GroupNorm):
-            patch(mod)
-
-
 def torch_side(threads, min_time, batch=64, samples=16, steps=50,
                autocast=None):
     import numpy as np
@@ -92,7 +75,7 @@ def torch_side(threads, min_time, batch=64, samples=16, steps=50,
     torch.manual_seed(0)
     m = gu.UNet(32, (1, 2, 2), 1, (7,), 28, 10)
     if autocast:
-        fp32_group_norms(torch, m)
+        fp32_norms(torch, m)
     b = torch.from_numpy(np.linspace(1e-4, 0.02, 1000)).float()
     abar = (1 - b).cumprod(0)
     x0 = torch.rand(batch, 1, 28, 28) * 2 - 1

@@ -20,7 +20,7 @@ torch.optim.Adam(lr 5e-5, weight_decay 5e-4).step(). Time: wall clock; after
 a warm-up (>= 1 pass and >= 0.5 s) the median of N passes lasting
 >= min-time (at least 3). With --autocast bf16 the forward and the loss run
 under torch.autocast("cpu", dtype=torch.bfloat16), with LayerNorm in fp32
-(fp32_layer_norms: PyTorch 1.13's CPU autocast leaves layer_norm off its
+(benchlib.fp32_norms: PyTorch 1.13's CPU autocast leaves layer_norm off its
 lists and its kernel rejects a bf16 input with fp32 weights, as
 torch_dm.py's GroupNorm); a pass the twin cannot run so prints an "error"
 line. PyTorch is used here only, never by the
@@ -37,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "tests", "golden")
 sys.path.insert(0, HERE)
 sys.path.insert(0, GOLDEN)
-from benchlib import read_jsonl, time_runs, timing_fields  # noqa: E402
+from benchlib import (fp32_norms, read_jsonl, time_runs,  # noqa: E402
+                      timing_fields)
 
 N_MESH = 5
 
@@ -130,7 +131,7 @@ def cmd_run(args):
     n, one, batch = make_case(g)
     model = gu.M2N_T()
     if autocast:
-        fp32_layer_norms(torch, model)
+        fp32_norms(torch, model)
     opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.9, 0.999),
                            eps=1e-08, weight_decay=5e-4)
 
@@ -168,22 +169,6 @@ def cmd_run(args):
             "graphs": graphs, "params": params, **timing_fields(warm, tot),
             "threads": torch.get_num_threads(), "rss_peak_mb": rss_mb()}),
             flush=True)
-
-
-def fp32_layer_norms(torch, model):
-    """LayerNorm in fp32 under autocast (input cast up, result fp32; the
-    next linear layer casts it down again), as later PyTorch versions do."""
-    F = torch.nn.functional
-
-    def patch(mod):
-        def forward(x):
-            with torch.autocast("cpu", enabled=False):
-                return F.layer_norm(x.float(), mod.normalized_shape,
-                                    mod.weight, mod.bias, mod.eps)
-        mod.forward = forward
-    for mod in model.modules():
-        if isinstance(mod, torch.nn.LayerNorm):
-            patch(mod)
 
 
 def main():
