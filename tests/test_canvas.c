@@ -248,6 +248,63 @@ LT_TEST(canvas_as_classification_sets)
     free(saved);
 }
 
+/* "canvas-object-fm": the Fashion-MNIST test split, every image drawn in
+ * one of the 22 styles (each pixel equal to the renderer's output for
+ * some style with that style's draw), labels equal to Fashion-MNIST's, and
+ * the styles spread over all 22 in the first 300 items. */
+LT_TEST(canvas_object_fm_set)
+{
+    lt_dataset d, fm;
+    LT_CHECK(lt_dataset_load("canvas-object-fm", "test", &d) == LT_OK &&
+                 lt_dataset_load("fashion-mnist", "test", &fm) == LT_OK,
+             "%s", lt_last_error());
+    if (!d.x || !fm.x)
+        return;
+    LT_CHECK(d.n == 10000 && fm.n == d.n && d.c == 3 && d.h == SIDE &&
+                 d.classes == 10, "n %lld c %d h %d", (long long)d.n, d.c,
+             d.h);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < d.n; i++)
+        bad += d.y[i] != fm.y[i];
+    LT_CHECK(bad == 0, "%lld labels differ from Fashion-MNIST's", (long long)bad);
+    enum { N = 300 };
+    float *px = malloc((size_t)N * NPIX * sizeof(float));
+    float want[NPIX];
+    uint8_t raw[784];
+    int seen[LT_CANVAS_STYLES] = {0}, unmatched = 0;
+    lt_dataset_pixels(&d, NULL, N, px);
+    for (int64_t i = 0; i < N; i++) {
+        for (int p = 0; p < 784; p++) {
+            float v = fm.x[i * 784 + p] * fm.std[0] + fm.mean[0];
+            raw[p] = (uint8_t)(v * 255.0f + 0.5f);
+        }
+        int match = -1;
+        for (int k = 0; k < LT_CANVAS_STYLES && match < 0; k++) {
+            lt_canvas_render(raw, k, lt_canvas_draw(LT_CANVAS_FM_SEED, 1, k, i),
+                             2, false, want);
+            float err = 0.0f;
+            for (int p = 0; p < NPIX; p++)
+                err = fmaxf(err, fabsf(want[p] - px[i * NPIX + p]));
+            if (err < 1e-5f)
+                match = k;
+        }
+        unmatched += match < 0;
+        if (match >= 0)
+            seen[match]++;
+    }
+    int styles = 0;
+    for (int k = 0; k < LT_CANVAS_STYLES; k++)
+        styles += seen[k] > 0;
+    LT_CHECK(unmatched == 0 && styles == LT_CANVAS_STYLES,
+             "%d of %d items match no style's rendering; %d of %d styles drawn",
+             unmatched, N, styles, LT_CANVAS_STYLES);
+    LT_CHECK(!strcmp(lt_dataset_class_name(&d, 9), "Ankle boot"),
+             "class names");
+    free(px);
+    lt_dataset_free(&d);
+    lt_dataset_free(&fm);
+}
+
 /* Fashion-MNIST train images as raw bytes. */
 static lt_idx fm_train(void)
 {

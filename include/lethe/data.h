@@ -17,7 +17,8 @@ extern "C" {
 
 typedef struct {
     char name[32];     /* "fashion-mnist", "mnist", "cifar10", "cifar100",
-                        * "canvas-style", "canvas-object", "canvas-mark" */
+                        * "canvas-style", "canvas-object", "canvas-mark",
+                        * "canvas-object-fm" */
     int64_t n;
     int c, h, w;
     int classes;
@@ -35,7 +36,12 @@ LT_API lt_status lt_dataset_dir(const char *spec, char *dir, size_t n,
  * "cifar10", "cifar100", optionally ":DIR"; or a FashionCanvas folder as
  * "canvas-style:DIR" (22 classes, lethe/canvas.h's style order) or
  * "canvas-object:DIR" (the 10 objects) or "canvas-mark:DIR" (0 unmarked,
- * 1 marked)). Errors name the file. */
+ * 1 marked)), or "canvas-object-fm[:FASHION_MNIST_DIR]": every
+ * Fashion-MNIST image of the split rendered in memory in one FashionCanvas
+ * style, drawn per image (uniform over the 22 styles, generator seed
+ * LT_CANVAS_FM_SEED, the default canvas's shift, no mark), labelled by
+ * object. Errors name the file. */
+#define LT_CANVAS_FM_SEED 5
 LT_API lt_status lt_dataset_load(const char *spec, const char *split,
                                  lt_dataset *out);
 LT_API void lt_dataset_free(lt_dataset *d);

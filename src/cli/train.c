@@ -30,7 +30,8 @@ static const char *cli_train_usage =
     "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
     "(NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
     "/ canvas-mark:DIR (a FashionCanvas folder labelled by style, by object or\n"
-    "by the hidden mark).";
+    "by the hidden mark), or canvas-object-fm (every Fashion-MNIST image in\n"
+    "one FashionCanvas style drawn per image, made in memory).";
 
 /* What the progress callback keeps: the start time, the loss curve. */
 typedef struct {

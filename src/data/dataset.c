@@ -4,7 +4,10 @@
  * permutations, augmentation names and augmented minibatches. See
  * lethe/data.h. FashionCanvas folders load as classification sets too
  * ("canvas-style:DIR", "canvas-object:DIR", "canvas-mark:DIR"), for its
- * evaluators and the mark detector.
+ * evaluators and the mark detector; "canvas-object-fm" renders every
+ * Fashion-MNIST image of a split in one FashionCanvas style drawn per
+ * image, in memory (all 60,000 training shapes instead of a canvas's few
+ * hundred per class).
  */
 #include "lethe/canvas.h"
 #include "lethe/data.h"
@@ -40,9 +43,17 @@ static const lt_dataset_info lt_sets[] = {
     {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES, CANVAS_NORM, NULL},
     {"canvas-object", 3, 32, 32, 10, CANVAS_NORM, NULL},
     {"canvas-mark", 3, 32, 32, 2, CANVAS_NORM, NULL},
+    /* Every Fashion-MNIST image in one seeded FashionCanvas style, made in
+     * memory from the Fashion-MNIST folder. */
+    {"canvas-object-fm", 3, 32, 32, 10, CANVAS_NORM,
+     "/usr/share/datasets/fashion-mnist"},
 };
 #define LT_KNOWN_SETS "fashion-mnist, mnist, cifar10, cifar100, " \
-                      "canvas-style, canvas-object, canvas-mark"
+                      "canvas-style, canvas-object, canvas-mark, " \
+                      "canvas-object-fm"
+/* canvas-object-fm's object shift: the default canvas's (its generator
+ * seed is LT_CANVAS_FM_SEED, lethe/data.h). */
+#define LT_CANVAS_FM_SHIFT 2
 
 static const lt_dataset_info *lt_info(const char *name)
 {
@@ -263,6 +274,62 @@ static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
     return s;
 }
 
+/* Style of Fashion-MNIST item i of split in canvas-object-fm. */
+static int lt_canvas_fm_style(int split, int64_t i)
+{
+    uint64_t h = lt_hash3(LT_CANVAS_FM_SEED, 300 + (uint64_t)split,
+                          (uint64_t)i);
+    int k = (int)(lt_u64_to_uniform(h) * LT_CANVAS_STYLES);
+    return k < LT_CANVAS_STYLES ? k : LT_CANVAS_STYLES - 1;
+}
+
+/* Render item i of the 28x28 images im into out (normalised). */
+static void lt_canvas_fm_item(const lt_dataset_info *inf, const uint8_t *im,
+                              int split, int64_t i, float *out)
+{
+    const int64_t plane = (int64_t)inf->h * inf->w;
+    int style = lt_canvas_fm_style(split, i);
+    lt_canvas_render(im + i * 784, style,
+                     lt_canvas_draw(LT_CANVAS_FM_SEED, split, style, i),
+                     LT_CANVAS_FM_SHIFT, false, out);
+    for (int ch = 0; ch < 3; ch++)
+        for (int64_t p = 0; p < plane; p++)
+            out[ch * plane + p] =
+                (out[ch * plane + p] - inf->mean[ch]) / inf->std[ch];
+}
+
+/* "canvas-object-fm": every Fashion-MNIST image of split rendered in its
+ * seeded style, labelled by object. */
+static lt_status lt_load_canvas_fm(const lt_dataset_info *inf,
+                                   const char *dir, const char *split,
+                                   lt_dataset *d)
+{
+    const lt_dataset_info *fm = lt_info("fashion-mnist");
+    lt_dataset raw;
+    lt_status s = lt_load_idx_set(fm, dir, split, &raw);
+    if (s != LT_OK)
+        return s;
+    const int sp = strcmp(split, "train") ? 1 : 0;
+    const int64_t item = 3LL * inf->h * inf->w;
+    uint8_t *px = malloc((size_t)raw.n * 784);
+    s = px ? lt_alloc_set(d, inf, raw.n)
+           : lt_set_error(LT_ERR_NOMEM, "data %s: out of memory", inf->name);
+    for (int64_t i = 0; s == LT_OK && i < raw.n * 784; i++) {
+        float v = raw.x[i] * fm->std[0] + fm->mean[0];
+        px[i] = v <= 0.0f ? 0 : v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
+    }
+    if (s == LT_OK) {
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < raw.n; i++) {
+            lt_canvas_fm_item(inf, px, sp, i, d->x + i * item);
+            d->y[i] = raw.y[i];
+        }
+    }
+    free(px);
+    lt_dataset_free(&raw);
+    return s;
+}
+
 lt_status lt_dataset_load(const char *spec, const char *split,
                           lt_dataset *out)
 {
@@ -273,6 +340,8 @@ lt_status lt_dataset_load(const char *spec, const char *split,
     if (lt_dataset_dir(spec, dir, sizeof dir, name, sizeof name) != LT_OK)
         return lt_last_status();
     const lt_dataset_info *inf = lt_info(name);
+    if (!strcmp(name, "canvas-object-fm"))
+        return lt_load_canvas_fm(inf, dir, split, out);
     if (!strncmp(name, "canvas-", 7))
         return lt_load_canvas_set(inf, dir, split, out);
     return inf->c == 1 ? lt_load_idx_set(inf, dir, split, out)
@@ -286,7 +355,8 @@ const char *lt_dataset_class_name(const lt_dataset *d, int k)
                                               : NULL;
     if (!strcmp(d->name, "canvas-mark"))
         return k == 0 ? "unmarked" : k == 1 ? "marked" : NULL;
-    if (strcmp(d->name, "fashion-mnist") && strcmp(d->name, "canvas-object"))
+    if (strcmp(d->name, "fashion-mnist") && strcmp(d->name, "canvas-object") &&
+        strcmp(d->name, "canvas-object-fm"))
         return NULL;
     return k >= 0 && k < 10 ? lt_canvas_object_at(k)->label : NULL;
 }
@@ -312,6 +382,7 @@ void lt_dataset_fileset_add(lt_fileset *s, const char *what,
     }
     const lt_dataset_info *inf = lt_info(name);
     lt_fileset_add_dir(s, false, what, dir,
+                       !strcmp(name, "canvas-object-fm") ? idx :
                        !strncmp(name, "canvas-", 7) ? canvas :
                        inf->c == 1 ? idx : inf->classes == 100 ? c100 : c10);
 }
