@@ -182,6 +182,10 @@ static const lt_input_spec fmnist = {1, 28, 28, 10};
 LT_TEST(mlp_matches_pytorch) { twin("mlp", "mlp:784-64-32-10", fmnist); }
 LT_TEST(cnn_matches_pytorch) { twin("cnn", "cnn", fmnist); }
 LT_TEST(resnet8_matches_pytorch) { twin("resnet8", "resnet8", fmnist); }
+LT_TEST(cnn_widths_match_pytorch)
+{
+    twin("cnnw", "cnn:8-12-20", (lt_input_spec){3, 32, 32, 10});
+}
 LT_TEST(resnet18_matches_pytorch)
 {
     twin("resnet18", "resnet18", (lt_input_spec){3, 32, 32, 10});
@@ -312,6 +316,12 @@ LT_TEST(model_errors)
              "%s", lt_last_error());
     LT_CHECK(lt_model_create("mlp:784-x-10", fmnist, &m) == LT_ERR_ARG,
              "junk spec accepted");
+    static const char *const bad_cnn[] = {"cnn:8-12", "cnn:8-12-20-4",
+                                          "cnn:8-0-20", "cnn:", "cnnx"};
+    for (int i = 0; i < 5; i++)
+        LT_CHECK(lt_model_create(bad_cnn[i], fmnist, &m) == LT_ERR_ARG &&
+                     strstr(lt_last_error(), bad_cnn[i]) && !m,
+                 "'%s' accepted or unnamed: %s", bad_cnn[i], lt_last_error());
     LT_CHECK(lt_model_create("resnet8", fmnist, &m) == LT_OK, "%s",
              lt_last_error());
     lt_ctx *c = lt_ctx_new(1 << 24);

@@ -1,6 +1,7 @@
 /*
  * lethe/models.h - image classifiers (models layer): MLP ("mlp:784-512-10"),
- * a small CNN ("cnn"), CIFAR-style ResNet-8 ("resnet8", widths 16/32/64)
+ * a small CNN ("cnn": conv widths 32, 64, fc 128; "cnn:C1-C2-F" sets all
+ * three), CIFAR-style ResNet-8 ("resnet8", widths 16/32/64)
  * and ResNet-18 ("resnet18", widths 64..512), both with a 3x3 stem,
  * BatchNorm and no max-pool. Parameter names and layouts equal PyTorch's
  * state_dict() of the twin modules in tests/golden/gen_models.py
@@ -56,7 +57,7 @@ LT_API lt_tensor *lt_model_forward(lt_ctx *c, lt_model *m, lt_tensor *x,
  * running statistics): [N, D], the input of the final linear layer, so
  * lt_model_head(c, m, features) equals the eval-mode forward pass bit for
  * bit. mlp: the last hidden layer after its ReLU (the flattened input when
- * there is none); cnn: fc1 after its ReLU (D = 128); resnets: the globally
+ * there is none); cnn: fc1 after its ReLU (D = 128, or F); resnets: the globally
  * average-pooled last stage (D = 64 / 512). Gradients are recorded when
  * the context records them. */
 LT_API lt_tensor *lt_model_features(lt_ctx *c, lt_model *m, lt_tensor *x);

@@ -26,9 +26,9 @@ typedef struct {
 
 static const char *cli_train_usage =
     "usage: lethe train --model ARCH --data SET --out FILE [options]\n"
-    "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, resnet8 or\n"
-    "resnet18; SET is fashion-mnist (default), mnist, cifar10 or cifar100\n"
-    "(NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
+    "Train an image classifier; ARCH is mlp:784-512-512-10, cnn, cnn:C1-C2-F,\n"
+    "resnet8 or resnet18; SET is fashion-mnist (default), mnist, cifar10 or\n"
+    "cifar100 (NAME:DIR reads another folder), or canvas-style:DIR / canvas-object:DIR\n"
     "/ canvas-mark:DIR (a FashionCanvas folder labelled by style, by object or\n"
     "by the hidden mark), or canvas-object-fm (every Fashion-MNIST image in\n"
     "one FashionCanvas style drawn per image, made in memory).";

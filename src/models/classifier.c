@@ -20,7 +20,7 @@
 
 const char *lt_model_names(void)
 {
-    return "mlp:IN-H1-...-K, cnn, resnet8, resnet18";
+    return "mlp:IN-H1-...-K, cnn, cnn:C1-C2-F, resnet8, resnet18";
 }
 
 /* The parameter of m named by a printf format. */
@@ -72,21 +72,29 @@ static lt_tensor *mlp_features(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
     return h;
 }
 
-static lt_status mlp_declare(lt_model *m, const char *spec)
+/* Up to max positive sizes "A-B-..." at p into w; their count, or -1. */
+static int parse_widths(const char *p, int *w, int max)
 {
-    const char *p = spec + 4; /* after "mlp:" */
-    m->n_widths = 0;
+    int n = 0;
     while (*p) {
         char *end;
         long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 1 << 20 || m->n_widths == 8 ||
+        if (end == p || v < 1 || v > 1 << 20 || n == max ||
             (*end && *end != '-'))
-            return lt_set_error(LT_ERR_ARG, "model '%s': expected "
-                                "mlp:IN-H1-...-K with 2 to 8 positive sizes",
-                                spec);
-        m->widths[m->n_widths++] = (int)v;
+            return -1;
+        w[n++] = (int)v;
         p = *end ? end + 1 : end;
     }
+    return n;
+}
+
+static lt_status mlp_declare(lt_model *m, const char *spec)
+{
+    m->n_widths = parse_widths(spec + 4, m->widths, 8); /* after "mlp:" */
+    if (m->n_widths < 0)
+        return lt_set_error(LT_ERR_ARG, "model '%s': expected "
+                            "mlp:IN-H1-...-K with 2 to 8 positive sizes",
+                            spec);
     int in = m->in.channels * m->in.height * m->in.width;
     if (m->n_widths < 2 || m->widths[0] != in ||
         m->widths[m->n_widths - 1] != m->in.classes)
@@ -106,7 +114,7 @@ static lt_status mlp_declare(lt_model *m, const char *spec)
 
 /* ---- small CNN: 2 x (conv3x3 + relu + maxpool2), fc, relu, fc ----------- */
 
-/* x [N, C, H, W] -> fc1 after its ReLU [N, 128]. */
+/* x [N, C, H, W] -> fc1 after its ReLU [N, F]. */
 static lt_tensor *cnn_features(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
 {
     (void)tr;
@@ -119,16 +127,21 @@ static lt_tensor *cnn_features(lt_ctx *c, lt_model *m, lt_tensor *x, bool tr)
     return lt_relu(c, lt_linear(c, h, P(m, "fc1.weight"), P(m, "fc1.bias")));
 }
 
-static lt_status cnn_declare(lt_model *m)
+/* "cnn" (conv widths 32 and 64, fc 128) or "cnn:C1-C2-F". */
+static lt_status cnn_declare(lt_model *m, const char *spec)
 {
+    int w[3] = {32, 64, 128};
+    if (spec[3] == ':' && parse_widths(spec + 4, w, 3) != 3)
+        return lt_set_error(LT_ERR_ARG, "model '%s': expected cnn:C1-C2-F "
+                            "(two conv widths and the hidden fc width)", spec);
     int hh = m->in.height / 4, ww = m->in.width / 4;
     if (hh < 1 || ww < 1)
         return lt_set_error(LT_ERR_ARG, "model 'cnn': input %dx%d is smaller "
                             "than 4x4", m->in.height, m->in.width);
-    if (!add_conv(m, "conv1", m->in.channels, 32, 3, true) ||
-        !add_conv(m, "conv2", 32, 64, 3, true) ||
-        !add_linear(m, "fc1", 64 * hh * ww, 128) ||
-        !add_linear(m, "fc2", 128, m->in.classes))
+    if (!add_conv(m, "conv1", m->in.channels, w[0], 3, true) ||
+        !add_conv(m, "conv2", w[0], w[1], 3, true) ||
+        !add_linear(m, "fc1", w[1] * hh * ww, w[2]) ||
+        !add_linear(m, "fc2", w[2], m->in.classes))
         return lt_last_status();
     m->features = cnn_features;
     snprintf(m->head, sizeof m->head, "fc2");
@@ -264,8 +277,8 @@ lt_status lt_model_create(const char *arch, lt_input_spec in, lt_model **out)
     lt_status s;
     if (!strncmp(arch, "mlp:", 4))
         s = mlp_declare(m, arch);
-    else if (!strcmp(arch, "cnn"))
-        s = cnn_declare(m);
+    else if (!strcmp(arch, "cnn") || !strncmp(arch, "cnn:", 4))
+        s = cnn_declare(m, arch);
     else if (!strcmp(arch, "resnet8"))
         s = resnet_declare(m, 3, 16, 1);
     else if (!strcmp(arch, "resnet18"))

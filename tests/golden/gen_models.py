@@ -38,12 +38,13 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    def __init__(self, c, h, w, k):
+    """Lethe's "cnn" (widths 32, 64, 128) or "cnn:C1-C2-F"."""
+    def __init__(self, c, h, w, k, c1=32, c2=64, f=128):
         super().__init__()
-        self.conv1 = nn.Conv2d(c, 32, 3, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-        self.fc1 = nn.Linear(64 * (h // 4) * (w // 4), 128)
-        self.fc2 = nn.Linear(128, k)
+        self.conv1 = nn.Conv2d(c, c1, 3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+        self.fc1 = nn.Linear(c2 * (h // 4) * (w // 4), f)
+        self.fc2 = nn.Linear(f, k)
 
     def forward(self, x):
         x = F.max_pool2d(relu(self.conv1(x)), 2)
@@ -201,6 +202,11 @@ def main():
     y4 = torch.randint(0, 10, (4,))
     case(g, "resnet18", ResNet(3, 10, 4, 64, 2), x3, y4,
          ["conv1.weight", "layer4.0.downsample.1.weight", "bn1.bias", "fc.bias"])
+    # "cnn:8-12-20" on 3x32x32 (FashionCanvas's shape); last, so the
+    # cases above keep their random draws.
+    y4b = torch.randint(0, 10, (4,))
+    case(g, "cnnw", CNN(3, 32, 32, 10, 8, 12, 20), x3, y4b,
+         ["conv2.weight", "fc2.bias"])
     g.save("models.bin")
 
 
