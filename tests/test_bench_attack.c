@@ -205,7 +205,9 @@ LT_TEST(quick_table_records_and_resume)
 
 /* The mark as a concept: its own prompt count, k = 5 adversarial tokens
  * (the records' k), and in the settings the committed independent judges
- * of the mark and of styles, the object's judge flagged as the detector. */
+ * of the mark and of objects (the defaults with the committed detectors),
+ * and the style's judge flagged as the detector when a detector is given
+ * without a judge. */
 LT_TEST(quick_table_of_the_mark)
 {
     char cache[600];
@@ -215,7 +217,8 @@ LT_TEST(quick_table_of_the_mark)
     c.n_mark_prompts = 3;
     c.mark_detector = REPO LT_CANVAS_EVAL_MARK;
     c.mark_judge = REPO LT_CANVAS_JUDGE_MARK;
-    c.style_detector = NULL; /* the settings name the committed style judge */
+    c.object_detector = NULL; /* the settings name the committed judge */
+    c.style_detector = REPO LT_CANVAS_EVAL_STYLE; /* flagged: no judge */
     lt_report r;
     cJSON *attacks = NULL;
     LT_CHECK(lt_bench_asr(&c, &r, &attacks) == LT_OK, "%s", lt_last_error());
@@ -226,9 +229,9 @@ LT_TEST(quick_table_of_the_mark)
                  "row %d: %s, n %g", i, t->rows[i].text[1], col(t, i, "n"));
     const char *j = t ? lt_report_get(&r, "judges") : NULL;
     const char *mj = j ? strstr(j, "mark " REPO LT_CANVAS_JUDGE_MARK) : NULL;
-    const char *sj = j ? strstr(j, "style " LT_CANVAS_JUDGE_STYLE ",") : NULL;
-    LT_CHECK(mj && !strstr(mj, "not independent") && sj &&
-                 strstr(j, "object " REPO LT_CANVAS_EVAL_OBJECT
+    LT_CHECK(mj && !strstr(mj, "not independent") &&
+                 strstr(j, "object " LT_CANVAS_JUDGE_OBJECT ", ") &&
+                 strstr(j, "style " REPO LT_CANVAS_EVAL_STYLE
                            " (the detector: not independent)") &&
                  strstr(lt_report_get(&r, "schedule"), "k 3 (5 for the mark)"),
              "judges '%s'", j);

@@ -66,9 +66,10 @@ typedef struct {
     int k;                        /* 0: 3 */
     const char *object_detector, *style_detector; /* NULL: the committed
                                      evaluators */
-    const char *object_judge, *style_judge; /* NULL: the detector (the
-                                     report says the judge is not
-                                     independent) */
+    const char *object_judge, *style_judge; /* NULL: the committed
+                                     judge with the committed detector,
+                                     else the detector (the report says
+                                     the judge is not independent) */
     const char *mark_detector, *mark_judge; /* NULL: the committed mark
                                      detector and its independent judge */
     lt_atk_config atk;            /* lt_atk_defaults (method set per run) */

@@ -137,9 +137,10 @@ LT_API lt_status lt_per_class_accuracy(const float *probs, int64_t n, int k,
  * acceptance reports and the unlearning metrics of text models. */
 #define LT_CANVAS_EVAL_STYLE "models/fashion-canvas-style-v1.safetensors"
 #define LT_CANVAS_EVAL_OBJECT "models/fashion-canvas-object-v1.safetensors"
-/* An independent style judge (another seed and canvas; models/README.md),
- * the attacks' default verdict on styles. */
+/* Independent style and object judges (another seed and other pictures;
+ * models/README.md), the attacks' default verdicts on styles and objects. */
 #define LT_CANVAS_JUDGE_STYLE "models/fashion-canvas-style-judge-v1.safetensors"
+#define LT_CANVAS_JUDGE_OBJECT "models/fashion-canvas-object-judge-v1.safetensors"
 /* The committed detectors of FashionCanvas's hidden mark (2 classes, 1 =
  * marked; models/README.md): the in-loop detector of the attacks, and an
  * independent judge (another architecture, seed and canvas) for the

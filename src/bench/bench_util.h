@@ -40,8 +40,8 @@ bool lt_bench_exists(const char *path);
 /* The classifiers of an attack on concept ("object:NAME", "style:NAME" or
  * "mark"; src/bench/dm_attack.c): the given detector or the axis's
  * committed evaluator; the given judge, else the axis's committed
- * independent judge when the detector is the committed one (styles and
- * the mark), else the detector. */
+ * independent judge when the detector is the committed one, else the
+ * detector. */
 void lt_bench_attack_classifiers(const char *concept, const char *detector,
                                  const char *judge, const char **det_out,
                                  const char **judge_out);

@@ -111,8 +111,8 @@ typedef struct {
     float *probs;
 } attack_run;
 
-/* Objects have no committed judge: theirs defaults to the detector, and
- * the reports say so (bench_util.h). */
+/* The committed judge when the detector is the committed evaluator, else
+ * the detector (the reports say so; bench_util.h). */
 void lt_bench_attack_classifiers(const char *concept, const char *detector,
                                  const char *judge, const char **det_out,
                                  const char **judge_out)
@@ -124,11 +124,11 @@ void lt_bench_attack_classifiers(const char *concept, const char *detector,
                                : LT_CANVAS_EVAL_OBJECT;
     const char *second = mark    ? LT_CANVAS_JUDGE_MARK
                          : style ? LT_CANVAS_JUDGE_STYLE
-                                 : NULL;
+                                 : LT_CANVAS_JUDGE_OBJECT;
     *det_out = detector ? detector : eval;
-    *judge_out = judge                                 ? judge
-                 : second && !strcmp(*det_out, eval) ? second
-                                                       : *det_out;
+    *judge_out = judge                     ? judge
+                 : !strcmp(*det_out, eval) ? second
+                                           : *det_out;
 }
 
 static lt_status open_classifiers(attack_run *r)

@@ -55,7 +55,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--seed", CLI_OPT_U64, &c->atk.seed, "the attack's draws", 0, 0},
         {"--steps", CLI_OPT_INT, &o->steps, "sampling steps of every generation (50)", 1, 100000},
         {"--detector", CLI_OPT_STR, &c->detector, "in-loop classifier (default: the committed evaluator of the axis)", 0, 0},
-        {"--judge", CLI_OPT_STR, &c->judge, "the verdict's classifier (default: the committed judge of the mark or styles; for objects the detector, flagged)", 0, 0},
+        {"--judge", CLI_OPT_STR, &c->judge, "the verdict's classifier (default: the committed judge of the concept's axis when the detector is the committed one, else the detector, flagged)", 0, 0},
         {"--out-prompts", CLI_OPT_STR, &c->prompts_json, "the adversarial prompts as JSON", 0, 0},
         {"--grid", CLI_OPT_STR, &c->grid, "PNG: per prompt its unattacked and last image", 0, 0},
         {"--json", CLI_OPT_STR, &o->json, "write the report as JSON", 0, 0},
