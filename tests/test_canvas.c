@@ -248,6 +248,22 @@ LT_TEST(canvas_as_classification_sets)
     free(saved);
 }
 
+/* Fashion-MNIST images of the split named by pre ("train", "t10k") as
+ * raw bytes. */
+static lt_idx fm_images(const char *pre)
+{
+    lt_idx im = {0};
+    char dir[512], name[32];
+    LT_CHECK(lt_dataset_dir("fashion-mnist", dir, sizeof dir, name,
+                            sizeof name) == LT_OK, "%s", lt_last_error());
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, pre);
+    if (access(path, R_OK) != 0)
+        snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, pre);
+    LT_CHECK(lt_idx_load(path, &im) == LT_OK, "%s", lt_last_error());
+    return im;
+}
+
 /* "canvas-object-fm": the Fashion-MNIST test split, every image drawn in
  * one of the 22 styles (each pixel equal to the renderer's output for
  * some style with that style's draw), labels equal to Fashion-MNIST's, and
@@ -258,7 +274,8 @@ LT_TEST(canvas_object_fm_set)
     LT_CHECK(lt_dataset_load("canvas-object-fm", "test", &d) == LT_OK &&
                  lt_dataset_load("fashion-mnist", "test", &fm) == LT_OK,
              "%s", lt_last_error());
-    if (!d.x || !fm.x)
+    lt_idx raw = fm_images("t10k");
+    if (!d.x || !fm.x || !raw.data)
         return;
     LT_CHECK(d.n == 10000 && fm.n == d.n && d.c == 3 && d.h == SIDE &&
                  d.classes == 10, "n %lld c %d h %d", (long long)d.n, d.c,
@@ -270,18 +287,14 @@ LT_TEST(canvas_object_fm_set)
     enum { N = 300 };
     float *px = malloc((size_t)N * NPIX * sizeof(float));
     float want[NPIX];
-    uint8_t raw[784];
     int seen[LT_CANVAS_STYLES] = {0}, unmatched = 0;
     lt_dataset_pixels(&d, NULL, N, px);
     for (int64_t i = 0; i < N; i++) {
-        for (int p = 0; p < 784; p++) {
-            float v = fm.x[i * 784 + p] * fm.std[0] + fm.mean[0];
-            raw[p] = (uint8_t)(v * 255.0f + 0.5f);
-        }
         int match = -1;
         for (int k = 0; k < LT_CANVAS_STYLES && match < 0; k++) {
-            lt_canvas_render(raw, k, lt_canvas_draw(LT_CANVAS_FM_SEED, 1, k, i),
-                             2, false, want);
+            lt_canvas_render(raw.data + i * 784, k,
+                             lt_canvas_draw(LT_CANVAS_FM_SEED, 1, k, i),
+                             lt_canvas_defaults().shift, false, want);
             float err = 0.0f;
             for (int p = 0; p < NPIX; p++)
                 err = fmaxf(err, fabsf(want[p] - px[i * NPIX + p]));
@@ -301,23 +314,9 @@ LT_TEST(canvas_object_fm_set)
     LT_CHECK(!strcmp(lt_dataset_class_name(&d, 9), "Ankle boot"),
              "class names");
     free(px);
+    lt_idx_free(&raw);
     lt_dataset_free(&d);
     lt_dataset_free(&fm);
-}
-
-/* Fashion-MNIST train images as raw bytes. */
-static lt_idx fm_train(void)
-{
-    lt_idx im = {0};
-    char dir[512], name[32];
-    LT_CHECK(lt_dataset_dir("fashion-mnist", dir, sizeof dir, name,
-                            sizeof name) == LT_OK, "%s", lt_last_error());
-    char path[600];
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
-    if (access(path, R_OK) != 0)
-        snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", dir);
-    LT_CHECK(lt_idx_load(path, &im) == LT_OK, "%s", lt_last_error());
-    return im;
 }
 
 /* Photo is the seed picture placed somewhere within +-2 pixels. */
@@ -342,7 +341,7 @@ LT_TEST(canvas_pixels_are_the_renderer)
     lt_canvas cv;
     LT_CHECK(lt_canvas_load(canvas_dir(), "train", &cv) == LT_OK, "%s",
              lt_last_error());
-    lt_idx im = fm_train();
+    lt_idx im = fm_images("train");
     if (!im.data) {
         lt_canvas_free(&cv);
         return;

@@ -19,11 +19,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Where a set's pictures come from: IDX or CIFAR files (told apart by
+ * the channel count), a FashionCanvas folder, or Fashion-MNIST's IDX files
+ * rendered in FashionCanvas styles in memory. */
+typedef enum { LT_SRC_FILES, LT_SRC_CANVAS, LT_SRC_CANVAS_FM } lt_set_source;
+
 typedef struct {
     const char *name;
     int c, h, w, classes;
     float mean[3], std[3];
     const char *debian_dir;
+    lt_set_source src;
 } lt_dataset_info;
 
 /* FashionCanvas's per-channel mean and std, measured on the default
@@ -32,28 +38,26 @@ typedef struct {
 
 static const lt_dataset_info lt_sets[] = {
     {"fashion-mnist", 1, 28, 28, 10, {0.2860f}, {0.3530f},
-     "/usr/share/datasets/fashion-mnist"},
-    {"mnist", 1, 28, 28, 10, {0.1307f}, {0.3081f}, NULL},
+     "/usr/share/datasets/fashion-mnist", LT_SRC_FILES},
+    {"mnist", 1, 28, 28, 10, {0.1307f}, {0.3081f}, NULL, LT_SRC_FILES},
     {"cifar10", 3, 32, 32, 10, {0.4914f, 0.4822f, 0.4465f},
-     {0.2470f, 0.2435f, 0.2616f}, NULL},
+     {0.2470f, 0.2435f, 0.2616f}, NULL, LT_SRC_FILES},
     {"cifar100", 3, 32, 32, 100, {0.5071f, 0.4865f, 0.4409f},
-     {0.2673f, 0.2564f, 0.2762f}, NULL},
+     {0.2673f, 0.2564f, 0.2762f}, NULL, LT_SRC_FILES},
     /* FashionCanvas pictures labelled by style, by object or by the hidden
      * mark (0 unmarked, 1 marked), all with CANVAS_NORM. */
-    {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES, CANVAS_NORM, NULL},
-    {"canvas-object", 3, 32, 32, 10, CANVAS_NORM, NULL},
-    {"canvas-mark", 3, 32, 32, 2, CANVAS_NORM, NULL},
+    {"canvas-style", 3, 32, 32, LT_CANVAS_STYLES, CANVAS_NORM, NULL,
+     LT_SRC_CANVAS},
+    {"canvas-object", 3, 32, 32, 10, CANVAS_NORM, NULL, LT_SRC_CANVAS},
+    {"canvas-mark", 3, 32, 32, 2, CANVAS_NORM, NULL, LT_SRC_CANVAS},
     /* Every Fashion-MNIST image in one seeded FashionCanvas style, made in
      * memory from the Fashion-MNIST folder. */
     {"canvas-object-fm", 3, 32, 32, 10, CANVAS_NORM,
-     "/usr/share/datasets/fashion-mnist"},
+     "/usr/share/datasets/fashion-mnist", LT_SRC_CANVAS_FM},
 };
 #define LT_KNOWN_SETS "fashion-mnist, mnist, cifar10, cifar100, " \
                       "canvas-style, canvas-object, canvas-mark, " \
                       "canvas-object-fm"
-/* canvas-object-fm's object shift: the default canvas's (its generator
- * seed is LT_CANVAS_FM_SEED, lethe/data.h). */
-#define LT_CANVAS_FM_SHIFT 2
 
 static const lt_dataset_info *lt_info(const char *name)
 {
@@ -151,37 +155,51 @@ static lt_status lt_idx_open(const char *dir, const char *stem, lt_idx *out)
     return lt_idx_load(path, out);
 }
 
-static lt_status lt_load_idx_set(const lt_dataset_info *inf, const char *dir,
-                                 const char *split, lt_dataset *d)
+/* The IDX images [N, h, w] and labels [N] (each below classes) of split,
+ * checked; on error both are freed. */
+static lt_status lt_idx_pair_open(const char *dir, const char *split, int h,
+                                  int w, int classes, lt_idx *im, lt_idx *lb)
 {
     const char *pre = !strcmp(split, "train") ? "train" : "t10k";
     char stem[64];
-    lt_idx im = {0}, lb = {0};
+    *im = (lt_idx){0};
+    *lb = (lt_idx){0};
     snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", pre);
-    lt_status s = lt_idx_open(dir, stem, &im);
+    lt_status s = lt_idx_open(dir, stem, im);
     snprintf(stem, sizeof stem, "%s-labels-idx1-ubyte", pre);
     if (s == LT_OK)
-        s = lt_idx_open(dir, stem, &lb);
-    if (s == LT_OK && (im.ndim != 3 || im.shape[1] != inf->h ||
-                       im.shape[2] != inf->w || lb.ndim != 1 ||
-                       lb.shape[0] != im.shape[0]))
+        s = lt_idx_open(dir, stem, lb);
+    if (s == LT_OK && (im->ndim != 3 || im->shape[1] != h ||
+                       im->shape[2] != w || lb->ndim != 1 ||
+                       lb->shape[0] != im->shape[0]))
         s = lt_set_error(LT_ERR_FORMAT, "%s/%s-*: expected N %dx%d images and "
-                         "N labels", dir, pre, inf->h, inf->w);
+                         "N labels", dir, pre, h, w);
+    for (int64_t i = 0; s == LT_OK && i < lb->numel; i++)
+        if (lb->data[i] >= classes)
+            s = lt_set_error(LT_ERR_FORMAT, "%s/%s-labels-idx1-ubyte: label "
+                             "%d of item %lld is not below %d", dir, pre,
+                             lb->data[i], (long long)i, classes);
+    if (s != LT_OK) {
+        lt_idx_free(im);
+        lt_idx_free(lb);
+    }
+    return s;
+}
+
+static lt_status lt_load_idx_set(const lt_dataset_info *inf, const char *dir,
+                                 const char *split, lt_dataset *d)
+{
+    lt_idx im, lb;
+    lt_status s = lt_idx_pair_open(dir, split, inf->h, inf->w, inf->classes,
+                                   &im, &lb);
     if (s == LT_OK)
         s = lt_alloc_set(d, inf, im.shape[0]);
     for (int64_t i = 0; s == LT_OK && i < im.numel; i++)
         d->x[i] = lt_norm(inf, 0, im.data[i]);
-    for (int64_t i = 0; s == LT_OK && i < d->n; i++) {
+    for (int64_t i = 0; s == LT_OK && i < d->n; i++)
         d->y[i] = lb.data[i];
-        if (lb.data[i] >= inf->classes)
-            s = lt_set_error(LT_ERR_FORMAT, "%s/%s-labels-idx1-ubyte: label "
-                             "%d of item %lld is not below %d", dir, pre,
-                             lb.data[i], (long long)i, inf->classes);
-    }
     lt_idx_free(&im);
     lt_idx_free(&lb);
-    if (s != LT_OK)
-        lt_dataset_free(d);
     return s;
 }
 
@@ -246,6 +264,17 @@ static lt_status lt_load_cifar(const lt_dataset_info *inf, const char *dir,
     return s;
 }
 
+/* One canvas picture [3, h, w] in [0, 1] -> the set's normalisation. */
+static void lt_canvas_normalise(const lt_dataset_info *inf, const float *src,
+                                float *dst)
+{
+    const int64_t plane = (int64_t)inf->h * inf->w;
+    for (int ch = 0; ch < 3; ch++)
+        for (int64_t p = 0; p < plane; p++)
+            dst[ch * plane + p] =
+                (src[ch * plane + p] - inf->mean[ch]) / inf->std[ch];
+}
+
 /* A FashionCanvas split labelled by style ("canvas-style"), object
  * ("canvas-object") or the hidden mark ("canvas-mark": 1 = marked). */
 static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
@@ -258,17 +287,12 @@ static lt_status lt_load_canvas_set(const lt_dataset_info *inf,
     lt_status s = lt_alloc_set(out, inf, cv.n);
     const bool by_style = !strcmp(inf->name, "canvas-style");
     const bool by_mark = !strcmp(inf->name, "canvas-mark");
-    const int64_t plane = (int64_t)inf->h * inf->w;
+    const int64_t item = 3LL * inf->h * inf->w;
     for (int64_t i = 0; s == LT_OK && i < cv.n; i++) {
         out->y[i] = by_style  ? cv.style[i]
                     : by_mark ? cv.mark[i]
                               : cv.object[i];
-        for (int ch = 0; ch < 3; ch++) {
-            const float *src = cv.x + (i * 3 + ch) * plane;
-            float *dst = out->x + (i * 3 + ch) * plane;
-            for (int64_t p = 0; p < plane; p++)
-                dst[p] = (src[p] - inf->mean[ch]) / inf->std[ch];
-        }
+        lt_canvas_normalise(inf, cv.x + i * item, out->x + i * item);
     }
     lt_canvas_free(&cv);
     return s;
@@ -285,48 +309,39 @@ static int lt_canvas_fm_style(int split, int64_t i)
 
 /* Render item i of the 28x28 images im into out (normalised). */
 static void lt_canvas_fm_item(const lt_dataset_info *inf, const uint8_t *im,
-                              int split, int64_t i, float *out)
+                              int split, int64_t i, int shift, float *out)
 {
-    const int64_t plane = (int64_t)inf->h * inf->w;
+    float x[3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE];
     int style = lt_canvas_fm_style(split, i);
     lt_canvas_render(im + i * 784, style,
                      lt_canvas_draw(LT_CANVAS_FM_SEED, split, style, i),
-                     LT_CANVAS_FM_SHIFT, false, out);
-    for (int ch = 0; ch < 3; ch++)
-        for (int64_t p = 0; p < plane; p++)
-            out[ch * plane + p] =
-                (out[ch * plane + p] - inf->mean[ch]) / inf->std[ch];
+                     shift, false, x);
+    lt_canvas_normalise(inf, x, out);
 }
 
 /* "canvas-object-fm": every Fashion-MNIST image of split rendered in its
- * seeded style, labelled by object. */
+ * seeded style (the default canvas's object shift), labelled by object. */
 static lt_status lt_load_canvas_fm(const lt_dataset_info *inf,
                                    const char *dir, const char *split,
                                    lt_dataset *d)
 {
-    const lt_dataset_info *fm = lt_info("fashion-mnist");
-    lt_dataset raw;
-    lt_status s = lt_load_idx_set(fm, dir, split, &raw);
-    if (s != LT_OK)
-        return s;
-    const int sp = strcmp(split, "train") ? 1 : 0;
-    const int64_t item = 3LL * inf->h * inf->w;
-    uint8_t *px = malloc((size_t)raw.n * 784);
-    s = px ? lt_alloc_set(d, inf, raw.n)
-           : lt_set_error(LT_ERR_NOMEM, "data %s: out of memory", inf->name);
-    for (int64_t i = 0; s == LT_OK && i < raw.n * 784; i++) {
-        float v = raw.x[i] * fm->std[0] + fm->mean[0];
-        px[i] = v <= 0.0f ? 0 : v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
-    }
+    lt_idx im, lb;
+    lt_status s = lt_idx_pair_open(dir, split, 28, 28, inf->classes, &im,
+                                   &lb);
+    if (s == LT_OK)
+        s = lt_alloc_set(d, inf, im.shape[0]);
     if (s == LT_OK) {
+        const int sp = strcmp(split, "train") ? 1 : 0;
+        const int shift = lt_canvas_defaults().shift;
+        const int64_t item = 3LL * inf->h * inf->w;
 #pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < raw.n; i++) {
-            lt_canvas_fm_item(inf, px, sp, i, d->x + i * item);
-            d->y[i] = raw.y[i];
+        for (int64_t i = 0; i < d->n; i++) {
+            lt_canvas_fm_item(inf, im.data, sp, i, shift, d->x + i * item);
+            d->y[i] = lb.data[i];
         }
     }
-    free(px);
-    lt_dataset_free(&raw);
+    lt_idx_free(&im);
+    lt_idx_free(&lb);
     return s;
 }
 
@@ -340,9 +355,9 @@ lt_status lt_dataset_load(const char *spec, const char *split,
     if (lt_dataset_dir(spec, dir, sizeof dir, name, sizeof name) != LT_OK)
         return lt_last_status();
     const lt_dataset_info *inf = lt_info(name);
-    if (!strcmp(name, "canvas-object-fm"))
+    if (inf->src == LT_SRC_CANVAS_FM)
         return lt_load_canvas_fm(inf, dir, split, out);
-    if (!strncmp(name, "canvas-", 7))
+    if (inf->src == LT_SRC_CANVAS)
         return lt_load_canvas_set(inf, dir, split, out);
     return inf->c == 1 ? lt_load_idx_set(inf, dir, split, out)
                        : lt_load_cifar(inf, dir, split, out);
@@ -382,8 +397,7 @@ void lt_dataset_fileset_add(lt_fileset *s, const char *what,
     }
     const lt_dataset_info *inf = lt_info(name);
     lt_fileset_add_dir(s, false, what, dir,
-                       !strcmp(name, "canvas-object-fm") ? idx :
-                       !strncmp(name, "canvas-", 7) ? canvas :
+                       inf->src == LT_SRC_CANVAS ? canvas :
                        inf->c == 1 ? idx : inf->classes == 100 ? c100 : c10);
 }
 
