@@ -852,6 +852,10 @@ expect_error "bench canvas: unknown style, before any work" "no FashionCanvas st
   "$LETHE" bench canvas --targets style:nosuch --cache "$T/cc" --json "$T/cc.json"
 expect_error "bench canvas: empty target" "the name is empty" \
   "$LETHE" bench canvas --targets object: --cache "$T/cc"
+expect_error "bench canvas: bad --unlearned" "model 'foo': want NAME=FILE or NAME=FILE:ENCODER" \
+  "$LETHE" bench canvas --unlearned foo --cache "$T/cc"
+expect_error "bench canvas: --unlearned file missing, before any work" "--unlearned a: $T/none.safetensors not found" \
+  "$LETHE" bench canvas --unlearned "a=$T/none.safetensors" --cache "$T/cc"
 expect_error "bench canvas: unknown method" "'nope'" \
   "$LETHE" bench canvas --methods esd-x,nope --cache "$T/cc"
 expect_error "bench canvas: a class model" "not a text-conditioned model" \

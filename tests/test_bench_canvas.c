@@ -10,13 +10,16 @@
  * resumed sweep that reruns no row and gives the same bits; ESD's sd
  * variant and FMN with its textual inversion, named in the settings and
  * kept under their own keys; two unlearning runs per row, the first the
- * single run's numbers, the second another seed's; and the inputs it refuses
+ * single run's numbers, the second another seed's; models unlearned
+ * elsewhere as rows (the base itself: the original's numbers; a changed
+ * encoder: its storage); and the inputs it refuses
  * (unknown style / object, an empty target, a class model).
  */
 #include "bench_resume.h"
 #include "lt_test.h"
 
 #include "lethe/bench_canvas.h"
+#include "lethe/clip.h"
 #include "lethe/image_metrics.h"
 
 #include <math.h>
@@ -218,6 +221,87 @@ LT_TEST(unlearning_runs_are_seeded)
                  strstr(lt_last_error(), "runs 0"), "%s", lt_last_error());
     lt_report_free(&one);
     lt_report_free(&two);
+}
+
+/* --unlearned: a model unlearned elsewhere is a row of its own. The base
+ * itself with the base's encoder gives the original's numbers bit for bit
+ * (the same answer set), a delta of 0 and no time; the base with an
+ * encoder that differs in one weight gives the original's storage plus
+ * the encoder's weights, and a delta of that weight and the bit map of
+ * its tensor. Refused: a missing encoder (named), a model of another
+ * architecture. */
+LT_TEST(unlearned_models_are_rows)
+{
+    char cache[600], enc[700];
+    lt_bench_canvas_cfg c = micro(cache, sizeof cache);
+    c.grid_dir = NULL;
+    c.methods = "original";
+    lt_report r0, r;
+    LT_CHECK(lt_bench_canvas(&c, &r0) == LT_OK, "%s", lt_last_error());
+    const char *base = lt_report_get(&r0, "model");
+    /* the quick encoder with one final-norm weight changed */
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    LT_CHECK(lt_clip_load(c.quick_encoder, &clip, &v) == LT_OK, "%s",
+             lt_last_error());
+    int64_t numel = 0;
+    for (int j = 0; clip && j < clip->params.count; j++)
+        if (!strcmp(clip->params.p[j].name,
+                    "text_model.final_layer_norm.weight")) {
+            clip->params.p[j].t.data[0] += 0.5f;
+            numel = clip->params.p[j].t.numel;
+        }
+    snprintf(enc, sizeof enc, "%s/changed.clip.safetensors",
+             lt_test_tmpdir());
+    LT_CHECK(numel > 0 && lt_clip_save(clip, v, enc, NULL, 0) == LT_OK,
+             "the changed encoder: %s", lt_last_error());
+    int64_t enc_total = clip ? clip->params.n_total : 0;
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
+    c.unlearned[0] = (lt_bench_asr_model){"same", base, c.quick_encoder};
+    c.unlearned[1] = (lt_bench_asr_model){"enc", base, enc};
+    c.n_unlearned = 2;
+    LT_CHECK(lt_bench_canvas(&c, &r) == LT_OK, "%s", lt_last_error());
+    const lt_table *t = r.n_tables == 1 ? &r.tables[0] : NULL;
+    LT_CHECK(t && t->n_rows == 3 && !strcmp(t->rows[1].text[2], "same") &&
+                 !strcmp(t->rows[2].text[2], "enc") && !t->rows[1].failed &&
+                 !t->rows[2].failed,
+             "rows");
+    if (!t || t->n_rows != 3)
+        goto out;
+    static const char *const same[] = {"UA", "IRA", "CRA", "FD_style",
+                                       "FD_object", "full_mb"};
+    for (int k = 0; k < 6; k++)
+        LT_CHECK(col(t, 1, same[k]) == col(t, 0, same[k]),
+                 "%s: the base as a file %.17g, the original %.17g", same[k],
+                 col(t, 1, same[k]), col(t, 0, same[k]));
+    LT_CHECK(col(t, 1, "delta_mb") == 0 && isnan(col(t, 1, "seconds")),
+             "delta %g, time %g", col(t, 1, "delta_mb"),
+             col(t, 1, "seconds"));
+    double full = col(t, 0, "full_mb") + 4.0 * (double)enc_total / 1e6;
+    double delta = (4.0 + (double)((numel + 7) / 8)) / 1e6;
+    LT_CHECK(fabs(col(t, 2, "full_mb") - full) < 1e-12 &&
+                 fabs(col(t, 2, "delta_mb") - delta) < 1e-12,
+             "changed encoder: full %.9g (want %.9g), delta %.9g (want "
+             "%.9g)", col(t, 2, "full_mb"), full, col(t, 2, "delta_mb"),
+             delta);
+    LT_CHECK(strstr(lt_report_get(&r, "unlearned_enc"), enc), "setting %s",
+             lt_report_get(&r, "unlearned_enc"));
+    /* refused: no FILE.clip.safetensors, and another architecture */
+    c.unlearned[1] = (lt_bench_asr_model){"noenc", base, NULL};
+    LT_CHECK(lt_bench_canvas_check(&c) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), ".clip.safetensors not found"),
+             "%s", lt_last_error());
+    c.unlearned[1] = (lt_bench_asr_model){
+        "cond", REPO "models/fmnist-cond-s-v1.safetensors", c.quick_encoder};
+    lt_report bad;
+    LT_CHECK(lt_bench_canvas(&c, &bad) == LT_ERR_ARG &&
+                 strstr(lt_last_error(), "the base is"), "%s",
+             lt_last_error());
+    lt_report_free(&bad);
+out:
+    lt_report_free(&r);
+    lt_report_free(&r0);
 }
 
 LT_TEST(bad_inputs_are_refused)

@@ -29,6 +29,13 @@
  * Methods: original, esd-x, esd-u, fmn, salun, each optionally "+saliency"
  * (the target's SalUn mask, generate_mask.py's pass) or "+none" (no mask:
  * for salun, what the script's never-true mask test makes it train).
+ * Models unlearned elsewhere (`lethe dm unlearn`, e.g. AdvUnlearn, whose
+ * robust encoder bench canvas does not train) are scored as rows of their
+ * own (unlearned[], --unlearned NAME=FILE[:ENCODER]): the same answer set
+ * drawn with that UNet and that encoder (default FILE.clip.safetensors),
+ * for every target (unlearn one target per file and name that target);
+ * time "-" (not measured here), storage counting the encoder's weights
+ * when they differ from the base's.
  * Targets: a comma list of style:NAME / object:NAME, "all" (every style
  * but Photo, which SalUn maps to, and every object) or "subset" (a seeded
  * draw of subset_styles styles but Photo and subset_objects objects).
@@ -37,6 +44,7 @@
 #define LETHE_BENCH_CANVAS_H
 
 #include "lethe/bench.h"
+#include "lethe/bench_attack.h"
 #include "lethe/dm_text_salun.h"
 
 #ifdef __cplusplus
@@ -60,6 +68,10 @@ typedef struct {
     int subset_styles, subset_objects; /* 6, 4 */
     uint64_t subset_seed;  /* 1 */
     const char *methods;   /* "original,esd-x,esd-u,fmn,salun" */
+    lt_bench_asr_model unlearned[LT_BENCH_ASR_MAX_MODELS]; /* rows of
+                              models unlearned elsewhere, after the
+                              methods' (encoder NULL: FILE.clip.safetensors) */
+    int n_unlearned;
     const char *cache;     /* folder of quick models and canvas, and of
                               every finished row (CACHE/runs) */
     bool resume;           /* reuse the rows kept in CACHE/runs by an

@@ -57,9 +57,8 @@ lt_status lt_bench_asr_model_parse(const char *spec, char *buf, size_t n,
 {
     const char *eq = spec ? strchr(spec, '=') : NULL;
     if (!eq || eq == spec || !eq[1] || strlen(spec) >= n)
-        return lt_set_error(LT_ERR_ARG, "bench attack: --model '%s': want "
-                            "NAME=FILE or NAME=FILE:ENCODER",
-                            spec ? spec : "");
+        return lt_set_error(LT_ERR_ARG, "model '%s': want NAME=FILE or "
+                            "NAME=FILE:ENCODER", spec ? spec : "");
     memcpy(buf, spec, strlen(spec) + 1);
     buf[eq - spec] = '\0';
     char *file = buf + (eq - spec) + 1, *colon = strrchr(file, ':');
@@ -70,9 +69,9 @@ lt_status lt_bench_asr_model_parse(const char *spec, char *buf, size_t n,
     }
     if (!*m->file || (m->encoder && !*m->encoder) ||
         strlen(m->name) >= LT_TABLE_TEXT)
-        return lt_set_error(LT_ERR_ARG, "bench attack: --model '%s': an "
-                            "empty file or encoder, or a name of %d bytes "
-                            "or more", spec, LT_TABLE_TEXT);
+        return lt_set_error(LT_ERR_ARG, "model '%s': an empty file or "
+                            "encoder, or a name of %d bytes or more", spec,
+                            LT_TABLE_TEXT);
     return LT_OK;
 }
 

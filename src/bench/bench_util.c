@@ -62,6 +62,20 @@ bool lt_bench_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+lt_status lt_bench_fnv_file(uint64_t *h, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lt_set_error(LT_ERR_IO, "cannot open %s", path);
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        *h = lt_bench_fnv_bytes(*h, buf, n);
+    bool bad = ferror(f);
+    fclose(f);
+    return bad ? lt_set_error(LT_ERR_IO, "cannot read %s", path) : LT_OK;
+}
+
 void lt_bench_fwd_lm(void *ud, const lt_lm_event *ev)
 {
     const lt_bench_fwd *f = ud;

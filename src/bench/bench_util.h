@@ -36,6 +36,9 @@ void lt_report_owned_free(void *owned);
 
 /* path exists. */
 bool lt_bench_exists(const char *path);
+/* Continue *h with every byte of the file at path (the key of a row that
+ * depends on a file's content, not just its name). */
+lt_status lt_bench_fnv_file(uint64_t *h, const char *path);
 
 /* The classifiers of an attack on concept ("object:NAME", "style:NAME" or
  * "mark"; src/bench/dm_attack.c): the given detector or the axis's

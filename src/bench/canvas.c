@@ -149,6 +149,29 @@ static lt_status cv_targets(const lt_bench_canvas_cfg *c, cv_target *t,
                                  "'%s'", c->targets);
 }
 
+/* An unlearned model's spec: a name, and files that exist. */
+static lt_status cv_file_check(const lt_bench_asr_model *f)
+{
+    if (!f->name || !*f->name || strlen(f->name) >= LT_TABLE_TEXT ||
+        !f->file || !*f->file || (f->encoder && !*f->encoder))
+        return lt_set_error(LT_ERR_ARG, "bench canvas: an unlearned model "
+                            "needs a name (under %d bytes) and a file",
+                            LT_TABLE_TEXT);
+    cv_method m = {.kind = CV_FILE, .file = f};
+    char enc[1200];
+    cvb_file_encoder(&m, enc, sizeof enc);
+    const char *miss = !lt_bench_exists(f->file) ? f->file
+                       : !lt_bench_exists(enc)   ? enc
+                                                 : NULL;
+    if (miss)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: --unlearned %s: %s "
+                            "not found%s", f->name, miss,
+                            miss == f->file ? ""
+                                            : " (give the encoder as "
+                                              "NAME=FILE:ENCODER)");
+    return LT_OK;
+}
+
 lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
 {
     if (!c || !c->style_classifier || !c->object_classifier || !c->methods)
@@ -193,8 +216,16 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
                                 "%s ESD variant has no such parameter set",
                                 buf, lt_esd_variant_name(c->esd.variant));
     }
-    return k > 0 ? LT_OK
-                 : lt_set_error(LT_ERR_ARG, "bench canvas: no method");
+    if (c->n_unlearned < 0 || c->n_unlearned > LT_BENCH_ASR_MAX_MODELS)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: %d unlearned models "
+                            "(at most %d)", c->n_unlearned,
+                            LT_BENCH_ASR_MAX_MODELS);
+    for (int i = 0; i < c->n_unlearned; i++)
+        if (cv_file_check(&c->unlearned[i]) != LT_OK)
+            return lt_last_status();
+    return k + c->n_unlearned > 0
+               ? LT_OK
+               : lt_set_error(LT_ERR_ARG, "bench canvas: no method");
 }
 
 /* ---- the run's state ------------------------------------------------------------- */
@@ -334,22 +365,15 @@ static lt_status cvb_real(cvb *d)
     return st;
 }
 
-/* The answer set's prompts (pair-major, seeds per pair) and contexts. */
-static lt_status cvb_prompts(cvb *d)
+lt_status cvb_contexts(const cvb *d, lt_clip *clip, const lt_clip_vocab *v,
+                       float *ctx, float *null_ctx)
 {
-    int L = d->clip->cfg.context_length, D = d->clip->cfg.width;
+    int64_t LD = (int64_t)clip->cfg.context_length * clip->cfg.width;
     int64_t k = d->c->seeds;
-    d->n = NP * k;
-    float *pc = malloc((size_t)NP * L * D * sizeof *pc);
+    float *pc = malloc((size_t)(NP * LD) * sizeof *pc);
     char(*cap)[LT_CANVAS_CAPTION_MAX] = malloc(NP * sizeof *cap);
     const char **texts = malloc(NP * sizeof *texts);
-    d->ctx = malloc((size_t)(d->n * L * D) * sizeof *d->ctx);
-    d->null_ctx = malloc((size_t)L * D * sizeof *d->null_ctx);
-    d->sty = malloc((size_t)d->n * sizeof *d->sty);
-    d->obj = malloc((size_t)d->n * sizeof *d->obj);
-    d->x = malloc((size_t)(d->n * PIX) * sizeof *d->x);
-    lt_status st = pc && cap && texts && d->ctx && d->null_ctx && d->sty &&
-                           d->obj && d->x
+    lt_status st = pc && cap && texts
                        ? LT_OK
                        : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
                                       "memory");
@@ -359,13 +383,37 @@ static lt_status cvb_prompts(cvb *d)
         texts[p] = cap[p];
     }
     if (st == LT_OK)
-        st = lt_canvas_contexts(d->clip, d->v, texts, NP, pc);
+        st = lt_canvas_contexts(clip, v, texts, NP, pc);
     if (st == LT_OK)
-        st = lt_dm_empty_context(d->clip, d->null_ctx);
+        st = lt_dm_empty_context(clip, null_ctx);
+    for (int64_t i = 0; st == LT_OK && i < NP * k; i++)
+        memcpy(ctx + i * LD, pc + (i / k) * LD, (size_t)LD * sizeof *pc);
+    free(pc);
+    free(cap);
+    free(texts);
+    return st;
+}
+
+/* The answer set's prompts (pair-major, seeds per pair), contexts and
+ * verdict buffers. */
+static lt_status cvb_prompts(cvb *d)
+{
+    int L = d->clip->cfg.context_length, D = d->clip->cfg.width;
+    int64_t k = d->c->seeds;
+    d->n = NP * k;
+    d->ctx = malloc((size_t)(d->n * L * D) * sizeof *d->ctx);
+    d->null_ctx = malloc((size_t)L * D * sizeof *d->null_ctx);
+    d->sty = malloc((size_t)d->n * sizeof *d->sty);
+    d->obj = malloc((size_t)d->n * sizeof *d->obj);
+    d->x = malloc((size_t)(d->n * PIX) * sizeof *d->x);
+    lt_status st = d->ctx && d->null_ctx && d->sty && d->obj && d->x
+                       ? LT_OK
+                       : lt_set_error(LT_ERR_NOMEM, "bench canvas: out of "
+                                      "memory");
+    if (st == LT_OK)
+        st = cvb_contexts(d, d->clip, d->v, d->ctx, d->null_ctx);
     for (int64_t i = 0; st == LT_OK && i < d->n; i++) {
         int p = (int)(i / k);
-        memcpy(d->ctx + i * L * D, pc + (int64_t)p * L * D,
-               (size_t)L * D * sizeof *pc);
         d->sty[i] = p / NO;
         d->obj[i] = p % NO;
     }
@@ -378,9 +426,6 @@ static lt_status cvb_prompts(cvb *d)
         if (!d->probs[j] || !d->feats[j] || !d->pred[j])
             st = lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
     }
-    free(pc);
-    free(cap);
-    free(texts);
     return st;
 }
 
@@ -468,13 +513,16 @@ static int32_t argmax(const float *p, int64_t K)
     return b;
 }
 
-/* Sample u's answer set, classify it: the verdict counts and FD. */
-static lt_status cvb_answer(cvb *d, lt_unet *u, cv_counts *cnt, double fd[2])
+/* Sample u's answer set with the contexts ctx and null_ctx, classify it:
+ * the verdict counts and FD. */
+static lt_status cvb_answer(cvb *d, lt_unet *u, const float *ctx,
+                            const float *null_ctx, cv_counts *cnt,
+                            double fd[2])
 {
     lt_dm_sample_config sp = d->c->sample;
     sp.seed = cvb_seed(d, sp.seed);
-    lt_status st = lt_dm_sample_text(u, &d->s, &sp, d->n, d->ctx,
-                                     d->null_ctx, d->x, cvb_sample_note, d);
+    lt_status st = lt_dm_sample_text(u, &d->s, &sp, d->n, ctx, null_ctx,
+                                     d->x, cvb_sample_note, d);
     for (int j = 0; st == LT_OK && j < 2; j++) {
         int64_t K = d->ic[j].model->in.classes;
         st = lt_image_classify(&d->ic[j], d->x, d->n, LT_PIXELS_PM1,
@@ -516,22 +564,35 @@ static lt_status cvb_grid(cvb *d, const char *name)
     return st;
 }
 
-/* Bytes of the full weights and of a sparse delta against the base. */
-static void storage(const lt_unet *base, const lt_unet *u, double *full,
-                    double *delta)
+void cvb_delta(const lt_params *p0, const lt_params *p1, int64_t *changed,
+               int64_t *touched)
 {
-    const lt_params *p0 = &base->params, *p1 = &u->params;
-    int64_t changed = 0, touched = 0;
+    *changed = *touched = 0;
     for (int j = 0; j < p1->count; j++) {
         const lt_param *p = &p1->p[j];
         int64_t c = 0;
         for (int64_t i = 0; i < p->t.numel; i++)
             c += memcmp(&p1->theta[p->offset + i], &p0->theta[p->offset + i],
                         sizeof(float)) != 0;
-        changed += c;
-        touched += c ? p->t.numel : 0;
+        *changed += c;
+        *touched += c ? p->t.numel : 0;
     }
-    *full = 4.0 * (double)p1->n_total / 1e6;
+}
+
+/* Bytes of the full weights and of a sparse delta against the base; enc
+ * (NULL: the base's encoder) as cvb_file_model's: an encoder that differs
+ * is kept as well. */
+static void storage(const lt_unet *base, const lt_unet *u,
+                    const int64_t *enc, double *full, double *delta)
+{
+    int64_t changed, touched, n = u->params.n_total;
+    cvb_delta(&base->params, &u->params, &changed, &touched);
+    if (enc && enc[0] > 0) {
+        changed += enc[0];
+        touched += enc[1];
+        n += enc[2];
+    }
+    *full = 4.0 * (double)n / 1e6;
     *delta = (4.0 * (double)changed + (double)((touched + 7) / 8)) / 1e6;
 }
 
@@ -570,6 +631,28 @@ uint64_t cvb_seed(const cvb *d, uint64_t seed)
     return seed + (uint64_t)d->run;
 }
 
+/* The model of run d->run of method m on target t in *u: a trained copy
+ * of the base (*secs: the unlearning's time), or for CV_FILE the given
+ * one with its encoder's contexts in *ctx / *nul and weights in enc. */
+static lt_status cvb_model(cvb *d, const cv_method *m, cv_target t,
+                           lt_unet **u, float **ctx, float **nul,
+                           int64_t enc[3], double *secs)
+{
+    if (m->kind == CV_FILE) {
+        *secs = NAN; /* unlearned elsewhere: not measured here */
+        return cvb_file_model(d, m, u, ctx, nul, enc);
+    }
+    lt_status st = lt_unet_create(d->u0->arch, u);
+    if (st != LT_OK)
+        return st;
+    memcpy((*u)->params.theta, d->u0->params.theta,
+           (size_t)(*u)->params.n_total * sizeof(float));
+    double t0 = lt_clock_seconds();
+    st = m->kind == CV_ORIGINAL ? LT_OK : cvb_unlearn(d, *u, m, t);
+    *secs = lt_clock_seconds() - t0;
+    return st;
+}
+
 /* Run d->run of target x method into v (its columns from CV_NUM0);
  * *diverged when the method diverges (row message set). */
 static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
@@ -579,20 +662,15 @@ static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
     cv_counts cnt, *use = &cnt;
     double fd[2] = {NAN, NAN}, secs = 0;
     lt_unet *u = NULL;
+    float *ctx = NULL, *nul = NULL;
+    int64_t enc[3] = {0, 0, 0};
     lt_status st = LT_OK;
     if (m->kind == CV_ORIGINAL && d->have_orig[r]) {
         use = &d->orig[r];
         fd[0] = d->orig_fd[r][0];
         fd[1] = d->orig_fd[r][1];
     } else {
-        st = lt_unet_create(d->u0->arch, &u);
-        if (st == LT_OK) {
-            memcpy(u->params.theta, d->u0->params.theta,
-                   (size_t)u->params.n_total * sizeof(float));
-            double t0 = lt_clock_seconds();
-            st = m->kind == CV_ORIGINAL ? LT_OK : cvb_unlearn(d, u, m, t);
-            secs = lt_clock_seconds() - t0;
-        }
+        st = cvb_model(d, m, t, &u, &ctx, &nul, enc, &secs);
         if (st == LT_ERR_NAN) {
             *diverged = true;
             snprintf(row->message, sizeof row->message, "%s on %s (run %d): "
@@ -601,7 +679,8 @@ static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
             return LT_OK;
         }
         if (st == LT_OK)
-            st = cvb_answer(d, u, &cnt, fd);
+            st = cvb_answer(d, u, ctx ? ctx : d->ctx,
+                            nul ? nul : d->null_ctx, &cnt, fd);
         char gname[2 * LT_TABLE_TEXT + 2];
         snprintf(gname, sizeof gname, "%s-%s", row->text[0], m->name);
         if (st == LT_OK && r == 0) /* the grids show the first run */
@@ -613,6 +692,8 @@ static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
             d->have_orig[r] = true;
         }
     }
+    free(ctx);
+    free(nul);
     lt_canvas_table tab = {NS, NO, use->n, use->s, use->o};
     lt_canvas_scores sc = {0};
     if (st == LT_OK)
@@ -622,7 +703,7 @@ static lt_status cvb_run_once(cvb *d, const cv_method *m, cv_target t,
     if (st == LT_OK) {
         double full = 4.0 * (double)d->u0->params.n_total / 1e6, delta = 0;
         if (u)
-            storage(d->u0, u, &full, &delta);
+            storage(d->u0, u, enc, &full, &delta);
         v[CV_NUM0 + 0] = 100 * sc.ua;
         v[CV_NUM0 + 1] = 100 * sc.ira;
         v[CV_NUM0 + 2] = 100 * sc.cra;
@@ -696,6 +777,14 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
         h = lt_bench_fnv_bytes(h, text[i], strlen(text[i]) + 1);
     h = lt_bench_fnv_bytes(h, num, sizeof num);
     h = lt_bench_fnv_bytes(h, seeds, sizeof seeds);
+    if (m->kind == CV_FILE) { /* a model made elsewhere: its bytes */
+        char enc[1200];
+        cvb_file_encoder(m, enc, sizeof enc);
+        h = lt_bench_fnv_bytes(h, "|file", 5);
+        if (lt_bench_fnv_file(&h, m->file->file) != LT_OK ||
+            lt_bench_fnv_file(&h, enc) != LT_OK)
+            return 0; /* not kept; the run names the unreadable file */
+    }
     return lt_bench_fnv_precision(h);
 }
 
@@ -738,7 +827,7 @@ static lt_status cvb_rows(cvb *d, const cv_target *t, int nt)
     char buf[LT_TABLE_TEXT], label[4 * LT_TABLE_TEXT] = "";
     lt_status st = LT_OK;
     int q = 0;
-    for (int i = 0; st == LT_OK && i < nt; i++)
+    for (int i = 0; st == LT_OK && i < nt; i++) {
         for (int k = 0; st == LT_OK && lt_list_item(c->methods, k, buf,
                                                     sizeof buf); k++, q++) {
             cv_method m;
@@ -746,6 +835,12 @@ static lt_status cvb_rows(cvb *d, const cv_target *t, int nt)
             if (st == LT_OK)
                 st = cvb_unit(d, &m, t[i], q, label, sizeof label);
         }
+        for (int k = 0; st == LT_OK && k < c->n_unlearned; k++, q++) {
+            cv_method m = {.kind = CV_FILE, .file = &c->unlearned[k]};
+            snprintf(m.name, sizeof m.name, "%s", c->unlearned[k].name);
+            st = cvb_unit(d, &m, t[i], q, label, sizeof label);
+        }
+    }
     st = lt_bench_agree(st, label);
     int n = d->t->n_rows, size = lt_dist_size();
     if (st != LT_OK || size == 1) /* the ranks may hold different counts */
@@ -800,6 +895,16 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
              c->salun.mask_bottom ? " (bottom)" : "", c->salun_per_pair);
     if (st == LT_OK)
         st = lt_report_set(r, "unlearning", buf);
+    for (int i = 0; st == LT_OK && i < c->n_unlearned; i++) {
+        char key[LT_TABLE_TEXT + 16], enc[1200], val[2500];
+        cv_method m = {.kind = CV_FILE, .file = &c->unlearned[i]};
+        cvb_file_encoder(&m, enc, sizeof enc);
+        snprintf(key, sizeof key, "unlearned_%s", c->unlearned[i].name);
+        snprintf(val, sizeof val, "%s with the encoder %s (unlearned "
+                 "elsewhere; its time is not measured here)",
+                 c->unlearned[i].file, enc);
+        st = lt_report_set(r, key, val);
+    }
     if (st == LT_OK)
         st = lt_report_set_num(r, "seeds", c->seeds);
     char runs[160];

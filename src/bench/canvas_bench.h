@@ -18,7 +18,7 @@
 #define PIX (3 * LT_CANVAS_SIDE * LT_CANVAS_SIDE)
 #define CV_MAX_TARGETS (NS + NO)
 
-typedef enum { CV_ORIGINAL, CV_ESD, CV_FMN, CV_SALUN } cv_kind;
+typedef enum { CV_ORIGINAL, CV_ESD, CV_FMN, CV_SALUN, CV_FILE } cv_kind;
 typedef enum { CV_MASK_NONE, CV_MASK_SALIENCY } cv_mask;
 
 typedef struct {
@@ -26,6 +26,8 @@ typedef struct {
     cv_kind kind;
     lt_esd_params params;
     cv_mask mask;
+    const lt_bench_asr_model *file; /* CV_FILE: the model unlearned
+                                       elsewhere */
 } cv_method;
 
 typedef struct {
@@ -63,5 +65,27 @@ uint64_t cvb_seed(const cvb *d, uint64_t seed);
 
 /* Method m on u for target t (the SalUn mask pass first when asked). */
 lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m, cv_target t);
+
+/* The answer set's contexts by encoder clip with vocabulary v: ctx
+ * [d->n, L, D] (pair-major, seeds per pair) and the empty caption's,
+ * null_ctx [L, D]. */
+lt_status cvb_contexts(const cvb *d, lt_clip *clip, const lt_clip_vocab *v,
+                       float *ctx, float *null_ctx);
+
+/* The encoder file of a CV_FILE method (its own, or FILE.clip.safetensors)
+ * into path. */
+void cvb_file_encoder(const cv_method *m, char *path, size_t n);
+
+/* A CV_FILE row's model: its UNet in *u (the base's arch, else
+ * LT_ERR_ARG), the answer set's contexts by its encoder in *ctx and
+ * *null_ctx (malloc'd), and its encoder's weights against the base's:
+ * enc[0] changed, enc[1] in tensors that changed, enc[2] all of them. */
+lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
+                         float **ctx, float **null_ctx, int64_t enc[3]);
+
+/* Weights of p1 that differ from p0 (same layout) and the weights of the
+ * tensors that hold them. */
+void cvb_delta(const lt_params *p0, const lt_params *p1, int64_t *changed,
+               int64_t *touched);
 
 #endif

@@ -3,7 +3,8 @@
  * `lethe bench canvas` (src/bench/canvas.c): ESD with the UnlearnCanvas
  * scripts' prompts (either variant), FMN from the target's canvas
  * pictures (after its textual inversion with --fmn-ti), SalUn on the
- * canvas pairs, and the saliency mask any of them can run under.
+ * canvas pairs, and the saliency mask any of them can run under; and the
+ * models unlearned elsewhere (--unlearned), loaded with their encoders.
  */
 #include "canvas_bench.h"
 #include "lethe/dm_canvas.h"
@@ -131,3 +132,62 @@ lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
     return st;
 }
 
+
+/* ---- models unlearned elsewhere ----------------------------------------------------- */
+
+void cvb_file_encoder(const cv_method *m, char *path, size_t n)
+{
+    if (m->file->encoder)
+        snprintf(path, n, "%s", m->file->encoder);
+    else
+        snprintf(path, n, "%s.clip.safetensors", m->file->file);
+}
+
+/* clip's weights against the base encoder's (enc as cvb_file_model's); a
+ * different architecture is an error naming path. */
+static lt_status cvb_encoder_delta(const cvb *d, const lt_clip *clip,
+                                   const char *path, int64_t enc[3])
+{
+    const lt_params *p0 = &d->clip->params, *p1 = &clip->params;
+    bool same = p0->count == p1->count && p0->n_total == p1->n_total;
+    for (int j = 0; same && j < p1->count; j++)
+        same = p0->p[j].offset == p1->p[j].offset &&
+               p0->p[j].t.numel == p1->p[j].t.numel;
+    if (!same)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: the encoder %s is "
+                            "not of the base encoder's (%s) architecture",
+                            path, d->enc);
+    cvb_delta(p0, p1, &enc[0], &enc[1]);
+    enc[2] = p1->n_total;
+    return LT_OK;
+}
+
+lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
+                         float **ctx, float **null_ctx, int64_t enc[3])
+{
+    char path[1200];
+    cvb_file_encoder(m, path, sizeof path);
+    lt_clip *clip = NULL;
+    lt_clip_vocab *v = NULL;
+    lt_status st = lt_unet_load(m->file->file, u, NULL);
+    if (st == LT_OK && strcmp((*u)->arch, d->u0->arch))
+        st = lt_set_error(LT_ERR_ARG, "bench canvas: --unlearned %s: %s is "
+                          "%s, the base is %s", m->name, m->file->file,
+                          (*u)->arch, d->u0->arch);
+    if (st == LT_OK)
+        st = lt_clip_load(path, &clip, &v);
+    if (st == LT_OK)
+        st = cvb_encoder_delta(d, clip, path, enc);
+    int64_t LD = (int64_t)d->u0->cfg.ctx_len * d->u0->cfg.ctx_dim;
+    if (st == LT_OK) {
+        *ctx = malloc((size_t)(d->n * LD) * sizeof **ctx);
+        *null_ctx = malloc((size_t)LD * sizeof **null_ctx);
+        if (!*ctx || !*null_ctx)
+            st = lt_set_error(LT_ERR_NOMEM, "bench canvas: out of memory");
+    }
+    if (st == LT_OK) /* its own vocabulary when the file has one */
+        st = cvb_contexts(d, clip, v ? v : d->v, *ctx, *null_ctx);
+    lt_clip_free(clip);
+    lt_clip_vocab_free(v);
+    return st;
+}

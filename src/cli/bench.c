@@ -302,9 +302,37 @@ static int cli_bench_dm(int argc, char **argv)
     return cli_bench_finish("bench dm", st, &r, &out);
 }
 
+/* Take every "FLAG NAME=FILE[:ENCODER]" out of argv (the others stay, in
+ * order, in rest) into models[*n] (at most LT_BENCH_ASR_MAX_MODELS, their
+ * text in buf); the exit status of a bad one. */
+static int cli_take_models(const char *cmd, const char *flag, int argc,
+                           char **argv, char **rest, int *nrest,
+                           lt_bench_asr_model *models, int *n,
+                           char (*buf)[4096])
+{
+    *nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], flag)) {
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage(cmd, "a model needs NAME=FILE or "
+                             "NAME=FILE:ENCODER");
+        if (*n >= LT_BENCH_ASR_MAX_MODELS)
+            return cli_usage(cmd, "at most 8 models");
+        if (lt_bench_asr_model_parse(argv[++i], buf[*n], 4096,
+                                     &models[*n]) != LT_OK)
+            return cli_bad(cmd, flag);
+        (*n)++;
+    }
+    return 0;
+}
+
 /* ---- canvas --------------------------------------------------------------- */
 
-static int cli_bench_canvas(int argc, char **argv)
+static int cli_bench_canvas_run(int argc, char **argv, char **rest,
+                                char (*mbuf)[4096])
 {
     lt_bench_canvas_cfg c = lt_bench_canvas_defaults();
     cli_bench_out out = {0};
@@ -321,6 +349,11 @@ static int cli_bench_canvas(int argc, char **argv)
     for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
         if (!strcmp(argv[i], "--quick"))
             lt_bench_canvas_quick(&c);
+    int nrest = 0;
+    int rc = cli_take_models("bench canvas", "--unlearned", argc, argv, rest,
+                             &nrest, c.unlearned, &c.n_unlearned, mbuf);
+    if (rc)
+        return rc;
     cli_opt opts[] = {
         {"--model", CLI_OPT_STR, &c.model, "base text-conditioned UNet (a dm train file; its encoder MODEL.clip.safetensors)", 0, 0},
         {"--encoder", CLI_OPT_STR, &c.encoder, "the text encoder (default MODEL.clip.safetensors)", 0, 0},
@@ -356,12 +389,15 @@ static int cli_bench_canvas(int argc, char **argv)
         {"--quick", CLI_OPT_FLAG, &quick, "small setting for CI (a tiny text UNet and canvas made here; minutes)", 0, 0},
         CLI_BENCH_OUT_OPTS(out),
     };
-    int rc = cli_args_parse("bench canvas", "usage: lethe bench canvas "
-        "[options]\nUnlearnCanvas on FashionCanvas: unlearn each target "
-        "style or object with each\nmethod, draw the answer set (every "
-        "style x object prompt x seeds), judge it\nwith the style and "
-        "object classifiers: UA, IRA, CRA, FD, time, memory, storage\n"
-        "(docs/canvas-unlearning.md).", opts, CLI_NOPTS(opts), argc, argv);
+    rc = cli_args_parse("bench canvas", "usage: lethe bench canvas "
+        "[options] [--unlearned NAME=FILE[:ENCODER]] ...\nUnlearnCanvas on "
+        "FashionCanvas: unlearn each target style or object with each\n"
+        "method, draw the answer set (every style x object prompt x seeds), "
+        "judge it\nwith the style and object classifiers: UA, IRA, CRA, FD,"
+        " time, memory, storage\n(docs/canvas-unlearning.md). --unlearned "
+        "(up to 8): a row for a model unlearned\nelsewhere (lethe dm "
+        "unlearn), with its encoder (default FILE.clip.safetensors).",
+        opts, CLI_NOPTS(opts), nrest, rest);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (quick && !c.cache)
@@ -373,6 +409,10 @@ static int cli_bench_canvas(int argc, char **argv)
     lt_fileset_add(&p, false, "--encoder", c.encoder);
     lt_fileset_add(&p, false, "--style-classifier", c.style_classifier);
     lt_fileset_add(&p, false, "--object-classifier", c.object_classifier);
+    for (int i = 0; i < c.n_unlearned; i++) {
+        lt_fileset_add(&p, false, "--unlearned", c.unlearned[i].file);
+        lt_fileset_add(&p, false, "--unlearned", c.unlearned[i].encoder);
+    }
     if ((rc = cli_bench_paths("bench canvas", &p, &out)))
         return rc;
     cli_join_args(argc, argv, out.command, sizeof out.command);
@@ -381,6 +421,17 @@ static int cli_bench_canvas(int argc, char **argv)
     lt_report r;
     lt_status st = lt_bench_canvas(&c, &r);
     return cli_bench_finish("bench canvas", st, &r, &out);
+}
+
+static int cli_bench_canvas(int argc, char **argv)
+{
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    char (*mbuf)[4096] = calloc(LT_BENCH_ASR_MAX_MODELS, sizeof *mbuf);
+    int rc = rest && mbuf ? cli_bench_canvas_run(argc, argv, rest, mbuf)
+                          : cli_fail("bench canvas", NULL);
+    free(rest);
+    free(mbuf);
+    return rc;
 }
 
 /* ---- um2n ------------------------------------------------------------------ */
@@ -447,30 +498,6 @@ static int cli_bench_um2n(int argc, char **argv)
 
 /* ---- attack -------------------------------------------------------------- */
 
-/* Take every "--model NAME=FILE[:ENCODER]" out of argv (the others stay,
- * in order, in rest) into c; the exit status of a bad one. */
-static int cli_attack_models(int argc, char **argv, char **rest, int *nrest,
-                             lt_bench_asr_cfg *c, char (*buf)[4096])
-{
-    *nrest = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--model")) {
-            rest[(*nrest)++] = argv[i];
-            continue;
-        }
-        if (i + 1 >= argc)
-            return cli_usage("bench attack", "--model needs NAME=FILE or "
-                             "NAME=FILE:ENCODER");
-        if (c->n_models >= LT_BENCH_ASR_MAX_MODELS)
-            return cli_usage("bench attack", "at most 8 --model");
-        if (lt_bench_asr_model_parse(argv[++i], buf[c->n_models], 4096,
-                                     &c->models[c->n_models]) != LT_OK)
-            return cli_bad("bench attack", "--model");
-        c->n_models++;
-    }
-    return 0;
-}
-
 static int cli_bench_attack_run(int argc, char **argv, char **rest,
                                 lt_bench_asr_cfg *c, char (*mbuf)[4096])
 {
@@ -480,7 +507,8 @@ static int cli_bench_attack_run(int argc, char **argv, char **rest,
     for (int i = 1; i < argc; i++) /* --quick sets defaults; flags win */
         if (!strcmp(argv[i], "--quick"))
             lt_bench_asr_quick(c);
-    int rc = cli_attack_models(argc, argv, rest, &nrest, c, mbuf);
+    int rc = cli_take_models("bench attack", "--model", argc, argv, rest,
+                             &nrest, c->models, &c->n_models, mbuf);
     if (rc)
         return rc;
     cli_opt opts[] = {
