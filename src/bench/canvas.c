@@ -149,29 +149,6 @@ static lt_status cv_targets(const lt_bench_canvas_cfg *c, cv_target *t,
                                  "'%s'", c->targets);
 }
 
-/* An unlearned model's spec: a name, and files that exist. */
-static lt_status cv_file_check(const lt_bench_asr_model *f)
-{
-    if (!f->name || !*f->name || strlen(f->name) >= LT_TABLE_TEXT ||
-        !f->file || !*f->file || (f->encoder && !*f->encoder))
-        return lt_set_error(LT_ERR_ARG, "bench canvas: an unlearned model "
-                            "needs a name (under %d bytes) and a file",
-                            LT_TABLE_TEXT);
-    cv_method m = {.kind = CV_FILE, .file = f};
-    char enc[1200];
-    cvb_file_encoder(&m, enc, sizeof enc);
-    const char *miss = !lt_bench_exists(f->file) ? f->file
-                       : !lt_bench_exists(enc)   ? enc
-                                                 : NULL;
-    if (miss)
-        return lt_set_error(LT_ERR_ARG, "bench canvas: --unlearned %s: %s "
-                            "not found%s", f->name, miss,
-                            miss == f->file ? ""
-                                            : " (give the encoder as "
-                                              "NAME=FILE:ENCODER)");
-    return LT_OK;
-}
-
 lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
 {
     if (!c || !c->style_classifier || !c->object_classifier || !c->methods)
@@ -221,7 +198,7 @@ lt_status lt_bench_canvas_check(const lt_bench_canvas_cfg *c)
                             "(at most %d)", c->n_unlearned,
                             LT_BENCH_ASR_MAX_MODELS);
     for (int i = 0; i < c->n_unlearned; i++)
-        if (cv_file_check(&c->unlearned[i]) != LT_OK)
+        if (cvb_file_check(&c->unlearned[i]) != LT_OK)
             return lt_last_status();
     return k + c->n_unlearned > 0
                ? LT_OK
@@ -564,23 +541,8 @@ static lt_status cvb_grid(cvb *d, const char *name)
     return st;
 }
 
-void cvb_delta(const lt_params *p0, const lt_params *p1, int64_t *changed,
-               int64_t *touched)
-{
-    *changed = *touched = 0;
-    for (int j = 0; j < p1->count; j++) {
-        const lt_param *p = &p1->p[j];
-        int64_t c = 0;
-        for (int64_t i = 0; i < p->t.numel; i++)
-            c += memcmp(&p1->theta[p->offset + i], &p0->theta[p->offset + i],
-                        sizeof(float)) != 0;
-        *changed += c;
-        *touched += c ? p->t.numel : 0;
-    }
-}
-
 /* Bytes of the full weights and of a sparse delta against the base; enc
- * (NULL: the base's encoder) as cvb_file_model's: an encoder that differs
+ * (NULL: the base's encoder) as cvb_model's: an encoder that differs
  * is kept as well. */
 static void storage(const lt_unet *base, const lt_unet *u,
                     const int64_t *enc, double *full, double *delta)
@@ -629,28 +591,6 @@ static const char *target_name(cv_target t)
 uint64_t cvb_seed(const cvb *d, uint64_t seed)
 {
     return seed + (uint64_t)d->run;
-}
-
-/* The model of run d->run of method m on target t in *u: a trained copy
- * of the base (*secs: the unlearning's time), or for CV_FILE the given
- * one with its encoder's contexts in *ctx / *nul and weights in enc. */
-static lt_status cvb_model(cvb *d, const cv_method *m, cv_target t,
-                           lt_unet **u, float **ctx, float **nul,
-                           int64_t enc[3], double *secs)
-{
-    if (m->kind == CV_FILE) {
-        *secs = NAN; /* unlearned elsewhere: not measured here */
-        return cvb_file_model(d, m, u, ctx, nul, enc);
-    }
-    lt_status st = lt_unet_create(d->u0->arch, u);
-    if (st != LT_OK)
-        return st;
-    memcpy((*u)->params.theta, d->u0->params.theta,
-           (size_t)(*u)->params.n_total * sizeof(float));
-    double t0 = lt_clock_seconds();
-    st = m->kind == CV_ORIGINAL ? LT_OK : cvb_unlearn(d, *u, m, t);
-    *secs = lt_clock_seconds() - t0;
-    return st;
 }
 
 /* Run d->run of target x method into v (its columns from CV_NUM0);
@@ -779,7 +719,7 @@ static uint64_t cvb_key(const cvb *d, const cv_method *m, cv_target t)
     h = lt_bench_fnv_bytes(h, seeds, sizeof seeds);
     if (m->kind == CV_FILE) { /* a model made elsewhere: its bytes */
         char enc[1200];
-        cvb_file_encoder(m, enc, sizeof enc);
+        cvb_file_encoder(m->file, enc, sizeof enc);
         h = lt_bench_fnv_bytes(h, "|file", 5);
         if (lt_bench_fnv_file(&h, m->file->file) != LT_OK ||
             lt_bench_fnv_file(&h, enc) != LT_OK)
@@ -897,8 +837,7 @@ static lt_status cvb_settings(cvb *d, lt_report *r, const cv_target *t,
         st = lt_report_set(r, "unlearning", buf);
     for (int i = 0; st == LT_OK && i < c->n_unlearned; i++) {
         char key[LT_TABLE_TEXT + 16], enc[1200], val[2500];
-        cv_method m = {.kind = CV_FILE, .file = &c->unlearned[i]};
-        cvb_file_encoder(&m, enc, sizeof enc);
+        cvb_file_encoder(&c->unlearned[i], enc, sizeof enc);
         snprintf(key, sizeof key, "unlearned_%s", c->unlearned[i].name);
         snprintf(val, sizeof val, "%s with the encoder %s (unlearned "
                  "elsewhere; its time is not measured here)",

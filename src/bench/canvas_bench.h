@@ -72,16 +72,20 @@ lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m, cv_target t);
 lt_status cvb_contexts(const cvb *d, lt_clip *clip, const lt_clip_vocab *v,
                        float *ctx, float *null_ctx);
 
-/* The encoder file of a CV_FILE method (its own, or FILE.clip.safetensors)
- * into path. */
-void cvb_file_encoder(const cv_method *m, char *path, size_t n);
+/* The encoder file of a model unlearned elsewhere (its own, or
+ * FILE.clip.safetensors) into path. */
+void cvb_file_encoder(const lt_bench_asr_model *f, char *path, size_t n);
 
-/* A CV_FILE row's model: its UNet in *u (the base's arch, else
- * LT_ERR_ARG), the answer set's contexts by its encoder in *ctx and
- * *null_ctx (malloc'd), and its encoder's weights against the base's:
- * enc[0] changed, enc[1] in tensors that changed, enc[2] all of them. */
-lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
-                         float **ctx, float **null_ctx, int64_t enc[3]);
+/* An unlearned model's spec: a name, and files that exist. */
+lt_status cvb_file_check(const lt_bench_asr_model *f);
+
+/* The model of run d->run of method m on target t in *u: a trained copy
+ * of the base (*secs: the unlearning's time), or for CV_FILE the given
+ * one with its encoder's contexts in *ctx / *nul (malloc'd) and its
+ * encoder's weights against the base's in enc (changed, in tensors that
+ * changed, all). */
+lt_status cvb_model(cvb *d, const cv_method *m, cv_target t, lt_unet **u,
+                    float **ctx, float **nul, int64_t enc[3], double *secs);
 
 /* Weights of p1 that differ from p0 (same layout) and the weights of the
  * tensors that hold them. */

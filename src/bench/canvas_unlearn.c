@@ -4,7 +4,8 @@
  * scripts' prompts (either variant), FMN from the target's canvas
  * pictures (after its textual inversion with --fmn-ti), SalUn on the
  * canvas pairs, and the saliency mask any of them can run under; and the
- * models unlearned elsewhere (--unlearned), loaded with their encoders.
+ * models unlearned elsewhere (--unlearned), loaded with their encoders;
+ * cvb_model, the model of one row.
  */
 #include "canvas_bench.h"
 #include "lethe/dm_canvas.h"
@@ -12,6 +13,7 @@
 
 #include "bench_util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,13 +137,50 @@ lt_status cvb_unlearn(cvb *d, lt_unet *u, const cv_method *m,
 
 /* ---- models unlearned elsewhere ----------------------------------------------------- */
 
-void cvb_file_encoder(const cv_method *m, char *path, size_t n)
+void cvb_file_encoder(const lt_bench_asr_model *f, char *path, size_t n)
 {
-    if (m->file->encoder)
-        snprintf(path, n, "%s", m->file->encoder);
+    if (f->encoder)
+        snprintf(path, n, "%s", f->encoder);
     else
-        snprintf(path, n, "%s.clip.safetensors", m->file->file);
+        snprintf(path, n, "%s.clip.safetensors", f->file);
 }
+
+lt_status cvb_file_check(const lt_bench_asr_model *f)
+{
+    if (!f->name || !*f->name || strlen(f->name) >= LT_TABLE_TEXT ||
+        !f->file || !*f->file || (f->encoder && !*f->encoder))
+        return lt_set_error(LT_ERR_ARG, "bench canvas: an unlearned model "
+                            "needs a name (under %d bytes) and a file",
+                            LT_TABLE_TEXT);
+    char enc[1200];
+    cvb_file_encoder(f, enc, sizeof enc);
+    const char *miss = !lt_bench_exists(f->file) ? f->file
+                       : !lt_bench_exists(enc)   ? enc
+                                                 : NULL;
+    if (miss)
+        return lt_set_error(LT_ERR_ARG, "bench canvas: --unlearned %s: %s "
+                            "not found%s", f->name, miss,
+                            miss == f->file ? ""
+                                            : " (give the encoder as "
+                                              "NAME=FILE:ENCODER)");
+    return LT_OK;
+}
+
+void cvb_delta(const lt_params *p0, const lt_params *p1, int64_t *changed,
+               int64_t *touched)
+{
+    *changed = *touched = 0;
+    for (int j = 0; j < p1->count; j++) {
+        const lt_param *p = &p1->p[j];
+        int64_t c = 0;
+        for (int64_t i = 0; i < p->t.numel; i++)
+            c += memcmp(&p1->theta[p->offset + i], &p0->theta[p->offset + i],
+                        sizeof(float)) != 0;
+        *changed += c;
+        *touched += c ? p->t.numel : 0;
+    }
+}
+
 
 /* clip's weights against the base encoder's (enc as cvb_file_model's); a
  * different architecture is an error naming path. */
@@ -162,11 +201,15 @@ static lt_status cvb_encoder_delta(const cvb *d, const lt_clip *clip,
     return LT_OK;
 }
 
-lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
+/* A CV_FILE row's model: its UNet in *u (the base's arch, else
+ * LT_ERR_ARG), the answer set's contexts by its encoder in *ctx and
+ * *null_ctx (malloc'd), and its encoder's weights against the base's:
+ * enc[0] changed, enc[1] in tensors that changed, enc[2] all of them. */
+static lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
                          float **ctx, float **null_ctx, int64_t enc[3])
 {
     char path[1200];
-    cvb_file_encoder(m, path, sizeof path);
+    cvb_file_encoder(m->file, path, sizeof path);
     lt_clip *clip = NULL;
     lt_clip_vocab *v = NULL;
     lt_status st = lt_unet_load(m->file->file, u, NULL);
@@ -189,5 +232,24 @@ lt_status cvb_file_model(cvb *d, const cv_method *m, lt_unet **u,
         st = cvb_contexts(d, clip, v ? v : d->v, *ctx, *null_ctx);
     lt_clip_free(clip);
     lt_clip_vocab_free(v);
+    return st;
+}
+
+lt_status cvb_model(cvb *d, const cv_method *m, cv_target t,
+                           lt_unet **u, float **ctx, float **nul,
+                           int64_t enc[3], double *secs)
+{
+    if (m->kind == CV_FILE) {
+        *secs = NAN; /* unlearned elsewhere: not measured here */
+        return cvb_file_model(d, m, u, ctx, nul, enc);
+    }
+    lt_status st = lt_unet_create(d->u0->arch, u);
+    if (st != LT_OK)
+        return st;
+    memcpy((*u)->params.theta, d->u0->params.theta,
+           (size_t)(*u)->params.n_total * sizeof(float));
+    double t0 = lt_clock_seconds();
+    st = m->kind == CV_ORIGINAL ? LT_OK : cvb_unlearn(d, *u, m, t);
+    *secs = lt_clock_seconds() - t0;
     return st;
 }
